@@ -1,0 +1,45 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+
+/** Configuration read once from the environment in `main.ts` and passed down. */
+export interface Config {
+  /** PostgreSQL URL; undefined means the embedded SQLite default in the data folder. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  /** Master secret (KETENDATA_SECRET); every key the service uses is derived from it. */
+  readonly secret: string | undefined;
+}
+
+export const CONFIG_DOC = {
+  KETENDATA_DATABASE_URL: 'PostgreSQL URL (postgres://…); unset: embedded SQLite in the data folder',
+  KETENDATA_DATA_DIR: 'data folder for the embedded database, deliveries and the demo secret (default ./data)',
+  KETENDATA_SECRET: 'master secret, at least 32 characters; all pseudonym and encryption keys derive from it',
+} as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    databaseUrl: env.KETENDATA_DATABASE_URL || undefined,
+    dataDir: resolve(env.KETENDATA_DATA_DIR || './data'),
+    secret: env.KETENDATA_SECRET || undefined,
+  };
+}
+
+/** The master secret, or a clear error saying how to set it. */
+export function requireSecret(config: Config): string {
+  if (!config.secret) {
+    throw new Error('KETENDATA_SECRET is not set: set it to a random string of at least 32 characters');
+  }
+  if (config.secret.length < 32) throw new Error('KETENDATA_SECRET is too short: use at least 32 characters');
+  return config.secret;
+}
+
+/** For the demo only: a secret kept in the data folder, made on first use. */
+export function demoSecret(dataDir: string): string {
+  const file = resolve(dataDir, 'demo-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}

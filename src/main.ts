@@ -1,0 +1,39 @@
+import { readdirSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import type { CliContext, RegisterCommand } from './cli/command.js';
+import { loadConfig } from './config/config.js';
+
+const CLI_DIR = new URL('./cli/', import.meta.url);
+
+/** Composition root: reads configuration once and hands it to every command (one file each in cli/). */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let exitCode = 0;
+  const ctx: CliContext = {
+    config: loadConfig(env),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+  };
+  const program = new Command('ketendata')
+    .description('Ketendata iWmo en iJw: berichtenverkeer naar gepseudonimiseerde leveringen per gemeente')
+    .exitOverride()
+    .showHelpAfterError();
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const files = readdirSync(CLI_DIR)
+    .filter((f) => f.endsWith(ext) && !f.endsWith(`.test${ext}`) && !f.endsWith(`.d${ext}`) && f !== `command${ext}`)
+    .sort();
+  for (const file of files) {
+    const mod = (await import(new URL(file, CLI_DIR).href)) as { register?: RegisterCommand };
+    mod.register?.(program, ctx);
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    ctx.err(`ketendata: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+  return exitCode;
+}

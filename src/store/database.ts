@@ -1,0 +1,9 @@
+import type { AccountTables } from './tables/accounts.js';
+import type { DeliveryTables } from './tables/deliveries.js';
+import type { IngestTables } from './tables/ingest.js';
+import type { LinkTables } from './tables/links.js';
+
+/** The whole store, one interface per concern (each in tables/), one migration file per concern. */
+export interface Database extends IngestTables, DeliveryTables, LinkTables, AccountTables {}
+
+export type Dialect = 'sqlite' | 'postgres';

@@ -1,0 +1,35 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { Dialect } from '../database.js';
+
+/**
+ * Versioned migrations, applied in name order. One file per concern, numbered; a migration gets the
+ * dialect so it can choose types (bigserial vs integer primary key, bytea vs blob) where they differ.
+ * Never edit a migration that has landed: add a new one.
+ */
+export type DialectMigration = {
+  up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
+  down?(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
+};
+
+const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>> = {
+  // '0001_ingest': () => import('./0001_ingest.js'),
+  // '0002_deliveries': () => import('./0002_deliveries.js'),
+  // '0003_links': () => import('./0003_links.js'),
+  // '0004_accounts': () => import('./0004_accounts.js'),
+};
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return {
+    async getMigrations() {
+      const out: Record<string, Migration> = {};
+      for (const [name, load] of Object.entries(MIGRATIONS)) {
+        const { migration } = await load();
+        out[name] = {
+          up: (db) => migration.up(db, dialect),
+          ...(migration.down ? { down: (db: Kysely<unknown>) => migration.down!(db, dialect) } : {}),
+        };
+      }
+      return out;
+    },
+  };
+}

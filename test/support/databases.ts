@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Dialect } from '../../src/store/database.js';
+import { openStore, type Store } from '../../src/store/open.js';
+
+/** Every store test runs on both dialects: the embedded default and a real PostgreSQL server. */
+export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres'];
+
+export const PG_ADMIN_URL = process.env.KETENDATA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A fresh, migrated store in its own database (PostgreSQL) or its own folder (SQLite). Drop it with the returned function. */
+export async function freshStore(dialect: Dialect): Promise<{ store: Store; url: string | undefined; dataDir: string; drop(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ketendata-test-'));
+  if (dialect === 'sqlite') {
+    const store = await openStore({ databaseUrl: undefined, dataDir });
+    return {
+      store,
+      url: undefined,
+      dataDir,
+      drop: async () => {
+        await store.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const name = `kd_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  const store = await openStore({ databaseUrl: url.toString(), dataDir });
+  return {
+    store,
+    url: url.toString(),
+    dataDir,
+    drop: async () => {
+      await store.close();
+      const a = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
