@@ -12,7 +12,9 @@ const files = readdirSync(dir)
 let failed = 0;
 for (const f of files) {
   console.log(`\n## ${f.replace('.bench.ts', '')}`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', `${dir}${f}`], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', `${dir}${f}`], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) failed++;
 }
 process.exitCode = failed ? 1 : 0;

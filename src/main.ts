@@ -22,7 +22,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .showHelpAfterError();
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const files = readdirSync(CLI_DIR)
-    .filter((f) => f.endsWith(ext) && !f.endsWith(`.test${ext}`) && !f.endsWith(`.d${ext}`) && f !== `command${ext}`)
+    .filter(
+      (f) =>
+        f.endsWith(ext) && !f.endsWith(`.test${ext}`) && !f.endsWith(`.d${ext}`) && f !== `command${ext}`,
+    )
     .sort();
   for (const file of files) {
     const mod = (await import(new URL(file, CLI_DIR).href)) as { register?: RegisterCommand };

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** Configuration read once from the environment in `main.ts` and passed down. */
@@ -13,7 +13,8 @@ export interface Config {
 
 export const CONFIG_DOC = {
   KETENDATA_DATABASE_URL: 'PostgreSQL URL (postgres://…); unset: embedded SQLite in the data folder',
-  KETENDATA_DATA_DIR: 'data folder for the embedded database, deliveries and the demo secret (default ./data)',
+  KETENDATA_DATA_DIR:
+    'data folder for the embedded database, deliveries and the demo secret (default ./data)',
   KETENDATA_SECRET: 'master secret, at least 32 characters; all pseudonym and encryption keys derive from it',
 } as const;
 

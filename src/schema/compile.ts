@@ -14,15 +14,35 @@ import {
   type Standard,
   type TableDef,
 } from './model.js';
-import { documentationOf, readXsd, resolveQName, XS, type XsdNode, xsChild, xsChildren } from './xsd-reader.js';
+import {
+  documentationOf,
+  readXsd,
+  resolveQName,
+  XS,
+  type XsdNode,
+  xsChild,
+  xsChildren,
+} from './xsd-reader.js';
 
 /** Hub metadata columns of every main table, in this order. */
 export const EXCHANGE_COLUMNS = [
-  { name: 'Uitwisseling_Moment', doc: 'Moment waarop het bericht (voor het eerst) via het GGk is uitgewisseld.' },
-  { name: 'Uitwisseling_Verzender', doc: 'Organisatie die het bericht via het GGk verzond (gemeentecode of AGB-code).' },
-  { name: 'Uitwisseling_Ontvanger', doc: 'Organisatie die het bericht via het GGk ontving (gemeentecode of AGB-code).' },
+  {
+    name: 'Uitwisseling_Moment',
+    doc: 'Moment waarop het bericht (voor het eerst) via het GGk is uitgewisseld.',
+  },
+  {
+    name: 'Uitwisseling_Verzender',
+    doc: 'Organisatie die het bericht via het GGk verzond (gemeentecode of AGB-code).',
+  },
+  {
+    name: 'Uitwisseling_Ontvanger',
+    doc: 'Organisatie die het bericht via het GGk ontving (gemeentecode of AGB-code).',
+  },
   { name: 'Uitwisseling_HubId', doc: 'Kenmerk van de uitwisseling bij het GGk, indien bekend.' },
-  { name: 'Uitwisseling_Aantal', doc: 'Aantal keren dat hetzelfde bericht via het GGk is uitgewisseld (dubbele uitwisselingen).' },
+  {
+    name: 'Uitwisseling_Aantal',
+    doc: 'Aantal keren dat hetzelfde bericht via het GGk is uitgewisseld (dubbele uitwisselingen).',
+  },
   {
     name: 'Uitwisseling_Afwijkend',
     doc: 'J als eerder een bericht met dezelfde identificatie maar andere inhoud is ontvangen.',
@@ -73,7 +93,8 @@ class TypeResolver {
 
   simpleFromNode(node: XsdNode, name?: string): SimpleType {
     const restriction = xsChild(node, 'restriction');
-    if (!restriction?.attrs.base) throw new Error(`simpleType ${name ?? '(anonymous)'}: only xs:restriction is supported`);
+    if (!restriction?.attrs.base)
+      throw new Error(`simpleType ${name ?? '(anonymous)'}: only xs:restriction is supported`);
     const baseRef = resolveQName(restriction, restriction.attrs.base);
     const parent = this.simpleByName(baseRef.uri, baseRef.local);
     if (!parent) throw new Error(`unknown simple type ${restriction.attrs.base}`);
@@ -211,10 +232,12 @@ export function compileMessage(input: CompileInput): MessageSchema {
   const root = resolver.element(rootNode);
   if (root.type.kind !== 'complex') throw new Error(`${input.xsdFile}: Bericht is not complex`);
   const header = root.type.children.find((c) => c.name === 'Header');
-  if (!header || header.type.kind !== 'complex') throw new Error(`${input.xsdFile}: no Header`);
+  if (header?.type.kind !== 'complex') throw new Error(`${input.xsdFile}: no Header`);
   const berichtCodeEl = header.type.children.find((c) => c.name === 'BerichtCode');
-  const berichtCode = berichtCodeEl?.type.kind === 'simple' ? berichtCodeEl.type.facets.patterns.at(-1)?.[0] : undefined;
-  if (!berichtCode || !/^\d{3}$/.test(berichtCode)) throw new Error(`${input.xsdFile}: BerichtCode is not fixed`);
+  const berichtCode =
+    berichtCodeEl?.type.kind === 'simple' ? berichtCodeEl.type.facets.patterns.at(-1)?.[0] : undefined;
+  if (!berichtCode || !/^\d{3}$/.test(berichtCode))
+    throw new Error(`${input.xsdFile}: BerichtCode is not fixed`);
   const gemeenteField = (['Afzender', 'Ontvanger'] as const).find((f) => {
     const el = header.type.kind === 'complex' ? header.type.children.find((c) => c.name === f) : undefined;
     return el?.type.name === 'LDT_Gemeente';
@@ -374,7 +397,8 @@ export function deriveTables(code: string, root: ElementDecl): TableDef[] {
     const columns: ColumnDef[] = [{ name: MESSAGE_KEY, role: 'messageKey' }];
     if (t.kind === 'message') {
       columns.push({ name: GEMEENTE_COLUMN, role: 'gemeente' });
-      for (const c of EXCHANGE_COLUMNS) columns.push({ name: c.name, role: 'exchange', documentation: c.doc });
+      for (const c of EXCHANGE_COLUMNS)
+        columns.push({ name: c.name, role: 'exchange', documentation: c.doc });
     }
     if (t.kind === 'list') columns.push({ name: LEVEL_COLUMN, role: 'level' });
     for (const o of t.ordinals) columns.push({ name: o, role: 'ordinal' });

@@ -10,7 +10,12 @@ export type Standard = 'ijw' | 'iwmo';
 export type BaseType = 'string' | 'integer' | 'date' | 'time';
 
 /** The four identifier fields that never leave the service in clear. */
-export const HASHED_ELEMENTS = ['Bsn', 'ToewijzingNummer', 'ReferentieAanbieder', 'BeschikkingNummer'] as const;
+export const HASHED_ELEMENTS = [
+  'Bsn',
+  'ToewijzingNummer',
+  'ReferentieAanbieder',
+  'BeschikkingNummer',
+] as const;
 export type HashedElement = (typeof HASHED_ELEMENTS)[number];
 
 export interface EnumValue {

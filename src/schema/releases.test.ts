@@ -49,8 +49,16 @@ describe('release 3.2 schema set', () => {
     const product = jw301.tables[3]!.columns;
     expect(product.find((c) => c.name === 'Product_Categorie')?.cardinality).toBe('0..1');
     expect(product.find((c) => c.name === 'ToewijzingNummer')?.hashed).toBe('ToewijzingNummer');
-    expect(set.byCode('JW323')!.tables.map((t) => t.name)).toEqual(['JW323', 'JW323_Client', 'JW323_Prestatie']);
-    expect(set.byCode('JW323')!.tables[2]!.keyColumns).toEqual(['BerichtId', 'ClientVolgnr', 'PrestatieVolgnr']);
+    expect(set.byCode('JW323')!.tables.map((t) => t.name)).toEqual([
+      'JW323',
+      'JW323_Client',
+      'JW323_Prestatie',
+    ]);
+    expect(set.byCode('JW323')!.tables[2]!.keyColumns).toEqual([
+      'BerichtId',
+      'ClientVolgnr',
+      'PrestatieVolgnr',
+    ]);
   });
 
   it('reads the municipality header field from the LDT_Gemeente type', () => {
@@ -69,8 +77,15 @@ describe('release 3.2 schema set', () => {
 
   it('tags exactly the four identifier elements as hashed', () => {
     const hashed = new Set(
-      set.messages.flatMap((m) => m.tables.flatMap((t) => t.columns.filter((c) => c.hashed).map((c) => c.path!.at(-1)))),
+      set.messages.flatMap((m) =>
+        m.tables.flatMap((t) => t.columns.filter((c) => c.hashed).map((c) => c.path!.at(-1))),
+      ),
     );
-    expect([...hashed].sort()).toEqual(['BeschikkingNummer', 'Bsn', 'ReferentieAanbieder', 'ToewijzingNummer']);
+    expect([...hashed].sort()).toEqual([
+      'BeschikkingNummer',
+      'Bsn',
+      'ReferentieAanbieder',
+      'ToewijzingNummer',
+    ]);
   });
 });

@@ -16,7 +16,10 @@ export const CODELIST_DIR = `${SCHEMA_DATA_DIR}codelijsten/`;
 export interface ReleaseDef {
   readonly release: string;
   readonly standards: Readonly<
-    Record<Standard, { readonly dir: string; readonly label: string; readonly nsSegment: string; readonly prefix: string }>
+    Record<
+      Standard,
+      { readonly dir: string; readonly label: string; readonly nsSegment: string; readonly prefix: string }
+    >
   >;
   /** Folder for derived XSD files (written by `writeDerivedXsds`, read by xmllint). */
   readonly derivedDir: string;
@@ -86,7 +89,10 @@ export function deriveXsdText(
     .replaceAll(`"${source.standard}:`, `"${target.standard}:`)
     .replaceAll(`<${source.standard}:`, `<${target.standard}:`)
     .replaceAll(`</${source.standard}:`, `</${target.standard}:`)
-    .replace(/(<xs:element name="BerichtCode">[\s\S]*?<xs:pattern value=")\d{3}(")/, `$1${target.berichtCode}$2`)
+    .replace(
+      /(<xs:element name="BerichtCode">[\s\S]*?<xs:pattern value=")\d{3}(")/,
+      `$1${target.berichtCode}$2`,
+    )
     .replace('schemaLocation="basisschema.xsd"', `schemaLocation="../${to.dir}/basisschema.xsd"`);
   for (const name of omitElements) {
     text = text.replace(new RegExp(`\\s*<xs:element name="${name}"[^>]*?(/>|>[\\s\\S]*?</xs:element>)`), '');
@@ -104,7 +110,8 @@ export interface LoadedRelease {
 export function loadRelease(def: ReleaseDef = RELEASE_3_2): LoadedRelease {
   const rows = readBerichtCodes(def);
   const official = new Map<string, { schema: MessageSchema; text: string }>();
-  const basis = (standard: Standard) => readFileSync(`${XSD_DIR}${def.standards[standard].dir}/basisschema.xsd`, 'utf8');
+  const basis = (standard: Standard) =>
+    readFileSync(`${XSD_DIR}${def.standards[standard].dir}/basisschema.xsd`, 'utf8');
   for (const row of rows.filter((r) => r.xsdAvailable)) {
     const xsdFile = `${XSD_DIR}${def.standards[row.standard].dir}/${row.code.toLowerCase()}.xsd`;
     const text = readFileSync(xsdFile, 'utf8');
@@ -117,7 +124,9 @@ export function loadRelease(def: ReleaseDef = RELEASE_3_2): LoadedRelease {
       xsdFile,
     });
     if (schema.berichtCode !== row.berichtCode) {
-      throw new Error(`${xsdFile}: BerichtCode ${schema.berichtCode} differs from berichtcode.csv (${row.berichtCode})`);
+      throw new Error(
+        `${xsdFile}: BerichtCode ${schema.berichtCode} differs from berichtcode.csv (${row.berichtCode})`,
+      );
     }
     official.set(row.code, { schema, text });
   }

@@ -26,7 +26,14 @@ export function readXsd(text: string, fileName: string): XsdNode {
     }
     const parentNs = stack.at(-1)?.ns ?? {};
     const ns = { ...parentNs, ...(tag.ns ?? {}) };
-    const node: XsdNode = { local: tag.local ?? tag.name, uri: tag.uri ?? '', attrs, children: [], text: '', ns };
+    const node: XsdNode = {
+      local: tag.local ?? tag.name,
+      uri: tag.uri ?? '',
+      attrs,
+      children: [],
+      text: '',
+      ns,
+    };
     stack.at(-1)?.children.push(node);
     stack.push(node);
     root ??= node;

@@ -11,7 +11,9 @@ export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres'];
 export const PG_ADMIN_URL = process.env.KETENDATA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A fresh, migrated store in its own database (PostgreSQL) or its own folder (SQLite). Drop it with the returned function. */
-export async function freshStore(dialect: Dialect): Promise<{ store: Store; url: string | undefined; dataDir: string; drop(): Promise<void> }> {
+export async function freshStore(
+  dialect: Dialect,
+): Promise<{ store: Store; url: string | undefined; dataDir: string; drop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ketendata-test-'));
   if (dialect === 'sqlite') {
     const store = await openStore({ databaseUrl: undefined, dataDir });
