@@ -100,4 +100,6 @@ export interface IngestRunTable {
   duplicates: number;
   conflicts: number;
   quarantined: number;
+  /** Exchanges already in the store from an earlier run (re-ingest): nothing added. */
+  skipped: number;
 }

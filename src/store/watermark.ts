@@ -1,0 +1,78 @@
+import type SqliteDatabase from 'better-sqlite3';
+import type pg from 'pg';
+import type { Store } from './open.js';
+
+/** Advisory lock id shared by ingest (shared mode) and the delivery watermark reader (exclusive mode). */
+export const INGEST_LOCK_ID = 4242;
+
+/** A transaction handle on the raw driver, for hot paths that bypass the query builder. */
+export type IngestTx =
+  | { readonly dialect: 'sqlite'; readonly sqlite: SqliteDatabase.Database }
+  | { readonly dialect: 'postgres'; readonly client: pg.PoolClient };
+
+/**
+ * Runs `fn` in one write transaction that delivery watermarks respect. On PostgreSQL a sequence value is
+ * taken at insert but becomes visible at commit, so seq order is not commit order; every ingest
+ * transaction therefore holds the shared advisory lock, and `readWatermark` takes it exclusively, which
+ * waits for the ingests in flight: everything at or below the watermark it reads is committed.
+ * On SQLite writers are serialised (BEGIN IMMEDIATE), so seq order is commit order already.
+ */
+export async function withIngestLock<T>(store: Store, fn: (tx: IngestTx) => Promise<T>): Promise<T> {
+  if (store.dialect === 'postgres') {
+    const client = await store.pool!.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock_shared($1)', [INGEST_LOCK_ID]);
+      const result = await fn({ dialect: 'postgres', client });
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+  const sqlite = store.sqlite!;
+  // Holding Kysely's connection keeps its own queries out of this transaction.
+  return store.db.connection().execute(async () => {
+    sqlite.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await fn({ dialect: 'sqlite', sqlite });
+      sqlite.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+      throw err;
+    }
+  });
+}
+
+/**
+ * The highest committed seq of a table (`message` by default; `link` tables use the same scheme) such that
+ * no transaction still in flight can commit a lower one. 0 when the table is empty.
+ */
+export async function readWatermark(store: Store, table = 'message', column = 'seq'): Promise<number> {
+  if (!/^[a-z_]+$/.test(table) || !/^[a-z_]+$/.test(column))
+    throw new Error(`store.bad_identifier: ${table}.${column}`);
+  const query = `SELECT COALESCE(MAX(${column}), 0) AS w FROM ${table}`;
+  if (store.dialect === 'postgres') {
+    const client = await store.pool!.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK_ID]);
+      const { rows } = await client.query<{ w: string | number }>(query);
+      await client.query('COMMIT');
+      return Number(rows[0]?.w ?? 0);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+  return store.db.connection().execute(async () => {
+    const row = store.sqlite!.prepare(query).get() as { w: number } | undefined;
+    return Number(row?.w ?? 0);
+  });
+}
