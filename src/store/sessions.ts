@@ -1,0 +1,80 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database } from './database.js';
+import type { UserSessionTable } from './tables/accounts.js';
+
+export type SessionRow = Selectable<UserSessionTable>;
+
+export async function insertSession(db: Kysely<Database>, session: SessionRow): Promise<void> {
+  await db.insertInto('user_session').values(session).execute();
+}
+
+/** A session that has not expired at `now`. */
+export async function findLiveSession(
+  db: Kysely<Database>,
+  id: string,
+  now: string,
+): Promise<SessionRow | undefined> {
+  return db
+    .selectFrom('user_session')
+    .selectAll()
+    .where('id', '=', id)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+export async function touchSession(db: Kysely<Database>, id: string, lastSeenAt: string, expiresAt: string) {
+  await db
+    .updateTable('user_session')
+    .set({ last_seen_at: lastSeenAt, expires_at: expiresAt })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function clearSecondFactor(db: Kysely<Database>, id: string): Promise<void> {
+  await db.updateTable('user_session').set({ pending_second_factor: 0 }).where('id', '=', id).execute();
+}
+
+export async function deleteSession(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('user_session').where('id', '=', id).execute();
+}
+
+export async function deleteSessionsOfUser(
+  db: Kysely<Database>,
+  userId: number,
+  exceptId?: string,
+): Promise<void> {
+  let q = db.deleteFrom('user_session').where('user_id', '=', userId);
+  if (exceptId) q = q.where('id', '!=', exceptId);
+  await q.execute();
+}
+
+export async function deleteExpiredSessions(db: Kysely<Database>, now: string): Promise<void> {
+  await db.deleteFrom('user_session').where('expires_at', '<=', now).execute();
+}
+
+export async function recordLoginFailure(
+  db: Kysely<Database>,
+  keys: readonly string[],
+  at: string,
+): Promise<void> {
+  if (keys.length === 0) return;
+  await db
+    .insertInto('login_failure')
+    .values(keys.map((k) => ({ throttle_key: k, at })))
+    .execute();
+}
+
+/** Failures per key since `since` (ISO). */
+export async function countLoginFailures(db: Kysely<Database>, key: string, since: string): Promise<number> {
+  const row = await db
+    .selectFrom('login_failure')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('throttle_key', '=', key)
+    .where('at', '>', since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function clearLoginFailures(db: Kysely<Database>, key: string): Promise<void> {
+  await db.deleteFrom('login_failure').where('throttle_key', '=', key).execute();
+}

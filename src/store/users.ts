@@ -1,0 +1,54 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database } from './database.js';
+import type { AppUserTable, UserRole } from './tables/accounts.js';
+
+export type UserRow = Selectable<AppUserTable>;
+
+export interface NewUser {
+  readonly email: string;
+  readonly displayName: string;
+  readonly passwordHash: string;
+  readonly role: UserRole;
+  readonly organisationCode: string | null;
+  readonly createdAt: string;
+}
+
+export async function insertUser(db: Kysely<Database>, user: NewUser): Promise<UserRow> {
+  return db
+    .insertInto('app_user')
+    .values({
+      email: user.email.toLowerCase(),
+      display_name: user.displayName,
+      password_hash: user.passwordHash,
+      role: user.role,
+      organisation_code: user.organisationCode,
+      totp_secret: null,
+      totp_enabled: 0,
+      created_at: user.createdAt,
+      disabled_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findUserByEmail(db: Kysely<Database>, email: string): Promise<UserRow | undefined> {
+  return db.selectFrom('app_user').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+}
+
+export async function findUserById(db: Kysely<Database>, id: number): Promise<UserRow | undefined> {
+  return db.selectFrom('app_user').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listUsers(db: Kysely<Database>): Promise<UserRow[]> {
+  return db.selectFrom('app_user').selectAll().orderBy('organisation_code').orderBy('email').execute();
+}
+
+export async function updateUser(
+  db: Kysely<Database>,
+  id: number,
+  patch: Partial<
+    Pick<UserRow, 'password_hash' | 'totp_secret' | 'totp_enabled' | 'disabled_at' | 'display_name'>
+  >,
+): Promise<void> {
+  await db.updateTable('app_user').set(patch).where('id', '=', id).execute();
+}

@@ -1,0 +1,19 @@
+/** Account errors with stable dotted codes; the HTTP layer maps them to a status once. */
+export type AccountErrorCode =
+  | 'accounts.email_taken'
+  | 'accounts.invalid_email'
+  | 'accounts.weak_password'
+  | 'accounts.organisation_required'
+  | 'accounts.wrong_password'
+  | 'accounts.totp_invalid'
+  | 'accounts.not_found';
+
+export class AccountError extends Error {
+  constructor(
+    readonly code: AccountErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AccountError';
+  }
+}

@@ -1,0 +1,169 @@
+import * as OTPAuth from 'otpauth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import type { Store } from '../store/open.js';
+import {
+  beginTotp,
+  confirmTotp,
+  createApiToken,
+  createUser,
+  login,
+  resolveSession,
+  revokeApiToken,
+  THROTTLE,
+  verifyApiToken,
+  verifySecondFactor,
+} from './accounts.js';
+
+const NOW = new Date('2026-03-02T08:00:00Z');
+const later = (ms: number) => new Date(NOW.getTime() + ms);
+
+for (const dialect of DIALECTS) {
+  describe(`accounts on ${dialect}`, () => {
+    let store: Store;
+    let drop: () => Promise<void>;
+    beforeAll(async () => {
+      ({ store, drop } = await freshStore(dialect));
+      await createUser(
+        store.db,
+        {
+          email: 'Ana@Gemeente.nl',
+          displayName: 'Ana',
+          password: 'correct horse battery',
+          role: 'user',
+          organisationCode: '0363',
+        },
+        NOW,
+      );
+    });
+    afterAll(async () => drop());
+
+    it('stores the password only as an argon2id hash', async () => {
+      const row = await store.db
+        .selectFrom('app_user')
+        .selectAll()
+        .where('email', '=', 'ana@gemeente.nl')
+        .executeTakeFirstOrThrow();
+      expect(row.password_hash).toMatch(/^\$argon2id\$/);
+      expect(row.password_hash).not.toContain('correct horse');
+    });
+
+    it('opens a session for the right password, case-insensitive e-mail, and resolves it', async () => {
+      const r = await login(
+        store.db,
+        { email: 'ANA@gemeente.nl', password: 'correct horse battery', address: '10.0.0.1' },
+        NOW,
+      );
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      const s = await resolveSession(store.db, r.sessionToken, later(1000));
+      expect(s?.user.organisationCode).toBe('0363');
+      expect(await resolveSession(store.db, r.sessionToken, later(9 * 3600 * 1000))).toBeUndefined();
+    });
+
+    it('refuses a user without an organisation', async () => {
+      await expect(
+        createUser(
+          store.db,
+          {
+            email: 'x@y.nl',
+            displayName: 'X',
+            password: 'long enough password',
+            role: 'user',
+            organisationCode: null,
+          },
+          NOW,
+        ),
+      ).rejects.toThrow(/organisation/);
+    });
+
+    it('throttles an e-mail after repeated failures, even with the right password', async () => {
+      await createUser(
+        store.db,
+        {
+          email: 'bo@gemeente.nl',
+          displayName: 'Bo',
+          password: 'correct horse battery',
+          role: 'user',
+          organisationCode: '0363',
+        },
+        NOW,
+      );
+      for (let i = 0; i < THROTTLE.perEmail; i++) {
+        const r = await login(
+          store.db,
+          { email: 'bo@gemeente.nl', password: 'wrong', address: `10.1.0.${i}` },
+          NOW,
+        );
+        expect(r).toEqual({ ok: false, reason: 'invalid' });
+      }
+      const blocked = await login(
+        store.db,
+        { email: 'bo@gemeente.nl', password: 'correct horse battery', address: '10.1.1.1' },
+        NOW,
+      );
+      expect(blocked).toEqual({ ok: false, reason: 'throttled' });
+      const afterWindow = await login(
+        store.db,
+        { email: 'bo@gemeente.nl', password: 'correct horse battery', address: '10.1.1.1' },
+        later(THROTTLE.window + 1000),
+      );
+      expect(afterWindow.ok).toBe(true);
+    });
+
+    it('asks for the TOTP code once the second factor is on', async () => {
+      const u = await createUser(
+        store.db,
+        {
+          email: 'cy@gemeente.nl',
+          displayName: 'Cy',
+          password: 'correct horse battery',
+          role: 'user',
+          organisationCode: '0363',
+        },
+        NOW,
+      );
+      const { secret } = await beginTotp(store.db, u.id);
+      const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+      await expect(
+        confirmTotp(
+          store.db,
+          u.id,
+          '000000' === totp.generate({ timestamp: NOW.getTime() }) ? '111111' : '000000',
+          NOW,
+        ),
+      ).rejects.toThrow();
+      await confirmTotp(store.db, u.id, totp.generate({ timestamp: NOW.getTime() }), NOW);
+      const r = await login(
+        store.db,
+        { email: 'cy@gemeente.nl', password: 'correct horse battery', address: '10.2.0.1' },
+        NOW,
+      );
+      expect(r.ok && r.pendingSecondFactor).toBe(true);
+      if (!r.ok) return;
+      const s = await resolveSession(store.db, r.sessionToken, NOW);
+      expect(s?.pendingSecondFactor).toBe(true);
+      expect(
+        await verifySecondFactor(store.db, s!, totp.generate({ timestamp: NOW.getTime() }), '10.2.0.1', NOW),
+      ).toBe('ok');
+      expect((await resolveSession(store.db, r.sessionToken, NOW))?.pendingSecondFactor).toBe(false);
+    });
+
+    it('verifies API tokens by digest and forgets revoked ones, only within their organisation', async () => {
+      const { token, row } = await createApiToken(
+        store.db,
+        { scope: 'organisation', organisationCode: '0363' },
+        'BI',
+        null,
+        NOW,
+      );
+      expect(await verifyApiToken(store.db, token, NOW)).toMatchObject({
+        scope: 'organisation',
+        organisationCode: '0363',
+      });
+      expect(await revokeApiToken(store.db, row.id, '0599', NOW)).toBe(false);
+      expect(await revokeApiToken(store.db, row.id, '0363', NOW)).toBe(true);
+      expect(await verifyApiToken(store.db, token, NOW)).toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,351 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import type { Kysely } from 'kysely';
+import * as OTPAuth from 'otpauth';
+import {
+  type ApiTokenRow,
+  findActiveToken,
+  insertApiToken,
+  listTokens,
+  markTokenUsed,
+  revokeToken,
+} from '../store/api-tokens.js';
+import type { Database } from '../store/database.js';
+import {
+  clearLoginFailures,
+  clearSecondFactor,
+  countLoginFailures,
+  deleteSession,
+  deleteSessionsOfUser,
+  findLiveSession,
+  insertSession,
+  recordLoginFailure,
+  type SessionRow,
+  touchSession,
+} from '../store/sessions.js';
+import type { UserRole } from '../store/tables/accounts.js';
+import { findUserByEmail, findUserById, insertUser, type UserRow, updateUser } from '../store/users.js';
+import { AccountError } from './accounts-errors.js';
+
+// @node-rs/argon2 exports Algorithm as an ambient const enum, which isolated modules cannot read: 2 is Argon2id.
+const ARGON2ID = 2 as Algorithm;
+const ARGON2_OPTIONS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+/** Idle timeout of a portal session. */
+export const SESSION_IDLE_MS = 8 * 60 * 60 * 1000;
+/** Login throttling: this many failures in the window block further attempts for that e-mail or address. */
+export const THROTTLE = { window: 15 * 60 * 1000, perEmail: 5, perAddress: 20 } as const;
+
+export interface PublicUser {
+  readonly id: number;
+  readonly email: string;
+  readonly displayName: string;
+  readonly role: UserRole;
+  readonly organisationCode: string | null;
+  readonly totpEnabled: boolean;
+}
+
+export function publicUser(row: UserRow): PublicUser {
+  return {
+    id: row.id,
+    email: row.email,
+    displayName: row.display_name,
+    role: row.role,
+    organisationCode: row.organisation_code,
+    totpEnabled: row.totp_enabled === 1,
+  };
+}
+
+export const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+const iso = (d: Date): string => d.toISOString();
+
+export function checkPassword(password: string): void {
+  if (password.length < 12) {
+    throw new AccountError('accounts.weak_password', 'password too short: use at least 12 characters');
+  }
+}
+
+export interface CreateUserInput {
+  readonly email: string;
+  readonly displayName: string;
+  readonly password: string;
+  readonly role: UserRole;
+  readonly organisationCode: string | null;
+}
+
+export async function createUser(
+  db: Kysely<Database>,
+  input: CreateUserInput,
+  now: Date,
+): Promise<PublicUser> {
+  const email = input.email.trim().toLowerCase();
+  if (!/^[^\s@]+@[^\s@]+$/.test(email))
+    throw new AccountError('accounts.invalid_email', 'not an e-mail address');
+  checkPassword(input.password);
+  if (input.role === 'user' && !input.organisationCode) {
+    throw new AccountError(
+      'accounts.organisation_required',
+      'a user belongs to one organisation: give its code',
+    );
+  }
+  if (await findUserByEmail(db, email))
+    throw new AccountError('accounts.email_taken', 'that e-mail already has an account');
+  const row = await insertUser(db, {
+    email,
+    displayName: input.displayName,
+    passwordHash: await hash(input.password, ARGON2_OPTIONS),
+    role: input.role,
+    organisationCode: input.role === 'operator' ? null : input.organisationCode,
+    createdAt: iso(now),
+  });
+  return publicUser(row);
+}
+
+export type LoginResult =
+  | {
+      readonly ok: true;
+      readonly user: PublicUser;
+      readonly sessionToken: string;
+      readonly pendingSecondFactor: boolean;
+    }
+  | { readonly ok: false; readonly reason: 'invalid' | 'throttled' };
+
+/**
+ * Checks a password and opens a session. Failures are counted per e-mail and per client address; past the
+ * limit the attempt is refused before the password is even checked, so guessing stays slow.
+ */
+export async function login(
+  db: Kysely<Database>,
+  input: { readonly email: string; readonly password: string; readonly address: string },
+  now: Date,
+): Promise<LoginResult> {
+  const email = input.email.trim().toLowerCase();
+  const keys = [`email:${sha256(email)}`, `ip:${input.address}`];
+  const since = iso(new Date(now.getTime() - THROTTLE.window));
+  const [byEmail, byAddress] = await Promise.all(keys.map((k) => countLoginFailures(db, k, since)));
+  if ((byEmail ?? 0) >= THROTTLE.perEmail || (byAddress ?? 0) >= THROTTLE.perAddress) {
+    return { ok: false, reason: 'throttled' };
+  }
+  const user = await findUserByEmail(db, email);
+  // Verify against a dummy hash when the user is unknown, so timing does not reveal which e-mails exist.
+  const ok = await verify(user?.password_hash ?? (await dummyHash()), input.password);
+  if (!user || !ok || user.disabled_at) {
+    await recordLoginFailure(db, keys, iso(now));
+    return { ok: false, reason: 'invalid' };
+  }
+  await clearLoginFailures(db, keys[0] as string);
+  const sessionToken = await openSession(db, user.id, user.totp_enabled === 1, now);
+  return { ok: true, user: publicUser(user), sessionToken, pendingSecondFactor: user.totp_enabled === 1 };
+}
+
+let dummy: Promise<string> | undefined;
+function dummyHash(): Promise<string> {
+  dummy ??= hash(randomBytes(16).toString('hex'), ARGON2_OPTIONS);
+  return dummy;
+}
+
+async function openSession(
+  db: Kysely<Database>,
+  userId: number,
+  pending: boolean,
+  now: Date,
+): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await insertSession(db, {
+    id: sha256(token),
+    user_id: userId,
+    csrf_token: randomBytes(32).toString('base64url'),
+    pending_second_factor: pending ? 1 : 0,
+    created_at: iso(now),
+    last_seen_at: iso(now),
+    expires_at: iso(new Date(now.getTime() + SESSION_IDLE_MS)),
+  });
+  return token;
+}
+
+export interface ActiveSession {
+  readonly id: string;
+  readonly csrfToken: string;
+  readonly pendingSecondFactor: boolean;
+  readonly user: PublicUser;
+}
+
+/** The live session behind a cookie value, its idle timeout renewed; undefined when unknown or expired. */
+export async function resolveSession(
+  db: Kysely<Database>,
+  token: string,
+  now: Date,
+): Promise<ActiveSession | undefined> {
+  const row: SessionRow | undefined = await findLiveSession(db, sha256(token), iso(now));
+  if (!row) return undefined;
+  const user = await findUserById(db, row.user_id);
+  if (!user || user.disabled_at) return undefined;
+  // Renew at most once a minute: a page load should not always write.
+  if (now.getTime() - Date.parse(row.last_seen_at) > 60_000) {
+    await touchSession(db, row.id, iso(now), iso(new Date(now.getTime() + SESSION_IDLE_MS)));
+  }
+  return {
+    id: row.id,
+    csrfToken: row.csrf_token,
+    pendingSecondFactor: row.pending_second_factor === 1,
+    user: publicUser(user),
+  };
+}
+
+export async function logout(db: Kysely<Database>, sessionId: string): Promise<void> {
+  await deleteSession(db, sessionId);
+}
+
+function totpFor(user: { email: string }, secret: string): OTPAuth.TOTP {
+  return new OTPAuth.TOTP({
+    issuer: 'Ketendata',
+    label: user.email,
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+    secret: OTPAuth.Secret.fromBase32(secret),
+  });
+}
+
+function totpValid(user: UserRow, code: string, now: Date): boolean {
+  if (!user.totp_secret) return false;
+  return (
+    totpFor(user, user.totp_secret).validate({
+      token: code.replace(/\s/g, ''),
+      timestamp: now.getTime(),
+      window: 1,
+    }) !== null
+  );
+}
+
+/** Completes a login that waits for the second factor. */
+export async function verifySecondFactor(
+  db: Kysely<Database>,
+  session: ActiveSession,
+  code: string,
+  address: string,
+  now: Date,
+): Promise<'ok' | 'invalid' | 'throttled'> {
+  const key = `totp:${session.user.id}`;
+  const since = iso(new Date(now.getTime() - THROTTLE.window));
+  if ((await countLoginFailures(db, key, since)) >= THROTTLE.perEmail) return 'throttled';
+  const user = await findUserById(db, session.user.id);
+  if (!user || !totpValid(user, code, now)) {
+    await recordLoginFailure(db, [key, `ip:${address}`], iso(now));
+    return 'invalid';
+  }
+  await clearLoginFailures(db, key);
+  await clearSecondFactor(db, session.id);
+  return 'ok';
+}
+
+/** Starts TOTP enrolment: stores a fresh secret (not yet active) and returns it with its otpauth URI. */
+export async function beginTotp(
+  db: Kysely<Database>,
+  userId: number,
+): Promise<{ secret: string; uri: string }> {
+  const user = await findUserById(db, userId);
+  if (!user) throw new AccountError('accounts.not_found', 'no such user');
+  const secret = new OTPAuth.Secret({ size: 20 }).base32;
+  await updateUser(db, userId, { totp_secret: secret, totp_enabled: 0 });
+  return { secret, uri: totpFor(user, secret).toString() };
+}
+
+/** Shows the pending enrolment secret again (e.g. after a wrong code), or undefined. */
+export async function pendingTotp(
+  db: Kysely<Database>,
+  userId: number,
+): Promise<{ secret: string; uri: string } | undefined> {
+  const user = await findUserById(db, userId);
+  if (!user?.totp_secret || user.totp_enabled === 1) return undefined;
+  return { secret: user.totp_secret, uri: totpFor(user, user.totp_secret).toString() };
+}
+
+export async function confirmTotp(
+  db: Kysely<Database>,
+  userId: number,
+  code: string,
+  now: Date,
+): Promise<void> {
+  const user = await findUserById(db, userId);
+  if (!user || !totpValid(user, code, now))
+    throw new AccountError('accounts.totp_invalid', 'the code is not valid');
+  await updateUser(db, userId, { totp_enabled: 1 });
+}
+
+export async function disableTotp(db: Kysely<Database>, userId: number, password: string): Promise<void> {
+  const user = await findUserById(db, userId);
+  if (!user || !(await verify(user.password_hash, password))) {
+    throw new AccountError('accounts.wrong_password', 'the current password is not correct');
+  }
+  await updateUser(db, userId, { totp_enabled: 0, totp_secret: null });
+}
+
+export async function changePassword(
+  db: Kysely<Database>,
+  session: ActiveSession,
+  current: string,
+  next: string,
+): Promise<void> {
+  const user = await findUserById(db, session.user.id);
+  if (!user || !(await verify(user.password_hash, current))) {
+    throw new AccountError('accounts.wrong_password', 'the current password is not correct');
+  }
+  checkPassword(next);
+  await updateUser(db, user.id, { password_hash: await hash(next, ARGON2_OPTIONS) });
+  // Other sessions of this user end: a changed password must lock out whoever else had it.
+  await deleteSessionsOfUser(db, user.id, session.id);
+}
+
+export interface TokenOwner {
+  readonly scope: 'organisation' | 'operator';
+  /** null for operator tokens */
+  readonly organisationCode: string | null;
+}
+
+export async function createApiToken(
+  db: Kysely<Database>,
+  owner: TokenOwner,
+  name: string,
+  createdBy: number | null,
+  now: Date,
+): Promise<{ token: string; row: ApiTokenRow }> {
+  const token = `kd_${randomBytes(32).toString('base64url')}`;
+  const row = await insertApiToken(db, {
+    organisation_code: owner.scope === 'operator' ? null : owner.organisationCode,
+    scope: owner.scope,
+    name: name.trim() || 'token',
+    token_hash: sha256(token),
+    prefix: token.slice(0, 10),
+    created_by: createdBy,
+    created_at: iso(now),
+    last_used_at: null,
+    revoked_at: null,
+  });
+  return { token, row };
+}
+
+/** The owner of a bearer token, or undefined when it is unknown or revoked. */
+export async function verifyApiToken(
+  db: Kysely<Database>,
+  token: string,
+  now: Date,
+): Promise<(TokenOwner & { id: number }) | undefined> {
+  const row = await findActiveToken(db, sha256(token));
+  if (!row) return undefined;
+  await markTokenUsed(db, row.id, iso(now));
+  return { id: row.id, scope: row.scope, organisationCode: row.organisation_code };
+}
+
+export function listApiTokens(db: Kysely<Database>, organisationCode: string | null): Promise<ApiTokenRow[]> {
+  return listTokens(db, organisationCode);
+}
+
+export function revokeApiToken(
+  db: Kysely<Database>,
+  id: number,
+  organisationCode: string | null,
+  now: Date,
+): Promise<boolean> {
+  return revokeToken(db, id, organisationCode, iso(now));
+}
