@@ -1,0 +1,23 @@
+import { DELIVERY_TIME_ZONE } from './delivery-week.js';
+import { addLocalDays, fromLocal, toLocal } from './zoned-time.js';
+
+/** Delivered files are kept this many days, then deleted (file and listing) by the daily job. */
+export const RETENTION_DAYS = 60;
+/** The daily retention job's cron (croner, Europe/Amsterdam): early morning, before office hours. */
+export const RETENTION_CRON = '0 3 * * *';
+
+/** When a delivery made at `madeAt` expires: 60 calendar days later at the same Amsterdam clock time. */
+export function expiresAt(madeAt: Date): Date {
+  return addLocalDays(madeAt, RETENTION_DAYS, DELIVERY_TIME_ZONE);
+}
+
+/** True from the expiry instant on: on day 60 a delivery is gone, on day 59 it is still there. */
+export function isExpired(madeAt: Date, now: Date): boolean {
+  return now.getTime() >= expiresAt(madeAt).getTime();
+}
+
+/** The daily slot (local midnight, Amsterdam) an instant falls in; the retention job claims it once. */
+export function dailySlot(instant: Date): Date {
+  const l = toLocal(instant, DELIVERY_TIME_ZONE);
+  return fromLocal({ year: l.year, month: l.month, day: l.day, hour: 0, minute: 0 }, DELIVERY_TIME_ZONE);
+}
