@@ -115,23 +115,26 @@ class TypeResolver {
     if (cached) return cached;
     const node = this.#find(uri, local, 'complexType');
     if (!node) return undefined;
-    const t = this.complexFromNode(node, local);
+    const t = this.complexFromNode(node, local, uri);
     this.#complex.set(key, t);
     return t;
   }
 
-  complexFromNode(node: XsdNode, name: string): ComplexType {
+  /** `targetNamespace`: of the XSD the type is declared in; its local elements are qualified with it. */
+  complexFromNode(node: XsdNode, name: string, targetNamespace: string): ComplexType {
     const unsupported = node.children.find(
       (c) => c.uri === XS && c.local !== 'sequence' && c.local !== 'annotation',
     );
     if (unsupported) throw new Error(`complexType ${name}: xs:${unsupported.local} is not supported`);
     const sequence = xsChild(node, 'sequence');
-    const children = sequence ? xsChildren(sequence, 'element').map((e) => this.element(e)) : [];
+    const children = sequence
+      ? xsChildren(sequence, 'element').map((e) => this.element(e, targetNamespace))
+      : [];
     const documentation = documentationOf(node);
     return { kind: 'complex', name, children, ...(documentation ? { documentation } : {}) };
   }
 
-  element(node: XsdNode): ElementDecl {
+  element(node: XsdNode, targetNamespace: string): ElementDecl {
     const name = node.attrs.name;
     if (!name) throw new Error('xs:element without a name (element references are not supported)');
     let type: SimpleType | ComplexType | undefined;
@@ -143,13 +146,14 @@ class TypeResolver {
       const st = xsChild(node, 'simpleType');
       const ct = xsChild(node, 'complexType');
       if (st) type = this.simpleFromNode(st);
-      else if (ct) type = this.complexFromNode(ct, name);
+      else if (ct) type = this.complexFromNode(ct, name, targetNamespace);
       else throw new Error(`element ${name}: no type`);
     }
     const maxAttr = node.attrs.maxOccurs ?? '1';
     const documentation = documentationOf(node) ?? type.documentation;
     return {
       name,
+      namespace: targetNamespace,
       minOccurs: Number(node.attrs.minOccurs ?? '1'),
       maxOccurs: maxAttr === 'unbounded' ? Number.POSITIVE_INFINITY : Number(maxAttr),
       type,
@@ -229,7 +233,11 @@ export function compileMessage(input: CompileInput): MessageSchema {
   resolver.add(basisDoc);
   const rootNode = xsChildren(msgDoc, 'element').find((e) => e.attrs.name === 'Bericht');
   if (!rootNode) throw new Error(`${input.xsdFile}: no global element Bericht`);
-  const root = resolver.element(rootNode);
+  for (const doc of [msgDoc, basisDoc]) {
+    if (doc.attrs.elementFormDefault !== 'qualified')
+      throw new Error(`${input.xsdFile}: elementFormDefault must be qualified`);
+  }
+  const root = resolver.element(rootNode, msgDoc.attrs.targetNamespace ?? '');
   if (root.type.kind !== 'complex') throw new Error(`${input.xsdFile}: Bericht is not complex`);
   const header = root.type.children.find((c) => c.name === 'Header');
   if (header?.type.kind !== 'complex') throw new Error(`${input.xsdFile}: no Header`);

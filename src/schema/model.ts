@@ -57,6 +57,8 @@ export interface ComplexType {
 
 export interface ElementDecl {
   readonly name: string;
+  /** Namespace URI of the element (the target namespace of the XSD that declares it; all are qualified). */
+  readonly namespace: string;
   readonly minOccurs: number;
   /** `Infinity` for unbounded. */
   readonly maxOccurs: number;

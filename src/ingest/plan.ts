@@ -1,0 +1,164 @@
+import type { ElementDecl, HashedElement, MessageSchema } from '../schema/model.js';
+import { type SimpleChecker, simpleChecker } from './simple-type.js';
+
+/** Where a leaf value goes. */
+export type LeafTarget =
+  | { readonly kind: 'column'; readonly col: number }
+  | {
+      readonly kind: 'list';
+      readonly table: number;
+      readonly width: number;
+      readonly levelCol: number;
+      readonly level: string;
+      /** Positions in the list table of the owner table's ordinals, in order. */
+      readonly ordinalCols: readonly number[];
+      readonly volgnrCol: number;
+      readonly valueCol: number;
+    };
+
+/** One element position of a message, compiled for the one-pass validator and flattener. */
+export interface PlanNode {
+  readonly name: string;
+  readonly namespace: string;
+  readonly minOccurs: number;
+  readonly maxOccurs: number;
+  /** `/Bericht/Client/Bsn` */
+  readonly path: string;
+  readonly simple?: SimpleChecker;
+  readonly children: readonly PlanNode[];
+  readonly hashed?: HashedElement;
+  /** For a repeating complex element: the table it starts a row in. */
+  readonly table?: { readonly index: number; readonly width: number; readonly ordinalCount: number };
+  readonly leaf?: LeafTarget;
+}
+
+export interface MessagePlan {
+  readonly schema: MessageSchema;
+  readonly root: PlanNode;
+  readonly tableNames: readonly string[];
+  readonly mainWidth: number;
+  readonly gemeenteCol: number;
+  readonly gemeenteValueCol: number;
+  readonly keyCols: {
+    readonly afzender: number;
+    readonly ontvanger: number;
+    readonly identificatie: number;
+    readonly dagtekening: number;
+    readonly identificatieRetour: number;
+    readonly dagtekeningRetour: number;
+  };
+}
+
+const plans = new WeakMap<MessageSchema, MessagePlan>();
+
+export function planFor(schema: MessageSchema): MessagePlan {
+  const hit = plans.get(schema);
+  if (hit) return hit;
+  const plan = compilePlan(schema);
+  plans.set(schema, plan);
+  return plan;
+}
+
+function compilePlan(schema: MessageSchema): MessagePlan {
+  const leafCols = new Map<string, { table: number; col: number }>();
+  const elementTables = new Map<string, number>();
+  const lists = new Map<string, LeafTarget>();
+  schema.tables.forEach((t, ti) => {
+    if (t.kind === 'element') elementTables.set(t.path.join('/'), ti);
+    if (t.kind === 'list') {
+      const levelCol = t.columns.findIndex((c) => c.role === 'level');
+      const valueCol = t.columns.findIndex((c) => c.role === 'value');
+      const volgnrCol = t.columns.findIndex((c) => c.name === `${t.path[0]}Volgnr`);
+      for (const level of t.levels ?? []) {
+        const owner = schema.tables.find((o) => o.name === level.ownerTable);
+        if (!owner) throw new Error(`${t.name}: unknown owner table ${level.ownerTable}`);
+        const ownerOrdinals = owner.columns.filter((c) => c.role === 'ordinal').map((c) => c.name);
+        lists.set(level.path.join('/'), {
+          kind: 'list',
+          table: ti,
+          width: t.columns.length,
+          levelCol,
+          level: level.level,
+          ordinalCols: ownerOrdinals.map((n) => t.columns.findIndex((c) => c.name === n)),
+          volgnrCol,
+          valueCol,
+        });
+      }
+    } else {
+      t.columns.forEach((c, ci) => {
+        if (c.role === 'value' && c.path) leafCols.set(c.path.join('/'), { table: ti, col: ci });
+      });
+    }
+  });
+  const main = schema.tables[0];
+  if (!main) throw new Error(`${schema.code}: no tables`);
+  const mainCol = (name: string) => main.columns.findIndex((c) => c.name === name);
+
+  const build = (el: ElementDecl, parentPath: string[], tableIndex: number): PlanNode => {
+    const pathArr = [...parentPath, el.name];
+    const key = pathArr.join('/');
+    const base = {
+      name: el.name,
+      namespace: el.namespace,
+      minOccurs: el.minOccurs,
+      maxOccurs: el.maxOccurs,
+      path: `/${key}`,
+    };
+    if (el.type.kind === 'simple') {
+      const list = lists.get(key);
+      const col = leafCols.get(key);
+      let leaf: LeafTarget;
+      if (list) leaf = list;
+      else if (col) {
+        if (col.table !== tableIndex)
+          throw new Error(`${schema.code}: ${key} is in table ${col.table}, expected ${tableIndex}`);
+        leaf = { kind: 'column', col: col.col };
+      } else throw new Error(`${schema.code}: no column for ${key}`);
+      const def =
+        leaf.kind === 'list'
+          ? schema.tables[leaf.table]?.columns[leaf.valueCol]
+          : schema.tables[tableIndex]?.columns[leaf.col];
+      const hashed = def?.hashed;
+      return {
+        ...base,
+        simple: simpleChecker(el.type),
+        children: [],
+        leaf,
+        ...(hashed ? { hashed } : {}),
+      };
+    }
+    const ti = elementTables.get(key);
+    const own = ti ?? tableIndex;
+    const children = el.type.children.map((c) => build(c, pathArr, own));
+    if (ti === undefined) return { ...base, children };
+    const t = schema.tables[ti];
+    if (!t) throw new Error('unreachable');
+    return {
+      ...base,
+      children,
+      table: {
+        index: ti,
+        width: t.columns.length,
+        ordinalCount: t.columns.filter((c) => c.role === 'ordinal').length,
+      },
+    };
+  };
+  const root = build(schema.root, [], 0);
+  const gemeenteValueCol = mainCol(`Header_${schema.gemeenteField}`);
+  return {
+    schema,
+    root,
+    tableNames: schema.tables.map((t) => t.name),
+    mainWidth: main.columns.length,
+    gemeenteCol: mainCol('Gemeente'),
+    gemeenteValueCol,
+    keyCols: {
+      afzender: mainCol('Header_Afzender'),
+      ontvanger: mainCol('Header_Ontvanger'),
+      identificatie: mainCol('Header_BerichtIdentificatie_Identificatie'),
+      dagtekening: mainCol('Header_BerichtIdentificatie_Dagtekening'),
+      identificatieRetour: mainCol('Header_IdentificatieRetour'),
+      dagtekeningRetour: mainCol('Header_DagtekeningRetour'),
+    },
+  };
+}

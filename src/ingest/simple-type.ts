@@ -1,0 +1,162 @@
+import type { SimpleType } from '../schema/model.js';
+import { xsdPatternToRegExp } from './xsd-regex.js';
+
+/** A simple type compiled once: whitespace processing, lexical check and facets, all precompiled. */
+export interface SimpleChecker {
+  readonly type: SimpleType;
+  /** The whitespace-processed value (string: preserve; integer/date/time: collapse). */
+  normalize(raw: string): string;
+  /** Why a normalised value is invalid, or undefined when it is valid. */
+  check(value: string): string | undefined;
+  /** Canonical form for hashing and comparison: integers without sign or leading zeros. */
+  canonical(value: string): string;
+}
+
+const COLLAPSE_RE = /[ \t\n\r]+/g;
+const HAS_SPACE_RE = /[ \t\n\r]/;
+
+export function collapse(raw: string): string {
+  if (!HAS_SPACE_RE.test(raw)) return raw;
+  return raw.replace(COLLAPSE_RE, ' ').replace(/^ | $/g, '');
+}
+
+const INTEGER_RE = /^[+-]?[0-9]+$/;
+const DATE_RE = /^(-?)([0-9]{4,})-([0-9]{2})-([0-9]{2})(Z|[+-][0-9]{2}:[0-9]{2})?$/;
+const TIME_RE = /^([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$/;
+
+export function canonicalInteger(value: string): string {
+  let i = 0;
+  let negative = false;
+  if (value[0] === '+' || value[0] === '-') {
+    negative = value[0] === '-';
+    i = 1;
+  }
+  while (i < value.length - 1 && value[i] === '0') i++;
+  const digits = value.slice(i);
+  return negative && digits !== '0' ? `-${digits}` : digits;
+}
+
+function validTimezone(tz: string | undefined): boolean {
+  if (tz === undefined || tz === 'Z') return true;
+  const h = Number(tz.slice(1, 3));
+  const m = Number(tz.slice(4, 6));
+  return m <= 59 && (h < 14 || (h === 14 && m === 0));
+}
+
+function isLeap(year: bigint): boolean {
+  return (year % 4n === 0n && year % 100n !== 0n) || year % 400n === 0n;
+}
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function checkDate(value: string): string | undefined {
+  const m = DATE_RE.exec(value);
+  if (!m) return `'${value}' is not an xs:date (YYYY-MM-DD)`;
+  const yearText = m[2] as string;
+  if (yearText.length > 4 && yearText.startsWith('0'))
+    return `'${value}' is not an xs:date (year has a leading zero)`;
+  const year = BigInt(`${m[1]}${yearText}`);
+  if (year === 0n) return `'${value}' is not an xs:date (year 0000 does not exist)`;
+  const month = Number(m[3]);
+  const day = Number(m[4]);
+  if (month < 1 || month > 12) return `'${value}' is not an xs:date (month ${m[3]} does not exist)`;
+  const max = month === 2 && isLeap(year < 0n ? -year - 1n : year) ? 29 : (DAYS[month - 1] as number);
+  if (day < 1 || day > max) return `'${value}' is not an xs:date (date ${value} does not exist)`;
+  if (!validTimezone(m[5])) return `'${value}' is not an xs:date (invalid timezone)`;
+  return undefined;
+}
+
+function checkTime(value: string): string | undefined {
+  const m = TIME_RE.exec(value);
+  if (!m) return `'${value}' is not an xs:time (hh:mm:ss)`;
+  const h = Number(m[1]);
+  const min = Number(m[2]);
+  const s = Number(m[3]);
+  if (h > 23 || min > 59 || s > 59) return `'${value}' is not an xs:time (time does not exist)`;
+  if (!validTimezone(m[5])) return `'${value}' is not an xs:time (invalid timezone)`;
+  return undefined;
+}
+
+/** Length in code points, as XSD counts it. */
+export function codePointLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) n--;
+  }
+  return n;
+}
+
+const cache = new WeakMap<SimpleType, SimpleChecker>();
+
+/**
+ * Compile a simple type. Messages in errors never quote free-text values (names, addresses):
+ * only values of dates, times and code lists (enumerations) are quoted.
+ */
+export function simpleChecker(type: SimpleType): SimpleChecker {
+  const hit = cache.get(type);
+  if (hit) return hit;
+  const f = type.facets;
+  const steps = f.patterns.map((step) => ({ sources: step, res: step.map(xsdPatternToRegExp) }));
+  const base = type.base;
+  const isInteger = base === 'integer';
+  const enumSet = f.enumeration
+    ? new Set(f.enumeration.map((e) => (isInteger ? canonicalInteger(collapse(e.value)) : e.value)))
+    : undefined;
+  const quotable = base === 'date' || base === 'time' || enumSet !== undefined;
+  const show = (v: string) =>
+    quotable
+      ? `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`
+      : `a value of ${codePointLength(v)} characters`;
+  const checker: SimpleChecker = {
+    type,
+    normalize: base === 'string' ? (raw) => raw : collapse,
+    canonical: isInteger ? canonicalInteger : (v) => v,
+    check(value) {
+      if (base === 'integer') {
+        if (!INTEGER_RE.test(value))
+          return `${isInteger && enumSet ? show(value) : 'the value'} is not an xs:integer`;
+      } else if (base === 'date') {
+        const e = checkDate(value);
+        if (e) return e;
+      } else if (base === 'time') {
+        const e = checkTime(value);
+        if (e) return e;
+      } else {
+        if (f.length !== undefined || f.minLength !== undefined || f.maxLength !== undefined) {
+          const n = codePointLength(value);
+          if (f.length !== undefined && n !== f.length)
+            return `length ${n} is not ${f.length} (facet length)`;
+          if (f.minLength !== undefined && n < f.minLength)
+            return `length ${n} is below minLength ${f.minLength}`;
+          if (f.maxLength !== undefined && n > f.maxLength)
+            return `length ${n} exceeds maxLength ${f.maxLength}`;
+        }
+      }
+      if (enumSet && !enumSet.has(isInteger ? canonicalInteger(value) : value)) {
+        return `${show(value)} is not in the enumeration of ${type.name}`;
+      }
+      for (const step of steps) {
+        let ok = false;
+        for (const re of step.res) {
+          if (re.test(value)) {
+            ok = true;
+            break;
+          }
+        }
+        if (!ok)
+          return `${show(value)} does not match the pattern ${step.sources.join(' | ')} of ${type.name}`;
+      }
+      if (isInteger && (f.minInclusive !== undefined || f.maxInclusive !== undefined)) {
+        const n = BigInt(value);
+        if (f.minInclusive !== undefined && n < f.minInclusive)
+          return `the value is below minInclusive ${f.minInclusive}`;
+        if (f.maxInclusive !== undefined && n > f.maxInclusive)
+          return `the value exceeds maxInclusive ${f.maxInclusive}`;
+      }
+      return undefined;
+    },
+  };
+  cache.set(type, checker);
+  return checker;
+}
