@@ -1,0 +1,196 @@
+import type { MessageSchema, SchemaSet, TableDef } from '../schema/model.js';
+import { schemaSet } from '../schema/releases.js';
+
+/** A row as stored: cells aligned with `TableDef.columns`; hashed cells hold stored pseudonyms. */
+export type StoredRow = readonly unknown[];
+
+/** What linking needs of a stored message (the `message` table's header columns plus its rows). */
+export interface LinkableMessage {
+  readonly berichtId: string;
+  readonly code: string;
+  readonly gemeente: string;
+  readonly afzender: string;
+  readonly ontvanger: string;
+  readonly identificatie: string;
+  readonly dagtekening: string;
+  /** `{ [table]: Row[] }` as in `message.rows`. */
+  readonly tables: Readonly<Record<string, readonly StoredRow[]>>;
+}
+
+/**
+ * One side a message or row offers for matching: rows with the same `key` are candidates for each other,
+ * the `tag` says what the row is within that key space (e.g. in `twn`: toewijzing, start, stop, prestatie).
+ */
+export interface LinkEntry {
+  /** `<keyspace>|<scope…>|<value…>`, scoped the way the standard scopes the number. */
+  readonly key: string;
+  readonly tag: string;
+  readonly gemeente: string;
+  readonly berichtId: string;
+  readonly table: string;
+  /** Ordinals joined by '.'; '' for the message itself. */
+  readonly row: string;
+  readonly dagtekening: string;
+  /** Sort key of the message: `<Dagtekening>|<Identificatie>`. */
+  readonly order: string;
+  /** Tag-specific detail the rules test: StatusAanlevering, DeclaratieNummer. */
+  readonly info: string;
+}
+
+export const keyspaceOf = (key: string): string => key.slice(0, key.indexOf('|'));
+
+const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+
+interface TableAccess {
+  readonly name: string;
+  readonly rows: readonly StoredRow[];
+  col(row: StoredRow, column: string): string;
+  ordinals(row: StoredRow): string;
+}
+
+function access(schema: MessageSchema, def: TableDef, rows: readonly StoredRow[]): TableAccess {
+  const index = new Map(def.columns.map((c, i) => [c.name, i]));
+  const ord = def.columns.flatMap((c, i) => (c.role === 'ordinal' ? [i] : []));
+  return {
+    name: def.name,
+    rows,
+    col(row, column) {
+      const i = index.get(column);
+      if (i === undefined) throw new Error(`links.unknown_column: ${schema.code} ${def.name}.${column}`);
+      return text(row[i]).trim();
+    },
+    ordinals: (row) => ord.map((i) => text(row[i])).join('.'),
+  };
+}
+
+/** Per message the entries it offers; pure, the schema set is only read. */
+export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schemaSet()): LinkEntry[] {
+  const schema = schemas.byCode(message.code);
+  if (!schema) throw new Error(`links.unknown_type: message ${message.berichtId} has code ${message.code}`);
+  const table = (suffix: string): TableAccess => {
+    const name = suffix ? `${schema.code}_${suffix}` : schema.code;
+    const def = schema.tables.find((t) => t.name === name);
+    if (!def) throw new Error(`links.unknown_table: ${name}`);
+    return access(schema, def, message.tables[name] ?? []);
+  };
+  const prefix = schema.code.replace(/\d+$/, '');
+  const number = Number(schema.code.slice(prefix.length));
+  // The party that is not the gemeente is the aanbieder (AGB).
+  const aanbieder = schema.gemeenteField === 'Afzender' ? message.ontvanger : message.afzender;
+  const scope = `${prefix}|${message.gemeente}|${aanbieder}`;
+  const out: LinkEntry[] = [];
+  const order = `${message.dagtekening}|${message.identificatie}`;
+  const add = (key: string, tag: string, t: string, row: string, info = ''): void => {
+    out.push({
+      key,
+      tag,
+      gemeente: message.gemeente,
+      berichtId: message.berichtId,
+      table: t,
+      row,
+      dagtekening: message.dagtekening,
+      order,
+      info,
+    });
+  };
+  const main = table('');
+  const head = main.rows[0];
+  const header = (column: string): string => (head ? main.col(head, column) : '');
+
+  // Retour ↔ heen on the copied header (IV028): the heen code is the retour code minus one.
+  const isRetour = [302, 306, 308, 316, 318, 320].includes(number);
+  const isHeen = [301, 305, 307, 315, 317, 319].includes(number);
+  if (isRetour || isHeen) {
+    const heenCode = `${prefix}${isRetour ? number - 1 : number}`;
+    const msgKey = `msg|${heenCode}|${message.afzender}|${message.ontvanger}|${message.identificatie}|${message.dagtekening}`;
+    add(msgKey, isRetour ? 'retour' : 'heen', main.name, '');
+  }
+
+  switch (number) {
+    case 301: {
+      const tp = table('ToegewezenProduct');
+      for (const r of tp.rows) {
+        const row = tp.ordinals(r);
+        const twn = tp.col(r, 'ToewijzingNummer');
+        if (twn) add(`twn|${scope}|${twn}`, 'toewijzing', tp.name, row);
+        const ref = tp.col(r, 'ReferentieAanbieder');
+        if (ref) add(`ref|${scope}|${ref}`, 'toewijzing', tp.name, row);
+      }
+      break;
+    }
+    case 305:
+    case 307: {
+      const isStart = number === 305;
+      const t = table(isStart ? 'StartProduct' : 'StopProduct');
+      const bsn = header('Client_Bsn');
+      for (const r of t.rows) {
+        const row = t.ordinals(r);
+        const twn = t.col(r, 'ToewijzingNummer');
+        const status = t.col(r, 'StatusAanlevering');
+        const tag = isStart ? 'start' : 'stop';
+        if (twn) add(`twn|${scope}|${twn}`, tag, t.name, row, status);
+        // Logical key of the start (CC): a stop copies it unchanged (TR382).
+        const startKey = `${bsn}|${twn}|${t.col(r, 'Product_Categorie')}|${t.col(r, 'Product_Code')}|${t.col(r, 'Begindatum')}`;
+        add(`start|${scope}|${startKey}`, tag, t.name, row, status);
+        if (!isStart) {
+          const stopKey = `${startKey}|${t.col(r, 'RedenBeeindiging')}|${t.col(r, 'Einddatum')}`;
+          add(`stop|${scope}|${stopKey}`, 'stop', t.name, row, status);
+        }
+      }
+      break;
+    }
+    case 315: {
+      const t = table('AangevraagdProduct');
+      for (const r of t.rows) {
+        const ref = t.col(r, 'ReferentieAanbieder');
+        if (ref) add(`ref|${scope}|${ref}`, 'verzoek', t.name, t.ordinals(r));
+      }
+      break;
+    }
+    case 317: {
+      const ref = header('Client_Verzoek_ReferentieAanbieder');
+      if (ref) add(`ref|${scope}|${ref}`, 'verzoek', main.name, '');
+      break;
+    }
+    case 319: {
+      const ref = header('Antwoord_ReferentieAanbieder');
+      if (ref) add(`ref|${scope}|${ref}`, 'antwoord', main.name, '');
+      break;
+    }
+    case 323: {
+      const decl = `${scope}|${message.identificatie}|${message.dagtekening}`;
+      add(`decl|${decl}`, 'declaratie', main.name, '', header('Declaratie_DeclaratieNummer'));
+      const p = table('Prestatie');
+      for (const r of p.rows) {
+        const row = p.ordinals(r);
+        const ref = p.col(r, 'ProductReferentie_ReferentieNummer');
+        add(`prest|${decl}|${ref}`, 'declaratie', p.name, row);
+        const twn = p.col(r, 'ToewijzingNummer');
+        if (twn) add(`twn|${scope}|${twn}`, 'prestatie', p.name, row);
+        // TR323: a credit names the debet it reverses by VorigReferentieNummer (per aanbieder).
+        if (p.col(r, 'IngediendBedrag_DebetCredit') === 'C') {
+          const vorig = p.col(r, 'ProductReferentie_VorigReferentieNummer');
+          if (vorig) add(`vref|${scope}|${vorig}`, 'credit', p.name, row);
+        } else if (ref) {
+          add(`vref|${scope}|${ref}`, 'debet', p.name, row);
+        }
+      }
+      break;
+    }
+    case 325: {
+      const decl = `${scope}|${header('Header_DeclaratieIdentificatie_Identificatie')}|${header('Header_DeclaratieIdentificatie_Dagtekening')}`;
+      add(`decl|${decl}`, 'antwoord', main.name, '', header('DeclaratieAntwoord_DeclaratieNummer'));
+      const p = table('Prestatie');
+      for (const r of p.rows) {
+        add(
+          `prest|${decl}|${p.col(r, 'ProductReferentie_ReferentieNummer')}`,
+          'antwoord',
+          p.name,
+          p.ordinals(r),
+        );
+      }
+      break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,73 @@
+import { RELATIONS } from './relations.js';
+
+/**
+ * `Koppeltabel.csv`: one row per link event in the delivery window. Links are add-only; a link that lapses
+ * (a toewijzing-versie split by a late middle version) comes back as a row with Mutatie `vervallen`.
+ */
+export const KOPPELTABEL_FILE = 'Koppeltabel';
+
+export interface KoppeltabelColumn {
+  readonly name: string;
+  /** Dutch description for the data dictionary. */
+  readonly description: string;
+}
+
+export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
+  {
+    name: 'Type',
+    description: `Soort relatie: ${RELATIONS.map((r) => r.type).join(', ')}. Zie de beschrijving per soort.`,
+  },
+  {
+    name: 'Mutatie',
+    description:
+      "'toegevoegd': de koppeling is nieuw. 'vervallen': een eerder geleverde koppeling met dezelfde kanten geldt niet meer (alleen bij toewijzing-versie, als later een tussenliggende versie binnenkwam).",
+  },
+  {
+    name: 'Van_Bestand',
+    description: 'Bestand (zonder .csv) van de bronkant, bijvoorbeeld JW305_StartProduct.',
+  },
+  { name: 'Van_BerichtId', description: 'BerichtId van het bronbericht; sleutel in Van_Bestand.' },
+  {
+    name: 'Van_Rij',
+    description:
+      "Volgnummers van de bronrij in Van_Bestand, in de volgorde van de *Volgnr-kolommen van dat bestand, gescheiden door '.' (bijvoorbeeld 2.1 = ClientVolgnr 2, PrestatieVolgnr 1). Leeg als de koppeling het hele bericht betreft.",
+  },
+  {
+    name: 'Naar_Bestand',
+    description: 'Bestand (zonder .csv) van de doelkant, bijvoorbeeld JW301_ToegewezenProduct.',
+  },
+  { name: 'Naar_BerichtId', description: 'BerichtId van het doelbericht; sleutel in Naar_Bestand.' },
+  {
+    name: 'Naar_Rij',
+    description:
+      'Volgnummers van de doelrij in Naar_Bestand, zoals Van_Rij. Leeg als de koppeling het hele bericht betreft.',
+  },
+  { name: 'Gemeente', description: 'CBS-code van de gemeente waartoe beide berichten behoren.' },
+];
+
+export interface KoppeltabelLink {
+  readonly type: string;
+  readonly mutatie: 'toegevoegd' | 'vervallen';
+  readonly gemeente: string;
+  readonly fromTable: string;
+  readonly fromBerichtId: string;
+  readonly fromRow: string;
+  readonly toTable: string;
+  readonly toBerichtId: string;
+  readonly toRow: string;
+}
+
+/** A link as a CSV record aligned with KOPPELTABEL_COLUMNS. */
+export function koppeltabelRecord(l: KoppeltabelLink): string[] {
+  return [
+    l.type,
+    l.mutatie,
+    l.fromTable,
+    l.fromBerichtId,
+    l.fromRow,
+    l.toTable,
+    l.toBerichtId,
+    l.toRow,
+    l.gemeente,
+  ];
+}

@@ -1,0 +1,293 @@
+import { describe, expect, it } from 'vitest';
+import { linkEntries } from './entries.js';
+import type { PlannedLink } from './match.js';
+import { MemoryLinkIndex } from './memory-index.js';
+import { testMessage } from './test-messages.js';
+
+const GEM = '0363';
+const AGB = '12345678';
+
+const t301 = (id: string, dag: string, products: Record<string, string>[], gem = GEM, agb = AGB) =>
+  testMessage({
+    id,
+    code: 'JW301',
+    afzender: gem,
+    ontvanger: agb,
+    dagtekening: dag,
+    rows: { ToegewezenProduct: products },
+  });
+const t305 = (id: string, dag: string, rows: Record<string, string>[], bsn = 'B1') =>
+  testMessage({
+    id,
+    code: 'JW305',
+    afzender: AGB,
+    ontvanger: GEM,
+    dagtekening: dag,
+    main: { Client_Bsn: bsn },
+    rows: { StartProduct: rows },
+  });
+const t307 = (id: string, dag: string, rows: Record<string, string>[], bsn = 'B1') =>
+  testMessage({
+    id,
+    code: 'JW307',
+    afzender: AGB,
+    ontvanger: GEM,
+    dagtekening: dag,
+    main: { Client_Bsn: bsn },
+    rows: { StopProduct: rows },
+  });
+
+const show = (l: PlannedLink) =>
+  `${l.type} ${l.fromBerichtId}${l.fromRow ? `:${l.fromRow}` : ''} -> ${l.toBerichtId}${l.toRow ? `:${l.toRow}` : ''}`;
+const linksOf = (index: MemoryLinkIndex, type?: string) =>
+  index
+    .links()
+    .filter((l) => !type || l.type === type)
+    .map(show)
+    .sort();
+
+function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((x, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((p) => [x, ...p]),
+  );
+}
+
+describe('link rules', () => {
+  it('links a retour to the heen message whose header it copies, and to no other', () => {
+    const heen = t301('A', '2024-03-01', [{ ToewijzingNummer: 'T1' }]);
+    const other = testMessage({
+      id: 'B',
+      code: 'JW301',
+      afzender: '0599',
+      ontvanger: AGB,
+      identificatie: 'A',
+      dagtekening: '2024-03-01',
+    });
+    const retour = testMessage({
+      id: 'R',
+      code: 'JW302',
+      afzender: GEM,
+      ontvanger: AGB,
+      identificatie: 'A',
+      dagtekening: '2024-03-01',
+    });
+    const index = new MemoryLinkIndex();
+    index.add([retour]);
+    index.add([other, heen]);
+    expect(linksOf(index, 'retour')).toEqual(['retour R -> A']);
+  });
+
+  it('links a start to every 301 row that carried its ToewijzingNummer up to its Dagtekening, in any arrival order', () => {
+    const v1 = t301('V1', '2024-01-05', [{ ToewijzingNummer: 'T1' }]);
+    const v2 = t301('V2', '2024-02-05', [{ ToewijzingNummer: 'T2' }, { ToewijzingNummer: 'T1' }]);
+    const v3 = t301('V3', '2024-04-05', [{ ToewijzingNummer: 'T1' }]);
+    const start = t305('S', '2024-03-01', [
+      { ToewijzingNummer: 'T1', Begindatum: '2024-01-10', StatusAanlevering: '1' },
+    ]);
+    const elsewhere = t301('X', '2024-01-05', [{ ToewijzingNummer: 'T1' }], '0599');
+    const expected = ['start-toewijzing S:1 -> V1:1', 'start-toewijzing S:1 -> V2:2'];
+    for (const order of permutations([v1, v2, v3, start, elsewhere])) {
+      const index = new MemoryLinkIndex();
+      for (const m of order) index.add([m]);
+      expect(linksOf(index, 'start-toewijzing')).toEqual(expected);
+    }
+  });
+
+  it('keeps the toewijzing-versie chain right when a middle version arrives late, lapsing the link it splits', () => {
+    const v1 = t301('V1', '2024-01-05', [{ ToewijzingNummer: 'T1' }]);
+    const v2 = t301('V2', '2024-02-05', [{ ToewijzingNummer: 'T1' }]);
+    const v3 = t301('V3', '2024-04-05', [{ ToewijzingNummer: 'T1' }]);
+    const index = new MemoryLinkIndex();
+    index.add([v1]);
+    expect(index.add([v3]).add.map(show)).toEqual(['toewijzing-versie V3:1 -> V1:1']);
+    const late = index.add([v2]);
+    expect(late.revoke.map(show)).toEqual(['toewijzing-versie V3:1 -> V1:1']);
+    expect(late.add.map(show).sort()).toEqual([
+      'toewijzing-versie V2:1 -> V1:1',
+      'toewijzing-versie V3:1 -> V2:1',
+    ]);
+    for (const order of permutations([v1, v2, v3])) {
+      const other = new MemoryLinkIndex();
+      for (const m of order) other.add([m]);
+      expect(linksOf(other)).toEqual(['toewijzing-versie V2:1 -> V1:1', 'toewijzing-versie V3:1 -> V2:1']);
+    }
+  });
+
+  it('links a stop to the status-1 start with the same logical key, and a status-3 line to the line it cancels', () => {
+    const key = {
+      ToewijzingNummer: 'T1',
+      Product_Categorie: '45',
+      Product_Code: '45A01',
+      Begindatum: '2024-01-10',
+    };
+    const start = t305('S1', '2024-01-12', [{ ...key, StatusAanlevering: '1' }]);
+    const fix = t305('S2', '2024-01-20', [
+      { ...key, StatusAanlevering: '3' },
+      { ...key, Begindatum: '2024-01-11', StatusAanlevering: '1' },
+    ]);
+    const stop = t307('P1', '2024-06-01', [
+      {
+        ...key,
+        Begindatum: '2024-01-11',
+        RedenBeeindiging: '31',
+        Einddatum: '2024-05-31',
+        StatusAanlevering: '1',
+      },
+    ]);
+    const otherClient = t307(
+      'P2',
+      '2024-06-01',
+      [
+        {
+          ...key,
+          Begindatum: '2024-01-11',
+          RedenBeeindiging: '31',
+          Einddatum: '2024-05-31',
+          StatusAanlevering: '1',
+        },
+      ],
+      'B2',
+    );
+    for (const order of permutations([start, fix, stop, otherClient])) {
+      const index = new MemoryLinkIndex();
+      for (const m of order) index.add([m]);
+      expect(linksOf(index, 'stop-start')).toEqual(['stop-start P1:1 -> S2:2']);
+      expect(linksOf(index, 'correctie')).toEqual(['correctie S2:1 -> S1:1']);
+    }
+  });
+
+  it('links a 325 and its rejected prestaties to the 323 it answers only when the DeclaratieNummer agrees', () => {
+    const decl = testMessage({
+      id: 'D',
+      code: 'JW323',
+      afzender: AGB,
+      ontvanger: GEM,
+      identificatie: 'DCL1',
+      dagtekening: '2024-02-03',
+      main: { Declaratie_DeclaratieNummer: 'N1' },
+      rows: {
+        Client: [{ Bsn: 'B1' }],
+        Prestatie: [
+          {
+            _row: '1.1',
+            ProductReferentie_ReferentieNummer: 'P1',
+            ToewijzingNummer: 'T1',
+            IngediendBedrag_DebetCredit: 'D',
+          },
+          {
+            _row: '1.2',
+            ProductReferentie_ReferentieNummer: 'P2',
+            ProductReferentie_VorigReferentieNummer: 'P0',
+            ToewijzingNummer: 'T1',
+            IngediendBedrag_DebetCredit: 'C',
+          },
+        ],
+      },
+    });
+    const earlier = testMessage({
+      id: 'E',
+      code: 'JW323',
+      afzender: AGB,
+      ontvanger: GEM,
+      identificatie: 'DCL0',
+      dagtekening: '2024-01-03',
+      main: { Declaratie_DeclaratieNummer: 'N0' },
+      rows: {
+        Client: [{ Bsn: 'B1' }],
+        Prestatie: [
+          { _row: '1.1', ProductReferentie_ReferentieNummer: 'P0', IngediendBedrag_DebetCredit: 'D' },
+        ],
+      },
+    });
+    const answer = (id: string, nummer: string) =>
+      testMessage({
+        id,
+        code: 'JW325',
+        afzender: GEM,
+        ontvanger: AGB,
+        identificatie: id,
+        dagtekening: '2024-02-10',
+        main: {
+          Header_DeclaratieIdentificatie_Identificatie: 'DCL1',
+          Header_DeclaratieIdentificatie_Dagtekening: '2024-02-03',
+          DeclaratieAntwoord_DeclaratieNummer: nummer,
+        },
+        rows: {
+          Client: [{ Bsn: 'B1' }],
+          Prestatie: [{ _row: '1.1', ProductReferentie_ReferentieNummer: 'P2' }],
+        },
+      });
+    const index = new MemoryLinkIndex();
+    index.add([answer('A1', 'N1'), answer('A2', 'N9')]);
+    index.add([decl, earlier]);
+    expect(linksOf(index, 'declaratie-antwoord')).toEqual(['declaratie-antwoord A1 -> D']);
+    expect(linksOf(index, 'prestatie-antwoord')).toContain('prestatie-antwoord A1:1.1 -> D:1.2');
+    expect(linksOf(index, 'credit-debet')).toEqual(['credit-debet D:1.2 -> E:1.1']);
+  });
+
+  it('links a request to its answer and to every assigned product with its ReferentieAanbieder, within the aanbieder', () => {
+    const vot = testMessage({
+      id: 'Q',
+      code: 'JW315',
+      afzender: AGB,
+      ontvanger: GEM,
+      dagtekening: '2024-01-02',
+      rows: { AangevraagdProduct: [{ ReferentieAanbieder: 'R1' }, { ReferentieAanbieder: 'R2' }] },
+    });
+    const vow = testMessage({
+      id: 'W',
+      code: 'JW317',
+      afzender: AGB,
+      ontvanger: GEM,
+      dagtekening: '2024-05-02',
+      main: { Client_Verzoek_ReferentieAanbieder: 'R3' },
+    });
+    const no = testMessage({
+      id: 'N',
+      code: 'JW319',
+      afzender: GEM,
+      ontvanger: AGB,
+      dagtekening: '2024-01-05',
+      main: { Antwoord_ReferentieAanbieder: 'R2' },
+    });
+    const otherAgb = testMessage({
+      id: 'O',
+      code: 'JW319',
+      afzender: GEM,
+      ontvanger: '87654321',
+      dagtekening: '2024-01-05',
+      main: { Antwoord_ReferentieAanbieder: 'R1' },
+    });
+    const yes = t301('Y', '2024-01-06', [{ ToewijzingNummer: 'T1', ReferentieAanbieder: 'R1' }]);
+    const change = t301('Z', '2024-05-06', [
+      { ToewijzingNummer: 'T1', ReferentieAanbieder: 'R3' },
+      { ToewijzingNummer: 'T2', ReferentieAanbieder: 'R3' },
+    ]);
+    const index = new MemoryLinkIndex();
+    for (const m of [change, yes, otherAgb, no, vow, vot]) index.add([m]);
+    expect(linksOf(index, 'verzoek-antwoord')).toEqual(['verzoek-antwoord Q:2 -> N']);
+    expect(linksOf(index, 'verzoek-toewijzing')).toEqual([
+      'verzoek-toewijzing Q:1 -> Y:1',
+      'verzoek-toewijzing W -> Z:1',
+      'verzoek-toewijzing W -> Z:2',
+    ]);
+  });
+
+  it('scopes ToewijzingNummer keys by law, gemeente and aanbieder', () => {
+    const jw = linkEntries(t301('A', '2024-01-01', [{ ToewijzingNummer: 'T1' }]));
+    const wmo = linkEntries(
+      testMessage({
+        id: 'B',
+        code: 'WMO301',
+        afzender: GEM,
+        ontvanger: AGB,
+        dagtekening: '2024-01-01',
+        rows: { ToegewezenProduct: [{ ToewijzingNummer: 'T1' }] },
+      }),
+    );
+    const twn = (es: typeof jw) => es.find((e) => e.key.startsWith('twn|'))?.key;
+    expect(twn(jw)).toBe(`twn|JW|${GEM}|${AGB}|T1`);
+    expect(twn(wmo)).toBe(`twn|WMO|${GEM}|${AGB}|T1`);
+  });
+});

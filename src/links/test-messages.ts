@@ -1,0 +1,63 @@
+import { schemaSet } from '../schema/releases.js';
+import type { LinkableMessage, StoredRow } from './entries.js';
+
+/**
+ * Builds stored-like messages for tests and benchmarks from column values by name, so tests read as the
+ * messages they describe. Ordinal columns are filled with the row's position.
+ */
+export interface TestMessageSpec {
+  readonly id: string;
+  readonly code: string;
+  readonly afzender: string;
+  readonly ontvanger: string;
+  readonly identificatie?: string;
+  readonly dagtekening: string;
+  /** Main-table values by column name. */
+  readonly main?: Readonly<Record<string, string>>;
+  /** Sub-table rows by table suffix (`ToegewezenProduct`), values by column name; `_row` = ordinals ('2.1'). */
+  readonly rows?: Readonly<Record<string, readonly Readonly<Record<string, string>>[]>>;
+}
+
+export function testMessage(spec: TestMessageSpec): LinkableMessage {
+  const schema = schemaSet().byCode(spec.code);
+  if (!schema) throw new Error(`unknown code ${spec.code}`);
+  const gemeente = schema.gemeenteField === 'Afzender' ? spec.afzender : spec.ontvanger;
+  const identificatie = spec.identificatie ?? spec.id;
+  const tables: Record<string, StoredRow[]> = {};
+  for (const def of schema.tables) {
+    const suffix = def.name === schema.code ? '' : def.name.slice(schema.code.length + 1);
+    const specs =
+      suffix === ''
+        ? [
+            {
+              Header_Afzender: spec.afzender,
+              Header_Ontvanger: spec.ontvanger,
+              Header_BerichtIdentificatie_Identificatie: identificatie,
+              Header_BerichtIdentificatie_Dagtekening: spec.dagtekening,
+              ...spec.main,
+            },
+          ]
+        : (spec.rows?.[suffix] ?? []);
+    tables[def.name] = specs.map((values, i) => {
+      const ordinals = def.columns.filter((c) => c.role === 'ordinal').length;
+      const ords = values._row ? values._row.split('.') : [String(i + 1)].slice(-ordinals);
+      let o = 0;
+      return def.columns.map((c) => {
+        if (c.role === 'messageKey') return spec.id;
+        if (c.role === 'gemeente') return gemeente;
+        if (c.role === 'ordinal') return ords[o++] ?? '1';
+        return values[c.name] ?? null;
+      });
+    });
+  }
+  return {
+    berichtId: spec.id,
+    code: schema.code,
+    gemeente,
+    afzender: spec.afzender,
+    ontvanger: spec.ontvanger,
+    identificatie,
+    dagtekening: spec.dagtekening,
+    tables,
+  };
+}
