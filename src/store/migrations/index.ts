@@ -14,7 +14,7 @@ export type DialectMigration = {
 const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>> = {
   '0001_ingest': () => import('./0001_ingest.js'),
   '0002_deliveries': () => import('./0002_deliveries.js'),
-  // '0003_links': () => import('./0003_links.js'),
+  '0003_links': () => import('./0003_links.js'),
   '0004_accounts': () => import('./0004_accounts.js'),
 };
 

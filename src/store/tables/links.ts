@@ -1,3 +1,49 @@
-// Table types owned by the links concern; its migration lives in ../migrations/.
-// biome-ignore lint/suspicious/noEmptyInterface: filled in by the links issue
-export interface LinkTables {}
+import type { Generated } from 'kysely';
+
+/** Link tables (migration 0003_links). Keys are stored pseudonyms, never clear identifiers. */
+export interface LinkTables {
+  link: LinkTable;
+  link_key: LinkKeyTable;
+  link_done: LinkDoneTable;
+}
+
+/** One link event of the koppeltabel. Add-only: a lapsed link gets a second row with mutatie 'vervallen'. */
+export interface LinkTable {
+  /** Monotonic; deliveries cover seq ranges like messages. */
+  seq: Generated<number>;
+  type: string;
+  mutatie: 'toegevoegd' | 'vervallen';
+  /** CBS code; both sides belong to it. */
+  gemeente: string;
+  from_table: string;
+  from_bericht_id: string;
+  /** Ordinals joined by '.'; '' for the message itself. */
+  from_row: string;
+  to_table: string;
+  to_bericht_id: string;
+  to_row: string;
+  /** ISO-8601 UTC */
+  created_at: string;
+}
+
+/** The key index: what each linked message offers, so a new message is matched by lookup, not scan. */
+export interface LinkKeyTable {
+  id: Generated<number>;
+  keyspace: string;
+  /** `<keyspace>|<scope…>|<value…>` (see src/links/entries.ts). */
+  k: string;
+  tag: string;
+  gemeente: string;
+  bericht_id: string;
+  tbl: string;
+  row: string;
+  dagtekening: string;
+  ord: string;
+  info: string;
+}
+
+/** Messages whose entries are in the index (makes linking a message idempotent). */
+export interface LinkDoneTable {
+  bericht_id: string;
+  linked_at: string;
+}

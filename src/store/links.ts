@@ -1,0 +1,176 @@
+import type { LinkEntry } from '../links/entries.js';
+import type { PlannedLink } from '../links/match.js';
+import type { IngestTx } from './watermark.js';
+
+/**
+ * The link repository. It works on the raw driver handle of the ingest transaction (`IngestTx`) so linking
+ * can run inside an ingest batch, and so link seqs obey the same watermark rule as message seqs.
+ */
+
+const CHUNK = 400;
+
+const sqliteStatements = new WeakMap<object, Map<string, import('better-sqlite3').Statement>>();
+
+async function exec(
+  tx: IngestTx,
+  text: string,
+  params: readonly unknown[],
+): Promise<Record<string, unknown>[]> {
+  if (tx.dialect === 'postgres') {
+    let n = 0;
+    const pgText = text.replace(/\?/g, () => `$${++n}`);
+    const result = await tx.client.query(pgText, params as unknown[]);
+    return result.rows as Record<string, unknown>[];
+  }
+  let cache = sqliteStatements.get(tx.sqlite);
+  if (!cache) {
+    cache = new Map();
+    sqliteStatements.set(tx.sqlite, cache);
+  }
+  let stmt = cache.get(text);
+  if (!stmt) {
+    stmt = tx.sqlite.prepare(text);
+    cache.set(text, stmt);
+  }
+  if (stmt.reader) return stmt.all(...params) as Record<string, unknown>[];
+  stmt.run(...params);
+  return [];
+}
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const placeholders = (columns: number, rows: number): string =>
+  Array.from({ length: rows }, () => `(${Array.from({ length: columns }, () => '?').join(',')})`).join(',');
+
+/** Marks messages as linked; returns the ids that were not yet (only those must be linked now). */
+export async function claimMessages(
+  tx: IngestTx,
+  berichtIds: readonly string[],
+  now: string,
+): Promise<Set<string>> {
+  const fresh = new Set<string>();
+  for (const part of chunks([...new Set(berichtIds)])) {
+    const rows = await exec(
+      tx,
+      `INSERT INTO link_done (bericht_id, linked_at) VALUES ${placeholders(2, part.length)} ON CONFLICT DO NOTHING RETURNING bericht_id`,
+      part.flatMap((id) => [id, now]),
+    );
+    for (const r of rows) fresh.add(String(r.bericht_id));
+  }
+  return fresh;
+}
+
+export async function insertEntries(tx: IngestTx, entries: readonly LinkEntry[]): Promise<void> {
+  for (const part of chunks(entries, 300)) {
+    await exec(
+      tx,
+      `INSERT INTO link_key (keyspace, k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info) VALUES ${placeholders(10, part.length)}`,
+      part.flatMap((e) => [
+        e.key.slice(0, e.key.indexOf('|')),
+        e.key,
+        e.tag,
+        e.gemeente,
+        e.berichtId,
+        e.table,
+        e.row,
+        e.dagtekening,
+        e.order,
+        e.info,
+      ]),
+    );
+  }
+}
+
+/** Every indexed entry under these keys, grouped by key. */
+export async function entriesByKey(tx: IngestTx, keys: readonly string[]): Promise<Map<string, LinkEntry[]>> {
+  const out = new Map<string, LinkEntry[]>();
+  for (const part of chunks(keys)) {
+    const rows = await exec(
+      tx,
+      `SELECT k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info FROM link_key WHERE k IN (${part.map(() => '?').join(',')})`,
+      part,
+    );
+    for (const r of rows) {
+      const e: LinkEntry = {
+        key: String(r.k),
+        tag: String(r.tag),
+        gemeente: String(r.gemeente),
+        berichtId: String(r.bericht_id),
+        table: String(r.tbl),
+        row: String(r.row),
+        dagtekening: String(r.dagtekening),
+        order: String(r.ord),
+        info: String(r.info),
+      };
+      const list = out.get(e.key);
+      if (list) list.push(e);
+      else out.set(e.key, [e]);
+    }
+  }
+  return out;
+}
+
+const toLink = (r: Record<string, unknown>): PlannedLink & { mutatie: string } => ({
+  type: String(r.type) as PlannedLink['type'],
+  mutatie: String(r.mutatie),
+  gemeente: String(r.gemeente),
+  fromTable: String(r.from_table),
+  fromBerichtId: String(r.from_bericht_id),
+  fromRow: String(r.from_row),
+  toTable: String(r.to_table),
+  toBerichtId: String(r.to_bericht_id),
+  toRow: String(r.to_row),
+});
+
+/** Links of one type from these messages that are in force (added and not lapsed). */
+export async function activeLinksFrom(
+  tx: IngestTx,
+  type: string,
+  fromBerichtIds: readonly string[],
+): Promise<PlannedLink[]> {
+  const out: PlannedLink[] = [];
+  for (const part of chunks([...new Set(fromBerichtIds)])) {
+    const rows = await exec(
+      tx,
+      `SELECT type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row FROM link WHERE type = ? AND from_bericht_id IN (${part.map(() => '?').join(',')})`,
+      [type, ...part],
+    );
+    const lapsed = new Set<string>();
+    const links = rows.map(toLink);
+    const id = (l: PlannedLink) => `${l.fromBerichtId}|${l.fromRow}|${l.toBerichtId}|${l.toRow}`;
+    for (const l of links) if (l.mutatie === 'vervallen') lapsed.add(id(l));
+    for (const l of links) if (l.mutatie === 'toegevoegd' && !lapsed.has(id(l))) out.push(l);
+  }
+  return out;
+}
+
+/** Appends link events; an event already recorded is skipped (the unique key makes re-linking a no-op). */
+export async function insertLinks(
+  tx: IngestTx,
+  links: readonly PlannedLink[],
+  mutatie: 'toegevoegd' | 'vervallen',
+  now: string,
+): Promise<void> {
+  for (const part of chunks(links, 300)) {
+    await exec(
+      tx,
+      `INSERT INTO link (type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row, created_at) VALUES ${placeholders(10, part.length)} ON CONFLICT DO NOTHING`,
+      part.flatMap((l) => [
+        l.type,
+        mutatie,
+        l.gemeente,
+        l.fromTable,
+        l.fromBerichtId,
+        l.fromRow,
+        l.toTable,
+        l.toBerichtId,
+        l.toRow,
+        now,
+      ]),
+    );
+  }
+}

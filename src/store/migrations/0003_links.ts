@@ -1,0 +1,69 @@
+import { type Kysely, sql } from 'kysely';
+import type { Dialect } from '../database.js';
+import type { DialectMigration } from './index.js';
+
+/**
+ * Link tables (types in ../tables/links.ts). The unique key on `link` makes re-linking a no-op; `link_key.k`
+ * is the lookup that keeps linking an index probe per new message.
+ */
+export const migration: DialectMigration = {
+  async up(db: Kysely<unknown>, dialect: Dialect) {
+    const pk = dialect === 'postgres' ? sql`bigserial primary key` : sql`integer primary key autoincrement`;
+
+    await db.schema
+      .createTable('link')
+      .addColumn('seq', sql`${pk}`)
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('mutatie', 'text', (c) => c.notNull())
+      .addColumn('gemeente', 'text', (c) => c.notNull())
+      .addColumn('from_table', 'text', (c) => c.notNull())
+      .addColumn('from_bericht_id', 'text', (c) => c.notNull())
+      .addColumn('from_row', 'text', (c) => c.notNull())
+      .addColumn('to_table', 'text', (c) => c.notNull())
+      .addColumn('to_bericht_id', 'text', (c) => c.notNull())
+      .addColumn('to_row', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addUniqueConstraint('link_unique', [
+        'from_bericht_id',
+        'from_row',
+        'type',
+        'to_bericht_id',
+        'to_row',
+        'mutatie',
+      ])
+      .execute();
+    await db.schema.createIndex('link_gemeente_seq').on('link').columns(['gemeente', 'seq']).execute();
+    await db.schema.createIndex('link_to').on('link').columns(['to_bericht_id', 'to_row']).execute();
+
+    await db.schema
+      .createTable('link_key')
+      .addColumn('id', sql`${pk}`)
+      .addColumn('keyspace', 'text', (c) => c.notNull())
+      .addColumn('k', 'text', (c) => c.notNull())
+      .addColumn('tag', 'text', (c) => c.notNull())
+      .addColumn('gemeente', 'text', (c) => c.notNull())
+      .addColumn('bericht_id', 'text', (c) => c.notNull())
+      .addColumn('tbl', 'text', (c) => c.notNull())
+      .addColumn('row', 'text', (c) => c.notNull())
+      .addColumn('dagtekening', 'text', (c) => c.notNull())
+      .addColumn('ord', 'text', (c) => c.notNull())
+      .addColumn('info', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('link_key_k').on('link_key').column('k').execute();
+    await db.schema
+      .createIndex('link_key_tag')
+      .on('link_key')
+      .columns(['keyspace', 'tag', 'gemeente'])
+      .execute();
+
+    await db.schema
+      .createTable('link_done')
+      .addColumn('bericht_id', 'text', (c) => c.primaryKey())
+      .addColumn('linked_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+
+  async down(db: Kysely<unknown>) {
+    for (const t of ['link_done', 'link_key', 'link']) await db.schema.dropTable(t).ifExists().execute();
+  },
+};
