@@ -1,0 +1,230 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from './database.js';
+import type { DeliveryKind, DeliveryTable } from './tables/deliveries.js';
+
+export interface Delivery {
+  readonly id: number;
+  readonly organisation: string;
+  readonly kind: DeliveryKind;
+  readonly slot: string;
+  readonly periodStart: string;
+  readonly periodEnd: string;
+  readonly seqFrom: number;
+  readonly seqTo: number;
+  readonly linkSeqFrom: number;
+  readonly linkSeqTo: number;
+  readonly messageCount: number;
+  readonly madeAt: string;
+  readonly availableAt: string;
+  readonly expiresAt: string;
+  readonly file: string;
+  readonly fileName: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly firstDownloadedAt: string | null;
+  readonly firstDownloadedBy: string | null;
+  readonly downloadCount: number;
+  readonly deletedAt: string | null;
+  readonly deletedBy: string | null;
+}
+
+type DeliveryRow = Omit<DeliveryTable, 'id'> & { id: number };
+
+function toDelivery(r: DeliveryRow): Delivery {
+  return {
+    id: Number(r.id),
+    organisation: r.organisation,
+    kind: r.kind,
+    slot: r.slot,
+    periodStart: r.period_start,
+    periodEnd: r.period_end,
+    seqFrom: Number(r.seq_from),
+    seqTo: Number(r.seq_to),
+    linkSeqFrom: Number(r.link_seq_from),
+    linkSeqTo: Number(r.link_seq_to),
+    messageCount: Number(r.message_count),
+    madeAt: r.made_at,
+    availableAt: r.available_at,
+    expiresAt: r.expires_at,
+    file: r.file,
+    fileName: r.file_name,
+    size: Number(r.size),
+    sha256: r.sha256,
+    firstDownloadedAt: r.first_downloaded_at,
+    firstDownloadedBy: r.first_downloaded_by,
+    downloadCount: Number(r.download_count),
+    deletedAt: r.deleted_at,
+    deletedBy: r.deleted_by,
+  };
+}
+
+export type NewDelivery = Omit<
+  DeliveryTable,
+  'id' | 'first_downloaded_at' | 'first_downloaded_by' | 'download_count' | 'deleted_at' | 'deleted_by'
+>;
+
+/** Inserts a delivery; undefined when this (organisation, kind, slot) already has one. */
+export async function insertDelivery(db: Kysely<Database>, row: NewDelivery): Promise<number | undefined> {
+  const r = await db
+    .insertInto('delivery')
+    .values({
+      ...row,
+      first_downloaded_at: null,
+      first_downloaded_by: null,
+      download_count: 0,
+      deleted_at: null,
+      deleted_by: null,
+    })
+    .onConflict((oc) => oc.columns(['organisation', 'kind', 'slot']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return r ? Number(r.id) : undefined;
+}
+
+export async function findDelivery(
+  db: Kysely<Database>,
+  key: { organisation: string; kind: DeliveryKind; slot: string },
+): Promise<Delivery | undefined> {
+  const r = await db
+    .selectFrom('delivery')
+    .selectAll()
+    .where('organisation', '=', key.organisation)
+    .where('kind', '=', key.kind)
+    .where('slot', '=', key.slot)
+    .executeTakeFirst();
+  return r ? toDelivery(r as DeliveryRow) : undefined;
+}
+
+export async function getDelivery(db: Kysely<Database>, id: number): Promise<Delivery | undefined> {
+  const r = await db.selectFrom('delivery').selectAll().where('id', '=', id).executeTakeFirst();
+  return r ? toDelivery(r as DeliveryRow) : undefined;
+}
+
+/** An organisation's deliveries, newest first (weekly before history within one slot). */
+export async function listDeliveryRows(db: Kysely<Database>, organisation: string): Promise<Delivery[]> {
+  const rows = await db
+    .selectFrom('delivery')
+    .selectAll()
+    .where('organisation', '=', organisation)
+    .orderBy('slot', 'desc')
+    .orderBy('kind', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  return rows.map((r) => toDelivery(r as DeliveryRow));
+}
+
+/** Records one download; the first one sets who and when. */
+export async function recordDownload(db: Kysely<Database>, id: number, at: Date, by: string): Promise<void> {
+  await db
+    .updateTable('delivery')
+    .set({
+      download_count: sql`download_count + 1`,
+      first_downloaded_at: sql`COALESCE(first_downloaded_at, ${at.toISOString()})`,
+      first_downloaded_by: sql`COALESCE(first_downloaded_by, ${by})`,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Marks a delivery's file deleted by a user (the listing stays until it expires). */
+export async function markDeleted(db: Kysely<Database>, id: number, at: Date, by: string): Promise<boolean> {
+  const r = await db
+    .updateTable('delivery')
+    .set({ deleted_at: at.toISOString(), deleted_by: by })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+export async function expiredDeliveries(db: Kysely<Database>, now: Date): Promise<Delivery[]> {
+  const rows = await db
+    .selectFrom('delivery')
+    .selectAll()
+    .where('expires_at', '<=', now.toISOString())
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => toDelivery(r as DeliveryRow));
+}
+
+/** Removes a delivery's listing; false when another worker removed it first. */
+export async function removeDelivery(db: Kysely<Database>, id: number): Promise<boolean> {
+  const r = await db.deleteFrom('delivery').where('id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) === 1;
+}
+
+/** A stored message as a delivery reads it. */
+export interface StoredMessage {
+  readonly seq: number;
+  readonly code: string;
+  readonly gemeente: string;
+  readonly bericht_id: string;
+  readonly first_moment: string;
+  readonly verzender: string;
+  readonly ontvanger_hub: string;
+  readonly hub_id: string | null;
+  readonly passages: number;
+  readonly conflict: number;
+  /** JSON `{ [table]: Row[] }`. */
+  readonly rows: string;
+}
+
+export interface MessageWindow {
+  readonly gemeenten: readonly string[];
+  /** Exclusive. */
+  readonly seqFrom: number;
+  /** Inclusive. */
+  readonly seqTo: number;
+  /** Only messages whose first passage is at or after this ISO instant/date (history). */
+  readonly firstMomentFrom?: string;
+  readonly batchSize?: number;
+}
+
+/**
+ * The messages of some municipalities in a seq window, in seq order, in keyset-paged batches: memory stays
+ * bounded by one batch however long the history, and it works the same on both dialects.
+ */
+export async function* messagesInWindow(
+  db: Kysely<Database>,
+  w: MessageWindow,
+): AsyncGenerator<StoredMessage[]> {
+  if (w.gemeenten.length === 0 || w.seqTo <= w.seqFrom) return;
+  const size = w.batchSize ?? 2000;
+  let after = w.seqFrom;
+  for (;;) {
+    let q = db
+      .selectFrom('message')
+      .select([
+        'seq',
+        'code',
+        'gemeente',
+        'bericht_id',
+        'first_moment',
+        'verzender',
+        'ontvanger_hub',
+        'hub_id',
+        'passages',
+        'conflict',
+        'rows',
+      ])
+      .where('gemeente', 'in', w.gemeenten)
+      .where('seq', '>', after)
+      .where('seq', '<=', w.seqTo);
+    if (w.firstMomentFrom) q = q.where('first_moment', '>=', w.firstMomentFrom);
+    const batch = (await q.orderBy('seq').limit(size).execute()) as StoredMessage[];
+    if (batch.length === 0) return;
+    yield batch;
+    after = Number(batch[batch.length - 1]!.seq);
+    if (batch.length < size) return;
+  }
+}
+
+/** The highest message seq ingested at or before an instant (splits a catch-up into its missed weeks). */
+export async function lastSeqIngestedBy(db: Kysely<Database>, instant: Date): Promise<number> {
+  const r = await db
+    .selectFrom('message')
+    .select((eb) => eb.fn.max('seq').as('m'))
+    .where('ingested_at', '<=', instant.toISOString())
+    .executeTakeFirst();
+  return Number(r?.m ?? 0);
+}

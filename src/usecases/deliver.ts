@@ -1,0 +1,277 @@
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { DELIVERY_TIME_ZONE, HISTORY_START, readyAt, weeklySlotsBetween } from '../domain/delivery-week.js';
+import { expiresAt } from '../domain/retention.js';
+import { toLocal } from '../domain/zoned-time.js';
+import { DeliveryWriter, type ExtraFile } from '../export/delivery-writer.js';
+import { schemaSet } from '../schema/releases.js';
+import { audit } from '../store/audit.js';
+import { insertDelivery, lastSeqIngestedBy, messagesInWindow } from '../store/deliveries.js';
+import { claimSlot, finishSlot, getJobRun } from '../store/jobs.js';
+import type { Store } from '../store/open.js';
+import { listOrganisations, lockOrganisation, type Organisation } from '../store/organisations.js';
+import type { DeliveryKind } from '../store/tables/deliveries.js';
+import { readWatermark } from '../store/watermark.js';
+import { DeliveryContent, deliveryFileSpecs } from './deliver-content.js';
+import { linkWatermark } from './deliver-links.js';
+import { purgeExpired } from './retention.js';
+
+/** What the delivery use cases need; built once in the composition root (CLI, serve). */
+export interface DeliveryDeps {
+  readonly store: Store;
+  /** The data folder: ZIPs live in `<dataDir>/deliveries/<org>/`. */
+  readonly dataDir: string;
+  /** The per-organisation re-keying key (from `deriveKeys(secret).organisation`). */
+  readonly organisationKey: (code: string) => Buffer;
+  /** Identifies this process in job claims. */
+  readonly worker?: string;
+  /** Wall clock for job leases only (a replay with --now still needs real lease times). */
+  readonly wallClock?: () => Date;
+  /** Extra files for every delivery (the data dictionary); called once per run. */
+  readonly extraFiles?: () => Promise<readonly ExtraFile[]> | readonly ExtraFile[];
+}
+
+export const WEEKLY_JOB = 'weekly-delivery';
+/** A claim not finished within this time belongs to a dead worker and may be taken over. */
+const LEASE_MS = 2 * 60 * 60 * 1000;
+
+export interface MadeDelivery {
+  readonly id: number;
+  readonly organisation: string;
+  readonly kind: DeliveryKind;
+  readonly slot: string;
+  readonly messages: number;
+}
+
+export interface RunReport {
+  readonly slots: readonly string[];
+  readonly made: readonly MadeDelivery[];
+  /** Slots another worker holds (this run stopped there rather than overtake it). */
+  readonly busy: readonly string[];
+  readonly expired: number;
+}
+
+export function defaultWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Runs everything due at `now`: the weekly slots since each organisation's last weekly (a missed Sunday is
+ * caught up, each slot with its own delivery), history requests (made with the weekly of the next slot),
+ * and retention. Each slot is claimed once in `job_run`; a delivery is unique per (organisation, kind,
+ * slot), so a re-run or a second worker adds nothing.
+ */
+export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> {
+  const worker = deps.worker ?? defaultWorkerId();
+  const wall = deps.wallClock ?? (() => new Date());
+  const made: MadeDelivery[] = [];
+  const busy: string[] = [];
+
+  const active = await listOrganisations(deps.store.db, { activeOnly: true });
+  const starts = active.map((o) => Date.parse(o.weeklySlot ?? o.activatedAt ?? now.toISOString()));
+  const slots = starts.length ? weeklySlotsBetween(new Date(Math.min(...starts)), now) : [];
+  let extra: readonly ExtraFile[] | undefined;
+
+  if (slots.length > 0) {
+    const watermark = await readWatermark(deps.store);
+    const linkMark = await linkWatermark(deps.store);
+    extra = deps.extraFiles ? await deps.extraFiles() : [];
+    for (const [i, slot] of slots.entries()) {
+      const slotIso = slot.toISOString();
+      const claim = { job: WEEKLY_JOB, slot: slotIso, worker };
+      const at = wall();
+      if (
+        !(await claimSlot(deps.store.db, { ...claim, at, leaseUntil: new Date(at.getTime() + LEASE_MS) }))
+      ) {
+        const run = await getJobRun(deps.store.db, WEEKLY_JOB, slotIso);
+        if (run?.status === 'done') continue;
+        // Another worker is on this slot: later slots must wait for it, or cursors would leapfrog.
+        busy.push(slotIso);
+        break;
+      }
+      try {
+        // A missed slot gets what was ingested by its Sunday; the latest slot takes everything committed.
+        const last = i === slots.length - 1;
+        const cut = last ? watermark : Math.min(watermark, await lastSeqIngestedBy(deps.store.db, slot));
+        const orgs = await listOrganisations(deps.store.db, { activeOnly: true });
+        for (const org of orgs) {
+          const from = Date.parse(org.weeklySlot ?? org.activatedAt ?? slotIso);
+          if (from >= slot.getTime()) continue;
+          const weekly = await makeDelivery(deps, {
+            org,
+            kind: 'weekly',
+            slot,
+            now,
+            cut,
+            linkCut: linkMark,
+            extra,
+          });
+          if (weekly) made.push(weekly);
+          const requestedAt = org.historyRequestedAt ? Date.parse(org.historyRequestedAt) : Number.NaN;
+          if (org.historyRequested && requestedAt <= slot.getTime()) {
+            const history = await makeDelivery(deps, {
+              org,
+              kind: 'history',
+              slot,
+              now,
+              cut,
+              linkCut: linkMark,
+              extra,
+            });
+            if (history) made.push(history);
+          }
+        }
+        await finishSlot(deps.store.db, {
+          ...claim,
+          at: wall(),
+          ok: true,
+          detail: `${orgs.length} organisations`,
+        });
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        await finishSlot(deps.store.db, { ...claim, at: wall(), ok: false, detail: reason.slice(0, 500) });
+        throw err;
+      }
+    }
+  }
+
+  const expired = await purgeExpired(deps, now);
+  return { slots: slots.map((s) => s.toISOString()), made, busy, expired };
+}
+
+interface MakeDelivery {
+  readonly org: Organisation;
+  readonly kind: DeliveryKind;
+  readonly slot: Date;
+  readonly now: Date;
+  /** Highest message seq this delivery may include. */
+  readonly cut: number;
+  readonly linkCut: number;
+  readonly extra: readonly ExtraFile[] | undefined;
+}
+
+function localDate(instant: Date): string {
+  const l = toLocal(instant, DELIVERY_TIME_ZONE);
+  return `${l.year}-${String(l.month).padStart(2, '0')}-${String(l.day).padStart(2, '0')}`;
+}
+
+/**
+ * Builds one delivery's ZIP from the store (outside any transaction: it may take a while), then records it
+ * and moves the organisation's cursor in one transaction that re-checks the cursor, so two workers that
+ * raced on the same slot keep exactly one delivery.
+ */
+async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDelivery | undefined> {
+  const { org, kind, slot } = d;
+  const weekly = kind === 'weekly';
+  const seqFrom = weekly ? org.weeklySeq : 0;
+  const seqTo = Math.max(seqFrom, d.cut);
+  const linkSeqFrom = weekly ? org.weeklyLinkSeq : 0;
+  const linkSeqTo = Math.max(linkSeqFrom, d.linkCut);
+  const periodStart = weekly ? (org.weeklySlot ?? org.activatedAt ?? slot.toISOString()) : HISTORY_START;
+  const slotIso = slot.toISOString();
+  const madeAt = d.now.getTime() > slot.getTime() ? d.now : slot;
+  const ready = readyAt(slot);
+  const availableAt = ready.getTime() > madeAt.getTime() ? ready : madeAt;
+  const stamp = slotIso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const relFile = join('deliveries', org.code, `${kind}-${stamp}-${randomBytes(4).toString('hex')}.zip`);
+  const zipPath = join(deps.dataDir, relFile);
+  const fileName = `ketendata-${org.code}-${weekly ? 'wekelijks' : 'historie'}-${localDate(slot)}.zip`;
+
+  const writer = await DeliveryWriter.open(join(deps.dataDir, 'deliveries', '.tmp'), deliveryFileSpecs());
+  const content = new DeliveryContent(deps.organisationKey(org.code));
+  let written: Awaited<ReturnType<DeliveryWriter['finish']>>;
+  try {
+    const window = {
+      gemeenten: org.members,
+      seqFrom,
+      seqTo,
+      ...(weekly ? {} : { firstMomentFrom: HISTORY_START }),
+    };
+    for await (const batch of messagesInWindow(deps.store.db, window)) await content.add(writer, batch);
+    written = await writer.finish(zipPath, {
+      extra: d.extra,
+      mtime: madeAt,
+      manifest: {
+        organisation: org.code,
+        name: org.name,
+        members: org.members,
+        kind,
+        release: schemaSet().release,
+        period: { start: periodStart, end: slotIso },
+        seq: { from: seqFrom, to: seqTo },
+        linkSeq: { from: linkSeqFrom, to: linkSeqTo },
+        madeAt: madeAt.toISOString(),
+        availableAt: availableAt.toISOString(),
+        messages: content.messageCount,
+      },
+    });
+  } catch (err) {
+    await writer.abort();
+    await rm(zipPath, { force: true });
+    throw err;
+  }
+
+  const id = await deps.store.db.transaction().execute(async (trx) => {
+    const row = await lockOrganisation(trx, deps.store.dialect, org.code);
+    if (!row) return undefined;
+    if (weekly) {
+      // Someone else delivered this slot (or a later one) meanwhile: keep theirs.
+      if (
+        Number(row.weekly_seq) !== seqFrom ||
+        (row.weekly_slot && Date.parse(row.weekly_slot) >= slot.getTime())
+      ) {
+        return undefined;
+      }
+    } else if (Number(row.history_requested) !== 1) {
+      return undefined;
+    }
+    const inserted = await insertDelivery(trx, {
+      organisation: org.code,
+      kind,
+      slot: slotIso,
+      period_start: periodStart,
+      period_end: slotIso,
+      seq_from: seqFrom,
+      seq_to: seqTo,
+      link_seq_from: linkSeqFrom,
+      link_seq_to: linkSeqTo,
+      message_count: content.messageCount,
+      made_at: madeAt.toISOString(),
+      available_at: availableAt.toISOString(),
+      expires_at: expiresAt(madeAt).toISOString(),
+      file: relFile,
+      file_name: fileName,
+      size: written.size,
+      sha256: written.sha256,
+    });
+    if (inserted === undefined) return undefined;
+    if (weekly) {
+      await trx
+        .updateTable('organisation')
+        .set({ weekly_seq: seqTo, weekly_link_seq: linkSeqTo, weekly_slot: slotIso })
+        .where('code', '=', org.code)
+        .execute();
+    } else {
+      await trx
+        .updateTable('organisation')
+        .set({ history_requested: 0, history_requested_at: null, history_requested_by: null })
+        .where('code', '=', org.code)
+        .execute();
+    }
+    await audit(trx, {
+      at: madeAt,
+      actor: 'system',
+      organisation: org.code,
+      action: 'delivery.make',
+      detail: { id: inserted, kind, slot: slotIso, messages: content.messageCount },
+    });
+    return inserted;
+  });
+  if (id === undefined) {
+    await rm(zipPath, { force: true });
+    return undefined;
+  }
+  return { id, organisation: org.code, kind, slot: slotIso, messages: content.messageCount };
+}

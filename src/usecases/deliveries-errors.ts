@@ -1,0 +1,48 @@
+/**
+ * Errors of the delivery use cases, with a stable dotted code the CLI maps to an exit code and the HTTP
+ * layer to a status (`status`). Messages name the organisation or delivery id, never client data.
+ */
+export class DeliveryError extends Error {
+  override readonly name = 'DeliveryError';
+  constructor(
+    readonly code: DeliveryErrorCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+
+  /** The HTTP status this error maps to. */
+  get status(): 400 | 403 | 404 | 409 {
+    switch (this.code) {
+      case 'organisation.not_found':
+      case 'delivery.not_found':
+        return 404;
+      case 'delivery.forbidden':
+        return 403;
+      case 'organisation.exists':
+      case 'organisation.already_active':
+      case 'organisation.inactive':
+      case 'delivery.not_ready':
+      case 'delivery.deleted':
+      case 'delivery.not_downloaded':
+        return 409;
+      default:
+        return 400;
+    }
+  }
+}
+
+export type DeliveryErrorCode =
+  | 'organisation.invalid_code'
+  | 'organisation.invalid_name'
+  | 'organisation.invalid_members'
+  | 'organisation.exists'
+  | 'organisation.not_found'
+  | 'organisation.already_active'
+  | 'organisation.inactive'
+  | 'delivery.not_found'
+  | 'delivery.forbidden'
+  | 'delivery.not_ready'
+  | 'delivery.deleted'
+  | 'delivery.not_downloaded'
+  | 'delivery.file_missing';

@@ -1,0 +1,186 @@
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { ZipFile } from 'yazl';
+import { audit } from '../store/audit.js';
+import {
+  type Delivery,
+  getDelivery,
+  listDeliveryRows,
+  markDeleted,
+  recordDownload,
+} from '../store/deliveries.js';
+import type { Store } from '../store/open.js';
+import { DeliveryError } from './deliveries-errors.js';
+
+export interface FileDeps {
+  readonly store: Store;
+  readonly dataDir: string;
+}
+
+interface Who {
+  readonly organisation: string;
+  /** Login name of the user (or `cli:<user>`); recorded as first downloader and in the audit log. */
+  readonly actor: string;
+  readonly now: Date;
+}
+
+async function requireOwn(deps: FileDeps, who: Who, id: number): Promise<Delivery> {
+  const d = await getDelivery(deps.store.db, id);
+  if (!d) throw new DeliveryError('delivery.not_found', `delivery ${id} does not exist (or expired)`);
+  // The same answer as for a missing one would hide existence; the id is no secret, the data is.
+  if (d.organisation !== who.organisation) {
+    throw new DeliveryError('delivery.forbidden', `delivery ${id} belongs to another organisation`);
+  }
+  if (d.deletedAt)
+    throw new DeliveryError('delivery.deleted', `delivery ${id} was deleted on ${d.deletedAt}`);
+  if (Date.parse(d.availableAt) > who.now.getTime()) {
+    throw new DeliveryError('delivery.not_ready', `delivery ${id} is ready from ${d.availableAt}`);
+  }
+  return d;
+}
+
+async function requireFile(deps: FileDeps, d: Delivery): Promise<string> {
+  const path = join(deps.dataDir, d.file);
+  try {
+    await stat(path);
+  } catch {
+    throw new DeliveryError(
+      'delivery.file_missing',
+      `delivery ${d.id}: its file ${d.fileName} is missing on disk`,
+    );
+  }
+  return path;
+}
+
+async function record(deps: FileDeps, who: Who, d: Delivery, via: string): Promise<void> {
+  await deps.store.db.transaction().execute(async (trx) => {
+    await recordDownload(trx, d.id, who.now, who.actor);
+    await audit(trx, {
+      at: who.now,
+      actor: who.actor,
+      organisation: who.organisation,
+      action: 'delivery.download',
+      detail: { id: d.id, file: d.fileName, via },
+    });
+  });
+}
+
+/** Opens one delivery's ZIP for download and records the download (first downloader, audit line). */
+export async function openDelivery(
+  deps: FileDeps,
+  who: Who & { readonly id: number },
+): Promise<{
+  readonly delivery: Delivery;
+  readonly fileName: string;
+  readonly size: number;
+  readonly stream: Readable;
+}> {
+  const d = await requireOwn(deps, who, who.id);
+  const path = await requireFile(deps, d);
+  await record(deps, who, d, 'single');
+  return { delivery: d, fileName: d.fileName, size: d.size, stream: createReadStream(path) };
+}
+
+/** Ready, not deleted and never downloaded: what "alle nieuwe bestanden" fetches. */
+async function notYetDownloaded(deps: FileDeps, who: Who): Promise<Delivery[]> {
+  return (await listDeliveryRows(deps.store.db, who.organisation))
+    .filter((d) => !d.deletedAt && !d.firstDownloadedAt && Date.parse(d.availableAt) <= who.now.getTime())
+    .reverse();
+}
+
+/**
+ * All deliveries not downloaded yet as one ZIP (the delivery ZIPs stored as entries, not recompressed),
+ * streamed; each one is recorded as downloaded. `deliveries` is empty when there is nothing new.
+ */
+export async function bundleNotDownloaded(
+  deps: FileDeps,
+  who: Who,
+): Promise<{
+  readonly deliveries: readonly Delivery[];
+  readonly fileName: string;
+  readonly stream: Readable;
+}> {
+  const list = await notYetDownloaded(deps, who);
+  const paths = await Promise.all(list.map((d) => requireFile(deps, d)));
+  const zip = new ZipFile();
+  list.forEach((d, i) => {
+    zip.addReadStreamLazy(d.fileName, { mtime: new Date(d.madeAt), compress: false }, (cb) =>
+      cb(null, createReadStream(paths[i]!)),
+    );
+  });
+  zip.end();
+  for (const d of list) await record(deps, who, d, 'bundle');
+  const day = who.now.toISOString().slice(0, 10);
+  return {
+    deliveries: list,
+    fileName: `ketendata-${who.organisation}-nieuw-${day}.zip`,
+    stream: zip.outputStream,
+  };
+}
+
+/**
+ * Deletes selected deliveries' files ahead of retention. Only downloaded ones: a file nobody fetched is
+ * not thrown away by a stray click. The listing stays (marked deleted) until it expires.
+ */
+export async function deleteDeliveries(
+  deps: FileDeps,
+  who: Who & { readonly ids: readonly number[] },
+): Promise<readonly Delivery[]> {
+  const list: Delivery[] = [];
+  for (const id of who.ids) {
+    const d = await getDelivery(deps.store.db, id);
+    if (!d) throw new DeliveryError('delivery.not_found', `delivery ${id} does not exist (or expired)`);
+    if (d.organisation !== who.organisation) {
+      throw new DeliveryError('delivery.forbidden', `delivery ${id} belongs to another organisation`);
+    }
+    if (!d.firstDownloadedAt) {
+      throw new DeliveryError(
+        'delivery.not_downloaded',
+        `delivery ${id} was never downloaded: download it first`,
+      );
+    }
+    if (!d.deletedAt) list.push(d);
+  }
+  for (const d of list) {
+    await rm(join(deps.dataDir, d.file), { force: true });
+    await deps.store.db.transaction().execute(async (trx) => {
+      if (await markDeleted(trx, d.id, who.now, who.actor)) {
+        await audit(trx, {
+          at: who.now,
+          actor: who.actor,
+          organisation: who.organisation,
+          action: 'delivery.delete',
+          detail: { id: d.id, file: d.fileName },
+        });
+      }
+    });
+  }
+  return list;
+}
+
+/**
+ * `ketendata download`: copies an organisation's ready deliveries (only the never downloaded ones with
+ * `onlyNew`) into a folder, recording each as a download.
+ */
+export async function downloadToFolder(
+  deps: FileDeps,
+  who: Who & { readonly outDir: string; readonly onlyNew: boolean },
+): Promise<readonly { readonly delivery: Delivery; readonly path: string }[]> {
+  const list = who.onlyNew
+    ? await notYetDownloaded(deps, who)
+    : (await listDeliveryRows(deps.store.db, who.organisation))
+        .filter((d) => !d.deletedAt && Date.parse(d.availableAt) <= who.now.getTime())
+        .reverse();
+  await mkdir(who.outDir, { recursive: true });
+  const out: { delivery: Delivery; path: string }[] = [];
+  for (const d of list) {
+    const src = await requireFile(deps, d);
+    const dest = join(who.outDir, d.fileName);
+    await copyFile(src, dest);
+    await record(deps, who, d, 'cli');
+    out.push({ delivery: d, path: dest });
+  }
+  return out;
+}

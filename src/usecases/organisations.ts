@@ -1,0 +1,168 @@
+import { audit } from '../store/audit.js';
+import type { Store } from '../store/open.js';
+import {
+  getOrganisation,
+  insertOrganisation,
+  listOrganisations as listOrganisationRows,
+  type Organisation,
+  setActive,
+  setHistoryRequested,
+} from '../store/organisations.js';
+import { readWatermark } from '../store/watermark.js';
+import { linkWatermark } from './deliver-links.js';
+import { DeliveryError } from './deliveries-errors.js';
+
+export type { Organisation } from '../store/organisations.js';
+
+const CBS_CODE = /^\d{4}$/;
+const HEAD_CODE = /^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$/;
+
+export interface AddOrganisation {
+  /** A municipality's CBS code (4 digits), or a head organisation's own code when `members` is given. */
+  readonly code: string;
+  readonly name: string;
+  /** CBS codes of the municipalities a head organisation acts for. */
+  readonly members?: readonly string[];
+  readonly actor: string;
+  readonly now: Date;
+}
+
+/** Registers a municipality (receives its own data) or a head organisation (receives its members' data). */
+export async function addOrganisation(store: Store, input: AddOrganisation): Promise<Organisation> {
+  const name = input.name.trim();
+  if (!name)
+    throw new DeliveryError('organisation.invalid_name', `organisation ${input.code}: the name is empty`);
+  const isHead = input.members !== undefined && input.members.length > 0;
+  if (!isHead && !CBS_CODE.test(input.code)) {
+    throw new DeliveryError(
+      'organisation.invalid_code',
+      `organisation ${input.code}: a municipality is registered by its 4-digit CBS code (e.g. 0363); a head organisation needs --members`,
+    );
+  }
+  if (isHead && !HEAD_CODE.test(input.code)) {
+    throw new DeliveryError(
+      'organisation.invalid_code',
+      `organisation ${input.code}: use 2–32 letters, digits, '-' or '_' for a head organisation's code`,
+    );
+  }
+  const members = isHead ? [...new Set(input.members)].sort() : [input.code];
+  const bad = members.filter((m) => !CBS_CODE.test(m));
+  if (bad.length > 0) {
+    throw new DeliveryError(
+      'organisation.invalid_members',
+      `organisation ${input.code}: members must be 4-digit CBS codes; not: ${bad.join(', ')}`,
+    );
+  }
+  if (await getOrganisation(store.db, input.code)) {
+    throw new DeliveryError('organisation.exists', `organisation ${input.code} is already registered`);
+  }
+  await insertOrganisation(store.db, {
+    code: input.code,
+    name,
+    kind: isHead ? 'hoofdorganisatie' : 'gemeente',
+    members,
+    createdAt: input.now,
+  });
+  await audit(store, {
+    at: input.now,
+    actor: input.actor,
+    organisation: input.code,
+    action: 'organisation.add',
+    detail: { kind: isHead ? 'hoofdorganisatie' : 'gemeente', members },
+  });
+  return (await getOrganisation(store.db, input.code))!;
+}
+
+/**
+ * Activates an organisation: from now on it receives weekly deliveries. Its first weekly holds what is
+ * ingested after this moment (the watermark now); older data comes with a history request.
+ */
+export async function activateOrganisation(
+  store: Store,
+  input: { readonly code: string; readonly actor: string; readonly now: Date },
+): Promise<Organisation> {
+  const org = await requireOrganisation(store, input.code);
+  if (org.active)
+    throw new DeliveryError('organisation.already_active', `organisation ${input.code} is already active`);
+  const seq = await readWatermark(store);
+  const linkSeq = await linkWatermark(store);
+  if (!(await setActive(store.db, input.code, input.now, { seq, linkSeq }))) {
+    throw new DeliveryError('organisation.already_active', `organisation ${input.code} is already active`);
+  }
+  await audit(store, {
+    at: input.now,
+    actor: input.actor,
+    organisation: input.code,
+    action: 'organisation.activate',
+  });
+  return (await getOrganisation(store.db, input.code))!;
+}
+
+/** Ticks "Historie opvragen": the next weekly run also makes a delivery of everything since 1-1-2021. */
+export async function requestHistory(
+  store: Store,
+  input: { readonly code: string; readonly actor: string; readonly now: Date },
+): Promise<Organisation> {
+  const org = await requireOrganisation(store, input.code);
+  if (!org.active) {
+    throw new DeliveryError(
+      'organisation.inactive',
+      `organisation ${input.code} is not active: activate it first (ketendata organisations activate ${input.code})`,
+    );
+  }
+  if (!org.historyRequested) {
+    await setHistoryRequested(store.db, input.code, true, input.now, input.actor);
+    await audit(store, {
+      at: input.now,
+      actor: input.actor,
+      organisation: input.code,
+      action: 'organisation.request_history',
+    });
+  }
+  return (await getOrganisation(store.db, input.code))!;
+}
+
+/** Withdraws a history request that has not been served yet. */
+export async function cancelHistoryRequest(
+  store: Store,
+  input: { readonly code: string; readonly actor: string; readonly now: Date },
+): Promise<Organisation> {
+  const org = await requireOrganisation(store, input.code);
+  if (org.historyRequested) {
+    await setHistoryRequested(store.db, input.code, false, input.now, input.actor);
+    await audit(store, {
+      at: input.now,
+      actor: input.actor,
+      organisation: input.code,
+      action: 'organisation.cancel_history',
+    });
+  }
+  return (await getOrganisation(store.db, input.code))!;
+}
+
+export async function listOrganisations(
+  store: Store,
+  filter: { activeOnly?: boolean } = {},
+): Promise<Organisation[]> {
+  return listOrganisationRows(store.db, filter);
+}
+
+export async function findOrganisation(store: Store, code: string): Promise<Organisation | undefined> {
+  return getOrganisation(store.db, code);
+}
+
+export async function requireOrganisation(store: Store, code: string): Promise<Organisation> {
+  const org = await getOrganisation(store.db, code);
+  if (!org) {
+    throw new DeliveryError(
+      'organisation.not_found',
+      `organisation ${code} is not registered (see: ketendata organisations list)`,
+    );
+  }
+  return org;
+}
+
+/** The municipalities (CBS codes) whose data an organisation receives. */
+export async function membersOf(store: Store, code: string): Promise<readonly string[]> {
+  return (await requireOrganisation(store, code)).members;
+}
