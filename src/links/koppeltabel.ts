@@ -18,11 +18,6 @@ export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
     description: `Soort relatie: ${RELATIONS.map((r) => r.type).join(', ')}. Zie de beschrijving per soort.`,
   },
   {
-    name: 'Mutatie',
-    description:
-      "'toegevoegd': de koppeling is nieuw. 'vervallen': een eerder geleverde koppeling met dezelfde kanten geldt niet meer (alleen bij toewijzing-versie, als later een tussenliggende versie binnenkwam).",
-  },
-  {
     name: 'Van_Bestand',
     description: 'Bestand (zonder .csv) van de bronkant, bijvoorbeeld JW305_StartProduct.',
   },
@@ -42,6 +37,11 @@ export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
     description:
       'Volgnummers van de doelrij in Naar_Bestand, zoals Van_Rij. Leeg als de koppeling het hele bericht betreft.',
   },
+  {
+    name: 'Mutatie',
+    description:
+      "'toegevoegd': de koppeling is nieuw. 'vervallen': een eerder geleverde koppeling met dezelfde kanten geldt niet meer (alleen bij toewijzing-versie, als later een tussenliggende versie binnenkwam).",
+  },
   { name: 'Gemeente', description: 'CBS-code van de gemeente waartoe beide berichten behoren.' },
 ];
 
@@ -57,17 +57,17 @@ export interface KoppeltabelLink {
   readonly toRow: string;
 }
 
-/** A link as a CSV record aligned with KOPPELTABEL_COLUMNS. */
+/** A link as a CSV record aligned with KOPPELTABEL_COLUMNS (the agreed seven columns first). */
 export function koppeltabelRecord(l: KoppeltabelLink): string[] {
   return [
     l.type,
-    l.mutatie,
     l.fromTable,
     l.fromBerichtId,
     l.fromRow,
     l.toTable,
     l.toBerichtId,
     l.toRow,
+    l.mutatie,
     l.gemeente,
   ];
 }

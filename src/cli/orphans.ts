@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { openStore } from '../store/open.js';
+import { countOrphans } from '../usecases/link-orphans.js';
+import type { CliContext } from './command.js';
+
+/** `ketendata orphans`: messages and rows whose expected partner never came, counted for data quality. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('orphans')
+    .description('telt berichten en regels zonder verwachte koppeling (wees), per verwachting en bestand')
+    .option('--gemeente <codes>', 'alleen deze gemeenten (CBS-codes, komma-gescheiden)')
+    .option('--now <iso>', 'peilmoment voor de termijnen (ISO-8601; standaard nu)')
+    .option('--json', 'uitvoer als JSON')
+    .action(async (opts: { gemeente?: string; now?: string; json?: boolean }) => {
+      const now = opts.now ? new Date(opts.now) : new Date();
+      if (Number.isNaN(now.getTime())) {
+        ctx.err(`orphans: --now ${opts.now} is not an ISO-8601 moment`);
+        ctx.setExitCode(2);
+        return;
+      }
+      const gemeenten = opts.gemeente
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const store = await openStore(ctx.config);
+      try {
+        const counts = await countOrphans(store, { now, ...(gemeenten ? { gemeenten } : {}) });
+        if (opts.json) {
+          ctx.out(JSON.stringify(counts));
+          return;
+        }
+        if (counts.length === 0) ctx.out('geen wezen');
+        for (const c of counts) ctx.out(`${c.name}\t${c.table}\t${c.count}`);
+      } finally {
+        await store.close();
+      }
+    });
+}

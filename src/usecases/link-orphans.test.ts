@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import type { LinkableMessage } from '../links/entries.js';
+import { testMessage } from '../links/test-messages.js';
+import { linkBatch } from './link-batch.js';
+import { countOrphans } from './link-orphans.js';
+
+const GEM = '0363';
+const AGB = '12345678';
+
+const stored = (m: LinkableMessage) => ({
+  bericht_id: m.berichtId,
+  code: m.code,
+  gemeente: m.gemeente,
+  afzender: m.afzender,
+  ontvanger: m.ontvanger,
+  identificatie: m.identificatie,
+  dagtekening: m.dagtekening,
+  rows: m.tables,
+});
+
+// Tuesday 2024-03-05: three working days after it is Friday 2024-03-08.
+const answered = testMessage({
+  id: 'A',
+  code: 'JW301',
+  afzender: GEM,
+  ontvanger: AGB,
+  dagtekening: '2024-03-05',
+  rows: { ToegewezenProduct: [{ ToewijzingNummer: 'T1' }] },
+});
+const retourA = testMessage({
+  id: 'RA',
+  code: 'JW302',
+  afzender: GEM,
+  ontvanger: AGB,
+  identificatie: 'A',
+  dagtekening: '2024-03-05',
+});
+const unanswered = testMessage({
+  id: 'B',
+  code: 'JW301',
+  afzender: GEM,
+  ontvanger: AGB,
+  dagtekening: '2024-03-05',
+  rows: { ToegewezenProduct: [{ ToewijzingNummer: 'T2' }] },
+});
+const otherGemeente = testMessage({
+  id: 'C',
+  code: 'JW301',
+  afzender: '0599',
+  ontvanger: AGB,
+  dagtekening: '2024-03-05',
+  rows: { ToegewezenProduct: [{ ToewijzingNummer: 'T2' }] },
+});
+const declaratie = testMessage({
+  id: 'D',
+  code: 'JW323',
+  afzender: AGB,
+  ontvanger: GEM,
+  dagtekening: '2024-04-02',
+  rows: {
+    Client: [{ Bsn: 'B1' }],
+    Prestatie: [
+      {
+        _row: '1.1',
+        ProductReferentie_ReferentieNummer: 'P1',
+        ToewijzingNummer: 'T1',
+        IngediendBedrag_DebetCredit: 'D',
+      },
+      {
+        _row: '1.2',
+        ProductReferentie_ReferentieNummer: 'P2',
+        ToewijzingNummer: 'T9',
+        IngediendBedrag_DebetCredit: 'D',
+      },
+    ],
+  },
+});
+
+for (const dialect of DIALECTS) {
+  describe(`orphans (${dialect})`, () => {
+    let db: Awaited<ReturnType<typeof freshStore>>;
+    beforeAll(async () => {
+      db = await freshStore(dialect);
+      await linkBatch(db.store, [answered, retourA, unanswered, otherGemeente, declaratie].map(stored), {
+        now: new Date('2024-04-03T00:00:00Z'),
+      });
+    });
+    afterAll(async () => db.drop());
+
+    const count = async (now: string, gemeenten?: string[]) =>
+      (await countOrphans(db.store, { now: new Date(now), ...(gemeenten ? { gemeenten } : {}) })).map(
+        (c) => `${c.name} ${c.table} ${c.count}`,
+      );
+
+    it('counts a 301 without 302 only once three working days have passed, per gemeente', async () => {
+      expect(await count('2024-03-07T12:00:00Z', [GEM])).not.toContain('heen-zonder-retour JW301 1');
+      expect(await count('2024-03-08T12:00:00Z', [GEM])).toContain('heen-zonder-retour JW301 1');
+      expect(await count('2024-03-08T12:00:00Z')).toContain('heen-zonder-retour JW301 2');
+    });
+
+    it('counts a declared prestatie whose ToewijzingNummer was never assigned', async () => {
+      expect(await count('2024-04-03T12:00:00Z', [GEM])).toContain(
+        'prestatie-zonder-toewijzing JW323_Prestatie 1',
+      );
+    });
+  });
+}

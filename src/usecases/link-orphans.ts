@@ -1,0 +1,50 @@
+import { sql } from 'kysely';
+import { EXPECTATIONS } from '../links/orphans.js';
+import { subtractWorkingDays } from '../links/working-days.js';
+import type { Store } from '../store/open.js';
+
+export interface OrphanCount {
+  /** Expectation name (`heen-zonder-retour`). */
+  readonly name: string;
+  readonly description: string;
+  /** The file the orphans are in (`JW301`, `JW323_Prestatie`). */
+  readonly table: string;
+  readonly count: number;
+}
+
+/**
+ * Messages and rows whose expected partner has not come (yet): per expectation and file. Deadlines count
+ * from the message's Dagtekening to `now` in working days. An orphan can stop being one when its partner
+ * arrives later; the counts are of this moment.
+ */
+export async function countOrphans(
+  store: Store,
+  options: { readonly now: Date; readonly gemeenten?: readonly string[] },
+): Promise<OrphanCount[]> {
+  const today = options.now.toISOString().slice(0, 10);
+  const out: OrphanCount[] = [];
+  for (const x of EXPECTATIONS) {
+    const side = x.side === 'from' ? sql.ref('l.from_bericht_id') : sql.ref('l.to_bericht_id');
+    const sideRow = x.side === 'from' ? sql.ref('l.from_row') : sql.ref('l.to_row');
+    const counts = new Map<string, number>();
+    for (const spec of x.entries) {
+      let q = store.db
+        .selectFrom('link_key as e')
+        .select(['e.tbl', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('e.keyspace', '=', spec.keyspace)
+        .where('e.tag', '=', spec.tag)
+        .where(
+          sql<boolean>`not exists (select 1 from link l where ${side} = e.bericht_id and ${sideRow} = e.row and l.mutatie = 'toegevoegd' and l.type in (${sql.join(x.types)}))`,
+        )
+        .groupBy('e.tbl');
+      if (spec.info !== undefined) q = q.where('e.info', '=', spec.info);
+      if (options.gemeenten?.length) q = q.where('e.gemeente', 'in', options.gemeenten);
+      if (x.workingDays) q = q.where('e.dagtekening', '<=', subtractWorkingDays(today, x.workingDays));
+      for (const r of await q.execute()) counts.set(r.tbl, (counts.get(r.tbl) ?? 0) + Number(r.n));
+    }
+    for (const [table, count] of [...counts].sort()) {
+      out.push({ name: x.name, description: x.description, table, count });
+    }
+  }
+  return out;
+}
