@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseMessage } from './index.js';
+
+const INVALID = new URL('../../test/fixtures/invalid/', import.meta.url);
+const BASE = readFileSync(
+  new URL('../../test/fixtures/istandaarden/ijw-voorbeelden/JW301.xml', import.meta.url),
+  'utf8',
+);
+
+const cases: [string, string][] = [
+  ['empty.xml', 'ingest.empty'],
+  ['blank.xml', 'ingest.empty'],
+  ['bom-only.xml', 'ingest.empty'],
+  ['malformed.xml', 'ingest.not_well_formed'],
+  ['truncated.xml', 'ingest.not_well_formed'],
+  ['binary.xml', 'ingest.not_well_formed'],
+  ['not-utf8.xml', 'ingest.not_well_formed'],
+  ['undefined-entity.xml', 'ingest.not_well_formed'],
+  ['two-roots.xml', 'ingest.not_well_formed'],
+  ['unbound-prefix.xml', 'ingest.not_well_formed'],
+  ['doctype-xxe.xml', 'ingest.doctype_forbidden'],
+  ['billion-laughs.xml', 'ingest.doctype_forbidden'],
+  ['wrong-namespace.xml', 'ingest.unknown_type'],
+  ['unknown-root.xml', 'ingest.unknown_type'],
+  ['no-namespace.xml', 'ingest.unknown_type'],
+  ['xsd-invalid.xml', 'ingest.xsd_invalid'],
+];
+
+describe('rejected files', () => {
+  it.each(cases)('rejects %s with %s and a message naming the file', (file, code) => {
+    const outcome = parseMessage(readFileSync(new URL(file, INVALID)), { file: `in/${file}` });
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error.code).toBe(code);
+    expect(outcome.error.file).toBe(`in/${file}`);
+    expect(outcome.error.message.startsWith(`in/${file}: `)).toBe(true);
+    expect(outcome.error.message).not.toContain('\n');
+  });
+
+  it('never reads the external entity of a DOCTYPE', () => {
+    const outcome = parseMessage(readFileSync(new URL('doctype-xxe.xml', INVALID)), { file: 'x.xml' });
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error.message).not.toContain('root:');
+  });
+
+  it('names the element path and the rule for an XSD error', () => {
+    const outcome = parseMessage(readFileSync(new URL('xsd-invalid.xml', INVALID)), { file: 'x.xml' });
+    if (outcome.ok) throw new Error('accepted');
+    expect(outcome.error.messageCode).toBe('JW301');
+    expect(outcome.error.path).toBe('/Bericht/Header');
+    expect(outcome.error.message).toContain('BerichtVersie is not expected here; expected BerichtCode');
+    expect(outcome.error.line).toBeGreaterThan(1);
+  });
+
+  it('never puts a BSN or name into an error', () => {
+    const bsn = BASE.replace('<jw301:Bsn>999900006</jw301:Bsn>', '<jw301:Bsn>99990000X</jw301:Bsn>');
+    const name = BASE.replace(
+      '<ijw:Achternaam>Wit</ijw:Achternaam>',
+      `<ijw:Achternaam>${'Wit'.repeat(100)}</ijw:Achternaam>`,
+    );
+    for (const text of [bsn, name]) {
+      const outcome = parseMessage(text, { file: 'x.xml' });
+      if (outcome.ok) throw new Error('accepted');
+      expect(outcome.error.code).toBe('ingest.xsd_invalid');
+      expect(outcome.error.message).not.toMatch(/99990000X|WitWit/);
+    }
+  });
+
+  it('checks a pattern like ([.\\s]*\\S+[.\\s]*)+ on a long value without catastrophic backtracking', async () => {
+    const { xsdPatternToRegExp } = await import('./xsd-regex.js');
+    const re = xsdPatternToRegExp('([.\\s]*\\S+[.\\s]*)+');
+    const started = performance.now();
+    expect(re.test(`${' '.repeat(50_000)}`)).toBe(false);
+    expect(re.test(`${'. '.repeat(50_000)}!`)).toBe(true);
+    expect(re.test(`${' \t'.repeat(20_000)}\u00a0`)).toBe(true);
+    // A generous bound: backtracking would take minutes, not milliseconds.
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+});
