@@ -75,13 +75,15 @@ function link(type: RelationType, from: LinkEntry, to: LinkEntry): PlannedLink {
   };
 }
 
-/** Message order for versions: Dagtekening, then Identificatie (numbers compared as numbers), then id. */
+/** Message order for versions: Dagtekening, then Identificatie, then BerichtId. */
 export function compareOrder(a: LinkEntry, b: LinkEntry): number {
   const [ad = '', ai = ''] = a.order.split('|');
   const [bd = '', bi = ''] = b.order.split('|');
   if (ad !== bd) return ad < bd ? -1 : 1;
-  const byId = ai.localeCompare(bi, 'en', { numeric: true });
-  if (byId !== 0) return byId;
+  // Senders count their Identificatie up (TR056 keeps it unique); shorter first, then by character, reads
+  // both plain numbers and zero-padded or base-36 counters in sending order.
+  if (ai.length !== bi.length) return ai.length - bi.length;
+  if (ai !== bi) return ai < bi ? -1 : 1;
   return a.berichtId < b.berichtId ? -1 : a.berichtId > b.berichtId ? 1 : 0;
 }
 
