@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseMessage } from '../ingest/index.js';
+import type { LinkableMessage } from './entries.js';
+import { MemoryLinkIndex } from './memory-index.js';
+
+const FIXTURES = new URL('../../test/fixtures/istandaarden/', import.meta.url);
+
+function example(path: string): LinkableMessage {
+  const r = parseMessage(readFileSync(new URL(path, FIXTURES)), { file: path });
+  if (!r.ok) throw new Error(r.error.message);
+  const m = r.message;
+  return {
+    berichtId: path,
+    code: m.schema.code,
+    gemeente: m.gemeente,
+    afzender: m.key.afzender,
+    ontvanger: m.key.ontvanger,
+    identificatie: m.key.identificatie,
+    dagtekening: m.key.dagtekening,
+    tables: Object.fromEntries(m.tables),
+  };
+}
+
+describe('links between the official examples', () => {
+  it('links the JW315 products to the JW301 products that carry their ReferentieAanbieder, and the JW319 answer to the JW317 request', () => {
+    const index = new MemoryLinkIndex();
+    index.add(['ijw-voorbeelden/JW301.xml', 'ijw-voorbeelden/JW317.xml'].map(example));
+    index.add(['ijw-voorbeelden-gecorrigeerd/JW315.xml', 'ijw-voorbeelden/JW319.xml'].map(example));
+    const links = index
+      .links()
+      .map((l) => `${l.type} ${l.fromTable}:${l.fromRow} -> ${l.toTable}:${l.toRow}`)
+      .sort();
+    expect(links).toEqual([
+      'verzoek-antwoord JW317: -> JW319:',
+      'verzoek-toewijzing JW315_AangevraagdProduct:1 -> JW301_ToegewezenProduct:1',
+      'verzoek-toewijzing JW315_AangevraagdProduct:2 -> JW301_ToegewezenProduct:2',
+    ]);
+  });
+
+  it('does not link the JW302 example to the JW301 example, whose header it does not copy', () => {
+    const index = new MemoryLinkIndex();
+    index.add(['ijw-voorbeelden/JW301.xml', 'ijw-voorbeelden/JW302.xml'].map(example));
+    expect(index.links().filter((l) => l.type === 'retour')).toEqual([]);
+  });
+});
