@@ -1,0 +1,199 @@
+/** The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json. */
+export function openApiDocument() {
+  const error = { $ref: '#/components/responses/Error' };
+  const notFound = {
+    description: 'Not found (also for ids of another organisation)',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  };
+  const zip = {
+    description: 'ZIP file',
+    content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
+  };
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'Ketendata iWmo en iJw API',
+      version: '1',
+      description:
+        'Deliveries for the BI pipeline of a municipality or head organisation (organisation token) and exchange intake for the operator (operator token). Tokens are made in the portal under Instellingen.',
+    },
+    servers: [{ url: '/api/v1' }],
+    security: [{ bearer: [] }],
+    paths: {
+      '/deliveries': {
+        get: {
+          summary: "List the organisation's deliveries",
+          operationId: 'listDeliveries',
+          responses: {
+            200: {
+              description: 'Deliveries, newest first',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      deliveries: { type: 'array', items: { $ref: '#/components/schemas/Delivery' } },
+                    },
+                  },
+                },
+              },
+            },
+            401: error,
+            403: error,
+          },
+        },
+      },
+      '/deliveries/{id}': {
+        parameters: [{ $ref: '#/components/parameters/Id' }],
+        get: {
+          summary: 'One delivery',
+          operationId: 'getDelivery',
+          responses: {
+            200: {
+              description: 'The delivery',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Delivery' } } },
+            },
+            401: error,
+            404: notFound,
+          },
+        },
+        delete: {
+          summary: 'Delete a downloaded delivery (file and listing)',
+          operationId: 'deleteDelivery',
+          responses: { 204: { description: 'Deleted' }, 401: error, 404: notFound },
+        },
+      },
+      '/deliveries/{id}/file': {
+        parameters: [{ $ref: '#/components/parameters/Id' }],
+        get: {
+          summary: 'Download one delivery (recorded as a download)',
+          operationId: 'downloadDelivery',
+          responses: { 200: zip, 401: error, 404: notFound },
+        },
+      },
+      '/deliveries/download-new': {
+        post: {
+          summary: 'Download all deliveries not downloaded before, as one ZIP',
+          operationId: 'downloadNew',
+          responses: { 200: zip, 204: { description: 'Nothing new' }, 401: error },
+        },
+      },
+      '/history-request': {
+        get: {
+          summary: 'State of the history request',
+          operationId: 'getHistoryRequest',
+          responses: {
+            200: {
+              description: 'State',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/HistoryStatus' } } },
+            },
+            401: error,
+          },
+        },
+        post: {
+          summary: 'Request a full history delivery (made in the next weekly run)',
+          operationId: 'requestHistory',
+          responses: {
+            202: {
+              description: 'Requested',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/HistoryStatus' } } },
+            },
+            401: error,
+          },
+        },
+      },
+      '/exchanges': {
+        post: {
+          summary: 'Operator: post one exchange (message plus hub metadata)',
+          operationId: 'postExchange',
+          responses: {
+            200: { description: 'Outcome: stored, duplicate or quarantined' },
+            401: error,
+            403: error,
+          },
+        },
+      },
+      '/quarantine': {
+        get: {
+          summary: 'Operator: list quarantined exchanges',
+          operationId: 'listQuarantine',
+          responses: {
+            200: {
+              description: 'Quarantine',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      quarantine: { type: 'array', items: { $ref: '#/components/schemas/Quarantine' } },
+                    },
+                  },
+                },
+              },
+            },
+            401: error,
+            403: error,
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API token (kd_…)' } },
+      parameters: { Id: { name: 'id', in: 'path', required: true, schema: { type: 'integer' } } },
+      responses: {
+        Error: {
+          description: 'Error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          properties: {
+            error: {
+              type: 'object',
+              properties: { code: { type: 'string' }, message: { type: 'string' } },
+              required: ['code', 'message'],
+            },
+          },
+        },
+        Delivery: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            kind: { type: 'string', enum: ['weekly', 'history'] },
+            periodFrom: { type: 'string', nullable: true },
+            periodTo: { type: 'string', nullable: true },
+            madeAt: { type: 'string', format: 'date-time' },
+            availableAt: { type: 'string', format: 'date-time', nullable: true },
+            sizeBytes: { type: 'integer' },
+            fileName: { type: 'string' },
+            firstDownloadedAt: { type: 'string', format: 'date-time', nullable: true },
+            firstDownloadedBy: { type: 'string', nullable: true },
+            deletedAt: { type: 'string', format: 'date-time', nullable: true },
+            expiresAt: { type: 'string', format: 'date-time', nullable: true },
+          },
+        },
+        HistoryStatus: {
+          type: 'object',
+          properties: {
+            requestedAt: { type: 'string', format: 'date-time', nullable: true },
+            readyOn: { type: 'string', format: 'date', nullable: true },
+            lastMadeAt: { type: 'string', format: 'date-time', nullable: true },
+          },
+        },
+        Quarantine: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            source: { type: 'string' },
+            moment: { type: 'string', nullable: true },
+            code: { type: 'string' },
+            reason: { type: 'string' },
+            retriedAt: { type: 'string', nullable: true },
+          },
+        },
+      },
+    },
+  } as const;
+}

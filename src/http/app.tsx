@@ -1,0 +1,84 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { verifyApiToken } from '../usecases/accounts.js';
+import { apiV1 } from './api/v1.js';
+import { assets } from './assets.js';
+import { csrfProtection } from './csrf.js';
+import type { AppDeps } from './deps.js';
+import type { AppEnv } from './env.js';
+import { authRoutes } from './portal/auth.js';
+import { beheerRoutes } from './portal/beheer.js';
+import { historieRoutes } from './portal/historie.js';
+import { instellingenRoutes } from './portal/instellingen.js';
+import { Layout } from './portal/layout.js';
+import { ophalenRoutes } from './portal/ophalen.js';
+import { page } from './portal/render.js';
+import { securityHeaders } from './security.js';
+import { loadSession, requireLogin } from './session.js';
+
+/** The whole HTTP surface: the Dutch portal (server-rendered), the JSON API and the CSS it needs. */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use('*', securityHeaders(deps.options.secureCookies));
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+
+  app.route('/assets', assets());
+
+  // API: token auth, no cookies, so no CSRF exposure.
+  if (deps.exchangesApi) {
+    const verifyOperatorToken = async (token: string) =>
+      (await verifyApiToken(deps.store.db, token, deps.clock()))?.scope === 'operator';
+    app.route('/api/v1/exchanges', deps.exchangesApi(verifyOperatorToken));
+  }
+  app.route('/api/v1', apiV1());
+
+  const portal = new Hono<AppEnv>();
+  portal.use('*', loadSession());
+  portal.use('*', csrfProtection());
+  portal.get('/', requireLogin(), (c) =>
+    c.redirect(c.var.session?.user.role === 'operator' ? '/beheer' : '/ophalen', 303),
+  );
+  portal.route('/', authRoutes());
+  for (const path of ['/ophalen', '/ophalen/*', '/historie', '/historie/*'])
+    portal.use(path, requireLogin('user'));
+  for (const path of ['/beheer', '/beheer/*']) portal.use(path, requireLogin('operator'));
+  for (const path of ['/instellingen', '/instellingen/*']) portal.use(path, requireLogin());
+  portal.route('/', ophalenRoutes());
+  portal.route('/', historieRoutes());
+  portal.route('/', instellingenRoutes());
+  portal.route('/', beheerRoutes());
+  portal.notFound((c) =>
+    page(
+      c,
+      <Layout title="Pagina niet gevonden" session={c.var.session} csrf={c.var.session?.csrfToken}>
+        <p class="utrecht-paragraph">
+          Deze pagina bestaat niet.{' '}
+          <a class="utrecht-link" href="/">
+            Naar de startpagina
+          </a>
+        </p>
+      </Layout>,
+      404,
+    ),
+  );
+  app.route('/', portal);
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse();
+    // Never echo the error: it might carry data from a message. The code is enough to find it in the log.
+    const code =
+      typeof (err as { code?: unknown }).code === 'string'
+        ? (err as unknown as { code: string }).code
+        : 'http.internal';
+    console.error(`http: ${c.req.method} ${c.req.path} failed: ${code}: ${err.message}`);
+    if (c.req.path.startsWith('/api/')) return c.json({ error: { code, message: 'internal error' } }, 500);
+    return c.html(
+      '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Fout — Ketendata</title></head><body><main><h1>Er ging iets mis</h1><p>Probeer het later opnieuw.</p></main></body></html>',
+      500,
+    );
+  });
+  return app;
+}

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Hono } from 'hono';
+
+const require = createRequire(import.meta.url);
+
+/** Our few additions on top of the NL Design System components. */
+const PORTAL_CSS = `
+body { margin: 0; }
+.kd-header { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; justify-content: space-between;
+  padding: 1rem 2rem; border-block-end: 4px solid var(--utrecht-color-red-40, #cc0000); }
+.kd-brand { font-weight: 700; font-size: 1.5rem; color: inherit; text-decoration: none; }
+.kd-user { display: flex; gap: 1rem; align-items: center; }
+.kd-tabs { padding: 0 2rem; border-block-end: 1px solid #ccc; }
+.kd-tabs ul { display: flex; flex-wrap: wrap; gap: 0.25rem; list-style: none; margin: 0; padding: 0; }
+.kd-tabs a { display: inline-block; padding: 0.75rem 1rem; color: inherit; text-decoration: none; border-block-end: 4px solid transparent; }
+.kd-tabs a[aria-current="page"] { border-block-end-color: currentColor; font-weight: 700; }
+.kd-tabs a:hover, .kd-tabs a:focus-visible { text-decoration: underline; }
+.kd-main { padding: 1.5rem 2rem 3rem; max-inline-size: 80rem; }
+.kd-main > * + * { margin-block-start: 1rem; }
+.kd-footer { padding: 1rem 2rem; border-block-start: 1px solid #ccc; font-size: 0.875rem; }
+.kd-narrow { max-inline-size: 30rem; }
+.kd-inline { display: inline; }
+.kd-code { font-family: monospace; word-break: break-all; background: #f3f3f3; padding: 0.5rem; display: block; }
+.kd-actions { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; margin-block: 1rem; }
+.utrecht-table { inline-size: 100%; }
+.utrecht-table th, .utrecht-table td { text-align: start; padding: 0.5rem; vertical-align: top; }
+.kd-num { text-align: end !important; font-variant-numeric: tabular-nums; }
+`;
+
+/** CSS served from the app itself (no CDN): design tokens, the Utrecht component library, our additions. */
+export function assets(): Hono {
+  const tokens = readFileSync(require.resolve('@utrecht/design-tokens/dist/theme.css'), 'utf8');
+  const components = readFileSync(require.resolve('@utrecht/component-library-css/dist/index.css'), 'utf8');
+  const app = new Hono();
+  const css = (body: string) => () =>
+    new Response(body, {
+      headers: { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' },
+    });
+  app.get('/tokens.css', css(tokens));
+  app.get('/utrecht.css', css(components));
+  app.get('/portal.css', css(PORTAL_CSS));
+  return app;
+}

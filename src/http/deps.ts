@@ -1,0 +1,133 @@
+import type { Readable } from 'node:stream';
+import type { Store } from '../store/open.js';
+
+/**
+ * What the HTTP layer needs from the rest of the service, as small ports. `wiring.ts` builds them from the
+ * use cases; the app itself never reaches into the store for deliveries, organisations or jobs.
+ */
+export interface AppDeps {
+  readonly store: Store;
+  readonly clock: () => Date;
+  readonly options: AppOptions;
+  readonly deliveries: DeliveriesPort;
+  readonly operator: OperatorPort;
+  readonly audit: AuditPort;
+  /** The ingest sub-app (`POST /api/v1/exchanges`), when the ingest use case is available. */
+  readonly exchangesApi?: (verifyOperatorToken: (token: string) => Promise<boolean>) => import('hono').Hono;
+}
+
+export interface AppOptions {
+  /** Secure + __Host- cookies; off only for the demo on plain http://127.0.0.1. */
+  readonly secureCookies: boolean;
+  /** Shown in the page header, e.g. "demo". */
+  readonly environmentLabel?: string;
+}
+
+export interface AuditEntry {
+  /** e-mail of the user, `token:<id>` or `system` */
+  readonly actor: string;
+  readonly organisation: string | null;
+  /** Dotted: auth.login, auth.login_failed, auth.logout, settings.change, settings.token_create, … */
+  readonly action: string;
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditPort {
+  record(entry: AuditEntry, now: Date): Promise<void>;
+}
+
+export interface DeliveryView {
+  readonly id: number;
+  readonly kind: 'weekly' | 'history';
+  /** ISO dates of the period covered; null when not known. */
+  readonly periodFrom: string | null;
+  readonly periodTo: string | null;
+  readonly madeAt: string;
+  readonly availableAt: string | null;
+  readonly sizeBytes: number;
+  readonly fileName: string;
+  readonly firstDownloadedAt: string | null;
+  readonly firstDownloadedBy: string | null;
+  readonly deletedAt: string | null;
+  readonly expiresAt: string | null;
+}
+
+export interface FileStream {
+  readonly fileName: string;
+  readonly size?: number;
+  readonly stream: Readable;
+}
+
+export interface HistoryStatus {
+  /** When the tick was set; null when no request is open. */
+  readonly requestedAt: string | null;
+  /** The Monday (ISO date) the history delivery will be ready, when requested. */
+  readonly readyOn: string | null;
+  /** The last history delivery made, if any. */
+  readonly lastMadeAt: string | null;
+}
+
+/** Every call is scoped to one organisation: an id of another organisation behaves as if it did not exist. */
+export interface DeliveriesPort {
+  list(organisation: string, now: Date): Promise<readonly DeliveryView[]>;
+  open(organisation: string, id: number, actor: string, now: Date): Promise<FileStream | undefined>;
+  /** One ZIP of all deliveries not downloaded before; undefined when there are none. */
+  openAllNew(organisation: string, actor: string, now: Date): Promise<FileStream | undefined>;
+  /** Deletes those ids that belong to the organisation; returns the ids deleted. */
+  remove(organisation: string, ids: readonly number[], actor: string, now: Date): Promise<readonly number[]>;
+  historyStatus(organisation: string, now: Date): Promise<HistoryStatus>;
+  requestHistory(organisation: string, actor: string, now: Date): Promise<HistoryStatus>;
+}
+
+export interface OrganisationView {
+  readonly code: string;
+  readonly name: string;
+  readonly kind: 'gemeente' | 'hoofdorganisatie';
+  readonly active: boolean;
+  readonly members: readonly string[];
+  readonly historyRequestedAt: string | null;
+}
+
+export interface JobRunView {
+  readonly job: string;
+  readonly slot: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly outcome: string;
+}
+
+export interface IngestRunView {
+  readonly id: number;
+  readonly source: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly received: number;
+  readonly stored: number;
+  readonly duplicates: number;
+  readonly conflicts: number;
+  readonly quarantined: number;
+}
+
+export interface QuarantineView {
+  readonly id: number;
+  readonly source: string;
+  readonly moment: string | null;
+  readonly code: string;
+  readonly reason: string;
+  readonly retriedAt: string | null;
+}
+
+export interface OperatorPort {
+  organisations(): Promise<readonly OrganisationView[]>;
+  addOrganisation(
+    input: { code: string; name: string; members: readonly string[] },
+    actor: string,
+    now: Date,
+  ): Promise<void>;
+  activateOrganisation(code: string, actor: string, now: Date): Promise<void>;
+  jobRuns(limit: number): Promise<readonly JobRunView[]>;
+  ingestRuns(limit: number): Promise<readonly IngestRunView[]>;
+  quarantine(limit: number): Promise<readonly QuarantineView[]>;
+  /** Re-tries quarantined exchanges; returns a short Dutch summary. */
+  retryQuarantine(ids: readonly number[], actor: string, now: Date): Promise<string>;
+}

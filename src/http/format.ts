@@ -1,0 +1,51 @@
+const dateTime = new Intl.DateTimeFormat('nl-NL', {
+  timeZone: 'Europe/Amsterdam',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+const dateOnly = new Intl.DateTimeFormat('nl-NL', {
+  timeZone: 'Europe/Amsterdam',
+  weekday: 'long',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
+const shortDate = new Intl.DateTimeFormat('nl-NL', {
+  timeZone: 'UTC',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+});
+
+/** "2 mrt 2026, 08:00" in Dutch time; "—" when absent. */
+export const formatDateTime = (iso: string | null | undefined): string =>
+  iso ? dateTime.format(new Date(iso)) : '—';
+
+/** "maandag 2 maart 2026". A bare date (YYYY-MM-DD) is taken as that calendar day. */
+export const formatDay = (iso: string | null | undefined): string =>
+  iso ? dateOnly.format(new Date(iso.length === 10 ? `${iso}T12:00:00Z` : iso)) : '—';
+
+export function formatPeriod(from: string | null, to: string | null): string {
+  const d = (v: string) => shortDate.format(new Date(v.length === 10 ? `${v}T12:00:00Z` : v));
+  if (from && to) return `${d(from)} – ${d(to)}`;
+  if (to) return `t/m ${d(to)}`;
+  return '—';
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['kB', 'MB', 'GB'];
+  let v = bytes / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toLocaleString('nl-NL', { maximumFractionDigits: 1 })} ${units[u]}`;
+}
+
+export const kindLabel = (kind: 'weekly' | 'history'): string =>
+  kind === 'weekly' ? 'Wekelijks' : 'Historie';

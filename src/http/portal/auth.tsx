@@ -1,0 +1,164 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { login, logout, verifySecondFactor } from '../../usecases/accounts.js';
+import { csrfTokenFor } from '../csrf.js';
+import type { AppEnv } from '../env.js';
+import { clearSessionCookie, clientAddress, setSessionCookie } from '../session.js';
+import { Alert, CsrfField, Field, Layout } from './layout.js';
+import { page } from './render.js';
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** Log in (password, then the TOTP code when the user has one) and log out. */
+export function authRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  const loginPage = (
+    c: Context<AppEnv>,
+    message?: { kind: 'error' | 'info'; text: string },
+    status: 200 | 400 | 429 = 200,
+  ) =>
+    page(
+      c,
+      <Layout title="Inloggen" environmentLabel={c.var.deps.options.environmentLabel}>
+        {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
+        <form method="post" action="/inloggen" class="kd-narrow">
+          <CsrfField token={csrfTokenFor(c)} />
+          <Field id="email" name="email" label="E-mailadres" type="email" autocomplete="username" required />
+          <Field
+            id="wachtwoord"
+            name="password"
+            label="Wachtwoord"
+            type="password"
+            autocomplete="current-password"
+            required
+          />
+          <button type="submit" class="utrecht-button utrecht-button--primary-action">
+            Inloggen
+          </button>
+        </form>
+      </Layout>,
+      status,
+    );
+
+  app.get('/inloggen', (c) => {
+    const s = c.var.session;
+    if (s && !s.pendingSecondFactor) return c.redirect('/', 303);
+    return loginPage(c);
+  });
+
+  app.post('/inloggen', async (c) => {
+    const { store, clock, audit } = c.var.deps;
+    const body = await c.req.parseBody();
+    const now = clock();
+    const email = str(body.email).trim().toLowerCase();
+    const result = await login(
+      store.db,
+      { email, password: str(body.password), address: clientAddress(c) },
+      now,
+    );
+    if (!result.ok) {
+      await audit.record(
+        {
+          actor: email || 'onbekend',
+          organisation: null,
+          action: 'auth.login_failed',
+          detail: { reason: result.reason },
+        },
+        now,
+      );
+      return result.reason === 'throttled'
+        ? loginPage(
+            c,
+            { kind: 'error', text: 'Te veel mislukte pogingen. Wacht een kwartier en probeer het opnieuw.' },
+            429,
+          )
+        : loginPage(c, { kind: 'error', text: 'E-mailadres of wachtwoord is onjuist.' }, 400);
+    }
+    if (c.var.session) await logout(store.db, c.var.session.id);
+    setSessionCookie(c, result.sessionToken);
+    await audit.record(
+      {
+        actor: result.user.email,
+        organisation: result.user.organisationCode,
+        action: result.pendingSecondFactor ? 'auth.password_ok' : 'auth.login',
+      },
+      now,
+    );
+    return c.redirect(result.pendingSecondFactor ? '/inloggen/code' : '/', 303);
+  });
+
+  const codePage = (c: Context<AppEnv>, error?: string, status: 200 | 400 | 429 = 200) =>
+    page(
+      c,
+      <Layout title="Inlogcode" environmentLabel={c.var.deps.options.environmentLabel}>
+        {error ? <Alert kind="error">{error}</Alert> : null}
+        <form method="post" action="/inloggen/code" class="kd-narrow">
+          <CsrfField token={csrfTokenFor(c)} />
+          <Field
+            id="code"
+            name="code"
+            label="Code uit uw authenticator-app"
+            autocomplete="one-time-code"
+            inputmode="numeric"
+            required
+            description="Zes cijfers; de code verandert elke 30 seconden."
+          />
+          <button type="submit" class="utrecht-button utrecht-button--primary-action">
+            Bevestigen
+          </button>
+        </form>
+      </Layout>,
+      status,
+    );
+
+  app.get('/inloggen/code', (c) => {
+    const s = c.var.session;
+    if (!s) return c.redirect('/inloggen', 303);
+    if (!s.pendingSecondFactor) return c.redirect('/', 303);
+    return codePage(c);
+  });
+
+  app.post('/inloggen/code', async (c) => {
+    const s = c.var.session;
+    if (!s) return c.redirect('/inloggen', 303);
+    const { store, clock, audit } = c.var.deps;
+    const now = clock();
+    const body = await c.req.parseBody();
+    const outcome = await verifySecondFactor(store.db, s, str(body.code), clientAddress(c), now);
+    if (outcome === 'ok') {
+      await audit.record(
+        { actor: s.user.email, organisation: s.user.organisationCode, action: 'auth.login' },
+        now,
+      );
+      return c.redirect('/', 303);
+    }
+    await audit.record(
+      {
+        actor: s.user.email,
+        organisation: s.user.organisationCode,
+        action: 'auth.login_failed',
+        detail: { reason: `totp_${outcome}` },
+      },
+      now,
+    );
+    return outcome === 'throttled'
+      ? codePage(c, 'Te veel onjuiste codes. Wacht een kwartier en probeer het opnieuw.', 429)
+      : codePage(c, 'De code is onjuist. Probeer het opnieuw.', 400);
+  });
+
+  app.post('/uitloggen', async (c) => {
+    const s = c.var.session;
+    if (s) {
+      await logout(c.var.deps.store.db, s.id);
+      await c.var.deps.audit.record(
+        { actor: s.user.email, organisation: s.user.organisationCode, action: 'auth.logout' },
+        c.var.deps.clock(),
+      );
+    }
+    clearSessionCookie(c);
+    return c.redirect('/inloggen', 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,440 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { listUsers } from '../../store/users.js';
+import { createUser } from '../../usecases/accounts.js';
+import { AccountError } from '../../usecases/accounts-errors.js';
+import type { AppEnv } from '../env.js';
+import { formatDateTime } from '../format.js';
+import { Alert, CsrfField, Field, Layout } from './layout.js';
+import { page } from './render.js';
+
+const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
+const codes = (v: string): string[] =>
+  v
+    .split(/[\s,;]+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+type C = Context<AppEnv>;
+type Notice = { kind: 'ok' | 'error' | 'info'; text: string } | undefined;
+
+function Th(props: { children: string; num?: boolean }) {
+  return (
+    <th class={`utrecht-table__header-cell${props.num ? ' kd-num' : ''}`} scope="col">
+      {props.children}
+    </th>
+  );
+}
+
+const shell = (
+  c: C,
+  title: string,
+  current: string,
+  body: unknown,
+  notice?: Notice,
+  status: 200 | 400 = 200,
+) => {
+  const s = c.var.session!;
+  return page(
+    c,
+    <Layout
+      title={title}
+      session={s}
+      csrf={s.csrfToken}
+      current={current}
+      environmentLabel={c.var.deps.options.environmentLabel}
+    >
+      {notice ? <Alert kind={notice.kind}>{notice.text}</Alert> : null}
+      {body as never}
+    </Layout>,
+    status,
+  );
+};
+
+/** Operator pages: organisations, users, job runs, ingest runs, quarantine. */
+export function beheerRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  const organisationsPage = async (c: C, notice?: Notice, status: 200 | 400 = 200) => {
+    const s = c.var.session!;
+    const orgs = await c.var.deps.operator.organisations();
+    return shell(
+      c,
+      'Organisaties',
+      '/beheer',
+      <>
+        <table class="utrecht-table utrecht-table--html-table">
+          <caption class="utrecht-table__caption">Geregistreerde organisaties</caption>
+          <thead class="utrecht-table__header">
+            <tr class="utrecht-table__row">
+              <Th>Code</Th>
+              <Th>Naam</Th>
+              <Th>Soort</Th>
+              <Th>Gemeenten</Th>
+              <Th>Status</Th>
+              <Th>Historie aangevraagd</Th>
+              <Th>Acties</Th>
+            </tr>
+          </thead>
+          <tbody class="utrecht-table__body">
+            {orgs.map((o) => (
+              <tr class="utrecht-table__row">
+                <td class="utrecht-table__cell">{o.code}</td>
+                <td class="utrecht-table__cell">{o.name}</td>
+                <td class="utrecht-table__cell">{o.kind === 'gemeente' ? 'Gemeente' : 'Hoofdorganisatie'}</td>
+                <td class="utrecht-table__cell">{o.members.join(', ')}</td>
+                <td class="utrecht-table__cell">{o.active ? 'Actief' : 'Niet actief'}</td>
+                <td class="utrecht-table__cell">{formatDateTime(o.historyRequestedAt)}</td>
+                <td class="utrecht-table__cell">
+                  {o.active ? null : (
+                    <form method="post" action={`/beheer/organisaties/${o.code}/activeren`} class="kd-inline">
+                      <CsrfField token={s.csrfToken} />
+                      <button
+                        type="submit"
+                        class="utrecht-button utrecht-button--secondary-action"
+                        aria-label={`Activeer ${o.name}`}
+                      >
+                        Activeren
+                      </button>
+                    </form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <h2 class="utrecht-heading-2">Organisatie registreren</h2>
+        <form method="post" action="/beheer/organisaties" class="kd-narrow">
+          <CsrfField token={s.csrfToken} />
+          <Field
+            id="org-code"
+            name="code"
+            label="Code"
+            required
+            description="CBS-code van een gemeente (4 cijfers) of code van een hoofdorganisatie."
+          />
+          <Field id="org-naam" name="name" label="Naam" required />
+          <Field
+            id="org-leden"
+            name="members"
+            label="Gemeenten (alleen hoofdorganisatie)"
+            description="CBS-codes, gescheiden door komma's."
+          />
+          <button type="submit" class="utrecht-button utrecht-button--primary-action">
+            Registreren
+          </button>
+        </form>
+      </>,
+      notice,
+      status,
+    );
+  };
+
+  app.get('/beheer', (c) =>
+    organisationsPage(c, c.req.query('melding') === 'ok' ? { kind: 'ok', text: 'Opgeslagen.' } : undefined),
+  );
+
+  const guarded = async (c: C, action: () => Promise<void>, what: Record<string, unknown>) => {
+    try {
+      await action();
+    } catch (err) {
+      // Use-case errors carry a dotted code and a message fit for operators; anything else is a bug.
+      const code = (err as { code?: unknown }).code;
+      if (typeof code !== 'string') throw err;
+      return organisationsPage(c, { kind: 'error', text: `Niet gelukt: ${(err as Error).message}` }, 400);
+    }
+    const s = c.var.session!;
+    await c.var.deps.audit.record(
+      { actor: s.user.email, organisation: null, action: 'settings.change', detail: what },
+      c.var.deps.clock(),
+    );
+    return c.redirect('/beheer?melding=ok', 303);
+  };
+
+  app.post('/beheer/organisaties', async (c) => {
+    const b = await c.req.parseBody();
+    const input = { code: str(b.code), name: str(b.name), members: codes(str(b.members)) };
+    return guarded(
+      c,
+      () => c.var.deps.operator.addOrganisation(input, c.var.session!.user.email, c.var.deps.clock()),
+      {
+        what: 'organisation_add',
+        code: input.code,
+      },
+    );
+  });
+
+  app.post('/beheer/organisaties/:code/activeren', (c) => {
+    const code = c.req.param('code');
+    return guarded(
+      c,
+      () => c.var.deps.operator.activateOrganisation(code, c.var.session!.user.email, c.var.deps.clock()),
+      {
+        what: 'organisation_activate',
+        code,
+      },
+    );
+  });
+
+  const usersPage = async (c: C, notice?: Notice, status: 200 | 400 = 200) => {
+    const s = c.var.session!;
+    const users = await listUsers(c.var.deps.store.db);
+    return shell(
+      c,
+      'Gebruikers',
+      '/beheer/gebruikers',
+      <>
+        <table class="utrecht-table utrecht-table--html-table">
+          <caption class="utrecht-table__caption">Gebruikers</caption>
+          <thead class="utrecht-table__header">
+            <tr class="utrecht-table__row">
+              <Th>E-mailadres</Th>
+              <Th>Naam</Th>
+              <Th>Rol</Th>
+              <Th>Organisatie</Th>
+              <Th>Tweede factor</Th>
+              <Th>Aangemaakt op</Th>
+            </tr>
+          </thead>
+          <tbody class="utrecht-table__body">
+            {users.map((u) => (
+              <tr class="utrecht-table__row">
+                <td class="utrecht-table__cell">{u.email}</td>
+                <td class="utrecht-table__cell">{u.display_name}</td>
+                <td class="utrecht-table__cell">{u.role === 'operator' ? 'Beheerder' : 'Gebruiker'}</td>
+                <td class="utrecht-table__cell">{u.organisation_code ?? '—'}</td>
+                <td class="utrecht-table__cell">{u.totp_enabled ? 'Aan' : 'Uit'}</td>
+                <td class="utrecht-table__cell">{formatDateTime(u.created_at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <h2 class="utrecht-heading-2">Gebruiker toevoegen</h2>
+        <form method="post" action="/beheer/gebruikers" class="kd-narrow">
+          <CsrfField token={s.csrfToken} />
+          <Field id="u-email" name="email" label="E-mailadres" type="email" required />
+          <Field id="u-naam" name="name" label="Naam" required />
+          <Field
+            id="u-org"
+            name="organisation"
+            label="Organisatie (code)"
+            description="Leeg laten voor een beheerder."
+          />
+          <Field
+            id="u-ww"
+            name="password"
+            label="Tijdelijk wachtwoord"
+            type="password"
+            autocomplete="new-password"
+            required
+            description="Minstens 12 tekens."
+          />
+          <button type="submit" class="utrecht-button utrecht-button--primary-action">
+            Toevoegen
+          </button>
+        </form>
+      </>,
+      notice,
+      status,
+    );
+  };
+
+  app.get('/beheer/gebruikers', (c) =>
+    usersPage(c, c.req.query('melding') === 'ok' ? { kind: 'ok', text: 'Gebruiker toegevoegd.' } : undefined),
+  );
+
+  app.post('/beheer/gebruikers', async (c) => {
+    const b = await c.req.parseBody();
+    const org = str(b.organisation);
+    try {
+      const orgs = await c.var.deps.operator.organisations();
+      if (org && !orgs.some((o) => o.code === org))
+        return usersPage(c, { kind: 'error', text: `Organisatie ${org} is niet geregistreerd.` }, 400);
+      await createUser(
+        c.var.deps.store.db,
+        {
+          email: str(b.email),
+          displayName: str(b.name),
+          password: typeof b.password === 'string' ? b.password : '',
+          role: org ? 'user' : 'operator',
+          organisationCode: org || null,
+        },
+        c.var.deps.clock(),
+      );
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      const text: Record<string, string> = {
+        'accounts.email_taken': 'Dit e-mailadres heeft al een account.',
+        'accounts.invalid_email': 'Vul een geldig e-mailadres in.',
+        'accounts.weak_password': 'Het wachtwoord moet minstens 12 tekens hebben.',
+      };
+      return usersPage(c, { kind: 'error', text: text[err.code] ?? 'Niet gelukt.' }, 400);
+    }
+    const s = c.var.session!;
+    await c.var.deps.audit.record(
+      {
+        actor: s.user.email,
+        organisation: null,
+        action: 'settings.change',
+        detail: { what: 'user_add', organisation: org || null },
+      },
+      c.var.deps.clock(),
+    );
+    return c.redirect('/beheer/gebruikers?melding=ok', 303);
+  });
+
+  app.get('/beheer/taken', async (c) => {
+    const runs = await c.var.deps.operator.jobRuns(200);
+    return shell(
+      c,
+      'Taken',
+      '/beheer/taken',
+      runs.length === 0 ? (
+        <p class="utrecht-paragraph">Er zijn nog geen taken uitgevoerd.</p>
+      ) : (
+        <table class="utrecht-table utrecht-table--html-table">
+          <caption class="utrecht-table__caption">Uitgevoerde taken (nieuwste eerst)</caption>
+          <thead class="utrecht-table__header">
+            <tr class="utrecht-table__row">
+              <Th>Taak</Th>
+              <Th>Moment</Th>
+              <Th>Gestart</Th>
+              <Th>Klaar</Th>
+              <Th>Uitkomst</Th>
+            </tr>
+          </thead>
+          <tbody class="utrecht-table__body">
+            {runs.map((r) => (
+              <tr class="utrecht-table__row">
+                <td class="utrecht-table__cell">{r.job}</td>
+                <td class="utrecht-table__cell">{r.slot}</td>
+                <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
+                <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
+                <td class="utrecht-table__cell">{r.outcome}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ),
+    );
+  });
+
+  app.get('/beheer/inlezen', async (c) => {
+    const runs = await c.var.deps.operator.ingestRuns(200);
+    return shell(
+      c,
+      'Inlezen',
+      '/beheer/inlezen',
+      runs.length === 0 ? (
+        <p class="utrecht-paragraph">Er is nog niets ingelezen.</p>
+      ) : (
+        <table class="utrecht-table utrecht-table--html-table">
+          <caption class="utrecht-table__caption">Inleesrondes (nieuwste eerst)</caption>
+          <thead class="utrecht-table__header">
+            <tr class="utrecht-table__row">
+              <Th>Bron</Th>
+              <Th>Gestart</Th>
+              <Th>Klaar</Th>
+              <Th num>Ontvangen</Th>
+              <Th num>Opgeslagen</Th>
+              <Th num>Dubbel</Th>
+              <Th num>Conflict</Th>
+              <Th num>Quarantaine</Th>
+            </tr>
+          </thead>
+          <tbody class="utrecht-table__body">
+            {runs.map((r) => (
+              <tr class="utrecht-table__row">
+                <td class="utrecht-table__cell">{r.source}</td>
+                <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
+                <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
+                <td class="utrecht-table__cell kd-num">{r.received}</td>
+                <td class="utrecht-table__cell kd-num">{r.stored}</td>
+                <td class="utrecht-table__cell kd-num">{r.duplicates}</td>
+                <td class="utrecht-table__cell kd-num">{r.conflicts}</td>
+                <td class="utrecht-table__cell kd-num">{r.quarantined}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ),
+    );
+  });
+
+  const quarantinePage = async (c: C, notice?: Notice) => {
+    const s = c.var.session!;
+    const items = await c.var.deps.operator.quarantine(500);
+    return shell(
+      c,
+      'Quarantaine',
+      '/beheer/quarantaine',
+      items.length === 0 ? (
+        <p class="utrecht-paragraph">Er staat niets in quarantaine.</p>
+      ) : (
+        <form method="post" action="/beheer/quarantaine/opnieuw">
+          <CsrfField token={s.csrfToken} />
+          <table class="utrecht-table utrecht-table--html-table">
+            <caption class="utrecht-table__caption">Berichten in quarantaine</caption>
+            <thead class="utrecht-table__header">
+              <tr class="utrecht-table__row">
+                <Th>Selecteer</Th>
+                <Th>Nummer</Th>
+                <Th>Bron</Th>
+                <Th>Moment</Th>
+                <Th>Code</Th>
+                <Th>Reden</Th>
+                <Th>Laatst opnieuw geprobeerd</Th>
+              </tr>
+            </thead>
+            <tbody class="utrecht-table__body">
+              {items.map((q) => (
+                <tr class="utrecht-table__row">
+                  <td class="utrecht-table__cell">
+                    <input
+                      type="checkbox"
+                      class="utrecht-checkbox utrecht-checkbox--html-input"
+                      name="ids"
+                      value={String(q.id)}
+                      aria-label={`Selecteer quarantaine ${q.id}`}
+                    />
+                  </td>
+                  <td class="utrecht-table__cell">{q.id}</td>
+                  <td class="utrecht-table__cell">{q.source}</td>
+                  <td class="utrecht-table__cell">{formatDateTime(q.moment)}</td>
+                  <td class="utrecht-table__cell">
+                    <code>{q.code}</code>
+                  </td>
+                  <td class="utrecht-table__cell">{q.reason}</td>
+                  <td class="utrecht-table__cell">{formatDateTime(q.retriedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <div class="kd-actions">
+            <button type="submit" class="utrecht-button utrecht-button--primary-action">
+              Geselecteerde opnieuw proberen
+            </button>
+          </div>
+        </form>
+      ),
+      notice,
+    );
+  };
+
+  app.get('/beheer/quarantaine', (c) => quarantinePage(c));
+
+  app.post('/beheer/quarantaine/opnieuw', async (c) => {
+    const b = await c.req.parseBody({ all: true });
+    const ids = (Array.isArray(b.ids) ? b.ids : b.ids === undefined ? [] : [b.ids])
+      .map(Number)
+      .filter(Number.isSafeInteger);
+    const summary = await c.var.deps.operator.retryQuarantine(
+      ids,
+      c.var.session!.user.email,
+      c.var.deps.clock(),
+    );
+    return quarantinePage(c, { kind: 'info', text: summary });
+  });
+
+  return app;
+}

@@ -1,0 +1,80 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../env.js';
+import { formatDateTime, formatDay } from '../format.js';
+import { Alert, CsrfField, Layout } from './layout.js';
+import { page } from './render.js';
+
+/** Tab "Historie opvragen": one tick asks for a full delivery since 1-1-2021 in the next weekly run. */
+export function historieRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/historie', async (c) => {
+    const s = c.var.session!;
+    const { deliveries, clock } = c.var.deps;
+    const status = await deliveries.historyStatus(s.user.organisationCode!, clock());
+    const requested = status.requestedAt !== null;
+    return page(
+      c,
+      <Layout
+        title="Historie opvragen"
+        session={s}
+        csrf={s.csrfToken}
+        current="/historie"
+        environmentLabel={c.var.deps.options.environmentLabel}
+      >
+        {c.req.query('melding') === 'aangevraagd' ? (
+          <Alert kind="ok">Het totaalbestand is aangevraagd.</Alert>
+        ) : null}
+        <p class="utrecht-paragraph">
+          Een totaalbestand bevat alle gegevens van uw organisatie vanaf 1 januari 2021. Het wordt gemaakt bij
+          de eerstvolgende wekelijkse levering (zondag) en staat op maandag klaar onder Ophalen.
+        </p>
+        <form method="post" action="/historie">
+          <CsrfField token={s.csrfToken} />
+          <div class="utrecht-form-field utrecht-form-field--checkbox utrecht-form-field--distanced">
+            <div class="utrecht-form-field__input">
+              <input
+                type="checkbox"
+                class="utrecht-checkbox utrecht-checkbox--html-input"
+                id="totaalbestand"
+                name="totaalbestand"
+                value="ja"
+                checked={requested}
+                disabled={requested}
+                aria-describedby="totaalbestand-status"
+              />
+            </div>
+            <div class="utrecht-form-field__label">
+              <label class="utrecht-form-label utrecht-form-label--checkbox" for="totaalbestand">
+                Aanmaken totaalbestand
+              </label>
+            </div>
+          </div>
+          <p class="utrecht-paragraph" id="totaalbestand-status">
+            {requested
+              ? `Aangevraagd op ${formatDateTime(status.requestedAt)}. Klaar op ${formatDay(status.readyOn)}.`
+              : status.lastMadeAt
+                ? `Niet aangevraagd. Laatste totaalbestand gemaakt op ${formatDateTime(status.lastMadeAt)}.`
+                : 'Niet aangevraagd.'}
+          </p>
+          {requested ? null : (
+            <button type="submit" class="utrecht-button utrecht-button--primary-action">
+              Opslaan
+            </button>
+          )}
+        </form>
+      </Layout>,
+    );
+  });
+
+  app.post('/historie', async (c) => {
+    const s = c.var.session!;
+    const body = await c.req.parseBody();
+    if (body.totaalbestand !== 'ja') return c.redirect('/historie', 303);
+    const { deliveries, clock } = c.var.deps;
+    await deliveries.requestHistory(s.user.organisationCode!, s.user.email, clock());
+    return c.redirect('/historie?melding=aangevraagd', 303);
+  });
+
+  return app;
+}

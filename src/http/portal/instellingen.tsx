@@ -1,0 +1,348 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import {
+  beginTotp,
+  changePassword,
+  confirmTotp,
+  createApiToken,
+  disableTotp,
+  listApiTokens,
+  pendingTotp,
+  revokeApiToken,
+} from '../../usecases/accounts.js';
+import { AccountError } from '../../usecases/accounts-errors.js';
+import type { AppEnv } from '../env.js';
+import { formatDateTime } from '../format.js';
+import { Alert, CsrfField, Field, Layout } from './layout.js';
+import { page } from './render.js';
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+type Notice = { kind: 'ok' | 'error' | 'info'; text: string };
+
+const NOTICES: Record<string, Notice> = {
+  wachtwoord: { kind: 'ok', text: 'Uw wachtwoord is gewijzigd.' },
+  'tweede-factor-aan': {
+    kind: 'ok',
+    text: 'De tweede factor staat aan. Vanaf nu vragen we bij het inloggen om een code.',
+  },
+  'tweede-factor-uit': { kind: 'ok', text: 'De tweede factor staat uit.' },
+  ingetrokken: { kind: 'ok', text: 'Het API-token is ingetrokken.' },
+};
+
+/** Tab "Instellingen": account, second factor, API tokens (the organisation's, or the operator's). */
+export function instellingenRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  const render = async (c: Context<AppEnv>, notice?: Notice, newToken?: string, status: 200 | 400 = 200) => {
+    const s = c.var.session!;
+    const { store } = c.var.deps;
+    const scopeOrg = s.user.role === 'operator' ? null : s.user.organisationCode;
+    const tokens = await listApiTokens(store.db, scopeOrg);
+    const enrol = s.user.totpEnabled ? undefined : await pendingTotp(store.db, s.user.id);
+    return page(
+      c,
+      <Layout
+        title="Instellingen"
+        session={s}
+        csrf={s.csrfToken}
+        current="/instellingen"
+        environmentLabel={c.var.deps.options.environmentLabel}
+      >
+        {notice ? <Alert kind={notice.kind}>{notice.text}</Alert> : null}
+        <section aria-labelledby="account">
+          <h2 class="utrecht-heading-2" id="account">
+            Account
+          </h2>
+          <dl class="utrecht-data-list">
+            <div class="utrecht-data-list__item">
+              <dt class="utrecht-data-list__item-key">Naam</dt>
+              <dd class="utrecht-data-list__item-value">{s.user.displayName}</dd>
+            </div>
+            <div class="utrecht-data-list__item">
+              <dt class="utrecht-data-list__item-key">E-mailadres</dt>
+              <dd class="utrecht-data-list__item-value">{s.user.email}</dd>
+            </div>
+            <div class="utrecht-data-list__item">
+              <dt class="utrecht-data-list__item-key">Organisatie</dt>
+              <dd class="utrecht-data-list__item-value">{s.user.organisationCode ?? 'beheerder'}</dd>
+            </div>
+          </dl>
+          <h3 class="utrecht-heading-3">Wachtwoord wijzigen</h3>
+          <form method="post" action="/instellingen/wachtwoord" class="kd-narrow">
+            <CsrfField token={s.csrfToken} />
+            <Field
+              id="huidig"
+              name="current"
+              label="Huidig wachtwoord"
+              type="password"
+              autocomplete="current-password"
+              required
+            />
+            <Field
+              id="nieuw"
+              name="next"
+              label="Nieuw wachtwoord"
+              type="password"
+              autocomplete="new-password"
+              required
+              description="Minstens 12 tekens."
+            />
+            <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+              Wachtwoord wijzigen
+            </button>
+          </form>
+        </section>
+        <section aria-labelledby="tweede-factor">
+          <h2 class="utrecht-heading-2" id="tweede-factor">
+            Tweede factor
+          </h2>
+          {s.user.totpEnabled ? (
+            <form method="post" action="/instellingen/tweede-factor/uitzetten" class="kd-narrow">
+              <CsrfField token={s.csrfToken} />
+              <p class="utrecht-paragraph">De tweede factor (authenticator-app) staat aan.</p>
+              <Field
+                id="uit-wachtwoord"
+                name="password"
+                label="Wachtwoord"
+                type="password"
+                autocomplete="current-password"
+                required
+              />
+              <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+                Tweede factor uitzetten
+              </button>
+            </form>
+          ) : enrol ? (
+            <form method="post" action="/instellingen/tweede-factor/bevestigen" class="kd-narrow">
+              <CsrfField token={s.csrfToken} />
+              <p class="utrecht-paragraph">
+                Voeg deze sleutel toe aan uw authenticator-app en vul de code in die de app toont.
+              </p>
+              <p class="utrecht-paragraph">
+                Sleutel: <code class="kd-code">{enrol.secret}</code>
+              </p>
+              <p class="utrecht-paragraph">
+                Of als koppeling: <code class="kd-code">{enrol.uri}</code>
+              </p>
+              <Field
+                id="totp-code"
+                name="code"
+                label="Code"
+                autocomplete="one-time-code"
+                inputmode="numeric"
+                required
+              />
+              <button type="submit" class="utrecht-button utrecht-button--primary-action">
+                Tweede factor aanzetten
+              </button>
+            </form>
+          ) : (
+            <form method="post" action="/instellingen/tweede-factor/start">
+              <CsrfField token={s.csrfToken} />
+              <p class="utrecht-paragraph">Beveilig uw account met een code uit een authenticator-app.</p>
+              <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+                Tweede factor instellen
+              </button>
+            </form>
+          )}
+        </section>
+        <section aria-labelledby="api-tokens">
+          <h2 class="utrecht-heading-2" id="api-tokens">
+            API-tokens
+          </h2>
+          <p class="utrecht-paragraph">
+            {s.user.role === 'operator'
+              ? 'Beheerderstokens geven toegang tot het aanleveren van berichten en de quarantaine.'
+              : 'Met een API-token haalt de BI-omgeving van uw organisatie de bestanden op.'}{' '}
+            De beschrijving van de API staat op{' '}
+            <a class="utrecht-link" href="/api/v1/openapi.json">
+              /api/v1/openapi.json
+            </a>
+            .
+          </p>
+          {newToken ? (
+            <div class="utrecht-alert utrecht-alert--ok" role="status">
+              <p class="utrecht-paragraph">Nieuw token (wordt maar één keer getoond):</p>
+              <code class="kd-code" data-testid="nieuw-token">
+                {newToken}
+              </code>
+            </div>
+          ) : null}
+          {tokens.length > 0 ? (
+            <table class="utrecht-table utrecht-table--html-table">
+              <caption class="utrecht-table__caption">Actieve tokens</caption>
+              <thead class="utrecht-table__header">
+                <tr class="utrecht-table__row">
+                  <th class="utrecht-table__header-cell" scope="col">
+                    Naam
+                  </th>
+                  <th class="utrecht-table__header-cell" scope="col">
+                    Begint met
+                  </th>
+                  <th class="utrecht-table__header-cell" scope="col">
+                    Gemaakt op
+                  </th>
+                  <th class="utrecht-table__header-cell" scope="col">
+                    Laatst gebruikt
+                  </th>
+                  <th class="utrecht-table__header-cell" scope="col">
+                    Actie
+                  </th>
+                </tr>
+              </thead>
+              <tbody class="utrecht-table__body">
+                {tokens.map((t) => (
+                  <tr class="utrecht-table__row">
+                    <td class="utrecht-table__cell">{t.name}</td>
+                    <td class="utrecht-table__cell">
+                      <code>{t.prefix}…</code>
+                    </td>
+                    <td class="utrecht-table__cell">{formatDateTime(t.created_at)}</td>
+                    <td class="utrecht-table__cell">{formatDateTime(t.last_used_at)}</td>
+                    <td class="utrecht-table__cell">
+                      <form method="post" action={`/instellingen/tokens/${t.id}/intrekken`} class="kd-inline">
+                        <CsrfField token={s.csrfToken} />
+                        <button
+                          type="submit"
+                          class="utrecht-button utrecht-button--subtle"
+                          aria-label={`Token ${t.name} intrekken`}
+                        >
+                          Intrekken
+                        </button>
+                      </form>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p class="utrecht-paragraph">Er zijn geen actieve tokens.</p>
+          )}
+          <form method="post" action="/instellingen/tokens" class="kd-narrow">
+            <CsrfField token={s.csrfToken} />
+            <Field
+              id="token-naam"
+              name="name"
+              label="Naam van het nieuwe token"
+              required
+              description="Bijvoorbeeld: BI-omgeving."
+            />
+            <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+              Token aanmaken
+            </button>
+          </form>
+        </section>
+      </Layout>,
+      status,
+    );
+  };
+
+  app.get('/instellingen', (c) => render(c, NOTICES[c.req.query('melding') ?? '']));
+
+  const settings = (c: Context<AppEnv>, what: string) => {
+    const s = c.var.session!;
+    return c.var.deps.audit.record(
+      {
+        actor: s.user.email,
+        organisation: s.user.organisationCode,
+        action: 'settings.change',
+        detail: { what },
+      },
+      c.var.deps.clock(),
+    );
+  };
+
+  app.post('/instellingen/wachtwoord', async (c) => {
+    const body = await c.req.parseBody();
+    try {
+      await changePassword(c.var.deps.store.db, c.var.session!, str(body.current), str(body.next));
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      const text =
+        err.code === 'accounts.weak_password'
+          ? 'Het nieuwe wachtwoord moet minstens 12 tekens hebben.'
+          : 'Het huidige wachtwoord is onjuist.';
+      return render(c, { kind: 'error', text }, undefined, 400);
+    }
+    await settings(c, 'password');
+    return c.redirect('/instellingen?melding=wachtwoord', 303);
+  });
+
+  app.post('/instellingen/tweede-factor/start', async (c) => {
+    await beginTotp(c.var.deps.store.db, c.var.session!.user.id);
+    return c.redirect('/instellingen#tweede-factor', 303);
+  });
+
+  app.post('/instellingen/tweede-factor/bevestigen', async (c) => {
+    const body = await c.req.parseBody();
+    try {
+      await confirmTotp(c.var.deps.store.db, c.var.session!.user.id, str(body.code), c.var.deps.clock());
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      return render(c, { kind: 'error', text: 'De code is onjuist. Probeer het opnieuw.' }, undefined, 400);
+    }
+    await settings(c, 'totp_on');
+    return c.redirect('/instellingen?melding=tweede-factor-aan', 303);
+  });
+
+  app.post('/instellingen/tweede-factor/uitzetten', async (c) => {
+    const body = await c.req.parseBody();
+    try {
+      await disableTotp(c.var.deps.store.db, c.var.session!.user.id, str(body.password));
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      return render(c, { kind: 'error', text: 'Het wachtwoord is onjuist.' }, undefined, 400);
+    }
+    await settings(c, 'totp_off');
+    return c.redirect('/instellingen?melding=tweede-factor-uit', 303);
+  });
+
+  app.post('/instellingen/tokens', async (c) => {
+    const s = c.var.session!;
+    const body = await c.req.parseBody();
+    const owner =
+      s.user.role === 'operator'
+        ? ({ scope: 'operator', organisationCode: null } as const)
+        : ({ scope: 'organisation', organisationCode: s.user.organisationCode } as const);
+    const { token, row } = await createApiToken(
+      c.var.deps.store.db,
+      owner,
+      str(body.name).slice(0, 80),
+      s.user.id,
+      c.var.deps.clock(),
+    );
+    await c.var.deps.audit.record(
+      {
+        actor: s.user.email,
+        organisation: s.user.organisationCode,
+        action: 'settings.token_create',
+        detail: { tokenId: row.id },
+      },
+      c.var.deps.clock(),
+    );
+    return render(c, undefined, token);
+  });
+
+  app.post('/instellingen/tokens/:id/intrekken', async (c) => {
+    const s = c.var.session!;
+    const id = Number(c.req.param('id'));
+    const scopeOrg = s.user.role === 'operator' ? null : s.user.organisationCode;
+    const ok =
+      Number.isSafeInteger(id) &&
+      (await revokeApiToken(c.var.deps.store.db, id, scopeOrg, c.var.deps.clock()));
+    if (!ok) return c.notFound();
+    await c.var.deps.audit.record(
+      {
+        actor: s.user.email,
+        organisation: s.user.organisationCode,
+        action: 'settings.token_revoke',
+        detail: { tokenId: id },
+      },
+      c.var.deps.clock(),
+    );
+    return c.redirect('/instellingen?melding=ingetrokken', 303);
+  });
+
+  return app;
+}

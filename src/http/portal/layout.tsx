@@ -1,0 +1,148 @@
+import type { Child } from 'hono/jsx';
+import type { ActiveSession } from '../../usecases/accounts.js';
+import { CSRF_FIELD } from '../csrf.js';
+
+export interface LayoutProps {
+  readonly title: string;
+  readonly session?: ActiveSession | undefined;
+  readonly csrf?: string;
+  /** Path of the current tab, for aria-current. */
+  readonly current?: string;
+  readonly environmentLabel?: string | undefined;
+  readonly children?: Child;
+}
+
+const USER_TABS = [
+  { href: '/ophalen', label: 'Ophalen' },
+  { href: '/historie', label: 'Historie opvragen' },
+  { href: '/instellingen', label: 'Instellingen' },
+] as const;
+
+const OPERATOR_TABS = [
+  { href: '/beheer', label: 'Organisaties' },
+  { href: '/beheer/gebruikers', label: 'Gebruikers' },
+  { href: '/beheer/taken', label: 'Taken' },
+  { href: '/beheer/inlezen', label: 'Inlezen' },
+  { href: '/beheer/quarantaine', label: 'Quarantaine' },
+  { href: '/instellingen', label: 'Instellingen' },
+] as const;
+
+export function Layout(props: LayoutProps) {
+  const s = props.session && !props.session.pendingSecondFactor ? props.session : undefined;
+  const tabs = s ? (s.user.role === 'operator' ? OPERATOR_TABS : USER_TABS) : [];
+  return (
+    <html lang="nl" class="utrecht-theme">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} — Ketendata iWmo en iJw`}</title>
+        <link rel="stylesheet" href="/assets/tokens.css" />
+        <link rel="stylesheet" href="/assets/utrecht.css" />
+        <link rel="stylesheet" href="/assets/portal.css" />
+      </head>
+      <body class="utrecht-body utrecht-page-body">
+        <a class="utrecht-skip-link utrecht-skip-link--visible-on-focus" href="#inhoud">
+          Direct naar de inhoud
+        </a>
+        <header class="kd-header utrecht-page-header">
+          <a class="kd-brand" href="/">
+            Ketendata iWmo en iJw{props.environmentLabel ? ` (${props.environmentLabel})` : ''}
+          </a>
+          {s ? (
+            <div class="kd-user">
+              <span>
+                {s.user.displayName} —{' '}
+                {s.user.role === 'operator' ? 'beheerder' : `organisatie ${s.user.organisationCode}`}
+              </span>
+              <form method="post" action="/uitloggen" class="kd-inline">
+                <input type="hidden" name={CSRF_FIELD} value={props.csrf ?? ''} />
+                <button type="submit" class="utrecht-button utrecht-button--subtle">
+                  Uitloggen
+                </button>
+              </form>
+            </div>
+          ) : null}
+        </header>
+        {tabs.length > 0 ? (
+          <nav class="kd-tabs" aria-label="Hoofdmenu">
+            <ul>
+              {tabs.map((t) => (
+                <li>
+                  <a href={t.href} aria-current={props.current === t.href ? 'page' : undefined}>
+                    {t.label}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        ) : null}
+        <main id="inhoud" class="kd-main utrecht-page-content">
+          <h1 class="utrecht-heading-1">{props.title}</h1>
+          {props.children}
+        </main>
+        <footer class="kd-footer utrecht-page-footer">
+          <p class="utrecht-paragraph utrecht-paragraph--small">
+            Ketendata iWmo en iJw — gepseudonimiseerde berichtgegevens per gemeente. Bestanden worden 60 dagen
+            bewaard.
+          </p>
+        </footer>
+      </body>
+    </html>
+  );
+}
+
+export function Alert(props: { kind: 'ok' | 'error' | 'info' | 'warning'; children?: Child }) {
+  return (
+    <div
+      class={`utrecht-alert utrecht-alert--${props.kind}`}
+      role={props.kind === 'error' ? 'alert' : 'status'}
+    >
+      <p class="utrecht-paragraph">{props.children}</p>
+    </div>
+  );
+}
+
+export function CsrfField(props: { token: string }) {
+  return <input type="hidden" name={CSRF_FIELD} value={props.token} />;
+}
+
+export function Field(props: {
+  id: string;
+  label: string;
+  name: string;
+  type?: string;
+  autocomplete?: string;
+  required?: boolean;
+  value?: string;
+  description?: string;
+  inputmode?: 'numeric' | 'text';
+}) {
+  const descId = props.description ? `${props.id}-uitleg` : undefined;
+  return (
+    <div class="utrecht-form-field utrecht-form-field--distanced">
+      <div class="utrecht-form-field__label">
+        <label class="utrecht-form-label" for={props.id}>
+          {props.label}
+        </label>
+      </div>
+      {props.description ? (
+        <div class="utrecht-form-field-description" id={descId}>
+          {props.description}
+        </div>
+      ) : null}
+      <div class="utrecht-form-field__input">
+        <input
+          class="utrecht-textbox utrecht-textbox--html-input"
+          id={props.id}
+          name={props.name}
+          type={props.type ?? 'text'}
+          autocomplete={props.autocomplete}
+          required={props.required}
+          value={props.value}
+          inputmode={props.inputmode}
+          aria-describedby={descId}
+        />
+      </div>
+    </div>
+  );
+}

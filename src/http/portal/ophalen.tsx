@@ -1,0 +1,196 @@
+import { Readable } from 'node:stream';
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import type { FileStream } from '../deps.js';
+import type { AppEnv } from '../env.js';
+import { formatDateTime, formatPeriod, formatSize, kindLabel } from '../format.js';
+import { Alert, CsrfField, Layout } from './layout.js';
+import { page } from './render.js';
+
+/** Streams a delivery ZIP as an attachment. */
+export function sendFile(c: Context<AppEnv>, file: FileStream): Response {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/zip',
+    'Content-Disposition': `attachment; filename="${file.fileName.replace(/[^\w.-]/g, '_')}"`,
+    'Cache-Control': 'no-store',
+  };
+  if (file.size !== undefined) headers['Content-Length'] = String(file.size);
+  return c.body(Readable.toWeb(file.stream) as ReadableStream, 200, headers);
+}
+
+const notFound = (c: Context<AppEnv>) =>
+  page(
+    c,
+    <Layout title="Niet gevonden" session={c.var.session} csrf={c.var.session?.csrfToken}>
+      <p class="utrecht-paragraph">
+        Dit bestand bestaat niet (meer).{' '}
+        <a class="utrecht-link" href="/ophalen">
+          Terug naar Ophalen
+        </a>
+      </p>
+    </Layout>,
+    404,
+  );
+
+const MESSAGES: Record<string, { kind: 'ok' | 'info' | 'warning'; text: string }> = {
+  verwijderd: { kind: 'ok', text: 'De geselecteerde bestanden zijn verwijderd.' },
+  'niets-geselecteerd': { kind: 'warning', text: 'Selecteer eerst een of meer bestanden.' },
+  'geen-nieuwe': { kind: 'info', text: 'Er zijn geen bestanden die nog niet gedownload zijn.' },
+};
+
+/** Tab "Ophalen": the organisation's deliveries, download one or all new ones, delete selected. */
+export function ophalenRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/ophalen', async (c) => {
+    const s = c.var.session!;
+    const org = s.user.organisationCode!;
+    const { deliveries, clock } = c.var.deps;
+    const list = await deliveries.list(org, clock());
+    const msg = MESSAGES[c.req.query('melding') ?? ''];
+    const open = list.filter((d) => !d.deletedAt);
+    const fresh = open.filter((d) => !d.firstDownloadedAt).length;
+    return page(
+      c,
+      <Layout
+        title="Ophalen"
+        session={s}
+        csrf={s.csrfToken}
+        current="/ophalen"
+        environmentLabel={c.var.deps.options.environmentLabel}
+      >
+        {msg ? <Alert kind={msg.kind}>{msg.text}</Alert> : null}
+        <p class="utrecht-paragraph">
+          Leveringen voor organisatie {org}. Elke maandagochtend staat er een nieuwe wekelijkse levering
+          klaar. Bestanden worden na 60 dagen automatisch verwijderd.
+        </p>
+        <form method="post" action="/ophalen/alle-nieuwe" class="kd-actions">
+          <CsrfField token={s.csrfToken} />
+          <button type="submit" class="utrecht-button utrecht-button--primary-action" disabled={fresh === 0}>
+            Download alle niet eerder gedownloade bestanden ({fresh})
+          </button>
+        </form>
+        {list.length === 0 ? (
+          <p class="utrecht-paragraph">Er zijn nog geen leveringen.</p>
+        ) : (
+          <form method="post" action="/ophalen/verwijderen">
+            <CsrfField token={s.csrfToken} />
+            <div class="utrecht-table-container utrecht-table-container--overflow-inline">
+              <table class="utrecht-table utrecht-table--html-table">
+                <caption class="utrecht-table__caption">Leveringen</caption>
+                <thead class="utrecht-table__header">
+                  <tr class="utrecht-table__row">
+                    <th class="utrecht-table__header-cell" scope="col">
+                      Selecteer
+                    </th>
+                    <th class="utrecht-table__header-cell" scope="col">
+                      Soort
+                    </th>
+                    <th class="utrecht-table__header-cell" scope="col">
+                      Periode
+                    </th>
+                    <th class="utrecht-table__header-cell" scope="col">
+                      Aangemaakt op
+                    </th>
+                    <th class="utrecht-table__header-cell kd-num" scope="col">
+                      Grootte
+                    </th>
+                    <th class="utrecht-table__header-cell" scope="col">
+                      Gedownload op
+                    </th>
+                    <th class="utrecht-table__header-cell" scope="col">
+                      Gedownload door
+                    </th>
+                    <th class="utrecht-table__header-cell" scope="col">
+                      Verwijderd op
+                    </th>
+                    <th class="utrecht-table__header-cell" scope="col">
+                      Bestand
+                    </th>
+                  </tr>
+                </thead>
+                <tbody class="utrecht-table__body">
+                  {list.map((d) => (
+                    <tr class="utrecht-table__row">
+                      <td class="utrecht-table__cell">
+                        {d.deletedAt ? null : (
+                          <input
+                            type="checkbox"
+                            class="utrecht-checkbox utrecht-checkbox--html-input"
+                            name="ids"
+                            value={String(d.id)}
+                            id={`kies-${d.id}`}
+                            disabled={!d.firstDownloadedAt}
+                            aria-label={`Selecteer ${d.fileName}${d.firstDownloadedAt ? '' : ' (nog niet gedownload)'}`}
+                          />
+                        )}
+                      </td>
+                      <td class="utrecht-table__cell">{kindLabel(d.kind)}</td>
+                      <td class="utrecht-table__cell">{formatPeriod(d.periodFrom, d.periodTo)}</td>
+                      <td class="utrecht-table__cell">{formatDateTime(d.madeAt)}</td>
+                      <td class="utrecht-table__cell kd-num">{formatSize(d.sizeBytes)}</td>
+                      <td class="utrecht-table__cell">{formatDateTime(d.firstDownloadedAt)}</td>
+                      <td class="utrecht-table__cell">{d.firstDownloadedBy ?? '—'}</td>
+                      <td class="utrecht-table__cell">{formatDateTime(d.deletedAt)}</td>
+                      <td class="utrecht-table__cell">
+                        {d.deletedAt ? (
+                          d.fileName
+                        ) : (
+                          <a class="utrecht-link" href={`/ophalen/${d.id}/bestand`} download={d.fileName}>
+                            Download {d.fileName}
+                          </a>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <p class="utrecht-paragraph utrecht-paragraph--small">
+              Alleen bestanden die al gedownload zijn, kunnen worden verwijderd.
+            </p>
+            <div class="kd-actions">
+              <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+                Verwijder geselecteerd
+              </button>
+            </div>
+          </form>
+        )}
+      </Layout>,
+    );
+  });
+
+  app.get('/ophalen/:id/bestand', async (c) => {
+    const s = c.var.session!;
+    const id = Number(c.req.param('id'));
+    if (!Number.isSafeInteger(id)) return notFound(c);
+    const { deliveries, clock } = c.var.deps;
+    const file = await deliveries.open(s.user.organisationCode!, id, s.user.email, clock());
+    if (!file) return notFound(c);
+    return sendFile(c, file);
+  });
+
+  app.post('/ophalen/alle-nieuwe', async (c) => {
+    const s = c.var.session!;
+    const { deliveries, clock } = c.var.deps;
+    const file = await deliveries.openAllNew(s.user.organisationCode!, s.user.email, clock());
+    if (!file) return c.redirect('/ophalen?melding=geen-nieuwe', 303);
+    return sendFile(c, file);
+  });
+
+  app.post('/ophalen/verwijderen', async (c) => {
+    const s = c.var.session!;
+    const body = await c.req.parseBody({ all: true });
+    const raw = body.ids;
+    const ids = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw])
+      .map((v) => Number(v))
+      .filter((n) => Number.isSafeInteger(n));
+    if (ids.length === 0) return c.redirect('/ophalen?melding=niets-geselecteerd', 303);
+    const { deliveries, clock } = c.var.deps;
+    const deleted = await deliveries.remove(s.user.organisationCode!, ids, s.user.email, clock());
+    if (deleted.length === 0) return notFound(c);
+    return c.redirect('/ophalen?melding=verwijderd', 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,51 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { resolveSession, SESSION_IDLE_MS } from '../usecases/accounts.js';
+import type { AppEnv } from './env.js';
+
+/** `__Host-` binds the cookie to this host and path / and requires Secure; the demo on plain http cannot use it. */
+export const sessionCookieName = (secure: boolean) => (secure ? '__Host-kd_session' : 'kd_session');
+
+export function setSessionCookie(c: Context<AppEnv>, token: string): void {
+  const secure = c.var.deps.options.secureCookies;
+  setCookie(c, sessionCookieName(secure), token, {
+    path: '/',
+    httpOnly: true,
+    secure,
+    sameSite: 'Strict',
+    maxAge: Math.floor(SESSION_IDLE_MS / 1000),
+  });
+}
+
+export function clearSessionCookie(c: Context<AppEnv>): void {
+  const secure = c.var.deps.options.secureCookies;
+  deleteCookie(c, sessionCookieName(secure), { path: '/', secure });
+}
+
+/** Looks up the session behind the cookie (if any) and puts it in `c.var.session`. */
+export function loadSession(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const { store, clock, options } = c.var.deps;
+    const token = getCookie(c, sessionCookieName(options.secureCookies));
+    c.set('session', token ? await resolveSession(store.db, token, clock()) : undefined);
+    await next();
+  };
+}
+
+/** Pages for a logged-in organisation user or operator; everyone else goes to the login page. */
+export function requireLogin(role?: 'user' | 'operator'): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const s = c.var.session;
+    if (!s) return c.redirect('/inloggen', 303);
+    if (s.pendingSecondFactor) return c.redirect('/inloggen/code', 303);
+    if (role && s.user.role !== role)
+      return c.redirect(s.user.role === 'operator' ? '/beheer' : '/ophalen', 303);
+    await next();
+  };
+}
+
+/** The client address for throttling (the socket's, from @hono/node-server). */
+export function clientAddress(c: Context<AppEnv>): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}

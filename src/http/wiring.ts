@@ -1,0 +1,184 @@
+import type { Readable } from 'node:stream';
+import { nextWeeklySlot, readyAt } from '../domain/delivery-week.js';
+import { audit } from '../store/audit.js';
+import { listDeliveryRows } from '../store/deliveries.js';
+import { listJobRuns } from '../store/jobs.js';
+import type { Store } from '../store/open.js';
+import { listDeliveries } from '../usecases/deliveries.js';
+import { DeliveryError } from '../usecases/deliveries-errors.js';
+import { bundleNotDownloaded, deleteDeliveries, openDelivery } from '../usecases/download.js';
+import {
+  activateOrganisation,
+  addOrganisation,
+  findOrganisation,
+  listOrganisations,
+  requestHistory,
+} from '../usecases/organisations.js';
+import type { AuditPort, DeliveriesPort, HistoryStatus, OperatorPort } from './deps.js';
+
+/**
+ * Builds the HTTP ports from the use cases. Tenant scoping lives in the use cases (every call names the
+ * organisation); here a refusal for another organisation's id becomes "not found", never "forbidden".
+ */
+export interface WiringInput {
+  readonly store: Store;
+  readonly dataDir: string;
+}
+
+const HIDDEN = new Set([
+  'delivery.not_found',
+  'delivery.forbidden',
+  'delivery.deleted',
+  'delivery.not_ready',
+  'delivery.not_downloaded',
+  'organisation.not_found',
+]);
+
+/** Turns the use cases' "not yours / not there" refusals into undefined. */
+async function orNothing<T>(f: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof DeliveryError && HIDDEN.has(err.code)) return undefined;
+    throw err;
+  }
+}
+
+export function auditPort(store: Store): AuditPort {
+  return {
+    record: (e, now) =>
+      audit(store, {
+        at: now,
+        actor: e.actor,
+        organisation: e.organisation,
+        action: e.action,
+        detail: e.detail ? { ...e.detail } : null,
+      }),
+  };
+}
+
+export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort {
+  const files = { store, dataDir };
+  const historyStatus = async (organisation: string): Promise<HistoryStatus> => {
+    const org = await findOrganisation(store, organisation);
+    const lastHistory = org
+      ? (await listDeliveryRows(store.db, organisation)).find((d) => d.kind === 'history')
+      : undefined;
+    const requestedAt = org?.historyRequested ? org.historyRequestedAt : null;
+    return {
+      requestedAt,
+      // Made in the first weekly run after the request, shown the Monday after.
+      readyOn: requestedAt ? readyAt(nextWeeklySlot(new Date(requestedAt))).toISOString() : null,
+      lastMadeAt: lastHistory?.madeAt ?? null,
+    };
+  };
+  return {
+    async list(organisation, now) {
+      const list = (await orNothing(() => listDeliveries(store, organisation, { now }))) ?? [];
+      return list.map((d) => ({
+        id: d.id,
+        kind: d.kind,
+        periodFrom: d.periodStart,
+        periodTo: d.periodEnd,
+        madeAt: d.madeAt,
+        availableAt: d.availableAt,
+        sizeBytes: d.size,
+        fileName: d.fileName,
+        firstDownloadedAt: d.firstDownloadedAt,
+        firstDownloadedBy: d.firstDownloadedBy,
+        deletedAt: d.deletedAt,
+        expiresAt: d.expiresAt,
+      }));
+    },
+    async open(organisation, id, actor, now) {
+      const f = await orNothing(() => openDelivery(files, { organisation, actor, now, id }));
+      return f ? { fileName: f.fileName, size: f.size, stream: f.stream } : undefined;
+    },
+    async openAllNew(organisation, actor, now) {
+      const b = await orNothing(() => bundleNotDownloaded(files, { organisation, actor, now }));
+      if (!b || b.deliveries.length === 0) {
+        (b?.stream as Readable | undefined)?.resume();
+        return undefined;
+      }
+      return { fileName: b.fileName, stream: b.stream };
+    },
+    async remove(organisation, ids, actor, now) {
+      const deleted = await orNothing(() => deleteDeliveries(files, { organisation, actor, now, ids }));
+      return (deleted ?? []).map((d) => d.id);
+    },
+    historyStatus: (organisation) => historyStatus(organisation),
+    async requestHistory(organisation, actor, now) {
+      await requestHistory(store, { code: organisation, actor, now });
+      return historyStatus(organisation);
+    },
+  };
+}
+
+export function operatorPort({ store }: WiringInput): OperatorPort {
+  return {
+    async organisations() {
+      return (await listOrganisations(store)).map((o) => ({
+        code: o.code,
+        name: o.name,
+        kind: o.kind,
+        active: o.active,
+        members: o.members,
+        historyRequestedAt: o.historyRequested ? o.historyRequestedAt : null,
+      }));
+    },
+    async addOrganisation(input, actor, now) {
+      await addOrganisation(store, { ...input, actor, now });
+    },
+    async activateOrganisation(code, actor, now) {
+      await activateOrganisation(store, { code, actor, now });
+    },
+    async jobRuns(limit) {
+      return (await listJobRuns(store.db, undefined, limit)).map((r) => ({
+        job: r.job,
+        slot: r.slot,
+        startedAt: r.claimedAt,
+        finishedAt: r.finishedAt,
+        outcome: r.detail ? `${r.status}: ${r.detail}` : r.status,
+      }));
+    },
+    async ingestRuns(limit) {
+      const rows = await store.db
+        .selectFrom('ingest_run')
+        .selectAll()
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
+        id: Number(r.id),
+        source: r.source,
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        received: r.received,
+        stored: r.stored,
+        duplicates: r.duplicates,
+        conflicts: r.conflicts,
+        quarantined: r.quarantined,
+      }));
+    },
+    async quarantine(limit) {
+      const rows = await store.db
+        .selectFrom('quarantine')
+        .select(['id', 'source', 'moment', 'reason_code', 'reason', 'resolved_at'])
+        .where('status', '=', 'open')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map((q) => ({
+        id: Number(q.id),
+        source: q.source,
+        moment: q.moment,
+        code: q.reason_code,
+        reason: q.reason,
+        retriedAt: q.resolved_at,
+      }));
+    },
+    async retryQuarantine() {
+      return 'Opnieuw proberen via het portaal is nog niet beschikbaar; gebruik ketendata quarantine retry.';
+    },
+  };
+}
