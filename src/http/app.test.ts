@@ -1,0 +1,269 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
+import { DIALECTS } from '../../test/support/databases.js';
+
+// Sunday 1 March 2026 07:00 Amsterdam: the weekly slot of that morning has passed.
+const AFTER_FIRST_RUN = new Date('2026-03-01T06:30:00Z');
+const MONDAY = new Date('2026-03-02T08:00:00Z');
+
+for (const dialect of DIALECTS) {
+  describe(`portal and API on ${dialect}`, () => {
+    let h: Awaited<ReturnType<typeof portalHarness>>;
+    let ids: { [org: string]: number[] };
+
+    beforeAll(async () => {
+      h = await portalHarness(dialect);
+      await h.seed();
+      const report = await h.deliver(AFTER_FIRST_RUN);
+      h.clock.now = MONDAY;
+      ids = {};
+      for (const d of report.made) (ids[d.organisation] ??= []).push(d.id);
+    });
+    afterAll(async () => h.drop());
+
+    it('made one weekly delivery per organisation to test with', () => {
+      expect(Object.keys(ids).sort()).toEqual(['0363', '0599', 'REGIO01']);
+    });
+
+    it('serves the login page in Dutch with a strict content security policy and no caching', async () => {
+      const res = await h.app.request('/inloggen');
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(html).toMatch(/^<!doctype html><html lang="nl"/);
+      expect(html).toContain('Inloggen');
+      const csp = res.headers.get('Content-Security-Policy') ?? '';
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('script-src');
+      expect(res.headers.get('X-Frame-Options')).toBe('DENY');
+      expect(res.headers.get('Cache-Control')).toBe('no-store');
+      expect(res.headers.get('Strict-Transport-Security')).toContain('max-age');
+    });
+
+    it('serves the NL Design System CSS from the app itself', async () => {
+      const res = await h.app.request('/assets/utrecht.css');
+      expect(res.headers.get('Content-Type')).toContain('text/css');
+      expect(await res.text()).toContain('.utrecht-button');
+    });
+
+    it('sends the anonymous visitor to the login page', async () => {
+      for (const path of ['/', '/ophalen', '/historie', '/instellingen', '/beheer']) {
+        const res = await h.app.request(path);
+        expect(res.status, path).toBe(303);
+        expect(res.headers.get('Location')).toBe('/inloggen');
+      }
+    });
+
+    it('logs in with a secure, HttpOnly, SameSite session cookie and shows only the own deliveries', async () => {
+      const b = new Browser(h.app);
+      const res = await b.login('ANA@0363.example');
+      expect(res.status).toBe(303);
+      const cookie = res.headers.getSetCookie().find((c) => c.startsWith('__Host-kd_session='));
+      expect(cookie).toMatch(/HttpOnly/);
+      expect(cookie).toMatch(/Secure/);
+      expect(cookie).toMatch(/SameSite=Strict/);
+      const { html } = await b.page('/ophalen');
+      for (const id of ids['0363']!) expect(html).toContain(`/ophalen/${id}/bestand`);
+      for (const id of [...ids['0599']!, ...ids.REGIO01!])
+        expect(html).not.toContain(`/ophalen/${id}/bestand`);
+      expect(html).toContain('Download alle niet eerder gedownloade bestanden');
+    });
+
+    it('refuses a login form without its CSRF token', async () => {
+      const b = new Browser(h.app);
+      await b.page('/inloggen');
+      const res = await b.post('/inloggen', { email: 'ana@0363.example', password: PASSWORD });
+      expect(res.status).toBe(403);
+      expect(b.cookies.has('__Host-kd_session')).toBe(false);
+    });
+
+    it('refuses every state-changing form without a CSRF token or with a wrong one', async () => {
+      const posts = h.app.routes.filter((r) => r.method === 'POST' && !r.path.startsWith('/api'));
+      const paths = [
+        ...new Set(posts.map((r) => r.path.replace(':id', String(ids['0363']![0])).replace(':code', '0363'))),
+      ];
+      expect(paths.length).toBeGreaterThanOrEqual(12);
+      const user = new Browser(h.app);
+      await user.login('ana@0363.example');
+      const operator = new Browser(h.app);
+      await operator.login('beheer@example');
+      for (const b of [user, operator]) {
+        for (const path of paths) {
+          expect(
+            (await b.post(path, { ids: String(ids['0363']![0]), totaalbestand: 'ja', name: 'x' })).status,
+            path,
+          ).toBe(403);
+          expect((await b.post(path, { _csrf: 'wrong', totaalbestand: 'ja', name: 'x' })).status, path).toBe(
+            403,
+          );
+        }
+      }
+      // Nothing happened: still logged in, no history requested.
+      expect((await user.page('/ophalen')).res.status).toBe(200);
+      expect((await user.page('/historie')).html).toContain('Niet aangevraagd');
+    });
+
+    it("answers 'not found' for every delivery of another organisation: download, delete and API", async () => {
+      const b = new Browser(h.app);
+      await b.login('bas@0599.example');
+      const { csrf } = await b.page('/instellingen');
+      const created = await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI' });
+      const token = /data-testid="nieuw-token">([^<]+)</.exec(await created.text())?.[1];
+      expect(token).toMatch(/^kd_/);
+      const api = (path: string, method = 'GET') =>
+        h.app.request(path, { method, headers: { Authorization: `Bearer ${token}` } });
+
+      const others = [...ids['0363']!, ...ids.REGIO01!];
+      const max = Math.max(...Object.values(ids).flat());
+      for (const id of [...others, max + 1, max + 1000]) {
+        expect((await b.fetch(`/ophalen/${id}/bestand`)).status, `download ${id}`).toBe(404);
+        const { csrf: c } = await b.page('/ophalen');
+        expect(
+          (await b.post('/ophalen/verwijderen', { _csrf: c!, ids: String(id) })).status,
+          `delete ${id}`,
+        ).toBe(404);
+        expect((await api(`/api/v1/deliveries/${id}`)).status).toBe(404);
+        expect((await api(`/api/v1/deliveries/${id}/file`)).status).toBe(404);
+        expect((await api(`/api/v1/deliveries/${id}`, 'DELETE')).status).toBe(404);
+      }
+      const list = (await (await api('/api/v1/deliveries')).json()) as { deliveries: { id: number }[] };
+      expect(list.deliveries.map((d) => d.id).sort()).toEqual([...ids['0599']!].sort());
+      // The other organisations' files are untouched and were not counted as downloaded.
+      const rows = await h.store.db
+        .selectFrom('delivery')
+        .select(['id', 'first_downloaded_at', 'deleted_at'])
+        .execute();
+      for (const r of rows.filter((r) => others.includes(Number(r.id))))
+        expect([r.first_downloaded_at, r.deleted_at]).toEqual([null, null]);
+    });
+
+    it('downloads one file, then all new ones as one ZIP, and deletes a downloaded file', async () => {
+      const b = new Browser(h.app);
+      await b.login('cor@regio.example');
+      const [id] = ids.REGIO01!;
+      const one = await b.fetch(`/ophalen/${id}/bestand`);
+      expect(one.status).toBe(200);
+      expect(one.headers.get('Content-Disposition')).toMatch(/^attachment; filename="[\w.-]+\.zip"$/);
+      expect(
+        Buffer.from(await one.arrayBuffer())
+          .subarray(0, 2)
+          .toString(),
+      ).toBe('PK');
+      const listing = (await b.page('/ophalen')).html;
+      expect(listing).toContain('cor@regio.example');
+      const { csrf } = await b.page('/ophalen');
+      const none = await b.post('/ophalen/alle-nieuwe', { _csrf: csrf! });
+      expect(none.status).toBe(303);
+      expect(none.headers.get('Location')).toBe('/ophalen?melding=geen-nieuwe');
+      const del = await b.post('/ophalen/verwijderen', { _csrf: csrf!, ids: String(id) });
+      expect(del.status).toBe(303);
+      expect((await b.fetch(`/ophalen/${id}/bestand`)).status).toBe(404);
+      const audit = await h.store.db
+        .selectFrom('audit_log')
+        .select(['action', 'actor'])
+        .where('organisation', '=', 'REGIO01')
+        .execute();
+      expect(audit.map((a) => a.action)).toEqual(
+        expect.arrayContaining(['auth.login', 'delivery.download', 'delivery.delete']),
+      );
+    });
+
+    it('requests history with the tick, shows the Monday it will be ready, and clears the tick once made', async () => {
+      const b = new Browser(h.app);
+      await b.login('ana@0363.example');
+      const { csrf } = await b.page('/historie');
+      expect((await b.post('/historie', { _csrf: csrf!, totaalbestand: 'ja' })).status).toBe(303);
+      const requested = (await b.page('/historie')).html;
+      expect(requested).toMatch(/Aangevraagd op .*Klaar op maandag 9 maart 2026/);
+      expect(requested).toMatch(/id="totaalbestand"[^>]*checked/);
+      await h.deliver(new Date('2026-03-08T06:30:00Z'));
+      h.clock.now = new Date('2026-03-09T08:00:00Z');
+      expect((await b.fetch('/historie')).status, 'the session has expired a week later').toBe(303);
+      await b.login('ana@0363.example');
+      const after = (await b.page('/historie')).html;
+      expect(after).not.toMatch(/id="totaalbestand"[^>]*checked/);
+      expect(after).toContain('Laatste totaalbestand gemaakt op');
+      expect((await b.page('/ophalen')).html).toContain('Historie');
+      h.clock.now = MONDAY;
+    });
+
+    it('throttles login after repeated failures, even with the right password', async () => {
+      const b = new Browser(h.app);
+      for (let i = 0; i < 5; i++)
+        expect((await b.login('bas@0599.example', 'wrong password')).status).toBe(400);
+      const res = await b.login('bas@0599.example');
+      expect(res.status).toBe(429);
+      expect(await res.text()).toContain('Te veel mislukte pogingen');
+    });
+
+    it('keeps organisation users out of the operator pages and operators out of Ophalen', async () => {
+      const user = new Browser(h.app);
+      await user.login('ana@0363.example');
+      expect((await user.fetch('/beheer/gebruikers')).headers.get('Location')).toBe('/ophalen');
+      const op = new Browser(h.app);
+      await op.login('beheer@example');
+      expect((await op.fetch('/ophalen')).headers.get('Location')).toBe('/beheer');
+      for (const path of [
+        '/beheer',
+        '/beheer/gebruikers',
+        '/beheer/taken',
+        '/beheer/inlezen',
+        '/beheer/quarantaine',
+      ]) {
+        expect((await op.page(path)).res.status, path).toBe(200);
+      }
+      expect((await op.page('/beheer/taken')).html).toContain('weekly-delivery');
+    });
+
+    it('lets the operator register and activate an organisation and add its user', async () => {
+      const op = new Browser(h.app);
+      await op.login('beheer@example');
+      let { csrf } = await op.page('/beheer');
+      expect(
+        (
+          await op.post('/beheer/organisaties', {
+            _csrf: csrf!,
+            code: '0014',
+            name: 'Groningen',
+            members: '',
+          })
+        ).status,
+      ).toBe(303);
+      expect((await op.post('/beheer/organisaties/0014/activeren', { _csrf: csrf! })).status).toBe(303);
+      const html = (await op.page('/beheer')).html;
+      expect(html).toMatch(/0014<\/td><td class="utrecht-table__cell">Groningen/);
+      ({ csrf } = await op.page('/beheer/gebruikers'));
+      const added = await op.post('/beheer/gebruikers', {
+        _csrf: csrf!,
+        email: 'gea@0014.example',
+        name: 'Gea',
+        organisation: '0014',
+        password: PASSWORD,
+      });
+      expect(added.status).toBe(303);
+      expect((await new Browser(h.app).login('gea@0014.example')).status).toBe(303);
+    });
+
+    it('serves an OpenAPI 3 document and refuses API calls without a valid token', async () => {
+      const doc = (await (await h.app.request('/api/v1/openapi.json')).json()) as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
+      expect(doc.openapi).toMatch(/^3\./);
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining([
+          '/deliveries',
+          '/deliveries/{id}/file',
+          '/deliveries/download-new',
+          '/history-request',
+          '/exchanges',
+          '/quarantine',
+        ]),
+      );
+      expect((await h.app.request('/api/v1/deliveries')).status).toBe(401);
+      expect(
+        (await h.app.request('/api/v1/deliveries', { headers: { Authorization: 'Bearer kd_nope' } })).status,
+      ).toBe(401);
+    });
+  });
+}
