@@ -228,3 +228,52 @@ export async function lastSeqIngestedBy(db: Kysely<Database>, instant: Date): Pr
     .executeTakeFirst();
   return Number(r?.m ?? 0);
 }
+
+export interface StoredLink {
+  readonly seq: number;
+  readonly type: string;
+  readonly mutatie: 'toegevoegd' | 'vervallen';
+  readonly gemeente: string;
+  readonly from_table: string;
+  readonly from_bericht_id: string;
+  readonly from_row: string;
+  readonly to_table: string;
+  readonly to_bericht_id: string;
+  readonly to_row: string;
+}
+
+/** The links of some municipalities in a link-seq window, keyset-paged like `messagesInWindow`. */
+export async function* linksInWindow(
+  db: Kysely<Database>,
+  w: Omit<MessageWindow, 'firstMomentFrom'>,
+): AsyncGenerator<StoredLink[]> {
+  if (w.gemeenten.length === 0 || w.seqTo <= w.seqFrom) return;
+  const size = w.batchSize ?? 5000;
+  let after = w.seqFrom;
+  for (;;) {
+    const batch = (await db
+      .selectFrom('link')
+      .select([
+        'seq',
+        'type',
+        'mutatie',
+        'gemeente',
+        'from_table',
+        'from_bericht_id',
+        'from_row',
+        'to_table',
+        'to_bericht_id',
+        'to_row',
+      ])
+      .where('gemeente', 'in', w.gemeenten)
+      .where('seq', '>', after)
+      .where('seq', '<=', w.seqTo)
+      .orderBy('seq')
+      .limit(size)
+      .execute()) as StoredLink[];
+    if (batch.length === 0) return;
+    yield batch;
+    after = Number(batch[batch.length - 1]!.seq);
+    if (batch.length < size) return;
+  }
+}

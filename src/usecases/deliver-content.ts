@@ -2,7 +2,7 @@ import type { Cell, DeliveryFileSpec, DeliveryWriter } from '../export/delivery-
 import { deliveredHash } from '../pseudonymise/keys.js';
 import { schemaSet } from '../schema/releases.js';
 import type { StoredMessage } from '../store/deliveries.js';
-import { KOPPELTABEL_HEADER } from './deliver-links.js';
+import { KOPPELTABEL_FILE, KOPPELTABEL_HEADER } from './deliver-links.js';
 
 /** Per table: which cells a delivery rewrites. Computed once from the schema model. */
 interface TablePlan {
@@ -36,7 +36,7 @@ function buildPlans(): void {
       list.push({ name: t.name, header: t.columns.map((c) => c.name) });
     }
   }
-  list.push({ name: 'Koppeltabel', header: KOPPELTABEL_HEADER });
+  list.push({ name: KOPPELTABEL_FILE, header: KOPPELTABEL_HEADER });
   plans = map;
   specs = list;
 }

@@ -1,31 +1,34 @@
+import type { DeliveryWriter } from '../export/delivery-writer.js';
+import { KOPPELTABEL_COLUMNS, KOPPELTABEL_FILE, koppeltabelRecord } from '../links/koppeltabel.js';
+import type { StoredLink } from '../store/deliveries.js';
 import type { Store } from '../store/open.js';
 import { readWatermark } from '../store/watermark.js';
 
-/** `Koppeltabel.csv` columns (agreed with the links concern). */
-export const KOPPELTABEL_HEADER = [
-  'Type',
-  'Van_Bestand',
-  'Van_BerichtId',
-  'Van_Rij',
-  'Naar_Bestand',
-  'Naar_BerichtId',
-  'Naar_Rij',
-] as const;
+/** `Koppeltabel.csv` header, as the links concern defines it. */
+export const KOPPELTABEL_HEADER: readonly string[] = KOPPELTABEL_COLUMNS.map((c) => c.name);
+export { KOPPELTABEL_FILE };
 
-const tableCache = new WeakMap<Store, boolean>();
-
-/** Whether the link table exists yet (the links concern adds it in its own migration). */
-export async function hasLinkTable(store: Store): Promise<boolean> {
-  let has = tableCache.get(store);
-  if (has === undefined) {
-    const tables = await store.db.introspection.getTables();
-    has = tables.some((t) => t.name === 'link');
-    if (has) tableCache.set(store, has);
-  }
-  return has;
+/** The link seq watermark: links committed at or below it are final. */
+export async function linkWatermark(store: Store): Promise<number> {
+  return readWatermark(store, 'link');
 }
 
-/** The link seq watermark (0 while there is no link table). */
-export async function linkWatermark(store: Store): Promise<number> {
-  return (await hasLinkTable(store)) ? readWatermark(store, 'link') : 0;
+/** Writes one batch of stored links as Koppeltabel rows. BerichtIds are message keys, not identifiers. */
+export async function addLinks(writer: DeliveryWriter, batch: readonly StoredLink[]): Promise<void> {
+  await writer.add(
+    KOPPELTABEL_FILE,
+    batch.map((l) =>
+      koppeltabelRecord({
+        type: l.type,
+        mutatie: l.mutatie,
+        gemeente: l.gemeente,
+        fromTable: l.from_table,
+        fromBerichtId: l.from_bericht_id,
+        fromRow: l.from_row,
+        toTable: l.to_table,
+        toBerichtId: l.to_bericht_id,
+        toRow: l.to_row,
+      }),
+    ),
+  );
 }

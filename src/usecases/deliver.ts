@@ -8,14 +8,14 @@ import { toLocal } from '../domain/zoned-time.js';
 import { DeliveryWriter, type ExtraFile } from '../export/delivery-writer.js';
 import { schemaSet } from '../schema/releases.js';
 import { audit } from '../store/audit.js';
-import { insertDelivery, lastSeqIngestedBy, messagesInWindow } from '../store/deliveries.js';
+import { insertDelivery, lastSeqIngestedBy, linksInWindow, messagesInWindow } from '../store/deliveries.js';
 import { claimSlot, finishSlot, getJobRun } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
 import { listOrganisations, lockOrganisation, type Organisation } from '../store/organisations.js';
 import type { DeliveryKind } from '../store/tables/deliveries.js';
 import { readWatermark } from '../store/watermark.js';
 import { DeliveryContent, deliveryFileSpecs } from './deliver-content.js';
-import { linkWatermark } from './deliver-links.js';
+import { addLinks, linkWatermark } from './deliver-links.js';
 import { purgeExpired } from './retention.js';
 
 /** What the delivery use cases need; built once in the composition root (CLI, serve). */
@@ -190,6 +190,8 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       ...(weekly ? {} : { firstMomentFrom: HISTORY_START }),
     };
     for await (const batch of messagesInWindow(deps.store.db, window)) await content.add(writer, batch);
+    const links = { gemeenten: org.members, seqFrom: linkSeqFrom, seqTo: linkSeqTo };
+    for await (const batch of linksInWindow(deps.store.db, links)) await addLinks(writer, batch);
     written = await writer.finish(zipPath, {
       extra: d.extra,
       mtime: madeAt,

@@ -116,7 +116,7 @@ export async function bundleNotDownloaded(
   return {
     deliveries: list,
     fileName: `ketendata-${who.organisation}-nieuw-${day}.zip`,
-    stream: zip.outputStream,
+    stream: zip.outputStream.pipe(new PassThrough()),
   };
 }
 

@@ -1,0 +1,197 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { weeklySlotsBetween } from '../domain/delivery-week.js';
+import { expiresAt } from '../domain/retention.js';
+import { listAudit } from '../store/audit.js';
+import { listJobRuns } from '../store/jobs.js';
+import type { Store } from '../store/open.js';
+import { type DeliveryDeps, runDue, WEEKLY_JOB } from './deliver.js';
+import { ingestAt, parseCsv, readZip, testBsn, testKeys } from './deliveries.fixtures.js';
+import { type DeliveryView, listDeliveries } from './deliveries.js';
+import { activateOrganisation, addOrganisation, findOrganisation, requestHistory } from './organisations.js';
+
+const DAY = 86_400_000;
+const ACTIVATED = new Date('2024-02-28T10:00:00Z'); // a Wednesday
+const LAST_SUNDAY = new Date('2024-04-28T04:00:00Z');
+const at = (iso: string) => new Date(iso);
+
+/** BerichtIds of the main-table rows (one per message) in a delivery ZIP. */
+async function berichtIds(dataDir: string, d: DeliveryView): Promise<string[]> {
+  const zip = await readZip(join(dataDir, d.file));
+  return ['JW301', 'JW305'].flatMap((code) =>
+    parseCsv(zip.get(`${code}.csv`)!).rows.map((r) => r.BerichtId!),
+  );
+}
+
+async function storedIds(store: Store, gemeente: string, seqFrom: number, seqTo: number): Promise<string[]> {
+  const rows = await store.db
+    .selectFrom('message')
+    .select('bericht_id')
+    .where('gemeente', '=', gemeente)
+    .where('seq', '>', seqFrom)
+    .where('seq', '<=', seqTo)
+    .execute();
+  return rows.map((r) => r.bericht_id).sort();
+}
+
+for (const dialect of DIALECTS) {
+  describe(`weekly deliveries replayed over months on ${dialect}`, () => {
+    let store: Store;
+    let dataDir: string;
+    let drop: () => Promise<void>;
+    let deps: DeliveryDeps;
+    let beforeActivation: number;
+    const weeklyIds = new Map<string, string[]>();
+    const sundays = weeklySlotsBetween(ACTIVATED, LAST_SUNDAY);
+
+    beforeAll(async () => {
+      ({ store, dataDir, drop } = await freshStore(dialect));
+      deps = { store, dataDir, organisationKey: (c) => testKeys().organisation(c), worker: 'w1' };
+      // Ingested before activation: in no weekly, only in the history.
+      beforeActivation = await ingestAt(store, at('2024-02-20T09:00:00Z'), {
+        kind: 'JW301',
+        gemeente: '0363',
+        bsn: testBsn(1),
+      });
+      await addOrganisation(store, { code: '0363', name: 'Amsterdam', actor: 'test', now: ACTIVATED });
+      await activateOrganisation(store, { code: '0363', actor: 'test', now: ACTIVATED });
+
+      // Two messages a week; the server runs on Sundays 06:00 but is down on 17 and 24 March (caught up
+      // on Tuesday 26 March, while ingest went on) and runs a second time in the slot of 7 April.
+      const down = new Set(['2024-03-17T05:00:00.000Z', '2024-03-24T05:00:00.000Z']);
+      let prev = ACTIVATED.getTime();
+      let n = 2;
+      for (const sunday of sundays) {
+        await ingestAt(store, new Date(prev + DAY), { kind: 'JW301', gemeente: '0363', bsn: testBsn(n++) });
+        await ingestAt(store, new Date(prev + 3 * DAY), {
+          kind: 'JW305',
+          gemeente: '0363',
+          bsn: testBsn(n++),
+        });
+        prev = sunday.getTime();
+        if (sunday.toISOString() === '2024-03-24T05:00:00.000Z') {
+          await ingestAt(store, at('2024-03-26T08:00:00Z'), {
+            kind: 'JW301',
+            gemeente: '0363',
+            bsn: testBsn(n++),
+          });
+          const caughtUp = await runDue(deps, at('2024-03-26T09:00:00Z'));
+          expect(caughtUp.made.map((m) => m.slot)).toEqual([
+            '2024-03-17T05:00:00.000Z',
+            '2024-03-24T05:00:00.000Z',
+          ]);
+        }
+        if (down.has(sunday.toISOString())) continue;
+        await runDue(deps, sunday);
+      }
+    });
+    afterAll(async () => drop());
+
+    it('makes one weekly per Sunday 06:00 Amsterdam across the change to summer time', async () => {
+      const list = await listDeliveries(store, '0363', { now: at('2024-04-30T00:00:00Z') });
+      const weeklies = list.filter((d) => d.kind === 'weekly').reverse();
+      expect(weeklies.map((d) => d.slot)).toEqual(sundays.map((s) => s.toISOString()));
+      expect(weeklies.map((d) => d.slot)).toContain('2024-03-31T04:00:00.000Z'); // 06:00 CEST
+      expect(weeklies.map((d) => d.slot)).toContain('2024-03-24T05:00:00.000Z'); // 06:00 CET
+      const dst = weeklies.find((d) => d.slot === '2024-03-31T04:00:00.000Z')!;
+      expect(dst.availableAt).toBe('2024-04-01T04:00:00.000Z');
+      expect(dst.expiresAt).toBe(expiresAt(at(dst.madeAt)).toISOString());
+    });
+
+    it('shows a Sunday delivery as ready only from Monday morning', async () => {
+      const sunday = await listDeliveries(store, '0363', { now: at('2024-04-28T12:00:00Z') });
+      expect(sunday.map((d) => d.slot)).not.toContain('2024-04-28T04:00:00.000Z');
+      const monday = await listDeliveries(store, '0363', { now: at('2024-04-29T04:00:00Z') });
+      expect(monday[0]?.slot).toBe('2024-04-28T04:00:00.000Z');
+    });
+
+    it('leaves no gap and no overlap: the seq ranges chain and the union is everything since activation', async () => {
+      const weeklies = (await listDeliveries(store, '0363', { now: at('2024-04-30T00:00:00Z') }))
+        .filter((d) => d.kind === 'weekly')
+        .reverse();
+      expect(weeklies[0]!.seqFrom).toBe(beforeActivation);
+      for (let i = 1; i < weeklies.length; i++) expect(weeklies[i]!.seqFrom).toBe(weeklies[i - 1]!.seqTo);
+      const all: string[] = [];
+      for (const d of weeklies) {
+        const ids = await berichtIds(dataDir, d);
+        expect(ids.length).toBe(d.messageCount);
+        weeklyIds.set(d.slot, ids);
+        all.push(...ids);
+      }
+      expect(new Set(all).size).toBe(all.length);
+      const last = weeklies[weeklies.length - 1]!;
+      expect(all.sort()).toEqual(await storedIds(store, '0363', beforeActivation, Number.MAX_SAFE_INTEGER));
+      expect(last.seqTo).toBe(
+        Math.max(...(await store.db.selectFrom('message').select('seq').execute()).map((r) => Number(r.seq))),
+      );
+    });
+
+    it('gives each missed Sunday what had been ingested by then', async () => {
+      expect(weeklyIds.get('2024-03-17T05:00:00.000Z')).toHaveLength(2);
+      // The catch-up on Tuesday took the message ingested on Tuesday into the latest missed slot.
+      expect(weeklyIds.get('2024-03-24T05:00:00.000Z')).toHaveLength(3);
+      expect(weeklyIds.get('2024-03-31T04:00:00.000Z')).toHaveLength(2);
+    });
+
+    it('adds nothing when a slot runs again, and claims each slot once', async () => {
+      const before = await listDeliveries(store, '0363', {
+        now: at('2024-04-30T00:00:00Z'),
+        includePending: true,
+      });
+      const again = await runDue(deps, at('2024-04-28T07:30:00Z'));
+      const other = await runDue({ ...deps, worker: 'w2' }, at('2024-04-28T07:31:00Z'));
+      expect([...again.made, ...other.made]).toEqual([]);
+      const after = await listDeliveries(store, '0363', {
+        now: at('2024-04-30T00:00:00Z'),
+        includePending: true,
+      });
+      expect(after.map((d) => d.id)).toEqual(before.map((d) => d.id));
+      const runs = await listJobRuns(store.db, WEEKLY_JOB);
+      expect(runs.map((r) => r.slot).sort()).toEqual(sundays.map((s) => s.toISOString()));
+      expect(new Set(runs.map((r) => r.status))).toEqual(new Set(['done']));
+    });
+
+    it('keeps a delivery on day 59, deletes file and listing on day 60, and keeps the stored data', async () => {
+      const first = (await listDeliveries(store, '0363', { now: at('2024-04-30T00:00:00Z') })).at(-1)!;
+      expect(first.slot).toBe('2024-03-03T05:00:00.000Z');
+      const messages = (await store.db.selectFrom('message').select('seq').execute()).length;
+      const day59 = new Date(Date.parse(first.madeAt) + 59 * DAY);
+      expect((await runDue(deps, day59)).expired).toBe(0);
+      expect(existsSync(join(dataDir, first.file))).toBe(true);
+      const day60 = at(first.expiresAt);
+      expect(day60.toISOString()).toBe('2024-05-02T04:00:00.000Z');
+      expect((await runDue(deps, day60)).expired).toBe(1);
+      expect(existsSync(join(dataDir, first.file))).toBe(false);
+      const list = await listDeliveries(store, '0363', { now: day60 });
+      expect(list.map((d) => d.id)).not.toContain(first.id);
+      expect((await store.db.selectFrom('message').select('seq').execute()).length).toBe(messages);
+      const log = await listAudit(store.db, { organisation: '0363', actionPrefix: 'delivery.expire' });
+      expect(log).toHaveLength(1);
+      expect(JSON.parse(log[0]!.detail!).id).toBe(first.id);
+    });
+
+    it('makes a requested history with the next weekly run; it equals the union of the weeklies plus the data from before activation', async () => {
+      await requestHistory(store, { code: '0363', actor: 'ana@example.nl', now: at('2024-04-30T10:00:00Z') });
+      expect((await runDue(deps, at('2024-05-01T10:00:00Z'))).made).toEqual([]);
+      const run = await runDue(deps, at('2024-05-05T04:00:00Z'));
+      expect(run.made.map((m) => m.kind).sort()).toEqual(['history', 'weekly']);
+      expect((await findOrganisation(store, '0363'))!.historyRequested).toBe(false);
+      const list = await listDeliveries(store, '0363', { now: at('2024-05-06T12:00:00Z') });
+      const history = list.find((d) => d.kind === 'history')!;
+      const weekly = list.find((d) => d.slot === '2024-05-05T04:00:00.000Z' && d.kind === 'weekly')!;
+      expect(history.seqTo).toBe(weekly.seqTo);
+      expect(history.fileName).toBe('ketendata-0363-historie-2024-05-05.zip');
+      const union = [
+        ...(await storedIds(store, '0363', 0, beforeActivation)),
+        ...[...weeklyIds.values()].flat(),
+        ...(await berichtIds(dataDir, weekly)),
+      ].sort();
+      expect((await berichtIds(dataDir, history)).sort()).toEqual(union);
+      // The next Sunday makes no second history.
+      const next = await runDue(deps, at('2024-05-12T04:00:00Z'));
+      expect(next.made.map((m) => m.kind)).toEqual(['weekly']);
+    });
+  });
+}
