@@ -72,7 +72,10 @@ function checkTime(value: string): string | undefined {
   const h = Number(m[1]);
   const min = Number(m[2]);
   const s = Number(m[3]);
-  if (h > 23 || min > 59 || s > 59) return `'${value}' is not an xs:time (time does not exist)`;
+  // 24:00:00 is midnight at the end of the day (XSD 1.0 errata, as libxml2 accepts it).
+  const endOfDay = h === 24 && min === 0 && s === 0 && !/[1-9]/.test(m[4] ?? '');
+  if ((h > 23 && !endOfDay) || min > 59 || s > 59)
+    return `'${value}' is not an xs:time (time does not exist)`;
   if (!validTimezone(m[5])) return `'${value}' is not an xs:time (invalid timezone)`;
   return undefined;
 }
