@@ -33,9 +33,14 @@ export interface LinkEntry {
   readonly dagtekening: string;
   /** Sort key of the message: `<Dagtekening>|<Identificatie>`. */
   readonly order: string;
-  /** Tag-specific detail the rules test: StatusAanlevering, DeclaratieNummer. */
+  /** Tag-specific detail the rules test: StatusAanlevering, DeclaratieNummer, `afgewezen` on a retour. */
   readonly info: string;
+  /** The `msg|…` key of the heen message the entry belongs to ('' for others): its retour says if it was rejected. */
+  readonly message: string;
 }
+
+/** Retour codes that mean "accepted" or "not checked"; any other code rejects the whole message (OP286, IV028). */
+const ACCEPTING_CODES = new Set(['0200', '0233']);
 
 export const keyspaceOf = (key: string): string => key.slice(0, key.indexOf('|'));
 
@@ -80,6 +85,13 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
   const scope = `${prefix}|${message.gemeente}|${aanbieder}`;
   const out: LinkEntry[] = [];
   const order = `${message.dagtekening}|${message.identificatie}`;
+  // Retour ↔ heen on the copied header (IV028): the heen code is the retour code minus one.
+  const isRetour = [302, 306, 308, 316, 318, 320].includes(number);
+  const isHeen = [301, 305, 307, 315, 317, 319].includes(number);
+  const msgKey =
+    isRetour || isHeen
+      ? `msg|${prefix}${isRetour ? number - 1 : number}|${message.afzender}|${message.ontvanger}|${message.identificatie}|${message.dagtekening}`
+      : '';
   const add = (key: string, tag: string, t: string, row: string, info = ''): void => {
     out.push({
       key,
@@ -91,19 +103,19 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
       dagtekening: message.dagtekening,
       order,
       info,
+      message: isHeen ? msgKey : '',
     });
   };
   const main = table('');
   const head = main.rows[0];
   const header = (column: string): string => (head ? main.col(head, column) : '');
 
-  // Retour ↔ heen on the copied header (IV028): the heen code is the retour code minus one.
-  const isRetour = [302, 306, 308, 316, 318, 320].includes(number);
-  const isHeen = [301, 305, 307, 315, 317, 319].includes(number);
-  if (isRetour || isHeen) {
-    const heenCode = `${prefix}${isRetour ? number - 1 : number}`;
-    const msgKey = `msg|${heenCode}|${message.afzender}|${message.ontvanger}|${message.identificatie}|${message.dagtekening}`;
-    add(msgKey, isRetour ? 'retour' : 'heen', main.name, '');
+  if (isHeen) add(msgKey, 'heen', main.name, '');
+  if (isRetour) {
+    const codes = message.tables[`${schema.code}_RetourCode`] ?? [];
+    const list = codes.length ? table('RetourCode') : undefined;
+    const rejected = list?.rows.some((r) => !ACCEPTING_CODES.has(list.col(r, 'RetourCode'))) ?? false;
+    add(msgKey, 'retour', main.name, '', rejected ? 'afgewezen' : '');
   }
 
   switch (number) {

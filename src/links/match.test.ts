@@ -157,6 +157,42 @@ describe('link rules', () => {
     }
   });
 
+  it('leaves a message its retour rejected out of stop-start, lapsing the link when the rejection comes later', () => {
+    const key = { ToewijzingNummer: 'T1', Product_Categorie: '45', Begindatum: '2024-01-10' };
+    const stopRow = { ...key, RedenBeeindiging: '31', Einddatum: '2024-05-31', StatusAanlevering: '1' };
+    const first = t305('S1', '2024-01-12', [{ ...key, StatusAanlevering: '1' }]);
+    const resent = t305('S2', '2024-01-15', [{ ...key, StatusAanlevering: '1' }]);
+    const stop = t307('P1', '2024-06-03', [stopRow]);
+    const stopAgain = t307('P2', '2024-06-05', [stopRow]);
+    const retour = (id: string, code: string, heen: string, dag: string, rejected: boolean) =>
+      testMessage({
+        id,
+        code,
+        afzender: AGB,
+        ontvanger: GEM,
+        identificatie: heen,
+        dagtekening: dag,
+        rows: { RetourCode: rejected ? [{ Niveau: 'Header', RetourCode: '9069' }] : [] },
+      });
+    const rejectStop = retour('R1', 'JW308', 'P1', '2024-06-03', true);
+    const rejectStart = retour('R2', 'JW306', 'S2', '2024-01-15', true);
+    const index = new MemoryLinkIndex();
+    index.add([first, stop]);
+    expect(linksOf(index, 'stop-start')).toEqual(['stop-start P1:1 -> S1:1']);
+    const plan = index.add([resent]);
+    expect(plan.revoke.map(show)).toEqual(['stop-start P1:1 -> S1:1']);
+    expect(linksOf(index, 'stop-start')).toEqual(['stop-start P1:1 -> S2:1']);
+    index.add([rejectStop, stopAgain]);
+    expect(linksOf(index, 'stop-start')).toEqual(['stop-start P2:1 -> S2:1']);
+    index.add([rejectStart]);
+    expect(linksOf(index, 'stop-start')).toEqual(['stop-start P2:1 -> S1:1']);
+    for (const order of permutations([first, resent, stop, stopAgain, rejectStop, rejectStart])) {
+      const other = new MemoryLinkIndex();
+      for (const m of order) other.add([m]);
+      expect(linksOf(other, 'stop-start')).toEqual(['stop-start P2:1 -> S1:1']);
+    }
+  });
+
   it('links a 325 and its rejected prestaties to the 323 it answers only when the DeclaratieNummer agrees', () => {
     const decl = testMessage({
       id: 'D',

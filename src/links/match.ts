@@ -24,9 +24,6 @@ interface PairRule {
 // A 301 is a full snapshot (OP087): link to every 301 that carried the number up to the source's Dagtekening,
 // so the set of links does not depend on arrival order.
 const notLater = (from: LinkEntry, to: LinkEntry): boolean => to.dagtekening <= from.dagtekening;
-// IV008: StatusAanlevering 3 voids the earlier entry (status 1) with the same logical key.
-const cancels = (from: LinkEntry, to: LinkEntry): boolean =>
-  from.info === '3' && to.info === '1' && from.berichtId !== to.berichtId && notLater(from, to);
 
 const RULES: readonly PairRule[] = [
   { type: 'retour', keyspace: 'msg', from: 'retour', to: 'heen' },
@@ -42,15 +39,6 @@ const RULES: readonly PairRule[] = [
   { type: 'start-toewijzing', keyspace: 'twn', from: 'start', to: 'toewijzing', when: notLater },
   { type: 'stop-toewijzing', keyspace: 'twn', from: 'stop', to: 'toewijzing', when: notLater },
   { type: 'prestatie-toewijzing', keyspace: 'twn', from: 'prestatie', to: 'toewijzing', when: notLater },
-  {
-    type: 'stop-start',
-    keyspace: 'start',
-    from: 'stop',
-    to: 'start',
-    when: (f, t) => f.info === '1' && t.info === '1' && notLater(f, t),
-  },
-  { type: 'correctie', keyspace: 'start', from: 'start', to: 'start', when: cancels },
-  { type: 'correctie', keyspace: 'stop', from: 'stop', to: 'stop', when: cancels },
   { type: 'credit-debet', keyspace: 'vref', from: 'credit', to: 'debet' },
   { type: 'verzoek-antwoord', keyspace: 'ref', from: 'verzoek', to: 'antwoord' },
   { type: 'verzoek-toewijzing', keyspace: 'ref', from: 'verzoek', to: 'toewijzing' },
@@ -87,25 +75,81 @@ export function compareOrder(a: LinkEntry, b: LinkEntry): number {
   return a.berichtId < b.berichtId ? -1 : a.berichtId > b.berichtId ? 1 : 0;
 }
 
+/** Relations recomputed from the whole key group each time it changes (they can lapse), per key space. */
+export const RECOMPUTED: Readonly<Record<string, readonly RelationType[]>> = {
+  twn: ['toewijzing-versie'],
+  start: ['stop-start', 'correctie'],
+  stop: ['correctie'],
+};
+
 /**
- * The version chain of one ToewijzingNummer: each 301 row points at the row of the previous 301 that carried
- * the number. A late middle version splits a link, so the plan also says which active links lapse.
+ * Whether a group's recomputed relations must be planned again: a new 301 row for the version chain; any
+ * new row, or a rejecting retour for one of its messages (`touched`), for starts and stops.
  */
-export function planVersionChain(
-  rows: readonly LinkEntry[],
-  active: readonly PlannedLink[],
-): { add: PlannedLink[]; revoke: PlannedLink[] } {
-  const sorted = [...rows].sort(compareOrder);
-  const desired = new Map<string, PlannedLink>();
-  for (let i = 1; i < sorted.length; i++) {
-    const l = link('toewijzing-versie', sorted[i]!, sorted[i - 1]!);
-    desired.set(linkId(l), l);
+export function needsRecompute(
+  group: readonly LinkEntry[],
+  isNew: (e: LinkEntry) => boolean,
+  touched = false,
+): boolean {
+  const first = group[0];
+  if (!first) return false;
+  const keyspace = keyspaceOf(first.key);
+  if (keyspace === 'twn') return group.some((e) => e.tag === 'toewijzing' && isNew(e));
+  if (keyspace === 'start' || keyspace === 'stop') return touched || group.some(isNew);
+  return false;
+}
+
+function sourceTag(type: RelationType, keyspace: string): string {
+  if (type === 'toewijzing-versie') return 'toewijzing';
+  if (type === 'stop-start') return 'stop';
+  return keyspace === 'start' ? 'start' : 'stop';
+}
+
+const latest = (entries: readonly LinkEntry[]): LinkEntry | undefined =>
+  entries.reduce<LinkEntry | undefined>(
+    (best, e) => (!best || compareOrder(best, e) < 0 ? e : best),
+    undefined,
+  );
+
+/**
+ * The recomputed relations of one group as they should stand now. A message a retour rejected counts as
+ * not sent (OP286), so it takes no part in stop-start and correctie.
+ * - toewijzing-versie: each 301 row → the row of the previous 301 that carried the number.
+ * - stop-start: a stop (status 1) → the latest start (status 1) with the same key up to its Dagtekening;
+ *   a stop refers to the latest start (TR382), and a resent start repeats the key.
+ * - correctie: a status-3 row → the latest earlier status-1 row with the same logical key (IV008).
+ */
+export function desiredRecomputed(group: readonly LinkEntry[], rejected: ReadonlySet<string>): PlannedLink[] {
+  const first = group[0];
+  if (!first) return [];
+  const keyspace = keyspaceOf(first.key);
+  const out: PlannedLink[] = [];
+  if (keyspace === 'twn') {
+    const sorted = group.filter((e) => e.tag === 'toewijzing').sort(compareOrder);
+    for (let i = 1; i < sorted.length; i++) out.push(link('toewijzing-versie', sorted[i]!, sorted[i - 1]!));
+    return out;
   }
-  const activeIds = new Set(active.map(linkId));
-  return {
-    add: [...desired.values()].filter((l) => !activeIds.has(linkId(l))),
-    revoke: active.filter((l) => !desired.has(linkId(l))),
-  };
+  const live = group.filter((e) => !rejected.has(e.berichtId));
+  const correctionTag = keyspace === 'start' ? 'start' : 'stop';
+  for (const e of live) {
+    if (e.tag === correctionTag && e.info === '3') {
+      const target = latest(
+        live.filter(
+          (t) =>
+            t.tag === correctionTag &&
+            t.info === '1' &&
+            t.berichtId !== e.berichtId &&
+            compareOrder(t, e) < 0,
+        ),
+      );
+      if (target) out.push(link('correctie', e, target));
+    }
+    if (keyspace === 'start' && e.tag === 'stop' && e.info === '1') {
+      const target = latest(live.filter((t) => t.tag === 'start' && t.info === '1' && notLater(e, t)));
+      if (target) out.push(link('stop-start', e, target));
+    }
+  }
+  return out;
 }
 
 export interface LinkPlan {
@@ -113,22 +157,29 @@ export interface LinkPlan {
   readonly revoke: PlannedLink[];
 }
 
+export interface GroupContext {
+  readonly isNew: (e: LinkEntry) => boolean;
+  /** Links in force of the group's recomputed types whose source is in the group. */
+  readonly active?: readonly PlannedLink[];
+  /** BerichtIds of messages a retour rejected. */
+  readonly rejected?: ReadonlySet<string>;
+  /** A rejecting retour arrived for a message in the group. */
+  readonly touched?: boolean;
+}
+
 /**
  * Links made when new entries meet the entries already known under the same key (`group` holds both).
- * Only pairs with at least one new side are considered: pairs of old entries were linked when the later
- * of them arrived. `activeVersions` are the active toewijzing-versie links whose source is in the group.
+ * Pair relations are add-only: only pairs with at least one new side are considered, pairs of old entries
+ * were linked when the later of them arrived. Recomputed relations are planned against `active`: what is
+ * missing is added, what no longer holds lapses.
  */
-export function planGroup(
-  group: readonly LinkEntry[],
-  isNew: (e: LinkEntry) => boolean,
-  activeVersions: readonly PlannedLink[] = [],
-): LinkPlan {
+export function planGroup(group: readonly LinkEntry[], ctx: GroupContext): LinkPlan {
   const first = group[0];
   if (!first) return { add: [], revoke: [] };
   const keyspace = keyspaceOf(first.key);
   const rules = RULES_BY_KEYSPACE.get(keyspace) ?? [];
   const add = new Map<string, PlannedLink>();
-  const fresh = group.filter(isNew);
+  const fresh = group.filter(ctx.isNew);
   for (const n of fresh) {
     for (const other of group) {
       if (other === n) continue;
@@ -146,14 +197,21 @@ export function planGroup(
       }
     }
   }
-  let revoke: PlannedLink[] = [];
-  if (keyspace === 'twn' && fresh.some((e) => e.tag === 'toewijzing')) {
-    const chain = planVersionChain(
-      group.filter((e) => e.tag === 'toewijzing'),
-      activeVersions,
-    );
-    for (const l of chain.add) add.set(linkId(l), l);
-    revoke = chain.revoke;
+  const revoke: PlannedLink[] = [];
+  if (needsRecompute(group, ctx.isNew, ctx.touched)) {
+    const desired = new Map(desiredRecomputed(group, ctx.rejected ?? new Set()).map((l) => [linkId(l), l]));
+    const types = RECOMPUTED[keyspace] ?? [];
+    // A 307 row sits in a start group and a stop group: each group owns only the links it recomputes.
+    const owned = (l: PlannedLink) =>
+      types.includes(l.type) &&
+      group.some(
+        (e) =>
+          e.berichtId === l.fromBerichtId && e.row === l.fromRow && e.tag === sourceTag(l.type, keyspace),
+      );
+    const active = (ctx.active ?? []).filter(owned);
+    const activeIds = new Set(active.map(linkId));
+    for (const [id, l] of desired) if (!activeIds.has(id)) add.set(id, l);
+    for (const l of active) if (!desired.has(linkId(l))) revoke.push(l);
   }
   return { add: [...add.values()], revoke };
 }

@@ -1,5 +1,5 @@
 import { type LinkableMessage, type LinkEntry, linkEntries } from './entries.js';
-import { type LinkPlan, linkId, type PlannedLink, planGroup } from './match.js';
+import { type LinkPlan, linkId, needsRecompute, type PlannedLink, planGroup } from './match.js';
 
 /**
  * The incremental matcher over an in-memory key index: the reference the store implementation follows
@@ -7,6 +7,7 @@ import { type LinkPlan, linkId, type PlannedLink, planGroup } from './match.js';
  */
 export class MemoryLinkIndex {
   readonly #byKey = new Map<string, LinkEntry[]>();
+  readonly #byMessageKey = new Map<string, LinkEntry[]>();
   readonly #active = new Map<string, PlannedLink>();
   readonly #seen = new Set<string>();
 
@@ -16,31 +17,50 @@ export class MemoryLinkIndex {
     const ids = new Set(batch.map((m) => m.berichtId));
     for (const m of batch) this.#seen.add(m.berichtId);
     const keys = new Set<string>();
+    const touchedKeys = new Set<string>();
+    const fresh: LinkEntry[] = [];
     for (const m of batch) {
       for (const e of linkEntries(m)) {
+        fresh.push(e);
         const list = this.#byKey.get(e.key) ?? [];
         list.push(e);
         this.#byKey.set(e.key, list);
         keys.add(e.key);
+        if (e.message) this.#byMessageKey.set(e.message, [...(this.#byMessageKey.get(e.message) ?? []), e]);
+      }
+    }
+    // A rejecting retour changes which starts and stops count.
+    for (const e of fresh) {
+      if (e.tag !== 'retour' || e.info !== 'afgewezen') continue;
+      for (const h of this.#byMessageKey.get(e.key) ?? []) {
+        if (h.key.startsWith('start|') || h.key.startsWith('stop|')) touchedKeys.add(h.key);
       }
     }
     const add: PlannedLink[] = [];
     const revoke: PlannedLink[] = [];
-    for (const key of keys) {
+    const isNew = (e: LinkEntry) => ids.has(e.berichtId);
+    for (const key of new Set([...keys, ...touchedKeys])) {
       const group = this.#byKey.get(key) ?? [];
-      const active = [...this.#active.values()].filter(
-        (l) =>
-          l.type === 'toewijzing-versie' &&
+      const touched = touchedKeys.has(key);
+      const rejected = new Set<string>();
+      let active: PlannedLink[] = [];
+      if (needsRecompute(group, isNew, touched)) {
+        for (const e of group) {
+          const retours = this.#byKey.get(e.message) ?? [];
+          if (retours.some((r) => r.tag === 'retour' && r.info === 'afgewezen')) rejected.add(e.berichtId);
+        }
+        active = [...this.#active.values()].filter((l) =>
           group.some((e) => e.berichtId === l.fromBerichtId && e.row === l.fromRow),
-      );
-      const plan = planGroup(group, (e) => ids.has(e.berichtId), active);
+        );
+      }
+      const plan = planGroup(group, { isNew, active, rejected, touched });
+      for (const l of plan.revoke) {
+        if (this.#active.delete(linkId(l))) revoke.push(l);
+      }
       for (const l of plan.add) {
         if (this.#active.has(linkId(l))) continue;
         this.#active.set(linkId(l), l);
         add.push(l);
-      }
-      for (const l of plan.revoke) {
-        if (this.#active.delete(linkId(l))) revoke.push(l);
       }
     }
     return { add, revoke };

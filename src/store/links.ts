@@ -68,7 +68,7 @@ export async function insertEntries(tx: IngestTx, entries: readonly LinkEntry[])
   for (const part of chunks(entries, 300)) {
     await exec(
       tx,
-      `INSERT INTO link_key (keyspace, k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info) VALUES ${placeholders(10, part.length)}`,
+      `INSERT INTO link_key (keyspace, k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info, msg) VALUES ${placeholders(11, part.length)}`,
       part.flatMap((e) => [
         e.key.slice(0, e.key.indexOf('|')),
         e.key,
@@ -80,36 +80,76 @@ export async function insertEntries(tx: IngestTx, entries: readonly LinkEntry[])
         e.dagtekening,
         e.order,
         e.info,
+        e.message,
       ]),
     );
   }
 }
 
+const ENTRY_COLUMNS = 'k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info, msg';
+
+const toEntry = (r: Record<string, unknown>): LinkEntry => ({
+  key: String(r.k),
+  tag: String(r.tag),
+  gemeente: String(r.gemeente),
+  berichtId: String(r.bericht_id),
+  table: String(r.tbl),
+  row: String(r.row),
+  dagtekening: String(r.dagtekening),
+  order: String(r.ord),
+  info: String(r.info),
+  message: String(r.msg),
+});
+
 /** Every indexed entry under these keys, grouped by key. */
 export async function entriesByKey(tx: IngestTx, keys: readonly string[]): Promise<Map<string, LinkEntry[]>> {
   const out = new Map<string, LinkEntry[]>();
-  for (const part of chunks(keys)) {
+  for (const part of chunks([...new Set(keys)])) {
     const rows = await exec(
       tx,
-      `SELECT k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info FROM link_key WHERE k IN (${part.map(() => '?').join(',')})`,
+      `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k IN (${part.map(() => '?').join(',')})`,
       part,
     );
     for (const r of rows) {
-      const e: LinkEntry = {
-        key: String(r.k),
-        tag: String(r.tag),
-        gemeente: String(r.gemeente),
-        berichtId: String(r.bericht_id),
-        table: String(r.tbl),
-        row: String(r.row),
-        dagtekening: String(r.dagtekening),
-        order: String(r.ord),
-        info: String(r.info),
-      };
+      const e = toEntry(r);
       const list = out.get(e.key);
       if (list) list.push(e);
       else out.set(e.key, [e]);
     }
+  }
+  return out;
+}
+
+/** The start/stop keys of the rows of these heen messages (by their `msg|…` key). */
+export async function startStopKeysOfMessages(
+  tx: IngestTx,
+  messageKeys: readonly string[],
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const part of chunks([...new Set(messageKeys)])) {
+    const rows = await exec(
+      tx,
+      `SELECT DISTINCT k FROM link_key WHERE msg IN (${part.map(() => '?').join(',')}) AND keyspace IN ('start', 'stop')`,
+      part,
+    );
+    for (const r of rows) out.push(String(r.k));
+  }
+  return out;
+}
+
+/** Of these heen message keys, the ones a retour rejected. */
+export async function rejectedMessageKeys(
+  tx: IngestTx,
+  messageKeys: readonly string[],
+): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const part of chunks([...new Set(messageKeys)])) {
+    const rows = await exec(
+      tx,
+      `SELECT DISTINCT k FROM link_key WHERE k IN (${part.map(() => '?').join(',')}) AND tag = 'retour' AND info = 'afgewezen'`,
+      part,
+    );
+    for (const r of rows) out.add(String(r.k));
   }
   return out;
 }
@@ -126,29 +166,29 @@ const toLink = (r: Record<string, unknown>): PlannedLink & { mutatie: string } =
   toRow: String(r.to_row),
 });
 
-/** Links of one type from these messages that are in force (added and not lapsed). */
+/** Links of these types from these messages that are in force: the last event of each pair is an addition. */
 export async function activeLinksFrom(
   tx: IngestTx,
-  type: string,
+  types: readonly string[],
   fromBerichtIds: readonly string[],
 ): Promise<PlannedLink[]> {
   const out: PlannedLink[] = [];
+  if (types.length === 0) return out;
   for (const part of chunks([...new Set(fromBerichtIds)])) {
     const rows = await exec(
       tx,
-      `SELECT type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row FROM link WHERE type = ? AND from_bericht_id IN (${part.map(() => '?').join(',')})`,
-      [type, ...part],
+      `SELECT type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row FROM link WHERE from_bericht_id IN (${part.map(() => '?').join(',')}) AND type IN (${types.map(() => '?').join(',')}) ORDER BY seq`,
+      [...part, ...types],
     );
-    const lapsed = new Set<string>();
-    const links = rows.map(toLink);
-    const id = (l: PlannedLink) => `${l.fromBerichtId}|${l.fromRow}|${l.toBerichtId}|${l.toRow}`;
-    for (const l of links) if (l.mutatie === 'vervallen') lapsed.add(id(l));
-    for (const l of links) if (l.mutatie === 'toegevoegd' && !lapsed.has(id(l))) out.push(l);
+    const state = new Map<string, PlannedLink & { mutatie: string }>();
+    for (const l of rows.map(toLink))
+      state.set(`${l.type}|${l.fromBerichtId}|${l.fromRow}|${l.toBerichtId}|${l.toRow}`, l);
+    for (const l of state.values()) if (l.mutatie === 'toegevoegd') out.push(l);
   }
   return out;
 }
 
-/** Appends link events; an event already recorded is skipped (the unique key makes re-linking a no-op). */
+/** Appends link events, each with the next seq. */
 export async function insertLinks(
   tx: IngestTx,
   links: readonly PlannedLink[],
@@ -158,7 +198,7 @@ export async function insertLinks(
   for (const part of chunks(links, 300)) {
     await exec(
       tx,
-      `INSERT INTO link (type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row, created_at) VALUES ${placeholders(10, part.length)} ON CONFLICT DO NOTHING`,
+      `INSERT INTO link (type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row, created_at) VALUES ${placeholders(10, part.length)}`,
       part.flatMap((l) => [
         l.type,
         mutatie,

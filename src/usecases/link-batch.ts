@@ -1,6 +1,14 @@
 import { type LinkableMessage, type LinkEntry, linkEntries, type StoredRow } from '../links/entries.js';
-import { type PlannedLink, planGroup } from '../links/match.js';
-import { activeLinksFrom, claimMessages, entriesByKey, insertEntries, insertLinks } from '../store/links.js';
+import { linkId, needsRecompute, type PlannedLink, planGroup } from '../links/match.js';
+import {
+  activeLinksFrom,
+  claimMessages,
+  entriesByKey,
+  insertEntries,
+  insertLinks,
+  rejectedMessageKeys,
+  startStopKeysOfMessages,
+} from '../store/links.js';
 import type { Store } from '../store/open.js';
 import { type IngestTx, withIngestLock } from '../store/watermark.js';
 
@@ -45,47 +53,54 @@ export async function linkMessagesInTx(
   messages: readonly StoredMessageForLinks[],
   now: string,
 ): Promise<LinkOutcome> {
-  const fresh = await claimMessages(
+  const claimed = await claimMessages(
     tx,
     messages.map((m) => m.bericht_id),
     now,
   );
   const entries: LinkEntry[] = [];
   for (const m of messages) {
-    if (!fresh.has(m.bericht_id)) continue;
-    fresh.delete(m.bericht_id); // a message twice in one batch counts once
+    if (!claimed.has(m.bericht_id)) continue;
+    claimed.delete(m.bericht_id); // a message twice in one batch counts once
     entries.push(...linkEntries(toLinkable(m)));
   }
-  const isNew = new Set(entries.map((e) => e.berichtId));
+  const fresh = new Set(entries.map((e) => e.berichtId));
+  const isNew = (e: LinkEntry) => fresh.has(e.berichtId);
   await insertEntries(tx, entries);
-  const groups = await entriesByKey(tx, [...new Set(entries.map((e) => e.key))]);
-  // Active version links of the 301 rows in groups that got a new 301 row.
-  const versionSources: string[] = [];
-  for (const [key, group] of groups) {
-    if (!key.startsWith('twn|')) continue;
-    if (!group.some((e) => e.tag === 'toewijzing' && isNew.has(e.berichtId))) continue;
-    for (const e of group)
-      if (e.tag === 'toewijzing' && !isNew.has(e.berichtId)) versionSources.push(e.berichtId);
-  }
-  const active = await activeLinksFrom(tx, 'toewijzing-versie', versionSources);
+  // A rejecting retour changes which starts and stops count (OP286): replan their groups too.
+  const rejectingRetours = entries
+    .filter((e) => e.tag === 'retour' && e.info === 'afgewezen')
+    .map((e) => e.key);
+  const touched = new Set(await startStopKeysOfMessages(tx, rejectingRetours));
+  const groups = await entriesByKey(tx, [...new Set([...entries.map((e) => e.key), ...touched])]);
+
+  // What recomputed groups need: which of their messages were rejected, and their links in force.
+  const replan = [...groups].filter(([key, group]) => needsRecompute(group, isNew, touched.has(key)));
+  const messageKeys = replan.flatMap(([, group]) => group.flatMap((e) => (e.message ? [e.message] : [])));
+  const rejectedKeys = await rejectedMessageKeys(tx, messageKeys);
+  const rejected = new Set<string>();
+  for (const [, group] of replan)
+    for (const e of group) if (rejectedKeys.has(e.message)) rejected.add(e.berichtId);
+  const sources = replan.flatMap(([, group]) => group.filter((e) => !isNew(e)).map((e) => e.berichtId));
+  const active = await activeLinksFrom(tx, ['toewijzing-versie', 'stop-start', 'correctie'], sources);
   const activeByRow = new Map<string, PlannedLink[]>();
   for (const l of active) {
     const k = `${l.fromBerichtId}|${l.fromRow}`;
     activeByRow.set(k, [...(activeByRow.get(k) ?? []), l]);
   }
-  const add: PlannedLink[] = [];
-  const revoke: PlannedLink[] = [];
-  for (const group of groups.values()) {
-    const activeHere = group.flatMap((e) =>
-      e.tag === 'toewijzing' ? (activeByRow.get(`${e.berichtId}|${e.row}`) ?? []) : [],
-    );
-    const plan = planGroup(group, (e) => isNew.has(e.berichtId), activeHere);
-    add.push(...plan.add);
-    revoke.push(...plan.revoke);
+
+  const add = new Map<string, PlannedLink>();
+  const revoke = new Map<string, PlannedLink>();
+  for (const [key, group] of groups) {
+    const activeHere = [...new Set(group.flatMap((e) => activeByRow.get(`${e.berichtId}|${e.row}`) ?? []))];
+    const plan = planGroup(group, { isNew, active: activeHere, rejected, touched: touched.has(key) });
+    for (const l of plan.add) add.set(linkId(l), l);
+    for (const l of plan.revoke) revoke.set(linkId(l), l);
   }
-  await insertLinks(tx, add, 'toegevoegd', now);
-  await insertLinks(tx, revoke, 'vervallen', now);
-  return { messages: isNew.size, added: add.length, lapsed: revoke.length };
+  // Lapses first, so a pair that lapses and holds again in one batch ends added.
+  await insertLinks(tx, [...revoke.values()], 'vervallen', now);
+  await insertLinks(tx, [...add.values()], 'toegevoegd', now);
+  return { messages: fresh.size, added: add.size, lapsed: revoke.size };
 }
 
 /** `linkMessagesInTx` in its own ingest-locked transaction (call right after an ingest batch committed). */

@@ -3,8 +3,9 @@ import type { Dialect } from '../database.js';
 import type { DialectMigration } from './index.js';
 
 /**
- * Link tables (types in ../tables/links.ts). The unique key on `link` makes re-linking a no-op; `link_key.k`
- * is the lookup that keeps linking an index probe per new message.
+ * Link tables (types in ../tables/links.ts). `link` is an add-only event log (a link can be added, lapse and
+ * hold again); `link_done` makes linking a message happen once. `link_key.k` is the lookup that keeps
+ * linking an index probe per new message, `link_key.msg` finds a heen message's rows when its retour comes.
  */
 export const migration: DialectMigration = {
   async up(db: Kysely<unknown>, dialect: Dialect) {
@@ -23,14 +24,11 @@ export const migration: DialectMigration = {
       .addColumn('to_bericht_id', 'text', (c) => c.notNull())
       .addColumn('to_row', 'text', (c) => c.notNull())
       .addColumn('created_at', 'text', (c) => c.notNull())
-      .addUniqueConstraint('link_unique', [
-        'from_bericht_id',
-        'from_row',
-        'type',
-        'to_bericht_id',
-        'to_row',
-        'mutatie',
-      ])
+      .execute();
+    await db.schema
+      .createIndex('link_from')
+      .on('link')
+      .columns(['from_bericht_id', 'from_row', 'type'])
       .execute();
     await db.schema.createIndex('link_gemeente_seq').on('link').columns(['gemeente', 'seq']).execute();
     await db.schema.createIndex('link_to').on('link').columns(['to_bericht_id', 'to_row']).execute();
@@ -48,7 +46,9 @@ export const migration: DialectMigration = {
       .addColumn('dagtekening', 'text', (c) => c.notNull())
       .addColumn('ord', 'text', (c) => c.notNull())
       .addColumn('info', 'text', (c) => c.notNull())
+      .addColumn('msg', 'text', (c) => c.notNull())
       .execute();
+    await db.schema.createIndex('link_key_msg').on('link_key').column('msg').execute();
     await db.schema.createIndex('link_key_k').on('link_key').column('k').execute();
     await db.schema
       .createIndex('link_key_tag')

@@ -7,7 +7,10 @@ export interface LinkTables {
   link_done: LinkDoneTable;
 }
 
-/** One link event of the koppeltabel. Add-only: a lapsed link gets a second row with mutatie 'vervallen'. */
+/**
+ * One link event of the koppeltabel. Add-only: a lapsed link gets a later row with mutatie 'vervallen'; the
+ * last event of a pair (by seq) says whether it holds.
+ */
 export interface LinkTable {
   /** Monotonic; deliveries cover seq ranges like messages. */
   seq: Generated<number>;
@@ -40,6 +43,8 @@ export interface LinkKeyTable {
   dagtekening: string;
   ord: string;
   info: string;
+  /** The `msg|…` key of the heen message ('' for others). */
+  msg: string;
 }
 
 /** Messages whose entries are in the index (makes linking a message idempotent). */
