@@ -19,6 +19,7 @@ describe('validation agrees with xmllint --schema', () => {
         docs.map((d) => d.text),
       );
       docs.forEach((d, i) => {
+        expect(ref[i], `xmllint on ${d.name}`).toBe(d.valid);
         expect(parseMessage(d.text, { file: d.name }).ok, d.name).toBe(ref[i]);
       });
     }

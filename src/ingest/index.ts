@@ -1,6 +1,6 @@
 export { berichtId, messageKeyString } from './message-id.js';
 export { parseMessage } from './parse.js';
-export { pseudonymiseRows } from './pseudonymise-rows.js';
+export { keyedHasher, pseudonymiseRows, pseudonymiseWithKey } from './pseudonymise-rows.js';
 export type {
   FlatMessage,
   IngestError,

@@ -1,4 +1,6 @@
+import { DELIVERED_HASH_LENGTH, keyedPseudonym } from '../pseudonymise/pseudonym.js';
 import type { HashedElement } from '../schema/model.js';
+import { berichtId } from './message-id.js';
 import type { FlatMessage, Row, Tables } from './types.js';
 
 /**
@@ -30,4 +32,14 @@ export function pseudonymiseRows(
     out.set(table.name, next);
   }
   return out;
+}
+
+/** The hash a stand-alone flatten run writes: the keyed pseudonym shortened to the delivered length. */
+export function keyedHasher(key: Buffer): (element: HashedElement, canonical: string) => string {
+  return (element, canonical) => keyedPseudonym(key, element, canonical).slice(0, DELIVERED_HASH_LENGTH);
+}
+
+/** Tables as `ketendata flatten` writes them with one key: hashed cells and BerichtId from that key. */
+export function pseudonymiseWithKey(msg: FlatMessage, key: Buffer): Tables {
+  return pseudonymiseRows(msg, keyedHasher(key), berichtId(key, msg));
 }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { MessageSchema } from '../../src/schema/model.js';
 import { schemaSet } from '../../src/schema/releases.js';
+import { type Span, spansOf } from './mutations.js';
 
 const FIXTURES = new URL('../fixtures/istandaarden/', import.meta.url);
 
@@ -48,15 +49,39 @@ export function examples(): Example[] {
       .replaceAll(from.namespace, m.namespace)
       .replaceAll(from.basisNamespace, m.basisNamespace)
       .replaceAll(`${from.code.toLowerCase()}:`, `${m.code.toLowerCase()}:`)
+      .replaceAll(`xmlns:${from.code.toLowerCase()}=`, `xmlns:${m.code.toLowerCase()}=`)
       .replaceAll('ijw:', 'iwmo:')
+      .replaceAll('xmlns:ijw=', 'xmlns:iwmo=')
       .replace(/(<[\w]+:BerichtCode>)\d{3}/, `$1${m.berichtCode}`);
     // Elements the iWmo message lacks (JW316 GezagsdragerBekend, JW320 Woonplaatsbeginsel/Gemeente …).
     for (const el of omittedElements(from.root, m.root)) {
       text = text.replace(new RegExp(`\\s*<(\\w+):${el}>[\\s\\S]*?</\\1:${el}>`, 'g'), '');
     }
-    derived.push({ name: `derived/${m.code}.xml`, text, schema: m, valid: true });
+    derived.push({ name: `derived/${m.code}.xml`, text: fitEnumerations(text, m), schema: m, valid: true });
   }
   return [...official, ...derived];
+}
+
+/** iJw code values (product categories …) that the iWmo code list lacks become its first value. */
+function fitEnumerations(text: string, schema: MessageSchema): string {
+  const spans = spansOf(text);
+  const local = (q: string) => q.slice(q.indexOf(':') + 1);
+  let out = text;
+  for (const s of [...spans].reverse()) {
+    if (s.children.length > 0) continue;
+    const path: string[] = [];
+    for (let j = spans.indexOf(s); j >= 0; j = (spans[j] as Span).parent)
+      path.unshift(local((spans[j] as Span).qname));
+    let el: MessageSchema['root'] | undefined = schema.root;
+    for (const n of path.slice(1))
+      el = el?.type.kind === 'complex' ? el.type.children.find((c) => c.name === n) : undefined;
+    const values = el?.type.kind === 'simple' ? el.type.facets.enumeration?.map((e) => e.value) : undefined;
+    const current = text.slice(s.contentStart, s.contentEnd).trim();
+    if (values && values.length > 0 && !values.includes(current)) {
+      out = out.slice(0, s.contentStart) + values[0] + out.slice(s.contentEnd);
+    }
+  }
+  return out;
 }
 
 function omittedElements(from: MessageSchema['root'], to: MessageSchema['root']): string[] {
