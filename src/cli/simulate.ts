@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { defaultPeriod, simulate } from '../simulate/simulate.js';
+import type { CliContext } from './command.js';
+
+function rate(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > 1)
+      throw new Error(`simulate.bad_option: ${name} must be a share between 0 and 1 (got "${v}")`);
+    return n;
+  };
+}
+
+function whole(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`simulate.bad_option: ${name} must be a whole number (got "${v}")`);
+    return n;
+  };
+}
+
+interface Opts {
+  out: string;
+  gemeenten: string;
+  clients: number;
+  from?: string;
+  to?: string;
+  now?: string;
+  seed: number;
+  duplicates: number;
+  errors: number;
+  late: number;
+  youth: number;
+  clean?: boolean;
+  quiet?: boolean;
+}
+
+/** `ketendata simulate`: realistic, invented iJw/iWmo hub traffic plus manifest and ground truth. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('simulate')
+    .description('maakt gesimuleerd berichtenverkeer (iJw/iWmo 3.2) met manifest en ground truth')
+    .requiredOption(
+      '--out <dir>',
+      'uitvoermap (berichten/, manifest.ndjson, ground-truth.ndjson, organisations.json)',
+    )
+    .option('--gemeenten <codes|n>', 'CBS-codes (komma-gescheiden) of een aantal gemeenten', '3')
+    .option('--clients <n>', 'aantal cliënttrajecten', whole('--clients'), 300)
+    .option('--from <date>', 'eerste dag (YYYY-MM-DD); standaard zes maanden voor --now')
+    .option('--to <date>', 'laatste dag (YYYY-MM-DD); standaard de dag van --now')
+    .option('--now <iso>', 'peilmoment voor de standaardperiode (ISO-8601; standaard nu)')
+    .option('--seed <n>', 'startwaarde: dezelfde seed geeft dezelfde uitvoer', whole('--seed'), 1)
+    .option(
+      '--duplicates <rate>',
+      'aandeel berichten dat de hub nog eens passeert',
+      rate('--duplicates'),
+      0.01,
+    )
+    .option(
+      '--errors <rate>',
+      'aandeel berichten met afkeurende retour; een kwart daarvan ook een kapotte eerste poging',
+      rate('--errors'),
+      0.02,
+    )
+    .option(
+      '--late <rate>',
+      'aandeel termijnen (retour, antwoord, start/stop, 325) dat wordt overschreden',
+      rate('--late'),
+      0.05,
+    )
+    .option('--youth <rate>', 'aandeel trajecten in de Jeugdwet (de rest Wmo)', rate('--youth'), 0.5)
+    .option('--clean', 'een bestaande uitvoermap eerst leegmaken')
+    .option('--quiet', 'geen samenvatting')
+    .action((opts: Opts) => {
+      const now = opts.now ? new Date(opts.now) : new Date();
+      if (Number.isNaN(now.getTime())) {
+        ctx.err(`simulate: --now ${opts.now} is not an ISO-8601 moment`);
+        ctx.setExitCode(2);
+        return;
+      }
+      const period = defaultPeriod(now);
+      const started = performance.now();
+      const result = simulate({
+        out: opts.out,
+        gemeenten: opts.gemeenten,
+        clients: opts.clients,
+        from: opts.from ?? period.from,
+        to: opts.to ?? period.to,
+        seed: opts.seed,
+        duplicates: opts.duplicates,
+        errors: opts.errors,
+        late: opts.late,
+        youthShare: opts.youth,
+        ...(opts.clean ? { clean: true } : {}),
+      });
+      if (opts.quiet) return;
+      const seconds = (performance.now() - started) / 1000;
+      ctx.out(
+        `simulate: ${result.exchanges} uitwisselingen (${result.perStatus.duplicate ?? 0} dubbel, ${result.perStatus.broken ?? 0} kapot) ` +
+          `voor ${result.journeys} trajecten in ${seconds.toFixed(1)} s → ${opts.out}`,
+      );
+    });
+}

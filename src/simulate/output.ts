@@ -1,0 +1,152 @@
+/**
+ * Everything the simulator writes: one file per exchange, `manifest.ndjson` in hub order,
+ * `ground-truth.ndjson` (exchanges, relations, summary) and `organisations.json`. Lines are buffered and
+ * written with plain synchronous writes, so memory stays flat however long the run.
+ */
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The header values that identify a message (and, for a retour, its own identification). */
+export interface MessageRef {
+  readonly code: string;
+  readonly afzender: string;
+  readonly ontvanger: string;
+  readonly identificatie: string;
+  readonly dagtekening: string;
+  readonly identificatieRetour?: string;
+  readonly dagtekeningRetour?: string;
+}
+
+/** One side of a relation: a message, and a row of one of its tables (`[]` = the message itself). */
+export interface Side {
+  readonly message: MessageRef;
+  readonly table: string;
+  readonly row: readonly number[];
+}
+
+export const RELATION_TYPES = [
+  'retour',
+  'declaratie-antwoord',
+  'prestatie-antwoord',
+  'start-toewijzing',
+  'stop-toewijzing',
+  'stop-start',
+  'prestatie-toewijzing',
+  'verzoek-antwoord',
+  'verzoek-toewijzing',
+  'toewijzing-versie',
+  'correctie',
+  'credit-debet',
+] as const;
+export type RelationType = (typeof RELATION_TYPES)[number];
+
+export type ExchangeStatus = 'message' | 'duplicate' | 'broken';
+
+export interface ExchangeTruth {
+  readonly status: ExchangeStatus;
+  readonly code: string;
+  readonly message: MessageRef | null;
+  readonly journey: string | null;
+  readonly gemeente: string;
+  readonly reason?: string;
+}
+
+class LineFile {
+  #fd: number;
+  #buf = '';
+
+  constructor(path: string) {
+    this.#fd = openSync(path, 'w');
+  }
+
+  line(s: string): void {
+    this.#buf += `${s}\n`;
+    if (this.#buf.length > 1 << 16) this.flush();
+  }
+
+  flush(): void {
+    if (this.#buf.length > 0) writeSync(this.#fd, this.#buf);
+    this.#buf = '';
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.#fd);
+  }
+}
+
+export class Output {
+  readonly #dir: string;
+  readonly #manifest: LineFile;
+  readonly #truth: LineFile;
+  readonly #dirs = new Set<string>();
+  #hub = 0;
+  readonly perCode = new Map<string, number>();
+  readonly perStatus = new Map<string, number>();
+  readonly perRelation = new Map<string, number>();
+  exchanges = 0;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+    mkdirSync(dir, { recursive: true });
+    this.#manifest = new LineFile(join(dir, 'manifest.ndjson'));
+    this.#truth = new LineFile(join(dir, 'ground-truth.ndjson'));
+  }
+
+  writeJson(name: string, value: unknown): void {
+    writeFileSync(join(this.#dir, name), `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Writes one exchange at `moment` (must not go back in time: the caller keeps hub order). */
+  exchange(moment: number, xml: string, verzender: string, ontvanger: string, truth: ExchangeTruth): string {
+    this.#hub++;
+    const hubId = `GGK${String(this.#hub).padStart(8, '0')}`;
+    const iso = new Date(moment).toISOString();
+    const sub = `berichten/${iso.slice(0, 4)}/${iso.slice(5, 7)}`;
+    if (!this.#dirs.has(sub)) {
+      mkdirSync(join(this.#dir, sub), { recursive: true });
+      this.#dirs.add(sub);
+    }
+    const file = `${sub}/${hubId}.xml`;
+    writeFileSync(join(this.#dir, file), xml);
+    this.#manifest.line(JSON.stringify({ file, moment: iso, verzender, ontvanger, hubId }));
+    const line: Record<string, unknown> = {
+      kind: 'exchange',
+      hubId,
+      file,
+      status: truth.status,
+      code: truth.code,
+      message: truth.message,
+      journey: truth.journey,
+      gemeente: truth.gemeente,
+    };
+    if (truth.reason !== undefined) line.reason = truth.reason;
+    this.#truth.line(JSON.stringify(line));
+    this.exchanges++;
+    this.perCode.set(truth.code, (this.perCode.get(truth.code) ?? 0) + 1);
+    this.perStatus.set(truth.status, (this.perStatus.get(truth.status) ?? 0) + 1);
+    return hubId;
+  }
+
+  relation(type: RelationType, from: Side, to: Side): void {
+    this.#truth.line(JSON.stringify({ kind: 'relation', type, from, to }));
+    this.perRelation.set(type, (this.perRelation.get(type) ?? 0) + 1);
+  }
+
+  close(extra: Record<string, unknown>): void {
+    const sorted = (m: Map<string, number>) =>
+      Object.fromEntries([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
+    this.#truth.line(
+      JSON.stringify({
+        kind: 'summary',
+        exchanges: this.exchanges,
+        perCode: sorted(this.perCode),
+        perStatus: sorted(this.perStatus),
+        perRelation: sorted(this.perRelation),
+        ...extra,
+      }),
+    );
+    this.#manifest.close();
+    this.#truth.close();
+  }
+}

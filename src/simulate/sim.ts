@@ -1,0 +1,332 @@
+/**
+ * The run's shared machinery: the clock (scheduler), identification numbers, sending a message through
+ * the hub (with its retour, a duplicate passage or a broken first attempt) and recording ground truth.
+ */
+import type { Standard } from '../schema/model.js';
+import { addWorkingDays, DAY_MS, type Day, dayOf, isoDay } from './calendar.js';
+import { codeFor, retourCode } from './messages.js';
+import type { Header, RetourInfo } from './model.js';
+import type { MessageRef, Output, RelationType, Side } from './output.js';
+import type { Random } from './random.js';
+import type { Scheduler } from './scheduler.js';
+import { STYLES, type StyleName } from './xml-writer.js';
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+
+export interface SimRates {
+  readonly duplicates: number;
+  readonly errors: number;
+  /** Share of deadlines that are missed. */
+  readonly late: number;
+}
+
+export interface SendSpec {
+  readonly standard: Standard;
+  /** 301, 305, … */
+  readonly n: number;
+  readonly afzender: string;
+  readonly ontvanger: string;
+  readonly gemeente: string;
+  readonly journey: string | null;
+  /** Builds the message (retour = undefined) or its retour. */
+  readonly build: (h: Header, style: StyleName, retour?: RetourInfo) => string;
+  /** Number of rows of the main repeating class (for class-level retour codes). */
+  readonly rowCount: number;
+  /** Codes the receiver may give a row when it rejects the message; empty = header-level 0001 only. */
+  readonly rowRejectCodes: readonly string[];
+  /** Never reject (a resend after an earlier rejection). */
+  readonly forceAccept?: boolean;
+}
+
+export interface Sent {
+  readonly header: Header;
+  readonly ref: MessageRef;
+  readonly moment: number;
+  /** False when the retour rejected it: the message counts as not sent (OP286). */
+  readonly accepted: boolean;
+  /** When the retour passes the hub. */
+  readonly retourMoment: number;
+}
+
+const HAS_RETOUR = new Set([301, 305, 307, 315, 317, 319]);
+
+export function refOf(h: Header): MessageRef {
+  return {
+    code: h.code,
+    afzender: h.afzender,
+    ontvanger: h.ontvanger,
+    identificatie: h.identificatie,
+    dagtekening: isoDay(h.dagtekening),
+  };
+}
+
+export function retourRefOf(h: Header, r: { identificatie: string; dagtekening: Day }): MessageRef {
+  return {
+    ...refOf(h),
+    code: retourCode(h.code),
+    identificatieRetour: r.identificatie,
+    dagtekeningRetour: isoDay(r.dagtekening),
+  };
+}
+
+export function mainTable(ref: MessageRef): string {
+  return ref.code;
+}
+
+export class Sim {
+  readonly #ids = new Map<string, number>();
+  readonly #idBase = new Map<string, number>();
+  readonly #styles = new Map<string, number>();
+  /** Deadline counters: [kept, missed] per kind, for the summary. */
+  readonly deadlines = new Map<string, [number, number]>();
+
+  constructor(
+    readonly s: Scheduler,
+    readonly out: Output,
+    readonly random: Random,
+    readonly rates: SimRates,
+  ) {}
+
+  registerStyle(org: string, style: number): void {
+    this.#styles.set(org, style);
+  }
+
+  style(org: string): StyleName {
+    return STYLES[(this.#styles.get(org) ?? 0) % STYLES.length] as StyleName;
+  }
+
+  today(): Day {
+    return dayOf(this.s.now);
+  }
+
+  /** Identificatie, unique per sender per message type (TR056), at most 12 characters. */
+  nextId(sender: string, code: string): string {
+    const key = `${sender}|${code}`;
+    const n = (this.#ids.get(key) ?? 0) + 1;
+    this.#ids.set(key, n);
+    let base = this.#idBase.get(sender);
+    if (base === undefined) {
+      base = this.random.int(1, 9) * 10 ** this.random.int(6, 9);
+      this.#idBase.set(sender, base);
+    }
+    const style = this.#styles.get(sender) ?? 0;
+    if (style % 3 === 1) return `${code.slice(-3)}${String((base % 100_000_000) + n).padStart(9, '0')}`;
+    if (style % 3 === 2) return `M${n.toString(36).toUpperCase().padStart(8, '0')}`;
+    return String(base + n);
+  }
+
+  /** A moment during office hours (or the night batch of a municipality's system) on `day`. */
+  momentOn(day: Day, random: Random, batch = false): number {
+    const minutes = batch ? random.int(60, 240) : random.int(6 * 60 + 30, 16 * 60 + 30);
+    const t = day * DAY_MS + minutes * MINUTE + random.int(0, 59_999);
+    return Math.max(t, this.s.now);
+  }
+
+  /** Working days to wait for a step with a deadline of `limit` working days; sometimes late. */
+  delayWithin(kind: string, limit: number, random: Random, typical: readonly number[]): number {
+    const late = random.chance(this.rates.late);
+    const counts = this.deadlines.get(kind) ?? [0, 0];
+    counts[late ? 1 : 0]++;
+    this.deadlines.set(kind, counts);
+    if (late) return limit + 1 + Math.floor(random.exponential(3));
+    return Math.min(limit, random.pick(typical));
+  }
+
+  relation(type: RelationType, from: Side, to: Side): void {
+    this.out.relation(type, from, to);
+  }
+
+  /**
+   * Sends a heen message now: writes it (after a broken first attempt, sometimes), maybe a duplicate
+   * passage later, and schedules the receiver's retour.
+   */
+  send(spec: SendSpec): Sent {
+    const code = codeFor(spec.standard, spec.n);
+    const today = this.today();
+    const header: Header = {
+      standard: spec.standard,
+      code,
+      afzender: spec.afzender,
+      ontvanger: spec.ontvanger,
+      identificatie: this.nextId(spec.afzender, code),
+      dagtekening: today,
+    };
+    const ref = refOf(header);
+    const style = this.style(spec.afzender);
+    const xml = spec.build(header, style);
+    let moment = this.s.now;
+    if (this.random.chance(this.rates.errors / 4)) {
+      // A first attempt the hub or receiver could not read; the sender fixes and resends the same day.
+      this.#emitBroken(moment, xml, spec.afzender, spec.ontvanger, code, spec.gemeente, spec.journey);
+      const endOfDay = today * DAY_MS + 23 * HOUR;
+      moment = Math.min(endOfDay, moment + this.random.int(20, 240) * MINUTE);
+    }
+    this.#emitMessage(
+      moment,
+      header,
+      ref,
+      spec,
+      spec.afzender,
+      spec.ontvanger,
+      (st) => spec.build(header, st),
+      xml,
+    );
+    if (!HAS_RETOUR.has(spec.n)) {
+      return { header, ref, moment, accepted: true, retourMoment: moment };
+    }
+    const rejected = !spec.forceAccept && this.random.chance(this.rates.errors);
+    const wd = this.delayWithin(`retour ${spec.n + 1}`, 3, this.random, [0, 0, 0, 0, 0, 1, 1, 1, 2, 3]);
+    const retourDay = addWorkingDays(today, wd);
+    const retourMoment =
+      retourDay === today
+        ? moment + this.random.int(2, 90) * MINUTE
+        : Math.max(moment, this.momentOn(retourDay, this.random));
+    let retourInfo: RetourInfo;
+    const id = this.nextId(spec.ontvanger, retourCode(code));
+    if (!rejected) retourInfo = { identificatie: id, dagtekening: retourDay };
+    else if (spec.rowRejectCodes.length > 0 && spec.rowCount > 0 && this.random.chance(0.7)) {
+      const bad = this.random.int(0, spec.rowCount - 1);
+      const rows = Array.from({ length: spec.rowCount }, (_, i) =>
+        i === bad ? [this.random.pick(spec.rowRejectCodes)] : ['0200'],
+      );
+      retourInfo = { identificatie: id, dagtekening: retourDay, classCodes: { client: ['0200'], rows } };
+    } else retourInfo = { identificatie: id, dagtekening: retourDay, headerCodes: ['0001'] };
+    const retourRef = retourRefOf(header, retourInfo);
+    this.s.at(retourMoment, () => {
+      const rStyle = this.style(spec.ontvanger);
+      const rxml = spec.build(header, rStyle, retourInfo);
+      this.#emitMessage(
+        this.s.now,
+        header,
+        retourRef,
+        spec,
+        spec.ontvanger,
+        spec.afzender,
+        (st) => spec.build(header, st, retourInfo),
+        rxml,
+      );
+      this.relation(
+        'retour',
+        { message: retourRef, table: retourRef.code, row: [] },
+        { message: ref, table: ref.code, row: [] },
+      );
+    });
+    return { header, ref, moment, accepted: !rejected, retourMoment };
+  }
+
+  /** Writes a message that is not a heen-with-retour (325) through the same hub path. */
+  emitPlain(
+    moment: number,
+    ref: MessageRef,
+    gemeente: string,
+    journey: string | null,
+    verzender: string,
+    ontvanger: string,
+    build: (style: StyleName) => string,
+  ): void {
+    const xml = build(this.style(verzender));
+    const spec = { gemeente, journey } as SendSpec;
+    this.#emitMessage(moment, undefined, ref, spec, verzender, ontvanger, build, xml);
+  }
+
+  #emitMessage(
+    moment: number,
+    _header: Header | undefined,
+    ref: MessageRef,
+    spec: Pick<SendSpec, 'gemeente' | 'journey'>,
+    verzender: string,
+    ontvanger: string,
+    rebuild: (style: StyleName) => string,
+    xml: string,
+  ): void {
+    const write = () =>
+      this.out.exchange(this.s.now, xml, verzender, ontvanger, {
+        status: 'message',
+        code: ref.code,
+        message: ref,
+        journey: spec.journey,
+        gemeente: spec.gemeente,
+      });
+    if (moment <= this.s.now) write();
+    else this.s.at(moment, write);
+    if (this.random.chance(this.rates.duplicates)) {
+      // Same message through the hub again: a resend or an overlapping extract, minutes to days later.
+      const later =
+        moment +
+        Math.round(
+          this.random.chance(0.7) ? this.random.int(1, 180) * MINUTE : this.random.int(1, 72) * HOUR,
+        );
+      const reserialise = this.random.chance(0.5);
+      const own = STYLES.indexOf(this.style(verzender));
+      const dupXml = reserialise ? rebuild(STYLES[(own + 1) % STYLES.length] as StyleName) : xml;
+      this.s.at(later, () =>
+        this.out.exchange(this.s.now, dupXml, verzender, ontvanger, {
+          status: 'duplicate',
+          code: ref.code,
+          message: ref,
+          journey: spec.journey,
+          gemeente: spec.gemeente,
+          reason: reserialise ? 'reserialised' : 'identical',
+        }),
+      );
+    }
+  }
+
+  #emitBroken(
+    moment: number,
+    xml: string,
+    verzender: string,
+    ontvanger: string,
+    code: string,
+    gemeente: string,
+    journey: string | null,
+  ): void {
+    const { xml: broken, reason } = breakXml(xml, this.random);
+    const write = () =>
+      this.out.exchange(this.s.now, broken, verzender, ontvanger, {
+        status: 'broken',
+        code,
+        message: null,
+        journey,
+        gemeente,
+        reason,
+      });
+    if (moment <= this.s.now) write();
+    else this.s.at(moment, write);
+  }
+}
+
+/** A deliberately unreadable or XSD-invalid version of a message, and why. */
+export function breakXml(xml: string, random: Random): { xml: string; reason: string } {
+  const kind = random.int(0, 4);
+  if (kind === 0) {
+    const cut = Math.floor(xml.length * (0.3 + random.next() * 0.6));
+    return { xml: xml.slice(0, cut), reason: 'not_well_formed: transfer cut off' };
+  }
+  if (kind === 1) {
+    return {
+      xml: xml.replace(/<([A-Za-z0-9]+:)?BerichtVersie>3<\/([A-Za-z0-9]+:)?BerichtVersie>\s*/, ''),
+      reason: 'xsd_invalid: Header/BerichtVersie missing',
+    };
+  }
+  if (kind === 2) {
+    return {
+      xml: xml.replace(
+        /(Dagtekening>)(\d{4})-(\d{2})-(\d{2})</,
+        (_m, open: string, y: string, mo: string, d: string) => `${open}${d}-${mo}-${y}<`,
+      ),
+      reason: 'xsd_invalid: Dagtekening is not an xs:date',
+    };
+  }
+  if (kind === 3) {
+    return {
+      xml: xml.replaceAll('/3_2/', '/3_1/'),
+      reason: 'unknown_type: namespace of release 3.1',
+    };
+  }
+  return {
+    xml: xml.replace(/(<([A-Za-z0-9]+:)?Header>)/, '$1<Opmerking>test</Opmerking>'),
+    reason: 'xsd_invalid: unexpected element Opmerking in Header',
+  };
+}
