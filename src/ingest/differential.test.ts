@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { examples } from '../../test/support/examples.js';
+import { type Example, examples } from '../../test/support/examples.js';
 import { mutants, spansOf } from '../../test/support/mutations.js';
 import { xmllintVerdicts } from '../../test/support/xmllint.js';
 import { parseMessage } from './index.js';
@@ -8,7 +8,7 @@ describe('validation agrees with xmllint --schema', () => {
   const corpus = examples();
 
   it('on every official example and the derived iWmo retours', () => {
-    const bySchema = new Map<string, { name: string; text: string }[]>();
+    const bySchema = new Map<string, Example[]>();
     for (const e of corpus) {
       const s = e.schema;
       bySchema.set(s.xsdFile, [...(bySchema.get(s.xsdFile) ?? []), e]);
