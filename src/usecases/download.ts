@@ -13,6 +13,7 @@ import {
 } from '../store/deliveries.js';
 import type { Store } from '../store/open.js';
 import { DeliveryError } from './deliveries-errors.js';
+import { requireOrganisation } from './organisations.js';
 
 export interface FileDeps {
   readonly store: Store;
@@ -168,6 +169,7 @@ export async function downloadToFolder(
   deps: FileDeps,
   who: Who & { readonly outDir: string; readonly onlyNew: boolean },
 ): Promise<readonly { readonly delivery: Delivery; readonly path: string }[]> {
+  await requireOrganisation(deps.store, who.organisation);
   const list = who.onlyNew
     ? await notYetDownloaded(deps, who)
     : (await listDeliveryRows(deps.store.db, who.organisation))

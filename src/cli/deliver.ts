@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { demoSecret, requireSecret } from '../config/config.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import { openStore, type Store } from '../store/open.js';
+import { type DeliveryDeps, runDue } from '../usecases/deliver.js';
+import type { CliContext } from './command.js';
+
+/** Who a CLI action is recorded as in the audit log. */
+export function cliActor(): string {
+  return `cli:${userInfo().username}`;
+}
+
+/** `--now <iso>` or the clock; undefined (after an error message) when it does not parse. */
+export function parseNow(ctx: CliContext, now: string | undefined): Date | undefined {
+  if (now === undefined) return new Date();
+  const at = new Date(now);
+  if (Number.isNaN(at.getTime())) {
+    ctx.err(`cli.bad_now: --now ${now} is not an ISO-8601 moment (e.g. 2024-03-31T06:00:00+02:00)`);
+    ctx.setExitCode(2);
+    return undefined;
+  }
+  return at;
+}
+
+/** The master secret; the demo's kept secret when the environment sets none and the data folder has one. */
+export function cliSecret(ctx: CliContext): string {
+  if (!ctx.config.secret && existsSync(join(ctx.config.dataDir, 'demo-secret')))
+    return demoSecret(ctx.config.dataDir);
+  return requireSecret(ctx.config);
+}
+
+export function deliveryDeps(ctx: CliContext, store: Store): DeliveryDeps {
+  const keys = deriveKeys(cliSecret(ctx));
+  return {
+    store,
+    dataDir: ctx.config.dataDir,
+    organisationKey: (code) => keys.organisation(code),
+  };
+}
+
+/** `ketendata deliver [--now]`: weekly deliveries, history requests and retention due at that moment. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('deliver')
+    .description(
+      'run what is due now: weekly deliveries (Sundays 06:00 Europe/Amsterdam), history requests, retention',
+    )
+    .option('--now <iso>', 'run as if it were this moment (replay)')
+    .action(async (o: { now?: string }) => {
+      const now = parseNow(ctx, o.now);
+      if (!now) return;
+      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      try {
+        const report = await runDue(deliveryDeps(ctx, store), now);
+        for (const m of report.made) {
+          ctx.out(
+            `made ${m.kind} delivery ${m.id} for ${m.organisation} (slot ${m.slot}, ${m.messages} messages)`,
+          );
+        }
+        for (const s of report.busy) ctx.out(`slot ${s} is being run by another worker; stopped there`);
+        ctx.out(`${report.made.length} deliveries made, ${report.expired} expired deliveries deleted`);
+      } finally {
+        await store.close();
+      }
+    });
+}

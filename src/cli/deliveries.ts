@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { openStore } from '../store/open.js';
+import { listDeliveries } from '../usecases/deliveries.js';
+import { DeliveryError } from '../usecases/deliveries-errors.js';
+import type { CliContext } from './command.js';
+import { parseNow } from './deliver.js';
+
+/** `ketendata deliveries <code>`: an organisation's deliveries, newest first. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('deliveries <code>')
+    .description(
+      "list an organisation's deliveries: id, kind, period, made, ready from, size, downloaded, expires",
+    )
+    .option('--now <iso>', 'list as at this moment (default: now)')
+    .option('--all', 'also those not shown as ready yet (made on Sunday, ready on Monday)')
+    .action(async (code: string, o: { now?: string; all?: boolean }) => {
+      const now = parseNow(ctx, o.now);
+      if (!now) return;
+      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      try {
+        const list = await listDeliveries(store, code, { now, includePending: o.all ?? false });
+        ctx.out(
+          [
+            'id',
+            'kind',
+            'period',
+            'made',
+            'ready_from',
+            'bytes',
+            'messages',
+            'downloaded',
+            'state',
+            'expires',
+            'file',
+          ].join('\t'),
+        );
+        for (const d of list) {
+          ctx.out(
+            [
+              d.id,
+              d.kind,
+              `${d.periodStart}..${d.periodEnd}`,
+              d.madeAt,
+              d.availableAt,
+              d.size,
+              d.messageCount,
+              d.firstDownloadedAt ? `${d.firstDownloadedAt} by ${d.firstDownloadedBy}` : '-',
+              d.deleted ? `deleted ${d.deletedAt}` : d.ready ? 'ready' : 'pending',
+              d.expiresAt,
+              d.fileName,
+            ].join('\t'),
+          );
+        }
+      } catch (err) {
+        if (!(err instanceof DeliveryError)) throw err;
+        ctx.err(err.message);
+        ctx.setExitCode(1);
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { openStore } from '../store/open.js';
+import { DeliveryError } from '../usecases/deliveries-errors.js';
+import {
+  activateOrganisation,
+  addOrganisation,
+  listOrganisations,
+  type Organisation,
+  requestHistory,
+} from '../usecases/organisations.js';
+import type { CliContext } from './command.js';
+import { cliActor, parseNow } from './deliver.js';
+
+function describe(o: Organisation): string {
+  return [
+    o.code,
+    o.kind,
+    o.active ? `actief sinds ${o.activatedAt}` : 'niet actief',
+    `leden ${o.members.join(',')}`,
+    o.historyRequested ? `historie aangevraagd ${o.historyRequestedAt}` : '-',
+    o.name,
+  ].join('\t');
+}
+
+/** `ketendata organisations …`: municipalities and head organisations that receive deliveries. */
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('organisations')
+    .description('receiving organisations (municipalities, head organisations)');
+
+  const run = async (
+    now: string | undefined,
+    fn: (store: Awaited<ReturnType<typeof openStore>>, at: Date) => Promise<void>,
+  ) => {
+    const at = parseNow(ctx, now);
+    if (!at) return;
+    const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+    try {
+      await fn(store, at);
+    } catch (err) {
+      if (!(err instanceof DeliveryError)) throw err;
+      ctx.err(err.message);
+      ctx.setExitCode(1);
+    } finally {
+      await store.close();
+    }
+  };
+
+  cmd
+    .command('add <code>')
+    .description('register a municipality (by CBS code) or, with --members, a head organisation')
+    .requiredOption('--name <name>', 'the organisation name')
+    .option('--members <codes>', "a head organisation's member municipalities: CBS codes, comma-separated")
+    .option('--now <iso>', 'the moment to record (default: now)')
+    .action(async (code: string, o: { name: string; members?: string; now?: string }) =>
+      run(o.now, async (store, now) => {
+        const members = o.members
+          ?.split(',')
+          .map((m) => m.trim())
+          .filter(Boolean);
+        const org = await addOrganisation(store, {
+          code,
+          name: o.name,
+          ...(members ? { members } : {}),
+          actor: cliActor(),
+          now,
+        });
+        ctx.out(
+          `organisation ${org.code} added (${org.kind}, members ${org.members.join(',')}); activate it to start deliveries`,
+        );
+      }),
+    );
+
+  cmd
+    .command('activate <code>')
+    .description('start weekly deliveries; the first holds what is ingested from now on')
+    .option('--now <iso>', 'the moment of activation (default: now)')
+    .action(async (code: string, o: { now?: string }) =>
+      run(o.now, async (store, now) => {
+        const org = await activateOrganisation(store, { code, actor: cliActor(), now });
+        ctx.out(`organisation ${org.code} active from ${org.activatedAt}`);
+      }),
+    );
+
+  cmd
+    .command('request-history <code>')
+    .description('the next weekly run also makes a delivery of everything since 1-1-2021')
+    .option('--now <iso>', 'the moment of the request (default: now)')
+    .action(async (code: string, o: { now?: string }) =>
+      run(o.now, async (store, now) => {
+        const org = await requestHistory(store, { code, actor: cliActor(), now });
+        ctx.out(`history requested for ${org.code} at ${org.historyRequestedAt}`);
+      }),
+    );
+
+  cmd
+    .command('list')
+    .description('list organisations: code, kind, state, members, history request, name')
+    .action(async () =>
+      run(undefined, async (store) => {
+        for (const o of await listOrganisations(store)) ctx.out(describe(o));
+      }),
+    );
+}
