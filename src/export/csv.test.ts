@@ -1,0 +1,77 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { parse } from 'csv-parse/sync';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CsvWriter, csvChunks, csvFormatter, writeCsvFile } from './csv.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ketendata-csv-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('CSV writer', () => {
+  it('quotes only fields with the delimiter, a quote or a line break, and doubles quotes', () => {
+    const line = csvFormatter(';');
+    expect(line(['a', 'b;c', 'say "hi"', 'x\ny', 'r\rs', '', null, undefined, 7])).toBe(
+      'a;"b;c";"say ""hi""";"x\ny";"r\rs";;;;7\r\n',
+    );
+    expect(csvFormatter(',')(['a;b', 'a,b'])).toBe('a;b,"a,b"\r\n');
+  });
+
+  it('refuses a delimiter that cannot work', () => {
+    expect(() => csvFormatter('"')).toThrow(/delimiter/);
+    expect(() => csvFormatter(';;')).toThrow(/delimiter/);
+  });
+
+  it('writes a BOM, a header and rows that a CSV parser reads back unchanged', async () => {
+    const rows = [
+      ['1', 'Jan;Piet', null],
+      ['2', 'met "quotes"', 'regel1\r\nregel2'],
+      ['3', 'é ü ß 😀', ''],
+    ];
+    const file = join(dir, 't.csv');
+    expect(await writeCsvFile(file, ['Id', 'Naam', 'Tekst'], rows)).toBe(3);
+    const bytes = readFileSync(file);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const back = parse(bytes.subarray(3).toString('utf8'), { delimiter: ';' }) as string[][];
+    expect(back).toEqual([['Id', 'Naam', 'Tekst'], ...rows.map((r) => r.map((c) => c ?? ''))]);
+  });
+
+  it('leaves the BOM out and uses another delimiter on request', async () => {
+    let text = '';
+    for await (const chunk of csvChunks(['a', 'b'], [['1', 'x,y']], { delimiter: ',', bom: false }))
+      text += chunk;
+    expect(text).toBe('a,b\r\n1,"x,y"\r\n');
+  });
+
+  it('streams many rows in chunks and waits for a slow consumer', async () => {
+    let chunks = 0;
+    let bytes = 0;
+    const slow = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _enc, cb) {
+        chunks++;
+        bytes += chunk.length;
+        setImmediate(cb);
+      },
+    });
+    const writer = new CsvWriter(slow, ['n', 'tekst'], { bom: false });
+    for (let i = 0; i < 50_000; i++) await writer.write([String(i), 'abcdefghij']);
+    await writer.end();
+    expect(writer.rows).toBe(50_000);
+    expect(chunks).toBeGreaterThan(5);
+    expect(chunks).toBeLessThan(500);
+    const expected =
+      'n;tekst\r\n'.length + [...Array(50_000).keys()].reduce((s, i) => s + String(i).length + 13, 0);
+    expect(bytes).toBe(expected);
+  });
+
+  it('does not end the stream on flush, so more can follow', async () => {
+    const out = new PassThrough();
+    const writer = new CsvWriter(out, ['a'], { bom: false });
+    writer.push(['1']);
+    await writer.flush();
+    expect(out.writableEnded).toBe(false);
+    expect(out.read()?.toString()).toBe('a\r\n1\r\n');
+  });
+});
