@@ -1,0 +1,263 @@
+import type { ColumnDef, ElementDecl, Facets, MessageSchema, SchemaSet, TableDef } from '../schema/model.js';
+import { type CsvOptions, csvFormatter, DEFAULT_DELIMITER } from './csv.js';
+
+/** One column of one delivered file, as the data dictionary describes it. */
+export interface DictionaryRow {
+  /** File name with extension: `JW301.csv`. */
+  readonly file: string;
+  readonly column: string;
+  /** Element path from `Bericht` (`Bericht/Client/Bsn`), empty for columns that are not in the message. */
+  readonly path: string;
+  /** XSD type name (`LDT_BurgerServicenummer`) or a description of a generated value. */
+  readonly typeName: string;
+  /** The XSD built-in it derives from (`string`, `integer`, `date`, `time`). */
+  readonly baseType: string;
+  /** The restrictions in words: pattern, lengths, range, code list. */
+  readonly facets: string;
+  readonly cardinality: string;
+  /** Dutch, from the XSD annotation where there is one. */
+  readonly description: string;
+  readonly hashed: boolean;
+  /** The message type has no official XSD; derived from its iJw counterpart. */
+  readonly derived: boolean;
+}
+
+/** Extra delivered tables (e.g. Koppeltabel.csv) described by their owners. */
+export interface ExtraTable {
+  readonly file: string;
+  readonly description: string;
+  readonly rows: readonly DictionaryRow[];
+}
+
+export const DICTIONARY_FILES = {
+  markdown: 'Gegevenswoordenboek.md',
+  csv: 'Gegevenswoordenboek.csv',
+} as const;
+
+export const DICTIONARY_HEADER = [
+  'Bestand',
+  'Kolom',
+  'Pad',
+  'Type',
+  'Basistype',
+  'Beperkingen',
+  'Kardinaliteit',
+  'Omschrijving',
+  'Gehasht',
+  'Afgeleid bericht',
+] as const;
+
+const MAX_LISTED_CODES = 15;
+
+export function facetSummary(f: Facets): string {
+  const parts: string[] = [];
+  for (const step of f.patterns) parts.push(`patroon ${step.join(' of ')}`);
+  if (f.length !== undefined) parts.push(`lengte ${f.length}`);
+  if (f.minLength !== undefined || f.maxLength !== undefined) {
+    parts.push(`lengte ${f.minLength ?? 0}..${f.maxLength ?? '∞'}`);
+  }
+  if (f.minInclusive !== undefined || f.maxInclusive !== undefined) {
+    parts.push(`waarde ${f.minInclusive ?? '-∞'}..${f.maxInclusive ?? '∞'}`);
+  }
+  if (f.enumeration) {
+    const codes = f.enumeration.map((e) => e.value);
+    parts.push(
+      codes.length <= MAX_LISTED_CODES
+        ? `codelijst: ${codes.join(', ')}`
+        : `codelijst (${codes.length} waarden): ${codes.slice(0, MAX_LISTED_CODES).join(', ')}, …`,
+    );
+  }
+  return parts.join('; ');
+}
+
+function generated(
+  table: TableDef,
+  column: ColumnDef,
+  message: MessageSchema,
+): Pick<DictionaryRow, 'typeName' | 'baseType' | 'cardinality' | 'description'> {
+  switch (column.role) {
+    case 'messageKey':
+      return {
+        typeName: 'hash (32 hex)',
+        baseType: 'string',
+        cardinality: '1..1',
+        description:
+          'Sleutel van het bericht: gesleutelde hash van berichtsleutel en inhoud. Koppelt alle tabellen van één bericht.',
+      };
+    case 'gemeente':
+      return {
+        typeName: 'LDT_Gemeente',
+        baseType: 'string',
+        cardinality: '1..1',
+        description: `CBS-code van de gemeente waartoe het bericht hoort (Header/${message.gemeenteField}).`,
+      };
+    case 'exchange':
+      return {
+        typeName: 'uitwisseling',
+        baseType: column.name === 'Uitwisseling_Moment' ? 'dateTime' : 'string',
+        cardinality: column.name === 'Uitwisseling_HubId' ? '0..1' : '1..1',
+        description: column.documentation ?? '',
+      };
+    case 'level':
+      return {
+        typeName: 'niveau',
+        baseType: 'string',
+        cardinality: '1..1',
+        description: `Element dat de lijst bevat: ${(table.levels ?? []).map((l) => l.level).join(', ')}.`,
+      };
+    case 'ordinal': {
+      const element = column.name.replace(/Volgnr$/, '');
+      return {
+        typeName: 'volgnummer',
+        baseType: 'integer',
+        cardinality: table.kind === 'list' && !table.keyColumns.includes(column.name) ? '0..1' : '1..1',
+        description: `Volgnummer (1, 2, …) van ${element} binnen het bovenliggende element.`,
+      };
+    }
+    default:
+      return { typeName: '', baseType: '', cardinality: '', description: column.documentation ?? '' };
+  }
+}
+
+/** Every file and column of the delivered message tables, plus extra tables given by other parts. */
+export function dictionaryRows(set: SchemaSet, extra: readonly ExtraTable[] = []): DictionaryRow[] {
+  const rows: DictionaryRow[] = [];
+  for (const message of set.messages) {
+    const derived = message.derivedFrom !== undefined;
+    for (const table of message.tables) {
+      const file = `${table.name}.csv`;
+      for (const column of table.columns) {
+        if (column.role === 'value') {
+          const leafPath = table.kind === 'list' ? (table.levels?.[0]?.path ?? column.path) : column.path;
+          rows.push({
+            file,
+            column: column.name,
+            path:
+              table.kind === 'list'
+                ? (table.levels ?? []).map((l) => l.path.join('/')).join(' | ')
+                : (leafPath ?? []).join('/'),
+            typeName: column.type?.name ?? '',
+            baseType: column.type?.base ?? '',
+            facets: column.type ? facetSummary(column.type.facets) : '',
+            cardinality: column.cardinality ?? '',
+            description: column.documentation ?? describeFromAncestors(message, column.path ?? []),
+            hashed: column.hashed !== undefined,
+            derived,
+          });
+        } else {
+          rows.push({
+            file,
+            column: column.name,
+            path: '',
+            facets: '',
+            hashed: false,
+            derived,
+            ...generated(table, column, message),
+          });
+        }
+      }
+    }
+  }
+  for (const t of extra) rows.push(...t.rows);
+  return rows;
+}
+
+/** For a leaf without an annotation of its own: its name and the nearest documented ancestor. */
+function describeFromAncestors(message: MessageSchema, path: readonly string[]): string {
+  const chain: ElementDecl[] = [message.root];
+  for (const name of path.slice(1)) {
+    const last = chain[chain.length - 1];
+    const next = last?.type.kind === 'complex' ? last.type.children.find((c) => c.name === name) : undefined;
+    if (!next) break;
+    chain.push(next);
+  }
+  const leaf = path[path.length - 1] ?? '';
+  for (let i = chain.length - 2; i >= 0; i--) {
+    const el = chain[i] as ElementDecl;
+    if (el.documentation) return `${leaf} van ${el.name}: ${el.documentation}`;
+  }
+  return leaf;
+}
+
+const yesNo = (b: boolean) => (b ? 'ja' : 'nee');
+
+function cells(r: DictionaryRow): string[] {
+  return [
+    r.file,
+    r.column,
+    r.path,
+    r.typeName,
+    r.baseType,
+    r.facets,
+    r.cardinality,
+    r.description,
+    yesNo(r.hashed),
+    yesNo(r.derived),
+  ];
+}
+
+/** The dictionary as one CSV (same dialect as the tables). */
+export function dictionaryCsv(rows: readonly DictionaryRow[], options: CsvOptions = {}): string {
+  const line = csvFormatter(options.delimiter ?? DEFAULT_DELIMITER);
+  let out = ((options.bom ?? true) ? '\uFEFF' : '') + line(DICTIONARY_HEADER);
+  for (const r of rows) out += line(cells(r));
+  return out;
+}
+
+const md = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+
+/** The dictionary as Markdown: one section per file, with the table's own description. */
+export function dictionaryMarkdown(
+  set: SchemaSet,
+  rows: readonly DictionaryRow[],
+  extra: readonly ExtraTable[] = [],
+): string {
+  const tableInfo = new Map<string, { description: string; derivedFrom?: string; keys: readonly string[] }>();
+  for (const m of set.messages) {
+    for (const t of m.tables) {
+      tableInfo.set(`${t.name}.csv`, {
+        description: t.documentation ?? m.documentation ?? '',
+        ...(m.derivedFrom ? { derivedFrom: m.derivedFrom } : {}),
+        keys: t.keyColumns,
+      });
+    }
+  }
+  for (const t of extra) tableInfo.set(t.file, { description: t.description, keys: [] });
+  const byFile = new Map<string, DictionaryRow[]>();
+  for (const r of rows) byFile.set(r.file, [...(byFile.get(r.file) ?? []), r]);
+  const out: string[] = [
+    '# Gegevenswoordenboek Ketendata iWmo en iJw',
+    '',
+    `Release ${set.release} van de iStandaarden. Per bestand alle kolommen: het pad in het bericht, het type uit de XSD, ` +
+      'de beperkingen, de kardinaliteit binnen een rij en de omschrijving uit de officiële XSD. Kolommen met ' +
+      '"gehasht: ja" bevatten een gesleutelde hash in plaats van de waarde (Bsn, ToewijzingNummer, ' +
+      'ReferentieAanbieder, BeschikkingNummer): dezelfde waarde geeft binnen één organisatie steeds dezelfde hash.',
+    '',
+    'CSV-bestanden: UTF-8 met BOM, scheidingsteken `;`, regeleinde CRLF, aanhalingstekens volgens RFC 4180.',
+    '',
+  ];
+  for (const [file, list] of byFile) {
+    const info = tableInfo.get(file);
+    out.push(`## ${file}`, '');
+    if (info?.description) out.push(md(info.description), '');
+    if (info?.derivedFrom) {
+      out.push(
+        `**Afgeleid bericht**: er is geen officiële XSD; de structuur is afgeleid van ${info.derivedFrom} (niet officieel).`,
+        '',
+      );
+    }
+    if (info && info.keys.length > 0) out.push(`Sleutel: ${info.keys.join(', ')}.`, '');
+    out.push(
+      '| Kolom | Pad | Type | Beperkingen | Kard. | Omschrijving | Gehasht |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const r of list) {
+      const type = r.baseType && r.typeName !== r.baseType ? `${r.typeName} (${r.baseType})` : r.typeName;
+      out.push(
+        `| ${md(r.column)} | ${md(r.path)} | ${md(type)} | ${md(r.facets)} | ${r.cardinality} | ${md(r.description)} | ${yesNo(r.hashed)} |`,
+      );
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
