@@ -1,0 +1,45 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { keyId } from './keys.js';
+
+/** One encrypted raw message as stored: the key id says which key decrypts it, so keys can rotate. */
+export interface EncryptedRaw {
+  readonly key_id: string;
+  readonly nonce: Buffer;
+  readonly tag: Buffer;
+  readonly ciphertext: Buffer;
+}
+
+// Binds every ciphertext to its purpose; a raw row cannot be passed off as another kind of secret.
+const AAD = Buffer.from('ketendata raw message v1');
+
+export function encryptRaw(key: Buffer, plaintext: Buffer, id: string = keyId(key)): EncryptedRaw {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(AAD);
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return { key_id: id, nonce, tag: cipher.getAuthTag(), ciphertext };
+}
+
+/** Keys that can decrypt, by key id: the current one and any previous ones kept during a rotation. */
+export type RawKeyRing = ReadonlyMap<string, Buffer>;
+
+export function rawKeyRing(...keys: Buffer[]): RawKeyRing {
+  return new Map(keys.map((k) => [keyId(k), k]));
+}
+
+export function decryptRaw(ring: RawKeyRing, raw: EncryptedRaw): Buffer {
+  const key = ring.get(raw.key_id);
+  if (!key) {
+    throw new Error(
+      `keys.unknown_raw_key: raw message encrypted with key ${raw.key_id}, which the current secret does not provide (see docs/keys.md, rotation)`,
+    );
+  }
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(raw.nonce));
+  decipher.setAAD(AAD);
+  decipher.setAuthTag(Buffer.from(raw.tag));
+  try {
+    return Buffer.concat([decipher.update(Buffer.from(raw.ciphertext)), decipher.final()]);
+  } catch {
+    throw new Error(`keys.raw_tampered: raw message with key ${raw.key_id} fails authentication`);
+  }
+}

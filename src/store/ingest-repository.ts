@@ -1,0 +1,616 @@
+import type { EncryptedRaw } from '../pseudonymise/raw-encryption.js';
+import type { Store } from './open.js';
+import { type IngestTx, withIngestLock } from './watermark.js';
+
+/** Hub metadata of one passage, as the exchange row keeps it. */
+export interface ExchangeMeta {
+  /** The hub id (`hub:<id>`) or a keyed digest of source + moment + parties + content. */
+  readonly exchange_key: string;
+  readonly hub_id: string | null;
+  readonly moment: string;
+  readonly verzender: string;
+  readonly ontvanger: string;
+  readonly source: string;
+}
+
+/** A parsed, pseudonymised message ready for the store (no clear identifier in it). */
+export interface PreparedMessage {
+  readonly bericht_id: string;
+  readonly standard: string;
+  readonly code: string;
+  readonly gemeente: string;
+  readonly afzender: string;
+  readonly ontvanger: string;
+  readonly identificatie: string;
+  readonly dagtekening: string;
+  readonly identificatie_retour: string | null;
+  readonly dagtekening_retour: string | null;
+  readonly key_hash: string;
+  readonly content_hash: string;
+  /** JSON `{ [table]: Row[] }`, hashed cells as stored pseudonyms. */
+  readonly rows: string;
+}
+
+export type PreparedExchange =
+  | {
+      readonly kind: 'message';
+      readonly exchange: ExchangeMeta;
+      readonly message: PreparedMessage;
+      readonly raw: EncryptedRaw | number;
+    }
+  | {
+      readonly kind: 'quarantine';
+      readonly exchange: ExchangeMeta;
+      readonly reason_code: string;
+      readonly reason: string;
+      readonly raw: EncryptedRaw | number;
+      /** Metadata as received (null where the input had none). */
+      readonly received: {
+        readonly moment: string | null;
+        readonly verzender: string | null;
+        readonly ontvanger: string | null;
+      };
+    };
+
+/** The outcome per exchange, and the totals. */
+export type ExchangeOutcome = 'stored' | 'conflict' | 'duplicate' | 'quarantined' | 'skipped';
+
+export interface BatchResult {
+  readonly outcomes: readonly ExchangeOutcome[];
+  /** Seq of the message each exchange ended in (undefined for quarantined / skipped). */
+  readonly seqs: readonly (number | undefined)[];
+  readonly quarantineReasons: readonly (string | undefined)[];
+}
+
+interface ExistingByKey {
+  readonly seq: number;
+  readonly bericht_id: string;
+  readonly conflict: number;
+}
+
+interface NewMessageRow extends PreparedMessage {
+  readonly conflict: number;
+  readonly first_moment: string;
+  readonly hub_id: string | null;
+  readonly verzender: string;
+  readonly ontvanger_hub: string;
+  readonly passages: number;
+  readonly raw_id: number;
+  readonly ingest_run_id: number;
+  readonly ingested_at: string;
+}
+
+interface QuarantineRow {
+  readonly exchange_key: string;
+  readonly source: string;
+  readonly hub_id: string | null;
+  readonly moment: string | null;
+  readonly verzender: string | null;
+  readonly ontvanger: string | null;
+  readonly reason_code: string;
+  readonly reason: string;
+  readonly raw_id: number;
+  readonly received_at: string;
+}
+
+interface ExchangeRow extends ExchangeMeta {
+  readonly message_seq: number | null;
+  readonly quarantine_id: number | null;
+  readonly ingest_run_id: number;
+}
+
+/** The few statements a batch needs, per dialect: prepared statements on SQLite, array-bound bulk SQL on PostgreSQL. */
+interface BatchPort {
+  existingExchangeKeys(keys: readonly string[]): Promise<Set<string>>;
+  seqsByBerichtId(ids: readonly string[]): Promise<Map<string, number>>;
+  byKeyHash(hashes: readonly string[]): Promise<Map<string, ExistingByKey[]>>;
+  insertRaws(raws: readonly EncryptedRaw[]): Promise<number[]>;
+  insertMessages(rows: readonly NewMessageRow[]): Promise<number[]>;
+  insertQuarantines(rows: readonly QuarantineRow[]): Promise<number[]>;
+  insertExchanges(rows: readonly ExchangeRow[]): Promise<void>;
+  addPassages(bumps: ReadonlyMap<number, number>): Promise<void>;
+  markConflict(seqs: readonly number[]): Promise<void>;
+  updateRun(runId: number, d: RunDelta): Promise<void>;
+  /** Retry: the quarantined exchange now lives in message `seq`. */
+  resolveQuarantine(quarantineId: number, exchangeKey: string, seq: number, at: string): Promise<void>;
+  requarantine(quarantineId: number, code: string, reason: string): Promise<void>;
+}
+
+export interface RunDelta {
+  received: number;
+  stored: number;
+  duplicates: number;
+  conflicts: number;
+  quarantined: number;
+  skipped: number;
+}
+
+export const emptyDelta = (): RunDelta => ({
+  received: 0,
+  stored: 0,
+  duplicates: 0,
+  conflicts: 0,
+  quarantined: 0,
+  skipped: 0,
+});
+
+export interface BatchOptions {
+  readonly runId: number;
+  readonly now: string;
+  /** Retrying quarantined exchanges: item i re-tries quarantine row retryIds[i] (its exchange row exists). */
+  readonly retryIds?: readonly number[];
+}
+
+/**
+ * Writes one batch of exchanges in one transaction (under the ingest lock). Classification, in input
+ * order: an exchange already in the store is skipped; a message whose BerichtId (key + content) is known
+ * is a duplicate (passages + 1); a new BerichtId whose key is known is stored with conflict = 1 on every
+ * version; anything else is stored. A kill at any point leaves either the whole batch or none of it.
+ */
+export async function writeExchangeBatch(
+  store: Store,
+  items: readonly PreparedExchange[],
+  options: BatchOptions,
+): Promise<BatchResult> {
+  return withIngestLock(store, async (tx) => {
+    const port = tx.dialect === 'sqlite' ? sqlitePort(tx.sqlite) : postgresPort(tx.client);
+    return planAndWrite(port, items, options);
+  });
+}
+
+async function planAndWrite(
+  port: BatchPort,
+  items: readonly PreparedExchange[],
+  o: BatchOptions,
+): Promise<BatchResult> {
+  const retry = o.retryIds;
+  const delta = emptyDelta();
+  delta.received = retry ? 0 : items.length;
+  const outcomes: ExchangeOutcome[] = new Array(items.length);
+  const seqOf: (number | undefined)[] = new Array(items.length).fill(undefined);
+  const reasons: (string | undefined)[] = new Array(items.length).fill(undefined);
+
+  const known = retry
+    ? new Set<string>()
+    : await port.existingExchangeKeys(items.map((i) => i.exchange.exchange_key));
+  const messages = items.flatMap((i) => (i.kind === 'message' ? [i.message] : []));
+  const bySeq = await port.seqsByBerichtId([...new Set(messages.map((m) => m.bericht_id))]);
+  const byKey = await port.byKeyHash([...new Set(messages.map((m) => m.key_hash))]);
+
+  // In-batch state: new messages by BerichtId (index into newMessages), versions per key hash.
+  const newMessages: { item: number; row: Omit<NewMessageRow, 'raw_id'>; raw: EncryptedRaw | number }[] = [];
+  const newByBerichtId = new Map<string, number>();
+  const newByKey = new Map<string, number[]>();
+  const bumps = new Map<number, number>();
+  const conflictSeqs = new Set<number>();
+  const seenKeys = new Set<string>();
+  // Exchanges pointing at a message: an existing seq, or a new message by its index.
+  const exchangeTargets: { item: number; seq?: number; newIndex?: number }[] = [];
+  const quarantines: { item: number; row: Omit<QuarantineRow, 'raw_id'>; raw: EncryptedRaw | number }[] = [];
+
+  items.forEach((it, i) => {
+    const ek = it.exchange.exchange_key;
+    if (known.has(ek) || seenKeys.has(ek)) {
+      outcomes[i] = 'skipped';
+      delta.skipped++;
+      return;
+    }
+    seenKeys.add(ek);
+    if (it.kind === 'quarantine') {
+      outcomes[i] = 'quarantined';
+      reasons[i] = it.reason_code;
+      delta.quarantined++;
+      quarantines.push({
+        item: i,
+        raw: it.raw,
+        row: {
+          exchange_key: ek,
+          source: it.exchange.source,
+          hub_id: it.exchange.hub_id,
+          moment: it.received.moment,
+          verzender: it.received.verzender,
+          ontvanger: it.received.ontvanger,
+          reason_code: it.reason_code,
+          reason: it.reason,
+          received_at: o.now,
+        },
+      });
+      return;
+    }
+    const m = it.message;
+    const existingSeq = bySeq.get(m.bericht_id);
+    if (existingSeq !== undefined) {
+      outcomes[i] = 'duplicate';
+      delta.duplicates++;
+      bumps.set(existingSeq, (bumps.get(existingSeq) ?? 0) + 1);
+      seqOf[i] = existingSeq;
+      exchangeTargets.push({ item: i, seq: existingSeq });
+      return;
+    }
+    const inBatch = newByBerichtId.get(m.bericht_id);
+    if (inBatch !== undefined) {
+      outcomes[i] = 'duplicate';
+      delta.duplicates++;
+      const nm = newMessages[inBatch]!;
+      nm.row = { ...nm.row, passages: nm.row.passages + 1 };
+      exchangeTargets.push({ item: i, newIndex: inBatch });
+      return;
+    }
+    const olderVersions = byKey.get(m.key_hash) ?? [];
+    const batchVersions = newByKey.get(m.key_hash) ?? [];
+    const conflict = olderVersions.length > 0 || batchVersions.length > 0;
+    if (conflict) {
+      for (const v of olderVersions) if (!v.conflict) conflictSeqs.add(v.seq);
+      for (const idx of batchVersions) {
+        const nm = newMessages[idx]!;
+        nm.row = { ...nm.row, conflict: 1 };
+      }
+      delta.conflicts++;
+      outcomes[i] = 'conflict';
+    } else {
+      outcomes[i] = 'stored';
+    }
+    delta.stored++;
+    const index = newMessages.length;
+    newMessages.push({
+      item: i,
+      raw: it.raw,
+      row: {
+        ...m,
+        conflict: conflict ? 1 : 0,
+        first_moment: it.exchange.moment,
+        hub_id: it.exchange.hub_id,
+        verzender: it.exchange.verzender,
+        ontvanger_hub: it.exchange.ontvanger,
+        passages: 1,
+        ingest_run_id: o.runId,
+        ingested_at: o.now,
+      },
+    });
+    newByBerichtId.set(m.bericht_id, index);
+    newByKey.set(m.key_hash, [...batchVersions, index]);
+    exchangeTargets.push({ item: i, newIndex: index });
+  });
+
+  // Raw rows for new messages and quarantines (a retry reuses the quarantined raw row).
+  const toEncrypt: EncryptedRaw[] = [];
+  const rawSlots: { kind: 'm' | 'q'; index: number }[] = [];
+  newMessages.forEach((n, index) => {
+    if (typeof n.raw !== 'number') {
+      toEncrypt.push(n.raw);
+      rawSlots.push({ kind: 'm', index });
+    }
+  });
+  quarantines.forEach((q, index) => {
+    if (typeof q.raw !== 'number') {
+      toEncrypt.push(q.raw);
+      rawSlots.push({ kind: 'q', index });
+    }
+  });
+  const rawIds = toEncrypt.length ? await port.insertRaws(toEncrypt) : [];
+  const messageRaw = newMessages.map((n) => (typeof n.raw === 'number' ? n.raw : 0));
+  const quarantineRaw = quarantines.map((q) => (typeof q.raw === 'number' ? q.raw : 0));
+  rawSlots.forEach((slot, k) => {
+    if (slot.kind === 'm') messageRaw[slot.index] = rawIds[k]!;
+    else quarantineRaw[slot.index] = rawIds[k]!;
+  });
+
+  const newSeqs = newMessages.length
+    ? await port.insertMessages(newMessages.map((n, k) => ({ ...n.row, raw_id: messageRaw[k]! })))
+    : [];
+  for (const t of exchangeTargets) {
+    if (t.newIndex !== undefined) seqOf[t.item] = newSeqs[t.newIndex];
+  }
+
+  if (retry) {
+    for (const t of exchangeTargets) {
+      await port.resolveQuarantine(
+        retry[t.item]!,
+        items[t.item]!.exchange.exchange_key,
+        seqOf[t.item]!,
+        o.now,
+      );
+    }
+    for (const q of quarantines) await port.requarantine(retry[q.item]!, q.row.reason_code, q.row.reason);
+  } else {
+    const quarantineIds = quarantines.length
+      ? await port.insertQuarantines(quarantines.map((q, k) => ({ ...q.row, raw_id: quarantineRaw[k]! })))
+      : [];
+    const exchangeRows: ExchangeRow[] = [];
+    const qIdByItem = new Map(quarantines.map((q, k) => [q.item, quarantineIds[k]!]));
+    items.forEach((it, i) => {
+      if (outcomes[i] === 'skipped') return;
+      exchangeRows.push({
+        ...it.exchange,
+        message_seq: seqOf[i] ?? null,
+        quarantine_id: qIdByItem.get(i) ?? null,
+        ingest_run_id: o.runId,
+      });
+    });
+    if (exchangeRows.length) await port.insertExchanges(exchangeRows);
+  }
+  if (bumps.size) await port.addPassages(bumps);
+  if (conflictSeqs.size) await port.markConflict([...conflictSeqs]);
+  await port.updateRun(o.runId, delta);
+  return { outcomes, seqs: seqOf, quarantineReasons: reasons };
+}
+
+const MESSAGE_COLUMNS = [
+  'bericht_id',
+  'standard',
+  'code',
+  'gemeente',
+  'afzender',
+  'ontvanger',
+  'identificatie',
+  'dagtekening',
+  'identificatie_retour',
+  'dagtekening_retour',
+  'key_hash',
+  'content_hash',
+  'conflict',
+  'first_moment',
+  'hub_id',
+  'verzender',
+  'ontvanger_hub',
+  'passages',
+  'rows',
+  'raw_id',
+  'ingest_run_id',
+  'ingested_at',
+] as const satisfies readonly (keyof NewMessageRow)[];
+
+const QUARANTINE_COLUMNS = [
+  'exchange_key',
+  'source',
+  'hub_id',
+  'moment',
+  'verzender',
+  'ontvanger',
+  'reason_code',
+  'reason',
+  'raw_id',
+  'received_at',
+] as const satisfies readonly (keyof QuarantineRow)[];
+
+const EXCHANGE_COLUMNS = [
+  'exchange_key',
+  'message_seq',
+  'quarantine_id',
+  'hub_id',
+  'moment',
+  'verzender',
+  'ontvanger',
+  'source',
+  'ingest_run_id',
+] as const satisfies readonly (keyof ExchangeRow)[];
+
+const RUN_UPDATE = `UPDATE ingest_run SET received = received + $1, stored = stored + $2, duplicates = duplicates + $3,
+  conflicts = conflicts + $4, quarantined = quarantined + $5, skipped = skipped + $6 WHERE id = $7`;
+const runArgs = (runId: number, d: RunDelta) => [
+  d.received,
+  d.stored,
+  d.duplicates,
+  d.conflicts,
+  d.quarantined,
+  d.skipped,
+  runId,
+];
+
+function sqlitePort(db: import('better-sqlite3').Database): BatchPort {
+  const insertSql = (table: string, cols: readonly string[]) =>
+    db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+  const exchangeKey = db.prepare('SELECT 1 FROM exchange WHERE exchange_key = ?').pluck();
+  const seqByBerichtId = db.prepare('SELECT seq FROM message WHERE bericht_id = ?').pluck();
+  const versions = db.prepare('SELECT seq, bericht_id, conflict FROM message WHERE key_hash = ?');
+  const insertRaw = insertSql('raw_message', ['key_id', 'nonce', 'tag', 'ciphertext']);
+  const insertMessage = insertSql('message', MESSAGE_COLUMNS);
+  const insertQuarantine = insertSql('quarantine', QUARANTINE_COLUMNS);
+  const insertExchange = insertSql('exchange', EXCHANGE_COLUMNS);
+  const addPassages = db.prepare('UPDATE message SET passages = passages + ? WHERE seq = ?');
+  const markConflict = db.prepare('UPDATE message SET conflict = 1 WHERE seq = ?');
+  const updateRun = db.prepare(RUN_UPDATE.replace(/\$\d/g, '?'));
+  return {
+    existingExchangeKeys: async (keys) => new Set(keys.filter((k) => exchangeKey.get(k) !== undefined)),
+    seqsByBerichtId: async (ids) => {
+      const out = new Map<string, number>();
+      for (const id of ids) {
+        const seq = seqByBerichtId.get(id) as number | undefined;
+        if (seq !== undefined) out.set(id, seq);
+      }
+      return out;
+    },
+    byKeyHash: async (hashes) => {
+      const out = new Map<string, ExistingByKey[]>();
+      for (const h of hashes) {
+        const rows = versions.all(h) as ExistingByKey[];
+        if (rows.length) out.set(h, rows);
+      }
+      return out;
+    },
+    insertRaws: async (raws) =>
+      raws.map((r) => Number(insertRaw.run(r.key_id, r.nonce, r.tag, r.ciphertext).lastInsertRowid)),
+    insertMessages: async (rows) =>
+      rows.map((r) => Number(insertMessage.run(...MESSAGE_COLUMNS.map((c) => r[c])).lastInsertRowid)),
+    insertQuarantines: async (rows) =>
+      rows.map((r) => Number(insertQuarantine.run(...QUARANTINE_COLUMNS.map((c) => r[c])).lastInsertRowid)),
+    insertExchanges: async (rows) => {
+      for (const r of rows) insertExchange.run(...EXCHANGE_COLUMNS.map((c) => r[c]));
+    },
+    addPassages: async (bumps) => {
+      for (const [seq, n] of bumps) addPassages.run(n, seq);
+    },
+    markConflict: async (seqs) => {
+      for (const s of seqs) markConflict.run(s);
+    },
+    updateRun: async (runId, d) => {
+      updateRun.run(...runArgs(runId, d));
+    },
+    resolveQuarantine: async (id, key, seq, at) => {
+      db.prepare(
+        "UPDATE quarantine SET status = 'resolved', resolved_at = ?, resolved_message_seq = ? WHERE id = ?",
+      ).run(at, seq, id);
+      db.prepare('UPDATE exchange SET message_seq = ? WHERE exchange_key = ?').run(seq, key);
+    },
+    requarantine: async (id, code, reason) => {
+      db.prepare('UPDATE quarantine SET reason_code = ?, reason = ? WHERE id = ?').run(code, reason, id);
+    },
+  };
+}
+
+type PgClient = Extract<IngestTx, { dialect: 'postgres' }>['client'];
+
+const PG_TYPES: Record<string, string> = {
+  conflict: 'int',
+  passages: 'int',
+  raw_id: 'bigint',
+  ingest_run_id: 'bigint',
+  message_seq: 'bigint',
+  quarantine_id: 'bigint',
+  seq: 'bigint',
+  id: 'bigint',
+};
+
+function postgresPort(client: PgClient): BatchPort {
+  const nextIds = async (table: string, column: string, n: number): Promise<number[]> => {
+    const { rows } = await client.query<{ id: number }>(
+      `SELECT nextval(pg_get_serial_sequence('${table}', '${column}')) AS id FROM generate_series(1, $1)`,
+      [n],
+    );
+    return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  };
+  // One statement per batch and table: columns bound as arrays and unnested, no per-row round trips.
+  const bulkInsert = async (
+    table: string,
+    cols: readonly string[],
+    rows: readonly Record<string, unknown>[],
+  ) => {
+    const arrays = cols.map((c) => rows.map((r) => r[c] ?? null));
+    const casts = cols.map((c, i) => `$${i + 1}::${PG_TYPES[c] ?? 'text'}[]`);
+    await client.query(
+      `INSERT INTO ${table} (${cols.join(', ')}) SELECT * FROM unnest(${casts.join(', ')})`,
+      arrays,
+    );
+  };
+  return {
+    existingExchangeKeys: async (keys) => {
+      const { rows } = await client.query<{ k: string }>(
+        'SELECT exchange_key AS k FROM exchange WHERE exchange_key = ANY($1::text[])',
+        [keys],
+      );
+      return new Set(rows.map((r) => r.k));
+    },
+    seqsByBerichtId: async (ids) => {
+      const { rows } = await client.query<{ seq: number; bericht_id: string }>(
+        'SELECT seq, bericht_id FROM message WHERE bericht_id = ANY($1::text[])',
+        [ids],
+      );
+      return new Map(rows.map((r) => [r.bericht_id, Number(r.seq)]));
+    },
+    byKeyHash: async (hashes) => {
+      const { rows } = await client.query<ExistingByKey & { key_hash: string }>(
+        'SELECT seq, bericht_id, conflict, key_hash FROM message WHERE key_hash = ANY($1::text[]) ORDER BY seq',
+        [hashes],
+      );
+      const out = new Map<string, ExistingByKey[]>();
+      for (const r of rows)
+        out.set(r.key_hash, [...(out.get(r.key_hash) ?? []), { ...r, seq: Number(r.seq) }]);
+      return out;
+    },
+    insertRaws: async (raws) => {
+      const ids = await nextIds('raw_message', 'id', raws.length);
+      await client.query(
+        'INSERT INTO raw_message (id, key_id, nonce, tag, ciphertext) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::bytea[], $5::bytea[])',
+        [
+          ids,
+          raws.map((r) => r.key_id),
+          raws.map((r) => r.nonce),
+          raws.map((r) => r.tag),
+          raws.map((r) => r.ciphertext),
+        ],
+      );
+      return ids;
+    },
+    insertMessages: async (rows) => {
+      const seqs = await nextIds('message', 'seq', rows.length);
+      await bulkInsert(
+        'message',
+        ['seq', ...MESSAGE_COLUMNS],
+        rows.map((r, i) => ({ ...r, seq: seqs[i] })),
+      );
+      return seqs;
+    },
+    insertQuarantines: async (rows) => {
+      const ids = await nextIds('quarantine', 'id', rows.length);
+      await bulkInsert(
+        'quarantine',
+        ['id', ...QUARANTINE_COLUMNS],
+        rows.map((r, i) => ({ ...r, id: ids[i] })),
+      );
+      return ids;
+    },
+    insertExchanges: async (rows) =>
+      bulkInsert('exchange', EXCHANGE_COLUMNS, rows as unknown as Record<string, unknown>[]),
+    addPassages: async (bumps) => {
+      await client.query(
+        'UPDATE message m SET passages = m.passages + b.n FROM unnest($1::bigint[], $2::int[]) AS b(seq, n) WHERE m.seq = b.seq',
+        [[...bumps.keys()], [...bumps.values()]],
+      );
+    },
+    markConflict: async (seqs) => {
+      await client.query('UPDATE message SET conflict = 1 WHERE seq = ANY($1::bigint[])', [seqs]);
+    },
+    updateRun: async (runId, d) => {
+      await client.query(RUN_UPDATE, runArgs(runId, d));
+    },
+    resolveQuarantine: async (id, key, seq, at) => {
+      await client.query(
+        "UPDATE quarantine SET status = 'resolved', resolved_at = $1, resolved_message_seq = $2 WHERE id = $3",
+        [at, seq, id],
+      );
+      await client.query('UPDATE exchange SET message_seq = $1 WHERE exchange_key = $2', [seq, key]);
+    },
+    requarantine: async (id, code, reason) => {
+      await client.query('UPDATE quarantine SET reason_code = $1, reason = $2 WHERE id = $3', [
+        code,
+        reason,
+        id,
+      ]);
+    },
+  };
+}
+
+/** Starts a run row (its counts grow with every committed batch, so a killed run still shows what it did). */
+export async function startRun(store: Store, source: string, now: string): Promise<number> {
+  const row = await store.db
+    .insertInto('ingest_run')
+    .values({
+      source,
+      started_at: now,
+      finished_at: null,
+      received: 0,
+      stored: 0,
+      duplicates: 0,
+      conflicts: 0,
+      quarantined: 0,
+      skipped: 0,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+export async function finishRun(store: Store, runId: number, now: string): Promise<void> {
+  await store.db.updateTable('ingest_run').set({ finished_at: now }).where('id', '=', runId).execute();
+}
+
+/** Exchange keys already stored, for skipping the parse of a re-ingested exchange (the batch checks again). */
+export async function knownExchangeKeys(store: Store, keys: readonly string[]): Promise<Set<string>> {
+  if (!keys.length) return new Set();
+  const rows = await store.db
+    .selectFrom('exchange')
+    .select('exchange_key')
+    .where('exchange_key', 'in', keys)
+    .execute();
+  return new Set(rows.map((r) => r.exchange_key));
+}

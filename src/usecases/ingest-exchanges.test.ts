@@ -1,0 +1,135 @@
+import { rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import { decryptRaw, rawKeyRing } from '../pseudonymise/raw-encryption.js';
+import { ingestSource } from './ingest-exchanges.js';
+import { openSource } from './ingest-sources.js';
+
+const traffic = exampleTraffic();
+afterAll(() => rmSync(traffic.dir, { recursive: true, force: true }));
+const keys = deriveKeys(SECRET);
+const now = () => new Date('2024-03-05T10:00:00Z');
+
+describe.each(DIALECTS)('ingest on %s', (dialect) => {
+  it('accounts for every exchange: stored, duplicate, conflict or quarantined, and a second run adds nothing', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const first = await ingestSource({ store, keys, now }, await openSource(traffic.dir), { batchSize: 7 });
+      expect({
+        received: first.received,
+        stored: first.stored,
+        duplicates: first.duplicates,
+        conflicts: first.conflicts,
+        quarantined: first.quarantined,
+      }).toEqual(traffic.expected);
+      expect(first.quarantinedByReason).toEqual({
+        'ingest.not_well_formed': 1,
+        'ingest.xsd_invalid': 1,
+        'ingest.unknown_type': 1,
+        'ingest.file_missing': 1,
+        'ingest.manifest_invalid': 1,
+      });
+      const counts = async () => ({
+        message: (
+          await store.db
+            .selectFrom('message')
+            .select(({ fn }) => fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+        exchange: (
+          await store.db
+            .selectFrom('exchange')
+            .select(({ fn }) => fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+        quarantine: (
+          await store.db
+            .selectFrom('quarantine')
+            .select(({ fn }) => fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+        raw: (
+          await store.db
+            .selectFrom('raw_message')
+            .select(({ fn }) => fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+        passages: (
+          await store.db
+            .selectFrom('message')
+            .select(({ fn }) => fn.sum<number>('passages').as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      });
+      const before = await counts();
+      expect(Number(before.message)).toBe(traffic.expected.stored);
+      expect(Number(before.exchange)).toBe(traffic.expected.received);
+      expect(Number(before.passages)).toBe(traffic.expected.stored + traffic.expected.duplicates);
+
+      const second = await ingestSource({ store, keys, now }, await openSource(traffic.dir), {
+        batchSize: 5,
+      });
+      expect(second).toMatchObject({
+        received: traffic.expected.received,
+        stored: 0,
+        duplicates: 0,
+        quarantined: 0,
+      });
+      expect(second.skipped).toBe(traffic.expected.received);
+      expect(await counts()).toEqual(before);
+    } finally {
+      await drop();
+    }
+  });
+
+  it('flags both versions of a message whose identification came back with other content', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      await ingestSource({ store, keys, now }, await openSource(traffic.dir));
+      const flagged = await store.db
+        .selectFrom('message')
+        .select(['code', 'key_hash', 'conflict'])
+        .where('conflict', '=', 1)
+        .execute();
+      expect(flagged).toHaveLength(2);
+      expect(flagged.map((m) => m.code)).toEqual(['JW305', 'JW305']);
+      expect(flagged[0]!.key_hash).toBe(flagged[1]!.key_hash);
+      const resent = await store.db
+        .selectFrom('message')
+        .select(['passages', 'gemeente'])
+        .where('code', '=', 'JW301')
+        .executeTakeFirstOrThrow();
+      expect(resent).toEqual({ passages: 2, gemeente: '0384' });
+    } finally {
+      await drop();
+    }
+  });
+
+  it('keeps the raw message encrypted and stores the rows with pseudonyms and the BerichtId filled in', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      await ingestSource({ store, keys, now }, await openSource(traffic.dir));
+      const m = await store.db
+        .selectFrom('message')
+        .selectAll()
+        .where('code', '=', 'JW301')
+        .executeTakeFirstOrThrow();
+      const rows = JSON.parse(m.rows) as Record<string, (string | null)[][]>;
+      const main = rows.JW301![0]!;
+      expect(main[0]).toBe(m.bericht_id);
+      expect(m.rows).not.toContain('999900006');
+      const raw = await store.db
+        .selectFrom('raw_message')
+        .selectAll()
+        .where('id', '=', m.raw_id)
+        .executeTakeFirstOrThrow();
+      expect(raw.key_id).toBe(keys.rawKeyId);
+      const xml = decryptRaw(rawKeyRing(keys.rawEncryption), raw).toString('utf8');
+      expect(xml).toContain('<jw301:Bsn>999900006</jw301:Bsn>');
+    } finally {
+      await drop();
+    }
+  });
+});

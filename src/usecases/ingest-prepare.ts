@@ -1,0 +1,135 @@
+import { createHash, createHmac } from 'node:crypto';
+import {
+  berichtId,
+  type FlatMessage,
+  messageKeyString,
+  type ParseOutcome,
+  parseMessage,
+  pseudonymiseRows,
+} from '../ingest/index.js';
+import type { Keys } from '../pseudonymise/keys.js';
+import { keyedPseudonym } from '../pseudonymise/pseudonym.js';
+import { encryptRaw } from '../pseudonymise/raw-encryption.js';
+import type { ExchangeMeta, PreparedExchange, PreparedMessage } from '../store/ingest-repository.js';
+
+/** What arrives: bytes plus whatever hub metadata the input gave. */
+export interface ReceivedExchange {
+  readonly source: string;
+  readonly bytes: Buffer;
+  readonly moment: string | null;
+  readonly verzender: string | null;
+  readonly ontvanger: string | null;
+  readonly hubId: string | null;
+  /** Set when the input itself is unusable (bad manifest line, missing file). */
+  readonly problem?: { readonly code: string; readonly reason: string };
+}
+
+export type Parse = (xml: Buffer, source: { file: string }) => ParseOutcome;
+
+const GEMEENTE = /^\d{4}$/;
+
+// Defence in depth: a reason is shown to operators and kept; no run of 9+ digits (a BSN) may survive in it.
+export function scrubReason(reason: string): string {
+  return reason.replace(/\d{9,}/g, (d) => '*'.repeat(d.length));
+}
+
+/** The identity of one passage: the hub's id, else a keyed digest of where and when it came and what it held. */
+export function exchangeKey(keys: Keys, ex: ReceivedExchange): string {
+  if (ex.hubId) return `hub:${ex.hubId}`;
+  const content = createHash('sha256').update(ex.bytes).digest('hex');
+  const h = createHmac('sha256', keys.berichtId);
+  for (const part of [
+    'exchange',
+    ex.source,
+    ex.moment ?? '',
+    ex.verzender ?? '',
+    ex.ontvanger ?? '',
+    content,
+  ])
+    h.update(part).update('\u001f');
+  return `src:${h.digest('hex').slice(0, 40)}`;
+}
+
+function keyedHex(key: Buffer, purpose: string, value: string): string {
+  return createHmac('sha256', key).update(purpose).update('\n').update(value).digest('hex').slice(0, 32);
+}
+
+/** The message as the store keeps it: identifiers pseudonymised, BerichtId filled, key and content hashed. */
+export function prepareMessage(keys: Keys, msg: FlatMessage): PreparedMessage {
+  const id = berichtId(keys.berichtId, msg);
+  const tables = pseudonymiseRows(
+    msg,
+    (element, canonical) => keyedPseudonym(keys.pseudonym, element, canonical),
+    id,
+  );
+  const k = msg.key;
+  return {
+    bericht_id: id,
+    standard: k.standard,
+    code: k.code,
+    gemeente: msg.gemeente,
+    afzender: k.afzender,
+    ontvanger: k.ontvanger,
+    identificatie: k.identificatie,
+    dagtekening: k.dagtekening,
+    identificatie_retour: k.identificatieRetour ?? null,
+    dagtekening_retour: k.dagtekeningRetour ?? null,
+    key_hash: keyedHex(keys.berichtId, 'key', messageKeyString(k)),
+    content_hash: keyedHex(keys.berichtId, 'content', msg.canonical),
+    rows: JSON.stringify(Object.fromEntries(tables)),
+  };
+}
+
+/**
+ * Parses, validates and pseudonymises one exchange into what the store writes: a message, or a quarantine
+ * entry with a stable reason code. Pure apart from the random encryption nonce.
+ */
+export function prepareExchange(
+  keys: Keys,
+  ex: ReceivedExchange,
+  parse: Parse = parseMessage,
+  fixedKey?: string,
+  rawId?: number,
+): PreparedExchange {
+  const key = fixedKey ?? exchangeKey(keys, ex);
+  const raw = rawId ?? encryptRaw(keys.rawEncryption, ex.bytes, keys.rawKeyId);
+  const quarantine = (
+    code: string,
+    reason: string,
+    header?: { afzender: string; ontvanger: string },
+  ): PreparedExchange => ({
+    kind: 'quarantine',
+    exchange: meta(key, ex, header),
+    reason_code: code,
+    reason: scrubReason(reason),
+    raw,
+    received: { moment: ex.moment, verzender: ex.verzender, ontvanger: ex.ontvanger },
+  });
+  if (ex.problem) return quarantine(ex.problem.code, ex.problem.reason);
+  const outcome = parse(ex.bytes, { file: ex.source });
+  if (!outcome.ok) return quarantine(outcome.error.code, outcome.error.message);
+  const msg = outcome.message;
+  if (!GEMEENTE.test(msg.gemeente ?? '')) {
+    return quarantine(
+      'ingest.no_gemeente',
+      `${ex.source}: ${msg.schema.code}: header field ${msg.schema.gemeenteField} holds no 4-digit municipality code`,
+      msg.key,
+    );
+  }
+  return { kind: 'message', exchange: meta(key, ex, msg.key), message: prepareMessage(keys, msg), raw };
+}
+
+function meta(
+  key: string,
+  ex: ReceivedExchange,
+  header?: { afzender: string; ontvanger: string },
+): ExchangeMeta {
+  return {
+    exchange_key: key,
+    hub_id: ex.hubId,
+    moment: ex.moment ?? '',
+    verzender: ex.verzender ?? header?.afzender ?? '',
+    ontvanger: ex.ontvanger ?? header?.ontvanger ?? '',
+    source: ex.source,
+  };
+}

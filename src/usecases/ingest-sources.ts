@@ -1,0 +1,268 @@
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import yauzl from 'yauzl';
+
+/**
+ * Where exchanges come from: a folder with `manifest.ndjson`, a ZIP of such a folder, a manifest path, or
+ * a plain folder of `.xml` files (no hub metadata: moment = file time, parties from the message header).
+ * Reading is streamed: the manifest line by line, the ZIP entry by entry.
+ */
+export interface ExchangeRef {
+  /** Stable name of the exchange's file, relative to the manifest (or `<zip>!entry`); part of its identity. */
+  readonly source: string;
+  readonly moment: string | null;
+  readonly verzender: string | null;
+  readonly ontvanger: string | null;
+  readonly hubId: string | null;
+  /** A manifest line that cannot be used: quarantined with this code and reason. */
+  readonly problem?: { readonly code: string; readonly reason: string; readonly bytes: Buffer };
+  read(): Promise<Buffer>;
+}
+
+export interface ExchangeSource {
+  readonly label: string;
+  /** Number of exchanges when known up front (for the progress bar). */
+  readonly total: number | undefined;
+  exchanges(): AsyncIterable<ExchangeRef>;
+  close(): Promise<void>;
+}
+
+export const MANIFEST_NAME = 'manifest.ndjson';
+
+/** One manifest line: `{"file", "moment", "verzender", "ontvanger", "hubId"?}`. */
+export function parseManifestLine(
+  line: string,
+  where: string,
+):
+  | { ok: true; file: string; moment: string; verzender: string; ontvanger: string; hubId: string | null }
+  | { ok: false; reason: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: `${where}: not valid JSON` };
+  }
+  if (typeof v !== 'object' || v === null) return { ok: false, reason: `${where}: not a JSON object` };
+  const o = v as Record<string, unknown>;
+  for (const f of ['file', 'moment', 'verzender', 'ontvanger'] as const) {
+    if (typeof o[f] !== 'string' || o[f] === '')
+      return { ok: false, reason: `${where}: field "${f}" missing or not a string` };
+  }
+  if (o.hubId !== undefined && o.hubId !== null && typeof o.hubId !== 'string') {
+    return { ok: false, reason: `${where}: field "hubId" is not a string` };
+  }
+  const file = o.file as string;
+  if (file.startsWith('/') || file.split(/[\\/]/).includes('..')) {
+    return { ok: false, reason: `${where}: file "${file}" must be relative to the manifest, without ".."` };
+  }
+  const moment = o.moment as string;
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(moment) ||
+    Number.isNaN(Date.parse(moment))
+  ) {
+    return { ok: false, reason: `${where}: moment "${moment}" is not an ISO-8601 date-time with zone` };
+  }
+  return {
+    ok: true,
+    file,
+    moment: new Date(moment).toISOString(),
+    verzender: o.verzender as string,
+    ontvanger: o.ontvanger as string,
+    hubId: (o.hubId as string | undefined) || null,
+  };
+}
+
+function badLine(source: string, line: string, reason: string): ExchangeRef {
+  const bytes = Buffer.from(line);
+  return {
+    source,
+    moment: null,
+    verzender: null,
+    ontvanger: null,
+    hubId: null,
+    problem: { code: 'ingest.manifest_invalid', reason, bytes },
+    read: async () => bytes,
+  };
+}
+
+async function* manifestRefs(
+  lines: AsyncIterable<string>,
+  manifestName: string,
+  read: (file: string) => Promise<Buffer>,
+  prefix = '',
+): AsyncIterable<ExchangeRef> {
+  let n = 0;
+  for await (const raw of lines) {
+    n++;
+    const line = raw.trim();
+    if (!line) continue;
+    const where = `${manifestName} line ${n}`;
+    const parsed = parseManifestLine(line, where);
+    if (!parsed.ok) {
+      yield badLine(`${prefix}${MANIFEST_NAME}#${n}`, line, parsed.reason);
+      continue;
+    }
+    yield {
+      source: `${prefix}${parsed.file}`,
+      moment: parsed.moment,
+      verzender: parsed.verzender,
+      ontvanger: parsed.ontvanger,
+      hubId: parsed.hubId,
+      read: () => read(parsed.file),
+    };
+  }
+}
+
+async function countLines(path: string): Promise<number> {
+  let n = 0;
+  for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity }))
+    if (line.trim()) n++;
+  return n;
+}
+
+function manifestSource(manifestPath: string): ExchangeSource {
+  const dir = dirname(manifestPath);
+  let total: number | undefined;
+  return {
+    label: manifestPath,
+    get total() {
+      return total;
+    },
+    async *exchanges() {
+      total = await countLines(manifestPath);
+      const lines = createInterface({ input: createReadStream(manifestPath), crlfDelay: Infinity });
+      yield* manifestRefs(lines, basename(manifestPath), (file) => readFile(join(dir, file)));
+    },
+    close: async () => undefined,
+  };
+}
+
+async function listXml(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    const entries = await readdir(d, { withFileTypes: true });
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && e.name.toLowerCase().endsWith('.xml')) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+function plainFolderSource(dir: string, files: string[]): ExchangeSource {
+  return {
+    label: dir,
+    total: files.length,
+    async *exchanges() {
+      for (const path of files) {
+        const s = await stat(path);
+        yield {
+          source: relative(dir, path).split(sep).join('/'),
+          moment: s.mtime.toISOString(),
+          verzender: null,
+          ontvanger: null,
+          hubId: null,
+          read: () => readFile(path),
+        };
+      }
+    },
+    close: async () => undefined,
+  };
+}
+
+function streamToBuffer(stream: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+async function zipSource(path: string): Promise<ExchangeSource> {
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, z) => (err ? reject(err) : resolve(z))),
+  );
+  // Only the central directory is read here (names and offsets); entry contents are streamed on demand.
+  const entries = new Map<string, yauzl.Entry>();
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (e: yauzl.Entry) => {
+      if (!e.fileName.endsWith('/')) entries.set(e.fileName, e);
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve());
+    zip.on('error', reject);
+    zip.readEntry();
+  });
+  const open = (entry: yauzl.Entry) =>
+    new Promise<Buffer>((resolve, reject) =>
+      zip.openReadStream(entry, (err, s) => (err ? reject(err) : streamToBuffer(s).then(resolve, reject))),
+    );
+  const manifests = [...entries.keys()]
+    .filter((n) => n === MANIFEST_NAME || n.endsWith(`/${MANIFEST_NAME}`))
+    .sort((a, b) => a.length - b.length);
+  const zipName = basename(path);
+  const manifestName = manifests[0];
+  if (manifestName) {
+    const base = manifestName.slice(0, -MANIFEST_NAME.length);
+    const text = (await open(entries.get(manifestName)!)).toString('utf8');
+    const lines = text.split(/\r?\n/);
+    return {
+      label: path,
+      total: lines.filter((l) => l.trim()).length,
+      exchanges: () =>
+        manifestRefs(
+          (async function* () {
+            yield* lines;
+          })(),
+          `${zipName}!${manifestName}`,
+          async (file) => {
+            const entry = entries.get(base + file);
+            if (!entry) throw new Error(`ingest.file_missing: ${zipName}!${base}${file} is not in the ZIP`);
+            return open(entry);
+          },
+        ),
+      close: async () => zip.close(),
+    };
+  }
+  const xml = [...entries.values()].filter((e) => e.fileName.toLowerCase().endsWith('.xml'));
+  xml.sort((a, b) => (a.fileName < b.fileName ? -1 : 1));
+  return {
+    label: path,
+    total: xml.length,
+    async *exchanges() {
+      for (const e of xml) {
+        yield {
+          source: e.fileName,
+          moment: e.getLastModDate().toISOString(),
+          verzender: null,
+          ontvanger: null,
+          hubId: null,
+          read: () => open(e),
+        };
+      }
+    },
+    close: async () => zip.close(),
+  };
+}
+
+/** Opens a folder, a ZIP or a manifest file. */
+export async function openSource(path: string): Promise<ExchangeSource> {
+  const s = await stat(path).catch(() => undefined);
+  if (!s) throw new Error(`ingest.source_missing: ${path} does not exist`);
+  if (s.isDirectory()) {
+    const manifest = join(path, MANIFEST_NAME);
+    if (await stat(manifest).catch(() => undefined)) return manifestSource(manifest);
+    return plainFolderSource(path, await listXml(path));
+  }
+  if (path.toLowerCase().endsWith('.zip')) return zipSource(path);
+  if (path.toLowerCase().endsWith('.ndjson') || path.toLowerCase().endsWith('.jsonl'))
+    return manifestSource(path);
+  if (path.toLowerCase().endsWith('.xml')) return plainFolderSource(dirname(path), [path]);
+  throw new Error(`ingest.source_unknown: ${path} is not a folder, a .zip or a manifest (.ndjson)`);
+}
