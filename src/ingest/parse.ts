@@ -81,7 +81,7 @@ export function parseMessage(xml: Buffer | string, source: { file: string }): Pa
     throw new Stop('ingest.doctype_forbidden', 'a DOCTYPE is not allowed in a message');
   });
   parser.on('error', (err) => {
-    throw new Stop('ingest.not_well_formed', err.message.replace(/^[^:]*:\d+:\d+: /, ''));
+    throw new Stop('ingest.not_well_formed', err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, ''));
   });
   parser.on('opentag', (tag: SaxesTagNS) => {
     const uri = tag.uri;

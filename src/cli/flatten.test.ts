@@ -1,0 +1,125 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { parse } from 'csv-parse/sync';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CliContext } from './command.js';
+import { register as registerDictionary } from './dictionary.js';
+import { register } from './flatten.js';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'ketendata-flatten-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function run(args: string[], secret: string | null = 'een-geheim-van-minstens-32-tekens!!') {
+  const out: string[] = [];
+  const err: string[] = [];
+  let code = 0;
+  const ctx: CliContext = {
+    config: { databaseUrl: undefined, dataDir: work, secret: secret ?? undefined },
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    setExitCode: (c) => {
+      code = c;
+    },
+  };
+  const program = new Command().exitOverride();
+  register(program, ctx);
+  registerDictionary(program, ctx);
+  await program.parseAsync(args, { from: 'user' });
+  return { out, err, code };
+}
+
+const readCsv = (file: string, delimiter = ';') => {
+  const bytes = readFileSync(file);
+  expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+  return parse(bytes.subarray(3).toString('utf8'), { delimiter }) as string[][];
+};
+
+describe('ketendata flatten', () => {
+  it('flattens the good files, names every bad file on one line of stderr and exits non-zero', async () => {
+    const out = join(work, 'a');
+    const r = await run([
+      'flatten',
+      `${FIXTURES}istandaarden/ijw-voorbeelden`,
+      `${FIXTURES}invalid`,
+      `${FIXTURES}variants/JW301-prefix.xml`,
+      `${FIXTURES}bestaat-niet`,
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(1);
+    const invalidFiles = readdirSync(`${FIXTURES}invalid`);
+    // 2 published examples are invalid, every file under invalid/, and the missing path.
+    expect(r.err).toHaveLength(2 + invalidFiles.length + 1);
+    for (const f of [...invalidFiles, 'JW315.xml', 'JW318.xml', 'bestaat-niet']) {
+      expect(
+        r.err.filter((l) => l.includes(f)),
+        f,
+      ).toHaveLength(1);
+    }
+    expect(r.out.join('\n')).toContain('13 berichten omgezet');
+    const main = readCsv(join(out, 'JW301.csv'));
+    expect(main).toHaveLength(3); // header + the example + its prefix variant
+    expect(main[1]?.[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(main[1]?.[0]).toBe(main[2]?.[0]); // same content → same BerichtId
+    const all = readdirSync(out)
+      .map((f) => readFileSync(join(out, f), 'utf8'))
+      .join('\n');
+    expect(all).not.toContain('999900006');
+  });
+
+  it('uses the given key, delimiter and no BOM on request', async () => {
+    const a = join(work, 'b1');
+    const b = join(work, 'b2');
+    await run([
+      'flatten',
+      `${FIXTURES}istandaarden/ijw-voorbeelden/JW301.xml`,
+      '--out',
+      a,
+      '--key',
+      'sleutel-een',
+    ]);
+    await run([
+      'flatten',
+      `${FIXTURES}istandaarden/ijw-voorbeelden/JW301.xml`,
+      '--out',
+      b,
+      '--key',
+      'sleutel-twee',
+      '--delimiter',
+      ',',
+      '--no-bom',
+    ]);
+    const rowsA = readCsv(join(a, 'JW301.csv'));
+    const textB = readFileSync(join(b, 'JW301.csv'), 'utf8');
+    expect(textB.startsWith('BerichtId,Gemeente,')).toBe(true);
+    const rowsB = parse(textB, { delimiter: ',' }) as string[][];
+    const bsn = (rowsA[0] as string[]).indexOf('Client_Bsn');
+    expect(rowsA[1]?.[bsn]).toMatch(/^[0-9a-f]{32}$/);
+    expect(rowsB[1]?.[bsn]).toMatch(/^[0-9a-f]{32}$/);
+    expect(rowsA[1]?.[bsn]).not.toBe(rowsB[1]?.[bsn]);
+  });
+
+  it('refuses to run without a key', async () => {
+    const r = await run(['flatten', `${FIXTURES}variants`, '--out', join(work, 'c')], null);
+    expect(r.code).toBe(2);
+    expect(r.err[0]).toContain('KETENDATA_SECRET');
+  });
+});
+
+describe('ketendata dictionary', () => {
+  it('writes the dictionary as Markdown and CSV', async () => {
+    const out = join(work, 'd');
+    const r = await run(['dictionary', '--out', out]);
+    expect(r.code).toBe(0);
+    const rows = readCsv(join(out, 'Gegevenswoordenboek.csv'));
+    expect(rows[0]?.[0]).toBe('Bestand');
+    expect(rows.some((row) => row[0] === 'JW301.csv' && row[1] === 'Client_Bsn' && row[8] === 'ja')).toBe(
+      true,
+    );
+    expect(readFileSync(join(out, 'Gegevenswoordenboek.md'), 'utf8')).toContain('## WMO325_RetourCode.csv');
+  });
+});

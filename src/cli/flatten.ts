@@ -1,0 +1,164 @@
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { CsvWriter, DEFAULT_DELIMITER } from '../export/csv.js';
+import { parseMessage, pseudonymiseWithKey } from '../ingest/index.js';
+import { deriveKey } from '../pseudonymise/keys.js';
+import type { MessageSchema } from '../schema/model.js';
+import type { CliContext } from './command.js';
+
+export interface FlattenOptions {
+  readonly inputs: readonly string[];
+  readonly out: string;
+  /** The secret the hashes and BerichtIds are keyed with (a purpose key is derived from it). */
+  readonly secret: string;
+  readonly delimiter?: string;
+  readonly bom?: boolean;
+  /** Called with one line per file that could not be flattened. */
+  readonly onError: (line: string) => void;
+}
+
+export interface FlattenResult {
+  readonly files: number;
+  readonly messages: number;
+  readonly rejected: number;
+  readonly bytes: number;
+  /** Table name → rows written. */
+  readonly tables: ReadonlyMap<string, number>;
+}
+
+/** Files under the inputs: a folder gives its `.xml` files (recursively, sorted), a file itself. */
+export function* xmlFiles(inputs: readonly string[], onError: (line: string) => void): Generator<string> {
+  for (const input of inputs) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(input).isDirectory();
+    } catch {
+      onError(`${input}: no such file or folder (flatten.not_found)`);
+      continue;
+    }
+    if (!isDir) {
+      yield input;
+      continue;
+    }
+    const entries = readdirSync(input, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      const path = join(input, e.name);
+      if (e.isDirectory()) yield* xmlFiles([path], onError);
+      else if (e.isFile() && e.name.toLowerCase().endsWith('.xml')) yield path;
+    }
+  }
+}
+
+/**
+ * Messages → delivery tables: parse and validate each file, pseudonymise with a key derived from the
+ * secret, append the rows to `<out>/<table>.csv`. Files are read one at a time, rows are streamed out.
+ */
+export async function flattenFiles(options: FlattenOptions): Promise<FlattenResult> {
+  mkdirSync(options.out, { recursive: true });
+  const key = deriveKey(options.secret, 'flatten');
+  const writers = new Map<string, CsvWriter>();
+  const opened = new Set<MessageSchema>();
+  let files = 0;
+  let messages = 0;
+  let rejected = 0;
+  let bytes = 0;
+  for (const file of xmlFiles(options.inputs, (line) => {
+    rejected++;
+    options.onError(line);
+  })) {
+    files++;
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch (err) {
+      rejected++;
+      options.onError(
+        `${file}: cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'} (flatten.unreadable)`,
+      );
+      continue;
+    }
+    bytes += data.length;
+    const outcome = parseMessage(data, { file });
+    if (!outcome.ok) {
+      rejected++;
+      options.onError(outcome.error.message);
+      continue;
+    }
+    const msg = outcome.message;
+    if (!opened.has(msg.schema)) {
+      opened.add(msg.schema);
+      for (const t of msg.schema.tables) {
+        const stream = createWriteStream(join(options.out, `${t.name}.csv`));
+        writers.set(
+          t.name,
+          new CsvWriter(
+            stream,
+            t.columns.map((c) => c.name),
+            { delimiter: options.delimiter ?? DEFAULT_DELIMITER, bom: options.bom ?? true },
+          ),
+        );
+      }
+    }
+    for (const [table, rows] of pseudonymiseWithKey(msg, key)) {
+      const writer = writers.get(table) as CsvWriter;
+      for (const row of rows) writer.push(row);
+      await writer.flushIfFull();
+    }
+    messages++;
+  }
+  const tables = new Map<string, number>();
+  for (const [name, writer] of writers) {
+    await writer.end();
+    tables.set(name, writer.rows);
+  }
+  return { files, messages, rejected, bytes, tables };
+}
+
+interface Opts {
+  out: string;
+  key?: string;
+  delimiter: string;
+  bom: boolean;
+  quiet?: boolean;
+}
+
+/** `ketendata flatten`: messages to delivery tables, no store involved. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('flatten')
+    .description('zet iJw/iWmo-berichten om in de CSV-tabellen van een levering (zonder database)')
+    .argument('<inputs...>', 'XML-bestanden en/of mappen (mappen: alle .xml-bestanden, ook in submappen)')
+    .requiredOption('--out <dir>', 'uitvoermap voor <CODE>.csv en <CODE>_<Element>.csv')
+    .option('--key <secret>', 'sleutel voor de hashes en BerichtId (standaard: KETENDATA_SECRET)')
+    .option(
+      '--delimiter <char>',
+      'scheidingsteken; standaard ";" (opent goed in Nederlandse Excel)',
+      DEFAULT_DELIMITER,
+    )
+    .option('--no-bom', 'geen UTF-8 BOM aan het begin van elk bestand')
+    .option('--quiet', 'geen samenvatting')
+    .action(async (inputs: string[], opts: Opts) => {
+      const secret = opts.key ?? ctx.config.secret;
+      if (!secret) {
+        ctx.err('flatten: no key: pass --key <secret> or set KETENDATA_SECRET (flatten.no_key)');
+        ctx.setExitCode(2);
+        return;
+      }
+      const delimiter = opts.delimiter === '\\t' || opts.delimiter === 'tab' ? '\t' : opts.delimiter;
+      const result = await flattenFiles({
+        inputs,
+        out: resolve(opts.out),
+        secret,
+        delimiter,
+        bom: opts.bom,
+        onError: ctx.err,
+      });
+      if (!opts.quiet) {
+        ctx.out(
+          `flatten: ${result.messages} berichten omgezet, ${result.rejected} afgekeurd; ${result.tables.size} tabellen in ${opts.out}`,
+        );
+      }
+      if (result.rejected > 0) ctx.setExitCode(1);
+    });
+}
