@@ -50,20 +50,23 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   portal.route('/', historieRoutes());
   portal.route('/', instellingenRoutes());
   portal.route('/', beheerRoutes());
-  portal.notFound((c) =>
-    page(
-      c,
-      <Layout title="Pagina niet gevonden" session={c.var.session} csrf={c.var.session?.csrfToken}>
-        <p class="utrecht-paragraph">
-          Deze pagina bestaat niet.{' '}
-          <a class="utrecht-link" href="/">
-            Naar de startpagina
-          </a>
-        </p>
-      </Layout>,
-      404,
-    ),
+  app.notFound((c) =>
+    c.req.path.startsWith('/api/')
+      ? c.json({ error: { code: 'api.not_found', message: 'no such endpoint' } }, 404)
+      : page(
+          c,
+          <Layout title="Pagina niet gevonden" session={c.var.session} csrf={c.var.session?.csrfToken}>
+            <p class="utrecht-paragraph">
+              Deze pagina bestaat niet.{' '}
+              <a class="utrecht-link" href="/">
+                Naar de startpagina
+              </a>
+            </p>
+          </Layout>,
+          404,
+        ),
   );
+
   app.route('/', portal);
 
   app.onError((err, c) => {

@@ -6,7 +6,17 @@ const require = createRequire(import.meta.url);
 
 /** Our few additions on top of the NL Design System components. */
 const PORTAL_CSS = `
-body { margin: 0; }
+body { margin: 0; font-family: var(--utrecht-document-font-family, Arial, sans-serif);
+  font-size: var(--utrecht-document-font-size, 1rem); line-height: var(--utrecht-document-line-height, 1.5);
+  color: var(--utrecht-document-color, #000); background: var(--utrecht-document-background-color, #fff); }
+.kd-main section + section { margin-block-start: 2.5rem; }
+.kd-main h2 { margin-block: 1.5rem 0.75rem; }
+.kd-main h3 { margin-block: 1.5rem 0.5rem; }
+.kd-main form > * + * { margin-block-start: 0.75rem; }
+.utrecht-data-list { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1.5rem; margin: 0; }
+.utrecht-data-list__item { display: contents; }
+.utrecht-data-list__item-key { font-weight: 700; }
+.utrecht-data-list__item-value { margin: 0; }
 .kd-header { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; justify-content: space-between;
   padding: 1rem 2rem; border-block-end: 4px solid var(--utrecht-color-red-40, #cc0000); }
 .kd-brand { font-weight: 700; font-size: 1.5rem; color: inherit; text-decoration: none; }

@@ -123,6 +123,5 @@ export function apiV1(): Hono<AppEnv> {
     c.json({ quarantine: await c.var.deps.operator.quarantine(1000) }),
   );
 
-  app.notFound((c) => problem(c, 404, 'api.not_found', 'no such endpoint'));
   return app;
 }

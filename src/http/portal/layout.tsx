@@ -40,7 +40,7 @@ export function Layout(props: LayoutProps) {
         <link rel="stylesheet" href="/assets/utrecht.css" />
         <link rel="stylesheet" href="/assets/portal.css" />
       </head>
-      <body class="utrecht-body utrecht-page-body">
+      <body class="utrecht-document utrecht-page-body">
         <a class="utrecht-skip-link utrecht-skip-link--visible-on-focus" href="#inhoud">
           Direct naar de inhoud
         </a>

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { demoSecret } from '../config/config.js';
+import { startPortal } from '../http/launch.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import { openStore } from '../store/open.js';
+import { DEMO_PASSWORD, prepareDemo } from '../usecases/demo.js';
+import type { CliContext } from './command.js';
+import { waitForSignal } from './serve.js';
+
+/** `ketendata demo` (what `npm start` runs): simulated data and demo accounts on the embedded store, then serve. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('demo')
+    .description(
+      'first look: simulated traffic, replayed weekly runs, demo accounts, portal on the embedded store',
+    )
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '3000')
+    .option('--weeks <n>', 'weeks of traffic to simulate on first start', '16')
+    .option('--now <iso>', 'the moment the demo takes as now (default: the clock)')
+    .option('--no-serve', 'prepare the data and accounts, then stop')
+    .action(async (o: { host: string; port: string; weeks: string; now?: string; serve: boolean }) => {
+      const started = Date.now();
+      const dataDir = ctx.config.dataDir;
+      const secret = ctx.config.secret ?? demoSecret(dataDir);
+      const now = o.now ? new Date(o.now) : new Date();
+      if (Number.isNaN(now.getTime())) {
+        ctx.err(`cli.bad_now: --now ${o.now} is not an ISO-8601 moment`);
+        ctx.setExitCode(2);
+        return;
+      }
+      // The demo always uses the embedded store in the data folder, never a configured server.
+      const store = await openStore({ databaseUrl: undefined, dataDir });
+      try {
+        const demo = await prepareDemo({
+          store,
+          keys: deriveKeys(secret),
+          dataDir,
+          now,
+          weeks: Number(o.weeks),
+          log: (line) => ctx.out(`demo: ${line}`),
+        });
+        ctx.out(
+          demo.created
+            ? `demo: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`
+            : `demo: existing data in ${dataDir}`,
+        );
+        if (!o.serve) return;
+        const server = await startPortal({
+          store,
+          dataDir,
+          host: o.host,
+          port: Number(o.port),
+          secureCookies: false,
+          environmentLabel: 'demo',
+        });
+        ctx.out('');
+        ctx.out(`Portaal: ${server.url}/inloggen`);
+        ctx.out(`API:     ${server.url}/api/v1/openapi.json`);
+        ctx.out(`Inloggen met wachtwoord "${DEMO_PASSWORD}" en een van deze e-mailadressen:`);
+        for (const l of demo.logins) ctx.out(`  ${l.email.padEnd(36)} ${l.role}`);
+        ctx.out('Stoppen: Ctrl+C');
+        await waitForSignal();
+        await server.close();
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { requireSecret } from '../config/config.js';
+import { startPortal } from '../http/launch.js';
+import { openStore } from '../store/open.js';
+import type { CliContext } from './command.js';
+
+/** `ketendata serve`: the production entry — portal, API and scheduler on the configured store. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('serve')
+    .description(
+      'portal, API and the weekly/daily jobs (needs KETENDATA_SECRET; PostgreSQL via KETENDATA_DATABASE_URL)',
+    )
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '3000')
+    .option('--insecure-cookies', 'allow session cookies over plain http (only behind no proxy, for testing)')
+    .action(async (o: { host: string; port: string; insecureCookies?: boolean }) => {
+      requireSecret(ctx.config);
+      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      const server = await startPortal({
+        store,
+        dataDir: ctx.config.dataDir,
+        host: o.host,
+        port: Number(o.port),
+        secureCookies: !o.insecureCookies,
+      });
+      ctx.out(`ketendata: portal and API on ${server.url} (${store.dialect})`);
+      await waitForSignal();
+      await server.close();
+      await store.close();
+    });
+}
+
+/** Resolves on SIGINT/SIGTERM so the command can close the server and the store cleanly. */
+export function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}

@@ -1,0 +1,201 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { nextWeeklySlot, weeklySlotsBetween } from '../domain/delivery-week.js';
+import type { Keys } from '../pseudonymise/keys.js';
+import { simulate } from '../simulate/simulate.js';
+import type { Store } from '../store/open.js';
+import { createUser } from './accounts.js';
+import { runDue } from './deliver.js';
+import { ingestSource } from './ingest-exchanges.js';
+import { openSource } from './ingest-sources.js';
+import { linkPending } from './link-batch.js';
+import { activateOrganisation, addOrganisation } from './organisations.js';
+
+/** Shown on the console: the demo is local and throw-away, so one known password is the point. */
+export const DEMO_PASSWORD = 'ketendata-demo';
+
+export interface DemoLogin {
+  readonly email: string;
+  readonly role: string;
+}
+
+export interface DemoInput {
+  readonly store: Store;
+  readonly keys: Keys;
+  readonly dataDir: string;
+  readonly now: Date;
+  /** Weeks of traffic to simulate and replay. */
+  readonly weeks?: number;
+  readonly clients?: number;
+  readonly gemeenten?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface DemoResult {
+  readonly created: boolean;
+  readonly logins: readonly DemoLogin[];
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+const ACTOR = 'demo';
+
+interface SimOrganisations {
+  readonly gemeenten: readonly { code: string; name: string }[];
+  readonly hoofdorganisaties: readonly { code: string; name: string; members: readonly string[] }[];
+}
+
+const slug = (name: string) =>
+  name
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+
+async function loginsOf(store: Store): Promise<DemoLogin[]> {
+  const users = await store.db
+    .selectFrom('app_user')
+    .select(['email', 'role', 'organisation_code'])
+    .orderBy('id')
+    .execute();
+  return users.map((u) => ({
+    email: u.email,
+    role: u.role === 'operator' ? 'beheerder' : `organisatie ${u.organisation_code}`,
+  }));
+}
+
+/**
+ * The first look (`npm start`): simulate some weeks of hub traffic for a few municipalities and their head
+ * organisation, register and activate them, then replay time week by week — ingest what the hub passed that
+ * week, run that Sunday's deliveries — and make one account per organisation plus an operator. Idempotent: a
+ * store that already has users is left as it is.
+ */
+export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
+  const { store, keys, dataDir, now } = input;
+  const log = input.log ?? (() => {});
+  const existing = await loginsOf(store);
+  if (existing.length > 0) return { created: false, logins: existing };
+
+  const weeks = input.weeks ?? 16;
+  const from = new Date(now.getTime() - weeks * 7 * DAY);
+  const traffic = join(dataDir, 'demo-traffic');
+  log(`simulating ${weeks} weeks of traffic …`);
+  const sim = simulate({
+    out: traffic,
+    gemeenten: String(input.gemeenten ?? 3),
+    clients: input.clients ?? 250,
+    from: from.toISOString().slice(0, 10),
+    to: new Date(now.getTime() - DAY).toISOString().slice(0, 10),
+    seed: 7,
+    duplicates: 0.01,
+    errors: 0.02,
+    clean: true,
+  });
+  log(`${sim.exchanges} exchanges simulated`);
+
+  const orgs = JSON.parse(await readFile(join(traffic, 'organisations.json'), 'utf8')) as SimOrganisations;
+  const activation = new Date(from.getTime() - DAY);
+  for (const g of orgs.gemeenten)
+    await addOrganisation(store, { code: g.code, name: g.name, actor: ACTOR, now: activation });
+  for (const h of orgs.hoofdorganisaties) {
+    await addOrganisation(store, {
+      code: h.code,
+      name: h.name,
+      members: h.members,
+      actor: ACTOR,
+      now: activation,
+    });
+  }
+  for (const o of [...orgs.gemeenten, ...orgs.hoofdorganisaties]) {
+    await activateOrganisation(store, { code: o.code, actor: ACTOR, now: activation });
+  }
+
+  // One manifest per delivery week, so each week is ingested before its own Sunday run.
+  const slots = weeklySlotsBetween(activation, now);
+  const perWeek = await splitManifest(traffic, slots);
+  const deliveryDeps = { store, dataDir, organisationKey: (code: string) => keys.organisation(code) };
+  let made = 0;
+  for (const [i, file] of perWeek.entries()) {
+    const slot = slots[i];
+    const ingestAt = slot ? new Date(slot.getTime() - 60_000) : now;
+    if (file) {
+      await ingestSource({ store, keys, now: () => ingestAt }, await openSource(file));
+      await linkPending(store, { now: ingestAt });
+    }
+    if (slot) made += (await runDue(deliveryDeps, new Date(slot.getTime() + 60_000))).made.length;
+  }
+  await runDue(deliveryDeps, now);
+  log(`${slots.length} weekly runs replayed, ${made} deliveries made`);
+
+  for (const g of orgs.gemeenten) {
+    await createUser(
+      store.db,
+      {
+        email: `${slug(g.name)}@demo.ketendata.nl`,
+        displayName: `Analist ${g.name}`,
+        password: DEMO_PASSWORD,
+        role: 'user',
+        organisationCode: g.code,
+      },
+      now,
+    );
+  }
+  for (const h of orgs.hoofdorganisaties) {
+    await createUser(
+      store.db,
+      {
+        email: `${h.code.toLowerCase()}@demo.ketendata.nl`,
+        displayName: `Analist ${h.name}`,
+        password: DEMO_PASSWORD,
+        role: 'user',
+        organisationCode: h.code,
+      },
+      now,
+    );
+  }
+  await createUser(
+    store.db,
+    {
+      email: 'beheer@demo.ketendata.nl',
+      displayName: 'Beheerder',
+      password: DEMO_PASSWORD,
+      role: 'operator',
+      organisationCode: null,
+    },
+    now,
+  );
+  return { created: true, logins: await loginsOf(store) };
+}
+
+/** Writes manifest-week-<i>.ndjson beside the manifest: exchanges up to slot i, the rest in a last file. */
+async function splitManifest(folder: string, slots: readonly Date[]): Promise<(string | undefined)[]> {
+  const buckets: string[][] = Array.from({ length: slots.length + 1 }, () => []);
+  const manifest = join(folder, 'manifest.ndjson');
+  if (!existsSync(manifest)) return [];
+  const lines = createInterface({
+    input: createReadStream(manifest, 'utf8'),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    const moment = Date.parse((JSON.parse(line) as { moment: string }).moment);
+    // The slot that delivers this exchange is the first Sunday run after it.
+    const due = nextWeeklySlot(new Date(moment)).getTime();
+    let i = slots.findIndex((s) => s.getTime() >= due);
+    if (i < 0) i = slots.length;
+    buckets[i]!.push(line);
+  }
+  const files: (string | undefined)[] = [];
+  for (const [i, bucket] of buckets.entries()) {
+    if (bucket.length === 0) {
+      files.push(undefined);
+      continue;
+    }
+    const file = join(folder, `manifest-week-${String(i).padStart(2, '0')}.ndjson`);
+    await writeFile(file, `${bucket.join('\n')}\n`);
+    files.push(file);
+  }
+  return files;
+}

@@ -1,0 +1,197 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPortal } from '../../src/http/launch.js';
+import type { RunningServer } from '../../src/http/server.js';
+import { deriveKeys } from '../../src/pseudonymise/keys.js';
+import { openStore, type Store } from '../../src/store/open.js';
+import { runDue } from '../../src/usecases/deliver.js';
+import { DEMO_PASSWORD, type DemoLogin, prepareDemo } from '../../src/usecases/demo.js';
+import { launchChromium } from './browser.js';
+import { zipEntries } from './zip.js';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const SECRET = 'e2e-secret-e2e-secret-e2e-secret-e2e-secret';
+// Monday morning: the Sunday run of 1 March is visible.
+const MONDAY = new Date('2026-03-02T09:00:00Z');
+
+describe('the portal in headless Chromium', () => {
+  let dataDir: string;
+  let store: Store;
+  let server: RunningServer;
+  let browser: Browser;
+  let logins: readonly DemoLogin[];
+  const clock = { now: MONDAY };
+  const keys = deriveKeys(SECRET);
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ketendata-e2e-'));
+    store = await openStore({ databaseUrl: undefined, dataDir });
+    ({ logins } = await prepareDemo({ store, keys, dataDir, now: MONDAY, weeks: 6, clients: 120 }));
+    server = await startPortal({
+      store,
+      dataDir,
+      host: '127.0.0.1',
+      port: 0,
+      secureCookies: false,
+      clock: () => clock.now,
+    });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await store?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const gemeente = () => logins.find((l) => /^organisatie \d{4}$/.test(l.role))!;
+  const codeOf = (l: DemoLogin) => l.role.replace('organisatie ', '');
+
+  async function login(email: string): Promise<Page> {
+    const context = await browser.newContext({
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 900 },
+    });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/inloggen`);
+    await page.getByLabel('E-mailadres').fill(email);
+    await page.getByLabel('Wachtwoord').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Inloggen' }).click();
+    await page.waitForURL(/\/(ophalen|beheer)$/);
+    return page;
+  }
+
+  const downloadLinks = (page: Page) => page.getByRole('link', { name: /^Download ketendata-/ });
+
+  it("logs in and lists only the own organisation's ready deliveries", async () => {
+    const user = gemeente();
+    const page = await login(user.email);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Ophalen');
+    const names = await downloadLinks(page).allTextContents();
+    const own = await store.db
+      .selectFrom('delivery')
+      .select('file_name')
+      .where('organisation', '=', codeOf(user))
+      .where('available_at', '<=', MONDAY.toISOString())
+      .execute();
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.map((n) => n.replace('Download ', '')).sort()).toEqual(own.map((d) => d.file_name).sort());
+    for (const n of names) expect(n).toContain(`ketendata-${codeOf(user)}-`);
+    await page.context().close();
+  });
+
+  it('downloads one file, then the not yet downloaded ones as one ZIP, and deletes the downloaded file', async () => {
+    const user = gemeente();
+    const page = await login(user.email);
+    const first = downloadLinks(page).first();
+    const name = (await first.textContent())!.replace('Download ', '');
+    const [one] = await Promise.all([page.waitForEvent('download'), first.click()]);
+    expect(one.suggestedFilename()).toBe(name);
+    const entries = await zipEntries((await one.path())!);
+    expect(entries).toEqual(
+      expect.arrayContaining(['manifest.json', 'JW301.csv', 'WMO301.csv', 'Koppeltabel.csv']),
+    );
+
+    await page.reload();
+    const row = page.getByRole('row').filter({ hasText: name });
+    await expect(row.textContent()).resolves.toContain(user.email);
+
+    const remaining = (await downloadLinks(page).count()) - 1;
+    const bundleButton = page.getByRole('button', {
+      name: /Download alle niet eerder gedownloade bestanden/,
+    });
+    expect(await bundleButton.textContent()).toContain(`(${remaining})`);
+    const [all] = await Promise.all([page.waitForEvent('download'), bundleButton.click()]);
+    const bundled = await zipEntries((await all.path())!);
+    expect(bundled).toHaveLength(remaining);
+    expect(bundled).not.toContain(name);
+    for (const n of bundled) expect(n).toMatch(new RegExp(`^ketendata-${codeOf(user)}-.*\\.zip$`));
+
+    await page.goto(`${server.url}/ophalen`);
+    await page.getByRole('checkbox', { name: `Selecteer ${name}` }).check();
+    await page.getByRole('button', { name: 'Verwijder geselecteerd' }).click();
+    await page.waitForURL(/melding=verwijderd/);
+    expect(await page.getByRole('status').textContent()).toContain('verwijderd');
+    expect(await page.getByRole('link', { name: `Download ${name}` }).count()).toBe(0);
+    const deleted = await store.db
+      .selectFrom('delivery')
+      .select('deleted_by')
+      .where('file_name', '=', name)
+      .executeTakeFirstOrThrow();
+    expect(deleted.deleted_by).toBe(user.email);
+    await page.context().close();
+  });
+
+  it('requests history and shows it made after the next replayed weekly run', async () => {
+    const user = logins.find((l) => /^organisatie R/.test(l.role))!;
+    let page = await login(user.email);
+    await page.getByRole('link', { name: 'Historie opvragen' }).click();
+    await page.getByLabel('Aanmaken totaalbestand').check();
+    await page.getByRole('button', { name: 'Opslaan' }).click();
+    await page.waitForURL(/melding=aangevraagd/);
+    expect(await page.locator('#totaalbestand-status').textContent()).toMatch(
+      /Aangevraagd op .* Klaar op maandag 9 maart 2026/,
+    );
+    expect(await page.getByLabel('Aanmaken totaalbestand').isChecked()).toBe(true);
+    await page.context().close();
+
+    const report = await runDue(
+      { store, dataDir, organisationKey: (c) => keys.organisation(c) },
+      new Date('2026-03-08T05:01:00Z'),
+    );
+    expect(report.made.some((m) => m.kind === 'history' && m.organisation === codeOf(user))).toBe(true);
+    clock.now = new Date('2026-03-09T09:00:00Z');
+    try {
+      page = await login(user.email);
+      expect(await page.getByRole('row').filter({ hasText: 'Historie' }).count()).toBe(1);
+      await page.getByRole('link', { name: 'Historie opvragen' }).click();
+      expect(await page.getByLabel('Aanmaken totaalbestand').isChecked()).toBe(false);
+      expect(await page.locator('#totaalbestand-status').textContent()).toContain(
+        'Laatste totaalbestand gemaakt op',
+      );
+      await page.context().close();
+    } finally {
+      clock.now = MONDAY;
+    }
+  });
+
+  it('passes an axe-core WCAG 2.1 AA scan on every page without serious violations', async () => {
+    const anon = await (await browser.newContext()).newPage();
+    const user = await login(gemeente().email);
+    const operator = await login('beheer@demo.ketendata.nl');
+    const pages: [Page, string][] = [
+      [anon, '/inloggen'],
+      [user, '/ophalen'],
+      [user, '/historie'],
+      [user, '/instellingen'],
+      [user, '/bestaat-niet'],
+      [operator, '/beheer'],
+      [operator, '/beheer/gebruikers'],
+      [operator, '/beheer/taken'],
+      [operator, '/beheer/inlezen'],
+      [operator, '/beheer/quarantaine'],
+      [operator, '/instellingen'],
+    ];
+    const problems: string[] = [];
+    for (const [page, path] of pages) {
+      await page.goto(`${server.url}${path}`);
+      await page.evaluate(AXE);
+      const result = (await page.evaluate(() =>
+        (globalThis as unknown as { axe: { run(o: unknown): Promise<unknown> } }).axe.run({
+          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+        }),
+      )) as { violations: { id: string; impact: string; nodes: unknown[] }[] };
+      for (const v of result.violations) {
+        if (v.impact === 'serious' || v.impact === 'critical')
+          problems.push(`${path}: ${v.id} (${v.impact}, ${v.nodes.length}×)`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
