@@ -1,0 +1,88 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { requireSecret } from '../config/config.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import { openStore } from '../store/open.js';
+import { formatSummary, ingestSource } from '../usecases/ingest-exchanges.js';
+import { openSource } from '../usecases/ingest-sources.js';
+import type { CliContext } from './command.js';
+
+interface Opts {
+  batchSize: number;
+  now?: string;
+  progress: boolean;
+}
+
+function parseNow(v: string | undefined): () => Date {
+  if (!v) return () => new Date();
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new Error(`ingest.bad_option: --now "${v}" is not an ISO-8601 date-time`);
+  return () => new Date(t);
+}
+
+/** `ketendata ingest <folder|zip|manifest>`: exchanges into the store, with a summary that accounts for each one. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('ingest')
+    .description(
+      'leest uitwisselingen (map met manifest.ndjson, ZIP daarvan, een manifest, of een map met .xml) in de opslag',
+    )
+    .argument('<source>', 'map, .zip of manifest.ndjson')
+    .option(
+      '--batch-size <n>',
+      'uitwisselingen per transactie',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1)
+          throw new Error(`ingest.bad_option: --batch-size must be a positive whole number`);
+        return n;
+      },
+      1000,
+    )
+    .option('--now <iso>', 'tijdstip van de run (ISO-8601), standaard nu')
+    .option('--no-progress', 'geen voortgang tonen')
+    .action(async (path: string, opts: Opts) => {
+      const now = parseNow(opts.now);
+      const keys = deriveKeys(requireSecret(ctx.config));
+      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      try {
+        const source = await openSource(path);
+        const tty = opts.progress && process.stderr.isTTY;
+        const bar = tty
+          ? new cliProgress.SingleBar(
+              {
+                format:
+                  'ingest [{bar}] {value}/{total} | opgeslagen {stored} | dubbel {duplicates} | quarantaine {quarantined}',
+                stream: process.stderr,
+              },
+              cliProgress.Presets.shades_classic,
+            )
+          : undefined;
+        let started = false;
+        let lastLine = 0;
+        const summary = await ingestSource({ store, keys, now }, source, {
+          batchSize: opts.batchSize,
+          onProgress: (done, s) => {
+            const payload = { stored: s.stored, duplicates: s.duplicates, quarantined: s.quarantined };
+            if (bar) {
+              if (!started) {
+                bar.start(source.total ?? done, 0, payload);
+                started = true;
+              }
+              bar.setTotal(Math.max(source.total ?? done, done));
+              bar.update(done, payload);
+            } else if (opts.progress && (done - lastLine >= 10_000 || done === source.total)) {
+              lastLine = done;
+              ctx.err(
+                `ingest: ${done}${source.total ? `/${source.total}` : ''} exchanges, stored ${s.stored}, duplicates ${s.duplicates}, quarantined ${s.quarantined}`,
+              );
+            }
+          },
+        });
+        bar?.stop();
+        for (const line of formatSummary(summary)) ctx.out(line);
+      } finally {
+        await store.close();
+      }
+    });
+}
