@@ -1,0 +1,182 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { listAudit } from '../store/audit.js';
+import type { Store } from '../store/open.js';
+import { runDue } from './deliver.js';
+import { ingestAt, readZipBuffer, testBsn, testKeys } from './deliveries.fixtures.js';
+import { listDeliveries } from './deliveries.js';
+import { DeliveryError } from './deliveries-errors.js';
+import { bundleNotDownloaded, deleteDeliveries, downloadToFolder, openDelivery } from './download.js';
+import { activateOrganisation, addOrganisation } from './organisations.js';
+
+const T0 = new Date('2024-01-03T10:00:00Z');
+const MONDAY = new Date('2024-01-22T09:00:00Z'); // after three Sunday runs
+const SUNDAY_RUN = new Date('2024-01-21T05:00:00Z');
+
+async function bytes(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof DeliveryError) return err.code;
+    throw err;
+  }
+  return 'no error';
+}
+
+for (const dialect of DIALECTS) {
+  describe(`downloads and deletions on ${dialect}`, () => {
+    let store: Store;
+    let dataDir: string;
+    let drop: () => Promise<void>;
+    let ids: number[];
+
+    beforeAll(async () => {
+      ({ store, dataDir, drop } = await freshStore(dialect));
+      for (const code of ['0363', '0384']) {
+        await addOrganisation(store, { code, name: code, actor: 'test', now: T0 });
+        await activateOrganisation(store, { code, actor: 'test', now: T0 });
+      }
+      await ingestAt(store, new Date('2024-01-04T10:00:00Z'), {
+        kind: 'JW301',
+        gemeente: '0363',
+        bsn: testBsn(501),
+      });
+      await runDue({ store, dataDir, organisationKey: (c) => testKeys().organisation(c) }, SUNDAY_RUN);
+      ids = (await listDeliveries(store, '0363', { now: MONDAY })).map((d) => d.id);
+    });
+    afterAll(async () => drop());
+
+    it('records the first download of a file: when and by whom, plus an audit line for every download', async () => {
+      const [newest, older] = ids as [number, number];
+      const got = await openDelivery(
+        { store, dataDir },
+        { organisation: '0363', id: newest, actor: 'ana@0363.nl', now: MONDAY },
+      );
+      expect((await bytes(got.stream)).length).toBe(got.size);
+      await bytes(
+        (
+          await openDelivery(
+            { store, dataDir },
+            {
+              organisation: '0363',
+              id: newest,
+              actor: 'bob@0363.nl',
+              now: new Date(MONDAY.getTime() + 60_000),
+            },
+          )
+        ).stream,
+      );
+      const d = (await listDeliveries(store, '0363', { now: MONDAY })).find((x) => x.id === newest)!;
+      expect(d).toMatchObject({
+        firstDownloadedBy: 'ana@0363.nl',
+        firstDownloadedAt: MONDAY.toISOString(),
+        downloadCount: 2,
+      });
+      const log = await listAudit(store.db, { organisation: '0363', actionPrefix: 'delivery.download' });
+      expect(log.map((l) => l.actor)).toEqual(['bob@0363.nl', 'ana@0363.nl']);
+      expect(
+        (await listDeliveries(store, '0363', { now: MONDAY })).find((x) => x.id === older)!.downloaded,
+      ).toBe(false);
+    });
+
+    it("refuses another organisation's delivery and one not ready yet", async () => {
+      expect(
+        await refusal(
+          openDelivery({ store, dataDir }, { organisation: '0384', id: ids[0]!, actor: 'x', now: MONDAY }),
+        ),
+      ).toBe('delivery.forbidden');
+      expect(
+        await refusal(
+          openDelivery(
+            { store, dataDir },
+            { organisation: '0363', id: ids[0]!, actor: 'x', now: new Date('2024-01-21T12:00:00Z') },
+          ),
+        ),
+      ).toBe('delivery.not_ready');
+    });
+
+    it('bundles all files not yet downloaded into one ZIP and records each', async () => {
+      const bundle = await bundleNotDownloaded(
+        { store, dataDir },
+        { organisation: '0363', actor: 'ana@0363.nl', now: MONDAY },
+      );
+      expect(bundle.deliveries.map((d) => d.id).sort()).toEqual(ids.slice(1).sort());
+      const zip = await readZipBuffer(await bytes(bundle.stream));
+      expect([...zip.keys()].sort()).toEqual(bundle.deliveries.map((d) => d.fileName).sort());
+      const again = await bundleNotDownloaded(
+        { store, dataDir },
+        { organisation: '0363', actor: 'ana@0363.nl', now: MONDAY },
+      );
+      expect(again.deliveries).toEqual([]);
+      expect((await listDeliveries(store, '0363', { now: MONDAY })).every((d) => d.downloaded)).toBe(true);
+    });
+
+    it('deletes selected downloaded files, keeps their listing marked deleted, and logs it', async () => {
+      const other = (await listDeliveries(store, '0384', { now: MONDAY }))[0]!;
+      expect(
+        await refusal(
+          deleteDeliveries(
+            { store, dataDir },
+            { organisation: '0384', ids: [other.id], actor: 'x', now: MONDAY },
+          ),
+        ),
+      ).toBe('delivery.not_downloaded');
+      expect(
+        await refusal(
+          deleteDeliveries(
+            { store, dataDir },
+            { organisation: '0384', ids: [ids[0]!], actor: 'x', now: MONDAY },
+          ),
+        ),
+      ).toBe('delivery.forbidden');
+      const target = (await listDeliveries(store, '0363', { now: MONDAY })).find((d) => d.id === ids[0])!;
+      await deleteDeliveries(
+        { store, dataDir },
+        { organisation: '0363', ids: [target.id], actor: 'ana@0363.nl', now: MONDAY },
+      );
+      expect(existsSync(join(dataDir, target.file))).toBe(false);
+      const after = (await listDeliveries(store, '0363', { now: MONDAY })).find((d) => d.id === target.id)!;
+      expect(after).toMatchObject({ deleted: true, ready: false, deletedBy: 'ana@0363.nl' });
+      expect(
+        await refusal(
+          openDelivery({ store, dataDir }, { organisation: '0363', id: target.id, actor: 'x', now: MONDAY }),
+        ),
+      ).toBe('delivery.deleted');
+      const log = await listAudit(store.db, { organisation: '0363', actionPrefix: 'delivery.delete' });
+      expect(log.map((l) => JSON.parse(l.detail!).id)).toEqual([target.id]);
+      // Stored messages are untouched by a deletion.
+      expect((await store.db.selectFrom('message').select('seq').execute()).length).toBe(1);
+    });
+
+    it('copies deliveries into a folder for the CLI, only the new ones with --new', async () => {
+      const out = await mkdtemp(join(tmpdir(), 'kd-download-'));
+      const fresh = await downloadToFolder(
+        { store, dataDir },
+        { organisation: '0384', actor: 'cli:op', now: MONDAY, outDir: out, onlyNew: true },
+      );
+      expect(fresh.length).toBe((await listDeliveries(store, '0384', { now: MONDAY })).length);
+      expect(readdirSync(out).sort()).toEqual(fresh.map((f) => f.delivery.fileName).sort());
+      const none = await downloadToFolder(
+        { store, dataDir },
+        { organisation: '0384', actor: 'cli:op', now: MONDAY, outDir: out, onlyNew: true },
+      );
+      expect(none).toEqual([]);
+      const all = await downloadToFolder(
+        { store, dataDir },
+        { organisation: '0384', actor: 'cli:op', now: MONDAY, outDir: out, onlyNew: false },
+      );
+      expect(all.length).toBe(fresh.length);
+    });
+  });
+}

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { listAudit } from '../store/audit.js';
+import type { Store } from '../store/open.js';
+import { ingestAt, testBsn } from './deliveries.fixtures.js';
+import { DeliveryError } from './deliveries-errors.js';
+import {
+  activateOrganisation,
+  addOrganisation,
+  cancelHistoryRequest,
+  listOrganisations,
+  membersOf,
+  requestHistory,
+} from './organisations.js';
+
+const NOW = new Date('2024-05-01T09:00:00Z');
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    if (err instanceof DeliveryError) return err.code;
+    throw err;
+  }
+}
+
+for (const dialect of DIALECTS) {
+  describe(`organisations on ${dialect}`, () => {
+    let store: Store;
+    let drop: () => Promise<void>;
+    beforeAll(async () => {
+      ({ store, drop } = await freshStore(dialect));
+    });
+    afterAll(async () => drop());
+
+    it('registers a municipality by CBS code and a head organisation with its members', async () => {
+      const g = await addOrganisation(store, { code: '0363', name: 'Amsterdam', actor: 'op', now: NOW });
+      expect(g).toMatchObject({ kind: 'gemeente', members: ['0363'], active: false });
+      const h = await addOrganisation(store, {
+        code: 'HO-1',
+        name: 'Regio',
+        members: ['0599', '0363', '0599'],
+        actor: 'op',
+        now: NOW,
+      });
+      expect(h).toMatchObject({ kind: 'hoofdorganisatie', members: ['0363', '0599'] });
+      expect(await membersOf(store, 'HO-1')).toEqual(['0363', '0599']);
+      expect((await listOrganisations(store)).map((o) => o.code)).toEqual(['0363', 'HO-1']);
+    });
+
+    it('rejects a municipality code that is not 4 digits, bad members, and a second registration', async () => {
+      expect(await code(addOrganisation(store, { code: '363', name: 'X', actor: 'op', now: NOW }))).toBe(
+        'organisation.invalid_code',
+      );
+      expect(
+        await code(
+          addOrganisation(store, { code: 'HO-2', name: 'X', members: ['12345'], actor: 'op', now: NOW }),
+        ),
+      ).toBe('organisation.invalid_members');
+      expect(await code(addOrganisation(store, { code: '0363', name: 'Again', actor: 'op', now: NOW }))).toBe(
+        'organisation.exists',
+      );
+      expect(await code(addOrganisation(store, { code: '0384', name: '  ', actor: 'op', now: NOW }))).toBe(
+        'organisation.invalid_name',
+      );
+    });
+
+    it('starts the weekly cursor at the watermark of activation, once', async () => {
+      const seq = await ingestAt(store, new Date('2024-04-30T10:00:00Z'), {
+        kind: 'JW301',
+        gemeente: '0363',
+        bsn: testBsn(3),
+      });
+      const active = await activateOrganisation(store, { code: '0363', actor: 'op', now: NOW });
+      expect(active).toMatchObject({ active: true, activatedAt: NOW.toISOString(), weeklySeq: seq });
+      expect(await code(activateOrganisation(store, { code: '0363', actor: 'op', now: NOW }))).toBe(
+        'organisation.already_active',
+      );
+      expect(await code(activateOrganisation(store, { code: '9999', actor: 'op', now: NOW }))).toBe(
+        'organisation.not_found',
+      );
+    });
+
+    it('sets and clears the history request, only for an active organisation, with audit lines', async () => {
+      expect(await code(requestHistory(store, { code: 'HO-1', actor: 'op', now: NOW }))).toBe(
+        'organisation.inactive',
+      );
+      const r = await requestHistory(store, { code: '0363', actor: 'ana', now: NOW });
+      expect(r).toMatchObject({
+        historyRequested: true,
+        historyRequestedBy: 'ana',
+        historyRequestedAt: NOW.toISOString(),
+      });
+      const c = await cancelHistoryRequest(store, { code: '0363', actor: 'ana', now: NOW });
+      expect(c.historyRequested).toBe(false);
+      const actions = (await listAudit(store.db, { organisation: '0363' })).map((a) => a.action);
+      expect(actions).toEqual([
+        'organisation.cancel_history',
+        'organisation.request_history',
+        'organisation.activate',
+        'organisation.add',
+      ]);
+    });
+  });
+}
