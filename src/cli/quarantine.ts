@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { requireSecret } from '../config/config.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import { openStore } from '../store/open.js';
+import { listQuarantine, retryQuarantine } from '../usecases/quarantine.js';
+import type { CliContext } from './command.js';
+
+function ids(values: string[]): number[] {
+  return values.map((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`quarantine.bad_option: "${v}" is not a quarantine id`);
+    return n;
+  });
+}
+
+/** `ketendata quarantine list|retry`: exchanges that could not be stored, with their reason; retried after a fix. */
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program.command('quarantine').description('uitwisselingen die niet opgeslagen konden worden');
+  cmd
+    .command('list')
+    .description('toont de quarantaine (standaard alleen open items)')
+    .option('--all', 'ook opgeloste items')
+    .option('--json', 'als JSON-regels')
+    .action(async (opts: { all?: boolean; json?: boolean }) => {
+      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      try {
+        const entries = await listQuarantine(store, { all: opts.all });
+        for (const e of entries) {
+          if (opts.json) ctx.out(JSON.stringify(e));
+          else ctx.out(`${e.id}\t${e.status}\t${e.reasonCode}\t${e.hubId ?? '-'}\t${e.source}\t${e.reason}`);
+        }
+        if (!opts.json) ctx.out(`${entries.length} ${opts.all ? '' : 'open '}item(s)`);
+      } finally {
+        await store.close();
+      }
+    });
+  cmd
+    .command('retry')
+    .description('verwerkt items opnieuw (alle open items, of de genoemde)')
+    .argument('[ids...]', 'quarantaine-id’s')
+    .option('--file <xml>', 'gecorrigeerd bericht voor precies één item')
+    .option('--now <iso>', 'tijdstip van de run (ISO-8601)')
+    .action(async (values: string[], opts: { file?: string; now?: string }) => {
+      const now = opts.now ? new Date(opts.now) : undefined;
+      if (now && Number.isNaN(now.getTime()))
+        throw new Error(`quarantine.bad_option: --now "${opts.now}" is not ISO-8601`);
+      const keys = deriveKeys(requireSecret(ctx.config));
+      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      try {
+        const r = await retryQuarantine(
+          { store, keys, now: () => now ?? new Date() },
+          values.length ? ids(values) : undefined,
+          opts.file ? { replacement: readFileSync(opts.file) } : {},
+        );
+        ctx.out(
+          `tried ${r.tried}, resolved ${r.resolved} (stored ${r.stored}, duplicates ${r.duplicates}), still quarantined ${r.quarantined}`,
+        );
+        for (const [code, n] of Object.entries(r.quarantinedByReason).sort())
+          ctx.out(`  quarantined ${code}: ${n}`);
+        if (r.notRetryable.length)
+          ctx.out(
+            `not retryable (input problem, re-ingest the source after fixing it): ${r.notRetryable.join(', ')}`,
+          );
+        if (r.unknownIds.length) {
+          ctx.err(`quarantine.unknown_id: no open quarantine item ${r.unknownIds.join(', ')}`);
+          ctx.setExitCode(1);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,102 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { EXAMPLES, exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js';
+import { parseMessage } from '../ingest/index.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import { ingestSource } from './ingest-exchanges.js';
+import type { Parse } from './ingest-prepare.js';
+import { openSource } from './ingest-sources.js';
+import { listQuarantine, retryQuarantine } from './quarantine.js';
+
+const traffic = exampleTraffic();
+afterAll(() => rmSync(traffic.dir, { recursive: true, force: true }));
+const keys = deriveKeys(SECRET);
+const now = () => new Date('2024-03-05T10:00:00Z');
+
+// A parser that does not know JW305 yet: the "bug" a later release fixes.
+const withoutJw305: Parse = (xml, source) => {
+  const r = parseMessage(xml, source);
+  if (r.ok && r.message.schema.code === 'JW305') {
+    return {
+      ok: false,
+      error: {
+        code: 'ingest.unknown_type',
+        message: `${source.file}: JW305 not supported`,
+        file: source.file,
+      },
+    };
+  }
+  return r;
+};
+
+describe.each(DIALECTS)('quarantine on %s', (dialect) => {
+  it('stores exchanges that pass after a software fix, as new messages or as passages of a stored one', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const first = await ingestSource(
+        { store, keys, now, parse: withoutJw305 },
+        await openSource(traffic.dir),
+      );
+      expect(first.quarantinedByReason['ingest.unknown_type']).toBe(3);
+      const open = await listQuarantine(store);
+      expect(open).toHaveLength(traffic.expected.quarantined + 2);
+      expect(open.every((e) => e.status === 'open')).toBe(true);
+
+      const retry = await retryQuarantine({ store, keys, now }, undefined);
+      expect(retry.resolved).toBe(2);
+      expect(retry.stored).toBe(2);
+      expect(retry.conflicts).toBe(1);
+      expect(retry.notRetryable).toHaveLength(2);
+      expect(retry.quarantined).toBe(3);
+      const after = await listQuarantine(store);
+      expect(after.map((e) => e.reasonCode).sort()).toEqual([
+        'ingest.file_missing',
+        'ingest.manifest_invalid',
+        'ingest.not_well_formed',
+        'ingest.unknown_type',
+        'ingest.xsd_invalid',
+      ]);
+      const resolved = (await listQuarantine(store, { all: true })).filter((e) => e.status === 'resolved');
+      expect(resolved).toHaveLength(2);
+      for (const e of resolved) {
+        const ex = await store.db
+          .selectFrom('exchange')
+          .selectAll()
+          .where('quarantine_id', '=', e.id)
+          .executeTakeFirstOrThrow();
+        expect(Number(ex.message_seq)).toBe(e.resolvedMessageSeq);
+      }
+      const messages = await store.db.selectFrom('message').select('seq').execute();
+      expect(messages).toHaveLength(traffic.expected.stored);
+    } finally {
+      await drop();
+    }
+  });
+
+  it('stores a corrected file in place of a quarantined one and keeps the rest open', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      await ingestSource({ store, keys, now }, await openSource(traffic.dir));
+      const invalid = (await listQuarantine(store)).find((e) => e.reasonCode === 'ingest.xsd_invalid')!;
+      expect(invalid.reason).toContain('JW315');
+      const fixed = readFileSync(join(EXAMPLES, 'ijw-voorbeelden-gecorrigeerd', 'JW315.xml'));
+      const r = await retryQuarantine({ store, keys, now }, [invalid.id], { replacement: fixed });
+      expect(r).toMatchObject({ tried: 1, resolved: 1 });
+      // The corrected JW315 is the one already stored: it counts as a second passage.
+      expect(r.duplicates).toBe(1);
+      const m = await store.db
+        .selectFrom('message')
+        .select('passages')
+        .where('code', '=', 'JW315')
+        .executeTakeFirstOrThrow();
+      expect(m.passages).toBe(2);
+      expect((await listQuarantine(store)).map((e) => e.id)).not.toContain(invalid.id);
+      const again = await retryQuarantine({ store, keys, now }, [invalid.id]);
+      expect(again.unknownIds).toEqual([invalid.id]);
+    } finally {
+      await drop();
+    }
+  });
+});

@@ -1,0 +1,132 @@
+import type { Keys } from '../pseudonymise/keys.js';
+import { decryptRaw, type RawKeyRing, rawKeyRing } from '../pseudonymise/raw-encryption.js';
+import {
+  finishRun,
+  type PreparedExchange,
+  startRun,
+  writeExchangeBatch,
+} from '../store/ingest-repository.js';
+import type { Store } from '../store/open.js';
+import type { QuarantineTable } from '../store/tables/ingest.js';
+import { addResult, emptySummary, type IngestSummary } from './ingest-exchanges.js';
+import { type Parse, prepareExchange } from './ingest-prepare.js';
+
+export interface QuarantineEntry {
+  readonly id: number;
+  readonly source: string;
+  readonly hubId: string | null;
+  readonly moment: string | null;
+  readonly reasonCode: string;
+  readonly reason: string;
+  readonly status: QuarantineTable['status'];
+  readonly receivedAt: string;
+  readonly resolvedAt: string | null;
+  readonly resolvedMessageSeq: number | null;
+}
+
+export async function listQuarantine(
+  store: Store,
+  options: { all?: boolean } = {},
+): Promise<QuarantineEntry[]> {
+  let q = store.db.selectFrom('quarantine').selectAll().orderBy('id');
+  if (!options.all) q = q.where('status', '=', 'open');
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    id: Number(r.id),
+    source: r.source,
+    hubId: r.hub_id,
+    moment: r.moment,
+    reasonCode: r.reason_code,
+    reason: r.reason,
+    status: r.status,
+    receivedAt: r.received_at,
+    resolvedAt: r.resolved_at,
+    resolvedMessageSeq: r.resolved_message_seq === null ? null : Number(r.resolved_message_seq),
+  }));
+}
+
+// These reasons are about the input, not the message: there is nothing stored to parse again.
+const NOT_RETRYABLE = new Set(['ingest.manifest_invalid', 'ingest.file_missing']);
+
+export interface RetryDeps {
+  readonly store: Store;
+  readonly keys: Keys;
+  readonly now: () => Date;
+  readonly parse?: Parse;
+  /** Keys of earlier secrets, to read raw messages encrypted before a rotation. */
+  readonly previousRawKeys?: readonly Buffer[];
+}
+
+export interface RetryResult extends IngestSummary {
+  /** Entries that were looked at: resolved (stored or duplicate) or still quarantined. */
+  readonly tried: number;
+  readonly resolved: number;
+  readonly notRetryable: readonly number[];
+  readonly unknownIds: readonly number[];
+}
+
+/**
+ * Parses quarantined exchanges again (after a fix of the software or the schema, or with a corrected file
+ * for one entry) and stores those that now pass. A retried exchange that turns out to be a copy of a
+ * stored message counts as a passage of it. Entries that fail again stay open with the new reason.
+ */
+export async function retryQuarantine(
+  deps: RetryDeps,
+  ids: readonly number[] | undefined,
+  options: { replacement?: Buffer } = {},
+): Promise<RetryResult> {
+  if (options.replacement && ids?.length !== 1)
+    throw new Error('quarantine.bad_option: a corrected file replaces exactly one entry');
+  let q = deps.store.db.selectFrom('quarantine').selectAll().where('status', '=', 'open').orderBy('id');
+  if (ids) q = q.where('id', 'in', ids.length ? ids : [-1]);
+  const rows = await q.execute();
+  const found = new Set(rows.map((r) => Number(r.id)));
+  const unknownIds = (ids ?? []).filter((id) => !found.has(id));
+  const notRetryable: number[] = [];
+  const ring: RawKeyRing = rawKeyRing(deps.keys.rawEncryption, ...(deps.previousRawKeys ?? []));
+  const items: PreparedExchange[] = [];
+  const retryIds: number[] = [];
+  for (const r of rows) {
+    if (NOT_RETRYABLE.has(r.reason_code) && !options.replacement) {
+      notRetryable.push(Number(r.id));
+      continue;
+    }
+    let bytes: Buffer;
+    let rawId: number | undefined;
+    if (options.replacement) {
+      bytes = options.replacement;
+    } else {
+      const raw = await deps.store.db
+        .selectFrom('raw_message')
+        .selectAll()
+        .where('id', '=', r.raw_id)
+        .executeTakeFirstOrThrow();
+      bytes = decryptRaw(ring, raw);
+      rawId = Number(r.raw_id);
+    }
+    const received = {
+      source: r.source,
+      bytes,
+      moment: r.moment,
+      verzender: r.verzender,
+      ontvanger: r.ontvanger,
+      hubId: r.hub_id,
+    };
+    items.push(prepareExchange(deps.keys, received, deps.parse, r.exchange_key, rawId));
+    retryIds.push(Number(r.id));
+  }
+  const runId = await startRun(deps.store, 'quarantine retry', deps.now().toISOString());
+  const summary = emptySummary(runId);
+  let resolved = 0;
+  for (let i = 0; i < items.length; i += 500) {
+    const result = await writeExchangeBatch(deps.store, items.slice(i, i + 500), {
+      runId,
+      now: deps.now().toISOString(),
+      retryIds: retryIds.slice(i, i + 500),
+    });
+    addResult(summary, result, false);
+    resolved += result.outcomes.filter((o) => o !== 'quarantined' && o !== 'skipped').length;
+  }
+  await finishRun(deps.store, runId, deps.now().toISOString());
+  return { ...summary, tried: items.length, resolved, notRetryable, unknownIds };
+}
