@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { demoSecret } from '../config/config.js';
 import { startPortal } from '../http/launch.js';
+import { startScheduler } from '../jobs/scheduler.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { DEMO_PASSWORD, prepareDemo } from '../usecases/demo.js';
@@ -31,10 +32,11 @@ export function register(program: Command, ctx: CliContext): void {
       }
       // The demo always uses the embedded store in the data folder, never a configured server.
       const store = await openStore({ databaseUrl: undefined, dataDir });
+      const keys = deriveKeys(secret);
       try {
         const demo = await prepareDemo({
           store,
-          keys: deriveKeys(secret),
+          keys,
           dataDir,
           now,
           weeks: Number(o.weeks),
@@ -60,7 +62,16 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.out(`Inloggen met wachtwoord "${DEMO_PASSWORD}" en een van deze e-mailadressen:`);
         for (const l of demo.logins) ctx.out(`  ${l.email.padEnd(36)} ${l.role}`);
         ctx.out('Stoppen: Ctrl+C');
+        // The weekly run goes on as in production: next Sunday 06:00 brings a new delivery.
+        const scheduler = startScheduler({
+          store,
+          dataDir,
+          organisationKey: (code) => keys.organisation(code),
+          catchUpOnStart: true,
+        });
         await waitForSignal();
+        scheduler.stop();
+        await scheduler.idle();
         await server.close();
       } finally {
         await store.close();

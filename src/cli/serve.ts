@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { requireSecret } from '../config/config.js';
 import { startPortal } from '../http/launch.js';
+import { startScheduler } from '../jobs/scheduler.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import type { CliContext } from './command.js';
 
@@ -15,7 +17,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--port <port>', 'port to listen on', '3000')
     .option('--insecure-cookies', 'allow session cookies over plain http (only behind no proxy, for testing)')
     .action(async (o: { host: string; port: string; insecureCookies?: boolean }) => {
-      requireSecret(ctx.config);
+      const keys = deriveKeys(requireSecret(ctx.config));
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       const server = await startPortal({
         store,
@@ -24,8 +26,17 @@ export function register(program: Command, ctx: CliContext): void {
         port: Number(o.port),
         secureCookies: !o.insecureCookies,
       });
-      ctx.out(`ketendata: portal and API on ${server.url} (${store.dialect})`);
+      const scheduler = startScheduler({
+        store,
+        dataDir: ctx.config.dataDir,
+        organisationKey: (code) => keys.organisation(code),
+        catchUpOnStart: true,
+        log: (line) => ctx.out(`ketendata: ${line}`),
+      });
+      ctx.out(`ketendata: portal and API on ${server.url} (${store.dialect}); jobs scheduled`);
       await waitForSignal();
+      scheduler.stop();
+      await scheduler.idle();
       await server.close();
       await store.close();
     });

@@ -1,0 +1,86 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { SingleOutcome } from '../../usecases/ingest-exchanges.js';
+import type { ReceivedExchange } from '../../usecases/ingest-prepare.js';
+
+export interface ExchangesApiDeps {
+  readonly ingest: (exchange: ReceivedExchange) => Promise<SingleOutcome>;
+  readonly verifyOperatorToken: (token: string) => Promise<boolean>;
+  readonly clock: () => Date;
+}
+
+const MAX_BYTES = 20 * 1024 * 1024;
+const STATUS = { stored: 201, conflict: 201, duplicate: 200, skipped: 200, quarantined: 202 } as const;
+
+const problem = (code: string, message: string) => ({ error: { code, message } });
+
+/**
+ * `POST /api/v1/exchanges` (mount at `/`): the hub's live feed, one exchange per request, operator token
+ * required. The body is the message XML (`Content-Type: application/xml`) with the hub metadata as query
+ * parameters `moment`, `verzender`, `ontvanger`, `hubId` (all optional: moment defaults to the time of
+ * receipt, the parties to the message header); or JSON `{"xml", "moment", "verzender", "ontvanger", "hubId"}`.
+ * 201 stored (new message), 200 duplicate or already received, 202 kept in quarantine; every exchange
+ * accepted is accounted for the same way as in `ketendata ingest`.
+ */
+export function exchangesApi(deps: ExchangesApiDeps): Hono {
+  const app = new Hono();
+  app.post(
+    '/api/v1/exchanges',
+    async (c, next) => {
+      const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('Authorization') ?? '');
+      if (!match || !(await deps.verifyOperatorToken(match[1]!))) {
+        c.header('WWW-Authenticate', 'Bearer');
+        return c.json(problem('api.unauthorized', 'an operator API token is required'), 401);
+      }
+      await next();
+    },
+    bodyLimit({
+      maxSize: MAX_BYTES,
+      onError: (c) => c.json(problem('api.too_large', `an exchange may be at most ${MAX_BYTES} bytes`), 413),
+    }),
+    async (c) => {
+      let meta: Record<string, unknown> = c.req.query();
+      let bytes: Buffer;
+      if ((c.req.header('Content-Type') ?? '').includes('json')) {
+        try {
+          meta = (await c.req.json()) as Record<string, unknown>;
+        } catch {
+          return c.json(problem('api.bad_request', 'body is not valid JSON'), 400);
+        }
+        if (typeof meta.xml !== 'string')
+          return c.json(problem('api.bad_request', 'field "xml" (the message) is required'), 400);
+        bytes = Buffer.from(meta.xml, 'utf8');
+      } else {
+        bytes = Buffer.from(await c.req.arrayBuffer());
+      }
+      const str = (k: string): string | null => {
+        const v = meta[k];
+        return typeof v === 'string' && v !== '' ? v : null;
+      };
+      const now = deps.clock();
+      let moment = now.toISOString();
+      const m = str('moment');
+      if (m) {
+        const t = Date.parse(m);
+        if (Number.isNaN(t) || !/(Z|[+-]\d{2}:?\d{2})$/.test(m)) {
+          return c.json(
+            problem('api.bad_request', `moment "${m}" is not an ISO-8601 date-time with zone`),
+            400,
+          );
+        }
+        moment = new Date(t).toISOString();
+      }
+      const hubId = str('hubId');
+      const result = await deps.ingest({
+        source: `http/${hubId ?? now.toISOString()}`,
+        bytes,
+        moment,
+        verzender: str('verzender'),
+        ontvanger: str('ontvanger'),
+        hubId,
+      });
+      return c.json(result, STATUS[result.outcome]);
+    },
+  );
+  return app;
+}
