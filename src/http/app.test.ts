@@ -1,3 +1,4 @@
+import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
@@ -242,6 +243,119 @@ for (const dialect of DIALECTS) {
       });
       expect(added.status).toBe(303);
       expect((await new Browser(h.app).login('gea@0014.example')).status).toBe(303);
+    });
+
+    it('asks for the authenticator code after the password once the second factor is on', async () => {
+      // gea@0014.example was added by the operator in the test above.
+      const u = new Browser(h.app);
+      expect((await u.login('gea@0014.example')).headers.get('Location')).toBe('/');
+      let { csrf, html } = await u.page('/instellingen');
+      expect(html).toContain('Tweede factor instellen');
+      await u.post('/instellingen/tweede-factor/start', { _csrf: csrf! });
+      ({ csrf, html } = await u.page('/instellingen'));
+      const secret = /Sleutel: <code class="kd-code">([A-Z2-7]+)</.exec(html)?.[1];
+      expect(secret).toBeDefined();
+      const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret!) });
+      const code = () => totp.generate({ timestamp: h.clock.now.getTime() });
+      expect(
+        (
+          await u.post('/instellingen/tweede-factor/bevestigen', {
+            _csrf: csrf!,
+            code: code() === '123456' ? '654321' : '123456',
+          })
+        ).status,
+      ).toBe(400);
+      expect(
+        (await u.post('/instellingen/tweede-factor/bevestigen', { _csrf: csrf!, code: code() })).status,
+      ).toBe(303);
+
+      const again = new Browser(h.app);
+      expect((await again.login('gea@0014.example')).headers.get('Location')).toBe('/inloggen/code');
+      expect((await again.fetch('/ophalen')).headers.get('Location')).toBe('/inloggen/code');
+      const form = await again.page('/inloggen/code');
+      expect(
+        (
+          await again.post('/inloggen/code', {
+            _csrf: form.csrf!,
+            code: '000000' === code() ? '111111' : '000000',
+          })
+        ).status,
+      ).toBe(400);
+      expect(
+        (await again.post('/inloggen/code', { _csrf: form.csrf!, code: code() })).headers.get('Location'),
+      ).toBe('/');
+      expect((await again.page('/ophalen')).res.status).toBe(200);
+    });
+
+    it('serves the API to an organisation token: list, download all new, delete, history request', async () => {
+      const b = new Browser(h.app);
+      await b.login('ana@0363.example');
+      const { csrf } = await b.page('/instellingen');
+      const token = /data-testid="nieuw-token">([^<]+)</.exec(
+        await (await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI' })).text(),
+      )?.[1];
+      const api = (path: string, method = 'GET') =>
+        h.app.request(path, { method, headers: { Authorization: `Bearer ${token}` } });
+      const list = (await (await api('/api/v1/deliveries')).json()) as {
+        deliveries: { id: number; firstDownloadedAt: string | null }[];
+      };
+      expect(list.deliveries.length).toBeGreaterThan(0);
+      const fresh = list.deliveries.filter((d) => !d.firstDownloadedAt).map((d) => d.id);
+      const bundle = await api('/api/v1/deliveries/download-new', 'POST');
+      if (fresh.length === 0) expect(bundle.status).toBe(204);
+      else {
+        expect(bundle.status).toBe(200);
+        expect(
+          Buffer.from(await bundle.arrayBuffer())
+            .subarray(0, 2)
+            .toString(),
+        ).toBe('PK');
+      }
+      expect((await api('/api/v1/deliveries/download-new', 'POST')).status).toBe(204);
+      const id = list.deliveries[0]!.id;
+      expect((await api(`/api/v1/deliveries/${id}`, 'DELETE')).status).toBe(204);
+      expect((await api(`/api/v1/deliveries/${id}/file`)).status).toBe(404);
+      const history = await api('/api/v1/history-request');
+      expect(await history.json()).toHaveProperty('requestedAt');
+      expect((await api('/api/v1/quarantine')).status).toBe(403);
+      const tokenRow = await h.store.db
+        .selectFrom('api_token')
+        .select('id')
+        .where('organisation_code', '=', '0363')
+        .executeTakeFirstOrThrow();
+      const audit = await h.store.db
+        .selectFrom('audit_log')
+        .select('actor')
+        .where('action', '=', 'delivery.delete')
+        .where('organisation', '=', '0363')
+        .execute();
+      expect(audit.map((a) => a.actor)).toContain(`token:${tokenRow.id}`);
+    });
+
+    it('lists the quarantine to an operator token only', async () => {
+      const op = new Browser(h.app);
+      await op.login('beheer@example');
+      const { csrf } = await op.page('/instellingen');
+      const token = /data-testid="nieuw-token">([^<]+)</.exec(
+        await (await op.post('/instellingen/tokens', { _csrf: csrf!, name: 'hub' })).text(),
+      )?.[1];
+      const res = await h.app.request('/api/v1/quarantine', {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ quarantine: [] });
+      expect(
+        (await h.app.request('/api/v1/deliveries', { headers: { Authorization: `Bearer ${token}` } })).status,
+      ).toBe(403);
+    });
+
+    it('shows a Dutch not-found page and a JSON 404 under /api', async () => {
+      const page = await h.app.request('/bestaat-niet');
+      expect(page.status).toBe(404);
+      expect(await page.text()).toContain('Pagina niet gevonden');
+      const api = await h.app.request('/api/v1/bestaat-niet');
+      expect(api.status).toBe(404);
+      expect(await api.json()).toMatchObject({ error: { code: 'api.not_found' } });
     });
 
     it('serves an OpenAPI 3 document and refuses API calls without a valid token', async () => {

@@ -34,7 +34,7 @@ const ARGON2_OPTIONS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, p
 /** Idle timeout of a portal session. */
 export const SESSION_IDLE_MS = 8 * 60 * 60 * 1000;
 /** Login throttling: this many failures in the window block further attempts for that e-mail or address. */
-export const THROTTLE = { window: 15 * 60 * 1000, perEmail: 5, perAddress: 20 } as const;
+export const THROTTLE = { window: 15 * 60 * 1000, perEmail: 5, perAddress: 50 } as const;
 
 export interface PublicUser {
   readonly id: number;

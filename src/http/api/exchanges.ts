@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { SingleOutcome } from '../../usecases/ingest-exchanges.js';
+import type { Keys } from '../../pseudonymise/keys.js';
+import type { Store } from '../../store/open.js';
+import { ingestOne, type SingleOutcome } from '../../usecases/ingest-exchanges.js';
 import type { ReceivedExchange } from '../../usecases/ingest-prepare.js';
 
 export interface ExchangesApiDeps {
@@ -72,7 +74,8 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
       }
       const hubId = str('hubId');
       const result = await deps.ingest({
-        source: `http/${hubId ?? now.toISOString()}`,
+        // Without a hub id the same request sent twice (a client retry) has the same exchange key.
+        source: hubId ? `http/${hubId}` : 'http',
         bytes,
         moment,
         verzender: str('verzender'),
@@ -83,4 +86,14 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
     },
   );
   return app;
+}
+
+/** The factory the portal mounts (`AppDeps.exchangesApi`): the ingest use case on this store and key set. */
+export function exchangesApiFor(o: { store: Store; keys: Keys; clock: () => Date }) {
+  return (verifyOperatorToken: (token: string) => Promise<boolean>): Hono =>
+    exchangesApi({
+      verifyOperatorToken,
+      clock: o.clock,
+      ingest: (ex) => ingestOne({ store: o.store, keys: o.keys, now: o.clock }, ex),
+    });
 }

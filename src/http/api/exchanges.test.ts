@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../../test/support/databases.js';
+import { EXAMPLES, SECRET } from '../../../test/support/exchange-fixtures.js';
+import { deriveKeys } from '../../pseudonymise/keys.js';
+import { exchangesApiFor } from './exchanges.js';
+
+const TOKEN = 'operator-token';
+const keys = deriveKeys(SECRET);
+const clock = () => new Date('2024-03-05T10:00:00Z');
+const jw301 = readFileSync(join(EXAMPLES, 'ijw-voorbeelden', 'JW301.xml'));
+const auth = { Authorization: `Bearer ${TOKEN}` };
+
+describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
+  it('stores a posted message once, counts a resend as a passage and recognises a repeated request', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(async (t) => t === TOKEN);
+      const post = (query: string, body: BodyInit, headers: Record<string, string> = {}) =>
+        app.request(`/api/v1/exchanges?${query}`, { method: 'POST', body, headers: { ...auth, ...headers } });
+      const first = await post(
+        'hubId=GGK1&moment=2024-03-04T09:00:00Z&verzender=0384&ontvanger=42420001',
+        jw301,
+        {
+          'Content-Type': 'application/xml',
+        },
+      );
+      expect(first.status).toBe(201);
+      const body = (await first.json()) as { outcome: string; seq: number };
+      expect(body.outcome).toBe('stored');
+      expect((await post('hubId=GGK1', jw301)).status).toBe(200);
+      const resend = await app.request('/api/v1/exchanges', {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          xml: jw301.toString('utf8'),
+          hubId: 'GGK2',
+          moment: '2024-03-04T10:00:00+01:00',
+        }),
+      });
+      expect(resend.status).toBe(200);
+      expect(await resend.json()).toEqual({ outcome: 'duplicate', seq: body.seq });
+      const m = await store.db.selectFrom('message').select(['passages', 'hub_id']).executeTakeFirstOrThrow();
+      expect(m).toEqual({ passages: 2, hub_id: 'GGK1' });
+    } finally {
+      await drop();
+    }
+  });
+
+  it('keeps an invalid message in quarantine and says why', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(async (t) => t === TOKEN);
+      const res = await app.request('/api/v1/exchanges?hubId=GGK9', {
+        method: 'POST',
+        headers: auth,
+        body: '<nope',
+      });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toMatchObject({
+        outcome: 'quarantined',
+        reasonCode: 'ingest.not_well_formed',
+      });
+      expect(await store.db.selectFrom('quarantine').select('hub_id').execute()).toEqual([
+        { hub_id: 'GGK9' },
+      ]);
+    } finally {
+      await drop();
+    }
+  });
+
+  it('refuses a request without a valid operator token', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(async (t) => t === TOKEN);
+      const none = await app.request('/api/v1/exchanges', { method: 'POST', body: jw301 });
+      expect(none.status).toBe(401);
+      const wrong = await app.request('/api/v1/exchanges', {
+        method: 'POST',
+        body: jw301,
+        headers: { Authorization: 'Bearer x' },
+      });
+      expect(wrong.status).toBe(401);
+      expect(await store.db.selectFrom('exchange').select('id').execute()).toEqual([]);
+    } finally {
+      await drop();
+    }
+  });
+});
