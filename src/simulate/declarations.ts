@@ -126,7 +126,8 @@ export class Declarations {
         if (begin > end || tw.remaining <= 0) continue;
         let mistake: Mistake = 'none';
         if (rnd.chance(this.mistakeRate)) {
-          mistake = begin > m ? 'before-start' : rnd.chance(0.5) ? 'volume' : 'tarief';
+          // Before the toewijzing only when it starts within this month; else too much volume or a wrong tariff.
+          mistake = tp.ingangsdatum > m ? 'before-start' : rnd.chance(0.5) ? 'volume' : 'tarief';
           if (mistake === 'before-start') begin = m;
         }
         const p = this.#prestatie(book.agb, tw, begin, end, mistake, rnd);
@@ -241,7 +242,7 @@ export class Declarations {
     const headerReject = rnd.chance(sim.rates.errors / 2);
     const wd = sim.delayWithin('antwoord 325', 10, rnd, [2, 3, 4, 5, 5, 6, 7, 8, 9, 10]);
     const answerDay = addWorkingDays(dayOf(sent.moment), wd);
-    const moment = Math.max(sent.moment + 3_600_000, sim.momentOn(answerDay, rnd, rnd.chance(0.5)));
+    const moment = Math.max(sent.moment + 60_000, sim.momentOn(answerDay, rnd, rnd.chance(0.5)));
     sim.s.at(moment, () =>
       this.#answer(book, sent.header, d, headerReject ? new Map() : rejected, headerReject, ref),
     );

@@ -16,7 +16,7 @@ export function isValidBsn(bsn: string): boolean {
 }
 
 /**
- * Every BSN in 999000000–999999999 that passes the 11-test (90,910 of them), shuffled by the seed.
+ * Every BSN in 999000000–999999999 that passes the 11-test (90,909 of them), shuffled by the seed.
  * A run with more clients than this reuses numbers (documented in README).
  */
 export function testBsnPool(random: Random): Int32Array {

@@ -388,7 +388,7 @@ function* request(w: World, j: JourneyState, only?: readonly AangevraagdProductR
   const gemeenten = w.gemeenten.filter((g) => g.code !== j.gemeente.code);
   const roll = r.next();
   const outcome =
-    j.standard === 'ijw' && gemeenten.length > 0 && roll < 0.04 && !only
+    j.standard === 'ijw' && gemeenten.length > 0 && roll < 0.06 && !only
       ? 'woonplaats'
       : roll < 0.16
         ? 'afgewezen'
@@ -649,14 +649,14 @@ function* temporaryStop(
   const tw = tws[0] as Toewijzing;
   if (!tw.start) return false;
   const pauseDay = sim.today() - r.int(0, 3);
-  const wd = sim.delayWithin('stop 307', 5, r, [0, 1, 2, 3]);
-  yield on(w, j, addWorkingDays(sim.today(), wd));
+  const wd = sim.delayWithin('stop 307', 5, r, [0, 1, 2]);
+  yield on(w, j, addWorkingDays(pauseDay, wd));
   tw.careTo = pauseDay;
   yield* send307(w, j, [{ tw, row: stopRow(tw, '20', pauseDay) }]);
   yield on(w, j, pauseDay + r.int(14, 60));
   if (r.chance(0.6) && (tw.current.einddatum ?? Number.POSITIVE_INFINITY) > sim.today() + 14) {
     const restart = sim.today() - r.int(0, 4);
-    yield on(w, j, addWorkingDays(sim.today(), r.int(0, 3)));
+    yield on(w, j, addWorkingDays(restart, sim.delayWithin('start 305', 5, r, [0, 1, 1, 2])));
     yield* send305(w, j, [{ tw, row: startRow(tw, Math.max(restart, pauseDay + 1)) }]);
     tw.careTo = undefined;
     tw.careFrom = Math.max(restart, pauseDay + 1);

@@ -51,6 +51,23 @@ export interface ExchangeTruth {
   readonly reason?: string;
 }
 
+const JSON_TEXT = Symbol('json');
+
+/** JSON of a MessageRef, made once per message and kept on it (relations repeat it many times). */
+function jsonOf(ref: MessageRef): string {
+  const holder = ref as MessageRef & { [JSON_TEXT]?: string };
+  let s = holder[JSON_TEXT];
+  if (s === undefined) {
+    s = JSON.stringify(ref);
+    holder[JSON_TEXT] = s;
+  }
+  return s;
+}
+
+function sideJson(side: Side): string {
+  return `{"message":${jsonOf(side.message)},"table":"${side.table}","row":[${side.row.join(',')}]}`;
+}
+
 class LineFile {
   #fd: number;
   #buf = '';
@@ -75,19 +92,49 @@ class LineFile {
   }
 }
 
+/** Where the message files go: a folder (the default) or, for measuring the generator alone, nowhere. */
+export interface FileSink {
+  write(file: string, content: string): void;
+}
+
+export class FolderSink implements FileSink {
+  readonly #dirs = new Set<string>();
+
+  constructor(readonly dir: string) {}
+
+  write(file: string, content: string): void {
+    const sub = file.slice(0, file.lastIndexOf('/'));
+    if (!this.#dirs.has(sub)) {
+      mkdirSync(join(this.dir, sub), { recursive: true });
+      this.#dirs.add(sub);
+    }
+    writeFileSync(join(this.dir, file), content);
+  }
+}
+
+/** Counts bytes and drops them (benchmarks of the generator itself). */
+export class NullSink implements FileSink {
+  bytes = 0;
+
+  write(_file: string, content: string): void {
+    this.bytes += content.length;
+  }
+}
+
 export class Output {
   readonly #dir: string;
+  readonly #files: FileSink;
   readonly #manifest: LineFile;
   readonly #truth: LineFile;
-  readonly #dirs = new Set<string>();
   #hub = 0;
   readonly perCode = new Map<string, number>();
   readonly perStatus = new Map<string, number>();
   readonly perRelation = new Map<string, number>();
   exchanges = 0;
 
-  constructor(dir: string) {
+  constructor(dir: string, files: FileSink = new FolderSink(dir)) {
     this.#dir = dir;
+    this.#files = files;
     mkdirSync(dir, { recursive: true });
     this.#manifest = new LineFile(join(dir, 'manifest.ndjson'));
     this.#truth = new LineFile(join(dir, 'ground-truth.ndjson'));
@@ -102,26 +149,18 @@ export class Output {
     this.#hub++;
     const hubId = `GGK${String(this.#hub).padStart(8, '0')}`;
     const iso = new Date(moment).toISOString();
-    const sub = `berichten/${iso.slice(0, 4)}/${iso.slice(5, 7)}`;
-    if (!this.#dirs.has(sub)) {
-      mkdirSync(join(this.#dir, sub), { recursive: true });
-      this.#dirs.add(sub);
-    }
-    const file = `${sub}/${hubId}.xml`;
-    writeFileSync(join(this.#dir, file), xml);
-    this.#manifest.line(JSON.stringify({ file, moment: iso, verzender, ontvanger, hubId }));
-    const line: Record<string, unknown> = {
-      kind: 'exchange',
-      hubId,
-      file,
-      status: truth.status,
-      code: truth.code,
-      message: truth.message,
-      journey: truth.journey,
-      gemeente: truth.gemeente,
-    };
-    if (truth.reason !== undefined) line.reason = truth.reason;
-    this.#truth.line(JSON.stringify(line));
+    const file = `berichten/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${hubId}.xml`;
+    this.#files.write(file, xml);
+    // Values here are digits, codes and ISO moments: no JSON escaping needed.
+    this.#manifest.line(
+      `{"file":"${file}","moment":"${iso}","verzender":"${verzender}","ontvanger":"${ontvanger}","hubId":"${hubId}"}`,
+    );
+    const message = truth.message ? jsonOf(truth.message) : 'null';
+    const journey = truth.journey === null ? 'null' : `"${truth.journey}"`;
+    const reason = truth.reason === undefined ? '' : `,"reason":${JSON.stringify(truth.reason)}`;
+    this.#truth.line(
+      `{"kind":"exchange","hubId":"${hubId}","file":"${file}","status":"${truth.status}","code":"${truth.code}","message":${message},"journey":${journey},"gemeente":"${truth.gemeente}"${reason}}`,
+    );
     this.exchanges++;
     this.perCode.set(truth.code, (this.perCode.get(truth.code) ?? 0) + 1);
     this.perStatus.set(truth.status, (this.perStatus.get(truth.status) ?? 0) + 1);
@@ -129,7 +168,7 @@ export class Output {
   }
 
   relation(type: RelationType, from: Side, to: Side): void {
-    this.#truth.line(JSON.stringify({ kind: 'relation', type, from, to }));
+    this.#truth.line(`{"kind":"relation","type":"${type}","from":${sideJson(from)},"to":${sideJson(to)}}`);
     this.perRelation.set(type, (this.perRelation.get(type) ?? 0) + 1);
   }
 

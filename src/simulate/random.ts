@@ -3,6 +3,12 @@
  * splitmix32 so that neighbouring seeds give unrelated streams. Not for cryptography; only for repeatable
  * simulations.
  */
+function mix(x: number): number {
+  let z = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
 export class Random {
   #a: number;
   #b: number;
@@ -10,7 +16,8 @@ export class Random {
   #d: number;
 
   constructor(seed: number, stream = 0) {
-    let s = (seed ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0;
+    // Hash seed and stream together first: streams of neighbouring numbers must not share a sequence.
+    let s = mix((mix(seed >>> 0) ^ mix((stream + 0x632be5ab) >>> 0)) >>> 0);
     const next = () => {
       s = (s + 0x9e3779b9) | 0;
       let z = s;

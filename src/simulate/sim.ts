@@ -116,8 +116,10 @@ export class Sim {
     return String(base + n);
   }
 
-  /** A moment during office hours (or the night batch of a municipality's system) on `day`. */
+  /** A moment during office hours (or the night batch of a municipality's system) on `day` or the next working day. */
   momentOn(day: Day, random: Random, batch = false): number {
+    // Messages are made on working days (office systems and their nightly batches).
+    day = addWorkingDays(day, 0);
     const minutes = batch ? random.int(60, 240) : random.int(6 * 60 + 30, 16 * 60 + 30);
     const t = day * DAY_MS + minutes * MINUTE + random.int(0, 59_999);
     return Math.max(t, this.s.now);

@@ -18,7 +18,7 @@ import {
   makeAanbieders,
   makeGemeenten,
 } from './organisations.js';
-import { Output } from './output.js';
+import { type FileSink, Output } from './output.js';
 import { Random } from './random.js';
 import { drive, Scheduler } from './scheduler.js';
 import { Sim } from './sim.js';
@@ -40,6 +40,8 @@ export interface SimulateOptions {
   readonly youthShare?: number;
   /** Remove an existing output folder first. */
   readonly clean?: boolean;
+  /** Where message files go (default: the `out` folder); benchmarks pass a `NullSink`. */
+  readonly files?: FileSink;
 }
 
 export interface SimulateResult {
@@ -109,7 +111,7 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     return list;
   };
 
-  const out = new Output(opts.out);
+  const out = new Output(opts.out, opts.files);
   out.writeJson('organisations.json', {
     gemeenten: gemeenten.map((g) => ({ code: g.code, name: g.name, provincie: g.provincie, regio: g.regio })),
     hoofdorganisaties: heads,

@@ -25,6 +25,7 @@ export class XmlWriter {
   readonly #m: string;
   readonly #b: string;
   readonly #pretty: string | undefined;
+  readonly #indents: string[] = [];
 
   /**
    * @param messageLocal the message's own prefix base (`jw301`), @param basisLocal the basisschema's (`ijw`).
@@ -62,7 +63,14 @@ export class XmlWriter {
   }
 
   #indent(): string {
-    return this.#pretty === undefined ? '' : `\n${this.#pretty.repeat(this.#stack.length)}`;
+    if (this.#pretty === undefined) return '';
+    const depth = this.#stack.length;
+    let s = this.#indents[depth];
+    if (s === undefined) {
+      s = `\n${this.#pretty.repeat(depth)}`;
+      this.#indents[depth] = s;
+    }
+    return s;
   }
 
   /** Open an element of the message's namespace. */
