@@ -1,6 +1,7 @@
 import type { Keys } from '../pseudonymise/keys.js';
 import {
   type BatchResult,
+  type ExchangeOutcome,
   finishRun,
   knownExchangeKeys,
   type PreparedExchange,
@@ -149,21 +150,28 @@ export async function ingestSource(
   return summary;
 }
 
-/** One exchange (HTTP): same path as a batch of one. */
-export async function ingestOne(
-  deps: IngestDeps,
-  ex: ReceivedExchange,
-): Promise<IngestSummary & { seq?: number }> {
+export interface SingleOutcome {
+  readonly outcome: ExchangeOutcome;
+  readonly seq?: number;
+  readonly reasonCode?: string;
+  readonly reason?: string;
+}
+
+/** One exchange (the live feed over HTTP): the same path as a batch of one. */
+export async function ingestOne(deps: IngestDeps, ex: ReceivedExchange): Promise<SingleOutcome> {
   const runId = await startRun(deps.store, `http:${ex.source}`, deps.now().toISOString());
-  const summary = emptySummary(runId);
-  const result = await writeExchangeBatch(deps.store, [prepareExchange(deps.keys, ex, deps.parse)], {
-    runId,
-    now: deps.now().toISOString(),
-  });
-  addResult(summary, result, true);
+  const prepared = prepareExchange(deps.keys, ex, deps.parse);
+  const result = await writeExchangeBatch(deps.store, [prepared], { runId, now: deps.now().toISOString() });
   await finishRun(deps.store, runId, deps.now().toISOString());
+  const outcome = result.outcomes[0]!;
   const seq = result.seqs[0];
-  return seq === undefined ? summary : { ...summary, seq };
+  return {
+    outcome,
+    ...(seq !== undefined ? { seq } : {}),
+    ...(outcome === 'quarantined' && prepared.kind === 'quarantine'
+      ? { reasonCode: prepared.reason_code, reason: prepared.reason }
+      : {}),
+  };
 }
 
 // A known exchange is not parsed again; the batch writer sees its key and skips it.

@@ -17,7 +17,7 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
     const { store, drop } = await freshStore(dialect);
     try {
       const app = exchangesApiFor({ store, keys, clock })(async (t) => t === TOKEN);
-      const post = (query: string, body: BodyInit, headers: Record<string, string> = {}) =>
+      const post = (query: string, body: Buffer | string, headers: Record<string, string> = {}) =>
         app.request(`/api/v1/exchanges?${query}`, { method: 'POST', body, headers: { ...auth, ...headers } });
       const first = await post(
         'hubId=GGK1&moment=2024-03-04T09:00:00Z&verzender=0384&ontvanger=42420001',
