@@ -35,7 +35,7 @@ export interface LinkEntry {
   readonly order: string;
   /** Tag-specific detail the rules test: StatusAanlevering, DeclaratieNummer, `afgewezen` on a retour. */
   readonly info: string;
-  /** The `msg|…` key of the heen message the entry belongs to ('' for others): its retour says if it was rejected. */
+  /** For start and stop rows: the `msg|…` key of their message, whose retour says if it was rejected; else ''. */
   readonly message: string;
 }
 
@@ -53,9 +53,29 @@ interface TableAccess {
   ordinals(row: StoredRow): string;
 }
 
+interface ColumnIndex {
+  readonly index: ReadonlyMap<string, number>;
+  readonly ord: readonly number[];
+}
+
+// Built once per table definition: linking runs for every message, on the ingest path.
+const columnIndexes = new WeakMap<TableDef, ColumnIndex>();
+const tablesByName = new WeakMap<MessageSchema, ReadonlyMap<string, TableDef>>();
+
+function columnIndex(def: TableDef): ColumnIndex {
+  let ci = columnIndexes.get(def);
+  if (!ci) {
+    ci = {
+      index: new Map(def.columns.map((c, i) => [c.name, i])),
+      ord: def.columns.flatMap((c, i) => (c.role === 'ordinal' ? [i] : [])),
+    };
+    columnIndexes.set(def, ci);
+  }
+  return ci;
+}
+
 function access(schema: MessageSchema, def: TableDef, rows: readonly StoredRow[]): TableAccess {
-  const index = new Map(def.columns.map((c, i) => [c.name, i]));
-  const ord = def.columns.flatMap((c, i) => (c.role === 'ordinal' ? [i] : []));
+  const { index, ord } = columnIndex(def);
   return {
     name: def.name,
     rows,
@@ -74,7 +94,12 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
   if (!schema) throw new Error(`links.unknown_type: message ${message.berichtId} has code ${message.code}`);
   const table = (suffix: string): TableAccess => {
     const name = suffix ? `${schema.code}_${suffix}` : schema.code;
-    const def = schema.tables.find((t) => t.name === name);
+    let byName = tablesByName.get(schema);
+    if (!byName) {
+      byName = new Map(schema.tables.map((t) => [t.name, t]));
+      tablesByName.set(schema, byName);
+    }
+    const def = byName.get(name);
     if (!def) throw new Error(`links.unknown_table: ${name}`);
     return access(schema, def, message.tables[name] ?? []);
   };
@@ -103,7 +128,8 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
       dagtekening: message.dagtekening,
       order,
       info,
-      message: isHeen ? msgKey : '',
+      // Only starts and stops need it (a rejected one takes no part in stop-start and correctie).
+      message: isHeen && (key.startsWith('start|') || key.startsWith('stop|')) ? msgKey : '',
     });
   };
   const main = table('');
@@ -176,12 +202,18 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
       for (const r of p.rows) {
         const row = p.ordinals(r);
         const ref = p.col(r, 'ProductReferentie_ReferentieNummer');
-        add(`prest|${decl}|${ref}`, 'declaratie', p.name, row);
         const twn = p.col(r, 'ToewijzingNummer');
-        if (twn) add(`twn|${scope}|${twn}`, 'prestatie', p.name, row);
-        // TR323: a credit names the debet it reverses by VorigReferentieNummer (per aanbieder).
-        if (p.col(r, 'IngediendBedrag_DebetCredit') === 'C') {
-          const vorig = p.col(r, 'ProductReferentie_VorigReferentieNummer');
+        const dc = p.col(r, 'IngediendBedrag_DebetCredit') === 'C' ? 'C' : 'D';
+        const vorig = dc === 'C' ? p.col(r, 'ProductReferentie_VorigReferentieNummer') : '';
+        if (twn) {
+          // One entry per prestatie (the bulk of the traffic): its answer in a 325 and the debet a credit
+          // reverses (TR323) carry the same ToewijzingNummer, so they are matched in the same group.
+          const info = `${dc}|${ref}|${vorig}|${message.identificatie}|${message.dagtekening}`;
+          add(`twn|${scope}|${twn}`, 'prestatie', p.name, row, info);
+          continue;
+        }
+        add(`prest|${decl}|${ref}`, 'declaratie', p.name, row);
+        if (dc === 'C') {
           if (vorig) add(`vref|${scope}|${vorig}`, 'credit', p.name, row);
         } else if (ref) {
           add(`vref|${scope}|${ref}`, 'debet', p.name, row);
@@ -193,13 +225,15 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
       const decl = `${scope}|${header('Header_DeclaratieIdentificatie_Identificatie')}|${header('Header_DeclaratieIdentificatie_Dagtekening')}`;
       add(`decl|${decl}`, 'antwoord', main.name, '', header('DeclaratieAntwoord_DeclaratieNummer'));
       const p = table('Prestatie');
+      const [declId, declDag] = [
+        header('Header_DeclaratieIdentificatie_Identificatie'),
+        header('Header_DeclaratieIdentificatie_Dagtekening'),
+      ];
       for (const r of p.rows) {
-        add(
-          `prest|${decl}|${p.col(r, 'ProductReferentie_ReferentieNummer')}`,
-          'antwoord',
-          p.name,
-          p.ordinals(r),
-        );
+        const ref = p.col(r, 'ProductReferentie_ReferentieNummer');
+        const twn = p.col(r, 'ToewijzingNummer');
+        if (twn) add(`twn|${scope}|${twn}`, 'antwoord', p.name, p.ordinals(r), `${ref}|${declId}|${declDag}`);
+        else add(`prest|${decl}|${ref}`, 'antwoord', p.name, p.ordinals(r));
       }
       break;
     }

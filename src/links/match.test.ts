@@ -193,74 +193,85 @@ describe('link rules', () => {
     }
   });
 
-  it('links a 325 and its rejected prestaties to the 323 it answers only when the DeclaratieNummer agrees', () => {
-    const decl = testMessage({
-      id: 'D',
-      code: 'JW323',
-      afzender: AGB,
-      ontvanger: GEM,
-      identificatie: 'DCL1',
-      dagtekening: '2024-02-03',
-      main: { Declaratie_DeclaratieNummer: 'N1' },
-      rows: {
-        Client: [{ Bsn: 'B1' }],
-        Prestatie: [
-          {
-            _row: '1.1',
-            ProductReferentie_ReferentieNummer: 'P1',
-            ToewijzingNummer: 'T1',
-            IngediendBedrag_DebetCredit: 'D',
-          },
-          {
-            _row: '1.2',
-            ProductReferentie_ReferentieNummer: 'P2',
-            ProductReferentie_VorigReferentieNummer: 'P0',
-            ToewijzingNummer: 'T1',
-            IngediendBedrag_DebetCredit: 'C',
-          },
-        ],
-      },
-    });
-    const earlier = testMessage({
-      id: 'E',
-      code: 'JW323',
-      afzender: AGB,
-      ontvanger: GEM,
-      identificatie: 'DCL0',
-      dagtekening: '2024-01-03',
-      main: { Declaratie_DeclaratieNummer: 'N0' },
-      rows: {
-        Client: [{ Bsn: 'B1' }],
-        Prestatie: [
-          { _row: '1.1', ProductReferentie_ReferentieNummer: 'P0', IngediendBedrag_DebetCredit: 'D' },
-        ],
-      },
-    });
-    const answer = (id: string, nummer: string) =>
-      testMessage({
-        id,
-        code: 'JW325',
-        afzender: GEM,
-        ontvanger: AGB,
-        identificatie: id,
-        dagtekening: '2024-02-10',
-        main: {
-          Header_DeclaratieIdentificatie_Identificatie: 'DCL1',
-          Header_DeclaratieIdentificatie_Dagtekening: '2024-02-03',
-          DeclaratieAntwoord_DeclaratieNummer: nummer,
-        },
+  it.each([
+    ['with', 'T1'],
+    ['without', ''],
+  ])(
+    'links a 325 and its rejected prestaties to the 323 it answers only when the DeclaratieNummer agrees (%s ToewijzingNummer)',
+    (_, twn) => {
+      const decl = testMessage({
+        id: 'D',
+        code: 'JW323',
+        afzender: AGB,
+        ontvanger: GEM,
+        identificatie: 'DCL1',
+        dagtekening: '2024-02-03',
+        main: { Declaratie_DeclaratieNummer: 'N1' },
         rows: {
           Client: [{ Bsn: 'B1' }],
-          Prestatie: [{ _row: '1.1', ProductReferentie_ReferentieNummer: 'P2' }],
+          Prestatie: [
+            {
+              _row: '1.1',
+              ProductReferentie_ReferentieNummer: 'P1',
+              ToewijzingNummer: twn,
+              IngediendBedrag_DebetCredit: 'D',
+            },
+            {
+              _row: '1.2',
+              ProductReferentie_ReferentieNummer: 'P2',
+              ProductReferentie_VorigReferentieNummer: 'P0',
+              ToewijzingNummer: twn,
+              IngediendBedrag_DebetCredit: 'C',
+            },
+          ],
         },
       });
-    const index = new MemoryLinkIndex();
-    index.add([answer('A1', 'N1'), answer('A2', 'N9')]);
-    index.add([decl, earlier]);
-    expect(linksOf(index, 'declaratie-antwoord')).toEqual(['declaratie-antwoord A1 -> D']);
-    expect(linksOf(index, 'prestatie-antwoord')).toContain('prestatie-antwoord A1:1.1 -> D:1.2');
-    expect(linksOf(index, 'credit-debet')).toEqual(['credit-debet D:1.2 -> E:1.1']);
-  });
+      const earlier = testMessage({
+        id: 'E',
+        code: 'JW323',
+        afzender: AGB,
+        ontvanger: GEM,
+        identificatie: 'DCL0',
+        dagtekening: '2024-01-03',
+        main: { Declaratie_DeclaratieNummer: 'N0' },
+        rows: {
+          Client: [{ Bsn: 'B1' }],
+          Prestatie: [
+            {
+              _row: '1.1',
+              ProductReferentie_ReferentieNummer: 'P0',
+              ToewijzingNummer: twn,
+              IngediendBedrag_DebetCredit: 'D',
+            },
+          ],
+        },
+      });
+      const answer = (id: string, nummer: string) =>
+        testMessage({
+          id,
+          code: 'JW325',
+          afzender: GEM,
+          ontvanger: AGB,
+          identificatie: id,
+          dagtekening: '2024-02-10',
+          main: {
+            Header_DeclaratieIdentificatie_Identificatie: 'DCL1',
+            Header_DeclaratieIdentificatie_Dagtekening: '2024-02-03',
+            DeclaratieAntwoord_DeclaratieNummer: nummer,
+          },
+          rows: {
+            Client: [{ Bsn: 'B1' }],
+            Prestatie: [{ _row: '1.1', ProductReferentie_ReferentieNummer: 'P2', ToewijzingNummer: twn }],
+          },
+        });
+      const index = new MemoryLinkIndex();
+      index.add([answer('A1', 'N1'), answer('A2', 'N9')]);
+      index.add([decl, earlier]);
+      expect(linksOf(index, 'declaratie-antwoord')).toEqual(['declaratie-antwoord A1 -> D']);
+      expect(linksOf(index, 'prestatie-antwoord')).toContain('prestatie-antwoord A1:1.1 -> D:1.2');
+      expect(linksOf(index, 'credit-debet')).toEqual(['credit-debet D:1.2 -> E:1.1']);
+    },
+  );
 
   it('links a request to its answer and to every assigned product with its ReferentieAanbieder, within the aanbieder', () => {
     const vot = testMessage({

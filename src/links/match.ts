@@ -40,6 +40,28 @@ const RULES: readonly PairRule[] = [
   { type: 'stop-toewijzing', keyspace: 'twn', from: 'stop', to: 'toewijzing', when: notLater },
   { type: 'prestatie-toewijzing', keyspace: 'twn', from: 'prestatie', to: 'toewijzing', when: notLater },
   { type: 'credit-debet', keyspace: 'vref', from: 'credit', to: 'debet' },
+  // Prestaties with a ToewijzingNummer are matched in its group; info = D/C|Ref|VorigRef|DeclId|DeclDag.
+  {
+    type: 'prestatie-antwoord',
+    keyspace: 'twn',
+    from: 'antwoord',
+    to: 'prestatie',
+    when: (f, t) => {
+      const [, ref, , id, dag] = t.info.split('|');
+      return f.info === `${ref}|${id}|${dag}`;
+    },
+  },
+  {
+    type: 'credit-debet',
+    keyspace: 'twn',
+    from: 'prestatie',
+    to: 'prestatie',
+    when: (f, t) => {
+      const [fdc, , vorig] = f.info.split('|');
+      const [tdc, ref] = t.info.split('|');
+      return fdc === 'C' && tdc === 'D' && vorig !== '' && vorig === ref;
+    },
+  },
   { type: 'verzoek-antwoord', keyspace: 'ref', from: 'verzoek', to: 'antwoord' },
   { type: 'verzoek-toewijzing', keyspace: 'ref', from: 'verzoek', to: 'toewijzing' },
 ];

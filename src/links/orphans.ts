@@ -8,7 +8,12 @@ export interface Expectation {
   readonly name: string;
   /** Dutch, for the data-quality view. */
   readonly description: string;
-  readonly entries: readonly { readonly keyspace: string; readonly tag: string; readonly info?: string }[];
+  readonly entries: readonly {
+    readonly keyspace: string;
+    readonly tag: string;
+    readonly info?: string;
+    readonly infoPrefix?: string;
+  }[];
   readonly side: 'from' | 'to';
   readonly types: readonly RelationType[];
   /** Only count messages whose Dagtekening is at least this many working days before `now`. */
@@ -49,7 +54,10 @@ export const EXPECTATIONS: readonly Expectation[] = [
   {
     name: 'afgewezen-prestatie-zonder-prestatie',
     description: 'Prestatie in een 325 zonder bijbehorende prestatie in de 323',
-    entries: [{ keyspace: 'prest', tag: 'antwoord' }],
+    entries: [
+      { keyspace: 'prest', tag: 'antwoord' },
+      { keyspace: 'twn', tag: 'antwoord' },
+    ],
     side: 'from',
     types: ['prestatie-antwoord'],
   },
@@ -100,7 +108,10 @@ export const EXPECTATIONS: readonly Expectation[] = [
   {
     name: 'credit-zonder-debet',
     description: 'Creditprestatie waarvan de debetprestatie (VorigReferentieNummer) niet is ontvangen',
-    entries: [{ keyspace: 'vref', tag: 'credit' }],
+    entries: [
+      { keyspace: 'vref', tag: 'credit' },
+      { keyspace: 'twn', tag: 'prestatie', infoPrefix: 'C|' },
+    ],
     side: 'from',
     types: ['credit-debet'],
   },

@@ -22,6 +22,22 @@ async function exec(
     const result = await tx.client.query(pgText, params as unknown[]);
     return result.rows as Record<string, unknown>[];
   }
+  const stmt = sqliteStatement(tx, text);
+  if (stmt.reader) return stmt.all(...params) as Record<string, unknown>[];
+  stmt.run(...params);
+  return [];
+}
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function sqliteStatement(
+  tx: IngestTx & { dialect: 'sqlite' },
+  text: string,
+): import('better-sqlite3').Statement {
   let cache = sqliteStatements.get(tx.sqlite);
   if (!cache) {
     cache = new Map();
@@ -32,14 +48,43 @@ async function exec(
     stmt = tx.sqlite.prepare(text);
     cache.set(text, stmt);
   }
-  if (stmt.reader) return stmt.all(...params) as Record<string, unknown>[];
-  stmt.run(...params);
-  return [];
+  return stmt;
 }
 
-function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+/**
+ * Inserts rows: one prepared single-row statement per row on SQLite (fastest there), multi-row VALUES in
+ * chunks on PostgreSQL (fewest round trips). With `returning`, the returned column of the inserted rows.
+ */
+async function insertMany(
+  tx: IngestTx,
+  into: string,
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  tail = '',
+  returning?: string,
+): Promise<unknown[]> {
+  const out: unknown[] = [];
+  const head = `INSERT INTO ${into} (${columns.join(', ')}) VALUES `;
+  const ret = returning ? ` RETURNING ${returning}` : '';
+  if (tx.dialect === 'sqlite') {
+    const stmt = sqliteStatement(tx, `${head}${placeholders(columns.length, 1)}${tail}${ret}`);
+    for (const r of rows) {
+      if (!returning) stmt.run(...r);
+      else {
+        const got = stmt.get(...r) as Record<string, unknown> | undefined;
+        if (got) out.push(got[returning]);
+      }
+    }
+    return out;
+  }
+  for (const part of chunks(rows, Math.floor(4000 / columns.length))) {
+    const result = await exec(
+      tx,
+      `${head}${placeholders(columns.length, part.length)}${tail}${ret}`,
+      part.flat(),
+    );
+    if (returning) for (const r of result) out.push(r[returning]);
+  }
   return out;
 }
 
@@ -52,38 +97,37 @@ export async function claimMessages(
   berichtIds: readonly string[],
   now: string,
 ): Promise<Set<string>> {
-  const fresh = new Set<string>();
-  for (const part of chunks([...new Set(berichtIds)])) {
-    const rows = await exec(
-      tx,
-      `INSERT INTO link_done (bericht_id, linked_at) VALUES ${placeholders(2, part.length)} ON CONFLICT DO NOTHING RETURNING bericht_id`,
-      part.flatMap((id) => [id, now]),
-    );
-    for (const r of rows) fresh.add(String(r.bericht_id));
-  }
-  return fresh;
+  const ids = [...new Set(berichtIds)];
+  const got = await insertMany(
+    tx,
+    'link_done',
+    ['bericht_id', 'linked_at'],
+    ids.map((id) => [id, now]),
+    ' ON CONFLICT DO NOTHING',
+    'bericht_id',
+  );
+  return new Set(got.map(String));
 }
 
 export async function insertEntries(tx: IngestTx, entries: readonly LinkEntry[]): Promise<void> {
-  for (const part of chunks(entries, 300)) {
-    await exec(
-      tx,
-      `INSERT INTO link_key (keyspace, k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info, msg) VALUES ${placeholders(11, part.length)}`,
-      part.flatMap((e) => [
-        e.key.slice(0, e.key.indexOf('|')),
-        e.key,
-        e.tag,
-        e.gemeente,
-        e.berichtId,
-        e.table,
-        e.row,
-        e.dagtekening,
-        e.order,
-        e.info,
-        e.message,
-      ]),
-    );
-  }
+  await insertMany(
+    tx,
+    'link_key',
+    ['keyspace', 'k', 'tag', 'gemeente', 'bericht_id', 'tbl', 'row', 'dagtekening', 'ord', 'info', 'msg'],
+    entries.map((e) => [
+      e.key.slice(0, e.key.indexOf('|')),
+      e.key,
+      e.tag,
+      e.gemeente,
+      e.berichtId,
+      e.table,
+      e.row,
+      e.dagtekening,
+      e.order,
+      e.info,
+      e.message,
+    ]),
+  );
 }
 
 const ENTRY_COLUMNS = 'k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info, msg';
@@ -195,22 +239,32 @@ export async function insertLinks(
   mutatie: 'toegevoegd' | 'vervallen',
   now: string,
 ): Promise<void> {
-  for (const part of chunks(links, 300)) {
-    await exec(
-      tx,
-      `INSERT INTO link (type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row, created_at) VALUES ${placeholders(10, part.length)}`,
-      part.flatMap((l) => [
-        l.type,
-        mutatie,
-        l.gemeente,
-        l.fromTable,
-        l.fromBerichtId,
-        l.fromRow,
-        l.toTable,
-        l.toBerichtId,
-        l.toRow,
-        now,
-      ]),
-    );
-  }
+  await insertMany(
+    tx,
+    'link',
+    [
+      'type',
+      'mutatie',
+      'gemeente',
+      'from_table',
+      'from_bericht_id',
+      'from_row',
+      'to_table',
+      'to_bericht_id',
+      'to_row',
+      'created_at',
+    ],
+    links.map((l) => [
+      l.type,
+      mutatie,
+      l.gemeente,
+      l.fromTable,
+      l.fromBerichtId,
+      l.fromRow,
+      l.toTable,
+      l.toBerichtId,
+      l.toRow,
+      now,
+    ]),
+  );
 }

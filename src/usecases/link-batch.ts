@@ -91,8 +91,12 @@ export async function linkMessagesInTx(
 
   const add = new Map<string, PlannedLink>();
   const revoke = new Map<string, PlannedLink>();
+  const replanned = new Set(replan.map(([key]) => key));
   for (const [key, group] of groups) {
-    const activeHere = [...new Set(group.flatMap((e) => activeByRow.get(`${e.berichtId}|${e.row}`) ?? []))];
+    if (group.length < 2 && !replanned.has(key)) continue; // nothing to pair with
+    const activeHere = replanned.has(key)
+      ? [...new Set(group.flatMap((e) => activeByRow.get(`${e.berichtId}|${e.row}`) ?? []))]
+      : [];
     const plan = planGroup(group, { isNew, active: activeHere, rejected, touched: touched.has(key) });
     for (const l of plan.add) add.set(linkId(l), l);
     for (const l of plan.revoke) revoke.set(linkId(l), l);

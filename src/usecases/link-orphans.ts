@@ -38,6 +38,7 @@ export async function countOrphans(
         )
         .groupBy('e.tbl');
       if (spec.info !== undefined) q = q.where('e.info', '=', spec.info);
+      if (spec.infoPrefix !== undefined) q = q.where('e.info', 'like', `${spec.infoPrefix}%`);
       if (options.gemeenten?.length) q = q.where('e.gemeente', 'in', options.gemeenten);
       if (x.workingDays) q = q.where('e.dagtekening', '<=', subtractWorkingDays(today, x.workingDays));
       for (const r of await q.execute()) counts.set(r.tbl, (counts.get(r.tbl) ?? 0) + Number(r.n));

@@ -48,14 +48,13 @@ export const migration: DialectMigration = {
       .addColumn('info', 'text', (c) => c.notNull())
       .addColumn('msg', 'text', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('link_key_msg').on('link_key').column('msg').execute();
-    await db.schema.createIndex('link_key_k').on('link_key').column('k').execute();
     await db.schema
-      .createIndex('link_key_tag')
+      .createIndex('link_key_msg')
       .on('link_key')
-      .columns(['keyspace', 'tag', 'gemeente'])
+      .column('msg')
+      .where(sql.ref('msg'), '<>', '')
       .execute();
-
+    await db.schema.createIndex('link_key_k').on('link_key').column('k').execute();
     await db.schema
       .createTable('link_done')
       .addColumn('bericht_id', 'text', (c) => c.primaryKey())
