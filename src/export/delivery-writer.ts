@@ -3,8 +3,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { type FileHandle, mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { stringify } from 'csv-stringify/sync';
 import { ZipFile } from 'yazl';
+import { csvFormatter } from './csv.js';
 
 /** One CSV file of a delivery: its name without `.csv` and its header. */
 export interface DeliveryFileSpec {
@@ -36,8 +36,8 @@ export interface WrittenDelivery {
 }
 
 const BOM = '\uFEFF';
-// Same dialect as `ketendata flatten`: semicolon, CRLF (RFC 4180), quotes only where needed, UTF-8 with BOM.
-const CSV_OPTIONS = { delimiter: ';', record_delimiter: 'windows', quoted_match: undefined } as const;
+// Same dialect as `ketendata flatten` (src/export/csv.ts): semicolon, CRLF, RFC 4180 quoting, UTF-8 + BOM.
+const line = csvFormatter(';');
 /** Bytes buffered per file before a write: ~90 files × 256 KiB bounds the buffers to ~23 MiB. */
 const FLUSH_AT = 256 * 1024;
 /** Entries smaller than this are stored, not deflated. */
@@ -56,7 +56,9 @@ interface OpenFile {
 }
 
 function csv(rows: readonly (readonly Cell[])[]): string {
-  return stringify(rows as Cell[][], CSV_OPTIONS);
+  let out = '';
+  for (const r of rows) out += line(r);
+  return out;
 }
 
 /**

@@ -117,7 +117,16 @@ for (const dialect of DIALECTS) {
       const zip = zips.get('0384')![0]!;
       const tables = schemaSet().messages.flatMap((m) => m.tables.map((t) => `${t.name}.csv`));
       expect(tables.length).toBeGreaterThanOrEqual(86);
-      for (const t of [...tables, 'Koppeltabel.csv', 'manifest.json']) expect(zip.has(t), t).toBe(true);
+      for (const t of [
+        ...tables,
+        'Koppeltabel.csv',
+        'Gegevenswoordenboek.md',
+        'Gegevenswoordenboek.csv',
+        'manifest.json',
+      ]) {
+        expect(zip.has(t), t).toBe(true);
+      }
+      expect(zip.get('Gegevenswoordenboek.md')!.toString('utf8')).toContain('Koppeltabel.csv');
       expect(parseCsv(zip.get('WMO325_RetourCode.csv')!).rows).toEqual([]);
       const manifest = JSON.parse(zip.get('manifest.json')!.toString('utf8'));
       expect(manifest).toMatchObject({ organisation: '0384', kind: 'weekly', messages: 1 });

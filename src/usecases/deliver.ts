@@ -15,6 +15,7 @@ import { listOrganisations, lockOrganisation, type Organisation } from '../store
 import type { DeliveryKind } from '../store/tables/deliveries.js';
 import { readWatermark } from '../store/watermark.js';
 import { DeliveryContent, deliveryFileSpecs } from './deliver-content.js';
+import { deliveryDictionary } from './deliver-dictionary.js';
 import { addLinks, linkWatermark } from './deliver-links.js';
 import { purgeExpired } from './retention.js';
 
@@ -29,7 +30,7 @@ export interface DeliveryDeps {
   readonly worker?: string;
   /** Wall clock for job leases only (a replay with --now still needs real lease times). */
   readonly wallClock?: () => Date;
-  /** Extra files for every delivery (the data dictionary); called once per run. */
+  /** Files added to every delivery besides the tables and the data dictionary; called once per run. */
   readonly extraFiles?: () => Promise<readonly ExtraFile[]> | readonly ExtraFile[];
 }
 
@@ -77,7 +78,7 @@ export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> 
   if (slots.length > 0) {
     const watermark = await readWatermark(deps.store);
     const linkMark = await linkWatermark(deps.store);
-    extra = deps.extraFiles ? await deps.extraFiles() : [];
+    extra = [...deliveryDictionary(), ...(deps.extraFiles ? await deps.extraFiles() : [])];
     for (const [i, slot] of slots.entries()) {
       const slotIso = slot.toISOString();
       const claim = { job: WEEKLY_JOB, slot: slotIso, worker };
@@ -189,7 +190,7 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       seqTo,
       ...(weekly ? {} : { firstMomentFrom: HISTORY_START }),
     };
-    for await (const batch of messagesInWindow(deps.store.db, window)) await content.add(writer, batch);
+    for await (const batch of messagesInWindow(deps.store, window)) await content.add(writer, batch);
     const links = { gemeenten: org.members, seqFrom: linkSeqFrom, seqTo: linkSeqTo };
     for await (const batch of linksInWindow(deps.store.db, links)) await addLinks(writer, batch);
     written = await writer.finish(zipPath, {
