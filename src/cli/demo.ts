@@ -54,6 +54,7 @@ export function register(program: Command, ctx: CliContext): void {
           host: o.host,
           port: Number(o.port),
           secureCookies: false,
+          keys,
           environmentLabel: 'demo',
         });
         ctx.out('');

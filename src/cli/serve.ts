@@ -25,6 +25,7 @@ export function register(program: Command, ctx: CliContext): void {
         host: o.host,
         port: Number(o.port),
         secureCookies: !o.insecureCookies,
+        keys,
       });
       const scheduler = startScheduler({
         store,

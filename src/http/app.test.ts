@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
+import { createApiToken } from '../usecases/accounts.js';
 
 // Sunday 1 March 2026 07:00 Amsterdam: the weekly slot of that morning has passed.
 const AFTER_FIRST_RUN = new Date('2026-03-01T06:30:00Z');
@@ -347,6 +349,34 @@ for (const dialect of DIALECTS) {
       expect(
         (await h.app.request('/api/v1/deliveries', { headers: { Authorization: `Bearer ${token}` } })).status,
       ).toBe(403);
+    });
+
+    it('takes exchanges from the hub on POST /api/v1/exchanges with an operator token only', async () => {
+      const xml = readFileSync('test/fixtures/istandaarden/ijw-voorbeelden/JW301.xml');
+      const post = (token: string) =>
+        h.app.request('/api/v1/exchanges?moment=2026-03-02T07:00:00Z', {
+          method: 'POST',
+          body: xml,
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/xml' },
+        });
+      const org = await createApiToken(
+        h.store.db,
+        { scope: 'organisation', organisationCode: '0363' },
+        'BI',
+        null,
+        MONDAY,
+      );
+      expect((await post(org.token)).status).toBe(401);
+      const op = await createApiToken(
+        h.store.db,
+        { scope: 'operator', organisationCode: null },
+        'hub',
+        null,
+        MONDAY,
+      );
+      const first = await post(op.token);
+      expect([201, 202]).toContain(first.status);
+      expect((await post(op.token)).status).toBe(200);
     });
 
     it('shows a Dutch not-found page and a JSON 404 under /api', async () => {

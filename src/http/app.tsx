@@ -31,7 +31,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.exchangesApi) {
     const verifyOperatorToken = async (token: string) =>
       (await verifyApiToken(deps.store.db, token, deps.clock()))?.scope === 'operator';
-    app.route('/api/v1/exchanges', deps.exchangesApi(verifyOperatorToken));
+    // The sub-app carries its full path (/api/v1/exchanges).
+    app.route('/', deps.exchangesApi(verifyOperatorToken));
   }
   app.route('/api/v1', apiV1());
 

@@ -12,7 +12,7 @@ export interface AppDeps {
   readonly deliveries: DeliveriesPort;
   readonly operator: OperatorPort;
   readonly audit: AuditPort;
-  /** The ingest sub-app (`POST /api/v1/exchanges`), when the ingest use case is available. */
+  /** The hub feed (`POST /api/v1/exchanges`, the ingest use case's sub-app); given the operator-token check. */
   readonly exchangesApi?: (verifyOperatorToken: (token: string) => Promise<boolean>) => import('hono').Hono;
 }
 

@@ -1,5 +1,8 @@
+import type { Keys } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
 import { deleteExpiredSessions } from '../store/sessions.js';
+import { ingestOne } from '../usecases/ingest-exchanges.js';
+import { exchangesApi } from './api/exchanges.js';
 import { createApp } from './app.js';
 import type { AppDeps } from './deps.js';
 import { listen, type RunningServer } from './server.js';
@@ -13,7 +16,8 @@ export interface PortalOptions {
   readonly secureCookies: boolean;
   readonly environmentLabel?: string;
   readonly clock?: () => Date;
-  readonly exchangesApi?: AppDeps['exchangesApi'];
+  /** With the keys, the hub feed POST /api/v1/exchanges is served (operator token). */
+  readonly keys?: Keys;
 }
 
 /** Builds the app from the use cases and starts listening; `serve`, `demo` and the browser tests use it. */
@@ -29,8 +33,17 @@ export async function startPortal(o: PortalOptions): Promise<RunningServer> {
     deliveries: deliveriesPort({ store: o.store, dataDir: o.dataDir }),
     operator: operatorPort({ store: o.store, dataDir: o.dataDir }),
     audit: auditPort(o.store),
-    ...(o.exchangesApi ? { exchangesApi: o.exchangesApi } : {}),
+    ...(o.keys ? { exchangesApi: hubFeed(o.store, o.keys, clock) } : {}),
   };
   await deleteExpiredSessions(o.store.db, clock().toISOString());
   return listen(createApp(deps), o.host, o.port);
+}
+
+export function hubFeed(store: Store, keys: Keys, clock: () => Date): AppDeps['exchangesApi'] {
+  return (verifyOperatorToken) =>
+    exchangesApi({
+      ingest: (exchange) => ingestOne({ store, keys, now: clock }, exchange),
+      verifyOperatorToken,
+      clock,
+    });
 }

@@ -1,5 +1,6 @@
 import { createApp } from '../../src/http/app.js';
 import type { AppDeps } from '../../src/http/deps.js';
+import { hubFeed } from '../../src/http/launch.js';
 import { auditPort, deliveriesPort, operatorPort } from '../../src/http/wiring.js';
 import { deriveKeys } from '../../src/pseudonymise/keys.js';
 import type { Dialect } from '../../src/store/database.js';
@@ -20,6 +21,7 @@ export async function portalHarness(dialect: Dialect, opts: { secureCookies?: bo
   const fresh = await freshStore(dialect);
   const { store, dataDir } = fresh;
   const clock = { now: new Date('2026-02-23T09:00:00Z') };
+  const keys = deriveKeys(SECRET);
   const deps: AppDeps = {
     store,
     clock: () => clock.now,
@@ -27,9 +29,9 @@ export async function portalHarness(dialect: Dialect, opts: { secureCookies?: bo
     deliveries: deliveriesPort({ store, dataDir }),
     operator: operatorPort({ store, dataDir }),
     audit: auditPort(store),
+    exchangesApi: hubFeed(store, keys, () => clock.now),
   };
   const app = createApp(deps);
-  const keys = deriveKeys(SECRET);
   const deliver = (at: Date) => runDue({ store, dataDir, organisationKey: (c) => keys.organisation(c) }, at);
   return {
     ...fresh,
