@@ -10,6 +10,7 @@ import {
 } from '../store/ingest-repository.js';
 import type { Store } from '../store/open.js';
 import { exchangeKey, type Parse, prepareExchange, type ReceivedExchange } from './ingest-prepare.js';
+import { linkBatch, storedMessagesOf } from './link-batch.js';
 import type { ExchangeRef, ExchangeSource } from './ingest-sources.js';
 
 export interface IngestDeps {
@@ -132,6 +133,7 @@ export async function ingestSource(
         : prepareExchange(deps.keys, ex, deps.parse, keys[i]),
     );
     const result = await writeExchangeBatch(deps.store, prepared, { runId, now: deps.now().toISOString() });
+    await linkBatch(deps.store, storedMessagesOf(prepared, result), { now: deps.now() });
     addResult(summary, result, true);
     done += batch.length;
     batch = [];
@@ -162,6 +164,7 @@ export async function ingestOne(deps: IngestDeps, ex: ReceivedExchange): Promise
   const runId = await startRun(deps.store, `http:${ex.source}`, deps.now().toISOString());
   const prepared = prepareExchange(deps.keys, ex, deps.parse);
   const result = await writeExchangeBatch(deps.store, [prepared], { runId, now: deps.now().toISOString() });
+  await linkBatch(deps.store, storedMessagesOf([prepared], result), { now: deps.now() });
   await finishRun(deps.store, runId, deps.now().toISOString());
   const outcome = result.outcomes[0]!;
   const seq = result.seqs[0];

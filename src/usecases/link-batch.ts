@@ -1,5 +1,6 @@
 import { type LinkableMessage, type LinkEntry, linkEntries, type StoredRow } from '../links/entries.js';
 import { linkId, needsRecompute, type PlannedLink, planGroup } from '../links/match.js';
+import type { BatchResult, PreparedExchange } from '../store/ingest-repository.js';
 import {
   activeLinksFrom,
   claimMessages,
@@ -156,4 +157,17 @@ export async function linkPending(
       lapsed: total.lapsed + r.lapsed,
     };
   }
+}
+
+/** The messages an ingest batch newly stored (new and conflicting versions; not duplicates or quarantined). */
+export function storedMessagesOf(
+  items: readonly PreparedExchange[],
+  result: Pick<BatchResult, 'outcomes'>,
+): StoredMessageForLinks[] {
+  const out: StoredMessageForLinks[] = [];
+  items.forEach((item, i) => {
+    const outcome = result.outcomes[i];
+    if (item.kind === 'message' && (outcome === 'stored' || outcome === 'conflict')) out.push(item.message);
+  });
+  return out;
 }

@@ -10,6 +10,7 @@ import type { Store } from '../store/open.js';
 import type { QuarantineTable } from '../store/tables/ingest.js';
 import { addResult, emptySummary, type IngestSummary } from './ingest-exchanges.js';
 import { type Parse, prepareExchange } from './ingest-prepare.js';
+import { linkBatch, storedMessagesOf } from './link-batch.js';
 
 export interface QuarantineEntry {
   readonly id: number;
@@ -124,6 +125,7 @@ export async function retryQuarantine(
       now: deps.now().toISOString(),
       retryIds: retryIds.slice(i, i + 500),
     });
+    await linkBatch(deps.store, storedMessagesOf(items.slice(i, i + 500), result), { now: deps.now() });
     addResult(summary, result, false);
     resolved += result.outcomes.filter((o) => o !== 'quarantined' && o !== 'skipped').length;
   }
