@@ -30,13 +30,31 @@ export function isoDay(day: Day): string {
   return s;
 }
 
+/** Civil date of a day number, without allocating a Date (H. Hinnant's days-to-civil algorithm). */
 export function ymd(day: Day): { y: number; m: number; d: number } {
-  const date = new Date(day * DAY_MS);
-  return { y: date.getUTCFullYear(), m: date.getUTCMonth() + 1, d: date.getUTCDate() };
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
 }
 
+/** Day number of a civil date; months outside 1–12 roll over into other years. */
 export function makeDay(y: number, m: number, d: number): Day {
-  return dayOf(Date.UTC(y, m - 1, d));
+  const yy = y + Math.floor((m - 1) / 12);
+  const mm = ((((m - 1) % 12) + 12) % 12) + 1;
+  const y2 = mm <= 2 ? yy - 1 : yy;
+  const era = Math.floor(y2 / 400);
+  const yoe = y2 - era * 400;
+  const doy = Math.floor((153 * (mm > 2 ? mm - 3 : mm + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 /** First day of the month that holds `day`. */
@@ -103,10 +121,17 @@ export function publicHolidays(year: number): ReadonlySet<Day> {
   return set;
 }
 
+const WORKING_BASE = makeDay(1990, 1, 1);
+const workingCache = new Int8Array(makeDay(2100, 1, 1) - WORKING_BASE);
+
 export function isWorkingDay(day: Day): boolean {
+  const i = day - WORKING_BASE;
+  const cached = i >= 0 && i < workingCache.length ? workingCache[i] : 0;
+  if (cached) return cached === 1;
   const wd = weekday(day);
-  if (wd === 0 || wd === 6) return false;
-  return !publicHolidays(ymd(day).y).has(day);
+  const working = wd !== 0 && wd !== 6 && !publicHolidays(ymd(day).y).has(day);
+  if (i >= 0 && i < workingCache.length) workingCache[i] = working ? 1 : 2;
+  return working;
 }
 
 /** The working day `n` working days after `day` (n = 0: `day` itself if it is one, else the next). */

@@ -51,6 +51,14 @@ export interface Sent {
 
 const HAS_RETOUR = new Set([301, 305, 307, 315, 317, 319]);
 
+/** How to spell a message again (for a re-serialised duplicate), without building a closure per message. */
+interface Rebuild {
+  readonly build?: SendSpec['build'];
+  readonly header?: Header;
+  readonly retour?: RetourInfo;
+  readonly plain?: (style: StyleName) => string;
+}
+
 export function refOf(h: Header): MessageRef {
   return {
     code: h.code,
@@ -63,8 +71,11 @@ export function refOf(h: Header): MessageRef {
 
 export function retourRefOf(h: Header, r: { identificatie: string; dagtekening: Day }): MessageRef {
   return {
-    ...refOf(h),
     code: retourCode(h.code),
+    afzender: h.afzender,
+    ontvanger: h.ontvanger,
+    identificatie: h.identificatie,
+    dagtekening: isoDay(h.dagtekening),
     identificatieRetour: r.identificatie,
     dagtekeningRetour: isoDay(r.dagtekening),
   };
@@ -75,7 +86,7 @@ export function mainTable(ref: MessageRef): string {
 }
 
 export class Sim {
-  readonly #ids = new Map<string, number>();
+  readonly #ids = new Map<string, Map<string, number>>();
   readonly #idBase = new Map<string, number>();
   readonly #styles = new Map<string, number>();
   /** Deadline counters: [kept, missed] per kind, for the summary. */
@@ -102,9 +113,13 @@ export class Sim {
 
   /** Identificatie, unique per sender per message type (TR056), at most 12 characters. */
   nextId(sender: string, code: string): string {
-    const key = `${sender}|${code}`;
-    const n = (this.#ids.get(key) ?? 0) + 1;
-    this.#ids.set(key, n);
+    let counters = this.#ids.get(sender);
+    if (!counters) {
+      counters = new Map();
+      this.#ids.set(sender, counters);
+    }
+    const n = (counters.get(code) ?? 0) + 1;
+    counters.set(code, n);
     let base = this.#idBase.get(sender);
     if (base === undefined) {
       base = this.random.int(1, 9) * 10 ** this.random.int(6, 9);
@@ -158,22 +173,13 @@ export class Sim {
     const style = this.style(spec.afzender);
     const xml = spec.build(header, style);
     let moment = this.s.now;
-    if (this.random.chance(this.rates.errors / 4)) {
+    if (this.rates.errors > 0 && this.random.chance(this.rates.errors / 4)) {
       // A first attempt the hub or receiver could not read; the sender fixes and resends the same day.
       this.#emitBroken(moment, xml, spec.afzender, spec.ontvanger, code, spec.gemeente, spec.journey);
       const endOfDay = today * DAY_MS + 23 * HOUR;
       moment = Math.min(endOfDay, moment + this.random.int(20, 240) * MINUTE);
     }
-    this.#emitMessage(
-      moment,
-      header,
-      ref,
-      spec,
-      spec.afzender,
-      spec.ontvanger,
-      (st) => spec.build(header, st),
-      xml,
-    );
+    this.#emitMessage(moment, ref, spec, spec.afzender, spec.ontvanger, xml, { build: spec.build, header });
     if (!HAS_RETOUR.has(spec.n)) {
       return { header, ref, moment, accepted: true, retourMoment: moment };
     }
@@ -198,16 +204,11 @@ export class Sim {
     this.s.at(retourMoment, () => {
       const rStyle = this.style(spec.ontvanger);
       const rxml = spec.build(header, rStyle, retourInfo);
-      this.#emitMessage(
-        this.s.now,
+      this.#emitMessage(this.s.now, retourRef, spec, spec.ontvanger, spec.afzender, rxml, {
+        build: spec.build,
         header,
-        retourRef,
-        spec,
-        spec.ontvanger,
-        spec.afzender,
-        (st) => spec.build(header, st, retourInfo),
-        rxml,
-      );
+        retour: retourInfo,
+      });
       this.relation(
         'retour',
         { message: retourRef, table: retourRef.code, row: [] },
@@ -228,31 +229,28 @@ export class Sim {
     build: (style: StyleName) => string,
   ): void {
     const xml = build(this.style(verzender));
-    const spec = { gemeente, journey } as SendSpec;
-    this.#emitMessage(moment, undefined, ref, spec, verzender, ontvanger, build, xml);
+    this.#emitMessage(moment, ref, { gemeente, journey }, verzender, ontvanger, xml, { plain: build });
   }
 
   #emitMessage(
     moment: number,
-    _header: Header | undefined,
     ref: MessageRef,
     spec: Pick<SendSpec, 'gemeente' | 'journey'>,
     verzender: string,
     ontvanger: string,
-    rebuild: (style: StyleName) => string,
     xml: string,
+    again: Rebuild,
   ): void {
-    const write = () =>
-      this.out.exchange(this.s.now, xml, verzender, ontvanger, {
-        status: 'message',
-        code: ref.code,
-        message: ref,
-        journey: spec.journey,
-        gemeente: spec.gemeente,
-      });
-    if (moment <= this.s.now) write();
-    else this.s.at(moment, write);
-    if (this.random.chance(this.rates.duplicates)) {
+    const truth = {
+      status: 'message' as const,
+      code: ref.code,
+      message: ref,
+      journey: spec.journey,
+      gemeente: spec.gemeente,
+    };
+    if (moment <= this.s.now) this.out.exchange(this.s.now, xml, verzender, ontvanger, truth);
+    else this.s.at(moment, () => this.out.exchange(this.s.now, xml, verzender, ontvanger, truth));
+    if (this.rates.duplicates > 0 && this.random.chance(this.rates.duplicates)) {
       // Same message through the hub again: a resend or an overlapping extract, minutes to days later.
       const later =
         moment +
@@ -261,14 +259,16 @@ export class Sim {
         );
       const reserialise = this.random.chance(0.5);
       const own = STYLES.indexOf(this.style(verzender));
-      const dupXml = reserialise ? rebuild(STYLES[(own + 1) % STYLES.length] as StyleName) : xml;
+      const other = STYLES[(own + 1) % STYLES.length] as StyleName;
+      const dupXml = !reserialise
+        ? xml
+        : again.plain
+          ? again.plain(other)
+          : (again.build as SendSpec['build'])(again.header as Header, other, again.retour);
       this.s.at(later, () =>
         this.out.exchange(this.s.now, dupXml, verzender, ontvanger, {
+          ...truth,
           status: 'duplicate',
-          code: ref.code,
-          message: ref,
-          journey: spec.journey,
-          gemeente: spec.gemeente,
           reason: reserialise ? 'reserialised' : 'identical',
         }),
       );

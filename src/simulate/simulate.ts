@@ -42,6 +42,12 @@ export interface SimulateOptions {
   readonly clean?: boolean;
   /** Where message files go (default: the `out` folder); benchmarks pass a `NullSink`. */
   readonly files?: FileSink;
+  /** Called once per simulated day (progress bars, memory probes in benchmarks). */
+  readonly onDay?: (p: {
+    readonly day: string;
+    readonly exchanges: number;
+    readonly pending: number;
+  }) => void;
 }
 
 export interface SimulateResult {
@@ -199,6 +205,14 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     if (day < lastStart) scheduler.at((day + 1) * DAY_MS, () => spawnDay(day + 1));
   };
   scheduler.at(from * DAY_MS, () => spawnDay(from));
+  const onDay = opts.onDay;
+  if (onDay) {
+    const tick = (day: Day) => {
+      onDay({ day: isoDay(day), exchanges: out.exchanges, pending: scheduler.pending });
+      if (day < to) scheduler.at((day + 1) * DAY_MS, () => tick(day + 1));
+    };
+    scheduler.at(from * DAY_MS, () => tick(from));
+  }
   scheduler.run();
 
   const deadlines = Object.fromEntries(
