@@ -379,6 +379,35 @@ for (const dialect of DIALECTS) {
       expect((await post(op.token)).status).toBe(200);
     });
 
+    it('lists a quarantined exchange to the operator, with its reason, and re-tries it from the page', async () => {
+      const op = await createApiToken(
+        h.store.db,
+        { scope: 'operator', organisationCode: null },
+        'hub2',
+        null,
+        MONDAY,
+      );
+      const res = await h.app.request('/api/v1/exchanges?moment=2026-03-02T07:05:00Z&hubId=KAPOT1', {
+        method: 'POST',
+        body: '<Bericht><niet-af>',
+        headers: { Authorization: `Bearer ${op.token}`, 'Content-Type': 'application/xml' },
+      });
+      expect(res.status).toBe(202);
+      const listed = (await (
+        await h.app.request('/api/v1/quarantine', { headers: { Authorization: `Bearer ${op.token}` } })
+      ).json()) as {
+        quarantine: { id: number; code: string }[];
+      };
+      const entry = listed.quarantine.find((q) => q.code === 'ingest.unknown_type');
+      expect(entry, JSON.stringify(listed)).toBeDefined();
+      const b = new Browser(h.app);
+      await b.login('beheer@example');
+      const { html, csrf } = await b.page('/beheer/quarantaine');
+      expect(html).toContain('ingest.unknown_type');
+      const retried = await b.post('/beheer/quarantaine/opnieuw', { _csrf: csrf!, ids: String(entry!.id) });
+      expect(await retried.text()).toContain('1 opnieuw geprobeerd: 0 opgelost, 1 nog in quarantaine.');
+    });
+
     it('shows a Dutch not-found page and a JSON 404 under /api', async () => {
       const page = await h.app.request('/bestaat-niet');
       expect(page.status).toBe(404);

@@ -114,7 +114,7 @@ export interface QuarantineView {
   readonly moment: string | null;
   readonly code: string;
   readonly reason: string;
-  readonly retriedAt: string | null;
+  readonly receivedAt: string;
 }
 
 export interface OperatorPort {

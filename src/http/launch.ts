@@ -31,7 +31,7 @@ export async function startPortal(o: PortalOptions): Promise<RunningServer> {
       ...(o.environmentLabel ? { environmentLabel: o.environmentLabel } : {}),
     },
     deliveries: deliveriesPort({ store: o.store, dataDir: o.dataDir }),
-    operator: operatorPort({ store: o.store, dataDir: o.dataDir }),
+    operator: operatorPort({ store: o.store, dataDir: o.dataDir, ...(o.keys ? { keys: o.keys } : {}) }),
     audit: auditPort(o.store),
     ...(o.keys ? { exchangesApi: hubFeed(o.store, o.keys, clock) } : {}),
   };

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { nextWeeklySlot, readyAt } from '../domain/delivery-week.js';
+import type { Keys } from '../pseudonymise/keys.js';
 import { audit } from '../store/audit.js';
 import { listDeliveryRows } from '../store/deliveries.js';
 import { listJobRuns } from '../store/jobs.js';
@@ -14,6 +15,7 @@ import {
   listOrganisations,
   requestHistory,
 } from '../usecases/organisations.js';
+import { listQuarantine, retryQuarantine } from '../usecases/quarantine.js';
 import type { AuditPort, DeliveriesPort, HistoryStatus, OperatorPort } from './deps.js';
 
 /**
@@ -23,6 +25,8 @@ import type { AuditPort, DeliveriesPort, HistoryStatus, OperatorPort } from './d
 export interface WiringInput {
   readonly store: Store;
   readonly dataDir: string;
+  /** Needed to re-try quarantined exchanges (they are kept encrypted). */
+  readonly keys?: Keys;
 }
 
 const HIDDEN = new Set([
@@ -114,7 +118,7 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
   };
 }
 
-export function operatorPort({ store }: WiringInput): OperatorPort {
+export function operatorPort({ store, keys }: WiringInput): OperatorPort {
   return {
     async organisations() {
       return (await listOrganisations(store)).map((o) => ({
@@ -161,24 +165,24 @@ export function operatorPort({ store }: WiringInput): OperatorPort {
       }));
     },
     async quarantine(limit) {
-      const rows = await store.db
-        .selectFrom('quarantine')
-        .select(['id', 'source', 'moment', 'reason_code', 'reason', 'resolved_at'])
-        .where('status', '=', 'open')
-        .orderBy('id', 'desc')
-        .limit(limit)
-        .execute();
-      return rows.map((q) => ({
-        id: Number(q.id),
-        source: q.source,
-        moment: q.moment,
-        code: q.reason_code,
-        reason: q.reason,
-        retriedAt: q.resolved_at,
-      }));
+      const list = await listQuarantine(store);
+      return list
+        .slice(-limit)
+        .reverse()
+        .map((q) => ({
+          id: q.id,
+          source: q.source,
+          moment: q.moment,
+          code: q.reasonCode,
+          reason: q.reason,
+          receivedAt: q.receivedAt,
+        }));
     },
-    async retryQuarantine() {
-      return 'Opnieuw proberen via het portaal is nog niet beschikbaar; gebruik ketendata quarantine retry.';
+    async retryQuarantine(ids, _actor, now) {
+      if (ids.length === 0) return 'Selecteer eerst een of meer berichten.';
+      if (!keys) return 'Opnieuw proberen kan hier niet: de sleutels ontbreken.';
+      const r = await retryQuarantine({ store, keys, now: () => now }, ids);
+      return `${r.tried} opnieuw geprobeerd: ${r.resolved} opgelost, ${r.tried - r.resolved} nog in quarantaine.`;
     },
   };
 }

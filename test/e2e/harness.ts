@@ -27,7 +27,7 @@ export async function portalHarness(dialect: Dialect, opts: { secureCookies?: bo
     clock: () => clock.now,
     options: { secureCookies: opts.secureCookies ?? true },
     deliveries: deliveriesPort({ store, dataDir }),
-    operator: operatorPort({ store, dataDir }),
+    operator: operatorPort({ store, dataDir, keys }),
     audit: auditPort(store),
     exchangesApi: hubFeed(store, keys, () => clock.now),
   };

@@ -190,7 +190,7 @@ export function openApiDocument() {
             moment: { type: 'string', nullable: true },
             code: { type: 'string' },
             reason: { type: 'string' },
-            retriedAt: { type: 'string', nullable: true },
+            receivedAt: { type: 'string', format: 'date-time' },
           },
         },
       },

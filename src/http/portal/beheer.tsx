@@ -383,7 +383,7 @@ export function beheerRoutes(): Hono<AppEnv> {
                 <Th>Moment</Th>
                 <Th>Code</Th>
                 <Th>Reden</Th>
-                <Th>Laatst opnieuw geprobeerd</Th>
+                <Th>Ontvangen</Th>
               </tr>
             </thead>
             <tbody class="utrecht-table__body">
@@ -405,7 +405,7 @@ export function beheerRoutes(): Hono<AppEnv> {
                     <code>{q.code}</code>
                   </td>
                   <td class="utrecht-table__cell">{q.reason}</td>
-                  <td class="utrecht-table__cell">{formatDateTime(q.retriedAt)}</td>
+                  <td class="utrecht-table__cell">{formatDateTime(q.receivedAt)}</td>
                 </tr>
               ))}
             </tbody>
