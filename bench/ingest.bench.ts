@@ -1,0 +1,76 @@
+// Ingest throughput on SQLite and PostgreSQL beside the flatten throughput of the same corpus:
+// `npm run bench -- ingest`. Corpus: simulated hub traffic (duplicates and broken exchanges included).
+// Targets: ≥ 15,000 messages/s on SQLite, ≥ 20,000 on PostgreSQL. One process; PostgreSQL on 127.0.0.1.
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { flattenFiles } from '../src/cli/flatten.js';
+import { parseMessage } from '../src/ingest/index.js';
+import { deriveKeys } from '../src/pseudonymise/keys.js';
+import { ingestSource } from '../src/usecases/ingest-exchanges.js';
+import { openSource } from '../src/usecases/ingest-sources.js';
+import { freshStore } from '../test/support/databases.js';
+import { SECRET } from '../test/support/exchange-fixtures.js';
+import { simulatedTraffic } from '../test/support/simulated-traffic.js';
+
+const CLIENTS = Number(process.env.KETENDATA_BENCH_CLIENTS ?? 2500);
+const t0 = performance.now();
+const traffic = simulatedTraffic({ clients: CLIENTS, seed: 5, errors: 0.02, duplicates: 0.01 });
+const n = traffic.expected.received;
+console.log(
+  `corpus: ${n} exchanges (${traffic.expected.stored} messages, ${traffic.expected.duplicates} duplicates, ` +
+    `${traffic.expected.quarantined} broken) from ${CLIENTS} simulated clients in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
+
+const line = (label: string, ms: number, extra = '') =>
+  console.log(
+    `${label.padEnd(40)} ${(n / (ms / 1000)).toFixed(0).padStart(7)} messages/s  ${(ms / 1000).toFixed(2).padStart(6)} s${extra}`,
+  );
+
+const files = readFileSync(join(traffic.dir, 'manifest.ndjson'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => readFileSync(join(traffic.dir, (JSON.parse(l) as { file: string }).file)));
+globalThis.gc?.();
+let t = performance.now();
+for (const b of files) parseMessage(b, { file: 'bench' });
+line('parseMessage (in memory)', performance.now() - t);
+
+globalThis.gc?.();
+t = performance.now();
+await flattenFiles({
+  inputs: [join(traffic.dir, 'berichten')],
+  out: join(traffic.dir, 'flat'),
+  secret: SECRET,
+  onError: () => {},
+});
+line('ketendata flatten (files → CSV)', performance.now() - t);
+
+const keys = deriveKeys(SECRET);
+const targets = { sqlite: 15_000, postgres: 20_000 } as const;
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  const { store, drop } = await freshStore(dialect);
+  try {
+    globalThis.gc?.();
+    t = performance.now();
+    const s = await ingestSource({ store, keys, now: () => new Date() }, await openSource(traffic.dir), {
+      batchSize: 2000,
+    });
+    const ms = performance.now() - t;
+    if (s.received !== n || s.stored !== traffic.expected.stored)
+      throw new Error(`ingest counts differ from the ground truth`);
+    const rate = n / (ms / 1000);
+    line(
+      `ingest ${dialect} (manifest → store)`,
+      ms,
+      `  target ≥ ${targets[dialect]}: ${rate >= targets[dialect] ? 'met' : 'NOT met'}`,
+    );
+    t = performance.now();
+    await ingestSource({ store, keys, now: () => new Date() }, await openSource(traffic.dir), {
+      batchSize: 2000,
+    });
+    line(`ingest ${dialect} again (all known)`, performance.now() - t);
+  } finally {
+    await drop();
+  }
+}
+rmSync(traffic.dir, { recursive: true, force: true });
