@@ -13,7 +13,6 @@ import type {
 } from './types.js';
 
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
-const XMLNS = 'http://www.w3.org/2000/xmlns/';
 
 /** Thrown inside SAX handlers to stop at the first problem; never escapes parseMessage. */
 class Stop extends Error {
@@ -83,6 +82,11 @@ export function parseMessage(xml: Buffer | string, source: { file: string }): Pa
   parser.on('error', (err) => {
     throw new Stop('ingest.not_well_formed', err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, ''));
   });
+  // Attributes are rare (namespace declarations aside); collecting them here avoids a for-in per element.
+  const pendingAttributes: string[] = [];
+  parser.on('attribute', (a) => {
+    if (a.name !== 'xmlns' && a.prefix !== 'xmlns') pendingAttributes.push(a.name);
+  });
   parser.on('opentag', (tag: SaxesTagNS) => {
     const uri = tag.uri;
     const local = tag.local;
@@ -114,7 +118,7 @@ export function parseMessage(xml: Buffer | string, source: { file: string }): Pa
       canonical = `<Bericht xmlns="${uri}">`;
     } else {
       const pn = parent.node;
-      if (pn.simple) {
+      if (pn.simple !== null) {
         throw new Stop('ingest.xsd_invalid', `element ${local} is not allowed in simple content`, pn.path);
       }
       const children = pn.children;
@@ -145,7 +149,7 @@ export function parseMessage(xml: Buffer | string, source: { file: string }): Pa
       parent.childCount = count;
       node = children[i] as PlanNode;
       const t = node.table;
-      if (t) {
+      if (t !== null) {
         row = new Array<string | null>(t.width).fill(null);
         ordinals = [...parent.ordinals, String(count)];
         for (let k = 0; k < ordinals.length; k++) row[1 + k] = ordinals[k] as string;
@@ -156,20 +160,21 @@ export function parseMessage(xml: Buffer | string, source: { file: string }): Pa
       }
       canonical += `<${local}>`;
     }
-    const attrs = tag.attributes;
-    for (const name in attrs) {
-      const a = attrs[name];
-      if (a === undefined || a.uri === XMLNS || name === 'xmlns') continue;
-      if (a.uri === XSI && (a.local === 'schemaLocation' || a.local === 'noNamespaceSchemaLocation'))
-        continue;
-      throw new Stop('ingest.xsd_invalid', `attribute ${name} is not allowed`, node.path);
+    if (pendingAttributes.length > 0) {
+      for (const name of pendingAttributes) {
+        const a = tag.attributes[name];
+        if (a?.uri === XSI && (a.local === 'schemaLocation' || a.local === 'noNamespaceSchemaLocation'))
+          continue;
+        throw new Stop('ingest.xsd_invalid', `attribute ${name} is not allowed`, node.path);
+      }
+      pendingAttributes.length = 0;
     }
     stack.push({ node, childPos: 0, childCount: 0, row, ordinals, text: '' });
   });
   const onText = (t: string) => {
     const top = stack[stack.length - 1];
     if (top === undefined) return;
-    if (top.node.simple) top.text += t;
+    if (top.node.simple !== null) top.text += t;
     else if (!isXmlSpace(t)) {
       throw new Stop('ingest.xsd_invalid', 'text is not allowed in element-only content', top.node.path);
     }
@@ -181,14 +186,14 @@ export function parseMessage(xml: Buffer | string, source: { file: string }): Pa
     if (top === undefined) return;
     const node = top.node;
     const simple = node.simple;
-    if (simple) {
+    if (simple !== null) {
       const value = simple.normalize(top.text);
       const problem = simple.check(value);
       if (problem !== undefined) throw new Stop('ingest.xsd_invalid', problem, node.path);
       const canon = simple.canonical(value);
       const leaf = node.leaf;
-      if (leaf !== undefined) {
-        const cell = node.hashed ? canon : value;
+      if (leaf !== null) {
+        const cell = node.hashed !== null ? canon : value;
         if (leaf.kind === 'column') top.row[leaf.col] = cell;
         else {
           const parent = stack[stack.length - 1] as Frame;
@@ -197,7 +202,7 @@ export function parseMessage(xml: Buffer | string, source: { file: string }): Pa
           for (let k = 0; k < leaf.ordinalCols.length; k++)
             r[leaf.ordinalCols[k] as number] = top.ordinals[k] ?? null;
           r[leaf.volgnrCol] = String(parent.childCount);
-          r[leaf.valueCol] = cell;
+          r[leaf.col] = cell;
           (tableRows[leaf.table] as Row[]).push(r);
         }
       }

@@ -1,35 +1,49 @@
 import type { ElementDecl, HashedElement, MessageSchema } from '../schema/model.js';
 import { type SimpleChecker, simpleChecker } from './simple-type.js';
 
-/** Where a leaf value goes. */
-export type LeafTarget =
-  | { readonly kind: 'column'; readonly col: number }
-  | {
-      readonly kind: 'list';
-      readonly table: number;
-      readonly width: number;
-      readonly levelCol: number;
-      readonly level: string;
-      /** Positions in the list table of the owner table's ordinals, in order. */
-      readonly ordinalCols: readonly number[];
-      readonly volgnrCol: number;
-      readonly valueCol: number;
-    };
+/**
+ * Where a leaf value goes: a column of the current row, or a new row of a list table. Plan objects are
+ * classes with every field set, so the hot loop's property loads stay monomorphic.
+ */
+export class LeafTarget {
+  constructor(
+    readonly kind: 'column' | 'list',
+    /** Column in the current row ('column'), or the list table's value column ('list'). */
+    readonly col: number,
+    readonly table: number,
+    readonly width: number,
+    readonly levelCol: number,
+    readonly level: string,
+    /** Positions in the list table of the owner table's ordinals, in order. */
+    readonly ordinalCols: readonly number[],
+    readonly volgnrCol: number,
+  ) {}
+}
+
+export class TableTarget {
+  constructor(
+    readonly index: number,
+    readonly width: number,
+    readonly ordinalCount: number,
+  ) {}
+}
 
 /** One element position of a message, compiled for the one-pass validator and flattener. */
-export interface PlanNode {
-  readonly name: string;
-  readonly namespace: string;
-  readonly minOccurs: number;
-  readonly maxOccurs: number;
-  /** `/Bericht/Client/Bsn` */
-  readonly path: string;
-  readonly simple?: SimpleChecker;
-  readonly children: readonly PlanNode[];
-  readonly hashed?: HashedElement;
-  /** For a repeating complex element: the table it starts a row in. */
-  readonly table?: { readonly index: number; readonly width: number; readonly ordinalCount: number };
-  readonly leaf?: LeafTarget;
+export class PlanNode {
+  constructor(
+    readonly name: string,
+    readonly namespace: string,
+    readonly minOccurs: number,
+    readonly maxOccurs: number,
+    /** `/Bericht/Client/Bsn` */
+    readonly path: string,
+    readonly simple: SimpleChecker | null,
+    readonly children: readonly PlanNode[],
+    readonly hashed: HashedElement | null,
+    /** For a repeating complex element: the table it starts a row in. */
+    readonly table: TableTarget | null,
+    readonly leaf: LeafTarget | null,
+  ) {}
 }
 
 export interface MessagePlan {
@@ -73,16 +87,19 @@ function compilePlan(schema: MessageSchema): MessagePlan {
         const owner = schema.tables.find((o) => o.name === level.ownerTable);
         if (!owner) throw new Error(`${t.name}: unknown owner table ${level.ownerTable}`);
         const ownerOrdinals = owner.columns.filter((c) => c.role === 'ordinal').map((c) => c.name);
-        lists.set(level.path.join('/'), {
-          kind: 'list',
-          table: ti,
-          width: t.columns.length,
-          levelCol,
-          level: level.level,
-          ordinalCols: ownerOrdinals.map((n) => t.columns.findIndex((c) => c.name === n)),
-          volgnrCol,
-          valueCol,
-        });
+        lists.set(
+          level.path.join('/'),
+          new LeafTarget(
+            'list',
+            valueCol,
+            ti,
+            t.columns.length,
+            levelCol,
+            level.level,
+            ownerOrdinals.map((n) => t.columns.findIndex((c) => c.name === n)),
+            volgnrCol,
+          ),
+        );
       }
     } else {
       t.columns.forEach((c, ci) => {
@@ -97,13 +114,7 @@ function compilePlan(schema: MessageSchema): MessagePlan {
   const build = (el: ElementDecl, parentPath: string[], tableIndex: number): PlanNode => {
     const pathArr = [...parentPath, el.name];
     const key = pathArr.join('/');
-    const base = {
-      name: el.name,
-      namespace: el.namespace,
-      minOccurs: el.minOccurs,
-      maxOccurs: el.maxOccurs,
-      path: `/${key}`,
-    };
+    const path = `/${key}`;
     if (el.type.kind === 'simple') {
       const list = lists.get(key);
       const col = leafCols.get(key);
@@ -112,36 +123,43 @@ function compilePlan(schema: MessageSchema): MessagePlan {
       else if (col) {
         if (col.table !== tableIndex)
           throw new Error(`${schema.code}: ${key} is in table ${col.table}, expected ${tableIndex}`);
-        leaf = { kind: 'column', col: col.col };
+        leaf = new LeafTarget('column', col.col, tableIndex, 0, -1, '', [], -1);
       } else throw new Error(`${schema.code}: no column for ${key}`);
-      const def =
-        leaf.kind === 'list'
-          ? schema.tables[leaf.table]?.columns[leaf.valueCol]
-          : schema.tables[tableIndex]?.columns[leaf.col];
-      const hashed = def?.hashed;
-      return {
-        ...base,
-        simple: simpleChecker(el.type),
-        children: [],
+      const hashed = schema.tables[leaf.table]?.columns[leaf.col]?.hashed ?? null;
+      const checker = simpleChecker(el.type);
+      return new PlanNode(
+        el.name,
+        el.namespace,
+        el.minOccurs,
+        el.maxOccurs,
+        path,
+        checker,
+        [],
+        hashed,
+        null,
         leaf,
-        ...(hashed ? { hashed } : {}),
-      };
+      );
     }
     const ti = elementTables.get(key);
     const own = ti ?? tableIndex;
     const children = el.type.children.map((c) => build(c, pathArr, own));
-    if (ti === undefined) return { ...base, children };
-    const t = schema.tables[ti];
-    if (!t) throw new Error('unreachable');
-    return {
-      ...base,
+    const t = ti === undefined ? undefined : schema.tables[ti];
+    const table =
+      ti === undefined || !t
+        ? null
+        : new TableTarget(ti, t.columns.length, t.columns.filter((c) => c.role === 'ordinal').length);
+    return new PlanNode(
+      el.name,
+      el.namespace,
+      el.minOccurs,
+      el.maxOccurs,
+      path,
+      null,
       children,
-      table: {
-        index: ti,
-        width: t.columns.length,
-        ordinalCount: t.columns.filter((c) => c.role === 'ordinal').length,
-      },
-    };
+      null,
+      table,
+      null,
+    );
   };
   const root = build(schema.root, [], 0);
   const gemeenteValueCol = mainCol(`Header_${schema.gemeenteField}`);
