@@ -1,4 +1,4 @@
-import { RELATIONS } from './relations.js';
+import { RELATIONS, relationDictionaryText } from './relations.js';
 
 /**
  * `Koppeltabel.csv`: one row per link event in the delivery window. Links are add-only; a link that lapses
@@ -15,7 +15,7 @@ export interface KoppeltabelColumn {
 export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
   {
     name: 'Type',
-    description: `Soort relatie: ${RELATIONS.map((r) => r.type).join(', ')}. Zie de beschrijving per soort.`,
+    description: `Soort relatie. ${RELATIONS.map(relationDictionaryText).join(' ')} Alle sleutels gelden binnen wet (iJw/iWmo), gemeente en aanbieder. Een bericht dat door zijn retourbericht is afgekeurd telt niet mee voor stop-start en correctie.`,
   },
   {
     name: 'Van_Bestand',

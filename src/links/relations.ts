@@ -69,10 +69,10 @@ export const RELATIONS: readonly RelationInfo[] = [
   },
   {
     type: 'stop-start',
-    description: 'Gestopt product → de start die het beëindigt',
+    description: 'Gestopt product → de (laatste) start die het beëindigt',
     from: ['*307_StopProduct'],
     to: ['*305_StartProduct'],
-    keys: 'Bsn, ToewijzingNummer, Product, Begindatum (StatusAanlevering 1 aan beide kanten)',
+    keys: 'Bsn, ToewijzingNummer, Product, Begindatum; StatusAanlevering 1 aan beide kanten; de laatste start tot de Dagtekening van de stop',
   },
   {
     type: 'prestatie-toewijzing',
@@ -120,3 +120,9 @@ export const RELATIONS: readonly RelationInfo[] = [
     keys: 'VorigReferentieNummer = ReferentieNummer, binnen aanbieder, gemeente en wet',
   },
 ];
+
+/** One relation type for the data dictionary: what links to what, in which files, on which keys (Dutch). */
+export function relationDictionaryText(r: RelationInfo): string {
+  const files = (list: readonly string[]) => list.map((f) => f.replace('*', 'JW/WMO')).join(', ');
+  return `${r.type}: ${r.description}. Van ${files(r.from)} naar ${files(r.to)}; gekoppeld op ${r.keys}.`;
+}
