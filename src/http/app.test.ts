@@ -3,7 +3,8 @@ import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
-import { createApiToken } from '../usecases/accounts.js';
+import { createApiToken, createUser } from '../usecases/accounts.js';
+import { addOrganisation } from '../usecases/organisations.js';
 
 // Sunday 1 March 2026 07:00 Amsterdam: the weekly slot of that morning has passed.
 const AFTER_FIRST_RUN = new Date('2026-03-01T06:30:00Z');
@@ -406,6 +407,56 @@ for (const dialect of DIALECTS) {
       expect(html).toContain('ingest.unknown_type');
       const retried = await b.post('/beheer/quarantaine/opnieuw', { _csrf: csrf!, ids: String(entry!.id) });
       expect(await retried.text()).toContain('1 opnieuw geprobeerd: 0 opgelost, 1 nog in quarantaine.');
+    });
+
+    it('tells the user of an organisation not yet activated that history cannot be requested', async () => {
+      await addOrganisation(h.store, { code: '0050', name: 'Nog Niet', actor: 'test', now: MONDAY });
+      await createUser(
+        h.store.db,
+        {
+          email: 'nina@0050.example',
+          displayName: 'Nina',
+          password: PASSWORD,
+          role: 'user',
+          organisationCode: '0050',
+        },
+        MONDAY,
+      );
+      const b = new Browser(h.app);
+      await b.login('nina@0050.example');
+      expect((await b.page('/ophalen')).html).toContain('Er zijn nog geen leveringen.');
+      const { csrf } = await b.page('/historie');
+      const res = await b.post('/historie', { _csrf: csrf!, totaalbestand: 'ja' });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain('nog niet geactiveerd');
+      const { token } = await createApiToken(
+        h.store.db,
+        { scope: 'organisation', organisationCode: '0050' },
+        'BI',
+        null,
+        MONDAY,
+      );
+      const api = await h.app.request('/api/v1/history-request', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(api.status).toBe(409);
+      expect(await api.json()).toMatchObject({ error: { code: 'organisation.inactive' } });
+    });
+
+    it('writes failed logins to the audit log without the address typed when no such user exists', async () => {
+      const b = new Browser(h.app);
+      await b.login('geheim-wachtwoord-per-ongeluk', 'x');
+      await b.login('ana@0363.example', 'wrong password');
+      const rows = await h.store.db
+        .selectFrom('audit_log')
+        .select(['actor'])
+        .where('action', '=', 'auth.login_failed')
+        .execute();
+      const actors = rows.map((r) => r.actor);
+      expect(actors).toContain('onbekend');
+      expect(actors).toContain('ana@0363.example');
+      expect(actors.join()).not.toContain('geheim');
     });
 
     it('shows a Dutch not-found page and a JSON 404 under /api', async () => {

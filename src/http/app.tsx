@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { verifyApiToken } from '../usecases/accounts.js';
+import { DeliveryError } from '../usecases/deliveries-errors.js';
 import { apiV1 } from './api/v1.js';
 import { assets } from './assets.js';
 import { csrfProtection } from './csrf.js';
@@ -15,6 +16,11 @@ import { ophalenRoutes } from './portal/ophalen.js';
 import { page } from './portal/render.js';
 import { securityHeaders } from './security.js';
 import { loadSession, requireLogin } from './session.js';
+
+const DELIVERY_ERROR_TEXT: Record<string, string> = {
+  'organisation.inactive': 'Uw organisatie is nog niet geactiveerd. Neem contact op met de beheerder.',
+  'organisation.not_found': 'Uw organisatie is niet geregistreerd. Neem contact op met de beheerder.',
+};
 
 /** The whole HTTP surface: the Dutch portal (server-rendered), the JSON API and the CSS it needs. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -72,7 +78,25 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
-    // Never echo the error: it might carry data from a message. The code is enough to find it in the log.
+    // Use-case errors carry a dotted code and their HTTP status; their messages name codes and ids only.
+    if (err instanceof DeliveryError && err.status !== 403) {
+      if (c.req.path.startsWith('/api/'))
+        return c.json({ error: { code: err.code, message: err.message } }, err.status);
+      const text = DELIVERY_ERROR_TEXT[err.code] ?? 'Dit kan nu niet.';
+      return page(
+        c,
+        <Layout title="Niet gelukt" session={c.var.session} csrf={c.var.session?.csrfToken}>
+          <p class="utrecht-paragraph">
+            {text}{' '}
+            <a class="utrecht-link" href="/">
+              Naar de startpagina
+            </a>
+          </p>
+        </Layout>,
+        err.status === 404 ? 404 : 400,
+      );
+    }
+    // Anything else is a bug: log its code, never echo it (it might carry data from a message).
     const code =
       typeof (err as { code?: unknown }).code === 'string'
         ? (err as unknown as { code: string }).code

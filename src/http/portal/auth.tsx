@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { findUserByEmail } from '../../store/users.js';
 import { login, logout, verifySecondFactor } from '../../usecases/accounts.js';
 import { csrfTokenFor } from '../csrf.js';
 import type { AppEnv } from '../env.js';
@@ -60,7 +61,8 @@ export function authRoutes(): Hono<AppEnv> {
     if (!result.ok) {
       await audit.record(
         {
-          actor: email || 'onbekend',
+          // An unknown address may be a mistyped password: it is not written down.
+          actor: (await findUserByEmail(store.db, email)) ? email : 'onbekend',
           organisation: null,
           action: 'auth.login_failed',
           detail: { reason: result.reason },
