@@ -49,16 +49,13 @@ interface OpenFile {
   /** Opened on the first flush: a small file stays in memory and goes into the ZIP as a buffer. */
   handle: FileHandle | undefined;
   readonly hash: Hash;
-  chunks: string[];
-  pending: number;
+  /** Rows of the current batch as text: short-lived, so it dies young in the GC. */
+  text: string;
+  /** Encoded batches waiting to be written (outside the JS heap). */
+  bufs: Buffer[];
+  buffered: number;
   rows: number;
   bytes: number;
-}
-
-function csv(rows: readonly (readonly Cell[])[]): string {
-  let out = '';
-  for (const r of rows) out += line(r);
-  return out;
 }
 
 /**
@@ -70,6 +67,7 @@ export class DeliveryWriter {
   readonly #dir: string;
   readonly #files = new Map<string, OpenFile>();
   readonly #order: OpenFile[] = [];
+  readonly #touched = new Set<OpenFile>();
 
   private constructor(dir: string) {
     this.#dir = dir;
@@ -88,8 +86,9 @@ export class DeliveryWriter {
           path,
           handle: undefined,
           hash: createHash('sha256'),
-          chunks: [BOM + csv([spec.header])],
-          pending: 0,
+          text: BOM + line(spec.header),
+          bufs: [],
+          buffered: 0,
           rows: 0,
           bytes: 0,
         };
@@ -105,29 +104,52 @@ export class DeliveryWriter {
 
   /** Appends rows (aligned with the file's header) to a file. */
   async add(name: string, rows: readonly (readonly Cell[])[]): Promise<void> {
-    if (rows.length === 0) return;
+    for (const r of rows) this.push(name, r);
+    await this.flushFull();
+  }
+
+  /**
+   * Appends one row without waiting: formatted at once, so the caller's parsed objects die young
+   * (cheap for the GC). Call `flushFull()` after a batch to bound the buffers.
+   */
+  push(name: string, row: readonly Cell[]): void {
     const f = this.#files.get(name);
     if (!f) throw new Error(`export.unknown_file: ${name}.csv is not part of this delivery`);
-    const text = csv(rows);
-    f.chunks.push(text);
-    f.pending += text.length;
-    f.rows += rows.length;
-    if (f.pending >= FLUSH_AT) await this.#flush(f);
+    f.text += line(row);
+    f.rows++;
+    this.#touched.add(f);
+  }
+
+  /** Encodes the batch's text of every file and writes out those whose buffers passed the flush size. */
+  async flushFull(): Promise<void> {
+    for (const f of this.#touched) {
+      this.#encode(f);
+      if (f.buffered >= FLUSH_AT) await this.#write(f);
+    }
+    this.#touched.clear();
   }
 
   rowCount(name: string): number {
     return this.#files.get(name)?.rows ?? 0;
   }
 
-  async #flush(f: OpenFile): Promise<void> {
-    if (f.chunks.length === 0) return;
-    const buf = Buffer.from(f.chunks.join(''), 'utf8');
-    f.chunks = [];
-    f.pending = 0;
+  #encode(f: OpenFile): void {
+    if (f.text.length === 0) return;
+    const buf = Buffer.from(f.text, 'utf8');
+    f.text = '';
     f.hash.update(buf);
     f.bytes += buf.length;
+    f.bufs.push(buf);
+    f.buffered += buf.length;
+  }
+
+  async #write(f: OpenFile): Promise<void> {
+    if (f.bufs.length === 0) return;
+    const bufs = f.bufs;
+    f.bufs = [];
+    f.buffered = 0;
     f.handle ??= await open(f.path, 'w');
-    await f.handle.write(buf);
+    await f.handle.writev(bufs);
   }
 
   /**
@@ -146,15 +168,13 @@ export class DeliveryWriter {
     try {
       const inMemory = new Map<OpenFile, Buffer>();
       for (const f of this.#order) {
+        this.#encode(f);
         if (f.handle) {
-          await this.#flush(f);
+          await this.#write(f);
           await f.handle.close();
         } else {
-          const buf = Buffer.from(f.chunks.join(''), 'utf8');
-          f.chunks = [];
-          f.hash.update(buf);
-          f.bytes = buf.length;
-          inMemory.set(f, buf);
+          inMemory.set(f, Buffer.concat(f.bufs));
+          f.bufs = [];
         }
         files.push({
           name: `${f.spec.name}.csv`,

@@ -203,7 +203,7 @@ const MESSAGE_COLUMNS = [
  */
 export async function* messagesInWindow(store: Store, w: MessageWindow): AsyncGenerator<StoredMessage[]> {
   if (w.gemeenten.length === 0 || w.seqTo <= w.seqFrom) return;
-  const span = w.span ?? 4000;
+  const span = w.span ?? 1000;
   const marks = w.gemeenten.map(() => '?').join(', ');
   const stmt = store.sqlite?.prepare(
     `SELECT ${MESSAGE_COLUMNS.join(', ')} FROM message WHERE gemeente IN (${marks}) AND seq > ? AND seq <= ?` +

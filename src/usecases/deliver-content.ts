@@ -48,7 +48,7 @@ export function deliveryFileSpecs(): readonly DeliveryFileSpec[] {
 }
 
 /** Bounded cache of delivered hashes: one organisation's delivery meets the same BSN many times. */
-const CACHE_LIMIT = 500_000;
+const CACHE_LIMIT = 100_000;
 
 /**
  * Turns stored messages into delivery rows for one organisation: hashed cells become that organisation's
@@ -80,17 +80,16 @@ export class DeliveryContent {
 
   /** Adds one batch of messages (seq order) to the writer. */
   async add(writer: DeliveryWriter, batch: readonly StoredMessage[]): Promise<void> {
-    const out = new Map<string, Cell[][]>();
     for (const m of batch) {
       const tables = JSON.parse(m.rows) as Record<string, Cell[][]>;
-      for (const [name, rows] of Object.entries(tables)) {
+      for (const name in tables) {
         const plan = plans!.get(name);
         if (!plan) {
           throw new Error(
             `delivery.unknown_table: message seq ${m.seq} (${m.code}) has rows for unknown table ${name}`,
           );
         }
-        for (const row of rows) {
+        for (const row of tables[name]!) {
           for (const i of plan.hashed) {
             const v = row[i];
             if (v !== null && v !== undefined && v !== '') row[i] = this.#hash(String(v));
@@ -98,17 +97,12 @@ export class DeliveryContent {
           if (plan.messageKey >= 0 && row[plan.messageKey] == null) row[plan.messageKey] = m.bericht_id;
           if (plan.gemeente >= 0 && row[plan.gemeente] == null) row[plan.gemeente] = m.gemeente;
           if (plan.exchange.size > 0) this.#exchange(plan, row, m);
+          writer.push(name, row);
         }
-        let list = out.get(name);
-        if (!list) {
-          list = [];
-          out.set(name, list);
-        }
-        for (const row of rows) list.push(row);
       }
     }
     this.#messages += batch.length;
-    for (const [name, rows] of out) await writer.add(name, rows);
+    await writer.flushFull();
   }
 
   #exchange(plan: TablePlan, row: Cell[], m: StoredMessage): void {
