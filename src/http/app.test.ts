@@ -21,7 +21,7 @@ for (const dialect of DIALECTS) {
       const report = await h.deliver(AFTER_FIRST_RUN);
       h.clock.now = MONDAY;
       ids = {};
-      for (const d of report.made) (ids[d.organisation] ??= []).push(d.id);
+      for (const d of report.made) ids[d.organisation] = [...(ids[d.organisation] ?? []), d.id];
     });
     afterAll(async () => h.drop());
 
