@@ -1,0 +1,94 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../store/open.js';
+import { ingestAt, testBsn } from '../usecases/deliveries.fixtures.js';
+import type { CliContext } from './command.js';
+import { register as registerDeliver } from './deliver.js';
+import { register as registerDeliveries } from './deliveries.js';
+import { register as registerDownload } from './download.js';
+import { register as registerOrganisations } from './organisations.js';
+
+const work = mkdtempSync(join(tmpdir(), 'ketendata-deliver-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function run(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  let code = 0;
+  const ctx: CliContext = {
+    config: { databaseUrl: undefined, dataDir: work, secret: 'cli-test-secret-cli-test-secret-cli-test' },
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    setExitCode: (c) => {
+      code = c;
+    },
+  };
+  const program = new Command().exitOverride();
+  for (const register of [registerOrganisations, registerDeliver, registerDeliveries, registerDownload]) {
+    register(program, ctx);
+  }
+  await program.parseAsync(args, { from: 'user' });
+  return { out, err, code };
+}
+
+describe('ketendata organisations, deliver, deliveries and download', () => {
+  it('runs the contract commands end to end on the embedded store', async () => {
+    expect(
+      (await run('organisations', 'add', '0363', '--name', 'Amsterdam', '--now', '2024-03-01T10:00:00Z'))
+        .code,
+    ).toBe(0);
+    const head = await run('organisations', 'add', 'HO-1', '--name', 'Regio', '--members', '0363,0599');
+    expect(head.out[0]).toContain('hoofdorganisatie, members 0363,0599');
+    expect((await run('organisations', 'activate', '0363', '--now', '2024-03-01T10:00:00Z')).code).toBe(0);
+    const store = await openStore({ databaseUrl: undefined, dataDir: work });
+    await ingestAt(store, new Date('2024-03-02T09:00:00Z'), {
+      kind: 'JW301',
+      gemeente: '0363',
+      bsn: testBsn(77),
+    });
+    await store.close();
+    expect(
+      (await run('organisations', 'request-history', '0363', '--now', '2024-03-02T10:00:00Z')).code,
+    ).toBe(0);
+    expect((await run('organisations', 'list')).out.map((l) => l.split('\t')[0])).toEqual(['0363', 'HO-1']);
+
+    const deliver = await run('deliver', '--now', '2024-03-03T06:00:00+01:00');
+    expect(deliver.out).toContain(
+      'made weekly delivery 1 for 0363 (slot 2024-03-03T05:00:00.000Z, 1 messages)',
+    );
+    expect(deliver.out).toContain(
+      'made history delivery 2 for 0363 (slot 2024-03-03T05:00:00.000Z, 1 messages)',
+    );
+    expect((await run('deliver', '--now', '2024-03-03T06:00:00+01:00')).out).toEqual([
+      '0 deliveries made, 0 expired deliveries deleted',
+    ]);
+
+    expect((await run('deliveries', '0363', '--now', '2024-03-03T12:00:00Z')).out).toHaveLength(1); // header only
+    const listed = await run('deliveries', '0363', '--now', '2024-03-04T12:00:00Z');
+    expect(listed.out.slice(1).map((l) => l.split('\t')[1])).toEqual(['weekly', 'history']);
+
+    const out = join(work, 'out');
+    const got = await run('download', '0363', '--out', out, '--new', '--now', '2024-03-04T12:00:00Z');
+    expect(got.out.at(-1)).toBe('2 deliveries downloaded');
+    expect(readdirSync(out).sort()).toEqual([
+      'ketendata-0363-historie-2024-03-03.zip',
+      'ketendata-0363-wekelijks-2024-03-03.zip',
+    ]);
+    expect(
+      (await run('download', '0363', '--out', out, '--new', '--now', '2024-03-04T12:00:00Z')).out,
+    ).toEqual(['0 deliveries downloaded']);
+    const after = await run('deliveries', '0363', '--now', '2024-03-04T12:00:00Z');
+    expect(after.out[1]).toMatch(/\t2024-03-04T12:00:00.000Z by cli:/);
+  });
+
+  it('refuses bad input with a code and a non-zero exit', async () => {
+    const bad = await run('organisations', 'add', '363', '--name', 'X');
+    expect(bad.code).toBe(1);
+    expect(bad.err[0]).toMatch(/^organisation\.invalid_code: /);
+    expect((await run('deliveries', '9999')).err[0]).toMatch(/^organisation\.not_found: /);
+    expect((await run('deliver', '--now', 'gisteren')).code).toBe(2);
+  });
+});
