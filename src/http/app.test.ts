@@ -459,6 +459,24 @@ for (const dialect of DIALECTS) {
       expect(actors.join()).not.toContain('geheim');
     });
 
+    it('ends the other sessions of a user who changes the password', async () => {
+      const laptop = new Browser(h.app);
+      const phone = new Browser(h.app);
+      await laptop.login('nina@0050.example');
+      await phone.login('nina@0050.example');
+      const { csrf } = await laptop.page('/instellingen');
+      const next = 'een heel ander wachtwoord';
+      expect(
+        (await laptop.post('/instellingen/wachtwoord', { _csrf: csrf!, current: 'fout', next })).status,
+      ).toBe(400);
+      expect(
+        (await laptop.post('/instellingen/wachtwoord', { _csrf: csrf!, current: PASSWORD, next })).status,
+      ).toBe(303);
+      expect((await laptop.page('/instellingen')).res.status).toBe(200);
+      expect((await phone.fetch('/instellingen')).headers.get('Location')).toBe('/inloggen');
+      expect((await new Browser(h.app).login('nina@0050.example', next)).status).toBe(303);
+    });
+
     it('shows a Dutch not-found page and a JSON 404 under /api', async () => {
       const page = await h.app.request('/bestaat-niet');
       expect(page.status).toBe(404);

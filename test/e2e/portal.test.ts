@@ -69,6 +69,11 @@ describe('the portal in headless Chromium', () => {
 
   const downloadLinks = (page: Page) => page.getByRole('link', { name: /^Download ketendata-/ });
 
+  it('finds the demo data on a second start and leaves it as it is', async () => {
+    const again = await prepareDemo({ store, keys, dataDir, now: MONDAY, weeks: 6, clients: 120 });
+    expect(again).toEqual({ created: false, logins });
+  });
+
   it("logs in and lists only the own organisation's ready deliveries", async () => {
     const user = gemeente();
     const page = await login(user.email);

@@ -106,10 +106,42 @@ export function openApiDocument() {
         post: {
           summary: 'Operator: post one exchange (message plus hub metadata)',
           operationId: 'postExchange',
+          parameters: [
+            {
+              name: 'moment',
+              in: 'query',
+              schema: { type: 'string', format: 'date-time' },
+              description: 'when it passed the hub (default: receipt)',
+            },
+            { name: 'verzender', in: 'query', schema: { type: 'string' } },
+            { name: 'ontvanger', in: 'query', schema: { type: 'string' } },
+            { name: 'hubId', in: 'query', schema: { type: 'string' } },
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              'application/xml': { schema: { type: 'string', description: 'the iJw/iWmo 3.2 message' } },
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['xml'],
+                  properties: {
+                    xml: { type: 'string' },
+                    moment: { type: 'string' },
+                    verzender: { type: 'string' },
+                    ontvanger: { type: 'string' },
+                    hubId: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
           responses: {
-            200: { description: 'Outcome: stored, duplicate or quarantined' },
+            201: { description: 'Stored (a new message)' },
+            200: { description: 'Duplicate, or this exchange was received before' },
+            202: { description: 'Kept in quarantine, with its reason' },
             401: error,
-            403: error,
+            413: error,
           },
         },
       },
