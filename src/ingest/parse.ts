@@ -48,8 +48,16 @@ function isXmlSpace(t: string): boolean {
   return true;
 }
 
-function expected(node: PlanNode, from: number): string {
+/** Names that may come next after `children[pos]` matched `count` times, for error messages. */
+function expected(node: PlanNode, pos: number, count: number): string {
   const names: string[] = [];
+  const current = node.children[pos];
+  let from = pos;
+  if (current && count > 0) {
+    if (count < current.maxOccurs) names.push(current.name);
+    if (count < current.minOccurs) return names.join(' or ');
+    from = pos + 1;
+  }
   for (let i = from; i < node.children.length; i++) {
     const c = node.children[i] as PlanNode;
     names.push(c.name);
@@ -59,43 +67,59 @@ function expected(node: PlanNode, from: number): string {
 }
 
 /**
- * One pass over a message: well-formedness (saxes), validation against the compiled XSD model
- * (per complex type a state machine over its sequence, precompiled facets) and flattening into rows.
+ * The state of one pass. A reader (with its saxes parser and bound handlers) is reused for the next
+ * message when a pass ends cleanly; after a Stop the parser is in an unknown state and is dropped.
  */
-export function parseMessage(xml: Buffer | string, source: { file: string }): ParseOutcome {
-  const file = source.file;
-  const decoded = decodeXml(xml);
-  if (!decoded.ok) return fail(file, decoded.code, decoded.reason);
+class MessageReader {
+  readonly parser = new SaxesParser({ xmlns: true, position: true });
+  plan: MessagePlan | null = null;
+  tables: Tables | null = null;
+  tableRows: Row[][] = [];
+  mainRow: Row | null = null;
+  readonly stack: Frame[] = [];
+  canonical = '';
+  done = false;
+  /** Attributes are rare (namespace declarations aside); collecting them avoids a for-in per element. */
+  readonly pendingAttributes: string[] = [];
 
-  let plan: MessagePlan | undefined;
-  let tables: Tables | undefined;
-  let tableRows: Row[][] = [];
-  let mainRow: Row | undefined;
-  const stack: Frame[] = [];
-  let canonical = '';
-  let done = false;
+  constructor() {
+    const p = this.parser;
+    p.on('doctype', () => {
+      throw new Stop('ingest.doctype_forbidden', 'a DOCTYPE is not allowed in a message');
+    });
+    p.on('error', (err) => {
+      throw new Stop('ingest.not_well_formed', err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, ''));
+    });
+    p.on('attribute', (a) => {
+      if (a.name !== 'xmlns' && a.prefix !== 'xmlns') this.pendingAttributes.push(a.name);
+    });
+    p.on('opentag', (tag) => this.open(tag));
+    p.on('text', (t) => this.text(t));
+    p.on('cdata', (t) => this.text(t));
+    p.on('closetag', () => this.close());
+  }
 
-  const parser = new SaxesParser({ xmlns: true, position: true });
-  parser.on('doctype', () => {
-    throw new Stop('ingest.doctype_forbidden', 'a DOCTYPE is not allowed in a message');
-  });
-  parser.on('error', (err) => {
-    throw new Stop('ingest.not_well_formed', err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, ''));
-  });
-  // Attributes are rare (namespace declarations aside); collecting them here avoids a for-in per element.
-  const pendingAttributes: string[] = [];
-  parser.on('attribute', (a) => {
-    if (a.name !== 'xmlns' && a.prefix !== 'xmlns') pendingAttributes.push(a.name);
-  });
-  parser.on('opentag', (tag: SaxesTagNS) => {
+  reset(): void {
+    this.plan = null;
+    this.tables = null;
+    this.tableRows = [];
+    this.mainRow = null;
+    this.stack.length = 0;
+    this.canonical = '';
+    this.done = false;
+    this.pendingAttributes.length = 0;
+  }
+
+  open(tag: SaxesTagNS): void {
     const uri = tag.uri;
     const local = tag.local;
+    const stack = this.stack;
     const parent = stack[stack.length - 1];
     let node: PlanNode;
     let row: Row;
     let ordinals: readonly string[];
     if (parent === undefined) {
-      if (done) throw new Stop('ingest.not_well_formed', 'content after the root element');
+      if (this.done) throw new Stop('ingest.not_well_formed', 'content after the root element');
       const schema = local === 'Bericht' ? schemaSet().byNamespace(uri) : undefined;
       if (!schema) {
         throw new Stop(
@@ -103,85 +127,98 @@ export function parseMessage(xml: Buffer | string, source: { file: string }): Pa
           `root element {${uri}}${local} is not an iJw/iWmo ${schemaSet().release} message`,
         );
       }
-      plan = planFor(schema);
-      tables = new Map();
-      tableRows = plan.tableNames.map((name) => {
+      const plan = planFor(schema);
+      const tables: Tables = new Map();
+      this.plan = plan;
+      this.tables = tables;
+      this.tableRows = plan.tableNames.map((name) => {
         const rows: Row[] = [];
-        tables?.set(name, rows);
+        tables.set(name, rows);
         return rows;
       });
-      mainRow = new Array<string | null>(plan.mainWidth).fill(null);
-      (tableRows[0] as Row[]).push(mainRow);
+      const mainRow = new Array<string | null>(plan.mainWidth).fill(null);
+      this.mainRow = mainRow;
+      (this.tableRows[0] as Row[]).push(mainRow);
       node = plan.root;
       row = mainRow;
       ordinals = [];
-      canonical = `<Bericht xmlns="${uri}">`;
+      this.canonical = `<Bericht xmlns="${uri}">`;
     } else {
       const pn = parent.node;
       if (pn.simple !== null) {
         throw new Stop('ingest.xsd_invalid', `element ${local} is not allowed in simple content`, pn.path);
       }
-      const children = pn.children;
-      let i = parent.childPos;
-      let count = parent.childCount;
-      for (;;) {
-        const c = children[i];
-        if (c === undefined) {
-          throw new Stop(
-            'ingest.xsd_invalid',
-            `element {${uri}}${local} is not expected here; expected ${expected(pn, parent.childPos + (parent.childCount >= (children[parent.childPos]?.maxOccurs ?? 0) ? 1 : 0))}`,
-            pn.path,
-          );
-        }
-        if (c.name === local && c.namespace === uri && count < c.maxOccurs) break;
-        if (count < c.minOccurs) {
-          throw new Stop(
-            'ingest.xsd_invalid',
-            `element {${uri}}${local} is not expected here; expected ${c.name}`,
-            pn.path,
-          );
-        }
-        i++;
-        count = 0;
+      // The sequence as a state machine: (position, count) advances only forward.
+      const i = parent.childPos;
+      const count = parent.childCount;
+      const j = pn.childIndex.get(local);
+      const c = j === undefined ? undefined : pn.children[j];
+      if (
+        j === undefined ||
+        c === undefined ||
+        c.namespace !== uri ||
+        j < i ||
+        (j === i && count >= c.maxOccurs)
+      ) {
+        throw new Stop(
+          'ingest.xsd_invalid',
+          `element {${uri}}${local} is not expected here; expected ${expected(pn, i, count)}`,
+          pn.path,
+        );
       }
-      count++;
-      parent.childPos = i;
-      parent.childCount = count;
-      node = children[i] as PlanNode;
+      if (j === i) {
+        parent.childCount = count + 1;
+      } else {
+        const current = pn.children[i] as PlanNode;
+        const skipped = (pn.requiredBefore[j] as number) - (pn.requiredBefore[i + 1] as number);
+        if (count < current.minOccurs || skipped > 0) {
+          throw new Stop(
+            'ingest.xsd_invalid',
+            `element {${uri}}${local} is not expected here; expected ${expected(pn, i, count)}`,
+            pn.path,
+          );
+        }
+        parent.childPos = j;
+        parent.childCount = 1;
+      }
+      node = c;
       const t = node.table;
       if (t !== null) {
         row = new Array<string | null>(t.width).fill(null);
-        ordinals = [...parent.ordinals, String(count)];
-        for (let k = 0; k < ordinals.length; k++) row[1 + k] = ordinals[k] as string;
-        (tableRows[t.index] as Row[]).push(row);
+        const o = parent.ordinals.slice();
+        o.push(String(parent.childCount));
+        ordinals = o;
+        for (let k = 0; k < o.length; k++) row[1 + k] = o[k] as string;
+        (this.tableRows[t.index] as Row[]).push(row);
       } else {
         row = parent.row;
         ordinals = parent.ordinals;
       }
-      canonical += `<${local}>`;
+      this.canonical += `<${local}>`;
     }
-    if (pendingAttributes.length > 0) {
-      for (const name of pendingAttributes) {
+    if (this.pendingAttributes.length > 0) {
+      for (const name of this.pendingAttributes) {
         const a = tag.attributes[name];
         if (a?.uri === XSI && (a.local === 'schemaLocation' || a.local === 'noNamespaceSchemaLocation'))
           continue;
         throw new Stop('ingest.xsd_invalid', `attribute ${name} is not allowed`, node.path);
       }
-      pendingAttributes.length = 0;
+      this.pendingAttributes.length = 0;
     }
     stack.push({ node, childPos: 0, childCount: 0, row, ordinals, text: '' });
-  });
-  const onText = (t: string) => {
-    const top = stack[stack.length - 1];
+  }
+
+  text(t: string): void {
+    const top = this.stack[this.stack.length - 1];
     if (top === undefined) return;
     if (top.node.simple !== null) top.text += t;
     else if (!isXmlSpace(t)) {
       throw new Stop('ingest.xsd_invalid', 'text is not allowed in element-only content', top.node.path);
     }
-  };
-  parser.on('text', onText);
-  parser.on('cdata', onText);
-  parser.on('closetag', () => {
+  }
+
+  close(): void {
+    const stack = this.stack;
     const top = stack.pop();
     if (top === undefined) return;
     const node = top.node;
@@ -203,49 +240,61 @@ export function parseMessage(xml: Buffer | string, source: { file: string }): Pa
             r[leaf.ordinalCols[k] as number] = top.ordinals[k] ?? null;
           r[leaf.volgnrCol] = String(parent.childCount);
           r[leaf.col] = cell;
-          (tableRows[leaf.table] as Row[]).push(r);
+          (this.tableRows[leaf.table] as Row[]).push(r);
         }
       }
-      canonical += `${escapeText(canon)}</${node.name}>`;
+      this.canonical += `${escapeText(canon)}</${node.name}>`;
     } else {
-      const children = node.children;
-      let i = top.childPos;
-      let count = top.childCount;
-      while (i < children.length) {
-        const c = children[i] as PlanNode;
-        if (count < c.minOccurs) {
-          throw new Stop(
-            'ingest.xsd_invalid',
-            `element ${c.name} is missing (minOccurs ${c.minOccurs})`,
-            node.path,
-          );
-        }
-        i++;
-        count = 0;
+      const i = top.childPos;
+      const n = node.children.length;
+      const current = node.children[i];
+      const missing =
+        current !== undefined && top.childCount < current.minOccurs
+          ? current
+          : (node.requiredBefore[n] as number) - (node.requiredBefore[Math.min(i + 1, n)] as number) > 0
+            ? node.firstRequired(i + 1, n)
+            : undefined;
+      if (missing) {
+        throw new Stop(
+          'ingest.xsd_invalid',
+          `element ${missing.name} is missing (minOccurs ${missing.minOccurs})`,
+          node.path,
+        );
       }
-      canonical += `</${node.name}>`;
+      this.canonical += `</${node.name}>`;
     }
-    if (stack.length === 0) done = true;
-  });
-
-  try {
-    parser.write(decoded.text).close();
-  } catch (err) {
-    if (err instanceof Stop) {
-      return fail(file, err.code, err.reason, plan?.schema.code, err.path, parser.line);
-    }
-    return fail(
-      file,
-      'ingest.not_well_formed',
-      err instanceof Error ? err.message : String(err),
-      plan?.schema.code,
-    );
+    if (stack.length === 0) this.done = true;
   }
+}
+
+let idle: MessageReader | null = null;
+
+/**
+ * One pass over a message: well-formedness (saxes), validation against the compiled XSD model
+ * (per complex type a state machine over its sequence, precompiled facets) and flattening into rows.
+ */
+export function parseMessage(xml: Buffer | string, source: { file: string }): ParseOutcome {
+  const file = source.file;
+  const decoded = decodeXml(xml);
+  if (!decoded.ok) return fail(file, decoded.code, decoded.reason);
+  const reader = idle ?? new MessageReader();
+  idle = null;
+  reader.reset();
+  try {
+    reader.parser.write(decoded.text).close();
+  } catch (err) {
+    const code = reader.plan?.schema.code;
+    if (err instanceof Stop) return fail(file, err.code, err.reason, code, err.path, reader.parser.line);
+    return fail(file, 'ingest.not_well_formed', err instanceof Error ? err.message : String(err), code);
+  }
+  const { plan, tables, mainRow, canonical, done } = reader;
+  reader.reset();
+  idle = reader;
   if (!plan || !tables || !mainRow || !done) {
     return fail(file, 'ingest.not_well_formed', 'no complete root element', plan?.schema.code);
   }
   const k = plan.keyCols;
-  const cell = (i: number) => (i < 0 ? undefined : (mainRow?.[i] ?? undefined));
+  const cell = (i: number) => (i < 0 ? undefined : (mainRow[i] ?? undefined));
   const identificatieRetour = cell(k.identificatieRetour);
   const dagtekeningRetour = cell(k.dagtekeningRetour);
   const key: MessageKey = {

@@ -30,6 +30,11 @@ export class TableTarget {
 
 /** One element position of a message, compiled for the one-pass validator and flattener. */
 export class PlanNode {
+  /** Child position by local name (names are unique within one sequence). */
+  readonly childIndex: ReadonlyMap<string, number>;
+  /** requiredBefore[k]: how many of children[0..k-1] have minOccurs > 0. */
+  readonly requiredBefore: Int32Array;
+
   constructor(
     readonly name: string,
     readonly namespace: string,
@@ -43,7 +48,26 @@ export class PlanNode {
     /** For a repeating complex element: the table it starts a row in. */
     readonly table: TableTarget | null,
     readonly leaf: LeafTarget | null,
-  ) {}
+  ) {
+    const index = new Map<string, number>();
+    const required = new Int32Array(children.length + 1);
+    children.forEach((c, k) => {
+      if (index.has(c.name)) throw new Error(`${path}: child ${c.name} occurs twice in one sequence`);
+      index.set(c.name, k);
+      required[k + 1] = (required[k] as number) + (c.minOccurs > 0 ? 1 : 0);
+    });
+    this.childIndex = index;
+    this.requiredBefore = required;
+  }
+
+  /** The first required child in children[from..to-1], if any. */
+  firstRequired(from: number, to: number): PlanNode | undefined {
+    for (let k = from; k < to; k++) {
+      const c = this.children[k] as PlanNode;
+      if (c.minOccurs > 0) return c;
+    }
+    return undefined;
+  }
 }
 
 export interface MessagePlan {
