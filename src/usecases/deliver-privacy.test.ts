@@ -98,6 +98,24 @@ for (const dialect of DIALECTS) {
       expect(new Set(headAll)).toEqual(new Set([head]));
     });
 
+    it('puts only the links of its own municipalities in the Koppeltabel, each once', async () => {
+      const links = await store.db.selectFrom('link').select(['gemeente', 'seq']).execute();
+      const count = (members: string[]) => links.filter((l) => members.includes(l.gemeente)).length;
+      expect(count(['0363'])).toBeGreaterThan(0);
+      for (const [code, members] of [
+        ['0363', ['0363']],
+        ['0384', ['0384']],
+        ['HO-AMSTEL', ['0363', '0599']],
+      ] as const) {
+        const rows = rowsOf(code, 'Koppeltabel.csv');
+        expect(rows.length, code).toBe(count([...members]));
+        expect(
+          rows.every((r) => (members as readonly string[]).includes(r.Gemeente!)),
+          code,
+        ).toBe(true);
+      }
+    });
+
     it('lets no clear BSN or stored pseudonym leave the service', async () => {
       const stored = await store.db.selectFrom('message').select('rows').execute();
       const pseudonyms = new Set(stored.flatMap((r) => JSON.stringify(r.rows).match(/[0-9a-f]{64}/g) ?? []));

@@ -112,7 +112,21 @@ for (const dialect of DIALECTS) {
         .filter((d) => d.kind === 'weekly')
         .reverse();
       expect(weeklies[0]!.seqFrom).toBe(beforeActivation);
-      for (let i = 1; i < weeklies.length; i++) expect(weeklies[i]!.seqFrom).toBe(weeklies[i - 1]!.seqTo);
+      for (let i = 1; i < weeklies.length; i++) {
+        expect(weeklies[i]!.seqFrom).toBe(weeklies[i - 1]!.seqTo);
+        expect(weeklies[i]!.linkSeqFrom).toBe(weeklies[i - 1]!.linkSeqTo);
+      }
+      // The Koppeltabel rows chain the same way: every link since activation, in exactly one weekly.
+      let koppel = 0;
+      for (const d of weeklies)
+        koppel += parseCsv((await readZip(join(dataDir, d.file))).get('Koppeltabel.csv')!).rows.length;
+      const links = await store.db
+        .selectFrom('link')
+        .select('seq')
+        .where('seq', '>', weeklies[0]!.linkSeqFrom)
+        .execute();
+      expect(links.length).toBeGreaterThan(0);
+      expect(koppel).toBe(links.length);
       const all: string[] = [];
       for (const d of weeklies) {
         const ids = await berichtIds(dataDir, d);

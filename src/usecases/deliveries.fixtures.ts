@@ -7,6 +7,8 @@ import { deriveKeys, type Keys } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
 import { ingestOne } from './ingest-exchanges.js';
 
+/** AGB code of the provider in every test message. */
+export const TEST_PROVIDER = '12345678';
 export const TEST_SECRET = 'delivery-test-secret-delivery-test-secret-42';
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'istandaarden', 'ijw-voorbeelden');
 
@@ -37,7 +39,10 @@ export function testMessage(kind: 'JW301' | 'JW305', gemeente: string, bsn: stri
   counter++;
   const id = `${process.pid % 1000}${String(counter).padStart(9, '0')}`.slice(-12);
   const party = kind === 'JW301' ? 'Afzender' : 'Ontvanger';
+  // One provider on both sides, so a 305 starts the 301's toewijzingen (a start-toewijzing link).
+  const provider = kind === 'JW301' ? 'Ontvanger' : 'Afzender';
   return xml
+    .replace(new RegExp(`<(\\w+:)?${provider}>\\d{8}<`), (_m, p = '') => `<${p}${provider}>${TEST_PROVIDER}<`)
     .replace(new RegExp(`<(\\w+:)?${party}>\\d{4}<`), (_m, p = '') => `<${p}${party}>${gemeente}<`)
     .replace(/<(\w+:)?Identificatie>\d+</, (_m, p = '') => `<${p}Identificatie>${id}<`)
     .replaceAll(/<(\w+:)?Bsn>\d{9}</g, (_m, p = '') => `<${p}Bsn>${bsn}<`);
@@ -50,7 +55,7 @@ export async function ingestAt(
   msg: { kind: 'JW301' | 'JW305'; gemeente: string; bsn: string },
 ): Promise<number> {
   const xml = testMessage(msg.kind, msg.gemeente, msg.bsn);
-  const provider = '12345678';
+  const provider = TEST_PROVIDER;
   const r = await ingestOne(
     { store, keys: testKeys(), now: () => at },
     {
