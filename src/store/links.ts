@@ -8,6 +8,8 @@ import type { IngestTx } from './watermark.js';
  */
 
 const CHUNK = 400;
+/** Advisory lock that serialises linking transactions on PostgreSQL (the ingest lock is shared). */
+export const LINK_LOCK_ID = 4243;
 
 const sqliteStatements = new WeakMap<object, Map<string, import('better-sqlite3').Statement>>();
 
@@ -94,19 +96,34 @@ const placeholders = (columns: number, rows: number): string =>
 /** Marks messages as linked; returns the ids that were not yet (only those must be linked now). */
 export async function claimMessages(
   tx: IngestTx,
-  berichtIds: readonly string[],
+  messages: readonly { readonly berichtId: string; readonly seq?: number | undefined }[],
   now: string,
 ): Promise<Set<string>> {
-  const ids = [...new Set(berichtIds)];
+  const byId = new Map(messages.map((m) => [m.berichtId, m.seq ?? null]));
   const got = await insertMany(
     tx,
     'link_done',
-    ['bericht_id', 'linked_at'],
-    ids.map((id) => [id, now]),
+    ['bericht_id', 'seq', 'linked_at'],
+    [...byId].map(([id, seq]) => [id, seq, now]),
     ' ON CONFLICT DO NOTHING',
     'bericht_id',
   );
   return new Set(got.map(String));
+}
+
+/** Linking is one writer at a time: a batch must see the entries of the batch before it (PostgreSQL). */
+export async function lockLinking(tx: IngestTx): Promise<void> {
+  if (tx.dialect === 'postgres') await exec(tx, 'SELECT pg_advisory_xact_lock(?)', [LINK_LOCK_ID]);
+}
+
+/** Stored messages below `beforeSeq` and above the highest linked seq that are not linked (after a crash). */
+export async function unlinkedBefore(tx: IngestTx, beforeSeq: number): Promise<Record<string, unknown>[]> {
+  const [top] = await exec(tx, 'SELECT COALESCE(MAX(seq), 0) AS s FROM link_done', []);
+  return exec(
+    tx,
+    'SELECT seq, bericht_id, code, gemeente, afzender, ontvanger, identificatie, dagtekening, rows FROM message m WHERE m.seq > ? AND m.seq < ? AND NOT EXISTS (SELECT 1 FROM link_done d WHERE d.bericht_id = m.bericht_id) ORDER BY m.seq',
+    [Number(top?.s ?? 0), beforeSeq],
+  );
 }
 
 export async function insertEntries(tx: IngestTx, entries: readonly LinkEntry[]): Promise<void> {

@@ -7,8 +7,10 @@ import {
   entriesByKey,
   insertEntries,
   insertLinks,
+  lockLinking,
   rejectedMessageKeys,
   startStopKeysOfMessages,
+  unlinkedBefore,
 } from '../store/links.js';
 import type { Store } from '../store/open.js';
 import { type IngestTx, withIngestLock } from '../store/watermark.js';
@@ -23,6 +25,8 @@ export interface StoredMessageForLinks {
   readonly identificatie: string;
   readonly dagtekening: string;
   readonly rows: string | Readonly<Record<string, readonly StoredRow[]>>;
+  /** `message.seq`, when known (lets linking resume after a crash between ingest and linking). */
+  readonly seq?: number | undefined;
 }
 
 export interface LinkOutcome {
@@ -51,12 +55,20 @@ export function toLinkable(m: StoredMessageForLinks): LinkableMessage {
  */
 export async function linkMessagesInTx(
   tx: IngestTx,
-  messages: readonly StoredMessageForLinks[],
+  batch: readonly StoredMessageForLinks[],
   now: string,
 ): Promise<LinkOutcome> {
+  let messages = batch;
+  await lockLinking(tx);
+  // A crash between an ingest batch and its linking leaves stored messages unlinked: take them along.
+  const seqs = messages.flatMap((m) => (m.seq === undefined ? [] : [m.seq]));
+  if (seqs.length > 0) {
+    const missed = await unlinkedBefore(tx, Math.min(...seqs));
+    messages = [...(missed as unknown as StoredMessageForLinks[]), ...messages];
+  }
   const claimed = await claimMessages(
     tx,
-    messages.map((m) => m.bericht_id),
+    messages.map((m) => ({ berichtId: m.bericht_id, seq: m.seq === undefined ? undefined : Number(m.seq) })),
     now,
   );
   const entries: LinkEntry[] = [];
@@ -162,12 +174,14 @@ export async function linkPending(
 /** The messages an ingest batch newly stored (new and conflicting versions; not duplicates or quarantined). */
 export function storedMessagesOf(
   items: readonly PreparedExchange[],
-  result: Pick<BatchResult, 'outcomes'>,
+  result: Pick<BatchResult, 'outcomes' | 'seqs'>,
 ): StoredMessageForLinks[] {
   const out: StoredMessageForLinks[] = [];
   items.forEach((item, i) => {
     const outcome = result.outcomes[i];
-    if (item.kind === 'message' && (outcome === 'stored' || outcome === 'conflict')) out.push(item.message);
+    const seq = result.seqs[i];
+    if (item.kind === 'message' && (outcome === 'stored' || outcome === 'conflict'))
+      out.push({ ...item.message, seq });
   });
   return out;
 }

@@ -58,8 +58,10 @@ export const migration: DialectMigration = {
     await db.schema
       .createTable('link_done')
       .addColumn('bericht_id', 'text', (c) => c.primaryKey())
+      .addColumn('seq', dialect === 'postgres' ? 'bigint' : 'integer')
       .addColumn('linked_at', 'text', (c) => c.notNull())
       .execute();
+    await db.schema.createIndex('link_done_seq').on('link_done').column('seq').execute();
   },
 
   async down(db: Kysely<unknown>) {

@@ -50,5 +50,7 @@ export interface LinkKeyTable {
 /** Messages whose entries are in the index (makes linking a message idempotent). */
 export interface LinkDoneTable {
   bericht_id: string;
+  /** The message's seq when known: linking after a crash resumes above the highest. */
+  seq: number | null;
   linked_at: string;
 }

@@ -1,0 +1,106 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import { simulate } from '../simulate/simulate.js';
+import type { Store } from '../store/open.js';
+import { ingestSource } from './ingest-exchanges.js';
+import { openSource } from './ingest-sources.js';
+
+const keys = deriveKeys('links-recovery-secret-links-recovery-secret');
+const now = () => new Date('2025-01-05T06:00:00Z');
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ketendata-links-recovery-'));
+  simulate({
+    out: dir,
+    gemeenten: '2',
+    clients: 25,
+    from: '2024-01-01',
+    to: '2024-06-30',
+    seed: 3,
+    duplicates: 0,
+    errors: 0.02,
+    clean: true,
+  });
+  const lines = readFileSync(join(dir, 'manifest.ndjson'), 'utf8').trim().split('\n');
+  const half = Math.floor(lines.length / 2);
+  writeFileSync(join(dir, 'first.ndjson'), `${lines.slice(0, half).join('\n')}\n`);
+  writeFileSync(join(dir, 'second.ndjson'), `${lines.slice(half).join('\n')}\n`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function linkEvents(store: Store): Promise<string[]> {
+  const rows = await store.db
+    .selectFrom('link')
+    .innerJoin('message as f', 'f.bericht_id', 'link.from_bericht_id')
+    .innerJoin('message as t', 't.bericht_id', 'link.to_bericht_id')
+    .select([
+      'link.type',
+      'link.mutatie',
+      'f.identificatie as fi',
+      'f.code as fc',
+      'link.from_row',
+      't.identificatie as ti',
+      't.code as tc',
+      'link.to_row',
+    ])
+    .execute();
+  return rows
+    .map((r) => `${r.type} ${r.mutatie} ${r.fc}/${r.fi}:${r.from_row} ${r.tc}/${r.ti}:${r.to_row}`)
+    .sort();
+}
+
+for (const dialect of DIALECTS) {
+  describe(`linking after a crash (${dialect})`, () => {
+    it('links the messages a crash left unlinked together with the next batch, ending as an uninterrupted run', async () => {
+      const reference = await freshStore(dialect);
+      const crashed = await freshStore(dialect);
+      try {
+        for (const part of ['first', 'second']) {
+          await ingestSource(
+            { store: reference.store, keys, now },
+            await openSource(join(dir, `${part}.ndjson`)),
+            { batchSize: 100 },
+          );
+        }
+        await ingestSource({ store: crashed.store, keys, now }, await openSource(join(dir, 'first.ndjson')), {
+          batchSize: 100,
+        });
+        // The crash: the last batch was stored, its linking never happened.
+        const { m } = await crashed.store.db
+          .selectFrom('message')
+          .select((eb) => eb.fn.max('seq').as('m'))
+          .executeTakeFirstOrThrow();
+        const lost = (
+          await crashed.store.db
+            .selectFrom('message')
+            .select('bericht_id')
+            .where('seq', '>', Number(m) - 30)
+            .execute()
+        ).map((r) => r.bericht_id);
+        await crashed.store.db
+          .deleteFrom('link')
+          .where((eb) => eb.or([eb('from_bericht_id', 'in', lost), eb('to_bericht_id', 'in', lost)]))
+          .execute();
+        await crashed.store.db.deleteFrom('link_key').where('bericht_id', 'in', lost).execute();
+        await crashed.store.db.deleteFrom('link_done').where('bericht_id', 'in', lost).execute();
+        await ingestSource(
+          { store: crashed.store, keys, now },
+          await openSource(join(dir, 'second.ndjson')),
+          { batchSize: 100 },
+        );
+
+        const expected = await linkEvents(reference.store);
+        expect(expected.length).toBeGreaterThan(100);
+        expect(await linkEvents(crashed.store)).toEqual(expected);
+      } finally {
+        await reference.drop();
+        await crashed.drop();
+      }
+    });
+  });
+}
