@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { defaultPeriod, simulate } from '../simulate/simulate.js';
 import type { CliContext } from './command.js';
 
@@ -6,7 +6,7 @@ function rate(name: string) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isFinite(n) || n < 0 || n > 1)
-      throw new Error(`simulate.bad_option: ${name} must be a share between 0 and 1 (got "${v}")`);
+      throw new InvalidArgumentError(`${name} must be a share between 0 and 1 (got "${v}")`);
     return n;
   };
 }
@@ -15,7 +15,7 @@ function whole(name: string) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0)
-      throw new Error(`simulate.bad_option: ${name} must be a whole number (got "${v}")`);
+      throw new InvalidArgumentError(`${name} must be a whole number (got "${v}")`);
     return n;
   };
 }
@@ -81,19 +81,36 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const period = defaultPeriod(now);
       const started = performance.now();
-      const result = simulate({
-        out: opts.out,
-        gemeenten: opts.gemeenten,
-        clients: opts.clients,
-        from: opts.from ?? period.from,
-        to: opts.to ?? period.to,
-        seed: opts.seed,
-        duplicates: opts.duplicates,
-        errors: opts.errors,
-        late: opts.late,
-        youthShare: opts.youth,
-        ...(opts.clean ? { clean: true } : {}),
-      });
+      let result: ReturnType<typeof simulate>;
+      try {
+        result = simulate({
+          out: opts.out,
+          gemeenten: opts.gemeenten,
+          clients: opts.clients,
+          from: opts.from ?? period.from,
+          to: opts.to ?? period.to,
+          seed: opts.seed,
+          duplicates: opts.duplicates,
+          errors: opts.errors,
+          late: opts.late,
+          youthShare: opts.youth,
+          ...(opts.clean ? { clean: true } : {}),
+          ...(opts.quiet
+            ? {}
+            : {
+                onDay: (p: { day: string; exchanges: number }) => {
+                  if (p.day.endsWith('-01'))
+                    ctx.err(`simulate: ${p.day.slice(0, 7)} … ${p.exchanges} uitwisselingen`);
+                },
+              }),
+        });
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (!message.startsWith('simulate.')) throw err;
+        ctx.err(`simulate: ${message}`);
+        ctx.setExitCode(2);
+        return;
+      }
       if (opts.quiet) return;
       const seconds = (performance.now() - started) / 1000;
       ctx.out(

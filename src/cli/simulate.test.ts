@@ -1,0 +1,72 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CliContext } from './command.js';
+import { register } from './simulate.js';
+
+const work = mkdtempSync(join(tmpdir(), 'ketendata-cli-sim-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function run(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  let code = 0;
+  const ctx: CliContext = {
+    config: { databaseUrl: undefined, dataDir: work, secret: undefined },
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    setExitCode: (c) => {
+      code = c;
+    },
+  };
+  const program = new Command().exitOverride().configureOutput({ writeErr: (s) => err.push(s) });
+  register(program, ctx);
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    code = e.exitCode;
+  }
+  return { out, err, code };
+}
+
+describe('ketendata simulate', () => {
+  it('writes messages, manifest, ground truth and organisations for the six months before --now', async () => {
+    const dir = join(work, 'a');
+    const r = await run([
+      'simulate',
+      '--out',
+      dir,
+      '--clients',
+      '25',
+      '--now',
+      '2025-06-15T10:00:00Z',
+      '--seed',
+      '9',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out.join('\n')).toMatch(/simulate: \d+ uitwisselingen .* voor 25 trajecten/);
+    const manifest = readFileSync(join(dir, 'manifest.ndjson'), 'utf8').trim().split('\n');
+    expect(manifest.length).toBeGreaterThan(50);
+    const first = JSON.parse(manifest[0] as string) as { file: string; moment: string };
+    const last = JSON.parse(manifest[manifest.length - 1] as string) as { moment: string };
+    expect(first.moment >= '2024-12-15').toBe(true);
+    expect(last.moment < '2025-06-16').toBe(true);
+    expect(existsSync(join(dir, first.file))).toBe(true);
+    const orgs = JSON.parse(readFileSync(join(dir, 'organisations.json'), 'utf8')) as {
+      gemeenten: unknown[];
+    };
+    expect(orgs.gemeenten).toHaveLength(3);
+  });
+
+  it('refuses a rate outside 0–1 and an unknown municipality code, with a non-zero exit code', async () => {
+    const bad = await run(['simulate', '--out', join(work, 'b'), '--errors', '1.5']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err.join('')).toContain('--errors must be a share between 0 and 1');
+    const unknown = await run(['simulate', '--out', join(work, 'c'), '--gemeenten', '0001', '--quiet']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err.join('')).toContain('0001 is not a CBS municipality code');
+  });
+});
