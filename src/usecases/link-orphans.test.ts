@@ -77,14 +77,55 @@ const declaratie = testMessage({
   },
 });
 
+const stopRow = {
+  ToewijzingNummer: 'T1',
+  Begindatum: '2024-01-10',
+  RedenBeeindiging: '31',
+  Einddatum: '2024-05-31',
+  StatusAanlevering: '1',
+};
+const lonelyStop = testMessage({
+  id: 'P1',
+  code: 'JW307',
+  afzender: AGB,
+  ontvanger: GEM,
+  dagtekening: '2024-06-03',
+  main: { Client_Bsn: 'B1' },
+  rows: { StopProduct: [stopRow] },
+});
+const rejectedStop = testMessage({
+  id: 'P2',
+  code: 'JW307',
+  afzender: AGB,
+  ontvanger: GEM,
+  dagtekening: '2024-06-04',
+  main: { Client_Bsn: 'B2' },
+  rows: { StopProduct: [stopRow] },
+});
+const rejection = testMessage({
+  id: 'R2',
+  code: 'JW308',
+  afzender: AGB,
+  ontvanger: GEM,
+  identificatie: 'P2',
+  dagtekening: '2024-06-04',
+  rows: { RetourCode: [{ Niveau: 'StopProduct', RetourCode: '9069' }] },
+});
+
 for (const dialect of DIALECTS) {
   describe(`orphans (${dialect})`, () => {
     let db: Awaited<ReturnType<typeof freshStore>>;
     beforeAll(async () => {
       db = await freshStore(dialect);
-      await linkBatch(db.store, [answered, retourA, unanswered, otherGemeente, declaratie].map(stored), {
-        now: new Date('2024-04-03T00:00:00Z'),
-      });
+      await linkBatch(
+        db.store,
+        [answered, retourA, unanswered, otherGemeente, declaratie, lonelyStop, rejectedStop, rejection].map(
+          stored,
+        ),
+        {
+          now: new Date('2024-04-03T00:00:00Z'),
+        },
+      );
     });
     afterAll(async () => db.drop());
 
@@ -97,6 +138,10 @@ for (const dialect of DIALECTS) {
       expect(await count('2024-03-07T12:00:00Z', [GEM])).not.toContain('heen-zonder-retour JW301 1');
       expect(await count('2024-03-08T12:00:00Z', [GEM])).toContain('heen-zonder-retour JW301 1');
       expect(await count('2024-03-08T12:00:00Z')).toContain('heen-zonder-retour JW301 2');
+    });
+
+    it('counts a stop without its start, but not one its retour rejected', async () => {
+      expect(await count('2024-06-10T12:00:00Z', [GEM])).toContain('stop-zonder-start JW307_StopProduct 1');
     });
 
     it('counts a declared prestatie whose ToewijzingNummer was never assigned', async () => {

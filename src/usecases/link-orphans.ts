@@ -36,6 +36,10 @@ export async function countOrphans(
         .where(
           sql<boolean>`not exists (select 1 from link l where ${side} = e.bericht_id and ${sideRow} = e.row and l.mutatie = 'toegevoegd' and l.type in (${sql.join(x.types)}))`,
         )
+        // A start or stop its retour rejected counts as not sent (OP286): no partner is expected.
+        .where(
+          sql<boolean>`(e.msg = '' or not exists (select 1 from link_key r where r.k = e.msg and r.tag = 'retour' and r.info = 'afgewezen'))`,
+        )
         .groupBy('e.tbl');
       if (spec.info !== undefined) q = q.where('e.info', '=', spec.info);
       if (spec.infoPrefix !== undefined) q = q.where('e.info', 'like', `${spec.infoPrefix}%`);
