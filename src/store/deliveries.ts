@@ -284,3 +284,13 @@ export async function* linksInWindow(
     if (batch.length > 0) yield batch;
   }
 }
+
+/** The highest link seq created at or before an instant (the link side of a catch-up split). */
+export async function lastLinkSeqCreatedBy(db: Kysely<Database>, instant: Date): Promise<number> {
+  const r = await db
+    .selectFrom('link')
+    .select((eb) => eb.fn.max('seq').as('m'))
+    .where('created_at', '<=', instant.toISOString())
+    .executeTakeFirst();
+  return Number(r?.m ?? 0);
+}

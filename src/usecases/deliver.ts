@@ -8,7 +8,13 @@ import { toLocal } from '../domain/zoned-time.js';
 import { DeliveryWriter, type ExtraFile } from '../export/delivery-writer.js';
 import { schemaSet } from '../schema/releases.js';
 import { audit } from '../store/audit.js';
-import { insertDelivery, lastSeqIngestedBy, linksInWindow, messagesInWindow } from '../store/deliveries.js';
+import {
+  insertDelivery,
+  lastLinkSeqCreatedBy,
+  lastSeqIngestedBy,
+  linksInWindow,
+  messagesInWindow,
+} from '../store/deliveries.js';
 import { claimSlot, finishSlot, getJobRun } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
 import { listOrganisations, lockOrganisation, type Organisation } from '../store/organisations.js';
@@ -97,30 +103,18 @@ export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> 
         const last = i === slots.length - 1;
         const cut = last ? watermark : Math.min(watermark, await lastSeqIngestedBy(deps.store.db, slot));
         const orgs = await listOrganisations(deps.store.db, { activeOnly: true });
+        const linkCut = last ? linkMark : Math.min(linkMark, await lastLinkSeqCreatedBy(deps.store.db, slot));
         for (const org of orgs) {
+          const base = { org, slot, now, cut, linkCut, extra };
           const from = Date.parse(org.weeklySlot ?? org.activatedAt ?? slotIso);
-          if (from >= slot.getTime()) continue;
-          const weekly = await makeDelivery(deps, {
-            org,
-            kind: 'weekly',
-            slot,
-            now,
-            cut,
-            linkCut: linkMark,
-            extra,
-          });
-          if (weekly) made.push(weekly);
+          if (from < slot.getTime()) {
+            const weekly = await makeDelivery(deps, { ...base, kind: 'weekly' });
+            if (weekly) made.push(weekly);
+          }
+          // Checked on its own: a slot retaken after a failure may still owe the history.
           const requestedAt = org.historyRequestedAt ? Date.parse(org.historyRequestedAt) : Number.NaN;
           if (org.historyRequested && requestedAt <= slot.getTime()) {
-            const history = await makeDelivery(deps, {
-              org,
-              kind: 'history',
-              slot,
-              now,
-              cut,
-              linkCut: linkMark,
-              extra,
-            });
+            const history = await makeDelivery(deps, { ...base, kind: 'history' });
             if (history) made.push(history);
           }
         }
