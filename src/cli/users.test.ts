@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { main } from '../main.js';
+import { login, verifyApiToken } from '../usecases/accounts.js';
+
+async function run(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    const code = await main(argv, env);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+for (const dialect of DIALECTS) {
+  describe(`ketendata users and tokens on ${dialect}`, () => {
+    it('adds a user who can then log in, and an API token that is printed once and verifies', async () => {
+      const { store, url, dataDir, drop } = await freshStore(dialect);
+      try {
+        const env = {
+          KETENDATA_DATA_DIR: dataDir,
+          ...(url ? { KETENDATA_DATABASE_URL: url } : {}),
+        };
+        vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
+        const added = await run(
+          ['users', 'add', 'Ana@0363.example', '--name', 'Ana', '--organisation', '0363'],
+          env,
+        );
+        expect(added.code, added.err).toBe(0);
+        expect(added.out).toContain('ana@0363.example (user, organisation 0363)');
+        const r = await login(
+          store.db,
+          { email: 'ana@0363.example', password: 'lang genoeg wachtwoord', address: 'cli-test' },
+          new Date(),
+        );
+        expect(r.ok).toBe(true);
+
+        const token = await run(['tokens', 'add', 'BI', '--organisation', '0363'], env);
+        expect(token.code).toBe(0);
+        expect(await verifyApiToken(store.db, token.out.trim(), new Date())).toMatchObject({
+          scope: 'organisation',
+          organisationCode: '0363',
+        });
+      } finally {
+        await drop();
+      }
+    });
+
+    it('refuses a user without organisation or password, naming what to give', async () => {
+      const { url, dataDir, drop } = await freshStore(dialect);
+      try {
+        const env = { KETENDATA_DATA_DIR: dataDir, ...(url ? { KETENDATA_DATABASE_URL: url } : {}) };
+        vi.stubEnv('KETENDATA_NEW_PASSWORD', '');
+        const noPassword = await run(['users', 'add', 'x@y.nl', '--name', 'X', '--operator'], env);
+        expect(noPassword.err).toContain('users.no_password');
+        expect(noPassword.code).toBe(2);
+        vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
+        const noOrg = await run(['users', 'add', 'x@y.nl', '--name', 'X'], env);
+        expect(noOrg.err).toContain('users.organisation_required');
+      } finally {
+        await drop();
+      }
+    });
+  });
+}
