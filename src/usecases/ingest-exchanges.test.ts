@@ -132,4 +132,30 @@ describe.each(DIALECTS)('ingest on %s', (dialect) => {
       await drop();
     }
   });
+
+  // Workers only move parsing off the main thread; one dialect shows it (their start-up is slow under test).
+  it.runIf(dialect === 'sqlite')('gives the same store with parse workers as without', async () => {
+    const one = await freshStore(dialect);
+    const two = await freshStore(dialect);
+    try {
+      const a = await ingestSource({ store: one.store, keys, now }, await openSource(traffic.dir), {
+        batchSize: 4,
+      });
+      const b = await ingestSource({ store: two.store, keys, now }, await openSource(traffic.dir), {
+        batchSize: 4,
+        workers: 2,
+      });
+      expect({ ...b, runId: 0 }).toEqual({ ...a, runId: 0 });
+      const rows = (s: typeof one.store) =>
+        s.db
+          .selectFrom('message')
+          .select(['seq', 'bericht_id', 'rows', 'passages', 'conflict'])
+          .orderBy('seq')
+          .execute();
+      expect(await rows(two.store)).toEqual(await rows(one.store));
+    } finally {
+      await one.drop();
+      await two.drop();
+    }
+  });
 });

@@ -9,9 +9,10 @@ import {
   writeExchangeBatch,
 } from '../store/ingest-repository.js';
 import type { Store } from '../store/open.js';
+import { ParsePool } from './ingest-pool.js';
 import { exchangeKey, type Parse, prepareExchange, type ReceivedExchange } from './ingest-prepare.js';
-import { linkBatch, storedMessagesOf } from './link-batch.js';
 import type { ExchangeRef, ExchangeSource } from './ingest-sources.js';
+import { linkBatch, storedMessagesOf } from './link-batch.js';
 
 export interface IngestDeps {
   readonly store: Store;
@@ -39,6 +40,8 @@ export interface IngestOptions {
   /** Exchanges per transaction. */
   readonly batchSize?: number;
   readonly onProgress?: (done: number, summary: Readonly<IngestSummary>) => void;
+  /** Parse worker threads (0: parse on this thread). Results are the same for any number. */
+  readonly workers?: number;
 }
 
 export const emptySummary = (runId: number): IngestSummary => ({
@@ -121,23 +124,42 @@ export async function ingestSource(
   const batchSize = options.batchSize ?? 1000;
   const runId = await startRun(deps.store, source.label, deps.now().toISOString());
   const summary = emptySummary(runId);
+  const workers = deps.parse ? 0 : (options.workers ?? 0);
+  const pool = workers > 0 ? new ParsePool(workers, deps.keys) : undefined;
   let batch: ExchangeRef[] = [];
   let done = 0;
-  const flush = async () => {
-    const received = await readAll(batch);
+  // Read and parse batch k+1 while batch k is written: the writes stay in input order, one at a time.
+  const prepare = async (refs: readonly ExchangeRef[]): Promise<PreparedExchange[]> => {
+    const received = await readAll(refs);
     const keys = received.map((ex) => exchangeKey(deps.keys, ex));
     const known = await knownExchangeKeys(deps.store, [...new Set(keys)]);
-    const prepared: PreparedExchange[] = received.map((ex, i) =>
-      known.has(keys[i]!)
-        ? skippedPlaceholder(keys[i]!, ex)
-        : prepareExchange(deps.keys, ex, deps.parse, keys[i]),
-    );
+    const todo = received.flatMap((ex, i) => (known.has(keys[i]!) ? [] : [{ ex, key: keys[i]! }]));
+    const fresh = pool
+      ? await pool.prepare(todo)
+      : todo.map(({ ex, key }) => prepareExchange(deps.keys, ex, deps.parse, key));
+    let k = 0;
+    return received.map((ex, i) => (known.has(keys[i]!) ? skippedPlaceholder(keys[i]!, ex) : fresh[k++]!));
+  };
+  const write = async (prepared: PreparedExchange[]) => {
     const result = await writeExchangeBatch(deps.store, prepared, { runId, now: deps.now().toISOString() });
     await linkBatch(deps.store, storedMessagesOf(prepared, result), { now: deps.now() });
     addResult(summary, result, true);
-    done += batch.length;
-    batch = [];
+    done += prepared.length;
     options.onProgress?.(done, summary);
+  };
+  let writing: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    const refs = batch;
+    batch = [];
+    const prepared = prepare(refs);
+    // Without workers parsing is on this thread anyway; overlapping only adds memory.
+    if (!pool) await writing;
+    const ready = await prepared;
+    await writing;
+    writing = write(ready);
+    // Handled here so a failing write is not an unhandled rejection while the next batch parses.
+    writing.catch(() => undefined);
+    if (!pool) await writing;
   };
   try {
     for await (const ref of source.exchanges()) {
@@ -145,7 +167,10 @@ export async function ingestSource(
       if (batch.length >= batchSize) await flush();
     }
     if (batch.length) await flush();
+    await writing;
   } finally {
+    await writing.catch(() => undefined);
+    await pool?.close();
     await source.close();
   }
   await finishRun(deps.store, runId, deps.now().toISOString());

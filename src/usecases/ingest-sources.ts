@@ -123,16 +123,14 @@ async function countLines(path: string): Promise<number> {
   return n;
 }
 
-function manifestSource(manifestPath: string): ExchangeSource {
+async function manifestSource(manifestPath: string): Promise<ExchangeSource> {
   const dir = dirname(manifestPath);
-  let total: number | undefined;
+  // One streaming pass to count lines, for the progress bar and the choice of parse workers.
+  const total = await countLines(manifestPath);
   return {
     label: manifestPath,
-    get total() {
-      return total;
-    },
+    total,
     async *exchanges() {
-      total = await countLines(manifestPath);
       const lines = createInterface({ input: createReadStream(manifestPath), crlfDelay: Infinity });
       yield* manifestRefs(lines, basename(manifestPath), (file) => readFile(join(dir, file)));
     },

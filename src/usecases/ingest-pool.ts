@@ -1,0 +1,94 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Keys } from '../pseudonymise/keys.js';
+import type { EncryptedRaw } from '../pseudonymise/raw-encryption.js';
+import type { PreparedExchange } from '../store/ingest-repository.js';
+import type { ReceivedExchange } from './ingest-prepare.js';
+
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/** Buffers come back from a worker as plain Uint8Arrays. */
+function revive(p: PreparedExchange): PreparedExchange {
+  if (typeof p.raw === 'number') return p;
+  const r = p.raw as EncryptedRaw;
+  const raw: EncryptedRaw = {
+    key_id: r.key_id,
+    nonce: Buffer.from(r.nonce.buffer, r.nonce.byteOffset, r.nonce.byteLength),
+    tag: Buffer.from(r.tag.buffer, r.tag.byteOffset, r.tag.byteLength),
+    ciphertext: Buffer.from(r.ciphertext.buffer, r.ciphertext.byteOffset, r.ciphertext.byteLength),
+  };
+  return { ...p, raw };
+}
+
+/**
+ * Worker threads that prepare exchanges in parallel. Parsing is the bulk of ingest's CPU; the main thread
+ * keeps the store writes (one writer, in input order), so results do not depend on the number of workers.
+ */
+export class ParsePool {
+  readonly #workers: Worker[];
+  readonly #pending = new Map<
+    number,
+    { resolve: (v: PreparedExchange[]) => void; reject: (e: unknown) => void }
+  >();
+  #next = 0;
+
+  constructor(size: number, keys: Keys) {
+    const url = new URL(`./ingest-worker${ext}`, import.meta.url);
+    this.#workers = Array.from({ length: size }, () => {
+      const workerData = {
+        pseudonym: keys.pseudonym,
+        berichtId: keys.berichtId,
+        rawEncryption: keys.rawEncryption,
+        rawKeyId: keys.rawKeyId,
+      };
+      // From source (tsx, vitest) the worker loads itself through tsx's loader.
+      const w =
+        ext === '.ts'
+          ? new Worker(
+              `import(${JSON.stringify(
+                pathToFileURL(
+                  createRequire(import.meta.url)
+                    .resolve('tsx/esm/api')
+                    .replace(/\.cjs$/, '.mjs'),
+                ).href,
+              )})` + `.then((m) => m.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`,
+              { eval: true, workerData },
+            )
+          : new Worker(url, { workerData });
+      w.on('message', (msg: { id: number; out: PreparedExchange[] }) => {
+        const p = this.#pending.get(msg.id);
+        this.#pending.delete(msg.id);
+        p?.resolve(msg.out.map(revive));
+      });
+      w.on('error', (err) => {
+        for (const p of this.#pending.values()) p.reject(err);
+        this.#pending.clear();
+      });
+      return w;
+    });
+  }
+
+  /** Prepares the items, split over the workers; the result keeps the input order. */
+  async prepare(items: readonly { ex: ReceivedExchange; key: string }[]): Promise<PreparedExchange[]> {
+    if (!items.length) return [];
+    const n = this.#workers.length;
+    const size = Math.ceil(items.length / n);
+    const parts = await Promise.all(
+      this.#workers.map((w, k) => {
+        const slice = items.slice(k * size, (k + 1) * size);
+        if (!slice.length) return Promise.resolve([] as PreparedExchange[]);
+        const id = this.#next++;
+        return new Promise<PreparedExchange[]>((resolve, reject) => {
+          this.#pending.set(id, { resolve, reject });
+          w.postMessage({ id, items: slice });
+        });
+      }),
+    );
+    return parts.flat();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+}
