@@ -72,23 +72,33 @@ const COLUMNS = [
 
 /**
  * Clones the templates to N messages in SQL (fast, no XML): each clone gets its own BerichtId and its own
- * pseudonym in the first hashed cell, so the per-organisation hashing works on ~N distinct values.
+ * pseudonyms, so the per-organisation re-keying works on distinct values as with real clients.
  */
 export async function cloneTo(store: Store, n: number): Promise<void> {
   const templates = await store.db.selectFrom('message').select(['seq', 'rows']).orderBy('seq').execute();
   const k = templates.length;
   const dialect = store.dialect;
-  await sql`CREATE TABLE tpl (k integer primary key, seq integer, pseudonym text)`.execute(store.db);
+  await sql`CREATE TABLE tpl (k integer primary key, seq integer, p1 text, p2 text, p3 text)`.execute(
+    store.db,
+  );
   for (const [i, t] of templates.entries()) {
-    const pseudonym = (String(t.rows).match(/[0-9a-f]{64}/) ?? ['-'])[0];
-    await sql`INSERT INTO tpl (k, seq, pseudonym) VALUES (${i}, ${t.seq}, ${pseudonym})`.execute(store.db);
+    const [p1 = '-', p2 = '-', p3 = '-'] = [...new Set(String(t.rows).match(/[0-9a-f]{64}/g) ?? [])];
+    await sql`INSERT INTO tpl (k, seq, p1, p2, p3) VALUES (${i}, ${t.seq}, ${p1}, ${p2}, ${p3})`.execute(
+      store.db,
+    );
   }
-  const hex = dialect === 'postgres' ? sql`lpad(to_hex(g.i), 64, '0')` : sql`printf('%064x', g.i)`;
+  // Up to three distinct pseudonyms per clone (BSN, ToewijzingNummer, …): ~3N values to re-key, as in real data.
+  const hex = (suffix: string) =>
+    dialect === 'postgres'
+      ? sql`lpad(to_hex(g.i), 63, '0') || ${suffix}`
+      : sql`printf('%063x', g.i) || ${suffix}`;
   const cols = sql.raw(COLUMNS.join(', '));
   const select = COLUMNS.map((c) => {
     if (c === 'bericht_id') return sql`m.bericht_id || '-' || g.i`;
     if (c === 'gemeente') return sql`'0363'`;
-    if (c === 'rows') return sql`replace(m.rows, tpl.pseudonym, ${hex})`;
+    if (c === 'rows') {
+      return sql`replace(replace(replace(m.rows, tpl.p1, ${hex('a')}), tpl.p2, ${hex('b')}), tpl.p3, ${hex('c')})`;
+    }
     return sql.raw(`m.${c}`);
   });
   const chunk = 100_000;
