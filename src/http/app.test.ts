@@ -216,7 +216,9 @@ for (const dialect of DIALECTS) {
       ]) {
         expect((await op.page(path)).res.status, path).toBe(200);
       }
-      expect((await op.page('/beheer/taken')).html).toContain('weekly-delivery');
+      const taken = (await op.page('/beheer/taken')).html;
+      expect(taken).toContain('weekly-delivery');
+      expect(taken).toContain('Klaar — 3 organisations');
     });
 
     it('lets the operator register and activate an organisation and add its user', async () => {

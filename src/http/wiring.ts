@@ -118,6 +118,8 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
   };
 }
 
+const JOB_STATUS: Record<string, string> = { done: 'Klaar', running: 'Bezig', failed: 'Mislukt' };
+
 export function operatorPort({ store, keys }: WiringInput): OperatorPort {
   return {
     async organisations() {
@@ -142,7 +144,7 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         slot: r.slot,
         startedAt: r.claimedAt,
         finishedAt: r.finishedAt,
-        outcome: r.detail ? `${r.status}: ${r.detail}` : r.status,
+        outcome: `${JOB_STATUS[r.status] ?? r.status}${r.detail ? ` — ${r.detail}` : ''}`,
       }));
     },
     async ingestRuns(limit) {

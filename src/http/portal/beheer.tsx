@@ -307,7 +307,7 @@ export function beheerRoutes(): Hono<AppEnv> {
             {runs.map((r) => (
               <tr class="utrecht-table__row">
                 <td class="utrecht-table__cell">{r.job}</td>
-                <td class="utrecht-table__cell">{r.slot}</td>
+                <td class="utrecht-table__cell">{formatDateTime(r.slot)}</td>
                 <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
                 <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
                 <td class="utrecht-table__cell">{r.outcome}</td>
