@@ -68,22 +68,30 @@ function sideJson(side: Side): string {
   return `{"message":${jsonOf(side.message)},"table":"${side.table}","row":[${side.row.join(',')}]}`;
 }
 
+/** Lines encoded straight into a reused buffer: no big strings to flatten, one write per megabyte. */
 class LineFile {
-  #fd: number;
-  #buf = '';
+  readonly #fd: number;
+  readonly #buf = Buffer.allocUnsafe(1 << 20);
+  #used = 0;
 
   constructor(path: string) {
     this.#fd = openSync(path, 'w');
   }
 
   line(s: string): void {
-    this.#buf += `${s}\n`;
-    if (this.#buf.length > 1 << 16) this.flush();
+    // UTF-8 needs at most 3 bytes per UTF-16 unit; flush first when it might not fit.
+    if (this.#used + 3 * s.length + 1 > this.#buf.length) this.flush();
+    if (3 * s.length + 1 > this.#buf.length) {
+      writeSync(this.#fd, `${s}\n`);
+      return;
+    }
+    this.#used += this.#buf.write(s, this.#used, 'utf8');
+    this.#buf[this.#used++] = 0x0a;
   }
 
   flush(): void {
-    if (this.#buf.length > 0) writeSync(this.#fd, this.#buf);
-    this.#buf = '';
+    if (this.#used > 0) writeSync(this.#fd, this.#buf, 0, this.#used);
+    this.#used = 0;
   }
 
   close(): void {
