@@ -190,7 +190,7 @@ export async function startStopKeysOfMessages(
   for (const part of chunks([...new Set(messageKeys)])) {
     const rows = await exec(
       tx,
-      `SELECT DISTINCT k FROM link_key WHERE msg IN (${part.map(() => '?').join(',')}) AND keyspace IN ('start', 'stop')`,
+      `SELECT DISTINCT k FROM link_key WHERE msg IN (${part.map(() => '?').join(',')}) AND msg <> '' AND keyspace IN ('start', 'stop')`,
       part,
     );
     for (const r of rows) out.push(String(r.k));
