@@ -2,6 +2,18 @@ import type { ElementDecl, HashedElement, MessageSchema } from '../schema/model.
 import { type SimpleChecker, simpleChecker } from './simple-type.js';
 
 /**
+ * Namespace URIs interned to one string object each, so that comparing a document's URI with a schema
+ * element's namespace is a pointer comparison in the common case.
+ */
+const internedUris = new Map<string, string>();
+export function intern(uri: string): string {
+  const hit = internedUris.get(uri);
+  if (hit !== undefined) return hit;
+  internedUris.set(uri, uri);
+  return uri;
+}
+
+/**
  * Where a leaf value goes: a column of the current row, or a new row of a list table. Plan objects are
  * classes with every field set, so the hot loop's property loads stay monomorphic.
  */
@@ -153,7 +165,7 @@ function compilePlan(schema: MessageSchema): MessagePlan {
       const checker = simpleChecker(el.type);
       return new PlanNode(
         el.name,
-        el.namespace,
+        intern(el.namespace),
         el.minOccurs,
         el.maxOccurs,
         path,
@@ -174,7 +186,7 @@ function compilePlan(schema: MessageSchema): MessagePlan {
         : new TableTarget(ti, t.columns.length, t.columns.filter((c) => c.role === 'ordinal').length);
     return new PlanNode(
       el.name,
-      el.namespace,
+      intern(el.namespace),
       el.minOccurs,
       el.maxOccurs,
       path,
