@@ -12,8 +12,22 @@ export interface EncryptedRaw {
 // Binds every ciphertext to its purpose; a raw row cannot be passed off as another kind of secret.
 const AAD = Buffer.from('ketendata raw message v1');
 
+// Nonces come from a pooled CSPRNG buffer: one system call per 4096 messages instead of one each.
+const NONCE = 12;
+let pool = Buffer.alloc(0);
+let used = 0;
+function freshNonce(): Buffer {
+  if (used + NONCE > pool.length) {
+    pool = randomBytes(NONCE * 4096);
+    used = 0;
+  }
+  const nonce = Buffer.from(pool.subarray(used, used + NONCE));
+  used += NONCE;
+  return nonce;
+}
+
 export function encryptRaw(key: Buffer, plaintext: Buffer, id: string = keyId(key)): EncryptedRaw {
-  const nonce = randomBytes(12);
+  const nonce = freshNonce();
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(AAD);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
