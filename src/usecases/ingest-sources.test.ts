@@ -1,0 +1,138 @@
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import yazl from 'yazl';
+import { exampleTraffic, validExamples } from '../../test/support/exchange-fixtures.js';
+import { type ExchangeRef, openSource, parseManifestLine } from './ingest-sources.js';
+
+const traffic = exampleTraffic();
+const tmp = mkdtempSync(join(tmpdir(), 'ketendata-sources-'));
+afterAll(() => {
+  rmSync(traffic.dir, { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function collect(
+  path: string,
+): Promise<{ refs: ExchangeRef[]; bytes: (Buffer | string)[]; total: number | undefined }> {
+  const source = await openSource(path);
+  const refs: ExchangeRef[] = [];
+  for await (const r of source.exchanges()) refs.push(r);
+  const bytes = await Promise.all(refs.map((r) => r.read().catch((e: Error) => e.message)));
+  await source.close();
+  return { refs, bytes, total: source.total };
+}
+
+function zipFolder(dir: string, files: readonly string[], prefix: string, out: string): Promise<void> {
+  const zip = new yazl.ZipFile();
+  for (const f of files) zip.addBuffer(readFileSync(join(dir, f)), `${prefix}${f}`);
+  zip.end();
+  return new Promise((resolve, reject) => {
+    zip.outputStream.pipe(createWriteStream(out)).on('close', resolve).on('error', reject);
+  });
+}
+
+describe('exchange sources', () => {
+  it('reads a folder with a manifest: metadata per line, files relative to it, bad lines kept as problems', async () => {
+    const { refs, bytes, total } = await collect(traffic.dir);
+    expect(total).toBe(traffic.expected.received);
+    expect(refs).toHaveLength(traffic.expected.received);
+    expect(refs[0]).toMatchObject({
+      source: 'berichten/001.xml',
+      verzender: '0384',
+      ontvanger: '12345678',
+      hubId: 'GGK00000001',
+    });
+    expect(refs[0]!.moment).toBe('2024-03-04T09:00:01.000Z');
+    expect(String(bytes[0])).toContain('Bericht');
+    const bad = refs.find((r) => r.problem);
+    expect(bad?.problem?.code).toBe('ingest.manifest_invalid');
+    expect(bad?.problem?.reason).toMatch(/manifest.ndjson line \d+: field "file"/);
+    expect(bytes.some((b) => typeof b === 'string' && b.includes('ENOENT'))).toBe(true);
+  });
+
+  it('reads the same exchanges from a ZIP of the folder, also when the manifest sits in a top folder', async () => {
+    const folder = await collect(traffic.dir);
+    const files = [
+      'manifest.ndjson',
+      ...folder.refs.filter((r) => !r.problem && !r.source.includes('missing')).map((r) => r.source),
+    ];
+    const zipPath = join(tmp, 'extract.zip');
+    await zipFolder(traffic.dir, files, 'export-2024-03/', zipPath);
+    const zipped = await collect(zipPath);
+    expect(zipped.total).toBe(folder.total);
+    expect(zipped.refs.map((r) => [r.source, r.moment, r.hubId])).toEqual(
+      folder.refs.map((r) => [r.source, r.moment, r.hubId]),
+    );
+    const same = zipped.bytes.map((b, i) =>
+      Buffer.isBuffer(b) ? b.equals(folder.bytes[i] as Buffer) : 'error',
+    );
+    expect(same.filter((s) => s === true)).toHaveLength(
+      folder.bytes.filter((b) => Buffer.isBuffer(b)).length,
+    );
+  });
+
+  it('reads a plain folder of XML files without a manifest, with the file time as moment and no parties', async () => {
+    const dir = join(tmp, 'plain');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    const ex = validExamples().slice(0, 3);
+    ex.forEach((e, i) => {
+      const p = join(dir, i === 2 ? 'sub' : '', `m${i}.xml`);
+      writeFileSync(p, e.xml);
+      utimesSync(p, new Date('2024-01-02T03:04:05Z'), new Date('2024-01-02T03:04:05Z'));
+    });
+    writeFileSync(join(dir, 'notes.txt'), 'not an exchange');
+    const { refs, total } = await collect(dir);
+    expect(total).toBe(3);
+    expect(refs.map((r) => r.source)).toEqual(['m0.xml', 'm1.xml', 'sub/m2.xml']);
+    expect(refs[0]).toMatchObject({
+      moment: '2024-01-02T03:04:05.000Z',
+      verzender: null,
+      ontvanger: null,
+      hubId: null,
+    });
+  });
+
+  it('checks every manifest field and refuses paths outside the manifest folder', () => {
+    expect(
+      parseManifestLine(
+        '{"file":"a.xml","moment":"2024-03-04T10:12:33+01:00","verzender":"0363","ontvanger":"12345678"}',
+        'm',
+      ),
+    ).toEqual({
+      ok: true,
+      file: 'a.xml',
+      moment: '2024-03-04T09:12:33.000Z',
+      verzender: '0363',
+      ontvanger: '12345678',
+      hubId: null,
+    });
+    const bad = (line: string) => parseManifestLine(line, 'm line 1');
+    expect(bad('nope')).toEqual({ ok: false, reason: 'm line 1: not valid JSON' });
+    expect(
+      bad('{"file":"../x.xml","moment":"2024-03-04T09:00:00Z","verzender":"a","ontvanger":"b"}').ok,
+    ).toBe(false);
+    expect(bad('{"file":"x.xml","moment":"2024-03-04 09:00","verzender":"a","ontvanger":"b"}')).toMatchObject(
+      { ok: false, reason: expect.stringContaining('moment') },
+    );
+    expect(bad('{"file":"x.xml","moment":"2024-03-04T09:00:00Z","ontvanger":"b"}')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('verzender'),
+    });
+  });
+
+  it('names a missing or unknown source clearly', async () => {
+    await expect(openSource(join(tmp, 'nothing-here'))).rejects.toThrow(/ingest.source_missing/);
+    writeFileSync(join(tmp, 'x.csv'), '');
+    await expect(openSource(join(tmp, 'x.csv'))).rejects.toThrow(/ingest.source_unknown/);
+  });
+});
