@@ -19,13 +19,74 @@ export function escapeXml(value: string): string {
     .replaceAll("'", '&apos;');
 }
 
+/** Prefixed names and root tags, made once per prefix: writing a message allocates only its own text. */
+const nameCache = new Map<string, Map<string, string>>();
+const rootCache = new Map<string, { readonly root: string; readonly m: string; readonly b: string }>();
+const indentCache = new Map<string, string[]>();
+
+function prefixed(prefix: string): Map<string, string> {
+  let names = nameCache.get(prefix);
+  if (!names) {
+    names = new Map();
+    nameCache.set(prefix, names);
+  }
+  return names;
+}
+
+function fullName(names: Map<string, string>, prefix: string, name: string): string {
+  let full = names.get(name);
+  if (full === undefined) {
+    full = prefix + name;
+    names.set(name, full);
+  }
+  return full;
+}
+
+function rootOf(
+  style: StyleName,
+  messageNs: string,
+  basisNs: string,
+  messageLocal: string,
+  basisLocal: string,
+) {
+  const key = `${style}|${messageNs}|${basisLocal}`;
+  let r = rootCache.get(key);
+  if (!r) {
+    let m: string;
+    let b: string;
+    let attrs: string;
+    if (style === 'tabs') {
+      m = `${messageLocal}:`;
+      b = `${basisLocal}:`;
+      attrs = ` xmlns:${basisLocal}="${basisNs}" xmlns:${messageLocal}="${messageNs}"`;
+    } else if (style === 'compact') {
+      m = '';
+      b = `${basisLocal}:`;
+      attrs = ` xmlns="${messageNs}" xmlns:${basisLocal}="${basisNs}"`;
+    } else {
+      m = 'ns2:';
+      b = 'ns1:';
+      attrs = ` xmlns:ns1="${basisNs}" xmlns:ns2="${messageNs}"`;
+    }
+    const decl =
+      style === 'jaxb'
+        ? '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        : '<?xml version="1.0" encoding="UTF-8"?>\n';
+    r = { root: `${decl}<${m}Bericht${attrs}>`, m, b };
+    rootCache.set(key, r);
+  }
+  return r;
+}
+
 export class XmlWriter {
   #s = '';
   readonly #stack: string[] = [];
   readonly #m: string;
   readonly #b: string;
+  readonly #mNames: Map<string, string>;
+  readonly #bNames: Map<string, string>;
   readonly #pretty: string | undefined;
-  readonly #indents: string[] = [];
+  readonly #indents: string[];
 
   /**
    * @param messageLocal the message's own prefix base (`jw301`), @param basisLocal the basisschema's (`ijw`).
@@ -37,28 +98,19 @@ export class XmlWriter {
     messageLocal: string,
     basisLocal: string,
   ) {
-    let rootAttrs: string;
-    if (style === 'tabs') {
-      this.#m = `${messageLocal}:`;
-      this.#b = `${basisLocal}:`;
-      this.#pretty = '\t';
-      rootAttrs = ` xmlns:${basisLocal}="${basisNs}" xmlns:${messageLocal}="${messageNs}"`;
-    } else if (style === 'compact') {
-      this.#m = '';
-      this.#b = `${basisLocal}:`;
-      this.#pretty = undefined;
-      rootAttrs = ` xmlns="${messageNs}" xmlns:${basisLocal}="${basisNs}"`;
-    } else {
-      this.#m = 'ns2:';
-      this.#b = 'ns1:';
-      this.#pretty = '  ';
-      rootAttrs = ` xmlns:ns1="${basisNs}" xmlns:ns2="${messageNs}"`;
+    const r = rootOf(style, messageNs, basisNs, messageLocal, basisLocal);
+    this.#m = r.m;
+    this.#b = r.b;
+    this.#mNames = prefixed(r.m);
+    this.#bNames = prefixed(r.b);
+    this.#pretty = style === 'tabs' ? '\t' : style === 'jaxb' ? '  ' : undefined;
+    let indents = indentCache.get(this.#pretty ?? '');
+    if (!indents) {
+      indents = [];
+      indentCache.set(this.#pretty ?? '', indents);
     }
-    const decl =
-      style === 'jaxb'
-        ? '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        : '<?xml version="1.0" encoding="UTF-8"?>\n';
-    this.#s = `${decl}<${this.#m}Bericht${rootAttrs}>`;
+    this.#indents = indents;
+    this.#s = r.root;
     this.#stack.push(`${this.#m}Bericht`);
   }
 
@@ -75,7 +127,7 @@ export class XmlWriter {
 
   /** Open an element of the message's namespace. */
   open(name: string): this {
-    const full = this.#m + name;
+    const full = fullName(this.#mNames, this.#m, name);
     this.#s += `${this.#indent()}<${full}>`;
     this.#stack.push(full);
     return this;
@@ -83,7 +135,7 @@ export class XmlWriter {
 
   /** Open an element of the basisschema's namespace. */
   openB(name: string): this {
-    const full = this.#b + name;
+    const full = fullName(this.#bNames, this.#b, name);
     this.#s += `${this.#indent()}<${full}>`;
     this.#stack.push(full);
     return this;
@@ -97,13 +149,13 @@ export class XmlWriter {
   }
 
   leaf(name: string, value: string | number): this {
-    const full = this.#m + name;
+    const full = fullName(this.#mNames, this.#m, name);
     this.#s += `${this.#indent()}<${full}>${typeof value === 'number' ? value : escapeXml(value)}</${full}>`;
     return this;
   }
 
   leafB(name: string, value: string | number): this {
-    const full = this.#b + name;
+    const full = fullName(this.#bNames, this.#b, name);
     this.#s += `${this.#indent()}<${full}>${typeof value === 'number' ? value : escapeXml(value)}</${full}>`;
     return this;
   }
