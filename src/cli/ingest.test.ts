@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js';
+import { main } from '../main.js';
+
+const traffic = exampleTraffic();
+const dataDir = mkdtempSync(join(tmpdir(), 'ketendata-cli-ingest-'));
+afterAll(() => {
+  rmSync(traffic.dir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+});
+const env = { KETENDATA_DATA_DIR: dataDir, KETENDATA_SECRET: SECRET };
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    const code = await main(args, env);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('ketendata ingest and quarantine', () => {
+  it('ends an ingest with the summary that accounts for every exchange, and lists the quarantine', async () => {
+    const first = await run(['ingest', traffic.dir]);
+    expect(first.code).toBe(0);
+    const t = traffic.expected;
+    expect(first.out).toContain(
+      `received ${t.received}, stored ${t.stored}, duplicates ${t.duplicates}, conflicts ${t.conflicts}, quarantined ${t.quarantined}\n`,
+    );
+    expect(first.out).toContain('  quarantined ingest.xsd_invalid: 1');
+    expect(first.err).toContain(`ingest: ${t.received}/${t.received} exchanges`);
+    const again = await run(['ingest', traffic.dir, '--no-progress']);
+    expect(again.out).toContain(
+      `stored 0, duplicates 0, conflicts 0, quarantined 0, already ingested ${t.received}`,
+    );
+    expect(again.err).toBe('');
+    const list = await run(['quarantine', 'list']);
+    expect(list.out).toContain(`${t.quarantined} open item(s)`);
+    expect(list.out).toMatch(/\topen\tingest\.not_well_formed\t/);
+  });
+
+  it('fails with a clear message when the secret is missing or the source does not exist', async () => {
+    const noSecret = await main(['ingest', traffic.dir], { KETENDATA_DATA_DIR: dataDir });
+    expect(noSecret).toBe(1);
+    const missing = await run(['ingest', join(dataDir, 'nope')]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('ingest.source_missing');
+  });
+});
