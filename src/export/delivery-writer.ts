@@ -120,6 +120,15 @@ export class DeliveryWriter {
     this.#touched.add(f);
   }
 
+  /** Appends already formatted CSV lines (`rows` of them) to a file. */
+  appendText(name: string, text: string, rows: number): void {
+    const f = this.#files.get(name);
+    if (!f) throw new Error(`export.unknown_file: ${name}.csv is not part of this delivery`);
+    f.text += text;
+    f.rows += rows;
+    this.#touched.add(f);
+  }
+
   /** Encodes the batch's text of every file and writes out those whose buffers passed the flush size. */
   async flushFull(): Promise<void> {
     for (const f of this.#touched) {

@@ -1,11 +1,12 @@
-import type { Cell, DeliveryFileSpec, DeliveryWriter } from '../export/delivery-writer.js';
+import { csvFormatter } from '../export/csv.js';
+import type { Cell, DeliveryFileSpec } from '../export/delivery-writer.js';
 import { deliveredHash } from '../pseudonymise/keys.js';
 import { schemaSet } from '../schema/releases.js';
 import type { StoredMessage } from '../store/deliveries.js';
 import { KOPPELTABEL_FILE, KOPPELTABEL_HEADER } from './deliver-links.js';
 
-/** Per table: which cells a delivery rewrites. Computed once from the schema model. */
-interface TablePlan {
+/** Per table: which cells a delivery rewrites. Plain data, so it can be handed to a worker thread. */
+export interface TablePlan {
   readonly name: string;
   readonly hashed: readonly number[];
   readonly messageKey: number;
@@ -47,25 +48,31 @@ export function deliveryFileSpecs(): readonly DeliveryFileSpec[] {
   return specs!;
 }
 
+export function deliveryPlans(): ReadonlyMap<string, TablePlan> {
+  if (!plans) buildPlans();
+  return plans!;
+}
+
+/** One batch as CSV text per file (rows already formatted), with its row counts. */
+export type FormattedBatch = Map<string, { text: string; rows: number }>;
+
 /** Bounded cache of delivered hashes: one organisation's delivery meets the same BSN many times. */
 const CACHE_LIMIT = 100_000;
+const line = csvFormatter(';');
 
 /**
  * Turns stored messages into delivery rows for one organisation: hashed cells become that organisation's
- * hash of the stored pseudonym, the main row gets the hub metadata, and rows go to their files.
+ * hash of the stored pseudonym, the main row gets the hub metadata, and every row is formatted as CSV at
+ * once (so the parsed objects die young). Pure: runs in the main thread or in a worker (deliver-pool).
  */
-export class DeliveryContent {
+export class DeliveryFormatter {
   readonly #orgKey: Buffer;
+  readonly #plans: ReadonlyMap<string, TablePlan>;
   readonly #cache = new Map<string, string>();
-  #messages = 0;
 
-  constructor(orgKey: Buffer) {
+  constructor(orgKey: Buffer, tablePlans: ReadonlyMap<string, TablePlan> = deliveryPlans()) {
     this.#orgKey = orgKey;
-    if (!plans) buildPlans();
-  }
-
-  get messageCount(): number {
-    return this.#messages;
+    this.#plans = tablePlans;
   }
 
   #hash(stored: string): string {
@@ -78,16 +85,21 @@ export class DeliveryContent {
     return h;
   }
 
-  /** Adds one batch of messages (seq order) to the writer. */
-  async add(writer: DeliveryWriter, batch: readonly StoredMessage[]): Promise<void> {
+  format(batch: readonly StoredMessage[]): FormattedBatch {
+    const out: FormattedBatch = new Map();
     for (const m of batch) {
       const tables = JSON.parse(m.rows) as Record<string, Cell[][]>;
       for (const name in tables) {
-        const plan = plans!.get(name);
+        const plan = this.#plans.get(name);
         if (!plan) {
           throw new Error(
             `delivery.unknown_table: message seq ${m.seq} (${m.code}) has rows for unknown table ${name}`,
           );
+        }
+        let acc = out.get(name);
+        if (!acc) {
+          acc = { text: '', rows: 0 };
+          out.set(name, acc);
         }
         for (const row of tables[name]!) {
           for (const i of plan.hashed) {
@@ -96,25 +108,25 @@ export class DeliveryContent {
           }
           if (plan.messageKey >= 0 && row[plan.messageKey] == null) row[plan.messageKey] = m.bericht_id;
           if (plan.gemeente >= 0 && row[plan.gemeente] == null) row[plan.gemeente] = m.gemeente;
-          if (plan.exchange.size > 0) this.#exchange(plan, row, m);
-          writer.push(name, row);
+          if (plan.exchange.size > 0) exchange(plan, row, m);
+          acc.text += line(row);
+          acc.rows++;
         }
       }
     }
-    this.#messages += batch.length;
-    await writer.flushFull();
+    return out;
   }
+}
 
-  #exchange(plan: TablePlan, row: Cell[], m: StoredMessage): void {
-    const set = (key: string, value: Cell) => {
-      const i = plan.exchange.get(key);
-      if (i !== undefined) row[i] = value;
-    };
-    set('Moment', m.first_moment);
-    set('Verzender', m.verzender);
-    set('Ontvanger', m.ontvanger_hub);
-    set('HubId', m.hub_id);
-    set('Aantal', Number(m.passages));
-    set('Afwijkend', Number(m.conflict) === 1 ? 'J' : 'N');
-  }
+function exchange(plan: TablePlan, row: Cell[], m: StoredMessage): void {
+  const set = (key: string, value: Cell) => {
+    const i = plan.exchange.get(key);
+    if (i !== undefined) row[i] = value;
+  };
+  set('Moment', m.first_moment);
+  set('Verzender', m.verzender);
+  set('Ontvanger', m.ontvanger_hub);
+  set('HubId', m.hub_id);
+  set('Aantal', Number(m.passages));
+  set('Afwijkend', Number(m.conflict) === 1 ? 'J' : 'N');
 }

@@ -6,7 +6,7 @@ import type { Store } from '../store/open.js';
 import { type DeliveryDeps, runDue } from './deliver.js';
 import { ingestAt, parseCsv, readZip, testBsn, testKeys } from './deliveries.fixtures.js';
 import { type DeliveryView, listDeliveries } from './deliveries.js';
-import { activateOrganisation, addOrganisation } from './organisations.js';
+import { activateOrganisation, addOrganisation, requestHistory } from './organisations.js';
 
 const T0 = new Date('2024-06-01T10:00:00Z'); // Saturday
 const WEEK1 = new Date('2024-06-02T04:00:00Z');
@@ -160,3 +160,45 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('delivery format workers', () => {
+  it('make the same files as formatting in one thread', async () => {
+    const { store, dataDir, drop } = await freshStore('sqlite');
+    try {
+      const T = new Date('2024-06-01T10:00:00Z');
+      await addOrganisation(store, { code: '0363', name: 'Amsterdam', actor: 'test', now: T });
+      await activateOrganisation(store, { code: '0363', actor: 'test', now: T });
+      for (let i = 0; i < 6; i++) {
+        const kind = i % 2 ? 'JW305' : 'JW301';
+        await ingestAt(store, new Date(T.getTime() + (i + 1) * 60_000), {
+          kind,
+          gemeente: '0363',
+          bsn: testBsn(8000 + i),
+        });
+      }
+      await requestHistory(store, { code: '0363', actor: 'test', now: T });
+      const key = (c: string) => testKeys().organisation(c);
+      // The weekly in this thread, the history (same messages) over two workers in batches of one message.
+      const made = await runDue({ store, dataDir, organisationKey: key, formatWorkers: 0 }, WEEK1);
+      expect(made.made.map((m) => m.kind)).toEqual(['weekly', 'history']);
+      const list = await listDeliveries(store, '0363', { now: new Date('2024-06-03T12:00:00Z') });
+      const weekly = await readZip(join(dataDir, list.find((d) => d.kind === 'weekly')!.file));
+      const inThread = await readZip(join(dataDir, list.find((d) => d.kind === 'history')!.file));
+      expect(inThread.get('JW301.csv')!.equals(weekly.get('JW301.csv')!)).toBe(true);
+
+      await requestHistory(store, { code: '0363', actor: 'test', now: new Date('2024-06-03T12:00:00Z') });
+      await runDue({ store, dataDir, organisationKey: key, formatWorkers: 2, batchSpan: 1 }, WEEK2);
+      const later = await listDeliveries(store, '0363', { now: new Date('2024-06-10T12:00:00Z') });
+      const viaWorkers = await readZip(
+        join(dataDir, later.find((d) => d.kind === 'history' && d.slot === WEEK2.toISOString())!.file),
+      );
+      for (const [name, buf] of inThread) {
+        if (name === 'manifest.json') continue;
+        expect(viaWorkers.get(name)?.equals(buf), name).toBe(true);
+      }
+      expect(parseCsv(viaWorkers.get('JW301.csv')!).rows).toHaveLength(3);
+    } finally {
+      await drop();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { DELIVERY_TIME_ZONE, HISTORY_START, readyAt, weeklySlotsBetween } from '../domain/delivery-week.js';
 import { expiresAt } from '../domain/retention.js';
@@ -20,9 +20,10 @@ import type { Store } from '../store/open.js';
 import { listOrganisations, lockOrganisation, type Organisation } from '../store/organisations.js';
 import type { DeliveryKind } from '../store/tables/deliveries.js';
 import { readWatermark } from '../store/watermark.js';
-import { DeliveryContent, deliveryFileSpecs } from './deliver-content.js';
+import { deliveryFileSpecs } from './deliver-content.js';
 import { deliveryDictionary } from './deliver-dictionary.js';
 import { addLinks, linkWatermark } from './deliver-links.js';
+import { inlineFormatter, workerFormatter } from './deliver-pool.js';
 import { purgeExpired } from './retention.js';
 
 /** What the delivery use cases need; built once in the composition root (CLI, serve). */
@@ -36,6 +37,13 @@ export interface DeliveryDeps {
   readonly worker?: string;
   /** Wall clock for job leases only (a replay with --now still needs real lease times). */
   readonly wallClock?: () => Date;
+  /**
+   * Worker threads that re-key and format a delivery. Default: none below 20 000 seqs, else one per CPU
+   * (at most 4; none on a single CPU). 0 always formats in this thread.
+   */
+  readonly formatWorkers?: number;
+  /** Seq span per store query (batch); default 1000. */
+  readonly batchSpan?: number;
   /** Files added to every delivery besides the tables and the data dictionary; called once per run. */
   readonly extraFiles?: () => Promise<readonly ExtraFile[]> | readonly ExtraFile[];
 }
@@ -147,6 +155,16 @@ interface MakeDelivery {
   readonly extra: readonly ExtraFile[] | undefined;
 }
 
+/** Below this many seqs a delivery is formatted in this thread: starting workers would cost more. */
+const WORKERS_FROM = 20_000;
+
+function formatThreads(deps: DeliveryDeps, span: number): number {
+  if (deps.formatWorkers !== undefined) return deps.formatWorkers;
+  if (span < WORKERS_FROM) return 0;
+  const cpus = availableParallelism();
+  return cpus > 1 ? Math.min(4, cpus) : 0;
+}
+
 function localDate(instant: Date): string {
   const l = toLocal(instant, DELIVERY_TIME_ZONE);
   return `${l.year}-${String(l.month).padStart(2, '0')}-${String(l.day).padStart(2, '0')}`;
@@ -175,7 +193,10 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   const fileName = `ketendata-${org.code}-${weekly ? 'wekelijks' : 'historie'}-${localDate(slot)}.zip`;
 
   const writer = await DeliveryWriter.open(join(deps.dataDir, 'deliveries', '.tmp'), deliveryFileSpecs());
-  const content = new DeliveryContent(deps.organisationKey(org.code));
+  const orgKey = deps.organisationKey(org.code);
+  const threads = formatThreads(deps, seqTo - seqFrom);
+  const formatter = threads > 0 ? workerFormatter(orgKey, threads) : inlineFormatter(orgKey);
+  let messages = 0;
   let written: Awaited<ReturnType<DeliveryWriter['finish']>>;
   try {
     const window = {
@@ -183,8 +204,21 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       seqFrom,
       seqTo,
       ...(weekly ? {} : { firstMomentFrom: HISTORY_START }),
+      ...(deps.batchSpan ? { span: deps.batchSpan } : {}),
     };
-    for await (const batch of messagesInWindow(deps.store, window)) await content.add(writer, batch);
+    // Keep a few batches in flight so the workers format while this thread reads the store and writes.
+    const drain = async (keep: number) => {
+      while (formatter.queued > keep) {
+        for (const [name, part] of await formatter.next()) writer.appendText(name, part.text, part.rows);
+        await writer.flushFull();
+      }
+    };
+    for await (const batch of messagesInWindow(deps.store, window)) {
+      messages += batch.length;
+      formatter.submit(batch);
+      await drain(threads * 2);
+    }
+    await drain(0);
     const links = { gemeenten: org.members, seqFrom: linkSeqFrom, seqTo: linkSeqTo };
     for await (const batch of linksInWindow(deps.store.db, links)) await addLinks(writer, batch);
     written = await writer.finish(zipPath, {
@@ -201,13 +235,15 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
         linkSeq: { from: linkSeqFrom, to: linkSeqTo },
         madeAt: madeAt.toISOString(),
         availableAt: availableAt.toISOString(),
-        messages: content.messageCount,
+        messages: messages,
       },
     });
   } catch (err) {
     await writer.abort();
     await rm(zipPath, { force: true });
     throw err;
+  } finally {
+    await formatter.close();
   }
 
   const id = await deps.store.db.transaction().execute(async (trx) => {
@@ -234,7 +270,7 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       seq_to: seqTo,
       link_seq_from: linkSeqFrom,
       link_seq_to: linkSeqTo,
-      message_count: content.messageCount,
+      message_count: messages,
       made_at: madeAt.toISOString(),
       available_at: availableAt.toISOString(),
       expires_at: expiresAt(madeAt).toISOString(),
@@ -262,7 +298,7 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       actor: 'system',
       organisation: org.code,
       action: 'delivery.make',
-      detail: { id: inserted, kind, slot: slotIso, messages: content.messageCount },
+      detail: { id: inserted, kind, slot: slotIso, messages: messages },
     });
     return inserted;
   });
@@ -270,5 +306,5 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
     await rm(zipPath, { force: true });
     return undefined;
   }
-  return { id, organisation: org.code, kind, slot: slotIso, messages: content.messageCount };
+  return { id, organisation: org.code, kind, slot: slotIso, messages: messages };
 }

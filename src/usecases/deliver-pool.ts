@@ -1,0 +1,89 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { StoredMessage } from '../store/deliveries.js';
+import { DeliveryFormatter, deliveryPlans, type FormattedBatch } from './deliver-content.js';
+
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/** Formats batches in order: in this thread, or spread over worker threads for large deliveries. */
+export interface BatchFormatter {
+  /** Queues a batch; results come out of `next()` in the order batches went in. */
+  submit(batch: readonly StoredMessage[]): void;
+  /** The oldest queued batch's result. */
+  next(): Promise<FormattedBatch>;
+  readonly queued: number;
+  close(): Promise<void>;
+}
+
+export function inlineFormatter(orgKey: Buffer): BatchFormatter {
+  const f = new DeliveryFormatter(orgKey);
+  const queue: FormattedBatch[] = [];
+  return {
+    submit: (batch) => {
+      queue.push(f.format(batch));
+    },
+    next: async () => queue.shift()!,
+    get queued() {
+      return queue.length;
+    },
+    close: async () => undefined,
+  };
+}
+
+/**
+ * Worker threads that re-key and format batches; the main thread reads the store and writes the ZIP,
+ * taking results back in submission order, so the delivery is identical whatever the number of workers.
+ * Each worker keeps its own hash cache.
+ */
+export function workerFormatter(orgKey: Buffer, size: number): BatchFormatter {
+  const url = new URL(`./deliver-worker${ext}`, import.meta.url);
+  const workerData = { orgKey: new Uint8Array(orgKey), plans: deliveryPlans() };
+  const pending = new Map<number, { resolve: (v: FormattedBatch) => void; reject: (e: unknown) => void }>();
+  const workers = Array.from({ length: size }, () => {
+    // From source (tsx, vitest) the worker loads itself through tsx's loader, as the ingest pool does.
+    const w =
+      ext === '.ts'
+        ? new Worker(
+            `import(${JSON.stringify(
+              pathToFileURL(
+                createRequire(import.meta.url)
+                  .resolve('tsx/esm/api')
+                  .replace(/\.cjs$/, '.mjs'),
+              ).href,
+            )}).then((m) => m.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`,
+            { eval: true, workerData },
+          )
+        : new Worker(url, { workerData });
+    w.on('message', (msg: { id: number; out?: FormattedBatch; error?: string }) => {
+      const p = pending.get(msg.id);
+      pending.delete(msg.id);
+      if (msg.error !== undefined) p?.reject(new Error(msg.error));
+      else p?.resolve(msg.out!);
+    });
+    w.on('error', (err) => {
+      for (const p of pending.values()) p.reject(err);
+      pending.clear();
+    });
+    return w;
+  });
+  const order: Promise<FormattedBatch>[] = [];
+  let id = 0;
+  return {
+    submit(batch) {
+      const n = id++;
+      const result = new Promise<FormattedBatch>((resolve, reject) => pending.set(n, { resolve, reject }));
+      // Unobserved until next(): keep a rejection from being reported as unhandled meanwhile.
+      result.catch(() => undefined);
+      order.push(result);
+      workers[n % workers.length]!.postMessage({ id: n, batch });
+    },
+    next: () => order.shift()!,
+    get queued() {
+      return order.length;
+    },
+    close: async () => {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}

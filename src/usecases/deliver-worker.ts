@@ -1,0 +1,16 @@
+// A delivery worker: re-keys and formats batches of stored messages off the main thread, which keeps
+// reading the store and writing the ZIP. Started by FormatPool; never imported elsewhere.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { StoredMessage } from '../store/deliveries.js';
+import { DeliveryFormatter, type TablePlan } from './deliver-content.js';
+
+const data = workerData as { orgKey: Uint8Array; plans: Map<string, TablePlan> };
+const formatter = new DeliveryFormatter(Buffer.from(data.orgKey), data.plans);
+
+parentPort!.on('message', (msg: { id: number; batch: StoredMessage[] }) => {
+  try {
+    parentPort!.postMessage({ id: msg.id, out: formatter.format(msg.batch) });
+  } catch (err) {
+    parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+  }
+});
