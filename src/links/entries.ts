@@ -35,7 +35,7 @@ export interface LinkEntry {
   readonly order: string;
   /** Tag-specific detail the rules test: StatusAanlevering, DeclaratieNummer, `afgewezen` on a retour. */
   readonly info: string;
-  /** For start and stop rows: the `msg|…` key of their message, whose retour says if it was rejected; else ''. */
+  /** For rows of heen messages: the `msg|…` key of their message, whose retour says if it was rejected; else ''. */
   readonly message: string;
 }
 
@@ -128,8 +128,8 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
       dagtekening: message.dagtekening,
       order,
       info,
-      // Only starts and stops need it (a rejected one takes no part in stop-start and correctie).
-      message: isHeen && (key.startsWith('start|') || key.startsWith('stop|')) ? msgKey : '',
+      // A rejected message takes no part in stop-start and correctie, and expects no partner (orphans).
+      message: isHeen && !key.startsWith('msg|') ? msgKey : '',
     });
   };
   const main = table('');

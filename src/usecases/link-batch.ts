@@ -89,7 +89,10 @@ export async function linkMessagesInTx(
 
   // What recomputed groups need: which of their messages were rejected, and their links in force.
   const replan = [...groups].filter(([key, group]) => needsRecompute(group, isNew, touched.has(key)));
-  const messageKeys = replan.flatMap(([, group]) => group.flatMap((e) => (e.message ? [e.message] : [])));
+  // Only starts and stops care whether their message was rejected (versions keep rejected 301s).
+  const messageKeys = replan.flatMap(([key, group]) =>
+    key.startsWith('twn|') ? [] : group.flatMap((e) => (e.message ? [e.message] : [])),
+  );
   const rejectedKeys = await rejectedMessageKeys(tx, messageKeys);
   const rejected = new Set<string>();
   for (const [, group] of replan)

@@ -78,7 +78,7 @@ const declaratie = testMessage({
 });
 
 const stopRow = {
-  ToewijzingNummer: 'T1',
+  ToewijzingNummer: 'T7',
   Begindatum: '2024-01-10',
   RedenBeeindiging: '31',
   Einddatum: '2024-05-31',
@@ -140,8 +140,10 @@ for (const dialect of DIALECTS) {
       expect(await count('2024-03-08T12:00:00Z')).toContain('heen-zonder-retour JW301 2');
     });
 
-    it('counts a stop without its start, but not one its retour rejected', async () => {
-      expect(await count('2024-06-10T12:00:00Z', [GEM])).toContain('stop-zonder-start JW307_StopProduct 1');
+    it('counts a stop without its start or toewijzing, but not one its retour rejected', async () => {
+      const counts = await count('2024-06-10T12:00:00Z', [GEM]);
+      expect(counts).toContain('stop-zonder-start JW307_StopProduct 1');
+      expect(counts).toContain('stop-zonder-toewijzing JW307_StopProduct 1');
     });
 
     it('counts a declared prestatie whose ToewijzingNummer was never assigned', async () => {
