@@ -223,12 +223,19 @@ class MessageReader {
       // in place (no substring) against the current particle and the optional ones after it.
       const children = pn.children;
       const localLength = qname.length - prefixLength;
+      const firstCode = qname.charCodeAt(prefixLength);
+      const lastCode = qname.charCodeAt(qname.length - 1);
       const i = parent.childPos;
       const count = parent.childCount;
       let j = -1;
       for (let k = i; k < children.length; k++) {
         const c = children[k] as PlanNode;
-        if (c.name.length === localLength && qname.startsWith(c.name, prefixLength)) {
+        if (
+          c.lastCode === lastCode &&
+          c.firstCode === firstCode &&
+          c.name.length === localLength &&
+          qname.startsWith(c.name, prefixLength)
+        ) {
           j = k;
           break;
         }

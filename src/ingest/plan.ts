@@ -46,6 +46,9 @@ export class PlanNode {
   readonly childIndex: ReadonlyMap<string, number>;
   /** requiredBefore[k]: how many of children[0..k-1] have minOccurs > 0. */
   readonly requiredBefore: Int32Array;
+  /** First and last character code of the name: a cheap filter before comparing names. */
+  readonly firstCode: number;
+  readonly lastCode: number;
 
   constructor(
     readonly name: string,
@@ -61,6 +64,8 @@ export class PlanNode {
     readonly table: TableTarget | null,
     readonly leaf: LeafTarget | null,
   ) {
+    this.firstCode = name.charCodeAt(0);
+    this.lastCode = name.charCodeAt(name.length - 1);
     const index = new Map<string, number>();
     const required = new Int32Array(children.length + 1);
     children.forEach((c, k) => {

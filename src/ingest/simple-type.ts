@@ -111,38 +111,44 @@ export function simpleChecker(type: SimpleType): SimpleChecker {
     quotable
       ? `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`
       : `a value of ${codePointLength(v)} characters`;
-  const checker: SimpleChecker = {
-    type,
-    normalize: base === 'string' ? (raw) => raw : collapse,
-    canonical: isInteger ? canonicalInteger : (v) => v,
-    check(value) {
-      if (base === 'integer') {
-        if (!INTEGER_RE.test(value))
-          return `${isInteger && enumSet ? show(value) : 'the value'} is not an xs:integer`;
-      } else if (base === 'date') {
-        const e = checkDate(value);
-        if (e) return e;
-      } else if (base === 'time') {
-        const e = checkTime(value);
-        if (e) return e;
-      } else {
-        if (f.length !== undefined || f.minLength !== undefined || f.maxLength !== undefined) {
-          const n = codePointLength(value);
-          if (f.length !== undefined && n !== f.length)
-            return `length ${n} is not ${f.length} (facet length)`;
-          if (f.minLength !== undefined && n < f.minLength)
-            return `length ${n} is below minLength ${f.minLength}`;
-          if (f.maxLength !== undefined && n > f.maxLength)
-            return `length ${n} exceeds maxLength ${f.maxLength}`;
-        }
-      }
-      if (enumSet && !enumSet.has(isInteger ? canonicalInteger(value) : value)) {
-        return `${show(value)} is not in the enumeration of ${type.name}`;
-      }
-      for (const step of steps) {
+  // Facets copied into locals: facet objects differ in shape, their property loads would be megamorphic.
+  const len = f.length;
+  const minLen = f.minLength;
+  const maxLen = f.maxLength;
+  const hasLength = len !== undefined || minLen !== undefined || maxLen !== undefined;
+  const min = f.minInclusive;
+  const max = f.maxInclusive;
+  const minN = min !== undefined && min >= -(2n ** 53n) ? Number(min) : Number.NEGATIVE_INFINITY;
+  const maxN = max !== undefined && max <= 2n ** 53n ? Number(max) : Number.POSITIVE_INFINITY;
+  const single = steps.length === 1 && steps[0]?.res.length === 1 ? (steps[0].res[0] as RegExp) : undefined;
+
+  const checkFacets = (value: string): string | undefined => {
+    if (base === 'integer') {
+      if (!INTEGER_RE.test(value)) return `${enumSet ? show(value) : 'the value'} is not an xs:integer`;
+    } else if (base === 'date') {
+      const e = checkDate(value);
+      if (e) return e;
+    } else if (base === 'time') {
+      const e = checkTime(value);
+      if (e) return e;
+    } else if (hasLength) {
+      const n = codePointLength(value);
+      if (len !== undefined && n !== len) return `length ${n} is not ${len} (facet length)`;
+      if (minLen !== undefined && n < minLen) return `length ${n} is below minLength ${minLen}`;
+      if (maxLen !== undefined && n > maxLen) return `length ${n} exceeds maxLength ${maxLen}`;
+    }
+    if (enumSet !== undefined && !enumSet.has(isInteger ? canonicalInteger(value) : value)) {
+      return `${show(value)} is not in the enumeration of ${type.name}`;
+    }
+    if (single !== undefined) {
+      if (!single.test(value))
+        return `${show(value)} does not match the pattern ${steps[0]?.sources[0]} of ${type.name}`;
+    } else {
+      for (let s = 0; s < steps.length; s++) {
+        const step = steps[s] as (typeof steps)[number];
         let ok = false;
-        for (const re of step.res) {
-          if (re.test(value)) {
+        for (let r = 0; r < step.res.length; r++) {
+          if ((step.res[r] as RegExp).test(value)) {
             ok = true;
             break;
           }
@@ -150,15 +156,36 @@ export function simpleChecker(type: SimpleType): SimpleChecker {
         if (!ok)
           return `${show(value)} does not match the pattern ${step.sources.join(' | ')} of ${type.name}`;
       }
-      if (isInteger && (f.minInclusive !== undefined || f.maxInclusive !== undefined)) {
+    }
+    if (isInteger && (min !== undefined || max !== undefined)) {
+      // Numbers while they are exact (up to 15 digits), BigInt beyond.
+      const digits = value.length - (value.charCodeAt(0) === 43 || value.charCodeAt(0) === 45 ? 1 : 0);
+      if (digits <= 15) {
+        const n = Number(value);
+        if (n < minN) return `the value is below minInclusive ${min}`;
+        if (n > maxN) return `the value exceeds maxInclusive ${max}`;
+      } else {
         const n = BigInt(value);
-        if (f.minInclusive !== undefined && n < f.minInclusive)
-          return `the value is below minInclusive ${f.minInclusive}`;
-        if (f.maxInclusive !== undefined && n > f.maxInclusive)
-          return `the value exceeds maxInclusive ${f.maxInclusive}`;
+        if (min !== undefined && n < min) return `the value is below minInclusive ${min}`;
+        if (max !== undefined && n > max) return `the value exceeds maxInclusive ${max}`;
       }
-      return undefined;
-    },
+    }
+    return undefined;
+  };
+  // A string code list: the enumeration values that pass every other facet, checked once here, so a
+  // value is valid exactly when it is one of them.
+  const validCodes =
+    base === 'string' && enumSet !== undefined
+      ? new Set([...enumSet].filter((v) => checkFacets(v) === undefined))
+      : undefined;
+  const checker: SimpleChecker = {
+    type,
+    normalize: base === 'string' ? (raw) => raw : collapse,
+    canonical: isInteger ? canonicalInteger : (v) => v,
+    check:
+      validCodes !== undefined
+        ? (value) => (validCodes.has(value) ? undefined : checkFacets(value))
+        : checkFacets,
   };
   cache.set(type, checker);
   return checker;
