@@ -32,6 +32,7 @@ interface Opts {
   errors: number;
   late: number;
   youth: number;
+  warmup: number;
   clean?: boolean;
   quiet?: boolean;
 }
@@ -70,6 +71,12 @@ export function register(program: Command, ctx: CliContext): void {
       0.05,
     )
     .option('--youth <rate>', 'aandeel trajecten in de Jeugdwet (de rest Wmo)', rate('--youth'), 0.5)
+    .option(
+      '--warmup <months>',
+      'maanden vóór --from die wel gesimuleerd maar niet geschreven worden (lopende zorg bij de start)',
+      whole('--warmup'),
+      0,
+    )
     .option('--clean', 'een bestaande uitvoermap eerst leegmaken')
     .option('--quiet', 'geen samenvatting')
     .action((opts: Opts) => {
@@ -94,6 +101,7 @@ export function register(program: Command, ctx: CliContext): void {
           errors: opts.errors,
           late: opts.late,
           youthShare: opts.youth,
+          warmupMonths: opts.warmup,
           ...(opts.clean ? { clean: true } : {}),
           ...(opts.quiet
             ? {}

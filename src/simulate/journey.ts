@@ -468,7 +468,7 @@ function* request(w: World, j: JourneyState, only?: readonly AangevraagdProductR
     // Final answer within 8 weeks of the request (OP274); sometimes later.
     const late = r.chance(w.sim.rates.late);
     const days = late ? 8 * WEEK + r.int(1, 21) : r.int(2 * WEEK, 8 * WEEK - 3);
-    w.sim.deadlines.set('onderzoek 8 weken', addCount(w.sim.deadlines.get('onderzoek 8 weken'), late));
+    w.sim.countDeadline('onderzoek 8 weken', late);
     yield on(w, j, dayOf(sent.moment) + days, gemeenteBatch(j));
     if (r.chance(0.3)) {
       for (const i of all) yield* reject(i, r.pick(['4', '7']));
@@ -482,12 +482,6 @@ function* request(w: World, j: JourneyState, only?: readonly AangevraagdProductR
     return yield* honour([0]);
   }
   return yield* honour(all);
-}
-
-function addCount(c: [number, number] | undefined, late: boolean): [number, number] {
-  const out: [number, number] = c ?? [0, 0];
-  out[late ? 1 : 0]++;
-  return out;
 }
 
 type Special = 'none' | 'vow' | 'temp' | 'withdraw' | 'move' | 'extend';

@@ -52,6 +52,16 @@ export interface ExchangeTruth {
 }
 
 const JSON_TEXT = Symbol('json');
+const DROPPED = Symbol('dropped');
+
+/** Marks a message that passed the hub before the written period: relations to it are left out. */
+export function markDropped(ref: MessageRef): void {
+  (ref as MessageRef & { [DROPPED]?: boolean })[DROPPED] = true;
+}
+
+export function isDropped(ref: MessageRef): boolean {
+  return (ref as MessageRef & { [DROPPED]?: boolean })[DROPPED] === true;
+}
 
 /** JSON of a MessageRef, made once per message and kept on it (relations repeat it many times). */
 function jsonOf(ref: MessageRef): string {
@@ -140,7 +150,15 @@ export class Output {
   readonly perRelation = new Map<string, number>();
   exchanges = 0;
 
-  constructor(dir: string, files: FileSink = new FolderSink(dir)) {
+  /**
+   * @param startMoment exchanges before it are not written (the warm-up before `--from`): a hub extract
+   *   starts at some moment, with care already running.
+   */
+  constructor(
+    dir: string,
+    files: FileSink = new FolderSink(dir),
+    readonly startMoment = Number.NEGATIVE_INFINITY,
+  ) {
     this.#dir = dir;
     this.#files = files;
     mkdirSync(dir, { recursive: true });
@@ -154,6 +172,7 @@ export class Output {
 
   /** Writes one exchange at `moment` (must not go back in time: the caller keeps hub order). */
   exchange(moment: number, xml: string, verzender: string, ontvanger: string, truth: ExchangeTruth): string {
+    if (moment < this.startMoment) return '';
     this.#hub++;
     const hubId = `GGK${String(this.#hub).padStart(8, '0')}`;
     const iso = new Date(moment).toISOString();
@@ -176,6 +195,7 @@ export class Output {
   }
 
   relation(type: RelationType, from: Side, to: Side): void {
+    if (isDropped(from.message) || isDropped(to.message)) return;
     this.#truth.line(`{"kind":"relation","type":"${type}","from":${sideJson(from)},"to":${sideJson(to)}}`);
     this.perRelation.set(type, (this.perRelation.get(type) ?? 0) + 1);
   }

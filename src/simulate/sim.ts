@@ -6,7 +6,7 @@ import type { Standard } from '../schema/model.js';
 import { addWorkingDays, DAY_MS, type Day, dayOf, isoDay } from './calendar.js';
 import { codeFor, retourCode } from './messages.js';
 import type { Header, RetourInfo } from './model.js';
-import type { MessageRef, Output, RelationType, Side } from './output.js';
+import { type MessageRef, markDropped, type Output, type RelationType, type Side } from './output.js';
 import type { Random } from './random.js';
 import type { Scheduler } from './scheduler.js';
 import { STYLES, type StyleName } from './xml-writer.js';
@@ -143,11 +143,17 @@ export class Sim {
   /** Working days to wait for a step with a deadline of `limit` working days; sometimes late. */
   delayWithin(kind: string, limit: number, random: Random, typical: readonly number[]): number {
     const late = random.chance(this.rates.late);
+    this.countDeadline(kind, late);
+    if (late) return limit + 1 + Math.floor(random.exponential(3));
+    return Math.min(limit, random.pick(typical));
+  }
+
+  /** Counts a deadline kept or missed (only inside the written period). */
+  countDeadline(kind: string, late: boolean): void {
+    if (this.s.now < this.out.startMoment) return;
     const counts = this.deadlines.get(kind) ?? [0, 0];
     counts[late ? 1 : 0]++;
     this.deadlines.set(kind, counts);
-    if (late) return limit + 1 + Math.floor(random.exponential(3));
-    return Math.min(limit, random.pick(typical));
   }
 
   relation(type: RelationType, from: Side, to: Side): void {
@@ -241,6 +247,11 @@ export class Sim {
     xml: string,
     again: Rebuild,
   ): void {
+    if (moment < this.out.startMoment) {
+      // Passed the hub before the written period (warm-up): not in the output, nor its duplicates.
+      markDropped(ref);
+      return;
+    }
     const truth = {
       status: 'message' as const,
       code: ref.code,

@@ -534,3 +534,44 @@ describe('simulate: determinism', () => {
     expect(digest(out[0] as string)).not.toBe(digest(out[2] as string));
   });
 });
+
+describe('simulate: warm-up', () => {
+  it('starts the written period with care already running, and relates only messages that were written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ketendata-sim-'));
+    dirs.push(dir);
+    simulate({
+      out: dir,
+      gemeenten: '2',
+      clients: 300,
+      from: '2025-01-01',
+      to: '2025-06-30',
+      seed: 8,
+      duplicates: 0.05,
+      errors: 0.05,
+      warmupMonths: 6,
+    });
+    const sim = readSimulation(dir);
+    expect(sim.manifest.every((l) => l.moment >= '2025-01-01')).toBe(true);
+    const written = new Set(
+      sim.exchanges
+        .filter((e) => e.status === 'message' && e.message)
+        .map((e) => refKey(e.message as MessageRef)),
+    );
+    for (const e of sim.exchanges)
+      if (e.status === 'duplicate') expect(written.has(refKey(e.message as MessageRef))).toBe(true);
+    for (const r of sim.relations) {
+      expect(written.has(refKey(r.from.message)), r.type).toBe(true);
+      expect(written.has(refKey(r.to.message)), r.type).toBe(true);
+    }
+    const perMonth = new Map<string, number>();
+    for (const l of sim.manifest)
+      perMonth.set(l.moment.slice(0, 7), (perMonth.get(l.moment.slice(0, 7)) ?? 0) + 1);
+    const counts = [...perMonth.values()];
+    const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
+    // No ramp-up from an empty system: January is already a normal month.
+    expect(perMonth.get('2025-01') ?? 0).toBeGreaterThan(0.7 * mean);
+    const starts = sim.exchanges.filter((e) => e.status === 'message' && e.code.endsWith('305')).length;
+    expect(sim.summary.perCode.JW323 ?? 0).toBeGreaterThan(0);
+    expect(starts).toBeGreaterThan(0);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { Standard } from '../schema/model.js';
-import { DAY_MS, type Day, dayFromIso, isoDay } from './calendar.js';
+import { addMonths, DAY_MS, type Day, dayFromIso, isoDay } from './calendar.js';
 import { catalog } from './catalog.js';
 import { Declarations } from './declarations.js';
 import { person, testBsnPool } from './identities.js';
@@ -38,6 +38,11 @@ export interface SimulateOptions {
   readonly late?: number;
   /** Share of journeys in iJw (the rest iWmo); default 0.5. */
   readonly youthShare?: number;
+  /**
+   * Months simulated before `from` and not written, so that the output starts with care already
+   * running (as a real extract does) instead of an empty system. Default 0.
+   */
+  readonly warmupMonths?: number;
   /** Remove an existing output folder first. */
   readonly clean?: boolean;
   /** Where message files go (default: the `out` folder); benchmarks pass a `NullSink`. */
@@ -78,9 +83,12 @@ export function simulate(opts: SimulateOptions): SimulateResult {
   check(opts.duplicates >= 0 && opts.duplicates <= 1, '--duplicates must be between 0 and 1');
   check(opts.errors >= 0 && opts.errors <= 1, '--errors must be between 0 and 1');
   check(Number.isInteger(opts.seed), '--seed must be a whole number');
-  const from = dayFromIso(opts.from);
+  const written = dayFromIso(opts.from);
   const to = dayFromIso(opts.to);
-  check(from <= to, `--from ${opts.from} is after --to ${opts.to}`);
+  check(written <= to, `--from ${opts.from} is after --to ${opts.to}`);
+  const warmup = opts.warmupMonths ?? 0;
+  check(Number.isInteger(warmup) && warmup >= 0 && warmup <= 36, '--warmup must be 0–36 months');
+  const from = warmup > 0 ? addMonths(written, -warmup) : written;
   if (opts.clean) rmSync(opts.out, { recursive: true, force: true });
 
   const seed = opts.seed >>> 0;
@@ -117,7 +125,7 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     return list;
   };
 
-  const out = new Output(opts.out, opts.files);
+  const out = new Output(opts.out, opts.files, written * DAY_MS);
   out.writeJson('organisations.json', {
     gemeenten: gemeenten.map((g) => ({ code: g.code, name: g.name, provincie: g.provincie, regio: g.regio })),
     hoofdorganisaties: heads,
