@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EXAMPLES, SECRET } from '../../test/support/exchange-fixtures.js';
+import { parseMessage } from '../ingest/index.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import { keyedPseudonym } from '../pseudonymise/pseudonym.js';
+import { exchangeKey, type Parse, prepareExchange, scrubReason } from './ingest-prepare.js';
+
+const keys = deriveKeys(SECRET);
+const xml = readFileSync(join(EXAMPLES, 'ijw-voorbeelden', 'JW301.xml'));
+const ex = {
+  source: 'a.xml',
+  bytes: xml,
+  moment: '2024-03-04T09:00:00.000Z',
+  verzender: '0384',
+  ontvanger: '42420001',
+  hubId: null,
+};
+
+describe('preparing an exchange', () => {
+  it('quarantines a message whose municipality field holds no 4-digit code', () => {
+    const noGemeente: Parse = (b, s) => {
+      const r = parseMessage(b, s);
+      return r.ok ? { ok: true, message: { ...r.message, gemeente: '' } } : r;
+    };
+    const p = prepareExchange(keys, ex, noGemeente);
+    expect(p.kind).toBe('quarantine');
+    if (p.kind === 'quarantine') {
+      expect(p.reason_code).toBe('ingest.no_gemeente');
+      expect(p.reason).toBe('a.xml: JW301: header field Afzender holds no 4-digit municipality code');
+    }
+  });
+
+  it('replaces the BSN by its stored pseudonym and keeps the municipality from the header', () => {
+    const p = prepareExchange(keys, ex);
+    expect(p.kind).toBe('message');
+    if (p.kind !== 'message') return;
+    expect(p.message.gemeente).toBe('0384');
+    expect(p.message.rows).not.toContain('999900006');
+    expect(p.message.rows).toContain(keyedPseudonym(keys.pseudonym, 'Bsn', '999900006'));
+    expect(p.message.bericht_id).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('identifies an exchange by its hub id, else by where, when, between whom and what', () => {
+    expect(exchangeKey(keys, { ...ex, hubId: 'GGK1' })).toBe('hub:GGK1');
+    const k = exchangeKey(keys, ex);
+    expect(k).toMatch(/^src:[0-9a-f]{40}$/);
+    expect(exchangeKey(keys, { ...ex })).toBe(k);
+    expect(exchangeKey(keys, { ...ex, moment: '2024-03-04T09:00:01.000Z' })).not.toBe(k);
+    expect(exchangeKey(keys, { ...ex, bytes: Buffer.concat([xml, Buffer.from(' ')]) })).not.toBe(k);
+  });
+
+  it('masks any run of nine or more digits in a reason', () => {
+    expect(scrubReason("a.xml: '999900006' is not valid; AGB 12345678 ok")).toBe(
+      "a.xml: '*********' is not valid; AGB 12345678 ok",
+    );
+  });
+});
