@@ -57,7 +57,7 @@ export function deliveryPlans(): ReadonlyMap<string, TablePlan> {
 export type FormattedBatch = Map<string, { text: string; rows: number }>;
 
 /** Bounded cache of delivered hashes: one organisation's delivery meets the same BSN many times. */
-const CACHE_LIMIT = 100_000;
+const CACHE_LIMIT = 50_000;
 const line = csvFormatter(';');
 
 /**

@@ -39,6 +39,8 @@ export function inlineFormatter(orgKey: Buffer): BatchFormatter {
 export function workerFormatter(orgKey: Buffer, size: number): BatchFormatter {
   const url = new URL(`./deliver-worker${ext}`, import.meta.url);
   const workerData = { orgKey: new Uint8Array(orgKey), plans: deliveryPlans() };
+  // A worker holds one batch and its hash cache: a small heap, collected early, keeps the process RSS bounded.
+  const resourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 };
   const pending = new Map<number, { resolve: (v: FormattedBatch) => void; reject: (e: unknown) => void }>();
   const workers = Array.from({ length: size }, () => {
     // From source (tsx, vitest) the worker loads itself through tsx's loader, as the ingest pool does.
@@ -52,9 +54,9 @@ export function workerFormatter(orgKey: Buffer, size: number): BatchFormatter {
                   .replace(/\.cjs$/, '.mjs'),
               ).href,
             )}).then((m) => m.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`,
-            { eval: true, workerData },
+            { eval: true, workerData, resourceLimits },
           )
-        : new Worker(url, { workerData });
+        : new Worker(url, { workerData, resourceLimits });
     w.on('message', (msg: { id: number; out?: FormattedBatch; error?: string }) => {
       const p = pending.get(msg.id);
       pending.delete(msg.id);
