@@ -79,15 +79,28 @@ async function insertMany(
     }
     return out;
   }
-  for (const part of chunks(rows, Math.floor(4000 / columns.length))) {
-    const result = await exec(
-      tx,
-      `${head}${placeholders(columns.length, part.length)}${tail}${ret}`,
-      part.flat(),
-    );
-    if (returning) for (const r of result) out.push(r[returning]);
-  }
+  // PostgreSQL: one statement per batch, each column bound as one array (no per-row parameters to plan).
+  if (rows.length === 0) return out;
+  const types = columns.map((c) => (c === 'seq' ? 'bigint' : 'text'));
+  const arrays = columns.map((_, i) => rows.map((r) => r[i] ?? null));
+  const select = `SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
+  const result = await tx.client.query(
+    `INSERT INTO ${into} (${columns.join(', ')}) ${select}${tail}${ret}`,
+    arrays,
+  );
+  if (returning) for (const r of result.rows as Record<string, unknown>[]) out.push(r[returning]);
   return out;
+}
+
+/** `IN (…)` in chunks on SQLite; one `= ANY(array)` on PostgreSQL. */
+function* inParts(tx: IngestTx, values: readonly string[]): Generator<{ sql: string; params: unknown[] }> {
+  const unique = [...new Set(values)];
+  if (unique.length === 0) return;
+  if (tx.dialect === 'postgres') {
+    yield { sql: '= ANY(?::text[])', params: [unique] };
+    return;
+  }
+  for (const part of chunks(unique)) yield { sql: `IN (${part.map(() => '?').join(',')})`, params: part };
 }
 
 const placeholders = (columns: number, rows: number): string =>
@@ -165,12 +178,8 @@ const toEntry = (r: Record<string, unknown>): LinkEntry => ({
 /** Every indexed entry under these keys, grouped by key. */
 export async function entriesByKey(tx: IngestTx, keys: readonly string[]): Promise<Map<string, LinkEntry[]>> {
   const out = new Map<string, LinkEntry[]>();
-  for (const part of chunks([...new Set(keys)])) {
-    const rows = await exec(
-      tx,
-      `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k IN (${part.map(() => '?').join(',')})`,
-      part,
-    );
+  for (const part of inParts(tx, keys)) {
+    const rows = await exec(tx, `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k ${part.sql}`, part.params);
     for (const r of rows) {
       const e = toEntry(r);
       const list = out.get(e.key);
@@ -187,11 +196,11 @@ export async function startStopKeysOfMessages(
   messageKeys: readonly string[],
 ): Promise<string[]> {
   const out: string[] = [];
-  for (const part of chunks([...new Set(messageKeys)])) {
+  for (const part of inParts(tx, messageKeys)) {
     const rows = await exec(
       tx,
-      `SELECT DISTINCT k FROM link_key WHERE msg IN (${part.map(() => '?').join(',')}) AND msg <> '' AND keyspace IN ('start', 'stop')`,
-      part,
+      `SELECT DISTINCT k FROM link_key WHERE msg ${part.sql} AND msg <> '' AND keyspace IN ('start', 'stop')`,
+      part.params,
     );
     for (const r of rows) out.push(String(r.k));
   }
@@ -204,11 +213,11 @@ export async function rejectedMessageKeys(
   messageKeys: readonly string[],
 ): Promise<Set<string>> {
   const out = new Set<string>();
-  for (const part of chunks([...new Set(messageKeys)])) {
+  for (const part of inParts(tx, messageKeys)) {
     const rows = await exec(
       tx,
-      `SELECT DISTINCT k FROM link_key WHERE k IN (${part.map(() => '?').join(',')}) AND tag = 'retour' AND info = 'afgewezen'`,
-      part,
+      `SELECT DISTINCT k FROM link_key WHERE k ${part.sql} AND tag = 'retour' AND info = 'afgewezen'`,
+      part.params,
     );
     for (const r of rows) out.add(String(r.k));
   }
@@ -235,11 +244,11 @@ export async function activeLinksFrom(
 ): Promise<PlannedLink[]> {
   const out: PlannedLink[] = [];
   if (types.length === 0) return out;
-  for (const part of chunks([...new Set(fromBerichtIds)])) {
+  for (const part of inParts(tx, fromBerichtIds)) {
     const rows = await exec(
       tx,
-      `SELECT type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row FROM link WHERE from_bericht_id IN (${part.map(() => '?').join(',')}) AND type IN (${types.map(() => '?').join(',')}) ORDER BY seq`,
-      [...part, ...types],
+      `SELECT type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row FROM link WHERE from_bericht_id ${part.sql} AND type IN (${types.map(() => '?').join(',')}) ORDER BY seq`,
+      [...part.params, ...types],
     );
     const state = new Map<string, PlannedLink & { mutatie: string }>();
     for (const l of rows.map(toLink))
