@@ -2,9 +2,9 @@ import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync } fro
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CsvWriter, DEFAULT_DELIMITER } from '../export/csv.js';
-import { parseMessage, pseudonymiseWithKey } from '../ingest/index.js';
+import { berichtId, keyedHasher, parseMessage } from '../ingest/index.js';
 import { deriveKey } from '../pseudonymise/keys.js';
-import type { MessageSchema } from '../schema/model.js';
+import type { HashedElement, MessageSchema, TableDef } from '../schema/model.js';
 import type { CliContext } from './command.js';
 
 export interface FlattenOptions {
@@ -50,6 +50,35 @@ export function* xmlFiles(inputs: readonly string[], onError: (line: string) => 
   }
 }
 
+/** Hashes are cached per run: a client's identifiers recur in many messages. Bounded, then reset. */
+function cachingHasher(key: Buffer, limit = 200_000): (element: HashedElement, canonical: string) => string {
+  const hash = keyedHasher(key);
+  let cache = new Map<string, string>();
+  return (element, canonical) => {
+    const k = `${element}:${canonical}`;
+    let h = cache.get(k);
+    if (h === undefined) {
+      h = hash(element, canonical);
+      if (cache.size >= limit) cache = new Map();
+      cache.set(k, h);
+    }
+    return h;
+  };
+}
+
+const hashedColumns = new WeakMap<TableDef, { col: number; element: HashedElement }[]>();
+function hashedColumnsOf(t: TableDef): { col: number; element: HashedElement }[] {
+  let cols = hashedColumns.get(t);
+  if (!cols) {
+    cols = [];
+    t.columns.forEach((c, col) => {
+      if (c.hashed) cols?.push({ col, element: c.hashed });
+    });
+    hashedColumns.set(t, cols);
+  }
+  return cols;
+}
+
 /**
  * Messages → delivery tables: parse and validate each file, pseudonymise with a key derived from the
  * secret, append the rows to `<out>/<table>.csv`. Files are read one at a time, rows are streamed out.
@@ -57,6 +86,7 @@ export function* xmlFiles(inputs: readonly string[], onError: (line: string) => 
 export async function flattenFiles(options: FlattenOptions): Promise<FlattenResult> {
   mkdirSync(options.out, { recursive: true });
   const key = deriveKey(options.secret, 'flatten');
+  const hash = cachingHasher(key);
   const writers = new Map<string, CsvWriter>();
   const opened = new Set<MessageSchema>();
   let files = 0;
@@ -100,9 +130,21 @@ export async function flattenFiles(options: FlattenOptions): Promise<FlattenResu
         );
       }
     }
-    for (const [table, rows] of pseudonymiseWithKey(msg, key)) {
-      const writer = writers.get(table) as CsvWriter;
-      for (const row of rows) writer.push(row);
+    // The same as pseudonymiseWithKey, in place: the parsed message is not used again.
+    const id = berichtId(key, msg);
+    for (const t of msg.schema.tables) {
+      const rows = msg.tables.get(t.name) ?? [];
+      if (rows.length === 0) continue;
+      const hashed = hashedColumnsOf(t);
+      const writer = writers.get(t.name) as CsvWriter;
+      for (const row of rows) {
+        row[0] = id;
+        for (const h of hashed) {
+          const v = row[h.col];
+          if (v !== null && v !== undefined) row[h.col] = hash(h.element, v);
+        }
+        writer.push(row);
+      }
       await writer.flushIfFull();
     }
     messages++;
