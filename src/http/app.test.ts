@@ -180,6 +180,12 @@ for (const dialect of DIALECTS) {
       const requested = (await b.page('/historie')).html;
       expect(requested).toMatch(/Aangevraagd op .*Klaar op maandag 9 maart 2026/);
       expect(requested).toMatch(/id="totaalbestand"[^>]*checked/);
+      // Unticking withdraws the request; ticking again renews it.
+      expect((await b.post('/historie', { _csrf: csrf! })).headers.get('Location')).toBe(
+        '/historie?melding=ingetrokken',
+      );
+      expect((await b.page('/historie')).html).toContain('Niet aangevraagd');
+      await b.post('/historie', { _csrf: csrf!, totaalbestand: 'ja' });
       await h.deliver(new Date('2026-03-08T06:30:00Z'));
       h.clock.now = new Date('2026-03-09T08:00:00Z');
       expect((await b.fetch('/historie')).status, 'the session has expired a week later').toBe(303);

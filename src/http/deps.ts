@@ -77,6 +77,8 @@ export interface DeliveriesPort {
   remove(organisation: string, ids: readonly number[], actor: string, now: Date): Promise<readonly number[]>;
   historyStatus(organisation: string, now: Date): Promise<HistoryStatus>;
   requestHistory(organisation: string, actor: string, now: Date): Promise<HistoryStatus>;
+  /** Withdraws a request not yet served. */
+  cancelHistory(organisation: string, actor: string, now: Date): Promise<HistoryStatus>;
 }
 
 export interface OrganisationView {

@@ -11,6 +11,7 @@ import { bundleNotDownloaded, deleteDeliveries, openDelivery } from '../usecases
 import {
   activateOrganisation,
   addOrganisation,
+  cancelHistoryRequest,
   findOrganisation,
   listOrganisations,
   requestHistory,
@@ -113,6 +114,10 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
     historyStatus: (organisation) => historyStatus(organisation),
     async requestHistory(organisation, actor, now) {
       await requestHistory(store, { code: organisation, actor, now });
+      return historyStatus(organisation);
+    },
+    async cancelHistory(organisation, actor, now) {
+      await cancelHistoryRequest(store, { code: organisation, actor, now });
       return historyStatus(organisation);
     },
   };

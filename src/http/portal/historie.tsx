@@ -40,7 +40,6 @@ export function historieRoutes(): Hono<AppEnv> {
                 name="totaalbestand"
                 value="ja"
                 checked={requested}
-                disabled={requested}
                 aria-describedby="totaalbestand-status"
               />
             </div>
@@ -57,11 +56,9 @@ export function historieRoutes(): Hono<AppEnv> {
                 ? `Niet aangevraagd. Laatste totaalbestand gemaakt op ${formatDateTime(status.lastMadeAt)}.`
                 : 'Niet aangevraagd.'}
           </p>
-          {requested ? null : (
-            <button type="submit" class="utrecht-button utrecht-button--primary-action">
-              Opslaan
-            </button>
-          )}
+          <button type="submit" class="utrecht-button utrecht-button--primary-action">
+            Opslaan
+          </button>
         </form>
       </Layout>,
     );
@@ -70,10 +67,18 @@ export function historieRoutes(): Hono<AppEnv> {
   app.post('/historie', async (c) => {
     const s = c.var.session!;
     const body = await c.req.parseBody();
-    if (body.totaalbestand !== 'ja') return c.redirect('/historie', 303);
     const { deliveries, clock } = c.var.deps;
-    await deliveries.requestHistory(s.user.organisationCode!, s.user.email, clock());
-    return c.redirect('/historie?melding=aangevraagd', 303);
+    const org = s.user.organisationCode!;
+    const requested = (await deliveries.historyStatus(org, clock())).requestedAt !== null;
+    if (body.totaalbestand === 'ja' && !requested) {
+      await deliveries.requestHistory(org, s.user.email, clock());
+      return c.redirect('/historie?melding=aangevraagd', 303);
+    }
+    if (body.totaalbestand !== 'ja' && requested) {
+      await deliveries.cancelHistory(org, s.user.email, clock());
+      return c.redirect('/historie?melding=ingetrokken', 303);
+    }
+    return c.redirect('/historie', 303);
   });
 
   return app;
