@@ -70,7 +70,8 @@ export function register(program: Command, ctx: CliContext): void {
               cliProgress.Presets.shades_classic,
             )
           : undefined;
-        let started = false;
+        // Started before the first batch, so a long first batch shows the bar already.
+        bar?.start(source.total ?? 0, 0, { stored: 0, duplicates: 0, quarantined: 0 });
         let lastLine = 0;
         const summary = await ingestSource({ store, keys, now }, source, {
           batchSize: opts.batchSize,
@@ -81,10 +82,6 @@ export function register(program: Command, ctx: CliContext): void {
           onProgress: (done, s) => {
             const payload = { stored: s.stored, duplicates: s.duplicates, quarantined: s.quarantined };
             if (bar) {
-              if (!started) {
-                bar.start(source.total ?? done, 0, payload);
-                started = true;
-              }
               bar.setTotal(Math.max(source.total ?? done, done));
               bar.update(done, payload);
             } else if (opts.progress && (done - lastLine >= 10_000 || done === source.total)) {
@@ -94,8 +91,7 @@ export function register(program: Command, ctx: CliContext): void {
               );
             }
           },
-        });
-        bar?.stop();
+        }).finally(() => bar?.stop());
         for (const line of formatSummary(summary)) ctx.out(line);
       } finally {
         await store.close();
