@@ -150,8 +150,10 @@ class MessageReader {
     return scope;
   }
 
-  /** Length of the `prefix:` part of a qname and its URI (undefined when unbound). */
-  #resolve(qname: string, scope: Scope): { prefixLength: number; uri: string | undefined } {
+  /** URI of the last resolved qname (set by #resolve, which returns the length of its `prefix:`). */
+  resolvedUri = '';
+
+  #resolve(qname: string, scope: Scope): number {
     if (this.cacheScope !== scope) {
       this.cacheScope = scope;
       this.cachePrefixes = [];
@@ -161,7 +163,8 @@ class MessageReader {
     for (let k = 0; k < prefixes.length; k++) {
       const p = prefixes[k] as string;
       if (qname.startsWith(p) && (p.length > 0 || qname.indexOf(':') < 0)) {
-        return { prefixLength: p.length, uri: this.cacheUris[k] };
+        this.resolvedUri = this.cacheUris[k] as string;
+        return p.length;
       }
     }
     const colon = qname.indexOf(':');
@@ -172,7 +175,8 @@ class MessageReader {
     if (uri === undefined) throw new Stop('ingest.not_well_formed', `unbound namespace prefix: ${prefix}`);
     prefixes.push(colon < 0 ? '' : `${prefix}:`);
     this.cacheUris.push(uri);
-    return { prefixLength: colon + 1, uri };
+    this.resolvedUri = uri;
+    return colon + 1;
   }
 
   open(tag: SaxesTagPlain): void {
@@ -180,7 +184,8 @@ class MessageReader {
     const stack = this.stack;
     const parent = stack[stack.length - 1];
     const scope = this.#scopeFor(parent === undefined ? ROOT_SCOPE : parent.scope);
-    const { prefixLength, uri } = this.#resolve(qname, scope);
+    const prefixLength = this.#resolve(qname, scope);
+    const uri = this.resolvedUri;
     let node: PlanNode;
     let row: Row;
     let ordinals: readonly string[];
