@@ -15,6 +15,11 @@ export interface Expectation {
     readonly infoPrefix?: string;
   }[];
   readonly side: 'from' | 'to';
+  /**
+   * For side 'to': the tag of the partner under the same key. A target is an orphan when no such partner is
+   * indexed (the same test as the link, without a scan of the link table).
+   */
+  readonly partnerTag?: string;
   readonly types: readonly RelationType[];
   /** Only count messages whose Dagtekening is at least this many working days before `now`. */
   readonly workingDays?: number;
@@ -26,6 +31,7 @@ export const EXPECTATIONS: readonly Expectation[] = [
     description: 'Heenbericht zonder retourbericht na 3 werkdagen (OP090)',
     entries: [{ keyspace: 'msg', tag: 'heen' }],
     side: 'to',
+    partnerTag: 'retour',
     types: ['retour'],
     workingDays: 3,
   },
@@ -41,6 +47,7 @@ export const EXPECTATIONS: readonly Expectation[] = [
     description: 'Declaratie (323) zonder declaratie-antwoord (325) na 10 werkdagen (OP090x4)',
     entries: [{ keyspace: 'decl', tag: 'declaratie' }],
     side: 'to',
+    partnerTag: 'antwoord',
     types: ['declaratie-antwoord'],
     workingDays: 10,
   },
@@ -103,6 +110,7 @@ export const EXPECTATIONS: readonly Expectation[] = [
     description: 'Antwoordbericht (319) waarvan het verzoek (315/317) niet is ontvangen',
     entries: [{ keyspace: 'ref', tag: 'antwoord' }],
     side: 'to',
+    partnerTag: 'verzoek',
     types: ['verzoek-antwoord'],
   },
   {

@@ -24,8 +24,10 @@ export async function countOrphans(
   const today = options.now.toISOString().slice(0, 10);
   const out: OrphanCount[] = [];
   for (const x of EXPECTATIONS) {
-    const side = x.side === 'from' ? sql.ref('l.from_bericht_id') : sql.ref('l.to_bericht_id');
-    const sideRow = x.side === 'from' ? sql.ref('l.from_row') : sql.ref('l.to_row');
+    const unmatched =
+      x.side === 'to'
+        ? sql<boolean>`not exists (select 1 from link_key p where p.k = e.k and p.tag = ${x.partnerTag ?? ''})`
+        : sql<boolean>`not exists (select 1 from link l where l.from_bericht_id = e.bericht_id and l.from_row = e.row and l.type in (${sql.join(x.types)}) and l.mutatie = 'toegevoegd')`;
     const counts = new Map<string, number>();
     for (const spec of x.entries) {
       let q = store.db
@@ -33,10 +35,8 @@ export async function countOrphans(
         .select(['e.tbl', (eb) => eb.fn.countAll<number>().as('n')])
         .where('e.keyspace', '=', spec.keyspace)
         .where('e.tag', '=', spec.tag)
-        .where(
-          sql<boolean>`not exists (select 1 from link l where ${side} = e.bericht_id and ${sideRow} = e.row and l.mutatie = 'toegevoegd' and l.type in (${sql.join(x.types)}))`,
-        )
-        // A start or stop its retour rejected counts as not sent (OP286): no partner is expected.
+        .where(unmatched)
+        // A message its retour rejected counts as not sent (OP286): no partner is expected.
         .where(
           sql<boolean>`(e.msg = '' or not exists (select 1 from link_key r where r.k = e.msg and r.tag = 'retour' and r.info = 'afgewezen'))`,
         )

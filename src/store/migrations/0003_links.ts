@@ -31,11 +31,9 @@ export const migration: DialectMigration = {
       .columns(['from_bericht_id', 'from_row', 'type'])
       .execute();
     await db.schema.createIndex('link_gemeente_seq').on('link').columns(['gemeente', 'seq']).execute();
-    await db.schema.createIndex('link_to').on('link').columns(['to_bericht_id', 'to_row']).execute();
 
     await db.schema
       .createTable('link_key')
-      .addColumn('id', sql`${pk}`)
       .addColumn('keyspace', 'text', (c) => c.notNull())
       .addColumn('k', 'text', (c) => c.notNull())
       .addColumn('tag', 'text', (c) => c.notNull())

@@ -31,7 +31,6 @@ export interface LinkTable {
 
 /** The key index: what each linked message offers, so a new message is matched by lookup, not scan. */
 export interface LinkKeyTable {
-  id: Generated<number>;
   keyspace: string;
   /** `<keyspace>|<scope…>|<value…>` (see src/links/entries.ts). */
   k: string;
