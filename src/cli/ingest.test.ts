@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -59,5 +59,29 @@ describe('ketendata ingest and quarantine', () => {
     const missing = await run(['ingest', join(dataDir, 'nope')]);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('ingest.source_missing');
+  });
+
+  it('re-encrypts the kept raw messages under a new secret with raw-rekey', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ketendata-cli-rekey-'));
+    try {
+      const oldEnv = { KETENDATA_DATA_DIR: dir, KETENDATA_SECRET: SECRET };
+      expect(await main(['ingest', traffic.dir, '--no-progress'], oldEnv)).toBe(0);
+      const file = join(dir, 'old-secret');
+      writeFileSync(file, `${SECRET}\n`);
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      const code = await main(['raw-rekey', '--previous-secret-file', file], {
+        ...oldEnv,
+        KETENDATA_SECRET: `${SECRET}-new`,
+      });
+      const out = spy.mock.calls.map((c) => String(c[0])).join('');
+      spy.mockRestore();
+      expect(code).toBe(0);
+      expect(out).toMatch(/re-encrypted (\d+) raw message/);
+      expect(Number(/re-encrypted (\d+)/.exec(out)![1])).toBe(
+        traffic.expected.stored + traffic.expected.quarantined,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { requireSecret } from '../config/config.js';
-import { deriveKeys } from '../pseudonymise/keys.js';
+import { deriveKey, deriveKeys, KEY_PURPOSES } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { formatSummary, ingestSource } from '../usecases/ingest-exchanges.js';
+import { reencryptRawMessages } from '../usecases/ingest-rekey.js';
 import { openSource } from '../usecases/ingest-sources.js';
 import type { CliContext } from './command.js';
 
@@ -93,6 +95,38 @@ export function register(program: Command, ctx: CliContext): void {
           },
         }).finally(() => bar?.stop());
         for (const line of formatSummary(summary)) ctx.out(line);
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
+    .command('raw-rekey')
+    .description(
+      'versleutelt de bewaarde ruwe berichten opnieuw met de sleutel van het huidige KETENDATA_SECRET (sleutelrotatie, docs/keys.md)',
+    )
+    .requiredOption(
+      '--previous-secret-file <file>',
+      'bestand met het vorige geheim (één per regel; nooit op de opdrachtregel)',
+    )
+    .action(async (opts: { previousSecretFile: string }) => {
+      const keys = deriveKeys(requireSecret(ctx.config));
+      const previous = readFileSync(opts.previousSecretFile, 'utf8')
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .map((secret) => deriveKey(secret, KEY_PURPOSES.rawEncryption));
+      if (!previous.length) throw new Error(`keys.no_secret: ${opts.previousSecretFile} holds no secret`);
+      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      try {
+        const r = await reencryptRawMessages(store, keys, previous);
+        ctx.out(`re-encrypted ${r.reencrypted} raw message(s) under key ${keys.rawKeyId}`);
+        if (r.unreadable) {
+          ctx.err(
+            `keys.unknown_raw_key: ${r.unreadable} raw message(s) under key(s) ${r.unreadableKeyIds.join(', ')} left as they are`,
+          );
+          ctx.setExitCode(1);
+        }
       } finally {
         await store.close();
       }
