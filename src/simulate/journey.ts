@@ -701,6 +701,12 @@ function* changeRequest(w: World, j: JourneyState, tws: Toewijzing[]): Steps<Toe
   let volume = oldOmvang.volume + r.pick([-1, 1, 2, 3]) * Math.max(1, Math.round(oldOmvang.volume / 4));
   volume = Math.max(1, volume === oldOmvang.volume ? volume + 1 : volume);
   const newOmvang = { ...oldOmvang, volume };
+  // Sometimes the provider also asks for a product the client does not have yet (NieuwProduct).
+  const candidates = productsOf(w, j).filter(
+    (p) => !current.some((t) => t.catalogProduct.categorie === p.categorie),
+  );
+  const extra = candidates.length > 0 && r.chance(0.3) ? r.pick(candidates) : undefined;
+  const extraEnd = target.current.einddatum ?? addMonths(gewenst, 6);
   const v: Verzoek = {
     referentie: w.nextReferentie(j.aanbieder.agb),
     reden: r.chance(0.6) ? '2' : '1',
@@ -713,7 +719,16 @@ function* changeRequest(w: World, j: JourneyState, tws: Toewijzing[]): Steps<Toe
         omvang: newOmvang,
       },
     ],
-    nieuw: [],
+    nieuw: extra
+      ? [
+          {
+            product: { categorie: extra.categorie, code: extra.code },
+            gewensteIngangsdatum: gewenst,
+            einddatum: extraEnd,
+            omvang: omvangFor(extra, r),
+          },
+        ]
+      : [],
   };
   const code = codeFor(j.standard, 317);
   const vowSides: Side[] = [];
@@ -728,7 +743,7 @@ function* changeRequest(w: World, j: JourneyState, tws: Toewijzing[]): Steps<Toe
       gemeente: j.gemeente.code,
       journey: j.id,
       build: (h, style, retour) => verzoekOmWijziging(h, j.person, v, style, retour),
-      rowCount: v.ongewijzigd.length + v.teWijzigen.length,
+      rowCount: v.ongewijzigd.length + v.teWijzigen.length + v.nieuw.length,
       rowRejectCodes: ['9350', '9351'],
       forceAccept: force,
     }),
@@ -763,6 +778,17 @@ function* changeRequest(w: World, j: JourneyState, tws: Toewijzing[]): Steps<Toe
     referentie: v.referentie,
   });
   successor.requestSides = vowSides;
+  const asked = v.nieuw[0];
+  const added =
+    extra && asked
+      ? newToewijzing(w, j, extra, {
+          ingangsdatum: gewenst,
+          einddatum: extraEnd,
+          omvang: asked.omvang,
+          referentie: v.referentie,
+        })
+      : undefined;
+  if (added) added.requestSides = vowSides;
   for (const t of current) {
     if (t === target) continue;
     change(w, t, { referentie: v.referentie });
@@ -775,10 +801,18 @@ function* changeRequest(w: World, j: JourneyState, tws: Toewijzing[]): Steps<Toe
   if (target.start) yield* send307(w, j, [{ tw: target, row: stopRow(target, '37', gewenst - 1) }]);
   target.careTo = gewenst - 1;
   target.ended = true;
-  yield* send305(w, j, [{ tw: successor, row: startRow(successor, gewenst) }]);
-  successor.careFrom = gewenst;
-  w.declarations.add(successor);
-  return tws.map((t) => (t === target ? successor : t));
+  const starting = added ? [successor, added] : [successor];
+  yield* send305(
+    w,
+    j,
+    starting.map((tw) => ({ tw, row: startRow(tw, gewenst) })),
+  );
+  for (const tw of starting) {
+    tw.careFrom = gewenst;
+    w.declarations.add(tw);
+  }
+  const next = tws.map((t) => (t === target ? successor : t));
+  return added ? [...next, added] : next;
 }
 
 /** The client moved: the new gemeente (woonplaatsbeginsel) assigns the same care from the day after. */
