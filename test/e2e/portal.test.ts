@@ -2,12 +2,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as OTPAuth from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPortal } from '../../src/http/launch.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { deriveKeys } from '../../src/pseudonymise/keys.js';
 import { openStore, type Store } from '../../src/store/open.js';
+import { beginTotp, confirmTotp, createUser } from '../../src/usecases/accounts.js';
 import { runDue } from '../../src/usecases/deliver.js';
 import { DEMO_PASSWORD, type DemoLogin, prepareDemo } from '../../src/usecases/demo.js';
 import { launchChromium } from './browser.js';
@@ -168,10 +170,38 @@ describe('the portal in headless Chromium', () => {
 
   it('passes an axe-core WCAG 2.1 AA scan on every page without serious violations', async () => {
     const anon = await (await browser.newContext()).newPage();
+    // A user with the second factor on lands on the code page after the password.
+    const totpUser = await createUser(
+      store.db,
+      {
+        email: 'totp@demo.ketendata.nl',
+        displayName: 'Tweede Factor',
+        password: DEMO_PASSWORD,
+        role: 'user',
+        organisationCode: codeOf(gemeente()),
+      },
+      MONDAY,
+    );
+    const { secret } = await beginTotp(store.db, totpUser.id);
+    await confirmTotp(
+      store.db,
+      totpUser.id,
+      new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({
+        timestamp: MONDAY.getTime(),
+      }),
+      MONDAY,
+    );
+    const pending = await (await browser.newContext()).newPage();
+    await pending.goto(`${server.url}/inloggen`);
+    await pending.getByLabel('E-mailadres').fill('totp@demo.ketendata.nl');
+    await pending.getByLabel('Wachtwoord').fill(DEMO_PASSWORD);
+    await pending.getByRole('button', { name: 'Inloggen' }).click();
+    await pending.waitForURL(/\/inloggen\/code$/);
     const user = await login(gemeente().email);
     const operator = await login('beheer@demo.ketendata.nl');
     const pages: [Page, string][] = [
       [anon, '/inloggen'],
+      [pending, '/inloggen/code'],
       [user, '/ophalen'],
       [user, '/historie'],
       [user, '/instellingen'],
