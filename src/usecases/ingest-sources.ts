@@ -197,6 +197,10 @@ async function zipSource(path: string): Promise<ExchangeSource> {
     zip.on('error', reject);
     zip.readEntry();
   });
+  const openStream = (entry: yauzl.Entry) =>
+    new Promise<Readable>((resolve, reject) =>
+      zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))),
+    );
   const open = (entry: yauzl.Entry) =>
     new Promise<Buffer>((resolve, reject) =>
       zip.openReadStream(entry, (err, s) => (err ? reject(err) : streamToBuffer(s).then(resolve, reject))),
@@ -208,15 +212,19 @@ async function zipSource(path: string): Promise<ExchangeSource> {
   const manifestName = manifests[0];
   if (manifestName) {
     const base = manifestName.slice(0, -MANIFEST_NAME.length);
-    const text = (await open(entries.get(manifestName)!)).toString('utf8');
-    const lines = text.split(/\r?\n/);
+    const manifestEntry = entries.get(manifestName)!;
+    // The manifest is streamed twice (count, then read), never held whole: it can have millions of lines.
+    const manifestLines = async () =>
+      createInterface({ input: await openStream(manifestEntry), crlfDelay: Infinity });
+    let total = 0;
+    for await (const line of await manifestLines()) if (line.trim()) total++;
     return {
       label: path,
-      total: lines.filter((l) => l.trim()).length,
+      total,
       exchanges: () =>
         manifestRefs(
           (async function* () {
-            yield* lines;
+            yield* await manifestLines();
           })(),
           `${zipName}!${manifestName}`,
           async (file) => {
