@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { MessageSchema, SchemaSet, TableDef } from '../schema/model.js';
 import { schemaSet } from '../schema/releases.js';
 
@@ -22,7 +23,7 @@ export interface LinkableMessage {
  * the `tag` says what the row is within that key space (e.g. in `twn`: toewijzing, start, stop, prestatie).
  */
 export interface LinkEntry {
-  /** `<keyspace>|<scope…>|<value…>`, scoped the way the standard scopes the number. */
+  /** `compactKey('<keyspace>|<scope…>|<value…>')`: scoped the way the standard scopes the number. */
   readonly key: string;
   readonly tag: string;
   readonly gemeente: string;
@@ -43,6 +44,14 @@ export interface LinkEntry {
 const ACCEPTING_CODES = new Set(['0200', '0233']);
 
 export const keyspaceOf = (key: string): string => key.slice(0, key.indexOf('|'));
+
+/**
+ * The stored form of a key: its key space and a 128-bit digest of the whole key. Keys hold scopes and
+ * pseudonyms (about 100 characters); a short fixed-size key keeps the index small and its inserts cheap.
+ */
+export function compactKey(key: string): string {
+  return `${keyspaceOf(key)}|${createHash('sha256').update(key).digest('base64url').slice(0, 22)}`;
+}
 
 const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
@@ -117,9 +126,10 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
     isRetour || isHeen
       ? `msg|${prefix}${isRetour ? number - 1 : number}|${message.afzender}|${message.ontvanger}|${message.identificatie}|${message.dagtekening}`
       : '';
+  const msgStored = msgKey ? compactKey(msgKey) : '';
   const add = (key: string, tag: string, t: string, row: string, info = ''): void => {
     out.push({
-      key,
+      key: key === msgKey ? msgStored : compactKey(key),
       tag,
       gemeente: message.gemeente,
       berichtId: message.berichtId,
@@ -129,7 +139,7 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
       order,
       info,
       // A rejected message takes no part in stop-start and correctie, and expects no partner (orphans).
-      message: isHeen && !key.startsWith('msg|') ? msgKey : '',
+      message: isHeen && !key.startsWith('msg|') ? msgStored : '',
     });
   };
   const main = table('');

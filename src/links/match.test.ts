@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linkEntries } from './entries.js';
+import { compactKey, linkEntries } from './entries.js';
 import type { PlannedLink } from './match.js';
 import { MemoryLinkIndex } from './memory-index.js';
 import { testMessage } from './test-messages.js';
@@ -334,7 +334,12 @@ describe('link rules', () => {
       }),
     );
     const twn = (es: typeof jw) => es.find((e) => e.key.startsWith('twn|'))?.key;
-    expect(twn(jw)).toBe(`twn|JW|${GEM}|${AGB}|T1`);
-    expect(twn(wmo)).toBe(`twn|WMO|${GEM}|${AGB}|T1`);
+    expect(twn(jw)).toBe(compactKey(`twn|JW|${GEM}|${AGB}|T1`));
+    expect(twn(wmo)).toBe(compactKey(`twn|WMO|${GEM}|${AGB}|T1`));
+    expect(twn(jw)).not.toBe(twn(wmo));
+    const otherAanbieder = linkEntries(
+      t301('C', '2024-01-01', [{ ToewijzingNummer: 'T1' }], GEM, '87654321'),
+    );
+    expect(twn(otherAanbieder)).not.toBe(twn(jw));
   });
 });
