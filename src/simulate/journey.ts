@@ -230,7 +230,12 @@ function* send305(
   return sent;
 }
 
-function* send307(w: World, j: JourneyState, rows: readonly { tw: Toewijzing; row: StopRow }[]): Steps<Sent> {
+function* send307(
+  w: World,
+  j: JourneyState,
+  rows: readonly { tw: Toewijzing; row: StopRow }[],
+  cancels?: readonly (Side | undefined)[],
+): Steps<Sent> {
   const code = codeFor(j.standard, 307);
   const starts = rows.map((r) => r.tw.start?.side);
   return yield* reliably(
@@ -260,7 +265,9 @@ function* send307(w: World, j: JourneyState, rows: readonly { tw: Toewijzing; ro
         const side: Side = { message: s.ref, table: `${code}_StopProduct`, row: [i + 1] };
         r.tw.linkFrom(w.sim, 'stop-toewijzing', side, s.header.dagtekening);
         const st = starts[i];
-        if (st && s.accepted) w.sim.relation('stop-start', side, st);
+        if (st && s.accepted && r.row.status === '1') w.sim.relation('stop-start', side, st);
+        const cancelled = cancels?.[i];
+        if (s.accepted && cancelled) w.sim.relation('correctie', side, cancelled);
       });
     },
   );
@@ -628,7 +635,31 @@ function* stopAll(
     tw.careTo = Math.min(tw.careTo ?? einddatum, einddatum);
     tw.ended = true;
   }
-  if (rows.length > 0) yield* send307(w, j, rows);
+  if (rows.length === 0) return;
+  const sent = yield* send307(w, j, rows);
+  // A wrong Einddatum corrected: delete the stop (StatusAanlevering 3) and send the right one (IV008).
+  const first = rows[0];
+  if (first && r.chance(0.03)) {
+    yield on(w, j, w.sim.today() + r.int(5, 15));
+    const old = first.row;
+    const fixed = Math.min(
+      w.sim.today(),
+      Math.max(old.begindatum, old.einddatum + r.pick([-3, -2, -1, 1, 2])),
+    );
+    if (fixed !== old.einddatum) {
+      const code = codeFor(j.standard, 307);
+      const side: Side = { message: sent.ref, table: `${code}_StopProduct`, row: [1] };
+      yield* send307(
+        w,
+        j,
+        [
+          { tw: first.tw, row: { ...old, status: '3' } },
+          { tw: first.tw, row: { ...old, einddatum: fixed } },
+        ],
+        [side, undefined],
+      );
+    }
+  }
 }
 
 /** Temporary stop (20); then a restart (new 305) or a definitive stop with Einddatum ≥ the temporary one (OP377–379). */

@@ -429,13 +429,19 @@ describe('simulate: journey rules', () => {
     const reasons = new Set<string>();
     const stops = new Set<string>();
     const statuses = new Set<string>();
+    const stopStatuses = new Set<string>();
     let woonplaats = 0;
     let nieuw = 0;
     for (const m of main.messages.values()) {
       const n = num(m.key.code);
       if (n === 301)
         for (const tp of rows(m, 'ToegewezenProduct')) if (tp.RedenWijziging) reasons.add(tp.RedenWijziging);
-      if (n === 307) for (const s of rows(m, 'StopProduct')) stops.add(s.RedenBeeindiging ?? '');
+      if (n === 307) {
+        for (const s of rows(m, 'StopProduct')) {
+          stops.add(s.RedenBeeindiging ?? '');
+          stopStatuses.add(s.StatusAanlevering ?? '');
+        }
+      }
       if (n === 305) for (const s of rows(m, 'StartProduct')) statuses.add(s.StatusAanlevering ?? '');
       if (n === 319 && (rows(m)[0] as Values).Antwoord_Woonplaatsbeginsel_Gemeente) woonplaats++;
       if (n === 317) nieuw += rows(m, 'NieuwProduct').length;
@@ -443,6 +449,7 @@ describe('simulate: journey rules', () => {
     for (const r of ['04', '07', '12', '13']) expect(reasons.has(r), `RedenWijziging ${r}`).toBe(true);
     for (const s of ['20', '37']) expect(stops.has(s), `RedenBeeindiging ${s}`).toBe(true);
     expect(statuses).toEqual(new Set(['1', '3']));
+    expect(stopStatuses).toEqual(new Set(['1', '3']));
     expect(woonplaats).toBeGreaterThan(0);
     expect(nieuw).toBeGreaterThan(0);
     expect(main.sim.summary.perCode.JW317).toBeGreaterThan(0);
