@@ -53,6 +53,7 @@ try {
   await shot(op, '/beheer/taken', '07-beheer-taken');
   await shot(op, '/beheer/inlezen', '08-beheer-inlezen');
   await shot(op, '/beheer/quarantaine', '09-beheer-quarantaine');
+  await shot(op, '/beheer/audit', '10-beheer-auditlog');
 } finally {
   await browser.close();
   await server.close();

@@ -225,6 +225,9 @@ for (const dialect of DIALECTS) {
       const taken = (await op.page('/beheer/taken')).html;
       expect(taken).toContain('weekly-delivery');
       expect(taken).toContain('Klaar — 3 organisations');
+      const audit = (await op.page('/beheer/audit')).html;
+      expect(audit).toContain('auth.login');
+      expect(audit).toContain('organisation.activate');
     });
 
     it('lets the operator register and activate an organisation and add its user', async () => {

@@ -119,7 +119,17 @@ export interface QuarantineView {
   readonly receivedAt: string;
 }
 
+export interface AuditView {
+  readonly at: string;
+  readonly actor: string;
+  readonly organisation: string | null;
+  readonly action: string;
+  readonly detail: string | null;
+}
+
 export interface OperatorPort {
+  /** The audit log, newest first. */
+  audit(limit: number): Promise<readonly AuditView[]>;
   organisations(): Promise<readonly OrganisationView[]>;
   addOrganisation(
     input: { code: string; name: string; members: readonly string[] },

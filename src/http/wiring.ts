@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { nextWeeklySlot, readyAt } from '../domain/delivery-week.js';
 import type { Keys } from '../pseudonymise/keys.js';
-import { audit } from '../store/audit.js';
+import { audit, listAudit } from '../store/audit.js';
 import { listDeliveryRows } from '../store/deliveries.js';
 import { listJobRuns } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
@@ -127,6 +127,15 @@ const JOB_STATUS: Record<string, string> = { done: 'Klaar', running: 'Bezig', fa
 
 export function operatorPort({ store, keys }: WiringInput): OperatorPort {
   return {
+    async audit(limit) {
+      return (await listAudit(store.db, { limit })).map((a) => ({
+        at: a.at,
+        actor: a.actor,
+        organisation: a.organisation,
+        action: a.action,
+        detail: a.detail,
+      }));
+    },
     async organisations() {
       return (await listOrganisations(store)).map((o) => ({
         code: o.code,

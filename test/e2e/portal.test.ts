@@ -211,6 +211,7 @@ describe('the portal in headless Chromium', () => {
       [operator, '/beheer/taken'],
       [operator, '/beheer/inlezen'],
       [operator, '/beheer/quarantaine'],
+      [operator, '/beheer/audit'],
       [operator, '/instellingen'],
     ];
     const problems: string[] = [];

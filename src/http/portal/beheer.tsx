@@ -423,6 +423,42 @@ export function beheerRoutes(): Hono<AppEnv> {
 
   app.get('/beheer/quarantaine', (c) => quarantinePage(c));
 
+  app.get('/beheer/audit', async (c) => {
+    const entries = await c.var.deps.operator.audit(500);
+    return shell(
+      c,
+      'Auditlog',
+      '/beheer/audit',
+      <table class="utrecht-table utrecht-table--html-table">
+        <caption class="utrecht-table__caption">
+          Aanmeldingen, downloads, verwijderingen en wijzigingen (nieuwste eerst, laatste 500)
+        </caption>
+        <thead class="utrecht-table__header">
+          <tr class="utrecht-table__row">
+            <Th>Moment</Th>
+            <Th>Wie</Th>
+            <Th>Organisatie</Th>
+            <Th>Actie</Th>
+            <Th>Details</Th>
+          </tr>
+        </thead>
+        <tbody class="utrecht-table__body">
+          {entries.map((a) => (
+            <tr class="utrecht-table__row">
+              <td class="utrecht-table__cell">{formatDateTime(a.at)}</td>
+              <td class="utrecht-table__cell">{a.actor}</td>
+              <td class="utrecht-table__cell">{a.organisation ?? '—'}</td>
+              <td class="utrecht-table__cell">
+                <code>{a.action}</code>
+              </td>
+              <td class="utrecht-table__cell">{a.detail ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>,
+    );
+  });
+
   app.post('/beheer/quarantaine/opnieuw', async (c) => {
     const b = await c.req.parseBody({ all: true });
     const ids = (Array.isArray(b.ids) ? b.ids : b.ids === undefined ? [] : [b.ids])

@@ -24,6 +24,7 @@ const OPERATOR_TABS = [
   { href: '/beheer/taken', label: 'Taken' },
   { href: '/beheer/inlezen', label: 'Inlezen' },
   { href: '/beheer/quarantaine', label: 'Quarantaine' },
+  { href: '/beheer/audit', label: 'Auditlog' },
   { href: '/instellingen', label: 'Instellingen' },
 ] as const;
 
