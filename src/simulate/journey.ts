@@ -596,7 +596,9 @@ function* care(w: World, j: JourneyState, first: Toewijzing[]): Steps {
   }
   const active = tws.filter((t) => !t.ended && !t.deleted);
   if (active.length === 0) return;
-  const lastDay = Math.min(endDay, ...active.map((t) => t.current.einddatum ?? endDay));
+  const assignedUntil = Math.min(...active.map((t) => t.current.einddatum ?? endDay));
+  // If a change took longer than the planned end, care went on until now (within the toewijzing).
+  const lastDay = Math.min(assignedUntil, Math.max(endDay, sim.today()));
   yield* stopAll(w, j, active, lastDay, endReason);
   // After an early end the gemeente sometimes shortens the toewijzing to match.
   const shortened = active.filter((t) => (t.current.einddatum ?? lastDay) > lastDay + 14);
@@ -689,7 +691,9 @@ function* temporaryStop(
     w.declarations.add(tw);
     return false;
   }
-  const definitive = pauseDay + r.int(0, 14);
+  // Became definitive around now; Einddatum ≥ the temporary one (TR414), reported within 5 working days.
+  const definitive = Math.max(pauseDay, sim.today() - r.int(0, 4));
+  yield on(w, j, addWorkingDays(definitive, sim.delayWithin('stop 307', 5, r, [0, 1, 1, 2])));
   yield* send307(w, j, [
     {
       tw,

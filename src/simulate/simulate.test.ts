@@ -461,6 +461,7 @@ describe('simulate: deadlines', () => {
   it('keeps every deadline when no lateness is asked for: retours ≤ 3, answers ≤ 5, 325 ≤ 10 working days', () => {
     const run = punctual;
     const dag = (s: string) => dayFromIso(s);
+    const k = (m: FlatMessage) => m.key.dagtekening;
     for (const m of run.messages.values()) {
       const k = m.key;
       if (RETOURS.has(num(k.code)))
@@ -495,6 +496,35 @@ describe('simulate: deadlines', () => {
       }
     }
     expect(answers).toBeGreaterThan(0);
+    // Start and stop within 5 working days of the real date (after a retroactive 301: of its receipt).
+    const firstAssigned = new Map<string, string>();
+    for (const m of run.messages.values()) {
+      if (num(m.key.code) !== 301) continue;
+      for (const tp of rows(m, 'ToegewezenProduct')) {
+        const key = `${m.key.afzender}|${tp.ToewijzingNummer}`;
+        const known = firstAssigned.get(key);
+        if (!known || m.key.dagtekening < known) firstAssigned.set(key, m.key.dagtekening);
+      }
+    }
+    let regie = 0;
+    for (const m of run.messages.values()) {
+      const n = num(m.key.code);
+      if (n !== 305 && n !== 307) continue;
+      const list = rows(m, n === 305 ? 'StartProduct' : 'StopProduct');
+      if (list.some((r) => r.StatusAanlevering === '3')) continue;
+      for (const r of list) {
+        const real =
+          n === 305
+            ? Math.max(
+                dag(r.Begindatum ?? ''),
+                dag(firstAssigned.get(`${m.key.ontvanger}|${r.ToewijzingNummer}`) ?? ''),
+              )
+            : dag(r.Einddatum ?? '');
+        expect(dag(k(m)) <= addWorkingDays(real, 5), `${m.key.code} ${r.ToewijzingNummer}`).toBe(true);
+        regie++;
+      }
+    }
+    expect(regie).toBeGreaterThan(100);
     const s = run.sim.summary.deadlines;
     for (const [kind, c] of Object.entries(s)) expect(c.missed, kind).toBe(0);
   });
