@@ -130,12 +130,16 @@ export async function lockLinking(tx: IngestTx): Promise<void> {
 }
 
 /** Stored messages below `beforeSeq` and above the highest linked seq that are not linked (after a crash). */
-export async function unlinkedBefore(tx: IngestTx, beforeSeq: number): Promise<Record<string, unknown>[]> {
+export async function unlinkedBefore(
+  tx: IngestTx,
+  beforeSeq: number,
+  limit: number,
+): Promise<Record<string, unknown>[]> {
   const [top] = await exec(tx, 'SELECT COALESCE(MAX(seq), 0) AS s FROM link_done', []);
   return exec(
     tx,
-    'SELECT seq, bericht_id, code, gemeente, afzender, ontvanger, identificatie, dagtekening, rows FROM message m WHERE m.seq > ? AND m.seq < ? AND NOT EXISTS (SELECT 1 FROM link_done d WHERE d.bericht_id = m.bericht_id) ORDER BY m.seq',
-    [Number(top?.s ?? 0), beforeSeq],
+    'SELECT seq, bericht_id, code, gemeente, afzender, ontvanger, identificatie, dagtekening, rows FROM message m WHERE m.seq > ? AND m.seq < ? AND NOT EXISTS (SELECT 1 FROM link_done d WHERE d.bericht_id = m.bericht_id) ORDER BY m.seq LIMIT ?',
+    [Number(top?.s ?? 0), beforeSeq, limit],
   );
 }
 

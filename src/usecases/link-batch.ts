@@ -57,15 +57,45 @@ export async function linkMessagesInTx(
   tx: IngestTx,
   batch: readonly StoredMessageForLinks[],
   now: string,
+  catchUp = CATCH_UP,
 ): Promise<LinkOutcome> {
-  let messages = batch;
   await lockLinking(tx);
-  // A crash between an ingest batch and its linking leaves stored messages unlinked: take them along.
-  const seqs = messages.flatMap((m) => (m.seq === undefined ? [] : [m.seq]));
+  let total: LinkOutcome = { messages: 0, added: 0, lapsed: 0 };
+  // A crash between an ingest batch and its linking leaves stored messages unlinked: take them along
+  // (in bounded chunks, oldest first).
+  const seqs = batch.flatMap((m) => (m.seq === undefined ? [] : [m.seq]));
+  let messages = batch;
   if (seqs.length > 0) {
-    const missed = await unlinkedBefore(tx, Math.min(...seqs));
-    messages = [...(missed as unknown as StoredMessageForLinks[]), ...messages];
+    for (;;) {
+      const missed = (await unlinkedBefore(
+        tx,
+        Math.min(...seqs),
+        CATCH_UP,
+      )) as unknown as StoredMessageForLinks[];
+      if (missed.length < catchUp) {
+        messages = [...missed, ...batch];
+        break;
+      }
+      total = sum(total, await linkClaimed(tx, missed, now));
+    }
   }
+  return sum(total, await linkClaimed(tx, messages, now));
+}
+
+/** Messages per chunk when catching up after a crash. */
+const CATCH_UP = 2000;
+
+const sum = (a: LinkOutcome, b: LinkOutcome): LinkOutcome => ({
+  messages: a.messages + b.messages,
+  added: a.added + b.added,
+  lapsed: a.lapsed + b.lapsed,
+});
+
+async function linkClaimed(
+  tx: IngestTx,
+  messages: readonly StoredMessageForLinks[],
+  now: string,
+): Promise<LinkOutcome> {
   const claimed = await claimMessages(
     tx,
     messages.map((m) => ({ berichtId: m.bericht_id, seq: m.seq === undefined ? undefined : Number(m.seq) })),
@@ -127,9 +157,11 @@ export async function linkMessagesInTx(
 export function linkBatch(
   store: Store,
   messages: readonly StoredMessageForLinks[],
-  options: { readonly now: Date },
+  options: { readonly now: Date; readonly catchUp?: number },
 ): Promise<LinkOutcome> {
-  return withIngestLock(store, (tx) => linkMessagesInTx(tx, messages, options.now.toISOString()));
+  return withIngestLock(store, (tx) =>
+    linkMessagesInTx(tx, messages, options.now.toISOString(), options.catchUp),
+  );
 }
 
 /**

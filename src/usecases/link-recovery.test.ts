@@ -8,6 +8,7 @@ import { simulate } from '../simulate/simulate.js';
 import type { Store } from '../store/open.js';
 import { ingestSource } from './ingest-exchanges.js';
 import { openSource } from './ingest-sources.js';
+import { linkBatch } from './link-batch.js';
 
 const keys = deriveKeys('links-recovery-secret-links-recovery-secret');
 const now = () => new Date('2025-01-05T06:00:00Z');
@@ -100,6 +101,48 @@ for (const dialect of DIALECTS) {
       } finally {
         await reference.drop();
         await crashed.drop();
+      }
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`catching up a long gap (${dialect})`, () => {
+    it('links many unlinked messages in bounded chunks, oldest first, and ends as if nothing was missed', async () => {
+      const db = await freshStore(dialect);
+      try {
+        await ingestSource({ store: db.store, keys, now }, await openSource(join(dir, 'manifest.ndjson')), {
+          batchSize: 100,
+        });
+        const expected = await linkEvents(db.store);
+        await db.store.db.deleteFrom('link').execute();
+        await db.store.db.deleteFrom('link_key').execute();
+        await db.store.db.deleteFrom('link_done').execute();
+        const last = await db.store.db
+          .selectFrom('message')
+          .select([
+            'seq',
+            'bericht_id',
+            'code',
+            'gemeente',
+            'afzender',
+            'ontvanger',
+            'identificatie',
+            'dagtekening',
+            'rows',
+          ])
+          .orderBy('seq', 'desc')
+          .limit(1)
+          .executeTakeFirstOrThrow();
+        const r = await linkBatch(db.store, [last], { now: now(), catchUp: 7 });
+        const { n } = await db.store.db
+          .selectFrom('message')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
+        expect(r.messages).toBe(Number(n));
+        expect(await linkEvents(db.store)).toEqual(expected);
+      } finally {
+        await db.drop();
       }
     });
   });
