@@ -1,0 +1,77 @@
+import { rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import { ingestSource } from '../usecases/ingest-exchanges.js';
+import { openSource } from '../usecases/ingest-sources.js';
+import { readWatermark, withIngestLock } from './watermark.js';
+
+const traffic = exampleTraffic();
+afterAll(() => rmSync(traffic.dir, { recursive: true, force: true }));
+const keys = deriveKeys(SECRET);
+const now = () => new Date('2024-03-05T10:00:00Z');
+
+describe.each(DIALECTS)('ingest watermark on %s', (dialect) => {
+  it('is the highest committed seq, and 0 for an empty store', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      expect(await readWatermark(store)).toBe(0);
+      await ingestSource({ store, keys, now }, await openSource(traffic.dir));
+      const max = await store.db
+        .selectFrom('message')
+        .select(({ fn }) => fn.max('seq').as('m'))
+        .executeTakeFirstOrThrow();
+      expect(await readWatermark(store)).toBe(Number(max.m));
+    } finally {
+      await drop();
+    }
+  });
+
+  it.runIf(dialect === 'postgres')(
+    'waits for an ingest transaction in flight, so no lower seq can commit after it',
+    async () => {
+      const { store, drop } = await freshStore(dialect);
+      try {
+        let release!: () => void;
+        const held = new Promise<void>((r) => {
+          release = r;
+        });
+        let entered!: () => void;
+        const inside = new Promise<void>((r) => {
+          entered = r;
+        });
+        const ingest = withIngestLock(store, async (tx) => {
+          if (tx.dialect !== 'postgres') throw new Error('postgres only');
+          await tx.client.query("select nextval(pg_get_serial_sequence('message', 'seq'))");
+          entered();
+          await held;
+        });
+        await inside;
+        let read: number | undefined;
+        const reading = readWatermark(store).then((w) => {
+          read = w;
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        expect(read).toBeUndefined();
+        release();
+        await ingest;
+        await reading;
+        expect(read).toBe(0);
+      } finally {
+        await drop();
+      }
+    },
+  );
+
+  it('rejects a table name that is not a plain identifier', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      await expect(readWatermark(store, 'message; drop table message')).rejects.toThrow(
+        /store.bad_identifier/,
+      );
+    } finally {
+      await drop();
+    }
+  });
+});
