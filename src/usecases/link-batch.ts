@@ -67,11 +67,8 @@ export async function linkMessagesInTx(
   let messages = batch;
   if (seqs.length > 0) {
     for (;;) {
-      const missed = (await unlinkedBefore(
-        tx,
-        Math.min(...seqs),
-        CATCH_UP,
-      )) as unknown as StoredMessageForLinks[];
+      const rows = await unlinkedBefore(tx, Math.min(...seqs), catchUp);
+      const missed = rows as unknown as StoredMessageForLinks[];
       if (missed.length < catchUp) {
         messages = [...missed, ...batch];
         break;
