@@ -277,6 +277,7 @@ export class Declarations {
       { message: declaratieRef, table: declaratieRef.code, row: [] },
     );
     if (headerReject) return;
+    if (rejected.size === 0) return;
     // Ordinals in the 325: only clients with a rejected prestatie, only rejected prestaties, in 323 order.
     let c325 = 0;
     d.clienten.forEach((c, ci) => {

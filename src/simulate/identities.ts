@@ -202,9 +202,11 @@ function phone(random: Random): string {
     : `0${random.int(100_000_000, 999_999_999)}`;
 }
 
+const POSTCODE_LETTERS = 'ABCDEGHJKLMNPRTVWXZ';
+
 function postcode(random: Random): string {
-  const letters = 'ABCDEGHJKLMNPRTVWXZ';
-  return `${random.int(1000, 9999)}${random.pick([...letters])}${random.pick([...letters])}`;
+  const n = POSTCODE_LETTERS.length - 1;
+  return `${random.int(1000, 9999)}${POSTCODE_LETTERS[random.int(0, n)]}${POSTCODE_LETTERS[random.int(0, n)]}`;
 }
 
 export function address(random: Random, plaats: string): Address {

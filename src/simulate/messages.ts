@@ -483,11 +483,12 @@ export function declaratieAntwoord(
     const d = a.declaratie;
     const ingediend = signedTotal(allPrestaties(d));
     let rejectedTotal = 0;
-    d.clienten.forEach((c, ci) => {
-      c.prestaties.forEach((p, pi) => {
-        if (a.rejected.has(`${ci}:${pi}`)) rejectedTotal += p.debetCredit === 'D' ? p.bedrag : -p.bedrag;
+    if (a.rejected.size > 0)
+      d.clienten.forEach((c, ci) => {
+        c.prestaties.forEach((p, pi) => {
+          if (a.rejected.has(`${ci}:${pi}`)) rejectedTotal += p.debetCredit === 'D' ? p.bedrag : -p.bedrag;
+        });
       });
-    });
     w.open('DeclaratieAntwoord').leaf('DeclaratieNummer', d.nummer);
     totaal(w, 'TotaalIngediendBedrag', ingediend);
     totaal(w, 'TotaalToegekendBedrag', ingediend - rejectedTotal);
