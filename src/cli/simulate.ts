@@ -87,6 +87,11 @@ export function register(program: Command, ctx: CliContext): void {
         return;
       }
       const period = defaultPeriod(now);
+      if (opts.clients > 90_909) {
+        ctx.err(
+          `simulate: ${opts.clients} clients but only 90909 test BSNs (999xxxxxx, 11-test): BSNs are reused for different clients`,
+        );
+      }
       const started = performance.now();
       let result: ReturnType<typeof simulate>;
       try {
