@@ -39,8 +39,9 @@ export function inlineFormatter(orgKey: Buffer): BatchFormatter {
 export function workerFormatter(orgKey: Buffer, size: number): BatchFormatter {
   const url = new URL(`./deliver-worker${ext}`, import.meta.url);
   const workerData = { orgKey: new Uint8Array(orgKey), plans: deliveryPlans() };
-  // A worker holds one batch and its hash cache: a small heap, collected early, keeps the process RSS bounded.
-  const resourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 };
+  // A worker holds one batch and its hash cache: a small old space keeps the process RSS bounded. The young
+  // generation is not tiny: every batch's parsed JSON dies young, and at 8 MB the scavenger took half a worker's CPU.
+  const resourceLimits = { maxYoungGenerationSizeMb: 48, maxOldGenerationSizeMb: 128 };
   const pending = new Map<number, { resolve: (v: FormattedBatch) => void; reject: (e: unknown) => void }>();
   const workers = Array.from({ length: size }, () => {
     // From source (tsx, vitest) the worker loads itself through tsx's loader, as the ingest pool does.
