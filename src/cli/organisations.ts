@@ -7,6 +7,7 @@ import {
   listOrganisations,
   type Organisation,
   requestHistory,
+  setMembers,
 } from '../usecases/organisations.js';
 import type { CliContext } from './command.js';
 import { cliActor, parseNow } from './deliver.js';
@@ -79,6 +80,18 @@ export function register(program: Command, ctx: CliContext): void {
       run(o.now, async (store, now) => {
         const org = await activateOrganisation(store, { code, actor: cliActor(), now });
         ctx.out(`organisation ${org.code} active from ${org.activatedAt}`);
+      }),
+    );
+
+  cmd
+    .command('members <code>')
+    .description("change a head organisation's member municipalities")
+    .requiredOption('--members <codes>', 'CBS codes, comma-separated (replaces the current list)')
+    .option('--now <iso>', 'the moment to record (default: now)')
+    .action(async (code: string, o: { members: string; now?: string }) =>
+      run(o.now, async (store, now) => {
+        const org = await setMembers(store, { code, members: o.members.split(','), actor: cliActor(), now });
+        ctx.out(`organisation ${org.code} now acts for ${org.members.join(',')}`);
       }),
     );
 

@@ -259,6 +259,27 @@ for (const dialect of DIALECTS) {
       expect((await new Browser(h.app).login('gea@0014.example')).status).toBe(303);
     });
 
+    it("lets the operator change a head organisation's municipalities, and not a municipality's", async () => {
+      const op = new Browser(h.app);
+      await op.login('beheer@example');
+      const { csrf, html } = await op.page('/beheer');
+      expect(html).toContain('action="/beheer/organisaties/REGIO01/gemeenten"');
+      expect(html).not.toContain('action="/beheer/organisaties/0363/gemeenten"');
+      const changed = await op.post('/beheer/organisaties/REGIO01/gemeenten', {
+        _csrf: csrf!,
+        members: '0363',
+      });
+      expect(changed.status).toBe(303);
+      expect((await op.page('/beheer')).html).toMatch(/id="leden-REGIO01"[^>]*value="0363"/);
+      const refused = await op.post('/beheer/organisaties/0363/gemeenten', { _csrf: csrf!, members: '0599' });
+      expect(refused.status).toBe(400);
+      expect(
+        await op.post('/beheer/organisaties/REGIO01/gemeenten', { _csrf: csrf!, members: '0363, 0599' }),
+      ).toHaveProperty('status', 303);
+      expect((await op.page('/beheer')).html).toMatch(/id="leden-REGIO01"[^>]*value="0363, 0599"/);
+      expect((await op.page('/beheer/audit')).html).toContain('organisation.members');
+    });
+
     it('asks for the authenticator code after the password once the second factor is on', async () => {
       // gea@0014.example was added by the operator in the test above.
       const u = new Browser(h.app);

@@ -137,6 +137,8 @@ export interface OperatorPort {
     now: Date,
   ): Promise<void>;
   activateOrganisation(code: string, actor: string, now: Date): Promise<void>;
+  /** Replaces a head organisation's member municipalities. */
+  setMembers(code: string, members: readonly string[], actor: string, now: Date): Promise<void>;
   jobRuns(limit: number): Promise<readonly JobRunView[]>;
   ingestRuns(limit: number): Promise<readonly IngestRunView[]>;
   quarantine(limit: number): Promise<readonly QuarantineView[]>;

@@ -15,6 +15,7 @@ import {
   findOrganisation,
   listOrganisations,
   requestHistory,
+  setMembers,
 } from '../usecases/organisations.js';
 import { listQuarantine, retryQuarantine } from '../usecases/quarantine.js';
 import type { AuditPort, DeliveriesPort, HistoryStatus, OperatorPort } from './deps.js';
@@ -151,6 +152,9 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
     },
     async activateOrganisation(code, actor, now) {
       await activateOrganisation(store, { code, actor, now });
+    },
+    async setMembers(code, members, actor, now) {
+      await setMembers(store, { code, members, actor, now });
     },
     async jobRuns(limit) {
       return (await listJobRuns(store.db, undefined, limit)).map((r) => ({

@@ -66,6 +66,21 @@ export async function insertOrganisation(
   });
 }
 
+/** Replaces a head organisation's member municipalities. */
+export async function replaceMembers(
+  db: Kysely<Database>,
+  code: string,
+  members: readonly string[],
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('organisation_member').where('organisation', '=', code).execute();
+    await trx
+      .insertInto('organisation_member')
+      .values(members.map((gemeente) => ({ organisation: code, gemeente })))
+      .execute();
+  });
+}
+
 async function membersOf(db: Kysely<Database>, codes: readonly string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (codes.length === 0) return out;

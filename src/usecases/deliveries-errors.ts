@@ -36,6 +36,7 @@ export type DeliveryErrorCode =
   | 'organisation.invalid_code'
   | 'organisation.invalid_name'
   | 'organisation.invalid_members'
+  | 'organisation.not_head'
   | 'organisation.exists'
   | 'organisation.not_found'
   | 'organisation.already_active'

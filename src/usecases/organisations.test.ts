@@ -11,6 +11,7 @@ import {
   listOrganisations,
   membersOf,
   requestHistory,
+  setMembers,
 } from './organisations.js';
 
 const NOW = new Date('2024-05-01T09:00:00Z');
@@ -47,6 +48,33 @@ for (const dialect of DIALECTS) {
       expect(h).toMatchObject({ kind: 'hoofdorganisatie', members: ['0363', '0599'] });
       expect(await membersOf(store, 'HO-1')).toEqual(['0363', '0599']);
       expect((await listOrganisations(store)).map((o) => o.code)).toEqual(['0363', 'HO-1']);
+    });
+
+    it("changes a head organisation's members, with an audit line, and refuses it for a municipality", async () => {
+      const later = new Date(NOW.getTime() + 60_000);
+      const h = await setMembers(store, {
+        code: 'HO-1',
+        members: ['0599', ' 0384 ', '0599'],
+        actor: 'op',
+        now: later,
+      });
+      expect(h.members).toEqual(['0384', '0599']);
+      expect(await membersOf(store, 'HO-1')).toEqual(['0384', '0599']);
+      const line = (await listAudit(store.db, { organisation: 'HO-1' })).find(
+        (a) => a.action === 'organisation.members',
+      );
+      expect(line).toBeDefined();
+      expect(
+        await code(setMembers(store, { code: '0363', members: ['0384'], actor: 'op', now: later })),
+      ).toBe('organisation.not_head');
+      expect(await code(setMembers(store, { code: 'HO-1', members: ['12'], actor: 'op', now: later }))).toBe(
+        'organisation.invalid_members',
+      );
+      expect(await code(setMembers(store, { code: 'HO-1', members: [], actor: 'op', now: later }))).toBe(
+        'organisation.invalid_members',
+      );
+      expect(await membersOf(store, 'HO-1')).toEqual(['0384', '0599']);
+      await setMembers(store, { code: 'HO-1', members: ['0363', '0599'], actor: 'op', now: later });
     });
 
     it('rejects a municipality code that is not 4 digits, bad members, and a second registration', async () => {

@@ -5,6 +5,7 @@ import {
   insertOrganisation,
   listOrganisations as listOrganisationRows,
   type Organisation,
+  replaceMembers,
   setActive,
   setHistoryRequested,
 } from '../store/organisations.js';
@@ -119,6 +120,45 @@ export async function requestHistory(
       action: 'organisation.request_history',
     });
   }
+  return (await getOrganisation(store.db, input.code))!;
+}
+
+/**
+ * Changes the municipalities a head organisation acts for. From the next weekly delivery on it receives the
+ * new members' data ingested from then on; a new member's older data comes with a history request.
+ */
+export async function setMembers(
+  store: Store,
+  input: {
+    readonly code: string;
+    readonly members: readonly string[];
+    readonly actor: string;
+    readonly now: Date;
+  },
+): Promise<Organisation> {
+  const org = await requireOrganisation(store, input.code);
+  if (org.kind !== 'hoofdorganisatie') {
+    throw new DeliveryError(
+      'organisation.not_head',
+      `organisation ${input.code} is a municipality: only a head organisation has member municipalities`,
+    );
+  }
+  const members = [...new Set(input.members.map((m) => m.trim()).filter(Boolean))].sort();
+  const bad = members.filter((m) => !CBS_CODE.test(m));
+  if (members.length === 0 || bad.length > 0) {
+    throw new DeliveryError(
+      'organisation.invalid_members',
+      `organisation ${input.code}: members must be one or more 4-digit CBS codes${bad.length ? `; not: ${bad.join(', ')}` : ''}`,
+    );
+  }
+  await replaceMembers(store.db, input.code, members);
+  await audit(store, {
+    at: input.now,
+    actor: input.actor,
+    organisation: input.code,
+    action: 'organisation.members',
+    detail: { before: org.members, after: members },
+  });
   return (await getOrganisation(store.db, input.code))!;
 }
 

@@ -82,7 +82,27 @@ export function beheerRoutes(): Hono<AppEnv> {
                 <td class="utrecht-table__cell">{o.code}</td>
                 <td class="utrecht-table__cell">{o.name}</td>
                 <td class="utrecht-table__cell">{o.kind === 'gemeente' ? 'Gemeente' : 'Hoofdorganisatie'}</td>
-                <td class="utrecht-table__cell">{o.members.join(', ')}</td>
+                <td class="utrecht-table__cell">
+                  {o.kind === 'gemeente' ? (
+                    o.members.join(', ')
+                  ) : (
+                    <form method="post" action={`/beheer/organisaties/${o.code}/gemeenten`} class="kd-inline">
+                      <CsrfField token={s.csrfToken} />
+                      <label class="utrecht-form-label" for={`leden-${o.code}`}>
+                        Gemeenten van {o.name}
+                      </label>
+                      <input
+                        class="utrecht-textbox utrecht-textbox--html-input"
+                        id={`leden-${o.code}`}
+                        name="members"
+                        value={o.members.join(', ')}
+                      />
+                      <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+                        Wijzigen
+                      </button>
+                    </form>
+                  )}
+                </td>
                 <td class="utrecht-table__cell">{o.active ? 'Actief' : 'Niet actief'}</td>
                 <td class="utrecht-table__cell">{formatDateTime(o.historyRequestedAt)}</td>
                 <td class="utrecht-table__cell">
@@ -161,6 +181,16 @@ export function beheerRoutes(): Hono<AppEnv> {
         what: 'organisation_add',
         code: input.code,
       },
+    );
+  });
+
+  app.post('/beheer/organisaties/:code/gemeenten', async (c) => {
+    const code = c.req.param('code');
+    const members = codes(str((await c.req.parseBody()).members));
+    return guarded(
+      c,
+      () => c.var.deps.operator.setMembers(code, members, c.var.session!.user.email, c.var.deps.clock()),
+      { what: 'organisation_members', code, members },
     );
   });
 
