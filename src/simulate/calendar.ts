@@ -7,8 +7,6 @@ export const DAY_MS = 86_400_000;
 
 export type Day = number;
 
-const isoCache = new Map<Day, string>();
-
 export function dayOf(ms: number): Day {
   return Math.floor(ms / DAY_MS);
 }
@@ -17,17 +15,6 @@ export function dayFromIso(iso: string): Day {
   const ms = Date.parse(`${iso}T00:00:00Z`);
   if (Number.isNaN(ms)) throw new Error(`simulate.bad_date: "${iso}" is not a date (YYYY-MM-DD)`);
   return dayOf(ms);
-}
-
-/** `YYYY-MM-DD`. */
-export function isoDay(day: Day): string {
-  let s = isoCache.get(day);
-  if (s === undefined) {
-    s = new Date(day * DAY_MS).toISOString().slice(0, 10);
-    if (isoCache.size > 50_000) isoCache.clear();
-    isoCache.set(day, s);
-  }
-  return s;
 }
 
 /** Civil date of a day number, without allocating a Date (H. Hinnant's days-to-civil algorithm). */
@@ -122,6 +109,42 @@ export function publicHolidays(year: number): ReadonlySet<Day> {
 }
 
 const WORKING_BASE = makeDay(1990, 1, 1);
+const ISO_BASE = WORKING_BASE;
+const isoTable: (string | undefined)[] = new Array(makeDay(2100, 1, 1) - ISO_BASE);
+
+/** `YYYY-MM-DD`. */
+export function isoDay(day: Day): string {
+  // Called for every date in every message: a dense table (1990–2099) beats a Map's hashing.
+  const i = day - ISO_BASE;
+  if (i >= 0 && i < isoTable.length) {
+    let s = isoTable[i];
+    if (s === undefined) {
+      s = new Date(day * DAY_MS).toISOString().slice(0, 10);
+      isoTable[i] = s;
+    }
+    return s;
+  }
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/** `HH:MM:SS` of a moment (epoch ms), without a Date object. */
+export function timeOfDay(ms: number): string {
+  const s = Math.floor((ms - Math.floor(ms / DAY_MS) * DAY_MS) / 1000);
+  return `${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}`;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.mmmZ`, as `Date#toISOString` spells it, for moments inside the day table. */
+export function isoMoment(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  const i = day - ISO_BASE;
+  if (i < 0 || i >= isoTable.length) return new Date(ms).toISOString();
+  const inDay = ms - day * DAY_MS;
+  const milli = inDay % 1000;
+  return `${isoDay(day)}T${timeOfDay(ms)}.${milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : milli}Z`;
+}
+
 const workingCache = new Int8Array(makeDay(2100, 1, 1) - WORKING_BASE);
 
 export function isWorkingDay(day: Day): boolean {

@@ -6,7 +6,7 @@
  * are those of the domain brief (§5); the ground truth comes from this state, never from re-matching keys.
  */
 import type { Standard } from '../schema/model.js';
-import { addMonths, addWorkingDays, type Day, dayOf } from './calendar.js';
+import { addMonths, addWorkingDays, type Day, dayOf, timeOfDay } from './calendar.js';
 import type { CatalogProduct } from './catalog.js';
 import type { Declarations } from './declarations.js';
 import {
@@ -58,10 +58,6 @@ export interface JourneyState {
 type Steps<T = void> = Generator<number, T, void>;
 
 const WEEK = 7;
-
-function timeOf(ms: number): string {
-  return new Date(ms).toISOString().slice(11, 19);
-}
 
 function productsOf(w: World, j: JourneyState): CatalogProduct[] {
   const all = w.products(j.standard);
@@ -168,7 +164,7 @@ function newToewijzing(
     ...(fields.referentie !== undefined ? { referentie: fields.referentie } : {}),
     product: { categorie: p.categorie, code: p.code },
     toewijzingsdatum: dayOf(now),
-    toewijzingstijd: timeOf(now),
+    toewijzingstijd: timeOfDay(now),
     ingangsdatum: fields.ingangsdatum,
     einddatum: fields.einddatum,
     ...(fields.omvang ? { omvang: fields.omvang } : {}),
@@ -181,7 +177,7 @@ function newToewijzing(
 /** A new version of a toewijzing (same number): new Toewijzingsdatum/-tijd. */
 function change(w: World, tw: Toewijzing, fields: Partial<ToegewezenProductRow>): void {
   const now = w.sim.s.now;
-  tw.current = { ...tw.current, ...fields, toewijzingsdatum: dayOf(now), toewijzingstijd: timeOf(now) };
+  tw.current = { ...tw.current, ...fields, toewijzingsdatum: dayOf(now), toewijzingstijd: timeOfDay(now) };
   tw.changed = true;
 }
 

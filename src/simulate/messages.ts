@@ -51,14 +51,29 @@ function info(code: string): CodeInfo {
   return i;
 }
 
+/** Codes are Map keys all over the run: hand out one interned string per code instead of a new one per call. */
+const retourCodes = new Map<string, string>();
+const codeTable = { ijw: new Map<number, string>(), iwmo: new Map<number, string>() };
+
 /** `JW301` + 1 → `JW302`. */
 export function retourCode(code: string): string {
-  const n = Number(code.replace(/^[A-Z]+/, ''));
-  return `${code.replace(/[0-9]+$/, '')}${n + 1}`;
+  let r = retourCodes.get(code);
+  if (r === undefined) {
+    const n = Number(code.replace(/^[A-Z]+/, ''));
+    r = `${code.replace(/[0-9]+$/, '')}${n + 1}`;
+    retourCodes.set(code, r);
+  }
+  return r;
 }
 
 export function codeFor(standard: Standard, n: number): string {
-  return `${standard === 'ijw' ? 'JW' : 'WMO'}${n}`;
+  const byN = codeTable[standard];
+  let c = byN.get(n);
+  if (c === undefined) {
+    c = `${standard === 'ijw' ? 'JW' : 'WMO'}${n}`;
+    byN.set(n, c);
+  }
+  return c;
 }
 
 function writer(code: string, style: StyleName, standard: Standard): XmlWriter {

@@ -5,6 +5,7 @@
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { isoMoment } from './calendar.js';
 
 /** The header values that identify a message (and, for a retour, its own identification). */
 export interface MessageRef {
@@ -175,7 +176,7 @@ export class Output {
     if (moment < this.startMoment) return '';
     this.#hub++;
     const hubId = `GGK${String(this.#hub).padStart(8, '0')}`;
-    const iso = new Date(moment).toISOString();
+    const iso = isoMoment(moment);
     const file = `berichten/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${hubId}.xml`;
     this.#files.write(file, xml);
     // Values here are digits, codes and ISO moments: no JSON escaping needed.
