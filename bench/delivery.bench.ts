@@ -19,6 +19,20 @@ const N = Number(process.env.KETENDATA_BENCH_MESSAGES ?? 1_000_000);
 const SECRET = 'bench-secret-bench-secret-bench-secret-0001';
 const EXAMPLES = fileURLToPath(new URL('../test/fixtures/istandaarden/', import.meta.url));
 const TIME_TARGET_S = 60;
+
+/**
+ * CPU seconds of this process's main thread (Linux /proc; undefined elsewhere). The main thread reads the
+ * store and writes the ZIP for all format workers, so it bounds the wall time on an idle machine.
+ */
+function mainThreadCpu(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (100 Hz)
+  } catch {
+    return undefined;
+  }
+}
 const RSS_TARGET_MB = 512;
 
 /** The official examples (the corrected JW315/JW318), ingested for real: templates with real rows. */
@@ -136,6 +150,7 @@ async function one(dialect: Dialect): Promise<boolean> {
     }, 50);
     t = performance.now();
     const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpu();
     const report = await runDue(
       { store, dataDir, organisationKey: (c) => keys.organisation(c) },
       new Date('2024-06-09T04:00:00Z'),
@@ -143,6 +158,9 @@ async function one(dialect: Dialect): Promise<boolean> {
     const seconds = (performance.now() - t) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const main1 = mainThreadCpu();
+    const mainCpu =
+      main0 !== undefined && main1 !== undefined ? `, main thread ${(main1 - main0).toFixed(1)} s` : '';
     clearInterval(timer);
     peak = Math.max(peak, process.memoryUsage().rss);
     const history = (await listDeliveries(store, '0363', { now: new Date('2024-06-10T12:00:00Z') })).find(
@@ -153,7 +171,7 @@ async function one(dialect: Dialect): Promise<boolean> {
     const ok = seconds <= TIME_TARGET_S && mb(peak) <= RSS_TARGET_MB && made?.messages === N;
     console.log(
       `${dialect}: history of ${made?.messages ?? 0} messages in ${seconds.toFixed(1)} s ` +
-        `(${Math.round((made?.messages ?? 0) / seconds)} msg/s; CPU ${cpuSeconds.toFixed(1)} s), peak RSS ${mb(peak)} MB (before ${mb(base)} MB), ` +
+        `(${Math.round((made?.messages ?? 0) / seconds)} msg/s; CPU ${cpuSeconds.toFixed(1)} s${mainCpu}), peak RSS ${mb(peak)} MB (before ${mb(base)} MB), ` +
         `ZIP ${mb(history?.size ?? 0)} MB; setup ${setup.toFixed(0)} s — ` +
         `${ok ? 'OK' : 'MISSED'} (targets ≤ ${TIME_TARGET_S} s, ≤ ${RSS_TARGET_MB} MB)`,
     );

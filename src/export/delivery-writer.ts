@@ -129,6 +129,20 @@ export class DeliveryWriter {
     this.#touched.add(f);
   }
 
+  /** Appends CSV lines already encoded as UTF-8 (`rows` of them) to a file: a worker's output, no copy. */
+  appendBytes(name: string, bytes: Uint8Array, rows: number): void {
+    const f = this.#files.get(name);
+    if (!f) throw new Error(`export.unknown_file: ${name}.csv is not part of this delivery`);
+    this.#encode(f); // text appended before goes first
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    f.hash.update(buf);
+    f.bytes += buf.length;
+    f.bufs.push(buf);
+    f.buffered += buf.length;
+    f.rows += rows;
+    this.#touched.add(f);
+  }
+
   /** Encodes the batch's text of every file and writes out those whose buffers passed the flush size. */
   async flushFull(): Promise<void> {
     for (const f of this.#touched) {

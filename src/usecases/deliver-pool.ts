@@ -2,7 +2,14 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { StoredMessage } from '../store/deliveries.js';
-import { DeliveryFormatter, deliveryPlans, type FormattedBatch } from './deliver-content.js';
+import { DeliveryFormatter, deliveryPlans } from './deliver-content.js';
+
+/** One formatted batch: per file its CSV lines as UTF-8, in first-seen order. */
+export type EncodedBatch = readonly {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly rows: number;
+}[];
 
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
@@ -11,17 +18,19 @@ export interface BatchFormatter {
   /** Queues a batch; results come out of `next()` in the order batches went in. */
   submit(batch: readonly StoredMessage[]): void;
   /** The oldest queued batch's result. */
-  next(): Promise<FormattedBatch>;
+  next(): Promise<EncodedBatch>;
   readonly queued: number;
   close(): Promise<void>;
 }
 
 export function inlineFormatter(orgKey: Buffer): BatchFormatter {
   const f = new DeliveryFormatter(orgKey);
-  const queue: FormattedBatch[] = [];
+  const queue: EncodedBatch[] = [];
   return {
     submit: (batch) => {
-      queue.push(f.format(batch));
+      queue.push(
+        [...f.format(batch)].map(([name, p]) => ({ name, bytes: Buffer.from(p.text, 'utf8'), rows: p.rows })),
+      );
     },
     next: async () => queue.shift()!,
     get queued() {
@@ -42,7 +51,7 @@ export function workerFormatter(orgKey: Buffer, size: number): BatchFormatter {
   // A worker holds one batch and its hash cache: a small old space keeps the process RSS bounded. The young
   // generation is not tiny: every batch's parsed JSON dies young, and at 8 MB the scavenger took half a worker's CPU.
   const resourceLimits = { maxYoungGenerationSizeMb: 48, maxOldGenerationSizeMb: 128 };
-  const pending = new Map<number, { resolve: (v: FormattedBatch) => void; reject: (e: unknown) => void }>();
+  const pending = new Map<number, { resolve: (v: EncodedBatch) => void; reject: (e: unknown) => void }>();
   const workers = Array.from({ length: size }, () => {
     // From source (tsx, vitest) the worker loads itself through tsx's loader, as the ingest pool does.
     const w =
@@ -58,7 +67,7 @@ export function workerFormatter(orgKey: Buffer, size: number): BatchFormatter {
             { eval: true, workerData, resourceLimits },
           )
         : new Worker(url, { workerData, resourceLimits });
-    w.on('message', (msg: { id: number; out?: FormattedBatch; error?: string }) => {
+    w.on('message', (msg: { id: number; out?: EncodedBatch; error?: string }) => {
       const p = pending.get(msg.id);
       pending.delete(msg.id);
       if (msg.error !== undefined) p?.reject(new Error(msg.error));
@@ -70,12 +79,12 @@ export function workerFormatter(orgKey: Buffer, size: number): BatchFormatter {
     });
     return w;
   });
-  const order: Promise<FormattedBatch>[] = [];
+  const order: Promise<EncodedBatch>[] = [];
   let id = 0;
   return {
     submit(batch) {
       const n = id++;
-      const result = new Promise<FormattedBatch>((resolve, reject) => pending.set(n, { resolve, reject }));
+      const result = new Promise<EncodedBatch>((resolve, reject) => pending.set(n, { resolve, reject }));
       // Unobserved until next(): keep a rejection from being reported as unhandled meanwhile.
       result.catch(() => undefined);
       order.push(result);

@@ -5,11 +5,22 @@ import type { StoredMessage } from '../store/deliveries.js';
 import { DeliveryFormatter, type TablePlan } from './deliver-content.js';
 
 const data = workerData as { orgKey: Uint8Array; plans: Map<string, TablePlan> };
+const encoder = new TextEncoder();
 const formatter = new DeliveryFormatter(Buffer.from(data.orgKey), data.plans);
 
 parentPort!.on('message', (msg: { id: number; batch: StoredMessage[] }) => {
   try {
-    parentPort!.postMessage({ id: msg.id, out: formatter.format(msg.batch) });
+    // Encoded here and transferred (not copied): the main thread, which reads the store and writes the
+    // ZIP for all workers, then neither copies nor encodes the text.
+    const out = [...formatter.format(msg.batch)].map(([name, p]) => ({
+      name,
+      bytes: encoder.encode(p.text),
+      rows: p.rows,
+    }));
+    parentPort!.postMessage(
+      { id: msg.id, out },
+      out.map((o) => o.bytes.buffer),
+    );
   } catch (err) {
     parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
   }

@@ -209,7 +209,7 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
     // Keep a few batches in flight so the workers format while this thread reads the store and writes.
     const drain = async (keep: number) => {
       while (formatter.queued > keep) {
-        for (const [name, part] of await formatter.next()) writer.appendText(name, part.text, part.rows);
+        for (const part of await formatter.next()) writer.appendBytes(part.name, part.bytes, part.rows);
         await writer.flushFull();
       }
     };
