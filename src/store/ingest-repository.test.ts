@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { type PreparedExchange, startRun, writeExchangeBatch } from './ingest-repository.js';
+
+// Bytes and text that a bulk path (COPY on PostgreSQL) must escape: backslash, tab, newline, CR, quotes.
+const awkward = 'a\\b\tc\nd\re"f\'g \\N end';
+const bytes = Buffer.from([0, 9, 10, 13, 92, 34, 255, 78]);
+
+describe.each(DIALECTS)('ingest batch writer on %s', (dialect) => {
+  it('stores text with backslashes, tabs and newlines and binary raw bytes exactly as given', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const runId = await startRun(store, 'test', '2024-03-05T10:00:00.000Z');
+      const item: PreparedExchange = {
+        kind: 'quarantine',
+        exchange: {
+          exchange_key: `src:${awkward}`,
+          hub_id: null,
+          moment: '2024-03-05T10:00:00.000Z',
+          verzender: awkward,
+          ontvanger: '',
+          source: `map/${awkward}.xml`,
+        },
+        reason_code: 'ingest.xsd_invalid',
+        reason: awkward,
+        raw: { key_id: 'k1', nonce: bytes, tag: Buffer.from(bytes).reverse(), ciphertext: bytes },
+        received: { moment: null, verzender: awkward, ontvanger: null },
+      };
+      const result = await writeExchangeBatch(store, [item], { runId, now: '2024-03-05T10:00:00.000Z' });
+      expect(result.outcomes).toEqual(['quarantined']);
+      const q = await store.db.selectFrom('quarantine').selectAll().executeTakeFirstOrThrow();
+      expect([q.reason, q.source, q.verzender, q.moment, q.ontvanger]).toEqual([
+        awkward,
+        `map/${awkward}.xml`,
+        awkward,
+        null,
+        null,
+      ]);
+      const raw = await store.db.selectFrom('raw_message').selectAll().executeTakeFirstOrThrow();
+      expect(Buffer.from(raw.ciphertext).equals(bytes)).toBe(true);
+      expect(Buffer.from(raw.tag).equals(Buffer.from(bytes).reverse())).toBe(true);
+      const ex = await store.db.selectFrom('exchange').selectAll().executeTakeFirstOrThrow();
+      expect([ex.exchange_key, ex.verzender, ex.message_seq]).toEqual([`src:${awkward}`, awkward, null]);
+    } finally {
+      await drop();
+    }
+  });
+});
