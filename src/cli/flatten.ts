@@ -50,32 +50,54 @@ export function* xmlFiles(inputs: readonly string[], onError: (line: string) => 
   }
 }
 
-/** Hashes are cached per run: a client's identifiers recur in many messages. Bounded, then reset. */
-function cachingHasher(key: Buffer, limit = 200_000): (element: HashedElement, canonical: string) => string {
+/**
+ * Hashes are cached per run: a client's identifiers recur in many messages. One bounded cache per
+ * element, so a lookup needs no `element:value` key string.
+ */
+function cachingHasher(
+  key: Buffer,
+  limit = 200_000,
+): (element: HashedElement) => (canonical: string) => string {
   const hash = keyedHasher(key);
-  let cache = new Map<string, string>();
-  return (element, canonical) => {
-    const k = `${element}:${canonical}`;
-    let h = cache.get(k);
-    if (h === undefined) {
-      h = hash(element, canonical);
-      if (cache.size >= limit) cache = new Map();
-      cache.set(k, h);
+  const perElement = new Map<HashedElement, (canonical: string) => string>();
+  return (element) => {
+    let f = perElement.get(element);
+    if (f === undefined) {
+      let cache = new Map<string, string>();
+      f = (canonical) => {
+        let h = cache.get(canonical);
+        if (h === undefined) {
+          h = hash(element, canonical);
+          if (cache.size >= limit) cache = new Map();
+          cache.set(canonical, h);
+        }
+        return h;
+      };
+      perElement.set(element, f);
     }
-    return h;
+    return f;
   };
 }
 
-const hashedColumns = new WeakMap<TableDef, { col: number; element: HashedElement }[]>();
-function hashedColumnsOf(t: TableDef): { col: number; element: HashedElement }[] {
-  let cols = hashedColumns.get(t);
-  if (!cols) {
-    cols = [];
-    t.columns.forEach((c, col) => {
-      if (c.hashed) cols?.push({ col, element: c.hashed });
-    });
-    hashedColumns.set(t, cols);
-  }
+interface HashedColumn {
+  readonly col: number;
+  readonly hash: (canonical: string) => string;
+}
+
+/** Per table of the run: its writer and its hashed columns with their caches, looked up once. */
+interface TableOut {
+  readonly writer: CsvWriter;
+  readonly hashed: readonly HashedColumn[];
+}
+
+function hashedColumnsOf(
+  t: TableDef,
+  hasherFor: (element: HashedElement) => (canonical: string) => string,
+): HashedColumn[] {
+  const cols: HashedColumn[] = [];
+  t.columns.forEach((c, col) => {
+    if (c.hashed) cols.push({ col, hash: hasherFor(c.hashed) });
+  });
   return cols;
 }
 
@@ -86,9 +108,9 @@ function hashedColumnsOf(t: TableDef): { col: number; element: HashedElement }[]
 export async function flattenFiles(options: FlattenOptions): Promise<FlattenResult> {
   mkdirSync(options.out, { recursive: true });
   const key = deriveKey(options.secret, 'flatten');
-  const hash = cachingHasher(key);
+  const hasherFor = cachingHasher(key);
   const writers = new Map<string, CsvWriter>();
-  const opened = new Set<MessageSchema>();
+  const outs = new Map<MessageSchema, readonly TableOut[]>();
   let files = 0;
   let messages = 0;
   let rejected = 0;
@@ -116,36 +138,39 @@ export async function flattenFiles(options: FlattenOptions): Promise<FlattenResu
       continue;
     }
     const msg = outcome.message;
-    if (!opened.has(msg.schema)) {
-      opened.add(msg.schema);
-      for (const t of msg.schema.tables) {
-        const stream = createWriteStream(join(options.out, `${t.name}.csv`));
-        writers.set(
-          t.name,
-          new CsvWriter(
-            stream,
+    let tableOuts = outs.get(msg.schema);
+    if (tableOuts === undefined) {
+      tableOuts = msg.schema.tables.map((t) => {
+        let writer = writers.get(t.name);
+        if (writer === undefined) {
+          writer = new CsvWriter(
+            createWriteStream(join(options.out, `${t.name}.csv`)),
             t.columns.map((c) => c.name),
             { delimiter: options.delimiter ?? DEFAULT_DELIMITER, bom: options.bom ?? true },
-          ),
-        );
-      }
+          );
+          writers.set(t.name, writer);
+        }
+        return { writer, hashed: hashedColumnsOf(t, hasherFor) };
+      });
+      outs.set(msg.schema, tableOuts);
     }
     // The same as pseudonymiseWithKey, in place: the parsed message is not used again.
     const id = berichtId(key, msg);
-    for (const t of msg.schema.tables) {
-      const rows = msg.tables.get(t.name) ?? [];
-      if (rows.length === 0) continue;
-      const hashed = hashedColumnsOf(t);
-      const writer = writers.get(t.name) as CsvWriter;
+    const tables = msg.schema.tables;
+    for (let ti = 0; ti < tables.length; ti++) {
+      const rows = msg.tables.get((tables[ti] as TableDef).name);
+      if (rows === undefined || rows.length === 0) continue;
+      const { writer, hashed } = tableOuts[ti] as TableOut;
       for (const row of rows) {
         row[0] = id;
         for (const h of hashed) {
           const v = row[h.col];
-          if (v !== null && v !== undefined) row[h.col] = hash(h.element, v);
+          if (v !== null && v !== undefined) row[h.col] = h.hash(v);
         }
         writer.push(row);
       }
-      await writer.flushIfFull();
+      // Await only when a chunk is due: an await per table per message adds up.
+      if (writer.full) await writer.flushIfFull();
     }
     messages++;
   }

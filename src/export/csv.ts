@@ -21,6 +21,8 @@ const BOM = '\uFEFF';
 const CRLF = '\r\n';
 /** Flush to the stream in chunks of about this many UTF-16 code units. */
 const CHUNK = 64 * 1024;
+/** CsvWriter's chunk size in bytes. */
+const CHUNK_BYTES = 64 * 1024;
 
 function needsQuotingRe(delimiter: string): RegExp {
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\r' || delimiter === '\n') {
@@ -47,47 +49,81 @@ export function csvFormatter(delimiter = DEFAULT_DELIMITER): (cells: readonly Cs
 }
 
 /**
- * Streams one table to a Writable: header first, rows after, with backpressure. Rows are batched
- * into chunks, so a million rows cost a few thousand writes.
+ * Streams one table to a Writable: header first, rows after, with backpressure. Rows are encoded
+ * straight into 64 KiB byte chunks: a buffered string of rows would live long enough to be promoted
+ * to the old generation and cost major garbage collections; the chunks live outside the JS heap.
  */
 export class CsvWriter {
   readonly #out: Writable;
   readonly #format: (cells: readonly CsvCell[]) => string;
-  #buffer: string;
+  #chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  #used = 0;
+  /** Complete chunks waiting to be written. */
+  #ready: Buffer[] = [];
   #rows = 0;
 
   constructor(out: Writable, header: readonly string[], options: CsvOptions = {}) {
     this.#out = out;
     this.#format = csvFormatter(options.delimiter ?? DEFAULT_DELIMITER);
-    this.#buffer = ((options.bom ?? true) ? BOM : '') + this.#format(header);
+    this.#append(((options.bom ?? true) ? BOM : '') + this.#format(header));
   }
 
   get rows(): number {
     return this.#rows;
   }
 
+  /** Whether a chunk is complete, so `flushIfFull()` will write. */
+  get full(): boolean {
+    return this.#ready.length > 0;
+  }
+
   /** Adds a row; resolves at once unless the stream asks to wait. */
   async write(row: readonly CsvCell[]): Promise<void> {
-    this.#buffer += this.#format(row);
-    this.#rows++;
-    if (this.#buffer.length >= CHUNK) await this.#flush();
+    this.push(row);
+    if (this.#ready.length > 0) await this.#writeReady();
   }
 
   /** Adds a row without waiting; call `flushIfFull()` now and then, or use `write`. */
   push(row: readonly CsvCell[]): void {
-    this.#buffer += this.#format(row);
+    this.#append(this.#format(row));
     this.#rows++;
   }
 
   async flushIfFull(): Promise<void> {
-    if (this.#buffer.length >= CHUNK) await this.#flush();
+    if (this.#ready.length > 0) await this.#writeReady();
+  }
+
+  #append(text: string): void {
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    if (this.#used + text.length * 3 > this.#chunk.length) {
+      if (this.#used > 0) {
+        this.#ready.push(this.#chunk.subarray(0, this.#used));
+        this.#chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+        this.#used = 0;
+      }
+      if (text.length * 3 > CHUNK_BYTES) {
+        this.#ready.push(Buffer.from(text, 'utf8'));
+        return;
+      }
+    }
+    this.#used += this.#chunk.write(text, this.#used, 'utf8');
+  }
+
+  async #writeReady(): Promise<void> {
+    const ready = this.#ready;
+    this.#ready = [];
+    for (const chunk of ready) {
+      if (!this.#out.write(chunk)) await once(this.#out, 'drain');
+    }
   }
 
   async #flush(): Promise<void> {
-    if (this.#buffer.length === 0) return;
-    const chunk = this.#buffer;
-    this.#buffer = '';
-    if (!this.#out.write(chunk, 'utf8')) await once(this.#out, 'drain');
+    if (this.#used > 0) {
+      this.#ready.push(this.#chunk.subarray(0, this.#used));
+      this.#chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      this.#used = 0;
+    }
+    await this.#writeReady();
   }
 
   /** Flushes what is left; does not end the stream (a ZIP entry may still follow). */
