@@ -109,7 +109,8 @@ export function publicHolidays(year: number): ReadonlySet<Day> {
 }
 
 const WORKING_BASE = makeDay(1990, 1, 1);
-const ISO_BASE = WORKING_BASE;
+// From 1900: birth dates are written too.
+const ISO_BASE = makeDay(1900, 1, 1);
 const isoTable: (string | undefined)[] = new Array(makeDay(2100, 1, 1) - ISO_BASE);
 
 /** `YYYY-MM-DD`. */

@@ -22,8 +22,7 @@ import type {
   ToegewezenProductRow,
   Verzoek,
 } from './model.js';
-import type { StyleName } from './xml-writer.js';
-import { XmlWriter } from './xml-writer.js';
+import { type Spelling, type StyleName, spelling, XmlWriter } from './xml-writer.js';
 
 const XSD_VERSIE = '1.0.0';
 const XSLT_VERSIE = '1.0.0';
@@ -76,9 +75,17 @@ export function codeFor(standard: Standard, n: number): string {
   return c;
 }
 
+const spellingCache = new Map<string, Record<StyleName, Spelling>>();
+
 function writer(code: string, style: StyleName, standard: Standard): XmlWriter {
-  const i = info(code);
-  return new XmlWriter(style, i.namespace, i.basisNamespace, code.toLowerCase(), standard);
+  let byStyle = spellingCache.get(code);
+  if (!byStyle) {
+    const i = info(code);
+    const make = (s: StyleName) => spelling(s, i.namespace, i.basisNamespace, code.toLowerCase(), standard);
+    byStyle = { tabs: make('tabs'), compact: make('compact'), jaxb: make('jaxb') };
+    spellingCache.set(code, byStyle);
+  }
+  return new XmlWriter(byStyle[style]);
 }
 
 function xsdVersie(w: XmlWriter, name: string): void {
@@ -444,8 +451,12 @@ function prestatie(w: XmlWriter, p: Prestatie, rejectCodes: readonly string[] | 
   w.close();
 }
 
-export function allPrestaties(d: Declaratie): Prestatie[] {
-  return d.clienten.flatMap((c) => c.prestaties);
+/** Σ debet − Σ credit of a whole declaratie, without flattening it (large declaraties, built twice). */
+function declaratieTotal(d: Declaratie): number {
+  let total = 0;
+  for (const c of d.clienten)
+    for (const p of c.prestaties) total += p.debetCredit === 'D' ? p.bedrag : -p.bedrag;
+  return total;
 }
 
 export function declaratie(h: Header, d: Declaratie, style: StyleName): string {
@@ -455,7 +466,7 @@ export function declaratie(h: Header, d: Declaratie, style: StyleName): string {
     .leafB('Begindatum', isoDay(d.periodeBegin))
     .leafB('Einddatum', isoDay(d.periodeEind));
   w.close().leaf('DeclaratieDagtekening', isoDay(d.dagtekening));
-  totaal(w, 'TotaalIngediendBedrag', signedTotal(allPrestaties(d)));
+  totaal(w, 'TotaalIngediendBedrag', declaratieTotal(d));
   w.open('Clienten');
   for (const c of d.clienten) {
     w.open('Client').leaf('Bsn', c.bsn).open('Prestaties');
@@ -496,7 +507,7 @@ export function declaratieAntwoord(
   w.close();
   if (!a.headerCodes) {
     const d = a.declaratie;
-    const ingediend = signedTotal(allPrestaties(d));
+    const ingediend = declaratieTotal(d);
     let rejectedTotal = 0;
     if (a.rejected.size > 0)
       d.clienten.forEach((c, ci) => {

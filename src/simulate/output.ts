@@ -64,12 +64,22 @@ export function isDropped(ref: MessageRef): boolean {
   return (ref as MessageRef & { [DROPPED]?: boolean })[DROPPED] === true;
 }
 
-/** JSON of a MessageRef, made once per message and kept on it (relations repeat it many times). */
+/** Header values are digits, codes and dates; anything else goes through JSON.stringify. */
+const PLAIN = /^[\w .:/-]*$/;
+
+/** JSON of a MessageRef (same text as JSON.stringify), made once per message and kept on it (relations repeat it many times). */
 function jsonOf(ref: MessageRef): string {
   const holder = ref as MessageRef & { [JSON_TEXT]?: string };
   let s = holder[JSON_TEXT];
   if (s === undefined) {
-    s = JSON.stringify(ref);
+    const { code, afzender, ontvanger, identificatie, dagtekening } = ref;
+    const retour = ref.identificatieRetour !== undefined || ref.dagtekeningRetour !== undefined;
+    s =
+      Object.keys(ref).length === (retour ? 7 : 5) &&
+      PLAIN.test(`${code}${afzender}${ontvanger}${identificatie}${dagtekening}`) &&
+      (!retour || PLAIN.test(`${ref.identificatieRetour}${ref.dagtekeningRetour}`))
+        ? `{"code":"${code}","afzender":"${afzender}","ontvanger":"${ontvanger}","identificatie":"${identificatie}","dagtekening":"${dagtekening}"${retour ? `,"identificatieRetour":"${ref.identificatieRetour}","dagtekeningRetour":"${ref.dagtekeningRetour}"` : ''}}`
+        : JSON.stringify(ref);
     holder[JSON_TEXT] = s;
   }
   return s;

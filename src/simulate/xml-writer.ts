@@ -19,39 +19,40 @@ export function escapeXml(value: string): string {
     .replaceAll("'", '&apos;');
 }
 
-/** Prefixed names and root tags, made once per prefix: writing a message allocates only its own text. */
-const nameCache = new Map<string, Map<string, string>>();
-const rootCache = new Map<string, { readonly root: string; readonly m: string; readonly b: string }>();
-const indentCache = new Map<string, string[]>();
-
-function prefixed(prefix: string): Map<string, string> {
-  let names = nameCache.get(prefix);
-  if (!names) {
-    names = new Map();
-    nameCache.set(prefix, names);
-  }
-  return names;
+/** An element's tags as one spelling writes them. */
+interface Tag {
+  readonly open: string;
+  readonly close: string;
 }
 
-function fullName(names: Map<string, string>, prefix: string, name: string): string {
-  let full = names.get(name);
-  if (full === undefined) {
-    full = prefix + name;
-    names.set(name, full);
-  }
-  return full;
+/**
+ * One spelling of one message type: its root, and the tags of both namespaces made once, so that writing
+ * a message allocates only its own text (no per-element prefix concatenation or cache keys).
+ */
+export interface Spelling {
+  readonly root: string;
+  readonly rootClose: string;
+  readonly messageTags: Map<string, Tag>;
+  readonly basisTags: Map<string, Tag>;
+  readonly m: string;
+  readonly b: string;
+  /** `\n` plus the indentation per depth; undefined for the compact style. */
+  readonly indents: string[] | undefined;
+  readonly unit: string;
 }
 
-function rootOf(
+const spellings = new Map<string, Spelling>();
+
+export function spelling(
   style: StyleName,
   messageNs: string,
   basisNs: string,
   messageLocal: string,
   basisLocal: string,
-) {
-  const key = `${style}|${messageNs}|${basisLocal}`;
-  let r = rootCache.get(key);
-  if (!r) {
+): Spelling {
+  const key = `${style}|${messageNs}|${basisNs}|${messageLocal}|${basisLocal}`;
+  let sp = spellings.get(key);
+  if (!sp) {
     let m: string;
     let b: string;
     let attrs: string;
@@ -72,91 +73,87 @@ function rootOf(
       style === 'jaxb'
         ? '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         : '<?xml version="1.0" encoding="UTF-8"?>\n';
-    r = { root: `${decl}<${m}Bericht${attrs}>`, m, b };
-    rootCache.set(key, r);
+    const unit = style === 'tabs' ? '\t' : style === 'jaxb' ? '  ' : '';
+    sp = {
+      root: `${decl}<${m}Bericht${attrs}>`,
+      rootClose: `</${m}Bericht>`,
+      messageTags: new Map(),
+      basisTags: new Map(),
+      m,
+      b,
+      indents: style === 'compact' ? undefined : [],
+      unit,
+    };
+    spellings.set(key, sp);
   }
-  return r;
+  return sp;
+}
+
+function tagOf(tags: Map<string, Tag>, prefix: string, name: string): Tag {
+  let t = tags.get(name);
+  if (t === undefined) {
+    t = { open: `<${prefix}${name}>`, close: `</${prefix}${name}>` };
+    tags.set(name, t);
+  }
+  return t;
 }
 
 export class XmlWriter {
-  #s = '';
+  #s: string;
+  /** Close tags of the open elements below the root. */
   readonly #stack: string[] = [];
-  readonly #m: string;
-  readonly #b: string;
-  readonly #mNames: Map<string, string>;
-  readonly #bNames: Map<string, string>;
-  readonly #pretty: string | undefined;
-  readonly #indents: string[];
+  readonly #sp: Spelling;
 
-  /**
-   * @param messageLocal the message's own prefix base (`jw301`), @param basisLocal the basisschema's (`ijw`).
-   */
-  constructor(
-    readonly style: StyleName,
-    messageNs: string,
-    basisNs: string,
-    messageLocal: string,
-    basisLocal: string,
-  ) {
-    const r = rootOf(style, messageNs, basisNs, messageLocal, basisLocal);
-    this.#m = r.m;
-    this.#b = r.b;
-    this.#mNames = prefixed(r.m);
-    this.#bNames = prefixed(r.b);
-    this.#pretty = style === 'tabs' ? '\t' : style === 'jaxb' ? '  ' : undefined;
-    let indents = indentCache.get(this.#pretty ?? '');
-    if (!indents) {
-      indents = [];
-      indentCache.set(this.#pretty ?? '', indents);
-    }
-    this.#indents = indents;
-    this.#s = r.root;
-    this.#stack.push(`${this.#m}Bericht`);
+  constructor(sp: Spelling) {
+    this.#sp = sp;
+    this.#s = sp.root;
   }
 
+  /** Newline and indentation for an element at the current depth ('' when compact). */
   #indent(): string {
-    if (this.#pretty === undefined) return '';
-    const depth = this.#stack.length;
-    let s = this.#indents[depth];
+    const indents = this.#sp.indents;
+    if (indents === undefined) return '';
+    const depth = this.#stack.length + 1;
+    let s = indents[depth];
     if (s === undefined) {
-      s = `\n${this.#pretty.repeat(depth)}`;
-      this.#indents[depth] = s;
+      s = `\n${this.#sp.unit.repeat(depth)}`;
+      indents[depth] = s;
     }
     return s;
   }
 
   /** Open an element of the message's namespace. */
   open(name: string): this {
-    const full = fullName(this.#mNames, this.#m, name);
-    this.#s += `${this.#indent()}<${full}>`;
-    this.#stack.push(full);
+    const t = tagOf(this.#sp.messageTags, this.#sp.m, name);
+    this.#s += this.#indent() + t.open;
+    this.#stack.push(t.close);
     return this;
   }
 
   /** Open an element of the basisschema's namespace. */
   openB(name: string): this {
-    const full = fullName(this.#bNames, this.#b, name);
-    this.#s += `${this.#indent()}<${full}>`;
-    this.#stack.push(full);
+    const t = tagOf(this.#sp.basisTags, this.#sp.b, name);
+    this.#s += this.#indent() + t.open;
+    this.#stack.push(t.close);
     return this;
   }
 
   close(): this {
-    const full = this.#stack.pop();
-    if (full === undefined) throw new Error('simulate.xml: close without open');
-    this.#s += `${this.#indent()}</${full}>`;
+    const close = this.#stack.pop();
+    if (close === undefined) throw new Error('simulate.xml: close without open');
+    this.#s += this.#indent() + close;
     return this;
   }
 
   leaf(name: string, value: string | number): this {
-    const full = fullName(this.#mNames, this.#m, name);
-    this.#s += `${this.#indent()}<${full}>${typeof value === 'number' ? value : escapeXml(value)}</${full}>`;
+    const t = tagOf(this.#sp.messageTags, this.#sp.m, name);
+    this.#s += `${this.#indent()}${t.open}${typeof value === 'number' ? value : escapeXml(value)}${t.close}`;
     return this;
   }
 
   leafB(name: string, value: string | number): this {
-    const full = fullName(this.#bNames, this.#b, name);
-    this.#s += `${this.#indent()}<${full}>${typeof value === 'number' ? value : escapeXml(value)}</${full}>`;
+    const t = tagOf(this.#sp.basisTags, this.#sp.b, name);
+    this.#s += `${this.#indent()}${t.open}${typeof value === 'number' ? value : escapeXml(value)}${t.close}`;
     return this;
   }
 
@@ -171,6 +168,7 @@ export class XmlWriter {
 
   finish(): string {
     while (this.#stack.length > 0) this.close();
-    return `${this.#s}\n`;
+    const root = this.#sp.indents === undefined ? '' : '\n';
+    return `${this.#s}${root}${this.#sp.rootClose}\n`;
   }
 }
