@@ -6,7 +6,7 @@
 import type { Standard } from '../schema/model.js';
 import { addWorkingDays, type Day, dayOf, isoDay, monthEnd, monthStart } from './calendar.js';
 import { codeFor, declaratie, declaratieAntwoord } from './messages.js';
-import type { Declaratie, DeclaratieClient, Header, Prestatie } from './model.js';
+import type { Declaratie, DeclaratieClient, Header, Prestatie, RejectedPrestaties } from './model.js';
 import type { MessageRef, Side } from './output.js';
 import type { Random } from './random.js';
 import { refOf, type Sim } from './sim.js';
@@ -223,7 +223,15 @@ export class Declarations {
     });
     const ref = sent.ref;
     const table = `${code}_Prestatie`;
-    const rejected = new Map<string, readonly string[]>();
+    const rejected = new Map<number, Map<number, readonly string[]>>();
+    const reject = (ci: number, pi: number, code: string) => {
+      let own = rejected.get(ci);
+      if (!own) {
+        own = new Map();
+        rejected.set(ci, own);
+      }
+      own.set(pi, [code]);
+    };
     const entries = [...byClient.values()];
     entries.forEach((c, ci) => {
       c.prestaties.forEach((p, pi) => {
@@ -233,9 +241,9 @@ export class Declarations {
         const credited = c.credits[pi];
         if (credited) sim.relation('credit-debet', side, credited);
         const mistake = c.mistakes[pi];
-        if (mistake === 'before-start') rejected.set(`${ci}:${pi}`, ['9307']);
-        else if (mistake === 'volume') rejected.set(`${ci}:${pi}`, ['9321']);
-        else if (mistake === 'tarief') rejected.set(`${ci}:${pi}`, ['0611']);
+        if (mistake === 'before-start') reject(ci, pi, '9307');
+        else if (mistake === 'volume') reject(ci, pi, '9321');
+        else if (mistake === 'tarief') reject(ci, pi, '0611');
         else if (p.debetCredit === 'D' && !credited) tw.lastDebet = { side, prestatie: p };
       });
     });
@@ -252,7 +260,7 @@ export class Declarations {
     book: Book,
     declaratieHeader: Header,
     d: Declaratie,
-    rejected: ReadonlyMap<string, readonly string[]>,
+    rejected: RejectedPrestaties,
     headerReject: boolean,
     declaratieRef: MessageRef,
   ): void {
@@ -281,14 +289,12 @@ export class Declarations {
     // Ordinals in the 325: only clients with a rejected prestatie, only rejected prestaties, in 323 order.
     let c325 = 0;
     d.clienten.forEach((c, ci) => {
+      const own = rejected.get(ci);
+      if (!own) return;
+      c325++;
       let p325 = 0;
-      let any = false;
       c.prestaties.forEach((_, pi) => {
-        if (!rejected.has(`${ci}:${pi}`)) return;
-        if (!any) {
-          c325++;
-          any = true;
-        }
+        if (!own.has(pi)) return;
         p325++;
         sim.relation(
           'prestatie-antwoord',

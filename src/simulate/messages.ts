@@ -511,9 +511,11 @@ export function declaratieAntwoord(
     let rejectedTotal = 0;
     if (a.rejected.size > 0)
       d.clienten.forEach((c, ci) => {
-        c.prestaties.forEach((p, pi) => {
-          if (a.rejected.has(`${ci}:${pi}`)) rejectedTotal += p.debetCredit === 'D' ? p.bedrag : -p.bedrag;
-        });
+        const own = a.rejected.get(ci);
+        if (own)
+          c.prestaties.forEach((p, pi) => {
+            if (own.has(pi)) rejectedTotal += p.debetCredit === 'D' ? p.bedrag : -p.bedrag;
+          });
       });
     w.open('DeclaratieAntwoord').leaf('DeclaratieNummer', d.nummer);
     totaal(w, 'TotaalIngediendBedrag', ingediend);
@@ -521,10 +523,11 @@ export function declaratieAntwoord(
     if (a.rejected.size > 0) {
       w.open('Clienten');
       d.clienten.forEach((c, ci) => {
-        if (!c.prestaties.some((_, pi) => a.rejected.has(`${ci}:${pi}`))) return;
+        const own = a.rejected.get(ci);
+        if (!own) return;
         w.open('Client').leaf('Bsn', c.bsn).open('Prestaties');
         c.prestaties.forEach((p, pi) => {
-          const rc = a.rejected.get(`${ci}:${pi}`);
+          const rc = own.get(pi);
           if (rc) prestatie(w, p, rc);
         });
         w.close();

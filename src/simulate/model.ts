@@ -171,11 +171,13 @@ export interface Declaratie {
   readonly clienten: readonly DeclaratieClient[];
 }
 
+export type RejectedPrestaties = ReadonlyMap<number, ReadonlyMap<number, readonly string[]>>;
+
 /** A 325: which prestaties (by position in the 323) are rejected, and with what codes. */
 export interface DeclaratieAntwoordContent {
   readonly declaratie: Declaratie;
   /** Header-level rejection of the whole 323 (then no DeclaratieAntwoord). */
   readonly headerCodes?: readonly string[];
-  /** `${clientIndex}:${prestatieIndex}` → codes. */
-  readonly rejected: ReadonlyMap<string, readonly string[]>;
+  /** Client index → prestatie index → codes (only clients with a rejected prestatie). */
+  readonly rejected: RejectedPrestaties;
 }

@@ -5,7 +5,9 @@
 interface Entry {
   readonly t: number;
   readonly seq: number;
-  readonly run: () => void;
+  /** Either a callback or a generator to resume: journeys resume millions of times, a closure each would be garbage. */
+  readonly run: (() => void) | undefined;
+  readonly gen: Generator<number, void, void> | undefined;
 }
 
 export class Scheduler {
@@ -21,8 +23,17 @@ export class Scheduler {
 
   /** Run `run` at moment `t` (epoch ms); events past the end of the run are dropped. */
   at(t: number, run: () => void): void {
+    this.#push(t, run, undefined);
+  }
+
+  /** Resume `gen` at moment `t` (see `drive`). */
+  resume(t: number, gen: Generator<number, void, void>): void {
+    this.#push(t, undefined, gen);
+  }
+
+  #push(t: number, run: (() => void) | undefined, gen: Generator<number, void, void> | undefined): void {
     if (t > this.end) return;
-    const e: Entry = { t: Math.max(t, this.now), seq: this.#seq++, run };
+    const e: Entry = { t: Math.max(t, this.now), seq: this.#seq++, run, gen };
     const h = this.#heap;
     h.push(e);
     let i = h.length - 1;
@@ -66,7 +77,8 @@ export class Scheduler {
   run(): void {
     for (let e = this.#pop(); e !== undefined; e = this.#pop()) {
       this.now = e.t;
-      e.run();
+      if (e.gen) drive(this, e.gen);
+      else e.run?.();
     }
   }
 }
@@ -74,5 +86,5 @@ export class Scheduler {
 /** Drive a generator that yields the moment it wants to resume at. */
 export function drive(s: Scheduler, gen: Generator<number, void, void>): void {
   const r = gen.next();
-  if (!r.done) s.at(r.value, () => drive(s, gen));
+  if (!r.done) s.resume(r.value, gen);
 }
