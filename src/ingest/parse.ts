@@ -273,7 +273,7 @@ class MessageReader {
         row = parent.row;
         ordinals = parent.ordinals;
       }
-      this.canonical += `<${c.name}>`;
+      this.canonical += c.openTag;
     }
     if (this.pendingAttributes.length > 0) {
       for (const { name } of this.pendingAttributes) {
@@ -326,7 +326,7 @@ class MessageReader {
           (this.tableRows[leaf.table] as Row[]).push(r);
         }
       }
-      this.canonical += `${escapeText(canon)}</${node.name}>`;
+      this.canonical += escapeText(canon) + node.closeTag;
     } else {
       const i = top.childPos;
       const n = node.children.length;
@@ -344,7 +344,7 @@ class MessageReader {
           node.path,
         );
       }
-      this.canonical += `</${node.name}>`;
+      this.canonical += node.closeTag;
     }
     if (stack.length === 0) this.done = true;
   }

@@ -49,6 +49,9 @@ export class PlanNode {
   /** First and last character code of the name: a cheap filter before comparing names. */
   readonly firstCode: number;
   readonly lastCode: number;
+  /** `<Name>` and `</Name>` for the canonical content, built once instead of per element. */
+  readonly openTag: string;
+  readonly closeTag: string;
 
   constructor(
     readonly name: string,
@@ -66,6 +69,8 @@ export class PlanNode {
   ) {
     this.firstCode = name.charCodeAt(0);
     this.lastCode = name.charCodeAt(name.length - 1);
+    this.openTag = `<${name}>`;
+    this.closeTag = `</${name}>`;
     const index = new Map<string, number>();
     const required = new Int32Array(children.length + 1);
     children.forEach((c, k) => {
