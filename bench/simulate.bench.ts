@@ -1,5 +1,7 @@
 // Simulator throughput and memory. Generation is measured with a sink that drops the files, per CPU
-// second of this process (the "one core" figure), then once more writing real files to a temp folder.
+// second of this process (the "one core" figure: the run is single-threaded), then once more writing real
+// files to a temp folder. The forced GCs of the memory probe are timed and taken out of the CPU figure
+// (they are the bench's own work, not the simulator's); the figure with them is printed too.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +18,7 @@ function run(
 ) {
   const out = mkdtempSync(join(tmpdir(), 'ketendata-bench-sim-'));
   const heap: number[] = [];
+  let probeCpu = 0;
   gc?.();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -32,20 +35,25 @@ function run(
     ...(sink ? { files: sink } : {}),
     onDay: (p) => {
       if (p.day.endsWith('-01')) {
+        const p0 = process.cpuUsage();
         gc?.();
         heap.push(process.memoryUsage().heapUsed);
+        const pc = process.cpuUsage(p0);
+        probeCpu += (pc.user + pc.system) / 1e6;
       }
     },
   });
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(cpu0);
-  const cpu = (c.user + c.system) / 1e6;
+  const total = (c.user + c.system) / 1e6;
+  const cpu = total - probeCpu;
   rmSync(out, { recursive: true, force: true });
   const mb = (b: number) => `${Math.round(b / 1e6)} MB`;
   const half = heap.slice(Math.floor(heap.length / 2));
   console.log(
     `${label}: ${result.exchanges} exchanges, ${result.journeys} journeys; ` +
-      `${Math.round(result.exchanges / cpu)} messages/s per CPU second (${cpu.toFixed(1)} s CPU), ` +
+      `${Math.round(result.exchanges / cpu)} messages/s per CPU second (${cpu.toFixed(1)} s CPU; ` +
+      `${Math.round(result.exchanges / total)}/s counting the probe's ${probeCpu.toFixed(1)} s of forced GC), ` +
       `${Math.round(result.exchanges / wall)} messages/s wall (${wall.toFixed(1)} s); ` +
       `heap after GC at month starts: ${heap.map(mb).join(' ')}; second half max ${mb(Math.max(...half))}`,
   );
@@ -67,5 +75,5 @@ run('write files, 3 municipalities, 1,000 clients, 1 year', {
   files: true,
 });
 console.log(
-  `simulator: ${Math.round(rate)} messages/s on one core (target 20,000) ${rate >= 20_000 ? 'OK' : 'BELOW TARGET'}`,
+  `simulator: ${Math.round(rate)} messages/s on one core (files dropped, per CPU second; target 20,000) ${rate >= 20_000 ? 'OK' : 'BELOW TARGET'}`,
 );

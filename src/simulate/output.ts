@@ -64,22 +64,16 @@ export function isDropped(ref: MessageRef): boolean {
   return (ref as MessageRef & { [DROPPED]?: boolean })[DROPPED] === true;
 }
 
-/** Header values are digits, codes and dates; anything else goes through JSON.stringify. */
-const PLAIN = /^[\w .:/-]*$/;
-
-/** JSON of a MessageRef (same text as JSON.stringify), made once per message and kept on it (relations repeat it many times). */
+/**
+ * JSON of a MessageRef, made once per message and kept on it (relations repeat it many times).
+ * JSON.stringify on purpose: its result is one flat string, where a template literal would keep a tree of
+ * a dozen cons strings alive for as long as the journey holds the ref.
+ */
 function jsonOf(ref: MessageRef): string {
   const holder = ref as MessageRef & { [JSON_TEXT]?: string };
   let s = holder[JSON_TEXT];
   if (s === undefined) {
-    const { code, afzender, ontvanger, identificatie, dagtekening } = ref;
-    const retour = ref.identificatieRetour !== undefined || ref.dagtekeningRetour !== undefined;
-    s =
-      Object.keys(ref).length === (retour ? 7 : 5) &&
-      PLAIN.test(`${code}${afzender}${ontvanger}${identificatie}${dagtekening}`) &&
-      (!retour || PLAIN.test(`${ref.identificatieRetour}${ref.dagtekeningRetour}`))
-        ? `{"code":"${code}","afzender":"${afzender}","ontvanger":"${ontvanger}","identificatie":"${identificatie}","dagtekening":"${dagtekening}"${retour ? `,"identificatieRetour":"${ref.identificatieRetour}","dagtekeningRetour":"${ref.dagtekeningRetour}"` : ''}}`
-        : JSON.stringify(ref);
+    s = JSON.stringify(ref);
     holder[JSON_TEXT] = s;
   }
   return s;
