@@ -2,21 +2,9 @@
  * The relation types of the koppeltabel (agreed vocabulary, also used by the simulator's ground truth).
  * `level` says whether the sides are messages or rows; `description` is the Dutch text of the data dictionary.
  */
-export const RELATION_TYPES = [
-  'retour',
-  'declaratie-antwoord',
-  'prestatie-antwoord',
-  'start-toewijzing',
-  'stop-toewijzing',
-  'stop-start',
-  'prestatie-toewijzing',
-  'verzoek-antwoord',
-  'verzoek-toewijzing',
-  'toewijzing-versie',
-  'correctie',
-  'credit-debet',
-] as const;
-export type RelationType = (typeof RELATION_TYPES)[number];
+import type { RelationType } from '../domain/relation-types.js';
+
+export { RELATION_TYPES, type RelationType } from '../domain/relation-types.js';
 
 export interface RelationInfo {
   readonly type: RelationType;

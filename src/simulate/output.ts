@@ -5,6 +5,7 @@
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RelationType } from '../domain/relation-types.js';
 import { isoMoment } from './calendar.js';
 
 /** The header values that identify a message (and, for a retour, its own identification). */
@@ -25,21 +26,7 @@ export interface Side {
   readonly row: readonly number[];
 }
 
-export const RELATION_TYPES = [
-  'retour',
-  'declaratie-antwoord',
-  'prestatie-antwoord',
-  'start-toewijzing',
-  'stop-toewijzing',
-  'stop-start',
-  'prestatie-toewijzing',
-  'verzoek-antwoord',
-  'verzoek-toewijzing',
-  'toewijzing-versie',
-  'correctie',
-  'credit-debet',
-] as const;
-export type RelationType = (typeof RELATION_TYPES)[number];
+export { RELATION_TYPES, type RelationType } from '../domain/relation-types.js';
 
 export type ExchangeStatus = 'message' | 'duplicate' | 'broken';
 
