@@ -39,6 +39,8 @@ export type PreparedExchange =
       readonly kind: 'message';
       readonly exchange: ExchangeMeta;
       readonly message: PreparedMessage;
+      /** `message.rows` still as objects, so linking need not parse the JSON again (absent from a worker). */
+      readonly tables?: Readonly<Record<string, readonly (readonly unknown[])[]>>;
       readonly raw: EncryptedRaw | number;
     }
   | {

@@ -56,6 +56,13 @@ function keyedHex(key: Buffer, purpose: string, value: string): string {
 
 /** The message as the store keeps it: identifiers pseudonymised, BerichtId filled, key and content hashed. */
 export function prepareMessage(keys: Keys, msg: FlatMessage): PreparedMessage {
+  return prepareMessageAndTables(keys, msg).message;
+}
+
+function prepareMessageAndTables(
+  keys: Keys,
+  msg: FlatMessage,
+): { message: PreparedMessage; tables: Record<string, (string | null)[][]> } {
   const id = berichtId(keys.berichtId, msg);
   const tables = pseudonymiseRows(
     msg,
@@ -63,7 +70,8 @@ export function prepareMessage(keys: Keys, msg: FlatMessage): PreparedMessage {
     id,
   );
   const k = msg.key;
-  return {
+  const object = Object.fromEntries(tables);
+  const message: PreparedMessage = {
     bericht_id: id,
     standard: k.standard,
     code: k.code,
@@ -76,8 +84,9 @@ export function prepareMessage(keys: Keys, msg: FlatMessage): PreparedMessage {
     dagtekening_retour: k.dagtekeningRetour ?? null,
     key_hash: keyedHex(keys.berichtId, 'key', messageKeyString(k)),
     content_hash: keyedHex(keys.berichtId, 'content', msg.canonical),
-    rows: JSON.stringify(Object.fromEntries(tables)),
+    rows: JSON.stringify(object),
   };
+  return { message, tables: object };
 }
 
 /**
@@ -116,7 +125,8 @@ export function prepareExchange(
       msg.key,
     );
   }
-  return { kind: 'message', exchange: meta(key, ex, msg.key), message: prepareMessage(keys, msg), raw };
+  const { message, tables } = prepareMessageAndTables(keys, msg);
+  return { kind: 'message', exchange: meta(key, ex, msg.key), message, tables, raw };
 }
 
 function meta(

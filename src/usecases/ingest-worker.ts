@@ -25,8 +25,12 @@ const keys: Keys = {
 const toBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 parentPort!.on('message', (msg: { id: number; items: { ex: ReceivedExchange; key: string }[] }) => {
-  const out = msg.items.map(({ ex, key }) =>
-    prepareExchange(keys, { ...ex, bytes: toBuffer(ex.bytes) }, undefined, key),
-  );
+  // The row objects stay here: copying them across threads costs more than parsing the JSON again.
+  const out = msg.items.map(({ ex, key }) => {
+    const prepared = prepareExchange(keys, { ...ex, bytes: toBuffer(ex.bytes) }, undefined, key);
+    if (prepared.kind !== 'message') return prepared;
+    const { tables: _tables, ...rest } = prepared;
+    return rest;
+  });
   parentPort!.postMessage({ id: msg.id, out });
 });

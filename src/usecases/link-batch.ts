@@ -213,7 +213,7 @@ export function storedMessagesOf(
     const outcome = result.outcomes[i];
     const seq = result.seqs[i];
     if (item.kind === 'message' && (outcome === 'stored' || outcome === 'conflict'))
-      out.push({ ...item.message, seq });
+      out.push({ ...item.message, ...(item.tables ? { rows: item.tables } : {}), seq });
   });
   return out;
 }
