@@ -42,6 +42,11 @@ export interface IngestOptions {
   readonly onProgress?: (done: number, summary: Readonly<IngestSummary>) => void;
   /** Parse worker threads (0: parse on this thread). Results are the same for any number. */
   readonly workers?: number;
+  /**
+   * Link each batch as soon as it is stored (default). `false` for a bulk load that links afterwards with
+   * `linkPending` (which also catches up any batch left unlinked).
+   */
+  readonly link?: boolean;
 }
 
 export const emptySummary = (runId: number): IngestSummary => ({
@@ -142,7 +147,9 @@ export async function ingestSource(
   };
   const write = async (prepared: PreparedExchange[]) => {
     const result = await writeExchangeBatch(deps.store, prepared, { runId, now: deps.now().toISOString() });
-    await linkBatch(deps.store, storedMessagesOf(prepared, result), { now: deps.now() });
+    if (options.link !== false) {
+      await linkBatch(deps.store, storedMessagesOf(prepared, result), { now: deps.now() });
+    }
     addResult(summary, result, true);
     done += prepared.length;
     options.onProgress?.(done, summary);
