@@ -8,7 +8,7 @@ import { simulate } from '../simulate/simulate.js';
 import type { Store } from '../store/open.js';
 import { ingestSource } from './ingest-exchanges.js';
 import { openSource } from './ingest-sources.js';
-import { linkBatch } from './link-batch.js';
+import { linkBatch, linkPending } from './link-batch.js';
 
 const keys = deriveKeys('links-recovery-secret-links-recovery-secret');
 const now = () => new Date('2025-01-05T06:00:00Z');
@@ -143,6 +143,31 @@ for (const dialect of DIALECTS) {
         expect(await linkEvents(db.store)).toEqual(expected);
       } finally {
         await db.drop();
+      }
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`a bulk load without linking (${dialect})`, () => {
+    it('stores without links when asked, and linkPending afterwards makes the same links as linking per batch', async () => {
+      const linked = await freshStore(dialect);
+      const bulk = await freshStore(dialect);
+      try {
+        const source = join(dir, 'manifest.ndjson');
+        await ingestSource({ store: linked.store, keys, now }, await openSource(source), { batchSize: 100 });
+        await ingestSource({ store: bulk.store, keys, now }, await openSource(source), {
+          batchSize: 100,
+          link: false,
+        });
+        expect(await linkEvents(bulk.store)).toEqual([]);
+        const expected = await linkEvents(linked.store);
+        expect(expected.length).toBeGreaterThan(0);
+        await linkPending(bulk.store, { now: now(), batchSize: 100 });
+        expect(await linkEvents(bulk.store)).toEqual(expected);
+      } finally {
+        await linked.drop();
+        await bulk.drop();
       }
     });
   });
