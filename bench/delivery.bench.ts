@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
 import { deriveKeys } from '../src/pseudonymise/keys.js';
 import type { Dialect } from '../src/store/database.js';
+import { MESSAGE_COLUMNS } from '../src/store/ingest-repository.js';
 import type { Store } from '../src/store/open.js';
 import { runDue } from '../src/usecases/deliver.js';
 import { listDeliveries } from '../src/usecases/deliveries.js';
@@ -59,30 +60,7 @@ export async function ingestTemplates(store: Store): Promise<void> {
   }
 }
 
-const COLUMNS = [
-  'bericht_id',
-  'standard',
-  'code',
-  'gemeente',
-  'afzender',
-  'ontvanger',
-  'identificatie',
-  'dagtekening',
-  'identificatie_retour',
-  'dagtekening_retour',
-  'key_hash',
-  'content_hash',
-  'conflict',
-  'first_moment',
-  'hub_id',
-  'verzender',
-  'ontvanger_hub',
-  'passages',
-  'rows',
-  'raw_id',
-  'ingest_run_id',
-  'ingested_at',
-];
+const COLUMNS = MESSAGE_COLUMNS;
 
 /**
  * Clones the templates to N messages in SQL (fast, no XML): each clone gets its own BerichtId and its own

@@ -340,7 +340,8 @@ async function planAndWrite(
   return { outcomes, seqs: seqOf, quarantineReasons: reasons };
 }
 
-const MESSAGE_COLUMNS = [
+/** The `message` columns ingest writes (all but `seq`); the delivery bench clones rows with the same list. */
+export const MESSAGE_COLUMNS = [
   'bericht_id',
   'standard',
   'code',
@@ -480,6 +481,21 @@ function postgresPort(client: PgClient): BatchPort {
       Readable.from(copyChunks(cols, rows)),
       client.query(copyFrom(`COPY ${table} (${cols.join(', ')}) FROM STDIN`)),
     );
+  // Ids first (from the sequence), then one COPY: the ids are the batch's answer to the caller.
+  const insertWithIds = async (
+    table: string,
+    idColumn: string,
+    cols: readonly string[],
+    rows: readonly object[],
+  ): Promise<number[]> => {
+    const ids = await nextIds(table, idColumn, rows.length);
+    await bulkInsert(
+      table,
+      [idColumn, ...cols],
+      rows.map((r, i) => ({ ...r, [idColumn]: ids[i] })),
+    );
+    return ids;
+  };
   return {
     existingExchangeKeys: async (keys) => {
       const { rows } = await client.query<{ k: string }>(
@@ -505,33 +521,9 @@ function postgresPort(client: PgClient): BatchPort {
         out.set(r.key_hash, [...(out.get(r.key_hash) ?? []), { ...r, seq: Number(r.seq) }]);
       return out;
     },
-    insertRaws: async (raws) => {
-      const ids = await nextIds('raw_message', 'id', raws.length);
-      await bulkInsert(
-        'raw_message',
-        ['id', 'key_id', 'nonce', 'tag', 'ciphertext'],
-        raws.map((r, i) => ({ ...r, id: ids[i] })),
-      );
-      return ids;
-    },
-    insertMessages: async (rows) => {
-      const seqs = await nextIds('message', 'seq', rows.length);
-      await bulkInsert(
-        'message',
-        ['seq', ...MESSAGE_COLUMNS],
-        rows.map((r, i) => ({ ...r, seq: seqs[i] })),
-      );
-      return seqs;
-    },
-    insertQuarantines: async (rows) => {
-      const ids = await nextIds('quarantine', 'id', rows.length);
-      await bulkInsert(
-        'quarantine',
-        ['id', ...QUARANTINE_COLUMNS],
-        rows.map((r, i) => ({ ...r, id: ids[i] })),
-      );
-      return ids;
-    },
+    insertRaws: (raws) => insertWithIds('raw_message', 'id', ['key_id', 'nonce', 'tag', 'ciphertext'], raws),
+    insertMessages: (rows) => insertWithIds('message', 'seq', MESSAGE_COLUMNS, rows),
+    insertQuarantines: (rows) => insertWithIds('quarantine', 'id', QUARANTINE_COLUMNS, rows),
     insertExchanges: async (rows) =>
       bulkInsert('exchange', EXCHANGE_COLUMNS, rows as unknown as Record<string, unknown>[]),
     addPassages: async (bumps) => {
