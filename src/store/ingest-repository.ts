@@ -158,7 +158,7 @@ export async function writeExchangeBatch(
   options: BatchOptions,
 ): Promise<BatchResult> {
   return withIngestLock(store, async (tx) => {
-    const port = tx.dialect === 'sqlite' ? sqlitePort(tx.sqlite) : postgresPort(tx.client);
+    const port = tx.dialect === 'sqlite' ? sqlitePortOf(tx.sqlite) : postgresPort(tx.client);
     return planAndWrite(port, items, options);
   });
 }
@@ -366,6 +366,13 @@ export const MESSAGE_COLUMNS = [
   'ingested_at',
 ] as const satisfies readonly (keyof NewMessageRow)[];
 
+const RAW_COLUMNS = [
+  'key_id',
+  'nonce',
+  'tag',
+  'ciphertext',
+] as const satisfies readonly (keyof EncryptedRaw)[];
+
 const QUARANTINE_COLUMNS = [
   'exchange_key',
   'source',
@@ -403,16 +410,62 @@ const runArgs = (runId: number, d: RunDelta) => [
   runId,
 ];
 
-function sqlitePort(db: import('better-sqlite3').Database): BatchPort {
-  const insertSql = (table: string, cols: readonly string[]) =>
-    db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+type SqliteDb = import('better-sqlite3').Database;
+
+// Rows per INSERT statement: one statement per few dozen rows instead of one per row (far below SQLite's
+// 32,766 bound parameters), so a batch crosses into SQLite a few dozen times, not thousands.
+const SQLITE_ROWS_PER_INSERT = 50;
+
+/**
+ * A multi-row INSERT of `cols` that answers the new rowids in row order. Inside the write transaction
+ * (BEGIN IMMEDIATE: the only writer) SQLite gives each row of a multi-row VALUES max(rowid) + 1 in turn,
+ * so one statement's rows have consecutive ids ending at its last insert rowid.
+ */
+function sqliteBulkInsert(db: SqliteDb, table: string, cols: readonly string[]) {
+  const statements = new Map<number, import('better-sqlite3').Statement>();
+  const statementFor = (rows: number) => {
+    let st = statements.get(rows);
+    if (!st) {
+      const tuple = `(${cols.map(() => '?').join(', ')})`;
+      st = db.prepare(
+        `INSERT INTO ${table} (${cols.join(', ')}) VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}`,
+      );
+      statements.set(rows, st);
+    }
+    return st;
+  };
+  return (rows: readonly object[]): number[] => {
+    const ids: number[] = [];
+    for (let start = 0; start < rows.length; start += SQLITE_ROWS_PER_INSERT) {
+      const part = rows.slice(start, start + SQLITE_ROWS_PER_INSERT) as readonly Record<string, unknown>[];
+      const args: unknown[] = [];
+      for (const r of part) for (const c of cols) args.push(r[c]);
+      const last = Number(statementFor(part.length).run(args).lastInsertRowid);
+      for (let i = part.length - 1; i >= 0; i--) ids.push(last - i);
+    }
+    return ids;
+  };
+}
+
+// One port per connection: its statements are prepared once, not per batch.
+const sqlitePorts = new WeakMap<SqliteDb, BatchPort>();
+function sqlitePortOf(db: SqliteDb): BatchPort {
+  let port = sqlitePorts.get(db);
+  if (!port) {
+    port = sqlitePort(db);
+    sqlitePorts.set(db, port);
+  }
+  return port;
+}
+
+function sqlitePort(db: SqliteDb): BatchPort {
   const exchangeKey = db.prepare('SELECT 1 FROM exchange WHERE exchange_key = ?').pluck();
   const seqByBerichtId = db.prepare('SELECT seq FROM message WHERE bericht_id = ?').pluck();
   const versions = db.prepare('SELECT seq, bericht_id, conflict FROM message WHERE key_hash = ?');
-  const insertRaw = insertSql('raw_message', ['key_id', 'nonce', 'tag', 'ciphertext']);
-  const insertMessage = insertSql('message', MESSAGE_COLUMNS);
-  const insertQuarantine = insertSql('quarantine', QUARANTINE_COLUMNS);
-  const insertExchange = insertSql('exchange', EXCHANGE_COLUMNS);
+  const insertRaws = sqliteBulkInsert(db, 'raw_message', RAW_COLUMNS);
+  const insertMessages = sqliteBulkInsert(db, 'message', MESSAGE_COLUMNS);
+  const insertQuarantines = sqliteBulkInsert(db, 'quarantine', QUARANTINE_COLUMNS);
+  const insertExchanges = sqliteBulkInsert(db, 'exchange', EXCHANGE_COLUMNS);
   const addPassages = db.prepare('UPDATE message SET passages = passages + ? WHERE seq = ?');
   const markConflict = db.prepare('UPDATE message SET conflict = 1 WHERE seq = ?');
   const updateRun = db.prepare(RUN_UPDATE.replace(/\$\d/g, '?'));
@@ -434,14 +487,11 @@ function sqlitePort(db: import('better-sqlite3').Database): BatchPort {
       }
       return out;
     },
-    insertRaws: async (raws) =>
-      raws.map((r) => Number(insertRaw.run(r.key_id, r.nonce, r.tag, r.ciphertext).lastInsertRowid)),
-    insertMessages: async (rows) =>
-      rows.map((r) => Number(insertMessage.run(...MESSAGE_COLUMNS.map((c) => r[c])).lastInsertRowid)),
-    insertQuarantines: async (rows) =>
-      rows.map((r) => Number(insertQuarantine.run(...QUARANTINE_COLUMNS.map((c) => r[c])).lastInsertRowid)),
+    insertRaws: async (raws) => insertRaws(raws),
+    insertMessages: async (rows) => insertMessages(rows),
+    insertQuarantines: async (rows) => insertQuarantines(rows),
     insertExchanges: async (rows) => {
-      for (const r of rows) insertExchange.run(...EXCHANGE_COLUMNS.map((c) => r[c]));
+      insertExchanges(rows);
     },
     addPassages: async (bumps) => {
       for (const [seq, n] of bumps) addPassages.run(n, seq);
@@ -521,7 +571,7 @@ function postgresPort(client: PgClient): BatchPort {
         out.set(r.key_hash, [...(out.get(r.key_hash) ?? []), { ...r, seq: Number(r.seq) }]);
       return out;
     },
-    insertRaws: (raws) => insertWithIds('raw_message', 'id', ['key_id', 'nonce', 'tag', 'ciphertext'], raws),
+    insertRaws: (raws) => insertWithIds('raw_message', 'id', RAW_COLUMNS, raws),
     insertMessages: (rows) => insertWithIds('message', 'seq', MESSAGE_COLUMNS, rows),
     insertQuarantines: (rows) => insertWithIds('quarantine', 'id', QUARANTINE_COLUMNS, rows),
     insertExchanges: async (rows) =>
