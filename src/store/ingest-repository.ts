@@ -163,6 +163,46 @@ export async function writeExchangeBatch(
   });
 }
 
+/** A message new to the store, as the batch plan sees it; passages and conflict change as the batch goes on. */
+interface PlannedMessage {
+  readonly item: number;
+  readonly message: PreparedMessage;
+  readonly exchange: ExchangeMeta;
+  readonly raw: EncryptedRaw | number;
+  conflict: number;
+  passages: number;
+}
+
+// Spelled out rather than spread: rows of one fixed shape are cheaper to build and to read column by column.
+function messageRow(n: PlannedMessage, rawId: number, o: BatchOptions): NewMessageRow {
+  const m = n.message;
+  const e = n.exchange;
+  return {
+    bericht_id: m.bericht_id,
+    standard: m.standard,
+    code: m.code,
+    gemeente: m.gemeente,
+    afzender: m.afzender,
+    ontvanger: m.ontvanger,
+    identificatie: m.identificatie,
+    dagtekening: m.dagtekening,
+    identificatie_retour: m.identificatie_retour,
+    dagtekening_retour: m.dagtekening_retour,
+    key_hash: m.key_hash,
+    content_hash: m.content_hash,
+    rows: m.rows,
+    conflict: n.conflict,
+    first_moment: e.moment,
+    hub_id: e.hub_id,
+    verzender: e.verzender,
+    ontvanger_hub: e.ontvanger,
+    passages: n.passages,
+    raw_id: rawId,
+    ingest_run_id: o.runId,
+    ingested_at: o.now,
+  };
+}
+
 async function planAndWrite(
   port: BatchPort,
   items: readonly PreparedExchange[],
@@ -183,7 +223,7 @@ async function planAndWrite(
   const byKey = await port.byKeyHash([...new Set(messages.map((m) => m.key_hash))]);
 
   // In-batch state: new messages by BerichtId (index into newMessages), versions per key hash.
-  const newMessages: { item: number; row: Omit<NewMessageRow, 'raw_id'>; raw: EncryptedRaw | number }[] = [];
+  const newMessages: PlannedMessage[] = [];
   const newByBerichtId = new Map<string, number>();
   const newByKey = new Map<string, number[]>();
   const bumps = new Map<number, number>();
@@ -236,8 +276,7 @@ async function planAndWrite(
     if (inBatch !== undefined) {
       outcomes[i] = 'duplicate';
       delta.duplicates++;
-      const nm = newMessages[inBatch]!;
-      nm.row = { ...nm.row, passages: nm.row.passages + 1 };
+      newMessages[inBatch]!.passages++;
       exchangeTargets.push({ item: i, newIndex: inBatch });
       return;
     }
@@ -246,10 +285,7 @@ async function planAndWrite(
     const conflict = olderVersions.length > 0 || batchVersions.length > 0;
     if (conflict) {
       for (const v of olderVersions) if (!v.conflict) conflictSeqs.add(v.seq);
-      for (const idx of batchVersions) {
-        const nm = newMessages[idx]!;
-        nm.row = { ...nm.row, conflict: 1 };
-      }
+      for (const idx of batchVersions) newMessages[idx]!.conflict = 1;
       delta.conflicts++;
       outcomes[i] = 'conflict';
     } else {
@@ -259,18 +295,11 @@ async function planAndWrite(
     const index = newMessages.length;
     newMessages.push({
       item: i,
+      message: m,
+      exchange: it.exchange,
       raw: it.raw,
-      row: {
-        ...m,
-        conflict: conflict ? 1 : 0,
-        first_moment: it.exchange.moment,
-        hub_id: it.exchange.hub_id,
-        verzender: it.exchange.verzender,
-        ontvanger_hub: it.exchange.ontvanger,
-        passages: 1,
-        ingest_run_id: o.runId,
-        ingested_at: o.now,
-      },
+      conflict: conflict ? 1 : 0,
+      passages: 1,
     });
     newByBerichtId.set(m.bericht_id, index);
     newByKey.set(m.key_hash, [...batchVersions, index]);
@@ -301,7 +330,7 @@ async function planAndWrite(
   });
 
   const newSeqs = newMessages.length
-    ? await port.insertMessages(newMessages.map((n, k) => ({ ...n.row, raw_id: messageRaw[k]! })))
+    ? await port.insertMessages(newMessages.map((n, k) => messageRow(n, messageRaw[k]!, o)))
     : [];
   for (const t of exchangeTargets) {
     if (t.newIndex !== undefined) seqOf[t.item] = newSeqs[t.newIndex];
@@ -325,8 +354,14 @@ async function planAndWrite(
     const qIdByItem = new Map(quarantines.map((q, k) => [q.item, quarantineIds[k]!]));
     items.forEach((it, i) => {
       if (outcomes[i] === 'skipped') return;
+      const e = it.exchange;
       exchangeRows.push({
-        ...it.exchange,
+        exchange_key: e.exchange_key,
+        hub_id: e.hub_id,
+        moment: e.moment,
+        verzender: e.verzender,
+        ontvanger: e.ontvanger,
+        source: e.source,
         message_seq: seqOf[i] ?? null,
         quarantine_id: qIdByItem.get(i) ?? null,
         ingest_run_id: o.runId,
@@ -526,10 +561,15 @@ function postgresPort(client: PgClient): BatchPort {
   };
   // One COPY per batch and table. Binding whole columns as arrays (unnest) cost more client CPU than the
   // parse: every JSON `rows` cell was escaped into an array literal and the bind buffer regrown per batch.
-  const bulkInsert = (table: string, cols: readonly string[], rows: readonly Record<string, unknown>[]) =>
+  const bulkInsert = (
+    table: string,
+    cols: readonly string[],
+    rows: readonly object[],
+    ids?: { readonly column: string; readonly values: readonly number[] },
+  ) =>
     pipeline(
-      Readable.from(copyChunks(cols, rows)),
-      client.query(copyFrom(`COPY ${table} (${cols.join(', ')}) FROM STDIN`)),
+      Readable.from(copyChunks(cols, rows as readonly Record<string, unknown>[], ids?.values)),
+      client.query(copyFrom(`COPY ${table} (${ids ? `${ids.column}, ` : ''}${cols.join(', ')}) FROM STDIN`)),
     );
   // Ids first (from the sequence), then one COPY: the ids are the batch's answer to the caller.
   const insertWithIds = async (
@@ -539,11 +579,7 @@ function postgresPort(client: PgClient): BatchPort {
     rows: readonly object[],
   ): Promise<number[]> => {
     const ids = await nextIds(table, idColumn, rows.length);
-    await bulkInsert(
-      table,
-      [idColumn, ...cols],
-      rows.map((r, i) => ({ ...r, [idColumn]: ids[i] })),
-    );
+    await bulkInsert(table, cols, rows, { column: idColumn, values: ids });
     return ids;
   };
   return {
@@ -574,8 +610,7 @@ function postgresPort(client: PgClient): BatchPort {
     insertRaws: (raws) => insertWithIds('raw_message', 'id', RAW_COLUMNS, raws),
     insertMessages: (rows) => insertWithIds('message', 'seq', MESSAGE_COLUMNS, rows),
     insertQuarantines: (rows) => insertWithIds('quarantine', 'id', QUARANTINE_COLUMNS, rows),
-    insertExchanges: async (rows) =>
-      bulkInsert('exchange', EXCHANGE_COLUMNS, rows as unknown as Record<string, unknown>[]),
+    insertExchanges: (rows) => bulkInsert('exchange', EXCHANGE_COLUMNS, rows),
     addPassages: async (bumps) => {
       await client.query(
         'UPDATE message m SET passages = m.passages + b.n FROM unnest($1::bigint[], $2::int[]) AS b(seq, n) WHERE m.seq = b.seq',
@@ -616,13 +651,21 @@ function copyField(v: unknown): string {
   return NEEDS_ESCAPE.test(s) ? s.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]!) : s;
 }
 
-/** COPY data in chunks of a few hundred rows (one CopyData message each, not one per row). */
-function* copyChunks(cols: readonly string[], rows: readonly Record<string, unknown>[]): Generator<string> {
+/** COPY data in chunks of a few hundred rows (one CopyData message each, not one per row); `ids` first if given. */
+function* copyChunks(
+  cols: readonly string[],
+  rows: readonly Record<string, unknown>[],
+  ids?: readonly number[],
+): Generator<string> {
   const CHUNK = 256;
   for (let start = 0; start < rows.length; start += CHUNK) {
     let text = '';
-    for (const r of rows.slice(start, start + CHUNK))
-      text += `${cols.map((c) => copyField(r[c])).join('\t')}\n`;
+    for (let i = start; i < Math.min(start + CHUNK, rows.length); i++) {
+      const r = rows[i]!;
+      let line = ids ? `${ids[i]}\t` : '';
+      for (let c = 0; c < cols.length; c++) line += (c ? '\t' : '') + copyField(r[cols[c]!]);
+      text += `${line}\n`;
+    }
     yield text;
   }
 }
