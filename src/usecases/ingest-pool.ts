@@ -75,7 +75,7 @@ export class ParsePool {
   /**
    * Prepares the items in chunks spread over the workers; the result keeps the input order. Small chunks keep
    * what a worker holds at a time small: a whole batch in and out outlived many young-generation collections,
-   * and copying it through them cost the worker more than a tenth of its time.
+   * and copying it through them took a large share of the worker's time.
    */
   async prepare(items: readonly { ex: ReceivedExchange; key: string }[]): Promise<PreparedExchange[]> {
     const chunks: Promise<PreparedExchange[]>[] = [];
