@@ -174,6 +174,15 @@ export function desiredRecomputed(group: readonly LinkEntry[], rejected: Readonl
   return out;
 }
 
+/** The link `rule` makes from `from` to `to`, if it does (the inner loop of linking: no allocation else). */
+function addPair(add: Map<string, PlannedLink>, rule: PairRule, from: LinkEntry, to: LinkEntry): void {
+  if (from.tag !== rule.from || to.tag !== rule.to) return;
+  if (from.berichtId === to.berichtId && from.row === to.row) return;
+  if (rule.when && !rule.when(from, to)) return;
+  const l = link(rule.type, from, to);
+  add.set(linkId(l), l);
+}
+
 export interface LinkPlan {
   readonly add: PlannedLink[];
   readonly revoke: PlannedLink[];
@@ -206,16 +215,8 @@ export function planGroup(group: readonly LinkEntry[], ctx: GroupContext): LinkP
     for (const other of group) {
       if (other === n) continue;
       for (const rule of rules) {
-        for (const [from, to] of [
-          [n, other],
-          [other, n],
-        ] as const) {
-          if (from.tag !== rule.from || to.tag !== rule.to) continue;
-          if (from.berichtId === to.berichtId && from.row === to.row) continue;
-          if (rule.when && !rule.when(from, to)) continue;
-          const l = link(rule.type, from, to);
-          add.set(linkId(l), l);
-        }
+        addPair(add, rule, n, other);
+        addPair(add, rule, other, n);
       }
     }
   }

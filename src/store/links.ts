@@ -135,11 +135,10 @@ export async function unlinkedBefore(
   beforeSeq: number,
   limit: number,
 ): Promise<Record<string, unknown>[]> {
-  const [top] = await exec(tx, 'SELECT COALESCE(MAX(seq), 0) AS s FROM link_done', []);
   return exec(
     tx,
-    'SELECT seq, bericht_id, code, gemeente, afzender, ontvanger, identificatie, dagtekening, rows FROM message m WHERE m.seq > ? AND m.seq < ? AND NOT EXISTS (SELECT 1 FROM link_done d WHERE d.bericht_id = m.bericht_id) ORDER BY m.seq LIMIT ?',
-    [Number(top?.s ?? 0), beforeSeq, limit],
+    'SELECT seq, bericht_id, code, gemeente, afzender, ontvanger, identificatie, dagtekening, rows FROM message m WHERE m.seq > (SELECT COALESCE(MAX(seq), 0) FROM link_done) AND m.seq < ? AND NOT EXISTS (SELECT 1 FROM link_done d WHERE d.bericht_id = m.bericht_id) ORDER BY m.seq LIMIT ?',
+    [beforeSeq, limit],
   );
 }
 
