@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { MessageSchema, SchemaSet, TableDef } from '../schema/model.js';
 import { schemaSet } from '../schema/releases.js';
 
@@ -50,7 +50,7 @@ export const keyspaceOf = (key: string): string => key.slice(0, key.indexOf('|')
  * pseudonyms (about 100 characters); a short fixed-size key keeps the index small and its inserts cheap.
  */
 export function compactKey(key: string): string {
-  return `${keyspaceOf(key)}|${createHash('sha256').update(key).digest('base64url').slice(0, 22)}`;
+  return `${keyspaceOf(key)}|${hash('sha256', key, 'base64url').slice(0, 22)}`;
 }
 
 const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));

@@ -57,17 +57,25 @@ const RULES: readonly PairRule[] = [
     from: 'prestatie',
     to: 'prestatie',
     when: (f, t) => {
-      const [fdc, , vorig] = f.info.split('|');
-      const [tdc, ref] = t.info.split('|');
-      return fdc === 'C' && tdc === 'D' && vorig !== '' && vorig === ref;
+      // Most prestaties are debets: rule those out before splitting (this runs for every pair in a group).
+      if (!f.info.startsWith('C|') || !t.info.startsWith('D|')) return false;
+      const [, , vorig] = f.info.split('|');
+      const [, ref] = t.info.split('|');
+      return vorig !== '' && vorig === ref;
     },
   },
   { type: 'verzoek-antwoord', keyspace: 'ref', from: 'verzoek', to: 'antwoord' },
   { type: 'verzoek-toewijzing', keyspace: 'ref', from: 'verzoek', to: 'toewijzing' },
 ];
 
-const RULES_BY_KEYSPACE = new Map<string, PairRule[]>();
-for (const r of RULES) RULES_BY_KEYSPACE.set(r.keyspace, [...(RULES_BY_KEYSPACE.get(r.keyspace) ?? []), r]);
+/** Per `<keyspace>|<tag>` the rules an entry with that tag takes part in, on either side, in rule order. */
+const RULES_BY_TAG = new Map<string, PairRule[]>();
+for (const r of RULES) {
+  for (const tag of new Set([r.from, r.to])) {
+    const key = `${r.keyspace}|${tag}`;
+    RULES_BY_TAG.set(key, [...(RULES_BY_TAG.get(key) ?? []), r]);
+  }
+}
 
 export const linkId = (l: PlannedLink): string =>
   `${l.type}|${l.fromBerichtId}|${l.fromRow}|${l.toBerichtId}|${l.toRow}`;
@@ -208,10 +216,11 @@ export function planGroup(group: readonly LinkEntry[], ctx: GroupContext): LinkP
   const first = group[0];
   if (!first) return { add: [], revoke: [] };
   const keyspace = keyspaceOf(first.key);
-  const rules = RULES_BY_KEYSPACE.get(keyspace) ?? [];
   const add = new Map<string, PlannedLink>();
   const fresh = group.filter(ctx.isNew);
   for (const n of fresh) {
+    const rules = RULES_BY_TAG.get(`${keyspace}|${n.tag}`);
+    if (!rules) continue;
     for (const other of group) {
       if (other === n) continue;
       for (const rule of rules) {

@@ -571,7 +571,10 @@ function copyField(v: unknown): string {
 }
 
 /** COPY data in chunks of a few hundred rows (one CopyData message each, not one per row). */
-function* copyChunks(cols: readonly string[], rows: readonly Record<string, unknown>[]): Generator<string> {
+export function* copyChunks(
+  cols: readonly string[],
+  rows: readonly Record<string, unknown>[],
+): Generator<string> {
   const CHUNK = 256;
   for (let start = 0; start < rows.length; start += CHUNK) {
     let text = '';
