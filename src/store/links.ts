@@ -69,11 +69,12 @@ async function appendRows(
 ): Promise<void> {
   if (rows.length === 0) return;
   if (tx.dialect === 'sqlite') {
+    // Positional binding: better-sqlite3 binds named parameters a quarter slower.
     const stmt = sqliteStatement(
       tx,
-      `INSERT INTO ${into} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
+      `INSERT INTO ${into} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
     );
-    for (const r of rows) stmt.run(r);
+    for (const r of rows) stmt.run(...columns.map((c) => r[c]));
     return;
   }
   await pipeline(
@@ -104,9 +105,9 @@ export async function claimMessages(
   if (tx.dialect === 'sqlite') {
     const stmt = sqliteStatement(
       tx,
-      'INSERT INTO link_done (bericht_id, seq, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING bericht_id',
+      'INSERT INTO link_done (bericht_id, seq, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     );
-    for (const [id, seq] of byId) if (stmt.get(id, seq, now)) claimed.add(id);
+    for (const [id, seq] of byId) if (stmt.run(id, seq, now).changes > 0) claimed.add(id);
     return claimed;
   }
   const { rows } = await tx.client.query<{ bericht_id: string }>(
