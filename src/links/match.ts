@@ -217,18 +217,20 @@ export function planGroup(group: readonly LinkEntry[], ctx: GroupContext): LinkP
   if (!first) return { add: [], revoke: [] };
   const keyspace = keyspaceOf(first.key);
   const add = new Map<string, PlannedLink>();
-  const fresh = group.filter(ctx.isNew);
-  for (const n of fresh) {
-    const rules = RULES_BY_TAG.get(`${keyspace}|${n.tag}`);
-    if (!rules) continue;
-    for (const other of group) {
-      if (other === n) continue;
+  const fresh = group.map(ctx.isNew);
+  group.forEach((n, i) => {
+    const rules = fresh[i] ? RULES_BY_TAG.get(`${keyspace}|${n.tag}`) : undefined;
+    if (!rules) return;
+    for (let j = 0; j < group.length; j++) {
+      // A new entry earlier in the group has already been paired with this one, both ways.
+      if (j === i || (j < i && fresh[j])) continue;
+      const other = group[j]!;
       for (const rule of rules) {
         addPair(add, rule, n, other);
         addPair(add, rule, other, n);
       }
     }
-  }
+  });
   const revoke: PlannedLink[] = [];
   if (needsRecompute(group, ctx.isNew, ctx.touched)) {
     const desired = new Map(desiredRecomputed(group, ctx.rejected ?? new Set()).map((l) => [linkId(l), l]));

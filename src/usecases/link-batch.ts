@@ -144,7 +144,9 @@ async function linkClaimed(
   const add = new Map<string, PlannedLink>();
   const revoke = new Map<string, PlannedLink>();
   const replanned = new Set(replan.map(([key]) => key));
-  for (const [key, group] of groups) {
+  // Groups in key order: a batch's link events get their seqs in the same order on every database.
+  const byKey = [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, group] of byKey) {
     if (group.length < 2 && !replanned.has(key)) continue; // nothing to pair with
     const activeHere = replanned.has(key)
       ? [...new Set(group.flatMap((e) => activeByRow.get(`${e.berichtId}|${e.row}`) ?? []))]
