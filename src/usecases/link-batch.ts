@@ -59,8 +59,9 @@ export async function linkMessagesInTx(
   now: string,
   catchUp = CATCH_UP,
 ): Promise<LinkOutcome> {
-  await lockLinking(tx);
   let total: LinkOutcome = { messages: 0, added: 0, lapsed: 0 };
+  if (batch.length === 0) return total; // only duplicates or quarantined: no lock, no round trip
+  await lockLinking(tx);
   // A crash between an ingest batch and its linking leaves stored messages unlinked: take them along
   // (in bounded chunks, oldest first).
   const seqs = batch.flatMap((m) => (m.seq === undefined ? [] : [m.seq]));
