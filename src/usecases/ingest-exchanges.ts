@@ -43,8 +43,8 @@ export interface IngestOptions {
   /** Parse worker threads (0: parse on this thread). Results are the same for any number. */
   readonly workers?: number;
   /**
-   * Link each batch as soon as it is stored (default). `false` for a bulk load that links afterwards with
-   * `linkPending` (which also catches up any batch left unlinked).
+   * Link each batch in the transaction that stores it (default). `false` for a bulk load that links
+   * afterwards with `linkPending` (which also catches up any batch left unlinked).
    */
   readonly link?: boolean;
 }
