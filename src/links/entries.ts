@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { MessageSchema, SchemaSet, TableDef } from '../schema/model.js';
 import { schemaSet } from '../schema/releases.js';
 
@@ -50,17 +50,10 @@ export const keyspaceOf = (key: string): string => key.slice(0, key.indexOf('|')
  * pseudonyms (about 100 characters); a short fixed-size key keeps the index small and its inserts cheap.
  */
 export function compactKey(key: string): string {
-  return `${keyspaceOf(key)}|${createHash('sha256').update(key).digest('base64url').slice(0, 22)}`;
+  return `${keyspaceOf(key)}|${hash('sha256', key, 'base64url').slice(0, 22)}`;
 }
 
 const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
-
-interface TableAccess {
-  readonly name: string;
-  readonly rows: readonly StoredRow[];
-  col(row: StoredRow, column: string): string;
-  ordinals(row: StoredRow): string;
-}
 
 interface ColumnIndex {
   readonly index: ReadonlyMap<string, number>;
@@ -83,132 +76,171 @@ function columnIndex(def: TableDef): ColumnIndex {
   return ci;
 }
 
-function access(schema: MessageSchema, def: TableDef, rows: readonly StoredRow[]): TableAccess {
-  const { index, ord } = columnIndex(def);
-  return {
-    name: def.name,
-    rows,
-    col(row, column) {
-      const i = index.get(column);
-      if (i === undefined) throw new Error(`links.unknown_column: ${schema.code} ${def.name}.${column}`);
-      return text(row[i]).trim();
-    },
-    ordinals: (row) => ord.map((i) => text(row[i])).join('.'),
-  };
+// Classes rather than closures: linking builds these for every message on the ingest path.
+
+/** One table of a message, its cells read by column name. */
+class TableAccess {
+  readonly name: string;
+  readonly rows: readonly StoredRow[];
+  readonly #code: string;
+  readonly #columns: ColumnIndex;
+
+  constructor(schema: MessageSchema, def: TableDef, rows: readonly StoredRow[]) {
+    this.name = def.name;
+    this.rows = rows;
+    this.#code = schema.code;
+    this.#columns = columnIndex(def);
+  }
+
+  col(row: StoredRow, column: string): string {
+    const i = this.#columns.index.get(column);
+    if (i === undefined) throw new Error(`links.unknown_column: ${this.#code} ${this.name}.${column}`);
+    return text(row[i]).trim();
+  }
+
+  /** The column's value in the first row ('' without rows): the header fields of the main table. */
+  first(column: string): string {
+    const head = this.rows[0];
+    return head ? this.col(head, column) : '';
+  }
+
+  ordinals(row: StoredRow): string {
+    return this.#columns.ord.map((i) => text(row[i])).join('.');
+  }
 }
+
+function tableOf(schema: MessageSchema, message: LinkableMessage, suffix: string): TableAccess {
+  const name = suffix ? `${schema.code}_${suffix}` : schema.code;
+  let byName = tablesByName.get(schema);
+  if (!byName) {
+    byName = new Map(schema.tables.map((t) => [t.name, t]));
+    tablesByName.set(schema, byName);
+  }
+  const def = byName.get(name);
+  if (!def) throw new Error(`links.unknown_table: ${name}`);
+  return new TableAccess(schema, def, message.tables[name] ?? []);
+}
+
+/** The entries of one message; what they share is set once. */
+class MessageEntries {
+  readonly out: LinkEntry[] = [];
+  readonly #message: LinkableMessage;
+  readonly #order: string;
+  readonly #msgKey: string;
+  readonly #msgStored: string;
+  readonly #isHeen: boolean;
+
+  constructor(message: LinkableMessage, msgKey: string, isHeen: boolean) {
+    this.#message = message;
+    this.#order = `${message.dagtekening}|${message.identificatie}`;
+    this.#msgKey = msgKey;
+    this.#msgStored = msgKey ? compactKey(msgKey) : '';
+    this.#isHeen = isHeen;
+  }
+
+  add(key: string, tag: string, table: string, row: string, info = ''): void {
+    const m = this.#message;
+    this.out.push({
+      key: key === this.#msgKey ? this.#msgStored : compactKey(key),
+      tag,
+      gemeente: m.gemeente,
+      berichtId: m.berichtId,
+      table,
+      row,
+      dagtekening: m.dagtekening,
+      order: this.#order,
+      info,
+      // A rejected message takes no part in stop-start and correctie, and expects no partner (orphans).
+      message: this.#isHeen && !key.startsWith('msg|') ? this.#msgStored : '',
+    });
+  }
+}
+
+const RETOURS = new Set([302, 306, 308, 316, 318, 320]);
+const HEEN = new Set([301, 305, 307, 315, 317, 319]);
 
 /** Per message the entries it offers; pure, the schema set is only read. */
 export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schemaSet()): LinkEntry[] {
   const schema = schemas.byCode(message.code);
   if (!schema) throw new Error(`links.unknown_type: message ${message.berichtId} has code ${message.code}`);
-  const table = (suffix: string): TableAccess => {
-    const name = suffix ? `${schema.code}_${suffix}` : schema.code;
-    let byName = tablesByName.get(schema);
-    if (!byName) {
-      byName = new Map(schema.tables.map((t) => [t.name, t]));
-      tablesByName.set(schema, byName);
-    }
-    const def = byName.get(name);
-    if (!def) throw new Error(`links.unknown_table: ${name}`);
-    return access(schema, def, message.tables[name] ?? []);
-  };
   const prefix = schema.code.replace(/\d+$/, '');
   const number = Number(schema.code.slice(prefix.length));
   // The party that is not the gemeente is the aanbieder (AGB).
   const aanbieder = schema.gemeenteField === 'Afzender' ? message.ontvanger : message.afzender;
   const scope = `${prefix}|${message.gemeente}|${aanbieder}`;
-  const out: LinkEntry[] = [];
-  const order = `${message.dagtekening}|${message.identificatie}`;
   // Retour ↔ heen on the copied header (IV028): the heen code is the retour code minus one.
-  const isRetour = [302, 306, 308, 316, 318, 320].includes(number);
-  const isHeen = [301, 305, 307, 315, 317, 319].includes(number);
+  const isRetour = RETOURS.has(number);
+  const isHeen = HEEN.has(number);
   const msgKey =
     isRetour || isHeen
       ? `msg|${prefix}${isRetour ? number - 1 : number}|${message.afzender}|${message.ontvanger}|${message.identificatie}|${message.dagtekening}`
       : '';
-  const msgStored = msgKey ? compactKey(msgKey) : '';
-  const add = (key: string, tag: string, t: string, row: string, info = ''): void => {
-    out.push({
-      key: key === msgKey ? msgStored : compactKey(key),
-      tag,
-      gemeente: message.gemeente,
-      berichtId: message.berichtId,
-      table: t,
-      row,
-      dagtekening: message.dagtekening,
-      order,
-      info,
-      // A rejected message takes no part in stop-start and correctie, and expects no partner (orphans).
-      message: isHeen && !key.startsWith('msg|') ? msgStored : '',
-    });
-  };
-  const main = table('');
-  const head = main.rows[0];
-  const header = (column: string): string => (head ? main.col(head, column) : '');
+  const entries = new MessageEntries(message, msgKey, isHeen);
+  const main = tableOf(schema, message, '');
 
-  if (isHeen) add(msgKey, 'heen', main.name, '');
+  if (isHeen) entries.add(msgKey, 'heen', main.name, '');
   if (isRetour) {
     const codes = message.tables[`${schema.code}_RetourCode`] ?? [];
-    const list = codes.length ? table('RetourCode') : undefined;
+    const list = codes.length ? tableOf(schema, message, 'RetourCode') : undefined;
     const rejected = list?.rows.some((r) => !ACCEPTING_CODES.has(list.col(r, 'RetourCode'))) ?? false;
-    add(msgKey, 'retour', main.name, '', rejected ? 'afgewezen' : '');
+    entries.add(msgKey, 'retour', main.name, '', rejected ? 'afgewezen' : '');
   }
 
   switch (number) {
     case 301: {
-      const tp = table('ToegewezenProduct');
+      const tp = tableOf(schema, message, 'ToegewezenProduct');
       for (const r of tp.rows) {
         const row = tp.ordinals(r);
         const twn = tp.col(r, 'ToewijzingNummer');
-        if (twn) add(`twn|${scope}|${twn}`, 'toewijzing', tp.name, row);
+        if (twn) entries.add(`twn|${scope}|${twn}`, 'toewijzing', tp.name, row);
         const ref = tp.col(r, 'ReferentieAanbieder');
-        if (ref) add(`ref|${scope}|${ref}`, 'toewijzing', tp.name, row);
+        if (ref) entries.add(`ref|${scope}|${ref}`, 'toewijzing', tp.name, row);
       }
       break;
     }
     case 305:
     case 307: {
       const isStart = number === 305;
-      const t = table(isStart ? 'StartProduct' : 'StopProduct');
-      const bsn = header('Client_Bsn');
+      const t = tableOf(schema, message, isStart ? 'StartProduct' : 'StopProduct');
+      const bsn = main.first('Client_Bsn');
       for (const r of t.rows) {
         const row = t.ordinals(r);
         const twn = t.col(r, 'ToewijzingNummer');
         const status = t.col(r, 'StatusAanlevering');
         const tag = isStart ? 'start' : 'stop';
-        if (twn) add(`twn|${scope}|${twn}`, tag, t.name, row, status);
+        if (twn) entries.add(`twn|${scope}|${twn}`, tag, t.name, row, status);
         // Logical key of the start (CC): a stop copies it unchanged (TR382).
         const startKey = `${bsn}|${twn}|${t.col(r, 'Product_Categorie')}|${t.col(r, 'Product_Code')}|${t.col(r, 'Begindatum')}`;
-        add(`start|${scope}|${startKey}`, tag, t.name, row, status);
+        entries.add(`start|${scope}|${startKey}`, tag, t.name, row, status);
         if (!isStart) {
           const stopKey = `${startKey}|${t.col(r, 'RedenBeeindiging')}|${t.col(r, 'Einddatum')}`;
-          add(`stop|${scope}|${stopKey}`, 'stop', t.name, row, status);
+          entries.add(`stop|${scope}|${stopKey}`, 'stop', t.name, row, status);
         }
       }
       break;
     }
     case 315: {
-      const t = table('AangevraagdProduct');
+      const t = tableOf(schema, message, 'AangevraagdProduct');
       for (const r of t.rows) {
         const ref = t.col(r, 'ReferentieAanbieder');
-        if (ref) add(`ref|${scope}|${ref}`, 'verzoek', t.name, t.ordinals(r));
+        if (ref) entries.add(`ref|${scope}|${ref}`, 'verzoek', t.name, t.ordinals(r));
       }
       break;
     }
     case 317: {
-      const ref = header('Client_Verzoek_ReferentieAanbieder');
-      if (ref) add(`ref|${scope}|${ref}`, 'verzoek', main.name, '');
+      const ref = main.first('Client_Verzoek_ReferentieAanbieder');
+      if (ref) entries.add(`ref|${scope}|${ref}`, 'verzoek', main.name, '');
       break;
     }
     case 319: {
-      const ref = header('Antwoord_ReferentieAanbieder');
-      if (ref) add(`ref|${scope}|${ref}`, 'antwoord', main.name, '');
+      const ref = main.first('Antwoord_ReferentieAanbieder');
+      if (ref) entries.add(`ref|${scope}|${ref}`, 'antwoord', main.name, '');
       break;
     }
     case 323: {
       const decl = `${scope}|${message.identificatie}|${message.dagtekening}`;
-      add(`decl|${decl}`, 'declaratie', main.name, '', header('Declaratie_DeclaratieNummer'));
-      const p = table('Prestatie');
+      entries.add(`decl|${decl}`, 'declaratie', main.name, '', main.first('Declaratie_DeclaratieNummer'));
+      const p = tableOf(schema, message, 'Prestatie');
       for (const r of p.rows) {
         const row = p.ordinals(r);
         const ref = p.col(r, 'ProductReferentie_ReferentieNummer');
@@ -219,34 +251,47 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
           // One entry per prestatie (the bulk of the traffic): its answer in a 325 and the debet a credit
           // reverses (TR323) carry the same ToewijzingNummer, so they are matched in the same group.
           const info = `${dc}|${ref}|${vorig}|${message.identificatie}|${message.dagtekening}`;
-          add(`twn|${scope}|${twn}`, 'prestatie', p.name, row, info);
+          entries.add(`twn|${scope}|${twn}`, 'prestatie', p.name, row, info);
           continue;
         }
-        add(`prest|${decl}|${ref}`, 'declaratie', p.name, row);
+        entries.add(`prest|${decl}|${ref}`, 'declaratie', p.name, row);
         if (dc === 'C') {
-          if (vorig) add(`vref|${scope}|${vorig}`, 'credit', p.name, row);
+          if (vorig) entries.add(`vref|${scope}|${vorig}`, 'credit', p.name, row);
         } else if (ref) {
-          add(`vref|${scope}|${ref}`, 'debet', p.name, row);
+          entries.add(`vref|${scope}|${ref}`, 'debet', p.name, row);
         }
       }
       break;
     }
     case 325: {
-      const decl = `${scope}|${header('Header_DeclaratieIdentificatie_Identificatie')}|${header('Header_DeclaratieIdentificatie_Dagtekening')}`;
-      add(`decl|${decl}`, 'antwoord', main.name, '', header('DeclaratieAntwoord_DeclaratieNummer'));
-      const p = table('Prestatie');
+      const decl = `${scope}|${main.first('Header_DeclaratieIdentificatie_Identificatie')}|${main.first('Header_DeclaratieIdentificatie_Dagtekening')}`;
+      entries.add(
+        `decl|${decl}`,
+        'antwoord',
+        main.name,
+        '',
+        main.first('DeclaratieAntwoord_DeclaratieNummer'),
+      );
+      const p = tableOf(schema, message, 'Prestatie');
       const [declId, declDag] = [
-        header('Header_DeclaratieIdentificatie_Identificatie'),
-        header('Header_DeclaratieIdentificatie_Dagtekening'),
+        main.first('Header_DeclaratieIdentificatie_Identificatie'),
+        main.first('Header_DeclaratieIdentificatie_Dagtekening'),
       ];
       for (const r of p.rows) {
         const ref = p.col(r, 'ProductReferentie_ReferentieNummer');
         const twn = p.col(r, 'ToewijzingNummer');
-        if (twn) add(`twn|${scope}|${twn}`, 'antwoord', p.name, p.ordinals(r), `${ref}|${declId}|${declDag}`);
-        else add(`prest|${decl}|${ref}`, 'antwoord', p.name, p.ordinals(r));
+        if (twn)
+          entries.add(
+            `twn|${scope}|${twn}`,
+            'antwoord',
+            p.name,
+            p.ordinals(r),
+            `${ref}|${declId}|${declDag}`,
+          );
+        else entries.add(`prest|${decl}|${ref}`, 'antwoord', p.name, p.ordinals(r));
       }
       break;
     }
   }
-  return out;
+  return entries.out;
 }

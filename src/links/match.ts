@@ -57,17 +57,25 @@ const RULES: readonly PairRule[] = [
     from: 'prestatie',
     to: 'prestatie',
     when: (f, t) => {
-      const [fdc, , vorig] = f.info.split('|');
-      const [tdc, ref] = t.info.split('|');
-      return fdc === 'C' && tdc === 'D' && vorig !== '' && vorig === ref;
+      // Most prestaties are debets: rule those out before splitting (this runs for every pair in a group).
+      if (!f.info.startsWith('C|') || !t.info.startsWith('D|')) return false;
+      const [, , vorig] = f.info.split('|');
+      const [, ref] = t.info.split('|');
+      return vorig !== '' && vorig === ref;
     },
   },
   { type: 'verzoek-antwoord', keyspace: 'ref', from: 'verzoek', to: 'antwoord' },
   { type: 'verzoek-toewijzing', keyspace: 'ref', from: 'verzoek', to: 'toewijzing' },
 ];
 
-const RULES_BY_KEYSPACE = new Map<string, PairRule[]>();
-for (const r of RULES) RULES_BY_KEYSPACE.set(r.keyspace, [...(RULES_BY_KEYSPACE.get(r.keyspace) ?? []), r]);
+/** Per `<keyspace>|<tag>` the rules an entry with that tag takes part in, on either side, in rule order. */
+const RULES_BY_TAG = new Map<string, PairRule[]>();
+for (const r of RULES) {
+  for (const tag of new Set([r.from, r.to])) {
+    const key = `${r.keyspace}|${tag}`;
+    RULES_BY_TAG.set(key, [...(RULES_BY_TAG.get(key) ?? []), r]);
+  }
+}
 
 export const linkId = (l: PlannedLink): string =>
   `${l.type}|${l.fromBerichtId}|${l.fromRow}|${l.toBerichtId}|${l.toRow}`;
@@ -174,6 +182,15 @@ export function desiredRecomputed(group: readonly LinkEntry[], rejected: Readonl
   return out;
 }
 
+/** The link `rule` makes from `from` to `to`, if it does (the inner loop of linking: no allocation else). */
+function addPair(add: Map<string, PlannedLink>, rule: PairRule, from: LinkEntry, to: LinkEntry): void {
+  if (from.tag !== rule.from || to.tag !== rule.to) return;
+  if (from.berichtId === to.berichtId && from.row === to.row) return;
+  if (rule.when && !rule.when(from, to)) return;
+  const l = link(rule.type, from, to);
+  add.set(linkId(l), l);
+}
+
 export interface LinkPlan {
   readonly add: PlannedLink[];
   readonly revoke: PlannedLink[];
@@ -199,26 +216,21 @@ export function planGroup(group: readonly LinkEntry[], ctx: GroupContext): LinkP
   const first = group[0];
   if (!first) return { add: [], revoke: [] };
   const keyspace = keyspaceOf(first.key);
-  const rules = RULES_BY_KEYSPACE.get(keyspace) ?? [];
   const add = new Map<string, PlannedLink>();
-  const fresh = group.filter(ctx.isNew);
-  for (const n of fresh) {
-    for (const other of group) {
-      if (other === n) continue;
+  const fresh = group.map(ctx.isNew);
+  group.forEach((n, i) => {
+    const rules = fresh[i] ? RULES_BY_TAG.get(`${keyspace}|${n.tag}`) : undefined;
+    if (!rules) return;
+    for (let j = 0; j < group.length; j++) {
+      // A new entry earlier in the group has already been paired with this one, both ways.
+      if (j === i || (j < i && fresh[j])) continue;
+      const other = group[j]!;
       for (const rule of rules) {
-        for (const [from, to] of [
-          [n, other],
-          [other, n],
-        ] as const) {
-          if (from.tag !== rule.from || to.tag !== rule.to) continue;
-          if (from.berichtId === to.berichtId && from.row === to.row) continue;
-          if (rule.when && !rule.when(from, to)) continue;
-          const l = link(rule.type, from, to);
-          add.set(linkId(l), l);
-        }
+        addPair(add, rule, n, other);
+        addPair(add, rule, other, n);
       }
     }
-  }
+  });
   const revoke: PlannedLink[] = [];
   if (needsRecompute(group, ctx.isNew, ctx.touched)) {
     const desired = new Map(desiredRecomputed(group, ctx.rejected ?? new Set()).map((l) => [linkId(l), l]));

@@ -144,6 +144,8 @@ export interface BatchOptions {
   readonly now: string;
   /** Retrying quarantined exchanges: item i re-tries quarantine row retryIds[i] (its exchange row exists). */
   readonly retryIds?: readonly number[];
+  /** Runs in the batch's transaction once it is written (linking: a batch is stored and linked, or neither). */
+  readonly inTransaction?: (tx: IngestTx, result: BatchResult) => Promise<void>;
 }
 
 /**
@@ -159,7 +161,9 @@ export async function writeExchangeBatch(
 ): Promise<BatchResult> {
   return withIngestLock(store, async (tx) => {
     const port = tx.dialect === 'sqlite' ? sqlitePortOf(tx.sqlite) : postgresPort(tx.client);
-    return planAndWrite(port, items, options);
+    const result = await planAndWrite(port, items, options);
+    await options.inTransaction?.(tx, result);
+    return result;
   });
 }
 
@@ -652,7 +656,7 @@ function copyField(v: unknown): string {
 }
 
 /** COPY data in chunks of a few hundred rows (one CopyData message each, not one per row); `ids` first if given. */
-function* copyChunks(
+export function* copyChunks(
   cols: readonly string[],
   rows: readonly Record<string, unknown>[],
   ids?: readonly number[],

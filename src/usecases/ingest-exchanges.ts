@@ -12,7 +12,7 @@ import type { Store } from '../store/open.js';
 import { ParsePool } from './ingest-pool.js';
 import { exchangeKey, type Parse, prepareExchange, type ReceivedExchange } from './ingest-prepare.js';
 import type { ExchangeRef, ExchangeSource } from './ingest-sources.js';
-import { linkBatch, storedMessagesOf } from './link-batch.js';
+import { linkInBatch } from './link-batch.js';
 
 export interface IngestDeps {
   readonly store: Store;
@@ -43,8 +43,8 @@ export interface IngestOptions {
   /** Parse worker threads (0: parse on this thread). Results are the same for any number. */
   readonly workers?: number;
   /**
-   * Link each batch as soon as it is stored (default). `false` for a bulk load that links afterwards with
-   * `linkPending` (which also catches up any batch left unlinked).
+   * Link each batch in the transaction that stores it (default). `false` for a bulk load that links
+   * afterwards with `linkPending` (which also catches up any batch left unlinked).
    */
   readonly link?: boolean;
 }
@@ -148,10 +148,12 @@ export async function ingestSource(
     return received.map((ex, i) => (known.has(keys[i]!) ? skippedPlaceholder(keys[i]!, ex) : fresh[k++]!));
   };
   const write = async (prepared: PreparedExchange[]) => {
-    const result = await writeExchangeBatch(deps.store, prepared, { runId, now: deps.now().toISOString() });
-    if (options.link !== false) {
-      await linkBatch(deps.store, storedMessagesOf(prepared, result), { now: deps.now() });
-    }
+    const now = deps.now();
+    const result = await writeExchangeBatch(deps.store, prepared, {
+      runId,
+      now: now.toISOString(),
+      inTransaction: options.link === false ? undefined : linkInBatch(prepared, now),
+    });
     addResult(summary, result, true);
     done += prepared.length;
     options.onProgress?.(done, summary);
@@ -195,8 +197,12 @@ export interface SingleOutcome {
 export async function ingestOne(deps: IngestDeps, ex: ReceivedExchange): Promise<SingleOutcome> {
   const runId = await startRun(deps.store, `http:${ex.source}`, deps.now().toISOString());
   const prepared = prepareExchange(deps.keys, ex, deps.parse);
-  const result = await writeExchangeBatch(deps.store, [prepared], { runId, now: deps.now().toISOString() });
-  await linkBatch(deps.store, storedMessagesOf([prepared], result), { now: deps.now() });
+  const now = deps.now();
+  const result = await writeExchangeBatch(deps.store, [prepared], {
+    runId,
+    now: now.toISOString(),
+    inTransaction: linkInBatch([prepared], now),
+  });
   await finishRun(deps.store, runId, deps.now().toISOString());
   const outcome = result.outcomes[0]!;
   const seq = result.seqs[0];

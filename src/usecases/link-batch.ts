@@ -59,8 +59,9 @@ export async function linkMessagesInTx(
   now: string,
   catchUp = CATCH_UP,
 ): Promise<LinkOutcome> {
-  await lockLinking(tx);
   let total: LinkOutcome = { messages: 0, added: 0, lapsed: 0 };
+  if (batch.length === 0) return total; // only duplicates or quarantined: no lock, no round trip
+  await lockLinking(tx);
   // A crash between an ingest batch and its linking leaves stored messages unlinked: take them along
   // (in bounded chunks, oldest first).
   const seqs = batch.flatMap((m) => (m.seq === undefined ? [] : [m.seq]));
@@ -106,13 +107,22 @@ async function linkClaimed(
   }
   const fresh = new Set(entries.map((e) => e.berichtId));
   const isNew = (e: LinkEntry) => fresh.has(e.berichtId);
+  // The earlier entries under the new keys are read before the new ones are written: those are in memory.
+  const groups = await entriesByKey(tx, [...new Set(entries.map((e) => e.key))]);
+  for (const e of entries) {
+    const group = groups.get(e.key);
+    if (group) group.push(e);
+    else groups.set(e.key, [e]);
+  }
   await insertEntries(tx, entries);
   // A rejecting retour changes which starts and stops count (OP286): replan their groups too.
   const rejectingRetours = entries
     .filter((e) => e.tag === 'retour' && e.info === 'afgewezen')
     .map((e) => e.key);
   const touched = new Set(await startStopKeysOfMessages(tx, rejectingRetours));
-  const groups = await entriesByKey(tx, [...new Set([...entries.map((e) => e.key), ...touched])]);
+  // A touched key without a new entry has all its entries in the store.
+  const onlyTouched = [...touched].filter((key) => !groups.has(key));
+  for (const [key, group] of await entriesByKey(tx, onlyTouched)) groups.set(key, group);
 
   // What recomputed groups need: which of their messages were rejected, and their links in force.
   const replan = [...groups].filter(([key, group]) => needsRecompute(group, isNew, touched.has(key)));
@@ -135,7 +145,9 @@ async function linkClaimed(
   const add = new Map<string, PlannedLink>();
   const revoke = new Map<string, PlannedLink>();
   const replanned = new Set(replan.map(([key]) => key));
-  for (const [key, group] of groups) {
+  // Groups in key order: a batch's link events get their seqs in the same order on every database.
+  const byKey = [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, group] of byKey) {
     if (group.length < 2 && !replanned.has(key)) continue; // nothing to pair with
     const activeHere = replanned.has(key)
       ? [...new Set(group.flatMap((e) => activeByRow.get(`${e.berichtId}|${e.row}`) ?? []))]
@@ -150,7 +162,20 @@ async function linkClaimed(
   return { messages: fresh.size, added: add.size, lapsed: revoke.size };
 }
 
-/** `linkMessagesInTx` in its own ingest-locked transaction (call right after an ingest batch committed). */
+/**
+ * The `inTransaction` step of an ingest batch (`writeExchangeBatch`): links what the batch stored in the
+ * batch's own transaction, so a batch is stored and linked or neither, with one commit and one lock.
+ */
+export function linkInBatch(
+  items: readonly PreparedExchange[],
+  now: Date,
+): (tx: IngestTx, result: BatchResult) => Promise<void> {
+  return async (tx, result) => {
+    await linkMessagesInTx(tx, storedMessagesOf(items, result), now.toISOString());
+  };
+}
+
+/** `linkMessagesInTx` in its own ingest-locked transaction (after a batch written without linking). */
 export function linkBatch(
   store: Store,
   messages: readonly StoredMessageForLinks[],
