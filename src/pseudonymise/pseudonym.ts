@@ -7,7 +7,8 @@ import type { HashedElement } from '../schema/model.js';
  * A plain hash would not do: 9-digit numbers are enumerated in seconds.
  */
 export function keyedPseudonym(key: Buffer, element: HashedElement, canonical: string): string {
-  return createHmac('sha256', key).update(element).update(':').update(canonical).digest('hex');
+  // One update, not three: each crosses into native code, which costs more than joining short strings.
+  return createHmac('sha256', key).update(`${element}:${canonical}`).digest('hex');
 }
 
 /** Length of a delivered hash (hex characters): 128 bits. */

@@ -30,7 +30,10 @@ export function encryptRaw(key: Buffer, plaintext: Buffer, id: string = keyId(ke
   const nonce = freshNonce();
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(AAD);
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const head = cipher.update(plaintext);
+  // GCM is a stream mode: final() adds no bytes, so the ciphertext is not copied once more to append them.
+  const tail = cipher.final();
+  const ciphertext = tail.length ? Buffer.concat([head, tail]) : head;
   return { key_id: id, nonce, tag: cipher.getAuthTag(), ciphertext };
 }
 

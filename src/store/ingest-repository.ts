@@ -158,9 +158,49 @@ export async function writeExchangeBatch(
   options: BatchOptions,
 ): Promise<BatchResult> {
   return withIngestLock(store, async (tx) => {
-    const port = tx.dialect === 'sqlite' ? sqlitePort(tx.sqlite) : postgresPort(tx.client);
+    const port = tx.dialect === 'sqlite' ? sqlitePortOf(tx.sqlite) : postgresPort(tx.client);
     return planAndWrite(port, items, options);
   });
+}
+
+/** A message new to the store, as the batch plan sees it; passages and conflict change as the batch goes on. */
+interface PlannedMessage {
+  readonly item: number;
+  readonly message: PreparedMessage;
+  readonly exchange: ExchangeMeta;
+  readonly raw: EncryptedRaw | number;
+  conflict: number;
+  passages: number;
+}
+
+// Spelled out rather than spread: rows of one fixed shape are cheaper to build and to read column by column.
+function messageRow(n: PlannedMessage, rawId: number, o: BatchOptions): NewMessageRow {
+  const m = n.message;
+  const e = n.exchange;
+  return {
+    bericht_id: m.bericht_id,
+    standard: m.standard,
+    code: m.code,
+    gemeente: m.gemeente,
+    afzender: m.afzender,
+    ontvanger: m.ontvanger,
+    identificatie: m.identificatie,
+    dagtekening: m.dagtekening,
+    identificatie_retour: m.identificatie_retour,
+    dagtekening_retour: m.dagtekening_retour,
+    key_hash: m.key_hash,
+    content_hash: m.content_hash,
+    rows: m.rows,
+    conflict: n.conflict,
+    first_moment: e.moment,
+    hub_id: e.hub_id,
+    verzender: e.verzender,
+    ontvanger_hub: e.ontvanger,
+    passages: n.passages,
+    raw_id: rawId,
+    ingest_run_id: o.runId,
+    ingested_at: o.now,
+  };
 }
 
 async function planAndWrite(
@@ -183,7 +223,7 @@ async function planAndWrite(
   const byKey = await port.byKeyHash([...new Set(messages.map((m) => m.key_hash))]);
 
   // In-batch state: new messages by BerichtId (index into newMessages), versions per key hash.
-  const newMessages: { item: number; row: Omit<NewMessageRow, 'raw_id'>; raw: EncryptedRaw | number }[] = [];
+  const newMessages: PlannedMessage[] = [];
   const newByBerichtId = new Map<string, number>();
   const newByKey = new Map<string, number[]>();
   const bumps = new Map<number, number>();
@@ -236,8 +276,7 @@ async function planAndWrite(
     if (inBatch !== undefined) {
       outcomes[i] = 'duplicate';
       delta.duplicates++;
-      const nm = newMessages[inBatch]!;
-      nm.row = { ...nm.row, passages: nm.row.passages + 1 };
+      newMessages[inBatch]!.passages++;
       exchangeTargets.push({ item: i, newIndex: inBatch });
       return;
     }
@@ -246,10 +285,7 @@ async function planAndWrite(
     const conflict = olderVersions.length > 0 || batchVersions.length > 0;
     if (conflict) {
       for (const v of olderVersions) if (!v.conflict) conflictSeqs.add(v.seq);
-      for (const idx of batchVersions) {
-        const nm = newMessages[idx]!;
-        nm.row = { ...nm.row, conflict: 1 };
-      }
+      for (const idx of batchVersions) newMessages[idx]!.conflict = 1;
       delta.conflicts++;
       outcomes[i] = 'conflict';
     } else {
@@ -259,18 +295,11 @@ async function planAndWrite(
     const index = newMessages.length;
     newMessages.push({
       item: i,
+      message: m,
+      exchange: it.exchange,
       raw: it.raw,
-      row: {
-        ...m,
-        conflict: conflict ? 1 : 0,
-        first_moment: it.exchange.moment,
-        hub_id: it.exchange.hub_id,
-        verzender: it.exchange.verzender,
-        ontvanger_hub: it.exchange.ontvanger,
-        passages: 1,
-        ingest_run_id: o.runId,
-        ingested_at: o.now,
-      },
+      conflict: conflict ? 1 : 0,
+      passages: 1,
     });
     newByBerichtId.set(m.bericht_id, index);
     newByKey.set(m.key_hash, [...batchVersions, index]);
@@ -301,7 +330,7 @@ async function planAndWrite(
   });
 
   const newSeqs = newMessages.length
-    ? await port.insertMessages(newMessages.map((n, k) => ({ ...n.row, raw_id: messageRaw[k]! })))
+    ? await port.insertMessages(newMessages.map((n, k) => messageRow(n, messageRaw[k]!, o)))
     : [];
   for (const t of exchangeTargets) {
     if (t.newIndex !== undefined) seqOf[t.item] = newSeqs[t.newIndex];
@@ -325,8 +354,14 @@ async function planAndWrite(
     const qIdByItem = new Map(quarantines.map((q, k) => [q.item, quarantineIds[k]!]));
     items.forEach((it, i) => {
       if (outcomes[i] === 'skipped') return;
+      const e = it.exchange;
       exchangeRows.push({
-        ...it.exchange,
+        exchange_key: e.exchange_key,
+        hub_id: e.hub_id,
+        moment: e.moment,
+        verzender: e.verzender,
+        ontvanger: e.ontvanger,
+        source: e.source,
         message_seq: seqOf[i] ?? null,
         quarantine_id: qIdByItem.get(i) ?? null,
         ingest_run_id: o.runId,
@@ -366,6 +401,13 @@ export const MESSAGE_COLUMNS = [
   'ingested_at',
 ] as const satisfies readonly (keyof NewMessageRow)[];
 
+const RAW_COLUMNS = [
+  'key_id',
+  'nonce',
+  'tag',
+  'ciphertext',
+] as const satisfies readonly (keyof EncryptedRaw)[];
+
 const QUARANTINE_COLUMNS = [
   'exchange_key',
   'source',
@@ -403,16 +445,62 @@ const runArgs = (runId: number, d: RunDelta) => [
   runId,
 ];
 
-function sqlitePort(db: import('better-sqlite3').Database): BatchPort {
-  const insertSql = (table: string, cols: readonly string[]) =>
-    db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+type SqliteDb = import('better-sqlite3').Database;
+
+// Rows per INSERT statement: one statement per few dozen rows instead of one per row (far below SQLite's
+// 32,766 bound parameters), so a batch crosses into SQLite a few dozen times, not thousands.
+const SQLITE_ROWS_PER_INSERT = 50;
+
+/**
+ * A multi-row INSERT of `cols` that answers the new rowids in row order. Inside the write transaction
+ * (BEGIN IMMEDIATE: the only writer) SQLite gives each row of a multi-row VALUES max(rowid) + 1 in turn,
+ * so one statement's rows have consecutive ids ending at its last insert rowid.
+ */
+function sqliteBulkInsert(db: SqliteDb, table: string, cols: readonly string[]) {
+  const statements = new Map<number, import('better-sqlite3').Statement>();
+  const statementFor = (rows: number) => {
+    let st = statements.get(rows);
+    if (!st) {
+      const tuple = `(${cols.map(() => '?').join(', ')})`;
+      st = db.prepare(
+        `INSERT INTO ${table} (${cols.join(', ')}) VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}`,
+      );
+      statements.set(rows, st);
+    }
+    return st;
+  };
+  return (rows: readonly object[]): number[] => {
+    const ids: number[] = [];
+    for (let start = 0; start < rows.length; start += SQLITE_ROWS_PER_INSERT) {
+      const part = rows.slice(start, start + SQLITE_ROWS_PER_INSERT) as readonly Record<string, unknown>[];
+      const args: unknown[] = [];
+      for (const r of part) for (const c of cols) args.push(r[c]);
+      const last = Number(statementFor(part.length).run(args).lastInsertRowid);
+      for (let i = part.length - 1; i >= 0; i--) ids.push(last - i);
+    }
+    return ids;
+  };
+}
+
+// One port per connection: its statements are prepared once, not per batch.
+const sqlitePorts = new WeakMap<SqliteDb, BatchPort>();
+function sqlitePortOf(db: SqliteDb): BatchPort {
+  let port = sqlitePorts.get(db);
+  if (!port) {
+    port = sqlitePort(db);
+    sqlitePorts.set(db, port);
+  }
+  return port;
+}
+
+function sqlitePort(db: SqliteDb): BatchPort {
   const exchangeKey = db.prepare('SELECT 1 FROM exchange WHERE exchange_key = ?').pluck();
   const seqByBerichtId = db.prepare('SELECT seq FROM message WHERE bericht_id = ?').pluck();
   const versions = db.prepare('SELECT seq, bericht_id, conflict FROM message WHERE key_hash = ?');
-  const insertRaw = insertSql('raw_message', ['key_id', 'nonce', 'tag', 'ciphertext']);
-  const insertMessage = insertSql('message', MESSAGE_COLUMNS);
-  const insertQuarantine = insertSql('quarantine', QUARANTINE_COLUMNS);
-  const insertExchange = insertSql('exchange', EXCHANGE_COLUMNS);
+  const insertRaws = sqliteBulkInsert(db, 'raw_message', RAW_COLUMNS);
+  const insertMessages = sqliteBulkInsert(db, 'message', MESSAGE_COLUMNS);
+  const insertQuarantines = sqliteBulkInsert(db, 'quarantine', QUARANTINE_COLUMNS);
+  const insertExchanges = sqliteBulkInsert(db, 'exchange', EXCHANGE_COLUMNS);
   const addPassages = db.prepare('UPDATE message SET passages = passages + ? WHERE seq = ?');
   const markConflict = db.prepare('UPDATE message SET conflict = 1 WHERE seq = ?');
   const updateRun = db.prepare(RUN_UPDATE.replace(/\$\d/g, '?'));
@@ -434,14 +522,11 @@ function sqlitePort(db: import('better-sqlite3').Database): BatchPort {
       }
       return out;
     },
-    insertRaws: async (raws) =>
-      raws.map((r) => Number(insertRaw.run(r.key_id, r.nonce, r.tag, r.ciphertext).lastInsertRowid)),
-    insertMessages: async (rows) =>
-      rows.map((r) => Number(insertMessage.run(...MESSAGE_COLUMNS.map((c) => r[c])).lastInsertRowid)),
-    insertQuarantines: async (rows) =>
-      rows.map((r) => Number(insertQuarantine.run(...QUARANTINE_COLUMNS.map((c) => r[c])).lastInsertRowid)),
+    insertRaws: async (raws) => insertRaws(raws),
+    insertMessages: async (rows) => insertMessages(rows),
+    insertQuarantines: async (rows) => insertQuarantines(rows),
     insertExchanges: async (rows) => {
-      for (const r of rows) insertExchange.run(...EXCHANGE_COLUMNS.map((c) => r[c]));
+      insertExchanges(rows);
     },
     addPassages: async (bumps) => {
       for (const [seq, n] of bumps) addPassages.run(n, seq);
@@ -476,10 +561,15 @@ function postgresPort(client: PgClient): BatchPort {
   };
   // One COPY per batch and table. Binding whole columns as arrays (unnest) cost more client CPU than the
   // parse: every JSON `rows` cell was escaped into an array literal and the bind buffer regrown per batch.
-  const bulkInsert = (table: string, cols: readonly string[], rows: readonly Record<string, unknown>[]) =>
+  const bulkInsert = (
+    table: string,
+    cols: readonly string[],
+    rows: readonly object[],
+    ids?: { readonly column: string; readonly values: readonly number[] },
+  ) =>
     pipeline(
-      Readable.from(copyChunks(cols, rows)),
-      client.query(copyFrom(`COPY ${table} (${cols.join(', ')}) FROM STDIN`)),
+      Readable.from(copyChunks(cols, rows as readonly Record<string, unknown>[], ids?.values)),
+      client.query(copyFrom(`COPY ${table} (${ids ? `${ids.column}, ` : ''}${cols.join(', ')}) FROM STDIN`)),
     );
   // Ids first (from the sequence), then one COPY: the ids are the batch's answer to the caller.
   const insertWithIds = async (
@@ -489,11 +579,7 @@ function postgresPort(client: PgClient): BatchPort {
     rows: readonly object[],
   ): Promise<number[]> => {
     const ids = await nextIds(table, idColumn, rows.length);
-    await bulkInsert(
-      table,
-      [idColumn, ...cols],
-      rows.map((r, i) => ({ ...r, [idColumn]: ids[i] })),
-    );
+    await bulkInsert(table, cols, rows, { column: idColumn, values: ids });
     return ids;
   };
   return {
@@ -521,11 +607,10 @@ function postgresPort(client: PgClient): BatchPort {
         out.set(r.key_hash, [...(out.get(r.key_hash) ?? []), { ...r, seq: Number(r.seq) }]);
       return out;
     },
-    insertRaws: (raws) => insertWithIds('raw_message', 'id', ['key_id', 'nonce', 'tag', 'ciphertext'], raws),
+    insertRaws: (raws) => insertWithIds('raw_message', 'id', RAW_COLUMNS, raws),
     insertMessages: (rows) => insertWithIds('message', 'seq', MESSAGE_COLUMNS, rows),
     insertQuarantines: (rows) => insertWithIds('quarantine', 'id', QUARANTINE_COLUMNS, rows),
-    insertExchanges: async (rows) =>
-      bulkInsert('exchange', EXCHANGE_COLUMNS, rows as unknown as Record<string, unknown>[]),
+    insertExchanges: (rows) => bulkInsert('exchange', EXCHANGE_COLUMNS, rows),
     addPassages: async (bumps) => {
       await client.query(
         'UPDATE message m SET passages = m.passages + b.n FROM unnest($1::bigint[], $2::int[]) AS b(seq, n) WHERE m.seq = b.seq',
@@ -566,13 +651,21 @@ function copyField(v: unknown): string {
   return NEEDS_ESCAPE.test(s) ? s.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]!) : s;
 }
 
-/** COPY data in chunks of a few hundred rows (one CopyData message each, not one per row). */
-function* copyChunks(cols: readonly string[], rows: readonly Record<string, unknown>[]): Generator<string> {
+/** COPY data in chunks of a few hundred rows (one CopyData message each, not one per row); `ids` first if given. */
+function* copyChunks(
+  cols: readonly string[],
+  rows: readonly Record<string, unknown>[],
+  ids?: readonly number[],
+): Generator<string> {
   const CHUNK = 256;
   for (let start = 0; start < rows.length; start += CHUNK) {
     let text = '';
-    for (const r of rows.slice(start, start + CHUNK))
-      text += `${cols.map((c) => copyField(r[c])).join('\t')}\n`;
+    for (let i = start; i < Math.min(start + CHUNK, rows.length); i++) {
+      const r = rows[i]!;
+      let line = ids ? `${ids[i]}\t` : '';
+      for (let c = 0; c < cols.length; c++) line += (c ? '\t' : '') + copyField(r[cols[c]!]);
+      text += `${line}\n`;
+    }
     yield text;
   }
 }

@@ -79,6 +79,9 @@ export function addResult(summary: IngestSummary, result: BatchResult, counted: 
 
 const READ_CONCURRENCY = 16;
 
+/** Batches prepared by the workers ahead of the one being written: enough to keep them busy meanwhile. */
+const PREPARED_AHEAD = 2;
+
 async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]> {
   const out: ReceivedExchange[] = new Array(refs.length);
   let next = 0;
@@ -133,7 +136,6 @@ export async function ingestSource(
   const pool = workers > 0 ? new ParsePool(workers, deps.keys) : undefined;
   let batch: ExchangeRef[] = [];
   let done = 0;
-  // Read and parse batch k+1 while batch k is written: the writes stay in input order, one at a time.
   const prepare = async (refs: readonly ExchangeRef[]): Promise<PreparedExchange[]> => {
     const received = await readAll(refs);
     const keys = received.map((ex) => exchangeKey(deps.keys, ex));
@@ -154,19 +156,17 @@ export async function ingestSource(
     done += prepared.length;
     options.onProgress?.(done, summary);
   };
-  let writing: Promise<void> = Promise.resolve();
+  // With workers, up to PREPARED_AHEAD batches are read and handed to them before the oldest is written, so
+  // the workers parse while this thread writes; without, each batch is prepared and written in turn.
+  const ahead: Promise<PreparedExchange[]>[] = [];
+  const depth = pool ? PREPARED_AHEAD : 0;
   const flush = async () => {
-    const refs = batch;
+    const prepared = prepare(batch);
+    // Observed here so a failing batch is not an unhandled rejection while an older one is written.
+    prepared.catch(() => undefined);
+    ahead.push(prepared);
     batch = [];
-    const prepared = prepare(refs);
-    // Without workers parsing is on this thread anyway; overlapping only adds memory.
-    if (!pool) await writing;
-    const ready = await prepared;
-    await writing;
-    writing = write(ready);
-    // Handled here so a failing write is not an unhandled rejection while the next batch parses.
-    writing.catch(() => undefined);
-    if (!pool) await writing;
+    while (ahead.length > depth) await write(await ahead.shift()!);
   };
   try {
     for await (const ref of source.exchanges()) {
@@ -174,9 +174,9 @@ export async function ingestSource(
       if (batch.length >= batchSize) await flush();
     }
     if (batch.length) await flush();
-    await writing;
+    while (ahead.length) await write(await ahead.shift()!);
   } finally {
-    await writing.catch(() => undefined);
+    await Promise.allSettled(ahead);
     await pool?.close();
     await source.close();
   }

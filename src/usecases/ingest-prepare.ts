@@ -51,7 +51,7 @@ export function exchangeKey(keys: Keys, ex: ReceivedExchange): string {
 }
 
 function keyedHex(key: Buffer, purpose: string, value: string): string {
-  return createHmac('sha256', key).update(purpose).update('\n').update(value).digest('hex').slice(0, 32);
+  return createHmac('sha256', key).update(`${purpose}\n${value}`).digest('hex').slice(0, 32);
 }
 
 /** The message as the store keeps it: identifiers pseudonymised, BerichtId filled, key and content hashed. */
