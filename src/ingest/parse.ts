@@ -31,15 +31,29 @@ class Stop extends Error {
   }
 }
 
-interface Frame {
-  readonly node: PlanNode;
-  readonly scope: Scope;
+/** One open element. Frames are reused per depth: an element costs no allocation of its own. */
+class Frame {
   /** Index into node.children of the particle being matched, and how often it matched so far. */
-  childPos: number;
-  childCount: number;
-  readonly row: Row;
-  readonly ordinals: readonly string[];
-  text: string;
+  childPos = 0;
+  childCount = 0;
+  text = '';
+
+  constructor(
+    public node: PlanNode,
+    public scope: Scope,
+    public row: Row,
+    public ordinals: readonly string[],
+  ) {}
+
+  reuse(node: PlanNode, scope: Scope, row: Row, ordinals: readonly string[]): void {
+    this.node = node;
+    this.scope = scope;
+    this.row = row;
+    this.ordinals = ordinals;
+    this.childPos = 0;
+    this.childCount = 0;
+    this.text = '';
+  }
 }
 
 const AMP_LT_GT = /[&<>]/;
@@ -87,7 +101,9 @@ class MessageReader {
   tables: Tables | null = null;
   tableRows: Row[][] = [];
   mainRow: Row | null = null;
-  readonly stack: Frame[] = [];
+  /** frames[0..depth-1] are the open elements. */
+  readonly frames: Frame[] = [];
+  depth = 0;
   canonical = '';
   done = false;
   /** Attributes are rare (namespace declarations aside); collecting them avoids a for-in per element. */
@@ -123,7 +139,7 @@ class MessageReader {
     this.tables = null;
     this.tableRows = [];
     this.mainRow = null;
-    this.stack.length = 0;
+    this.depth = 0;
     this.canonical = '';
     this.done = false;
     this.pendingAttributes.length = 0;
@@ -181,8 +197,8 @@ class MessageReader {
 
   open(tag: SaxesTagPlain): void {
     const qname = tag.name;
-    const stack = this.stack;
-    const parent = stack[stack.length - 1];
+    const depth = this.depth;
+    const parent = depth === 0 ? undefined : (this.frames[depth - 1] as Frame);
     const scope = this.#scopeFor(parent === undefined ? ROOT_SCOPE : parent.scope);
     const prefixLength = this.#resolve(qname, scope);
     const uri = this.resolvedUri;
@@ -224,23 +240,16 @@ class MessageReader {
           pn.path,
         );
       }
-      // The sequence as a state machine: (position, count) only moves forward. Names are compared
-      // in place (no substring) against the current particle and the optional ones after it.
+      // The sequence as a state machine: (position, count) only moves forward. The local name is
+      // compared with the current particle and the optional ones after it (=== rejects on length first).
       const children = pn.children;
-      const localLength = qname.length - prefixLength;
-      const firstCode = qname.charCodeAt(prefixLength);
-      const lastCode = qname.charCodeAt(qname.length - 1);
+      const local = prefixLength === 0 ? qname : qname.slice(prefixLength);
       const i = parent.childPos;
       const count = parent.childCount;
       let j = -1;
       for (let k = i; k < children.length; k++) {
         const c = children[k] as PlanNode;
-        if (
-          c.lastCode === lastCode &&
-          c.firstCode === firstCode &&
-          c.name.length === localLength &&
-          qname.startsWith(c.name, prefixLength)
-        ) {
+        if (c.name === local) {
           j = k;
           break;
         }
@@ -250,7 +259,7 @@ class MessageReader {
       if (c === undefined || c.namespace !== uri || (j === i && count >= c.maxOccurs)) {
         throw new Stop(
           'ingest.xsd_invalid',
-          `element {${uri}}${qname.slice(prefixLength)} is not expected here; expected ${expected(pn, i, count)}`,
+          `element {${uri}}${local} is not expected here; expected ${expected(pn, i, count)}`,
           pn.path,
         );
       }
@@ -288,12 +297,15 @@ class MessageReader {
       }
       this.pendingAttributes.length = 0;
     }
-    stack.push({ node, scope, childPos: 0, childCount: 0, row, ordinals, text: '' });
+    const frame = this.frames[depth];
+    if (frame === undefined) this.frames.push(new Frame(node, scope, row, ordinals));
+    else frame.reuse(node, scope, row, ordinals);
+    this.depth = depth + 1;
   }
 
   text(t: string): void {
-    const top = this.stack[this.stack.length - 1];
-    if (top === undefined) return;
+    if (this.depth === 0) return;
+    const top = this.frames[this.depth - 1] as Frame;
     if (top.node.simple !== null) top.text += t;
     else if (!isXmlSpace(t)) {
       throw new Stop('ingest.xsd_invalid', 'text is not allowed in element-only content', top.node.path);
@@ -301,9 +313,9 @@ class MessageReader {
   }
 
   close(): void {
-    const stack = this.stack;
-    const top = stack.pop();
-    if (top === undefined) return;
+    if (this.depth === 0) return;
+    const depth = --this.depth;
+    const top = this.frames[depth] as Frame;
     const node = top.node;
     const simple = node.simple;
     if (simple !== null) {
@@ -316,7 +328,7 @@ class MessageReader {
         const cell = node.hashed !== null ? canon : value;
         if (leaf.kind === 'column') top.row[leaf.col] = cell;
         else {
-          const parent = stack[stack.length - 1] as Frame;
+          const parent = this.frames[depth - 1] as Frame;
           const r = new Array<string | null>(leaf.width).fill(null);
           r[leaf.levelCol] = leaf.level;
           for (let k = 0; k < leaf.ordinalCols.length; k++)
@@ -346,7 +358,7 @@ class MessageReader {
       }
       this.canonical += node.closeTag;
     }
-    if (stack.length === 0) this.done = true;
+    if (depth === 0) this.done = true;
   }
 }
 

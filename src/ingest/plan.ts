@@ -46,9 +46,6 @@ export class PlanNode {
   readonly childIndex: ReadonlyMap<string, number>;
   /** requiredBefore[k]: how many of children[0..k-1] have minOccurs > 0. */
   readonly requiredBefore: Int32Array;
-  /** First and last character code of the name: a cheap filter before comparing names. */
-  readonly firstCode: number;
-  readonly lastCode: number;
   /** `<Name>` and `</Name>` for the canonical content, built once instead of per element. */
   readonly openTag: string;
   readonly closeTag: string;
@@ -67,8 +64,6 @@ export class PlanNode {
     readonly table: TableTarget | null,
     readonly leaf: LeafTarget | null,
   ) {
-    this.firstCode = name.charCodeAt(0);
-    this.lastCode = name.charCodeAt(name.length - 1);
     this.openTag = `<${name}>`;
     this.closeTag = `</${name}>`;
     const index = new Map<string, number>();

@@ -43,9 +43,17 @@ function validTimezone(tz: string | undefined): boolean {
   return m <= 59 && (h < 14 || (h === 14 && m === 0));
 }
 
-function isLeap(year: bigint): boolean {
-  return (year % 4n === 0n && year % 100n !== 0n) || year % 400n === 0n;
+/**
+ * Whether a year is a leap year, from its last four digits: 10000 is a multiple of 400, so they decide
+ * it for any number of digits (xs:date years are unbounded). Year -Y is year 1 - Y astronomically.
+ */
+function isLeap(negative: boolean, yearText: string): boolean {
+  const last = Number(yearText.slice(-4));
+  const y = negative ? (last + 9999) % 10000 : last;
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 }
+
+const ALL_ZEROS_RE = /^0+$/;
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -55,12 +63,11 @@ function checkDate(value: string): string | undefined {
   const yearText = m[2] as string;
   if (yearText.length > 4 && yearText.startsWith('0'))
     return `'${value}' is not an xs:date (year has a leading zero)`;
-  const year = BigInt(`${m[1]}${yearText}`);
-  if (year === 0n) return `'${value}' is not an xs:date (year 0000 does not exist)`;
+  if (ALL_ZEROS_RE.test(yearText)) return `'${value}' is not an xs:date (year 0000 does not exist)`;
   const month = Number(m[3]);
   const day = Number(m[4]);
   if (month < 1 || month > 12) return `'${value}' is not an xs:date (month ${m[3]} does not exist)`;
-  const max = month === 2 && isLeap(year < 0n ? -year - 1n : year) ? 29 : (DAYS[month - 1] as number);
+  const max = month === 2 && isLeap(m[1] === '-', yearText) ? 29 : (DAYS[month - 1] as number);
   if (day < 1 || day > max) return `'${value}' is not an xs:date (date ${value} does not exist)`;
   if (!validTimezone(m[5])) return `'${value}' is not an xs:date (invalid timezone)`;
   return undefined;
