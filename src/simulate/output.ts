@@ -76,7 +76,7 @@ function sideJson(side: Side): string {
 /** Where the message files go: the output (folder or ZIP) or, for measuring the generator alone, nowhere. */
 export interface FileSink {
   /** `moment`: when the exchange passed the hub (a ZIP entry's modification time). */
-  write(file: string, content: string, moment: number): void;
+  write(file: string, content: Uint8Array, moment: number): void;
 }
 
 /**
@@ -87,7 +87,7 @@ interface Container extends FileSink {
   /** Where a line file called `name` is written during the run. */
   linePath(name: string): string;
   /** A whole small file (organisations.json). */
-  writeWhole(name: string, content: string): void;
+  writeWhole(name: string, content: Uint8Array): void;
   /** After the line files are closed. */
   finish(lineFiles: readonly string[]): void;
 }
@@ -99,7 +99,7 @@ class FolderContainer implements Container {
     mkdirSync(dir, { recursive: true });
   }
 
-  write(file: string, content: string): void {
+  write(file: string, content: Uint8Array): void {
     const sub = file.slice(0, file.lastIndexOf('/'));
     if (!this.#dirs.has(sub)) {
       mkdirSync(join(this.dir, sub), { recursive: true });
@@ -112,7 +112,7 @@ class FolderContainer implements Container {
     return join(this.dir, name);
   }
 
-  writeWhole(name: string, content: string): void {
+  writeWhole(name: string, content: Uint8Array): void {
     writeFileSync(join(this.dir, name), content);
   }
 
@@ -134,8 +134,8 @@ class ZipContainer implements Container {
     this.#latest = startMoment;
   }
 
-  write(file: string, content: string, moment: number): void {
-    this.#zip.addText(file, content, moment);
+  write(file: string, content: Uint8Array, moment: number): void {
+    this.#zip.add(file, content, moment);
     this.#latest = moment;
   }
 
@@ -143,8 +143,8 @@ class ZipContainer implements Container {
     return `${this.path}.${name}.part`;
   }
 
-  writeWhole(name: string, content: string): void {
-    this.#zip.addText(name, content, this.startMoment);
+  writeWhole(name: string, content: Uint8Array): void {
+    this.#zip.add(name, content, this.startMoment);
   }
 
   finish(lineFiles: readonly string[]): void {
@@ -161,17 +161,12 @@ export function isZipOutput(out: string): boolean {
   return out.toLowerCase().endsWith('.zip');
 }
 
-/**
- * Encodes each file to UTF-8 (as writing it would) and drops the bytes: benchmarks of the generator itself.
- * Encoding is kept so that the cost of turning the built text into bytes is still measured.
- */
+/** Counts the files' bytes and drops them: benchmarks of the generator itself. */
 export class NullSink implements FileSink {
   bytes = 0;
-  #scratch = Buffer.allocUnsafe(1 << 16);
 
-  write(_file: string, content: string): void {
-    if (this.#scratch.length < 3 * content.length) this.#scratch = Buffer.allocUnsafe(3 * content.length);
-    this.bytes += this.#scratch.write(content, 'utf8');
+  write(_file: string, content: Uint8Array): void {
+    this.bytes += content.length;
   }
 }
 
@@ -207,11 +202,17 @@ export class Output {
   }
 
   writeJson(name: string, value: unknown): void {
-    this.#container.writeWhole(name, `${JSON.stringify(value, null, 2)}\n`);
+    this.#container.writeWhole(name, Buffer.from(`${JSON.stringify(value, null, 2)}\n`));
   }
 
   /** Writes one exchange at `moment` (must not go back in time: the caller keeps hub order). */
-  exchange(moment: number, xml: string, verzender: string, ontvanger: string, truth: ExchangeTruth): string {
+  exchange(
+    moment: number,
+    xml: Uint8Array,
+    verzender: string,
+    ontvanger: string,
+    truth: ExchangeTruth,
+  ): string {
     if (moment < this.startMoment) return '';
     this.#hub++;
     const hubId = `GGK${String(this.#hub).padStart(8, '0')}`;

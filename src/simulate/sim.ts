@@ -30,7 +30,7 @@ export interface SendSpec {
   readonly gemeente: string;
   readonly journey: string | null;
   /** Builds the message (retour = undefined) or its retour. */
-  readonly build: (h: Header, style: StyleName, retour?: RetourInfo) => string;
+  readonly build: (h: Header, style: StyleName, retour?: RetourInfo) => Uint8Array;
   /** Number of rows of the main repeating class (for class-level retour codes). */
   readonly rowCount: number;
   /** Codes the receiver may give a row when it rejects the message; empty = header-level 0001 only. */
@@ -56,7 +56,7 @@ interface Rebuild {
   readonly build?: SendSpec['build'];
   readonly header?: Header;
   readonly retour?: RetourInfo;
-  readonly plain?: (style: StyleName) => string;
+  readonly plain?: (style: StyleName) => Uint8Array;
 }
 
 export function refOf(h: Header): MessageRef {
@@ -232,7 +232,7 @@ export class Sim {
     journey: string | null,
     verzender: string,
     ontvanger: string,
-    build: (style: StyleName) => string,
+    build: (style: StyleName) => Uint8Array,
   ): void {
     const xml = build(this.style(verzender));
     this.#emitMessage(moment, ref, { gemeente, journey }, verzender, ontvanger, xml, { plain: build });
@@ -244,7 +244,7 @@ export class Sim {
     spec: Pick<SendSpec, 'gemeente' | 'journey'>,
     verzender: string,
     ontvanger: string,
-    xml: string,
+    xml: Uint8Array,
     again: Rebuild,
   ): void {
     if (moment < this.out.startMoment) {
@@ -288,16 +288,18 @@ export class Sim {
 
   #emitBroken(
     moment: number,
-    xml: string,
+    xml: Uint8Array,
     verzender: string,
     ontvanger: string,
     code: string,
     gemeente: string,
     journey: string | null,
   ): void {
-    const { xml: broken, reason } = breakXml(xml, this.random);
+    const text = Buffer.from(xml.buffer, xml.byteOffset, xml.length).toString('utf8');
+    const { xml: broken, reason } = breakXml(text, this.random);
+    const bytes = Buffer.from(broken);
     const write = () =>
-      this.out.exchange(this.s.now, broken, verzender, ontvanger, {
+      this.out.exchange(this.s.now, bytes, verzender, ontvanger, {
         status: 'broken',
         code,
         message: null,

@@ -7,37 +7,27 @@ export type StyleName = 'tabs' | 'compact' | 'jaxb';
 
 export const STYLES: readonly StyleName[] = ['tabs', 'compact', 'jaxb'];
 
-const ESCAPE = /[<>&"']/;
-
-export function escapeXml(value: string): string {
-  if (!ESCAPE.test(value)) return value;
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&apos;');
-}
-
-/** An element's tags as one spelling writes them. */
+/** An element's tags as one spelling writes them, UTF-8 encoded. */
 interface Tag {
-  readonly open: string;
-  readonly close: string;
+  readonly open: Uint8Array;
+  readonly close: Uint8Array;
 }
+
+const encoder = new TextEncoder();
 
 /**
- * One spelling of one message type: its root, and the tags of both namespaces made once, so that writing
- * a message allocates only its own text (no per-element prefix concatenation or cache keys).
+ * One spelling of one message type: its root, and the tags of both namespaces encoded once, so that
+ * writing a message copies bytes and encodes only its own values.
  */
 export interface Spelling {
-  readonly root: string;
-  readonly rootClose: string;
+  readonly root: Uint8Array;
+  readonly rootClose: Uint8Array;
   readonly messageTags: Map<string, Tag>;
   readonly basisTags: Map<string, Tag>;
   readonly m: string;
   readonly b: string;
   /** `\n` plus the indentation per depth; undefined for the compact style. */
-  readonly indents: string[] | undefined;
+  readonly indents: Uint8Array[] | undefined;
   readonly unit: string;
 }
 
@@ -74,14 +64,15 @@ export function spelling(
         ? '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         : '<?xml version="1.0" encoding="UTF-8"?>\n';
     const unit = style === 'tabs' ? '\t' : style === 'jaxb' ? '  ' : '';
+    const indented = style !== 'compact';
     sp = {
-      root: `${decl}<${m}Bericht${attrs}>`,
-      rootClose: `</${m}Bericht>`,
+      root: encoder.encode(`${decl}<${m}Bericht${attrs}>`),
+      rootClose: encoder.encode(`${indented ? '\n' : ''}</${m}Bericht>\n`),
       messageTags: new Map(),
       basisTags: new Map(),
       m,
       b,
-      indents: style === 'compact' ? undefined : [],
+      indents: indented ? [] : undefined,
       unit,
     };
     spellings.set(key, sp);
@@ -92,69 +83,144 @@ export function spelling(
 function tagOf(tags: Map<string, Tag>, prefix: string, name: string): Tag {
   let t = tags.get(name);
   if (t === undefined) {
-    t = { open: `<${prefix}${name}>`, close: `</${prefix}${name}>` };
+    t = { open: encoder.encode(`<${prefix}${name}>`), close: encoder.encode(`</${prefix}${name}>`) };
     tags.set(name, t);
   }
   return t;
 }
 
+const AMP = encoder.encode('&amp;');
+const LT = encoder.encode('&lt;');
+const GT = encoder.encode('&gt;');
+const QUOT = encoder.encode('&quot;');
+const APOS = encoder.encode('&apos;');
+
+/**
+ * The bytes of the message being built. One buffer for all writers: the simulator builds one message at
+ * a time, from its first element to `finish`, and `finish` copies the result out.
+ */
+let scratch = new Uint8Array(1 << 16);
+
+/**
+ * Writes a message as UTF-8 bytes straight away: tags are copied from their encoded form and values are
+ * escaped while they are encoded, so no strings are concatenated, flattened or encoded afterwards.
+ */
 export class XmlWriter {
-  #s: string;
+  #n = 0;
   /** Close tags of the open elements below the root. */
-  readonly #stack: string[] = [];
+  readonly #stack: Uint8Array[] = [];
   readonly #sp: Spelling;
 
   constructor(sp: Spelling) {
     this.#sp = sp;
-    this.#s = sp.root;
+    this.#bytes(sp.root);
   }
 
-  /** Newline and indentation for an element at the current depth ('' when compact). */
-  #indent(): string {
-    const indents = this.#sp.indents;
-    if (indents === undefined) return '';
-    const depth = this.#stack.length + 1;
-    let s = indents[depth];
-    if (s === undefined) {
-      s = `\n${this.#sp.unit.repeat(depth)}`;
-      indents[depth] = s;
+  #room(n: number): void {
+    if (this.#n + n <= scratch.length) return;
+    const grown = new Uint8Array(Math.max(2 * scratch.length, this.#n + n));
+    grown.set(scratch.subarray(0, this.#n));
+    scratch = grown;
+  }
+
+  #bytes(b: Uint8Array): void {
+    this.#room(b.length);
+    scratch.set(b, this.#n);
+    this.#n += b.length;
+  }
+
+  /** A value, with `&<>"'` escaped, encoded as UTF-8 (a lone surrogate as U+FFFD, as Buffer does). */
+  #value(s: string): void {
+    this.#room(6 * s.length);
+    const out = scratch;
+    let n = this.#n;
+    for (let i = 0; i < s.length; i++) {
+      let c = s.charCodeAt(i);
+      if (c < 0x80) {
+        const entity =
+          c === 38 ? AMP : c === 60 ? LT : c === 62 ? GT : c === 34 ? QUOT : c === 39 ? APOS : null;
+        if (entity === null) out[n++] = c;
+        else {
+          out.set(entity, n);
+          n += entity.length;
+        }
+      } else if (c < 0x800) {
+        out[n++] = 0xc0 | (c >> 6);
+        out[n++] = 0x80 | (c & 0x3f);
+      } else {
+        if (c >= 0xd800 && c <= 0xdfff) {
+          const low = c <= 0xdbff ? s.charCodeAt(i + 1) : Number.NaN;
+          if (low >= 0xdc00 && low <= 0xdfff) {
+            c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+            i++;
+            out[n++] = 0xf0 | (c >> 18);
+            out[n++] = 0x80 | ((c >> 12) & 0x3f);
+            out[n++] = 0x80 | ((c >> 6) & 0x3f);
+            out[n++] = 0x80 | (c & 0x3f);
+            continue;
+          }
+          c = 0xfffd;
+        }
+        out[n++] = 0xe0 | (c >> 12);
+        out[n++] = 0x80 | ((c >> 6) & 0x3f);
+        out[n++] = 0x80 | (c & 0x3f);
+      }
     }
-    return s;
+    this.#n = n;
+  }
+
+  /** Newline and indentation for an element at the current depth (nothing when compact). */
+  #indent(): void {
+    const indents = this.#sp.indents;
+    if (indents === undefined) return;
+    const depth = this.#stack.length + 1;
+    let b = indents[depth];
+    if (b === undefined) {
+      b = encoder.encode(`\n${this.#sp.unit.repeat(depth)}`);
+      indents[depth] = b;
+    }
+    this.#bytes(b);
+  }
+
+  #open(t: Tag): this {
+    this.#indent();
+    this.#bytes(t.open);
+    this.#stack.push(t.close);
+    return this;
+  }
+
+  #leaf(t: Tag, value: string | number): this {
+    this.#indent();
+    this.#bytes(t.open);
+    this.#value(typeof value === 'number' ? String(value) : value);
+    this.#bytes(t.close);
+    return this;
   }
 
   /** Open an element of the message's namespace. */
   open(name: string): this {
-    const t = tagOf(this.#sp.messageTags, this.#sp.m, name);
-    this.#s += this.#indent() + t.open;
-    this.#stack.push(t.close);
-    return this;
+    return this.#open(tagOf(this.#sp.messageTags, this.#sp.m, name));
   }
 
   /** Open an element of the basisschema's namespace. */
   openB(name: string): this {
-    const t = tagOf(this.#sp.basisTags, this.#sp.b, name);
-    this.#s += this.#indent() + t.open;
-    this.#stack.push(t.close);
-    return this;
+    return this.#open(tagOf(this.#sp.basisTags, this.#sp.b, name));
   }
 
   close(): this {
     const close = this.#stack.pop();
     if (close === undefined) throw new Error('simulate.xml: close without open');
-    this.#s += this.#indent() + close;
+    this.#indent();
+    this.#bytes(close);
     return this;
   }
 
   leaf(name: string, value: string | number): this {
-    const t = tagOf(this.#sp.messageTags, this.#sp.m, name);
-    this.#s += `${this.#indent()}${t.open}${typeof value === 'number' ? value : escapeXml(value)}${t.close}`;
-    return this;
+    return this.#leaf(tagOf(this.#sp.messageTags, this.#sp.m, name), value);
   }
 
   leafB(name: string, value: string | number): this {
-    const t = tagOf(this.#sp.basisTags, this.#sp.b, name);
-    this.#s += `${this.#indent()}${t.open}${typeof value === 'number' ? value : escapeXml(value)}${t.close}`;
-    return this;
+    return this.#leaf(tagOf(this.#sp.basisTags, this.#sp.b, name), value);
   }
 
   /** Leaf only when the value is present. */
@@ -166,9 +232,10 @@ export class XmlWriter {
     return value === undefined ? this : this.leafB(name, value);
   }
 
-  finish(): string {
+  /** The message's bytes (its own copy); the writer is done. */
+  finish(): Uint8Array {
     while (this.#stack.length > 0) this.close();
-    const root = this.#sp.indents === undefined ? '' : '\n';
-    return `${this.#s}${root}${this.#sp.rootClose}\n`;
+    this.#bytes(this.#sp.rootClose);
+    return scratch.slice(0, this.#n);
   }
 }

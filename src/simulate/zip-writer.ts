@@ -1,7 +1,7 @@
 /**
  * A ZIP written front to back, synchronously, with stored (uncompressed) entries: the simulator's whole
- * output in one file instead of one file per exchange. Each text is encoded straight into the output
- * buffer and its CRC taken there, so an entry costs no allocation and no syscall of its own. The central
+ * output in one file instead of one file per exchange. Entries are copied into one output buffer, so an
+ * entry costs no syscall of its own. The central
  * directory is spilled to a side file while the entries are written and appended at the end, so memory
  * stays flat however many entries there are; ZIP64 records are added when counts or offsets need them.
  */
@@ -82,28 +82,21 @@ export class ZipWriter {
     this.#central = new BufferedFile(this.#centralPath);
   }
 
-  /** Adds `text` (UTF-8) as an entry; `moment` is its modification time. */
-  addText(name: string, text: string, moment: number): void {
+  /** Adds `data` as an entry; `moment` is its modification time. */
+  add(name: string, data: Uint8Array, moment: number): void {
     const out = this.#out;
-    const at = out.reserve(LOCAL_SIZE + 3 * (name.length + text.length));
+    const at = out.reserve(LOCAL_SIZE + 3 * name.length + data.length);
+    const entry = { name, crc: crc32(data), size: data.length, moment, offset: out.position };
     if (at < 0) {
-      this.addBytes(name, Buffer.from(text), moment);
-      return;
+      this.#localHeader(entry);
+      out.bytes(data);
+    } else {
+      // The usual case, without allocating: header, name and data straight into the output buffer.
+      const nameLength = out.buf.write(name, at + LOCAL_SIZE, 'utf8');
+      writeLocalHeader(out.buf, at, { ...entry, nameLength, extraLength: 0 });
+      out.buf.set(data, at + LOCAL_SIZE + nameLength);
+      out.commit(LOCAL_SIZE + nameLength + data.length);
     }
-    const offset = out.position;
-    const nameLength = out.buf.write(name, at + LOCAL_SIZE, 'utf8');
-    const data = at + LOCAL_SIZE + nameLength;
-    const size = out.buf.write(text, data, 'utf8');
-    const crc = crc32(out.buf.subarray(data, data + size));
-    writeLocalHeader(out.buf, at, { crc, size, moment, nameLength, extraLength: 0 });
-    out.commit(LOCAL_SIZE + nameLength + size);
-    this.#record({ name, crc, size, moment, offset });
-  }
-
-  addBytes(name: string, data: Uint8Array, moment: number): void {
-    const entry = { name, crc: crc32(data), size: data.length, moment, offset: this.#out.position };
-    this.#localHeader(entry);
-    this.#out.bytes(data);
     this.#record(entry);
   }
 
