@@ -124,9 +124,13 @@ export class XmlWriter {
   }
 
   #bytes(b: Uint8Array): void {
-    this.#room(b.length);
-    scratch.set(b, this.#n);
-    this.#n += b.length;
+    const length = b.length;
+    this.#room(length);
+    // A plain loop: pieces are tags of a few dozen bytes, where TypedArray.set costs more than the copy.
+    const out = scratch;
+    const n = this.#n;
+    for (let i = 0; i < length; i++) out[n + i] = b[i] as number;
+    this.#n = n + length;
   }
 
   /** A value, with `&<>"'` escaped, encoded as UTF-8 (a lone surrogate as U+FFFD, as Buffer does). */
@@ -232,10 +236,12 @@ export class XmlWriter {
     return value === undefined ? this : this.leafB(name, value);
   }
 
-  /** The message's bytes (its own copy); the writer is done. */
+  /** The message's bytes (its own copy, from Node's buffer pool when small); the writer is done. */
   finish(): Uint8Array {
     while (this.#stack.length > 0) this.close();
     this.#bytes(this.#sp.rootClose);
-    return scratch.slice(0, this.#n);
+    const bytes = Buffer.allocUnsafe(this.#n);
+    bytes.set(scratch.subarray(0, this.#n));
+    return bytes;
   }
 }
