@@ -32,28 +32,28 @@ const CHUNK = 1 << 20;
 /** 1980-01-01, the first moment MS-DOS dates can hold. */
 const DOS_EPOCH = Date.UTC(1980, 0, 1);
 
-/** MS-DOS date and time of a moment (UTC), as ZIP headers hold it. */
-function dosDateTime(moment: number): { date: number; time: number } {
+/**
+ * MS-DOS time and date of a moment (UTC) as the one 32-bit little-endian value ZIP headers hold: time in
+ * the low half, date in the high half.
+ */
+function dosDateTime(moment: number): number {
   const t = new Date(Math.max(moment, DOS_EPOCH));
-  return {
-    date: ((t.getUTCFullYear() - 1980) << 9) | ((t.getUTCMonth() + 1) << 5) | t.getUTCDate(),
-    time: (t.getUTCHours() << 11) | (t.getUTCMinutes() << 5) | (t.getUTCSeconds() >> 1),
-  };
+  const date = ((t.getUTCFullYear() - 1980) << 9) | ((t.getUTCMonth() + 1) << 5) | t.getUTCDate();
+  const time = (t.getUTCHours() << 11) | (t.getUTCMinutes() << 5) | (t.getUTCSeconds() >> 1);
+  return ((date << 16) | time) >>> 0;
 }
 
 /** The fixed part of a local file header; the name follows it, then `extraLength` bytes of extra field. */
 function writeLocalHeader(
   b: Buffer,
   at: number,
-  e: { crc: number; size: number; moment: number; nameLength: number; extraLength: number },
+  e: { crc: number; size: number; dos: number; nameLength: number; extraLength: number },
 ): void {
-  const { date, time } = dosDateTime(e.moment);
   b.writeUInt32LE(LOCAL_HEADER, at);
   b.writeUInt16LE(e.extraLength > 0 ? VERSION64 : VERSION, at + 4);
   b.writeUInt16LE(UTF8_NAMES, at + 6);
   b.writeUInt16LE(0, at + 8); // stored
-  b.writeUInt16LE(time, at + 10);
-  b.writeUInt16LE(date, at + 12);
+  b.writeUInt32LE(e.dos, at + 10);
   b.writeUInt32LE(e.crc, at + 14);
   const size = e.extraLength > 0 ? MAX32 : e.size;
   b.writeUInt32LE(size, at + 18);
@@ -66,7 +66,8 @@ interface Entry {
   readonly name: string;
   readonly crc: number;
   readonly size: number;
-  readonly moment: number;
+  /** Modification time, see `dosDateTime`. */
+  readonly dos: number;
   readonly offset: number;
 }
 
@@ -86,7 +87,13 @@ export class ZipWriter {
   add(name: string, data: Uint8Array, moment: number): void {
     const out = this.#out;
     const at = out.reserve(LOCAL_SIZE + 3 * name.length + data.length);
-    const entry = { name, crc: crc32(data), size: data.length, moment, offset: out.position };
+    const entry = {
+      name,
+      crc: crc32(data),
+      size: data.length,
+      dos: dosDateTime(moment),
+      offset: out.position,
+    };
     if (at < 0) {
       this.#localHeader(entry);
       out.bytes(data);
@@ -108,7 +115,7 @@ export class ZipWriter {
       crc = crc32(chunk, crc);
       size += chunk.length;
     });
-    const entry = { name, crc, size, moment, offset: this.#out.position };
+    const entry = { name, crc, size, dos: dosDateTime(moment), offset: this.#out.position };
     this.#localHeader(entry);
     forEachChunk(path, (chunk) => this.#out.bytes(chunk));
     this.#record(entry);
@@ -163,15 +170,13 @@ export class ZipWriter {
     const at = c.reserve(CENTRAL_SIZE + 3 * e.name.length + extraLength);
     const b = c.buf;
     const nameLength = b.write(e.name, at + CENTRAL_SIZE, 'utf8');
-    const { date, time } = dosDateTime(e.moment);
     const version = extraLength > 0 ? VERSION64 : VERSION;
     b.writeUInt32LE(CENTRAL_HEADER, at);
     b.writeUInt16LE(version, at + 4);
     b.writeUInt16LE(version, at + 6);
     b.writeUInt16LE(UTF8_NAMES, at + 8);
     b.writeUInt16LE(0, at + 10); // stored
-    b.writeUInt16LE(time, at + 12);
-    b.writeUInt16LE(date, at + 14);
+    b.writeUInt32LE(e.dos, at + 12);
     b.writeUInt32LE(e.crc, at + 16);
     b.writeUInt32LE(bigSize ? MAX32 : e.size, at + 20);
     b.writeUInt32LE(bigSize ? MAX32 : e.size, at + 24);
