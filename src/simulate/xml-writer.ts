@@ -124,13 +124,9 @@ export class XmlWriter {
   }
 
   #bytes(b: Uint8Array): void {
-    const length = b.length;
-    this.#room(length);
-    // A plain loop: pieces are tags of a few dozen bytes, where TypedArray.set costs more than the copy.
-    const out = scratch;
-    const n = this.#n;
-    for (let i = 0; i < length; i++) out[n + i] = b[i] as number;
-    this.#n = n + length;
+    this.#room(b.length);
+    scratch.set(b, this.#n);
+    this.#n += b.length;
   }
 
   /** A value, with `&<>"'` escaped, encoded as UTF-8 (a lone surrogate as U+FFFD, as Buffer does). */
