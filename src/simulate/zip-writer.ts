@@ -49,6 +49,7 @@ function writeLocalHeader(
   at: number,
   e: { crc: number; size: number; dos: number; nameLength: number; extraLength: number },
 ): void {
+  if (e.nameLength > MAX16) throw new Error('simulate.zip: an entry name is longer than 65,535 bytes');
   b.writeUInt32LE(LOCAL_HEADER, at);
   b.writeUInt16LE(e.extraLength > 0 ? VERSION64 : VERSION, at + 4);
   b.writeUInt16LE(UTF8_NAMES, at + 6);
