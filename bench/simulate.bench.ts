@@ -1,12 +1,11 @@
 // Simulator throughput and memory, per CPU second of this process (the "one core" figure: the run is
 // single-threaded). After a small untimed run (JIT warm-up, which a run of more than a few seconds
-// amortises and which would otherwise favour whichever run comes second), the same run three times for
-// speed: generation alone (a sink that drops the message files), the output written as one ZIP
-// (`--out x.zip`), and as a folder with one file per exchange. Then
-// once more, ZIP, for memory: heap after a forced GC at each month start. That probe runs apart because
-// forced full GCs slow down the rest of a run well beyond their own time (about 40 % more CPU here), so
-// they would distort the speed figures.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+// amortises and which would otherwise favour whichever run comes second), the same run twice for speed:
+// generation alone (a sink that drops the message files) and the output written as a folder with one file
+// per exchange. Then once more, files dropped, for memory: heap after a forced GC at each month start. That
+// probe runs apart because forced full GCs slow down the rest of a run well beyond their own time (about
+// 40 % more CPU here), so they would distort the speed figures.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schemaSet } from '../src/schema/releases.js';
@@ -18,16 +17,16 @@ schemaSet();
 
 const TARGET = 20_000;
 const described = '10 municipalities, 8,000 clients, 2 years';
-type Output = 'dropped' | 'zip' | 'folder';
+type Output = 'dropped' | 'folder';
 
 const BENCH_RUN = { gemeenten: '10', clients: 8000, from: '2024-01-01', to: '2025-12-31' };
 const WARM_UP = { gemeenten: '3', clients: 1000, from: '2024-01-01', to: '2024-06-30' };
 
-/** Gives `use` an output path in a fresh temp folder, removed afterwards (outside any measurement). */
-function withOutput<T>(output: Output, use: (out: string) => T): T {
+/** Gives `use` an output folder in a fresh temp folder, removed afterwards (outside any measurement). */
+function withOutput<T>(use: (out: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'ketendata-bench-sim-'));
   try {
-    return use(output === 'zip' ? join(dir, 'traffic.zip') : join(dir, 'traffic'));
+    return use(join(dir, 'traffic'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -47,7 +46,7 @@ function run(out: string, output: Output, more: Partial<SimulateOptions> = {}) {
 
 function speed(label: string, output: Output): number {
   gc?.();
-  return withOutput(output, (out) => {
+  return withOutput((out) => {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const result = run(out, output);
@@ -55,9 +54,8 @@ function speed(label: string, output: Output): number {
     const cpu = process.cpuUsage(cpu0);
     const seconds = (cpu.user + cpu.system) / 1e6;
     const rate = result.exchanges / seconds;
-    const size = output === 'zip' ? ` (${Math.round(statSync(out).size / 1e6)} MB ZIP)` : '';
     console.log(
-      `${label}${size}: ${result.exchanges} exchanges, ${result.journeys} journeys; ` +
+      `${label}: ${result.exchanges} exchanges, ${result.journeys} journeys; ` +
         `${Math.round(rate)} messages/s per CPU second (${seconds.toFixed(1)} s CPU: ${(cpu.user / 1e6).toFixed(1)} user + ` +
         `${(cpu.system / 1e6).toFixed(1)} system), ${Math.round(result.exchanges / wall)} messages/s wall (${wall.toFixed(1)} s)`,
     );
@@ -71,8 +69,8 @@ function memory(): void {
     return;
   }
   const heap: number[] = [];
-  withOutput('zip', (out) =>
-    run(out, 'zip', {
+  withOutput((out) =>
+    run(out, 'dropped', {
       onDay: (p) => {
         if (p.day.endsWith('-01')) {
           gc();
@@ -84,18 +82,17 @@ function memory(): void {
   const mb = (b: number) => `${Math.round(b / 1e6)} MB`;
   const half = heap.slice(Math.floor(heap.length / 2));
   console.log(
-    `memory, ${described}, written as one ZIP: heap after GC at month starts: ${heap.map(mb).join(' ')}; ` +
+    `memory, ${described}, files dropped: heap after GC at month starts: ${heap.map(mb).join(' ')}; ` +
       `second half max ${mb(Math.max(...half))}; RSS now ${mb(process.memoryUsage().rss)}`,
   );
 }
 
-withOutput('zip', (out) => run(out, 'zip', WARM_UP));
+withOutput((out) => run(out, 'folder', WARM_UP));
 const verdict = (rate: number) => `${Math.round(rate)}/s ${rate >= TARGET ? 'OK' : 'BELOW TARGET'}`;
 const generated = speed(`generate only, ${described} (files dropped)`, 'dropped');
-const zipped = speed(`write one ZIP, ${described}`, 'zip');
 const folder = speed(`write a folder (one file per exchange), ${described}`, 'folder');
 memory();
 console.log(
-  `simulator on one core, per CPU second (target ${TARGET.toLocaleString('en')}): output written as ZIP ${verdict(zipped)}; ` +
-    `as a folder ${verdict(folder)}; generation alone ${verdict(generated)}`,
+  `simulator on one core, per CPU second (target ${TARGET.toLocaleString('en')}): ` +
+    `output written as a folder ${verdict(folder)}; generation alone ${verdict(generated)}`,
 );

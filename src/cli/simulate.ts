@@ -43,9 +43,8 @@ export function register(program: Command, ctx: CliContext): void {
     .command('simulate')
     .description('maakt gesimuleerd berichtenverkeer (iJw/iWmo 3.2) met manifest en ground truth')
     .requiredOption(
-      '--out <dir|zip>',
-      'uitvoermap (berichten/, manifest.ndjson, ground-truth.ndjson, organisations.json); ' +
-        'eindigt op .zip: dezelfde bestanden in één ZIP (veel sneller bij grote runs)',
+      '--out <dir>',
+      'uitvoermap (berichten/, manifest.ndjson, ground-truth.ndjson, organisations.json)',
     )
     .option('--gemeenten <codes|n>', 'CBS-codes (komma-gescheiden) of een aantal gemeenten', '3')
     .option('--clients <n>', 'aantal cliënttrajecten', whole('--clients'), 300)

@@ -1,15 +1,12 @@
 /**
  * Everything the simulator writes: one file per exchange, `manifest.ndjson` in hub order,
- * `ground-truth.ndjson` (exchanges, relations, summary) and `organisations.json`, in a folder or in one ZIP
- * with the same names. Lines are buffered and written with plain synchronous writes, so memory stays flat
- * however long the run.
+ * `ground-truth.ndjson` (exchanges, relations, summary) and `organisations.json`. Lines are buffered and
+ * written with plain synchronous writes, so memory stays flat however long the run.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RelationType } from '../domain/relation-types.js';
-import { BufferedFile } from './buffered-file.js';
 import { isoMoment } from './calendar.js';
-import { ZipWriter } from './zip-writer.js';
 
 /** The header values that identify a message (and, for a retour, its own identification). */
 export interface MessageRef {
@@ -73,31 +70,47 @@ function sideJson(side: Side): string {
   return `{"message":${jsonOf(side.message)},"table":"${side.table}","row":[${side.row.join(',')}]}`;
 }
 
-/** Where the message files go: the output (folder or ZIP) or, for measuring the generator alone, nowhere. */
+/** Lines encoded straight into a reused buffer: no big strings to flatten, one write per megabyte. */
+class LineFile {
+  readonly #fd: number;
+  readonly #buf = Buffer.allocUnsafe(1 << 20);
+  #used = 0;
+
+  constructor(path: string) {
+    this.#fd = openSync(path, 'w');
+  }
+
+  line(s: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit; flush first when it might not fit.
+    if (this.#used + 3 * s.length + 1 > this.#buf.length) this.flush();
+    if (3 * s.length + 1 > this.#buf.length) {
+      writeSync(this.#fd, `${s}\n`);
+      return;
+    }
+    this.#used += this.#buf.write(s, this.#used, 'utf8');
+    this.#buf[this.#used++] = 0x0a;
+  }
+
+  flush(): void {
+    if (this.#used > 0) writeSync(this.#fd, this.#buf, 0, this.#used);
+    this.#used = 0;
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.#fd);
+  }
+}
+
+/** Where the message files go: a folder (the default) or, for measuring the generator alone, nowhere. */
 export interface FileSink {
-  /** `moment`: when the exchange passed the hub (a ZIP entry's modification time). */
-  write(file: string, content: Uint8Array, moment: number): void;
+  write(file: string, content: Uint8Array): void;
 }
 
-/**
- * What holds the output: every file in a folder, or one ZIP with the same names inside. The line files
- * (manifest, ground truth) are written while the run goes; a ZIP takes them in as its last entries.
- */
-interface Container extends FileSink {
-  /** Where a line file called `name` is written during the run. */
-  linePath(name: string): string;
-  /** A whole small file (organisations.json). */
-  writeWhole(name: string, content: Uint8Array): void;
-  /** After the line files are closed. */
-  finish(lineFiles: readonly string[]): void;
-}
-
-class FolderContainer implements Container {
+export class FolderSink implements FileSink {
   readonly #dirs = new Set<string>();
 
-  constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
-  }
+  constructor(readonly dir: string) {}
 
   write(file: string, content: Uint8Array): void {
     const sub = file.slice(0, file.lastIndexOf('/'));
@@ -107,58 +120,6 @@ class FolderContainer implements Container {
     }
     writeFileSync(join(this.dir, file), content);
   }
-
-  linePath(name: string): string {
-    return join(this.dir, name);
-  }
-
-  writeWhole(name: string, content: Uint8Array): void {
-    writeFileSync(join(this.dir, name), content);
-  }
-
-  finish(): void {}
-}
-
-/** One ZIP: no syscalls per exchange. The line files are spilled next to it and added at the end. */
-class ZipContainer implements Container {
-  readonly #zip: ZipWriter;
-  /** The last exchange's moment: the time of the line files, complete only then. */
-  #latest: number;
-
-  constructor(
-    readonly path: string,
-    readonly startMoment: number,
-  ) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.#zip = new ZipWriter(path);
-    this.#latest = startMoment;
-  }
-
-  write(file: string, content: Uint8Array, moment: number): void {
-    this.#zip.add(file, content, moment);
-    this.#latest = moment;
-  }
-
-  linePath(name: string): string {
-    return `${this.path}.${name}.part`;
-  }
-
-  writeWhole(name: string, content: Uint8Array): void {
-    this.#zip.add(name, content, this.startMoment);
-  }
-
-  finish(lineFiles: readonly string[]): void {
-    for (const name of lineFiles) {
-      this.#zip.addFile(name, this.linePath(name), this.#latest);
-      rmSync(this.linePath(name));
-    }
-    this.#zip.close();
-  }
-}
-
-/** A `--out` ending in `.zip` is written as one ZIP; anything else is a folder. */
-export function isZipOutput(out: string): boolean {
-  return out.toLowerCase().endsWith('.zip');
 }
 
 /** Counts the files' bytes and drops them: benchmarks of the generator itself. */
@@ -170,14 +131,11 @@ export class NullSink implements FileSink {
   }
 }
 
-const MANIFEST = 'manifest.ndjson';
-const GROUND_TRUTH = 'ground-truth.ndjson';
-
 export class Output {
-  readonly #container: Container;
+  readonly #dir: string;
   readonly #files: FileSink;
-  readonly #manifest: BufferedFile;
-  readonly #truth: BufferedFile;
+  readonly #manifest: LineFile;
+  readonly #truth: LineFile;
   #hub = 0;
   readonly perCode = new Map<string, number>();
   readonly perStatus = new Map<string, number>();
@@ -185,24 +143,23 @@ export class Output {
   exchanges = 0;
 
   /**
-   * @param out a folder, or a path ending in `.zip` for one ZIP holding the same files.
-   * @param files where message files go instead (benchmarks of the generator).
    * @param startMoment exchanges before it are not written (the warm-up before `--from`): a hub extract
    *   starts at some moment, with care already running.
    */
   constructor(
-    out: string,
-    files?: FileSink,
+    dir: string,
+    files: FileSink = new FolderSink(dir),
     readonly startMoment = Number.NEGATIVE_INFINITY,
   ) {
-    this.#container = isZipOutput(out) ? new ZipContainer(out, startMoment) : new FolderContainer(out);
-    this.#files = files ?? this.#container;
-    this.#manifest = new BufferedFile(this.#container.linePath(MANIFEST));
-    this.#truth = new BufferedFile(this.#container.linePath(GROUND_TRUTH));
+    this.#dir = dir;
+    this.#files = files;
+    mkdirSync(dir, { recursive: true });
+    this.#manifest = new LineFile(join(dir, 'manifest.ndjson'));
+    this.#truth = new LineFile(join(dir, 'ground-truth.ndjson'));
   }
 
   writeJson(name: string, value: unknown): void {
-    this.#container.writeWhole(name, Buffer.from(`${JSON.stringify(value, null, 2)}\n`));
+    writeFileSync(join(this.#dir, name), `${JSON.stringify(value, null, 2)}\n`);
   }
 
   /** Writes one exchange at `moment` (must not go back in time: the caller keeps hub order). */
@@ -218,7 +175,7 @@ export class Output {
     const hubId = `GGK${String(this.#hub).padStart(8, '0')}`;
     const iso = isoMoment(moment);
     const file = `berichten/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${hubId}.xml`;
-    this.#files.write(file, xml, moment);
+    this.#files.write(file, xml);
     // Values here are digits, codes and ISO moments: no JSON escaping needed.
     this.#manifest.line(
       `{"file":"${file}","moment":"${iso}","verzender":"${verzender}","ontvanger":"${ontvanger}","hubId":"${hubId}"}`,
@@ -256,6 +213,5 @@ export class Output {
     );
     this.#manifest.close();
     this.#truth.close();
-    this.#container.finish([MANIFEST, GROUND_TRUTH]);
   }
 }

@@ -25,7 +25,6 @@ import { Sim } from './sim.js';
 import { STYLES } from './xml-writer.js';
 
 export interface SimulateOptions {
-  /** The output folder, or a path ending in `.zip`: the same files in one ZIP. */
   readonly out: string;
   /** CBS codes (comma-separated) or a number of municipalities. */
   readonly gemeenten: string;
@@ -46,7 +45,7 @@ export interface SimulateOptions {
   readonly warmupMonths?: number;
   /** Remove an existing output folder first. */
   readonly clean?: boolean;
-  /** Where message files go (default: into `out`); benchmarks pass a `NullSink`. */
+  /** Where message files go (default: the `out` folder); benchmarks pass a `NullSink`. */
   readonly files?: FileSink;
   /** Called once per simulated day (progress bars, memory probes in benchmarks). */
   readonly onDay?: (p: {
