@@ -66,13 +66,11 @@ function jsonOf(ref: MessageRef): string {
   return s;
 }
 
-/** What a line's template may hold: text, a number, or numbers written as `Array#join(',')` would. */
-type LineValue = string | number | readonly number[];
+function sideJson(side: Side): string {
+  return `{"message":${jsonOf(side.message)},"table":"${side.table}","row":[${side.row.join(',')}]}`;
+}
 
-/**
- * Lines encoded straight into a reused buffer, one write per megabyte. A line comes from a tagged template
- * and goes in piece by piece, so no line string is concatenated, flattened and encoded as a whole.
- */
+/** Lines encoded straight into a reused buffer: no big strings to flatten, one write per megabyte. */
 class LineFile {
   readonly #fd: number;
   readonly #buf = Buffer.allocUnsafe(1 << 20);
@@ -82,47 +80,15 @@ class LineFile {
     this.#fd = openSync(path, 'w');
   }
 
-  line(parts: TemplateStringsArray, ...values: LineValue[]): void {
-    for (let i = 0; i < values.length; i++) {
-      this.#text(parts[i] as string);
-      this.#value(values[i] as LineValue);
-    }
-    this.#text(parts[values.length] as string);
-    if (this.#used === this.#buf.length) this.flush();
-    this.#buf[this.#used++] = 0x0a;
-  }
-
-  #value(v: LineValue): void {
-    if (typeof v === 'string') this.#text(v);
-    else if (typeof v === 'number') this.#text(String(v));
-    else
-      for (let i = 0; i < v.length; i++) {
-        if (i > 0) this.#text(',');
-        this.#text(String(v[i]));
-      }
-  }
-
-  /** Copies ASCII byte by byte (codes, digits, moments: nearly every piece); the rest is UTF-8 encoded. */
-  #text(s: string): void {
+  line(s: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 unit; flush first when it might not fit.
-    if (this.#used + 3 * s.length > this.#buf.length) {
-      this.flush();
-      if (3 * s.length > this.#buf.length) {
-        writeSync(this.#fd, s);
-        return;
-      }
+    if (this.#used + 3 * s.length + 1 > this.#buf.length) this.flush();
+    if (3 * s.length + 1 > this.#buf.length) {
+      writeSync(this.#fd, `${s}\n`);
+      return;
     }
-    const buf = this.#buf;
-    let at = this.#used;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) {
-        at += buf.write(s.slice(i), at, 'utf8');
-        break;
-      }
-      buf[at++] = c;
-    }
-    this.#used = at;
+    this.#used += this.#buf.write(s, this.#used, 'utf8');
+    this.#buf[this.#used++] = 0x0a;
   }
 
   flush(): void {
@@ -211,13 +177,15 @@ export class Output {
     const file = `berichten/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${hubId}.xml`;
     this.#files.write(file, xml);
     // Values here are digits, codes and ISO moments: no JSON escaping needed.
-    this.#manifest
-      .line`{"file":"${file}","moment":"${iso}","verzender":"${verzender}","ontvanger":"${ontvanger}","hubId":"${hubId}"}`;
+    this.#manifest.line(
+      `{"file":"${file}","moment":"${iso}","verzender":"${verzender}","ontvanger":"${ontvanger}","hubId":"${hubId}"}`,
+    );
     const message = truth.message ? jsonOf(truth.message) : 'null';
     const journey = truth.journey === null ? 'null' : `"${truth.journey}"`;
     const reason = truth.reason === undefined ? '' : `,"reason":${JSON.stringify(truth.reason)}`;
-    this.#truth
-      .line`{"kind":"exchange","hubId":"${hubId}","file":"${file}","status":"${truth.status}","code":"${truth.code}","message":${message},"journey":${journey},"gemeente":"${truth.gemeente}"${reason}}`;
+    this.#truth.line(
+      `{"kind":"exchange","hubId":"${hubId}","file":"${file}","status":"${truth.status}","code":"${truth.code}","message":${message},"journey":${journey},"gemeente":"${truth.gemeente}"${reason}}`,
+    );
     this.exchanges++;
     this.perCode.set(truth.code, (this.perCode.get(truth.code) ?? 0) + 1);
     this.perStatus.set(truth.status, (this.perStatus.get(truth.status) ?? 0) + 1);
@@ -226,23 +194,23 @@ export class Output {
 
   relation(type: RelationType, from: Side, to: Side): void {
     if (isDropped(from.message) || isDropped(to.message)) return;
-    this.#truth
-      .line`{"kind":"relation","type":"${type}","from":{"message":${jsonOf(from.message)},"table":"${from.table}","row":[${from.row}]},"to":{"message":${jsonOf(to.message)},"table":"${to.table}","row":[${to.row}]}}`;
+    this.#truth.line(`{"kind":"relation","type":"${type}","from":${sideJson(from)},"to":${sideJson(to)}}`);
     this.perRelation.set(type, (this.perRelation.get(type) ?? 0) + 1);
   }
 
   close(extra: Record<string, unknown>): void {
     const sorted = (m: Map<string, number>) =>
       Object.fromEntries([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
-    const summary = JSON.stringify({
-      kind: 'summary',
-      exchanges: this.exchanges,
-      perCode: sorted(this.perCode),
-      perStatus: sorted(this.perStatus),
-      perRelation: sorted(this.perRelation),
-      ...extra,
-    });
-    this.#truth.line`${summary}`;
+    this.#truth.line(
+      JSON.stringify({
+        kind: 'summary',
+        exchanges: this.exchanges,
+        perCode: sorted(this.perCode),
+        perStatus: sorted(this.perStatus),
+        perRelation: sorted(this.perRelation),
+        ...extra,
+      }),
+    );
     this.#manifest.close();
     this.#truth.close();
   }
