@@ -11,6 +11,10 @@ export const STYLES: readonly StyleName[] = ['tabs', 'compact', 'jaxb'];
 interface Tag {
   readonly open: Uint8Array;
   readonly close: Uint8Array;
+  /** Per depth: the open tag on its own line (indented as the spelling does), made when first needed. */
+  readonly openAt: Uint8Array[];
+  /** Per depth: the close tag of an element with children, on its own line. */
+  readonly closeAt: Uint8Array[];
 }
 
 const encoder = new TextEncoder();
@@ -26,9 +30,8 @@ export interface Spelling {
   readonly basisTags: Map<string, Tag>;
   readonly m: string;
   readonly b: string;
-  /** `\n` plus the indentation per depth; undefined for the compact style. */
-  readonly indents: Uint8Array[] | undefined;
-  readonly unit: string;
+  /** One level of indentation; undefined for the compact style, which has no newlines either. */
+  readonly unit: string | undefined;
 }
 
 const spellings = new Map<string, Spelling>();
@@ -63,16 +66,14 @@ export function spelling(
       style === 'jaxb'
         ? '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         : '<?xml version="1.0" encoding="UTF-8"?>\n';
-    const unit = style === 'tabs' ? '\t' : style === 'jaxb' ? '  ' : '';
-    const indented = style !== 'compact';
+    const unit = style === 'tabs' ? '\t' : style === 'jaxb' ? '  ' : undefined;
     sp = {
       root: encoder.encode(`${decl}<${m}Bericht${attrs}>`),
-      rootClose: encoder.encode(`${indented ? '\n' : ''}</${m}Bericht>\n`),
+      rootClose: encoder.encode(`${unit === undefined ? '' : '\n'}</${m}Bericht>\n`),
       messageTags: new Map(),
       basisTags: new Map(),
       m,
       b,
-      indents: indented ? [] : undefined,
       unit,
     };
     spellings.set(key, sp);
@@ -83,7 +84,12 @@ export function spelling(
 function tagOf(tags: Map<string, Tag>, prefix: string, name: string): Tag {
   let t = tags.get(name);
   if (t === undefined) {
-    t = { open: encoder.encode(`<${prefix}${name}>`), close: encoder.encode(`</${prefix}${name}>`) };
+    t = {
+      open: encoder.encode(`<${prefix}${name}>`),
+      close: encoder.encode(`</${prefix}${name}>`),
+      openAt: [],
+      closeAt: [],
+    };
     tags.set(name, t);
   }
   return t;
@@ -107,8 +113,8 @@ let scratch = new Uint8Array(1 << 16);
  */
 export class XmlWriter {
   #n = 0;
-  /** Close tags of the open elements below the root. */
-  readonly #stack: Uint8Array[] = [];
+  /** The open elements below the root. */
+  readonly #stack: Tag[] = [];
   readonly #sp: Spelling;
 
   constructor(sp: Spelling) {
@@ -169,29 +175,29 @@ export class XmlWriter {
     this.#n = n;
   }
 
-  /** Newline and indentation for an element at the current depth (nothing when compact). */
-  #indent(): void {
-    const indents = this.#sp.indents;
-    if (indents === undefined) return;
+  /**
+   * `bytes` (a tag) on a new line at the current depth, from `cache`: one copy per tag instead of one for
+   * the indentation and one for the tag.
+   */
+  #onLine(cache: Uint8Array[], bytes: Uint8Array): void {
     const depth = this.#stack.length + 1;
-    let b = indents[depth];
+    let b = cache[depth];
     if (b === undefined) {
-      b = encoder.encode(`\n${this.#sp.unit.repeat(depth)}`);
-      indents[depth] = b;
+      const unit = this.#sp.unit;
+      b = unit === undefined ? bytes : Buffer.concat([encoder.encode(`\n${unit.repeat(depth)}`), bytes]);
+      cache[depth] = b;
     }
     this.#bytes(b);
   }
 
   #open(t: Tag): this {
-    this.#indent();
-    this.#bytes(t.open);
-    this.#stack.push(t.close);
+    this.#onLine(t.openAt, t.open);
+    this.#stack.push(t);
     return this;
   }
 
   #leaf(t: Tag, value: string | number): this {
-    this.#indent();
-    this.#bytes(t.open);
+    this.#onLine(t.openAt, t.open);
     this.#value(typeof value === 'number' ? String(value) : value);
     this.#bytes(t.close);
     return this;
@@ -208,10 +214,9 @@ export class XmlWriter {
   }
 
   close(): this {
-    const close = this.#stack.pop();
-    if (close === undefined) throw new Error('simulate.xml: close without open');
-    this.#indent();
-    this.#bytes(close);
+    const t = this.#stack.pop();
+    if (t === undefined) throw new Error('simulate.xml: close without open');
+    this.#onLine(t.closeAt, t.close);
     return this;
   }
 
