@@ -9,7 +9,7 @@ import type { Header, RetourInfo } from './model.js';
 import { type MessageRef, markDropped, type Output, type RelationType, type Side } from './output.js';
 import type { Random } from './random.js';
 import type { Scheduler } from './scheduler.js';
-import { STYLES, type StyleName } from './xml-writer.js';
+import { keep, STYLES, type StyleName } from './xml-writer.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -259,8 +259,12 @@ export class Sim {
       journey: spec.journey,
       gemeente: spec.gemeente,
     };
+    // Messages are built into one shared buffer: bytes written later need their own copy.
     if (moment <= this.s.now) this.out.exchange(this.s.now, xml, verzender, ontvanger, truth);
-    else this.s.at(moment, () => this.out.exchange(this.s.now, xml, verzender, ontvanger, truth));
+    else {
+      const kept = keep(xml);
+      this.s.at(moment, () => this.out.exchange(this.s.now, kept, verzender, ontvanger, truth));
+    }
     if (this.rates.duplicates > 0 && this.random.chance(this.rates.duplicates)) {
       // Same message through the hub again: a resend or an overlapping extract, minutes to days later.
       const later =
@@ -271,11 +275,13 @@ export class Sim {
       const reserialise = this.random.chance(0.5);
       const own = STYLES.indexOf(this.style(verzender));
       const other = STYLES[(own + 1) % STYLES.length] as StyleName;
-      const dupXml = !reserialise
-        ? xml
-        : again.plain
-          ? again.plain(other)
-          : (again.build as SendSpec['build'])(again.header as Header, other, again.retour);
+      const dupXml = keep(
+        !reserialise
+          ? xml
+          : again.plain
+            ? again.plain(other)
+            : (again.build as SendSpec['build'])(again.header as Header, other, again.retour),
+      );
       this.s.at(later, () =>
         this.out.exchange(this.s.now, dupXml, verzender, ontvanger, {
           ...truth,

@@ -103,7 +103,7 @@ const APOS = encoder.encode('&apos;');
 
 /**
  * The bytes of the message being built. One buffer for all writers: the simulator builds one message at
- * a time, from its first element to `finish`, and `finish` copies the result out.
+ * a time, from its first element to `finish`, and writes it out before it builds the next.
  */
 let scratch = new Uint8Array(1 << 16);
 
@@ -237,12 +237,18 @@ export class XmlWriter {
     return value === undefined ? this : this.leafB(name, value);
   }
 
-  /** The message's bytes (its own copy, from Node's buffer pool when small); the writer is done. */
+  /**
+   * The message's bytes, not copied: a view of the shared buffer, valid until the next message is built
+   * (`keep` copies them to hold on longer). The writer is done.
+   */
   finish(): Uint8Array {
     while (this.#stack.length > 0) this.close();
     this.#bytes(this.#sp.rootClose);
-    const bytes = Buffer.allocUnsafe(this.#n);
-    bytes.set(scratch.subarray(0, this.#n));
-    return bytes;
+    return scratch.subarray(0, this.#n);
   }
+}
+
+/** A message's own copy of bytes from `finish`, for when it is written after the next one is built. */
+export function keep(bytes: Uint8Array): Uint8Array {
+  return Buffer.from(bytes);
 }
