@@ -1,7 +1,7 @@
 /**
- * Fast, direct XML string building in the XSD's element order. Real traffic differs in how it spells the
- * same message (prefixes, default namespace, indentation); a `Style` picks one of those spellings. Only
- * namespace URIs and local names carry meaning, so all styles are the same message.
+ * Fast, direct XML building, as UTF-8 bytes, in the XSD's element order. Real traffic differs in how it
+ * spells the same message (prefixes, default namespace, indentation); a `Style` picks one of those
+ * spellings. Only namespace URIs and local names carry meaning, so all styles are the same message.
  */
 export type StyleName = 'tabs' | 'compact' | 'jaxb';
 
@@ -103,7 +103,8 @@ const APOS = encoder.encode('&apos;');
 
 /**
  * The bytes of the message being built. One buffer for all writers: the simulator builds one message at
- * a time, from its first element to `finish`, and writes it out before it builds the next.
+ * a time, from its first element to `finish`, and writes it out (or `keep`s a copy) before it builds the
+ * next.
  */
 let scratch = new Uint8Array(1 << 16);
 
