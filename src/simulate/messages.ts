@@ -192,7 +192,7 @@ export function toewijzing(
   rows: readonly ToegewezenProductRow[],
   style: StyleName,
   retour?: RetourInfo,
-): string {
+): Uint8Array {
   const w = header(h, style, retour);
   if (withContent(retour)) {
     w.open('Client').leaf('Bsn', client.bsn);
@@ -254,7 +254,7 @@ function startStop(
   stop: boolean,
   style: StyleName,
   retour: RetourInfo | undefined,
-): string {
+): Uint8Array {
   const w = header(h, style, retour);
   if (withContent(retour)) {
     w.open('Client').leaf('Bsn', client.bsn);
@@ -290,7 +290,7 @@ export function start(
   rows: readonly StartRow[],
   style: StyleName,
   retour?: RetourInfo,
-): string {
+): Uint8Array {
   return startStop(h, client, rows, false, style, retour);
 }
 
@@ -300,7 +300,7 @@ export function stop(
   rows: readonly StopRow[],
   style: StyleName,
   retour?: RetourInfo,
-): string {
+): Uint8Array {
   return startStop(h, client, rows, true, style, retour);
 }
 
@@ -312,7 +312,7 @@ export function verzoekOmToewijzing(
   rows: readonly AangevraagdProductRow[],
   style: StyleName,
   retour?: RetourInfo,
-): string {
+): Uint8Array {
   const w = header(h, style, retour);
   if (withContent(retour)) {
     w.open('Client').leaf('Bsn', client.bsn);
@@ -353,7 +353,7 @@ export function verzoekOmWijziging(
   v: Verzoek,
   style: StyleName,
   retour?: RetourInfo,
-): string {
+): Uint8Array {
   const w = header(h, style, retour);
   if (withContent(retour)) {
     let i = 0;
@@ -403,7 +403,7 @@ export function verzoekOmWijziging(
 
 // ---- 319 / 320 ---------------------------------------------------------------------------------------
 
-export function antwoord(h: Header, a: Antwoord, style: StyleName, retour?: RetourInfo): string {
+export function antwoord(h: Header, a: Antwoord, style: StyleName, retour?: RetourInfo): Uint8Array {
   const w = header(h, style, retour);
   if (withContent(retour)) {
     w.open('Antwoord').leaf('ReferentieAanbieder', a.referentie).leaf('VerzoekAntwoord', a.verzoekAntwoord);
@@ -459,7 +459,7 @@ function declaratieTotal(d: Declaratie): number {
   return total;
 }
 
-export function declaratie(h: Header, d: Declaratie, style: StyleName): string {
+export function declaratie(h: Header, d: Declaratie, style: StyleName): Uint8Array {
   const w = header(h, style, undefined);
   w.open('Declaratie').leaf('DeclaratieNummer', d.nummer);
   w.open('DeclaratiePeriode')
@@ -485,7 +485,7 @@ export function declaratieAntwoord(
   declaratieHeader: Header,
   a: DeclaratieAntwoordContent,
   style: StyleName,
-): string {
+): Uint8Array {
   const w = writer(h.code, style, h.standard);
   w.open('Header')
     .leaf('BerichtCode', info(h.code).berichtCode)

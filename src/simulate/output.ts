@@ -104,7 +104,7 @@ class LineFile {
 
 /** Where the message files go: a folder (the default) or, for measuring the generator alone, nowhere. */
 export interface FileSink {
-  write(file: string, content: string): void;
+  write(file: string, content: Uint8Array): void;
 }
 
 export class FolderSink implements FileSink {
@@ -112,7 +112,7 @@ export class FolderSink implements FileSink {
 
   constructor(readonly dir: string) {}
 
-  write(file: string, content: string): void {
+  write(file: string, content: Uint8Array): void {
     const sub = file.slice(0, file.lastIndexOf('/'));
     if (!this.#dirs.has(sub)) {
       mkdirSync(join(this.dir, sub), { recursive: true });
@@ -122,17 +122,12 @@ export class FolderSink implements FileSink {
   }
 }
 
-/**
- * Encodes each file to UTF-8 (as writing it would) and drops the bytes: benchmarks of the generator itself.
- * Encoding is kept so that the cost of turning the built text into bytes is still measured.
- */
+/** Counts the files' bytes and drops them: benchmarks of the generator itself. */
 export class NullSink implements FileSink {
   bytes = 0;
-  #scratch = Buffer.allocUnsafe(1 << 16);
 
-  write(_file: string, content: string): void {
-    if (this.#scratch.length < 3 * content.length) this.#scratch = Buffer.allocUnsafe(3 * content.length);
-    this.bytes += this.#scratch.write(content, 'utf8');
+  write(_file: string, content: Uint8Array): void {
+    this.bytes += content.length;
   }
 }
 
@@ -168,7 +163,13 @@ export class Output {
   }
 
   /** Writes one exchange at `moment` (must not go back in time: the caller keeps hub order). */
-  exchange(moment: number, xml: string, verzender: string, ontvanger: string, truth: ExchangeTruth): string {
+  exchange(
+    moment: number,
+    xml: Uint8Array,
+    verzender: string,
+    ontvanger: string,
+    truth: ExchangeTruth,
+  ): string {
     if (moment < this.startMoment) return '';
     this.#hub++;
     const hubId = `GGK${String(this.#hub).padStart(8, '0')}`;

@@ -9,7 +9,7 @@ import type { Header, RetourInfo } from './model.js';
 import { type MessageRef, markDropped, type Output, type RelationType, type Side } from './output.js';
 import type { Random } from './random.js';
 import type { Scheduler } from './scheduler.js';
-import { STYLES, type StyleName } from './xml-writer.js';
+import { keep, STYLES, type StyleName } from './xml-writer.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -30,7 +30,7 @@ export interface SendSpec {
   readonly gemeente: string;
   readonly journey: string | null;
   /** Builds the message (retour = undefined) or its retour. */
-  readonly build: (h: Header, style: StyleName, retour?: RetourInfo) => string;
+  readonly build: (h: Header, style: StyleName, retour?: RetourInfo) => Uint8Array;
   /** Number of rows of the main repeating class (for class-level retour codes). */
   readonly rowCount: number;
   /** Codes the receiver may give a row when it rejects the message; empty = header-level 0001 only. */
@@ -56,7 +56,7 @@ interface Rebuild {
   readonly build?: SendSpec['build'];
   readonly header?: Header;
   readonly retour?: RetourInfo;
-  readonly plain?: (style: StyleName) => string;
+  readonly plain?: (style: StyleName) => Uint8Array;
 }
 
 export function refOf(h: Header): MessageRef {
@@ -232,7 +232,7 @@ export class Sim {
     journey: string | null,
     verzender: string,
     ontvanger: string,
-    build: (style: StyleName) => string,
+    build: (style: StyleName) => Uint8Array,
   ): void {
     const xml = build(this.style(verzender));
     this.#emitMessage(moment, ref, { gemeente, journey }, verzender, ontvanger, xml, { plain: build });
@@ -244,7 +244,7 @@ export class Sim {
     spec: Pick<SendSpec, 'gemeente' | 'journey'>,
     verzender: string,
     ontvanger: string,
-    xml: string,
+    xml: Uint8Array,
     again: Rebuild,
   ): void {
     if (moment < this.out.startMoment) {
@@ -259,8 +259,12 @@ export class Sim {
       journey: spec.journey,
       gemeente: spec.gemeente,
     };
+    // Messages are built into one shared buffer: bytes written later need their own copy.
     if (moment <= this.s.now) this.out.exchange(this.s.now, xml, verzender, ontvanger, truth);
-    else this.s.at(moment, () => this.out.exchange(this.s.now, xml, verzender, ontvanger, truth));
+    else {
+      const kept = keep(xml);
+      this.s.at(moment, () => this.out.exchange(this.s.now, kept, verzender, ontvanger, truth));
+    }
     if (this.rates.duplicates > 0 && this.random.chance(this.rates.duplicates)) {
       // Same message through the hub again: a resend or an overlapping extract, minutes to days later.
       const later =
@@ -271,11 +275,13 @@ export class Sim {
       const reserialise = this.random.chance(0.5);
       const own = STYLES.indexOf(this.style(verzender));
       const other = STYLES[(own + 1) % STYLES.length] as StyleName;
-      const dupXml = !reserialise
-        ? xml
-        : again.plain
-          ? again.plain(other)
-          : (again.build as SendSpec['build'])(again.header as Header, other, again.retour);
+      const dupXml = keep(
+        !reserialise
+          ? xml
+          : again.plain
+            ? again.plain(other)
+            : (again.build as SendSpec['build'])(again.header as Header, other, again.retour),
+      );
       this.s.at(later, () =>
         this.out.exchange(this.s.now, dupXml, verzender, ontvanger, {
           ...truth,
@@ -288,16 +294,18 @@ export class Sim {
 
   #emitBroken(
     moment: number,
-    xml: string,
+    xml: Uint8Array,
     verzender: string,
     ontvanger: string,
     code: string,
     gemeente: string,
     journey: string | null,
   ): void {
-    const { xml: broken, reason } = breakXml(xml, this.random);
+    const text = Buffer.from(xml.buffer, xml.byteOffset, xml.length).toString('utf8');
+    const { xml: broken, reason } = breakXml(text, this.random);
+    const bytes = Buffer.from(broken);
     const write = () =>
-      this.out.exchange(this.s.now, broken, verzender, ontvanger, {
+      this.out.exchange(this.s.now, bytes, verzender, ontvanger, {
         status: 'broken',
         code,
         message: null,
