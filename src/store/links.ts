@@ -74,7 +74,8 @@ async function appendRows(
       tx,
       `INSERT INTO ${into} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
     );
-    for (const cells of rows) stmt.run(cells);
+    // Spread: better-sqlite3 binds an array argument slower than the same cells as arguments.
+    for (const cells of rows) stmt.run(...cells);
     return;
   }
   await pipeline(
