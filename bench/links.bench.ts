@@ -1,7 +1,8 @@
 // What linking adds to ingest: `npm run bench -- links`. Target (issue #5): at most 25 % of ingest time.
 // Simulated traffic is ingested into fresh stores with linking (the default) and without (`link: false`),
-// in rounds of one each after a warm-up; the median of the rounds' differences is the figure, as wall and as
-// CPU time (this process only: PostgreSQL's own work shows in wall time).
+// parsed on this thread or by KETENDATA_BENCH_WORKERS parse workers, in rounds of one each after a warm-up;
+// the median of the rounds' differences is the figure, as wall and as CPU time (this process only:
+// PostgreSQL's own work shows in wall time).
 // Relinking the whole store afterwards (`linkPending`, a bulk load's catch-up) is timed once per dialect.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -20,6 +21,9 @@ const CLIENTS = Number(process.env.KETENDATA_BENCH_CLIENTS ?? 300);
 const BATCH = 1000;
 const REPEAT = Number(process.env.KETENDATA_BENCH_REPEAT ?? 5);
 const TARGET = 25;
+// Parse workers as `ketendata ingest` starts them for large inputs (they also compute the link entries, off
+// the writing thread); CPU time then includes theirs.
+const WORKERS = Number(process.env.KETENDATA_BENCH_WORKERS ?? 0);
 
 const dir = mkdtempSync(join(tmpdir(), 'ketendata-bench-links-'));
 const sim = simulate({
@@ -34,7 +38,8 @@ const sim = simulate({
   clean: true,
 });
 console.log(
-  `traffic: ${sim.exchanges} exchanges, ${CLIENTS} clients, batches of ${BATCH}; ${REPEAT} rounds; ` +
+  `traffic: ${sim.exchanges} exchanges, ${CLIENTS} clients, batches of ${BATCH}, ${WORKERS} parse workers; ` +
+    `${REPEAT} rounds; ` +
     `load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores (other load inflates the figures)`,
 );
 
@@ -73,7 +78,9 @@ async function ingest(
   const { store, drop } = await freshStore(dialect);
   try {
     const source = await openSource(dir);
-    const t = await timed(() => ingestSource({ store, keys, now }, source, { batchSize: BATCH, link }));
+    const t = await timed(() =>
+      ingestSource({ store, keys, now }, source, { batchSize: BATCH, link, workers: WORKERS }),
+    );
     await after?.(store);
     return t;
   } finally {

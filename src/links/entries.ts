@@ -18,6 +18,33 @@ export interface LinkableMessage {
   readonly tables: Readonly<Record<string, readonly StoredRow[]>>;
 }
 
+/** A stored message's header as the `message` table names its columns. */
+export interface StoredMessageHeader {
+  readonly bericht_id: string;
+  readonly code: string;
+  readonly gemeente: string;
+  readonly afzender: string;
+  readonly ontvanger: string;
+  readonly identificatie: string;
+  readonly dagtekening: string;
+}
+
+export function linkableMessage(
+  header: StoredMessageHeader,
+  tables: LinkableMessage['tables'],
+): LinkableMessage {
+  return {
+    berichtId: header.bericht_id,
+    code: header.code,
+    gemeente: header.gemeente,
+    afzender: header.afzender,
+    ontvanger: header.ontvanger,
+    identificatie: header.identificatie,
+    dagtekening: header.dagtekening,
+    tables,
+  };
+}
+
 /**
  * One side a message or row offers for matching: rows with the same `key` are candidates for each other,
  * the `tag` says what the row is within that key space (e.g. in `twn`: toewijzing, start, stop, prestatie).

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { LinkEntry } from '../links/entries.js';
 import type { EncryptedRaw } from '../pseudonymise/raw-encryption.js';
 import type { Store } from './open.js';
 import { type IngestTx, withIngestLock } from './watermark.js';
@@ -41,6 +42,8 @@ export type PreparedExchange =
       readonly message: PreparedMessage;
       /** `message.rows` still as objects, so linking need not parse the JSON again (absent from a worker). */
       readonly tables?: Readonly<Record<string, readonly (readonly unknown[])[]>>;
+      /** What linking indexes of the message, when a parse worker computed it (it keeps `tables`). */
+      readonly linkEntries?: readonly LinkEntry[];
       readonly raw: EncryptedRaw | number;
     }
   | {

@@ -11,7 +11,6 @@ import type { IngestTx } from './watermark.js';
  * can run inside an ingest batch, and so link seqs obey the same watermark rule as message seqs.
  */
 
-const CHUNK = 400;
 /** Advisory lock that serialises linking transactions on PostgreSQL (the ingest lock is shared). */
 export const LINK_LOCK_ID = 4243;
 
@@ -34,12 +33,6 @@ async function exec(
   return [];
 }
 
-function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 function sqliteStatement(
   tx: IngestTx & { dialect: 'sqlite' },
   text: string,
@@ -57,41 +50,56 @@ function sqliteStatement(
   return stmt;
 }
 
+/** A row's cells keyed by column (a plain loop: `Object.fromEntries` costs several times more per row). */
+function record(columns: readonly string[], cells: readonly unknown[]): Record<string, unknown> {
+  const r: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) r[columns[i]!] = cells[i];
+  return r;
+}
+
 /**
- * Appends rows (objects keyed by column): one prepared single-row statement per row on SQLite (fastest
- * there), one COPY on PostgreSQL (no bind parameters to encode, no statement to plan).
+ * Appends rows, each as its cells in `columns` order: one prepared single-row statement per row on SQLite
+ * (fastest there; the cells bind positionally, with no object per row in between), one COPY on PostgreSQL
+ * (no bind parameters to encode, no statement to plan).
  */
 async function appendRows(
   tx: IngestTx,
   into: string,
   columns: readonly string[],
-  rows: readonly Record<string, unknown>[],
+  rows: readonly (readonly unknown[])[],
 ): Promise<void> {
   if (rows.length === 0) return;
   if (tx.dialect === 'sqlite') {
-    // Positional binding: better-sqlite3 binds named parameters a quarter slower.
     const stmt = sqliteStatement(
       tx,
       `INSERT INTO ${into} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
     );
-    for (const r of rows) stmt.run(...columns.map((c) => r[c]));
+    // Spread: better-sqlite3 binds an array argument slower than the same cells as arguments.
+    for (const cells of rows) stmt.run(...cells);
     return;
   }
   await pipeline(
-    Readable.from(copyChunks(columns, rows)),
+    Readable.from(
+      copyChunks(
+        columns,
+        rows.map((cells) => record(columns, cells)),
+      ),
+    ),
     tx.client.query(copyFrom(`COPY ${into} (${columns.join(', ')}) FROM STDIN`)),
   );
 }
 
-/** `IN (…)` in chunks on SQLite; one `= ANY(array)` on PostgreSQL. */
-function* inParts(tx: IngestTx, values: readonly string[]): Generator<{ sql: string; params: unknown[] }> {
+/**
+ * A set of values as one bound parameter: a JSON array read by `json_each` on SQLite, an array for
+ * `= ANY` on PostgreSQL. One statement text whatever the count, so SQLite prepares it once per
+ * connection (a list of `?` per count was prepared again for nearly every batch).
+ */
+function inSet(tx: IngestTx, values: readonly string[]): { sql: string; param: unknown } | undefined {
   const unique = [...new Set(values)];
-  if (unique.length === 0) return;
-  if (tx.dialect === 'postgres') {
-    yield { sql: '= ANY(?::text[])', params: [unique] };
-    return;
-  }
-  for (const part of chunks(unique)) yield { sql: `IN (${part.map(() => '?').join(',')})`, params: part };
+  if (unique.length === 0) return undefined;
+  return tx.dialect === 'postgres'
+    ? { sql: '= ANY(?::text[])', param: unique }
+    : { sql: 'IN (SELECT value FROM json_each(?))', param: JSON.stringify(unique) };
 }
 
 /** Marks messages as linked; returns the ids that were not yet (only those must be linked now). */
@@ -136,6 +144,7 @@ export async function unlinkedBefore(
   );
 }
 
+/** `link_key`'s columns, in the order `insertEntries` gives the cells. */
 const LINK_KEY_COLUMNS = [
   'keyspace',
   'k',
@@ -155,19 +164,19 @@ export async function insertEntries(tx: IngestTx, entries: readonly LinkEntry[])
     tx,
     'link_key',
     LINK_KEY_COLUMNS,
-    entries.map((e) => ({
-      keyspace: keyspaceOf(e.key),
-      k: e.key,
-      tag: e.tag,
-      gemeente: e.gemeente,
-      bericht_id: e.berichtId,
-      tbl: e.table,
-      row: e.row,
-      dagtekening: e.dagtekening,
-      ord: e.order,
-      info: e.info,
-      msg: e.message,
-    })),
+    entries.map((e) => [
+      keyspaceOf(e.key),
+      e.key,
+      e.tag,
+      e.gemeente,
+      e.berichtId,
+      e.table,
+      e.row,
+      e.dagtekening,
+      e.order,
+      e.info,
+      e.message,
+    ]),
   );
 }
 
@@ -189,14 +198,14 @@ const toEntry = (r: Record<string, unknown>): LinkEntry => ({
 /** Every indexed entry under these keys, grouped by key. */
 export async function entriesByKey(tx: IngestTx, keys: readonly string[]): Promise<Map<string, LinkEntry[]>> {
   const out = new Map<string, LinkEntry[]>();
-  for (const part of inParts(tx, keys)) {
-    const rows = await exec(tx, `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k ${part.sql}`, part.params);
-    for (const r of rows) {
-      const e = toEntry(r);
-      const list = out.get(e.key);
-      if (list) list.push(e);
-      else out.set(e.key, [e]);
-    }
+  const set = inSet(tx, keys);
+  if (!set) return out;
+  const rows = await exec(tx, `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k ${set.sql}`, [set.param]);
+  for (const r of rows) {
+    const e = toEntry(r);
+    const list = out.get(e.key);
+    if (list) list.push(e);
+    else out.set(e.key, [e]);
   }
   return out;
 }
@@ -206,16 +215,14 @@ export async function startStopKeysOfMessages(
   tx: IngestTx,
   messageKeys: readonly string[],
 ): Promise<string[]> {
-  const out: string[] = [];
-  for (const part of inParts(tx, messageKeys)) {
-    const rows = await exec(
-      tx,
-      `SELECT DISTINCT k FROM link_key WHERE msg ${part.sql} AND msg <> '' AND keyspace IN ('start', 'stop')`,
-      part.params,
-    );
-    for (const r of rows) out.push(String(r.k));
-  }
-  return out;
+  const set = inSet(tx, messageKeys);
+  if (!set) return [];
+  const rows = await exec(
+    tx,
+    `SELECT DISTINCT k FROM link_key WHERE msg ${set.sql} AND msg <> '' AND keyspace IN ('start', 'stop')`,
+    [set.param],
+  );
+  return rows.map((r) => String(r.k));
 }
 
 /** Of these heen message keys, the ones a retour rejected. */
@@ -223,16 +230,14 @@ export async function rejectedMessageKeys(
   tx: IngestTx,
   messageKeys: readonly string[],
 ): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (const part of inParts(tx, messageKeys)) {
-    const rows = await exec(
-      tx,
-      `SELECT DISTINCT k FROM link_key WHERE k ${part.sql} AND tag = 'retour' AND info = 'afgewezen'`,
-      part.params,
-    );
-    for (const r of rows) out.add(String(r.k));
-  }
-  return out;
+  const set = inSet(tx, messageKeys);
+  if (!set) return new Set();
+  const rows = await exec(
+    tx,
+    `SELECT DISTINCT k FROM link_key WHERE k ${set.sql} AND tag = 'retour' AND info = 'afgewezen'`,
+    [set.param],
+  );
+  return new Set(rows.map((r) => String(r.k)));
 }
 
 const toLink = (r: Record<string, unknown>): PlannedLink & { mutatie: string } => ({
@@ -253,22 +258,20 @@ export async function activeLinksFrom(
   types: readonly string[],
   fromBerichtIds: readonly string[],
 ): Promise<PlannedLink[]> {
-  const out: PlannedLink[] = [];
-  if (types.length === 0) return out;
-  for (const part of inParts(tx, fromBerichtIds)) {
-    const rows = await exec(
-      tx,
-      `SELECT type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row FROM link WHERE from_bericht_id ${part.sql} AND type IN (${types.map(() => '?').join(',')}) ORDER BY seq`,
-      [...part.params, ...types],
-    );
-    const state = new Map<string, PlannedLink & { mutatie: string }>();
-    for (const l of rows.map(toLink))
-      state.set(`${l.type}|${l.fromBerichtId}|${l.fromRow}|${l.toBerichtId}|${l.toRow}`, l);
-    for (const l of state.values()) if (l.mutatie === 'toegevoegd') out.push(l);
-  }
-  return out;
+  const set = inSet(tx, fromBerichtIds);
+  if (types.length === 0 || !set) return [];
+  const rows = await exec(
+    tx,
+    `SELECT type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row FROM link WHERE from_bericht_id ${set.sql} AND type IN (${types.map(() => '?').join(',')}) ORDER BY seq`,
+    [set.param, ...types],
+  );
+  const state = new Map<string, PlannedLink & { mutatie: string }>();
+  for (const l of rows.map(toLink))
+    state.set(`${l.type}|${l.fromBerichtId}|${l.fromRow}|${l.toBerichtId}|${l.toRow}`, l);
+  return [...state.values()].filter((l) => l.mutatie === 'toegevoegd');
 }
 
+/** `link`'s columns, in the order `insertLinks` gives the cells. */
 const LINK_COLUMNS = [
   'type',
   'mutatie',
@@ -293,17 +296,17 @@ export async function insertLinks(
     tx,
     'link',
     LINK_COLUMNS,
-    links.map((l) => ({
-      type: l.type,
+    links.map((l) => [
+      l.type,
       mutatie,
-      gemeente: l.gemeente,
-      from_table: l.fromTable,
-      from_bericht_id: l.fromBerichtId,
-      from_row: l.fromRow,
-      to_table: l.toTable,
-      to_bericht_id: l.toBerichtId,
-      to_row: l.toRow,
-      created_at: now,
-    })),
+      l.gemeente,
+      l.fromTable,
+      l.fromBerichtId,
+      l.fromRow,
+      l.toTable,
+      l.toBerichtId,
+      l.toRow,
+      now,
+    ]),
   );
 }

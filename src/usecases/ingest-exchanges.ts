@@ -133,7 +133,7 @@ export async function ingestSource(
   const runId = await startRun(deps.store, source.label, deps.now().toISOString());
   const summary = emptySummary(runId);
   const workers = deps.parse ? 0 : (options.workers ?? 0);
-  const pool = workers > 0 ? new ParsePool(workers, deps.keys) : undefined;
+  const pool = workers > 0 ? new ParsePool(workers, deps.keys, { link: options.link !== false }) : undefined;
   let batch: ExchangeRef[] = [];
   let done = 0;
   const prepare = async (refs: readonly ExchangeRef[]): Promise<PreparedExchange[]> => {

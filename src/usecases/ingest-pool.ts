@@ -36,7 +36,8 @@ export class ParsePool {
   >();
   #next = 0;
 
-  constructor(size: number, keys: Keys) {
+  /** `link`: the batches will be linked, so the workers also compute each message's link entries. */
+  constructor(size: number, keys: Keys, options: { readonly link?: boolean } = {}) {
     const url = new URL(`./ingest-worker${ext}`, import.meta.url);
     this.#workers = Array.from({ length: size }, () => {
       const workerData = {
@@ -44,6 +45,7 @@ export class ParsePool {
         berichtId: keys.berichtId,
         rawEncryption: keys.rawEncryption,
         rawKeyId: keys.rawKeyId,
+        link: options.link ?? false,
       };
       // From source (tsx, vitest) the worker loads itself through tsx's loader.
       const w =

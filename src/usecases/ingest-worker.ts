@@ -1,6 +1,7 @@
 // A parse worker: prepares exchanges (parse, validate, pseudonymise, encrypt) off the main thread, which
 // keeps reading input and writing the store. Started by ParsePool; never imported elsewhere.
 import { parentPort, workerData } from 'node:worker_threads';
+import { linkableMessage, linkEntries } from '../links/entries.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import { prepareExchange, type ReceivedExchange } from './ingest-prepare.js';
 
@@ -9,6 +10,8 @@ interface KeyMaterial {
   berichtId: Uint8Array;
   rawEncryption: Uint8Array;
   rawKeyId: string;
+  /** The batches will be linked: compute each message's link entries here, off the writing thread. */
+  link: boolean;
 }
 
 const m = workerData as KeyMaterial;
@@ -25,12 +28,14 @@ const keys: Keys = {
 const toBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 parentPort!.on('message', (msg: { id: number; items: { ex: ReceivedExchange; key: string }[] }) => {
-  // The row objects stay here: copying them across threads costs more than parsing the JSON again.
+  // The row objects stay here: copying them across threads costs more than parsing the JSON again. What
+  // linking needs of them goes along instead, so the writing thread neither parses nor walks the rows.
   const out = msg.items.map(({ ex, key }) => {
     const prepared = prepareExchange(keys, { ...ex, bytes: toBuffer(ex.bytes) }, undefined, key);
     if (prepared.kind !== 'message') return prepared;
-    const { tables: _tables, ...rest } = prepared;
-    return rest;
+    const { tables, ...rest } = prepared;
+    if (!m.link || !tables) return rest;
+    return { ...rest, linkEntries: linkEntries(linkableMessage(prepared.message, tables)) };
   });
   parentPort!.postMessage({ id: msg.id, out });
 });

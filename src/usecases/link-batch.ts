@@ -1,4 +1,11 @@
-import { type LinkableMessage, type LinkEntry, linkEntries, type StoredRow } from '../links/entries.js';
+import {
+  type LinkableMessage,
+  type LinkEntry,
+  linkableMessage,
+  linkEntries,
+  type StoredMessageHeader,
+  type StoredRow,
+} from '../links/entries.js';
 import { linkId, needsRecompute, type PlannedLink, planGroup } from '../links/match.js';
 import type { BatchResult, PreparedExchange } from '../store/ingest-repository.js';
 import {
@@ -16,17 +23,12 @@ import type { Store } from '../store/open.js';
 import { type IngestTx, withIngestLock } from '../store/watermark.js';
 
 /** A stored message as far as linking needs it: the `message` table's columns (`rows` as JSON or parsed). */
-export interface StoredMessageForLinks {
-  readonly bericht_id: string;
-  readonly code: string;
-  readonly gemeente: string;
-  readonly afzender: string;
-  readonly ontvanger: string;
-  readonly identificatie: string;
-  readonly dagtekening: string;
+export interface StoredMessageForLinks extends StoredMessageHeader {
   readonly rows: string | Readonly<Record<string, readonly StoredRow[]>>;
   /** `message.seq`, when known (lets linking resume after a crash between ingest and linking). */
   readonly seq?: number | undefined;
+  /** `linkEntries` of the message, when a parse worker computed them already. */
+  readonly linkEntries?: readonly LinkEntry[] | undefined;
 }
 
 export interface LinkOutcome {
@@ -36,16 +38,7 @@ export interface LinkOutcome {
 }
 
 export function toLinkable(m: StoredMessageForLinks): LinkableMessage {
-  return {
-    berichtId: m.bericht_id,
-    code: m.code,
-    gemeente: m.gemeente,
-    afzender: m.afzender,
-    ontvanger: m.ontvanger,
-    identificatie: m.identificatie,
-    dagtekening: m.dagtekening,
-    tables: typeof m.rows === 'string' ? JSON.parse(m.rows) : m.rows,
-  };
+  return linkableMessage(m, typeof m.rows === 'string' ? JSON.parse(m.rows) : m.rows);
 }
 
 /**
@@ -103,7 +96,7 @@ async function linkClaimed(
   for (const m of messages) {
     if (!claimed.has(m.bericht_id)) continue;
     claimed.delete(m.bericht_id); // a message twice in one batch counts once
-    entries.push(...linkEntries(toLinkable(m)));
+    entries.push(...(m.linkEntries ?? linkEntries(toLinkable(m))));
   }
   const fresh = new Set(entries.map((e) => e.berichtId));
   const isNew = (e: LinkEntry) => fresh.has(e.berichtId);
@@ -238,7 +231,12 @@ export function storedMessagesOf(
     const outcome = result.outcomes[i];
     const seq = result.seqs[i];
     if (item.kind === 'message' && (outcome === 'stored' || outcome === 'conflict'))
-      out.push({ ...item.message, ...(item.tables ? { rows: item.tables } : {}), seq });
+      out.push({
+        ...item.message,
+        ...(item.tables ? { rows: item.tables } : {}),
+        linkEntries: item.linkEntries,
+        seq,
+      });
   });
   return out;
 }

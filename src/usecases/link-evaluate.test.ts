@@ -91,3 +91,24 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+// Parse workers compute the link entries off the writing thread: the link table must not tell the difference.
+describe('linking with parse workers (sqlite)', () => {
+  it('stores the same link keys and link events, in the same order, as linking on the writing thread', async () => {
+    const linked = async (workers: number) => {
+      const { store, drop } = await freshStore('sqlite');
+      try {
+        const now = () => new Date('2025-01-05T06:00:00Z');
+        await ingestSource({ store, keys, now }, await openSource(dir), { batchSize: 250, workers });
+        const links = await store.db.selectFrom('link').selectAll().orderBy('seq').execute();
+        const linkKeys = store.sqlite!.prepare('SELECT * FROM link_key ORDER BY rowid').all();
+        return { links, linkKeys };
+      } finally {
+        await drop();
+      }
+    };
+    const onThread = await linked(0);
+    expect(onThread.links.length).toBeGreaterThan(0);
+    expect(await linked(2)).toEqual(onThread);
+  });
+});
