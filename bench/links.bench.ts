@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { deriveKeys } from '../src/pseudonymise/keys.js';
 import { simulate } from '../src/simulate/simulate.js';
 import type { Dialect } from '../src/store/database.js';
+import { LINKABLE_MESSAGE_COLUMNS } from '../src/store/links.js';
 import type { Store } from '../src/store/open.js';
 import { withIngestLock } from '../src/store/watermark.js';
 import { ingestSource } from '../src/usecases/ingest-exchanges.js';
@@ -107,17 +108,7 @@ function spread(rounds: readonly Round[], f: (r: Round) => number) {
 async function replayLinking(store: Store): Promise<Timing> {
   const stored = await store.db
     .selectFrom('message')
-    .select([
-      'seq',
-      'bericht_id',
-      'code',
-      'gemeente',
-      'afzender',
-      'ontvanger',
-      'identificatie',
-      'dagtekening',
-      'rows',
-    ])
+    .select(LINKABLE_MESSAGE_COLUMNS)
     .orderBy('seq')
     .execute();
   const messages = stored.map((m) => ({ ...m, seq: Number(m.seq), rows: JSON.parse(m.rows) }));

@@ -132,6 +132,19 @@ export async function lockLinking(tx: IngestTx): Promise<void> {
 }
 
 /** Stored messages below `beforeSeq` and above the highest linked seq that are not linked (after a crash). */
+/** The `message` columns linking reads of a stored message (its header, seq and rows). */
+export const LINKABLE_MESSAGE_COLUMNS = [
+  'seq',
+  'bericht_id',
+  'code',
+  'gemeente',
+  'afzender',
+  'ontvanger',
+  'identificatie',
+  'dagtekening',
+  'rows',
+] as const;
+
 export async function unlinkedBefore(
   tx: IngestTx,
   beforeSeq: number,
@@ -139,7 +152,7 @@ export async function unlinkedBefore(
 ): Promise<Record<string, unknown>[]> {
   return exec(
     tx,
-    'SELECT seq, bericht_id, code, gemeente, afzender, ontvanger, identificatie, dagtekening, rows FROM message m WHERE m.seq > (SELECT COALESCE(MAX(seq), 0) FROM link_done) AND m.seq < ? AND NOT EXISTS (SELECT 1 FROM link_done d WHERE d.bericht_id = m.bericht_id) ORDER BY m.seq LIMIT ?',
+    `SELECT ${LINKABLE_MESSAGE_COLUMNS.join(', ')} FROM message m WHERE m.seq > (SELECT COALESCE(MAX(seq), 0) FROM link_done) AND m.seq < ? AND NOT EXISTS (SELECT 1 FROM link_done d WHERE d.bericht_id = m.bericht_id) ORDER BY m.seq LIMIT ?`,
     [beforeSeq, limit],
   );
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { simulate } from '../simulate/simulate.js';
+import { LINKABLE_MESSAGE_COLUMNS } from '../store/links.js';
 import type { Store } from '../store/open.js';
 import { ingestSource } from './ingest-exchanges.js';
 import { openSource } from './ingest-sources.js';
@@ -120,17 +121,7 @@ for (const dialect of DIALECTS) {
         await db.store.db.deleteFrom('link_done').execute();
         const last = await db.store.db
           .selectFrom('message')
-          .select([
-            'seq',
-            'bericht_id',
-            'code',
-            'gemeente',
-            'afzender',
-            'ontvanger',
-            'identificatie',
-            'dagtekening',
-            'rows',
-          ])
+          .select(LINKABLE_MESSAGE_COLUMNS)
           .orderBy('seq', 'desc')
           .limit(1)
           .executeTakeFirstOrThrow();
