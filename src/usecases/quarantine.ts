@@ -10,7 +10,7 @@ import type { Store } from '../store/open.js';
 import type { QuarantineTable } from '../store/tables/ingest.js';
 import { addResult, emptySummary, type IngestSummary } from './ingest-exchanges.js';
 import { type Parse, prepareExchange } from './ingest-prepare.js';
-import { linkBatch, storedMessagesOf } from './link-batch.js';
+import { linkInBatch } from './link-batch.js';
 
 export interface QuarantineEntry {
   readonly id: number;
@@ -120,12 +120,14 @@ export async function retryQuarantine(
   const summary = emptySummary(runId);
   let resolved = 0;
   for (let i = 0; i < items.length; i += 500) {
-    const result = await writeExchangeBatch(deps.store, items.slice(i, i + 500), {
+    const chunk = items.slice(i, i + 500);
+    const now = deps.now();
+    const result = await writeExchangeBatch(deps.store, chunk, {
       runId,
-      now: deps.now().toISOString(),
+      now: now.toISOString(),
       retryIds: retryIds.slice(i, i + 500),
+      inTransaction: linkInBatch(chunk, now),
     });
-    await linkBatch(deps.store, storedMessagesOf(items.slice(i, i + 500), result), { now: deps.now() });
     addResult(summary, result, false);
     resolved += result.outcomes.filter((o) => o !== 'quarantined' && o !== 'skipped').length;
   }
