@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type SqliteDatabase from 'better-sqlite3';
 import type pg from 'pg';
 import type { Store } from './open.js';
@@ -16,21 +17,23 @@ export type IngestTx =
  * transaction therefore holds the shared advisory lock, and `readWatermark` takes it exclusively, which
  * waits for the ingests in flight: everything at or below the watermark it reads is committed.
  * On SQLite writers are serialised (BEGIN IMMEDIATE), so seq order is commit order already.
+ *
+ * On PostgreSQL two ingests may carry the same new message at once (the hub's live feed beside an operator's
+ * load): the second waits on the unique index until the first commits, then fails. The transaction then
+ * runs again from the start and finds the message stored. So `fn` may run more than once and must depend
+ * only on the store and its inputs.
  */
 export async function withIngestLock<T>(store: Store, fn: (tx: IngestTx) => Promise<T>): Promise<T> {
   if (store.dialect === 'postgres') {
-    const client = await store.pool!.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock_shared($1)', [INGEST_LOCK_ID]);
-      const result = await fn({ dialect: 'postgres', client });
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await postgresIngestTx(store, fn);
+      } catch (err) {
+        if (attempt >= PG_ATTEMPTS || !PG_RETRYABLE.has((err as { code?: unknown }).code as string))
+          throw err;
+        // Jitter, so ingests that collided do not collide again in step.
+        await sleep(Math.random() * 20 * attempt);
+      }
     }
   }
   const sqlite = store.sqlite!;
@@ -46,6 +49,26 @@ export async function withIngestLock<T>(store: Store, fn: (tx: IngestTx) => Prom
       throw err;
     }
   });
+}
+
+/** unique_violation, serialization_failure, deadlock_detected: a concurrent transaction won; run again. */
+const PG_RETRYABLE = new Set(['23505', '40001', '40P01']);
+const PG_ATTEMPTS = 5;
+
+async function postgresIngestTx<T>(store: Store, fn: (tx: IngestTx) => Promise<T>): Promise<T> {
+  const client = await store.pool!.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock_shared($1)', [INGEST_LOCK_ID]);
+    const result = await fn({ dialect: 'postgres', client });
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 /**
