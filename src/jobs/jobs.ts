@@ -1,7 +1,7 @@
 import { DELIVERY_TIME_ZONE, WEEKLY_CRON } from '../domain/delivery-week.js';
 import { RETENTION_CRON } from '../domain/retention.js';
 import { type DeliveryDeps, runDue, WEEKLY_JOB } from '../usecases/deliver.js';
-import { purgeExpired } from '../usecases/retention.js';
+import { purgeExpired, sweepLeftovers } from '../usecases/retention.js';
 
 /** One scheduled job: a cron slot in Europe/Amsterdam and the use case it runs with the slot's clock. */
 export interface JobDef {
@@ -25,7 +25,7 @@ export const JOBS: readonly JobDef[] = [
     description: 'wekelijkse leveringen en aangevraagde historie (zondag 06:00)',
     run: async (deps, now) => {
       const r = await runDue(deps, now);
-      return `${r.made.length} deliveries made, ${r.expired} expired${r.busy.length ? `, busy: ${r.busy.join(', ')}` : ''}`;
+      return `${r.made.length} deliveries made, ${r.expired} expired${r.leftovers ? `, ${r.leftovers} leftovers removed` : ''}${r.busy.length ? `, busy: ${r.busy.join(', ')}` : ''}`;
     },
   },
   {
@@ -33,6 +33,10 @@ export const JOBS: readonly JobDef[] = [
     cron: RETENTION_CRON,
     timeZone: DELIVERY_TIME_ZONE,
     description: 'leveringen ouder dan 60 dagen verwijderen (dagelijks)',
-    run: async (deps, now) => `${await purgeExpired(deps, now)} expired deliveries deleted`,
+    run: async (deps, now) => {
+      const expired = await purgeExpired(deps, now);
+      const leftovers = await sweepLeftovers(deps);
+      return `${expired} expired deliveries deleted${leftovers ? `, ${leftovers} leftovers removed` : ''}`;
+    },
   },
 ];

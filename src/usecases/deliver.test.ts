@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { weeklySlotsBetween } from '../domain/delivery-week.js';
@@ -184,6 +184,32 @@ for (const dialect of DIALECTS) {
       const log = await listAudit(store.db, { organisation: '0363', actionPrefix: 'delivery.expire' });
       expect(log).toHaveLength(1);
       expect(JSON.parse(log[0]!.detail!).id).toBe(first.id);
+    });
+
+    it('removes what an interrupted delivery left behind once it is a day old, and nothing else', async () => {
+      const listed = (await listDeliveries(store, '0363', { now: at('2024-04-30T00:00:00Z') })).at(-1)!;
+      const root = join(dataDir, 'deliveries');
+      const twoDaysAgo = new Date(Date.now() - 2 * DAY);
+      const put = (path: string, old: boolean, dir = false) => {
+        mkdirSync(dirname(path), { recursive: true });
+        if (dir) mkdirSync(path, { recursive: true });
+        else writeFileSync(path, 'PK');
+        if (old) utimesSync(path, twoDaysAgo, twoDaysAgo);
+      };
+      put(join(root, '.tmp', 'delivery-crashed'), true, true);
+      put(join(root, '.tmp', 'delivery-running'), false, true);
+      put(join(root, '0363', 'weekly-20240505T040000Z-dead.zip'), true);
+      put(join(root, '0363', 'weekly-20240505T040000Z-busy.zip'), false);
+      utimesSync(join(dataDir, listed.file), twoDaysAgo, twoDaysAgo);
+
+      expect((await runDue(deps, at('2024-04-30T00:00:00Z'))).leftovers).toBe(2);
+      expect(existsSync(join(root, '.tmp', 'delivery-crashed'))).toBe(false);
+      expect(existsSync(join(root, '0363', 'weekly-20240505T040000Z-dead.zip'))).toBe(false);
+      expect(existsSync(join(root, '.tmp', 'delivery-running'))).toBe(true);
+      expect(existsSync(join(root, '0363', 'weekly-20240505T040000Z-busy.zip'))).toBe(true);
+      expect(existsSync(join(dataDir, listed.file))).toBe(true);
+      rmSync(join(root, '.tmp', 'delivery-running'), { recursive: true });
+      rmSync(join(root, '0363', 'weekly-20240505T040000Z-busy.zip'));
     });
 
     it('makes a requested history with the next weekly run; it equals the union of the weeklies plus the data from before activation', async () => {

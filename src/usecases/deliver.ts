@@ -24,7 +24,7 @@ import { deliveryFileSpecs } from './deliver-content.js';
 import { deliveryDictionary } from './deliver-dictionary.js';
 import { addLinks, linkWatermark } from './deliver-links.js';
 import { inlineFormatter, workerFormatter } from './deliver-pool.js';
-import { purgeExpired } from './retention.js';
+import { purgeExpired, sweepLeftovers } from './retention.js';
 
 /** What the delivery use cases need; built once in the composition root (CLI, serve). */
 export interface DeliveryDeps {
@@ -66,6 +66,8 @@ export interface RunReport {
   /** Slots another worker holds (this run stopped there rather than overtake it). */
   readonly busy: readonly string[];
   readonly expired: number;
+  /** Temp folders and unlisted ZIPs that interrupted deliveries left behind, removed. */
+  readonly leftovers: number;
 }
 
 export function defaultWorkerId(): string {
@@ -141,7 +143,8 @@ export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> 
   }
 
   const expired = await purgeExpired(deps, now);
-  return { slots: slots.map((s) => s.toISOString()), made, busy, expired };
+  const leftovers = await sweepLeftovers(deps, wall());
+  return { slots: slots.map((s) => s.toISOString()), made, busy, expired, leftovers };
 }
 
 interface MakeDelivery {

@@ -1,5 +1,5 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { audit } from '../store/audit.js';
 import { expiredDeliveries, removeDelivery } from '../store/deliveries.js';
 import type { Store } from '../store/open.js';
@@ -25,6 +25,55 @@ export async function purgeExpired(
         action: 'delivery.expire',
         detail: { id: d.id, kind: d.kind, file: d.fileName, madeAt: d.madeAt },
       });
+    }
+  }
+  return removed;
+}
+
+/** A delivery takes minutes; what a crash left behind is certainly abandoned after a day. */
+export const LEFTOVER_AGE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Removes what an interrupted delivery left in the data folder: its temp folder under `deliveries/.tmp`,
+ * and a ZIP that was written but never listed (a crash between the two steps). Only what is older than
+ * `LEFTOVER_AGE_MS` by the file's own time (the real clock, not a replayed `--now`), so a delivery that
+ * another worker is still making is left alone. Returns the number of entries removed.
+ */
+export async function sweepLeftovers(
+  deps: { readonly store: Store; readonly dataDir: string },
+  wallNow: Date = new Date(),
+): Promise<number> {
+  const root = join(deps.dataDir, 'deliveries');
+  const cutoff = wallNow.getTime() - LEFTOVER_AGE_MS;
+  const abandoned = async (path: string) => {
+    const s = await stat(path).catch(() => undefined);
+    return s !== undefined && s.mtimeMs < cutoff;
+  };
+  const entries = async (dir: string) => readdir(dir, { withFileTypes: true }).catch(() => []);
+  let removed = 0;
+  for (const e of await entries(join(root, '.tmp'))) {
+    const path = join(root, '.tmp', e.name);
+    if (e.isDirectory() && e.name.startsWith('delivery-') && (await abandoned(path))) {
+      await rm(path, { recursive: true, force: true });
+      removed++;
+    }
+  }
+  const listed = new Set(
+    (await deps.store.db.selectFrom('delivery').select('file').execute()).map((r) => r.file),
+  );
+  for (const org of await entries(root)) {
+    if (!org.isDirectory() || org.name === '.tmp') continue;
+    for (const f of await entries(join(root, org.name))) {
+      const path = join(root, org.name, f.name);
+      if (
+        f.isFile() &&
+        f.name.endsWith('.zip') &&
+        !listed.has(relative(deps.dataDir, path)) &&
+        (await abandoned(path))
+      ) {
+        await rm(path, { force: true });
+        removed++;
+      }
     }
   }
   return removed;
