@@ -1,0 +1,529 @@
+/**
+ * Management indicators (domain brief §g) from stored, pseudonymised rows and the koppeltabel. Pure: the
+ * use case streams links and then messages into an `IndicatorAccumulator` and asks it for the values per
+ * scope (all member municipalities together, or one). State is kept per relation or per request in small
+ * maps keyed by pseudonyms and BerichtIds, never whole messages. Definitions: docs/indicatoren.md.
+ */
+import { type Day, dayFromIso, isoDay, makeDay, workingDaysBetween, ymd } from '../domain/calendar.js';
+import type { TableDef } from '../schema/model.js';
+import { schemaSet } from '../schema/releases.js';
+
+/** Norm for request → toewijzing (OP274, OP346). */
+export const LEAD_TIME_NORM_WORKING_DAYS = 5;
+/** Codes in a retour that mean "accepted" / "not checked" (IV028); anything else rejects the heen message. */
+const OK_CODES = new Set(['0200', '0233']);
+const HEEN = new Set([301, 305, 307, 315, 317, 319]);
+const RETOUR = new Set([302, 306, 308, 316, 318, 320]);
+
+export interface Bucket {
+  readonly label: string;
+  readonly count: number;
+}
+
+export interface IndicatorValues {
+  readonly leadTime: {
+    /** Requested products (315) that got a toewijzing. */
+    readonly count: number;
+    /** Median working days 315 Dagtekening → first 301 Toewijzingsdatum. */
+    readonly median: number | null;
+    readonly withinNorm: number;
+    readonly buckets: readonly Bucket[];
+  };
+  readonly requestOutcome: {
+    readonly requests: number;
+    readonly honoured: number;
+    readonly rejected: number;
+    readonly underInvestigation: number;
+    readonly unanswered: number;
+    /** RedenAfwijzingVerzoek of the rejected requests. */
+    readonly rejectionReasons: readonly Bucket[];
+  };
+  readonly startDelay: {
+    /** Toewijzingen with a start. */
+    readonly count: number;
+    /** Median calendar days 301 Ingangsdatum → first 305 Begindatum. */
+    readonly median: number | null;
+    readonly buckets: readonly Bucket[];
+  };
+  readonly clientsInCare: {
+    readonly months: readonly { month: string; ijw: number; iwmo: number; total: number }[];
+  };
+  readonly declarations: {
+    readonly months: readonly {
+      month: string;
+      /** Σ IngediendBedrag, debet − credit, in eurocent. */
+      submittedCents: number;
+      prestaties: number;
+      /** Prestaties listed (rejected) in a 325. */
+      rejected: number;
+    }[];
+  };
+  readonly retourErrors: {
+    readonly types: readonly { code: string; heen: number; rejected: number }[];
+  };
+}
+
+export interface IndicatorLink {
+  readonly type: string;
+  readonly mutatie: 'toegevoegd' | 'vervallen';
+  readonly from_table: string;
+  readonly from_bericht_id: string;
+  readonly from_row: string;
+  readonly to_table: string;
+  readonly to_bericht_id: string;
+  readonly to_row: string;
+}
+
+export interface IndicatorMessage {
+  readonly code: string;
+  readonly gemeente: string;
+  readonly bericht_id: string;
+  /** JSON `{ [table]: Row[] }`, rows aligned with the table's columns. */
+  readonly rows: string;
+}
+
+type Row = readonly (string | null)[];
+
+interface Cols {
+  readonly idx: ReadonlyMap<string, number>;
+  readonly ord: readonly number[];
+}
+
+const colsCache = new Map<string, Cols>();
+function cols(def: TableDef): Cols {
+  let c = colsCache.get(def.name);
+  if (!c) {
+    c = {
+      idx: new Map(def.columns.map((col, i) => [col.name, i])),
+      ord: def.columns.flatMap((col, i) => (col.role === 'ordinal' ? [i] : [])),
+    };
+    colsCache.set(def.name, c);
+  }
+  return c;
+}
+
+interface Table {
+  readonly rows: readonly Row[];
+  get(row: Row, column: string): string | null;
+  /** The row id as the koppeltabel writes it: `<BerichtId>#<ordinals joined by '.'>`. */
+  key(row: Row): string;
+}
+
+function tableOf(m: IndicatorMessage, all: Record<string, Row[]>, suffix: string): Table | undefined {
+  const name = suffix ? `${m.code}_${suffix}` : m.code;
+  const def = schemaSet()
+    .byCode(m.code)
+    ?.tables.find((t) => t.name === name);
+  const rows = all[name];
+  if (!def || !rows) return undefined;
+  const c = cols(def);
+  return {
+    rows,
+    get: (row, column) => {
+      const i = c.idx.get(column);
+      return i === undefined ? null : (row[i] ?? null);
+    },
+    key: (row) => `${m.bericht_id}#${c.ord.map((i) => row[i] ?? '').join('.')}`,
+  };
+}
+
+const rowKey = (bericht: string, row: string) => `${bericht}#${row}`;
+const number = (code: string) => Number(code.replace(/^\D+/, ''));
+const law = (code: string): 'ijw' | 'iwmo' => (code.startsWith('JW') ? 'ijw' : 'iwmo');
+
+function day(v: string | null): Day | undefined {
+  if (!v || !/^\d{4}-\d{2}-\d{2}$/.test(v)) return undefined;
+  return dayFromIso(v);
+}
+
+function entry<K, V>(map: Map<K, V>, k: K, make: () => V): V {
+  let v = map.get(k);
+  if (v === undefined) {
+    v = make();
+    map.set(k, v);
+  }
+  return v;
+}
+
+function push<K, V>(map: Map<K, V[]>, k: K, v: V): void {
+  const list = map.get(k);
+  if (list) list.push(v);
+  else map.set(k, [v]);
+}
+
+/** The median of integers; the mean of the middle two for an even count. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function buckets(values: readonly number[], bounds: readonly [string, number][]): Bucket[] {
+  return bounds.map(([label, upTo], i) => {
+    const lower = i === 0 ? Number.NEGATIVE_INFINITY : (bounds[i - 1] as [string, number])[1];
+    return { label, count: values.filter((v) => v > lower && v <= upTo).length };
+  });
+}
+
+const LEAD_BUCKETS: [string, number][] = [
+  ['0–5 werkdagen', 5],
+  ['6–10 werkdagen', 10],
+  ['11–20 werkdagen', 20],
+  ['meer dan 20 werkdagen', Number.POSITIVE_INFINITY],
+];
+const START_BUCKETS: [string, number][] = [
+  ['0–7 dagen', 7],
+  ['8–14 dagen', 14],
+  ['15–30 dagen', 30],
+  ['meer dan 30 dagen', Number.POSITIVE_INFINITY],
+];
+
+/** `YYYY-MM` of the 12 whole calendar months before the month of `now` . */
+export function lastTwelveMonths(now: Date): string[] {
+  const { y, m } = ymd(Math.floor(now.getTime() / 86_400_000));
+  return Array.from({ length: 12 }, (_, i) => isoDay(makeDay(y, m - 12 + i, 1)).slice(0, 7));
+}
+
+interface Request {
+  readonly g: string;
+  readonly msg: string;
+  readonly dag: Day;
+}
+interface Assigned {
+  readonly msg: string;
+  readonly toewijzingsdatum: Day;
+  readonly ingangsdatum: Day;
+  readonly nummer: string;
+}
+interface Start {
+  readonly g: string;
+  readonly law: 'ijw' | 'iwmo';
+  readonly msg: string;
+  readonly bsn: string;
+  readonly begin: Day;
+  readonly key: string;
+}
+interface Stop {
+  readonly msg: string;
+  readonly end: Day;
+  readonly key: string;
+}
+
+/**
+ * Feed every link (in seq order) first, then every message; then `values(scope)`. Both sides are limited to
+ * the watermarks the caller read, so one snapshot is one consistent cut.
+ */
+export class IndicatorAccumulator {
+  #linksDone = false;
+  readonly #pairs = new Map<string, IndicatorLink>();
+  // Relations resolved after the link pass.
+  readonly #retourOf = new Map<string, string>();
+  readonly #granted = new Map<string, string[]>();
+  readonly #answered = new Map<string, string[]>();
+  readonly #startOf = new Map<string, string[]>();
+  readonly #targets301 = new Set<string>();
+  readonly #targets319 = new Set<string>();
+  // Facts from the message pass.
+  readonly #requests = new Map<string, Request>();
+  readonly #assigned = new Map<string, Assigned>();
+  readonly #answers = new Map<string, { antwoord: string | null; reden: string | null }>();
+  readonly #starts = new Map<string, Start>();
+  readonly #cancelledStarts = new Set<string>();
+  readonly #stops = new Map<string, Stop[]>();
+  readonly #cancelledStops = new Set<string>();
+  readonly #errorRetours = new Map<string, { g: string; heenCode: string }>();
+  /** gemeente → code → heen messages. */
+  readonly #heen = new Map<string, Map<string, number>>();
+  /** gemeente → month → [cents, prestaties, rejected]. */
+  readonly #declared = new Map<string, Map<string, [number, number, number]>>();
+  #latest: Day | undefined;
+
+  addLink(l: IndicatorLink): void {
+    if (this.#linksDone) throw new Error('indicators.order: links must come before messages');
+    const relevant =
+      l.type === 'retour' ||
+      l.type === 'start-toewijzing' ||
+      ((l.type === 'verzoek-toewijzing' || l.type === 'verzoek-antwoord') &&
+        l.from_table.endsWith('315_AangevraagdProduct'));
+    if (!relevant) return;
+    // Add-only log: the last event of a pair says whether it holds.
+    this.#pairs.set(`${l.type}\t${l.from_bericht_id}\t${l.from_row}\t${l.to_bericht_id}\t${l.to_row}`, l);
+  }
+
+  #resolveLinks(): void {
+    if (this.#linksDone) return;
+    this.#linksDone = true;
+    for (const l of this.#pairs.values()) {
+      if (l.mutatie !== 'toegevoegd') continue;
+      const from = rowKey(l.from_bericht_id, l.from_row);
+      const to = rowKey(l.to_bericht_id, l.to_row);
+      if (l.type === 'retour') this.#retourOf.set(l.from_bericht_id, l.to_bericht_id);
+      else if (l.type === 'verzoek-toewijzing') {
+        push(this.#granted, from, to);
+        this.#targets301.add(to);
+      } else if (l.type === 'verzoek-antwoord') {
+        push(this.#answered, from, l.to_bericht_id);
+        this.#targets319.add(l.to_bericht_id);
+      } else if (l.type === 'start-toewijzing') {
+        push(this.#startOf, from, to);
+        this.#targets301.add(to);
+      }
+    }
+    this.#pairs.clear();
+  }
+
+  addMessage(m: IndicatorMessage): void {
+    this.#resolveLinks();
+    const n = number(m.code);
+    const g = m.gemeente;
+    const all = JSON.parse(m.rows) as Record<string, Row[]>;
+    const main = tableOf(m, all, '');
+    const head = main?.rows[0];
+    const dag = head ? day(main.get(head, 'Header_BerichtIdentificatie_Dagtekening')) : undefined;
+    if (dag !== undefined && (this.#latest === undefined || dag > this.#latest)) this.#latest = dag;
+
+    if (HEEN.has(n)) {
+      const byCode = entry(this.#heen, g, () => new Map<string, number>());
+      byCode.set(m.code, (byCode.get(m.code) ?? 0) + 1);
+    }
+    if (RETOUR.has(n)) {
+      const codes = tableOf(m, all, 'RetourCode');
+      if (codes?.rows.some((r) => !OK_CODES.has(codes.get(r, 'RetourCode') ?? ''))) {
+        this.#errorRetours.set(m.bericht_id, { g, heenCode: m.code.replace(/\d+$/, String(n - 1)) });
+      }
+      return;
+    }
+    switch (n) {
+      case 315: {
+        const t = tableOf(m, all, 'AangevraagdProduct');
+        if (t && dag !== undefined)
+          for (const r of t.rows) this.#requests.set(t.key(r), { g, msg: m.bericht_id, dag });
+        break;
+      }
+      case 301: {
+        const t = tableOf(m, all, 'ToegewezenProduct');
+        for (const r of t?.rows ?? []) {
+          const k = t!.key(r);
+          if (!this.#targets301.has(k)) continue;
+          const toewijzingsdatum = day(t!.get(r, 'Toewijzingsdatum'));
+          const ingangsdatum = day(t!.get(r, 'Ingangsdatum'));
+          if (toewijzingsdatum === undefined || ingangsdatum === undefined) continue;
+          const nummer = `${g}|${m.code}|${t!.get(r, 'ToewijzingNummer') ?? ''}`;
+          this.#assigned.set(k, { msg: m.bericht_id, toewijzingsdatum, ingangsdatum, nummer });
+        }
+        break;
+      }
+      case 305:
+      case 307: {
+        const bsn = head ? main.get(head, 'Client_Bsn') : null;
+        const t = tableOf(m, all, n === 305 ? 'StartProduct' : 'StopProduct');
+        if (!t || !bsn) break;
+        for (const r of t.rows) {
+          const begin = day(t.get(r, 'Begindatum'));
+          if (begin === undefined) continue;
+          // The logical key of a start (§2.3): a stop and a correction carry it unchanged.
+          const key = [
+            g,
+            law(m.code),
+            bsn,
+            t.get(r, 'ToewijzingNummer') ?? '',
+            t.get(r, 'Product_Categorie') ?? '',
+            t.get(r, 'Product_Code') ?? '',
+            isoDay(begin),
+          ].join('|');
+          const status = t.get(r, 'StatusAanlevering');
+          if (n === 305) {
+            if (status === '3') this.#cancelledStarts.add(key);
+            else this.#starts.set(t.key(r), { g, law: law(m.code), msg: m.bericht_id, bsn, begin, key });
+            continue;
+          }
+          const reden = t.get(r, 'RedenBeeindiging') ?? '';
+          const end = day(t.get(r, 'Einddatum'));
+          if (end === undefined) continue;
+          const stopKey = `${key}|${reden}|${isoDay(end)}`;
+          if (status === '3') this.#cancelledStops.add(stopKey);
+          // A temporary stop (20) pauses an episode; a restart is a new start with its own Begindatum.
+          else if (reden !== '20') push(this.#stops, key, { msg: m.bericht_id, end, key: stopKey });
+        }
+        break;
+      }
+      case 319: {
+        if (!this.#targets319.has(m.bericht_id) || !head) break;
+        this.#answers.set(m.bericht_id, {
+          antwoord: main.get(head, 'Antwoord_VerzoekAntwoord'),
+          reden: main.get(head, 'Antwoord_RedenAfwijzingVerzoek'),
+        });
+        break;
+      }
+      case 323:
+      case 325: {
+        const t = tableOf(m, all, 'Prestatie');
+        const byMonth = entry(this.#declared, g, () => new Map<string, [number, number, number]>());
+        for (const r of t?.rows ?? []) {
+          const month = (t!.get(r, 'ProductPeriode_Begindatum') ?? '').slice(0, 7);
+          if (month.length !== 7) continue;
+          const acc = entry(byMonth, month, (): [number, number, number] => [0, 0, 0]);
+          if (n === 325) {
+            // A 325 lists only the prestaties it rejects (OP304).
+            acc[2]++;
+            continue;
+          }
+          const cents = Number(t!.get(r, 'IngediendBedrag_Bedrag') ?? 0);
+          acc[0] += t!.get(r, 'IngediendBedrag_DebetCredit') === 'C' ? -cents : cents;
+          acc[1]++;
+        }
+        break;
+      }
+    }
+  }
+
+  /** The latest Dagtekening in the data: tells a reader how recent the traffic is. */
+  get latestDagtekening(): string | undefined {
+    return this.#latest === undefined ? undefined : isoDay(this.#latest);
+  }
+
+  /** Heen messages whose retour carries an error code: functionally not sent (OP286), left out everywhere. */
+  #rejectedHeen(): Set<string> {
+    const out = new Set<string>();
+    for (const retour of this.#errorRetours.keys()) {
+      const heen = this.#retourOf.get(retour);
+      if (heen) out.add(heen);
+    }
+    return out;
+  }
+
+  values(scope: ReadonlySet<string>, now: Date): IndicatorValues {
+    this.#resolveLinks();
+    const rejected = this.#rejectedHeen();
+    const valid301 = (k: string) => {
+      const a = this.#assigned.get(k);
+      return a && !rejected.has(a.msg) ? a : undefined;
+    };
+
+    // 1 + 2: per requested product.
+    const lead: number[] = [];
+    let honoured = 0;
+    let rejectedRequests = 0;
+    let investigating = 0;
+    let unanswered = 0;
+    const reasons = new Map<string, number>();
+    for (const [k, req] of this.#requests) {
+      if (!scope.has(req.g) || rejected.has(req.msg)) continue;
+      const dates = (this.#granted.get(k) ?? []).flatMap((t) => {
+        const a = valid301(t);
+        return a ? [a.toewijzingsdatum] : [];
+      });
+      if (dates.length > 0) {
+        honoured++;
+        lead.push(workingDaysBetween(req.dag, Math.min(...dates)));
+        continue;
+      }
+      const answers = (this.#answered.get(k) ?? []).flatMap((id) => {
+        const a = this.#answers.get(id);
+        return a && !rejected.has(id) ? [a] : [];
+      });
+      const no = answers.find((a) => a.antwoord === '1');
+      if (no) {
+        rejectedRequests++;
+        const r = no.reden ?? 'onbekend';
+        reasons.set(r, (reasons.get(r) ?? 0) + 1);
+      } else if (answers.some((a) => a.antwoord === '2')) investigating++;
+      else unanswered++;
+    }
+
+    // 3: per toewijzing (ToewijzingNummer), the first accepted, uncancelled start linked to it.
+    const perToewijzing = new Map<string, { ingang: Day; begin: Day }>();
+    for (const [k, s] of this.#starts) {
+      if (!scope.has(s.g) || rejected.has(s.msg) || this.#cancelledStarts.has(s.key)) continue;
+      const versions = (this.#startOf.get(k) ?? []).flatMap((t) => {
+        const a = valid301(t);
+        return a ? [a] : [];
+      });
+      if (versions.length === 0) continue;
+      // The version current at the start: the latest Toewijzingsdatum among the linked rows.
+      const current = versions.reduce((a, b) => (b.toewijzingsdatum > a.toewijzingsdatum ? b : a));
+      const seen = perToewijzing.get(current.nummer);
+      if (!seen || s.begin < seen.begin)
+        perToewijzing.set(current.nummer, { ingang: current.ingangsdatum, begin: s.begin });
+    }
+    const delays = [...perToewijzing.values()].map((t) => t.begin - t.ingang);
+
+    // 4: distinct clients with a start episode overlapping the month.
+    const months = lastTwelveMonths(now);
+    const bounds = months.map((mo) => {
+      const first = dayFromIso(`${mo}-01`);
+      const { y, m } = ymd(first);
+      return [first, makeDay(y, m + 1, 1) - 1] as const;
+    });
+    const inCare = months.map(() => ({ ijw: new Set<string>(), iwmo: new Set<string>() }));
+    for (const s of this.#starts.values()) {
+      if (!scope.has(s.g) || rejected.has(s.msg) || this.#cancelledStarts.has(s.key)) continue;
+      let end: Day | undefined;
+      for (const stop of this.#stops.get(s.key) ?? []) {
+        if (rejected.has(stop.msg) || this.#cancelledStops.has(stop.key)) continue;
+        if (end === undefined || stop.end < end) end = stop.end;
+      }
+      bounds.forEach(([first, last], i) => {
+        if (s.begin <= last && (end === undefined || end >= first)) inCare[i]![s.law].add(s.bsn);
+      });
+    }
+
+    // 5: declarations per month of the ProductPeriode.
+    const declared = months.map((month) => {
+      let submittedCents = 0;
+      let prestaties = 0;
+      let rejectedPrestaties = 0;
+      for (const g of scope) {
+        const acc = this.#declared.get(g)?.get(month);
+        if (!acc) continue;
+        submittedCents += acc[0];
+        prestaties += acc[1];
+        rejectedPrestaties += acc[2];
+      }
+      return { month, submittedCents, prestaties, rejected: rejectedPrestaties };
+    });
+
+    // 6: heen messages per type and those rejected by their retour.
+    const heen = new Map<string, number>();
+    for (const g of scope)
+      for (const [code, c] of this.#heen.get(g) ?? []) heen.set(code, (heen.get(code) ?? 0) + c);
+    const rejectedPerCode = new Map<string, Set<string>>();
+    for (const [retour, info] of this.#errorRetours) {
+      const target = this.#retourOf.get(retour);
+      if (!scope.has(info.g) || !target) continue;
+      entry(rejectedPerCode, info.heenCode, () => new Set<string>()).add(target);
+    }
+    const types = [...heen.keys()]
+      .sort((a, b) => number(a) - number(b) || a.localeCompare(b))
+      .map((code) => ({ code, heen: heen.get(code) ?? 0, rejected: rejectedPerCode.get(code)?.size ?? 0 }));
+
+    return {
+      leadTime: {
+        count: lead.length,
+        median: median(lead),
+        withinNorm: lead.filter((d) => d <= LEAD_TIME_NORM_WORKING_DAYS).length,
+        buckets: buckets(lead, LEAD_BUCKETS),
+      },
+      requestOutcome: {
+        requests: honoured + rejectedRequests + investigating + unanswered,
+        honoured,
+        rejected: rejectedRequests,
+        underInvestigation: investigating,
+        unanswered,
+        rejectionReasons: [...reasons]
+          .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+          .map(([label, count]) => ({ label, count })),
+      },
+      startDelay: { count: delays.length, median: median(delays), buckets: buckets(delays, START_BUCKETS) },
+      clientsInCare: {
+        months: months.map((month, i) => {
+          const c = inCare[i]!;
+          return { month, ijw: c.ijw.size, iwmo: c.iwmo.size, total: new Set([...c.ijw, ...c.iwmo]).size };
+        }),
+      },
+      declarations: { months: declared },
+      retourErrors: { types },
+    };
+  }
+}

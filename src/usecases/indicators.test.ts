@@ -1,0 +1,277 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { dayFromIso as d } from '../domain/calendar.js';
+import type { IndicatorValues } from '../indicators/indicators.js';
+import type { Store } from '../store/open.js';
+import { insertOrganisation } from '../store/organisations.js';
+import { assigned, Journeys, person, product, requested, wmoProduct } from './indicators.fixtures.js';
+import { ALL_MEMBERS, indicatorSnapshot, refreshIndicators } from './indicators.js';
+
+const NOW = new Date('2024-07-01T08:00:00Z');
+
+/**
+ * Gemeente 0363: five requested products (two granted, one rejected, one in onderzoek, one unanswered), three
+ * toewijzingen with starts (one start rejected by its retour and resent), one definitive stop, one declaratie.
+ * Gemeente 0599 and 0518: one client each, to check the scopes.
+ */
+async function buildStore(store: Store): Promise<void> {
+  const a = new Journeys(store, '0363');
+  const c1 = person(1);
+  const c2 = person(2);
+  const c3 = person(3);
+  const c4 = person(4);
+  // Client 1: 315 on Monday 4 March, R1 granted on Friday 8 March (4 working days), R2 rejected.
+  await a.verzoek('JW315', '2024-03-04', c1, [requested('R1', '2024-03-11'), requested('R2', '2024-03-11')]);
+  await a.toewijzing('JW301', '2024-03-08', c1, [assigned(1001, '2024-03-08', '2024-03-11', 'R1')], {
+    dag: '2024-03-11',
+    rowCodes: [['0200']],
+  });
+  await a.antwoord('JW319', '2024-03-08', { referentie: 'R2', verzoekAntwoord: '1', redenAfwijzing: '3' });
+  // Started 7 days after the Ingangsdatum.
+  await a.start('JW305', '2024-03-19', c1, [
+    { nummer: 1001, product, begindatum: d('2024-03-18'), status: '1' },
+  ]);
+  // Client 2: 315 on Monday 22 April, granted Friday 3 May: 9 working days (King's Day falls on a Saturday).
+  await a.verzoek('JW315', '2024-04-22', c2, [requested('R3', '2024-05-06')]);
+  await a.toewijzing('JW301', '2024-05-03', c2, [assigned(1002, '2024-05-03', '2024-05-06', 'R3')]);
+  // Started 21 days after the Ingangsdatum, stopped definitively on 15 June.
+  await a.start('JW305', '2024-05-28', c2, [
+    { nummer: 1002, product, begindatum: d('2024-05-27'), status: '1' },
+  ]);
+  await a.stop('JW307', '2024-06-18', c2, [
+    {
+      nummer: 1002,
+      product,
+      begindatum: d('2024-05-27'),
+      redenBeeindiging: '31',
+      einddatum: d('2024-06-15'),
+      status: '1',
+    },
+  ]);
+  // Client 3: R4 in onderzoek, R5 never answered.
+  await a.verzoek('JW315', '2024-05-06', c3, [requested('R4', '2024-05-13'), requested('R5', '2024-05-13')]);
+  await a.antwoord('JW319', '2024-05-08', { referentie: 'R4', verzoekAntwoord: '2' });
+  // Client 4 (Wmo, gemeente-initiated): the first start is rejected by its retour (not processed, OP286),
+  // the resent start counts: 11 days after the Ingangsdatum.
+  await a.toewijzing('WMO301', '2024-02-01', c4, [
+    assigned(1003, '2024-02-01', '2024-02-01', undefined, wmoProduct),
+  ]);
+  await a.start(
+    'WMO305',
+    '2024-02-06',
+    c4,
+    [{ nummer: 1003, product: wmoProduct, begindatum: d('2024-02-05'), status: '1' }],
+    { dag: '2024-02-07', rowCodes: [['9063']] },
+  );
+  await a.start(
+    'WMO305',
+    '2024-02-13',
+    c4,
+    [{ nummer: 1003, product: wmoProduct, begindatum: d('2024-02-12'), status: '1' }],
+    { dag: '2024-02-14' },
+  );
+  // Declaratie for March: 500 + 200 − 50 euro; the 200 is rejected in the 325.
+  const prest = (ref: string, bedrag: number, dc: 'D' | 'C', vorig?: string) => ({
+    referentieNummer: ref,
+    ...(vorig ? { vorigReferentieNummer: vorig } : {}),
+    nummer: 1001,
+    categorie: '45',
+    productCode: '45A03',
+    begindatum: d('2024-03-18'),
+    einddatum: d('2024-03-31'),
+    volume: bedrag / 1000,
+    eenheid: '04',
+    tarief: 1000,
+    bedrag,
+    debetCredit: dc,
+  });
+  await a.declaratie(
+    'JW323',
+    '2024-04-05',
+    {
+      nummer: 'DN1',
+      periodeBegin: d('2024-03-01'),
+      periodeEind: d('2024-03-31'),
+      dagtekening: d('2024-04-05'),
+      clienten: [
+        {
+          bsn: c1.bsn,
+          prestaties: [prest('P1', 50_000, 'D'), prest('P2', 20_000, 'D'), prest('P3', 5_000, 'C', 'P0')],
+        },
+      ],
+    },
+    [[0, 1]],
+  );
+
+  const b = new Journeys(store, '0599');
+  const c5 = person(5);
+  await b.toewijzing('JW301', '2024-03-01', c5, [assigned(2001, '2024-03-01', '2024-03-01')]);
+  await b.start('JW305', '2024-03-05', c5, [
+    { nummer: 2001, product, begindatum: d('2024-03-04'), status: '1' },
+  ]);
+  await b.verzoek('JW315', '2024-03-05', c5, [requested('R9', '2024-03-11')]);
+
+  const c = new Journeys(store, '0518');
+  const c6 = person(6);
+  await c.toewijzing('JW301', '2024-01-10', c6, [assigned(3001, '2024-01-10', '2024-01-10')]);
+  await c.start('JW305', '2024-01-16', c6, [
+    { nummer: 3001, product, begindatum: d('2024-01-15'), status: '1' },
+  ]);
+
+  const createdAt = new Date('2024-01-01T00:00:00Z');
+  for (const g of ['0363', '0599', '0518'])
+    await insertOrganisation(store.db, {
+      code: g,
+      name: `Gemeente ${g}`,
+      kind: 'gemeente',
+      members: [g],
+      createdAt,
+    });
+  await insertOrganisation(store.db, {
+    code: 'R001',
+    name: 'Regio',
+    kind: 'hoofdorganisatie',
+    members: ['0363', '0599'],
+    createdAt,
+  });
+}
+
+const month = (m: string, ijw: number, iwmo: number, total: number) => ({ month: m, ijw, iwmo, total });
+const empty = (m: string) => month(m, 0, 0, 0);
+
+/** Computed by hand from the journeys above. */
+const EXPECTED_0363: IndicatorValues = {
+  leadTime: {
+    count: 2,
+    median: 6.5,
+    withinNorm: 1,
+    buckets: [
+      { label: '0–5 werkdagen', count: 1 },
+      { label: '6–10 werkdagen', count: 1 },
+      { label: '11–20 werkdagen', count: 0 },
+      { label: 'meer dan 20 werkdagen', count: 0 },
+    ],
+  },
+  requestOutcome: {
+    requests: 5,
+    honoured: 2,
+    rejected: 1,
+    underInvestigation: 1,
+    unanswered: 1,
+    rejectionReasons: [{ label: '3', count: 1 }],
+  },
+  startDelay: {
+    count: 3,
+    median: 11,
+    buckets: [
+      { label: '0–7 dagen', count: 1 },
+      { label: '8–14 dagen', count: 1 },
+      { label: '15–30 dagen', count: 1 },
+      { label: 'meer dan 30 dagen', count: 0 },
+    ],
+  },
+  clientsInCare: {
+    months: [
+      ...['2023-07', '2023-08', '2023-09', '2023-10', '2023-11', '2023-12', '2024-01'].map(empty),
+      month('2024-02', 0, 1, 1),
+      month('2024-03', 1, 1, 2),
+      month('2024-04', 1, 1, 2),
+      month('2024-05', 2, 1, 3),
+      month('2024-06', 2, 1, 3),
+    ],
+  },
+  declarations: {
+    months: [
+      '2023-07',
+      '2023-08',
+      '2023-09',
+      '2023-10',
+      '2023-11',
+      '2023-12',
+      '2024-01',
+      '2024-02',
+      '2024-03',
+      '2024-04',
+      '2024-05',
+      '2024-06',
+    ].map((m) =>
+      m === '2024-03'
+        ? { month: m, submittedCents: 65_000, prestaties: 3, rejected: 1 }
+        : { month: m, submittedCents: 0, prestaties: 0, rejected: 0 },
+    ),
+  },
+  retourErrors: {
+    types: [
+      { code: 'JW301', heen: 2, rejected: 0 },
+      { code: 'WMO301', heen: 1, rejected: 0 },
+      { code: 'JW305', heen: 2, rejected: 0 },
+      { code: 'WMO305', heen: 2, rejected: 1 },
+      { code: 'JW307', heen: 1, rejected: 0 },
+      { code: 'JW315', heen: 3, rejected: 0 },
+      { code: 'JW319', heen: 2, rejected: 0 },
+    ],
+  },
+};
+
+for (const dialect of DIALECTS) {
+  describe(`indicators (${dialect})`, () => {
+    let db: Awaited<ReturnType<typeof freshStore>>;
+    let store: Store;
+    beforeAll(async () => {
+      db = await freshStore(dialect);
+      store = db.store;
+      await buildStore(store);
+    }, 60_000);
+    afterAll(async () => db.drop());
+
+    it('computes the six indicators of a gemeente as worked out by hand', async () => {
+      const snap = await refreshIndicators(store, '0363', { now: NOW });
+      expect(snap.latestDagtekening).toBe('2024-06-18');
+      expect(Object.keys(snap.scopes)).toEqual([ALL_MEMBERS]);
+      expect(snap.scopes[ALL_MEMBERS]).toEqual(EXPECTED_0363);
+    });
+
+    it('never shows a gemeente the numbers of another gemeente', async () => {
+      const b = (await refreshIndicators(store, '0599', { now: NOW })).scopes[ALL_MEMBERS]!;
+      expect(b.requestOutcome).toMatchObject({ requests: 1, unanswered: 1, honoured: 0 });
+      expect(b.startDelay).toMatchObject({ count: 1, median: 3 });
+      expect(b.leadTime.count).toBe(0);
+      expect(b.declarations.months.every((m) => m.prestaties === 0)).toBe(true);
+      expect(b.retourErrors.types).toEqual([
+        { code: 'JW301', heen: 1, rejected: 0 },
+        { code: 'JW305', heen: 1, rejected: 0 },
+        { code: 'JW315', heen: 1, rejected: 0 },
+      ]);
+      const c = (await refreshIndicators(store, '0518', { now: NOW })).scopes[ALL_MEMBERS]!;
+      expect(c.startDelay).toMatchObject({ count: 1, median: 5 });
+      expect(c.requestOutcome.requests).toBe(0);
+    });
+
+    it('shows a head organisation its members together and one by one, and nothing else', async () => {
+      const snap = await refreshIndicators(store, 'R001', { now: NOW });
+      expect(Object.keys(snap.scopes).sort()).toEqual(['0363', '0599', ALL_MEMBERS]);
+      const a = (await refreshIndicators(store, '0363', { now: NOW })).scopes[ALL_MEMBERS]!;
+      const b = (await refreshIndicators(store, '0599', { now: NOW })).scopes[ALL_MEMBERS]!;
+      expect(snap.scopes['0363']).toEqual(a);
+      expect(snap.scopes['0599']).toEqual(b);
+      const all = snap.scopes[ALL_MEMBERS]!;
+      expect(all.requestOutcome.requests).toBe(a.requestOutcome.requests + b.requestOutcome.requests);
+      // 0363: 7, 11, 21 days; 0599: 3 days; the 0518 start (5 days) is not a member's.
+      expect(all.startDelay).toMatchObject({ count: 4, median: 9 });
+      expect(all.clientsInCare.months.at(-1)).toEqual(month('2024-06', 3, 1, 4));
+    });
+
+    it('keeps the snapshot with its watermarks until it is refreshed', async () => {
+      const first = await refreshIndicators(store, '0363', { now: NOW });
+      const later = new Date('2024-07-08T08:00:00Z');
+      const read = await indicatorSnapshot(store, '0363', { now: later });
+      expect(read.computedAt).toBe(NOW.toISOString());
+      expect(read).toEqual(first);
+      expect(read.messageSeq).toBeGreaterThan(0);
+      expect(read.linkSeq).toBeGreaterThan(0);
+      // Computed once on demand when there is none yet.
+      await store.db.deleteFrom('indicator_snapshot').execute();
+      expect((await indicatorSnapshot(store, '0363', { now: later })).computedAt).toBe(later.toISOString());
+    });
+  });
+}
