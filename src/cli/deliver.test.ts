@@ -9,6 +9,7 @@ import type { CliContext } from './command.js';
 import { register as registerDeliver } from './deliver.js';
 import { register as registerDeliveries } from './deliveries.js';
 import { register as registerDownload } from './download.js';
+import { register as registerIndicators } from './indicators.js';
 import { register as registerOrganisations } from './organisations.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ketendata-deliver-cli-'));
@@ -27,7 +28,13 @@ async function run(...args: string[]) {
     },
   };
   const program = new Command().exitOverride();
-  for (const register of [registerOrganisations, registerDeliver, registerDeliveries, registerDownload]) {
+  for (const register of [
+    registerOrganisations,
+    registerDeliver,
+    registerDeliveries,
+    registerDownload,
+    registerIndicators,
+  ]) {
     register(program, ctx);
   }
   await program.parseAsync(args, { from: 'user' });
@@ -62,9 +69,26 @@ describe('ketendata organisations, deliver, deliveries and download', () => {
     expect(deliver.out).toContain(
       'made history delivery 2 for 0363 (slot 2024-03-03T05:00:00.000Z, 1 messages)',
     );
+    expect(deliver.out).toContain('1 dashboard snapshots refreshed');
     expect((await run('deliver', '--now', '2024-03-03T06:00:00+01:00')).out).toEqual([
       '0 deliveries made, 0 expired deliveries deleted',
     ]);
+
+    // The snapshot the weekly run made; --refresh computes a new one.
+    const shown = await run('indicators', '0363', '--json');
+    const snap = JSON.parse(shown.out.join('\n'));
+    expect(snap).toMatchObject({
+      organisation: '0363',
+      members: ['0363'],
+      computedAt: '2024-03-03T05:00:00.000Z',
+    });
+    expect(snap.scopes.alle.retourErrors.types).toEqual([{ code: 'JW301', heen: 1, rejected: 0 }]);
+    const text = await run('indicators', 'HO-1', '--refresh', '--now', '2024-03-05T10:00:00Z');
+    expect(text.out[0]).toBe(
+      `indicators of HO-1 (0363, 0599), computed 2024-03-05T10:00:00.000Z at message seq 1, link seq 0`,
+    );
+    expect(text.out).toContain('== 0599');
+    expect(text.out).toContain('  JW301\t1\t0 (0.0%)');
 
     expect((await run('deliveries', '0363', '--now', '2024-03-03T12:00:00Z')).out).toHaveLength(1); // header only
     const listed = await run('deliveries', '0363', '--now', '2024-03-04T12:00:00Z');
@@ -89,6 +113,7 @@ describe('ketendata organisations, deliver, deliveries and download', () => {
     expect(bad.code).toBe(1);
     expect(bad.err[0]).toMatch(/^organisation\.invalid_code: /);
     expect((await run('deliveries', '9999')).err[0]).toMatch(/^organisation\.not_found: /);
+    expect((await run('indicators', '9999')).err[0]).toMatch(/^organisation\.not_found: /);
     expect((await run('deliver', '--now', 'gisteren')).code).toBe(2);
   });
 });

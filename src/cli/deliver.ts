@@ -62,6 +62,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
         for (const s of report.busy) ctx.out(`slot ${s} is being run by another worker; stopped there`);
         ctx.out(`${report.made.length} deliveries made, ${report.expired} expired deliveries deleted`);
+        if (report.indicators > 0) ctx.out(`${report.indicators} dashboard snapshots refreshed`);
         if (report.leftovers > 0)
           ctx.out(
             `${report.leftovers} leftovers of interrupted deliveries removed (deliveries/.tmp, unlisted ZIPs)`,

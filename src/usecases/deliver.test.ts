@@ -5,6 +5,7 @@ import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { weeklySlotsBetween } from '../domain/delivery-week.js';
 import { expiresAt } from '../domain/retention.js';
 import { listAudit } from '../store/audit.js';
+import { readIndicatorSnapshot } from '../store/indicators.js';
 import { listJobRuns } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
 import { type DeliveryDeps, runDue, WEEKLY_JOB } from './deliver.js';
@@ -98,6 +99,14 @@ for (const dialect of DIALECTS) {
       const dst = weeklies.find((d) => d.slot === '2024-03-31T04:00:00.000Z')!;
       expect(dst.availableAt).toBe('2024-04-01T04:00:00.000Z');
       expect(dst.expiresAt).toBe(expiresAt(at(dst.madeAt)).toISOString());
+    });
+
+    it("refreshes the organisation's dashboard snapshot at the cut of its last weekly", async () => {
+      const snap = await readIndicatorSnapshot(store.db, '0363');
+      expect(snap?.computed_at).toBe(LAST_SUNDAY.toISOString());
+      const last = (await listDeliveries(store, '0363', { now: at('2024-04-30T00:00:00Z') }))[0]!;
+      expect(snap?.message_seq).toBe(last.seqTo);
+      expect(snap?.link_seq).toBe(last.linkSeqTo);
     });
 
     it('shows a Sunday delivery as ready only from Monday morning', async () => {

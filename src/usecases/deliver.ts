@@ -24,6 +24,7 @@ import { deliveryFileSpecs } from './deliver-content.js';
 import { deliveryDictionary } from './deliver-dictionary.js';
 import { addLinks, linkWatermark } from './deliver-links.js';
 import { inlineFormatter, workerFormatter } from './deliver-pool.js';
+import { refreshIndicators } from './indicators.js';
 import { purgeExpired, sweepLeftovers } from './retention.js';
 
 /** What the delivery use cases need; built once in the composition root (CLI, serve). */
@@ -68,6 +69,8 @@ export interface RunReport {
   readonly expired: number;
   /** Temp folders and unlisted ZIPs that interrupted deliveries left behind, removed. */
   readonly leftovers: number;
+  /** Organisations whose dashboard snapshot was refreshed (after a slot this run delivered). */
+  readonly indicators: number;
 }
 
 export function defaultWorkerId(): string {
@@ -90,6 +93,7 @@ export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> 
   const starts = active.map((o) => Date.parse(o.weeklySlot ?? o.activatedAt ?? now.toISOString()));
   const slots = starts.length ? weeklySlotsBetween(new Date(Math.min(...starts)), now) : [];
   let extra: readonly ExtraFile[] | undefined;
+  let delivered = false;
 
   if (slots.length > 0) {
     const watermark = await readWatermark(deps.store);
@@ -134,6 +138,7 @@ export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> 
           ok: true,
           detail: `${orgs.length} organisations`,
         });
+        delivered = true;
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         await finishSlot(deps.store.db, { ...claim, at: wall(), ok: false, detail: reason.slice(0, 500) });
@@ -142,9 +147,21 @@ export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> 
     }
   }
 
+  // The dashboards show the same cut as the week's delivery, refreshed once per run (not per missed slot).
+  let indicators = 0;
+  if (delivered) {
+    for (const org of await listOrganisations(deps.store.db, { activeOnly: true })) {
+      await refreshIndicators(deps.store, org.code, {
+        now,
+        ...(deps.batchSpan ? { span: deps.batchSpan } : {}),
+      });
+      indicators++;
+    }
+  }
+
   const expired = await purgeExpired(deps, now);
   const leftovers = await sweepLeftovers(deps, wall());
-  return { slots: slots.map((s) => s.toISOString()), made, busy, expired, leftovers };
+  return { slots: slots.map((s) => s.toISOString()), made, busy, expired, leftovers, indicators };
 }
 
 interface MakeDelivery {

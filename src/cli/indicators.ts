@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { openStore } from '../store/open.js';
+import { DeliveryError } from '../usecases/deliveries-errors.js';
+import {
+  ALL_MEMBERS,
+  type IndicatorSnapshot,
+  type IndicatorValues,
+  indicatorSnapshot,
+  refreshIndicators,
+} from '../usecases/indicators.js';
+import type { CliContext } from './command.js';
+import { parseNow } from './deliver.js';
+
+const pct = (part: number, whole: number) => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-');
+const num = (v: number | null) => (v === null ? '-' : String(v));
+
+/** The indicators of one scope as plain text lines (English: the CLI is the operator's). */
+export function indicatorLines(v: IndicatorValues): string[] {
+  const lines = [
+    `lead time 315 -> 301: ${v.leadTime.count} granted requests, median ${num(v.leadTime.median)} working days, ` +
+      `within 5 working days ${v.leadTime.withinNorm} (${pct(v.leadTime.withinNorm, v.leadTime.count)})`,
+    `request outcome: ${v.requestOutcome.requests} requested products: honoured ${v.requestOutcome.honoured}, ` +
+      `rejected ${v.requestOutcome.rejected}, under investigation ${v.requestOutcome.underInvestigation}, ` +
+      `unanswered ${v.requestOutcome.unanswered}`,
+    `toewijzing -> start: ${v.startDelay.count} toewijzingen started, median ${num(v.startDelay.median)} days`,
+    'clients in care per month (month, iJw, iWmo, total):',
+    ...v.clientsInCare.months.map((m) => `  ${m.month}\t${m.ijw}\t${m.iwmo}\t${m.total}`),
+    'declarations per month (month, submitted euro, prestaties, rejected in 325):',
+    ...v.declarations.months.map(
+      (m) =>
+        `  ${m.month}\t${(m.submittedCents / 100).toFixed(2)}\t${m.prestaties}\t${m.rejected} (${pct(m.rejected, m.prestaties)})`,
+    ),
+    'retours with errors (message, heen messages, rejected):',
+    ...v.retourErrors.types.map((t) => `  ${t.code}\t${t.heen}\t${t.rejected} (${pct(t.rejected, t.heen)})`),
+  ];
+  return lines;
+}
+
+function print(ctx: CliContext, snap: IndicatorSnapshot): void {
+  ctx.out(
+    `indicators of ${snap.organisation} (${snap.members.join(', ')}), computed ${snap.computedAt} ` +
+      `at message seq ${snap.messageSeq}, link seq ${snap.linkSeq}`,
+  );
+  for (const [scope, values] of Object.entries(snap.scopes)) {
+    ctx.out('');
+    ctx.out(scope === ALL_MEMBERS ? '== all members' : `== ${scope}`);
+    for (const line of indicatorLines(values)) ctx.out(line);
+  }
+}
+
+/** `ketendata indicators <code> [--refresh] [--json]`: the dashboard's snapshot of an organisation. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('indicators <code>')
+    .description(
+      "an organisation's dashboard indicators (the stored snapshot; computed once when there is none)",
+    )
+    .option('--refresh', 'compute them now from the store and keep that as the snapshot')
+    .option('--json', 'print the snapshot as JSON (for scripts)')
+    .option('--now <iso>', 'compute as at this moment: the 12 months shown end before its month')
+    .action(async (code: string, o: { refresh?: boolean; json?: boolean; now?: string }) => {
+      const now = parseNow(ctx, o.now);
+      if (!now) return;
+      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      try {
+        const snap = o.refresh
+          ? await refreshIndicators(store, code, { now })
+          : await indicatorSnapshot(store, code, { now });
+        if (o.json) ctx.out(JSON.stringify(snap, null, 2));
+        else print(ctx, snap);
+      } catch (err) {
+        if (!(err instanceof DeliveryError)) throw err;
+        ctx.err(err.message);
+        ctx.setExitCode(1);
+      } finally {
+        await store.close();
+      }
+    });
+}
