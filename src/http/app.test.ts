@@ -51,7 +51,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('sends the anonymous visitor to the login page', async () => {
-      for (const path of ['/', '/ophalen', '/historie', '/instellingen', '/beheer']) {
+      for (const path of ['/', '/ophalen', '/dashboard', '/historie', '/instellingen', '/beheer']) {
         const res = await h.app.request(path);
         expect(res.status, path).toBe(303);
         expect(res.headers.get('Location')).toBe('/inloggen');
@@ -518,6 +518,53 @@ for (const dialect of DIALECTS) {
       expect(await api.json()).toMatchObject({ error: { code: 'api.not_found' } });
     });
 
+    it('shows each organisation its own dashboard snapshot, in the portal and through the API', async () => {
+      const ana = new Browser(h.app);
+      await ana.login('ana@0363.example');
+      const own = await ana.page('/dashboard');
+      expect(own.res.status).toBe(200);
+      expect(own.html).toContain('aria-current="page">Dashboard<');
+      expect(own.html).toContain('Stand per');
+      for (const title of [
+        'Doorlooptijd aanvraag → toewijzing',
+        'Uitkomst aanvragen',
+        'Toewijzing → start zorg',
+        'Cliënten in zorg per maand',
+        'Declaraties',
+        'Retours met fouten',
+      ])
+        expect(own.html).toContain(title);
+      // A gemeente has no member choice, and asking for another gemeente shows its own numbers.
+      expect(own.html).not.toContain('name="gemeente"');
+      expect((await ana.page('/dashboard?gemeente=0599')).html).toContain('gemeente 0363');
+
+      const cor = new Browser(h.app);
+      await cor.login('cor@regio.example');
+      const head = await cor.page('/dashboard');
+      expect(head.html).toContain('<option value="0599">0599</option>');
+      expect(head.html).toContain('alle gemeenten samen');
+      expect((await cor.page('/dashboard?gemeente=0599')).html).toContain(
+        'Uitkomst aanvragen, gemeente 0599',
+      );
+      expect((await cor.page('/dashboard?gemeente=0518')).html).toContain('alle gemeenten samen');
+
+      const operator = new Browser(h.app);
+      await operator.login('beheer@example');
+      expect((await operator.fetch('/dashboard')).status).not.toBe(200);
+
+      const { csrf } = await ana.page('/instellingen');
+      const created = await ana.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI dashboard' });
+      const token = /data-testid="nieuw-token">([^<]+)</.exec(await created.text())?.[1];
+      const res = await h.app.request('/api/v1/indicators', {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { organisation: string; members: string[]; scopes: object };
+      expect(body).toMatchObject({ organisation: '0363', members: ['0363'] });
+      expect(Object.keys(body.scopes)).toEqual(['alle']);
+      expect((await h.app.request('/api/v1/indicators')).status).toBe(401);
+    });
+
     it('serves an OpenAPI 3 document and refuses API calls without a valid token', async () => {
       const doc = (await (await h.app.request('/api/v1/openapi.json')).json()) as {
         openapi: string;
@@ -530,6 +577,7 @@ for (const dialect of DIALECTS) {
           '/deliveries/{id}/file',
           '/deliveries/download-new',
           '/history-request',
+          '/indicators',
           '/exchanges',
           '/quarantine',
         ]),

@@ -9,6 +9,7 @@ import type { AppDeps } from './deps.js';
 import type { AppEnv } from './env.js';
 import { authRoutes } from './portal/auth.js';
 import { beheerRoutes } from './portal/beheer.js';
+import { dashboardRoutes } from './portal/dashboard.js';
 import { historieRoutes } from './portal/historie.js';
 import { instellingenRoutes } from './portal/instellingen.js';
 import { Layout } from './portal/layout.js';
@@ -49,12 +50,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.redirect(c.var.session?.user.role === 'operator' ? '/beheer' : '/ophalen', 303),
   );
   portal.route('/', authRoutes());
-  for (const path of ['/ophalen', '/ophalen/*', '/historie', '/historie/*'])
+  for (const path of ['/ophalen', '/ophalen/*', '/historie', '/historie/*', '/dashboard'])
     portal.use(path, requireLogin('user'));
   for (const path of ['/beheer', '/beheer/*']) portal.use(path, requireLogin('operator'));
   for (const path of ['/instellingen', '/instellingen/*']) portal.use(path, requireLogin());
   portal.route('/', ophalenRoutes());
   portal.route('/', historieRoutes());
+  portal.route('/', dashboardRoutes());
   portal.route('/', instellingenRoutes());
   portal.route('/', beheerRoutes());
   app.notFound((c) =>

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Store } from '../store/open.js';
+import type { IndicatorSnapshot } from '../usecases/indicators.js';
 
 /**
  * What the HTTP layer needs from the rest of the service, as small ports. `wiring.ts` builds them from the
@@ -12,6 +13,7 @@ export interface AppDeps {
   readonly deliveries: DeliveriesPort;
   readonly operator: OperatorPort;
   readonly audit: AuditPort;
+  readonly indicators: IndicatorsPort;
   /** The hub feed (`POST /api/v1/exchanges`, the ingest use case's sub-app); given the operator-token check. */
   readonly exchangesApi?: (verifyOperatorToken: (token: string) => Promise<boolean>) => import('hono').Hono;
 }
@@ -144,4 +146,10 @@ export interface OperatorPort {
   quarantine(limit: number): Promise<readonly QuarantineView[]>;
   /** Re-tries quarantined exchanges; returns a short Dutch summary. */
   retryQuarantine(ids: readonly number[], actor: string, now: Date): Promise<string>;
+}
+
+/** The dashboard's numbers: aggregates only, scoped to one organisation (its member municipalities). */
+export interface IndicatorsPort {
+  /** The organisation's stored snapshot; computed once when it has none yet. */
+  snapshot(organisation: string, now: Date): Promise<IndicatorSnapshot>;
 }

@@ -6,7 +6,7 @@ import { exchangesApi } from './api/exchanges.js';
 import { createApp } from './app.js';
 import type { AppDeps } from './deps.js';
 import { listen, type RunningServer } from './server.js';
-import { auditPort, deliveriesPort, operatorPort } from './wiring.js';
+import { auditPort, deliveriesPort, indicatorsPort, operatorPort } from './wiring.js';
 
 export interface PortalOptions {
   readonly store: Store;
@@ -33,6 +33,7 @@ export async function startPortal(o: PortalOptions): Promise<RunningServer> {
     deliveries: deliveriesPort({ store: o.store, dataDir: o.dataDir }),
     operator: operatorPort({ store: o.store, dataDir: o.dataDir, ...(o.keys ? { keys: o.keys } : {}) }),
     audit: auditPort(o.store),
+    indicators: indicatorsPort({ store: o.store, dataDir: o.dataDir }),
     ...(o.keys ? { exchangesApi: hubFeed(o.store, o.keys, clock) } : {}),
   };
   await deleteExpiredSessions(o.store.db, clock().toISOString());

@@ -8,6 +8,7 @@ import type { Store } from '../store/open.js';
 import { listDeliveries } from '../usecases/deliveries.js';
 import { DeliveryError } from '../usecases/deliveries-errors.js';
 import { bundleNotDownloaded, deleteDeliveries, openDelivery } from '../usecases/download.js';
+import { indicatorSnapshot } from '../usecases/indicators.js';
 import {
   activateOrganisation,
   addOrganisation,
@@ -18,7 +19,7 @@ import {
   setMembers,
 } from '../usecases/organisations.js';
 import { listQuarantine, retryQuarantine } from '../usecases/quarantine.js';
-import type { AuditPort, DeliveriesPort, HistoryStatus, OperatorPort } from './deps.js';
+import type { AuditPort, DeliveriesPort, HistoryStatus, IndicatorsPort, OperatorPort } from './deps.js';
 
 /**
  * Builds the HTTP ports from the use cases. Tenant scoping lives in the use cases (every call names the
@@ -205,4 +206,8 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
       return `${r.tried} opnieuw geprobeerd: ${r.resolved} opgelost, ${r.tried - r.resolved} nog in quarantaine.`;
     },
   };
+}
+
+export function indicatorsPort({ store }: WiringInput): IndicatorsPort {
+  return { snapshot: (organisation, now) => indicatorSnapshot(store, organisation, { now }) };
 }

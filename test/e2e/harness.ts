@@ -1,7 +1,7 @@
 import { createApp } from '../../src/http/app.js';
 import type { AppDeps } from '../../src/http/deps.js';
 import { hubFeed } from '../../src/http/launch.js';
-import { auditPort, deliveriesPort, operatorPort } from '../../src/http/wiring.js';
+import { auditPort, deliveriesPort, indicatorsPort, operatorPort } from '../../src/http/wiring.js';
 import { deriveKeys } from '../../src/pseudonymise/keys.js';
 import type { Dialect } from '../../src/store/database.js';
 import type { Store } from '../../src/store/open.js';
@@ -29,6 +29,7 @@ export async function portalHarness(dialect: Dialect, opts: { secureCookies?: bo
     deliveries: deliveriesPort({ store, dataDir }),
     operator: operatorPort({ store, dataDir, keys }),
     audit: auditPort(store),
+    indicators: indicatorsPort({ store, dataDir }),
     exchangesApi: hubFeed(store, keys, () => clock.now),
   };
   const app = createApp(deps);

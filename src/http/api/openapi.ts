@@ -102,6 +102,22 @@ export function openApiDocument() {
           },
         },
       },
+      '/indicators': {
+        get: {
+          summary: "The organisation's dashboard indicators (its weekly snapshot)",
+          description:
+            'The snapshot the weekly run made (computed once on the first call when there is none yet): for all member municipalities together (`alle`) and, for a head organisation, per member. Definitions: docs/indicatoren.md.',
+          operationId: 'getIndicators',
+          responses: {
+            200: {
+              description: 'The snapshot',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/IndicatorSnapshot' } } },
+            },
+            401: error,
+            403: error,
+          },
+        },
+      },
       '/exchanges': {
         post: {
           summary: 'Operator: post one exchange (message plus hub metadata)',
@@ -212,6 +228,112 @@ export function openApiDocument() {
             requestedAt: { type: 'string', format: 'date-time', nullable: true },
             readyOn: { type: 'string', format: 'date', nullable: true },
             lastMadeAt: { type: 'string', format: 'date-time', nullable: true },
+          },
+        },
+        IndicatorSnapshot: {
+          type: 'object',
+          properties: {
+            organisation: { type: 'string' },
+            members: { type: 'array', items: { type: 'string' } },
+            computedAt: { type: 'string', format: 'date-time' },
+            messageSeq: { type: 'integer', description: 'highest message seq included' },
+            linkSeq: { type: 'integer', description: 'highest link seq included' },
+            latestDagtekening: { type: 'string', format: 'date', nullable: true },
+            scopes: {
+              type: 'object',
+              description: '`alle` and, for a head organisation, each member CBS code',
+              additionalProperties: { $ref: '#/components/schemas/Indicators' },
+            },
+          },
+        },
+        Bucket: {
+          type: 'object',
+          properties: { label: { type: 'string' }, count: { type: 'integer' } },
+        },
+        Indicators: {
+          type: 'object',
+          properties: {
+            leadTime: {
+              type: 'object',
+              description: '315 Dagtekening → first 301 Toewijzingsdatum, in working days',
+              properties: {
+                count: { type: 'integer' },
+                median: { type: 'number', nullable: true },
+                withinNorm: { type: 'integer', description: 'at most 5 working days' },
+                buckets: { type: 'array', items: { $ref: '#/components/schemas/Bucket' } },
+              },
+            },
+            requestOutcome: {
+              type: 'object',
+              description: 'per requested product (315)',
+              properties: {
+                requests: { type: 'integer' },
+                honoured: { type: 'integer' },
+                rejected: { type: 'integer' },
+                underInvestigation: { type: 'integer' },
+                unanswered: { type: 'integer' },
+                rejectionReasons: { type: 'array', items: { $ref: '#/components/schemas/Bucket' } },
+              },
+            },
+            startDelay: {
+              type: 'object',
+              description: '301 Ingangsdatum → first 305 Begindatum per toewijzing, in days',
+              properties: {
+                count: { type: 'integer' },
+                median: { type: 'number', nullable: true },
+                buckets: { type: 'array', items: { $ref: '#/components/schemas/Bucket' } },
+              },
+            },
+            clientsInCare: {
+              type: 'object',
+              properties: {
+                months: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      month: { type: 'string', example: '2024-03' },
+                      ijw: { type: 'integer' },
+                      iwmo: { type: 'integer' },
+                      total: { type: 'integer' },
+                    },
+                  },
+                },
+              },
+            },
+            declarations: {
+              type: 'object',
+              properties: {
+                months: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      month: { type: 'string' },
+                      submittedCents: { type: 'integer', description: 'Σ IngediendBedrag, debet − credit' },
+                      prestaties: { type: 'integer' },
+                      rejected: { type: 'integer', description: 'prestaties rejected in a 325' },
+                    },
+                  },
+                },
+              },
+            },
+            retourErrors: {
+              type: 'object',
+              properties: {
+                types: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      code: { type: 'string', example: 'JW301' },
+                      heen: { type: 'integer' },
+                      rejected: { type: 'integer', description: 'with a retour code other than 0200/0233' },
+                    },
+                  },
+                },
+              },
+            },
           },
         },
         Quarantine: {

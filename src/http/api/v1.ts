@@ -62,7 +62,7 @@ export function apiV1(): Hono<AppEnv> {
       return problem(c, 403, 'api.organisation_token_required', 'this endpoint needs an organisation token');
     await next();
   };
-  for (const path of ['/deliveries', '/deliveries/*', '/history-request'])
+  for (const path of ['/deliveries', '/deliveries/*', '/history-request', '/indicators'])
     org.use(path, tokenAuth(), orgOnly);
 
   org.get('/deliveries', async (c) => {
@@ -112,6 +112,11 @@ export function apiV1(): Hono<AppEnv> {
 
   org.post('/history-request', async (c) =>
     c.json(await c.var.deps.deliveries.requestHistory(orgOf(c)!, actorOf(c), c.var.deps.clock()), 202),
+  );
+
+  // Aggregates only (counts, medians, sums): the same numbers as the portal's Dashboard tab.
+  org.get('/indicators', async (c) =>
+    c.json(await c.var.deps.indicators.snapshot(orgOf(c)!, c.var.deps.clock())),
   );
 
   const operatorOnly: MiddlewareHandler<AppEnv> = async (c, next) => {

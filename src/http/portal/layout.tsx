@@ -14,6 +14,7 @@ export interface LayoutProps {
 
 const USER_TABS = [
   { href: '/ophalen', label: 'Ophalen' },
+  { href: '/dashboard', label: 'Dashboard' },
   { href: '/historie', label: 'Historie opvragen' },
   { href: '/instellingen', label: 'Instellingen' },
 ] as const;

@@ -1,0 +1,414 @@
+import { Hono } from 'hono';
+import type { Child } from 'hono/jsx';
+import type { Bucket, IndicatorValues } from '../../indicators/indicators.js';
+import { ALL_MEMBERS } from '../../usecases/indicators.js';
+import type { AppEnv } from '../env.js';
+import { formatDateTime, formatDay } from '../format.js';
+import { Layout } from './layout.js';
+import { page } from './render.js';
+
+const nl = new Intl.NumberFormat('nl-NL', { maximumFractionDigits: 1 });
+const euro = new Intl.NumberFormat('nl-NL', { style: 'currency', currency: 'EUR' });
+const monthName = new Intl.DateTimeFormat('nl-NL', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+
+export const formatNumber = (v: number | null): string => (v === null ? '—' : nl.format(v));
+export const formatShare = (part: number, whole: number): string =>
+  whole > 0 ? `${nl.format((100 * part) / whole)}%` : '—';
+const formatMonth = (m: string) => monthName.format(new Date(`${m}-15T00:00:00Z`));
+
+/**
+ * A bar as server-rendered SVG: the CSP allows no inline style (so no CSS widths) and the portal runs no
+ * script. Decorative: the number is always in the table cell beside it.
+ */
+function Bar(props: { value: number; max: number }) {
+  const width = props.max > 0 ? Math.round((160 * Math.max(0, props.value)) / props.max) : 0;
+  return (
+    <svg class="kd-bar" width="160" height="14" viewBox="0 0 160 14" aria-hidden="true" focusable="false">
+      <rect width="160" height="14" class="kd-bar__track" />
+      <rect width={String(width)} height="14" class="kd-bar__value" />
+    </svg>
+  );
+}
+
+function Tiles(props: { children?: Child }) {
+  return <dl class="kd-tiles">{props.children}</dl>;
+}
+
+function Tile(props: { label: string; value: string }) {
+  return (
+    <div class="kd-tile">
+      <dt class="kd-tile__label">{props.label}</dt>
+      <dd class="kd-tile__value">{props.value}</dd>
+    </div>
+  );
+}
+
+function Th(props: { children?: Child; num?: boolean }) {
+  return (
+    <th class={`utrecht-table__header-cell${props.num ? ' kd-num' : ''}`} scope="col">
+      {props.children}
+    </th>
+  );
+}
+
+function Td(props: { children?: Child; num?: boolean }) {
+  return <td class={`utrecht-table__cell${props.num ? ' kd-num' : ''}`}>{props.children}</td>;
+}
+
+function Table(props: { caption: string; head: Child; children?: Child }) {
+  return (
+    <div class="utrecht-table-container utrecht-table-container--overflow-inline">
+      <table class="utrecht-table utrecht-table--html-table">
+        <caption class="utrecht-table__caption">{props.caption}</caption>
+        <thead class="utrecht-table__header">
+          <tr class="utrecht-table__row">{props.head}</tr>
+        </thead>
+        <tbody class="utrecht-table__body">{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+function BucketTable(props: { caption: string; unit: string; buckets: readonly Bucket[] }) {
+  const max = Math.max(0, ...props.buckets.map((b) => b.count));
+  return (
+    <Table
+      caption={props.caption}
+      head={
+        <>
+          <Th>{props.unit}</Th>
+          <Th num>Aantal</Th>
+          <Th>Verdeling</Th>
+        </>
+      }
+    >
+      {props.buckets.map((b) => (
+        <tr class="utrecht-table__row">
+          <Td>{b.label}</Td>
+          <Td num>{formatNumber(b.count)}</Td>
+          <Td>
+            <Bar value={b.count} max={max} />
+          </Td>
+        </tr>
+      ))}
+    </Table>
+  );
+}
+
+function Definition(props: { children?: Child }) {
+  return <p class="utrecht-paragraph kd-definition">{props.children}</p>;
+}
+
+function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
+  const { v } = props;
+  const outcome = v.requestOutcome;
+  const care = v.clientsInCare.months;
+  const careMax = Math.max(0, ...care.map((m) => m.total));
+  const decl = v.declarations.months;
+  const declMax = Math.max(0, ...decl.map((m) => m.submittedCents));
+  const retours = v.retourErrors.types;
+  return (
+    <>
+      <section aria-labelledby="doorlooptijd">
+        <h2 class="utrecht-heading-2" id="doorlooptijd">
+          Doorlooptijd aanvraag → toewijzing
+        </h2>
+        <Definition>
+          Per aangevraagd product in een verzoek om toewijzing (315) dat een toewijzing kreeg: het aantal
+          werkdagen (maandag t/m vrijdag, zonder feestdagen) van de Dagtekening van de 315 tot de
+          Toewijzingsdatum van het eerste toegewezen product (301) met dezelfde ReferentieAanbieder. Norm:
+          binnen 5 werkdagen.
+        </Definition>
+        <Tiles>
+          <Tile label="Mediaan" value={`${formatNumber(v.leadTime.median)} werkdagen`} />
+          <Tile label="Binnen 5 werkdagen" value={formatShare(v.leadTime.withinNorm, v.leadTime.count)} />
+          <Tile label="Toegewezen aanvragen" value={formatNumber(v.leadTime.count)} />
+        </Tiles>
+        <BucketTable
+          caption={`Doorlooptijd aanvraag → toewijzing, ${props.scopeLabel}`}
+          unit="Doorlooptijd"
+          buckets={v.leadTime.buckets}
+        />
+      </section>
+
+      <section aria-labelledby="uitkomst">
+        <h2 class="utrecht-heading-2" id="uitkomst">
+          Uitkomst aanvragen
+        </h2>
+        <Definition>
+          Per aangevraagd product (315): toegewezen als er een toewijzing (301) met zijn ReferentieAanbieder
+          is; anders afgewezen als een antwoordbericht (319) VerzoekAntwoord 1 geeft, in onderzoek bij alleen
+          VerzoekAntwoord 2, en anders nog zonder antwoord.
+        </Definition>
+        <Tiles>
+          <Tile label="Toegewezen" value={formatShare(outcome.honoured, outcome.requests)} />
+          <Tile label="Afgewezen" value={formatShare(outcome.rejected, outcome.requests)} />
+          <Tile label="Aangevraagde producten" value={formatNumber(outcome.requests)} />
+        </Tiles>
+        <Table
+          caption={`Uitkomst aanvragen, ${props.scopeLabel}`}
+          head={
+            <>
+              <Th>Uitkomst</Th>
+              <Th num>Aantal</Th>
+              <Th num>Aandeel</Th>
+              <Th>Verdeling</Th>
+            </>
+          }
+        >
+          {(
+            [
+              ['Toegewezen', outcome.honoured],
+              ['Afgewezen', outcome.rejected],
+              ['In onderzoek', outcome.underInvestigation],
+              ['Nog geen antwoord', outcome.unanswered],
+            ] as const
+          ).map(([label, n]) => (
+            <tr class="utrecht-table__row">
+              <Td>{label}</Td>
+              <Td num>{formatNumber(n)}</Td>
+              <Td num>{formatShare(n, outcome.requests)}</Td>
+              <Td>
+                <Bar value={n} max={outcome.requests} />
+              </Td>
+            </tr>
+          ))}
+        </Table>
+        {outcome.rejectionReasons.length > 0 ? (
+          <Table
+            caption={`Redenen van afwijzing (RedenAfwijzingVerzoek), ${props.scopeLabel}`}
+            head={
+              <>
+                <Th>Reden (code)</Th>
+                <Th num>Aantal</Th>
+              </>
+            }
+          >
+            {outcome.rejectionReasons.map((r) => (
+              <tr class="utrecht-table__row">
+                <Td>{r.label}</Td>
+                <Td num>{formatNumber(r.count)}</Td>
+              </tr>
+            ))}
+          </Table>
+        ) : null}
+      </section>
+
+      <section aria-labelledby="start">
+        <h2 class="utrecht-heading-2" id="start">
+          Toewijzing → start zorg
+        </h2>
+        <Definition>
+          Per toewijzing (ToewijzingNummer) met een start: het aantal kalenderdagen van de Ingangsdatum van de
+          toewijzing (301) tot de eerste Begindatum in een startbericht (305) dat eraan gekoppeld is.
+          Verwijderde starts (StatusAanlevering 3) tellen niet mee.
+        </Definition>
+        <Tiles>
+          <Tile label="Mediaan" value={`${formatNumber(v.startDelay.median)} dagen`} />
+          <Tile label="Gestarte toewijzingen" value={formatNumber(v.startDelay.count)} />
+        </Tiles>
+        <BucketTable
+          caption={`Toewijzing → start zorg, ${props.scopeLabel}`}
+          unit="Tijd tot start"
+          buckets={v.startDelay.buckets}
+        />
+      </section>
+
+      <section aria-labelledby="clienten">
+        <h2 class="utrecht-heading-2" id="clienten">
+          Cliënten in zorg per maand
+        </h2>
+        <Definition>
+          Het aantal verschillende cliënten (gepseudonimiseerd BSN) met een start (305) waarvan de periode de
+          maand raakt: Begindatum uiterlijk in de maand en niet definitief gestopt (307, geen tijdelijke stop)
+          vóór de eerste dag van de maand. Per wet; een cliënt met zorg in beide wetten telt in het totaal één
+          keer. De 12 hele maanden vóór de maand van de stand.
+        </Definition>
+        <Tiles>
+          <Tile
+            label={`In ${care.length ? formatMonth(care.at(-1)!.month) : '—'}`}
+            value={formatNumber(care.at(-1)?.total ?? null)}
+          />
+        </Tiles>
+        <Table
+          caption={`Cliënten in zorg per maand, ${props.scopeLabel}`}
+          head={
+            <>
+              <Th>Maand</Th>
+              <Th num>Jeugdwet (iJw)</Th>
+              <Th num>Wmo (iWmo)</Th>
+              <Th num>Totaal</Th>
+              <Th>Verdeling</Th>
+            </>
+          }
+        >
+          {care.map((m) => (
+            <tr class="utrecht-table__row">
+              <Td>{formatMonth(m.month)}</Td>
+              <Td num>{formatNumber(m.ijw)}</Td>
+              <Td num>{formatNumber(m.iwmo)}</Td>
+              <Td num>{formatNumber(m.total)}</Td>
+              <Td>
+                <Bar value={m.total} max={careMax} />
+              </Td>
+            </tr>
+          ))}
+        </Table>
+      </section>
+
+      <section aria-labelledby="declaraties">
+        <h2 class="utrecht-heading-2" id="declaraties">
+          Declaraties
+        </h2>
+        <Definition>
+          Per maand van de ProductPeriode (Begindatum): de som van het IngediendBedrag van de prestaties in
+          declaraties (323), debet min credit, in euro; en het aandeel prestaties dat in een
+          declaratie-antwoord (325) is afgewezen.
+        </Definition>
+        <Tiles>
+          <Tile
+            label="Ingediend, 12 maanden"
+            value={euro.format(decl.reduce((s, m) => s + m.submittedCents, 0) / 100)}
+          />
+          <Tile
+            label="Prestaties afgewezen"
+            value={formatShare(
+              decl.reduce((s, m) => s + m.rejected, 0),
+              decl.reduce((s, m) => s + m.prestaties, 0),
+            )}
+          />
+        </Tiles>
+        <Table
+          caption={`Declaraties per maand, ${props.scopeLabel}`}
+          head={
+            <>
+              <Th>Maand</Th>
+              <Th num>Ingediend bedrag</Th>
+              <Th num>Prestaties</Th>
+              <Th num>Afgewezen</Th>
+              <Th num>Aandeel afgewezen</Th>
+              <Th>Verdeling</Th>
+            </>
+          }
+        >
+          {decl.map((m) => (
+            <tr class="utrecht-table__row">
+              <Td>{formatMonth(m.month)}</Td>
+              <Td num>{euro.format(m.submittedCents / 100)}</Td>
+              <Td num>{formatNumber(m.prestaties)}</Td>
+              <Td num>{formatNumber(m.rejected)}</Td>
+              <Td num>{formatShare(m.rejected, m.prestaties)}</Td>
+              <Td>
+                <Bar value={m.submittedCents} max={declMax} />
+              </Td>
+            </tr>
+          ))}
+        </Table>
+      </section>
+
+      <section aria-labelledby="retours">
+        <h2 class="utrecht-heading-2" id="retours">
+          Retours met fouten
+        </h2>
+        <Definition>
+          Per berichttype: het aandeel heenberichten waarvan het retourbericht een retourcode anders dan 0200
+          of 0233 bevat. Zo'n bericht is niet verwerkt; het telt bij de andere indicatoren niet mee.
+        </Definition>
+        <Tiles>
+          <Tile
+            label="Afgekeurd, alle typen"
+            value={formatShare(
+              retours.reduce((s, t) => s + t.rejected, 0),
+              retours.reduce((s, t) => s + t.heen, 0),
+            )}
+          />
+        </Tiles>
+        <Table
+          caption={`Retours met fouten per berichttype, ${props.scopeLabel}`}
+          head={
+            <>
+              <Th>Bericht</Th>
+              <Th num>Heenberichten</Th>
+              <Th num>Afgekeurd</Th>
+              <Th num>Aandeel</Th>
+            </>
+          }
+        >
+          {retours.map((t) => (
+            <tr class="utrecht-table__row">
+              <Td>{t.code}</Td>
+              <Td num>{formatNumber(t.heen)}</Td>
+              <Td num>{formatNumber(t.rejected)}</Td>
+              <Td num>{formatShare(t.rejected, t.heen)}</Td>
+            </tr>
+          ))}
+        </Table>
+      </section>
+    </>
+  );
+}
+
+/** Tab "Dashboard": the organisation's indicators from its snapshot; a head organisation picks a member. */
+export function dashboardRoutes(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/dashboard', async (c) => {
+    const s = c.var.session!;
+    const org = s.user.organisationCode!;
+    const { indicators, clock } = c.var.deps;
+    const snap = await indicators.snapshot(org, clock());
+    const asked = c.req.query('gemeente') ?? ALL_MEMBERS;
+    // Only scopes of this organisation exist in its snapshot: any other code shows all members.
+    const scope = snap.scopes[asked] ? asked : ALL_MEMBERS;
+    const head = snap.members.length > 1;
+    const scopeLabel =
+      scope === ALL_MEMBERS ? (head ? 'alle gemeenten samen' : `gemeente ${org}`) : `gemeente ${scope}`;
+    return page(
+      c,
+      <Layout
+        title="Dashboard"
+        session={s}
+        csrf={s.csrfToken}
+        current="/dashboard"
+        environmentLabel={c.var.deps.options.environmentLabel}
+      >
+        <p class="utrecht-paragraph">
+          <strong>Stand per {formatDateTime(snap.computedAt)}</strong>. Indicatoren over alle ontvangen
+          berichten van {head ? `de gemeenten ${snap.members.join(', ')}` : `gemeente ${org}`}
+          {snap.latestDagtekening ? `; laatste Dagtekening ${formatDay(snap.latestDagtekening)}` : ''}. De
+          stand wordt elke week bij de levering bijgewerkt. Berichten die door hun retour zijn afgekeurd,
+          tellen niet mee.
+        </p>
+        {head ? (
+          <form method="get" action="/dashboard" class="kd-actions">
+            <div class="utrecht-form-field">
+              <div class="utrecht-form-field__label">
+                <label class="utrecht-form-label" for="gemeente">
+                  Gemeente
+                </label>
+              </div>
+              <div class="utrecht-form-field__input">
+                <select class="utrecht-select utrecht-select--html-select" id="gemeente" name="gemeente">
+                  <option value={ALL_MEMBERS} selected={scope === ALL_MEMBERS}>
+                    Alle gemeenten samen
+                  </option>
+                  {snap.members.map((g) => (
+                    <option value={g} selected={scope === g}>
+                      {g}
+                    </option>
+                  ))}
+                </select>
+              </div>
+            </div>
+            <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+              Toon
+            </button>
+          </form>
+        ) : null}
+        <Indicators v={snap.scopes[scope]!} scopeLabel={scopeLabel} />
+      </Layout>,
+    );
+  });
+
+  return app;
+}
