@@ -54,6 +54,7 @@ try {
   await shot(op, '/beheer/inlezen', '08-beheer-inlezen');
   await shot(op, '/beheer/quarantaine', '09-beheer-quarantaine');
   await shot(op, '/beheer/audit', '10-beheer-auditlog');
+  await shot(page, '/dashboard', '11-dashboard');
 } finally {
   await browser.close();
   await server.close();

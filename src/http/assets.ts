@@ -37,7 +37,7 @@ body { margin: 0; font-family: var(--utrecht-document-font-family, Arial, sans-s
 .utrecht-table th, .utrecht-table td { text-align: start; padding: 0.5rem; vertical-align: top; }
 .kd-num { text-align: end !important; font-variant-numeric: tabular-nums; }
 .kd-definition { max-inline-size: 60rem; }
-.kd-tiles { display: flex; flex-wrap: wrap; gap: 1rem; margin: 0; }
+.kd-tiles { display: flex; flex-wrap: wrap; gap: 1rem; margin: 0 0 1.5rem; }
 .kd-tile { border: 1px solid #ccc; border-inline-start: 4px solid var(--utrecht-color-red-40, #cc0000);
   padding: 0.75rem 1rem; min-inline-size: 12rem; }
 .kd-tile__label { font-size: 0.875rem; }

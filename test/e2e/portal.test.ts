@@ -6,12 +6,14 @@ import * as OTPAuth from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPortal } from '../../src/http/launch.js';
+import { formatNumber, formatShare } from '../../src/http/portal/dashboard.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { deriveKeys } from '../../src/pseudonymise/keys.js';
 import { openStore, type Store } from '../../src/store/open.js';
 import { beginTotp, confirmTotp, createUser } from '../../src/usecases/accounts.js';
 import { runDue } from '../../src/usecases/deliver.js';
 import { DEMO_PASSWORD, type DemoLogin, prepareDemo } from '../../src/usecases/demo.js';
+import { ALL_MEMBERS, indicatorSnapshot } from '../../src/usecases/indicators.js';
 import { launchChromium } from './browser.js';
 import { zipEntries } from './zip.js';
 
@@ -135,6 +137,54 @@ describe('the portal in headless Chromium', () => {
     await page.context().close();
   });
 
+  it('shows a gemeente its dashboard with the numbers of the computed snapshot', async () => {
+    const user = gemeente();
+    const snap = await indicatorSnapshot(store, codeOf(user), { now: clock.now });
+    const v = snap.scopes[ALL_MEMBERS]!;
+    expect(v.requestOutcome.requests).toBeGreaterThan(0);
+    const page = await login(user.email);
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.waitForURL(/\/dashboard$/);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Dashboard');
+    expect(await page.locator('main').textContent()).toContain('Stand per');
+    const tile = (label: string) =>
+      page
+        .locator('.kd-tile')
+        .filter({ has: page.locator('dt', { hasText: label }) })
+        .locator('dd');
+    expect(await tile('Aangevraagde producten').textContent()).toBe(formatNumber(v.requestOutcome.requests));
+    expect(await tile('Toegewezen aanvragen').textContent()).toBe(formatNumber(v.leadTime.count));
+    expect(await tile('Binnen 5 werkdagen').textContent()).toBe(
+      formatShare(v.leadTime.withinNorm, v.leadTime.count),
+    );
+    expect(await tile('Gestarte toewijzingen').textContent()).toBe(formatNumber(v.startDelay.count));
+
+    const cells = async (caption: RegExp) => {
+      const rows = page.getByRole('table', { name: caption }).getByRole('row');
+      const out: string[][] = [];
+      for (let i = 1; i < (await rows.count()); i++)
+        out.push((await rows.nth(i).getByRole('cell').allTextContents()).map((t) => t.trim()));
+      return out;
+    };
+    const care = await cells(/^Cliënten in zorg per maand/);
+    expect(care.map((r) => r[3])).toEqual(v.clientsInCare.months.map((m) => formatNumber(m.total)));
+    expect(v.clientsInCare.months.some((m) => m.total > 0)).toBe(true);
+    const outcome = await cells(/^Uitkomst aanvragen/);
+    expect(outcome.map((r) => r[1])).toEqual(
+      [
+        v.requestOutcome.honoured,
+        v.requestOutcome.rejected,
+        v.requestOutcome.underInvestigation,
+        v.requestOutcome.unanswered,
+      ].map(formatNumber),
+    );
+    const retours = await cells(/^Retours met fouten per berichttype/);
+    expect(retours.map((r) => [r[0], r[1], r[2]])).toEqual(
+      v.retourErrors.types.map((t) => [t.code, formatNumber(t.heen), formatNumber(t.rejected)]),
+    );
+    await page.context().close();
+  });
+
   it('requests history and shows it made after the next replayed weekly run', async () => {
     const user = logins.find((l) => /^organisatie R/.test(l.role))!;
     let page = await login(user.email);
@@ -198,11 +248,14 @@ describe('the portal in headless Chromium', () => {
     await pending.getByRole('button', { name: 'Inloggen' }).click();
     await pending.waitForURL(/\/inloggen\/code$/);
     const user = await login(gemeente().email);
+    const head = await login(logins.find((l) => /^organisatie R/.test(l.role))!.email);
     const operator = await login('beheer@demo.ketendata.nl');
     const pages: [Page, string][] = [
       [anon, '/inloggen'],
       [pending, '/inloggen/code'],
       [user, '/ophalen'],
+      [user, '/dashboard'],
+      [head, '/dashboard'],
       [user, '/historie'],
       [user, '/instellingen'],
       [user, '/bestaat-niet'],

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { Bucket, IndicatorValues } from '../../indicators/indicators.js';
+import { CODELIST_DIR } from '../../schema/releases.js';
 import { ALL_MEMBERS } from '../../usecases/indicators.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime, formatDay } from '../format.js';
@@ -14,6 +16,21 @@ const monthName = new Intl.DateTimeFormat('nl-NL', { month: 'long', year: 'numer
 export const formatNumber = (v: number | null): string => (v === null ? '—' : nl.format(v));
 export const formatShare = (part: number, whole: number): string =>
   whole > 0 ? `${nl.format((100 * part) / whole)}%` : '—';
+/** LDT_RedenAfwijzingVerzoek: code → omschrijving (a two-column code list; the text may be quoted). */
+const REJECTION_REASONS = new Map(
+  readFileSync(`${CODELIST_DIR}reden_afwijzing_verzoek.csv`, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => {
+      const comma = line.indexOf(',');
+      return [line.slice(0, comma), line.slice(comma + 1).replace(/^"(.*)"$/, '$1')] as const;
+    }),
+);
+const reasonLabel = (code: string) => {
+  const text = REJECTION_REASONS.get(code);
+  return text ? `${text} (${code})` : code;
+};
 const formatMonth = (m: string) => monthName.format(new Date(`${m}-15T00:00:00Z`));
 
 /**
@@ -179,14 +196,14 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
             caption={`Redenen van afwijzing (RedenAfwijzingVerzoek), ${props.scopeLabel}`}
             head={
               <>
-                <Th>Reden (code)</Th>
+                <Th>Reden</Th>
                 <Th num>Aantal</Th>
               </>
             }
           >
             {outcome.rejectionReasons.map((r) => (
               <tr class="utrecht-table__row">
-                <Td>{r.label}</Td>
+                <Td>{reasonLabel(r.label)}</Td>
                 <Td num>{formatNumber(r.count)}</Td>
               </tr>
             ))}
