@@ -147,7 +147,10 @@ export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> 
     }
   }
 
-  // The dashboards show the same cut as the week's delivery, refreshed once per run (not per missed slot).
+  const expired = await purgeExpired(deps, now);
+  const leftovers = await sweepLeftovers(deps, wall());
+  // The dashboards follow the weekly run: refreshed once per run (not per missed slot), at the watermark then;
+  // last, so a failure here cannot hold up retention.
   let indicators = 0;
   if (delivered) {
     for (const org of await listOrganisations(deps.store.db, { activeOnly: true })) {
@@ -158,9 +161,6 @@ export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> 
       indicators++;
     }
   }
-
-  const expired = await purgeExpired(deps, now);
-  const leftovers = await sweepLeftovers(deps, wall());
   return { slots: slots.map((s) => s.toISOString()), made, busy, expired, leftovers, indicators };
 }
 
