@@ -1,14 +1,15 @@
+import { dayFromIso, isoDay, isWorkingDay } from '../domain/calendar.js';
+
 /**
- * Working days for the orphan deadlines (OP090: retour ≤ 3, OP090x4: 325 ≤ 10). Monday to Friday; public
- * holidays are not counted as free, so an orphan may be reported up to a few days early around holidays.
+ * The day `count` working days before `day`, for the orphan deadlines (OP090: retour ≤ 3, OP090x4: 325 ≤ 10).
+ * Working days as the Algemene termijnenwet counts them: Monday to Friday, not on a Dutch public holiday.
  */
 export function subtractWorkingDays(day: string, count: number): string {
-  const d = new Date(`${day}T00:00:00Z`);
+  let d = dayFromIso(day);
   let left = count;
   while (left > 0) {
-    d.setUTCDate(d.getUTCDate() - 1);
-    const wd = d.getUTCDay();
-    if (wd !== 0 && wd !== 6) left--;
+    d--;
+    if (isWorkingDay(d)) left--;
   }
-  return d.toISOString().slice(0, 10);
+  return isoDay(d);
 }
