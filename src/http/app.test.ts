@@ -3,6 +3,8 @@ import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
+import { examples } from '../../test/support/examples.js';
+import { listAudit } from '../store/audit.js';
 import { createApiToken, createUser } from '../usecases/accounts.js';
 import { addOrganisation } from '../usecases/organisations.js';
 
@@ -439,6 +441,32 @@ for (const dialect of DIALECTS) {
       expect(html).toContain('ingest.unknown_type');
       const retried = await b.post('/beheer/quarantaine/opnieuw', { _csrf: csrf!, ids: String(entry!.id) });
       expect(await retried.text()).toContain('1 opnieuw geprobeerd: 0 opgelost, 1 nog in quarantaine.');
+
+      // The sender delivered a corrected message: the operator uploads it in place of the kept one.
+      const corrected = examples().find((e) => e.name === 'ijw-voorbeelden-gecorrigeerd/JW315.xml')!;
+      const form = new FormData();
+      form.set('_csrf', csrf!);
+      form.set('id', String(entry!.id));
+      form.set('bestand', new Blob([corrected.text], { type: 'application/xml' }), 'gecorrigeerd.xml');
+      const replaced = await b.fetch('/beheer/quarantaine/vervangen', { method: 'POST', body: form });
+      expect(replaced.status).toBe(200);
+      expect(await replaced.text()).toContain('1 opnieuw geprobeerd: 1 opgelost, 0 nog in quarantaine.');
+      const q = await h.store.db
+        .selectFrom('quarantine')
+        .select(['status', 'resolved_message_seq'])
+        .where('id', '=', entry!.id)
+        .executeTakeFirstOrThrow();
+      expect(q.status).toBe('resolved');
+      const m = await h.store.db
+        .selectFrom('message')
+        .select(['code', 'first_moment', 'hub_id'])
+        .where('seq', '=', Number(q.resolved_message_seq))
+        .executeTakeFirstOrThrow();
+      expect(m).toEqual({ code: 'JW315', first_moment: '2026-03-02T07:05:00.000Z', hub_id: 'KAPOT1' });
+      const log = await listAudit(h.store.db, { actionPrefix: 'quarantine.replace' });
+      expect(log.map((a) => [a.actor, JSON.parse(a.detail!).resolved])).toEqual([['beheer@example', 1]]);
+      const again = await b.fetch('/beheer/quarantaine/vervangen', { method: 'POST', body: form });
+      expect(await again.text()).toContain(`Quarantainenummer ${entry!.id} staat niet (meer) open.`);
     });
 
     it('tells the user of an organisation not yet activated that history cannot be requested', async () => {

@@ -144,8 +144,11 @@ export interface OperatorPort {
   jobRuns(limit: number): Promise<readonly JobRunView[]>;
   ingestRuns(limit: number): Promise<readonly IngestRunView[]>;
   quarantine(limit: number): Promise<readonly QuarantineView[]>;
-  /** Re-tries quarantined exchanges; returns a short Dutch summary. */
-  retryQuarantine(ids: readonly number[], actor: string, now: Date): Promise<string>;
+  /**
+   * Re-tries quarantined exchanges, or one with a corrected message in place of the kept one; returns a
+   * short Dutch summary.
+   */
+  retryQuarantine(ids: readonly number[], actor: string, now: Date, replacement?: Buffer): Promise<string>;
 }
 
 /** The dashboard's numbers: aggregates only, scoped to one organisation (its member municipalities). */

@@ -199,10 +199,24 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
           receivedAt: q.receivedAt,
         }));
     },
-    async retryQuarantine(ids, _actor, now) {
+    async retryQuarantine(ids, actor, now, replacement) {
       if (ids.length === 0) return 'Selecteer eerst een of meer berichten.';
       if (!keys) return 'Opnieuw proberen kan hier niet: de sleutels ontbreken.';
-      const r = await retryQuarantine({ store, keys, now: () => now }, ids);
+      if (replacement && ids.length !== 1) return 'Een gecorrigeerd bericht vervangt precies één bericht.';
+      const r = await retryQuarantine(
+        { store, keys, now: () => now },
+        ids,
+        replacement ? { replacement } : {},
+      );
+      await audit(store, {
+        at: now,
+        actor,
+        organisation: null,
+        action: replacement ? 'quarantine.replace' : 'quarantine.retry',
+        detail: { ids, tried: r.tried, resolved: r.resolved },
+      });
+      if (r.unknownIds.length > 0 && r.tried === 0)
+        return `Quarantainenummer ${r.unknownIds.join(', ')} staat niet (meer) open.`;
       return `${r.tried} opnieuw geprobeerd: ${r.resolved} opgelost, ${r.tried - r.resolved} nog in quarantaine.`;
     },
   };

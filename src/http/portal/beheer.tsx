@@ -8,6 +8,9 @@ import { formatDateTime } from '../format.js';
 import { Alert, CsrfField, Field, Layout } from './layout.js';
 import { page } from './render.js';
 
+/** A corrected message is one message: a few hundred kB at most. */
+const MAX_CORRECTED_BYTES = 10 * 1024 * 1024;
+
 const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 const codes = (v: string): string[] =>
   v
@@ -401,51 +404,84 @@ export function beheerRoutes(): Hono<AppEnv> {
       items.length === 0 ? (
         <p class="utrecht-paragraph">Er staat niets in quarantaine.</p>
       ) : (
-        <form method="post" action="/beheer/quarantaine/opnieuw">
-          <CsrfField token={s.csrfToken} />
-          <table class="utrecht-table utrecht-table--html-table">
-            <caption class="utrecht-table__caption">Berichten in quarantaine</caption>
-            <thead class="utrecht-table__header">
-              <tr class="utrecht-table__row">
-                <Th>Selecteer</Th>
-                <Th>Nummer</Th>
-                <Th>Bron</Th>
-                <Th>Moment</Th>
-                <Th>Code</Th>
-                <Th>Reden</Th>
-                <Th>Ontvangen</Th>
-              </tr>
-            </thead>
-            <tbody class="utrecht-table__body">
-              {items.map((q) => (
+        <>
+          <form method="post" action="/beheer/quarantaine/opnieuw">
+            <CsrfField token={s.csrfToken} />
+            <table class="utrecht-table utrecht-table--html-table">
+              <caption class="utrecht-table__caption">Berichten in quarantaine</caption>
+              <thead class="utrecht-table__header">
                 <tr class="utrecht-table__row">
-                  <td class="utrecht-table__cell">
-                    <input
-                      type="checkbox"
-                      class="utrecht-checkbox utrecht-checkbox--html-input"
-                      name="ids"
-                      value={String(q.id)}
-                      aria-label={`Selecteer quarantaine ${q.id}`}
-                    />
-                  </td>
-                  <td class="utrecht-table__cell">{q.id}</td>
-                  <td class="utrecht-table__cell">{q.source}</td>
-                  <td class="utrecht-table__cell">{formatDateTime(q.moment)}</td>
-                  <td class="utrecht-table__cell">
-                    <code>{q.code}</code>
-                  </td>
-                  <td class="utrecht-table__cell">{q.reason}</td>
-                  <td class="utrecht-table__cell">{formatDateTime(q.receivedAt)}</td>
+                  <Th>Selecteer</Th>
+                  <Th>Nummer</Th>
+                  <Th>Bron</Th>
+                  <Th>Moment</Th>
+                  <Th>Code</Th>
+                  <Th>Reden</Th>
+                  <Th>Ontvangen</Th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          <div class="kd-actions">
-            <button type="submit" class="utrecht-button utrecht-button--primary-action">
-              Geselecteerde opnieuw proberen
-            </button>
-          </div>
-        </form>
+              </thead>
+              <tbody class="utrecht-table__body">
+                {items.map((q) => (
+                  <tr class="utrecht-table__row">
+                    <td class="utrecht-table__cell">
+                      <input
+                        type="checkbox"
+                        class="utrecht-checkbox utrecht-checkbox--html-input"
+                        name="ids"
+                        value={String(q.id)}
+                        aria-label={`Selecteer quarantaine ${q.id}`}
+                      />
+                    </td>
+                    <td class="utrecht-table__cell">{q.id}</td>
+                    <td class="utrecht-table__cell">{q.source}</td>
+                    <td class="utrecht-table__cell">{formatDateTime(q.moment)}</td>
+                    <td class="utrecht-table__cell">
+                      <code>{q.code}</code>
+                    </td>
+                    <td class="utrecht-table__cell">{q.reason}</td>
+                    <td class="utrecht-table__cell">{formatDateTime(q.receivedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <div class="kd-actions">
+              <button type="submit" class="utrecht-button utrecht-button--primary-action">
+                Geselecteerde opnieuw proberen
+              </button>
+            </div>
+          </form>
+          <form method="post" action="/beheer/quarantaine/vervangen" enctype="multipart/form-data">
+            <CsrfField token={s.csrfToken} />
+            <h2 class="utrecht-heading-2">Vervangen door een gecorrigeerd bericht</h2>
+            <p class="utrecht-paragraph">
+              Heeft de verzender een bericht gecorrigeerd aangeleverd? Kies het quarantainenummer en het
+              gecorrigeerde XML-bestand. Moment en partijen van de oorspronkelijke uitwisseling blijven
+              behouden.
+            </p>
+            <Field id="vervang-id" label="Quarantainenummer" name="id" inputmode="numeric" required />
+            <div class="utrecht-form-field utrecht-form-field--distanced">
+              <div class="utrecht-form-field__label">
+                <label class="utrecht-form-label" for="vervang-bestand">
+                  Gecorrigeerd bericht (XML)
+                </label>
+              </div>
+              <div class="utrecht-form-field__input">
+                <input
+                  id="vervang-bestand"
+                  name="bestand"
+                  type="file"
+                  accept=".xml,application/xml,text/xml"
+                  required
+                />
+              </div>
+            </div>
+            <div class="kd-actions">
+              <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+                Vervangen en opnieuw proberen
+              </button>
+            </div>
+          </form>
+        </>
       ),
       notice,
     );
@@ -487,6 +523,25 @@ export function beheerRoutes(): Hono<AppEnv> {
         </tbody>
       </table>,
     );
+  });
+
+  app.post('/beheer/quarantaine/vervangen', async (c) => {
+    const b = await c.req.parseBody();
+    const id = Number(b.id);
+    const file = b.bestand;
+    if (!Number.isSafeInteger(id) || !(file instanceof File) || file.size === 0) {
+      return quarantinePage(c, { kind: 'error', text: 'Kies een quarantainenummer en een XML-bestand.' });
+    }
+    if (file.size > MAX_CORRECTED_BYTES) {
+      return quarantinePage(c, { kind: 'error', text: 'Het bestand is te groot voor één bericht.' });
+    }
+    const summary = await c.var.deps.operator.retryQuarantine(
+      [id],
+      c.var.session!.user.email,
+      c.var.deps.clock(),
+      Buffer.from(await file.arrayBuffer()),
+    );
+    return quarantinePage(c, { kind: 'info', text: summary });
   });
 
   app.post('/beheer/quarantaine/opnieuw', async (c) => {
