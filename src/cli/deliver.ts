@@ -6,6 +6,7 @@ import { demoSecret, requireSecret } from '../config/config.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore, type Store } from '../store/open.js';
 import { type DeliveryDeps, runDue } from '../usecases/deliver.js';
+import { DeliveryError } from '../usecases/deliveries-errors.js';
 import type { CliContext } from './command.js';
 
 /** Who a CLI action is recorded as in the audit log. */
@@ -23,6 +24,29 @@ export function parseNow(ctx: CliContext, now: string | undefined): Date | undef
     return undefined;
   }
   return at;
+}
+
+/**
+ * Opens the store for a command that takes `--now`, runs `fn` and closes the store. A DeliveryError (an
+ * unknown organisation, a delivery not theirs, …) is the user's mistake: its message and exit code 1, no trace.
+ */
+export async function withStoreAt(
+  ctx: CliContext,
+  now: string | undefined,
+  fn: (store: Store, at: Date) => Promise<void>,
+): Promise<void> {
+  const at = parseNow(ctx, now);
+  if (!at) return;
+  const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+  try {
+    await fn(store, at);
+  } catch (err) {
+    if (!(err instanceof DeliveryError)) throw err;
+    ctx.err(err.message);
+    ctx.setExitCode(1);
+  } finally {
+    await store.close();
+  }
 }
 
 /** The master secret; the demo's kept secret when the environment sets none and the data folder has one. */

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { openStore } from '../store/open.js';
 import { listDeliveries } from '../usecases/deliveries.js';
-import { DeliveryError } from '../usecases/deliveries-errors.js';
 import type { CliContext } from './command.js';
-import { parseNow } from './deliver.js';
+import { withStoreAt } from './deliver.js';
 
 /** `ketendata deliveries <code>`: an organisation's deliveries, newest first. */
 export function register(program: Command, ctx: CliContext): void {
@@ -15,10 +13,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--now <iso>', 'list as at this moment (default: now)')
     .option('--all', 'also those not shown as ready yet (made on Sunday, ready on Monday)')
     .action(async (code: string, o: { now?: string; all?: boolean }) => {
-      const now = parseNow(ctx, o.now);
-      if (!now) return;
-      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
-      try {
+      await withStoreAt(ctx, o.now, async (store, now) => {
         const list = await listDeliveries(store, code, { now, includePending: o.all ?? false });
         ctx.out(
           [
@@ -52,12 +47,6 @@ export function register(program: Command, ctx: CliContext): void {
             ].join('\t'),
           );
         }
-      } catch (err) {
-        if (!(err instanceof DeliveryError)) throw err;
-        ctx.err(err.message);
-        ctx.setExitCode(1);
-      } finally {
-        await store.close();
-      }
+      });
     });
 }

@@ -1,10 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openStore } from '../store/open.js';
-import { DeliveryError } from '../usecases/deliveries-errors.js';
 import { downloadToFolder } from '../usecases/download.js';
 import type { CliContext } from './command.js';
-import { cliActor, parseNow } from './deliver.js';
+import { cliActor, withStoreAt } from './deliver.js';
 
 /** `ketendata download <code> --out DIR [--new]`: fetches deliveries; counted like a portal download. */
 export function register(program: Command, ctx: CliContext): void {
@@ -15,22 +13,13 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--new', 'only deliveries not downloaded before')
     .option('--now <iso>', 'as at this moment (default: now)')
     .action(async (code: string, o: { out: string; new?: boolean; now?: string }) => {
-      const now = parseNow(ctx, o.now);
-      if (!now) return;
-      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
-      try {
+      await withStoreAt(ctx, o.now, async (store, now) => {
         const got = await downloadToFolder(
           { store, dataDir: ctx.config.dataDir },
           { organisation: code, actor: cliActor(), now, outDir: resolve(o.out), onlyNew: o.new ?? false },
         );
         for (const g of got) ctx.out(`${g.path}\t${g.delivery.size} bytes\tsha256 ${g.delivery.sha256}`);
         ctx.out(`${got.length} deliveries downloaded`);
-      } catch (err) {
-        if (!(err instanceof DeliveryError)) throw err;
-        ctx.err(err.message);
-        ctx.setExitCode(1);
-      } finally {
-        await store.close();
-      }
+      });
     });
 }

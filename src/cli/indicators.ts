@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { openStore } from '../store/open.js';
-import { DeliveryError } from '../usecases/deliveries-errors.js';
 import {
   ALL_MEMBERS,
   type IndicatorSnapshot,
@@ -9,7 +7,7 @@ import {
   refreshIndicators,
 } from '../usecases/indicators.js';
 import type { CliContext } from './command.js';
-import { parseNow } from './deliver.js';
+import { withStoreAt } from './deliver.js';
 
 const pct = (part: number, whole: number) => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-');
 const num = (v: number | null) => (v === null ? '-' : String(v));
@@ -59,21 +57,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'print the snapshot as JSON (for scripts)')
     .option('--now <iso>', 'compute as at this moment: the 12 months shown end before its month')
     .action(async (code: string, o: { refresh?: boolean; json?: boolean; now?: string }) => {
-      const now = parseNow(ctx, o.now);
-      if (!now) return;
-      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
-      try {
+      await withStoreAt(ctx, o.now, async (store, now) => {
         const snap = o.refresh
           ? await refreshIndicators(store, code, { now })
           : await indicatorSnapshot(store, code, { now });
         if (o.json) ctx.out(JSON.stringify(snap, null, 2));
         else print(ctx, snap);
-      } catch (err) {
-        if (!(err instanceof DeliveryError)) throw err;
-        ctx.err(err.message);
-        ctx.setExitCode(1);
-      } finally {
-        await store.close();
-      }
+      });
     });
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { openStore } from '../store/open.js';
-import { DeliveryError } from '../usecases/deliveries-errors.js';
+import type { Store } from '../store/open.js';
 import {
   activateOrganisation,
   addOrganisation,
@@ -10,7 +9,7 @@ import {
   setMembers,
 } from '../usecases/organisations.js';
 import type { CliContext } from './command.js';
-import { cliActor, parseNow } from './deliver.js';
+import { cliActor, withStoreAt } from './deliver.js';
 
 function describe(o: Organisation): string {
   return [
@@ -29,23 +28,8 @@ export function register(program: Command, ctx: CliContext): void {
     .command('organisations')
     .description('receiving organisations (municipalities, head organisations)');
 
-  const run = async (
-    now: string | undefined,
-    fn: (store: Awaited<ReturnType<typeof openStore>>, at: Date) => Promise<void>,
-  ) => {
-    const at = parseNow(ctx, now);
-    if (!at) return;
-    const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
-    try {
-      await fn(store, at);
-    } catch (err) {
-      if (!(err instanceof DeliveryError)) throw err;
-      ctx.err(err.message);
-      ctx.setExitCode(1);
-    } finally {
-      await store.close();
-    }
-  };
+  const run = (now: string | undefined, fn: (store: Store, at: Date) => Promise<void>) =>
+    withStoreAt(ctx, now, fn);
 
   cmd
     .command('add <code>')
