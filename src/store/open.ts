@@ -29,6 +29,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let store: Store;
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle connection the server closed (restart, failover, an administrator): the pool drops it and
+    // the next query connects anew. Without a listener node-postgres would take the whole process down.
+    pool.on('error', (err) => {
+      process.emitWarning(`idle PostgreSQL connection lost: ${err.message}`, { code: 'KETENDATA_PG_IDLE' });
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     store = { db, dialect: 'postgres', pool, close: () => db.destroy() };
   } else {
