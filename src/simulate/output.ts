@@ -39,7 +39,6 @@ export interface ExchangeTruth {
   readonly reason?: string;
 }
 
-const JSON_TEXT = Symbol('json');
 const DROPPED = Symbol('dropped');
 
 /** Marks a message that passed the hub before the written period: relations to it are left out. */
@@ -49,21 +48,6 @@ export function markDropped(ref: MessageRef): void {
 
 export function isDropped(ref: MessageRef): boolean {
   return (ref as MessageRef & { [DROPPED]?: boolean })[DROPPED] === true;
-}
-
-/**
- * JSON of a MessageRef, made once per message and kept on it (relations repeat it many times).
- * JSON.stringify on purpose: its result is one flat string, where a template literal would keep a tree of
- * a dozen cons strings alive for as long as the journey holds the ref.
- */
-function jsonOf(ref: MessageRef): string {
-  const holder = ref as MessageRef & { [JSON_TEXT]?: string };
-  let s = holder[JSON_TEXT];
-  if (s === undefined) {
-    s = JSON.stringify(ref);
-    holder[JSON_TEXT] = s;
-  }
-  return s;
 }
 
 const encoder = new TextEncoder();
@@ -125,6 +109,26 @@ class LineFile {
       }
       this.#used = at;
     } else this.#used += buf.write(s, at, 'utf8');
+  }
+
+  /** A JSON string's content as `JSON.stringify` writes it (the quotes are the caller's). */
+  jsonText(s: string): void {
+    const n = s.length;
+    if (n <= 40 && this.#used + n <= this.#buf.length) {
+      const buf = this.#buf;
+      let at = this.#used;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) break;
+        buf[at++] = c;
+      }
+      if (i === n) {
+        this.#used = at;
+        return;
+      }
+    }
+    this.text(JSON.stringify(s).slice(1, -1));
   }
 
   /** A non-negative integer's decimal digits, zero-padded to `width`. */
@@ -215,6 +219,13 @@ const S_TABLE = encoder.encode(',"table":"');
 const S_ROW = encoder.encode('","row":[');
 const S_END = encoder.encode(']}');
 const XML = encoder.encode('.xml');
+const REF_CODE = encoder.encode('{"code":"');
+const REF_AFZENDER = encoder.encode('","afzender":"');
+const REF_ONTVANGER = encoder.encode('","ontvanger":"');
+const REF_IDENTIFICATIE = encoder.encode('","identificatie":"');
+const REF_DAGTEKENING = encoder.encode('","dagtekening":"');
+const REF_IDENTIFICATIE_RETOUR = encoder.encode('","identificatieRetour":"');
+const REF_DAGTEKENING_RETOUR = encoder.encode('","dagtekeningRetour":"');
 
 /** Where the message files go: a folder (the default) or, for measuring the generator alone, nowhere. */
 export interface FileSink {
@@ -326,7 +337,7 @@ export class Output {
     t.bytes(X_CODE);
     t.text(truth.code);
     t.bytes(X_MESSAGE);
-    if (truth.message) t.text(jsonOf(truth.message));
+    if (truth.message) this.#ref(truth.message);
     else t.bytes(NULL);
     t.bytes(X_JOURNEY);
     if (truth.journey === null) t.bytes(NULL);
@@ -364,10 +375,38 @@ export class Output {
     this.perRelation.set(type, (this.perRelation.get(type) ?? 0) + 1);
   }
 
+  /**
+   * A MessageRef as JSON.stringify writes it (fields in the order refOf/retourRefOf create them). Written
+   * field by field on every use: a JSON text kept on each ref was long-lived garbage for the young
+   * generation to copy, and JSON.stringify's result is a cons string that the first write flattened again.
+   */
+  #ref(ref: MessageRef): void {
+    const t = this.#truth;
+    t.bytes(REF_CODE);
+    t.jsonText(ref.code);
+    t.bytes(REF_AFZENDER);
+    t.jsonText(ref.afzender);
+    t.bytes(REF_ONTVANGER);
+    t.jsonText(ref.ontvanger);
+    t.bytes(REF_IDENTIFICATIE);
+    t.jsonText(ref.identificatie);
+    t.bytes(REF_DAGTEKENING);
+    t.jsonText(ref.dagtekening);
+    if (ref.identificatieRetour !== undefined) {
+      t.bytes(REF_IDENTIFICATIE_RETOUR);
+      t.jsonText(ref.identificatieRetour);
+    }
+    if (ref.dagtekeningRetour !== undefined) {
+      t.bytes(REF_DAGTEKENING_RETOUR);
+      t.jsonText(ref.dagtekeningRetour);
+    }
+    t.bytes(QUOTE_END);
+  }
+
   #side(side: Side): void {
     const t = this.#truth;
     t.bytes(S_MESSAGE);
-    t.text(jsonOf(side.message));
+    this.#ref(side.message);
     t.bytes(S_TABLE);
     t.text(side.table);
     t.bytes(S_ROW);
