@@ -76,7 +76,7 @@ class LineFile {
   /*
    * Lines written piece by piece (below) build no line string: a template literal is a tree of cons
    * strings that Buffer#write first flattens into a new string, and those ~100 MB of short-lived strings
-   * per 100,000 exchanges made the young generation fill up and get scavenged far more often.
+   * per 100,000 exchanges filled the young generation and made it scavenge more often.
    */
 
   /** Pre-encoded bytes (the constant parts of a line). */
@@ -156,7 +156,7 @@ class LineFile {
     }
   }
 
-  /** A moment as `Date#toISOString` spells it (`isoMoment`), from the day's cached text. */
+  /** A moment as `Date#toISOString` spells it, from its day's text (`isoDay`). */
   moment(ms: number, dayText: string): void {
     this.text(dayText);
     const inDay = ms - Math.floor(ms / DAY_MS) * DAY_MS;
