@@ -136,16 +136,6 @@ export function timeOfDay(ms: number): string {
   return `${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}`;
 }
 
-/** `YYYY-MM-DDTHH:MM:SS.mmmZ`, as `Date#toISOString` spells it, for moments inside the day table. */
-export function isoMoment(ms: number): string {
-  const day = Math.floor(ms / DAY_MS);
-  const i = day - ISO_BASE;
-  if (i < 0 || i >= isoTable.length) return new Date(ms).toISOString();
-  const inDay = ms - day * DAY_MS;
-  const milli = inDay % 1000;
-  return `${isoDay(day)}T${timeOfDay(ms)}.${milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : milli}Z`;
-}
-
 const workingCache = new Int8Array(makeDay(2100, 1, 1) - WORKING_BASE);
 
 export function isWorkingDay(day: Day): boolean {

@@ -3,8 +3,9 @@
  * One declaration period is one calendar month (OP280); a prestatie covers one month of one toewijzing,
  * inside the toewijzing (OP367) unless the provider gets it wrong on purpose, and then the 325 rejects it.
  */
+
+import { addWorkingDays, type Day, dayOf, isoDay, monthEnd, monthStart } from '../domain/calendar.js';
 import type { Standard } from '../schema/model.js';
-import { addWorkingDays, type Day, dayOf, isoDay, monthEnd, monthStart } from './calendar.js';
 import { codeFor, declaratie, declaratieAntwoord } from './messages.js';
 import type { Declaratie, DeclaratieClient, Header, Prestatie, RejectedPrestaties } from './model.js';
 import type { MessageRef, Side } from './output.js';

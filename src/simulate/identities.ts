@@ -2,7 +2,7 @@
  * Invented people: BSNs from the range reserved for testing (999xxxxxx) that pass the 11-test, names and
  * addresses assembled from common Dutch words. No real person's data is used or produced.
  */
-import type { Day } from './calendar.js';
+import type { Day } from '../domain/calendar.js';
 import type { Address, Person, Relatie } from './model.js';
 import type { Random } from './random.js';
 

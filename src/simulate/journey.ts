@@ -5,8 +5,9 @@
  * corrections, deletions and moves to another municipality → stop (307). The process rules and deadlines
  * are those of the domain brief (§5); the ground truth comes from this state, never from re-matching keys.
  */
+
+import { addMonths, addWorkingDays, type Day, dayOf, timeOfDay } from '../domain/calendar.js';
 import type { Standard } from '../schema/model.js';
-import { addMonths, addWorkingDays, type Day, dayOf, timeOfDay } from './calendar.js';
 import type { CatalogProduct } from './catalog.js';
 import type { Declarations } from './declarations.js';
 import {

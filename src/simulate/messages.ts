@@ -3,9 +3,10 @@
  * builder with `RetourInfo`: header only when accepted or rejected on the header, the content copied back
  * with codes per class when rejected on a class (IV028).
  */
+
+import { type Day, isoDay } from '../domain/calendar.js';
 import type { Standard } from '../schema/model.js';
 import { schemaSet } from '../schema/releases.js';
-import { type Day, isoDay } from './calendar.js';
 import type {
   AangevraagdProductRow,
   Antwoord,

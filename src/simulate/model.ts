@@ -1,6 +1,7 @@
 /** The simulator's in-memory view of message content: just what the builders need, in domain terms. */
+
+import type { Day } from '../domain/calendar.js';
 import type { Standard } from '../schema/model.js';
-import type { Day } from './calendar.js';
 
 export interface Person {
   readonly bsn: string;

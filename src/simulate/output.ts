@@ -5,8 +5,8 @@
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { DAY_MS, isoDay } from '../domain/calendar.js';
 import type { RelationType } from '../domain/relation-types.js';
-import { isoMoment } from './calendar.js';
 
 /** The header values that identify a message (and, for a retour, its own identification). */
 export interface MessageRef {
@@ -39,7 +39,6 @@ export interface ExchangeTruth {
   readonly reason?: string;
 }
 
-const JSON_TEXT = Symbol('json');
 const DROPPED = Symbol('dropped');
 
 /** Marks a message that passed the hub before the written period: relations to it are left out. */
@@ -51,26 +50,9 @@ export function isDropped(ref: MessageRef): boolean {
   return (ref as MessageRef & { [DROPPED]?: boolean })[DROPPED] === true;
 }
 
-/**
- * JSON of a MessageRef, made once per message and kept on it (relations repeat it many times).
- * JSON.stringify on purpose: its result is one flat string, where a template literal would keep a tree of
- * a dozen cons strings alive for as long as the journey holds the ref.
- */
-function jsonOf(ref: MessageRef): string {
-  const holder = ref as MessageRef & { [JSON_TEXT]?: string };
-  let s = holder[JSON_TEXT];
-  if (s === undefined) {
-    s = JSON.stringify(ref);
-    holder[JSON_TEXT] = s;
-  }
-  return s;
-}
+const encoder = new TextEncoder();
 
-function sideJson(side: Side): string {
-  return `{"message":${jsonOf(side.message)},"table":"${side.table}","row":[${side.row.join(',')}]}`;
-}
-
-/** Lines encoded straight into a reused buffer: no big strings to flatten, one write per megabyte. */
+/** Lines encoded straight into a reused buffer, one write per megabyte. */
 class LineFile {
   readonly #fd: number;
   readonly #buf = Buffer.allocUnsafe(1 << 20);
@@ -91,6 +73,110 @@ class LineFile {
     this.#buf[this.#used++] = 0x0a;
   }
 
+  /*
+   * Lines written piece by piece (below) build no line string: a template literal is a tree of cons
+   * strings that Buffer#write first flattens into a new string, and those ~100 MB of short-lived strings
+   * per 100,000 exchanges filled the young generation and made it scavenge more often.
+   */
+
+  /** Pre-encoded bytes (the constant parts of a line). */
+  bytes(b: Uint8Array): void {
+    if (this.#used + b.length > this.#buf.length) this.flush();
+    this.#buf.set(b, this.#used);
+    this.#used += b.length;
+  }
+
+  /** A string, UTF-8: short ASCII ones copied in place, others encoded natively. */
+  text(s: string): void {
+    const n = s.length;
+    if (this.#used + 3 * n > this.#buf.length) {
+      this.flush();
+      if (3 * n > this.#buf.length) {
+        writeSync(this.#fd, s);
+        return;
+      }
+    }
+    const buf = this.#buf;
+    let at = this.#used;
+    if (n <= 40) {
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) {
+          this.#used += buf.write(s, this.#used, 'utf8');
+          return;
+        }
+        buf[at++] = c;
+      }
+      this.#used = at;
+    } else this.#used += buf.write(s, at, 'utf8');
+  }
+
+  /** A JSON string's content as `JSON.stringify` writes it (the quotes are the caller's). */
+  jsonText(s: string): void {
+    const n = s.length;
+    if (n <= 40 && this.#used + n <= this.#buf.length) {
+      const buf = this.#buf;
+      let at = this.#used;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) break;
+        buf[at++] = c;
+      }
+      if (i === n) {
+        this.#used = at;
+        return;
+      }
+    }
+    this.text(JSON.stringify(s).slice(1, -1));
+  }
+
+  /** A non-negative integer's decimal digits, zero-padded to `width`. */
+  digits(v: number, width = 1): void {
+    if (this.#used + 20 + width > this.#buf.length) this.flush();
+    const buf = this.#buf;
+    let len = 1;
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) len++;
+    if (len < width) len = width;
+    let at = this.#used + len;
+    this.#used = at;
+    for (let i = 0; i < len; i++) {
+      buf[--at] = 48 + (v % 10);
+      v = Math.floor(v / 10);
+    }
+  }
+
+  /** `[1,2]` as `Array#join(',')` writes the numbers. */
+  row(row: readonly number[]): void {
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) this.bytes(COMMA);
+      const v = row[i] as number;
+      if (Number.isInteger(v) && v >= 0 && v < 1e15) this.digits(v);
+      else this.text(String(v));
+    }
+  }
+
+  /** A moment as `Date#toISOString` spells it, from its day's text (`isoDay`). */
+  moment(ms: number, dayText: string): void {
+    this.text(dayText);
+    const inDay = ms - Math.floor(ms / DAY_MS) * DAY_MS;
+    const sec = Math.floor(inDay / 1000);
+    this.bytes(T);
+    this.digits(Math.floor(sec / 3600), 2);
+    this.bytes(COLON);
+    this.digits(Math.floor(sec / 60) % 60, 2);
+    this.bytes(COLON);
+    this.digits(sec % 60, 2);
+    this.bytes(DOT);
+    this.digits(inDay % 1000, 3);
+    this.bytes(Z);
+  }
+
+  end(): void {
+    if (this.#used + 1 > this.#buf.length) this.flush();
+    this.#buf[this.#used++] = 0x0a;
+  }
+
   flush(): void {
     if (this.#used > 0) writeSync(this.#fd, this.#buf, 0, this.#used);
     this.#used = 0;
@@ -101,6 +187,45 @@ class LineFile {
     closeSync(this.#fd);
   }
 }
+
+const COMMA = encoder.encode(',');
+const COLON = encoder.encode(':');
+const DOT = encoder.encode('.');
+const T = encoder.encode('T');
+const Z = encoder.encode('Z');
+const M_FILE = encoder.encode('{"file":"');
+const M_MOMENT = encoder.encode('","moment":"');
+const M_VERZENDER = encoder.encode('","verzender":"');
+const M_ONTVANGER = encoder.encode('","ontvanger":"');
+const M_HUB = encoder.encode('","hubId":"');
+const END_QUOTE = encoder.encode('"}');
+const X_HUB = encoder.encode('{"kind":"exchange","hubId":"');
+const X_FILE = encoder.encode('","file":"');
+const X_STATUS = encoder.encode('","status":"');
+const X_CODE = encoder.encode('","code":"');
+const X_MESSAGE = encoder.encode('","message":');
+const NULL = encoder.encode('null');
+const X_JOURNEY = encoder.encode(',"journey":');
+const QUOTE = encoder.encode('"');
+const X_GEMEENTE = encoder.encode(',"gemeente":"');
+const X_REASON = encoder.encode('","reason":');
+const QUOTE_END = encoder.encode('"}');
+const END = encoder.encode('}');
+const R_TYPE = encoder.encode('{"kind":"relation","type":"');
+const R_FROM = encoder.encode('","from":');
+const R_TO = encoder.encode(',"to":');
+const S_MESSAGE = encoder.encode('{"message":');
+const S_TABLE = encoder.encode(',"table":"');
+const S_ROW = encoder.encode('","row":[');
+const S_END = encoder.encode(']}');
+const XML = encoder.encode('.xml');
+const REF_CODE = encoder.encode('{"code":"');
+const REF_AFZENDER = encoder.encode('","afzender":"');
+const REF_ONTVANGER = encoder.encode('","ontvanger":"');
+const REF_IDENTIFICATIE = encoder.encode('","identificatie":"');
+const REF_DAGTEKENING = encoder.encode('","dagtekening":"');
+const REF_IDENTIFICATIE_RETOUR = encoder.encode('","identificatieRetour":"');
+const REF_DAGTEKENING_RETOUR = encoder.encode('","dagtekeningRetour":"');
 
 /** Where the message files go: a folder (the default) or, for measuring the generator alone, nowhere. */
 export interface FileSink {
@@ -137,6 +262,9 @@ export class Output {
   readonly #manifest: LineFile;
   readonly #truth: LineFile;
   #hub = 0;
+  /** The message folder (`berichten/YYYY/MM/`) of the last exchange's day. */
+  #folderDay = Number.NaN;
+  #folder = '';
   readonly perCode = new Map<string, number>();
   readonly perStatus = new Map<string, number>();
   readonly perRelation = new Map<string, number>();
@@ -171,21 +299,62 @@ export class Output {
     truth: ExchangeTruth,
   ): string {
     if (moment < this.startMoment) return '';
-    this.#hub++;
-    const hubId = `GGK${String(this.#hub).padStart(8, '0')}`;
-    const iso = isoMoment(moment);
-    const file = `berichten/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${hubId}.xml`;
-    this.#files.write(file, xml);
+    const hub = ++this.#hub;
+    const day = Math.floor(moment / DAY_MS);
+    const dayText = isoDay(day);
+    const hubId = `GGK${String(hub).padStart(8, '0')}`;
+    if (day !== this.#folderDay) {
+      this.#folderDay = day;
+      this.#folder = `berichten/${dayText.slice(0, 4)}/${dayText.slice(5, 7)}/`;
+    }
+    const folder = this.#folder;
+    this.#files.write(`${folder}${hubId}.xml`, xml);
     // Values here are digits, codes and ISO moments: no JSON escaping needed.
-    this.#manifest.line(
-      `{"file":"${file}","moment":"${iso}","verzender":"${verzender}","ontvanger":"${ontvanger}","hubId":"${hubId}"}`,
-    );
-    const message = truth.message ? jsonOf(truth.message) : 'null';
-    const journey = truth.journey === null ? 'null' : `"${truth.journey}"`;
-    const reason = truth.reason === undefined ? '' : `,"reason":${JSON.stringify(truth.reason)}`;
-    this.#truth.line(
-      `{"kind":"exchange","hubId":"${hubId}","file":"${file}","status":"${truth.status}","code":"${truth.code}","message":${message},"journey":${journey},"gemeente":"${truth.gemeente}"${reason}}`,
-    );
+    const m = this.#manifest;
+    m.bytes(M_FILE);
+    m.text(folder);
+    m.text(hubId);
+    m.bytes(XML);
+    m.bytes(M_MOMENT);
+    m.moment(moment, dayText);
+    m.bytes(M_VERZENDER);
+    m.text(verzender);
+    m.bytes(M_ONTVANGER);
+    m.text(ontvanger);
+    m.bytes(M_HUB);
+    m.text(hubId);
+    m.bytes(END_QUOTE);
+    m.end();
+    const t = this.#truth;
+    t.bytes(X_HUB);
+    t.text(hubId);
+    t.bytes(X_FILE);
+    t.text(folder);
+    t.text(hubId);
+    t.bytes(XML);
+    t.bytes(X_STATUS);
+    t.text(truth.status);
+    t.bytes(X_CODE);
+    t.text(truth.code);
+    t.bytes(X_MESSAGE);
+    if (truth.message) this.#ref(truth.message);
+    else t.bytes(NULL);
+    t.bytes(X_JOURNEY);
+    if (truth.journey === null) t.bytes(NULL);
+    else {
+      t.bytes(QUOTE);
+      t.text(truth.journey);
+      t.bytes(QUOTE);
+    }
+    t.bytes(X_GEMEENTE);
+    t.text(truth.gemeente);
+    if (truth.reason === undefined) t.bytes(QUOTE_END);
+    else {
+      t.bytes(X_REASON);
+      t.text(JSON.stringify(truth.reason));
+      t.bytes(END);
+    }
+    t.end();
     this.exchanges++;
     this.perCode.set(truth.code, (this.perCode.get(truth.code) ?? 0) + 1);
     this.perStatus.set(truth.status, (this.perStatus.get(truth.status) ?? 0) + 1);
@@ -194,8 +363,55 @@ export class Output {
 
   relation(type: RelationType, from: Side, to: Side): void {
     if (isDropped(from.message) || isDropped(to.message)) return;
-    this.#truth.line(`{"kind":"relation","type":"${type}","from":${sideJson(from)},"to":${sideJson(to)}}`);
+    const t = this.#truth;
+    t.bytes(R_TYPE);
+    t.text(type);
+    t.bytes(R_FROM);
+    this.#side(from);
+    t.bytes(R_TO);
+    this.#side(to);
+    t.bytes(END);
+    t.end();
     this.perRelation.set(type, (this.perRelation.get(type) ?? 0) + 1);
+  }
+
+  /**
+   * A MessageRef as JSON.stringify writes it (fields in the order refOf/retourRefOf create them). Written
+   * field by field on every use: a JSON text kept on each ref was long-lived garbage for the young
+   * generation to copy, and JSON.stringify's result is a cons string that the first write flattened again.
+   */
+  #ref(ref: MessageRef): void {
+    const t = this.#truth;
+    t.bytes(REF_CODE);
+    t.jsonText(ref.code);
+    t.bytes(REF_AFZENDER);
+    t.jsonText(ref.afzender);
+    t.bytes(REF_ONTVANGER);
+    t.jsonText(ref.ontvanger);
+    t.bytes(REF_IDENTIFICATIE);
+    t.jsonText(ref.identificatie);
+    t.bytes(REF_DAGTEKENING);
+    t.jsonText(ref.dagtekening);
+    if (ref.identificatieRetour !== undefined) {
+      t.bytes(REF_IDENTIFICATIE_RETOUR);
+      t.jsonText(ref.identificatieRetour);
+    }
+    if (ref.dagtekeningRetour !== undefined) {
+      t.bytes(REF_DAGTEKENING_RETOUR);
+      t.jsonText(ref.dagtekeningRetour);
+    }
+    t.bytes(QUOTE_END);
+  }
+
+  #side(side: Side): void {
+    const t = this.#truth;
+    t.bytes(S_MESSAGE);
+    this.#ref(side.message);
+    t.bytes(S_TABLE);
+    t.text(side.table);
+    t.bytes(S_ROW);
+    t.row(side.row);
+    t.bytes(S_END);
   }
 
   close(extra: Record<string, unknown>): void {

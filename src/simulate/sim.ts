@@ -2,8 +2,9 @@
  * The run's shared machinery: the clock (scheduler), identification numbers, sending a message through
  * the hub (with its retour, a duplicate passage or a broken first attempt) and recording ground truth.
  */
+
+import { addWorkingDays, DAY_MS, type Day, dayOf, isoDay } from '../domain/calendar.js';
 import type { Standard } from '../schema/model.js';
-import { addWorkingDays, DAY_MS, type Day, dayOf, isoDay } from './calendar.js';
 import { codeFor, retourCode } from './messages.js';
 import type { Header, RetourInfo } from './model.js';
 import { type MessageRef, markDropped, type Output, type RelationType, type Side } from './output.js';

@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addWorkingDays, dayFromIso, workingDaysBetween } from '../domain/calendar.js';
 import { type FlatMessage, parseMessage } from '../ingest/index.js';
 import { schemaSet } from '../schema/releases.js';
-import { addWorkingDays, dayFromIso, workingDaysBetween } from './calendar.js';
 import { isValidBsn } from './identities.js';
 import { readGemeenten } from './organisations.js';
 import type { MessageRef } from './output.js';
@@ -583,6 +583,26 @@ describe('simulate: determinism', () => {
     simulate({ ...opts, out: out[2] as string, seed: 4 });
     expect(digest(out[0] as string)).toBe(digest(out[1] as string));
     expect(digest(out[0] as string)).not.toBe(digest(out[2] as string));
+  });
+
+  it('writes the bytes it always wrote: speed work on the writers must leave the output as it is', () => {
+    // Duplicates (both kinds), broken first attempts, retours with codes and a warm-up whose messages are
+    // left out: every kind of line and file. Change this digest only with a deliberate change of output.
+    const dir = mkdtempSync(join(tmpdir(), 'ketendata-sim-'));
+    dirs.push(dir);
+    const r = simulate({
+      out: dir,
+      gemeenten: '3',
+      clients: 200,
+      from: '2024-11-01',
+      to: '2025-04-30',
+      seed: 11,
+      duplicates: 0.05,
+      errors: 0.08,
+      warmupMonths: 2,
+    });
+    expect(r.perStatus).toEqual({ message: 1432, duplicate: 79, broken: 13 });
+    expect(digest(dir)).toBe('b48af963d77cf85c560ba39e8d14dbade581147e1cf7ef477fbb57076eb74e7e');
   });
 });
 

@@ -4,8 +4,8 @@
  * written in hub order while only per-journey state lives in memory.
  */
 import { rmSync } from 'node:fs';
+import { addMonths, DAY_MS, type Day, dayFromIso, isoDay } from '../domain/calendar.js';
 import type { Standard } from '../schema/model.js';
-import { addMonths, DAY_MS, type Day, dayFromIso, isoDay } from './calendar.js';
 import { catalog } from './catalog.js';
 import { Declarations } from './declarations.js';
 import { person, testBsnPool } from './identities.js';

@@ -3,8 +3,9 @@
  * point at its 301 rows. A 301 is a full snapshot (OP087), so a number recurs in many 301s; every row that
  * carries it up to a source's Dagtekening is a target, which makes the link set independent of order.
  */
+
+import type { Day } from '../domain/calendar.js';
 import type { Standard } from '../schema/model.js';
-import type { Day } from './calendar.js';
 import type { CatalogProduct } from './catalog.js';
 import type { Prestatie, StartRow, ToegewezenProductRow } from './model.js';
 import type { MessageRef, RelationType, Side } from './output.js';

@@ -7,7 +7,7 @@ import {
   isWorkingDay,
   publicHolidays,
   workingDaysBetween,
-} from './calendar.js';
+} from '../domain/calendar.js';
 
 describe('calendar', () => {
   it('finds Easter Sunday for known years', () => {
