@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { keyspaceOf, type LinkEntry } from '../links/entries.js';
 import type { PlannedLink } from '../links/match.js';
-import { copyChunks } from './ingest-repository.js';
+import { copyCellChunks } from './ingest-repository.js';
 import type { IngestTx } from './watermark.js';
 
 /**
@@ -22,9 +22,7 @@ async function exec(
   params: readonly unknown[],
 ): Promise<Record<string, unknown>[]> {
   if (tx.dialect === 'postgres') {
-    let n = 0;
-    const pgText = text.replace(/\?/g, () => `$${++n}`);
-    const result = await tx.client.query(pgText, params as unknown[]);
+    const result = await tx.client.query(pgText(text), params as unknown[]);
     return result.rows as Record<string, unknown>[];
   }
   const stmt = sqliteStatement(tx, text);
@@ -33,28 +31,47 @@ async function exec(
   return [];
 }
 
+/** `?` placeholders as PostgreSQL's `$n`. */
+function pgText(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+}
+
+/**
+ * A query's rows as arrays of cells in select order: no object per row with a property per column (the
+ * key lookup reads tens of thousands of rows per ingest run).
+ */
+async function execCells(tx: IngestTx, text: string, params: readonly unknown[]): Promise<unknown[][]> {
+  if (tx.dialect === 'postgres') {
+    const result = await tx.client.query({
+      text: pgText(text),
+      values: params as unknown[],
+      rowMode: 'array',
+    });
+    return result.rows as unknown[][];
+  }
+  const stmt = sqliteStatement(tx, text, true);
+  return stmt.all(...params) as unknown[][];
+}
+
 function sqliteStatement(
   tx: IngestTx & { dialect: 'sqlite' },
   text: string,
+  raw = false,
 ): import('better-sqlite3').Statement {
   let cache = sqliteStatements.get(tx.sqlite);
   if (!cache) {
     cache = new Map();
     sqliteStatements.set(tx.sqlite, cache);
   }
-  let stmt = cache.get(text);
+  const id = raw ? `raw:${text}` : text;
+  let stmt = cache.get(id);
   if (!stmt) {
     stmt = tx.sqlite.prepare(text);
-    cache.set(text, stmt);
+    if (raw) stmt.raw(true);
+    cache.set(id, stmt);
   }
   return stmt;
-}
-
-/** A row's cells keyed by column (a plain loop: `Object.fromEntries` costs several times more per row). */
-function record(columns: readonly string[], cells: readonly unknown[]): Record<string, unknown> {
-  const r: Record<string, unknown> = {};
-  for (let i = 0; i < columns.length; i++) r[columns[i]!] = cells[i];
-  return r;
 }
 
 /**
@@ -79,12 +96,7 @@ async function appendRows(
     return;
   }
   await pipeline(
-    Readable.from(
-      copyChunks(
-        columns,
-        rows.map((cells) => record(columns, cells)),
-      ),
-    ),
+    Readable.from(copyCellChunks(rows)),
     tx.client.query(copyFrom(`COPY ${into} (${columns.join(', ')}) FROM STDIN`)),
   );
 }
@@ -195,27 +207,25 @@ export async function insertEntries(tx: IngestTx, entries: readonly LinkEntry[])
 
 const ENTRY_COLUMNS = 'k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info, msg';
 
-const toEntry = (r: Record<string, unknown>): LinkEntry => ({
-  key: String(r.k),
-  tag: String(r.tag),
-  gemeente: String(r.gemeente),
-  berichtId: String(r.bericht_id),
-  table: String(r.tbl),
-  row: String(r.row),
-  dagtekening: String(r.dagtekening),
-  order: String(r.ord),
-  info: String(r.info),
-  message: String(r.msg),
-});
-
 /** Every indexed entry under these keys, grouped by key. */
 export async function entriesByKey(tx: IngestTx, keys: readonly string[]): Promise<Map<string, LinkEntry[]>> {
   const out = new Map<string, LinkEntry[]>();
   const set = inSet(tx, keys);
   if (!set) return out;
-  const rows = await exec(tx, `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k ${set.sql}`, [set.param]);
+  const rows = await execCells(tx, `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k ${set.sql}`, [set.param]);
   for (const r of rows) {
-    const e = toEntry(r);
+    const e: LinkEntry = {
+      key: r[0] as string,
+      tag: r[1] as string,
+      gemeente: r[2] as string,
+      berichtId: r[3] as string,
+      table: r[4] as string,
+      row: r[5] as string,
+      dagtekening: r[6] as string,
+      order: r[7] as string,
+      info: r[8] as string,
+      message: r[9] as string,
+    };
     const list = out.get(e.key);
     if (list) list.push(e);
     else out.set(e.key, [e]);

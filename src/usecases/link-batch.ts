@@ -98,8 +98,10 @@ async function linkClaimed(
     claimed.delete(m.bericht_id); // a message twice in one batch counts once
     entries.push(...(m.linkEntries ?? linkEntries(toLinkable(m))));
   }
-  const fresh = new Set(entries.map((e) => e.berichtId));
-  const isNew = (e: LinkEntry) => fresh.has(e.berichtId);
+  // The batch's entries are the only new ones (the store has none of a message it had not linked), so an
+  // entry is new if it is one of these objects: an identity check, no string hashing per call.
+  const fresh = new Set(entries);
+  const isNew = (e: LinkEntry) => fresh.has(e);
   // The earlier entries under the new keys are read before the new ones are written: those are in memory.
   const groups = await entriesByKey(tx, [...new Set(entries.map((e) => e.key))]);
   for (const e of entries) {
@@ -152,7 +154,7 @@ async function linkClaimed(
   // Lapses first, so a pair that lapses and holds again in one batch ends added.
   await insertLinks(tx, [...revoke.values()], 'vervallen', now);
   await insertLinks(tx, [...add.values()], 'toegevoegd', now);
-  return { messages: fresh.size, added: add.size, lapsed: revoke.size };
+  return { messages: new Set(entries.map((e) => e.berichtId)).size, added: add.size, lapsed: revoke.size };
 }
 
 /**
