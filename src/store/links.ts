@@ -114,27 +114,20 @@ function inSet(tx: IngestTx, values: readonly string[]): { sql: string; param: u
     : { sql: 'IN (SELECT value FROM json_each(?))', param: JSON.stringify(unique) };
 }
 
-/** Marks messages as linked; returns the ids that were not yet (only those must be linked now). */
-export async function claimMessages(
-  tx: IngestTx,
-  messages: readonly { readonly berichtId: string; readonly seq?: number | undefined }[],
-  now: string,
-): Promise<Set<string>> {
-  const byId = new Map(messages.map((m) => [m.berichtId, m.seq ?? null]));
-  const claimed = new Set<string>();
+/** Marks messages as linked; returns the seqs that were not yet (only those must be linked now). */
+export async function claimMessages(tx: IngestTx, seqs: readonly number[]): Promise<Set<number>> {
+  const unique = [...new Set(seqs)];
+  const claimed = new Set<number>();
   if (tx.dialect === 'sqlite') {
-    const stmt = sqliteStatement(
-      tx,
-      'INSERT INTO link_done (bericht_id, seq, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-    );
-    for (const [id, seq] of byId) if (stmt.run(id, seq, now).changes > 0) claimed.add(id);
+    const stmt = sqliteStatement(tx, 'INSERT INTO link_done (seq) VALUES (?) ON CONFLICT DO NOTHING');
+    for (const seq of unique) if (stmt.run(seq).changes > 0) claimed.add(seq);
     return claimed;
   }
-  const { rows } = await tx.client.query<{ bericht_id: string }>(
-    'INSERT INTO link_done (bericht_id, seq, linked_at) SELECT b, s, $3 FROM unnest($1::text[], $2::bigint[]) AS u(b, s) ON CONFLICT DO NOTHING RETURNING bericht_id',
-    [[...byId.keys()], [...byId.values()], now],
+  const { rows } = await tx.client.query<{ seq: number }>(
+    'INSERT INTO link_done (seq) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING RETURNING seq',
+    [unique],
   );
-  for (const r of rows) claimed.add(r.bericht_id);
+  for (const r of rows) claimed.add(Number(r.seq));
   return claimed;
 }
 
@@ -164,7 +157,7 @@ export async function unlinkedBefore(
 ): Promise<Record<string, unknown>[]> {
   return exec(
     tx,
-    `SELECT ${LINKABLE_MESSAGE_COLUMNS.join(', ')} FROM message m WHERE m.seq > (SELECT COALESCE(MAX(seq), 0) FROM link_done) AND m.seq < ? AND NOT EXISTS (SELECT 1 FROM link_done d WHERE d.bericht_id = m.bericht_id) ORDER BY m.seq LIMIT ?`,
+    `SELECT ${LINKABLE_MESSAGE_COLUMNS.join(', ')} FROM message m WHERE m.seq > (SELECT COALESCE(MAX(seq), 0) FROM link_done) AND m.seq < ? AND NOT EXISTS (SELECT 1 FROM link_done d WHERE d.seq = m.seq) ORDER BY m.seq LIMIT ?`,
     [beforeSeq, limit],
   );
 }

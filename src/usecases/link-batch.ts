@@ -25,8 +25,8 @@ import { type IngestTx, withIngestLock } from '../store/watermark.js';
 /** A stored message as far as linking needs it: the `message` table's columns (`rows` as JSON or parsed). */
 export interface StoredMessageForLinks extends StoredMessageHeader {
   readonly rows: string | Readonly<Record<string, readonly StoredRow[]>>;
-  /** `message.seq`, when known (lets linking resume after a crash between ingest and linking). */
-  readonly seq?: number | undefined;
+  /** `message.seq`: marks the message linked, and lets linking resume after a crash. */
+  readonly seq: number;
   /** `linkEntries` of the message, when a parse worker computed them already. */
   readonly linkEntries?: readonly LinkEntry[] | undefined;
 }
@@ -57,20 +57,12 @@ export async function linkMessagesInTx(
   await lockLinking(tx);
   // A crash between an ingest batch and its linking leaves stored messages unlinked: take them along
   // (in bounded chunks, oldest first).
-  const seqs = batch.flatMap((m) => (m.seq === undefined ? [] : [m.seq]));
-  let messages = batch;
-  if (seqs.length > 0) {
-    for (;;) {
-      const rows = await unlinkedBefore(tx, Math.min(...seqs), catchUp);
-      const missed = rows as unknown as StoredMessageForLinks[];
-      if (missed.length < catchUp) {
-        messages = [...missed, ...batch];
-        break;
-      }
-      total = sum(total, await linkClaimed(tx, missed, now));
-    }
+  const first = Math.min(...batch.map((m) => Number(m.seq)));
+  for (;;) {
+    const missed = (await unlinkedBefore(tx, first, catchUp)) as unknown as StoredMessageForLinks[];
+    if (missed.length < catchUp) return sum(total, await linkClaimed(tx, [...missed, ...batch], now));
+    total = sum(total, await linkClaimed(tx, missed, now));
   }
-  return sum(total, await linkClaimed(tx, messages, now));
 }
 
 /** Messages per chunk when catching up after a crash. */
@@ -89,13 +81,11 @@ async function linkClaimed(
 ): Promise<LinkOutcome> {
   const claimed = await claimMessages(
     tx,
-    messages.map((m) => ({ berichtId: m.bericht_id, seq: m.seq === undefined ? undefined : Number(m.seq) })),
-    now,
+    messages.map((m) => Number(m.seq)),
   );
   const entries: LinkEntry[] = [];
   for (const m of messages) {
-    if (!claimed.has(m.bericht_id)) continue;
-    claimed.delete(m.bericht_id); // a message twice in one batch counts once
+    if (!claimed.delete(Number(m.seq))) continue; // a message twice in one batch counts once
     entries.push(...(m.linkEntries ?? linkEntries(toLinkable(m))));
   }
   // The batch's entries are the only new ones (the store has none of a message it had not linked), so an
@@ -195,8 +185,8 @@ export async function linkPending(
   for (;;) {
     const batch = await store.db
       .selectFrom('message')
-      .leftJoin('link_done', 'link_done.bericht_id', 'message.bericht_id')
-      .where('link_done.bericht_id', 'is', null)
+      .leftJoin('link_done', 'link_done.seq', 'message.seq')
+      .where('link_done.seq', 'is', null)
       .where('message.seq', '>', after)
       .select([
         'message.seq',
@@ -232,7 +222,7 @@ export function storedMessagesOf(
   items.forEach((item, i) => {
     const outcome = result.outcomes[i];
     const seq = result.seqs[i];
-    if (item.kind === 'message' && (outcome === 'stored' || outcome === 'conflict'))
+    if (item.kind === 'message' && seq !== undefined && (outcome === 'stored' || outcome === 'conflict'))
       out.push({
         ...item.message,
         ...(item.tables ? { rows: item.tables } : {}),
