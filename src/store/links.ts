@@ -226,19 +226,18 @@ export async function entriesByKey(tx: IngestTx, keys: readonly string[]): Promi
   return out;
 }
 
-/** The start/stop keys of the rows of these heen messages (by their `msg|…` key). */
-export async function startStopKeysOfMessages(
+/** The stored heen messages these `msg|…` keys name (found by their heen entry), as linking reads them. */
+export async function heenMessagesOf(
   tx: IngestTx,
   messageKeys: readonly string[],
-): Promise<string[]> {
+): Promise<Record<string, unknown>[]> {
   const set = inSet(tx, messageKeys);
   if (!set) return [];
-  const rows = await exec(
+  return exec(
     tx,
-    `SELECT DISTINCT k FROM link_key WHERE msg ${set.sql} AND msg <> '' AND keyspace IN ('start', 'stop')`,
+    `SELECT ${LINKABLE_MESSAGE_COLUMNS.join(', ')} FROM message WHERE bericht_id IN (SELECT bericht_id FROM link_key WHERE k ${set.sql} AND tag = 'heen') ORDER BY seq`,
     [set.param],
   );
-  return rows.map((r) => String(r.k));
 }
 
 /** Of these heen message keys, the ones a retour rejected. */

@@ -1,4 +1,5 @@
 import {
+  keyspaceOf,
   type LinkableMessage,
   type LinkEntry,
   linkableMessage,
@@ -12,11 +13,11 @@ import {
   activeLinksFrom,
   claimMessages,
   entriesByKey,
+  heenMessagesOf,
   insertEntries,
   insertLinks,
   lockLinking,
   rejectedMessageKeys,
-  startStopKeysOfMessages,
   unlinkedBefore,
 } from '../store/links.js';
 import type { Store } from '../store/open.js';
@@ -100,11 +101,20 @@ async function linkClaimed(
     else groups.set(e.key, [e]);
   }
   await insertEntries(tx, entries);
-  // A rejecting retour changes which starts and stops count (OP286): replan their groups too.
-  const rejectingRetours = entries
-    .filter((e) => e.tag === 'retour' && e.info === 'afgewezen')
-    .map((e) => e.key);
-  const touched = new Set(await startStopKeysOfMessages(tx, rejectingRetours));
+  // A rejecting retour changes which starts and stops count (OP286): replan the groups of its heen message's
+  // rows too. Their keys are derived from the message again (rejections are few), so no index on `msg`
+  // has to be kept up for every entry; the heen messages of this batch are at hand already.
+  const rejecting = new Set(
+    entries.filter((e) => e.tag === 'retour' && e.info === 'afgewezen').map((e) => e.key),
+  );
+  const touched = new Set<string>();
+  if (rejecting.size > 0) {
+    const stored = (await heenMessagesOf(tx, [...rejecting])) as unknown as StoredMessageForLinks[];
+    for (const e of [...entries, ...stored.flatMap((m) => linkEntries(toLinkable(m)))]) {
+      const keyspace = keyspaceOf(e.key);
+      if (rejecting.has(e.message) && (keyspace === 'start' || keyspace === 'stop')) touched.add(e.key);
+    }
+  }
   // A touched key without a new entry has all its entries in the store.
   const onlyTouched = [...touched].filter((key) => !groups.has(key));
   for (const [key, group] of await entriesByKey(tx, onlyTouched)) groups.set(key, group);

@@ -7,6 +7,8 @@ import type { DialectMigration } from './index.js';
  * - `link_done` is keyed by the message's seq: an integer key that grows with every batch, so claiming a
  *   batch appends to one index instead of inserting at random places in two (BerichtId primary key, seq
  *   index); the highest linked seq is the primary key's last entry. Existing rows get their message's seq.
+ * - `link_key_msg` goes: it found the rows of a heen message a retour rejects, which is rare, while every
+ *   entry of a heen message wrote to it. Linking derives those rows from the message instead.
  * - `link_from` indexes the source message only: its lookups name the message, and rows and types are few
  *   per message, so the narrower index serves them as well while each link writes less.
  */
@@ -22,6 +24,7 @@ export const migration: DialectMigration = {
     await db.schema.dropTable('link_done').execute();
     await db.schema.alterTable('link_done_new').renameTo('link_done').execute();
 
+    await db.schema.dropIndex('link_key_msg').execute();
     await db.schema.dropIndex('link_from').execute();
     await db.schema.createIndex('link_from').on('link').column('from_bericht_id').execute();
   },
@@ -41,6 +44,12 @@ export const migration: DialectMigration = {
     await db.schema.alterTable('link_done_old').renameTo('link_done').execute();
     await db.schema.createIndex('link_done_seq').on('link_done').column('seq').execute();
 
+    await db.schema
+      .createIndex('link_key_msg')
+      .on('link_key')
+      .column('msg')
+      .where(sql.ref('msg'), '<>', '')
+      .execute();
     await db.schema.dropIndex('link_from').execute();
     await db.schema
       .createIndex('link_from')
