@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Migrator } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { koppeltabelRecord } from '../links/koppeltabel.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { simulate } from '../simulate/simulate.js';
 import { LINKABLE_MESSAGE_COLUMNS } from '../store/links.js';
@@ -228,3 +229,39 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('the link table on both databases', () => {
+  it('holds the same Koppeltabel rows in the same seq order on SQLite and PostgreSQL', async () => {
+    const rows = async (dialect: (typeof DIALECTS)[number]) => {
+      const db = await freshStore(dialect);
+      try {
+        await ingestSource({ store: db.store, keys, now }, await openSource(join(dir, 'manifest.ndjson')), {
+          batchSize: 100,
+        });
+        const links = await db.store.db.selectFrom('link').selectAll().orderBy('seq').execute();
+        return links.map((l) =>
+          [
+            Number(l.seq),
+            l.gemeente,
+            ...koppeltabelRecord({
+              type: l.type as never,
+              mutatie: l.mutatie,
+              gemeente: l.gemeente,
+              fromTable: l.from_table,
+              fromBerichtId: l.from_bericht_id,
+              fromRow: l.from_row,
+              toTable: l.to_table,
+              toBerichtId: l.to_bericht_id,
+              toRow: l.to_row,
+            }),
+          ].join(';'),
+        );
+      } finally {
+        await db.drop();
+      }
+    };
+    const sqlite = await rows('sqlite');
+    expect(sqlite.length).toBeGreaterThan(100);
+    expect(await rows('postgres')).toEqual(sqlite);
+  });
+});
