@@ -677,6 +677,21 @@ export function* copyChunks(
   }
 }
 
+/** `copyChunks` for rows given as their cells in column order (no object per row to build first). */
+export function* copyCellChunks(rows: readonly (readonly unknown[])[]): Generator<string> {
+  const CHUNK = 256;
+  for (let start = 0; start < rows.length; start += CHUNK) {
+    let text = '';
+    for (let i = start; i < Math.min(start + CHUNK, rows.length); i++) {
+      const cells = rows[i]!;
+      let line = copyField(cells[0]);
+      for (let c = 1; c < cells.length; c++) line += `\t${copyField(cells[c])}`;
+      text += `${line}\n`;
+    }
+    yield text;
+  }
+}
+
 /** Starts a run row (its counts grow with every committed batch, so a killed run still shows what it did). */
 export async function startRun(store: Store, source: string, now: string): Promise<number> {
   const row = await store.db

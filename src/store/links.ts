@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { keyspaceOf, type LinkEntry } from '../links/entries.js';
 import type { PlannedLink } from '../links/match.js';
-import { copyChunks } from './ingest-repository.js';
+import { copyCellChunks } from './ingest-repository.js';
 import type { IngestTx } from './watermark.js';
 
 /**
@@ -22,9 +22,7 @@ async function exec(
   params: readonly unknown[],
 ): Promise<Record<string, unknown>[]> {
   if (tx.dialect === 'postgres') {
-    let n = 0;
-    const pgText = text.replace(/\?/g, () => `$${++n}`);
-    const result = await tx.client.query(pgText, params as unknown[]);
+    const result = await tx.client.query(pgText(text), params as unknown[]);
     return result.rows as Record<string, unknown>[];
   }
   const stmt = sqliteStatement(tx, text);
@@ -33,28 +31,47 @@ async function exec(
   return [];
 }
 
+/** `?` placeholders as PostgreSQL's `$n`. */
+function pgText(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+}
+
+/**
+ * A query's rows as arrays of cells in select order: no object per row with a property per column (the
+ * key lookup reads tens of thousands of rows per ingest run).
+ */
+async function execCells(tx: IngestTx, text: string, params: readonly unknown[]): Promise<unknown[][]> {
+  if (tx.dialect === 'postgres') {
+    const result = await tx.client.query({
+      text: pgText(text),
+      values: params as unknown[],
+      rowMode: 'array',
+    });
+    return result.rows as unknown[][];
+  }
+  const stmt = sqliteStatement(tx, text, true);
+  return stmt.all(...params) as unknown[][];
+}
+
 function sqliteStatement(
   tx: IngestTx & { dialect: 'sqlite' },
   text: string,
+  raw = false,
 ): import('better-sqlite3').Statement {
   let cache = sqliteStatements.get(tx.sqlite);
   if (!cache) {
     cache = new Map();
     sqliteStatements.set(tx.sqlite, cache);
   }
-  let stmt = cache.get(text);
+  const id = raw ? `raw:${text}` : text;
+  let stmt = cache.get(id);
   if (!stmt) {
     stmt = tx.sqlite.prepare(text);
-    cache.set(text, stmt);
+    if (raw) stmt.raw(true);
+    cache.set(id, stmt);
   }
   return stmt;
-}
-
-/** A row's cells keyed by column (a plain loop: `Object.fromEntries` costs several times more per row). */
-function record(columns: readonly string[], cells: readonly unknown[]): Record<string, unknown> {
-  const r: Record<string, unknown> = {};
-  for (let i = 0; i < columns.length; i++) r[columns[i]!] = cells[i];
-  return r;
 }
 
 /**
@@ -79,12 +96,7 @@ async function appendRows(
     return;
   }
   await pipeline(
-    Readable.from(
-      copyChunks(
-        columns,
-        rows.map((cells) => record(columns, cells)),
-      ),
-    ),
+    Readable.from(copyCellChunks(rows)),
     tx.client.query(copyFrom(`COPY ${into} (${columns.join(', ')}) FROM STDIN`)),
   );
 }
@@ -102,27 +114,20 @@ function inSet(tx: IngestTx, values: readonly string[]): { sql: string; param: u
     : { sql: 'IN (SELECT value FROM json_each(?))', param: JSON.stringify(unique) };
 }
 
-/** Marks messages as linked; returns the ids that were not yet (only those must be linked now). */
-export async function claimMessages(
-  tx: IngestTx,
-  messages: readonly { readonly berichtId: string; readonly seq?: number | undefined }[],
-  now: string,
-): Promise<Set<string>> {
-  const byId = new Map(messages.map((m) => [m.berichtId, m.seq ?? null]));
-  const claimed = new Set<string>();
+/** Marks messages as linked; returns the seqs that were not yet (only those must be linked now). */
+export async function claimMessages(tx: IngestTx, seqs: readonly number[]): Promise<Set<number>> {
+  const unique = [...new Set(seqs)];
+  const claimed = new Set<number>();
   if (tx.dialect === 'sqlite') {
-    const stmt = sqliteStatement(
-      tx,
-      'INSERT INTO link_done (bericht_id, seq, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-    );
-    for (const [id, seq] of byId) if (stmt.run(id, seq, now).changes > 0) claimed.add(id);
+    const stmt = sqliteStatement(tx, 'INSERT INTO link_done (seq) VALUES (?) ON CONFLICT DO NOTHING');
+    for (const seq of unique) if (stmt.run(seq).changes > 0) claimed.add(seq);
     return claimed;
   }
-  const { rows } = await tx.client.query<{ bericht_id: string }>(
-    'INSERT INTO link_done (bericht_id, seq, linked_at) SELECT b, s, $3 FROM unnest($1::text[], $2::bigint[]) AS u(b, s) ON CONFLICT DO NOTHING RETURNING bericht_id',
-    [[...byId.keys()], [...byId.values()], now],
+  const { rows } = await tx.client.query<{ seq: number }>(
+    'INSERT INTO link_done (seq) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING RETURNING seq',
+    [unique],
   );
-  for (const r of rows) claimed.add(r.bericht_id);
+  for (const r of rows) claimed.add(Number(r.seq));
   return claimed;
 }
 
@@ -152,7 +157,7 @@ export async function unlinkedBefore(
 ): Promise<Record<string, unknown>[]> {
   return exec(
     tx,
-    `SELECT ${LINKABLE_MESSAGE_COLUMNS.join(', ')} FROM message m WHERE m.seq > (SELECT COALESCE(MAX(seq), 0) FROM link_done) AND m.seq < ? AND NOT EXISTS (SELECT 1 FROM link_done d WHERE d.bericht_id = m.bericht_id) ORDER BY m.seq LIMIT ?`,
+    `SELECT ${LINKABLE_MESSAGE_COLUMNS.join(', ')} FROM message m WHERE m.seq > (SELECT COALESCE(MAX(seq), 0) FROM link_done) AND m.seq < ? AND NOT EXISTS (SELECT 1 FROM link_done d WHERE d.seq = m.seq) ORDER BY m.seq LIMIT ?`,
     [beforeSeq, limit],
   );
 }
@@ -195,27 +200,25 @@ export async function insertEntries(tx: IngestTx, entries: readonly LinkEntry[])
 
 const ENTRY_COLUMNS = 'k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info, msg';
 
-const toEntry = (r: Record<string, unknown>): LinkEntry => ({
-  key: String(r.k),
-  tag: String(r.tag),
-  gemeente: String(r.gemeente),
-  berichtId: String(r.bericht_id),
-  table: String(r.tbl),
-  row: String(r.row),
-  dagtekening: String(r.dagtekening),
-  order: String(r.ord),
-  info: String(r.info),
-  message: String(r.msg),
-});
-
 /** Every indexed entry under these keys, grouped by key. */
 export async function entriesByKey(tx: IngestTx, keys: readonly string[]): Promise<Map<string, LinkEntry[]>> {
   const out = new Map<string, LinkEntry[]>();
   const set = inSet(tx, keys);
   if (!set) return out;
-  const rows = await exec(tx, `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k ${set.sql}`, [set.param]);
+  const rows = await execCells(tx, `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k ${set.sql}`, [set.param]);
   for (const r of rows) {
-    const e = toEntry(r);
+    const e: LinkEntry = {
+      key: r[0] as string,
+      tag: r[1] as string,
+      gemeente: r[2] as string,
+      berichtId: r[3] as string,
+      table: r[4] as string,
+      row: r[5] as string,
+      dagtekening: r[6] as string,
+      order: r[7] as string,
+      info: r[8] as string,
+      message: r[9] as string,
+    };
     const list = out.get(e.key);
     if (list) list.push(e);
     else out.set(e.key, [e]);
@@ -223,19 +226,18 @@ export async function entriesByKey(tx: IngestTx, keys: readonly string[]): Promi
   return out;
 }
 
-/** The start/stop keys of the rows of these heen messages (by their `msg|…` key). */
-export async function startStopKeysOfMessages(
+/** The stored heen messages these `msg|…` keys name (found by their heen entry), as linking reads them. */
+export async function heenMessagesOf(
   tx: IngestTx,
   messageKeys: readonly string[],
-): Promise<string[]> {
+): Promise<Record<string, unknown>[]> {
   const set = inSet(tx, messageKeys);
   if (!set) return [];
-  const rows = await exec(
+  return exec(
     tx,
-    `SELECT DISTINCT k FROM link_key WHERE msg ${set.sql} AND msg <> '' AND keyspace IN ('start', 'stop')`,
+    `SELECT ${LINKABLE_MESSAGE_COLUMNS.join(', ')} FROM message WHERE bericht_id IN (SELECT bericht_id FROM link_key WHERE k ${set.sql} AND tag = 'heen') ORDER BY seq`,
     [set.param],
   );
-  return rows.map((r) => String(r.k));
 }
 
 /** Of these heen message keys, the ones a retour rejected. */

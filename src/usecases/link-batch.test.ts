@@ -9,7 +9,12 @@ const GEM = '0363';
 const AGB = '12345678';
 const NOW = new Date('2024-06-01T10:00:00Z');
 
+// Messages are linked by their seq; these are not in the message table, so each BerichtId gets its own.
+const seqs = new Map<string, number>();
+const seqOf = (id: string) => seqs.get(id) ?? seqs.set(id, seqs.size + 1).size;
+
 const stored = (m: LinkableMessage): StoredMessageForLinks => ({
+  seq: seqOf(m.berichtId),
   bericht_id: m.berichtId,
   code: m.code,
   gemeente: m.gemeente,

@@ -1,4 +1,5 @@
 import {
+  keyspaceOf,
   type LinkableMessage,
   type LinkEntry,
   linkableMessage,
@@ -12,11 +13,11 @@ import {
   activeLinksFrom,
   claimMessages,
   entriesByKey,
+  heenMessagesOf,
   insertEntries,
   insertLinks,
   lockLinking,
   rejectedMessageKeys,
-  startStopKeysOfMessages,
   unlinkedBefore,
 } from '../store/links.js';
 import type { Store } from '../store/open.js';
@@ -25,8 +26,8 @@ import { type IngestTx, withIngestLock } from '../store/watermark.js';
 /** A stored message as far as linking needs it: the `message` table's columns (`rows` as JSON or parsed). */
 export interface StoredMessageForLinks extends StoredMessageHeader {
   readonly rows: string | Readonly<Record<string, readonly StoredRow[]>>;
-  /** `message.seq`, when known (lets linking resume after a crash between ingest and linking). */
-  readonly seq?: number | undefined;
+  /** `message.seq`: marks the message linked, and lets linking resume after a crash. */
+  readonly seq: number;
   /** `linkEntries` of the message, when a parse worker computed them already. */
   readonly linkEntries?: readonly LinkEntry[] | undefined;
 }
@@ -57,20 +58,12 @@ export async function linkMessagesInTx(
   await lockLinking(tx);
   // A crash between an ingest batch and its linking leaves stored messages unlinked: take them along
   // (in bounded chunks, oldest first).
-  const seqs = batch.flatMap((m) => (m.seq === undefined ? [] : [m.seq]));
-  let messages = batch;
-  if (seqs.length > 0) {
-    for (;;) {
-      const rows = await unlinkedBefore(tx, Math.min(...seqs), catchUp);
-      const missed = rows as unknown as StoredMessageForLinks[];
-      if (missed.length < catchUp) {
-        messages = [...missed, ...batch];
-        break;
-      }
-      total = sum(total, await linkClaimed(tx, missed, now));
-    }
+  const first = Math.min(...batch.map((m) => Number(m.seq)));
+  for (;;) {
+    const missed = (await unlinkedBefore(tx, first, catchUp)) as unknown as StoredMessageForLinks[];
+    if (missed.length < catchUp) return sum(total, await linkClaimed(tx, [...missed, ...batch], now));
+    total = sum(total, await linkClaimed(tx, missed, now));
   }
-  return sum(total, await linkClaimed(tx, messages, now));
 }
 
 /** Messages per chunk when catching up after a crash. */
@@ -89,17 +82,17 @@ async function linkClaimed(
 ): Promise<LinkOutcome> {
   const claimed = await claimMessages(
     tx,
-    messages.map((m) => ({ berichtId: m.bericht_id, seq: m.seq === undefined ? undefined : Number(m.seq) })),
-    now,
+    messages.map((m) => Number(m.seq)),
   );
   const entries: LinkEntry[] = [];
   for (const m of messages) {
-    if (!claimed.has(m.bericht_id)) continue;
-    claimed.delete(m.bericht_id); // a message twice in one batch counts once
+    if (!claimed.delete(Number(m.seq))) continue; // a message twice in one batch counts once
     entries.push(...(m.linkEntries ?? linkEntries(toLinkable(m))));
   }
-  const fresh = new Set(entries.map((e) => e.berichtId));
-  const isNew = (e: LinkEntry) => fresh.has(e.berichtId);
+  // The batch's entries are the only new ones (the store has none of a message it had not linked), so an
+  // entry is new if it is one of these objects: an identity check, no string hashing per call.
+  const fresh = new Set(entries);
+  const isNew = (e: LinkEntry) => fresh.has(e);
   // The earlier entries under the new keys are read before the new ones are written: those are in memory.
   const groups = await entriesByKey(tx, [...new Set(entries.map((e) => e.key))]);
   for (const e of entries) {
@@ -108,11 +101,20 @@ async function linkClaimed(
     else groups.set(e.key, [e]);
   }
   await insertEntries(tx, entries);
-  // A rejecting retour changes which starts and stops count (OP286): replan their groups too.
-  const rejectingRetours = entries
-    .filter((e) => e.tag === 'retour' && e.info === 'afgewezen')
-    .map((e) => e.key);
-  const touched = new Set(await startStopKeysOfMessages(tx, rejectingRetours));
+  // A rejecting retour changes which starts and stops count (OP286): replan the groups of its heen message's
+  // rows too. Their keys are derived from the message again (rejections are few), so no index on `msg`
+  // has to be kept up for every entry; the heen messages of this batch are at hand already.
+  const rejecting = new Set(
+    entries.filter((e) => e.tag === 'retour' && e.info === 'afgewezen').map((e) => e.key),
+  );
+  const touched = new Set<string>();
+  if (rejecting.size > 0) {
+    const stored = (await heenMessagesOf(tx, [...rejecting])) as unknown as StoredMessageForLinks[];
+    for (const e of [...entries, ...stored.flatMap((m) => linkEntries(toLinkable(m)))]) {
+      const keyspace = keyspaceOf(e.key);
+      if (rejecting.has(e.message) && (keyspace === 'start' || keyspace === 'stop')) touched.add(e.key);
+    }
+  }
   // A touched key without a new entry has all its entries in the store.
   const onlyTouched = [...touched].filter((key) => !groups.has(key));
   for (const [key, group] of await entriesByKey(tx, onlyTouched)) groups.set(key, group);
@@ -152,7 +154,7 @@ async function linkClaimed(
   // Lapses first, so a pair that lapses and holds again in one batch ends added.
   await insertLinks(tx, [...revoke.values()], 'vervallen', now);
   await insertLinks(tx, [...add.values()], 'toegevoegd', now);
-  return { messages: fresh.size, added: add.size, lapsed: revoke.size };
+  return { messages: new Set(entries.map((e) => e.berichtId)).size, added: add.size, lapsed: revoke.size };
 }
 
 /**
@@ -193,8 +195,8 @@ export async function linkPending(
   for (;;) {
     const batch = await store.db
       .selectFrom('message')
-      .leftJoin('link_done', 'link_done.bericht_id', 'message.bericht_id')
-      .where('link_done.bericht_id', 'is', null)
+      .leftJoin('link_done', 'link_done.seq', 'message.seq')
+      .where('link_done.seq', 'is', null)
       .where('message.seq', '>', after)
       .select([
         'message.seq',
@@ -230,7 +232,7 @@ export function storedMessagesOf(
   items.forEach((item, i) => {
     const outcome = result.outcomes[i];
     const seq = result.seqs[i];
-    if (item.kind === 'message' && (outcome === 'stored' || outcome === 'conflict'))
+    if (item.kind === 'message' && seq !== undefined && (outcome === 'stored' || outcome === 'conflict'))
       out.push({
         ...item.message,
         ...(item.tables ? { rows: item.tables } : {}),

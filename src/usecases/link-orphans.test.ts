@@ -2,13 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import type { LinkableMessage } from '../links/entries.js';
 import { testMessage } from '../links/test-messages.js';
-import { linkBatch } from './link-batch.js';
+import { linkBatch, type StoredMessageForLinks } from './link-batch.js';
 import { countOrphans } from './link-orphans.js';
 
 const GEM = '0363';
 const AGB = '12345678';
 
-const stored = (m: LinkableMessage) => ({
+// Messages are linked by their seq; these are not in the message table, so each BerichtId gets its own.
+const seqs = new Map<string, number>();
+const seqOf = (id: string) => seqs.get(id) ?? seqs.set(id, seqs.size + 1).size;
+
+const stored = (m: LinkableMessage): StoredMessageForLinks => ({
+  seq: seqOf(m.berichtId),
   bericht_id: m.berichtId,
   code: m.code,
   gemeente: m.gemeente,

@@ -1,12 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Migrator } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { koppeltabelRecord } from '../links/koppeltabel.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { simulate } from '../simulate/simulate.js';
 import { LINKABLE_MESSAGE_COLUMNS } from '../store/links.js';
-import type { Store } from '../store/open.js';
+import { migrationProvider } from '../store/migrations/index.js';
+import { migrate, type Store } from '../store/open.js';
 import { ingestSource } from './ingest-exchanges.js';
 import { openSource } from './ingest-sources.js';
 import { linkBatch, linkPending } from './link-batch.js';
@@ -89,7 +92,10 @@ for (const dialect of DIALECTS) {
           .where((eb) => eb.or([eb('from_bericht_id', 'in', lost), eb('to_bericht_id', 'in', lost)]))
           .execute();
         await crashed.store.db.deleteFrom('link_key').where('bericht_id', 'in', lost).execute();
-        await crashed.store.db.deleteFrom('link_done').where('bericht_id', 'in', lost).execute();
+        await crashed.store.db
+          .deleteFrom('link_done')
+          .where('seq', '>', Number(m) - 30)
+          .execute();
         await ingestSource(
           { store: crashed.store, keys, now },
           await openSource(join(dir, 'second.ndjson')),
@@ -163,3 +169,99 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`a store linked before migration 0005 (${dialect})`, () => {
+    it('migrates and links on, ending as a store that always had it', async () => {
+      const reference = await freshStore(dialect);
+      const migrated = await freshStore(dialect);
+      try {
+        for (const part of ['first', 'second']) {
+          await ingestSource(
+            { store: reference.store, keys, now },
+            await openSource(join(dir, `${part}.ndjson`)),
+            { batchSize: 100 },
+          );
+        }
+        await ingestSource(
+          { store: migrated.store, keys, now },
+          await openSource(join(dir, 'first.ndjson')),
+          { batchSize: 100 },
+        );
+        // Back to the layout 0003 and 0004 made, with its data, then up again as an upgrade would.
+        const migrator = new Migrator({
+          db: migrated.store.db,
+          provider: migrationProvider(migrated.store.dialect),
+        });
+        const down = await migrator.migrateTo('0004_accounts');
+        expect(down.error).toBeUndefined();
+        const before = await migrated.store.db
+          .selectFrom('link_done as d')
+          .innerJoin('message as m', 'm.bericht_id', 'd.bericht_id' as never)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
+        await migrate(migrated.store);
+        const after = await migrated.store.db
+          .selectFrom('link_done')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
+        expect(Number(after.n)).toBe(Number(before.n));
+        expect(Number(after.n)).toBeGreaterThan(0);
+        await ingestSource(
+          { store: migrated.store, keys, now },
+          await openSource(join(dir, 'second.ndjson')),
+          { batchSize: 100 },
+        );
+
+        const expected = await linkEvents(reference.store);
+        expect(expected.length).toBeGreaterThan(100);
+        expect(await linkEvents(migrated.store)).toEqual(expected);
+        // Linking stays idempotent across the upgrade: the first half is not linked again.
+        expect(await linkPending(migrated.store, { now: now() })).toEqual({
+          messages: 0,
+          added: 0,
+          lapsed: 0,
+        });
+      } finally {
+        await reference.drop();
+        await migrated.drop();
+      }
+    });
+  });
+}
+
+describe('the link table on both databases', () => {
+  it('holds the same Koppeltabel rows in the same seq order on SQLite and PostgreSQL', async () => {
+    const rows = async (dialect: (typeof DIALECTS)[number]) => {
+      const db = await freshStore(dialect);
+      try {
+        await ingestSource({ store: db.store, keys, now }, await openSource(join(dir, 'manifest.ndjson')), {
+          batchSize: 100,
+        });
+        const links = await db.store.db.selectFrom('link').selectAll().orderBy('seq').execute();
+        return links.map((l) =>
+          [
+            Number(l.seq),
+            l.gemeente,
+            ...koppeltabelRecord({
+              type: l.type as never,
+              mutatie: l.mutatie,
+              gemeente: l.gemeente,
+              fromTable: l.from_table,
+              fromBerichtId: l.from_bericht_id,
+              fromRow: l.from_row,
+              toTable: l.to_table,
+              toBerichtId: l.to_bericht_id,
+              toRow: l.to_row,
+            }),
+          ].join(';'),
+        );
+      } finally {
+        await db.drop();
+      }
+    };
+    const sqlite = await rows('sqlite');
+    expect(sqlite.length).toBeGreaterThan(100);
+    expect(await rows('postgres')).toEqual(sqlite);
+  });
+});

@@ -16,6 +16,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0002_deliveries': () => import('./0002_deliveries.js'),
   '0003_links': () => import('./0003_links.js'),
   '0004_accounts': () => import('./0004_accounts.js'),
+  '0005_link_bookkeeping': () => import('./0005_link_bookkeeping.js'),
   '0006_indicators': () => import('./0006_indicators.js'),
 };
 

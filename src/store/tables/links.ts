@@ -1,6 +1,6 @@
 import type { Generated } from 'kysely';
 
-/** Link tables (migration 0003_links). Keys are stored pseudonyms, never clear identifiers. */
+/** Link tables (migrations 0003_links, 0005_link_bookkeeping). Keys are stored pseudonyms, never clear identifiers. */
 export interface LinkTables {
   link: LinkTable;
   link_key: LinkKeyTable;
@@ -46,10 +46,8 @@ export interface LinkKeyTable {
   msg: string;
 }
 
-/** Messages whose entries are in the index (makes linking a message idempotent). */
+/** Messages whose entries are in the index (makes linking a message idempotent); migration 0005. */
 export interface LinkDoneTable {
-  bericht_id: string;
-  /** The message's seq when known: linking after a crash resumes above the highest. */
-  seq: number | null;
-  linked_at: string;
+  /** The message's seq: linking after a crash resumes above the highest. */
+  seq: number;
 }
