@@ -20,6 +20,14 @@ export function indicatorLines(v: IndicatorValues): string[] {
     `request outcome: ${v.requestOutcome.requests} requested products: honoured ${v.requestOutcome.honoured}, ` +
       `rejected ${v.requestOutcome.rejected}, under investigation ${v.requestOutcome.underInvestigation}, ` +
       `unanswered ${v.requestOutcome.unanswered}`,
+    ...(v.changeRequests
+      ? [
+          `requests for a change 317: ${v.changeRequests.requestOutcome.requests}: honoured ${v.changeRequests.requestOutcome.honoured} ` +
+            `(median ${num(v.changeRequests.leadTime.median)} working days, within 5 ${v.changeRequests.leadTime.withinNorm}), ` +
+            `rejected ${v.changeRequests.requestOutcome.rejected}, under investigation ${v.changeRequests.requestOutcome.underInvestigation}, ` +
+            `unanswered ${v.changeRequests.requestOutcome.unanswered}`,
+        ]
+      : []),
     `toewijzing -> start: ${v.startDelay.count} toewijzingen started, median ${num(v.startDelay.median)} days`,
     'clients in care per month (month, iJw, iWmo, total):',
     ...v.clientsInCare.months.map((m) => `  ${m.month}\t${m.ijw}\t${m.iwmo}\t${m.total}`),

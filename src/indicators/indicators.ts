@@ -38,6 +38,14 @@ export interface IndicatorValues {
     /** RedenAfwijzingVerzoek of the rejected requests. */
     readonly rejectionReasons: readonly Bucket[];
   };
+  /**
+   * The same two for requests for a change (317) → the toewijzing that granted it (301) or the answer (319).
+   * Absent from snapshots made before it existed.
+   */
+  readonly changeRequests?: {
+    readonly leadTime: IndicatorValues['leadTime'];
+    readonly requestOutcome: IndicatorValues['requestOutcome'];
+  };
   readonly startDelay: {
     /** Toewijzingen with a start. */
     readonly count: number;
@@ -226,6 +234,7 @@ export class IndicatorAccumulator {
   readonly #targets319 = new Set<string>();
   // Facts from the message pass.
   readonly #requests = new Map<string, Request>();
+  readonly #changeRequests = new Map<string, Request>();
   readonly #assigned = new Map<string, Assigned>();
   readonly #answers = new Map<string, { antwoord: string | null; reden: string | null }>();
   readonly #starts = new Map<string, Start>();
@@ -245,7 +254,7 @@ export class IndicatorAccumulator {
       l.type === 'retour' ||
       l.type === 'start-toewijzing' ||
       ((l.type === 'verzoek-toewijzing' || l.type === 'verzoek-antwoord') &&
-        l.from_table.endsWith('315_AangevraagdProduct'));
+        (l.from_table.endsWith('315_AangevraagdProduct') || l.from_table.endsWith('317')));
     if (!relevant) return;
     // Add-only log: the last event of a pair says whether it holds.
     this.#pairs.set(`${l.type}\t${l.from_bericht_id}\t${l.from_row}\t${l.to_bericht_id}\t${l.to_row}`, l);
@@ -299,6 +308,12 @@ export class IndicatorAccumulator {
         const t = tableOf(m, all, 'AangevraagdProduct');
         if (t && dag !== undefined)
           for (const r of t.rows) this.#requests.set(t.key(r), { g, msg: m.bericht_id, dag });
+        break;
+      }
+      case 317: {
+        // The request is the message itself: its links leave from the main table's row.
+        if (main && head && dag !== undefined)
+          this.#changeRequests.set(main.key(head), { g, msg: m.bericht_id, dag });
         break;
       }
       case 301: {
@@ -393,25 +408,28 @@ export class IndicatorAccumulator {
     return out;
   }
 
-  values(scope: ReadonlySet<string>, now: Date): IndicatorValues {
-    this.#resolveLinks();
-    const rejected = this.#rejectedHeen();
-    const valid301 = (k: string) => {
-      const a = this.#assigned.get(k);
-      return a && !rejected.has(a.msg) ? a : undefined;
-    };
+  /** A toewijzing row whose message its retour did not reject. */
+  #valid301(k: string, rejected: ReadonlySet<string>): Assigned | undefined {
+    const a = this.#assigned.get(k);
+    return a && !rejected.has(a.msg) ? a : undefined;
+  }
 
-    // 1 + 2: per requested product.
+  /** Lead time and outcome over a set of requests (315 products or 317 messages), by their links. */
+  #requestStats(
+    requests: ReadonlyMap<string, Request>,
+    scope: ReadonlySet<string>,
+    rejected: ReadonlySet<string>,
+  ): Pick<IndicatorValues, 'leadTime' | 'requestOutcome'> {
     const lead: number[] = [];
     let honoured = 0;
     let rejectedRequests = 0;
     let investigating = 0;
     let unanswered = 0;
     const reasons = new Map<string, number>();
-    for (const [k, req] of this.#requests) {
+    for (const [k, req] of requests) {
       if (!scope.has(req.g) || rejected.has(req.msg)) continue;
       const dates = (this.#granted.get(k) ?? []).flatMap((t) => {
-        const a = valid301(t);
+        const a = this.#valid301(t, rejected);
         return a ? [a.toewijzingsdatum] : [];
       });
       if (dates.length > 0) {
@@ -432,12 +450,40 @@ export class IndicatorAccumulator {
       else unanswered++;
     }
 
+    return {
+      leadTime: {
+        count: lead.length,
+        median: median(lead),
+        withinNorm: lead.filter((d) => d <= LEAD_TIME_NORM_WORKING_DAYS).length,
+        buckets: buckets(lead, LEAD_BUCKETS),
+      },
+      requestOutcome: {
+        requests: honoured + rejectedRequests + investigating + unanswered,
+        honoured,
+        rejected: rejectedRequests,
+        underInvestigation: investigating,
+        unanswered,
+        rejectionReasons: [...reasons]
+          .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+          .map(([label, count]) => ({ label, count })),
+      },
+    };
+  }
+
+  values(scope: ReadonlySet<string>, now: Date): IndicatorValues {
+    this.#resolveLinks();
+    const rejected = this.#rejectedHeen();
+
+    // 1 + 2: per requested product (315), and the same per request for a change (317).
+    const requests = this.#requestStats(this.#requests, scope, rejected);
+    const changeRequests = this.#requestStats(this.#changeRequests, scope, rejected);
+
     // 3: per toewijzing (ToewijzingNummer), the first accepted, uncancelled start linked to it.
     const perToewijzing = new Map<string, { ingang: Day; begin: Day }>();
     for (const [k, s] of this.#starts) {
       if (!scope.has(s.g) || rejected.has(s.msg) || this.#cancelledStarts.has(s.key)) continue;
       const versions = (this.#startOf.get(k) ?? []).flatMap((t) => {
-        const a = valid301(t);
+        const a = this.#valid301(t, rejected);
         return a ? [a] : [];
       });
       if (versions.length === 0) continue;
@@ -499,22 +545,8 @@ export class IndicatorAccumulator {
       .map((code) => ({ code, heen: heen.get(code) ?? 0, rejected: rejectedPerCode.get(code)?.size ?? 0 }));
 
     return {
-      leadTime: {
-        count: lead.length,
-        median: median(lead),
-        withinNorm: lead.filter((d) => d <= LEAD_TIME_NORM_WORKING_DAYS).length,
-        buckets: buckets(lead, LEAD_BUCKETS),
-      },
-      requestOutcome: {
-        requests: honoured + rejectedRequests + investigating + unanswered,
-        honoured,
-        rejected: rejectedRequests,
-        underInvestigation: investigating,
-        unanswered,
-        rejectionReasons: [...reasons]
-          .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-          .map(([label, count]) => ({ label, count })),
-      },
+      ...requests,
+      changeRequests,
       startDelay: { count: delays.length, median: median(delays), buckets: buckets(delays, START_BUCKETS) },
       clientsInCare: {
         months: months.map((month, i) => {

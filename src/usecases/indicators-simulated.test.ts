@@ -44,6 +44,12 @@ const granted = new Set(
     .filter((t) => t.type === 'verzoek-toewijzing' && t.from!.table.endsWith('315_AangevraagdProduct'))
     .map((t) => JSON.stringify(t.from)),
 );
+/** Requests for a change (317) with a toewijzing. */
+const grantedChanges = new Set(
+  truth
+    .filter((t) => t.type === 'verzoek-toewijzing' && /317$/.test(t.from!.table))
+    .map((t) => JSON.stringify(t.from)),
+);
 const HEEN = /^(JW|WMO)3(01|05|07|15|17|19)$/;
 const heenPerCode = new Map<string, number>();
 for (const t of exchanges)
@@ -71,6 +77,12 @@ describe.each(DIALECTS)('indicators on simulated traffic (%s)', (dialect) => {
       expect(all.requestOutcome.honoured).toBe(granted.size);
       // The simulator answers most requests within the norm of 5 working days (--late 5%).
       expect(all.leadTime.withinNorm / all.leadTime.count).toBeGreaterThan(0.8);
+
+      expect(grantedChanges.size).toBeGreaterThan(0);
+      expect(all.changeRequests!.leadTime.count).toBe(grantedChanges.size);
+      expect(all.changeRequests!.requestOutcome.requests).toBe(
+        heenPerCode.get('JW317')! + heenPerCode.get('WMO317')!,
+      );
 
       expect(new Map(all.retourErrors.types.map((t) => [t.code, t.heen]))).toEqual(heenPerCode);
       expect(all.retourErrors.types.every((t) => t.rejected === 0)).toBe(true);

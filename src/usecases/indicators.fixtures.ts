@@ -11,6 +11,7 @@ import type {
   RetourInfo,
   StartRow,
   StopRow,
+  Verzoek,
   ToegewezenProductRow,
 } from '../simulate/model.js';
 import type { Store } from '../store/open.js';
@@ -116,6 +117,11 @@ export class Journeys {
   verzoek(code: 'JW315' | 'WMO315', dag: string, client: Person, rows: AangevraagdProductRow[]) {
     const h = this.#header(code, dag, false);
     return this.#heen(h, (r) => build.verzoekOmToewijzing(h, client, rows, 'tabs', r));
+  }
+
+  wijziging(code: 'JW317' | 'WMO317', dag: string, client: Person, v: Verzoek) {
+    const h = this.#header(code, dag, false);
+    return this.#heen(h, (r) => build.verzoekOmWijziging(h, client, v, 'tabs', r));
   }
 
   antwoord(code: 'JW319' | 'WMO319', dag: string, a: Antwoord) {

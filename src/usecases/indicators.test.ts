@@ -11,6 +11,7 @@ const NOW = new Date('2024-07-01T08:00:00Z');
 
 /**
  * Gemeente 0363: five requested products (two granted, one rejected, one in onderzoek, one unanswered), three
+ * requests for a change (one granted, one rejected, one unanswered), three
  * toewijzingen with starts (one start rejected by its retour and resent), one definitive stop, one declaratie.
  * Gemeente 0599 and 0518: one client each, to check the scopes.
  */
@@ -51,6 +52,32 @@ async function buildStore(store: Store): Promise<void> {
   // Client 3: R4 in onderzoek, R5 never answered.
   await a.verzoek('JW315', '2024-05-06', c3, [requested('R4', '2024-05-13'), requested('R5', '2024-05-13')]);
   await a.antwoord('JW319', '2024-05-08', { referentie: 'R4', verzoekAntwoord: '2' });
+  // Requests for a change (317): W1 (client 2, a new product) on Monday 10 June, granted as toewijzing 1004
+  // on Thursday 13 June (3 working days); W2 (client 3) rejected with reason 4; W3 (client 1) unanswered.
+  const nieuw = { product, gewensteIngangsdatum: d('2024-06-17') };
+  await a.wijziging('JW317', '2024-06-10', c2, {
+    referentie: 'W1',
+    reden: '1',
+    ongewijzigd: [1002],
+    teWijzigen: [],
+    nieuw: [nieuw],
+  });
+  await a.toewijzing('JW301', '2024-06-13', c2, [assigned(1004, '2024-06-13', '2024-06-17', 'W1')]);
+  await a.wijziging('JW317', '2024-06-04', c3, {
+    referentie: 'W2',
+    reden: '1',
+    ongewijzigd: [],
+    teWijzigen: [],
+    nieuw: [nieuw],
+  });
+  await a.antwoord('JW319', '2024-06-06', { referentie: 'W2', verzoekAntwoord: '1', redenAfwijzing: '4' });
+  await a.wijziging('JW317', '2024-06-17', c1, {
+    referentie: 'W3',
+    reden: '2',
+    ongewijzigd: [1001],
+    teWijzigen: [],
+    nieuw: [nieuw],
+  });
   // Client 4 (Wmo, gemeente-initiated): the first start is rejected by its retour (not processed, OP286),
   // the resent start counts: 11 days after the Ingangsdatum.
   await a.toewijzing('WMO301', '2024-02-01', c4, [
@@ -160,6 +187,27 @@ const EXPECTED_0363: IndicatorValues = {
     unanswered: 1,
     rejectionReasons: [{ label: '3', count: 1 }],
   },
+  changeRequests: {
+    leadTime: {
+      count: 1,
+      median: 3,
+      withinNorm: 1,
+      buckets: [
+        { label: '0–5 werkdagen', count: 1 },
+        { label: '6–10 werkdagen', count: 0 },
+        { label: '11–20 werkdagen', count: 0 },
+        { label: 'meer dan 20 werkdagen', count: 0 },
+      ],
+    },
+    requestOutcome: {
+      requests: 3,
+      honoured: 1,
+      rejected: 1,
+      underInvestigation: 0,
+      unanswered: 1,
+      rejectionReasons: [{ label: '4', count: 1 }],
+    },
+  },
   startDelay: {
     count: 3,
     median: 11,
@@ -202,13 +250,14 @@ const EXPECTED_0363: IndicatorValues = {
   },
   retourErrors: {
     types: [
-      { code: 'JW301', heen: 2, rejected: 0 },
+      { code: 'JW301', heen: 3, rejected: 0 },
       { code: 'WMO301', heen: 1, rejected: 0 },
       { code: 'JW305', heen: 2, rejected: 0 },
       { code: 'WMO305', heen: 2, rejected: 1 },
       { code: 'JW307', heen: 1, rejected: 0 },
       { code: 'JW315', heen: 3, rejected: 0 },
-      { code: 'JW319', heen: 2, rejected: 0 },
+      { code: 'JW317', heen: 3, rejected: 0 },
+      { code: 'JW319', heen: 3, rejected: 0 },
     ],
   },
 };

@@ -147,15 +147,22 @@ describe('the portal in headless Chromium', () => {
     await page.waitForURL(/\/dashboard$/);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Dashboard');
     expect(await page.locator('main').textContent()).toContain('Stand per');
-    const tile = (label: string) =>
+    const tile = (label: string, section?: string) =>
       page
-        .locator('.kd-tile')
+        .locator(section ? `section[aria-labelledby="${section}"] .kd-tile` : '.kd-tile')
         .filter({ has: page.locator('dt', { hasText: label }) })
         .locator('dd');
     expect(await tile('Aangevraagde producten').textContent()).toBe(formatNumber(v.requestOutcome.requests));
     expect(await tile('Toegewezen aanvragen').textContent()).toBe(formatNumber(v.leadTime.count));
-    expect(await tile('Binnen 5 werkdagen').textContent()).toBe(
+    expect(await tile('Binnen 5 werkdagen', 'doorlooptijd').textContent()).toBe(
       formatShare(v.leadTime.withinNorm, v.leadTime.count),
+    );
+    const change = v.changeRequests!;
+    expect(await tile('Verzoeken', 'wijziging').textContent()).toBe(
+      formatNumber(change.requestOutcome.requests),
+    );
+    expect(await tile('Binnen 5 werkdagen', 'wijziging').textContent()).toBe(
+      formatShare(change.leadTime.withinNorm, change.leadTime.count),
     );
     expect(await tile('Gestarte toewijzingen').textContent()).toBe(formatNumber(v.startDelay.count));
 

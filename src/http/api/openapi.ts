@@ -275,6 +275,15 @@ export function openApiDocument() {
                 rejectionReasons: { type: 'array', items: { $ref: '#/components/schemas/Bucket' } },
               },
             },
+            changeRequests: {
+              type: 'object',
+              description:
+                'the same two per request for a change (317); absent from a snapshot made before it existed',
+              properties: {
+                leadTime: { type: 'object', description: '317 Dagtekening → first 301 Toewijzingsdatum' },
+                requestOutcome: { type: 'object', description: 'per request for a change (317)' },
+              },
+            },
             startDelay: {
               type: 'object',
               description: '301 Ingangsdatum → first 305 Begindatum per toewijzing, in days',

@@ -116,6 +116,43 @@ function Definition(props: { children?: Child }) {
   return <p class="utrecht-paragraph kd-definition">{props.children}</p>;
 }
 
+type Outcome = IndicatorValues['requestOutcome'];
+
+function OutcomeTable(props: { caption: string; outcome: Outcome }) {
+  const { outcome } = props;
+  return (
+    <Table
+      caption={props.caption}
+      head={
+        <>
+          <Th>Uitkomst</Th>
+          <Th num>Aantal</Th>
+          <Th num>Aandeel</Th>
+          <Th>Verdeling</Th>
+        </>
+      }
+    >
+      {(
+        [
+          ['Toegewezen', outcome.honoured],
+          ['Afgewezen', outcome.rejected],
+          ['In onderzoek', outcome.underInvestigation],
+          ['Nog geen antwoord', outcome.unanswered],
+        ] as const
+      ).map(([label, n]) => (
+        <tr class="utrecht-table__row">
+          <Td>{label}</Td>
+          <Td num>{formatNumber(n)}</Td>
+          <Td num>{formatShare(n, outcome.requests)}</Td>
+          <Td>
+            <Bar value={n} max={outcome.requests} />
+          </Td>
+        </tr>
+      ))}
+    </Table>
+  );
+}
+
 function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
   const { v } = props;
   const outcome = v.requestOutcome;
@@ -162,35 +199,7 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
           <Tile label="Afgewezen" value={formatShare(outcome.rejected, outcome.requests)} />
           <Tile label="Aangevraagde producten" value={formatNumber(outcome.requests)} />
         </Tiles>
-        <Table
-          caption={`Uitkomst aanvragen, ${props.scopeLabel}`}
-          head={
-            <>
-              <Th>Uitkomst</Th>
-              <Th num>Aantal</Th>
-              <Th num>Aandeel</Th>
-              <Th>Verdeling</Th>
-            </>
-          }
-        >
-          {(
-            [
-              ['Toegewezen', outcome.honoured],
-              ['Afgewezen', outcome.rejected],
-              ['In onderzoek', outcome.underInvestigation],
-              ['Nog geen antwoord', outcome.unanswered],
-            ] as const
-          ).map(([label, n]) => (
-            <tr class="utrecht-table__row">
-              <Td>{label}</Td>
-              <Td num>{formatNumber(n)}</Td>
-              <Td num>{formatShare(n, outcome.requests)}</Td>
-              <Td>
-                <Bar value={n} max={outcome.requests} />
-              </Td>
-            </tr>
-          ))}
-        </Table>
+        <OutcomeTable caption={`Uitkomst aanvragen, ${props.scopeLabel}`} outcome={outcome} />
         {outcome.rejectionReasons.length > 0 ? (
           <Table
             caption={`Redenen van afwijzing (RedenAfwijzingVerzoek), ${props.scopeLabel}`}
@@ -210,6 +219,35 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
           </Table>
         ) : null}
       </section>
+
+      {v.changeRequests ? (
+        <section aria-labelledby="wijziging">
+          <h2 class="utrecht-heading-2" id="wijziging">
+            Verzoeken om wijziging
+          </h2>
+          <Definition>
+            Per verzoek om wijziging (317): toegewezen als er een toewijzing (301) met zijn
+            ReferentieAanbieder is, met de doorlooptijd in werkdagen van de Dagtekening van de 317 tot de
+            eerste Toewijzingsdatum (norm: binnen 5 werkdagen); anders afgewezen, in onderzoek of nog zonder
+            antwoord zoals bij de aanvragen.
+          </Definition>
+          <Tiles>
+            <Tile
+              label="Mediaan doorlooptijd"
+              value={`${formatNumber(v.changeRequests.leadTime.median)} werkdagen`}
+            />
+            <Tile
+              label="Binnen 5 werkdagen"
+              value={formatShare(v.changeRequests.leadTime.withinNorm, v.changeRequests.leadTime.count)}
+            />
+            <Tile label="Verzoeken" value={formatNumber(v.changeRequests.requestOutcome.requests)} />
+          </Tiles>
+          <OutcomeTable
+            caption={`Uitkomst verzoeken om wijziging, ${props.scopeLabel}`}
+            outcome={v.changeRequests.requestOutcome}
+          />
+        </section>
+      ) : null}
 
       <section aria-labelledby="start">
         <h2 class="utrecht-heading-2" id="start">
