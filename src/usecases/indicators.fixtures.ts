@@ -11,8 +11,8 @@ import type {
   RetourInfo,
   StartRow,
   StopRow,
-  Verzoek,
   ToegewezenProductRow,
+  Verzoek,
 } from '../simulate/model.js';
 import type { Store } from '../store/open.js';
 import { testBsn, testKeys } from './deliveries.fixtures.js';
