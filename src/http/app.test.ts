@@ -564,15 +564,15 @@ for (const dialect of DIALECTS) {
         expect(own.html).toContain(title);
       // A gemeente has no member choice, and asking for another gemeente shows its own numbers.
       expect(own.html).not.toContain('name="gemeente"');
-      expect((await ana.page('/dashboard?gemeente=0599')).html).toContain('gemeente 0363');
+      expect((await ana.page('/dashboard?gemeente=0599')).html).toContain('gemeente Amsterdam (0363)');
 
       const cor = new Browser(h.app);
       await cor.login('cor@regio.example');
       const head = await cor.page('/dashboard');
-      expect(head.html).toContain('<option value="0599">0599</option>');
+      expect(head.html).toContain('<option value="0599">Rotterdam (0599)</option>');
       expect(head.html).toContain('alle gemeenten samen');
       expect((await cor.page('/dashboard?gemeente=0599')).html).toContain(
-        'Uitkomst aanvragen, gemeente 0599',
+        'Uitkomst aanvragen, gemeente Rotterdam (0599)',
       );
       expect((await cor.page('/dashboard?gemeente=0518')).html).toContain('alle gemeenten samen');
 

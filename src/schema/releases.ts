@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
 import { compileMessage } from './compile.js';
 import type { ElementDecl, MessageSchema, SchemaSet, Standard } from './model.js';
 
@@ -42,13 +43,20 @@ interface BerichtCodeRow {
 }
 
 function readBerichtCodes(def: ReleaseDef): BerichtCodeRow[] {
-  const lines = readFileSync(`${CODELIST_DIR}berichtcode.csv`, 'utf8').trim().split('\n').slice(1);
+  const rows = parse(readFileSync(`${CODELIST_DIR}berichtcode.csv`, 'utf8'), { columns: true }) as Record<
+    string,
+    string
+  >[];
   const byLabel = new Map(Object.entries(def.standards).map(([std, s]) => [s.label, std as Standard]));
-  return lines.map((line) => {
-    const [label = '', code = '', berichtCode = ''] = line.split(',');
-    const standard = byLabel.get(label);
-    if (!standard) throw new Error(`berichtcode.csv: unknown standard ${label}`);
-    return { standard, code, berichtCode, xsdAvailable: line.trimEnd().endsWith(',yes') };
+  return rows.map((r) => {
+    const standard = byLabel.get(r.standaard ?? '');
+    if (!standard) throw new Error(`berichtcode.csv: unknown standard ${r.standaard}`);
+    return {
+      standard,
+      code: r.bericht ?? '',
+      berichtCode: r.berichtcode ?? '',
+      xsdAvailable: r.xsd_beschikbaar === 'yes',
+    };
   });
 }
 

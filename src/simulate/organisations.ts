@@ -3,9 +3,9 @@
  * organisations formed by youth care regions (jeugdzorgregio) acting for their members, and invented
  * providers (aanbieders) with well-formed 8-digit AGB codes.
  */
-import { readFileSync } from 'node:fs';
+
+import { type GemeenteRow, readGemeenten } from '../schema/codelists.js';
 import type { Standard } from '../schema/model.js';
-import { CODELIST_DIR } from '../schema/releases.js';
 import type { Random } from './random.js';
 
 export interface Gemeente {
@@ -35,43 +35,6 @@ export interface Aanbieder {
   readonly weight: number;
   /** Product codes it delivers. */
   readonly products: readonly string[];
-}
-
-export interface GemeenteRow {
-  readonly code: string;
-  readonly name: string;
-  readonly provincie: string;
-  readonly regio: string;
-}
-
-export function readGemeenten(): GemeenteRow[] {
-  const lines = readFileSync(`${CODELIST_DIR}gemeentecodes.csv`, 'utf8').trim().split('\n').slice(1);
-  return lines.map((line) => {
-    const cells = parseCsvLine(line);
-    return { code: cells[0] ?? '', name: cells[1] ?? '', provincie: cells[2] ?? '', regio: cells[3] ?? '' };
-  });
-}
-
-function parseCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
 }
 
 /**

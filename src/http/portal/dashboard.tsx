@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { Bucket, IndicatorValues } from '../../indicators/indicators.js';
-import { CODELIST_DIR } from '../../schema/releases.js';
+import { codeLabel, gemeenteLabel } from '../../schema/codelists.js';
 import { ALL_MEMBERS } from '../../usecases/indicators.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime, formatDay } from '../format.js';
@@ -16,21 +15,8 @@ const monthName = new Intl.DateTimeFormat('nl-NL', { month: 'long', year: 'numer
 export const formatNumber = (v: number | null): string => (v === null ? '—' : nl.format(v));
 export const formatShare = (part: number, whole: number): string =>
   whole > 0 ? `${nl.format((100 * part) / whole)}%` : '—';
-/** LDT_RedenAfwijzingVerzoek: code → omschrijving (a two-column code list; the text may be quoted). */
-const REJECTION_REASONS = new Map(
-  readFileSync(`${CODELIST_DIR}reden_afwijzing_verzoek.csv`, 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => {
-      const comma = line.indexOf(',');
-      return [line.slice(0, comma), line.slice(comma + 1).replace(/^"(.*)"$/, '$1')] as const;
-    }),
-);
-const reasonLabel = (code: string) => {
-  const text = REJECTION_REASONS.get(code);
-  return text ? `${text} (${code})` : code;
-};
+/** LDT_RedenAfwijzingVerzoek: `omschrijving (code)`. */
+const reasonLabel = (code: string) => codeLabel('reden_afwijzing_verzoek', code);
 const formatMonth = (m: string) => monthName.format(new Date(`${m}-15T00:00:00Z`));
 
 /**
@@ -417,7 +403,11 @@ export function dashboardRoutes(): Hono<AppEnv> {
     const scope = snap.scopes[asked] ? asked : ALL_MEMBERS;
     const head = snap.members.length > 1;
     const scopeLabel =
-      scope === ALL_MEMBERS ? (head ? 'alle gemeenten samen' : `gemeente ${org}`) : `gemeente ${scope}`;
+      scope === ALL_MEMBERS
+        ? head
+          ? 'alle gemeenten samen'
+          : `gemeente ${gemeenteLabel(org)}`
+        : `gemeente ${gemeenteLabel(scope)}`;
     return page(
       c,
       <Layout
@@ -429,7 +419,10 @@ export function dashboardRoutes(): Hono<AppEnv> {
       >
         <p class="utrecht-paragraph">
           <strong>Stand per {formatDateTime(snap.computedAt)}</strong>. Indicatoren over alle ontvangen
-          berichten van {head ? `de gemeenten ${snap.members.join(', ')}` : `gemeente ${org}`}
+          berichten van{' '}
+          {head
+            ? `de gemeenten ${snap.members.map(gemeenteLabel).join(', ')}`
+            : `gemeente ${gemeenteLabel(org)}`}
           {snap.latestDagtekening ? `; laatste Dagtekening ${formatDay(snap.latestDagtekening)}` : ''}. De
           stand wordt elke week bij de levering bijgewerkt. Berichten die door hun retour zijn afgekeurd,
           tellen niet mee.
@@ -449,7 +442,7 @@ export function dashboardRoutes(): Hono<AppEnv> {
                   </option>
                   {snap.members.map((g) => (
                     <option value={g} selected={scope === g}>
-                      {g}
+                      {gemeenteLabel(g)}
                     </option>
                   ))}
                 </select>

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { CODELIST_DIR } from './releases.js';
+
+/** The rows of a code list in `codelijsten/` (CSV with a header), by column name. */
+function readCodeList(name: string): Record<string, string>[] {
+  return parse(readFileSync(`${CODELIST_DIR}${name}.csv`, 'utf8'), { columns: true }) as Record<
+    string,
+    string
+  >[];
+}
+
+const labels = new Map<string, ReadonlyMap<string, string>>();
+
+/** `omschrijving (code)` from a two-column code list (code, text); the code alone when unknown. */
+export function codeLabel(list: string, code: string): string {
+  let map = labels.get(list);
+  if (map === undefined) {
+    map = new Map(readCodeList(list).map((r) => Object.values(r).slice(0, 2) as [string, string]));
+    labels.set(list, map);
+  }
+  const text = map.get(code);
+  return text ? `${text} (${code})` : code;
+}
+
+/** A municipality from the CBS code list (`codelijsten/gemeentecodes.csv`). */
+export interface GemeenteRow {
+  readonly code: string;
+  readonly name: string;
+  readonly provincie: string;
+  readonly regio: string;
+}
+
+let gemeenten: readonly GemeenteRow[] | undefined;
+
+/** Every municipality of the code list, in its order. */
+export function readGemeenten(): readonly GemeenteRow[] {
+  gemeenten ??= readCodeList('gemeentecodes').map((r) => ({
+    code: r.gemeentecode ?? '',
+    name: r.gemeentenaam ?? '',
+    provincie: r.provincie ?? '',
+    regio: r.jeugdzorgregio ?? '',
+  }));
+  return gemeenten;
+}
+
+/** `De Bilt (0310)`; the code alone when the list does not know it. */
+export function gemeenteLabel(code: string): string {
+  return codeLabel('gemeentecodes', code);
+}
