@@ -13,22 +13,22 @@ export async function linkWatermark(store: Store): Promise<number> {
   return readWatermark(store, 'link');
 }
 
-/** Writes one batch of stored links as Koppeltabel rows. BerichtIds are message keys, not identifiers. */
+/** A stored link as its Koppeltabel row. BerichtIds are message keys, not identifiers. */
+export function storedLinkRecord(l: StoredLink) {
+  return koppeltabelRecord({
+    type: l.type,
+    mutatie: l.mutatie,
+    gemeente: l.gemeente,
+    fromTable: l.from_table,
+    fromBerichtId: l.from_bericht_id,
+    fromRow: l.from_row,
+    toTable: l.to_table,
+    toBerichtId: l.to_bericht_id,
+    toRow: l.to_row,
+  });
+}
+
+/** Writes one batch of stored links as Koppeltabel rows. */
 export async function addLinks(writer: DeliveryWriter, batch: readonly StoredLink[]): Promise<void> {
-  await writer.add(
-    KOPPELTABEL_FILE,
-    batch.map((l) =>
-      koppeltabelRecord({
-        type: l.type,
-        mutatie: l.mutatie,
-        gemeente: l.gemeente,
-        fromTable: l.from_table,
-        fromBerichtId: l.from_bericht_id,
-        fromRow: l.from_row,
-        toTable: l.to_table,
-        toBerichtId: l.to_bericht_id,
-        toRow: l.to_row,
-      }),
-    ),
-  );
+  await writer.add(KOPPELTABEL_FILE, batch.map(storedLinkRecord));
 }

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { Migrator } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import { koppeltabelRecord } from '../links/koppeltabel.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { simulate } from '../simulate/simulate.js';
 import { LINKABLE_MESSAGE_COLUMNS } from '../store/links.js';
 import { migrationProvider } from '../store/migrations/index.js';
 import { migrate, type Store } from '../store/open.js';
+import { storedLinkRecord } from './deliver-links.js';
 import { ingestSource } from './ingest-exchanges.js';
 import { openSource } from './ingest-sources.js';
 import { linkBatch, linkPending } from './link-batch.js';
@@ -240,21 +240,7 @@ describe('the link table on both databases', () => {
         });
         const links = await db.store.db.selectFrom('link').selectAll().orderBy('seq').execute();
         return links.map((l) =>
-          [
-            Number(l.seq),
-            l.gemeente,
-            ...koppeltabelRecord({
-              type: l.type as never,
-              mutatie: l.mutatie,
-              gemeente: l.gemeente,
-              fromTable: l.from_table,
-              fromBerichtId: l.from_bericht_id,
-              fromRow: l.from_row,
-              toTable: l.to_table,
-              toBerichtId: l.to_bericht_id,
-              toRow: l.to_row,
-            }),
-          ].join(';'),
+          [Number(l.seq), l.gemeente, ...storedLinkRecord({ ...l, seq: Number(l.seq) })].join(';'),
         );
       } finally {
         await db.drop();
