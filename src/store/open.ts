@@ -56,6 +56,8 @@ export async function migrate(store: Store): Promise<void> {
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     const reason = error instanceof Error ? error.message : String(error ?? '');
-    throw new Error(`store migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+    throw new Error(
+      `store.migration_failed: ${failed ? `migration ${failed.migrationName}: ` : ''}${reason}`,
+    );
   }
 }
