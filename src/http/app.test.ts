@@ -465,6 +465,14 @@ for (const dialect of DIALECTS) {
       expect(m).toEqual({ code: 'JW315', first_moment: '2026-03-02T07:05:00.000Z', hub_id: 'KAPOT1' });
       const log = await listAudit(h.store.db, { actionPrefix: 'quarantine.replace' });
       expect(log.map((a) => [a.actor, JSON.parse(a.detail!).resolved])).toEqual([['beheer@example', 1]]);
+      // A body larger than any form is refused before it is read.
+      const huge = new FormData();
+      huge.set('_csrf', csrf!);
+      huge.set('id', String(entry!.id));
+      huge.set('bestand', new Blob([new Uint8Array(11 * 1024 * 1024)]), 'groot.xml');
+      const tooLarge = await b.fetch('/beheer/quarantaine/vervangen', { method: 'POST', body: huge });
+      expect(tooLarge.status).toBe(413);
+      expect(await tooLarge.text()).toContain('te groot');
       const again = await b.fetch('/beheer/quarantaine/vervangen', { method: 'POST', body: form });
       expect(await again.text()).toContain(`Quarantainenummer ${entry!.id} staat niet (meer) open.`);
     });

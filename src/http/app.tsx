@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { verifyApiToken } from '../usecases/accounts.js';
 import { DeliveryError } from '../usecases/deliveries-errors.js';
@@ -8,7 +9,7 @@ import { csrfProtection } from './csrf.js';
 import type { AppDeps } from './deps.js';
 import type { AppEnv } from './env.js';
 import { authRoutes } from './portal/auth.js';
-import { beheerRoutes } from './portal/beheer.js';
+import { beheerRoutes, MAX_CORRECTED_BYTES } from './portal/beheer.js';
 import { dashboardRoutes } from './portal/dashboard.js';
 import { historieRoutes } from './portal/historie.js';
 import { instellingenRoutes } from './portal/instellingen.js';
@@ -45,6 +46,21 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   const portal = new Hono<AppEnv>();
   portal.use('*', loadSession());
+  // Before the CSRF check, which reads the whole form: the largest form is a corrected message upload.
+  portal.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_CORRECTED_BYTES + 64 * 1024,
+      onError: (c) =>
+        page(
+          c,
+          <Layout title="Te groot" session={c.var.session} csrf={c.var.session?.csrfToken}>
+            <p class="utrecht-paragraph">Wat u verstuurde is te groot. Een bericht is hooguit 10 MB.</p>
+          </Layout>,
+          413,
+        ),
+    }),
+  );
   portal.use('*', csrfProtection());
   portal.get('/', requireLogin(), (c) =>
     c.redirect(c.var.session?.user.role === 'operator' ? '/beheer' : '/ophalen', 303),

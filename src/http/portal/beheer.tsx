@@ -9,7 +9,7 @@ import { Alert, CsrfField, Field, Layout } from './layout.js';
 import { page } from './render.js';
 
 /** A corrected message is one message: a few hundred kB at most. */
-const MAX_CORRECTED_BYTES = 10 * 1024 * 1024;
+export const MAX_CORRECTED_BYTES = 10 * 1024 * 1024;
 
 const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 const codes = (v: string): string[] =>
