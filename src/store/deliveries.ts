@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './database.js';
+import { LINK_EVENT_COLUMNS } from './links.js';
 import type { Store } from './open.js';
 import type { DeliveryKind, DeliveryTable } from './tables/deliveries.js';
 
@@ -264,18 +265,7 @@ export async function* linksInWindow(
     const to = Math.min(w.seqTo, from + span);
     const batch = (await db
       .selectFrom('link')
-      .select([
-        'seq',
-        'type',
-        'mutatie',
-        'gemeente',
-        'from_table',
-        'from_bericht_id',
-        'from_row',
-        'to_table',
-        'to_bericht_id',
-        'to_row',
-      ])
+      .select(['seq', ...LINK_EVENT_COLUMNS])
       .where('gemeente', 'in', w.gemeenten)
       .where('seq', '>', from)
       .where('seq', '<=', to)

@@ -277,7 +277,7 @@ export async function activeLinksFrom(
   if (types.length === 0 || !set) return [];
   const rows = await exec(
     tx,
-    `SELECT type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row FROM link WHERE from_bericht_id ${set.sql} AND type IN (${types.map(() => '?').join(',')}) ORDER BY seq`,
+    `SELECT ${LINK_EVENT_COLUMNS.join(', ')} FROM link WHERE from_bericht_id ${set.sql} AND type IN (${types.map(() => '?').join(',')}) ORDER BY seq`,
     [set.param, ...types],
   );
   const state = new Map<string, PlannedLink & { mutatie: string }>();
@@ -286,8 +286,8 @@ export async function activeLinksFrom(
   return [...state.values()].filter((l) => l.mutatie === 'toegevoegd');
 }
 
-/** `link`'s columns, in the order `insertLinks` gives the cells. */
-const LINK_COLUMNS = [
+/** A link event's own columns (without `seq` and `created_at`), as every reader and writer of `link` names them. */
+export const LINK_EVENT_COLUMNS = [
   'type',
   'mutatie',
   'gemeente',
@@ -297,8 +297,10 @@ const LINK_COLUMNS = [
   'to_table',
   'to_bericht_id',
   'to_row',
-  'created_at',
-];
+] as const;
+
+/** `link`'s columns, in the order `insertLinks` gives the cells. */
+const LINK_COLUMNS = [...LINK_EVENT_COLUMNS, 'created_at'];
 
 /** Appends link events, each with the next seq. */
 export async function insertLinks(
