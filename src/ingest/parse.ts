@@ -1,5 +1,6 @@
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { schemaSet } from '../schema/releases.js';
+import { CanonicalWriter } from './canonical.js';
 import { decodeXml } from './decode.js';
 import { intern, type MessagePlan, type PlanNode, planFor } from './plan.js';
 import type {
@@ -56,11 +57,6 @@ class Frame {
   }
 }
 
-const AMP_LT_GT = /[&<>]/;
-function escapeText(v: string): string {
-  return AMP_LT_GT.test(v) ? v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : v;
-}
-
 function isXmlSpace(t: string): boolean {
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
@@ -104,7 +100,7 @@ class MessageReader {
   /** frames[0..depth-1] are the open elements. */
   readonly frames: Frame[] = [];
   depth = 0;
-  canonical = '';
+  readonly canonical = new CanonicalWriter();
   done = false;
   /** Attributes are rare (namespace declarations aside); collecting them avoids a for-in per element. */
   readonly pendingAttributes: { name: string; value: string }[] = [];
@@ -140,7 +136,7 @@ class MessageReader {
     this.tableRows = [];
     this.mainRow = null;
     this.depth = 0;
-    this.canonical = '';
+    this.canonical.reset();
     this.done = false;
     this.pendingAttributes.length = 0;
     this.pendingBindings.length = 0;
@@ -230,7 +226,7 @@ class MessageReader {
       node = plan.root;
       row = mainRow;
       ordinals = [];
-      this.canonical = `<Bericht xmlns="${uri}">`;
+      this.canonical.markup(`<Bericht xmlns="${uri}">`);
     } else {
       const pn = parent.node;
       if (pn.simple !== null) {
@@ -282,7 +278,7 @@ class MessageReader {
         row = parent.row;
         ordinals = parent.ordinals;
       }
-      this.canonical += c.openTag;
+      this.canonical.bytes(c.openTag);
     }
     if (this.pendingAttributes.length > 0) {
       for (const { name } of this.pendingAttributes) {
@@ -338,7 +334,8 @@ class MessageReader {
           (this.tableRows[leaf.table] as Row[]).push(r);
         }
       }
-      this.canonical += escapeText(canon) + node.closeTag;
+      this.canonical.text(canon);
+      this.canonical.bytes(node.closeTag);
     } else {
       const i = top.childPos;
       const n = node.children.length;
@@ -356,7 +353,7 @@ class MessageReader {
           node.path,
         );
       }
-      this.canonical += node.closeTag;
+      this.canonical.bytes(node.closeTag);
     }
     if (depth === 0) this.done = true;
   }
@@ -382,7 +379,8 @@ export function parseMessage(xml: Buffer | string, source: { file: string }): Pa
     if (err instanceof Stop) return fail(file, err.code, err.reason, code, err.path, reader.parser.line);
     return fail(file, 'ingest.not_well_formed', err instanceof Error ? err.message : String(err), code);
   }
-  const { plan, tables, mainRow, canonical, done } = reader;
+  const { plan, tables, mainRow, done } = reader;
+  const canonical = reader.canonical.take();
   reader.reset();
   idle = reader;
   if (!plan || !tables || !mainRow || !done) {

@@ -46,9 +46,9 @@ export class PlanNode {
   readonly childIndex: ReadonlyMap<string, number>;
   /** requiredBefore[k]: how many of children[0..k-1] have minOccurs > 0. */
   readonly requiredBefore: Int32Array;
-  /** `<Name>` and `</Name>` for the canonical content, built once instead of per element. */
-  readonly openTag: string;
-  readonly closeTag: string;
+  /** `<Name>` and `</Name>` of the canonical content, encoded once instead of per element. */
+  readonly openTag: Uint8Array;
+  readonly closeTag: Uint8Array;
 
   constructor(
     readonly name: string,
@@ -64,8 +64,8 @@ export class PlanNode {
     readonly table: TableTarget | null,
     readonly leaf: LeafTarget | null,
   ) {
-    this.openTag = `<${name}>`;
-    this.closeTag = `</${name}>`;
+    this.openTag = Buffer.from(`<${name}>`);
+    this.closeTag = Buffer.from(`</${name}>`);
     const index = new Map<string, number>();
     const required = new Int32Array(children.length + 1);
     children.forEach((c, k) => {

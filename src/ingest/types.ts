@@ -24,9 +24,9 @@ export interface FlatMessage {
   readonly gemeente: string;
   /**
    * Canonical serialisation of the content: local names and whitespace-processed values only, so it is
-   * the same for prefix, default-namespace, whitespace, CDATA, comment and BOM variants.
+   * the same for prefix, default-namespace, whitespace, CDATA, comment and BOM variants. UTF-8 bytes.
    */
-  readonly canonical: string;
+  readonly canonical: Buffer;
   /**
    * Table name → rows. BerichtId and exchange cells are null; hashed cells hold the canonical clear value.
    */

@@ -50,8 +50,11 @@ export function exchangeKey(keys: Keys, ex: ReceivedExchange): string {
   return `src:${h.digest('hex').slice(0, 40)}`;
 }
 
-function keyedHex(key: Buffer, purpose: string, value: string): string {
-  return createHmac('sha256', key).update(`${purpose}\n${value}`).digest('hex').slice(0, 32);
+function keyedHex(key: Buffer, purpose: string, value: string | Buffer): string {
+  const h = createHmac('sha256', key);
+  if (typeof value === 'string') h.update(`${purpose}\n${value}`);
+  else h.update(`${purpose}\n`).update(value);
+  return h.digest('hex').slice(0, 32);
 }
 
 /** The message as the store keeps it: identifiers pseudonymised, BerichtId filled, key and content hashed. */
