@@ -212,6 +212,20 @@ interface Start {
   readonly begin: Day;
   readonly key: string;
 }
+/**
+ * A 325 that rejects its 323 as a whole: a header-level error leaves out the DeclaratieAntwoord, an error
+ * at declaratie level (9333) has a code other than 0200/8001 there (IV087, OP304).
+ */
+function rejectsWhole(m: IndicatorMessage, all: Record<string, Row[]>, main?: Table, head?: Row): boolean {
+  if (!main || !head || !main.get(head, 'DeclaratieAntwoord_DeclaratieNummer')) return true;
+  const codes = tableOf(m, all, 'RetourCode');
+  return (codes?.rows ?? []).some((r) => {
+    const level = codes!.get(r, 'Niveau');
+    const code = codes!.get(r, 'RetourCode');
+    return (level === 'Header' || level === 'DeclaratieAntwoord') && code !== '0200' && code !== '8001';
+  });
+}
+
 interface Stop {
   readonly msg: string;
   readonly end: Day;
@@ -230,6 +244,9 @@ export class IndicatorAccumulator {
   readonly #granted = new Map<string, string[]>();
   readonly #answered = new Map<string, string[]>();
   readonly #startOf = new Map<string, string[]>();
+  /** 325 → the 323 it answers. */
+  readonly #declaratieOf = new Map<string, string>();
+  readonly #answered323 = new Set<string>();
   readonly #targets301 = new Set<string>();
   readonly #targets319 = new Set<string>();
   // Facts from the message pass.
@@ -246,6 +263,10 @@ export class IndicatorAccumulator {
   readonly #heen = new Map<string, Map<string, number>>();
   /** gemeente → month → [cents, prestaties, rejected]. */
   readonly #declared = new Map<string, Map<string, [number, number, number]>>();
+  /** Per answered 323: its gemeente and prestaties per month, in case its 325 rejects it as a whole. */
+  readonly #prestaties323 = new Map<string, { g: string; months: Map<string, number> }>();
+  /** 323s that a 325 rejected as a whole. */
+  readonly #wholeRejected = new Set<string>();
   #latest: Day | undefined;
 
   addLink(l: IndicatorLink): void {
@@ -253,6 +274,7 @@ export class IndicatorAccumulator {
     const relevant =
       l.type === 'retour' ||
       l.type === 'start-toewijzing' ||
+      l.type === 'declaratie-antwoord' ||
       ((l.type === 'verzoek-toewijzing' || l.type === 'verzoek-antwoord') &&
         (l.from_table.endsWith('315_AangevraagdProduct') || l.from_table.endsWith('317')));
     if (!relevant) return;
@@ -277,6 +299,9 @@ export class IndicatorAccumulator {
       } else if (l.type === 'start-toewijzing') {
         push(this.#startOf, from, to);
         this.#targets301.add(to);
+      } else if (l.type === 'declaratie-antwoord') {
+        this.#declaratieOf.set(l.from_bericht_id, l.to_bericht_id);
+        this.#answered323.add(l.to_bericht_id);
       }
     }
     this.#pairs.clear();
@@ -373,6 +398,15 @@ export class IndicatorAccumulator {
       }
       case 323:
       case 325: {
+        const declaratie = n === 325 ? this.#declaratieOf.get(m.bericht_id) : undefined;
+        if (declaratie !== undefined && rejectsWhole(m, all, main, head)) {
+          // Every prestatie of that 323 counts as rejected; the 325's own rows would count some twice.
+          this.#wholeRejected.add(declaratie);
+          break;
+        }
+        const answered = n === 323 && this.#answered323.has(m.bericht_id);
+        const own = answered ? new Map<string, number>() : undefined;
+        if (own) this.#prestaties323.set(m.bericht_id, { g, months: own });
         const t = tableOf(m, all, 'Prestatie');
         const byMonth = entry(this.#declared, g, () => new Map<string, [number, number, number]>());
         for (const r of t?.rows ?? []) {
@@ -387,6 +421,7 @@ export class IndicatorAccumulator {
           const cents = Number(t!.get(r, 'IngediendBedrag_Bedrag') ?? 0);
           acc[0] += t!.get(r, 'IngediendBedrag_DebetCredit') === 'C' ? -cents : cents;
           acc[1]++;
+          own?.set(month, (own.get(month) ?? 0) + 1);
         }
         break;
       }
@@ -515,11 +550,18 @@ export class IndicatorAccumulator {
       });
     }
 
-    // 5: declarations per month of the ProductPeriode.
+    // 5: declarations per month of the ProductPeriode. A 323 rejected as a whole: all its prestaties.
+    const rejectedWhole = new Map<string, number>();
+    for (const id of this.#wholeRejected) {
+      const p = this.#prestaties323.get(id);
+      if (!p || !scope.has(p.g)) continue;
+      for (const [month, count] of p.months)
+        rejectedWhole.set(month, (rejectedWhole.get(month) ?? 0) + count);
+    }
     const declared = months.map((month) => {
       let submittedCents = 0;
       let prestaties = 0;
-      let rejectedPrestaties = 0;
+      let rejectedPrestaties = rejectedWhole.get(month) ?? 0;
       for (const g of scope) {
         const acc = this.#declared.get(g)?.get(month);
         if (!acc) continue;

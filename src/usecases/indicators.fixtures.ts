@@ -129,8 +129,17 @@ export class Journeys {
     return this.#heen(h, (r) => build.antwoord(h, a, 'tabs', r));
   }
 
-  /** A 323 and its 325 rejecting the given prestaties (client index → prestatie indexes). */
-  async declaratie(code: 'JW323' | 'WMO323', dag: string, decl: Declaratie, rejected: [number, number][]) {
+  /**
+   * A 323 and its 325 rejecting the given prestaties (client index → prestatie indexes), or, with
+   * `headerCodes`, rejecting the whole declaratie with those codes in its header.
+   */
+  async declaratie(
+    code: 'JW323' | 'WMO323',
+    dag: string,
+    decl: Declaratie,
+    rejected: [number, number][],
+    headerCodes?: string[],
+  ) {
     const h = this.#header(code, dag, false);
     await this.#ingest(build.declaratie(h, decl, 'tabs'), false, dag);
     const answer = this.#header(code.replace('323', '325'), dag, true);
@@ -140,7 +149,12 @@ export class Journeys {
       map.get(c)!.set(p, ['9307']);
     }
     await this.#ingest(
-      build.declaratieAntwoord(answer, h, { declaratie: decl, rejected: map }, 'tabs'),
+      build.declaratieAntwoord(
+        answer,
+        h,
+        { declaratie: decl, rejected: map, ...(headerCodes ? { headerCodes } : {}) },
+        'tabs',
+      ),
       true,
       dag,
     );

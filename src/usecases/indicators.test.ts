@@ -144,6 +144,38 @@ async function buildStore(store: Store): Promise<void> {
   await c.start('JW305', '2024-01-16', c6, [
     { nummer: 3001, product, begindatum: d('2024-01-15'), status: '1' },
   ]);
+  // A declaratie for April that the 325 rejects as a whole (header code 8848): both prestaties rejected.
+  await c.declaratie(
+    'JW323',
+    '2024-05-06',
+    {
+      nummer: 'DN2',
+      periodeBegin: d('2024-04-01'),
+      periodeEind: d('2024-04-30'),
+      dagtekening: d('2024-05-06'),
+      clienten: [
+        {
+          bsn: c6.bsn,
+          prestaties: [
+            {
+              ...prest('Q1', 30_000, 'D'),
+              nummer: 3001,
+              begindatum: d('2024-04-01'),
+              einddatum: d('2024-04-14'),
+            },
+            {
+              ...prest('Q2', 10_000, 'D'),
+              nummer: 3001,
+              begindatum: d('2024-04-15'),
+              einddatum: d('2024-04-30'),
+            },
+          ],
+        },
+      ],
+    },
+    [],
+    ['8848'],
+  );
 
   const createdAt = new Date('2024-01-01T00:00:00Z');
   for (const g of ['0363', '0599', '0518'])
@@ -294,6 +326,12 @@ for (const dialect of DIALECTS) {
       const c = (await refreshIndicators(store, '0518', { now: NOW })).scopes[ALL_MEMBERS]!;
       expect(c.startDelay).toMatchObject({ count: 1, median: 5 });
       expect(c.requestOutcome.requests).toBe(0);
+      expect(c.declarations.months.find((m) => m.month === '2024-04')).toEqual({
+        month: '2024-04',
+        submittedCents: 40_000,
+        prestaties: 2,
+        rejected: 2,
+      });
     });
 
     it('shows a head organisation its members together and one by one, and nothing else', async () => {

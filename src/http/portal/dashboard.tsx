@@ -304,7 +304,8 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
         <Definition>
           Per maand van de ProductPeriode (Begindatum): de som van het IngediendBedrag van de prestaties in
           declaraties (323), debet min credit, in euro; en het aandeel prestaties dat in een
-          declaratie-antwoord (325) is afgewezen.
+          declaratie-antwoord (325) is afgewezen. Wijst de 325 de hele declaratie af, dan tellen al haar
+          prestaties als afgewezen.
         </Definition>
         <Tiles>
           <Tile
