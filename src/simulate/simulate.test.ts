@@ -234,7 +234,7 @@ describe('simulate: manifest and ground truth', () => {
     for (const d of dups) {
       const original = flat(main, d.message as MessageRef);
       const again = parseMessage(readFileSync(join(main.dir, d.file)), { file: d.file });
-      expect(again.ok && again.message.canonical === original.canonical).toBe(true);
+      expect(again.ok && again.message.canonical.equals(original.canonical)).toBe(true);
       expect((moments.get(d.hubId) ?? '') > (firstMoment.get(refKey(d.message as MessageRef)) ?? 'z')).toBe(
         true,
       );
