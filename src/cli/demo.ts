@@ -58,11 +58,11 @@ export function register(program: Command, ctx: CliContext): void {
           environmentLabel: 'demo',
         });
         ctx.out('');
-        ctx.out(`Portaal: ${server.url}/inloggen`);
+        ctx.out(`Portal: ${server.url}/inloggen`);
         ctx.out(`API:     ${server.url}/api/v1/openapi.json`);
-        ctx.out(`Inloggen met wachtwoord "${DEMO_PASSWORD}" en een van deze e-mailadressen:`);
+        ctx.out(`Log in with password "${DEMO_PASSWORD}" and one of these e-mail addresses:`);
         for (const l of demo.logins) ctx.out(`  ${l.email.padEnd(36)} ${l.role}`);
-        ctx.out('Stoppen: Ctrl+C');
+        ctx.out('Stop: Ctrl+C');
         // The weekly run goes on as in production: next Sunday 06:00 brings a new delivery.
         const scheduler = startScheduler({
           store,

@@ -10,10 +10,10 @@ import type { CliContext } from './command.js';
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('dictionary')
-    .description('schrijft het gegevenswoordenboek (elk bestand en elke kolom) als Markdown en CSV')
+    .description('write the data dictionary (every file and column) as Markdown and CSV')
     .requiredOption('--out <dir>', 'uitvoermap')
-    .option('--delimiter <char>', 'scheidingsteken van de CSV', DEFAULT_DELIMITER)
-    .option('--quiet', 'geen samenvatting')
+    .option('--delimiter <char>', 'delimiter of the CSV', DEFAULT_DELIMITER)
+    .option('--quiet', 'no summary')
     .action((opts: { out: string; delimiter: string; quiet?: boolean }) => {
       const out = resolve(opts.out);
       mkdirSync(out, { recursive: true });
@@ -24,7 +24,7 @@ export function register(program: Command, ctx: CliContext): void {
       const files = new Set(rows.map((r) => r.file)).size;
       if (!opts.quiet) {
         ctx.out(
-          `dictionary: ${files} bestanden, ${rows.length} kolommen → ${DICTIONARY_FILES.markdown}, ${DICTIONARY_FILES.csv}`,
+          `dictionary: ${files} files, ${rows.length} columns → ${DICTIONARY_FILES.markdown}, ${DICTIONARY_FILES.csv}`,
         );
       }
     });

@@ -60,7 +60,7 @@ describe('ketendata flatten', () => {
         f,
       ).toHaveLength(1);
     }
-    expect(r.out.join('\n')).toContain('13 berichten omgezet');
+    expect(r.out.join('\n')).toContain('13 messages flattened');
     const main = readCsv(join(out, 'JW301.csv'));
     expect(main).toHaveLength(3); // header + the example + its prefix variant
     expect(main[1]?.[0]).toMatch(/^[0-9a-f]{32}$/);

@@ -194,17 +194,17 @@ interface Opts {
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('flatten')
-    .description('zet iJw/iWmo-berichten om in de CSV-tabellen van een levering (zonder database)')
-    .argument('<inputs...>', 'XML-bestanden en/of mappen (mappen: alle .xml-bestanden, ook in submappen)')
-    .requiredOption('--out <dir>', 'uitvoermap voor <CODE>.csv en <CODE>_<Element>.csv')
-    .option('--key <secret>', 'sleutel voor de hashes en BerichtId (standaard: KETENDATA_SECRET)')
+    .description('turn iJw/iWmo messages into the CSV tables of a delivery (no database)')
+    .argument('<inputs...>', 'XML files and/or folders (a folder: every .xml file in it, subfolders too)')
+    .requiredOption('--out <dir>', 'output folder for <CODE>.csv and <CODE>_<Element>.csv')
+    .option('--key <secret>', 'key for the hashes and BerichtId (default: KETENDATA_SECRET)')
     .option(
       '--delimiter <char>',
-      'scheidingsteken; standaard ";" (opent goed in Nederlandse Excel)',
+      'delimiter; default ";" (what Dutch Excel opens cleanly)',
       DEFAULT_DELIMITER,
     )
-    .option('--no-bom', 'geen UTF-8 BOM aan het begin van elk bestand')
-    .option('--quiet', 'geen samenvatting')
+    .option('--no-bom', 'no UTF-8 BOM at the start of each file')
+    .option('--quiet', 'no summary')
     .action(async (inputs: string[], opts: Opts) => {
       const secret = opts.key ?? ctx.config.secret;
       if (!secret) {
@@ -223,7 +223,7 @@ export function register(program: Command, ctx: CliContext): void {
       });
       if (!opts.quiet) {
         ctx.out(
-          `flatten: ${result.messages} berichten omgezet, ${result.rejected} afgekeurd; ${result.tables.size} tabellen in ${opts.out}`,
+          `flatten: ${result.messages} messages flattened, ${result.rejected} rejected; ${result.tables.size} tables in ${opts.out}`,
         );
       }
       if (result.rejected > 0) ctx.setExitCode(1);

@@ -29,12 +29,12 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('ingest')
     .description(
-      'leest uitwisselingen (map met manifest.ndjson, ZIP daarvan, een manifest, of een map met .xml) in de opslag',
+      'read exchanges (a folder with manifest.ndjson, a ZIP of one, a manifest, or a folder of .xml files) into the store',
     )
-    .argument('<source>', 'map, .zip of manifest.ndjson')
+    .argument('<source>', 'folder, .zip or manifest.ndjson')
     .option(
       '--batch-size <n>',
-      'uitwisselingen per transactie',
+      'exchanges per transaction',
       (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1)
@@ -45,7 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option(
       '--workers <n>',
-      'parse-threads naast de hoofdthread (standaard: cores − 1, max 3, bij grote invoer)',
+      'parse threads beside the main thread (default: cores − 1, at most 3, for large inputs)',
       (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0)
@@ -53,8 +53,8 @@ export function register(program: Command, ctx: CliContext): void {
         return n;
       },
     )
-    .option('--now <iso>', 'tijdstip van de run (ISO-8601), standaard nu')
-    .option('--no-progress', 'geen voortgang tonen')
+    .option('--now <iso>', 'moment of the run (ISO-8601); default now')
+    .option('--no-progress', 'show no progress')
     .action(async (path: string, opts: Opts) => {
       const now = parseNow(opts.now);
       const keys = deriveKeys(requireSecret(ctx.config));
@@ -66,7 +66,7 @@ export function register(program: Command, ctx: CliContext): void {
           ? new cliProgress.SingleBar(
               {
                 format:
-                  'ingest [{bar}] {value}/{total} | opgeslagen {stored} | dubbel {duplicates} | quarantaine {quarantined}',
+                  'ingest [{bar}] {value}/{total} | stored {stored} | duplicates {duplicates} | quarantined {quarantined}',
                 stream: process.stderr,
               },
               cliProgress.Presets.shades_classic,
@@ -103,11 +103,11 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('raw-rekey')
     .description(
-      'versleutelt de bewaarde ruwe berichten opnieuw met de sleutel van het huidige KETENDATA_SECRET (sleutelrotatie, docs/keys.md)',
+      're-encrypt the kept raw messages under the key of the current KETENDATA_SECRET (key rotation, docs/keys.md)',
     )
     .requiredOption(
       '--previous-secret-file <file>',
-      'bestand met het vorige geheim (één per regel; nooit op de opdrachtregel)',
+      'file with the previous secret (one per line; never on the command line)',
     )
     .action(async (opts: { previousSecretFile: string }) => {
       const keys = deriveKeys(requireSecret(ctx.config));

@@ -15,9 +15,9 @@ function describe(o: Organisation): string {
   return [
     o.code,
     o.kind,
-    o.active ? `actief sinds ${o.activatedAt}` : 'niet actief',
-    `leden ${o.members.join(',')}`,
-    o.historyRequested ? `historie aangevraagd ${o.historyRequestedAt}` : '-',
+    o.active ? `active since ${o.activatedAt}` : 'not active',
+    `members ${o.members.join(',')}`,
+    o.historyRequested ? `history requested ${o.historyRequestedAt}` : '-',
     o.name,
   ].join('\t');
 }

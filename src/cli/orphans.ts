@@ -7,10 +7,12 @@ import type { CliContext } from './command.js';
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('orphans')
-    .description('telt berichten en regels zonder verwachte koppeling (wees), per verwachting en bestand')
-    .option('--gemeente <codes>', 'alleen deze gemeenten (CBS-codes, komma-gescheiden)')
-    .option('--now <iso>', 'peilmoment voor de termijnen (ISO-8601; standaard nu)')
-    .option('--json', 'uitvoer als JSON')
+    .description(
+      'count messages and rows whose expected partner never came (orphans), per expectation and file',
+    )
+    .option('--gemeente <codes>', 'only these municipalities (CBS codes, comma-separated)')
+    .option('--now <iso>', 'moment the deadlines are measured at (ISO-8601; default now)')
+    .option('--json', 'output as JSON')
     .action(async (opts: { gemeente?: string; now?: string; json?: boolean }) => {
       const now = opts.now ? new Date(opts.now) : new Date();
       if (Number.isNaN(now.getTime())) {
@@ -29,7 +31,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.out(JSON.stringify(counts));
           return;
         }
-        if (counts.length === 0) ctx.out('geen wezen');
+        if (counts.length === 0) ctx.out('no orphans');
         for (const c of counts) ctx.out(`${c.name}\t${c.table}\t${c.count}`);
       } finally {
         await store.close();

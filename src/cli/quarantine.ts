@@ -17,12 +17,12 @@ function ids(values: string[]): number[] {
 
 /** `ketendata quarantine list|retry`: exchanges that could not be stored, with their reason; retried after a fix. */
 export function register(program: Command, ctx: CliContext): void {
-  const cmd = program.command('quarantine').description('uitwisselingen die niet opgeslagen konden worden');
+  const cmd = program.command('quarantine').description('exchanges that could not be stored');
   cmd
     .command('list')
-    .description('toont de quarantaine (standaard alleen open items)')
-    .option('--all', 'ook opgeloste items')
-    .option('--json', 'als JSON-regels')
+    .description('list the quarantine (open items only, unless --all)')
+    .option('--all', 'resolved items too')
+    .option('--json', 'as JSON lines')
     .action(async (opts: { all?: boolean; json?: boolean }) => {
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       try {
@@ -38,10 +38,10 @@ export function register(program: Command, ctx: CliContext): void {
     });
   cmd
     .command('retry')
-    .description('verwerkt items opnieuw (alle open items, of de genoemde)')
+    .description('process items again (every open item, or the ones named)')
     .argument('[ids...]', 'quarantaine-id’s')
-    .option('--file <xml>', 'gecorrigeerd bericht voor precies één item')
-    .option('--now <iso>', 'tijdstip van de run (ISO-8601)')
+    .option('--file <xml>', 'corrected message, for exactly one item')
+    .option('--now <iso>', 'moment of the run (ISO-8601)')
     .action(async (values: string[], opts: { file?: string; now?: string }) => {
       const now = opts.now ? new Date(opts.now) : undefined;
       if (now && Number.isNaN(now.getTime()))

@@ -47,7 +47,7 @@ describe('ketendata simulate', () => {
       '9',
     ]);
     expect(r.code).toBe(0);
-    expect(r.out.join('\n')).toMatch(/simulate: \d+ uitwisselingen .* voor 25 trajecten/);
+    expect(r.out.join('\n')).toMatch(/simulate: \d+ exchanges .* for 25 journeys/);
     const manifest = readFileSync(join(dir, 'manifest.ndjson'), 'utf8').trim().split('\n');
     expect(manifest.length).toBeGreaterThan(50);
     const first = JSON.parse(manifest[0] as string) as { file: string; moment: string };

@@ -41,26 +41,26 @@ interface Opts {
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('simulate')
-    .description('maakt gesimuleerd berichtenverkeer (iJw/iWmo 3.2) met manifest en ground truth')
+    .description('write simulated iJw/iWmo 3.2 message traffic with its manifest and ground truth')
     .requiredOption(
       '--out <dir>',
-      'uitvoermap (berichten/, manifest.ndjson, ground-truth.ndjson, organisations.json)',
+      'output folder (berichten/, manifest.ndjson, ground-truth.ndjson, organisations.json)',
     )
-    .option('--gemeenten <codes|n>', 'CBS-codes (komma-gescheiden) of een aantal gemeenten', '3')
-    .option('--clients <n>', 'aantal cliënttrajecten', whole('--clients'), 300)
-    .option('--from <date>', 'eerste dag (YYYY-MM-DD); standaard zes maanden voor --now')
-    .option('--to <date>', 'laatste dag (YYYY-MM-DD); standaard de dag van --now')
-    .option('--now <iso>', 'peilmoment voor de standaardperiode (ISO-8601; standaard nu)')
-    .option('--seed <n>', 'startwaarde: dezelfde seed geeft dezelfde uitvoer', whole('--seed'), 1)
+    .option('--gemeenten <codes|n>', 'CBS codes (comma-separated) or a number of municipalities', '3')
+    .option('--clients <n>', 'number of client journeys', whole('--clients'), 300)
+    .option('--from <date>', 'first day (YYYY-MM-DD); default six months before --now')
+    .option('--to <date>', 'last day (YYYY-MM-DD); default the day of --now')
+    .option('--now <iso>', 'moment the default period ends at (ISO-8601; default now)')
+    .option('--seed <n>', 'seed: the same seed gives the same output', whole('--seed'), 1)
     .option(
       '--duplicates <rate>',
-      'aandeel berichten dat de hub nog eens passeert',
+      'share of messages that pass the hub once more',
       rate('--duplicates'),
       0.01,
     )
     .option(
       '--errors <rate>',
-      'aandeel berichten met afkeurende retour; een kwart daarvan ook een kapotte eerste poging',
+      'share of messages with a rejecting retour; a quarter of those also a broken first attempt',
       rate('--errors'),
       0.02,
     )
@@ -70,15 +70,15 @@ export function register(program: Command, ctx: CliContext): void {
       rate('--late'),
       0.05,
     )
-    .option('--youth <rate>', 'aandeel trajecten in de Jeugdwet (de rest Wmo)', rate('--youth'), 0.5)
+    .option('--youth <rate>', 'share of journeys under the Jeugdwet (the rest Wmo)', rate('--youth'), 0.5)
     .option(
       '--warmup <months>',
-      'maanden vóór --from die wel gesimuleerd maar niet geschreven worden (lopende zorg bij de start)',
+      'months before --from that are simulated but not written (care already running at the start)',
       whole('--warmup'),
       0,
     )
-    .option('--clean', 'een bestaande uitvoermap eerst leegmaken')
-    .option('--quiet', 'geen samenvatting')
+    .option('--clean', 'empty an existing output folder first')
+    .option('--quiet', 'no summary')
     .action((opts: Opts) => {
       const now = opts.now ? new Date(opts.now) : new Date();
       if (Number.isNaN(now.getTime())) {
@@ -113,7 +113,7 @@ export function register(program: Command, ctx: CliContext): void {
             : {
                 onDay: (p: { day: string; exchanges: number }) => {
                   if (p.day.endsWith('-01'))
-                    ctx.err(`simulate: ${p.day.slice(0, 7)} … ${p.exchanges} uitwisselingen`);
+                    ctx.err(`simulate: ${p.day.slice(0, 7)} … ${p.exchanges} exchanges`);
                 },
               }),
         });
@@ -127,8 +127,8 @@ export function register(program: Command, ctx: CliContext): void {
       if (opts.quiet) return;
       const seconds = (performance.now() - started) / 1000;
       ctx.out(
-        `simulate: ${result.exchanges} uitwisselingen (${result.perStatus.duplicate ?? 0} dubbel, ${result.perStatus.broken ?? 0} kapot) ` +
-          `voor ${result.journeys} trajecten in ${seconds.toFixed(1)} s → ${opts.out}`,
+        `simulate: ${result.exchanges} exchanges (${result.perStatus.duplicate ?? 0} duplicates, ${result.perStatus.broken ?? 0} broken) ` +
+          `for ${result.journeys} journeys in ${seconds.toFixed(1)} s → ${opts.out}`,
       );
     });
 }
