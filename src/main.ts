@@ -17,7 +17,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     },
   };
   const program = new Command('ketendata')
-    .description('Ketendata iWmo en iJw: berichtenverkeer naar gepseudonimiseerde leveringen per gemeente')
+    .description(
+      'Ketendata iWmo en iJw: iJw/iWmo message traffic into pseudonymised deliveries per municipality',
+    )
     .exitOverride()
     .showHelpAfterError();
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
