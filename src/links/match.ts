@@ -129,6 +129,17 @@ export function needsRecompute(
   return false;
 }
 
+/**
+ * Whether a new entry can pair with none of the debet prestaties stored under its key (ToewijzingNummer): a
+ * new debet pairs with stored 301 rows, credits and antwoorden, a start or stop with the 301 rows only. Debets
+ * are the bulk of such a group and it grows every month, so a key whose new entries all say so is read
+ * without them. A new 301 row, credit or antwoord needs them.
+ */
+export function ignoresStoredDebets(e: LinkEntry): boolean {
+  if (!e.key.startsWith('twn|')) return false;
+  return e.tag === 'start' || e.tag === 'stop' || (e.tag === 'prestatie' && e.info.startsWith('D|'));
+}
+
 function sourceTag(type: RelationType, keyspace: string): string {
   if (type === 'toewijzing-versie') return 'toewijzing';
   if (type === 'stop-start') return 'stop';

@@ -52,6 +52,53 @@ const start = testMessage({
   rows: { StartProduct: [{ ToewijzingNummer: 'T1', Begindatum: '2024-01-10', StatusAanlevering: '1' }] },
 });
 
+// One ToewijzingNummer's group: a 301, a debet, the credit that reverses it, a later debet and an answer to it.
+const prestaties = (id: string, dag: string, rows: readonly Record<string, string>[]) =>
+  testMessage({
+    id,
+    code: 'JW323',
+    afzender: AGB,
+    ontvanger: GEM,
+    identificatie: id,
+    dagtekening: dag,
+    rows: { Client: [{ Bsn: 'B1' }], Prestatie: rows.map((r) => ({ ToewijzingNummer: 'T1', ...r })) },
+  });
+const group = [
+  v('W1', '2024-01-05'),
+  prestaties('D1', '2024-02-03', [
+    { ProductReferentie_ReferentieNummer: 'P1', IngediendBedrag_DebetCredit: 'D' },
+  ]),
+  prestaties('C1', '2024-03-03', [
+    {
+      ProductReferentie_ReferentieNummer: 'P2',
+      ProductReferentie_VorigReferentieNummer: 'P1',
+      IngediendBedrag_DebetCredit: 'C',
+    },
+  ]),
+  prestaties('D2', '2024-03-04', [
+    { ProductReferentie_ReferentieNummer: 'P3', IngediendBedrag_DebetCredit: 'D' },
+  ]),
+  testMessage({
+    id: 'A1',
+    code: 'JW325',
+    afzender: GEM,
+    ontvanger: AGB,
+    dagtekening: '2024-03-10',
+    main: {
+      Header_DeclaratieIdentificatie_Identificatie: 'D2',
+      Header_DeclaratieIdentificatie_Dagtekening: '2024-03-04',
+    },
+    rows: {
+      Client: [{ Bsn: 'B1' }],
+      Prestatie: [{ _row: '1.1', ProductReferentie_ReferentieNummer: 'P3', ToewijzingNummer: 'T1' }],
+    },
+  }),
+];
+const orders = <T>(xs: readonly T[]): T[][] =>
+  xs.length <= 1
+    ? [[...xs]]
+    : xs.flatMap((x, i) => orders(xs.filter((_, j) => j !== i)).map((o) => [x, ...o]));
+
 for (const dialect of DIALECTS) {
   describe(`linking in the store (${dialect})`, () => {
     let db: Awaited<ReturnType<typeof freshStore>>;
@@ -91,6 +138,39 @@ for (const dialect of DIALECTS) {
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
       expect(new Set(seqs).size).toBe(seqs.length);
     });
+
+    it("links a ToewijzingNummer's prestaties the same in every arrival order, a batch per message", async () => {
+      const outcomes = new Set<string>();
+      for (const order of orders(group)) {
+        const fresh = await freshStore(dialect);
+        try {
+          for (const m of order) await linkBatch(fresh.store, [stored(m)], { now: NOW });
+          const held = await fresh.store.db
+            .selectFrom('link')
+            .select(['type', 'from_bericht_id', 'from_row', 'to_bericht_id', 'to_row'])
+            .where('mutatie', '=', 'toegevoegd')
+            .execute();
+          outcomes.add(
+            held
+              .map((l) => `${l.type} ${l.from_bericht_id}:${l.from_row} -> ${l.to_bericht_id}:${l.to_row}`)
+              .sort()
+              .join('\n'),
+          );
+        } finally {
+          await fresh.drop();
+        }
+      }
+      expect([...outcomes]).toEqual([
+        [
+          'credit-debet C1:1.1 -> D1:1.1',
+          'declaratie-antwoord A1: -> D2:',
+          'prestatie-antwoord A1:1.1 -> D2:1.1',
+          'prestatie-toewijzing C1:1.1 -> W1:1',
+          'prestatie-toewijzing D1:1.1 -> W1:1',
+          'prestatie-toewijzing D2:1.1 -> W1:1',
+        ].join('\n'),
+      ]);
+    }, 120_000);
 
     it('does nothing when a batch is linked again', async () => {
       const before = await events();

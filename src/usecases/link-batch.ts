@@ -7,7 +7,7 @@ import {
   type StoredMessageHeader,
   type StoredRow,
 } from '../links/entries.js';
-import { linkId, needsRecompute, type PlannedLink, planGroup } from '../links/match.js';
+import { ignoresStoredDebets, linkId, needsRecompute, type PlannedLink, planGroup } from '../links/match.js';
 import type { BatchResult, PreparedExchange } from '../store/ingest-repository.js';
 import {
   activeLinksFrom,
@@ -94,7 +94,13 @@ async function linkClaimed(
   const fresh = new Set(entries);
   const isNew = (e: LinkEntry) => fresh.has(e);
   // The earlier entries under the new keys are read before the new ones are written: those are in memory.
-  const groups = await entriesByKey(tx, [...new Set(entries.map((e) => e.key))]);
+  // Keys whose new entries all ignore the stored debets under them are read without those.
+  const needsDebets = new Map<string, boolean>();
+  for (const e of entries) if (!needsDebets.get(e.key)) needsDebets.set(e.key, !ignoresStoredDebets(e));
+  const keysWhere = (debets: boolean) => [...needsDebets].flatMap(([key, d]) => (d === debets ? [key] : []));
+  const groups = await entriesByKey(tx, keysWhere(true));
+  for (const [key, group] of await entriesByKey(tx, keysWhere(false), { withoutDebets: true }))
+    groups.set(key, group);
   for (const e of entries) {
     const group = groups.get(e.key);
     if (group) group.push(e);
