@@ -130,12 +130,12 @@ export function needsRecompute(
 }
 
 /**
- * Whether a new entry can pair with none of the debet prestaties stored under its key (ToewijzingNummer): a
- * new debet pairs with stored 301 rows, credits and antwoorden, a start or stop with the 301 rows only. Debets
- * are the bulk of such a group and it grows every month, so a key whose new entries all say so is read
- * without them. A new 301 row, credit or antwoord needs them.
+ * Whether a new entry under a ToewijzingNummer key can pair with none of the stored debet prestaties, starts
+ * and stops under it: a new debet pairs with the 301 rows, credits and antwoorden, a new start or stop with
+ * the 301 rows only. Debets, starts and stops are most of such a group and it grows every month, so a key
+ * whose new entries all say so is read without them. A new 301 row, credit or antwoord needs the whole group.
  */
-export function ignoresStoredDebets(e: LinkEntry): boolean {
+export function ignoresStoredDebetsAndStarts(e: LinkEntry): boolean {
   if (!e.key.startsWith('twn|')) return false;
   return e.tag === 'start' || e.tag === 'stop' || (e.tag === 'prestatie' && e.info.startsWith('D|'));
 }

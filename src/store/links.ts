@@ -201,18 +201,21 @@ export async function insertEntries(tx: IngestTx, entries: readonly LinkEntry[])
 const ENTRY_COLUMNS = 'k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info, msg';
 
 /**
- * Every indexed entry under these keys, grouped by key; `withoutDebets` leaves out debet prestaties (for keys
- * whose new entries cannot pair with them, see `ignoresStoredDebets`).
+ * Every indexed entry under these keys, grouped by key; `withoutDebetsAndStarts` leaves out debet
+ * prestaties, starts and stops (for keys whose new entries cannot pair with them, see
+ * `ignoresStoredDebetsAndStarts`).
  */
 export async function entriesByKey(
   tx: IngestTx,
   keys: readonly string[],
-  options: { readonly withoutDebets?: boolean } = {},
+  options: { readonly withoutDebetsAndStarts?: boolean } = {},
 ): Promise<Map<string, LinkEntry[]>> {
   const out = new Map<string, LinkEntry[]>();
   const set = inSet(tx, keys);
   if (!set) return out;
-  const filter = options.withoutDebets ? ` AND NOT (tag = 'prestatie' AND substr(info, 1, 2) = 'D|')` : '';
+  const filter = options.withoutDebetsAndStarts
+    ? ` AND NOT (tag IN ('start', 'stop') OR (tag = 'prestatie' AND substr(info, 1, 2) = 'D|'))`
+    : '';
   const rows = await execCells(tx, `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k ${set.sql}${filter}`, [
     set.param,
   ]);

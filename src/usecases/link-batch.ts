@@ -7,7 +7,13 @@ import {
   type StoredMessageHeader,
   type StoredRow,
 } from '../links/entries.js';
-import { ignoresStoredDebets, linkId, needsRecompute, type PlannedLink, planGroup } from '../links/match.js';
+import {
+  ignoresStoredDebetsAndStarts,
+  linkId,
+  needsRecompute,
+  type PlannedLink,
+  planGroup,
+} from '../links/match.js';
 import type { BatchResult, PreparedExchange } from '../store/ingest-repository.js';
 import {
   activeLinksFrom,
@@ -94,12 +100,12 @@ async function linkClaimed(
   const fresh = new Set(entries);
   const isNew = (e: LinkEntry) => fresh.has(e);
   // The earlier entries under the new keys are read before the new ones are written: those are in memory.
-  // Keys whose new entries all ignore the stored debets under them are read without those.
-  const needsDebets = new Map<string, boolean>();
-  for (const e of entries) if (!needsDebets.get(e.key)) needsDebets.set(e.key, !ignoresStoredDebets(e));
-  const keysWhere = (debets: boolean) => [...needsDebets].flatMap(([key, d]) => (d === debets ? [key] : []));
+  // Keys whose new entries all ignore the stored debets, starts and stops under them are read without those.
+  const whole = new Map<string, boolean>();
+  for (const e of entries) if (!whole.get(e.key)) whole.set(e.key, !ignoresStoredDebetsAndStarts(e));
+  const keysWhere = (w: boolean) => [...whole].flatMap(([key, wk]) => (wk === w ? [key] : []));
   const groups = await entriesByKey(tx, keysWhere(true));
-  for (const [key, group] of await entriesByKey(tx, keysWhere(false), { withoutDebets: true }))
+  for (const [key, group] of await entriesByKey(tx, keysWhere(false), { withoutDebetsAndStarts: true }))
     groups.set(key, group);
   for (const e of entries) {
     const group = groups.get(e.key);
