@@ -146,6 +146,15 @@ function sourceTag(type: RelationType, keyspace: string): string {
   return keyspace === 'start' ? 'start' : 'stop';
 }
 
+/**
+ * Whether a group's recomputed links can start at this entry (its tag is a source of one of them): only
+ * those entries' links in force are needed to replan the group.
+ */
+export function isRecomputedSource(e: LinkEntry): boolean {
+  const keyspace = keyspaceOf(e.key);
+  return (RECOMPUTED[keyspace] ?? []).some((type) => sourceTag(type, keyspace) === e.tag);
+}
+
 const latest = (entries: readonly LinkEntry[]): LinkEntry | undefined =>
   entries.reduce<LinkEntry | undefined>(
     (best, e) => (!best || compareOrder(best, e) < 0 ? e : best),

@@ -9,6 +9,7 @@ import {
 } from '../links/entries.js';
 import {
   ignoresStoredDebetsAndStarts,
+  isRecomputedSource,
   linkId,
   needsRecompute,
   type PlannedLink,
@@ -141,7 +142,10 @@ async function linkClaimed(
   const rejected = new Set<string>();
   for (const [, group] of replan)
     for (const e of group) if (rejectedKeys.has(e.message)) rejected.add(e.berichtId);
-  const sources = replan.flatMap(([, group]) => group.filter((e) => !isNew(e)).map((e) => e.berichtId));
+  // A new message has no links yet; of a 301's prestaties (most of its group) none is a source.
+  const sources = replan.flatMap(([, group]) =>
+    group.filter((e) => !isNew(e) && isRecomputedSource(e)).map((e) => e.berichtId),
+  );
   const active = await activeLinksFrom(tx, ['toewijzing-versie', 'stop-start', 'correctie'], sources);
   const activeByRow = new Map<string, PlannedLink[]>();
   for (const l of active) {
