@@ -129,10 +129,30 @@ export function needsRecompute(
   return false;
 }
 
+/**
+ * Whether a new entry under a ToewijzingNummer key can pair with none of the stored debet prestaties, starts
+ * and stops under it: a new debet pairs with the 301 rows, credits and antwoorden, a new start or stop with
+ * the 301 rows only. Debets, starts and stops are most of such a group and it grows every month, so a key
+ * whose new entries all say so is read without them. A new 301 row, credit or antwoord needs the whole group.
+ */
+export function ignoresStoredDebetsAndStarts(e: LinkEntry): boolean {
+  if (!e.key.startsWith('twn|')) return false;
+  return e.tag === 'start' || e.tag === 'stop' || (e.tag === 'prestatie' && e.info.startsWith('D|'));
+}
+
 function sourceTag(type: RelationType, keyspace: string): string {
   if (type === 'toewijzing-versie') return 'toewijzing';
   if (type === 'stop-start') return 'stop';
   return keyspace === 'start' ? 'start' : 'stop';
+}
+
+/**
+ * Whether a group's recomputed links can start at this entry (its tag is a source of one of them): only
+ * those entries' links in force are needed to replan the group.
+ */
+export function isRecomputedSource(e: LinkEntry): boolean {
+  const keyspace = keyspaceOf(e.key);
+  return (RECOMPUTED[keyspace] ?? []).some((type) => sourceTag(type, keyspace) === e.tag);
 }
 
 const latest = (entries: readonly LinkEntry[]): LinkEntry | undefined =>

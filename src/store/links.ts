@@ -200,12 +200,25 @@ export async function insertEntries(tx: IngestTx, entries: readonly LinkEntry[])
 
 const ENTRY_COLUMNS = 'k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info, msg';
 
-/** Every indexed entry under these keys, grouped by key. */
-export async function entriesByKey(tx: IngestTx, keys: readonly string[]): Promise<Map<string, LinkEntry[]>> {
+/**
+ * Every indexed entry under these keys, grouped by key; `withoutDebetsAndStarts` leaves out debet
+ * prestaties, starts and stops (for keys whose new entries cannot pair with them, see
+ * `ignoresStoredDebetsAndStarts`).
+ */
+export async function entriesByKey(
+  tx: IngestTx,
+  keys: readonly string[],
+  options: { readonly withoutDebetsAndStarts?: boolean } = {},
+): Promise<Map<string, LinkEntry[]>> {
   const out = new Map<string, LinkEntry[]>();
   const set = inSet(tx, keys);
   if (!set) return out;
-  const rows = await execCells(tx, `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k ${set.sql}`, [set.param]);
+  const filter = options.withoutDebetsAndStarts
+    ? ` AND NOT (tag IN ('start', 'stop') OR (tag = 'prestatie' AND substr(info, 1, 2) = 'D|'))`
+    : '';
+  const rows = await execCells(tx, `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k ${set.sql}${filter}`, [
+    set.param,
+  ]);
   for (const r of rows) {
     const e: LinkEntry = {
       key: r[0] as string,

@@ -52,6 +52,68 @@ const start = testMessage({
   rows: { StartProduct: [{ ToewijzingNummer: 'T1', Begindatum: '2024-01-10', StatusAanlevering: '1' }] },
 });
 
+// One ToewijzingNummer's group: a 301, a start, a debet, the credit that reverses it and an answer to the debet;
+// `n` keeps the groups of different runs apart (BerichtIds and ToewijzingNummer).
+const twnGroup = (n: number) => {
+  const twn = `G${n}`;
+  const prestatie = (id: string, dag: string, row: Record<string, string>) =>
+    testMessage({
+      id: `${n}${id}`,
+      code: 'JW323',
+      afzender: AGB,
+      ontvanger: GEM,
+      dagtekening: dag,
+      rows: { Client: [{ Bsn: 'B1' }], Prestatie: [{ ToewijzingNummer: twn, ...row }] },
+    });
+  return [
+    testMessage({
+      id: `${n}W1`,
+      code: 'JW301',
+      afzender: GEM,
+      ontvanger: AGB,
+      dagtekening: '2024-01-05',
+      rows: { ToegewezenProduct: [{ ToewijzingNummer: twn }] },
+    }),
+    testMessage({
+      id: `${n}S1`,
+      code: 'JW305',
+      afzender: AGB,
+      ontvanger: GEM,
+      dagtekening: '2024-01-20',
+      main: { Client_Bsn: 'B1' },
+      rows: { StartProduct: [{ ToewijzingNummer: twn, Begindatum: '2024-01-15', StatusAanlevering: '1' }] },
+    }),
+    prestatie('D1', '2024-02-03', {
+      ProductReferentie_ReferentieNummer: 'P1',
+      IngediendBedrag_DebetCredit: 'D',
+    }),
+    prestatie('C1', '2024-03-03', {
+      ProductReferentie_ReferentieNummer: 'P2',
+      ProductReferentie_VorigReferentieNummer: 'P1',
+      IngediendBedrag_DebetCredit: 'C',
+    }),
+    testMessage({
+      id: `${n}A1`,
+      code: 'JW325',
+      afzender: GEM,
+      ontvanger: AGB,
+      dagtekening: '2024-02-10',
+      main: {
+        Header_DeclaratieIdentificatie_Identificatie: `${n}D1`,
+        Header_DeclaratieIdentificatie_Dagtekening: '2024-02-03',
+      },
+      rows: {
+        Client: [{ Bsn: 'B1' }],
+        Prestatie: [{ _row: '1.1', ProductReferentie_ReferentieNummer: 'P1', ToewijzingNummer: twn }],
+      },
+    }),
+  ];
+};
+const orders = <T>(xs: readonly T[]): T[][] =>
+  xs.length <= 1
+    ? [[...xs]]
+    : xs.flatMap((x, i) => orders(xs.filter((_, j) => j !== i)).map((o) => [x, ...o]));
+
 for (const dialect of DIALECTS) {
   describe(`linking in the store (${dialect})`, () => {
     let db: Awaited<ReturnType<typeof freshStore>>;
@@ -90,6 +152,40 @@ for (const dialect of DIALECTS) {
       );
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
       expect(new Set(seqs).size).toBe(seqs.length);
+    });
+
+    it("links a ToewijzingNummer's group the same in every arrival order, a batch per message", async () => {
+      const runs = orders([0, 1, 2, 3, 4]);
+      for (const [n, order] of runs.entries()) {
+        const group = twnGroup(n);
+        for (const i of order) await linkBatch(store, [stored(group[i]!)], { now: NOW });
+      }
+      const held = await store.db
+        .selectFrom('link')
+        .select(['type', 'from_bericht_id', 'from_row', 'to_bericht_id', 'to_row'])
+        .where('mutatie', '=', 'toegevoegd')
+        .where('from_bericht_id', 'not in', ['R1', 'V1', 'V2', 'V3', 'S1'])
+        .execute();
+      const byRun = runs.map(() => [] as string[]);
+      for (const l of held) {
+        const n = Number.parseInt(l.from_bericht_id, 10);
+        const side = (id: string, row: string) => `${id.slice(String(n).length)}:${row}`;
+        byRun[n]!.push(
+          `${l.type} ${side(l.from_bericht_id, l.from_row)} -> ${side(l.to_bericht_id, l.to_row)}`,
+        );
+      }
+      expect(new Set(byRun.map((links) => links.sort().join('\n')))).toEqual(
+        new Set([
+          [
+            'credit-debet C1:1.1 -> D1:1.1',
+            'declaratie-antwoord A1: -> D1:',
+            'prestatie-antwoord A1:1.1 -> D1:1.1',
+            'prestatie-toewijzing C1:1.1 -> W1:1',
+            'prestatie-toewijzing D1:1.1 -> W1:1',
+            'start-toewijzing S1:1 -> W1:1',
+          ].join('\n'),
+        ]),
+      );
     });
 
     it('does nothing when a batch is linked again', async () => {

@@ -7,7 +7,14 @@ import {
   type StoredMessageHeader,
   type StoredRow,
 } from '../links/entries.js';
-import { linkId, needsRecompute, type PlannedLink, planGroup } from '../links/match.js';
+import {
+  ignoresStoredDebetsAndStarts,
+  isRecomputedSource,
+  linkId,
+  needsRecompute,
+  type PlannedLink,
+  planGroup,
+} from '../links/match.js';
 import type { BatchResult, PreparedExchange } from '../store/ingest-repository.js';
 import {
   activeLinksFrom,
@@ -94,7 +101,13 @@ async function linkClaimed(
   const fresh = new Set(entries);
   const isNew = (e: LinkEntry) => fresh.has(e);
   // The earlier entries under the new keys are read before the new ones are written: those are in memory.
-  const groups = await entriesByKey(tx, [...new Set(entries.map((e) => e.key))]);
+  // Keys whose new entries all ignore the stored debets, starts and stops under them are read without those.
+  const whole = new Map<string, boolean>();
+  for (const e of entries) if (!whole.get(e.key)) whole.set(e.key, !ignoresStoredDebetsAndStarts(e));
+  const keysWhere = (w: boolean) => [...whole].flatMap(([key, wk]) => (wk === w ? [key] : []));
+  const groups = await entriesByKey(tx, keysWhere(true));
+  for (const [key, group] of await entriesByKey(tx, keysWhere(false), { withoutDebetsAndStarts: true }))
+    groups.set(key, group);
   for (const e of entries) {
     const group = groups.get(e.key);
     if (group) group.push(e);
@@ -129,7 +142,10 @@ async function linkClaimed(
   const rejected = new Set<string>();
   for (const [, group] of replan)
     for (const e of group) if (rejectedKeys.has(e.message)) rejected.add(e.berichtId);
-  const sources = replan.flatMap(([, group]) => group.filter((e) => !isNew(e)).map((e) => e.berichtId));
+  // A new message has no links yet; of a 301's prestaties (most of its group) none is a source.
+  const sources = replan.flatMap(([, group]) =>
+    group.filter((e) => !isNew(e) && isRecomputedSource(e)).map((e) => e.berichtId),
+  );
   const active = await activeLinksFrom(tx, ['toewijzing-versie', 'stop-start', 'correctie'], sources);
   const activeByRow = new Map<string, PlannedLink[]>();
   for (const l of active) {
