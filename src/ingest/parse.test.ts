@@ -42,4 +42,13 @@ describe('parseMessage on the official examples', () => {
     expect(outcome.error.path).toBe('/Bericht/Client/Verzoek');
     expect(outcome.error.message).toContain('RetourCode is not expected');
   });
+
+  it('resolves a qualified name by its first colon, also right after the same names parsed with prefixes', () => {
+    const text = read('ijw-voorbeelden', 'JW301.xml').toString('utf8');
+    expect(parseMessage(Buffer.from(text), { file: 'JW301.xml' }).ok).toBe(true);
+    const outcome = parseMessage(Buffer.from(text.replace(/jw301:/g, 'jw:301:')), { file: 'colon.xml' });
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error.message).toContain('unbound namespace prefix: jw');
+  });
 });

@@ -21,6 +21,34 @@ const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 type Scope = ReadonlyMap<string, string>;
 const ROOT_SCOPE: Scope = new Map([['xml', XML_NS]]);
 
+/**
+ * Scopes shared between messages: parent scope → declarations → scope. Messages of one sender declare
+ * the same namespaces, so the qualified names cached on plan nodes per scope stay valid across messages.
+ */
+const sharedScopes = new WeakMap<Scope, Map<string, Scope>>();
+const SHARED_SCOPES_LIMIT = 256;
+
+/**
+ * Caches on `node` its qualified name under `scope`: a prefix bound to its namespace (the default
+ * namespace first), or null. A prefix with a colon in it is never used: such a qname resolves by its
+ * first colon.
+ */
+function qualify(node: PlanNode, scope: Scope): void {
+  const uri = node.namespace;
+  let qname: string | null = null;
+  if ((scope.get('') ?? '') === uri) qname = node.name;
+  else {
+    for (const [prefix, bound] of scope) {
+      if (bound === uri && prefix !== '' && !prefix.includes(':')) {
+        qname = `${prefix}:${node.name}`;
+        break;
+      }
+    }
+  }
+  node.qnameScope = scope;
+  node.qname = qname;
+}
+
 /** Thrown inside SAX handlers to stop at the first problem; never escapes parseMessage. */
 class Stop extends Error {
   constructor(
@@ -140,12 +168,11 @@ class MessageReader {
     this.done = false;
     this.pendingAttributes.length = 0;
     this.pendingBindings.length = 0;
-    this.cacheScope = null;
   }
 
   #scopeFor(parent: Scope): Scope {
     if (this.pendingBindings.length === 0) return parent;
-    const scope = new Map(parent);
+    let key = '';
     for (const { prefix, uri } of this.pendingBindings) {
       if (prefix === 'xmlns' || uri === XMLNS_NS || (prefix === 'xml') !== (uri === XML_NS)) {
         throw new Stop(
@@ -156,7 +183,20 @@ class MessageReader {
       if (prefix !== '' && uri === '') {
         throw new Stop('ingest.not_well_formed', `invalid attempt to undefine prefix ${prefix} in XML 1.0`);
       }
-      scope.set(prefix, intern(uri));
+      key += `${prefix}\u0000${uri}\u0000`;
+    }
+    let known = sharedScopes.get(parent);
+    if (known === undefined) {
+      known = new Map();
+      sharedScopes.set(parent, known);
+    }
+    let scope = known.get(key);
+    if (scope === undefined) {
+      const fresh = new Map(parent);
+      for (const { prefix, uri } of this.pendingBindings) fresh.set(prefix, intern(uri));
+      if (known.size >= SHARED_SCOPES_LIMIT) known.clear();
+      known.set(key, fresh);
+      scope = fresh;
     }
     this.pendingBindings.length = 0;
     return scope;
@@ -191,17 +231,40 @@ class MessageReader {
     return colon + 1;
   }
 
+  /**
+   * The expected child `qname` is under the parent's sequence state, when it is written with the prefix
+   * `qualify` chose: no prefix to resolve, no local name to cut out. -1 otherwise (then `open` decides the
+   * slow way, which finds the same child or the error).
+   */
+  #quickMatch(parent: Frame, qname: string, scope: Scope): number {
+    const children = parent.node.children;
+    const i = parent.childPos;
+    const count = parent.childCount;
+    for (let k = i; k < children.length; k++) {
+      const c = children[k] as PlanNode;
+      if (c.qnameScope !== scope) qualify(c, scope);
+      if (c.qname === qname) return k === i && count >= c.maxOccurs ? -1 : k;
+      if (k === i ? count < c.minOccurs : c.minOccurs > 0) break;
+    }
+    return -1;
+  }
+
   open(tag: SaxesTagPlain): void {
     const qname = tag.name;
     const depth = this.depth;
     const parent = depth === 0 ? undefined : (this.frames[depth - 1] as Frame);
     const scope = this.#scopeFor(parent === undefined ? ROOT_SCOPE : parent.scope);
-    const prefixLength = this.#resolve(qname, scope);
-    const uri = this.resolvedUri;
+    const quick = parent === undefined ? -1 : this.#quickMatch(parent, qname, scope);
     let node: PlanNode;
     let row: Row;
     let ordinals: readonly string[];
-    if (parent === undefined) {
+    if (quick >= 0) {
+      node = this.#enter(parent as Frame, quick);
+      row = this.enteredRow;
+      ordinals = this.enteredOrdinals;
+    } else if (parent === undefined) {
+      const prefixLength = this.#resolve(qname, scope);
+      const uri = this.resolvedUri;
       const local = qname.slice(prefixLength);
       if (this.done) throw new Stop('ingest.not_well_formed', 'content after the root element');
       const schema = local === 'Bericht' && uri ? schemaSet().byNamespace(uri) : undefined;
@@ -228,6 +291,8 @@ class MessageReader {
       ordinals = [];
       this.canonical.markup(`<Bericht xmlns="${uri}">`);
     } else {
+      const prefixLength = this.#resolve(qname, scope);
+      const uri = this.resolvedUri;
       const pn = parent.node;
       if (pn.simple !== null) {
         throw new Stop(
@@ -259,26 +324,9 @@ class MessageReader {
           pn.path,
         );
       }
-      if (j === i) {
-        parent.childCount = count + 1;
-      } else {
-        parent.childPos = j;
-        parent.childCount = 1;
-      }
-      node = c;
-      const t = node.table;
-      if (t !== null) {
-        row = new Array<string | null>(t.width).fill(null);
-        const o = parent.ordinals.slice();
-        o.push(String(parent.childCount));
-        ordinals = o;
-        for (let k = 0; k < o.length; k++) row[1 + k] = o[k] as string;
-        (this.tableRows[t.index] as Row[]).push(row);
-      } else {
-        row = parent.row;
-        ordinals = parent.ordinals;
-      }
-      this.canonical.bytes(c.openTag);
+      node = this.#enter(parent, j);
+      row = this.enteredRow;
+      ordinals = this.enteredOrdinals;
     }
     if (this.pendingAttributes.length > 0) {
       for (const { name } of this.pendingAttributes) {
@@ -297,6 +345,36 @@ class MessageReader {
     if (frame === undefined) this.frames.push(new Frame(node, scope, row, ordinals));
     else frame.reuse(node, scope, row, ordinals);
     this.depth = depth + 1;
+  }
+
+  /** Row and ordinals of the element #enter entered (fields, not a returned object: no allocation). */
+  enteredRow: Row = [];
+  enteredOrdinals: readonly string[] = [];
+
+  /** Moves the parent's sequence state to child `j` and starts that child's row if it has a table. */
+  #enter(parent: Frame, j: number): PlanNode {
+    if (j === parent.childPos) {
+      parent.childCount++;
+    } else {
+      parent.childPos = j;
+      parent.childCount = 1;
+    }
+    const node = parent.node.children[j] as PlanNode;
+    const t = node.table;
+    if (t !== null) {
+      const row = new Array<string | null>(t.width).fill(null);
+      const o = parent.ordinals.slice();
+      o.push(String(parent.childCount));
+      for (let k = 0; k < o.length; k++) row[1 + k] = o[k] as string;
+      (this.tableRows[t.index] as Row[]).push(row);
+      this.enteredRow = row;
+      this.enteredOrdinals = o;
+    } else {
+      this.enteredRow = parent.row;
+      this.enteredOrdinals = parent.ordinals;
+    }
+    this.canonical.bytes(node.openTag);
+    return node;
   }
 
   text(t: string): void {

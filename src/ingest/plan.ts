@@ -49,6 +49,13 @@ export class PlanNode {
   /** `<Name>` and `</Name>` of the canonical content, encoded once instead of per element. */
   readonly openTag: Uint8Array;
   readonly closeTag: Uint8Array;
+  /**
+   * The qualified name this element has in the document under `qnameScope` (`jw301:Client`), or null
+   * when no prefix there is bound to its namespace. Cached per scope by the parser: scopes are shared
+   * between messages that declare the same namespaces, so this is computed once per prefix choice.
+   */
+  qnameScope: unknown = null;
+  qname: string | null = null;
 
   constructor(
     readonly name: string,

@@ -13,14 +13,33 @@ export interface SimpleChecker {
 }
 
 const COLLAPSE_RE = /[ \t\n\r]+/g;
-const HAS_SPACE_RE = /[ \t\n\r]/;
+
+/** Values are short: a loop costs less than a call into the RegExp engine. */
+function hasXmlSpace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) return true;
+  }
+  return false;
+}
 
 export function collapse(raw: string): string {
-  if (!HAS_SPACE_RE.test(raw)) return raw;
+  if (!hasXmlSpace(raw)) return raw;
   return raw.replace(COLLAPSE_RE, ' ').replace(/^ | $/g, '');
 }
 
-const INTEGER_RE = /^[+-]?[0-9]+$/;
+/** The lexical space of xs:integer, /^[+-]?[0-9]+$/, as a loop (see hasXmlSpace). */
+function isIntegerLexical(s: string): boolean {
+  const n = s.length;
+  let i = n > 0 && (s.charCodeAt(0) === 0x2b || s.charCodeAt(0) === 0x2d) ? 1 : 0;
+  if (i === n) return false;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
 const DATE_RE = /^(-?)([0-9]{4,})-([0-9]{2})-([0-9]{2})(Z|[+-][0-9]{2}:[0-9]{2})?$/;
 const TIME_RE = /^([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$/;
 
@@ -57,7 +76,29 @@ const ALL_ZEROS_RE = /^0+$/;
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+const PLAIN_DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];
+const digit = (s: string, i: number) => s.charCodeAt(i) - 0x30;
+
+/**
+ * Whether `value` is a valid date written YYYY-MM-DD (no sign, no timezone): nearly every date is. Anything
+ * else goes the regular way, which also words the error.
+ */
+function isPlainValidDate(value: string): boolean {
+  if (value.length !== 10 || value.charCodeAt(4) !== 0x2d || value.charCodeAt(7) !== 0x2d) return false;
+  for (const i of PLAIN_DATE_DIGITS) {
+    const d = digit(value, i);
+    if (d < 0 || d > 9) return false;
+  }
+  const year = digit(value, 0) * 1000 + digit(value, 1) * 100 + digit(value, 2) * 10 + digit(value, 3);
+  const month = digit(value, 5) * 10 + digit(value, 6);
+  const day = digit(value, 8) * 10 + digit(value, 9);
+  if (year === 0 || month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return day <= (month === 2 && leap ? 29 : (DAYS[month - 1] as number));
+}
+
 function checkDate(value: string): string | undefined {
+  if (isPlainValidDate(value)) return undefined;
   const m = DATE_RE.exec(value);
   if (!m) return `'${value}' is not an xs:date (YYYY-MM-DD)`;
   const yearText = m[2] as string;
@@ -131,7 +172,7 @@ export function simpleChecker(type: SimpleType): SimpleChecker {
 
   const checkFacets = (value: string): string | undefined => {
     if (base === 'integer') {
-      if (!INTEGER_RE.test(value)) return `${enumSet ? show(value) : 'the value'} is not an xs:integer`;
+      if (!isIntegerLexical(value)) return `${enumSet ? show(value) : 'the value'} is not an xs:integer`;
     } else if (base === 'date') {
       const e = checkDate(value);
       if (e) return e;
