@@ -4,6 +4,8 @@ import type { CliContext, RegisterCommand } from './cli/command.js';
 import { loadConfig } from './config/config.js';
 
 const CLI_DIR = new URL('./cli/', import.meta.url);
+/** Top-level commands registered by a file of another name; every other command's file is `<name>.ts`. */
+const COMMAND_FILES: Readonly<Record<string, string>> = { 'raw-rekey': 'ingest', tokens: 'users' };
 
 /** Composition root: reads configuration once and hands it to every command (one file each in cli/). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -29,7 +31,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         f.endsWith(ext) && !f.endsWith(`.test${ext}`) && !f.endsWith(`.d${ext}`) && f !== `command${ext}`,
     )
     .sort();
-  for (const file of files) {
+  // Only the invoked command's file is loaded: the others pull in the store, the portal and their use
+  // cases, which took about a second before any command ran. Help and unknown commands load them all.
+  const first = argv[0];
+  const own = first && !first.startsWith('-') ? `${COMMAND_FILES[first] ?? first}${ext}` : undefined;
+  for (const file of own && files.includes(own) ? [own] : files) {
     const mod = (await import(new URL(file, CLI_DIR).href)) as { register?: RegisterCommand };
     mod.register?.(program, ctx);
   }
