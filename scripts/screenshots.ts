@@ -42,7 +42,7 @@ async function login(email: string): Promise<Page> {
 try {
   const anon = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await shot(anon, '/inloggen', '01-inloggen');
-  const user = demo.logins.find((l) => l.role.startsWith('organisatie'))!;
+  const user = demo.logins.find((l) => l.organisation !== null)!;
   const page = await login(user.email);
   await shot(page, '/ophalen', '02-ophalen');
   await shot(page, '/historie', '03-historie-opvragen');

@@ -59,9 +59,13 @@ export function register(program: Command, ctx: CliContext): void {
         });
         ctx.out('');
         ctx.out(`Portal: ${server.url}/inloggen`);
-        ctx.out(`API:     ${server.url}/api/v1/openapi.json`);
+        ctx.out(`API:    ${server.url}/api/v1/openapi.json`);
         ctx.out(`Log in with password "${DEMO_PASSWORD}" and one of these e-mail addresses:`);
-        for (const l of demo.logins) ctx.out(`  ${l.email.padEnd(36)} ${l.role}`);
+        const width = Math.max(...demo.logins.map((l) => l.email.length));
+        for (const l of demo.logins)
+          ctx.out(
+            `  ${l.email.padEnd(width)}  ${l.organisation ? `organisation ${l.organisation}` : 'operator'}`,
+          );
         ctx.out('Stop: Ctrl+C');
         // The weekly run goes on as in production: next Sunday 06:00 brings a new delivery.
         const scheduler = startScheduler({

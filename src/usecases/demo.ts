@@ -18,7 +18,8 @@ export const DEMO_PASSWORD = 'ketendata-demo';
 
 export interface DemoLogin {
   readonly email: string;
-  readonly role: string;
+  /** The organisation the account belongs to; null for the operator. */
+  readonly organisation: string | null;
 }
 
 export interface DemoInput {
@@ -62,7 +63,7 @@ async function loginsOf(store: Store): Promise<DemoLogin[]> {
     .execute();
   return users.map((u) => ({
     email: u.email,
-    role: u.role === 'operator' ? 'beheerder' : `organisatie ${u.organisation_code}`,
+    organisation: u.role === 'operator' ? null : u.organisation_code,
   }));
 }
 

@@ -54,8 +54,8 @@ describe('the portal in headless Chromium', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const gemeente = () => logins.find((l) => /^organisatie \d{4}$/.test(l.role))!;
-  const codeOf = (l: DemoLogin) => l.role.replace('organisatie ', '');
+  const gemeente = () => logins.find((l) => /^\d{4}$/.test(l.organisation ?? ''))!;
+  const codeOf = (l: DemoLogin) => l.organisation!;
 
   async function login(email: string): Promise<Page> {
     const context = await browser.newContext({
@@ -193,7 +193,7 @@ describe('the portal in headless Chromium', () => {
   });
 
   it('requests history and shows it made after the next replayed weekly run', async () => {
-    const user = logins.find((l) => /^organisatie R/.test(l.role))!;
+    const user = logins.find((l) => l.organisation?.startsWith('R'))!;
     let page = await login(user.email);
     await page.getByRole('link', { name: 'Historie opvragen' }).click();
     await page.getByLabel('Aanmaken totaalbestand').check();
@@ -255,7 +255,7 @@ describe('the portal in headless Chromium', () => {
     await pending.getByRole('button', { name: 'Inloggen' }).click();
     await pending.waitForURL(/\/inloggen\/code$/);
     const user = await login(gemeente().email);
-    const head = await login(logins.find((l) => /^organisatie R/.test(l.role))!.email);
+    const head = await login(logins.find((l) => l.organisation?.startsWith('R'))!.email);
     const operator = await login('beheer@demo.ketendata.nl');
     const pages: [Page, string][] = [
       [anon, '/inloggen'],
