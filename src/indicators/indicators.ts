@@ -244,9 +244,8 @@ export class IndicatorAccumulator {
   readonly #granted = new Map<string, string[]>();
   readonly #answered = new Map<string, string[]>();
   readonly #startOf = new Map<string, string[]>();
-  /** 325 → the 323 it answers. */
-  readonly #declaratieOf = new Map<string, string>();
-  readonly #answered323 = new Set<string>();
+  /** 323 → the 325 that answers it. */
+  readonly #answerOf323 = new Map<string, string>();
   readonly #targets301 = new Set<string>();
   readonly #targets319 = new Set<string>();
   // Facts from the message pass.
@@ -265,8 +264,8 @@ export class IndicatorAccumulator {
   readonly #declared = new Map<string, Map<string, [number, number, number]>>();
   /** Per answered 323: its gemeente and prestaties per month, in case its 325 rejects it as a whole. */
   readonly #prestaties323 = new Map<string, { g: string; months: Map<string, number> }>();
-  /** 323s that a 325 rejected as a whole. */
-  readonly #wholeRejected = new Set<string>();
+  /** 325s that reject their 323 as a whole. */
+  readonly #rejectingWhole = new Set<string>();
   #latest: Day | undefined;
 
   addLink(l: IndicatorLink): void {
@@ -300,8 +299,7 @@ export class IndicatorAccumulator {
         push(this.#startOf, from, to);
         this.#targets301.add(to);
       } else if (l.type === 'declaratie-antwoord') {
-        this.#declaratieOf.set(l.from_bericht_id, l.to_bericht_id);
-        this.#answered323.add(l.to_bericht_id);
+        this.#answerOf323.set(l.to_bericht_id, l.from_bericht_id);
       }
     }
     this.#pairs.clear();
@@ -398,14 +396,12 @@ export class IndicatorAccumulator {
       }
       case 323:
       case 325: {
-        const declaratie = n === 325 ? this.#declaratieOf.get(m.bericht_id) : undefined;
-        if (declaratie !== undefined && rejectsWhole(m, all, main, head)) {
-          // Every prestatie of that 323 counts as rejected; the 325's own rows would count some twice.
-          this.#wholeRejected.add(declaratie);
+        if (n === 325 && rejectsWhole(m, all, main, head)) {
+          // Every prestatie of its 323 counts as rejected; the 325's own rows would count some twice.
+          this.#rejectingWhole.add(m.bericht_id);
           break;
         }
-        const answered = n === 323 && this.#answered323.has(m.bericht_id);
-        const own = answered ? new Map<string, number>() : undefined;
+        const own = n === 323 && this.#answerOf323.has(m.bericht_id) ? new Map<string, number>() : undefined;
         if (own) this.#prestaties323.set(m.bericht_id, { g, months: own });
         const t = tableOf(m, all, 'Prestatie');
         const byMonth = entry(this.#declared, g, () => new Map<string, [number, number, number]>());
@@ -552,9 +548,8 @@ export class IndicatorAccumulator {
 
     // 5: declarations per month of the ProductPeriode. A 323 rejected as a whole: all its prestaties.
     const rejectedWhole = new Map<string, number>();
-    for (const id of this.#wholeRejected) {
-      const p = this.#prestaties323.get(id);
-      if (!p || !scope.has(p.g)) continue;
+    for (const [id, p] of this.#prestaties323) {
+      if (!scope.has(p.g) || !this.#rejectingWhole.has(this.#answerOf323.get(id) ?? '')) continue;
       for (const [month, count] of p.months)
         rejectedWhole.set(month, (rejectedWhole.get(month) ?? 0) + count);
     }
