@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
-import { DELIVERY_TIME_ZONE, HISTORY_START, readyAt, weeklySlotsBetween } from '../domain/delivery-week.js';
+import {
+  DELIVERY_TIME_ZONE,
+  HISTORY_START,
+  HISTORY_START_INSTANT,
+  readyAt,
+  weeklySlotsBetween,
+} from '../domain/delivery-week.js';
 import { expiresAt } from '../domain/retention.js';
 import { toLocal } from '../domain/zoned-time.js';
 import { DeliveryWriter, type ExtraFile } from '../export/delivery-writer.js';
@@ -223,7 +229,7 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       gemeenten: org.members,
       seqFrom,
       seqTo,
-      ...(weekly ? {} : { firstMomentFrom: HISTORY_START }),
+      ...(weekly ? {} : { firstMomentFrom: HISTORY_START_INSTANT }),
       ...(deps.batchSpan ? { span: deps.batchSpan } : {}),
     };
     // Keep a few batches in flight so the workers format while this thread reads the store and writes.
