@@ -9,8 +9,6 @@ import {
   setActive,
   setHistoryRequested,
 } from '../store/organisations.js';
-import { readWatermark } from '../store/watermark.js';
-import { linkWatermark } from './deliver-links.js';
 import { DeliveryError } from './deliveries-errors.js';
 
 export type { Organisation } from '../store/organisations.js';
