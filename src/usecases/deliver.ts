@@ -245,7 +245,14 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       await drain(threads * 2);
     }
     await drain(0);
-    const links = { gemeenten: org.members, seqFrom: linkSeqFrom, seqTo: linkSeqTo };
+    // From 0 (a history, a first weekly) the Koppeltabel is a snapshot: one row per relation that holds.
+    // After that a weekly carries the events since the last one, lapses included.
+    const links = {
+      gemeenten: org.members,
+      seqFrom: linkSeqFrom,
+      seqTo: linkSeqTo,
+      inForce: linkSeqFrom === 0,
+    };
     for await (const batch of linksInWindow(deps.store.db, links)) await addLinks(writer, batch);
     written = await writer.finish(zipPath, {
       extra: d.extra,
