@@ -2,29 +2,27 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_DELIMITER } from '../export/csv.js';
-import { DICTIONARY_FILES, dictionaryCsv, dictionaryMarkdown, dictionaryRows } from '../export/dictionary.js';
-import { schemaSet } from '../schema/releases.js';
+import { dataDictionary } from '../usecases/deliver-dictionary.js';
 import type { CliContext } from './command.js';
 
-/** `ketendata dictionary`: the data dictionary as Markdown and CSV. */
+/** `ketendata dictionary`: the data dictionary a delivery carries, as Markdown and CSV. */
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('dictionary')
-    .description('write the data dictionary (every file and column) as Markdown and CSV')
-    .requiredOption('--out <dir>', 'uitvoermap')
+    .description(
+      'write the data dictionary (every file and column, Koppeltabel included) as Markdown and CSV',
+    )
+    .requiredOption('--out <dir>', 'output folder')
     .option('--delimiter <char>', 'delimiter of the CSV', DEFAULT_DELIMITER)
     .option('--quiet', 'no summary')
     .action((opts: { out: string; delimiter: string; quiet?: boolean }) => {
       const out = resolve(opts.out);
       mkdirSync(out, { recursive: true });
-      const set = schemaSet();
-      const rows = dictionaryRows(set);
-      writeFileSync(join(out, DICTIONARY_FILES.markdown), dictionaryMarkdown(set, rows));
-      writeFileSync(join(out, DICTIONARY_FILES.csv), dictionaryCsv(rows, { delimiter: opts.delimiter }));
-      const files = new Set(rows.map((r) => r.file)).size;
+      const dictionary = dataDictionary({ delimiter: opts.delimiter });
+      for (const f of dictionary.files) writeFileSync(join(out, f.name), f.content);
       if (!opts.quiet) {
         ctx.out(
-          `dictionary: ${files} files, ${rows.length} columns → ${DICTIONARY_FILES.markdown}, ${DICTIONARY_FILES.csv}`,
+          `dictionary: ${dictionary.fileCount} files, ${dictionary.columnCount} columns → ${dictionary.files.map((f) => f.name).join(', ')}`,
         );
       }
     });

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
+import { deliveryDictionary } from '../usecases/deliver-dictionary.js';
 import type { CliContext } from './command.js';
 import { register as registerDictionary } from './dictionary.js';
 import { register } from './flatten.js';
@@ -121,5 +122,9 @@ describe('ketendata dictionary', () => {
       true,
     );
     expect(readFileSync(join(out, 'Gegevenswoordenboek.md'), 'utf8')).toContain('## WMO325_RetourCode.csv');
+    // The same dictionary a delivery carries: the Koppeltabel too.
+    expect(rows.filter((row) => row[0] === 'Koppeltabel.csv').length).toBeGreaterThan(5);
+    const delivered = deliveryDictionary().find((f) => f.name === 'Gegevenswoordenboek.csv')!;
+    expect(readFileSync(join(out, 'Gegevenswoordenboek.csv'), 'utf8')).toBe(String(delivered.content));
   });
 });

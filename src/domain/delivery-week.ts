@@ -46,3 +46,9 @@ export function readyAt(slot: Date): Date {
     DELIVERY_TIME_ZONE,
   );
 }
+
+/** The instant 1-1-2021 begins in Amsterdam (2020-12-31T23:00Z): a history holds exchanges from then on. */
+export const HISTORY_START_INSTANT = fromLocal(
+  { year: 2021, month: 1, day: 1, hour: 0, minute: 0 },
+  DELIVERY_TIME_ZONE,
+).toISOString();

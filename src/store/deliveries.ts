@@ -257,20 +257,42 @@ export interface StoredLink {
 /** The links of some municipalities in a link-seq window, in seq-span batches like `messagesInWindow`. */
 export async function* linksInWindow(
   db: Kysely<Database>,
-  w: Omit<MessageWindow, 'firstMomentFrom'>,
+  w: Omit<MessageWindow, 'firstMomentFrom'> & {
+    /** Only the links that hold at `seqTo`, one event each (a snapshot), instead of every event. */
+    readonly inForce?: boolean;
+  },
 ): AsyncGenerator<StoredLink[]> {
   if (w.gemeenten.length === 0 || w.seqTo <= w.seqFrom) return;
   const span = w.span ?? 10_000;
   for (let from = w.seqFrom; from < w.seqTo; from += span) {
     const to = Math.min(w.seqTo, from + span);
-    const batch = (await db
+    let q = db
       .selectFrom('link')
       .select(['seq', ...LINK_EVENT_COLUMNS])
       .where('gemeente', 'in', w.gemeenten)
       .where('seq', '>', from)
-      .where('seq', '<=', to)
-      .orderBy('seq')
-      .execute()) as StoredLink[];
+      .where('seq', '<=', to);
+    if (w.inForce) {
+      // A pair holds when its last event up to seqTo adds it (link_from serves the lookup).
+      q = q
+        .where('mutatie', '=', 'toegevoegd')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('link as later')
+                .select('later.seq')
+                .whereRef('later.from_bericht_id', '=', 'link.from_bericht_id')
+                .whereRef('later.from_row', '=', 'link.from_row')
+                .whereRef('later.type', '=', 'link.type')
+                .whereRef('later.to_bericht_id', '=', 'link.to_bericht_id')
+                .whereRef('later.to_row', '=', 'link.to_row')
+                .whereRef('later.seq', '>', 'link.seq')
+                .where('later.seq', '<=', w.seqTo),
+            ),
+          ),
+        );
+    }
+    const batch = (await q.orderBy('seq').execute()) as StoredLink[];
     if (batch.length > 0) yield batch;
   }
 }

@@ -36,16 +36,30 @@ function koppeltabelTable(): ExtraTable {
   };
 }
 
+/**
+ * The data dictionary of a delivery, Koppeltabel included, as Markdown and CSV (`ketendata dictionary`
+ * writes the same files).
+ */
+export function dataDictionary(options: { readonly delimiter?: string } = {}): {
+  readonly files: readonly ExtraFile[];
+  readonly fileCount: number;
+  readonly columnCount: number;
+} {
+  const set = schemaSet();
+  const extra = [koppeltabelTable()];
+  const rows = dictionaryRows(set, extra);
+  return {
+    files: [
+      { name: DICTIONARY_FILES.markdown, content: dictionaryMarkdown(set, rows, extra) },
+      { name: DICTIONARY_FILES.csv, content: dictionaryCsv(rows, options) },
+    ],
+    fileCount: new Set(rows.map((r) => r.file)).size,
+    columnCount: rows.length,
+  };
+}
+
 /** The data dictionary (Markdown and CSV) every delivery carries; built once per process. */
 export function deliveryDictionary(): readonly ExtraFile[] {
-  if (!cached) {
-    const set = schemaSet();
-    const extra = [koppeltabelTable()];
-    const rows = dictionaryRows(set, extra);
-    cached = [
-      { name: DICTIONARY_FILES.markdown, content: dictionaryMarkdown(set, rows, extra) },
-      { name: DICTIONARY_FILES.csv, content: dictionaryCsv(rows) },
-    ];
-  }
+  cached ??= dataDictionary().files;
   return cached;
 }

@@ -11,6 +11,7 @@ import type { Store } from '../store/open.js';
 import { type DeliveryDeps, runDue, WEEKLY_JOB } from './deliver.js';
 import { ingestAt, parseCsv, readZip, testBsn, testKeys } from './deliveries.fixtures.js';
 import { type DeliveryView, listDeliveries } from './deliveries.js';
+import { openDelivery } from './download.js';
 import { activateOrganisation, addOrganisation, findOrganisation, requestHistory } from './organisations.js';
 
 const DAY = 86_400_000;
@@ -50,7 +51,7 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       ({ store, dataDir, drop } = await freshStore(dialect));
       deps = { store, dataDir, organisationKey: (c) => testKeys().organisation(c), worker: 'w1' };
-      // Ingested before activation: in no weekly, only in the history.
+      // Ingested before activation: not delivered before, so in the first weekly (and in the history).
       beforeActivation = await ingestAt(store, at('2024-02-20T09:00:00Z'), {
         kind: 'JW301',
         gemeente: '0363',
@@ -116,16 +117,17 @@ for (const dialect of DIALECTS) {
       expect(monday[0]?.slot).toBe('2024-04-28T04:00:00.000Z');
     });
 
-    it('leaves no gap and no overlap: the seq ranges chain and the union is everything since activation', async () => {
+    it('leaves no gap and no overlap: the seq ranges chain from 0 and the union is everything stored', async () => {
       const weeklies = (await listDeliveries(store, '0363', { now: at('2024-04-30T00:00:00Z') }))
         .filter((d) => d.kind === 'weekly')
         .reverse();
-      expect(weeklies[0]!.seqFrom).toBe(beforeActivation);
+      expect(weeklies[0]!.seqFrom).toBe(0);
+      expect(weeklies[0]!.seqTo).toBeGreaterThanOrEqual(beforeActivation);
       for (let i = 1; i < weeklies.length; i++) {
         expect(weeklies[i]!.seqFrom).toBe(weeklies[i - 1]!.seqTo);
         expect(weeklies[i]!.linkSeqFrom).toBe(weeklies[i - 1]!.linkSeqTo);
       }
-      // The Koppeltabel rows chain the same way: every link since activation, in exactly one weekly.
+      // The Koppeltabel rows chain the same way: every link, in exactly one weekly.
       let koppel = 0;
       for (const d of weeklies)
         koppel += parseCsv((await readZip(join(dataDir, d.file))).get('Koppeltabel.csv')!).rows.length;
@@ -145,7 +147,10 @@ for (const dialect of DIALECTS) {
       }
       expect(new Set(all).size).toBe(all.length);
       const last = weeklies[weeklies.length - 1]!;
-      expect(all.sort()).toEqual(await storedIds(store, '0363', beforeActivation, Number.MAX_SAFE_INTEGER));
+      expect(all.sort()).toEqual(await storedIds(store, '0363', 0, Number.MAX_SAFE_INTEGER));
+      expect(weeklyIds.get(weeklies[0]!.slot)).toEqual(
+        expect.arrayContaining(await storedIds(store, '0363', 0, beforeActivation)),
+      );
       expect(last.seqTo).toBe(
         Math.max(...(await store.db.selectFrom('message').select('seq').execute()).map((r) => Number(r.seq))),
       );
@@ -185,6 +190,12 @@ for (const dialect of DIALECTS) {
       expect(existsSync(join(dataDir, first.file))).toBe(true);
       const day60 = at(first.expiresAt);
       expect(day60.toISOString()).toBe('2024-05-02T04:00:00.000Z');
+      // Expired is gone at once, even before the retention job has run.
+      expect((await listDeliveries(store, '0363', { now: day60 })).map((d) => d.id)).not.toContain(first.id);
+      const who = { organisation: '0363', actor: 'test', now: day60, id: first.id };
+      await expect(openDelivery({ store, dataDir }, who)).rejects.toThrow('delivery.not_found');
+      const dayBefore = new Date(day60.getTime() - 1);
+      expect((await listDeliveries(store, '0363', { now: dayBefore })).map((d) => d.id)).toContain(first.id);
       expect((await runDue(deps, day60)).expired).toBe(1);
       expect(existsSync(join(dataDir, first.file))).toBe(false);
       const list = await listDeliveries(store, '0363', { now: day60 });
@@ -221,7 +232,7 @@ for (const dialect of DIALECTS) {
       rmSync(join(root, '0363', 'weekly-20240505T040000Z-busy.zip'));
     });
 
-    it('makes a requested history with the next weekly run; it equals the union of the weeklies plus the data from before activation', async () => {
+    it('makes a requested history with the next weekly run; it equals the union of the weeklies', async () => {
       await requestHistory(store, { code: '0363', actor: 'ana@example.nl', now: at('2024-04-30T10:00:00Z') });
       expect((await runDue(deps, at('2024-05-01T10:00:00Z'))).made).toEqual([]);
       const run = await runDue(deps, at('2024-05-05T04:00:00Z'));
@@ -232,15 +243,47 @@ for (const dialect of DIALECTS) {
       const weekly = list.find((d) => d.slot === '2024-05-05T04:00:00.000Z' && d.kind === 'weekly')!;
       expect(history.seqTo).toBe(weekly.seqTo);
       expect(history.fileName).toBe('ketendata-0363-historie-2024-05-05.zip');
-      const union = [
-        ...(await storedIds(store, '0363', 0, beforeActivation)),
-        ...[...weeklyIds.values()].flat(),
-        ...(await berichtIds(dataDir, weekly)),
-      ].sort();
+      const union = [...[...weeklyIds.values()].flat(), ...(await berichtIds(dataDir, weekly))].sort();
       expect((await berichtIds(dataDir, history)).sort()).toEqual(union);
       // The next Sunday makes no second history.
       const next = await runDue(deps, at('2024-05-12T04:00:00Z'));
       expect(next.made.map((m) => m.kind)).toEqual(['weekly']);
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`a history on ${dialect}`, () => {
+    it('holds what passed the hub from 1-1-2021 00:00 Amsterdam on; the first weekly holds everything', async () => {
+      const { store, dataDir, drop } = await freshStore(dialect);
+      try {
+        const deps = {
+          store,
+          dataDir,
+          organisationKey: (c: string) => testKeys().organisation(c),
+          worker: 'w1',
+        };
+        const on = (iso: string, n: number) =>
+          ingestAt(store, at(iso), { kind: 'JW301', gemeente: '0363', bsn: testBsn(n) });
+        const lastOf2020 = await on('2020-12-31T22:30:00Z', 1); // 23:30 on 31 December in Amsterdam
+        const firstOf2021 = await on('2020-12-31T23:30:00Z', 2); // 00:30 on 1 January in Amsterdam
+        await addOrganisation(store, {
+          code: '0363',
+          name: 'Amsterdam',
+          actor: 'test',
+          now: at('2024-05-01T10:00:00Z'),
+        });
+        await activateOrganisation(store, { code: '0363', actor: 'test', now: at('2024-05-01T10:00:00Z') });
+        await requestHistory(store, { code: '0363', actor: 'test', now: at('2024-05-01T10:00:00Z') });
+        const run = await runDue(deps, at('2024-05-05T04:00:00Z'));
+        expect(run.made.map((m) => m.kind).sort()).toEqual(['history', 'weekly']);
+        const list = await listDeliveries(store, '0363', { now: at('2024-05-06T12:00:00Z') });
+        const ids = (kind: string) => berichtIds(dataDir, list.find((d) => d.kind === kind)!);
+        expect(await ids('history')).toEqual(await storedIds(store, '0363', lastOf2020, firstOf2021));
+        expect((await ids('weekly')).sort()).toEqual(await storedIds(store, '0363', 0, firstOf2021));
+      } finally {
+        await drop();
+      }
     });
   });
 }

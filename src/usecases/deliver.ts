@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
-import { DELIVERY_TIME_ZONE, HISTORY_START, readyAt, weeklySlotsBetween } from '../domain/delivery-week.js';
+import {
+  DELIVERY_TIME_ZONE,
+  HISTORY_START,
+  HISTORY_START_INSTANT,
+  readyAt,
+  weeklySlotsBetween,
+} from '../domain/delivery-week.js';
 import { expiresAt } from '../domain/retention.js';
 import { toLocal } from '../domain/zoned-time.js';
 import { DeliveryWriter, type ExtraFile } from '../export/delivery-writer.js';
@@ -223,7 +229,7 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       gemeenten: org.members,
       seqFrom,
       seqTo,
-      ...(weekly ? {} : { firstMomentFrom: HISTORY_START }),
+      ...(weekly ? {} : { firstMomentFrom: HISTORY_START_INSTANT }),
       ...(deps.batchSpan ? { span: deps.batchSpan } : {}),
     };
     // Keep a few batches in flight so the workers format while this thread reads the store and writes.
@@ -239,7 +245,14 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       await drain(threads * 2);
     }
     await drain(0);
-    const links = { gemeenten: org.members, seqFrom: linkSeqFrom, seqTo: linkSeqTo };
+    // From 0 (a history, a first weekly) the Koppeltabel is a snapshot: one row per relation that holds.
+    // After that a weekly carries the events since the last one, lapses included.
+    const links = {
+      gemeenten: org.members,
+      seqFrom: linkSeqFrom,
+      seqTo: linkSeqTo,
+      inForce: linkSeqFrom === 0,
+    };
     for await (const batch of linksInWindow(deps.store.db, links)) await addLinks(writer, batch);
     written = await writer.finish(zipPath, {
       extra: d.extra,

@@ -12,6 +12,14 @@ export interface DeliveryView extends Delivery {
   readonly deleted: boolean;
 }
 
+/**
+ * Past its expiry a delivery is gone for everyone, also before the retention job has deleted it (that
+ * runs daily): file and listing are deleted automatically after 60 days (the contract).
+ */
+export function isExpired(d: Pick<Delivery, 'expiresAt'>, now: Date): boolean {
+  return Date.parse(d.expiresAt) <= now.getTime();
+}
+
 export function toView(d: Delivery, now: Date): DeliveryView {
   return {
     ...d,
@@ -31,6 +39,8 @@ export async function listDeliveries(
   opts: { readonly now: Date; readonly includePending?: boolean },
 ): Promise<DeliveryView[]> {
   await requireOrganisation(store, organisation);
-  const all = (await listDeliveryRows(store.db, organisation)).map((d) => toView(d, opts.now));
+  const all = (await listDeliveryRows(store.db, organisation))
+    .filter((d) => !isExpired(d, opts.now))
+    .map((d) => toView(d, opts.now));
   return opts.includePending ? all : all.filter((d) => Date.parse(d.availableAt) <= opts.now.getTime());
 }

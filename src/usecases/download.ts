@@ -12,6 +12,7 @@ import {
   recordDownload,
 } from '../store/deliveries.js';
 import type { Store } from '../store/open.js';
+import { isExpired } from './deliveries.js';
 import { DeliveryError } from './deliveries-errors.js';
 import { requireOrganisation } from './organisations.js';
 
@@ -29,7 +30,8 @@ interface Who {
 
 async function requireOwn(deps: FileDeps, who: Who, id: number): Promise<Delivery> {
   const d = await getDelivery(deps.store.db, id);
-  if (!d) throw new DeliveryError('delivery.not_found', `delivery ${id} does not exist (or expired)`);
+  if (!d || (d.organisation === who.organisation && isExpired(d, who.now)))
+    throw new DeliveryError('delivery.not_found', `delivery ${id} does not exist (or expired)`);
   // The same answer as for a missing one would hide existence; the id is no secret, the data is.
   if (d.organisation !== who.organisation) {
     throw new DeliveryError('delivery.forbidden', `delivery ${id} belongs to another organisation`);
@@ -87,7 +89,13 @@ export async function openDelivery(
 /** Ready, not deleted and never downloaded: what "alle nieuwe bestanden" fetches. */
 async function notYetDownloaded(deps: FileDeps, who: Who): Promise<Delivery[]> {
   return (await listDeliveryRows(deps.store.db, who.organisation))
-    .filter((d) => !d.deletedAt && !d.firstDownloadedAt && Date.parse(d.availableAt) <= who.now.getTime())
+    .filter(
+      (d) =>
+        !d.deletedAt &&
+        !d.firstDownloadedAt &&
+        !isExpired(d, who.now) &&
+        Date.parse(d.availableAt) <= who.now.getTime(),
+    )
     .reverse();
 }
 
@@ -173,7 +181,9 @@ export async function downloadToFolder(
   const list = who.onlyNew
     ? await notYetDownloaded(deps, who)
     : (await listDeliveryRows(deps.store.db, who.organisation))
-        .filter((d) => !d.deletedAt && Date.parse(d.availableAt) <= who.now.getTime())
+        .filter(
+          (d) => !d.deletedAt && !isExpired(d, who.now) && Date.parse(d.availableAt) <= who.now.getTime(),
+        )
         .reverse();
   await mkdir(who.outDir, { recursive: true });
   const out: { delivery: Delivery; path: string }[] = [];

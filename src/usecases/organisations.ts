@@ -9,8 +9,6 @@ import {
   setActive,
   setHistoryRequested,
 } from '../store/organisations.js';
-import { readWatermark } from '../store/watermark.js';
-import { linkWatermark } from './deliver-links.js';
 import { DeliveryError } from './deliveries-errors.js';
 
 export type { Organisation } from '../store/organisations.js';
@@ -75,8 +73,8 @@ export async function addOrganisation(store: Store, input: AddOrganisation): Pro
 }
 
 /**
- * Activates an organisation: from now on it receives weekly deliveries. Its first weekly holds what is
- * ingested after this moment (the watermark now); older data comes with a history request.
+ * Activates an organisation: from now on it receives weekly deliveries. A weekly holds all data not
+ * delivered before (the contract), so the first one holds everything stored for it so far.
  */
 export async function activateOrganisation(
   store: Store,
@@ -85,9 +83,7 @@ export async function activateOrganisation(
   const org = await requireOrganisation(store, input.code);
   if (org.active)
     throw new DeliveryError('organisation.already_active', `organisation ${input.code} is already active`);
-  const seq = await readWatermark(store);
-  const linkSeq = await linkWatermark(store);
-  if (!(await setActive(store.db, input.code, input.now, { seq, linkSeq }))) {
+  if (!(await setActive(store.db, input.code, input.now, { seq: 0, linkSeq: 0 }))) {
     throw new DeliveryError('organisation.already_active', `organisation ${input.code} is already active`);
   }
   await audit(store, {

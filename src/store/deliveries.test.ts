@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { linksInWindow, type StoredLink } from './deliveries.js';
+import type { Store } from './open.js';
+
+const pair = (from: string, to: string) => ({
+  type: 'toewijzing-versie',
+  gemeente: '0363',
+  from_table: 'JW301_ToegewezenProduct',
+  from_bericht_id: from,
+  from_row: '1',
+  to_table: 'JW301_ToegewezenProduct',
+  to_bericht_id: to,
+  to_row: '1',
+  created_at: '2024-05-01T10:00:00.000Z',
+});
+
+async function all(gen: AsyncGenerator<StoredLink[]>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const batch of gen)
+    for (const l of batch) out.push(`${l.mutatie} ${l.from_bericht_id}->${l.to_bericht_id}`);
+  return out;
+}
+
+for (const dialect of DIALECTS) {
+  describe(`Koppeltabel window on ${dialect}`, () => {
+    let store: Store;
+    let drop: () => Promise<void>;
+
+    beforeAll(async () => {
+      ({ store, drop } = await freshStore(dialect));
+      // Versions V1, V3, then the late V2: V3→V1 is made, then V2→V1 and V3→V2 added and V3→V1 lapses;
+      // at last V3→V1 holds again (an event after the lapse). Another municipality's link is left out.
+      const events = [
+        { ...pair('V3', 'V1'), mutatie: 'toegevoegd' as const },
+        { ...pair('V2', 'V1'), mutatie: 'toegevoegd' as const },
+        { ...pair('V3', 'V2'), mutatie: 'toegevoegd' as const },
+        { ...pair('V3', 'V1'), mutatie: 'vervallen' as const },
+        { ...pair('X2', 'X1'), mutatie: 'toegevoegd' as const, gemeente: '0599' },
+        { ...pair('V3', 'V2'), mutatie: 'vervallen' as const },
+        { ...pair('V3', 'V1'), mutatie: 'toegevoegd' as const },
+      ];
+      for (const e of events) await store.db.insertInto('link').values(e).execute();
+    });
+    afterAll(async () => drop());
+
+    it('gives every event of the window in seq order', async () => {
+      const w = { gemeenten: ['0363'], seqFrom: 0, seqTo: 7, span: 2 };
+      expect(await all(linksInWindow(store.db, w))).toEqual([
+        'toegevoegd V3->V1',
+        'toegevoegd V2->V1',
+        'toegevoegd V3->V2',
+        'vervallen V3->V1',
+        'vervallen V3->V2',
+        'toegevoegd V3->V1',
+      ]);
+    });
+
+    it('gives one row per relation that holds at the end of the window as a snapshot', async () => {
+      const at = (seqTo: number) =>
+        all(linksInWindow(store.db, { gemeenten: ['0363'], seqFrom: 0, seqTo, span: 2, inForce: true }));
+      expect(await at(3)).toEqual(['toegevoegd V3->V1', 'toegevoegd V2->V1', 'toegevoegd V3->V2']);
+      expect(await at(4)).toEqual(['toegevoegd V2->V1', 'toegevoegd V3->V2']);
+      expect(await at(7)).toEqual(['toegevoegd V2->V1', 'toegevoegd V3->V1']);
+    });
+  });
+}
