@@ -8,20 +8,13 @@ import { openStore } from '../store/open.js';
 import { formatSummary, ingestSource } from '../usecases/ingest-exchanges.js';
 import { reencryptRawMessages } from '../usecases/ingest-rekey.js';
 import { openSource } from '../usecases/ingest-sources.js';
-import type { CliContext } from './command.js';
+import { type CliContext, parseNow } from './command.js';
 
 interface Opts {
   batchSize: number;
   workers?: number;
   now?: string;
   progress: boolean;
-}
-
-function parseNow(v: string | undefined): () => Date {
-  if (!v) return () => new Date();
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new Error(`ingest.bad_option: --now "${v}" is not an ISO-8601 date-time`);
-  return () => new Date(t);
 }
 
 /** `ketendata ingest <folder|zip|manifest>`: exchanges into the store, with a summary that accounts for each one. */
@@ -56,7 +49,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--now <iso>', 'moment of the run (ISO-8601); default now')
     .option('--no-progress', 'show no progress')
     .action(async (path: string, opts: Opts) => {
-      const now = parseNow(opts.now);
+      const at = parseNow(ctx, opts.now);
+      if (!at) return;
+      // Without --now every batch is stamped with the clock at its own moment.
+      const now = opts.now === undefined ? () => new Date() : () => at;
       const keys = deriveKeys(requireSecret(ctx.config));
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       try {

@@ -4,7 +4,7 @@ import { requireSecret } from '../config/config.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { listQuarantine, retryQuarantine } from '../usecases/quarantine.js';
-import type { CliContext } from './command.js';
+import { type CliContext, parseNow } from './command.js';
 
 function ids(values: string[]): number[] {
   return values.map((v) => {
@@ -43,9 +43,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--file <xml>', 'corrected message, for exactly one item')
     .option('--now <iso>', 'moment of the run (ISO-8601)')
     .action(async (values: string[], opts: { file?: string; now?: string }) => {
-      const now = opts.now ? new Date(opts.now) : undefined;
-      if (now && Number.isNaN(now.getTime()))
-        throw new Error(`quarantine.bad_option: --now "${opts.now}" is not ISO-8601`);
+      const at = parseNow(ctx, opts.now);
+      if (!at) return;
+      // Without --now each retried item takes the clock at its own moment, as before.
+      const now = opts.now === undefined ? undefined : at;
       const keys = deriveKeys(requireSecret(ctx.config));
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       try {

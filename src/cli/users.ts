@@ -3,7 +3,7 @@ import { openStore } from '../store/open.js';
 import { listUsers } from '../store/users.js';
 import { createApiToken, createUser } from '../usecases/accounts.js';
 import { AccountError } from '../usecases/accounts-errors.js';
-import type { CliContext } from './command.js';
+import { type CliContext, parseNow } from './command.js';
 
 /** `ketendata users …` and `ketendata tokens …`: accounts for the portal and tokens for the API. */
 export function register(program: Command, ctx: CliContext): void {
@@ -38,6 +38,8 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.setExitCode(2);
           return;
         }
+        const now = parseNow(ctx, o.now);
+        if (!now) return;
         const store = await open();
         try {
           const u = await createUser(
@@ -49,7 +51,7 @@ export function register(program: Command, ctx: CliContext): void {
               role: o.operator ? 'operator' : 'user',
               organisationCode: o.operator ? null : (o.organisation ?? null),
             },
-            o.now ? new Date(o.now) : new Date(),
+            now,
           );
           ctx.out(
             `user ${u.id} added: ${u.email} (${u.role}${u.organisationCode ? `, organisation ${u.organisationCode}` : ''})`,
