@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { requireSecret } from '../config/config.js';
 import { deriveKey, deriveKeys, KEY_PURPOSES } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
@@ -31,7 +31,7 @@ export function register(program: Command, ctx: CliContext): void {
       (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1)
-          throw new Error(`ingest.bad_option: --batch-size must be a positive whole number`);
+          throw new InvalidArgumentError('ingest.bad_option: --batch-size must be a positive whole number');
         return n;
       },
       1000,
@@ -42,7 +42,7 @@ export function register(program: Command, ctx: CliContext): void {
       (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0)
-          throw new Error('ingest.bad_option: --workers must be a whole number');
+          throw new InvalidArgumentError('ingest.bad_option: --workers must be a whole number');
         return n;
       },
     )
