@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { openStore } from '../store/open.js';
 import { listUsers } from '../store/users.js';
 import { createApiToken, createUser } from '../usecases/accounts.js';
@@ -14,8 +14,12 @@ export function register(program: Command, ctx: CliContext): void {
     .command('add <email>')
     .description('add a user of an organisation (--organisation) or an operator (--operator)')
     .requiredOption('--name <name>', 'display name')
-    .option('--organisation <code>', 'the organisation the user belongs to')
-    .option('--operator', 'an operator (beheerder) instead of an organisation user')
+    .option('--organisation <code>', 'the organisation the user belongs to (registered)')
+    .addOption(
+      new Option('--operator', 'an operator (beheerder) instead of an organisation user').conflicts(
+        'organisation',
+      ),
+    )
     .option(
       '--password-env <var>',
       'read the password from this environment variable',
@@ -89,8 +93,12 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       'make an API token for an organisation (--organisation) or the operator (--operator); printed once',
     )
-    .option('--organisation <code>', 'the organisation the token acts for')
-    .option('--operator', 'an operator token (post exchanges, list quarantine)')
+    .option('--organisation <code>', 'the organisation the token acts for (registered)')
+    .addOption(
+      new Option('--operator', 'an operator token (post exchanges, list quarantine)').conflicts(
+        'organisation',
+      ),
+    )
     .action(async (name: string, o: { organisation?: string; operator?: boolean }) => {
       if (!o.operator && !o.organisation) {
         ctx.err('tokens.owner_required: give --organisation <code> or --operator');
@@ -104,6 +112,10 @@ export function register(program: Command, ctx: CliContext): void {
           : ({ scope: 'organisation', organisationCode: o.organisation ?? null } as const);
         const { token } = await createApiToken(store.db, owner, name, null, new Date());
         ctx.out(token);
+      } catch (err) {
+        if (!(err instanceof AccountError)) throw err;
+        ctx.err(`${err.code}: ${err.message}`);
+        ctx.setExitCode(1);
       } finally {
         await store.close();
       }
