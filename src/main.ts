@@ -16,13 +16,38 @@ function version(): string {
   return pkg.version;
 }
 
+/** Output streams whose reader has gone (`ketendata quarantine list | head -1`): written to no more. */
+const closed = new Set<NodeJS.WriteStream>();
+let guarded = false;
+
+/**
+ * A reader that closes the pipe early is no error of the command: without a listener the EPIPE of the next
+ * write crashed the process with a stack trace. The command runs on (its work, such as a delivery, is not cut
+ * off halfway) and ends with its own exit code; what it would still print is dropped.
+ */
+function guardPipes(): void {
+  if (guarded) return;
+  guarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && !closed.has(stream)) throw err;
+      closed.add(stream);
+    });
+  }
+}
+
+function write(stream: NodeJS.WriteStream, line: string): void {
+  if (!closed.has(stream)) stream.write(`${line}\n`);
+}
+
 /** Composition root: reads configuration once and hands it to every command (one file each in cli/). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  guardPipes();
   let exitCode = 0;
   const ctx: CliContext = {
     config: loadConfig(env),
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    out: (line) => write(process.stdout, line),
+    err: (line) => write(process.stderr, line),
     setExitCode: (code) => {
       exitCode = code;
     },
