@@ -7,23 +7,11 @@ import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore, type Store } from '../store/open.js';
 import { type DeliveryDeps, runDue } from '../usecases/deliver.js';
 import { DeliveryError } from '../usecases/deliveries-errors.js';
-import type { CliContext } from './command.js';
+import { type CliContext, parseNow } from './command.js';
 
 /** Who a CLI action is recorded as in the audit log. */
 export function cliActor(): string {
   return `cli:${userInfo().username}`;
-}
-
-/** `--now <iso>` or the clock; undefined (after an error message) when it does not parse. */
-export function parseNow(ctx: CliContext, now: string | undefined): Date | undefined {
-  if (now === undefined) return new Date();
-  const at = new Date(now);
-  if (Number.isNaN(at.getTime())) {
-    ctx.err(`cli.bad_now: --now ${now} is not an ISO-8601 moment (e.g. 2024-03-31T06:00:00+02:00)`);
-    ctx.setExitCode(2);
-    return undefined;
-  }
-  return at;
 }
 
 /**

@@ -5,7 +5,7 @@ import { startScheduler } from '../jobs/scheduler.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { DEMO_PASSWORD, prepareDemo } from '../usecases/demo.js';
-import type { CliContext } from './command.js';
+import { type CliContext, parseNow } from './command.js';
 import { waitForSignal } from './serve.js';
 
 /** `ketendata demo` (what `npm start` runs): simulated data and demo accounts on the embedded store, then serve. */
@@ -24,12 +24,8 @@ export function register(program: Command, ctx: CliContext): void {
       const started = Date.now();
       const dataDir = ctx.config.dataDir;
       const secret = ctx.config.secret ?? demoSecret(dataDir);
-      const now = o.now ? new Date(o.now) : new Date();
-      if (Number.isNaN(now.getTime())) {
-        ctx.err(`cli.bad_now: --now ${o.now} is not an ISO-8601 moment`);
-        ctx.setExitCode(2);
-        return;
-      }
+      const now = parseNow(ctx, o.now);
+      if (!now) return;
       // The demo always uses the embedded store in the data folder, never a configured server.
       const store = await openStore({ databaseUrl: undefined, dataDir });
       const keys = deriveKeys(secret);

@@ -1,27 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { requireSecret } from '../config/config.js';
 import { deriveKey, deriveKeys, KEY_PURPOSES } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { formatSummary, ingestSource } from '../usecases/ingest-exchanges.js';
 import { reencryptRawMessages } from '../usecases/ingest-rekey.js';
 import { openSource } from '../usecases/ingest-sources.js';
-import type { CliContext } from './command.js';
+import { type CliContext, parseNow } from './command.js';
 
 interface Opts {
   batchSize: number;
   workers?: number;
   now?: string;
   progress: boolean;
-}
-
-function parseNow(v: string | undefined): () => Date {
-  if (!v) return () => new Date();
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new Error(`ingest.bad_option: --now "${v}" is not an ISO-8601 date-time`);
-  return () => new Date(t);
 }
 
 /** `ketendata ingest <folder|zip|manifest>`: exchanges into the store, with a summary that accounts for each one. */
@@ -38,7 +31,7 @@ export function register(program: Command, ctx: CliContext): void {
       (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1)
-          throw new Error(`ingest.bad_option: --batch-size must be a positive whole number`);
+          throw new InvalidArgumentError('ingest.bad_option: --batch-size must be a positive whole number');
         return n;
       },
       1000,
@@ -49,14 +42,17 @@ export function register(program: Command, ctx: CliContext): void {
       (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 0)
-          throw new Error('ingest.bad_option: --workers must be a whole number');
+          throw new InvalidArgumentError('ingest.bad_option: --workers must be a whole number');
         return n;
       },
     )
     .option('--now <iso>', 'moment of the run (ISO-8601); default now')
     .option('--no-progress', 'show no progress')
     .action(async (path: string, opts: Opts) => {
-      const now = parseNow(opts.now);
+      const at = parseNow(ctx, opts.now);
+      if (!at) return;
+      // Without --now every batch is stamped with the clock at its own moment.
+      const now = opts.now === undefined ? () => new Date() : () => at;
       const keys = deriveKeys(requireSecret(ctx.config));
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       try {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openStore } from '../store/open.js';
 import { countOrphans } from '../usecases/link-orphans.js';
-import type { CliContext } from './command.js';
+import { type CliContext, parseNow } from './command.js';
 
 /** `ketendata orphans`: messages and rows whose expected partner never came, counted for data quality. */
 export function register(program: Command, ctx: CliContext): void {
@@ -14,12 +14,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--now <iso>', 'moment the deadlines are measured at (ISO-8601; default now)')
     .option('--json', 'output as JSON')
     .action(async (opts: { gemeente?: string; now?: string; json?: boolean }) => {
-      const now = opts.now ? new Date(opts.now) : new Date();
-      if (Number.isNaN(now.getTime())) {
-        ctx.err(`orphans: --now ${opts.now} is not an ISO-8601 moment`);
-        ctx.setExitCode(2);
-        return;
-      }
+      const now = parseNow(ctx, opts.now);
+      if (!now) return;
       const gemeenten = opts.gemeente
         ?.split(',')
         .map((s) => s.trim())

@@ -4,15 +4,15 @@ import { requireSecret } from '../config/config.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { listQuarantine, retryQuarantine } from '../usecases/quarantine.js';
-import type { CliContext } from './command.js';
+import { type CliContext, parseNow } from './command.js';
 
-function ids(values: string[]): number[] {
-  return values.map((v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1)
-      throw new Error(`quarantine.bad_option: "${v}" is not a quarantine id`);
-    return n;
-  });
+/** The ids given, or undefined (after an error message, exit code 2) when one is not a quarantine id. */
+function ids(ctx: CliContext, values: string[]): number[] | undefined {
+  const bad = values.filter((v) => !/^[1-9]\d*$/.test(v));
+  if (bad.length === 0) return values.map(Number);
+  for (const v of bad) ctx.err(`quarantine.bad_option: "${v}" is not a quarantine id`);
+  ctx.setExitCode(2);
+  return undefined;
 }
 
 /** `ketendata quarantine list|retry`: exchanges that could not be stored, with their reason; retried after a fix. */
@@ -43,15 +43,23 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--file <xml>', 'corrected message, for exactly one item')
     .option('--now <iso>', 'moment of the run (ISO-8601)')
     .action(async (values: string[], opts: { file?: string; now?: string }) => {
-      const now = opts.now ? new Date(opts.now) : undefined;
-      if (now && Number.isNaN(now.getTime()))
-        throw new Error(`quarantine.bad_option: --now "${opts.now}" is not ISO-8601`);
+      const at = parseNow(ctx, opts.now);
+      if (!at) return;
+      // Without --now each retried item takes the clock at its own moment, as before.
+      const now = opts.now === undefined ? undefined : at;
+      const only = values.length ? ids(ctx, values) : undefined;
+      if (values.length && !only) return;
+      if (opts.file && only?.length !== 1) {
+        ctx.err('quarantine.bad_option: --file replaces exactly one item: give its id');
+        ctx.setExitCode(2);
+        return;
+      }
       const keys = deriveKeys(requireSecret(ctx.config));
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       try {
         const r = await retryQuarantine(
           { store, keys, now: () => now ?? new Date() },
-          values.length ? ids(values) : undefined,
+          only,
           opts.file ? { replacement: readFileSync(opts.file) } : {},
         );
         ctx.out(

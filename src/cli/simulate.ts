@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { defaultPeriod, simulate } from '../simulate/simulate.js';
-import type { CliContext } from './command.js';
+import { type CliContext, parseNow } from './command.js';
 
 function rate(name: string) {
   return (v: string): number => {
@@ -80,12 +80,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--clean', 'empty an existing output folder first')
     .option('--quiet', 'no summary')
     .action((opts: Opts) => {
-      const now = opts.now ? new Date(opts.now) : new Date();
-      if (Number.isNaN(now.getTime())) {
-        ctx.err(`simulate: --now ${opts.now} is not an ISO-8601 moment`);
-        ctx.setExitCode(2);
-        return;
-      }
+      const now = parseNow(ctx, opts.now);
+      if (!now) return;
       const period = defaultPeriod(now);
       if (opts.clients > 90_909) {
         ctx.err(

@@ -41,6 +41,7 @@ for (const dialect of DIALECTS) {
           ...(url ? { KETENDATA_DATABASE_URL: url } : {}),
         };
         vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
+        expect((await run(['organisations', 'add', '0363', '--name', 'Amsterdam'], env)).code).toBe(0);
         const added = await run(
           ['users', 'add', 'Ana@0363.example', '--name', 'Ana', '--organisation', '0363'],
           env,
@@ -76,6 +77,36 @@ for (const dialect of DIALECTS) {
         vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
         const noOrg = await run(['users', 'add', 'x@y.nl', '--name', 'X'], env);
         expect(noOrg.err).toContain('users.organisation_required');
+      } finally {
+        await drop();
+      }
+    });
+
+    it('refuses a user or token of an organisation that is not registered, and one asking for both kinds', async () => {
+      const { store, url, dataDir, drop } = await freshStore(dialect);
+      try {
+        const env = { KETENDATA_DATA_DIR: dataDir, ...(url ? { KETENDATA_DATABASE_URL: url } : {}) };
+        vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
+        const user = await run(['users', 'add', 'x@y.nl', '--name', 'X', '--organisation', '7777'], env);
+        expect(user.code).toBe(1);
+        expect(user.err).toBe(
+          'organisation.not_found: organisation 7777 is not registered (see: ketendata organisations list)\n',
+        );
+        const token = await run(['tokens', 'add', 'BI', '--organisation', '9999'], env);
+        expect(token.code).toBe(1);
+        expect(token.err).toMatch(/^organisation\.not_found: organisation 9999 is not registered/);
+        expect(token.out).toBe('');
+        expect((await run(['organisations', 'add', '0310', '--name', 'De Bilt'], env)).code).toBe(0);
+        const both = await run(['tokens', 'add', 'x', '--organisation', '0310', '--operator'], env);
+        expect(both.code).toBe(2);
+        expect(both.err).toContain("option '--operator' cannot be used with option '--organisation <code>'");
+        const bothUser = await run(
+          ['users', 'add', 'y@y.nl', '--name', 'Y', '--organisation', '0310', '--operator'],
+          env,
+        );
+        expect(bothUser.code).toBe(2);
+        expect(await store.db.selectFrom('api_token').select('id').execute()).toEqual([]);
+        expect(await store.db.selectFrom('app_user').select('id').execute()).toEqual([]);
       } finally {
         await drop();
       }

@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { openStore } from '../store/open.js';
 import { listUsers } from '../store/users.js';
 import { createApiToken, createUser } from '../usecases/accounts.js';
 import { AccountError } from '../usecases/accounts-errors.js';
-import type { CliContext } from './command.js';
+import { type CliContext, parseNow } from './command.js';
 
 /** `ketendata users …` and `ketendata tokens …`: accounts for the portal and tokens for the API. */
 export function register(program: Command, ctx: CliContext): void {
@@ -14,8 +14,12 @@ export function register(program: Command, ctx: CliContext): void {
     .command('add <email>')
     .description('add a user of an organisation (--organisation) or an operator (--operator)')
     .requiredOption('--name <name>', 'display name')
-    .option('--organisation <code>', 'the organisation the user belongs to')
-    .option('--operator', 'an operator (beheerder) instead of an organisation user')
+    .option('--organisation <code>', 'the organisation the user belongs to (registered)')
+    .addOption(
+      new Option('--operator', 'an operator (beheerder) instead of an organisation user').conflicts(
+        'organisation',
+      ),
+    )
     .option(
       '--password-env <var>',
       'read the password from this environment variable',
@@ -38,6 +42,8 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.setExitCode(2);
           return;
         }
+        const now = parseNow(ctx, o.now);
+        if (!now) return;
         const store = await open();
         try {
           const u = await createUser(
@@ -49,7 +55,7 @@ export function register(program: Command, ctx: CliContext): void {
               role: o.operator ? 'operator' : 'user',
               organisationCode: o.operator ? null : (o.organisation ?? null),
             },
-            o.now ? new Date(o.now) : new Date(),
+            now,
           );
           ctx.out(
             `user ${u.id} added: ${u.email} (${u.role}${u.organisationCode ? `, organisation ${u.organisationCode}` : ''})`,
@@ -87,8 +93,12 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       'make an API token for an organisation (--organisation) or the operator (--operator); printed once',
     )
-    .option('--organisation <code>', 'the organisation the token acts for')
-    .option('--operator', 'an operator token (post exchanges, list quarantine)')
+    .option('--organisation <code>', 'the organisation the token acts for (registered)')
+    .addOption(
+      new Option('--operator', 'an operator token (post exchanges, list quarantine)').conflicts(
+        'organisation',
+      ),
+    )
     .action(async (name: string, o: { organisation?: string; operator?: boolean }) => {
       if (!o.operator && !o.organisation) {
         ctx.err('tokens.owner_required: give --organisation <code> or --operator');
@@ -102,6 +112,10 @@ export function register(program: Command, ctx: CliContext): void {
           : ({ scope: 'organisation', organisationCode: o.organisation ?? null } as const);
         const { token } = await createApiToken(store.db, owner, name, null, new Date());
         ctx.out(token);
+      } catch (err) {
+        if (!(err instanceof AccountError)) throw err;
+        ctx.err(`${err.code}: ${err.message}`);
+        ctx.setExitCode(1);
       } finally {
         await store.close();
       }

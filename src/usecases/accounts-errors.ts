@@ -6,7 +6,9 @@ export type AccountErrorCode =
   | 'accounts.organisation_required'
   | 'accounts.wrong_password'
   | 'accounts.totp_invalid'
-  | 'accounts.not_found';
+  | 'accounts.not_found'
+  | 'accounts.owner_required'
+  | 'organisation.not_found';
 
 export class AccountError extends Error {
   constructor(

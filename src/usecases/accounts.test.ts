@@ -14,6 +14,7 @@ import {
   verifyApiToken,
   verifySecondFactor,
 } from './accounts.js';
+import { addOrganisation } from './organisations.js';
 
 const NOW = new Date('2026-03-02T08:00:00Z');
 const later = (ms: number) => new Date(NOW.getTime() + ms);
@@ -24,6 +25,7 @@ for (const dialect of DIALECTS) {
     let drop: () => Promise<void>;
     beforeAll(async () => {
       ({ store, drop } = await freshStore(dialect));
+      await addOrganisation(store, { code: '0363', name: 'Amsterdam', actor: 'test', now: NOW });
       await createUser(
         store.db,
         {
@@ -75,6 +77,33 @@ for (const dialect of DIALECTS) {
           NOW,
         ),
       ).rejects.toThrow(/organisation/);
+    });
+
+    it('refuses an account or a token for an organisation that is not registered', async () => {
+      const user = {
+        email: 'z@y.nl',
+        displayName: 'Z',
+        password: 'long enough password',
+        role: 'user',
+        organisationCode: '7777',
+      } as const;
+      await expect(createUser(store.db, user, NOW)).rejects.toMatchObject({
+        code: 'organisation.not_found',
+        message: 'organisation 7777 is not registered (see: ketendata organisations list)',
+      });
+      await expect(
+        createApiToken(store.db, { scope: 'organisation', organisationCode: '9999' }, 'BI', null, NOW),
+      ).rejects.toMatchObject({ code: 'organisation.not_found' });
+      await expect(
+        createApiToken(store.db, { scope: 'organisation', organisationCode: null }, 'BI', null, NOW),
+      ).rejects.toMatchObject({ code: 'accounts.owner_required' });
+      const tokens = await store.db.selectFrom('api_token').select('id').execute();
+      const users = await store.db
+        .selectFrom('app_user')
+        .select('email')
+        .where('email', '=', 'z@y.nl')
+        .execute();
+      expect({ tokens, users }).toEqual({ tokens: [], users: [] });
     });
 
     it('throttles an e-mail after repeated failures, even with the right password', async () => {

@@ -65,6 +65,17 @@ export function checkPassword(password: string): void {
   }
 }
 
+/** An account or token of an organisation is only of use when the organisation is registered. */
+async function requireOrganisation(db: Kysely<Database>, code: string): Promise<void> {
+  const row = await db.selectFrom('organisation').select('code').where('code', '=', code).executeTakeFirst();
+  if (!row) {
+    throw new AccountError(
+      'organisation.not_found',
+      `organisation ${code} is not registered (see: ketendata organisations list)`,
+    );
+  }
+}
+
 export interface CreateUserInput {
   readonly email: string;
   readonly displayName: string;
@@ -88,6 +99,7 @@ export async function createUser(
       'a user belongs to one organisation: give its code',
     );
   }
+  if (input.role === 'user' && input.organisationCode) await requireOrganisation(db, input.organisationCode);
   if (await findUserByEmail(db, email))
     throw new AccountError('accounts.email_taken', 'that e-mail already has an account');
   const row = await insertUser(db, {
@@ -310,6 +322,11 @@ export async function createApiToken(
   createdBy: number | null,
   now: Date,
 ): Promise<{ token: string; row: ApiTokenRow }> {
+  if (owner.scope === 'organisation') {
+    if (!owner.organisationCode)
+      throw new AccountError('accounts.owner_required', 'an organisation token needs the organisation code');
+    await requireOrganisation(db, owner.organisationCode);
+  }
   const token = `kd_${randomBytes(32).toString('base64url')}`;
   const row = await insertApiToken(db, {
     organisation_code: owner.scope === 'operator' ? null : owner.organisationCode,

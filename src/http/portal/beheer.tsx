@@ -300,6 +300,7 @@ export function beheerRoutes(): Hono<AppEnv> {
         'accounts.email_taken': 'Dit e-mailadres heeft al een account.',
         'accounts.invalid_email': 'Vul een geldig e-mailadres in.',
         'accounts.weak_password': 'Het wachtwoord moet minstens 12 tekens hebben.',
+        'organisation.not_found': 'Deze organisatie is niet geregistreerd.',
       };
       return usersPage(c, { kind: 'error', text: text[err.code] ?? 'Niet gelukt.' }, 400);
     }

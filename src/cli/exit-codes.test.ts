@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../test/support/cli.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'ketendata-cli-exit-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const env = { KETENDATA_DATA_DIR: dataDir, KETENDATA_SECRET: 'cli-exit-secret-cli-exit-secret-cli-exit' };
+
+describe('exit codes (docs/cli.md)', () => {
+  it('2 for every command line that is not understood, commander’s own errors included', async () => {
+    const cases: [string[], string][] = [
+      [['deliver', '--nope'], "unknown option '--nope'"],
+      [['nosuchcommand'], "unknown command 'nosuchcommand'"],
+      [['organisations', 'add', '0363'], "required option '--name <name>' not specified"],
+      [['deliveries'], "missing required argument 'code'"],
+      [
+        ['simulate', '--out', join(dataDir, 'sim'), '--errors', '2'],
+        '--errors must be a share between 0 and 1',
+      ],
+      [['ingest', dataDir, '--batch-size', '0'], '--batch-size must be a positive whole number'],
+      [['ingest', dataDir, '--now', 'nope'], 'cli.bad_now'],
+      [['quarantine', 'retry', 'abc'], 'quarantine.bad_option: "abc" is not a quarantine id'],
+      [
+        ['quarantine', 'retry', '1', '2', '--file', 'x.xml'],
+        'quarantine.bad_option: --file replaces exactly one item',
+      ],
+      [['quarantine'], 'Usage: ketendata quarantine'],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await runCli(argv, env);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err, argv.join(' ')).toContain(message);
+    }
+  });
+
+  it('0 for --help and --version', async () => {
+    const help = await runCli(['--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('Usage: ketendata');
+    const sub = await runCli(['quarantine', 'retry', '--help'], env);
+    expect(sub.code).toBe(0);
+    expect(sub.out).toContain('Usage: ketendata quarantine retry');
+    const version = await runCli(['--version'], env);
+    expect(version.code).toBe(0);
+    expect(version.out).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('1 for a refusal or a failure at run time', async () => {
+    const unknown = await runCli(['deliveries', '9999'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/^organisation\.not_found: /);
+    const retry = await runCli(['quarantine', 'retry', '7'], env);
+    expect(retry.code).toBe(1);
+    expect(retry.err).toContain('quarantine.unknown_id');
+    const missing = await runCli(['ingest', join(dataDir, 'nope'), '--no-progress'], env);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('ingest.source_missing');
+  });
+});

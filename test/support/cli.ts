@@ -1,0 +1,26 @@
+import { vi } from 'vitest';
+import { main } from '../../src/main.js';
+
+/** Runs `ketendata …` in-process as `bin/ketendata.js` does, capturing stdout, stderr and the exit code. */
+export async function runCli(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    const code = await main(argv, env);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
