@@ -11,7 +11,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('dictionary')
     .description('write the data dictionary (every file and column) as Markdown and CSV')
-    .requiredOption('--out <dir>', 'uitvoermap')
+    .requiredOption('--out <dir>', 'output folder')
     .option('--delimiter <char>', 'delimiter of the CSV', DEFAULT_DELIMITER)
     .option('--quiet', 'no summary')
     .action((opts: { out: string; delimiter: string; quiet?: boolean }) => {
