@@ -8,7 +8,8 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('deliveries <code>')
     .description(
-      "list an organisation's deliveries: id, kind, period, made, ready from, size, downloaded, expires",
+      "list an organisation's deliveries, newest first, tab-separated: id, kind, period, made, ready_from, " +
+        'bytes, messages, downloaded (first at and by whom), state (ready, pending, deleted), expires, file',
     )
     .option('--now <iso>', 'list as at this moment (default: now)')
     .option('--all', 'also those not shown as ready yet (made on Sunday, ready on Monday)')

@@ -200,7 +200,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--key <secret>', 'key for the hashes and BerichtId (default: KETENDATA_SECRET)')
     .option(
       '--delimiter <char>',
-      'delimiter; default ";" (what Dutch Excel opens cleanly)',
+      'delimiter: one character, or tab (";" is what Dutch Excel opens cleanly)',
       DEFAULT_DELIMITER,
     )
     .option('--no-bom', 'no UTF-8 BOM at the start of each file')

@@ -39,7 +39,7 @@ export function register(program: Command, ctx: CliContext): void {
   cmd
     .command('retry')
     .description('process items again (every open item, or the ones named)')
-    .argument('[ids...]', 'quarantaine-id’s')
+    .argument('[ids...]', 'quarantine ids')
     .option('--file <xml>', 'corrected message, for exactly one item')
     .option('--now <iso>', 'moment of the run (ISO-8601)')
     .action(async (values: string[], opts: { file?: string; now?: string }) => {

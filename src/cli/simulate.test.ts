@@ -68,5 +68,18 @@ describe('ketendata simulate', () => {
     const unknown = await run(['simulate', '--out', join(work, 'c'), '--gemeenten', '0001', '--quiet']);
     expect(unknown.code).toBe(2);
     expect(unknown.err.join('')).toContain('0001 is not a CBS municipality code');
+    for (const [option, value] of [
+      ['--from', '2026-02-30'],
+      ['--to', '2025-13-01'],
+      ['--from', '2025-1-1'],
+      ['--to', 'morgen'],
+    ] as const) {
+      const r = await run(['simulate', '--out', join(work, 'd'), option, value, '--quiet']);
+      expect(r.code, `${option} ${value}`).toBe(2);
+      expect(r.err.join('')).toBe(
+        `simulate: simulate.bad_option: ${option} ${value} is not a date that exists (YYYY-MM-DD)`,
+      );
+      expect(existsSync(join(work, 'd'))).toBe(false);
+    }
   });
 });

@@ -66,7 +66,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option(
       '--late <rate>',
-      'aandeel termijnen (retour, antwoord, start/stop, 325) dat wordt overschreden',
+      'share of deadlines (retour, answer, start/stop, 325) that are missed',
       rate('--late'),
       0.05,
     )

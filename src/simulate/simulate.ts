@@ -75,6 +75,17 @@ function check(cond: boolean, message: string): void {
   if (!cond) throw new Error(`simulate.bad_option: ${message}`);
 }
 
+/** A `YYYY-MM-DD` that exists: `Date.parse` would read 2026-02-30 as 2 March. */
+function checkedDay(option: string, value: string): Day {
+  const valid = /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`));
+  const day = valid ? dayFromIso(value) : undefined;
+  check(
+    day !== undefined && isoDay(day) === value,
+    `${option} ${value} is not a date that exists (YYYY-MM-DD)`,
+  );
+  return day as Day;
+}
+
 export function simulate(opts: SimulateOptions): SimulateResult {
   check(
     Number.isInteger(opts.clients) && opts.clients >= 1,
@@ -83,8 +94,8 @@ export function simulate(opts: SimulateOptions): SimulateResult {
   check(opts.duplicates >= 0 && opts.duplicates <= 1, '--duplicates must be between 0 and 1');
   check(opts.errors >= 0 && opts.errors <= 1, '--errors must be between 0 and 1');
   check(Number.isInteger(opts.seed), '--seed must be a whole number');
-  const written = dayFromIso(opts.from);
-  const to = dayFromIso(opts.to);
+  const written = checkedDay('--from', opts.from);
+  const to = checkedDay('--to', opts.to);
   check(written <= to, `--from ${opts.from} is after --to ${opts.to}`);
   const warmup = opts.warmupMonths ?? 0;
   check(Number.isInteger(warmup) && warmup >= 0 && warmup <= 36, '--warmup must be 0–36 months');

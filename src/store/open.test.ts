@@ -1,6 +1,71 @@
+import { userInfo } from 'node:os';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { freshStore, PG_ADMIN_URL } from '../../test/support/databases.js';
+import { openStore, withDefaultUser } from './open.js';
+
+afterEach(() => vi.unstubAllEnvs());
+
+describe('a PostgreSQL URL without a user name', () => {
+  it('takes the operating system account when neither PGUSER nor USER is set, as psql does', () => {
+    const account = userInfo().username;
+    expect(withDefaultUser('postgres://127.0.0.1:5432/somedb', {})).toBe(
+      `postgres://${encodeURIComponent(account)}@127.0.0.1:5432/somedb`,
+    );
+    expect(withDefaultUser('postgres://127.0.0.1:5432/somedb', { USER: 'ana' })).toBe(
+      'postgres://127.0.0.1:5432/somedb',
+    );
+    expect(withDefaultUser('postgres://127.0.0.1:5432/somedb', { PGUSER: 'ana' })).toBe(
+      'postgres://127.0.0.1:5432/somedb',
+    );
+    expect(withDefaultUser('postgres://bob:pw@127.0.0.1:5432/somedb', {})).toBe(
+      'postgres://bob:pw@127.0.0.1:5432/somedb',
+    );
+  });
+
+  it('connects with that account instead of sending no user name at all', async () => {
+    const { url, dataDir, drop } = await freshStore('postgres');
+    try {
+      vi.stubEnv('USER', undefined);
+      vi.stubEnv('PGUSER', undefined);
+      const noUser = new URL(url!);
+      noUser.username = '';
+      const opened = await openStore({ databaseUrl: noUser.toString(), dataDir }).then(
+        async (store) => {
+          await store.close();
+          return 'opened';
+        },
+        (err: Error) => err.message,
+      );
+      // Where the account has no role of its own the server names it: the user name was sent.
+      if (opened !== 'opened') expect(opened).toContain(`role "${userInfo().username}" does not exist`);
+      expect(opened).not.toContain('no PostgreSQL user name');
+    } finally {
+      await drop();
+    }
+  });
+});
+
+describe('a PostgreSQL server that cannot be reached', () => {
+  it('is reported as store.unreachable with host, port and database, never the password', async () => {
+    await expect(
+      openStore({ databaseUrl: 'postgres://postgres:geheim@127.0.0.1:1/test', dataDir: '/nonexistent' }),
+    ).rejects.toThrow(
+      /^store\.unreachable: cannot connect to PostgreSQL at 127\.0\.0\.1:1\/test: .*ECONNREFUSED/,
+    );
+    const unknown = new URL(PG_ADMIN_URL);
+    unknown.pathname = '/kd_no_such_database';
+    unknown.password = 'geheim';
+    const err = await openStore({ databaseUrl: unknown.toString(), dataDir: '/nonexistent' }).catch(
+      (e: Error) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe(
+      `store.unreachable: cannot connect to PostgreSQL at ${unknown.hostname}:${unknown.port || '5432'}/kd_no_such_database: database "kd_no_such_database" does not exist`,
+    );
+    expect((err as Error).message).not.toContain('geheim');
+  });
+});
 
 describe('a PostgreSQL store whose server closes an idle connection', () => {
   it('keeps the process up and answers the next query on a new connection', async () => {
