@@ -35,7 +35,20 @@ export interface PreparedMessage {
   readonly rows: string;
 }
 
-export type PreparedExchange =
+/**
+ * Quarantine reasons about the input, not the message (a manifest line that cannot be used, a file that is
+ * not there). An exchange whose only record is an open item with one of these is not yet ingested: when it
+ * comes again with usable input it is written, and the item settled.
+ */
+export const INPUT_PROBLEM_CODES: ReadonlySet<string> = new Set([
+  'ingest.manifest_invalid',
+  'ingest.file_missing',
+]);
+
+/** The reason of the stand-in for an exchange found already stored before parsing (never written). */
+export const ALREADY_STORED = 'ingest.already_stored';
+
+export type PreparedExchange = (
   | {
       readonly kind: 'message';
       readonly exchange: ExchangeMeta;
@@ -58,7 +71,14 @@ export type PreparedExchange =
         readonly verzender: string | null;
         readonly ontvanger: string | null;
       };
-    };
+    }
+) & {
+  /**
+   * The exchange key this exchange had while its file could not be read (same source, moment and parties,
+   * no bytes): an open `ingest.file_missing` item under that key is settled when this one is written.
+   */
+  readonly settles?: string;
+};
 
 /** The outcome per exchange, and the totals. */
 export type ExchangeOutcome = 'stored' | 'conflict' | 'duplicate' | 'quarantined' | 'skipped';
@@ -101,6 +121,22 @@ interface QuarantineRow {
   readonly received_at: string;
 }
 
+/** An exchange key in the store, with its open input-problem item if that is all that was recorded of it. */
+type KnownExchanges = Map<string, { readonly pendingQuarantineId: number | null }>;
+
+const INPUT_PROBLEM_LIST = [...INPUT_PROBLEM_CODES].map((c) => `'${c}'`).join(', ');
+const PENDING_SQL = `SELECT e.exchange_key AS k, q.id AS q FROM exchange e
+  LEFT JOIN quarantine q ON q.id = e.quarantine_id AND e.message_seq IS NULL AND q.status = 'open'
+    AND q.reason_code IN (${INPUT_PROBLEM_LIST})`;
+const OPEN_INPUT_PROBLEM = `status = 'open' AND reason_code IN (${INPUT_PROBLEM_LIST})`;
+
+/** Thrown when a concurrent transaction settled an input-problem item first: the batch runs again (PostgreSQL). */
+function settledConcurrently(id: number): Error {
+  return Object.assign(new Error(`ingest.concurrent_settle: quarantine item ${id} was settled meanwhile`), {
+    code: '40001',
+  });
+}
+
 interface ExchangeRow extends ExchangeMeta {
   readonly message_seq: number | null;
   readonly quarantine_id: number | null;
@@ -109,7 +145,7 @@ interface ExchangeRow extends ExchangeMeta {
 
 /** The few statements a batch needs, per dialect: prepared statements on SQLite, array-bound bulk SQL on PostgreSQL. */
 interface BatchPort {
-  existingExchangeKeys(keys: readonly string[]): Promise<Set<string>>;
+  existingExchanges(keys: readonly string[]): Promise<KnownExchanges>;
   seqsByBerichtId(ids: readonly string[]): Promise<Map<string, number>>;
   byKeyHash(hashes: readonly string[]): Promise<Map<string, ExistingByKey[]>>;
   insertRaws(raws: readonly EncryptedRaw[]): Promise<number[]>;
@@ -122,6 +158,20 @@ interface BatchPort {
   /** Retry: the quarantined exchange now lives in message `seq`. */
   resolveQuarantine(quarantineId: number, exchangeKey: string, seq: number, at: string): Promise<void>;
   requarantine(quarantineId: number, code: string, reason: string): Promise<void>;
+  /**
+   * An open input-problem item is settled by the exchange that came again with usable input: resolved (with
+   * the message's seq when it ended in one). False when it was no longer an open input problem.
+   */
+  resolveInputProblem(quarantineId: number, seq: number | null, at: string): Promise<boolean>;
+  /** The exchange came again but its content is quarantined: the same item now holds that reason and raw. */
+  requarantineInputProblem(
+    quarantineId: number,
+    code: string,
+    reason: string,
+    rawId: number,
+  ): Promise<boolean>;
+  /** The exchange row of `key` now lives in message `seq`. */
+  setExchangeMessage(key: string, seq: number): Promise<void>;
 }
 
 export interface RunDelta {
@@ -156,6 +206,9 @@ export interface BatchOptions {
  * order: an exchange already in the store is skipped; a message whose BerichtId (key + content) is known
  * is a duplicate (passages + 1); a new BerichtId whose key is known is stored with conflict = 1 on every
  * version; anything else is stored. A kill at any point leaves either the whole batch or none of it.
+ * An exchange of which only an open input-problem item is recorded is not skipped when it comes with usable
+ * input: it is classified as above and the item settled (resolved, or holding the content's reason), in the
+ * same transaction; so is the `ingest.file_missing` item of the key it `settles`.
  */
 export async function writeExchangeBatch(
   store: Store,
@@ -222,9 +275,13 @@ async function planAndWrite(
   const seqOf: (number | undefined)[] = new Array(items.length).fill(undefined);
   const reasons: (string | undefined)[] = new Array(items.length).fill(undefined);
 
-  const known = retry
-    ? new Set<string>()
-    : await port.existingExchangeKeys(items.map((i) => i.exchange.exchange_key));
+  const lookup = new Set<string>();
+  if (!retry)
+    for (const it of items) {
+      lookup.add(it.exchange.exchange_key);
+      if (it.settles) lookup.add(it.settles);
+    }
+  const known: KnownExchanges = lookup.size ? await port.existingExchanges([...lookup]) : new Map();
   const messages = items.flatMap((i) => (i.kind === 'message' ? [i.message] : []));
   const bySeq = await port.seqsByBerichtId([...new Set(messages.map((m) => m.bericht_id))]);
   const byKey = await port.byKeyHash([...new Set(messages.map((m) => m.key_hash))]);
@@ -239,15 +296,34 @@ async function planAndWrite(
   // Exchanges pointing at a message: an existing seq, or a new message by its index.
   const exchangeTargets: { item: number; seq?: number; newIndex?: number }[] = [];
   const quarantines: { item: number; row: Omit<QuarantineRow, 'raw_id'>; raw: EncryptedRaw | number }[] = [];
+  // Open input-problem items this batch settles: by the exchange itself, come again under the same key (its
+  // exchange row exists and is kept), or by the same file read at last under a key of its own.
+  const reopened = new Map<number, number>();
+  const settled = new Map<number, number>();
+  const settling = new Set<number>();
 
   items.forEach((it, i) => {
     const ek = it.exchange.exchange_key;
-    if (known.has(ek) || seenKeys.has(ek)) {
+    const usable =
+      it.kind === 'message' ||
+      !(INPUT_PROBLEM_CODES.has(it.reason_code) || it.reason_code === ALREADY_STORED);
+    const pending = known.get(ek)?.pendingQuarantineId ?? null;
+    if (seenKeys.has(ek) || (known.has(ek) && (pending === null || !usable))) {
       outcomes[i] = 'skipped';
       delta.skipped++;
       return;
     }
     seenKeys.add(ek);
+    if (pending !== null) {
+      reopened.set(i, pending);
+      settling.add(pending);
+    } else if (usable && it.settles) {
+      const twin = known.get(it.settles)?.pendingQuarantineId ?? null;
+      if (twin !== null && !settling.has(twin)) {
+        settled.set(i, twin);
+        settling.add(twin);
+      }
+    }
     if (it.kind === 'quarantine') {
       outcomes[i] = 'quarantined';
       reasons[i] = it.reason_code;
@@ -343,6 +419,7 @@ async function planAndWrite(
     if (t.newIndex !== undefined) seqOf[t.item] = newSeqs[t.newIndex];
   }
 
+  const requarantined: { id: number; row: Omit<QuarantineRow, 'raw_id'>; rawId: number }[] = [];
   if (retry) {
     for (const t of exchangeTargets) {
       await port.resolveQuarantine(
@@ -354,13 +431,16 @@ async function planAndWrite(
     }
     for (const q of quarantines) await port.requarantine(retry[q.item]!, q.row.reason_code, q.row.reason);
   } else {
-    const quarantineIds = quarantines.length
-      ? await port.insertQuarantines(quarantines.map((q, k) => ({ ...q.row, raw_id: quarantineRaw[k]! })))
+    const newQuarantines = quarantines.flatMap((q, k) =>
+      reopened.has(q.item) ? [] : [{ item: q.item, row: { ...q.row, raw_id: quarantineRaw[k]! } }],
+    );
+    const quarantineIds = newQuarantines.length
+      ? await port.insertQuarantines(newQuarantines.map((q) => q.row))
       : [];
     const exchangeRows: ExchangeRow[] = [];
-    const qIdByItem = new Map(quarantines.map((q, k) => [q.item, quarantineIds[k]!]));
+    const qIdByItem = new Map(newQuarantines.map((q, k) => [q.item, quarantineIds[k]!]));
     items.forEach((it, i) => {
-      if (outcomes[i] === 'skipped') return;
+      if (outcomes[i] === 'skipped' || reopened.has(i)) return;
       const e = it.exchange;
       exchangeRows.push({
         exchange_key: e.exchange_key,
@@ -375,6 +455,23 @@ async function planAndWrite(
       });
     });
     if (exchangeRows.length) await port.insertExchanges(exchangeRows);
+    // The conditional updates make one of two concurrent batches settling the same item run again.
+    for (const [i, id] of reopened) {
+      const seq = seqOf[i];
+      if (seq !== undefined) {
+        if (!(await port.resolveInputProblem(id, seq, o.now))) throw settledConcurrently(id);
+        await port.setExchangeMessage(items[i]!.exchange.exchange_key, seq);
+      }
+    }
+    quarantines.forEach((q, k) => {
+      const id = reopened.get(q.item);
+      if (id !== undefined) requarantined.push({ id, row: q.row, rawId: quarantineRaw[k]! });
+    });
+    for (const r of requarantined)
+      if (!(await port.requarantineInputProblem(r.id, r.row.reason_code, r.row.reason, r.rawId)))
+        throw settledConcurrently(r.id);
+    for (const [i, id] of settled)
+      if (!(await port.resolveInputProblem(id, seqOf[i] ?? null, o.now))) throw settledConcurrently(id);
   }
   if (bumps.size) await port.addPassages(bumps);
   if (conflictSeqs.size) await port.markConflict([...conflictSeqs]);
@@ -501,7 +598,7 @@ function sqlitePortOf(db: SqliteDb): BatchPort {
 }
 
 function sqlitePort(db: SqliteDb): BatchPort {
-  const exchangeKey = db.prepare('SELECT 1 FROM exchange WHERE exchange_key = ?').pluck();
+  const exchangeKey = db.prepare(`${PENDING_SQL} WHERE e.exchange_key = ?`);
   const seqByBerichtId = db.prepare('SELECT seq FROM message WHERE bericht_id = ?').pluck();
   const versions = db.prepare('SELECT seq, bericht_id, conflict FROM message WHERE key_hash = ?');
   const insertRaws = sqliteBulkInsert(db, 'raw_message', RAW_COLUMNS);
@@ -512,7 +609,14 @@ function sqlitePort(db: SqliteDb): BatchPort {
   const markConflict = db.prepare('UPDATE message SET conflict = 1 WHERE seq = ?');
   const updateRun = db.prepare(RUN_UPDATE.replace(/\$\d/g, '?'));
   return {
-    existingExchangeKeys: async (keys) => new Set(keys.filter((k) => exchangeKey.get(k) !== undefined)),
+    existingExchanges: async (keys) => {
+      const out: KnownExchanges = new Map();
+      for (const k of keys) {
+        const row = exchangeKey.get(k) as { k: string; q: number | null } | undefined;
+        if (row) out.set(k, { pendingQuarantineId: row.q === null ? null : Number(row.q) });
+      }
+      return out;
+    },
     seqsByBerichtId: async (ids) => {
       const out = new Map<string, number>();
       for (const id of ids) {
@@ -553,6 +657,21 @@ function sqlitePort(db: SqliteDb): BatchPort {
     requarantine: async (id, code, reason) => {
       db.prepare('UPDATE quarantine SET reason_code = ?, reason = ? WHERE id = ?').run(code, reason, id);
     },
+    resolveInputProblem: async (id, seq, at) =>
+      db
+        .prepare(
+          `UPDATE quarantine SET status = 'resolved', resolved_at = ?, resolved_message_seq = ? WHERE id = ? AND ${OPEN_INPUT_PROBLEM}`,
+        )
+        .run(at, seq, id).changes === 1,
+    requarantineInputProblem: async (id, code, reason, rawId) =>
+      db
+        .prepare(
+          `UPDATE quarantine SET reason_code = ?, reason = ?, raw_id = ? WHERE id = ? AND ${OPEN_INPUT_PROBLEM}`,
+        )
+        .run(code, reason, rawId, id).changes === 1,
+    setExchangeMessage: async (key, seq) => {
+      db.prepare('UPDATE exchange SET message_seq = ? WHERE exchange_key = ?').run(seq, key);
+    },
   };
 }
 
@@ -590,12 +709,12 @@ function postgresPort(client: PgClient): BatchPort {
     return ids;
   };
   return {
-    existingExchangeKeys: async (keys) => {
-      const { rows } = await client.query<{ k: string }>(
-        'SELECT exchange_key AS k FROM exchange WHERE exchange_key = ANY($1::text[])',
+    existingExchanges: async (keys) => {
+      const { rows } = await client.query<{ k: string; q: string | number | null }>(
+        `${PENDING_SQL} WHERE e.exchange_key = ANY($1::text[])`,
         [keys],
       );
-      return new Set(rows.map((r) => r.k));
+      return new Map(rows.map((r) => [r.k, { pendingQuarantineId: r.q === null ? null : Number(r.q) }]));
     },
     seqsByBerichtId: async (ids) => {
       const { rows } = await client.query<{ seq: number; bericht_id: string }>(
@@ -643,6 +762,23 @@ function postgresPort(client: PgClient): BatchPort {
         reason,
         id,
       ]);
+    },
+    resolveInputProblem: async (id, seq, at) =>
+      (
+        await client.query(
+          `UPDATE quarantine SET status = 'resolved', resolved_at = $1, resolved_message_seq = $2 WHERE id = $3 AND ${OPEN_INPUT_PROBLEM}`,
+          [at, seq, id],
+        )
+      ).rowCount === 1,
+    requarantineInputProblem: async (id, code, reason, rawId) =>
+      (
+        await client.query(
+          `UPDATE quarantine SET reason_code = $1, reason = $2, raw_id = $3 WHERE id = $4 AND ${OPEN_INPUT_PROBLEM}`,
+          [code, reason, rawId, id],
+        )
+      ).rowCount === 1,
+    setExchangeMessage: async (key, seq) => {
+      await client.query('UPDATE exchange SET message_seq = $1 WHERE exchange_key = $2', [seq, key]);
     },
   };
 }
@@ -716,13 +852,26 @@ export async function finishRun(store: Store, runId: number, now: string): Promi
   await store.db.updateTable('ingest_run').set({ finished_at: now }).where('id', '=', runId).execute();
 }
 
-/** Exchange keys already stored, for skipping the parse of a re-ingested exchange (the batch checks again). */
-export async function knownExchangeKeys(store: Store, keys: readonly string[]): Promise<Set<string>> {
-  if (!keys.length) return new Set();
+/**
+ * Exchange keys already stored, for skipping the parse of a re-ingested exchange (the batch checks again):
+ * true for a key whose only record is an open input-problem item (see `INPUT_PROBLEM_CODES`).
+ */
+export async function knownExchangeKeys(
+  store: Store,
+  keys: readonly string[],
+): Promise<Map<string, boolean>> {
+  if (!keys.length) return new Map();
   const rows = await store.db
-    .selectFrom('exchange')
-    .select('exchange_key')
-    .where('exchange_key', 'in', keys)
+    .selectFrom('exchange as e')
+    .leftJoin('quarantine as q', (j) =>
+      j
+        .onRef('q.id', '=', 'e.quarantine_id')
+        .on('e.message_seq', 'is', null)
+        .on('q.status', '=', 'open')
+        .on('q.reason_code', 'in', [...INPUT_PROBLEM_CODES]),
+    )
+    .select(['e.exchange_key', 'q.id as pending'])
+    .where('e.exchange_key', 'in', keys)
     .execute();
-  return new Set(rows.map((r) => r.exchange_key));
+  return new Map(rows.map((r) => [r.exchange_key, r.pending !== null]));
 }

@@ -1,5 +1,6 @@
 import type { Keys } from '../pseudonymise/keys.js';
 import {
+  ALREADY_STORED,
   type BatchResult,
   type ExchangeOutcome,
   finishRun,
@@ -122,7 +123,9 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
 
 /**
  * Ingests every exchange of a source in batches, one transaction each. Exchanges already stored are
- * recognised by their exchange key and not parsed again, so a re-run (also after a crash) adds nothing.
+ * recognised by their exchange key and not parsed again, so a re-run (also after a crash) adds nothing;
+ * only an exchange quarantined for its input (missing file, unusable manifest line) is taken up again once
+ * that input is fixed.
  */
 export async function ingestSource(
   deps: IngestDeps,
@@ -140,12 +143,20 @@ export async function ingestSource(
     const received = await readAll(refs);
     const keys = received.map((ex) => exchangeKey(deps.keys, ex));
     const known = await knownExchangeKeys(deps.store, [...new Set(keys)]);
-    const todo = received.flatMap((ex, i) => (known.has(keys[i]!) ? [] : [{ ex, key: keys[i]! }]));
+    // A known exchange is not parsed again, unless all that is known of it is an input problem (a missing
+    // file, an unusable manifest line) and it now comes with usable input.
+    const skip = received.map((ex, i) => {
+      const onlyInputProblem = known.get(keys[i]!);
+      return onlyInputProblem !== undefined && (!onlyInputProblem || ex.problem !== undefined);
+    });
+    const todo = received.flatMap((ex, i) => (skip[i] ? [] : [{ ex, key: keys[i]! }]));
     const fresh = pool
       ? await pool.prepare(todo)
       : todo.map(({ ex, key }) => prepareExchange(deps.keys, ex, deps.parse, key));
     let k = 0;
-    return received.map((ex, i) => (known.has(keys[i]!) ? skippedPlaceholder(keys[i]!, ex) : fresh[k++]!));
+    return received.map((ex, i) =>
+      skip[i] ? skippedPlaceholder(keys[i]!, ex) : withSettles(deps.keys, ex, fresh[k++]!),
+    );
   };
   const write = async (prepared: PreparedExchange[]) => {
     const now = deps.now();
@@ -215,6 +226,18 @@ export async function ingestOne(deps: IngestDeps, ex: ReceivedExchange): Promise
   };
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * Without a hub id the key digests the content, so a file read at last gets another key than it had while it
+ * was missing. That earlier key (same source, moment and parties, no bytes) names the exchange's open
+ * `ingest.file_missing` item, if any, for the batch writer to settle.
+ */
+function withSettles(keys: Keys, ex: ReceivedExchange, prepared: PreparedExchange): PreparedExchange {
+  if (ex.hubId || ex.problem || ex.bytes.length === 0) return prepared;
+  return { ...prepared, settles: exchangeKey(keys, { ...ex, bytes: NO_BYTES }) };
+}
+
 // A known exchange is not parsed again; the batch writer sees its key and skips it.
 function skippedPlaceholder(key: string, ex: ReceivedExchange): PreparedExchange {
   return {
@@ -227,7 +250,7 @@ function skippedPlaceholder(key: string, ex: ReceivedExchange): PreparedExchange
       ontvanger: '',
       source: ex.source,
     },
-    reason_code: 'ingest.already_stored',
+    reason_code: ALREADY_STORED,
     reason: '',
     raw: 0,
     received: { moment: null, verzender: null, ontvanger: null },

@@ -79,6 +79,18 @@ export function parseManifestLine(
   };
 }
 
+// A line that cannot be used may still name the hub's id of its exchange: it identifies the exchange all the
+// same, so the line fixed later settles this one's quarantine item.
+function hubIdOf(line: string): string | null {
+  try {
+    const v: unknown = JSON.parse(line);
+    const id = typeof v === 'object' && v !== null ? (v as Record<string, unknown>).hubId : undefined;
+    return typeof id === 'string' && id !== '' ? id : null;
+  } catch {
+    return null;
+  }
+}
+
 function badLine(source: string, line: string, reason: string): ExchangeRef {
   const bytes = Buffer.from(line);
   return {
@@ -86,7 +98,7 @@ function badLine(source: string, line: string, reason: string): ExchangeRef {
     moment: null,
     verzender: null,
     ontvanger: null,
-    hubId: null,
+    hubId: hubIdOf(line),
     problem: { code: 'ingest.manifest_invalid', reason, bytes },
     read: async () => bytes,
   };

@@ -2,6 +2,7 @@ import type { Keys } from '../pseudonymise/keys.js';
 import { decryptRaw, type RawKeyRing, rawKeyRing } from '../pseudonymise/raw-encryption.js';
 import {
   finishRun,
+  INPUT_PROBLEM_CODES,
   type PreparedExchange,
   startRun,
   writeExchangeBatch,
@@ -46,8 +47,9 @@ export async function listQuarantine(
   }));
 }
 
-// These reasons are about the input, not the message: there is nothing stored to parse again.
-const NOT_RETRYABLE = new Set(['ingest.manifest_invalid', 'ingest.file_missing']);
+// These reasons are about the input, not the message: there is nothing stored to parse again. Ingesting the
+// fixed input again settles the item (see `writeExchangeBatch`).
+const NOT_RETRYABLE = INPUT_PROBLEM_CODES;
 
 export interface RetryDeps {
   readonly store: Store;

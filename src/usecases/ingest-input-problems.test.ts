@@ -1,0 +1,309 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { SECRET, validExamples, writeExchangeFolder } from '../../test/support/exchange-fixtures.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import type { Store } from '../store/open.js';
+import { type IngestSummary, ingestSource } from './ingest-exchanges.js';
+import { openSource } from './ingest-sources.js';
+import { listQuarantine, retryQuarantine } from './quarantine.js';
+
+const keys = deriveKeys(SECRET);
+const now = () => new Date('2024-03-05T10:00:00Z');
+const examples = validExamples();
+const xmlOf = (code: string) => examples.find((e) => e.name.endsWith(`/${code}.xml`))!.xml;
+const meta = (n: number) => ({
+  moment: new Date(Date.UTC(2024, 2, 4, 9, 0, n)).toISOString(),
+  verzender: '0384',
+  ontvanger: '12345678',
+});
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const folder = (...args: Parameters<typeof writeExchangeFolder>) => {
+  const dir = writeExchangeFolder(...args);
+  dirs.push(dir);
+  return dir;
+};
+
+// Small batches, so a batch holds exchanges of several kinds; every run accounts for all it received.
+async function ingest(store: Store, dir: string): Promise<IngestSummary> {
+  const s = await ingestSource({ store, keys, now }, await openSource(dir), { batchSize: 2 });
+  expect(s.received).toBe(s.stored + s.duplicates + s.quarantined + s.skipped);
+  return s;
+}
+
+async function count(
+  store: Store,
+  table: 'message' | 'exchange' | 'quarantine' | 'raw_message',
+): Promise<number> {
+  const r = await store.db
+    .selectFrom(table)
+    .select(({ fn }) => fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+const counts = async (store: Store) => ({
+  message: await count(store, 'message'),
+  exchange: await count(store, 'exchange'),
+  quarantine: await count(store, 'quarantine'),
+  raw: await count(store, 'raw_message'),
+});
+
+const seqOfHub = async (store: Store, hubId: string) =>
+  Number(
+    (await store.db.selectFrom('message').select('seq').where('hub_id', '=', hubId).executeTakeFirstOrThrow())
+      .seq,
+  );
+
+describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialect) => {
+  it('stores an exchange whose file was missing once the file is there, resolves its item, and a third ingest adds nothing', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const dir = folder([
+        { file: 'a1.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-A1' },
+        { file: 'b4.xml', ...meta(2), hubId: 'QA-B4' },
+      ]);
+      const first = await ingest(store, dir);
+      expect(first).toMatchObject({ received: 2, stored: 1, quarantined: 1, skipped: 0 });
+      expect(first.quarantinedByReason).toEqual({ 'ingest.file_missing': 1 });
+      const [item] = await listQuarantine(store);
+      expect(item).toMatchObject({ hubId: 'QA-B4', reasonCode: 'ingest.file_missing', status: 'open' });
+
+      writeFileSync(join(dir, 'b4.xml'), xmlOf('JW305'));
+      const second = await ingest(store, dir);
+      expect(second).toMatchObject({ received: 2, stored: 1, duplicates: 0, quarantined: 0, skipped: 1 });
+      const seq = await seqOfHub(store, 'QA-B4');
+      expect(await listQuarantine(store)).toEqual([]);
+      expect(await listQuarantine(store, { all: true })).toEqual([
+        { ...item, status: 'resolved', resolvedAt: now().toISOString(), resolvedMessageSeq: seq },
+      ]);
+      const exchange = await store.db
+        .selectFrom('exchange')
+        .selectAll()
+        .where('exchange_key', '=', 'hub:QA-B4')
+        .executeTakeFirstOrThrow();
+      expect(Number(exchange.message_seq)).toBe(seq);
+      expect(Number(exchange.quarantine_id)).toBe(item!.id);
+      const m = await store.db
+        .selectFrom('message')
+        .select(['code', 'passages'])
+        .where('seq', '=', seq)
+        .executeTakeFirstOrThrow();
+      expect(m).toEqual({ code: 'JW305', passages: 1 });
+      expect(await counts(store)).toMatchObject({ message: 2, exchange: 2, quarantine: 1 });
+
+      const before = await counts(store);
+      const third = await ingest(store, dir);
+      expect(third).toMatchObject({ received: 2, stored: 0, duplicates: 0, quarantined: 0, skipped: 2 });
+      expect(await counts(store)).toEqual(before);
+    } finally {
+      await drop();
+    }
+  });
+
+  it('resolves the item of a manifest line that was fixed, also when the exchange turns out a duplicate', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const dir = folder(
+        [
+          { file: 'a1.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-A1' },
+          { file: 'c1.xml', xml: xmlOf('JW301'), ...meta(2), hubId: 'QA-C1' },
+        ],
+        [],
+      );
+      // The second line lacks its parties.
+      const broken = JSON.stringify({ file: 'c1.xml', moment: meta(2).moment, hubId: 'QA-C1' });
+      const good = readFileSync(join(dir, 'manifest.ndjson'), 'utf8').split('\n');
+      writeFileSync(join(dir, 'manifest.ndjson'), `${good[0]}\n${broken}\n`);
+      const first = await ingest(store, dir);
+      expect(first.quarantinedByReason).toEqual({ 'ingest.manifest_invalid': 1 });
+      const [item] = await listQuarantine(store);
+      expect(item).toMatchObject({ hubId: 'QA-C1', reasonCode: 'ingest.manifest_invalid' });
+      expect((await retryQuarantine({ store, keys, now }, [item!.id])).notRetryable).toEqual([item!.id]);
+
+      writeFileSync(join(dir, 'manifest.ndjson'), `${good[0]}\n${good[1]}\n`);
+      const second = await ingest(store, dir);
+      expect(second).toMatchObject({ received: 2, stored: 0, duplicates: 1, quarantined: 0, skipped: 1 });
+      const seq = await seqOfHub(store, 'QA-A1');
+      expect(await listQuarantine(store)).toEqual([]);
+      expect((await listQuarantine(store, { all: true }))[0]).toMatchObject({
+        id: item!.id,
+        status: 'resolved',
+        resolvedMessageSeq: seq,
+      });
+      const m = await store.db
+        .selectFrom('message')
+        .select('passages')
+        .where('seq', '=', seq)
+        .executeTakeFirstOrThrow();
+      expect(m.passages).toBe(2);
+      expect(await counts(store)).toMatchObject({ message: 1, exchange: 2, quarantine: 1 });
+    } finally {
+      await drop();
+    }
+  });
+
+  it('adds no second quarantine row when the input comes again still broken, and settles the items once fixed', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const dir = folder(
+        [
+          { file: 'b4.xml', ...meta(1), hubId: 'QA-B4' },
+          { file: 'nohub.xml', ...meta(2) },
+        ],
+        [JSON.stringify({ file: 'c1.xml', moment: meta(3).moment })],
+      );
+      const first = await ingest(store, dir);
+      expect(first).toMatchObject({ received: 3, quarantined: 3 });
+      const items = await listQuarantine(store);
+      const before = await counts(store);
+
+      const again = await ingest(store, dir);
+      expect(again).toMatchObject({ received: 3, stored: 0, quarantined: 0, skipped: 3 });
+      expect(await counts(store)).toEqual(before);
+      expect(await listQuarantine(store)).toEqual(items);
+
+      // The files appear; the manifest line without a hub id stays as it was.
+      writeFileSync(join(dir, 'b4.xml'), xmlOf('JW305'));
+      writeFileSync(join(dir, 'nohub.xml'), xmlOf('JW315'));
+      const fixed = await ingest(store, dir);
+      expect(fixed).toMatchObject({ received: 3, stored: 2, quarantined: 0, skipped: 1 });
+      const open = await listQuarantine(store);
+      expect(open.map((e) => e.reasonCode)).toEqual(['ingest.manifest_invalid']);
+      const all = await listQuarantine(store, { all: true });
+      expect(all).toHaveLength(3);
+      const noHub = all.find((e) => e.source === 'nohub.xml')!;
+      const seq = Number(
+        (
+          await store.db
+            .selectFrom('message')
+            .select('seq')
+            .where('code', '=', 'JW315')
+            .executeTakeFirstOrThrow()
+        ).seq,
+      );
+      expect(noHub).toMatchObject({ status: 'resolved', resolvedMessageSeq: seq });
+
+      const settled = await counts(store);
+      const last = await ingest(store, dir);
+      expect(last).toMatchObject({ received: 3, stored: 0, quarantined: 0, skipped: 3 });
+      expect(await counts(store)).toEqual(settled);
+    } finally {
+      await drop();
+    }
+  });
+
+  it('keeps the item, now with the content reason, when the file appears but cannot be stored', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const dir = folder([{ file: 'b4.xml', ...meta(1), hubId: 'QA-B4' }]);
+      await ingest(store, dir);
+      const [item] = await listQuarantine(store);
+
+      const jw301 = xmlOf('JW301');
+      writeFileSync(join(dir, 'b4.xml'), jw301.subarray(0, jw301.length >> 1));
+      const second = await ingest(store, dir);
+      expect(second).toMatchObject({ received: 1, quarantined: 1, skipped: 0 });
+      expect(second.quarantinedByReason).toEqual({ 'ingest.not_well_formed': 1 });
+      const [now2] = await listQuarantine(store);
+      expect(now2).toMatchObject({ id: item!.id, status: 'open', reasonCode: 'ingest.not_well_formed' });
+      expect(await count(store, 'quarantine')).toBe(1);
+      expect(await ingest(store, dir)).toMatchObject({ quarantined: 0, skipped: 1 });
+
+      // The item now holds the file's bytes: a retry parses them (and fails the same way).
+      const retry = await retryQuarantine({ store, keys, now }, [item!.id]);
+      expect(retry).toMatchObject({ tried: 1, resolved: 0, notRetryable: [] });
+      expect(retry.quarantinedByReason).toEqual({ 'ingest.not_well_formed': 1 });
+    } finally {
+      await drop();
+    }
+  });
+
+  // The fixed files duplicate a stored message: no new row collides on a unique index, so only the
+  // conditional settling of the item keeps a concurrent ingest from counting the passage twice.
+  it('counts a missing file that appears once when several ingests bring it at the same time', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const dir = folder([
+        { file: 'a1.xml', xml: xmlOf('JW305'), ...meta(1), hubId: 'QA-A1' },
+        { file: 'b4.xml', ...meta(2), hubId: 'QA-B4' },
+        { file: 'b5.xml', ...meta(3), hubId: 'QA-B5' },
+      ]);
+      await ingest(store, dir);
+      writeFileSync(join(dir, 'b4.xml'), xmlOf('JW305'));
+      writeFileSync(join(dir, 'b5.xml'), xmlOf('JW305'));
+      const runs = await Promise.all([1, 2, 3, 4].map(() => ingest(store, dir)));
+      const total = (k: 'stored' | 'duplicates' | 'skipped') => runs.reduce((n, r) => n + r[k], 0);
+      expect({ stored: total('stored'), duplicates: total('duplicates'), skipped: total('skipped') }).toEqual(
+        {
+          stored: 0,
+          duplicates: 2,
+          skipped: 10,
+        },
+      );
+      expect(await listQuarantine(store)).toEqual([]);
+      const m = await store.db.selectFrom('message').select('passages').execute();
+      expect(m).toEqual([{ passages: 3 }]);
+      expect(await counts(store)).toMatchObject({ message: 1, exchange: 3, quarantine: 2 });
+    } finally {
+      await drop();
+    }
+  });
+
+  // Deterministic form of the race above: another transaction settles the item while this ingest is at it.
+  it.runIf(dialect === 'postgres')(
+    'runs a batch again when a concurrent transaction settled the item first',
+    async () => {
+      const { store, url, drop } = await freshStore(dialect);
+      const other = new pg.Client({ connectionString: url });
+      await other.connect();
+      try {
+        const dir = folder([
+          { file: 'a1.xml', xml: xmlOf('JW305'), ...meta(1), hubId: 'QA-A1' },
+          { file: 'b4.xml', ...meta(2), hubId: 'QA-B4' },
+        ]);
+        await ingest(store, dir);
+        const [item] = await listQuarantine(store);
+        const seq = await seqOfHub(store, 'QA-A1');
+        writeFileSync(join(dir, 'b4.xml'), xmlOf('JW305'));
+        await other.query('BEGIN');
+        await other.query(
+          "UPDATE quarantine SET status = 'resolved', resolved_at = $1, resolved_message_seq = $2 WHERE id = $3",
+          ['2024-03-05T09:00:00.000Z', seq, item!.id],
+        );
+        await other.query("UPDATE exchange SET message_seq = $1 WHERE exchange_key = 'hub:QA-B4'", [seq]);
+        await other.query('UPDATE message SET passages = passages + 1 WHERE seq = $1', [seq]);
+        const running = ingest(store, dir);
+        // Until the ingest waits for the row the other transaction holds.
+        for (let waited = 0; ; waited += 20) {
+          const { rows } = await other.query<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+          );
+          if (Number(rows[0]!.n) > 0 || waited > 10_000) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await other.query('COMMIT');
+        expect(await running).toMatchObject({ received: 2, duplicates: 0, skipped: 2 });
+        const m = await store.db
+          .selectFrom('message')
+          .select('passages')
+          .where('seq', '=', seq)
+          .executeTakeFirstOrThrow();
+        expect(m.passages).toBe(2);
+        expect((await listQuarantine(store, { all: true }))[0]).toMatchObject({
+          status: 'resolved',
+          resolvedAt: '2024-03-05T09:00:00.000Z',
+        });
+      } finally {
+        await other.end();
+        await drop();
+      }
+    },
+  );
+});
