@@ -12,6 +12,8 @@ export const RELATION_TYPES = [
   'prestatie-toewijzing',
   'verzoek-antwoord',
   'verzoek-toewijzing',
+  'wijziging-toewijzing',
+  'antwoord-toewijzing',
   'toewijzing-versie',
   'correctie',
   'credit-debet',

@@ -257,11 +257,21 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
     case 317: {
       const ref = main.first('Client_Verzoek_ReferentieAanbieder');
       if (ref) entries.add(`ref|${scope}|${ref}`, 'verzoek', main.name, '');
+      // Every current toewijzing, unchanged or to be changed, by its number (TR349–TR351).
+      for (const suffix of ['OngewijzigdProduct', 'TeWijzigenProduct']) {
+        const t = tableOf(schema, message, suffix);
+        for (const r of t.rows) {
+          const twn = t.col(r, 'ToewijzingNummer');
+          if (twn) entries.add(`twn|${scope}|${twn}`, 'wijziging', t.name, t.ordinals(r));
+        }
+      }
       break;
     }
     case 319: {
       const ref = main.first('Antwoord_ReferentieAanbieder');
-      if (ref) entries.add(`ref|${scope}|${ref}`, 'antwoord', main.name, '');
+      // info = VerzoekAntwoord: only "in onderzoek" (2) can be followed by a 301 (TR359, TR360).
+      if (ref)
+        entries.add(`ref|${scope}|${ref}`, 'antwoord', main.name, '', main.first('Antwoord_VerzoekAntwoord'));
       break;
     }
     case 323: {

@@ -321,6 +321,89 @@ describe('link rules', () => {
     ]);
   });
 
+  it('links each product of a 317 to every 301 row that carried its ToewijzingNummer up to the 317, in any arrival order', () => {
+    const t317 = (id: string, dag: string, gem = GEM, agb = AGB) =>
+      testMessage({
+        id,
+        code: 'JW317',
+        afzender: agb,
+        ontvanger: gem,
+        dagtekening: dag,
+        main: { Client_Verzoek_ReferentieAanbieder: 'R9' },
+        rows: {
+          OngewijzigdProduct: [{ ToewijzingNummer: 'T1' }, { ToewijzingNummer: 'T3' }],
+          TeWijzigenProduct: [{ ToewijzingNummer: 'T2', GewensteIngangsdatum: '2024-04-01' }],
+          NieuwProduct: [{ Product_Categorie: '45', GewensteIngangsdatum: '2024-04-01' }],
+        },
+      });
+    const v1 = t301('V1', '2024-01-05', [{ ToewijzingNummer: 'T1' }, { ToewijzingNummer: 'T2' }]);
+    // Same day as the 317: a Dagtekening is a date, so this version counts as known to it.
+    const v2 = t301('V2', '2024-03-01', [{ ToewijzingNummer: 'T2' }, { ToewijzingNummer: 'T1' }]);
+    // Later versions (the 301 that honours the request) are not what the 317 referred to.
+    const v3 = t301('V3', '2024-03-08', [{ ToewijzingNummer: 'T1' }, { ToewijzingNummer: 'T2' }]);
+    const vow = t317('W', '2024-03-01');
+    // The same numbers at another gemeente or another aanbieder are other toewijzingen.
+    const elsewhere = t301(
+      'X',
+      '2024-01-05',
+      [{ ToewijzingNummer: 'T1' }, { ToewijzingNummer: 'T2' }],
+      '0599',
+    );
+    const otherAgb = t301('Y', '2024-01-05', [{ ToewijzingNummer: 'T3' }], GEM, '87654321');
+    const entries = linkEntries(vow).filter((e) => e.tag === 'wijziging');
+    expect(entries.map((e) => `${e.table}:${e.row}`)).toEqual([
+      'JW317_OngewijzigdProduct:1',
+      'JW317_OngewijzigdProduct:2',
+      'JW317_TeWijzigenProduct:1',
+    ]);
+    for (const order of permutations([v1, v2, v3, vow, elsewhere, otherAgb])) {
+      const index = new MemoryLinkIndex();
+      for (const m of order) index.add([m]);
+      const links = index.links().filter((l) => l.type === 'wijziging-toewijzing');
+      expect(links.map((l) => `${l.fromTable}:${l.fromRow} -> ${l.toBerichtId}:${l.toRow}`).sort()).toEqual([
+        'JW317_OngewijzigdProduct:1 -> V1:1',
+        'JW317_OngewijzigdProduct:1 -> V2:2',
+        'JW317_TeWijzigenProduct:1 -> V1:2',
+        'JW317_TeWijzigenProduct:1 -> V2:1',
+      ]);
+    }
+  });
+
+  it('links a 319 "in onderzoek" to every 301 row with its ReferentieAanbieder from its Dagtekening on, in any arrival order', () => {
+    const t319 = (id: string, dag: string, antwoord: string, agb = AGB, gem = GEM) =>
+      testMessage({
+        id,
+        code: 'JW319',
+        afzender: gem,
+        ontvanger: agb,
+        dagtekening: dag,
+        main: { Antwoord_ReferentieAanbieder: 'R1', Antwoord_VerzoekAntwoord: antwoord },
+      });
+    const onderzoek = t319('O', '2024-01-10', '2');
+    // A rejection is an answer that ends the request: no 301 is its sequel.
+    const afgewezen = t319('A', '2024-01-10', '1');
+    // A 319 after a 301 with that ReferentieAanbieder breaks TR359: no ordered pair.
+    const late = t319('L', '2024-03-10', '2');
+    const otherAgb = t319('P', '2024-01-10', '2', '87654321');
+    const otherGem = t319('G', '2024-01-10', '2', AGB, '0599');
+    const before = t301('V0', '2024-01-09', [{ ToewijzingNummer: 'T1', ReferentieAanbieder: 'R1' }]);
+    const v1 = t301('V1', '2024-02-20', [
+      { ToewijzingNummer: 'T2' },
+      { ToewijzingNummer: 'T1', ReferentieAanbieder: 'R1' },
+    ]);
+    const v2 = t301('V2', '2024-05-01', [{ ToewijzingNummer: 'T1', ReferentieAanbieder: 'R1' }]);
+    for (const order of permutations([onderzoek, afgewezen, late, otherAgb, otherGem, before, v1, v2])) {
+      if (order[0] !== v2 && order[0] !== onderzoek && order[0] !== late) continue; // 3 × 7! orders suffice
+      const index = new MemoryLinkIndex();
+      for (const m of order) index.add([m]);
+      expect(linksOf(index, 'antwoord-toewijzing')).toEqual([
+        'antwoord-toewijzing L -> V2:1',
+        'antwoord-toewijzing O -> V1:2',
+        'antwoord-toewijzing O -> V2:1',
+      ]);
+    }
+  });
+
   it('scopes ToewijzingNummer keys by law, gemeente and aanbieder', () => {
     const jw = linkEntries(t301('A', '2024-01-01', [{ ToewijzingNummer: 'T1' }]));
     const wmo = linkEntries(

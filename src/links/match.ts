@@ -66,6 +66,17 @@ const RULES: readonly PairRule[] = [
   },
   { type: 'verzoek-antwoord', keyspace: 'ref', from: 'verzoek', to: 'antwoord' },
   { type: 'verzoek-toewijzing', keyspace: 'ref', from: 'verzoek', to: 'toewijzing' },
+  // A 317 lists each current toewijzing by number (TR349–TR351): every 301 that carried it up to the 317.
+  { type: 'wijziging-toewijzing', keyspace: 'twn', from: 'wijziging', to: 'toewijzing', when: notLater },
+  // A 319 "in onderzoek" (info = VerzoekAntwoord 2) can be followed by a 301 with its ReferentieAanbieder;
+  // no 319 may follow that 301 (TR359, TR360, TR365): the ordered pair, by Dagtekening (a same-day pair counts).
+  {
+    type: 'antwoord-toewijzing',
+    keyspace: 'ref',
+    from: 'antwoord',
+    to: 'toewijzing',
+    when: (f, t) => f.info === '2' && f.dagtekening <= t.dagtekening,
+  },
 ];
 
 /** Per `<keyspace>|<tag>` the rules an entry with that tag takes part in, on either side, in rule order. */
@@ -77,8 +88,9 @@ for (const r of RULES) {
   }
 }
 
+// The tables count: a 317 numbers its unchanged and its to-be-changed products from 1 each.
 export const linkId = (l: PlannedLink): string =>
-  `${l.type}|${l.fromBerichtId}|${l.fromRow}|${l.toBerichtId}|${l.toRow}`;
+  `${l.type}|${l.fromBerichtId}|${l.fromTable}|${l.fromRow}|${l.toBerichtId}|${l.toTable}|${l.toRow}`;
 
 function link(type: RelationType, from: LinkEntry, to: LinkEntry): PlannedLink {
   return {
@@ -131,13 +143,19 @@ export function needsRecompute(
 
 /**
  * Whether a new entry under a ToewijzingNummer key can pair with none of the stored debet prestaties, starts
- * and stops under it: a new debet pairs with the 301 rows, credits and antwoorden, a new start or stop with
- * the 301 rows only. Debets, starts and stops are most of such a group and it grows every month, so a key
- * whose new entries all say so is read without them. A new 301 row, credit or antwoord needs the whole group.
+ * and stops under it: a new debet pairs with the 301 rows, credits and antwoorden, a new start, stop or 317
+ * row (`wijziging`) with the 301 rows only. Debets, starts and stops are most of such a group and it grows
+ * every month, so a key whose new entries all say so is read without them. A new 301 row, credit or
+ * antwoord needs the whole group.
  */
 export function ignoresStoredDebetsAndStarts(e: LinkEntry): boolean {
   if (!e.key.startsWith('twn|')) return false;
-  return e.tag === 'start' || e.tag === 'stop' || (e.tag === 'prestatie' && e.info.startsWith('D|'));
+  return (
+    e.tag === 'start' ||
+    e.tag === 'stop' ||
+    e.tag === 'wijziging' ||
+    (e.tag === 'prestatie' && e.info.startsWith('D|'))
+  );
 }
 
 function sourceTag(type: RelationType, keyspace: string): string {

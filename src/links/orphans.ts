@@ -90,6 +90,14 @@ export const EXPECTATIONS: readonly Expectation[] = [
     types: ['stop-toewijzing'],
   },
   {
+    name: 'wijziging-zonder-toewijzing',
+    description:
+      'Product in een verzoek om wijziging (317) met een ToewijzingNummer waarvan geen toewijzing is ontvangen (TR350, TR351)',
+    entries: [{ keyspace: 'twn', tag: 'wijziging' }],
+    side: 'from',
+    types: ['wijziging-toewijzing'],
+  },
+  {
     name: 'stop-zonder-start',
     description: 'Stop (StatusAanlevering 1) zonder start met dezelfde sleutel',
     entries: [{ keyspace: 'start', tag: 'stop', info: '1' }],

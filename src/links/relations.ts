@@ -86,6 +86,22 @@ export const RELATIONS: readonly RelationInfo[] = [
     keys: 'ReferentieAanbieder binnen aanbieder, gemeente en wet',
   },
   {
+    type: 'wijziging-toewijzing',
+    description:
+      'Ongewijzigd of te wijzigen product in een verzoek om wijziging (317) → elk toegewezen product met dat ToewijzingNummer (tot de Dagtekening van het verzoek)',
+    from: ['*317_OngewijzigdProduct', '*317_TeWijzigenProduct'],
+    to: ['*301_ToegewezenProduct'],
+    keys: 'ToewijzingNummer binnen gemeente, wet en aanbieder',
+  },
+  {
+    type: 'antwoord-toewijzing',
+    description:
+      'Antwoordbericht "in onderzoek" (319, VerzoekAntwoord 2) → elk toegewezen product met die ReferentieAanbieder dat erop volgt',
+    from: ['*319'],
+    to: ['*301_ToegewezenProduct'],
+    keys: 'ReferentieAanbieder binnen aanbieder, gemeente en wet; de 301 heeft een Dagtekening op of na die van de 319',
+  },
+  {
     type: 'toewijzing-versie',
     description:
       'Toegewezen product → hetzelfde ToewijzingNummer in de vorige toewijzing (301) waarin het voorkwam',

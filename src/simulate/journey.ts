@@ -293,7 +293,14 @@ function startRow(tw: Toewijzing, begindatum: Day, status: '1' | '3' = '1'): Sta
   };
 }
 
-function* send319(w: World, j: JourneyState, a: Antwoord, requestSides: readonly Side[]): Steps<Sent> {
+/** `answers` collects every 319 sent (a rejected one and its resend), for a 301 that may follow it. */
+function* send319(
+  w: World,
+  j: JourneyState,
+  a: Antwoord,
+  requestSides: readonly Side[],
+  answers?: Toewijzing['answerSides'],
+): Steps<Sent> {
   return yield* reliably(
     w,
     j,
@@ -310,9 +317,9 @@ function* send319(w: World, j: JourneyState, a: Antwoord, requestSides: readonly
       forceAccept: force,
     }),
     (s) => {
-      for (const from of requestSides) {
-        w.sim.relation('verzoek-antwoord', from, { message: s.ref, table: s.ref.code, row: [] });
-      }
+      const side: Side = { message: s.ref, table: s.ref.code, row: [] };
+      for (const from of requestSides) w.sim.relation('verzoek-antwoord', from, side);
+      answers?.push({ side, day: s.header.dagtekening, referentie: a.referentie });
     },
   );
 }
@@ -366,6 +373,7 @@ function* request(w: World, j: JourneyState, only?: readonly AangevraagdProductR
     }));
   const code = codeFor(j.standard, 315);
   const sides: Side[][] = rows.map(() => []);
+  const answers: Toewijzing['answerSides'][] = rows.map(() => []);
   const sent = yield* reliably(
     w,
     j,
@@ -426,6 +434,7 @@ function* request(w: World, j: JourneyState, only?: readonly AangevraagdProductR
         referentie: row.referentie,
       });
       tw.requestSides = sides[i] ?? [];
+      tw.answerSides = answers[i] ?? [];
       out.push(tw);
     }
     if (out.length > 0) yield* send301(w, j);
@@ -468,6 +477,7 @@ function* request(w: World, j: JourneyState, only?: readonly AangevraagdProductR
         j,
         { referentie: (rows[i] as AangevraagdProductRow).referentie, verzoekAntwoord: '2' },
         sides[i] ?? [],
+        answers[i],
       );
     // Final answer within 8 weeks of the request (OP274); sometimes later.
     const late = r.chance(w.sim.rates.late);
@@ -509,6 +519,7 @@ function* care(w: World, j: JourneyState, first: Toewijzing[]): Steps {
       ...(original.referentie !== undefined ? { referentie: original.referentie } : {}),
     });
     replacement.requestSides = victim.requestSides;
+    replacement.answerSides = victim.answerSides;
     tws = tws.map((t) => (t === victim ? replacement : t));
     yield* send301(w, j);
   }
@@ -739,10 +750,11 @@ function* changeRequest(w: World, j: JourneyState, tws: Toewijzing[]): Steps<Toe
   );
   const extra = candidates.length > 0 && r.chance(0.3) ? r.pick(candidates) : undefined;
   const extraEnd = target.current.einddatum ?? addMonths(gewenst, 6);
+  const unchanged = current.filter((t) => t !== target);
   const v: Verzoek = {
     referentie: w.nextReferentie(j.aanbieder.agb),
     reden: r.chance(0.6) ? '2' : '1',
-    ongewijzigd: current.filter((t) => t !== target).map((t) => t.nummer),
+    ongewijzigd: unchanged.map((t) => t.nummer),
     teWijzigen: [
       {
         nummer: target.nummer,
@@ -781,6 +793,22 @@ function* changeRequest(w: World, j: JourneyState, tws: Toewijzing[]): Steps<Toe
     }),
     (s) => {
       vowSides.push({ message: s.ref, table: code, row: [] });
+      // Each listed toewijzing, by number, to every 301 row that carried it up to the 317 (TR349–TR351).
+      const day = s.header.dagtekening;
+      for (const [i, t] of unchanged.entries()) {
+        t.linkFrom(
+          sim,
+          'wijziging-toewijzing',
+          { message: s.ref, table: `${code}_OngewijzigdProduct`, row: [i + 1] },
+          day,
+        );
+      }
+      target.linkFrom(
+        sim,
+        'wijziging-toewijzing',
+        { message: s.ref, table: `${code}_TeWijzigenProduct`, row: [1] },
+        day,
+      );
     },
   );
   const wd = sim.delayWithin('antwoord 317', 5, r, [1, 2, 3, 3, 4, 5]);

@@ -29,6 +29,11 @@ export class Toewijzing {
   #today: PendingSource[] = [];
   /** 315 AangevraagdProduct rows / 317 messages whose ReferentieAanbieder this toewijzing carries. */
   requestSides: Side[] = [];
+  /**
+   * 319 messages "in onderzoek" (VerzoekAntwoord 2) sent for a ReferentieAanbieder before the 301 that
+   * honours it: each links to every later 301 row that still carries that ReferentieAanbieder.
+   */
+  answerSides: { readonly side: Side; readonly day: Day; readonly referentie: string }[] = [];
   /** Latest version as the gemeente would send it now. */
   current: ToegewezenProductRow;
   /** Changed since the last 301 (OP087: a snapshot includes current and changed toewijzingen). */
@@ -72,6 +77,10 @@ export class Toewijzing {
     if (previous) sim.relation('toewijzing-versie', side, previous.side);
     if (this.current.referentie !== undefined) {
       for (const from of this.requestSides) sim.relation('verzoek-toewijzing', from, side);
+    }
+    for (const a of this.answerSides) {
+      if (a.referentie === this.current.referentie && a.day <= day)
+        sim.relation('antwoord-toewijzing', a.side, side);
     }
     for (const s of this.#today) if (s.day >= day) sim.relation(s.type, s.from, side);
     this.#rows301.push({ side, day });

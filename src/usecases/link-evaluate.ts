@@ -65,7 +65,8 @@ export async function readTruthRelations(file: string): Promise<TruthRelation[]>
 
 /**
  * Precision and recall of the links in force (added, not lapsed) against ground truth, per relation type.
- * Sides are compared as (message header, row ordinals); a message-level side has no ordinals. Relations with
+ * Sides are compared as (message header, table, row ordinals); a message-level side has no ordinals (a 317
+ * has two tables of products, numbered from 1 each). Relations with
  * a side that is not stored (a message quarantined at ingest) cannot be linked and are counted apart.
  */
 export async function evaluateLinks(store: Store, truth: readonly TruthRelation[]): Promise<TypeScore[]> {
@@ -100,8 +101,8 @@ export async function evaluateLinks(store: Store, truth: readonly TruthRelation[
   const links = await store.db.selectFrom('link').selectAll().orderBy('seq').execute();
   const found = new Map<string, Set<string>>();
   for (const l of links) {
-    const from = `${refOf.get(l.from_bericht_id) ?? l.from_bericht_id}#${l.from_row}`;
-    const to = `${refOf.get(l.to_bericht_id) ?? l.to_bericht_id}#${l.to_row}`;
+    const from = `${refOf.get(l.from_bericht_id) ?? l.from_bericht_id}#${l.from_table}#${l.from_row}`;
+    const to = `${refOf.get(l.to_bericht_id) ?? l.to_bericht_id}#${l.to_table}#${l.to_row}`;
     const set = found.get(l.type) ?? new Set<string>();
     const id = `${from}>${to}`;
     if (l.mutatie === 'vervallen') set.delete(id);
@@ -116,7 +117,7 @@ export async function evaluateLinks(store: Store, truth: readonly TruthRelation[
       unstored.set(r.type, (unstored.get(r.type) ?? 0) + 1);
       continue;
     }
-    const id = `${refKey(r.from.message)}#${r.from.row.join('.')}>${refKey(r.to.message)}#${r.to.row.join('.')}`;
+    const id = `${refKey(r.from.message)}#${r.from.table}#${r.from.row.join('.')}>${refKey(r.to.message)}#${r.to.table}#${r.to.row.join('.')}`;
     const set = expected.get(r.type) ?? new Set<string>();
     set.add(id);
     expected.set(r.type, set);

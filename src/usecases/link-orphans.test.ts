@@ -117,6 +117,20 @@ const rejection = testMessage({
   rows: { RetourCode: [{ Niveau: 'StopProduct', RetourCode: '9069' }] },
 });
 
+// A change request that lists T1 (assigned in A) unchanged, and a T8 that was never assigned.
+const wijziging = testMessage({
+  id: 'W',
+  code: 'JW317',
+  afzender: AGB,
+  ontvanger: GEM,
+  dagtekening: '2024-04-02',
+  main: { Client_Verzoek_ReferentieAanbieder: 'R1' },
+  rows: {
+    OngewijzigdProduct: [{ ToewijzingNummer: 'T1' }],
+    TeWijzigenProduct: [{ ToewijzingNummer: 'T8' }],
+  },
+});
+
 for (const dialect of DIALECTS) {
   describe(`orphans (${dialect})`, () => {
     let db: Awaited<ReturnType<typeof freshStore>>;
@@ -124,9 +138,17 @@ for (const dialect of DIALECTS) {
       db = await freshStore(dialect);
       await linkBatch(
         db.store,
-        [answered, retourA, unanswered, otherGemeente, declaratie, lonelyStop, rejectedStop, rejection].map(
-          stored,
-        ),
+        [
+          answered,
+          retourA,
+          unanswered,
+          otherGemeente,
+          declaratie,
+          lonelyStop,
+          rejectedStop,
+          rejection,
+          wijziging,
+        ].map(stored),
         {
           now: new Date('2024-04-03T00:00:00Z'),
         },
@@ -155,6 +177,13 @@ for (const dialect of DIALECTS) {
       expect(await count('2024-04-03T12:00:00Z', [GEM])).toContain(
         'prestatie-zonder-toewijzing JW323_Prestatie 1',
       );
+    });
+
+    it('counts a product of a 317 whose ToewijzingNummer was never assigned, not one that was', async () => {
+      const counts = (await count('2024-04-03T12:00:00Z', [GEM])).filter((c) =>
+        c.startsWith('wijziging-zonder-toewijzing'),
+      );
+      expect(counts).toEqual(['wijziging-zonder-toewijzing JW317_TeWijzigenProduct 1']);
     });
   });
 }

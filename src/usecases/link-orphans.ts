@@ -24,10 +24,11 @@ export async function countOrphans(
   const today = options.now.toISOString().slice(0, 10);
   const out: OrphanCount[] = [];
   for (const x of EXPECTATIONS) {
+    // The table counts: a 317 numbers its unchanged and its to-be-changed products from 1 each.
     const unmatched =
       x.side === 'to'
         ? sql<boolean>`not exists (select 1 from link_key p where p.k = e.k and p.tag = ${x.partnerTag ?? ''})`
-        : sql<boolean>`not exists (select 1 from link l where l.from_bericht_id = e.bericht_id and l.from_row = e.row and l.type in (${sql.join(x.types)}) and l.mutatie = 'toegevoegd')`;
+        : sql<boolean>`not exists (select 1 from link l where l.from_bericht_id = e.bericht_id and l.from_row = e.row and l.from_table = e.tbl and l.type in (${sql.join(x.types)}) and l.mutatie = 'toegevoegd')`;
     const counts = new Map<string, number>();
     for (const spec of x.entries) {
       let q = store.db
