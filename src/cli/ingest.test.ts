@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../test/support/cli.js';
 import { exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js';
 import { main } from '../main.js';
 
@@ -13,25 +14,7 @@ afterAll(() => {
 });
 const env = { KETENDATA_DATA_DIR: dataDir, KETENDATA_SECRET: SECRET };
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await main(args, env);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (args: string[]) => runCli(args, env);
 
 describe('ketendata ingest and quarantine', () => {
   it('ends an ingest with the summary that accounts for every exchange, and lists the quarantine', async () => {

@@ -1,30 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../test/support/cli.js';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import { main } from '../main.js';
 import { login, verifyApiToken } from '../usecases/accounts.js';
 
-async function run(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await main(argv, env);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = runCli;
 
 afterEach(() => {
   vi.restoreAllMocks();
