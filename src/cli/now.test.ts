@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
-import { parseMoment } from './command.js';
+import { parseMoment } from '../domain/moment.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ketendata-cli-now-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -15,6 +15,8 @@ describe('--now', () => {
     expect(parseMoment('2026-12-06T06:00Z')?.toISOString()).toBe('2026-12-06T06:00:00.000Z');
     expect(parseMoment('2026-12-06T06:00:00.25-03:30')?.toISOString()).toBe('2026-12-06T09:30:00.250Z');
     expect(parseMoment('2024-02-29T00:00:00Z')?.toISOString()).toBe('2024-02-29T00:00:00.000Z');
+    // The basic form of the offset, as hub manifests may write it.
+    expect(parseMoment('2026-12-06T06:00:00+0100')?.toISOString()).toBe('2026-12-06T05:00:00.000Z');
     for (const bad of [
       '12345',
       '2026-12-06',
@@ -25,7 +27,7 @@ describe('--now', () => {
       '2026-13-01T06:00:00Z',
       '2026-12-06T24:00:00Z',
       '2026-12-06T06:60:00Z',
-      '2026-12-06T06:00:00+0100',
+      '2026-12-06T06:00:00+1:00',
       '+012345-12-06T06:00:00Z',
       'gisteren',
       '',

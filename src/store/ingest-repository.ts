@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { LinkEntry } from '../links/entries.js';
 import type { EncryptedRaw } from '../pseudonymise/raw-encryption.js';
@@ -608,6 +609,13 @@ function sqlitePort(db: SqliteDb): BatchPort {
   const addPassages = db.prepare('UPDATE message SET passages = passages + ? WHERE seq = ?');
   const markConflict = db.prepare('UPDATE message SET conflict = 1 WHERE seq = ?');
   const updateRun = db.prepare(RUN_UPDATE.replace(/\$\d/g, '?'));
+  const resolveInputProblem = db.prepare(
+    `UPDATE quarantine SET status = 'resolved', resolved_at = ?, resolved_message_seq = ? WHERE id = ? AND ${OPEN_INPUT_PROBLEM}`,
+  );
+  const requarantineInputProblem = db.prepare(
+    `UPDATE quarantine SET reason_code = ?, reason = ?, raw_id = ? WHERE id = ? AND ${OPEN_INPUT_PROBLEM}`,
+  );
+  const setExchangeMessage = db.prepare('UPDATE exchange SET message_seq = ? WHERE exchange_key = ?');
   return {
     existingExchanges: async (keys) => {
       const out: KnownExchanges = new Map();
@@ -657,20 +665,11 @@ function sqlitePort(db: SqliteDb): BatchPort {
     requarantine: async (id, code, reason) => {
       db.prepare('UPDATE quarantine SET reason_code = ?, reason = ? WHERE id = ?').run(code, reason, id);
     },
-    resolveInputProblem: async (id, seq, at) =>
-      db
-        .prepare(
-          `UPDATE quarantine SET status = 'resolved', resolved_at = ?, resolved_message_seq = ? WHERE id = ? AND ${OPEN_INPUT_PROBLEM}`,
-        )
-        .run(at, seq, id).changes === 1,
+    resolveInputProblem: async (id, seq, at) => resolveInputProblem.run(at, seq, id).changes === 1,
     requarantineInputProblem: async (id, code, reason, rawId) =>
-      db
-        .prepare(
-          `UPDATE quarantine SET reason_code = ?, reason = ?, raw_id = ? WHERE id = ? AND ${OPEN_INPUT_PROBLEM}`,
-        )
-        .run(code, reason, rawId, id).changes === 1,
+      requarantineInputProblem.run(code, reason, rawId, id).changes === 1,
     setExchangeMessage: async (key, seq) => {
-      db.prepare('UPDATE exchange SET message_seq = ? WHERE exchange_key = ?').run(seq, key);
+      setExchangeMessage.run(seq, key);
     },
   };
 }
@@ -861,17 +860,9 @@ export async function knownExchangeKeys(
   keys: readonly string[],
 ): Promise<Map<string, boolean>> {
   if (!keys.length) return new Map();
-  const rows = await store.db
-    .selectFrom('exchange as e')
-    .leftJoin('quarantine as q', (j) =>
-      j
-        .onRef('q.id', '=', 'e.quarantine_id')
-        .on('e.message_seq', 'is', null)
-        .on('q.status', '=', 'open')
-        .on('q.reason_code', 'in', [...INPUT_PROBLEM_CODES]),
-    )
-    .select(['e.exchange_key', 'q.id as pending'])
-    .where('e.exchange_key', 'in', keys)
-    .execute();
-  return new Map(rows.map((r) => [r.exchange_key, r.pending !== null]));
+  const { rows } = await sql<{
+    k: string;
+    q: number | null;
+  }>`${sql.raw(PENDING_SQL)} WHERE e.exchange_key IN (${sql.join(keys)})`.execute(store.db);
+  return new Map(rows.map((r) => [r.k, r.q !== null]));
 }

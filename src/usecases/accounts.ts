@@ -11,6 +11,7 @@ import {
   revokeToken,
 } from '../store/api-tokens.js';
 import type { Database } from '../store/database.js';
+import { getOrganisation } from '../store/organisations.js';
 import {
   clearLoginFailures,
   clearSecondFactor,
@@ -67,8 +68,7 @@ export function checkPassword(password: string): void {
 
 /** An account or token of an organisation is only of use when the organisation is registered. */
 async function requireOrganisation(db: Kysely<Database>, code: string): Promise<void> {
-  const row = await db.selectFrom('organisation').select('code').where('code', '=', code).executeTakeFirst();
-  if (!row) {
+  if (!(await getOrganisation(db, code))) {
     throw new AccountError(
       'organisation.not_found',
       `organisation ${code} is not registered (see: ketendata organisations list)`,

@@ -4,6 +4,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import { parseMoment } from '../domain/moment.js';
 
 /**
  * Where exchanges come from: a folder with `manifest.ndjson`, a ZIP of such a folder, a manifest path, or
@@ -63,16 +64,14 @@ export function parseManifestLine(
     return { ok: false, reason: `${where}: file "${file}" must be relative to the manifest, without ".."` };
   }
   const moment = o.moment as string;
-  if (
-    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(moment) ||
-    Number.isNaN(Date.parse(moment))
-  ) {
+  const at = parseMoment(moment);
+  if (!at) {
     return { ok: false, reason: `${where}: moment "${moment}" is not an ISO-8601 date-time with zone` };
   }
   return {
     ok: true,
     file,
-    moment: new Date(moment).toISOString(),
+    moment: at.toISOString(),
     verzender: o.verzender as string,
     ontvanger: o.ontvanger as string,
     hubId: (o.hubId as string | undefined) || null,
