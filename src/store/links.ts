@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { keyspaceOf, type LinkEntry } from '../links/entries.js';
-import type { PlannedLink } from '../links/match.js';
+import { linkId, type PlannedLink } from '../links/match.js';
 import { copyCellChunks } from './ingest-repository.js';
 import type { IngestTx } from './watermark.js';
 
@@ -294,8 +294,7 @@ export async function activeLinksFrom(
     [set.param, ...types],
   );
   const state = new Map<string, PlannedLink & { mutatie: string }>();
-  for (const l of rows.map(toLink))
-    state.set(`${l.type}|${l.fromBerichtId}|${l.fromRow}|${l.toBerichtId}|${l.toRow}`, l);
+  for (const l of rows.map(toLink)) state.set(linkId(l), l);
   return [...state.values()].filter((l) => l.mutatie === 'toegevoegd');
 }
 
