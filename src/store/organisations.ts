@@ -118,7 +118,7 @@ export async function listOrganisations(
   return rows.map((r) => toOrganisation(r, members.get(r.code) ?? []));
 }
 
-/** Activates an organisation; its weekly cursor starts at the watermark of that moment ("since activation"). */
+/** Activates an organisation with the given weekly cursor; its weekly slot starts at the activation moment. */
 export async function setActive(
   db: Kysely<Database>,
   code: string,

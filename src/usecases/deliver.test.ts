@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:f
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import { weeklySlotsBetween } from '../domain/delivery-week.js';
+import { HISTORY_START, weeklySlotsBetween } from '../domain/delivery-week.js';
 import { expiresAt } from '../domain/retention.js';
 import { listAudit } from '../store/audit.js';
 import { readIndicatorSnapshot } from '../store/indicators.js';
@@ -100,6 +100,17 @@ for (const dialect of DIALECTS) {
       const dst = weeklies.find((d) => d.slot === '2024-03-31T04:00:00.000Z')!;
       expect(dst.availableAt).toBe('2024-04-01T04:00:00.000Z');
       expect(dst.expiresAt).toBe(expiresAt(at(dst.madeAt)).toISOString());
+    });
+
+    it('gives each weekly the period since the slot before it; the first one since 1-1-2021', async () => {
+      const weeklies = (await listDeliveries(store, '0363', { now: at('2024-04-30T00:00:00Z') }))
+        .filter((d) => d.kind === 'weekly')
+        .reverse();
+      expect(weeklies.map((d) => d.periodStart)).toEqual([
+        HISTORY_START,
+        ...sundays.slice(0, -1).map((s) => s.toISOString()),
+      ]);
+      expect(weeklies.map((d) => d.periodEnd)).toEqual(sundays.map((s) => s.toISOString()));
     });
 
     it("refreshes the organisation's dashboard snapshot at the cut of its last weekly", async () => {

@@ -208,7 +208,10 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   const seqTo = Math.max(seqFrom, d.cut);
   const linkSeqFrom = weekly ? org.weeklyLinkSeq : 0;
   const linkSeqTo = Math.max(linkSeqFrom, d.linkCut);
-  const periodStart = weekly ? (org.weeklySlot ?? org.activatedAt ?? slot.toISOString()) : HISTORY_START;
+  // An organisation's first weekly (its slot is still the activation moment) holds all data not delivered
+  // before, as its cursor starts at 0: its period starts where a history's does.
+  const firstWeekly = org.weeklySlot === null || org.weeklySlot === org.activatedAt;
+  const periodStart = weekly && !firstWeekly ? (org.weeklySlot as string) : HISTORY_START;
   const slotIso = slot.toISOString();
   const madeAt = d.now.getTime() > slot.getTime() ? d.now : slot;
   const ready = readyAt(slot);
