@@ -79,13 +79,15 @@ const RULES: readonly PairRule[] = [
   },
 ];
 
-/** Per `<keyspace>|<tag>` the rules an entry with that tag takes part in, on either side, in rule order. */
-const RULES_BY_TAG = new Map<string, PairRule[]>();
+/** Per key space and tag the rules an entry with that tag takes part in, on either side, in rule order. */
+const RULES_BY_TAG = new Map<string, Map<string, PairRule[]>>();
 for (const r of RULES) {
-  for (const tag of new Set([r.from, r.to])) {
-    const key = `${r.keyspace}|${tag}`;
-    RULES_BY_TAG.set(key, [...(RULES_BY_TAG.get(key) ?? []), r]);
+  let byTag = RULES_BY_TAG.get(r.keyspace);
+  if (!byTag) {
+    byTag = new Map();
+    RULES_BY_TAG.set(r.keyspace, byTag);
   }
+  for (const tag of new Set([r.from, r.to])) byTag.set(tag, [...(byTag.get(tag) ?? []), r]);
 }
 
 // The tables count: a 317 numbers its unchanged and its to-be-changed products from 1 each.
@@ -251,25 +253,43 @@ export interface GroupContext {
  * missing is added, what no longer holds lapses.
  */
 export function planGroup(group: readonly LinkEntry[], ctx: GroupContext): LinkPlan {
-  const first = group[0];
-  if (!first) return { add: [], revoke: [] };
-  const keyspace = keyspaceOf(first.key);
   const add = new Map<string, PlannedLink>();
-  const fresh = group.map(ctx.isNew);
-  group.forEach((n, i) => {
-    const rules = fresh[i] ? RULES_BY_TAG.get(`${keyspace}|${n.tag}`) : undefined;
-    if (!rules) return;
-    for (let j = 0; j < group.length; j++) {
-      // A new entry earlier in the group has already been paired with this one, both ways.
-      if (j === i || (j < i && fresh[j])) continue;
-      const other = group[j]!;
-      for (const rule of rules) {
-        addPair(add, rule, n, other);
-        addPair(add, rule, other, n);
+  const revoke = new Map<string, PlannedLink>();
+  planGroupInto(group, ctx, add, revoke);
+  return { add: [...add.values()], revoke: [...revoke.values()] };
+}
+
+/**
+ * `planGroup` into maps by `linkId` that the caller keeps over many groups: each link's id is built once,
+ * and a link planned by two groups counts once.
+ */
+export function planGroupInto(
+  group: readonly LinkEntry[],
+  ctx: GroupContext,
+  add: Map<string, PlannedLink>,
+  revoke: Map<string, PlannedLink>,
+): void {
+  const first = group[0];
+  if (!first) return;
+  const keyspace = keyspaceOf(first.key);
+  const rulesByTag = RULES_BY_TAG.get(keyspace);
+  if (rulesByTag) {
+    const fresh = group.map(ctx.isNew);
+    for (let i = 0; i < group.length; i++) {
+      const n = group[i]!;
+      const rules = fresh[i] ? rulesByTag.get(n.tag) : undefined;
+      if (!rules) continue;
+      for (let j = 0; j < group.length; j++) {
+        // A new entry earlier in the group has already been paired with this one, both ways.
+        if (j === i || (j < i && fresh[j])) continue;
+        const other = group[j]!;
+        for (const rule of rules) {
+          addPair(add, rule, n, other);
+          addPair(add, rule, other, n);
+        }
       }
     }
-  });
-  const revoke: PlannedLink[] = [];
+  }
   if (needsRecompute(group, ctx.isNew, ctx.touched)) {
     const desired = new Map(desiredRecomputed(group, ctx.rejected ?? new Set()).map((l) => [linkId(l), l]));
     const types = RECOMPUTED[keyspace] ?? [];
@@ -283,7 +303,9 @@ export function planGroup(group: readonly LinkEntry[], ctx: GroupContext): LinkP
     const active = (ctx.active ?? []).filter(owned);
     const activeIds = new Set(active.map(linkId));
     for (const [id, l] of desired) if (!activeIds.has(id)) add.set(id, l);
-    for (const l of active) if (!desired.has(linkId(l))) revoke.push(l);
+    for (const l of active) {
+      const id = linkId(l);
+      if (!desired.has(id)) revoke.set(id, l);
+    }
   }
-  return { add: [...add.values()], revoke };
 }

@@ -10,10 +10,9 @@ import {
 import {
   ignoresStoredDebetsAndStarts,
   isRecomputedSource,
-  linkId,
   needsRecompute,
   type PlannedLink,
-  planGroup,
+  planGroupInto,
 } from '../links/match.js';
 import type { BatchResult, PreparedExchange } from '../store/ingest-repository.js';
 import {
@@ -156,16 +155,16 @@ async function linkClaimed(
   const add = new Map<string, PlannedLink>();
   const revoke = new Map<string, PlannedLink>();
   const replanned = new Set(replan.map(([key]) => key));
+  // A group of one entry that is not replanned has nothing to pair with (most keys of a batch).
+  const planned: [string, LinkEntry[]][] = [];
+  for (const kg of groups) if (kg[1].length > 1 || replanned.has(kg[0])) planned.push(kg);
   // Groups in key order: a batch's link events get their seqs in the same order on every database.
-  const byKey = [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [key, group] of byKey) {
-    if (group.length < 2 && !replanned.has(key)) continue; // nothing to pair with
+  planned.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, group] of planned) {
     const activeHere = replanned.has(key)
       ? [...new Set(group.flatMap((e) => activeByRow.get(`${e.berichtId}|${e.row}`) ?? []))]
       : [];
-    const plan = planGroup(group, { isNew, active: activeHere, rejected, touched: touched.has(key) });
-    for (const l of plan.add) add.set(linkId(l), l);
-    for (const l of plan.revoke) revoke.set(linkId(l), l);
+    planGroupInto(group, { isNew, active: activeHere, rejected, touched: touched.has(key) }, add, revoke);
   }
   // Lapses first, so a pair that lapses and holds again in one batch ends added.
   await insertLinks(tx, [...revoke.values()], 'vervallen', now);
