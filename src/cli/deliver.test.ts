@@ -108,6 +108,17 @@ describe('ketendata organisations, deliver, deliveries and download', () => {
     expect(after.out[1]).toMatch(/\t2024-03-04T12:00:00.000Z by cli:/);
   });
 
+  it("says when a head organisation's next weekly catches a new member up", async () => {
+    const changed = await run('organisations', 'members', 'HO-1', '--members', '0363,0599,0344');
+    expect(changed.out).toEqual([
+      'organisation HO-1 now acts for 0344,0363,0599',
+      'the next weekly holds all data stored so far for 0344',
+    ]);
+    expect((await run('organisations', 'members', 'HO-1', '--members', '0363,0599')).out).toEqual([
+      'organisation HO-1 now acts for 0363,0599',
+    ]);
+  });
+
   it('refuses bad input with a code and a non-zero exit', async () => {
     const bad = await run('organisations', 'add', '363', '--name', 'X');
     expect(bad.code).toBe(1);

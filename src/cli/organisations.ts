@@ -58,7 +58,7 @@ export function register(program: Command, ctx: CliContext): void {
 
   cmd
     .command('activate <code>')
-    .description('start weekly deliveries; the first holds what is ingested from now on')
+    .description('start weekly deliveries; the first holds all data stored for it so far')
     .option('--now <iso>', 'the moment of activation (default: now)')
     .action(async (code: string, o: { now?: string }) =>
       run(o.now, async (store, now) => {
@@ -76,6 +76,8 @@ export function register(program: Command, ctx: CliContext): void {
       run(o.now, async (store, now) => {
         const org = await setMembers(store, { code, members: o.members.split(','), actor: cliActor(), now });
         ctx.out(`organisation ${org.code} now acts for ${org.members.join(',')}`);
+        if (org.catchUp.length > 0)
+          ctx.out(`the next weekly holds all data stored so far for ${org.catchUp.join(',')}`);
       }),
     );
 

@@ -278,7 +278,12 @@ for (const dialect of DIALECTS) {
       expect(
         await op.post('/beheer/organisaties/REGIO01/gemeenten', { _csrf: csrf!, members: '0363, 0599' }),
       ).toHaveProperty('status', 303);
-      expect((await op.page('/beheer')).html).toMatch(/id="leden-REGIO01"[^>]*value="0363, 0599"/);
+      const again = (await op.page('/beheer')).html;
+      expect(again).toMatch(/id="leden-REGIO01"[^>]*value="0363, 0599"/);
+      // 0599 came back: the next weekly sends all its data so far.
+      expect(again).toContain(
+        'Nieuw: 0599. De volgende wekelijkse levering bevat alle gegevens van deze gemeente tot nu toe.',
+      );
       expect((await op.page('/beheer/audit')).html).toContain('organisation.members');
     });
 

@@ -89,6 +89,8 @@ export interface OrganisationView {
   readonly kind: 'gemeente' | 'hoofdorganisatie';
   readonly active: boolean;
   readonly members: readonly string[];
+  /** New members whose data so far the next weekly sends (`Organisation.catchUp`). */
+  readonly catchUp: readonly string[];
   readonly historyRequestedAt: string | null;
 }
 

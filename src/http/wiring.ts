@@ -145,6 +145,7 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         kind: o.kind,
         active: o.active,
         members: o.members,
+        catchUp: o.catchUp,
         historyRequestedAt: o.historyRequested ? o.historyRequestedAt : null,
       }));
     },

@@ -11,6 +11,8 @@ export interface Organisation {
   readonly activatedAt: string | null;
   /** CBS codes whose data it receives (a municipality: itself). */
   readonly members: readonly string[];
+  /** Members that joined a head organisation with data it has not been sent: the next weekly sends it. */
+  readonly catchUp: readonly string[];
   readonly weeklySeq: number;
   readonly weeklyLinkSeq: number;
   readonly weeklySlot: string | null;
@@ -19,7 +21,12 @@ export interface Organisation {
   readonly historyRequestedBy: string | null;
 }
 
-function toOrganisation(row: OrganisationTable, members: readonly string[]): Organisation {
+interface Members {
+  readonly members: string[];
+  readonly catchUp: string[];
+}
+
+function toOrganisation(row: OrganisationTable, { members, catchUp }: Members): Organisation {
   return {
     code: row.code,
     name: row.name,
@@ -28,6 +35,7 @@ function toOrganisation(row: OrganisationTable, members: readonly string[]): Org
     createdAt: row.created_at,
     activatedAt: row.activated_at,
     members,
+    catchUp,
     weeklySeq: Number(row.weekly_seq),
     weeklyLinkSeq: Number(row.weekly_link_seq),
     weeklySlot: row.weekly_slot,
@@ -66,34 +74,64 @@ export async function insertOrganisation(
   });
 }
 
-/** Replaces a head organisation's member municipalities. */
+/**
+ * Replaces a head organisation's member municipalities. A member that was not one before is marked to catch
+ * up: its data so far has not been sent to this organisation. A member that stays keeps its mark.
+ */
 export async function replaceMembers(
   db: Kysely<Database>,
   code: string,
   members: readonly string[],
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    const before = await trx
+      .selectFrom('organisation_member')
+      .select(['gemeente', 'catch_up'])
+      .where('organisation', '=', code)
+      .execute();
+    const kept = new Map(before.map((m) => [m.gemeente, Number(m.catch_up)]));
     await trx.deleteFrom('organisation_member').where('organisation', '=', code).execute();
     await trx
       .insertInto('organisation_member')
-      .values(members.map((gemeente) => ({ organisation: code, gemeente })))
+      .values(
+        members.map((gemeente) => ({ organisation: code, gemeente, catch_up: kept.get(gemeente) ?? 1 })),
+      )
       .execute();
   });
 }
 
-async function membersOf(db: Kysely<Database>, codes: readonly string[]): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
+/** The members a weekly delivery has caught up: from now on they follow the organisation's cursor. */
+export async function clearCatchUp(
+  trx: Transaction<Database>,
+  code: string,
+  gemeenten: readonly string[],
+): Promise<void> {
+  if (gemeenten.length === 0) return;
+  await trx
+    .updateTable('organisation_member')
+    .set({ catch_up: 0 })
+    .where('organisation', '=', code)
+    .where('gemeente', 'in', gemeenten)
+    .execute();
+}
+
+async function membersOf(db: Kysely<Database>, codes: readonly string[]): Promise<Map<string, Members>> {
+  const out = new Map<string, Members>();
   if (codes.length === 0) return out;
   const rows = await db
     .selectFrom('organisation_member')
-    .select(['organisation', 'gemeente'])
+    .select(['organisation', 'gemeente', 'catch_up'])
     .where('organisation', 'in', codes)
     .orderBy('gemeente')
     .execute();
   for (const r of rows) {
-    const list = out.get(r.organisation) ?? [];
-    list.push(r.gemeente);
-    out.set(r.organisation, list);
+    let m = out.get(r.organisation);
+    if (!m) {
+      m = { members: [], catchUp: [] };
+      out.set(r.organisation, m);
+    }
+    m.members.push(r.gemeente);
+    if (Number(r.catch_up) === 1) m.catchUp.push(r.gemeente);
   }
   return out;
 }
@@ -101,7 +139,7 @@ async function membersOf(db: Kysely<Database>, codes: readonly string[]): Promis
 export async function getOrganisation(db: Kysely<Database>, code: string): Promise<Organisation | undefined> {
   const row = await db.selectFrom('organisation').selectAll().where('code', '=', code).executeTakeFirst();
   if (!row) return undefined;
-  return toOrganisation(row, (await membersOf(db, [code])).get(code) ?? []);
+  return toOrganisation(row, (await membersOf(db, [code])).get(code) ?? { members: [], catchUp: [] });
 }
 
 export async function listOrganisations(
@@ -115,7 +153,7 @@ export async function listOrganisations(
     db,
     rows.map((r) => r.code),
   );
-  return rows.map((r) => toOrganisation(r, members.get(r.code) ?? []));
+  return rows.map((r) => toOrganisation(r, members.get(r.code) ?? { members: [], catchUp: [] }));
 }
 
 /** Activates an organisation with the given weekly cursor; its weekly slot starts at the activation moment. */

@@ -12,7 +12,13 @@ import { type DeliveryDeps, runDue, WEEKLY_JOB } from './deliver.js';
 import { ingestAt, parseCsv, readZip, testBsn, testKeys } from './deliveries.fixtures.js';
 import { type DeliveryView, listDeliveries } from './deliveries.js';
 import { openDelivery } from './download.js';
-import { activateOrganisation, addOrganisation, findOrganisation, requestHistory } from './organisations.js';
+import {
+  activateOrganisation,
+  addOrganisation,
+  findOrganisation,
+  requestHistory,
+  setMembers,
+} from './organisations.js';
 
 const DAY = 86_400_000;
 const ACTIVATED = new Date('2024-02-28T10:00:00Z'); // a Wednesday
@@ -292,6 +298,100 @@ for (const dialect of DIALECTS) {
         const ids = (kind: string) => berichtIds(dataDir, list.find((d) => d.kind === kind)!);
         expect(await ids('history')).toEqual(await storedIds(store, '0363', lastOf2020, firstOf2021));
         expect((await ids('weekly')).sort()).toEqual(await storedIds(store, '0363', 0, firstOf2021));
+      } finally {
+        await drop();
+      }
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`a head organisation that gains a member on ${dialect}`, () => {
+    it("sends the new member's data so far with the next weekly, once, links in force included", async () => {
+      const { store, dataDir, drop } = await freshStore(dialect);
+      try {
+        const deps = {
+          store,
+          dataDir,
+          organisationKey: (c: string) => testKeys().organisation(c),
+          worker: 'w1',
+        };
+        let n = 1;
+        const ingest = (iso: string, kind: 'JW301' | 'JW305', gemeente: string) =>
+          ingestAt(store, at(iso), { kind, gemeente, bsn: testBsn(n++) });
+        // Before the region acts for 0599: a 301 and the 305 that starts it (a link), and one 301 of 0363.
+        const old301 = await ingest('2024-04-01T09:00:00Z', 'JW301', '0599');
+        const old305 = await ingest('2024-04-02T09:00:00Z', 'JW305', '0599');
+        const old0363 = await ingest('2024-04-02T10:00:00Z', 'JW301', '0363');
+
+        await addOrganisation(store, {
+          code: 'REGIO01',
+          name: 'Regio',
+          members: ['0363'],
+          actor: 'test',
+          now: at('2024-04-03T10:00:00Z'),
+        });
+        await activateOrganisation(store, {
+          code: 'REGIO01',
+          actor: 'test',
+          now: at('2024-04-03T10:00:00Z'),
+        });
+        await runDue(deps, at('2024-04-07T04:00:00Z'));
+        const after1 = await ingest('2024-04-08T09:00:00Z', 'JW301', '0363');
+        const new0599 = await ingest('2024-04-08T10:00:00Z', 'JW301', '0599');
+
+        await setMembers(store, {
+          code: 'REGIO01',
+          members: ['0363', '0599'],
+          actor: 'test',
+          now: at('2024-04-09T10:00:00Z'),
+        });
+        expect((await findOrganisation(store, 'REGIO01'))?.catchUp).toEqual(['0599']);
+        await runDue(deps, at('2024-04-14T04:00:00Z'));
+        // Keeping the same members sends nothing again.
+        await setMembers(store, {
+          code: 'REGIO01',
+          members: ['0363', '0599'],
+          actor: 'test',
+          now: at('2024-04-15T10:00:00Z'),
+        });
+        const later0599 = await ingest('2024-04-16T10:00:00Z', 'JW305', '0599');
+        await runDue(deps, at('2024-04-21T04:00:00Z'));
+
+        const weeklies = (await listDeliveries(store, 'REGIO01', { now: at('2024-04-30T00:00:00Z') }))
+          .filter((d) => d.kind === 'weekly')
+          .reverse();
+        expect(weeklies).toHaveLength(3);
+        const [first, second, third] = weeklies as [DeliveryView, DeliveryView, DeliveryView];
+        const ids = async (...seqs: number[]) =>
+          (await store.db.selectFrom('message').select('bericht_id').where('seq', 'in', seqs).execute())
+            .map((r) => r.bericht_id)
+            .sort();
+        expect((await berichtIds(dataDir, first)).sort()).toEqual(await ids(old0363));
+        expect((await berichtIds(dataDir, second)).sort()).toEqual(
+          await ids(after1, old301, old305, new0599),
+        );
+        expect((await berichtIds(dataDir, third)).sort()).toEqual(await ids(later0599));
+
+        const zip = await readZip(join(dataDir, second.file));
+        expect(JSON.parse(zip.get('manifest.json')!.toString('utf8'))).toMatchObject({
+          members: ['0363', '0599'],
+          catchUp: ['0599'],
+        });
+        // Every link of 0599 up to the cut, the one between the old 301 and 305 among them.
+        const links0599 = await store.db
+          .selectFrom('link')
+          .select(['from_bericht_id', 'to_bericht_id'])
+          .where('gemeente', '=', '0599')
+          .where('seq', '<=', second.linkSeqTo)
+          .execute();
+        const [b301, b305] = [...(await ids(old301)), ...(await ids(old305))];
+        expect(links0599).toContainEqual({ from_bericht_id: b305, to_bericht_id: b301 });
+        const koppel = parseCsv(zip.get('Koppeltabel.csv')!).rows.filter((r) => r.Gemeente === '0599');
+        expect(koppel).toHaveLength(links0599.length);
+        expect((await findOrganisation(store, 'REGIO01'))?.catchUp).toEqual([]);
+        const thirdZip = await readZip(join(dataDir, third.file));
+        expect(JSON.parse(thirdZip.get('manifest.json')!.toString('utf8')).catchUp).toEqual([]);
       } finally {
         await drop();
       }

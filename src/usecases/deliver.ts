@@ -23,7 +23,12 @@ import {
 } from '../store/deliveries.js';
 import { claimSlot, finishSlot, getJobRun } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
-import { listOrganisations, lockOrganisation, type Organisation } from '../store/organisations.js';
+import {
+  clearCatchUp,
+  listOrganisations,
+  lockOrganisation,
+  type Organisation,
+} from '../store/organisations.js';
 import type { DeliveryKind } from '../store/tables/deliveries.js';
 import { readWatermark } from '../store/watermark.js';
 import { deliveryFileSpecs } from './deliver-content.js';
@@ -222,19 +227,26 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   const fileName = `ketendata-${org.code}-${weekly ? 'wekelijks' : 'historie'}-${localDate(slot)}.zip`;
 
   const writer = await DeliveryWriter.open(join(deps.dataDir, 'deliveries', '.tmp'), deliveryFileSpecs());
+  // Members that joined a head organisation after its cursor moved are sent from the start, once.
+  const catchUp = weekly && seqFrom > 0 ? org.catchUp.filter((g) => org.members.includes(g)) : [];
+  const following = org.members.filter((g) => !catchUp.includes(g));
   const orgKey = deps.organisationKey(org.code);
-  const threads = formatThreads(deps, seqTo - seqFrom);
+  const threads = formatThreads(deps, seqTo - (catchUp.length > 0 ? 0 : seqFrom));
   const formatter = threads > 0 ? workerFormatter(orgKey, threads) : inlineFormatter(orgKey);
   let messages = 0;
   let written: Awaited<ReturnType<DeliveryWriter['finish']>>;
   try {
-    const window = {
-      gemeenten: org.members,
-      seqFrom,
-      seqTo,
-      ...(weekly ? {} : { firstMomentFrom: HISTORY_START_INSTANT }),
-      ...(deps.batchSpan ? { span: deps.batchSpan } : {}),
-    };
+    const span = deps.batchSpan ? { span: deps.batchSpan } : {};
+    const windows = [
+      {
+        gemeenten: following,
+        seqFrom,
+        seqTo,
+        ...(weekly ? {} : { firstMomentFrom: HISTORY_START_INSTANT }),
+        ...span,
+      },
+      { gemeenten: catchUp, seqFrom: 0, seqTo, ...span },
+    ];
     // Keep a few batches in flight so the workers format while this thread reads the store and writes.
     const drain = async (keep: number) => {
       while (formatter.queued > keep) {
@@ -242,21 +254,23 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
         await writer.flushFull();
       }
     };
-    for await (const batch of messagesInWindow(deps.store, window)) {
-      messages += batch.length;
-      formatter.submit(batch);
-      await drain(threads * 2);
+    for (const window of windows) {
+      for await (const batch of messagesInWindow(deps.store, window)) {
+        messages += batch.length;
+        formatter.submit(batch);
+        await drain(threads * 2);
+      }
     }
     await drain(0);
-    // From 0 (a history, a first weekly) the Koppeltabel is a snapshot: one row per relation that holds.
-    // After that a weekly carries the events since the last one, lapses included.
-    const links = {
-      gemeenten: org.members,
-      seqFrom: linkSeqFrom,
-      seqTo: linkSeqTo,
-      inForce: linkSeqFrom === 0,
-    };
-    for await (const batch of linksInWindow(deps.store.db, links)) await addLinks(writer, batch);
+    // From 0 (a history, a first weekly, a member catching up) the Koppeltabel is a snapshot: one row per
+    // relation that holds. After that a weekly carries the events since the last one, lapses included.
+    const linkWindows = [
+      { gemeenten: following, seqFrom: linkSeqFrom, seqTo: linkSeqTo, inForce: linkSeqFrom === 0 },
+      { gemeenten: catchUp, seqFrom: 0, seqTo: linkSeqTo, inForce: true },
+    ];
+    for (const links of linkWindows) {
+      for await (const batch of linksInWindow(deps.store.db, links)) await addLinks(writer, batch);
+    }
     written = await writer.finish(zipPath, {
       extra: d.extra,
       mtime: madeAt,
@@ -264,6 +278,7 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
         organisation: org.code,
         name: org.name,
         members: org.members,
+        catchUp,
         kind,
         release: schemaSet().release,
         period: { start: periodStart, end: slotIso },
@@ -322,6 +337,8 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
         .set({ weekly_seq: seqTo, weekly_link_seq: linkSeqTo, weekly_slot: slotIso })
         .where('code', '=', org.code)
         .execute();
+      // Every member this weekly sent from the start (a first weekly sends them all so).
+      await clearCatchUp(trx, org.code, seqFrom === 0 ? org.catchUp : catchUp);
     } else {
       await trx
         .updateTable('organisation')

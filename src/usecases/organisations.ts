@@ -120,8 +120,8 @@ export async function requestHistory(
 }
 
 /**
- * Changes the municipalities a head organisation acts for. From the next weekly delivery on it receives the
- * new members' data ingested from then on; a new member's older data comes with a history request.
+ * Changes the municipalities a head organisation acts for. Its next weekly holds all data of a new member
+ * stored so far (not delivered to it before); from then on the member follows the organisation's cursor.
  */
 export async function setMembers(
   store: Store,

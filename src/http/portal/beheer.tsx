@@ -89,21 +89,33 @@ export function beheerRoutes(): Hono<AppEnv> {
                   {o.kind === 'gemeente' ? (
                     o.members.join(', ')
                   ) : (
-                    <form method="post" action={`/beheer/organisaties/${o.code}/gemeenten`} class="kd-inline">
-                      <CsrfField token={s.csrfToken} />
-                      <label class="utrecht-form-label" for={`leden-${o.code}`}>
-                        Gemeenten van {o.name}
-                      </label>
-                      <input
-                        class="utrecht-textbox utrecht-textbox--html-input"
-                        id={`leden-${o.code}`}
-                        name="members"
-                        value={o.members.join(', ')}
-                      />
-                      <button type="submit" class="utrecht-button utrecht-button--secondary-action">
-                        Wijzigen
-                      </button>
-                    </form>
+                    <>
+                      <form
+                        method="post"
+                        action={`/beheer/organisaties/${o.code}/gemeenten`}
+                        class="kd-inline"
+                      >
+                        <CsrfField token={s.csrfToken} />
+                        <label class="utrecht-form-label" for={`leden-${o.code}`}>
+                          Gemeenten van {o.name}
+                        </label>
+                        <input
+                          class="utrecht-textbox utrecht-textbox--html-input"
+                          id={`leden-${o.code}`}
+                          name="members"
+                          value={o.members.join(', ')}
+                        />
+                        <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+                          Wijzigen
+                        </button>
+                      </form>
+                      {o.catchUp.length > 0 && (
+                        <p class="utrecht-paragraph">
+                          Nieuw: {o.catchUp.join(', ')}. De volgende wekelijkse levering bevat alle gegevens
+                          van {o.catchUp.length === 1 ? 'deze gemeente' : 'deze gemeenten'} tot nu toe.
+                        </p>
+                      )}
+                    </>
                   )}
                 </td>
                 <td class="utrecht-table__cell">{o.active ? 'Actief' : 'Niet actief'}</td>

@@ -18,6 +18,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0004_accounts': () => import('./0004_accounts.js'),
   '0005_link_bookkeeping': () => import('./0005_link_bookkeeping.js'),
   '0006_indicators': () => import('./0006_indicators.js'),
+  '0007_member_catch_up': () => import('./0007_member_catch_up.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -42,6 +42,8 @@ export interface OrganisationMemberTable {
   organisation: string;
   /** CBS code of a municipality whose data this organisation receives. */
   gemeente: string;
+  /** 1 while the member's data ingested before it joined has not been delivered (the next weekly does). */
+  catch_up: Generated<number>;
 }
 
 export type DeliveryKind = 'weekly' | 'history';
