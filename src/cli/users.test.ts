@@ -45,6 +45,40 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('lists the tokens in force per owner and revokes one, after which it no longer verifies', async () => {
+      const { store, url, dataDir, drop } = await freshStore(dialect);
+      try {
+        const env = { KETENDATA_DATA_DIR: dataDir, ...(url ? { KETENDATA_DATABASE_URL: url } : {}) };
+        expect((await run(['organisations', 'add', '0363', '--name', 'Amsterdam'], env)).code).toBe(0);
+        const bi = (await run(['tokens', 'add', 'BI', '--organisation', '0363'], env)).out.trim();
+        const hub = (await run(['tokens', 'add', 'Hub', '--operator'], env)).out.trim();
+        const listed = await run(['tokens', 'list', '--organisation', '0363'], env);
+        expect(listed.code).toBe(0);
+        const [line, ...rest] = listed.out.trim().split('\n');
+        expect(rest).toEqual([]);
+        const [id, prefix, name, created, used] = line!.split('\t');
+        expect([prefix, name, used]).toEqual([`${bi.slice(0, 10)}…`, 'BI', '-']);
+        expect(Number.isNaN(Date.parse(created!))).toBe(false);
+        expect((await run(['tokens', 'list', '--operator'], env)).out).toMatch(/\tHub\t/);
+
+        // A token is revoked only within its owner's scope.
+        const wrong = await run(['tokens', 'revoke', id!, '--operator'], env);
+        expect(wrong.code).toBe(1);
+        expect(wrong.err).toBe(`tokens.not_found: no token ${id} in force for the operator\n`);
+        expect(await verifyApiToken(store.db, bi, new Date())).toBeDefined();
+        const revoked = await run(['tokens', 'revoke', id!, '--organisation', '0363'], env);
+        expect(revoked).toMatchObject({ code: 0, out: `token ${id} revoked\n` });
+        expect(await verifyApiToken(store.db, bi, new Date())).toBeUndefined();
+        expect(await verifyApiToken(store.db, hub, new Date())).toBeDefined();
+        expect((await run(['tokens', 'list', '--organisation', '0363'], env)).out).toBe('');
+        expect((await run(['tokens', 'revoke', id!, '--organisation', '0363'], env)).code).toBe(1);
+        expect((await run(['tokens', 'revoke', 'x1', '--operator'], env)).err).toMatch(/^tokens\.bad_id: /);
+        expect((await run(['tokens', 'list'], env)).code).toBe(2);
+      } finally {
+        await drop();
+      }
+    });
+
     it('refuses a user without organisation or password, naming what to give', async () => {
       const { url, dataDir, drop } = await freshStore(dialect);
       try {

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { openStore } from '../store/open.js';
 import { listUsers } from '../store/users.js';
-import { createApiToken, createUser } from '../usecases/accounts.js';
+import { createApiToken, createUser, listApiTokens, revokeApiToken } from '../usecases/accounts.js';
 import { AccountError } from '../usecases/accounts-errors.js';
 import { type CliContext, parseNow } from './command.js';
 
@@ -86,9 +86,21 @@ export function register(program: Command, ctx: CliContext): void {
       }
     });
 
-  program
-    .command('tokens')
-    .description('API tokens')
+  const tokens = program.command('tokens').description('API tokens');
+  const ownerOptions = (c: Command, what: string) =>
+    c
+      .option('--organisation <code>', `the organisation whose ${what}`)
+      .addOption(new Option('--operator', `the operator's ${what}`).conflicts('organisation'));
+  /** The owner from --organisation/--operator (null: the operator), or undefined after saying it is missing. */
+  const ownerOf = (o: { organisation?: string; operator?: boolean }): string | null | undefined => {
+    if (o.operator) return null;
+    if (o.organisation) return o.organisation;
+    ctx.err('tokens.owner_required: give --organisation <code> or --operator');
+    ctx.setExitCode(2);
+    return undefined;
+  };
+
+  tokens
     .command('add <name>')
     .description(
       'make an API token for an organisation (--organisation) or the operator (--operator); printed once',
@@ -100,16 +112,14 @@ export function register(program: Command, ctx: CliContext): void {
       ),
     )
     .action(async (name: string, o: { organisation?: string; operator?: boolean }) => {
-      if (!o.operator && !o.organisation) {
-        ctx.err('tokens.owner_required: give --organisation <code> or --operator');
-        ctx.setExitCode(2);
-        return;
-      }
+      const code = ownerOf(o);
+      if (code === undefined) return;
       const store = await open();
       try {
-        const owner = o.operator
-          ? ({ scope: 'operator', organisationCode: null } as const)
-          : ({ scope: 'organisation', organisationCode: o.organisation ?? null } as const);
+        const owner =
+          code === null
+            ? ({ scope: 'operator', organisationCode: null } as const)
+            : ({ scope: 'organisation', organisationCode: code } as const);
         const { token } = await createApiToken(store.db, owner, name, null, new Date());
         ctx.out(token);
       } catch (err) {
@@ -120,4 +130,51 @@ export function register(program: Command, ctx: CliContext): void {
         await store.close();
       }
     });
+
+  ownerOptions(
+    tokens
+      .command('list')
+      .description('list the tokens in force: id, prefix, name, created, last used (tab-separated)'),
+    'tokens',
+  ).action(async (o: { organisation?: string; operator?: boolean }) => {
+    const code = ownerOf(o);
+    if (code === undefined) return;
+    const store = await open();
+    try {
+      for (const t of await listApiTokens(store.db, code)) {
+        ctx.out([t.id, `${t.prefix}…`, t.name, t.created_at, t.last_used_at ?? '-'].join('\t'));
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  ownerOptions(
+    tokens
+      .command('revoke <id>')
+      .description('revoke a token (by its id from `tokens list`): the API refuses it from then on')
+      .option('--now <iso>', 'the moment to record (default: now)'),
+    'token',
+  ).action(async (id: string, o: { organisation?: string; operator?: boolean; now?: string }) => {
+    const code = ownerOf(o);
+    if (code === undefined) return;
+    if (!/^[1-9]\d*$/.test(id)) {
+      ctx.err(`tokens.bad_id: ${id} is not a token id (a number from tokens list)`);
+      ctx.setExitCode(2);
+      return;
+    }
+    const now = parseNow(ctx, o.now);
+    if (!now) return;
+    const store = await open();
+    try {
+      if (await revokeApiToken(store.db, Number(id), code, now)) {
+        ctx.out(`token ${id} revoked`);
+      } else {
+        ctx.err(`tokens.not_found: no token ${id} in force for ${code ?? 'the operator'}`);
+        ctx.setExitCode(1);
+      }
+    } finally {
+      await store.close();
+    }
+  });
 }
