@@ -34,6 +34,13 @@ describe('ketendata ingest and quarantine', () => {
     const list = await run(['quarantine', 'list']);
     expect(list.out).toContain(`${t.quarantined} open item(s)`);
     expect(list.out).toMatch(/\topen\tingest\.not_well_formed\t/);
+    // Each line names the file and the code once, in their own columns, then what is wrong.
+    for (const line of list.out.trim().split('\n').slice(0, -1)) {
+      const [, , code, , file, reason] = line.split('\t');
+      expect(reason, line).not.toContain(file!);
+      expect(reason, line).not.toContain(code!);
+      expect(reason!.length, line).toBeGreaterThan(10);
+    }
   });
 
   it('fails with a clear message when the secret is missing or the source does not exist', async () => {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { requireSecret } from '../config/config.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
-import { listQuarantine, retryQuarantine } from '../usecases/quarantine.js';
+import { listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
 import { type CliContext, parseNow } from './command.js';
 
 /** The ids given, or undefined (after an error message, exit code 2) when one is not a quarantine id. */
@@ -29,7 +29,10 @@ export function register(program: Command, ctx: CliContext): void {
         const entries = await listQuarantine(store, { all: opts.all });
         for (const e of entries) {
           if (opts.json) ctx.out(JSON.stringify(e));
-          else ctx.out(`${e.id}\t${e.status}\t${e.reasonCode}\t${e.hubId ?? '-'}\t${e.source}\t${e.reason}`);
+          else
+            ctx.out(
+              `${e.id}\t${e.status}\t${e.reasonCode}\t${e.hubId ?? '-'}\t${e.source}\t${reasonDetail(e)}`,
+            );
         }
         if (!opts.json) ctx.out(`${entries.length} ${opts.all ? '' : 'open '}item(s)`);
       } finally {

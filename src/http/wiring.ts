@@ -18,7 +18,7 @@ import {
   requestHistory,
   setMembers,
 } from '../usecases/organisations.js';
-import { listQuarantine, retryQuarantine } from '../usecases/quarantine.js';
+import { listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
 import type { AuditPort, DeliveriesPort, HistoryStatus, IndicatorsPort, OperatorPort } from './deps.js';
 
 /**
@@ -196,7 +196,7 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
           source: q.source,
           moment: q.moment,
           code: q.reasonCode,
-          reason: q.reason,
+          reason: reasonDetail(q),
           receivedAt: q.receivedAt,
         }));
     },

@@ -26,6 +26,18 @@ export interface QuarantineEntry {
   readonly resolvedMessageSeq: number | null;
 }
 
+/**
+ * The reason as a listing shows it beside the file and the code: the stored reason is the whole error line
+ * (`<file>: … (<code>)`, as ingest printed it), so those two are left off.
+ */
+export function reasonDetail(e: Pick<QuarantineEntry, 'source' | 'reason' | 'reasonCode'>): string {
+  let text = e.reason;
+  if (text.startsWith(`${e.source}: `)) text = text.slice(e.source.length + 2);
+  const code = ` (${e.reasonCode})`;
+  if (text.endsWith(code)) text = text.slice(0, -code.length);
+  return text;
+}
+
 export async function listQuarantine(
   store: Store,
   options: { all?: boolean } = {},
