@@ -22,6 +22,7 @@ import { loadSession, requireLogin } from './session.js';
 const DELIVERY_ERROR_TEXT: Record<string, string> = {
   'organisation.inactive': 'Uw organisatie is nog niet geactiveerd. Neem contact op met de beheerder.',
   'organisation.not_found': 'Uw organisatie is niet geregistreerd. Neem contact op met de beheerder.',
+  'delivery.file_missing': 'Dit bestand ontbreekt op de server. Neem contact op met de beheerder.',
 };
 
 /** The whole HTTP surface: the Dutch portal (server-rendered), the JSON API and the CSS it needs. */
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (err instanceof HTTPException) return err.getResponse();
     // Use-case errors carry a dotted code and their HTTP status; their messages name codes and ids only.
     if (err instanceof DeliveryError && err.status !== 403) {
+      if (err.status === 500) console.error(`http: ${c.req.method} ${c.req.path} failed: ${err.message}`);
       if (c.req.path.startsWith('/api/'))
         return c.json({ error: { code: err.code, message: err.message } }, err.status);
       const text = DELIVERY_ERROR_TEXT[err.code] ?? 'Dit kan nu niet.';
@@ -111,7 +113,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
             </a>
           </p>
         </Layout>,
-        err.status === 404 ? 404 : 400,
+        err.status === 404 || err.status === 500 ? err.status : 400,
       );
     }
     // Anything else is a bug: log its code, never echo it (it might carry data from a message).

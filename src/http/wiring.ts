@@ -103,6 +103,11 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
     },
     async openAllNew(organisation, actor, now) {
       const b = await orNothing(() => bundleNotDownloaded(files, { organisation, actor, now }));
+      for (const d of b?.missing ?? []) {
+        console.error(
+          `download: delivery ${d.id} of ${organisation} left out of "all new": its file ${d.fileName} is missing on disk (delivery.file_missing)`,
+        );
+      }
       if (!b || b.deliveries.length === 0) {
         (b?.stream as Readable | undefined)?.resume();
         return undefined;

@@ -12,8 +12,10 @@ export class DeliveryError extends Error {
   }
 
   /** The HTTP status this error maps to. */
-  get status(): 400 | 403 | 404 | 409 {
+  get status(): 400 | 403 | 404 | 409 | 500 {
     switch (this.code) {
+      case 'delivery.file_missing':
+        return 500; // the store lists a file the server lost: not the client's fault
       case 'organisation.not_found':
       case 'delivery.not_found':
         return 404;

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,12 +106,46 @@ for (const dialect of DIALECTS) {
       ).toBe('delivery.not_ready');
     });
 
+    it('records no download for a transfer broken off, and leaves a file missing on disk out of "all new"', async () => {
+      const notDownloaded = async () =>
+        (await listDeliveries(store, '0363', { now: MONDAY })).filter((d) => !d.downloaded).map((d) => d.id);
+      const before = await notDownloaded();
+      expect(before.length).toBeGreaterThan(1);
+      const who = { organisation: '0363', actor: 'ana@0363.nl', now: MONDAY };
+      const single = await openDelivery({ store, dataDir }, { ...who, id: before[0]! });
+      single.stream.destroy();
+      const bundle = await bundleNotDownloaded({ store, dataDir }, who);
+      expect(bundle.deliveries.map((d) => d.id).sort()).toEqual([...before].sort());
+      bundle.stream.destroy();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await notDownloaded()).toEqual(before);
+
+      // A file the server lost holds back nothing else, and stays new.
+      const lost = (await listDeliveries(store, '0363', { now: MONDAY })).find((d) => d.id === before[0])!;
+      const path = join(dataDir, lost.file);
+      renameSync(path, `${path}.away`);
+      try {
+        const partial = await bundleNotDownloaded({ store, dataDir }, who);
+        expect(partial.missing.map((d) => d.id)).toEqual([lost.id]);
+        expect(partial.deliveries.map((d) => d.id).sort()).toEqual(
+          before.filter((id) => id !== lost.id).sort(),
+        );
+        const zip = await readZipBuffer(await bytes(partial.stream));
+        expect([...zip.keys()]).not.toContain(lost.fileName);
+        // Nothing is recorded before the whole ZIP has been read; reading it recorded the others only.
+        expect(await notDownloaded()).toEqual([lost.id]);
+      } finally {
+        renameSync(`${path}.away`, path);
+      }
+    });
+
     it('bundles all files not yet downloaded into one ZIP and records each', async () => {
       const bundle = await bundleNotDownloaded(
         { store, dataDir },
         { organisation: '0363', actor: 'ana@0363.nl', now: MONDAY },
       );
-      expect(bundle.deliveries.map((d) => d.id).sort()).toEqual(ids.slice(1).sort());
+      // The earlier test fetched all but one of them already.
+      expect(bundle.deliveries.map((d) => d.id)).toEqual([ids[1]]);
       const zip = await readZipBuffer(await bytes(bundle.stream));
       expect([...zip.keys()].sort()).toEqual(bundle.deliveries.map((d) => d.fileName).sort());
       const again = await bundleNotDownloaded(

@@ -57,6 +57,21 @@ async function requireFile(deps: FileDeps, d: Delivery): Promise<string> {
   return path;
 }
 
+/**
+ * The stream, recording the download when its last byte has been read from the file: a transfer broken off
+ * before that is no download, so "all new files" offers the file again. The end of the stream waits for the
+ * record, so a client that got the whole file sees it recorded.
+ */
+function recordedAtEnd(source: NodeJS.ReadableStream, onEnd: () => Promise<void>): Readable {
+  const out = new PassThrough({
+    flush(done) {
+      onEnd().then(() => done(), done);
+    },
+  });
+  source.on('error', (err) => out.destroy(err));
+  return source.pipe(out);
+}
+
 async function record(deps: FileDeps, who: Who, d: Delivery, via: string): Promise<void> {
   await deps.store.db.transaction().execute(async (trx) => {
     await recordDownload(trx, d.id, who.now, who.actor);
@@ -70,7 +85,7 @@ async function record(deps: FileDeps, who: Who, d: Delivery, via: string): Promi
   });
 }
 
-/** Opens one delivery's ZIP for download and records the download (first downloader, audit line). */
+/** Opens one delivery's ZIP for download; the download is recorded (first downloader, audit line) once sent. */
 export async function openDelivery(
   deps: FileDeps,
   who: Who & { readonly id: number },
@@ -82,8 +97,8 @@ export async function openDelivery(
 }> {
   const d = await requireOwn(deps, who, who.id);
   const path = await requireFile(deps, d);
-  await record(deps, who, d, 'single');
-  return { delivery: d, fileName: d.fileName, size: d.size, stream: createReadStream(path) };
+  const stream = recordedAtEnd(createReadStream(path), () => record(deps, who, d, 'single'));
+  return { delivery: d, fileName: d.fileName, size: d.size, stream };
 }
 
 /** Ready, not deleted and never downloaded: what "alle nieuwe bestanden" fetches. */
@@ -101,31 +116,46 @@ async function notYetDownloaded(deps: FileDeps, who: Who): Promise<Delivery[]> {
 
 /**
  * All deliveries not downloaded yet as one ZIP (the delivery ZIPs stored as entries, not recompressed),
- * streamed; each one is recorded as downloaded. `deliveries` is empty when there is nothing new.
+ * streamed; each one is recorded as downloaded once the whole ZIP has been sent. `deliveries` is empty when
+ * there is nothing new. A delivery whose file is missing on disk (a fault on the server) is left out and
+ * named in `missing`, so it does not hold back the others; it stays new.
  */
 export async function bundleNotDownloaded(
   deps: FileDeps,
   who: Who,
 ): Promise<{
   readonly deliveries: readonly Delivery[];
+  readonly missing: readonly Delivery[];
   readonly fileName: string;
   readonly stream: Readable;
 }> {
-  const list = await notYetDownloaded(deps, who);
-  const paths = await Promise.all(list.map((d) => requireFile(deps, d)));
+  const found: { delivery: Delivery; path: string }[] = [];
+  const missing: Delivery[] = [];
+  for (const d of await notYetDownloaded(deps, who)) {
+    try {
+      found.push({ delivery: d, path: await requireFile(deps, d) });
+    } catch (err) {
+      if (!(err instanceof DeliveryError)) throw err;
+      missing.push(d);
+    }
+  }
+  if (found.length === 0 && missing.length > 0) await requireFile(deps, missing[0]!);
   const zip = new ZipFile();
-  list.forEach((d, i) => {
+  for (const { delivery: d, path } of found) {
     zip.addReadStreamLazy(d.fileName, { mtime: new Date(d.madeAt), compress: false }, (cb) =>
-      cb(null, createReadStream(paths[i]!)),
+      cb(null, createReadStream(path)),
     );
-  });
+  }
   zip.end();
-  for (const d of list) await record(deps, who, d, 'bundle');
+  const deliveries = found.map((f) => f.delivery);
   const day = who.now.toISOString().slice(0, 10);
   return {
-    deliveries: list,
+    deliveries,
+    missing,
     fileName: `ketendata-${who.organisation}-nieuw-${day}.zip`,
-    stream: zip.outputStream.pipe(new PassThrough()),
+    stream: recordedAtEnd(zip.outputStream, async () => {
+      for (const d of deliveries) await record(deps, who, d, 'bundle');
+    }),
   };
 }
 

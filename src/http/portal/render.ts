@@ -6,7 +6,7 @@ import type { AppEnv } from '../env.js';
 export async function page(
   c: Context<AppEnv>,
   node: JSX.Element,
-  status: 200 | 400 | 403 | 404 | 413 | 429 = 200,
+  status: 200 | 400 | 403 | 404 | 413 | 429 | 500 = 200,
 ) {
   return c.html(`<!doctype html>${String(await node)}`, status);
 }
