@@ -149,6 +149,30 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     }
   });
 
+  it('stores a line without a moment, retried with its file, at the moment it reached us', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const dir = folder([{ file: 'm1.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-M1' }], []);
+      const { moment: _, ...withoutMoment } = { file: 'm1.xml', ...meta(1), hubId: 'QA-M1' };
+      writeFileSync(join(dir, 'manifest.ndjson'), `${JSON.stringify(withoutMoment)}\n`);
+      expect((await ingest(store, dir)).quarantinedByReason).toEqual({ 'ingest.manifest_invalid': 1 });
+      const [item] = await listQuarantine(store);
+      const retried = await retryQuarantine({ store, keys, now }, [item!.id], {
+        replacement: readFileSync(join(dir, 'm1.xml')),
+      });
+      expect(retried).toMatchObject({ resolved: 1, stored: 1 });
+      const m = await store.db
+        .selectFrom('message')
+        .select('first_moment')
+        .where('hub_id', '=', 'QA-M1')
+        .executeTakeFirstOrThrow();
+      expect(m.first_moment).toBe(item!.receivedAt);
+      expect(m.first_moment).toBe(now().toISOString());
+    } finally {
+      await drop();
+    }
+  });
+
   it('adds no second quarantine row when the input comes again still broken, and settles the items once fixed', async () => {
     const { store, drop } = await freshStore(dialect);
     try {

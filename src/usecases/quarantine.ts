@@ -122,7 +122,9 @@ export async function retryQuarantine(
     const received = {
       source: r.source,
       bytes,
-      moment: r.moment,
+      // A line without a usable moment (ingest.manifest_invalid) gets the moment it reached us, as an
+      // exchange posted without one does: every stored message has a moment, and histories select on it.
+      moment: r.moment ?? r.received_at,
       verzender: r.verzender,
       ontvanger: r.ontvanger,
       hubId: r.hub_id,
