@@ -70,6 +70,32 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
     }
   });
 
+  it('refuses a moment that is not a full ISO-8601 date-time on a real date, and fields that are not text', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(async (t) => t === TOKEN);
+      for (const moment of ['2026-02-30T06:00:00Z', 'Tue, 01 Dec 2026 10:00:00 +0100', '2026-12-01 10:00Z']) {
+        const res = await app.request(`/api/v1/exchanges?hubId=X1&moment=${encodeURIComponent(moment)}`, {
+          method: 'POST',
+          headers: auth,
+          body: jw301,
+        });
+        expect(res.status, moment).toBe(400);
+        expect(await res.json()).toMatchObject({ error: { code: 'api.bad_request' } });
+      }
+      const numeric = await app.request('/api/v1/exchanges', {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ xml: jw301.toString('utf8'), moment: 1733000000000 }),
+      });
+      expect(numeric.status).toBe(400);
+      expect(await numeric.json()).toMatchObject({ error: { message: 'field "moment" must be a string' } });
+      expect(await store.db.selectFrom('exchange').select('id').execute()).toEqual([]);
+    } finally {
+      await drop();
+    }
+  });
+
   it('refuses a request without a valid operator token', async () => {
     const { store, drop } = await freshStore(dialect);
     try {

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { parseMoment } from '../../domain/moment.js';
 import type { Keys } from '../../pseudonymise/keys.js';
 import type { Store } from '../../store/open.js';
 import { ingestOne, type SingleOutcome } from '../../usecases/ingest-exchanges.js';
@@ -55,6 +56,11 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
       } else {
         bytes = Buffer.from(await c.req.arrayBuffer());
       }
+      const fields = ['moment', 'verzender', 'ontvanger', 'hubId'];
+      const notText = fields.find(
+        (k) => meta[k] !== undefined && meta[k] !== null && typeof meta[k] !== 'string',
+      );
+      if (notText) return c.json(problem('api.bad_request', `field "${notText}" must be a string`), 400);
       const str = (k: string): string | null => {
         const v = meta[k];
         return typeof v === 'string' && v !== '' ? v : null;
@@ -63,14 +69,15 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
       let moment = now.toISOString();
       const m = str('moment');
       if (m) {
-        const t = Date.parse(m);
-        if (Number.isNaN(t) || !/(Z|[+-]\d{2}:?\d{2})$/.test(m)) {
+        // The one moment parser of --now and the manifest: a real date, a time and a zone.
+        const at = parseMoment(m);
+        if (!at) {
           return c.json(
             problem('api.bad_request', `moment "${m}" is not an ISO-8601 date-time with zone`),
             400,
           );
         }
-        moment = new Date(t).toISOString();
+        moment = at.toISOString();
       }
       const hubId = str('hubId');
       const result = await deps.ingest({
