@@ -357,6 +357,11 @@ for (const dialect of DIALECTS) {
       const id = list.deliveries[0]!.id;
       expect((await api(`/api/v1/deliveries/${id}`, 'DELETE')).status).toBe(204);
       expect((await api(`/api/v1/deliveries/${id}/file`)).status).toBe(404);
+      // Only the id as written; a method the API does not have is a JSON 404, not the portal's form check.
+      expect((await api(`/api/v1/deliveries/${list.deliveries.at(-1)!.id}.0/file`)).status).toBe(404);
+      const put = await api(`/api/v1/deliveries/${id}`, 'PUT');
+      expect(put.status).toBe(404);
+      expect(await put.json()).toMatchObject({ error: { code: 'api.not_found' } });
       const history = await api('/api/v1/history-request');
       expect(await history.json()).toHaveProperty('requestedAt');
       expect((await api('/api/v1/quarantine')).status).toBe(403);

@@ -44,6 +44,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     app.route('/', deps.exchangesApi(verifyOperatorToken));
   }
   app.route('/api/v1', apiV1());
+  // What the API does not know ends here as JSON, before the portal's session and form checks.
+  app.all('/api/*', (c) =>
+    c.json(
+      { error: { code: 'api.not_found', message: `no such endpoint: ${c.req.method} ${c.req.path}` } },
+      404,
+    ),
+  );
 
   const portal = new Hono<AppEnv>();
   portal.use('*', loadSession());

@@ -226,7 +226,7 @@ export function openApiDocument() {
           type: 'object',
           properties: {
             requestedAt: { type: 'string', format: 'date-time', nullable: true },
-            readyOn: { type: 'string', format: 'date', nullable: true },
+            readyOn: { type: 'string', format: 'date-time', nullable: true },
             lastMadeAt: { type: 'string', format: 'date-time', nullable: true },
           },
         },

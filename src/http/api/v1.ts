@@ -77,8 +77,9 @@ export function apiV1(): Hono<AppEnv> {
   });
 
   const idParam = (c: C): number | undefined => {
-    const id = Number(c.req.param('id'));
-    return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+    const raw = c.req.param('id') ?? '';
+    const id = Number(raw);
+    return /^[1-9]\d*$/.test(raw) && Number.isSafeInteger(id) ? id : undefined;
   };
 
   org.get('/deliveries/:id', async (c) => {
