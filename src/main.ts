@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { CliContext, RegisterCommand } from './cli/command.js';
 import { loadConfig } from './config/config.js';
@@ -87,4 +88,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     return 1;
   }
   return exitCode;
+}
+
+// Run from the sources (`npm run dev -- <command>`, `npx tsx src/main.ts <command>`); bin/ketendata.js
+// imports the built copy and runs it itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
 
@@ -36,5 +38,16 @@ describe('--help', () => {
       expect(i, column).toBeGreaterThan(-1);
       at = i + column.length;
     }
+  });
+});
+
+describe('src/main.ts run directly (npm run dev)', () => {
+  it('runs the command it is given, as the built bin does', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', '--version'], {
+      cwd: join(import.meta.dirname, '..', '..'),
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
