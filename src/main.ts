@@ -93,7 +93,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 // Run from the sources (`npm run dev -- <command>`, `npx tsx src/main.ts <command>`); bin/ketendata.js
 // imports the built copy and runs it itself.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      console.error(err instanceof Error ? err.message : String(err));
+      process.exitCode = 1;
+    },
+  );
 }
