@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { downloadToFolder } from '../usecases/download.js';
@@ -13,10 +14,16 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--new', 'only deliveries not downloaded before')
     .option('--now <iso>', 'as at this moment (default: now)')
     .action(async (code: string, o: { out: string; new?: boolean; now?: string }) => {
+      const out = resolve(o.out);
+      if (existsSync(out) && !statSync(out).isDirectory()) {
+        ctx.err(`download.out_not_folder: ${o.out} exists and is not a folder`);
+        ctx.setExitCode(1);
+        return;
+      }
       await withStoreAt(ctx, o.now, async (store, now) => {
         const got = await downloadToFolder(
           { store, dataDir: ctx.config.dataDir },
-          { organisation: code, actor: cliActor(), now, outDir: resolve(o.out), onlyNew: o.new ?? false },
+          { organisation: code, actor: cliActor(), now, outDir: out, onlyNew: o.new ?? false },
         );
         for (const g of got) ctx.out(`${g.path}\t${g.delivery.size} bytes\tsha256 ${g.delivery.sha256}`);
         ctx.out(`${got.length} deliveries downloaded`);

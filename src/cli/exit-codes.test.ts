@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -57,5 +57,17 @@ describe('exit codes (docs/cli.md)', () => {
     const missing = await runCli(['ingest', join(dataDir, 'nope'), '--no-progress'], env);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('ingest.source_missing');
+    // Input that is there but unusable is named with its code too.
+    const notZip = join(dataDir, 'not-a.zip');
+    writeFileSync(notZip, 'no zip here');
+    const badZip = await runCli(['ingest', notZip, '--no-progress'], env);
+    expect(badZip.code).toBe(1);
+    expect(badZip.err).toMatch(/ingest\.source_unreadable: .*not-a\.zip is not a readable ZIP/);
+    const intoFile = await runCli(['download', '0363', '--out', notZip], env);
+    expect(intoFile).toMatchObject({ code: 1 });
+    expect(intoFile.err).toBe(`download.out_not_folder: ${notZip} exists and is not a folder\n`);
+    const noFile = await runCli(['quarantine', 'retry', '7', '--file', join(dataDir, 'nope.xml')], env);
+    expect(noFile.code).toBe(1);
+    expect(noFile.err).toBe(`quarantine.file_unreadable: ${join(dataDir, 'nope.xml')}: ENOENT\n`);
   });
 });

@@ -57,13 +57,23 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.setExitCode(2);
         return;
       }
+      let replacement: Buffer | undefined;
+      if (opts.file) {
+        try {
+          replacement = readFileSync(opts.file);
+        } catch (err) {
+          ctx.err(`quarantine.file_unreadable: ${opts.file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+          ctx.setExitCode(1);
+          return;
+        }
+      }
       const keys = deriveKeys(requireSecret(ctx.config));
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       try {
         const r = await retryQuarantine(
           { store, keys, now: () => now ?? new Date() },
           only,
-          opts.file ? { replacement: readFileSync(opts.file) } : {},
+          replacement ? { replacement } : {},
         );
         ctx.out(
           `tried ${r.tried}, resolved ${r.resolved} (stored ${r.stored}, duplicates ${r.duplicates}), still quarantined ${r.quarantined}`,

@@ -199,7 +199,11 @@ function streamToBuffer(stream: Readable): Promise<Buffer> {
 
 async function zipSource(path: string): Promise<ExchangeSource> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, z) => (err ? reject(err) : resolve(z))),
+    yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, z) =>
+      err
+        ? reject(new Error(`ingest.source_unreadable: ${path} is not a readable ZIP (${err.message})`))
+        : resolve(z),
+    ),
   );
   // Only the central directory is read here (names and offsets); entry contents are streamed on demand.
   const entries = new Map<string, yauzl.Entry>();
