@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { HISTORY_START_INSTANT } from '../domain/delivery-week.js';
 import { linksInWindow, type StoredLink } from './deliveries.js';
 import type { Store } from './open.js';
 
@@ -46,7 +47,7 @@ for (const dialect of DIALECTS) {
 
     it('gives every event of the window in seq order', async () => {
       const w = { gemeenten: ['0363'], seqFrom: 0, seqTo: 7, span: 2 };
-      expect(await all(linksInWindow(store.db, w))).toEqual([
+      expect(await all(linksInWindow(store, w))).toEqual([
         'toegevoegd V3->V1',
         'toegevoegd V2->V1',
         'toegevoegd V3->V2',
@@ -58,10 +59,27 @@ for (const dialect of DIALECTS) {
 
     it('gives one row per relation that holds at the end of the window as a snapshot', async () => {
       const at = (seqTo: number) =>
-        all(linksInWindow(store.db, { gemeenten: ['0363'], seqFrom: 0, seqTo, span: 2, inForce: true }));
+        all(linksInWindow(store, { gemeenten: ['0363'], seqFrom: 0, seqTo, span: 2, inForce: true }));
       expect(await at(3)).toEqual(['toegevoegd V3->V1', 'toegevoegd V2->V1', 'toegevoegd V3->V2']);
       expect(await at(4)).toEqual(['toegevoegd V2->V1', 'toegevoegd V3->V2']);
       expect(await at(7)).toEqual(['toegevoegd V2->V1', 'toegevoegd V3->V1']);
     });
   });
 }
+
+describe('the index of messages before 1-1-2021', () => {
+  it('has the predicate of HISTORY_START_INSTANT, so the history Koppeltabel query can be held to it', async () => {
+    expect(HISTORY_START_INSTANT).toBe('2020-12-31T23:00:00.000Z');
+    const { store, drop } = await freshStore('sqlite');
+    try {
+      const plan = store
+        .sqlite!.prepare(
+          `EXPLAIN QUERY PLAN SELECT 1 FROM link WHERE NOT EXISTS (SELECT 1 FROM message b INDEXED BY message_before_history WHERE b.bericht_id = link.from_bericht_id AND b.first_moment < '${HISTORY_START_INSTANT}')`,
+        )
+        .all() as { detail: string }[];
+      expect(plan.map((p) => p.detail).join('\n')).toContain('message_before_history');
+    } finally {
+      await drop();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { HISTORY_START_INSTANT } from '../domain/delivery-week.js';
 import type { Database } from './database.js';
 import { LINK_EVENT_COLUMNS } from './links.js';
 import type { Store } from './open.js';
@@ -254,19 +255,30 @@ export interface StoredLink {
   readonly to_row: string;
 }
 
+/**
+ * A link with an end that passed the hub before HISTORY_START_INSTANT: a history leaves it out with that
+ * message. The instant is written out, not bound, so it matches the partial index `message_before_history`
+ * (nearly always empty); SQLite is told to use it, as it would rather probe the unique BerichtId index and
+ * read each message's row.
+ */
+const endBeforeHistory = (dialect: Store['dialect'], end: 'link.from_bericht_id' | 'link.to_bericht_id') =>
+  sql<boolean>`exists (select 1 from message b ${sql.raw(dialect === 'sqlite' ? 'indexed by message_before_history ' : '')}where b.bericht_id = ${sql.ref(end)} and b.first_moment < ${sql.lit(HISTORY_START_INSTANT)})`;
+
 /** The links of some municipalities in a link-seq window, in seq-span batches like `messagesInWindow`. */
 export async function* linksInWindow(
-  db: Kysely<Database>,
+  store: Store,
   w: Omit<MessageWindow, 'firstMomentFrom'> & {
     /** Only the links that hold at `seqTo`, one event each (a snapshot), instead of every event. */
     readonly inForce?: boolean;
+    /** Leave out links to or from a message before 1-1-2021 (a history, whose files leave those out). */
+    readonly fromHistoryStart?: boolean;
   },
 ): AsyncGenerator<StoredLink[]> {
   if (w.gemeenten.length === 0 || w.seqTo <= w.seqFrom) return;
   const span = w.span ?? 10_000;
   for (let from = w.seqFrom; from < w.seqTo; from += span) {
     const to = Math.min(w.seqTo, from + span);
-    let q = db
+    let q = store.db
       .selectFrom('link')
       .select(['seq', ...LINK_EVENT_COLUMNS])
       .where('gemeente', 'in', w.gemeenten)
@@ -282,15 +294,27 @@ export async function* linksInWindow(
               selectFrom('link as later')
                 .select('later.seq')
                 .whereRef('later.from_bericht_id', '=', 'link.from_bericht_id')
+                .whereRef('later.from_table', '=', 'link.from_table')
                 .whereRef('later.from_row', '=', 'link.from_row')
                 .whereRef('later.type', '=', 'link.type')
                 .whereRef('later.to_bericht_id', '=', 'link.to_bericht_id')
+                .whereRef('later.to_table', '=', 'link.to_table')
                 .whereRef('later.to_row', '=', 'link.to_row')
                 .whereRef('later.seq', '>', 'link.seq')
                 .where('later.seq', '<=', w.seqTo),
             ),
           ),
         );
+    }
+    if (w.fromHistoryStart) {
+      q = q.where(({ not, or }) =>
+        not(
+          or([
+            endBeforeHistory(store.dialect, 'link.from_bericht_id'),
+            endBeforeHistory(store.dialect, 'link.to_bericht_id'),
+          ]),
+        ),
+      );
     }
     const batch = (await q.orderBy('seq').execute()) as StoredLink[];
     if (batch.length > 0) yield batch;

@@ -298,6 +298,20 @@ for (const dialect of DIALECTS) {
         const ids = (kind: string) => berichtIds(dataDir, list.find((d) => d.kind === kind)!);
         expect(await ids('history')).toEqual(await storedIds(store, '0363', lastOf2020, firstOf2021));
         expect((await ids('weekly')).sort()).toEqual(await storedIds(store, '0363', 0, firstOf2021));
+        // The later 301 is a version of the earlier one: a relation the weekly lists, the history not,
+        // as the history leaves out the message of 2020 it points at.
+        const koppel = async (kind: string) => {
+          const d = list.find((x) => x.kind === kind)!;
+          return parseCsv((await readZip(join(dataDir, d.file))).get('Koppeltabel.csv')!).rows;
+        };
+        const [old] = await storedIds(store, '0363', 0, lastOf2020);
+        const mentions = (rows: Record<string, string>[]) =>
+          rows.filter((r) => Object.values(r).includes(old!)).length;
+        expect(mentions(await koppel('weekly'))).toBeGreaterThan(0);
+        expect(mentions(await koppel('history'))).toBe(0);
+        // The first weekly holds everything, so its period starts at its earliest exchange.
+        expect(list.find((d) => d.kind === 'weekly')!.periodStart).toBe('2020-12-31T22:30:00.000Z');
+        expect(list.find((d) => d.kind === 'history')!.periodStart).toBe(HISTORY_START);
       } finally {
         await drop();
       }

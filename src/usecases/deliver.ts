@@ -214,9 +214,10 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   const linkSeqFrom = weekly ? org.weeklyLinkSeq : 0;
   const linkSeqTo = Math.max(linkSeqFrom, d.linkCut);
   // An organisation's first weekly (its slot is still the activation moment) holds all data not delivered
-  // before, as its cursor starts at 0: its period starts where a history's does.
+  // before, as its cursor starts at 0: its period starts where a history's does, or at its earliest
+  // exchange when that is older (set below).
   const firstWeekly = org.weeklySlot === null || org.weeklySlot === org.activatedAt;
-  const periodStart = weekly && !firstWeekly ? (org.weeklySlot as string) : HISTORY_START;
+  let periodStart = weekly && !firstWeekly ? (org.weeklySlot as string) : HISTORY_START;
   const slotIso = slot.toISOString();
   const madeAt = d.now.getTime() > slot.getTime() ? d.now : slot;
   const ready = readyAt(slot);
@@ -257,6 +258,11 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
     for (const window of windows) {
       for await (const batch of messagesInWindow(deps.store, window)) {
         messages += batch.length;
+        if (weekly && firstWeekly) {
+          for (const m of batch)
+            if (m.first_moment < HISTORY_START_INSTANT && m.first_moment < periodStart)
+              periodStart = m.first_moment;
+        }
         formatter.submit(batch);
         await drain(threads * 2);
       }
@@ -265,11 +271,18 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
     // From 0 (a history, a first weekly, a member catching up) the Koppeltabel is a snapshot: one row per
     // relation that holds. After that a weekly carries the events since the last one, lapses included.
     const linkWindows = [
-      { gemeenten: following, seqFrom: linkSeqFrom, seqTo: linkSeqTo, inForce: linkSeqFrom === 0 },
+      {
+        gemeenten: following,
+        seqFrom: linkSeqFrom,
+        seqTo: linkSeqTo,
+        inForce: linkSeqFrom === 0,
+        // A history's files start on 1-1-2021; so do the relations it lists.
+        fromHistoryStart: !weekly,
+      },
       { gemeenten: catchUp, seqFrom: 0, seqTo: linkSeqTo, inForce: true },
     ];
     for (const links of linkWindows) {
-      for await (const batch of linksInWindow(deps.store.db, links)) await addLinks(writer, batch);
+      for await (const batch of linksInWindow(deps.store, links)) await addLinks(writer, batch);
     }
     written = await writer.finish(zipPath, {
       extra: d.extra,

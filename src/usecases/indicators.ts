@@ -52,7 +52,7 @@ export async function computeIndicators(
   const linkSeq = await linkWatermark(store);
   const acc = new IndicatorAccumulator();
   const span = opts.span ? { span: opts.span } : {};
-  for await (const batch of linksInWindow(store.db, {
+  for await (const batch of linksInWindow(store, {
     gemeenten: org.members,
     seqFrom: 0,
     seqTo: linkSeq,

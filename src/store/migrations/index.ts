@@ -19,6 +19,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0005_link_bookkeeping': () => import('./0005_link_bookkeeping.js'),
   '0006_indicators': () => import('./0006_indicators.js'),
   '0007_member_catch_up': () => import('./0007_member_catch_up.js'),
+  '0008_message_before_history': () => import('./0008_message_before_history.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
