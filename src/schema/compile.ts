@@ -45,7 +45,7 @@ export const EXCHANGE_COLUMNS = [
   },
   {
     name: 'Uitwisseling_Afwijkend',
-    doc: 'J als eerder een bericht met dezelfde identificatie maar andere inhoud is ontvangen.',
+    doc: 'J als van dit bericht (zelfde afzender, berichtcode, identificatie en dagtekening) ook een versie met andere inhoud is ontvangen, eerder of later. Een versie die al geleverd was toen de andere binnenkwam, staat in die eerdere levering met N; de andere versie, en een historie, hebben J.',
   },
 ] as const;
 
