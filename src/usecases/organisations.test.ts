@@ -92,6 +92,17 @@ for (const dialect of DIALECTS) {
       expect(await code(addOrganisation(store, { code: '0384', name: '  ', actor: 'op', now: NOW }))).toBe(
         'organisation.invalid_name',
       );
+      // A head organisation under a municipality's code, or under one that differs only in case.
+      expect(
+        await code(
+          addOrganisation(store, { code: '0312', name: 'X', members: ['0310'], actor: 'op', now: NOW }),
+        ),
+      ).toBe('organisation.invalid_code');
+      expect(
+        await code(
+          addOrganisation(store, { code: 'ho-1', name: 'X', members: ['0310'], actor: 'op', now: NOW }),
+        ),
+      ).toBe('organisation.exists');
     });
 
     it('starts the weekly cursor at 0, once: the first weekly holds all data not delivered before', async () => {

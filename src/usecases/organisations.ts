@@ -38,10 +38,11 @@ export async function addOrganisation(store: Store, input: AddOrganisation): Pro
       `organisation ${input.code}: a municipality is registered by its 4-digit CBS code (e.g. 0363); a head organisation needs --members`,
     );
   }
-  if (isHead && !HEAD_CODE.test(input.code)) {
+  // A 4-digit code is a municipality's: as a head organisation's it would read as that municipality.
+  if (isHead && (!HEAD_CODE.test(input.code) || CBS_CODE.test(input.code))) {
     throw new DeliveryError(
       'organisation.invalid_code',
-      `organisation ${input.code}: use 2–32 letters, digits, '-' or '_' for a head organisation's code`,
+      `organisation ${input.code}: use 2–32 letters, digits, '-' or '_' for a head organisation's code, not a municipality's 4-digit CBS code`,
     );
   }
   const members = isHead ? [...new Set(input.members)].sort() : [input.code];
@@ -52,8 +53,12 @@ export async function addOrganisation(store: Store, input: AddOrganisation): Pro
       `organisation ${input.code}: members must be 4-digit CBS codes; not: ${bad.join(', ')}`,
     );
   }
-  if (await getOrganisation(store.db, input.code)) {
-    throw new DeliveryError('organisation.exists', `organisation ${input.code} is already registered`);
+  // Codes are exact, but two that differ only in case would be told apart by nobody.
+  const same = (await listOrganisations(store)).find(
+    (o) => o.code.toLowerCase() === input.code.toLowerCase(),
+  );
+  if (same) {
+    throw new DeliveryError('organisation.exists', `organisation ${same.code} is already registered`);
   }
   await insertOrganisation(store.db, {
     code: input.code,
