@@ -13,6 +13,8 @@ export interface Organisation {
   readonly members: readonly string[];
   /** Members that joined a head organisation with data it has not been sent: the next weekly sends it. */
   readonly catchUp: readonly string[];
+  /** When members were added to a head organisation (members from its registration are not listed). */
+  readonly joinedAt: Readonly<Record<string, string>>;
   readonly weeklySeq: number;
   readonly weeklyLinkSeq: number;
   readonly weeklySlot: string | null;
@@ -24,9 +26,12 @@ export interface Organisation {
 interface Members {
   readonly members: string[];
   readonly catchUp: string[];
+  readonly joinedAt: Record<string, string>;
 }
 
-function toOrganisation(row: OrganisationTable, { members, catchUp }: Members): Organisation {
+const NO_MEMBERS = (): Members => ({ members: [], catchUp: [], joinedAt: {} });
+
+function toOrganisation(row: OrganisationTable, { members, catchUp, joinedAt }: Members): Organisation {
   return {
     code: row.code,
     name: row.name,
@@ -36,6 +41,7 @@ function toOrganisation(row: OrganisationTable, { members, catchUp }: Members): 
     activatedAt: row.activated_at,
     members,
     catchUp,
+    joinedAt,
     weeklySeq: Number(row.weekly_seq),
     weeklyLinkSeq: Number(row.weekly_link_seq),
     weeklySlot: row.weekly_slot,
@@ -75,26 +81,33 @@ export async function insertOrganisation(
 }
 
 /**
- * Replaces a head organisation's member municipalities. A member that was not one before is marked to catch
- * up: its data so far has not been sent to this organisation. A member that stays keeps its mark.
+ * Replaces a head organisation's member municipalities. A member that was not one before joins `now` and is
+ * marked to catch up: its data so far has not been sent to this organisation. A member that stays keeps
+ * its mark and its moment of joining.
  */
 export async function replaceMembers(
   db: Kysely<Database>,
   code: string,
   members: readonly string[],
+  now: Date,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const before = await trx
       .selectFrom('organisation_member')
-      .select(['gemeente', 'catch_up'])
+      .select(['gemeente', 'catch_up', 'joined_at'])
       .where('organisation', '=', code)
       .execute();
-    const kept = new Map(before.map((m) => [m.gemeente, Number(m.catch_up)]));
+    const kept = new Map(before.map((m) => [m.gemeente, m]));
     await trx.deleteFrom('organisation_member').where('organisation', '=', code).execute();
     await trx
       .insertInto('organisation_member')
       .values(
-        members.map((gemeente) => ({ organisation: code, gemeente, catch_up: kept.get(gemeente) ?? 1 })),
+        members.map((gemeente) => {
+          const k = kept.get(gemeente);
+          return k
+            ? { organisation: code, gemeente, catch_up: Number(k.catch_up), joined_at: k.joined_at }
+            : { organisation: code, gemeente, catch_up: 1, joined_at: now.toISOString() };
+        }),
       )
       .execute();
   });
@@ -120,18 +133,19 @@ async function membersOf(db: Kysely<Database>, codes: readonly string[]): Promis
   if (codes.length === 0) return out;
   const rows = await db
     .selectFrom('organisation_member')
-    .select(['organisation', 'gemeente', 'catch_up'])
+    .select(['organisation', 'gemeente', 'catch_up', 'joined_at'])
     .where('organisation', 'in', codes)
     .orderBy('gemeente')
     .execute();
   for (const r of rows) {
     let m = out.get(r.organisation);
     if (!m) {
-      m = { members: [], catchUp: [] };
+      m = NO_MEMBERS();
       out.set(r.organisation, m);
     }
     m.members.push(r.gemeente);
     if (Number(r.catch_up) === 1) m.catchUp.push(r.gemeente);
+    if (r.joined_at) m.joinedAt[r.gemeente] = r.joined_at;
   }
   return out;
 }
@@ -139,7 +153,7 @@ async function membersOf(db: Kysely<Database>, codes: readonly string[]): Promis
 export async function getOrganisation(db: Kysely<Database>, code: string): Promise<Organisation | undefined> {
   const row = await db.selectFrom('organisation').selectAll().where('code', '=', code).executeTakeFirst();
   if (!row) return undefined;
-  return toOrganisation(row, (await membersOf(db, [code])).get(code) ?? { members: [], catchUp: [] });
+  return toOrganisation(row, (await membersOf(db, [code])).get(code) ?? NO_MEMBERS());
 }
 
 export async function listOrganisations(
@@ -153,7 +167,7 @@ export async function listOrganisations(
     db,
     rows.map((r) => r.code),
   );
-  return rows.map((r) => toOrganisation(r, members.get(r.code) ?? { members: [], catchUp: [] }));
+  return rows.map((r) => toOrganisation(r, members.get(r.code) ?? NO_MEMBERS()));
 }
 
 /** Activates an organisation with the given weekly cursor; its weekly slot starts at the activation moment. */

@@ -321,6 +321,70 @@ for (const dialect of DIALECTS) {
 
 for (const dialect of DIALECTS) {
   describe(`a head organisation that gains a member on ${dialect}`, () => {
+    it('leaves a member out of a missed slot made later when it joined after that slot', async () => {
+      const { store, dataDir, drop } = await freshStore(dialect);
+      try {
+        const deps = {
+          store,
+          dataDir,
+          organisationKey: (c: string) => testKeys().organisation(c),
+          worker: 'w1',
+        };
+        const old0599 = await ingestAt(store, at('2024-04-01T09:00:00Z'), {
+          kind: 'JW301',
+          gemeente: '0599',
+          bsn: testBsn(1),
+        });
+        await addOrganisation(store, {
+          code: 'REGIO02',
+          name: 'Regio',
+          members: ['0363'],
+          actor: 'test',
+          now: at('2024-04-03T10:00:00Z'),
+        });
+        await activateOrganisation(store, {
+          code: 'REGIO02',
+          actor: 'test',
+          now: at('2024-04-03T10:00:00Z'),
+        });
+        await runDue(deps, at('2024-04-07T04:00:00Z'));
+        const a0363 = await ingestAt(store, at('2024-04-08T09:00:00Z'), {
+          kind: 'JW301',
+          gemeente: '0363',
+          bsn: testBsn(2),
+        });
+        // The run of 14 April is missed; 0599 joins on the 17th; the run of the 21st catches up both slots.
+        await setMembers(store, {
+          code: 'REGIO02',
+          members: ['0363', '0599'],
+          actor: 'test',
+          now: at('2024-04-17T10:00:00Z'),
+        });
+        const made = await runDue(deps, at('2024-04-21T04:00:00Z'));
+        expect(made.made.map((m) => m.slot)).toEqual([
+          '2024-04-14T04:00:00.000Z',
+          '2024-04-21T04:00:00.000Z',
+        ]);
+        const weeklies = (await listDeliveries(store, 'REGIO02', { now: at('2024-04-30T00:00:00Z') }))
+          .filter((d) => d.kind === 'weekly')
+          .reverse();
+        const manifest = async (d: DeliveryView) =>
+          JSON.parse((await readZip(join(dataDir, d.file))).get('manifest.json')!.toString('utf8'));
+        const [, missed, latest] = weeklies as [DeliveryView, DeliveryView, DeliveryView];
+        expect(await manifest(missed)).toMatchObject({ members: ['0363'], catchUp: [] });
+        expect(await manifest(latest)).toMatchObject({ members: ['0363', '0599'], catchUp: ['0599'] });
+        const ids = async (...seqs: number[]) =>
+          (await store.db.selectFrom('message').select('bericht_id').where('seq', 'in', seqs).execute())
+            .map((r) => r.bericht_id)
+            .sort();
+        expect((await berichtIds(dataDir, missed)).sort()).toEqual(await ids(a0363));
+        expect((await berichtIds(dataDir, latest)).sort()).toEqual(await ids(old0599));
+        expect((await findOrganisation(store, 'REGIO02'))?.catchUp).toEqual([]);
+      } finally {
+        await drop();
+      }
+    });
+
     it("sends the new member's data so far with the next weekly, once, links in force included", async () => {
       const { store, dataDir, drop } = await freshStore(dialect);
       try {

@@ -228,9 +228,11 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   const fileName = `ketendata-${org.code}-${weekly ? 'wekelijks' : 'historie'}-${localDate(slot)}.zip`;
 
   const writer = await DeliveryWriter.open(join(deps.dataDir, 'deliveries', '.tmp'), deliveryFileSpecs());
-  // Members that joined a head organisation after its cursor moved are sent from the start, once.
-  const catchUp = weekly && seqFrom > 0 ? org.catchUp.filter((g) => org.members.includes(g)) : [];
-  const following = org.members.filter((g) => !catchUp.includes(g));
+  // The members at the slot: a missed slot made later leaves out a member that joined after it. Members that
+  // joined after the cursor moved are sent from the start, once.
+  const members = org.members.filter((g) => !org.joinedAt[g] || org.joinedAt[g] <= slotIso);
+  const catchUp = weekly && seqFrom > 0 ? org.catchUp.filter((g) => members.includes(g)) : [];
+  const following = members.filter((g) => !catchUp.includes(g));
   const orgKey = deps.organisationKey(org.code);
   const threads = formatThreads(deps, seqTo - (catchUp.length > 0 ? 0 : seqFrom));
   const formatter = threads > 0 ? workerFormatter(orgKey, threads) : inlineFormatter(orgKey);
@@ -290,7 +292,7 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       manifest: {
         organisation: org.code,
         name: org.name,
-        members: org.members,
+        members,
         catchUp,
         kind,
         release: schemaSet().release,
@@ -351,7 +353,7 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
         .where('code', '=', org.code)
         .execute();
       // Every member this weekly sent from the start (a first weekly sends them all so).
-      await clearCatchUp(trx, org.code, seqFrom === 0 ? org.catchUp : catchUp);
+      await clearCatchUp(trx, org.code, seqFrom === 0 ? members : catchUp);
     } else {
       await trx
         .updateTable('organisation')

@@ -152,7 +152,7 @@ export async function setMembers(
       `organisation ${input.code}: members must be one or more 4-digit CBS codes${bad.length ? `; not: ${bad.join(', ')}` : ''}`,
     );
   }
-  await replaceMembers(store.db, input.code, members);
+  await replaceMembers(store.db, input.code, members, input.now);
   await audit(store, {
     at: input.now,
     actor: input.actor,

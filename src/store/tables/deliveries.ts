@@ -44,6 +44,8 @@ export interface OrganisationMemberTable {
   gemeente: string;
   /** 1 while the member's data ingested before it joined has not been delivered (the next weekly does). */
   catch_up: Generated<number>;
+  /** When a head organisation took it on (null: from its registration). */
+  joined_at: string | null;
 }
 
 export type DeliveryKind = 'weekly' | 'history';
