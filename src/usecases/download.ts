@@ -139,7 +139,8 @@ export async function bundleNotDownloaded(
       missing.push(d);
     }
   }
-  if (found.length === 0 && missing.length > 0) await requireFile(deps, missing[0]!);
+  // Only missing files: nothing to send, and the fault is the server's.
+  if (found.length === 0 && missing.length > 0) await requireFile(deps, missing[0]!); // throws file_missing
   const zip = new ZipFile();
   for (const { delivery: d, path } of found) {
     zip.addReadStreamLazy(d.fileName, { mtime: new Date(d.madeAt), compress: false }, (cb) =>
