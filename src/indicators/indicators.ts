@@ -5,6 +5,8 @@
  * maps keyed by pseudonyms and BerichtIds, never whole messages. Definitions: docs/indicatoren.md.
  */
 import { type Day, dayFromIso, isoDay, makeDay, workingDaysBetween, ymd } from '../domain/calendar.js';
+import { DELIVERY_TIME_ZONE } from '../domain/delivery-week.js';
+import { toLocal } from '../domain/zoned-time.js';
 import type { TableDef } from '../schema/model.js';
 import { schemaSet } from '../schema/releases.js';
 
@@ -189,7 +191,8 @@ const START_BUCKETS: [string, number][] = [
 
 /** `YYYY-MM` of the 12 whole calendar months before the month of `now` . */
 export function lastTwelveMonths(now: Date): string[] {
-  const { y, m } = ymd(Math.floor(now.getTime() / 86_400_000));
+  // The month as the municipality sees it: 1 March 00:30 in Amsterdam is still 28 February in UTC.
+  const { year: y, month: m } = toLocal(now, DELIVERY_TIME_ZONE);
   return Array.from({ length: 12 }, (_, i) => isoDay(makeDay(y, m - 12 + i, 1)).slice(0, 7));
 }
 
