@@ -124,6 +124,14 @@ describe('ketendata dictionary', () => {
     expect(readFileSync(join(out, 'Gegevenswoordenboek.md'), 'utf8')).toContain('## WMO325_RetourCode.csv');
     // The same dictionary a delivery carries: the Koppeltabel too.
     expect(rows.filter((row) => row[0] === 'Koppeltabel.csv').length).toBeGreaterThan(5);
+    // A link between whole messages has no row numbers.
+    const cardinality = (column: string) =>
+      rows.find((row) => row[0] === 'Koppeltabel.csv' && row[1] === column)?.[6];
+    expect([cardinality('Van_Rij'), cardinality('Naar_Rij'), cardinality('Van_BerichtId')]).toEqual([
+      '0..1',
+      '0..1',
+      '1..1',
+    ]);
     const delivered = deliveryDictionary().find((f) => f.name === 'Gegevenswoordenboek.csv')!;
     expect(readFileSync(join(out, 'Gegevenswoordenboek.csv'), 'utf8')).toBe(String(delivered.content));
   });

@@ -1,8 +1,10 @@
 import { RELATIONS, relationDictionaryText } from './relations.js';
 
 /**
- * `Koppeltabel.csv`: one row per link event in the delivery window. Links are add-only; a link that lapses
- * (a toewijzing-versie split by a late middle version) comes back as a row with Mutatie `vervallen`.
+ * `Koppeltabel.csv`: in a history or an organisation's first weekly, one row per link that holds; in a later
+ * weekly, one row per link event since the last one. A recomputed link that lapses (a toewijzing-versie
+ * split by a late middle version, a stop-start or correctie changed by a later message) comes back as a row
+ * with Mutatie `vervallen`.
  */
 export const KOPPELTABEL_FILE = 'Koppeltabel';
 
@@ -10,6 +12,8 @@ export interface KoppeltabelColumn {
   readonly name: string;
   /** Dutch description for the data dictionary. */
   readonly description: string;
+  /** Empty for some rows (cardinality 0..1 in the dictionary). */
+  readonly optional?: boolean;
 }
 
 export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
@@ -24,6 +28,7 @@ export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
   { name: 'Van_BerichtId', description: 'BerichtId van het bronbericht; sleutel in Van_Bestand.' },
   {
     name: 'Van_Rij',
+    optional: true,
     description:
       "Volgnummers van de bronrij in Van_Bestand, in de volgorde van de *Volgnr-kolommen van dat bestand, gescheiden door '.' (bijvoorbeeld 2.1 = ClientVolgnr 2, PrestatieVolgnr 1). Leeg als de koppeling het hele bericht betreft.",
   },
@@ -34,13 +39,14 @@ export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
   { name: 'Naar_BerichtId', description: 'BerichtId van het doelbericht; sleutel in Naar_Bestand.' },
   {
     name: 'Naar_Rij',
+    optional: true,
     description:
       'Volgnummers van de doelrij in Naar_Bestand, zoals Van_Rij. Leeg als de koppeling het hele bericht betreft.',
   },
   {
     name: 'Mutatie',
     description:
-      "'toegevoegd': de koppeling is nieuw. 'vervallen': een eerder geleverde koppeling met dezelfde kanten geldt niet meer (alleen bij toewijzing-versie, als later een tussenliggende versie binnenkwam).",
+      "'toegevoegd': de koppeling is nieuw. 'vervallen': een eerder geleverde koppeling met dezelfde kanten geldt niet meer (alleen bij toewijzing-versie, stop-start en correctie, die opnieuw bepaald worden als later een bericht binnenkomt dat ertussen valt of een bericht afkeurt). Een historie of de eerste wekelijkse levering bevat alleen koppelingen die gelden.",
   },
   { name: 'Gemeente', description: 'CBS-code van de gemeente waartoe beide berichten behoren.' },
 ];

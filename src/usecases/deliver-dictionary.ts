@@ -23,7 +23,7 @@ function koppeltabelTable(): ExtraTable {
     typeName: 'tekst',
     baseType: 'string',
     facets: '',
-    cardinality: '1..1',
+    cardinality: c.optional ? '0..1' : '1..1',
     description: c.description,
     hashed: false,
     derived: false,
