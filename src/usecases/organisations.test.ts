@@ -92,6 +92,21 @@ for (const dialect of DIALECTS) {
       expect(await code(addOrganisation(store, { code: '0384', name: '  ', actor: 'op', now: NOW }))).toBe(
         'organisation.invalid_name',
       );
+      // Four digits that no municipality has, as itself or as a member.
+      expect(await code(addOrganisation(store, { code: '9999', name: 'X', actor: 'op', now: NOW }))).toBe(
+        'organisation.invalid_code',
+      );
+      expect(
+        await code(
+          addOrganisation(store, {
+            code: 'HO-9',
+            name: 'X',
+            members: ['0310', '9999'],
+            actor: 'op',
+            now: NOW,
+          }),
+        ),
+      ).toBe('organisation.invalid_members');
       // A head organisation under a municipality's code, or under one that differs only in case.
       expect(
         await code(

@@ -1,3 +1,4 @@
+import { readGemeenten } from '../schema/codelists.js';
 import { audit } from '../store/audit.js';
 import type { Store } from '../store/open.js';
 import {
@@ -14,6 +15,8 @@ import { DeliveryError } from './deliveries-errors.js';
 export type { Organisation } from '../store/organisations.js';
 
 const CBS_CODE = /^\d{4}$/;
+/** A municipality of the CBS code list the project ships (src/schema/codelijsten/gemeentecodes.csv). */
+const isGemeente = (code: string): boolean => readGemeenten().some((g) => g.code === code);
 const HEAD_CODE = /^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$/;
 
 export interface AddOrganisation {
@@ -38,6 +41,12 @@ export async function addOrganisation(store: Store, input: AddOrganisation): Pro
       `organisation ${input.code}: a municipality is registered by its 4-digit CBS code (e.g. 0363); a head organisation needs --members`,
     );
   }
+  if (!isHead && !isGemeente(input.code)) {
+    throw new DeliveryError(
+      'organisation.invalid_code',
+      `organisation ${input.code}: no municipality has this CBS code (code list gemeentecodes)`,
+    );
+  }
   // A 4-digit code is a municipality's: as a head organisation's it would read as that municipality.
   if (isHead && (!HEAD_CODE.test(input.code) || CBS_CODE.test(input.code))) {
     throw new DeliveryError(
@@ -46,11 +55,11 @@ export async function addOrganisation(store: Store, input: AddOrganisation): Pro
     );
   }
   const members = isHead ? [...new Set(input.members)].sort() : [input.code];
-  const bad = members.filter((m) => !CBS_CODE.test(m));
+  const bad = members.filter((m) => !isGemeente(m));
   if (bad.length > 0) {
     throw new DeliveryError(
       'organisation.invalid_members',
-      `organisation ${input.code}: members must be 4-digit CBS codes; not: ${bad.join(', ')}`,
+      `organisation ${input.code}: members must be CBS codes of municipalities; not: ${bad.join(', ')}`,
     );
   }
   // Codes are exact, but two that differ only in case would be told apart by nobody.
@@ -145,11 +154,11 @@ export async function setMembers(
     );
   }
   const members = [...new Set(input.members.map((m) => m.trim()).filter(Boolean))].sort();
-  const bad = members.filter((m) => !CBS_CODE.test(m));
+  const bad = members.filter((m) => !isGemeente(m));
   if (members.length === 0 || bad.length > 0) {
     throw new DeliveryError(
       'organisation.invalid_members',
-      `organisation ${input.code}: members must be one or more 4-digit CBS codes${bad.length ? `; not: ${bad.join(', ')}` : ''}`,
+      `organisation ${input.code}: members must be one or more CBS codes of municipalities${bad.length ? `; not: ${bad.join(', ')}` : ''}`,
     );
   }
   await replaceMembers(store.db, input.code, members, input.now);
