@@ -21,6 +21,8 @@ export interface FlattenOptions {
 export interface FlattenResult {
   readonly files: number;
   readonly messages: number;
+  /** Files holding a message flattened before in this run (the same BerichtId): written once. */
+  readonly duplicates: number;
   readonly rejected: number;
   readonly bytes: number;
   /** Table name → rows written. */
@@ -113,8 +115,12 @@ export async function flattenFiles(options: FlattenOptions): Promise<FlattenResu
   const outs = new Map<MessageSchema, readonly TableOut[]>();
   let files = 0;
   let messages = 0;
+  let duplicates = 0;
   let rejected = 0;
   let bytes = 0;
+  // A message that passed the hub more than once is one row, as in a delivery. The BerichtIds of the run
+  // are kept (about 100 bytes each): the one thing here that grows with the input.
+  const seen = new Set<string>();
   for (const file of xmlFiles(options.inputs, (line) => {
     rejected++;
     options.onError(line);
@@ -156,6 +162,11 @@ export async function flattenFiles(options: FlattenOptions): Promise<FlattenResu
     }
     // The same as pseudonymiseWithKey, in place: the parsed message is not used again.
     const id = berichtId(key, msg);
+    if (seen.has(id)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(id);
     const tables = msg.schema.tables;
     for (let ti = 0; ti < tables.length; ti++) {
       const rows = msg.tables.get((tables[ti] as TableDef).name);
@@ -179,7 +190,7 @@ export async function flattenFiles(options: FlattenOptions): Promise<FlattenResu
     await writer.end();
     tables.set(name, writer.rows);
   }
-  return { files, messages, rejected, bytes, tables };
+  return { files, messages, duplicates, rejected, bytes, tables };
 }
 
 interface Opts {
@@ -223,7 +234,7 @@ export function register(program: Command, ctx: CliContext): void {
       });
       if (!opts.quiet) {
         ctx.out(
-          `flatten: ${result.messages} messages flattened, ${result.rejected} rejected; ${result.tables.size} tables in ${opts.out}`,
+          `flatten: ${result.messages} messages flattened, ${result.duplicates} duplicates written once, ${result.rejected} rejected; ${result.tables.size} tables in ${opts.out}`,
         );
       }
       if (result.rejected > 0) ctx.setExitCode(1);
