@@ -44,7 +44,13 @@ export function register(program: Command, ctx: CliContext): void {
             : `demo: existing data in ${dataDir}`,
         );
         if (!o.serve) return;
+        // With --now the portal and the weekly runs keep that moment as now (and let time pass from it):
+        // on the real clock the start-up catch-up would run every Sunday since, and retention would delete
+        // the demo's deliveries.
+        const offset = o.now === undefined ? 0 : now.getTime() - Date.now();
+        const clock = () => new Date(Date.now() + offset);
         const server = await startPortal({
+          clock,
           store,
           dataDir,
           host: o.host,
@@ -69,6 +75,7 @@ export function register(program: Command, ctx: CliContext): void {
           dataDir,
           organisationKey: (code) => keys.organisation(code),
           catchUpOnStart: true,
+          clock,
         });
         await waitForSignal();
         scheduler.stop();
