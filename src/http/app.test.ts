@@ -225,8 +225,9 @@ for (const dialect of DIALECTS) {
         expect((await op.page(path)).res.status, path).toBe(200);
       }
       const taken = (await op.page('/beheer/taken')).html;
-      expect(taken).toContain('weekly-delivery');
-      expect(taken).toContain('Klaar — 3 organisations');
+      expect(taken).not.toContain('weekly-delivery');
+      expect(taken).toContain('Klaar — 3 organisaties');
+      expect(taken).toContain('Wekelijkse leveringen en aangevraagde historie');
       const audit = (await op.page('/beheer/audit')).html;
       expect(audit).toContain('auth.login');
       expect(audit).toContain('organisation.activate');
@@ -275,6 +276,12 @@ for (const dialect of DIALECTS) {
       expect((await op.page('/beheer')).html).toMatch(/id="leden-REGIO01"[^>]*value="0363"/);
       const refused = await op.post('/beheer/organisaties/0363/gemeenten', { _csrf: csrf!, members: '0599' });
       expect(refused.status).toBe(400);
+      // Said in Dutch, with the code for support; not the use case's English message.
+      const said = await refused.text();
+      expect(said).toContain(
+        'Niet gelukt: alleen een hoofdorganisatie heeft gemeenten. (organisation.not_head)',
+      );
+      expect(said).not.toContain('only a head organisation');
       expect(
         await op.post('/beheer/organisaties/REGIO01/gemeenten', { _csrf: csrf!, members: '0363, 0599' }),
       ).toHaveProperty('status', 303);

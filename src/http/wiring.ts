@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { nextWeeklySlot, readyAt } from '../domain/delivery-week.js';
+import { JOBS } from '../jobs/jobs.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import { audit, listAudit } from '../store/audit.js';
 import { listDeliveryRows } from '../store/deliveries.js';
@@ -132,6 +133,12 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
 
 const JOB_STATUS: Record<string, string> = { done: 'Klaar', running: 'Bezig', failed: 'Mislukt' };
 
+/** A job as the operator page names it: its Dutch description. */
+function jobLabel(name: string): string {
+  const text = JOBS.find((j) => j.name === name)?.description;
+  return text ? `${text[0]!.toUpperCase()}${text.slice(1)}` : name;
+}
+
 export function operatorPort({ store, keys }: WiringInput): OperatorPort {
   return {
     async audit(limit) {
@@ -165,7 +172,7 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
     },
     async jobRuns(limit) {
       return (await listJobRuns(store.db, undefined, limit)).map((r) => ({
-        job: r.job,
+        job: jobLabel(r.job),
         slot: r.slot,
         startedAt: r.claimedAt,
         finishedAt: r.finishedAt,

@@ -147,7 +147,7 @@ export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> 
           ...claim,
           at: wall(),
           ok: true,
-          detail: `${orgs.length} organisations`,
+          detail: `${orgs.length} organisaties`,
         });
         delivered = true;
       } catch (err) {

@@ -54,6 +54,19 @@ const shell = (
   );
 };
 
+/** What the organisation forms tell the operator when a use case refuses. */
+const ORGANISATION_ERROR_TEXT: Record<string, string> = {
+  'organisation.invalid_code':
+    'een gemeente wordt geregistreerd met haar CBS-code van 4 cijfers uit de codelijst (bijvoorbeeld 0363); een hoofdorganisatie met een eigen code van 2 tot 32 letters, cijfers, - of _ (geen 4 cijfers) en haar gemeenten.',
+  'organisation.invalid_name': 'vul een naam in.',
+  'organisation.invalid_members':
+    'de gemeenten moeten CBS-codes van bestaande gemeenten zijn, gescheiden door komma’s.',
+  'organisation.not_head': 'alleen een hoofdorganisatie heeft gemeenten.',
+  'organisation.exists': 'deze code is al geregistreerd (ook in andere hoofdletters telt als dezelfde).',
+  'organisation.already_active': 'deze organisatie is al actief.',
+  'organisation.not_found': 'deze organisatie is niet geregistreerd.',
+};
+
 /** Operator pages: organisations, users, job runs, ingest runs, quarantine. */
 export function beheerRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -173,10 +186,11 @@ export function beheerRoutes(): Hono<AppEnv> {
     try {
       await action();
     } catch (err) {
-      // Use-case errors carry a dotted code and a message fit for operators; anything else is a bug.
+      // Use-case errors carry a dotted code; the page says it in Dutch, with the code for support.
       const code = (err as { code?: unknown }).code;
       if (typeof code !== 'string') throw err;
-      return organisationsPage(c, { kind: 'error', text: `Niet gelukt: ${(err as Error).message}` }, 400);
+      const text = ORGANISATION_ERROR_TEXT[code] ?? 'Dit kan niet.';
+      return organisationsPage(c, { kind: 'error', text: `Niet gelukt: ${text} (${code})` }, 400);
     }
     const s = c.var.session!;
     await c.var.deps.audit.record(
