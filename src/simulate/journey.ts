@@ -604,13 +604,21 @@ function* startCare(w: World, j: JourneyState, tws: readonly Toewijzing[]): Step
   const today = sim.today();
   const startDay = Math.max(Math.min(...tws.map((t) => t.current.ingangsdatum)), today + r.int(0, 10));
   const wd = sim.delayWithin('start 305', 5, r, [0, 1, 1, 2, 2, 3, 4, 5]);
-  yield on(w, j, addWorkingDays(Math.max(startDay, today), wd));
-  const starts = tws.map((tw) => ({ tw, row: startRow(tw, Math.max(tw.current.ingangsdatum, startDay)) }));
+  const sendDay = addWorkingDays(Math.max(startDay, today), wd);
+  yield on(w, j, sendDay);
+  // A 305 reports care that has begun: a product whose toewijzing starts after this day is reported in a
+  // 305 of its own once it has (the one that starts first always begins on startDay).
+  const begins = tws.map((tw) => ({ tw, begin: Math.max(tw.current.ingangsdatum, startDay) }));
+  const starts = begins
+    .filter((b) => b.begin <= sendDay)
+    .map(({ tw, begin }) => ({ tw, row: startRow(tw, begin) }));
   yield* send305(w, j, starts);
   for (const s of starts) {
     s.tw.careFrom = s.row.begindatum;
     w.declarations.add(s.tw);
   }
+  const later = begins.filter((b) => b.begin > sendDay).map((b) => b.tw);
+  if (later.length > 0) yield* startCare(w, j, later);
 }
 
 /** A wrong Begindatum corrected: delete (StatusAanlevering 3) and send the right one, in one message (IV008). */
