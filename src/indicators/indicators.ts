@@ -232,7 +232,8 @@ function rejectsWhole(m: IndicatorMessage, all: Record<string, Row[]>, main?: Ta
 interface Stop {
   readonly msg: string;
   readonly end: Day;
-  readonly key: string;
+  /** Its row (`rowKey`), which a correctie can cancel. */
+  readonly row: string;
 }
 
 /**
@@ -256,10 +257,15 @@ export class IndicatorAccumulator {
   readonly #changeRequests = new Map<string, Request>();
   readonly #assigned = new Map<string, Assigned>();
   readonly #answers = new Map<string, { antwoord: string | null; reden: string | null }>();
+  /** Starts (status 1) by their row. */
   readonly #starts = new Map<string, Start>();
-  readonly #cancelledStarts = new Set<string>();
   readonly #stops = new Map<string, Stop[]>();
-  readonly #cancelledStops = new Set<string>();
+  /**
+   * Start and stop rows a later status-3 row cancels: the targets of the `correctie` links in force. Linking
+   * decides it as IV008 says (the latest earlier row with the same key; a message its retour rejected
+   * counts as not sent), whatever the order in which the messages came.
+   */
+  readonly #cancelledRows = new Set<string>();
   readonly #errorRetours = new Map<string, { g: string; heenCode: string }>();
   /** gemeente → code → heen messages. */
   readonly #heen = new Map<string, Map<string, number>>();
@@ -277,6 +283,7 @@ export class IndicatorAccumulator {
       l.type === 'retour' ||
       l.type === 'start-toewijzing' ||
       l.type === 'declaratie-antwoord' ||
+      l.type === 'correctie' ||
       ((l.type === 'verzoek-toewijzing' || l.type === 'verzoek-antwoord') &&
         (l.from_table.endsWith('315_AangevraagdProduct') || l.from_table.endsWith('317')));
     if (!relevant) return;
@@ -303,6 +310,8 @@ export class IndicatorAccumulator {
         this.#targets301.add(to);
       } else if (l.type === 'declaratie-antwoord') {
         this.#answerOf323.set(l.to_bericht_id, l.from_bericht_id);
+      } else if (l.type === 'correctie') {
+        this.#cancelledRows.add(to);
       }
     }
     this.#pairs.clear();
@@ -374,18 +383,17 @@ export class IndicatorAccumulator {
             isoDay(begin),
           ].join('|');
           const status = t.get(r, 'StatusAanlevering');
+          // A status-3 row only cancels (see #cancelledRows); it is no start or stop itself.
+          if (status === '3') continue;
           if (n === 305) {
-            if (status === '3') this.#cancelledStarts.add(key);
-            else this.#starts.set(t.key(r), { g, law: law(m.code), msg: m.bericht_id, bsn, begin, key });
+            this.#starts.set(t.key(r), { g, law: law(m.code), msg: m.bericht_id, bsn, begin, key });
             continue;
           }
           const reden = t.get(r, 'RedenBeeindiging') ?? '';
           const end = day(t.get(r, 'Einddatum'));
           if (end === undefined) continue;
-          const stopKey = `${key}|${reden}|${isoDay(end)}`;
-          if (status === '3') this.#cancelledStops.add(stopKey);
           // A temporary stop (20) pauses an episode; a restart is a new start with its own Begindatum.
-          else if (reden !== '20') push(this.#stops, key, { msg: m.bericht_id, end, key: stopKey });
+          if (reden !== '20') push(this.#stops, key, { msg: m.bericht_id, end, row: t.key(r) });
         }
         break;
       }
@@ -515,7 +523,7 @@ export class IndicatorAccumulator {
     // 3: per toewijzing (ToewijzingNummer), the first accepted, uncancelled start linked to it.
     const perToewijzing = new Map<string, { ingang: Day; begin: Day }>();
     for (const [k, s] of this.#starts) {
-      if (!scope.has(s.g) || rejected.has(s.msg) || this.#cancelledStarts.has(s.key)) continue;
+      if (!scope.has(s.g) || rejected.has(s.msg) || this.#cancelledRows.has(k)) continue;
       const versions = (this.#startOf.get(k) ?? []).flatMap((t) => {
         const a = this.#valid301(t, rejected);
         return a ? [a] : [];
@@ -537,11 +545,11 @@ export class IndicatorAccumulator {
       return [first, makeDay(y, m + 1, 1) - 1] as const;
     });
     const inCare = months.map(() => ({ ijw: new Set<string>(), iwmo: new Set<string>() }));
-    for (const s of this.#starts.values()) {
-      if (!scope.has(s.g) || rejected.has(s.msg) || this.#cancelledStarts.has(s.key)) continue;
+    for (const [k, s] of this.#starts) {
+      if (!scope.has(s.g) || rejected.has(s.msg) || this.#cancelledRows.has(k)) continue;
       let end: Day | undefined;
       for (const stop of this.#stops.get(s.key) ?? []) {
-        if (rejected.has(stop.msg) || this.#cancelledStops.has(stop.key)) continue;
+        if (rejected.has(stop.msg) || this.#cancelledRows.has(stop.row)) continue;
         if (end === undefined || stop.end < end) end = stop.end;
       }
       bounds.forEach(([first, last], i) => {

@@ -362,3 +362,48 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`indicators: corrections (StatusAanlevering 3) on ${dialect}`, () => {
+    it('cancel only the latest earlier row with the key, and not from a message its retour rejected', async () => {
+      const { store, drop } = await freshStore(dialect);
+      try {
+        const j = new Journeys(store, '0344');
+        const c7 = person(7);
+        const c8 = person(8);
+        await j.toewijzing('JW301', '2024-02-01', c7, [assigned(4001, '2024-02-01', '2024-02-01')]);
+        const start = (begindatum: string, status: '1' | '3') => ({
+          nummer: 4001,
+          product,
+          begindatum: d(begindatum),
+          status,
+        });
+        // A on 5 February; then A deleted and B (3 February) sent; then B deleted and A sent again.
+        await j.start('JW305', '2024-02-06', c7, [start('2024-02-05', '1')]);
+        await j.start('JW305', '2024-02-20', c7, [start('2024-02-05', '3'), start('2024-02-03', '1')]);
+        await j.start('JW305', '2024-03-05', c7, [start('2024-02-03', '3'), start('2024-02-05', '1')]);
+        // Client 8 starts on 12 February; the deletion of that start comes back rejected (it does not count).
+        await j.toewijzing('JW301', '2024-02-01', c8, [assigned(4002, '2024-02-01', '2024-02-01')]);
+        const c8start = { nummer: 4002, product, begindatum: d('2024-02-12') };
+        await j.start('JW305', '2024-02-13', c8, [{ ...c8start, status: '1' }]);
+        await j.start('JW305', '2024-04-02', c8, [{ ...c8start, status: '3' }], {
+          dag: '2024-04-03',
+          rowCodes: [['9414']],
+        });
+        await insertOrganisation(store.db, {
+          code: '0344',
+          name: 'Utrecht',
+          kind: 'gemeente',
+          members: ['0344'],
+          createdAt: new Date('2024-01-01T00:00:00Z'),
+        });
+        const v = (await refreshIndicators(store, '0344', { now: NOW })).scopes[ALL_MEMBERS]!;
+        // 4001 started on 5 February (4 days after its Ingangsdatum), 4002 on 12 February (11 days).
+        expect(v.startDelay).toMatchObject({ count: 2, median: 7.5 });
+        expect(v.clientsInCare.months.at(-1)).toEqual(month('2024-06', 2, 0, 2));
+      } finally {
+        await drop();
+      }
+    });
+  });
+}
