@@ -90,6 +90,8 @@ export interface IndicatorMessage {
   readonly bericht_id: string;
   /** JSON `{ [table]: Row[] }`, rows aligned with the table's columns. */
   readonly rows: string;
+  /** 1 when another version with the same identification but other content was received (`message.conflict`). */
+  readonly conflict?: number | string;
 }
 
 type Row = readonly (string | null)[];
@@ -276,6 +278,8 @@ export class IndicatorAccumulator {
   /** 325s that reject their 323 as a whole. */
   readonly #rejectingWhole = new Set<string>();
   #latest: Day | undefined;
+  /** Identifications of conflicting messages of which a version was counted. */
+  readonly #versionCounted = new Set<string>();
 
   addLink(l: IndicatorLink): void {
     if (this.#linksDone) throw new Error('indicators.order: links must come before messages');
@@ -325,6 +329,18 @@ export class IndicatorAccumulator {
     const main = tableOf(m, all, '');
     const head = main?.rows[0];
     const dag = head ? day(main.get(head, 'Header_BerichtIdentificatie_Dagtekening')) : undefined;
+    // Two versions of one message (same identification, other content): the chain refuses the second
+    // (TR056), so only the version stored first counts; messages come in seq order.
+    if (Number(m.conflict) === 1 && head) {
+      const id = [
+        m.code,
+        main.get(head, 'Header_Afzender'),
+        main.get(head, 'Header_BerichtIdentificatie_Identificatie'),
+        main.get(head, 'Header_BerichtIdentificatie_Dagtekening'),
+      ].join('|');
+      if (this.#versionCounted.has(id)) return;
+      this.#versionCounted.add(id);
+    }
     if (dag !== undefined && (this.#latest === undefined || dag > this.#latest)) this.#latest = dag;
 
     if (HEEN.has(n)) {

@@ -159,6 +159,13 @@ export class Journeys {
       dag,
     );
   }
+
+  /** Two versions of one 323: the same identification, other content (a conflict), a day apart. */
+  async conflictingDeclaratie(code: 'JW323' | 'WMO323', dag: string, first: Declaratie, second: Declaratie) {
+    const h = this.#header(code, dag, false);
+    await this.#ingest(build.declaratie(h, first, 'tabs'), false, dag);
+    await this.#ingest(build.declaratie(h, second, 'tabs'), false, dag);
+  }
 }
 
 function isoOf(day: number): string {
