@@ -42,7 +42,7 @@ describe('ketendata simulate', () => {
       '--clients',
       '25',
       '--now',
-      '2025-06-15T10:00:00Z',
+      '2025-06-13T10:00:00Z',
       '--seed',
       '9',
     ]);
@@ -52,8 +52,9 @@ describe('ketendata simulate', () => {
     expect(manifest.length).toBeGreaterThan(50);
     const first = JSON.parse(manifest[0] as string) as { file: string; moment: string };
     const last = JSON.parse(manifest[manifest.length - 1] as string) as { moment: string };
-    expect(first.moment >= '2024-12-15').toBe(true);
-    expect(last.moment < '2025-06-16').toBe(true);
+    expect(first.moment >= '2024-12-13').toBe(true);
+    // Nothing after --now itself, not only nothing after its day.
+    expect(last.moment <= '2025-06-13T10:00:00.000Z', last.moment).toBe(true);
     expect(existsSync(join(dir, first.file))).toBe(true);
     const orgs = JSON.parse(readFileSync(join(dir, 'organisations.json'), 'utf8')) as {
       gemeenten: unknown[];

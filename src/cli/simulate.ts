@@ -97,6 +97,8 @@ export function register(program: Command, ctx: CliContext): void {
           clients: opts.clients,
           from: opts.from ?? period.from,
           to: opts.to ?? period.to,
+          // The default period ends at --now itself, not at the end of its day.
+          ...(opts.to === undefined ? { until: now.toISOString() } : {}),
           seed: opts.seed,
           duplicates: opts.duplicates,
           errors: opts.errors,

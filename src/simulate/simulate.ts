@@ -31,6 +31,8 @@ export interface SimulateOptions {
   readonly clients: number;
   readonly from: string;
   readonly to: string;
+  /** The last moment written (ISO-8601), when earlier than the end of `to` (a default period ending now). */
+  readonly until?: string;
   readonly seed: number;
   readonly duplicates: number;
   readonly errors: number;
@@ -143,7 +145,10 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     aanbieders: aanbieders.map((a) => ({ agb: a.agb, name: a.name, standards: a.standards })),
   });
 
-  const endMoment = (to + 1) * DAY_MS - 1;
+  const endMoment = Math.min(
+    (to + 1) * DAY_MS - 1,
+    opts.until ? Date.parse(opts.until) : Number.POSITIVE_INFINITY,
+  );
   const scheduler = new Scheduler(endMoment);
   scheduler.now = from * DAY_MS;
   const sim = new Sim(scheduler, out, new Random(seed, 2), {
