@@ -13,17 +13,27 @@ import type { Random } from './random.js';
 import { refOf, type Sim } from './sim.js';
 import type { Toewijzing } from './toewijzing.js';
 
+/** A deliberate mistake in a prestatie and the code the gemeente rejects it with. */
+type Mistake = 'none' | 'before-start' | 'volume' | 'tarief';
+
+/** A prestatie as declared: what it was for, and what was wrong with it on purpose. */
+interface Declared {
+  readonly tw: Toewijzing;
+  readonly prestatie: Prestatie;
+  readonly mistake: Mistake;
+  readonly side: Side;
+}
+
 interface Book {
   readonly gemeente: string;
   readonly agb: string;
   readonly standard: Standard;
   readonly tws: Set<Toewijzing>;
+  /** Rejected prestaties the provider declares again, corrected, with its next declaration. */
+  readonly again: Declared[];
   armed: boolean;
   declaraties: number;
 }
-
-/** A deliberate mistake in a prestatie and the code the gemeente rejects it with. */
-type Mistake = 'none' | 'before-start' | 'volume' | 'tarief';
 
 export class Declarations {
   readonly #books = new Map<string, Book>();
@@ -47,6 +57,7 @@ export class Declarations {
         agb: tw.agb,
         standard: tw.standard,
         tws: new Set(),
+        again: [],
         armed: false,
         declaraties: 0,
       };
@@ -88,6 +99,18 @@ export class Declarations {
       c.mistakes.push(mistake);
       c.credits.push(creditOf);
     };
+    // What the last 325 rejected, corrected: inside the toewijzing, the right volume and tariff.
+    for (const x of book.again.splice(0)) {
+      const tp = x.tw.current;
+      const begin = Math.max(x.prestatie.begindatum, tp.ingangsdatum);
+      const end = Math.min(x.prestatie.einddatum, tp.einddatum ?? Number.POSITIVE_INFINITY);
+      if (x.tw.deleted || begin > end) continue;
+      const p =
+        x.mistake === 'none'
+          ? { ...x.prestatie, referentieNummer: this.#nextReferentie(book.agb) }
+          : this.#prestatie(book.agb, x.tw, begin, end, 'none', rnd);
+      if (p) push(x.tw, p, 'none');
+    }
     for (const tw of [...book.tws]) {
       if (tw.deleted || tw.careFrom === undefined) {
         if (tw.deleted) book.tws.delete(tw);
@@ -140,7 +163,7 @@ export class Declarations {
         book.tws.delete(tw);
     }
     if (byClient.size > 0) this.#send(book, period, periodEnd, byClient);
-    if (book.tws.size > 0) this.#arm(book, periodEnd + 1);
+    if (book.tws.size > 0 || book.again.length > 0) this.#arm(book, periodEnd + 1);
     else book.armed = false;
   }
 
@@ -234,10 +257,12 @@ export class Declarations {
       own.set(pi, [code]);
     };
     const entries = [...byClient.values()];
+    const declared: Declared[] = [];
     entries.forEach((c, ci) => {
       c.prestaties.forEach((p, pi) => {
         const side: Side = { message: ref, table, row: [ci + 1, pi + 1] };
         const tw = c.sources[pi] as Toewijzing;
+        declared.push({ tw, prestatie: p, mistake: c.mistakes[pi] as Mistake, side });
         tw.linkFrom(sim, 'prestatie-toewijzing', side, today);
         const credited = c.credits[pi];
         if (credited) sim.relation('credit-debet', side, credited);
@@ -252,9 +277,21 @@ export class Declarations {
     const wd = sim.delayWithin('antwoord 325', 10, rnd, [2, 3, 4, 5, 5, 6, 7, 8, 9, 10]);
     const answerDay = addWorkingDays(dayOf(sent.moment), wd);
     const moment = Math.max(sent.moment + 60_000, sim.momentOn(answerDay, rnd, rnd.chance(0.5)));
-    sim.s.at(moment, () =>
-      this.#answer(book, sent.header, d, headerReject ? new Map() : rejected, headerReject, ref),
-    );
+    sim.s.at(moment, () => {
+      this.#answer(book, sent.header, d, headerReject ? new Map() : rejected, headerReject, ref);
+      this.#declareAgain(book, headerReject ? declared : declared.filter((x) => x.mistake !== 'none'));
+    });
+  }
+
+  /** Most of what a 325 rejects, the provider declares again with its next declaration. */
+  #declareAgain(book: Book, rejected: readonly Declared[]): void {
+    for (const x of rejected) {
+      if (x.prestatie.debetCredit !== 'D' || !this.random.chance(0.85)) continue;
+      // A debet the gemeente never accepted is not the one a later credit reverses.
+      if (x.tw.lastDebet?.side === x.side) x.tw.lastDebet = undefined;
+      book.again.push(x);
+    }
+    if (book.again.length > 0 && !book.armed) this.#arm(book, monthStart(this.sim.today()));
   }
 
   #answer(

@@ -410,6 +410,44 @@ describe('simulate: journey rules', () => {
     expect(outside).toBeGreaterThan(0);
   });
 
+  it('declares most rejected prestaties again, corrected, in a later declaration', () => {
+    const rejectedRows = new Set(
+      main.sim.relations
+        .filter((r) => r.type === 'prestatie-antwoord')
+        .map((r) => `${refKey(r.to.message)}#${r.to.row.join('.')}`),
+    );
+    const later = (m: FlatMessage) =>
+      [...main.messages.values()].filter(
+        (o) =>
+          num(o.key.code) === 323 &&
+          o.key.afzender === m.key.afzender &&
+          o.key.ontvanger === m.key.ontvanger &&
+          o.key.dagtekening > m.key.dagtekening,
+      );
+    let rejectedCount = 0;
+    let again = 0;
+    for (const m of main.messages.values()) {
+      // Leave two months for the 325 and the next declaration.
+      if (num(m.key.code) !== 323 || m.key.dagtekening > '2025-07-31') continue;
+      for (const p of rows(m, 'Prestatie')) {
+        if (!rejectedRows.has(`${refKey(keyRef(m))}#${p.ClientVolgnr}.${p.PrestatieVolgnr}`)) continue;
+        rejectedCount++;
+        const month = p.ProductPeriode_Begindatum!.slice(0, 7);
+        const resent = later(m).some((o) =>
+          rows(o, 'Prestatie').some(
+            (q) =>
+              q.ToewijzingNummer === p.ToewijzingNummer &&
+              q.ProductPeriode_Einddatum!.slice(0, 7) === month &&
+              q.ProductReferentie_ReferentieNummer !== p.ProductReferentie_ReferentieNummer,
+          ),
+        );
+        if (resent) again++;
+      }
+    }
+    expect(rejectedCount).toBeGreaterThan(5);
+    expect(again / rejectedCount).toBeGreaterThan(0.6);
+  });
+
   it('relates each start to every 301 row that carried its ToewijzingNummer up to the start’s Dagtekening', () => {
     const tpRows = new Map<string, string[]>();
     for (const m of main.messages.values()) {
@@ -606,7 +644,7 @@ describe('simulate: determinism', () => {
   it('writes the bytes it always wrote: speed work on the writers must leave the output as it is', () => {
     // Duplicates (both kinds), broken first attempts, retours with codes and a warm-up whose messages are
     // left out: every kind of line and file. Change this digest only with a deliberate change of output
-    // (last: a product whose toewijzing starts after the 305 is sent gets a 305 of its own later).
+    // (last: most rejected prestaties are declared again with the next declaration).
     const dir = mkdtempSync(join(tmpdir(), 'ketendata-sim-'));
     dirs.push(dir);
     const r = simulate({
@@ -620,8 +658,8 @@ describe('simulate: determinism', () => {
       errors: 0.08,
       warmupMonths: 2,
     });
-    expect(r.perStatus).toEqual({ message: 1478, duplicate: 80, broken: 14 });
-    expect(digest(dir)).toBe('03181d59350a04fb863502318ffe8b726342f58a1cde2e6ccbfaff17a586f915');
+    expect(r.perStatus).toEqual({ message: 1470, duplicate: 82, broken: 14 });
+    expect(digest(dir)).toBe('e08c43d3d598176fedc7af38943ab6b256627a7875d864cf6323267de3a75974');
   });
 });
 
