@@ -291,7 +291,12 @@ for (const dialect of DIALECTS) {
       expect(again).toContain(
         'Nieuw: 0599. De volgende wekelijkse levering bevat alle gegevens van deze gemeente tot nu toe.',
       );
-      expect((await op.page('/beheer/audit')).html).toContain('organisation.members');
+      const auditPage = (await op.page('/beheer/audit')).html;
+      expect(auditPage).toContain(
+        'Gemeenten van hoofdorganisatie gewijzigd <code>organisation.members</code>',
+      );
+      // Details as `sleutel: waarde`, not raw JSON.
+      expect(auditPage).toContain('before: 0363; after: 0363, 0599');
     });
 
     it('asks for the authenticator code after the password once the second factor is on', async () => {

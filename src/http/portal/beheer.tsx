@@ -54,6 +54,45 @@ const shell = (
   );
 };
 
+/** The audit log's actions as the operator reads them (the code stays beside it, for searching). */
+const AUDIT_ACTION_TEXT: Record<string, string> = {
+  'auth.login': 'Ingelogd',
+  'auth.password_ok': 'Wachtwoord goed, tweede factor gevraagd',
+  'auth.login_failed': 'Inloggen mislukt',
+  'auth.logout': 'Uitgelogd',
+  'delivery.make': 'Levering gemaakt',
+  'delivery.download': 'Levering gedownload',
+  'delivery.delete': 'Levering verwijderd',
+  'delivery.expire': 'Levering na 60 dagen verwijderd',
+  'organisation.add': 'Organisatie geregistreerd',
+  'organisation.activate': 'Organisatie geactiveerd',
+  'organisation.members': 'Gemeenten van hoofdorganisatie gewijzigd',
+  'organisation.request_history': 'Historie aangevraagd',
+  'organisation.cancel_history': 'Aanvraag historie ingetrokken',
+  'quarantine.retry': 'Quarantaine opnieuw geprobeerd',
+  'quarantine.replace': 'Quarantaine vervangen door verbeterd bericht',
+  'settings.change': 'Instelling gewijzigd',
+  'settings.token_create': 'API-token aangemaakt',
+  'settings.token_revoke': 'API-token ingetrokken',
+};
+
+/** A detail object as `sleutel: waarde` pairs instead of raw JSON. */
+function auditDetail(detail: string | null | undefined): string {
+  if (!detail) return '';
+  try {
+    const o = JSON.parse(detail) as unknown;
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) return detail;
+    return Object.entries(o as Record<string, unknown>)
+      .map(
+        ([k, v]) =>
+          `${k}: ${Array.isArray(v) ? v.join(', ') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`,
+      )
+      .join('; ');
+  } catch {
+    return detail;
+  }
+}
+
 /** What the organisation forms tell the operator when a use case refuses. */
 const ORGANISATION_ERROR_TEXT: Record<string, string> = {
   'organisation.invalid_code':
@@ -542,9 +581,9 @@ export function beheerRoutes(): Hono<AppEnv> {
               <td class="utrecht-table__cell">{a.actor}</td>
               <td class="utrecht-table__cell">{a.organisation ?? '—'}</td>
               <td class="utrecht-table__cell">
-                <code>{a.action}</code>
+                {AUDIT_ACTION_TEXT[a.action] ?? a.action} <code>{a.action}</code>
               </td>
-              <td class="utrecht-table__cell">{a.detail ?? ''}</td>
+              <td class="utrecht-table__cell">{auditDetail(a.detail)}</td>
             </tr>
           ))}
         </tbody>
