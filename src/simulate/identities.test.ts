@@ -26,8 +26,12 @@ describe('identities', () => {
     const r = new Random(9);
     const today = 20_000;
     for (let i = 0; i < 200; i++) {
-      const youth = person(r, '999900006', true, today, 'Hoorn');
-      const adult = person(r, '999900006', false, today, 'Hoorn');
+      const hoorn = { code: '0405', name: 'Hoorn' };
+      const youth = person(r, '999900006', true, today, hoorn);
+      const adult = person(r, '999900006', false, today, hoorn);
+      // Clients of one municipality share the first two digits of their postcode.
+      expect(youth.address.postcode.slice(0, 2)).toBe(adult.address.postcode.slice(0, 2));
+      expect(youth.address.postcode).toMatch(/^[1-9]\d{3}[A-Z]{2}$/);
       expect(today - youth.birth).toBeLessThan(18 * 366);
       expect(today - adult.birth).toBeGreaterThanOrEqual(18 * 365);
       expect(youth.voorletters).toMatch(/^[A-ZÀ-ỳ]+$/u);

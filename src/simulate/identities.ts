@@ -204,25 +204,42 @@ function phone(random: Random): string {
 
 const POSTCODE_LETTERS = 'ABCDEGHJKLMNPRTVWXZ';
 
-function postcode(random: Random): string {
-  const n = POSTCODE_LETTERS.length - 1;
-  return `${random.int(1000, 9999)}${POSTCODE_LETTERS[random.int(0, n)]}${POSTCODE_LETTERS[random.int(0, n)]}`;
+/** The place a client lives in: its municipality (name and CBS code). */
+export interface Woonplaats {
+  readonly code: string;
+  readonly name: string;
 }
 
-export function address(random: Random, plaats: string): Address {
+/**
+ * An invented postcode in the municipality's own area: the first two digits follow from its CBS code, so the
+ * clients of one municipality share them (real postcode areas are not in our sources).
+ */
+function postcode(random: Random, gemeente: string): string {
+  const n = POSTCODE_LETTERS.length - 1;
+  const area = 10 + ((Number(gemeente) * 37) % 90);
+  return `${area}${String(random.int(0, 99)).padStart(2, '0')}${POSTCODE_LETTERS[random.int(0, n)]}${POSTCODE_LETTERS[random.int(0, n)]}`;
+}
+
+export function address(random: Random, woonplaats: Woonplaats): Address {
   return {
     huisnummer: random.int(1, 240),
     ...(random.chance(0.1) ? { huisletter: random.pick(['A', 'B', 'C']) } : {}),
-    postcode: postcode(random),
+    postcode: postcode(random, woonplaats.code),
     straat: random.pick(STRATEN),
-    plaats,
+    plaats: woonplaats.name,
   };
 }
 
 /**
  * An invented client. Youth (iJw) clients are 0–17, Wmo clients adults, mostly older.
  */
-export function person(random: Random, bsn: string, youth: boolean, onDay: Day, plaats: string): Person {
+export function person(
+  random: Random,
+  bsn: string,
+  youth: boolean,
+  onDay: Day,
+  woonplaats: Woonplaats,
+): Person {
   const gender = random.chance(0.5) ? '1' : '2';
   const ageYears = youth
     ? random.int(0, 17)
@@ -255,7 +272,7 @@ export function person(random: Random, bsn: string, youth: boolean, onDay: Day, 
     ...name,
     voornamen,
     voorletters: initials(voornamen),
-    address: address(random, plaats),
+    address: address(random, woonplaats),
     phone: phone(random),
     ...(random.chance(0.4)
       ? { email: `${first.toLowerCase().replace(/[^a-z]/g, 'x')}${random.int(1, 999)}@voorbeeld.nl` }

@@ -10,6 +10,7 @@ import { addMonths, addWorkingDays, type Day, dayOf, timeOfDay } from '../domain
 import type { Standard } from '../schema/model.js';
 import type { CatalogProduct } from './catalog.js';
 import type { Declarations } from './declarations.js';
+import { address } from './identities.js';
 import {
   antwoord,
   codeFor,
@@ -47,7 +48,8 @@ export interface World {
 export interface JourneyState {
   readonly id: string;
   readonly random: Random;
-  readonly person: Person;
+  /** The client; a move gives it an address in the new municipality. */
+  person: Person;
   readonly standard: Standard;
   gemeente: Gemeente;
   readonly aanbieder: Aanbieder;
@@ -959,6 +961,7 @@ function* moveTo(w: World, j: JourneyState, tws: readonly Toewijzing[], from: Da
   const others = w.gemeenten.filter((g) => g.code !== j.gemeente.code);
   if (others.length === 0) return;
   j.gemeente = r.pick(others);
+  j.person = { ...j.person, address: address(r, j.gemeente) };
   j.tws = [];
   yield on(w, j, Math.max(w.sim.today(), from - r.int(0, 5)), gemeenteBatch(j));
   const fresh = tws.map((t) =>

@@ -217,7 +217,7 @@ export function simulate(opts: SimulateOptions): SimulateResult {
       const j: JourneyState = {
         id: `J${String(index + 1).padStart(8, '0')}`,
         random: r,
-        person: person(r, String(bsns[index % bsns.length]), standard === 'ijw', day, gemeente.name),
+        person: person(r, String(bsns[index % bsns.length]), standard === 'ijw', day, gemeente),
         standard,
         gemeente,
         aanbieder,
