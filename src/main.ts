@@ -90,10 +90,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   return exitCode;
 }
 
-// Run from the sources (`npm run dev -- <command>`, `npx tsx src/main.ts <command>`); bin/ketendata.js
-// imports the built copy and runs it itself.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then(
+/** Runs the command line of this process and sets its exit code (bin/ketendata.js, or the sources directly). */
+export function runMain(argv: readonly string[]): void {
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -103,3 +102,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     },
   );
 }
+
+// Run from the sources (`npm run dev -- <command>`, `npx tsx src/main.ts <command>`); bin/ketendata.js
+// imports the built copy and calls runMain itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  runMain(process.argv.slice(2));

@@ -33,6 +33,14 @@ async function berichtIds(dataDir: string, d: DeliveryView): Promise<string[]> {
   );
 }
 
+/** What `runDue` needs of a test store, with the test keys. */
+const deliveryDeps = (store: Store, dataDir: string): DeliveryDeps => ({
+  store,
+  dataDir,
+  organisationKey: (c) => testKeys().organisation(c),
+  worker: 'w1',
+});
+
 async function storedIds(store: Store, gemeente: string, seqFrom: number, seqTo: number): Promise<string[]> {
   const rows = await store.db
     .selectFrom('message')
@@ -274,12 +282,7 @@ for (const dialect of DIALECTS) {
     it('holds what passed the hub from 1-1-2021 00:00 Amsterdam on; the first weekly holds everything', async () => {
       const { store, dataDir, drop } = await freshStore(dialect);
       try {
-        const deps = {
-          store,
-          dataDir,
-          organisationKey: (c: string) => testKeys().organisation(c),
-          worker: 'w1',
-        };
+        const deps = deliveryDeps(store, dataDir);
         const on = (iso: string, n: number) =>
           ingestAt(store, at(iso), { kind: 'JW301', gemeente: '0363', bsn: testBsn(n) });
         const lastOf2020 = await on('2020-12-31T22:30:00Z', 1); // 23:30 on 31 December in Amsterdam
@@ -324,12 +327,7 @@ for (const dialect of DIALECTS) {
     it('leaves a member out of a missed slot made later when it joined after that slot', async () => {
       const { store, dataDir, drop } = await freshStore(dialect);
       try {
-        const deps = {
-          store,
-          dataDir,
-          organisationKey: (c: string) => testKeys().organisation(c),
-          worker: 'w1',
-        };
+        const deps = deliveryDeps(store, dataDir);
         const old0599 = await ingestAt(store, at('2024-04-01T09:00:00Z'), {
           kind: 'JW301',
           gemeente: '0599',
@@ -388,12 +386,7 @@ for (const dialect of DIALECTS) {
     it("sends the new member's data so far with the next weekly, once, links in force included", async () => {
       const { store, dataDir, drop } = await freshStore(dialect);
       try {
-        const deps = {
-          store,
-          dataDir,
-          organisationKey: (c: string) => testKeys().organisation(c),
-          worker: 'w1',
-        };
+        const deps = deliveryDeps(store, dataDir);
         let n = 1;
         const ingest = (iso: string, kind: 'JW301' | 'JW305', gemeente: string) =>
           ingestAt(store, at(iso), { kind, gemeente, bsn: testBsn(n++) });

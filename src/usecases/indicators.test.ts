@@ -363,6 +363,16 @@ for (const dialect of DIALECTS) {
   });
 }
 
+/** Registers 0344 (Utrecht), the municipality of the smaller scenarios below. */
+const registerUtrecht = (store: Store) =>
+  insertOrganisation(store.db, {
+    code: '0344',
+    name: 'Utrecht',
+    kind: 'gemeente',
+    members: ['0344'],
+    createdAt: new Date('2024-01-01T00:00:00Z'),
+  });
+
 for (const dialect of DIALECTS) {
   describe(`indicators: corrections (StatusAanlevering 3) on ${dialect}`, () => {
     it('cancel only the latest earlier row with the key, and not from a message its retour rejected', async () => {
@@ -390,13 +400,7 @@ for (const dialect of DIALECTS) {
           dag: '2024-04-03',
           rowCodes: [['9414']],
         });
-        await insertOrganisation(store.db, {
-          code: '0344',
-          name: 'Utrecht',
-          kind: 'gemeente',
-          members: ['0344'],
-          createdAt: new Date('2024-01-01T00:00:00Z'),
-        });
+        await registerUtrecht(store);
         const v = (await refreshIndicators(store, '0344', { now: NOW })).scopes[ALL_MEMBERS]!;
         // 4001 started on 5 February (4 days after its Ingangsdatum), 4002 on 12 February (11 days).
         expect(v.startDelay).toMatchObject({ count: 2, median: 7.5 });
@@ -449,13 +453,7 @@ for (const dialect of DIALECTS) {
           .where('code', '=', 'JW323')
           .execute();
         expect(conflicts.map((c) => Number(c.conflict))).toEqual([1, 1]);
-        await insertOrganisation(store.db, {
-          code: '0344',
-          name: 'Utrecht',
-          kind: 'gemeente',
-          members: ['0344'],
-          createdAt: new Date('2024-01-01T00:00:00Z'),
-        });
+        await registerUtrecht(store);
         const v = (await refreshIndicators(store, '0344', { now: NOW })).scopes[ALL_MEMBERS]!;
         expect(v.declarations.months.find((m) => m.month === '2024-03')).toEqual({
           month: '2024-03',
