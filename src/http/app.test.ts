@@ -461,6 +461,8 @@ for (const dialect of DIALECTS) {
       await b.login('beheer@example');
       const { html, csrf } = await b.page('/beheer/quarantaine');
       expect(html).toContain('ingest.unknown_type');
+      // What the code means in Dutch, then the validator's own message.
+      expect(html).toContain('Geen bericht van iJw of iWmo release 3.2. <span');
       const retried = await b.post('/beheer/quarantaine/opnieuw', { _csrf: csrf!, ids: String(entry!.id) });
       expect(await retried.text()).toContain('1 opnieuw geprobeerd: 0 opgelost, 1 nog in quarantaine.');
 

@@ -54,6 +54,18 @@ const shell = (
   );
 };
 
+/** What a quarantine reason code means, in Dutch; the validator's own (English) message follows it. */
+const QUARANTINE_REASON_TEXT: Record<string, string> = {
+  'ingest.not_well_formed': 'Geen geldige XML',
+  'ingest.doctype_forbidden': 'Bevat een DOCTYPE, dat is niet toegestaan',
+  'ingest.empty': 'Leeg bestand',
+  'ingest.unknown_type': 'Geen bericht van iJw of iWmo release 3.2',
+  'ingest.xsd_invalid': 'Voldoet niet aan het XSD-schema van het bericht',
+  'ingest.no_gemeente': 'De gemeente van het bericht is niet te bepalen',
+  'ingest.file_missing': 'Het bestand uit het manifest ontbreekt',
+  'ingest.manifest_invalid': 'De regel in het manifest is onbruikbaar',
+};
+
 /** The audit log's actions as the operator reads them (the code stays beside it, for searching). */
 const AUDIT_ACTION_TEXT: Record<string, string> = {
   'auth.login': 'Ingelogd',
@@ -504,7 +516,10 @@ export function beheerRoutes(): Hono<AppEnv> {
                     <td class="utrecht-table__cell">
                       <code>{q.code}</code>
                     </td>
-                    <td class="utrecht-table__cell">{q.reason}</td>
+                    <td class="utrecht-table__cell">
+                      {QUARANTINE_REASON_TEXT[q.code] ?? 'Niet te verwerken'}.{' '}
+                      <span class="utrecht-paragraph--small">Technische melding: {q.reason}</span>
+                    </td>
                     <td class="utrecht-table__cell">{formatDateTime(q.receivedAt)}</td>
                   </tr>
                 ))}
