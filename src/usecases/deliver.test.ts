@@ -231,7 +231,7 @@ for (const dialect of DIALECTS) {
       expect(JSON.parse(log[0]!.detail!).id).toBe(first.id);
     });
 
-    it('removes what an interrupted delivery left behind once it is a day old, and nothing else', async () => {
+    it('removes what an interrupted delivery of this store left behind once it is a day old, and nothing else', async () => {
       const listed = (await listDeliveries(store, '0363', { now: at('2024-04-30T00:00:00Z') })).at(-1)!;
       const root = join(dataDir, 'deliveries');
       const twoDaysAgo = new Date(Date.now() - 2 * DAY);
@@ -245,16 +245,38 @@ for (const dialect of DIALECTS) {
       put(join(root, '.tmp', 'delivery-running'), false, true);
       put(join(root, '0363', 'weekly-20240505T040000Z-dead.zip'), true);
       put(join(root, '0363', 'weekly-20240505T040000Z-busy.zip'), false);
+      // A ZIP this store never began: another store's on the same data folder, however old.
+      put(join(root, '0363', 'weekly-20240505T040000Z-other.zip'), true);
       utimesSync(join(dataDir, listed.file), twoDaysAgo, twoDaysAgo);
+      await store.db
+        .insertInto('delivery_pending')
+        .values([
+          {
+            file: join('deliveries', '0363', 'weekly-20240505T040000Z-dead.zip'),
+            started_at: twoDaysAgo.toISOString(),
+          },
+          {
+            file: join('deliveries', '0363', 'weekly-20240505T040000Z-busy.zip'),
+            started_at: new Date().toISOString(),
+          },
+        ])
+        .execute();
 
       expect((await runDue(deps, at('2024-04-30T00:00:00Z'))).leftovers).toBe(2);
       expect(existsSync(join(root, '.tmp', 'delivery-crashed'))).toBe(false);
       expect(existsSync(join(root, '0363', 'weekly-20240505T040000Z-dead.zip'))).toBe(false);
       expect(existsSync(join(root, '.tmp', 'delivery-running'))).toBe(true);
       expect(existsSync(join(root, '0363', 'weekly-20240505T040000Z-busy.zip'))).toBe(true);
+      expect(existsSync(join(root, '0363', 'weekly-20240505T040000Z-other.zip'))).toBe(true);
       expect(existsSync(join(dataDir, listed.file))).toBe(true);
+      // Every delivery made so far has removed its own note; only the busy one's is left.
+      expect(
+        (await store.db.selectFrom('delivery_pending').select('file').execute()).map((r) => r.file),
+      ).toEqual([join('deliveries', '0363', 'weekly-20240505T040000Z-busy.zip')]);
       rmSync(join(root, '.tmp', 'delivery-running'), { recursive: true });
       rmSync(join(root, '0363', 'weekly-20240505T040000Z-busy.zip'));
+      rmSync(join(root, '0363', 'weekly-20240505T040000Z-other.zip'));
+      await store.db.deleteFrom('delivery_pending').execute();
     });
 
     it('makes a requested history with the next weekly run; it equals the union of the weeklies', async () => {

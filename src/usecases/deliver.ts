@@ -227,6 +227,12 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   const zipPath = join(deps.dataDir, relFile);
   const fileName = `ketendata-${org.code}-${weekly ? 'wekelijks' : 'historie'}-${localDate(slot)}.zip`;
 
+  // Noted before the file exists, removed with its listing: a crash in between leaves a leftover that the
+  // clean-up knows to be this store's (sweepLeftovers).
+  await deps.store.db
+    .insertInto('delivery_pending')
+    .values({ file: relFile, started_at: new Date().toISOString() })
+    .execute();
   const writer = await DeliveryWriter.open(join(deps.dataDir, 'deliveries', '.tmp'), deliveryFileSpecs());
   // The members at the slot: a missed slot made later leaves out a member that joined after it. Members that
   // joined after the cursor moved are sent from the start, once.
@@ -307,12 +313,14 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   } catch (err) {
     await writer.abort();
     await rm(zipPath, { force: true });
+    await deps.store.db.deleteFrom('delivery_pending').where('file', '=', relFile).execute();
     throw err;
   } finally {
     await formatter.close();
   }
 
   const id = await deps.store.db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('delivery_pending').where('file', '=', relFile).execute();
     const row = await lockOrganisation(trx, deps.store.dialect, org.code);
     if (!row) return undefined;
     if (weekly) {

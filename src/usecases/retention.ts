@@ -1,5 +1,5 @@
 import { readdir, rm, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { audit } from '../store/audit.js';
 import { expiredDeliveries, removeDelivery } from '../store/deliveries.js';
 import type { Store } from '../store/open.js';
@@ -58,23 +58,24 @@ export async function sweepLeftovers(
       removed++;
     }
   }
-  const listed = new Set(
-    (await deps.store.db.selectFrom('delivery').select('file').execute()).map((r) => r.file),
-  );
-  for (const org of await entries(root)) {
-    if (!org.isDirectory() || org.name === '.tmp') continue;
-    for (const f of await entries(join(root, org.name))) {
-      const path = join(root, org.name, f.name);
-      if (
-        f.isFile() &&
-        f.name.endsWith('.zip') &&
-        !listed.has(relative(deps.dataDir, path)) &&
-        (await abandoned(path))
-      ) {
-        await rm(path, { force: true });
-        removed++;
-      }
+  // Only ZIPs this store began and never listed: a file it does not know may be another store's (a second
+  // installation, or a run that missed KETENDATA_DATABASE_URL, on the same data folder).
+  const pending = await deps.store.db
+    .selectFrom('delivery_pending')
+    .select(['file', 'started_at'])
+    .where('started_at', '<', new Date(cutoff).toISOString())
+    .execute();
+  for (const p of pending) {
+    const listed = await deps.store.db
+      .selectFrom('delivery')
+      .select('id')
+      .where('file', '=', p.file)
+      .executeTakeFirst();
+    if (!listed && (await stat(join(deps.dataDir, p.file)).catch(() => undefined))) {
+      await rm(join(deps.dataDir, p.file), { force: true });
+      removed++;
     }
+    await deps.store.db.deleteFrom('delivery_pending').where('file', '=', p.file).execute();
   }
   return removed;
 }

@@ -20,6 +20,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0006_indicators': () => import('./0006_indicators.js'),
   '0007_member_catch_up': () => import('./0007_member_catch_up.js'),
   '0008_message_before_history': () => import('./0008_message_before_history.js'),
+  '0009_delivery_pending': () => import('./0009_delivery_pending.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -8,6 +8,7 @@ export interface DeliveryTables {
   organisation: OrganisationTable;
   organisation_member: OrganisationMemberTable;
   delivery: DeliveryTable;
+  delivery_pending: DeliveryPendingTable;
   audit_log: AuditLogTable;
   job_run: JobRunTable;
 }
@@ -46,6 +47,13 @@ export interface OrganisationMemberTable {
   catch_up: Generated<number>;
   /** When a head organisation took it on (null: from its registration). */
   joined_at: string | null;
+}
+
+/** A delivery ZIP being written (see migration 0009): what the leftover clean-up may remove. */
+export interface DeliveryPendingTable {
+  /** Relative to the data folder, as `delivery.file`. */
+  file: string;
+  started_at: string;
 }
 
 export type DeliveryKind = 'weekly' | 'history';
