@@ -274,10 +274,15 @@ export class Output {
    * @param startMoment exchanges before it are not written (the warm-up before `--from`): a hub extract
    *   starts at some moment, with care already running.
    */
+  /**
+   * @param runTag part of every hub id, from the run's options: the hub numbers its exchanges once, so two
+   *   runs ingested into one store must not share ids (a known hub id is an exchange already received).
+   */
   constructor(
     dir: string,
     files: FileSink = new FolderSink(dir),
     readonly startMoment = Number.NEGATIVE_INFINITY,
+    readonly runTag = '',
   ) {
     this.#dir = dir;
     this.#files = files;
@@ -302,7 +307,7 @@ export class Output {
     const hub = ++this.#hub;
     const day = Math.floor(moment / DAY_MS);
     const dayText = isoDay(day);
-    const hubId = `GGK${String(hub).padStart(8, '0')}`;
+    const hubId = `GGK${this.runTag}${String(hub).padStart(8, '0')}`;
     if (day !== this.#folderDay) {
       this.#folderDay = day;
       this.#folder = `berichten/${dayText.slice(0, 4)}/${dayText.slice(5, 7)}/`;

@@ -3,6 +3,7 @@
  * journeys, so nothing is held before it is needed); every event runs in time order, so the manifest is
  * written in hub order while only per-journey state lives in memory.
  */
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { addMonths, DAY_MS, type Day, dayFromIso, isoDay } from '../domain/calendar.js';
 import type { Standard } from '../schema/model.js';
@@ -138,7 +139,13 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     return list;
   };
 
-  const out = new Output(opts.out, opts.files, written * DAY_MS);
+  // The same options give the same ids (determinism); other options, other ids.
+  const runTag = createHash('sha256')
+    .update(JSON.stringify([opts.gemeenten, opts.clients, opts.from, opts.to, opts.until ?? '', seed]))
+    .digest('hex')
+    .slice(0, 6)
+    .toUpperCase();
+  const out = new Output(opts.out, opts.files, written * DAY_MS, runTag);
   out.writeJson('organisations.json', {
     gemeenten: gemeenten.map((g) => ({ code: g.code, name: g.name, provincie: g.provincie, regio: g.regio })),
     hoofdorganisaties: heads,
