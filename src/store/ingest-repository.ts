@@ -44,6 +44,7 @@ export interface PreparedMessage {
 export const INPUT_PROBLEM_CODES: ReadonlySet<string> = new Set([
   'ingest.manifest_invalid',
   'ingest.file_missing',
+  'ingest.too_large',
 ]);
 
 /** The reason of the stand-in for an exchange found already stored before parsing (never written). */

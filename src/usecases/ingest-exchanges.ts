@@ -105,6 +105,12 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
         out[i] = { ...base, bytes: await ref.read() };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EFBIG') {
+          // Too big to be one message: kept out unread (as over HTTP), the rest of the source goes on.
+          const reason = (err as Error).message.replace(/^ingest\.too_large: /, '');
+          out[i] = { ...base, bytes: Buffer.alloc(0), problem: { code: 'ingest.too_large', reason } };
+          continue;
+        }
         const reason =
           code === 'ENOENT' || String(err).includes('ingest.file_missing')
             ? 'file not found'

@@ -7,7 +7,7 @@ import { SECRET, validExamples, writeExchangeFolder } from '../../test/support/e
 import { deriveKeys } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
 import { type IngestSummary, ingestSource } from './ingest-exchanges.js';
-import { openSource } from './ingest-sources.js';
+import { MAX_EXCHANGE_BYTES, openSource } from './ingest-sources.js';
 import { listQuarantine, retryQuarantine } from './quarantine.js';
 
 const keys = deriveKeys(SECRET);
@@ -144,6 +144,28 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
         .executeTakeFirstOrThrow();
       expect(m.passages).toBe(2);
       expect(await counts(store)).toMatchObject({ message: 1, exchange: 2, quarantine: 1 });
+    } finally {
+      await drop();
+    }
+  });
+
+  it('quarantines a file too big for one exchange unread, and stores the rest of the source', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const dir = folder(
+        [
+          { file: 'a.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-Z1' },
+          { file: 'big.xml', xml: ' '.repeat(MAX_EXCHANGE_BYTES + 1), ...meta(2), hubId: 'QA-Z2' },
+          { file: 'c.xml', xml: xmlOf('JW305'), ...meta(3), hubId: 'QA-Z3' },
+        ],
+        [],
+      );
+      const s = await ingest(store, dir);
+      expect(s).toMatchObject({ received: 3, stored: 2, quarantined: 1 });
+      expect(s.quarantinedByReason).toEqual({ 'ingest.too_large': 1 });
+      const [item] = await listQuarantine(store);
+      expect(item).toMatchObject({ hubId: 'QA-Z2', reasonCode: 'ingest.too_large' });
+      expect(item!.reason).toMatch(/big\.xml has 20971521 bytes, more than 20971520 for one exchange/);
     } finally {
       await drop();
     }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { exampleTraffic, validExamples } from '../../test/support/exchange-fixtures.js';
-import { type ExchangeRef, openSource, parseManifestLine } from './ingest-sources.js';
+import { type ExchangeRef, MAX_EXCHANGE_BYTES, openSource, parseManifestLine } from './ingest-sources.js';
 
 const traffic = exampleTraffic();
 const tmp = mkdtempSync(join(tmpdir(), 'ketendata-sources-'));
@@ -79,6 +79,39 @@ describe('exchange sources', () => {
     expect(same.filter((s) => s === true)).toHaveLength(
       folder.bytes.filter((b) => Buffer.isBuffer(b)).length,
     );
+  });
+
+  it('reads every manifest of a ZIP that holds several (a folder each), each with the files beside it', async () => {
+    const folder = await collect(traffic.dir);
+    const files = [
+      'manifest.ndjson',
+      ...folder.refs.filter((r) => !r.problem && !r.source.includes('missing')).map((r) => r.source),
+    ];
+    const zip = new yazl.ZipFile();
+    for (const week of ['week1/', 'week2/'])
+      for (const f of files) zip.addBuffer(readFileSync(join(traffic.dir, f)), `${week}${f}`);
+    zip.end();
+    const zipPath = join(tmp, 'weeks.zip');
+    await new Promise<void>((resolve, reject) => {
+      zip.outputStream
+        .pipe(createWriteStream(zipPath))
+        .on('close', () => resolve())
+        .on('error', reject);
+    });
+    const both = await collect(zipPath);
+    expect(both.total).toBe(2 * (folder.total ?? 0));
+    expect(both.refs.map((r) => r.source)).toEqual([
+      ...folder.refs.map((r) => r.source),
+      ...folder.refs.map((r) => r.source),
+    ]);
+  });
+
+  it('reads a file too big for one exchange as an error, not into memory', async () => {
+    const dir = join(tmp, 'big');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'big.xml'), Buffer.alloc(MAX_EXCHANGE_BYTES + 1, 0x20));
+    const { bytes } = await collect(dir);
+    expect(String(bytes[0])).toMatch(/^ingest\.too_large: .*big\.xml has 20971521 bytes/);
   });
 
   it('reads a plain folder of XML files without a manifest, with the file time as moment and no parties', async () => {

@@ -1,4 +1,4 @@
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -35,7 +35,24 @@ export const MANIFEST_NAME = 'manifest.ndjson';
 
 // Messages are small files: a synchronous read costs about a quarter of the CPU of fs/promises (which
 // makes open, stat, read and close separate thread-pool round trips), and reading is cheap beside parsing.
-const readSmallFile = async (path: string): Promise<Buffer> => readFileSync(path);
+/** The largest exchange read, as the HTTP feed takes: a bigger file is quarantined unread, not parsed. */
+export const MAX_EXCHANGE_BYTES = 20 * 1024 * 1024;
+
+/** The error for a file over MAX_EXCHANGE_BYTES (`code` EFBIG; ingest quarantines it as `ingest.too_large`). */
+function tooLarge(name: string, size: number): Error {
+  return Object.assign(
+    new Error(
+      `ingest.too_large: ${name} has ${size} bytes, more than ${MAX_EXCHANGE_BYTES} for one exchange`,
+    ),
+    { code: 'EFBIG' },
+  );
+}
+
+const readSmallFile = async (path: string): Promise<Buffer> => {
+  const size = statSync(path).size;
+  if (size > MAX_EXCHANGE_BYTES) throw tooLarge(path, size);
+  return readFileSync(path);
+};
 
 /** One manifest line: `{"file", "moment", "verzender", "ontvanger", "hubId"?}`. */
 export function parseManifestLine(
@@ -188,10 +205,20 @@ function plainFolderSource(dir: string, files: string[]): ExchangeSource {
   };
 }
 
-function streamToBuffer(stream: Readable): Promise<Buffer> {
+/** The stream's bytes, up to `max`: a ZIP entry can claim a small size and inflate to far more. */
+function streamToBuffer(stream: Readable, name = '', max = Number.POSITIVE_INFINITY): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    stream.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        stream.destroy();
+        reject(tooLarge(name, size));
+        return;
+      }
+      chunks.push(c);
+    });
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', reject);
   });
@@ -221,37 +248,47 @@ async function zipSource(path: string): Promise<ExchangeSource> {
       zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))),
     );
   const open = (entry: yauzl.Entry) =>
-    new Promise<Buffer>((resolve, reject) =>
-      zip.openReadStream(entry, (err, s) => (err ? reject(err) : streamToBuffer(s).then(resolve, reject))),
-    );
+    new Promise<Buffer>((resolve, reject) => {
+      const name = `${basename(path)}!${entry.fileName}`;
+      if (entry.uncompressedSize > MAX_EXCHANGE_BYTES) {
+        reject(tooLarge(name, entry.uncompressedSize));
+        return;
+      }
+      zip.openReadStream(entry, (err, s) =>
+        err ? reject(err) : streamToBuffer(s, name, MAX_EXCHANGE_BYTES).then(resolve, reject),
+      );
+    });
+  // Every manifest in the ZIP (a week per folder, say), each with the files beside it, in path order.
   const manifests = [...entries.keys()]
     .filter((n) => n === MANIFEST_NAME || n.endsWith(`/${MANIFEST_NAME}`))
-    .sort((a, b) => a.length - b.length);
+    .sort();
   const zipName = basename(path);
-  const manifestName = manifests[0];
-  if (manifestName) {
-    const base = manifestName.slice(0, -MANIFEST_NAME.length);
-    const manifestEntry = entries.get(manifestName)!;
-    // The manifest is streamed twice (count, then read), never held whole: it can have millions of lines.
-    const manifestLines = async () =>
-      createInterface({ input: await openStream(manifestEntry), crlfDelay: Infinity });
+  if (manifests.length > 0) {
+    // A manifest is streamed twice (count, then read), never held whole: it can have millions of lines.
+    const manifestLines = async (name: string) =>
+      createInterface({ input: await openStream(entries.get(name)!), crlfDelay: Infinity });
     let total = 0;
-    for await (const line of await manifestLines()) if (line.trim()) total++;
+    for (const name of manifests)
+      for await (const line of await manifestLines(name)) if (line.trim()) total++;
     return {
       label: path,
       total,
-      exchanges: () =>
-        manifestRefs(
-          (async function* () {
-            yield* await manifestLines();
-          })(),
-          `${zipName}!${manifestName}`,
-          async (file) => {
-            const entry = entries.get(base + file);
-            if (!entry) throw new Error(`ingest.file_missing: ${zipName}!${base}${file} is not in the ZIP`);
-            return open(entry);
-          },
-        ),
+      exchanges: async function* () {
+        for (const name of manifests) {
+          const base = name.slice(0, -MANIFEST_NAME.length);
+          yield* manifestRefs(
+            (async function* () {
+              yield* await manifestLines(name);
+            })(),
+            `${zipName}!${name}`,
+            async (file) => {
+              const entry = entries.get(base + file);
+              if (!entry) throw new Error(`ingest.file_missing: ${zipName}!${base}${file} is not in the ZIP`);
+              return open(entry);
+            },
+          );
+        }
+      },
       close: async () => zip.close(),
     };
   }
