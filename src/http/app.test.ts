@@ -322,7 +322,13 @@ for (const dialect of DIALECTS) {
       expect(
         (await u.post('/instellingen/tweede-factor/bevestigen', { _csrf: csrf!, code: code() })).status,
       ).toBe(303);
+      // On, it cannot be set up anew (which would switch it off) without the password.
+      ({ csrf } = await u.page('/instellingen'));
+      expect((await u.post('/instellingen/tweede-factor/start', { _csrf: csrf! })).status).toBe(400);
 
+      // A code is taken once: the login uses the next one.
+      const enrolled = code();
+      h.clock.now = new Date(h.clock.now.getTime() + 30_000);
       const again = new Browser(h.app);
       expect((await again.login('gea@0014.example')).headers.get('Location')).toBe('/inloggen/code');
       expect((await again.fetch('/ophalen')).headers.get('Location')).toBe('/inloggen/code');
@@ -335,10 +341,12 @@ for (const dialect of DIALECTS) {
           })
         ).status,
       ).toBe(400);
+      expect((await again.post('/inloggen/code', { _csrf: form.csrf!, code: enrolled })).status).toBe(400);
       expect(
         (await again.post('/inloggen/code', { _csrf: form.csrf!, code: code() })).headers.get('Location'),
       ).toBe('/');
       expect((await again.page('/ophalen')).res.status).toBe(200);
+      h.clock.now = MONDAY;
     });
 
     it('serves the API to an organisation token: list, download all new, delete, history request', async () => {

@@ -47,7 +47,10 @@ export async function updateUser(
   db: Kysely<Database>,
   id: number,
   patch: Partial<
-    Pick<UserRow, 'password_hash' | 'totp_secret' | 'totp_enabled' | 'disabled_at' | 'display_name'>
+    Pick<
+      UserRow,
+      'password_hash' | 'totp_secret' | 'totp_enabled' | 'totp_last_step' | 'disabled_at' | 'display_name'
+    >
   >,
 ): Promise<void> {
   await db.updateTable('app_user').set(patch).where('id', '=', id).execute();

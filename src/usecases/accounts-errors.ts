@@ -6,6 +6,7 @@ export type AccountErrorCode =
   | 'accounts.organisation_required'
   | 'accounts.wrong_password'
   | 'accounts.totp_invalid'
+  | 'accounts.totp_active'
   | 'accounts.not_found'
   | 'accounts.owner_required'
   | 'organisation.not_found';

@@ -163,19 +163,32 @@ for (const dialect of DIALECTS) {
         ),
       ).rejects.toThrow();
       await confirmTotp(store.db, u.id, totp.generate({ timestamp: NOW.getTime() }), NOW);
+      // The second factor on: a new secret takes switching it off (with the password) first.
+      await expect(beginTotp(store.db, u.id)).rejects.toThrow('the second factor is on');
+      const later = new Date(NOW.getTime() + 30_000);
       const r = await login(
         store.db,
         { email: 'cy@gemeente.nl', password: 'correct horse battery', address: '10.2.0.1' },
-        NOW,
+        later,
       );
       expect(r.ok && r.pendingSecondFactor).toBe(true);
       if (!r.ok) return;
-      const s = await resolveSession(store.db, r.sessionToken, NOW);
+      const s = await resolveSession(store.db, r.sessionToken, later);
       expect(s?.pendingSecondFactor).toBe(true);
-      expect(
-        await verifySecondFactor(store.db, s!, totp.generate({ timestamp: NOW.getTime() }), '10.2.0.1', NOW),
-      ).toBe('ok');
-      expect((await resolveSession(store.db, r.sessionToken, NOW))?.pendingSecondFactor).toBe(false);
+      // The code of the enrolment is used up; the next one works, once.
+      const used = totp.generate({ timestamp: NOW.getTime() });
+      expect(await verifySecondFactor(store.db, s!, used, '10.2.0.1', later)).toBe('invalid');
+      const code = totp.generate({ timestamp: later.getTime() });
+      expect(await verifySecondFactor(store.db, s!, code, '10.2.0.1', later)).toBe('ok');
+      expect((await resolveSession(store.db, r.sessionToken, later))?.pendingSecondFactor).toBe(false);
+      const again = await login(
+        store.db,
+        { email: 'cy@gemeente.nl', password: 'correct horse battery', address: '10.2.0.1' },
+        later,
+      );
+      if (!again.ok) throw new Error('login refused');
+      const s2 = await resolveSession(store.db, again.sessionToken, later);
+      expect(await verifySecondFactor(store.db, s2!, code, '10.2.0.1', later)).toBe('invalid');
     });
 
     it('verifies API tokens by digest and forgets revoked ones, only within their organisation', async () => {

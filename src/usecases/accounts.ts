@@ -219,15 +219,23 @@ function totpFor(user: { email: string }, secret: string): OTPAuth.TOTP {
   });
 }
 
-function totpValid(user: UserRow, code: string, now: Date): boolean {
-  if (!user.totp_secret) return false;
-  return (
-    totpFor(user, user.totp_secret).validate({
-      token: code.replace(/\s/g, ''),
-      timestamp: now.getTime(),
-      window: 1,
-    }) !== null
-  );
+const TOTP_PERIOD_MS = 30_000;
+
+/**
+ * The step of a valid code not used before (one step of clock drift either way), or undefined. A code is
+ * taken once: its step must lie after the last one accepted.
+ */
+function totpStep(user: UserRow, code: string, now: Date): number | undefined {
+  if (!user.totp_secret) return undefined;
+  const delta = totpFor(user, user.totp_secret).validate({
+    token: code.replace(/\s/g, ''),
+    timestamp: now.getTime(),
+    window: 1,
+  });
+  if (delta === null) return undefined;
+  const step = Math.floor(now.getTime() / TOTP_PERIOD_MS) + delta;
+  const last = user.totp_last_step === null ? undefined : Number(user.totp_last_step);
+  return last !== undefined && step <= last ? undefined : step;
 }
 
 /** Completes a login that waits for the second factor. */
@@ -242,10 +250,12 @@ export async function verifySecondFactor(
   const since = iso(new Date(now.getTime() - THROTTLE.window));
   if ((await countLoginFailures(db, key, since)) >= THROTTLE.perEmail) return 'throttled';
   const user = await findUserById(db, session.user.id);
-  if (!user || !totpValid(user, code, now)) {
+  const step = user ? totpStep(user, code, now) : undefined;
+  if (!user || step === undefined) {
     await recordLoginFailure(db, [key, `ip:${address}`], iso(now));
     return 'invalid';
   }
+  await updateUser(db, user.id, { totp_last_step: step });
   await clearLoginFailures(db, key);
   await clearSecondFactor(db, session.id);
   return 'ok';
@@ -258,8 +268,11 @@ export async function beginTotp(
 ): Promise<{ secret: string; uri: string }> {
   const user = await findUserById(db, userId);
   if (!user) throw new AccountError('accounts.not_found', 'no such user');
+  // A new secret would switch the active one off: that takes the password (disableTotp) first.
+  if (user.totp_enabled === 1)
+    throw new AccountError('accounts.totp_active', 'the second factor is on: switch it off first');
   const secret = new OTPAuth.Secret({ size: 20 }).base32;
-  await updateUser(db, userId, { totp_secret: secret, totp_enabled: 0 });
+  await updateUser(db, userId, { totp_secret: secret, totp_enabled: 0, totp_last_step: null });
   return { secret, uri: totpFor(user, secret).toString() };
 }
 
@@ -280,9 +293,9 @@ export async function confirmTotp(
   now: Date,
 ): Promise<void> {
   const user = await findUserById(db, userId);
-  if (!user || !totpValid(user, code, now))
-    throw new AccountError('accounts.totp_invalid', 'the code is not valid');
-  await updateUser(db, userId, { totp_enabled: 1 });
+  const step = user ? totpStep(user, code, now) : undefined;
+  if (!user || step === undefined) throw new AccountError('accounts.totp_invalid', 'the code is not valid');
+  await updateUser(db, userId, { totp_enabled: 1, totp_last_step: step });
 }
 
 export async function disableTotp(db: Kysely<Database>, userId: number, password: string): Promise<void> {

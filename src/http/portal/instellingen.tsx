@@ -270,7 +270,17 @@ export function instellingenRoutes(): Hono<AppEnv> {
   });
 
   app.post('/instellingen/tweede-factor/start', async (c) => {
-    await beginTotp(c.var.deps.store.db, c.var.session!.user.id);
+    try {
+      await beginTotp(c.var.deps.store.db, c.var.session!.user.id);
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      return render(
+        c,
+        { kind: 'error', text: 'De tweede factor staat aan. Zet hem eerst uit met uw wachtwoord.' },
+        undefined,
+        400,
+      );
+    }
     return c.redirect('/instellingen#tweede-factor', 303);
   });
 

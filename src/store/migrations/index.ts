@@ -21,6 +21,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0007_member_catch_up': () => import('./0007_member_catch_up.js'),
   '0008_message_before_history': () => import('./0008_message_before_history.js'),
   '0009_delivery_pending': () => import('./0009_delivery_pending.js'),
+  '0010_totp_last_step': () => import('./0010_totp_last_step.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -27,6 +27,8 @@ export interface AppUserTable {
   /** Base32 TOTP secret; set while enrolling, active once totp_enabled = 1. */
   totp_secret: string | null;
   totp_enabled: number;
+  /** The 30-second step of the last code accepted; a code is taken once. */
+  totp_last_step: number | string | null;
   /** ISO-8601 UTC */
   created_at: string;
   disabled_at: string | null;
