@@ -27,3 +27,12 @@ export function parseNow(ctx: CliContext, value: string | undefined): Date | und
   ctx.setExitCode(2);
   return undefined;
 }
+
+/** `--port`: a TCP port (1–65535), or undefined after saying so (exit code 2) before anything is opened. */
+export function parsePort(ctx: CliContext, value: string): number | undefined {
+  const port = Number(value);
+  if (/^\d+$/.test(value) && port >= 1 && port <= 65_535) return port;
+  ctx.err(`cli.bad_port: --port ${value} is not a port number (1–65535)`);
+  ctx.setExitCode(2);
+  return undefined;
+}

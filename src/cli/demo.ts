@@ -5,7 +5,7 @@ import { startScheduler } from '../jobs/scheduler.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { DEMO_PASSWORD, prepareDemo } from '../usecases/demo.js';
-import { type CliContext, parseNow } from './command.js';
+import { type CliContext, parseNow, parsePort } from './command.js';
 import { waitForSignal } from './serve.js';
 
 /** `ketendata demo` (what `npm start` runs): simulated data and demo accounts on the embedded store, then serve. */
@@ -26,6 +26,8 @@ export function register(program: Command, ctx: CliContext): void {
       const secret = ctx.config.secret ?? demoSecret(dataDir);
       const now = parseNow(ctx, o.now);
       if (!now) return;
+      const port = parsePort(ctx, o.port);
+      if (port === undefined) return;
       // The demo always uses the embedded store in the data folder, never a configured server.
       const store = await openStore({ databaseUrl: undefined, dataDir });
       const keys = deriveKeys(secret);
@@ -54,7 +56,7 @@ export function register(program: Command, ctx: CliContext): void {
           store,
           dataDir,
           host: o.host,
-          port: Number(o.port),
+          port,
           secureCookies: false,
           keys,
           environmentLabel: 'demo',

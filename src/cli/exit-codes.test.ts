@@ -27,6 +27,8 @@ describe('exit codes (docs/cli.md)', () => {
         'quarantine.bad_option: --file replaces exactly one item',
       ],
       [['quarantine'], 'Usage: ketendata quarantine'],
+      [['serve', '--port', 'abc'], 'cli.bad_port: --port abc is not a port number (1–65535)'],
+      [['demo', '--port', '99999', '--no-serve'], 'cli.bad_port: --port 99999'],
     ];
     for (const [argv, message] of cases) {
       const r = await runCli(argv, env);

@@ -4,7 +4,7 @@ import { startPortal } from '../http/launch.js';
 import { startScheduler } from '../jobs/scheduler.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
-import type { CliContext } from './command.js';
+import { type CliContext, parsePort } from './command.js';
 
 /** `ketendata serve`: the production entry — portal, API and scheduler on the configured store. */
 export function register(program: Command, ctx: CliContext): void {
@@ -17,13 +17,15 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--port <port>', 'port to listen on', '3000')
     .option('--insecure-cookies', 'allow session cookies over plain http (only behind no proxy, for testing)')
     .action(async (o: { host: string; port: string; insecureCookies?: boolean }) => {
+      const port = parsePort(ctx, o.port);
+      if (port === undefined) return;
       const keys = deriveKeys(requireSecret(ctx.config));
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       const server = await startPortal({
         store,
         dataDir: ctx.config.dataDir,
         host: o.host,
-        port: Number(o.port),
+        port,
         secureCookies: !o.insecureCookies,
         keys,
       });

@@ -87,6 +87,10 @@ for (const dialect of DIALECTS) {
         const noPassword = await run(['users', 'add', 'x@y.nl', '--name', 'X', '--operator'], env);
         expect(noPassword.err).toContain('users.no_password');
         expect(noPassword.code).toBe(2);
+        vi.stubEnv('KETENDATA_NEW_PASSWORD', ' '.repeat(12));
+        const blank = await run(['users', 'add', 'x@y.nl', '--name', 'X', '--operator'], env);
+        expect(blank).toMatchObject({ code: 1 });
+        expect(blank.err).toMatch(/^accounts\.weak_password: /);
         vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
         const noOrg = await run(['users', 'add', 'x@y.nl', '--name', 'X'], env);
         expect(noOrg.err).toContain('users.organisation_required');

@@ -615,6 +615,12 @@ for (const dialect of DIALECTS) {
         'Uitkomst aanvragen, gemeente Rotterdam (0599)',
       );
       expect((await cor.page('/dashboard?gemeente=0518')).html).toContain('alle gemeenten samen');
+      // Not a property every object has.
+      for (const odd of ['__proto__', 'constructor', 'toString']) {
+        const page = await cor.page(`/dashboard?gemeente=${odd}`);
+        expect(page.res.status, odd).toBe(200);
+        expect(page.html).toContain('alle gemeenten samen');
+      }
 
       const operator = new Browser(h.app);
       await operator.login('beheer@example');

@@ -61,8 +61,12 @@ export const sha256 = (value: string): string => createHash('sha256').update(val
 const iso = (d: Date): string => d.toISOString();
 
 export function checkPassword(password: string): void {
-  if (password.length < 12) {
-    throw new AccountError('accounts.weak_password', 'password too short: use at least 12 characters');
+  // Spaces inside a passphrase count; spaces around it (or nothing but spaces) do not.
+  if (password.trim().length < 12) {
+    throw new AccountError(
+      'accounts.weak_password',
+      'password too short: use at least 12 characters besides spaces at the start and end',
+    );
   }
 }
 

@@ -401,7 +401,8 @@ export function dashboardRoutes(): Hono<AppEnv> {
     const snap = await indicators.snapshot(org, clock());
     const asked = c.req.query('gemeente') ?? ALL_MEMBERS;
     // Only scopes of this organisation exist in its snapshot: any other code shows all members.
-    const scope = snap.scopes[asked] ? asked : ALL_MEMBERS;
+    // Own keys only: `?gemeente=__proto__` must not find the object's inherited properties.
+    const scope = Object.hasOwn(snap.scopes, asked) ? asked : ALL_MEMBERS;
     const head = snap.members.length > 1;
     const scopeLabel =
       scope === ALL_MEMBERS
