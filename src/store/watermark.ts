@@ -53,7 +53,9 @@ export async function withIngestLock<T>(store: Store, fn: (tx: IngestTx) => Prom
 
 /** unique_violation, serialization_failure, deadlock_detected: a concurrent transaction won; run again. */
 const PG_RETRYABLE = new Set(['23505', '40001', '40P01']);
-const PG_ATTEMPTS = 5;
+// Two ingests of the same traffic in step can collide batch after batch; every collision means the other
+// committed, so a retry gets further. Five attempts were seen running out (batches of 20 against 200).
+const PG_ATTEMPTS = 25;
 
 async function postgresIngestTx<T>(store: Store, fn: (tx: IngestTx) => Promise<T>): Promise<T> {
   const client = await store.pool!.connect();
