@@ -6,6 +6,7 @@ import type { Store } from '../store/open.js';
 import { insertOrganisation } from '../store/organisations.js';
 import { assigned, Journeys, person, product, requested, wmoProduct } from './indicators.fixtures.js';
 import { ALL_MEMBERS, indicatorSnapshot, refreshIndicators } from './indicators.js';
+import { setMembers } from './organisations.js';
 
 const NOW = new Date('2024-07-01T08:00:00Z');
 
@@ -359,6 +360,18 @@ for (const dialect of DIALECTS) {
       // Computed once on demand when there is none yet.
       await store.db.deleteFrom('indicator_snapshot').execute();
       expect((await indicatorSnapshot(store, '0363', { now: later })).computedAt).toBe(later.toISOString());
+    });
+
+    it('computes a head organisation anew once its members changed: no figures of a former member', async () => {
+      const before = await refreshIndicators(store, 'R001', { now: NOW });
+      expect(Object.keys(before.scopes).sort()).toEqual(['0363', '0599', ALL_MEMBERS]);
+      await setMembers(store, { code: 'R001', members: ['0363'], actor: 'op', now: NOW });
+      const later = new Date('2024-07-08T08:00:00Z');
+      const after = await indicatorSnapshot(store, 'R001', { now: later });
+      expect(after.members).toEqual(['0363']);
+      expect(Object.keys(after.scopes)).toEqual([ALL_MEMBERS]);
+      expect(after.computedAt).toBe(later.toISOString());
+      await setMembers(store, { code: 'R001', members: ['0363', '0599'], actor: 'op', now: NOW });
     });
   });
 }

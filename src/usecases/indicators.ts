@@ -106,7 +106,10 @@ export async function refreshIndicators(
   return snap;
 }
 
-/** The stored snapshot; computed (and stored) once when the organisation has none yet. */
+/**
+ * The stored snapshot; computed (and stored) once when the organisation has none yet, or when its members
+ * changed since (a head organisation must not keep seeing a member it no longer acts for).
+ */
 export async function indicatorSnapshot(
   store: Store,
   code: string,
@@ -115,6 +118,9 @@ export async function indicatorSnapshot(
   const row = await readIndicatorSnapshot(store.db, code);
   if (!row) return refreshIndicators(store, code, opts);
   const data = JSON.parse(row.data) as StoredData;
+  const org = await requireOrganisation(store, code);
+  if ([...data.members].sort().join(',') !== [...org.members].sort().join(','))
+    return refreshIndicators(store, code, opts);
   return {
     organisation: code,
     members: data.members,
