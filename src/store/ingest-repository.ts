@@ -124,10 +124,10 @@ interface QuarantineRow {
 }
 
 /** An exchange key in the store, with its open input-problem item if that is all that was recorded of it. */
-type KnownExchanges = Map<string, { readonly pendingQuarantineId: number | null }>;
+type KnownExchanges = Map<string, { readonly pendingQuarantineId: number | null; readonly moment: string }>;
 
 const INPUT_PROBLEM_LIST = [...INPUT_PROBLEM_CODES].map((c) => `'${c}'`).join(', ');
-const PENDING_SQL = `SELECT e.exchange_key AS k, q.id AS q FROM exchange e
+const PENDING_SQL = `SELECT e.exchange_key AS k, q.id AS q, e.moment AS m FROM exchange e
   LEFT JOIN quarantine q ON q.id = e.quarantine_id AND e.message_seq IS NULL AND q.status = 'open'
     AND q.reason_code IN (${INPUT_PROBLEM_LIST})`;
 const OPEN_INPUT_PROBLEM = `status = 'open' AND reason_code IN (${INPUT_PROBLEM_LIST})`;
@@ -265,11 +265,46 @@ function messageRow(n: PlannedMessage, rawId: number, o: BatchOptions): NewMessa
   };
 }
 
-async function planAndWrite(
+/**
+ * The key of a passage that reuses a hub id already used by a passage with another moment (two extracts
+ * numbered alike): a key of its own, so it is stored, or counted as a duplicate, instead of being taken for
+ * the exchange already received, while a re-run still finds it.
+ */
+export function reusedHubKey(key: string, moment: string): string {
+  return `${key}@${moment}`;
+}
+
+const isPlainHubKey = (key: string) => key.startsWith('hub:') && !key.includes('@');
+
+/** The batch with reused hub ids given keys of their own, against the store and earlier items of the batch. */
+async function withReusedHubKeys(
   port: BatchPort,
   items: readonly PreparedExchange[],
+): Promise<readonly PreparedExchange[]> {
+  const candidate = (it: PreparedExchange) =>
+    isPlainHubKey(it.exchange.exchange_key) &&
+    it.exchange.moment !== '' &&
+    !(it.kind === 'quarantine' && it.reason_code === ALREADY_STORED);
+  const hubKeys = [...new Set(items.filter(candidate).map((it) => it.exchange.exchange_key))];
+  if (hubKeys.length === 0) return items;
+  const firstMoment = new Map<string, string>();
+  for (const [k, v] of await port.existingExchanges(hubKeys)) if (v.moment) firstMoment.set(k, v.moment);
+  return items.map((it) => {
+    if (!candidate(it)) return it;
+    const k = it.exchange.exchange_key;
+    const first = firstMoment.get(k);
+    if (first === undefined) firstMoment.set(k, it.exchange.moment);
+    if (first === undefined || first === it.exchange.moment) return it;
+    return { ...it, exchange: { ...it.exchange, exchange_key: reusedHubKey(k, it.exchange.moment) } };
+  });
+}
+
+async function planAndWrite(
+  port: BatchPort,
+  batchItems: readonly PreparedExchange[],
   o: BatchOptions,
 ): Promise<BatchResult> {
+  const items = o.retryIds ? batchItems : await withReusedHubKeys(port, batchItems);
   const retry = o.retryIds;
   const delta = emptyDelta();
   delta.received = retry ? 0 : items.length;
@@ -621,8 +656,8 @@ function sqlitePort(db: SqliteDb): BatchPort {
     existingExchanges: async (keys) => {
       const out: KnownExchanges = new Map();
       for (const k of keys) {
-        const row = exchangeKey.get(k) as { k: string; q: number | null } | undefined;
-        if (row) out.set(k, { pendingQuarantineId: row.q === null ? null : Number(row.q) });
+        const row = exchangeKey.get(k) as { k: string; q: number | null; m: string } | undefined;
+        if (row) out.set(k, { pendingQuarantineId: row.q === null ? null : Number(row.q), moment: row.m });
       }
       return out;
     },
@@ -710,11 +745,13 @@ function postgresPort(client: PgClient): BatchPort {
   };
   return {
     existingExchanges: async (keys) => {
-      const { rows } = await client.query<{ k: string; q: string | number | null }>(
+      const { rows } = await client.query<{ k: string; q: string | number | null; m: string }>(
         `${PENDING_SQL} WHERE e.exchange_key = ANY($1::text[])`,
         [keys],
       );
-      return new Map(rows.map((r) => [r.k, { pendingQuarantineId: r.q === null ? null : Number(r.q) }]));
+      return new Map(
+        rows.map((r) => [r.k, { pendingQuarantineId: r.q === null ? null : Number(r.q), moment: r.m }]),
+      );
     },
     seqsByBerichtId: async (ids) => {
       const { rows } = await client.query<{ seq: number; bericht_id: string }>(
@@ -852,18 +889,23 @@ export async function finishRun(store: Store, runId: number, now: string): Promi
   await store.db.updateTable('ingest_run').set({ finished_at: now }).where('id', '=', runId).execute();
 }
 
-/**
- * Exchange keys already stored, for skipping the parse of a re-ingested exchange (the batch checks again):
- * true for a key whose only record is an open input-problem item (see `INPUT_PROBLEM_CODES`).
- */
+/** What the store knows of an exchange key: whether all it holds is an open input problem, and its moment. */
+export interface KnownExchange {
+  /** Its only record is an open input-problem item (see `INPUT_PROBLEM_CODES`). */
+  readonly onlyInputProblem: boolean;
+  readonly moment: string;
+}
+
+/** Exchange keys already stored, for skipping the parse of a re-ingested exchange (the batch checks again). */
 export async function knownExchangeKeys(
   store: Store,
   keys: readonly string[],
-): Promise<Map<string, boolean>> {
+): Promise<Map<string, KnownExchange>> {
   if (!keys.length) return new Map();
   const { rows } = await sql<{
     k: string;
     q: number | null;
+    m: string;
   }>`${sql.raw(PENDING_SQL)} WHERE e.exchange_key IN (${sql.join(keys)})`.execute(store.db);
-  return new Map(rows.map((r) => [r.k, r.q !== null]));
+  return new Map(rows.map((r) => [r.k, { onlyInputProblem: r.q !== null, moment: r.m }]));
 }

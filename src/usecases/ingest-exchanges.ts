@@ -6,6 +6,7 @@ import {
   finishRun,
   knownExchangeKeys,
   type PreparedExchange,
+  reusedHubKey,
   startRun,
   writeExchangeBatch,
 } from '../store/ingest-repository.js';
@@ -148,12 +149,25 @@ export async function ingestSource(
   const prepare = async (refs: readonly ExchangeRef[]): Promise<PreparedExchange[]> => {
     const received = await readAll(refs);
     const keys = received.map((ex) => exchangeKey(deps.keys, ex));
-    const known = await knownExchangeKeys(deps.store, [...new Set(keys)]);
+    let known = await knownExchangeKeys(deps.store, [...new Set(keys)]);
+    // A hub id names one passage. One that comes again with another moment is another passage under a
+    // reused id (two extracts numbered alike): it gets a key of its own, so it is stored (or counted as a
+    // duplicate) instead of being taken for the exchange already received, and a re-run still skips it.
+    const reused = received.flatMap((ex, i) => {
+      const k = known.get(keys[i]!);
+      if (!ex.hubId || !ex.moment || !k?.moment || k.moment === ex.moment) return [];
+      keys[i] = reusedHubKey(keys[i]!, ex.moment);
+      return [keys[i]!];
+    });
+    if (reused.length > 0) {
+      const again = await knownExchangeKeys(deps.store, [...new Set(reused)]);
+      known = new Map([...known, ...again]);
+    }
     // A known exchange is not parsed again, unless all that is known of it is an input problem (a missing
     // file, an unusable manifest line) and it now comes with usable input.
     const skip = received.map((ex, i) => {
-      const onlyInputProblem = known.get(keys[i]!);
-      return onlyInputProblem !== undefined && (!onlyInputProblem || ex.problem !== undefined);
+      const k = known.get(keys[i]!);
+      return k !== undefined && (!k.onlyInputProblem || ex.problem !== undefined);
     });
     const todo = received.flatMap((ex, i) => (skip[i] ? [] : [{ ex, key: keys[i]! }]));
     const fresh = pool
@@ -211,7 +225,15 @@ export interface SingleOutcome {
 }
 
 /** One exchange (the live feed over HTTP): the same path as a batch of one. */
-export async function ingestOne(deps: IngestDeps, ex: ReceivedExchange): Promise<SingleOutcome> {
+export async function ingestOne(deps: IngestDeps, received: ReceivedExchange): Promise<SingleOutcome> {
+  let ex = received;
+  if (ex.moment === null) {
+    // No moment given: a request repeated with its hub id is the passage received before (its moment, so
+    // it is recognised); anything else passed the hub now.
+    const key = ex.hubId ? exchangeKey(deps.keys, ex) : undefined;
+    const before = key ? (await knownExchangeKeys(deps.store, [key])).get(key)?.moment : undefined;
+    ex = { ...ex, moment: before || deps.now().toISOString() };
+  }
   const runId = await startRun(deps.store, `http:${ex.source}`, deps.now().toISOString());
   const prepared = prepareExchange(deps.keys, ex, deps.parse);
   const now = deps.now();

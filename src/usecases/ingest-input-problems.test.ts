@@ -149,6 +149,39 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     }
   });
 
+  it('stores a passage that reuses a hub id with another moment, in the same batch or a later run, once', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      // Two extracts numbered alike: H1 and H2 stand for other passages in each.
+      const first = folder(
+        [
+          { file: 'a.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'H1' },
+          // In the same batch (of two): H1 again, another passage (another moment), the same message.
+          { file: 'a2.xml', xml: xmlOf('JW301'), ...meta(5), hubId: 'H1' },
+          { file: 'b.xml', xml: xmlOf('JW305'), ...meta(2), hubId: 'H2' },
+        ],
+        [],
+      );
+      expect(await ingest(store, first)).toMatchObject({ received: 3, stored: 2, duplicates: 1, skipped: 0 });
+      const second = folder(
+        [
+          { file: 'c.xml', xml: xmlOf('JW315'), ...meta(7), hubId: 'H1' },
+          { file: 'd.xml', xml: xmlOf('JW305'), ...meta(2), hubId: 'H2' },
+        ],
+        [],
+      );
+      // H1 with another moment is new; H2 with the same moment is the passage received before.
+      expect(await ingest(store, second)).toMatchObject({ received: 2, stored: 1, skipped: 1 });
+      const before = await counts(store);
+      expect(await ingest(store, first)).toMatchObject({ stored: 0, duplicates: 0, skipped: 3 });
+      expect(await ingest(store, second)).toMatchObject({ stored: 0, duplicates: 0, skipped: 2 });
+      expect(await counts(store)).toEqual(before);
+      expect(before).toMatchObject({ message: 3, exchange: 4 });
+    } finally {
+      await drop();
+    }
+  });
+
   it('quarantines a file too big for one exchange unread, and stores the rest of the source', async () => {
     const { store, drop } = await freshStore(dialect);
     try {

@@ -65,8 +65,8 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
         const v = meta[k];
         return typeof v === 'string' && v !== '' ? v : null;
       };
-      const now = deps.clock();
-      let moment = now.toISOString();
+      // Without a moment: the time of receipt, or, for a hub id received before, that passage's (ingestOne).
+      let moment: string | null = null;
       const m = str('moment');
       if (m) {
         // The one moment parser of --now and the manifest: a real date, a time and a zone.
