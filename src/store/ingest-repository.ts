@@ -270,32 +270,30 @@ function messageRow(n: PlannedMessage, rawId: number, o: BatchOptions): NewMessa
  * numbered alike): a key of its own, so it is stored, or counted as a duplicate, instead of being taken for
  * the exchange already received, while a re-run still finds it.
  */
-export function reusedHubKey(key: string, moment: string): string {
+function reusedHubKey(key: string, moment: string): string {
   return `${key}@${moment}`;
 }
 
 const isPlainHubKey = (key: string) => key.startsWith('hub:') && !key.includes('@');
 
-/** The batch with reused hub ids given keys of their own, against the store and earlier items of the batch. */
-async function withReusedHubKeys(
-  port: BatchPort,
+/**
+ * The batch with reused hub ids given keys of their own, against what the store knows of the batch's keys
+ * and the earlier items of the batch.
+ */
+function withReusedHubKeys(
   items: readonly PreparedExchange[],
-): Promise<readonly PreparedExchange[]> {
-  const candidate = (it: PreparedExchange) =>
-    isPlainHubKey(it.exchange.exchange_key) &&
-    it.exchange.moment !== '' &&
-    !(it.kind === 'quarantine' && it.reason_code === ALREADY_STORED);
-  const hubKeys = [...new Set(items.filter(candidate).map((it) => it.exchange.exchange_key))];
-  if (hubKeys.length === 0) return items;
+  known: KnownExchanges,
+): readonly PreparedExchange[] {
   const firstMoment = new Map<string, string>();
-  for (const [k, v] of await port.existingExchanges(hubKeys)) if (v.moment) firstMoment.set(k, v.moment);
   return items.map((it) => {
-    if (!candidate(it)) return it;
     const k = it.exchange.exchange_key;
-    const first = firstMoment.get(k);
-    if (first === undefined) firstMoment.set(k, it.exchange.moment);
-    if (first === undefined || first === it.exchange.moment) return it;
-    return { ...it, exchange: { ...it.exchange, exchange_key: reusedHubKey(k, it.exchange.moment) } };
+    const moment = it.exchange.moment;
+    if (!isPlainHubKey(k) || moment === '' || (it.kind === 'quarantine' && it.reason_code === ALREADY_STORED))
+      return it;
+    const first = known.get(k)?.moment || firstMoment.get(k);
+    if (first === undefined) firstMoment.set(k, moment);
+    if (first === undefined || first === moment) return it;
+    return { ...it, exchange: { ...it.exchange, exchange_key: reusedHubKey(k, moment) } };
   });
 }
 
@@ -304,21 +302,24 @@ async function planAndWrite(
   batchItems: readonly PreparedExchange[],
   o: BatchOptions,
 ): Promise<BatchResult> {
-  const items = o.retryIds ? batchItems : await withReusedHubKeys(port, batchItems);
   const retry = o.retryIds;
+  const lookup = new Set<string>();
+  if (!retry)
+    for (const it of batchItems) {
+      lookup.add(it.exchange.exchange_key);
+      if (it.settles) lookup.add(it.settles);
+    }
+  let known: KnownExchanges = lookup.size ? await port.existingExchanges([...lookup]) : new Map();
+  const items = retry ? batchItems : withReusedHubKeys(batchItems, known);
+  // The keys given to reused hub ids: a re-run finds them stored.
+  const reused = items.flatMap((it, i) => (it === batchItems[i] ? [] : [it.exchange.exchange_key]));
+  if (reused.length > 0) known = new Map([...known, ...(await port.existingExchanges(reused))]);
   const delta = emptyDelta();
   delta.received = retry ? 0 : items.length;
   const outcomes: ExchangeOutcome[] = new Array(items.length);
   const seqOf: (number | undefined)[] = new Array(items.length).fill(undefined);
   const reasons: (string | undefined)[] = new Array(items.length).fill(undefined);
 
-  const lookup = new Set<string>();
-  if (!retry)
-    for (const it of items) {
-      lookup.add(it.exchange.exchange_key);
-      if (it.settles) lookup.add(it.settles);
-    }
-  const known: KnownExchanges = lookup.size ? await port.existingExchanges([...lookup]) : new Map();
   const messages = items.flatMap((i) => (i.kind === 'message' ? [i.message] : []));
   const bySeq = await port.seqsByBerichtId([...new Set(messages.map((m) => m.bericht_id))]);
   const byKey = await port.byKeyHash([...new Set(messages.map((m) => m.key_hash))]);

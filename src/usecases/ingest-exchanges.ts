@@ -6,7 +6,6 @@ import {
   finishRun,
   knownExchangeKeys,
   type PreparedExchange,
-  reusedHubKey,
   startRun,
   writeExchangeBatch,
 } from '../store/ingest-repository.js';
@@ -149,25 +148,15 @@ export async function ingestSource(
   const prepare = async (refs: readonly ExchangeRef[]): Promise<PreparedExchange[]> => {
     const received = await readAll(refs);
     const keys = received.map((ex) => exchangeKey(deps.keys, ex));
-    let known = await knownExchangeKeys(deps.store, [...new Set(keys)]);
-    // A hub id names one passage. One that comes again with another moment is another passage under a
-    // reused id (two extracts numbered alike): it gets a key of its own, so it is stored (or counted as a
-    // duplicate) instead of being taken for the exchange already received, and a re-run still skips it.
-    const reused = received.flatMap((ex, i) => {
-      const k = known.get(keys[i]!);
-      if (!ex.hubId || !ex.moment || !k?.moment || k.moment === ex.moment) return [];
-      keys[i] = reusedHubKey(keys[i]!, ex.moment);
-      return [keys[i]!];
-    });
-    if (reused.length > 0) {
-      const again = await knownExchangeKeys(deps.store, [...new Set(reused)]);
-      known = new Map([...known, ...again]);
-    }
+    const known = await knownExchangeKeys(deps.store, [...new Set(keys)]);
     // A known exchange is not parsed again, unless all that is known of it is an input problem (a missing
-    // file, an unusable manifest line) and it now comes with usable input.
+    // file, an unusable manifest line) and it now comes with usable input, or its hub id comes again with
+    // another moment: another passage, which the batch writer gives a key of its own (`reusedHubKey`).
     const skip = received.map((ex, i) => {
       const k = known.get(keys[i]!);
-      return k !== undefined && (!k.onlyInputProblem || ex.problem !== undefined);
+      if (k === undefined) return false;
+      if (ex.hubId && ex.moment && k.moment && k.moment !== ex.moment) return false;
+      return !k.onlyInputProblem || ex.problem !== undefined;
     });
     const todo = received.flatMap((ex, i) => (skip[i] ? [] : [{ ex, key: keys[i]! }]));
     const fresh = pool

@@ -62,9 +62,18 @@ const seqOfHub = async (store: Store, hubId: string) =>
   );
 
 describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialect) => {
-  it('stores an exchange whose file was missing once the file is there, resolves its item, and a third ingest adds nothing', async () => {
+  /** A fresh store for one test, dropped after it. */
+  const withStore = async (test: (store: Store) => Promise<void>) => {
     const { store, drop } = await freshStore(dialect);
     try {
+      await test(store);
+    } finally {
+      await drop();
+    }
+  };
+
+  it('stores an exchange whose file was missing once the file is there, resolves its item, and a third ingest adds nothing', async () => {
+    await withStore(async (store) => {
       const dir = folder([
         { file: 'a1.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-A1' },
         { file: 'b4.xml', ...meta(2), hubId: 'QA-B4' },
@@ -102,14 +111,11 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       const third = await ingest(store, dir);
       expect(third).toMatchObject({ received: 2, stored: 0, duplicates: 0, quarantined: 0, skipped: 2 });
       expect(await counts(store)).toEqual(before);
-    } finally {
-      await drop();
-    }
+    });
   });
 
   it('resolves the item of a manifest line that was fixed, also when the exchange turns out a duplicate', async () => {
-    const { store, drop } = await freshStore(dialect);
-    try {
+    await withStore(async (store) => {
       const dir = folder(
         [
           { file: 'a1.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-A1' },
@@ -144,14 +150,11 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
         .executeTakeFirstOrThrow();
       expect(m.passages).toBe(2);
       expect(await counts(store)).toMatchObject({ message: 1, exchange: 2, quarantine: 1 });
-    } finally {
-      await drop();
-    }
+    });
   });
 
   it('stores a passage that reuses a hub id with another moment, in the same batch or a later run, once', async () => {
-    const { store, drop } = await freshStore(dialect);
-    try {
+    await withStore(async (store) => {
       // Two extracts numbered alike: H1 and H2 stand for other passages in each.
       const first = folder(
         [
@@ -177,14 +180,11 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       expect(await ingest(store, second)).toMatchObject({ stored: 0, duplicates: 0, skipped: 2 });
       expect(await counts(store)).toEqual(before);
       expect(before).toMatchObject({ message: 3, exchange: 4 });
-    } finally {
-      await drop();
-    }
+    });
   });
 
   it('quarantines a file too big for one exchange unread, and stores the rest of the source', async () => {
-    const { store, drop } = await freshStore(dialect);
-    try {
+    await withStore(async (store) => {
       const dir = folder(
         [
           { file: 'a.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-Z1' },
@@ -199,14 +199,11 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       const [item] = await listQuarantine(store);
       expect(item).toMatchObject({ hubId: 'QA-Z2', reasonCode: 'ingest.too_large' });
       expect(item!.reason).toMatch(/big\.xml has 20971521 bytes, more than 20971520 for one exchange/);
-    } finally {
-      await drop();
-    }
+    });
   });
 
   it('stores a line without a moment, retried with its file, at the moment it reached us', async () => {
-    const { store, drop } = await freshStore(dialect);
-    try {
+    await withStore(async (store) => {
       const dir = folder([{ file: 'm1.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-M1' }], []);
       const { moment: _, ...withoutMoment } = { file: 'm1.xml', ...meta(1), hubId: 'QA-M1' };
       writeFileSync(join(dir, 'manifest.ndjson'), `${JSON.stringify(withoutMoment)}\n`);
@@ -223,14 +220,11 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
         .executeTakeFirstOrThrow();
       expect(m.first_moment).toBe(item!.receivedAt);
       expect(m.first_moment).toBe(now().toISOString());
-    } finally {
-      await drop();
-    }
+    });
   });
 
   it('adds no second quarantine row when the input comes again still broken, and settles the items once fixed', async () => {
-    const { store, drop } = await freshStore(dialect);
-    try {
+    await withStore(async (store) => {
       const dir = folder(
         [
           { file: 'b4.xml', ...meta(1), hubId: 'QA-B4' },
@@ -273,14 +267,11 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       const last = await ingest(store, dir);
       expect(last).toMatchObject({ received: 3, stored: 0, quarantined: 0, skipped: 3 });
       expect(await counts(store)).toEqual(settled);
-    } finally {
-      await drop();
-    }
+    });
   });
 
   it('keeps the item, now with the content reason, when the file appears but cannot be stored', async () => {
-    const { store, drop } = await freshStore(dialect);
-    try {
+    await withStore(async (store) => {
       const dir = folder([{ file: 'b4.xml', ...meta(1), hubId: 'QA-B4' }]);
       await ingest(store, dir);
       const [item] = await listQuarantine(store);
@@ -299,16 +290,13 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       const retry = await retryQuarantine({ store, keys, now }, [item!.id]);
       expect(retry).toMatchObject({ tried: 1, resolved: 0, notRetryable: [] });
       expect(retry.quarantinedByReason).toEqual({ 'ingest.not_well_formed': 1 });
-    } finally {
-      await drop();
-    }
+    });
   });
 
   // The fixed files duplicate a stored message: no new row collides on a unique index, so only the
   // conditional settling of the item keeps a concurrent ingest from counting the passage twice.
   it('counts a missing file that appears once when several ingests bring it at the same time', async () => {
-    const { store, drop } = await freshStore(dialect);
-    try {
+    await withStore(async (store) => {
       const dir = folder([
         { file: 'a1.xml', xml: xmlOf('JW305'), ...meta(1), hubId: 'QA-A1' },
         { file: 'b4.xml', ...meta(2), hubId: 'QA-B4' },
@@ -330,9 +318,7 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       const m = await store.db.selectFrom('message').select('passages').execute();
       expect(m).toEqual([{ passages: 3 }]);
       expect(await counts(store)).toMatchObject({ message: 1, exchange: 3, quarantine: 2 });
-    } finally {
-      await drop();
-    }
+    });
   });
 
   // Deterministic form of the race above: another transaction settles the item while this ingest is at it.
