@@ -13,7 +13,7 @@ function newestSource(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, e.name);
     if (e.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (e.name.endsWith('.ts') && !e.name.includes('.test.'))
+    else if (/\.tsx?$/.test(e.name) && !/\.(test|fixtures)\./.test(e.name))
       newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;

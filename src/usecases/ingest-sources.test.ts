@@ -60,6 +60,15 @@ describe('exchange sources', () => {
     expect(bytes.some((b) => typeof b === 'string' && b.includes('ENOENT'))).toBe(true);
   });
 
+  it('names a bad line of a manifest given by path after that manifest, not the default name', async () => {
+    const path = join(tmp, 'maandag.ndjson');
+    writeFileSync(path, '{"file":"a.xml","moment":"gisteren","verzender":"0384","ontvanger":"12345678"}\n');
+    const { refs } = await collect(path);
+    expect(refs.map((r) => [r.source, r.problem?.reason])).toEqual([
+      ['maandag.ndjson#1', 'maandag.ndjson line 1: moment "gisteren" is not an ISO-8601 date-time with zone'],
+    ]);
+  });
+
   it('reads the same exchanges from a ZIP of the folder, also when the manifest sits in a top folder', async () => {
     const folder = await collect(traffic.dir);
     const files = [
@@ -161,6 +170,19 @@ describe('exchange sources', () => {
       ok: false,
       reason: expect.stringContaining('verzender'),
     });
+    // Hub metadata lands in every delivery: only a CBS (4 digits) or AGB (8 digits) code is taken.
+    expect(
+      bad(
+        '{"file":"x.xml","moment":"2024-03-04T09:00:00Z","verzender":"hello; =1+1","ontvanger":"12345678"}',
+      ),
+    ).toEqual({
+      ok: false,
+      reason:
+        'm line 1: verzender "hello; =1+1" is not a municipality CBS code (4 digits) or a provider AGB code (8 digits)',
+    });
+    expect(
+      bad('{"file":"x.xml","moment":"2024-03-04T09:00:00Z","verzender":"0363","ontvanger":"x"}'),
+    ).toMatchObject({ ok: false, reason: expect.stringContaining('ontvanger "x" is not') });
   });
 
   it('names a missing or unknown source clearly', async () => {

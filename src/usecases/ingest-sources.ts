@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { parseMoment } from '../domain/moment.js';
+import { isPartyCode, PARTY_CODE_RULE } from '../domain/party.js';
 
 /**
  * Where exchanges come from: a folder with `manifest.ndjson`, a ZIP of such a folder, a manifest path, or
@@ -85,6 +86,10 @@ export function parseManifestLine(
   if (!at) {
     return { ok: false, reason: `${where}: moment "${moment}" is not an ISO-8601 date-time with zone` };
   }
+  for (const f of ['verzender', 'ontvanger'] as const) {
+    if (!isPartyCode(o[f] as string))
+      return { ok: false, reason: `${where}: ${f} "${o[f]}" is not ${PARTY_CODE_RULE}` };
+  }
   return {
     ok: true,
     file,
@@ -120,11 +125,15 @@ function badLine(source: string, line: string, reason: string): ExchangeRef {
   };
 }
 
+/**
+ * The exchanges of one manifest. `manifestName` names it in reasons; a bad line's source is
+ * `<sourceName>#<line>`, beside the files it lists (a ZIP's entries are named relative to their manifest).
+ */
 async function* manifestRefs(
   lines: AsyncIterable<string>,
   manifestName: string,
   read: (file: string) => Promise<Buffer>,
-  prefix = '',
+  sourceName = manifestName,
 ): AsyncIterable<ExchangeRef> {
   let n = 0;
   for await (const raw of lines) {
@@ -134,11 +143,11 @@ async function* manifestRefs(
     const where = `${manifestName} line ${n}`;
     const parsed = parseManifestLine(line, where);
     if (!parsed.ok) {
-      yield badLine(`${prefix}${MANIFEST_NAME}#${n}`, line, parsed.reason);
+      yield badLine(`${sourceName}#${n}`, line, parsed.reason);
       continue;
     }
     yield {
-      source: `${prefix}${parsed.file}`,
+      source: parsed.file,
       moment: parsed.moment,
       verzender: parsed.verzender,
       ontvanger: parsed.ontvanger,
@@ -286,6 +295,7 @@ async function zipSource(path: string): Promise<ExchangeSource> {
               if (!entry) throw new Error(`ingest.file_missing: ${zipName}!${base}${file} is not in the ZIP`);
               return open(entry);
             },
+            MANIFEST_NAME,
           );
         }
       },

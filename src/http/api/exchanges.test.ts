@@ -70,7 +70,7 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
     }
   });
 
-  it('refuses a moment that is not a full ISO-8601 date-time on a real date, and fields that are not text', async () => {
+  it('refuses a moment that is not a full ISO-8601 date-time on a real date, fields that are not text and parties that are no code', async () => {
     const { store, drop } = await freshStore(dialect);
     try {
       const app = exchangesApiFor({ store, keys, clock })(async (t) => t === TOKEN);
@@ -90,6 +90,15 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
       });
       expect(numeric.status).toBe(400);
       expect(await numeric.json()).toMatchObject({ error: { message: 'field "moment" must be a string' } });
+      const party = await app.request('/api/v1/exchanges?hubId=X2&verzender=0384&ontvanger=abc', {
+        method: 'POST',
+        headers: auth,
+        body: jw301,
+      });
+      expect(party.status).toBe(400);
+      expect(await party.json()).toMatchObject({
+        error: { message: expect.stringContaining('ontvanger "abc" is not a municipality CBS code') },
+      });
       expect(await store.db.selectFrom('exchange').select('id').execute()).toEqual([]);
     } finally {
       await drop();

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { parseMoment } from '../../domain/moment.js';
+import { isPartyCode, PARTY_CODE_RULE } from '../../domain/party.js';
 import type { Keys } from '../../pseudonymise/keys.js';
 import type { Store } from '../../store/open.js';
 import { ingestOne, type SingleOutcome } from '../../usecases/ingest-exchanges.js';
@@ -78,6 +79,16 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
           );
         }
         moment = at.toISOString();
+      }
+      const badParty = (['verzender', 'ontvanger'] as const).find((k) => {
+        const v = str(k);
+        return v !== null && !isPartyCode(v);
+      });
+      if (badParty) {
+        return c.json(
+          problem('api.bad_request', `${badParty} "${str(badParty)}" is not ${PARTY_CODE_RULE}`),
+          400,
+        );
       }
       const hubId = str('hubId');
       const result = await deps.ingest({
