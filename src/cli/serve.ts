@@ -21,14 +21,21 @@ export function register(program: Command, ctx: CliContext): void {
       if (port === undefined) return;
       const keys = deriveKeys(requireSecret(ctx.config));
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
-      const server = await startPortal({
-        store,
-        dataDir: ctx.config.dataDir,
-        host: o.host,
-        port,
-        secureCookies: !o.insecureCookies,
-        keys,
-      });
+      let server: Awaited<ReturnType<typeof startPortal>>;
+      try {
+        server = await startPortal({
+          store,
+          dataDir: ctx.config.dataDir,
+          host: o.host,
+          port,
+          secureCookies: !o.insecureCookies,
+          keys,
+        });
+      } catch (err) {
+        // A PostgreSQL pool left open would keep the process alive with nothing listening.
+        await store.close();
+        throw err;
+      }
       const scheduler = startScheduler({
         store,
         dataDir: ctx.config.dataDir,
