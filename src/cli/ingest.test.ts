@@ -43,6 +43,32 @@ describe('ketendata ingest and quarantine', () => {
     }
   });
 
+  it('dismisses quarantine items with a note: gone from the open list, kept with --all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ketendata-cli-dismiss-'));
+    try {
+      const e = { KETENDATA_DATA_DIR: dir, KETENDATA_SECRET: SECRET };
+      expect(await main(['ingest', traffic.dir, '--no-progress'], e)).toBe(0);
+      const ids = (await runCli(['quarantine', 'list'], e)).out
+        .trim()
+        .split('\n')
+        .slice(0, -1)
+        .map((l) => l.split('\t')[0]!);
+      const noNote = await runCli(['quarantine', 'dismiss', ids[0]!], e);
+      expect(noNote.code).toBe(2);
+      expect((await runCli(['quarantine', 'dismiss', 'x1', '--note', 'n'], e)).code).toBe(2);
+      const done = await runCli(['quarantine', 'dismiss', ids[0]!, '999', '--note', 'nieuw bericht'], e);
+      expect(done.out).toBe(`dismissed 1: ${ids[0]}\n`);
+      expect(done.err).toBe('quarantine.unknown_id: no open quarantine item 999\n');
+      expect(done.code).toBe(1);
+      expect((await runCli(['quarantine', 'list'], e)).out).toContain(`${ids.length - 1} open item(s)`);
+      expect((await runCli(['quarantine', 'list', '--all'], e)).out).toMatch(
+        new RegExp(`^${ids[0]}\tdismissed\t`, 'm'),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('fails with a clear message when the secret is missing or the source does not exist', async () => {
     const noSecret = await main(['ingest', traffic.dir], { KETENDATA_DATA_DIR: dataDir });
     expect(noSecret).toBe(1);

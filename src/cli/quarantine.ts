@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { requireSecret } from '../config/config.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
-import { listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
+import { dismissQuarantine, listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
 import { type CliContext, parseNow } from './command.js';
+import { cliActor } from './deliver.js';
 
 /** The ids given, or undefined (after an error message, exit code 2) when one is not a quarantine id. */
 function ids(ctx: CliContext, values: string[]): number[] | undefined {
@@ -21,7 +22,7 @@ export function register(program: Command, ctx: CliContext): void {
   cmd
     .command('list')
     .description('list the quarantine (open items only, unless --all)')
-    .option('--all', 'resolved items too')
+    .option('--all', 'resolved and dismissed items too')
     .option('--json', 'as JSON lines')
     .action(async (opts: { all?: boolean; json?: boolean }) => {
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
@@ -86,6 +87,34 @@ export function register(program: Command, ctx: CliContext): void {
           );
         if (r.unknownIds.length) {
           ctx.err(`quarantine.unknown_id: no open quarantine item ${r.unknownIds.join(', ')}`);
+          ctx.setExitCode(1);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+  cmd
+    .command('dismiss')
+    .description('close open items without storing them, with a note why (kept, listed with --all)')
+    .argument('<ids...>', 'quarantine ids')
+    .requiredOption('--note <text>', 'why, e.g. "sender delivered a corrected message"')
+    .option('--now <iso>', 'moment of the action (ISO-8601)')
+    .action(async (values: string[], opts: { note: string; now?: string }) => {
+      const now = parseNow(ctx, opts.now);
+      if (!now) return;
+      const only = ids(ctx, values);
+      if (!only) return;
+      if (!opts.note.trim()) {
+        ctx.err('quarantine.no_note: say why the items are closed (--note)');
+        ctx.setExitCode(2);
+        return;
+      }
+      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      try {
+        const r = await dismissQuarantine(store, { ids: only, note: opts.note, actor: cliActor(), now });
+        ctx.out(`dismissed ${r.dismissed.length}${r.dismissed.length ? `: ${r.dismissed.join(', ')}` : ''}`);
+        if (r.notOpen.length) {
+          ctx.err(`quarantine.unknown_id: no open quarantine item ${r.notOpen.join(', ')}`);
           ctx.setExitCode(1);
         }
       } finally {

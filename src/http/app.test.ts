@@ -509,6 +509,53 @@ for (const dialect of DIALECTS) {
       expect(await again.text()).toContain(`Quarantainenummer ${entry!.id} staat niet (meer) open.`);
     });
 
+    it('lets the operator close a quarantined exchange without storing it, with a note', async () => {
+      const op = await createApiToken(
+        h.store.db,
+        { scope: 'operator', organisationCode: null },
+        'hub3',
+        null,
+        MONDAY,
+      );
+      const res = await h.app.request('/api/v1/exchanges?moment=2026-03-02T07:06:00Z&hubId=KAPOT2', {
+        method: 'POST',
+        body: '<Bericht><niet-af>',
+        headers: { Authorization: `Bearer ${op.token}`, 'Content-Type': 'application/xml' },
+      });
+      expect(res.status).toBe(202);
+      const { id } = (await h.store.db
+        .selectFrom('quarantine')
+        .select('id')
+        .where('hub_id', '=', 'KAPOT2')
+        .executeTakeFirstOrThrow()) as { id: number };
+      const b = new Browser(h.app);
+      await b.login('beheer@example');
+      const { html, csrf } = await b.page('/beheer/quarantaine');
+      expect(html).toContain('formaction="/beheer/quarantaine/afhandelen"');
+      const withoutNote = await b.post('/beheer/quarantaine/afhandelen', { _csrf: csrf!, ids: String(id) });
+      expect(await withoutNote.text()).toContain('Geef een toelichting');
+      const done = await b.post('/beheer/quarantaine/afhandelen', {
+        _csrf: csrf!,
+        ids: String(id),
+        toelichting: 'Aanbieder stuurde een nieuw bericht',
+      });
+      const page = await done.text();
+      expect(page).toContain('1 bericht afgehandeld zonder opslaan.');
+      expect(page).not.toContain('KAPOT2');
+      const q = await h.store.db
+        .selectFrom('quarantine')
+        .select('status')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(q.status).toBe('dismissed');
+      const log = await listAudit(h.store.db, { actionPrefix: 'quarantine.dismiss' });
+      expect(log.map((a) => [a.actor, JSON.parse(a.detail!).note])).toEqual([
+        ['beheer@example', 'Aanbieder stuurde een nieuw bericht'],
+      ]);
+      const audit = await (await b.fetch('/beheer/audit')).text();
+      expect(audit).toContain('Quarantaine afgehandeld zonder opslaan');
+    });
+
     it('tells the user of an organisation not yet activated that history cannot be requested', async () => {
       await addOrganisation(h.store, { code: '0050', name: 'Nog Niet', actor: 'test', now: MONDAY });
       await createUser(

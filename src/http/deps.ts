@@ -151,6 +151,8 @@ export interface OperatorPort {
    * short Dutch summary.
    */
   retryQuarantine(ids: readonly number[], actor: string, now: Date, replacement?: Buffer): Promise<string>;
+  /** Closes open items without storing them, with the operator's note; returns a short Dutch summary. */
+  dismissQuarantine(ids: readonly number[], note: string, actor: string, now: Date): Promise<string>;
 }
 
 /** The dashboard's numbers: aggregates only, scoped to one organisation (its member municipalities). */

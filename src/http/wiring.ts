@@ -19,7 +19,7 @@ import {
   requestHistory,
   setMembers,
 } from '../usecases/organisations.js';
-import { listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
+import { dismissQuarantine, listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
 import type { AuditPort, DeliveriesPort, HistoryStatus, IndicatorsPort, OperatorPort } from './deps.js';
 
 /**
@@ -231,6 +231,14 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
       if (r.unknownIds.length > 0 && r.tried === 0)
         return `Quarantainenummer ${r.unknownIds.join(', ')} staat niet (meer) open.`;
       return `${r.tried} opnieuw geprobeerd: ${r.resolved} opgelost, ${r.tried - r.resolved} nog in quarantaine.`;
+    },
+    async dismissQuarantine(ids, note, actor, now) {
+      if (ids.length === 0) return 'Selecteer eerst een of meer berichten.';
+      if (!note.trim()) return 'Geef een toelichting: waarom worden deze berichten afgehandeld?';
+      const r = await dismissQuarantine(store, { ids, note, actor, now });
+      const n = r.dismissed.length;
+      const notOpen = r.notOpen.length ? ` Niet (meer) open: ${r.notOpen.join(', ')}.` : '';
+      return `${n} ${n === 1 ? 'bericht' : 'berichten'} afgehandeld zonder opslaan.${notOpen}`;
     },
   };
 }

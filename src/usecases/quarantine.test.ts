@@ -5,10 +5,11 @@ import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { EXAMPLES, exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js';
 import { parseMessage } from '../ingest/index.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
+import { listAudit } from '../store/audit.js';
 import { ingestSource } from './ingest-exchanges.js';
 import type { Parse } from './ingest-prepare.js';
 import { openSource } from './ingest-sources.js';
-import { listQuarantine, retryQuarantine } from './quarantine.js';
+import { dismissQuarantine, listQuarantine, retryQuarantine } from './quarantine.js';
 
 const traffic = exampleTraffic();
 afterAll(() => rmSync(traffic.dir, { recursive: true, force: true }));
@@ -95,6 +96,42 @@ describe.each(DIALECTS)('quarantine on %s', (dialect) => {
       expect((await listQuarantine(store)).map((e) => e.id)).not.toContain(invalid.id);
       const again = await retryQuarantine({ store, keys, now }, [invalid.id]);
       expect(again.unknownIds).toEqual([invalid.id]);
+    } finally {
+      await drop();
+    }
+  });
+  it('closes items an operator dismisses, with the note in the audit log; a re-ingest does not reopen them', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      await ingestSource({ store, keys, now }, await openSource(traffic.dir));
+      const open = await listQuarantine(store);
+      const [first, second] = open;
+      const r = await dismissQuarantine(store, {
+        ids: [second!.id, first!.id, 999],
+        note: 'verzender leverde een gecorrigeerd bericht',
+        actor: 'cli:beheer',
+        now: now(),
+      });
+      expect(r).toEqual({ dismissed: [first!.id, second!.id], notOpen: [999] });
+      expect((await listQuarantine(store)).map((e) => e.id)).toEqual(open.slice(2).map((e) => e.id));
+      const all = await listQuarantine(store, { all: true });
+      expect(all.filter((e) => e.status === 'dismissed').map((e) => e.id)).toEqual([first!.id, second!.id]);
+      const [entry] = await listAudit(store.db, { actionPrefix: 'quarantine.dismiss' });
+      expect(entry).toMatchObject({ actor: 'cli:beheer' });
+      expect(JSON.parse(String(entry?.detail))).toEqual({
+        ids: [first!.id, second!.id],
+        note: 'verzender leverde een gecorrigeerd bericht',
+      });
+      // Dismissed is final: not dismissed twice, not retried, not reopened by the same input.
+      expect(
+        await dismissQuarantine(store, { ids: [first!.id], note: 'x', actor: 'cli:beheer', now: now() }),
+      ).toEqual({ dismissed: [], notOpen: [first!.id] });
+      expect((await retryQuarantine({ store, keys, now }, [first!.id])).unknownIds).toEqual([first!.id]);
+      await ingestSource({ store, keys, now }, await openSource(traffic.dir));
+      expect((await listQuarantine(store)).map((e) => e.id)).toEqual(open.slice(2).map((e) => e.id));
+      await expect(
+        dismissQuarantine(store, { ids: [open[2]!.id], note: '  ', actor: 'cli:beheer', now: now() }),
+      ).rejects.toThrow(/quarantine.no_note/);
     } finally {
       await drop();
     }

@@ -1,5 +1,6 @@
 import type { Keys } from '../pseudonymise/keys.js';
 import { decryptRaw, type RawKeyRing, rawKeyRing } from '../pseudonymise/raw-encryption.js';
+import { audit } from '../store/audit.js';
 import {
   finishRun,
   INPUT_PROBLEM_CODES,
@@ -149,4 +150,51 @@ export async function retryQuarantine(
   }
   await finishRun(deps.store, runId, deps.now().toISOString());
   return { ...summary, tried: items.length, resolved, notRetryable, unknownIds };
+}
+
+export interface DismissResult {
+  readonly dismissed: readonly number[];
+  /** Ids that are not open items (unknown, resolved or dismissed before). */
+  readonly notOpen: readonly number[];
+}
+
+/**
+ * Closes open items without storing them, with the operator's note, e.g. when the sender delivered a
+ * corrected message of its own (a new BerichtIdentificatie): the item stays listed with `--all` and its
+ * raw message is kept, and a new ingest of the same exchange is not taken again.
+ */
+export async function dismissQuarantine(
+  store: Store,
+  input: {
+    readonly ids: readonly number[];
+    readonly note: string;
+    readonly actor: string;
+    readonly now: Date;
+  },
+): Promise<DismissResult> {
+  const note = input.note.trim();
+  if (!note) throw new Error('quarantine.no_note: say why the items are closed (--note)');
+  if (input.ids.length === 0) return { dismissed: [], notOpen: [] };
+  const at = input.now.toISOString();
+  const dismissed = await store.db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .updateTable('quarantine')
+      .set({ status: 'dismissed', resolved_at: at })
+      .where('id', 'in', input.ids)
+      .where('status', '=', 'open')
+      .returning('id')
+      .execute();
+    const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    if (ids.length > 0)
+      await audit(trx, {
+        at: input.now,
+        actor: input.actor,
+        organisation: null,
+        action: 'quarantine.dismiss',
+        detail: { ids, note },
+      });
+    return ids;
+  });
+  const closed = new Set(dismissed);
+  return { dismissed, notOpen: input.ids.filter((id) => !closed.has(id)) };
 }

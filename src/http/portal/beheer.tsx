@@ -84,6 +84,7 @@ const AUDIT_ACTION_TEXT: Record<string, string> = {
   'organisation.cancel_history': 'Aanvraag historie ingetrokken',
   'quarantine.retry': 'Quarantaine opnieuw geprobeerd',
   'quarantine.replace': 'Quarantaine vervangen door verbeterd bericht',
+  'quarantine.dismiss': 'Quarantaine afgehandeld zonder opslaan',
   'settings.change': 'Instelling gewijzigd',
   'settings.token_create': 'API-token aangemaakt',
   'settings.token_revoke': 'API-token ingetrokken',
@@ -531,6 +532,23 @@ export function beheerRoutes(): Hono<AppEnv> {
                 Geselecteerde opnieuw proberen
               </button>
             </div>
+            <h2 class="utrecht-heading-2">Afhandelen zonder opslaan</h2>
+            <p class="utrecht-paragraph">
+              Komt een bericht nooit meer goed, bijvoorbeeld omdat de verzender een nieuw, gecorrigeerd
+              bericht heeft gestuurd? Handel de geselecteerde berichten dan af met een toelichting. Ze blijven
+              bewaard en staan met de toelichting in het auditlog; hetzelfde bericht wordt niet opnieuw
+              ingelezen.
+            </p>
+            <Field id="afhandel-toelichting" label="Toelichting" name="toelichting" />
+            <div class="kd-actions">
+              <button
+                type="submit"
+                formaction="/beheer/quarantaine/afhandelen"
+                class="utrecht-button utrecht-button--secondary-action"
+              >
+                Geselecteerde afhandelen zonder opslaan
+              </button>
+            </div>
           </form>
           <form method="post" action="/beheer/quarantaine/vervangen" enctype="multipart/form-data">
             <CsrfField token={s.csrfToken} />
@@ -622,6 +640,21 @@ export function beheerRoutes(): Hono<AppEnv> {
       c.var.session!.user.email,
       c.var.deps.clock(),
       Buffer.from(await file.arrayBuffer()),
+    );
+    return quarantinePage(c, { kind: 'info', text: summary });
+  });
+
+  app.post('/beheer/quarantaine/afhandelen', async (c) => {
+    const b = await c.req.parseBody({ all: true });
+    const ids = (Array.isArray(b.ids) ? b.ids : b.ids === undefined ? [] : [b.ids])
+      .map(Number)
+      .filter(Number.isSafeInteger);
+    const note = typeof b.toelichting === 'string' ? b.toelichting : '';
+    const summary = await c.var.deps.operator.dismissQuarantine(
+      ids,
+      note,
+      c.var.session!.user.email,
+      c.var.deps.clock(),
     );
     return quarantinePage(c, { kind: 'info', text: summary });
   });

@@ -84,7 +84,8 @@ export interface QuarantineTable {
   /** Human-readable reason naming file, message and rule (never a BSN). */
   reason: string;
   raw_id: number;
-  status: 'open' | 'resolved';
+  /** `dismissed`: closed by an operator without storing (the reason is in the audit log). */
+  status: 'open' | 'resolved' | 'dismissed';
   received_at: string;
   resolved_at: string | null;
   resolved_message_seq: number | null;
