@@ -174,6 +174,47 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('names who downloaded a file as a person reads it: token name, user, or the command line', async () => {
+      const [id] = ids['0599']!;
+      const reset = () =>
+        h.store.db
+          .updateTable('delivery')
+          .set({ first_downloaded_at: null, first_downloaded_by: null })
+          .where('id', '=', id!)
+          .execute();
+      const b = new Browser(h.app);
+      await b.login('bas@0599.example');
+      const gedownloadDoor = async () => {
+        const html = (await b.page('/ophalen')).html;
+        expect(html).not.toMatch(/token:\d|cli:/);
+        return html;
+      };
+      await reset();
+      const { token } = await createApiToken(
+        h.store.db,
+        { scope: 'organisation', organisationCode: '0599' },
+        'BI-omgeving',
+        null,
+        h.clock.now,
+      );
+      const res = await h.app.request(`/api/v1/deliveries/${id}/file`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      expect(await gedownloadDoor()).toContain('API-token ‘BI-omgeving’');
+      await reset();
+      await h.store.db
+        .updateTable('delivery')
+        .set({ first_downloaded_at: h.clock.now.toISOString(), first_downloaded_by: 'cli:root' })
+        .where('id', '=', id!)
+        .execute();
+      expect(await gedownloadDoor()).toContain('beheerder (command line)');
+      await reset();
+      await (await b.fetch(`/ophalen/${id}/bestand`)).arrayBuffer();
+      expect(await gedownloadDoor()).toContain('Bas (bas@0599.example)');
+    });
+
     it('requests history with the tick, shows the Monday it will be ready, and clears the tick once made', async () => {
       const b = new Browser(h.app);
       await b.login('ana@0363.example');

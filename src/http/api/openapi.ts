@@ -217,7 +217,17 @@ export function openApiDocument() {
             sizeBytes: { type: 'integer' },
             fileName: { type: 'string' },
             firstDownloadedAt: { type: 'string', format: 'date-time', nullable: true },
-            firstDownloadedBy: { type: 'string', nullable: true },
+            firstDownloadedBy: {
+              type: 'string',
+              nullable: true,
+              description:
+                'who first downloaded it, as recorded: a login e-mail, `token:<id>` or `cli:<user>`',
+            },
+            firstDownloadedByName: {
+              type: 'string',
+              nullable: true,
+              description: 'the same as the portal shows it, e.g. `API-token ‘BI-omgeving’`',
+            },
             deletedAt: { type: 'string', format: 'date-time', nullable: true },
             expiresAt: { type: 'string', format: 'date-time', nullable: true },
           },

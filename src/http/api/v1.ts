@@ -45,6 +45,7 @@ const toJson = (d: DeliveryView) => ({
   fileName: d.fileName,
   firstDownloadedAt: d.firstDownloadedAt,
   firstDownloadedBy: d.firstDownloadedBy,
+  firstDownloadedByName: d.firstDownloadedByName,
   deletedAt: d.deletedAt,
   expiresAt: d.expiresAt,
 });
