@@ -548,6 +548,13 @@ for (const dialect of DIALECTS) {
       expect(await tooLarge.text()).toContain('te groot');
       const again = await b.fetch('/beheer/quarantaine/vervangen', { method: 'POST', body: form });
       expect(await again.text()).toContain(`Quarantainenummer ${entry!.id} staat niet (meer) open.`);
+      const two = new URLSearchParams([
+        ['_csrf', csrf!],
+        ['ids', String(entry!.id)],
+        ['ids', '999999'],
+      ]);
+      const both = await b.fetch('/beheer/quarantaine/opnieuw', { method: 'POST', body: two });
+      expect(await both.text()).toContain(`Quarantainenummers ${entry!.id}, 999999 staan niet (meer) open.`);
     });
 
     it('tells the user of an organisation not yet activated that history cannot be requested', async () => {
@@ -625,6 +632,32 @@ for (const dialect of DIALECTS) {
       const api = await h.app.request('/api/v1/bestaat-niet');
       expect(api.status).toBe(404);
       expect(await api.json()).toMatchObject({ error: { code: 'api.not_found' } });
+    });
+
+    it('says "1 werkdag" and "1 dag" on the dashboard, not "1 werkdagen" or "1 dagen"', async () => {
+      const ana = new Browser(h.app);
+      await ana.login('ana@0363.example');
+      await ana.page('/dashboard');
+      const row = await h.store.db
+        .selectFrom('indicator_snapshot')
+        .select('data')
+        .where('organisation', '=', '0363')
+        .executeTakeFirstOrThrow();
+      const data = JSON.parse(row.data);
+      const alle = data.scopes.alle;
+      alle.leadTime.median = 1;
+      alle.startDelay.median = 1;
+      if (alle.changeRequests) alle.changeRequests.leadTime.median = 2;
+      await h.store.db
+        .updateTable('indicator_snapshot')
+        .set({ data: JSON.stringify(data) })
+        .where('organisation', '=', '0363')
+        .execute();
+      const html = (await ana.page('/dashboard')).html;
+      expect(html).toContain('>1 werkdag<');
+      expect(html).toContain('>1 dag<');
+      expect(html).not.toMatch(/>1 (werk)?dagen</);
+      if (alle.changeRequests) expect(html).toContain('>2 werkdagen<');
     });
 
     it('shows each organisation its own dashboard snapshot, in the portal and through the API', async () => {

@@ -237,7 +237,9 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         detail: { ids, tried: r.tried, resolved: r.resolved },
       });
       if (r.unknownIds.length > 0 && r.tried === 0)
-        return `Quarantainenummer ${r.unknownIds.join(', ')} staat niet (meer) open.`;
+        return r.unknownIds.length === 1
+          ? `Quarantainenummer ${r.unknownIds[0]} staat niet (meer) open.`
+          : `Quarantainenummers ${r.unknownIds.join(', ')} staan niet (meer) open.`;
       return `${r.tried} opnieuw geprobeerd: ${r.resolved} opgelost, ${r.tried - r.resolved} nog in quarantaine.`;
     },
   };
