@@ -1,3 +1,4 @@
+import { HISTORY_START, HISTORY_START_INSTANT } from '../domain/delivery-week.js';
 import { type Delivery, listDeliveryRows } from '../store/deliveries.js';
 import type { Store } from '../store/open.js';
 import { requireOrganisation } from './organisations.js';
@@ -23,6 +24,8 @@ export function isExpired(d: Pick<Delivery, 'expiresAt'>, now: Date): boolean {
 export function toView(d: Delivery, now: Date): DeliveryView {
   return {
     ...d,
+    // Deliveries made before period bounds were all instants stored the history start as a date.
+    periodStart: d.periodStart === HISTORY_START ? HISTORY_START_INSTANT : d.periodStart,
     ready: d.deletedAt === null && Date.parse(d.availableAt) <= now.getTime(),
     downloaded: d.firstDownloadedAt !== null,
     deleted: d.deletedAt !== null,
