@@ -440,6 +440,51 @@ for (const dialect of DIALECTS) {
       expect(audit.map((a) => a.actor)).toContain(`token:${tokenRow.id}`);
     });
 
+    it('takes a history request with no body or {}, refuses unknown fields, and withdraws it with DELETE', async () => {
+      const { token, row } = await createApiToken(
+        h.store.db,
+        { scope: 'organisation', organisationCode: '0599' },
+        'Historie',
+        null,
+        h.clock.now,
+      );
+      const api = (method: string, body?: string) =>
+        h.app.request('/api/v1/history-request', {
+          method,
+          headers: {
+            Authorization: `Bearer ${token}`,
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body }),
+        });
+      const pending = async () =>
+        ((await (await api('GET')).json()) as { requestedAt: string | null }).requestedAt !== null;
+      for (const body of ['{"x":1}', '{"from":"2021-01-01","kind":"history"}', '[]', 'nee', '"x"']) {
+        const res = await api('POST', body);
+        expect(res.status, body).toBe(400);
+        expect(await res.json(), body).toMatchObject({ error: { code: 'api.bad_request' } });
+      }
+      expect(await (await api('POST', '{"x":1}')).json()).toMatchObject({
+        error: { message: expect.stringContaining('"x"') },
+      });
+      expect(await pending()).toBe(false);
+
+      const withdrawNothing = await api('DELETE');
+      expect(withdrawNothing.status).toBe(404);
+      expect(await withdrawNothing.json()).toMatchObject({ error: { code: 'api.not_found' } });
+
+      expect((await api('POST')).status).toBe(202);
+      expect((await api('POST', '{}')).status).toBe(202);
+      expect(await pending()).toBe(true);
+      const withdrawn = await api('DELETE');
+      expect(withdrawn.status).toBe(200);
+      expect(await withdrawn.json()).toMatchObject({ requestedAt: null });
+      expect(await pending()).toBe(false);
+      expect((await api('DELETE')).status).toBe(404);
+      const log = await listAudit(h.store.db, { actionPrefix: 'organisation.cancel_history' });
+      expect(log.filter((a) => a.organisation === '0599').map((a) => a.actor)).toEqual([`token:${row.id}`]);
+    });
+
     it('lists the quarantine to an operator token only', async () => {
       const op = new Browser(h.app);
       await op.login('beheer@example');
@@ -730,6 +775,19 @@ for (const dialect of DIALECTS) {
           '/quarantine',
         ]),
       );
+      // Every operation the API serves is in the document, with its method.
+      const served = h.app.routes
+        .filter(
+          (r) => r.path.startsWith('/api/v1/') && r.method !== 'ALL' && !r.path.endsWith('openapi.json'),
+        )
+        .map((r) => `${r.method} ${r.path.replace('/api/v1', '').replace(/:(\w+)/g, '{$1}')}`);
+      expect(served).toContain('DELETE /history-request');
+      const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops as object)
+          .filter((m) => m !== 'parameters')
+          .map((m) => `${m.toUpperCase()} ${path}`),
+      );
+      expect(documented).toEqual(expect.arrayContaining([...new Set(served)]));
       expect((await h.app.request('/api/v1/deliveries')).status).toBe(401);
       expect(
         (await h.app.request('/api/v1/deliveries', { headers: { Authorization: 'Bearer kd_nope' } })).status,

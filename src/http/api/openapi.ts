@@ -92,13 +92,37 @@ export function openApiDocument() {
         },
         post: {
           summary: 'Request a full history delivery (made in the next weekly run)',
+          description:
+            'Takes no parameters: send no body, or an empty JSON object. A body with any field is refused (400 `api.bad_request`). Requesting again while a request is pending changes nothing.',
           operationId: 'requestHistory',
+          requestBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: { type: 'object', additionalProperties: false, maxProperties: 0 },
+              },
+            },
+          },
           responses: {
             202: {
-              description: 'Requested',
+              description: 'Requested (or already pending)',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/HistoryStatus' } } },
+            },
+            400: error,
+            401: error,
+          },
+        },
+        delete: {
+          summary: 'Withdraw a pending history request (as unticking it in the portal)',
+          description: 'Recorded in the audit log. 404 `api.not_found` when no request is pending.',
+          operationId: 'withdrawHistoryRequest',
+          responses: {
+            200: {
+              description: 'Withdrawn; the state after it',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/HistoryStatus' } } },
             },
             401: error,
+            404: error,
           },
         },
       },
