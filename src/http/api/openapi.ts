@@ -58,7 +58,8 @@ export function openApiDocument() {
           },
         },
         delete: {
-          summary: 'Delete a downloaded delivery (file and listing)',
+          summary:
+            'Delete the file of a downloaded delivery (the listing stays, marked deleted, until it expires)',
           operationId: 'deleteDelivery',
           responses: { 204: { description: 'Deleted' }, 401: error, 404: notFound },
         },
