@@ -15,7 +15,7 @@ export interface DeliveryView extends Delivery {
 
 /**
  * Past its expiry a delivery is gone for everyone, also before the retention job has deleted it (that
- * runs daily): file and listing are deleted automatically after 60 days (the contract).
+ * runs hourly): file and listing are deleted automatically after 60 days (the contract).
  */
 export function isExpired(d: Pick<Delivery, 'expiresAt'>, now: Date): boolean {
   return Date.parse(d.expiresAt) <= now.getTime();
