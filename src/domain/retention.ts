@@ -1,10 +1,14 @@
 import { DELIVERY_TIME_ZONE } from './delivery-week.js';
 import { addLocalDays, fromLocal, toLocal } from './zoned-time.js';
 
-/** Delivered files are kept this many days, then deleted (file and listing) by the daily job. */
+/** Delivered files are kept this many days, then deleted (file and listing) by the retention job. */
 export const RETENTION_DAYS = 60;
-/** The daily retention job's cron (croner, Europe/Amsterdam): early morning, before office hours. */
-export const RETENTION_CRON = '0 3 * * *';
+/**
+ * The retention job's cron (croner, Europe/Amsterdam): hourly, so a file goes within the hour after it
+ * expires (a weekly made Sunday 06:00 expires at 06:00, a catch-up at any time). Cheap: one query on the
+ * delivery listing (a few rows per organisation) and a look in the temp folder.
+ */
+export const RETENTION_CRON = '0 * * * *';
 
 /** When a delivery made at `madeAt` expires: 60 calendar days later at the same Amsterdam clock time. */
 export function expiresAt(madeAt: Date): Date {

@@ -40,6 +40,17 @@ describe('data dictionary', () => {
     expect(categorie?.facets).toMatch(/codelijst \(\d+ waarden\): 31, 32/);
   });
 
+  it('types the hub metadata: the moment as a UTC dateTime, the count of passages as an integer', () => {
+    const col = (name: string) => rows.find((r) => r.file === 'JW301.csv' && r.column === name);
+    expect(col('Uitwisseling_Aantal')?.baseType).toBe('integer');
+    expect(col('Uitwisseling_Moment')?.baseType).toBe('dateTime');
+    expect(col('Uitwisseling_Moment')?.description).toMatch(/in UTC: ISO-8601 met Z.*\+01:00.*\+02:00/);
+    // As known when the delivery was made: a later passage or version does not change an earlier weekly.
+    for (const name of ['Uitwisseling_Aantal', 'Uitwisseling_Afwijkend'])
+      expect(col(name)?.description, name).toMatch(/eerdere wekelijkse levering (verandert )?niet/);
+    expect(dictionaryMarkdown(set, rows)).toContain('staan in UTC: ISO-8601 met Z');
+  });
+
   it('marks exactly the four identifier columns as hashed', () => {
     const hashed = new Set(rows.filter((r) => r.hashed).map((r) => r.path.split('/').at(-1)));
     expect([...hashed].sort()).toEqual([

@@ -70,6 +70,12 @@ export function facetSummary(f: Facets): string {
   return parts.join('; ');
 }
 
+/** The hub metadata that is not text: the moment (UTC, with Z) and the count of passages. */
+const EXCHANGE_BASE_TYPES: Readonly<Record<string, string>> = {
+  Uitwisseling_Moment: 'dateTime',
+  Uitwisseling_Aantal: 'integer',
+};
+
 function generated(
   table: TableDef,
   column: ColumnDef,
@@ -94,7 +100,7 @@ function generated(
     case 'exchange':
       return {
         typeName: 'uitwisseling',
-        baseType: column.name === 'Uitwisseling_Moment' ? 'dateTime' : 'string',
+        baseType: EXCHANGE_BASE_TYPES[column.name] ?? 'string',
         cardinality: column.name === 'Uitwisseling_HubId' ? '0..1' : '1..1',
         description: column.documentation ?? '',
       };
@@ -234,6 +240,10 @@ export function dictionaryMarkdown(
       'ReferentieAanbieder, BeschikkingNummer): dezelfde waarde geeft binnen één organisatie steeds dezelfde hash.',
     '',
     'CSV-bestanden: UTF-8 met BOM, scheidingsteken `;`, regeleinde CRLF, aanhalingstekens volgens RFC 4180.',
+    '',
+    'Tijdstippen die de levering zelf toevoegt (Uitwisseling_Moment, en de tijden in manifest.json) staan in UTC: ' +
+      'ISO-8601 met Z, bijvoorbeeld 2026-03-02T07:05:00.000Z. Nederlandse tijd is UTC+01:00 (wintertijd) of ' +
+      'UTC+02:00 (zomertijd).',
     '',
   ];
   for (const [file, list] of byFile) {

@@ -174,6 +174,47 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('names who downloaded a file as a person reads it: token name, user, or the command line', async () => {
+      const [id] = ids['0599']!;
+      const reset = () =>
+        h.store.db
+          .updateTable('delivery')
+          .set({ first_downloaded_at: null, first_downloaded_by: null })
+          .where('id', '=', id!)
+          .execute();
+      const b = new Browser(h.app);
+      await b.login('bas@0599.example');
+      const gedownloadDoor = async () => {
+        const html = (await b.page('/ophalen')).html;
+        expect(html).not.toMatch(/token:\d|cli:/);
+        return html;
+      };
+      await reset();
+      const { token } = await createApiToken(
+        h.store.db,
+        { scope: 'organisation', organisationCode: '0599' },
+        'BI-omgeving',
+        null,
+        h.clock.now,
+      );
+      const res = await h.app.request(`/api/v1/deliveries/${id}/file`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      expect(await gedownloadDoor()).toContain('API-token ‘BI-omgeving’');
+      await reset();
+      await h.store.db
+        .updateTable('delivery')
+        .set({ first_downloaded_at: h.clock.now.toISOString(), first_downloaded_by: 'cli:root' })
+        .where('id', '=', id!)
+        .execute();
+      expect(await gedownloadDoor()).toContain('beheerder (command line)');
+      await reset();
+      await (await b.fetch(`/ophalen/${id}/bestand`)).arrayBuffer();
+      expect(await gedownloadDoor()).toContain('Bas (bas@0599.example)');
+    });
+
     it('requests history with the tick, shows the Monday it will be ready, and clears the tick once made', async () => {
       const b = new Browser(h.app);
       await b.login('ana@0363.example');
@@ -399,6 +440,51 @@ for (const dialect of DIALECTS) {
       expect(audit.map((a) => a.actor)).toContain(`token:${tokenRow.id}`);
     });
 
+    it('takes a history request with no body or {}, refuses unknown fields, and withdraws it with DELETE', async () => {
+      const { token, row } = await createApiToken(
+        h.store.db,
+        { scope: 'organisation', organisationCode: '0599' },
+        'Historie',
+        null,
+        h.clock.now,
+      );
+      const api = (method: string, body?: string) =>
+        h.app.request('/api/v1/history-request', {
+          method,
+          headers: {
+            Authorization: `Bearer ${token}`,
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body }),
+        });
+      const pending = async () =>
+        ((await (await api('GET')).json()) as { requestedAt: string | null }).requestedAt !== null;
+      for (const body of ['{"x":1}', '{"from":"2021-01-01","kind":"history"}', '[]', 'nee', '"x"']) {
+        const res = await api('POST', body);
+        expect(res.status, body).toBe(400);
+        expect(await res.json(), body).toMatchObject({ error: { code: 'api.bad_request' } });
+      }
+      expect(await (await api('POST', '{"x":1}')).json()).toMatchObject({
+        error: { message: expect.stringContaining('"x"') },
+      });
+      expect(await pending()).toBe(false);
+
+      const withdrawNothing = await api('DELETE');
+      expect(withdrawNothing.status).toBe(404);
+      expect(await withdrawNothing.json()).toMatchObject({ error: { code: 'api.not_found' } });
+
+      expect((await api('POST')).status).toBe(202);
+      expect((await api('POST', '{}')).status).toBe(202);
+      expect(await pending()).toBe(true);
+      const withdrawn = await api('DELETE');
+      expect(withdrawn.status).toBe(200);
+      expect(await withdrawn.json()).toMatchObject({ requestedAt: null });
+      expect(await pending()).toBe(false);
+      expect((await api('DELETE')).status).toBe(404);
+      const log = await listAudit(h.store.db, { actionPrefix: 'organisation.cancel_history' });
+      expect(log.filter((a) => a.organisation === '0599').map((a) => a.actor)).toEqual([`token:${row.id}`]);
+    });
+
     it('lists the quarantine to an operator token only', async () => {
       const op = new Browser(h.app);
       await op.login('beheer@example');
@@ -507,6 +593,13 @@ for (const dialect of DIALECTS) {
       expect(await tooLarge.text()).toContain('te groot');
       const again = await b.fetch('/beheer/quarantaine/vervangen', { method: 'POST', body: form });
       expect(await again.text()).toContain(`Quarantainenummer ${entry!.id} staat niet (meer) open.`);
+      const two = new URLSearchParams([
+        ['_csrf', csrf!],
+        ['ids', String(entry!.id)],
+        ['ids', '999999'],
+      ]);
+      const both = await b.fetch('/beheer/quarantaine/opnieuw', { method: 'POST', body: two });
+      expect(await both.text()).toContain(`Quarantainenummers ${entry!.id}, 999999 staan niet (meer) open.`);
     });
 
     it('lets the operator close a quarantined exchange without storing it, with a note', async () => {
@@ -633,6 +726,32 @@ for (const dialect of DIALECTS) {
       expect(await api.json()).toMatchObject({ error: { code: 'api.not_found' } });
     });
 
+    it('says "1 werkdag" and "1 dag" on the dashboard, not "1 werkdagen" or "1 dagen"', async () => {
+      const ana = new Browser(h.app);
+      await ana.login('ana@0363.example');
+      await ana.page('/dashboard');
+      const row = await h.store.db
+        .selectFrom('indicator_snapshot')
+        .select('data')
+        .where('organisation', '=', '0363')
+        .executeTakeFirstOrThrow();
+      const data = JSON.parse(row.data);
+      const alle = data.scopes.alle;
+      alle.leadTime.median = 1;
+      alle.startDelay.median = 1;
+      if (alle.changeRequests) alle.changeRequests.leadTime.median = 2;
+      await h.store.db
+        .updateTable('indicator_snapshot')
+        .set({ data: JSON.stringify(data) })
+        .where('organisation', '=', '0363')
+        .execute();
+      const html = (await ana.page('/dashboard')).html;
+      expect(html).toContain('>1 werkdag<');
+      expect(html).toContain('>1 dag<');
+      expect(html).not.toMatch(/>1 (werk)?dagen</);
+      if (alle.changeRequests) expect(html).toContain('>2 werkdagen<');
+    });
+
     it('shows each organisation its own dashboard snapshot, in the portal and through the API', async () => {
       const ana = new Browser(h.app);
       await ana.login('ana@0363.example');
@@ -703,6 +822,19 @@ for (const dialect of DIALECTS) {
           '/quarantine',
         ]),
       );
+      // Every operation the API serves is in the document, with its method.
+      const served = h.app.routes
+        .filter(
+          (r) => r.path.startsWith('/api/v1/') && r.method !== 'ALL' && !r.path.endsWith('openapi.json'),
+        )
+        .map((r) => `${r.method} ${r.path.replace('/api/v1', '').replace(/:(\w+)/g, '{$1}')}`);
+      expect(served).toContain('DELETE /history-request');
+      const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops as object)
+          .filter((m) => m !== 'parameters')
+          .map((m) => `${m.toUpperCase()} ${path}`),
+      );
+      expect(documented).toEqual(expect.arrayContaining([...new Set(served)]));
       expect((await h.app.request('/api/v1/deliveries')).status).toBe(401);
       expect(
         (await h.app.request('/api/v1/deliveries', { headers: { Authorization: 'Bearer kd_nope' } })).status,

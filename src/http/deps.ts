@@ -49,7 +49,10 @@ export interface DeliveryView {
   readonly sizeBytes: number;
   readonly fileName: string;
   readonly firstDownloadedAt: string | null;
+  /** The recorded actor: a login e-mail, `token:<id>`, `cli:<user>`. */
   readonly firstDownloadedBy: string | null;
+  /** The same as a person reads it: "API-token ‘BI’", "Ana (ana@…)", "beheerder (command line)". */
+  readonly firstDownloadedByName: string | null;
   readonly deletedAt: string | null;
   readonly expiresAt: string | null;
 }

@@ -14,7 +14,7 @@ const dateOnly = new Intl.DateTimeFormat('nl-NL', {
   year: 'numeric',
 });
 const shortDate = new Intl.DateTimeFormat('nl-NL', {
-  timeZone: 'UTC',
+  timeZone: 'Europe/Amsterdam',
   day: 'numeric',
   month: 'short',
   year: 'numeric',
@@ -29,6 +29,7 @@ export const formatDay = (iso: string | null | undefined): string =>
   iso ? dateOnly.format(new Date(iso.length === 10 ? `${iso}T12:00:00Z` : iso)) : '—';
 
 export function formatPeriod(from: string | null, to: string | null): string {
+  // An instant is shown as its day in Amsterdam (2020-12-31T23:00Z is 1 jan 2021); a bare date as itself.
   const d = (v: string) => shortDate.format(new Date(v.length === 10 ? `${v}T12:00:00Z` : v));
   if (from && to) return `${d(from)} – ${d(to)}`;
   if (to) return `t/m ${d(to)}`;

@@ -6,6 +6,7 @@ import { audit, listAudit } from '../store/audit.js';
 import { listDeliveryRows } from '../store/deliveries.js';
 import { listJobRuns } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
+import { describeActors } from '../usecases/actors.js';
 import { listDeliveries } from '../usecases/deliveries.js';
 import { DeliveryError } from '../usecases/deliveries-errors.js';
 import { bundleNotDownloaded, deleteDeliveries, openDelivery } from '../usecases/download.js';
@@ -83,6 +84,10 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
   return {
     async list(organisation, now) {
       const list = (await orNothing(() => listDeliveries(store, organisation, { now }))) ?? [];
+      const names = await describeActors(
+        store.db,
+        list.flatMap((d) => (d.firstDownloadedBy ? [d.firstDownloadedBy] : [])),
+      );
       return list.map((d) => ({
         id: d.id,
         kind: d.kind,
@@ -94,6 +99,9 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
         fileName: d.fileName,
         firstDownloadedAt: d.firstDownloadedAt,
         firstDownloadedBy: d.firstDownloadedBy,
+        firstDownloadedByName: d.firstDownloadedBy
+          ? (names.get(d.firstDownloadedBy) ?? d.firstDownloadedBy)
+          : null,
         deletedAt: d.deletedAt,
         expiresAt: d.expiresAt,
       }));
@@ -229,7 +237,9 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         detail: { ids, tried: r.tried, resolved: r.resolved },
       });
       if (r.unknownIds.length > 0 && r.tried === 0)
-        return `Quarantainenummer ${r.unknownIds.join(', ')} staat niet (meer) open.`;
+        return r.unknownIds.length === 1
+          ? `Quarantainenummer ${r.unknownIds[0]} staat niet (meer) open.`
+          : `Quarantainenummers ${r.unknownIds.join(', ')} staan niet (meer) open.`;
       return `${r.tried} opnieuw geprobeerd: ${r.resolved} opgelost, ${r.tried - r.resolved} nog in quarantaine.`;
     },
     async dismissQuarantine(ids, note, actor, now) {

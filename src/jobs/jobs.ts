@@ -15,7 +15,8 @@ export interface JobDef {
 /**
  * Every scheduled job. The weekly job runs everything due (weekly slots it missed, history requests,
  * retention); claims in `job_run` make each weekly slot run once however many workers fire.
- * Retention also runs daily on its own; deleting is idempotent, so it needs no claim.
+ * Retention also runs hourly on its own; deleting is idempotent, so it needs no claim. A run that did
+ * nothing returns '' and is not logged (it would be 24 lines a day).
  */
 export const JOBS: readonly JobDef[] = [
   {
@@ -32,10 +33,11 @@ export const JOBS: readonly JobDef[] = [
     name: 'retention',
     cron: RETENTION_CRON,
     timeZone: DELIVERY_TIME_ZONE,
-    description: 'leveringen ouder dan 60 dagen verwijderen (dagelijks)',
+    description: 'leveringen ouder dan 60 dagen verwijderen (elk uur)',
     run: async (deps, now) => {
       const expired = await purgeExpired(deps, now);
       const leftovers = await sweepLeftovers(deps);
+      if (expired === 0 && leftovers === 0) return '';
       return `${expired} expired deliveries deleted${leftovers ? `, ${leftovers} leftovers removed` : ''}`;
     },
   },

@@ -31,7 +31,8 @@ export function startScheduler(deps: SchedulerDeps, jobs: readonly JobDef[] = JO
   const fire = (job: JobDef) => {
     const run = running.then(async () => {
       try {
-        log(`job ${job.name}: ${await job.run(deps, clock())}`);
+        const outcome = await job.run(deps, clock());
+        if (outcome) log(`job ${job.name}: ${outcome}`);
       } catch (err) {
         log(`job ${job.name} failed: ${err instanceof Error ? err.message : String(err)}`);
       }

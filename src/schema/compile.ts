@@ -28,7 +28,7 @@ import {
 export const EXCHANGE_COLUMNS = [
   {
     name: 'Uitwisseling_Moment',
-    doc: 'Moment waarop het bericht (voor het eerst) via het GGk is uitgewisseld.',
+    doc: 'Moment waarop het bericht (voor het eerst) via het GGk is uitgewisseld, in UTC: ISO-8601 met Z, bijvoorbeeld 2026-03-02T07:05:00.000Z. Nederlandse tijd is dat plus 1 uur in de wintertijd (+01:00) of plus 2 uur in de zomertijd (+02:00).',
   },
   {
     name: 'Uitwisseling_Verzender',
@@ -41,11 +41,11 @@ export const EXCHANGE_COLUMNS = [
   { name: 'Uitwisseling_HubId', doc: 'Kenmerk van de uitwisseling bij het GGk, indien bekend.' },
   {
     name: 'Uitwisseling_Aantal',
-    doc: 'Aantal keren dat hetzelfde bericht via het GGk is uitgewisseld (dubbele uitwisselingen).',
+    doc: 'Aantal keren dat hetzelfde bericht via het GGk is uitgewisseld (dubbele uitwisselingen), zoals bekend bij het maken van de levering: een latere uitwisseling van een al geleverd bericht verandert een eerdere wekelijkse levering niet; een historie geeft het aantal van het moment waarop zij gemaakt is.',
   },
   {
     name: 'Uitwisseling_Afwijkend',
-    doc: 'J als van dit bericht (zelfde afzender, berichtcode, identificatie en dagtekening) ook een versie met andere inhoud is ontvangen, eerder of later. Een versie die al geleverd was toen de andere binnenkwam, staat in die eerdere levering met N; de andere versie, en een historie, hebben J.',
+    doc: 'J als van dit bericht (zelfde afzender, berichtcode, identificatie en dagtekening) ook een versie met andere inhoud is ontvangen, eerder of later. Een versie die al geleverd was toen de andere binnenkwam, staat in die eerdere levering met N; de andere versie, en een historie, hebben J. Net als Uitwisseling_Aantal de stand bij het maken van de levering: een eerdere wekelijkse levering verandert niet.',
   },
 ] as const;
 

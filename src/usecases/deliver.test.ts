@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:f
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import { HISTORY_START, weeklySlotsBetween } from '../domain/delivery-week.js';
+import { weeklySlotsBetween } from '../domain/delivery-week.js';
 import { expiresAt } from '../domain/retention.js';
 import { listAudit } from '../store/audit.js';
 import { readIndicatorSnapshot } from '../store/indicators.js';
@@ -121,7 +121,7 @@ for (const dialect of DIALECTS) {
         .filter((d) => d.kind === 'weekly')
         .reverse();
       expect(weeklies.map((d) => d.periodStart)).toEqual([
-        HISTORY_START,
+        '2020-12-31T23:00:00.000Z', // 1-1-2021 00:00 Amsterdam
         ...sundays.slice(0, -1).map((s) => s.toISOString()),
       ]);
       expect(weeklies.map((d) => d.periodEnd)).toEqual(sundays.map((s) => s.toISOString()));
@@ -336,7 +336,7 @@ for (const dialect of DIALECTS) {
         expect(mentions(await koppel('history'))).toBe(0);
         // The first weekly holds everything, so its period starts at its earliest exchange.
         expect(list.find((d) => d.kind === 'weekly')!.periodStart).toBe('2020-12-31T22:30:00.000Z');
-        expect(list.find((d) => d.kind === 'history')!.periodStart).toBe(HISTORY_START);
+        expect(list.find((d) => d.kind === 'history')!.periodStart).toBe('2020-12-31T23:00:00.000Z');
       } finally {
         await drop();
       }
@@ -392,6 +392,12 @@ for (const dialect of DIALECTS) {
           JSON.parse((await readZip(join(dataDir, d.file))).get('manifest.json')!.toString('utf8'));
         const [, missed, latest] = weeklies as [DeliveryView, DeliveryView, DeliveryView];
         expect(await manifest(missed)).toMatchObject({ members: ['0363'], catchUp: [] });
+        // Every period bound is a full UTC instant, the first weekly's start too (1-1-2021 Amsterdam).
+        expect((await manifest(weeklies[0]!)).period).toEqual({
+          start: '2020-12-31T23:00:00.000Z',
+          end: weeklies[0]!.slot,
+        });
+        expect((await manifest(missed)).period).toEqual({ start: weeklies[0]!.slot, end: missed.slot });
         expect(await manifest(latest)).toMatchObject({ members: ['0363', '0599'], catchUp: ['0599'] });
         const ids = async (...seqs: number[]) =>
           (await store.db.selectFrom('message').select('bericht_id').where('seq', 'in', seqs).execute())

@@ -4,7 +4,6 @@ import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   DELIVERY_TIME_ZONE,
-  HISTORY_START,
   HISTORY_START_INSTANT,
   readyAt,
   weeklySlotsBetween,
@@ -217,7 +216,8 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   // before, as its cursor starts at 0: its period starts where a history's does, or at its earliest
   // exchange when that is older (set below).
   const firstWeekly = org.weeklySlot === null || org.weeklySlot === org.activatedAt;
-  let periodStart = weekly && !firstWeekly ? (org.weeklySlot as string) : HISTORY_START;
+  // Every bound is a UTC instant like the rest of the manifest: 1-1-2021 is Amsterdam midnight.
+  let periodStart = weekly && !firstWeekly ? (org.weeklySlot as string) : HISTORY_START_INSTANT;
   const slotIso = slot.toISOString();
   const madeAt = d.now.getTime() > slot.getTime() ? d.now : slot;
   const ready = readyAt(slot);

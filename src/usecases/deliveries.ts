@@ -1,3 +1,4 @@
+import { HISTORY_START, HISTORY_START_INSTANT } from '../domain/delivery-week.js';
 import { type Delivery, listDeliveryRows } from '../store/deliveries.js';
 import type { Store } from '../store/open.js';
 import { requireOrganisation } from './organisations.js';
@@ -14,7 +15,7 @@ export interface DeliveryView extends Delivery {
 
 /**
  * Past its expiry a delivery is gone for everyone, also before the retention job has deleted it (that
- * runs daily): file and listing are deleted automatically after 60 days (the contract).
+ * runs hourly): file and listing are deleted automatically after 60 days (the contract).
  */
 export function isExpired(d: Pick<Delivery, 'expiresAt'>, now: Date): boolean {
   return Date.parse(d.expiresAt) <= now.getTime();
@@ -23,6 +24,8 @@ export function isExpired(d: Pick<Delivery, 'expiresAt'>, now: Date): boolean {
 export function toView(d: Delivery, now: Date): DeliveryView {
   return {
     ...d,
+    // Deliveries made before period bounds were all instants stored the history start as a date.
+    periodStart: d.periodStart === HISTORY_START ? HISTORY_START_INSTANT : d.periodStart,
     ready: d.deletedAt === null && Date.parse(d.availableAt) <= now.getTime(),
     downloaded: d.firstDownloadedAt !== null,
     deleted: d.deletedAt !== null,

@@ -58,7 +58,8 @@ export function openApiDocument() {
           },
         },
         delete: {
-          summary: 'Delete a downloaded delivery (file and listing)',
+          summary:
+            'Delete the file of a downloaded delivery (the listing stays, marked deleted, until it expires)',
           operationId: 'deleteDelivery',
           responses: { 204: { description: 'Deleted' }, 401: error, 404: notFound },
         },
@@ -92,13 +93,37 @@ export function openApiDocument() {
         },
         post: {
           summary: 'Request a full history delivery (made in the next weekly run)',
+          description:
+            'Takes no parameters: send no body, or an empty JSON object. A body with any field is refused (400 `api.bad_request`). Requesting again while a request is pending changes nothing.',
           operationId: 'requestHistory',
+          requestBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: { type: 'object', additionalProperties: false, maxProperties: 0 },
+              },
+            },
+          },
           responses: {
             202: {
-              description: 'Requested',
+              description: 'Requested (or already pending)',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/HistoryStatus' } } },
+            },
+            400: error,
+            401: error,
+          },
+        },
+        delete: {
+          summary: 'Withdraw a pending history request (as unticking it in the portal)',
+          description: 'Recorded in the audit log. 404 `api.not_found` when no request is pending.',
+          operationId: 'withdrawHistoryRequest',
+          responses: {
+            200: {
+              description: 'Withdrawn; the state after it',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/HistoryStatus' } } },
             },
             401: error,
+            404: error,
           },
         },
       },
@@ -217,7 +242,17 @@ export function openApiDocument() {
             sizeBytes: { type: 'integer' },
             fileName: { type: 'string' },
             firstDownloadedAt: { type: 'string', format: 'date-time', nullable: true },
-            firstDownloadedBy: { type: 'string', nullable: true },
+            firstDownloadedBy: {
+              type: 'string',
+              nullable: true,
+              description:
+                'who first downloaded it, as recorded: a login e-mail, `token:<id>` or `cli:<user>`',
+            },
+            firstDownloadedByName: {
+              type: 'string',
+              nullable: true,
+              description: 'the same as the portal shows it, e.g. `API-token ‘BI-omgeving’`',
+            },
             deletedAt: { type: 'string', format: 'date-time', nullable: true },
             expiresAt: { type: 'string', format: 'date-time', nullable: true },
           },

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { verifyApiToken } from '../../usecases/accounts.js';
 import type { DeliveryView } from '../deps.js';
 import type { AppEnv } from '../env.js';
@@ -45,6 +46,7 @@ const toJson = (d: DeliveryView) => ({
   fileName: d.fileName,
   firstDownloadedAt: d.firstDownloadedAt,
   firstDownloadedBy: d.firstDownloadedBy,
+  firstDownloadedByName: d.firstDownloadedByName,
   deletedAt: d.deletedAt,
   expiresAt: d.expiresAt,
 });
@@ -111,9 +113,50 @@ export function apiV1(): Hono<AppEnv> {
     c.json(await c.var.deps.deliveries.historyStatus(orgOf(c)!, c.var.deps.clock())),
   );
 
-  org.post('/history-request', async (c) =>
-    c.json(await c.var.deps.deliveries.requestHistory(orgOf(c)!, actorOf(c), c.var.deps.clock()), 202),
+  // Takes no parameters: an empty body or `{}`. Anything else is refused, so a client that believes it
+  // sends options (a period, a kind) learns that they are not honoured.
+  org.post(
+    '/history-request',
+    bodyLimit({
+      maxSize: 1024,
+      onError: (c) =>
+        problem(c, 400, 'api.bad_request', 'this endpoint takes no body, or an empty JSON object'),
+    }),
+    async (c) => {
+      const text = (await c.req.text()).trim();
+      if (text !== '') {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return problem(c, 400, 'api.bad_request', 'body is not valid JSON');
+        }
+        if (typeof body !== 'object' || body === null || Array.isArray(body))
+          return problem(c, 400, 'api.bad_request', 'body must be an empty JSON object');
+        const unknown = Object.keys(body);
+        if (unknown.length > 0)
+          return problem(
+            c,
+            400,
+            'api.bad_request',
+            `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}: this endpoint takes no fields`,
+          );
+      }
+      return c.json(
+        await c.var.deps.deliveries.requestHistory(orgOf(c)!, actorOf(c), c.var.deps.clock()),
+        202,
+      );
+    },
   );
+
+  // Withdraws a request not yet served, as unticking "Aanmaken totaalbestand" in the portal does.
+  org.delete('/history-request', async (c) => {
+    const { deliveries, clock } = c.var.deps;
+    const org = orgOf(c)!;
+    if ((await deliveries.historyStatus(org, clock())).requestedAt === null)
+      return problem(c, 404, 'api.not_found', 'no history request is pending');
+    return c.json(await deliveries.cancelHistory(org, actorOf(c), clock()));
+  });
 
   // Aggregates only (counts, medians, sums): the same numbers as the portal's Dashboard tab.
   org.get('/indicators', async (c) =>

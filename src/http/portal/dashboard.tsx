@@ -13,6 +13,9 @@ const euro = new Intl.NumberFormat('nl-NL', { style: 'currency', currency: 'EUR'
 const monthName = new Intl.DateTimeFormat('nl-NL', { month: 'long', year: 'numeric', timeZone: 'UTC' });
 
 export const formatNumber = (v: number | null): string => (v === null ? '—' : nl.format(v));
+/** "1 dag", "2 dagen", "1,5 dagen": Dutch takes the singular for exactly one only; "—" when absent. */
+export const formatQuantity = (v: number | null, one: string, many: string): string =>
+  v === null ? '—' : `${nl.format(v)} ${v === 1 ? one : many}`;
 export const formatShare = (part: number, whole: number): string =>
   whole > 0 ? `${nl.format((100 * part) / whole)}%` : '—';
 /** LDT_RedenAfwijzingVerzoek: `omschrijving (code)`. */
@@ -160,7 +163,7 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
           binnen 5 werkdagen.
         </Definition>
         <Tiles>
-          <Tile label="Mediaan" value={`${formatNumber(v.leadTime.median)} werkdagen`} />
+          <Tile label="Mediaan" value={formatQuantity(v.leadTime.median, 'werkdag', 'werkdagen')} />
           <Tile label="Binnen 5 werkdagen" value={formatShare(v.leadTime.withinNorm, v.leadTime.count)} />
           <Tile label="Toegewezen aanvragen" value={formatNumber(v.leadTime.count)} />
         </Tiles>
@@ -220,7 +223,7 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
           <Tiles>
             <Tile
               label="Mediaan doorlooptijd"
-              value={`${formatNumber(v.changeRequests.leadTime.median)} werkdagen`}
+              value={formatQuantity(v.changeRequests.leadTime.median, 'werkdag', 'werkdagen')}
             />
             <Tile
               label="Binnen 5 werkdagen"
@@ -245,7 +248,7 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
           Verwijderde starts (StatusAanlevering 3) tellen niet mee.
         </Definition>
         <Tiles>
-          <Tile label="Mediaan" value={`${formatNumber(v.startDelay.median)} dagen`} />
+          <Tile label="Mediaan" value={formatQuantity(v.startDelay.median, 'dag', 'dagen')} />
           <Tile label="Gestarte toewijzingen" value={formatNumber(v.startDelay.count)} />
         </Tiles>
         <BucketTable

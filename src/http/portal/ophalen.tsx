@@ -130,7 +130,7 @@ export function ophalenRoutes(): Hono<AppEnv> {
                       <td class="utrecht-table__cell">{formatDateTime(d.madeAt)}</td>
                       <td class="utrecht-table__cell kd-num">{formatSize(d.sizeBytes)}</td>
                       <td class="utrecht-table__cell">{formatDateTime(d.firstDownloadedAt)}</td>
-                      <td class="utrecht-table__cell">{d.firstDownloadedBy ?? '—'}</td>
+                      <td class="utrecht-table__cell">{d.firstDownloadedByName ?? '—'}</td>
                       <td class="utrecht-table__cell">{formatDateTime(d.deletedAt)}</td>
                       <td class="utrecht-table__cell">
                         {d.deletedAt ? (

@@ -76,7 +76,7 @@ export interface DeliveryTable {
   made_at: string;
   /** Shown as ready from here on (the Monday after the run, 06:00 Amsterdam). */
   available_at: string;
-  /** made_at + 60 days: the daily retention job deletes file and listing then. */
+  /** made_at + 60 days: the hourly retention job deletes file and listing within the hour. */
   expires_at: string;
   /** Path of the ZIP relative to the data folder. */
   file: string;
