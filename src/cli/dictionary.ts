@@ -1,9 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_DELIMITER } from '../export/csv.js';
 import { dataDictionary } from '../usecases/deliver-dictionary.js';
-import type { CliContext } from './command.js';
+import { type CliContext, outFolder } from './command.js';
 
 /** `ketendata dictionary`: the data dictionary a delivery carries, as Markdown and CSV. */
 export function register(program: Command, ctx: CliContext): void {
@@ -16,8 +16,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--delimiter <char>', 'delimiter of the CSV', DEFAULT_DELIMITER)
     .option('--quiet', 'no summary')
     .action((opts: { out: string; delimiter: string; quiet?: boolean }) => {
-      const out = resolve(opts.out);
-      mkdirSync(out, { recursive: true });
+      const out = outFolder(ctx, 'dictionary', opts.out);
+      if (out === undefined) return;
       const dictionary = dataDictionary({ delimiter: opts.delimiter });
       for (const f of dictionary.files) writeFileSync(join(out, f.name), f.content);
       if (!opts.quiet) {

@@ -1,8 +1,6 @@
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { downloadToFolder } from '../usecases/download.js';
-import type { CliContext } from './command.js';
+import { type CliContext, outFolder } from './command.js';
 import { cliActor, withStoreAt } from './deliver.js';
 
 /** `ketendata download <code> --out DIR [--new]`: fetches deliveries; counted like a portal download. */
@@ -14,12 +12,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--new', 'only deliveries not downloaded before')
     .option('--now <iso>', 'as at this moment (default: now)')
     .action(async (code: string, o: { out: string; new?: boolean; now?: string }) => {
-      const out = resolve(o.out);
-      if (existsSync(out) && !statSync(out).isDirectory()) {
-        ctx.err(`download.out_not_folder: ${o.out} exists and is not a folder`);
-        ctx.setExitCode(1);
-        return;
-      }
+      const out = outFolder(ctx, 'download', o.out, { create: false });
+      if (out === undefined) return;
       await withStoreAt(ctx, o.now, async (store, now) => {
         const got = await downloadToFolder(
           { store, dataDir: ctx.config.dataDir },

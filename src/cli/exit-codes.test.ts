@@ -67,7 +67,9 @@ describe('exit codes (docs/cli.md)', () => {
     expect(badZip.err).toMatch(/ingest\.source_unreadable: .*not-a\.zip is not a readable ZIP/);
     const intoFile = await runCli(['download', '0363', '--out', notZip], env);
     expect(intoFile).toMatchObject({ code: 1 });
-    expect(intoFile.err).toBe(`download.out_not_folder: ${notZip} exists and is not a folder\n`);
+    expect(intoFile.err).toBe(
+      `download.out_not_folder: ${notZip} is not a folder that can be written (EEXIST)\n`,
+    );
     const noFile = await runCli(['quarantine', 'retry', '7', '--file', join(dataDir, 'nope.xml')], env);
     expect(noFile.code).toBe(1);
     expect(noFile.err).toBe(`quarantine.file_unreadable: ${join(dataDir, 'nope.xml')}: ENOENT\n`);

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { defaultPeriod, simulate } from '../simulate/simulate.js';
-import { type CliContext, parseNow } from './command.js';
+import { type CliContext, outFolder, parseNow } from './command.js';
 
 function rate(name: string) {
   return (v: string): number => {
@@ -82,6 +82,9 @@ export function register(program: Command, ctx: CliContext): void {
     .action((opts: Opts) => {
       const now = parseNow(ctx, opts.now);
       if (!now) return;
+      // Only checked: bad options are refused before anything is written, and the simulator's own mkdir
+      // cannot hang once the nearest existing folder took a probe.
+      if (outFolder(ctx, 'simulate', opts.out, { create: false }) === undefined) return;
       const period = defaultPeriod(now);
       if (opts.clients > 90_909) {
         ctx.err(
