@@ -15,12 +15,15 @@ export function register(program: Command, ctx: CliContext): void {
       const out = outFolder(ctx, 'download', o.out, { create: false });
       if (out === undefined) return;
       await withStoreAt(ctx, o.now, async (store, now) => {
-        const got = await downloadToFolder(
+        const { copied, missing } = await downloadToFolder(
           { store, dataDir: ctx.config.dataDir },
           { organisation: code, actor: cliActor(), now, outDir: out, onlyNew: o.new ?? false },
         );
-        for (const g of got) ctx.out(`${g.path}\t${g.delivery.size} bytes\tsha256 ${g.delivery.sha256}`);
-        ctx.out(`${got.length} deliveries downloaded`);
+        for (const g of copied) ctx.out(`${g.path}\t${g.delivery.size} bytes\tsha256 ${g.delivery.sha256}`);
+        for (const m of missing) ctx.err(m.message);
+        ctx.out(`${copied.length} deliveries downloaded`);
+        // The others are copied, but a lost file is a fault to notice.
+        if (missing.length > 0) ctx.setExitCode(1);
       });
     });
 }
