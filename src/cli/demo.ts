@@ -4,7 +4,7 @@ import { startPortal } from '../http/launch.js';
 import { startScheduler } from '../jobs/scheduler.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
-import { DEMO_PASSWORD, prepareDemo } from '../usecases/demo.js';
+import { DEMO_PASSWORD, demoStoreState, prepareDemo } from '../usecases/demo.js';
 import { type CliContext, parseNow, parsePort } from './command.js';
 import { waitForSignal } from './serve.js';
 
@@ -23,15 +23,22 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (o: { host: string; port: string; weeks: string; now?: string; serve: boolean }) => {
       const started = Date.now();
       const dataDir = ctx.config.dataDir;
-      const secret = ctx.config.secret ?? demoSecret(dataDir);
       const now = parseNow(ctx, o.now);
       if (!now) return;
       const port = parsePort(ctx, o.port);
       if (port === undefined) return;
       // The demo always uses the embedded store in the data folder, never a configured server.
       const store = await openStore({ databaseUrl: undefined, dataDir });
-      const keys = deriveKeys(secret);
       try {
+        // Before the demo secret or traffic is written: a real store is not the demo's to fill.
+        if ((await demoStoreState(store)) === 'other') {
+          ctx.err(
+            `demo.not_demo_store: ${dataDir} holds a store that is not a demo: use another KETENDATA_DATA_DIR (a new or empty folder) for the demo`,
+          );
+          ctx.setExitCode(1);
+          return;
+        }
+        const keys = deriveKeys(ctx.config.secret ?? demoSecret(dataDir));
         const demo = await prepareDemo({
           store,
           keys,

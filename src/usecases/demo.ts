@@ -2,6 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { sql } from 'kysely';
 import { nextWeeklySlot, weeklySlotsBetween } from '../domain/delivery-week.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import { simulate } from '../simulate/simulate.js';
@@ -65,6 +66,21 @@ async function loginsOf(store: Store): Promise<DemoLogin[]> {
     email: u.email,
     organisation: u.role === 'operator' ? null : u.organisation_code,
   }));
+}
+
+/**
+ * What the demo finds in its store: `demo` when it has accounts (a demo made before: it is served as it is),
+ * `empty` when it has nothing yet, `other` for a store with data but no accounts — one used with `ingest`,
+ * `organisations add` and such, that the demo must not mix its invented data into.
+ */
+export async function demoStoreState(store: Store): Promise<'demo' | 'empty' | 'other'> {
+  if ((await loginsOf(store)).length > 0) return 'demo';
+  const any = async (table: 'organisation' | 'exchange' | 'quarantine' | 'delivery') =>
+    (await store.db.selectFrom(table).select(sql<number>`1`.as('one')).limit(1).executeTakeFirst()) !==
+    undefined;
+  for (const table of ['organisation', 'exchange', 'quarantine', 'delivery'] as const)
+    if (await any(table)) return 'other';
+  return 'empty';
 }
 
 /**
