@@ -29,6 +29,12 @@ describe('exit codes (docs/cli.md)', () => {
       [['quarantine'], 'Usage: ketendata quarantine'],
       [['serve', '--port', 'abc'], 'cli.bad_port: --port abc is not a port number (1–65535)'],
       [['demo', '--port', '99999', '--no-serve'], 'cli.bad_port: --port 99999'],
+      [
+        ['demo', '--weeks', 'abc', '--no-serve'],
+        'demo.bad_option: --weeks abc is not a whole number of weeks from 1 to 104',
+      ],
+      [['demo', '--weeks', '0', '--no-serve'], 'demo.bad_option: --weeks 0 is not'],
+      [['demo', '--weeks', '105', '--no-serve'], 'demo.bad_option: --weeks 105 is not'],
     ];
     for (const [argv, message] of cases) {
       const r = await runCli(argv, env);
