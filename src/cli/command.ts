@@ -86,3 +86,18 @@ export function outFolder(
     return undefined;
   }
 }
+
+/**
+ * `--delimiter` of the CSV commands: one character, or `tab` (also `\t` as typed in a shell) for a tab.
+ * A quote or line break would break the CSV. Anything else is refused with `<command>.bad_option`
+ * (exit code 2) and undefined is returned.
+ */
+export function parseDelimiter(ctx: CliContext, command: string, value: string): string | undefined {
+  const delimiter = value === 'tab' || value === '\\t' ? '\t' : value;
+  if (delimiter.length === 1 && !['"', '\r', '\n'].includes(delimiter)) return delimiter;
+  ctx.err(
+    `${command}.bad_option: --delimiter ${JSON.stringify(value)} is not one character or tab (a quote or line break cannot be one)`,
+  );
+  ctx.setExitCode(2);
+  return undefined;
+}

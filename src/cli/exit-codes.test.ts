@@ -30,6 +30,15 @@ describe('exit codes (docs/cli.md)', () => {
       [['serve', '--port', 'abc'], 'cli.bad_port: --port abc is not a port number (1–65535)'],
       [['demo', '--port', '99999', '--no-serve'], 'cli.bad_port: --port 99999'],
       [
+        ['flatten', dataDir, '--out', join(dataDir, 'f'), '--delimiter', 'ab'],
+        'flatten.bad_option: --delimiter "ab" is not one character or tab',
+      ],
+      [['flatten', dataDir, '--out', join(dataDir, 'f'), '--delimiter', '"'], 'flatten.bad_option'],
+      [
+        ['dictionary', '--out', join(dataDir, 'd'), '--delimiter', 'ab'],
+        'dictionary.bad_option: --delimiter "ab" is not one character or tab',
+      ],
+      [
         ['demo', '--weeks', 'abc', '--no-serve'],
         'demo.bad_option: --weeks abc is not a whole number of weeks from 1 to 104',
       ],

@@ -135,4 +135,13 @@ describe('ketendata dictionary', () => {
     const delivered = deliveryDictionary().find((f) => f.name === 'Gegevenswoordenboek.csv')!;
     expect(readFileSync(join(out, 'Gegevenswoordenboek.csv'), 'utf8')).toBe(String(delivered.content));
   });
+
+  it('takes tab (or \\t) as delimiter, as flatten does', async () => {
+    for (const tab of ['tab', '\\t']) {
+      const out = join(work, `d-${tab.length}`);
+      expect((await run(['dictionary', '--out', out, '--delimiter', tab])).code).toBe(0);
+      const header = readFileSync(join(out, 'Gegevenswoordenboek.csv'), 'utf8').split('\r\n')[0]!;
+      expect(header.replace(/^\uFEFF/, '').split('\t')[0]).toBe('Bestand');
+    }
+  });
 });

@@ -5,7 +5,7 @@ import { CsvWriter, DEFAULT_DELIMITER } from '../export/csv.js';
 import { berichtId, keyedHasher, parseMessage } from '../ingest/index.js';
 import { deriveKey } from '../pseudonymise/keys.js';
 import type { HashedElement, MessageSchema, TableDef } from '../schema/model.js';
-import { type CliContext, ensureOutFolder, outFolder } from './command.js';
+import { type CliContext, ensureOutFolder, outFolder, parseDelimiter } from './command.js';
 
 export interface FlattenOptions {
   readonly inputs: readonly string[];
@@ -223,7 +223,8 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.setExitCode(2);
         return;
       }
-      const delimiter = opts.delimiter === '\\t' || opts.delimiter === 'tab' ? '\t' : opts.delimiter;
+      const delimiter = parseDelimiter(ctx, 'flatten', opts.delimiter);
+      if (delimiter === undefined) return;
       const out = outFolder(ctx, 'flatten', opts.out);
       if (out === undefined) return;
       const result = await flattenFiles({
