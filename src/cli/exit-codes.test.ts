@@ -39,6 +39,12 @@ describe('exit codes (docs/cli.md)', () => {
         'dictionary.bad_option: --delimiter "ab" is not one character or tab',
       ],
       [
+        ['orphans', '--gemeente', '9999'],
+        "orphans.bad_option: --gemeente 9999: not a municipality's 4-digit CBS code (code list gemeentecodes)",
+      ],
+      [['orphans', '--gemeente', '0363,abc'], 'orphans.bad_option: --gemeente abc: not'],
+      [['orphans', '--gemeente', ','], 'orphans.bad_option: --gemeente ,: not'],
+      [
         ['demo', '--weeks', 'abc', '--no-serve'],
         'demo.bad_option: --weeks abc is not a whole number of weeks from 1 to 104',
       ],
@@ -50,6 +56,11 @@ describe('exit codes (docs/cli.md)', () => {
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err, argv.join(' ')).toContain(message);
     }
+  });
+
+  it('orphans takes codes of the CBS list', async () => {
+    const r = await runCli(['orphans', '--gemeente', '0363, 0310', '--json'], env);
+    expect(r).toMatchObject({ code: 0, err: '' });
   });
 
   it('0 for --help and --version', async () => {
