@@ -96,6 +96,13 @@ describe('exit codes (docs/cli.md)', () => {
     expect(intoFile.err).toBe(
       `download.out_not_folder: ${notZip} is not a folder that can be written (EEXIST)\n`,
     );
+    for (const [file, code] of [
+      [join(dataDir, 'nope'), 'ENOENT'],
+      [dataDir, 'EISDIR'],
+    ]) {
+      const rekey = await runCli(['raw-rekey', '--previous-secret-file', file!], env);
+      expect(rekey).toMatchObject({ code: 1, out: '', err: `keys.file_unreadable: ${file}: ${code}\n` });
+    }
     const noFile = await runCli(['quarantine', 'retry', '7', '--file', join(dataDir, 'nope.xml')], env);
     expect(noFile.code).toBe(1);
     expect(noFile.err).toBe(`quarantine.file_unreadable: ${join(dataDir, 'nope.xml')}: ENOENT\n`);

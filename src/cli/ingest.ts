@@ -107,7 +107,17 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .action(async (opts: { previousSecretFile: string }) => {
       const keys = deriveKeys(requireSecret(ctx.config));
-      const previous = readFileSync(opts.previousSecretFile, 'utf8')
+      let text: string;
+      try {
+        text = readFileSync(opts.previousSecretFile, 'utf8');
+      } catch (err) {
+        ctx.err(
+          `keys.file_unreadable: ${opts.previousSecretFile}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+        );
+        ctx.setExitCode(1);
+        return;
+      }
+      const previous = text
         .split(/\r?\n/)
         .map((l) => l.trim())
         .filter(Boolean)
