@@ -103,6 +103,16 @@ describe('exit codes (docs/cli.md)', () => {
       const rekey = await runCli(['raw-rekey', '--previous-secret-file', file!], env);
       expect(rekey).toMatchObject({ code: 1, out: '', err: `keys.file_unreadable: ${file}: ${code}\n` });
     }
+    for (const [url, why] of [
+      ['garbage', 'it has no scheme'],
+      ['mysql://root:hunter2@db/ketendata', 'not mysql://'],
+    ]) {
+      const bad = await runCli(['deliveries', '0363'], { ...env, KETENDATA_DATABASE_URL: url });
+      expect(bad).toMatchObject({ code: 1, out: '' });
+      expect(bad.err).toBe(
+        `config.bad_database_url: KETENDATA_DATABASE_URL must be a postgres:// or postgresql:// URL (${why}); unset it for the embedded SQLite store\n`,
+      );
+    }
     const noFile = await runCli(['quarantine', 'retry', '7', '--file', join(dataDir, 'nope.xml')], env);
     expect(noFile.code).toBe(1);
     expect(noFile.err).toBe(`quarantine.file_unreadable: ${join(dataDir, 'nope.xml')}: ENOENT\n`);
