@@ -29,6 +29,7 @@ describe('ketendata demo', () => {
     const first = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], env);
     expect(first).toMatchObject({ code: 0, err: '' });
     expect(first.out).toMatch(/demo: ready in /);
+    expect(first.out).toContain('demo: simulating 1 week of traffic …\n');
     const again = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], env);
     expect(again).toMatchObject({ code: 0, err: '' });
     expect(again.out).toBe(`demo: existing data in ${env.KETENDATA_DATA_DIR}\n`);

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { count } from '../domain/plural.js';
 import { DEFAULT_DELIMITER } from '../export/csv.js';
 import { dataDictionary } from '../usecases/deliver-dictionary.js';
 import { type CliContext, outFolder, parseDelimiter } from './command.js';
@@ -24,7 +25,7 @@ export function register(program: Command, ctx: CliContext): void {
       for (const f of dictionary.files) writeFileSync(join(out, f.name), f.content);
       if (!opts.quiet) {
         ctx.out(
-          `dictionary: ${dictionary.fileCount} files, ${dictionary.columnCount} columns → ${dictionary.files.map((f) => f.name).join(', ')}`,
+          `dictionary: ${count(dictionary.fileCount, 'file')}, ${count(dictionary.columnCount, 'column')} → ${dictionary.files.map((f) => f.name).join(', ')}`,
         );
       }
     });

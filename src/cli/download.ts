@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { count } from '../domain/plural.js';
 import { downloadToFolder } from '../usecases/download.js';
 import { type CliContext, outFolder } from './command.js';
 import { cliActor, withStoreAt } from './deliver.js';
@@ -21,7 +22,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
         for (const g of copied) ctx.out(`${g.path}\t${g.delivery.size} bytes\tsha256 ${g.delivery.sha256}`);
         for (const m of missing) ctx.err(m.message);
-        ctx.out(`${copied.length} deliveries downloaded`);
+        ctx.out(`${count(copied.length, 'delivery', 'deliveries')} downloaded`);
         // The others are copied, but a lost file is a fault to notice.
         if (missing.length > 0) ctx.setExitCode(1);
       });

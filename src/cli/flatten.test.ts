@@ -62,7 +62,7 @@ describe('ketendata flatten', () => {
       ).toHaveLength(1);
     }
     // The prefix variant is the same message (same BerichtId): one row, as in a delivery.
-    expect(r.out.join('\n')).toContain('12 messages flattened, 1 duplicates written once');
+    expect(r.out.join('\n')).toContain('12 messages flattened, 1 duplicate written once');
     const main = readCsv(join(out, 'JW301.csv'));
     expect(main).toHaveLength(2);
     expect(main[1]?.[0]).toMatch(/^[0-9a-f]{32}$/);

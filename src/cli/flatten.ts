@@ -1,6 +1,7 @@
 import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { count } from '../domain/plural.js';
 import { CsvWriter, DEFAULT_DELIMITER } from '../export/csv.js';
 import { berichtId, keyedHasher, parseMessage } from '../ingest/index.js';
 import { deriveKey } from '../pseudonymise/keys.js';
@@ -237,7 +238,7 @@ export function register(program: Command, ctx: CliContext): void {
       });
       if (!opts.quiet) {
         ctx.out(
-          `flatten: ${result.messages} messages flattened, ${result.duplicates} duplicates written once, ${result.rejected} rejected; ${result.tables.size} tables in ${opts.out}`,
+          `flatten: ${count(result.messages, 'message')} flattened, ${count(result.duplicates, 'duplicate')} written once, ${result.rejected} rejected; ${count(result.tables.size, 'table')} in ${opts.out}`,
         );
       }
       if (result.rejected > 0) ctx.setExitCode(1);

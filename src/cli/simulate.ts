@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { count } from '../domain/plural.js';
 import { defaultPeriod, simulate } from '../simulate/simulate.js';
 import { type CliContext, outFolder, parseNow } from './command.js';
 
@@ -114,7 +115,7 @@ export function register(program: Command, ctx: CliContext): void {
             : {
                 onDay: (p: { day: string; exchanges: number }) => {
                   if (p.day.endsWith('-01'))
-                    ctx.err(`simulate: ${p.day.slice(0, 7)} … ${p.exchanges} exchanges`);
+                    ctx.err(`simulate: ${p.day.slice(0, 7)} … ${count(p.exchanges, 'exchange')}`);
                 },
               }),
         });
@@ -128,8 +129,8 @@ export function register(program: Command, ctx: CliContext): void {
       if (opts.quiet) return;
       const seconds = (performance.now() - started) / 1000;
       ctx.out(
-        `simulate: ${result.exchanges} exchanges (${result.perStatus.duplicate ?? 0} duplicates, ${result.perStatus.broken ?? 0} broken) ` +
-          `for ${result.journeys} journeys in ${seconds.toFixed(1)} s → ${opts.out}`,
+        `simulate: ${count(result.exchanges, 'exchange')} (${count(result.perStatus.duplicate ?? 0, 'duplicate')}, ${result.perStatus.broken ?? 0} broken) ` +
+          `for ${count(result.journeys, 'journey')} in ${seconds.toFixed(1)} s → ${opts.out}`,
       );
     });
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { sql } from 'kysely';
 import { nextWeeklySlot, weeklySlotsBetween } from '../domain/delivery-week.js';
+import { count } from '../domain/plural.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import { simulate } from '../simulate/simulate.js';
 import type { Store } from '../store/open.js';
@@ -98,7 +99,7 @@ export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
   const weeks = input.weeks ?? 16;
   const from = new Date(now.getTime() - weeks * 7 * DAY);
   const traffic = join(dataDir, 'demo-traffic');
-  log(`simulating ${weeks} weeks of traffic …`);
+  log(`simulating ${count(weeks, 'week')} of traffic …`);
   const sim = simulate({
     out: traffic,
     gemeenten: String(input.gemeenten ?? 3),
@@ -110,7 +111,7 @@ export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
     errors: 0.02,
     clean: true,
   });
-  log(`${sim.exchanges} exchanges simulated`);
+  log(`${count(sim.exchanges, 'exchange')} simulated`);
 
   const orgs = JSON.parse(await readFile(join(traffic, 'organisations.json'), 'utf8')) as SimOrganisations;
   const activation = new Date(from.getTime() - DAY);
@@ -144,7 +145,7 @@ export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
     if (slot) made += (await runDue(deliveryDeps, new Date(slot.getTime() + 60_000))).made.length;
   }
   await runDue(deliveryDeps, now);
-  log(`${slots.length} weekly runs replayed, ${made} deliveries made`);
+  log(`${count(slots.length, 'weekly run')} replayed, ${count(made, 'delivery', 'deliveries')} made`);
 
   for (const g of orgs.gemeenten) {
     await createUser(
