@@ -55,6 +55,7 @@ describe('--out that is not a folder that can be written', () => {
       const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...argv], {
         encoding: 'utf8',
         env: { ...process.env, ...env },
+        cwd: join(import.meta.dirname, '..', '..'), // where tsx resolves
         timeout: 20_000,
       });
       expect(r.signal).toBeNull();
