@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { CliContext, RegisterCommand } from './cli/command.js';
-import { loadConfig } from './config/config.js';
+import { type Config, ConfigError, loadConfig } from './config/config.js';
 
 const CLI_DIR = new URL('./cli/', import.meta.url);
 /** Top-level commands registered by a file of another name; every other command's file is `<name>.ts`. */
@@ -45,8 +45,16 @@ function write(stream: NodeJS.WriteStream, line: string): void {
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   guardPipes();
   let exitCode = 0;
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    write(process.stderr, err.message);
+    return 1;
+  }
   const ctx: CliContext = {
-    config: loadConfig(env),
+    config,
     out: (line) => write(process.stdout, line),
     err: (line) => write(process.stderr, line),
     setExitCode: (code) => {

@@ -1,3 +1,5 @@
+import { mkdirSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../config/config.js';
 import { parseMoment } from '../domain/moment.js';
@@ -33,6 +35,69 @@ export function parsePort(ctx: CliContext, value: string): number | undefined {
   const port = Number(value);
   if (/^\d+$/.test(value) && port >= 1 && port <= 65_535) return port;
   ctx.err(`cli.bad_port: --port ${value} is not a port number (1–65535)`);
+  ctx.setExitCode(2);
+  return undefined;
+}
+
+/**
+ * Makes `path` a folder that can be written, creating missing components one at a time from the nearest
+ * existing ancestor. Never a recursive mkdir: Node 20's loops forever under /proc. Throws the errno error
+ * (EEXIST for a file in the way, ENOTDIR, ENOENT, EACCES, EPERM, EROFS) when it cannot. With `create`
+ * false nothing is made: only the nearest existing folder is probed, for a command that refuses bad
+ * options before it writes anything (its own mkdir then succeeds).
+ */
+export function ensureOutFolder(path: string, create = true): string {
+  const target = resolve(path);
+  const missing: string[] = [];
+  let p = target;
+  for (;;) {
+    try {
+      if (!statSync(p).isDirectory())
+        throw Object.assign(new Error(`${p} is not a folder`), { code: p === target ? 'EEXIST' : 'ENOTDIR' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(p) === p) throw err;
+      missing.push(p);
+      p = dirname(p);
+    }
+  }
+  if (create) for (const dir of missing.reverse()) mkdirSync(dir);
+  // Root passes every permission check, and /proc or a read-only mount refuse only a real write: probe one.
+  rmdirSync(mkdtempSync(join(create ? target : p, '.ketendata-probe-')));
+  return target;
+}
+
+/**
+ * `--out`: the folder made ready for writing (only checked with `create` false), or undefined after one
+ * coded line (`<command>.out_not_folder`, exit code 1) naming the path and the errno code.
+ */
+export function outFolder(
+  ctx: CliContext,
+  command: string,
+  path: string,
+  { create = true }: { create?: boolean } = {},
+): string | undefined {
+  try {
+    return ensureOutFolder(path, create);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    ctx.err(`${command}.out_not_folder: ${path} is not a folder that can be written (${code})`);
+    ctx.setExitCode(1);
+    return undefined;
+  }
+}
+
+/**
+ * `--delimiter` of the CSV commands: one character, or `tab` (also `\t` as typed in a shell) for a tab.
+ * A quote or line break would break the CSV. Anything else is refused with `<command>.bad_option`
+ * (exit code 2) and undefined is returned.
+ */
+export function parseDelimiter(ctx: CliContext, command: string, value: string): string | undefined {
+  const delimiter = value === 'tab' || value === '\\t' ? '\t' : value;
+  if (delimiter.length === 1 && !['"', '\r', '\n'].includes(delimiter)) return delimiter;
+  ctx.err(
+    `${command}.bad_option: --delimiter ${JSON.stringify(value)} is not one character or tab (a quote or line break cannot be one)`,
+  );
   ctx.setExitCode(2);
   return undefined;
 }

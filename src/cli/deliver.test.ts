@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
+import { getDelivery } from '../store/deliveries.js';
 import { openStore } from '../store/open.js';
 import { ingestAt, testBsn } from '../usecases/deliveries.fixtures.js';
 import type { CliContext } from './command.js';
@@ -64,12 +65,12 @@ describe('ketendata organisations, deliver, deliveries and download', () => {
 
     const deliver = await run('deliver', '--now', '2024-03-03T06:00:00+01:00');
     expect(deliver.out).toContain(
-      'made weekly delivery 1 for 0363 (slot 2024-03-03T05:00:00.000Z, 1 messages)',
+      'made weekly delivery 1 for 0363 (slot 2024-03-03T05:00:00.000Z, 1 message)',
     );
     expect(deliver.out).toContain(
-      'made history delivery 2 for 0363 (slot 2024-03-03T05:00:00.000Z, 1 messages)',
+      'made history delivery 2 for 0363 (slot 2024-03-03T05:00:00.000Z, 1 message)',
     );
-    expect(deliver.out).toContain('1 dashboard snapshots refreshed');
+    expect(deliver.out).toContain('1 dashboard snapshot refreshed');
     expect((await run('deliver', '--now', '2024-03-03T06:00:00+01:00')).out).toEqual([
       '0 deliveries made, 0 expired deliveries deleted',
     ]);
@@ -106,6 +107,25 @@ describe('ketendata organisations, deliver, deliveries and download', () => {
     ).toEqual(['0 deliveries downloaded']);
     const after = await run('deliveries', '0363', '--now', '2024-03-04T12:00:00Z');
     expect(after.out[1]).toMatch(/\t2024-03-04T12:00:00.000Z by cli:/);
+  });
+
+  it('download copies the other deliveries when one file is missing on disk, naming it and exiting 1', async () => {
+    const store = await openStore({ databaseUrl: undefined, dataDir: work });
+    const first = await getDelivery(store.db, 1);
+    await store.close();
+    renameSync(join(work, first!.file), join(work, 'lost.zip'));
+    try {
+      const out = join(work, 'out-missing');
+      const got = await run('download', '0363', '--out', out, '--now', '2024-03-04T12:00:00Z');
+      expect(got.code).toBe(1);
+      expect(got.err).toEqual([
+        `delivery.file_missing: delivery 1: its file ${first!.fileName} is missing on disk`,
+      ]);
+      expect(readdirSync(out)).toEqual(['ketendata-0363-historie-2024-03-03.zip']);
+      expect(got.out.at(-1)).toBe('1 delivery downloaded');
+    } finally {
+      renameSync(join(work, 'lost.zip'), join(work, first!.file));
+    }
   });
 
   it("says when a head organisation's next weekly catches a new member up", async () => {

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { demoSecret, requireSecret } from '../config/config.js';
+import { count } from '../domain/plural.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore, type Store } from '../store/open.js';
 import { type DeliveryDeps, runDue } from '../usecases/deliver.js';
@@ -69,15 +70,17 @@ export function register(program: Command, ctx: CliContext): void {
         const report = await runDue(deliveryDeps(ctx, store), now);
         for (const m of report.made) {
           ctx.out(
-            `made ${m.kind} delivery ${m.id} for ${m.organisation} (slot ${m.slot}, ${m.messages} messages)`,
+            `made ${m.kind} delivery ${m.id} for ${m.organisation} (slot ${m.slot}, ${count(m.messages, 'message')})`,
           );
         }
         for (const s of report.busy) ctx.out(`slot ${s} is being run by another worker; stopped there`);
-        ctx.out(`${report.made.length} deliveries made, ${report.expired} expired deliveries deleted`);
-        if (report.indicators > 0) ctx.out(`${report.indicators} dashboard snapshots refreshed`);
+        ctx.out(
+          `${count(report.made.length, 'delivery', 'deliveries')} made, ${count(report.expired, 'expired delivery', 'expired deliveries')} deleted`,
+        );
+        if (report.indicators > 0) ctx.out(`${count(report.indicators, 'dashboard snapshot')} refreshed`);
         if (report.leftovers > 0)
           ctx.out(
-            `${report.leftovers} leftovers of interrupted deliveries removed (deliveries/.tmp, unlisted ZIPs)`,
+            `${count(report.leftovers, 'leftover')} of interrupted deliveries removed (deliveries/.tmp, unlisted ZIPs)`,
           );
       } finally {
         await store.close();

@@ -4,9 +4,21 @@ import { startPortal } from '../http/launch.js';
 import { startScheduler } from '../jobs/scheduler.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
-import { DEMO_PASSWORD, prepareDemo } from '../usecases/demo.js';
+import { DEMO_PASSWORD, demoStoreState, prepareDemo } from '../usecases/demo.js';
 import { type CliContext, parseNow, parsePort } from './command.js';
 import { waitForSignal } from './serve.js';
+
+/** Two years of traffic at most: the first start simulates and replays every week (about 1 s a week). */
+const MAX_WEEKS = 104;
+
+/** `--weeks`: a whole number 1–MAX_WEEKS, or undefined after saying so (exit code 2). */
+function parseWeeks(ctx: CliContext, value: string): number | undefined {
+  const weeks = Number(value);
+  if (/^\d+$/.test(value) && weeks >= 1 && weeks <= MAX_WEEKS) return weeks;
+  ctx.err(`demo.bad_option: --weeks ${value} is not a whole number of weeks from 1 to ${MAX_WEEKS}`);
+  ctx.setExitCode(2);
+  return undefined;
+}
 
 /** `ketendata demo` (what `npm start` runs): simulated data and demo accounts on the embedded store, then serve. */
 export function register(program: Command, ctx: CliContext): void {
@@ -17,27 +29,36 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '3000')
-    .option('--weeks <n>', 'weeks of traffic to simulate on first start', '16')
+    .option('--weeks <n>', `weeks of traffic to simulate on first start (1–${MAX_WEEKS})`, '16')
     .option('--now <iso>', 'the moment the demo takes as now (default: the clock)')
     .option('--no-serve', 'prepare the data and accounts, then stop')
     .action(async (o: { host: string; port: string; weeks: string; now?: string; serve: boolean }) => {
       const started = Date.now();
       const dataDir = ctx.config.dataDir;
-      const secret = ctx.config.secret ?? demoSecret(dataDir);
       const now = parseNow(ctx, o.now);
       if (!now) return;
       const port = parsePort(ctx, o.port);
       if (port === undefined) return;
+      const weeks = parseWeeks(ctx, o.weeks);
+      if (weeks === undefined) return;
       // The demo always uses the embedded store in the data folder, never a configured server.
       const store = await openStore({ databaseUrl: undefined, dataDir });
-      const keys = deriveKeys(secret);
       try {
+        // Before the demo secret or traffic is written: a real store is not the demo's to fill.
+        if ((await demoStoreState(store)) === 'other') {
+          ctx.err(
+            `demo.not_demo_store: ${dataDir} holds a store that is not a demo: use another KETENDATA_DATA_DIR (a new or empty folder) for the demo`,
+          );
+          ctx.setExitCode(1);
+          return;
+        }
+        const keys = deriveKeys(ctx.config.secret ?? demoSecret(dataDir));
         const demo = await prepareDemo({
           store,
           keys,
           dataDir,
           now,
-          weeks: Number(o.weeks),
+          weeks,
           log: (line) => ctx.out(`demo: ${line}`),
         });
         ctx.out(

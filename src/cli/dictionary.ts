@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { count } from '../domain/plural.js';
 import { DEFAULT_DELIMITER } from '../export/csv.js';
 import { dataDictionary } from '../usecases/deliver-dictionary.js';
-import type { CliContext } from './command.js';
+import { type CliContext, outFolder, parseDelimiter } from './command.js';
 
 /** `ketendata dictionary`: the data dictionary a delivery carries, as Markdown and CSV. */
 export function register(program: Command, ctx: CliContext): void {
@@ -13,16 +14,18 @@ export function register(program: Command, ctx: CliContext): void {
       'write the data dictionary (every file and column, Koppeltabel included) as Markdown and CSV',
     )
     .requiredOption('--out <dir>', 'output folder')
-    .option('--delimiter <char>', 'delimiter of the CSV', DEFAULT_DELIMITER)
+    .option('--delimiter <char>', 'delimiter of the CSV: one character, or tab', DEFAULT_DELIMITER)
     .option('--quiet', 'no summary')
     .action((opts: { out: string; delimiter: string; quiet?: boolean }) => {
-      const out = resolve(opts.out);
-      mkdirSync(out, { recursive: true });
-      const dictionary = dataDictionary({ delimiter: opts.delimiter });
+      const delimiter = parseDelimiter(ctx, 'dictionary', opts.delimiter);
+      if (delimiter === undefined) return;
+      const out = outFolder(ctx, 'dictionary', opts.out);
+      if (out === undefined) return;
+      const dictionary = dataDictionary({ delimiter });
       for (const f of dictionary.files) writeFileSync(join(out, f.name), f.content);
       if (!opts.quiet) {
         ctx.out(
-          `dictionary: ${dictionary.fileCount} files, ${dictionary.columnCount} columns → ${dictionary.files.map((f) => f.name).join(', ')}`,
+          `dictionary: ${count(dictionary.fileCount, 'file')}, ${count(dictionary.columnCount, 'column')} → ${dictionary.files.map((f) => f.name).join(', ')}`,
         );
       }
     });

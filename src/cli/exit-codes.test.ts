@@ -29,12 +29,38 @@ describe('exit codes (docs/cli.md)', () => {
       [['quarantine'], 'Usage: ketendata quarantine'],
       [['serve', '--port', 'abc'], 'cli.bad_port: --port abc is not a port number (1–65535)'],
       [['demo', '--port', '99999', '--no-serve'], 'cli.bad_port: --port 99999'],
+      [
+        ['flatten', dataDir, '--out', join(dataDir, 'f'), '--delimiter', 'ab'],
+        'flatten.bad_option: --delimiter "ab" is not one character or tab',
+      ],
+      [['flatten', dataDir, '--out', join(dataDir, 'f'), '--delimiter', '"'], 'flatten.bad_option'],
+      [
+        ['dictionary', '--out', join(dataDir, 'd'), '--delimiter', 'ab'],
+        'dictionary.bad_option: --delimiter "ab" is not one character or tab',
+      ],
+      [
+        ['orphans', '--gemeente', '9999'],
+        "orphans.bad_option: --gemeente 9999: not a municipality's 4-digit CBS code (code list gemeentecodes)",
+      ],
+      [['orphans', '--gemeente', '0363,abc'], 'orphans.bad_option: --gemeente abc: not'],
+      [['orphans', '--gemeente', ','], 'orphans.bad_option: --gemeente ,: not'],
+      [
+        ['demo', '--weeks', 'abc', '--no-serve'],
+        'demo.bad_option: --weeks abc is not a whole number of weeks from 1 to 104',
+      ],
+      [['demo', '--weeks', '0', '--no-serve'], 'demo.bad_option: --weeks 0 is not'],
+      [['demo', '--weeks', '105', '--no-serve'], 'demo.bad_option: --weeks 105 is not'],
     ];
     for (const [argv, message] of cases) {
       const r = await runCli(argv, env);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err, argv.join(' ')).toContain(message);
     }
+  });
+
+  it('orphans takes codes of the CBS list', async () => {
+    const r = await runCli(['orphans', '--gemeente', '0363, 0310', '--json'], env);
+    expect(r).toMatchObject({ code: 0, err: '' });
   });
 
   it('0 for --help and --version', async () => {
@@ -67,7 +93,26 @@ describe('exit codes (docs/cli.md)', () => {
     expect(badZip.err).toMatch(/ingest\.source_unreadable: .*not-a\.zip is not a readable ZIP/);
     const intoFile = await runCli(['download', '0363', '--out', notZip], env);
     expect(intoFile).toMatchObject({ code: 1 });
-    expect(intoFile.err).toBe(`download.out_not_folder: ${notZip} exists and is not a folder\n`);
+    expect(intoFile.err).toBe(
+      `download.out_not_folder: ${notZip} is not a folder that can be written (EEXIST)\n`,
+    );
+    for (const [file, code] of [
+      [join(dataDir, 'nope'), 'ENOENT'],
+      [dataDir, 'EISDIR'],
+    ]) {
+      const rekey = await runCli(['raw-rekey', '--previous-secret-file', file!], env);
+      expect(rekey).toMatchObject({ code: 1, out: '', err: `keys.file_unreadable: ${file}: ${code}\n` });
+    }
+    for (const [url, why] of [
+      ['garbage', 'it has no scheme'],
+      ['mysql://root:hunter2@db/ketendata', 'not mysql://'],
+    ]) {
+      const bad = await runCli(['deliveries', '0363'], { ...env, KETENDATA_DATABASE_URL: url });
+      expect(bad).toMatchObject({ code: 1, out: '' });
+      expect(bad.err).toBe(
+        `config.bad_database_url: KETENDATA_DATABASE_URL must be a postgres:// or postgresql:// URL (${why}); unset it for the embedded SQLite store\n`,
+      );
+    }
     const noFile = await runCli(['quarantine', 'retry', '7', '--file', join(dataDir, 'nope.xml')], env);
     expect(noFile.code).toBe(1);
     expect(noFile.err).toBe(`quarantine.file_unreadable: ${join(dataDir, 'nope.xml')}: ENOENT\n`);

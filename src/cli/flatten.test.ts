@@ -62,7 +62,7 @@ describe('ketendata flatten', () => {
       ).toHaveLength(1);
     }
     // The prefix variant is the same message (same BerichtId): one row, as in a delivery.
-    expect(r.out.join('\n')).toContain('12 messages flattened, 1 duplicates written once');
+    expect(r.out.join('\n')).toContain('12 messages flattened, 1 duplicate written once');
     const main = readCsv(join(out, 'JW301.csv'));
     expect(main).toHaveLength(2);
     expect(main[1]?.[0]).toMatch(/^[0-9a-f]{32}$/);
@@ -134,5 +134,14 @@ describe('ketendata dictionary', () => {
     ]);
     const delivered = deliveryDictionary().find((f) => f.name === 'Gegevenswoordenboek.csv')!;
     expect(readFileSync(join(out, 'Gegevenswoordenboek.csv'), 'utf8')).toBe(String(delivered.content));
+  });
+
+  it('takes tab (or \\t) as delimiter, as flatten does', async () => {
+    for (const tab of ['tab', '\\t']) {
+      const out = join(work, `d-${tab.length}`);
+      expect((await run(['dictionary', '--out', out, '--delimiter', tab])).code).toBe(0);
+      const header = readFileSync(join(out, 'Gegevenswoordenboek.csv'), 'utf8').split('\r\n')[0]!;
+      expect(header.replace(/^\uFEFF/, '').split('\t')[0]).toBe('Bestand');
+    }
   });
 });

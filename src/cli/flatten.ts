@@ -1,11 +1,12 @@
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { count } from '../domain/plural.js';
 import { CsvWriter, DEFAULT_DELIMITER } from '../export/csv.js';
 import { berichtId, keyedHasher, parseMessage } from '../ingest/index.js';
 import { deriveKey } from '../pseudonymise/keys.js';
 import type { HashedElement, MessageSchema, TableDef } from '../schema/model.js';
-import type { CliContext } from './command.js';
+import { type CliContext, ensureOutFolder, outFolder, parseDelimiter } from './command.js';
 
 export interface FlattenOptions {
   readonly inputs: readonly string[];
@@ -108,7 +109,7 @@ function hashedColumnsOf(
  * secret, append the rows to `<out>/<table>.csv`. Files are read one at a time, rows are streamed out.
  */
 export async function flattenFiles(options: FlattenOptions): Promise<FlattenResult> {
-  mkdirSync(options.out, { recursive: true });
+  ensureOutFolder(options.out);
   const key = deriveKey(options.secret, 'flatten');
   const hasherFor = cachingHasher(key);
   const writers = new Map<string, CsvWriter>();
@@ -223,10 +224,13 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.setExitCode(2);
         return;
       }
-      const delimiter = opts.delimiter === '\\t' || opts.delimiter === 'tab' ? '\t' : opts.delimiter;
+      const delimiter = parseDelimiter(ctx, 'flatten', opts.delimiter);
+      if (delimiter === undefined) return;
+      const out = outFolder(ctx, 'flatten', opts.out);
+      if (out === undefined) return;
       const result = await flattenFiles({
         inputs,
-        out: resolve(opts.out),
+        out,
         secret,
         delimiter,
         bom: opts.bom,
@@ -234,7 +238,7 @@ export function register(program: Command, ctx: CliContext): void {
       });
       if (!opts.quiet) {
         ctx.out(
-          `flatten: ${result.messages} messages flattened, ${result.duplicates} duplicates written once, ${result.rejected} rejected; ${result.tables.size} tables in ${opts.out}`,
+          `flatten: ${count(result.messages, 'message')} flattened, ${count(result.duplicates, 'duplicate')} written once, ${result.rejected} rejected; ${count(result.tables.size, 'table')} in ${opts.out}`,
         );
       }
       if (result.rejected > 0) ctx.setExitCode(1);

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import { requireSecret } from '../config/config.js';
+import { count } from '../domain/plural.js';
 import { deriveKey, deriveKeys, KEY_PURPOSES } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { formatSummary, ingestSource } from '../usecases/ingest-exchanges.js';
@@ -107,7 +108,17 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .action(async (opts: { previousSecretFile: string }) => {
       const keys = deriveKeys(requireSecret(ctx.config));
-      const previous = readFileSync(opts.previousSecretFile, 'utf8')
+      let text: string;
+      try {
+        text = readFileSync(opts.previousSecretFile, 'utf8');
+      } catch (err) {
+        ctx.err(
+          `keys.file_unreadable: ${opts.previousSecretFile}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+        );
+        ctx.setExitCode(1);
+        return;
+      }
+      const previous = text
         .split(/\r?\n/)
         .map((l) => l.trim())
         .filter(Boolean)
@@ -116,10 +127,10 @@ export function register(program: Command, ctx: CliContext): void {
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       try {
         const r = await reencryptRawMessages(store, keys, previous);
-        ctx.out(`re-encrypted ${r.reencrypted} raw message(s) under key ${keys.rawKeyId}`);
+        ctx.out(`re-encrypted ${count(r.reencrypted, 'raw message')} under key ${keys.rawKeyId}`);
         if (r.unreadable) {
           ctx.err(
-            `keys.unknown_raw_key: ${r.unreadable} raw message(s) under key(s) ${r.unreadableKeyIds.join(', ')} left as they are`,
+            `keys.unknown_raw_key: ${count(r.unreadable, 'raw message')} under ${r.unreadableKeyIds.length === 1 ? 'key' : 'keys'} ${r.unreadableKeyIds.join(', ')} left as they are`,
           );
           ctx.setExitCode(1);
         }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { readGemeenten } from '../schema/codelists.js';
 import { openStore } from '../store/open.js';
 import { countOrphans } from '../usecases/link-orphans.js';
 import { type CliContext, parseNow } from './command.js';
@@ -20,6 +21,18 @@ export function register(program: Command, ctx: CliContext): void {
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
+      // An unknown code would count nothing and read as "no orphans"; refuse it as organisations add does.
+      if (gemeenten) {
+        const known = new Set(readGemeenten().map((g) => g.code));
+        const bad = gemeenten.length === 0 ? [opts.gemeente] : gemeenten.filter((c) => !known.has(c));
+        if (bad.length > 0) {
+          ctx.err(
+            `orphans.bad_option: --gemeente ${bad.join(',')}: not a municipality's 4-digit CBS code (code list gemeentecodes)`,
+          );
+          ctx.setExitCode(2);
+          return;
+        }
+      }
       const store = await openStore(ctx.config);
       try {
         const counts = await countOrphans(store, { now, ...(gemeenten ? { gemeenten } : {}) });

@@ -11,7 +11,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('serve')
     .description(
-      'portal, API and the weekly/daily jobs (needs KETENDATA_SECRET; PostgreSQL via KETENDATA_DATABASE_URL)',
+      'portal, API and the weekly/hourly jobs (needs KETENDATA_SECRET; PostgreSQL via KETENDATA_DATABASE_URL)',
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '3000')

@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { count } from '../domain/plural.js';
 import { defaultPeriod, simulate } from '../simulate/simulate.js';
-import { type CliContext, parseNow } from './command.js';
+import { type CliContext, outFolder, parseNow } from './command.js';
 
 function rate(name: string) {
   return (v: string): number => {
@@ -82,6 +83,9 @@ export function register(program: Command, ctx: CliContext): void {
     .action((opts: Opts) => {
       const now = parseNow(ctx, opts.now);
       if (!now) return;
+      // Only checked: bad options are refused before anything is written, and the simulator's own mkdir
+      // cannot hang once the nearest existing folder took a probe.
+      if (outFolder(ctx, 'simulate', opts.out, { create: false }) === undefined) return;
       const period = defaultPeriod(now);
       if (opts.clients > 90_909) {
         ctx.err(
@@ -111,7 +115,7 @@ export function register(program: Command, ctx: CliContext): void {
             : {
                 onDay: (p: { day: string; exchanges: number }) => {
                   if (p.day.endsWith('-01'))
-                    ctx.err(`simulate: ${p.day.slice(0, 7)} … ${p.exchanges} exchanges`);
+                    ctx.err(`simulate: ${p.day.slice(0, 7)} … ${count(p.exchanges, 'exchange')}`);
                 },
               }),
         });
@@ -125,8 +129,8 @@ export function register(program: Command, ctx: CliContext): void {
       if (opts.quiet) return;
       const seconds = (performance.now() - started) / 1000;
       ctx.out(
-        `simulate: ${result.exchanges} exchanges (${result.perStatus.duplicate ?? 0} duplicates, ${result.perStatus.broken ?? 0} broken) ` +
-          `for ${result.journeys} journeys in ${seconds.toFixed(1)} s → ${opts.out}`,
+        `simulate: ${count(result.exchanges, 'exchange')} (${count(result.perStatus.duplicate ?? 0, 'duplicate')}, ${result.perStatus.broken ?? 0} broken) ` +
+          `for ${count(result.journeys, 'journey')} in ${seconds.toFixed(1)} s → ${opts.out}`,
       );
     });
 }

@@ -18,9 +18,28 @@ export const CONFIG_DOC = {
   KETENDATA_SECRET: 'master secret, at least 32 characters; all pseudonym and encryption keys derive from it',
 } as const;
 
+/** A setting in the environment that cannot be used; its message starts with its code. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Only PostgreSQL URLs: anything else (`mysql://…`, a bare word) was tried as PostgreSQL and failed late
+ * with a confusing host lookup. The value itself is not repeated: it may hold a password.
+ */
+function databaseUrlOf(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
+  if (scheme === 'postgres' || scheme === 'postgresql') return value;
+  throw new ConfigError(
+    `config.bad_database_url: KETENDATA_DATABASE_URL must be a postgres:// or postgresql:// URL (${scheme ? `not ${scheme}://` : 'it has no scheme'}); unset it for the embedded SQLite store`,
+  );
+}
+
+/** Throws a ConfigError for a setting that cannot be used. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
-    databaseUrl: env.KETENDATA_DATABASE_URL || undefined,
+    databaseUrl: databaseUrlOf(env.KETENDATA_DATABASE_URL),
     dataDir: resolve(env.KETENDATA_DATA_DIR || './data'),
     secret: env.KETENDATA_SECRET || undefined,
   };

@@ -1,4 +1,5 @@
 import { DELIVERY_TIME_ZONE, WEEKLY_CRON } from '../domain/delivery-week.js';
+import { count } from '../domain/plural.js';
 import { RETENTION_CRON } from '../domain/retention.js';
 import { type DeliveryDeps, runDue, WEEKLY_JOB } from '../usecases/deliver.js';
 import { purgeExpired, sweepLeftovers } from '../usecases/retention.js';
@@ -26,7 +27,7 @@ export const JOBS: readonly JobDef[] = [
     description: 'wekelijkse leveringen en aangevraagde historie (zondag 06:00)',
     run: async (deps, now) => {
       const r = await runDue(deps, now);
-      return `${r.made.length} deliveries made, ${r.expired} expired${r.leftovers ? `, ${r.leftovers} leftovers removed` : ''}${r.busy.length ? `, busy: ${r.busy.join(', ')}` : ''}`;
+      return `${count(r.made.length, 'delivery', 'deliveries')} made, ${r.expired} expired${r.leftovers ? `, ${count(r.leftovers, 'leftover')} removed` : ''}${r.busy.length ? `, busy: ${r.busy.join(', ')}` : ''}`;
     },
   },
   {

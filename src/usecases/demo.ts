@@ -2,7 +2,9 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { sql } from 'kysely';
 import { nextWeeklySlot, weeklySlotsBetween } from '../domain/delivery-week.js';
+import { count } from '../domain/plural.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import { simulate } from '../simulate/simulate.js';
 import type { Store } from '../store/open.js';
@@ -68,6 +70,21 @@ async function loginsOf(store: Store): Promise<DemoLogin[]> {
 }
 
 /**
+ * What the demo finds in its store: `demo` when it has accounts (a demo made before: it is served as it is),
+ * `empty` when it has nothing yet, `other` for a store with data but no accounts — one used with `ingest`,
+ * `organisations add` and such, that the demo must not mix its invented data into.
+ */
+export async function demoStoreState(store: Store): Promise<'demo' | 'empty' | 'other'> {
+  if ((await loginsOf(store)).length > 0) return 'demo';
+  const any = async (table: 'organisation' | 'exchange' | 'quarantine' | 'delivery') =>
+    (await store.db.selectFrom(table).select(sql<number>`1`.as('one')).limit(1).executeTakeFirst()) !==
+    undefined;
+  for (const table of ['organisation', 'exchange', 'quarantine', 'delivery'] as const)
+    if (await any(table)) return 'other';
+  return 'empty';
+}
+
+/**
  * The first look (`npm start`): simulate some weeks of hub traffic for a few municipalities and their head
  * organisation, register and activate them, then replay time week by week — ingest what the hub passed that
  * week, run that Sunday's deliveries — and make one account per organisation plus an operator. Idempotent: a
@@ -82,7 +99,7 @@ export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
   const weeks = input.weeks ?? 16;
   const from = new Date(now.getTime() - weeks * 7 * DAY);
   const traffic = join(dataDir, 'demo-traffic');
-  log(`simulating ${weeks} weeks of traffic …`);
+  log(`simulating ${count(weeks, 'week')} of traffic …`);
   const sim = simulate({
     out: traffic,
     gemeenten: String(input.gemeenten ?? 3),
@@ -94,7 +111,7 @@ export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
     errors: 0.02,
     clean: true,
   });
-  log(`${sim.exchanges} exchanges simulated`);
+  log(`${count(sim.exchanges, 'exchange')} simulated`);
 
   const orgs = JSON.parse(await readFile(join(traffic, 'organisations.json'), 'utf8')) as SimOrganisations;
   const activation = new Date(from.getTime() - DAY);
@@ -128,7 +145,7 @@ export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
     if (slot) made += (await runDue(deliveryDeps, new Date(slot.getTime() + 60_000))).made.length;
   }
   await runDue(deliveryDeps, now);
-  log(`${slots.length} weekly runs replayed, ${made} deliveries made`);
+  log(`${count(slots.length, 'weekly run')} replayed, ${count(made, 'delivery', 'deliveries')} made`);
 
   for (const g of orgs.gemeenten) {
     await createUser(

@@ -202,12 +202,17 @@ export async function deleteDeliveries(
 
 /**
  * `ketendata download`: copies an organisation's ready deliveries (only the never downloaded ones with
- * `onlyNew`) into a folder, recording each as a download.
+ * `onlyNew`) into a folder, recording each as a download. A delivery whose file is missing on disk is left
+ * out and named in `missing` (its DeliveryError), as in `bundleNotDownloaded`, so it does not hold back
+ * the others; it is not recorded as downloaded.
  */
 export async function downloadToFolder(
   deps: FileDeps,
   who: Who & { readonly outDir: string; readonly onlyNew: boolean },
-): Promise<readonly { readonly delivery: Delivery; readonly path: string }[]> {
+): Promise<{
+  readonly copied: readonly { readonly delivery: Delivery; readonly path: string }[];
+  readonly missing: readonly DeliveryError[];
+}> {
   await requireOrganisation(deps.store, who.organisation);
   const list = who.onlyNew
     ? await notYetDownloaded(deps, who)
@@ -217,13 +222,21 @@ export async function downloadToFolder(
         )
         .reverse();
   await mkdir(who.outDir, { recursive: true });
-  const out: { delivery: Delivery; path: string }[] = [];
+  const copied: { delivery: Delivery; path: string }[] = [];
+  const missing: DeliveryError[] = [];
   for (const d of list) {
-    const src = await requireFile(deps, d);
+    let src: string;
+    try {
+      src = await requireFile(deps, d);
+    } catch (err) {
+      if (!(err instanceof DeliveryError)) throw err;
+      missing.push(err);
+      continue;
+    }
     const dest = join(who.outDir, d.fileName);
     await copyFile(src, dest);
     await record(deps, who, d, 'cli');
-    out.push({ delivery: d, path: dest });
+    copied.push({ delivery: d, path: dest });
   }
-  return out;
+  return { copied, missing };
 }
