@@ -50,8 +50,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     config = loadConfig(env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    write(process.stderr, err.message);
-    return 1;
+    // Help and the version need no configuration: they still answer, so the fix can be looked up.
+    const onlyHelp =
+      argv.length === 0 ||
+      argv[0] === 'help' ||
+      argv.some((a) => ['--help', '-h', '--version', '-V'].includes(a));
+    if (!onlyHelp) {
+      write(process.stderr, err.message);
+      return 1;
+    }
+    config = loadConfig({ ...env, KETENDATA_DATABASE_URL: undefined });
   }
   const ctx: CliContext = {
     config,

@@ -112,6 +112,10 @@ describe('exit codes (docs/cli.md)', () => {
       expect(bad.err).toBe(
         `config.bad_database_url: KETENDATA_DATABASE_URL must be a postgres:// or postgresql:// URL (${why}); unset it for the embedded SQLite store\n`,
       );
+      // Help still answers, so the fix can be looked up.
+      const help = await runCli(['deliveries', '--help'], { ...env, KETENDATA_DATABASE_URL: url });
+      expect(help).toMatchObject({ code: 0, err: '' });
+      expect(help.out).toContain('Usage: ketendata deliveries');
     }
     const noFile = await runCli(['quarantine', 'retry', '7', '--file', join(dataDir, 'nope.xml')], env);
     expect(noFile.code).toBe(1);
