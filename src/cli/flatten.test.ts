@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,20 @@ describe('ketendata flatten', () => {
     expect(all).not.toContain('999900006');
   });
 
+  it('refuses a key shorter than the 32 characters KETENDATA_SECRET needs', async () => {
+    const r = await run([
+      'flatten',
+      `${FIXTURES}istandaarden/ijw-voorbeelden/JW301.xml`,
+      '--out',
+      join(work, 'k'),
+      '--key',
+      'abc',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual(['flatten: the key is too short: use at least 32 characters (flatten.short_key)']);
+    expect(existsSync(join(work, 'k'))).toBe(false);
+  });
+
   it('uses the given key, delimiter and no BOM on request', async () => {
     const a = join(work, 'b1');
     const b = join(work, 'b2');
@@ -81,7 +95,7 @@ describe('ketendata flatten', () => {
       '--out',
       a,
       '--key',
-      'sleutel-een',
+      'sleutel-een-sleutel-een-sleutel-een',
     ]);
     await run([
       'flatten',
@@ -89,7 +103,7 @@ describe('ketendata flatten', () => {
       '--out',
       b,
       '--key',
-      'sleutel-twee',
+      'sleutel-twee-sleutel-twee-sleutel-twee',
       '--delimiter',
       ',',
       '--no-bom',

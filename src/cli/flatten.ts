@@ -224,6 +224,12 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.setExitCode(2);
         return;
       }
+      // As for KETENDATA_SECRET: with a short key, 9-digit BSNs behind the hash are found by trying keys.
+      if (secret.length < 32) {
+        ctx.err('flatten: the key is too short: use at least 32 characters (flatten.short_key)');
+        ctx.setExitCode(2);
+        return;
+      }
       const delimiter = parseDelimiter(ctx, 'flatten', opts.delimiter);
       if (delimiter === undefined) return;
       const out = outFolder(ctx, 'flatten', opts.out);
