@@ -34,6 +34,9 @@ for (const dialect of DIALECTS) {
         );
         expect(r.ok).toBe(true);
 
+        const nameless = await run(['tokens', 'add', ' ', '--organisation', '0363'], env);
+        expect(nameless.code).not.toBe(0);
+        expect(nameless.err).toContain('accounts.token_name_required');
         const token = await run(['tokens', 'add', 'BI', '--organisation', '0363'], env);
         expect(token.code).toBe(0);
         expect(await verifyApiToken(store.db, token.out.trim(), new Date())).toMatchObject({

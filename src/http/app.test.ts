@@ -113,6 +113,9 @@ for (const dialect of DIALECTS) {
       const b = new Browser(h.app);
       await b.login('bas@0599.example');
       const { csrf } = await b.page('/instellingen');
+      const nameless = await b.post('/instellingen/tokens', { _csrf: csrf!, name: '  ' });
+      expect(nameless.status).toBe(400);
+      expect(await nameless.text()).toContain('Geef het token een naam');
       const created = await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI' });
       const token = /data-testid="nieuw-token">([^<]+)</.exec(await created.text())?.[1];
       expect(token).toMatch(/^kd_/);

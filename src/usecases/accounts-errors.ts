@@ -9,6 +9,7 @@ export type AccountErrorCode =
   | 'accounts.totp_active'
   | 'accounts.not_found'
   | 'accounts.owner_required'
+  | 'accounts.token_name_required'
   | 'organisation.not_found';
 
 export class AccountError extends Error {

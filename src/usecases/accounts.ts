@@ -339,6 +339,9 @@ export async function createApiToken(
   createdBy: number | null,
   now: Date,
 ): Promise<{ token: string; row: ApiTokenRow }> {
+  // The name is how a person tells tokens apart in listings, the portal and "Gedownload door".
+  if (!name.trim())
+    throw new AccountError('accounts.token_name_required', 'a token needs a name (what uses it)');
   if (owner.scope === 'organisation') {
     if (!owner.organisationCode)
       throw new AccountError('accounts.owner_required', 'an organisation token needs the organisation code');

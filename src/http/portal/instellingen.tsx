@@ -315,10 +315,19 @@ export function instellingenRoutes(): Hono<AppEnv> {
       s.user.role === 'operator'
         ? ({ scope: 'operator', organisationCode: null } as const)
         : ({ scope: 'organisation', organisationCode: s.user.organisationCode } as const);
+    const name = str(body.name).trim().slice(0, 80);
+    if (!name) {
+      return render(
+        c,
+        { kind: 'error', text: 'Geef het token een naam, bijvoorbeeld BI-omgeving.' },
+        undefined,
+        400,
+      );
+    }
     const { token, row } = await createApiToken(
       c.var.deps.store.db,
       owner,
-      str(body.name).slice(0, 80),
+      name,
       s.user.id,
       c.var.deps.clock(),
     );
