@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { HISTORY_START_INSTANT } from '../domain/delivery-week.js';
+import { RECOMPUTED } from '../links/match.js';
 import { linksInWindow, type StoredLink } from './deliveries.js';
+import { LAPSING_LINK_TYPES, lapsingLinkTypesSql } from './links.js';
 import type { Store } from './open.js';
 
 const pair = (from: string, to: string) => ({
@@ -83,3 +85,35 @@ describe('the index of messages before 1-1-2021', () => {
     }
   });
 });
+
+describe('the index of links that can lapse', () => {
+  it('holds the relations linking recomputes, and a later event of a pair is looked up in it', async () => {
+    expect(new Set(Object.values(RECOMPUTED).flat())).toEqual(new Set(LAPSING_LINK_TYPES));
+    for (const dialect of DIALECTS) {
+      const { store, drop } = await freshStore(dialect);
+      try {
+        const later = `SELECT 1 FROM link WHERE NOT EXISTS (SELECT 1 FROM link later WHERE ${lapsingLinkTypesSql('later.type')} AND later.from_bericht_id = link.from_bericht_id AND later.type = link.type AND later.seq > link.seq)`;
+        const plan =
+          dialect === 'sqlite'
+            ? (store.sqlite!.prepare(`EXPLAIN QUERY PLAN ${later}`).all() as { detail: string }[]).map(
+                (p) => p.detail,
+              )
+            : await explainPg(store, later);
+        expect(JSON.stringify(plan)).toContain('link_from_lapsing');
+      } finally {
+        await drop();
+      }
+    }
+  });
+});
+
+/** PostgreSQL's plan of a query on an empty table, with sequential scans ruled out (as on a large one). */
+async function explainPg(store: Store, query: string): Promise<unknown[]> {
+  const client = await store.pool!.connect();
+  try {
+    await client.query('SET enable_seqscan = off');
+    return (await client.query(`EXPLAIN ${query}`)).rows;
+  } finally {
+    client.release();
+  }
+}

@@ -280,18 +280,25 @@ const toLink = (r: Record<string, unknown>): PlannedLink & { mutatie: string } =
   toRow: String(r.to_row),
 });
 
-/** Links of these types from these messages that are in force: the last event of each pair is an addition. */
-export async function activeLinksFrom(
+/**
+ * The relations that can lapse (recomputed, see `RECOMPUTED`), as the SQL predicate of the `link_from_lapsing`
+ * index (migration 0011): a query uses that partial index only when it repeats the predicate literally.
+ */
+export const LAPSING_LINK_TYPES = ['correctie', 'stop-start', 'toewijzing-versie'] as const;
+export const lapsingLinkTypesSql = (column = 'type'): string =>
+  `${column} IN (${LAPSING_LINK_TYPES.map((t) => `'${t}'`).join(', ')})`;
+
+/** The links that can lapse from these messages that are in force: the last event of each pair is an addition. */
+export async function activeLapsingLinksFrom(
   tx: IngestTx,
-  types: readonly string[],
   fromBerichtIds: readonly string[],
 ): Promise<PlannedLink[]> {
   const set = inSet(tx, fromBerichtIds);
-  if (types.length === 0 || !set) return [];
+  if (!set) return [];
   const rows = await exec(
     tx,
-    `SELECT ${LINK_EVENT_COLUMNS.join(', ')} FROM link WHERE from_bericht_id ${set.sql} AND type IN (${types.map(() => '?').join(',')}) ORDER BY seq`,
-    [set.param, ...types],
+    `SELECT ${LINK_EVENT_COLUMNS.join(', ')} FROM link WHERE from_bericht_id ${set.sql} AND ${lapsingLinkTypesSql()} ORDER BY seq`,
+    [set.param],
   );
   const state = new Map<string, PlannedLink & { mutatie: string }>();
   for (const l of rows.map(toLink)) state.set(linkId(l), l);

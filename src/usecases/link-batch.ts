@@ -16,7 +16,7 @@ import {
 } from '../links/match.js';
 import type { BatchResult, PreparedExchange } from '../store/ingest-repository.js';
 import {
-  activeLinksFrom,
+  activeLapsingLinksFrom,
   claimMessages,
   entriesByKey,
   heenMessagesOf,
@@ -145,7 +145,7 @@ async function linkClaimed(
   const sources = replan.flatMap(([, group]) =>
     group.filter((e) => !isNew(e) && isRecomputedSource(e)).map((e) => e.berichtId),
   );
-  const active = await activeLinksFrom(tx, ['toewijzing-versie', 'stop-start', 'correctie'], sources);
+  const active = await activeLapsingLinksFrom(tx, sources);
   const activeByRow = new Map<string, PlannedLink[]>();
   for (const l of active) {
     const k = `${l.fromBerichtId}|${l.fromRow}`;

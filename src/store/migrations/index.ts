@@ -22,6 +22,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0008_message_before_history': () => import('./0008_message_before_history.js'),
   '0009_delivery_pending': () => import('./0009_delivery_pending.js'),
   '0010_totp_last_step': () => import('./0010_totp_last_step.js'),
+  '0011_link_from_lapsing': () => import('./0011_link_from_lapsing.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
