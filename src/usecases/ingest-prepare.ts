@@ -29,8 +29,10 @@ export type Parse = (xml: Buffer, source: { file: string }) => ParseOutcome;
 const GEMEENTE = /^\d{4}$/;
 
 // Defence in depth: a reason is shown to operators and kept; no run of 9+ digits (a BSN) may survive in it.
+// Digits that go on from letters are a name's (a hub id in a file name, GGKCF400100001422.xml), not a BSN:
+// masking them hid which file the reason is about.
 export function scrubReason(reason: string): string {
-  return reason.replace(/\d{9,}/g, (d) => '*'.repeat(d.length));
+  return reason.replace(/(?<![A-Za-z0-9])\d{9,}/g, (d) => '*'.repeat(d.length));
 }
 
 /** The identity of one passage: the hub's id, else a keyed digest of where and when it came and what it held. */
