@@ -533,20 +533,26 @@ for (const dialect of DIALECTS) {
       expect((await post(op.token)).status).toBe(200);
     });
 
-    it('lists a quarantined exchange to the operator, with its reason, and re-tries it from the page', async () => {
+    /** A broken exchange posted by the hub with an operator token: quarantined. */
+    async function postBroken(tokenName: string, hubId: string, moment: string) {
       const op = await createApiToken(
         h.store.db,
         { scope: 'operator', organisationCode: null },
-        'hub2',
+        tokenName,
         null,
         MONDAY,
       );
-      const res = await h.app.request('/api/v1/exchanges?moment=2026-03-02T07:05:00Z&hubId=KAPOT1', {
+      const res = await h.app.request(`/api/v1/exchanges?moment=${moment}&hubId=${hubId}`, {
         method: 'POST',
         body: '<Bericht><niet-af>',
         headers: { Authorization: `Bearer ${op.token}`, 'Content-Type': 'application/xml' },
       });
       expect(res.status).toBe(202);
+      return op;
+    }
+
+    it('lists a quarantined exchange to the operator, with its reason, and re-tries it from the page', async () => {
+      const op = await postBroken('hub2', 'KAPOT1', '2026-03-02T07:05:00Z');
       const listed = (await (
         await h.app.request('/api/v1/quarantine', { headers: { Authorization: `Bearer ${op.token}` } })
       ).json()) as {
@@ -606,19 +612,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('lets the operator close a quarantined exchange without storing it, with a note', async () => {
-      const op = await createApiToken(
-        h.store.db,
-        { scope: 'operator', organisationCode: null },
-        'hub3',
-        null,
-        MONDAY,
-      );
-      const res = await h.app.request('/api/v1/exchanges?moment=2026-03-02T07:06:00Z&hubId=KAPOT2', {
-        method: 'POST',
-        body: '<Bericht><niet-af>',
-        headers: { Authorization: `Bearer ${op.token}`, 'Content-Type': 'application/xml' },
-      });
-      expect(res.status).toBe(202);
+      await postBroken('hub3', 'KAPOT2', '2026-03-02T07:06:00Z');
       const { id } = (await h.store.db
         .selectFrom('quarantine')
         .select('id')
