@@ -7,14 +7,24 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'dist', 'main.js');
 
-/** Newest modification time of the sources under `dir` (a git checkout has them; a package does not). */
+/**
+ * Newest modification time of the sources under `dir` (a git checkout has them; a package does not). Best
+ * effort: an editor's lock file (a dangling link) or an unreadable folder must not stop the command.
+ */
 function newestSource(dir) {
   let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
     const path = join(dir, e.name);
     if (e.isDirectory()) newest = Math.max(newest, newestSource(path));
     else if (/\.tsx?$/.test(e.name) && !/\.(test|fixtures)\./.test(e.name))
-      newest = Math.max(newest, statSync(path).mtimeMs);
+      newest = Math.max(newest, statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
   }
   return newest;
 }

@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,6 +56,15 @@ describe('bin/ketendata.js', () => {
     const r = run(dir);
     expect(r.stdout).toBe('ran organisations list\n');
     expect(r.stderr).toContain('src/ is newer than dist/: run `npm run build`');
+  });
+
+  it('is not stopped by an editor lock file (a dangling link) among the sources', () => {
+    const dir = checkout(true);
+    symlinkSync('root@host.1:1', join(dir, 'src', 'cli', '.#command.ts'));
+    symlinkSync(join(dir, 'nowhere.ts'), join(dir, 'src', 'cli', 'gone.ts'));
+    const r = run(dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('ran organisations list\n');
   });
 
   it('says how to build when there is no build, instead of a module error', () => {

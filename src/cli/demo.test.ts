@@ -24,6 +24,21 @@ describe('ketendata demo', () => {
     expect(existsSync(join(env.KETENDATA_DATA_DIR, 'demo-secret'))).toBe(false);
   });
 
+  it('refuses a store that has accounts but is not a demo (it would serve it under demo keys)', async () => {
+    const env = { KETENDATA_DATA_DIR: join(work, 'accounts') };
+    process.env.KETENDATA_NEW_PASSWORD = 'een lang genoeg wachtwoord';
+    try {
+      const user = await runCli(['users', 'add', 'beheer@example.org', '--operator', '--name', 'Beheer'], env);
+      expect(user.code, user.err).toBe(0);
+    } finally {
+      delete process.env.KETENDATA_NEW_PASSWORD;
+    }
+    const r = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], env);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('demo.not_demo_store');
+    expect(existsSync(join(env.KETENDATA_DATA_DIR, 'demo-secret'))).toBe(false);
+  });
+
   it('makes a demo in an empty folder, and a restart finds it and leaves it as it is', async () => {
     const env = { KETENDATA_DATA_DIR: join(work, 'demo') };
     const first = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], env);

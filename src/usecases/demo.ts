@@ -70,16 +70,24 @@ async function loginsOf(store: Store): Promise<DemoLogin[]> {
 }
 
 /**
- * What the demo finds in its store: `demo` when it has accounts (a demo made before: it is served as it is),
- * `empty` when it has nothing yet, `other` for a store with data but no accounts — one used with `ingest`,
- * `organisations add` and such, that the demo must not mix its invented data into.
+ * What the demo finds in its store: `demo` when the demo made it (its organisations were added by the demo's
+ * actor in the audit log: it is served as it is), `empty` when it has nothing yet, `other` for a store with
+ * data or accounts of its own — one used with `ingest`, `organisations add`, `users add` — that the demo must
+ * neither fill with invented data nor serve under demo keys.
  */
 export async function demoStoreState(store: Store): Promise<'demo' | 'empty' | 'other'> {
-  if ((await loginsOf(store)).length > 0) return 'demo';
-  const any = async (table: 'organisation' | 'exchange' | 'quarantine' | 'delivery') =>
+  const madeByDemo = await store.db
+    .selectFrom('audit_log')
+    .select('id')
+    .where('actor', '=', ACTOR)
+    .where('action', '=', 'organisation.add')
+    .limit(1)
+    .executeTakeFirst();
+  if (madeByDemo !== undefined) return 'demo';
+  const any = async (table: 'organisation' | 'exchange' | 'quarantine' | 'delivery' | 'app_user') =>
     (await store.db.selectFrom(table).select(sql<number>`1`.as('one')).limit(1).executeTakeFirst()) !==
     undefined;
-  for (const table of ['organisation', 'exchange', 'quarantine', 'delivery'] as const)
+  for (const table of ['organisation', 'exchange', 'quarantine', 'delivery', 'app_user'] as const)
     if (await any(table)) return 'other';
   return 'empty';
 }
