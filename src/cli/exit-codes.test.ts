@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
+import { EXAMPLES } from '../../test/support/exchange-fixtures.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ketendata-cli-exit-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -40,7 +41,7 @@ describe('exit codes (docs/cli.md)', () => {
       ],
       [
         ['orphans', '--gemeente', '9999'],
-        "orphans.bad_option: --gemeente 9999: not a municipality's 4-digit CBS code (code list gemeentecodes)",
+        'orphans.bad_option: --gemeente 9999: not in the CBS code list (gemeentecodes), and no message of it is stored',
       ],
       [['orphans', '--gemeente', '0363,abc'], 'orphans.bad_option: --gemeente abc: not'],
       [['orphans', '--gemeente', ','], 'orphans.bad_option: --gemeente ,: not'],
@@ -58,9 +59,28 @@ describe('exit codes (docs/cli.md)', () => {
     }
   });
 
-  it('orphans takes codes of the CBS list', async () => {
+  it('orphans takes codes of the CBS list, and a code no longer listed of which messages are stored', async () => {
     const r = await runCli(['orphans', '--gemeente', '0363, 0310', '--json'], env);
     expect(r).toMatchObject({ code: 0, err: '' });
+    // Weesp (0457) merged into Amsterdam in 2022: gone from the list, still in the data since 2021.
+    const dir = mkdtempSync(join(tmpdir(), 'ketendata-cli-weesp-'));
+    try {
+      const e = { ...env, KETENDATA_DATA_DIR: join(dir, 'data') };
+      const jw301 = readFileSync(join(EXAMPLES, 'ijw-voorbeelden', 'JW301.xml'), 'utf8');
+      mkdirSync(join(dir, 'in'));
+      writeFileSync(
+        join(dir, 'in', 'JW301.xml'),
+        jw301.replace('<jw301:Afzender>0384<', '<jw301:Afzender>0457<'),
+      );
+      expect((await runCli(['ingest', join(dir, 'in'), '--no-progress'], e)).code).toBe(0);
+      expect(await runCli(['orphans', '--gemeente', '0457', '--json'], e)).toMatchObject({
+        code: 0,
+        err: '',
+      });
+      expect((await runCli(['orphans', '--gemeente', '0458'], e)).code).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('0 for --help and --version', async () => {

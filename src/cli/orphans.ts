@@ -21,20 +21,41 @@ export function register(program: Command, ctx: CliContext): void {
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      // An unknown code would count nothing and read as "no orphans"; refuse it as organisations add does.
+      // An unknown code would count nothing and read as "no orphans": refuse it. A code the list no longer
+      // has (a municipality merged since 2021) is known when the store holds messages of it.
+      const refuse = (bad: readonly string[], why: string) => {
+        ctx.err(`orphans.bad_option: --gemeente ${bad.join(',')}: ${why}`);
+        ctx.setExitCode(2);
+      };
       if (gemeenten) {
-        const known = new Set(readGemeenten().map((g) => g.code));
-        const bad = gemeenten.length === 0 ? [opts.gemeente] : gemeenten.filter((c) => !known.has(c));
-        if (bad.length > 0) {
-          ctx.err(
-            `orphans.bad_option: --gemeente ${bad.join(',')}: not a municipality's 4-digit CBS code (code list gemeentecodes)`,
-          );
-          ctx.setExitCode(2);
-          return;
-        }
+        const malformed =
+          gemeenten.length === 0 ? [opts.gemeente ?? ''] : gemeenten.filter((c) => !/^\d{4}$/.test(c));
+        if (malformed.length > 0) return refuse(malformed, "not a municipality's 4-digit CBS code");
       }
       const store = await openStore(ctx.config);
       try {
+        if (gemeenten) {
+          const listed = new Set(readGemeenten().map((g) => g.code));
+          const unlisted = gemeenten.filter((c) => !listed.has(c));
+          const stored = unlisted.length
+            ? new Set(
+                (
+                  await store.db
+                    .selectFrom('message')
+                    .select('gemeente')
+                    .distinct()
+                    .where('gemeente', 'in', unlisted)
+                    .execute()
+                ).map((r) => r.gemeente),
+              )
+            : new Set<string>();
+          const unknown = unlisted.filter((c) => !stored.has(c));
+          if (unknown.length > 0)
+            return refuse(
+              unknown,
+              'not in the CBS code list (gemeentecodes), and no message of it is stored',
+            );
+        }
         const counts = await countOrphans(store, { now, ...(gemeenten ? { gemeenten } : {}) });
         if (opts.json) {
           ctx.out(JSON.stringify(counts));
