@@ -139,6 +139,13 @@ function settledConcurrently(id: number): Error {
   });
 }
 
+/** A retry meets an item another operator closed meanwhile: the retry's batch is undone. */
+function closedMeanwhile(id: number): Error {
+  return new Error(
+    `quarantine.not_open: quarantine item ${id} was closed meanwhile; nothing of this retry was stored`,
+  );
+}
+
 interface ExchangeRow extends ExchangeMeta {
   readonly message_seq: number | null;
   readonly quarantine_id: number | null;
@@ -157,8 +164,8 @@ interface BatchPort {
   addPassages(bumps: ReadonlyMap<number, number>): Promise<void>;
   markConflict(seqs: readonly number[]): Promise<void>;
   updateRun(runId: number, d: RunDelta): Promise<void>;
-  /** Retry: the quarantined exchange now lives in message `seq`. */
-  resolveQuarantine(quarantineId: number, exchangeKey: string, seq: number, at: string): Promise<void>;
+  /** Retry: the quarantined exchange now lives in message `seq`. False when the item is no longer open. */
+  resolveQuarantine(quarantineId: number, exchangeKey: string, seq: number, at: string): Promise<boolean>;
   requarantine(quarantineId: number, code: string, reason: string): Promise<void>;
   /**
    * An open input-problem item is settled by the exchange that came again with usable input: resolved (with
@@ -460,12 +467,14 @@ async function planAndWrite(
   const requarantined: { id: number; row: Omit<QuarantineRow, 'raw_id'>; rawId: number }[] = [];
   if (retry) {
     for (const t of exchangeTargets) {
-      await port.resolveQuarantine(
+      const resolved = await port.resolveQuarantine(
         retry[t.item]!,
         items[t.item]!.exchange.exchange_key,
         seqOf[t.item]!,
         o.now,
       );
+      // Dismissed (or resolved) by another operator while this retry ran: its decision stands.
+      if (!resolved) throw closedMeanwhile(retry[t.item]!);
     }
     for (const q of quarantines) await port.requarantine(retry[q.item]!, q.row.reason_code, q.row.reason);
   } else {
@@ -694,10 +703,14 @@ function sqlitePort(db: SqliteDb): BatchPort {
       updateRun.run(...runArgs(runId, d));
     },
     resolveQuarantine: async (id, key, seq, at) => {
-      db.prepare(
-        "UPDATE quarantine SET status = 'resolved', resolved_at = ?, resolved_message_seq = ? WHERE id = ?",
-      ).run(at, seq, id);
+      const changed = db
+        .prepare(
+          "UPDATE quarantine SET status = 'resolved', resolved_at = ?, resolved_message_seq = ? WHERE id = ? AND status = 'open'",
+        )
+        .run(at, seq, id).changes;
+      if (changed !== 1) return false;
       db.prepare('UPDATE exchange SET message_seq = ? WHERE exchange_key = ?').run(seq, key);
+      return true;
     },
     requarantine: async (id, code, reason) => {
       db.prepare('UPDATE quarantine SET reason_code = ?, reason = ? WHERE id = ?').run(code, reason, id);
@@ -788,11 +801,13 @@ function postgresPort(client: PgClient): BatchPort {
       await client.query(RUN_UPDATE, runArgs(runId, d));
     },
     resolveQuarantine: async (id, key, seq, at) => {
-      await client.query(
-        "UPDATE quarantine SET status = 'resolved', resolved_at = $1, resolved_message_seq = $2 WHERE id = $3",
+      const r = await client.query(
+        "UPDATE quarantine SET status = 'resolved', resolved_at = $1, resolved_message_seq = $2 WHERE id = $3 AND status = 'open'",
         [at, seq, id],
       );
+      if (r.rowCount !== 1) return false;
       await client.query('UPDATE exchange SET message_seq = $1 WHERE exchange_key = $2', [seq, key]);
+      return true;
     },
     requarantine: async (id, code, reason) => {
       await client.query('UPDATE quarantine SET reason_code = $1, reason = $2 WHERE id = $3', [

@@ -1,5 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { EXAMPLES, exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js';
@@ -132,6 +133,36 @@ describe.each(DIALECTS)('quarantine on %s', (dialect) => {
       await expect(
         dismissQuarantine(store, { ids: [open[2]!.id], note: '  ', actor: 'cli:beheer', now: now() }),
       ).rejects.toThrow(/quarantine.no_note/);
+    } finally {
+      await drop();
+    }
+  });
+});
+
+describe('quarantine retry meeting a dismissal', () => {
+  it('leaves an item another operator dismissed meanwhile dismissed, and stores nothing of the retry', async () => {
+    const { store, dataDir, drop } = await freshStore('sqlite');
+    try {
+      await ingestSource({ store, keys, now, parse: withoutJw305 }, await openSource(traffic.dir));
+      const item = (await listQuarantine(store)).find((e) => e.reasonCode === 'ingest.unknown_type')!;
+      const messages = (await store.db.selectFrom('message').select('seq').execute()).length;
+      // The other operator acts while this retry parses (a second connection, as another process would).
+      const other = new SqliteDatabase(join(dataDir, 'ketendata.sqlite'));
+      const dismissWhileParsing: Parse = (xml, source) => {
+        other.prepare("UPDATE quarantine SET status = 'dismissed' WHERE id = ?").run(item.id);
+        return parseMessage(xml, source);
+      };
+      await expect(
+        retryQuarantine({ store, keys, now, parse: dismissWhileParsing }, [item.id]),
+      ).rejects.toThrow(/quarantine.not_open: quarantine item \d+ was closed meanwhile/);
+      other.close();
+      const after = await store.db
+        .selectFrom('quarantine')
+        .select('status')
+        .where('id', '=', item.id)
+        .executeTakeFirstOrThrow();
+      expect(after.status).toBe('dismissed');
+      expect((await store.db.selectFrom('message').select('seq').execute()).length).toBe(messages);
     } finally {
       await drop();
     }
