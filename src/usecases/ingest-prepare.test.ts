@@ -51,9 +51,13 @@ describe('preparing an exchange', () => {
     expect(exchangeKey(keys, { ...ex, bytes: Buffer.concat([xml, Buffer.from(' ')]) })).not.toBe(k);
   });
 
-  it('masks any run of nine or more digits in a reason, but not the digits of a name such as a hub id', () => {
-    expect(scrubReason("GGKCF400100001422.xml: '999900006' is not valid; AGB 12345678 ok; 1999900006x")).toBe(
-      "GGKCF400100001422.xml: '*********' is not valid; AGB 12345678 ok; **********x",
+  it('masks any run of nine or more digits in a reason, but not in the file name it is about', () => {
+    expect(scrubReason("a.xml: '999900006' is not valid; AGB 12345678 ok; x999900006")).toBe(
+      "a.xml: '*********' is not valid; AGB 12345678 ok; x*********",
+    );
+    const file = 'berichten/GGKCF400100001422.xml';
+    expect(scrubReason(`${file}: line 2: 'BSN999900006' in ${file}`, file)).toBe(
+      `${file}: line 2: 'BSN*********' in ${file}`,
     );
   });
 });

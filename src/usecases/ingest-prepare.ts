@@ -29,10 +29,11 @@ export type Parse = (xml: Buffer, source: { file: string }) => ParseOutcome;
 const GEMEENTE = /^\d{4}$/;
 
 // Defence in depth: a reason is shown to operators and kept; no run of 9+ digits (a BSN) may survive in it.
-// Digits that go on from letters are a name's (a hub id in a file name, GGKCF400100001422.xml), not a BSN:
-// masking them hid which file the reason is about.
-export function scrubReason(reason: string): string {
-  return reason.replace(/(?<![A-Za-z0-9])\d{9,}/g, (d) => '*'.repeat(d.length));
+// Except in the exchange's own file name, which the listing shows beside it anyway: masked there it hid
+// which file the reason is about (a hub id, GGKCF400100001422.xml).
+export function scrubReason(reason: string, source?: string): string {
+  const mask = (text: string) => text.replace(/\d{9,}/g, (d) => '*'.repeat(d.length));
+  return source ? reason.split(source).map(mask).join(source) : mask(reason);
 }
 
 /** The identity of one passage: the hub's id, else a keyed digest of where and when it came and what it held. */
@@ -115,7 +116,7 @@ export function prepareExchange(
     kind: 'quarantine',
     exchange: meta(key, ex, header),
     reason_code: code,
-    reason: scrubReason(reason),
+    reason: scrubReason(reason, ex.source),
     raw,
     received: { moment: ex.moment, verzender: ex.verzender, ontvanger: ex.ontvanger },
   });
