@@ -32,7 +32,7 @@ describe('ketendata ingest and quarantine', () => {
     );
     expect(again.err).toBe('');
     const list = await run(['quarantine', 'list']);
-    expect(list.out).toContain(`${t.quarantined} open item(s)`);
+    expect(list.out).toContain(`${t.quarantined} open items`);
     expect(list.out).toMatch(/\topen\tingest\.not_well_formed\t/);
     // Each line names the file and the code once, in their own columns, then what is wrong.
     for (const line of list.out.trim().split('\n').slice(0, -1)) {
@@ -60,7 +60,7 @@ describe('ketendata ingest and quarantine', () => {
       expect(done.out).toBe(`dismissed 1: ${ids[0]}\n`);
       expect(done.err).toBe('quarantine.unknown_id: no open quarantine item 999\n');
       expect(done.code).toBe(1);
-      expect((await runCli(['quarantine', 'list'], e)).out).toContain(`${ids.length - 1} open item(s)`);
+      expect((await runCli(['quarantine', 'list'], e)).out).toContain(`${ids.length - 1} open items`);
       expect((await runCli(['quarantine', 'list', '--all'], e)).out).toMatch(
         new RegExp(`^${ids[0]}\tdismissed\t`, 'm'),
       );

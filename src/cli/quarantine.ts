@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { requireSecret } from '../config/config.js';
+import { count } from '../domain/plural.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { dismissQuarantine, listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
@@ -35,7 +36,7 @@ export function register(program: Command, ctx: CliContext): void {
               `${e.id}\t${e.status}\t${e.reasonCode}\t${e.hubId ?? '-'}\t${e.source}\t${reasonDetail(e)}`,
             );
         }
-        if (!opts.json) ctx.out(`${entries.length} ${opts.all ? '' : 'open '}item(s)`);
+        if (!opts.json) ctx.out(count(entries.length, opts.all ? 'item' : 'open item'));
       } finally {
         await store.close();
       }

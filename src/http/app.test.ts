@@ -212,7 +212,7 @@ for (const dialect of DIALECTS) {
         .set({ first_downloaded_at: h.clock.now.toISOString(), first_downloaded_by: 'cli:root' })
         .where('id', '=', id!)
         .execute();
-      expect(await gedownloadDoor()).toContain('beheerder (command line)');
+      expect(await gedownloadDoor()).toContain('beheerder (opdrachtregel)');
       await reset();
       await (await b.fetch(`/ophalen/${id}/bestand`)).arrayBuffer();
       expect(await gedownloadDoor()).toContain('Bas (bas@0599.example)');
@@ -622,8 +622,12 @@ for (const dialect of DIALECTS) {
       await b.login('beheer@example');
       const { html, csrf } = await b.page('/beheer/quarantaine');
       expect(html).toContain('formaction="/beheer/quarantaine/afhandelen"');
+      expect(html).toContain('<textarea');
       const withoutNote = await b.post('/beheer/quarantaine/afhandelen', { _csrf: csrf!, ids: String(id) });
+      expect(withoutNote.status).toBe(400);
       expect(await withoutNote.text()).toContain('Geef een toelichting');
+      const noCsrf = await b.post('/beheer/quarantaine/afhandelen', { ids: String(id), toelichting: 'x' });
+      expect(noCsrf.status).toBe(403);
       const done = await b.post('/beheer/quarantaine/afhandelen', {
         _csrf: csrf!,
         ids: String(id),

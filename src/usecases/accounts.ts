@@ -351,7 +351,7 @@ export async function createApiToken(
   const row = await insertApiToken(db, {
     organisation_code: owner.scope === 'operator' ? null : owner.organisationCode,
     scope: owner.scope,
-    name: name.trim() || 'token',
+    name: name.trim().slice(0, 80),
     token_hash: sha256(token),
     prefix: token.slice(0, 10),
     created_by: createdBy,

@@ -34,7 +34,7 @@ function label(actor: string, tokenName: Map<number, string>, userName: Map<stri
     const name = tokenName.get(Number(token[1]));
     return name ? `API-token ‘${name}’` : 'API-token';
   }
-  if (actor.startsWith('cli:')) return 'beheerder (command line)';
+  if (actor.startsWith('cli:')) return 'beheerder (opdrachtregel)';
   if (actor === 'system') return 'systeem';
   const name = userName.get(actor.toLowerCase());
   return name && name !== actor ? `${name} (${actor})` : actor;

@@ -474,7 +474,7 @@ export function beheerRoutes(): Hono<AppEnv> {
     );
   });
 
-  const quarantinePage = async (c: C, notice?: Notice) => {
+  const quarantinePage = async (c: C, notice?: Notice, status: 200 | 400 = 200) => {
     const s = c.var.session!;
     const items = await c.var.deps.operator.quarantine(500);
     return shell(
@@ -539,7 +539,22 @@ export function beheerRoutes(): Hono<AppEnv> {
               bewaard en staan met de toelichting in het auditlog; hetzelfde bericht wordt niet opnieuw
               ingelezen.
             </p>
-            <Field id="afhandel-toelichting" label="Toelichting" name="toelichting" />
+            {/* A textarea: Enter in a text input would submit the form with its first button, the retry. */}
+            <div class="utrecht-form-field utrecht-form-field--distanced">
+              <div class="utrecht-form-field__label">
+                <label class="utrecht-form-label" for="afhandel-toelichting">
+                  Toelichting
+                </label>
+              </div>
+              <div class="utrecht-form-field__input">
+                <textarea
+                  class="utrecht-textarea utrecht-textarea--html-textarea"
+                  id="afhandel-toelichting"
+                  name="toelichting"
+                  rows={2}
+                />
+              </div>
+            </div>
             <div class="kd-actions">
               <button
                 type="submit"
@@ -584,6 +599,7 @@ export function beheerRoutes(): Hono<AppEnv> {
         </>
       ),
       notice,
+      status,
     );
   };
 
@@ -650,6 +666,13 @@ export function beheerRoutes(): Hono<AppEnv> {
       .map(Number)
       .filter(Number.isSafeInteger);
     const note = typeof b.toelichting === 'string' ? b.toelichting : '';
+    if (ids.length === 0 || !note.trim()) {
+      const text =
+        ids.length === 0
+          ? 'Selecteer eerst een of meer berichten.'
+          : 'Geef een toelichting: waarom worden deze berichten afgehandeld?';
+      return quarantinePage(c, { kind: 'error', text }, 400);
+    }
     const summary = await c.var.deps.operator.dismissQuarantine(
       ids,
       note,
