@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { CliContext, RegisterCommand } from './cli/command.js';
-import { type Config, ConfigError, loadConfig } from './config/config.js';
+import { type Config, loadConfig } from './config/config.js';
 
 const CLI_DIR = new URL('./cli/', import.meta.url);
 /** Top-level commands registered by a file of another name; every other command's file is `<name>.ts`. */
@@ -45,22 +45,7 @@ function write(stream: NodeJS.WriteStream, line: string): void {
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   guardPipes();
   let exitCode = 0;
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    // Help and the version need no configuration: they still answer, so the fix can be looked up.
-    const onlyHelp =
-      argv.length === 0 ||
-      argv[0] === 'help' ||
-      argv.some((a) => ['--help', '-h', '--version', '-V'].includes(a));
-    if (!onlyHelp) {
-      write(process.stderr, err.message);
-      return 1;
-    }
-    config = loadConfig({ ...env, KETENDATA_DATABASE_URL: undefined });
-  }
+  const config: Config = loadConfig(env);
   const ctx: CliContext = {
     config,
     out: (line) => write(process.stdout, line),

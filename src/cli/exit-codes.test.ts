@@ -130,12 +130,17 @@ describe('exit codes (docs/cli.md)', () => {
       const bad = await runCli(['deliveries', '0363'], { ...env, KETENDATA_DATABASE_URL: url });
       expect(bad).toMatchObject({ code: 1, out: '' });
       expect(bad.err).toBe(
-        `config.bad_database_url: KETENDATA_DATABASE_URL must be a postgres:// or postgresql:// URL (${why}); unset it for the embedded SQLite store\n`,
+        `ketendata: config.bad_database_url: KETENDATA_DATABASE_URL must be a postgres:// or postgresql:// URL (${why}); unset it for the embedded SQLite store\n`,
       );
-      // Help still answers, so the fix can be looked up.
+      // Help, and commands without a store, do not depend on it.
       const help = await runCli(['deliveries', '--help'], { ...env, KETENDATA_DATABASE_URL: url });
       expect(help).toMatchObject({ code: 0, err: '' });
       expect(help.out).toContain('Usage: ketendata deliveries');
+      const dictionary = await runCli(['dictionary', '--out', join(dataDir, 'dict-url')], {
+        ...env,
+        KETENDATA_DATABASE_URL: url,
+      });
+      expect(dictionary).toMatchObject({ code: 0, err: '' });
     }
     const noFile = await runCli(['quarantine', 'retry', '7', '--file', join(dataDir, 'nope.xml')], env);
     expect(noFile.code).toBe(1);

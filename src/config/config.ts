@@ -27,7 +27,7 @@ export class ConfigError extends Error {
  * Only PostgreSQL URLs: anything else (`mysql://…`, a bare word) was tried as PostgreSQL and failed late
  * with a confusing host lookup. The value itself is not repeated: it may hold a password.
  */
-function databaseUrlOf(value: string | undefined): string | undefined {
+export function checkDatabaseUrl(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') return value;
@@ -36,10 +36,13 @@ function databaseUrlOf(value: string | undefined): string | undefined {
   );
 }
 
-/** Throws a ConfigError for a setting that cannot be used. */
+/**
+ * The settings as given. The database URL is checked when a store is opened (`checkDatabaseUrl`), so a
+ * command without a store (flatten, dictionary, simulate, help) does not depend on it.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
-    databaseUrl: databaseUrlOf(env.KETENDATA_DATABASE_URL),
+    databaseUrl: env.KETENDATA_DATABASE_URL || undefined,
     dataDir: resolve(env.KETENDATA_DATA_DIR || './data'),
     secret: env.KETENDATA_SECRET || undefined,
   };

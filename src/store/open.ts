@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { checkDatabaseUrl } from '../config/config.js';
 import type { Database, Dialect } from './database.js';
 import { migrationProvider } from './migrations/index.js';
 
@@ -66,8 +67,9 @@ function reasonOf(err: unknown): string {
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   let store: Store;
-  if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: withDefaultUser(options.databaseUrl), max: 10 });
+  const databaseUrl = checkDatabaseUrl(options.databaseUrl);
+  if (databaseUrl) {
+    const pool = new pg.Pool({ connectionString: withDefaultUser(databaseUrl), max: 10 });
     // An idle connection the server closed (restart, failover, an administrator): the pool drops it and
     // the next query connects anew. Without a listener node-postgres would take the whole process down.
     pool.on('error', (err) => {
@@ -80,7 +82,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw new Error(
-        `store.unreachable: cannot connect to PostgreSQL at ${describePostgres(options.databaseUrl)}: ${reasonOf(err)}`,
+        `store.unreachable: cannot connect to PostgreSQL at ${describePostgres(databaseUrl)}: ${reasonOf(err)}`,
       );
     }
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
