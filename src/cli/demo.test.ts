@@ -28,7 +28,10 @@ describe('ketendata demo', () => {
     const env = { KETENDATA_DATA_DIR: join(work, 'accounts') };
     process.env.KETENDATA_NEW_PASSWORD = 'een lang genoeg wachtwoord';
     try {
-      const user = await runCli(['users', 'add', 'beheer@example.org', '--operator', '--name', 'Beheer'], env);
+      const user = await runCli(
+        ['users', 'add', 'beheer@example.org', '--operator', '--name', 'Beheer'],
+        env,
+      );
       expect(user.code, user.err).toBe(0);
     } finally {
       delete process.env.KETENDATA_NEW_PASSWORD;
