@@ -13,10 +13,10 @@ body { margin: 0; font-family: var(--utrecht-document-font-family, Arial, sans-s
 .kd-main h2 { margin-block: 1.5rem 0.75rem; }
 .kd-main h3 { margin-block: 1.5rem 0.5rem; }
 .kd-main form > * + * { margin-block-start: 0.75rem; }
-.utrecht-data-list { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1.5rem; margin: 0; }
+.utrecht-data-list { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.25rem 1.5rem; margin: 0; }
 .utrecht-data-list__item { display: contents; }
 .utrecht-data-list__item-key { font-weight: 700; }
-.utrecht-data-list__item-value { margin: 0; }
+.utrecht-data-list__item-value { margin: 0; overflow-wrap: anywhere; }
 .kd-header { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; justify-content: space-between;
   padding: 1rem 2rem; border-block-end: 4px solid var(--utrecht-color-red-40, #cc0000); }
 .kd-brand { font-weight: 700; font-size: 1.5rem; color: inherit; text-decoration: none; }
@@ -26,6 +26,8 @@ body { margin: 0; font-family: var(--utrecht-document-font-family, Arial, sans-s
 .kd-tabs a { display: inline-block; padding: 0.75rem 1rem; color: inherit; text-decoration: none; border-block-end: 4px solid transparent; }
 .kd-tabs a[aria-current="page"] { border-block-end-color: currentColor; font-weight: 700; }
 .kd-tabs a:hover, .kd-tabs a:focus-visible { text-decoration: underline; }
+/* Grid children take their widest content as minimum: without this a wide table widens the page (reflow). */
+.utrecht-page-body > * { min-inline-size: 0; }
 .kd-main { padding: 1.5rem 2rem 3rem; max-inline-size: 80rem; }
 .kd-main > * + * { margin-block-start: 1rem; }
 .kd-footer { padding: 1rem 2rem; border-block-start: 1px solid #ccc; font-size: 0.875rem; }

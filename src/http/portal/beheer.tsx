@@ -5,7 +5,7 @@ import { createUser } from '../../usecases/accounts.js';
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime } from '../format.js';
-import { Alert, CsrfField, Field, Layout } from './layout.js';
+import { Alert, CsrfField, Field, Layout, ScrollTable } from './layout.js';
 import { page } from './render.js';
 
 /** A corrected message is one message: a few hundred kB at most. */
@@ -132,8 +132,7 @@ export function beheerRoutes(): Hono<AppEnv> {
       'Organisaties',
       '/beheer',
       <>
-        <table class="utrecht-table utrecht-table--html-table">
-          <caption class="utrecht-table__caption">Geregistreerde organisaties</caption>
+        <ScrollTable id="organisaties" caption="Geregistreerde organisaties">
           <thead class="utrecht-table__header">
             <tr class="utrecht-table__row">
               <Th>Code</Th>
@@ -193,7 +192,7 @@ export function beheerRoutes(): Hono<AppEnv> {
                       <button
                         type="submit"
                         class="utrecht-button utrecht-button--secondary-action"
-                        aria-label={`Activeer ${o.name}`}
+                        aria-label={`Activeren ${o.name}`}
                       >
                         Activeren
                       </button>
@@ -203,7 +202,7 @@ export function beheerRoutes(): Hono<AppEnv> {
               </tr>
             ))}
           </tbody>
-        </table>
+        </ScrollTable>
         <h2 class="utrecht-heading-2">Organisatie registreren</h2>
         <form method="post" action="/beheer/organisaties" class="kd-narrow">
           <CsrfField token={s.csrfToken} />
@@ -296,8 +295,7 @@ export function beheerRoutes(): Hono<AppEnv> {
       'Gebruikers',
       '/beheer/gebruikers',
       <>
-        <table class="utrecht-table utrecht-table--html-table">
-          <caption class="utrecht-table__caption">Gebruikers</caption>
+        <ScrollTable id="gebruikers" caption="Gebruikers">
           <thead class="utrecht-table__header">
             <tr class="utrecht-table__row">
               <Th>E-mailadres</Th>
@@ -320,7 +318,7 @@ export function beheerRoutes(): Hono<AppEnv> {
               </tr>
             ))}
           </tbody>
-        </table>
+        </ScrollTable>
         <h2 class="utrecht-heading-2">Gebruiker toevoegen</h2>
         <form method="post" action="/beheer/gebruikers" class="kd-narrow">
           <CsrfField token={s.csrfToken} />
@@ -405,8 +403,7 @@ export function beheerRoutes(): Hono<AppEnv> {
       runs.length === 0 ? (
         <p class="utrecht-paragraph">Er zijn nog geen taken uitgevoerd.</p>
       ) : (
-        <table class="utrecht-table utrecht-table--html-table">
-          <caption class="utrecht-table__caption">Uitgevoerde taken (nieuwste eerst)</caption>
+        <ScrollTable id="taken" caption="Uitgevoerde taken (nieuwste eerst)">
           <thead class="utrecht-table__header">
             <tr class="utrecht-table__row">
               <Th>Taak</Th>
@@ -427,7 +424,7 @@ export function beheerRoutes(): Hono<AppEnv> {
               </tr>
             ))}
           </tbody>
-        </table>
+        </ScrollTable>
       ),
     );
   });
@@ -441,8 +438,7 @@ export function beheerRoutes(): Hono<AppEnv> {
       runs.length === 0 ? (
         <p class="utrecht-paragraph">Er is nog niets ingelezen.</p>
       ) : (
-        <table class="utrecht-table utrecht-table--html-table">
-          <caption class="utrecht-table__caption">Inleesrondes (nieuwste eerst)</caption>
+        <ScrollTable id="inleesrondes" caption="Inleesrondes (nieuwste eerst)">
           <thead class="utrecht-table__header">
             <tr class="utrecht-table__row">
               <Th>Bron</Th>
@@ -469,7 +465,7 @@ export function beheerRoutes(): Hono<AppEnv> {
               </tr>
             ))}
           </tbody>
-        </table>
+        </ScrollTable>
       ),
     );
   });
@@ -487,8 +483,7 @@ export function beheerRoutes(): Hono<AppEnv> {
         <>
           <form method="post" action="/beheer/quarantaine/opnieuw">
             <CsrfField token={s.csrfToken} />
-            <table class="utrecht-table utrecht-table--html-table">
-              <caption class="utrecht-table__caption">Berichten in quarantaine</caption>
+            <ScrollTable id="quarantaine" caption="Berichten in quarantaine">
               <thead class="utrecht-table__header">
                 <tr class="utrecht-table__row">
                   <Th>Selecteer</Th>
@@ -526,7 +521,7 @@ export function beheerRoutes(): Hono<AppEnv> {
                   </tr>
                 ))}
               </tbody>
-            </table>
+            </ScrollTable>
             <div class="kd-actions">
               <button type="submit" class="utrecht-button utrecht-button--primary-action">
                 Geselecteerde opnieuw proberen
@@ -611,10 +606,10 @@ export function beheerRoutes(): Hono<AppEnv> {
       c,
       'Auditlog',
       '/beheer/audit',
-      <table class="utrecht-table utrecht-table--html-table">
-        <caption class="utrecht-table__caption">
-          Aanmeldingen, downloads, verwijderingen en wijzigingen (nieuwste eerst, laatste 500)
-        </caption>
+      <ScrollTable
+        id="auditlog"
+        caption="Aanmeldingen, downloads, verwijderingen en wijzigingen (nieuwste eerst, laatste 500)"
+      >
         <thead class="utrecht-table__header">
           <tr class="utrecht-table__row">
             <Th>Moment</Th>
@@ -637,7 +632,7 @@ export function beheerRoutes(): Hono<AppEnv> {
             </tr>
           ))}
         </tbody>
-      </table>,
+      </ScrollTable>,
     );
   });
 

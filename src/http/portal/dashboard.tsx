@@ -5,7 +5,7 @@ import { codeLabel, gemeenteLabel } from '../../schema/codelists.js';
 import { ALL_MEMBERS } from '../../usecases/indicators.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime, formatDay } from '../format.js';
-import { Layout } from './layout.js';
+import { Layout, ScrollTable } from './layout.js';
 import { page } from './render.js';
 
 const nl = new Intl.NumberFormat('nl-NL', { maximumFractionDigits: 1 });
@@ -61,17 +61,18 @@ function Td(props: { children?: Child; num?: boolean }) {
   return <td class={`utrecht-table__cell${props.num ? ' kd-num' : ''}`}>{props.children}</td>;
 }
 
+let tableCount = 0;
+
 function Table(props: { caption: string; head: Child; children?: Child }) {
+  // An id per rendered table for its caption; unique within a page is all that counts.
+  tableCount = (tableCount + 1) % 1_000_000;
   return (
-    <div class="utrecht-table-container utrecht-table-container--overflow-inline">
-      <table class="utrecht-table utrecht-table--html-table">
-        <caption class="utrecht-table__caption">{props.caption}</caption>
-        <thead class="utrecht-table__header">
-          <tr class="utrecht-table__row">{props.head}</tr>
-        </thead>
-        <tbody class="utrecht-table__body">{props.children}</tbody>
-      </table>
-    </div>
+    <ScrollTable id={`tabel-${tableCount}`} caption={props.caption}>
+      <thead class="utrecht-table__header">
+        <tr class="utrecht-table__row">{props.head}</tr>
+      </thead>
+      <tbody class="utrecht-table__body">{props.children}</tbody>
+    </ScrollTable>
   );
 }
 

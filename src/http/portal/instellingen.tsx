@@ -13,7 +13,7 @@ import {
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime } from '../format.js';
-import { Alert, CsrfField, Field, Layout } from './layout.js';
+import { Alert, CsrfField, Field, Layout, ScrollTable } from './layout.js';
 import { page } from './render.js';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -170,8 +170,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
             </div>
           ) : null}
           {tokens.length > 0 ? (
-            <table class="utrecht-table utrecht-table--html-table">
-              <caption class="utrecht-table__caption">Actieve tokens</caption>
+            <ScrollTable id="tokens" caption="Actieve tokens">
               <thead class="utrecht-table__header">
                 <tr class="utrecht-table__row">
                   <th class="utrecht-table__header-cell" scope="col">
@@ -215,7 +214,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
                   </tr>
                 ))}
               </tbody>
-            </table>
+            </ScrollTable>
           ) : (
             <p class="utrecht-paragraph">Er zijn geen actieve tokens.</p>
           )}

@@ -104,6 +104,28 @@ export function Alert(props: { kind: 'ok' | 'error' | 'info' | 'warning'; childr
   );
 }
 
+/**
+ * A table that scrolls sideways on a narrow screen (WCAG 1.4.10 reflow) instead of widening the page. The
+ * scroll area can take keyboard focus (2.1.1) and is named by the caption.
+ */
+export function ScrollTable(props: { id: string; caption: Child; children?: Child }) {
+  const captionId = `${props.id}-bijschrift`;
+  return (
+    <section
+      class="utrecht-table-container utrecht-table-container--overflow-inline"
+      tabindex={0}
+      aria-labelledby={captionId}
+    >
+      <table class="utrecht-table utrecht-table--html-table">
+        <caption class="utrecht-table__caption" id={captionId}>
+          {props.caption}
+        </caption>
+        {props.children}
+      </table>
+    </section>
+  );
+}
+
 export function CsrfField(props: { token: string }) {
   return <input type="hidden" name={CSRF_FIELD} value={props.token} />;
 }
