@@ -281,9 +281,14 @@ describe('the portal in headless Chromium', () => {
       for (const [page, path] of pages) {
         await page.setViewportSize({ width, height: 900 });
         await page.goto(`${server.url}${path}`);
-        const overflow = await page.evaluate(
-          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-        );
+        const overflow = await page.evaluate(() => {
+          const root = (
+            globalThis as unknown as {
+              document: { documentElement: { scrollWidth: number; clientWidth: number } };
+            }
+          ).document.documentElement;
+          return root.scrollWidth - root.clientWidth;
+        });
         if (overflow > 0) problems.push(`${path} at ${width} px: the page is ${overflow} px too wide`);
         await page.evaluate(AXE);
         const result = (await page.evaluate(() =>
