@@ -75,6 +75,21 @@ for (const dialect of DIALECTS) {
       expect(html).toContain('Download alle niet eerder gedownloade bestanden');
     });
 
+    it('keeps the e-mail address after a wrong password, so only the password is typed again', async () => {
+      const b = new Browser(h.app);
+      const { csrf } = await b.page('/inloggen');
+      const res = await b.post('/inloggen', {
+        _csrf: csrf!,
+        email: 'Ana@0363.example',
+        password: 'fout wachtwoord!!',
+      });
+      expect(res.status).toBe(400);
+      const html = await res.text();
+      expect(html).toContain('E-mailadres of wachtwoord is onjuist.');
+      expect(html).toMatch(/<input[^>]*name="email"[^>]*value="ana@0363.example"/);
+      expect(html).not.toContain('fout wachtwoord');
+    });
+
     it('refuses a login form without its CSRF token', async () => {
       const b = new Browser(h.app);
       await b.page('/inloggen');

@@ -18,6 +18,8 @@ export function authRoutes(): Hono<AppEnv> {
     c: Context<AppEnv>,
     message?: { kind: 'error' | 'info'; text: string },
     status: 200 | 400 | 429 = 200,
+    /** Typed before: kept after a failed attempt, so only the password is typed again. */
+    email?: string,
   ) =>
     page(
       c,
@@ -25,7 +27,15 @@ export function authRoutes(): Hono<AppEnv> {
         {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
         <form method="post" action="/inloggen" class="kd-narrow">
           <CsrfField token={csrfTokenFor(c)} />
-          <Field id="email" name="email" label="E-mailadres" type="email" autocomplete="username" required />
+          <Field
+            id="email"
+            name="email"
+            label="E-mailadres"
+            type="email"
+            autocomplete="username"
+            required
+            value={email}
+          />
           <Field
             id="wachtwoord"
             name="password"
@@ -74,8 +84,9 @@ export function authRoutes(): Hono<AppEnv> {
             c,
             { kind: 'error', text: 'Te veel mislukte pogingen. Wacht een kwartier en probeer het opnieuw.' },
             429,
+            email,
           )
-        : loginPage(c, { kind: 'error', text: 'E-mailadres of wachtwoord is onjuist.' }, 400);
+        : loginPage(c, { kind: 'error', text: 'E-mailadres of wachtwoord is onjuist.' }, 400, email);
     }
     if (c.var.session) await logout(store.db, c.var.session.id);
     setSessionCookie(c, result.sessionToken);
