@@ -5,7 +5,7 @@ import { createUser } from '../../usecases/accounts.js';
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime } from '../format.js';
-import { Alert, CsrfField, Field, Layout, ScrollTable } from './layout.js';
+import { Alert, CsrfField, Field, Layout, ScrollTable, Th } from './layout.js';
 import { page } from './render.js';
 
 /** A corrected message is one message: a few hundred kB at most. */
@@ -20,14 +20,6 @@ const codes = (v: string): string[] =>
 
 type C = Context<AppEnv>;
 type Notice = { kind: 'ok' | 'error' | 'info'; text: string } | undefined;
-
-function Th(props: { children: string; num?: boolean }) {
-  return (
-    <th class={`utrecht-table__header-cell${props.num ? ' kd-num' : ''}`} scope="col">
-      {props.children}
-    </th>
-  );
-}
 
 const shell = (
   c: C,
@@ -132,9 +124,11 @@ export function beheerRoutes(): Hono<AppEnv> {
       'Organisaties',
       '/beheer',
       <>
-        <ScrollTable id="organisaties" caption="Geregistreerde organisaties">
-          <thead class="utrecht-table__header">
-            <tr class="utrecht-table__row">
+        <ScrollTable
+          id="organisaties"
+          caption="Geregistreerde organisaties"
+          head={
+            <>
               <Th>Code</Th>
               <Th>Naam</Th>
               <Th>Soort</Th>
@@ -142,66 +136,61 @@ export function beheerRoutes(): Hono<AppEnv> {
               <Th>Status</Th>
               <Th>Historie aangevraagd</Th>
               <Th>Acties</Th>
-            </tr>
-          </thead>
-          <tbody class="utrecht-table__body">
-            {orgs.map((o) => (
-              <tr class="utrecht-table__row">
-                <td class="utrecht-table__cell">{o.code}</td>
-                <td class="utrecht-table__cell">{o.name}</td>
-                <td class="utrecht-table__cell">{o.kind === 'gemeente' ? 'Gemeente' : 'Hoofdorganisatie'}</td>
-                <td class="utrecht-table__cell">
-                  {o.kind === 'gemeente' ? (
-                    o.members.join(', ')
-                  ) : (
-                    <>
-                      <form
-                        method="post"
-                        action={`/beheer/organisaties/${o.code}/gemeenten`}
-                        class="kd-inline"
-                      >
-                        <CsrfField token={s.csrfToken} />
-                        <label class="utrecht-form-label" for={`leden-${o.code}`}>
-                          Gemeenten van {o.name}
-                        </label>
-                        <input
-                          class="utrecht-textbox utrecht-textbox--html-input"
-                          id={`leden-${o.code}`}
-                          name="members"
-                          value={o.members.join(', ')}
-                        />
-                        <button type="submit" class="utrecht-button utrecht-button--secondary-action">
-                          Wijzigen
-                        </button>
-                      </form>
-                      {o.catchUp.length > 0 && (
-                        <p class="utrecht-paragraph">
-                          Nieuw: {o.catchUp.join(', ')}. De volgende wekelijkse levering bevat alle gegevens
-                          van {o.catchUp.length === 1 ? 'deze gemeente' : 'deze gemeenten'} tot nu toe.
-                        </p>
-                      )}
-                    </>
-                  )}
-                </td>
-                <td class="utrecht-table__cell">{o.active ? 'Actief' : 'Niet actief'}</td>
-                <td class="utrecht-table__cell">{formatDateTime(o.historyRequestedAt)}</td>
-                <td class="utrecht-table__cell">
-                  {o.active ? null : (
-                    <form method="post" action={`/beheer/organisaties/${o.code}/activeren`} class="kd-inline">
+            </>
+          }
+        >
+          {orgs.map((o) => (
+            <tr class="utrecht-table__row">
+              <td class="utrecht-table__cell">{o.code}</td>
+              <td class="utrecht-table__cell">{o.name}</td>
+              <td class="utrecht-table__cell">{o.kind === 'gemeente' ? 'Gemeente' : 'Hoofdorganisatie'}</td>
+              <td class="utrecht-table__cell">
+                {o.kind === 'gemeente' ? (
+                  o.members.join(', ')
+                ) : (
+                  <>
+                    <form method="post" action={`/beheer/organisaties/${o.code}/gemeenten`} class="kd-inline">
                       <CsrfField token={s.csrfToken} />
-                      <button
-                        type="submit"
-                        class="utrecht-button utrecht-button--secondary-action"
-                        aria-label={`Activeren ${o.name}`}
-                      >
-                        Activeren
+                      <label class="utrecht-form-label" for={`leden-${o.code}`}>
+                        Gemeenten van {o.name}
+                      </label>
+                      <input
+                        class="utrecht-textbox utrecht-textbox--html-input"
+                        id={`leden-${o.code}`}
+                        name="members"
+                        value={o.members.join(', ')}
+                      />
+                      <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+                        Wijzigen
                       </button>
                     </form>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
+                    {o.catchUp.length > 0 && (
+                      <p class="utrecht-paragraph">
+                        Nieuw: {o.catchUp.join(', ')}. De volgende wekelijkse levering bevat alle gegevens van{' '}
+                        {o.catchUp.length === 1 ? 'deze gemeente' : 'deze gemeenten'} tot nu toe.
+                      </p>
+                    )}
+                  </>
+                )}
+              </td>
+              <td class="utrecht-table__cell">{o.active ? 'Actief' : 'Niet actief'}</td>
+              <td class="utrecht-table__cell">{formatDateTime(o.historyRequestedAt)}</td>
+              <td class="utrecht-table__cell">
+                {o.active ? null : (
+                  <form method="post" action={`/beheer/organisaties/${o.code}/activeren`} class="kd-inline">
+                    <CsrfField token={s.csrfToken} />
+                    <button
+                      type="submit"
+                      class="utrecht-button utrecht-button--secondary-action"
+                      aria-label={`Activeren ${o.name}`}
+                    >
+                      Activeren
+                    </button>
+                  </form>
+                )}
+              </td>
+            </tr>
+          ))}
         </ScrollTable>
         <h2 class="utrecht-heading-2">Organisatie registreren</h2>
         <form method="post" action="/beheer/organisaties" class="kd-narrow">
@@ -295,29 +284,30 @@ export function beheerRoutes(): Hono<AppEnv> {
       'Gebruikers',
       '/beheer/gebruikers',
       <>
-        <ScrollTable id="gebruikers" caption="Gebruikers">
-          <thead class="utrecht-table__header">
-            <tr class="utrecht-table__row">
+        <ScrollTable
+          id="gebruikers"
+          caption="Gebruikers"
+          head={
+            <>
               <Th>E-mailadres</Th>
               <Th>Naam</Th>
               <Th>Rol</Th>
               <Th>Organisatie</Th>
               <Th>Tweede factor</Th>
               <Th>Aangemaakt op</Th>
+            </>
+          }
+        >
+          {users.map((u) => (
+            <tr class="utrecht-table__row">
+              <td class="utrecht-table__cell">{u.email}</td>
+              <td class="utrecht-table__cell">{u.display_name}</td>
+              <td class="utrecht-table__cell">{u.role === 'operator' ? 'Beheerder' : 'Gebruiker'}</td>
+              <td class="utrecht-table__cell">{u.organisation_code ?? '—'}</td>
+              <td class="utrecht-table__cell">{u.totp_enabled ? 'Aan' : 'Uit'}</td>
+              <td class="utrecht-table__cell">{formatDateTime(u.created_at)}</td>
             </tr>
-          </thead>
-          <tbody class="utrecht-table__body">
-            {users.map((u) => (
-              <tr class="utrecht-table__row">
-                <td class="utrecht-table__cell">{u.email}</td>
-                <td class="utrecht-table__cell">{u.display_name}</td>
-                <td class="utrecht-table__cell">{u.role === 'operator' ? 'Beheerder' : 'Gebruiker'}</td>
-                <td class="utrecht-table__cell">{u.organisation_code ?? '—'}</td>
-                <td class="utrecht-table__cell">{u.totp_enabled ? 'Aan' : 'Uit'}</td>
-                <td class="utrecht-table__cell">{formatDateTime(u.created_at)}</td>
-              </tr>
-            ))}
-          </tbody>
+          ))}
         </ScrollTable>
         <h2 class="utrecht-heading-2">Gebruiker toevoegen</h2>
         <form method="post" action="/beheer/gebruikers" class="kd-narrow">
@@ -403,27 +393,28 @@ export function beheerRoutes(): Hono<AppEnv> {
       runs.length === 0 ? (
         <p class="utrecht-paragraph">Er zijn nog geen taken uitgevoerd.</p>
       ) : (
-        <ScrollTable id="taken" caption="Uitgevoerde taken (nieuwste eerst)">
-          <thead class="utrecht-table__header">
-            <tr class="utrecht-table__row">
+        <ScrollTable
+          id="taken"
+          caption="Uitgevoerde taken (nieuwste eerst)"
+          head={
+            <>
               <Th>Taak</Th>
               <Th>Moment</Th>
               <Th>Gestart</Th>
               <Th>Klaar</Th>
               <Th>Uitkomst</Th>
+            </>
+          }
+        >
+          {runs.map((r) => (
+            <tr class="utrecht-table__row">
+              <td class="utrecht-table__cell">{r.job}</td>
+              <td class="utrecht-table__cell">{formatDateTime(r.slot)}</td>
+              <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
+              <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
+              <td class="utrecht-table__cell">{r.outcome}</td>
             </tr>
-          </thead>
-          <tbody class="utrecht-table__body">
-            {runs.map((r) => (
-              <tr class="utrecht-table__row">
-                <td class="utrecht-table__cell">{r.job}</td>
-                <td class="utrecht-table__cell">{formatDateTime(r.slot)}</td>
-                <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
-                <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
-                <td class="utrecht-table__cell">{r.outcome}</td>
-              </tr>
-            ))}
-          </tbody>
+          ))}
         </ScrollTable>
       ),
     );
@@ -438,9 +429,11 @@ export function beheerRoutes(): Hono<AppEnv> {
       runs.length === 0 ? (
         <p class="utrecht-paragraph">Er is nog niets ingelezen.</p>
       ) : (
-        <ScrollTable id="inleesrondes" caption="Inleesrondes (nieuwste eerst)">
-          <thead class="utrecht-table__header">
-            <tr class="utrecht-table__row">
+        <ScrollTable
+          id="inleesrondes"
+          caption="Inleesrondes (nieuwste eerst)"
+          head={
+            <>
               <Th>Bron</Th>
               <Th>Gestart</Th>
               <Th>Klaar</Th>
@@ -449,22 +442,21 @@ export function beheerRoutes(): Hono<AppEnv> {
               <Th num>Dubbel</Th>
               <Th num>Conflict</Th>
               <Th num>Quarantaine</Th>
+            </>
+          }
+        >
+          {runs.map((r) => (
+            <tr class="utrecht-table__row">
+              <td class="utrecht-table__cell">{r.source}</td>
+              <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
+              <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
+              <td class="utrecht-table__cell kd-num">{r.received}</td>
+              <td class="utrecht-table__cell kd-num">{r.stored}</td>
+              <td class="utrecht-table__cell kd-num">{r.duplicates}</td>
+              <td class="utrecht-table__cell kd-num">{r.conflicts}</td>
+              <td class="utrecht-table__cell kd-num">{r.quarantined}</td>
             </tr>
-          </thead>
-          <tbody class="utrecht-table__body">
-            {runs.map((r) => (
-              <tr class="utrecht-table__row">
-                <td class="utrecht-table__cell">{r.source}</td>
-                <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
-                <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
-                <td class="utrecht-table__cell kd-num">{r.received}</td>
-                <td class="utrecht-table__cell kd-num">{r.stored}</td>
-                <td class="utrecht-table__cell kd-num">{r.duplicates}</td>
-                <td class="utrecht-table__cell kd-num">{r.conflicts}</td>
-                <td class="utrecht-table__cell kd-num">{r.quarantined}</td>
-              </tr>
-            ))}
-          </tbody>
+          ))}
         </ScrollTable>
       ),
     );
@@ -483,9 +475,11 @@ export function beheerRoutes(): Hono<AppEnv> {
         <>
           <form method="post" action="/beheer/quarantaine/opnieuw">
             <CsrfField token={s.csrfToken} />
-            <ScrollTable id="quarantaine" caption="Berichten in quarantaine">
-              <thead class="utrecht-table__header">
-                <tr class="utrecht-table__row">
+            <ScrollTable
+              id="quarantaine"
+              caption="Berichten in quarantaine"
+              head={
+                <>
                   <Th>Selecteer</Th>
                   <Th>Nummer</Th>
                   <Th>Bron</Th>
@@ -493,34 +487,33 @@ export function beheerRoutes(): Hono<AppEnv> {
                   <Th>Code</Th>
                   <Th>Reden</Th>
                   <Th>Ontvangen</Th>
+                </>
+              }
+            >
+              {items.map((q) => (
+                <tr class="utrecht-table__row">
+                  <td class="utrecht-table__cell">
+                    <input
+                      type="checkbox"
+                      class="utrecht-checkbox utrecht-checkbox--html-input"
+                      name="ids"
+                      value={String(q.id)}
+                      aria-label={`Selecteer quarantaine ${q.id}`}
+                    />
+                  </td>
+                  <td class="utrecht-table__cell">{q.id}</td>
+                  <td class="utrecht-table__cell">{q.source}</td>
+                  <td class="utrecht-table__cell">{formatDateTime(q.moment)}</td>
+                  <td class="utrecht-table__cell">
+                    <code>{q.code}</code>
+                  </td>
+                  <td class="utrecht-table__cell">
+                    {QUARANTINE_REASON_TEXT[q.code] ?? 'Niet te verwerken'}.{' '}
+                    <span class="utrecht-paragraph--small">Technische melding: {q.reason}</span>
+                  </td>
+                  <td class="utrecht-table__cell">{formatDateTime(q.receivedAt)}</td>
                 </tr>
-              </thead>
-              <tbody class="utrecht-table__body">
-                {items.map((q) => (
-                  <tr class="utrecht-table__row">
-                    <td class="utrecht-table__cell">
-                      <input
-                        type="checkbox"
-                        class="utrecht-checkbox utrecht-checkbox--html-input"
-                        name="ids"
-                        value={String(q.id)}
-                        aria-label={`Selecteer quarantaine ${q.id}`}
-                      />
-                    </td>
-                    <td class="utrecht-table__cell">{q.id}</td>
-                    <td class="utrecht-table__cell">{q.source}</td>
-                    <td class="utrecht-table__cell">{formatDateTime(q.moment)}</td>
-                    <td class="utrecht-table__cell">
-                      <code>{q.code}</code>
-                    </td>
-                    <td class="utrecht-table__cell">
-                      {QUARANTINE_REASON_TEXT[q.code] ?? 'Niet te verwerken'}.{' '}
-                      <span class="utrecht-paragraph--small">Technische melding: {q.reason}</span>
-                    </td>
-                    <td class="utrecht-table__cell">{formatDateTime(q.receivedAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
+              ))}
             </ScrollTable>
             <div class="kd-actions">
               <button type="submit" class="utrecht-button utrecht-button--primary-action">
@@ -609,29 +602,27 @@ export function beheerRoutes(): Hono<AppEnv> {
       <ScrollTable
         id="auditlog"
         caption="Aanmeldingen, downloads, verwijderingen en wijzigingen (nieuwste eerst, laatste 500)"
-      >
-        <thead class="utrecht-table__header">
-          <tr class="utrecht-table__row">
+        head={
+          <>
             <Th>Moment</Th>
             <Th>Wie</Th>
             <Th>Organisatie</Th>
             <Th>Actie</Th>
             <Th>Details</Th>
+          </>
+        }
+      >
+        {entries.map((a) => (
+          <tr class="utrecht-table__row">
+            <td class="utrecht-table__cell">{formatDateTime(a.at)}</td>
+            <td class="utrecht-table__cell">{a.actor}</td>
+            <td class="utrecht-table__cell">{a.organisation ?? '—'}</td>
+            <td class="utrecht-table__cell">
+              {AUDIT_ACTION_TEXT[a.action] ?? a.action} <code>{a.action}</code>
+            </td>
+            <td class="utrecht-table__cell">{auditDetail(a.detail)}</td>
           </tr>
-        </thead>
-        <tbody class="utrecht-table__body">
-          {entries.map((a) => (
-            <tr class="utrecht-table__row">
-              <td class="utrecht-table__cell">{formatDateTime(a.at)}</td>
-              <td class="utrecht-table__cell">{a.actor}</td>
-              <td class="utrecht-table__cell">{a.organisation ?? '—'}</td>
-              <td class="utrecht-table__cell">
-                {AUDIT_ACTION_TEXT[a.action] ?? a.action} <code>{a.action}</code>
-              </td>
-              <td class="utrecht-table__cell">{auditDetail(a.detail)}</td>
-            </tr>
-          ))}
-        </tbody>
+        ))}
       </ScrollTable>,
     );
   });

@@ -5,7 +5,7 @@ import { codeLabel, gemeenteLabel } from '../../schema/codelists.js';
 import { ALL_MEMBERS } from '../../usecases/indicators.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime, formatDay } from '../format.js';
-import { Layout, ScrollTable } from './layout.js';
+import { Layout, ScrollTable, Th } from './layout.js';
 import { page } from './render.js';
 
 const nl = new Intl.NumberFormat('nl-NL', { maximumFractionDigits: 1 });
@@ -49,14 +49,6 @@ function Tile(props: { label: string; value: string }) {
   );
 }
 
-function Th(props: { children?: Child; num?: boolean }) {
-  return (
-    <th class={`utrecht-table__header-cell${props.num ? ' kd-num' : ''}`} scope="col">
-      {props.children}
-    </th>
-  );
-}
-
 function Td(props: { children?: Child; num?: boolean }) {
   return <td class={`utrecht-table__cell${props.num ? ' kd-num' : ''}`}>{props.children}</td>;
 }
@@ -67,11 +59,8 @@ function Table(props: { caption: string; head: Child; children?: Child }) {
   // An id per rendered table for its caption; unique within a page is all that counts.
   tableCount = (tableCount + 1) % 1_000_000;
   return (
-    <ScrollTable id={`tabel-${tableCount}`} caption={props.caption}>
-      <thead class="utrecht-table__header">
-        <tr class="utrecht-table__row">{props.head}</tr>
-      </thead>
-      <tbody class="utrecht-table__body">{props.children}</tbody>
+    <ScrollTable id={`tabel-${tableCount}`} caption={props.caption} head={props.head}>
+      {props.children}
     </ScrollTable>
   );
 }

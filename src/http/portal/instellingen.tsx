@@ -13,7 +13,7 @@ import {
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime } from '../format.js';
-import { Alert, CsrfField, Field, Layout, ScrollTable } from './layout.js';
+import { Alert, CsrfField, Field, Layout, ScrollTable, Th } from './layout.js';
 import { page } from './render.js';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -170,50 +170,41 @@ export function instellingenRoutes(): Hono<AppEnv> {
             </div>
           ) : null}
           {tokens.length > 0 ? (
-            <ScrollTable id="tokens" caption="Actieve tokens">
-              <thead class="utrecht-table__header">
+            <ScrollTable
+              id="tokens"
+              caption="Actieve tokens"
+              head={
+                <>
+                  <Th>Naam</Th>
+                  <Th>Begint met</Th>
+                  <Th>Gemaakt op</Th>
+                  <Th>Laatst gebruikt</Th>
+                  <Th>Actie</Th>
+                </>
+              }
+            >
+              {tokens.map((t) => (
                 <tr class="utrecht-table__row">
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Naam
-                  </th>
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Begint met
-                  </th>
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Gemaakt op
-                  </th>
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Laatst gebruikt
-                  </th>
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Actie
-                  </th>
+                  <td class="utrecht-table__cell">{t.name}</td>
+                  <td class="utrecht-table__cell">
+                    <code>{t.prefix}…</code>
+                  </td>
+                  <td class="utrecht-table__cell">{formatDateTime(t.created_at)}</td>
+                  <td class="utrecht-table__cell">{formatDateTime(t.last_used_at)}</td>
+                  <td class="utrecht-table__cell">
+                    <form method="post" action={`/instellingen/tokens/${t.id}/intrekken`} class="kd-inline">
+                      <CsrfField token={s.csrfToken} />
+                      <button
+                        type="submit"
+                        class="utrecht-button utrecht-button--subtle"
+                        aria-label={`Token ${t.name} intrekken`}
+                      >
+                        Intrekken
+                      </button>
+                    </form>
+                  </td>
                 </tr>
-              </thead>
-              <tbody class="utrecht-table__body">
-                {tokens.map((t) => (
-                  <tr class="utrecht-table__row">
-                    <td class="utrecht-table__cell">{t.name}</td>
-                    <td class="utrecht-table__cell">
-                      <code>{t.prefix}…</code>
-                    </td>
-                    <td class="utrecht-table__cell">{formatDateTime(t.created_at)}</td>
-                    <td class="utrecht-table__cell">{formatDateTime(t.last_used_at)}</td>
-                    <td class="utrecht-table__cell">
-                      <form method="post" action={`/instellingen/tokens/${t.id}/intrekken`} class="kd-inline">
-                        <CsrfField token={s.csrfToken} />
-                        <button
-                          type="submit"
-                          class="utrecht-button utrecht-button--subtle"
-                          aria-label={`Token ${t.name} intrekken`}
-                        >
-                          Intrekken
-                        </button>
-                      </form>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
+              ))}
             </ScrollTable>
           ) : (
             <p class="utrecht-paragraph">Er zijn geen actieve tokens.</p>

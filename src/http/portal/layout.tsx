@@ -104,11 +104,20 @@ export function Alert(props: { kind: 'ok' | 'error' | 'info' | 'warning'; childr
   );
 }
 
+/** A column header; `num` right-aligns a column of numbers. */
+export function Th(props: { children?: Child; num?: boolean }) {
+  return (
+    <th class={`utrecht-table__header-cell${props.num ? ' kd-num' : ''}`} scope="col">
+      {props.children}
+    </th>
+  );
+}
+
 /**
  * A table that scrolls sideways on a narrow screen (WCAG 1.4.10 reflow) instead of widening the page. The
- * scroll area can take keyboard focus (2.1.1) and is named by the caption.
+ * scroll area can take keyboard focus (2.1.1) and is named by the caption. `head`: the column headers.
  */
-export function ScrollTable(props: { id: string; caption: Child; children?: Child }) {
+export function ScrollTable(props: { id: string; caption: Child; head: Child; children?: Child }) {
   const captionId = `${props.id}-bijschrift`;
   return (
     <section
@@ -120,7 +129,10 @@ export function ScrollTable(props: { id: string; caption: Child; children?: Chil
         <caption class="utrecht-table__caption" id={captionId}>
           {props.caption}
         </caption>
-        {props.children}
+        <thead class="utrecht-table__header">
+          <tr class="utrecht-table__row">{props.head}</tr>
+        </thead>
+        <tbody class="utrecht-table__body">{props.children}</tbody>
       </table>
     </section>
   );

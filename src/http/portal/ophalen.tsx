@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import type { FileStream } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime, formatPeriod, formatSize, kindLabel } from '../format.js';
-import { Alert, CsrfField, Layout, ScrollTable } from './layout.js';
+import { Alert, CsrfField, Layout, ScrollTable, Th } from './layout.js';
 import { page } from './render.js';
 
 /** Streams a delivery ZIP as an attachment. */
@@ -75,73 +75,56 @@ export function ophalenRoutes(): Hono<AppEnv> {
         ) : (
           <form method="post" action="/ophalen/verwijderen">
             <CsrfField token={s.csrfToken} />
-            <ScrollTable id="leveringen" caption="Leveringen">
-              <thead class="utrecht-table__header">
+            <ScrollTable
+              id="leveringen"
+              caption="Leveringen"
+              head={
+                <>
+                  <Th>Selecteer</Th>
+                  <Th>Soort</Th>
+                  <Th>Periode</Th>
+                  <Th>Aangemaakt op</Th>
+                  <Th num>Grootte</Th>
+                  <Th>Gedownload op</Th>
+                  <Th>Gedownload door</Th>
+                  <Th>Verwijderd op</Th>
+                  <Th>Bestand</Th>
+                </>
+              }
+            >
+              {list.map((d) => (
                 <tr class="utrecht-table__row">
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Selecteer
-                  </th>
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Soort
-                  </th>
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Periode
-                  </th>
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Aangemaakt op
-                  </th>
-                  <th class="utrecht-table__header-cell kd-num" scope="col">
-                    Grootte
-                  </th>
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Gedownload op
-                  </th>
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Gedownload door
-                  </th>
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Verwijderd op
-                  </th>
-                  <th class="utrecht-table__header-cell" scope="col">
-                    Bestand
-                  </th>
+                  <td class="utrecht-table__cell">
+                    {d.deletedAt ? null : (
+                      <input
+                        type="checkbox"
+                        class="utrecht-checkbox utrecht-checkbox--html-input"
+                        name="ids"
+                        value={String(d.id)}
+                        id={`kies-${d.id}`}
+                        disabled={!d.firstDownloadedAt}
+                        aria-label={`Selecteer ${d.fileName}${d.firstDownloadedAt ? '' : ' (nog niet gedownload)'}`}
+                      />
+                    )}
+                  </td>
+                  <td class="utrecht-table__cell">{kindLabel(d.kind)}</td>
+                  <td class="utrecht-table__cell">{formatPeriod(d.periodFrom, d.periodTo)}</td>
+                  <td class="utrecht-table__cell">{formatDateTime(d.madeAt)}</td>
+                  <td class="utrecht-table__cell kd-num">{formatSize(d.sizeBytes)}</td>
+                  <td class="utrecht-table__cell">{formatDateTime(d.firstDownloadedAt)}</td>
+                  <td class="utrecht-table__cell">{d.firstDownloadedByName ?? '—'}</td>
+                  <td class="utrecht-table__cell">{formatDateTime(d.deletedAt)}</td>
+                  <td class="utrecht-table__cell">
+                    {d.deletedAt ? (
+                      d.fileName
+                    ) : (
+                      <a class="utrecht-link" href={`/ophalen/${d.id}/bestand`} download={d.fileName}>
+                        Download {d.fileName}
+                      </a>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody class="utrecht-table__body">
-                {list.map((d) => (
-                  <tr class="utrecht-table__row">
-                    <td class="utrecht-table__cell">
-                      {d.deletedAt ? null : (
-                        <input
-                          type="checkbox"
-                          class="utrecht-checkbox utrecht-checkbox--html-input"
-                          name="ids"
-                          value={String(d.id)}
-                          id={`kies-${d.id}`}
-                          disabled={!d.firstDownloadedAt}
-                          aria-label={`Selecteer ${d.fileName}${d.firstDownloadedAt ? '' : ' (nog niet gedownload)'}`}
-                        />
-                      )}
-                    </td>
-                    <td class="utrecht-table__cell">{kindLabel(d.kind)}</td>
-                    <td class="utrecht-table__cell">{formatPeriod(d.periodFrom, d.periodTo)}</td>
-                    <td class="utrecht-table__cell">{formatDateTime(d.madeAt)}</td>
-                    <td class="utrecht-table__cell kd-num">{formatSize(d.sizeBytes)}</td>
-                    <td class="utrecht-table__cell">{formatDateTime(d.firstDownloadedAt)}</td>
-                    <td class="utrecht-table__cell">{d.firstDownloadedByName ?? '—'}</td>
-                    <td class="utrecht-table__cell">{formatDateTime(d.deletedAt)}</td>
-                    <td class="utrecht-table__cell">
-                      {d.deletedAt ? (
-                        d.fileName
-                      ) : (
-                        <a class="utrecht-link" href={`/ophalen/${d.id}/bestand`} download={d.fileName}>
-                          Download {d.fileName}
-                        </a>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
+              ))}
             </ScrollTable>
             <p class="utrecht-paragraph utrecht-paragraph--small">
               Alleen bestanden die al gedownload zijn, kunnen worden verwijderd.
