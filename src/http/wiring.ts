@@ -243,8 +243,7 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
       return `${r.tried} opnieuw geprobeerd: ${r.resolved} opgelost, ${r.tried - r.resolved} nog in quarantaine.`;
     },
     async dismissQuarantine(ids, note, actor, now) {
-      if (ids.length === 0) return 'Selecteer eerst een of meer berichten.';
-      if (!note.trim()) return 'Geef een toelichting: waarom worden deze berichten afgehandeld?';
+      // The page has checked that there is a selection and a note.
       const r = await dismissQuarantine(store, { ids, note, actor, now });
       const n = r.dismissed.length;
       const notOpen = r.notOpen.length ? ` Niet (meer) open: ${r.notOpen.join(', ')}.` : '';

@@ -19,6 +19,12 @@ const codes = (v: string): string[] =>
     .filter(Boolean);
 
 type C = Context<AppEnv>;
+/** The ticked rows of a form: none, one or several `ids` values. */
+function selectedIds(value: unknown): number[] {
+  const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return values.map(Number).filter(Number.isSafeInteger);
+}
+
 type Notice = { kind: 'ok' | 'error' | 'info'; text: string } | undefined;
 
 const shell = (
@@ -648,9 +654,7 @@ export function beheerRoutes(): Hono<AppEnv> {
 
   app.post('/beheer/quarantaine/afhandelen', async (c) => {
     const b = await c.req.parseBody({ all: true });
-    const ids = (Array.isArray(b.ids) ? b.ids : b.ids === undefined ? [] : [b.ids])
-      .map(Number)
-      .filter(Number.isSafeInteger);
+    const ids = selectedIds(b.ids);
     const note = typeof b.toelichting === 'string' ? b.toelichting : '';
     if (ids.length === 0 || !note.trim()) {
       const text =
@@ -670,9 +674,7 @@ export function beheerRoutes(): Hono<AppEnv> {
 
   app.post('/beheer/quarantaine/opnieuw', async (c) => {
     const b = await c.req.parseBody({ all: true });
-    const ids = (Array.isArray(b.ids) ? b.ids : b.ids === undefined ? [] : [b.ids])
-      .map(Number)
-      .filter(Number.isSafeInteger);
+    const ids = selectedIds(b.ids);
     const summary = await c.var.deps.operator.retryQuarantine(
       ids,
       c.var.session!.user.email,
