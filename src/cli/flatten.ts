@@ -1,12 +1,13 @@
 import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { ensureFolder } from '../config/folders.js';
 import { count } from '../domain/plural.js';
 import { CsvWriter, DEFAULT_DELIMITER } from '../export/csv.js';
 import { berichtId, keyedHasher, parseMessage } from '../ingest/index.js';
 import { deriveKey } from '../pseudonymise/keys.js';
 import type { HashedElement, MessageSchema, TableDef } from '../schema/model.js';
-import { type CliContext, ensureOutFolder, outFolder, parseDelimiter } from './command.js';
+import { type CliContext, outFolder, parseDelimiter } from './command.js';
 
 export interface FlattenOptions {
   readonly inputs: readonly string[];
@@ -109,7 +110,7 @@ function hashedColumnsOf(
  * secret, append the rows to `<out>/<table>.csv`. Files are read one at a time, rows are streamed out.
  */
 export async function flattenFiles(options: FlattenOptions): Promise<FlattenResult> {
-  ensureOutFolder(options.out);
+  ensureFolder(options.out);
   const key = deriveKey(options.secret, 'flatten');
   const hasherFor = cachingHasher(key);
   const writers = new Map<string, CsvWriter>();

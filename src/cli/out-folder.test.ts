@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
-import { ensureOutFolder } from './command.js';
+import { ensureFolder } from '../config/folders.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ketendata-out-folder-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,7 +26,7 @@ const commands = (out: string): [string, string[]][] => [
 describe('--out that is not a folder that can be written', () => {
   it('makes missing components one by one and leaves no probe behind', () => {
     const out = join(dir, 'new', 'deeper', 'out');
-    expect(ensureOutFolder(out)).toBe(out);
+    expect(ensureFolder(out)).toBe(out);
     expect(readdirSync(out)).toEqual([]);
   });
 
@@ -65,4 +65,25 @@ describe('--out that is not a folder that can be written', () => {
       );
     },
   );
+});
+
+describe('KETENDATA_DATA_DIR that is not a folder that can be written', () => {
+  // A child process killed after a while, as above: the store's own mkdir used to be recursive.
+  it.each([
+    ['/proc/nope/data', 'ENOENT'],
+    [file, 'EEXIST'],
+  ])('%s is refused at once with a coded line (%s)', (dataDir, code) => {
+    const main = join(import.meta.dirname, '..', 'main.ts');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'deliveries', '0363'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env, KETENDATA_DATA_DIR: dataDir },
+      cwd: join(import.meta.dirname, '..', '..'),
+      timeout: 20_000,
+    });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      `ketendata: config.data_dir_unusable: KETENDATA_DATA_DIR ${dataDir} is not a folder that can be written (${code})\n`,
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ensureFolder } from './folders.js';
 
 /** Configuration read once from the environment in `main.ts` and passed down. */
 export interface Config {
@@ -48,6 +49,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/**
+ * The data folder made ready for writing (missing components created), or a ConfigError naming it and the
+ * errno code: a file in the way, no permission, a read-only mount, or a path under /proc (where a recursive
+ * mkdir would loop forever).
+ */
+export function ensureDataFolder(dataDir: string): string {
+  try {
+    return ensureFolder(dataDir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(
+      `config.data_dir_unusable: KETENDATA_DATA_DIR ${dataDir} is not a folder that can be written (${code})`,
+    );
+  }
+}
+
 /** The master secret, or a clear error saying how to set it. */
 export function requireSecret(config: Config): string {
   if (!config.secret) {
@@ -61,7 +78,7 @@ export function requireSecret(config: Config): string {
 export function demoSecret(dataDir: string): string {
   const file = resolve(dataDir, 'demo-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
+  ensureDataFolder(dataDir);
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;

@@ -1,9 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { type FileHandle, mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
+import { ensureFolder } from '../config/folders.js';
 import { csvFormatter } from './csv.js';
 
 /** One CSV file of a delivery: its name without `.csv` and its header. */
@@ -74,7 +75,7 @@ export class DeliveryWriter {
   }
 
   static async open(tmpRoot: string, specs: readonly DeliveryFileSpec[]): Promise<DeliveryWriter> {
-    await mkdir(tmpRoot, { recursive: true });
+    ensureFolder(tmpRoot);
     const w = new DeliveryWriter(await mkdtemp(join(tmpRoot, 'delivery-')));
     try {
       for (const spec of specs) {
@@ -231,7 +232,7 @@ export class DeliveryWriter {
       zip.addBuffer(manifest, 'manifest.json', entry);
       zip.end();
 
-      await mkdir(dirname(zipPath), { recursive: true });
+      ensureFolder(dirname(zipPath));
       const part = `${zipPath}.part`;
       const hash = createHash('sha256');
       let size = 0;

@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
-import { checkDatabaseUrl } from '../config/config.js';
+import { checkDatabaseUrl, ensureDataFolder } from '../config/config.js';
 import type { Database, Dialect } from './database.js';
 import { migrationProvider } from './migrations/index.js';
 
@@ -88,7 +87,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     store = { db, dialect: 'postgres', pool, close: () => db.destroy() };
   } else {
-    mkdirSync(options.dataDir, { recursive: true });
+    ensureDataFolder(options.dataDir);
     const sqlite = new SqliteDatabase(join(options.dataDir, 'ketendata.sqlite'));
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
