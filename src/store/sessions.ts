@@ -52,16 +52,26 @@ export async function deleteExpiredSessions(db: Kysely<Database>, now: string): 
   await db.deleteFrom('user_session').where('expires_at', '<=', now).execute();
 }
 
-export async function recordLoginFailure(
+/**
+ * Records an attempt under each key before it is checked, so that attempts made at the same time count each
+ * other; returns the rows, for `releaseLoginAttempts` when the attempt turns out not to be a failure.
+ */
+export async function reserveLoginAttempt(
   db: Kysely<Database>,
   keys: readonly string[],
   at: string,
-): Promise<void> {
-  if (keys.length === 0) return;
-  await db
+): Promise<number[]> {
+  if (keys.length === 0) return [];
+  const rows = await db
     .insertInto('login_failure')
     .values(keys.map((k) => ({ throttle_key: k, at })))
+    .returning('id')
     .execute();
+  return rows.map((r) => Number(r.id));
+}
+
+export async function releaseLoginAttempts(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
+  if (ids.length > 0) await db.deleteFrom('login_failure').where('id', 'in', ids).execute();
 }
 
 /** Failures per key since `since` (ISO). */

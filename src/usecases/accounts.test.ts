@@ -140,6 +140,48 @@ for (const dialect of DIALECTS) {
       expect(afterWindow.ok).toBe(true);
     });
 
+    it('checks no more guesses than the limit when they arrive at the same time', async () => {
+      await createUser(
+        store.db,
+        {
+          email: 'dee@gemeente.nl',
+          displayName: 'Dee',
+          password: 'correct horse battery',
+          role: 'user',
+          organisationCode: '0363',
+        },
+        NOW,
+      );
+      // Each password check takes argon2 time: before, every guess of a burst passed the count first.
+      const burst = await Promise.all(
+        Array.from({ length: 4 * THROTTLE.perEmail }, (_, i) =>
+          login(store.db, { email: 'dee@gemeente.nl', password: `wrong-${i}`, address: '10.3.0.1' }, NOW),
+        ),
+      );
+      const reasons = burst.map((r) => (r.ok ? 'ok' : r.reason));
+      const checked = reasons.filter((r) => r === 'invalid').length;
+      expect(checked).toBeLessThanOrEqual(THROTTLE.perEmail);
+      expect(reasons.filter((r) => r === 'throttled')).toHaveLength(burst.length - checked);
+      // Only checked guesses are failures: refused ones leave the limit as it was.
+      const failures = await store.db
+        .selectFrom('login_failure')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('throttle_key', '=', 'ip:10.3.0.1')
+        .executeTakeFirstOrThrow();
+      expect(Number(failures.n)).toBe(checked);
+      for (let i = checked; i < THROTTLE.perEmail; i++) {
+        const r = await login(
+          store.db,
+          { email: 'dee@gemeente.nl', password: 'wrong', address: '10.3.0.1' },
+          NOW,
+        );
+        expect(r).toEqual({ ok: false, reason: 'invalid' });
+      }
+      const right = { email: 'dee@gemeente.nl', password: 'correct horse battery', address: '10.3.0.1' };
+      expect(await login(store.db, right, NOW)).toEqual({ ok: false, reason: 'throttled' });
+      expect((await login(store.db, right, later(THROTTLE.window + 1000))).ok).toBe(true);
+    });
+
     it('asks for the TOTP code once the second factor is on', async () => {
       const u = await createUser(
         store.db,

@@ -20,7 +20,8 @@ import {
   deleteSessionsOfUser,
   findLiveSession,
   insertSession,
-  recordLoginFailure,
+  releaseLoginAttempts,
+  reserveLoginAttempt,
   type SessionRow,
   touchSession,
 } from '../store/sessions.js';
@@ -138,18 +139,20 @@ export async function login(
   const email = input.email.trim().toLowerCase();
   const keys = [`email:${sha256(email)}`, `ip:${input.address}`];
   const since = iso(new Date(now.getTime() - THROTTLE.window));
+  // Counted as a failure before the password is checked: guesses sent at the same time see each other, so
+  // no more than the limit are ever checked. A refused attempt is not a failure: its rows go again.
+  const attempt = await reserveLoginAttempt(db, keys, iso(now));
   const [byEmail, byAddress] = await Promise.all(keys.map((k) => countLoginFailures(db, k, since)));
-  if ((byEmail ?? 0) >= THROTTLE.perEmail || (byAddress ?? 0) >= THROTTLE.perAddress) {
+  if ((byEmail ?? 0) > THROTTLE.perEmail || (byAddress ?? 0) > THROTTLE.perAddress) {
+    await releaseLoginAttempts(db, attempt);
     return { ok: false, reason: 'throttled' };
   }
   const user = await findUserByEmail(db, email);
   // Verify against a dummy hash when the user is unknown, so timing does not reveal which e-mails exist.
   const ok = await verify(user?.password_hash ?? (await dummyHash()), input.password);
-  if (!user || !ok || user.disabled_at) {
-    await recordLoginFailure(db, keys, iso(now));
-    return { ok: false, reason: 'invalid' };
-  }
+  if (!user || !ok || user.disabled_at) return { ok: false, reason: 'invalid' };
   await clearLoginFailures(db, keys[0] as string);
+  await releaseLoginAttempts(db, attempt);
   const sessionToken = await openSession(db, user.id, user.totp_enabled === 1, now);
   return { ok: true, user: publicUser(user), sessionToken, pendingSecondFactor: user.totp_enabled === 1 };
 }
@@ -252,15 +255,18 @@ export async function verifySecondFactor(
 ): Promise<'ok' | 'invalid' | 'throttled'> {
   const key = `totp:${session.user.id}`;
   const since = iso(new Date(now.getTime() - THROTTLE.window));
-  if ((await countLoginFailures(db, key, since)) >= THROTTLE.perEmail) return 'throttled';
+  // As in `login`: the attempt counts before the code is checked.
+  const attempt = await reserveLoginAttempt(db, [key, `ip:${address}`], iso(now));
+  if ((await countLoginFailures(db, key, since)) > THROTTLE.perEmail) {
+    await releaseLoginAttempts(db, attempt);
+    return 'throttled';
+  }
   const user = await findUserById(db, session.user.id);
   const step = user ? totpStep(user, code, now) : undefined;
-  if (!user || step === undefined) {
-    await recordLoginFailure(db, [key, `ip:${address}`], iso(now));
-    return 'invalid';
-  }
+  if (!user || step === undefined) return 'invalid';
   await updateUser(db, user.id, { totp_last_step: step });
   await clearLoginFailures(db, key);
+  await releaseLoginAttempts(db, attempt);
   await clearSecondFactor(db, session.id);
   return 'ok';
 }
