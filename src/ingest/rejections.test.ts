@@ -54,17 +54,20 @@ describe('rejected files', () => {
     expect(outcome.error.line).toBeGreaterThan(1);
   });
 
-  it('never puts a BSN or name into an error', () => {
+  it('never puts a BSN, name or date into an error', () => {
     const bsn = BASE.replace('<jw301:Bsn>999900006</jw301:Bsn>', '<jw301:Bsn>99990000X</jw301:Bsn>');
+    // A birth date identifies a client too: a malformed one is described, not repeated.
+    const birth = BASE.replace('<ijw:Datum>2010-02-14</ijw:Datum>', '<ijw:Datum>14-02-2010</ijw:Datum>');
     const name = BASE.replace(
       '<ijw:Achternaam>Wit</ijw:Achternaam>',
       `<ijw:Achternaam>${'Wit'.repeat(100)}</ijw:Achternaam>`,
     );
-    for (const text of [bsn, name]) {
+    expect(birth).not.toBe(BASE);
+    for (const text of [bsn, birth, name]) {
       const outcome = parseMessage(text, { file: 'x.xml' });
       if (outcome.ok) throw new Error('accepted');
       expect(outcome.error.code).toBe('ingest.xsd_invalid');
-      expect(outcome.error.message).not.toMatch(/99990000X|WitWit/);
+      expect(outcome.error.message).not.toMatch(/99990000X|WitWit|14-02-2010/);
     }
   });
 

@@ -100,31 +100,32 @@ function isPlainValidDate(value: string): boolean {
 function checkDate(value: string): string | undefined {
   if (isPlainValidDate(value)) return undefined;
   const m = DATE_RE.exec(value);
-  if (!m) return `'${value}' is not an xs:date (YYYY-MM-DD)`;
+  if (!m) return 'the value is not an xs:date (YYYY-MM-DD)';
   const yearText = m[2] as string;
   if (yearText.length > 4 && yearText.startsWith('0'))
-    return `'${value}' is not an xs:date (year has a leading zero)`;
-  if (ALL_ZEROS_RE.test(yearText)) return `'${value}' is not an xs:date (year 0000 does not exist)`;
+    return 'the value is not an xs:date (its year has a leading zero)';
+  if (ALL_ZEROS_RE.test(yearText)) return 'the value is not an xs:date (year 0000 does not exist)';
   const month = Number(m[3]);
   const day = Number(m[4]);
-  if (month < 1 || month > 12) return `'${value}' is not an xs:date (month ${m[3]} does not exist)`;
+  if (month < 1 || month > 12) return `the value is not an xs:date (month ${m[3]} does not exist)`;
   const max = month === 2 && isLeap(m[1] === '-', yearText) ? 29 : (DAYS[month - 1] as number);
-  if (day < 1 || day > max) return `'${value}' is not an xs:date (date ${value} does not exist)`;
-  if (!validTimezone(m[5])) return `'${value}' is not an xs:date (invalid timezone)`;
+  if (day < 1 || day > max)
+    return `the value is not an xs:date (day ${m[4]} does not exist in month ${m[3]} of that year)`;
+  if (!validTimezone(m[5])) return 'the value is not an xs:date (invalid timezone)';
   return undefined;
 }
 
 function checkTime(value: string): string | undefined {
   const m = TIME_RE.exec(value);
-  if (!m) return `'${value}' is not an xs:time (hh:mm:ss)`;
+  if (!m) return 'the value is not an xs:time (hh:mm:ss)';
   const h = Number(m[1]);
   const min = Number(m[2]);
   const s = Number(m[3]);
   // 24:00:00 is midnight at the end of the day (XSD 1.0 errata, as libxml2 accepts it).
   const endOfDay = h === 24 && min === 0 && s === 0 && !/[1-9]/.test(m[4] ?? '');
   if ((h > 23 && !endOfDay) || min > 59 || s > 59)
-    return `'${value}' is not an xs:time (time does not exist)`;
-  if (!validTimezone(m[5])) return `'${value}' is not an xs:time (invalid timezone)`;
+    return 'the value is not an xs:time (that time does not exist)';
+  if (!validTimezone(m[5])) return 'the value is not an xs:time (invalid timezone)';
   return undefined;
 }
 
@@ -141,8 +142,8 @@ export function codePointLength(s: string): number {
 const cache = new WeakMap<SimpleType, SimpleChecker>();
 
 /**
- * Compile a simple type. Messages in errors never quote free-text values (names, addresses):
- * only values of dates, times and code lists (enumerations) are quoted.
+ * Compile a simple type. Messages in errors quote only code-list (enumeration) values: never free text
+ * (names, addresses), nor dates and times (a birth date identifies a client as well as a name does).
  */
 export function simpleChecker(type: SimpleType): SimpleChecker {
   const hit = cache.get(type);
@@ -154,7 +155,7 @@ export function simpleChecker(type: SimpleType): SimpleChecker {
   const enumSet = f.enumeration
     ? new Set(f.enumeration.map((e) => (isInteger ? canonicalInteger(collapse(e.value)) : e.value)))
     : undefined;
-  const quotable = base === 'date' || base === 'time' || enumSet !== undefined;
+  const quotable = enumSet !== undefined;
   const show = (v: string) =>
     quotable
       ? `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`
