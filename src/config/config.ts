@@ -56,7 +56,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  */
 export function ensureDataFolder(dataDir: string): string {
   try {
-    return ensureFolder(dataDir);
+    // Only its owner may enter a new data folder: it holds the database (accounts, second-factor secrets)
+    // and every delivery.
+    return ensureFolder(dataDir, true, 0o700);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new ConfigError(

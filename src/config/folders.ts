@@ -6,9 +6,10 @@ import { dirname, join, resolve } from 'node:path';
  * existing ancestor. Never a recursive mkdir: Node 20's loops forever under /proc. Throws the errno error
  * (EEXIST for a file in the way, ENOTDIR, ENOENT, EACCES, EPERM, EROFS) when it cannot. With `create`
  * false nothing is made: only the nearest existing folder is probed, for a command that refuses bad
- * options before it writes anything (its own mkdir then succeeds).
+ * options before it writes anything (its own mkdir then succeeds). `mode` is given to the folder itself
+ * when it is made (not to missing folders above it, nor to one that exists).
  */
-export function ensureFolder(path: string, create = true): string {
+export function ensureFolder(path: string, create = true, mode?: number): string {
   const target = resolve(path);
   const missing: string[] = [];
   let p = target;
@@ -23,7 +24,7 @@ export function ensureFolder(path: string, create = true): string {
       p = dirname(p);
     }
   }
-  if (create) for (const dir of missing.reverse()) mkdirSync(dir);
+  if (create) for (const dir of missing.reverse()) mkdirSync(dir, dir === target ? { mode } : undefined);
   // Root passes every permission check, and /proc or a read-only mount refuse only a real write: probe one.
   rmdirSync(mkdtempSync(join(create ? target : p, '.ketendata-probe-')));
   return target;
