@@ -20,6 +20,7 @@ describe.each(DIALECTS)('ingest batch writer on %s', (dialect) => {
           verzender: awkward,
           ontvanger: '',
           source: `map/${awkward}.xml`,
+          content_digest: null,
         },
         reason_code: 'ingest.xsd_invalid',
         reason: awkward,

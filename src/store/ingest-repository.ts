@@ -16,6 +16,8 @@ export interface ExchangeMeta {
   readonly verzender: string;
   readonly ontvanger: string;
   readonly source: string;
+  /** For an exchange with a hub id: keyed digest of its bytes (`exchangeDigest`); else null. */
+  readonly content_digest: string | null;
 }
 
 /** A parsed, pseudonymised message ready for the store (no clear identifier in it). */
@@ -124,10 +126,13 @@ interface QuarantineRow {
 }
 
 /** An exchange key in the store, with its open input-problem item if that is all that was recorded of it. */
-type KnownExchanges = Map<string, { readonly pendingQuarantineId: number | null; readonly moment: string }>;
+type KnownExchanges = Map<
+  string,
+  { readonly pendingQuarantineId: number | null; readonly moment: string; readonly digest: string | null }
+>;
 
 const INPUT_PROBLEM_LIST = [...INPUT_PROBLEM_CODES].map((c) => `'${c}'`).join(', ');
-const PENDING_SQL = `SELECT e.exchange_key AS k, q.id AS q, e.moment AS m FROM exchange e
+const PENDING_SQL = `SELECT e.exchange_key AS k, q.id AS q, e.moment AS m, e.content_digest AS d FROM exchange e
   LEFT JOIN quarantine q ON q.id = e.quarantine_id AND e.message_seq IS NULL AND q.status = 'open'
     AND q.reason_code IN (${INPUT_PROBLEM_LIST})`;
 const OPEN_INPUT_PROBLEM = `status = 'open' AND reason_code IN (${INPUT_PROBLEM_LIST})`;
@@ -273,36 +278,48 @@ function messageRow(n: PlannedMessage, rawId: number, o: BatchOptions): NewMessa
 }
 
 /**
- * The key of a passage that reuses a hub id already used by a passage with another moment (two extracts
- * numbered alike): a key of its own, so it is stored, or counted as a duplicate, instead of being taken for
- * the exchange already received, while a re-run still finds it.
+ * The key of a passage that reuses a hub id already used by another passage: with another moment (two
+ * extracts numbered alike), or with the same moment but other content (`exchange.content_digest`). A key of
+ * its own, so it is stored, or counted as a duplicate, instead of being taken for the exchange already
+ * received, while a re-run still finds it.
  */
-function reusedHubKey(key: string, moment: string): string {
-  return `${key}@${moment}`;
+function reusedHubKey(key: string, moment: string, digest?: string): string {
+  return digest ? `${key}@${moment}#${digest.slice(0, 16)}` : `${key}@${moment}`;
 }
 
 const isPlainHubKey = (key: string) => key.startsWith('hub:') && !key.includes('@');
 
 /**
  * The batch with reused hub ids given keys of their own, against what the store knows of the batch's keys
- * and the earlier items of the batch.
+ * and the earlier items of the batch. Content is compared only where both digests are known: exchanges
+ * stored before migration 0012 have none.
  */
 function withReusedHubKeys(
   items: readonly PreparedExchange[],
   known: KnownExchanges,
 ): readonly PreparedExchange[] {
-  const firstMoment = new Map<string, string>();
+  const first = new Map<string, { readonly moment: string; readonly digest: string | null }>();
   return items.map((it) => {
     const k = it.exchange.exchange_key;
     const moment = it.exchange.moment;
     if (!isPlainHubKey(k) || moment === '' || (it.kind === 'quarantine' && it.reason_code === ALREADY_STORED))
       return it;
-    const first = known.get(k)?.moment || firstMoment.get(k);
-    if (first === undefined) firstMoment.set(k, moment);
-    if (first === undefined || first === moment) return it;
-    return { ...it, exchange: { ...it.exchange, exchange_key: reusedHubKey(k, moment) } };
+    const stored = known.get(k);
+    const before = stored?.moment ? stored : first.get(k);
+    if (before === undefined) first.set(k, { moment, digest: it.exchange.content_digest });
+    if (before === undefined) return it;
+    const digest = it.exchange.content_digest;
+    if (before.moment !== moment) return withKey(it, reusedHubKey(k, moment));
+    if (digest && before.digest && digest !== before.digest)
+      return withKey(it, reusedHubKey(k, moment, digest));
+    return it;
   });
 }
+
+const withKey = (it: PreparedExchange, exchange_key: string): PreparedExchange => ({
+  ...it,
+  exchange: { ...it.exchange, exchange_key },
+});
 
 async function planAndWrite(
   port: BatchPort,
@@ -496,6 +513,7 @@ async function planAndWrite(
         verzender: e.verzender,
         ontvanger: e.ontvanger,
         source: e.source,
+        content_digest: e.content_digest,
         message_seq: seqOf[i] ?? null,
         quarantine_id: qIdByItem.get(i) ?? null,
         ingest_run_id: o.runId,
@@ -582,6 +600,7 @@ const EXCHANGE_COLUMNS = [
   'ontvanger',
   'source',
   'ingest_run_id',
+  'content_digest',
 ] as const satisfies readonly (keyof ExchangeRow)[];
 
 const RUN_UPDATE = `UPDATE ingest_run SET received = received + $1, stored = stored + $2, duplicates = duplicates + $3,
@@ -666,8 +685,15 @@ function sqlitePort(db: SqliteDb): BatchPort {
     existingExchanges: async (keys) => {
       const out: KnownExchanges = new Map();
       for (const k of keys) {
-        const row = exchangeKey.get(k) as { k: string; q: number | null; m: string } | undefined;
-        if (row) out.set(k, { pendingQuarantineId: row.q === null ? null : Number(row.q), moment: row.m });
+        const row = exchangeKey.get(k) as
+          | { k: string; q: number | null; m: string; d: string | null }
+          | undefined;
+        if (row)
+          out.set(k, {
+            pendingQuarantineId: row.q === null ? null : Number(row.q),
+            moment: row.m,
+            digest: row.d,
+          });
       }
       return out;
     },
@@ -759,12 +785,17 @@ function postgresPort(client: PgClient): BatchPort {
   };
   return {
     existingExchanges: async (keys) => {
-      const { rows } = await client.query<{ k: string; q: string | number | null; m: string }>(
-        `${PENDING_SQL} WHERE e.exchange_key = ANY($1::text[])`,
-        [keys],
-      );
+      const { rows } = await client.query<{
+        k: string;
+        q: string | number | null;
+        m: string;
+        d: string | null;
+      }>(`${PENDING_SQL} WHERE e.exchange_key = ANY($1::text[])`, [keys]);
       return new Map(
-        rows.map((r) => [r.k, { pendingQuarantineId: r.q === null ? null : Number(r.q), moment: r.m }]),
+        rows.map((r) => [
+          r.k,
+          { pendingQuarantineId: r.q === null ? null : Number(r.q), moment: r.m, digest: r.d },
+        ]),
       );
     },
     seqsByBerichtId: async (ids) => {
@@ -910,6 +941,8 @@ export interface KnownExchange {
   /** Its only record is an open input-problem item (see `INPUT_PROBLEM_CODES`). */
   readonly onlyInputProblem: boolean;
   readonly moment: string;
+  /** `exchange.content_digest`: null without a hub id, and for exchanges stored before migration 0012. */
+  readonly digest: string | null;
 }
 
 /** Exchange keys already stored, for skipping the parse of a re-ingested exchange (the batch checks again). */
@@ -922,6 +955,7 @@ export async function knownExchangeKeys(
     k: string;
     q: number | null;
     m: string;
+    d: string | null;
   }>`${sql.raw(PENDING_SQL)} WHERE e.exchange_key IN (${sql.join(keys)})`.execute(store.db);
-  return new Map(rows.map((r) => [r.k, { onlyInputProblem: r.q !== null, moment: r.m }]));
+  return new Map(rows.map((r) => [r.k, { onlyInputProblem: r.q !== null, moment: r.m, digest: r.d }]));
 }

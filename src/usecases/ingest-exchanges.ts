@@ -11,7 +11,13 @@ import {
 } from '../store/ingest-repository.js';
 import type { Store } from '../store/open.js';
 import { ParsePool } from './ingest-pool.js';
-import { exchangeKey, type Parse, prepareExchange, type ReceivedExchange } from './ingest-prepare.js';
+import {
+  exchangeDigest,
+  exchangeKey,
+  type Parse,
+  prepareExchange,
+  type ReceivedExchange,
+} from './ingest-prepare.js';
 import type { ExchangeRef, ExchangeSource } from './ingest-sources.js';
 import { linkInBatch } from './link-batch.js';
 
@@ -151,11 +157,16 @@ export async function ingestSource(
     const known = await knownExchangeKeys(deps.store, [...new Set(keys)]);
     // A known exchange is not parsed again, unless all that is known of it is an input problem (a missing
     // file, an unusable manifest line) and it now comes with usable input, or its hub id comes again with
-    // another moment: another passage, which the batch writer gives a key of its own (`reusedHubKey`).
+    // another moment or other content: another passage, which the batch writer gives a key of its own
+    // (`reusedHubKey`).
     const skip = received.map((ex, i) => {
       const k = known.get(keys[i]!);
       if (k === undefined) return false;
       if (ex.hubId && ex.moment && k.moment && k.moment !== ex.moment) return false;
+      if (k.digest && ex.moment === k.moment) {
+        const digest = exchangeDigest(deps.keys, ex);
+        if (digest && digest !== k.digest) return false;
+      }
       return !k.onlyInputProblem || ex.problem !== undefined;
     });
     const todo = received.flatMap((ex, i) => (skip[i] ? [] : [{ ex, key: keys[i]! }]));
@@ -266,6 +277,7 @@ function skippedPlaceholder(key: string, ex: ReceivedExchange): PreparedExchange
       verzender: '',
       ontvanger: '',
       source: ex.source,
+      content_digest: null,
     },
     reason_code: ALREADY_STORED,
     reason: '',

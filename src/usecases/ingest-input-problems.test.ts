@@ -183,6 +183,35 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
+  it('stores a passage that reuses a hub id and its moment with other content, in the same batch or a later run, once', async () => {
+    await withStore(async (store) => {
+      // The hub's own id and moment, twice, for two messages: neither may be taken for the other.
+      const first = folder(
+        [
+          { file: 'a.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'HC1' },
+          { file: 'a2.xml', xml: xmlOf('JW305'), ...meta(1), hubId: 'HC1' },
+          { file: 'b.xml', xml: xmlOf('JW307'), ...meta(2), hubId: 'HC2' },
+        ],
+        [],
+      );
+      expect(await ingest(store, first)).toMatchObject({ received: 3, stored: 3, skipped: 0 });
+      const second = folder(
+        [
+          { file: 'c.xml', xml: xmlOf('JW315'), ...meta(2), hubId: 'HC2' },
+          // The same bytes under the same id and moment: the passage received before.
+          { file: 'd.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'HC1' },
+        ],
+        [],
+      );
+      expect(await ingest(store, second)).toMatchObject({ received: 2, stored: 1, skipped: 1 });
+      const before = await counts(store);
+      expect(before).toMatchObject({ message: 4, exchange: 4, quarantine: 0 });
+      expect(await ingest(store, first)).toMatchObject({ stored: 0, duplicates: 0, skipped: 3 });
+      expect(await ingest(store, second)).toMatchObject({ stored: 0, duplicates: 0, skipped: 2 });
+      expect(await counts(store)).toEqual(before);
+    });
+  });
+
   it('quarantines a file too big for one exchange unread, and stores the rest of the source', async () => {
     await withStore(async (store) => {
       const dir = folder(

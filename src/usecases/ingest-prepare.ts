@@ -53,6 +53,15 @@ export function exchangeKey(keys: Keys, ex: ReceivedExchange): string {
   return `src:${h.digest('hex').slice(0, 40)}`;
 }
 
+/**
+ * What an exchange with a hub id held, as a keyed digest: its key (`hub:<id>`) says nothing of the content, so
+ * another content under the same hub id and moment is told apart by this. Null without a hub id (the key
+ * digests the content) and for an input problem (no content).
+ */
+export function exchangeDigest(keys: Keys, ex: ReceivedExchange): string | null {
+  return ex.hubId && !ex.problem ? keyedHex(keys.berichtId, 'exchange-content', ex.bytes) : null;
+}
+
 function keyedHex(key: Buffer, purpose: string, value: string | Buffer): string {
   const h = createHmac('sha256', key);
   if (typeof value === 'string') h.update(`${purpose}\n${value}`);
@@ -114,7 +123,7 @@ export function prepareExchange(
     header?: { afzender: string; ontvanger: string },
   ): PreparedExchange => ({
     kind: 'quarantine',
-    exchange: meta(key, ex, header),
+    exchange: meta(keys, key, ex, header),
     reason_code: code,
     reason: scrubReason(reason, ex.source),
     raw,
@@ -132,10 +141,11 @@ export function prepareExchange(
     );
   }
   const { message, tables } = prepareMessageAndTables(keys, msg);
-  return { kind: 'message', exchange: meta(key, ex, msg.key), message, tables, raw };
+  return { kind: 'message', exchange: meta(keys, key, ex, msg.key), message, tables, raw };
 }
 
 function meta(
+  keys: Keys,
   key: string,
   ex: ReceivedExchange,
   header?: { afzender: string; ontvanger: string },
@@ -147,5 +157,6 @@ function meta(
     verzender: ex.verzender ?? header?.afzender ?? '',
     ontvanger: ex.ontvanger ?? header?.ontvanger ?? '',
     source: ex.source,
+    content_digest: exchangeDigest(keys, ex),
   };
 }

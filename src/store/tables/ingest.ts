@@ -61,6 +61,8 @@ export interface ExchangeTable {
   ontvanger: string;
   source: string;
   ingest_run_id: number;
+  /** Keyed digest of the bytes, for an exchange with a hub id (migration 0012); null before, or without one. */
+  content_digest: string | null;
 }
 
 export interface RawMessageTable {
