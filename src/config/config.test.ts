@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDatabaseUrl, loadConfig } from './config.js';
+import { checkDatabaseUrl, checkTrustedProxies, loadConfig } from './config.js';
 
 describe('KETENDATA_DATABASE_URL', () => {
   it('takes postgres:// and postgresql:// URLs, and none for the embedded store', () => {
@@ -11,5 +11,21 @@ describe('KETENDATA_DATABASE_URL', () => {
   it('refuses any other URL with a code, without repeating it', () => {
     for (const url of ['garbage', 'mysql://root:hunter2@db/k', 'sqlite:///tmp/x.db', 'postgres:/db'])
       expect(() => checkDatabaseUrl(url)).toThrow(/^config\.bad_database_url: (?!.*hunter2)/);
+  });
+});
+
+describe('KETENDATA_TRUSTED_PROXIES', () => {
+  it('is a comma-separated list of IP addresses; unset or empty: none', () => {
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    expect(loadConfig({ KETENDATA_TRUSTED_PROXIES: ' ' }).trustedProxies).toEqual([]);
+    const given = loadConfig({ KETENDATA_TRUSTED_PROXIES: '127.0.0.1, ::1,,10.0.0.2 ' }).trustedProxies;
+    expect(checkTrustedProxies(given)).toEqual(['127.0.0.1', '::1', '10.0.0.2']);
+  });
+
+  it('refuses a host name or a range with a code, naming the entry', () => {
+    for (const entry of ['proxy.local', '10.0.0.0/8', '127.0.0.1:8080'])
+      expect(() => checkTrustedProxies(['127.0.0.1', entry])).toThrow(
+        new RegExp(`^config\\.bad_trusted_proxies: .*"${entry.replace(/\./g, '\\.')}" is not one`),
+      );
   });
 });
