@@ -21,7 +21,12 @@ async function run(...args: string[]) {
   const err: string[] = [];
   let code = 0;
   const ctx: CliContext = {
-    config: { databaseUrl: undefined, dataDir: work, secret: 'cli-test-secret-cli-test-secret-cli-test' },
+    config: {
+      databaseUrl: undefined,
+      dataDir: work,
+      secret: 'cli-test-secret-cli-test-secret-cli-test',
+      trustedProxies: [],
+    },
     out: (l) => out.push(l),
     err: (l) => err.push(l),
     setExitCode: (c) => {

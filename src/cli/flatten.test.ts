@@ -19,7 +19,7 @@ async function run(args: string[], secret: string | null = 'een-geheim-van-minst
   const err: string[] = [];
   let code = 0;
   const ctx: CliContext = {
-    config: { databaseUrl: undefined, dataDir: work, secret: secret ?? undefined },
+    config: { databaseUrl: undefined, dataDir: work, secret: secret ?? undefined, trustedProxies: [] },
     out: (l) => out.push(l),
     err: (l) => err.push(l),
     setExitCode: (c) => {

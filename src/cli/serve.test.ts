@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../test/support/cli.js';
 import { freshStore } from '../../test/support/databases.js';
 
 const MAIN = new URL('../main.ts', import.meta.url).pathname;
@@ -52,5 +53,15 @@ describe('ketendata serve', () => {
       server.close();
       await drop();
     }
+  });
+
+  it('refuses a KETENDATA_TRUSTED_PROXIES entry that is not an IP address before it opens anything', async () => {
+    const r = await runCli(['serve', '--port', '1'], {
+      KETENDATA_DATA_DIR: '/nonexistent/ketendata-serve-test',
+      KETENDATA_SECRET: 'serve-test-secret-serve-test-secret-0123',
+      KETENDATA_TRUSTED_PROXIES: '127.0.0.1,proxy.example',
+    });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^ketendata: config\.bad_trusted_proxies: .*"proxy\.example" is not one\)\n$/);
   });
 });

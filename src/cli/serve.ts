@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { requireSecret } from '../config/config.js';
+import { checkTrustedProxies, requireSecret } from '../config/config.js';
 import { startPortal } from '../http/launch.js';
 import { startScheduler } from '../jobs/scheduler.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
@@ -20,6 +20,7 @@ export function register(program: Command, ctx: CliContext): void {
       const port = parsePort(ctx, o.port);
       if (port === undefined) return;
       const keys = deriveKeys(requireSecret(ctx.config));
+      const trustedProxies = checkTrustedProxies(ctx.config.trustedProxies);
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       let server: Awaited<ReturnType<typeof startPortal>>;
       try {
@@ -29,6 +30,7 @@ export function register(program: Command, ctx: CliContext): void {
           host: o.host,
           port,
           secureCookies: !o.insecureCookies,
+          trustedProxies,
           keys,
         });
       } catch (err) {

@@ -14,7 +14,7 @@ async function run(args: string[]) {
   const err: string[] = [];
   let code = 0;
   const ctx: CliContext = {
-    config: { databaseUrl: undefined, dataDir: work, secret: undefined },
+    config: { databaseUrl: undefined, dataDir: work, secret: undefined, trustedProxies: [] },
     out: (l) => out.push(l),
     err: (l) => err.push(l),
     setExitCode: (c) => {

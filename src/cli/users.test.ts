@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import { login, verifyApiToken } from '../usecases/accounts.js';
+import { listAudit } from '../store/audit.js';
+import { createApiToken, login, resolveSession, verifyApiToken } from '../usecases/accounts.js';
 
 const run = runCli;
 
@@ -77,6 +78,85 @@ for (const dialect of DIALECTS) {
         expect((await run(['tokens', 'revoke', id!, '--organisation', '0363'], env)).code).toBe(1);
         expect((await run(['tokens', 'revoke', 'x1', '--operator'], env)).err).toMatch(/^tokens\.bad_id: /);
         expect((await run(['tokens', 'list'], env)).code).toBe(2);
+      } finally {
+        await drop();
+      }
+    });
+
+    it('disables a user (sessions end, listed as disabled), enables again, resets a password; unknown e-mail is exit code 1', async () => {
+      const { store, url, dataDir, drop } = await freshStore(dialect);
+      try {
+        const env = { KETENDATA_DATA_DIR: dataDir, ...(url ? { KETENDATA_DATABASE_URL: url } : {}) };
+        vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
+        expect((await run(['organisations', 'add', '0363', '--name', 'Amsterdam'], env)).code).toBe(0);
+        await run(['users', 'add', 'ana@0363.example', '--name', 'Ana', '--organisation', '0363'], env);
+        const ana = { email: 'ana@0363.example', password: 'lang genoeg wachtwoord', address: 'cli-test' };
+        const open = await login(store.db, ana, new Date());
+        if (!open.ok) throw new Error('login refused');
+
+        const at = '2026-03-02T09:00:00+01:00';
+        const disabled = await run(['users', 'disable', 'Ana@0363.example', '--now', at], env);
+        expect(disabled).toMatchObject({
+          code: 0,
+          out: 'user ana@0363.example disabled at 2026-03-02T08:00:00.000Z; 1 session ended\n',
+        });
+        expect(await resolveSession(store.db, open.sessionToken, new Date())).toBeUndefined();
+        expect((await login(store.db, ana, new Date())).ok).toBe(false);
+        expect((await run(['users', 'list'], env)).out).toMatch(
+          /\tana@0363\.example\tuser\t0363\t-\tdisabled since 2026-03-02T08:00:00\.000Z\n$/,
+        );
+        const [entry] = await listAudit(store.db, { actionPrefix: 'user.disable' });
+        expect(entry?.actor).toMatch(/^cli:/);
+
+        const unknown = await run(['users', 'disable', 'niemand@0363.example'], env);
+        expect(unknown.code).toBe(1);
+        expect(unknown.err).toMatch(/^users\.not_found: no user with e-mail niemand@0363\.example/);
+        expect((await run(['users', 'enable', 'niemand@0363.example'], env)).code).toBe(1);
+        expect((await run(['users', 'disable', 'ana@0363.example', '--now', 'gisteren'], env)).code).toBe(2);
+
+        expect(await run(['users', 'enable', 'ana@0363.example'], env)).toMatchObject({
+          code: 0,
+          out: 'user ana@0363.example enabled\n',
+        });
+        expect((await run(['users', 'list'], env)).out).toMatch(/\tactive\n$/);
+        const again = await login(store.db, ana, new Date());
+        expect(again.ok).toBe(true);
+
+        vi.stubEnv('KETENDATA_NEW_PASSWORD', '');
+        expect((await run(['users', 'reset-password', 'ana@0363.example'], env)).code).toBe(2);
+        vi.stubEnv('KETENDATA_NEW_PASSWORD', 'een ander lang wachtwoord');
+        expect(await run(['users', 'reset-password', 'ana@0363.example'], env)).toMatchObject({
+          code: 0,
+          out: 'password of ana@0363.example set; 1 session ended\n',
+        });
+        expect((await login(store.db, ana, new Date())).ok).toBe(false);
+        expect(
+          (await login(store.db, { ...ana, password: 'een ander lang wachtwoord' }, new Date())).ok,
+        ).toBe(true);
+      } finally {
+        await drop();
+      }
+    });
+
+    it('says which API tokens a disabled user made stay in force, and how to revoke them', async () => {
+      const { store, url, dataDir, drop } = await freshStore(dialect);
+      try {
+        const env = { KETENDATA_DATA_DIR: dataDir, ...(url ? { KETENDATA_DATABASE_URL: url } : {}) };
+        vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
+        expect((await run(['organisations', 'add', '0363', '--name', 'Amsterdam'], env)).code).toBe(0);
+        await run(['users', 'add', 'ana@0363.example', '--name', 'Ana', '--organisation', '0363'], env);
+        const ana = await store.db.selectFrom('app_user').select('id').executeTakeFirstOrThrow();
+        const { row } = await createApiToken(
+          store.db,
+          { scope: 'organisation', organisationCode: '0363' },
+          'BI',
+          ana.id,
+          new Date(),
+        );
+        const out = (await run(['users', 'disable', 'ana@0363.example'], env)).out;
+        expect(out).toContain(
+          `note: API tokens this user made are still in force (${row.id} BI); they belong to organisation 0363: revoke those it should no longer have with tokens revoke <id> --organisation 0363`,
+        );
       } finally {
         await drop();
       }

@@ -1,9 +1,19 @@
 import { type Command, Option } from 'commander';
-import { openStore } from '../store/open.js';
+import { count } from '../domain/plural.js';
+import { openStore, type Store } from '../store/open.js';
 import { listUsers } from '../store/users.js';
-import { createApiToken, createUser, listApiTokens, revokeApiToken } from '../usecases/accounts.js';
+import {
+  createApiToken,
+  createUser,
+  disableUser,
+  enableUser,
+  listApiTokens,
+  resetPassword,
+  revokeApiToken,
+} from '../usecases/accounts.js';
 import { AccountError } from '../usecases/accounts-errors.js';
 import { type CliContext, parseNow } from './command.js';
+import { cliActor } from './deliver.js';
 
 /** `ketendata users …` and `ketendata tokens …`: accounts for the portal and tokens for the API. */
 export function register(program: Command, ctx: CliContext): void {
@@ -72,18 +82,103 @@ export function register(program: Command, ctx: CliContext): void {
 
   users
     .command('list')
-    .description('list users')
+    .description('list users: id, e-mail, role, organisation, second factor, state (tab-separated)')
     .action(async () => {
       const store = await open();
       try {
         for (const u of await listUsers(store.db)) {
           ctx.out(
-            [u.id, u.email, u.role, u.organisation_code ?? '-', u.totp_enabled ? 'totp' : '-'].join('\t'),
+            [
+              u.id,
+              u.email,
+              u.role,
+              u.organisation_code ?? '-',
+              u.totp_enabled ? 'totp' : '-',
+              u.disabled_at ? `disabled since ${u.disabled_at}` : 'active',
+            ].join('\t'),
           );
         }
       } finally {
         await store.close();
       }
+    });
+
+  /** Runs an account change, printing its refusal as `code: reason` with exit code 1. */
+  const change = async (act: (db: Store['db']) => Promise<void>) => {
+    const store = await open();
+    try {
+      await act(store.db);
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      ctx.err(`${err.code}: ${err.message}`);
+      ctx.setExitCode(1);
+    } finally {
+      await store.close();
+    }
+  };
+  const ended = (n: number) => `${count(n, 'session')} ended`;
+
+  users
+    .command('disable <email>')
+    .description(
+      "cut off a user's access: login refused and every open session ended (the organisation's API tokens stay: see tokens revoke)",
+    )
+    .option('--now <iso>', 'the moment to record (default: now)')
+    .action(async (email: string, o: { now?: string }) => {
+      const now = parseNow(ctx, o.now);
+      if (!now) return;
+      await change(async (db) => {
+        const r = await disableUser(db, { email, actor: cliActor(), now });
+        ctx.out(
+          r.changed
+            ? `user ${r.user.email} disabled at ${r.disabledAt}; ${ended(r.sessionsEnded)}`
+            : `user ${r.user.email} was already disabled (since ${r.disabledAt})`,
+        );
+        if (r.tokensMade.length > 0) {
+          const code = r.user.organisationCode;
+          const owner = code ? `--organisation ${code}` : '--operator';
+          ctx.out(
+            `note: API tokens this user made are still in force (${r.tokensMade.map((t) => `${t.id} ${t.name}`).join(', ')}); they belong to ${code ? `organisation ${code}` : 'the operator'}: revoke those it should no longer have with tokens revoke <id> ${owner}`,
+          );
+        }
+      });
+    });
+
+  users
+    .command('enable <email>')
+    .description('give a disabled user access again (same password and second factor)')
+    .option('--now <iso>', 'the moment to record (default: now)')
+    .action(async (email: string, o: { now?: string }) => {
+      const now = parseNow(ctx, o.now);
+      if (!now) return;
+      await change(async (db) => {
+        const r = await enableUser(db, { email, actor: cliActor(), now });
+        ctx.out(r.changed ? `user ${r.user.email} enabled` : `user ${r.user.email} was not disabled`);
+      });
+    });
+
+  users
+    .command('reset-password <email>')
+    .description("set a user's password (from an environment variable) and end the user's sessions")
+    .option(
+      '--password-env <var>',
+      'read the password from this environment variable',
+      'KETENDATA_NEW_PASSWORD',
+    )
+    .option('--now <iso>', 'the moment to record (default: now)')
+    .action(async (email: string, o: { passwordEnv: string; now?: string }) => {
+      const password = process.env[o.passwordEnv];
+      if (!password) {
+        ctx.err(`users.no_password: set the password in the environment variable ${o.passwordEnv}`);
+        ctx.setExitCode(2);
+        return;
+      }
+      const now = parseNow(ctx, o.now);
+      if (!now) return;
+      await change(async (db) => {
+        const r = await resetPassword(db, { email, password, actor: cliActor(), now });
+        ctx.out(`password of ${r.user.email} set; ${ended(r.sessionsEnded)}`);
+      });
     });
 
   const tokens = program.command('tokens').description('API tokens');

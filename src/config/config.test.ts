@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDatabaseUrl, ensureDataFolder, loadConfig } from './config.js';
+import { checkDatabaseUrl, checkTrustedProxies, ensureDataFolder, loadConfig } from './config.js';
 
 describe('KETENDATA_DATABASE_URL', () => {
   it('takes postgres:// and postgresql:// URLs, and none for the embedded store', () => {
@@ -32,5 +32,21 @@ describe('KETENDATA_DATA_DIR', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('KETENDATA_TRUSTED_PROXIES', () => {
+  it('is a comma-separated list of IP addresses; unset or empty: none', () => {
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    expect(loadConfig({ KETENDATA_TRUSTED_PROXIES: ' ' }).trustedProxies).toEqual([]);
+    const given = loadConfig({ KETENDATA_TRUSTED_PROXIES: '127.0.0.1, ::1,,10.0.0.2 ' }).trustedProxies;
+    expect(checkTrustedProxies(given)).toEqual(['127.0.0.1', '::1', '10.0.0.2']);
+  });
+
+  it('refuses a host name or a range with a code, naming the entry', () => {
+    for (const entry of ['proxy.local', '10.0.0.0/8', '127.0.0.1:8080'])
+      expect(() => checkTrustedProxies(['127.0.0.1', entry])).toThrow(
+        new RegExp(`^config\\.bad_trusted_proxies: .*"${entry.replace(/\./g, '\\.')}" is not one`),
+      );
   });
 });

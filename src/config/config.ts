@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { ensureFolder } from './folders.js';
 
@@ -10,6 +11,11 @@ export interface Config {
   readonly dataDir: string;
   /** Master secret (KETENDATA_SECRET); every key the service uses is derived from it. */
   readonly secret: string | undefined;
+  /**
+   * Reverse proxies whose X-Forwarded-For names the client (KETENDATA_TRUSTED_PROXIES), as given; checked
+   * by `checkTrustedProxies` when the portal starts.
+   */
+  readonly trustedProxies: readonly string[];
 }
 
 export const CONFIG_DOC = {
@@ -17,6 +23,8 @@ export const CONFIG_DOC = {
   KETENDATA_DATA_DIR:
     'data folder for the embedded database, deliveries and the demo secret (default ./data)',
   KETENDATA_SECRET: 'master secret, at least 32 characters; all pseudonym and encryption keys derive from it',
+  KETENDATA_TRUSTED_PROXIES:
+    'IP addresses of the reverse proxies in front of serve, comma-separated; only their X-Forwarded-For is believed',
 } as const;
 
 /** A setting in the environment that cannot be used; its message starts with its code. */
@@ -46,7 +54,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.KETENDATA_DATABASE_URL || undefined,
     dataDir: resolve(env.KETENDATA_DATA_DIR || './data'),
     secret: env.KETENDATA_SECRET || undefined,
+    trustedProxies: (env.KETENDATA_TRUSTED_PROXIES ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
   };
+}
+
+/**
+ * The trusted proxies as IP addresses, or a ConfigError naming the first entry that is not one. Host names
+ * and ranges are refused rather than guessed at: a wrong entry would let anyone choose their address.
+ */
+export function checkTrustedProxies(entries: readonly string[]): readonly string[] {
+  const bad = entries.find((a) => isIP(a) === 0);
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `config.bad_trusted_proxies: KETENDATA_TRUSTED_PROXIES must be IP addresses separated by commas, e.g. 127.0.0.1,::1 (${JSON.stringify(bad)} is not one)`,
+    );
+  }
+  return entries;
 }
 
 /**

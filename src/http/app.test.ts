@@ -733,6 +733,63 @@ for (const dialect of DIALECTS) {
       expect((await new Browser(h.app).login('nina@0050.example', next)).status).toBe(303);
     });
 
+    it('lets the operator block a user, which ends their sessions at once, and unblock them; not themself', async () => {
+      await createUser(
+        h.store.db,
+        {
+          email: 'fien@0599.example',
+          displayName: 'Fien',
+          password: PASSWORD,
+          role: 'user',
+          organisationCode: '0599',
+        },
+        h.clock.now,
+      );
+      const fien = new Browser(h.app);
+      expect((await fien.login('fien@0599.example')).status).toBe(303);
+      expect((await fien.page('/ophalen')).res.status).toBe(200);
+      const op = new Browser(h.app);
+      await op.login('beheer@example');
+      const { csrf, html } = await op.page('/beheer/gebruikers');
+      expect(html).toContain('aria-label="Blokkeren fien@0599.example"');
+      expect(html).not.toContain('aria-label="Blokkeren beheer@example"');
+
+      const blocked = await op.post('/beheer/gebruikers/blokkeren', {
+        _csrf: csrf!,
+        email: 'fien@0599.example',
+      });
+      expect(blocked.status).toBe(200);
+      const page = await blocked.text();
+      expect(page).toContain('Account van fien@0599.example is geblokkeerd.');
+      expect(page).toMatch(/fien@0599\.example<\/td>(?:(?!<\/tr>).)*Geblokkeerd sinds 2 mrt 2026/);
+      expect(page).toContain('aria-label="Deblokkeren fien@0599.example"');
+      // The open session is gone now, not at its next idle timeout; a new login is refused.
+      expect((await fien.fetch('/ophalen')).headers.get('Location')).toBe('/inloggen');
+      expect((await new Browser(h.app).login('fien@0599.example')).status).toBe(400);
+      const [entry] = await listAudit(h.store.db, { actionPrefix: 'user.disable' });
+      expect(entry).toMatchObject({ actor: 'beheer@example', organisation: '0599' });
+      expect((await op.page('/beheer/audit')).html).toContain('Account geblokkeerd');
+
+      const self = await op.post('/beheer/gebruikers/blokkeren', { _csrf: csrf!, email: 'beheer@example' });
+      expect(self.status).toBe(400);
+      expect(await self.text()).toContain(
+        'U kunt uw eigen account niet blokkeren. (users.cannot_disable_self)',
+      );
+      const unknown = await op.post('/beheer/gebruikers/blokkeren', {
+        _csrf: csrf!,
+        email: 'niemand@example',
+      });
+      expect(unknown.status).toBe(400);
+      expect(await unknown.text()).toContain('(users.not_found)');
+
+      const unblocked = await op.post('/beheer/gebruikers/deblokkeren', {
+        _csrf: csrf!,
+        email: 'fien@0599.example',
+      });
+      expect(await unblocked.text()).toContain('Account van fien@0599.example is weer actief.');
+      expect((await new Browser(h.app).login('fien@0599.example')).status).toBe(303);
+    });
+
     it('shows a Dutch not-found page and a JSON 404 under /api', async () => {
       const page = await h.app.request('/bestaat-niet');
       expect(page.status).toBe(404);

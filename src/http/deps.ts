@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Store } from '../store/open.js';
 import type { IndicatorSnapshot } from '../usecases/indicators.js';
+import type { TrustedProxies } from './client-address.js';
 
 /**
  * What the HTTP layer needs from the rest of the service, as small ports. `wiring.ts` builds them from the
@@ -23,6 +24,8 @@ export interface AppOptions {
   readonly secureCookies: boolean;
   /** Shown in the page header, e.g. "demo". */
   readonly environmentLabel?: string;
+  /** The reverse proxies whose X-Forwarded-For names the client; none: the socket's address is the client. */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 export interface AuditEntry {

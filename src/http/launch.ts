@@ -4,6 +4,7 @@ import { deleteExpiredSessions } from '../store/sessions.js';
 import { ingestOne } from '../usecases/ingest-exchanges.js';
 import { exchangesApi } from './api/exchanges.js';
 import { createApp } from './app.js';
+import { trustedProxies } from './client-address.js';
 import type { AppDeps } from './deps.js';
 import { listen, type RunningServer } from './server.js';
 import { auditPort, deliveriesPort, indicatorsPort, operatorPort } from './wiring.js';
@@ -15,6 +16,8 @@ export interface PortalOptions {
   readonly port: number;
   readonly secureCookies: boolean;
   readonly environmentLabel?: string;
+  /** Addresses of the reverse proxies in front (checked: `checkTrustedProxies`). */
+  readonly trustedProxies?: readonly string[];
   readonly clock?: () => Date;
   /** With the keys, the hub feed POST /api/v1/exchanges is served (operator token). */
   readonly keys?: Keys;
@@ -29,6 +32,7 @@ export async function startPortal(o: PortalOptions): Promise<RunningServer> {
     options: {
       secureCookies: o.secureCookies,
       ...(o.environmentLabel ? { environmentLabel: o.environmentLabel } : {}),
+      ...(o.trustedProxies?.length ? { trustedProxies: trustedProxies(o.trustedProxies) } : {}),
     },
     deliveries: deliveriesPort({ store: o.store, dataDir: o.dataDir }),
     operator: operatorPort({ store: o.store, dataDir: o.dataDir, ...(o.keys ? { keys: o.keys } : {}) }),

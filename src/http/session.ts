@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { resolveSession, SESSION_IDLE_MS } from '../usecases/accounts.js';
+import { NO_TRUSTED_PROXIES, resolveClientAddress } from './client-address.js';
 import type { AppEnv } from './env.js';
 
 /** `__Host-` binds the cookie to this host and path / and requires Secure; the demo on plain http cannot use it. */
@@ -44,8 +45,15 @@ export function requireLogin(role?: 'user' | 'operator'): MiddlewareHandler<AppE
   };
 }
 
-/** The client address for throttling (the socket's, from @hono/node-server). */
+/**
+ * The client address for throttling: the socket's (from @hono/node-server), or behind a trusted proxy the
+ * client it names in X-Forwarded-For.
+ */
 export function clientAddress(c: Context<AppEnv>): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+  return resolveClientAddress(
+    env?.incoming?.socket?.remoteAddress,
+    c.req.header('X-Forwarded-For'),
+    c.var.deps.options.trustedProxies ?? NO_TRUSTED_PROXIES,
+  );
 }

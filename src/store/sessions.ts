@@ -38,14 +38,16 @@ export async function deleteSession(db: Kysely<Database>, id: string): Promise<v
   await db.deleteFrom('user_session').where('id', '=', id).execute();
 }
 
+/** Ends a user's sessions (all, or all but one); returns how many ended. */
 export async function deleteSessionsOfUser(
   db: Kysely<Database>,
   userId: number,
   exceptId?: string,
-): Promise<void> {
+): Promise<number> {
   let q = db.deleteFrom('user_session').where('user_id', '=', userId);
   if (exceptId) q = q.where('id', '!=', exceptId);
-  await q.execute();
+  const res = await q.executeTakeFirst();
+  return Number(res.numDeletedRows);
 }
 
 export async function deleteExpiredSessions(db: Kysely<Database>, now: string): Promise<void> {

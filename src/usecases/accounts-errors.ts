@@ -10,6 +10,8 @@ export type AccountErrorCode =
   | 'accounts.not_found'
   | 'accounts.owner_required'
   | 'accounts.token_name_required'
+  | 'users.not_found'
+  | 'users.cannot_disable_self'
   | 'organisation.not_found';
 
 export class AccountError extends Error {

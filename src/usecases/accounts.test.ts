@@ -1,13 +1,17 @@
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { listAudit } from '../store/audit.js';
 import type { Store } from '../store/open.js';
 import {
   beginTotp,
   confirmTotp,
   createApiToken,
   createUser,
+  disableUser,
+  enableUser,
   login,
+  resetPassword,
   resolveSession,
   revokeApiToken,
   THROTTLE,
@@ -231,6 +235,108 @@ for (const dialect of DIALECTS) {
       if (!again.ok) throw new Error('login refused');
       const s2 = await resolveSession(store.db, again.sessionToken, later);
       expect(await verifySecondFactor(store.db, s2!, code, '10.2.0.1', later)).toBe('invalid');
+    });
+
+    it('disables a user: login refused, every open session ended at once, audited; enabling gives access back', async () => {
+      const dee = { email: 'dee@gemeente.nl', password: 'correct horse battery', address: '10.3.0.1' };
+      const u = await createUser(
+        store.db,
+        { ...dee, displayName: 'Dee', role: 'user', organisationCode: '0363' },
+        NOW,
+      );
+      const { row: token } = await createApiToken(
+        store.db,
+        { scope: 'organisation', organisationCode: '0363' },
+        'Dee BI',
+        u.id,
+        NOW,
+      );
+      const sessions = [await login(store.db, dee, NOW), await login(store.db, dee, NOW)];
+      const tokens = sessions.map((r) => (r.ok ? r.sessionToken : ''));
+      const r = await disableUser(store.db, {
+        email: ' Dee@Gemeente.nl',
+        actor: 'beheer@example',
+        now: later(1),
+      });
+      expect(r).toMatchObject({ changed: true, sessionsEnded: 2, disabledAt: later(1).toISOString() });
+      expect(r.tokensMade.map((t) => t.id)).toEqual([token.id]);
+      const left = await store.db
+        .selectFrom('user_session')
+        .select('id')
+        .where('user_id', '=', u.id)
+        .execute();
+      expect(left).toEqual([]);
+      for (const t of tokens) expect(await resolveSession(store.db, t, later(2))).toBeUndefined();
+      expect(await login(store.db, dee, later(3))).toEqual({ ok: false, reason: 'invalid' });
+      const [entry] = await listAudit(store.db, { actionPrefix: 'user.disable' });
+      expect(entry).toMatchObject({ actor: 'beheer@example', organisation: '0363' });
+      expect(JSON.parse(entry!.detail!)).toEqual({ user: 'dee@gemeente.nl' });
+
+      // Again: nothing changes, the first moment stays.
+      const again = await disableUser(store.db, { email: dee.email, actor: 'x', now: later(4) });
+      expect(again).toMatchObject({ changed: false, disabledAt: later(1).toISOString() });
+      expect(await listAudit(store.db, { actionPrefix: 'user.disable' })).toHaveLength(1);
+
+      expect(
+        await enableUser(store.db, { email: dee.email, actor: 'beheer@example', now: later(5) }),
+      ).toMatchObject({ changed: true });
+      expect((await login(store.db, dee, later(6))).ok).toBe(true);
+      expect(await listAudit(store.db, { actionPrefix: 'user.enable' })).toHaveLength(1);
+    });
+
+    it('refuses to disable an unknown e-mail and an operator disabling themself', async () => {
+      await expect(
+        disableUser(store.db, { email: 'niemand@gemeente.nl', actor: 'x', now: NOW }),
+      ).rejects.toMatchObject({ code: 'users.not_found' });
+      await expect(
+        enableUser(store.db, { email: 'niemand@gemeente.nl', actor: 'x', now: NOW }),
+      ).rejects.toMatchObject({
+        code: 'users.not_found',
+      });
+      const op = await createUser(
+        store.db,
+        {
+          email: 'op@example.org',
+          displayName: 'Op',
+          password: 'correct horse battery',
+          role: 'operator',
+          organisationCode: null,
+        },
+        NOW,
+      );
+      await expect(
+        disableUser(store.db, { email: 'op@example.org', actor: op.email, actingUserId: op.id, now: NOW }),
+      ).rejects.toMatchObject({ code: 'users.cannot_disable_self' });
+      expect(
+        (
+          await login(
+            store.db,
+            { email: 'op@example.org', password: 'correct horse battery', address: '10.3.0.2' },
+            NOW,
+          )
+        ).ok,
+      ).toBe(true);
+    });
+
+    it('resets a password: the old one stops working and the open sessions end', async () => {
+      const eve = { email: 'eve@gemeente.nl', password: 'correct horse battery', address: '10.4.0.1' };
+      await createUser(store.db, { ...eve, displayName: 'Eve', role: 'user', organisationCode: '0363' }, NOW);
+      const open = await login(store.db, eve, NOW);
+      if (!open.ok) throw new Error('login refused');
+      await expect(
+        resetPassword(store.db, { email: eve.email, password: 'kort', actor: 'x', now: NOW }),
+      ).rejects.toMatchObject({ code: 'accounts.weak_password' });
+      const r = await resetPassword(store.db, {
+        email: eve.email,
+        password: 'een nieuw wachtwoord',
+        actor: 'x',
+        now: NOW,
+      });
+      expect(r.sessionsEnded).toBe(1);
+      expect(await resolveSession(store.db, open.sessionToken, NOW)).toBeUndefined();
+      expect((await login(store.db, eve, NOW)).ok).toBe(false);
+      expect((await login(store.db, { ...eve, password: 'een nieuw wachtwoord' }, NOW)).ok).toBe(true);
+      expect(await listAudit(store.db, { actionPrefix: 'user.reset_password' })).toHaveLength(1);
     });
 
     it('verifies API tokens by digest and forgets revoked ones, only within their organisation', async () => {

@@ -10,6 +10,7 @@ import {
   markTokenUsed,
   revokeToken,
 } from '../store/api-tokens.js';
+import { audit } from '../store/audit.js';
 import type { Database } from '../store/database.js';
 import { getOrganisation } from '../store/organisations.js';
 import {
@@ -330,6 +331,129 @@ export async function changePassword(
   await updateUser(db, user.id, { password_hash: await hash(next, ARGON2_OPTIONS) });
   // Other sessions of this user end: a changed password must lock out whoever else had it.
   await deleteSessionsOfUser(db, user.id, session.id);
+}
+
+/** An operator's change to someone's account: who acts (`cli:<user>` or an e-mail), and from the portal as whom. */
+export interface AccountChange {
+  readonly email: string;
+  readonly actor: string;
+  /** The acting operator's own id (portal); an operator cannot lock themself out. */
+  readonly actingUserId?: number;
+  readonly now: Date;
+}
+
+export interface AccountChangeResult {
+  readonly user: PublicUser;
+  /** When the account was disabled; null when it is enabled. */
+  readonly disabledAt: string | null;
+  /** false when the account already was as asked: nothing was changed or audited. */
+  readonly changed: boolean;
+  readonly sessionsEnded: number;
+  /**
+   * Tokens in force that this user made. They belong to the organisation and stay: whether the organisation
+   * should keep them is the operator's call (`tokens revoke`).
+   */
+  readonly tokensMade: readonly ApiTokenRow[];
+}
+
+async function requireUser(db: Kysely<Database>, email: string): Promise<UserRow> {
+  const user = await findUserByEmail(db, email.trim().toLowerCase());
+  if (!user)
+    throw new AccountError(
+      'users.not_found',
+      `no user with e-mail ${email.trim()} (see: ketendata users list)`,
+    );
+  return user;
+}
+
+async function tokensMadeBy(db: Kysely<Database>, user: UserRow): Promise<ApiTokenRow[]> {
+  return (await listTokens(db, user.organisation_code)).filter((t) => t.created_by === user.id);
+}
+
+/**
+ * Cuts off a user's access: login and every session are refused from now on, and the sessions open now end
+ * at once (not only at their next request).
+ */
+export async function disableUser(db: Kysely<Database>, input: AccountChange): Promise<AccountChangeResult> {
+  const user = await requireUser(db, input.email);
+  if (user.id === input.actingUserId)
+    throw new AccountError('users.cannot_disable_self', 'an operator cannot disable their own account');
+  const disabledAt = user.disabled_at ?? iso(input.now);
+  const sessionsEnded = await db.transaction().execute(async (trx) => {
+    if (!user.disabled_at) {
+      await updateUser(trx, user.id, { disabled_at: disabledAt });
+      await audit(trx, {
+        at: input.now,
+        actor: input.actor,
+        organisation: user.organisation_code,
+        action: 'user.disable',
+        detail: { user: user.email },
+      });
+    }
+    return deleteSessionsOfUser(trx, user.id);
+  });
+  return {
+    user: publicUser(user),
+    disabledAt,
+    changed: !user.disabled_at,
+    sessionsEnded,
+    tokensMade: await tokensMadeBy(db, user),
+  };
+}
+
+/** Gives a disabled user access again (with the same password and second factor). */
+export async function enableUser(db: Kysely<Database>, input: AccountChange): Promise<AccountChangeResult> {
+  const user = await requireUser(db, input.email);
+  if (user.disabled_at) {
+    await db.transaction().execute(async (trx) => {
+      await updateUser(trx, user.id, { disabled_at: null });
+      // Attempts while disabled counted as failures; they should not hold the user back now.
+      await clearLoginFailures(trx, `email:${sha256(user.email)}`);
+      await audit(trx, {
+        at: input.now,
+        actor: input.actor,
+        organisation: user.organisation_code,
+        action: 'user.enable',
+        detail: { user: user.email },
+      });
+    });
+  }
+  return {
+    user: publicUser(user),
+    disabledAt: null,
+    changed: user.disabled_at !== null,
+    sessionsEnded: 0,
+    tokensMade: [],
+  };
+}
+
+/** Sets a new password for a user (e.g. one who forgot it) and ends the sessions opened with the old one. */
+export async function resetPassword(
+  db: Kysely<Database>,
+  input: AccountChange & { readonly password: string },
+): Promise<AccountChangeResult> {
+  const user = await requireUser(db, input.email);
+  checkPassword(input.password);
+  const passwordHash = await hash(input.password, ARGON2_OPTIONS);
+  const sessionsEnded = await db.transaction().execute(async (trx) => {
+    await updateUser(trx, user.id, { password_hash: passwordHash });
+    await clearLoginFailures(trx, `email:${sha256(user.email)}`);
+    await audit(trx, {
+      at: input.now,
+      actor: input.actor,
+      organisation: user.organisation_code,
+      action: 'user.reset_password',
+      detail: { user: user.email },
+    });
+    return deleteSessionsOfUser(trx, user.id);
+  });
+  return {
+    user: publicUser(user),
+    disabledAt: user.disabled_at,
+    changed: true,
+    sessionsEnded,
+    tokensMade: [],
+  };
 }
 
 export interface TokenOwner {

@@ -1,4 +1,5 @@
 import { createApp } from '../../src/http/app.js';
+import { trustedProxies } from '../../src/http/client-address.js';
 import type { AppDeps } from '../../src/http/deps.js';
 import { hubFeed } from '../../src/http/launch.js';
 import { auditPort, deliveriesPort, indicatorsPort, operatorPort } from '../../src/http/wiring.js';
@@ -17,7 +18,10 @@ export const SECRET = 'test-secret-test-secret-test-secret-0123';
  * A portal on a fresh store with two municipalities and a head organisation, one user each and an operator;
  * time is a settable clock. Used by the app tests (through app.request) and the browser tests.
  */
-export async function portalHarness(dialect: Dialect, opts: { secureCookies?: boolean } = {}) {
+export async function portalHarness(
+  dialect: Dialect,
+  opts: { secureCookies?: boolean; trustedProxies?: readonly string[] } = {},
+) {
   const fresh = await freshStore(dialect);
   const { store, dataDir } = fresh;
   const clock = { now: new Date('2026-02-23T09:00:00Z') };
@@ -25,7 +29,10 @@ export async function portalHarness(dialect: Dialect, opts: { secureCookies?: bo
   const deps: AppDeps = {
     store,
     clock: () => clock.now,
-    options: { secureCookies: opts.secureCookies ?? true },
+    options: {
+      secureCookies: opts.secureCookies ?? true,
+      ...(opts.trustedProxies ? { trustedProxies: trustedProxies(opts.trustedProxies) } : {}),
+    },
     deliveries: deliveriesPort({ store, dataDir }),
     operator: operatorPort({ store, dataDir, keys }),
     audit: auditPort(store),
@@ -78,17 +85,29 @@ export async function addUsers(store: Store, now: Date) {
   );
 }
 
-/** A minimal cookie jar for app.request(). */
+/**
+ * A minimal cookie jar for app.request(). `connection`: the socket's address as the Node server reports it,
+ * and an X-Forwarded-For header sent with every request (as a proxy would add it, or a client forge it).
+ */
 export class Browser {
   readonly cookies = new Map<string, string>();
   constructor(
-    private readonly app: { request: (url: string, init?: RequestInit) => Response | Promise<Response> },
+    private readonly app: {
+      request: (url: string, init?: RequestInit, env?: object) => Response | Promise<Response>;
+    },
+    private readonly connection: { readonly remoteAddress?: string; readonly forwardedFor?: string } = {},
   ) {}
 
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.cookies.size) headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await this.app.request(`http://localhost${path}`, { ...init, headers, redirect: 'manual' });
+    if (this.connection.forwardedFor) headers.set('X-Forwarded-For', this.connection.forwardedFor);
+    const { remoteAddress } = this.connection;
+    const res = await this.app.request(
+      `http://localhost${path}`,
+      { ...init, headers, redirect: 'manual' },
+      remoteAddress ? { incoming: { socket: { remoteAddress } } } : undefined,
+    );
     for (const line of res.headers.getSetCookie()) {
       const [pair] = line.split(';');
       const eq = pair!.indexOf('=');

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { listUsers } from '../../store/users.js';
-import { createUser } from '../../usecases/accounts.js';
+import { createUser, disableUser, enableUser } from '../../usecases/accounts.js';
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime } from '../format.js';
@@ -86,6 +86,9 @@ const AUDIT_ACTION_TEXT: Record<string, string> = {
   'settings.change': 'Instelling gewijzigd',
   'settings.token_create': 'API-token aangemaakt',
   'settings.token_revoke': 'API-token ingetrokken',
+  'user.disable': 'Account geblokkeerd',
+  'user.enable': 'Account gedeblokkeerd',
+  'user.reset_password': 'Wachtwoord opnieuw ingesteld',
 };
 
 /** A detail object as `sleutel: waarde` pairs instead of raw JSON. */
@@ -301,6 +304,8 @@ export function beheerRoutes(): Hono<AppEnv> {
               <Th>Organisatie</Th>
               <Th>Tweede factor</Th>
               <Th>Aangemaakt op</Th>
+              <Th>Status</Th>
+              <Th>Acties</Th>
             </>
           }
         >
@@ -312,9 +317,38 @@ export function beheerRoutes(): Hono<AppEnv> {
               <td class="utrecht-table__cell">{u.organisation_code ?? '—'}</td>
               <td class="utrecht-table__cell">{u.totp_enabled ? 'Aan' : 'Uit'}</td>
               <td class="utrecht-table__cell">{formatDateTime(u.created_at)}</td>
+              <td class="utrecht-table__cell">
+                {u.disabled_at ? `Geblokkeerd sinds ${formatDateTime(u.disabled_at)}` : 'Actief'}
+              </td>
+              <td class="utrecht-table__cell">
+                {u.id === s.user.id ? (
+                  'Uw eigen account'
+                ) : (
+                  <form
+                    method="post"
+                    action={u.disabled_at ? '/beheer/gebruikers/deblokkeren' : '/beheer/gebruikers/blokkeren'}
+                    class="kd-inline"
+                  >
+                    <CsrfField token={s.csrfToken} />
+                    <input type="hidden" name="email" value={u.email} />
+                    <button
+                      type="submit"
+                      class="utrecht-button utrecht-button--secondary-action"
+                      aria-label={`${u.disabled_at ? 'Deblokkeren' : 'Blokkeren'} ${u.email}`}
+                    >
+                      {u.disabled_at ? 'Deblokkeren' : 'Blokkeren'}
+                    </button>
+                  </form>
+                )}
+              </td>
             </tr>
           ))}
         </ScrollTable>
+        <p class="utrecht-paragraph">
+          Een geblokkeerde gebruiker kan niet meer inloggen en wordt direct overal uitgelogd. API-tokens horen
+          bij de organisatie en blijven geldig: trek tokens die de organisatie niet meer mag hebben in met{' '}
+          <code>ketendata tokens revoke</code>.
+        </p>
         <h2 class="utrecht-heading-2">Gebruiker toevoegen</h2>
         <form method="post" action="/beheer/gebruikers" class="kd-narrow">
           <CsrfField token={s.csrfToken} />
@@ -389,6 +423,34 @@ export function beheerRoutes(): Hono<AppEnv> {
     );
     return c.redirect('/beheer/gebruikers?melding=ok', 303);
   });
+
+  /** Blocking and unblocking: the use case ends the sessions and writes the audit log. */
+  const accountChange = async (c: C, block: boolean) => {
+    const email = str((await c.req.parseBody()).email);
+    const s = c.var.session!;
+    const input = { email, actor: s.user.email, actingUserId: s.user.id, now: c.var.deps.clock() };
+    try {
+      if (!block) {
+        const r = await enableUser(c.var.deps.store.db, input);
+        return usersPage(c, { kind: 'ok', text: `Account van ${r.user.email} is weer actief.` });
+      }
+      const r = await disableUser(c.var.deps.store.db, input);
+      const tokens =
+        r.tokensMade.length > 0
+          ? ` API-tokens die deze gebruiker aanmaakte blijven geldig ${r.user.organisationCode ? `voor organisatie ${r.user.organisationCode}` : 'als beheerderstoken'}: ${r.tokensMade.map((t) => t.name).join(', ')}. Trek ze in met ketendata tokens revoke als de organisatie ze niet meer mag hebben.`
+          : '';
+      return usersPage(c, { kind: 'ok', text: `Account van ${r.user.email} is geblokkeerd.${tokens}` });
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      const text: Record<string, string> = {
+        'users.not_found': 'Deze gebruiker bestaat niet.',
+        'users.cannot_disable_self': 'U kunt uw eigen account niet blokkeren.',
+      };
+      return usersPage(c, { kind: 'error', text: `${text[err.code] ?? 'Niet gelukt.'} (${err.code})` }, 400);
+    }
+  };
+  app.post('/beheer/gebruikers/blokkeren', (c) => accountChange(c, true));
+  app.post('/beheer/gebruikers/deblokkeren', (c) => accountChange(c, false));
 
   app.get('/beheer/taken', async (c) => {
     const runs = await c.var.deps.operator.jobRuns(200);
