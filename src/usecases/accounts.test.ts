@@ -148,8 +148,8 @@ for (const dialect of DIALECTS) {
       await createUser(
         store.db,
         {
-          email: 'dee@gemeente.nl',
-          displayName: 'Dee',
+          email: 'fay@gemeente.nl',
+          displayName: 'Fay',
           password: 'correct horse battery',
           role: 'user',
           organisationCode: '0363',
@@ -159,7 +159,7 @@ for (const dialect of DIALECTS) {
       // Each password check takes argon2 time: before, every guess of a burst passed the count first.
       const burst = await Promise.all(
         Array.from({ length: 4 * THROTTLE.perEmail }, (_, i) =>
-          login(store.db, { email: 'dee@gemeente.nl', password: `wrong-${i}`, address: '10.3.0.1' }, NOW),
+          login(store.db, { email: 'fay@gemeente.nl', password: `wrong-${i}`, address: '10.5.0.1' }, NOW),
         ),
       );
       const reasons = burst.map((r) => (r.ok ? 'ok' : r.reason));
@@ -170,18 +170,18 @@ for (const dialect of DIALECTS) {
       const failures = await store.db
         .selectFrom('login_failure')
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('throttle_key', '=', 'ip:10.3.0.1')
+        .where('throttle_key', '=', 'ip:10.5.0.1')
         .executeTakeFirstOrThrow();
       expect(Number(failures.n)).toBe(checked);
       for (let i = checked; i < THROTTLE.perEmail; i++) {
         const r = await login(
           store.db,
-          { email: 'dee@gemeente.nl', password: 'wrong', address: '10.3.0.1' },
+          { email: 'fay@gemeente.nl', password: 'wrong', address: '10.5.0.1' },
           NOW,
         );
         expect(r).toEqual({ ok: false, reason: 'invalid' });
       }
-      const right = { email: 'dee@gemeente.nl', password: 'correct horse battery', address: '10.3.0.1' };
+      const right = { email: 'fay@gemeente.nl', password: 'correct horse battery', address: '10.5.0.1' };
       expect(await login(store.db, right, NOW)).toEqual({ ok: false, reason: 'throttled' });
       expect((await login(store.db, right, later(THROTTLE.window + 1000))).ok).toBe(true);
     });
