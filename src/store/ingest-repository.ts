@@ -45,6 +45,7 @@ export const INPUT_PROBLEM_CODES: ReadonlySet<string> = new Set([
   'ingest.manifest_invalid',
   'ingest.file_missing',
   'ingest.too_large',
+  'ingest.not_a_file',
 ]);
 
 /** The reason of the stand-in for an exchange found already stored before parsing (never written). */

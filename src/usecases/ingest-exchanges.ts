@@ -12,7 +12,7 @@ import {
 import type { Store } from '../store/open.js';
 import { ParsePool } from './ingest-pool.js';
 import { exchangeKey, type Parse, prepareExchange, type ReceivedExchange } from './ingest-prepare.js';
-import type { ExchangeRef, ExchangeSource } from './ingest-sources.js';
+import { type ExchangeRef, type ExchangeSource, InputProblem } from './ingest-sources.js';
 import { linkInBatch } from './link-batch.js';
 
 export interface IngestDeps {
@@ -104,6 +104,11 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
       try {
         out[i] = { ...base, bytes: await ref.read() };
       } catch (err) {
+        if (err instanceof InputProblem) {
+          const problem = { code: err.problemCode, reason: `${ref.source}: ${err.reason}` };
+          out[i] = { ...base, bytes: Buffer.alloc(0), problem };
+          continue;
+        }
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EFBIG') {
           // Too big to be one message: kept out unread (as over HTTP), the rest of the source goes on.

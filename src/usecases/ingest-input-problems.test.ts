@@ -1,4 +1,5 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -201,6 +202,37 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       expect(item!.reason).toMatch(/big\.xml has 20971521 bytes, more than 20971520 for one exchange/);
     });
   });
+
+  it('quarantines a FIFO and a link to /dev/zero named by the manifest as not a file, unread, and stores the rest', async () => {
+    await withStore(async (store) => {
+      const dir = folder([
+        { file: 'a.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-F1' },
+        { file: 'fifo.xml', ...meta(2), hubId: 'QA-F2' },
+        { file: 'zero.xml', ...meta(3), hubId: 'QA-F3' },
+        { file: 'c.xml', xml: xmlOf('JW305'), ...meta(4), hubId: 'QA-F4' },
+      ]);
+      // Read before the fix, the FIFO blocks forever (no writer) and /dev/zero never ends.
+      execFileSync('mkfifo', [join(dir, 'fifo.xml')]);
+      symlinkSync('/dev/zero', join(dir, 'zero.xml'));
+      const s = await ingest(store, dir);
+      expect(s).toMatchObject({ received: 4, stored: 2, quarantined: 2 });
+      expect(s.quarantinedByReason).toEqual({ 'ingest.not_a_file': 2 });
+      const items = await listQuarantine(store);
+      expect(items.map((q) => [q.hubId, q.reasonCode, q.reason])).toEqual([
+        [
+          'QA-F2',
+          'ingest.not_a_file',
+          'fifo.xml: is a named pipe (FIFO), not a regular file: only regular files are read',
+        ],
+        [
+          'QA-F3',
+          'ingest.not_a_file',
+          'zero.xml: is a character device, not a regular file: only regular files are read',
+        ],
+      ]);
+      expect((await ingest(store, dir)).skipped).toBe(4);
+    });
+  }, 10_000);
 
   it('stores a line without a moment, retried with its file, at the moment it reached us', async () => {
     await withStore(async (store) => {

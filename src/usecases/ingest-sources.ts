@@ -1,4 +1,13 @@
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  fstatSync,
+  openSync,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -49,11 +58,64 @@ function tooLarge(name: string, size: number): Error {
   );
 }
 
-const readSmallFile = async (path: string): Promise<Buffer> => {
-  const size = statSync(path).size;
-  if (size > MAX_EXCHANGE_BYTES) throw tooLarge(path, size);
-  return readFileSync(path);
-};
+/**
+ * A read that fails for a reason of the input, not of ketendata: the exchange is quarantined with this code and
+ * reason (which does not repeat the exchange's name: the caller puts that in front).
+ */
+export class InputProblem extends Error {
+  constructor(
+    readonly problemCode: string,
+    readonly reason: string,
+  ) {
+    super(`${problemCode}: ${reason}`);
+  }
+}
+
+function kindOf(s: Stats): string {
+  if (s.isFIFO()) return 'a named pipe (FIFO)';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  if (s.isSocket()) return 'a socket';
+  if (s.isDirectory()) return 'a folder';
+  return 'something other than a file';
+}
+
+const notAFile = (s: Stats) =>
+  new InputProblem('ingest.not_a_file', `is ${kindOf(s)}, not a regular file: only regular files are read`);
+
+/**
+ * A regular file (links followed), at most MAX_EXCHANGE_BYTES. Anything else (a FIFO would block forever, a
+ * device such as /dev/zero never ends) is refused before it is read, and the cap holds while reading too:
+ * a file that grows after its size was looked at is not read past it.
+ */
+export function readRegularFile(path: string | Buffer, name = String(path)): Buffer {
+  const s = statSync(path);
+  if (!s.isFile()) throw notAFile(s);
+  if (s.size > MAX_EXCHANGE_BYTES) throw tooLarge(name, s.size);
+  // O_NONBLOCK: a file swapped for a FIFO after the check does not make open wait for a writer.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const f = fstatSync(fd);
+    if (!f.isFile()) throw notAFile(f);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // One read for a file of the size it has; one byte more shows whether it grew meanwhile.
+    let buf = Buffer.allocUnsafe(Math.min(f.size, MAX_EXCHANGE_BYTES) + 1);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > MAX_EXCHANGE_BYTES) throw tooLarge(name, total);
+      chunks.push(buf.subarray(0, n));
+      buf = Buffer.allocUnsafe(Math.min(64 * 1024, MAX_EXCHANGE_BYTES + 1 - total));
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const readSmallFile = async (path: string): Promise<Buffer> => readRegularFile(path);
 
 /** One manifest line: `{"file", "moment", "verzender", "ontvanger", "hubId"?}`. */
 export function parseManifestLine(
@@ -329,9 +391,16 @@ export async function openSource(path: string): Promise<ExchangeSource> {
   if (!s) throw new Error(`ingest.source_missing: ${path} does not exist`);
   if (s.isDirectory()) {
     const manifest = join(path, MANIFEST_NAME);
-    if (await stat(manifest).catch(() => undefined)) return manifestSource(manifest);
+    const m = await stat(manifest).catch(() => undefined);
+    if (m && !m.isFile())
+      throw new Error(`ingest.source_unreadable: ${manifest} is ${kindOf(m)}, not a regular file`);
+    if (m) return manifestSource(manifest);
     return plainFolderSource(path, await listXml(path));
   }
+  const lower = path.toLowerCase();
+  // A manifest or ZIP that is a FIFO or device would block or never end: only a regular file is opened.
+  if (!s.isFile() && !lower.endsWith('.xml'))
+    throw new Error(`ingest.source_unreadable: ${path} is ${kindOf(s)}, not a regular file`);
   if (path.toLowerCase().endsWith('.zip')) return zipSource(path);
   if (path.toLowerCase().endsWith('.ndjson') || path.toLowerCase().endsWith('.jsonl'))
     return manifestSource(path);
