@@ -46,6 +46,7 @@ export const INPUT_PROBLEM_CODES: ReadonlySet<string> = new Set([
   'ingest.file_missing',
   'ingest.too_large',
   'ingest.not_a_file',
+  'ingest.unreadable',
 ]);
 
 /** The reason of the stand-in for an exchange found already stored before parsing (never written). */

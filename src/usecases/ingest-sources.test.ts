@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import {
+  chmodSync,
   createWriteStream,
   mkdirSync,
   mkdtempSync,
@@ -14,6 +16,7 @@ import yazl from 'yazl';
 import { exampleTraffic, validExamples } from '../../test/support/exchange-fixtures.js';
 import { type ExchangeRef, MAX_EXCHANGE_BYTES, openSource, parseManifestLine } from './ingest-sources.js';
 
+const LIST_CHILD = join(import.meta.dirname, '..', '..', 'test', 'support', 'list-source.ts');
 const traffic = exampleTraffic();
 const tmp = mkdtempSync(join(tmpdir(), 'ketendata-sources-'));
 afterAll(() => {
@@ -142,6 +145,47 @@ describe('exchange sources', () => {
       ontvanger: null,
       hubId: null,
     });
+  });
+
+  it('reads a file whose name is not valid UTF-8 by its raw name, and shows the odd bytes as \\xNN', async () => {
+    const dir = join(tmp, 'badname');
+    mkdirSync(dir, { recursive: true });
+    const xml = validExamples()[0]!.xml;
+    writeFileSync(join(dir, 'a.xml'), xml);
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/b`), Buffer.from([0xff]), Buffer.from('.xml')]), xml);
+    const { refs, bytes } = await collect(dir);
+    expect(refs.map((r) => r.source)).toEqual(['a.xml', 'b\\xff.xml']);
+    expect(bytes.map((b) => Buffer.isBuffer(b) && b.equals(Buffer.from(xml)))).toEqual([true, true]);
+  });
+
+  it('makes a folder that cannot be read an item of its own and lists the rest of the folder', () => {
+    const dir = join(tmp, 'locked');
+    mkdirSync(join(dir, 'closed'), { recursive: true });
+    writeFileSync(join(dir, 'a.xml'), validExamples()[0]!.xml);
+    writeFileSync(join(dir, 'closed', 'b.xml'), validExamples()[0]!.xml);
+    chmodSync(dir, 0o755);
+    chmodSync(tmp, 0o755);
+    chmodSync(join(dir, 'closed'), 0);
+    // Permissions do not bind root: then the folder is listed by another account, in a child process.
+    const root = process.getuid?.() === 0;
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, ['--import', 'tsx', LIST_CHILD, dir], {
+        encoding: 'utf8',
+        ...(root ? { uid: 65534, gid: 65534 } : {}),
+      });
+    } finally {
+      chmodSync(join(dir, 'closed'), 0o755);
+    }
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
+      { source: 'a.xml', problem: null },
+      { source: 'closed/', problem: 'ingest.unreadable' },
+    ]);
   });
 
   it('checks every manifest field and refuses paths outside the manifest folder', () => {

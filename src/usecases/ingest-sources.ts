@@ -2,6 +2,7 @@ import {
   closeSync,
   constants,
   createReadStream,
+  type Dirent,
   fstatSync,
   openSync,
   readSync,
@@ -9,7 +10,7 @@ import {
   statSync,
 } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
@@ -115,7 +116,8 @@ export function readRegularFile(path: string | Buffer, name = String(path)): Buf
   }
 }
 
-const readSmallFile = async (path: string): Promise<Buffer> => readRegularFile(path);
+const readSmallFile = async (path: string | Buffer, name?: string): Promise<Buffer> =>
+  readRegularFile(path, name);
 
 /** One manifest line: `{"file", "moment", "verzender", "ontvanger", "hubId"?}`. */
 export function parseManifestLine(
@@ -241,40 +243,90 @@ async function manifestSource(manifestPath: string): Promise<ExchangeSource> {
   };
 }
 
-async function listXml(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string) => {
-    const entries = await readdir(d, { withFileTypes: true });
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && e.name.toLowerCase().endsWith('.xml')) out.push(p);
-    }
-  };
-  await walk(dir);
-  return out.sort();
+/** A file found by walking a folder: its raw path (a name need not be valid UTF-8) and its name as shown. */
+interface FoundFile {
+  readonly path: Buffer;
+  readonly source: string;
+  readonly problem?: { readonly code: string; readonly reason: string };
 }
 
-function plainFolderSource(dir: string, files: string[]): ExchangeSource {
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A file name as text: as it is when valid UTF-8, else with each byte outside ASCII written `\xNN`. */
+export function nameAsText(raw: Buffer): string {
+  try {
+    return strictUtf8.decode(raw);
+  } catch {
+    return [...raw]
+      .map((b) => (b < 0x80 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+      .join('');
+  }
+}
+
+const SLASH = Buffer.from('/');
+
+/**
+ * Every `.xml` below `dir`, in name order. Names are read as bytes, so a name that is not valid UTF-8 is still
+ * read by its own name; a folder that cannot be read becomes an item of its own and the walk goes on.
+ */
+async function listXml(dir: string): Promise<FoundFile[]> {
+  const out: FoundFile[] = [];
+  const walk = async (d: Buffer, rel: string) => {
+    let entries: Dirent<Buffer>[];
+    try {
+      entries = await readdir(d, { withFileTypes: true, encoding: 'buffer' });
+    } catch (err) {
+      const reason = `the folder cannot be read (${errorText(err)}): the files in it were not ingested`;
+      out.push({ path: d, source: `${rel || '.'}/`, problem: { code: 'ingest.unreadable', reason } });
+      return;
+    }
+    for (const e of entries) {
+      const p = Buffer.concat([d, SLASH, e.name]);
+      const name = rel ? `${rel}/${nameAsText(e.name)}` : nameAsText(e.name);
+      if (e.isDirectory()) await walk(p, name);
+      else if (e.isFile() && name.toLowerCase().endsWith('.xml')) out.push({ path: p, source: name });
+    }
+  };
+  await walk(Buffer.from(dir), '');
+  return out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+}
+
+/** A system error as `CODE: message`, without the path (the item names it already). */
+function errorText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ? `${e.code}${e.syscall ? ` on ${e.syscall}` : ''}` : String(e.message ?? err);
+}
+
+function plainFolderSource(dir: string, files: FoundFile[]): ExchangeSource {
   return {
     label: dir,
     total: files.length,
     async *exchanges() {
-      for (const path of files) {
-        const s = await stat(path);
-        yield {
-          source: relative(dir, path).split(sep).join('/'),
-          moment: s.mtime.toISOString(),
-          verzender: null,
-          ontvanger: null,
-          hubId: null,
-          read: () => readSmallFile(path),
-        };
+      for (const f of files) {
+        const base = { source: f.source, verzender: null, ontvanger: null, hubId: null };
+        if (f.problem) {
+          yield {
+            ...base,
+            moment: null,
+            problem: { ...f.problem, reason: `${f.source}: ${f.problem.reason}`, bytes: NO_BYTES },
+            read: async () => NO_BYTES,
+          };
+          continue;
+        }
+        // Gone since the walk (or otherwise unreadable): the read fails and quarantines it, the rest goes on.
+        const s = await stat(f.path).catch((err: unknown) => err as Error);
+        if (s instanceof Error) {
+          yield { ...base, moment: null, read: () => Promise.reject(s) };
+          continue;
+        }
+        yield { ...base, moment: s.mtime.toISOString(), read: () => readSmallFile(f.path, f.source) };
       }
     },
     close: async () => undefined,
   };
 }
+
+const NO_BYTES = Buffer.alloc(0);
 
 /** The stream's bytes, up to `max`: a ZIP entry can claim a small size and inflate to far more. */
 function streamToBuffer(stream: Readable, name = '', max = Number.POSITIVE_INFINITY): Promise<Buffer> {
@@ -404,6 +456,7 @@ export async function openSource(path: string): Promise<ExchangeSource> {
   if (path.toLowerCase().endsWith('.zip')) return zipSource(path);
   if (path.toLowerCase().endsWith('.ndjson') || path.toLowerCase().endsWith('.jsonl'))
     return manifestSource(path);
-  if (path.toLowerCase().endsWith('.xml')) return plainFolderSource(dirname(path), [path]);
+  if (path.toLowerCase().endsWith('.xml'))
+    return plainFolderSource(dirname(path), [{ path: Buffer.from(path), source: basename(path) }]);
   throw new Error(`ingest.source_unknown: ${path} is not a folder, a .zip or a manifest (.ndjson)`);
 }

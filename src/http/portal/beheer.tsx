@@ -64,6 +64,7 @@ const QUARANTINE_REASON_TEXT: Record<string, string> = {
   'ingest.manifest_invalid': 'De regel in het manifest is onbruikbaar',
   'ingest.too_large': 'Te groot voor één bericht (meer dan 20 MB)',
   'ingest.not_a_file': 'Geen gewoon bestand (bijvoorbeeld een pipe of apparaat); niet gelezen',
+  'ingest.unreadable': 'Het bestand of de map kan niet worden gelezen',
 };
 
 /** The audit log's actions as the operator reads them (the code stays beside it, for searching). */
