@@ -40,6 +40,8 @@ export interface IngestSummary {
 export interface IngestOptions {
   /** Exchanges per transaction. */
   readonly batchSize?: number;
+  /** Raw bytes per batch: a batch ends at `batchSize` exchanges or about this many bytes, whichever comes first. */
+  readonly batchBytes?: number;
   readonly onProgress?: (done: number, summary: Readonly<IngestSummary>) => void;
   /** Parse worker threads (0: parse on this thread). Results are the same for any number. */
   readonly workers?: number;
@@ -79,6 +81,13 @@ export function addResult(summary: IngestSummary, result: BatchResult, counted: 
 }
 
 const READ_CONCURRENCY = 16;
+
+/**
+ * A batch is read whole before it is parsed and written, and with workers a few batches are in flight: so a
+ * batch is capped by raw bytes as well as by count, or memory would grow with batch size times message size
+ * (a thousand messages of 19 MB each). 64 MB keeps a run's peak well under a gigabyte.
+ */
+export const DEFAULT_BATCH_BYTES = 64 * 1024 * 1024;
 
 /** Batches prepared by the workers ahead of the one being written: enough to keep them busy meanwhile. */
 const PREPARED_AHEAD = 2;
@@ -133,6 +142,50 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
 }
 
 /**
+ * The source's exchanges read into batches of at most `maxCount` exchanges and about `maxBytes` raw bytes.
+ * Up to READ_CONCURRENCY are read at a time, fewer as the largest exchange seen so far would overrun the
+ * byte cap: a batch ends at most one group past it, and a group holds one exchange once they are big.
+ */
+async function* readBatches(
+  source: ExchangeSource,
+  maxCount: number,
+  maxBytes: number,
+): AsyncIterable<ReceivedExchange[]> {
+  const refs = source.exchanges()[Symbol.asyncIterator]();
+  let batch: ReceivedExchange[] = [];
+  let bytes = 0;
+  let largest = 0;
+  let ended = false;
+  while (!ended) {
+    const room = Math.min(
+      READ_CONCURRENCY,
+      maxCount - batch.length,
+      // The first exchange alone: until one size is known, 16 at once could be 16 × 20 MB.
+      largest > 0 ? Math.max(1, Math.floor((maxBytes - bytes) / largest)) : 1,
+    );
+    const group: ExchangeRef[] = [];
+    while (group.length < room) {
+      const next = await refs.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      group.push(next.value);
+    }
+    for (const ex of await readAll(group)) {
+      batch.push(ex);
+      bytes += ex.bytes.length;
+      largest = Math.max(largest, ex.bytes.length);
+    }
+    if (batch.length > 0 && (batch.length >= maxCount || bytes >= maxBytes || ended)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+  }
+}
+
+/**
  * Ingests every exchange of a source in batches, one transaction each. Exchanges already stored are
  * recognised by their exchange key and not parsed again, so a re-run (also after a crash) adds nothing;
  * only an exchange quarantined for its input (missing file, unusable manifest line) is taken up again once
@@ -148,10 +201,8 @@ export async function ingestSource(
   const summary = emptySummary(runId);
   const workers = deps.parse ? 0 : (options.workers ?? 0);
   const pool = workers > 0 ? new ParsePool(workers, deps.keys, { link: options.link !== false }) : undefined;
-  let batch: ExchangeRef[] = [];
   let done = 0;
-  const prepare = async (refs: readonly ExchangeRef[]): Promise<PreparedExchange[]> => {
-    const received = await readAll(refs);
+  const prepare = async (received: readonly ReceivedExchange[]): Promise<PreparedExchange[]> => {
     const keys = received.map((ex) => exchangeKey(deps.keys, ex));
     const known = await knownExchangeKeys(deps.store, [...new Set(keys)]);
     // A known exchange is not parsed again, unless all that is known of it is an input problem (a missing
@@ -187,20 +238,16 @@ export async function ingestSource(
   // the workers parse while this thread writes; without, each batch is prepared and written in turn.
   const ahead: Promise<PreparedExchange[]>[] = [];
   const depth = pool ? PREPARED_AHEAD : 0;
-  const flush = async () => {
+  const flush = async (batch: ReceivedExchange[]) => {
     const prepared = prepare(batch);
     // Observed here so a failing batch is not an unhandled rejection while an older one is written.
     prepared.catch(() => undefined);
     ahead.push(prepared);
-    batch = [];
     while (ahead.length > depth) await write(await ahead.shift()!);
   };
   try {
-    for await (const ref of source.exchanges()) {
-      batch.push(ref);
-      if (batch.length >= batchSize) await flush();
-    }
-    if (batch.length) await flush();
+    for await (const batch of readBatches(source, batchSize, options.batchBytes ?? DEFAULT_BATCH_BYTES))
+      await flush(batch);
     while (ahead.length) await write(await ahead.shift()!);
   } finally {
     await Promise.allSettled(ahead);
