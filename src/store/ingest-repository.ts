@@ -47,6 +47,7 @@ export const INPUT_PROBLEM_CODES: ReadonlySet<string> = new Set([
   'ingest.too_large',
   'ingest.not_a_file',
   'ingest.unreadable',
+  'ingest.file_ambiguous',
 ]);
 
 /** The reason of the stand-in for an exchange found already stored before parsing (never written). */

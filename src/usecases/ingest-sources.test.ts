@@ -118,6 +118,52 @@ describe('exchange sources', () => {
     ]);
   });
 
+  it('reads every entry of a name that a ZIP holds twice, and refuses to guess which one a manifest means', async () => {
+    const [a, b, c] = validExamples().map((e) => Buffer.from(e.xml));
+    const write = async (out: string, entries: [string, Buffer][]) => {
+      const zip = new yazl.ZipFile();
+      for (const [name, data] of entries) zip.addBuffer(data, name);
+      zip.end();
+      await new Promise<void>((resolve, reject) => {
+        zip.outputStream
+          .pipe(createWriteStream(out))
+          .on('close', () => resolve())
+          .on('error', reject);
+      });
+    };
+    const plain = join(tmp, 'dup.zip');
+    await write(plain, [
+      ['dup.xml', a!],
+      ['dup.xml', b!],
+      ['other.xml', c!],
+    ]);
+    const read = await collect(plain);
+    expect(read.total).toBe(3);
+    expect(read.refs.map((r) => r.source)).toEqual(['dup.xml', 'dup.xml#2', 'other.xml']);
+    expect(read.bytes).toEqual([a, b, c]);
+
+    const line = (file: string, hubId: string) =>
+      JSON.stringify({
+        file,
+        moment: '2024-03-04T09:00:00Z',
+        verzender: '0384',
+        ontvanger: '12345678',
+        hubId,
+      });
+    const listed = join(tmp, 'dup-manifest.zip');
+    await write(listed, [
+      ['manifest.ndjson', Buffer.from(`${line('dup.xml', 'D1')}\n${line('other.xml', 'D2')}\n`)],
+      ['dup.xml', a!],
+      ['dup.xml', b!],
+      ['other.xml', c!],
+    ]);
+    const got = await collect(listed);
+    expect(got.bytes[0]).toBe(
+      'ingest.file_ambiguous: the ZIP dup-manifest.zip holds 2 entries named dup.xml; which one is meant cannot be told',
+    );
+    expect(got.bytes[1]).toEqual(c);
+  });
+
   it('reads a file too big for one exchange as an error, not into memory', async () => {
     const dir = join(tmp, 'big');
     mkdirSync(dir, { recursive: true });

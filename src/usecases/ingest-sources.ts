@@ -356,10 +356,15 @@ async function zipSource(path: string): Promise<ExchangeSource> {
     ),
   );
   // Only the central directory is read here (names and offsets); entry contents are streamed on demand.
-  const entries = new Map<string, yauzl.Entry>();
+  // A ZIP may hold several entries of one name: each is kept, in directory order, so none is lost.
+  const entries = new Map<string, yauzl.Entry[]>();
   await new Promise<void>((resolve, reject) => {
     zip.on('entry', (e: yauzl.Entry) => {
-      if (!e.fileName.endsWith('/')) entries.set(e.fileName, e);
+      if (!e.fileName.endsWith('/')) {
+        const same = entries.get(e.fileName);
+        if (same) same.push(e);
+        else entries.set(e.fileName, [e]);
+      }
       zip.readEntry();
     });
     zip.on('end', () => resolve());
@@ -384,30 +389,37 @@ async function zipSource(path: string): Promise<ExchangeSource> {
   // Every manifest in the ZIP (a week per folder, say), each with the files beside it, in path order.
   const manifests = [...entries.keys()]
     .filter((n) => n === MANIFEST_NAME || n.endsWith(`/${MANIFEST_NAME}`))
-    .sort();
+    .sort()
+    .flatMap((n) => entries.get(n)!.map((e, i) => ({ name: n, entry: e, nth: i + 1 })));
   const zipName = basename(path);
   if (manifests.length > 0) {
     // A manifest is streamed twice (count, then read), never held whole: it can have millions of lines.
-    const manifestLines = async (name: string) =>
-      createInterface({ input: await openStream(entries.get(name)!), crlfDelay: Infinity });
+    const manifestLines = async (entry: yauzl.Entry) =>
+      createInterface({ input: await openStream(entry), crlfDelay: Infinity });
     let total = 0;
-    for (const name of manifests)
-      for await (const line of await manifestLines(name)) if (line.trim()) total++;
+    for (const { entry } of manifests)
+      for await (const line of await manifestLines(entry)) if (line.trim()) total++;
     return {
       label: path,
       total,
       exchanges: async function* () {
-        for (const name of manifests) {
+        for (const { name, entry: manifest, nth } of manifests) {
           const base = name.slice(0, -MANIFEST_NAME.length);
           yield* manifestRefs(
             (async function* () {
-              yield* await manifestLines(name);
+              yield* await manifestLines(manifest);
             })(),
-            `${zipName}!${name}`,
+            `${zipName}!${name}${nth > 1 ? ` (entry ${nth} of that name)` : ''}`,
             async (file) => {
-              const entry = entries.get(base + file);
-              if (!entry) throw new Error(`ingest.file_missing: ${zipName}!${base}${file} is not in the ZIP`);
-              return open(entry);
+              const found = entries.get(base + file);
+              if (!found) throw new Error(`ingest.file_missing: ${zipName}!${base}${file} is not in the ZIP`);
+              // Which of the entries the hub meant cannot be told: guessing could store the wrong message.
+              if (found.length > 1)
+                throw new InputProblem(
+                  'ingest.file_ambiguous',
+                  `the ZIP ${zipName} holds ${found.length} entries named ${base}${file}; which one is meant cannot be told`,
+                );
+              return open(found[0]!);
             },
             MANIFEST_NAME,
           );
@@ -416,15 +428,18 @@ async function zipSource(path: string): Promise<ExchangeSource> {
       close: async () => zip.close(),
     };
   }
-  const xml = [...entries.values()].filter((e) => e.fileName.toLowerCase().endsWith('.xml'));
-  xml.sort((a, b) => (a.fileName < b.fileName ? -1 : 1));
+  // The second and later entries of one name are told apart by their place: `dup.xml#2`.
+  const xml = [...entries.entries()]
+    .filter(([n]) => n.toLowerCase().endsWith('.xml'))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .flatMap(([n, same]) => same.map((e, i) => ({ source: i === 0 ? n : `${n}#${i + 1}`, e })));
   return {
     label: path,
     total: xml.length,
     async *exchanges() {
-      for (const e of xml) {
+      for (const { source, e } of xml) {
         yield {
-          source: e.fileName,
+          source,
           moment: e.getLastModDate().toISOString(),
           verzender: null,
           ontvanger: null,
