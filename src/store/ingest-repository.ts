@@ -48,6 +48,7 @@ export const INPUT_PROBLEM_CODES: ReadonlySet<string> = new Set([
   'ingest.not_a_file',
   'ingest.unreadable',
   'ingest.file_ambiguous',
+  'ingest.link_refused',
 ]);
 
 /** The reason of the stand-in for an exchange found already stored before parsing (never written). */

@@ -203,7 +203,7 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
-  it('quarantines a FIFO and a link to /dev/zero named by the manifest as not a file, unread, and stores the rest', async () => {
+  it('quarantines a FIFO (not a file) and a link to /dev/zero (outside the folder) named by the manifest, unread, and stores the rest', async () => {
     await withStore(async (store) => {
       const dir = folder([
         { file: 'a.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-F1' },
@@ -216,7 +216,8 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       symlinkSync('/dev/zero', join(dir, 'zero.xml'));
       const s = await ingest(store, dir);
       expect(s).toMatchObject({ received: 4, stored: 2, quarantined: 2 });
-      expect(s.quarantinedByReason).toEqual({ 'ingest.not_a_file': 2 });
+      // /dev/zero is outside the source folder, so its link is not even followed.
+      expect(s.quarantinedByReason).toEqual({ 'ingest.not_a_file': 1, 'ingest.link_refused': 1 });
       const items = await listQuarantine(store);
       expect(items.map((q) => [q.hubId, q.reasonCode, q.reason])).toEqual([
         [
@@ -226,8 +227,8 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
         ],
         [
           'QA-F3',
-          'ingest.not_a_file',
-          'zero.xml: is a character device, not a regular file: only regular files are read',
+          'ingest.link_refused',
+          'zero.xml: leads to /dev/zero, outside the source folder: only links that stay inside the source folder are followed',
         ],
       ]);
       expect((await ingest(store, dir)).skipped).toBe(4);

@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -232,6 +233,49 @@ describe('exchange sources', () => {
       { source: 'a.xml', problem: null },
       { source: 'closed/', problem: 'ingest.unreadable' },
     ]);
+  });
+
+  it('follows links that stay inside the source folder and makes one that leads outside or nowhere an item', async () => {
+    const xml = validExamples()[0]!.xml;
+    const outside = join(tmp, 'elsewhere');
+    mkdirSync(join(outside, 'folder'), { recursive: true });
+    writeFileSync(join(outside, 'secret.xml'), xml);
+    const dir = join(tmp, 'links');
+    mkdirSync(join(dir, 'real'), { recursive: true });
+    writeFileSync(join(dir, 'real', 'a.xml'), xml);
+    symlinkSync(join(dir, 'real', 'a.xml'), join(dir, 'inside.xml'));
+    symlinkSync(join(outside, 'secret.xml'), join(dir, 'out.xml'));
+    symlinkSync(join(outside, 'folder'), join(dir, 'outdir'));
+    symlinkSync(join(tmp, 'nothing.xml'), join(dir, 'broken.xml'));
+    symlinkSync(dir, join(dir, 'real', 'loop'));
+    const { refs, bytes } = await collect(dir);
+    expect(refs.map((r) => [r.source, r.problem?.code ?? null])).toEqual([
+      ['broken.xml', 'ingest.link_refused'],
+      ['inside.xml', null],
+      ['out.xml', 'ingest.link_refused'],
+      ['outdir/', 'ingest.link_refused'],
+      ['real/a.xml', null],
+    ]);
+    expect(refs[2]!.problem!.reason).toBe(
+      `out.xml: is a link to ${join(outside, 'secret.xml')}, outside the source folder: only links that stay inside the source folder are followed`,
+    );
+    expect(bytes[1]).toEqual(Buffer.from(xml));
+
+    // A manifest's folder likewise: the line naming a link that leads outside is refused, not read.
+    writeFileSync(
+      join(dir, 'manifest.ndjson'),
+      ['out.xml', 'inside.xml', 'broken.xml']
+        .map((file) =>
+          JSON.stringify({ file, moment: '2024-03-04T09:00:00Z', verzender: '0384', ontvanger: '12345678' }),
+        )
+        .join('\n'),
+    );
+    const listed = await collect(dir);
+    expect(listed.bytes[0]).toMatch(
+      /^ingest\.link_refused: leads to .*secret\.xml, outside the source folder/,
+    );
+    expect(listed.bytes[1]).toEqual(Buffer.from(xml));
+    expect(listed.bytes[2]).toMatch(/^ingest\.link_refused: is a link that leads nowhere \(ENOENT\)/);
   });
 
   it('checks every manifest field and refuses paths outside the manifest folder', () => {

@@ -4,12 +4,14 @@ import {
   createReadStream,
   type Dirent,
   fstatSync,
+  lstatSync,
   openSync,
   readSync,
+  realpathSync,
   type Stats,
   statSync,
 } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -115,9 +117,6 @@ export function readRegularFile(path: string | Buffer, name = String(path)): Buf
     closeSync(fd);
   }
 }
-
-const readSmallFile = async (path: string | Buffer, name?: string): Promise<Buffer> =>
-  readRegularFile(path, name);
 
 /** One manifest line: `{"file", "moment", "verzender", "ontvanger", "hubId"?}`. */
 export function parseManifestLine(
@@ -237,7 +236,11 @@ async function manifestSource(manifestPath: string): Promise<ExchangeSource> {
     total,
     async *exchanges() {
       const lines = createInterface({ input: createReadStream(manifestPath), crlfDelay: Infinity });
-      yield* manifestRefs(lines, basename(manifestPath), (file) => readSmallFile(join(dir, file)));
+      const root = await realpath(dir, { encoding: 'buffer' });
+      yield* manifestRefs(lines, basename(manifestPath), async (file) => {
+        const path = join(dir, file);
+        return readInside(root, Buffer.from(path), path);
+      });
     },
     close: async () => undefined,
   };
@@ -271,7 +274,13 @@ const SLASH = Buffer.from('/');
  */
 async function listXml(dir: string): Promise<FoundFile[]> {
   const out: FoundFile[] = [];
+  const root = await realpath(dir, { encoding: 'buffer' });
+  // Real folders walked: a link back to one (a loop, or a second way in) has nothing new to read.
+  const walked = new Set<string>();
   const walk = async (d: Buffer, rel: string) => {
+    const real = await realpath(d, { encoding: 'buffer' }).catch(() => d);
+    if (walked.has(real.toString('latin1'))) return;
+    walked.add(real.toString('latin1'));
     let entries: Dirent<Buffer>[];
     try {
       entries = await readdir(d, { withFileTypes: true, encoding: 'buffer' });
@@ -283,12 +292,75 @@ async function listXml(dir: string): Promise<FoundFile[]> {
     for (const e of entries) {
       const p = Buffer.concat([d, SLASH, e.name]);
       const name = rel ? `${rel}/${nameAsText(e.name)}` : nameAsText(e.name);
+      const xml = name.toLowerCase().endsWith('.xml');
       if (e.isDirectory()) await walk(p, name);
-      else if (e.isFile() && name.toLowerCase().endsWith('.xml')) out.push({ path: p, source: name });
+      else if (e.isSymbolicLink()) {
+        const to = await linkTarget(root, p);
+        if (to.problem) {
+          // Any other name is no exchange, unless the link leads to a folder.
+          if (xml || to.folder)
+            out.push({ path: p, source: to.folder ? `${name}/` : name, problem: to.problem });
+        } else if (to.folder) await walk(p, name);
+        else if (xml) out.push({ path: p, source: name });
+      } else if (xml) out.push({ path: p, source: name }); // a FIFO or device is refused when read
     }
   };
-  await walk(Buffer.from(dir), '');
+  await walk(root, '');
   return out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+}
+
+const isInside = (root: Buffer, real: Buffer) =>
+  real.equals(root) ||
+  (real.length > root.length && real[root.length] === 0x2f && real.subarray(0, root.length).equals(root));
+
+/**
+ * Where a link leads: links are followed only while they stay inside the source folder (a delivered folder
+ * must not make ingest read /etc or another client's files); one leading outside or nowhere is an item.
+ */
+async function linkTarget(
+  root: Buffer,
+  link: Buffer,
+): Promise<{ folder: boolean; problem?: { code: string; reason: string } }> {
+  const real = await realpath(link, { encoding: 'buffer' }).catch((err: unknown) => err as Error);
+  if (real instanceof Error)
+    return { folder: false, problem: linkProblem(`is a link that leads nowhere (${errorText(real)})`) };
+  const folder = (await stat(real).catch(() => undefined))?.isDirectory() ?? false;
+  if (!isInside(root, real))
+    return { folder, problem: linkProblem(`is a link to ${nameAsText(real)}, outside the source folder`) };
+  return { folder };
+}
+
+const linkProblem = (what: string) => ({
+  code: 'ingest.link_refused',
+  reason: `${what}: only links that stay inside the source folder are followed`,
+});
+
+/** Reads `path` below `root` (a real path): links followed only while they stay inside it. */
+function readInside(root: Buffer, path: Buffer, name: string): Buffer {
+  let real: Buffer;
+  try {
+    // .native: the JS realpath turns a Buffer path into text, which garbles a name that is not UTF-8.
+    real = realpathSync.native(path, { encoding: 'buffer' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const link = (() => {
+      try {
+        return lstatSync(path).isSymbolicLink();
+      } catch {
+        return false;
+      }
+    })();
+    if (link) {
+      const p = linkProblem(`is a link that leads nowhere (${code ?? 'error'})`);
+      throw new InputProblem(p.code, p.reason);
+    }
+    throw err;
+  }
+  if (!isInside(root, real)) {
+    const p = linkProblem(`leads to ${nameAsText(real)}, outside the source folder`);
+    throw new InputProblem(p.code, p.reason);
+  }
+  return readRegularFile(real, name);
 }
 
 /** A system error as `CODE: message`, without the path (the item names it already). */
@@ -297,7 +369,7 @@ function errorText(err: unknown): string {
   return e.code ? `${e.code}${e.syscall ? ` on ${e.syscall}` : ''}` : String(e.message ?? err);
 }
 
-function plainFolderSource(dir: string, files: FoundFile[]): ExchangeSource {
+function plainFolderSource(dir: string, files: FoundFile[], root?: Buffer): ExchangeSource {
   return {
     label: dir,
     total: files.length,
@@ -319,7 +391,9 @@ function plainFolderSource(dir: string, files: FoundFile[]): ExchangeSource {
           yield { ...base, moment: null, read: () => Promise.reject(s) };
           continue;
         }
-        yield { ...base, moment: s.mtime.toISOString(), read: () => readSmallFile(f.path, f.source) };
+        const read = async () =>
+          root ? readInside(root, f.path, f.source) : readRegularFile(f.path, f.source);
+        yield { ...base, moment: s.mtime.toISOString(), read };
       }
     },
     close: async () => undefined,
@@ -462,7 +536,7 @@ export async function openSource(path: string): Promise<ExchangeSource> {
     if (m && !m.isFile())
       throw new Error(`ingest.source_unreadable: ${manifest} is ${kindOf(m)}, not a regular file`);
     if (m) return manifestSource(manifest);
-    return plainFolderSource(path, await listXml(path));
+    return plainFolderSource(path, await listXml(path), await realpath(path, { encoding: 'buffer' }));
   }
   const lower = path.toLowerCase();
   // A manifest or ZIP that is a FIFO or device would block or never end: only a regular file is opened.
