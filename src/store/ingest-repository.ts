@@ -49,6 +49,7 @@ export const INPUT_PROBLEM_CODES: ReadonlySet<string> = new Set([
   'ingest.unreadable',
   'ingest.file_ambiguous',
   'ingest.link_refused',
+  'ingest.entry_refused',
 ]);
 
 /** The reason of the stand-in for an exchange found already stored before parsing (never written). */

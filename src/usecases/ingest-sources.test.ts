@@ -165,6 +165,34 @@ describe('exchange sources', () => {
     expect(got.bytes[1]).toEqual(c);
   });
 
+  it("makes a ZIP entry named '../x.xml' or '/x.xml' an item of its own and reads the other entries", async () => {
+    const [a, b, c] = validExamples().map((e) => Buffer.from(e.xml));
+    const zip = new yazl.ZipFile();
+    zip.addBuffer(a!, 'ok.xml');
+    zip.addBuffer(b!, 'XX/evil.xml');
+    zip.addBuffer(c!, 'YYYabs.xml');
+    zip.end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+    // yazl refuses such names, so they are put in afterwards (same length, in both headers).
+    const bytes = Buffer.from(
+      Buffer.concat(chunks).toString('latin1').replaceAll('XX/', '../').replaceAll('YYY', '///'),
+      'latin1',
+    );
+    const path = join(tmp, 'evil.zip');
+    writeFileSync(path, bytes);
+    const got = await collect(path);
+    expect(got.refs.map((r) => [r.source, r.problem?.code ?? null])).toEqual([
+      ['../evil.xml', 'ingest.entry_refused'],
+      ['///abs.xml', 'ingest.entry_refused'],
+      ['ok.xml', null],
+    ]);
+    expect(got.refs[0]!.problem!.reason).toBe(
+      "../evil.xml: the ZIP evil.zip names this entry by a path with '..', which leads outside the ZIP's folder: it is not read",
+    );
+    expect(got.bytes[2]).toEqual(a);
+  });
+
   it('reads a file too big for one exchange as an error, not into memory', async () => {
     const dir = join(tmp, 'big');
     mkdirSync(dir, { recursive: true });

@@ -423,7 +423,8 @@ function streamToBuffer(stream: Readable, name = '', max = Number.POSITIVE_INFIN
 
 async function zipSource(path: string): Promise<ExchangeSource> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, z) =>
+    // Names are decoded here, not by yauzl: it refuses the whole ZIP for one entry named `../x.xml`.
+    yauzl.open(path, { lazyEntries: true, autoClose: false, decodeStrings: false }, (err, z) =>
       err
         ? reject(new Error(`ingest.source_unreadable: ${path} is not a readable ZIP (${err.message})`))
         : resolve(z),
@@ -432,9 +433,20 @@ async function zipSource(path: string): Promise<ExchangeSource> {
   // Only the central directory is read here (names and offsets); entry contents are streamed on demand.
   // A ZIP may hold several entries of one name: each is kept, in directory order, so none is lost.
   const entries = new Map<string, yauzl.Entry[]>();
+  // Entries whose name leads out of the ZIP's folder (`../`, `/abs`): never read, each an item of its own.
+  const refused: { name: string; why: string }[] = [];
   await new Promise<void>((resolve, reject) => {
     zip.on('entry', (e: yauzl.Entry) => {
-      if (!e.fileName.endsWith('/')) {
+      e.fileName = yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, e.fileNameRaw, e.extraFields, false);
+      const unsafe = yauzl.validateFileName(e.fileName);
+      if (unsafe) {
+        const why = unsafe.startsWith('absolute')
+          ? 'an absolute path'
+          : unsafe.startsWith('invalid relative')
+            ? "a path with '..'"
+            : 'a name with invalid characters';
+        refused.push({ name: e.fileName, why });
+      } else if (!e.fileName.endsWith('/')) {
         const same = entries.get(e.fileName);
         if (same) same.push(e);
         else entries.set(e.fileName, [e]);
@@ -507,10 +519,24 @@ async function zipSource(path: string): Promise<ExchangeSource> {
     .filter(([n]) => n.toLowerCase().endsWith('.xml'))
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .flatMap(([n, same]) => same.map((e, i) => ({ source: i === 0 ? n : `${n}#${i + 1}`, e })));
+  const refusedXml = refused.filter((r) => r.name.toLowerCase().endsWith('.xml'));
   return {
     label: path,
-    total: xml.length,
+    total: xml.length + refusedXml.length,
     async *exchanges() {
+      for (const { name, why } of refusedXml) {
+        const reason = `${name}: the ZIP ${zipName} names this entry by ${why}, which leads outside the ZIP's folder: it is not read`;
+        const problem = { code: 'ingest.entry_refused', reason, bytes: NO_BYTES };
+        yield {
+          source: name,
+          moment: null,
+          verzender: null,
+          ontvanger: null,
+          hubId: null,
+          problem,
+          read: async () => NO_BYTES,
+        };
+      }
       for (const { source, e } of xml) {
         yield {
           source,
