@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import yazl from 'yazl';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { SECRET, validExamples, writeExchangeFolder } from '../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
@@ -234,6 +235,38 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       expect((await ingest(store, dir)).skipped).toBe(4);
     });
   }, 10_000);
+
+  it('names items from a ZIP by the ZIP and their full path, and keeps the same bad line of two weeks apart', async () => {
+    await withStore(async (store) => {
+      const zip = new yazl.ZipFile();
+      const bad = '{"file":"x.xml","moment":"gisteren","verzender":"0384","ontvanger":"12345678"}';
+      ['week1', 'week2'].forEach((week, i) => {
+        const line = JSON.stringify({ file: 'a.xml', ...meta(i + 1) });
+        zip.addBuffer(Buffer.from(`${line}\n${bad}\n`), `${week}/manifest.ndjson`);
+        zip.addBuffer(Buffer.from(xmlOf(i ? 'JW305' : 'JW301')), `${week}/a.xml`);
+      });
+      zip.end();
+      const path = join(folder([]), 'weeks.zip');
+      await new Promise<void>((resolve, reject) => {
+        zip.outputStream
+          .pipe(createWriteStream(path))
+          .on('close', () => resolve())
+          .on('error', reject);
+      });
+      const s = await ingest(store, path);
+      expect(s).toMatchObject({ received: 4, stored: 2, quarantined: 2, skipped: 0 });
+      expect((await listQuarantine(store)).map((q) => [q.source, q.reasonCode, q.reason])).toEqual(
+        ['week1', 'week2'].map((w) => [
+          `weeks.zip!${w}/manifest.ndjson#2`,
+          'ingest.manifest_invalid',
+          `weeks.zip!${w}/manifest.ndjson line 2: moment "gisteren" is not an ISO-8601 date-time with zone`,
+        ]),
+      );
+      const exchanges = await store.db.selectFrom('exchange').select('source').orderBy('source').execute();
+      expect(exchanges.map((e) => e.source)).toContain('weeks.zip!week2/a.xml');
+      expect(await ingest(store, path)).toMatchObject({ received: 4, skipped: 4 });
+    });
+  });
 
   it('stores a line without a moment, retried with its file, at the moment it reached us', async () => {
     await withStore(async (store) => {

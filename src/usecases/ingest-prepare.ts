@@ -15,6 +15,8 @@ import type { ExchangeMeta, PreparedExchange, PreparedMessage } from '../store/i
 /** What arrives: bytes plus whatever hub metadata the input gave. */
 export interface ReceivedExchange {
   readonly source: string;
+  /** Part of the exchange's identity instead of `source` when set (see `ExchangeRef.identity`). */
+  readonly identity?: string;
   readonly bytes: Buffer;
   readonly moment: string | null;
   readonly verzender: string | null;
@@ -43,7 +45,7 @@ export function exchangeKey(keys: Keys, ex: ReceivedExchange): string {
   const h = createHmac('sha256', keys.berichtId);
   for (const part of [
     'exchange',
-    ex.source,
+    ex.identity ?? ex.source,
     ex.moment ?? '',
     ex.verzender ?? '',
     ex.ontvanger ?? '',

@@ -83,8 +83,15 @@ describe('exchange sources', () => {
     await zipFolder(traffic.dir, files, 'export-2024-03/', zipPath);
     const zipped = await collect(zipPath);
     expect(zipped.total).toBe(folder.total);
-    expect(zipped.refs.map((r) => [r.source, r.moment, r.hubId])).toEqual(
-      folder.refs.map((r) => [r.source, r.moment, r.hubId]),
+    // Shown with the ZIP and the path in it; identified by the path relative to the manifest, as in a folder
+    // (a bad line by its manifest's path).
+    expect(zipped.refs.map((r) => [r.source, r.identity, r.moment, r.hubId])).toEqual(
+      folder.refs.map((r) => [
+        `extract.zip!export-2024-03/${r.problem ? 'manifest.ndjson#' : ''}${r.problem ? r.source.split('#')[1] : r.source}`,
+        r.problem ? `export-2024-03/${r.source}` : r.source,
+        r.moment,
+        r.hubId,
+      ]),
     );
     const same = zipped.bytes.map((b, i) =>
       Buffer.isBuffer(b) ? b.equals(folder.bytes[i] as Buffer) : 'error',
@@ -113,10 +120,16 @@ describe('exchange sources', () => {
     });
     const both = await collect(zipPath);
     expect(both.total).toBe(2 * (folder.total ?? 0));
-    expect(both.refs.map((r) => r.source)).toEqual([
-      ...folder.refs.map((r) => r.source),
-      ...folder.refs.map((r) => r.source),
-    ]);
+    // Each named by its full path in the ZIP; a bad line's identity names its manifest, so the same bad line
+    // in two weeks is two exchanges (before, both were `manifest.ndjson#n`: the second counted as ingested).
+    expect(both.refs.map((r) => r.source)).toEqual(
+      ['week1/', 'week2/'].flatMap((week) => folder.refs.map((r) => `weeks.zip!${week}${r.source}`)),
+    );
+    const bad = both.refs.filter((r) => r.problem).map((r) => r.identity);
+    expect(bad).toEqual(
+      ['week1/', 'week2/'].flatMap((w) => folder.refs.filter((r) => r.problem).map((r) => w + r.source)),
+    );
+    expect(new Set(bad).size).toBe(bad.length);
   });
 
   it('reads every entry of a name that a ZIP holds twice, and refuses to guess which one a manifest means', async () => {
@@ -140,7 +153,7 @@ describe('exchange sources', () => {
     ]);
     const read = await collect(plain);
     expect(read.total).toBe(3);
-    expect(read.refs.map((r) => r.source)).toEqual(['dup.xml', 'dup.xml#2', 'other.xml']);
+    expect(read.refs.map((r) => r.identity)).toEqual(['dup.xml', 'dup.xml#2', 'other.xml']);
     expect(read.bytes).toEqual([a, b, c]);
 
     const line = (file: string, hubId: string) =>
@@ -183,12 +196,12 @@ describe('exchange sources', () => {
     writeFileSync(path, bytes);
     const got = await collect(path);
     expect(got.refs.map((r) => [r.source, r.problem?.code ?? null])).toEqual([
-      ['../evil.xml', 'ingest.entry_refused'],
-      ['///abs.xml', 'ingest.entry_refused'],
-      ['ok.xml', null],
+      ['evil.zip!../evil.xml', 'ingest.entry_refused'],
+      ['evil.zip!///abs.xml', 'ingest.entry_refused'],
+      ['evil.zip!ok.xml', null],
     ]);
     expect(got.refs[0]!.problem!.reason).toBe(
-      "../evil.xml: the ZIP evil.zip names this entry by a path with '..', which leads outside the ZIP's folder: it is not read",
+      "evil.zip!../evil.xml: the ZIP names this entry by a path with '..', which leads outside the ZIP's folder: it is not read",
     );
     expect(got.bytes[2]).toEqual(a);
   });

@@ -25,8 +25,13 @@ import { isPartyCode, PARTY_CODE_RULE } from '../domain/party.js';
  * Reading is streamed: the manifest line by line, the ZIP entry by entry.
  */
 export interface ExchangeRef {
-  /** Stable name of the exchange's file, relative to the manifest (or `<zip>!entry`); part of its identity. */
+  /** The exchange's file as shown: relative to the manifest or folder; in a ZIP `<zip>!<path in the ZIP>`. */
   readonly source: string;
+  /**
+   * The name that is part of the exchange's identity, when it is not `source`: a ZIP's files are identified as
+   * before the ZIP's name was shown (relative to their manifest), so stores made then still recognise them.
+   */
+  readonly identity?: string;
   readonly moment: string | null;
   readonly verzender: string | null;
   readonly ontvanger: string | null;
@@ -175,10 +180,10 @@ function hubIdOf(line: string): string | null {
   }
 }
 
-function badLine(source: string, line: string, reason: string): ExchangeRef {
+function badLine(name: Named, line: string, reason: string): ExchangeRef {
   const bytes = Buffer.from(line);
   return {
-    source,
+    ...name,
     moment: null,
     verzender: null,
     ontvanger: null,
@@ -188,15 +193,28 @@ function badLine(source: string, line: string, reason: string): ExchangeRef {
   };
 }
 
+/** How a manifest's exchanges are named: shown (`source`) and, where it differs, identified (`identity`). */
+type Named = { readonly source: string; readonly identity?: string };
+
+interface ManifestNames {
+  /** A bad line, by its number. */
+  line(n: number): Named;
+  /** A line's file, as the line names it. */
+  file(file: string): Named;
+}
+
 /**
- * The exchanges of one manifest. `manifestName` names it in reasons; a bad line's source is
- * `<sourceName>#<line>`, beside the files it lists (a ZIP's entries are named relative to their manifest).
+ * The exchanges of one manifest. `manifestName` names it in reasons; by default a bad line's source is
+ * `<manifestName>#<line>` and a file's its path relative to the manifest.
  */
 async function* manifestRefs(
   lines: AsyncIterable<string>,
   manifestName: string,
   read: (file: string) => Promise<Buffer>,
-  sourceName = manifestName,
+  names: ManifestNames = {
+    line: (n) => ({ source: `${manifestName}#${n}` }),
+    file: (source) => ({ source }),
+  },
 ): AsyncIterable<ExchangeRef> {
   let n = 0;
   for await (const raw of lines) {
@@ -206,11 +224,11 @@ async function* manifestRefs(
     const where = `${manifestName} line ${n}`;
     const parsed = parseManifestLine(line, where);
     if (!parsed.ok) {
-      yield badLine(`${sourceName}#${n}`, line, parsed.reason);
+      yield badLine(names.line(n), line, parsed.reason);
       continue;
     }
     yield {
-      source: parsed.file,
+      ...names.file(parsed.file),
       moment: parsed.moment,
       verzender: parsed.verzender,
       ontvanger: parsed.ontvanger,
@@ -507,7 +525,15 @@ async function zipSource(path: string): Promise<ExchangeSource> {
                 );
               return open(found[0]!);
             },
-            MANIFEST_NAME,
+            {
+              // A bad line is identified by its manifest's path in the ZIP (two week folders each with a bad
+              // line 6 are two exchanges); a top manifest's lines keep the identity they had before.
+              line: (n) => ({
+                source: `${zipName}!${name}${nth > 1 ? `(${nth})` : ''}#${n}`,
+                identity: `${name}${nth > 1 ? `(${nth})` : ''}#${n}`,
+              }),
+              file: (file) => ({ source: `${zipName}!${base}${file}`, identity: file }),
+            },
           );
         }
       },
@@ -525,10 +551,12 @@ async function zipSource(path: string): Promise<ExchangeSource> {
     total: xml.length + refusedXml.length,
     async *exchanges() {
       for (const { name, why } of refusedXml) {
-        const reason = `${name}: the ZIP ${zipName} names this entry by ${why}, which leads outside the ZIP's folder: it is not read`;
+        const source = `${zipName}!${name}`;
+        const reason = `${source}: the ZIP names this entry by ${why}, which leads outside the ZIP's folder: it is not read`;
         const problem = { code: 'ingest.entry_refused', reason, bytes: NO_BYTES };
         yield {
-          source: name,
+          source,
+          identity: name,
           moment: null,
           verzender: null,
           ontvanger: null,
@@ -539,7 +567,8 @@ async function zipSource(path: string): Promise<ExchangeSource> {
       }
       for (const { source, e } of xml) {
         yield {
-          source,
+          source: `${zipName}!${source}`,
+          identity: source,
           moment: e.getLastModDate().toISOString(),
           verzender: null,
           ontvanger: null,
