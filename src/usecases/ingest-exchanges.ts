@@ -82,6 +82,22 @@ export function addResult(summary: IngestSummary, result: BatchResult, counted: 
 
 const READ_CONCURRENCY = 16;
 
+const SYSTEM_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a folder',
+  EIO: 'input/output error',
+  ELOOP: 'too many links',
+  ENAMETOOLONG: 'the name is too long',
+};
+
+/** A read failure in words and its code, without the path (the item names it already). */
+function readFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code) return `${SYSTEM_ERRORS[code] ?? 'system error'}, ${code}`;
+  return String((err as Error).message ?? err);
+}
+
 /**
  * A batch is read whole before it is parsed and written, and with workers a few batches are in flight: so a
  * batch is capped by raw bytes as well as by count, or memory would grow with batch size times message size
@@ -126,15 +142,12 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
           out[i] = { ...base, bytes: Buffer.alloc(0), problem: { code: 'ingest.too_large', reason } };
           continue;
         }
-        const reason =
-          code === 'ENOENT' || String(err).includes('ingest.file_missing')
-            ? 'file not found'
-            : `cannot read (${code ?? 'error'})`;
-        out[i] = {
-          ...base,
-          bytes: Buffer.alloc(0),
-          problem: { code: 'ingest.file_missing', reason: `${ref.source}: ${reason}` },
-        };
+        const missing = code === 'ENOENT' || String(err).includes('ingest.file_missing');
+        // A file that is there but cannot be read (EACCES, EISDIR, EIO) is not missing: say what is wrong.
+        const problem = missing
+          ? { code: 'ingest.file_missing', reason: `${ref.source}: file not found` }
+          : { code: 'ingest.unreadable', reason: `${ref.source}: it cannot be read (${readFailure(err)})` };
+        out[i] = { ...base, bytes: Buffer.alloc(0), problem };
       }
     }
   };

@@ -206,6 +206,36 @@ describe('exchange sources', () => {
     expect(got.bytes[2]).toEqual(a);
   });
 
+  it('names why a ZIP entry cannot be read: corrupt data, encrypted, a size that does not match', async () => {
+    const xml = Buffer.from(validExamples()[0]!.xml);
+    const zip = new yazl.ZipFile();
+    for (const name of ['a.xml', 'b.xml', 'c.xml', 'd.xml']) zip.addBuffer(xml, name);
+    zip.end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    // Central directory headers: flags at +8, uncompressed size at +24, name length at +28, name at +46.
+    const central = Buffer.from([0x50, 0x4b, 1, 2]);
+    for (let at = bytes.indexOf(central); at >= 0; at = bytes.indexOf(central, at + 4)) {
+      const name = bytes.subarray(at + 46, at + 46 + bytes.readUInt16LE(at + 28)).toString();
+      if (name === 'b.xml') bytes.writeUInt16LE(bytes.readUInt16LE(at + 8) | 1, at + 8); // encrypted
+      if (name === 'c.xml') bytes.writeUInt32LE(10, at + 24); // says 10 bytes
+    }
+    // a.xml's deflated data (after its 30-byte local header and name), garbled.
+    for (let i = 60; i < 100; i++) bytes[35 + i] = bytes[35 + i]! ^ 0xff;
+    const path = join(tmp, 'broken.zip');
+    writeFileSync(path, bytes);
+    const got = await collect(path);
+    expect(got.bytes[0]).toMatch(/^ingest\.unreadable: its (compressed data is corrupt|size does not match)/);
+    expect(got.bytes[1]).toBe(
+      'ingest.unreadable: the entry is encrypted (with a password): it cannot be read',
+    );
+    expect(got.bytes[2]).toMatch(
+      /^ingest\.unreadable: its size does not match the ZIP directory \(too many bytes in the stream\. expected 10\./,
+    );
+    expect(got.bytes[3]).toEqual(xml);
+  });
+
   it('reads a file too big for one exchange as an error, not into memory', async () => {
     const dir = join(tmp, 'big');
     mkdirSync(dir, { recursive: true });

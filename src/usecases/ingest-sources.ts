@@ -439,6 +439,23 @@ function streamToBuffer(stream: Readable, name = '', max = Number.POSITIVE_INFIN
   });
 }
 
+/** Why a ZIP entry cannot be read, in words: yauzl's and zlib's errors name the fault, not its meaning. */
+export function unreadableEntry(err: unknown): InputProblem {
+  const e = err as NodeJS.ErrnoException;
+  const text = String(e?.message ?? err);
+  const reason = /encrypted/i.test(text)
+    ? 'the entry is encrypted (with a password): it cannot be read'
+    : /too many bytes|not enough bytes|size mismatch|overflows file bounds/i.test(text)
+      ? `its size does not match the ZIP directory (${text})`
+      : e?.code?.startsWith('Z_') ||
+          /unexpected end of file|invalid (block|stored|distance|code)|incorrect header/i.test(text)
+        ? `its compressed data is corrupt (${e.code ?? 'zlib'}: ${text})`
+        : /unsupported compression method/i.test(text)
+          ? `it is compressed by a method that cannot be read (${text})`
+          : `it cannot be read from the ZIP (${text})`;
+  return new InputProblem('ingest.unreadable', reason);
+}
+
 async function zipSource(path: string): Promise<ExchangeSource> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     // Names are decoded here, not by yauzl: it refuses the whole ZIP for one entry named `../x.xml`.
@@ -486,8 +503,10 @@ async function zipSource(path: string): Promise<ExchangeSource> {
         reject(tooLarge(name, entry.uncompressedSize));
         return;
       }
+      const fail = (e: unknown) =>
+        reject((e as NodeJS.ErrnoException).code === 'EFBIG' ? e : unreadableEntry(e));
       zip.openReadStream(entry, (err, s) =>
-        err ? reject(err) : streamToBuffer(s, name, MAX_EXCHANGE_BYTES).then(resolve, reject),
+        err ? fail(err) : streamToBuffer(s, name, MAX_EXCHANGE_BYTES).then(resolve, fail),
       );
     });
   // Every manifest in the ZIP (a week per folder, say), each with the files beside it, in path order.
