@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -192,15 +192,21 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
           { file: 'a.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-Z1' },
           { file: 'big.xml', xml: ' '.repeat(MAX_EXCHANGE_BYTES + 1), ...meta(2), hubId: 'QA-Z2' },
           { file: 'c.xml', xml: xmlOf('JW305'), ...meta(3), hubId: 'QA-Z3' },
+          { file: 'huge.xml', xml: '', ...meta(4), hubId: 'QA-Z4' },
         ],
         [],
       );
+      truncateSync(join(dir, 'huge.xml'), 2_000_000_000); // sparse: no disk used
       const s = await ingest(store, dir);
-      expect(s).toMatchObject({ received: 3, stored: 2, quarantined: 1 });
-      expect(s.quarantinedByReason).toEqual({ 'ingest.too_large': 1 });
-      const [item] = await listQuarantine(store);
+      expect(s).toMatchObject({ received: 4, stored: 2, quarantined: 2 });
+      expect(s.quarantinedByReason).toEqual({ 'ingest.too_large': 2 });
+      const [item, huge] = await listQuarantine(store);
       expect(item).toMatchObject({ hubId: 'QA-Z2', reasonCode: 'ingest.too_large' });
-      expect(item!.reason).toMatch(/big\.xml has 20971521 bytes, more than 20971520 for one exchange/);
+      expect(item!.reason).toMatch(
+        /big\.xml has 20,971,521 bytes, more than the 20,971,520 \(20 MB\) of one exchange$/,
+      );
+      // Ten digits in a row would have been masked as if they were a BSN.
+      expect(huge!.reason).toMatch(/huge\.xml has 2,000,000,000 bytes, more than/);
     });
   });
 

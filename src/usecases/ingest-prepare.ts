@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import {
   berichtId,
+  capNames,
   type FlatMessage,
   messageKeyString,
   type ParseOutcome,
@@ -33,8 +34,9 @@ const GEMEENTE = /^\d{4}$/;
 // Defence in depth: a reason is shown to operators and kept; no run of 9+ digits (a BSN) may survive in it.
 // Except in the exchange's own file name, which the listing shows beside it anyway: masked there it hid
 // which file the reason is about (a hub id, GGKCF400100001422.xml).
+// Any other run of 300+ non-blank characters is cut (a manifest field or name of megabytes, quoted).
 export function scrubReason(reason: string, source?: string): string {
-  const mask = (text: string) => text.replace(/\d{9,}/g, (d) => '*'.repeat(d.length));
+  const mask = (text: string) => capNames(text, 300).replace(/\d{9,}/g, (d) => '*'.repeat(d.length));
   return source ? reason.split(source).map(mask).join(source) : mask(reason);
 }
 

@@ -241,7 +241,9 @@ describe('exchange sources', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'big.xml'), Buffer.alloc(MAX_EXCHANGE_BYTES + 1, 0x20));
     const { bytes } = await collect(dir);
-    expect(String(bytes[0])).toMatch(/^ingest\.too_large: .*big\.xml has 20971521 bytes/);
+    expect(String(bytes[0])).toMatch(
+      /^ingest\.too_large: .*big\.xml has 20,971,521 bytes, more than the 20,971,520 \(20 MB\) of one exchange$/,
+    );
   });
 
   it('reads a plain folder of XML files without a manifest, with the file time as moment and no parties', async () => {

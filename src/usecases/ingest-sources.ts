@@ -60,7 +60,8 @@ export const MAX_EXCHANGE_BYTES = 20 * 1024 * 1024;
 function tooLarge(name: string, size: number): Error {
   return Object.assign(
     new Error(
-      `ingest.too_large: ${name} has ${size} bytes, more than ${MAX_EXCHANGE_BYTES} for one exchange`,
+      // Grouped digits: a bare run of 9+ digits would be masked as a BSN in the stored reason.
+      `ingest.too_large: ${name} has ${size.toLocaleString('en-US')} bytes, more than the ${MAX_EXCHANGE_BYTES.toLocaleString('en-US')} (20 MB) of one exchange`,
     ),
     { code: 'EFBIG' },
   );
