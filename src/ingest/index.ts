@@ -1,5 +1,5 @@
 export { berichtId, messageKeyString } from './message-id.js';
-export { parseMessage } from './parse.js';
+export { capNames, parseMessage } from './parse.js';
 export { keyedHasher, pseudonymiseRows, pseudonymiseWithKey } from './pseudonymise-rows.js';
 export type {
   FlatMessage,

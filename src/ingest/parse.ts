@@ -484,6 +484,14 @@ export function parseMessage(xml: Buffer | string, source: { file: string }): Pa
   return { ok: true, message };
 }
 
+/** Longest name (element, attribute, prefix, URI) a reason repeats: a hostile one can be megabytes. */
+export const MAX_QUOTED = 100;
+
+/** Every run of more than MAX_QUOTED non-blank characters in `text` cut to MAX_QUOTED and '…'. */
+export function capNames(text: string, max = MAX_QUOTED): string {
+  return text.replace(new RegExp(`\\S{${max + 1},}`, 'g'), (w) => `${w.slice(0, max)}…`);
+}
+
 function fail(
   file: string,
   code: IngestErrorCode,
@@ -497,7 +505,7 @@ function fail(
     .join(' ');
   const error: IngestError = {
     code,
-    message: `${file}: ${where ? `${where}: ` : ''}${reason} (${code})`,
+    message: `${file}: ${where ? `${where}: ` : ''}${capNames(reason)} (${code})`,
     file,
     ...(messageCode ? { messageCode } : {}),
     ...(path ? { path } : {}),

@@ -54,6 +54,24 @@ describe('rejected files', () => {
     expect(outcome.error.line).toBeGreaterThan(1);
   });
 
+  it('quotes at most 100 characters of a name in a reason, however long the name', () => {
+    const long = `X${'y'.repeat(200_000)}`;
+    const outcome = parseMessage(
+      Buffer.from(BASE.replace('<jw301:Client>', `<jw301:${long}/><jw301:Client>`)),
+      {
+        file: 'x.xml',
+      },
+    );
+    if (outcome.ok) throw new Error('accepted');
+    expect(outcome.error.code).toBe('ingest.xsd_invalid');
+    expect(outcome.error.message).toMatch(/element \{[^}]+\}Xy+… is not expected here/);
+    expect(outcome.error.message.length).toBeLessThan(400);
+    const unclosed = parseMessage(Buffer.from(`<${long}>`), { file: 'y.xml' });
+    if (unclosed.ok) throw new Error('accepted');
+    expect(unclosed.error.message.length).toBeLessThan(400);
+    expect(unclosed.error.message).toContain('…');
+  });
+
   it('never puts a BSN, name or date into an error', () => {
     const bsn = BASE.replace('<jw301:Bsn>999900006</jw301:Bsn>', '<jw301:Bsn>99990000X</jw301:Bsn>');
     // A birth date identifies a client too: a malformed one is described, not repeated.

@@ -47,6 +47,11 @@ export const INPUT_PROBLEM_CODES: ReadonlySet<string> = new Set([
   'ingest.manifest_invalid',
   'ingest.file_missing',
   'ingest.too_large',
+  'ingest.not_a_file',
+  'ingest.unreadable',
+  'ingest.file_ambiguous',
+  'ingest.link_refused',
+  'ingest.entry_refused',
 ]);
 
 /** The reason of the stand-in for an exchange found already stored before parsing (never written). */

@@ -158,4 +158,33 @@ describe.each(DIALECTS)('ingest on %s', (dialect) => {
       await two.drop();
     }
   });
+
+  it('ends a batch at the byte cap as well as at the count, with the same outcome as one big batch', async () => {
+    const one = await freshStore(dialect);
+    const two = await freshStore(dialect);
+    try {
+      const whole = await ingestSource({ store: one.store, keys, now }, await openSource(traffic.dir));
+      const batches: number[] = [];
+      const capped = await ingestSource({ store: two.store, keys, now }, await openSource(traffic.dir), {
+        batchBytes: 1,
+        onProgress: (done) => batches.push(done),
+      });
+      expect({ ...capped, runId: 0 }).toEqual({ ...whole, runId: 0 });
+      // Under the count of 1000, yet each batch ends at the first exchange past the byte cap (one without
+      // bytes, a missing file, rides along with the next).
+      expect(batches.at(-1)).toBe(traffic.expected.received);
+      expect(batches.length).toBeGreaterThan(traffic.expected.received / 2);
+      expect(Math.max(...batches.map((d, i) => d - (batches[i - 1] ?? 0)))).toBeLessThanOrEqual(2);
+      const links = (s: typeof one.store) =>
+        s.db
+          .selectFrom('message')
+          .select(['seq', 'bericht_id', 'passages', 'conflict'])
+          .orderBy('seq')
+          .execute();
+      expect(await links(two.store)).toEqual(await links(one.store));
+    } finally {
+      await one.drop();
+      await two.drop();
+    }
+  });
 });

@@ -18,7 +18,7 @@ import {
   prepareExchange,
   type ReceivedExchange,
 } from './ingest-prepare.js';
-import type { ExchangeRef, ExchangeSource } from './ingest-sources.js';
+import { type ExchangeRef, type ExchangeSource, InputProblem } from './ingest-sources.js';
 import { linkInBatch } from './link-batch.js';
 
 export interface IngestDeps {
@@ -46,6 +46,8 @@ export interface IngestSummary {
 export interface IngestOptions {
   /** Exchanges per transaction. */
   readonly batchSize?: number;
+  /** Raw bytes per batch: a batch ends at `batchSize` exchanges or about this many bytes, whichever comes first. */
+  readonly batchBytes?: number;
   readonly onProgress?: (done: number, summary: Readonly<IngestSummary>) => void;
   /** Parse worker threads (0: parse on this thread). Results are the same for any number. */
   readonly workers?: number;
@@ -86,6 +88,29 @@ export function addResult(summary: IngestSummary, result: BatchResult, counted: 
 
 const READ_CONCURRENCY = 16;
 
+const SYSTEM_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a folder',
+  EIO: 'input/output error',
+  ELOOP: 'too many links',
+  ENAMETOOLONG: 'the name is too long',
+};
+
+/** A read failure in words and its code, without the path (the item names it already). */
+function readFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code) return `${SYSTEM_ERRORS[code] ?? 'system error'}, ${code}`;
+  return String((err as Error).message ?? err);
+}
+
+/**
+ * A batch is read whole before it is parsed and written, and with workers a few batches are in flight: so a
+ * batch is capped by raw bytes as well as by count, or memory would grow with batch size times message size
+ * (a thousand messages of 19 MB each). 64 MB keeps a run's peak well under a gigabyte.
+ */
+export const DEFAULT_BATCH_BYTES = 64 * 1024 * 1024;
+
 /** Batches prepared by the workers ahead of the one being written: enough to keep them busy meanwhile. */
 const PREPARED_AHEAD = 2;
 
@@ -98,6 +123,7 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
       const ref = refs[i]!;
       const base = {
         source: ref.source,
+        ...(ref.identity !== undefined ? { identity: ref.identity } : {}),
         moment: ref.moment,
         verzender: ref.verzender,
         ontvanger: ref.ontvanger,
@@ -110,6 +136,11 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
       try {
         out[i] = { ...base, bytes: await ref.read() };
       } catch (err) {
+        if (err instanceof InputProblem) {
+          const problem = { code: err.problemCode, reason: `${ref.source}: ${err.reason}` };
+          out[i] = { ...base, bytes: Buffer.alloc(0), problem };
+          continue;
+        }
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EFBIG') {
           // Too big to be one message: kept out unread (as over HTTP), the rest of the source goes on.
@@ -117,20 +148,61 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
           out[i] = { ...base, bytes: Buffer.alloc(0), problem: { code: 'ingest.too_large', reason } };
           continue;
         }
-        const reason =
-          code === 'ENOENT' || String(err).includes('ingest.file_missing')
-            ? 'file not found'
-            : `cannot read (${code ?? 'error'})`;
-        out[i] = {
-          ...base,
-          bytes: Buffer.alloc(0),
-          problem: { code: 'ingest.file_missing', reason: `${ref.source}: ${reason}` },
-        };
+        const missing = code === 'ENOENT' || String(err).includes('ingest.file_missing');
+        // A file that is there but cannot be read (EACCES, EISDIR, EIO) is not missing: say what is wrong.
+        const problem = missing
+          ? { code: 'ingest.file_missing', reason: `${ref.source}: file not found` }
+          : { code: 'ingest.unreadable', reason: `${ref.source}: it cannot be read (${readFailure(err)})` };
+        out[i] = { ...base, bytes: Buffer.alloc(0), problem };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, refs.length) }, worker));
   return out;
+}
+
+/**
+ * The source's exchanges read into batches of at most `maxCount` exchanges and about `maxBytes` raw bytes.
+ * Up to READ_CONCURRENCY are read at a time, fewer as the largest exchange seen so far would overrun the
+ * byte cap: a batch ends at most one group past it, and a group holds one exchange once they are big.
+ */
+async function* readBatches(
+  source: ExchangeSource,
+  maxCount: number,
+  maxBytes: number,
+): AsyncIterable<ReceivedExchange[]> {
+  const refs = source.exchanges()[Symbol.asyncIterator]();
+  let batch: ReceivedExchange[] = [];
+  let bytes = 0;
+  let largest = 0;
+  let ended = false;
+  while (!ended) {
+    const room = Math.min(
+      READ_CONCURRENCY,
+      maxCount - batch.length,
+      // The first exchange alone: until one size is known, 16 at once could be 16 × 20 MB.
+      largest > 0 ? Math.max(1, Math.floor((maxBytes - bytes) / largest)) : 1,
+    );
+    const group: ExchangeRef[] = [];
+    while (group.length < room) {
+      const next = await refs.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      group.push(next.value);
+    }
+    for (const ex of await readAll(group)) {
+      batch.push(ex);
+      bytes += ex.bytes.length;
+      largest = Math.max(largest, ex.bytes.length);
+    }
+    if (batch.length > 0 && (batch.length >= maxCount || bytes >= maxBytes || ended)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+  }
 }
 
 /**
@@ -149,10 +221,8 @@ export async function ingestSource(
   const summary = emptySummary(runId);
   const workers = deps.parse ? 0 : (options.workers ?? 0);
   const pool = workers > 0 ? new ParsePool(workers, deps.keys, { link: options.link !== false }) : undefined;
-  let batch: ExchangeRef[] = [];
   let done = 0;
-  const prepare = async (refs: readonly ExchangeRef[]): Promise<PreparedExchange[]> => {
-    const received = await readAll(refs);
+  const prepare = async (received: readonly ReceivedExchange[]): Promise<PreparedExchange[]> => {
     const keys = received.map((ex) => exchangeKey(deps.keys, ex));
     const known = await knownExchangeKeys(deps.store, [...new Set(keys)]);
     // A known exchange is not parsed again, unless all that is known of it is an input problem (a missing
@@ -193,20 +263,16 @@ export async function ingestSource(
   // the workers parse while this thread writes; without, each batch is prepared and written in turn.
   const ahead: Promise<PreparedExchange[]>[] = [];
   const depth = pool ? PREPARED_AHEAD : 0;
-  const flush = async () => {
+  const flush = async (batch: ReceivedExchange[]) => {
     const prepared = prepare(batch);
     // Observed here so a failing batch is not an unhandled rejection while an older one is written.
     prepared.catch(() => undefined);
     ahead.push(prepared);
-    batch = [];
     while (ahead.length > depth) await write(await ahead.shift()!);
   };
   try {
-    for await (const ref of source.exchanges()) {
-      batch.push(ref);
-      if (batch.length >= batchSize) await flush();
-    }
-    if (batch.length) await flush();
+    for await (const batch of readBatches(source, batchSize, options.batchBytes ?? DEFAULT_BATCH_BYTES))
+      await flush(batch);
     while (ahead.length) await write(await ahead.shift()!);
   } finally {
     await Promise.allSettled(ahead);

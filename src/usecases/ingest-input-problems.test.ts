@@ -1,7 +1,9 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import yazl from 'yazl';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { SECRET, validExamples, writeExchangeFolder } from '../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
@@ -219,15 +221,85 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
           { file: 'a.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-Z1' },
           { file: 'big.xml', xml: ' '.repeat(MAX_EXCHANGE_BYTES + 1), ...meta(2), hubId: 'QA-Z2' },
           { file: 'c.xml', xml: xmlOf('JW305'), ...meta(3), hubId: 'QA-Z3' },
+          { file: 'huge.xml', xml: '', ...meta(4), hubId: 'QA-Z4' },
         ],
         [],
       );
+      truncateSync(join(dir, 'huge.xml'), 2_000_000_000); // sparse: no disk used
       const s = await ingest(store, dir);
-      expect(s).toMatchObject({ received: 3, stored: 2, quarantined: 1 });
-      expect(s.quarantinedByReason).toEqual({ 'ingest.too_large': 1 });
-      const [item] = await listQuarantine(store);
+      expect(s).toMatchObject({ received: 4, stored: 2, quarantined: 2 });
+      expect(s.quarantinedByReason).toEqual({ 'ingest.too_large': 2 });
+      const [item, huge] = await listQuarantine(store);
       expect(item).toMatchObject({ hubId: 'QA-Z2', reasonCode: 'ingest.too_large' });
-      expect(item!.reason).toMatch(/big\.xml has 20971521 bytes, more than 20971520 for one exchange/);
+      expect(item!.reason).toMatch(
+        /big\.xml has 20,971,521 bytes, more than the 20,971,520 \(20 MB\) of one exchange$/,
+      );
+      // Ten digits in a row would have been masked as if they were a BSN.
+      expect(huge!.reason).toMatch(/huge\.xml has 2,000,000,000 bytes, more than/);
+    });
+  });
+
+  it('quarantines a FIFO (not a file) and a link to /dev/zero (outside the folder) named by the manifest, unread, and stores the rest', async () => {
+    await withStore(async (store) => {
+      const dir = folder([
+        { file: 'a.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-F1' },
+        { file: 'fifo.xml', ...meta(2), hubId: 'QA-F2' },
+        { file: 'zero.xml', ...meta(3), hubId: 'QA-F3' },
+        { file: 'c.xml', xml: xmlOf('JW305'), ...meta(4), hubId: 'QA-F4' },
+      ]);
+      // Read before the fix, the FIFO blocks forever (no writer) and /dev/zero never ends.
+      execFileSync('mkfifo', [join(dir, 'fifo.xml')]);
+      symlinkSync('/dev/zero', join(dir, 'zero.xml'));
+      const s = await ingest(store, dir);
+      expect(s).toMatchObject({ received: 4, stored: 2, quarantined: 2 });
+      // /dev/zero is outside the source folder, so its link is not even followed.
+      expect(s.quarantinedByReason).toEqual({ 'ingest.not_a_file': 1, 'ingest.link_refused': 1 });
+      const items = await listQuarantine(store);
+      expect(items.map((q) => [q.hubId, q.reasonCode, q.reason])).toEqual([
+        [
+          'QA-F2',
+          'ingest.not_a_file',
+          'fifo.xml: is a named pipe (FIFO), not a regular file: only regular files are read',
+        ],
+        [
+          'QA-F3',
+          'ingest.link_refused',
+          'zero.xml: leads to /dev/zero, outside the source folder: only links that stay inside the source folder are followed',
+        ],
+      ]);
+      expect((await ingest(store, dir)).skipped).toBe(4);
+    });
+  }, 10_000);
+
+  it('names items from a ZIP by the ZIP and their full path, and keeps the same bad line of two weeks apart', async () => {
+    await withStore(async (store) => {
+      const zip = new yazl.ZipFile();
+      const bad = '{"file":"x.xml","moment":"gisteren","verzender":"0384","ontvanger":"12345678"}';
+      ['week1', 'week2'].forEach((week, i) => {
+        const line = JSON.stringify({ file: 'a.xml', ...meta(i + 1) });
+        zip.addBuffer(Buffer.from(`${line}\n${bad}\n`), `${week}/manifest.ndjson`);
+        zip.addBuffer(Buffer.from(xmlOf(i ? 'JW305' : 'JW301')), `${week}/a.xml`);
+      });
+      zip.end();
+      const path = join(folder([]), 'weeks.zip');
+      await new Promise<void>((resolve, reject) => {
+        zip.outputStream
+          .pipe(createWriteStream(path))
+          .on('close', () => resolve())
+          .on('error', reject);
+      });
+      const s = await ingest(store, path);
+      expect(s).toMatchObject({ received: 4, stored: 2, quarantined: 2, skipped: 0 });
+      expect((await listQuarantine(store)).map((q) => [q.source, q.reasonCode, q.reason])).toEqual(
+        ['week1', 'week2'].map((w) => [
+          `weeks.zip!${w}/manifest.ndjson#2`,
+          'ingest.manifest_invalid',
+          `weeks.zip!${w}/manifest.ndjson line 2: moment "gisteren" is not an ISO-8601 date-time with zone`,
+        ]),
+      );
+      const exchanges = await store.db.selectFrom('exchange').select('source').orderBy('source').execute();
+      expect(exchanges.map((e) => e.source)).toContain('weeks.zip!week2/a.xml');
+      expect(await ingest(store, path)).toMatchObject({ received: 4, skipped: 4 });
     });
   });
 

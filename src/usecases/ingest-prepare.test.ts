@@ -51,6 +51,13 @@ describe('preparing an exchange', () => {
     expect(exchangeKey(keys, { ...ex, bytes: Buffer.concat([xml, Buffer.from(' ')]) })).not.toBe(k);
   });
 
+  it('cuts a run of more than 300 characters in a reason (a quoted manifest field of megabytes)', () => {
+    const reason = scrubReason(
+      `manifest.ndjson line 1: file "${'a'.repeat(1_000_000)}.xml" must be relative`,
+    );
+    expect(reason).toBe(`manifest.ndjson line 1: file ${'"'}${'a'.repeat(299)}… must be relative`);
+  });
+
   it('masks any run of nine or more digits in a reason, but not in the file name it is about', () => {
     expect(scrubReason("a.xml: '999900006' is not valid; AGB 12345678 ok; x999900006")).toBe(
       "a.xml: '*********' is not valid; AGB 12345678 ok; x*********",

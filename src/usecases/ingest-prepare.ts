@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import {
   berichtId,
+  capNames,
   type FlatMessage,
   messageKeyString,
   type ParseOutcome,
@@ -15,6 +16,8 @@ import type { ExchangeMeta, PreparedExchange, PreparedMessage } from '../store/i
 /** What arrives: bytes plus whatever hub metadata the input gave. */
 export interface ReceivedExchange {
   readonly source: string;
+  /** Part of the exchange's identity instead of `source` when set (see `ExchangeRef.identity`). */
+  readonly identity?: string;
   readonly bytes: Buffer;
   readonly moment: string | null;
   readonly verzender: string | null;
@@ -31,8 +34,9 @@ const GEMEENTE = /^\d{4}$/;
 // Defence in depth: a reason is shown to operators and kept; no run of 9+ digits (a BSN) may survive in it.
 // Except in the exchange's own file name, which the listing shows beside it anyway: masked there it hid
 // which file the reason is about (a hub id, GGKCF400100001422.xml).
+// Any other run of 300+ non-blank characters is cut (a manifest field or name of megabytes, quoted).
 export function scrubReason(reason: string, source?: string): string {
-  const mask = (text: string) => text.replace(/\d{9,}/g, (d) => '*'.repeat(d.length));
+  const mask = (text: string) => capNames(text, 300).replace(/\d{9,}/g, (d) => '*'.repeat(d.length));
   return source ? reason.split(source).map(mask).join(source) : mask(reason);
 }
 
@@ -43,7 +47,7 @@ export function exchangeKey(keys: Keys, ex: ReceivedExchange): string {
   const h = createHmac('sha256', keys.berichtId);
   for (const part of [
     'exchange',
-    ex.source,
+    ex.identity ?? ex.source,
     ex.moment ?? '',
     ex.verzender ?? '',
     ex.ontvanger ?? '',

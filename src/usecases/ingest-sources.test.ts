@@ -1,9 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import {
+  chmodSync,
   createWriteStream,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -14,6 +17,7 @@ import yazl from 'yazl';
 import { exampleTraffic, validExamples } from '../../test/support/exchange-fixtures.js';
 import { type ExchangeRef, MAX_EXCHANGE_BYTES, openSource, parseManifestLine } from './ingest-sources.js';
 
+const LIST_CHILD = join(import.meta.dirname, '..', '..', 'test', 'support', 'list-source.ts');
 const traffic = exampleTraffic();
 const tmp = mkdtempSync(join(tmpdir(), 'ketendata-sources-'));
 afterAll(() => {
@@ -79,8 +83,15 @@ describe('exchange sources', () => {
     await zipFolder(traffic.dir, files, 'export-2024-03/', zipPath);
     const zipped = await collect(zipPath);
     expect(zipped.total).toBe(folder.total);
-    expect(zipped.refs.map((r) => [r.source, r.moment, r.hubId])).toEqual(
-      folder.refs.map((r) => [r.source, r.moment, r.hubId]),
+    // Shown with the ZIP and the path in it; identified by the path relative to the manifest, as in a folder
+    // (a bad line by its manifest's path).
+    expect(zipped.refs.map((r) => [r.source, r.identity, r.moment, r.hubId])).toEqual(
+      folder.refs.map((r) => [
+        `extract.zip!export-2024-03/${r.problem ? 'manifest.ndjson#' : ''}${r.problem ? r.source.split('#')[1] : r.source}`,
+        r.problem ? `export-2024-03/${r.source}` : r.source,
+        r.moment,
+        r.hubId,
+      ]),
     );
     const same = zipped.bytes.map((b, i) =>
       Buffer.isBuffer(b) ? b.equals(folder.bytes[i] as Buffer) : 'error',
@@ -109,10 +120,120 @@ describe('exchange sources', () => {
     });
     const both = await collect(zipPath);
     expect(both.total).toBe(2 * (folder.total ?? 0));
-    expect(both.refs.map((r) => r.source)).toEqual([
-      ...folder.refs.map((r) => r.source),
-      ...folder.refs.map((r) => r.source),
+    // Each named by its full path in the ZIP; a bad line's identity names its manifest, so the same bad line
+    // in two weeks is two exchanges (before, both were `manifest.ndjson#n`: the second counted as ingested).
+    expect(both.refs.map((r) => r.source)).toEqual(
+      ['week1/', 'week2/'].flatMap((week) => folder.refs.map((r) => `weeks.zip!${week}${r.source}`)),
+    );
+    const bad = both.refs.filter((r) => r.problem).map((r) => r.identity);
+    expect(bad).toEqual(
+      ['week1/', 'week2/'].flatMap((w) => folder.refs.filter((r) => r.problem).map((r) => w + r.source)),
+    );
+    expect(new Set(bad).size).toBe(bad.length);
+  });
+
+  it('reads every entry of a name that a ZIP holds twice, and refuses to guess which one a manifest means', async () => {
+    const [a, b, c] = validExamples().map((e) => Buffer.from(e.xml));
+    const write = async (out: string, entries: [string, Buffer][]) => {
+      const zip = new yazl.ZipFile();
+      for (const [name, data] of entries) zip.addBuffer(data, name);
+      zip.end();
+      await new Promise<void>((resolve, reject) => {
+        zip.outputStream
+          .pipe(createWriteStream(out))
+          .on('close', () => resolve())
+          .on('error', reject);
+      });
+    };
+    const plain = join(tmp, 'dup.zip');
+    await write(plain, [
+      ['dup.xml', a!],
+      ['dup.xml', b!],
+      ['other.xml', c!],
     ]);
+    const read = await collect(plain);
+    expect(read.total).toBe(3);
+    expect(read.refs.map((r) => r.identity)).toEqual(['dup.xml', 'dup.xml#2', 'other.xml']);
+    expect(read.bytes).toEqual([a, b, c]);
+
+    const line = (file: string, hubId: string) =>
+      JSON.stringify({
+        file,
+        moment: '2024-03-04T09:00:00Z',
+        verzender: '0384',
+        ontvanger: '12345678',
+        hubId,
+      });
+    const listed = join(tmp, 'dup-manifest.zip');
+    await write(listed, [
+      ['manifest.ndjson', Buffer.from(`${line('dup.xml', 'D1')}\n${line('other.xml', 'D2')}\n`)],
+      ['dup.xml', a!],
+      ['dup.xml', b!],
+      ['other.xml', c!],
+    ]);
+    const got = await collect(listed);
+    expect(got.bytes[0]).toBe(
+      'ingest.file_ambiguous: the ZIP dup-manifest.zip holds 2 entries named dup.xml; which one is meant cannot be told',
+    );
+    expect(got.bytes[1]).toEqual(c);
+  });
+
+  it("makes a ZIP entry named '../x.xml' or '/x.xml' an item of its own and reads the other entries", async () => {
+    const [a, b, c] = validExamples().map((e) => Buffer.from(e.xml));
+    const zip = new yazl.ZipFile();
+    zip.addBuffer(a!, 'ok.xml');
+    zip.addBuffer(b!, 'XX/evil.xml');
+    zip.addBuffer(c!, 'YYYabs.xml');
+    zip.end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+    // yazl refuses such names, so they are put in afterwards (same length, in both headers).
+    const bytes = Buffer.from(
+      Buffer.concat(chunks).toString('latin1').replaceAll('XX/', '../').replaceAll('YYY', '///'),
+      'latin1',
+    );
+    const path = join(tmp, 'evil.zip');
+    writeFileSync(path, bytes);
+    const got = await collect(path);
+    expect(got.refs.map((r) => [r.source, r.problem?.code ?? null])).toEqual([
+      ['evil.zip!../evil.xml', 'ingest.entry_refused'],
+      ['evil.zip!///abs.xml', 'ingest.entry_refused'],
+      ['evil.zip!ok.xml', null],
+    ]);
+    expect(got.refs[0]!.problem!.reason).toBe(
+      "evil.zip!../evil.xml: the ZIP names this entry by a path with '..', which leads outside the ZIP's folder: it is not read",
+    );
+    expect(got.bytes[2]).toEqual(a);
+  });
+
+  it('names why a ZIP entry cannot be read: corrupt data, encrypted, a size that does not match', async () => {
+    const xml = Buffer.from(validExamples()[0]!.xml);
+    const zip = new yazl.ZipFile();
+    for (const name of ['a.xml', 'b.xml', 'c.xml', 'd.xml']) zip.addBuffer(xml, name);
+    zip.end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    // Central directory headers: flags at +8, uncompressed size at +24, name length at +28, name at +46.
+    const central = Buffer.from([0x50, 0x4b, 1, 2]);
+    for (let at = bytes.indexOf(central); at >= 0; at = bytes.indexOf(central, at + 4)) {
+      const name = bytes.subarray(at + 46, at + 46 + bytes.readUInt16LE(at + 28)).toString();
+      if (name === 'b.xml') bytes.writeUInt16LE(bytes.readUInt16LE(at + 8) | 1, at + 8); // encrypted
+      if (name === 'c.xml') bytes.writeUInt32LE(10, at + 24); // says 10 bytes
+    }
+    // a.xml's deflated data (after its 30-byte local header and name), garbled.
+    for (let i = 60; i < 100; i++) bytes[35 + i] = bytes[35 + i]! ^ 0xff;
+    const path = join(tmp, 'broken.zip');
+    writeFileSync(path, bytes);
+    const got = await collect(path);
+    expect(got.bytes[0]).toMatch(/^ingest\.unreadable: its (compressed data is corrupt|size does not match)/);
+    expect(got.bytes[1]).toBe(
+      'ingest.unreadable: the entry is encrypted (with a password): it cannot be read',
+    );
+    expect(got.bytes[2]).toMatch(
+      /^ingest\.unreadable: its size does not match the ZIP directory \(too many bytes in the stream\. expected 10\./,
+    );
+    expect(got.bytes[3]).toEqual(xml);
   });
 
   it('reads a file too big for one exchange as an error, not into memory', async () => {
@@ -120,7 +241,9 @@ describe('exchange sources', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'big.xml'), Buffer.alloc(MAX_EXCHANGE_BYTES + 1, 0x20));
     const { bytes } = await collect(dir);
-    expect(String(bytes[0])).toMatch(/^ingest\.too_large: .*big\.xml has 20971521 bytes/);
+    expect(String(bytes[0])).toMatch(
+      /^ingest\.too_large: .*big\.xml has 20,971,521 bytes, more than the 20,971,520 \(20 MB\) of one exchange$/,
+    );
   });
 
   it('reads a plain folder of XML files without a manifest, with the file time as moment and no parties', async () => {
@@ -142,6 +265,90 @@ describe('exchange sources', () => {
       ontvanger: null,
       hubId: null,
     });
+  });
+
+  it('reads a file whose name is not valid UTF-8 by its raw name, and shows the odd bytes as \\xNN', async () => {
+    const dir = join(tmp, 'badname');
+    mkdirSync(dir, { recursive: true });
+    const xml = validExamples()[0]!.xml;
+    writeFileSync(join(dir, 'a.xml'), xml);
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/b`), Buffer.from([0xff]), Buffer.from('.xml')]), xml);
+    const { refs, bytes } = await collect(dir);
+    expect(refs.map((r) => r.source)).toEqual(['a.xml', 'b\\xff.xml']);
+    expect(bytes.map((b) => Buffer.isBuffer(b) && b.equals(Buffer.from(xml)))).toEqual([true, true]);
+  });
+
+  it('makes a folder that cannot be read an item of its own and lists the rest of the folder', () => {
+    const dir = join(tmp, 'locked');
+    mkdirSync(join(dir, 'closed'), { recursive: true });
+    writeFileSync(join(dir, 'a.xml'), validExamples()[0]!.xml);
+    writeFileSync(join(dir, 'closed', 'b.xml'), validExamples()[0]!.xml);
+    chmodSync(dir, 0o755);
+    chmodSync(tmp, 0o755);
+    chmodSync(join(dir, 'closed'), 0);
+    // Permissions do not bind root: then the folder is listed by another account, in a child process.
+    const root = process.getuid?.() === 0;
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, ['--import', 'tsx', LIST_CHILD, dir], {
+        encoding: 'utf8',
+        ...(root ? { uid: 65534, gid: 65534 } : {}),
+      });
+    } finally {
+      chmodSync(join(dir, 'closed'), 0o755);
+    }
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
+      { source: 'a.xml', problem: null },
+      { source: 'closed/', problem: 'ingest.unreadable' },
+    ]);
+  });
+
+  it('follows links that stay inside the source folder and makes one that leads outside or nowhere an item', async () => {
+    const xml = validExamples()[0]!.xml;
+    const outside = join(tmp, 'elsewhere');
+    mkdirSync(join(outside, 'folder'), { recursive: true });
+    writeFileSync(join(outside, 'secret.xml'), xml);
+    const dir = join(tmp, 'links');
+    mkdirSync(join(dir, 'real'), { recursive: true });
+    writeFileSync(join(dir, 'real', 'a.xml'), xml);
+    symlinkSync(join(dir, 'real', 'a.xml'), join(dir, 'inside.xml'));
+    symlinkSync(join(outside, 'secret.xml'), join(dir, 'out.xml'));
+    symlinkSync(join(outside, 'folder'), join(dir, 'outdir'));
+    symlinkSync(join(tmp, 'nothing.xml'), join(dir, 'broken.xml'));
+    symlinkSync(dir, join(dir, 'real', 'loop'));
+    const { refs, bytes } = await collect(dir);
+    expect(refs.map((r) => [r.source, r.problem?.code ?? null])).toEqual([
+      ['broken.xml', 'ingest.link_refused'],
+      ['inside.xml', null],
+      ['out.xml', 'ingest.link_refused'],
+      ['outdir/', 'ingest.link_refused'],
+      ['real/a.xml', null],
+    ]);
+    expect(refs[2]!.problem!.reason).toBe(
+      `out.xml: is a link to ${join(outside, 'secret.xml')}, outside the source folder: only links that stay inside the source folder are followed`,
+    );
+    expect(bytes[1]).toEqual(Buffer.from(xml));
+
+    // A manifest's folder likewise: the line naming a link that leads outside is refused, not read.
+    writeFileSync(
+      join(dir, 'manifest.ndjson'),
+      ['out.xml', 'inside.xml', 'broken.xml']
+        .map((file) =>
+          JSON.stringify({ file, moment: '2024-03-04T09:00:00Z', verzender: '0384', ontvanger: '12345678' }),
+        )
+        .join('\n'),
+    );
+    const listed = await collect(dir);
+    expect(listed.bytes[0]).toMatch(
+      /^ingest\.link_refused: leads to .*secret\.xml, outside the source folder/,
+    );
+    expect(listed.bytes[1]).toEqual(Buffer.from(xml));
+    expect(listed.bytes[2]).toMatch(/^ingest\.link_refused: is a link that leads nowhere \(ENOENT\)/);
   });
 
   it('checks every manifest field and refuses paths outside the manifest folder', () => {

@@ -1,6 +1,18 @@
-import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  type Dirent,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
@@ -13,8 +25,13 @@ import { isPartyCode, PARTY_CODE_RULE } from '../domain/party.js';
  * Reading is streamed: the manifest line by line, the ZIP entry by entry.
  */
 export interface ExchangeRef {
-  /** Stable name of the exchange's file, relative to the manifest (or `<zip>!entry`); part of its identity. */
+  /** The exchange's file as shown: relative to the manifest or folder; in a ZIP `<zip>!<path in the ZIP>`. */
   readonly source: string;
+  /**
+   * The name that is part of the exchange's identity, when it is not `source`: a ZIP's files are identified as
+   * before the ZIP's name was shown (relative to their manifest), so stores made then still recognise them.
+   */
+  readonly identity?: string;
   readonly moment: string | null;
   readonly verzender: string | null;
   readonly ontvanger: string | null;
@@ -43,17 +60,69 @@ export const MAX_EXCHANGE_BYTES = 20 * 1024 * 1024;
 function tooLarge(name: string, size: number): Error {
   return Object.assign(
     new Error(
-      `ingest.too_large: ${name} has ${size} bytes, more than ${MAX_EXCHANGE_BYTES} for one exchange`,
+      // Grouped digits: a bare run of 9+ digits would be masked as a BSN in the stored reason.
+      `ingest.too_large: ${name} has ${size.toLocaleString('en-US')} bytes, more than the ${MAX_EXCHANGE_BYTES.toLocaleString('en-US')} (20 MB) of one exchange`,
     ),
     { code: 'EFBIG' },
   );
 }
 
-const readSmallFile = async (path: string): Promise<Buffer> => {
-  const size = statSync(path).size;
-  if (size > MAX_EXCHANGE_BYTES) throw tooLarge(path, size);
-  return readFileSync(path);
-};
+/**
+ * A read that fails for a reason of the input, not of ketendata: the exchange is quarantined with this code and
+ * reason (which does not repeat the exchange's name: the caller puts that in front).
+ */
+export class InputProblem extends Error {
+  constructor(
+    readonly problemCode: string,
+    readonly reason: string,
+  ) {
+    super(`${problemCode}: ${reason}`);
+  }
+}
+
+function kindOf(s: Stats): string {
+  if (s.isFIFO()) return 'a named pipe (FIFO)';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  if (s.isSocket()) return 'a socket';
+  if (s.isDirectory()) return 'a folder';
+  return 'something other than a file';
+}
+
+const notAFile = (s: Stats) =>
+  new InputProblem('ingest.not_a_file', `is ${kindOf(s)}, not a regular file: only regular files are read`);
+
+/**
+ * A regular file (links followed), at most MAX_EXCHANGE_BYTES. Anything else (a FIFO would block forever, a
+ * device such as /dev/zero never ends) is refused before it is read, and the cap holds while reading too:
+ * a file that grows after its size was looked at is not read past it.
+ */
+export function readRegularFile(path: string | Buffer, name = String(path)): Buffer {
+  const s = statSync(path);
+  if (!s.isFile()) throw notAFile(s);
+  if (s.size > MAX_EXCHANGE_BYTES) throw tooLarge(name, s.size);
+  // O_NONBLOCK: a file swapped for a FIFO after the check does not make open wait for a writer.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const f = fstatSync(fd);
+    if (!f.isFile()) throw notAFile(f);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // One read for a file of the size it has; one byte more shows whether it grew meanwhile.
+    let buf = Buffer.allocUnsafe(Math.min(f.size, MAX_EXCHANGE_BYTES) + 1);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > MAX_EXCHANGE_BYTES) throw tooLarge(name, total);
+      chunks.push(buf.subarray(0, n));
+      buf = Buffer.allocUnsafe(Math.min(64 * 1024, MAX_EXCHANGE_BYTES + 1 - total));
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** One manifest line: `{"file", "moment", "verzender", "ontvanger", "hubId"?}`. */
 export function parseManifestLine(
@@ -112,10 +181,10 @@ function hubIdOf(line: string): string | null {
   }
 }
 
-function badLine(source: string, line: string, reason: string): ExchangeRef {
+function badLine(name: Named, line: string, reason: string): ExchangeRef {
   const bytes = Buffer.from(line);
   return {
-    source,
+    ...name,
     moment: null,
     verzender: null,
     ontvanger: null,
@@ -125,15 +194,28 @@ function badLine(source: string, line: string, reason: string): ExchangeRef {
   };
 }
 
+/** How a manifest's exchanges are named: shown (`source`) and, where it differs, identified (`identity`). */
+type Named = { readonly source: string; readonly identity?: string };
+
+interface ManifestNames {
+  /** A bad line, by its number. */
+  line(n: number): Named;
+  /** A line's file, as the line names it. */
+  file(file: string): Named;
+}
+
 /**
- * The exchanges of one manifest. `manifestName` names it in reasons; a bad line's source is
- * `<sourceName>#<line>`, beside the files it lists (a ZIP's entries are named relative to their manifest).
+ * The exchanges of one manifest. `manifestName` names it in reasons; by default a bad line's source is
+ * `<manifestName>#<line>` and a file's its path relative to the manifest.
  */
 async function* manifestRefs(
   lines: AsyncIterable<string>,
   manifestName: string,
   read: (file: string) => Promise<Buffer>,
-  sourceName = manifestName,
+  names: ManifestNames = {
+    line: (n) => ({ source: `${manifestName}#${n}` }),
+    file: (source) => ({ source }),
+  },
 ): AsyncIterable<ExchangeRef> {
   let n = 0;
   for await (const raw of lines) {
@@ -143,11 +225,11 @@ async function* manifestRefs(
     const where = `${manifestName} line ${n}`;
     const parsed = parseManifestLine(line, where);
     if (!parsed.ok) {
-      yield badLine(`${sourceName}#${n}`, line, parsed.reason);
+      yield badLine(names.line(n), line, parsed.reason);
       continue;
     }
     yield {
-      source: parsed.file,
+      ...names.file(parsed.file),
       moment: parsed.moment,
       verzender: parsed.verzender,
       ontvanger: parsed.ontvanger,
@@ -173,46 +255,171 @@ async function manifestSource(manifestPath: string): Promise<ExchangeSource> {
     total,
     async *exchanges() {
       const lines = createInterface({ input: createReadStream(manifestPath), crlfDelay: Infinity });
-      yield* manifestRefs(lines, basename(manifestPath), (file) => readSmallFile(join(dir, file)));
+      const root = await realpath(dir, { encoding: 'buffer' });
+      yield* manifestRefs(lines, basename(manifestPath), async (file) => {
+        const path = join(dir, file);
+        return readInside(root, Buffer.from(path), path);
+      });
     },
     close: async () => undefined,
   };
 }
 
-async function listXml(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string) => {
-    const entries = await readdir(d, { withFileTypes: true });
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && e.name.toLowerCase().endsWith('.xml')) out.push(p);
-    }
-  };
-  await walk(dir);
-  return out.sort();
+/** A file found by walking a folder: its raw path (a name need not be valid UTF-8) and its name as shown. */
+interface FoundFile {
+  readonly path: Buffer;
+  readonly source: string;
+  readonly problem?: { readonly code: string; readonly reason: string };
 }
 
-function plainFolderSource(dir: string, files: string[]): ExchangeSource {
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A file name as text: as it is when valid UTF-8, else with each byte outside ASCII written `\xNN`. */
+export function nameAsText(raw: Buffer): string {
+  try {
+    return strictUtf8.decode(raw);
+  } catch {
+    return [...raw]
+      .map((b) => (b < 0x80 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+      .join('');
+  }
+}
+
+const SLASH = Buffer.from('/');
+
+/**
+ * Every `.xml` below `dir`, in name order. Names are read as bytes, so a name that is not valid UTF-8 is still
+ * read by its own name; a folder that cannot be read becomes an item of its own and the walk goes on.
+ */
+async function listXml(dir: string): Promise<FoundFile[]> {
+  const out: FoundFile[] = [];
+  const root = await realpath(dir, { encoding: 'buffer' });
+  // Real folders walked: a link back to one (a loop, or a second way in) has nothing new to read.
+  const walked = new Set<string>();
+  const walk = async (d: Buffer, rel: string) => {
+    const real = await realpath(d, { encoding: 'buffer' }).catch(() => d);
+    if (walked.has(real.toString('latin1'))) return;
+    walked.add(real.toString('latin1'));
+    let entries: Dirent<Buffer>[];
+    try {
+      entries = await readdir(d, { withFileTypes: true, encoding: 'buffer' });
+    } catch (err) {
+      const reason = `the folder cannot be read (${errorText(err)}): the files in it were not ingested`;
+      out.push({ path: d, source: `${rel || '.'}/`, problem: { code: 'ingest.unreadable', reason } });
+      return;
+    }
+    for (const e of entries) {
+      const p = Buffer.concat([d, SLASH, e.name]);
+      const name = rel ? `${rel}/${nameAsText(e.name)}` : nameAsText(e.name);
+      const xml = name.toLowerCase().endsWith('.xml');
+      if (e.isDirectory()) await walk(p, name);
+      else if (e.isSymbolicLink()) {
+        const to = await linkTarget(root, p);
+        if (to.problem) {
+          // Any other name is no exchange, unless the link leads to a folder.
+          if (xml || to.folder)
+            out.push({ path: p, source: to.folder ? `${name}/` : name, problem: to.problem });
+        } else if (to.folder) await walk(p, name);
+        else if (xml) out.push({ path: p, source: name });
+      } else if (xml) out.push({ path: p, source: name }); // a FIFO or device is refused when read
+    }
+  };
+  await walk(root, '');
+  return out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+}
+
+const isInside = (root: Buffer, real: Buffer) =>
+  real.equals(root) ||
+  (real.length > root.length && real[root.length] === 0x2f && real.subarray(0, root.length).equals(root));
+
+/**
+ * Where a link leads: links are followed only while they stay inside the source folder (a delivered folder
+ * must not make ingest read /etc or another client's files); one leading outside or nowhere is an item.
+ */
+async function linkTarget(
+  root: Buffer,
+  link: Buffer,
+): Promise<{ folder: boolean; problem?: { code: string; reason: string } }> {
+  const real = await realpath(link, { encoding: 'buffer' }).catch((err: unknown) => err as Error);
+  if (real instanceof Error)
+    return { folder: false, problem: linkProblem(`is a link that leads nowhere (${errorText(real)})`) };
+  const folder = (await stat(real).catch(() => undefined))?.isDirectory() ?? false;
+  if (!isInside(root, real))
+    return { folder, problem: linkProblem(`is a link to ${nameAsText(real)}, outside the source folder`) };
+  return { folder };
+}
+
+const linkProblem = (what: string) => ({
+  code: 'ingest.link_refused',
+  reason: `${what}: only links that stay inside the source folder are followed`,
+});
+
+/** Reads `path` below `root` (a real path): links followed only while they stay inside it. */
+function readInside(root: Buffer, path: Buffer, name: string): Buffer {
+  let real: Buffer;
+  try {
+    // .native: the JS realpath turns a Buffer path into text, which garbles a name that is not UTF-8.
+    real = realpathSync.native(path, { encoding: 'buffer' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const link = (() => {
+      try {
+        return lstatSync(path).isSymbolicLink();
+      } catch {
+        return false;
+      }
+    })();
+    if (link) {
+      const p = linkProblem(`is a link that leads nowhere (${code ?? 'error'})`);
+      throw new InputProblem(p.code, p.reason);
+    }
+    throw err;
+  }
+  if (!isInside(root, real)) {
+    const p = linkProblem(`leads to ${nameAsText(real)}, outside the source folder`);
+    throw new InputProblem(p.code, p.reason);
+  }
+  return readRegularFile(real, name);
+}
+
+/** A system error as `CODE: message`, without the path (the item names it already). */
+function errorText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ? `${e.code}${e.syscall ? ` on ${e.syscall}` : ''}` : String(e.message ?? err);
+}
+
+function plainFolderSource(dir: string, files: FoundFile[], root?: Buffer): ExchangeSource {
   return {
     label: dir,
     total: files.length,
     async *exchanges() {
-      for (const path of files) {
-        const s = await stat(path);
-        yield {
-          source: relative(dir, path).split(sep).join('/'),
-          moment: s.mtime.toISOString(),
-          verzender: null,
-          ontvanger: null,
-          hubId: null,
-          read: () => readSmallFile(path),
-        };
+      for (const f of files) {
+        const base = { source: f.source, verzender: null, ontvanger: null, hubId: null };
+        if (f.problem) {
+          yield {
+            ...base,
+            moment: null,
+            problem: { ...f.problem, reason: `${f.source}: ${f.problem.reason}`, bytes: NO_BYTES },
+            read: async () => NO_BYTES,
+          };
+          continue;
+        }
+        // Gone since the walk (or otherwise unreadable): the read fails and quarantines it, the rest goes on.
+        const s = await stat(f.path).catch((err: unknown) => err as Error);
+        if (s instanceof Error) {
+          yield { ...base, moment: null, read: () => Promise.reject(s) };
+          continue;
+        }
+        const read = async () =>
+          root ? readInside(root, f.path, f.source) : readRegularFile(f.path, f.source);
+        yield { ...base, moment: s.mtime.toISOString(), read };
       }
     },
     close: async () => undefined,
   };
 }
+
+const NO_BYTES = Buffer.alloc(0);
 
 /** The stream's bytes, up to `max`: a ZIP entry can claim a small size and inflate to far more. */
 function streamToBuffer(stream: Readable, name = '', max = Number.POSITIVE_INFINITY): Promise<Buffer> {
@@ -233,19 +440,53 @@ function streamToBuffer(stream: Readable, name = '', max = Number.POSITIVE_INFIN
   });
 }
 
+/** Why a ZIP entry cannot be read, in words: yauzl's and zlib's errors name the fault, not its meaning. */
+export function unreadableEntry(err: unknown): InputProblem {
+  const e = err as NodeJS.ErrnoException;
+  const text = String(e?.message ?? err);
+  const reason = /encrypted/i.test(text)
+    ? 'the entry is encrypted (with a password): it cannot be read'
+    : /too many bytes|not enough bytes|size mismatch|overflows file bounds/i.test(text)
+      ? `its size does not match the ZIP directory (${text})`
+      : e?.code?.startsWith('Z_') ||
+          /unexpected end of file|invalid (block|stored|distance|code)|incorrect header/i.test(text)
+        ? `its compressed data is corrupt (${e.code ?? 'zlib'}: ${text})`
+        : /unsupported compression method/i.test(text)
+          ? `it is compressed by a method that cannot be read (${text})`
+          : `it cannot be read from the ZIP (${text})`;
+  return new InputProblem('ingest.unreadable', reason);
+}
+
 async function zipSource(path: string): Promise<ExchangeSource> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, z) =>
+    // Names are decoded here, not by yauzl: it refuses the whole ZIP for one entry named `../x.xml`.
+    yauzl.open(path, { lazyEntries: true, autoClose: false, decodeStrings: false }, (err, z) =>
       err
         ? reject(new Error(`ingest.source_unreadable: ${path} is not a readable ZIP (${err.message})`))
         : resolve(z),
     ),
   );
   // Only the central directory is read here (names and offsets); entry contents are streamed on demand.
-  const entries = new Map<string, yauzl.Entry>();
+  // A ZIP may hold several entries of one name: each is kept, in directory order, so none is lost.
+  const entries = new Map<string, yauzl.Entry[]>();
+  // Entries whose name leads out of the ZIP's folder (`../`, `/abs`): never read, each an item of its own.
+  const refused: { name: string; why: string }[] = [];
   await new Promise<void>((resolve, reject) => {
     zip.on('entry', (e: yauzl.Entry) => {
-      if (!e.fileName.endsWith('/')) entries.set(e.fileName, e);
+      e.fileName = yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, e.fileNameRaw, e.extraFields, false);
+      const unsafe = yauzl.validateFileName(e.fileName);
+      if (unsafe) {
+        const why = unsafe.startsWith('absolute')
+          ? 'an absolute path'
+          : unsafe.startsWith('invalid relative')
+            ? "a path with '..'"
+            : 'a name with invalid characters';
+        refused.push({ name: e.fileName, why });
+      } else if (!e.fileName.endsWith('/')) {
+        const same = entries.get(e.fileName);
+        if (same) same.push(e);
+        else entries.set(e.fileName, [e]);
+      }
       zip.readEntry();
     });
     zip.on('end', () => resolve());
@@ -263,54 +504,91 @@ async function zipSource(path: string): Promise<ExchangeSource> {
         reject(tooLarge(name, entry.uncompressedSize));
         return;
       }
+      const fail = (e: unknown) =>
+        reject((e as NodeJS.ErrnoException).code === 'EFBIG' ? e : unreadableEntry(e));
       zip.openReadStream(entry, (err, s) =>
-        err ? reject(err) : streamToBuffer(s, name, MAX_EXCHANGE_BYTES).then(resolve, reject),
+        err ? fail(err) : streamToBuffer(s, name, MAX_EXCHANGE_BYTES).then(resolve, fail),
       );
     });
   // Every manifest in the ZIP (a week per folder, say), each with the files beside it, in path order.
   const manifests = [...entries.keys()]
     .filter((n) => n === MANIFEST_NAME || n.endsWith(`/${MANIFEST_NAME}`))
-    .sort();
+    .sort()
+    .flatMap((n) => entries.get(n)!.map((e, i) => ({ name: n, entry: e, nth: i + 1 })));
   const zipName = basename(path);
   if (manifests.length > 0) {
     // A manifest is streamed twice (count, then read), never held whole: it can have millions of lines.
-    const manifestLines = async (name: string) =>
-      createInterface({ input: await openStream(entries.get(name)!), crlfDelay: Infinity });
+    const manifestLines = async (entry: yauzl.Entry) =>
+      createInterface({ input: await openStream(entry), crlfDelay: Infinity });
     let total = 0;
-    for (const name of manifests)
-      for await (const line of await manifestLines(name)) if (line.trim()) total++;
+    for (const { entry } of manifests)
+      for await (const line of await manifestLines(entry)) if (line.trim()) total++;
     return {
       label: path,
       total,
       exchanges: async function* () {
-        for (const name of manifests) {
+        for (const { name, entry: manifest, nth } of manifests) {
           const base = name.slice(0, -MANIFEST_NAME.length);
           yield* manifestRefs(
             (async function* () {
-              yield* await manifestLines(name);
+              yield* await manifestLines(manifest);
             })(),
-            `${zipName}!${name}`,
+            `${zipName}!${name}${nth > 1 ? ` (entry ${nth} of that name)` : ''}`,
             async (file) => {
-              const entry = entries.get(base + file);
-              if (!entry) throw new Error(`ingest.file_missing: ${zipName}!${base}${file} is not in the ZIP`);
-              return open(entry);
+              const found = entries.get(base + file);
+              if (!found) throw new Error(`ingest.file_missing: ${zipName}!${base}${file} is not in the ZIP`);
+              // Which of the entries the hub meant cannot be told: guessing could store the wrong message.
+              if (found.length > 1)
+                throw new InputProblem(
+                  'ingest.file_ambiguous',
+                  `the ZIP ${zipName} holds ${found.length} entries named ${base}${file}; which one is meant cannot be told`,
+                );
+              return open(found[0]!);
             },
-            MANIFEST_NAME,
+            {
+              // A bad line is identified by its manifest's path in the ZIP (two week folders each with a bad
+              // line 6 are two exchanges); a top manifest's lines keep the identity they had before.
+              line: (n) => ({
+                source: `${zipName}!${name}${nth > 1 ? `(${nth})` : ''}#${n}`,
+                identity: `${name}${nth > 1 ? `(${nth})` : ''}#${n}`,
+              }),
+              file: (file) => ({ source: `${zipName}!${base}${file}`, identity: file }),
+            },
           );
         }
       },
       close: async () => zip.close(),
     };
   }
-  const xml = [...entries.values()].filter((e) => e.fileName.toLowerCase().endsWith('.xml'));
-  xml.sort((a, b) => (a.fileName < b.fileName ? -1 : 1));
+  // The second and later entries of one name are told apart by their place: `dup.xml#2`.
+  const xml = [...entries.entries()]
+    .filter(([n]) => n.toLowerCase().endsWith('.xml'))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .flatMap(([n, same]) => same.map((e, i) => ({ source: i === 0 ? n : `${n}#${i + 1}`, e })));
+  const refusedXml = refused.filter((r) => r.name.toLowerCase().endsWith('.xml'));
   return {
     label: path,
-    total: xml.length,
+    total: xml.length + refusedXml.length,
     async *exchanges() {
-      for (const e of xml) {
+      for (const { name, why } of refusedXml) {
+        const source = `${zipName}!${name}`;
+        const reason = `${source}: the ZIP names this entry by ${why}, which leads outside the ZIP's folder: it is not read`;
+        const problem = { code: 'ingest.entry_refused', reason, bytes: NO_BYTES };
         yield {
-          source: e.fileName,
+          source,
+          identity: name,
+          moment: null,
+          verzender: null,
+          ontvanger: null,
+          hubId: null,
+          problem,
+          read: async () => NO_BYTES,
+        };
+      }
+      for (const { source, e } of xml) {
+        yield {
+          source: `${zipName}!${source}`,
+          identity: source,
           moment: e.getLastModDate().toISOString(),
           verzender: null,
           ontvanger: null,
@@ -329,12 +607,20 @@ export async function openSource(path: string): Promise<ExchangeSource> {
   if (!s) throw new Error(`ingest.source_missing: ${path} does not exist`);
   if (s.isDirectory()) {
     const manifest = join(path, MANIFEST_NAME);
-    if (await stat(manifest).catch(() => undefined)) return manifestSource(manifest);
-    return plainFolderSource(path, await listXml(path));
+    const m = await stat(manifest).catch(() => undefined);
+    if (m && !m.isFile())
+      throw new Error(`ingest.source_unreadable: ${manifest} is ${kindOf(m)}, not a regular file`);
+    if (m) return manifestSource(manifest);
+    return plainFolderSource(path, await listXml(path), await realpath(path, { encoding: 'buffer' }));
   }
+  const lower = path.toLowerCase();
+  // A manifest or ZIP that is a FIFO or device would block or never end: only a regular file is opened.
+  if (!s.isFile() && !lower.endsWith('.xml'))
+    throw new Error(`ingest.source_unreadable: ${path} is ${kindOf(s)}, not a regular file`);
   if (path.toLowerCase().endsWith('.zip')) return zipSource(path);
   if (path.toLowerCase().endsWith('.ndjson') || path.toLowerCase().endsWith('.jsonl'))
     return manifestSource(path);
-  if (path.toLowerCase().endsWith('.xml')) return plainFolderSource(dirname(path), [path]);
+  if (path.toLowerCase().endsWith('.xml'))
+    return plainFolderSource(dirname(path), [{ path: Buffer.from(path), source: basename(path) }]);
   throw new Error(`ingest.source_unknown: ${path} is not a folder, a .zip or a manifest (.ndjson)`);
 }

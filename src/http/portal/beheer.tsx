@@ -63,6 +63,11 @@ const QUARANTINE_REASON_TEXT: Record<string, string> = {
   'ingest.file_missing': 'Het bestand uit het manifest ontbreekt',
   'ingest.manifest_invalid': 'De regel in het manifest is onbruikbaar',
   'ingest.too_large': 'Te groot voor één bericht (meer dan 20 MB)',
+  'ingest.not_a_file': 'Geen gewoon bestand (bijvoorbeeld een pipe of apparaat); niet gelezen',
+  'ingest.unreadable': 'Het bestand of de map kan niet worden gelezen',
+  'ingest.link_refused': 'Een link die buiten de aangeleverde map wijst of nergens heen; niet gevolgd',
+  'ingest.entry_refused': 'Een bestand in de ZIP met een pad buiten de ZIP (../ of absoluut); niet gelezen',
+  'ingest.file_ambiguous': 'De ZIP bevat meer bestanden met deze naam; niet te zeggen welk bedoeld is',
 };
 
 /** The audit log's actions as the operator reads them (the code stays beside it, for searching). */
