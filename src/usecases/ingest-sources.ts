@@ -95,17 +95,25 @@ const notAFile = (s: Stats) =>
 /**
  * A regular file (links followed), at most MAX_EXCHANGE_BYTES. Anything else (a FIFO would block forever, a
  * device such as /dev/zero never ends) is refused before it is read, and the cap holds while reading too:
- * a file that grows after its size was looked at is not read past it.
+ * a file that grows after its size was looked at is not read past it. With `noFollow` a link is not opened
+ * (ELOOP) and the check before opening is left out: the caller then finds links itself, and the check after
+ * opening still refuses anything but a regular file.
  */
-export function readRegularFile(path: string | Buffer, name = String(path)): Buffer {
-  const s = statSync(path);
-  if (!s.isFile()) throw notAFile(s);
-  if (s.size > MAX_EXCHANGE_BYTES) throw tooLarge(name, s.size);
-  // O_NONBLOCK: a file swapped for a FIFO after the check does not make open wait for a writer.
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+export function readRegularFile(path: string | Buffer, name = String(path), noFollow = false): Buffer {
+  if (!noFollow) {
+    const s = statSync(path);
+    if (!s.isFile()) throw notAFile(s);
+    if (s.size > MAX_EXCHANGE_BYTES) throw tooLarge(name, s.size);
+  }
+  // O_NONBLOCK: a FIFO (swapped in after the check, or not checked) does not make open wait for a writer.
+  const fd = openSync(
+    path,
+    constants.O_RDONLY | constants.O_NONBLOCK | (noFollow ? constants.O_NOFOLLOW : 0),
+  );
   try {
     const f = fstatSync(fd);
     if (!f.isFile()) throw notAFile(f);
+    if (f.size > MAX_EXCHANGE_BYTES) throw tooLarge(name, f.size);
     const chunks: Buffer[] = [];
     let total = 0;
     // One read for a file of the size it has; one byte more shows whether it grew meanwhile.
@@ -116,6 +124,8 @@ export function readRegularFile(path: string | Buffer, name = String(path)): Buf
       total += n;
       if (total > MAX_EXCHANGE_BYTES) throw tooLarge(name, total);
       chunks.push(buf.subarray(0, n));
+      // A regular file reads short only at its end: no second read (and buffer) per file.
+      if (n < buf.length) break;
       buf = Buffer.allocUnsafe(Math.min(64 * 1024, MAX_EXCHANGE_BYTES + 1 - total));
     }
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
@@ -255,10 +265,10 @@ async function manifestSource(manifestPath: string): Promise<ExchangeSource> {
     total,
     async *exchanges() {
       const lines = createInterface({ input: createReadStream(manifestPath), crlfDelay: Infinity });
-      const root = await realpath(dir, { encoding: 'buffer' });
+      const readInside = insideReader(await realpath(dir, { encoding: 'buffer' }));
       yield* manifestRefs(lines, basename(manifestPath), async (file) => {
         const path = join(dir, file);
-        return readInside(root, Buffer.from(path), path);
+        return readInside(Buffer.from(path), path);
       });
     },
     close: async () => undefined,
@@ -354,12 +364,44 @@ const linkProblem = (what: string) => ({
   reason: `${what}: only links that stay inside the source folder are followed`,
 });
 
-/** Reads `path` below `root` (a real path): links followed only while they stay inside it. */
-function readInside(root: Buffer, path: Buffer, name: string): Buffer {
-  let real: Buffer;
+/**
+ * Reads files below `root` (a real path), following links only while they stay inside it. The real path of
+ * each folder is looked up once, and a file is opened without following a link: only a file that is a link
+ * costs a real path of its own (one per file cost more than reading it).
+ */
+function insideReader(root: Buffer): (path: Buffer, name: string) => Buffer {
+  const realFolders = new Map<string, Buffer>();
+  const refuseOutside = (real: Buffer) => {
+    if (isInside(root, real)) return;
+    const p = linkProblem(`leads to ${nameAsText(real)}, outside the source folder`);
+    throw new InputProblem(p.code, p.reason);
+  };
+  return (path, name) => {
+    const text = path.toString('latin1');
+    const folder = dirname(text);
+    let realFolder = realFolders.get(folder);
+    if (realFolder === undefined) {
+      realFolder = realpathOrLinkProblem(Buffer.from(folder, 'latin1'));
+      realFolders.set(folder, realFolder);
+    }
+    refuseOutside(realFolder);
+    const own = Buffer.concat([realFolder, SLASH, Buffer.from(basename(text), 'latin1')]);
+    try {
+      return readRegularFile(own, name, true);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOOP') throw err;
+    }
+    const real = realpathOrLinkProblem(path);
+    refuseOutside(real);
+    return readRegularFile(real, name);
+  };
+}
+
+/** The real path; a link that leads nowhere is an input problem, any other error is thrown as it is. */
+function realpathOrLinkProblem(path: Buffer): Buffer {
   try {
     // .native: the JS realpath turns a Buffer path into text, which garbles a name that is not UTF-8.
-    real = realpathSync.native(path, { encoding: 'buffer' });
+    return realpathSync.native(path, { encoding: 'buffer' });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const link = (() => {
@@ -375,11 +417,6 @@ function readInside(root: Buffer, path: Buffer, name: string): Buffer {
     }
     throw err;
   }
-  if (!isInside(root, real)) {
-    const p = linkProblem(`leads to ${nameAsText(real)}, outside the source folder`);
-    throw new InputProblem(p.code, p.reason);
-  }
-  return readRegularFile(real, name);
 }
 
 /** A system error as `CODE: message`, without the path (the item names it already). */
@@ -389,6 +426,7 @@ function errorText(err: unknown): string {
 }
 
 function plainFolderSource(dir: string, files: FoundFile[], root?: Buffer): ExchangeSource {
+  const readInside = root ? insideReader(root) : undefined;
   return {
     label: dir,
     total: files.length,
@@ -411,7 +449,7 @@ function plainFolderSource(dir: string, files: FoundFile[], root?: Buffer): Exch
           continue;
         }
         const read = async () =>
-          root ? readInside(root, f.path, f.source) : readRegularFile(f.path, f.source);
+          readInside ? readInside(f.path, f.source) : readRegularFile(f.path, f.source);
         yield { ...base, moment: s.mtime.toISOString(), read };
       }
     },
