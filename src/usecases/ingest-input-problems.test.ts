@@ -214,6 +214,26 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
+  it('quarantines a manifest line too long to be one, without holding it, and reads the lines after it', async () => {
+    await withStore(async (store) => {
+      const dir = folder(
+        [
+          { file: 'a.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-L1' },
+          { file: 'c.xml', xml: xmlOf('JW305'), ...meta(3), hubId: 'QA-L3' },
+        ],
+        [],
+      );
+      const manifest = join(dir, 'manifest.ndjson');
+      const [first, second] = readFileSync(manifest, 'utf8').trim().split('\n');
+      writeFileSync(manifest, `${first}\n${'x'.repeat(200_000)}\n${second}\n`);
+      const s = await ingest(store, dir);
+      expect(s).toMatchObject({ received: 3, stored: 2, quarantined: 1 });
+      const [item] = await listQuarantine(store);
+      expect(item).toMatchObject({ reasonCode: 'ingest.manifest_invalid', source: 'manifest.ndjson#2' });
+      expect(item!.reason).toContain('manifest.ndjson line 2: the line has 200,000 bytes, more than 65,536');
+    });
+  });
+
   it('quarantines a file too big for one exchange unread, and stores the rest of the source', async () => {
     await withStore(async (store) => {
       const dir = folder(

@@ -13,11 +13,11 @@ import {
 } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { parseMoment } from '../domain/moment.js';
 import { isPartyCode, PARTY_CODE_RULE } from '../domain/party.js';
+import { LongLine, MAX_MANIFEST_LINE, manifestLines } from './manifest-lines.js';
 
 /**
  * Where exchanges come from: a folder with `manifest.ndjson`, a ZIP of such a folder, a manifest path, or
@@ -219,7 +219,7 @@ interface ManifestNames {
  * `<manifestName>#<line>` and a file's its path relative to the manifest.
  */
 async function* manifestRefs(
-  lines: AsyncIterable<string>,
+  lines: AsyncIterable<string | LongLine>,
   manifestName: string,
   read: (file: string) => Promise<Buffer>,
   names: ManifestNames = {
@@ -230,9 +230,14 @@ async function* manifestRefs(
   let n = 0;
   for await (const raw of lines) {
     n++;
+    const where = `${manifestName} line ${n}`;
+    if (raw instanceof LongLine) {
+      const reason = `${where}: the line has ${raw.bytes.toLocaleString('en')} bytes, more than ${MAX_MANIFEST_LINE.toLocaleString('en')} for one manifest line`;
+      yield badLine(names.line(n), raw.head, reason);
+      continue;
+    }
     const line = raw.trim();
     if (!line) continue;
-    const where = `${manifestName} line ${n}`;
     const parsed = parseManifestLine(line, where);
     if (!parsed.ok) {
       yield badLine(names.line(n), line, parsed.reason);
@@ -251,8 +256,8 @@ async function* manifestRefs(
 
 async function countLines(path: string): Promise<number> {
   let n = 0;
-  for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity }))
-    if (line.trim()) n++;
+  for await (const line of manifestLines(createReadStream(path)))
+    if (line instanceof LongLine || line.trim()) n++;
   return n;
 }
 
@@ -264,7 +269,7 @@ async function manifestSource(manifestPath: string): Promise<ExchangeSource> {
     label: manifestPath,
     total,
     async *exchanges() {
-      const lines = createInterface({ input: createReadStream(manifestPath), crlfDelay: Infinity });
+      const lines = manifestLines(createReadStream(manifestPath));
       const readInside = insideReader(await realpath(dir, { encoding: 'buffer' }));
       yield* manifestRefs(lines, basename(manifestPath), async (file) => {
         const path = join(dir, file);
@@ -556,11 +561,10 @@ async function zipSource(path: string): Promise<ExchangeSource> {
   const zipName = basename(path);
   if (manifests.length > 0) {
     // A manifest is streamed twice (count, then read), never held whole: it can have millions of lines.
-    const manifestLines = async (entry: yauzl.Entry) =>
-      createInterface({ input: await openStream(entry), crlfDelay: Infinity });
+    const entryLines = async (entry: yauzl.Entry) => manifestLines(await openStream(entry));
     let total = 0;
     for (const { entry } of manifests)
-      for await (const line of await manifestLines(entry)) if (line.trim()) total++;
+      for await (const line of await entryLines(entry)) if (line instanceof LongLine || line.trim()) total++;
     return {
       label: path,
       total,
@@ -569,7 +573,7 @@ async function zipSource(path: string): Promise<ExchangeSource> {
           const base = name.slice(0, -MANIFEST_NAME.length);
           yield* manifestRefs(
             (async function* () {
-              yield* await manifestLines(manifest);
+              yield* await entryLines(manifest);
             })(),
             `${zipName}!${name}${nth > 1 ? ` (entry ${nth} of that name)` : ''}`,
             async (file) => {
