@@ -20,6 +20,20 @@ export function register(program: Command, ctx: CliContext): void {
   const open = () => openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
   const users = program.command('users').description('portal accounts');
 
+  /** Runs an account change (or addition), printing its refusal as `code: reason` with exit code 1. */
+  const change = async (act: (db: Store['db']) => Promise<void>) => {
+    const store = await open();
+    try {
+      await act(store.db);
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      ctx.err(`${err.code}: ${err.message}`);
+      ctx.setExitCode(1);
+    } finally {
+      await store.close();
+    }
+  };
+
   users
     .command('add <email>')
     .description('add a user of an organisation (--organisation) or an operator (--operator)')
@@ -54,10 +68,9 @@ export function register(program: Command, ctx: CliContext): void {
         }
         const now = parseNow(ctx, o.now);
         if (!now) return;
-        const store = await open();
-        try {
+        await change(async (db) => {
           const u = await createUser(
-            store.db,
+            db,
             {
               email,
               displayName: o.name,
@@ -70,13 +83,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.out(
             `user ${u.id} added: ${u.email} (${u.role}${u.organisationCode ? `, organisation ${u.organisationCode}` : ''})`,
           );
-        } catch (err) {
-          if (!(err instanceof AccountError)) throw err;
-          ctx.err(`${err.code}: ${err.message}`);
-          ctx.setExitCode(1);
-        } finally {
-          await store.close();
-        }
+        });
       },
     );
 
@@ -103,19 +110,6 @@ export function register(program: Command, ctx: CliContext): void {
       }
     });
 
-  /** Runs an account change, printing its refusal as `code: reason` with exit code 1. */
-  const change = async (act: (db: Store['db']) => Promise<void>) => {
-    const store = await open();
-    try {
-      await act(store.db);
-    } catch (err) {
-      if (!(err instanceof AccountError)) throw err;
-      ctx.err(`${err.code}: ${err.message}`);
-      ctx.setExitCode(1);
-    } finally {
-      await store.close();
-    }
-  };
   const ended = (n: number) => `${count(n, 'session')} ended`;
 
   users
