@@ -189,8 +189,11 @@ interface BatchPort {
     reason: string,
     rawId: number,
   ): Promise<boolean>;
-  /** The exchange row of `key` now lives in message `seq`. */
-  setExchangeMessage(key: string, seq: number): Promise<void>;
+  /**
+   * The exchange row of `key`, first recorded as an input problem, now came with its content: it lives in
+   * message `seq` (null: its content is quarantined), and its bytes have this digest.
+   */
+  setExchangeContent(key: string, seq: number | null, digest: string | null): Promise<void>;
 }
 
 export interface RunDelta {
@@ -283,48 +286,49 @@ function messageRow(n: PlannedMessage, rawId: number, o: BatchOptions): NewMessa
 }
 
 /**
- * The key of a passage that reuses a hub id already used by another passage: with another moment (two
- * extracts numbered alike), or with the same moment but other content (`exchange.content_digest`). A key of
- * its own, so it is stored, or counted as a duplicate, instead of being taken for the exchange already
- * received, while a re-run still finds it.
+ * Keys of passages that reuse a hub id already used by another passage, so that each is stored, or counted as a
+ * duplicate, instead of being taken for the exchange already received, while a re-run still finds it:
+ * `hub:<id>@<moment>` for another moment (two extracts numbered alike), and `…#<digest>` for other bytes
+ * under a key taken already (`exchange.content_digest`).
  */
-function reusedHubKey(key: string, moment: string, digest?: string): string {
-  return digest ? `${key}@${moment}#${digest.slice(0, 16)}` : `${key}@${moment}`;
-}
-
-const isPlainHubKey = (key: string) => key.startsWith('hub:') && !key.includes('@');
-
-/**
- * The batch with reused hub ids given keys of their own, against what the store knows of the batch's keys
- * and the earlier items of the batch. Content is compared only where both digests are known: exchanges
- * stored before migration 0012 have none.
- */
-function withReusedHubKeys(
-  items: readonly PreparedExchange[],
-  known: KnownExchanges,
-): readonly PreparedExchange[] {
-  const first = new Map<string, { readonly moment: string; readonly digest: string | null }>();
-  return items.map((it) => {
-    const k = it.exchange.exchange_key;
-    const moment = it.exchange.moment;
-    if (!isPlainHubKey(k) || moment === '' || (it.kind === 'quarantine' && it.reason_code === ALREADY_STORED))
-      return it;
-    const stored = known.get(k);
-    const before = stored?.moment ? stored : first.get(k);
-    if (before === undefined) first.set(k, { moment, digest: it.exchange.content_digest });
-    if (before === undefined) return it;
-    const digest = it.exchange.content_digest;
-    if (before.moment !== moment) return withKey(it, reusedHubKey(k, moment));
-    if (digest && before.digest && digest !== before.digest)
-      return withKey(it, reusedHubKey(k, moment, digest));
-    return it;
-  });
-}
+const isHubKey = (key: string) => key.startsWith('hub:');
+const isPlainHubKey = (key: string) => isHubKey(key) && !key.includes('@') && !key.includes('#');
+const isPlaceholder = (it: PreparedExchange) => it.kind === 'quarantine' && it.reason_code === ALREADY_STORED;
 
 const withKey = (it: PreparedExchange, exchange_key: string): PreparedExchange => ({
   ...it,
   exchange: { ...it.exchange, exchange_key },
 });
+
+/** Step one: a hub id that comes with another moment than its first passage (stored, or earlier in the batch). */
+function withMomentKeys(items: readonly PreparedExchange[], known: KnownExchanges): PreparedExchange[] {
+  const firstMoment = new Map<string, string>();
+  return items.map((it) => {
+    const k = it.exchange.exchange_key;
+    const moment = it.exchange.moment;
+    if (!isPlainHubKey(k) || moment === '' || isPlaceholder(it)) return it;
+    const first = known.get(k)?.moment || firstMoment.get(k);
+    if (first === undefined) firstMoment.set(k, moment);
+    return first === undefined || first === moment ? it : withKey(it, `${k}@${moment}`);
+  });
+}
+
+/**
+ * Step two: a hub key (plain or with its moment) taken already, stored or earlier in the batch, by other bytes.
+ * Compared only where both digests are known: exchanges stored before migration 0012 have none.
+ */
+function withContentKeys(items: readonly PreparedExchange[], known: KnownExchanges): PreparedExchange[] {
+  const firstDigest = new Map<string, string | null>();
+  return items.map((it) => {
+    const k = it.exchange.exchange_key;
+    const digest = it.exchange.content_digest;
+    if (!isHubKey(k) || k.includes('#') || isPlaceholder(it)) return it;
+    const stored = known.get(k);
+    const before = stored ? stored.digest : firstDigest.get(k);
+    if (!stored && !firstDigest.has(k)) firstDigest.set(k, digest);
+    return digest && before && digest !== before ? withKey(it, `${k}#${digest.slice(0, 16)}`) : it;
+  });
+}
 
 async function planAndWrite(
   port: BatchPort,
@@ -339,10 +343,19 @@ async function planAndWrite(
       if (it.settles) lookup.add(it.settles);
     }
   let known: KnownExchanges = lookup.size ? await port.existingExchanges([...lookup]) : new Map();
-  const items = retry ? batchItems : withReusedHubKeys(batchItems, known);
-  // The keys given to reused hub ids: a re-run finds them stored.
-  const reused = items.flatMap((it, i) => (it === batchItems[i] ? [] : [it.exchange.exchange_key]));
-  if (reused.length > 0) known = new Map([...known, ...(await port.existingExchanges(reused))]);
+  let items: readonly PreparedExchange[] = batchItems;
+  if (!retry) {
+    // The keys given to reused hub ids, looked up after each step: a re-run finds them stored, and step two
+    // compares with what was stored under the key of step one.
+    const lookUpChanged = async (before: readonly PreparedExchange[], after: readonly PreparedExchange[]) => {
+      const changed = after.flatMap((it, i) => (it === before[i] ? [] : [it.exchange.exchange_key]));
+      if (changed.length > 0) known = new Map([...known, ...(await port.existingExchanges(changed))]);
+    };
+    const byMoment = withMomentKeys(batchItems, known);
+    await lookUpChanged(batchItems, byMoment);
+    items = withContentKeys(byMoment, known);
+    await lookUpChanged(byMoment, items);
+  }
   const delta = emptyDelta();
   delta.received = retry ? 0 : items.length;
   const outcomes: ExchangeOutcome[] = new Array(items.length);
@@ -486,7 +499,7 @@ async function planAndWrite(
     if (t.newIndex !== undefined) seqOf[t.item] = newSeqs[t.newIndex];
   }
 
-  const requarantined: { id: number; row: Omit<QuarantineRow, 'raw_id'>; rawId: number }[] = [];
+  const requarantined: { id: number; item: number; row: Omit<QuarantineRow, 'raw_id'>; rawId: number }[] = [];
   if (retry) {
     for (const t of exchangeTargets) {
       const resolved = await port.resolveQuarantine(
@@ -530,16 +543,20 @@ async function planAndWrite(
       const seq = seqOf[i];
       if (seq !== undefined) {
         if (!(await port.resolveInputProblem(id, seq, o.now))) throw settledConcurrently(id);
-        await port.setExchangeMessage(items[i]!.exchange.exchange_key, seq);
+        const e = items[i]!.exchange;
+        await port.setExchangeContent(e.exchange_key, seq, e.content_digest);
       }
     }
     quarantines.forEach((q, k) => {
       const id = reopened.get(q.item);
-      if (id !== undefined) requarantined.push({ id, row: q.row, rawId: quarantineRaw[k]! });
+      if (id !== undefined) requarantined.push({ id, item: q.item, row: q.row, rawId: quarantineRaw[k]! });
     });
-    for (const r of requarantined)
+    for (const r of requarantined) {
       if (!(await port.requarantineInputProblem(r.id, r.row.reason_code, r.row.reason, r.rawId)))
         throw settledConcurrently(r.id);
+      const e = items[r.item]!.exchange;
+      await port.setExchangeContent(e.exchange_key, null, e.content_digest);
+    }
     for (const [i, id] of settled)
       if (!(await port.resolveInputProblem(id, seqOf[i] ?? null, o.now))) throw settledConcurrently(id);
   }
@@ -685,7 +702,9 @@ function sqlitePort(db: SqliteDb): BatchPort {
   const requarantineInputProblem = db.prepare(
     `UPDATE quarantine SET reason_code = ?, reason = ?, raw_id = ? WHERE id = ? AND ${OPEN_INPUT_PROBLEM}`,
   );
-  const setExchangeMessage = db.prepare('UPDATE exchange SET message_seq = ? WHERE exchange_key = ?');
+  const setExchangeContent = db.prepare(
+    'UPDATE exchange SET message_seq = ?, content_digest = ? WHERE exchange_key = ?',
+  );
   return {
     existingExchanges: async (keys) => {
       const out: KnownExchanges = new Map();
@@ -749,8 +768,8 @@ function sqlitePort(db: SqliteDb): BatchPort {
     resolveInputProblem: async (id, seq, at) => resolveInputProblem.run(at, seq, id).changes === 1,
     requarantineInputProblem: async (id, code, reason, rawId) =>
       requarantineInputProblem.run(code, reason, rawId, id).changes === 1,
-    setExchangeMessage: async (key, seq) => {
-      setExchangeMessage.run(seq, key);
+    setExchangeContent: async (key, seq, digest) => {
+      setExchangeContent.run(seq, digest, key);
     },
   };
 }
@@ -866,8 +885,11 @@ function postgresPort(client: PgClient): BatchPort {
           [code, reason, rawId, id],
         )
       ).rowCount === 1,
-    setExchangeMessage: async (key, seq) => {
-      await client.query('UPDATE exchange SET message_seq = $1 WHERE exchange_key = $2', [seq, key]);
+    setExchangeContent: async (key, seq, digest) => {
+      await client.query(
+        'UPDATE exchange SET message_seq = $1, content_digest = $2 WHERE exchange_key = $3',
+        [seq, digest, key],
+      );
     },
   };
 }

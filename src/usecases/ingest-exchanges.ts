@@ -228,7 +228,7 @@ export async function ingestSource(
     // A known exchange is not parsed again, unless all that is known of it is an input problem (a missing
     // file, an unusable manifest line) and it now comes with usable input, or its hub id comes again with
     // another moment or other content: another passage, which the batch writer gives a key of its own
-    // (`reusedHubKey`).
+    // (`withMomentKeys`, `withContentKeys`).
     const skip = received.map((ex, i) => {
       const k = known.get(keys[i]!);
       if (k === undefined) return false;

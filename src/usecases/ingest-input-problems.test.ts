@@ -206,11 +206,45 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
         [],
       );
       expect(await ingest(store, second)).toMatchObject({ received: 2, stored: 1, skipped: 1 });
+      // A later moment of HC1 twice, with two contents: the key of that moment is taken by the first.
+      const third = folder(
+        [
+          { file: 'e.xml', xml: xmlOf('JW317'), ...meta(9), hubId: 'HC1' },
+          { file: 'f.xml', xml: xmlOf('JW319'), ...meta(9), hubId: 'HC1' },
+        ],
+        [],
+      );
+      expect(await ingest(store, third)).toMatchObject({ received: 2, stored: 2, skipped: 0 });
+      const fourth = folder([{ file: 'g.xml', xml: xmlOf('JW323'), ...meta(9), hubId: 'HC1' }], []);
+      expect(await ingest(store, fourth)).toMatchObject({ received: 1, stored: 1, skipped: 0 });
       const before = await counts(store);
-      expect(before).toMatchObject({ message: 4, exchange: 4, quarantine: 0 });
-      expect(await ingest(store, first)).toMatchObject({ stored: 0, duplicates: 0, skipped: 3 });
-      expect(await ingest(store, second)).toMatchObject({ stored: 0, duplicates: 0, skipped: 2 });
+      expect(before).toMatchObject({ message: 7, exchange: 7, quarantine: 0 });
+      for (const [dir, n] of [
+        [first, 3],
+        [second, 2],
+        [third, 2],
+        [fourth, 1],
+      ] as const)
+        expect(await ingest(store, dir)).toMatchObject({ stored: 0, duplicates: 0, skipped: n });
       expect(await counts(store)).toEqual(before);
+    });
+  });
+
+  it('keeps the digest of an exchange first missing, so other bytes under its hub id and moment are told apart', async () => {
+    await withStore(async (store) => {
+      const dir = folder([{ file: 'm.xml', ...meta(1), hubId: 'HD1' }], []);
+      expect((await ingest(store, dir)).quarantinedByReason).toEqual({ 'ingest.file_missing': 1 });
+      writeFileSync(join(dir, 'm.xml'), xmlOf('JW301'));
+      expect(await ingest(store, dir)).toMatchObject({ stored: 1 });
+      const row = await store.db
+        .selectFrom('exchange')
+        .select('content_digest')
+        .where('exchange_key', '=', 'hub:HD1')
+        .executeTakeFirstOrThrow();
+      expect(row.content_digest).toMatch(/^[0-9a-f]{32}$/);
+      writeFileSync(join(dir, 'm.xml'), xmlOf('JW305'));
+      expect(await ingest(store, dir)).toMatchObject({ stored: 1, skipped: 0 });
+      expect(await ingest(store, dir)).toMatchObject({ stored: 0, skipped: 1 });
     });
   });
 
