@@ -351,6 +351,53 @@ describe('exchange sources', () => {
     expect(listed.bytes[2]).toMatch(/^ingest\.link_refused: is a link that leads nowhere \(ENOENT\)/);
   });
 
+  it('checks where each opened file really is: a folder swapped for a link while ingest runs leads nowhere else', async () => {
+    const xml = validExamples()[0]!.xml;
+    const outside = join(tmp, 'swap-outside');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'b.xml'), 'SECRET-OUTSIDE');
+    const dir = join(tmp, 'swap');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'sub', 'a.xml'), xml);
+    writeFileSync(join(dir, 'sub', 'b.xml'), xml);
+    writeFileSync(
+      join(dir, 'manifest.ndjson'),
+      ['sub/a.xml', 'sub/b.xml']
+        .map((file) =>
+          JSON.stringify({ file, moment: '2024-03-04T09:00:00Z', verzender: '0384', ontvanger: '12345678' }),
+        )
+        .join('\n'),
+    );
+    const source = await openSource(dir);
+    const reads: (Buffer | string)[] = [];
+    for await (const r of source.exchanges()) {
+      reads.push(await r.read().catch((e: Error) => e.message));
+      // After the first file: the folder becomes a link to another place.
+      if (reads.length === 1) {
+        rmSync(join(dir, 'sub'), { recursive: true });
+        symlinkSync(outside, join(dir, 'sub'));
+      }
+    }
+    await source.close();
+    expect(reads[0]).toEqual(Buffer.from(xml));
+    expect(reads[1]).toMatch(
+      /^ingest\.link_refused: leads to .*swap-outside\/b\.xml, outside the source folder/,
+    );
+  });
+
+  it('never opens a FIFO in a plain folder: it is an item of its own', async () => {
+    const dir = join(tmp, 'fifo-folder');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'a.xml'), validExamples()[0]!.xml);
+    execFileSync('mkfifo', [join(dir, 'pipe.xml')]);
+    const { refs } = await collect(dir);
+    expect(refs.map((r) => [r.source, r.problem?.code ?? null])).toEqual([
+      ['a.xml', null],
+      ['pipe.xml', 'ingest.not_a_file'],
+    ]);
+    expect(refs[1]!.problem!.reason).toContain('is a named pipe (FIFO), not a regular file');
+  });
+
   it('checks every manifest field and refuses paths outside the manifest folder', () => {
     expect(
       parseManifestLine(

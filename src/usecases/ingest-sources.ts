@@ -6,6 +6,7 @@ import {
   fstatSync,
   lstatSync,
   openSync,
+  readlinkSync,
   readSync,
   realpathSync,
   type Stats,
@@ -80,7 +81,10 @@ export class InputProblem extends Error {
   }
 }
 
-function kindOf(s: Stats): string {
+/** What a non-file is, from a stat or a folder entry (both answer these). */
+function kindOf(
+  s: Pick<Stats, 'isFIFO' | 'isCharacterDevice' | 'isBlockDevice' | 'isSocket' | 'isDirectory'>,
+): string {
   if (s.isFIFO()) return 'a named pipe (FIFO)';
   if (s.isCharacterDevice()) return 'a character device';
   if (s.isBlockDevice()) return 'a block device';
@@ -99,7 +103,12 @@ const notAFile = (s: Stats) =>
  * (ELOOP) and the check before opening is left out: the caller then finds links itself, and the check after
  * opening still refuses anything but a regular file.
  */
-export function readRegularFile(path: string | Buffer, name = String(path), noFollow = false): Buffer {
+export function readRegularFile(
+  path: string | Buffer,
+  name = String(path),
+  noFollow = false,
+  opened?: (fd: number) => void,
+): Buffer {
   if (!noFollow) {
     const s = statSync(path);
     if (!s.isFile()) throw notAFile(s);
@@ -111,6 +120,7 @@ export function readRegularFile(path: string | Buffer, name = String(path), noFo
     constants.O_RDONLY | constants.O_NONBLOCK | (noFollow ? constants.O_NOFOLLOW : 0),
   );
   try {
+    opened?.(fd);
     const f = fstatSync(fd);
     if (!f.isFile()) throw notAFile(f);
     if (f.size > MAX_EXCHANGE_BYTES) throw tooLarge(name, f.size);
@@ -336,7 +346,13 @@ async function listXml(dir: string): Promise<FoundFile[]> {
             out.push({ path: p, source: to.folder ? `${name}/` : name, problem: to.problem });
         } else if (to.folder) await walk(p, name);
         else if (xml) out.push({ path: p, source: name });
-      } else if (xml) out.push({ path: p, source: name }); // a FIFO or device is refused when read
+      } else if (e.isFile()) {
+        if (xml) out.push({ path: p, source: name });
+      } else if (xml) {
+        // A FIFO, device or socket is never opened: opening some devices acts already.
+        const reason = `is ${kindOf(e)}, not a regular file: only regular files are read`;
+        out.push({ path: p, source: name, problem: { code: 'ingest.not_a_file', reason } });
+      }
     }
   };
   await walk(root, '');
@@ -370,36 +386,37 @@ const linkProblem = (what: string) => ({
 });
 
 /**
- * Reads files below `root` (a real path), following links only while they stay inside it. The real path of
- * each folder is looked up once, and a file is opened without following a link: only a file that is a link
- * costs a real path of its own (one per file cost more than reading it).
+ * Reads files below `root` (a real path), following links only while they stay inside it. Where the opened
+ * file really is comes from its descriptor (/proc/self/fd), so a folder swapped for a link while ingest runs
+ * leads nowhere else either; a file is opened without following a link, so only a file that is a link costs
+ * a real path of its own (one per file cost more than reading it).
  */
 function insideReader(root: Buffer): (path: Buffer, name: string) => Buffer {
-  const realFolders = new Map<string, Buffer>();
   const refuseOutside = (real: Buffer) => {
     if (isInside(root, real)) return;
     const p = linkProblem(`leads to ${nameAsText(real)}, outside the source folder`);
     throw new InputProblem(p.code, p.reason);
   };
   return (path, name) => {
-    const text = path.toString('latin1');
-    const folder = dirname(text);
-    let realFolder = realFolders.get(folder);
-    if (realFolder === undefined) {
-      realFolder = realpathOrLinkProblem(Buffer.from(folder, 'latin1'));
-      realFolders.set(folder, realFolder);
-    }
-    refuseOutside(realFolder);
-    const own = Buffer.concat([realFolder, SLASH, Buffer.from(basename(text), 'latin1')]);
+    const check = (fd: number) => refuseOutside(openedPath(fd, path));
     try {
-      return readRegularFile(own, name, true);
+      return readRegularFile(path, name, true, check);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ELOOP') throw err;
     }
     const real = realpathOrLinkProblem(path);
     refuseOutside(real);
-    return readRegularFile(real, name);
+    return readRegularFile(real, name, false, check);
   };
+}
+
+/** The real path of an open file: from its descriptor where the system tells it (Linux), else from its path. */
+function openedPath(fd: number, path: Buffer): Buffer {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' });
+  } catch {
+    return realpathOrLinkProblem(path);
+  }
 }
 
 /** The real path; a link that leads nowhere is an input problem, any other error is thrown as it is. */
