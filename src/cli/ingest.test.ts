@@ -1,10 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as OTPAuth from 'otpauth';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
 import { exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js';
 import { main } from '../main.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import { openStore } from '../store/open.js';
+import { beginTotp, confirmTotp, createUser } from '../usecases/accounts.js';
+
+const NOW = new Date('2026-03-02T08:00:00Z');
 
 const traffic = exampleTraffic();
 const dataDir = mkdtempSync(join(tmpdir(), 'ketendata-cli-ingest-'));
@@ -82,6 +88,24 @@ describe('ketendata ingest and quarantine', () => {
     try {
       const oldEnv = { KETENDATA_DATA_DIR: dir, KETENDATA_SECRET: SECRET };
       expect(await main(['ingest', traffic.dir, '--no-progress'], oldEnv)).toBe(0);
+      // An operator with a second factor enrolled under the old secret.
+      const store = await openStore({ databaseUrl: undefined, dataDir: dir });
+      const oldKeys = deriveKeys(SECRET);
+      const op = await createUser(
+        store.db,
+        {
+          email: 'op@ketendata.nl',
+          displayName: 'Op',
+          password: 'correct horse battery',
+          role: 'operator',
+          organisationCode: null,
+        },
+        NOW,
+      );
+      const { secret } = await beginTotp(store.db, oldKeys, op.id);
+      const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+      await confirmTotp(store.db, oldKeys, op.id, totp.generate({ timestamp: NOW.getTime() }), NOW);
+      await store.close();
       const file = join(dir, 'old-secret');
       writeFileSync(file, `${SECRET}\n`);
       const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -96,6 +120,19 @@ describe('ketendata ingest and quarantine', () => {
       expect(Number(/re-encrypted (\d+)/.exec(out)![1])).toBe(
         traffic.expected.stored + traffic.expected.quarantined,
       );
+      const newKeys = deriveKeys(`${SECRET}-new`);
+      expect(out).toContain(`re-encrypted 1 TOTP secret under key ${newKeys.totpKeyId}\n`);
+      const after = await openStore({ databaseUrl: undefined, dataDir: dir });
+      try {
+        const row = await after.db
+          .selectFrom('app_user')
+          .select('totp_secret')
+          .where('id', '=', op.id)
+          .executeTakeFirstOrThrow();
+        expect(row.totp_secret).toMatch(new RegExp(`^v1:${newKeys.totpKeyId}:`));
+      } finally {
+        await after.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

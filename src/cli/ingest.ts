@@ -6,6 +6,7 @@ import { requireSecret } from '../config/config.js';
 import { count } from '../domain/plural.js';
 import { deriveKey, deriveKeys, KEY_PURPOSES } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
+import { reencryptTotpSecrets } from '../usecases/accounts.js';
 import { formatSummary, ingestSource } from '../usecases/ingest-exchanges.js';
 import { reencryptRawMessages } from '../usecases/ingest-rekey.js';
 import { openSource } from '../usecases/ingest-sources.js';
@@ -100,7 +101,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('raw-rekey')
     .description(
-      're-encrypt the kept raw messages under the key of the current KETENDATA_SECRET (key rotation, docs/keys.md)',
+      "re-encrypt the kept raw messages and the users' TOTP secrets under the keys of the current KETENDATA_SECRET (key rotation, docs/keys.md)",
     )
     .requiredOption(
       '--previous-secret-file <file>',
@@ -121,16 +122,34 @@ export function register(program: Command, ctx: CliContext): void {
       const previous = text
         .split(/\r?\n/)
         .map((l) => l.trim())
-        .filter(Boolean)
-        .map((secret) => deriveKey(secret, KEY_PURPOSES.rawEncryption));
+        .filter(Boolean);
       if (!previous.length) throw new Error(`keys.no_secret: ${opts.previousSecretFile} holds no secret`);
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       try {
-        const r = await reencryptRawMessages(store, keys, previous);
+        const r = await reencryptRawMessages(
+          store,
+          keys,
+          previous.map((secret) => deriveKey(secret, KEY_PURPOSES.rawEncryption)),
+        );
         ctx.out(`re-encrypted ${count(r.reencrypted, 'raw message')} under key ${keys.rawKeyId}`);
         if (r.unreadable) {
           ctx.err(
             `keys.unknown_raw_key: ${count(r.unreadable, 'raw message')} under ${r.unreadableKeyIds.length === 1 ? 'key' : 'keys'} ${r.unreadableKeyIds.join(', ')} left as they are`,
+          );
+          ctx.setExitCode(1);
+        }
+        // The users' second factors too: without this, rotating the secret locks them out.
+        const t = await reencryptTotpSecrets(
+          store.db,
+          keys,
+          previous.map((secret) => deriveKey(secret, KEY_PURPOSES.totpEncryption)),
+        );
+        ctx.out(
+          `re-encrypted ${count(t.reencrypted, 'TOTP secret')} under key ${keys.totpKeyId}${t.sealed ? ` (and encrypted ${count(t.sealed, 'TOTP secret')} stored in clear)` : ''}`,
+        );
+        if (t.unreadable) {
+          ctx.err(
+            `accounts.totp_key_unknown: ${count(t.unreadable, 'TOTP secret')} under ${t.unreadableKeyIds.length === 1 ? 'key' : 'keys'} ${t.unreadableKeyIds.join(', ')} left as they are`,
           );
           ctx.setExitCode(1);
         }

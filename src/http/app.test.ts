@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import * as OTPAuth from 'otpauth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
 import { examples } from '../../test/support/examples.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import { sealTotpSecret } from '../pseudonymise/totp-secret.js';
 import { listAudit } from '../store/audit.js';
+import { findUserByEmail } from '../store/users.js';
 import { createApiToken, createUser } from '../usecases/accounts.js';
 import { addOrganisation } from '../usecases/organisations.js';
 
@@ -406,6 +409,42 @@ for (const dialect of DIALECTS) {
       ).toBe('/');
       expect((await again.page('/ophalen')).res.status).toBe(200);
       h.clock.now = MONDAY;
+    });
+
+    it('tells a user whose second factor is under another key that the code cannot be checked, and the operator to run raw-rekey', async () => {
+      // gea@0014.example switched the second factor on in the test above.
+      const user = (await findUserByEmail(h.store.db, 'gea@0014.example'))!;
+      const other = deriveKeys('another-secret-another-secret-another!');
+      await h.store.db
+        .updateTable('app_user')
+        .set({ totp_secret: sealTotpSecret(other, user.id, 'JBSWY3DPEHPK3PXP') })
+        .where('id', '=', user.id)
+        .execute();
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+      try {
+        const u = new Browser(h.app);
+        expect((await u.login('gea@0014.example')).headers.get('Location')).toBe('/inloggen/code');
+        const form = await u.page('/inloggen/code');
+        const res = await u.post('/inloggen/code', { _csrf: form.csrf!, code: '123456' });
+        expect(res.status).toBe(500);
+        expect(await res.text()).toContain('Uw code kan nu niet worden gecontroleerd');
+        const logged = errors.mock.calls.map((c) => String(c[0])).join('\n');
+        expect(logged).toContain(
+          `accounts.totp_key_unknown: the second factor of user ${user.id} is encrypted with key ${other.totpKeyId}`,
+        );
+        expect(logged).toContain('ketendata raw-rekey');
+        expect((await listAudit(h.store.db, { limit: 1 }))[0]).toMatchObject({
+          action: 'auth.login_failed',
+          detail: expect.stringContaining('totp_key_unknown'),
+        });
+      } finally {
+        errors.mockRestore();
+        await h.store.db
+          .updateTable('app_user')
+          .set({ totp_secret: user.totp_secret })
+          .where('id', '=', user.id)
+          .execute();
+      }
     });
 
     it('serves the API to an organisation token: list, download all new, delete, history request', async () => {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { TotpKeys } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
 import type { IndicatorSnapshot } from '../usecases/indicators.js';
 import type { TrustedProxies } from './client-address.js';
@@ -15,6 +16,8 @@ export interface AppDeps {
   readonly operator: OperatorPort;
   readonly audit: AuditPort;
   readonly indicators: IndicatorsPort;
+  /** The users' TOTP secrets are kept encrypted under this key (docs/keys.md). */
+  readonly totpKeys: TotpKeys;
   /** The hub feed (`POST /api/v1/exchanges`, the ingest use case's sub-app); given the operator-token check. */
   readonly exchangesApi?: (verifyOperatorToken: (token: string) => Promise<boolean>) => import('hono').Hono;
 }

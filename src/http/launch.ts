@@ -19,8 +19,8 @@ export interface PortalOptions {
   /** Addresses of the reverse proxies in front (checked: `checkTrustedProxies`). */
   readonly trustedProxies?: readonly string[];
   readonly clock?: () => Date;
-  /** With the keys, the hub feed POST /api/v1/exchanges is served (operator token). */
-  readonly keys?: Keys;
+  /** For the users' TOTP secrets, quarantine retries and the hub feed POST /api/v1/exchanges (operator token). */
+  readonly keys: Keys;
 }
 
 /** Builds the app from the use cases and starts listening; `serve`, `demo` and the browser tests use it. */
@@ -35,10 +35,11 @@ export async function startPortal(o: PortalOptions): Promise<RunningServer> {
       ...(o.trustedProxies?.length ? { trustedProxies: trustedProxies(o.trustedProxies) } : {}),
     },
     deliveries: deliveriesPort({ store: o.store, dataDir: o.dataDir }),
-    operator: operatorPort({ store: o.store, dataDir: o.dataDir, ...(o.keys ? { keys: o.keys } : {}) }),
+    operator: operatorPort({ store: o.store, dataDir: o.dataDir, keys: o.keys }),
     audit: auditPort(o.store),
     indicators: indicatorsPort({ store: o.store, dataDir: o.dataDir }),
-    ...(o.keys ? { exchangesApi: hubFeed(o.store, o.keys, clock) } : {}),
+    totpKeys: o.keys,
+    exchangesApi: hubFeed(o.store, o.keys, clock),
   };
   await deleteExpiredSessions(o.store.db, clock().toISOString());
   return listen(createApp(deps), o.host, o.port);

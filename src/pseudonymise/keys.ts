@@ -14,9 +14,16 @@ export interface Keys {
   readonly rawEncryption: Buffer;
   /** Identifies rawEncryption (stored with every raw row) without revealing it. */
   readonly rawKeyId: string;
+  /** AES-256-GCM key for the portal users' TOTP secrets. */
+  readonly totpEncryption: Buffer;
+  /** Identifies totpEncryption (stored with every TOTP secret). */
+  readonly totpKeyId: string;
   /** The re-keying key of one receiving organisation (CBS or head organisation code). */
   organisation(code: string): Buffer;
 }
+
+/** The keys the account use cases need: second-factor secrets are kept encrypted under them. */
+export type TotpKeys = Pick<Keys, 'totpEncryption' | 'totpKeyId'>;
 
 const SALT = Buffer.from('ketendata/v1');
 const KEY_LENGTH = 32;
@@ -24,6 +31,7 @@ const KEY_LENGTH = 32;
 export const KEY_PURPOSES = {
   pseudonym: 'pseudonym',
   rawEncryption: 'raw-encryption',
+  totpEncryption: 'totp-encryption',
   berichtId: 'bericht-id',
   organisation: (code: string) => `organisation:${code}`,
 } as const;
@@ -42,12 +50,15 @@ export function keyId(key: Buffer): string {
 
 export function deriveKeys(secret: string): Keys {
   const rawEncryption = deriveKey(secret, KEY_PURPOSES.rawEncryption);
+  const totpEncryption = deriveKey(secret, KEY_PURPOSES.totpEncryption);
   const orgKeys = new Map<string, Buffer>();
   return {
     pseudonym: deriveKey(secret, KEY_PURPOSES.pseudonym),
     berichtId: deriveKey(secret, KEY_PURPOSES.berichtId),
     rawEncryption,
     rawKeyId: keyId(rawEncryption),
+    totpEncryption,
+    totpKeyId: keyId(totpEncryption),
     organisation(code: string): Buffer {
       let key = orgKeys.get(code);
       if (!key) {

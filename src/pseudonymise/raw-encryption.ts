@@ -26,10 +26,16 @@ function freshNonce(): Buffer {
   return nonce;
 }
 
-export function encryptRaw(key: Buffer, plaintext: Buffer, id: string = keyId(key)): EncryptedRaw {
+/** `aad` binds the ciphertext to another purpose than a raw message (e.g. a user's TOTP secret). */
+export function encryptRaw(
+  key: Buffer,
+  plaintext: Buffer,
+  id: string = keyId(key),
+  aad: Buffer = AAD,
+): EncryptedRaw {
   const nonce = freshNonce();
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
-  cipher.setAAD(AAD);
+  cipher.setAAD(aad);
   const head = cipher.update(plaintext);
   // GCM is a stream mode: final() adds no bytes, so the ciphertext is not copied once more to append them.
   const tail = cipher.final();
@@ -44,7 +50,7 @@ export function rawKeyRing(...keys: Buffer[]): RawKeyRing {
   return new Map(keys.map((k) => [keyId(k), k]));
 }
 
-export function decryptRaw(ring: RawKeyRing, raw: EncryptedRaw): Buffer {
+export function decryptRaw(ring: RawKeyRing, raw: EncryptedRaw, aad: Buffer = AAD): Buffer {
   const key = ring.get(raw.key_id);
   if (!key) {
     throw new Error(
@@ -52,7 +58,7 @@ export function decryptRaw(ring: RawKeyRing, raw: EncryptedRaw): Buffer {
     );
   }
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(raw.nonce));
-  decipher.setAAD(AAD);
+  decipher.setAAD(aad);
   decipher.setAuthTag(Buffer.from(raw.tag));
   try {
     return Buffer.concat([decipher.update(Buffer.from(raw.ciphertext)), decipher.final()]);

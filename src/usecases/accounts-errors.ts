@@ -7,6 +7,7 @@ export type AccountErrorCode =
   | 'accounts.wrong_password'
   | 'accounts.totp_invalid'
   | 'accounts.totp_active'
+  | 'accounts.totp_key_unknown'
   | 'accounts.not_found'
   | 'accounts.owner_required'
   | 'accounts.token_name_required'

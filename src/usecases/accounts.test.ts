@@ -1,6 +1,7 @@
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
 import { listAudit } from '../store/audit.js';
 import type { Store } from '../store/open.js';
 import {
@@ -11,6 +12,8 @@ import {
   disableUser,
   enableUser,
   login,
+  pendingTotp,
+  reencryptTotpSecrets,
   resetPassword,
   resolveSession,
   revokeApiToken,
@@ -21,6 +24,7 @@ import {
 import { addOrganisation } from './organisations.js';
 
 const NOW = new Date('2026-03-02T08:00:00Z');
+const keys = deriveKeys('accounts-test-secret-accounts-test-secret');
 const later = (ms: number) => new Date(NOW.getTime() + ms);
 
 for (const dialect of DIALECTS) {
@@ -198,19 +202,20 @@ for (const dialect of DIALECTS) {
         },
         NOW,
       );
-      const { secret } = await beginTotp(store.db, u.id);
+      const { secret } = await beginTotp(store.db, keys, u.id);
       const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
       await expect(
         confirmTotp(
           store.db,
+          keys,
           u.id,
           '000000' === totp.generate({ timestamp: NOW.getTime() }) ? '111111' : '000000',
           NOW,
         ),
       ).rejects.toThrow();
-      await confirmTotp(store.db, u.id, totp.generate({ timestamp: NOW.getTime() }), NOW);
+      await confirmTotp(store.db, keys, u.id, totp.generate({ timestamp: NOW.getTime() }), NOW);
       // The second factor on: a new secret takes switching it off (with the password) first.
-      await expect(beginTotp(store.db, u.id)).rejects.toThrow('the second factor is on');
+      await expect(beginTotp(store.db, keys, u.id)).rejects.toThrow('the second factor is on');
       const later = new Date(NOW.getTime() + 30_000);
       const r = await login(
         store.db,
@@ -223,9 +228,9 @@ for (const dialect of DIALECTS) {
       expect(s?.pendingSecondFactor).toBe(true);
       // The code of the enrolment is used up; the next one works, once.
       const used = totp.generate({ timestamp: NOW.getTime() });
-      expect(await verifySecondFactor(store.db, s!, used, '10.2.0.1', later)).toBe('invalid');
+      expect(await verifySecondFactor(store.db, keys, s!, used, '10.2.0.1', later)).toBe('invalid');
       const code = totp.generate({ timestamp: later.getTime() });
-      expect(await verifySecondFactor(store.db, s!, code, '10.2.0.1', later)).toBe('ok');
+      expect(await verifySecondFactor(store.db, keys, s!, code, '10.2.0.1', later)).toBe('ok');
       expect((await resolveSession(store.db, r.sessionToken, later))?.pendingSecondFactor).toBe(false);
       const again = await login(
         store.db,
@@ -234,7 +239,55 @@ for (const dialect of DIALECTS) {
       );
       if (!again.ok) throw new Error('login refused');
       const s2 = await resolveSession(store.db, again.sessionToken, later);
-      expect(await verifySecondFactor(store.db, s2!, code, '10.2.0.1', later)).toBe('invalid');
+      expect(await verifySecondFactor(store.db, keys, s2!, code, '10.2.0.1', later)).toBe('invalid');
+    });
+
+    describe('TOTP secrets at rest', () => {
+      it('never keeps the base32 secret in the column, from enrolment on; the code works at login', async () => {
+        const u = await createUser(store.db, person('totp-ez@gemeente.nl'), NOW);
+        const { secret } = await beginTotp(store.db, keys, u.id);
+        const pending = await storedSecret(store, u.id);
+        expect(pending).toMatch(new RegExp(`^v1:${keys.totpKeyId}:[A-Za-z0-9_-]+$`));
+        expect(pending).not.toContain(secret);
+        expect((await pendingTotp(store.db, keys, u.id))?.secret).toBe(secret);
+        const totp = totpOf(secret);
+        await confirmTotp(store.db, keys, u.id, totp.generate({ timestamp: NOW.getTime() }), NOW);
+        expect(await storedSecret(store, u.id)).toBe(pending);
+        expect(await secondFactor(store, 'totp-ez@gemeente.nl', totp, later(30_000))).toBe('ok');
+        expect(await storedSecret(store, u.id)).toBe(pending);
+      });
+
+      it('accepts a secret stored in clear before encryption and encrypts it on first use', async () => {
+        const u = await enrolled(store, 'totp-fy@gemeente.nl', keys);
+        // As an enrolment from before this change left it.
+        await store.db
+          .updateTable('app_user')
+          .set({ totp_secret: u.secret })
+          .where('id', '=', u.id)
+          .execute();
+        expect(await secondFactor(store, 'totp-fy@gemeente.nl', u.totp, later(30_000))).toBe('ok');
+        const sealed = await storedSecret(store, u.id);
+        expect(sealed).toMatch(new RegExp(`^v1:${keys.totpKeyId}:`));
+        expect(sealed).not.toContain(u.secret);
+        expect(await secondFactor(store, 'totp-fy@gemeente.nl', u.totp, later(60_000))).toBe('ok');
+      });
+
+      it('refuses with accounts.totp_key_unknown, pointing to raw-rekey, when the secret is under another key', async () => {
+        const u = await enrolled(store, 'totp-gus@gemeente.nl', oldKeys);
+        await expect(
+          secondFactor(store, 'totp-gus@gemeente.nl', u.totp, later(30_000)),
+        ).rejects.toMatchObject({
+          code: 'accounts.totp_key_unknown',
+          message: expect.stringContaining(`key ${oldKeys.totpKeyId}`),
+        });
+        await expect(secondFactor(store, 'totp-gus@gemeente.nl', u.totp, later(30_000))).rejects.toThrow(
+          /ketendata raw-rekey --previous-secret-file/,
+        );
+        // A pending enrolment under the old key was never in use: the user starts again.
+        const v = await createUser(store.db, person('totp-hal@gemeente.nl'), NOW);
+        await beginTotp(store.db, oldKeys, v.id);
+        expect(await pendingTotp(store.db, keys, v.id)).toBeUndefined();
+      });
     });
 
     it('disables a user: login refused, every open session ended at once, audited; enabling gives access back', async () => {
@@ -357,3 +410,83 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+const oldKeys = deriveKeys('accounts-old-secret-accounts-old-secret!');
+const PASSWORD = 'correct horse battery';
+
+function person(email: string) {
+  return { email, displayName: email, password: PASSWORD, role: 'user', organisationCode: '0363' } as const;
+}
+
+const totpOf = (secret: string) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+
+async function storedSecret(store: Store, id: number): Promise<string | null> {
+  const row = await store.db
+    .selectFrom('app_user')
+    .select('totp_secret')
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  return row.totp_secret;
+}
+
+/** A user with the second factor on, enrolled under `k`. */
+async function enrolled(store: Store, email: string, k: typeof keys) {
+  const u = await createUser(store.db, person(email), NOW);
+  const { secret } = await beginTotp(store.db, k, u.id);
+  const totp = totpOf(secret);
+  await confirmTotp(store.db, k, u.id, totp.generate({ timestamp: NOW.getTime() }), NOW);
+  return { id: u.id, secret, totp };
+}
+
+/** Password, then the current code, with the current keys. */
+async function secondFactor(store: Store, email: string, totp: OTPAuth.TOTP, at: Date, k = keys) {
+  const r = await login(store.db, { email, password: PASSWORD, address: '10.9.0.1' }, at);
+  if (!r.ok) throw new Error('login refused');
+  const s = await resolveSession(store.db, r.sessionToken, at);
+  return verifySecondFactor(store.db, k, s!, totp.generate({ timestamp: at.getTime() }), '10.9.0.1', at);
+}
+
+describe.each(DIALECTS)('TOTP key rotation on %s', (dialect) => {
+  it('re-encrypts the TOTP secrets of the previous key (and those still in clear) under the current one; login works after', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      await addOrganisation(store, { code: '0363', name: 'Amsterdam', actor: 'test', now: NOW });
+      const rotated = await enrolled(store, 'ida@gemeente.nl', oldKeys);
+      const clear = await enrolled(store, 'jan@gemeente.nl', oldKeys);
+      await store.db
+        .updateTable('app_user')
+        .set({ totp_secret: clear.secret })
+        .where('id', '=', clear.id)
+        .execute();
+      const lost = deriveKeys('a-secret-nobody-kept-a-secret-nobody-kept');
+      const stray = await enrolled(store, 'kim@gemeente.nl', lost);
+      const current = await enrolled(store, 'lia@gemeente.nl', keys);
+      const untouched = await storedSecret(store, current.id);
+
+      expect(await reencryptTotpSecrets(store.db, keys, [oldKeys.totpEncryption])).toEqual({
+        reencrypted: 1,
+        sealed: 1,
+        unreadable: 1,
+        unreadableKeyIds: [lost.totpKeyId],
+      });
+      for (const u of [rotated, clear]) {
+        const sealed = await storedSecret(store, u.id);
+        expect(sealed).toMatch(new RegExp(`^v1:${keys.totpKeyId}:`));
+        expect(sealed).not.toContain(u.secret);
+      }
+      expect(await storedSecret(store, current.id)).toBe(untouched);
+      expect(await storedSecret(store, stray.id)).toMatch(new RegExp(`^v1:${lost.totpKeyId}:`));
+      expect(await secondFactor(store, 'ida@gemeente.nl', rotated.totp, later(30_000))).toBe('ok');
+      expect(await secondFactor(store, 'jan@gemeente.nl', clear.totp, later(30_000))).toBe('ok');
+      expect(await secondFactor(store, 'lia@gemeente.nl', current.totp, later(30_000))).toBe('ok');
+      expect(await reencryptTotpSecrets(store.db, keys, [oldKeys.totpEncryption])).toEqual({
+        reencrypted: 0,
+        sealed: 0,
+        unreadable: 1,
+        unreadableKeyIds: [lost.totpKeyId],
+      });
+    } finally {
+      await drop();
+    }
+  });
+});

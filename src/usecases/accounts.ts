@@ -2,6 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import * as OTPAuth from 'otpauth';
+import type { TotpKeys } from '../pseudonymise/keys.js';
+import { rawKeyRing } from '../pseudonymise/raw-encryption.js';
+import { openTotpSecret, sealTotpSecret } from '../pseudonymise/totp-secret.js';
 import {
   type ApiTokenRow,
   findActiveToken,
@@ -230,12 +233,41 @@ function totpFor(user: { email: string }, secret: string): OTPAuth.TOTP {
 const TOTP_PERIOD_MS = 30_000;
 
 /**
+ * The clear TOTP secret of a user, or undefined when none is stored. A secret stored in clear (before
+ * secrets were encrypted) is sealed on this first use. One sealed under a key the current secret does not
+ * give is refused with `accounts.totp_key_unknown`: the operator has to run raw-rekey.
+ */
+async function readTotpSecret(
+  db: Kysely<Database>,
+  keys: TotpKeys,
+  user: UserRow,
+): Promise<string | undefined> {
+  if (!user.totp_secret) return undefined;
+  const opened = openTotpSecret(rawKeyRing(keys.totpEncryption), user.id, user.totp_secret);
+  if (opened.kind === 'unknown_key') {
+    throw new AccountError(
+      'accounts.totp_key_unknown',
+      `the second factor of user ${user.id} is encrypted with key ${opened.keyId}, which KETENDATA_SECRET does not provide: run ketendata raw-rekey --previous-secret-file <file> (docs/keys.md)`,
+    );
+  }
+  if (opened.kind === 'plain') {
+    // Only while it is still that clear value: a concurrent enrolment or switch-off wins.
+    await db
+      .updateTable('app_user')
+      .set({ totp_secret: sealTotpSecret(keys, user.id, opened.secret) })
+      .where('id', '=', user.id)
+      .where('totp_secret', '=', user.totp_secret)
+      .execute();
+  }
+  return opened.secret;
+}
+
+/**
  * The step of a valid code not used before (one step of clock drift either way), or undefined. A code is
  * taken once: its step must lie after the last one accepted.
  */
-function totpStep(user: UserRow, code: string, now: Date): number | undefined {
-  if (!user.totp_secret) return undefined;
-  const delta = totpFor(user, user.totp_secret).validate({
+function totpStep(user: UserRow, secret: string, code: string, now: Date): number | undefined {
+  const delta = totpFor(user, secret).validate({
     token: code.replace(/\s/g, ''),
     timestamp: now.getTime(),
     window: 1,
@@ -249,6 +281,7 @@ function totpStep(user: UserRow, code: string, now: Date): number | undefined {
 /** Completes a login that waits for the second factor. */
 export async function verifySecondFactor(
   db: Kysely<Database>,
+  keys: TotpKeys,
   session: ActiveSession,
   code: string,
   address: string,
@@ -263,7 +296,15 @@ export async function verifySecondFactor(
     return 'throttled';
   }
   const user = await findUserById(db, session.user.id);
-  const step = user ? totpStep(user, code, now) : undefined;
+  let secret: string | undefined;
+  try {
+    secret = user ? await readTotpSecret(db, keys, user) : undefined;
+  } catch (err) {
+    // The operator's to fix, not a wrong guess: it must not lock the user out.
+    await releaseLoginAttempts(db, attempt);
+    throw err;
+  }
+  const step = user && secret ? totpStep(user, secret, code, now) : undefined;
   if (!user || step === undefined) return 'invalid';
   await updateUser(db, user.id, { totp_last_step: step });
   await clearLoginFailures(db, key);
@@ -272,9 +313,10 @@ export async function verifySecondFactor(
   return 'ok';
 }
 
-/** Starts TOTP enrolment: stores a fresh secret (not yet active) and returns it with its otpauth URI. */
+/** Starts TOTP enrolment: stores a fresh secret (not yet active, encrypted) and returns it with its otpauth URI. */
 export async function beginTotp(
   db: Kysely<Database>,
+  keys: TotpKeys,
   userId: number,
 ): Promise<{ secret: string; uri: string }> {
   const user = await findUserById(db, userId);
@@ -283,30 +325,90 @@ export async function beginTotp(
   if (user.totp_enabled === 1)
     throw new AccountError('accounts.totp_active', 'the second factor is on: switch it off first');
   const secret = new OTPAuth.Secret({ size: 20 }).base32;
-  await updateUser(db, userId, { totp_secret: secret, totp_enabled: 0, totp_last_step: null });
+  await updateUser(db, userId, {
+    totp_secret: sealTotpSecret(keys, userId, secret),
+    totp_enabled: 0,
+    totp_last_step: null,
+  });
   return { secret, uri: totpFor(user, secret).toString() };
 }
 
 /** Shows the pending enrolment secret again (e.g. after a wrong code), or undefined. */
 export async function pendingTotp(
   db: Kysely<Database>,
+  keys: TotpKeys,
   userId: number,
 ): Promise<{ secret: string; uri: string } | undefined> {
   const user = await findUserById(db, userId);
   if (!user?.totp_secret || user.totp_enabled === 1) return undefined;
-  return { secret: user.totp_secret, uri: totpFor(user, user.totp_secret).toString() };
+  // A pending secret under a key since replaced was never in use: the user simply starts again.
+  if (openTotpSecret(rawKeyRing(keys.totpEncryption), user.id, user.totp_secret).kind === 'unknown_key')
+    return undefined;
+  const secret = await readTotpSecret(db, keys, user);
+  return secret ? { secret, uri: totpFor(user, secret).toString() } : undefined;
 }
 
 export async function confirmTotp(
   db: Kysely<Database>,
+  keys: TotpKeys,
   userId: number,
   code: string,
   now: Date,
 ): Promise<void> {
   const user = await findUserById(db, userId);
-  const step = user ? totpStep(user, code, now) : undefined;
+  const secret = user ? await readTotpSecret(db, keys, user) : undefined;
+  const step = user && secret ? totpStep(user, secret, code, now) : undefined;
   if (!user || step === undefined) throw new AccountError('accounts.totp_invalid', 'the code is not valid');
   await updateUser(db, userId, { totp_enabled: 1, totp_last_step: step });
+}
+
+export interface TotpRekeyResult {
+  /** Secrets now under the current key that were under a previous one. */
+  readonly reencrypted: number;
+  /** Secrets that were still stored in clear, now under the current key. */
+  readonly sealed: number;
+  /** Secrets under a key none of the given secrets provides: left as they are. */
+  readonly unreadable: number;
+  readonly unreadableKeyIds: readonly string[];
+}
+
+/**
+ * Re-encrypts every TOTP secret not under the current key, reading it with the previous keys (rotation,
+ * `ketendata raw-rekey`), so users with a second factor are not locked out. Safe to run again.
+ */
+export async function reencryptTotpSecrets(
+  db: Kysely<Database>,
+  keys: TotpKeys,
+  previousTotpKeys: readonly Buffer[],
+): Promise<TotpRekeyResult> {
+  const ring = rawKeyRing(keys.totpEncryption, ...previousTotpKeys);
+  const rows = await db
+    .selectFrom('app_user')
+    .select(['id', 'totp_secret'])
+    .where('totp_secret', 'is not', null)
+    .orderBy('id')
+    .execute();
+  let reencrypted = 0;
+  let sealed = 0;
+  const unknown: string[] = [];
+  for (const row of rows) {
+    const stored = row.totp_secret as string;
+    const opened = openTotpSecret(ring, row.id, stored);
+    if (opened.kind === 'unknown_key') {
+      unknown.push(opened.keyId);
+      continue;
+    }
+    if (opened.kind === 'sealed' && opened.keyId === keys.totpKeyId) continue;
+    await db
+      .updateTable('app_user')
+      .set({ totp_secret: sealTotpSecret(keys, row.id, opened.secret) })
+      .where('id', '=', row.id)
+      .where('totp_secret', '=', stored)
+      .execute();
+    if (opened.kind === 'plain') sealed++;
+    else reencrypted++;
+  }
+  return { reencrypted, sealed, unreadable: unknown.length, unreadableKeyIds: [...new Set(unknown)].sort() };
 }
 
 export async function disableTotp(db: Kysely<Database>, userId: number, password: string): Promise<void> {

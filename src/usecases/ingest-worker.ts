@@ -23,6 +23,12 @@ const keys: Keys = {
   organisation: () => {
     throw new Error('parse worker: organisation keys are not available here');
   },
+  get totpEncryption(): Buffer {
+    throw new Error('parse worker: the TOTP key is not available here');
+  },
+  get totpKeyId(): string {
+    throw new Error('parse worker: the TOTP key is not available here');
+  },
 };
 
 const toBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);

@@ -37,6 +37,7 @@ export async function portalHarness(
     operator: operatorPort({ store, dataDir, keys }),
     audit: auditPort(store),
     indicators: indicatorsPort({ store, dataDir }),
+    totpKeys: keys,
     exchangesApi: hubFeed(store, keys, () => clock.now),
   };
   const app = createApp(deps);

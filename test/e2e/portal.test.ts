@@ -43,6 +43,7 @@ describe('the portal in headless Chromium', () => {
       port: 0,
       secureCookies: false,
       clock: () => clock.now,
+      keys,
     });
     browser = await launchChromium();
   });
@@ -239,9 +240,10 @@ describe('the portal in headless Chromium', () => {
       },
       MONDAY,
     );
-    const { secret } = await beginTotp(store.db, totpUser.id);
+    const { secret } = await beginTotp(store.db, keys, totpUser.id);
     await confirmTotp(
       store.db,
+      keys,
       totpUser.id,
       new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({
         timestamp: MONDAY.getTime(),

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { findUserByEmail } from '../../store/users.js';
 import { login, logout, verifySecondFactor } from '../../usecases/accounts.js';
+import { AccountError } from '../../usecases/accounts-errors.js';
 import { csrfTokenFor } from '../csrf.js';
 import type { AppEnv } from '../env.js';
 import { clearSessionCookie, clientAddress, setSessionCookie } from '../session.js';
@@ -101,7 +102,7 @@ export function authRoutes(): Hono<AppEnv> {
     return c.redirect(result.pendingSecondFactor ? '/inloggen/code' : '/', 303);
   });
 
-  const codePage = (c: Context<AppEnv>, error?: string, status: 200 | 400 | 429 = 200) =>
+  const codePage = (c: Context<AppEnv>, error?: string, status: 200 | 400 | 429 | 500 = 200) =>
     page(
       c,
       <Layout title="Inlogcode" environmentLabel={c.var.deps.options.environmentLabel}>
@@ -135,10 +136,18 @@ export function authRoutes(): Hono<AppEnv> {
   app.post('/inloggen/code', async (c) => {
     const s = c.var.session;
     if (!s) return c.redirect('/inloggen', 303);
-    const { store, clock, audit } = c.var.deps;
+    const { store, clock, audit, totpKeys } = c.var.deps;
     const now = clock();
     const body = await c.req.parseBody();
-    const outcome = await verifySecondFactor(store.db, s, str(body.code), clientAddress(c), now);
+    let outcome: Awaited<ReturnType<typeof verifySecondFactor>> | 'key_unknown';
+    try {
+      outcome = await verifySecondFactor(store.db, totpKeys, s, str(body.code), clientAddress(c), now);
+    } catch (err) {
+      if (!(err instanceof AccountError && err.code === 'accounts.totp_key_unknown')) throw err;
+      // For the operator: the master secret changed and raw-rekey has not run yet.
+      console.error(`http: ${c.req.method} ${c.req.path} failed: ${err.code}: ${err.message}`);
+      outcome = 'key_unknown';
+    }
     if (outcome === 'ok') {
       await audit.record(
         { actor: s.user.email, organisation: s.user.organisationCode, action: 'auth.login' },
@@ -155,6 +164,12 @@ export function authRoutes(): Hono<AppEnv> {
       },
       now,
     );
+    if (outcome === 'key_unknown')
+      return codePage(
+        c,
+        'Uw code kan nu niet worden gecontroleerd. Probeer het later opnieuw of neem contact op met de beheerder.',
+        500,
+      );
     return outcome === 'throttled'
       ? codePage(c, 'Te veel onjuiste codes. Wacht een kwartier en probeer het opnieuw.', 429)
       : codePage(c, 'De code is onjuist. Probeer het opnieuw.', 400);

@@ -39,7 +39,9 @@ export function instellingenRoutes(): Hono<AppEnv> {
     const { store } = c.var.deps;
     const scopeOrg = s.user.role === 'operator' ? null : s.user.organisationCode;
     const tokens = await listApiTokens(store.db, scopeOrg);
-    const enrol = s.user.totpEnabled ? undefined : await pendingTotp(store.db, s.user.id);
+    const enrol = s.user.totpEnabled
+      ? undefined
+      : await pendingTotp(store.db, c.var.deps.totpKeys, s.user.id);
     return page(
       c,
       <Layout
@@ -261,7 +263,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
 
   app.post('/instellingen/tweede-factor/start', async (c) => {
     try {
-      await beginTotp(c.var.deps.store.db, c.var.session!.user.id);
+      await beginTotp(c.var.deps.store.db, c.var.deps.totpKeys, c.var.session!.user.id);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       return render(
@@ -277,7 +279,8 @@ export function instellingenRoutes(): Hono<AppEnv> {
   app.post('/instellingen/tweede-factor/bevestigen', async (c) => {
     const body = await c.req.parseBody();
     try {
-      await confirmTotp(c.var.deps.store.db, c.var.session!.user.id, str(body.code), c.var.deps.clock());
+      const { store, totpKeys, clock } = c.var.deps;
+      await confirmTotp(store.db, totpKeys, c.var.session!.user.id, str(body.code), clock());
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       return render(c, { kind: 'error', text: 'De code is onjuist. Probeer het opnieuw.' }, undefined, 400);
