@@ -316,7 +316,11 @@ describe('exchange sources', () => {
     const dir = join(tmp, 'links');
     mkdirSync(join(dir, 'real'), { recursive: true });
     writeFileSync(join(dir, 'real', 'a.xml'), xml);
-    symlinkSync(join(dir, 'real', 'a.xml'), join(dir, 'inside.xml'));
+    writeFileSync(join(dir, 'real', 'a.data'), xml);
+    symlinkSync(join(dir, 'real', 'a.data'), join(dir, 'inside.xml'));
+    // A second way to a file listed already, and to a folder walked already: nothing new to read.
+    symlinkSync(join(dir, 'real', 'a.xml'), join(dir, 'again.xml'));
+    symlinkSync(join(dir, 'real'), join(dir, 'aa'));
     symlinkSync(join(outside, 'secret.xml'), join(dir, 'out.xml'));
     symlinkSync(join(outside, 'folder'), join(dir, 'outdir'));
     symlinkSync(join(tmp, 'nothing.xml'), join(dir, 'broken.xml'));

@@ -319,15 +319,21 @@ const SLASH = Buffer.from('/');
 async function listXml(dir: string): Promise<FoundFile[]> {
   const out: FoundFile[] = [];
   const root = await realpath(dir, { encoding: 'buffer' });
-  // Real folders walked: a link back to one (a loop, or a second way in) has nothing new to read.
+  // Real folders walked, and the real paths of the files listed: a link to either (a loop, a second way in)
+  // has nothing new to read.
   const walked = new Set<string>();
+  const listed = new Set<string>();
+  // Links wait until every real folder is walked, so that a file is named by where it really is, whatever
+  // order the folder gives its entries in; then they are taken in name order.
+  const links: { path: Buffer; name: string; xml: boolean }[] = [];
+  const byName = (x: Dirent<Buffer>, y: Dirent<Buffer>) => Buffer.compare(x.name, y.name);
   const walk = async (d: Buffer, rel: string) => {
     const real = await realpath(d, { encoding: 'buffer' }).catch(() => d);
     if (walked.has(real.toString('latin1'))) return;
     walked.add(real.toString('latin1'));
     let entries: Dirent<Buffer>[];
     try {
-      entries = await readdir(d, { withFileTypes: true, encoding: 'buffer' });
+      entries = (await readdir(d, { withFileTypes: true, encoding: 'buffer' })).sort(byName);
     } catch (err) {
       const reason = `the folder cannot be read (${errorText(err)}): the files in it were not ingested`;
       out.push({ path: d, source: `${rel || '.'}/`, problem: { code: 'ingest.unreadable', reason } });
@@ -338,16 +344,11 @@ async function listXml(dir: string): Promise<FoundFile[]> {
       const name = rel ? `${rel}/${nameAsText(e.name)}` : nameAsText(e.name);
       const xml = name.toLowerCase().endsWith('.xml');
       if (e.isDirectory()) await walk(p, name);
-      else if (e.isSymbolicLink()) {
-        const to = await linkTarget(root, p);
-        if (to.problem) {
-          // Any other name is no exchange, unless the link leads to a folder.
-          if (xml || to.folder)
-            out.push({ path: p, source: to.folder ? `${name}/` : name, problem: to.problem });
-        } else if (to.folder) await walk(p, name);
-        else if (xml) out.push({ path: p, source: name });
-      } else if (e.isFile()) {
-        if (xml) out.push({ path: p, source: name });
+      else if (e.isSymbolicLink()) links.push({ path: p, name, xml });
+      else if (e.isFile()) {
+        if (!xml) continue;
+        out.push({ path: p, source: name });
+        listed.add(Buffer.concat([real, SLASH, e.name]).toString('latin1'));
       } else if (xml) {
         // A FIFO, device or socket is never opened: opening some devices acts already.
         const reason = `is ${kindOf(e)}, not a regular file: only regular files are read`;
@@ -356,6 +357,19 @@ async function listXml(dir: string): Promise<FoundFile[]> {
     }
   };
   await walk(root, '');
+  while (links.length > 0) {
+    links.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    const { path: p, name, xml } = links.shift()!;
+    const to = await linkTarget(root, p);
+    if (to.problem) {
+      // Any other name is no exchange, unless the link leads to a folder.
+      if (xml || to.folder) out.push({ path: p, source: to.folder ? `${name}/` : name, problem: to.problem });
+    } else if (to.folder) await walk(p, name);
+    else if (xml && !listed.has(to.real.toString('latin1'))) {
+      out.push({ path: p, source: name });
+      listed.add(to.real.toString('latin1'));
+    }
+  }
   return out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
 }
 
@@ -370,14 +384,22 @@ const isInside = (root: Buffer, real: Buffer) =>
 async function linkTarget(
   root: Buffer,
   link: Buffer,
-): Promise<{ folder: boolean; problem?: { code: string; reason: string } }> {
+): Promise<{ folder: boolean; real: Buffer; problem?: { code: string; reason: string } }> {
   const real = await realpath(link, { encoding: 'buffer' }).catch((err: unknown) => err as Error);
   if (real instanceof Error)
-    return { folder: false, problem: linkProblem(`is a link that leads nowhere (${errorText(real)})`) };
+    return {
+      folder: false,
+      real: link,
+      problem: linkProblem(`is a link that leads nowhere (${errorText(real)})`),
+    };
   const folder = (await stat(real).catch(() => undefined))?.isDirectory() ?? false;
   if (!isInside(root, real))
-    return { folder, problem: linkProblem(`is a link to ${nameAsText(real)}, outside the source folder`) };
-  return { folder };
+    return {
+      folder,
+      real,
+      problem: linkProblem(`is a link to ${nameAsText(real)}, outside the source folder`),
+    };
+  return { folder, real };
 }
 
 const linkProblem = (what: string) => ({
