@@ -641,11 +641,12 @@ async function zipSource(path: string): Promise<ExchangeSource> {
       close: async () => zip.close(),
     };
   }
-  // The second and later entries of one name are told apart by their place: `dup.xml#2`.
+  // Entries of one name are told apart by their place, the last keeping the name (`dup.xml#1`, `dup.xml`): the
+  // one read under that name before entries of one name were all read, so a re-run still finds it.
   const xml = [...entries.entries()]
     .filter(([n]) => n.toLowerCase().endsWith('.xml'))
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .flatMap(([n, same]) => same.map((e, i) => ({ source: i === 0 ? n : `${n}#${i + 1}`, e })));
+    .flatMap(([n, same]) => same.map((e, i) => ({ source: i === same.length - 1 ? n : `${n}#${i + 1}`, e })));
   const refusedXml = refused.filter((r) => r.name.toLowerCase().endsWith('.xml'));
   return {
     label: path,
