@@ -18,7 +18,7 @@ import {
   prepareExchange,
   type ReceivedExchange,
 } from './ingest-prepare.js';
-import { type ExchangeRef, type ExchangeSource, InputProblem } from './ingest-sources.js';
+import { type ExchangeRef, type ExchangeSource, InputProblem, systemErrorText } from './ingest-sources.js';
 import { linkInBatch } from './link-batch.js';
 
 export interface IngestDeps {
@@ -88,22 +88,6 @@ export function addResult(summary: IngestSummary, result: BatchResult, counted: 
 
 const READ_CONCURRENCY = 16;
 
-const SYSTEM_ERRORS: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'it is a folder',
-  EIO: 'input/output error',
-  ELOOP: 'too many links',
-  ENAMETOOLONG: 'the name is too long',
-};
-
-/** A read failure in words and its code, without the path (the item names it already). */
-function readFailure(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code) return `${SYSTEM_ERRORS[code] ?? 'system error'}, ${code}`;
-  return String((err as Error).message ?? err);
-}
-
 /**
  * A batch is read whole before it is parsed and written, and with workers a few batches are in flight: so a
  * batch is capped by raw bytes as well as by count, or memory would grow with batch size times message size
@@ -152,7 +136,10 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
         // A file that is there but cannot be read (EACCES, EISDIR, EIO) is not missing: say what is wrong.
         const problem = missing
           ? { code: 'ingest.file_missing', reason: `${ref.source}: file not found` }
-          : { code: 'ingest.unreadable', reason: `${ref.source}: it cannot be read (${readFailure(err)})` };
+          : {
+              code: 'ingest.unreadable',
+              reason: `${ref.source}: it cannot be read (${systemErrorText(err)})`,
+            };
         out[i] = { ...base, bytes: Buffer.alloc(0), problem };
       }
     }

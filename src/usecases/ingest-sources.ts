@@ -103,7 +103,7 @@ const notAFile = (s: Stats) =>
  * (ELOOP) and the check before opening is left out: the caller then finds links itself, and the check after
  * opening still refuses anything but a regular file.
  */
-export function readRegularFile(
+function readRegularFile(
   path: string | Buffer,
   name = String(path),
   noFollow = false,
@@ -300,7 +300,7 @@ interface FoundFile {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A file name as text: as it is when valid UTF-8, else with each byte outside ASCII written `\xNN`. */
-export function nameAsText(raw: Buffer): string {
+function nameAsText(raw: Buffer): string {
   try {
     return strictUtf8.decode(raw);
   } catch {
@@ -335,7 +335,7 @@ async function listXml(dir: string): Promise<FoundFile[]> {
     try {
       entries = (await readdir(d, { withFileTypes: true, encoding: 'buffer' })).sort(byName);
     } catch (err) {
-      const reason = `the folder cannot be read (${errorText(err)}): the files in it were not ingested`;
+      const reason = `the folder cannot be read (${systemErrorText(err)}): the files in it were not ingested`;
       out.push({ path: d, source: `${rel || '.'}/`, problem: { code: 'ingest.unreadable', reason } });
       return;
     }
@@ -390,7 +390,7 @@ async function linkTarget(
     return {
       folder: false,
       real: link,
-      problem: linkProblem(`is a link that leads nowhere (${errorText(real)})`),
+      problem: linkProblem(`is a link that leads nowhere (${systemErrorText(real)})`),
     };
   const folder = (await stat(real).catch(() => undefined))?.isDirectory() ?? false;
   if (!isInside(root, real))
@@ -447,7 +447,6 @@ function realpathOrLinkProblem(path: Buffer): Buffer {
     // .native: the JS realpath turns a Buffer path into text, which garbles a name that is not UTF-8.
     return realpathSync.native(path, { encoding: 'buffer' });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
     const link = (() => {
       try {
         return lstatSync(path).isSymbolicLink();
@@ -456,17 +455,29 @@ function realpathOrLinkProblem(path: Buffer): Buffer {
       }
     })();
     if (link) {
-      const p = linkProblem(`is a link that leads nowhere (${code ?? 'error'})`);
+      const p = linkProblem(`is a link that leads nowhere (${systemErrorText(err)})`);
       throw new InputProblem(p.code, p.reason);
     }
     throw err;
   }
 }
 
-/** A system error as `CODE: message`, without the path (the item names it already). */
-function errorText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return e.code ? `${e.code}${e.syscall ? ` on ${e.syscall}` : ''}` : String(e.message ?? err);
+const SYSTEM_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a folder',
+  EIO: 'input/output error',
+  ELOOP: 'too many links',
+  ENAMETOOLONG: 'the name is too long',
+  ENOENT: 'it does not exist',
+  ENOTDIR: 'a part of the path is no folder',
+};
+
+/** A system error in words and its code, without the path (the item names it already). */
+export function systemErrorText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code) return `${SYSTEM_ERRORS[code] ?? 'system error'}, ${code}`;
+  return String((err as Error).message ?? err);
 }
 
 function plainFolderSource(dir: string, files: FoundFile[], root?: Buffer): ExchangeSource {
@@ -523,7 +534,7 @@ function streamToBuffer(stream: Readable, name = '', max = Number.POSITIVE_INFIN
 }
 
 /** Why a ZIP entry cannot be read, in words: yauzl's and zlib's errors name the fault, not its meaning. */
-export function unreadableEntry(err: unknown): InputProblem {
+function unreadableEntry(err: unknown): InputProblem {
   const e = err as NodeJS.ErrnoException;
   const text = String(e?.message ?? err);
   const reason = /encrypted/i.test(text)
