@@ -291,9 +291,10 @@ function messageRow(n: PlannedMessage, rawId: number, o: BatchOptions): NewMessa
  * `hub:<id>@<moment>` for another moment (two extracts numbered alike), and `…#<digest>` for other bytes
  * under a key taken already (`exchange.content_digest`).
  */
-const isHubKey = (key: string) => key.startsWith('hub:');
-const isPlainHubKey = (key: string) => isHubKey(key) && !key.includes('@') && !key.includes('#');
 const isPlaceholder = (it: PreparedExchange) => it.kind === 'quarantine' && it.reason_code === ALREADY_STORED;
+
+/** The key a hub id gives its first passage. Told from the hub id itself: an id may hold `@` or `#`. */
+const hubKeyOf = (it: PreparedExchange) => (it.exchange.hub_id ? `hub:${it.exchange.hub_id}` : undefined);
 
 const withKey = (it: PreparedExchange, exchange_key: string): PreparedExchange => ({
   ...it,
@@ -306,7 +307,7 @@ function withMomentKeys(items: readonly PreparedExchange[], known: KnownExchange
   return items.map((it) => {
     const k = it.exchange.exchange_key;
     const moment = it.exchange.moment;
-    if (!isPlainHubKey(k) || moment === '' || isPlaceholder(it)) return it;
+    if (k !== hubKeyOf(it) || moment === '' || isPlaceholder(it)) return it;
     const first = known.get(k)?.moment || firstMoment.get(k);
     if (first === undefined) firstMoment.set(k, moment);
     return first === undefined || first === moment ? it : withKey(it, `${k}@${moment}`);
@@ -315,18 +316,25 @@ function withMomentKeys(items: readonly PreparedExchange[], known: KnownExchange
 
 /**
  * Step two: a hub key (plain or with its moment) taken already, stored or earlier in the batch, by other bytes.
- * Compared only where both digests are known: exchanges stored before migration 0012 have none.
+ * Only content claims a key: an exchange of which only an input problem is known (a missing file) holds none,
+ * so the first content that comes takes its key. An exchange stored before migration 0012 has no digest: it
+ * is taken as the same.
  */
 function withContentKeys(items: readonly PreparedExchange[], known: KnownExchanges): PreparedExchange[] {
-  const firstDigest = new Map<string, string | null>();
+  const claimed = new Map<string, string>();
   return items.map((it) => {
     const k = it.exchange.exchange_key;
+    const plain = hubKeyOf(it);
     const digest = it.exchange.content_digest;
-    if (!isHubKey(k) || k.includes('#') || isPlaceholder(it)) return it;
+    if (!plain || (k !== plain && k !== `${plain}@${it.exchange.moment}`) || isPlaceholder(it) || !digest)
+      return it;
     const stored = known.get(k);
-    const before = stored ? stored.digest : firstDigest.get(k);
-    if (!stored && !firstDigest.has(k)) firstDigest.set(k, digest);
-    return digest && before && digest !== before ? withKey(it, `${k}#${digest.slice(0, 16)}`) : it;
+    if (stored && stored.pendingQuarantineId === null) {
+      return stored.digest && stored.digest !== digest ? withKey(it, `${k}#${digest.slice(0, 16)}`) : it;
+    }
+    const first = claimed.get(k);
+    if (first === undefined) claimed.set(k, digest);
+    return first !== undefined && first !== digest ? withKey(it, `${k}#${digest.slice(0, 16)}`) : it;
   });
 }
 

@@ -248,6 +248,34 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
+  it('tells contents apart under a hub id holding # or @, and when the first passage was a missing file', async () => {
+    await withStore(async (store) => {
+      const odd = folder(
+        [
+          { file: 'a.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'Y#1' },
+          { file: 'b.xml', xml: xmlOf('JW305'), ...meta(1), hubId: 'Y#1' },
+          { file: 'c.xml', xml: xmlOf('JW307'), ...meta(1), hubId: 'Z@2' },
+          { file: 'd.xml', xml: xmlOf('JW315'), ...meta(2), hubId: 'Z@2' },
+        ],
+        [],
+      );
+      expect(await ingest(store, odd)).toMatchObject({ received: 4, stored: 4, skipped: 0 });
+      expect(await ingest(store, odd)).toMatchObject({ stored: 0, skipped: 4 });
+      // The file of M1 is missing at first; then it comes, with a second line of M1's id and moment.
+      const dir = folder([{ file: 'm.xml', ...meta(3), hubId: 'M1' }], []);
+      expect((await ingest(store, dir)).quarantinedByReason).toEqual({ 'ingest.file_missing': 1 });
+      writeFileSync(join(dir, 'm.xml'), xmlOf('JW317'));
+      writeFileSync(join(dir, 'n.xml'), xmlOf('JW319'));
+      const manifest = join(dir, 'manifest.ndjson');
+      writeFileSync(
+        manifest,
+        `${readFileSync(manifest, 'utf8')}${JSON.stringify({ file: 'n.xml', ...meta(3), hubId: 'M1' })}\n`,
+      );
+      expect(await ingest(store, dir)).toMatchObject({ received: 2, stored: 2, skipped: 0 });
+      expect(await ingest(store, dir)).toMatchObject({ stored: 0, skipped: 2 });
+    });
+  });
+
   it('quarantines a manifest line too long to be one, without holding it, and reads the lines after it', async () => {
     await withStore(async (store) => {
       const dir = folder(
