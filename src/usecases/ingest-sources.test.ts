@@ -353,7 +353,9 @@ describe('exchange sources', () => {
       /^ingest\.link_refused: leads to .*secret\.xml, outside the source folder/,
     );
     expect(listed.bytes[1]).toEqual(Buffer.from(xml));
-    expect(listed.bytes[2]).toMatch(/^ingest\.link_refused: is a link that leads nowhere \(it does not exist, ENOENT\)/);
+    expect(listed.bytes[2]).toMatch(
+      /^ingest\.link_refused: is a link that leads nowhere \(it does not exist, ENOENT\)/,
+    );
   });
 
   it('checks where each opened file really is: a folder swapped for a link while ingest runs leads nowhere else', async () => {
