@@ -153,6 +153,10 @@ export function register(program: Command, ctx: CliContext): void {
           );
           ctx.setExitCode(1);
         }
+        for (const why of t.damaged) {
+          ctx.err(`${why}: left as it is (users reset-second-factor gives that user a fresh start)`);
+          ctx.setExitCode(1);
+        }
       } finally {
         await store.close();
       }

@@ -133,6 +133,15 @@ for (const dialect of DIALECTS) {
         expect(
           (await login(store.db, { ...ana, password: 'een ander lang wachtwoord' }, new Date())).ok,
         ).toBe(true);
+
+        expect(await run(['users', 'reset-second-factor', 'ana@0363.example'], env)).toMatchObject({
+          code: 0,
+          out: 'no second factor for ana@0363.example; 1 session ended\n',
+        });
+        expect(await run(['users', 'reset-second-factor', 'nobody@0363.example'], env)).toMatchObject({
+          code: 1,
+          err: expect.stringMatching(/^users\.not_found: /),
+        });
       } finally {
         await drop();
       }

@@ -9,6 +9,7 @@ import {
   enableUser,
   listApiTokens,
   resetPassword,
+  resetSecondFactor,
   revokeApiToken,
 } from '../usecases/accounts.js';
 import { AccountError } from '../usecases/accounts-errors.js';
@@ -172,6 +173,21 @@ export function register(program: Command, ctx: CliContext): void {
       await change(async (db) => {
         const r = await resetPassword(db, { email, password, actor: cliActor(), now });
         ctx.out(`password of ${r.user.email} set; ${ended(r.sessionsEnded)}`);
+      });
+    });
+
+  users
+    .command('reset-second-factor <email>')
+    .description("take a user's second factor (TOTP) away, e.g. after a lost phone; ends the user's sessions")
+    .option('--now <iso>', 'the moment to record (default: now)')
+    .action(async (email: string, o: { now?: string }) => {
+      const now = parseNow(ctx, o.now);
+      if (!now) return;
+      await change(async (db) => {
+        const r = await resetSecondFactor(db, { email, actor: cliActor(), now });
+        ctx.out(
+          `${r.changed ? 'second factor of' : 'no second factor for'} ${r.user.email}${r.changed ? ' taken away: the password alone logs in, and a new one can be set up' : ''}; ${ended(r.sessionsEnded)}`,
+        );
       });
     });
 

@@ -15,6 +15,7 @@ import {
   pendingTotp,
   reencryptTotpSecrets,
   resetPassword,
+  resetSecondFactor,
   resolveSession,
   revokeApiToken,
   THROTTLE,
@@ -462,13 +463,25 @@ describe.each(DIALECTS)('TOTP key rotation on %s', (dialect) => {
       const stray = await enrolled(store, 'kim@gemeente.nl', lost);
       const current = await enrolled(store, 'lia@gemeente.nl', keys);
       const untouched = await storedSecret(store, current.id);
+      // A secret copied into another user's row does not open there: damaged, and it stops nothing. It has
+      // the lowest id, so it comes first.
+      const damaged = await enrolled(store, 'abe@gemeente.nl', oldKeys);
+      await store.db
+        .updateTable('app_user')
+        .set({ id: 0, totp_secret: await storedSecret(store, rotated.id) })
+        .where('id', '=', damaged.id)
+        .execute();
 
-      expect(await reencryptTotpSecrets(store.db, keys, [oldKeys.totpEncryption])).toEqual({
+      const first = await reencryptTotpSecrets(store.db, keys, [oldKeys.totpEncryption]);
+      expect(first).toMatchObject({
         reencrypted: 1,
         sealed: 1,
         unreadable: 1,
         unreadableKeyIds: [lost.totpKeyId],
       });
+      expect(first.damaged).toEqual([
+        expect.stringMatching(/^keys\.totp_unreadable: the TOTP secret of user 0 /),
+      ]);
       for (const u of [rotated, clear]) {
         const sealed = await storedSecret(store, u.id);
         expect(sealed).toMatch(new RegExp(`^v1:${keys.totpKeyId}:`));
@@ -479,12 +492,22 @@ describe.each(DIALECTS)('TOTP key rotation on %s', (dialect) => {
       expect(await secondFactor(store, 'ida@gemeente.nl', rotated.totp, later(30_000))).toBe('ok');
       expect(await secondFactor(store, 'jan@gemeente.nl', clear.totp, later(30_000))).toBe('ok');
       expect(await secondFactor(store, 'lia@gemeente.nl', current.totp, later(30_000))).toBe('ok');
-      expect(await reencryptTotpSecrets(store.db, keys, [oldKeys.totpEncryption])).toEqual({
+      expect(await reencryptTotpSecrets(store.db, keys, [oldKeys.totpEncryption])).toMatchObject({
         reencrypted: 0,
         sealed: 0,
         unreadable: 1,
         unreadableKeyIds: [lost.totpKeyId],
       });
+      // The user whose secret no key opens gets a fresh start: the password alone, the sessions ended.
+      const r = await resetSecondFactor(store.db, { email: 'kim@gemeente.nl', actor: 'test', now: NOW });
+      expect(r.changed).toBe(true);
+      const kim = await login(
+        store.db,
+        { email: 'kim@gemeente.nl', password: PASSWORD, address: '10.9.0.2' },
+        NOW,
+      );
+      expect(kim.ok && kim.pendingSecondFactor).toBe(false);
+      expect(await listAudit(store.db, { actionPrefix: 'user.reset_second_factor' })).toHaveLength(1);
     } finally {
       await drop();
     }

@@ -247,7 +247,7 @@ async function readTotpSecret(
   if (opened.kind === 'unknown_key') {
     throw new AccountError(
       'accounts.totp_key_unknown',
-      `the second factor of user ${user.id} is encrypted with key ${opened.keyId}, which KETENDATA_SECRET does not provide: run ketendata raw-rekey --previous-secret-file <file> (docs/keys.md)`,
+      `the second factor of user ${user.id} is encrypted with key ${opened.keyId}, which KETENDATA_SECRET does not provide: run ketendata raw-rekey --previous-secret-file <file>, or, with that secret lost, ketendata users reset-second-factor <email> (docs/keys.md)`,
     );
   }
   if (opened.kind === 'plain') {
@@ -370,6 +370,8 @@ export interface TotpRekeyResult {
   /** Secrets under a key none of the given secrets provides: left as they are. */
   readonly unreadable: number;
   readonly unreadableKeyIds: readonly string[];
+  /** Secrets that cannot be read at all (damaged, or bound to another user): why, per user; left as they are. */
+  readonly damaged: readonly string[];
 }
 
 /**
@@ -391,9 +393,17 @@ export async function reencryptTotpSecrets(
   let reencrypted = 0;
   let sealed = 0;
   const unknown: string[] = [];
+  const damaged: string[] = [];
   for (const row of rows) {
     const stored = row.totp_secret as string;
-    const opened = openTotpSecret(ring, row.id, stored);
+    let opened: ReturnType<typeof openTotpSecret>;
+    try {
+      opened = openTotpSecret(ring, row.id, stored);
+    } catch (err) {
+      // One damaged row must not keep every other user under the old key: the rest goes on.
+      damaged.push((err as Error).message);
+      continue;
+    }
     if (opened.kind === 'unknown_key') {
       unknown.push(opened.keyId);
       continue;
@@ -408,7 +418,13 @@ export async function reencryptTotpSecrets(
     if (opened.kind === 'plain') sealed++;
     else reencrypted++;
   }
-  return { reencrypted, sealed, unreadable: unknown.length, unreadableKeyIds: [...new Set(unknown)].sort() };
+  return {
+    reencrypted,
+    sealed,
+    unreadable: unknown.length,
+    unreadableKeyIds: [...new Set(unknown)].sort(),
+    damaged,
+  };
 }
 
 export async function disableTotp(db: Kysely<Database>, userId: number, password: string): Promise<void> {
@@ -525,6 +541,35 @@ export async function enableUser(db: Kysely<Database>, input: AccountChange): Pr
     disabledAt: null,
     changed: user.disabled_at !== null,
     sessionsEnded: 0,
+    tokensMade: [],
+  };
+}
+
+/**
+ * Takes a user's second factor away (a lost phone, or a secret under a key no longer known): the user logs in
+ * with the password alone and can set up a new one; the user's sessions end.
+ */
+export async function resetSecondFactor(
+  db: Kysely<Database>,
+  input: AccountChange,
+): Promise<AccountChangeResult> {
+  const user = await requireUser(db, input.email);
+  const sessionsEnded = await db.transaction().execute(async (trx) => {
+    await updateUser(trx, user.id, { totp_enabled: 0, totp_secret: null, totp_last_step: null });
+    await audit(trx, {
+      at: input.now,
+      actor: input.actor,
+      organisation: user.organisation_code,
+      action: 'user.reset_second_factor',
+      detail: { user: user.email },
+    });
+    return deleteSessionsOfUser(trx, user.id);
+  });
+  return {
+    user: publicUser(user),
+    disabledAt: user.disabled_at,
+    changed: user.totp_secret !== null,
+    sessionsEnded,
     tokensMade: [],
   };
 }

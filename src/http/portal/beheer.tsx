@@ -94,6 +94,7 @@ const AUDIT_ACTION_TEXT: Record<string, string> = {
   'user.disable': 'Account geblokkeerd',
   'user.enable': 'Account gedeblokkeerd',
   'user.reset_password': 'Wachtwoord opnieuw ingesteld',
+  'user.reset_second_factor': 'Tweede factor weggenomen',
 };
 
 /** A detail object as `sleutel: waarde` pairs instead of raw JSON. */
