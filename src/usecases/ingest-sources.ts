@@ -100,8 +100,8 @@ const notAFile = (s: Stats) =>
  * A regular file (links followed), at most MAX_EXCHANGE_BYTES. Anything else (a FIFO would block forever, a
  * device such as /dev/zero never ends) is refused before it is read, and the cap holds while reading too:
  * a file that grows after its size was looked at is not read past it. With `noFollow` a link is not opened
- * (ELOOP) and the check before opening is left out: the caller then finds links itself, and the check after
- * opening still refuses anything but a regular file.
+ * (ELOOP) and the check before opening is left out, to save a system call per file: the caller finds links
+ * itself, and the check after opening (non-blocking) still refuses anything but a regular file, unread.
  */
 function readRegularFile(
   path: string | Buffer,
