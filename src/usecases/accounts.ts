@@ -489,6 +489,38 @@ async function tokensMadeBy(db: Kysely<Database>, user: UserRow): Promise<ApiTok
 }
 
 /**
+ * One audited change of a user's account, in one transaction: the patch (none: only the sessions end), the
+ * e-mail's login failures cleared if asked, the audit entry, and the user's sessions ended if asked.
+ * Returns how many sessions ended.
+ */
+async function changeAccount(
+  db: Kysely<Database>,
+  user: UserRow,
+  input: AccountChange,
+  change: {
+    readonly action: string;
+    readonly patch?: Parameters<typeof updateUser>[2];
+    readonly clearFailures?: boolean;
+    readonly endSessions?: boolean;
+  },
+): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    if (change.patch) {
+      await updateUser(trx, user.id, change.patch);
+      if (change.clearFailures) await clearLoginFailures(trx, `email:${sha256(user.email)}`);
+      await audit(trx, {
+        at: input.now,
+        actor: input.actor,
+        organisation: user.organisation_code,
+        action: change.action,
+        detail: { user: user.email },
+      });
+    }
+    return change.endSessions ? deleteSessionsOfUser(trx, user.id) : 0;
+  });
+}
+
+/**
  * Cuts off a user's access: login and every session are refused from now on, and the sessions open now end
  * at once (not only at their next request).
  */
@@ -497,18 +529,11 @@ export async function disableUser(db: Kysely<Database>, input: AccountChange): P
   if (user.id === input.actingUserId)
     throw new AccountError('users.cannot_disable_self', 'an operator cannot disable their own account');
   const disabledAt = user.disabled_at ?? iso(input.now);
-  const sessionsEnded = await db.transaction().execute(async (trx) => {
-    if (!user.disabled_at) {
-      await updateUser(trx, user.id, { disabled_at: disabledAt });
-      await audit(trx, {
-        at: input.now,
-        actor: input.actor,
-        organisation: user.organisation_code,
-        action: 'user.disable',
-        detail: { user: user.email },
-      });
-    }
-    return deleteSessionsOfUser(trx, user.id);
+  const sessionsEnded = await changeAccount(db, user, input, {
+    action: 'user.disable',
+    // Disabled already: nothing to change or audit, but any session left still ends.
+    ...(user.disabled_at ? {} : { patch: { disabled_at: disabledAt } }),
+    endSessions: true,
   });
   return {
     user: publicUser(user),
@@ -522,20 +547,13 @@ export async function disableUser(db: Kysely<Database>, input: AccountChange): P
 /** Gives a disabled user access again (with the same password and second factor). */
 export async function enableUser(db: Kysely<Database>, input: AccountChange): Promise<AccountChangeResult> {
   const user = await requireUser(db, input.email);
-  if (user.disabled_at) {
-    await db.transaction().execute(async (trx) => {
-      await updateUser(trx, user.id, { disabled_at: null });
-      // Attempts while disabled counted as failures; they should not hold the user back now.
-      await clearLoginFailures(trx, `email:${sha256(user.email)}`);
-      await audit(trx, {
-        at: input.now,
-        actor: input.actor,
-        organisation: user.organisation_code,
-        action: 'user.enable',
-        detail: { user: user.email },
-      });
+  // Attempts while disabled counted as failures; they should not hold the user back now.
+  if (user.disabled_at)
+    await changeAccount(db, user, input, {
+      action: 'user.enable',
+      patch: { disabled_at: null },
+      clearFailures: true,
     });
-  }
   return {
     user: publicUser(user),
     disabledAt: null,
@@ -554,16 +572,10 @@ export async function resetSecondFactor(
   input: AccountChange,
 ): Promise<AccountChangeResult> {
   const user = await requireUser(db, input.email);
-  const sessionsEnded = await db.transaction().execute(async (trx) => {
-    await updateUser(trx, user.id, { totp_enabled: 0, totp_secret: null, totp_last_step: null });
-    await audit(trx, {
-      at: input.now,
-      actor: input.actor,
-      organisation: user.organisation_code,
-      action: 'user.reset_second_factor',
-      detail: { user: user.email },
-    });
-    return deleteSessionsOfUser(trx, user.id);
+  const sessionsEnded = await changeAccount(db, user, input, {
+    action: 'user.reset_second_factor',
+    patch: { totp_enabled: 0, totp_secret: null, totp_last_step: null },
+    endSessions: true,
   });
   return {
     user: publicUser(user),
@@ -581,18 +593,11 @@ export async function resetPassword(
 ): Promise<AccountChangeResult> {
   const user = await requireUser(db, input.email);
   checkPassword(input.password);
-  const passwordHash = await hash(input.password, ARGON2_OPTIONS);
-  const sessionsEnded = await db.transaction().execute(async (trx) => {
-    await updateUser(trx, user.id, { password_hash: passwordHash });
-    await clearLoginFailures(trx, `email:${sha256(user.email)}`);
-    await audit(trx, {
-      at: input.now,
-      actor: input.actor,
-      organisation: user.organisation_code,
-      action: 'user.reset_password',
-      detail: { user: user.email },
-    });
-    return deleteSessionsOfUser(trx, user.id);
+  const sessionsEnded = await changeAccount(db, user, input, {
+    action: 'user.reset_password',
+    patch: { password_hash: await hash(input.password, ARGON2_OPTIONS) },
+    clearFailures: true,
+    endSessions: true,
   });
   return {
     user: publicUser(user),
