@@ -113,44 +113,49 @@ export function register(program: Command, ctx: CliContext): void {
 
   const ended = (n: number) => `${count(n, 'session')} ended`;
 
-  users
-    .command('disable <email>')
-    .description(
-      "cut off a user's access: login refused and every open session ended (the organisation's API tokens stay: see tokens revoke)",
-    )
-    .option('--now <iso>', 'the moment to record (default: now)')
-    .action(async (email: string, o: { now?: string }) => {
-      const now = parseNow(ctx, o.now);
-      if (!now) return;
-      await change(async (db) => {
-        const r = await disableUser(db, { email, actor: cliActor(), now });
-        ctx.out(
-          r.changed
-            ? `user ${r.user.email} disabled at ${r.disabledAt}; ${ended(r.sessionsEnded)}`
-            : `user ${r.user.email} was already disabled (since ${r.disabledAt})`,
-        );
-        if (r.tokensMade.length > 0) {
-          const code = r.user.organisationCode;
-          const owner = code ? `--organisation ${code}` : '--operator';
-          ctx.out(
-            `note: API tokens this user made are still in force (${r.tokensMade.map((t) => `${t.id} ${t.name}`).join(', ')}); they belong to ${code ? `organisation ${code}` : 'the operator'}: revoke those it should no longer have with tokens revoke <id> ${owner}`,
-          );
-        }
+  /** `users <name> <email> [--now ISO]`: one account change, refused through `change`. */
+  const accountCommand = (
+    name: string,
+    description: string,
+    act: (db: Store['db'], email: string, now: Date) => Promise<void>,
+  ) =>
+    users
+      .command(`${name} <email>`)
+      .description(description)
+      .option('--now <iso>', 'the moment to record (default: now)')
+      .action(async (email: string, o: { now?: string }) => {
+        const now = parseNow(ctx, o.now);
+        if (now) await change((db) => act(db, email, now));
       });
-    });
 
-  users
-    .command('enable <email>')
-    .description('give a disabled user access again (same password and second factor)')
-    .option('--now <iso>', 'the moment to record (default: now)')
-    .action(async (email: string, o: { now?: string }) => {
-      const now = parseNow(ctx, o.now);
-      if (!now) return;
-      await change(async (db) => {
-        const r = await enableUser(db, { email, actor: cliActor(), now });
-        ctx.out(r.changed ? `user ${r.user.email} enabled` : `user ${r.user.email} was not disabled`);
-      });
-    });
+  accountCommand(
+    'disable',
+    "cut off a user's access: login refused and every open session ended (the organisation's API tokens stay: see tokens revoke)",
+    async (db, email, now) => {
+      const r = await disableUser(db, { email, actor: cliActor(), now });
+      ctx.out(
+        r.changed
+          ? `user ${r.user.email} disabled at ${r.disabledAt}; ${ended(r.sessionsEnded)}`
+          : `user ${r.user.email} was already disabled (since ${r.disabledAt})`,
+      );
+      if (r.tokensMade.length > 0) {
+        const code = r.user.organisationCode;
+        const owner = code ? `--organisation ${code}` : '--operator';
+        ctx.out(
+          `note: API tokens this user made are still in force (${r.tokensMade.map((t) => `${t.id} ${t.name}`).join(', ')}); they belong to ${code ? `organisation ${code}` : 'the operator'}: revoke those it should no longer have with tokens revoke <id> ${owner}`,
+        );
+      }
+    },
+  );
+
+  accountCommand(
+    'enable',
+    'give a disabled user access again (same password and second factor)',
+    async (db, email, now) => {
+      const r = await enableUser(db, { email, actor: cliActor(), now });
+      ctx.out(r.changed ? `user ${r.user.email} enabled` : `user ${r.user.email} was not disabled`);
+    },
+  );
 
   users
     .command('reset-password <email>')
@@ -176,20 +181,16 @@ export function register(program: Command, ctx: CliContext): void {
       });
     });
 
-  users
-    .command('reset-second-factor <email>')
-    .description("take a user's second factor (TOTP) away, e.g. after a lost phone; ends the user's sessions")
-    .option('--now <iso>', 'the moment to record (default: now)')
-    .action(async (email: string, o: { now?: string }) => {
-      const now = parseNow(ctx, o.now);
-      if (!now) return;
-      await change(async (db) => {
-        const r = await resetSecondFactor(db, { email, actor: cliActor(), now });
-        ctx.out(
-          `${r.changed ? 'second factor of' : 'no second factor for'} ${r.user.email}${r.changed ? ' taken away: the password alone logs in, and a new one can be set up' : ''}; ${ended(r.sessionsEnded)}`,
-        );
-      });
-    });
+  accountCommand(
+    'reset-second-factor',
+    "take a user's second factor (TOTP) away, e.g. after a lost phone; ends the user's sessions",
+    async (db, email, now) => {
+      const r = await resetSecondFactor(db, { email, actor: cliActor(), now });
+      ctx.out(
+        `${r.changed ? 'second factor of' : 'no second factor for'} ${r.user.email}${r.changed ? ' taken away: the password alone logs in, and a new one can be set up' : ''}; ${ended(r.sessionsEnded)}`,
+      );
+    },
+  );
 
   const tokens = program.command('tokens').description('API tokens');
   const ownerOptions = (c: Command, what: string) =>
