@@ -107,7 +107,7 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
       const ref = refs[i]!;
       const base = {
         source: ref.source,
-        ...(ref.identity !== undefined ? { identity: ref.identity } : {}),
+        identity: ref.identity,
         moment: ref.moment,
         verzender: ref.verzender,
         ontvanger: ref.ontvanger,
