@@ -312,11 +312,17 @@ const NO_BYTES = Buffer.alloc(0);
 /**
  * Without a hub id the key digests the content, so a file read at last gets another key than it had while it
  * was missing. That earlier key (same source, moment and parties, no bytes) names the exchange's open
- * `ingest.file_missing` item, if any, for the batch writer to settle.
+ * `ingest.file_missing` item, if any, for the batch writer to settle. A plain folder's file (no parties) has
+ * only its file time as moment, which its problem item (a link refused, not a file, gone) did not have: that
+ * item is named without one.
  */
 function withSettles(keys: Keys, ex: ReceivedExchange, prepared: PreparedExchange): PreparedExchange {
   if (ex.hubId || ex.problem || ex.bytes.length === 0) return prepared;
-  return { ...prepared, settles: exchangeKey(keys, { ...ex, bytes: NO_BYTES }) };
+  const plainFolder = ex.verzender === null && ex.ontvanger === null;
+  return {
+    ...prepared,
+    settles: exchangeKey(keys, { ...ex, ...(plainFolder ? { moment: null } : {}), bytes: NO_BYTES }),
+  };
 }
 
 // A known exchange is not parsed again; the batch writer sees its key and skips it.

@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -273,6 +281,25 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       );
       expect(await ingest(store, dir)).toMatchObject({ received: 2, stored: 2, skipped: 0 });
       expect(await ingest(store, dir)).toMatchObject({ stored: 0, skipped: 2 });
+    });
+  });
+
+  it("settles the item of a plain folder's broken link once the file it names is there", async () => {
+    await withStore(async (store) => {
+      const dir = folder([], []);
+      rmSync(join(dir, 'manifest.ndjson'));
+      mkdirSync(join(dir, 'real'));
+      symlinkSync(join(dir, 'real', 'a.data'), join(dir, 'a.xml'));
+      writeFileSync(join(dir, 'real', 'b.xml'), xmlOf('JW305'));
+      expect(await ingest(store, dir)).toMatchObject({ received: 2, stored: 1, quarantined: 1 });
+      expect(await listQuarantine(store)).toMatchObject([
+        { source: 'a.xml', reasonCode: 'ingest.link_refused' },
+      ]);
+      writeFileSync(join(dir, 'real', 'a.data'), xmlOf('JW301'));
+      // The link leads somewhere now: read under its own name (its target is no .xml), and the item settles.
+      expect(await ingest(store, dir)).toMatchObject({ stored: 1, quarantined: 0 });
+      expect(await listQuarantine(store)).toEqual([]);
+      expect(await listQuarantine(store, { all: true })).toMatchObject([{ status: 'resolved' }]);
     });
   });
 
