@@ -829,6 +829,54 @@ for (const dialect of DIALECTS) {
       expect((await new Browser(h.app).login('fien@0599.example')).status).toBe(303);
     });
 
+    it("lets the operator turn a user's lost second factor off, which ends their sessions; not their own", async () => {
+      const user = await createUser(
+        h.store.db,
+        {
+          email: 'gijs@0599.example',
+          displayName: 'Gijs',
+          password: PASSWORD,
+          role: 'user',
+          organisationCode: '0599',
+        },
+        h.clock.now,
+      );
+      await h.store.db
+        .updateTable('app_user')
+        .set({ totp_enabled: 1, totp_secret: 'v1:x:y' })
+        .where('id', '=', user.id)
+        .execute();
+      const op = new Browser(h.app);
+      await op.login('beheer@example');
+      const { csrf, html } = await op.page('/beheer/gebruikers');
+      expect(html).toContain('aria-label="Tweede factor uitzetten gijs@0599.example"');
+      const off = await op.post('/beheer/gebruikers/tweede-factor', {
+        _csrf: csrf!,
+        email: 'gijs@0599.example',
+      });
+      expect(off.status).toBe(200);
+      const page = await off.text();
+      expect(page).toContain('De tweede factor van gijs@0599.example staat uit');
+      expect(page).not.toContain('aria-label="Tweede factor uitzetten gijs@0599.example"');
+      const row = await h.store.db
+        .selectFrom('app_user')
+        .select(['totp_enabled', 'totp_secret'])
+        .where('id', '=', user.id)
+        .executeTakeFirstOrThrow();
+      expect(row).toEqual({ totp_enabled: 0, totp_secret: null });
+      const gijs = new Browser(h.app);
+      expect((await gijs.login('gijs@0599.example')).headers.get('Location')).not.toBe('/inloggen/code');
+      expect(await listAudit(h.store.db, { actionPrefix: 'user.reset_second_factor' })).toMatchObject([
+        { actor: 'beheer@example', organisation: '0599' },
+      ]);
+      const self = await op.post('/beheer/gebruikers/tweede-factor', {
+        _csrf: csrf!,
+        email: 'beheer@example',
+      });
+      expect(self.status).toBe(400);
+      expect(await self.text()).toContain('Zet uw eigen tweede factor uit onder Instellingen');
+    });
+
     it('shows a Dutch not-found page and a JSON 404 under /api', async () => {
       const page = await h.app.request('/bestaat-niet');
       expect(page.status).toBe(404);

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { listUsers } from '../../store/users.js';
-import { createUser, disableUser, enableUser } from '../../usecases/accounts.js';
+import { createUser, disableUser, enableUser, resetSecondFactor } from '../../usecases/accounts.js';
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime } from '../format.js';
@@ -330,21 +330,38 @@ export function beheerRoutes(): Hono<AppEnv> {
                 {u.id === s.user.id ? (
                   'Uw eigen account'
                 ) : (
-                  <form
-                    method="post"
-                    action={u.disabled_at ? '/beheer/gebruikers/deblokkeren' : '/beheer/gebruikers/blokkeren'}
-                    class="kd-inline"
-                  >
-                    <CsrfField token={s.csrfToken} />
-                    <input type="hidden" name="email" value={u.email} />
-                    <button
-                      type="submit"
-                      class="utrecht-button utrecht-button--secondary-action"
-                      aria-label={`${u.disabled_at ? 'Deblokkeren' : 'Blokkeren'} ${u.email}`}
+                  <>
+                    <form
+                      method="post"
+                      action={
+                        u.disabled_at ? '/beheer/gebruikers/deblokkeren' : '/beheer/gebruikers/blokkeren'
+                      }
+                      class="kd-inline"
                     >
-                      {u.disabled_at ? 'Deblokkeren' : 'Blokkeren'}
-                    </button>
-                  </form>
+                      <CsrfField token={s.csrfToken} />
+                      <input type="hidden" name="email" value={u.email} />
+                      <button
+                        type="submit"
+                        class="utrecht-button utrecht-button--secondary-action"
+                        aria-label={`${u.disabled_at ? 'Deblokkeren' : 'Blokkeren'} ${u.email}`}
+                      >
+                        {u.disabled_at ? 'Deblokkeren' : 'Blokkeren'}
+                      </button>
+                    </form>
+                    {u.totp_enabled ? (
+                      <form method="post" action="/beheer/gebruikers/tweede-factor" class="kd-inline">
+                        <CsrfField token={s.csrfToken} />
+                        <input type="hidden" name="email" value={u.email} />
+                        <button
+                          type="submit"
+                          class="utrecht-button utrecht-button--secondary-action"
+                          aria-label={`Tweede factor uitzetten ${u.email}`}
+                        >
+                          Tweede factor uitzetten
+                        </button>
+                      </form>
+                    ) : null}
+                  </>
                 )}
               </td>
             </tr>
@@ -354,6 +371,10 @@ export function beheerRoutes(): Hono<AppEnv> {
           Een geblokkeerde gebruiker kan niet meer inloggen en wordt direct overal uitgelogd. API-tokens horen
           bij de organisatie en blijven geldig: trek tokens die de organisatie niet meer mag hebben in met{' '}
           <code>ketendata tokens revoke</code>.
+        </p>
+        <p class="utrecht-paragraph">
+          Is de telefoon met de tweede factor kwijt? Zet de tweede factor dan uit: de gebruiker logt daarna in
+          met alleen het wachtwoord, wordt overal uitgelogd en kan onder Instellingen een nieuwe instellen.
         </p>
         <h2 class="utrecht-heading-2">Gebruiker toevoegen</h2>
         <form method="post" action="/beheer/gebruikers" class="kd-narrow">
@@ -457,6 +478,35 @@ export function beheerRoutes(): Hono<AppEnv> {
   };
   app.post('/beheer/gebruikers/blokkeren', (c) => accountChange(c, true));
   app.post('/beheer/gebruikers/deblokkeren', (c) => accountChange(c, false));
+  app.post('/beheer/gebruikers/tweede-factor', async (c) => {
+    const email = str((await c.req.parseBody()).email);
+    const s = c.var.session!;
+    // One's own second factor goes off under Instellingen, with the password: not here without it.
+    if (email.trim().toLowerCase() === s.user.email)
+      return usersPage(
+        c,
+        { kind: 'error', text: 'Zet uw eigen tweede factor uit onder Instellingen, met uw wachtwoord.' },
+        400,
+      );
+    try {
+      const r = await resetSecondFactor(c.var.deps.store.db, {
+        email,
+        actor: s.user.email,
+        actingUserId: s.user.id,
+        now: c.var.deps.clock(),
+      });
+      return usersPage(c, {
+        kind: 'ok',
+        text: r.changed
+          ? `De tweede factor van ${r.user.email} staat uit: inloggen kan met alleen het wachtwoord, daarna kan een nieuwe worden ingesteld.`
+          : `${r.user.email} had geen tweede factor.`,
+      });
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      const text = err.code === 'users.not_found' ? 'Deze gebruiker bestaat niet.' : 'Niet gelukt.';
+      return usersPage(c, { kind: 'error', text: `${text} (${err.code})` }, 400);
+    }
+  });
 
   app.get('/beheer/taken', async (c) => {
     const runs = await c.var.deps.operator.jobRuns(200);
