@@ -98,6 +98,10 @@ export const DEFAULT_BATCH_BYTES = 64 * 1024 * 1024;
 /** Batches prepared by the workers ahead of the one being written: enough to keep them busy meanwhile. */
 const PREPARED_AHEAD = 2;
 
+/** An exchange of a plain folder or ZIP, without a manifest: no parties, its moment the file time. */
+const isPlainSource = (ex: { readonly verzender: string | null; readonly ontvanger: string | null }) =>
+  ex.verzender === null && ex.ontvanger === null;
+
 async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]> {
   const out: ReceivedExchange[] = new Array(refs.length);
   let next = 0;
@@ -120,16 +124,22 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
       try {
         out[i] = { ...base, bytes: await ref.read() };
       } catch (err) {
+        // Without a manifest (no parties) a file's moment is its file time, which a fix changes (a smaller
+        // file written, or not): its problem item is named without it, so the fixed file settles it by name.
+        const failed = {
+          ...base,
+          moment: isPlainSource(ref) ? null : ref.moment,
+          bytes: Buffer.alloc(0),
+        };
         if (err instanceof InputProblem) {
-          const problem = { code: err.problemCode, reason: `${ref.source}: ${err.reason}` };
-          out[i] = { ...base, bytes: Buffer.alloc(0), problem };
+          out[i] = { ...failed, problem: { code: err.problemCode, reason: `${ref.source}: ${err.reason}` } };
           continue;
         }
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EFBIG') {
           // Too big to be one message: kept out unread (as over HTTP), the rest of the source goes on.
           const reason = (err as Error).message.replace(/^ingest\.too_large: /, '');
-          out[i] = { ...base, bytes: Buffer.alloc(0), problem: { code: 'ingest.too_large', reason } };
+          out[i] = { ...failed, problem: { code: 'ingest.too_large', reason } };
           continue;
         }
         const missing = code === 'ENOENT' || String(err).includes('ingest.file_missing');
@@ -140,7 +150,7 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
               code: 'ingest.unreadable',
               reason: `${ref.source}: it cannot be read (${systemErrorText(err)})`,
             };
-        out[i] = { ...base, bytes: Buffer.alloc(0), problem };
+        out[i] = { ...failed, problem };
       }
     }
   };
@@ -312,16 +322,14 @@ const NO_BYTES = Buffer.alloc(0);
 /**
  * Without a hub id the key digests the content, so a file read at last gets another key than it had while it
  * was missing. That earlier key (same source, moment and parties, no bytes) names the exchange's open
- * `ingest.file_missing` item, if any, for the batch writer to settle. A plain folder's file (no parties) has
- * only its file time as moment, which its problem item (a link refused, not a file, gone) did not have: that
- * item is named without one.
+ * `ingest.file_missing` item, if any, for the batch writer to settle. A plain folder's problem items are named
+ * without a moment (see `readAll`), and so is the key that settles them.
  */
 function withSettles(keys: Keys, ex: ReceivedExchange, prepared: PreparedExchange): PreparedExchange {
   if (ex.hubId || ex.problem || ex.bytes.length === 0) return prepared;
-  const plainFolder = ex.verzender === null && ex.ontvanger === null;
   return {
     ...prepared,
-    settles: exchangeKey(keys, { ...ex, ...(plainFolder ? { moment: null } : {}), bytes: NO_BYTES }),
+    settles: exchangeKey(keys, { ...ex, ...(isPlainSource(ex) ? { moment: null } : {}), bytes: NO_BYTES }),
   };
 }
 

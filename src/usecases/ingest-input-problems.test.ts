@@ -303,6 +303,23 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
+  it("settles the item of a plain folder's file too big once a file of that name can be read", async () => {
+    await withStore(async (store) => {
+      const dir = folder([], []);
+      rmSync(join(dir, 'manifest.ndjson'));
+      writeFileSync(join(dir, 'big.xml'), '');
+      truncateSync(join(dir, 'big.xml'), MAX_EXCHANGE_BYTES + 1);
+      expect((await ingest(store, dir)).quarantinedByReason).toEqual({ 'ingest.too_large': 1 });
+      // Still too big: the same item, counted as already ingested.
+      expect(await ingest(store, dir)).toMatchObject({ quarantined: 0, skipped: 1 });
+      // The file written again (another file time): stored, and the item settles by name.
+      writeFileSync(join(dir, 'big.xml'), xmlOf('JW301'));
+      expect(await ingest(store, dir)).toMatchObject({ stored: 1, quarantined: 0 });
+      expect(await listQuarantine(store)).toEqual([]);
+      expect(await listQuarantine(store, { all: true })).toMatchObject([{ status: 'resolved' }]);
+    });
+  });
+
   it('quarantines a manifest line too long to be one, without holding it, and reads the lines after it', async () => {
     await withStore(async (store) => {
       const dir = folder(
