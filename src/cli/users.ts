@@ -21,7 +21,7 @@ export function register(program: Command, ctx: CliContext): void {
   const open = () => openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
   const users = program.command('users').description('portal accounts');
 
-  /** Runs an account change (or addition), printing its refusal as `code: reason` with exit code 1. */
+  /** Runs an account or token change, printing its refusal as `code: reason` with exit code 1. */
   const change = async (act: (db: Store['db']) => Promise<void>) => {
     const store = await open();
     try {
@@ -220,21 +220,14 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (name: string, o: { organisation?: string; operator?: boolean }) => {
       const code = ownerOf(o);
       if (code === undefined) return;
-      const store = await open();
-      try {
-        const owner =
-          code === null
-            ? ({ scope: 'operator', organisationCode: null } as const)
-            : ({ scope: 'organisation', organisationCode: code } as const);
-        const { token } = await createApiToken(store.db, owner, name, null, new Date());
+      const owner =
+        code === null
+          ? ({ scope: 'operator', organisationCode: null } as const)
+          : ({ scope: 'organisation', organisationCode: code } as const);
+      await change(async (db) => {
+        const { token } = await createApiToken(db, owner, name, null, new Date());
         ctx.out(token);
-      } catch (err) {
-        if (!(err instanceof AccountError)) throw err;
-        ctx.err(`${err.code}: ${err.message}`);
-        ctx.setExitCode(1);
-      } finally {
-        await store.close();
-      }
+      });
     });
 
   ownerOptions(
