@@ -127,6 +127,23 @@ const ORGANISATION_ERROR_TEXT: Record<string, string> = {
   'organisation.not_found': 'deze organisatie is niet geregistreerd.',
 };
 
+/** One button acting on one user: a form of its own, named after the user for screen readers. */
+function UserAction(p: { action: string; label: string; email: string; csrf: string }) {
+  return (
+    <form method="post" action={p.action} class="kd-inline">
+      <CsrfField token={p.csrf} />
+      <input type="hidden" name="email" value={p.email} />
+      <button
+        type="submit"
+        class="utrecht-button utrecht-button--secondary-action"
+        aria-label={`${p.label} ${p.email}`}
+      >
+        {p.label}
+      </button>
+    </form>
+  );
+}
+
 /** Operator pages: organisations, users, job runs, ingest runs, quarantine. */
 export function beheerRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -331,35 +348,21 @@ export function beheerRoutes(): Hono<AppEnv> {
                   'Uw eigen account'
                 ) : (
                   <>
-                    <form
-                      method="post"
+                    <UserAction
                       action={
                         u.disabled_at ? '/beheer/gebruikers/deblokkeren' : '/beheer/gebruikers/blokkeren'
                       }
-                      class="kd-inline"
-                    >
-                      <CsrfField token={s.csrfToken} />
-                      <input type="hidden" name="email" value={u.email} />
-                      <button
-                        type="submit"
-                        class="utrecht-button utrecht-button--secondary-action"
-                        aria-label={`${u.disabled_at ? 'Deblokkeren' : 'Blokkeren'} ${u.email}`}
-                      >
-                        {u.disabled_at ? 'Deblokkeren' : 'Blokkeren'}
-                      </button>
-                    </form>
+                      label={u.disabled_at ? 'Deblokkeren' : 'Blokkeren'}
+                      email={u.email}
+                      csrf={s.csrfToken}
+                    />
                     {u.totp_enabled ? (
-                      <form method="post" action="/beheer/gebruikers/tweede-factor" class="kd-inline">
-                        <CsrfField token={s.csrfToken} />
-                        <input type="hidden" name="email" value={u.email} />
-                        <button
-                          type="submit"
-                          class="utrecht-button utrecht-button--secondary-action"
-                          aria-label={`Tweede factor uitzetten ${u.email}`}
-                        >
-                          Tweede factor uitzetten
-                        </button>
-                      </form>
+                      <UserAction
+                        action="/beheer/gebruikers/tweede-factor"
+                        label="Tweede factor uitzetten"
+                        email={u.email}
+                        csrf={s.csrfToken}
+                      />
                     ) : null}
                   </>
                 )}
