@@ -106,69 +106,72 @@ function hashedColumnsOf(
 }
 
 /**
- * Messages → delivery tables: parse and validate each file, pseudonymise with a key derived from the
- * secret, append the rows to `<out>/<table>.csv`. Files are read one at a time, rows are streamed out.
+ * One flatten run: the files it took so far, and a writer per table. `add` does one file without waiting;
+ * the caller awaits `flushDue()` when `due`. Kept out of the async loop, which V8 can only optimise as a
+ * whole (on-stack replacement), and which lost that code again whenever a rarely taken branch came by.
  */
-export async function flattenFiles(options: FlattenOptions): Promise<FlattenResult> {
-  ensureFolder(options.out);
-  const key = deriveKey(options.secret, 'flatten');
-  const hasherFor = cachingHasher(key);
-  const writers = new Map<string, CsvWriter>();
-  const outs = new Map<MessageSchema, readonly TableOut[]>();
-  let files = 0;
-  let messages = 0;
-  let duplicates = 0;
-  let rejected = 0;
-  let bytes = 0;
+class FlattenRun {
+  readonly #options: FlattenOptions;
+  readonly #key: Buffer;
+  readonly #hasherFor: (element: HashedElement) => (canonical: string) => string;
+  readonly writers = new Map<string, CsvWriter>();
+  readonly #outs = new Map<MessageSchema, readonly TableOut[]>();
+  /** Writers with a complete chunk to write. */
+  readonly #due: CsvWriter[] = [];
+  files = 0;
+  messages = 0;
+  duplicates = 0;
+  rejected = 0;
+  bytes = 0;
   // A message that passed the hub more than once is one row, as in a delivery. The BerichtIds of the run
   // are kept (about 100 bytes each): the one thing here that grows with the input.
-  const seen = new Set<string>();
-  for (const file of xmlFiles(options.inputs, (line) => {
-    rejected++;
-    options.onError(line);
-  })) {
-    files++;
+  readonly #seen = new Set<string>();
+
+  constructor(options: FlattenOptions) {
+    this.#options = options;
+    this.#key = deriveKey(options.secret, 'flatten');
+    this.#hasherFor = cachingHasher(this.#key);
+  }
+
+  reject(line: string): void {
+    this.rejected++;
+    this.#options.onError(line);
+  }
+
+  get due(): boolean {
+    return this.#due.length > 0;
+  }
+
+  async flushDue(): Promise<void> {
+    for (const writer of this.#due.splice(0)) await writer.flushIfFull();
+  }
+
+  add(file: string): void {
+    this.files++;
     let data: Buffer;
     try {
       data = readFileSync(file);
     } catch (err) {
-      rejected++;
-      options.onError(
+      this.reject(
         `${file}: cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'} (flatten.unreadable)`,
       );
-      continue;
+      return;
     }
-    bytes += data.length;
+    this.bytes += data.length;
     const outcome = parseMessage(data, { file });
     if (!outcome.ok) {
-      rejected++;
-      options.onError(outcome.error.message);
-      continue;
+      this.reject(outcome.error.message);
+      return;
     }
     const msg = outcome.message;
-    let tableOuts = outs.get(msg.schema);
-    if (tableOuts === undefined) {
-      tableOuts = msg.schema.tables.map((t) => {
-        let writer = writers.get(t.name);
-        if (writer === undefined) {
-          writer = new CsvWriter(
-            createWriteStream(join(options.out, `${t.name}.csv`)),
-            t.columns.map((c) => c.name),
-            { delimiter: options.delimiter ?? DEFAULT_DELIMITER, bom: options.bom ?? true },
-          );
-          writers.set(t.name, writer);
-        }
-        return { writer, hashed: hashedColumnsOf(t, hasherFor) };
-      });
-      outs.set(msg.schema, tableOuts);
-    }
+    const tableOuts = this.#outs.get(msg.schema) ?? this.#tableOuts(msg.schema);
     // The same as pseudonymiseWithKey, in place: the parsed message is not used again.
-    const id = berichtId(key, msg);
-    if (seen.has(id)) {
-      duplicates++;
-      continue;
+    const id = berichtId(this.#key, msg);
+    if (this.#seen.has(id)) {
+      this.duplicates++;
+      return;
     }
-    seen.add(id);
+    this.#seen.add(id);
     const tables = msg.schema.tables;
     for (let ti = 0; ti < tables.length; ti++) {
       const rows = msg.tables.get((tables[ti] as TableDef).name);
@@ -182,16 +185,47 @@ export async function flattenFiles(options: FlattenOptions): Promise<FlattenResu
         }
         writer.push(row);
       }
-      // Await only when a chunk is due: an await per table per message adds up.
-      if (writer.full) await writer.flushIfFull();
+      if (writer.full) this.#due.push(writer);
     }
-    messages++;
+    this.messages++;
+  }
+
+  #tableOuts(schema: MessageSchema): readonly TableOut[] {
+    const tableOuts = schema.tables.map((t) => {
+      let writer = this.writers.get(t.name);
+      if (writer === undefined) {
+        writer = new CsvWriter(
+          createWriteStream(join(this.#options.out, `${t.name}.csv`)),
+          t.columns.map((c) => c.name),
+          { delimiter: this.#options.delimiter ?? DEFAULT_DELIMITER, bom: this.#options.bom ?? true },
+        );
+        this.writers.set(t.name, writer);
+      }
+      return { writer, hashed: hashedColumnsOf(t, this.#hasherFor) };
+    });
+    this.#outs.set(schema, tableOuts);
+    return tableOuts;
+  }
+}
+
+/**
+ * Messages → delivery tables: parse and validate each file, pseudonymise with a key derived from the
+ * secret, append the rows to `<out>/<table>.csv`. Files are read one at a time, rows are streamed out.
+ */
+export async function flattenFiles(options: FlattenOptions): Promise<FlattenResult> {
+  ensureFolder(options.out);
+  const run = new FlattenRun(options);
+  for (const file of xmlFiles(options.inputs, (line) => run.reject(line))) {
+    run.add(file);
+    // Await only when a chunk is due: an await per message adds up.
+    if (run.due) await run.flushDue();
   }
   const tables = new Map<string, number>();
-  for (const [name, writer] of writers) {
+  for (const [name, writer] of run.writers) {
     await writer.end();
     tables.set(name, writer.rows);
   }
+  const { files, messages, duplicates, rejected, bytes } = run;
   return { files, messages, duplicates, rejected, bytes, tables };
 }
 
