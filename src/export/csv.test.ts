@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CsvWriter, csvChunks, csvFormatter, writeCsvFile } from './csv.js';
+import { type CsvCell, CsvWriter, csvChunks, csvFormatter, writeCsvFile } from './csv.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ketendata-csv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,6 +26,53 @@ describe('CSV writer', () => {
     expect(line(['+31 6 12345678', '-5', '-12,50', 'Jansen', 'a=b', 7, -3])).toBe(
       '+31 6 12345678;-5;-12,50;Jansen;a=b;7;-3\r\n',
     );
+  });
+
+  it('writes rows as the same bytes as the line formatter, whichever path a row takes', async () => {
+    const cells = [
+      'a',
+      'Jansen',
+      '',
+      null,
+      undefined,
+      7,
+      'b;c',
+      'x,y',
+      'tab\there',
+      'say "hi"',
+      'r\rs',
+      'x\ny',
+    ];
+    cells.push(
+      '=1+1',
+      '@SUM(A1)',
+      '+31 6 12345678',
+      '+cmd|x',
+      '-5',
+      '-2+3+cmd',
+      '\tlead',
+      'é ü',
+      '😀',
+      '~}{|',
+    );
+    // Every cell beside every other, and rows long enough to cross the 64 KiB chunk boundary many times.
+    const rows: CsvCell[][] = cells.flatMap((x) => cells.map((y) => ['1', x, y, 'z'.repeat(40)]));
+    for (let i = 0; i < 3000; i++) rows.push([String(i), 'x'.repeat(i % 97), i % 5 === 0 ? 'a;b' : 'ok']);
+    for (const delimiter of [';', ',', '\t', '§']) {
+      const chunks: Buffer[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          chunks.push(chunk);
+          done();
+        },
+      });
+      const writer = new CsvWriter(sink, ['Id', 'A', 'B', 'C'], { delimiter, bom: false });
+      for (const row of rows) writer.push(row);
+      await writer.end();
+      const line = csvFormatter(delimiter);
+      const expected = [line(['Id', 'A', 'B', 'C']), ...rows.map((r) => line(r))].join('');
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(expected);
+    }
   });
 
   it('refuses a delimiter that cannot work', () => {
