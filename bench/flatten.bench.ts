@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { examples } from '../test/support/examples.js';
 
 const MESSAGES = Number(process.env.KETENDATA_BENCH_MESSAGES ?? 10_000);
-const ROUNDS = Number(process.env.KETENDATA_BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.KETENDATA_BENCH_ROUNDS ?? 5);
 const WARMUP = Number(process.env.KETENDATA_BENCH_WARMUP ?? 2);
 const RUNS = Number(process.env.KETENDATA_BENCH_RUNS ?? 3);
 
