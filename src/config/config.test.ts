@@ -43,8 +43,14 @@ describe('KETENDATA_TRUSTED_PROXIES', () => {
     expect(checkTrustedProxies(given)).toEqual(['127.0.0.1', '::1', '10.0.0.2']);
   });
 
-  it('refuses a host name or a range with a code, naming the entry', () => {
-    for (const entry of ['proxy.local', '10.0.0.0/8', '127.0.0.1:8080'])
+  it('takes ranges (CIDR) beside addresses', () => {
+    const given = ['10.1.0.0/16', 'fd00::/8', '192.0.2.7/32', '::1/128'];
+    expect(checkTrustedProxies(given)).toEqual(given);
+  });
+
+  it('refuses a host name, a port or a range that is not one (or would trust everyone), naming the entry', () => {
+    const bad = ['proxy.local', '127.0.0.1:8080', '10.0.0.0/0', '::/0', '10.0.0.0/33', '::/129', '10.0.0.0/'];
+    for (const entry of [...bad, '10.0.0.0/8/8', 'proxy.local/8', '10.0.0.0/x'])
       expect(() => checkTrustedProxies(['127.0.0.1', entry])).toThrow(
         new RegExp(`^config\\.bad_trusted_proxies: .*"${entry.replace(/\./g, '\\.')}" is not one`),
       );

@@ -24,7 +24,7 @@ export const CONFIG_DOC = {
     'data folder for the embedded database, deliveries and the demo secret (default ./data)',
   KETENDATA_SECRET: 'master secret, at least 32 characters; all pseudonym and encryption keys derive from it',
   KETENDATA_TRUSTED_PROXIES:
-    'IP addresses of the reverse proxies in front of serve, comma-separated; only their X-Forwarded-For is believed',
+    'IP addresses or ranges (CIDR) of the reverse proxies in front of serve, comma-separated; only their X-Forwarded-For is believed',
 } as const;
 
 /** A setting in the environment that cannot be used; its message starts with its code. */
@@ -61,15 +61,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** One trusted-proxy entry: an address, or a range as `address/prefix` (CIDR). */
+export interface ProxyEntry {
+  readonly address: string;
+  readonly family: 'ipv4' | 'ipv6';
+  /** Prefix length of a range; absent for a single address. */
+  readonly prefix?: number;
+}
+
 /**
- * The trusted proxies as IP addresses, or a ConfigError naming the first entry that is not one. Host names
- * and ranges are refused rather than guessed at: a wrong entry would let anyone choose their address.
+ * `10.0.0.2`, `::1`, `10.0.0.0/8` or `fd00::/8` as a ProxyEntry; undefined for anything else. A range of
+ * prefix 0 is refused too: it would believe every address, so anyone could choose theirs.
+ */
+export function parseProxyEntry(entry: string): ProxyEntry | undefined {
+  const slash = entry.indexOf('/');
+  const address = slash < 0 ? entry : entry.slice(0, slash);
+  const version = isIP(address);
+  if (version === 0) return undefined;
+  const family = version === 4 ? 'ipv4' : 'ipv6';
+  if (slash < 0) return { address, family };
+  const digits = entry.slice(slash + 1);
+  const prefix = Number(digits);
+  if (!/^\d{1,3}$/.test(digits) || prefix < 1 || prefix > (version === 4 ? 32 : 128)) return undefined;
+  return { address, family, prefix };
+}
+
+/**
+ * The trusted proxies as addresses or ranges, or a ConfigError naming the first entry that is neither.
+ * Host names are refused rather than resolved: a wrong entry would let anyone choose their address.
  */
 export function checkTrustedProxies(entries: readonly string[]): readonly string[] {
-  const bad = entries.find((a) => isIP(a) === 0);
+  const bad = entries.find((a) => parseProxyEntry(a) === undefined);
   if (bad !== undefined) {
     throw new ConfigError(
-      `config.bad_trusted_proxies: KETENDATA_TRUSTED_PROXIES must be IP addresses separated by commas, e.g. 127.0.0.1,::1 (${JSON.stringify(bad)} is not one)`,
+      `config.bad_trusted_proxies: KETENDATA_TRUSTED_PROXIES must be IP addresses or ranges separated by commas, e.g. 127.0.0.1,::1,10.1.0.0/16 (${JSON.stringify(bad)} is not one)`,
     );
   }
   return entries;

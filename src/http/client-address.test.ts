@@ -30,6 +30,26 @@ describe('the client address behind a reverse proxy', () => {
     expect(trustedProxies(['::ffff:10.0.0.2']).has('10.0.0.2')).toBe(true);
   });
 
+  it('trusts a whole range (CIDR), such as the pool of a load balancer, and nothing outside it', () => {
+    const ranges = trustedProxies(['10.1.0.0/16', 'fd00::/8']);
+    expect(['10.1.0.1', '10.1.255.254', '::ffff:10.1.2.3', 'fd12::1'].map((a) => ranges.has(a))).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['10.2.0.1', '10.0.255.255', 'fe80::1', '203.0.113.7'].map((a) => ranges.has(a))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(resolveClientAddress('::ffff:10.1.9.9', '6.6.6.6, 203.0.113.7, 10.1.0.5', ranges)).toBe(
+      '203.0.113.7',
+    );
+    expect(resolveClientAddress('10.2.0.1', '203.0.113.7', ranges)).toBe('10.2.0.1');
+  });
+
   it('reads entries with a port, and stops at an entry that is not an address', () => {
     expect(resolveClientAddress('127.0.0.1', '203.0.113.7:51234', proxies)).toBe('203.0.113.7');
     expect(resolveClientAddress('127.0.0.1', '[2001:db8::7]:443', proxies)).toBe('2001:db8::7');

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { parseProxyEntry } from '../config/config.js';
 
 /** The reverse proxies whose `X-Forwarded-For` is believed (`KETENDATA_TRUSTED_PROXIES`), resolved once. */
 export interface TrustedProxies {
@@ -10,19 +11,20 @@ const family = (address: string): 'ipv4' | 'ipv6' | undefined =>
 
 /**
  * A BlockList compares addresses as addresses, not as text: `::ffff:127.0.0.1` is `127.0.0.1`, and `::1`
- * is `0:0:0:0:0:0:0:1`.
+ * is `0:0:0:0:0:0:0:1`. Entries are addresses or ranges (`10.1.0.0/16`), as `checkTrustedProxies` let them.
  */
-export function trustedProxies(addresses: readonly string[]): TrustedProxies {
+export function trustedProxies(entries: readonly string[]): TrustedProxies {
   const list = new BlockList();
-  for (const a of addresses) {
-    const f = family(a);
-    if (!f) throw new Error(`not an IP address: ${a}`);
-    list.addAddress(a, f);
+  for (const e of entries) {
+    const entry = parseProxyEntry(e);
+    if (!entry) throw new Error(`not an IP address or range: ${e}`);
+    if (entry.prefix === undefined) list.addAddress(entry.address, entry.family);
+    else list.addSubnet(entry.address, entry.prefix, entry.family);
   }
   return {
     has(address) {
       const f = family(address);
-      if (!f || addresses.length === 0) return false;
+      if (!f || entries.length === 0) return false;
       try {
         return list.check(address, f);
       } catch {
