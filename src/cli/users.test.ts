@@ -2,9 +2,34 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { listAudit } from '../store/audit.js';
+import type { Dialect } from '../store/database.js';
+import type { Store } from '../store/open.js';
 import { createApiToken, login, resolveSession, verifyApiToken } from '../usecases/accounts.js';
 
 const run = runCli;
+
+/** A fresh store of `dialect` and the environment that points the CLI at it; dropped afterwards. */
+async function withCliStore(
+  dialect: Dialect,
+  test: (s: { store: Store; env: Record<string, string> }) => Promise<void>,
+): Promise<void> {
+  const { store, url, dataDir, drop } = await freshStore(dialect);
+  try {
+    await test({
+      store,
+      env: { KETENDATA_DATA_DIR: dataDir, ...(url ? { KETENDATA_DATABASE_URL: url } : {}) },
+    });
+  } finally {
+    await drop();
+  }
+}
+
+/** Organisation 0363 (Amsterdam) with user ana@0363.example, password 'lang genoeg wachtwoord'. */
+async function addAmsterdamWithAna(env: Record<string, string>): Promise<void> {
+  vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
+  expect((await run(['organisations', 'add', '0363', '--name', 'Amsterdam'], env)).code).toBe(0);
+  await run(['users', 'add', 'ana@0363.example', '--name', 'Ana', '--organisation', '0363'], env);
+}
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -14,12 +39,7 @@ afterEach(() => {
 for (const dialect of DIALECTS) {
   describe(`ketendata users and tokens on ${dialect}`, () => {
     it('adds a user who can then log in, and an API token that is printed once and verifies', async () => {
-      const { store, url, dataDir, drop } = await freshStore(dialect);
-      try {
-        const env = {
-          KETENDATA_DATA_DIR: dataDir,
-          ...(url ? { KETENDATA_DATABASE_URL: url } : {}),
-        };
+      await withCliStore(dialect, async ({ store, env }) => {
         vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
         expect((await run(['organisations', 'add', '0363', '--name', 'Amsterdam'], env)).code).toBe(0);
         const added = await run(
@@ -44,15 +64,11 @@ for (const dialect of DIALECTS) {
           scope: 'organisation',
           organisationCode: '0363',
         });
-      } finally {
-        await drop();
-      }
+      });
     });
 
     it('lists the tokens in force per owner and revokes one, after which it no longer verifies', async () => {
-      const { store, url, dataDir, drop } = await freshStore(dialect);
-      try {
-        const env = { KETENDATA_DATA_DIR: dataDir, ...(url ? { KETENDATA_DATABASE_URL: url } : {}) };
+      await withCliStore(dialect, async ({ store, env }) => {
         expect((await run(['organisations', 'add', '0363', '--name', 'Amsterdam'], env)).code).toBe(0);
         const bi = (await run(['tokens', 'add', 'BI', '--organisation', '0363'], env)).out.trim();
         const hub = (await run(['tokens', 'add', 'Hub', '--operator'], env)).out.trim();
@@ -78,18 +94,12 @@ for (const dialect of DIALECTS) {
         expect((await run(['tokens', 'revoke', id!, '--organisation', '0363'], env)).code).toBe(1);
         expect((await run(['tokens', 'revoke', 'x1', '--operator'], env)).err).toMatch(/^tokens\.bad_id: /);
         expect((await run(['tokens', 'list'], env)).code).toBe(2);
-      } finally {
-        await drop();
-      }
+      });
     });
 
     it('disables a user (sessions end, listed as disabled), enables again, resets a password; unknown e-mail is exit code 1', async () => {
-      const { store, url, dataDir, drop } = await freshStore(dialect);
-      try {
-        const env = { KETENDATA_DATA_DIR: dataDir, ...(url ? { KETENDATA_DATABASE_URL: url } : {}) };
-        vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
-        expect((await run(['organisations', 'add', '0363', '--name', 'Amsterdam'], env)).code).toBe(0);
-        await run(['users', 'add', 'ana@0363.example', '--name', 'Ana', '--organisation', '0363'], env);
+      await withCliStore(dialect, async ({ store, env }) => {
+        await addAmsterdamWithAna(env);
         const ana = { email: 'ana@0363.example', password: 'lang genoeg wachtwoord', address: 'cli-test' };
         const open = await login(store.db, ana, new Date());
         if (!open.ok) throw new Error('login refused');
@@ -142,18 +152,12 @@ for (const dialect of DIALECTS) {
           code: 1,
           err: expect.stringMatching(/^users\.not_found: /),
         });
-      } finally {
-        await drop();
-      }
+      });
     });
 
     it('says which API tokens a disabled user made stay in force, and how to revoke them', async () => {
-      const { store, url, dataDir, drop } = await freshStore(dialect);
-      try {
-        const env = { KETENDATA_DATA_DIR: dataDir, ...(url ? { KETENDATA_DATABASE_URL: url } : {}) };
-        vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
-        expect((await run(['organisations', 'add', '0363', '--name', 'Amsterdam'], env)).code).toBe(0);
-        await run(['users', 'add', 'ana@0363.example', '--name', 'Ana', '--organisation', '0363'], env);
+      await withCliStore(dialect, async ({ store, env }) => {
+        await addAmsterdamWithAna(env);
         const ana = await store.db.selectFrom('app_user').select('id').executeTakeFirstOrThrow();
         const { row } = await createApiToken(
           store.db,
@@ -166,15 +170,11 @@ for (const dialect of DIALECTS) {
         expect(out).toContain(
           `note: API tokens this user made are still in force (${row.id} BI); they belong to organisation 0363: revoke those it should no longer have with tokens revoke <id> --organisation 0363`,
         );
-      } finally {
-        await drop();
-      }
+      });
     });
 
     it('refuses a user without organisation or password, naming what to give', async () => {
-      const { url, dataDir, drop } = await freshStore(dialect);
-      try {
-        const env = { KETENDATA_DATA_DIR: dataDir, ...(url ? { KETENDATA_DATABASE_URL: url } : {}) };
+      await withCliStore(dialect, async ({ env }) => {
         vi.stubEnv('KETENDATA_NEW_PASSWORD', '');
         const noPassword = await run(['users', 'add', 'x@y.nl', '--name', 'X', '--operator'], env);
         expect(noPassword.err).toContain('users.no_password');
@@ -186,15 +186,11 @@ for (const dialect of DIALECTS) {
         vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
         const noOrg = await run(['users', 'add', 'x@y.nl', '--name', 'X'], env);
         expect(noOrg.err).toContain('users.organisation_required');
-      } finally {
-        await drop();
-      }
+      });
     });
 
     it('refuses a user or token of an organisation that is not registered, and one asking for both kinds', async () => {
-      const { store, url, dataDir, drop } = await freshStore(dialect);
-      try {
-        const env = { KETENDATA_DATA_DIR: dataDir, ...(url ? { KETENDATA_DATABASE_URL: url } : {}) };
+      await withCliStore(dialect, async ({ store, env }) => {
         vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
         const user = await run(['users', 'add', 'x@y.nl', '--name', 'X', '--organisation', '7777'], env);
         expect(user.code).toBe(1);
@@ -216,9 +212,7 @@ for (const dialect of DIALECTS) {
         expect(bothUser.code).toBe(2);
         expect(await store.db.selectFrom('api_token').select('id').execute()).toEqual([]);
         expect(await store.db.selectFrom('app_user').select('id').execute()).toEqual([]);
-      } finally {
-        await drop();
-      }
+      });
     });
   });
 }

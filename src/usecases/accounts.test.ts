@@ -35,17 +35,7 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       ({ store, drop } = await freshStore(dialect));
       await addOrganisation(store, { code: '0363', name: 'Amsterdam', actor: 'test', now: NOW });
-      await createUser(
-        store.db,
-        {
-          email: 'Ana@Gemeente.nl',
-          displayName: 'Ana',
-          password: 'correct horse battery',
-          role: 'user',
-          organisationCode: '0363',
-        },
-        NOW,
-      );
+      await addAmsterdamUser(store, 'Ana@Gemeente.nl', 'Ana');
     });
     afterAll(async () => drop());
 
@@ -116,17 +106,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('throttles an e-mail after repeated failures, even with the right password', async () => {
-      await createUser(
-        store.db,
-        {
-          email: 'bo@gemeente.nl',
-          displayName: 'Bo',
-          password: 'correct horse battery',
-          role: 'user',
-          organisationCode: '0363',
-        },
-        NOW,
-      );
+      await addAmsterdamUser(store, 'bo@gemeente.nl', 'Bo');
       for (let i = 0; i < THROTTLE.perEmail; i++) {
         const r = await login(
           store.db,
@@ -150,17 +130,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('checks no more guesses than the limit when they arrive at the same time', async () => {
-      await createUser(
-        store.db,
-        {
-          email: 'fay@gemeente.nl',
-          displayName: 'Fay',
-          password: 'correct horse battery',
-          role: 'user',
-          organisationCode: '0363',
-        },
-        NOW,
-      );
+      await addAmsterdamUser(store, 'fay@gemeente.nl', 'Fay');
       // Each password check takes argon2 time: before, every guess of a burst passed the count first.
       const burst = await Promise.all(
         Array.from({ length: 4 * THROTTLE.perEmail }, (_, i) =>
@@ -192,17 +162,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('asks for the TOTP code once the second factor is on', async () => {
-      const u = await createUser(
-        store.db,
-        {
-          email: 'cy@gemeente.nl',
-          displayName: 'Cy',
-          password: 'correct horse battery',
-          role: 'user',
-          organisationCode: '0363',
-        },
-        NOW,
-      );
+      const u = await addAmsterdamUser(store, 'cy@gemeente.nl', 'Cy');
       const { secret } = await beginTotp(store.db, keys, u.id);
       const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
       await expect(
@@ -420,6 +380,15 @@ function person(email: string) {
 }
 
 const totpOf = (secret: string) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+
+/** A user of organisation 0363 with the password 'correct horse battery'. */
+function addAmsterdamUser(store: Store, email: string, displayName: string) {
+  return createUser(
+    store.db,
+    { email, displayName, password: 'correct horse battery', role: 'user', organisationCode: '0363' },
+    NOW,
+  );
+}
 
 async function storedSecret(store: Store, id: number): Promise<string | null> {
   const row = await store.db
