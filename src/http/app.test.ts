@@ -877,6 +877,92 @@ for (const dialect of DIALECTS) {
       expect(await self.text()).toContain('Zet uw eigen tweede factor uit onder Instellingen');
     });
 
+    it("lets the operator set a forgotten password anew, which ends the user's sessions; not their own", async () => {
+      await createUser(
+        h.store.db,
+        {
+          email: 'hanna@0599.example',
+          displayName: 'Hanna',
+          password: PASSWORD,
+          role: 'user',
+          organisationCode: '0599',
+        },
+        h.clock.now,
+      );
+      const hanna = new Browser(h.app);
+      expect((await hanna.login('hanna@0599.example')).status).toBe(303);
+      const op = new Browser(h.app);
+      await op.login('beheer@example');
+      const list = await op.page('/beheer/gebruikers');
+      expect(list.html).toContain(
+        'href="/beheer/gebruikers?wachtwoord=hanna%400599.example#wachtwoord-instellen"',
+      );
+      expect(list.html).not.toContain('aria-label="Wachtwoord opnieuw instellen beheer@example"');
+      // The user's link fills in the form.
+      const { csrf, html } = await op.page('/beheer/gebruikers?wachtwoord=hanna%400599.example');
+      expect(html).toMatch(/id="w-email" name="email" type="email" required="" value="hanna@0599\.example"/);
+
+      const weak = await op.post('/beheer/gebruikers/wachtwoord', {
+        _csrf: csrf!,
+        email: 'hanna@0599.example',
+        password: 'te kort',
+      });
+      expect(weak.status).toBe(400);
+      expect(await weak.text()).toContain('Het wachtwoord moet minstens 12 tekens hebben.');
+      const unknown = await op.post('/beheer/gebruikers/wachtwoord', {
+        _csrf: csrf!,
+        email: 'niemand@example',
+        password: 'een tijdelijk wachtwoord',
+      });
+      expect(unknown.status).toBe(400);
+      expect(await unknown.text()).toContain('(users.not_found)');
+      expect((await hanna.page('/ophalen')).res.status).toBe(200);
+
+      const fresh = 'paard batterij nietje 42';
+      const set = await op.post('/beheer/gebruikers/wachtwoord', {
+        _csrf: csrf!,
+        email: 'Hanna@0599.example',
+        password: fresh,
+      });
+      expect(set.status).toBe(200);
+      const page = await set.text();
+      expect(page).toContain('Het wachtwoord van hanna@0599.example is opnieuw ingesteld');
+      expect(page).not.toContain(fresh);
+      // The open session ends now; the old password no longer logs in, the new one does.
+      expect((await hanna.fetch('/ophalen')).headers.get('Location')).toBe('/inloggen');
+      expect((await new Browser(h.app).login('hanna@0599.example')).status).toBe(400);
+      expect((await new Browser(h.app).login('hanna@0599.example', fresh)).status).toBe(303);
+      expect(await listAudit(h.store.db, { actionPrefix: 'user.reset_password' })).toMatchObject([
+        { actor: 'beheer@example', organisation: '0599' },
+      ]);
+      expect((await op.page('/beheer/audit')).html).toContain('Wachtwoord opnieuw ingesteld');
+
+      const self = await op.post('/beheer/gebruikers/wachtwoord', {
+        _csrf: csrf!,
+        email: 'beheer@example',
+        password: 'een ander wachtwoord',
+      });
+      expect(self.status).toBe(400);
+      expect(await self.text()).toContain('Wijzig uw eigen wachtwoord onder Instellingen');
+      expect((await new Browser(h.app).login('beheer@example')).status).toBe(303);
+      // Not for an organisation's user, nor without the form's token.
+      const ana = new Browser(h.app);
+      await ana.login('ANA@0363.example');
+      const { csrf: anaCsrf } = await ana.page('/ophalen');
+      const byUser = await ana.post('/beheer/gebruikers/wachtwoord', {
+        _csrf: anaCsrf!,
+        email: 'hanna@0599.example',
+        password: 'door een gebruiker gezet',
+      });
+      expect(byUser.headers.get('Location')).toBe('/ophalen');
+      const noToken = await op.post('/beheer/gebruikers/wachtwoord', {
+        email: 'hanna@0599.example',
+        password: 'zonder formuliertoken',
+      });
+      expect(noToken.status).toBe(403);
+      expect((await new Browser(h.app).login('hanna@0599.example', fresh)).status).toBe(303);
+    });
+
     it('shows a Dutch not-found page and a JSON 404 under /api', async () => {
       const page = await h.app.request('/bestaat-niet');
       expect(page.status).toBe(404);

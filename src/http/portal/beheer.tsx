@@ -1,7 +1,13 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { listUsers } from '../../store/users.js';
-import { createUser, disableUser, enableUser, resetSecondFactor } from '../../usecases/accounts.js';
+import {
+  createUser,
+  disableUser,
+  enableUser,
+  resetPassword,
+  resetSecondFactor,
+} from '../../usecases/accounts.js';
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime } from '../format.js';
@@ -308,9 +314,11 @@ export function beheerRoutes(): Hono<AppEnv> {
     );
   });
 
-  const usersPage = async (c: C, notice?: Notice, status: 200 | 400 = 200) => {
+  /** `resetFor`: the e-mail the password form is filled in with (a user's link, or the form sent back). */
+  const usersPage = async (c: C, notice?: Notice, status: 200 | 400 = 200, resetFor?: string) => {
     const s = c.var.session!;
     const users = await listUsers(c.var.deps.store.db);
+    const resetEmail = resetFor ?? c.req.query('wachtwoord') ?? '';
     return shell(
       c,
       'Gebruikers',
@@ -364,6 +372,13 @@ export function beheerRoutes(): Hono<AppEnv> {
                         csrf={s.csrfToken}
                       />
                     ) : null}
+                    <a
+                      class="utrecht-link"
+                      href={`/beheer/gebruikers?wachtwoord=${encodeURIComponent(u.email)}#wachtwoord-instellen`}
+                      aria-label={`Wachtwoord opnieuw instellen ${u.email}`}
+                    >
+                      Wachtwoord opnieuw instellen
+                    </a>
                   </>
                 )}
               </td>
@@ -379,6 +394,30 @@ export function beheerRoutes(): Hono<AppEnv> {
           Is de telefoon met de tweede factor kwijt? Zet de tweede factor dan uit: de gebruiker logt daarna in
           met alleen het wachtwoord, wordt overal uitgelogd en kan onder Instellingen een nieuwe instellen.
         </p>
+        <h2 class="utrecht-heading-2" id="wachtwoord-instellen">
+          Wachtwoord opnieuw instellen
+        </h2>
+        <p class="utrecht-paragraph">
+          Is een gebruiker het wachtwoord vergeten? Stel dan een tijdelijk wachtwoord in en geef het via een
+          ander kanaal door, bijvoorbeeld telefonisch. De gebruiker wordt overal uitgelogd en kan het
+          wachtwoord daarna onder Instellingen wijzigen. Uw eigen wachtwoord wijzigt u onder Instellingen.
+        </p>
+        <form method="post" action="/beheer/gebruikers/wachtwoord" class="kd-narrow">
+          <CsrfField token={s.csrfToken} />
+          <Field id="w-email" name="email" label="E-mailadres" type="email" value={resetEmail} required />
+          <Field
+            id="w-ww"
+            name="password"
+            label="Nieuw tijdelijk wachtwoord"
+            type="password"
+            autocomplete="new-password"
+            required
+            description="Minstens 12 tekens."
+          />
+          <button type="submit" class="utrecht-button utrecht-button--primary-action">
+            Wachtwoord instellen
+          </button>
+        </form>
         <h2 class="utrecht-heading-2">Gebruiker toevoegen</h2>
         <form method="post" action="/beheer/gebruikers" class="kd-narrow">
           <CsrfField token={s.csrfToken} />
@@ -508,6 +547,50 @@ export function beheerRoutes(): Hono<AppEnv> {
       if (!(err instanceof AccountError)) throw err;
       const text = err.code === 'users.not_found' ? 'Deze gebruiker bestaat niet.' : 'Niet gelukt.';
       return usersPage(c, { kind: 'error', text: `${text} (${err.code})` }, 400);
+    }
+  });
+
+  app.post('/beheer/gebruikers/wachtwoord', async (c) => {
+    const b = await c.req.parseBody();
+    const email = str(b.email);
+    const s = c.var.session!;
+    // One's own password changes under Instellingen, with the current one: not here without it.
+    if (email.trim().toLowerCase() === s.user.email)
+      return usersPage(
+        c,
+        { kind: 'error', text: 'Wijzig uw eigen wachtwoord onder Instellingen, met uw huidige wachtwoord.' },
+        400,
+        email,
+      );
+    try {
+      const r = await resetPassword(c.var.deps.store.db, {
+        email,
+        password: typeof b.password === 'string' ? b.password : '',
+        actor: s.user.email,
+        actingUserId: s.user.id,
+        now: c.var.deps.clock(),
+      });
+      return usersPage(
+        c,
+        {
+          kind: 'ok',
+          text: `Het wachtwoord van ${r.user.email} is opnieuw ingesteld en de gebruiker is overal uitgelogd. Geef het tijdelijke wachtwoord via een ander kanaal door.${r.disabledAt ? ' Het account is geblokkeerd: deblokkeer het om inloggen weer toe te staan.' : ''}`,
+        },
+        200,
+        '',
+      );
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      const text: Record<string, string> = {
+        'users.not_found': 'Deze gebruiker bestaat niet.',
+        'accounts.weak_password': 'Het wachtwoord moet minstens 12 tekens hebben.',
+      };
+      return usersPage(
+        c,
+        { kind: 'error', text: `${text[err.code] ?? 'Niet gelukt.'} (${err.code})` },
+        400,
+        email,
+      );
     }
   });
 
