@@ -994,3 +994,27 @@ export async function knownExchangeKeys(
   }>`${sql.raw(PENDING_SQL)} WHERE e.exchange_key IN (${sql.join(keys)})`.execute(store.db);
   return new Map(rows.map((r) => [r.k, { onlyInputProblem: r.q !== null, moment: r.m, digest: r.d }]));
 }
+
+/**
+ * Open input-problem items under these exchange keys, resolved without a message: what they were about can be
+ * read now (a folder whose files the run has taken). Returns how many were settled.
+ */
+export async function settleInputProblems(
+  store: Store,
+  exchangeKeys: readonly string[],
+  at: string,
+): Promise<number> {
+  let settled = 0;
+  // In slices: one bound parameter per key.
+  for (let i = 0; i < exchangeKeys.length; i += 500) {
+    const r = await store.db
+      .updateTable('quarantine')
+      .set({ status: 'resolved', resolved_at: at, resolved_message_seq: null })
+      .where('exchange_key', 'in', exchangeKeys.slice(i, i + 500))
+      .where('status', '=', 'open')
+      .where('reason_code', 'in', [...INPUT_PROBLEM_CODES])
+      .executeTakeFirst();
+    settled += Number(r.numUpdatedRows);
+  }
+  return settled;
+}

@@ -6,6 +6,7 @@ import {
   finishRun,
   knownExchangeKeys,
   type PreparedExchange,
+  settleInputProblems,
   startRun,
   writeExchangeBatch,
 } from '../store/ingest-repository.js';
@@ -275,6 +276,21 @@ export async function ingestSource(
     await Promise.allSettled(ahead);
     await pool?.close();
     await source.close();
+  }
+  // A folder read at last: its files came as exchanges of their own, and its item (named as the listing named
+  // it, without a moment or bytes) is settled.
+  if (source.foldersRead?.length) {
+    const folderKeys = source.foldersRead.map((folder) =>
+      exchangeKey(deps.keys, {
+        source: folder,
+        moment: null,
+        verzender: null,
+        ontvanger: null,
+        hubId: null,
+        bytes: NO_BYTES,
+      }),
+    );
+    await settleInputProblems(deps.store, folderKeys, deps.now().toISOString());
   }
   await finishRun(deps.store, runId, deps.now().toISOString());
   return summary;

@@ -303,6 +303,36 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
+  it("settles the item of a plain folder's subfolder once it is read, and not while it is not", async () => {
+    await withStore(async (store) => {
+      const dir = folder([], []);
+      rmSync(join(dir, 'manifest.ndjson'));
+      const outside = folder([], []);
+      writeFileSync(join(outside, 'x.xml'), xmlOf('JW301'));
+      mkdirSync(join(dir, 'real'));
+      writeFileSync(join(dir, 'real', 'b.xml'), xmlOf('JW305'));
+      // A link to a folder elsewhere: refused, an item of the folder; its files are not read.
+      symlinkSync(outside, join(dir, 'sub'));
+      expect(await ingest(store, dir)).toMatchObject({ stored: 1, quarantined: 1 });
+      expect(await listQuarantine(store)).toMatchObject([
+        { source: 'sub/', reasonCode: 'ingest.link_refused' },
+      ]);
+      // Still refused: the item stays open.
+      expect(await ingest(store, dir)).toMatchObject({ stored: 0, quarantined: 0 });
+      expect(await listQuarantine(store)).toMatchObject([{ source: 'sub/' }]);
+      // The link now leads to a folder inside: its file is stored, and the folder's item settles.
+      rmSync(join(dir, 'sub'));
+      mkdirSync(join(dir, 'moved'));
+      writeFileSync(join(dir, 'moved', 'x.xml'), xmlOf('JW301'));
+      symlinkSync(join(dir, 'moved'), join(dir, 'sub'));
+      expect(await ingest(store, dir)).toMatchObject({ stored: 1, quarantined: 0 });
+      expect(await listQuarantine(store)).toEqual([]);
+      expect(await listQuarantine(store, { all: true })).toMatchObject([
+        { source: 'sub/', status: 'resolved' },
+      ]);
+    });
+  });
+
   it("settles the item of a plain folder's file too big once a file of that name can be read", async () => {
     await withStore(async (store) => {
       const dir = folder([], []);

@@ -47,6 +47,11 @@ export interface ExchangeSource {
   /** Number of exchanges when known up front (for the progress bar). */
   readonly total: number | undefined;
   exchanges(): AsyncIterable<ExchangeRef>;
+  /**
+   * A plain folder's subfolders (`sub/`, as an item names them) that were read this time: an open item of
+   * such a folder (it could not be read, or was a link that was refused) is settled by the run.
+   */
+  readonly foldersRead?: readonly string[];
   close(): Promise<void>;
 }
 
@@ -319,12 +324,14 @@ const SLASH = Buffer.from('/');
  * Every `.xml` below `dir`, in name order. Names are read as bytes, so a name that is not valid UTF-8 is still
  * read by its own name; a folder that cannot be read becomes an item of its own and the walk goes on.
  */
-async function listXml(dir: string): Promise<FoundFile[]> {
+async function listXml(dir: string): Promise<{ files: FoundFile[]; foldersRead: string[] }> {
   const out: FoundFile[] = [];
+  const foldersRead: string[] = [];
   const root = await realpath(dir, { encoding: 'buffer' });
   // Real folders walked, and the real paths of the files listed: a link to either (a loop, a second way in)
   // has nothing new to read.
-  const walked = new Set<string>();
+  // Real folder → whether it could be read.
+  const walked = new Map<string, boolean>();
   const listed = new Set<string>();
   // Links wait until every real folder is walked, so that a file is named by where it really is, whatever
   // order the folder gives its entries in; then they are taken in name order.
@@ -332,8 +339,13 @@ async function listXml(dir: string): Promise<FoundFile[]> {
   const byName = (x: Dirent<Buffer>, y: Dirent<Buffer>) => Buffer.compare(x.name, y.name);
   const walk = async (d: Buffer, rel: string) => {
     const real = await realpath(d, { encoding: 'buffer' }).catch(() => d);
-    if (walked.has(real.toString('latin1'))) return;
-    walked.add(real.toString('latin1'));
+    const seen = walked.get(real.toString('latin1'));
+    if (seen !== undefined) {
+      // Read under another name (a link to it): its files were listed there.
+      if (seen && rel) foldersRead.push(`${rel}/`);
+      return;
+    }
+    walked.set(real.toString('latin1'), false);
     let entries: Dirent<Buffer>[];
     try {
       entries = (await readdir(d, { withFileTypes: true, encoding: 'buffer' })).sort(byName);
@@ -342,6 +354,8 @@ async function listXml(dir: string): Promise<FoundFile[]> {
       out.push({ path: d, source: `${rel || '.'}/`, problem: { code: 'ingest.unreadable', reason } });
       return;
     }
+    walked.set(real.toString('latin1'), true);
+    if (rel) foldersRead.push(`${rel}/`);
     for (const e of entries) {
       const p = Buffer.concat([d, SLASH, e.name]);
       const name = rel ? `${rel}/${nameAsText(e.name)}` : nameAsText(e.name);
@@ -373,7 +387,7 @@ async function listXml(dir: string): Promise<FoundFile[]> {
       listed.add(to.real.toString('latin1'));
     }
   }
-  return out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  return { files: out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0)), foldersRead };
 }
 
 const isInside = (root: Buffer, real: Buffer) =>
@@ -483,11 +497,17 @@ export function systemErrorText(err: unknown): string {
   return String((err as Error).message ?? err);
 }
 
-function plainFolderSource(dir: string, files: FoundFile[], root?: Buffer): ExchangeSource {
+function plainFolderSource(
+  dir: string,
+  files: FoundFile[],
+  root?: Buffer,
+  foldersRead: readonly string[] = [],
+): ExchangeSource {
   const readInside = root ? insideReader(root) : undefined;
   return {
     label: dir,
     total: files.length,
+    foldersRead,
     async *exchanges() {
       for (const f of files) {
         const base = { source: f.source, verzender: null, ontvanger: null, hubId: null };
@@ -707,7 +727,8 @@ export async function openSource(path: string): Promise<ExchangeSource> {
     if (m && !m.isFile())
       throw new Error(`ingest.source_unreadable: ${manifest} is ${kindOf(m)}, not a regular file`);
     if (m) return manifestSource(manifest);
-    return plainFolderSource(path, await listXml(path), await realpath(path, { encoding: 'buffer' }));
+    const { files, foldersRead } = await listXml(path);
+    return plainFolderSource(path, files, await realpath(path, { encoding: 'buffer' }), foldersRead);
   }
   const lower = path.toLowerCase();
   // A manifest or ZIP that is a FIFO or device would block or never end: only a regular file is opened.
