@@ -40,6 +40,7 @@ for (const dialect of DIALECTS) {
       const html = await res.text();
       expect(html).toMatch(/^<!doctype html><html lang="nl"/);
       expect(html).toContain('Inloggen');
+      expect(html).toContain('Wachtwoord vergeten of de telefoon met de tweede factor kwijt?');
       const csp = res.headers.get('Content-Security-Policy') ?? '';
       expect(csp).toContain("default-src 'none'");
       expect(csp).toContain("frame-ancestors 'none'");

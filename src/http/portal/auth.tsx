@@ -49,6 +49,10 @@ export function authRoutes(): Hono<AppEnv> {
             Inloggen
           </button>
         </form>
+        <p class="utrecht-paragraph">
+          Wachtwoord vergeten of de telefoon met de tweede factor kwijt? Neem contact op met de beheerder van
+          Ketendata: die stelt een tijdelijk wachtwoord in of zet de tweede factor uit.
+        </p>
       </Layout>,
       status,
     );
