@@ -30,6 +30,14 @@ for (const dialect of DIALECTS) {
     });
     afterAll(async () => h.drop());
 
+    /** A user of 0599 who logs in with PASSWORD, for the tests of the operator's account actions. */
+    const add0599User = (email: string, displayName: string) =>
+      createUser(
+        h.store.db,
+        { email, displayName, password: PASSWORD, role: 'user', organisationCode: '0599' },
+        h.clock.now,
+      );
+
     it('made one weekly delivery per organisation to test with', () => {
       expect(Object.keys(ids).sort()).toEqual(['0363', '0599', 'REGIO01']);
     });
@@ -774,17 +782,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('lets the operator block a user, which ends their sessions at once, and unblock them; not themself', async () => {
-      await createUser(
-        h.store.db,
-        {
-          email: 'fien@0599.example',
-          displayName: 'Fien',
-          password: PASSWORD,
-          role: 'user',
-          organisationCode: '0599',
-        },
-        h.clock.now,
-      );
+      await add0599User('fien@0599.example', 'Fien');
       const fien = new Browser(h.app);
       expect((await fien.login('fien@0599.example')).status).toBe(303);
       expect((await fien.page('/ophalen')).res.status).toBe(200);
@@ -831,17 +829,7 @@ for (const dialect of DIALECTS) {
     });
 
     it("lets the operator turn a user's lost second factor off, which ends their sessions; not their own", async () => {
-      const user = await createUser(
-        h.store.db,
-        {
-          email: 'gijs@0599.example',
-          displayName: 'Gijs',
-          password: PASSWORD,
-          role: 'user',
-          organisationCode: '0599',
-        },
-        h.clock.now,
-      );
+      const user = await add0599User('gijs@0599.example', 'Gijs');
       await h.store.db
         .updateTable('app_user')
         .set({ totp_enabled: 1, totp_secret: 'v1:x:y' })
@@ -879,17 +867,7 @@ for (const dialect of DIALECTS) {
     });
 
     it("lets the operator set a forgotten password anew, which ends the user's sessions; not their own", async () => {
-      await createUser(
-        h.store.db,
-        {
-          email: 'hanna@0599.example',
-          displayName: 'Hanna',
-          password: PASSWORD,
-          role: 'user',
-          organisationCode: '0599',
-        },
-        h.clock.now,
-      );
+      await add0599User('hanna@0599.example', 'Hanna');
       const hanna = new Browser(h.app);
       expect((await hanna.login('hanna@0599.example')).status).toBe(303);
       const op = new Browser(h.app);
@@ -902,29 +880,20 @@ for (const dialect of DIALECTS) {
       // The user's link fills in the form.
       const { csrf, html } = await op.page('/beheer/gebruikers?wachtwoord=hanna%400599.example');
       expect(html).toMatch(/id="w-email" name="email" type="email" required="" value="hanna@0599\.example"/);
+      /** The form sent by `by`, with the form's token `token` (none: without one). */
+      const setPassword = (email: string, password: string, by = op, token = csrf) =>
+        by.post('/beheer/gebruikers/wachtwoord', { ...(token ? { _csrf: token } : {}), email, password });
 
-      const weak = await op.post('/beheer/gebruikers/wachtwoord', {
-        _csrf: csrf!,
-        email: 'hanna@0599.example',
-        password: 'te kort',
-      });
+      const weak = await setPassword('hanna@0599.example', 'te kort');
       expect(weak.status).toBe(400);
       expect(await weak.text()).toContain('Het wachtwoord moet minstens 12 tekens hebben.');
-      const unknown = await op.post('/beheer/gebruikers/wachtwoord', {
-        _csrf: csrf!,
-        email: 'niemand@example',
-        password: 'een tijdelijk wachtwoord',
-      });
+      const unknown = await setPassword('niemand@example', 'een tijdelijk wachtwoord');
       expect(unknown.status).toBe(400);
       expect(await unknown.text()).toContain('(users.not_found)');
       expect((await hanna.page('/ophalen')).res.status).toBe(200);
 
       const fresh = 'paard batterij nietje 42';
-      const set = await op.post('/beheer/gebruikers/wachtwoord', {
-        _csrf: csrf!,
-        email: 'Hanna@0599.example',
-        password: fresh,
-      });
+      const set = await setPassword('Hanna@0599.example', fresh);
       expect(set.status).toBe(200);
       const page = await set.text();
       expect(page).toContain('Het wachtwoord van hanna@0599.example is opnieuw ingesteld');
@@ -938,11 +907,7 @@ for (const dialect of DIALECTS) {
       ]);
       expect((await op.page('/beheer/audit')).html).toContain('Wachtwoord opnieuw ingesteld');
 
-      const self = await op.post('/beheer/gebruikers/wachtwoord', {
-        _csrf: csrf!,
-        email: 'beheer@example',
-        password: 'een ander wachtwoord',
-      });
+      const self = await setPassword('beheer@example', 'een ander wachtwoord');
       expect(self.status).toBe(400);
       expect(await self.text()).toContain('Wijzig uw eigen wachtwoord onder Instellingen');
       expect((await new Browser(h.app).login('beheer@example')).status).toBe(303);
@@ -950,16 +915,9 @@ for (const dialect of DIALECTS) {
       const ana = new Browser(h.app);
       await ana.login('ANA@0363.example');
       const { csrf: anaCsrf } = await ana.page('/ophalen');
-      const byUser = await ana.post('/beheer/gebruikers/wachtwoord', {
-        _csrf: anaCsrf!,
-        email: 'hanna@0599.example',
-        password: 'door een gebruiker gezet',
-      });
+      const byUser = await setPassword('hanna@0599.example', 'door een gebruiker gezet', ana, anaCsrf);
       expect(byUser.headers.get('Location')).toBe('/ophalen');
-      const noToken = await op.post('/beheer/gebruikers/wachtwoord', {
-        email: 'hanna@0599.example',
-        password: 'zonder formuliertoken',
-      });
+      const noToken = await setPassword('hanna@0599.example', 'zonder formuliertoken', op, '');
       expect(noToken.status).toBe(403);
       expect((await new Browser(h.app).login('hanna@0599.example', fresh)).status).toBe(303);
     });
