@@ -37,7 +37,9 @@ export function register(program: Command, ctx: CliContext): void {
 
   users
     .command('add <email>')
-    .description('add a user of an organisation (--organisation) or an operator (--operator)')
+    .description(
+      'add a user of an organisation (--organisation) or an operator (--operator), with a temporary password the user replaces at the first login',
+    )
     .requiredOption('--name <name>', 'display name')
     .option('--organisation <code>', 'the organisation the user belongs to (registered)')
     .addOption(
@@ -78,6 +80,7 @@ export function register(program: Command, ctx: CliContext): void {
               password,
               role: o.operator ? 'operator' : 'user',
               organisationCode: o.operator ? null : (o.organisation ?? null),
+              temporaryPassword: true,
             },
             now,
           );
@@ -159,7 +162,9 @@ export function register(program: Command, ctx: CliContext): void {
 
   users
     .command('reset-password <email>')
-    .description("set a user's password (from an environment variable) and end the user's sessions")
+    .description(
+      "set a temporary password for a user (from an environment variable; replaced at the next login) and end the user's sessions",
+    )
     .option(
       '--password-env <var>',
       'read the password from this environment variable',

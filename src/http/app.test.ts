@@ -29,6 +29,8 @@ for (const dialect of DIALECTS) {
       for (const d of report.made) ids[d.organisation] = [...(ids[d.organisation] ?? []), d.id];
     });
     afterAll(async () => h.drop());
+    /** The password gea@0014.example chooses in place of the one the operator gave her. */
+    const GEA_OWN = 'gea kiest een eigen wachtwoord';
 
     /** A user of 0599 who logs in with PASSWORD, for the tests of the operator's account actions. */
     const add0599User = (email: string, displayName: string) =>
@@ -330,7 +332,30 @@ for (const dialect of DIALECTS) {
         password: PASSWORD,
       });
       expect(added.status).toBe(303);
-      expect((await new Browser(h.app).login('gea@0014.example')).status).toBe(303);
+      // The operator knows the password: Gea chooses her own before anything else.
+      const gea = new Browser(h.app);
+      expect((await gea.login('gea@0014.example')).headers.get('Location')).toBe('/');
+      for (const path of ['/', '/ophalen', '/dashboard', '/historie'])
+        expect((await gea.fetch(path)).headers.get('Location'), path).toBe('/instellingen');
+      const settings = await gea.page('/instellingen');
+      expect(settings.html).toContain('U bent ingelogd met een tijdelijk wachtwoord');
+      const same = await gea.post('/instellingen/wachtwoord', {
+        _csrf: settings.csrf!,
+        current: PASSWORD,
+        next: PASSWORD,
+      });
+      expect(same.status).toBe(400);
+      expect(await same.text()).toContain('Kies een ander wachtwoord dan het huidige.');
+      expect((await gea.fetch('/ophalen')).headers.get('Location')).toBe('/instellingen');
+      const own = await gea.post('/instellingen/wachtwoord', {
+        _csrf: settings.csrf!,
+        current: PASSWORD,
+        next: GEA_OWN,
+      });
+      expect(own.headers.get('Location')).toBe('/instellingen?melding=wachtwoord');
+      expect((await gea.page('/instellingen')).html).not.toContain('tijdelijk wachtwoord');
+      expect((await gea.page('/ophalen')).res.status).toBe(200);
+      expect((await new Browser(h.app).login('gea@0014.example', GEA_OWN)).status).toBe(303);
     });
 
     it("lets the operator change a head organisation's municipalities, and not a municipality's", async () => {
@@ -373,7 +398,7 @@ for (const dialect of DIALECTS) {
     it('asks for the authenticator code after the password once the second factor is on', async () => {
       // gea@0014.example was added by the operator in the test above.
       const u = new Browser(h.app);
-      expect((await u.login('gea@0014.example')).headers.get('Location')).toBe('/');
+      expect((await u.login('gea@0014.example', GEA_OWN)).headers.get('Location')).toBe('/');
       let { csrf, html } = await u.page('/instellingen');
       expect(html).toContain('Tweede factor instellen');
       await u.post('/instellingen/tweede-factor/start', { _csrf: csrf! });
@@ -401,7 +426,7 @@ for (const dialect of DIALECTS) {
       const enrolled = code();
       h.clock.now = new Date(h.clock.now.getTime() + 30_000);
       const again = new Browser(h.app);
-      expect((await again.login('gea@0014.example')).headers.get('Location')).toBe('/inloggen/code');
+      expect((await again.login('gea@0014.example', GEA_OWN)).headers.get('Location')).toBe('/inloggen/code');
       expect((await again.fetch('/ophalen')).headers.get('Location')).toBe('/inloggen/code');
       const form = await again.page('/inloggen/code');
       expect(
@@ -432,7 +457,7 @@ for (const dialect of DIALECTS) {
       const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
       try {
         const u = new Browser(h.app);
-        expect((await u.login('gea@0014.example')).headers.get('Location')).toBe('/inloggen/code');
+        expect((await u.login('gea@0014.example', GEA_OWN)).headers.get('Location')).toBe('/inloggen/code');
         const form = await u.page('/inloggen/code');
         const res = await u.post('/inloggen/code', { _csrf: form.csrf!, code: '123456' });
         expect(res.status).toBe(500);
@@ -901,7 +926,10 @@ for (const dialect of DIALECTS) {
       // The open session ends now; the old password no longer logs in, the new one does.
       expect((await hanna.fetch('/ophalen')).headers.get('Location')).toBe('/inloggen');
       expect((await new Browser(h.app).login('hanna@0599.example')).status).toBe(400);
-      expect((await new Browser(h.app).login('hanna@0599.example', fresh)).status).toBe(303);
+      const again = new Browser(h.app);
+      expect((await again.login('hanna@0599.example', fresh)).status).toBe(303);
+      // The operator knows it: Hanna is sent to choose her own first.
+      expect((await again.fetch('/ophalen')).headers.get('Location')).toBe('/instellingen');
       expect(await listAudit(h.store.db, { actionPrefix: 'user.reset_password' })).toMatchObject([
         { actor: 'beheer@example', organisation: '0599' },
       ]);

@@ -33,12 +33,16 @@ export function loadSession(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Pages for a logged-in organisation user or operator; everyone else goes to the login page. */
-export function requireLogin(role?: 'user' | 'operator'): MiddlewareHandler<AppEnv> {
+/**
+ * Pages for a logged-in organisation user or operator; everyone else goes to the login page. A user whose
+ * password an operator set (and so knows) goes to Instellingen to choose an own one, unless `ownSettings`.
+ */
+export function requireLogin(role?: 'user' | 'operator', ownSettings = false): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const s = c.var.session;
     if (!s) return c.redirect('/inloggen', 303);
     if (s.pendingSecondFactor) return c.redirect('/inloggen/code', 303);
+    if (s.user.passwordTemporary && !ownSettings) return c.redirect('/instellingen', 303);
     if (role && s.user.role !== role)
       return c.redirect(s.user.role === 'operator' ? '/beheer' : '/ophalen', 303);
     await next();

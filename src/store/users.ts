@@ -8,6 +8,8 @@ export interface NewUser {
   readonly email: string;
   readonly displayName: string;
   readonly passwordHash: string;
+  /** Set by an operator, not by the user: to be replaced at the first login. */
+  readonly passwordTemporary?: boolean;
   readonly role: UserRole;
   readonly organisationCode: string | null;
   readonly createdAt: string;
@@ -20,6 +22,7 @@ export async function insertUser(db: Kysely<Database>, user: NewUser): Promise<U
       email: user.email.toLowerCase(),
       display_name: user.displayName,
       password_hash: user.passwordHash,
+      password_temporary: user.passwordTemporary ? 1 : 0,
       role: user.role,
       organisation_code: user.organisationCode,
       totp_secret: null,
@@ -49,7 +52,13 @@ export async function updateUser(
   patch: Partial<
     Pick<
       UserRow,
-      'password_hash' | 'totp_secret' | 'totp_enabled' | 'totp_last_step' | 'disabled_at' | 'display_name'
+      | 'password_hash'
+      | 'password_temporary'
+      | 'totp_secret'
+      | 'totp_enabled'
+      | 'totp_last_step'
+      | 'disabled_at'
+      | 'display_name'
     >
   >,
 ): Promise<void> {

@@ -3,6 +3,7 @@ export type AccountErrorCode =
   | 'accounts.email_taken'
   | 'accounts.invalid_email'
   | 'accounts.weak_password'
+  | 'accounts.same_password'
   | 'accounts.organisation_required'
   | 'accounts.wrong_password'
   | 'accounts.totp_invalid'

@@ -4,8 +4,10 @@ import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { listAudit } from '../store/audit.js';
 import type { Store } from '../store/open.js';
+import { findUserByEmail } from '../store/users.js';
 import {
   beginTotp,
+  changePassword,
   confirmTotp,
   createApiToken,
   createUser,
@@ -349,8 +351,35 @@ for (const dialect of DIALECTS) {
       expect(r.sessionsEnded).toBe(1);
       expect(await resolveSession(store.db, open.sessionToken, NOW)).toBeUndefined();
       expect((await login(store.db, eve, NOW)).ok).toBe(false);
-      expect((await login(store.db, { ...eve, password: 'een nieuw wachtwoord' }, NOW)).ok).toBe(true);
+      const again = await login(store.db, { ...eve, password: 'een nieuw wachtwoord' }, NOW);
+      if (!again.ok) throw new Error('login refused');
       expect(await listAudit(store.db, { actionPrefix: 'user.reset_password' })).toHaveLength(1);
+      // The operator knows the new password: it is temporary until Eve chooses her own (not the same one).
+      const session = (await resolveSession(store.db, again.sessionToken, NOW))!;
+      expect(session.user.passwordTemporary).toBe(true);
+      await expect(
+        changePassword(store.db, session, 'een nieuw wachtwoord', 'een nieuw wachtwoord'),
+      ).rejects.toMatchObject({ code: 'accounts.same_password' });
+      await changePassword(store.db, session, 'een nieuw wachtwoord', 'eve haar eigen wachtwoord');
+      expect((await resolveSession(store.db, again.sessionToken, NOW))?.user.passwordTemporary).toBe(false);
+    });
+
+    it('marks a password an operator chose as temporary, and one the user chose as not', async () => {
+      const tim = await createUser(
+        store.db,
+        {
+          email: 'tim@gemeente.nl',
+          displayName: 'Tim',
+          password: 'een tijdelijk wachtwoord',
+          role: 'user',
+          organisationCode: '0363',
+          temporaryPassword: true,
+        },
+        NOW,
+      );
+      expect(tim.passwordTemporary).toBe(true);
+      const ana = await findUserByEmail(store.db, 'ana@gemeente.nl');
+      expect(ana?.password_temporary).toBe(0);
     });
 
     it('verifies API tokens by digest and forgets revoked ones, only within their organisation', async () => {

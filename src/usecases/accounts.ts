@@ -49,6 +49,8 @@ export interface PublicUser {
   readonly role: UserRole;
   readonly organisationCode: string | null;
   readonly totpEnabled: boolean;
+  /** The password is one an operator set: the user chooses an own one before using the portal. */
+  readonly passwordTemporary: boolean;
 }
 
 export function publicUser(row: UserRow): PublicUser {
@@ -59,6 +61,7 @@ export function publicUser(row: UserRow): PublicUser {
     role: row.role,
     organisationCode: row.organisation_code,
     totpEnabled: row.totp_enabled === 1,
+    passwordTemporary: row.password_temporary === 1,
   };
 }
 
@@ -91,6 +94,8 @@ export interface CreateUserInput {
   readonly password: string;
   readonly role: UserRole;
   readonly organisationCode: string | null;
+  /** An operator chose the password (the portal's form, `users add`): the user replaces it at the first login. */
+  readonly temporaryPassword?: boolean;
 }
 
 export async function createUser(
@@ -115,6 +120,7 @@ export async function createUser(
     email,
     displayName: input.displayName,
     passwordHash: await hash(input.password, ARGON2_OPTIONS),
+    passwordTemporary: input.temporaryPassword === true,
     role: input.role,
     organisationCode: input.role === 'operator' ? null : input.organisationCode,
     createdAt: iso(now),
@@ -446,7 +452,10 @@ export async function changePassword(
     throw new AccountError('accounts.wrong_password', 'the current password is not correct');
   }
   checkPassword(next);
-  await updateUser(db, user.id, { password_hash: await hash(next, ARGON2_OPTIONS) });
+  // A temporary password is known to the operator who set it: keeping it would change nothing.
+  if (next === current)
+    throw new AccountError('accounts.same_password', 'the new password is the current one: choose another');
+  await updateUser(db, user.id, { password_hash: await hash(next, ARGON2_OPTIONS), password_temporary: 0 });
   // Other sessions of this user end: a changed password must lock out whoever else had it.
   await deleteSessionsOfUser(db, user.id, session.id);
 }
@@ -595,7 +604,8 @@ export async function resetPassword(
   checkPassword(input.password);
   const sessionsEnded = await changeAccount(db, user, input, {
     action: 'user.reset_password',
-    patch: { password_hash: await hash(input.password, ARGON2_OPTIONS) },
+    // The operator knows it: the user chooses an own one at the next login.
+    patch: { password_hash: await hash(input.password, ARGON2_OPTIONS), password_temporary: 1 },
     clearFailures: true,
     endSessions: true,
   });

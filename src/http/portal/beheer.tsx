@@ -399,8 +399,8 @@ export function beheerRoutes(): Hono<AppEnv> {
         </h2>
         <p class="utrecht-paragraph">
           Is een gebruiker het wachtwoord vergeten? Stel dan een tijdelijk wachtwoord in en geef het via een
-          ander kanaal door, bijvoorbeeld telefonisch. De gebruiker wordt overal uitgelogd en kan het
-          wachtwoord daarna onder Instellingen wijzigen. Uw eigen wachtwoord wijzigt u onder Instellingen.
+          ander kanaal door, bijvoorbeeld telefonisch. De gebruiker wordt overal uitgelogd en kiest bij het
+          volgende inloggen eerst een eigen wachtwoord. Uw eigen wachtwoord wijzigt u onder Instellingen.
         </p>
         <form method="post" action="/beheer/gebruikers/wachtwoord" class="kd-narrow">
           <CsrfField token={s.csrfToken} />
@@ -436,7 +436,7 @@ export function beheerRoutes(): Hono<AppEnv> {
             type="password"
             autocomplete="new-password"
             required
-            description="Minstens 12 tekens."
+            description="Minstens 12 tekens. De gebruiker kiest bij het eerste inloggen een eigen wachtwoord."
           />
           <button type="submit" class="utrecht-button utrecht-button--primary-action">
             Toevoegen
@@ -467,6 +467,7 @@ export function beheerRoutes(): Hono<AppEnv> {
           password: typeof b.password === 'string' ? b.password : '',
           role: org ? 'user' : 'operator',
           organisationCode: org || null,
+          temporaryPassword: true,
         },
         c.var.deps.clock(),
       );

@@ -52,6 +52,12 @@ export function instellingenRoutes(): Hono<AppEnv> {
         environmentLabel={c.var.deps.options.environmentLabel}
       >
         {notice ? <Alert kind={notice.kind}>{notice.text}</Alert> : null}
+        {s.user.passwordTemporary ? (
+          <Alert kind="info">
+            U bent ingelogd met een tijdelijk wachtwoord dat de beheerder heeft ingesteld. Kies hieronder
+            onder Wachtwoord wijzigen een eigen wachtwoord; daarna kunt u verder.
+          </Alert>
+        ) : null}
         <section aria-labelledby="account">
           <h2 class="utrecht-heading-2" id="account">
             Account
@@ -254,7 +260,9 @@ export function instellingenRoutes(): Hono<AppEnv> {
       const text =
         err.code === 'accounts.weak_password'
           ? 'Het nieuwe wachtwoord moet minstens 12 tekens hebben.'
-          : 'Het huidige wachtwoord is onjuist.';
+          : err.code === 'accounts.same_password'
+            ? 'Kies een ander wachtwoord dan het huidige.'
+            : 'Het huidige wachtwoord is onjuist.';
       return render(c, { kind: 'error', text }, undefined, 400);
     }
     await settings(c, 'password');

@@ -24,6 +24,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0010_totp_last_step': () => import('./0010_totp_last_step.js'),
   '0011_link_from_lapsing': () => import('./0011_link_from_lapsing.js'),
   '0012_exchange_content_digest': () => import('./0012_exchange_content_digest.js'),
+  '0013_user_password_temporary': () => import('./0013_user_password_temporary.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

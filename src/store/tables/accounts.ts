@@ -21,6 +21,8 @@ export interface AppUserTable {
   display_name: string;
   /** argon2id PHC string. */
   password_hash: string;
+  /** 1: an operator set the password (migration 0013); the user must choose an own one first. */
+  password_temporary: Generated<number>;
   role: UserRole;
   /** The organisation (CBS code of a municipality, or a head organisation's code); null for operators. */
   organisation_code: string | null;
