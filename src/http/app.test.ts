@@ -8,7 +8,7 @@ import { deriveKeys } from '../pseudonymise/keys.js';
 import { sealTotpSecret } from '../pseudonymise/totp-secret.js';
 import { listAudit } from '../store/audit.js';
 import { findUserByEmail } from '../store/users.js';
-import { createApiToken, createUser } from '../usecases/accounts.js';
+import { createApiToken, createUser, listApiTokens } from '../usecases/accounts.js';
 import { addOrganisation } from '../usecases/organisations.js';
 
 // Sunday 1 March 2026 07:00 Amsterdam: the weekly slot of that morning has passed.
@@ -339,6 +339,14 @@ for (const dialect of DIALECTS) {
         expect((await gea.fetch(path)).headers.get('Location'), path).toBe('/instellingen');
       const settings = await gea.page('/instellingen');
       expect(settings.html).toContain('U bent ingelogd met een tijdelijk wachtwoord');
+      // Whoever knows the temporary password sets up no second factor or API token with it.
+      expect(settings.html).not.toContain('Tweede factor instellen');
+      expect(settings.html).not.toContain('Token aanmaken');
+      for (const path of ['/instellingen/tweede-factor/start', '/instellingen/tokens']) {
+        const refused = await gea.post(path, { _csrf: settings.csrf!, name: 'stiekem' });
+        expect(refused.headers.get('Location'), path).toBe('/instellingen');
+      }
+      expect(await listApiTokens(h.store.db, '0014')).toEqual([]);
       const same = await gea.post('/instellingen/wachtwoord', {
         _csrf: settings.csrf!,
         current: PASSWORD,

@@ -77,7 +77,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   for (const path of ['/ophalen', '/ophalen/*', '/historie', '/historie/*', '/dashboard'])
     portal.use(path, requireLogin('user'));
   for (const path of ['/beheer', '/beheer/*']) portal.use(path, requireLogin('operator'));
-  for (const path of ['/instellingen', '/instellingen/*']) portal.use(path, requireLogin(undefined, true));
+  for (const path of ['/instellingen', '/instellingen/*']) portal.use(path, requireLogin());
   portal.route('/', ophalenRoutes());
   portal.route('/', historieRoutes());
   portal.route('/', dashboardRoutes());

@@ -33,16 +33,21 @@ export function loadSession(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** What a user whose password an operator set (and so knows) can do: see Instellingen and choose an own one. */
+const withTemporaryPassword = (c: Context<AppEnv>) =>
+  (c.req.method === 'GET' && c.req.path === '/instellingen') ||
+  (c.req.method === 'POST' && c.req.path === '/instellingen/wachtwoord');
+
 /**
- * Pages for a logged-in organisation user or operator; everyone else goes to the login page. A user whose
- * password an operator set (and so knows) goes to Instellingen to choose an own one, unless `ownSettings`.
+ * Pages for a logged-in organisation user or operator; everyone else goes to the login page. A user with a
+ * temporary password goes to Instellingen to choose an own one first.
  */
-export function requireLogin(role?: 'user' | 'operator', ownSettings = false): MiddlewareHandler<AppEnv> {
+export function requireLogin(role?: 'user' | 'operator'): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const s = c.var.session;
     if (!s) return c.redirect('/inloggen', 303);
     if (s.pendingSecondFactor) return c.redirect('/inloggen/code', 303);
-    if (s.user.passwordTemporary && !ownSettings) return c.redirect('/instellingen', 303);
+    if (s.user.passwordTemporary && !withTemporaryPassword(c)) return c.redirect('/instellingen', 303);
     if (role && s.user.role !== role)
       return c.redirect(s.user.role === 'operator' ? '/beheer' : '/ophalen', 303);
     await next();

@@ -101,136 +101,145 @@ export function instellingenRoutes(): Hono<AppEnv> {
             </button>
           </form>
         </section>
-        <section aria-labelledby="tweede-factor">
-          <h2 class="utrecht-heading-2" id="tweede-factor">
-            Tweede factor
-          </h2>
-          {s.user.totpEnabled ? (
-            <form method="post" action="/instellingen/tweede-factor/uitzetten" class="kd-narrow">
-              <CsrfField token={s.csrfToken} />
-              <p class="utrecht-paragraph">De tweede factor (authenticator-app) staat aan.</p>
-              <Field
-                id="uit-wachtwoord"
-                name="password"
-                label="Wachtwoord"
-                type="password"
-                autocomplete="current-password"
-                required
-              />
-              <button type="submit" class="utrecht-button utrecht-button--secondary-action">
-                Tweede factor uitzetten
-              </button>
-            </form>
-          ) : enrol ? (
-            <form method="post" action="/instellingen/tweede-factor/bevestigen" class="kd-narrow">
-              <CsrfField token={s.csrfToken} />
+        {/* Not with a password the operator knows: no second factor or token set up by whoever has it. */}
+        {s.user.passwordTemporary ? null : (
+          <>
+            <section aria-labelledby="tweede-factor">
+              <h2 class="utrecht-heading-2" id="tweede-factor">
+                Tweede factor
+              </h2>
+              {s.user.totpEnabled ? (
+                <form method="post" action="/instellingen/tweede-factor/uitzetten" class="kd-narrow">
+                  <CsrfField token={s.csrfToken} />
+                  <p class="utrecht-paragraph">De tweede factor (authenticator-app) staat aan.</p>
+                  <Field
+                    id="uit-wachtwoord"
+                    name="password"
+                    label="Wachtwoord"
+                    type="password"
+                    autocomplete="current-password"
+                    required
+                  />
+                  <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+                    Tweede factor uitzetten
+                  </button>
+                </form>
+              ) : enrol ? (
+                <form method="post" action="/instellingen/tweede-factor/bevestigen" class="kd-narrow">
+                  <CsrfField token={s.csrfToken} />
+                  <p class="utrecht-paragraph">
+                    Voeg deze sleutel toe aan uw authenticator-app en vul de code in die de app toont.
+                  </p>
+                  <p class="utrecht-paragraph">
+                    Sleutel: <code class="kd-code">{enrol.secret}</code>
+                  </p>
+                  <p class="utrecht-paragraph">
+                    Of als koppeling: <code class="kd-code">{enrol.uri}</code>
+                  </p>
+                  <Field
+                    id="totp-code"
+                    name="code"
+                    label="Code"
+                    autocomplete="one-time-code"
+                    inputmode="numeric"
+                    required
+                  />
+                  <button type="submit" class="utrecht-button utrecht-button--primary-action">
+                    Tweede factor aanzetten
+                  </button>
+                </form>
+              ) : (
+                <form method="post" action="/instellingen/tweede-factor/start">
+                  <CsrfField token={s.csrfToken} />
+                  <p class="utrecht-paragraph">Beveilig uw account met een code uit een authenticator-app.</p>
+                  <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+                    Tweede factor instellen
+                  </button>
+                </form>
+              )}
+            </section>
+            <section aria-labelledby="api-tokens">
+              <h2 class="utrecht-heading-2" id="api-tokens">
+                API-tokens
+              </h2>
               <p class="utrecht-paragraph">
-                Voeg deze sleutel toe aan uw authenticator-app en vul de code in die de app toont.
+                {s.user.role === 'operator'
+                  ? 'Beheerderstokens geven toegang tot het aanleveren van berichten en de quarantaine.'
+                  : 'Met een API-token haalt de BI-omgeving van uw organisatie de bestanden op.'}{' '}
+                De beschrijving van de API staat op{' '}
+                <a class="utrecht-link" href="/api/v1/openapi.json">
+                  /api/v1/openapi.json
+                </a>
+                .
               </p>
-              <p class="utrecht-paragraph">
-                Sleutel: <code class="kd-code">{enrol.secret}</code>
-              </p>
-              <p class="utrecht-paragraph">
-                Of als koppeling: <code class="kd-code">{enrol.uri}</code>
-              </p>
-              <Field
-                id="totp-code"
-                name="code"
-                label="Code"
-                autocomplete="one-time-code"
-                inputmode="numeric"
-                required
-              />
-              <button type="submit" class="utrecht-button utrecht-button--primary-action">
-                Tweede factor aanzetten
-              </button>
-            </form>
-          ) : (
-            <form method="post" action="/instellingen/tweede-factor/start">
-              <CsrfField token={s.csrfToken} />
-              <p class="utrecht-paragraph">Beveilig uw account met een code uit een authenticator-app.</p>
-              <button type="submit" class="utrecht-button utrecht-button--secondary-action">
-                Tweede factor instellen
-              </button>
-            </form>
-          )}
-        </section>
-        <section aria-labelledby="api-tokens">
-          <h2 class="utrecht-heading-2" id="api-tokens">
-            API-tokens
-          </h2>
-          <p class="utrecht-paragraph">
-            {s.user.role === 'operator'
-              ? 'Beheerderstokens geven toegang tot het aanleveren van berichten en de quarantaine.'
-              : 'Met een API-token haalt de BI-omgeving van uw organisatie de bestanden op.'}{' '}
-            De beschrijving van de API staat op{' '}
-            <a class="utrecht-link" href="/api/v1/openapi.json">
-              /api/v1/openapi.json
-            </a>
-            .
-          </p>
-          {newToken ? (
-            <div class="utrecht-alert utrecht-alert--ok" role="status">
-              <p class="utrecht-paragraph">Nieuw token (wordt maar één keer getoond):</p>
-              <code class="kd-code" data-testid="nieuw-token">
-                {newToken}
-              </code>
-            </div>
-          ) : null}
-          {tokens.length > 0 ? (
-            <ScrollTable
-              id="tokens"
-              caption="Actieve tokens"
-              head={
-                <>
-                  <Th>Naam</Th>
-                  <Th>Begint met</Th>
-                  <Th>Gemaakt op</Th>
-                  <Th>Laatst gebruikt</Th>
-                  <Th>Actie</Th>
-                </>
-              }
-            >
-              {tokens.map((t) => (
-                <tr class="utrecht-table__row">
-                  <td class="utrecht-table__cell">{t.name}</td>
-                  <td class="utrecht-table__cell">
-                    <code>{t.prefix}…</code>
-                  </td>
-                  <td class="utrecht-table__cell">{formatDateTime(t.created_at)}</td>
-                  <td class="utrecht-table__cell">{formatDateTime(t.last_used_at)}</td>
-                  <td class="utrecht-table__cell">
-                    <form method="post" action={`/instellingen/tokens/${t.id}/intrekken`} class="kd-inline">
-                      <CsrfField token={s.csrfToken} />
-                      <button
-                        type="submit"
-                        class="utrecht-button utrecht-button--subtle"
-                        aria-label={`Token ${t.name} intrekken`}
-                      >
-                        Intrekken
-                      </button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </ScrollTable>
-          ) : (
-            <p class="utrecht-paragraph">Er zijn geen actieve tokens.</p>
-          )}
-          <form method="post" action="/instellingen/tokens" class="kd-narrow">
-            <CsrfField token={s.csrfToken} />
-            <Field
-              id="token-naam"
-              name="name"
-              label="Naam van het nieuwe token"
-              required
-              description="Bijvoorbeeld: BI-omgeving."
-            />
-            <button type="submit" class="utrecht-button utrecht-button--secondary-action">
-              Token aanmaken
-            </button>
-          </form>
-        </section>
+              {newToken ? (
+                <div class="utrecht-alert utrecht-alert--ok" role="status">
+                  <p class="utrecht-paragraph">Nieuw token (wordt maar één keer getoond):</p>
+                  <code class="kd-code" data-testid="nieuw-token">
+                    {newToken}
+                  </code>
+                </div>
+              ) : null}
+              {tokens.length > 0 ? (
+                <ScrollTable
+                  id="tokens"
+                  caption="Actieve tokens"
+                  head={
+                    <>
+                      <Th>Naam</Th>
+                      <Th>Begint met</Th>
+                      <Th>Gemaakt op</Th>
+                      <Th>Laatst gebruikt</Th>
+                      <Th>Actie</Th>
+                    </>
+                  }
+                >
+                  {tokens.map((t) => (
+                    <tr class="utrecht-table__row">
+                      <td class="utrecht-table__cell">{t.name}</td>
+                      <td class="utrecht-table__cell">
+                        <code>{t.prefix}…</code>
+                      </td>
+                      <td class="utrecht-table__cell">{formatDateTime(t.created_at)}</td>
+                      <td class="utrecht-table__cell">{formatDateTime(t.last_used_at)}</td>
+                      <td class="utrecht-table__cell">
+                        <form
+                          method="post"
+                          action={`/instellingen/tokens/${t.id}/intrekken`}
+                          class="kd-inline"
+                        >
+                          <CsrfField token={s.csrfToken} />
+                          <button
+                            type="submit"
+                            class="utrecht-button utrecht-button--subtle"
+                            aria-label={`Token ${t.name} intrekken`}
+                          >
+                            Intrekken
+                          </button>
+                        </form>
+                      </td>
+                    </tr>
+                  ))}
+                </ScrollTable>
+              ) : (
+                <p class="utrecht-paragraph">Er zijn geen actieve tokens.</p>
+              )}
+              <form method="post" action="/instellingen/tokens" class="kd-narrow">
+                <CsrfField token={s.csrfToken} />
+                <Field
+                  id="token-naam"
+                  name="name"
+                  label="Naam van het nieuwe token"
+                  required
+                  description="Bijvoorbeeld: BI-omgeving."
+                />
+                <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+                  Token aanmaken
+                </button>
+              </form>
+            </section>
+          </>
+        )}
       </Layout>,
       status,
     );
