@@ -332,6 +332,8 @@ for (const dialect of DIALECTS) {
         password: PASSWORD,
       });
       expect(added.status).toBe(303);
+      const tempRow = /gea@0014\.example<\/td>(?:(?!<\/tr>).)*Actief, nog met tijdelijk wachtwoord/;
+      expect((await op.page('/beheer/gebruikers')).html).toMatch(tempRow);
       // The operator knows the password: Gea chooses her own before anything else.
       const gea = new Browser(h.app);
       expect((await gea.login('gea@0014.example')).headers.get('Location')).toBe('/');
@@ -364,6 +366,7 @@ for (const dialect of DIALECTS) {
       expect((await gea.page('/instellingen')).html).not.toContain('tijdelijk wachtwoord');
       expect((await gea.page('/ophalen')).res.status).toBe(200);
       expect((await new Browser(h.app).login('gea@0014.example', GEA_OWN)).status).toBe(303);
+      expect((await op.page('/beheer/gebruikers')).html).not.toMatch(tempRow);
     });
 
     it("lets the operator change a head organisation's municipalities, and not a municipality's", async () => {

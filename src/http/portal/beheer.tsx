@@ -349,7 +349,11 @@ export function beheerRoutes(): Hono<AppEnv> {
               <td class="utrecht-table__cell">{u.totp_enabled ? 'Aan' : 'Uit'}</td>
               <td class="utrecht-table__cell">{formatDateTime(u.created_at)}</td>
               <td class="utrecht-table__cell">
-                {u.disabled_at ? `Geblokkeerd sinds ${formatDateTime(u.disabled_at)}` : 'Actief'}
+                {u.disabled_at
+                  ? `Geblokkeerd sinds ${formatDateTime(u.disabled_at)}`
+                  : u.password_temporary
+                    ? 'Actief, nog met tijdelijk wachtwoord'
+                    : 'Actief'}
               </td>
               <td class="utrecht-table__cell">
                 {u.id === s.user.id ? (
