@@ -324,13 +324,17 @@ for (const dialect of DIALECTS) {
       const html = (await op.page('/beheer')).html;
       expect(html).toMatch(/0014<\/td><td class="utrecht-table__cell">Groningen/);
       ({ csrf } = await op.page('/beheer/gebruikers'));
-      const added = await op.post('/beheer/gebruikers', {
+      const gea0014 = { email: 'gea@0014.example', name: 'Gea', organisation: '0014', password: PASSWORD };
+      // Only with the operator's own password: a session alone sets no one's password.
+      const unconfirmed = await op.post('/beheer/gebruikers', {
         _csrf: csrf!,
-        email: 'gea@0014.example',
-        name: 'Gea',
-        organisation: '0014',
-        password: PASSWORD,
+        ...gea0014,
+        own_password: 'niet mijn wachtwoord',
       });
+      expect(unconfirmed.status).toBe(400);
+      expect(await unconfirmed.text()).toContain('Uw eigen wachtwoord is onjuist.');
+      expect(await findUserByEmail(h.store.db, 'gea@0014.example')).toBeUndefined();
+      const added = await op.post('/beheer/gebruikers', { _csrf: csrf!, ...gea0014, own_password: PASSWORD });
       expect(added.status).toBe(303);
       const tempRow = /gea@0014\.example<\/td>(?:(?!<\/tr>).)*Actief, nog met tijdelijk wachtwoord/;
       expect((await op.page('/beheer/gebruikers')).html).toMatch(tempRow);
@@ -903,24 +907,36 @@ for (const dialect of DIALECTS) {
     });
 
     it("lets the operator set a forgotten password anew, which ends the user's sessions; not their own", async () => {
-      await add0599User('hanna@0599.example', 'Hanna');
+      const hannaId = (await add0599User('hanna@0599.example', 'Hanna')).id;
       const hanna = new Browser(h.app);
       expect((await hanna.login('hanna@0599.example')).status).toBe(303);
       const op = new Browser(h.app);
       await op.login('beheer@example');
       const list = await op.page('/beheer/gebruikers');
-      expect(list.html).toContain(
-        'href="/beheer/gebruikers?wachtwoord=hanna%400599.example#wachtwoord-instellen"',
-      );
+      expect(list.html).toContain(`href="/beheer/gebruikers?wachtwoord=${hannaId}#wachtwoord-instellen"`);
       expect(list.html).not.toContain('aria-label="Wachtwoord opnieuw instellen beheer@example"');
       // The user's link fills in the form.
-      const { csrf, html } = await op.page('/beheer/gebruikers?wachtwoord=hanna%400599.example');
+      const { csrf, html } = await op.page(`/beheer/gebruikers?wachtwoord=${hannaId}`);
       expect(html).toMatch(/id="w-email" name="email" type="email" required="" value="hanna@0599\.example"/);
       /** The form sent by `by`, with the form's token `token` (none: without one). */
-      const setPassword = (email: string, password: string, by = op, token = csrf) =>
-        by.post('/beheer/gebruikers/wachtwoord', { ...(token ? { _csrf: token } : {}), email, password });
+      const setPassword = (email: string, password: string, by = op, token = csrf, own = PASSWORD) =>
+        by.post('/beheer/gebruikers/wachtwoord', {
+          ...(token ? { _csrf: token } : {}),
+          email,
+          password,
+          own_password: own,
+        });
 
       const weak = await setPassword('hanna@0599.example', 'te kort');
+      const unconfirmed = await setPassword(
+        'hanna@0599.example',
+        'paard batterij nietje 42',
+        op,
+        csrf,
+        'fout',
+      );
+      expect(unconfirmed.status).toBe(400);
+      expect(await unconfirmed.text()).toContain('Uw eigen wachtwoord is onjuist.');
       expect(weak.status).toBe(400);
       expect(await weak.text()).toContain('Het wachtwoord moet minstens 12 tekens hebben.');
       const unknown = await setPassword('niemand@example', 'een tijdelijk wachtwoord');
@@ -946,7 +962,7 @@ for (const dialect of DIALECTS) {
       ]);
       expect((await op.page('/beheer/audit')).html).toContain('Wachtwoord opnieuw ingesteld');
 
-      const self = await setPassword('beheer@example', 'een ander wachtwoord');
+      const self = await setPassword(' Beheer@Example ', 'een ander wachtwoord');
       expect(self.status).toBe(400);
       expect(await self.text()).toContain('Wijzig uw eigen wachtwoord onder Instellingen');
       expect((await new Browser(h.app).login('beheer@example')).status).toBe(303);
@@ -959,6 +975,33 @@ for (const dialect of DIALECTS) {
       const noToken = await setPassword('hanna@0599.example', 'zonder formuliertoken', op, '');
       expect(noToken.status).toBe(403);
       expect((await new Browser(h.app).login('hanna@0599.example', fresh)).status).toBe(303);
+    });
+
+    it('sends an operator with a temporary password to Instellingen as well, whatever the request', async () => {
+      await createUser(
+        h.store.db,
+        {
+          email: 'nieuw@beheer.example',
+          displayName: 'Nieuwe beheerder',
+          password: PASSWORD,
+          role: 'operator',
+          organisationCode: null,
+          temporaryPassword: true,
+        },
+        h.clock.now,
+      );
+      const op = new Browser(h.app);
+      expect((await op.login('nieuw@beheer.example')).status).toBe(303);
+      for (const [method, path] of [
+        ['GET', '/beheer'],
+        ['HEAD', '/beheer/gebruikers'],
+        ['GET', '/beheer/gebruikers/'],
+        ['GET', '/instellingen/'],
+      ] as const)
+        expect((await op.fetch(path, { method })).headers.get('Location'), `${method} ${path}`).toBe(
+          '/instellingen',
+        );
+      expect((await op.page('/instellingen')).res.status).toBe(200);
     });
 
     it('shows a Dutch not-found page and a JSON 404 under /api', async () => {

@@ -996,25 +996,59 @@ export async function knownExchangeKeys(
 }
 
 /**
- * Open input-problem items under these exchange keys, resolved without a message: what they were about can be
- * read now (a folder whose files the run has taken). Returns how many were settled.
+ * Settles the open input-problem items of folders a run has read (they could not be read, or were links that
+ * were refused): resolved without a message, as the folder's files came as exchanges of their own. Only items
+ * recorded before the run began (`before`, so not one a concurrent run made since the listing), by a run of
+ * the same source (`source`: a folder of the same name elsewhere settles nothing). The item and its exchange
+ * row get a key of their own, so the folder failing again later is a new item, not "already ingested".
+ * Returns how many were settled.
  */
-export async function settleInputProblems(
+export async function settleFolderProblems(
   store: Store,
-  exchangeKeys: readonly string[],
-  at: string,
+  input: {
+    readonly exchangeKeys: readonly string[];
+    readonly source: string;
+    readonly before: string;
+    readonly at: string;
+  },
 ): Promise<number> {
   let settled = 0;
   // In slices: one bound parameter per key.
-  for (let i = 0; i < exchangeKeys.length; i += 500) {
-    const r = await store.db
-      .updateTable('quarantine')
-      .set({ status: 'resolved', resolved_at: at, resolved_message_seq: null })
-      .where('exchange_key', 'in', exchangeKeys.slice(i, i + 500))
-      .where('status', '=', 'open')
-      .where('reason_code', 'in', [...INPUT_PROBLEM_CODES])
-      .executeTakeFirst();
-    settled += Number(r.numUpdatedRows);
+  for (let i = 0; i < input.exchangeKeys.length; i += 500) {
+    const open = await store.db
+      .selectFrom('quarantine as q')
+      .innerJoin('exchange as e', 'e.quarantine_id', 'q.id')
+      .innerJoin('ingest_run as r', 'r.id', 'e.ingest_run_id')
+      .select(['q.id', 'q.exchange_key'])
+      .where('q.exchange_key', 'in', input.exchangeKeys.slice(i, i + 500))
+      .where('q.status', '=', 'open')
+      .where('q.reason_code', 'in', [...INPUT_PROBLEM_CODES])
+      .where('q.received_at', '<=', input.before)
+      .where('r.source', '=', input.source)
+      .execute();
+    for (const item of open) {
+      const settledKey = `${item.exchange_key}#settled:${input.at}`;
+      await store.db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('quarantine')
+          .set({
+            status: 'resolved',
+            resolved_at: input.at,
+            resolved_message_seq: null,
+            exchange_key: settledKey,
+          })
+          .where('id', '=', item.id)
+          .where('status', '=', 'open')
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) return; // settled or dismissed meanwhile
+        await trx
+          .updateTable('exchange')
+          .set({ exchange_key: settledKey })
+          .where('quarantine_id', '=', item.id)
+          .execute();
+        settled++;
+      });
+    }
   }
   return settled;
 }

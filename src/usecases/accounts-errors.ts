@@ -4,6 +4,7 @@ export type AccountErrorCode =
   | 'accounts.invalid_email'
   | 'accounts.weak_password'
   | 'accounts.same_password'
+  | 'accounts.throttled'
   | 'accounts.organisation_required'
   | 'accounts.wrong_password'
   | 'accounts.totp_invalid'
@@ -14,6 +15,7 @@ export type AccountErrorCode =
   | 'accounts.token_name_required'
   | 'users.not_found'
   | 'users.cannot_disable_self'
+  | 'users.cannot_reset_self'
   | 'organisation.not_found';
 
 export class AccountError extends Error {

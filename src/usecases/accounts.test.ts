@@ -8,6 +8,7 @@ import { findUserByEmail } from '../store/users.js';
 import {
   beginTotp,
   changePassword,
+  confirmPassword,
   confirmTotp,
   createApiToken,
   createUser,
@@ -362,6 +363,28 @@ for (const dialect of DIALECTS) {
       ).rejects.toMatchObject({ code: 'accounts.same_password' });
       await changePassword(store.db, session, 'een nieuw wachtwoord', 'eve haar eigen wachtwoord');
       expect((await resolveSession(store.db, again.sessionToken, NOW))?.user.passwordTemporary).toBe(false);
+    });
+
+    it('counts wrong passwords asked again after login with the login failures, and refuses past the limit', async () => {
+      const zoe = { email: 'zoe@gemeente.nl', password: 'correct horse battery', address: '10.6.0.1' };
+      const user = await createUser(
+        store.db,
+        { ...zoe, displayName: 'Zoe', role: 'user', organisationCode: '0363' },
+        NOW,
+      );
+      expect((await confirmPassword(store.db, user.id, zoe.password, NOW)).email).toBe(zoe.email);
+      for (let i = 0; i < THROTTLE.perEmail; i++)
+        await expect(confirmPassword(store.db, user.id, 'geraden', NOW)).rejects.toMatchObject({
+          code: 'accounts.wrong_password',
+        });
+      // Past the limit even the right one is refused unchecked, here and at the login of that e-mail.
+      await expect(confirmPassword(store.db, user.id, zoe.password, NOW)).rejects.toMatchObject({
+        code: 'accounts.throttled',
+      });
+      expect(await login(store.db, zoe, NOW)).toEqual({ ok: false, reason: 'throttled' });
+      expect((await confirmPassword(store.db, user.id, zoe.password, later(THROTTLE.window + 1000))).id).toBe(
+        user.id,
+      );
     });
 
     it('marks a password an operator chose as temporary, and one the user chose as not', async () => {

@@ -433,11 +433,40 @@ export async function reencryptTotpSecrets(
   };
 }
 
-export async function disableTotp(db: Kysely<Database>, userId: number, password: string): Promise<void> {
+/**
+ * A signed-in user's own password, asked again before a change that needs it. Wrong guesses count with the
+ * login failures of that e-mail (and past the same limit are refused unchecked): a session someone took over
+ * does not make guessing the password faster than the login page does.
+ */
+export async function confirmPassword(
+  db: Kysely<Database>,
+  userId: number,
+  password: string,
+  now: Date,
+): Promise<UserRow> {
   const user = await findUserById(db, userId);
-  if (!user || !(await verify(user.password_hash, password))) {
-    throw new AccountError('accounts.wrong_password', 'the current password is not correct');
+  if (!user) throw new AccountError('accounts.wrong_password', 'the current password is not correct');
+  const key = `email:${sha256(user.email)}`;
+  const attempt = await reserveLoginAttempt(db, [key], iso(now));
+  const failures = await countLoginFailures(db, key, iso(new Date(now.getTime() - THROTTLE.window)));
+  if (failures > THROTTLE.perEmail) {
+    await releaseLoginAttempts(db, attempt);
+    throw new AccountError('accounts.throttled', 'too many wrong passwords: try again in 15 minutes');
   }
+  if (!(await verify(user.password_hash, password)))
+    throw new AccountError('accounts.wrong_password', 'the current password is not correct');
+  await clearLoginFailures(db, key);
+  await releaseLoginAttempts(db, attempt);
+  return user;
+}
+
+export async function disableTotp(
+  db: Kysely<Database>,
+  userId: number,
+  password: string,
+  now = new Date(),
+): Promise<void> {
+  await confirmPassword(db, userId, password, now);
   await updateUser(db, userId, { totp_enabled: 0, totp_secret: null });
 }
 
@@ -446,11 +475,9 @@ export async function changePassword(
   session: ActiveSession,
   current: string,
   next: string,
+  now = new Date(),
 ): Promise<void> {
-  const user = await findUserById(db, session.user.id);
-  if (!user || !(await verify(user.password_hash, current))) {
-    throw new AccountError('accounts.wrong_password', 'the current password is not correct');
-  }
+  const user = await confirmPassword(db, session.user.id, current, now);
   checkPassword(next);
   // A temporary password is known to the operator who set it: keeping it would change nothing.
   if (next === current)
@@ -601,6 +628,12 @@ export async function resetPassword(
   input: AccountChange & { readonly password: string },
 ): Promise<AccountChangeResult> {
   const user = await requireUser(db, input.email);
+  // One's own password changes with the current one (changePassword), not by an operator's reset.
+  if (user.id === input.actingUserId)
+    throw new AccountError(
+      'users.cannot_reset_self',
+      'an operator changes their own password with the current one',
+    );
   checkPassword(input.password);
   const sessionsEnded = await changeAccount(db, user, input, {
     action: 'user.reset_password',

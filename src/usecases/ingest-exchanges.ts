@@ -6,7 +6,7 @@ import {
   finishRun,
   knownExchangeKeys,
   type PreparedExchange,
-  settleInputProblems,
+  settleFolderProblems,
   startRun,
   writeExchangeBatch,
 } from '../store/ingest-repository.js';
@@ -42,6 +42,8 @@ export interface IngestSummary {
   /** Already in the store from an earlier run: nothing added. */
   skipped: number;
   quarantinedByReason: Record<string, number>;
+  /** Open items of a plain folder's subfolders this run could read, now settled (absent: none). */
+  settledFolders?: number;
 }
 
 export interface IngestOptions {
@@ -215,7 +217,8 @@ export async function ingestSource(
   options: IngestOptions = {},
 ): Promise<IngestSummary> {
   const batchSize = options.batchSize ?? 1000;
-  const runId = await startRun(deps.store, source.label, deps.now().toISOString());
+  const startedAt = deps.now().toISOString();
+  const runId = await startRun(deps.store, source.label, startedAt);
   const summary = emptySummary(runId);
   const workers = deps.parse ? 0 : (options.workers ?? 0);
   const pool = workers > 0 ? new ParsePool(workers, deps.keys, { link: options.link !== false }) : undefined;
@@ -280,7 +283,7 @@ export async function ingestSource(
   // A folder read at last: its files came as exchanges of their own, and its item (named as the listing named
   // it, without a moment or bytes) is settled.
   if (source.foldersRead?.length) {
-    const folderKeys = source.foldersRead.map((folder) =>
+    const exchangeKeys = source.foldersRead.map((folder) =>
       exchangeKey(deps.keys, {
         source: folder,
         moment: null,
@@ -290,7 +293,13 @@ export async function ingestSource(
         bytes: NO_BYTES,
       }),
     );
-    await settleInputProblems(deps.store, folderKeys, deps.now().toISOString());
+    const settled = await settleFolderProblems(deps.store, {
+      exchangeKeys,
+      source: source.label,
+      before: startedAt,
+      at: deps.now().toISOString(),
+    });
+    if (settled > 0) summary.settledFolders = settled;
   }
   await finishRun(deps.store, runId, deps.now().toISOString());
   return summary;
@@ -376,5 +385,9 @@ export function formatSummary(s: IngestSummary): string[] {
   ];
   for (const [code, n] of Object.entries(s.quarantinedByReason).sort())
     lines.push(`  quarantined ${code}: ${n}`);
+  if (s.settledFolders)
+    lines.push(
+      `  settled ${s.settledFolders} quarantined folder(s), read now (their files are counted above)`,
+    );
   return lines;
 }

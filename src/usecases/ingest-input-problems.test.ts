@@ -16,7 +16,7 @@ import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { SECRET, validExamples, writeExchangeFolder } from '../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
-import { type IngestSummary, ingestSource } from './ingest-exchanges.js';
+import { formatSummary, type IngestSummary, ingestSource } from './ingest-exchanges.js';
 import { MAX_EXCHANGE_BYTES, openSource } from './ingest-sources.js';
 import { listQuarantine, retryQuarantine } from './quarantine.js';
 
@@ -303,7 +303,7 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
-  it("settles the item of a plain folder's subfolder once it is read, and not while it is not", async () => {
+  it("settles the item of a plain folder's subfolder once that folder is read, and makes a new one if it fails again", async () => {
     await withStore(async (store) => {
       const dir = folder([], []);
       rmSync(join(dir, 'manifest.ndjson'));
@@ -319,16 +319,33 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       ]);
       // Still refused: the item stays open.
       expect(await ingest(store, dir)).toMatchObject({ stored: 0, quarantined: 0 });
-      expect(await listQuarantine(store)).toMatchObject([{ source: 'sub/' }]);
+      // Another source with a readable folder of that name settles nothing.
+      const other = folder([], []);
+      rmSync(join(other, 'manifest.ndjson'));
+      mkdirSync(join(other, 'sub'));
+      writeFileSync(join(other, 'sub', 'y.xml'), xmlOf('JW315'));
+      expect((await ingest(store, other)).settledFolders).toBeUndefined();
+      expect(await listQuarantine(store)).toMatchObject([{ source: 'sub/', status: 'open' }]);
       // The link now leads to a folder inside: its file is stored, and the folder's item settles.
       rmSync(join(dir, 'sub'));
       mkdirSync(join(dir, 'moved'));
       writeFileSync(join(dir, 'moved', 'x.xml'), xmlOf('JW301'));
       symlinkSync(join(dir, 'moved'), join(dir, 'sub'));
-      expect(await ingest(store, dir)).toMatchObject({ stored: 1, quarantined: 0 });
+      const fixed = await ingest(store, dir);
+      expect(fixed).toMatchObject({ stored: 1, quarantined: 0, settledFolders: 1 });
+      expect(formatSummary(fixed)).toContain(
+        '  settled 1 quarantined folder(s), read now (their files are counted above)',
+      );
       expect(await listQuarantine(store)).toEqual([]);
       expect(await listQuarantine(store, { all: true })).toMatchObject([
         { source: 'sub/', status: 'resolved' },
+      ]);
+      // Refused again later: a new item, not "already ingested".
+      rmSync(join(dir, 'sub'));
+      symlinkSync(outside, join(dir, 'sub'));
+      expect(await ingest(store, dir)).toMatchObject({ quarantined: 1 });
+      expect(await listQuarantine(store)).toMatchObject([
+        { source: 'sub/', reasonCode: 'ingest.link_refused', status: 'open' },
       ]);
     });
   });

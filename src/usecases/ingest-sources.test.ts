@@ -279,6 +279,18 @@ describe('exchange sources', () => {
     expect(bytes.map((b) => Buffer.isBuffer(b) && b.equals(Buffer.from(xml)))).toEqual([true, true]);
   });
 
+  it('names the folders a plain folder source read, for the run to settle their items', async () => {
+    const dir = join(tmp, 'nested');
+    mkdirSync(join(dir, 'jw', '2026'), { recursive: true });
+    mkdirSync(join(dir, 'leeg'));
+    writeFileSync(join(dir, 'jw', '2026', 'a.xml'), validExamples()[0]!.xml);
+    symlinkSync(join(dir, 'jw'), join(dir, 'via-link'));
+    const source = await openSource(dir);
+    // The root too, and a folder reached by a link (read, under its real name).
+    expect(source.foldersRead).toEqual(['./', 'jw/', 'jw/2026/', 'leeg/', 'via-link/']);
+    await source.close();
+  });
+
   it('makes a folder that cannot be read an item of its own and lists the rest of the folder', () => {
     const dir = join(tmp, 'locked');
     mkdirSync(join(dir, 'closed'), { recursive: true });

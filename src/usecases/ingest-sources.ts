@@ -355,7 +355,7 @@ async function listXml(dir: string): Promise<{ files: FoundFile[]; foldersRead: 
       return;
     }
     walked.set(real.toString('latin1'), true);
-    if (rel) foldersRead.push(`${rel}/`);
+    foldersRead.push(`${rel || '.'}/`);
     for (const e of entries) {
       const p = Buffer.concat([d, SLASH, e.name]);
       const name = rel ? `${rel}/${nameAsText(e.name)}` : nameAsText(e.name);

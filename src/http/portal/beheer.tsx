@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { listUsers } from '../../store/users.js';
 import {
+  confirmPassword,
   createUser,
   disableUser,
   enableUser,
@@ -11,6 +12,7 @@ import {
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime } from '../format.js';
+import { TOO_MANY } from './instellingen.js';
 import { Alert, CsrfField, Field, Layout, ScrollTable, Th } from './layout.js';
 import { page } from './render.js';
 
@@ -132,6 +134,46 @@ const ORGANISATION_ERROR_TEXT: Record<string, string> = {
   'organisation.already_active': 'deze organisatie is al actief.',
   'organisation.not_found': 'deze organisatie is niet geregistreerd.',
 };
+
+/**
+ * A temporary password for someone, and the operator's own password, asked again: whoever has only the
+ * operator's session (a laptop left open) does not get into anyone's account with it.
+ */
+function PasswordFields(p: { prefix: string; label: string }) {
+  return (
+    <>
+      <Field
+        id={`${p.prefix}-ww`}
+        name="password"
+        label={p.label}
+        type="password"
+        autocomplete="new-password"
+        required
+        description="Minstens 12 tekens. De gebruiker kiest bij het eerste inloggen een eigen wachtwoord."
+      />
+      <Field
+        id={`${p.prefix}-eigen`}
+        name="own_password"
+        label="Uw eigen wachtwoord"
+        type="password"
+        autocomplete="current-password"
+        required
+        description="Ter bevestiging dat u het bent."
+      />
+    </>
+  );
+}
+
+const OWN_PASSWORD_ERRORS: Record<string, string> = {
+  'accounts.wrong_password': 'Uw eigen wachtwoord is onjuist.',
+  'accounts.throttled': TOO_MANY,
+};
+
+/** Throws `accounts.wrong_password` or `accounts.throttled` unless the form holds the operator's own password. */
+async function confirmOwnPassword(c: C, body: Record<string, unknown>): Promise<void> {
+  const own = typeof body.own_password === 'string' ? body.own_password : '';
+  await confirmPassword(c.var.deps.store.db, c.var.session!.user.id, own, c.var.deps.clock());
+}
 
 /** One button acting on one user: a form of its own, named after the user for screen readers. */
 function UserAction(p: { action: string; label: string; email: string; csrf: string }) {
@@ -318,7 +360,8 @@ export function beheerRoutes(): Hono<AppEnv> {
   const usersPage = async (c: C, notice?: Notice, status: 200 | 400 = 200, resetFor?: string) => {
     const s = c.var.session!;
     const users = await listUsers(c.var.deps.store.db);
-    const resetEmail = resetFor ?? c.req.query('wachtwoord') ?? '';
+    // By id, so the link puts no e-mail address in the logs of a proxy on the way.
+    const resetEmail = resetFor ?? users.find((u) => String(u.id) === c.req.query('wachtwoord'))?.email ?? '';
     return shell(
       c,
       'Gebruikers',
@@ -378,7 +421,7 @@ export function beheerRoutes(): Hono<AppEnv> {
                     ) : null}
                     <a
                       class="utrecht-link"
-                      href={`/beheer/gebruikers?wachtwoord=${encodeURIComponent(u.email)}#wachtwoord-instellen`}
+                      href={`/beheer/gebruikers?wachtwoord=${u.id}#wachtwoord-instellen`}
                       aria-label={`Wachtwoord opnieuw instellen ${u.email}`}
                     >
                       Wachtwoord opnieuw instellen
@@ -409,15 +452,7 @@ export function beheerRoutes(): Hono<AppEnv> {
         <form method="post" action="/beheer/gebruikers/wachtwoord" class="kd-narrow">
           <CsrfField token={s.csrfToken} />
           <Field id="w-email" name="email" label="E-mailadres" type="email" value={resetEmail} required />
-          <Field
-            id="w-ww"
-            name="password"
-            label="Nieuw tijdelijk wachtwoord"
-            type="password"
-            autocomplete="new-password"
-            required
-            description="Minstens 12 tekens."
-          />
+          <PasswordFields prefix="w" label="Nieuw tijdelijk wachtwoord" />
           <button type="submit" class="utrecht-button utrecht-button--primary-action">
             Wachtwoord instellen
           </button>
@@ -433,15 +468,7 @@ export function beheerRoutes(): Hono<AppEnv> {
             label="Organisatie (code)"
             description="Leeg laten voor een beheerder."
           />
-          <Field
-            id="u-ww"
-            name="password"
-            label="Tijdelijk wachtwoord"
-            type="password"
-            autocomplete="new-password"
-            required
-            description="Minstens 12 tekens. De gebruiker kiest bij het eerste inloggen een eigen wachtwoord."
-          />
+          <PasswordFields prefix="u" label="Tijdelijk wachtwoord" />
           <button type="submit" class="utrecht-button utrecht-button--primary-action">
             Toevoegen
           </button>
@@ -460,6 +487,7 @@ export function beheerRoutes(): Hono<AppEnv> {
     const b = await c.req.parseBody();
     const org = str(b.organisation);
     try {
+      await confirmOwnPassword(c, b);
       const orgs = await c.var.deps.operator.organisations();
       if (org && !orgs.some((o) => o.code === org))
         return usersPage(c, { kind: 'error', text: `Organisatie ${org} is niet geregistreerd.` }, 400);
@@ -482,6 +510,7 @@ export function beheerRoutes(): Hono<AppEnv> {
         'accounts.invalid_email': 'Vul een geldig e-mailadres in.',
         'accounts.weak_password': 'Het wachtwoord moet minstens 12 tekens hebben.',
         'organisation.not_found': 'Deze organisatie is niet geregistreerd.',
+        ...OWN_PASSWORD_ERRORS,
       };
       return usersPage(c, { kind: 'error', text: text[err.code] ?? 'Niet gelukt.' }, 400);
     }
@@ -559,15 +588,8 @@ export function beheerRoutes(): Hono<AppEnv> {
     const b = await c.req.parseBody();
     const email = str(b.email);
     const s = c.var.session!;
-    // One's own password changes under Instellingen, with the current one: not here without it.
-    if (email.trim().toLowerCase() === s.user.email)
-      return usersPage(
-        c,
-        { kind: 'error', text: 'Wijzig uw eigen wachtwoord onder Instellingen, met uw huidige wachtwoord.' },
-        400,
-        email,
-      );
     try {
+      await confirmOwnPassword(c, b);
       const r = await resetPassword(c.var.deps.store.db, {
         email,
         password: typeof b.password === 'string' ? b.password : '',
@@ -588,7 +610,10 @@ export function beheerRoutes(): Hono<AppEnv> {
       if (!(err instanceof AccountError)) throw err;
       const text: Record<string, string> = {
         'users.not_found': 'Deze gebruiker bestaat niet.',
+        'users.cannot_reset_self':
+          'Wijzig uw eigen wachtwoord onder Instellingen, met uw huidige wachtwoord.',
         'accounts.weak_password': 'Het wachtwoord moet minstens 12 tekens hebben.',
+        ...OWN_PASSWORD_ERRORS,
       };
       return usersPage(
         c,

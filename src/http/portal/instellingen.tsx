@@ -20,6 +20,9 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 type Notice = { kind: 'ok' | 'error' | 'info'; text: string };
 
+/** `accounts.throttled`: the password was asked again too often wrongly. */
+export const TOO_MANY = 'Te veel onjuiste wachtwoorden. Probeer het over een kwartier opnieuw.';
+
 const NOTICES: Record<string, Notice> = {
   wachtwoord: { kind: 'ok', text: 'Uw wachtwoord is gewijzigd.' },
   'tweede-factor-aan': {
@@ -263,7 +266,8 @@ export function instellingenRoutes(): Hono<AppEnv> {
   app.post('/instellingen/wachtwoord', async (c) => {
     const body = await c.req.parseBody();
     try {
-      await changePassword(c.var.deps.store.db, c.var.session!, str(body.current), str(body.next));
+      const { store, clock } = c.var.deps;
+      await changePassword(store.db, c.var.session!, str(body.current), str(body.next), clock());
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       const text =
@@ -271,7 +275,9 @@ export function instellingenRoutes(): Hono<AppEnv> {
           ? 'Het nieuwe wachtwoord moet minstens 12 tekens hebben.'
           : err.code === 'accounts.same_password'
             ? 'Kies een ander wachtwoord dan het huidige.'
-            : 'Het huidige wachtwoord is onjuist.';
+            : err.code === 'accounts.throttled'
+              ? TOO_MANY
+              : 'Het huidige wachtwoord is onjuist.';
       return render(c, { kind: 'error', text }, undefined, 400);
     }
     await settings(c, 'password');
@@ -309,10 +315,12 @@ export function instellingenRoutes(): Hono<AppEnv> {
   app.post('/instellingen/tweede-factor/uitzetten', async (c) => {
     const body = await c.req.parseBody();
     try {
-      await disableTotp(c.var.deps.store.db, c.var.session!.user.id, str(body.password));
+      const { store, clock } = c.var.deps;
+      await disableTotp(store.db, c.var.session!.user.id, str(body.password), clock());
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      return render(c, { kind: 'error', text: 'Het wachtwoord is onjuist.' }, undefined, 400);
+      const text = err.code === 'accounts.throttled' ? TOO_MANY : 'Het wachtwoord is onjuist.';
+      return render(c, { kind: 'error', text }, undefined, 400);
     }
     await settings(c, 'totp_off');
     return c.redirect('/instellingen?melding=tweede-factor-uit', 303);
