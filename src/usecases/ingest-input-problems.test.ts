@@ -15,8 +15,10 @@ import yazl from 'yazl';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { SECRET, validExamples, writeExchangeFolder } from '../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
+import { settleFolderProblems } from '../store/ingest-repository.js';
 import type { Store } from '../store/open.js';
 import { formatSummary, type IngestSummary, ingestSource } from './ingest-exchanges.js';
+import { exchangeKey } from './ingest-prepare.js';
 import { MAX_EXCHANGE_BYTES, openSource } from './ingest-sources.js';
 import { listQuarantine, retryQuarantine } from './quarantine.js';
 
@@ -347,6 +349,36 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       expect(await listQuarantine(store)).toMatchObject([
         { source: 'sub/', reasonCode: 'ingest.link_refused', status: 'open' },
       ]);
+    });
+  });
+
+  it('settles no folder item recorded after the run that read the folder began (a concurrent run made it)', async () => {
+    await withStore(async (store) => {
+      const dir = folder([], []);
+      rmSync(join(dir, 'manifest.ndjson'));
+      symlinkSync(folder([], []), join(dir, 'sub'));
+      await ingest(store, dir); // at now(): the item of sub/
+      const source = await openSource(dir);
+      await source.close();
+      const folderKey = exchangeKey(keys, {
+        source: 'sub/',
+        moment: null,
+        verzender: null,
+        ontvanger: null,
+        hubId: null,
+        bytes: Buffer.alloc(0),
+      });
+      const settle = (before: Date) =>
+        settleFolderProblems(store, {
+          exchangeKeys: [folderKey],
+          source: source.label,
+          before: before.toISOString(),
+          at: now().toISOString(),
+        });
+      expect(await settle(new Date(now().getTime() - 1000))).toBe(0);
+      expect(await listQuarantine(store)).toMatchObject([{ source: 'sub/', status: 'open' }]);
+      expect(await settle(now())).toBe(1);
+      expect(await listQuarantine(store)).toEqual([]);
     });
   });
 
