@@ -147,24 +147,52 @@ export async function login(
   now: Date,
 ): Promise<LoginResult> {
   const email = input.email.trim().toLowerCase();
-  const keys = [`email:${sha256(email)}`, `ip:${input.address}`];
-  const since = iso(new Date(now.getTime() - THROTTLE.window));
-  // Counted as a failure before the password is checked: guesses sent at the same time see each other, so
-  // no more than the limit are ever checked. A refused attempt is not a failure: its rows go again.
-  const attempt = await reserveLoginAttempt(db, keys, iso(now));
-  const [byEmail, byAddress] = await Promise.all(keys.map((k) => countLoginFailures(db, k, since)));
-  if ((byEmail ?? 0) > THROTTLE.perEmail || (byAddress ?? 0) > THROTTLE.perAddress) {
-    await releaseLoginAttempts(db, attempt);
-    return { ok: false, reason: 'throttled' };
-  }
   const user = await findUserByEmail(db, email);
-  // Verify against a dummy hash when the user is unknown, so timing does not reveal which e-mails exist.
-  const ok = await verify(user?.password_hash ?? (await dummyHash()), input.password);
-  if (!user || !ok || user.disabled_at) return { ok: false, reason: 'invalid' };
-  await clearLoginFailures(db, keys[0] as string);
-  await releaseLoginAttempts(db, attempt);
+  const outcome = await limitedAttempt(
+    db,
+    [
+      [emailKey(email), THROTTLE.perEmail],
+      [`ip:${input.address}`, THROTTLE.perAddress],
+    ],
+    now,
+    // Verify against a dummy hash when the user is unknown, so timing does not reveal which e-mails exist.
+    async () =>
+      (await verify(user?.password_hash ?? (await dummyHash()), input.password)) &&
+      !!user &&
+      !user.disabled_at,
+  );
+  if (outcome !== 'ok') return { ok: false, reason: outcome === 'throttled' ? 'throttled' : 'invalid' };
+  if (!user) throw new Error('unreachable: a login without a user succeeded');
   const sessionToken = await openSession(db, user.id, user.totp_enabled === 1, now);
   return { ok: true, user: publicUser(user), sessionToken, pendingSecondFactor: user.totp_enabled === 1 };
+}
+
+const emailKey = (email: string) => `email:${sha256(email)}`;
+
+/**
+ * One attempt at a secret, limited per key (e-mail, client address) over THROTTLE.window. Counted as a failure
+ * before `check` runs: attempts sent at the same time see each other, so no more than the limit are ever
+ * checked. Past a limit the attempt is refused unchecked, and not counted. When `check` holds, the failures
+ * of the first key are forgotten.
+ */
+async function limitedAttempt(
+  db: Kysely<Database>,
+  limits: readonly (readonly [key: string, limit: number])[],
+  now: Date,
+  check: () => Promise<boolean>,
+): Promise<'ok' | 'wrong' | 'throttled'> {
+  const keys = limits.map(([key]) => key);
+  const since = iso(new Date(now.getTime() - THROTTLE.window));
+  const attempt = await reserveLoginAttempt(db, keys, iso(now));
+  const counts = await Promise.all(keys.map((k) => countLoginFailures(db, k, since)));
+  if (limits.some(([, limit], i) => (counts[i] ?? 0) > limit)) {
+    await releaseLoginAttempts(db, attempt);
+    return 'throttled';
+  }
+  if (!(await check())) return 'wrong';
+  await clearLoginFailures(db, keys[0] as string);
+  await releaseLoginAttempts(db, attempt);
+  return 'ok';
 }
 
 let dummy: Promise<string> | undefined;
@@ -446,17 +474,13 @@ export async function confirmPassword(
 ): Promise<UserRow> {
   const user = await findUserById(db, userId);
   if (!user) throw new AccountError('accounts.wrong_password', 'the current password is not correct');
-  const key = `email:${sha256(user.email)}`;
-  const attempt = await reserveLoginAttempt(db, [key], iso(now));
-  const failures = await countLoginFailures(db, key, iso(new Date(now.getTime() - THROTTLE.window)));
-  if (failures > THROTTLE.perEmail) {
-    await releaseLoginAttempts(db, attempt);
+  const outcome = await limitedAttempt(db, [[emailKey(user.email), THROTTLE.perEmail]], now, () =>
+    verify(user.password_hash, password),
+  );
+  if (outcome === 'throttled')
     throw new AccountError('accounts.throttled', 'too many wrong passwords: try again in 15 minutes');
-  }
-  if (!(await verify(user.password_hash, password)))
+  if (outcome === 'wrong')
     throw new AccountError('accounts.wrong_password', 'the current password is not correct');
-  await clearLoginFailures(db, key);
-  await releaseLoginAttempts(db, attempt);
   return user;
 }
 
@@ -543,7 +567,7 @@ async function changeAccount(
   return db.transaction().execute(async (trx) => {
     if (change.patch) {
       await updateUser(trx, user.id, change.patch);
-      if (change.clearFailures) await clearLoginFailures(trx, `email:${sha256(user.email)}`);
+      if (change.clearFailures) await clearLoginFailures(trx, emailKey(user.email));
       await audit(trx, {
         at: input.now,
         actor: input.actor,

@@ -42,7 +42,7 @@ export interface IngestSummary {
   /** Already in the store from an earlier run: nothing added. */
   skipped: number;
   quarantinedByReason: Record<string, number>;
-  /** Open items of a plain folder's subfolders this run could read, now settled (absent: none). */
+  /** Open items of a plain folder's folders this run could read, now settled (absent: none). */
   settledFolders?: number;
 }
 

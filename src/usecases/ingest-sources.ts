@@ -48,7 +48,7 @@ export interface ExchangeSource {
   readonly total: number | undefined;
   exchanges(): AsyncIterable<ExchangeRef>;
   /**
-   * A plain folder's subfolders (`sub/`, as an item names them) that were read this time: an open item of
+   * A plain folder's folders (`./`, `sub/`, as an item names them) that were read this time: an open item of
    * such a folder (it could not be read, or was a link that was refused) is settled by the run.
    */
   readonly foldersRead?: readonly string[];

@@ -6,7 +6,7 @@ import { AccountError } from '../../usecases/accounts-errors.js';
 import { csrfTokenFor } from '../csrf.js';
 import type { AppEnv } from '../env.js';
 import { clearSessionCookie, clientAddress, setSessionCookie } from '../session.js';
-import { Alert, CsrfField, Field, Layout } from './layout.js';
+import { Alert, CsrfField, Field, Layout, TOO_MANY_ATTEMPTS } from './layout.js';
 import { page } from './render.js';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -85,12 +85,7 @@ export function authRoutes(): Hono<AppEnv> {
         now,
       );
       return result.reason === 'throttled'
-        ? loginPage(
-            c,
-            { kind: 'error', text: 'Te veel mislukte pogingen. Wacht een kwartier en probeer het opnieuw.' },
-            429,
-            email,
-          )
+        ? loginPage(c, { kind: 'error', text: TOO_MANY_ATTEMPTS }, 429, email)
         : loginPage(c, { kind: 'error', text: 'E-mailadres of wachtwoord is onjuist.' }, 400, email);
     }
     if (c.var.session) await logout(store.db, c.var.session.id);

@@ -12,8 +12,7 @@ import {
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime } from '../format.js';
-import { TOO_MANY } from './instellingen.js';
-import { Alert, CsrfField, Field, Layout, ScrollTable, Th } from './layout.js';
+import { Alert, CsrfField, Field, Layout, ScrollTable, Th, TOO_MANY_ATTEMPTS } from './layout.js';
 import { page } from './render.js';
 
 /** A corrected message is one message: a few hundred kB at most. */
@@ -166,7 +165,7 @@ function PasswordFields(p: { prefix: string; label: string }) {
 
 const OWN_PASSWORD_ERRORS: Record<string, string> = {
   'accounts.wrong_password': 'Uw eigen wachtwoord is onjuist.',
-  'accounts.throttled': TOO_MANY,
+  'accounts.throttled': TOO_MANY_ATTEMPTS,
 };
 
 /** Throws `accounts.wrong_password` or `accounts.throttled` unless the form holds the operator's own password. */

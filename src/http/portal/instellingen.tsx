@@ -13,15 +13,12 @@ import {
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime } from '../format.js';
-import { Alert, CsrfField, Field, Layout, ScrollTable, Th } from './layout.js';
+import { Alert, CsrfField, Field, Layout, ScrollTable, Th, TOO_MANY_ATTEMPTS } from './layout.js';
 import { page } from './render.js';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 type Notice = { kind: 'ok' | 'error' | 'info'; text: string };
-
-/** `accounts.throttled`: the password was asked again too often wrongly. */
-export const TOO_MANY = 'Te veel onjuiste wachtwoorden. Probeer het over een kwartier opnieuw.';
 
 const NOTICES: Record<string, Notice> = {
   wachtwoord: { kind: 'ok', text: 'Uw wachtwoord is gewijzigd.' },
@@ -270,15 +267,17 @@ export function instellingenRoutes(): Hono<AppEnv> {
       await changePassword(store.db, c.var.session!, str(body.current), str(body.next), clock());
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      const text =
-        err.code === 'accounts.weak_password'
-          ? 'Het nieuwe wachtwoord moet minstens 12 tekens hebben.'
-          : err.code === 'accounts.same_password'
-            ? 'Kies een ander wachtwoord dan het huidige.'
-            : err.code === 'accounts.throttled'
-              ? TOO_MANY
-              : 'Het huidige wachtwoord is onjuist.';
-      return render(c, { kind: 'error', text }, undefined, 400);
+      const text: Record<string, string> = {
+        'accounts.weak_password': 'Het nieuwe wachtwoord moet minstens 12 tekens hebben.',
+        'accounts.same_password': 'Kies een ander wachtwoord dan het huidige.',
+        'accounts.throttled': TOO_MANY_ATTEMPTS,
+      };
+      return render(
+        c,
+        { kind: 'error', text: text[err.code] ?? 'Het huidige wachtwoord is onjuist.' },
+        undefined,
+        400,
+      );
     }
     await settings(c, 'password');
     return c.redirect('/instellingen?melding=wachtwoord', 303);
@@ -319,7 +318,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
       await disableTotp(store.db, c.var.session!.user.id, str(body.password), clock());
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      const text = err.code === 'accounts.throttled' ? TOO_MANY : 'Het wachtwoord is onjuist.';
+      const text = err.code === 'accounts.throttled' ? TOO_MANY_ATTEMPTS : 'Het wachtwoord is onjuist.';
       return render(c, { kind: 'error', text }, undefined, 400);
     }
     await settings(c, 'totp_off');

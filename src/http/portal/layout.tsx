@@ -2,6 +2,9 @@ import type { Child } from 'hono/jsx';
 import type { ActiveSession } from '../../usecases/accounts.js';
 import { CSRF_FIELD } from '../csrf.js';
 
+/** A password asked too often wrongly (login throttling): the same words wherever one is asked. */
+export const TOO_MANY_ATTEMPTS = 'Te veel mislukte pogingen. Wacht een kwartier en probeer het opnieuw.';
+
 export interface LayoutProps {
   readonly title: string;
   readonly session?: ActiveSession | undefined;
