@@ -282,11 +282,11 @@ const toLink = (r: Record<string, unknown>): PlannedLink & { mutatie: string } =
 
 /**
  * The relations that can lapse (recomputed, see `RECOMPUTED`), as the SQL predicate of the `link_from_lapsing`
- * index (migration 0011): a query uses that partial index only when it repeats the predicate literally.
+ * index (migration 0014): a query uses that partial index only when it repeats the predicate literally.
  */
 export const LAPSING_LINK_TYPES = ['correctie', 'stop-start', 'toewijzing-versie'] as const;
 export const lapsingLinkTypesSql = (column = 'type'): string =>
-  `${column} IN (${LAPSING_LINK_TYPES.map((t) => `'${t}'`).join(', ')})`;
+  `(${LAPSING_LINK_TYPES.map((t) => `${column} = '${t}'`).join(' OR ')})`;
 
 /** The links that can lapse from these messages that are in force: the last event of each pair is an addition. */
 export async function activeLapsingLinksFrom(

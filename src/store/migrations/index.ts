@@ -25,6 +25,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0011_link_from_lapsing': () => import('./0011_link_from_lapsing.js'),
   '0012_exchange_content_digest': () => import('./0012_exchange_content_digest.js'),
   '0013_user_password_temporary': () => import('./0013_user_password_temporary.js'),
+  '0014_link_lapsing_predicate': () => import('./0014_link_lapsing_predicate.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
