@@ -74,27 +74,33 @@ function sqliteStatement(
   return stmt;
 }
 
+/** Hands one row's cells, in the table's column order, to `out.run` as its arguments. */
+type RowCells<T> = (out: { run(...cells: unknown[]): unknown }, item: T) => void;
+
 /**
- * Appends rows, each as its cells in `columns` order: one prepared single-row statement per row on SQLite
- * (fastest there; the cells bind positionally, with no object per row in between), one COPY on PostgreSQL
- * (no bind parameters to encode, no statement to plan).
+ * Appends a row per item: one prepared single-row statement per row on SQLite (fastest there), its cells
+ * bound as arguments with no array per row in between (tens of thousands of rows per ingest run); one COPY
+ * on PostgreSQL (no bind parameters to encode, no statement to plan).
  */
-async function appendRows(
+async function appendRows<T>(
   tx: IngestTx,
   into: string,
   columns: readonly string[],
-  rows: readonly (readonly unknown[])[],
+  items: readonly T[],
+  cells: RowCells<T>,
 ): Promise<void> {
-  if (rows.length === 0) return;
+  if (items.length === 0) return;
   if (tx.dialect === 'sqlite') {
     const stmt = sqliteStatement(
       tx,
       `INSERT INTO ${into} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
     );
-    // Spread: better-sqlite3 binds an array argument slower than the same cells as arguments.
-    for (const cells of rows) stmt.run(...cells);
+    for (const item of items) cells(stmt, item);
     return;
   }
+  const rows: unknown[][] = [];
+  const copy = { run: (...row: unknown[]) => rows.push(row) };
+  for (const item of items) cells(copy, item);
   await pipeline(
     Readable.from(copyCellChunks(rows)),
     tx.client.query(copyFrom(`COPY ${into} (${columns.join(', ')}) FROM STDIN`)),
@@ -178,11 +184,8 @@ const LINK_KEY_COLUMNS = [
 ];
 
 export async function insertEntries(tx: IngestTx, entries: readonly LinkEntry[]): Promise<void> {
-  await appendRows(
-    tx,
-    'link_key',
-    LINK_KEY_COLUMNS,
-    entries.map((e) => [
+  await appendRows(tx, 'link_key', LINK_KEY_COLUMNS, entries, (out, e) =>
+    out.run(
       keyspaceOf(e.key),
       e.key,
       e.tag,
@@ -194,23 +197,23 @@ export async function insertEntries(tx: IngestTx, entries: readonly LinkEntry[])
       e.order,
       e.info,
       e.message,
-    ]),
+    ),
   );
 }
 
 const ENTRY_COLUMNS = 'k, tag, gemeente, bericht_id, tbl, row, dagtekening, ord, info, msg';
 
 /**
- * Every indexed entry under these keys, grouped by key; `withoutDebetsAndStarts` leaves out debet
- * prestaties, starts and stops (for keys whose new entries cannot pair with them, see
+ * Every indexed entry under these keys, grouped by key (added to `into` when given); `withoutDebetsAndStarts`
+ * leaves out debet prestaties, starts and stops (for keys whose new entries cannot pair with them, see
  * `ignoresStoredDebetsAndStarts`).
  */
 export async function entriesByKey(
   tx: IngestTx,
   keys: readonly string[],
-  options: { readonly withoutDebetsAndStarts?: boolean } = {},
+  options: { readonly withoutDebetsAndStarts?: boolean; readonly into?: Map<string, LinkEntry[]> } = {},
 ): Promise<Map<string, LinkEntry[]>> {
-  const out = new Map<string, LinkEntry[]>();
+  const out = options.into ?? new Map<string, LinkEntry[]>();
   const set = inSet(tx, keys);
   if (!set) return out;
   const filter = options.withoutDebetsAndStarts
@@ -328,11 +331,8 @@ export async function insertLinks(
   mutatie: 'toegevoegd' | 'vervallen',
   now: string,
 ): Promise<void> {
-  await appendRows(
-    tx,
-    'link',
-    LINK_COLUMNS,
-    links.map((l) => [
+  await appendRows(tx, 'link', LINK_COLUMNS, links, (out, l) =>
+    out.run(
       l.type,
       mutatie,
       l.gemeente,
@@ -343,6 +343,6 @@ export async function insertLinks(
       l.toBerichtId,
       l.toRow,
       now,
-    ]),
+    ),
   );
 }

@@ -103,10 +103,13 @@ async function linkClaimed(
   // Keys whose new entries all ignore the stored debets, starts and stops under them are read without those.
   const whole = new Map<string, boolean>();
   for (const e of entries) if (!whole.get(e.key)) whole.set(e.key, !ignoresStoredDebetsAndStarts(e));
-  const keysWhere = (w: boolean) => [...whole].flatMap(([key, wk]) => (wk === w ? [key] : []));
-  const groups = await entriesByKey(tx, keysWhere(true));
-  for (const [key, group] of await entriesByKey(tx, keysWhere(false), { withoutDebetsAndStarts: true }))
-    groups.set(key, group);
+  const wholeKeys: string[] = [];
+  const partKeys: string[] = [];
+  whole.forEach((w, key) => {
+    (w ? wholeKeys : partKeys).push(key);
+  });
+  const groups = await entriesByKey(tx, wholeKeys);
+  await entriesByKey(tx, partKeys, { withoutDebetsAndStarts: true, into: groups });
   for (const e of entries) {
     const group = groups.get(e.key);
     if (group) group.push(e);
@@ -116,9 +119,8 @@ async function linkClaimed(
   // A rejecting retour changes which starts and stops count (OP286): replan the groups of its heen message's
   // rows too. Their keys are derived from the message again (rejections are few), so no index on `msg`
   // has to be kept up for every entry; the heen messages of this batch are at hand already.
-  const rejecting = new Set(
-    entries.filter((e) => e.tag === 'retour' && e.info === 'afgewezen').map((e) => e.key),
-  );
+  const rejecting = new Set<string>();
+  for (const e of entries) if (e.tag === 'retour' && e.info === 'afgewezen') rejecting.add(e.key);
   const touched = new Set<string>();
   if (rejecting.size > 0) {
     const stored = (await heenMessagesOf(tx, [...rejecting])) as unknown as StoredMessageForLinks[];
@@ -126,25 +128,31 @@ async function linkClaimed(
       const keyspace = keyspaceOf(e.key);
       if (rejecting.has(e.message) && (keyspace === 'start' || keyspace === 'stop')) touched.add(e.key);
     }
+    // A touched key without a new entry has all its entries in the store.
+    const onlyTouched = [...touched].filter((key) => !groups.has(key));
+    await entriesByKey(tx, onlyTouched, { into: groups });
   }
-  // A touched key without a new entry has all its entries in the store.
-  const onlyTouched = [...touched].filter((key) => !groups.has(key));
-  for (const [key, group] of await entriesByKey(tx, onlyTouched)) groups.set(key, group);
 
   // What recomputed groups need: which of their messages were rejected, and their links in force.
-  const replan = [...groups].filter(([key, group]) => needsRecompute(group, isNew, touched.has(key)));
+  const replanned = new Set<string>();
   // Only starts and stops care whether their message was rejected (versions keep rejected 301s).
-  const messageKeys = replan.flatMap(([key, group]) =>
-    key.startsWith('twn|') ? [] : group.flatMap((e) => (e.message ? [e.message] : [])),
-  );
+  const messageKeys: string[] = [];
+  // A new message has no links yet; of a 301's prestaties (most of its group) none is a source.
+  const sources: string[] = [];
+  groups.forEach((group, key) => {
+    if (!needsRecompute(group, isNew, touched.has(key))) return;
+    replanned.add(key);
+    const versions = key.startsWith('twn|');
+    for (const e of group) {
+      if (!versions && e.message) messageKeys.push(e.message);
+      if (!isNew(e) && isRecomputedSource(e)) sources.push(e.berichtId);
+    }
+  });
   const rejectedKeys = await rejectedMessageKeys(tx, messageKeys);
   const rejected = new Set<string>();
-  for (const [, group] of replan)
-    for (const e of group) if (rejectedKeys.has(e.message)) rejected.add(e.berichtId);
-  // A new message has no links yet; of a 301's prestaties (most of its group) none is a source.
-  const sources = replan.flatMap(([, group]) =>
-    group.filter((e) => !isNew(e) && isRecomputedSource(e)).map((e) => e.berichtId),
-  );
+  if (rejectedKeys.size > 0)
+    for (const key of replanned)
+      for (const e of groups.get(key) ?? []) if (rejectedKeys.has(e.message)) rejected.add(e.berichtId);
   const active = await activeLapsingLinksFrom(tx, sources);
   const activeByRow = new Map<string, PlannedLink[]>();
   for (const l of active) {
@@ -154,13 +162,15 @@ async function linkClaimed(
 
   const add = new Map<string, PlannedLink>();
   const revoke = new Map<string, PlannedLink>();
-  const replanned = new Set(replan.map(([key]) => key));
   // A group of one entry that is not replanned has nothing to pair with (most keys of a batch).
-  const planned: [string, LinkEntry[]][] = [];
-  for (const kg of groups) if (kg[1].length > 1 || replanned.has(kg[0])) planned.push(kg);
+  const planned: string[] = [];
+  groups.forEach((group, key) => {
+    if (group.length > 1 || replanned.has(key)) planned.push(key);
+  });
   // Groups in key order: a batch's link events get their seqs in the same order on every database.
-  planned.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [key, group] of planned) {
+  planned.sort();
+  for (const key of planned) {
+    const group = groups.get(key) as LinkEntry[];
     const activeHere = replanned.has(key)
       ? [...new Set(group.flatMap((e) => activeByRow.get(`${e.berichtId}|${e.row}`) ?? []))]
       : [];
