@@ -932,18 +932,32 @@ export function* copyChunks(
   }
 }
 
-/** `copyChunks` for rows given as their cells in column order (no object per row to build first). */
-export function* copyCellChunks(rows: readonly (readonly unknown[])[]): Generator<string> {
-  const CHUNK = 256;
-  for (let start = 0; start < rows.length; start += CHUNK) {
-    let text = '';
-    for (let i = start; i < Math.min(start + CHUNK, rows.length); i++) {
-      const cells = rows[i]!;
-      let line = copyField(cells[0]);
-      for (let c = 1; c < cells.length; c++) line += `\t${copyField(cells[c])}`;
-      text += `${line}\n`;
-    }
-    yield text;
+/**
+ * COPY data of rows handed over one at a time as their cells in column order (`run`), kept as bytes in chunks
+ * of a few hundred rows: no array or string per row outlives its call.
+ */
+export class CopyCells {
+  readonly chunks: Buffer[] = [];
+  #text = '';
+  #rows = 0;
+
+  run(...cells: unknown[]): void {
+    let line = copyField(cells[0]);
+    for (let c = 1; c < cells.length; c++) line += `\t${copyField(cells[c])}`;
+    this.#text += `${line}\n`;
+    if (++this.#rows === 256) this.#seal();
+  }
+
+  /** The chunks, the last one included. */
+  done(): Buffer[] {
+    if (this.#rows > 0) this.#seal();
+    return this.chunks;
+  }
+
+  #seal(): void {
+    this.chunks.push(Buffer.from(this.#text));
+    this.#text = '';
+    this.#rows = 0;
   }
 }
 

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { keyspaceOf, type LinkEntry } from '../links/entries.js';
 import { linkId, type PlannedLink } from '../links/match.js';
-import { copyCellChunks } from './ingest-repository.js';
+import { CopyCells } from './ingest-repository.js';
 import type { IngestTx } from './watermark.js';
 
 /**
@@ -117,11 +117,10 @@ async function appendRows<T>(
     for (const item of items) cells(stmt, item);
     return;
   }
-  const rows: unknown[][] = [];
-  const copy = { run: (...row: unknown[]) => rows.push(row) };
+  const copy = new CopyCells();
   for (const item of items) cells(copy, item);
   await pipeline(
-    Readable.from(copyCellChunks(rows)),
+    Readable.from(copy.done()),
     tx.client.query(copyFrom(`COPY ${into} (${columns.join(', ')}) FROM STDIN`)),
   );
 }
