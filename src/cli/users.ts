@@ -105,7 +105,11 @@ export function register(program: Command, ctx: CliContext): void {
               u.role,
               u.organisation_code ?? '-',
               u.totp_enabled ? 'totp' : '-',
-              u.disabled_at ? `disabled since ${u.disabled_at}` : 'active',
+              u.disabled_at
+                ? `disabled since ${u.disabled_at}`
+                : u.password_temporary
+                  ? 'active, temporary password'
+                  : 'active',
             ].join('\t'),
           );
         }
