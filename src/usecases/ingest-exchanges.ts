@@ -115,6 +115,7 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
       const base = {
         source: ref.source,
         identity: ref.identity,
+        place: ref.place,
         moment: ref.moment,
         verzender: ref.verzender,
         ontvanger: ref.ontvanger,
@@ -286,6 +287,7 @@ export async function ingestSource(
     const exchangeKeys = source.foldersRead.map((folder) =>
       exchangeKey(deps.keys, {
         source: folder,
+        place: source.place,
         moment: null,
         verzender: null,
         ontvanger: null,

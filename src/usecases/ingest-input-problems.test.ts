@@ -305,6 +305,32 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
+  it("leaves a plain folder's item open when a file of the same name is read in another folder", async () => {
+    await withStore(async (store) => {
+      const plain = () => {
+        const dir = folder([], []);
+        rmSync(join(dir, 'manifest.ndjson'));
+        mkdirSync(join(dir, 'real'));
+        return dir;
+      };
+      const week1 = plain();
+      symlinkSync(join(week1, 'real', 'a.data'), join(week1, 'a.xml'));
+      expect(await ingest(store, week1)).toMatchObject({ quarantined: 1 });
+      // Another folder's a.xml is another file: the first is still not read, its item stays open.
+      const week2 = plain();
+      writeFileSync(join(week2, 'a.xml'), xmlOf('JW301'));
+      expect(await ingest(store, week2)).toMatchObject({ stored: 1, quarantined: 0 });
+      expect(await listQuarantine(store)).toMatchObject([
+        { source: 'a.xml', reasonCode: 'ingest.link_refused', status: 'open' },
+      ]);
+      // Still broken in its own folder: the same item. Read there at last: settled.
+      expect(await ingest(store, week1)).toMatchObject({ quarantined: 0, skipped: 1 });
+      writeFileSync(join(week1, 'real', 'a.data'), xmlOf('JW305'));
+      expect(await ingest(store, week1)).toMatchObject({ stored: 1, quarantined: 0 });
+      expect(await listQuarantine(store)).toEqual([]);
+    });
+  });
+
   it("settles the item of a plain folder's subfolder once that folder is read, and makes a new one if it fails again", async () => {
     await withStore(async (store) => {
       const dir = folder([], []);
@@ -362,6 +388,7 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       await source.close();
       const folderKey = exchangeKey(keys, {
         source: 'sub/',
+        place: source.place,
         moment: null,
         verzender: null,
         ontvanger: null,

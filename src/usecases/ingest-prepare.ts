@@ -18,6 +18,8 @@ export interface ReceivedExchange {
   readonly source: string;
   /** Part of the exchange's identity instead of `source` when set (see `ExchangeRef.identity`). */
   readonly identity?: string;
+  /** See `ExchangeRef.place`: part of the key only of an exchange without bytes (an input problem). */
+  readonly place?: string | undefined;
   readonly bytes: Buffer;
   readonly moment: string | null;
   readonly verzender: string | null;
@@ -45,9 +47,12 @@ export function exchangeKey(keys: Keys, ex: ReceivedExchange): string {
   if (ex.hubId) return `hub:${ex.hubId}`;
   const content = createHash('sha256').update(ex.bytes).digest('hex');
   const h = createHmac('sha256', keys.berichtId);
+  // A problem's key and the key that settles it name the folder; a stored exchange's key digests its bytes.
+  const place = ex.place !== undefined && ex.bytes.length === 0 ? [ex.place] : [];
   for (const part of [
     'exchange',
     ex.identity ?? ex.source,
+    ...place,
     ex.moment ?? '',
     ex.verzender ?? '',
     ex.ontvanger ?? '',

@@ -33,6 +33,11 @@ export interface ExchangeRef {
    * before the ZIP's name was shown (relative to their manifest), so stores made then still recognise them.
    */
   readonly identity?: string;
+  /**
+   * A plain folder's exchanges: the folder they were read from (its real path). It names their input problems
+   * and the key that settles those, so a file of the same name in another folder does not settle them.
+   */
+  readonly place?: string;
   readonly moment: string | null;
   readonly verzender: string | null;
   readonly ontvanger: string | null;
@@ -52,6 +57,8 @@ export interface ExchangeSource {
    * such a folder (it could not be read, or was a link that was refused) is settled by the run.
    */
   readonly foldersRead?: readonly string[];
+  /** A plain folder's real path: `ExchangeRef.place` of its exchanges. */
+  readonly place?: string;
   close(): Promise<void>;
 }
 
@@ -499,6 +506,7 @@ export function systemErrorText(err: unknown): string {
 
 function plainFolderSource(
   dir: string,
+  place: string,
   files: FoundFile[],
   root?: Buffer,
   foldersRead: readonly string[] = [],
@@ -508,9 +516,10 @@ function plainFolderSource(
     label: dir,
     total: files.length,
     foldersRead,
+    place,
     async *exchanges() {
       for (const f of files) {
-        const base = { source: f.source, verzender: null, ontvanger: null, hubId: null };
+        const base = { source: f.source, place, verzender: null, ontvanger: null, hubId: null };
         if (f.problem) {
           yield {
             ...base,
@@ -728,7 +737,13 @@ export async function openSource(path: string): Promise<ExchangeSource> {
       throw new Error(`ingest.source_unreadable: ${manifest} is ${kindOf(m)}, not a regular file`);
     if (m) return manifestSource(manifest);
     const { files, foldersRead } = await listXml(path);
-    return plainFolderSource(path, files, await realpath(path, { encoding: 'buffer' }), foldersRead);
+    return plainFolderSource(
+      path,
+      await realpath(path),
+      files,
+      await realpath(path, { encoding: 'buffer' }),
+      foldersRead,
+    );
   }
   const lower = path.toLowerCase();
   // A manifest or ZIP that is a FIFO or device would block or never end: only a regular file is opened.
@@ -738,6 +753,8 @@ export async function openSource(path: string): Promise<ExchangeSource> {
   if (path.toLowerCase().endsWith('.ndjson') || path.toLowerCase().endsWith('.jsonl'))
     return manifestSource(path);
   if (path.toLowerCase().endsWith('.xml'))
-    return plainFolderSource(dirname(path), [{ path: Buffer.from(path), source: basename(path) }]);
+    return plainFolderSource(dirname(path), await realpath(dirname(path)), [
+      { path: Buffer.from(path), source: basename(path) },
+    ]);
   throw new Error(`ingest.source_unknown: ${path} is not a folder, a .zip or a manifest (.ndjson)`);
 }
