@@ -225,7 +225,7 @@ export async function ingestSource(
   const pool = workers > 0 ? new ParsePool(workers, deps.keys, { link: options.link !== false }) : undefined;
   let done = 0;
   const prepare = async (received: readonly ReceivedExchange[]): Promise<PreparedExchange[]> => {
-    const keys = received.map((ex) => exchangeKey(deps.keys, ex));
+    const keys = received.map((ex) => exchangeKey(deps.keys, ex, ex.problem ? ex.place : undefined));
     const known = await knownExchangeKeys(deps.store, [...new Set(keys)]);
     // A known exchange is not parsed again, unless all that is known of it is an input problem (a missing
     // file, an unusable manifest line) and it now comes with usable input, or its hub id comes again with
@@ -285,15 +285,11 @@ export async function ingestSource(
   // it, without a moment or bytes) is settled.
   if (source.foldersRead?.length) {
     const exchangeKeys = source.foldersRead.map((folder) =>
-      exchangeKey(deps.keys, {
-        source: folder,
-        place: source.place,
-        moment: null,
-        verzender: null,
-        ontvanger: null,
-        hubId: null,
-        bytes: NO_BYTES,
-      }),
+      exchangeKey(
+        deps.keys,
+        { source: folder, moment: null, verzender: null, ontvanger: null, hubId: null, bytes: NO_BYTES },
+        source.place,
+      ),
     );
     const settled = await settleFolderProblems(deps.store, {
       exchangeKeys,
@@ -356,7 +352,11 @@ function withSettles(keys: Keys, ex: ReceivedExchange, prepared: PreparedExchang
   if (ex.hubId || ex.problem || ex.bytes.length === 0) return prepared;
   return {
     ...prepared,
-    settles: exchangeKey(keys, { ...ex, ...(isPlainSource(ex) ? { moment: null } : {}), bytes: NO_BYTES }),
+    settles: exchangeKey(
+      keys,
+      { ...ex, ...(isPlainSource(ex) ? { moment: null } : {}), bytes: NO_BYTES },
+      ex.place,
+    ),
   };
 }
 

@@ -4,6 +4,7 @@ import {
   mkdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   truncateSync,
   writeFileSync,
@@ -323,11 +324,26 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       expect(await listQuarantine(store)).toMatchObject([
         { source: 'a.xml', reasonCode: 'ingest.link_refused', status: 'open' },
       ]);
+      // An empty file read in a plain folder is no input problem: read again, it is already ingested.
+      writeFileSync(join(week2, 'empty.xml'), '');
+      expect(await ingest(store, week2)).toMatchObject({ quarantined: 1, skipped: 1 });
+      expect(await ingest(store, week2)).toMatchObject({ quarantined: 0, skipped: 2 });
+      // Its key is as it was before problems were named with their folder (stores made then know it).
+      const emptyKey = exchangeKey(keys, {
+        source: 'empty.xml',
+        moment: statSync(join(week2, 'empty.xml')).mtime.toISOString(),
+        verzender: null,
+        ontvanger: null,
+        hubId: null,
+        bytes: Buffer.alloc(0),
+      });
+      const stored = await store.db.selectFrom('exchange').select('exchange_key').execute();
+      expect(stored.map((e) => e.exchange_key)).toContain(emptyKey);
       // Still broken in its own folder: the same item. Read there at last: settled.
       expect(await ingest(store, week1)).toMatchObject({ quarantined: 0, skipped: 1 });
       writeFileSync(join(week1, 'real', 'a.data'), xmlOf('JW305'));
       expect(await ingest(store, week1)).toMatchObject({ stored: 1, quarantined: 0 });
-      expect(await listQuarantine(store)).toEqual([]);
+      expect(await listQuarantine(store)).toMatchObject([{ reasonCode: 'ingest.empty' }]);
     });
   });
 
@@ -386,15 +402,18 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       await ingest(store, dir); // at now(): the item of sub/
       const source = await openSource(dir);
       await source.close();
-      const folderKey = exchangeKey(keys, {
-        source: 'sub/',
-        place: source.place,
-        moment: null,
-        verzender: null,
-        ontvanger: null,
-        hubId: null,
-        bytes: Buffer.alloc(0),
-      });
+      const folderKey = exchangeKey(
+        keys,
+        {
+          source: 'sub/',
+          moment: null,
+          verzender: null,
+          ontvanger: null,
+          hubId: null,
+          bytes: Buffer.alloc(0),
+        },
+        source.place,
+      );
       const settle = (before: Date) =>
         settleFolderProblems(store, {
           exchangeKeys: [folderKey],

@@ -51,6 +51,25 @@ describe('preparing an exchange', () => {
     expect(exchangeKey(keys, { ...ex, bytes: Buffer.concat([xml, Buffer.from(' ')]) })).not.toBe(k);
   });
 
+  it('keeps the keys exchanges were stored under (a store recognises what it has, across versions)', () => {
+    const pinned = deriveKeys('pinned-key-secret-pinned-key-secret-0123');
+    const file = {
+      source: 'week1/a.xml',
+      moment: '2024-03-04T09:00:00.000Z',
+      verzender: '0384',
+      ontvanger: '12345678',
+      hubId: null,
+      bytes: Buffer.from('<Bericht/>'),
+    };
+    const problem = { ...file, moment: null, verzender: null, ontvanger: null, bytes: Buffer.alloc(0) };
+    // As computed before a plain folder's problems were named with their folder.
+    expect(exchangeKey(pinned, file)).toBe('src:24eb15bfea7f9a54f88a1a3ca93f8e887935d7da');
+    expect(exchangeKey(pinned, { ...file, place: '/data/week1' })).toBe(exchangeKey(pinned, file));
+    expect(exchangeKey(pinned, problem)).toBe('src:2fbda91db66509a3568162acc626d621680d01bb');
+    expect(exchangeKey(pinned, problem, '/data/week1')).not.toBe(exchangeKey(pinned, problem));
+    expect(exchangeKey(pinned, problem, '/data/week1')).not.toBe(exchangeKey(pinned, problem, '/data/week2'));
+  });
+
   it('cuts a run of more than 300 characters in a reason (a quoted manifest field of megabytes)', () => {
     const reason = scrubReason(
       `manifest.ndjson line 1: file "${'a'.repeat(1_000_000)}.xml" must be relative`,

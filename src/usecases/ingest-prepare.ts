@@ -18,7 +18,7 @@ export interface ReceivedExchange {
   readonly source: string;
   /** Part of the exchange's identity instead of `source` when set (see `ExchangeRef.identity`). */
   readonly identity?: string;
-  /** See `ExchangeRef.place`: part of the key only of an exchange without bytes (an input problem). */
+  /** See `ExchangeRef.place`: names the exchange's input problem, and the key that settles one. */
   readonly place?: string | undefined;
   readonly bytes: Buffer;
   readonly moment: string | null;
@@ -42,17 +42,18 @@ export function scrubReason(reason: string, source?: string): string {
   return source ? reason.split(source).map(mask).join(source) : mask(reason);
 }
 
-/** The identity of one passage: the hub's id, else a keyed digest of where and when it came and what it held. */
-export function exchangeKey(keys: Keys, ex: ReceivedExchange): string {
+/**
+ * The identity of one passage: the hub's id, else a keyed digest of where and when it came and what it held.
+ * `place` (a plain folder's, see `ExchangeRef.place`) is given for an input problem and the key that settles it.
+ */
+export function exchangeKey(keys: Keys, ex: ReceivedExchange, place?: string): string {
   if (ex.hubId) return `hub:${ex.hubId}`;
   const content = createHash('sha256').update(ex.bytes).digest('hex');
   const h = createHmac('sha256', keys.berichtId);
-  // A problem's key and the key that settles it name the folder; a stored exchange's key digests its bytes.
-  const place = ex.place !== undefined && ex.bytes.length === 0 ? [ex.place] : [];
   for (const part of [
     'exchange',
     ex.identity ?? ex.source,
-    ...place,
+    ...(place === undefined ? [] : [place]),
     ex.moment ?? '',
     ex.verzender ?? '',
     ex.ontvanger ?? '',

@@ -8,14 +8,14 @@ import type { DialectMigration } from './index.js';
  */
 export const migration: DialectMigration = {
   async up(db: Kysely<unknown>) {
-    await db.schema.dropIndex('link_from_lapsing').execute();
+    await db.schema.dropIndex('link_from_lapsing').ifExists().execute();
     await sql`CREATE INDEX link_from_lapsing ON link (from_bericht_id) WHERE type = 'correctie' OR type = 'stop-start' OR type = 'toewijzing-versie'`.execute(
       db,
     );
   },
 
   async down(db: Kysely<unknown>) {
-    await db.schema.dropIndex('link_from_lapsing').execute();
+    await db.schema.dropIndex('link_from_lapsing').ifExists().execute();
     await sql`CREATE INDEX link_from_lapsing ON link (from_bericht_id) WHERE type IN ('correctie', 'stop-start', 'toewijzing-versie')`.execute(
       db,
     );
