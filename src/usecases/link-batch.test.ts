@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import type { LinkableMessage } from '../links/entries.js';
+import { MemoryLinkIndex } from '../links/memory-index.js';
 import { testMessage } from '../links/test-messages.js';
+import { startRun } from '../store/ingest-repository.js';
 import type { Store } from '../store/open.js';
 import { linkBatch, type StoredMessageForLinks } from './link-batch.js';
 
@@ -186,6 +188,99 @@ for (const dialect of DIALECTS) {
           ].join('\n'),
         ]),
       );
+    });
+
+    it('leaves a message its retour rejected out of stop-start batch by batch, as the reference index does', async () => {
+      const key = { ToewijzingNummer: 'XT1', Product_Categorie: '45', Begindatum: '2024-01-10' };
+      const stopRow = { ...key, RedenBeeindiging: '31', Einddatum: '2024-05-31', StatusAanlevering: '1' };
+      const product = (id: string, code: string, dag: string, table: string, row: Record<string, string>) =>
+        testMessage({
+          id,
+          code,
+          afzender: AGB,
+          ontvanger: GEM,
+          dagtekening: dag,
+          main: { Client_Bsn: 'XB1' },
+          rows: { [table]: [row] },
+        });
+      const retourOf = (id: string, code: string, heen: string, dag: string) =>
+        testMessage({
+          id,
+          code,
+          afzender: AGB,
+          ontvanger: GEM,
+          identificatie: heen,
+          dagtekening: dag,
+          rows: { RetourCode: [{ Niveau: 'Header', RetourCode: '9069' }] },
+        });
+      const first = product('XS1', 'JW305', '2024-01-12', 'StartProduct', { ...key, StatusAanlevering: '1' });
+      const resent = product('XS2', 'JW305', '2024-01-15', 'StartProduct', {
+        ...key,
+        StatusAanlevering: '1',
+      });
+      const stop = product('XP1', 'JW307', '2024-06-03', 'StopProduct', stopRow);
+      const stopAgain = product('XP2', 'JW307', '2024-06-05', 'StopProduct', stopRow);
+      const batches = [
+        [first, stop],
+        [resent],
+        [retourOf('XR1', 'JW308', 'XP1', '2024-06-03'), stopAgain],
+        [retourOf('XR2', 'JW306', 'XS2', '2024-01-15')],
+      ];
+      const inForce = async () => {
+        const state = new Map<string, string>();
+        for (const l of await store.db
+          .selectFrom('link')
+          .selectAll()
+          .where('type', '=', 'stop-start')
+          .where('from_bericht_id', 'like', 'X%')
+          .orderBy('seq')
+          .execute())
+          state.set(`${l.from_bericht_id}:${l.from_row} -> ${l.to_bericht_id}:${l.to_row}`, l.mutatie);
+        return [...state].flatMap(([pair, mutatie]) => (mutatie === 'toegevoegd' ? [pair] : []));
+      };
+      // A rejecting retour finds its heen message in the message table: these are stored there, as ingest does.
+      const runId = await startRun(store, 'test', NOW.toISOString());
+      const raw = await store.db
+        .insertInto('raw_message')
+        .values({ key_id: 'k', nonce: Buffer.alloc(12), tag: Buffer.alloc(16), ciphertext: Buffer.alloc(1) })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const storeMessages = async (batch: readonly StoredMessageForLinks[]) => {
+        for (const m of batch)
+          await store.db
+            .insertInto('message')
+            .values({
+              ...m,
+              rows: m.rows as string,
+              standard: 'ijw',
+              conflict: 0,
+              passages: 1,
+              key_hash: m.bericht_id,
+              content_hash: m.bericht_id,
+              first_moment: NOW.toISOString(),
+              verzender: m.afzender,
+              ontvanger_hub: m.ontvanger,
+              raw_id: Number(raw.id),
+              ingest_run_id: runId,
+              ingested_at: NOW.toISOString(),
+            })
+            .execute();
+      };
+      const reference = new MemoryLinkIndex();
+      const seen: string[][] = [];
+      for (const batch of batches) {
+        reference.add(batch);
+        await storeMessages(batch.map(stored));
+        await linkBatch(store, batch.map(stored), { now: NOW });
+        const expected = reference
+          .links()
+          .filter((l) => l.type === 'stop-start')
+          .map((l) => `${l.fromBerichtId}:${l.fromRow} -> ${l.toBerichtId}:${l.toRow}`);
+        expect(await inForce()).toEqual(expected);
+        seen.push(expected);
+      }
+      // The stop moved to the resent start, then the rejected stop and start dropped out.
+      expect(seen).toEqual([['XP1:1 -> XS1:1'], ['XP1:1 -> XS2:1'], ['XP2:1 -> XS2:1'], ['XP2:1 -> XS1:1']]);
     });
 
     it('does nothing when a batch is linked again', async () => {
