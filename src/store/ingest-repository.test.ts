@@ -1,6 +1,10 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import { type PreparedExchange, startRun, writeExchangeBatch } from './ingest-repository.js';
+import { CopyCells, type PreparedExchange, startRun, writeExchangeBatch } from './ingest-repository.js';
 
 // Bytes and text that a bulk path (COPY on PostgreSQL) must escape: backslash, tab, newline, CR, quotes.
 const awkward = 'a\\b\tc\nd\re"f\'g \\N end';
@@ -43,6 +47,34 @@ describe.each(DIALECTS)('ingest batch writer on %s', (dialect) => {
       const ex = await store.db.selectFrom('exchange').selectAll().executeTakeFirstOrThrow();
       expect([ex.exchange_key, ex.verzender, ex.message_seq]).toEqual([`src:${awkward}`, awkward, null]);
     } finally {
+      await drop();
+    }
+  });
+});
+
+describe('COPY data of rows handed over one at a time (PostgreSQL)', () => {
+  it('reads back every cell as given, across chunk boundaries, with the characters COPY escapes', async () => {
+    const { store, url, drop } = await freshStore('postgres');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('CREATE TABLE copy_test (n integer, a text, b text)');
+      const tricky = ['tab\there', 'line\nbreak', 'carriage\rreturn', 'back\\slash', 'é ü €', '', '\\N'];
+      const rows = Array.from({ length: 600 }, (_, n) => [
+        n,
+        tricky[n % tricky.length],
+        n % 5 ? `r${n}` : null,
+      ]);
+      const copy = new CopyCells();
+      for (const r of rows) copy.run(...r);
+      const chunks = copy.done();
+      expect(chunks.length).toBe(3); // 256 + 256 + 88 rows
+      await pipeline(Readable.from(chunks), client.query(copyFrom('COPY copy_test (n, a, b) FROM STDIN')));
+      const back = await client.query({ text: 'SELECT n, a, b FROM copy_test ORDER BY n', rowMode: 'array' });
+      expect(back.rows).toEqual(rows);
+      expect(new CopyCells().done()).toEqual([]);
+    } finally {
+      await client.end();
       await drop();
     }
   });
