@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compactKey, linkEntries } from './entries.js';
 import type { PlannedLink } from './match.js';
 import { MemoryLinkIndex } from './memory-index.js';
-import { testMessage } from './test-messages.js';
+import { testMessage, testRetour } from './test-messages.js';
 
 const GEM = '0363';
 const AGB = '12345678';
@@ -164,16 +164,8 @@ describe('link rules', () => {
     const resent = t305('S2', '2024-01-15', [{ ...key, StatusAanlevering: '1' }]);
     const stop = t307('P1', '2024-06-03', [stopRow]);
     const stopAgain = t307('P2', '2024-06-05', [stopRow]);
-    const retour = (id: string, code: string, heen: string, dag: string, rejected: boolean) =>
-      testMessage({
-        id,
-        code,
-        afzender: AGB,
-        ontvanger: GEM,
-        identificatie: heen,
-        dagtekening: dag,
-        rows: { RetourCode: rejected ? [{ Niveau: 'Header', RetourCode: '9069' }] : [] },
-      });
+    const retour = (id: string, code: string, heen: string, dagtekening: string, rejected: boolean) =>
+      testRetour({ id, code, afzender: AGB, ontvanger: GEM, heen, dagtekening, rejected });
     const rejectStop = retour('R1', 'JW308', 'P1', '2024-06-03', true);
     const rejectStart = retour('R2', 'JW306', 'S2', '2024-01-15', true);
     const index = new MemoryLinkIndex();

@@ -61,3 +61,27 @@ export function testMessage(spec: TestMessageSpec): LinkableMessage {
     tables,
   };
 }
+
+/**
+ * The retour (`code`, e.g. JW306) of the heen message `heen`, its header copied: rejecting it with a header
+ * RetourCode (9069), or accepting it without one.
+ */
+export function testRetour(spec: {
+  readonly id: string;
+  readonly code: string;
+  readonly afzender: string;
+  readonly ontvanger: string;
+  readonly heen: string;
+  readonly dagtekening: string;
+  readonly rejected: boolean;
+}): LinkableMessage {
+  return testMessage({
+    id: spec.id,
+    code: spec.code,
+    afzender: spec.afzender,
+    ontvanger: spec.ontvanger,
+    identificatie: spec.heen,
+    dagtekening: spec.dagtekening,
+    rows: { RetourCode: spec.rejected ? [{ Niveau: 'Header', RetourCode: '9069' }] : [] },
+  });
+}

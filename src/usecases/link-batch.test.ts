@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import type { LinkableMessage } from '../links/entries.js';
 import { MemoryLinkIndex } from '../links/memory-index.js';
-import { testMessage } from '../links/test-messages.js';
+import { testMessage, testRetour } from '../links/test-messages.js';
 import { startRun } from '../store/ingest-repository.js';
 import type { Store } from '../store/open.js';
 import { linkBatch, type StoredMessageForLinks } from './link-batch.js';
@@ -203,16 +203,8 @@ for (const dialect of DIALECTS) {
           main: { Client_Bsn: 'XB1' },
           rows: { [table]: [row] },
         });
-      const retourOf = (id: string, code: string, heen: string, dag: string) =>
-        testMessage({
-          id,
-          code,
-          afzender: AGB,
-          ontvanger: GEM,
-          identificatie: heen,
-          dagtekening: dag,
-          rows: { RetourCode: [{ Niveau: 'Header', RetourCode: '9069' }] },
-        });
+      const retourOf = (id: string, code: string, heen: string, dagtekening: string) =>
+        testRetour({ id, code, afzender: AGB, ontvanger: GEM, heen, dagtekening, rejected: true });
       const first = product('XS1', 'JW305', '2024-01-12', 'StartProduct', { ...key, StatusAanlevering: '1' });
       const resent = product('XS2', 'JW305', '2024-01-15', 'StartProduct', {
         ...key,
