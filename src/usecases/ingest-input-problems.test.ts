@@ -347,6 +347,36 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
+  it("leaves the item of a ZIP's unreadable entry open when an entry of that name is read from another ZIP", async () => {
+    await withStore(async (store) => {
+      const zipOf = async (path: string, xml: Buffer | string, encrypted: boolean) => {
+        const zip = new yazl.ZipFile();
+        zip.addBuffer(Buffer.from(xml), 'a.xml');
+        zip.end();
+        const chunks: Buffer[] = [];
+        for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+        const bytes = Buffer.concat(chunks);
+        // The central directory's flags (at +8): marked encrypted, the entry cannot be read.
+        const at = bytes.indexOf(Buffer.from([0x50, 0x4b, 1, 2]));
+        if (encrypted) bytes.writeUInt16LE(bytes.readUInt16LE(at + 8) | 1, at + 8);
+        writeFileSync(path, bytes);
+        return path;
+      };
+      const dir = folder([]);
+      const first = await zipOf(join(dir, 'week1.zip'), xmlOf('JW301'), true);
+      expect((await ingest(store, first)).quarantinedByReason).toEqual({ 'ingest.unreadable': 1 });
+      await zipOf(join(dir, 'week2.zip'), xmlOf('JW305'), false);
+      expect(await ingest(store, join(dir, 'week2.zip'))).toMatchObject({ stored: 1, quarantined: 0 });
+      expect(await listQuarantine(store)).toMatchObject([
+        { source: 'week1.zip!a.xml', reasonCode: 'ingest.unreadable', status: 'open' },
+      ]);
+      // The ZIP written again where it was, readable now: the item settles.
+      await zipOf(first, xmlOf('JW301'), false);
+      expect(await ingest(store, first)).toMatchObject({ stored: 1, quarantined: 0 });
+      expect(await listQuarantine(store)).toEqual([]);
+    });
+  });
+
   it("settles the item of a plain folder's subfolder once that folder is read, and makes a new one if it fails again", async () => {
     await withStore(async (store) => {
       const dir = folder([], []);

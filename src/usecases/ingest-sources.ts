@@ -34,8 +34,9 @@ export interface ExchangeRef {
    */
   readonly identity?: string;
   /**
-   * A plain folder's exchanges: the folder they were read from (its real path). It names their input problems
-   * and the key that settles those, so a file of the same name in another folder does not settle them.
+   * Exchanges of a plain folder or a ZIP without a manifest: the folder or ZIP they were read from (its real
+   * path). It names their input problems and the key that settles those, so a file of the same name elsewhere
+   * does not settle them.
    */
   readonly place?: string;
   readonly moment: string | null;
@@ -691,6 +692,7 @@ async function zipSource(path: string): Promise<ExchangeSource> {
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .flatMap(([n, same]) => same.map((e, i) => ({ source: i === same.length - 1 ? n : `${n}#${i + 1}`, e })));
   const refusedXml = refused.filter((r) => r.name.toLowerCase().endsWith('.xml'));
+  const place = await realpath(path);
   return {
     label: path,
     total: xml.length + refusedXml.length,
@@ -702,6 +704,7 @@ async function zipSource(path: string): Promise<ExchangeSource> {
         yield {
           source,
           identity: name,
+          place,
           moment: null,
           verzender: null,
           ontvanger: null,
@@ -714,6 +717,7 @@ async function zipSource(path: string): Promise<ExchangeSource> {
         yield {
           source: `${zipName}!${source}`,
           identity: source,
+          place,
           moment: e.getLastModDate().toISOString(),
           verzender: null,
           ontvanger: null,
