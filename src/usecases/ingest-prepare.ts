@@ -44,7 +44,8 @@ export function scrubReason(reason: string, source?: string): string {
 
 /**
  * The identity of one passage: the hub's id, else a keyed digest of where and when it came and what it held.
- * `place` (a plain folder's, see `ExchangeRef.place`) is given for an input problem and the key that settles it.
+ * `place` (a plain folder's or ZIP's, see `ExchangeRef.place`) is given for an input problem and the key that
+ * settles it.
  */
 export function exchangeKey(keys: Keys, ex: ReceivedExchange, place?: string): string {
   if (ex.hubId) return `hub:${ex.hubId}`;
