@@ -40,9 +40,11 @@ describe('ketendata ingest and quarantine', () => {
     const list = await run(['quarantine', 'list']);
     expect(list.out).toContain(`${t.quarantined} open items`);
     expect(list.out).toMatch(/\topen\tingest\.not_well_formed\t/);
-    // Each line names the file and the code once, in their own columns, then what is wrong.
+    // Each line names the file, what it came in through and the code once, in their own columns, then
+    // what is wrong.
     for (const line of list.out.trim().split('\n').slice(0, -1)) {
-      const [, , code, , file, reason] = line.split('\t');
+      const [, , code, , file, ingestSource, reason] = line.split('\t');
+      expect(ingestSource, line).toBe(join(traffic.dir, 'manifest.ndjson'));
       expect(reason, line).not.toContain(file!);
       expect(reason, line).not.toContain(code!);
       expect(reason!.length, line).toBeGreaterThan(10);

@@ -33,7 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
           if (opts.json) ctx.out(JSON.stringify(e));
           else
             ctx.out(
-              `${e.id}\t${e.status}\t${e.reasonCode}\t${e.hubId ?? '-'}\t${e.source}\t${reasonDetail(e)}`,
+              `${e.id}\t${e.status}\t${e.reasonCode}\t${e.hubId ?? '-'}\t${e.source}\t${e.ingestSource ?? '-'}\t${reasonDetail(e)}`,
             );
         }
         if (!opts.json) ctx.out(count(entries.length, opts.all ? 'item' : 'open item'));

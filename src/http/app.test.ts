@@ -659,16 +659,18 @@ for (const dialect of DIALECTS) {
       const listed = (await (
         await h.app.request('/api/v1/quarantine', { headers: { Authorization: `Bearer ${op.token}` } })
       ).json()) as {
-        quarantine: { id: number; code: string }[];
+        quarantine: { id: number; code: string; ingestSource: string | null }[];
       };
       const entry = listed.quarantine.find((q) => q.code === 'ingest.unknown_type');
       expect(entry, JSON.stringify(listed)).toBeDefined();
+      expect(entry!.ingestSource).toMatch(/^http:/);
       const b = new Browser(h.app);
       await b.login('beheer@example');
       const { html, csrf } = await b.page('/beheer/quarantaine');
       expect(html).toContain('ingest.unknown_type');
       // What the code means in Dutch, then the validator's own message.
       expect(html).toContain('Geen bericht van iJw of iWmo release 3.2. <span');
+      expect(html).toContain(`ingelezen uit ${entry!.ingestSource}`);
       const retried = await b.post('/beheer/quarantaine/opnieuw', { _csrf: csrf!, ids: String(entry!.id) });
       expect(await retried.text()).toContain('1 opnieuw geprobeerd: 0 opgelost, 1 nog in quarantaine.');
 

@@ -33,6 +33,7 @@ body { margin: 0; font-family: var(--utrecht-document-font-family, Arial, sans-s
 .kd-footer { padding: 1rem 2rem; border-block-start: 1px solid #ccc; font-size: 0.875rem; }
 .kd-narrow { max-inline-size: 30rem; }
 .kd-inline { display: inline; }
+.kd-block { display: block; }
 .kd-code { font-family: monospace; word-break: break-all; background: #f3f3f3; padding: 0.5rem; display: block; }
 .kd-actions { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; margin-block: 1rem; }
 .utrecht-table { inline-size: 100%; }

@@ -126,6 +126,8 @@ export interface IngestRunView {
 export interface QuarantineView {
   readonly id: number;
   readonly source: string;
+  /** The folder, manifest or ZIP the item was read from (`http:…` for the API); null if not on record. */
+  readonly ingestSource: string | null;
   readonly moment: string | null;
   readonly code: string;
   readonly reason: string;

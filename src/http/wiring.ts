@@ -214,6 +214,7 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         .map((q) => ({
           id: q.id,
           source: q.source,
+          ingestSource: q.ingestSource,
           moment: q.moment,
           code: q.reasonCode,
           reason: reasonDetail(q),

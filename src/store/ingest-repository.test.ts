@@ -54,7 +54,7 @@ describe.each(DIALECTS)('ingest batch writer on %s', (dialect) => {
 
 describe('COPY data of rows handed over one at a time (PostgreSQL)', () => {
   it('reads back every cell as given, across chunk boundaries, with the characters COPY escapes', async () => {
-    const { store, url, drop } = await freshStore('postgres');
+    const { url, drop } = await freshStore('postgres');
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {

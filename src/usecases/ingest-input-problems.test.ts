@@ -321,8 +321,9 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       const week2 = plain();
       writeFileSync(join(week2, 'a.xml'), xmlOf('JW301'));
       expect(await ingest(store, week2)).toMatchObject({ stored: 1, quarantined: 0 });
+      // The list says which folder's a.xml it is.
       expect(await listQuarantine(store)).toMatchObject([
-        { source: 'a.xml', reasonCode: 'ingest.link_refused', status: 'open' },
+        { source: 'a.xml', ingestSource: week1, reasonCode: 'ingest.link_refused', status: 'open' },
       ]);
       // An empty file read in a plain folder is no input problem: read again, it is already ingested.
       writeFileSync(join(week2, 'empty.xml'), '');

@@ -16,7 +16,13 @@ import { linkInBatch } from './link-batch.js';
 
 export interface QuarantineEntry {
   readonly id: number;
+  /** The file, as the source names it: relative to its folder or manifest, or `<zip>!<entry>`. */
   readonly source: string;
+  /**
+   * What the item came in through, as named to `ingest` (a folder, manifest or ZIP), `http:<account>`: with
+   * `source` it says where the file is. Null for an item whose exchange is not on record.
+   */
+  readonly ingestSource: string | null;
   readonly hubId: string | null;
   readonly moment: string | null;
   readonly reasonCode: string;
@@ -43,12 +49,27 @@ export async function listQuarantine(
   store: Store,
   options: { all?: boolean } = {},
 ): Promise<QuarantineEntry[]> {
-  let q = store.db.selectFrom('quarantine').selectAll().orderBy('id');
-  if (!options.all) q = q.where('status', '=', 'open');
+  let q = store.db
+    .selectFrom('quarantine as q')
+    .selectAll('q')
+    // The run of the item's first exchange: the one that made it (index exchange_quarantine).
+    .select((eb) =>
+      eb
+        .selectFrom('exchange as e')
+        .innerJoin('ingest_run as r', 'r.id', 'e.ingest_run_id')
+        .select('r.source')
+        .whereRef('e.quarantine_id', '=', 'q.id')
+        .orderBy('e.id')
+        .limit(1)
+        .as('ingest_source'),
+    )
+    .orderBy('q.id');
+  if (!options.all) q = q.where('q.status', '=', 'open');
   const rows = await q.execute();
   return rows.map((r) => ({
     id: Number(r.id),
     source: r.source,
+    ingestSource: r.ingest_source ?? null,
     hubId: r.hub_id,
     moment: r.moment,
     reasonCode: r.reason_code,

@@ -384,7 +384,13 @@ export function openApiDocument() {
           type: 'object',
           properties: {
             id: { type: 'integer' },
-            source: { type: 'string' },
+            source: { type: 'string', description: 'The file, as its folder, manifest or ZIP names it' },
+            ingestSource: {
+              type: 'string',
+              nullable: true,
+              description:
+                'What the file was read from: the folder, manifest or ZIP given to ingest, or http:…',
+            },
             moment: { type: 'string', nullable: true },
             code: { type: 'string' },
             reason: { type: 'string' },

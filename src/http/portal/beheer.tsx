@@ -741,7 +741,12 @@ export function beheerRoutes(): Hono<AppEnv> {
                     />
                   </td>
                   <td class="utrecht-table__cell">{q.id}</td>
-                  <td class="utrecht-table__cell">{q.source}</td>
+                  <td class="utrecht-table__cell">
+                    {q.source}
+                    {q.ingestSource !== null && (
+                      <span class="utrecht-paragraph--small kd-block">ingelezen uit {q.ingestSource}</span>
+                    )}
+                  </td>
                   <td class="utrecht-table__cell">{formatDateTime(q.moment)}</td>
                   <td class="utrecht-table__cell">
                     <code>{q.code}</code>

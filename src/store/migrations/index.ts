@@ -26,6 +26,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0012_exchange_content_digest': () => import('./0012_exchange_content_digest.js'),
   '0013_user_password_temporary': () => import('./0013_user_password_temporary.js'),
   '0014_link_lapsing_predicate': () => import('./0014_link_lapsing_predicate.js'),
+  '0015_exchange_quarantine': () => import('./0015_exchange_quarantine.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
