@@ -141,6 +141,19 @@ const PENDING_SQL = `SELECT e.exchange_key AS k, q.id AS q, e.moment AS m, e.con
   LEFT JOIN quarantine q ON q.id = e.quarantine_id AND e.message_seq IS NULL AND q.status = 'open'
     AND q.reason_code IN (${INPUT_PROBLEM_LIST})`;
 const OPEN_INPUT_PROBLEM = `status = 'open' AND reason_code IN (${INPUT_PROBLEM_LIST})`;
+/**
+ * An exchange row recorded without a moment or parties (an unusable manifest line) takes those of the passage
+ * that brought its content. Left empty, a later passage under its hub id would look like this one at any
+ * moment, and be skipped as already received. Parameters: moment, verzender, ontvanger.
+ */
+const FILL_PASSAGE = `moment = CASE WHEN moment = '' THEN ? ELSE moment END,
+  verzender = CASE WHEN verzender = '' THEN ? ELSE verzender END,
+  ontvanger = CASE WHEN ontvanger = '' THEN ? ELSE ontvanger END`;
+/** FILL_PASSAGE with numbered parameters from $`from` on (PostgreSQL). */
+const fillPassagePg = (from: number) => {
+  let n = from;
+  return FILL_PASSAGE.replace(/\?/g, () => `$${n++}`);
+};
 
 /** Thrown when a concurrent transaction settled an input-problem item first: the batch runs again (PostgreSQL). */
 function settledConcurrently(id: number): Error {
@@ -174,9 +187,13 @@ interface BatchPort {
   addPassages(bumps: ReadonlyMap<number, number>): Promise<void>;
   markConflict(seqs: readonly number[]): Promise<void>;
   updateRun(runId: number, d: RunDelta): Promise<void>;
-  /** Retry: the quarantined exchange now lives in message `seq`. False when the item is no longer open. */
-  resolveQuarantine(quarantineId: number, exchangeKey: string, seq: number, at: string): Promise<boolean>;
-  requarantine(quarantineId: number, code: string, reason: string): Promise<void>;
+  /**
+   * Retry: the quarantined exchange now lives in message `seq`; its row takes the moment and parties the
+   * retry stored it with where it had none (see FILL_PASSAGE). False when the item is no longer open.
+   */
+  resolveQuarantine(quarantineId: number, exchange: ExchangeMeta, seq: number, at: string): Promise<boolean>;
+  /** Retry: the item stays open with the new reason, holding the bytes just tried (a corrected file). */
+  requarantine(quarantineId: number, code: string, reason: string, rawId: number): Promise<void>;
   /**
    * An open input-problem item is settled by the exchange that came again with usable input: resolved (with
    * the message's seq when it ended in one). False when it was no longer an open input problem.
@@ -190,10 +207,11 @@ interface BatchPort {
     rawId: number,
   ): Promise<boolean>;
   /**
-   * The exchange row of `key`, first recorded as an input problem, now came with its content: it lives in
-   * message `seq` (null: its content is quarantined), and its bytes have this digest.
+   * The exchange row of `exchange.exchange_key`, first recorded as an input problem, now came with its
+   * content: it lives in message `seq` (null: its content is quarantined), its bytes have the exchange's
+   * digest, and it takes the passage's moment and parties where it had none (FILL_PASSAGE).
    */
-  setExchangeContent(key: string, seq: number | null, digest: string | null): Promise<void>;
+  setExchangePassage(exchange: ExchangeMeta, seq: number | null): Promise<void>;
 }
 
 export interface RunDelta {
@@ -390,13 +408,21 @@ async function planAndWrite(
   const settled = new Map<number, number>();
   const settling = new Set<number>();
 
+  const isUsable = (it: PreparedExchange) =>
+    it.kind === 'message' || !(INPUT_PROBLEM_CODES.has(it.reason_code) || it.reason_code === ALREADY_STORED);
+  // An exchange named twice in a batch, first with an input problem (a missing file) and then with usable
+  // input: the usable one is the exchange, whichever comes first, as when they come in two batches.
+  const usableKeys = new Set<string>();
+  for (const it of items) if (isUsable(it)) usableKeys.add(it.exchange.exchange_key);
   items.forEach((it, i) => {
     const ek = it.exchange.exchange_key;
-    const usable =
-      it.kind === 'message' ||
-      !(INPUT_PROBLEM_CODES.has(it.reason_code) || it.reason_code === ALREADY_STORED);
+    const usable = isUsable(it);
     const pending = known.get(ek)?.pendingQuarantineId ?? null;
-    if (seenKeys.has(ek) || (known.has(ek) && (pending === null || !usable))) {
+    if (
+      seenKeys.has(ek) ||
+      (!usable && usableKeys.has(ek)) ||
+      (known.has(ek) && (pending === null || !usable))
+    ) {
       outcomes[i] = 'skipped';
       delta.skipped++;
       return;
@@ -512,14 +538,17 @@ async function planAndWrite(
     for (const t of exchangeTargets) {
       const resolved = await port.resolveQuarantine(
         retry[t.item]!,
-        items[t.item]!.exchange.exchange_key,
+        items[t.item]!.exchange,
         seqOf[t.item]!,
         o.now,
       );
       // Dismissed (or resolved) by another operator while this retry ran: its decision stands.
       if (!resolved) throw closedMeanwhile(retry[t.item]!);
     }
-    for (const q of quarantines) await port.requarantine(retry[q.item]!, q.row.reason_code, q.row.reason);
+    quarantines.forEach((q, k) => {
+      requarantined.push({ id: retry[q.item]!, item: q.item, row: q.row, rawId: quarantineRaw[k]! });
+    });
+    for (const r of requarantined) await port.requarantine(r.id, r.row.reason_code, r.row.reason, r.rawId);
   } else {
     const newQuarantines = quarantines.flatMap((q, k) =>
       reopened.has(q.item) ? [] : [{ item: q.item, row: { ...q.row, raw_id: quarantineRaw[k]! } }],
@@ -551,8 +580,7 @@ async function planAndWrite(
       const seq = seqOf[i];
       if (seq !== undefined) {
         if (!(await port.resolveInputProblem(id, seq, o.now))) throw settledConcurrently(id);
-        const e = items[i]!.exchange;
-        await port.setExchangeContent(e.exchange_key, seq, e.content_digest);
+        await port.setExchangePassage(items[i]!.exchange, seq);
       }
     }
     quarantines.forEach((q, k) => {
@@ -562,8 +590,7 @@ async function planAndWrite(
     for (const r of requarantined) {
       if (!(await port.requarantineInputProblem(r.id, r.row.reason_code, r.row.reason, r.rawId)))
         throw settledConcurrently(r.id);
-      const e = items[r.item]!.exchange;
-      await port.setExchangeContent(e.exchange_key, null, e.content_digest);
+      await port.setExchangePassage(items[r.item]!.exchange, null);
     }
     for (const [i, id] of settled)
       if (!(await port.resolveInputProblem(id, seqOf[i] ?? null, o.now))) throw settledConcurrently(id);
@@ -710,8 +737,17 @@ function sqlitePort(db: SqliteDb): BatchPort {
   const requarantineInputProblem = db.prepare(
     `UPDATE quarantine SET reason_code = ?, reason = ?, raw_id = ? WHERE id = ? AND ${OPEN_INPUT_PROBLEM}`,
   );
-  const setExchangeContent = db.prepare(
-    'UPDATE exchange SET message_seq = ?, content_digest = ? WHERE exchange_key = ?',
+  const setExchangePassage = db.prepare(
+    `UPDATE exchange SET message_seq = ?, content_digest = ?, ${FILL_PASSAGE} WHERE exchange_key = ?`,
+  );
+  const resolveQuarantine = db.prepare(
+    "UPDATE quarantine SET status = 'resolved', resolved_at = ?, resolved_message_seq = ? WHERE id = ? AND status = 'open'",
+  );
+  const setRetriedExchange = db.prepare(
+    `UPDATE exchange SET message_seq = ?, ${FILL_PASSAGE} WHERE exchange_key = ?`,
+  );
+  const requarantine = db.prepare(
+    'UPDATE quarantine SET reason_code = ?, reason = ?, raw_id = ? WHERE id = ?',
   );
   return {
     existingExchanges: async (keys) => {
@@ -760,24 +796,19 @@ function sqlitePort(db: SqliteDb): BatchPort {
     updateRun: async (runId, d) => {
       updateRun.run(...runArgs(runId, d));
     },
-    resolveQuarantine: async (id, key, seq, at) => {
-      const changed = db
-        .prepare(
-          "UPDATE quarantine SET status = 'resolved', resolved_at = ?, resolved_message_seq = ? WHERE id = ? AND status = 'open'",
-        )
-        .run(at, seq, id).changes;
-      if (changed !== 1) return false;
-      db.prepare('UPDATE exchange SET message_seq = ? WHERE exchange_key = ?').run(seq, key);
+    resolveQuarantine: async (id, e, seq, at) => {
+      if (resolveQuarantine.run(at, seq, id).changes !== 1) return false;
+      setRetriedExchange.run(seq, e.moment, e.verzender, e.ontvanger, e.exchange_key);
       return true;
     },
-    requarantine: async (id, code, reason) => {
-      db.prepare('UPDATE quarantine SET reason_code = ?, reason = ? WHERE id = ?').run(code, reason, id);
+    requarantine: async (id, code, reason, rawId) => {
+      requarantine.run(code, reason, rawId, id);
     },
     resolveInputProblem: async (id, seq, at) => resolveInputProblem.run(at, seq, id).changes === 1,
     requarantineInputProblem: async (id, code, reason, rawId) =>
       requarantineInputProblem.run(code, reason, rawId, id).changes === 1,
-    setExchangeContent: async (key, seq, digest) => {
-      setExchangeContent.run(seq, digest, key);
+    setExchangePassage: async (e, seq) => {
+      setExchangePassage.run(seq, e.content_digest, e.moment, e.verzender, e.ontvanger, e.exchange_key);
     },
   };
 }
@@ -863,19 +894,23 @@ function postgresPort(client: PgClient): BatchPort {
     updateRun: async (runId, d) => {
       await client.query(RUN_UPDATE, runArgs(runId, d));
     },
-    resolveQuarantine: async (id, key, seq, at) => {
+    resolveQuarantine: async (id, e, seq, at) => {
       const r = await client.query(
         "UPDATE quarantine SET status = 'resolved', resolved_at = $1, resolved_message_seq = $2 WHERE id = $3 AND status = 'open'",
         [at, seq, id],
       );
       if (r.rowCount !== 1) return false;
-      await client.query('UPDATE exchange SET message_seq = $1 WHERE exchange_key = $2', [seq, key]);
+      await client.query(
+        `UPDATE exchange SET message_seq = $1, ${fillPassagePg(2)} WHERE exchange_key = $5`,
+        [seq, e.moment, e.verzender, e.ontvanger, e.exchange_key],
+      );
       return true;
     },
-    requarantine: async (id, code, reason) => {
-      await client.query('UPDATE quarantine SET reason_code = $1, reason = $2 WHERE id = $3', [
+    requarantine: async (id, code, reason, rawId) => {
+      await client.query('UPDATE quarantine SET reason_code = $1, reason = $2, raw_id = $3 WHERE id = $4', [
         code,
         reason,
+        rawId,
         id,
       ]);
     },
@@ -893,10 +928,10 @@ function postgresPort(client: PgClient): BatchPort {
           [code, reason, rawId, id],
         )
       ).rowCount === 1,
-    setExchangeContent: async (key, seq, digest) => {
+    setExchangePassage: async (e, seq) => {
       await client.query(
-        'UPDATE exchange SET message_seq = $1, content_digest = $2 WHERE exchange_key = $3',
-        [seq, digest, key],
+        `UPDATE exchange SET message_seq = $1, content_digest = $2, ${fillPassagePg(3)} WHERE exchange_key = $6`,
+        [seq, e.content_digest, e.moment, e.verzender, e.ontvanger, e.exchange_key],
       );
     },
   };

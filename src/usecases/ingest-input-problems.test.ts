@@ -166,6 +166,90 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
+  it('stores a later passage under the hub id of a manifest line that had no moment, once the line was fixed', async () => {
+    await withStore(async (store) => {
+      // A line with an unusable moment: its exchange is recorded without one.
+      const broken = folder([{ file: 'x.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-M1' }], []);
+      const lines = readFileSync(join(broken, 'manifest.ndjson'), 'utf8').trim();
+      writeFileSync(join(broken, 'manifest.ndjson'), `${lines.replace(meta(1).moment, 'gisteren')}\n`);
+      expect((await ingest(store, broken)).quarantinedByReason).toEqual({ 'ingest.manifest_invalid': 1 });
+      // The fixed line is stored and settles the item; its exchange now has the passage's moment and parties.
+      const fixed = folder([{ file: 'x.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-M1' }], []);
+      expect(await ingest(store, fixed)).toMatchObject({ stored: 1, quarantined: 0 });
+      const exchange = await store.db
+        .selectFrom('exchange')
+        .select(['moment', 'verzender', 'ontvanger'])
+        .where('exchange_key', '=', 'hub:QA-M1')
+        .executeTakeFirstOrThrow();
+      expect(exchange).toEqual({ moment: meta(1).moment, verzender: '0384', ontvanger: '12345678' });
+      // Another message under the same hub id at another moment is another passage: stored, not skipped.
+      const later = folder([{ file: 'y.xml', xml: xmlOf('JW305'), ...meta(5), hubId: 'QA-M1' }], []);
+      expect(await ingest(store, later)).toMatchObject({ stored: 1, skipped: 0 });
+      expect(await count(store, 'message')).toBe(2);
+    });
+  });
+
+  it('stores a later passage under the hub id of a line without a moment that was retried with its file', async () => {
+    await withStore(async (store) => {
+      const broken = folder([{ file: 'x.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-R1' }], []);
+      const lines = readFileSync(join(broken, 'manifest.ndjson'), 'utf8').trim();
+      writeFileSync(join(broken, 'manifest.ndjson'), `${lines.replace(meta(1).moment, 'gisteren')}\n`);
+      await ingest(store, broken);
+      const [item] = await listQuarantine(store);
+      const retried = await retryQuarantine({ store, keys, now }, [item!.id], {
+        replacement: Buffer.from(xmlOf('JW301')),
+      });
+      expect(retried).toMatchObject({ resolved: 1, stored: 1 });
+      // Stored at the moment it reached us, and so is its exchange.
+      const exchange = await store.db
+        .selectFrom('exchange')
+        .select('moment')
+        .where('exchange_key', '=', 'hub:QA-R1')
+        .executeTakeFirstOrThrow();
+      expect(exchange.moment).toBe(item!.receivedAt);
+      const later = folder([{ file: 'y.xml', xml: xmlOf('JW305'), ...meta(5), hubId: 'QA-R1' }], []);
+      expect(await ingest(store, later)).toMatchObject({ stored: 1, skipped: 0 });
+    });
+  });
+
+  it('stores an exchange named twice in one batch, first with a missing file, then with its file', async () => {
+    for (const batchSize of [1, 2]) {
+      await withStore(async (store) => {
+        const dir = folder([
+          { file: 'gone.xml', ...meta(1), hubId: 'QA-T1' },
+          { file: 'here.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-T1' },
+        ]);
+        const s = await ingestSource({ store, keys, now }, await openSource(dir), { batchSize });
+        expect(s.received, `batches of ${batchSize}`).toBe(2);
+        expect(s.stored, `batches of ${batchSize}`).toBe(1);
+        expect(await count(store, 'message')).toBe(1);
+        // In one batch the missing file is the same exchange, received already; in two it was an item, settled.
+        expect(await listQuarantine(store)).toEqual([]);
+      });
+    }
+  });
+
+  it('keeps the corrected file of a retry that still fails, so the next retry tries that file', async () => {
+    await withStore(async (store) => {
+      const dir = folder([{ file: 'gone.xml', ...meta(1), hubId: 'QA-G1' }], []);
+      expect((await ingest(store, dir)).quarantinedByReason).toEqual({ 'ingest.file_missing': 1 });
+      const [item] = await listQuarantine(store);
+      // A corrected file that is still invalid: a Dagtekening that is no date.
+      const almost = String(xmlOf('JW301')).replace(/(<(\w+:)?Dagtekening>)[^<]*/, '$1gisteren');
+      const first = await retryQuarantine({ store, keys, now }, [item!.id], {
+        replacement: Buffer.from(almost),
+      });
+      expect(first.quarantinedByReason).toEqual({ 'ingest.xsd_invalid': 1 });
+      // Retried again without a file: the corrected file is what is kept and tried.
+      const again = await retryQuarantine({ store, keys, now }, [item!.id]);
+      expect(again.quarantinedByReason).toEqual({ 'ingest.xsd_invalid': 1 });
+      expect((await listQuarantine(store))[0]).toMatchObject({
+        id: item!.id,
+        reasonCode: 'ingest.xsd_invalid',
+      });
+    });
+  });
+
   it('stores a passage that reuses a hub id with another moment, in the same batch or a later run, once', async () => {
     await withStore(async (store) => {
       // Two extracts numbered alike: H1 and H2 stand for other passages in each.

@@ -101,6 +101,30 @@ describe('exchange sources', () => {
     );
   });
 
+  it('finds files named with ./ in a ZIP as in a folder, and reads a manifest with CR line ends', async () => {
+    const folder = await collect(traffic.dir);
+    const good = folder.refs.filter((r) => !r.problem && !r.source.includes('missing'));
+    const dir = mkdtempSync(join(tmp, 'dot-'));
+    const lines = readFileSync(join(traffic.dir, 'manifest.ndjson'), 'utf8')
+      .split('\n')
+      .filter((l) => good.some((r) => l.includes(`"${r.source}"`)))
+      .map((l) => l.replace('"file":"', '"file":"./'));
+    // Old Mac line ends: one manifest line each, as with LF.
+    writeFileSync(join(dir, 'manifest.ndjson'), `${lines.join('\r')}\r`);
+    for (const r of good) {
+      mkdirSync(join(dir, r.source, '..'), { recursive: true });
+      writeFileSync(join(dir, r.source), readFileSync(join(traffic.dir, r.source)));
+    }
+    const plain = await collect(dir);
+    expect(plain.refs.filter((r) => r.problem)).toEqual([]);
+    expect(plain.refs).toHaveLength(good.length);
+    const zipPath = join(tmp, 'dot.zip');
+    await zipFolder(dir, ['manifest.ndjson', ...good.map((r) => r.source)], '', zipPath);
+    const zipped = await collect(zipPath);
+    expect(zipped.bytes.filter((b) => !Buffer.isBuffer(b))).toEqual([]);
+    expect(zipped.bytes).toEqual(plain.bytes);
+  });
+
   it('reads every manifest of a ZIP that holds several (a folder each), each with the files beside it', async () => {
     const folder = await collect(traffic.dir);
     const files = [
@@ -245,6 +269,38 @@ describe('exchange sources', () => {
     expect(String(bytes[0])).toMatch(
       /^ingest\.too_large: .*big\.xml has 20,971,521 bytes, more than the 20,971,520 \(20 MB\) of one exchange$/,
     );
+  });
+
+  it('reads the time of a ZIP entry as Dutch time when it has only a DOS time, on a machine in any zone', async () => {
+    const xml = readFileSync(join(traffic.dir, 'berichten', '001.xml'));
+    // Summer and winter: 12:00 in Amsterdam is 10:00Z and 11:00Z.
+    const expected = ['2024-07-01T10:00:00.000Z', '2024-01-15T11:00:00.000Z', '2024-07-01T10:00:06.000Z'];
+    const zipPath = join(tmp, 'times.zip');
+    const tz = process.env.TZ;
+    try {
+      // yazl writes a DOS time in the zone of the process: in Amsterdam, as a hub's extract would have it.
+      process.env.TZ = 'Europe/Amsterdam';
+      const zip = new yazl.ZipFile();
+      zip.addBuffer(xml, 'dos-summer.xml', { mtime: new Date(expected[0]!), forceDosTimestamp: true });
+      zip.addBuffer(xml, 'dos-winter.xml', { mtime: new Date(expected[1]!), forceDosTimestamp: true });
+      // With the Info-ZIP time field the instant itself is in the entry.
+      zip.addBuffer(xml, 'ut.xml', { mtime: new Date(expected[2]!) });
+      zip.end();
+      await new Promise<void>((resolve, reject) => {
+        zip.outputStream.pipe(createWriteStream(zipPath)).on('close', resolve).on('error', reject);
+      });
+      for (const zone of ['America/New_York', 'Asia/Tokyo', 'UTC']) {
+        process.env.TZ = zone;
+        const { refs } = await collect(zipPath);
+        expect(
+          refs.map((r) => r.moment),
+          zone,
+        ).toEqual(expected);
+      }
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
   });
 
   it('reads a plain folder of XML files without a manifest, with the file time as moment and no parties', async () => {

@@ -13,11 +13,13 @@ import {
   statSync,
 } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import { DELIVERY_TIME_ZONE } from '../domain/delivery-week.js';
 import { parseMoment } from '../domain/moment.js';
 import { isPartyCode, PARTY_CODE_RULE } from '../domain/party.js';
+import { fromLocal } from '../domain/zoned-time.js';
 import { LongLine, MAX_MANIFEST_LINE, manifestLines } from './manifest-lines.js';
 
 /**
@@ -660,7 +662,8 @@ async function zipSource(path: string): Promise<ExchangeSource> {
             })(),
             `${zipName}!${name}${nth > 1 ? ` (entry ${nth} of that name)` : ''}`,
             async (file) => {
-              const found = entries.get(base + file);
+              // As in a folder, where the path is joined: `./berichten/x.xml` names `berichten/x.xml`.
+              const found = entries.get(posix.normalize(base + file));
               if (!found) throw new Error(`ingest.file_missing: ${zipName}!${base}${file} is not in the ZIP`);
               // Which of the entries the hub meant cannot be told: guessing could store the wrong message.
               if (found.length > 1)
@@ -718,7 +721,7 @@ async function zipSource(path: string): Promise<ExchangeSource> {
           source: `${zipName}!${source}`,
           identity: source,
           place,
-          moment: e.getLastModDate().toISOString(),
+          moment: entryMoment(e),
           verzender: null,
           ontvanger: null,
           hubId: null,
@@ -761,4 +764,34 @@ export async function openSource(path: string): Promise<ExchangeSource> {
       { path: Buffer.from(path), source: basename(path) },
     ]);
   throw new Error(`ingest.source_unknown: ${path} is not a folder, a .zip or a manifest (.ndjson)`);
+}
+
+/**
+ * When a ZIP entry was last changed. An Info-ZIP (UT) or NTFS extra field holds the instant. Without one the
+ * entry has only its DOS time, a wall-clock reading without a zone: it is read as Dutch time, where the hub's
+ * extracts are made, not in the zone of the machine that ingests (the moment is part of the exchange key, so
+ * the same ZIP must give the same moments on any machine).
+ */
+function entryMoment(e: yauzl.Entry): string {
+  const hasInstant = e.extraFields.some(
+    (f) =>
+      (f.id === 0x5455 && f.data.length >= 5 && ((f.data[0] as number) & 1) === 1) ||
+      (f.id === 0x000a &&
+        f.data.length === 32 &&
+        f.data.readUInt16LE(4) === 1 &&
+        f.data.readUInt16LE(6) === 24),
+  );
+  if (hasInstant) return e.getLastModDate().toISOString();
+  const wall = e.getLastModDate({ forceDosFormat: true, timezone: 'UTC' });
+  return fromLocal(
+    {
+      year: wall.getUTCFullYear(),
+      month: wall.getUTCMonth() + 1,
+      day: wall.getUTCDate(),
+      hour: wall.getUTCHours(),
+      minute: wall.getUTCMinutes(),
+      second: wall.getUTCSeconds(),
+    },
+    DELIVERY_TIME_ZONE,
+  ).toISOString();
 }

@@ -20,6 +20,15 @@ describe('manifest lines', () => {
     expect(await lines(['x\n'])).toEqual(['x']);
   });
 
+  it('splits on a lone CR too (old Mac line ends), and takes a CRLF split over two chunks as one line end', async () => {
+    expect(await lines(['{"a":1}\r{"b":2}\r', '{"c":3}\r'])).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+    expect(await lines(['{"a":1}\r', '\n{"b":2}\r\n', '\r\n'])).toEqual(['{"a":1}', '{"b":2}', '']);
+    expect(await lines(['a\r', '', '\nb'])).toEqual(['a', 'b']);
+    // A CR-only manifest over the limit of one line is still read line by line.
+    const many = Array.from({ length: 5000 }, (_, i) => `{"n":${i}}`).join('\r');
+    expect(await lines([many])).toHaveLength(5000);
+  });
+
   it('gives a line over the limit as its head and its length, and goes on with the next line', async () => {
     const long = 'y'.repeat(25);
     const got = await lines([`ok\n${long.slice(0, 7)}`, long.slice(7), '\nnext\n'], 10);

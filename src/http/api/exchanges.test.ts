@@ -48,6 +48,32 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
     }
   });
 
+  it('stores a message posted as JSON with an ISO-8859-1 declaration as the same message posted as bytes', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(async (t) => t === TOKEN);
+      const text = jw301
+        .toString('utf8')
+        .replace(/^<\?xml[^>]*\?>/, '<?xml version="1.0" encoding="ISO-8859-1"?>')
+        .replace('>Wit<', '>Hérmans<');
+      const asBytes = await app.request('/api/v1/exchanges?hubId=GGK-L1', {
+        method: 'POST',
+        body: Buffer.from(text, 'latin1'),
+        headers: { ...auth, 'Content-Type': 'application/xml' },
+      });
+      expect(asBytes.status).toBe(201);
+      const { seq } = (await asBytes.json()) as { seq: number };
+      const asJson = await app.request('/api/v1/exchanges', {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ xml: text, hubId: 'GGK-L2' }),
+      });
+      expect(await asJson.json()).toEqual({ outcome: 'duplicate', seq });
+    } finally {
+      await drop();
+    }
+  });
+
   it('keeps an invalid message in quarantine and says why', async () => {
     const { store, drop } = await freshStore(dialect);
     try {

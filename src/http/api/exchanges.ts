@@ -19,6 +19,18 @@ const STATUS = { stored: 201, conflict: 201, duplicate: 200, skipped: 200, quara
 const problem = (code: string, message: string) => ({ error: { code, message } });
 
 /**
+ * The message of a JSON body as bytes. JSON carries it decoded already, and it goes on as UTF-8: a declaration
+ * naming another encoding (ISO-8859-1, say) would have the bytes read as that encoding, and garble every
+ * accented letter. So the declaration says UTF-8, as the bytes are.
+ */
+function utf8Document(xml: string): Buffer {
+  return Buffer.from(
+    xml.replace(/^(\uFEFF?<\?xml[^>]*?\sencoding\s*=\s*)(["'])[A-Za-z0-9._-]+\2/, '$1$2UTF-8$2'),
+    'utf8',
+  );
+}
+
+/**
  * `POST /api/v1/exchanges` (mount at `/`): the hub's live feed, one exchange per request, operator token
  * required. The body is the message XML (`Content-Type: application/xml`) with the hub metadata as query
  * parameters `moment`, `verzender`, `ontvanger`, `hubId` (all optional: moment defaults to the time of
@@ -53,7 +65,7 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
         }
         if (typeof meta.xml !== 'string')
           return c.json(problem('api.bad_request', 'field "xml" (the message) is required'), 400);
-        bytes = Buffer.from(meta.xml, 'utf8');
+        bytes = utf8Document(meta.xml);
       } else {
         bytes = Buffer.from(await c.req.arrayBuffer());
       }
