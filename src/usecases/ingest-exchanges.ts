@@ -1,3 +1,4 @@
+import { count } from '../domain/plural.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import {
   ALREADY_STORED,
@@ -44,6 +45,8 @@ export interface IngestSummary {
   quarantinedByReason: Record<string, number>;
   /** Open items of a plain folder's folders this run could read, now settled (absent: none). */
   settledFolders?: number;
+  /** Files of a folder or ZIP without a manifest not read for their name (not `.xml`): how many, the first few. */
+  notXml?: { readonly count: number; readonly first: readonly string[] };
 }
 
 export interface IngestOptions {
@@ -299,6 +302,9 @@ export async function ingestSource(
     });
     if (settled > 0) summary.settledFolders = settled;
   }
+  if (source.notXml?.length) {
+    summary.notXml = { count: source.notXml.length, first: source.notXml.slice(0, NOT_XML_NAMED) };
+  }
   await finishRun(deps.store, runId, deps.now().toISOString());
   return summary;
 }
@@ -380,6 +386,9 @@ function skippedPlaceholder(key: string, ex: ReceivedExchange): PreparedExchange
   };
 }
 
+/** How many of the files not read for their name a summary names. */
+const NOT_XML_NAMED = 3;
+
 export function formatSummary(s: IngestSummary): string[] {
   const lines = [
     `received ${s.received}, stored ${s.stored}, duplicates ${s.duplicates}, conflicts ${s.conflicts}, quarantined ${s.quarantined}` +
@@ -391,5 +400,11 @@ export function formatSummary(s: IngestSummary): string[] {
     lines.push(
       `  settled ${s.settledFolders} quarantined folder(s), read now (their files are counted above)`,
     );
+  if (s.notXml) {
+    const more = s.notXml.count > s.notXml.first.length ? ', …' : '';
+    lines.push(
+      `  not read: ${count(s.notXml.count, 'file')} not named .xml (${s.notXml.first.join(', ')}${more}); not counted above`,
+    );
+  }
   return lines;
 }

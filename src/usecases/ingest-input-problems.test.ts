@@ -371,6 +371,41 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
+  it('names the files of a folder or ZIP without a manifest that it does not read, for not being .xml', async () => {
+    await withStore(async (store) => {
+      const dir = folder([], []);
+      rmSync(join(dir, 'manifest.ndjson'));
+      mkdirSync(join(dir, 'sub'));
+      writeFileSync(join(dir, 'a.xml'), xmlOf('JW301'));
+      writeFileSync(join(dir, 'B.XML'), xmlOf('JW305'));
+      for (const name of ['notes.txt', 'README', 'sub/inner.zip', 'sub/c.xml.gz'])
+        writeFileSync(join(dir, name), 'x');
+      const s = await ingest(store, dir);
+      expect(s).toMatchObject({ received: 2, stored: 2 });
+      expect(s.notXml).toEqual({ count: 4, first: ['README', 'notes.txt', 'sub/c.xml.gz'] });
+      expect(formatSummary(s)).toContain(
+        '  not read: 4 files not named .xml (README, notes.txt, sub/c.xml.gz, …); not counted above',
+      );
+      // A ZIP without a manifest the same; one with every file read says nothing.
+      const zipPath = join(dir, 'extract.zip');
+      const zip = new yazl.ZipFile();
+      zip.addBuffer(Buffer.from(xmlOf('JW315')), 'week/a.xml');
+      zip.addBuffer(Buffer.from('x'), 'week/inner.zip');
+      zip.end();
+      await new Promise<void>((resolve, reject) => {
+        zip.outputStream.pipe(createWriteStream(zipPath)).on('close', resolve).on('error', reject);
+      });
+      const fromZip = await ingest(store, zipPath);
+      expect(fromZip).toMatchObject({ received: 1, stored: 1 });
+      expect(formatSummary(fromZip)).toContain(
+        '  not read: 1 file not named .xml (week/inner.zip); not counted above',
+      );
+      const withManifest = folder([{ file: 'm.xml', xml: xmlOf('JW317'), ...meta(1) }], []);
+      writeFileSync(join(withManifest, 'notes.txt'), 'x');
+      expect((await ingest(store, withManifest)).notXml).toBeUndefined();
+    });
+  });
+
   it("settles the item of a plain folder's broken link once the file it names is there", async () => {
     await withStore(async (store) => {
       const dir = folder([], []);

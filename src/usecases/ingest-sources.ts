@@ -62,6 +62,11 @@ export interface ExchangeSource {
   readonly foldersRead?: readonly string[];
   /** A plain folder's real path: `ExchangeRef.place` of its exchanges. */
   readonly place?: string;
+  /**
+   * Files of a folder or ZIP without a manifest that were not read because their name does not end in `.xml`
+   * (an archive or a note dropped beside the messages): the summary names them, so none goes unnoticed.
+   */
+  readonly notXml?: readonly string[];
   close(): Promise<void>;
 }
 
@@ -334,9 +339,12 @@ const SLASH = Buffer.from('/');
  * Every `.xml` below `dir`, in name order. Names are read as bytes, so a name that is not valid UTF-8 is still
  * read by its own name; a folder that cannot be read becomes an item of its own and the walk goes on.
  */
-async function listXml(dir: string): Promise<{ files: FoundFile[]; foldersRead: string[] }> {
+async function listXml(
+  dir: string,
+): Promise<{ files: FoundFile[]; foldersRead: string[]; notXml: string[] }> {
   const out: FoundFile[] = [];
   const foldersRead: string[] = [];
+  const notXml: string[] = [];
   const root = await realpath(dir, { encoding: 'buffer' });
   // Real folders walked, and the real paths of the files listed: a link to either (a loop, a second way in)
   // has nothing new to read.
@@ -373,7 +381,10 @@ async function listXml(dir: string): Promise<{ files: FoundFile[]; foldersRead: 
       if (e.isDirectory()) await walk(p, name);
       else if (e.isSymbolicLink()) links.push({ path: p, name, xml });
       else if (e.isFile()) {
-        if (!xml) continue;
+        if (!xml) {
+          notXml.push(name);
+          continue;
+        }
         out.push({ path: p, source: name });
         listed.add(Buffer.concat([real, SLASH, e.name]).toString('latin1'));
       } else if (xml) {
@@ -397,7 +408,11 @@ async function listXml(dir: string): Promise<{ files: FoundFile[]; foldersRead: 
       listed.add(to.real.toString('latin1'));
     }
   }
-  return { files: out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0)), foldersRead };
+  return {
+    files: out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0)),
+    foldersRead,
+    notXml: notXml.sort(),
+  };
 }
 
 const isInside = (root: Buffer, real: Buffer) =>
@@ -696,9 +711,13 @@ async function zipSource(path: string): Promise<ExchangeSource> {
     .flatMap(([n, same]) => same.map((e, i) => ({ source: i === same.length - 1 ? n : `${n}#${i + 1}`, e })));
   const refusedXml = refused.filter((r) => r.name.toLowerCase().endsWith('.xml'));
   const place = await realpath(path);
+  const notXml = [...entries.keys(), ...refused.map((r) => r.name)]
+    .filter((n) => !n.toLowerCase().endsWith('.xml'))
+    .sort();
   return {
     label: path,
     total: xml.length + refusedXml.length,
+    notXml,
     async *exchanges() {
       for (const { name, why } of refusedXml) {
         const source = `${zipName}!${name}`;
@@ -743,14 +762,17 @@ export async function openSource(path: string): Promise<ExchangeSource> {
     if (m && !m.isFile())
       throw new Error(`ingest.source_unreadable: ${manifest} is ${kindOf(m)}, not a regular file`);
     if (m) return manifestSource(manifest);
-    const { files, foldersRead } = await listXml(path);
-    return plainFolderSource(
-      path,
-      await realpath(path),
-      files,
-      await realpath(path, { encoding: 'buffer' }),
-      foldersRead,
-    );
+    const { files, foldersRead, notXml } = await listXml(path);
+    return {
+      ...plainFolderSource(
+        path,
+        await realpath(path),
+        files,
+        await realpath(path, { encoding: 'buffer' }),
+        foldersRead,
+      ),
+      notXml,
+    };
   }
   const lower = path.toLowerCase();
   // A manifest or ZIP that is a FIFO or device would block or never end: only a regular file is opened.
