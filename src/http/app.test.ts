@@ -8,7 +8,7 @@ import { deriveKeys } from '../pseudonymise/keys.js';
 import { sealTotpSecret } from '../pseudonymise/totp-secret.js';
 import { listAudit } from '../store/audit.js';
 import { findUserByEmail } from '../store/users.js';
-import { createApiToken, createUser, listApiTokens } from '../usecases/accounts.js';
+import { createApiToken, createUser, listApiTokens, THROTTLE } from '../usecases/accounts.js';
 import { addOrganisation } from '../usecases/organisations.js';
 
 // Sunday 1 March 2026 07:00 Amsterdam: the weekly slot of that morning has passed.
@@ -112,6 +112,19 @@ for (const dialect of DIALECTS) {
       expect(b.cookies.has('__Host-kd_session')).toBe(false);
     });
 
+    it("names the login form's CSRF cookie __Host- with secure cookies, so a cookie set from elsewhere does not pass", async () => {
+      const res = await h.app.request('/inloggen');
+      const cookie = res.headers.getSetCookie().find((c) => c.includes('kd_login_csrf='));
+      expect(cookie).toMatch(/^__Host-kd_login_csrf=[^;]+; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+      // A sibling host or plain http can set kd_login_csrf, not the __Host- one: its value is not believed.
+      const planted = await h.app.request('/inloggen', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: 'kd_login_csrf=geplant' },
+        body: new URLSearchParams({ _csrf: 'geplant', email: 'ana@0363.example', password: PASSWORD }),
+      });
+      expect(planted.status).toBe(403);
+    });
+
     it('refuses every state-changing form without a CSRF token or with a wrong one', async () => {
       const posts = h.app.routes.filter((r) => r.method === 'POST' && !r.path.startsWith('/api'));
       const paths = [
@@ -145,7 +158,7 @@ for (const dialect of DIALECTS) {
       const nameless = await b.post('/instellingen/tokens', { _csrf: csrf!, name: '  ' });
       expect(nameless.status).toBe(400);
       expect(await nameless.text()).toContain('Geef het token een naam');
-      const created = await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI' });
+      const created = await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI', password: PASSWORD });
       const token = /data-testid="nieuw-token">([^<]+)</.exec(await created.text())?.[1];
       expect(token).toMatch(/^kd_/);
       const api = (path: string, method = 'GET') =>
@@ -349,7 +362,7 @@ for (const dialect of DIALECTS) {
       expect(settings.html).not.toContain('Tweede factor instellen');
       expect(settings.html).not.toContain('Token aanmaken');
       for (const path of ['/instellingen/tweede-factor/start', '/instellingen/tokens']) {
-        const refused = await gea.post(path, { _csrf: settings.csrf!, name: 'stiekem' });
+        const refused = await gea.post(path, { _csrf: settings.csrf!, name: 'stiekem', password: PASSWORD });
         expect(refused.headers.get('Location'), path).toBe('/instellingen');
       }
       expect(await listApiTokens(h.store.db, '0014')).toEqual([]);
@@ -416,7 +429,7 @@ for (const dialect of DIALECTS) {
       expect((await u.login('gea@0014.example', GEA_OWN)).headers.get('Location')).toBe('/');
       let { csrf, html } = await u.page('/instellingen');
       expect(html).toContain('Tweede factor instellen');
-      await u.post('/instellingen/tweede-factor/start', { _csrf: csrf! });
+      await u.post('/instellingen/tweede-factor/start', { _csrf: csrf!, password: GEA_OWN });
       ({ csrf, html } = await u.page('/instellingen'));
       const secret = /Sleutel: <code class="kd-code">([A-Z2-7]+)</.exec(html)?.[1];
       expect(secret).toBeDefined();
@@ -427,15 +440,24 @@ for (const dialect of DIALECTS) {
           await u.post('/instellingen/tweede-factor/bevestigen', {
             _csrf: csrf!,
             code: code() === '123456' ? '654321' : '123456',
+            password: GEA_OWN,
           })
         ).status,
       ).toBe(400);
       expect(
-        (await u.post('/instellingen/tweede-factor/bevestigen', { _csrf: csrf!, code: code() })).status,
+        (
+          await u.post('/instellingen/tweede-factor/bevestigen', {
+            _csrf: csrf!,
+            code: code(),
+            password: GEA_OWN,
+          })
+        ).status,
       ).toBe(303);
-      // On, it cannot be set up anew (which would switch it off) without the password.
+      // On, it cannot be set up anew (which would switch it off), even with the password.
       ({ csrf } = await u.page('/instellingen'));
-      expect((await u.post('/instellingen/tweede-factor/start', { _csrf: csrf! })).status).toBe(400);
+      const anew = await u.post('/instellingen/tweede-factor/start', { _csrf: csrf!, password: GEA_OWN });
+      expect(anew.status).toBe(400);
+      expect(await anew.text()).toContain('De tweede factor staat aan.');
 
       // A code is taken once: the login uses the next one.
       const enrolled = code();
@@ -501,7 +523,7 @@ for (const dialect of DIALECTS) {
       await b.login('ana@0363.example');
       const { csrf } = await b.page('/instellingen');
       const token = /data-testid="nieuw-token">([^<]+)</.exec(
-        await (await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI' })).text(),
+        await (await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI', password: PASSWORD })).text(),
       )?.[1];
       const api = (path: string, method = 'GET') =>
         h.app.request(path, { method, headers: { Authorization: `Bearer ${token}` } });
@@ -596,7 +618,9 @@ for (const dialect of DIALECTS) {
       await op.login('beheer@example');
       const { csrf } = await op.page('/instellingen');
       const token = /data-testid="nieuw-token">([^<]+)</.exec(
-        await (await op.post('/instellingen/tokens', { _csrf: csrf!, name: 'hub' })).text(),
+        await (
+          await op.post('/instellingen/tokens', { _csrf: csrf!, name: 'hub', password: PASSWORD })
+        ).text(),
       )?.[1];
       const res = await h.app.request('/api/v1/quarantine', {
         headers: { Authorization: `Bearer ${token}` },
@@ -821,6 +845,62 @@ for (const dialect of DIALECTS) {
       expect((await laptop.page('/instellingen')).res.status).toBe(200);
       expect((await phone.fetch('/instellingen')).headers.get('Location')).toBe('/inloggen');
       expect((await new Browser(h.app).login('nina@0050.example', next)).status).toBe(303);
+    });
+
+    it('asks for the current password before making an API token or enrolling a second factor, counting wrong ones', async () => {
+      const tia = await add0599User('tia@0599.example', 'Tia');
+      const b = new Browser(h.app);
+      await b.login('tia@0599.example');
+      let { csrf, html } = await b.page('/instellingen');
+      expect(html.match(/Uw huidige wachtwoord/g)).toHaveLength(2);
+      const madeByTia = async () =>
+        (await listApiTokens(h.store.db, '0599')).filter((t) => t.created_by === tia.id);
+      const refused = async (res: Response, text = 'Uw huidige wachtwoord is onjuist.') => {
+        expect(res.status).toBe(400);
+        expect(await res.text()).toContain(text);
+      };
+      // A session alone (taken over, left open) makes no token and enrols no authenticator of its own.
+      await refused(await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'stil' }));
+      await refused(
+        await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'stil', password: 'geraden' }),
+      );
+      expect(await madeByTia()).toEqual([]);
+      await refused(await b.post('/instellingen/tweede-factor/start', { _csrf: csrf! }));
+      expect((await findUserByEmail(h.store.db, 'tia@0599.example'))?.totp_secret).toBeNull();
+      const start = await b.post('/instellingen/tweede-factor/start', { _csrf: csrf!, password: PASSWORD });
+      expect(start.status).toBe(303);
+      ({ csrf, html } = await b.page('/instellingen'));
+      const secret = /Sleutel: <code class="kd-code">([A-Z2-7]+)</.exec(html)?.[1];
+      const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret!) });
+      const code = () => totp.generate({ timestamp: h.clock.now.getTime() });
+      // The pending secret is on the page: with it alone, the session does not switch the factor on.
+      await refused(await b.post('/instellingen/tweede-factor/bevestigen', { _csrf: csrf!, code: code() }));
+      expect((await findUserByEmail(h.store.db, 'tia@0599.example'))?.totp_enabled).toBe(0);
+      // Wrong guesses count with the failed logins of the e-mail (the right one above cleared them): past the
+      // limit even the right one is refused.
+      for (let i = 1; i < THROTTLE.perEmail; i++) {
+        const guess = { _csrf: csrf!, name: 'stil', password: `gok ${i}` };
+        await refused(await b.post('/instellingen/tokens', guess));
+      }
+      await refused(
+        await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'stil', password: PASSWORD }),
+        'Te veel mislukte pogingen',
+      );
+      expect((await new Browser(h.app).login('tia@0599.example')).status).toBe(429);
+      try {
+        h.clock.now = new Date(MONDAY.getTime() + 16 * 60 * 1000);
+        const on = await b.post('/instellingen/tweede-factor/bevestigen', {
+          _csrf: csrf!,
+          code: code(),
+          password: PASSWORD,
+        });
+        expect(on.headers.get('Location')).toBe('/instellingen?melding=tweede-factor-aan');
+        const made = await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI', password: PASSWORD });
+        expect(await made.text()).toMatch(/data-testid="nieuw-token">kd_/);
+        expect((await madeByTia()).map((t) => t.name)).toEqual(['BI']);
+      } finally {
+        h.clock.now = MONDAY;
+      }
     });
 
     it('lets the operator block a user, which ends their sessions at once, and unblock them; not themself', async () => {
@@ -1082,7 +1162,11 @@ for (const dialect of DIALECTS) {
       expect((await operator.fetch('/dashboard')).status).not.toBe(200);
 
       const { csrf } = await ana.page('/instellingen');
-      const created = await ana.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI dashboard' });
+      const created = await ana.post('/instellingen/tokens', {
+        _csrf: csrf!,
+        name: 'BI dashboard',
+        password: PASSWORD,
+      });
       const token = /data-testid="nieuw-token">([^<]+)</.exec(await created.text())?.[1];
       const res = await h.app.request('/api/v1/indicators', {
         headers: { Authorization: `Bearer ${token}` },
@@ -1131,3 +1215,21 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('the login form with --insecure-cookies (plain http)', () => {
+  let h: Awaited<ReturnType<typeof portalHarness>>;
+  beforeAll(async () => {
+    h = await portalHarness('sqlite', { secureCookies: false });
+    await h.seed();
+  });
+  afterAll(async () => h.drop());
+
+  it('names the CSRF cookie without __Host-, which needs Secure, and logs in with it', async () => {
+    const b = new Browser(h.app);
+    const { res } = await b.page('/inloggen');
+    const cookie = res.headers.getSetCookie().find((c) => c.includes('kd_login_csrf='));
+    expect(cookie).toMatch(/^kd_login_csrf=/);
+    expect(cookie).not.toMatch(/Secure/);
+    expect((await b.login('ana@0363.example')).headers.get('Location')).toBe('/');
+  });
+});

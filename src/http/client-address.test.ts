@@ -90,6 +90,28 @@ for (const dialect of DIALECTS) {
       expect((await ana.login('ana@0363.example')).status).toBe(303);
     });
 
+    it('counts an IPv6 client by its /64, which it can fill with addresses at will, and an IPv4 one by its address', async () => {
+      for (let i = 0; i < THROTTLE.perAddress; i++) {
+        const next = new Browser(direct.app, { remoteAddress: `2001:db8:7:1:${i.toString(16)}::1` });
+        expect((await fail(next, i)).status).toBe(400);
+      }
+      const same64 = new Browser(direct.app, { remoteAddress: '2001:DB8:7:1:ffff:ffff:ffff:ffff' });
+      expect((await same64.login('ana@0363.example')).status).toBe(429);
+      const other64 = new Browser(direct.app, { remoteAddress: '2001:db8:7:2::1' });
+      expect((await other64.login('ana@0363.example')).status).toBe(303);
+      // IPv4 stays per address: a neighbour behind another address is not held back.
+      for (let i = 0; i < THROTTLE.perAddress; i++)
+        expect(
+          (await fail(new Browser(direct.app, { remoteAddress: '::ffff:198.51.100.20' }), i)).status,
+        ).toBe(400);
+      expect(
+        (await new Browser(direct.app, { remoteAddress: '198.51.100.20' }).login('bas@0599.example')).status,
+      ).toBe(429);
+      expect(
+        (await new Browser(direct.app, { remoteAddress: '198.51.100.21' }).login('bas@0599.example')).status,
+      ).toBe(303);
+    });
+
     it('without trusted proxies, a forged X-Forwarded-For changes nothing', async () => {
       const socket = '192.0.2.10';
       for (let i = 0; i < THROTTLE.perAddress; i++) {

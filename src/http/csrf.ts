@@ -4,7 +4,8 @@ import { getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from './env.js';
 
 export const CSRF_FIELD = '_csrf';
-const LOGIN_COOKIE = 'kd_login_csrf';
+/** As `sessionCookieName`: `__Host-` keeps a sibling host or plain http from planting the double-submit value. */
+export const loginCsrfCookieName = (secure: boolean) => (secure ? '__Host-kd_login_csrf' : 'kd_login_csrf');
 
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -21,7 +22,8 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const body = await c.req.parseBody({ all: true });
     const sent = typeof body[CSRF_FIELD] === 'string' ? (body[CSRF_FIELD] as string) : '';
-    const expected = c.var.session?.csrfToken ?? getCookie(c, LOGIN_COOKIE) ?? '';
+    const cookie = loginCsrfCookieName(c.var.deps.options.secureCookies);
+    const expected = c.var.session?.csrfToken ?? getCookie(c, cookie) ?? '';
     if (!same(sent, expected)) {
       return c.html(
         '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Formulier verlopen — Ketendata</title></head><body><main><h1>Formulier verlopen</h1><p>Het formulier is verlopen of ongeldig. <a href="/">Ga terug</a> en probeer het opnieuw.</p></main></body></html>',
@@ -36,14 +38,10 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
 export function csrfTokenFor(c: Context<AppEnv>): string {
   const s = c.var.session;
   if (s) return s.csrfToken;
-  const existing = getCookie(c, LOGIN_COOKIE);
+  const secure = c.var.deps.options.secureCookies;
+  const existing = getCookie(c, loginCsrfCookieName(secure));
   if (existing) return existing;
   const token = randomBytes(24).toString('base64url');
-  setCookie(c, LOGIN_COOKIE, token, {
-    path: '/',
-    httpOnly: true,
-    secure: c.var.deps.options.secureCookies,
-    sameSite: 'Strict',
-  });
+  setCookie(c, loginCsrfCookieName(secure), token, { path: '/', httpOnly: true, secure, sameSite: 'Strict' });
   return token;
 }

@@ -64,3 +64,22 @@ export async function updateUser(
 ): Promise<void> {
   await db.updateTable('app_user').set(patch).where('id', '=', id).execute();
 }
+
+/**
+ * Records `step` as the last TOTP step accepted, with `patch`, only while no step that late was accepted yet:
+ * of two requests with the same code, only one changes the row. Returns whether it did.
+ */
+export async function takeTotpStep(
+  db: Kysely<Database>,
+  id: number,
+  step: number,
+  patch: Partial<Pick<UserRow, 'totp_enabled'>> = {},
+): Promise<boolean> {
+  const res = await db
+    .updateTable('app_user')
+    .set({ ...patch, totp_last_step: step })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}

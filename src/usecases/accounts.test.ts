@@ -1,11 +1,15 @@
+import { sql } from 'kysely';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { listAudit } from '../store/audit.js';
+import type { Dialect } from '../store/database.js';
 import type { Store } from '../store/open.js';
 import { findUserByEmail } from '../store/users.js';
 import {
+  type ActiveSession,
+  addressKey,
   beginTotp,
   changePassword,
   confirmPassword,
@@ -204,6 +208,44 @@ for (const dialect of DIALECTS) {
       if (!again.ok) throw new Error('login refused');
       const s2 = await resolveSession(store.db, again.sessionToken, later);
       expect(await verifySecondFactor(store.db, keys, s2!, code, '10.2.0.1', later)).toBe('invalid');
+    });
+
+    it('takes a code once, also when requests with it arrive at the same time', async () => {
+      const u = await enrolled(store, 'ole@gemeente.nl', keys);
+      const at = later(60_000);
+      const sessions: ActiveSession[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await login(
+          store.db,
+          { email: 'ole@gemeente.nl', password: PASSWORD, address: '10.8.0.1' },
+          at,
+        );
+        if (!r.ok) throw new Error('login refused');
+        sessions.push((await resolveSession(store.db, r.sessionToken, at))!);
+      }
+      const code = u.totp.generate({ timestamp: at.getTime() });
+      const outcomes = await readTogether(store, dialect, sessions.length, () =>
+        Promise.all(sessions.map((s) => verifySecondFactor(store.db, keys, s, code, '10.8.0.1', at))),
+      );
+      expect(outcomes.sort()).toEqual(['invalid', 'invalid', 'invalid', 'ok']);
+      const pending = await store.db
+        .selectFrom('user_session')
+        .select('pending_second_factor')
+        .where(
+          'id',
+          'in',
+          sessions.map((s) => s.id),
+        )
+        .execute();
+      expect(pending.map((s) => s.pending_second_factor).sort()).toEqual([0, 1, 1, 1]);
+      // Enrolment likewise: the code that switches the factor on is taken by one request only.
+      const v = await createUser(store.db, person('pia@gemeente.nl'), NOW);
+      const { secret } = await beginTotp(store.db, keys, v.id);
+      const first = totpOf(secret).generate({ timestamp: NOW.getTime() });
+      const confirmed = await readTogether(store, dialect, 3, () =>
+        Promise.allSettled([0, 1, 2].map(() => confirmTotp(store.db, keys, v.id, first, NOW))),
+      );
+      expect(confirmed.map((c) => c.status).sort()).toEqual(['fulfilled', 'rejected', 'rejected']);
     });
 
     describe('TOTP secrets at rest', () => {
@@ -422,6 +464,49 @@ for (const dialect of DIALECTS) {
       expect(await verifyApiToken(store.db, token, NOW)).toBeUndefined();
     });
   });
+}
+
+describe('the throttle key of a client address', () => {
+  it('is the address for IPv4, also written as IPv4-mapped IPv6, and the /64 for IPv6', () => {
+    for (const a of ['10.0.0.1', '::ffff:10.0.0.1', '::FFFF:a00:1', '0:0:0:0:0:ffff:10.0.0.1'])
+      expect(addressKey(a), a).toBe('ip:10.0.0.1');
+    expect(addressKey('10.0.0.2')).toBe('ip:10.0.0.2');
+    for (const a of ['2001:db8::1', '2001:DB8:0:0:ffff:1:2:3', '2001:0db8:0000:0000::', '2001:db8::1%eth0'])
+      expect(addressKey(a), a).toBe('ip:2001:db8:0:0::/64');
+    expect(addressKey('2001:db8:0:1::1')).toBe('ip:2001:db8:0:1::/64');
+    expect(addressKey('unknown')).toBe('ip:unknown');
+  });
+});
+
+/**
+ * Runs `requests` so that they all read the user before any of them writes. SQLite's one connection already
+ * interleaves them so; on PostgreSQL a transaction holds the user rows until `writers` updates wait for them.
+ */
+async function readTogether<T>(
+  store: Store,
+  dialect: Dialect,
+  writers: number,
+  requests: () => Promise<T>,
+): Promise<T> {
+  if (dialect === 'sqlite') return requests();
+  let result: Promise<T> | undefined;
+  await store.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('app_user')
+      .set((eb) => ({ display_name: eb.ref('display_name') }))
+      .execute();
+    result = requests();
+    // Polled outside the transaction: inside it, PostgreSQL shows the activity as it was at its first look.
+    for (let i = 0; ; i++) {
+      const { rows } = await sql<{ n: string }>`
+        select count(*) as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`.execute(store.db);
+      if (Number(rows[0]?.n) >= writers) break;
+      if (i === 500) throw new Error('the requests never came to write');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  });
+  return result!;
 }
 
 const oldKeys = deriveKeys('accounts-old-secret-accounts-old-secret!');

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import * as OTPAuth from 'otpauth';
@@ -30,7 +31,14 @@ import {
   touchSession,
 } from '../store/sessions.js';
 import type { UserRole } from '../store/tables/accounts.js';
-import { findUserByEmail, findUserById, insertUser, type UserRow, updateUser } from '../store/users.js';
+import {
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  takeTotpStep,
+  type UserRow,
+  updateUser,
+} from '../store/users.js';
 import { AccountError } from './accounts-errors.js';
 
 // @node-rs/argon2 exports Algorithm as an ambient const enum, which isolated modules cannot read: 2 is Argon2id.
@@ -39,7 +47,10 @@ const ARGON2_OPTIONS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, p
 
 /** Idle timeout of a portal session. */
 export const SESSION_IDLE_MS = 8 * 60 * 60 * 1000;
-/** Login throttling: this many failures in the window block further attempts for that e-mail or address. */
+/**
+ * Login throttling: this many failures in the window block further attempts for that e-mail or address (an
+ * IPv6 client by its /64, see `addressKey`).
+ */
 export const THROTTLE = { window: 15 * 60 * 1000, perEmail: 5, perAddress: 50 } as const;
 
 export interface PublicUser {
@@ -152,7 +163,7 @@ export async function login(
     db,
     [
       [emailKey(email), THROTTLE.perEmail],
-      [`ip:${input.address}`, THROTTLE.perAddress],
+      [addressKey(input.address), THROTTLE.perAddress],
     ],
     now,
     // Verify against a dummy hash when the user is unknown, so timing does not reveal which e-mails exist.
@@ -168,6 +179,34 @@ export async function login(
 }
 
 const emailKey = (email: string) => `email:${sha256(email)}`;
+
+/**
+ * The throttle key of a client address. An IPv4 address is one client; an IPv6 client usually has a whole /64
+ * (and picks new addresses in it at will), so the /64 counts as one. `::ffff:a.b.c.d` is the IPv4 address.
+ */
+export function addressKey(address: string): string {
+  const groups = isIP(address) === 6 ? ipv6Groups(address) : undefined;
+  if (!groups) return `ip:${address}`;
+  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0] = groups;
+  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff)
+    return `ip:${g >> 8}.${g & 255}.${h >> 8}.${h & 255}`;
+  return `ip:${[a, b, c, d].map((x) => x.toString(16)).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (`::` expanded, a dotted IPv4 tail as two groups). */
+function ipv6Groups(address: string): number[] {
+  let text = address.replace(/%.*$/, '');
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [p, q, r, t] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((p << 8) | q).toString(16)}:${((r << 8) | t).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...fill, ...right].map((x) => Number.parseInt(x, 16));
+}
 
 /**
  * One attempt at a secret, limited per key (e-mail, client address) over THROTTLE.window. Counted as a failure
@@ -324,7 +363,7 @@ export async function verifySecondFactor(
   const key = `totp:${session.user.id}`;
   const since = iso(new Date(now.getTime() - THROTTLE.window));
   // As in `login`: the attempt counts before the code is checked.
-  const attempt = await reserveLoginAttempt(db, [key, `ip:${address}`], iso(now));
+  const attempt = await reserveLoginAttempt(db, [key, addressKey(address)], iso(now));
   if ((await countLoginFailures(db, key, since)) > THROTTLE.perEmail) {
     await releaseLoginAttempts(db, attempt);
     return 'throttled';
@@ -339,8 +378,8 @@ export async function verifySecondFactor(
     throw err;
   }
   const step = user && secret ? totpStep(user, secret, code, now) : undefined;
-  if (!user || step === undefined) return 'invalid';
-  await updateUser(db, user.id, { totp_last_step: step });
+  // Taken only if no request with the same code took it meanwhile: a failure like any wrong code.
+  if (!user || step === undefined || !(await takeTotpStep(db, user.id, step))) return 'invalid';
   await clearLoginFailures(db, key);
   await releaseLoginAttempts(db, attempt);
   await clearSecondFactor(db, session.id);
@@ -392,8 +431,8 @@ export async function confirmTotp(
   const user = await findUserById(db, userId);
   const secret = user ? await readTotpSecret(db, keys, user) : undefined;
   const step = user && secret ? totpStep(user, secret, code, now) : undefined;
-  if (!user || step === undefined) throw new AccountError('accounts.totp_invalid', 'the code is not valid');
-  await updateUser(db, userId, { totp_enabled: 1, totp_last_step: step });
+  if (!user || step === undefined || !(await takeTotpStep(db, userId, step, { totp_enabled: 1 })))
+    throw new AccountError('accounts.totp_invalid', 'the code is not valid');
 }
 
 export interface TotpRekeyResult {

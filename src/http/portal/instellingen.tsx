@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import {
   beginTotp,
   changePassword,
+  confirmPassword,
   confirmTotp,
   createApiToken,
   disableTotp,
@@ -17,6 +18,29 @@ import { Alert, CsrfField, Field, Layout, ScrollTable, Th, TOO_MANY_ATTEMPTS } f
 import { page } from './render.js';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/**
+ * The current password, asked again where a session alone must not do: a token outlives a password change, and
+ * a second factor someone else enrols locks the user out.
+ */
+function CurrentPassword(p: { id: string }) {
+  return (
+    <Field
+      id={p.id}
+      name="password"
+      label="Uw huidige wachtwoord"
+      type="password"
+      autocomplete="current-password"
+      required
+      description="Ter bevestiging dat u het bent."
+    />
+  );
+}
+
+const CURRENT_PASSWORD_ERRORS: Record<string, string> = {
+  'accounts.wrong_password': 'Uw huidige wachtwoord is onjuist.',
+  'accounts.throttled': TOO_MANY_ATTEMPTS,
+};
 
 type Notice = { kind: 'ok' | 'error' | 'info'; text: string };
 
@@ -144,14 +168,16 @@ export function instellingenRoutes(): Hono<AppEnv> {
                     inputmode="numeric"
                     required
                   />
+                  <CurrentPassword id="totp-wachtwoord" />
                   <button type="submit" class="utrecht-button utrecht-button--primary-action">
                     Tweede factor aanzetten
                   </button>
                 </form>
               ) : (
-                <form method="post" action="/instellingen/tweede-factor/start">
+                <form method="post" action="/instellingen/tweede-factor/start" class="kd-narrow">
                   <CsrfField token={s.csrfToken} />
                   <p class="utrecht-paragraph">Beveilig uw account met een code uit een authenticator-app.</p>
+                  <CurrentPassword id="start-wachtwoord" />
                   <button type="submit" class="utrecht-button utrecht-button--secondary-action">
                     Tweede factor instellen
                   </button>
@@ -233,6 +259,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
                   required
                   description="Bijvoorbeeld: BI-omgeving."
                 />
+                <CurrentPassword id="token-wachtwoord" />
                 <button type="submit" class="utrecht-button utrecht-button--secondary-action">
                   Token aanmaken
                 </button>
@@ -283,17 +310,24 @@ export function instellingenRoutes(): Hono<AppEnv> {
     return c.redirect('/instellingen?melding=wachtwoord', 303);
   });
 
+  /** Throws `accounts.wrong_password` or `accounts.throttled` unless the form holds the current password. */
+  const confirmCurrentPassword = async (c: Context<AppEnv>, body: Record<string, unknown>) => {
+    const { store, clock } = c.var.deps;
+    await confirmPassword(store.db, c.var.session!.user.id, str(body.password), clock());
+  };
+
+  // Both steps ask the password: whoever starts an enrolment knows its secret, and the pending one is shown.
   app.post('/instellingen/tweede-factor/start', async (c) => {
+    const body = await c.req.parseBody();
     try {
+      await confirmCurrentPassword(c, body);
       await beginTotp(c.var.deps.store.db, c.var.deps.totpKeys, c.var.session!.user.id);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      return render(
-        c,
-        { kind: 'error', text: 'De tweede factor staat aan. Zet hem eerst uit met uw wachtwoord.' },
-        undefined,
-        400,
-      );
+      const text =
+        CURRENT_PASSWORD_ERRORS[err.code] ??
+        'De tweede factor staat aan. Zet hem eerst uit met uw wachtwoord.';
+      return render(c, { kind: 'error', text }, undefined, 400);
     }
     return c.redirect('/instellingen#tweede-factor', 303);
   });
@@ -301,11 +335,13 @@ export function instellingenRoutes(): Hono<AppEnv> {
   app.post('/instellingen/tweede-factor/bevestigen', async (c) => {
     const body = await c.req.parseBody();
     try {
+      await confirmCurrentPassword(c, body);
       const { store, totpKeys, clock } = c.var.deps;
       await confirmTotp(store.db, totpKeys, c.var.session!.user.id, str(body.code), clock());
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      return render(c, { kind: 'error', text: 'De code is onjuist. Probeer het opnieuw.' }, undefined, 400);
+      const text = CURRENT_PASSWORD_ERRORS[err.code] ?? 'De code is onjuist. Probeer het opnieuw.';
+      return render(c, { kind: 'error', text }, undefined, 400);
     }
     await settings(c, 'totp_on');
     return c.redirect('/instellingen?melding=tweede-factor-aan', 303);
@@ -337,6 +373,17 @@ export function instellingenRoutes(): Hono<AppEnv> {
       return render(
         c,
         { kind: 'error', text: 'Geef het token een naam, bijvoorbeeld BI-omgeving.' },
+        undefined,
+        400,
+      );
+    }
+    try {
+      await confirmCurrentPassword(c, body);
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      return render(
+        c,
+        { kind: 'error', text: CURRENT_PASSWORD_ERRORS[err.code] ?? 'Niet gelukt.' },
         undefined,
         400,
       );

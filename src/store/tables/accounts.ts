@@ -67,7 +67,10 @@ export interface ApiTokenTable {
 
 export interface LoginFailureTable {
   id: Generated<number>;
-  /** `email:<address>` or `ip:<address>`; no other personal data. */
+  /**
+   * `email:<SHA-256 of the address>`, `totp:<user id>`, or `ip:<address>` (of an IPv6 client its /64); no other
+   * personal data.
+   */
   throttle_key: string;
   at: string;
 }
