@@ -62,18 +62,27 @@ export function register(program: Command, ctx: CliContext): void {
       'run what is due now: weekly deliveries (Sundays 06:00 Europe/Amsterdam), history requests, retention',
     )
     .option('--now <iso>', 'run as if it were this moment (replay)')
-    .action(async (o: { now?: string }) => {
+    .option('--retry-now', 'try failed slots at once instead of after their wait (after a fix)')
+    .action(async (o: { now?: string; retryNow?: boolean }) => {
       const now = parseNow(ctx, o.now);
       if (!now) return;
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       try {
-        const report = await runDue(deliveryDeps(ctx, store), now);
+        const report = await runDue(deliveryDeps(ctx, store), now, { retryNow: o.retryNow ?? false });
         for (const m of report.made) {
           ctx.out(
             `made ${m.kind} delivery ${m.id} for ${m.organisation} (slot ${m.slot}, ${count(m.messages, 'message')})`,
           );
         }
+        for (const f of report.failed) {
+          ctx.err(
+            `${f.kind} delivery for ${f.organisation} (slot ${f.slot}) failed: ${f.reason}; a later run tries again`,
+          );
+        }
+        if (report.failed.length > 0) ctx.setExitCode(1);
         for (const s of report.busy) ctx.out(`slot ${s} is being run by another worker; stopped there`);
+        for (const s of report.waiting)
+          ctx.out(`slot ${s} failed before and waits for its retry (--retry-now to try it now)`);
         ctx.out(
           `${count(report.made.length, 'delivery', 'deliveries')} made, ${count(report.expired, 'expired delivery', 'expired deliveries')} deleted`,
         );

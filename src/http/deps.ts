@@ -63,9 +63,12 @@ export interface DeliveryView {
   readonly expiresAt: string | null;
 }
 
-export interface FileStream {
+export interface FileInfo {
   readonly fileName: string;
   readonly size?: number;
+}
+
+export interface FileStream extends FileInfo {
   readonly stream: Readable;
 }
 
@@ -82,6 +85,8 @@ export interface HistoryStatus {
 export interface DeliveriesPort {
   list(organisation: string, now: Date): Promise<readonly DeliveryView[]>;
   open(organisation: string, id: number, actor: string, now: Date): Promise<FileStream | undefined>;
+  /** What `open` would send, without opening the file or counting a download (HTTP HEAD). */
+  describe(organisation: string, id: number, now: Date): Promise<FileInfo | undefined>;
   /** One ZIP of all deliveries not downloaded before; undefined when there are none. */
   openAllNew(organisation: string, actor: string, now: Date): Promise<FileStream | undefined>;
   /** Deletes those ids that belong to the organisation; returns the ids deleted. */

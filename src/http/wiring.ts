@@ -9,7 +9,12 @@ import type { Store } from '../store/open.js';
 import { describeActors } from '../usecases/actors.js';
 import { listDeliveries } from '../usecases/deliveries.js';
 import { DeliveryError } from '../usecases/deliveries-errors.js';
-import { bundleNotDownloaded, deleteDeliveries, openDelivery } from '../usecases/download.js';
+import {
+  bundleNotDownloaded,
+  deleteDeliveries,
+  describeDelivery,
+  openDelivery,
+} from '../usecases/download.js';
 import { indicatorSnapshot } from '../usecases/indicators.js';
 import {
   activateOrganisation,
@@ -109,6 +114,10 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
     async open(organisation, id, actor, now) {
       const f = await orNothing(() => openDelivery(files, { organisation, actor, now, id }));
       return f ? { fileName: f.fileName, size: f.size, stream: f.stream } : undefined;
+    },
+    async describe(organisation, id, now) {
+      const f = await orNothing(() => describeDelivery(files, { organisation, now, id }));
+      return f ? { fileName: f.fileName, size: f.size } : undefined;
     },
     async openAllNew(organisation, actor, now) {
       const b = await orNothing(() => bundleNotDownloaded(files, { organisation, actor, now }));

@@ -1,8 +1,7 @@
 import { DELIVERY_TIME_ZONE, WEEKLY_CRON } from '../domain/delivery-week.js';
 import { count } from '../domain/plural.js';
 import { RETENTION_CRON } from '../domain/retention.js';
-import { type DeliveryDeps, runDue, WEEKLY_JOB } from '../usecases/deliver.js';
-import { purgeExpired, sweepLeftovers } from '../usecases/retention.js';
+import { type DeliveryDeps, type RunReport, runDue, WEEKLY_JOB } from '../usecases/deliver.js';
 
 /** One scheduled job: a cron slot in Europe/Amsterdam and the use case it runs with the slot's clock. */
 export interface JobDef {
@@ -13,11 +12,25 @@ export interface JobDef {
   readonly run: (deps: DeliveryDeps, now: Date) => Promise<string>;
 }
 
+/** A run's outcome for the log, naming the organisations whose delivery failed. */
+export function runOutcome(r: RunReport): string {
+  const failed = r.failed.map((f) => `${f.organisation} ${f.kind} ${f.slot} (${f.reason})`);
+  return [
+    `${count(r.made.length, 'delivery', 'deliveries')} made`,
+    `${r.expired} expired`,
+    ...(r.leftovers ? [`${count(r.leftovers, 'leftover')} removed`] : []),
+    ...(failed.length ? [`failed: ${failed.join(', ')}`] : []),
+    ...(r.busy.length ? [`busy: ${r.busy.join(', ')}`] : []),
+  ].join(', ');
+}
+
 /**
- * Every scheduled job. The weekly job runs everything due (weekly slots it missed, history requests,
- * retention); claims in `job_run` make each weekly slot run once however many workers fire.
- * Retention also runs hourly on its own; deleting is idempotent, so it needs no claim. A run that did
- * nothing returns '' and is not logged (it would be 24 lines a day).
+ * Every scheduled job. Both run everything due (`runDue`): the weekly slots, history requests, retention.
+ * The weekly job is the contract's Sunday 06:00; the hourly one deletes expired files within the hour and
+ * takes up what is left: a slot that failed (once its wait is over), one a dead worker held, a Sunday the
+ * server was down for. Claims in `job_run` make each weekly slot run once however many workers fire, and
+ * a run with nothing due costs a few queries. An hourly run that did nothing returns '' and is not logged
+ * (it would be 24 lines a day).
  */
 export const JOBS: readonly JobDef[] = [
   {
@@ -25,21 +38,18 @@ export const JOBS: readonly JobDef[] = [
     cron: WEEKLY_CRON,
     timeZone: DELIVERY_TIME_ZONE,
     description: 'wekelijkse leveringen en aangevraagde historie (zondag 06:00)',
-    run: async (deps, now) => {
-      const r = await runDue(deps, now);
-      return `${count(r.made.length, 'delivery', 'deliveries')} made, ${r.expired} expired${r.leftovers ? `, ${count(r.leftovers, 'leftover')} removed` : ''}${r.busy.length ? `, busy: ${r.busy.join(', ')}` : ''}`;
-    },
+    run: async (deps, now) => runOutcome(await runDue(deps, now)),
   },
   {
-    name: 'retention',
+    name: 'hourly',
     cron: RETENTION_CRON,
     timeZone: DELIVERY_TIME_ZONE,
-    description: 'leveringen ouder dan 60 dagen verwijderen (elk uur)',
+    description:
+      'gemiste of mislukte leveringen opnieuw, leveringen ouder dan 60 dagen verwijderen (elk uur)',
     run: async (deps, now) => {
-      const expired = await purgeExpired(deps, now);
-      const leftovers = await sweepLeftovers(deps);
-      if (expired === 0 && leftovers === 0) return '';
-      return `${expired} expired deliveries deleted${leftovers ? `, ${leftovers} leftovers removed` : ''}`;
+      const r = await runDue(deps, now);
+      if (r.made.length + r.failed.length + r.expired + r.leftovers === 0) return '';
+      return runOutcome(r);
     },
   },
 ];

@@ -4,7 +4,7 @@ import { freshStore } from '../../test/support/databases.js';
 import { expiresAt } from '../domain/retention.js';
 import { listDeliveryRows } from '../store/deliveries.js';
 import type { Store } from '../store/open.js';
-import { testKeys } from '../usecases/deliveries.fixtures.js';
+import { ingestAt, testBsn, testKeys } from '../usecases/deliveries.fixtures.js';
 import { activateOrganisation, addOrganisation } from '../usecases/organisations.js';
 import { JOBS } from './jobs.js';
 import { startScheduler } from './scheduler.js';
@@ -26,7 +26,7 @@ describe('the in-process scheduler', () => {
   afterAll(async () => drop());
 
   it('deletes an expired file within the hour: a weekly of Sunday 06:00 expires at 06:00, a catch-up at any time', () => {
-    const retention = JOBS.find((j) => j.name === 'retention')!;
+    const retention = JOBS.find((j) => j.name === 'hourly')!;
     const cron = new Cron(retention.cron, { timezone: retention.timeZone });
     for (const made of ['2024-10-06T04:00:00.000Z', '2024-10-27T05:00:00.000Z', '2024-10-30T08:17:42.000Z']) {
       const expiry = expiresAt(new Date(made));
@@ -62,7 +62,7 @@ describe('the in-process scheduler', () => {
     }
   });
 
-  it('fires the weekly job on Sunday 06:00 and retention every hour, Amsterdam time', () => {
+  it('fires the weekly job on Sunday 06:00 and the hourly one every hour, Amsterdam time', () => {
     const scheduler = startScheduler({ store, dataDir, organisationKey: (c) => testKeys().organisation(c) });
     try {
       const next = scheduler.next();
@@ -74,10 +74,67 @@ describe('the in-process scheduler', () => {
         minute: '2-digit',
       });
       expect(local.format(weekly)).toBe('Sun 06:00');
-      expect(local.format(next.retention!).endsWith(':00')).toBe(true);
-      expect(next.retention!.getTime() - Date.now()).toBeLessThanOrEqual(60 * 60 * 1000);
+      expect(local.format(next.hourly!).endsWith(':00')).toBe(true);
+      expect(next.hourly!.getTime() - Date.now()).toBeLessThanOrEqual(60 * 60 * 1000);
     } finally {
       scheduler.stop();
     }
+  });
+});
+
+describe('the scheduler after a Sunday that failed', () => {
+  let store: Store;
+  let dataDir: string;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, dataDir, drop } = await freshStore('sqlite'));
+    const t0 = new Date('2024-10-01T10:00:00Z');
+    for (const code of ['0363', '0384']) {
+      await addOrganisation(store, { code, name: code, actor: 'op', now: t0 });
+      await activateOrganisation(store, { code, actor: 'op', now: t0 });
+      await ingestAt(store, new Date('2024-10-02T10:00:00Z'), {
+        kind: 'JW301',
+        gemeente: code,
+        bsn: testBsn(1),
+      });
+    }
+  });
+  afterAll(async () => drop());
+
+  it('names the organisation that failed, and the hourly job delivers its Sunday within the hour', async () => {
+    const clock = { now: new Date('2024-10-06T04:00:01Z') }; // Sunday 06:00:01 Amsterdam
+    let broken = true;
+    const lines: string[] = [];
+    const deps = {
+      store,
+      dataDir,
+      clock: () => clock.now,
+      wallClock: () => clock.now,
+      log: (l: string) => lines.push(l),
+      organisationKey: (c: string) => {
+        if (broken && c === '0384') throw new Error('ECONNRESET');
+        return testKeys().organisation(c);
+      },
+    };
+    const scheduler = startScheduler({ ...deps, catchUpOnStart: true });
+    await scheduler.idle();
+    scheduler.stop();
+    expect(lines).toEqual([
+      'job weekly-delivery: 1 delivery made, 0 expired, failed: 0384 weekly 2024-10-06T04:00:00.000Z (ECONNRESET)',
+    ]);
+    expect(await listDeliveryRows(store.db, '0363')).toHaveLength(1);
+
+    // The error was passing; nobody steps in. The next hourly run (07:00) takes it up.
+    broken = false;
+    const hourly = JOBS.filter((j) => j.cron === '0 * * * *');
+    expect(hourly).toHaveLength(1);
+    clock.now = new Date('2024-10-06T05:00:00Z');
+    expect(await hourly[0]!.run(deps, clock.now)).toBe('1 delivery made, 0 expired');
+    expect((await listDeliveryRows(store.db, '0384')).map((d) => d.slot)).toEqual([
+      '2024-10-06T04:00:00.000Z',
+    ]);
+    // An hour with nothing to do is not logged.
+    clock.now = new Date('2024-10-06T06:00:00Z');
+    expect(await hourly[0]!.run(deps, clock.now)).toBe('');
   });
 });

@@ -7,7 +7,10 @@ export interface SchedulerDeps extends DeliveryDeps {
   readonly clock?: () => Date;
   /** Where the outcome of each run is reported (never client data). */
   readonly log?: (line: string) => void;
-  /** Also run everything due right at start-up: a server that was down catches up at once. */
+  /**
+   * Also run everything due right at start-up: a server that was down catches up at once. (A slot its own
+   * previous process still held is free once that lease runs out; the hourly job takes it up then.)
+   */
   readonly catchUpOnStart?: boolean;
 }
 
@@ -22,7 +25,7 @@ export interface Scheduler {
 /**
  * Starts the in-process scheduler (croner) for `serve`: each job fires on its cron in Europe/Amsterdam
  * and runs its use case with the clock. Several processes may run it: the job_run claims keep every
- * weekly slot to one worker. A run never overlaps itself in one process (`protect`).
+ * weekly slot to one worker. Runs never overlap in one process: each waits for the one before.
  */
 export function startScheduler(deps: SchedulerDeps, jobs: readonly JobDef[] = JOBS): Scheduler {
   const clock = deps.clock ?? (() => new Date());

@@ -12,10 +12,16 @@ export interface SlotClaim {
 }
 
 /**
- * Claims (job, slot) for one worker: the primary key lets exactly one insert win on both dialects.
- * A claim that failed, or whose worker's lease ran out, may be taken over. True when this worker owns it.
+ * Claims (job, slot) for one worker: the primary key lets exactly one insert win on both dialects, and a
+ * takeover is one conditional update, so of two workers only one gets it. A running claim whose lease ran
+ * out (its worker stopped renewing it) may be taken over, and a failed one once its retry time has come
+ * (at once with `retryNow`). Returns the failures in a row so far when this worker owns it, else undefined.
  */
-export async function claimSlot(db: Kysely<Database>, c: SlotClaim): Promise<boolean> {
+export async function claimSlot(
+  db: Kysely<Database>,
+  c: SlotClaim,
+  opts: { readonly retryNow?: boolean } = {},
+): Promise<{ readonly attempts: number } | undefined> {
   const inserted = await db
     .insertInto('job_run')
     .values({
@@ -29,39 +35,74 @@ export async function claimSlot(db: Kysely<Database>, c: SlotClaim): Promise<boo
       detail: null,
     })
     .onConflict((oc) => oc.columns(['job', 'slot']).doNothing())
-    .returning('job')
+    .returning('attempts')
     .executeTakeFirst();
-  if (inserted) return true;
+  if (inserted) return { attempts: Number(inserted.attempts) };
+  const at = c.at.toISOString();
   const taken = await db
     .updateTable('job_run')
-    .set({
-      worker: c.worker,
-      status: 'running',
-      claimed_at: c.at.toISOString(),
-      lease_until: c.leaseUntil.toISOString(),
-    })
+    .set({ worker: c.worker, status: 'running', claimed_at: at, lease_until: c.leaseUntil.toISOString() })
     .where('job', '=', c.job)
     .where('slot', '=', c.slot)
     .where((eb) =>
       eb.or([
-        eb('status', '=', 'failed'),
-        eb.and([eb('status', '=', 'running'), eb('lease_until', '<', c.at.toISOString())]),
+        eb.and([eb('status', '=', 'running'), eb('lease_until', '<', at)]),
+        opts.retryNow
+          ? eb('status', '=', 'failed')
+          : eb.and([eb('status', '=', 'failed'), eb('lease_until', '<=', at)]),
       ]),
     )
+    .returning('attempts')
     .executeTakeFirst();
-  return Number(taken.numUpdatedRows) === 1;
+  return taken ? { attempts: Number(taken.attempts) } : undefined;
 }
 
-export async function finishSlot(
+/** Moves this worker's running claim's lease on; false when the claim is no longer its own. */
+export async function renewLease(
   db: Kysely<Database>,
-  c: { job: string; slot: string; worker: string; at: Date; ok: boolean; detail?: string },
-): Promise<void> {
-  await db
+  c: { job: string; slot: string; worker: string; leaseUntil: Date },
+): Promise<boolean> {
+  const r = await db
     .updateTable('job_run')
-    .set({ status: c.ok ? 'done' : 'failed', finished_at: c.at.toISOString(), detail: c.detail ?? null })
+    .set({ lease_until: c.leaseUntil.toISOString() })
     .where('job', '=', c.job)
     .where('slot', '=', c.slot)
     .where('worker', '=', c.worker)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * Ends this worker's claim. A failed slot records its failures in a row (`attempts`) and when it may be tried
+ * again (`retryAfter`, default at once).
+ */
+export async function finishSlot(
+  db: Kysely<Database>,
+  c: {
+    job: string;
+    slot: string;
+    worker: string;
+    at: Date;
+    ok: boolean;
+    detail?: string;
+    attempts?: number;
+    retryAfter?: Date;
+  },
+): Promise<void> {
+  await db
+    .updateTable('job_run')
+    .set({
+      status: c.ok ? 'done' : 'failed',
+      finished_at: c.at.toISOString(),
+      detail: c.detail ?? null,
+      ...(c.ok ? {} : { lease_until: (c.retryAfter ?? c.at).toISOString() }),
+      ...(c.attempts !== undefined ? { attempts: c.attempts } : {}),
+    })
+    .where('job', '=', c.job)
+    .where('slot', '=', c.slot)
+    .where('worker', '=', c.worker)
+    .where('status', '=', 'running')
     .execute();
 }
 
@@ -71,8 +112,11 @@ export interface JobRunRecord {
   readonly worker: string;
   readonly status: string;
   readonly claimedAt: string;
+  /** Running: the claim's lease; failed: when it may be tried again. */
+  readonly leaseUntil: string;
   readonly finishedAt: string | null;
   readonly detail: string | null;
+  readonly attempts: number;
 }
 
 export async function listJobRuns(db: Kysely<Database>, job?: string, limit = 100): Promise<JobRunRecord[]> {
@@ -85,8 +129,10 @@ export async function listJobRuns(db: Kysely<Database>, job?: string, limit = 10
     worker: r.worker,
     status: r.status,
     claimedAt: r.claimed_at,
+    leaseUntil: r.lease_until,
     finishedAt: r.finished_at,
     detail: r.detail,
+    attempts: Number(r.attempts),
   }));
 }
 
@@ -108,8 +154,10 @@ export async function getJobRun(
         worker: r.worker,
         status: r.status,
         claimedAt: r.claimed_at,
+        leaseUntil: r.lease_until,
         finishedAt: r.finished_at,
         detail: r.detail,
+        attempts: Number(r.attempts),
       }
     : undefined;
 }

@@ -20,7 +20,7 @@ import {
   linksInWindow,
   messagesInWindow,
 } from '../store/deliveries.js';
-import { claimSlot, finishSlot, getJobRun } from '../store/jobs.js';
+import { claimSlot, finishSlot, getJobRun, renewLease } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
 import {
   clearCatchUp,
@@ -60,8 +60,22 @@ export interface DeliveryDeps {
 }
 
 export const WEEKLY_JOB = 'weekly-delivery';
-/** A claim not finished within this time belongs to a dead worker and may be taken over. */
-const LEASE_MS = 2 * 60 * 60 * 1000;
+/**
+ * A claim lasts this long unless its worker renews it, which it does every HEARTBEAT_MS while it runs: the
+ * slots of a worker that died are free again within minutes, however long a delivery takes. (Should a live
+ * worker miss its renewals, the other one may build the same slot too; the cursor check in makeDelivery
+ * still keeps one delivery.)
+ */
+const LEASE_MS = 5 * 60 * 1000;
+const HEARTBEAT_MS = 60 * 1000;
+/** A failed slot waits this long before it is tried again, doubling with every failure in a row up to MAX. */
+const RETRY_FIRST_MS = 20 * 60 * 1000;
+const RETRY_MAX_MS = 6 * 60 * 60 * 1000;
+
+/** How long a slot waits after its `attempts`-th failure in a row. */
+function retryDelay(attempts: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.max(0, attempts - 1));
+}
 
 export interface MadeDelivery {
   readonly id: number;
@@ -71,11 +85,22 @@ export interface MadeDelivery {
   readonly messages: number;
 }
 
+export interface FailedDelivery {
+  readonly organisation: string;
+  readonly kind: DeliveryKind;
+  readonly slot: string;
+  readonly reason: string;
+}
+
 export interface RunReport {
   readonly slots: readonly string[];
   readonly made: readonly MadeDelivery[];
+  /** Deliveries that failed in this run; recorded (job_run, audit log) and tried again by a later run. */
+  readonly failed: readonly FailedDelivery[];
   /** Slots another worker holds (this run stopped there rather than overtake it). */
   readonly busy: readonly string[];
+  /** Slots that failed before and wait for their retry time; the organisations they owe wait with them. */
+  readonly waiting: readonly string[];
   readonly expired: number;
   /** Temp folders and unlisted ZIPs that interrupted deliveries left behind, removed. */
   readonly leftovers: number;
@@ -83,77 +108,174 @@ export interface RunReport {
   readonly indicators: number;
 }
 
+export interface RunOptions {
+  /** Try failed slots at once rather than after their wait (an operator after a fix). */
+  readonly retryNow?: boolean;
+}
+
 export function defaultWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+const owesWeekly = (org: Organisation, slot: Date) =>
+  Date.parse(org.weeklySlot ?? org.activatedAt ?? slot.toISOString()) < slot.getTime();
+const owesHistory = (org: Organisation, slot: Date) =>
+  org.historyRequested &&
+  org.historyRequestedAt !== null &&
+  Date.parse(org.historyRequestedAt) <= slot.getTime();
+
+const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 200);
+
+/** Renews a claim's lease until stopped. */
+function holdLease(
+  deps: DeliveryDeps,
+  claim: { job: string; slot: string; worker: string },
+  wall: () => Date,
+) {
+  const timer = setInterval(() => {
+    // A renewal that fails is retried on the next beat; the lease outlasts several.
+    renewLease(deps.store.db, { ...claim, leaseUntil: new Date(wall().getTime() + LEASE_MS) }).catch(
+      () => undefined,
+    );
+  }, HEARTBEAT_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**
  * Runs everything due at `now`: the weekly slots since each organisation's last weekly (a missed Sunday is
  * caught up, each slot with its own delivery), history requests (made with the weekly of the next slot),
- * and retention. Each slot is claimed once in `job_run`; a delivery is unique per (organisation, kind,
- * slot), so a re-run or a second worker adds nothing.
+ * and retention. Each slot is claimed in `job_run`; a delivery is unique per (organisation, kind, slot), so
+ * a re-run or a second worker adds nothing. An organisation whose delivery fails is recorded and skipped for
+ * the rest of the run; the others go on. The slot is then marked failed and tried again after a wait
+ * (`retryDelay`) by a later run, which only makes what is still owed: the cursors say what that is.
  */
-export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> {
+export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {}): Promise<RunReport> {
   const worker = deps.worker ?? defaultWorkerId();
   const wall = deps.wallClock ?? (() => new Date());
+  const db = deps.store.db;
   const made: MadeDelivery[] = [];
+  const failed: FailedDelivery[] = [];
   const busy: string[] = [];
+  const waiting: string[] = [];
 
-  const active = await listOrganisations(deps.store.db, { activeOnly: true });
+  const active = await listOrganisations(db, { activeOnly: true });
   const starts = active.map((o) => Date.parse(o.weeklySlot ?? o.activatedAt ?? now.toISOString()));
+  // A history still owed for a slot whose weeklies are all made (it failed there) takes that slot back in.
+  for (const o of active) {
+    if (o.historyRequested && o.historyRequestedAt)
+      starts.push(Math.max(Date.parse(o.historyRequestedAt) - 1, Date.parse(o.activatedAt ?? '') || 0));
+  }
   const slots = starts.length ? weeklySlotsBetween(new Date(Math.min(...starts)), now) : [];
-  let extra: readonly ExtraFile[] | undefined;
+  // Read at the first slot claimed: a run with nothing to claim (most hourly runs) stays cheap.
+  let marks: { watermark: number; linkMark: number; extra: readonly ExtraFile[] } | undefined;
   let delivered = false;
+  // `org/kind` that failed earlier in this run or are owed by a slot that waits: later slots leave them
+  // alone, or a weekly would leapfrog the one not made.
+  const heldBack = new Set<string>();
 
-  if (slots.length > 0) {
-    const watermark = await readWatermark(deps.store);
-    const linkMark = await linkWatermark(deps.store);
-    extra = [...deliveryDictionary(), ...(deps.extraFiles ? await deps.extraFiles() : [])];
-    for (const [i, slot] of slots.entries()) {
-      const slotIso = slot.toISOString();
-      const claim = { job: WEEKLY_JOB, slot: slotIso, worker };
-      const at = wall();
-      if (
-        !(await claimSlot(deps.store.db, { ...claim, at, leaseUntil: new Date(at.getTime() + LEASE_MS) }))
-      ) {
-        const run = await getJobRun(deps.store.db, WEEKLY_JOB, slotIso);
-        if (run?.status === 'done') continue;
-        // Another worker is on this slot: later slots must wait for it, or cursors would leapfrog.
-        busy.push(slotIso);
-        break;
+  for (const [i, slot] of slots.entries()) {
+    const slotIso = slot.toISOString();
+    const claim = { job: WEEKLY_JOB, slot: slotIso, worker };
+    const at = wall();
+    const taken = await claimSlot(
+      db,
+      { ...claim, at, leaseUntil: new Date(at.getTime() + LEASE_MS) },
+      { retryNow: opts.retryNow ?? false },
+    );
+    if (!taken) {
+      const run = await getJobRun(db, WEEKLY_JOB, slotIso);
+      if (run?.status === 'done') continue;
+      if (run?.status === 'failed') {
+        waiting.push(slotIso);
+        for (const org of await listOrganisations(db, { activeOnly: true })) {
+          if (owesWeekly(org, slot)) heldBack.add(`${org.code}/weekly`);
+          if (owesHistory(org, slot)) heldBack.add(`${org.code}/history`);
+        }
+        continue;
       }
-      try {
-        // A missed slot gets what was ingested by its Sunday; the latest slot takes everything committed.
-        const last = i === slots.length - 1;
-        const cut = last ? watermark : Math.min(watermark, await lastSeqIngestedBy(deps.store.db, slot));
-        const orgs = await listOrganisations(deps.store.db, { activeOnly: true });
-        const linkCut = last ? linkMark : Math.min(linkMark, await lastLinkSeqCreatedBy(deps.store.db, slot));
-        for (const org of orgs) {
-          const base = { org, slot, now, cut, linkCut, extra };
-          const from = Date.parse(org.weeklySlot ?? org.activatedAt ?? slotIso);
-          if (from < slot.getTime()) {
-            const weekly = await makeDelivery(deps, { ...base, kind: 'weekly' });
-            if (weekly) made.push(weekly);
+      // Another worker is on this slot: later slots must wait for it, or cursors would leapfrog.
+      busy.push(slotIso);
+      break;
+    }
+    const release = holdLease(deps, claim, wall);
+    try {
+      marks ??= {
+        watermark: await readWatermark(deps.store),
+        linkMark: await linkWatermark(deps.store),
+        extra: [...deliveryDictionary(), ...(deps.extraFiles ? await deps.extraFiles() : [])],
+      };
+      const { watermark, linkMark, extra } = marks;
+      // A missed slot gets what was ingested by its Sunday; the latest slot takes everything committed.
+      const last = i === slots.length - 1;
+      const cut = last ? watermark : Math.min(watermark, await lastSeqIngestedBy(db, slot));
+      const orgs = await listOrganisations(db, { activeOnly: true });
+      const linkCut = last ? linkMark : Math.min(linkMark, await lastLinkSeqCreatedBy(db, slot));
+      const failures: FailedDelivery[] = [];
+      const held: string[] = [];
+      let madeHere = 0;
+      for (const org of orgs) {
+        const base = { org, slot, now, cut, linkCut, extra };
+        // Checked on its own: a slot retaken after a failure may still owe the history, or only it.
+        const due = [
+          ...(owesWeekly(org, slot) ? (['weekly'] as const) : []),
+          ...(owesHistory(org, slot) ? (['history'] as const) : []),
+        ];
+        for (const kind of due) {
+          if (heldBack.has(`${org.code}/${kind}`)) {
+            held.push(org.code);
+            continue;
           }
-          // Checked on its own: a slot retaken after a failure may still owe the history.
-          const requestedAt = org.historyRequestedAt ? Date.parse(org.historyRequestedAt) : Number.NaN;
-          if (org.historyRequested && requestedAt <= slot.getTime()) {
-            const history = await makeDelivery(deps, { ...base, kind: 'history' });
-            if (history) made.push(history);
+          try {
+            const d = await makeDelivery(deps, { ...base, kind });
+            if (d) {
+              made.push(d);
+              madeHere++;
+            }
+          } catch (err) {
+            const f = { organisation: org.code, kind, slot: slotIso, reason: reasonOf(err) };
+            failures.push(f);
+            heldBack.add(`${org.code}/${kind}`);
+            await audit(db, {
+              at: now,
+              actor: 'system',
+              organisation: org.code,
+              action: 'delivery.fail',
+              detail: { kind, slot: slotIso, reason: f.reason },
+            });
           }
         }
-        await finishSlot(deps.store.db, {
-          ...claim,
-          at: wall(),
-          ok: true,
-          detail: `${orgs.length} organisaties`,
-        });
-        delivered = true;
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        await finishSlot(deps.store.db, { ...claim, at: wall(), ok: false, detail: reason.slice(0, 500) });
-        throw err;
       }
+      failed.push(...failures);
+      const complete = failures.length === 0 && held.length === 0;
+      const end = wall();
+      // A slot that only waits for an earlier one is free at once; a failure waits, longer each time.
+      const attempts = failures.length > 0 ? taken.attempts + 1 : taken.attempts;
+      const wait = failures.length > 0 ? retryDelay(attempts) : 0;
+      await finishSlot(db, {
+        ...claim,
+        at: end,
+        ok: complete,
+        attempts,
+        retryAfter: new Date(end.getTime() + wait),
+        detail: slotDetail(orgs.length, failures, held, wait),
+      });
+      if (complete || madeHere > 0) delivered = true;
+    } catch (err) {
+      // Outside any one organisation (the store itself): the slot failed as a whole.
+      const end = wall();
+      const attempts = taken.attempts + 1;
+      await finishSlot(db, {
+        ...claim,
+        at: end,
+        ok: false,
+        attempts,
+        retryAfter: new Date(end.getTime() + retryDelay(attempts)),
+        detail: `${reasonOf(err)}; ${retryText(retryDelay(attempts))}`,
+      });
+      throw err;
+    } finally {
+      release();
     }
   }
 
@@ -163,7 +285,7 @@ export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> 
   // last, so a failure here cannot hold up retention.
   let indicators = 0;
   if (delivered) {
-    for (const org of await listOrganisations(deps.store.db, { activeOnly: true })) {
+    for (const org of await listOrganisations(db, { activeOnly: true })) {
       await refreshIndicators(deps.store, org.code, {
         now,
         ...(deps.batchSpan ? { span: deps.batchSpan } : {}),
@@ -171,7 +293,37 @@ export async function runDue(deps: DeliveryDeps, now: Date): Promise<RunReport> 
       indicators++;
     }
   }
-  return { slots: slots.map((s) => s.toISOString()), made, busy, expired, leftovers, indicators };
+  return {
+    slots: slots.map((s) => s.toISOString()),
+    made,
+    failed,
+    busy,
+    waiting,
+    expired,
+    leftovers,
+    indicators,
+  };
+}
+
+const retryText = (ms: number) => `nieuwe poging over ${Math.round(ms / 60_000)} min`;
+
+/** The slot's outcome as the operator's job list shows it (Dutch). */
+function slotDetail(
+  organisations: number,
+  failures: readonly FailedDelivery[],
+  held: readonly string[],
+  wait: number,
+): string {
+  const parts = [`${organisations} organisaties`];
+  if (failures.length > 0) {
+    const kind = (k: DeliveryKind) => (k === 'weekly' ? 'wekelijks' : 'historie');
+    parts.push(
+      `mislukt: ${failures.map((f) => `${f.organisation} ${kind(f.kind)} (${f.reason})`).join(', ')}`,
+    );
+  }
+  if (held.length > 0) parts.push(`wacht op een eerdere week: ${[...new Set(held)].join(', ')}`);
+  if (failures.length > 0) parts.push(retryText(wait));
+  return parts.join('; ').slice(0, 500);
 }
 
 interface MakeDelivery {
@@ -226,6 +378,8 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   const relFile = join('deliveries', org.code, `${kind}-${stamp}-${randomBytes(4).toString('hex')}.zip`);
   const zipPath = join(deps.dataDir, relFile);
   const fileName = `ketendata-${org.code}-${weekly ? 'wekelijks' : 'historie'}-${localDate(slot)}.zip`;
+  // Before anything is opened: a key that cannot be had leaves nothing behind.
+  const orgKey = deps.organisationKey(org.code);
 
   // Noted before the file exists, removed with its listing: a crash in between leaves a leftover that the
   // clean-up knows to be this store's (sweepLeftovers).
@@ -239,7 +393,6 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   const members = org.members.filter((g) => !org.joinedAt[g] || org.joinedAt[g] <= slotIso);
   const catchUp = weekly && seqFrom > 0 ? org.catchUp.filter((g) => members.includes(g)) : [];
   const following = members.filter((g) => !catchUp.includes(g));
-  const orgKey = deps.organisationKey(org.code);
   const threads = formatThreads(deps, seqTo - (catchUp.length > 0 ? 0 : seqFrom));
   const formatter = threads > 0 ? workerFormatter(orgKey, threads) : inlineFormatter(orgKey);
   let messages = 0;
@@ -332,7 +485,7 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
         return undefined;
       }
     } else if (Number(row.history_requested) !== 1) {
-      return undefined;
+      return undefined; // withdrawn meanwhile
     }
     const inserted = await insertDelivery(trx, {
       organisation: org.code,
@@ -363,10 +516,12 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       // Every member this weekly sent from the start (a first weekly sends them all so).
       await clearCatchUp(trx, org.code, seqFrom === 0 ? members : catchUp);
     } else {
+      // Only the request this history was built for: one renewed meanwhile (untick, tick) stays for the next.
       await trx
         .updateTable('organisation')
         .set({ history_requested: 0, history_requested_at: null, history_requested_by: null })
         .where('code', '=', org.code)
+        .where('history_requested_at', '=', org.historyRequestedAt)
         .execute();
     }
     await audit(trx, {

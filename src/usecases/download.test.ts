@@ -1,10 +1,11 @@
-import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { openZips } from '../../test/support/open-files.js';
 import { listAudit } from '../store/audit.js';
 import type { Store } from '../store/open.js';
 import { runDue } from './deliver.js';
@@ -104,6 +105,43 @@ for (const dialect of DIALECTS) {
           ),
         ),
       ).toBe('delivery.not_ready');
+    });
+
+    it('closes the file of a transfer broken off or never read (a HEAD request leaves its body unread)', async () => {
+      const notDownloaded = async () =>
+        (await listDeliveries(store, '0363', { now: MONDAY })).filter((d) => !d.downloaded).map((d) => d.id);
+      const before = await notDownloaded();
+      const who = { organisation: '0363', actor: 'ana@0363.nl', now: MONDAY };
+      const settle = () => new Promise((r) => setTimeout(r, 50));
+      const opened = [];
+      for (let i = 0; i < 5; i++)
+        opened.push(await openDelivery({ store, dataDir }, { ...who, id: before[0]! }));
+      await settle();
+      expect(openZips(dataDir)).toBe(5);
+      for (const o of opened) o.stream.destroy();
+      await settle();
+      expect(openZips(dataDir)).toBe(0);
+
+      // Files large enough that a bundle begun but not read on holds one open (back-pressure).
+      const files = (await listDeliveries(store, '0363', { now: MONDAY }))
+        .filter((d) => before.includes(d.id))
+        .map((d) => join(dataDir, d.file));
+      for (const f of files) {
+        renameSync(f, `${f}.away`);
+        writeFileSync(f, Buffer.alloc(4 << 20));
+      }
+      try {
+        const bundle = await bundleNotDownloaded({ store, dataDir }, who);
+        await new Promise((resolve) => bundle.stream.once('readable', resolve));
+        await settle();
+        expect(openZips(dataDir)).toBe(1);
+        bundle.stream.destroy();
+        await settle();
+        expect(openZips(dataDir)).toBe(0);
+      } finally {
+        for (const f of files) renameSync(`${f}.away`, f);
+      }
+      expect(await notDownloaded()).toEqual(before);
     });
 
     it('records no download for a transfer broken off, and leaves a file missing on disk out of "all new"', async () => {

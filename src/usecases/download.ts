@@ -60,15 +60,23 @@ async function requireFile(deps: FileDeps, d: Delivery): Promise<string> {
 /**
  * The stream, recording the download when its last byte has been read from the file: a transfer broken off
  * before that is no download, so "all new files" offers the file again. The end of the stream waits for the
- * record, so a client that got the whole file sees it recorded.
+ * record, so a client that got the whole file sees it recorded. Destroying it (a transfer broken off, a body
+ * never read) closes the source, and with it the file.
  */
-function recordedAtEnd(source: NodeJS.ReadableStream, onEnd: () => Promise<void>): Readable {
+function recordedAtEnd(
+  source: NodeJS.ReadableStream,
+  onEnd: () => Promise<void>,
+  files: readonly Readable[],
+): Readable {
   const out = new PassThrough({
     flush(done) {
       onEnd().then(() => done(), done);
     },
   });
   source.on('error', (err) => out.destroy(err));
+  out.on('close', () => {
+    for (const f of files) f.destroy();
+  });
   return source.pipe(out);
 }
 
@@ -85,6 +93,19 @@ async function record(deps: FileDeps, who: Who, d: Delivery, via: string): Promi
   });
 }
 
+/**
+ * What a download of one delivery would send, without opening its file or counting a download (HTTP HEAD);
+ * refused as `openDelivery` would be.
+ */
+export async function describeDelivery(
+  deps: FileDeps,
+  who: Omit<Who, 'actor'> & { readonly id: number },
+): Promise<{ readonly delivery: Delivery; readonly fileName: string; readonly size: number }> {
+  const d = await requireOwn(deps, { ...who, actor: '' }, who.id);
+  await requireFile(deps, d);
+  return { delivery: d, fileName: d.fileName, size: d.size };
+}
+
 /** Opens one delivery's ZIP for download; the download is recorded (first downloader, audit line) once sent. */
 export async function openDelivery(
   deps: FileDeps,
@@ -97,7 +118,8 @@ export async function openDelivery(
 }> {
   const d = await requireOwn(deps, who, who.id);
   const path = await requireFile(deps, d);
-  const stream = recordedAtEnd(createReadStream(path), () => record(deps, who, d, 'single'));
+  const file = createReadStream(path);
+  const stream = recordedAtEnd(file, () => record(deps, who, d, 'single'), [file]);
   return { delivery: d, fileName: d.fileName, size: d.size, stream };
 }
 
@@ -142,10 +164,13 @@ export async function bundleNotDownloaded(
   // Only missing files: nothing to send, and the fault is the server's.
   if (found.length === 0 && missing.length > 0) await requireFile(deps, missing[0]!); // throws file_missing
   const zip = new ZipFile();
+  const opened: Readable[] = [];
   for (const { delivery: d, path } of found) {
-    zip.addReadStreamLazy(d.fileName, { mtime: new Date(d.madeAt), compress: false }, (cb) =>
-      cb(null, createReadStream(path)),
-    );
+    zip.addReadStreamLazy(d.fileName, { mtime: new Date(d.madeAt), compress: false }, (cb) => {
+      const file = createReadStream(path);
+      opened.push(file);
+      cb(null, file);
+    });
   }
   zip.end();
   const deliveries = found.map((f) => f.delivery);
@@ -154,9 +179,13 @@ export async function bundleNotDownloaded(
     deliveries,
     missing,
     fileName: `ketendata-${who.organisation}-nieuw-${day}.zip`,
-    stream: recordedAtEnd(zip.outputStream, async () => {
-      for (const d of deliveries) await record(deps, who, d, 'bundle');
-    }),
+    stream: recordedAtEnd(
+      zip.outputStream,
+      async () => {
+        for (const d of deliveries) await record(deps, who, d, 'bundle');
+      },
+      opened,
+    ),
   };
 }
 

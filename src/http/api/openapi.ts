@@ -71,6 +71,15 @@ export function openApiDocument() {
           operationId: 'downloadDelivery',
           responses: { 200: zip, 401: error, 404: notFound },
         },
+        head: {
+          summary: 'Size, type and file name of one delivery without its body (not recorded as a download)',
+          operationId: 'describeDeliveryFile',
+          responses: {
+            200: { description: 'Headers only: Content-Length, Content-Type, Content-Disposition' },
+            401: { description: 'No valid token' },
+            404: { description: 'Not found (also for ids of another organisation)' },
+          },
+        },
       },
       '/deliveries/download-new': {
         post: {

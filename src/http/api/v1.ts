@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { verifyApiToken } from '../../usecases/accounts.js';
 import type { DeliveryView } from '../deps.js';
 import type { AppEnv } from '../env.js';
-import { sendFile } from '../portal/ophalen.js';
+import { sendDeliveryFile, sendFile } from '../portal/ophalen.js';
 import { openApiDocument } from './openapi.js';
 
 type C = Context<AppEnv>;
@@ -93,10 +93,8 @@ export function apiV1(): Hono<AppEnv> {
 
   org.get('/deliveries/:id/file', async (c) => {
     const id = idParam(c);
-    const file = id
-      ? await c.var.deps.deliveries.open(orgOf(c)!, id, actorOf(c), c.var.deps.clock())
-      : undefined;
-    return file ? sendFile(c, file) : problem(c, 404, 'api.not_found', 'no such delivery');
+    const missing = () => problem(c, 404, 'api.not_found', 'no such delivery');
+    return id ? sendDeliveryFile(c, orgOf(c)!, id, actorOf(c), missing) : missing();
   });
 
   org.delete('/deliveries/:id', async (c) => {

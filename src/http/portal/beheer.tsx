@@ -84,6 +84,7 @@ const AUDIT_ACTION_TEXT: Record<string, string> = {
   'auth.login_failed': 'Inloggen mislukt',
   'auth.logout': 'Uitgelogd',
   'delivery.make': 'Levering gemaakt',
+  'delivery.fail': 'Levering mislukt (wordt later opnieuw geprobeerd)',
   'delivery.download': 'Levering gedownload',
   'delivery.delete': 'Levering verwijderd',
   'delivery.expire': 'Levering na 60 dagen verwijderd',

@@ -1,21 +1,45 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import type { FileStream } from '../deps.js';
+import type { FileInfo, FileStream } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime, formatPeriod, formatSize, kindLabel } from '../format.js';
 import { Alert, CsrfField, Layout, ScrollTable, Th } from './layout.js';
 import { page } from './render.js';
 
-/** Streams a delivery ZIP as an attachment. */
-export function sendFile(c: Context<AppEnv>, file: FileStream): Response {
+function fileHeaders(file: FileInfo): Record<string, string> {
   const headers: Record<string, string> = {
     'Content-Type': 'application/zip',
     'Content-Disposition': `attachment; filename="${file.fileName.replace(/[^\w.-]/g, '_')}"`,
     'Cache-Control': 'no-store',
   };
   if (file.size !== undefined) headers['Content-Length'] = String(file.size);
-  return c.body(Readable.toWeb(file.stream) as ReadableStream, 200, headers);
+  return headers;
+}
+
+/** Streams a delivery ZIP as an attachment. */
+export function sendFile(c: Context<AppEnv>, file: FileStream): Response {
+  return c.body(Readable.toWeb(file.stream) as ReadableStream, 200, fileHeaders(file));
+}
+
+/**
+ * A GET route for one delivery's file: Hono runs it for HEAD too and drops the body unread, so a HEAD gets
+ * the headers only and the file is neither opened nor counted as downloaded.
+ */
+export async function sendDeliveryFile(
+  c: Context<AppEnv>,
+  organisation: string,
+  id: number,
+  actor: string,
+  notFound: () => Response | Promise<Response>,
+): Promise<Response> {
+  const { deliveries, clock } = c.var.deps;
+  if (c.req.method === 'HEAD') {
+    const info = await deliveries.describe(organisation, id, clock());
+    return info ? c.body(null, 200, fileHeaders(info)) : notFound();
+  }
+  const file = await deliveries.open(organisation, id, actor, clock());
+  return file ? sendFile(c, file) : notFound();
 }
 
 const notFound = (c: Context<AppEnv>) =>
@@ -144,10 +168,7 @@ export function ophalenRoutes(): Hono<AppEnv> {
     const s = c.var.session!;
     const id = Number(c.req.param('id'));
     if (!Number.isSafeInteger(id)) return notFound(c);
-    const { deliveries, clock } = c.var.deps;
-    const file = await deliveries.open(s.user.organisationCode!, id, s.user.email, clock());
-    if (!file) return notFound(c);
-    return sendFile(c, file);
+    return sendDeliveryFile(c, s.user.organisationCode!, id, s.user.email, () => notFound(c));
   });
 
   app.post('/ophalen/alle-nieuwe', async (c) => {

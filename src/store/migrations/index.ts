@@ -27,6 +27,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0013_user_password_temporary': () => import('./0013_user_password_temporary.js'),
   '0014_link_lapsing_predicate': () => import('./0014_link_lapsing_predicate.js'),
   '0015_exchange_quarantine': () => import('./0015_exchange_quarantine.js'),
+  '0016_job_run_attempts': () => import('./0016_job_run_attempts.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

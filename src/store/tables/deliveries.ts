@@ -114,8 +114,13 @@ export interface JobRunTable {
   worker: string;
   status: JobRunStatus;
   claimed_at: string;
-  /** A running claim whose lease passed may be taken over (its worker died). */
+  /**
+   * Running: the claim holds until then (its worker renews it); one past it belongs to a dead worker. Failed:
+   * the slot is not tried again before then.
+   */
   lease_until: string;
   finished_at: string | null;
   detail: string | null;
+  /** Failures in a row; the wait before the next try grows with it. */
+  attempts: Generated<number>;
 }
