@@ -149,10 +149,18 @@ const OPEN_INPUT_PROBLEM = `status = 'open' AND reason_code IN (${INPUT_PROBLEM_
 const FILL_PASSAGE = `moment = CASE WHEN moment = '' THEN ? ELSE moment END,
   verzender = CASE WHEN verzender = '' THEN ? ELSE verzender END,
   ontvanger = CASE WHEN ontvanger = '' THEN ? ELSE ontvanger END`;
-/** FILL_PASSAGE with numbered parameters from $`from` on (PostgreSQL). */
-const fillPassagePg = (from: number) => {
+/**
+ * What a retry fills in. Not the moment: a line that had none keeps none (the time it reached us, which the
+ * message gets, is not when it passed the hub). The digest then tells a later passage under its hub id by
+ * its bytes alone (ingest's skip check). Parameters: verzender, ontvanger, digest.
+ */
+const RETRY_FILL = `verzender = CASE WHEN verzender = '' THEN ? ELSE verzender END,
+  ontvanger = CASE WHEN ontvanger = '' THEN ? ELSE ontvanger END,
+  content_digest = COALESCE(content_digest, ?)`;
+/** SQL with `?` parameters numbered from $`from` on (PostgreSQL). */
+const numbered = (text: string, from: number) => {
   let n = from;
-  return FILL_PASSAGE.replace(/\?/g, () => `$${n++}`);
+  return text.replace(/\?/g, () => `$${n++}`);
 };
 
 /** Thrown when a concurrent transaction settled an input-problem item first: the batch runs again (PostgreSQL). */
@@ -188,8 +196,8 @@ interface BatchPort {
   markConflict(seqs: readonly number[]): Promise<void>;
   updateRun(runId: number, d: RunDelta): Promise<void>;
   /**
-   * Retry: the quarantined exchange now lives in message `seq`; its row takes the moment and parties the
-   * retry stored it with where it had none (see FILL_PASSAGE). False when the item is no longer open.
+   * Retry: the quarantined exchange now lives in message `seq`; its row takes the parties and the digest of
+   * the bytes stored where it had none (RETRY_FILL). False when the item is no longer open.
    */
   resolveQuarantine(quarantineId: number, exchange: ExchangeMeta, seq: number, at: string): Promise<boolean>;
   /** Retry: the item stays open with the new reason, holding the bytes just tried (a corrected file). */
@@ -744,7 +752,7 @@ function sqlitePort(db: SqliteDb): BatchPort {
     "UPDATE quarantine SET status = 'resolved', resolved_at = ?, resolved_message_seq = ? WHERE id = ? AND status = 'open'",
   );
   const setRetriedExchange = db.prepare(
-    `UPDATE exchange SET message_seq = ?, ${FILL_PASSAGE} WHERE exchange_key = ?`,
+    `UPDATE exchange SET message_seq = ?, ${RETRY_FILL} WHERE exchange_key = ?`,
   );
   const requarantine = db.prepare(
     'UPDATE quarantine SET reason_code = ?, reason = ?, raw_id = ? WHERE id = ?',
@@ -798,7 +806,7 @@ function sqlitePort(db: SqliteDb): BatchPort {
     },
     resolveQuarantine: async (id, e, seq, at) => {
       if (resolveQuarantine.run(at, seq, id).changes !== 1) return false;
-      setRetriedExchange.run(seq, e.moment, e.verzender, e.ontvanger, e.exchange_key);
+      setRetriedExchange.run(seq, e.verzender, e.ontvanger, e.content_digest, e.exchange_key);
       return true;
     },
     requarantine: async (id, code, reason, rawId) => {
@@ -901,8 +909,8 @@ function postgresPort(client: PgClient): BatchPort {
       );
       if (r.rowCount !== 1) return false;
       await client.query(
-        `UPDATE exchange SET message_seq = $1, ${fillPassagePg(2)} WHERE exchange_key = $5`,
-        [seq, e.moment, e.verzender, e.ontvanger, e.exchange_key],
+        `UPDATE exchange SET message_seq = $1, ${numbered(RETRY_FILL, 2)} WHERE exchange_key = $5`,
+        [seq, e.verzender, e.ontvanger, e.content_digest, e.exchange_key],
       );
       return true;
     },
@@ -930,7 +938,7 @@ function postgresPort(client: PgClient): BatchPort {
       ).rowCount === 1,
     setExchangePassage: async (e, seq) => {
       await client.query(
-        `UPDATE exchange SET message_seq = $1, content_digest = $2, ${fillPassagePg(3)} WHERE exchange_key = $6`,
+        `UPDATE exchange SET message_seq = $1, content_digest = $2, ${numbered(FILL_PASSAGE, 3)} WHERE exchange_key = $6`,
         [seq, e.content_digest, e.moment, e.verzender, e.ontvanger, e.exchange_key],
       );
     },

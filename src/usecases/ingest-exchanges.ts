@@ -238,7 +238,8 @@ export async function ingestSource(
       const k = known.get(keys[i]!);
       if (k === undefined) return false;
       if (ex.hubId && ex.moment && k.moment && k.moment !== ex.moment) return false;
-      if (k.digest && ex.moment === k.moment) {
+      // An exchange known without a moment (a line retried with its file) is told by its bytes alone.
+      if (k.digest && (ex.moment === k.moment || k.moment === '')) {
         const digest = exchangeDigest(deps.keys, ex);
         if (digest && digest !== k.digest) return false;
       }

@@ -189,7 +189,7 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
-  it('stores a later passage under the hub id of a line without a moment that was retried with its file', async () => {
+  it('after a line without a moment was retried with its file, skips that file and stores other bytes under its hub id', async () => {
     await withStore(async (store) => {
       const broken = folder([{ file: 'x.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-R1' }], []);
       const lines = readFileSync(join(broken, 'manifest.ndjson'), 'utf8').trim();
@@ -200,15 +200,22 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
         replacement: Buffer.from(xmlOf('JW301')),
       });
       expect(retried).toMatchObject({ resolved: 1, stored: 1 });
-      // Stored at the moment it reached us, and so is its exchange.
+      // The time it reached us is the message's moment, not the exchange's: when it passed the hub is unknown.
       const exchange = await store.db
         .selectFrom('exchange')
-        .select('moment')
+        .select(['moment', 'content_digest'])
         .where('exchange_key', '=', 'hub:QA-R1')
         .executeTakeFirstOrThrow();
-      expect(exchange.moment).toBe(item!.receivedAt);
+      expect(exchange.moment).toBe('');
+      expect(exchange.content_digest).not.toBeNull();
+      // The hub's corrected line with the same file is that exchange: received already, one passage.
+      const fixed = folder([{ file: 'x.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'QA-R1' }], []);
+      expect(await ingest(store, fixed)).toMatchObject({ stored: 0, duplicates: 0, skipped: 1 });
+      // Other bytes under the same hub id are another passage: stored, not skipped.
       const later = folder([{ file: 'y.xml', xml: xmlOf('JW305'), ...meta(5), hubId: 'QA-R1' }], []);
       expect(await ingest(store, later)).toMatchObject({ stored: 1, skipped: 0 });
+      const passages = await store.db.selectFrom('message').select('passages').orderBy('seq').execute();
+      expect(passages.map((m) => m.passages)).toEqual([1, 1]);
     });
   });
 

@@ -123,6 +123,12 @@ describe('exchange sources', () => {
     const zipped = await collect(zipPath);
     expect(zipped.bytes.filter((b) => !Buffer.isBuffer(b))).toEqual([]);
     expect(zipped.bytes).toEqual(plain.bytes);
+    // A ZIP tool that names its entries ./manifest.ndjson, ./berichten/…: the same files.
+    const dotZip = join(tmp, 'dot-entries.zip');
+    await zipFolder(dir, ['manifest.ndjson', ...good.map((r) => r.source)], './', dotZip);
+    const dotted = await collect(dotZip);
+    expect(dotted.bytes.filter((b) => !Buffer.isBuffer(b))).toEqual([]);
+    expect(dotted.bytes).toEqual(plain.bytes);
   });
 
   it('reads every manifest of a ZIP that holds several (a folder each), each with the files beside it', async () => {

@@ -659,6 +659,17 @@ async function zipSource(path: string): Promise<ExchangeSource> {
     .sort()
     .flatMap((n) => entries.get(n)!.map((e, i) => ({ name: n, entry: e, nth: i + 1 })));
   const zipName = basename(path);
+  let normalNames: Map<string, yauzl.Entry[]> | undefined;
+  const byNormalName = () => {
+    if (normalNames === undefined) {
+      normalNames = new Map();
+      for (const [n, same] of entries) {
+        const key = posix.normalize(n);
+        normalNames.set(key, [...(normalNames.get(key) ?? []), ...same]);
+      }
+    }
+    return normalNames;
+  };
   if (manifests.length > 0) {
     // A manifest is streamed twice (count, then read), never held whole: it can have millions of lines.
     const entryLines = async (entry: yauzl.Entry) => manifestLines(await openStream(entry));
@@ -677,8 +688,9 @@ async function zipSource(path: string): Promise<ExchangeSource> {
             })(),
             `${zipName}!${name}${nth > 1 ? ` (entry ${nth} of that name)` : ''}`,
             async (file) => {
-              // As in a folder, where the path is joined: `./berichten/x.xml` names `berichten/x.xml`.
-              const found = entries.get(posix.normalize(base + file));
+              // As in a folder, where the path is joined: `./berichten/x.xml` names `berichten/x.xml`, also when
+              // the ZIP itself names its entries with `./`.
+              const found = entries.get(base + file) ?? byNormalName().get(posix.normalize(base + file));
               if (!found) throw new Error(`ingest.file_missing: ${zipName}!${base}${file} is not in the ZIP`);
               // Which of the entries the hub meant cannot be told: guessing could store the wrong message.
               if (found.length > 1)
