@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -16,14 +16,16 @@ import { register as registerOrganisations } from './organisations.js';
 const work = mkdtempSync(join(tmpdir(), 'ketendata-deliver-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function run(...args: string[]) {
+const run = (...args: string[]) => runIn(work, ...args);
+
+async function runIn(dataDir: string, ...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   let code = 0;
   const ctx: CliContext = {
     config: {
       databaseUrl: undefined,
-      dataDir: work,
+      dataDir,
       secret: 'cli-test-secret-cli-test-secret-cli-test',
       trustedProxies: [],
     },
@@ -48,6 +50,37 @@ async function run(...args: string[]) {
 }
 
 describe('ketendata organisations, deliver, deliveries and download', () => {
+  it('says on stderr, with exit code 1, that a failed delivery still waits for its retry on every run until made', async () => {
+    const dir = mkdtempSync(join(work, 'retry-'));
+    const at = (iso: string) => ['--now', iso];
+    expect(
+      (await runIn(dir, 'organisations', 'add', '0599', '--name', 'Rotterdam', ...at('2024-03-01T10:00:00Z')))
+        .code,
+    ).toBe(0);
+    expect((await runIn(dir, 'organisations', 'activate', '0599', ...at('2024-03-01T10:00:00Z'))).code).toBe(
+      0,
+    );
+    // A file where the organisation's delivery folder should be: its delivery cannot be written.
+    mkdirSync(join(dir, 'deliveries'), { recursive: true });
+    writeFileSync(join(dir, 'deliveries', '0599'), 'in the way');
+    const sunday = '2024-03-03T06:00:00+01:00';
+    const first = await runIn(dir, 'deliver', ...at(sunday));
+    expect(first.code).toBe(1);
+    expect(first.err.join('\n')).toMatch(
+      /weekly delivery for 0599 \(slot [^)]+\) failed: .*a later run tries again/,
+    );
+    const later = await runIn(dir, 'deliver', ...at('2024-03-03T06:05:00+01:00'));
+    expect(later.code).toBe(1);
+    expect(later.err).toEqual([
+      'slot 2024-03-03T05:00:00.000Z failed before and waits for its retry (--retry-now to try it now)',
+    ]);
+    rmSync(join(dir, 'deliveries', '0599'));
+    const fixed = await runIn(dir, 'deliver', ...at('2024-03-03T06:10:00+01:00'), '--retry-now');
+    expect(fixed.code).toBe(0);
+    expect(fixed.err).toEqual([]);
+    expect(fixed.out[0]).toMatch(/^made weekly delivery \d+ for 0599/);
+  });
+
   it('runs the contract commands end to end on the embedded store', async () => {
     expect(
       (await run('organisations', 'add', '0363', '--name', 'Amsterdam', '--now', '2024-03-01T10:00:00Z'))

@@ -79,10 +79,11 @@ export function register(program: Command, ctx: CliContext): void {
             `${f.kind} delivery for ${f.organisation} (slot ${f.slot}) failed: ${f.reason}; a later run tries again`,
           );
         }
-        if (report.failed.length > 0) ctx.setExitCode(1);
         for (const s of report.busy) ctx.out(`slot ${s} is being run by another worker; stopped there`);
+        // Still owed: as much a failure for cron's mail as the run where it first failed.
         for (const s of report.waiting)
-          ctx.out(`slot ${s} failed before and waits for its retry (--retry-now to try it now)`);
+          ctx.err(`slot ${s} failed before and waits for its retry (--retry-now to try it now)`);
+        if (report.failed.length > 0 || report.waiting.length > 0) ctx.setExitCode(1);
         ctx.out(
           `${count(report.made.length, 'delivery', 'deliveries')} made, ${count(report.expired, 'expired delivery', 'expired deliveries')} deleted`,
         );

@@ -63,6 +63,7 @@ describe('ketendata ingest and quarantine', () => {
         .map((l) => l.split('\t')[0]!);
       const noNote = await runCli(['quarantine', 'dismiss', ids[0]!], e);
       expect(noNote.code).toBe(2);
+      expect(noNote.err).toBe('quarantine.no_note: say why the items are closed (--note)\n');
       expect((await runCli(['quarantine', 'dismiss', 'x1', '--note', 'n'], e)).code).toBe(2);
       const done = await runCli(['quarantine', 'dismiss', ids[0]!, '999', '--note', 'nieuw bericht'], e);
       expect(done.out).toBe(`dismissed 1: ${ids[0]}\n`);

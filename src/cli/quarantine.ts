@@ -98,21 +98,28 @@ export function register(program: Command, ctx: CliContext): void {
     .command('dismiss')
     .description('close open items without storing them, with a note why (kept, listed with --all)')
     .argument('<ids...>', 'quarantine ids')
-    .requiredOption('--note <text>', 'why, e.g. "sender delivered a corrected message"')
+    // Not commander's required option: a missing note gets the same code as a blank one.
+    .option('--note <text>', 'why, e.g. "sender delivered a corrected message" (required)')
     .option('--now <iso>', 'moment of the action (ISO-8601)')
-    .action(async (values: string[], opts: { note: string; now?: string }) => {
+    .action(async (values: string[], opts: { note?: string; now?: string }) => {
       const now = parseNow(ctx, opts.now);
       if (!now) return;
       const only = ids(ctx, values);
       if (!only) return;
-      if (!opts.note.trim()) {
+      const note = opts.note?.trim() ?? '';
+      if (!note) {
         ctx.err('quarantine.no_note: say why the items are closed (--note)');
         ctx.setExitCode(2);
         return;
       }
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       try {
-        const r = await dismissQuarantine(store, { ids: only, note: opts.note, actor: cliActor(), now });
+        const r = await dismissQuarantine(store, {
+          ids: only,
+          note: opts.note ?? note,
+          actor: cliActor(),
+          now,
+        });
         ctx.out(`dismissed ${r.dismissed.length}${r.dismissed.length ? `: ${r.dismissed.join(', ')}` : ''}`);
         if (r.notOpen.length) {
           ctx.err(`quarantine.unknown_id: no open quarantine item ${r.notOpen.join(', ')}`);

@@ -60,6 +60,12 @@ describe('ketendata simulate', () => {
       gemeenten: unknown[];
     };
     expect(orgs.gemeenten).toHaveLength(3);
+    // Again into the same folder: the earlier run's files stay, and it says so (not with --clean).
+    const again = ['simulate', '--out', dir, '--clients', '5', '--now', '2025-06-13T10:00:00Z', '--quiet'];
+    const second = await run(again);
+    expect(second.code).toBe(0);
+    expect(second.err.join('\n')).toContain('holds an earlier run; its files stay beside the new ones');
+    expect((await run([...again, '--clean'])).err.join('\n')).not.toContain('earlier run');
   });
 
   it('refuses a rate outside 0–1 and an unknown municipality code, with a non-zero exit code', async () => {

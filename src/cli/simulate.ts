@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { count } from '../domain/plural.js';
 import { defaultPeriod, simulate } from '../simulate/simulate.js';
@@ -90,6 +92,12 @@ export function register(program: Command, ctx: CliContext): void {
       if (opts.clients > 90_909) {
         ctx.err(
           `simulate: ${opts.clients} clients but only 90909 test BSNs (999xxxxxx, 11-test): BSNs are reused for different clients`,
+        );
+      }
+      // Files of an earlier run stay beside the new ones: a plain-folder ingest or flatten would take them too.
+      if (!opts.clean && ['manifest.ndjson', 'berichten'].some((n) => existsSync(join(opts.out, n)))) {
+        ctx.err(
+          `simulate: ${opts.out} holds an earlier run; its files stay beside the new ones (the new manifest names only the new ones; --clean empties the folder first)`,
         );
       }
       const started = performance.now();
