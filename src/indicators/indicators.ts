@@ -16,6 +16,8 @@ export const LEAD_TIME_NORM_WORKING_DAYS = 5;
 const OK_CODES = new Set(['0200', '0233']);
 const HEEN = new Set([301, 305, 307, 315, 317, 319]);
 const RETOUR = new Set([302, 306, 308, 316, 318, 320]);
+/** RedenWijziging "Verwijderd" (COD reden_wijziging_toewijzing): the toewijzing counts as never sent (OP087). */
+const DELETED = '13';
 
 export interface Bucket {
   readonly label: string;
@@ -63,8 +65,11 @@ export interface IndicatorValues {
       month: string;
       /** Σ IngediendBedrag, debet − credit, in eurocent. */
       submittedCents: number;
+      /** `submittedCents` minus what the 325s rejected (their prestaties, or the whole 323), debet − credit. */
+      approvedCents: number;
+      /** Debet prestaties minus credit prestaties: a correction (credit + new debet) is one service. */
       prestaties: number;
-      /** Prestaties listed (rejected) in a 325. */
+      /** Prestaties rejected in a 325 (or with their whole 323), debet minus credit as well. */
       rejected: number;
     }[];
   };
@@ -231,8 +236,11 @@ function rejectsWhole(m: IndicatorMessage, all: Record<string, Row[]>, main?: Ta
   });
 }
 
+type Declared = [cents: number, prestaties: number, rejected: number, rejectedCents: number];
+
 interface Stop {
   readonly msg: string;
+  /** Temporary (20) or definitive: either ends the period of its start. */
   readonly end: Day;
   /** Its row (`rowKey`), which a correctie can cancel. */
   readonly row: string;
@@ -258,6 +266,14 @@ export class IndicatorAccumulator {
   readonly #requests = new Map<string, Request>();
   readonly #changeRequests = new Map<string, Request>();
   readonly #assigned = new Map<string, Assigned>();
+  /**
+   * Per toewijzing (`Assigned.nummer`): the latest Toewijzingsdatum+tijd of its versions that do not delete
+   * it, and its deleting versions (RedenWijziging 13), which are rare. Enough to tell whether the current
+   * version deletes it without keeping every version. (A later non-deleting version in a rejected 301 would
+   * still count; after a deletion the standard sends none: a replacement gets a new number.)
+   */
+  readonly #liveStamp = new Map<string, string>();
+  readonly #deletions = new Map<string, { msg: string; stamp: string }[]>();
   readonly #answers = new Map<string, { antwoord: string | null; reden: string | null }>();
   /** Starts (status 1) by their row. */
   readonly #starts = new Map<string, Start>();
@@ -271,10 +287,10 @@ export class IndicatorAccumulator {
   readonly #errorRetours = new Map<string, { g: string; heenCode: string }>();
   /** gemeente → code → heen messages. */
   readonly #heen = new Map<string, Map<string, number>>();
-  /** gemeente → month → [cents, prestaties, rejected]. */
-  readonly #declared = new Map<string, Map<string, [number, number, number]>>();
-  /** Per answered 323: its gemeente and prestaties per month, in case its 325 rejects it as a whole. */
-  readonly #prestaties323 = new Map<string, { g: string; months: Map<string, number> }>();
+  /** gemeente → month → [cents, prestaties, rejected prestaties, rejected cents], each debet − credit. */
+  readonly #declared = new Map<string, Map<string, Declared>>();
+  /** Per answered 323: its gemeente and [prestaties, cents] per month, in case its 325 rejects it whole. */
+  readonly #prestaties323 = new Map<string, { g: string; months: Map<string, [number, number]> }>();
   /** 325s that reject their 323 as a whole. */
   readonly #rejectingWhole = new Set<string>();
   #latest: Day | undefined;
@@ -370,12 +386,17 @@ export class IndicatorAccumulator {
       case 301: {
         const t = tableOf(m, all, 'ToegewezenProduct');
         for (const r of t?.rows ?? []) {
+          const nummer = `${g}|${m.code}|${t!.get(r, 'ToewijzingNummer') ?? ''}`;
+          // The current version has the latest Toewijzingsdatum+tijd (OP087); a resend keeps them (IV013).
+          const stamp = `${t!.get(r, 'Toewijzingsdatum') ?? ''}T${t!.get(r, 'Toewijzingstijd') ?? ''}`;
+          if (t!.get(r, 'RedenWijziging') === DELETED)
+            push(this.#deletions, nummer, { msg: m.bericht_id, stamp });
+          else if (stamp > (this.#liveStamp.get(nummer) ?? '')) this.#liveStamp.set(nummer, stamp);
           const k = t!.key(r);
           if (!this.#targets301.has(k)) continue;
           const toewijzingsdatum = day(t!.get(r, 'Toewijzingsdatum'));
           const ingangsdatum = day(t!.get(r, 'Ingangsdatum'));
           if (toewijzingsdatum === undefined || ingangsdatum === undefined) continue;
-          const nummer = `${g}|${m.code}|${t!.get(r, 'ToewijzingNummer') ?? ''}`;
           this.#assigned.set(k, { msg: m.bericht_id, toewijzingsdatum, ingangsdatum, nummer });
         }
         break;
@@ -405,11 +426,11 @@ export class IndicatorAccumulator {
             this.#starts.set(t.key(r), { g, law: law(m.code), msg: m.bericht_id, bsn, begin, key });
             continue;
           }
-          const reden = t.get(r, 'RedenBeeindiging') ?? '';
           const end = day(t.get(r, 'Einddatum'));
           if (end === undefined) continue;
-          // A temporary stop (20) pauses an episode; a restart is a new start with its own Begindatum.
-          if (reden !== '20') push(this.#stops, key, { msg: m.bericht_id, end, row: t.key(r) });
+          // A temporary stop (20) ends its start's period too: the pause is no care, and a restart is a new
+          // start with its own Begindatum, whose key the definitive stop then carries (OP377, OP378).
+          push(this.#stops, key, { msg: m.bericht_id, end, row: t.key(r) });
         }
         break;
       }
@@ -428,23 +449,32 @@ export class IndicatorAccumulator {
           this.#rejectingWhole.add(m.bericht_id);
           break;
         }
-        const own = n === 323 && this.#answerOf323.has(m.bericht_id) ? new Map<string, number>() : undefined;
+        const own =
+          n === 323 && this.#answerOf323.has(m.bericht_id) ? new Map<string, [number, number]>() : undefined;
         if (own) this.#prestaties323.set(m.bericht_id, { g, months: own });
         const t = tableOf(m, all, 'Prestatie');
-        const byMonth = entry(this.#declared, g, () => new Map<string, [number, number, number]>());
+        const byMonth = entry(this.#declared, g, () => new Map<string, Declared>());
         for (const r of t?.rows ?? []) {
           const month = (t!.get(r, 'ProductPeriode_Begindatum') ?? '').slice(0, 7);
           if (month.length !== 7) continue;
-          const acc = entry(byMonth, month, (): [number, number, number] => [0, 0, 0]);
+          const acc = entry(byMonth, month, (): Declared => [0, 0, 0, 0]);
+          // A credit reverses an earlier debet (a correction is credit + new debet): it counts negative, so
+          // one service corrected once is one prestatie, not three.
+          const sign = t!.get(r, 'IngediendBedrag_DebetCredit') === 'C' ? -1 : 1;
+          const cents = sign * Number(t!.get(r, 'IngediendBedrag_Bedrag') ?? 0);
           if (n === 325) {
-            // A 325 lists only the prestaties it rejects (OP304).
-            acc[2]++;
+            // A 325 lists only the prestaties it rejects (OP304), with their IngediendBedrag.
+            acc[2] += sign;
+            acc[3] += cents;
             continue;
           }
-          const cents = Number(t!.get(r, 'IngediendBedrag_Bedrag') ?? 0);
-          acc[0] += t!.get(r, 'IngediendBedrag_DebetCredit') === 'C' ? -cents : cents;
-          acc[1]++;
-          own?.set(month, (own.get(month) ?? 0) + 1);
+          acc[0] += cents;
+          acc[1] += sign;
+          if (own) {
+            const o = entry(own, month, (): [number, number] => [0, 0]);
+            o[0] += sign;
+            o[1] += cents;
+          }
         }
         break;
       }
@@ -466,6 +496,19 @@ export class IndicatorAccumulator {
     return out;
   }
 
+  /**
+   * Toewijzingen (`Assigned.nummer`) whose current version deletes them (RedenWijziging 13): never sent
+   * (OP087). A deletion its retour rejected deletes nothing.
+   */
+  #deletedToewijzingen(rejected: ReadonlySet<string>): Set<string> {
+    const out = new Set<string>();
+    for (const [nummer, list] of this.#deletions) {
+      const live = this.#liveStamp.get(nummer) ?? '';
+      if (list.some((d) => !rejected.has(d.msg) && d.stamp >= live)) out.add(nummer);
+    }
+    return out;
+  }
+
   /** A toewijzing row whose message its retour did not reject. */
   #valid301(k: string, rejected: ReadonlySet<string>): Assigned | undefined {
     const a = this.#assigned.get(k);
@@ -477,6 +520,7 @@ export class IndicatorAccumulator {
     requests: ReadonlyMap<string, Request>,
     scope: ReadonlySet<string>,
     rejected: ReadonlySet<string>,
+    deleted: ReadonlySet<string>,
   ): Pick<IndicatorValues, 'leadTime' | 'requestOutcome'> {
     const lead: number[] = [];
     let honoured = 0;
@@ -488,7 +532,7 @@ export class IndicatorAccumulator {
       if (!scope.has(req.g) || rejected.has(req.msg)) continue;
       const dates = (this.#granted.get(k) ?? []).flatMap((t) => {
         const a = this.#valid301(t, rejected);
-        return a ? [a.toewijzingsdatum] : [];
+        return a && !deleted.has(a.nummer) ? [a.toewijzingsdatum] : [];
       });
       if (dates.length > 0) {
         honoured++;
@@ -532,9 +576,11 @@ export class IndicatorAccumulator {
     this.#resolveLinks();
     const rejected = this.#rejectedHeen();
 
-    // 1 + 2: per requested product (315), and the same per request for a change (317).
-    const requests = this.#requestStats(this.#requests, scope, rejected);
-    const changeRequests = this.#requestStats(this.#changeRequests, scope, rejected);
+    // 1 + 2: per requested product (315), and the same per request for a change (317). A deleted
+    // toewijzing granted nothing.
+    const deleted = this.#deletedToewijzingen(rejected);
+    const requests = this.#requestStats(this.#requests, scope, rejected, deleted);
+    const changeRequests = this.#requestStats(this.#changeRequests, scope, rejected, deleted);
 
     // 3: per toewijzing (ToewijzingNummer), the first accepted, uncancelled start linked to it.
     const perToewijzing = new Map<string, { ingang: Day; begin: Day }>();
@@ -553,7 +599,7 @@ export class IndicatorAccumulator {
     }
     const delays = [...perToewijzing.values()].map((t) => t.begin - t.ingang);
 
-    // 4: distinct clients with a start episode overlapping the month.
+    // 4: distinct clients with a start period overlapping the month; it ends at its first valid stop.
     const months = lastTwelveMonths(now);
     const bounds = months.map((mo) => {
       const first = dayFromIso(`${mo}-01`);
@@ -574,24 +620,34 @@ export class IndicatorAccumulator {
     }
 
     // 5: declarations per month of the ProductPeriode. A 323 rejected as a whole: all its prestaties.
-    const rejectedWhole = new Map<string, number>();
+    const rejectedWhole = new Map<string, [number, number]>();
     for (const [id, p] of this.#prestaties323) {
       if (!scope.has(p.g) || !this.#rejectingWhole.has(this.#answerOf323.get(id) ?? '')) continue;
-      for (const [month, count] of p.months)
-        rejectedWhole.set(month, (rejectedWhole.get(month) ?? 0) + count);
+      for (const [month, [count, cents]] of p.months) {
+        const w = entry(rejectedWhole, month, (): [number, number] => [0, 0]);
+        w[0] += count;
+        w[1] += cents;
+      }
     }
     const declared = months.map((month) => {
       let submittedCents = 0;
       let prestaties = 0;
-      let rejectedPrestaties = rejectedWhole.get(month) ?? 0;
+      let [rejectedPrestaties, rejectedCents] = rejectedWhole.get(month) ?? [0, 0];
       for (const g of scope) {
         const acc = this.#declared.get(g)?.get(month);
         if (!acc) continue;
         submittedCents += acc[0];
         prestaties += acc[1];
         rejectedPrestaties += acc[2];
+        rejectedCents += acc[3];
       }
-      return { month, submittedCents, prestaties, rejected: rejectedPrestaties };
+      return {
+        month,
+        submittedCents,
+        approvedCents: submittedCents - rejectedCents,
+        prestaties,
+        rejected: rejectedPrestaties,
+      };
     });
 
     // 6: heen messages per type and those rejected by their retour.

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { dayFromIso as d } from '../domain/calendar.js';
 import type { IndicatorValues } from '../indicators/indicators.js';
+import type { Prestatie, ToegewezenProductRow } from '../simulate/model.js';
 import type { Store } from '../store/open.js';
 import { insertOrganisation } from '../store/organisations.js';
 import { assigned, Journeys, person, product, requested, wmoProduct } from './indicators.fixtures.js';
@@ -276,9 +277,10 @@ const EXPECTED_0363: IndicatorValues = {
       '2024-05',
       '2024-06',
     ].map((m) =>
+      // Two debets minus one credit (of P0, declared before this data); the 200 euro debet rejected.
       m === '2024-03'
-        ? { month: m, submittedCents: 65_000, prestaties: 3, rejected: 1 }
-        : { month: m, submittedCents: 0, prestaties: 0, rejected: 0 },
+        ? { month: m, submittedCents: 65_000, approvedCents: 45_000, prestaties: 1, rejected: 1 }
+        : { month: m, submittedCents: 0, approvedCents: 0, prestaties: 0, rejected: 0 },
     ),
   },
   retourErrors: {
@@ -330,6 +332,7 @@ for (const dialect of DIALECTS) {
       expect(c.declarations.months.find((m) => m.month === '2024-04')).toEqual({
         month: '2024-04',
         submittedCents: 40_000,
+        approvedCents: 0,
         prestaties: 2,
         rejected: 2,
       });
@@ -471,9 +474,240 @@ for (const dialect of DIALECTS) {
         expect(v.declarations.months.find((m) => m.month === '2024-03')).toEqual({
           month: '2024-03',
           submittedCents: 30_000,
+          approvedCents: 30_000,
           prestaties: 1,
           rejected: 0,
         });
+      } finally {
+        await drop();
+      }
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`indicators: temporary stops (RedenBeeindiging 20) on ${dialect}`, () => {
+    it('end the period of their start: the pause is no care, and a restart is a period of its own', async () => {
+      const { store, drop } = await freshStore(dialect);
+      try {
+        const j = new Journeys(store, '0344');
+        // Client 10 (iJw): care from 15 January, paused from 10 February, restarted 8 April (a new start,
+        // whose key the definitive stop of 20 May carries).
+        const c10 = person(10);
+        await j.toewijzing('JW301', '2024-01-10', c10, [assigned(6001, '2024-01-10', '2024-01-15')]);
+        const first = { nummer: 6001, product, begindatum: d('2024-01-15') };
+        const restart = { nummer: 6001, product, begindatum: d('2024-04-08') };
+        await j.start('JW305', '2024-01-16', c10, [{ ...first, status: '1' }]);
+        await j.stop('JW307', '2024-02-12', c10, [
+          { ...first, redenBeeindiging: '20', einddatum: d('2024-02-10'), status: '1' },
+        ]);
+        await j.start('JW305', '2024-04-09', c10, [{ ...restart, status: '1' }]);
+        await j.stop('JW307', '2024-05-21', c10, [
+          { ...restart, redenBeeindiging: '31', einddatum: d('2024-05-20'), status: '1' },
+        ]);
+        // Client 11 (iWmo): care from 5 February, paused from 10 March, never restarted: the definitive stop
+        // of 2 May follows on the same start (OP377); the pause before it is no care either.
+        const c11 = person(11);
+        await j.toewijzing('WMO301', '2024-02-01', c11, [
+          assigned(6002, '2024-02-01', '2024-02-05', undefined, wmoProduct),
+        ]);
+        const wmo = { nummer: 6002, product: wmoProduct, begindatum: d('2024-02-05') };
+        await j.start('WMO305', '2024-02-06', c11, [{ ...wmo, status: '1' }]);
+        await j.stop('WMO307', '2024-03-11', c11, [
+          { ...wmo, redenBeeindiging: '20', einddatum: d('2024-03-10'), status: '1' },
+        ]);
+        await j.stop('WMO307', '2024-05-03', c11, [
+          { ...wmo, redenBeeindiging: '21', einddatum: d('2024-05-02'), status: '1' },
+        ]);
+        await registerUtrecht(store);
+        const v = (await refreshIndicators(store, '0344', { now: NOW })).scopes[ALL_MEMBERS]!;
+        expect(v.clientsInCare.months.slice(-6)).toEqual([
+          month('2024-01', 1, 0, 1),
+          month('2024-02', 1, 1, 2),
+          month('2024-03', 0, 1, 1),
+          month('2024-04', 1, 0, 1),
+          month('2024-05', 1, 0, 1),
+          month('2024-06', 0, 0, 0),
+        ]);
+      } finally {
+        await drop();
+      }
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`indicators: toewijzingen deleted with RedenWijziging 13 on ${dialect}`, () => {
+    it('grant nothing: not toegewezen, no lead time to them; a deletion its retour rejected deletes nothing', async () => {
+      const { store, drop } = await freshStore(dialect);
+      try {
+        const j = new Journeys(store, '0344');
+        const c12 = person(12);
+        // A 315 on Monday 4 March; R20 and R21 assigned on Wednesday 6 March (2 working days).
+        await j.verzoek('JW315', '2024-03-04', c12, [
+          requested('R20', '2024-03-11'),
+          requested('R21', '2024-03-11'),
+        ]);
+        const r20 = assigned(7001, '2024-03-06', '2024-03-11', 'R20');
+        const r21 = assigned(7002, '2024-03-06', '2024-03-11', 'R21');
+        await j.toewijzing('JW301', '2024-03-06', c12, [r20, r21]);
+        const deletion = (row: ToegewezenProductRow, dag: string) => ({
+          ...row,
+          toewijzingsdatum: d(dag),
+          einddatum: row.ingangsdatum,
+          redenWijziging: '13',
+        });
+        // 7001 sent by mistake on Wednesday 13 March: deleted and replaced by 7003 (Proc §3.3.2), so R20 waited
+        // 7 working days. Then 7002 deleted without a replacement: R21 has no answer.
+        await j.toewijzing('JW301', '2024-03-13', c12, [
+          deletion(r20, '2024-03-13'),
+          r21,
+          assigned(7003, '2024-03-13', '2024-03-11', 'R20'),
+        ]);
+        await j.toewijzing('JW301', '2024-03-20', c12, [
+          deletion(r21, '2024-03-20'),
+          assigned(7003, '2024-03-13', '2024-03-11', 'R20'),
+        ]);
+        // A request for a change granted the next day; the 301 deleting that toewijzing was rejected by its
+        // retour (9385, TR385: not sent, OP286), so the toewijzing stands.
+        await j.wijziging('JW317', '2024-06-03', c12, {
+          referentie: 'W20',
+          reden: '1',
+          ongewijzigd: [7003],
+          teWijzigen: [],
+          nieuw: [{ product, gewensteIngangsdatum: d('2024-06-10') }],
+        });
+        const w20 = assigned(7004, '2024-06-04', '2024-06-10', 'W20');
+        await j.toewijzing('JW301', '2024-06-04', c12, [
+          assigned(7003, '2024-03-13', '2024-03-11', 'R20'),
+          w20,
+        ]);
+        await j.toewijzing(
+          'JW301',
+          '2024-06-06',
+          c12,
+          [assigned(7003, '2024-03-13', '2024-03-11', 'R20'), deletion(w20, '2024-06-06')],
+          { dag: '2024-06-07', rowCodes: [['0200'], ['9385']] },
+        );
+        await registerUtrecht(store);
+        const v = (await refreshIndicators(store, '0344', { now: NOW })).scopes[ALL_MEMBERS]!;
+        expect(v.requestOutcome).toMatchObject({ requests: 2, honoured: 1, unanswered: 1 });
+        expect(v.leadTime).toMatchObject({ count: 1, median: 7, withinNorm: 0 });
+        expect(v.changeRequests!.requestOutcome).toMatchObject({ requests: 1, honoured: 1 });
+        expect(v.changeRequests!.leadTime).toMatchObject({ count: 1, median: 1 });
+      } finally {
+        await drop();
+      }
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`indicators: declarations with credits and rejections on ${dialect}`, () => {
+    it('count debet minus credit prestaties, and the approved amount beside the submitted one', async () => {
+      const { store, drop } = await freshStore(dialect);
+      try {
+        const j = new Journeys(store, '0344');
+        const c13 = person(13);
+        await j.toewijzing('JW301', '2024-02-01', c13, [assigned(8001, '2024-02-01', '2024-02-01')]);
+        const prest = (ref: string, bedrag: number, dc: 'D' | 'C', month: string, vorig?: string) => ({
+          referentieNummer: ref,
+          ...(vorig ? { vorigReferentieNummer: vorig } : {}),
+          nummer: 8001,
+          categorie: '45',
+          productCode: '45A03',
+          begindatum: d(`${month}-01`),
+          einddatum: d(`${month}-28`),
+          volume: bedrag / 1000,
+          eenheid: '04',
+          tarief: 1000,
+          bedrag,
+          debetCredit: dc,
+        });
+        const decl = (nummer: string, dag: string, month: string, prestaties: Prestatie[]) => ({
+          nummer,
+          periodeBegin: d(`${month}-01`),
+          periodeEind: d(`${month}-28`),
+          dagtekening: d(dag),
+          clienten: [{ bsn: c13.bsn, prestaties }],
+        });
+        // March: P10 (400 euro) approved, P11 (250) rejected. In May P10 is corrected (credit P12, new debet
+        // P13 of 300) and P11 declared again as P14 (200). Two services, approved 500 euro.
+        await j.declaratie(
+          'JW323',
+          '2024-04-05',
+          decl('DN20', '2024-04-05', '2024-03', [
+            prest('P10', 40_000, 'D', '2024-03'),
+            prest('P11', 25_000, 'D', '2024-03'),
+          ]),
+          [[0, 1]],
+        );
+        await j.declaratie(
+          'JW323',
+          '2024-05-06',
+          decl('DN21', '2024-05-06', '2024-03', [
+            prest('P12', 40_000, 'C', '2024-03', 'P10'),
+            prest('P13', 30_000, 'D', '2024-03', 'P12'),
+            prest('P14', 20_000, 'D', '2024-03'),
+          ]),
+          [],
+        );
+        // April: one prestatie in a declaratie the 325 rejects as a whole (header code 8848).
+        await j.declaratie(
+          'JW323',
+          '2024-05-07',
+          decl('DN22', '2024-05-07', '2024-04', [prest('P20', 10_000, 'D', '2024-04')]),
+          [],
+          ['8848'],
+        );
+        await registerUtrecht(store);
+        const v = (await refreshIndicators(store, '0344', { now: NOW })).scopes[ALL_MEMBERS]!;
+        const byMonth = (m: string) => v.declarations.months.find((x) => x.month === m);
+        // 4 debets − 1 credit; 400 + 250 − 400 + 300 + 200 submitted, minus the rejected 250.
+        expect(byMonth('2024-03')).toEqual({
+          month: '2024-03',
+          submittedCents: 75_000,
+          approvedCents: 50_000,
+          prestaties: 3,
+          rejected: 1,
+        });
+        expect(byMonth('2024-04')).toEqual({
+          month: '2024-04',
+          submittedCents: 10_000,
+          approvedCents: 0,
+          prestaties: 1,
+          rejected: 1,
+        });
+      } finally {
+        await drop();
+      }
+    });
+
+    it('computes a snapshot stored with older definitions anew when it is read', async () => {
+      const { store, drop } = await freshStore(dialect);
+      try {
+        await registerUtrecht(store);
+        await refreshIndicators(store, '0344', { now: NOW });
+        // As stored before the approved amount existed.
+        const row = await store.db
+          .selectFrom('indicator_snapshot')
+          .select('data')
+          .where('organisation', '=', '0344')
+          .executeTakeFirstOrThrow();
+        const data = JSON.parse(row.data);
+        data.version = 1;
+        for (const m of data.scopes[ALL_MEMBERS].declarations.months) delete m.approvedCents;
+        await store.db
+          .updateTable('indicator_snapshot')
+          .set({ data: JSON.stringify(data) })
+          .where('organisation', '=', '0344')
+          .execute();
+        const later = new Date('2024-07-08T08:00:00Z');
+        const read = await indicatorSnapshot(store, '0344', { now: later });
+        expect(read.computedAt).toBe(later.toISOString());
+        expect(read.scopes[ALL_MEMBERS]!.declarations.months.every((m) => m.approvedCents === 0)).toBe(true);
+        // Stored again: the next read takes it as it is.
+        expect((await indicatorSnapshot(store, '0344', { now: NOW })).computedAt).toBe(later.toISOString());
       } finally {
         await drop();
       }

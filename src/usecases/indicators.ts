@@ -26,8 +26,16 @@ export interface IndicatorSnapshot {
   readonly scopes: Readonly<Record<string, IndicatorValues>>;
 }
 
+/**
+ * The version of the definitions a stored snapshot was computed with. Raise it when a definition or a field
+ * changes: a snapshot of an older version is computed anew when read, so nobody sees figures counted the
+ * old way (or a field it lacks). 2: temporary stops end a period, deleted toewijzingen, net prestaties,
+ * approved amount.
+ */
+const SNAPSHOT_VERSION = 2;
+
 interface StoredData {
-  readonly version: 1;
+  readonly version: number;
   readonly members: readonly string[];
   readonly latestDagtekening: string | null;
   readonly scopes: Record<string, IndicatorValues>;
@@ -91,7 +99,7 @@ export async function refreshIndicators(
   const org = await requireOrganisation(store, code);
   const snap = await computeIndicators(store, org, opts);
   const data: StoredData = {
-    version: 1,
+    version: SNAPSHOT_VERSION,
     members: snap.members,
     latestDagtekening: snap.latestDagtekening,
     scopes: { ...snap.scopes },
@@ -107,8 +115,9 @@ export async function refreshIndicators(
 }
 
 /**
- * The stored snapshot; computed (and stored) once when the organisation has none yet, or when its members
- * changed since (a head organisation must not keep seeing a member it no longer acts for).
+ * The stored snapshot; computed (and stored) once when the organisation has none yet, when its members
+ * changed since (a head organisation must not keep seeing a member it no longer acts for), or when it was
+ * computed with older definitions.
  */
 export async function indicatorSnapshot(
   store: Store,
@@ -118,6 +127,7 @@ export async function indicatorSnapshot(
   const row = await readIndicatorSnapshot(store.db, code);
   if (!row) return refreshIndicators(store, code, opts);
   const data = JSON.parse(row.data) as StoredData;
+  if (data.version !== SNAPSHOT_VERSION) return refreshIndicators(store, code, opts);
   const org = await requireOrganisation(store, code);
   if ([...data.members].sort().join(',') !== [...org.members].sort().join(','))
     return refreshIndicators(store, code, opts);

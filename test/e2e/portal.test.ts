@@ -6,7 +6,7 @@ import * as OTPAuth from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPortal } from '../../src/http/launch.js';
-import { formatNumber, formatShare } from '../../src/http/portal/dashboard.js';
+import { formatEuro, formatNumber, formatShare } from '../../src/http/portal/dashboard.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { deriveKeys } from '../../src/pseudonymise/keys.js';
 import { openStore, type Store } from '../../src/store/open.js';
@@ -166,6 +166,11 @@ describe('the portal in headless Chromium', () => {
       formatShare(change.leadTime.withinNorm, change.leadTime.count),
     );
     expect(await tile('Gestarte toewijzingen').textContent()).toBe(formatNumber(v.startDelay.count));
+    const sum = (f: (m: (typeof v.declarations.months)[number]) => number) =>
+      v.declarations.months.reduce((s, m) => s + f(m), 0);
+    // The approved amount beside the submitted one: what the 325s rejected is not in it.
+    expect(await tile('Ingediend, 12 maanden').textContent()).toBe(formatEuro(sum((m) => m.submittedCents)));
+    expect(await tile('Toegekend, 12 maanden').textContent()).toBe(formatEuro(sum((m) => m.approvedCents)));
 
     const cells = async (caption: RegExp) => {
       const rows = page.getByRole('table', { name: caption }).getByRole('row');
@@ -177,6 +182,10 @@ describe('the portal in headless Chromium', () => {
     const care = await cells(/^Cliënten in zorg per maand/);
     expect(care.map((r) => r[3])).toEqual(v.clientsInCare.months.map((m) => formatNumber(m.total)));
     expect(v.clientsInCare.months.some((m) => m.total > 0)).toBe(true);
+    const declared = await cells(/^Declaraties per maand/);
+    expect(declared.map((r) => [r[1], r[2]])).toEqual(
+      v.declarations.months.map((m) => [formatEuro(m.submittedCents), formatEuro(m.approvedCents)]),
+    );
     const outcome = await cells(/^Uitkomst aanvragen/);
     expect(outcome.map((r) => r[1])).toEqual(
       [

@@ -18,6 +18,8 @@ export const formatQuantity = (v: number | null, one: string, many: string): str
   v === null ? '—' : `${nl.format(v)} ${v === 1 ? one : many}`;
 export const formatShare = (part: number, whole: number): string =>
   whole > 0 ? `${nl.format((100 * part) / whole)}%` : '—';
+/** Eurocent (the messages' LDT_Bedrag) as euro. */
+export const formatEuro = (cents: number): string => euro.format(cents / 100);
 /** LDT_RedenAfwijzingVerzoek: `omschrijving (code)`. */
 const reasonLabel = (code: string) => codeLabel('reden_afwijzing_verzoek', code);
 const formatMonth = (m: string) => monthName.format(new Date(`${m}-15T00:00:00Z`));
@@ -149,8 +151,8 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
         <Definition>
           Per aangevraagd product in een verzoek om toewijzing (315) dat een toewijzing kreeg: het aantal
           werkdagen (maandag t/m vrijdag, zonder feestdagen) van de Dagtekening van de 315 tot de
-          Toewijzingsdatum van het eerste toegewezen product (301) met dezelfde ReferentieAanbieder. Norm:
-          binnen 5 werkdagen.
+          Toewijzingsdatum van het eerste toegewezen product (301) met dezelfde ReferentieAanbieder. Een
+          verwijderde toewijzing (RedenWijziging 13) telt als nooit verstuurd. Norm: binnen 5 werkdagen.
         </Definition>
         <Tiles>
           <Tile label="Mediaan" value={formatQuantity(v.leadTime.median, 'werkdag', 'werkdagen')} />
@@ -169,9 +171,9 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
           Uitkomst aanvragen
         </h2>
         <Definition>
-          Per aangevraagd product (315): toegewezen als er een toewijzing (301) met zijn ReferentieAanbieder
-          is; anders afgewezen als een antwoordbericht (319) VerzoekAntwoord 1 geeft, in onderzoek bij alleen
-          VerzoekAntwoord 2, en anders nog zonder antwoord.
+          Per aangevraagd product (315): toegewezen als er een niet verwijderde toewijzing (301) met zijn
+          ReferentieAanbieder is; anders afgewezen als een antwoordbericht (319) VerzoekAntwoord 1 geeft, in
+          onderzoek bij alleen VerzoekAntwoord 2, en anders nog zonder antwoord.
         </Definition>
         <Tiles>
           <Tile label="Toegewezen" value={formatShare(outcome.honoured, outcome.requests)} />
@@ -205,7 +207,7 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
             Verzoeken om wijziging
           </h2>
           <Definition>
-            Per verzoek om wijziging (317): toegewezen als er een toewijzing (301) met zijn
+            Per verzoek om wijziging (317): toegewezen als er een niet verwijderde toewijzing (301) met zijn
             ReferentieAanbieder is, met de doorlooptijd in werkdagen van de Dagtekening van de 317 tot de
             eerste Toewijzingsdatum (norm: binnen 5 werkdagen); anders afgewezen, in onderzoek of nog zonder
             antwoord zoals bij de aanvragen.
@@ -254,9 +256,10 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
         </h2>
         <Definition>
           Het aantal verschillende cliënten (gepseudonimiseerd BSN) met een start (305) waarvan de periode de
-          maand raakt: Begindatum uiterlijk in de maand en niet definitief gestopt (307, geen tijdelijke stop)
-          vóór de eerste dag van de maand. Per wet; een cliënt met zorg in beide wetten telt in het totaal één
-          keer. De 12 hele maanden vóór de maand van de stand.
+          maand raakt: Begindatum uiterlijk in de maand en niet gestopt (307) vóór de eerste dag van de maand.
+          Ook een tijdelijke stop beëindigt de periode: de onderbreking is geen zorg, een herstart is een
+          nieuwe periode. Per wet; een cliënt met zorg in beide wetten telt in het totaal één keer. De 12 hele
+          maanden vóór de maand van de stand.
         </Definition>
         <Tiles>
           <Tile
@@ -296,14 +299,21 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
         </h2>
         <Definition>
           Per maand van de ProductPeriode (Begindatum): de som van het IngediendBedrag van de prestaties in
-          declaraties (323), debet min credit, in euro; en het aandeel prestaties dat in een
-          declaratie-antwoord (325) is afgewezen. Wijst de 325 de hele declaratie af, dan tellen al haar
-          prestaties als afgewezen.
+          declaraties (323), debet min credit, in euro. Toegekend is dat bedrag min wat een
+          declaratie-antwoord (325) afwees: de afgewezen prestaties, of de hele declaratie. Een afgewezen en
+          opnieuw ingediende prestatie telt zo bij Ingediend twee keer en bij Toegekend één keer. Prestaties
+          tellen debet min credit (een correctie, credit plus nieuwe debet, is één prestatie); het aandeel
+          afgewezen is het deel daarvan dat een 325 afwees. Wijst de 325 de hele declaratie af, dan tellen al
+          haar prestaties als afgewezen.
         </Definition>
         <Tiles>
           <Tile
             label="Ingediend, 12 maanden"
-            value={euro.format(decl.reduce((s, m) => s + m.submittedCents, 0) / 100)}
+            value={formatEuro(decl.reduce((s, m) => s + m.submittedCents, 0))}
+          />
+          <Tile
+            label="Toegekend, 12 maanden"
+            value={formatEuro(decl.reduce((s, m) => s + m.approvedCents, 0))}
           />
           <Tile
             label="Prestaties afgewezen"
@@ -319,6 +329,7 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
             <>
               <Th>Maand</Th>
               <Th num>Ingediend bedrag</Th>
+              <Th num>Toegekend bedrag</Th>
               <Th num>Prestaties</Th>
               <Th num>Afgewezen</Th>
               <Th num>Aandeel afgewezen</Th>
@@ -329,7 +340,8 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
           {decl.map((m) => (
             <tr class="utrecht-table__row">
               <Td>{formatMonth(m.month)}</Td>
-              <Td num>{euro.format(m.submittedCents / 100)}</Td>
+              <Td num>{formatEuro(m.submittedCents)}</Td>
+              <Td num>{formatEuro(m.approvedCents)}</Td>
               <Td num>{formatNumber(m.prestaties)}</Td>
               <Td num>{formatNumber(m.rejected)}</Td>
               <Td num>{formatShare(m.rejected, m.prestaties)}</Td>
