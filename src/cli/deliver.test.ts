@@ -128,6 +128,18 @@ describe('ketendata organisations, deliver, deliveries and download', () => {
     );
     expect(text.out).toContain('== 0599');
     expect(text.out).toContain('  JW301\t1\t0 (0.0%)');
+    // --now alone computes as at that moment and keeps nothing: the stored snapshot stays as it was.
+    const asAt = await run('indicators', '0363', '--now', '2024-06-05T10:00:00Z');
+    expect(asAt.out[0]).toMatch(/computed 2024-06-05T10:00:00.000Z /);
+    expect((await run('indicators', '0363')).out[0]).toMatch(/computed 2024-03-03T05:00:00.000Z /);
+    // All members first, then each member in code order (1581 is no number that comes first).
+    expect(
+      (await run('organisations', 'add', 'HO-2', '--name', 'Heuvelrug', '--members', '1581,0363')).code,
+    ).toBe(0);
+    const sections = (await run('indicators', 'HO-2', '--now', '2024-03-05T10:00:00Z')).out.filter((l) =>
+      l.startsWith('== '),
+    );
+    expect(sections).toEqual(['== all members', '== 0363', '== 1581']);
 
     expect((await run('deliveries', '0363', '--now', '2024-03-03T12:00:00Z')).out).toHaveLength(1); // header only
     const listed = await run('deliveries', '0363', '--now', '2024-03-04T12:00:00Z');

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import {
   ALL_MEMBERS,
+  computeIndicators,
   type IndicatorSnapshot,
   type IndicatorValues,
   indicatorSnapshot,
   refreshIndicators,
 } from '../usecases/indicators.js';
+import { requireOrganisation } from '../usecases/organisations.js';
 import type { CliContext } from './command.js';
 import { withStoreAt } from './deliver.js';
 
@@ -31,10 +33,10 @@ export function indicatorLines(v: IndicatorValues): string[] {
     `toewijzing -> start: ${v.startDelay.count} toewijzingen started, median ${num(v.startDelay.median)} days`,
     'clients in care per month (month, iJw, iWmo, total):',
     ...v.clientsInCare.months.map((m) => `  ${m.month}\t${m.ijw}\t${m.iwmo}\t${m.total}`),
-    'declarations per month (month, submitted euro, prestaties, rejected in 325):',
+    'declarations per month (month, submitted euro, approved euro, prestaties, rejected in 325):',
     ...v.declarations.months.map(
       (m) =>
-        `  ${m.month}\t${(m.submittedCents / 100).toFixed(2)}\t${m.prestaties}\t${m.rejected} (${pct(m.rejected, m.prestaties)})`,
+        `  ${m.month}\t${(m.submittedCents / 100).toFixed(2)}\t${(m.approvedCents / 100).toFixed(2)}\t${m.prestaties}\t${m.rejected} (${pct(m.rejected, m.prestaties)})`,
     ),
     'retours with errors (message, heen messages, rejected):',
     ...v.retourErrors.types.map((t) => `  ${t.code}\t${t.heen}\t${t.rejected} (${pct(t.rejected, t.heen)})`),
@@ -47,10 +49,15 @@ function print(ctx: CliContext, snap: IndicatorSnapshot): void {
     `indicators of ${snap.organisation} (${snap.members.join(', ')}), computed ${snap.computedAt} ` +
       `at message seq ${snap.messageSeq}, link seq ${snap.linkSeq}`,
   );
-  for (const [scope, values] of Object.entries(snap.scopes)) {
+  // All members first, then the members in code order: object keys that look like numbers (1581, not 0363)
+  // would otherwise come first.
+  const scopes = Object.keys(snap.scopes).sort((a, b) =>
+    a === ALL_MEMBERS ? -1 : b === ALL_MEMBERS ? 1 : a < b ? -1 : a > b ? 1 : 0,
+  );
+  for (const scope of scopes) {
     ctx.out('');
     ctx.out(scope === ALL_MEMBERS ? '== all members' : `== ${scope}`);
-    for (const line of indicatorLines(values)) ctx.out(line);
+    for (const line of indicatorLines(snap.scopes[scope] as IndicatorValues)) ctx.out(line);
   }
 }
 
@@ -59,16 +66,22 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('indicators <code>')
     .description(
-      "an organisation's dashboard indicators (the stored snapshot; computed once when there is none)",
+      "an organisation's dashboard indicators (the stored snapshot; computed once when there is none; with --now computed as at then)",
     )
     .option('--refresh', 'compute them now from the store and keep that as the snapshot')
     .option('--json', 'print the snapshot as JSON (for scripts)')
-    .option('--now <iso>', 'compute as at this moment: the 12 months shown end before its month')
+    .option(
+      '--now <iso>',
+      'compute as at this moment (not kept, unless --refresh): the 12 months end before its month',
+    )
     .action(async (code: string, o: { refresh?: boolean; json?: boolean; now?: string }) => {
       await withStoreAt(ctx, o.now, async (store, now) => {
+        // A moment asked for is computed for that moment: the stored snapshot is of another one.
         const snap = o.refresh
           ? await refreshIndicators(store, code, { now })
-          : await indicatorSnapshot(store, code, { now });
+          : o.now !== undefined
+            ? await computeIndicators(store, await requireOrganisation(store, code), { now })
+            : await indicatorSnapshot(store, code, { now });
         if (o.json) ctx.out(JSON.stringify(snap, null, 2));
         else print(ctx, snap);
       });

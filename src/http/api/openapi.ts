@@ -364,8 +364,19 @@ export function openApiDocument() {
                     properties: {
                       month: { type: 'string' },
                       submittedCents: { type: 'integer', description: 'Σ IngediendBedrag, debet − credit' },
-                      prestaties: { type: 'integer' },
-                      rejected: { type: 'integer', description: 'prestaties rejected in a 325' },
+                      approvedCents: {
+                        type: 'integer',
+                        description:
+                          'submittedCents minus what 325s rejected (their prestaties, or the whole 323)',
+                      },
+                      prestaties: {
+                        type: 'integer',
+                        description: 'debet prestaties minus credit prestaties',
+                      },
+                      rejected: {
+                        type: 'integer',
+                        description: 'prestaties rejected in a 325, debet − credit',
+                      },
                     },
                   },
                 },
