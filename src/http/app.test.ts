@@ -272,7 +272,9 @@ for (const dialect of DIALECTS) {
       expect((await b.post('/historie', { _csrf: csrf! })).headers.get('Location')).toBe(
         '/historie?melding=ingetrokken',
       );
-      expect((await b.page('/historie')).html).toContain('Niet aangevraagd');
+      const withdrawn = (await b.page('/historie?melding=ingetrokken')).html;
+      expect(withdrawn).toContain('Niet aangevraagd');
+      expect(withdrawn).toContain('Uw aanvraag voor een totaalbestand is ingetrokken.');
       await b.post('/historie', { _csrf: csrf!, totaalbestand: 'ja' });
       await h.deliver(new Date('2026-03-08T06:30:00Z'));
       h.clock.now = new Date('2026-03-09T08:00:00Z');

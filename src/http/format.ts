@@ -13,6 +13,12 @@ const dateOnly = new Intl.DateTimeFormat('nl-NL', {
   month: 'long',
   year: 'numeric',
 });
+const clock = new Intl.DateTimeFormat('nl-NL', {
+  timeZone: 'Europe/Amsterdam',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
 const shortDate = new Intl.DateTimeFormat('nl-NL', {
   timeZone: 'Europe/Amsterdam',
   day: 'numeric',
@@ -29,8 +35,15 @@ export const formatDay = (iso: string | null | undefined): string =>
   iso ? dateOnly.format(new Date(iso.length === 10 ? `${iso}T12:00:00Z` : iso)) : '—';
 
 export function formatPeriod(from: string | null, to: string | null): string {
-  // An instant is shown as its day in Amsterdam (2020-12-31T23:00Z is 1 jan 2021); a bare date as itself.
-  const d = (v: string) => shortDate.format(new Date(v.length === 10 ? `${v}T12:00:00Z` : v));
+  // An instant is shown as its day in Amsterdam (2020-12-31T23:00Z is 1 jan 2021), with its time unless it is
+  // midnight: weeks run Sunday 06:00 to Sunday 06:00, and without the time they looked like they overlapped.
+  // A bare date is shown as itself.
+  const d = (v: string) => {
+    if (v.length === 10) return shortDate.format(new Date(`${v}T12:00:00Z`));
+    const at = new Date(v);
+    const time = clock.format(at);
+    return time === '00:00' ? shortDate.format(at) : `${shortDate.format(at)} ${time}`;
+  };
   if (from && to) return `${d(from)} – ${d(to)}`;
   if (to) return `t/m ${d(to)}`;
   return '—';

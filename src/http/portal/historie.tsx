@@ -24,6 +24,8 @@ export function historieRoutes(): Hono<AppEnv> {
       >
         {c.req.query('melding') === 'aangevraagd' ? (
           <Alert kind="ok">Het totaalbestand is aangevraagd.</Alert>
+        ) : c.req.query('melding') === 'ingetrokken' ? (
+          <Alert kind="ok">Uw aanvraag voor een totaalbestand is ingetrokken.</Alert>
         ) : null}
         <p class="utrecht-paragraph">
           Een totaalbestand bevat alle gegevens van uw organisatie vanaf 1 januari 2021. Het wordt gemaakt bij

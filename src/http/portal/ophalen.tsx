@@ -59,8 +59,21 @@ const notFound = (c: Context<AppEnv>) =>
 const MESSAGES: Record<string, { kind: 'ok' | 'info' | 'warning'; text: string }> = {
   verwijderd: { kind: 'ok', text: 'De geselecteerde bestanden zijn verwijderd.' },
   'niets-geselecteerd': { kind: 'warning', text: 'Selecteer eerst een of meer bestanden.' },
-  'geen-nieuwe': { kind: 'info', text: 'Er zijn geen bestanden die nog niet gedownload zijn.' },
+  'geen-nieuwe': { kind: 'info', text: 'Alle bestanden zijn al gedownload.' },
+  'niet-gedownload': {
+    kind: 'warning',
+    text: 'De geselecteerde bestanden zijn nog niet gedownload en zijn niet verwijderd. Download ze eerst.',
+  },
 };
+
+/** Some selected files were deleted, others kept because they were never downloaded. */
+function partlyDeleted(deleted: number, kept: number): { kind: 'warning'; text: string } {
+  const files = (n: number) => (n === 1 ? '1 bestand' : `${n} bestanden`);
+  return {
+    kind: 'warning',
+    text: `${files(deleted)} verwijderd. ${files(kept)} nog niet gedownload en daarom niet verwijderd.`,
+  };
+}
 
 /** Tab "Ophalen": the organisation's deliveries, download one or all new ones, delete selected. */
 export function ophalenRoutes(): Hono<AppEnv> {
@@ -71,7 +84,12 @@ export function ophalenRoutes(): Hono<AppEnv> {
     const org = s.user.organisationCode!;
     const { deliveries, clock } = c.var.deps;
     const list = await deliveries.list(org, clock());
-    const msg = MESSAGES[c.req.query('melding') ?? ''];
+    const melding = c.req.query('melding') ?? '';
+    const counts = [c.req.query('verwijderd'), c.req.query('bewaard')].map((v) => Number(v));
+    const msg =
+      melding === 'deels' && counts.every((n) => Number.isSafeInteger(n) && n > 0)
+        ? partlyDeleted(counts[0]!, counts[1]!)
+        : MESSAGES[melding];
     const open = list.filter((d) => !d.deletedAt);
     const fresh = open.filter((d) => !d.firstDownloadedAt).length;
     return page(
@@ -126,7 +144,6 @@ export function ophalenRoutes(): Hono<AppEnv> {
                         name="ids"
                         value={String(d.id)}
                         id={`kies-${d.id}`}
-                        disabled={!d.firstDownloadedAt}
                         aria-label={`Selecteer ${d.fileName}${d.firstDownloadedAt ? '' : ' (nog niet gedownload)'}`}
                       />
                     )}
@@ -151,7 +168,8 @@ export function ophalenRoutes(): Hono<AppEnv> {
               ))}
             </ScrollTable>
             <p class="utrecht-paragraph utrecht-paragraph--small">
-              Alleen bestanden die al gedownload zijn, kunnen worden verwijderd.
+              Alleen bestanden die al gedownload zijn, kunnen worden verwijderd. Vernieuw de pagina na het
+              downloaden om te zien wat gedownload is.
             </p>
             <div class="kd-actions">
               <button type="submit" class="utrecht-button utrecht-button--secondary-action">
@@ -188,9 +206,22 @@ export function ophalenRoutes(): Hono<AppEnv> {
       .filter((n) => Number.isSafeInteger(n));
     if (ids.length === 0) return c.redirect('/ophalen?melding=niets-geselecteerd', 303);
     const { deliveries, clock } = c.var.deps;
-    const deleted = await deliveries.remove(s.user.organisationCode!, ids, s.user.email, clock());
+    const org = s.user.organisationCode!;
+    // Of the organisation's own files: the downloaded ones go, the others stay and are named as kept. An id
+    // that is not its own is not found, as on download.
+    const own = (await deliveries.list(org, clock())).filter((d) => ids.includes(d.id) && !d.deletedAt);
+    if (own.length === 0) return notFound(c);
+    const downloaded = own.filter((d) => d.firstDownloadedAt).map((d) => d.id);
+    const kept = own.length - downloaded.length;
+    if (downloaded.length === 0) return c.redirect('/ophalen?melding=niet-gedownload', 303);
+    const deleted = await deliveries.remove(org, downloaded, s.user.email, clock());
     if (deleted.length === 0) return notFound(c);
-    return c.redirect('/ophalen?melding=verwijderd', 303);
+    return c.redirect(
+      kept > 0
+        ? `/ophalen?melding=deels&verwijderd=${deleted.length}&bewaard=${kept}`
+        : '/ophalen?melding=verwijderd',
+      303,
+    );
   });
 
   return app;
