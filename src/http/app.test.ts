@@ -112,6 +112,20 @@ for (const dialect of DIALECTS) {
       expect(b.cookies.has('__Host-kd_session')).toBe(false);
     });
 
+    it('sends a form of a session that has ended to the login page, saying the session expired', async () => {
+      const b = new Browser(h.app);
+      await b.login('ana@0363.example');
+      const { csrf } = await b.page('/ophalen');
+      await b.post('/uitloggen', { _csrf: csrf! });
+      // The tab still shows the page: its form comes without a session.
+      const res = await b.post('/ophalen/alle-nieuwe', { _csrf: csrf! });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('Location')).toBe('/inloggen?melding=verlopen');
+      expect((await b.page('/inloggen?melding=verlopen')).html).toContain(
+        'Uw sessie is verlopen. Log opnieuw in.',
+      );
+    });
+
     it("names the login form's CSRF cookie __Host- with secure cookies, so a cookie set from elsewhere does not pass", async () => {
       const res = await h.app.request('/inloggen');
       const cookie = res.headers.getSetCookie().find((c) => c.includes('kd_login_csrf='));

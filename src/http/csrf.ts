@@ -25,6 +25,9 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
     const cookie = loginCsrfCookieName(c.var.deps.options.secureCookies);
     const expected = c.var.session?.csrfToken ?? getCookie(c, cookie) ?? '';
     if (!same(sent, expected)) {
+      // A form of a session that has ended (a tab left open past the idle time): log in again, told why.
+      if (!c.var.session && !c.req.path.startsWith('/inloggen'))
+        return c.redirect('/inloggen?melding=verlopen', 303);
       return c.html(
         '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Formulier verlopen — Ketendata</title></head><body><main><h1>Formulier verlopen</h1><p>Het formulier is verlopen of ongeldig. <a href="/">Ga terug</a> en probeer het opnieuw.</p></main></body></html>',
         403,

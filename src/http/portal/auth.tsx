@@ -60,7 +60,9 @@ export function authRoutes(): Hono<AppEnv> {
   app.get('/inloggen', (c) => {
     const s = c.var.session;
     if (s && !s.pendingSecondFactor) return c.redirect('/', 303);
-    return loginPage(c);
+    return c.req.query('melding') === 'verlopen'
+      ? loginPage(c, { kind: 'info', text: 'Uw sessie is verlopen. Log opnieuw in.' })
+      : loginPage(c);
   });
 
   app.post('/inloggen', async (c) => {
