@@ -1162,9 +1162,10 @@ for (const dialect of DIALECTS) {
       const head = await cor.page('/dashboard');
       expect(head.html).toContain('<option value="0599">Rotterdam (0599)</option>');
       expect(head.html).toContain('alle gemeenten samen');
-      expect((await cor.page('/dashboard?gemeente=0599')).html).toContain(
-        'Uitkomst aanvragen, gemeente Rotterdam (0599)',
-      );
+      const rotterdam = (await cor.page('/dashboard?gemeente=0599')).html;
+      expect(rotterdam).toContain('Uitkomst aanvragen, gemeente Rotterdam (0599)');
+      // Said above the figures too, not only in the table captions.
+      expect(rotterdam).toContain('<strong>Getoond: gemeente Rotterdam (0599).</strong>');
       expect((await cor.page('/dashboard?gemeente=0518')).html).toContain('alle gemeenten samen');
       // Not a property every object has.
       for (const odd of ['__proto__', 'constructor', 'toString']) {

@@ -460,6 +460,11 @@ export function dashboardRoutes(): Hono<AppEnv> {
             </button>
           </form>
         ) : null}
+        {head ? (
+          <p class="utrecht-paragraph">
+            <strong>Getoond: {scopeLabel}.</strong>
+          </p>
+        ) : null}
         <Indicators v={snap.scopes[scope]!} scopeLabel={scopeLabel} />
       </Layout>,
     );
