@@ -61,7 +61,11 @@ export interface LinkEntry {
   readonly dagtekening: string;
   /** Sort key of the message: `<Dagtekening>|<Identificatie>`. */
   readonly order: string;
-  /** Tag-specific detail the rules test: StatusAanlevering, DeclaratieNummer, `afgewezen` on a retour. */
+  /**
+   * Tag-specific detail the rules test: StatusAanlevering (a stop under its start key:
+   * `status|RedenBeeindiging|Einddatum`, just the status when stored before), DeclaratieNummer, `afgewezen` on a retour,
+   * `Toewijzingsdatum|Toewijzingstijd` on a 301 row under its ToewijzingNummer ('' when stored before).
+   */
   readonly info: string;
   /** For rows of heen messages: the `msg|…` key of their message, whose retour says if it was rejected; else ''. */
   readonly message: string;
@@ -219,7 +223,15 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
       for (const r of tp.rows) {
         const row = tp.ordinals(r);
         const twn = tp.col(r, 'ToewijzingNummer');
-        if (twn) entries.add(`twn|${scope}|${twn}`, 'toewijzing', tp.name, row);
+        // info = Toewijzingsdatum|Toewijzingstijd: they order the versions, a resend keeps them (OP087, IV013).
+        if (twn)
+          entries.add(
+            `twn|${scope}|${twn}`,
+            'toewijzing',
+            tp.name,
+            row,
+            `${tp.col(r, 'Toewijzingsdatum')}|${tp.col(r, 'Toewijzingstijd')}`,
+          );
         const ref = tp.col(r, 'ReferentieAanbieder');
         if (ref) entries.add(`ref|${scope}|${ref}`, 'toewijzing', tp.name, row);
       }
@@ -238,10 +250,14 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
         if (twn) entries.add(`twn|${scope}|${twn}`, tag, t.name, row, status);
         // Logical key of the start (CC): a stop copies it unchanged (TR382).
         const startKey = `${bsn}|${twn}|${t.col(r, 'Product_Categorie')}|${t.col(r, 'Product_Code')}|${t.col(r, 'Begindatum')}`;
-        entries.add(`start|${scope}|${startKey}`, tag, t.name, row, status);
-        if (!isStart) {
-          const stopKey = `${startKey}|${t.col(r, 'RedenBeeindiging')}|${t.col(r, 'Einddatum')}`;
-          entries.add(`stop|${scope}|${stopKey}`, 'stop', t.name, row, status);
+        if (isStart) {
+          entries.add(`start|${scope}|${startKey}`, tag, t.name, row, status);
+        } else {
+          // Under the start key a stop carries the rest of its own key (info = status|Reden|Einddatum), so
+          // a deletion (status 3) is matched to the stop it deletes and that stop no longer ends the start.
+          const stopRest = `${t.col(r, 'RedenBeeindiging')}|${t.col(r, 'Einddatum')}`;
+          entries.add(`start|${scope}|${startKey}`, tag, t.name, row, `${status}|${stopRest}`);
+          entries.add(`stop|${scope}|${startKey}|${stopRest}`, 'stop', t.name, row, status);
         }
       }
       break;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compactKey, linkEntries } from './entries.js';
-import type { PlannedLink } from './match.js';
+import { desiredRecomputed, type PlannedLink } from './match.js';
 import { MemoryLinkIndex } from './memory-index.js';
 import { testMessage, testRetour } from './test-messages.js';
 
@@ -114,6 +114,38 @@ describe('link rules', () => {
     }
   });
 
+  it('orders toewijzing versions by Toewijzingsdatum and -tijd, not by Identificatie (OP087, TR056)', () => {
+    // Two 301s of one day: Identificatie is unique per sender only, the later version sorts first by it.
+    const version = (id: string, identificatie: string, tijd: string) =>
+      testMessage({
+        id,
+        identificatie,
+        code: 'JW301',
+        afzender: GEM,
+        ontvanger: AGB,
+        dagtekening: '2024-03-01',
+        rows: {
+          ToegewezenProduct: [
+            { ToewijzingNummer: 'T1', Toewijzingsdatum: '2024-03-01', Toewijzingstijd: tijd },
+          ],
+        },
+      });
+    const v1 = version('V1', 'X1', '09:00:00');
+    const v2 = version('V2', 'A2', '10:00:00');
+    for (const order of permutations([v1, v2])) {
+      const index = new MemoryLinkIndex();
+      for (const m of order) index.add([m]);
+      expect(linksOf(index)).toEqual(['toewijzing-versie V2:1 -> V1:1']);
+    }
+    // Entries indexed before they carried the time (info '') keep the old order: Identificatie A2 first.
+    const old = [v1, v2].flatMap((m) =>
+      linkEntries(m)
+        .filter((e) => e.key.startsWith('twn|'))
+        .map((e) => ({ ...e, info: '' })),
+    );
+    expect(desiredRecomputed(old, new Set()).map(show)).toEqual(['toewijzing-versie V1:1 -> V2:1']);
+  });
+
   it('links a stop to the status-1 start with the same logical key, and a status-3 line to the line it cancels', () => {
     const key = {
       ToewijzingNummer: 'T1',
@@ -155,6 +187,66 @@ describe('link rules', () => {
       expect(linksOf(index, 'stop-start')).toEqual(['stop-start P1:1 -> S2:2']);
       expect(linksOf(index, 'correctie')).toEqual(['correctie S2:1 -> S1:1']);
     }
+  });
+
+  it('lets a stop or start that a later status-3 row deletes end no start, lapsing its stop-start (IV008)', () => {
+    const key = {
+      ToewijzingNummer: 'T1',
+      Product_Categorie: '45',
+      Product_Code: '45A03',
+      Begindatum: '2024-03-04',
+    };
+    const stopOn = (einddatum: string, status: string) => ({
+      ...key,
+      RedenBeeindiging: '31',
+      Einddatum: einddatum,
+      StatusAanlevering: status,
+    });
+    const start = t305('S', '2024-03-05', [{ ...key, StatusAanlevering: '1' }]);
+    const t1 = t307('T1', '2024-06-03', [stopOn('2024-05-31', '1')]);
+    // T1 deleted and replaced with the right Einddatum in one message; T3 deletes T1 without replacement.
+    const t2 = t307('T2', '2024-06-10', [stopOn('2024-05-31', '3'), stopOn('2024-05-28', '1')]);
+    const t3 = t307('T3', '2024-06-10', [stopOn('2024-05-31', '3')]);
+    for (const order of permutations([start, t1, t2])) {
+      const index = new MemoryLinkIndex();
+      for (const m of order) index.add([m]);
+      expect(linksOf(index, 'stop-start')).toEqual(['stop-start T2:2 -> S:1']);
+    }
+    const index = new MemoryLinkIndex();
+    index.add([start]);
+    index.add([t1]);
+    expect(index.add([t3]).revoke.map(show)).toEqual(['stop-start T1:1 -> S:1']);
+    expect(linksOf(index)).toEqual(['correctie T3:1 -> T1:1']);
+    // A deleted start is ended by no stop either.
+    const gone = t305('D', '2024-07-01', [{ ...key, StatusAanlevering: '3' }]);
+    for (const order of permutations([start, t1, gone])) {
+      const other = new MemoryLinkIndex();
+      for (const m of order) other.add([m]);
+      expect(linksOf(other, 'stop-start')).toEqual([]);
+    }
+  });
+
+  it('keeps linking stops indexed before they carried RedenBeeindiging and Einddatum (info just the status)', () => {
+    const key = {
+      ToewijzingNummer: 'T1',
+      Product_Categorie: '45',
+      Product_Code: '45A03',
+      Begindatum: '2024-03-04',
+    };
+    const stop = { ...key, RedenBeeindiging: '31', Einddatum: '2024-05-31' };
+    const asStored = (m: ReturnType<typeof t305>) =>
+      linkEntries(m)
+        .filter((e) => e.key.startsWith('start|'))
+        .map((e) => ({ ...e, info: e.info.slice(0, 1) }));
+    const group = [
+      ...asStored(t305('S', '2024-03-05', [{ ...key, StatusAanlevering: '1' }])),
+      ...asStored(t307('T1', '2024-06-03', [{ ...stop, StatusAanlevering: '1' }])),
+      // A new deletion cannot be matched to an old stop: it stays, as it was linked.
+      ...linkEntries(t307('T3', '2024-06-10', [{ ...stop, StatusAanlevering: '3' }])).filter((e) =>
+        e.key.startsWith('start|'),
+      ),
+    ];
+    expect(desiredRecomputed(group, new Set()).map(show)).toEqual(['stop-start T1:1 -> S:1']);
   });
 
   it('leaves a message its retour rejected out of stop-start, lapsing the link when the rejection comes later', () => {

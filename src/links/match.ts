@@ -119,6 +119,23 @@ export function compareOrder(a: LinkEntry, b: LinkEntry): number {
   return a.berichtId < b.berichtId ? -1 : a.berichtId > b.berichtId ? 1 : 0;
 }
 
+/**
+ * Version order of 301 rows: Toewijzingsdatum, Toewijzingstijd (OP087; a resend keeps both, IV013), then
+ * message order. A row stored before it carried them (info '') counts as assigned on its Dagtekening at
+ * '' o'clock: a total order, and groups of such rows keep the old order.
+ */
+export function compareVersion(a: LinkEntry, b: LinkEntry): number {
+  const as = a.info.indexOf('|');
+  const bs = b.info.indexOf('|');
+  const ad = as < 0 ? a.dagtekening : a.info.slice(0, as);
+  const bd = bs < 0 ? b.dagtekening : b.info.slice(0, bs);
+  if (ad !== bd) return ad < bd ? -1 : 1;
+  const at = as < 0 ? '' : a.info.slice(as + 1);
+  const bt = bs < 0 ? '' : b.info.slice(bs + 1);
+  if (at !== bt) return at < bt ? -1 : 1;
+  return compareOrder(a, b);
+}
+
 /** Relations recomputed from the whole key group each time it changes (they can lapse), per key space. */
 export const RECOMPUTED: Readonly<Record<string, readonly RelationType[]>> = {
   twn: ['toewijzing-versie'],
@@ -181,12 +198,35 @@ const latest = (entries: readonly LinkEntry[]): LinkEntry | undefined =>
     undefined,
   );
 
+/** StatusAanlevering of a start or stop entry; a stop under its start key has `status|Reden|Einddatum`. */
+const statusOf = (e: LinkEntry): string =>
+  e.info.length > 1 ? e.info.slice(0, e.info.indexOf('|')) : e.info;
+
+/**
+ * Whether a later live status-3 row deletes `x` (IV008): for a start any under its key, for a stop one with
+ * the same RedenBeeindiging and Einddatum. A stop stored before (info just its status) cannot be matched
+ * to its deletion and stays.
+ */
+function isDeleted(x: LinkEntry, live: readonly LinkEntry[]): boolean {
+  const stop = x.tag === 'stop';
+  if (stop && x.info.length < 2) return false;
+  return live.some(
+    (d) =>
+      d.tag === x.tag &&
+      d.berichtId !== x.berichtId &&
+      statusOf(d) === '3' &&
+      (!stop || d.info.slice(1) === x.info.slice(1)) &&
+      compareOrder(x, d) < 0,
+  );
+}
+
 /**
  * The recomputed relations of one group as they should stand now. A message a retour rejected counts as
  * not sent (OP286), so it takes no part in stop-start and correctie.
- * - toewijzing-versie: each 301 row → the row of the previous 301 that carried the number.
+ * - toewijzing-versie: each 301 row → the previous version of the number (`compareVersion`).
  * - stop-start: a stop (status 1) → the latest start (status 1) with the same key up to its Dagtekening;
- *   a stop refers to the latest start (TR382), and a resent start repeats the key.
+ *   a stop refers to the latest start (TR382), and a resent start repeats the key. A start or stop a later
+ *   status-3 row deletes takes no part (`isDeleted`), so its link lapses.
  * - correctie: a status-3 row → the latest earlier status-1 row with the same logical key (IV008).
  */
 export function desiredRecomputed(group: readonly LinkEntry[], rejected: ReadonlySet<string>): PlannedLink[] {
@@ -195,7 +235,7 @@ export function desiredRecomputed(group: readonly LinkEntry[], rejected: Readonl
   const keyspace = keyspaceOf(first.key);
   const out: PlannedLink[] = [];
   if (keyspace === 'twn') {
-    const sorted = group.filter((e) => e.tag === 'toewijzing').sort(compareOrder);
+    const sorted = group.filter((e) => e.tag === 'toewijzing').sort(compareVersion);
     for (let i = 1; i < sorted.length; i++) out.push(link('toewijzing-versie', sorted[i]!, sorted[i - 1]!));
     return out;
   }
@@ -214,8 +254,10 @@ export function desiredRecomputed(group: readonly LinkEntry[], rejected: Readonl
       );
       if (target) out.push(link('correctie', e, target));
     }
-    if (keyspace === 'start' && e.tag === 'stop' && e.info === '1') {
-      const target = latest(live.filter((t) => t.tag === 'start' && t.info === '1' && notLater(e, t)));
+    if (keyspace === 'start' && e.tag === 'stop' && statusOf(e) === '1' && !isDeleted(e, live)) {
+      const target = latest(
+        live.filter((t) => t.tag === 'start' && t.info === '1' && notLater(e, t) && !isDeleted(t, live)),
+      );
       if (target) out.push(link('stop-start', e, target));
     }
   }

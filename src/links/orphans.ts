@@ -100,7 +100,11 @@ export const EXPECTATIONS: readonly Expectation[] = [
   {
     name: 'stop-zonder-start',
     description: 'Stop (StatusAanlevering 1) zonder start met dezelfde sleutel',
-    entries: [{ keyspace: 'start', tag: 'stop', info: '1' }],
+    // info: '1' as stored before, `1|Reden|Einddatum` since.
+    entries: [
+      { keyspace: 'start', tag: 'stop', info: '1' },
+      { keyspace: 'start', tag: 'stop', infoPrefix: '1|' },
+    ],
     side: 'from',
     types: ['stop-start'],
   },

@@ -107,7 +107,7 @@ export const RELATIONS: readonly RelationInfo[] = [
       'Toegewezen product → hetzelfde ToewijzingNummer in de vorige toewijzing (301) waarin het voorkwam',
     from: ['*301_ToegewezenProduct'],
     to: ['*301_ToegewezenProduct'],
-    keys: 'ToewijzingNummer binnen gemeente, wet en aanbieder; volgorde op Dagtekening, dan Identificatie',
+    keys: 'ToewijzingNummer binnen gemeente, wet en aanbieder; volgorde op Toewijzingsdatum en Toewijzingstijd, dan Dagtekening, dan Identificatie',
   },
   {
     type: 'correctie',

@@ -229,11 +229,20 @@ function* send305(
   return sent;
 }
 
+/**
+ * The first row's stop-start, held back by the caller until it knows whether a deletion of that stop
+ * follows: a deleted stop ends no start (IV008), and the ground truth cannot take a relation back.
+ */
+interface HeldStopStart {
+  relation?: readonly [Side, Side];
+}
+
 function* send307(
   w: World,
   j: JourneyState,
   rows: readonly { tw: Toewijzing; row: StopRow }[],
   cancels?: readonly (Side | undefined)[],
+  held?: HeldStopStart,
 ): Steps<Sent> {
   const code = codeFor(j.standard, 307);
   const starts = rows.map((r) => r.tw.start?.side);
@@ -264,7 +273,10 @@ function* send307(
         const side: Side = { message: s.ref, table: `${code}_StopProduct`, row: [i + 1] };
         r.tw.linkFrom(w.sim, 'stop-toewijzing', side, s.header.dagtekening);
         const st = starts[i];
-        if (st && s.accepted && r.row.status === '1') w.sim.relation('stop-start', side, st);
+        if (st && s.accepted && r.row.status === '1') {
+          if (held && i === 0) held.relation = [side, st];
+          else w.sim.relation('stop-start', side, st);
+        }
         const cancelled = cancels?.[i];
         if (s.accepted && cancelled) w.sim.relation('correctie', side, cancelled);
       });
@@ -722,9 +734,11 @@ function* stopAll(
     tw.ended = true;
   }
   if (rows.length === 0) return;
-  const sent = yield* send307(w, j, rows);
+  const held: HeldStopStart = {};
+  const sent = yield* send307(w, j, rows, undefined, held);
   const first = rows[0];
-  if (first && r.chance(0.03)) yield* correctStop(w, j, first, sent);
+  if (first && r.chance(0.03)) yield* correctStop(w, j, first, sent, held);
+  else if (held.relation) w.sim.relation('stop-start', ...held.relation);
 }
 
 /** A wrong Einddatum corrected: delete the stop (StatusAanlevering 3) and send the right one (IV008). */
@@ -733,11 +747,16 @@ function* correctStop(
   j: JourneyState,
   first: { readonly tw: Toewijzing; readonly row: StopRow },
   sent: Sent,
+  held: HeldStopStart,
 ): Steps {
   const r = j.random;
-  yield on(w, j, w.sim.today() + r.int(5, 15));
+  const day = w.sim.today() + r.int(5, 15);
+  const moment = on(w, j, day);
   const old = first.row;
-  const fixed = Math.min(w.sim.today(), Math.max(old.begindatum, old.einddatum + r.pick([-3, -2, -1, 1, 2])));
+  const fixed = Math.min(day, Math.max(old.begindatum, old.einddatum + r.pick([-3, -2, -1, 1, 2])));
+  // Decided before the wait: the stop's stop-start holds unless it is deleted, also when the run ends first.
+  if (fixed === old.einddatum && held.relation) w.sim.relation('stop-start', ...held.relation);
+  yield moment;
   if (fixed === old.einddatum) return;
   const code = codeFor(j.standard, 307);
   const side: Side = { message: sent.ref, table: `${code}_StopProduct`, row: [1] };

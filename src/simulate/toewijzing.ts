@@ -73,6 +73,8 @@ export class Toewijzing {
   /** Records one 301 row and emits the relations that end on it. */
   record301(sim: Sim, message: MessageRef, table: string, index: number, day: Day): void {
     const side: Side = { message, table, row: [index + 1] };
+    // Rows are recorded in sending order and a version's Toewijzingsdatum+tijd only grows (a resend keeps
+    // it, IV013): the previous row is the previous version by Toewijzingsdatum+tijd, as the koppeltabel orders.
     const previous = this.#rows301[this.#rows301.length - 1];
     if (previous) sim.relation('toewijzing-versie', side, previous.side);
     if (this.current.referentie !== undefined) {

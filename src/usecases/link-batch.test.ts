@@ -275,6 +275,91 @@ for (const dialect of DIALECTS) {
       expect(seen).toEqual([['XP1:1 -> XS1:1'], ['XP1:1 -> XS2:1'], ['XP2:1 -> XS2:1'], ['XP2:1 -> XS1:1']]);
     });
 
+    it('orders the versions of two 301s of one day by Toewijzingstijd, not by Identificatie', async () => {
+      const version = (id: string, identificatie: string, tijd: string) =>
+        testMessage({
+          id,
+          identificatie,
+          code: 'JW301',
+          afzender: GEM,
+          ontvanger: AGB,
+          dagtekening: '2024-03-01',
+          rows: {
+            ToegewezenProduct: [
+              { ToewijzingNummer: 'YT1', Toewijzingsdatum: '2024-03-01', Toewijzingstijd: tijd },
+            ],
+          },
+        });
+      await linkBatch(store, [stored(version('YV2', 'A2', '10:00:00'))], { now: NOW });
+      await linkBatch(store, [stored(version('YV1', 'X1', '09:00:00'))], { now: NOW });
+      const links = await store.db
+        .selectFrom('link')
+        .select(['from_bericht_id', 'to_bericht_id', 'mutatie'])
+        .where('from_bericht_id', 'like', 'YV%')
+        .execute();
+      expect(links.map((l) => `${l.mutatie} ${l.from_bericht_id} -> ${l.to_bericht_id}`)).toEqual([
+        'toegevoegd YV2 -> YV1',
+      ]);
+    });
+
+    it('lapses the stop-start of a stop that a later status-3 stop deletes, as the reference index does', async () => {
+      const key = { ToewijzingNummer: 'ZT1', Product_Categorie: '45', Begindatum: '2024-03-04' };
+      const stopOn = (einddatum: string, status: string) => ({
+        ...key,
+        RedenBeeindiging: '31',
+        Einddatum: einddatum,
+        StatusAanlevering: status,
+      });
+      const product = (
+        id: string,
+        code: string,
+        dag: string,
+        table: string,
+        rows: Record<string, string>[],
+      ) =>
+        testMessage({
+          id,
+          code,
+          afzender: AGB,
+          ontvanger: GEM,
+          dagtekening: dag,
+          main: { Client_Bsn: 'ZB1' },
+          rows: { [table]: rows },
+        });
+      const batches = [
+        [product('ZS', 'JW305', '2024-03-05', 'StartProduct', [{ ...key, StatusAanlevering: '1' }])],
+        [product('ZT1', 'JW307', '2024-06-03', 'StopProduct', [stopOn('2024-05-31', '1')])],
+        [
+          product('ZT2', 'JW307', '2024-06-10', 'StopProduct', [
+            stopOn('2024-05-31', '3'),
+            stopOn('2024-05-28', '1'),
+          ]),
+        ],
+      ];
+      const reference = new MemoryLinkIndex();
+      for (const batch of batches) {
+        reference.add(batch);
+        await linkBatch(store, batch.map(stored), { now: NOW });
+      }
+      const state = new Map<string, string>();
+      for (const l of await store.db
+        .selectFrom('link')
+        .selectAll()
+        .where('type', '=', 'stop-start')
+        .where('from_bericht_id', 'like', 'Z%')
+        .orderBy('seq')
+        .execute())
+        state.set(`${l.from_bericht_id}:${l.from_row} -> ${l.to_bericht_id}:${l.to_row}`, l.mutatie);
+      const inForce = [...state].flatMap(([pair, mutatie]) => (mutatie === 'toegevoegd' ? [pair] : []));
+      expect(inForce).toEqual(['ZT2:2 -> ZS:1']);
+      expect(
+        reference
+          .links()
+          .filter((l) => l.type === 'stop-start')
+          .map((l) => `${l.fromBerichtId}:${l.fromRow} -> ${l.toBerichtId}:${l.toRow}`),
+      ).toEqual(inForce);
+    });
+
     it('does nothing when a batch is linked again', async () => {
       const before = await events();
       const r = await linkBatch(store, [stored(v('V2', '2024-02-05')), stored(start), stored(retour)], {
