@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Browser, portalHarness } from '../../test/e2e/harness.js';
 import { openZips } from '../../test/support/open-files.js';
 import { listAudit } from '../store/audit.js';
@@ -43,8 +43,8 @@ describe('HEAD on a delivery file (API and portal)', () => {
       expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${d.fileName}"`);
       expect(await res.text()).toBe('');
     }
-    await new Promise((r) => setTimeout(r, 100));
-    expect(openZips(h.dataDir)).toBe(0);
+    // A file closes a moment after its stream ends (the close is asynchronous); a leaked one never does.
+    await vi.waitFor(() => expect(openZips(h.dataDir)).toBe(0), { timeout: 3000 });
     expect(await getDelivery(h.store.db, id)).toMatchObject({ downloadCount: 0, firstDownloadedAt: null });
     expect(await listAudit(h.store.db, { organisation: '0363', actionPrefix: 'delivery.download' })).toEqual(
       [],
@@ -56,6 +56,6 @@ describe('HEAD on a delivery file (API and portal)', () => {
     const got = await api('GET');
     expect((await got.arrayBuffer()).byteLength).toBe(d.size);
     expect((await getDelivery(h.store.db, id))!.downloadCount).toBe(1);
-    expect(openZips(h.dataDir)).toBe(0);
+    await vi.waitFor(() => expect(openZips(h.dataDir)).toBe(0), { timeout: 3000 });
   });
 });

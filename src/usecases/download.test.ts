@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { openZips } from '../../test/support/open-files.js';
 import { listAudit } from '../store/audit.js';
@@ -112,15 +112,14 @@ for (const dialect of DIALECTS) {
         (await listDeliveries(store, '0363', { now: MONDAY })).filter((d) => !d.downloaded).map((d) => d.id);
       const before = await notDownloaded();
       const who = { organisation: '0363', actor: 'ana@0363.nl', now: MONDAY };
-      const settle = () => new Promise((r) => setTimeout(r, 50));
+      // Opening and closing a file are asynchronous: wait for the count (a leaked file never closes).
+      const settlesAt = (n: number) => vi.waitFor(() => expect(openZips(dataDir)).toBe(n), { timeout: 3000 });
       const opened = [];
       for (let i = 0; i < 5; i++)
         opened.push(await openDelivery({ store, dataDir }, { ...who, id: before[0]! }));
-      await settle();
-      expect(openZips(dataDir)).toBe(5);
+      await settlesAt(5);
       for (const o of opened) o.stream.destroy();
-      await settle();
-      expect(openZips(dataDir)).toBe(0);
+      await settlesAt(0);
 
       // Files large enough that a bundle begun but not read on holds one open (back-pressure).
       const files = (await listDeliveries(store, '0363', { now: MONDAY }))
@@ -133,11 +132,9 @@ for (const dialect of DIALECTS) {
       try {
         const bundle = await bundleNotDownloaded({ store, dataDir }, who);
         await new Promise((resolve) => bundle.stream.once('readable', resolve));
-        await settle();
-        expect(openZips(dataDir)).toBe(1);
+        await settlesAt(1);
         bundle.stream.destroy();
-        await settle();
-        expect(openZips(dataDir)).toBe(0);
+        await settlesAt(0);
       } finally {
         for (const f of files) renameSync(`${f}.away`, f);
       }
