@@ -21,6 +21,8 @@ export interface Expectation {
    */
   readonly partnerTag?: string;
   readonly types: readonly RelationType[];
+  /** Entries a link of these types points to are no orphans: a stop a status-3 row deleted (correctie). */
+  readonly unlessTargetOf?: readonly RelationType[];
   /** Only count messages whose Dagtekening is at least this many working days before `now`. */
   readonly workingDays?: number;
 }
@@ -107,6 +109,8 @@ export const EXPECTATIONS: readonly Expectation[] = [
     ],
     side: 'from',
     types: ['stop-start'],
+    // A deleted stop ends no start (IV008): that it has none is no fault.
+    unlessTargetOf: ['correctie'],
   },
   {
     name: 'verzoek-zonder-reactie',

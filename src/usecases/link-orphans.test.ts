@@ -98,6 +98,25 @@ const lonelyStop = testMessage({
   main: { Client_Bsn: 'B1' },
   rows: { StopProduct: [stopRow] },
 });
+// A stop deleted by a later status-3 row (IV008): it needs no start.
+const deletedStop = testMessage({
+  id: 'P3',
+  code: 'JW307',
+  afzender: AGB,
+  ontvanger: GEM,
+  dagtekening: '2024-06-03',
+  main: { Client_Bsn: 'B3' },
+  rows: { StopProduct: [{ ...stopRow, ToewijzingNummer: 'T1' }] },
+});
+const deletion = testMessage({
+  id: 'P4',
+  code: 'JW307',
+  afzender: AGB,
+  ontvanger: GEM,
+  dagtekening: '2024-06-05',
+  main: { Client_Bsn: 'B3' },
+  rows: { StopProduct: [{ ...stopRow, ToewijzingNummer: 'T1', StatusAanlevering: '3' }] },
+});
 const rejectedStop = testMessage({
   id: 'P2',
   code: 'JW307',
@@ -145,6 +164,8 @@ for (const dialect of DIALECTS) {
           otherGemeente,
           declaratie,
           lonelyStop,
+          deletedStop,
+          deletion,
           rejectedStop,
           rejection,
           wijziging,
@@ -167,7 +188,7 @@ for (const dialect of DIALECTS) {
       expect(await count('2024-03-08T12:00:00Z')).toContain('heen-zonder-retour JW301 2');
     });
 
-    it('counts a stop without its start or toewijzing, but not one its retour rejected', async () => {
+    it('counts a stop without its start or toewijzing, but not one its retour rejected or a later row deleted', async () => {
       const counts = await count('2024-06-10T12:00:00Z', [GEM]);
       expect(counts).toContain('stop-zonder-start JW307_StopProduct 1');
       expect(counts).toContain('stop-zonder-toewijzing JW307_StopProduct 1');

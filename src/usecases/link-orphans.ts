@@ -52,6 +52,10 @@ export async function countOrphans(
       if (spec.infoPrefix !== undefined) q = q.where('e.info', 'like', `${spec.infoPrefix}%`);
       if (options.gemeenten?.length) q = q.where('e.gemeente', 'in', options.gemeenten);
       if (x.workingDays) q = q.where('e.dagtekening', '<=', subtractWorkingDays(today, x.workingDays));
+      if (x.unlessTargetOf?.length)
+        q = q.where(
+          sql<boolean>`(e.bericht_id, e.row, e.tbl) not in (select c.to_bericht_id, c.to_row, c.to_table from link c where c.type in (${sql.join(x.unlessTargetOf)}) and c.mutatie = 'toegevoegd')`,
+        );
       for (const r of await q.execute()) counts.set(r.tbl, (counts.get(r.tbl) ?? 0) + Number(r.n));
     }
     for (const [table, count] of [...counts].sort()) {
