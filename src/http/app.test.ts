@@ -810,7 +810,23 @@ for (const dialect of DIALECTS) {
       );
       const b = new Browser(h.app);
       await b.login('nina@0050.example');
-      expect((await b.page('/ophalen')).html).toContain('Er zijn nog geen leveringen.');
+      const NOT_ACTIVE =
+        'Uw organisatie is nog niet geactiveerd; u ontvangt nog geen leveringen. Neem contact op met de beheerder.';
+      const ophalen = (await b.page('/ophalen')).html;
+      expect(ophalen).toContain('Er zijn nog geen leveringen.');
+      expect(ophalen).toContain(NOT_ACTIVE);
+      expect(ophalen).not.toContain('Elke maandagochtend');
+      const historie = (await b.page('/historie')).html;
+      expect(historie).toContain(NOT_ACTIVE);
+      expect(historie).not.toContain('name="totaalbestand"');
+      const dashboard = (await b.page('/dashboard')).html;
+      expect(dashboard).toContain(NOT_ACTIVE);
+      expect(dashboard).toContain('Er zijn nog geen berichten ontvangen.');
+      // An active organisation is not told so.
+      const ana = new Browser(h.app);
+      await ana.login('ana@0363.example');
+      for (const path of ['/ophalen', '/historie', '/dashboard'])
+        expect((await ana.page(path)).html, path).not.toContain('nog niet geactiveerd');
       const { csrf } = await b.page('/historie');
       const res = await b.post('/historie', { _csrf: csrf!, totaalbestand: 'ja' });
       expect(res.status).toBe(400);
@@ -828,6 +844,68 @@ for (const dialect of DIALECTS) {
       });
       expect(api.status).toBe(409);
       expect(await api.json()).toMatchObject({ error: { code: 'organisation.inactive' } });
+    });
+
+    it('names the organisation with its code in the header, on Ophalen and in Instellingen', async () => {
+      const b = new Browser(h.app);
+      await b.login('cor@regio.example');
+      const ophalen = (await b.page('/ophalen')).html;
+      expect(ophalen).toContain('organisatie Regio Een (REGIO01)');
+      expect(ophalen).toContain('Leveringen voor organisatie Regio Een (REGIO01).');
+      const instellingen = (await b.page('/instellingen')).html;
+      expect(instellingen).toMatch(/Organisatie<\/dt><dd[^>]*>Regio Een \(REGIO01\)<\/dd>/);
+      const beheer = new Browser(h.app);
+      await beheer.login('beheer@example');
+      expect((await beheer.page('/instellingen')).html).toMatch(/Organisatie<\/dt><dd[^>]*>beheerder<\/dd>/);
+    });
+
+    it('asks before revoking an API token, keeps the CSRF check, and shows how to use a token', async () => {
+      const { row } = await createApiToken(
+        h.store.db,
+        { scope: 'organisation', organisationCode: '0599' },
+        'Rapportage',
+        null,
+        h.clock.now,
+      );
+      const other = await createApiToken(
+        h.store.db,
+        { scope: 'organisation', organisationCode: '0363' },
+        'Van Amsterdam',
+        null,
+        h.clock.now,
+      );
+      const active = async () => (await listApiTokens(h.store.db, '0599')).some((t) => t.id === row.id);
+      await add0599User('rik@0599.example', 'Rik');
+      const b = new Browser(h.app);
+      await b.login('rik@0599.example');
+      const list = (await b.page('/instellingen')).html;
+      expect(list).toContain(`href="/instellingen?intrekken=${row.id}#intrekken-bevestigen"`);
+      // No one-click revoke: the only form that revokes is on the question.
+      expect(list).not.toContain(`action="/instellingen/tokens/${row.id}/intrekken"`);
+      expect(list).not.toContain('Weet u zeker');
+      expect(list).toContain(
+        'curl -H &quot;Authorization: Bearer &lt;token&gt;&quot; https://localhost/api/v1/deliveries',
+      );
+
+      // A token of another organisation is not asked about.
+      expect((await b.page(`/instellingen?intrekken=${other.row.id}`)).html).not.toContain('Weet u zeker');
+
+      const ask = await b.page(`/instellingen?intrekken=${row.id}`);
+      expect(ask.html).toContain(
+        'Weet u zeker dat u token ‘Rapportage’ wilt intrekken? Wie het token gebruikt, kan daarna niets meer ophalen.',
+      );
+      expect(ask.html).toContain(`action="/instellingen/tokens/${row.id}/intrekken"`);
+      expect(ask.html).toContain('Ja, intrekken');
+      expect(ask.html).toMatch(/<a class="utrecht-link" href="\/instellingen#api-tokens">Annuleren<\/a>/);
+      expect(await active()).toBe(true);
+
+      const forged = await b.post(`/instellingen/tokens/${row.id}/intrekken`, {});
+      expect(forged.status).toBe(403);
+      expect(await active()).toBe(true);
+      const res = await b.post(`/instellingen/tokens/${row.id}/intrekken`, { _csrf: ask.csrf! });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('Location')).toBe('/instellingen?melding=ingetrokken');
+      expect(await active()).toBe(false);
     });
 
     it('writes failed logins to the audit log without the address typed when no such user exists', async () => {
@@ -887,6 +965,11 @@ for (const dialect of DIALECTS) {
       expect(start.status).toBe(303);
       ({ csrf, html } = await b.page('/instellingen'));
       const secret = /Sleutel: <code class="kd-code">([A-Z2-7]+)</.exec(html)?.[1];
+      // The QR code of the same secret, as inline SVG with a name; the key stays for typing it in.
+      expect(html).toMatch(
+        /<svg class="kd-qr" role="img" aria-label="QR-code voor uw authenticator-app" xmlns="http:\/\/www.w3.org\/2000\/svg"[^>]*><path [^<]*\/><path [^<]*\/><\/svg>/,
+      );
+      expect(html).toContain(`secret=${secret}`);
       const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret!) });
       const code = () => totp.generate({ timestamp: h.clock.now.getTime() });
       // The pending secret is on the page: with it alone, the session does not switch the factor on.

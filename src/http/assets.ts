@@ -35,6 +35,9 @@ body { margin: 0; font-family: var(--utrecht-document-font-family, Arial, sans-s
 .kd-inline { display: inline; }
 .kd-block { display: block; }
 .kd-code { font-family: monospace; word-break: break-all; background: #f3f3f3; padding: 0.5rem; display: block; }
+/* The QR code shrinks with a narrow screen (reflow); its quiet zone is inside the SVG. */
+.kd-qr { display: block; inline-size: 200px; max-inline-size: 100%; block-size: auto; }
+.kd-confirm { border: 2px solid #8a6d00; background: #fff8e1; padding: 1rem; }
 .kd-actions { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; margin-block: 1rem; }
 .utrecht-table { inline-size: 100%; }
 .utrecht-table th, .utrecht-table td { text-align: start; padding: 0.5rem; vertical-align: top; }

@@ -264,6 +264,8 @@ export interface ActiveSession {
   readonly csrfToken: string;
   readonly pendingSecondFactor: boolean;
   readonly user: PublicUser;
+  /** The user's organisation as the portal names it; null for an operator. */
+  readonly organisation: { readonly code: string; readonly name: string; readonly active: boolean } | null;
 }
 
 /** The live session behind a cookie value, its idle timeout renewed; undefined when unknown or expired. */
@@ -274,7 +276,14 @@ export async function resolveSession(
 ): Promise<ActiveSession | undefined> {
   const row: SessionRow | undefined = await findLiveSession(db, sha256(token), iso(now));
   if (!row) return undefined;
-  const user = await findUserById(db, row.user_id);
+  // The organisation comes in the same query: every portal page shows its name and whether it is active.
+  const user = await db
+    .selectFrom('app_user')
+    .leftJoin('organisation', 'organisation.code', 'app_user.organisation_code')
+    .selectAll('app_user')
+    .select(['organisation.name as organisation_name', 'organisation.active as organisation_active'])
+    .where('app_user.id', '=', row.user_id)
+    .executeTakeFirst();
   if (!user || user.disabled_at) return undefined;
   // Renew at most once a minute: a page load should not always write.
   if (now.getTime() - Date.parse(row.last_seen_at) > 60_000) {
@@ -285,6 +294,14 @@ export async function resolveSession(
     csrfToken: row.csrf_token,
     pendingSecondFactor: row.pending_second_factor === 1,
     user: publicUser(user),
+    organisation:
+      user.organisation_code && user.organisation_name !== null
+        ? {
+            code: user.organisation_code,
+            name: user.organisation_name,
+            active: Number(user.organisation_active) === 1,
+          }
+        : null,
   };
 }
 

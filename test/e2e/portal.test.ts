@@ -10,7 +10,7 @@ import { formatEuro, formatNumber, formatShare } from '../../src/http/portal/das
 import type { RunningServer } from '../../src/http/server.js';
 import { deriveKeys } from '../../src/pseudonymise/keys.js';
 import { openStore, type Store } from '../../src/store/open.js';
-import { beginTotp, confirmTotp, createUser } from '../../src/usecases/accounts.js';
+import { beginTotp, confirmTotp, createApiToken, createUser } from '../../src/usecases/accounts.js';
 import { runDue } from '../../src/usecases/deliver.js';
 import { DEMO_PASSWORD, type DemoLogin, prepareDemo } from '../../src/usecases/demo.js';
 import { ALL_MEMBERS, indicatorSnapshot } from '../../src/usecases/indicators.js';
@@ -259,6 +259,27 @@ describe('the portal in headless Chromium', () => {
       }),
       MONDAY,
     );
+    // A user halfway through setting up the second factor (the QR code shows) with a token to revoke.
+    const enrolUser = await createUser(
+      store.db,
+      {
+        email: 'qr@demo.ketendata.nl',
+        displayName: 'QR Code',
+        password: DEMO_PASSWORD,
+        role: 'user',
+        organisationCode: codeOf(gemeente()),
+      },
+      MONDAY,
+    );
+    await beginTotp(store.db, keys, enrolUser.id);
+    const { row: revocable } = await createApiToken(
+      store.db,
+      { scope: 'organisation', organisationCode: codeOf(gemeente()) },
+      'BI-omgeving',
+      enrolUser.id,
+      MONDAY,
+    );
+    const enrolling = await login('qr@demo.ketendata.nl');
     const pending = await (await browser.newContext()).newPage();
     await pending.goto(`${server.url}/inloggen`);
     await pending.getByLabel('E-mailadres').fill('totp@demo.ketendata.nl');
@@ -276,6 +297,8 @@ describe('the portal in headless Chromium', () => {
       [head, '/dashboard'],
       [user, '/historie'],
       [user, '/instellingen'],
+      [enrolling, '/instellingen'],
+      [enrolling, `/instellingen?intrekken=${revocable.id}`],
       [user, '/bestaat-niet'],
       [operator, '/beheer'],
       [operator, '/beheer/gebruikers'],
@@ -314,5 +337,12 @@ describe('the portal in headless Chromium', () => {
       }
     }
     expect(problems).toEqual([]);
+    // The scan above covered the QR code and the question before revoking.
+    await expect
+      .poll(() => enrolling.getByRole('img', { name: 'QR-code voor uw authenticator-app' }).count())
+      .toBe(1);
+    expect(await enrolling.getByText('Weet u zeker dat u token ‘BI-omgeving’ wilt intrekken?').count()).toBe(
+      1,
+    );
   });
 });

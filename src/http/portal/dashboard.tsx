@@ -5,7 +5,7 @@ import { codeLabel, gemeenteLabel } from '../../schema/codelists.js';
 import { ALL_MEMBERS } from '../../usecases/indicators.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime, formatDay } from '../format.js';
-import { Layout, ScrollTable, Th } from './layout.js';
+import { InactiveNotice, Layout, ScrollTable, Th } from './layout.js';
 import { page } from './render.js';
 
 const nl = new Intl.NumberFormat('nl-NL', { maximumFractionDigits: 1 });
@@ -424,6 +424,10 @@ export function dashboardRoutes(): Hono<AppEnv> {
         current="/dashboard"
         environmentLabel={c.var.deps.options.environmentLabel}
       >
+        <InactiveNotice session={s} />
+        {snap.latestDagtekening === null ? (
+          <p class="utrecht-paragraph">Er zijn nog geen berichten ontvangen.</p>
+        ) : null}
         <p class="utrecht-paragraph">
           <strong>Stand per {formatDateTime(snap.computedAt)}</strong>. Indicatoren over alle ontvangen
           berichten van{' '}

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
 import { formatDateTime, formatDay } from '../format.js';
-import { Alert, CsrfField, Layout } from './layout.js';
+import { Alert, CsrfField, InactiveNotice, Layout } from './layout.js';
 import { page } from './render.js';
 
 /** Tab "Historie opvragen": one tick asks for a full delivery since 1-1-2021 in the next weekly run. */
@@ -27,41 +27,45 @@ export function historieRoutes(): Hono<AppEnv> {
         ) : c.req.query('melding') === 'ingetrokken' ? (
           <Alert kind="ok">Uw aanvraag voor een totaalbestand is ingetrokken.</Alert>
         ) : null}
+        <InactiveNotice session={s} />
         <p class="utrecht-paragraph">
           Een totaalbestand bevat alle gegevens van uw organisatie vanaf 1 januari 2021. Het wordt gemaakt bij
           de eerstvolgende wekelijkse levering (zondag) en staat op maandag klaar onder Ophalen.
         </p>
-        <form method="post" action="/historie">
-          <CsrfField token={s.csrfToken} />
-          <div class="utrecht-form-field utrecht-form-field--checkbox utrecht-form-field--distanced">
-            <div class="utrecht-form-field__input">
-              <input
-                type="checkbox"
-                class="utrecht-checkbox utrecht-checkbox--html-input"
-                id="totaalbestand"
-                name="totaalbestand"
-                value="ja"
-                checked={requested}
-                aria-describedby="totaalbestand-status"
-              />
+        {/* Nothing to tick before activation: the request would only be refused. */}
+        {s.organisation?.active === false ? null : (
+          <form method="post" action="/historie">
+            <CsrfField token={s.csrfToken} />
+            <div class="utrecht-form-field utrecht-form-field--checkbox utrecht-form-field--distanced">
+              <div class="utrecht-form-field__input">
+                <input
+                  type="checkbox"
+                  class="utrecht-checkbox utrecht-checkbox--html-input"
+                  id="totaalbestand"
+                  name="totaalbestand"
+                  value="ja"
+                  checked={requested}
+                  aria-describedby="totaalbestand-status"
+                />
+              </div>
+              <div class="utrecht-form-field__label">
+                <label class="utrecht-form-label utrecht-form-label--checkbox" for="totaalbestand">
+                  Aanmaken totaalbestand
+                </label>
+              </div>
             </div>
-            <div class="utrecht-form-field__label">
-              <label class="utrecht-form-label utrecht-form-label--checkbox" for="totaalbestand">
-                Aanmaken totaalbestand
-              </label>
-            </div>
-          </div>
-          <p class="utrecht-paragraph" id="totaalbestand-status">
-            {requested
-              ? `Aangevraagd op ${formatDateTime(status.requestedAt)}. Klaar op ${formatDay(status.readyOn)}.`
-              : status.lastMadeAt
-                ? `Niet aangevraagd. Laatste totaalbestand gemaakt op ${formatDateTime(status.lastMadeAt)}.`
-                : 'Niet aangevraagd.'}
-          </p>
-          <button type="submit" class="utrecht-button utrecht-button--primary-action">
-            Opslaan
-          </button>
-        </form>
+            <p class="utrecht-paragraph" id="totaalbestand-status">
+              {requested
+                ? `Aangevraagd op ${formatDateTime(status.requestedAt)}. Klaar op ${formatDay(status.readyOn)}.`
+                : status.lastMadeAt
+                  ? `Niet aangevraagd. Laatste totaalbestand gemaakt op ${formatDateTime(status.lastMadeAt)}.`
+                  : 'Niet aangevraagd.'}
+            </p>
+            <button type="submit" class="utrecht-button utrecht-button--primary-action">
+              Opslaan
+            </button>
+          </form>
+        )}
       </Layout>,
     );
   });

@@ -1,5 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { raw } from 'hono/html';
+import QRCode from 'qrcode';
 import {
   beginTotp,
   changePassword,
@@ -14,7 +16,16 @@ import {
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime } from '../format.js';
-import { Alert, CsrfField, Field, Layout, ScrollTable, Th, TOO_MANY_ATTEMPTS } from './layout.js';
+import {
+  Alert,
+  CsrfField,
+  Field,
+  Layout,
+  organisationLabel,
+  ScrollTable,
+  Th,
+  TOO_MANY_ATTEMPTS,
+} from './layout.js';
 import { page } from './render.js';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -54,6 +65,17 @@ const NOTICES: Record<string, Notice> = {
   ingetrokken: { kind: 'ok', text: 'Het API-token is ingetrokken.' },
 };
 
+/**
+ * The otpauth URI as a QR code: inline SVG from the server, which the CSP allows (no script, no data: image).
+ * qrcode's output holds only its own path data and the fixed attributes we add, so it goes in unescaped.
+ */
+async function qrSvg(uri: string) {
+  const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4, width: 200 });
+  return raw(
+    svg.replace('<svg ', '<svg class="kd-qr" role="img" aria-label="QR-code voor uw authenticator-app" '),
+  );
+}
+
 /** Tab "Instellingen": account, second factor, API tokens (the organisation's, or the operator's). */
 export function instellingenRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -63,9 +85,13 @@ export function instellingenRoutes(): Hono<AppEnv> {
     const { store } = c.var.deps;
     const scopeOrg = s.user.role === 'operator' ? null : s.user.organisationCode;
     const tokens = await listApiTokens(store.db, scopeOrg);
+    // Revoking goes through a question first: one stray click would cut off the BI environment.
+    const revoking = tokens.find((t) => String(t.id) === c.req.query('intrekken'));
+    const host = new URL(c.req.url).host;
     const enrol = s.user.totpEnabled
       ? undefined
       : await pendingTotp(store.db, c.var.deps.totpKeys, s.user.id);
+    const qr = enrol ? await qrSvg(enrol.uri) : undefined;
     return page(
       c,
       <Layout
@@ -97,7 +123,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
             </div>
             <div class="utrecht-data-list__item">
               <dt class="utrecht-data-list__item-key">Organisatie</dt>
-              <dd class="utrecht-data-list__item-value">{s.user.organisationCode ?? 'beheerder'}</dd>
+              <dd class="utrecht-data-list__item-value">{organisationLabel(s)}</dd>
             </div>
           </dl>
           <h3 class="utrecht-heading-3">Wachtwoord wijzigen</h3>
@@ -152,8 +178,10 @@ export function instellingenRoutes(): Hono<AppEnv> {
                 <form method="post" action="/instellingen/tweede-factor/bevestigen" class="kd-narrow">
                   <CsrfField token={s.csrfToken} />
                   <p class="utrecht-paragraph">
-                    Voeg deze sleutel toe aan uw authenticator-app en vul de code in die de app toont.
+                    Scan de QR-code met uw authenticator-app, of voer de sleutel hieronder met de hand in. Vul
+                    daarna de code in die de app toont.
                   </p>
+                  <div>{qr}</div>
                   <p class="utrecht-paragraph">
                     Sleutel: <code class="kd-code">{enrol.secret}</code>
                   </p>
@@ -206,6 +234,30 @@ export function instellingenRoutes(): Hono<AppEnv> {
                   </code>
                 </div>
               ) : null}
+              {revoking ? (
+                <section id="intrekken-bevestigen" class="kd-confirm" aria-labelledby="intrekken-kop">
+                  <h3 class="utrecht-heading-3" id="intrekken-kop">
+                    Token intrekken
+                  </h3>
+                  <p class="utrecht-paragraph">
+                    Weet u zeker dat u token ‘{revoking.name}’ wilt intrekken? Wie het token gebruikt, kan
+                    daarna niets meer ophalen.
+                  </p>
+                  <form
+                    method="post"
+                    action={`/instellingen/tokens/${revoking.id}/intrekken`}
+                    class="kd-actions"
+                  >
+                    <CsrfField token={s.csrfToken} />
+                    <button type="submit" class="utrecht-button utrecht-button--primary-action">
+                      Ja, intrekken
+                    </button>{' '}
+                    <a class="utrecht-link" href="/instellingen#api-tokens">
+                      Annuleren
+                    </a>
+                  </form>
+                </section>
+              ) : null}
               {tokens.length > 0 ? (
                 <ScrollTable
                   id="tokens"
@@ -229,26 +281,27 @@ export function instellingenRoutes(): Hono<AppEnv> {
                       <td class="utrecht-table__cell">{formatDateTime(t.created_at)}</td>
                       <td class="utrecht-table__cell">{formatDateTime(t.last_used_at)}</td>
                       <td class="utrecht-table__cell">
-                        <form
-                          method="post"
-                          action={`/instellingen/tokens/${t.id}/intrekken`}
-                          class="kd-inline"
+                        <a
+                          class="utrecht-link"
+                          href={`/instellingen?intrekken=${t.id}#intrekken-bevestigen`}
+                          aria-label={`Token ${t.name} intrekken`}
                         >
-                          <CsrfField token={s.csrfToken} />
-                          <button
-                            type="submit"
-                            class="utrecht-button utrecht-button--subtle"
-                            aria-label={`Token ${t.name} intrekken`}
-                          >
-                            Intrekken
-                          </button>
-                        </form>
+                          Intrekken
+                        </a>
                       </td>
                     </tr>
                   ))}
                 </ScrollTable>
               ) : (
                 <p class="utrecht-paragraph">Er zijn geen actieve tokens.</p>
+              )}
+              {s.user.role === 'operator' ? null : (
+                <>
+                  <p class="utrecht-paragraph">Voorbeeld: de leveringen opvragen met een token.</p>
+                  <code class="kd-code" data-testid="api-voorbeeld">
+                    {`curl -H "Authorization: Bearer <token>" https://${host}/api/v1/deliveries`}
+                  </code>
+                </>
               )}
               <form method="post" action="/instellingen/tokens" class="kd-narrow">
                 <CsrfField token={s.csrfToken} />

@@ -57,7 +57,7 @@ export function Layout(props: LayoutProps) {
             <div class="kd-user">
               <span>
                 {s.user.displayName} —{' '}
-                {s.user.role === 'operator' ? 'beheerder' : `organisatie ${s.user.organisationCode}`}
+                {s.user.role === 'operator' ? 'beheerder' : `organisatie ${organisationLabel(s)}`}
               </span>
               <form method="post" action="/uitloggen" class="kd-inline">
                 <input type="hidden" name={CSRF_FIELD} value={props.csrf ?? ''} />
@@ -94,6 +94,22 @@ export function Layout(props: LayoutProps) {
       </body>
     </html>
   );
+}
+
+/** "Jeugdzorgregio Zuid-Oost Utrecht (R001)": the name a person knows, with the code the files carry. */
+export function organisationLabel(s: ActiveSession): string {
+  if (s.organisation) return `${s.organisation.name} (${s.organisation.code})`;
+  return s.user.organisationCode ?? 'beheerder';
+}
+
+/** An organisation registered but not activated receives nothing yet: said before anything else. */
+export function InactiveNotice(props: { session: ActiveSession }) {
+  return props.session.organisation && !props.session.organisation.active ? (
+    <Alert kind="warning">
+      Uw organisatie is nog niet geactiveerd; u ontvangt nog geen leveringen. Neem contact op met de
+      beheerder.
+    </Alert>
+  ) : null;
 }
 
 export function Alert(props: { kind: 'ok' | 'error' | 'info' | 'warning'; children?: Child }) {

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import type { FileInfo, FileStream } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime, formatPeriod, formatSize, kindLabel } from '../format.js';
-import { Alert, CsrfField, Layout, ScrollTable, Th } from './layout.js';
+import { Alert, CsrfField, InactiveNotice, Layout, organisationLabel, ScrollTable, Th } from './layout.js';
 import { page } from './render.js';
 
 function fileHeaders(file: FileInfo): Record<string, string> {
@@ -102,9 +102,13 @@ export function ophalenRoutes(): Hono<AppEnv> {
         environmentLabel={c.var.deps.options.environmentLabel}
       >
         {msg ? <Alert kind={msg.kind}>{msg.text}</Alert> : null}
+        <InactiveNotice session={s} />
         <p class="utrecht-paragraph">
-          Leveringen voor organisatie {org}. Elke maandagochtend staat er een nieuwe wekelijkse levering
-          klaar. Bestanden worden na 60 dagen automatisch verwijderd.
+          Leveringen voor organisatie {organisationLabel(s)}.
+          {s.organisation?.active === false
+            ? ''
+            : ' Elke maandagochtend staat er een nieuwe wekelijkse levering klaar.'}{' '}
+          Bestanden worden na 60 dagen automatisch verwijderd.
         </p>
         <form method="post" action="/ophalen/alle-nieuwe" class="kd-actions">
           <CsrfField token={s.csrfToken} />
