@@ -117,6 +117,26 @@ const deletion = testMessage({
   main: { Client_Bsn: 'B3' },
   rows: { StopProduct: [{ ...stopRow, ToewijzingNummer: 'T1', StatusAanlevering: '3' }] },
 });
+// A stop whose deletion is undone later (its correctie lapses, say when the deletion's retour rejects it):
+// the stop stands again without a start.
+const undeletedStop = testMessage({
+  id: 'P5',
+  code: 'JW307',
+  afzender: AGB,
+  ontvanger: GEM,
+  dagtekening: '2024-06-03',
+  main: { Client_Bsn: 'B5' },
+  rows: { StopProduct: [{ ...stopRow, ToewijzingNummer: 'T1' }] },
+});
+const rejectedDeletion = testMessage({
+  id: 'P6',
+  code: 'JW307',
+  afzender: AGB,
+  ontvanger: GEM,
+  dagtekening: '2024-06-05',
+  main: { Client_Bsn: 'B5' },
+  rows: { StopProduct: [{ ...stopRow, ToewijzingNummer: 'T1', StatusAanlevering: '3' }] },
+});
 const rejectedStop = testMessage({
   id: 'P2',
   code: 'JW307',
@@ -166,6 +186,8 @@ for (const dialect of DIALECTS) {
           lonelyStop,
           deletedStop,
           deletion,
+          undeletedStop,
+          rejectedDeletion,
           rejectedStop,
           rejection,
           wijziging,
@@ -188,9 +210,22 @@ for (const dialect of DIALECTS) {
       expect(await count('2024-03-08T12:00:00Z')).toContain('heen-zonder-retour JW301 2');
     });
 
-    it('counts a stop without its start or toewijzing, but not one its retour rejected or a later row deleted', async () => {
+    it('counts a stop without its start or toewijzing, not one its retour rejected or a later row deleted, again once the deletion lapses', async () => {
       const counts = await count('2024-06-10T12:00:00Z', [GEM]);
       expect(counts).toContain('stop-zonder-start JW307_StopProduct 1');
+      // The deletion of P5 lapses (a later event of the pair): P5 stands again, without a start.
+      const correctie = await db.store.db
+        .selectFrom('link')
+        .selectAll()
+        .where('type', '=', 'correctie')
+        .where('from_bericht_id', '=', 'P6')
+        .executeTakeFirstOrThrow();
+      const { seq: _seq, ...pair } = correctie;
+      await db.store.db
+        .insertInto('link')
+        .values({ ...pair, mutatie: 'vervallen' })
+        .execute();
+      expect(await count('2024-06-10T12:00:00Z', [GEM])).toContain('stop-zonder-start JW307_StopProduct 2');
       expect(counts).toContain('stop-zonder-toewijzing JW307_StopProduct 1');
     });
 
