@@ -63,8 +63,9 @@ export interface LinkEntry {
   readonly order: string;
   /**
    * Tag-specific detail the rules test: StatusAanlevering (a stop under its start key:
-   * `status|RedenBeeindiging|Einddatum`, just the status when stored before), DeclaratieNummer, `afgewezen` on a retour,
-   * `Toewijzingsdatum|Toewijzingstijd` on a 301 row under its ToewijzingNummer ('' when stored before).
+   * `status|RedenBeeindiging|Einddatum`; just the status when indexed before and not filled in by migration
+   * 0017), DeclaratieNummer, `afgewezen` on a retour, `Toewijzingsdatum|Toewijzingstijd` on a 301 row under its
+   * ToewijzingNummer ('' likewise).
    */
   readonly info: string;
   /** For rows of heen messages: the `msg|…` key of their message, whose retour says if it was rejected; else ''. */
