@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compactKey, linkEntries } from './entries.js';
 import { desiredRecomputed, type PlannedLink } from './match.js';
 import { MemoryLinkIndex } from './memory-index.js';
-import { testMessage, testRetour } from './test-messages.js';
+import { test301Version, testMessage, testRetour } from './test-messages.js';
 
 const GEM = '0363';
 const AGB = '12345678';
@@ -117,19 +117,7 @@ describe('link rules', () => {
   it('orders toewijzing versions by Toewijzingsdatum and -tijd, not by Identificatie (OP087, TR056)', () => {
     // Two 301s of one day: Identificatie is unique per sender only, the later version sorts first by it.
     const version = (id: string, identificatie: string, tijd: string) =>
-      testMessage({
-        id,
-        identificatie,
-        code: 'JW301',
-        afzender: GEM,
-        ontvanger: AGB,
-        dagtekening: '2024-03-01',
-        rows: {
-          ToegewezenProduct: [
-            { ToewijzingNummer: 'T1', Toewijzingsdatum: '2024-03-01', Toewijzingstijd: tijd },
-          ],
-        },
-      });
+      test301Version({ id, identificatie, tijd, nummer: 'T1', afzender: GEM, ontvanger: AGB });
     const v1 = version('V1', 'X1', '09:00:00');
     const v2 = version('V2', 'A2', '10:00:00');
     for (const order of permutations([v1, v2])) {

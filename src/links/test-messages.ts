@@ -85,3 +85,27 @@ export function testRetour(spec: {
     rows: { RetourCode: spec.rejected ? [{ Niveau: 'Header', RetourCode: '9069' }] : [] },
   });
 }
+
+/** A 301 with one ToegewezenProduct of `nummer`, assigned on 2024-03-01 at `tijd` (a version of the number). */
+export function test301Version(spec: {
+  readonly id: string;
+  readonly identificatie: string;
+  readonly tijd: string;
+  readonly nummer: string;
+  readonly afzender: string;
+  readonly ontvanger: string;
+}): LinkableMessage {
+  return testMessage({
+    id: spec.id,
+    identificatie: spec.identificatie,
+    code: 'JW301',
+    afzender: spec.afzender,
+    ontvanger: spec.ontvanger,
+    dagtekening: '2024-03-01',
+    rows: {
+      ToegewezenProduct: [
+        { ToewijzingNummer: spec.nummer, Toewijzingsdatum: '2024-03-01', Toewijzingstijd: spec.tijd },
+      ],
+    },
+  });
+}

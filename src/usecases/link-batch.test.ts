@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import type { LinkableMessage } from '../links/entries.js';
 import { MemoryLinkIndex } from '../links/memory-index.js';
-import { testMessage, testRetour } from '../links/test-messages.js';
+import { test301Version, testMessage, testRetour } from '../links/test-messages.js';
 import { startRun } from '../store/ingest-repository.js';
 import type { Store } from '../store/open.js';
 import { linkBatch, type StoredMessageForLinks } from './link-batch.js';
@@ -10,6 +10,39 @@ import { linkBatch, type StoredMessageForLinks } from './link-batch.js';
 const GEM = '0363';
 const AGB = '12345678';
 const NOW = new Date('2024-06-01T10:00:00Z');
+
+/** A provider's message for client `bsn` with rows of one table (a 305 or 307). */
+const productMessage = (
+  bsn: string,
+  id: string,
+  code: string,
+  dagtekening: string,
+  table: string,
+  rows: Record<string, string>[],
+) =>
+  testMessage({
+    id,
+    code,
+    afzender: AGB,
+    ontvanger: GEM,
+    dagtekening,
+    main: { Client_Bsn: bsn },
+    rows: { [table]: rows },
+  });
+
+/** The stop-start pairs in force (their last event adds them) from messages whose BerichtId starts with `prefix`. */
+async function stopStartsInForce(store: Store, prefix: string): Promise<string[]> {
+  const state = new Map<string, string>();
+  for (const l of await store.db
+    .selectFrom('link')
+    .selectAll()
+    .where('type', '=', 'stop-start')
+    .where('from_bericht_id', 'like', `${prefix}%`)
+    .orderBy('seq')
+    .execute())
+    state.set(`${l.from_bericht_id}:${l.from_row} -> ${l.to_bericht_id}:${l.to_row}`, l.mutatie);
+  return [...state].flatMap(([pair, mutatie]) => (mutatie === 'toegevoegd' ? [pair] : []));
+}
 
 // Messages are linked by their seq; these are not in the message table, so each BerichtId gets its own.
 const seqs = new Map<string, number>();
@@ -194,15 +227,7 @@ for (const dialect of DIALECTS) {
       const key = { ToewijzingNummer: 'XT1', Product_Categorie: '45', Begindatum: '2024-01-10' };
       const stopRow = { ...key, RedenBeeindiging: '31', Einddatum: '2024-05-31', StatusAanlevering: '1' };
       const product = (id: string, code: string, dag: string, table: string, row: Record<string, string>) =>
-        testMessage({
-          id,
-          code,
-          afzender: AGB,
-          ontvanger: GEM,
-          dagtekening: dag,
-          main: { Client_Bsn: 'XB1' },
-          rows: { [table]: [row] },
-        });
+        productMessage('XB1', id, code, dag, table, [row]);
       const retourOf = (id: string, code: string, heen: string, dagtekening: string) =>
         testRetour({ id, code, afzender: AGB, ontvanger: GEM, heen, dagtekening, rejected: true });
       const first = product('XS1', 'JW305', '2024-01-12', 'StartProduct', { ...key, StatusAanlevering: '1' });
@@ -218,18 +243,7 @@ for (const dialect of DIALECTS) {
         [retourOf('XR1', 'JW308', 'XP1', '2024-06-03'), stopAgain],
         [retourOf('XR2', 'JW306', 'XS2', '2024-01-15')],
       ];
-      const inForce = async () => {
-        const state = new Map<string, string>();
-        for (const l of await store.db
-          .selectFrom('link')
-          .selectAll()
-          .where('type', '=', 'stop-start')
-          .where('from_bericht_id', 'like', 'X%')
-          .orderBy('seq')
-          .execute())
-          state.set(`${l.from_bericht_id}:${l.from_row} -> ${l.to_bericht_id}:${l.to_row}`, l.mutatie);
-        return [...state].flatMap(([pair, mutatie]) => (mutatie === 'toegevoegd' ? [pair] : []));
-      };
+      const inForce = () => stopStartsInForce(store, 'X');
       // A rejecting retour finds its heen message in the message table: these are stored there, as ingest does.
       const runId = await startRun(store, 'test', NOW.toISOString());
       const raw = await store.db
@@ -277,19 +291,7 @@ for (const dialect of DIALECTS) {
 
     it('orders the versions of two 301s of one day by Toewijzingstijd, not by Identificatie', async () => {
       const version = (id: string, identificatie: string, tijd: string) =>
-        testMessage({
-          id,
-          identificatie,
-          code: 'JW301',
-          afzender: GEM,
-          ontvanger: AGB,
-          dagtekening: '2024-03-01',
-          rows: {
-            ToegewezenProduct: [
-              { ToewijzingNummer: 'YT1', Toewijzingsdatum: '2024-03-01', Toewijzingstijd: tijd },
-            ],
-          },
-        });
+        test301Version({ id, identificatie, tijd, nummer: 'YT1', afzender: GEM, ontvanger: AGB });
       await linkBatch(store, [stored(version('YV2', 'A2', '10:00:00'))], { now: NOW });
       await linkBatch(store, [stored(version('YV1', 'X1', '09:00:00'))], { now: NOW });
       const links = await store.db
@@ -316,16 +318,7 @@ for (const dialect of DIALECTS) {
         dag: string,
         table: string,
         rows: Record<string, string>[],
-      ) =>
-        testMessage({
-          id,
-          code,
-          afzender: AGB,
-          ontvanger: GEM,
-          dagtekening: dag,
-          main: { Client_Bsn: 'ZB1' },
-          rows: { [table]: rows },
-        });
+      ) => productMessage('ZB1', id, code, dag, table, rows);
       const batches = [
         [product('ZS', 'JW305', '2024-03-05', 'StartProduct', [{ ...key, StatusAanlevering: '1' }])],
         [product('ZT1', 'JW307', '2024-06-03', 'StopProduct', [stopOn('2024-05-31', '1')])],
@@ -341,16 +334,7 @@ for (const dialect of DIALECTS) {
         reference.add(batch);
         await linkBatch(store, batch.map(stored), { now: NOW });
       }
-      const state = new Map<string, string>();
-      for (const l of await store.db
-        .selectFrom('link')
-        .selectAll()
-        .where('type', '=', 'stop-start')
-        .where('from_bericht_id', 'like', 'Z%')
-        .orderBy('seq')
-        .execute())
-        state.set(`${l.from_bericht_id}:${l.from_row} -> ${l.to_bericht_id}:${l.to_row}`, l.mutatie);
-      const inForce = [...state].flatMap(([pair, mutatie]) => (mutatie === 'toegevoegd' ? [pair] : []));
+      const inForce = await stopStartsInForce(store, 'Z');
       expect(inForce).toEqual(['ZT2:2 -> ZS:1']);
       expect(
         reference
