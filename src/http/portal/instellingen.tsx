@@ -162,14 +162,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
                 <form method="post" action="/instellingen/tweede-factor/uitzetten" class="kd-narrow">
                   <CsrfField token={s.csrfToken} />
                   <p class="utrecht-paragraph">De tweede factor (authenticator-app) staat aan.</p>
-                  <Field
-                    id="uit-wachtwoord"
-                    name="password"
-                    label="Wachtwoord"
-                    type="password"
-                    autocomplete="current-password"
-                    required
-                  />
+                  <CurrentPassword id="uit-wachtwoord" />
                   <button type="submit" class="utrecht-button utrecht-button--secondary-action">
                     Tweede factor uitzetten
                   </button>
@@ -407,7 +400,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
       await disableTotp(store.db, c.var.session!.user.id, str(body.password), clock());
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      const text = err.code === 'accounts.throttled' ? TOO_MANY_ATTEMPTS : 'Het wachtwoord is onjuist.';
+      const text = CURRENT_PASSWORD_ERRORS[err.code] ?? 'Uw huidige wachtwoord is onjuist.';
       return render(c, { kind: 'error', text }, undefined, 400);
     }
     await settings(c, 'totp_off');
