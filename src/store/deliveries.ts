@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { HISTORY_START_INSTANT } from '../domain/delivery-week.js';
 import type { Database } from './database.js';
-import { LINK_EVENT_COLUMNS, lapsingLinkTypesSql } from './links.js';
+import { inForceSql, LINK_EVENT_COLUMNS } from './links.js';
 import type { Store } from './open.js';
 import type { DeliveryKind, DeliveryTable } from './tables/deliveries.js';
 
@@ -285,26 +285,8 @@ export async function* linksInWindow(
       .where('seq', '>', from)
       .where('seq', '<=', to);
     if (w.inForce) {
-      // A pair holds when its last event up to seqTo adds it. Only relations that can lapse have a later
-      // event (the others are added once), so only those are looked up, in the index that holds them.
-      q = q.where('mutatie', '=', 'toegevoegd').where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('link as later')
-              .select('later.seq')
-              .where(sql<boolean>`${sql.raw(lapsingLinkTypesSql('later.type'))}`)
-              .whereRef('later.from_bericht_id', '=', 'link.from_bericht_id')
-              .whereRef('later.from_table', '=', 'link.from_table')
-              .whereRef('later.from_row', '=', 'link.from_row')
-              .whereRef('later.type', '=', 'link.type')
-              .whereRef('later.to_bericht_id', '=', 'link.to_bericht_id')
-              .whereRef('later.to_table', '=', 'link.to_table')
-              .whereRef('later.to_row', '=', 'link.to_row')
-              .whereRef('later.seq', '>', 'link.seq')
-              .where('later.seq', '<=', w.seqTo),
-          ),
-        ),
-      );
+      // A pair holds when its last event up to seqTo adds it.
+      q = q.where('mutatie', '=', 'toegevoegd').where(inForceSql('link', w.seqTo));
     }
     if (w.fromHistoryStart) {
       q = q.where(({ not, or }) =>

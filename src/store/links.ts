@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { type RawBuilder, sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
 import { keyspaceOf, type LinkEntry } from '../links/entries.js';
 import { linkId, type PlannedLink } from '../links/match.js';
@@ -289,6 +290,16 @@ const toLink = (r: Record<string, unknown>): PlannedLink & { mutatie: string } =
 export const LAPSING_LINK_TYPES = ['correctie', 'stop-start', 'toewijzing-versie'] as const;
 export const lapsingLinkTypesSql = (column = 'type'): string =>
   `(${LAPSING_LINK_TYPES.map((t) => `${column} = '${t}'`).join(' OR ')})`;
+
+/**
+ * The link event `alias` is still in force (up to `seqTo`): no later event of its pair. Only relations that
+ * can lapse have later events, so only those are looked up, in the partial index that holds them.
+ */
+export const inForceSql = (alias: string, seqTo?: number): RawBuilder<boolean> => {
+  const col = (c: string) => sql.ref(`${alias}.${c}`);
+  const upTo = seqTo === undefined ? sql`` : sql` and later.seq <= ${seqTo}`;
+  return sql<boolean>`not exists (select 1 from link later where ${sql.raw(lapsingLinkTypesSql('later.type'))} and later.from_bericht_id = ${col('from_bericht_id')} and later.from_table = ${col('from_table')} and later.from_row = ${col('from_row')} and later.type = ${col('type')} and later.to_bericht_id = ${col('to_bericht_id')} and later.to_table = ${col('to_table')} and later.to_row = ${col('to_row')} and later.seq > ${col('seq')}${upTo})`;
+};
 
 /** The links that can lapse from these messages that are in force: the last event of each pair is an addition. */
 export async function activeLapsingLinksFrom(

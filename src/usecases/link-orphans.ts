@@ -1,17 +1,8 @@
 import { sql } from 'kysely';
 import { EXPECTATIONS } from '../links/orphans.js';
 import { subtractWorkingDays } from '../links/working-days.js';
-import { lapsingLinkTypesSql } from '../store/links.js';
+import { inForceSql } from '../store/links.js';
 import type { Store } from '../store/open.js';
-
-/**
- * The link event `alias` adds a pair still in force: no later event of the same pair (a lapse). Only relations
- * that can lapse have later events; the predicate lets the partial index that holds them be used.
- */
-const inForce = (alias: string) =>
-  sql.raw(
-    `not exists (select 1 from link later where ${lapsingLinkTypesSql('later.type')} and later.from_bericht_id = ${alias}.from_bericht_id and later.from_table = ${alias}.from_table and later.from_row = ${alias}.from_row and later.type = ${alias}.type and later.to_bericht_id = ${alias}.to_bericht_id and later.to_table = ${alias}.to_table and later.to_row = ${alias}.to_row and later.seq > ${alias}.seq)`,
-  );
 
 export interface OrphanCount {
   /** Expectation name (`heen-zonder-retour`). */
@@ -38,7 +29,7 @@ export async function countOrphans(
     // Most links have no index by source (migration 0011), so the source side is one pass over the links of
     // these types: PostgreSQL makes NOT EXISTS a hash anti-join, SQLite reads a NOT IN list into one
     // temporary index (a NOT IN list larger than PostgreSQL's work_mem would be scanned per entry).
-    const linked = sql`select l.from_bericht_id, l.from_row, l.from_table from link l where l.type in (${sql.join(x.types)}) and l.mutatie = 'toegevoegd' and ${inForce('l')}`;
+    const linked = sql`select l.from_bericht_id, l.from_row, l.from_table from link l where l.type in (${sql.join(x.types)}) and l.mutatie = 'toegevoegd' and ${inForceSql('l')}`;
     const unmatched =
       x.side === 'to'
         ? sql<boolean>`not exists (select 1 from link_key p where p.k = e.k and p.tag = ${x.partnerTag ?? ''})`
@@ -64,7 +55,7 @@ export async function countOrphans(
       if (x.workingDays) q = q.where('e.dagtekening', '<=', subtractWorkingDays(today, x.workingDays));
       if (x.unlessTargetOf?.length)
         q = q.where(
-          sql<boolean>`(e.bericht_id, e.row, e.tbl) not in (select c.to_bericht_id, c.to_row, c.to_table from link c where c.type in (${sql.join(x.unlessTargetOf)}) and c.mutatie = 'toegevoegd' and ${inForce('c')})`,
+          sql<boolean>`(e.bericht_id, e.row, e.tbl) not in (select c.to_bericht_id, c.to_row, c.to_table from link c where c.type in (${sql.join(x.unlessTargetOf)}) and c.mutatie = 'toegevoegd' and ${inForceSql('c')})`,
         );
       for (const r of await q.execute()) counts.set(r.tbl, (counts.get(r.tbl) ?? 0) + Number(r.n));
     }
