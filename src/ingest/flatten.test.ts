@@ -58,7 +58,7 @@ function leavesOf(e: Example): { path: string; value: string; hashed: boolean }[
     const local = path.at(-1) as string;
     const hashed = ['Bsn', 'ToewijzingNummer', 'ReferentieAanbieder', 'BeschikkingNummer'].includes(local);
     const v = checker.normalize(top.text);
-    out.push({ path: path.join('/'), value: hashed ? checker.canonical(v) : v, hashed });
+    out.push({ path: path.join('/'), value: hashed ? checker.hashKey(v) : v, hashed });
   });
   parser.write(e.text).close();
   return out;

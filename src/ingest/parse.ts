@@ -399,7 +399,7 @@ class MessageReader {
       const canon = simple.canonical(value);
       const leaf = node.leaf;
       if (leaf !== null) {
-        const cell = node.hashed !== null ? canon : value;
+        const cell = node.hashed !== null ? simple.hashKey(value) : value;
         if (leaf.kind === 'column') top.row[leaf.col] = cell;
         else {
           const parent = this.frames[depth - 1] as Frame;

@@ -8,11 +8,25 @@ export interface SimpleChecker {
   normalize(raw: string): string;
   /** Why a normalised value is invalid, or undefined when it is valid. */
   check(value: string): string | undefined;
-  /** Canonical form for hashing and comparison: integers without sign or leading zeros. */
+  /** Canonical form for comparison: integers without sign or leading zeros. */
   canonical(value: string): string;
+  /**
+   * The value a pseudonym is computed from: the canonical form, and for a string also without leading or
+   * trailing XML whitespace (domain.md: a reference sent as ` R1` must join `R1`).
+   */
+  hashKey(value: string): string;
 }
 
 const COLLAPSE_RE = /[ \t\n\r]+/g;
+const EDGE_SPACE_RE = /^[ \t\n\r]+|[ \t\n\r]+$/g;
+
+/** Without leading and trailing XML whitespace (String.trim would also strip no-break spaces). */
+function trimXmlSpace(s: string): string {
+  const first = s.charCodeAt(0);
+  const last = s.charCodeAt(s.length - 1);
+  const edge = (c: number) => c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+  return edge(first) || edge(last) ? s.replace(EDGE_SPACE_RE, '') : s;
+}
 
 /** Values are short: a loop costs less than a call into the RegExp engine. */
 function hasXmlSpace(s: string): boolean {
@@ -231,6 +245,7 @@ export function simpleChecker(type: SimpleType): SimpleChecker {
     type,
     normalize: base === 'string' ? (raw) => raw : collapse,
     canonical: isInteger ? canonicalInteger : (v) => v,
+    hashKey: isInteger ? canonicalInteger : base === 'string' ? trimXmlSpace : (v) => v,
     check:
       validCodes !== undefined
         ? (value) => (validCodes.has(value) ? undefined : checkFacets(value))

@@ -51,4 +51,14 @@ describe('notational variants of one message', () => {
     expect(msg.tables.get('JW301_ToegewezenProduct')?.[0]).toEqual(original);
     expect(msg.canonical).toEqual(base.canonical);
   });
+
+  it('hashes a string reference without the whitespace around it, and keeps that whitespace in the content', () => {
+    const original = base.tables.get('JW301_ToegewezenProduct')?.map((r) => r.slice());
+    const text = readFileSync(BASE, 'utf8').replace('>40A12341234<', '>\t 40A12341234  <');
+    const msg = flat(Buffer.from(text), 'padded.xml');
+    // The cells that will be hashed hold the trimmed reference: ` R1` joins `R1` in the link table.
+    expect(msg.tables.get('JW301_ToegewezenProduct')).toEqual(original);
+    // A string keeps its whitespace as the XSD says (preserve): the content, and so the BerichtId, differ.
+    expect(msg.canonical).not.toEqual(base.canonical);
+  });
 });
