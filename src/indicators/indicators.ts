@@ -24,6 +24,9 @@ export interface Bucket {
   readonly count: number;
 }
 
+/** The first and the last day (YYYY-MM-DD) of what a figure counted; null when it counted nothing. */
+export type Period = { readonly from: string; readonly to: string } | null;
+
 export interface IndicatorValues {
   readonly leadTime: {
     /** Requested products (315) that got a toewijzing. */
@@ -32,6 +35,8 @@ export interface IndicatorValues {
     readonly median: number | null;
     readonly withinNorm: number;
     readonly buckets: readonly Bucket[];
+    /** Dagtekening of the earliest and the latest request counted (the period the figures cover). */
+    readonly period: Period;
   };
   readonly requestOutcome: {
     readonly requests: number;
@@ -56,6 +61,8 @@ export interface IndicatorValues {
     /** Median calendar days 301 Ingangsdatum → first 305 Begindatum. */
     readonly median: number | null;
     readonly buckets: readonly Bucket[];
+    /** Begindatum of the earliest and the latest start counted (the period the figures cover). */
+    readonly period: Period;
   };
   readonly clientsInCare: {
     readonly months: readonly { month: string; ijw: number; iwmo: number; total: number }[];
@@ -174,6 +181,17 @@ export function median(values: readonly number[]): number | null {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function period(days: readonly Day[]): Period {
+  if (days.length === 0) return null;
+  let from = days[0] as Day;
+  let to = from;
+  for (const d of days) {
+    if (d < from) from = d;
+    if (d > to) to = d;
+  }
+  return { from: isoDay(from), to: isoDay(to) };
 }
 
 function buckets(values: readonly number[], bounds: readonly [string, number][]): Bucket[] {
@@ -509,10 +527,13 @@ export class IndicatorAccumulator {
     return out;
   }
 
-  /** A toewijzing row whose message its retour did not reject. */
-  #valid301(k: string, rejected: ReadonlySet<string>): Assigned | undefined {
+  /**
+   * A toewijzing row that counts: its message was not rejected by its retour, and its toewijzing was not
+   * deleted (RedenWijziging 13, `#deletedToewijzingen`), so no version of a deleted one counts.
+   */
+  #valid301(k: string, rejected: ReadonlySet<string>, deleted: ReadonlySet<string>): Assigned | undefined {
     const a = this.#assigned.get(k);
-    return a && !rejected.has(a.msg) ? a : undefined;
+    return a && !rejected.has(a.msg) && !deleted.has(a.nummer) ? a : undefined;
   }
 
   /** Lead time and outcome over a set of requests (315 products or 317 messages), by their links. */
@@ -523,6 +544,7 @@ export class IndicatorAccumulator {
     deleted: ReadonlySet<string>,
   ): Pick<IndicatorValues, 'leadTime' | 'requestOutcome'> {
     const lead: number[] = [];
+    const leadDays: Day[] = [];
     let honoured = 0;
     let rejectedRequests = 0;
     let investigating = 0;
@@ -531,12 +553,13 @@ export class IndicatorAccumulator {
     for (const [k, req] of requests) {
       if (!scope.has(req.g) || rejected.has(req.msg)) continue;
       const dates = (this.#granted.get(k) ?? []).flatMap((t) => {
-        const a = this.#valid301(t, rejected);
-        return a && !deleted.has(a.nummer) ? [a.toewijzingsdatum] : [];
+        const a = this.#valid301(t, rejected, deleted);
+        return a ? [a.toewijzingsdatum] : [];
       });
       if (dates.length > 0) {
         honoured++;
         lead.push(workingDaysBetween(req.dag, Math.min(...dates)));
+        leadDays.push(req.dag);
         continue;
       }
       const answers = (this.#answered.get(k) ?? []).flatMap((id) => {
@@ -558,6 +581,7 @@ export class IndicatorAccumulator {
         median: median(lead),
         withinNorm: lead.filter((d) => d <= LEAD_TIME_NORM_WORKING_DAYS).length,
         buckets: buckets(lead, LEAD_BUCKETS),
+        period: period(leadDays),
       },
       requestOutcome: {
         requests: honoured + rejectedRequests + investigating + unanswered,
@@ -577,17 +601,18 @@ export class IndicatorAccumulator {
     const rejected = this.#rejectedHeen();
 
     // 1 + 2: per requested product (315), and the same per request for a change (317). A deleted
-    // toewijzing granted nothing.
+    // toewijzing granted nothing (and, at 3, started nothing).
     const deleted = this.#deletedToewijzingen(rejected);
     const requests = this.#requestStats(this.#requests, scope, rejected, deleted);
     const changeRequests = this.#requestStats(this.#changeRequests, scope, rejected, deleted);
 
-    // 3: per toewijzing (ToewijzingNummer), the first accepted, uncancelled start linked to it.
+    // 3: per toewijzing (ToewijzingNummer), the first accepted, uncancelled start linked to it. A start on
+    // a deleted toewijzing does not count: that toewijzing was never sent.
     const perToewijzing = new Map<string, { ingang: Day; begin: Day }>();
     for (const [k, s] of this.#starts) {
       if (!scope.has(s.g) || rejected.has(s.msg) || this.#cancelledRows.has(k)) continue;
       const versions = (this.#startOf.get(k) ?? []).flatMap((t) => {
-        const a = this.#valid301(t, rejected);
+        const a = this.#valid301(t, rejected, deleted);
         return a ? [a] : [];
       });
       if (versions.length === 0) continue;
@@ -667,7 +692,12 @@ export class IndicatorAccumulator {
     return {
       ...requests,
       changeRequests,
-      startDelay: { count: delays.length, median: median(delays), buckets: buckets(delays, START_BUCKETS) },
+      startDelay: {
+        count: delays.length,
+        median: median(delays),
+        buckets: buckets(delays, START_BUCKETS),
+        period: period([...perToewijzing.values()].map((t) => t.begin)),
+      },
       clientsInCare: {
         months: months.map((month, i) => {
           const c = inCare[i]!;

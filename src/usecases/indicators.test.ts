@@ -212,6 +212,8 @@ const EXPECTED_0363: IndicatorValues = {
       { label: '11–20 werkdagen', count: 0 },
       { label: 'meer dan 20 werkdagen', count: 0 },
     ],
+    // The Dagtekening of R1's and R3's 315.
+    period: { from: '2024-03-04', to: '2024-04-22' },
   },
   requestOutcome: {
     requests: 5,
@@ -232,6 +234,7 @@ const EXPECTED_0363: IndicatorValues = {
         { label: '11–20 werkdagen', count: 0 },
         { label: 'meer dan 20 werkdagen', count: 0 },
       ],
+      period: { from: '2024-06-10', to: '2024-06-10' },
     },
     requestOutcome: {
       requests: 3,
@@ -251,6 +254,8 @@ const EXPECTED_0363: IndicatorValues = {
       { label: '15–30 dagen', count: 1 },
       { label: 'meer dan 30 dagen', count: 0 },
     ],
+    // The Begindatum of the first starts of 1003 (the resent one), 1001 and 1002.
+    period: { from: '2024-02-12', to: '2024-05-27' },
   },
   clientsInCare: {
     months: [
@@ -536,6 +541,14 @@ for (const dialect of DIALECTS) {
   });
 }
 
+/** A 301 version deleting `row` (Proc §3.3.2): Einddatum = Ingangsdatum, RedenWijziging 13, sent on `dag`. */
+const deletion = (row: ToegewezenProductRow, dag: string): ToegewezenProductRow => ({
+  ...row,
+  toewijzingsdatum: d(dag),
+  einddatum: row.ingangsdatum,
+  redenWijziging: '13',
+});
+
 for (const dialect of DIALECTS) {
   describe(`indicators: toewijzingen deleted with RedenWijziging 13 on ${dialect}`, () => {
     it('grant nothing: not toegewezen, no lead time to them; a deletion its retour rejected deletes nothing', async () => {
@@ -551,12 +564,6 @@ for (const dialect of DIALECTS) {
         const r20 = assigned(7001, '2024-03-06', '2024-03-11', 'R20');
         const r21 = assigned(7002, '2024-03-06', '2024-03-11', 'R21');
         await j.toewijzing('JW301', '2024-03-06', c12, [r20, r21]);
-        const deletion = (row: ToegewezenProductRow, dag: string) => ({
-          ...row,
-          toewijzingsdatum: d(dag),
-          einddatum: row.ingangsdatum,
-          redenWijziging: '13',
-        });
         // 7001 sent by mistake on Wednesday 13 March: deleted and replaced by 7003 (Proc §3.3.2), so R20 waited
         // 7 working days. Then 7002 deleted without a replacement: R21 has no answer.
         await j.toewijzing('JW301', '2024-03-13', c12, [
@@ -595,6 +602,59 @@ for (const dialect of DIALECTS) {
         expect(v.leadTime).toMatchObject({ count: 1, median: 7, withinNorm: 0 });
         expect(v.changeRequests!.requestOutcome).toMatchObject({ requests: 1, honoured: 1 });
         expect(v.changeRequests!.leadTime).toMatchObject({ count: 1, median: 1 });
+      } finally {
+        await drop();
+      }
+    });
+
+    it('started nothing: a start on a deleted toewijzing is no start at 3; a rejected deletion deletes nothing', async () => {
+      const { store, drop } = await freshStore(dialect);
+      try {
+        const j = new Journeys(store, '0344');
+        const startOn = (nummer: number, begindatum: string) => ({
+          nummer,
+          product,
+          begindatum: d(begindatum),
+          status: '1' as const,
+        });
+        // Client 14: 9001 (from 4 March) started on 5 March, then deleted on 13 March (sent by mistake) and
+        // replaced by 9003 from the same day, started on 14 March: only 9003 started, 10 days after.
+        const c14 = person(14);
+        const t9001 = assigned(9001, '2024-03-01', '2024-03-04');
+        await j.toewijzing('JW301', '2024-03-01', c14, [t9001]);
+        await j.start('JW305', '2024-03-06', c14, [startOn(9001, '2024-03-05')]);
+        const t9003 = assigned(9003, '2024-03-13', '2024-03-04');
+        await j.toewijzing('JW301', '2024-03-13', c14, [deletion(t9001, '2024-03-13'), t9003]);
+        await j.start('JW305', '2024-03-15', c14, [startOn(9003, '2024-03-14')]);
+        // Client 15: 9002 deleted on 8 March, and started anyway on 18 March: no start either.
+        const c15 = person(15);
+        const t9002 = assigned(9002, '2024-03-01', '2024-03-04');
+        await j.toewijzing('JW301', '2024-03-01', c15, [t9002]);
+        await j.toewijzing('JW301', '2024-03-08', c15, [deletion(t9002, '2024-03-08')]);
+        await j.start('JW305', '2024-03-19', c15, [startOn(9002, '2024-03-18')]);
+        // Client 16: 9004 started on 25 March (21 days); the 301 deleting it was rejected by its retour (9385,
+        // TR385): not sent (OP286), so the start counts.
+        const c16 = person(16);
+        const t9004 = assigned(9004, '2024-03-01', '2024-03-04');
+        await j.toewijzing('JW301', '2024-03-01', c16, [t9004]);
+        await j.start('JW305', '2024-03-26', c16, [startOn(9004, '2024-03-25')]);
+        await j.toewijzing('JW301', '2024-04-02', c16, [deletion(t9004, '2024-04-02')], {
+          dag: '2024-04-03',
+          rowCodes: [['9385']],
+        });
+        await registerUtrecht(store);
+        const v = (await refreshIndicators(store, '0344', { now: NOW })).scopes[ALL_MEMBERS]!;
+        expect(v.startDelay).toEqual({
+          count: 2,
+          median: 15.5,
+          buckets: [
+            { label: '0–7 dagen', count: 0 },
+            { label: '8–14 dagen', count: 1 },
+            { label: '15–30 dagen', count: 1 },
+            { label: 'meer dan 30 dagen', count: 0 },
+          ],
+          period: { from: '2024-03-14', to: '2024-03-25' },
+        });
       } finally {
         await drop();
       }
@@ -687,27 +747,34 @@ for (const dialect of DIALECTS) {
       const { store, drop } = await freshStore(dialect);
       try {
         await registerUtrecht(store);
-        await refreshIndicators(store, '0344', { now: NOW });
-        // As stored before the approved amount existed.
-        const row = await store.db
-          .selectFrom('indicator_snapshot')
-          .select('data')
-          .where('organisation', '=', '0344')
-          .executeTakeFirstOrThrow();
-        const data = JSON.parse(row.data);
-        data.version = 1;
-        for (const m of data.scopes[ALL_MEMBERS].declarations.months) delete m.approvedCents;
-        await store.db
-          .updateTable('indicator_snapshot')
-          .set({ data: JSON.stringify(data) })
-          .where('organisation', '=', '0344')
-          .execute();
-        const later = new Date('2024-07-08T08:00:00Z');
-        const read = await indicatorSnapshot(store, '0344', { now: later });
-        expect(read.computedAt).toBe(later.toISOString());
-        expect(read.scopes[ALL_MEMBERS]!.declarations.months.every((m) => m.approvedCents === 0)).toBe(true);
-        // Stored again: the next read takes it as it is.
-        expect((await indicatorSnapshot(store, '0344', { now: NOW })).computedAt).toBe(later.toISOString());
+        // Version 1: before the approved amount; version 2: before starts on deleted toewijzingen were left
+        // out and before the periods of the lead times.
+        for (const version of [1, 2]) {
+          await refreshIndicators(store, '0344', { now: NOW });
+          const row = await store.db
+            .selectFrom('indicator_snapshot')
+            .select('data')
+            .where('organisation', '=', '0344')
+            .executeTakeFirstOrThrow();
+          const data = JSON.parse(row.data);
+          data.version = version;
+          const stored = data.scopes[ALL_MEMBERS];
+          if (version === 1) for (const m of stored.declarations.months) delete m.approvedCents;
+          else for (const figure of [stored.leadTime, stored.startDelay]) delete figure.period;
+          await store.db
+            .updateTable('indicator_snapshot')
+            .set({ data: JSON.stringify(data) })
+            .where('organisation', '=', '0344')
+            .execute();
+          const later = new Date('2024-07-08T08:00:00Z');
+          const read = await indicatorSnapshot(store, '0344', { now: later });
+          expect(read.computedAt, `version ${version}`).toBe(later.toISOString());
+          const v = read.scopes[ALL_MEMBERS]!;
+          expect(v.declarations.months.every((m) => m.approvedCents === 0)).toBe(true);
+          expect([v.leadTime.period, v.startDelay.period]).toEqual([null, null]);
+          // Stored again: the next read takes it as it is.
+          expect((await indicatorSnapshot(store, '0344', { now: NOW })).computedAt).toBe(later.toISOString());
+        }
       } finally {
         await drop();
       }

@@ -30,9 +30,9 @@ export interface IndicatorSnapshot {
  * The version of the definitions a stored snapshot was computed with. Raise it when a definition or a field
  * changes: a snapshot of an older version is computed anew when read, so nobody sees figures counted the
  * old way (or a field it lacks). 2: temporary stops end a period, deleted toewijzingen, net prestaties,
- * approved amount.
+ * approved amount. 3: a start on a deleted toewijzing does not count (3); the period each lead time covers.
  */
-const SNAPSHOT_VERSION = 2;
+const SNAPSHOT_VERSION = 3;
 
 interface StoredData {
   readonly version: number;

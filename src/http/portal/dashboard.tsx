@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Child } from 'hono/jsx';
-import type { Bucket, IndicatorValues } from '../../indicators/indicators.js';
+import type { Bucket, IndicatorValues, Period } from '../../indicators/indicators.js';
 import { codeLabel, gemeenteLabel } from '../../schema/codelists.js';
 import { ALL_MEMBERS } from '../../usecases/indicators.js';
 import type { AppEnv } from '../env.js';
@@ -23,6 +23,18 @@ export const formatEuro = (cents: number): string => euro.format(cents / 100);
 /** LDT_RedenAfwijzingVerzoek: `omschrijving (code)`. */
 const reasonLabel = (code: string) => codeLabel('reden_afwijzing_verzoek', code);
 const formatMonth = (m: string) => monthName.format(new Date(`${m}-15T00:00:00Z`));
+
+/**
+ * A tile's label with the period its figure covers, in the dashboard's date format (as "In februari 2026" or
+ * "Ingediend, 12 maanden"): "Mediaan, aanvragen van maandag 4 maart 2024 t/m maandag 22 april 2024". Without a
+ * period (nothing counted, or a snapshot from before the period existed) the label alone.
+ */
+function withPeriod(label: string, what: string, p: Period | undefined): string {
+  if (!p) return label;
+  const span =
+    p.from === p.to ? `op ${formatDay(p.from)}` : `van ${formatDay(p.from)} t/m ${formatDay(p.to)}`;
+  return `${label}, ${what} ${span}`;
+}
 
 /**
  * A bar as server-rendered SVG: the CSP allows no inline style (so no CSS widths) and the portal runs no
@@ -155,9 +167,18 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
           verwijderde toewijzing (RedenWijziging 13) telt als nooit verstuurd. Norm: binnen 5 werkdagen.
         </Definition>
         <Tiles>
-          <Tile label="Mediaan" value={formatQuantity(v.leadTime.median, 'werkdag', 'werkdagen')} />
-          <Tile label="Binnen 5 werkdagen" value={formatShare(v.leadTime.withinNorm, v.leadTime.count)} />
-          <Tile label="Toegewezen aanvragen" value={formatNumber(v.leadTime.count)} />
+          <Tile
+            label={withPeriod('Mediaan', 'aanvragen', v.leadTime.period)}
+            value={formatQuantity(v.leadTime.median, 'werkdag', 'werkdagen')}
+          />
+          <Tile
+            label={withPeriod('Binnen 5 werkdagen', 'aanvragen', v.leadTime.period)}
+            value={formatShare(v.leadTime.withinNorm, v.leadTime.count)}
+          />
+          <Tile
+            label={withPeriod('Toegewezen aanvragen', 'aanvragen', v.leadTime.period)}
+            value={formatNumber(v.leadTime.count)}
+          />
         </Tiles>
         <BucketTable
           caption={`Doorlooptijd aanvraag → toewijzing, ${props.scopeLabel}`}
@@ -214,11 +235,11 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
           </Definition>
           <Tiles>
             <Tile
-              label="Mediaan doorlooptijd"
+              label={withPeriod('Mediaan doorlooptijd', 'verzoeken', v.changeRequests.leadTime.period)}
               value={formatQuantity(v.changeRequests.leadTime.median, 'werkdag', 'werkdagen')}
             />
             <Tile
-              label="Binnen 5 werkdagen"
+              label={withPeriod('Binnen 5 werkdagen', 'verzoeken', v.changeRequests.leadTime.period)}
               value={formatShare(v.changeRequests.leadTime.withinNorm, v.changeRequests.leadTime.count)}
             />
             <Tile label="Verzoeken" value={formatNumber(v.changeRequests.requestOutcome.requests)} />
@@ -237,11 +258,18 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
         <Definition>
           Per toewijzing (ToewijzingNummer) met een start: het aantal kalenderdagen van de Ingangsdatum van de
           toewijzing (301) tot de eerste Begindatum in een startbericht (305) dat eraan gekoppeld is.
-          Verwijderde starts (StatusAanlevering 3) tellen niet mee.
+          Verwijderde starts (StatusAanlevering 3) tellen niet mee, en een start op een verwijderde toewijzing
+          (RedenWijziging 13) ook niet: die toewijzing telt als nooit verstuurd.
         </Definition>
         <Tiles>
-          <Tile label="Mediaan" value={formatQuantity(v.startDelay.median, 'dag', 'dagen')} />
-          <Tile label="Gestarte toewijzingen" value={formatNumber(v.startDelay.count)} />
+          <Tile
+            label={withPeriod('Mediaan', 'starts', v.startDelay.period)}
+            value={formatQuantity(v.startDelay.median, 'dag', 'dagen')}
+          />
+          <Tile
+            label={withPeriod('Gestarte toewijzingen', 'starts', v.startDelay.period)}
+            value={formatNumber(v.startDelay.count)}
+          />
         </Tiles>
         <BucketTable
           caption={`Toewijzing → start zorg, ${props.scopeLabel}`}
