@@ -188,6 +188,13 @@ for (const dialect of DIALECTS) {
         { organisation: '0363', actor: 'ana@0363.nl', now: MONDAY },
       );
       expect(again.deliveries).toEqual([]);
+      expect(bundle.fileName).toBe('ketendata-0363-nieuw-2024-01-22.zip');
+      // Named by the Amsterdam date: 23:30 UTC on a Sunday in winter is already Monday there.
+      const lateSunday = await bundleNotDownloaded(
+        { store, dataDir },
+        { organisation: '0363', actor: 'ana@0363.nl', now: new Date('2024-01-21T23:30:00Z') },
+      );
+      expect(lateSunday.fileName).toBe('ketendata-0363-nieuw-2024-01-22.zip');
       expect((await listDeliveries(store, '0363', { now: MONDAY })).every((d) => d.downloaded)).toBe(true);
     });
 
