@@ -9,6 +9,7 @@ import { sealTotpSecret } from '../pseudonymise/totp-secret.js';
 import { listAudit } from '../store/audit.js';
 import { findUserByEmail } from '../store/users.js';
 import { createApiToken, createUser, listApiTokens, THROTTLE } from '../usecases/accounts.js';
+import type { IndicatorValues } from '../usecases/indicators.js';
 import { addOrganisation } from '../usecases/organisations.js';
 
 // Sunday 1 March 2026 07:00 Amsterdam: the weekly slot of that morning has passed.
@@ -31,6 +32,17 @@ for (const dialect of DIALECTS) {
     afterAll(async () => h.drop());
     /** The password gea@0014.example chooses in place of the one the operator gave her. */
     const GEA_OWN = 'gea kiest een eigen wachtwoord';
+
+    /**
+     * Makes an API token on Instellingen as a browser does: the POST redirects (303) to the page that shows
+     * the new token's secret, once.
+     */
+    const makeToken = async (b: Browser, name: string, csrf: string) => {
+      const res = await b.post('/instellingen/tokens', { _csrf: csrf, name, password: PASSWORD });
+      expect(res.status).toBe(303);
+      const { html } = await b.page(res.headers.get('Location')!);
+      return /data-testid="nieuw-token">([^<]+)</.exec(html)?.[1];
+    };
 
     /** A user of 0599 who logs in with PASSWORD, for the tests of the operator's account actions. */
     const add0599User = (email: string, displayName: string) =>
@@ -172,8 +184,7 @@ for (const dialect of DIALECTS) {
       const nameless = await b.post('/instellingen/tokens', { _csrf: csrf!, name: '  ' });
       expect(nameless.status).toBe(400);
       expect(await nameless.text()).toContain('Geef het token een naam');
-      const created = await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI', password: PASSWORD });
-      const token = /data-testid="nieuw-token">([^<]+)</.exec(await created.text())?.[1];
+      const token = await makeToken(b, 'BI', csrf!);
       expect(token).toMatch(/^kd_/);
       const api = (path: string, method = 'GET') =>
         h.app.request(path, { method, headers: { Authorization: `Bearer ${token}` } });
@@ -538,9 +549,7 @@ for (const dialect of DIALECTS) {
       const b = new Browser(h.app);
       await b.login('ana@0363.example');
       const { csrf } = await b.page('/instellingen');
-      const token = /data-testid="nieuw-token">([^<]+)</.exec(
-        await (await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI', password: PASSWORD })).text(),
-      )?.[1];
+      const token = await makeToken(b, 'BI', csrf!);
       const api = (path: string, method = 'GET') =>
         h.app.request(path, { method, headers: { Authorization: `Bearer ${token}` } });
       const list = (await (await api('/api/v1/deliveries')).json()) as {
@@ -633,11 +642,7 @@ for (const dialect of DIALECTS) {
       const op = new Browser(h.app);
       await op.login('beheer@example');
       const { csrf } = await op.page('/instellingen');
-      const token = /data-testid="nieuw-token">([^<]+)</.exec(
-        await (
-          await op.post('/instellingen/tokens', { _csrf: csrf!, name: 'hub', password: PASSWORD })
-        ).text(),
-      )?.[1];
+      const token = await makeToken(op, 'hub', csrf!);
       const res = await h.app.request('/api/v1/quarantine', {
         headers: { Authorization: `Bearer ${token}` },
       });
@@ -994,8 +999,7 @@ for (const dialect of DIALECTS) {
           password: PASSWORD,
         });
         expect(on.headers.get('Location')).toBe('/instellingen?melding=tweede-factor-aan');
-        const made = await b.post('/instellingen/tokens', { _csrf: csrf!, name: 'BI', password: PASSWORD });
-        expect(await made.text()).toMatch(/data-testid="nieuw-token">kd_/);
+        expect(await makeToken(b, 'BI', csrf!)).toMatch(/^kd_/);
         expect((await madeByTia()).map((t) => t.name)).toEqual(['BI']);
       } finally {
         h.clock.now = MONDAY;
@@ -1220,6 +1224,57 @@ for (const dialect of DIALECTS) {
       if (alle.changeRequests) expect(html).toContain('>2 werkdagen<');
     });
 
+    it('shows on the lead-time tiles the period their figures cover, in the dashboard date format', async () => {
+      const ana = new Browser(h.app);
+      await ana.login('ana@0363.example');
+      await ana.page('/dashboard');
+      const stored = async (edit: (alle: IndicatorValues) => void) => {
+        const row = await h.store.db
+          .selectFrom('indicator_snapshot')
+          .select('data')
+          .where('organisation', '=', '0363')
+          .executeTakeFirstOrThrow();
+        const data = JSON.parse(row.data);
+        edit(data.scopes.alle);
+        await h.store.db
+          .updateTable('indicator_snapshot')
+          .set({ data: JSON.stringify(data) })
+          .where('organisation', '=', '0363')
+          .execute();
+      };
+      const labels = (html: string) =>
+        [...html.matchAll(/<dt class="kd-tile__label">([^<]*)<\/dt>/g)].map((m) => m[1]);
+      await stored((alle) => {
+        Object.assign(alle.leadTime, { period: { from: '2026-01-05', to: '2026-02-20' } });
+        Object.assign(alle.changeRequests!.leadTime, { period: { from: '2026-02-10', to: '2026-02-10' } });
+        Object.assign(alle.startDelay, { period: { from: '2025-12-29', to: '2026-02-23' } });
+      });
+      const html = (await ana.page('/dashboard')).html;
+      const aanvragen = 'aanvragen van maandag 5 januari 2026 t/m vrijdag 20 februari 2026';
+      const starts = 'starts van maandag 29 december 2025 t/m maandag 23 februari 2026';
+      expect(labels(html)).toEqual(
+        expect.arrayContaining([
+          `Mediaan, ${aanvragen}`,
+          `Binnen 5 werkdagen, ${aanvragen}`,
+          `Toegewezen aanvragen, ${aanvragen}`,
+          'Mediaan doorlooptijd, verzoeken op dinsdag 10 februari 2026',
+          'Binnen 5 werkdagen, verzoeken op dinsdag 10 februari 2026',
+          `Mediaan, ${starts}`,
+          `Gestarte toewijzingen, ${starts}`,
+        ]),
+      );
+      // Nothing counted: no period to show, the label alone.
+      await stored((alle) => {
+        Object.assign(alle.leadTime, { period: null });
+        Object.assign(alle.startDelay, { period: null });
+      });
+      const none = labels((await ana.page('/dashboard')).html);
+      expect(none).toEqual(
+        expect.arrayContaining(['Mediaan', 'Toegewezen aanvragen', 'Gestarte toewijzingen']),
+      );
+      expect(none.filter((l) => l?.startsWith('Mediaan,'))).toEqual([]);
+    });
+
     it('shows each organisation its own dashboard snapshot, in the portal and through the API', async () => {
       const ana = new Browser(h.app);
       await ana.login('ana@0363.example');
@@ -1262,12 +1317,7 @@ for (const dialect of DIALECTS) {
       expect((await operator.fetch('/dashboard')).status).not.toBe(200);
 
       const { csrf } = await ana.page('/instellingen');
-      const created = await ana.post('/instellingen/tokens', {
-        _csrf: csrf!,
-        name: 'BI dashboard',
-        password: PASSWORD,
-      });
-      const token = /data-testid="nieuw-token">([^<]+)</.exec(await created.text())?.[1];
+      const token = await makeToken(ana, 'BI dashboard', csrf!);
       const res = await h.app.request('/api/v1/indicators', {
         headers: { Authorization: `Bearer ${token}` },
       });

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
 import { THROTTLE } from '../usecases/accounts.js';
-import { NO_TRUSTED_PROXIES, resolveClientAddress, trustedProxies } from './client-address.js';
+import {
+  NO_TRUSTED_PROXIES,
+  resolveClientAddress,
+  resolveProtocol,
+  trustedProxies,
+} from './client-address.js';
 
 describe('the client address behind a reverse proxy', () => {
   const proxies = trustedProxies(['127.0.0.1', '10.0.0.2', '::1']);
@@ -55,6 +60,32 @@ describe('the client address behind a reverse proxy', () => {
     expect(resolveClientAddress('127.0.0.1', '[2001:db8::7]:443', proxies)).toBe('2001:db8::7');
     expect(resolveClientAddress('127.0.0.1', 'unknown', proxies)).toBe('127.0.0.1');
     expect(resolveClientAddress('127.0.0.1', '203.0.113.7, x, 10.0.0.2', proxies)).toBe('10.0.0.2');
+  });
+});
+
+describe('the protocol the client used', () => {
+  const proxies = trustedProxies(['127.0.0.1', '10.1.0.0/16']);
+
+  it("is the socket's, and https from Node's own TLS whatever a header says", () => {
+    expect(resolveProtocol('http:', '192.0.2.9', undefined, proxies, false)).toBe('http');
+    expect(resolveProtocol('https:', '192.0.2.9', undefined, proxies, false)).toBe('https');
+    expect(resolveProtocol('https:', '127.0.0.1', 'http', proxies, false)).toBe('https');
+  });
+
+  it("takes a trusted proxy's X-Forwarded-Proto (the left-most, http or https only), no one else's", () => {
+    expect(resolveProtocol('http:', '127.0.0.1', 'https', proxies, false)).toBe('https');
+    expect(resolveProtocol('http:', '::ffff:10.1.2.3', 'HTTPS , http', proxies, false)).toBe('https');
+    expect(resolveProtocol('http:', '127.0.0.1', 'http', proxies, true)).toBe('http');
+    expect(resolveProtocol('http:', '127.0.0.1', 'ftp', proxies, false)).toBe('http');
+    expect(resolveProtocol('http:', '127.0.0.1', '', proxies, false)).toBe('http');
+    expect(resolveProtocol('http:', '192.0.2.9', 'https', proxies, false)).toBe('http');
+    expect(resolveProtocol('http:', '127.0.0.1', 'https', NO_TRUSTED_PROXIES, false)).toBe('http');
+    expect(resolveProtocol('http:', undefined, 'https', proxies, false)).toBe('http');
+  });
+
+  it('is https otherwise when the cookies are Secure: a browser sends those over https only', () => {
+    expect(resolveProtocol('http:', '192.0.2.9', undefined, NO_TRUSTED_PROXIES, true)).toBe('https');
+    expect(resolveProtocol('http:', '192.0.2.9', 'http', NO_TRUSTED_PROXIES, true)).toBe('https');
   });
 });
 

@@ -78,3 +78,25 @@ export function resolveClientAddress(
   }
   return client;
 }
+
+/**
+ * The protocol the client used, for links the portal shows (the API's `curl` example). The socket's own
+ * (`https:` when Node terminates TLS itself); behind a trusted proxy, its `X-Forwarded-Proto` (the left-most
+ * value, as the outermost proxy wrote it; only `http` or `https`); from any other address that header is
+ * ignored, as `X-Forwarded-For` is. Without either, `Secure` cookies tell: a browser sends the session cookie
+ * only over https, so a logged-in page with them was seen over https behind a proxy not (yet) trusted.
+ */
+export function resolveProtocol(
+  socketProtocol: string,
+  socketAddress: string | undefined,
+  forwardedProto: string | undefined,
+  trusted: TrustedProxies,
+  secureCookies: boolean,
+): 'http' | 'https' {
+  if (socketProtocol === 'https:') return 'https';
+  if (forwardedProto && socketAddress && trusted.has(canonicalAddress(socketAddress))) {
+    const first = forwardedProto.split(',')[0]?.trim().toLowerCase();
+    if (first === 'http' || first === 'https') return first;
+  }
+  return secureCookies ? 'https' : 'http';
+}

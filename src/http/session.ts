@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { resolveSession, SESSION_IDLE_MS } from '../usecases/accounts.js';
-import { NO_TRUSTED_PROXIES, resolveClientAddress } from './client-address.js';
+import { NO_TRUSTED_PROXIES, resolveClientAddress, resolveProtocol } from './client-address.js';
 import type { AppEnv } from './env.js';
 
 /** `__Host-` binds the cookie to this host and path / and requires Secure; the demo on plain http cannot use it. */
@@ -54,15 +54,36 @@ export function requireLogin(role?: 'user' | 'operator'): MiddlewareHandler<AppE
   };
 }
 
+/** The peer's address as @hono/node-server reports it; undefined without a socket (app.request in tests). */
+const socketAddress = (c: Context<AppEnv>): string | undefined =>
+  (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+    ?.remoteAddress;
+
 /**
  * The client address for throttling: the socket's (from @hono/node-server), or behind a trusted proxy the
  * client it names in X-Forwarded-For.
  */
 export function clientAddress(c: Context<AppEnv>): string {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return resolveClientAddress(
-    env?.incoming?.socket?.remoteAddress,
+    socketAddress(c),
     c.req.header('X-Forwarded-For'),
     c.var.deps.options.trustedProxies ?? NO_TRUSTED_PROXIES,
   );
+}
+
+/**
+ * The portal's address as the client reaches it (`https://ketendata.example`), for the API example: the
+ * protocol from `resolveProtocol`, the host from the request's Host header.
+ */
+export function publicOrigin(c: Context<AppEnv>): string {
+  const url = new URL(c.req.url);
+  const { options } = c.var.deps;
+  const protocol = resolveProtocol(
+    url.protocol,
+    socketAddress(c),
+    c.req.header('X-Forwarded-Proto'),
+    options.trustedProxies ?? NO_TRUSTED_PROXIES,
+    options.secureCookies,
+  );
+  return `${protocol}://${url.host}`;
 }

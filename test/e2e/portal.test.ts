@@ -10,7 +10,13 @@ import { formatEuro, formatNumber, formatShare } from '../../src/http/portal/das
 import type { RunningServer } from '../../src/http/server.js';
 import { deriveKeys } from '../../src/pseudonymise/keys.js';
 import { openStore, type Store } from '../../src/store/open.js';
-import { beginTotp, confirmTotp, createApiToken, createUser } from '../../src/usecases/accounts.js';
+import {
+  beginTotp,
+  confirmTotp,
+  createApiToken,
+  createUser,
+  listApiTokens,
+} from '../../src/usecases/accounts.js';
 import { runDue } from '../../src/usecases/deliver.js';
 import { DEMO_PASSWORD, type DemoLogin, prepareDemo } from '../../src/usecases/demo.js';
 import { ALL_MEMBERS, indicatorSnapshot } from '../../src/usecases/indicators.js';
@@ -344,5 +350,36 @@ describe('the portal in headless Chromium', () => {
     expect(await enrolling.getByText('Weet u zeker dat u token ‘BI-omgeving’ wilt intrekken?').count()).toBe(
       1,
     );
+  });
+
+  it('makes an API token once: a reload after making it shows it no more and makes no second one', async () => {
+    const user = gemeente();
+    const page = await login(user.email);
+    await page.goto(`${server.url}/instellingen`);
+    // The example names the address the browser is on: plain http here.
+    expect(await page.getByTestId('api-voorbeeld').textContent()).toBe(
+      `curl -H "Authorization: Bearer <token>" ${server.url}/api/v1/deliveries`,
+    );
+    const count = async () => (await listApiTokens(store.db, codeOf(user))).length;
+    const before = await count();
+    await page.getByLabel('Naam van het nieuwe token').fill('Herladen');
+    await page.locator('#token-wachtwoord').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Token aanmaken' }).click();
+    await page.waitForURL(/\/instellingen\?aangemaakt=\d+#api-tokens$/);
+    const token = await page.getByTestId('nieuw-token').textContent();
+    expect(token).toMatch(/^kd_/);
+    expect(page.url()).not.toContain(token);
+    expect(await count()).toBe(before + 1);
+
+    await page.reload();
+    expect(await page.getByTestId('nieuw-token').count()).toBe(0);
+    expect(await page.getByText('Het token ‘Herladen’ is aangemaakt.').count()).toBe(1);
+    expect(await count()).toBe(before + 1);
+    // Back to the page before the form, and forward again: no form is sent again either.
+    await page.goBack();
+    await page.goForward();
+    expect(await page.getByTestId('nieuw-token').count()).toBe(0);
+    expect(await count()).toBe(before + 1);
+    await page.context().close();
   });
 });

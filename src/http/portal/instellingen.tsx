@@ -15,7 +15,9 @@ import {
 } from '../../usecases/accounts.js';
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
+import { OneTimeFlash } from '../flash.js';
 import { formatDateTime } from '../format.js';
+import { publicOrigin } from '../session.js';
 import {
   Alert,
   CsrfField,
@@ -76,18 +78,30 @@ async function qrSvg(uri: string) {
   );
 }
 
+/** How long a new token waits, server-side, for the page the POST redirects to. */
+export const NEW_TOKEN_TTL_MS = 5 * 60 * 1000;
+
+/** The token just made, on the page after the redirect: its secret the first time, after that only its id. */
+interface Created {
+  readonly id: number;
+  readonly token: string | undefined;
+}
+
 /** Tab "Instellingen": account, second factor, API tokens (the organisation's, or the operator's). */
 export function instellingenRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // A new token's secret, between the POST that makes it and the page that shows it once (see the POST).
+  const newTokens = new OneTimeFlash<string>(NEW_TOKEN_TTL_MS);
+  const flashKey = (c: Context<AppEnv>, tokenId: number) => `${c.var.session!.id}:${tokenId}`;
 
-  const render = async (c: Context<AppEnv>, notice?: Notice, newToken?: string, status: 200 | 400 = 200) => {
+  const render = async (c: Context<AppEnv>, notice?: Notice, created?: Created, status: 200 | 400 = 200) => {
     const s = c.var.session!;
     const { store } = c.var.deps;
     const scopeOrg = s.user.role === 'operator' ? null : s.user.organisationCode;
     const tokens = await listApiTokens(store.db, scopeOrg);
     // Revoking goes through a question first: one stray click would cut off the BI environment.
     const revoking = tokens.find((t) => String(t.id) === c.req.query('intrekken'));
-    const host = new URL(c.req.url).host;
+    const made = created && tokens.find((t) => t.id === created.id);
     const enrol = s.user.totpEnabled
       ? undefined
       : await pendingTotp(store.db, c.var.deps.totpKeys, s.user.id);
@@ -219,13 +233,20 @@ export function instellingenRoutes(): Hono<AppEnv> {
                 </a>
                 .
               </p>
-              {newToken ? (
+              {made && created?.token ? (
                 <div class="utrecht-alert utrecht-alert--ok" role="status">
-                  <p class="utrecht-paragraph">Nieuw token (wordt maar één keer getoond):</p>
+                  <p class="utrecht-paragraph">
+                    Nieuw token ‘{made.name}’ (wordt maar één keer getoond; bewaar het nu):
+                  </p>
                   <code class="kd-code" data-testid="nieuw-token">
-                    {newToken}
+                    {created.token}
                   </code>
                 </div>
+              ) : made ? (
+                <Alert kind="info">
+                  Het token ‘{made.name}’ is aangemaakt. Het wordt maar één keer getoond en is hier niet meer
+                  op te vragen. Bent u het kwijt? Trek het dan in en maak een nieuw token aan.
+                </Alert>
               ) : null}
               {revoking ? (
                 <section id="intrekken-bevestigen" class="kd-confirm" aria-labelledby="intrekken-kop">
@@ -292,7 +313,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
                 <>
                   <p class="utrecht-paragraph">Voorbeeld: de leveringen opvragen met een token.</p>
                   <code class="kd-code" data-testid="api-voorbeeld">
-                    {`curl -H "Authorization: Bearer <token>" https://${host}/api/v1/deliveries`}
+                    {`curl -H "Authorization: Bearer <token>" ${publicOrigin(c)}/api/v1/deliveries`}
                   </code>
                 </>
               )}
@@ -318,7 +339,13 @@ export function instellingenRoutes(): Hono<AppEnv> {
     );
   };
 
-  app.get('/instellingen', (c) => render(c, NOTICES[c.req.query('melding') ?? '']));
+  app.get('/instellingen', (c) => {
+    const id = Number(c.req.query('aangemaakt'));
+    const created = Number.isSafeInteger(id)
+      ? { id, token: newTokens.take(flashKey(c, id), c.var.deps.clock()) }
+      : undefined;
+    return render(c, NOTICES[c.req.query('melding') ?? ''], created);
+  });
 
   const settings = (c: Context<AppEnv>, what: string) => {
     const s = c.var.session!;
@@ -450,7 +477,10 @@ export function instellingenRoutes(): Hono<AppEnv> {
       },
       c.var.deps.clock(),
     );
-    return render(c, undefined, token);
+    // Post/Redirect/Get: a reload or the back button must not post the form again (a second token). The
+    // secret waits server-side for this session's next page; the URL names only the token's id.
+    newTokens.put(flashKey(c, row.id), token, c.var.deps.clock());
+    return c.redirect(`/instellingen?aangemaakt=${row.id}#api-tokens`, 303);
   });
 
   app.post('/instellingen/tokens/:id/intrekken', async (c) => {
