@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Period } from '../indicators/indicators.js';
 import {
   ALL_MEMBERS,
   computeIndicators,
@@ -13,12 +14,14 @@ import { withStoreAt } from './deliver.js';
 
 const pct = (part: number, whole: number) => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-');
 const num = (v: number | null) => (v === null ? '-' : String(v));
+/** ` (2024-01-08..2024-03-29)`: the days a figure covers; nothing when it counted nothing. */
+const span = (p: Period | undefined) => (p ? ` (${p.from}..${p.to})` : '');
 
 /** The indicators of one scope as plain text lines (English: the CLI is the operator's). */
 export function indicatorLines(v: IndicatorValues): string[] {
   const lines = [
     `lead time 315 -> 301: ${v.leadTime.count} granted requests, median ${num(v.leadTime.median)} working days, ` +
-      `within 5 working days ${v.leadTime.withinNorm} (${pct(v.leadTime.withinNorm, v.leadTime.count)})`,
+      `within 5 working days ${v.leadTime.withinNorm} (${pct(v.leadTime.withinNorm, v.leadTime.count)})${span(v.leadTime.period)}`,
     `request outcome: ${v.requestOutcome.requests} requested products: honoured ${v.requestOutcome.honoured}, ` +
       `rejected ${v.requestOutcome.rejected}, under investigation ${v.requestOutcome.underInvestigation}, ` +
       `unanswered ${v.requestOutcome.unanswered}`,
@@ -30,7 +33,7 @@ export function indicatorLines(v: IndicatorValues): string[] {
             `unanswered ${v.changeRequests.requestOutcome.unanswered}`,
         ]
       : []),
-    `toewijzing -> start: ${v.startDelay.count} toewijzingen started, median ${num(v.startDelay.median)} days`,
+    `toewijzing -> start: ${v.startDelay.count} toewijzingen started, median ${num(v.startDelay.median)} days${span(v.startDelay.period)}`,
     'clients in care per month (month, iJw, iWmo, total):',
     ...v.clientsInCare.months.map((m) => `  ${m.month}\t${m.ijw}\t${m.iwmo}\t${m.total}`),
     'declarations per month (month, submitted euro, approved euro, prestaties, rejected in 325):',

@@ -294,6 +294,13 @@ export function openApiDocument() {
           type: 'object',
           properties: { label: { type: 'string' }, count: { type: 'integer' } },
         },
+        Period: {
+          type: 'object',
+          nullable: true,
+          description:
+            'the first and the last day (YYYY-MM-DD) of what a figure counted; null when it counted nothing, absent from a snapshot made before it existed',
+          properties: { from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' } },
+        },
         Indicators: {
           type: 'object',
           properties: {
@@ -305,6 +312,10 @@ export function openApiDocument() {
                 median: { type: 'number', nullable: true },
                 withinNorm: { type: 'integer', description: 'at most 5 working days' },
                 buckets: { type: 'array', items: { $ref: '#/components/schemas/Bucket' } },
+                period: {
+                  $ref: '#/components/schemas/Period',
+                  description: 'Dagtekening of the earliest and the latest request counted',
+                },
               },
             },
             requestOutcome: {
@@ -335,6 +346,10 @@ export function openApiDocument() {
                 count: { type: 'integer' },
                 median: { type: 'number', nullable: true },
                 buckets: { type: 'array', items: { $ref: '#/components/schemas/Bucket' } },
+                period: {
+                  $ref: '#/components/schemas/Period',
+                  description: 'Begindatum of the earliest and the latest start counted',
+                },
               },
             },
             clientsInCare: {
