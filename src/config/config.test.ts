@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,25 @@ describe('KETENDATA_DATABASE_URL', () => {
 });
 
 describe('KETENDATA_DATA_DIR', () => {
+  it('defaults to ./data, the folder data in the working directory, when unset or empty', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ketendata-cwd-'));
+    const before = process.cwd();
+    try {
+      process.chdir(dir);
+      const cwd = realpathSync(dir);
+      const { KETENDATA_DATA_DIR: _, ...unset } = process.env;
+      expect(loadConfig(unset).dataDir).toBe(join(cwd, 'data'));
+      expect(loadConfig({}).dataDir).toBe(join(cwd, 'data'));
+      expect(loadConfig({ KETENDATA_DATA_DIR: '' }).dataDir).toBe(join(cwd, 'data'));
+      // Set, it is used as given (relative to the working directory too).
+      expect(loadConfig({ KETENDATA_DATA_DIR: 'elders' }).dataDir).toBe(join(cwd, 'elders'));
+      expect(loadConfig({ KETENDATA_DATA_DIR: '/srv/ketendata' }).dataDir).toBe('/srv/ketendata');
+    } finally {
+      process.chdir(before);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('is made for its owner alone; an existing folder keeps its mode', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ketendata-data-dir-'));
     try {

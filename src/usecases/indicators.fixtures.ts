@@ -75,9 +75,11 @@ export class Journeys {
     h: Header,
     write: (retour?: RetourInfo) => Uint8Array,
     retour?: { dag: string; rowCodes?: string[][] },
+    spell?: (xml: string) => string,
   ): Promise<void> {
     const fromGemeente = h.afzender === this.gemeente;
-    await this.#ingest(write(), fromGemeente, isoOf(h.dagtekening));
+    const heen = spell ? Buffer.from(spell(Buffer.from(write()).toString('utf8')), 'utf8') : write();
+    await this.#ingest(heen, fromGemeente, isoOf(h.dagtekening));
     if (!retour) return;
     const info: RetourInfo = {
       identificatie: nextId(),
@@ -104,9 +106,11 @@ export class Journeys {
     client: Person,
     rows: StartRow[],
     retour?: { dag: string; rowCodes?: string[][] },
+    /** Rewrites the heen message's XML before it is sent (another spelling of a value, e.g. `007` for 7). */
+    spell?: (xml: string) => string,
   ) {
     const h = this.#header(code, dag, false);
-    return this.#heen(h, (r) => build.start(h, client, rows, 'tabs', r), retour);
+    return this.#heen(h, (r) => build.start(h, client, rows, 'tabs', r), retour, spell);
   }
 
   stop(code: 'JW307' | 'WMO307', dag: string, client: Person, rows: StopRow[]) {
@@ -114,9 +118,15 @@ export class Journeys {
     return this.#heen(h, (r) => build.stop(h, client, rows, 'tabs', r));
   }
 
-  verzoek(code: 'JW315' | 'WMO315', dag: string, client: Person, rows: AangevraagdProductRow[]) {
+  verzoek(
+    code: 'JW315' | 'WMO315',
+    dag: string,
+    client: Person,
+    rows: AangevraagdProductRow[],
+    retour?: { dag: string; rowCodes?: string[][] },
+  ) {
     const h = this.#header(code, dag, false);
-    return this.#heen(h, (r) => build.verzoekOmToewijzing(h, client, rows, 'tabs', r));
+    return this.#heen(h, (r) => build.verzoekOmToewijzing(h, client, rows, 'tabs', r), retour);
   }
 
   wijziging(code: 'JW317' | 'WMO317', dag: string, client: Person, v: Verzoek) {
