@@ -59,13 +59,19 @@ export interface LinkEntry {
   /** Ordinals joined by '.'; '' for the message itself. */
   readonly row: string;
   readonly dagtekening: string;
-  /** Sort key of the message: `<Dagtekening>|<Identificatie>`. */
+  /**
+   * Sort key of the message: `<Dagtekening>|<Identificatie>`. A Dagtekening is a date, so the first '|' ends
+   * it and the rest is the Identificatie, whatever it holds (`compareOrder`).
+   */
   readonly order: string;
   /**
    * Tag-specific detail the rules test: StatusAanlevering (a stop under its start key:
    * `status|RedenBeeindiging|Einddatum`; just the status when indexed before and not filled in by migration
-   * 0017), DeclaratieNummer, `afgewezen` on a retour, `Toewijzingsdatum|Toewijzingstijd` on a 301 row under its
-   * ToewijzingNummer ('' likewise).
+   * 0017), DeclaratieNummer, `afgewezen` on a retour, `Toewijzingsdatum|Toewijzingstijd|Bsn` on a 301 row under
+   * its ToewijzingNummer ('' likewise; without `|Bsn` when indexed before). Fields that can hold free text are
+   * joined by `INFO_SEP` (read them with `infoField`): a prestatie under its ToewijzingNummer
+   * `D/C␟ReferentieNummer␟VorigReferentieNummer␟Identificatie␟Dagtekening␟Bsn`, a 325 prestatie
+   * `ReferentieNummer␟DeclIdentificatie␟DeclDagtekening` (␟ = `INFO_SEP`; '|' when indexed before).
    */
   readonly info: string;
   /** For rows of heen messages: the `msg|…` key of their message, whose retour says if it was rejected; else ''. */
@@ -76,6 +82,39 @@ export interface LinkEntry {
 const ACCEPTING_CODES = new Set(['0200', '0233']);
 
 export const keyspaceOf = (key: string): string => key.slice(0, key.indexOf('|'));
+
+/**
+ * Separator of `info` fields that can hold free text (ReferentieNummer, Identificatie): a control character
+ * no XML 1.0 text can contain, so no field value can. LDT_ReferentieNummer allows '|'.
+ *
+ * Entries indexed by earlier versions joined those fields with '|' and are read as they are, without a
+ * migration (`infoField`): one of them whose ReferentieNummer or Identificatie held a '|' stays split wrong
+ * and does not link on that field.
+ */
+export const INFO_SEP = '\u001f';
+
+/**
+ * Field `n` (from 0) of an `info`, undefined when it has fewer fields. An info that holds `INFO_SEP` is split
+ * on it, any other on '|' (entries indexed before `INFO_SEP`, and infos whose fields cannot hold a '|').
+ * No array is built: the rules read it for every pair in a group.
+ */
+export function infoField(info: string, n: number): string | undefined {
+  const sep = info.includes(INFO_SEP) ? INFO_SEP : '|';
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const at = info.indexOf(sep, start);
+    if (at < 0) return undefined;
+    start = at + 1;
+  }
+  const end = info.indexOf(sep, start);
+  return end < 0 ? info.slice(start) : info.slice(start, end);
+}
+
+/** 'D' or 'C' for the info of a prestatie under its ToewijzingNummer, in either format; '' otherwise. */
+export function debetCredit(info: string): string {
+  const sep = info[1];
+  return sep === INFO_SEP || sep === '|' ? (info[0] ?? '') : '';
+}
 
 /**
  * The stored form of a key: its key space and a 128-bit digest of the whole key. Keys hold scopes and
@@ -221,17 +260,19 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
   switch (number) {
     case 301: {
       const tp = tableOf(schema, message, 'ToegewezenProduct');
+      const bsn = main.first('Client_Bsn');
       for (const r of tp.rows) {
         const row = tp.ordinals(r);
         const twn = tp.col(r, 'ToewijzingNummer');
-        // info = Toewijzingsdatum|Toewijzingstijd: they order the versions, a resend keeps them (OP087, IV013).
+        // info = Toewijzingsdatum|Toewijzingstijd|Bsn: the first two order the versions, a resend keeps them
+        // (OP087, IV013); the client's pseudonym (hex) is what a prestatie must share (TR338).
         if (twn)
           entries.add(
             `twn|${scope}|${twn}`,
             'toewijzing',
             tp.name,
             row,
-            `${tp.col(r, 'Toewijzingsdatum')}|${tp.col(r, 'Toewijzingstijd')}`,
+            `${tp.col(r, 'Toewijzingsdatum')}|${tp.col(r, 'Toewijzingstijd')}|${bsn}`,
           );
         const ref = tp.col(r, 'ReferentieAanbieder');
         if (ref) entries.add(`ref|${scope}|${ref}`, 'toewijzing', tp.name, row);
@@ -292,8 +333,13 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
       break;
     }
     case 323: {
-      const decl = `${scope}|${message.identificatie}|${message.dagtekening}`;
+      // Trimmed as the 325 reads its DeclaratieIdentificatie (`first`), so the two sides agree.
+      const id = message.identificatie.trim();
+      const dag = message.dagtekening.trim();
+      const decl = `${scope}|${id}|${dag}`;
       entries.add(`decl|${decl}`, 'declaratie', main.name, '', main.first('Declaratie_DeclaratieNummer'));
+      const clients = tableOf(schema, message, 'Client');
+      const bsnOf = new Map(clients.rows.map((r) => [clients.col(r, 'ClientVolgnr'), clients.col(r, 'Bsn')]));
       const p = tableOf(schema, message, 'Prestatie');
       for (const r of p.rows) {
         const row = p.ordinals(r);
@@ -303,8 +349,10 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
         const vorig = dc === 'C' ? p.col(r, 'ProductReferentie_VorigReferentieNummer') : '';
         if (twn) {
           // One entry per prestatie (the bulk of the traffic): its answer in a 325 and the debet a credit
-          // reverses (TR323) carry the same ToewijzingNummer, so they are matched in the same group.
-          const info = `${dc}|${ref}|${vorig}|${message.identificatie}|${message.dagtekening}`;
+          // reverses (TR323) carry the same ToewijzingNummer, so they are matched in the same group. The
+          // client's Bsn: the toewijzing must be the client's (TR338).
+          const bsn = bsnOf.get(p.col(r, 'ClientVolgnr')) ?? '';
+          const info = [dc, ref, vorig, id, dag, bsn].join(INFO_SEP);
           entries.add(`twn|${scope}|${twn}`, 'prestatie', p.name, row, info);
           continue;
         }
@@ -340,7 +388,7 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
             'antwoord',
             p.name,
             p.ordinals(r),
-            `${ref}|${declId}|${declDag}`,
+            `${ref}${INFO_SEP}${declId}${INFO_SEP}${declDag}`,
           );
         else entries.add(`prest|${decl}|${ref}`, 'antwoord', p.name, p.ordinals(r));
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compactKey, linkEntries } from './entries.js';
-import { desiredRecomputed, type PlannedLink } from './match.js';
+import { compactKey, INFO_SEP, type LinkableMessage, type LinkEntry, linkEntries } from './entries.js';
+import { desiredRecomputed, type PlannedLink, planGroup } from './match.js';
 import { MemoryLinkIndex } from './memory-index.js';
 import { test301Version, testMessage, testRetour } from './test-messages.js';
 
@@ -497,4 +497,298 @@ describe('link rules', () => {
     );
     expect(twn(otherAanbieder)).not.toBe(twn(jw));
   });
+});
+
+/** A 323 from AGB to GEM: `prestaties` by row (`_row` = ClientVolgnr.PrestatieVolgnr), clients by Bsn in order. */
+const t323 = (
+  id: string,
+  dag: string,
+  prestaties: Record<string, string>[],
+  bsns: readonly string[] = ['B1'],
+  identificatie = id,
+) =>
+  testMessage({
+    id,
+    code: 'JW323',
+    afzender: AGB,
+    ontvanger: GEM,
+    identificatie,
+    dagtekening: dag,
+    main: { Declaratie_DeclaratieNummer: `N${id}` },
+    rows: { Client: bsns.map((Bsn) => ({ Bsn })), Prestatie: prestaties },
+  });
+/** A 325 from GEM to AGB answering the 323 with Identificatie `declId` of `declDag`, rejecting `prestaties`. */
+const t325 = (id: string, declId: string, declDag: string, prestaties: Record<string, string>[]) =>
+  testMessage({
+    id,
+    code: 'JW325',
+    afzender: GEM,
+    ontvanger: AGB,
+    dagtekening: '2024-02-20',
+    main: {
+      Header_DeclaratieIdentificatie_Identificatie: declId,
+      Header_DeclaratieIdentificatie_Dagtekening: declDag,
+    },
+    rows: { Client: [{ Bsn: 'B1' }], Prestatie: prestaties },
+  });
+
+const linked = (messages: readonly LinkableMessage[], type?: string) => {
+  const index = new MemoryLinkIndex();
+  for (const m of messages) index.add([m]);
+  return linksOf(index, type);
+};
+/** The pair links of one key group, every entry new: how entries as stored by an earlier version link. */
+const pairLinks = (group: readonly LinkEntry[], type: string) =>
+  planGroup(group, { isNew: () => true })
+    .add.filter((l) => l.type === type)
+    .map(show)
+    .sort();
+const twnEntries = (m: LinkableMessage) => linkEntries(m).filter((e) => e.key.startsWith('twn|'));
+
+describe('link keys (review fixes)', () => {
+  it.each([
+    ['with', 'T1'],
+    ['without', ''],
+  ])(
+    'links a 325 to a 323 whose BerichtIdentificatie has surrounding whitespace, as the 325 reads it trimmed (%s ToewijzingNummer)',
+    (_, twn) => {
+      const decl = t323(
+        'D',
+        '2024-02-03',
+        [{ _row: '1.1', ProductReferentie_ReferentieNummer: 'P1', ToewijzingNummer: twn }],
+        ['B1'],
+        ' DCL1\n',
+      );
+      const answer = t325('A', 'DCL1', '2024-02-03', [
+        { _row: '1.1', ProductReferentie_ReferentieNummer: 'P1', ToewijzingNummer: twn },
+      ]);
+      for (const order of permutations([decl, answer])) {
+        expect(linked(order).filter((l) => !l.startsWith('prestatie-toewijzing'))).toEqual([
+          'declaratie-antwoord A -> D',
+          'prestatie-antwoord A:1.1 -> D:1.1',
+        ]);
+      }
+    },
+  );
+
+  it("keeps a '|' inside ReferentieNummer and VorigReferentieNummer from splitting the prestatie's fields", () => {
+    const debets = t323('D', '2024-01-03', [
+      {
+        _row: '1.1',
+        ProductReferentie_ReferentieNummer: 'R|2',
+        ToewijzingNummer: 'T1',
+        IngediendBedrag_DebetCredit: 'D',
+      },
+      {
+        _row: '1.2',
+        ProductReferentie_ReferentieNummer: 'R|1',
+        ToewijzingNummer: 'T1',
+        IngediendBedrag_DebetCredit: 'D',
+      },
+    ]);
+    const credit = t323('C', '2024-02-03', [
+      {
+        _row: '1.1',
+        ProductReferentie_ReferentieNummer: 'C9',
+        ProductReferentie_VorigReferentieNummer: 'R|1',
+        ToewijzingNummer: 'T1',
+        IngediendBedrag_DebetCredit: 'C',
+      },
+    ]);
+    // The 325 rejects the debet R|2 of D (identified by its Identificatie and Dagtekening).
+    const answer = t325('A', 'D', '2024-01-03', [
+      { _row: '1.1', ProductReferentie_ReferentieNummer: 'R|2', ToewijzingNummer: 'T1' },
+    ]);
+    for (const order of permutations([debets, credit, answer])) {
+      expect(linked(order, 'credit-debet')).toEqual(['credit-debet C:1.1 -> D:1.2']);
+      expect(linked(order, 'prestatie-antwoord')).toEqual(['prestatie-antwoord A:1.1 -> D:1.1']);
+    }
+  });
+
+  it("reads prestatie infos indexed before INFO_SEP ('|'-joined, no Bsn) beside new ones", () => {
+    const debet = t323('D', '2024-01-03', [
+      {
+        _row: '1.1',
+        ProductReferentie_ReferentieNummer: 'R1',
+        ToewijzingNummer: 'T1',
+        IngediendBedrag_DebetCredit: 'D',
+      },
+    ]);
+    const credit = t323('C', '2024-02-03', [
+      {
+        _row: '1.1',
+        ProductReferentie_ReferentieNummer: 'R9',
+        ProductReferentie_VorigReferentieNummer: 'R1',
+        ToewijzingNummer: 'T1',
+        IngediendBedrag_DebetCredit: 'C',
+      },
+    ]);
+    const answer = t325('A', 'D', '2024-01-03', [
+      { _row: '1.1', ProductReferentie_ReferentieNummer: 'R1', ToewijzingNummer: 'T1' },
+    ]);
+    const v = t301('V', '2024-01-02', [{ ToewijzingNummer: 'T1' }]);
+    // As an earlier version stored them: '|' between the fields, no Bsn (prestatie, 301 row).
+    const old = (m: LinkableMessage) =>
+      twnEntries(m).map((e) => ({
+        ...e,
+        info:
+          e.tag === 'toewijzing'
+            ? e.info.split('|').slice(0, 2).join('|')
+            : e.info.split(INFO_SEP).slice(0, 5).join('|'),
+      }));
+    expect(twnEntries(debet)[0]?.info).toBe(['D', 'R1', '', 'D', '2024-01-03', 'B1'].join(INFO_SEP));
+    expect(old(debet)[0]?.info).toBe('D|R1||D|2024-01-03');
+    const all = [debet, credit, answer, v];
+    for (const stored of all) {
+      const group = all.flatMap((m) => (m === stored ? old(m) : twnEntries(m)));
+      expect(pairLinks(group, 'credit-debet')).toEqual(['credit-debet C:1.1 -> D:1.1']);
+      expect(pairLinks(group, 'prestatie-antwoord')).toEqual(['prestatie-antwoord A:1.1 -> D:1.1']);
+      expect(pairLinks(group, 'prestatie-toewijzing')).toEqual([
+        'prestatie-toewijzing C:1.1 -> V:1',
+        'prestatie-toewijzing D:1.1 -> V:1',
+      ]);
+    }
+    const allOld = all.flatMap(old);
+    expect(pairLinks(allOld, 'credit-debet')).toEqual(['credit-debet C:1.1 -> D:1.1']);
+    expect(pairLinks(allOld, 'prestatie-antwoord')).toEqual(['prestatie-antwoord A:1.1 -> D:1.1']);
+  });
+
+  it("orders messages by the whole Identificatie when it holds a '|'", () => {
+    // Same day, same Toewijzingsdatum and -tijd: message order decides, shorter Identificatie first.
+    const version = (id: string, identificatie: string) =>
+      test301Version({ id, identificatie, tijd: '09:00:00', nummer: 'T1', afzender: GEM, ontvanger: AGB });
+    const a = version('A', 'X|10');
+    const b = version('B', 'X|2');
+    for (const order of permutations([a, b])) {
+      expect(linked(order)).toEqual(['toewijzing-versie A:1 -> B:1']);
+    }
+  });
+
+  it('orders 301 versions alike with and without the Bsn after Toewijzingsdatum|Toewijzingstijd', () => {
+    const version = (id: string, identificatie: string) =>
+      test301Version({ id, identificatie, tijd: '09:00:00', nummer: 'T1', afzender: GEM, ontvanger: AGB });
+    const [v1, v2] = [version('V1', 'X1'), version('V2', 'A2')];
+    const entry = (m: LinkableMessage, info: string) => ({ ...twnEntries(m)[0]!, info });
+    // Same date and time: Identificatie A2 first, whichever of them carries a Bsn.
+    for (const [i1, i2] of [
+      ['2024-03-01|09:00:00', '2024-03-01|09:00:00|b1'],
+      ['2024-03-01|09:00:00|b1', '2024-03-01|09:00:00'],
+      ['2024-03-01|09:00:00|b2', '2024-03-01|09:00:00|b1'],
+    ] as const) {
+      expect(desiredRecomputed([entry(v1, i1), entry(v2, i2)], new Set()).map(show)).toEqual([
+        'toewijzing-versie V1:1 -> V2:1',
+      ]);
+    }
+  });
+
+  it("links a prestatie only to a 301 row of the same client's (ToewijzingNummer + Bsn, TR338)", () => {
+    const bsn301 = (id: string, bsn: string) =>
+      testMessage({
+        id,
+        code: 'JW301',
+        afzender: GEM,
+        ontvanger: AGB,
+        dagtekening: '2024-01-05',
+        main: { Client_Bsn: bsn },
+        rows: { ToegewezenProduct: [{ ToewijzingNummer: 'T1' }] },
+      });
+    const mine = bsn301('V1', 'B1');
+    // The gemeente gave the number to B1: B2's prestatie that carries it is not on B1's toewijzing.
+    const declaration = t323(
+      'D',
+      '2024-02-03',
+      [
+        { _row: '1.1', ProductReferentie_ReferentieNummer: 'P1', ToewijzingNummer: 'T1' },
+        { _row: '2.1', ProductReferentie_ReferentieNummer: 'P2', ToewijzingNummer: 'T1' },
+      ],
+      ['B1', 'B2'],
+    );
+    // A 301 without a Bsn (none stored) gets both, as before.
+    const noBsn = t301('V0', '2024-01-04', [{ ToewijzingNummer: 'T1' }]);
+    for (const order of permutations([mine, declaration, noBsn])) {
+      expect(linked(order, 'prestatie-toewijzing')).toEqual([
+        'prestatie-toewijzing D:1.1 -> V0:1',
+        'prestatie-toewijzing D:1.1 -> V1:1',
+        'prestatie-toewijzing D:2.1 -> V0:1',
+      ]);
+    }
+    // Entries indexed before they carried the Bsn (either side) link on the number alone, as they did.
+    const withoutBsn = (m: LinkableMessage) =>
+      twnEntries(m).map((e) => ({
+        ...e,
+        info:
+          e.tag === 'prestatie'
+            ? e.info.split(INFO_SEP).slice(0, 5).join('|')
+            : e.info.split('|').slice(0, 2).join('|'),
+      }));
+    const expected = ['prestatie-toewijzing D:1.1 -> V1:1', 'prestatie-toewijzing D:2.1 -> V1:1'];
+    expect(pairLinks([...withoutBsn(mine), ...twnEntries(declaration)], 'prestatie-toewijzing')).toEqual(
+      expected,
+    );
+    expect(pairLinks([...twnEntries(mine), ...withoutBsn(declaration)], 'prestatie-toewijzing')).toEqual(
+      expected,
+    );
+  });
+
+  it('links a stop to every 301 row that carried its ToewijzingNummer up to its Dagtekening, in any arrival order', () => {
+    const v1 = t301('V1', '2024-01-05', [{ ToewijzingNummer: 'T1' }]);
+    const v2 = t301('V2', '2024-06-01', [{ ToewijzingNummer: 'T2' }, { ToewijzingNummer: 'T1' }]);
+    const v3 = t301('V3', '2024-07-01', [{ ToewijzingNummer: 'T1' }]);
+    const elsewhere = t301('X', '2024-01-05', [{ ToewijzingNummer: 'T1' }], '0599');
+    const otherAgb = t301('Y', '2024-01-05', [{ ToewijzingNummer: 'T1' }], GEM, '87654321');
+    const stop = t307('P', '2024-06-01', [
+      {
+        ToewijzingNummer: 'T1',
+        Begindatum: '2024-01-10',
+        RedenBeeindiging: '31',
+        Einddatum: '2024-05-31',
+        StatusAanlevering: '1',
+      },
+    ]);
+    for (const order of permutations([v1, v2, v3, elsewhere, otherAgb, stop])) {
+      expect(linked(order, 'stop-toewijzing')).toEqual([
+        'stop-toewijzing P:1 -> V1:1',
+        'stop-toewijzing P:1 -> V2:2',
+      ]);
+    }
+  });
+
+  it.each([
+    ['JW315', 'JW316', AGB, GEM],
+    ['JW317', 'JW318', AGB, GEM],
+    ['JW319', 'JW320', GEM, AGB],
+    ['WMO305', 'WMO306', AGB, GEM],
+  ])(
+    'links a %s retour %s to the heen message whose header it copies, and to no other',
+    (code, retourCode, afz, ont) => {
+      const heen = (id: string, c = code, dag = '2024-03-01', identificatie = 'H1') =>
+        testMessage({ id, code: c, afzender: afz, ontvanger: ont, identificatie, dagtekening: dag });
+      const retour = testRetour({
+        id: 'R',
+        code: retourCode,
+        afzender: afz,
+        ontvanger: ont,
+        heen: 'H1',
+        dagtekening: '2024-03-01',
+        rejected: false,
+      });
+      const otherLaw = `${code.startsWith('JW') ? 'WMO' : 'JW'}${code.replace(/^\D+/, '')}`;
+      const decoys = [
+        heen('OD', code, '2024-03-02'), // another Dagtekening
+        heen('OI', code, '2024-03-01', 'H2'), // another Identificatie
+        heen('OL', otherLaw), // the same header under the other law
+        testMessage({
+          id: 'OS',
+          code,
+          afzender: afz === AGB ? '87654321' : '0599',
+          ontvanger: ont,
+          identificatie: 'H1',
+          dagtekening: '2024-03-01',
+        }),
+      ];
+      for (const order of permutations([heen('H'), retour, ...decoys.slice(0, 2)])) {
+        expect(linked([...order, ...decoys.slice(2)], 'retour')).toEqual(['retour R -> H']);
+      }
+    },
+  );
 });

@@ -1,4 +1,4 @@
-import { keyspaceOf, type LinkEntry } from './entries.js';
+import { debetCredit, infoField, keyspaceOf, type LinkEntry } from './entries.js';
 import type { RelationType } from './relations.js';
 
 /** A link between two sides; row '' means the message itself. */
@@ -25,6 +25,22 @@ interface PairRule {
 // so the set of links does not depend on arrival order.
 const notLater = (from: LinkEntry, to: LinkEntry): boolean => to.dagtekening <= from.dagtekening;
 
+/** The client's Bsn (pseudonym) on a 301 row under its ToewijzingNummer: `Toewijzingsdatum|Toewijzingstijd|Bsn`. */
+const toewijzingBsn = (e: LinkEntry): string => infoField(e.info, 2) ?? '';
+
+/**
+ * A prestatie is declared on ToewijzingNummer + Bsn (TR338): one with the Bsn (info field 5) links only to a
+ * 301 row of the same client, up to its Dagtekening. An entry indexed before it carried the Bsn (none on
+ * either side) links on the number alone, as it did.
+ */
+const prestatieOfClient = (from: LinkEntry, to: LinkEntry): boolean => {
+  if (!notLater(from, to)) return false;
+  const a = infoField(from.info, 5) ?? '';
+  if (a === '') return true;
+  const b = toewijzingBsn(to);
+  return b === '' || a === b;
+};
+
 const RULES: readonly PairRule[] = [
   { type: 'retour', keyspace: 'msg', from: 'retour', to: 'heen' },
   {
@@ -38,18 +54,26 @@ const RULES: readonly PairRule[] = [
   { type: 'prestatie-antwoord', keyspace: 'prest', from: 'antwoord', to: 'declaratie' },
   { type: 'start-toewijzing', keyspace: 'twn', from: 'start', to: 'toewijzing', when: notLater },
   { type: 'stop-toewijzing', keyspace: 'twn', from: 'stop', to: 'toewijzing', when: notLater },
-  { type: 'prestatie-toewijzing', keyspace: 'twn', from: 'prestatie', to: 'toewijzing', when: notLater },
+  {
+    type: 'prestatie-toewijzing',
+    keyspace: 'twn',
+    from: 'prestatie',
+    to: 'toewijzing',
+    when: prestatieOfClient,
+  },
   { type: 'credit-debet', keyspace: 'vref', from: 'credit', to: 'debet' },
-  // Prestaties with a ToewijzingNummer are matched in its group; info = D/C|Ref|VorigRef|DeclId|DeclDag.
+  // Prestaties with a ToewijzingNummer are matched in its group: info = D/C␟Ref␟VorigRef␟DeclId␟DeclDag␟Bsn,
+  // the 325's Ref␟DeclId␟DeclDag (␟ = INFO_SEP, '|' in entries indexed before; `infoField` reads both).
   {
     type: 'prestatie-antwoord',
     keyspace: 'twn',
     from: 'antwoord',
     to: 'prestatie',
-    when: (f, t) => {
-      const [, ref, , id, dag] = t.info.split('|');
-      return f.info === `${ref}|${id}|${dag}`;
-    },
+    when: (f, t) =>
+      infoField(f.info, 3) === undefined &&
+      infoField(f.info, 0) === infoField(t.info, 1) &&
+      infoField(f.info, 1) === infoField(t.info, 3) &&
+      infoField(f.info, 2) === infoField(t.info, 4),
   },
   {
     type: 'credit-debet',
@@ -57,11 +81,10 @@ const RULES: readonly PairRule[] = [
     from: 'prestatie',
     to: 'prestatie',
     when: (f, t) => {
-      // Most prestaties are debets: rule those out before splitting (this runs for every pair in a group).
-      if (!f.info.startsWith('C|') || !t.info.startsWith('D|')) return false;
-      const [, , vorig] = f.info.split('|');
-      const [, ref] = t.info.split('|');
-      return vorig !== '' && vorig === ref;
+      // Most prestaties are debets: rule those out before reading fields (this runs for every pair in a group).
+      if (debetCredit(f.info) !== 'C' || debetCredit(t.info) !== 'D') return false;
+      const vorig = infoField(f.info, 2);
+      return vorig !== undefined && vorig !== '' && vorig === infoField(t.info, 1);
     },
   },
   { type: 'verzoek-antwoord', keyspace: 'ref', from: 'verzoek', to: 'antwoord' },
@@ -109,8 +132,13 @@ function link(type: RelationType, from: LinkEntry, to: LinkEntry): PlannedLink {
 
 /** Message order for versions: Dagtekening, then Identificatie, then BerichtId. */
 export function compareOrder(a: LinkEntry, b: LinkEntry): number {
-  const [ad = '', ai = ''] = a.order.split('|');
-  const [bd = '', bi = ''] = b.order.split('|');
+  // `<Dagtekening>|<Identificatie>`: a date holds no '|', an Identificatie may (the rest after the first).
+  const as = a.order.indexOf('|');
+  const bs = b.order.indexOf('|');
+  const ad = as < 0 ? a.order : a.order.slice(0, as);
+  const bd = bs < 0 ? b.order : b.order.slice(0, bs);
+  const ai = as < 0 ? '' : a.order.slice(as + 1);
+  const bi = bs < 0 ? '' : b.order.slice(bs + 1);
   if (ad !== bd) return ad < bd ? -1 : 1;
   // Senders count their Identificatie up (TR056 keeps it unique); shorter first, then by character, reads
   // both plain numbers and zero-padded or base-36 counters in sending order.
@@ -122,16 +150,15 @@ export function compareOrder(a: LinkEntry, b: LinkEntry): number {
 /**
  * Version order of 301 rows: Toewijzingsdatum, Toewijzingstijd (OP087; a resend keeps both, IV013), then
  * message order. A row stored before it carried them (info '') counts as assigned on its Dagtekening at
- * '' o'clock: a total order, and groups of such rows keep the old order.
+ * '' o'clock: a total order, and groups of such rows keep the old order. The Bsn after them (info
+ * `datum|tijd|Bsn`, `datum|tijd` when indexed before) does not order.
  */
 export function compareVersion(a: LinkEntry, b: LinkEntry): number {
-  const as = a.info.indexOf('|');
-  const bs = b.info.indexOf('|');
-  const ad = as < 0 ? a.dagtekening : a.info.slice(0, as);
-  const bd = bs < 0 ? b.dagtekening : b.info.slice(0, bs);
+  const ad = a.info.includes('|') ? (infoField(a.info, 0) ?? '') : a.dagtekening;
+  const bd = b.info.includes('|') ? (infoField(b.info, 0) ?? '') : b.dagtekening;
   if (ad !== bd) return ad < bd ? -1 : 1;
-  const at = as < 0 ? '' : a.info.slice(as + 1);
-  const bt = bs < 0 ? '' : b.info.slice(bs + 1);
+  const at = infoField(a.info, 1) ?? '';
+  const bt = infoField(b.info, 1) ?? '';
   if (at !== bt) return at < bt ? -1 : 1;
   return compareOrder(a, b);
 }
@@ -173,7 +200,7 @@ export function ignoresStoredDebetsAndStarts(e: LinkEntry): boolean {
     e.tag === 'start' ||
     e.tag === 'stop' ||
     e.tag === 'wijziging' ||
-    (e.tag === 'prestatie' && e.info.startsWith('D|'))
+    (e.tag === 'prestatie' && debetCredit(e.info) === 'D')
   );
 }
 

@@ -1,3 +1,4 @@
+import { INFO_SEP } from './entries.js';
 import type { RelationType } from './relations.js';
 
 /**
@@ -134,7 +135,9 @@ export const EXPECTATIONS: readonly Expectation[] = [
     description: 'Creditprestatie waarvan de debetprestatie (VorigReferentieNummer) niet is ontvangen',
     entries: [
       { keyspace: 'vref', tag: 'credit' },
+      // info: `C|…` as stored before, `C␟…` (INFO_SEP) since.
       { keyspace: 'twn', tag: 'prestatie', infoPrefix: 'C|' },
+      { keyspace: 'twn', tag: 'prestatie', infoPrefix: `C${INFO_SEP}` },
     ],
     side: 'from',
     types: ['credit-debet'],

@@ -68,7 +68,7 @@ export const RELATIONS: readonly RelationInfo[] = [
       'Gedeclareerde prestatie → elk toegewezen product met dat ToewijzingNummer (tot de Dagtekening van de declaratie)',
     from: ['*323_Prestatie'],
     to: ['*301_ToegewezenProduct'],
-    keys: 'ToewijzingNummer binnen gemeente, wet en aanbieder',
+    keys: 'ToewijzingNummer binnen gemeente, wet en aanbieder, en dezelfde Bsn (als beide kanten die hebben)',
   },
   {
     type: 'verzoek-antwoord',

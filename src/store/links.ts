@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type RawBuilder, sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
-import { keyspaceOf, type LinkEntry } from '../links/entries.js';
+import { INFO_SEP, keyspaceOf, type LinkEntry } from '../links/entries.js';
 import { linkId, type PlannedLink } from '../links/match.js';
 import { CopyCells } from './ingest-repository.js';
 import type { IngestTx } from './watermark.js';
@@ -216,8 +216,10 @@ export async function entriesByKey(
   const out = options.into ?? new Map<string, LinkEntry[]>();
   const set = inSet(tx, keys);
   if (!set) return out;
+  // A debet prestatie's info starts `D|` (indexed before INFO_SEP) or `D` + INFO_SEP (a control character
+  // written into the literal as it is).
   const filter = options.withoutDebetsAndStarts
-    ? ` AND NOT (tag IN ('start', 'stop') OR (tag = 'prestatie' AND substr(info, 1, 2) = 'D|'))`
+    ? ` AND NOT (tag IN ('start', 'stop') OR (tag = 'prestatie' AND substr(info, 1, 2) IN ('D|', 'D${INFO_SEP}')))`
     : '';
   const rows = await execCells(tx, `SELECT ${ENTRY_COLUMNS} FROM link_key WHERE k ${set.sql}${filter}`, [
     set.param,

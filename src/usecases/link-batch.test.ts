@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import type { LinkableMessage } from '../links/entries.js';
+import { compactKey, type LinkableMessage } from '../links/entries.js';
 import { MemoryLinkIndex } from '../links/memory-index.js';
 import { test301Version, testMessage, testRetour } from '../links/test-messages.js';
 import { startRun } from '../store/ingest-repository.js';
+import { entriesByKey } from '../store/links.js';
 import type { Store } from '../store/open.js';
+import { withIngestLock } from '../store/watermark.js';
 import { linkBatch, type StoredMessageForLinks } from './link-batch.js';
 
 const GEM = '0363';
@@ -351,6 +353,28 @@ for (const dialect of DIALECTS) {
       });
       expect(r.messages).toBe(0);
       expect(await events()).toEqual(before);
+    });
+
+    it('reads a ToewijzingNummer group without its debets and starts when asked, in the info format of now', async () => {
+      const group = twnGroup(500);
+      await linkBatch(store, group.map(stored), { now: NOW });
+      const key = compactKey(`twn|JW|${GEM}|${AGB}|G500`);
+      const read = async (withoutDebetsAndStarts: boolean) =>
+        (
+          (await withIngestLock(store, (tx) => entriesByKey(tx, [key], { withoutDebetsAndStarts }))).get(
+            key,
+          ) ?? []
+        )
+          .map((e) => `${e.tag} ${e.berichtId}`)
+          .sort();
+      expect(await read(false)).toEqual([
+        'antwoord 500A1',
+        'prestatie 500C1',
+        'prestatie 500D1',
+        'start 500S1',
+        'toewijzing 500W1',
+      ]);
+      expect(await read(true)).toEqual(['antwoord 500A1', 'prestatie 500C1', 'toewijzing 500W1']);
     });
   });
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import type { LinkableMessage } from '../links/entries.js';
+import { INFO_SEP, type LinkableMessage } from '../links/entries.js';
 import { testMessage } from '../links/test-messages.js';
 import { linkBatch, type StoredMessageForLinks } from './link-batch.js';
 import { countOrphans } from './link-orphans.js';
@@ -156,6 +156,34 @@ const rejection = testMessage({
   rows: { RetourCode: [{ Niveau: 'StopProduct', RetourCode: '9069' }] },
 });
 
+// Two credits on T1: one reverses the debet P1 of D, the other a debet that never came ('|' in its reference).
+const credits = testMessage({
+  id: 'K',
+  code: 'JW323',
+  afzender: AGB,
+  ontvanger: GEM,
+  dagtekening: '2024-04-02',
+  rows: {
+    Client: [{ Bsn: 'B1' }],
+    Prestatie: [
+      {
+        _row: '1.1',
+        ProductReferentie_ReferentieNummer: 'K1',
+        ProductReferentie_VorigReferentieNummer: 'P1',
+        ToewijzingNummer: 'T1',
+        IngediendBedrag_DebetCredit: 'C',
+      },
+      {
+        _row: '1.2',
+        ProductReferentie_ReferentieNummer: 'K2',
+        ProductReferentie_VorigReferentieNummer: 'P|0',
+        ToewijzingNummer: 'T1',
+        IngediendBedrag_DebetCredit: 'C',
+      },
+    ],
+  },
+});
+
 // A change request that lists T1 (assigned in A) unchanged, and a T8 that was never assigned.
 const wijziging = testMessage({
   id: 'W',
@@ -191,6 +219,7 @@ for (const dialect of DIALECTS) {
           rejectedStop,
           rejection,
           wijziging,
+          credits,
         ].map(stored),
         {
           now: new Date('2024-04-03T00:00:00Z'),
@@ -233,6 +262,33 @@ for (const dialect of DIALECTS) {
       expect(await count('2024-04-03T12:00:00Z', [GEM])).toContain(
         'prestatie-zonder-toewijzing JW323_Prestatie 1',
       );
+    });
+
+    it("counts a credit whose debet never came, its info in the format of now or in the '|' format of before", async () => {
+      const credit = (counts: string[]) => counts.filter((c) => c.startsWith('credit-zonder-debet'));
+      expect(credit(await count('2024-04-03T12:00:00Z', [GEM]))).toEqual([
+        'credit-zonder-debet JW323_Prestatie 1',
+      ]);
+      // As an earlier version indexed it: '|' between the fields (its VorigReferentieNummer had none).
+      const entry = await db.store.db
+        .selectFrom('link_key')
+        .select(['k', 'info'])
+        .where('bericht_id', '=', 'K')
+        .where('row', '=', '1.1')
+        .where('tag', '=', 'prestatie')
+        .executeTakeFirstOrThrow();
+      expect(entry.info.startsWith(`C${INFO_SEP}`)).toBe(true);
+      await db.store.db
+        .updateTable('link_key')
+        .set({ info: entry.info.split(INFO_SEP).slice(0, 5).join('|') })
+        .where('bericht_id', '=', 'K')
+        .where('row', '=', '1.1')
+        .where('tag', '=', 'prestatie')
+        .execute();
+      await db.store.db.deleteFrom('link').where('type', '=', 'credit-debet').execute();
+      expect(credit(await count('2024-04-03T12:00:00Z', [GEM]))).toEqual([
+        'credit-zonder-debet JW323_Prestatie 2',
+      ]);
     });
 
     it('counts a product of a 317 whose ToewijzingNummer was never assigned, not one that was', async () => {
