@@ -54,6 +54,12 @@ export function toLocal(instant: Date, timeZone: string): LocalDateTime {
   };
 }
 
+/** The calendar day (YYYY-MM-DD) an instant falls on in a time zone. */
+export function localIsoDay(instant: Date, timeZone: string): string {
+  const l = toLocal(instant, timeZone);
+  return `${l.year}-${String(l.month).padStart(2, '0')}-${String(l.day).padStart(2, '0')}`;
+}
+
 function offsetMs(instant: number, timeZone: string): number {
   const l = toLocal(new Date(instant), timeZone);
   const asUtc = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second);

@@ -72,6 +72,15 @@ describe('Instellingen: making an API token is Post/Redirect/Get', () => {
     for (const spy of output) expect(JSON.stringify(spy.mock.calls)).not.toContain(token);
   });
 
+  it('keeps the one showing for the page itself: a HEAD request (a link checker, a proxy) does not use it up', async () => {
+    const { b, csrf } = await loggedIn();
+    const res = await b.post('/instellingen/tokens', { _csrf: csrf, name: 'Kop', password: PASSWORD });
+    const location = res.headers.get('Location')!;
+    const head = await b.fetch(location, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(TOKEN.exec((await b.page(location)).html)?.[1]).toMatch(/^kd_/);
+  });
+
   it('keeps an unshown secret for five minutes only', async () => {
     const { b, csrf } = await loggedIn();
     const res = await b.post('/instellingen/tokens', { _csrf: csrf, name: 'Laat', password: PASSWORD });
@@ -100,7 +109,22 @@ describe('Instellingen: making an API token is Post/Redirect/Get', () => {
   });
 
   it('ignores an id in the address that is not a token of this organisation', async () => {
+    // A token of another organisation: its id in 0363's address names nothing of it.
+    const bas = new Browser(h.app);
+    await bas.login('bas@0599.example');
+    const { csrf: basCsrf } = await bas.page('/instellingen');
+    const made = await bas.post('/instellingen/tokens', {
+      _csrf: basCsrf!,
+      name: 'Geheim-0599',
+      password: PASSWORD,
+    });
+    const theirs = /aangemaakt=(\d+)/.exec(made.headers.get('Location') ?? '')?.[1];
+    expect(theirs).toMatch(/^\d+$/);
     const { b } = await loggedIn();
+    const page = await b.page(`/instellingen?aangemaakt=${theirs}`);
+    expect(page.html).not.toContain('Geheim-0599');
+    expect(page.html).not.toMatch(TOKEN);
+    expect(page.html).not.toContain('is aangemaakt');
     for (const q of ['999999', 'abc', '', '1e3']) {
       const page = await b.page(`/instellingen?aangemaakt=${q}`);
       expect(page.res.status, q).toBe(200);

@@ -63,6 +63,17 @@ describe('validation agrees with xmllint --schema', () => {
     expect(total - invalid).toBeGreaterThan(total / 10);
   });
 
+  it('on XML 1.1 declarations: read as XML 1.0, so no control character gets into a value', () => {
+    const jw301 = corpus.find((e) => e.name.endsWith('JW301.xml') && e.valid) as Example;
+    const v11 = jw301.text.replace('version="1.0"', 'version="1.1"');
+    const docs = [v11, v11.replace('>40A12341234<', '>40A&#x1F;12341234<')];
+    expect(docs[1]).toContain('&#x1F;');
+    expect(xmllintVerdicts(jw301.schema.xsdFile, docs)).toEqual([true, false]);
+    expect(docs.map((d) => parseMessage(d, { file: 'v11.xml' }).ok)).toEqual([true, false]);
+    const outcome = parseMessage(docs[1] as string, { file: 'v11.xml' });
+    expect(outcome.ok ? '' : outcome.error.code).toBe('ingest.not_well_formed');
+  });
+
   it('on edge values of every simple type of JW301 and JW323 (dates, times, integers, lengths, patterns)', () => {
     const disagreements: string[] = [];
     for (const e of corpus.filter((x) => /voorbeelden\/JW3(01|23)\.xml$/.test(x.name))) {

@@ -120,7 +120,9 @@ class MessageReader {
    * saxes without its own namespace processing, which costs about half its speed; bindings are resolved
    * here instead, with a small prefix cache (documents use two or three prefixes).
    */
-  readonly parser = new SaxesParser({ position: true });
+  // XML 1.0 whatever the declaration says (as xmllint reads it): 1.1 would admit control characters such as
+  // U+001F, which the link table's info fields are joined with.
+  readonly parser = new SaxesParser({ position: true, defaultXMLVersion: '1.0', forceXMLVersion: true });
   plan: MessagePlan | null = null;
   tables: Tables | null = null;
   tableRows: Row[][] = [];

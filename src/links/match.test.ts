@@ -651,6 +651,22 @@ describe('link keys (review fixes)', () => {
     const allOld = all.flatMap(old);
     expect(pairLinks(allOld, 'credit-debet')).toEqual(['credit-debet C:1.1 -> D:1.1']);
     expect(pairLinks(allOld, 'prestatie-antwoord')).toEqual(['prestatie-antwoord A:1.1 -> D:1.1']);
+    // An old info with a '|' in a field has more fields: its sixth is no Bsn, and it still links to a 301
+    // row that carries one.
+    const piped = old(debet).map((e) => ({ ...e, info: 'D|R|1||D|2024-01-03' }));
+    const v1 = testMessage({
+      id: 'V1',
+      code: 'JW301',
+      afzender: GEM,
+      ontvanger: AGB,
+      dagtekening: '2024-01-02',
+      main: { Client_Bsn: 'B1' },
+      rows: { ToegewezenProduct: [{ ToewijzingNummer: 'T1' }] },
+    });
+    expect(twnEntries(v1)[0]?.info).toContain('B1');
+    expect(pairLinks([...piped, ...twnEntries(v1)], 'prestatie-toewijzing')).toEqual([
+      'prestatie-toewijzing D:1.1 -> V1:1',
+    ]);
   });
 
   it("orders messages by the whole Identificatie when it holds a '|'", () => {

@@ -1,4 +1,4 @@
-import { debetCredit, infoField, keyspaceOf, type LinkEntry } from './entries.js';
+import { debetCredit, INFO_SEP, infoField, keyspaceOf, type LinkEntry } from './entries.js';
 import type { RelationType } from './relations.js';
 
 /** A link between two sides; row '' means the message itself. */
@@ -35,7 +35,8 @@ const toewijzingBsn = (e: LinkEntry): string => infoField(e.info, 2) ?? '';
  */
 const prestatieOfClient = (from: LinkEntry, to: LinkEntry): boolean => {
   if (!notLater(from, to)) return false;
-  const a = infoField(from.info, 5) ?? '';
+  // An old `|`-joined info has no Bsn, and a `|` in its fields would shift field 5 onto another value.
+  const a = from.info.includes(INFO_SEP) ? (infoField(from.info, 5) ?? '') : '';
   if (a === '') return true;
   const b = toewijzingBsn(to);
   return b === '' || a === b;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
 import { DELIVERY_TIME_ZONE } from '../domain/delivery-week.js';
-import { toLocal } from '../domain/zoned-time.js';
+import { localIsoDay } from '../domain/zoned-time.js';
 import { audit } from '../store/audit.js';
 import {
   type Delivery,
@@ -177,8 +177,7 @@ export async function bundleNotDownloaded(
   zip.end();
   const deliveries = found.map((f) => f.delivery);
   // The day as the user sees it: at 00:30 on Monday in Amsterdam the UTC date is still Sunday's.
-  const l = toLocal(who.now, DELIVERY_TIME_ZONE);
-  const day = `${l.year}-${String(l.month).padStart(2, '0')}-${String(l.day).padStart(2, '0')}`;
+  const day = localIsoDay(who.now, DELIVERY_TIME_ZONE);
   return {
     deliveries,
     missing,

@@ -237,6 +237,9 @@ for (const dialect of DIALECTS) {
       expect(await count('2024-03-07T12:00:00Z', [GEM])).not.toContain('heen-zonder-retour JW301 1');
       expect(await count('2024-03-08T12:00:00Z', [GEM])).toContain('heen-zonder-retour JW301 1');
       expect(await count('2024-03-08T12:00:00Z')).toContain('heen-zonder-retour JW301 2');
+      // Days are Dutch days: at 00:30 on Friday 8 March in Amsterdam (23:30 UTC on the 7th) it is overdue.
+      expect(await count('2024-03-07T23:30:00Z', [GEM])).toContain('heen-zonder-retour JW301 1');
+      expect(await count('2024-03-07T22:30:00Z', [GEM])).not.toContain('heen-zonder-retour JW301 1');
     });
 
     it('counts a stop without its start or toewijzing, not one its retour rejected or a later row deleted, again once the deletion lapses', async () => {

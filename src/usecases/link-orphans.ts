@@ -1,4 +1,6 @@
 import { sql } from 'kysely';
+import { DELIVERY_TIME_ZONE } from '../domain/delivery-week.js';
+import { localIsoDay } from '../domain/zoned-time.js';
 import { EXPECTATIONS } from '../links/orphans.js';
 import { subtractWorkingDays } from '../links/working-days.js';
 import { inForceSql } from '../store/links.js';
@@ -22,7 +24,8 @@ export async function countOrphans(
   store: Store,
   options: { readonly now: Date; readonly gemeenten?: readonly string[] },
 ): Promise<OrphanCount[]> {
-  const today = options.now.toISOString().slice(0, 10);
+  // Working days as the Dagtekening counts them: the Dutch calendar day, not the UTC one.
+  const today = localIsoDay(options.now, DELIVERY_TIME_ZONE);
   const out: OrphanCount[] = [];
   for (const x of EXPECTATIONS) {
     // The table counts: a 317 numbers its unchanged and its to-be-changed products from 1 each.

@@ -298,7 +298,7 @@ export function openApiDocument() {
           type: 'object',
           nullable: true,
           description:
-            'the first and the last day (YYYY-MM-DD) of what a figure counted; null when it counted nothing, absent from a snapshot made before it existed',
+            'the first and the last day (YYYY-MM-DD) of what a figure counted; null when it counted nothing',
           properties: { from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' } },
         },
         Indicators: {

@@ -341,8 +341,12 @@ export function instellingenRoutes(): Hono<AppEnv> {
 
   app.get('/instellingen', (c) => {
     const id = Number(c.req.query('aangemaakt'));
+    // Hono answers HEAD with this handler too: only a GET (the page shown) uses up the one showing.
     const created = Number.isSafeInteger(id)
-      ? { id, token: newTokens.take(flashKey(c, id), c.var.deps.clock()) }
+      ? {
+          id,
+          token: c.req.method === 'GET' ? newTokens.take(flashKey(c, id), c.var.deps.clock()) : undefined,
+        }
       : undefined;
     return render(c, NOTICES[c.req.query('melding') ?? ''], created);
   });
