@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getDelivery } from '../store/deliveries.js';
 import { openStore } from '../store/open.js';
-import { ingestAt, testBsn } from '../usecases/deliveries.fixtures.js';
+import { ingestAt, TEST_SECRET, testBsn } from '../usecases/deliveries.fixtures.js';
 import type { CliContext } from './command.js';
 import { register as registerDeliver } from './deliver.js';
 import { register as registerDeliveries } from './deliveries.js';
@@ -26,7 +26,8 @@ async function runIn(dataDir: string, ...args: string[]) {
     config: {
       databaseUrl: undefined,
       dataDir,
-      secret: 'cli-test-secret-cli-test-secret-cli-test',
+      // The secret `ingestAt` stores the test messages under: the store is refused any other.
+      secret: TEST_SECRET,
       trustedProxies: [],
     },
     out: (l) => out.push(l),

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { demoSecret, requireSecret } from '../config/config.js';
 import { count } from '../domain/plural.js';
-import { deriveKeys } from '../pseudonymise/keys.js';
+import type { Keys } from '../pseudonymise/keys.js';
 import { openStore, type Store } from '../store/open.js';
 import { type DeliveryDeps, runDue } from '../usecases/deliver.js';
 import { DeliveryError } from '../usecases/deliveries-errors.js';
+import { openKeyedStore } from '../usecases/store-secret.js';
 import { type CliContext, parseNow } from './command.js';
 
 /** Who a CLI action is recorded as in the audit log. */
@@ -45,8 +46,7 @@ export function cliSecret(ctx: CliContext): string {
   return requireSecret(ctx.config);
 }
 
-export function deliveryDeps(ctx: CliContext, store: Store): DeliveryDeps {
-  const keys = deriveKeys(cliSecret(ctx));
+export function deliveryDeps(ctx: CliContext, store: Store, keys: Keys): DeliveryDeps {
   return {
     store,
     dataDir: ctx.config.dataDir,
@@ -66,9 +66,9 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (o: { now?: string; retryNow?: boolean }) => {
       const now = parseNow(ctx, o.now);
       if (!now) return;
-      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      const { store, keys } = await openKeyedStore(ctx.config, cliSecret(ctx));
       try {
-        const report = await runDue(deliveryDeps(ctx, store), now, { retryNow: o.retryNow ?? false });
+        const report = await runDue(deliveryDeps(ctx, store, keys), now, { retryNow: o.retryNow ?? false });
         for (const m of report.made) {
           ctx.out(
             `made ${m.kind} delivery ${m.id} for ${m.organisation} (slot ${m.slot}, ${count(m.messages, 'message')})`,

@@ -1,12 +1,15 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
+import { secretFingerprint } from '../usecases/store-secret.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ketendata-demo-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const NOW = '2024-06-05T12:00:00Z';
+const SECRET_X = 'demo-env-secret-demo-env-secret-demo-env';
 
 describe('ketendata demo', () => {
   it('refuses a data folder holding a store that is not a demo, before writing anything', async () => {
@@ -51,5 +54,62 @@ describe('ketendata demo', () => {
     const again = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], env);
     expect(again).toMatchObject({ code: 0, err: '' });
     expect(again.out).toBe(`demo: existing data in ${env.KETENDATA_DATA_DIR}\n`);
+    // A restart with KETENDATA_SECRET set would serve the data under other keys: refused.
+    const other = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], {
+      ...env,
+      KETENDATA_SECRET: SECRET_X,
+    });
+    expect(other).toMatchObject({ code: 1, out: '' });
+    const file = join(env.KETENDATA_DATA_DIR, 'demo-secret');
+    const fingerprint = secretFingerprint(deriveKeys(readFileSync(file, 'utf8').trim()));
+    expect(other.err).toBe(
+      `keys.secret_mismatch: the demo data in ${env.KETENDATA_DATA_DIR} was made with its own secret in ${file} (fingerprint ${fingerprint}), not with this KETENDATA_SECRET: start the demo without KETENDATA_SECRET, or give it a new data folder (KETENDATA_DATA_DIR). Nothing was changed\n`,
+    );
+  });
+
+  it('holds a KETENDATA_SECRET to 32 characters at least, as every command does, before writing anything', async () => {
+    const env = { KETENDATA_DATA_DIR: join(work, 'short'), KETENDATA_SECRET: 'too-short' };
+    const r = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], env);
+    expect(r).toEqual({
+      code: 1,
+      out: '',
+      err: 'ketendata: KETENDATA_SECRET is too short: use at least 32 characters\n',
+    });
+    expect(existsSync(env.KETENDATA_DATA_DIR)).toBe(false);
+  });
+
+  it('refuses a restart under another secret than the demo was made with, without writing a demo secret', async () => {
+    const dir = join(work, 'with-secret');
+    const first = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], {
+      KETENDATA_DATA_DIR: dir,
+      KETENDATA_SECRET: SECRET_X,
+    });
+    expect(first).toMatchObject({ code: 0, err: '' });
+    // The secret came from the environment: the demo keeps none of its own.
+    expect(existsSync(join(dir, 'demo-secret'))).toBe(false);
+    const fingerprint = secretFingerprint(deriveKeys(SECRET_X));
+    const unset = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], {
+      KETENDATA_DATA_DIR: dir,
+    });
+    expect(unset).toEqual({
+      code: 1,
+      out: '',
+      err: `keys.secret_mismatch: the demo data in ${dir} was made with KETENDATA_SECRET set (fingerprint ${fingerprint}), and the demo then keeps no secret of its own: start the demo with that KETENDATA_SECRET set again, or give it a new data folder (KETENDATA_DATA_DIR). Nothing was changed\n`,
+    });
+    expect(existsSync(join(dir, 'demo-secret'))).toBe(false);
+    const another = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], {
+      KETENDATA_DATA_DIR: dir,
+      KETENDATA_SECRET: `${SECRET_X}-other`,
+    });
+    expect(another).toMatchObject({ code: 1, out: '' });
+    expect(another.err).toBe(
+      `keys.secret_mismatch: the demo data in ${dir} was made with another KETENDATA_SECRET (fingerprint ${fingerprint}): start the demo with the KETENDATA_SECRET it was made with, or give it a new data folder (KETENDATA_DATA_DIR). Nothing was changed\n`,
+    );
+    // Started as it was first started, it is served as it was.
+    const same = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], {
+      KETENDATA_DATA_DIR: dir,
+      KETENDATA_SECRET: SECRET_X,
+    });
+    expect(same).toEqual({ code: 0, out: `demo: existing data in ${dir}\n`, err: '' });
   });
 });

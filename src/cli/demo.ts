@@ -1,10 +1,17 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { demoSecret } from '../config/config.js';
+import { newDemoSecret, readDemoSecret, requireSecret, writeDemoSecret } from '../config/config.js';
 import { startPortal } from '../http/launch.js';
 import { startScheduler } from '../jobs/scheduler.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { DEMO_PASSWORD, demoStoreState, prepareDemo } from '../usecases/demo.js';
+import {
+  bindStoreSecret,
+  checkStoreSecret,
+  SecretMismatchError,
+  storeName,
+} from '../usecases/store-secret.js';
 import { type CliContext, parseNow, parsePort } from './command.js';
 import { waitForSignal } from './serve.js';
 
@@ -18,6 +25,20 @@ function parseWeeks(ctx: CliContext, value: string): number | undefined {
   ctx.err(`demo.bad_option: --weeks ${value} is not a whole number of weeks from 1 to ${MAX_WEEKS}`);
   ctx.setExitCode(2);
   return undefined;
+}
+
+/** Why the demo's data folder does not fit this start's secret, and how to start it so that it does. */
+function demoMismatch(dataDir: string, err: SecretMismatchError, fromEnv: boolean, kept: boolean): string {
+  const file = join(dataDir, 'demo-secret');
+  const made = err.storeKeyId ? ` (fingerprint ${err.storeKeyId})` : '';
+  const why = fromEnv
+    ? kept
+      ? `was made with its own secret in ${file}${made}, not with this KETENDATA_SECRET: start the demo without KETENDATA_SECRET`
+      : `was made with another KETENDATA_SECRET${made}: start the demo with the KETENDATA_SECRET it was made with`
+    : kept
+      ? `was made with another secret${made} than the one in ${file} (a KETENDATA_SECRET set at its first start, probably): start the demo with that KETENDATA_SECRET`
+      : `was made with KETENDATA_SECRET set${made}, and the demo then keeps no secret of its own: start the demo with that KETENDATA_SECRET set again`;
+  return `keys.secret_mismatch: the demo data in ${dataDir} ${why}, or give it a new data folder (KETENDATA_DATA_DIR). Nothing was changed`;
 }
 
 /** `ketendata demo` (what `npm start` runs): simulated data and demo accounts on the embedded store, then serve. */
@@ -41,6 +62,8 @@ export function register(program: Command, ctx: CliContext): void {
       if (port === undefined) return;
       const weeks = parseWeeks(ctx, o.weeks);
       if (weeks === undefined) return;
+      // A KETENDATA_SECRET given to the demo is held to the rule every command applies (≥ 32 characters).
+      const envSecret = ctx.config.secret === undefined ? undefined : requireSecret(ctx.config);
       // The demo always uses the embedded store in the data folder, never a configured server.
       const store = await openStore({ databaseUrl: undefined, dataDir });
       try {
@@ -52,7 +75,24 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.setExitCode(1);
           return;
         }
-        const keys = deriveKeys(ctx.config.secret ?? demoSecret(dataDir));
+        const kept = readDemoSecret(dataDir);
+        const secret = envSecret ?? kept ?? newDemoSecret();
+        const keys = deriveKeys(secret);
+        // A restart under another secret than the demo was made with (KETENDATA_SECRET set one time and not
+        // the other) would change every hash and leave the raw messages and second factors unreadable.
+        try {
+          await checkStoreSecret(store, keys);
+        } catch (err) {
+          if (!(err instanceof SecretMismatchError)) throw err;
+          ctx.err(demoMismatch(dataDir, err, envSecret !== undefined, kept !== undefined));
+          ctx.setExitCode(1);
+          return;
+        }
+        if (envSecret === undefined && kept === undefined) writeDemoSecret(dataDir, secret);
+        await bindStoreSecret(store, keys, {
+          now: new Date(),
+          where: storeName({ databaseUrl: undefined, dataDir }),
+        });
         const demo = await prepareDemo({
           store,
           keys,

@@ -9,6 +9,7 @@ import { main } from '../main.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { beginTotp, confirmTotp, createUser } from '../usecases/accounts.js';
+import { secretFingerprint } from '../usecases/store-secret.js';
 
 const NOW = new Date('2026-03-02T08:00:00Z');
 
@@ -109,6 +110,17 @@ describe('ketendata ingest and quarantine', () => {
       const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
       await confirmTotp(store.db, oldKeys, op.id, totp.generate({ timestamp: NOW.getTime() }), NOW);
       await store.close();
+      // A file without the secret the store was built with: refused before anything is re-encrypted.
+      const wrongFile = join(dir, 'wrong-secret');
+      writeFileSync(wrongFile, 'not-the-old-secret-not-the-old-secret-not-it\n');
+      const wrong = await runCli(['raw-rekey', '--previous-secret-file', wrongFile], {
+        ...oldEnv,
+        KETENDATA_SECRET: `${SECRET}-new`,
+      });
+      expect(wrong).toMatchObject({ code: 1, out: '' });
+      expect(wrong.err).toMatch(
+        /^ketendata: keys\.secret_mismatch: the store in .* was built with a master secret that is neither KETENDATA_SECRET .* nor one in the previous-secret file/,
+      );
       const file = join(dir, 'old-secret');
       writeFileSync(file, `${SECRET}\n`);
       const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -125,6 +137,18 @@ describe('ketendata ingest and quarantine', () => {
       );
       const newKeys = deriveKeys(`${SECRET}-new`);
       expect(out).toContain(`re-encrypted 1 TOTP secret under key ${newKeys.totpKeyId}\n`);
+      // The store is the new secret's now: the old one is refused, the new one goes on.
+      expect(out).toContain(
+        `store bound to the current KETENDATA_SECRET (fingerprint ${secretFingerprint(oldKeys)} → ${secretFingerprint(newKeys)}): every command now needs this secret\n`,
+      );
+      const old = await runCli(['ingest', traffic.dir, '--no-progress'], oldEnv);
+      expect(old.code).toBe(1);
+      expect(old.err).toContain('keys.secret_mismatch');
+      const again = await runCli(['ingest', traffic.dir, '--no-progress'], {
+        ...oldEnv,
+        KETENDATA_SECRET: `${SECRET}-new`,
+      });
+      expect(again).toMatchObject({ code: 0, err: '' });
       const after = await openStore({ databaseUrl: undefined, dataDir: dir });
       try {
         const row = await after.db

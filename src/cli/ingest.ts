@@ -4,12 +4,13 @@ import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import { requireSecret } from '../config/config.js';
 import { count } from '../domain/plural.js';
-import { deriveKey, deriveKeys, KEY_PURPOSES } from '../pseudonymise/keys.js';
+import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { reencryptTotpSecrets } from '../usecases/accounts.js';
 import { formatSummary, ingestSource } from '../usecases/ingest-exchanges.js';
 import { reencryptRawMessages } from '../usecases/ingest-rekey.js';
 import { openSource } from '../usecases/ingest-sources.js';
+import { checkRekeySecrets, finishRekey, openKeyedStore, storeName } from '../usecases/store-secret.js';
 import { type CliContext, parseNow } from './command.js';
 
 interface Opts {
@@ -55,8 +56,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (!at) return;
       // Without --now every batch is stamped with the clock at its own moment.
       const now = opts.now === undefined ? () => new Date() : () => at;
-      const keys = deriveKeys(requireSecret(ctx.config));
-      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      const { store, keys } = await openKeyedStore(ctx.config, requireSecret(ctx.config));
       try {
         const source = await openSource(path);
         const tty = opts.progress && process.stderr.isTTY;
@@ -124,12 +124,16 @@ export function register(program: Command, ctx: CliContext): void {
         .map((l) => l.trim())
         .filter(Boolean);
       if (!previous.length) throw new Error(`keys.no_secret: ${opts.previousSecretFile} holds no secret`);
+      const previousKeys = previous.map((secret) => deriveKeys(secret));
       const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
       try {
+        // The store must be one of these secrets' before anything is re-encrypted (the rotation's old one,
+        // or the current one when run again).
+        await checkRekeySecrets(store, keys, previousKeys, { where: storeName(ctx.config) });
         const r = await reencryptRawMessages(
           store,
           keys,
-          previous.map((secret) => deriveKey(secret, KEY_PURPOSES.rawEncryption)),
+          previousKeys.map((k) => k.rawEncryption),
         );
         ctx.out(`re-encrypted ${count(r.reencrypted, 'raw message')} under key ${keys.rawKeyId}`);
         if (r.unreadable) {
@@ -142,7 +146,7 @@ export function register(program: Command, ctx: CliContext): void {
         const t = await reencryptTotpSecrets(
           store.db,
           keys,
-          previous.map((secret) => deriveKey(secret, KEY_PURPOSES.totpEncryption)),
+          previousKeys.map((k) => k.totpEncryption),
         );
         ctx.out(
           `re-encrypted ${count(t.reencrypted, 'TOTP secret')} under key ${keys.totpKeyId}${t.sealed ? ` (and encrypted ${count(t.sealed, 'TOTP secret')} stored in clear)` : ''}`,
@@ -156,6 +160,19 @@ export function register(program: Command, ctx: CliContext): void {
         for (const why of t.damaged) {
           ctx.err(`${why}: left as it is (users reset-second-factor gives that user a fresh start)`);
           ctx.setExitCode(1);
+        }
+        // Last, and only when nothing readable was left under a previous secret: from here on the store
+        // is the current secret's, and every other command checks for that one.
+        const b = await finishRekey(store, keys, previousKeys, new Date());
+        if (b.left > 0) {
+          ctx.err(
+            `keys.rekey_incomplete: ${count(b.left, 'raw message')} written under a previous secret while this ran (is an ingest still running?): stop it and run raw-rekey again; the store stays bound to ${b.from ? `fingerprint ${b.from}` : 'no secret yet'}`,
+          );
+          ctx.setExitCode(1);
+        } else if (b.from !== b.to) {
+          ctx.out(
+            `store bound to the current KETENDATA_SECRET (fingerprint ${b.from ? `${b.from} → ` : ''}${b.to}): every command now needs this secret`,
+          );
         }
       } finally {
         await store.close();

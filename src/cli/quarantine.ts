@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { requireSecret } from '../config/config.js';
 import { count } from '../domain/plural.js';
-import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { dismissQuarantine, listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
+import { openKeyedStore } from '../usecases/store-secret.js';
 import { type CliContext, parseNow } from './command.js';
 import { cliActor } from './deliver.js';
 
@@ -69,8 +69,7 @@ export function register(program: Command, ctx: CliContext): void {
           return;
         }
       }
-      const keys = deriveKeys(requireSecret(ctx.config));
-      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      const { store, keys } = await openKeyedStore(ctx.config, requireSecret(ctx.config));
       try {
         const r = await retryQuarantine(
           { store, keys, now: () => now ?? new Date() },

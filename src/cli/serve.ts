@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { checkTrustedProxies, requireSecret } from '../config/config.js';
 import { startPortal } from '../http/launch.js';
 import { startScheduler } from '../jobs/scheduler.js';
-import { deriveKeys } from '../pseudonymise/keys.js';
-import { openStore } from '../store/open.js';
+import { openKeyedStore } from '../usecases/store-secret.js';
 import { type CliContext, parsePort } from './command.js';
 
 /** `ketendata serve`: the production entry — portal, API and scheduler on the configured store. */
@@ -19,9 +18,9 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (o: { host: string; port: string; insecureCookies?: boolean }) => {
       const port = parsePort(ctx, o.port);
       if (port === undefined) return;
-      const keys = deriveKeys(requireSecret(ctx.config));
+      const secret = requireSecret(ctx.config);
       const trustedProxies = checkTrustedProxies(ctx.config.trustedProxies);
-      const store = await openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
+      const { store, keys } = await openKeyedStore(ctx.config, secret);
       let server: Awaited<ReturnType<typeof startPortal>>;
       try {
         server = await startPortal({

@@ -129,10 +129,25 @@ export function requireSecret(config: Config): string {
 
 /** For the demo only: a secret kept in the data folder, made on first use. */
 export function demoSecret(dataDir: string): string {
-  const file = resolve(dataDir, 'demo-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  ensureDataFolder(dataDir);
-  const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  const kept = readDemoSecret(dataDir);
+  if (kept !== undefined) return kept;
+  const secret = newDemoSecret();
+  writeDemoSecret(dataDir, secret);
   return secret;
+}
+
+/** The demo secret kept in the data folder (`demo-secret`), or undefined when there is none. */
+export function readDemoSecret(dataDir: string): string | undefined {
+  const file = resolve(dataDir, 'demo-secret');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+/** A fresh random secret for a new demo; kept only once `writeDemoSecret` wrote it. */
+export function newDemoSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function writeDemoSecret(dataDir: string, secret: string): void {
+  ensureDataFolder(dataDir);
+  writeFileSync(resolve(dataDir, 'demo-secret'), `${secret}\n`, { mode: 0o600 });
 }
