@@ -2,7 +2,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
-import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { DIALECTS, freshStore, rowCounts } from '../../test/support/databases.js';
 import { exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { describePostgres, openStore } from '../store/open.js';
@@ -40,21 +40,8 @@ describe.each(DIALECTS)(
         const state = async () => {
           const store = await openStore({ databaseUrl: fresh.url, dataDir: fresh.dataDir });
           try {
-            const n = async (table: 'exchange' | 'raw_message' | 'ingest_run' | 'delivery' | 'job_run') =>
-              Number(
-                (
-                  await store.db
-                    .selectFrom(table)
-                    .select((eb) => eb.fn.countAll().as('n'))
-                    .executeTakeFirstOrThrow()
-                ).n,
-              );
             return {
-              exchange: await n('exchange'),
-              raw_message: await n('raw_message'),
-              ingest_run: await n('ingest_run'),
-              delivery: await n('delivery'),
-              job_run: await n('job_run'),
+              ...(await rowCounts(store, ['exchange', 'raw_message', 'ingest_run', 'delivery', 'job_run'])),
               files: existsSync(join(fresh.dataDir, 'deliveries'))
                 ? readdirSync(join(fresh.dataDir, 'deliveries'), { recursive: true })
                 : [],

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { DIALECTS, freshStore, rowCounts } from '../../test/support/databases.js';
 import { exampleTraffic } from '../../test/support/exchange-fixtures.js';
 import { deriveKeys, keyId } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
@@ -30,21 +30,8 @@ const T1 = new Date('2026-03-09T08:00:00Z');
 
 /** Every table a command could write, counted: a refused command must leave them as they are. */
 async function counts(store: Store) {
-  const n = async (table: 'exchange' | 'raw_message' | 'message' | 'quarantine' | 'ingest_run') =>
-    Number(
-      (
-        await store.db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
   return {
-    exchange: await n('exchange'),
-    raw_message: await n('raw_message'),
-    message: await n('message'),
-    quarantine: await n('quarantine'),
-    ingest_run: await n('ingest_run'),
+    ...(await rowCounts(store, ['exchange', 'raw_message', 'message', 'quarantine', 'ingest_run'])),
     secret: await readStoreSecret(store.db),
   };
 }

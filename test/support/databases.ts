@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import pg from 'pg';
-import type { Dialect } from '../../src/store/database.js';
+import type { Database, Dialect } from '../../src/store/database.js';
 import { openStore, type Store } from '../../src/store/open.js';
 
 /** Every store test runs on both dialects: the embedded default and a real PostgreSQL server. */
@@ -48,4 +49,21 @@ export async function freshStore(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+type TableName = keyof Database & string;
+
+/** The number of rows in each of `tables`: what a refused or failed command must leave as it was. */
+export async function rowCounts<T extends TableName>(
+  store: Store,
+  tables: readonly T[],
+): Promise<Record<T, number>> {
+  const out = {} as Record<T, number>;
+  for (const table of tables) {
+    const row = await sql<{
+      n: number | string | bigint;
+    }>`select count(*) as n from ${sql.table(table)}`.execute(store.db);
+    out[table] = Number(row.rows[0]?.n);
+  }
+  return out;
 }
