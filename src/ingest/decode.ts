@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import iconv from 'iconv-lite';
 
 export type Decoded =
   | { ok: true; text: string }
@@ -42,7 +43,15 @@ export function decodeXml(xml: Buffer | string): Decoded {
         reason: `unsupported or inconsistent encoding '${declared}'`,
       };
     }
-    return viaDecoder(body, single);
+    // Not TextDecoder: Node 20's reads windows-1252 as ISO-8859-1 (0x80 is no €) and 'ascii' as either, and
+    // never fails on a byte US-ASCII does not have (xmllint refuses it).
+    if (single === 'ascii' && body.some((b) => b >= 0x80))
+      return { ok: false, code: 'ingest.not_well_formed', reason: 'the file is not valid US-ASCII' };
+    const text = iconv.decode(body, single);
+    // A byte the code page leaves undefined (0x81 in windows-1252) comes out as U+FFFD.
+    if (text.includes('\uFFFD'))
+      return { ok: false, code: 'ingest.not_well_formed', reason: `the file is not valid ${declared}` };
+    return textOf(text);
   }
   if (!isUtf8(body))
     return { ok: false, code: 'ingest.not_well_formed', reason: 'the file is not valid UTF-8' };
@@ -59,6 +68,10 @@ function viaDecoder(bytes: Buffer, label: string): Decoded {
   } catch {
     return { ok: false, code: 'ingest.not_well_formed', reason: `the file is not valid ${label}` };
   }
+  return textOf(text);
+}
+
+function textOf(text: string): Decoded {
   return isBlank(text)
     ? { ok: false, code: 'ingest.empty', reason: 'the file is empty' }
     : { ok: true, text };
