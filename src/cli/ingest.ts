@@ -12,6 +12,7 @@ import { reencryptRawMessages } from '../usecases/ingest-rekey.js';
 import { openSource } from '../usecases/ingest-sources.js';
 import { checkRekeySecrets, finishRekey, openKeyedStore, storeName } from '../usecases/store-secret.js';
 import { type CliContext, parseNow } from './command.js';
+import { itemLines } from './item-lines.js';
 
 interface Opts {
   batchSize: number;
@@ -20,7 +21,10 @@ interface Opts {
   progress: boolean;
 }
 
-/** `ketendata ingest <folder|zip|manifest>`: exchanges into the store, with a summary that accounts for each one. */
+/**
+ * `ketendata ingest <folder|zip|manifest>`: exchanges into the store, each quarantined one and each conflict
+ * named on stderr as it is written, and a summary that accounts for each one.
+ */
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('ingest')
@@ -73,7 +77,15 @@ export function register(program: Command, ctx: CliContext): void {
         // Started before the first batch, so a long first batch shows the bar already.
         bar?.start(source.total ?? 0, 0, { stored: 0, duplicates: 0, quarantined: 0 });
         let lastLine = 0;
+        // Not progress: shown with --no-progress too. Under a bar, the line the bar is on is cleared first;
+        // the bar draws itself again below at its next update.
+        const items = itemLines((line) => {
+          if (bar) process.stderr.write('\r\x1b[K');
+          ctx.err(line);
+        });
         const summary = await ingestSource({ store, keys, now }, source, {
+          onQuarantined: items.onQuarantined,
+          onConflict: items.onConflict,
           batchSize: opts.batchSize,
           // Worker start-up (schema compile) only pays off on larger inputs.
           workers:
@@ -92,6 +104,7 @@ export function register(program: Command, ctx: CliContext): void {
             }
           },
         }).finally(() => bar?.stop());
+        items.end();
         for (const line of formatSummary(summary)) ctx.out(line);
       } finally {
         await store.close();

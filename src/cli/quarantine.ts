@@ -1,12 +1,13 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { requireSecret } from '../config/config.js';
 import { count } from '../domain/plural.js';
 import { openStore } from '../store/open.js';
+import { InputProblem, readRegularFile, systemErrorText } from '../usecases/ingest-sources.js';
 import { dismissQuarantine, listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
 import { openKeyedStore } from '../usecases/store-secret.js';
 import { type CliContext, parseNow } from './command.js';
 import { cliActor } from './deliver.js';
+import { itemLines, oneLine } from './item-lines.js';
 
 /** The ids given, or undefined (after an error message, exit code 2) when one is not a quarantine id. */
 function ids(ctx: CliContext, values: string[]): number[] | undefined {
@@ -15,6 +16,14 @@ function ids(ctx: CliContext, values: string[]): number[] | undefined {
   for (const v of bad) ctx.err(`quarantine.bad_option: "${v}" is not a quarantine id`);
   ctx.setExitCode(2);
   return undefined;
+}
+
+/** Why a `--file` cannot be used: not a regular file, too large, or the system's error code (ENOENT). */
+function replacementProblem(err: unknown): string {
+  if (err instanceof InputProblem) return err.reason;
+  if ((err as NodeJS.ErrnoException).code === 'EFBIG')
+    return (err as Error).message.replace(/^ingest\.too_large: .*? has /s, 'has ');
+  return (err as NodeJS.ErrnoException).code ?? systemErrorText(err);
 }
 
 /** `ketendata quarantine list|retry`: exchanges that could not be stored, with their reason; retried after a fix. */
@@ -31,9 +40,12 @@ export function register(program: Command, ctx: CliContext): void {
         const entries = await listQuarantine(store, { all: opts.all });
         for (const e of entries) {
           if (opts.json) ctx.out(JSON.stringify(e));
+          // Control characters (a tab or line break in a file name) written `\xNN`: one record per line.
           else
             ctx.out(
-              `${e.id}\t${e.status}\t${e.reasonCode}\t${e.hubId ?? '-'}\t${e.source}\t${e.ingestSource ?? '-'}\t${reasonDetail(e)}`,
+              [e.id, e.status, e.reasonCode, e.hubId ?? '-', e.source, e.ingestSource ?? '-', reasonDetail(e)]
+                .map((field) => oneLine(String(field)))
+                .join('\t'),
             );
         }
         if (!opts.json) ctx.out(count(entries.length, opts.all ? 'item' : 'open item'));
@@ -62,20 +74,24 @@ export function register(program: Command, ctx: CliContext): void {
       let replacement: Buffer | undefined;
       if (opts.file) {
         try {
-          replacement = readFileSync(opts.file);
+          // As ingest reads a file: a regular file of at most 20 MB (a FIFO would wait forever, a device
+          // never end).
+          replacement = readRegularFile(opts.file);
         } catch (err) {
-          ctx.err(`quarantine.file_unreadable: ${opts.file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+          ctx.err(`quarantine.file_unreadable: ${opts.file}: ${replacementProblem(err)}`);
           ctx.setExitCode(1);
           return;
         }
       }
       const { store, keys } = await openKeyedStore(ctx.config, requireSecret(ctx.config));
       try {
-        const r = await retryQuarantine(
-          { store, keys, now: () => now ?? new Date() },
-          only,
-          replacement ? { replacement } : {},
-        );
+        const items = itemLines(ctx.err);
+        const r = await retryQuarantine({ store, keys, now: () => now ?? new Date() }, only, {
+          ...(replacement ? { replacement } : {}),
+          onQuarantined: items.onQuarantined,
+          onConflict: items.onConflict,
+        });
+        items.end();
         ctx.out(
           `tried ${r.tried}, resolved ${r.resolved} (stored ${r.stored}, duplicates ${r.duplicates}), still quarantined ${r.quarantined}`,
         );

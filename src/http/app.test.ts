@@ -668,7 +668,10 @@ for (const dialect of DIALECTS) {
         null,
         MONDAY,
       );
-      expect((await post(org.token)).status).toBe(401);
+      const refused = await post(org.token);
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ error: { code: 'api.operator_token_required' } });
+      expect((await post('kd_nope')).status).toBe(401);
       const op = await createApiToken(
         h.store.db,
         { scope: 'operator', organisationCode: null },
@@ -848,7 +851,14 @@ for (const dialect of DIALECTS) {
         headers: { Authorization: `Bearer ${token}` },
       });
       expect(api.status).toBe(409);
-      expect(await api.json()).toMatchObject({ error: { code: 'organisation.inactive' } });
+      // Meant for the municipality's client, not for the operator's command line.
+      expect(await api.json()).toEqual({
+        error: {
+          code: 'organisation.inactive',
+          message:
+            'organisation 0050 is not activated yet, so it receives no deliveries and cannot request history: contact the operator of Ketendata',
+        },
+      });
     });
 
     it('names the organisation with its code in the header, on Ophalen and in Instellingen', async () => {

@@ -25,6 +25,18 @@ const DELIVERY_ERROR_TEXT: Record<string, string> = {
   'delivery.file_missing': 'Dit bestand ontbreekt op de server. Neem contact op met de beheerder.',
 };
 
+/**
+ * The same refusals as the API client reads them. The use cases' own messages are the operator's (they name
+ * the command that fixes it); a municipality's BI pipeline gets what it can act on, in English as every API
+ * error. `org` is the organisation of the token.
+ */
+const API_ERROR_TEXT: Record<string, (org: string) => string> = {
+  'organisation.inactive': (org) =>
+    `organisation ${org} is not activated yet, so it receives no deliveries and cannot request history: contact the operator of Ketendata`,
+  'organisation.not_found': (org) =>
+    `organisation ${org} is not registered: contact the operator of Ketendata`,
+};
+
 /** The whole HTTP surface: the Dutch portal (server-rendered), the JSON API and the CSS it needs. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -38,10 +50,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // API: token auth, no cookies, so no CSRF exposure.
   if (deps.exchangesApi) {
-    const verifyOperatorToken = async (token: string) =>
-      (await verifyApiToken(deps.store.db, token, deps.clock()))?.scope === 'operator';
+    const tokenScope = async (token: string) =>
+      (await verifyApiToken(deps.store.db, token, deps.clock()))?.scope;
     // The sub-app carries its full path (/api/v1/exchanges).
-    app.route('/', deps.exchangesApi(verifyOperatorToken));
+    app.route('/', deps.exchangesApi(tokenScope));
   }
   app.route('/api/v1', apiV1());
   // What the API does not know ends here as JSON, before the portal's session and form checks.
@@ -107,8 +119,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     // Use-case errors carry a dotted code and their HTTP status; their messages name codes and ids only.
     if (err instanceof DeliveryError && err.status !== 403) {
       if (err.status === 500) console.error(`http: ${c.req.method} ${c.req.path} failed: ${err.message}`);
-      if (c.req.path.startsWith('/api/'))
-        return c.json({ error: { code: err.code, message: err.message } }, err.status);
+      if (c.req.path.startsWith('/api/')) {
+        const text = API_ERROR_TEXT[err.code];
+        const message = text ? text(c.var.apiOwner?.organisationCode ?? 'of this token') : err.message;
+        return c.json({ error: { code: err.code, message } }, err.status);
+      }
       const text = DELIVERY_ERROR_TEXT[err.code] ?? 'Dit kan nu niet.';
       return page(
         c,

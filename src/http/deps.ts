@@ -18,8 +18,8 @@ export interface AppDeps {
   readonly indicators: IndicatorsPort;
   /** The users' TOTP secrets are kept encrypted under this key (docs/keys.md). */
   readonly totpKeys: TotpKeys;
-  /** The hub feed (`POST /api/v1/exchanges`, the ingest use case's sub-app); given the operator-token check. */
-  readonly exchangesApi?: (verifyOperatorToken: (token: string) => Promise<boolean>) => import('hono').Hono;
+  /** The hub feed (`POST /api/v1/exchanges`, the ingest use case's sub-app); given the token check. */
+  readonly exchangesApi?: (tokenScope: import('./api/exchanges.js').TokenScopeOf) => import('hono').Hono;
 }
 
 export interface AppOptions {
@@ -70,6 +70,12 @@ export interface FileInfo {
 
 export interface FileStream extends FileInfo {
   readonly stream: Readable;
+  /**
+   * Counts the download (first downloader, audit line). The HTTP layer calls it once the whole response has
+   * been handed to the operating system, never for a transfer broken off; refused unless `stream` was read
+   * to its end.
+   */
+  recordDownloaded(): Promise<void>;
 }
 
 export interface HistoryStatus {

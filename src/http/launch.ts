@@ -46,10 +46,10 @@ export async function startPortal(o: PortalOptions): Promise<RunningServer> {
 }
 
 export function hubFeed(store: Store, keys: Keys, clock: () => Date): AppDeps['exchangesApi'] {
-  return (verifyOperatorToken) =>
+  return (tokenScope) =>
     exchangesApi({
       ingest: (exchange) => ingestOne({ store, keys, now: clock }, exchange),
-      verifyOperatorToken,
+      tokenScope,
       clock,
     });
 }

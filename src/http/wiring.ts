@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { nextWeeklySlot, readyAt } from '../domain/delivery-week.js';
 import { JOBS } from '../jobs/jobs.js';
 import type { Keys } from '../pseudonymise/keys.js';
@@ -113,7 +112,9 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
     },
     async open(organisation, id, actor, now) {
       const f = await orNothing(() => openDelivery(files, { organisation, actor, now, id }));
-      return f ? { fileName: f.fileName, size: f.size, stream: f.stream } : undefined;
+      return f
+        ? { fileName: f.fileName, size: f.size, stream: f.stream, recordDownloaded: f.recordDownloaded }
+        : undefined;
     },
     async describe(organisation, id, now) {
       const f = await orNothing(() => describeDelivery(files, { organisation, now, id }));
@@ -127,10 +128,10 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
         );
       }
       if (!b || b.deliveries.length === 0) {
-        (b?.stream as Readable | undefined)?.resume();
+        b?.stream.resume();
         return undefined;
       }
-      return { fileName: b.fileName, stream: b.stream };
+      return { fileName: b.fileName, stream: b.stream, recordDownloaded: b.recordDownloaded };
     },
     async remove(organisation, ids, actor, now) {
       const deleted = await orNothing(() => deleteDeliveries(files, { organisation, actor, now, ids }));

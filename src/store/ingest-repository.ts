@@ -52,6 +52,8 @@ export const INPUT_PROBLEM_CODES: ReadonlySet<string> = new Set([
   'ingest.file_ambiguous',
   'ingest.link_refused',
   'ingest.entry_refused',
+  'ingest.not_in_manifest',
+  'ingest.nested_zip',
 ]);
 
 /** The reason of the stand-in for an exchange found already stored before parsing (never written). */
@@ -84,9 +86,10 @@ export type PreparedExchange = (
 ) & {
   /**
    * The exchange key this exchange had while its file could not be read (same source, moment and parties,
-   * no bytes): an open `ingest.file_missing` item under that key is settled when this one is written.
+   * no bytes): an open `ingest.file_missing` item under that key is settled when this one is written. Several
+   * keys (an `ingest.not_in_manifest` item's too): the first with an open item is settled.
    */
-  readonly settles?: string;
+  readonly settles?: string | readonly string[];
 };
 
 /** The outcome per exchange, and the totals. */
@@ -97,6 +100,10 @@ export interface BatchResult {
   /** Seq of the message each exchange ended in (undefined for quarantined / skipped). */
   readonly seqs: readonly (number | undefined)[];
   readonly quarantineReasons: readonly (string | undefined)[];
+  /** The quarantine item each quarantined exchange is kept in (new, re-opened or retried); else undefined. */
+  readonly quarantineIds: readonly (number | undefined)[];
+  /** For a conflict: the seq of the latest earlier version of its message key (in the store or the batch). */
+  readonly conflictWith: readonly (number | undefined)[];
 }
 
 interface ExistingByKey {
@@ -364,6 +371,9 @@ function withContentKeys(items: readonly PreparedExchange[], known: KnownExchang
   });
 }
 
+const settleKeys = (it: PreparedExchange): readonly string[] =>
+  it.settles === undefined ? [] : typeof it.settles === 'string' ? [it.settles] : it.settles;
+
 async function planAndWrite(
   port: BatchPort,
   batchItems: readonly PreparedExchange[],
@@ -374,7 +384,7 @@ async function planAndWrite(
   if (!retry)
     for (const it of batchItems) {
       lookup.add(it.exchange.exchange_key);
-      if (it.settles) lookup.add(it.settles);
+      for (const k of settleKeys(it)) lookup.add(k);
     }
   let known: KnownExchanges = lookup.size ? await port.existingExchanges([...lookup]) : new Map();
   let items: readonly PreparedExchange[] = batchItems;
@@ -395,6 +405,9 @@ async function planAndWrite(
   const outcomes: ExchangeOutcome[] = new Array(items.length);
   const seqOf: (number | undefined)[] = new Array(items.length).fill(undefined);
   const reasons: (string | undefined)[] = new Array(items.length).fill(undefined);
+  const quarantineIdOf: (number | undefined)[] = new Array(items.length).fill(undefined);
+  // An earlier version of a conflict: a stored seq, or a new message of this batch by its index.
+  const earlierOf = new Map<number, { seq?: number; newIndex?: number }>();
 
   const messages = items.flatMap((i) => (i.kind === 'message' ? [i.message] : []));
   const bySeq = await port.seqsByBerichtId([...new Set(messages.map((m) => m.bericht_id))]);
@@ -440,10 +453,13 @@ async function planAndWrite(
       reopened.set(i, pending);
       settling.add(pending);
     } else if (usable && it.settles) {
-      const twin = known.get(it.settles)?.pendingQuarantineId ?? null;
-      if (twin !== null && !settling.has(twin)) {
-        settled.set(i, twin);
-        settling.add(twin);
+      for (const k of settleKeys(it)) {
+        const twin = known.get(k)?.pendingQuarantineId ?? null;
+        if (twin !== null && !settling.has(twin)) {
+          settled.set(i, twin);
+          settling.add(twin);
+          break;
+        }
       }
     }
     if (it.kind === 'quarantine') {
@@ -491,6 +507,12 @@ async function planAndWrite(
     if (conflict) {
       for (const v of olderVersions) if (!v.conflict) conflictSeqs.add(v.seq);
       for (const idx of batchVersions) newMessages[idx]!.conflict = 1;
+      earlierOf.set(
+        i,
+        batchVersions.length > 0
+          ? { newIndex: batchVersions[batchVersions.length - 1]! }
+          : { seq: Math.max(...olderVersions.map((v) => v.seq)) },
+      );
       delta.conflicts++;
       outcomes[i] = 'conflict';
     } else {
@@ -540,6 +562,8 @@ async function planAndWrite(
   for (const t of exchangeTargets) {
     if (t.newIndex !== undefined) seqOf[t.item] = newSeqs[t.newIndex];
   }
+  const conflictWith: (number | undefined)[] = new Array(items.length).fill(undefined);
+  for (const [i, e] of earlierOf) conflictWith[i] = e.newIndex !== undefined ? newSeqs[e.newIndex] : e.seq;
 
   const requarantined: { id: number; item: number; row: Omit<QuarantineRow, 'raw_id'>; rawId: number }[] = [];
   if (retry) {
@@ -555,6 +579,7 @@ async function planAndWrite(
     }
     quarantines.forEach((q, k) => {
       requarantined.push({ id: retry[q.item]!, item: q.item, row: q.row, rawId: quarantineRaw[k]! });
+      quarantineIdOf[q.item] = retry[q.item];
     });
     for (const r of requarantined) await port.requarantine(r.id, r.row.reason_code, r.row.reason, r.rawId);
   } else {
@@ -566,6 +591,7 @@ async function planAndWrite(
       : [];
     const exchangeRows: ExchangeRow[] = [];
     const qIdByItem = new Map(newQuarantines.map((q, k) => [q.item, quarantineIds[k]!]));
+    for (const [i, id] of qIdByItem) quarantineIdOf[i] = id;
     items.forEach((it, i) => {
       if (outcomes[i] === 'skipped' || reopened.has(i)) return;
       const e = it.exchange;
@@ -593,7 +619,10 @@ async function planAndWrite(
     }
     quarantines.forEach((q, k) => {
       const id = reopened.get(q.item);
-      if (id !== undefined) requarantined.push({ id, item: q.item, row: q.row, rawId: quarantineRaw[k]! });
+      if (id !== undefined) {
+        requarantined.push({ id, item: q.item, row: q.row, rawId: quarantineRaw[k]! });
+        quarantineIdOf[q.item] = id;
+      }
     });
     for (const r of requarantined) {
       if (!(await port.requarantineInputProblem(r.id, r.row.reason_code, r.row.reason, r.rawId)))
@@ -606,7 +635,7 @@ async function planAndWrite(
   if (bumps.size) await port.addPassages(bumps);
   if (conflictSeqs.size) await port.markConflict([...conflictSeqs]);
   await port.updateRun(o.runId, delta);
-  return { outcomes, seqs: seqOf, quarantineReasons: reasons };
+  return { outcomes, seqs: seqOf, quarantineReasons: reasons, quarantineIds: quarantineIdOf, conflictWith };
 }
 
 /** The `message` columns ingest writes (all but `seq`); the delivery bench clones rows with the same list. */

@@ -15,7 +15,8 @@ export class DeliveryError extends Error {
   get status(): 400 | 403 | 404 | 409 | 500 {
     switch (this.code) {
       case 'delivery.file_missing':
-        return 500; // the store lists a file the server lost: not the client's fault
+      case 'delivery.file_unreadable':
+        return 500; // the store lists a file the server lost (or cannot read): not the client's fault
       case 'organisation.not_found':
       case 'delivery.not_found':
         return 404;
@@ -48,4 +49,6 @@ export type DeliveryErrorCode =
   | 'delivery.not_ready'
   | 'delivery.deleted'
   | 'delivery.not_downloaded'
-  | 'delivery.file_missing';
+  | 'delivery.file_missing'
+  /** A delivery's file failed while it was being read for a download (an I/O error other than missing). */
+  | 'delivery.file_unreadable';

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { openZips } from '../../test/support/open-files.js';
 import { listAudit } from '../store/audit.js';
+import { getDelivery } from '../store/deliveries.js';
 import type { Store } from '../store/open.js';
 import { runDue } from './deliver.js';
 import { ingestAt, readZipBuffer, testBsn, testKeys } from './deliveries.fixtures.js';
@@ -65,19 +66,18 @@ for (const dialect of DIALECTS) {
         { organisation: '0363', id: newest, actor: 'ana@0363.nl', now: MONDAY },
       );
       expect((await bytes(got.stream)).length).toBe(got.size);
-      await bytes(
-        (
-          await openDelivery(
-            { store, dataDir },
-            {
-              organisation: '0363',
-              id: newest,
-              actor: 'bob@0363.nl',
-              now: new Date(MONDAY.getTime() + 60_000),
-            },
-          )
-        ).stream,
+      await got.recordDownloaded();
+      const again = await openDelivery(
+        { store, dataDir },
+        {
+          organisation: '0363',
+          id: newest,
+          actor: 'bob@0363.nl',
+          now: new Date(MONDAY.getTime() + 60_000),
+        },
       );
+      await bytes(again.stream);
+      await again.recordDownloaded();
       const d = (await listDeliveries(store, '0363', { now: MONDAY })).find((x) => x.id === newest)!;
       expect(d).toMatchObject({
         firstDownloadedBy: 'ana@0363.nl',
@@ -89,6 +89,26 @@ for (const dialect of DIALECTS) {
       expect(
         (await listDeliveries(store, '0363', { now: MONDAY })).find((x) => x.id === older)!.downloaded,
       ).toBe(false);
+    });
+
+    it('records a download only when told it was delivered whole, and only once; reading records nothing', async () => {
+      const [newest] = ids as [number];
+      const count = async () => (await getDelivery(store.db, newest))!.downloadCount;
+      const before = await count();
+      const who = { organisation: '0363', id: newest, actor: 'cy@0363.nl', now: MONDAY };
+      const got = await openDelivery({ store, dataDir }, who);
+      await expect(got.recordDownloaded()).rejects.toThrow('download.not_sent'); // nothing read yet
+      expect((await bytes(got.stream)).length).toBe(got.size);
+      expect(await count()).toBe(before);
+      await got.recordDownloaded();
+      await got.recordDownloaded();
+      expect(await count()).toBe(before + 1);
+
+      const broken = await openDelivery({ store, dataDir }, who);
+      await new Promise((resolve) => broken.stream.once('readable', resolve));
+      broken.stream.destroy();
+      await expect(broken.recordDownloaded()).rejects.toThrow('download.not_sent');
+      expect(await count()).toBe(before + 1);
     });
 
     it("refuses another organisation's delivery and one not ready yet", async () => {
@@ -141,6 +161,66 @@ for (const dialect of DIALECTS) {
       expect(await notDownloaded()).toEqual(before);
     });
 
+    it('fails "all new" cleanly when a file in it disappears before the ZIP reaches it: nothing recorded, files closed', async () => {
+      const notDownloaded = async () =>
+        (await listDeliveries(store, '0363', { now: MONDAY })).filter((d) => !d.downloaded).map((d) => d.id);
+      const before = await notDownloaded();
+      expect(before.length).toBeGreaterThan(1);
+      const who = { organisation: '0363', actor: 'ana@0363.nl', now: MONDAY };
+      const settlesAt = (n: number) => vi.waitFor(() => expect(openZips(dataDir)).toBe(n), { timeout: 3000 });
+      // Large files, so that the ZIP is held up in the first (back-pressure) while the last is deleted.
+      const files = (await listDeliveries(store, '0363', { now: MONDAY }))
+        .filter((d) => before.includes(d.id))
+        .map((d) => join(dataDir, d.file));
+      for (const f of files) {
+        renameSync(f, `${f}.away`);
+        writeFileSync(f, Buffer.alloc(4 << 20));
+      }
+      try {
+        const bundle = await bundleNotDownloaded({ store, dataDir }, who);
+        await new Promise((resolve) => bundle.stream.once('readable', resolve));
+        await settlesAt(1);
+        const last = bundle.deliveries.at(-1)!;
+        rmSync(join(dataDir, last.file)); // retention, a colleague's deletion, an operator cleaning up
+        const err = await bytes(bundle.stream).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(DeliveryError);
+        expect(err).toMatchObject({ code: 'delivery.file_missing' });
+        expect((err as Error).message).toContain(`delivery ${last.id}:`);
+        await expect(bundle.recordDownloaded()).rejects.toThrow('download.not_sent');
+        await settlesAt(0);
+      } finally {
+        for (const f of files) renameSync(`${f}.away`, f);
+      }
+      expect(await notDownloaded()).toEqual(before);
+
+      // The next one goes through whole.
+      const next = await bundleNotDownloaded({ store, dataDir }, who);
+      const zip = await readZipBuffer(await bytes(next.stream));
+      expect([...zip.keys()].sort()).toEqual(next.deliveries.map((d) => d.fileName).sort());
+      expect(next.deliveries.map((d) => d.id).sort()).toEqual([...before].sort());
+      expect(await notDownloaded()).toEqual(before);
+    });
+
+    it('sends a file deleted after it was opened whole, and refuses one already gone with delivery.file_missing', async () => {
+      const d = (await listDeliveries(store, '0363', { now: MONDAY })).find((x) => !x.downloaded)!;
+      const who = { organisation: '0363', id: d.id, actor: 'ana@0363.nl', now: MONDAY };
+      const path = join(dataDir, d.file);
+      const got = await openDelivery({ store, dataDir }, who);
+      renameSync(path, `${path}.away`); // gone from its place, as deleted
+      try {
+        expect((await bytes(got.stream)).length).toBe(got.size);
+        await expect(openDelivery({ store, dataDir }, who)).rejects.toMatchObject({
+          code: 'delivery.file_missing',
+        });
+      } finally {
+        renameSync(`${path}.away`, path);
+      }
+      expect((await getDelivery(store.db, d.id))!.downloadCount).toBe(0);
+    });
+
     it('records no download for a transfer broken off, and leaves a file missing on disk out of "all new"', async () => {
       const notDownloaded = async () =>
         (await listDeliveries(store, '0363', { now: MONDAY })).filter((d) => !d.downloaded).map((d) => d.id);
@@ -167,7 +247,9 @@ for (const dialect of DIALECTS) {
         );
         const zip = await readZipBuffer(await bytes(partial.stream));
         expect([...zip.keys()]).not.toContain(lost.fileName);
-        // Nothing is recorded before the whole ZIP has been read; reading it recorded the others only.
+        // Reading it records nothing; told it was delivered, it records the others only.
+        expect(await notDownloaded()).toEqual(before);
+        await partial.recordDownloaded();
         expect(await notDownloaded()).toEqual([lost.id]);
       } finally {
         renameSync(`${path}.away`, path);
@@ -183,6 +265,7 @@ for (const dialect of DIALECTS) {
       expect(bundle.deliveries.map((d) => d.id)).toEqual([ids[1]]);
       const zip = await readZipBuffer(await bytes(bundle.stream));
       expect([...zip.keys()].sort()).toEqual(bundle.deliveries.map((d) => d.fileName).sort());
+      await bundle.recordDownloaded();
       const again = await bundleNotDownloaded(
         { store, dataDir },
         { organisation: '0363', actor: 'ana@0363.nl', now: MONDAY },

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, type FileHandle, mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
@@ -46,40 +46,76 @@ async function requireOwn(deps: FileDeps, who: Who, id: number): Promise<Deliver
   return d;
 }
 
+const fileMissing = (d: Delivery) =>
+  new DeliveryError('delivery.file_missing', `delivery ${d.id}: its file ${d.fileName} is missing on disk`);
+
 async function requireFile(deps: FileDeps, d: Delivery): Promise<string> {
   const path = join(deps.dataDir, d.file);
   try {
     await stat(path);
   } catch {
-    throw new DeliveryError(
-      'delivery.file_missing',
-      `delivery ${d.id}: its file ${d.fileName} is missing on disk`,
-    );
+    throw fileMissing(d);
   }
   return path;
 }
 
 /**
- * The stream, recording the download when its last byte has been read from the file: a transfer broken off
- * before that is no download, so "all new files" offers the file again. The end of the stream waits for the
- * record, so a client that got the whole file sees it recorded. Destroying it (a transfer broken off, a body
- * never read) closes the source, and with it the file.
+ * A download on its way: the bytes, and the call that counts it. Reading the stream records nothing: the
+ * caller calls `recordDownloaded` once the whole stream has been delivered — the HTTP layer when the response
+ * has been handed to the operating system whole, another caller once it has written everything — so a
+ * transfer broken off is no download and "all new files" offers the file again.
+ *
+ * The stream fails (is destroyed with a DeliveryError naming the delivery) when a file cannot be read to its
+ * end, e.g. one deleted before a bundle reached it; that is never an unhandled 'error' event. Destroying the
+ * stream (a transfer broken off, a body never read) closes the files it holds open.
  */
-function recordedAtEnd(
-  source: NodeJS.ReadableStream,
-  onEnd: () => Promise<void>,
-  files: readonly Readable[],
-): Readable {
-  const out = new PassThrough({
-    flush(done) {
-      onEnd().then(() => done(), done);
-    },
+export interface Transfer {
+  readonly stream: Readable;
+  /**
+   * Records the download (first downloader, audit line). Refused, recording nothing, unless the stream was
+   * read to its end without error; a second call records nothing more.
+   */
+  recordDownloaded(): Promise<void>;
+}
+
+/** The error a transfer fails with when a delivery's file cannot be read on. */
+function unreadable(d: Delivery, err: unknown): DeliveryError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT'
+    ? new DeliveryError(
+        'delivery.file_missing',
+        `delivery ${d.id}: its file ${d.fileName} disappeared from disk while it was being sent`,
+      )
+    : new DeliveryError(
+        'delivery.file_unreadable',
+        `delivery ${d.id}: its file ${d.fileName} could not be read (${code ?? String(err)})`,
+      );
+}
+
+function transfer(stream: Readable, files: readonly Readable[], onRecord: () => Promise<void>): Transfer {
+  let ended = false;
+  let recording: Promise<void> | undefined;
+  stream.once('end', () => {
+    ended = true;
   });
-  source.on('error', (err) => out.destroy(err));
-  out.on('close', () => {
+  // Whoever reads the stream sees its error (pipeline, async iteration, 'error' listeners); nobody listening
+  // is no reason to take the process down.
+  stream.on('error', () => {});
+  stream.once('close', () => {
     for (const f of files) f.destroy();
   });
-  return source.pipe(out);
+  return {
+    stream,
+    recordDownloaded() {
+      if (!ended || stream.errored) {
+        return Promise.reject(
+          new Error('download.not_sent: a download is recorded only after its stream was read to its end'),
+        );
+      }
+      recording ??= onRecord();
+      return recording;
+    },
+  };
 }
 
 async function record(deps: FileDeps, who: Who, d: Delivery, via: string): Promise<void> {
@@ -108,21 +144,37 @@ export async function describeDelivery(
   return { delivery: d, fileName: d.fileName, size: d.size };
 }
 
-/** Opens one delivery's ZIP for download; the download is recorded (first downloader, audit line) once sent. */
+/**
+ * Opens one delivery's ZIP for download (`recordDownloaded` counts it: first downloader, audit line). The file
+ * is open when this returns, so one deleted meanwhile is still sent whole; one already gone is refused with
+ * `delivery.file_missing`.
+ */
 export async function openDelivery(
   deps: FileDeps,
   who: Who & { readonly id: number },
-): Promise<{
-  readonly delivery: Delivery;
-  readonly fileName: string;
-  readonly size: number;
-  readonly stream: Readable;
-}> {
+): Promise<
+  Transfer & {
+    readonly delivery: Delivery;
+    readonly fileName: string;
+    readonly size: number;
+  }
+> {
   const d = await requireOwn(deps, who, who.id);
-  const path = await requireFile(deps, d);
-  const file = createReadStream(path);
-  const stream = recordedAtEnd(file, () => record(deps, who, d, 'single'), [file]);
-  return { delivery: d, fileName: d.fileName, size: d.size, stream };
+  let handle: FileHandle;
+  try {
+    handle = await open(join(deps.dataDir, d.file), 'r');
+  } catch (err) {
+    throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? fileMissing(d) : err;
+  }
+  const file = handle.createReadStream();
+  const stream = file.pipe(new PassThrough());
+  file.on('error', (err) => stream.destroy(unreadable(d, err)));
+  return {
+    delivery: d,
+    fileName: d.fileName,
+    size: d.size,
+    ...transfer(stream, [file], () => record(deps, who, d, 'single')),
+  };
 }
 
 /** Ready, not deleted and never downloaded: what "alle nieuwe bestanden" fetches. */
@@ -140,19 +192,22 @@ async function notYetDownloaded(deps: FileDeps, who: Who): Promise<Delivery[]> {
 
 /**
  * All deliveries not downloaded yet as one ZIP (the delivery ZIPs stored as entries, not recompressed),
- * streamed; each one is recorded as downloaded once the whole ZIP has been sent. `deliveries` is empty when
- * there is nothing new. A delivery whose file is missing on disk (a fault on the server) is left out and
- * named in `missing`, so it does not hold back the others; it stays new.
+ * streamed; `recordDownloaded` records each of them once the whole ZIP has been delivered. `deliveries` is
+ * empty when there is nothing new. A delivery whose file is missing on disk (a fault on the server) is left
+ * out and named in `missing`, so it does not hold back the others; it stays new. The files are opened one
+ * after the other as the ZIP reaches them: one that disappears before that (retention, a colleague's
+ * deletion) fails the whole stream with `delivery.file_missing` naming it, and nothing is recorded.
  */
 export async function bundleNotDownloaded(
   deps: FileDeps,
   who: Who,
-): Promise<{
-  readonly deliveries: readonly Delivery[];
-  readonly missing: readonly Delivery[];
-  readonly fileName: string;
-  readonly stream: Readable;
-}> {
+): Promise<
+  Transfer & {
+    readonly deliveries: readonly Delivery[];
+    readonly missing: readonly Delivery[];
+    readonly fileName: string;
+  }
+> {
   const found: { delivery: Delivery; path: string }[] = [];
   const missing: Delivery[] = [];
   for (const d of await notYetDownloaded(deps, who)) {
@@ -164,13 +219,18 @@ export async function bundleNotDownloaded(
     }
   }
   // Only missing files: nothing to send, and the fault is the server's.
-  if (found.length === 0 && missing.length > 0) await requireFile(deps, missing[0]!); // throws file_missing
+  if (found.length === 0 && missing.length > 0) throw fileMissing(missing[0]!);
   const zip = new ZipFile();
+  const stream = zip.outputStream as Readable; // a PassThrough; typed as the old NodeJS.ReadableStream
   const opened: Readable[] = [];
+  // yazl reports a failed entry as an 'error' on the ZipFile; the ZIP cannot be finished then.
+  zip.on('error', (err) => stream.destroy(err));
   for (const { delivery: d, path } of found) {
     zip.addReadStreamLazy(d.fileName, { mtime: new Date(d.madeAt), compress: false }, (cb) => {
       const file = createReadStream(path);
       opened.push(file);
+      if (stream.destroyed) file.destroy();
+      file.on('error', (err) => stream.destroy(unreadable(d, err)));
       cb(null, file);
     });
   }
@@ -182,13 +242,9 @@ export async function bundleNotDownloaded(
     deliveries,
     missing,
     fileName: `ketendata-${who.organisation}-nieuw-${day}.zip`,
-    stream: recordedAtEnd(
-      zip.outputStream,
-      async () => {
-        for (const d of deliveries) await record(deps, who, d, 'bundle');
-      },
-      opened,
-    ),
+    ...transfer(stream, opened, async () => {
+      for (const d of deliveries) await record(deps, who, d, 'bundle');
+    }),
   };
 }
 

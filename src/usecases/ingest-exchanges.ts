@@ -49,7 +49,68 @@ export interface IngestSummary {
   notXml?: { readonly count: number; readonly first: readonly string[] };
 }
 
-export interface IngestOptions {
+/** A quarantined exchange, reported once its batch is written: the item that keeps it, its file and reason. */
+export interface QuarantinedExchange {
+  /** The quarantine item (`quarantine list`, `retry`, `dismiss`). */
+  readonly id: number;
+  /** The file, as the source names it (`<zip>!<entry>` in a ZIP). */
+  readonly source: string;
+  readonly reasonCode: string;
+  /** As stored: for a message that cannot be parsed the parser's error line (file, message type, element, rule). */
+  readonly reason: string;
+}
+
+/** A conflict, reported once its batch is written: stored as a new version beside an earlier one. */
+export interface ConflictingExchange {
+  readonly source: string;
+  /** Message code (`JW315`) and BerichtIdentificatie/Identificatie. */
+  readonly code: string;
+  readonly identificatie: string;
+  /** The new version's seq, and the latest earlier version's. */
+  readonly seq: number;
+  readonly earlierSeq: number;
+}
+
+/** Who hears about single exchanges as their batch is written (the CLI names each on stderr). */
+export interface ItemReports {
+  readonly onQuarantined?: (item: QuarantinedExchange) => void;
+  readonly onConflict?: (item: ConflictingExchange) => void;
+}
+
+/** Reports the quarantined and conflicting exchanges of a written batch, in input order. */
+export function reportItems(
+  prepared: readonly PreparedExchange[],
+  result: BatchResult,
+  reports: ItemReports,
+): void {
+  if (!reports.onQuarantined && !reports.onConflict) return;
+  result.outcomes.forEach((o, i) => {
+    const p = prepared[i]!;
+    if (o === 'quarantined' && p.kind === 'quarantine') {
+      const id = result.quarantineIds[i];
+      if (id !== undefined)
+        reports.onQuarantined?.({
+          id,
+          source: p.exchange.source,
+          reasonCode: p.reason_code,
+          reason: p.reason,
+        });
+    } else if (o === 'conflict' && p.kind === 'message') {
+      const seq = result.seqs[i];
+      const earlierSeq = result.conflictWith[i];
+      if (seq !== undefined && earlierSeq !== undefined)
+        reports.onConflict?.({
+          source: p.exchange.source,
+          code: p.message.code,
+          identificatie: p.message.identificatie,
+          seq,
+          earlierSeq,
+        });
+    }
+  });
+}
+
+export interface IngestOptions extends ItemReports {
   /** Exchanges per transaction. */
   readonly batchSize?: number;
   /** Raw bytes per batch: a batch ends at `batchSize` exchanges or about this many bytes, whichever comes first. */
@@ -119,6 +180,7 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
         source: ref.source,
         identity: ref.identity,
         place: ref.place,
+        unlisted: ref.unlisted,
         moment: ref.moment,
         verzender: ref.verzender,
         ontvanger: ref.ontvanger,
@@ -262,6 +324,7 @@ export async function ingestSource(
       inTransaction: options.link === false ? undefined : linkInBatch(prepared, now),
     });
     addResult(summary, result, true);
+    reportItems(prepared, result, options);
     done += prepared.length;
     options.onProgress?.(done, summary);
   };
@@ -356,15 +419,20 @@ const NO_BYTES = Buffer.alloc(0);
  * without a moment (see `readAll`), and so is the key that settles them.
  */
 function withSettles(keys: Keys, ex: ReceivedExchange, prepared: PreparedExchange): PreparedExchange {
-  if (ex.hubId || ex.problem || ex.bytes.length === 0) return prepared;
-  return {
-    ...prepared,
-    settles: exchangeKey(
-      keys,
-      { ...ex, ...(isPlainSource(ex) ? { moment: null } : {}), bytes: NO_BYTES },
-      ex.place,
-    ),
-  };
+  if (ex.problem || ex.bytes.length === 0) return prepared;
+  const missing = ex.hubId
+    ? undefined
+    : exchangeKey(keys, { ...ex, ...(isPlainSource(ex) ? { moment: null } : {}), bytes: NO_BYTES }, ex.place);
+  if (!ex.unlisted) return missing === undefined ? prepared : { ...prepared, settles: missing };
+  // A manifest's file that no line named before: its `ingest.not_in_manifest` item was named by its path and
+  // the manifest's folder or ZIP alone (no moment, parties or bytes), and so is the key that settles it.
+  const { name, place } = ex.unlisted;
+  const unlisted = exchangeKey(
+    keys,
+    { source: name, moment: null, verzender: null, ontvanger: null, hubId: null, bytes: NO_BYTES },
+    place,
+  );
+  return { ...prepared, settles: missing === undefined ? [unlisted] : [missing, unlisted] };
 }
 
 // A known exchange is not parsed again; the batch writer sees its key and skips it.
@@ -392,7 +460,8 @@ const NOT_XML_NAMED = 3;
 
 export function formatSummary(s: IngestSummary): string[] {
   const lines = [
-    `received ${s.received}, stored ${s.stored}, duplicates ${s.duplicates}, conflicts ${s.conflicts}, quarantined ${s.quarantined}` +
+    // Conflicts are stored messages too: named within `stored`, so the numbers add up to `received`.
+    `received ${s.received}, stored ${s.stored} (${count(s.conflicts, 'conflict')}), duplicates ${s.duplicates}, quarantined ${s.quarantined}` +
       (s.skipped ? `, already ingested ${s.skipped}` : ''),
   ];
   for (const [code, n] of Object.entries(s.quarantinedByReason).sort())

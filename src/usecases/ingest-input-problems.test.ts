@@ -388,24 +388,28 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       for (const name of ['notes.txt', 'README', 'sub/inner.zip', 'sub/c.xml.gz'])
         writeFileSync(join(dir, name), 'x');
       const s = await ingest(store, dir);
-      expect(s).toMatchObject({ received: 2, stored: 2 });
-      expect(s.notXml).toEqual({ count: 4, first: ['README', 'notes.txt', 'sub/c.xml.gz'] });
+      // The ZIP inside is no note: it is an item of its own (`ingest.nested_zip`), counted.
+      expect(s).toMatchObject({ received: 3, stored: 2, quarantined: 1 });
+      expect(s.quarantinedByReason).toEqual({ 'ingest.nested_zip': 1 });
+      expect(s.notXml).toEqual({ count: 3, first: ['README', 'notes.txt', 'sub/c.xml.gz'] });
       expect(formatSummary(s)).toContain(
-        '  not read: 4 files not named .xml (README, notes.txt, sub/c.xml.gz, …); not counted above',
+        '  not read: 3 files not named .xml (README, notes.txt, sub/c.xml.gz); not counted above',
       );
       // A ZIP without a manifest the same; one with every file read says nothing.
       const zipPath = join(dir, 'extract.zip');
       const zip = new yazl.ZipFile();
       zip.addBuffer(Buffer.from(xmlOf('JW315')), 'week/a.xml');
       zip.addBuffer(Buffer.from('x'), 'week/inner.zip');
+      zip.addBuffer(Buffer.from('x'), 'week/notes.txt');
       zip.end();
       await new Promise<void>((resolve, reject) => {
         zip.outputStream.pipe(createWriteStream(zipPath)).on('close', resolve).on('error', reject);
       });
       const fromZip = await ingest(store, zipPath);
-      expect(fromZip).toMatchObject({ received: 1, stored: 1 });
+      expect(fromZip).toMatchObject({ received: 2, stored: 1, quarantined: 1 });
+      expect(fromZip.quarantinedByReason).toEqual({ 'ingest.nested_zip': 1 });
       expect(formatSummary(fromZip)).toContain(
-        '  not read: 1 file not named .xml (week/inner.zip); not counted above',
+        '  not read: 1 file not named .xml (week/notes.txt); not counted above',
       );
       const withManifest = folder([{ file: 'm.xml', xml: xmlOf('JW317'), ...meta(1) }], []);
       writeFileSync(join(withManifest, 'notes.txt'), 'x');

@@ -20,6 +20,8 @@ export interface ReceivedExchange {
   readonly identity?: string;
   /** See `ExchangeRef.place`: names the exchange's input problem, and the key that settles one. */
   readonly place?: string | undefined;
+  /** See `ExchangeRef.unlisted`: names the key that settles the file's `ingest.not_in_manifest` item. */
+  readonly unlisted?: { readonly name: string; readonly place: string } | undefined;
   readonly bytes: Buffer;
   readonly moment: string | null;
   readonly verzender: string | null;

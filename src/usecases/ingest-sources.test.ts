@@ -526,3 +526,78 @@ describe('exchange sources', () => {
     await expect(openSource(join(tmp, 'x.csv'))).rejects.toThrow(/ingest.source_unknown/);
   });
 });
+
+describe('a damaged ZIP', () => {
+  const tmp2 = mkdtempSync(join(tmpdir(), 'ketendata-damaged-'));
+  afterAll(() => rmSync(tmp2, { recursive: true, force: true }));
+
+  const writeZip = async (out: string, entries: [string, Buffer, boolean][]) => {
+    const zip = new yazl.ZipFile();
+    for (const [name, data, compress] of entries) zip.addBuffer(data, name, { compress });
+    zip.end();
+    await new Promise<void>((resolve, reject) => {
+      zip.outputStream
+        .pipe(createWriteStream(out))
+        .on('close', () => resolve())
+        .on('error', reject);
+    });
+  };
+
+  it('quarantines an entry whose data does not match its CRC-32 (one digit of a BSN changed)', async () => {
+    const [a, b] = validExamples().map((e) => Buffer.from(e.xml));
+    const path = join(tmp2, 'crc.zip');
+    await writeZip(path, [
+      ['a.xml', a!, false],
+      ['b.xml', b!, false],
+    ]);
+    const bytes = readFileSync(path);
+    const at = bytes.indexOf(Buffer.from('Bsn>')) + 4;
+    bytes[at] = bytes[at] === 0x31 ? 0x32 : 0x31;
+    writeFileSync(path, bytes);
+    const read = await collect(path);
+    expect(read.bytes[0]).toBe(
+      'ingest.unreadable: its data does not match the CRC-32 in the ZIP directory: the ZIP is damaged',
+    );
+    expect(read.bytes[1]).toEqual(b);
+  });
+
+  it('names the ZIP, the entry and the reason when its manifest cannot be unpacked', async () => {
+    const [a] = validExamples().map((e) => Buffer.from(e.xml));
+    const line = JSON.stringify({
+      file: 'a.xml',
+      moment: '2024-03-04T09:00:00Z',
+      verzender: '0384',
+      ontvanger: '12345678',
+    });
+    const manifest = Buffer.from(`${line}\n`.repeat(2000));
+    const path = join(tmp2, 'manifest.zip');
+    await writeZip(path, [
+      ['manifest.ndjson', manifest, true],
+      ['a.xml', a!, false],
+    ]);
+    const bytes = readFileSync(path);
+    // The compressed data begins after the local header (30 bytes) and the name; wreck some of it.
+    const start = 30 + 'manifest.ndjson'.length;
+    for (let i = start + 2; i < start + 40; i++) bytes[i] = 0xff;
+    writeFileSync(path, bytes);
+    await expect(collect(path)).rejects.toThrow(
+      /^ingest\.source_unreadable: manifest\.zip!manifest\.ndjson: its compressed data is corrupt \(/,
+    );
+  });
+});
+
+describe('a source path', () => {
+  it('that is a link loop is unreadable, not missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ketendata-loop-'));
+    try {
+      const loop = join(dir, 'loop.xml');
+      symlinkSync(loop, loop);
+      await expect(openSource(loop)).rejects.toThrow(
+        /^ingest\.source_unreadable: .*loop\.xml cannot be read \(/,
+      );
+      await expect(openSource(join(dir, 'absent'))).rejects.toThrow(/^ingest\.source_missing: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

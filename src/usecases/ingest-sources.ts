@@ -15,6 +15,7 @@ import {
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { DELIVERY_TIME_ZONE } from '../domain/delivery-week.js';
 import { parseMoment } from '../domain/moment.js';
@@ -41,6 +42,12 @@ export interface ExchangeRef {
    * does not settle them.
    */
   readonly place?: string;
+  /**
+   * A manifest's exchange: how the `ingest.not_in_manifest` item of its file was named while no line named it
+   * (the file's path in the manifest's folder or ZIP, and that folder's or ZIP's real path), so the file named
+   * at last settles that item.
+   */
+  readonly unlisted?: Unlisted;
   readonly moment: string | null;
   readonly verzender: string | null;
   readonly ontvanger: string | null;
@@ -71,6 +78,47 @@ export interface ExchangeSource {
 }
 
 export const MANIFEST_NAME = 'manifest.ndjson';
+
+/** See `ExchangeRef.unlisted`. */
+export interface Unlisted {
+  readonly name: string;
+  readonly place: string;
+}
+
+/** The problems of files that a manifest source holds but does not read (see `unnamedProblem`). */
+export const NOT_IN_MANIFEST = 'ingest.not_in_manifest';
+export const NESTED_ZIP = 'ingest.nested_zip';
+const NOT_IN_MANIFEST_REASON = 'the manifest names no line for this file: it is not read';
+const NESTED_ZIP_REASON = 'a ZIP inside the source is not read: ingest it on its own';
+
+/** The problem of a file not read for its place: a `.zip` (never unpacked inside a source) or one no line names. */
+function unnamedProblem(name: string): { code: string; reason: string } | undefined {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.zip')) return { code: NESTED_ZIP, reason: NESTED_ZIP_REASON };
+  if (lower.endsWith('.xml')) return { code: NOT_IN_MANIFEST, reason: NOT_IN_MANIFEST_REASON };
+  return undefined;
+}
+
+/** An exchange that is only an input problem of the source (no moment, parties or bytes), named by `place`. */
+function problemRef(
+  source: string,
+  identity: string | undefined,
+  place: string,
+  code: string,
+  reason: string,
+): ExchangeRef {
+  return {
+    source,
+    identity,
+    place,
+    moment: null,
+    verzender: null,
+    ontvanger: null,
+    hubId: null,
+    problem: { code, reason: `${source}: ${reason}`, bytes: NO_BYTES },
+    read: async () => NO_BYTES,
+  };
+}
 
 // Messages are small files: a synchronous read costs about a quarter of the CPU of fs/promises (which
 // makes open, stat, read and close separate thread-pool round trips), and reading is cheap beside parsing.
@@ -123,7 +171,7 @@ const notAFile = (s: Stats) =>
  * (ELOOP) and the check before opening is left out, to save a system call per file: the caller finds links
  * itself, and the check after opening (non-blocking) still refuses anything but a regular file, unread.
  */
-function readRegularFile(
+export function readRegularFile(
   path: string | Buffer,
   name = String(path),
   noFollow = false,
@@ -221,6 +269,17 @@ function hubIdOf(line: string): string | null {
   }
 }
 
+// The file an unusable line names, if it names one: that file is accounted for by the line's item.
+function fileOf(line: string): string | null {
+  try {
+    const v: unknown = JSON.parse(line);
+    const f = typeof v === 'object' && v !== null ? (v as Record<string, unknown>).file : undefined;
+    return typeof f === 'string' && f !== '' ? f : null;
+  } catch {
+    return null;
+  }
+}
+
 function badLine(name: Named, line: string, reason: string): ExchangeRef {
   const bytes = Buffer.from(line);
   return {
@@ -235,13 +294,15 @@ function badLine(name: Named, line: string, reason: string): ExchangeRef {
 }
 
 /** How a manifest's exchanges are named: shown (`source`) and, where it differs, identified (`identity`). */
-type Named = { readonly source: string; readonly identity?: string };
+type Named = { readonly source: string; readonly identity?: string; readonly unlisted?: Unlisted };
 
 interface ManifestNames {
   /** A bad line, by its number. */
   line(n: number): Named;
   /** A line's file, as the line names it. */
   file(file: string): Named;
+  /** Called with the file of every line that names one (also an unusable line, where it can be read). */
+  seen?(file: string): void;
 }
 
 /**
@@ -270,14 +331,20 @@ async function* manifestRefs(
     if (!line) continue;
     const parsed = parseManifestLine(line, where);
     if (!parsed.ok) {
+      if (names.seen) {
+        const file = fileOf(line);
+        if (file !== null) names.seen(file);
+      }
       yield badLine(names.line(n), line, parsed.reason);
       continue;
     }
+    names.seen?.(parsed.file);
     // Fields named one by one: spreading a name object per line cost more than the rest of the line.
     const named = names.file(parsed.file);
     yield {
       source: named.source,
       identity: named.identity,
+      unlisted: named.unlisted,
       moment: parsed.moment,
       verzender: parsed.verzender,
       ontvanger: parsed.ontvanger,
@@ -298,19 +365,54 @@ async function manifestSource(manifestPath: string): Promise<ExchangeSource> {
   const dir = dirname(manifestPath);
   // One streaming pass to count lines, for the progress bar and the choice of parse workers.
   const total = await countLines(manifestPath);
+  const manifestName = basename(manifestPath);
+  // The `.xml` and `.zip` files below the manifest's folder, until a line names them: those left when the
+  // manifest ends are not read, and each is an item (`ingest.not_in_manifest`, `ingest.nested_zip`). This
+  // holds the folder's listing, not the manifest's lines (which can be millions): as much as a plain folder
+  // of the same files keeps. Only for `manifest.ndjson` (the folder form): a manifest of another name may
+  // share its folder with other manifests, whose files are not this one's to report.
+  const place = await realpath(dir);
+  const unnamed = manifestName === MANIFEST_NAME ? await unnamedFiles(dir) : new Map<string, string>();
   return {
     label: manifestPath,
     total,
     async *exchanges() {
       const lines = manifestLines(createReadStream(manifestPath));
       const readInside = insideReader(await realpath(dir, { encoding: 'buffer' }));
-      yield* manifestRefs(lines, basename(manifestPath), async (file) => {
-        const path = join(dir, file);
-        return readInside(Buffer.from(path), path);
-      });
+      const track = unnamed.size > 0;
+      yield* manifestRefs(
+        lines,
+        manifestName,
+        async (file) => {
+          const path = join(dir, file);
+          return readInside(Buffer.from(path), path);
+        },
+        {
+          line: (n) => ({ source: `${manifestName}#${n}` }),
+          file: (source) =>
+            track ? { source, unlisted: { name: posix.normalize(source), place } } : { source },
+          seen: track ? (file) => unnamed.delete(posix.normalize(file)) : undefined,
+        },
+      );
+      for (const [name, source] of unnamed) {
+        const p = unnamedProblem(name)!;
+        yield problemRef(source, name, place, p.code, p.reason);
+      }
     },
     close: async () => undefined,
   };
+}
+
+/**
+ * The `.xml` and `.zip` files below a manifest's folder (the manifest not among them), by their normalised path
+ * (as a line names them) → their name as shown.
+ */
+async function unnamedFiles(dir: string): Promise<Map<string, string>> {
+  const { files, notXml } = await listXml(dir, false);
+  const out = new Map<string, string>();
+  for (const f of files) if (!f.source.endsWith('/')) out.set(posix.normalize(f.source), f.source);
+  for (const n of notXml) if (n.toLowerCase().endsWith('.zip')) out.set(posix.normalize(n), n);
+  return out;
 }
 
 /** A file found by walking a folder: its raw path (a name need not be valid UTF-8) and its name as shown. */
@@ -341,6 +443,7 @@ const SLASH = Buffer.from('/');
  */
 async function listXml(
   dir: string,
+  zipItems = true,
 ): Promise<{ files: FoundFile[]; foldersRead: string[]; notXml: string[] }> {
   const out: FoundFile[] = [];
   const foldersRead: string[] = [];
@@ -382,7 +485,10 @@ async function listXml(
       else if (e.isSymbolicLink()) links.push({ path: p, name, xml });
       else if (e.isFile()) {
         if (!xml) {
-          notXml.push(name);
+          // A ZIP inside the folder is not unpacked: an item, so it is not lost (`zipItems`, else in notXml).
+          if (zipItems && name.toLowerCase().endsWith('.zip'))
+            out.push({ path: p, source: name, problem: { code: NESTED_ZIP, reason: NESTED_ZIP_REASON } });
+          else notXml.push(name);
           continue;
         }
         out.push({ path: p, source: name });
@@ -650,7 +756,19 @@ async function zipSource(path: string): Promise<ExchangeSource> {
       const fail = (e: unknown) =>
         reject((e as NodeJS.ErrnoException).code === 'EFBIG' ? e : unreadableEntry(e));
       zip.openReadStream(entry, (err, s) =>
-        err ? fail(err) : streamToBuffer(s, name, MAX_EXCHANGE_BYTES).then(resolve, fail),
+        err
+          ? fail(err)
+          : streamToBuffer(s, name, MAX_EXCHANGE_BYTES).then((data) => {
+              // yauzl checks no CRC: a flipped bit in a stored entry would be ingested as a different message.
+              if (crc32(data) >>> 0 !== entry.crc32 >>> 0) {
+                reject(
+                  new InputProblem(
+                    'ingest.unreadable',
+                    `its data does not match the CRC-32 in the ZIP directory: the ZIP is damaged`,
+                  ),
+                );
+              } else resolve(data);
+            }, fail),
       );
     });
   // Every manifest in the ZIP (a week per folder, say), each with the files beside it, in path order.
@@ -670,21 +788,55 @@ async function zipSource(path: string): Promise<ExchangeSource> {
     }
     return normalNames;
   };
+  const place = await realpath(path);
+  // An entry named by an absolute path or with `..`: never read, an item of its own.
+  const refusedRef = ({ name, why }: { name: string; why: string }) =>
+    problemRef(
+      `${zipName}!${name}`,
+      name,
+      place,
+      'ingest.entry_refused',
+      `the ZIP names this entry by ${why}, which leads outside the ZIP's folder: it is not read`,
+    );
   if (manifests.length > 0) {
     // A manifest is streamed twice (count, then read), never held whole: it can have millions of lines.
     const entryLines = async (entry: yauzl.Entry) => manifestLines(await openStream(entry));
+    // A damaged manifest entry: which ZIP and entry, and why, not zlib's bare words.
+    const unreadableManifest = (entry: yauzl.Entry, err: unknown) =>
+      new Error(
+        `ingest.source_unreadable: ${zipName}!${entry.fileName.toString()}: ${unreadableEntry(err).reason}`,
+      );
     let total = 0;
     for (const { entry } of manifests)
-      for await (const line of await entryLines(entry)) if (line instanceof LongLine || line.trim()) total++;
+      try {
+        for await (const line of await entryLines(entry))
+          if (line instanceof LongLine || line.trim()) total++;
+      } catch (err) {
+        throw unreadableManifest(entry, err);
+      }
+    // The `.xml` and `.zip` entries, by normalised path, until a line of some manifest names them: those left
+    // are not read, each an item. The ZIP's directory is in memory already; this keeps its names once more.
+    const unnamed = new Map<string, string[]>();
+    for (const [n, same] of entries) {
+      if (n === MANIFEST_NAME || n.endsWith(`/${MANIFEST_NAME}`) || !unnamedProblem(n)) continue;
+      const key = posix.normalize(n);
+      unnamed.set(key, [...(unnamed.get(key) ?? []), ...same.map(() => n)]);
+    }
     return {
       label: path,
-      total,
+      total: total + refused.length,
       exchanges: async function* () {
+        // In a manifest ZIP too: a manifest cannot name such an entry, so every one is an item.
+        for (const r of refused) yield refusedRef(r);
         for (const { name, entry: manifest, nth } of manifests) {
           const base = name.slice(0, -MANIFEST_NAME.length);
           yield* manifestRefs(
             (async function* () {
-              yield* await entryLines(manifest);
+              try {
+                yield* await entryLines(manifest);
+              } catch (err) {
+                throw unreadableManifest(manifest, err);
+              }
             })(),
             `${zipName}!${name}${nth > 1 ? ` (entry ${nth} of that name)` : ''}`,
             async (file) => {
@@ -707,10 +859,22 @@ async function zipSource(path: string): Promise<ExchangeSource> {
                 source: `${zipName}!${name}${nth > 1 ? `(${nth})` : ''}#${n}`,
                 identity: `${name}${nth > 1 ? `(${nth})` : ''}#${n}`,
               }),
-              file: (file) => ({ source: `${zipName}!${base}${file}`, identity: file }),
+              file: (file) => ({
+                source: `${zipName}!${base}${file}`,
+                identity: file,
+                unlisted: { name: posix.normalize(base + file), place },
+              }),
+              seen: (file) => unnamed.delete(posix.normalize(base + file)),
             },
           );
         }
+        for (const [key, names] of unnamed)
+          for (const [i, n] of names.entries()) {
+            const p = unnamedProblem(n)!;
+            // Entries of one name told apart by their place, the last keeping the name (as without a manifest).
+            const nth = i === names.length - 1 ? '' : `#${i + 1}`;
+            yield problemRef(`${zipName}!${n}${nth}`, `${key}${nth}`, place, p.code, p.reason);
+          }
       },
       close: async () => zip.close(),
     };
@@ -721,32 +885,21 @@ async function zipSource(path: string): Promise<ExchangeSource> {
     .filter(([n]) => n.toLowerCase().endsWith('.xml'))
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .flatMap(([n, same]) => same.map((e, i) => ({ source: i === same.length - 1 ? n : `${n}#${i + 1}`, e })));
-  const refusedXml = refused.filter((r) => r.name.toLowerCase().endsWith('.xml'));
-  const place = await realpath(path);
-  const notXml = [...entries.keys(), ...refused.map((r) => r.name)]
-    .filter((n) => !n.toLowerCase().endsWith('.xml'))
-    .sort();
+  const isXmlOrZip = (n: string) => /\.(xml|zip)$/i.test(n);
+  const refusedXml = refused.filter((r) => isXmlOrZip(r.name));
+  // A ZIP inside the ZIP is not unpacked: each is an item, so it is not lost.
+  const nested = [...entries.entries()]
+    .filter(([n]) => n.toLowerCase().endsWith('.zip'))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .flatMap(([n, same]) => same.map((_, i) => (i === same.length - 1 ? n : `${n}#${i + 1}`)));
+  const notXml = [...entries.keys(), ...refused.map((r) => r.name)].filter((n) => !isXmlOrZip(n)).sort();
   return {
     label: path,
-    total: xml.length + refusedXml.length,
+    total: xml.length + refusedXml.length + nested.length,
     notXml,
     async *exchanges() {
-      for (const { name, why } of refusedXml) {
-        const source = `${zipName}!${name}`;
-        const reason = `${source}: the ZIP names this entry by ${why}, which leads outside the ZIP's folder: it is not read`;
-        const problem = { code: 'ingest.entry_refused', reason, bytes: NO_BYTES };
-        yield {
-          source,
-          identity: name,
-          place,
-          moment: null,
-          verzender: null,
-          ontvanger: null,
-          hubId: null,
-          problem,
-          read: async () => NO_BYTES,
-        };
-      }
+      for (const r of refusedXml) yield refusedRef(r);
+      for (const n of nested) yield problemRef(`${zipName}!${n}`, n, place, NESTED_ZIP, NESTED_ZIP_REASON);
       for (const { source, e } of xml) {
         yield {
           source: `${zipName}!${source}`,
@@ -766,7 +919,11 @@ async function zipSource(path: string): Promise<ExchangeSource> {
 
 /** Opens a folder, a ZIP or a manifest file. */
 export async function openSource(path: string): Promise<ExchangeSource> {
-  const s = await stat(path).catch(() => undefined);
+  const s = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    // Only a path that is not there is missing: a link loop or a denied folder on the way is unreadable.
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+    throw new Error(`ingest.source_unreadable: ${path} cannot be read (${systemErrorText(err)})`);
+  });
   if (!s) throw new Error(`ingest.source_missing: ${path} does not exist`);
   if (s.isDirectory()) {
     const manifest = join(path, MANIFEST_NAME);

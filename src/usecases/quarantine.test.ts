@@ -7,7 +7,7 @@ import { EXAMPLES, exampleTraffic, SECRET } from '../../test/support/exchange-fi
 import { parseMessage } from '../ingest/index.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { listAudit } from '../store/audit.js';
-import { ingestSource } from './ingest-exchanges.js';
+import { type ConflictingExchange, ingestSource, type QuarantinedExchange } from './ingest-exchanges.js';
 import type { Parse } from './ingest-prepare.js';
 import { openSource } from './ingest-sources.js';
 import { dismissQuarantine, listQuarantine, retryQuarantine } from './quarantine.js';
@@ -72,6 +72,51 @@ describe.each(DIALECTS)('quarantine on %s', (dialect) => {
       }
       const messages = await store.db.selectFrom('message').select('seq').execute();
       expect(messages).toHaveLength(traffic.expected.stored);
+    } finally {
+      await drop();
+    }
+  });
+
+  it('reports each quarantined exchange with the item that keeps it, and each conflict with both seqs, as written', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const quarantined: QuarantinedExchange[] = [];
+      const conflicts: ConflictingExchange[] = [];
+      await ingestSource({ store, keys, now, parse: withoutJw305 }, await openSource(traffic.dir), {
+        batchSize: 7,
+        onQuarantined: (q) => quarantined.push(q),
+        onConflict: (c) => conflicts.push(c),
+      });
+      const open = await listQuarantine(store);
+      expect(quarantined).toEqual(
+        open.map((e) => ({ id: e.id, source: e.source, reasonCode: e.reasonCode, reason: e.reason })),
+      );
+      expect(conflicts).toEqual([]);
+      // The retry reports what stays quarantined under the same ids, and the JW305 versions as a conflict.
+      const again: QuarantinedExchange[] = [];
+      await retryQuarantine({ store, keys, now }, undefined, {
+        onQuarantined: (q) => again.push(q),
+        onConflict: (c) => conflicts.push(c),
+      });
+      const still = await listQuarantine(store);
+      expect(again.map((q) => q.id)).toEqual(
+        still
+          .filter((e) => e.reasonCode !== 'ingest.manifest_invalid' && e.reasonCode !== 'ingest.file_missing')
+          .map((e) => e.id),
+      );
+      expect(conflicts).toHaveLength(1);
+      const versions = await store.db
+        .selectFrom('message')
+        .select('seq')
+        .where('conflict', '=', 1)
+        .orderBy('seq')
+        .execute();
+      expect(conflicts[0]).toMatchObject({
+        code: 'JW305',
+        identificatie: '123456789012',
+        seq: Number(versions[1]!.seq),
+        earlierSeq: Number(versions[0]!.seq),
+      });
     } finally {
       await drop();
     }

@@ -10,7 +10,13 @@ import {
 } from '../store/ingest-repository.js';
 import type { Store } from '../store/open.js';
 import type { QuarantineTable } from '../store/tables/ingest.js';
-import { addResult, emptySummary, type IngestSummary } from './ingest-exchanges.js';
+import {
+  addResult,
+  emptySummary,
+  type IngestSummary,
+  type ItemReports,
+  reportItems,
+} from './ingest-exchanges.js';
 import { type Parse, prepareExchange } from './ingest-prepare.js';
 import { linkInBatch } from './link-batch.js';
 
@@ -110,7 +116,7 @@ export interface RetryResult extends IngestSummary {
 export async function retryQuarantine(
   deps: RetryDeps,
   ids: readonly number[] | undefined,
-  options: { replacement?: Buffer } = {},
+  options: { replacement?: Buffer } & ItemReports = {},
 ): Promise<RetryResult> {
   if (options.replacement && ids?.length !== 1)
     throw new Error('quarantine.bad_option: a corrected file replaces exactly one entry');
@@ -167,6 +173,7 @@ export async function retryQuarantine(
       inTransaction: linkInBatch(chunk, now),
     });
     addResult(summary, result, false);
+    reportItems(chunk, result, options);
     resolved += result.outcomes.filter((o) => o !== 'quarantined' && o !== 'skipped').length;
   }
   await finishRun(deps.store, runId, deps.now().toISOString());

@@ -7,6 +7,10 @@ import { deriveKeys } from '../../pseudonymise/keys.js';
 import { exchangesApiFor } from './exchanges.js';
 
 const TOKEN = 'operator-token';
+const ORG_TOKEN = 'organisation-token';
+/** What the app's token check says of a token: an operator's, an organisation's, or none at all. */
+const scopeOf = async (t: string) =>
+  t === TOKEN ? 'operator' : t === ORG_TOKEN ? 'organisation' : undefined;
 const keys = deriveKeys(SECRET);
 const clock = () => new Date('2024-03-05T10:00:00Z');
 const jw301 = readFileSync(join(EXAMPLES, 'ijw-voorbeelden', 'JW301.xml'));
@@ -16,7 +20,7 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
   it('stores a posted message once, counts a resend as a passage and recognises a repeated request', async () => {
     const { store, drop } = await freshStore(dialect);
     try {
-      const app = exchangesApiFor({ store, keys, clock })(async (t) => t === TOKEN);
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
       const post = (query: string, body: Buffer | string, headers: Record<string, string> = {}) =>
         app.request(`/api/v1/exchanges?${query}`, { method: 'POST', body, headers: { ...auth, ...headers } });
       const first = await post(
@@ -51,7 +55,7 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
   it('stores a message posted as JSON with an ISO-8859-1 declaration as the same message posted as bytes', async () => {
     const { store, drop } = await freshStore(dialect);
     try {
-      const app = exchangesApiFor({ store, keys, clock })(async (t) => t === TOKEN);
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
       const text = jw301
         .toString('utf8')
         .replace(/^<\?xml[^>]*\?>/, '<?xml version="1.0" encoding="ISO-8859-1"?>')
@@ -77,7 +81,7 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
   it('keeps an invalid message in quarantine and says why', async () => {
     const { store, drop } = await freshStore(dialect);
     try {
-      const app = exchangesApiFor({ store, keys, clock })(async (t) => t === TOKEN);
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
       const res = await app.request('/api/v1/exchanges?hubId=GGK9', {
         method: 'POST',
         headers: auth,
@@ -99,7 +103,7 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
   it('refuses a moment that is not a full ISO-8601 date-time on a real date, fields that are not text and parties that are no code', async () => {
     const { store, drop } = await freshStore(dialect);
     try {
-      const app = exchangesApiFor({ store, keys, clock })(async (t) => t === TOKEN);
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
       for (const moment of ['2026-02-30T06:00:00Z', 'Tue, 01 Dec 2026 10:00:00 +0100', '2026-12-01 10:00Z']) {
         const res = await app.request(`/api/v1/exchanges?hubId=X1&moment=${encodeURIComponent(moment)}`, {
           method: 'POST',
@@ -131,10 +135,35 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
     }
   });
 
+  it('refuses a JSON body that is not an object with 400, not a 500', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
+      for (const body of ['null', '42', '[]', '["<Bericht/>"]', '"<Bericht/>"', 'true']) {
+        const res = await app.request('/api/v1/exchanges', {
+          method: 'POST',
+          headers: { ...auth, 'Content-Type': 'application/json' },
+          body,
+        });
+        expect(res.status, body).toBe(400);
+        expect(await res.json(), body).toEqual({
+          error: {
+            code: 'api.bad_request',
+            message:
+              'the JSON body must be an object: {"xml": "…", "moment"?, "verzender"?, "ontvanger"?, "hubId"?}',
+          },
+        });
+      }
+      expect(await store.db.selectFrom('exchange').select('id').execute()).toEqual([]);
+    } finally {
+      await drop();
+    }
+  });
+
   it('refuses a request without a valid operator token', async () => {
     const { store, drop } = await freshStore(dialect);
     try {
-      const app = exchangesApiFor({ store, keys, clock })(async (t) => t === TOKEN);
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
       const none = await app.request('/api/v1/exchanges', { method: 'POST', body: jw301 });
       expect(none.status).toBe(401);
       const wrong = await app.request('/api/v1/exchanges', {
@@ -143,6 +172,17 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
         headers: { Authorization: 'Bearer x' },
       });
       expect(wrong.status).toBe(401);
+      expect(wrong.headers.get('WWW-Authenticate')).toBe('Bearer');
+      // A valid token that is not an operator's is known but not allowed: 403, as on /quarantine.
+      const org = await app.request('/api/v1/exchanges', {
+        method: 'POST',
+        body: jw301,
+        headers: { Authorization: `Bearer ${ORG_TOKEN}` },
+      });
+      expect(org.status).toBe(403);
+      expect(await org.json()).toEqual({
+        error: { code: 'api.operator_token_required', message: 'this endpoint needs an operator token' },
+      });
       expect(await store.db.selectFrom('exchange').select('id').execute()).toEqual([]);
     } finally {
       await drop();

@@ -7,9 +7,12 @@ import type { Store } from '../../store/open.js';
 import { ingestOne, type SingleOutcome } from '../../usecases/ingest-exchanges.js';
 import type { ReceivedExchange } from '../../usecases/ingest-prepare.js';
 
+/** Whose a bearer token is: an operator's, an organisation's, or nobody's (unknown, revoked or expired). */
+export type TokenScopeOf = (token: string) => Promise<'operator' | 'organisation' | undefined>;
+
 export interface ExchangesApiDeps {
   readonly ingest: (exchange: ReceivedExchange) => Promise<SingleOutcome>;
-  readonly verifyOperatorToken: (token: string) => Promise<boolean>;
+  readonly tokenScope: TokenScopeOf;
   readonly clock: () => Date;
 }
 
@@ -34,7 +37,8 @@ function utf8Document(xml: string): Buffer {
  * `POST /api/v1/exchanges` (mount at `/`): the hub's live feed, one exchange per request, operator token
  * required. The body is the message XML (`Content-Type: application/xml`) with the hub metadata as query
  * parameters `moment`, `verzender`, `ontvanger`, `hubId` (all optional: moment defaults to the time of
- * receipt, the parties to the message header); or JSON `{"xml", "moment", "verzender", "ontvanger", "hubId"}`.
+ * receipt, the parties to the message header); or a JSON object `{"xml", "moment", "verzender", "ontvanger",
+ * "hubId"}`. 401 without a valid token, 403 for an organisation's token.
  * 201 stored (new message), 200 duplicate or already received, 202 kept in quarantine; every exchange
  * accepted is accounted for the same way as in `ketendata ingest`.
  */
@@ -44,10 +48,14 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
     '/api/v1/exchanges',
     async (c, next) => {
       const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('Authorization') ?? '');
-      if (!match || !(await deps.verifyOperatorToken(match[1]!))) {
+      const scope = match ? await deps.tokenScope(match[1]!) : undefined;
+      // The same answers as the rest of /api/v1: 401 for no valid token, 403 for a valid one of an organisation.
+      if (!scope) {
         c.header('WWW-Authenticate', 'Bearer');
-        return c.json(problem('api.unauthorized', 'an operator API token is required'), 401);
+        return c.json(problem('api.unauthorized', 'missing, unknown or revoked API token'), 401);
       }
+      if (scope !== 'operator')
+        return c.json(problem('api.operator_token_required', 'this endpoint needs an operator token'), 403);
       await next();
     },
     bodyLimit({
@@ -58,11 +66,23 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
       let meta: Record<string, unknown> = c.req.query();
       let bytes: Buffer;
       if ((c.req.header('Content-Type') ?? '').includes('json')) {
+        let body: unknown;
         try {
-          meta = (await c.req.json()) as Record<string, unknown>;
+          body = await c.req.json();
         } catch {
           return c.json(problem('api.bad_request', 'body is not valid JSON'), 400);
         }
+        // `null`, a number, a string or an array is valid JSON but carries no fields.
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          return c.json(
+            problem(
+              'api.bad_request',
+              'the JSON body must be an object: {"xml": "…", "moment"?, "verzender"?, "ontvanger"?, "hubId"?}',
+            ),
+            400,
+          );
+        }
+        meta = body as Record<string, unknown>;
         if (typeof meta.xml !== 'string')
           return c.json(problem('api.bad_request', 'field "xml" (the message) is required'), 400);
         bytes = utf8Document(meta.xml);
@@ -120,9 +140,9 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
 
 /** The factory the portal mounts (`AppDeps.exchangesApi`): the ingest use case on this store and key set. */
 export function exchangesApiFor(o: { store: Store; keys: Keys; clock: () => Date }) {
-  return (verifyOperatorToken: (token: string) => Promise<boolean>): Hono =>
+  return (tokenScope: TokenScopeOf): Hono =>
     exchangesApi({
-      verifyOperatorToken,
+      tokenScope,
       clock: o.clock,
       ingest: (ex) => ingestOne({ store: o.store, keys: o.keys, now: o.clock }, ex),
     });

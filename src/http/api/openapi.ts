@@ -1,10 +1,16 @@
 /** The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json. */
 export function openApiDocument() {
   const error = { $ref: '#/components/responses/Error' };
-  const notFound = {
-    description: 'Not found (also for ids of another organisation)',
+  const unauthorized = { $ref: '#/components/responses/Unauthorized' };
+  const orgToken = { $ref: '#/components/responses/OrganisationTokenRequired' };
+  const operatorToken = { $ref: '#/components/responses/OperatorTokenRequired' };
+  const fileMissing = { $ref: '#/components/responses/FileMissing' };
+  /** An error answer (the Error body) described for the one operation. */
+  const problem = (description: string) => ({
+    description,
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-  };
+  });
+  const notFound = problem('Not found (also for ids of another organisation)');
   const zip = {
     description: 'ZIP file',
     content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
@@ -38,8 +44,8 @@ export function openApiDocument() {
                 },
               },
             },
-            401: error,
-            403: error,
+            401: unauthorized,
+            403: orgToken,
           },
         },
       },
@@ -53,7 +59,8 @@ export function openApiDocument() {
               description: 'The delivery',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Delivery' } } },
             },
-            401: error,
+            401: unauthorized,
+            403: orgToken,
             404: notFound,
           },
         },
@@ -61,7 +68,12 @@ export function openApiDocument() {
           summary:
             'Delete the file of a downloaded delivery (the listing stays, marked deleted, until it expires)',
           operationId: 'deleteDelivery',
-          responses: { 204: { description: 'Deleted' }, 401: error, 404: notFound },
+          responses: {
+            204: { description: 'Deleted' },
+            401: unauthorized,
+            403: orgToken,
+            404: problem('Not found, or not downloaded yet (a file nobody fetched stays)'),
+          },
         },
       },
       '/deliveries/{id}/file': {
@@ -69,7 +81,7 @@ export function openApiDocument() {
         get: {
           summary: 'Download one delivery (recorded as a download)',
           operationId: 'downloadDelivery',
-          responses: { 200: zip, 401: error, 404: notFound },
+          responses: { 200: zip, 401: unauthorized, 403: orgToken, 404: notFound, 500: fileMissing },
         },
         head: {
           summary: 'Size, type and file name of one delivery without its body (not recorded as a download)',
@@ -77,7 +89,9 @@ export function openApiDocument() {
           responses: {
             200: { description: 'Headers only: Content-Length, Content-Type, Content-Disposition' },
             401: { description: 'No valid token' },
+            403: { description: 'An operator token: this endpoint needs an organisation token' },
             404: { description: 'Not found (also for ids of another organisation)' },
+            500: { description: 'The file is missing on the server' },
           },
         },
       },
@@ -85,7 +99,15 @@ export function openApiDocument() {
         post: {
           summary: 'Download all deliveries not downloaded before, as one ZIP',
           operationId: 'downloadNew',
-          responses: { 200: zip, 204: { description: 'Nothing new' }, 401: error },
+          description:
+            'A delivery whose file is missing on the server is left out (and logged); 500 `delivery.file_missing` when that leaves nothing to send.',
+          responses: {
+            200: zip,
+            204: { description: 'Nothing new' },
+            401: unauthorized,
+            403: orgToken,
+            500: fileMissing,
+          },
         },
       },
       '/history-request': {
@@ -97,7 +119,8 @@ export function openApiDocument() {
               description: 'State',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/HistoryStatus' } } },
             },
-            401: error,
+            401: unauthorized,
+            403: orgToken,
           },
         },
         post: {
@@ -119,7 +142,11 @@ export function openApiDocument() {
               content: { 'application/json': { schema: { $ref: '#/components/schemas/HistoryStatus' } } },
             },
             400: error,
-            401: error,
+            401: unauthorized,
+            403: orgToken,
+            409: problem(
+              'The organisation is not activated yet (`organisation.inactive`): the operator activates it',
+            ),
           },
         },
         delete: {
@@ -131,7 +158,8 @@ export function openApiDocument() {
               description: 'Withdrawn; the state after it',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/HistoryStatus' } } },
             },
-            401: error,
+            401: unauthorized,
+            403: orgToken,
             404: error,
           },
         },
@@ -147,8 +175,8 @@ export function openApiDocument() {
               description: 'The snapshot',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/IndicatorSnapshot' } } },
             },
-            401: error,
-            403: error,
+            401: unauthorized,
+            403: orgToken,
           },
         },
       },
@@ -190,7 +218,11 @@ export function openApiDocument() {
             201: { description: 'Stored (a new message)' },
             200: { description: 'Duplicate, or this exchange was received before' },
             202: { description: 'Kept in quarantine, with its reason' },
-            401: error,
+            400: problem(
+              'A JSON body that is not valid JSON, not an object or without `xml`; a field that is not text; a moment that is not an ISO-8601 date-time with zone; a party that is no CBS or AGB code (`api.bad_request`)',
+            ),
+            401: unauthorized,
+            403: operatorToken,
             413: error,
           },
         },
@@ -213,8 +245,8 @@ export function openApiDocument() {
                 },
               },
             },
-            401: error,
-            403: error,
+            401: unauthorized,
+            403: operatorToken,
           },
         },
       },
@@ -225,6 +257,26 @@ export function openApiDocument() {
       responses: {
         Error: {
           description: 'Error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        Unauthorized: {
+          description:
+            'No valid token: missing, unknown, revoked or expired (`api.unauthorized`, with `WWW-Authenticate: Bearer`)',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        OrganisationTokenRequired: {
+          description:
+            'An operator token: this endpoint needs an organisation token (`api.organisation_token_required`)',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        OperatorTokenRequired: {
+          description:
+            "An organisation's token: this endpoint needs an operator token (`api.operator_token_required`)",
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        FileMissing: {
+          description:
+            "The delivery's file is missing on the server (`delivery.file_missing`): not the client's fault; the operator is told in the server log",
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         },
       },

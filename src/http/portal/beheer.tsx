@@ -75,6 +75,8 @@ const QUARANTINE_REASON_TEXT: Record<string, string> = {
   'ingest.link_refused': 'Een link die buiten de aangeleverde map wijst of nergens heen; niet gevolgd',
   'ingest.entry_refused': 'Een bestand in de ZIP met een pad buiten de ZIP (../ of absoluut); niet gelezen',
   'ingest.file_ambiguous': 'De ZIP bevat meer bestanden met deze naam; niet te zeggen welk bedoeld is',
+  'ingest.not_in_manifest': 'Het manifest noemt dit bestand niet; niet gelezen',
+  'ingest.nested_zip': 'Een ZIP binnen de aanlevering; niet gelezen: lees die ZIP apart in',
 };
 
 /** The audit log's actions as the operator reads them (the code stays beside it, for searching). */

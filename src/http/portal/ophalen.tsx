@@ -1,9 +1,9 @@
-import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { FileInfo, FileStream } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime, formatPeriod, formatSize, kindLabel } from '../format.js';
+import { downloadBody } from '../transfer.js';
 import { Alert, CsrfField, InactiveNotice, Layout, organisationLabel, ScrollTable, Th } from './layout.js';
 import { page } from './render.js';
 
@@ -17,9 +17,9 @@ function fileHeaders(file: FileInfo): Record<string, string> {
   return headers;
 }
 
-/** Streams a delivery ZIP as an attachment. */
+/** Streams a delivery ZIP as an attachment; counted as a download once sent whole (`downloadBody`). */
 export function sendFile(c: Context<AppEnv>, file: FileStream): Response {
-  return c.body(Readable.toWeb(file.stream) as ReadableStream, 200, fileHeaders(file));
+  return c.body(downloadBody(c, file), 200, fileHeaders(file));
 }
 
 /**

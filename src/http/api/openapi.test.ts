@@ -1,0 +1,343 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { portalHarness } from '../../../test/e2e/harness.js';
+import { getDelivery } from '../../store/deliveries.js';
+import { createApiToken } from '../../usecases/accounts.js';
+import { addOrganisation } from '../../usecases/organisations.js';
+
+// Sunday 1 March 2026 07:00 Amsterdam: the weekly slot of that morning has passed.
+const AFTER_FIRST_RUN = new Date('2026-03-01T06:30:00Z');
+const MONDAY = new Date('2026-03-02T08:00:00Z');
+const JW301 = readFileSync('test/fixtures/istandaarden/ijw-voorbeelden/JW301.xml');
+
+interface Operation {
+  readonly responses: Record<string, unknown>;
+}
+type Doc = { paths: Record<string, Record<string, Operation | unknown[]>> };
+
+/** Who calls: no token, an unknown one, an operator's, or the token of an organisation. */
+type Caller = 'none' | 'unknown' | 'operator' | 'org' | 'head' | 'inactive' | 'lost';
+
+/** The portal on a fresh store, its deliveries of the first run and a token for every kind of caller. */
+async function apiWorld() {
+  const h = await portalHarness('sqlite');
+  await h.seed();
+  // Registered, never activated: no deliveries, no history request.
+  await addOrganisation(h.store, { code: '0050', name: 'Nog Niet', actor: 'test', now: MONDAY });
+  const report = await h.deliver(AFTER_FIRST_RUN);
+  h.clock.now = MONDAY;
+  const idOf = (org: string) => report.made.find((d) => d.organisation === org)!.id;
+  const token = async (scope: 'operator' | 'organisation', org: string | null) =>
+    (await createApiToken(h.store.db, { scope, organisationCode: org }, `t-${org}`, null, MONDAY)).token;
+  const tokens: Record<Caller, string | undefined> = {
+    none: undefined,
+    unknown: 'kd_nope',
+    operator: await token('operator', null),
+    org: await token('organisation', '0363'),
+    head: await token('organisation', 'REGIO01'),
+    inactive: await token('organisation', '0050'),
+    // 0599's only delivery has lost its file on the server.
+    lost: await token('organisation', '0599'),
+  };
+  const lost = (await getDelivery(h.store.db, idOf('0599')))!;
+  rmSync(join(h.dataDir, lost.file));
+  const ids = { own: idOf('0363'), other: idOf('REGIO01'), lost: lost.id };
+  const doc = (await (await h.app.request('/api/v1/openapi.json')).json()) as Doc;
+  const call = (
+    method: string,
+    path: string,
+    as: Caller,
+    init: { body?: string | Buffer; type?: string } = {},
+  ) => {
+    const headers: Record<string, string> = {};
+    if (tokens[as]) headers.Authorization = `Bearer ${tokens[as]}`;
+    if (init.type) headers['Content-Type'] = init.type;
+    return h.app.request(`/api/v1${path}`, {
+      method,
+      headers,
+      ...(init.body === undefined ? {} : { body: init.body }),
+    });
+  };
+  const documented = (method: string, path: string): string[] => {
+    const op = doc.paths[path]?.[method.toLowerCase()] as Operation | undefined;
+    return op ? Object.keys(op.responses) : [];
+  };
+  return { h, ids, doc, call, documented };
+}
+
+/** The answer's error object, if it has one (a HEAD has no body). */
+async function errorOf(res: Response): Promise<{ code: string; message: string } | undefined> {
+  const text = await res.text();
+  if (!text || !(res.headers.get('Content-Type') ?? '').includes('json')) return undefined;
+  return (JSON.parse(text) as { error?: { code: string; message: string } }).error;
+}
+
+/** A message that tells the API client to run a command only the operator has. */
+const CLI_HINT = /\bketendata [a-z]/;
+
+describe('the OpenAPI document against the API it describes', () => {
+  let w: Awaited<ReturnType<typeof apiWorld>>;
+  beforeAll(async () => {
+    w = await apiWorld();
+  });
+
+  it('has a handler for every documented operation, whoever calls, and documents what each caller gets', async () => {
+    const operations = Object.entries(w.doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops)
+        .filter((m) => m !== 'parameters')
+        .map((m) => ({ method: m.toUpperCase(), path })),
+    );
+    expect(operations.length).toBeGreaterThanOrEqual(12);
+    for (const { method, path } of operations) {
+      for (const as of ['none', 'operator', 'org'] as const) {
+        const what = `${method} ${path} as ${as}`;
+        const res = await w.call(method, path.replace('{id}', String(w.ids.own)), as);
+        const error = await errorOf(res);
+        // Unknown routes end in the catch-all: 404 "no such endpoint" (a HEAD of one: a bare 404).
+        if (method === 'HEAD') expect(res.status, what).not.toBe(404);
+        expect(error?.message ?? '', what).not.toMatch(/^no such endpoint/);
+        expect(w.documented(method, path), what).toContain(String(res.status));
+      }
+    }
+  });
+});
+
+describe('every status the API answers is in the OpenAPI document', () => {
+  let w: Awaited<ReturnType<typeof apiWorld>>;
+  beforeAll(async () => {
+    w = await apiWorld();
+  });
+
+  /**
+   * One call per row, in order (some change what the next one sees): the path as documented, who calls, the
+   * status and, for an error, its code. `{id}` is 0363's delivery unless `id` names another.
+   */
+  const cases: readonly {
+    method: string;
+    path: string;
+    as: Caller;
+    status: number;
+    code?: string;
+    id?: 'other' | 'lost';
+    body?: () => string | Buffer;
+    type?: string;
+  }[] = [
+    { method: 'GET', path: '/deliveries', as: 'none', status: 401, code: 'api.unauthorized' },
+    { method: 'GET', path: '/deliveries', as: 'unknown', status: 401, code: 'api.unauthorized' },
+    {
+      method: 'GET',
+      path: '/deliveries',
+      as: 'operator',
+      status: 403,
+      code: 'api.organisation_token_required',
+    },
+    { method: 'GET', path: '/deliveries', as: 'org', status: 200 },
+    {
+      method: 'GET',
+      path: '/deliveries/{id}',
+      as: 'operator',
+      status: 403,
+      code: 'api.organisation_token_required',
+    },
+    { method: 'GET', path: '/deliveries/{id}', as: 'none', status: 401 },
+    { method: 'GET', path: '/deliveries/{id}', as: 'org', status: 200 },
+    { method: 'GET', path: '/deliveries/{id}', as: 'org', id: 'other', status: 404, code: 'api.not_found' },
+    { method: 'HEAD', path: '/deliveries/{id}/file', as: 'none', status: 401 },
+    { method: 'HEAD', path: '/deliveries/{id}/file', as: 'operator', status: 403 },
+    { method: 'HEAD', path: '/deliveries/{id}/file', as: 'org', status: 200 },
+    { method: 'HEAD', path: '/deliveries/{id}/file', as: 'org', id: 'other', status: 404 },
+    { method: 'HEAD', path: '/deliveries/{id}/file', as: 'lost', id: 'lost', status: 500 },
+    {
+      method: 'GET',
+      path: '/deliveries/{id}/file',
+      as: 'operator',
+      status: 403,
+      code: 'api.organisation_token_required',
+    },
+    { method: 'GET', path: '/deliveries/{id}/file', as: 'none', status: 401 },
+    { method: 'GET', path: '/deliveries/{id}/file', as: 'org', id: 'other', status: 404 },
+    {
+      method: 'GET',
+      path: '/deliveries/{id}/file',
+      as: 'lost',
+      id: 'lost',
+      status: 500,
+      code: 'delivery.file_missing',
+    },
+    {
+      method: 'DELETE',
+      path: '/deliveries/{id}',
+      as: 'operator',
+      status: 403,
+      code: 'api.organisation_token_required',
+    },
+    { method: 'DELETE', path: '/deliveries/{id}', as: 'none', status: 401 },
+    // Not downloaded yet: not deleted.
+    { method: 'DELETE', path: '/deliveries/{id}', as: 'org', status: 404, code: 'api.not_found' },
+    { method: 'GET', path: '/deliveries/{id}/file', as: 'org', status: 200 },
+    { method: 'DELETE', path: '/deliveries/{id}', as: 'org', status: 204 },
+    {
+      method: 'POST',
+      path: '/deliveries/download-new',
+      as: 'operator',
+      status: 403,
+      code: 'api.organisation_token_required',
+    },
+    { method: 'POST', path: '/deliveries/download-new', as: 'none', status: 401 },
+    {
+      method: 'POST',
+      path: '/deliveries/download-new',
+      as: 'lost',
+      status: 500,
+      code: 'delivery.file_missing',
+    },
+    { method: 'POST', path: '/deliveries/download-new', as: 'head', status: 200 },
+    { method: 'POST', path: '/deliveries/download-new', as: 'head', status: 204 },
+    { method: 'GET', path: '/history-request', as: 'none', status: 401 },
+    {
+      method: 'GET',
+      path: '/history-request',
+      as: 'operator',
+      status: 403,
+      code: 'api.organisation_token_required',
+    },
+    { method: 'GET', path: '/history-request', as: 'org', status: 200 },
+    {
+      method: 'POST',
+      path: '/history-request',
+      as: 'operator',
+      status: 403,
+      code: 'api.organisation_token_required',
+    },
+    { method: 'POST', path: '/history-request', as: 'none', status: 401 },
+    {
+      method: 'POST',
+      path: '/history-request',
+      as: 'org',
+      body: () => '{"from":"2021-01-01"}',
+      type: 'application/json',
+      status: 400,
+      code: 'api.bad_request',
+    },
+    { method: 'POST', path: '/history-request', as: 'inactive', status: 409, code: 'organisation.inactive' },
+    // What else an organisation not activated yet gets: nothing yet, and no error.
+    { method: 'GET', path: '/deliveries', as: 'inactive', status: 200 },
+    { method: 'POST', path: '/deliveries/download-new', as: 'inactive', status: 204 },
+    { method: 'GET', path: '/history-request', as: 'inactive', status: 200 },
+    { method: 'DELETE', path: '/history-request', as: 'inactive', status: 404, code: 'api.not_found' },
+    { method: 'GET', path: '/indicators', as: 'inactive', status: 200 },
+    {
+      method: 'DELETE',
+      path: '/history-request',
+      as: 'operator',
+      status: 403,
+      code: 'api.organisation_token_required',
+    },
+    { method: 'DELETE', path: '/history-request', as: 'none', status: 401 },
+    { method: 'DELETE', path: '/history-request', as: 'org', status: 404, code: 'api.not_found' },
+    { method: 'POST', path: '/history-request', as: 'org', status: 202 },
+    { method: 'DELETE', path: '/history-request', as: 'org', status: 200 },
+    { method: 'GET', path: '/indicators', as: 'none', status: 401 },
+    {
+      method: 'GET',
+      path: '/indicators',
+      as: 'operator',
+      status: 403,
+      code: 'api.organisation_token_required',
+    },
+    { method: 'GET', path: '/indicators', as: 'org', status: 200 },
+    { method: 'POST', path: '/exchanges', as: 'none', status: 401, code: 'api.unauthorized' },
+    { method: 'POST', path: '/exchanges', as: 'unknown', status: 401, code: 'api.unauthorized' },
+    {
+      method: 'POST',
+      path: '/exchanges',
+      as: 'org',
+      body: () => JW301,
+      type: 'application/xml',
+      status: 403,
+      code: 'api.operator_token_required',
+    },
+    {
+      method: 'POST',
+      path: '/exchanges',
+      as: 'operator',
+      body: () => 'null',
+      type: 'application/json',
+      status: 400,
+      code: 'api.bad_request',
+    },
+    {
+      method: 'POST',
+      path: '/exchanges',
+      as: 'operator',
+      body: () => '{"xml": 1}',
+      type: 'application/json',
+      status: 400,
+      code: 'api.bad_request',
+    },
+    {
+      method: 'POST',
+      path: '/exchanges',
+      as: 'operator',
+      body: () => Buffer.alloc(20 * 1024 * 1024 + 1, 32),
+      type: 'application/xml',
+      status: 413,
+      code: 'api.too_large',
+    },
+    {
+      method: 'POST',
+      path: '/exchanges?hubId=H1',
+      as: 'operator',
+      body: () => JW301,
+      type: 'application/xml',
+      status: 201,
+    },
+    {
+      method: 'POST',
+      path: '/exchanges?hubId=H1',
+      as: 'operator',
+      body: () => JW301,
+      type: 'application/xml',
+      status: 200,
+    },
+    {
+      method: 'POST',
+      path: '/exchanges?hubId=H2',
+      as: 'operator',
+      body: () => '<Bericht><niet-af>',
+      type: 'application/xml',
+      status: 202,
+    },
+    { method: 'GET', path: '/quarantine', as: 'none', status: 401 },
+    { method: 'GET', path: '/quarantine', as: 'org', status: 403, code: 'api.operator_token_required' },
+    { method: 'GET', path: '/quarantine', as: 'operator', status: 200 },
+  ];
+
+  it('answers each call as listed, with a status the document lists for that operation', async () => {
+    for (const c of cases) {
+      const path = c.path.replace('{id}', String(w.ids[c.id ?? 'own']));
+      const what = `${c.method} ${path} as ${c.as}`;
+      const res = await w.call(c.method, path, c.as, {
+        ...(c.body ? { body: c.body() } : {}),
+        ...(c.type ? { type: c.type } : {}),
+      });
+      expect(res.status, what).toBe(c.status);
+      const error = await errorOf(res);
+      if (c.code) expect(error?.code, what).toBe(c.code);
+      // Errors speak to the API client: no command of the operator's command line.
+      expect(error?.message ?? '', what).not.toMatch(CLI_HINT);
+      expect(w.documented(c.method, c.path.replace(/\?.*/, '')), what).toContain(String(c.status));
+    }
+  });
+
+  it('calls every documented operation at least once above', () => {
+    const called = new Set(cases.map((c) => `${c.method} ${c.path.replace(/\?.*/, '')}`));
+    const operations = Object.entries(w.doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops)
+        .filter((m) => m !== 'parameters')
+        .map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    expect(operations.filter((o) => !called.has(o))).toEqual([]);
+  });
+});
