@@ -3,7 +3,6 @@ import { Browser, portalHarness } from '../../test/e2e/harness.js';
 import { openZips } from '../../test/support/open-files.js';
 import { listAudit } from '../store/audit.js';
 import { getDelivery } from '../store/deliveries.js';
-import { createApiToken } from '../usecases/accounts.js';
 
 describe('HEAD on a delivery file (API and portal)', () => {
   let h: Awaited<ReturnType<typeof portalHarness>>;
@@ -19,13 +18,7 @@ describe('HEAD on a delivery file (API and portal)', () => {
 
   it('answers with the headers only: the file is not opened and no download is counted', async () => {
     const d = (await getDelivery(h.store.db, id))!;
-    const { token } = await createApiToken(
-      h.store.db,
-      { scope: 'organisation', organisationCode: '0363' },
-      'BI',
-      null,
-      h.clock.now,
-    );
+    const token = await h.apiToken('0363');
     const api = (method: string, path = `/api/v1/deliveries/${id}/file`) =>
       h.app.request(path, { method, headers: { Authorization: `Bearer ${token}` } });
     const portal = new Browser(h.app);

@@ -7,7 +7,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { portalHarness } from '../../test/e2e/harness.js';
 import { openZips } from '../../test/support/open-files.js';
 import { type Delivery, getDelivery } from '../store/deliveries.js';
-import { createApiToken } from '../usecases/accounts.js';
 import { readZipBuffer } from '../usecases/deliveries.fixtures.js';
 
 /** Far more than the socket buffers of both ends hold (a few MB on loopback): a stalled client holds it up. */
@@ -42,13 +41,7 @@ async function setup() {
   await h.deliver(new Date('2026-03-01T06:30:00Z'));
   await h.deliver(new Date('2026-03-08T06:30:00Z'));
   h.clock.now = new Date('2026-03-09T08:00:00Z');
-  const { token } = await createApiToken(
-    h.store.db,
-    { scope: 'organisation', organisationCode: '0363' },
-    'BI',
-    null,
-    h.clock.now,
-  );
+  const token = await h.apiToken('0363');
   const served: Served[] = [];
   /** Holds the next response in the server's own buffers: its socket corked, nothing reaches the system. */
   let holdNext = false;

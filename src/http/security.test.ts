@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portalHarness } from '../../test/e2e/harness.js';
-import { createApiToken } from '../usecases/accounts.js';
 import { listen, type RunningServer } from './server.js';
 
 /** The headers securityHeaders() adds to every response. */
@@ -31,13 +30,7 @@ describe('security headers on HEAD as on GET, over a real server', () => {
     const run = await h.deliver(new Date('2026-03-01T06:30:00Z'));
     id = run.made.find((d) => d.organisation === '0363')!.id;
     h.clock.now = new Date('2026-03-02T08:00:00Z');
-    ({ token } = await createApiToken(
-      h.store.db,
-      { scope: 'organisation', organisationCode: '0363' },
-      'BI',
-      null,
-      h.clock.now,
-    ));
+    token = await h.apiToken('0363');
     server = await listen(h.app, '127.0.0.1', 0);
   });
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { auditPort, deliveriesPort, indicatorsPort, operatorPort } from '../../s
 import { deriveKeys } from '../../src/pseudonymise/keys.js';
 import type { Dialect } from '../../src/store/database.js';
 import type { Store } from '../../src/store/open.js';
-import { createUser } from '../../src/usecases/accounts.js';
+import { createApiToken, createUser } from '../../src/usecases/accounts.js';
 import { runDue } from '../../src/usecases/deliver.js';
 import { activateOrganisation, addOrganisation } from '../../src/usecases/organisations.js';
 import { freshStore } from '../support/databases.js';
@@ -48,6 +48,11 @@ export async function portalHarness(
     deps,
     clock,
     deliver,
+    /** A new API token's secret: an organisation's (its code), or the operator's (null), made now. */
+    async apiToken(organisationCode: string | null, name = 'BI'): Promise<string> {
+      const scope = organisationCode === null ? 'operator' : 'organisation';
+      return (await createApiToken(store.db, { scope, organisationCode }, name, null, clock.now)).token;
+    },
     async seed() {
       const now = clock.now;
       await addOrganisation(store, { code: '0363', name: 'Amsterdam', actor: 'test', now });

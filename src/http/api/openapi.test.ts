@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { portalHarness } from '../../../test/e2e/harness.js';
 import { getDelivery } from '../../store/deliveries.js';
-import { createApiToken } from '../../usecases/accounts.js';
 import { addOrganisation } from '../../usecases/organisations.js';
 
 // Sunday 1 March 2026 07:00 Amsterdam: the weekly slot of that morning has passed.
@@ -28,17 +27,16 @@ async function apiWorld() {
   const report = await h.deliver(AFTER_FIRST_RUN);
   h.clock.now = MONDAY;
   const idOf = (org: string) => report.made.find((d) => d.organisation === org)!.id;
-  const token = async (scope: 'operator' | 'organisation', org: string | null) =>
-    (await createApiToken(h.store.db, { scope, organisationCode: org }, `t-${org}`, null, MONDAY)).token;
+  const token = (org: string | null) => h.apiToken(org, `t-${org}`);
   const tokens: Record<Caller, string | undefined> = {
     none: undefined,
     unknown: 'kd_nope',
-    operator: await token('operator', null),
-    org: await token('organisation', '0363'),
-    head: await token('organisation', 'REGIO01'),
-    inactive: await token('organisation', '0050'),
+    operator: await token(null),
+    org: await token('0363'),
+    head: await token('REGIO01'),
+    inactive: await token('0050'),
     // 0599's only delivery has lost its file on the server.
-    lost: await token('organisation', '0599'),
+    lost: await token('0599'),
   };
   const lost = (await getDelivery(h.store.db, idOf('0599')))!;
   rmSync(join(h.dataDir, lost.file));
@@ -113,7 +111,7 @@ describe('every status the API answers is in the OpenAPI document', () => {
    * One call per row, in order (some change what the next one sees): the path as documented, who calls, the
    * status and, for an error, its code. `{id}` is 0363's delivery unless `id` names another.
    */
-  const cases: readonly {
+  type Case = {
     method: string;
     path: string;
     as: Caller;
@@ -122,24 +120,21 @@ describe('every status the API answers is in the OpenAPI document', () => {
     id?: 'other' | 'lost';
     body?: () => string | Buffer;
     type?: string;
-  }[] = [
+  };
+  /** An operator token where an organisation's is needed. */
+  const operatorRefused = (method: string, path: string): Case => ({
+    method,
+    path,
+    as: 'operator',
+    status: 403,
+    code: 'api.organisation_token_required',
+  });
+  const cases: readonly Case[] = [
     { method: 'GET', path: '/deliveries', as: 'none', status: 401, code: 'api.unauthorized' },
     { method: 'GET', path: '/deliveries', as: 'unknown', status: 401, code: 'api.unauthorized' },
-    {
-      method: 'GET',
-      path: '/deliveries',
-      as: 'operator',
-      status: 403,
-      code: 'api.organisation_token_required',
-    },
+    operatorRefused('GET', '/deliveries'),
     { method: 'GET', path: '/deliveries', as: 'org', status: 200 },
-    {
-      method: 'GET',
-      path: '/deliveries/{id}',
-      as: 'operator',
-      status: 403,
-      code: 'api.organisation_token_required',
-    },
+    operatorRefused('GET', '/deliveries/{id}'),
     { method: 'GET', path: '/deliveries/{id}', as: 'none', status: 401 },
     { method: 'GET', path: '/deliveries/{id}', as: 'org', status: 200 },
     { method: 'GET', path: '/deliveries/{id}', as: 'org', id: 'other', status: 404, code: 'api.not_found' },
@@ -148,13 +143,7 @@ describe('every status the API answers is in the OpenAPI document', () => {
     { method: 'HEAD', path: '/deliveries/{id}/file', as: 'org', status: 200 },
     { method: 'HEAD', path: '/deliveries/{id}/file', as: 'org', id: 'other', status: 404 },
     { method: 'HEAD', path: '/deliveries/{id}/file', as: 'lost', id: 'lost', status: 500 },
-    {
-      method: 'GET',
-      path: '/deliveries/{id}/file',
-      as: 'operator',
-      status: 403,
-      code: 'api.organisation_token_required',
-    },
+    operatorRefused('GET', '/deliveries/{id}/file'),
     { method: 'GET', path: '/deliveries/{id}/file', as: 'none', status: 401 },
     { method: 'GET', path: '/deliveries/{id}/file', as: 'org', id: 'other', status: 404 },
     {
@@ -165,25 +154,13 @@ describe('every status the API answers is in the OpenAPI document', () => {
       status: 500,
       code: 'delivery.file_missing',
     },
-    {
-      method: 'DELETE',
-      path: '/deliveries/{id}',
-      as: 'operator',
-      status: 403,
-      code: 'api.organisation_token_required',
-    },
+    operatorRefused('DELETE', '/deliveries/{id}'),
     { method: 'DELETE', path: '/deliveries/{id}', as: 'none', status: 401 },
     // Not downloaded yet: not deleted.
     { method: 'DELETE', path: '/deliveries/{id}', as: 'org', status: 404, code: 'api.not_found' },
     { method: 'GET', path: '/deliveries/{id}/file', as: 'org', status: 200 },
     { method: 'DELETE', path: '/deliveries/{id}', as: 'org', status: 204 },
-    {
-      method: 'POST',
-      path: '/deliveries/download-new',
-      as: 'operator',
-      status: 403,
-      code: 'api.organisation_token_required',
-    },
+    operatorRefused('POST', '/deliveries/download-new'),
     { method: 'POST', path: '/deliveries/download-new', as: 'none', status: 401 },
     {
       method: 'POST',
@@ -195,21 +172,9 @@ describe('every status the API answers is in the OpenAPI document', () => {
     { method: 'POST', path: '/deliveries/download-new', as: 'head', status: 200 },
     { method: 'POST', path: '/deliveries/download-new', as: 'head', status: 204 },
     { method: 'GET', path: '/history-request', as: 'none', status: 401 },
-    {
-      method: 'GET',
-      path: '/history-request',
-      as: 'operator',
-      status: 403,
-      code: 'api.organisation_token_required',
-    },
+    operatorRefused('GET', '/history-request'),
     { method: 'GET', path: '/history-request', as: 'org', status: 200 },
-    {
-      method: 'POST',
-      path: '/history-request',
-      as: 'operator',
-      status: 403,
-      code: 'api.organisation_token_required',
-    },
+    operatorRefused('POST', '/history-request'),
     { method: 'POST', path: '/history-request', as: 'none', status: 401 },
     {
       method: 'POST',
@@ -227,25 +192,13 @@ describe('every status the API answers is in the OpenAPI document', () => {
     { method: 'GET', path: '/history-request', as: 'inactive', status: 200 },
     { method: 'DELETE', path: '/history-request', as: 'inactive', status: 404, code: 'api.not_found' },
     { method: 'GET', path: '/indicators', as: 'inactive', status: 200 },
-    {
-      method: 'DELETE',
-      path: '/history-request',
-      as: 'operator',
-      status: 403,
-      code: 'api.organisation_token_required',
-    },
+    operatorRefused('DELETE', '/history-request'),
     { method: 'DELETE', path: '/history-request', as: 'none', status: 401 },
     { method: 'DELETE', path: '/history-request', as: 'org', status: 404, code: 'api.not_found' },
     { method: 'POST', path: '/history-request', as: 'org', status: 202 },
     { method: 'DELETE', path: '/history-request', as: 'org', status: 200 },
     { method: 'GET', path: '/indicators', as: 'none', status: 401 },
-    {
-      method: 'GET',
-      path: '/indicators',
-      as: 'operator',
-      status: 403,
-      code: 'api.organisation_token_required',
-    },
+    operatorRefused('GET', '/indicators'),
     { method: 'GET', path: '/indicators', as: 'org', status: 200 },
     { method: 'POST', path: '/exchanges', as: 'none', status: 401, code: 'api.unauthorized' },
     { method: 'POST', path: '/exchanges', as: 'unknown', status: 401, code: 'api.unauthorized' },
