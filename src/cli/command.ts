@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import type { Config } from '../config/config.js';
 import { ensureFolder } from '../config/folders.js';
 import { parseMoment } from '../domain/moment.js';
+import { readGemeenten } from '../schema/codelists.js';
+import type { Store } from '../store/open.js';
 
 export interface CliContext {
   readonly config: Config;
@@ -71,4 +73,64 @@ export function parseDelimiter(ctx: CliContext, command: string, value: string):
   );
   ctx.setExitCode(2);
   return undefined;
+}
+
+/**
+ * `--gemeente <codes>` of the listing commands: the CBS codes given, comma-separated (`[]` without the option).
+ * An unknown code would list nothing and read as "none there", so one that is not 4 digits is refused here, and
+ * one unknown to the store by `knownGemeenten`: with `<command>.bad_option` (exit code 2), returning undefined.
+ */
+export function parseGemeenten(
+  ctx: CliContext,
+  command: string,
+  value: string | undefined,
+): string[] | undefined {
+  if (value === undefined) return [];
+  const gemeenten = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const malformed = gemeenten.length === 0 ? [value] : gemeenten.filter((c) => !/^\d{4}$/.test(c));
+  if (malformed.length === 0) return gemeenten;
+  refuseGemeenten(ctx, command, malformed, "not a municipality's 4-digit CBS code");
+  return undefined;
+}
+
+function refuseGemeenten(ctx: CliContext, command: string, bad: readonly string[], why: string): void {
+  ctx.err(`${command}.bad_option: --gemeente ${bad.join(',')}: ${why}`);
+  ctx.setExitCode(2);
+}
+
+/**
+ * Whether every code is a municipality: in the CBS code list, or (merged since 2021, so no longer listed) in
+ * the stored messages. Refuses the others as `parseGemeenten` does.
+ */
+export async function knownGemeenten(
+  ctx: CliContext,
+  command: string,
+  store: Store,
+  gemeenten: readonly string[],
+): Promise<boolean> {
+  const listed = new Set(readGemeenten().map((g) => g.code));
+  const unlisted = gemeenten.filter((c) => !listed.has(c));
+  if (unlisted.length === 0) return true;
+  const stored = new Set(
+    (
+      await store.db
+        .selectFrom('message')
+        .select('gemeente')
+        .distinct()
+        .where('gemeente', 'in', unlisted)
+        .execute()
+    ).map((r) => r.gemeente),
+  );
+  const unknown = unlisted.filter((c) => !stored.has(c));
+  if (unknown.length === 0) return true;
+  refuseGemeenten(
+    ctx,
+    command,
+    unknown,
+    'not in the CBS code list (gemeentecodes), and no message of it is stored',
+  );
+  return false;
 }

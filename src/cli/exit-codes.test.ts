@@ -46,6 +46,11 @@ describe('exit codes (docs/cli.md)', () => {
       [['orphans', '--gemeente', '0363,abc'], 'orphans.bad_option: --gemeente abc: not'],
       [['orphans', '--gemeente', ','], 'orphans.bad_option: --gemeente ,: not'],
       [
+        ['conflicts', '--gemeente', '9999'],
+        'conflicts.bad_option: --gemeente 9999: not in the CBS code list (gemeentecodes), and no message of it is stored',
+      ],
+      [['conflicts', '--gemeente', '03a3'], 'conflicts.bad_option: --gemeente 03a3: not'],
+      [
         ['demo', '--weeks', 'abc', '--no-serve'],
         'demo.bad_option: --weeks abc is not a whole number of weeks from 1 to 104',
       ],

@@ -55,6 +55,34 @@ describe('ketendata ingest and quarantine', () => {
     }
   });
 
+  it('lists the conflicting versions afterwards, each with its file (ketendata conflicts)', async () => {
+    // The first test ingested the traffic: one JW305 came twice with other content.
+    const list = await run(['conflicts']);
+    expect(list.code).toBe(0);
+    const lines = list.out.trim().split('\n');
+    expect(lines.at(-1)).toBe('2 versions of 1 message');
+    const versions = lines.slice(0, -1).map((l) => l.split('\t'));
+    expect(versions.map((v) => [v[0], v[2], v[3]])).toEqual([
+      ['1', 'JW305', '0363'],
+      ['1', 'JW305', '0363'],
+    ]);
+    for (const v of versions) {
+      expect(v).toHaveLength(14);
+      expect(v[12]).toMatch(/^berichten\/\d{3}\.xml$/);
+      expect(v[13]).toBe(join(traffic.dir, 'manifest.ndjson'));
+    }
+    expect(versions[0]![8]).not.toBe(versions[1]![8]);
+    const json = await run(['conflicts', '--json', '--gemeente', '0363']);
+    expect(
+      json.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).seq),
+    ).toEqual(versions.map((v) => Number(v[1])));
+    const none = await run(['conflicts', '--gemeente', '0599']);
+    expect(none.out).toBe('0 versions of 0 messages\n');
+  });
+
   it('dismisses quarantine items with a note: gone from the open list, kept with --all', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ketendata-cli-dismiss-'));
     try {

@@ -67,7 +67,8 @@ export function itemLines(
     end() {
       if (quarantined.more)
         write(`… and ${quarantined.more} more quarantined: see \`ketendata quarantine list\``);
-      if (conflicts.more) write(`… and ${count(conflicts.more, 'more conflict')}`);
+      if (conflicts.more)
+        write(`… and ${count(conflicts.more, 'more conflict')}: see \`ketendata conflicts\``);
     },
   };
 }
