@@ -101,6 +101,39 @@ for (const dialect of DIALECTS) {
       expect(html).toContain('Download alle niet eerder gedownloade bestanden');
     });
 
+    it('renews the session cookie with the idle timeout, so an active user is not logged out 8 hours after logging in', async () => {
+      const b = new Browser(h.app);
+      await b.login('ana@0363.example');
+      const token = b.cookies.get('__Host-kd_session');
+      const sessionCookie = (res: Response) =>
+        res.headers.getSetCookie().find((c) => c.startsWith('__Host-kd_session='));
+      const start = h.clock.now;
+      try {
+        // Within the minute the session is not written again, and no cookie is sent.
+        expect(sessionCookie((await b.page('/ophalen')).res)).toBeUndefined();
+        // Active all day: a page every 2 hours, 10 hours after the login still logged in.
+        for (let hours = 2; hours <= 10; hours += 2) {
+          h.clock.now = new Date(start.getTime() + hours * 3_600_000);
+          const { res } = await b.page('/ophalen');
+          expect(res.status, `after ${hours} hours`).toBe(200);
+          const cookie = sessionCookie(res);
+          expect(cookie, `after ${hours} hours`).toContain(`__Host-kd_session=${token};`);
+          expect(cookie).toMatch(/Max-Age=28800/);
+          expect(cookie).toMatch(/HttpOnly/);
+          expect(cookie).toMatch(/SameSite=Strict/);
+        }
+        // A logout's clearing cookie still wins over the renewal in the same response.
+        h.clock.now = new Date(start.getTime() + 12 * 3_600_000);
+        const { csrf } = await b.page('/ophalen');
+        h.clock.now = new Date(start.getTime() + 13 * 3_600_000);
+        const out = await b.post('/uitloggen', { _csrf: csrf! });
+        expect(out.status).toBe(303);
+        expect(b.cookies.has('__Host-kd_session')).toBe(false);
+      } finally {
+        h.clock.now = start;
+      }
+    });
+
     it('keeps the e-mail address after a wrong password, so only the password is typed again', async () => {
       const b = new Browser(h.app);
       const { csrf } = await b.page('/inloggen');
@@ -454,6 +487,10 @@ for (const dialect of DIALECTS) {
       // gea@0014.example was added by the operator in the test above.
       const u = new Browser(h.app);
       expect((await u.login('gea@0014.example', GEA_OWN)).headers.get('Location')).toBe('/');
+      // A session of hers elsewhere (or of whoever had her password) ends when the second factor goes on.
+      const elsewhere = new Browser(h.app);
+      await elsewhere.login('gea@0014.example', GEA_OWN);
+      expect((await elsewhere.fetch('/ophalen')).status).toBe(200);
       let { csrf, html } = await u.page('/instellingen');
       expect(html).toContain('Tweede factor instellen');
       await u.post('/instellingen/tweede-factor/start', { _csrf: csrf!, password: GEA_OWN });
@@ -480,8 +517,10 @@ for (const dialect of DIALECTS) {
           })
         ).status,
       ).toBe(303);
+      expect((await elsewhere.fetch('/ophalen')).headers.get('Location')).toBe('/inloggen');
       // On, it cannot be set up anew (which would switch it off), even with the password.
       ({ csrf } = await u.page('/instellingen'));
+      expect(csrf).toBeDefined();
       const anew = await u.post('/instellingen/tweede-factor/start', { _csrf: csrf!, password: GEA_OWN });
       expect(anew.status).toBe(400);
       expect(await anew.text()).toContain('De tweede factor staat aan.');

@@ -28,7 +28,12 @@ export function loadSession(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const { store, clock, options } = c.var.deps;
     const token = getCookie(c, sessionCookieName(options.secureCookies));
-    c.set('session', token ? await resolveSession(store.db, token, clock()) : undefined);
+    const session = token ? await resolveSession(store.db, token, clock()) : undefined;
+    c.set('session', session);
+    // The idle timeout moved on: so does the cookie's lifetime, or the browser would drop it 8 hours after the
+    // login however active the user is. Set before the handler runs, so a cookie it sets (a new login, a
+    // logout) comes after this one and wins.
+    if (token && session?.renewed) setSessionCookie(c, token);
     await next();
   };
 }

@@ -266,6 +266,8 @@ export interface ActiveSession {
   readonly user: PublicUser;
   /** The user's organisation as the portal names it; null for an operator. */
   readonly organisation: { readonly code: string; readonly name: string; readonly active: boolean } | null;
+  /** Its idle timeout was renewed by this request: the cookie's lifetime should be renewed too. */
+  readonly renewed: boolean;
 }
 
 /** The live session behind a cookie value, its idle timeout renewed; undefined when unknown or expired. */
@@ -286,9 +288,8 @@ export async function resolveSession(
     .executeTakeFirst();
   if (!user || user.disabled_at) return undefined;
   // Renew at most once a minute: a page load should not always write.
-  if (now.getTime() - Date.parse(row.last_seen_at) > 60_000) {
-    await touchSession(db, row.id, iso(now), iso(new Date(now.getTime() + SESSION_IDLE_MS)));
-  }
+  const renewed = now.getTime() - Date.parse(row.last_seen_at) > 60_000;
+  if (renewed) await touchSession(db, row.id, iso(now), iso(new Date(now.getTime() + SESSION_IDLE_MS)));
   return {
     id: row.id,
     csrfToken: row.csrf_token,
@@ -302,6 +303,7 @@ export async function resolveSession(
             active: Number(user.organisation_active) === 1,
           }
         : null,
+    renewed,
   };
 }
 
@@ -438,18 +440,24 @@ export async function pendingTotp(
   return secret ? { secret, uri: totpFor(user, secret).toString() } : undefined;
 }
 
+/**
+ * Turns the second factor on with a first code. The user's other sessions end (all of them without
+ * `keepSessionId`): someone who had the password and a session of their own must not stay logged in past it.
+ */
 export async function confirmTotp(
   db: Kysely<Database>,
   keys: TotpKeys,
   userId: number,
   code: string,
   now: Date,
+  keepSessionId?: string,
 ): Promise<void> {
   const user = await findUserById(db, userId);
   const secret = user ? await readTotpSecret(db, keys, user) : undefined;
   const step = user && secret ? totpStep(user, secret, code, now) : undefined;
   if (!user || step === undefined || !(await takeTotpStep(db, userId, step, { totp_enabled: 1 })))
     throw new AccountError('accounts.totp_invalid', 'the code is not valid');
+  await deleteSessionsOfUser(db, userId, keepSessionId);
 }
 
 export interface TotpRekeyResult {

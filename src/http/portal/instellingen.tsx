@@ -414,7 +414,8 @@ export function instellingenRoutes(): Hono<AppEnv> {
     try {
       await confirmCurrentPassword(c, body);
       const { store, totpKeys, clock } = c.var.deps;
-      await confirmTotp(store.db, totpKeys, c.var.session!.user.id, str(body.code), clock());
+      const s = c.var.session!;
+      await confirmTotp(store.db, totpKeys, s.user.id, str(body.code), clock(), s.id);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       const text = CURRENT_PASSWORD_ERRORS[err.code] ?? 'De code is onjuist. Probeer het opnieuw.';
