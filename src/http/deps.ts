@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { TotpKeys } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
+import type { ConflictingVersion } from '../usecases/conflicts.js';
 import type { IndicatorSnapshot } from '../usecases/indicators.js';
 import type { TrustedProxies } from './client-address.js';
 
@@ -168,6 +169,8 @@ export interface OperatorPort {
   jobRuns(limit: number): Promise<readonly JobRunView[]>;
   ingestRuns(limit: number): Promise<readonly IngestRunView[]>;
   quarantine(limit: number): Promise<readonly QuarantineView[]>;
+  /** Every stored version of the messages that came again with other content (`listConflicts`). */
+  conflicts(): Promise<readonly ConflictingVersion[]>;
   /**
    * Re-tries quarantined exchanges, or one with a corrected message in place of the kept one; returns a
    * short Dutch summary.

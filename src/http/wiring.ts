@@ -6,6 +6,7 @@ import { listDeliveryRows } from '../store/deliveries.js';
 import { listJobRuns } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
 import { describeActors } from '../usecases/actors.js';
+import { listConflicts } from '../usecases/conflicts.js';
 import { listDeliveries } from '../usecases/deliveries.js';
 import { DeliveryError } from '../usecases/deliveries-errors.js';
 import {
@@ -216,6 +217,7 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         quarantined: r.quarantined,
       }));
     },
+    conflicts: () => listConflicts(store),
     async quarantine(limit) {
       const list = await listQuarantine(store);
       return list

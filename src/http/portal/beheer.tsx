@@ -10,6 +10,7 @@ import {
   resetSecondFactor,
 } from '../../usecases/accounts.js';
 import { AccountError } from '../../usecases/accounts-errors.js';
+import type { ConflictingVersion } from '../../usecases/conflicts.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime } from '../format.js';
 import { Alert, CsrfField, Field, Layout, ScrollTable, Th, TOO_MANY_ATTEMPTS } from './layout.js';
@@ -194,7 +195,10 @@ function UserAction(p: { action: string; label: string; email: string; csrf: str
   );
 }
 
-/** Operator pages: organisations, users, job runs, ingest runs, quarantine. */
+/** Conflicting versions the Inlezen page shows; `ketendata conflicts` lists them all. */
+const MAX_CONFLICT_ROWS = 500;
+
+/** Operator pages: organisations, users, job runs, ingest runs and conflicts, quarantine. */
 export function beheerRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -663,44 +667,111 @@ export function beheerRoutes(): Hono<AppEnv> {
   });
 
   app.get('/beheer/inlezen', async (c) => {
-    const runs = await c.var.deps.operator.ingestRuns(200);
+    const { operator } = c.var.deps;
+    const runs = await operator.ingestRuns(200);
+    const conflicts = await operator.conflicts();
+    const shown = conflicts.slice(0, MAX_CONFLICT_ROWS);
+    const messages = conflicts.length ? (conflicts[conflicts.length - 1] as ConflictingVersion).group : 0;
     return shell(
       c,
       'Inlezen',
       '/beheer/inlezen',
-      runs.length === 0 ? (
-        <p class="utrecht-paragraph">Er is nog niets ingelezen.</p>
-      ) : (
-        <ScrollTable
-          id="inleesrondes"
-          caption="Inleesrondes (nieuwste eerst)"
-          head={
-            <>
-              <Th>Bron</Th>
-              <Th>Gestart</Th>
-              <Th>Klaar</Th>
-              <Th num>Ontvangen</Th>
-              <Th num>Opgeslagen</Th>
-              <Th num>Dubbel</Th>
-              <Th num>Conflict</Th>
-              <Th num>Quarantaine</Th>
-            </>
-          }
-        >
-          {runs.map((r) => (
-            <tr class="utrecht-table__row">
-              <td class="utrecht-table__cell">{r.source}</td>
-              <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
-              <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
-              <td class="utrecht-table__cell kd-num">{r.received}</td>
-              <td class="utrecht-table__cell kd-num">{r.stored}</td>
-              <td class="utrecht-table__cell kd-num">{r.duplicates}</td>
-              <td class="utrecht-table__cell kd-num">{r.conflicts}</td>
-              <td class="utrecht-table__cell kd-num">{r.quarantined}</td>
-            </tr>
-          ))}
-        </ScrollTable>
-      ),
+      <>
+        {runs.length === 0 ? (
+          <p class="utrecht-paragraph">Er is nog niets ingelezen.</p>
+        ) : (
+          <ScrollTable
+            id="inleesrondes"
+            caption="Inleesrondes (nieuwste eerst)"
+            head={
+              <>
+                <Th>Bron</Th>
+                <Th>Gestart</Th>
+                <Th>Klaar</Th>
+                <Th num>Ontvangen</Th>
+                <Th num>Opgeslagen</Th>
+                <Th num>Dubbel</Th>
+                <Th num>Conflict</Th>
+                <Th num>Quarantaine</Th>
+              </>
+            }
+          >
+            {runs.map((r) => (
+              <tr class="utrecht-table__row">
+                <td class="utrecht-table__cell">{r.source}</td>
+                <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
+                <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
+                <td class="utrecht-table__cell kd-num">{r.received}</td>
+                <td class="utrecht-table__cell kd-num">{r.stored}</td>
+                <td class="utrecht-table__cell kd-num">{r.duplicates}</td>
+                <td class="utrecht-table__cell kd-num">{r.conflicts}</td>
+                <td class="utrecht-table__cell kd-num">{r.quarantined}</td>
+              </tr>
+            ))}
+          </ScrollTable>
+        )}
+        <h2 class="utrecht-heading-2" id="conflicten">
+          Conflicten: berichten met afwijkende versies
+        </h2>
+        <p class="utrecht-paragraph">
+          Kwam een bericht opnieuw binnen met dezelfde berichtcode, afzender, ontvanger, identificatie en
+          dagtekening maar met een andere inhoud, dan is elke versie bewaard en gemarkeerd (Afwijkend = J in
+          de levering). Hieronder staan ze per bericht, in de volgorde waarin ze zijn opgeslagen: de laatste
+          is de nieuwste.
+        </p>
+        {conflicts.length === 0 ? (
+          <p class="utrecht-paragraph">Er zijn geen berichten met afwijkende versies.</p>
+        ) : (
+          <>
+            <ScrollTable
+              id="conflicten-tabel"
+              caption={`${conflicts.length} versies van ${messages} ${messages === 1 ? 'bericht' : 'berichten'}`}
+              head={
+                <>
+                  <Th num>Bericht</Th>
+                  <Th>Berichtcode</Th>
+                  <Th>Gemeente</Th>
+                  <Th>Identificatie</Th>
+                  <Th>Dagtekening</Th>
+                  <Th>Afzender</Th>
+                  <Th>Ontvanger</Th>
+                  <Th>BerichtId</Th>
+                  <Th>Opgeslagen</Th>
+                  <Th>Bestand</Th>
+                </>
+              }
+            >
+              {shown.map((v) => (
+                <tr class="utrecht-table__row">
+                  <td class="utrecht-table__cell kd-num">{v.group}</td>
+                  <td class="utrecht-table__cell">{v.code}</td>
+                  <td class="utrecht-table__cell">{v.gemeente}</td>
+                  <td class="utrecht-table__cell">{v.identificatie}</td>
+                  <td class="utrecht-table__cell">{v.dagtekening}</td>
+                  <td class="utrecht-table__cell">{v.afzender}</td>
+                  <td class="utrecht-table__cell">{v.ontvanger}</td>
+                  <td class="utrecht-table__cell">
+                    <code>{v.berichtId}</code>
+                  </td>
+                  <td class="utrecht-table__cell">{formatDateTime(v.ingestedAt)}</td>
+                  <td class="utrecht-table__cell">
+                    {v.source ?? '—'}
+                    {v.ingestSource !== null && (
+                      <span class="utrecht-paragraph--small kd-block">ingelezen uit {v.ingestSource}</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </ScrollTable>
+            {conflicts.length > shown.length && (
+              <p class="utrecht-paragraph">
+                De eerste {shown.length} versies staan hier; alle {conflicts.length} toont{' '}
+                <code>ketendata conflicts</code>.
+              </p>
+            )}
+          </>
+        )}
+      </>,
     );
   });
 
