@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { TotpKeys } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
 import type { ConflictingVersion } from '../usecases/conflicts.js';
+import type { ByteRange } from '../usecases/download.js';
 import type { IndicatorSnapshot } from '../usecases/indicators.js';
 import type { TrustedProxies } from './client-address.js';
 
@@ -91,7 +92,14 @@ export interface HistoryStatus {
 /** Every call is scoped to one organisation: an id of another organisation behaves as if it did not exist. */
 export interface DeliveriesPort {
   list(organisation: string, now: Date): Promise<readonly DeliveryView[]>;
-  open(organisation: string, id: number, actor: string, now: Date): Promise<FileStream | undefined>;
+  /** One delivery's file, or only the bytes of `range` (inclusive; a download resumed). */
+  open(
+    organisation: string,
+    id: number,
+    actor: string,
+    now: Date,
+    range?: ByteRange,
+  ): Promise<FileStream | undefined>;
   /** What `open` would send, without opening the file or counting a download (HTTP HEAD). */
   describe(organisation: string, id: number, now: Date): Promise<FileInfo | undefined>;
   /** One ZIP of all deliveries not downloaded before; undefined when there are none. */

@@ -111,8 +111,8 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
         expiresAt: d.expiresAt,
       }));
     },
-    async open(organisation, id, actor, now) {
-      const f = await orNothing(() => openDelivery(files, { organisation, actor, now, id }));
+    async open(organisation, id, actor, now, range) {
+      const f = await orNothing(() => openDelivery(files, { organisation, actor, now, id, range }));
       return f
         ? { fileName: f.fileName, size: f.size, stream: f.stream, recordDownloaded: f.recordDownloaded }
         : undefined;

@@ -12,7 +12,7 @@ export class DeliveryError extends Error {
   }
 
   /** The HTTP status this error maps to. */
-  get status(): 400 | 403 | 404 | 409 | 500 {
+  get status(): 400 | 403 | 404 | 409 | 416 | 500 {
     switch (this.code) {
       case 'delivery.file_missing':
       case 'delivery.file_unreadable':
@@ -22,6 +22,8 @@ export class DeliveryError extends Error {
         return 404;
       case 'delivery.forbidden':
         return 403;
+      case 'delivery.range_not_satisfiable':
+        return 416;
       case 'organisation.exists':
       case 'organisation.already_active':
       case 'organisation.inactive':
@@ -50,5 +52,7 @@ export type DeliveryErrorCode =
   | 'delivery.deleted'
   | 'delivery.not_downloaded'
   | 'delivery.file_missing'
+  /** A `Range` outside the delivery's file. */
+  | 'delivery.range_not_satisfiable'
   /** A delivery's file failed while it was being read for a download (an I/O error other than missing). */
   | 'delivery.file_unreadable';

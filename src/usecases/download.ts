@@ -151,7 +151,11 @@ export async function describeDelivery(
  */
 export async function openDelivery(
   deps: FileDeps,
-  who: Who & { readonly id: number },
+  who: Who & {
+    readonly id: number;
+    /** Only these bytes (inclusive), to resume a download broken off (HTTP `Range`). */
+    readonly range?: ByteRange | undefined;
+  },
 ): Promise<
   Transfer & {
     readonly delivery: Delivery;
@@ -160,21 +164,38 @@ export async function openDelivery(
   }
 > {
   const d = await requireOwn(deps, who, who.id);
+  const range = who.range;
+  if (range && !(range.start >= 0 && range.start <= range.end && range.end < d.size))
+    throw new DeliveryError(
+      'delivery.range_not_satisfiable',
+      `delivery ${d.id}: bytes ${range.start}-${range.end} lie outside its ${d.size} bytes`,
+    );
   let handle: FileHandle;
   try {
     handle = await open(join(deps.dataDir, d.file), 'r');
   } catch (err) {
     throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? fileMissing(d) : err;
   }
-  const file = handle.createReadStream();
+  const file = handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   const stream = file.pipe(new PassThrough());
   file.on('error', (err) => stream.destroy(unreadable(d, err)));
+  // A range up to the last byte completes a resumed download, so it counts; one that stops short does not,
+  // and the file stays new.
+  const completes = !range || range.end === d.size - 1;
   return {
     delivery: d,
     fileName: d.fileName,
     size: d.size,
-    ...transfer(stream, [file], () => record(deps, who, d, 'single')),
+    ...transfer(stream, [file], () =>
+      completes ? record(deps, who, d, range ? 'range' : 'single') : Promise.resolve(),
+    ),
   };
+}
+
+/** Bytes `start` to `end` of a file, both included. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
 }
 
 /** Ready, not deleted and never downloaded: what "alle nieuwe bestanden" fetches. */

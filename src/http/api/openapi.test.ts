@@ -46,9 +46,10 @@ async function apiWorld() {
     method: string,
     path: string,
     as: Caller,
-    init: { body?: string | Buffer; type?: string } = {},
+    init: { body?: string | Buffer; type?: string; range?: string } = {},
   ) => {
     const headers: Record<string, string> = {};
+    if (init.range) headers.Range = init.range;
     if (tokens[as]) headers.Authorization = `Bearer ${tokens[as]}`;
     if (init.type) headers['Content-Type'] = init.type;
     return h.app.request(`/api/v1${path}`, {
@@ -120,6 +121,7 @@ describe('every status the API answers is in the OpenAPI document', () => {
     id?: 'other' | 'lost';
     body?: () => string | Buffer;
     type?: string;
+    range?: string;
   };
   /** An operator token where an organisation's is needed. */
   const operatorRefused = (method: string, path: string): Case => ({
@@ -154,6 +156,9 @@ describe('every status the API answers is in the OpenAPI document', () => {
       status: 500,
       code: 'delivery.file_missing',
     },
+    // Part of the file (resuming a download): not the whole of it, so not recorded as a download.
+    { method: 'GET', path: '/deliveries/{id}/file', as: 'org', range: 'bytes=0-9', status: 206 },
+    { method: 'GET', path: '/deliveries/{id}/file', as: 'org', range: 'bytes=999999999-', status: 416 },
     operatorRefused('DELETE', '/deliveries/{id}'),
     { method: 'DELETE', path: '/deliveries/{id}', as: 'none', status: 401 },
     // Not downloaded yet: not deleted.
@@ -274,6 +279,7 @@ describe('every status the API answers is in the OpenAPI document', () => {
       const res = await w.call(c.method, path, c.as, {
         ...(c.body ? { body: c.body() } : {}),
         ...(c.type ? { type: c.type } : {}),
+        ...(c.range ? { range: c.range } : {}),
       });
       expect(res.status, what).toBe(c.status);
       const error = await errorOf(res);

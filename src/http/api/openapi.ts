@@ -81,13 +81,39 @@ export function openApiDocument() {
         get: {
           summary: 'Download one delivery (recorded as a download)',
           operationId: 'downloadDelivery',
-          responses: { 200: zip, 401: unauthorized, 403: orgToken, 404: notFound, 500: fileMissing },
+          description:
+            'Resumable: a `Range` of one span of bytes (`bytes=first-`, `bytes=first-last`, `bytes=-n`) gives 206 with those bytes, or 416 when none of them exist. With an `If-Range` other than the ETag the whole file is sent (200). Only a response that ends at the last byte records the download; another unit, several ranges or a malformed `Range` are ignored.',
+          parameters: [
+            {
+              name: 'Range',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', example: 'bytes=1048576-' },
+            },
+            { name: 'If-Range', in: 'header', required: false, schema: { type: 'string' } },
+          ],
+          responses: {
+            200: zip,
+            206: {
+              description:
+                'The bytes asked for (Content-Range: bytes first-last/size); recorded as a download when they end at the last byte',
+              content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
+            },
+            401: unauthorized,
+            403: orgToken,
+            404: notFound,
+            416: { description: 'The range lies outside the file (Content-Range: bytes */size)' },
+            500: fileMissing,
+          },
         },
         head: {
           summary: 'Size, type and file name of one delivery without its body (not recorded as a download)',
           operationId: 'describeDeliveryFile',
           responses: {
-            200: { description: 'Headers only: Content-Length, Content-Type, Content-Disposition' },
+            200: {
+              description:
+                'Headers only: Content-Length, Content-Type, Content-Disposition, Accept-Ranges, ETag',
+            },
             401: { description: 'No valid token' },
             403: { description: 'An operator token: this endpoint needs an organisation token' },
             404: { description: 'Not found (also for ids of another organisation)' },

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { FileInfo, FileStream } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime, formatPeriod, formatSize, kindLabel } from '../format.js';
+import { parseRange, resolveRange } from '../range.js';
 import { downloadBody } from '../transfer.js';
 import { Alert, CsrfField, InactiveNotice, Layout, organisationLabel, ScrollTable, Th } from './layout.js';
 import { page } from './render.js';
@@ -23,8 +24,28 @@ export function sendFile(c: Context<AppEnv>, file: FileStream): Response {
 }
 
 /**
+ * A delivery's file never changes once made, so its id and size identify its bytes: what a client resuming
+ * a download sends back in `If-Range`.
+ */
+const etagOf = (id: number, size: number) => `"d${id}-${size}"`;
+
+/** The headers of one delivery's file: those of any download, and what resuming it needs. */
+function deliveryHeaders(id: number, file: FileInfo): Record<string, string> {
+  return {
+    ...fileHeaders(file),
+    'Accept-Ranges': 'bytes',
+    ...(file.size !== undefined ? { ETag: etagOf(id, file.size) } : {}),
+  };
+}
+
+/**
  * A GET route for one delivery's file: Hono runs it for HEAD too and drops the body unread, so a HEAD gets
  * the headers only and the file is neither opened nor counted as downloaded.
+ *
+ * A `Range` of one span of bytes resumes a download broken off (`curl -C -`): 206 with those bytes, or 416
+ * when none of them exist; with an `If-Range` other than the file's ETag the whole file is sent instead. The
+ * range that ends at the last byte completes the download and counts as one; a range that stops short does
+ * not, so the file stays new.
  */
 export async function sendDeliveryFile(
   c: Context<AppEnv>,
@@ -34,12 +55,31 @@ export async function sendDeliveryFile(
   notFound: () => Response | Promise<Response>,
 ): Promise<Response> {
   const { deliveries, clock } = c.var.deps;
-  if (c.req.method === 'HEAD') {
+  const range = c.req.method === 'HEAD' ? undefined : parseRange(c.req.header('Range'));
+  if (c.req.method === 'HEAD' || range) {
     const info = await deliveries.describe(organisation, id, clock());
-    return info ? c.body(null, 200, fileHeaders(info)) : notFound();
+    if (!info) return notFound();
+    const headers = deliveryHeaders(id, info);
+    if (c.req.method === 'HEAD') return c.body(null, 200, headers);
+    const ifRange = c.req.header('If-Range');
+    const size = info.size ?? 0;
+    if (range && (ifRange === undefined || ifRange === headers.ETag)) {
+      const bytes = resolveRange(range, size);
+      if (bytes === 'unsatisfiable') {
+        const { 'Content-Length': _length, ...rest } = headers;
+        return c.body(null, 416, { ...rest, 'Content-Range': `bytes */${size}` });
+      }
+      const file = await deliveries.open(organisation, id, actor, clock(), bytes);
+      if (!file) return notFound();
+      return c.body(downloadBody(c, file), 206, {
+        ...headers,
+        'Content-Length': String(bytes.end - bytes.start + 1),
+        'Content-Range': `bytes ${bytes.start}-${bytes.end}/${size}`,
+      });
+    }
   }
   const file = await deliveries.open(organisation, id, actor, clock());
-  return file ? sendFile(c, file) : notFound();
+  return file ? c.body(downloadBody(c, file), 200, deliveryHeaders(id, file)) : notFound();
 }
 
 const notFound = (c: Context<AppEnv>) =>
