@@ -178,6 +178,18 @@ async function confirmOwnPassword(c: C, body: Record<string, unknown>): Promise<
   await confirmPassword(c.var.deps.store.db, c.var.session!.user.id, own, c.var.deps.clock());
 }
 
+/** A file as its source names it, and below it what it was read from (the folder, manifest or ZIP; `http:…`). */
+function SourceCell(p: { source: string; ingestSource: string | null }) {
+  return (
+    <td class="utrecht-table__cell">
+      {p.source}
+      {p.ingestSource !== null && (
+        <span class="utrecht-paragraph--small kd-block">ingelezen uit {p.ingestSource}</span>
+      )}
+    </td>
+  );
+}
+
 /** One button acting on one user: a form of its own, named after the user for screen readers. */
 function UserAction(p: { action: string; label: string; email: string; csrf: string }) {
   return (
@@ -754,12 +766,7 @@ export function beheerRoutes(): Hono<AppEnv> {
                     <code>{v.berichtId}</code>
                   </td>
                   <td class="utrecht-table__cell">{formatDateTime(v.ingestedAt)}</td>
-                  <td class="utrecht-table__cell">
-                    {v.source ?? '—'}
-                    {v.ingestSource !== null && (
-                      <span class="utrecht-paragraph--small kd-block">ingelezen uit {v.ingestSource}</span>
-                    )}
-                  </td>
+                  <SourceCell source={v.source ?? '—'} ingestSource={v.ingestSource} />
                 </tr>
               ))}
             </ScrollTable>
@@ -815,12 +822,7 @@ export function beheerRoutes(): Hono<AppEnv> {
                     />
                   </td>
                   <td class="utrecht-table__cell">{q.id}</td>
-                  <td class="utrecht-table__cell">
-                    {q.source}
-                    {q.ingestSource !== null && (
-                      <span class="utrecht-paragraph--small kd-block">ingelezen uit {q.ingestSource}</span>
-                    )}
-                  </td>
+                  <SourceCell source={q.source} ingestSource={q.ingestSource} />
                   <td class="utrecht-table__cell">{formatDateTime(q.moment)}</td>
                   <td class="utrecht-table__cell">
                     <code>{q.code}</code>
