@@ -13,7 +13,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       'write the data dictionary (every file and column, Koppeltabel included) as Markdown and CSV',
     )
-    .requiredOption('--out <dir>', 'output folder')
+    .requiredOption('--out <dir>', 'output folder (required)')
     .option('--delimiter <char>', 'delimiter of the CSV: one character, or tab', DEFAULT_DELIMITER)
     .option('--quiet', 'no summary')
     .action((opts: { out: string; delimiter: string; quiet?: boolean }) => {

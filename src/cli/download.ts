@@ -9,7 +9,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('download <code>')
     .description("copy an organisation's ready deliveries into a folder (recorded as downloads)")
-    .requiredOption('--out <dir>', 'folder to write the ZIPs to')
+    .requiredOption('--out <dir>', 'folder to write the ZIPs to (required)')
     .option('--new', 'only deliveries not downloaded before')
     .option('--now <iso>', 'as at this moment (default: now)')
     .action(async (code: string, o: { out: string; new?: boolean; now?: string }) => {

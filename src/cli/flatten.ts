@@ -243,7 +243,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('flatten')
     .description('turn iJw/iWmo messages into the CSV tables of a delivery (no database)')
     .argument('<inputs...>', 'XML files and/or folders (a folder: every .xml file in it, subfolders too)')
-    .requiredOption('--out <dir>', 'output folder for <CODE>.csv and <CODE>_<Element>.csv')
+    .requiredOption('--out <dir>', 'output folder for <CODE>.csv and <CODE>_<Element>.csv (required)')
     .option('--key <secret>', 'key for the hashes and BerichtId (default: KETENDATA_SECRET)')
     .option(
       '--delimiter <char>',

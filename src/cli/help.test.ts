@@ -21,6 +21,15 @@ describe('--help', () => {
       expect(text).not.toMatch(/\b(aandeel|termijnen|wordt|uitvoermap|quarantaine)\b/);
   });
 
+  it('says which options are required', async () => {
+    for (const command of ['flatten', 'dictionary', 'simulate', 'download']) {
+      const text = await help(command);
+      const out = text.slice(text.indexOf('--out <dir>'));
+      expect(out.slice(0, out.indexOf('\n  -')), command).toContain('(required)');
+    }
+    expect(await help('quarantine', 'dismiss')).toContain('(required)');
+  });
+
   it('states a default once (commander prints it itself)', async () => {
     const flatten = await help('flatten');
     const delimiter = flatten.slice(flatten.indexOf('--delimiter'), flatten.indexOf('--no-bom'));

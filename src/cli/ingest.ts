@@ -118,7 +118,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .requiredOption(
       '--previous-secret-file <file>',
-      'file with the previous secret (one per line; never on the command line)',
+      'file with the previous secret (one per line; never on the command line) (required)',
     )
     .action(async (opts: { previousSecretFile: string }) => {
       const keys = deriveKeys(requireSecret(ctx.config));

@@ -34,7 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
   cmd
     .command('add <code>')
     .description('register a municipality (by CBS code) or, with --members, a head organisation')
-    .requiredOption('--name <name>', 'the organisation name')
+    .requiredOption('--name <name>', 'the organisation name (required)')
     .option('--members <codes>', "a head organisation's member municipalities: CBS codes, comma-separated")
     .option('--now <iso>', 'the moment to record (default: now)')
     .action(async (code: string, o: { name: string; members?: string; now?: string }) =>
@@ -70,7 +70,7 @@ export function register(program: Command, ctx: CliContext): void {
   cmd
     .command('members <code>')
     .description("change a head organisation's member municipalities")
-    .requiredOption('--members <codes>', 'CBS codes, comma-separated (replaces the current list)')
+    .requiredOption('--members <codes>', 'CBS codes, comma-separated, replacing the current list (required)')
     .option('--now <iso>', 'the moment to record (default: now)')
     .action(async (code: string, o: { members: string; now?: string }) =>
       run(o.now, async (store, now) => {

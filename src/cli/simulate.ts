@@ -47,7 +47,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('write simulated iJw/iWmo 3.2 message traffic with its manifest and ground truth')
     .requiredOption(
       '--out <dir>',
-      'output folder (berichten/, manifest.ndjson, ground-truth.ndjson, organisations.json)',
+      'output folder (berichten/, manifest.ndjson, ground-truth.ndjson, organisations.json) (required)',
     )
     .option('--gemeenten <codes|n>', 'CBS codes (comma-separated) or a number of municipalities', '3')
     .option('--clients <n>', 'number of client journeys', whole('--clients'), 300)

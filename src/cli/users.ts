@@ -40,7 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description(
       'add a user of an organisation (--organisation) or an operator (--operator), with a temporary password the user replaces at the first login',
     )
-    .requiredOption('--name <name>', 'display name')
+    .requiredOption('--name <name>', 'display name (required)')
     .option('--organisation <code>', 'the organisation the user belongs to (registered)')
     .addOption(
       new Option('--operator', 'an operator (beheerder) instead of an organisation user').conflicts(
