@@ -393,7 +393,9 @@ describe('exchange sources', () => {
     writeFileSync(join(dir, 'real', 'a.xml'), xml);
     writeFileSync(join(dir, 'real', 'a.data'), xml);
     symlinkSync(join(dir, 'real', 'a.data'), join(dir, 'inside.xml'));
-    // A second way to a file listed already, and to a folder walked already: nothing new to read.
+    // A second way to a file listed already (by a link, or by the walk), and to a folder walked already:
+    // nothing new to read.
+    symlinkSync(join(dir, 'real', 'a.data'), join(dir, 'inside2.xml'));
     symlinkSync(join(dir, 'real', 'a.xml'), join(dir, 'again.xml'));
     symlinkSync(join(dir, 'real'), join(dir, 'aa'));
     symlinkSync(join(outside, 'secret.xml'), join(dir, 'out.xml'));

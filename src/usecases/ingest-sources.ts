@@ -408,10 +408,15 @@ async function manifestSource(manifestPath: string): Promise<ExchangeSource> {
  * (as a line names them) → their name as shown.
  */
 async function unnamedFiles(dir: string): Promise<Map<string, string>> {
-  const { files, notXml } = await listXml(dir, false);
+  const { files, notXml } = await listXml(dir, false, false);
   const out = new Map<string, string>();
-  for (const f of files) if (!f.source.endsWith('/')) out.set(posix.normalize(f.source), f.source);
-  for (const n of notXml) if (n.toLowerCase().endsWith('.zip')) out.set(posix.normalize(n), n);
+  // One string for both where the name is normal already (nearly always): a listing of a million files.
+  const add = (name: string) => {
+    const normal = posix.normalize(name);
+    out.set(normal, normal === name ? normal : name);
+  };
+  for (const f of files) if (!f.source.endsWith('/')) add(f.source);
+  for (const n of notXml) if (n.toLowerCase().endsWith('.zip')) add(n);
   return out;
 }
 
@@ -437,23 +442,35 @@ function nameAsText(raw: Buffer): string {
 
 const SLASH = Buffer.from('/');
 
+/** The `path` of a file listed by name only (`listXml` without paths). */
+const NO_PATH = Buffer.alloc(0);
+
 /**
  * Every `.xml` below `dir`, in name order. Names are read as bytes, so a name that is not valid UTF-8 is still
- * read by its own name; a folder that cannot be read becomes an item of its own and the walk goes on.
+ * read by its own name; a folder that cannot be read becomes an item of its own and the walk goes on. Without
+ * `paths` a plain file's `path` is left empty (the caller wants its name only): a path per file is most of
+ * what a listing of many files holds.
  */
 async function listXml(
   dir: string,
   zipItems = true,
+  paths = true,
 ): Promise<{ files: FoundFile[]; foldersRead: string[]; notXml: string[] }> {
   const out: FoundFile[] = [];
   const foldersRead: string[] = [];
   const notXml: string[] = [];
   const root = await realpath(dir, { encoding: 'buffer' });
-  // Real folders walked, and the real paths of the files listed: a link to either (a loop, a second way in)
-  // has nothing new to read.
-  // Real folder → whether it could be read.
+  // Real folders walked (a link to one, a loop or a second way in, has nothing new to read): real folder →
+  // whether it could be read. A link to a file the walk listed is known by its folder (`listedByWalk`); the
+  // files listed through links are kept by real path, to list each once.
   const walked = new Map<string, boolean>();
-  const listed = new Set<string>();
+  const listedByLink = new Set<string>();
+  const listedByWalk = (real: Buffer, isFile: boolean) =>
+    isFile &&
+    nameAsText(real.subarray(real.lastIndexOf(0x2f) + 1))
+      .toLowerCase()
+      .endsWith('.xml') &&
+    walked.get(real.subarray(0, real.lastIndexOf(0x2f)).toString('latin1')) === true;
   // Links wait until every real folder is walked, so that a file is named by where it really is, whatever
   // order the folder gives its entries in; then they are taken in name order.
   const links: { path: Buffer; name: string; xml: boolean }[] = [];
@@ -478,7 +495,7 @@ async function listXml(
     walked.set(real.toString('latin1'), true);
     foldersRead.push(`${rel || '.'}/`);
     for (const e of entries) {
-      const p = Buffer.concat([d, SLASH, e.name]);
+      const p = paths || !e.isFile() ? Buffer.concat([d, SLASH, e.name]) : NO_PATH;
       const name = rel ? `${rel}/${nameAsText(e.name)}` : nameAsText(e.name);
       const xml = name.toLowerCase().endsWith('.xml');
       if (e.isDirectory()) await walk(p, name);
@@ -492,7 +509,6 @@ async function listXml(
           continue;
         }
         out.push({ path: p, source: name });
-        listed.add(Buffer.concat([real, SLASH, e.name]).toString('latin1'));
       } else if (xml) {
         // A FIFO, device or socket is never opened: opening some devices acts already.
         const reason = `is ${kindOf(e)}, not a regular file: only regular files are read`;
@@ -509,9 +525,9 @@ async function listXml(
       // Any other name is no exchange, unless the link leads to a folder.
       if (xml || to.folder) out.push({ path: p, source: to.folder ? `${name}/` : name, problem: to.problem });
     } else if (to.folder) await walk(p, name);
-    else if (xml && !listed.has(to.real.toString('latin1'))) {
+    else if (xml && !listedByWalk(to.real, to.file) && !listedByLink.has(to.real.toString('latin1'))) {
       out.push({ path: p, source: name });
-      listed.add(to.real.toString('latin1'));
+      listedByLink.add(to.real.toString('latin1'));
     }
   }
   return {
@@ -532,22 +548,26 @@ const isInside = (root: Buffer, real: Buffer) =>
 async function linkTarget(
   root: Buffer,
   link: Buffer,
-): Promise<{ folder: boolean; real: Buffer; problem?: { code: string; reason: string } }> {
+): Promise<{ folder: boolean; file: boolean; real: Buffer; problem?: { code: string; reason: string } }> {
   const real = await realpath(link, { encoding: 'buffer' }).catch((err: unknown) => err as Error);
   if (real instanceof Error)
     return {
       folder: false,
+      file: false,
       real: link,
       problem: linkProblem(`is a link that leads nowhere (${systemErrorText(real)})`),
     };
-  const folder = (await stat(real).catch(() => undefined))?.isDirectory() ?? false;
+  const s = await stat(real).catch(() => undefined);
+  const folder = s?.isDirectory() ?? false;
+  const file = s?.isFile() ?? false;
   if (!isInside(root, real))
     return {
       folder,
+      file,
       real,
       problem: linkProblem(`is a link to ${nameAsText(real)}, outside the source folder`),
     };
-  return { folder, real };
+  return { folder, file, real };
 }
 
 const linkProblem = (what: string) => ({
