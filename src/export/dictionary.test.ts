@@ -1,5 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { examples } from '../../test/support/examples.js';
+import { parseMessage } from '../ingest/index.js';
 import { schemaSet } from '../schema/releases.js';
 import {
   DICTIONARY_HEADER,
@@ -51,6 +53,59 @@ describe('data dictionary', () => {
     expect(dictionaryMarkdown(set, rows)).toContain('staan in UTC: ISO-8601 met Z');
   });
 
+  it('calls a column 1..1 only when every example row fills it (a RetourCode row leaves the ordinals of lower levels empty)', () => {
+    const required = new Set(
+      rows
+        .filter((r) => r.cardinality === '1..1' && !r.column.startsWith('Uitwisseling_'))
+        .map((r) => `${r.file}/${r.column}`),
+    );
+    const checked = new Set<string>();
+    for (const e of examples().filter((x) => x.valid)) {
+      const outcome = parseMessage(e.text, { file: e.name });
+      if (!outcome.ok) throw new Error(outcome.error.message);
+      const { schema, tables } = outcome.message;
+      for (const t of schema.tables) {
+        for (const row of tables.get(t.name) ?? []) {
+          t.columns.forEach((c, i) => {
+            const id = `${t.name}.csv/${c.name}`;
+            // BerichtId is filled in after parsing (pseudonymising); every other required cell is there.
+            if (!required.has(id) || c.role === 'messageKey') return;
+            checked.add(id);
+            expect(row[i] ?? '', `${e.name} ${id}`).not.toBe('');
+          });
+        }
+      }
+    }
+    expect(checked.size).toBeGreaterThan(300);
+    const col = (file: string, column: string) => rows.find((r) => r.file === file && r.column === column);
+    expect(col('WMO325_RetourCode.csv', 'ClientVolgnr')?.cardinality).toBe('0..1');
+    expect(col('JW302_RetourCode.csv', 'ToegewezenProductVolgnr')?.cardinality).toBe('0..1');
+    expect(col('JW302_RetourCode.csv', 'RetourCodeVolgnr')?.cardinality).toBe('1..1');
+    expect(col('JW301_ToegewezenProduct.csv', 'ToegewezenProductVolgnr')?.cardinality).toBe('1..1');
+  });
+
+  it('types a hashed column as the hash it holds, and keeps the type it has in the message beside it', () => {
+    const twn = rows.find((r) => r.file === 'JW301_ToegewezenProduct.csv' && r.column === 'ToewijzingNummer');
+    expect(twn).toMatchObject({ typeName: 'LDT_Nummer', baseType: 'string', hashed: true });
+    expect(twn?.facets).toBe('gesleutelde hash (32 hex); in het bericht: integer, waarde 0..999999999');
+    for (const r of rows.filter((x) => x.hashed)) {
+      expect(r.baseType, `${r.file}/${r.column}`).toBe('string');
+      expect(r.facets, `${r.file}/${r.column}`).toMatch(/^gesleutelde hash \(32 hex\)/);
+    }
+  });
+
+  it('describes a repeating element without a text of its own by its place, not by the whole message', () => {
+    const markdown = dictionaryMarkdown(set, rows);
+    const intro = (file: string) => markdown.slice(markdown.indexOf(`## ${file}`)).split('\n')[2];
+    expect(intro('JW323_Client.csv')).toBe(
+      'Client in JW323: herhalend element Bericht/Declaratie/Clienten/Client (geen eigen omschrijving in de XSD).',
+    );
+    expect(intro('JW323.csv')).toBe('Bericht voor declaratie Jeugdhulp.');
+    expect(intro('JW301_ToegewezenProduct.csv')).toBe(
+      'Gegevens over een product dat de gemeente toewijst aan een aanbieder.',
+    );
+  });
+
   it('marks exactly the four identifier columns as hashed', () => {
     const hashed = new Set(rows.filter((r) => r.hashed).map((r) => r.path.split('/').at(-1)));
     expect([...hashed].sort()).toEqual([
@@ -74,6 +129,23 @@ describe('data dictionary', () => {
     const markdown = dictionaryMarkdown(set, rows);
     expect(markdown).toContain('## WMO302.csv');
     expect(markdown).toMatch(/## WMO302\.csv[\s\S]*?Afgeleid bericht[\s\S]*?JW302/);
+  });
+
+  it('speaks of the Wmo in a derived iWmo message: the texts of the official iWmo message of its family', () => {
+    const derived = rows.filter((r) => r.derived);
+    expect(derived.length).toBeGreaterThan(100);
+    for (const r of derived) expect(r.description, `${r.file}/${r.column}`).not.toMatch(/Jeugd/);
+    const text = (file: string, column: string) =>
+      rows.find((r) => r.file === file && r.column === column)?.description;
+    // The stop's Einddatum as the official WMO307 words it (which differs from the iJw text in more than the law).
+    expect(text('WMO308_StopProduct.csv', 'Einddatum')).toBe(text('WMO307_StopProduct.csv', 'Einddatum'));
+    expect(text('WMO308_StopProduct.csv', 'Einddatum')).toBe(
+      'De datum waarop de Wmo-ondersteuning bij client wordt beeindigd.',
+    );
+    const markdown = dictionaryMarkdown(set, rows);
+    const intro = (file: string) => markdown.slice(markdown.indexOf(`## ${file}`)).split('\n')[2];
+    expect(intro('WMO302.csv')).toBe('Bericht voor de toewijzing van Wmo-ondersteuning aan een aanbieder.');
+    expect(intro('WMO325.csv')).toBe('Bericht met retourinformatie voor declaratie Wmo-hulp.');
   });
 
   it('describes the generated columns (keys, ordinals, level, municipality, exchange) in Dutch', () => {

@@ -113,16 +113,32 @@ function generated(
       };
     case 'ordinal': {
       const element = column.name.replace(/Volgnr$/, '');
+      const always = ordinalAlwaysFilled(table, column.name, message);
       return {
         typeName: 'volgnummer',
         baseType: 'integer',
-        cardinality: table.kind === 'list' && !table.keyColumns.includes(column.name) ? '0..1' : '1..1',
-        description: `Volgnummer (1, 2, …) van ${element} binnen het bovenliggende element.`,
+        cardinality: always ? '1..1' : '0..1',
+        description: `Volgnummer (1, 2, …) van ${element} binnen het bovenliggende element.${
+          always ? '' : ` Leeg wanneer de lijst niet bij ${element} (of daaronder) hoort: zie Niveau.`
+        }`,
       };
     }
     default:
       return { typeName: '', baseType: '', cardinality: '', description: column.documentation ?? '' };
   }
+}
+
+/**
+ * Whether an ordinal column always holds a number. In a list table (`RetourCode`) that gathers the lists of
+ * several elements, the ordinal of an element is filled only on the rows of that element's lists and those
+ * below it: it is always filled when every level's owner row has it, and the list's own counter always is.
+ */
+function ordinalAlwaysFilled(table: TableDef, column: string, message: MessageSchema): boolean {
+  if (table.kind !== 'list') return true;
+  if (column === `${table.name.slice(message.code.length + 1)}Volgnr`) return true;
+  return (table.levels ?? []).every((l) =>
+    message.tables.find((t) => t.name === l.ownerTable)?.keyColumns.includes(column),
+  );
 }
 
 /** Every file and column of the delivered message tables, plus extra tables given by other parts. */
@@ -143,8 +159,17 @@ export function dictionaryRows(set: SchemaSet, extra: readonly ExtraTable[] = []
                 ? (table.levels ?? []).map((l) => l.path.join('/')).join(' | ')
                 : (leafPath ?? []).join('/'),
             typeName: column.type?.name ?? '',
-            baseType: column.type?.base ?? '',
-            facets: column.type ? facetSummary(column.type.facets) : '',
+            // A hashed column holds the hash, whatever the value's type in the message.
+            baseType: column.hashed ? 'string' : (column.type?.base ?? ''),
+            facets: column.hashed
+              ? `gesleutelde hash (32 hex); in het bericht: ${column.type?.base ?? ''}${
+                  column.type && facetSummary(column.type.facets)
+                    ? `, ${facetSummary(column.type.facets)}`
+                    : ''
+                }`
+              : column.type
+                ? facetSummary(column.type.facets)
+                : '',
             cardinality: column.cardinality ?? '',
             description: column.documentation ?? describeFromAncestors(message, column.path ?? []),
             hashed: column.hashed !== undefined,
@@ -222,7 +247,16 @@ export function dictionaryMarkdown(
   for (const m of set.messages) {
     for (const t of m.tables) {
       tableInfo.set(`${t.name}.csv`, {
-        description: t.documentation ?? m.documentation ?? '',
+        // A repeating element the XSD gives no text of its own is named by its place, not by the message's text.
+        description:
+          t.documentation ??
+          (t.kind === 'message'
+            ? (m.documentation ?? '')
+            : `${t.path.at(-1) ?? t.name} in ${m.code}: ${t.kind === 'list' ? 'lijst' : 'herhalend element'} ${
+                t.kind === 'list'
+                  ? (t.levels ?? []).map((l) => l.path.join('/')).join(', ')
+                  : t.path.join('/')
+              } (geen eigen omschrijving in de XSD).`),
         ...(m.derivedFrom ? { derivedFrom: m.derivedFrom } : {}),
         keys: t.keyColumns,
       });

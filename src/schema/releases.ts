@@ -109,6 +109,86 @@ export function deriveXsdText(
   return text.replace(/^(<\?xml[^>]*\?>\n)/, `$1${note}`);
 }
 
+type Official = ReadonlyMap<string, { schema: MessageSchema; text: string }>;
+
+/** The official messages of both standards with the highest number below `below`, when both exist. */
+function closestPair(
+  official: Official,
+  other: Standard,
+  own: Standard,
+  below: number,
+): { other: ElementDecl; own: ElementDecl } | undefined {
+  for (let n = below - 1; n > 0; n--) {
+    const find = (standard: Standard) =>
+      [...official.values()].find(
+        (o) => o.schema.standard === standard && Number(number(o.schema.code)) === n,
+      );
+    const o = find(other);
+    const w = find(own);
+    if (o && w) return { other: o.schema.root, own: w.schema.root };
+  }
+  return undefined;
+}
+
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * A derived XSD with this standard's documentation: every text the family's other-standard message gives an
+ * element replaced by the text this standard's message gives the same element (same path), and then the other
+ * standard's term (the words in which the two root texts differ: "Jeugdhulp" / "Wmo-ondersteuning") replaced
+ * in the texts left. Only `xs:documentation` changes; the structure is the counterpart's.
+ */
+export function withOwnDocumentation(
+  text: string,
+  family: { other: ElementDecl; own: ElementDecl } | undefined,
+): string {
+  if (!family) return text;
+  const texts = new Map<string, string>();
+  const pair = (o: ElementDecl, w: ElementDecl) => {
+    if (
+      o.documentation &&
+      w.documentation &&
+      o.documentation !== w.documentation &&
+      !texts.has(o.documentation)
+    )
+      texts.set(o.documentation, w.documentation);
+    if (o.type.kind !== 'complex' || w.type.kind !== 'complex') return;
+    for (const c of o.type.children) {
+      const d = w.type.children.find((x) => x.name === c.name);
+      if (d) pair(c, d);
+    }
+  };
+  pair(family.other, family.own);
+  const term = differingWords(family.other.documentation ?? '', family.own.documentation ?? '');
+  return text.replace(/<xs:documentation>([^<]*)<\/xs:documentation>/g, (whole, doc: string) => {
+    const mapped = [...texts].find(([from]) => escapeXml(from) === doc);
+    if (mapped) return `<xs:documentation>${escapeXml(mapped[1])}</xs:documentation>`;
+    if (term && doc.includes(escapeXml(term.from)))
+      return `<xs:documentation>${doc.replaceAll(escapeXml(term.from), escapeXml(term.to))}</xs:documentation>`;
+    return whole;
+  });
+}
+
+/** The run of words in which two texts differ, when they differ in one such run only. */
+function differingWords(a: string, b: string): { from: string; to: string } | undefined {
+  const x = a.split(' ');
+  const y = b.split(' ');
+  let head = 0;
+  while (head < x.length && head < y.length && x[head] === y[head]) head++;
+  let tail = 0;
+  while (
+    tail < x.length - head &&
+    tail < y.length - head &&
+    x[x.length - 1 - tail] === y[y.length - 1 - tail]
+  )
+    tail++;
+  const from = x.slice(head, x.length - tail).join(' ');
+  const to = y.slice(head, y.length - tail).join(' ');
+  // Words only: a sentence's end ("Jeugdhulp." against "Wmo-hulp.") is compared without its full stop.
+  const word = (s: string) => s.replace(/[.,;:]$/, '');
+  return from && to ? { from: word(from), to: word(to) } : undefined;
+}
+
 export interface LoadedRelease {
   readonly set: SchemaSet;
   /** Derived XSD files by file name, as they must be on disk for xmllint. */
@@ -117,7 +197,7 @@ export interface LoadedRelease {
 
 export function loadRelease(def: ReleaseDef = RELEASE_3_2): LoadedRelease {
   const rows = readBerichtCodes(def);
-  const official = new Map<string, { schema: MessageSchema; text: string }>();
+  const official = new Map<string, { schema: MessageSchema; text: string }>() satisfies Official;
   const basis = (standard: Standard) =>
     readFileSync(`${XSD_DIR}${def.standards[standard].dir}/basisschema.xsd`, 'utf8');
   for (const row of rows.filter((r) => r.xsdAvailable)) {
@@ -166,11 +246,18 @@ export function loadRelease(def: ReleaseDef = RELEASE_3_2): LoadedRelease {
         if (!ownPaths.has(p) && ownPaths.has(parent)) omit.push(p.slice(p.lastIndexOf('/') + 1));
       }
     }
-    const text = deriveXsdText(
-      def,
-      { standard: counterpart.schema.standard, code: counterpart.schema.code, text: counterpart.text },
-      { standard: row.standard, code: row.code, berichtCode: row.berichtCode },
-      omit,
+    // The texts: the counterpart speaks of its own law ("Jeugdhulp"); an element this standard documents in a
+    // message of the same family (the closest official pair below it: 301 for 302, 323 for 325) takes that
+    // text, and what is left takes this standard's term.
+    const family = closestPair(official, counterpart.schema.standard, row.standard, Number(number(row.code)));
+    const text = withOwnDocumentation(
+      deriveXsdText(
+        def,
+        { standard: counterpart.schema.standard, code: counterpart.schema.code, text: counterpart.text },
+        { standard: row.standard, code: row.code, berichtCode: row.berichtCode },
+        omit,
+      ),
+      family,
     );
     const fileName = `${row.code.toLowerCase()}.xsd`;
     derivedXsds.set(fileName, text);
