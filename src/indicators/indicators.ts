@@ -18,6 +18,8 @@ const HEEN = new Set([301, 305, 307, 315, 317, 319]);
 const RETOUR = new Set([302, 306, 308, 316, 318, 320]);
 /** RedenWijziging "Verwijderd" (COD reden_wijziging_toewijzing): the toewijzing counts as never sent (OP087). */
 const DELETED = '13';
+/** RedenWijziging "Administratieve correctie (vervallen)": with Einddatum = Ingangsdatum it withdraws the toewijzing. */
+const WITHDRAWN = '01';
 
 export interface Bucket {
   readonly label: string;
@@ -228,6 +230,8 @@ interface Request {
 }
 interface Assigned {
   readonly msg: string;
+  /** Toewijzingsdatum + Toewijzingstijd: orders the versions (OP087). */
+  readonly stamp: string;
   readonly toewijzingsdatum: Day;
   readonly ingangsdatum: Day;
   readonly nummer: string;
@@ -285,12 +289,11 @@ export class IndicatorAccumulator {
   readonly #changeRequests = new Map<string, Request>();
   readonly #assigned = new Map<string, Assigned>();
   /**
-   * Per toewijzing (`Assigned.nummer`): the latest Toewijzingsdatum+tijd of its versions that do not delete
-   * it, and its deleting versions (RedenWijziging 13), which are rare. Enough to tell whether the current
-   * version deletes it without keeping every version. (A later non-deleting version in a rejected 301 would
-   * still count; after a deletion the standard sends none: a replacement gets a new number.)
+   * Per toewijzing (`Assigned.nummer`): its versions that do not delete it, and its deleting versions
+   * (RedenWijziging 13, or 01 with Einddatum = Ingangsdatum), which are rare. Each with its message, as a
+   * version in a rejected 301 does not count either way.
    */
-  readonly #liveStamp = new Map<string, string>();
+  readonly #liveVersions = new Map<string, { msg: string; stamp: string }[]>();
   readonly #deletions = new Map<string, { msg: string; stamp: string }[]>();
   readonly #answers = new Map<string, { antwoord: string | null; reden: string | null }>();
   /** Starts (status 1) by their row. */
@@ -407,15 +410,19 @@ export class IndicatorAccumulator {
           const nummer = `${g}|${m.code}|${t!.get(r, 'ToewijzingNummer') ?? ''}`;
           // The current version has the latest Toewijzingsdatum+tijd (OP087); a resend keeps them (IV013).
           const stamp = `${t!.get(r, 'Toewijzingsdatum') ?? ''}T${t!.get(r, 'Toewijzingstijd') ?? ''}`;
-          if (t!.get(r, 'RedenWijziging') === DELETED)
-            push(this.#deletions, nummer, { msg: m.bericht_id, stamp });
-          else if (stamp > (this.#liveStamp.get(nummer) ?? '')) this.#liveStamp.set(nummer, stamp);
+          const reden = t!.get(r, 'RedenWijziging');
+          const deletes =
+            reden === DELETED ||
+            (reden === WITHDRAWN &&
+              t!.get(r, 'Einddatum') !== undefined &&
+              t!.get(r, 'Einddatum') === t!.get(r, 'Ingangsdatum'));
+          push(deletes ? this.#deletions : this.#liveVersions, nummer, { msg: m.bericht_id, stamp });
           const k = t!.key(r);
           if (!this.#targets301.has(k)) continue;
           const toewijzingsdatum = day(t!.get(r, 'Toewijzingsdatum'));
           const ingangsdatum = day(t!.get(r, 'Ingangsdatum'));
           if (toewijzingsdatum === undefined || ingangsdatum === undefined) continue;
-          this.#assigned.set(k, { msg: m.bericht_id, toewijzingsdatum, ingangsdatum, nummer });
+          this.#assigned.set(k, { msg: m.bericht_id, stamp, toewijzingsdatum, ingangsdatum, nummer });
         }
         break;
       }
@@ -515,14 +522,17 @@ export class IndicatorAccumulator {
   }
 
   /**
-   * Toewijzingen (`Assigned.nummer`) whose current version deletes them (RedenWijziging 13): never sent
-   * (OP087). A deletion its retour rejected deletes nothing.
+   * Toewijzingen (`Assigned.nummer`) whose current version deletes them (RedenWijziging 13, or 01 with
+   * Einddatum = Ingangsdatum): never sent (OP087). A version in a 301 its retour rejected counts for neither
+   * side: a rejected deletion deletes nothing, and a rejected resend does not bring a deleted one back.
    */
   #deletedToewijzingen(rejected: ReadonlySet<string>): Set<string> {
     const out = new Set<string>();
+    const latest = (list: readonly { msg: string; stamp: string }[] | undefined) =>
+      (list ?? []).reduce((max, v) => (!rejected.has(v.msg) && v.stamp > max ? v.stamp : max), '');
     for (const [nummer, list] of this.#deletions) {
-      const live = this.#liveStamp.get(nummer) ?? '';
-      if (list.some((d) => !rejected.has(d.msg) && d.stamp >= live)) out.add(nummer);
+      const deletion = latest(list);
+      if (deletion !== '' && deletion >= latest(this.#liveVersions.get(nummer))) out.add(nummer);
     }
     return out;
   }
@@ -616,8 +626,8 @@ export class IndicatorAccumulator {
         return a ? [a] : [];
       });
       if (versions.length === 0) continue;
-      // The version current at the start: the latest Toewijzingsdatum among the linked rows.
-      const current = versions.reduce((a, b) => (b.toewijzingsdatum > a.toewijzingsdatum ? b : a));
+      // The version current at the start: the latest Toewijzingsdatum + Toewijzingstijd among the linked rows.
+      const current = versions.reduce((a, b) => (b.stamp > a.stamp ? b : a));
       const seen = perToewijzing.get(current.nummer);
       if (!seen || s.begin < seen.begin)
         perToewijzing.set(current.nummer, { ingang: current.ingangsdatum, begin: s.begin });

@@ -607,6 +607,71 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('a withdrawal (01 with Einddatum = Ingangsdatum) deletes too, and a rejected resend brings nothing back', async () => {
+      const { store, drop } = await freshStore(dialect);
+      try {
+        const j = new Journeys(store, '0344');
+        // Client 17: R30 assigned on 6 March, then withdrawn on 7 March ("administratieve correctie
+        // (vervallen)", Einddatum = Ingangsdatum: the current-toewijzing view drops it, OP087). No answer.
+        const c17 = person(17);
+        await j.verzoek('JW315', '2024-03-04', c17, [requested('R30', '2024-03-11')]);
+        const r30 = assigned(9101, '2024-03-06', '2024-03-11', 'R30');
+        await j.toewijzing('JW301', '2024-03-06', c17, [r30]);
+        await j.toewijzing('JW301', '2024-03-07', c17, [
+          { ...r30, toewijzingsdatum: d('2024-03-07'), einddatum: r30.ingangsdatum, redenWijziging: '01' },
+        ]);
+        // Client 18: R31 assigned on 6 March and deleted on 7 March; a resend of the toewijzing on 8 March,
+        // rejected by its retour (9385: not sent, OP286), does not make it current again. No answer either.
+        const c18 = person(18);
+        await j.verzoek('JW315', '2024-03-04', c18, [requested('R31', '2024-03-11')]);
+        const r31 = assigned(9102, '2024-03-06', '2024-03-11', 'R31');
+        await j.toewijzing('JW301', '2024-03-06', c18, [r31]);
+        await j.toewijzing('JW301', '2024-03-07', c18, [deletion(r31, '2024-03-07')]);
+        await j.toewijzing('JW301', '2024-03-08', c18, [{ ...r31, toewijzingsdatum: d('2024-03-08') }], {
+          dag: '2024-03-11',
+          rowCodes: [['9385']],
+        });
+        // Client 19: R32 assigned on 6 March (2 working days), and changed at 10:00 the same day: an Einddatum
+        // before the Ingangsdatum is no withdrawal (01 withdraws only with the two equal).
+        const c19 = person(19);
+        await j.verzoek('JW315', '2024-03-04', c19, [requested('R32', '2024-03-11')]);
+        const r32 = assigned(9103, '2024-03-06', '2024-03-11', 'R32');
+        await j.toewijzing('JW301', '2024-03-06', c19, [
+          { ...r32, toewijzingstijd: '09:00:00', einddatum: d('2024-06-30'), redenWijziging: '01' },
+        ]);
+        await j.toewijzing('JW301', '2024-03-06', c19, [r32]);
+        await registerUtrecht(store);
+        const v = (await refreshIndicators(store, '0344', { now: NOW })).scopes[ALL_MEMBERS]!;
+        expect(v.requestOutcome).toMatchObject({ requests: 3, honoured: 1, unanswered: 2 });
+        expect(v.leadTime).toMatchObject({ count: 1, median: 2 });
+      } finally {
+        await drop();
+      }
+    });
+
+    it('takes the version current at a start by Toewijzingsdatum and Toewijzingstijd, whatever came first', async () => {
+      const { store, drop } = await freshStore(dialect);
+      try {
+        const j = new Journeys(store, '0344');
+        // Client 20: 9201 assigned at 09:00 from 10 March, and changed at 15:00 the same day to start on
+        // 20 March; the start on 23 March is 3 days after the Ingangsdatum of the version at 15:00.
+        const c20 = person(20);
+        const morning = { ...assigned(9201, '2024-03-01', '2024-03-10'), toewijzingstijd: '09:00:00' };
+        await j.toewijzing('JW301', '2024-03-01', c20, [morning]);
+        await j.toewijzing('JW301', '2024-03-01', c20, [
+          { ...morning, toewijzingstijd: '15:00:00', ingangsdatum: d('2024-03-20') },
+        ]);
+        await j.start('JW305', '2024-03-24', c20, [
+          { nummer: 9201, product, begindatum: d('2024-03-23'), status: '1' },
+        ]);
+        await registerUtrecht(store);
+        const v = (await refreshIndicators(store, '0344', { now: NOW })).scopes[ALL_MEMBERS]!;
+        expect(v.startDelay).toMatchObject({ count: 1, median: 3 });
+      } finally {
+        await drop();
+      }
+    });
+
     it('started nothing: a start on a deleted toewijzing is no start at 3; a rejected deletion deletes nothing', async () => {
       const { store, drop } = await freshStore(dialect);
       try {
@@ -748,8 +813,8 @@ for (const dialect of DIALECTS) {
       try {
         await registerUtrecht(store);
         // Version 1: before the approved amount; version 2: before starts on deleted toewijzingen were left
-        // out and before the periods of the lead times.
-        for (const version of [1, 2]) {
+        // out and before the periods of the lead times; version 3: before withdrawals (01) deleted.
+        for (const version of [1, 2, 3]) {
           await refreshIndicators(store, '0344', { now: NOW });
           const row = await store.db
             .selectFrom('indicator_snapshot')

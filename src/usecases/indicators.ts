@@ -31,8 +31,10 @@ export interface IndicatorSnapshot {
  * changes: a snapshot of an older version is computed anew when read, so nobody sees figures counted the
  * old way (or a field it lacks). 2: temporary stops end a period, deleted toewijzingen, net prestaties,
  * approved amount. 3: a start on a deleted toewijzing does not count (3); the period each lead time covers.
+ * 4: a withdrawal (RedenWijziging 01 with Einddatum = Ingangsdatum) deletes; a rejected version counts for
+ * neither side of a deletion; the version current at a start is ordered by date and time.
  */
-const SNAPSHOT_VERSION = 3;
+const SNAPSHOT_VERSION = 4;
 
 interface StoredData {
   readonly version: number;
