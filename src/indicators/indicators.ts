@@ -177,6 +177,13 @@ function push<K, V>(map: Map<K, V[]>, k: K, v: V): void {
   else map.set(k, [v]);
 }
 
+/** `push`, unless the list has the value already: a pair linked again adds nothing. */
+function pushOnce<K, V>(map: Map<K, V[]>, k: K, v: V): void {
+  const list = map.get(k);
+  if (!list) map.set(k, [v]);
+  else if (!list.includes(v)) list.push(v);
+}
+
 /** The median of integers; the mean of the middle two for an even count. */
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
@@ -274,8 +281,9 @@ interface Stop {
  */
 export class IndicatorAccumulator {
   #linksDone = false;
-  readonly #pairs = new Map<string, IndicatorLink>();
-  // Relations resolved after the link pass.
+  /** The correctie links by their pair, as their last event left them (the only relation here that lapses). */
+  readonly #pairs = new Map<string, { mutatie: IndicatorLink['mutatie']; to: string }>();
+  // Relations from the link pass.
   readonly #retourOf = new Map<string, string>();
   readonly #granted = new Map<string, string[]>();
   readonly #answered = new Map<string, string[]>();
@@ -328,33 +336,37 @@ export class IndicatorAccumulator {
       ((l.type === 'verzoek-toewijzing' || l.type === 'verzoek-antwoord') &&
         (l.from_table.endsWith('315_AangevraagdProduct') || l.from_table.endsWith('317')));
     if (!relevant) return;
-    // Add-only log: the last event of a pair says whether it holds.
-    this.#pairs.set(`${l.type}\t${l.from_bericht_id}\t${l.from_row}\t${l.to_bericht_id}\t${l.to_row}`, l);
+    // Only a correctie can lapse (a later event of its pair): it waits for the last event of its pair. The
+    // others are added once and hold, so they go into the maps at once, not into a log of every link.
+    if (l.type === 'correctie') {
+      this.#pairs.set(`${l.from_bericht_id}\t${l.from_row}\t${l.to_bericht_id}\t${l.to_row}`, {
+        mutatie: l.mutatie,
+        to: rowKey(l.to_bericht_id, l.to_row),
+      });
+      return;
+    }
+    if (l.mutatie !== 'toegevoegd') return;
+    const from = rowKey(l.from_bericht_id, l.from_row);
+    const to = rowKey(l.to_bericht_id, l.to_row);
+    if (l.type === 'retour') this.#retourOf.set(l.from_bericht_id, l.to_bericht_id);
+    else if (l.type === 'verzoek-toewijzing') {
+      pushOnce(this.#granted, from, to);
+      this.#targets301.add(to);
+    } else if (l.type === 'verzoek-antwoord') {
+      pushOnce(this.#answered, from, l.to_bericht_id);
+      this.#targets319.add(l.to_bericht_id);
+    } else if (l.type === 'start-toewijzing') {
+      pushOnce(this.#startOf, from, to);
+      this.#targets301.add(to);
+    } else if (l.type === 'declaratie-antwoord') {
+      this.#answerOf323.set(l.to_bericht_id, l.from_bericht_id);
+    }
   }
 
   #resolveLinks(): void {
     if (this.#linksDone) return;
     this.#linksDone = true;
-    for (const l of this.#pairs.values()) {
-      if (l.mutatie !== 'toegevoegd') continue;
-      const from = rowKey(l.from_bericht_id, l.from_row);
-      const to = rowKey(l.to_bericht_id, l.to_row);
-      if (l.type === 'retour') this.#retourOf.set(l.from_bericht_id, l.to_bericht_id);
-      else if (l.type === 'verzoek-toewijzing') {
-        push(this.#granted, from, to);
-        this.#targets301.add(to);
-      } else if (l.type === 'verzoek-antwoord') {
-        push(this.#answered, from, l.to_bericht_id);
-        this.#targets319.add(l.to_bericht_id);
-      } else if (l.type === 'start-toewijzing') {
-        push(this.#startOf, from, to);
-        this.#targets301.add(to);
-      } else if (l.type === 'declaratie-antwoord') {
-        this.#answerOf323.set(l.to_bericht_id, l.from_bericht_id);
-      } else if (l.type === 'correctie') {
-        this.#cancelledRows.add(to);
-      }
-    }
+    for (const c of this.#pairs.values()) if (c.mutatie === 'toegevoegd') this.#cancelledRows.add(c.to);
     this.#pairs.clear();
   }
 
