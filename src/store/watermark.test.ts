@@ -5,7 +5,7 @@ import { exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js'
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { ingestSource } from '../usecases/ingest-exchanges.js';
 import { openSource } from '../usecases/ingest-sources.js';
-import { readWatermark, withIngestLock } from './watermark.js';
+import { readWatermark, readWatermarks, withIngestLock } from './watermark.js';
 
 const traffic = exampleTraffic();
 afterAll(() => rmSync(traffic.dir, { recursive: true, force: true }));
@@ -63,6 +63,27 @@ describe.each(DIALECTS)('ingest watermark on %s', (dialect) => {
       }
     },
   );
+
+  it('reads the message and link watermarks in one statement: a batch is in both marks or in neither', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      expect(await readWatermarks(store, ['message', 'link'])).toEqual([0, 0]);
+      // A batch's messages and links commit together; their marks are read together.
+      await withIngestLock(store, async (tx) => {
+        const insert = (sqlText: string) =>
+          tx.dialect === 'postgres' ? tx.client.query(sqlText) : tx.sqlite.prepare(sqlText).run();
+        await insert(
+          "INSERT INTO link (type, mutatie, gemeente, from_table, from_bericht_id, from_row, to_table, to_bericht_id, to_row, created_at) VALUES ('retour', 'toegevoegd', '0363', 'JW302', 'a', '', 'JW301', 'b', '', '2026-01-01T00:00:00Z')",
+        );
+      });
+      expect(await readWatermarks(store, ['message', 'link'])).toEqual([0, 1]);
+      await expect(readWatermarks(store, ['message', 'link; drop table link'])).rejects.toThrow(
+        /store\.bad_identifier/,
+      );
+    } finally {
+      await drop();
+    }
+  });
 
   it('rejects a table name that is not a plain identifier', async () => {
     const { store, drop } = await freshStore(dialect);

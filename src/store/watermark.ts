@@ -78,17 +78,34 @@ async function postgresIngestTx<T>(store: Store, fn: (tx: IngestTx) => Promise<T
  * no transaction still in flight can commit a lower one. 0 when the table is empty.
  */
 export async function readWatermark(store: Store, table = 'message', column = 'seq'): Promise<number> {
-  if (!/^[a-z_]+$/.test(table) || !/^[a-z_]+$/.test(column))
-    throw new Error(`store.bad_identifier: ${table}.${column}`);
-  const query = `SELECT COALESCE(MAX(${column}), 0) AS w FROM ${table}`;
+  return (await readWatermarks(store, [table], column))[0] as number;
+}
+
+/**
+ * The watermarks of several tables in one cut: one statement under one lock, so a transaction that commits
+ * rows in two of them (an ingest batch: its messages and their links) is in both marks or in neither. Read
+ * one after the other, a batch committing in between would be in the second only (a link delivered before
+ * its message).
+ */
+export async function readWatermarks(
+  store: Store,
+  tables: readonly string[],
+  column = 'seq',
+): Promise<number[]> {
+  for (const table of tables)
+    if (!/^[a-z_]+$/.test(table) || !/^[a-z_]+$/.test(column))
+      throw new Error(`store.bad_identifier: ${table}.${column}`);
+  const query = `SELECT ${tables.map((t, i) => `(SELECT COALESCE(MAX(${column}), 0) FROM ${t}) AS w${i}`).join(', ')}`;
+  const marks = (row: Record<string, unknown> | undefined) =>
+    tables.map((_, i) => Number(row?.[`w${i}`] ?? 0));
   if (store.dialect === 'postgres') {
     const client = await store.pool!.connect();
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK_ID]);
-      const { rows } = await client.query<{ w: string | number }>(query);
+      const { rows } = await client.query<Record<string, unknown>>(query);
       await client.query('COMMIT');
-      return Number(rows[0]?.w ?? 0);
+      return marks(rows[0]);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -96,8 +113,7 @@ export async function readWatermark(store: Store, table = 'message', column = 's
       client.release();
     }
   }
-  return store.db.connection().execute(async () => {
-    const row = store.sqlite!.prepare(query).get() as { w: number } | undefined;
-    return Number(row?.w ?? 0);
-  });
+  return store.db
+    .connection()
+    .execute(async () => marks(store.sqlite!.prepare(query).get() as Record<string, unknown> | undefined));
 }

@@ -2,15 +2,18 @@ import type { DeliveryWriter } from '../export/delivery-writer.js';
 import { KOPPELTABEL_COLUMNS, KOPPELTABEL_FILE, koppeltabelRecord } from '../links/koppeltabel.js';
 import type { StoredLink } from '../store/deliveries.js';
 import type { Store } from '../store/open.js';
-import { readWatermark } from '../store/watermark.js';
+import { readWatermarks } from '../store/watermark.js';
 
 /** `Koppeltabel.csv` header, as the links concern defines it. */
 export const KOPPELTABEL_HEADER: readonly string[] = KOPPELTABEL_COLUMNS.map((c) => c.name);
 export { KOPPELTABEL_FILE };
 
-/** The link seq watermark: links committed at or below it are final. */
-export async function linkWatermark(store: Store): Promise<number> {
-  return readWatermark(store, 'link');
+/** The message and link watermarks in one cut (`readWatermarks`): no link of a message past the first. */
+export async function deliveryMarks(
+  store: Store,
+): Promise<{ readonly message: number; readonly link: number }> {
+  const [message, link] = (await readWatermarks(store, ['message', 'link'])) as [number, number];
+  return { message, link };
 }
 
 /** A stored link as its Koppeltabel row. BerichtIds are message keys, not identifiers. */

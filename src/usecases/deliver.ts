@@ -29,10 +29,9 @@ import {
   type Organisation,
 } from '../store/organisations.js';
 import type { DeliveryKind } from '../store/tables/deliveries.js';
-import { readWatermark } from '../store/watermark.js';
 import { deliveryFileSpecs } from './deliver-content.js';
 import { deliveryDictionary } from './deliver-dictionary.js';
-import { addLinks, linkWatermark } from './deliver-links.js';
+import { addLinks, deliveryMarks } from './deliver-links.js';
 import { inlineFormatter, workerFormatter } from './deliver-pool.js';
 import { refreshIndicators } from './indicators.js';
 import { purgeExpired, sweepLeftovers } from './retention.js';
@@ -200,11 +199,15 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
     }
     const release = holdLease(deps, claim, wall);
     try {
-      marks ??= {
-        watermark: await readWatermark(deps.store),
-        linkMark: await linkWatermark(deps.store),
-        extra: [...deliveryDictionary(), ...(deps.extraFiles ? await deps.extraFiles() : [])],
-      };
+      if (!marks) {
+        // Both marks in one cut: read apart, a batch committing in between gave a link past its message.
+        const both = await deliveryMarks(deps.store);
+        marks = {
+          watermark: both.message,
+          linkMark: both.link,
+          extra: [...deliveryDictionary(), ...(deps.extraFiles ? await deps.extraFiles() : [])],
+        };
+      }
       const { watermark, linkMark, extra } = marks;
       // A missed slot gets what was ingested by its Sunday; the latest slot takes everything committed.
       const last = i === slots.length - 1;

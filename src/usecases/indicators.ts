@@ -3,8 +3,7 @@ import { linksInWindow, messagesInWindow } from '../store/deliveries.js';
 import { readIndicatorSnapshot, saveIndicatorSnapshot } from '../store/indicators.js';
 import type { Store } from '../store/open.js';
 import type { Organisation } from '../store/organisations.js';
-import { readWatermark } from '../store/watermark.js';
-import { linkWatermark } from './deliver-links.js';
+import { deliveryMarks } from './deliver-links.js';
 import { requireOrganisation } from './organisations.js';
 
 export type { IndicatorValues } from '../indicators/indicators.js';
@@ -58,8 +57,7 @@ export async function computeIndicators(
   org: Organisation,
   opts: IndicatorOptions,
 ): Promise<IndicatorSnapshot> {
-  const messageSeq = await readWatermark(store);
-  const linkSeq = await linkWatermark(store);
+  const { message: messageSeq, link: linkSeq } = await deliveryMarks(store);
   const acc = new IndicatorAccumulator();
   const span = opts.span ? { span: opts.span } : {};
   for await (const batch of linksInWindow(store, {
