@@ -425,6 +425,21 @@ export async function beginTotp(
   return { secret, uri: totpFor(user, secret).toString() };
 }
 
+/**
+ * Stops an enrolment that was started but not confirmed: its pending secret goes. An active second factor is
+ * left alone (switching that off takes the password, `disableTotp`).
+ */
+export async function cancelTotpEnrolment(db: Kysely<Database>, userId: number): Promise<boolean> {
+  const res = await db
+    .updateTable('app_user')
+    .set({ totp_secret: null, totp_last_step: null })
+    .where('id', '=', userId)
+    .where('totp_enabled', '=', 0)
+    .where('totp_secret', 'is not', null)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
 /** Shows the pending enrolment secret again (e.g. after a wrong code), or undefined. */
 export async function pendingTotp(
   db: Kysely<Database>,

@@ -4,6 +4,7 @@ import { raw } from 'hono/html';
 import QRCode from 'qrcode';
 import {
   beginTotp,
+  cancelTotpEnrolment,
   changePassword,
   confirmPassword,
   confirmTotp,
@@ -64,6 +65,10 @@ const NOTICES: Record<string, Notice> = {
     text: 'De tweede factor staat aan. Vanaf nu vragen we bij het inloggen om een code.',
   },
   'tweede-factor-uit': { kind: 'ok', text: 'De tweede factor staat uit.' },
+  'tweede-factor-geannuleerd': {
+    kind: 'info',
+    text: 'Het instellen van de tweede factor is gestopt; de tweede factor staat uit.',
+  },
   ingetrokken: { kind: 'ok', text: 'Het API-token is ingetrokken.' },
 };
 
@@ -94,7 +99,14 @@ export function instellingenRoutes(): Hono<AppEnv> {
   const newTokens = new OneTimeFlash<string>(NEW_TOKEN_TTL_MS);
   const flashKey = (c: Context<AppEnv>, tokenId: number) => `${c.var.session!.id}:${tokenId}`;
 
-  const render = async (c: Context<AppEnv>, notice?: Notice, created?: Created, status: 200 | 400 = 200) => {
+  const render = async (
+    c: Context<AppEnv>,
+    notice?: Notice,
+    created?: Created,
+    status: 200 | 400 = 200,
+    /** The name typed for a token that was not made, shown again in its field. */
+    tokenName?: string,
+  ) => {
     const s = c.var.session!;
     const { store } = c.var.deps;
     const scopeOrg = s.user.role === 'operator' ? null : s.user.organisationCode;
@@ -146,7 +158,9 @@ export function instellingenRoutes(): Hono<AppEnv> {
             <Field
               id="huidig"
               name="current"
-              label="Huidig wachtwoord"
+              label={
+                s.user.passwordTemporary ? 'Tijdelijk wachtwoord (van de beheerder)' : 'Huidig wachtwoord'
+              }
               type="password"
               autocomplete="current-password"
               required
@@ -193,7 +207,11 @@ export function instellingenRoutes(): Hono<AppEnv> {
                     Sleutel: <code class="kd-code">{enrol.secret}</code>
                   </p>
                   <p class="utrecht-paragraph">
-                    Of als koppeling: <code class="kd-code">{enrol.uri}</code>
+                    Op de telefoon zelf:{' '}
+                    <a class="utrecht-link" href={enrol.uri}>
+                      open de sleutel in uw authenticator-app
+                    </a>
+                    .
                   </p>
                   <Field
                     id="totp-code"
@@ -204,14 +222,27 @@ export function instellingenRoutes(): Hono<AppEnv> {
                     required
                   />
                   <CurrentPassword id="totp-wachtwoord" />
-                  <button type="submit" class="utrecht-button utrecht-button--primary-action">
-                    Tweede factor aanzetten
-                  </button>
+                  <div class="kd-actions">
+                    <button type="submit" class="utrecht-button utrecht-button--primary-action">
+                      Tweede factor aanzetten
+                    </button>
+                    {/* The form's own CSRF field goes along; the password is not needed to stop a setup. */}
+                    <button
+                      type="submit"
+                      class="utrecht-button utrecht-button--secondary-action"
+                      formaction="/instellingen/tweede-factor/annuleren"
+                      formnovalidate
+                    >
+                      Instellen annuleren
+                    </button>
+                  </div>
                 </form>
               ) : (
                 <form method="post" action="/instellingen/tweede-factor/start" class="kd-narrow">
                   <CsrfField token={s.csrfToken} />
-                  <p class="utrecht-paragraph">Beveilig uw account met een code uit een authenticator-app.</p>
+                  <p class="utrecht-paragraph">
+                    De tweede factor staat uit. Beveilig uw account met een code uit een authenticator-app.
+                  </p>
                   <CurrentPassword id="start-wachtwoord" />
                   <button type="submit" class="utrecht-button utrecht-button--secondary-action">
                     Tweede factor instellen
@@ -324,7 +355,10 @@ export function instellingenRoutes(): Hono<AppEnv> {
                   name="name"
                   label="Naam van het nieuwe token"
                   required
-                  description="Bijvoorbeeld: BI-omgeving."
+                  value={tokenName}
+                  description={
+                    s.user.role === 'operator' ? 'Bijvoorbeeld: Hub-koppeling.' : 'Bijvoorbeeld: BI-omgeving.'
+                  }
                 />
                 <CurrentPassword id="token-wachtwoord" />
                 <button type="submit" class="utrecht-button utrecht-button--secondary-action">
@@ -425,6 +459,11 @@ export function instellingenRoutes(): Hono<AppEnv> {
     return c.redirect('/instellingen?melding=tweede-factor-aan', 303);
   });
 
+  app.post('/instellingen/tweede-factor/annuleren', async (c) => {
+    await cancelTotpEnrolment(c.var.deps.store.db, c.var.session!.user.id);
+    return c.redirect('/instellingen?melding=tweede-factor-geannuleerd#tweede-factor', 303);
+  });
+
   app.post('/instellingen/tweede-factor/uitzetten', async (c) => {
     const body = await c.req.parseBody();
     try {
@@ -459,11 +498,14 @@ export function instellingenRoutes(): Hono<AppEnv> {
       await confirmCurrentPassword(c, body);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
+      // Said of this form (the page has three password fields), with the name kept for the next try.
+      const why = CURRENT_PASSWORD_ERRORS[err.code] ?? 'Niet gelukt.';
       return render(
         c,
-        { kind: 'error', text: CURRENT_PASSWORD_ERRORS[err.code] ?? 'Niet gelukt.' },
+        { kind: 'error', text: `Token ‘${name}’ is niet aangemaakt. ${why}` },
         undefined,
         400,
+        name,
       );
     }
     const { token, row } = await createApiToken(
