@@ -98,7 +98,7 @@ for (const dialect of DIALECTS) {
       for (const id of ids['0363']!) expect(html).toContain(`/ophalen/${id}/bestand`);
       for (const id of [...ids['0599']!, ...ids.REGIO01!])
         expect(html).not.toContain(`/ophalen/${id}/bestand`);
-      expect(html).toContain('Download alle niet eerder gedownloade bestanden');
+      expect(html).toContain('Download alle nieuwe leveringen');
     });
 
     it('renews the session cookie with the idle timeout, so an active user is not logged out 8 hours after logging in', async () => {
@@ -377,23 +377,40 @@ for (const dialect of DIALECTS) {
       const audit = (await op.page('/beheer/audit')).html;
       expect(audit).toContain('auth.login');
       expect(audit).toContain('organisation.activate');
+      // Details in Dutch: labels, values and moments in Dutch time, not the stored keys and ISO UTC.
+      expect(audit).toContain('soort: wekelijks; moment: 1 mrt 2026, 06:00');
+      expect(audit).not.toContain('kind: weekly');
+      expect(audit).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+      // The scheduled jobs are "systeem".
+      expect(audit).toContain('<td class="utrecht-table__cell">systeem</td>');
+      expect(audit).not.toContain('<td class="utrecht-table__cell">system</td>');
     });
 
     it('lets the operator register and activate an organisation and add its user', async () => {
       const op = new Browser(h.app);
       await op.login('beheer@example');
       let { csrf } = await op.page('/beheer');
-      expect(
-        (
-          await op.post('/beheer/organisaties', {
-            _csrf: csrf!,
-            code: '0014',
-            name: 'Groningen',
-            members: '',
-          })
-        ).status,
-      ).toBe(303);
-      expect((await op.post('/beheer/organisaties/0014/activeren', { _csrf: csrf! })).status).toBe(303);
+      const registered = await op.post('/beheer/organisaties', {
+        _csrf: csrf!,
+        code: '0014',
+        name: 'Groningen',
+        members: '',
+      });
+      expect(registered.status).toBe(303);
+      // The page after the redirect says what happened and what comes next, not just "Opgeslagen.".
+      expect((await op.page(registered.headers.get('Location')!)).html).toContain(
+        'Organisatie Groningen (0014) is geregistreerd; activeer haar om leveringen te starten.',
+      );
+      const activated = await op.post('/beheer/organisaties/0014/activeren', { _csrf: csrf! });
+      expect(activated.status).toBe(303);
+      expect((await op.page(activated.headers.get('Location')!)).html).toMatch(
+        /Organisatie Groningen \(0014\) is geactiveerd: de eerste wekelijkse levering komt zondag \d+ \w+ \d{4} om 06:00\./,
+      );
+      // The use case writes the one audit line of each; the page adds none (no "Instelling gewijzigd").
+      expect((await listAudit(h.store.db, { organisation: '0014' })).map((a) => a.action).sort()).toEqual([
+        'organisation.activate',
+        'organisation.add',
+      ]);
       const html = (await op.page('/beheer')).html;
       expect(html).toMatch(/0014<\/td><td class="utrecht-table__cell">Groningen/);
       ({ csrf } = await op.page('/beheer/gebruikers'));
@@ -407,8 +424,19 @@ for (const dialect of DIALECTS) {
       expect(unconfirmed.status).toBe(400);
       expect(await unconfirmed.text()).toContain('Uw eigen wachtwoord is onjuist.');
       expect(await findUserByEmail(h.store.db, 'gea@0014.example')).toBeUndefined();
+      const before = (await listAudit(h.store.db)).length;
       const added = await op.post('/beheer/gebruikers', { _csrf: csrf!, ...gea0014, own_password: PASSWORD });
       expect(added.status).toBe(303);
+      // Exactly one audit line for adding a user, saying what it was.
+      const all = await listAudit(h.store.db);
+      const lines = all.slice(0, all.length - before);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ actor: 'beheer@example', organisation: '0014', action: 'user.add' });
+      expect(JSON.parse(lines[0]!.detail!)).toEqual({ user: 'gea@0014.example' });
+      expect(await listAudit(h.store.db, { actionPrefix: 'settings.change' })).toEqual([]);
+      const userAudit = (await op.page('/beheer/audit')).html;
+      expect(userAudit).toContain('Gebruiker toegevoegd <code>user.add</code>');
+      expect(userAudit).toContain('gebruiker: gea@0014.example');
       const tempRow = /gea@0014\.example<\/td>(?:(?!<\/tr>).)*Actief, nog met tijdelijk wachtwoord/;
       expect((await op.page('/beheer/gebruikers')).html).toMatch(tempRow);
       // The operator knows the password: Gea chooses her own before anything else.
@@ -457,13 +485,15 @@ for (const dialect of DIALECTS) {
         members: '0363',
       });
       expect(changed.status).toBe(303);
-      expect((await op.page('/beheer')).html).toMatch(/id="leden-REGIO01"[^>]*value="0363"/);
+      const changedPage = (await op.page(changed.headers.get('Location')!)).html;
+      expect(changedPage).toMatch(/De gemeenten van [^<]* \(REGIO01\) zijn nu: 0363\./);
+      expect(changedPage).toMatch(/id="leden-REGIO01"[^>]*value="0363"/);
       const refused = await op.post('/beheer/organisaties/0363/gemeenten', { _csrf: csrf!, members: '0599' });
       expect(refused.status).toBe(400);
       // Said in Dutch, with the code for support; not the use case's English message.
       const said = await refused.text();
       expect(said).toContain(
-        'Niet gelukt: alleen een hoofdorganisatie heeft gemeenten. (organisation.not_head)',
+        'Niet gelukt: alleen een hoofdorganisatie heeft gemeenten. (foutcode organisation.not_head)',
       );
       expect(said).not.toContain('only a head organisation');
       expect(
@@ -480,7 +510,7 @@ for (const dialect of DIALECTS) {
         'Gemeenten van hoofdorganisatie gewijzigd <code>organisation.members</code>',
       );
       // Details as `sleutel: waarde`, not raw JSON.
-      expect(auditPage).toContain('before: 0363; after: 0363, 0599');
+      expect(auditPage).toContain('voor: 0363; na: 0363, 0599');
     });
 
     it('asks for the authenticator code after the password once the second factor is on', async () => {
@@ -910,7 +940,9 @@ for (const dialect of DIALECTS) {
       expect(instellingen).toMatch(/Organisatie<\/dt><dd[^>]*>Regio Een \(REGIO01\)<\/dd>/);
       const beheer = new Browser(h.app);
       await beheer.login('beheer@example');
-      expect((await beheer.page('/instellingen')).html).toMatch(/Organisatie<\/dt><dd[^>]*>beheerder<\/dd>/);
+      expect((await beheer.page('/instellingen')).html).toMatch(
+        /Organisatie<\/dt><dd[^>]*>beheer \(geen organisatie\)<\/dd>/,
+      );
     });
 
     it('asks before revoking an API token, keeps the CSRF check, and shows how to use a token', async () => {
@@ -1085,14 +1117,14 @@ for (const dialect of DIALECTS) {
       const self = await op.post('/beheer/gebruikers/blokkeren', { _csrf: csrf!, email: 'beheer@example' });
       expect(self.status).toBe(400);
       expect(await self.text()).toContain(
-        'U kunt uw eigen account niet blokkeren. (users.cannot_disable_self)',
+        'U kunt uw eigen account niet blokkeren. (foutcode users.cannot_disable_self)',
       );
       const unknown = await op.post('/beheer/gebruikers/blokkeren', {
         _csrf: csrf!,
         email: 'niemand@example',
       });
       expect(unknown.status).toBe(400);
-      expect(await unknown.text()).toContain('(users.not_found)');
+      expect(await unknown.text()).toContain('(foutcode users.not_found)');
 
       const unblocked = await op.post('/beheer/gebruikers/deblokkeren', {
         _csrf: csrf!,
@@ -1175,7 +1207,7 @@ for (const dialect of DIALECTS) {
       expect(await weak.text()).toContain('Het wachtwoord moet minstens 12 tekens hebben.');
       const unknown = await setPassword('niemand@example', 'een tijdelijk wachtwoord');
       expect(unknown.status).toBe(400);
-      expect(await unknown.text()).toContain('(users.not_found)');
+      expect(await unknown.text()).toContain('(foutcode users.not_found)');
       expect((await hanna.page('/ophalen')).res.status).toBe(200);
 
       const fresh = 'paard batterij nietje 42';
@@ -1330,7 +1362,8 @@ for (const dialect of DIALECTS) {
       const own = await ana.page('/dashboard');
       expect(own.res.status).toBe(200);
       expect(own.html).toContain('aria-current="page">Dashboard<');
-      expect(own.html).toContain('Stand per');
+      // No messages of 0363 here: no weekly stand yet, and the page says so instead of a date.
+      expect(own.html).toContain('Nog geen stand: de eerste komt met de eerstvolgende wekelijkse levering.');
       for (const title of [
         'Doorlooptijd aanvraag → toewijzing',
         'Uitkomst aanvragen',

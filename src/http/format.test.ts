@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatPeriod } from './format.js';
+import { formatPeriod, formatSize } from './format.js';
 
 describe('formatPeriod', () => {
   it('shows an instant as its day in Amsterdam (the history start 2020-12-31T23:00Z is 1 January 2021), with its time unless midnight', () => {
@@ -14,5 +14,28 @@ describe('formatPeriod', () => {
 
   it('still shows a bare date as that calendar day', () => {
     expect(formatPeriod('2021-01-01', '2021-01-03T05:00:00.000Z')).toBe('1 jan 2021 – 3 jan 2021 06:00');
+  });
+});
+
+describe('formatSize', () => {
+  it('shows bytes whole and kB, MB and GB always with one decimal, so a column does not mix "139 kB" and "138,9 kB"', () => {
+    expect(formatSize(0)).toBe('0 B');
+    expect(formatSize(512)).toBe('512 B');
+    expect(formatSize(1023)).toBe('1023 B');
+    expect(formatSize(1024)).toBe('1,0 kB');
+    expect(formatSize(139 * 1024)).toBe('139,0 kB');
+    expect(formatSize(Math.round(138.9 * 1024))).toBe('138,9 kB');
+    expect(formatSize(1000 * 1024)).toBe('1.000,0 kB');
+    expect(formatSize(1.5 * 1024 * 1024)).toBe('1,5 MB');
+    expect(formatSize(3 * 1024 ** 3)).toBe('3,0 GB');
+  });
+
+  it('moves to the next unit when the rounded value reaches 1024', () => {
+    expect(formatSize(1024 * 1024 - 1)).toBe('1,0 MB');
+    expect(formatSize(1024 * 1024)).toBe('1,0 MB');
+  });
+
+  it('stays in GB beyond it', () => {
+    expect(formatSize(2048 * 1024 ** 3)).toBe('2.048,0 GB');
   });
 });

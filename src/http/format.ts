@@ -49,16 +49,21 @@ export function formatPeriod(from: string | null, to: string | null): string {
   return '—';
 }
 
+/**
+ * "512 B", "139,0 kB", "1,2 MB": bytes whole, larger units always with one decimal, so that a column of
+ * sizes does not mix "139 kB" with "138,9 kB".
+ */
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['kB', 'MB', 'GB'];
   let v = bytes / 1024;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
+  // Compared as shown (rounded to one decimal): 1 048 575 bytes is "1,0 MB", not "1.024,0 kB".
+  while (Math.round(v * 10) / 10 >= 1024 && u < units.length - 1) {
     v /= 1024;
     u++;
   }
-  return `${v.toLocaleString('nl-NL', { maximumFractionDigits: 1 })} ${units[u]}`;
+  return `${v.toLocaleString('nl-NL', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${units[u]}`;
 }
 
 export const kindLabel = (kind: 'weekly' | 'history'): string =>

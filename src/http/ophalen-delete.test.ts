@@ -30,7 +30,7 @@ describe('Ophalen: deleting a selection of files, some never downloaded', () => 
     const none = await b.post('/ophalen/verwijderen', { _csrf: csrf!, ids: String(older) });
     expect(none.headers.get('Location')).toBe('/ophalen?melding=niet-gedownload');
     expect((await b.page('/ophalen?melding=niet-gedownload')).html).toContain(
-      'De geselecteerde bestanden zijn nog niet gedownload en zijn niet verwijderd.',
+      'De geselecteerde leveringen zijn nog niet gedownload en zijn niet verwijderd.',
     );
 
     const got = await b.fetch(`/ophalen/${latest}/bestand`);
@@ -39,7 +39,9 @@ describe('Ophalen: deleting a selection of files, some never downloaded', () => 
     const some = await b.post('/ophalen/verwijderen', { _csrf: csrf!, ids: [String(latest), String(older)] });
     expect(some.headers.get('Location')).toBe('/ophalen?melding=deels&verwijderd=1&bewaard=1');
     const after = (await b.page(some.headers.get('Location')!)).html;
-    expect(after).toContain('1 bestand verwijderd. 1 bestand nog niet gedownload en daarom niet verwijderd.');
+    expect(after).toContain(
+      '1 levering verwijderd. 1 levering nog niet gedownload en daarom niet verwijderd.',
+    );
     expect((await b.fetch(`/ophalen/${latest}/bestand`)).status).toBe(404);
     expect((await b.fetch(`/ophalen/${older}/bestand`)).status).toBe(200);
   });

@@ -120,7 +120,7 @@ describe('the portal in headless Chromium', () => {
 
     const remaining = (await downloadLinks(page).count()) - 1;
     const bundleButton = page.getByRole('button', {
-      name: /Download alle niet eerder gedownloade bestanden/,
+      name: /Download alle nieuwe leveringen/,
     });
     expect(await bundleButton.textContent()).toContain(`(${remaining})`);
     const [all] = await Promise.all([page.waitForEvent('download'), bundleButton.click()]);

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { nextWeeklySlot } from '../../domain/delivery-week.js';
 import { listUsers } from '../../store/users.js';
 import {
   confirmPassword,
@@ -97,7 +98,7 @@ const AUDIT_ACTION_TEXT: Record<string, string> = {
   'organisation.request_history': 'Historie aangevraagd',
   'organisation.cancel_history': 'Aanvraag historie ingetrokken',
   'quarantine.retry': 'Quarantaine opnieuw geprobeerd',
-  'quarantine.replace': 'Quarantaine vervangen door verbeterd bericht',
+  'quarantine.replace': 'Quarantaine vervangen door gecorrigeerd bericht',
   'quarantine.dismiss': 'Quarantaine afgehandeld zonder opslaan',
   'settings.change': 'Instelling gewijzigd',
   'settings.token_create': 'API-token aangemaakt',
@@ -105,25 +106,90 @@ const AUDIT_ACTION_TEXT: Record<string, string> = {
   'user.disable': 'Account geblokkeerd',
   'user.enable': 'Account gedeblokkeerd',
   'user.reset_password': 'Wachtwoord opnieuw ingesteld',
-  'user.reset_second_factor': 'Tweede factor weggenomen',
+  'user.add': 'Gebruiker toegevoegd',
+  'user.reset_second_factor': 'Tweede factor uitgezet',
 };
 
-/** A detail object as `sleutel: waarde` pairs instead of raw JSON. */
-function auditDetail(detail: string | null | undefined): string {
+/** The keys the use cases and pages put in an audit detail, in Dutch; an unknown key is shown as it is. */
+const AUDIT_DETAIL_KEY: Record<string, string> = {
+  kind: 'soort',
+  slot: 'moment',
+  madeAt: 'gemaakt',
+  via: 'via',
+  id: 'levering',
+  file: 'bestand',
+  tokenId: 'token',
+  what: 'wat',
+  note: 'toelichting',
+  email: 'e-mail',
+  user: 'gebruiker',
+  organisation: 'organisatie',
+  before: 'voor',
+  after: 'na',
+  members: 'gemeenten',
+  messages: 'berichten',
+  reason: 'reden',
+  ids: 'quarantainenummers',
+  tried: 'geprobeerd',
+  resolved: 'opgelost',
+};
+
+/** Values with a Dutch wording, per key; any other value is shown as it is. */
+const AUDIT_DETAIL_VALUE: Record<string, Record<string, string>> = {
+  kind: { weekly: 'wekelijks', history: 'historie' },
+  via: {
+    bundle: 'alle nieuwe bestanden',
+    single: 'één bestand',
+    range: 'hervat (deel van een bestand)',
+    cli: 'opdrachtregel',
+  },
+  what: {
+    password: 'wachtwoord gewijzigd',
+    totp_on: 'tweede factor aangezet',
+    totp_off: 'tweede factor uitgezet',
+    // Entries written before these actions had their own audit line.
+    user_add: 'gebruiker toegevoegd',
+    organisation_add: 'organisatie geregistreerd',
+    organisation_activate: 'organisatie geactiveerd',
+    organisation_members: 'gemeenten gewijzigd',
+  },
+  reason: { invalid: 'onjuiste gegevens', throttled: 'te veel pogingen' },
+};
+
+/** `map[key]` if the map has it as its own key (not `constructor` and the like). */
+const own = (map: Record<string, string>, key: string): string | undefined =>
+  Object.hasOwn(map, key) ? map[key] : undefined;
+
+/** An ISO-8601 moment (`2026-11-29T05:00:00.000Z`), which the page shows in Dutch time. */
+const ISO_MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+function auditValue(key: string, v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (Array.isArray(v)) return v.map((x) => auditValue(key, x)).join(', ');
+  if (typeof v === 'object') return JSON.stringify(v);
+  const text = String(v);
+  if (typeof v === 'string' && ISO_MOMENT.test(text) && !Number.isNaN(Date.parse(text)))
+    return formatDateTime(text);
+  const values = Object.hasOwn(AUDIT_DETAIL_VALUE, key) ? AUDIT_DETAIL_VALUE[key] : undefined;
+  return (values && own(values, text)) ?? text;
+}
+
+/** A detail object as `sleutel: waarde` pairs in Dutch instead of raw JSON; moments in Dutch time. */
+export function auditDetail(detail: string | null | undefined): string {
   if (!detail) return '';
   try {
     const o = JSON.parse(detail) as unknown;
     if (o === null || typeof o !== 'object' || Array.isArray(o)) return detail;
     return Object.entries(o as Record<string, unknown>)
-      .map(
-        ([k, v]) =>
-          `${k}: ${Array.isArray(v) ? v.join(', ') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`,
-      )
+      .map(([k, v]) => `${own(AUDIT_DETAIL_KEY, k) ?? k}: ${auditValue(k, v)}`)
       .join('; ');
   } catch {
     return detail;
   }
 }
+
+/** Who did it, as the Wie column says it: the scheduled jobs are `system`. */
+const auditActor = (actor: string): string => (actor === 'system' ? 'systeem' : actor);
 
 /** What the organisation forms tell the operator when a use case refuses. */
 const ORGANISATION_ERROR_TEXT: Record<string, string> = {
@@ -317,26 +383,56 @@ export function beheerRoutes(): Hono<AppEnv> {
     );
   };
 
-  app.get('/beheer', (c) =>
-    organisationsPage(c, c.req.query('melding') === 'ok' ? { kind: 'ok', text: 'Opgeslagen.' } : undefined),
-  );
+  /** What the organisation page says after a change: `melding` names it, `code` the organisation. */
+  const organisationNotice = async (c: C): Promise<Notice> => {
+    const melding = c.req.query('melding');
+    if (!melding) return undefined;
+    const code = c.req.query('code') ?? '';
+    const org = (await c.var.deps.operator.organisations()).find((o) => o.code === code);
+    if (!org) return { kind: 'ok', text: 'Opgeslagen.' };
+    const who = `${org.name} (${org.code})`;
+    switch (melding) {
+      case 'geregistreerd':
+        return {
+          kind: 'ok',
+          text: `Organisatie ${who} is geregistreerd; activeer haar om leveringen te starten.`,
+        };
+      case 'geactiveerd': {
+        // The contract's Sunday 06:00: "6 dec 2026, 06:00" read as "6 dec 2026 om 06:00".
+        const slot = formatDateTime(nextWeeklySlot(c.var.deps.clock()).toISOString()).replace(', ', ' om ');
+        return {
+          kind: 'ok',
+          text: `Organisatie ${who} is geactiveerd: de eerste wekelijkse levering komt zondag ${slot}.`,
+        };
+      }
+      case 'gemeenten':
+        return { kind: 'ok', text: `De gemeenten van ${who} zijn nu: ${org.members.join(', ')}.` };
+      default:
+        return { kind: 'ok', text: 'Opgeslagen.' };
+    }
+  };
 
-  const guarded = async (c: C, action: () => Promise<void>, what: Record<string, unknown>) => {
+  app.get('/beheer', async (c) => organisationsPage(c, await organisationNotice(c)));
+
+  /**
+   * Runs one organisation change; the use case writes its audit line (organisation.add, .activate,
+   * .members), so the page writes none of its own. `melding`: what the page after the redirect says.
+   */
+  const guarded = async (c: C, action: () => Promise<void>, melding: string, code: string) => {
     try {
       await action();
     } catch (err) {
       // Use-case errors carry a dotted code; the page says it in Dutch, with the code for support.
-      const code = (err as { code?: unknown }).code;
-      if (typeof code !== 'string') throw err;
-      const text = ORGANISATION_ERROR_TEXT[code] ?? 'Dit kan niet.';
-      return organisationsPage(c, { kind: 'error', text: `Niet gelukt: ${text} (${code})` }, 400);
+      const errorCode = (err as { code?: unknown }).code;
+      if (typeof errorCode !== 'string') throw err;
+      const text = own(ORGANISATION_ERROR_TEXT, errorCode) ?? 'Dit kan niet.';
+      return organisationsPage(
+        c,
+        { kind: 'error', text: `Niet gelukt: ${text} (foutcode ${errorCode})` },
+        400,
+      );
     }
-    const s = c.var.session!;
-    await c.var.deps.audit.record(
-      { actor: s.user.email, organisation: null, action: 'settings.change', detail: what },
-      c.var.deps.clock(),
-    );
-    return c.redirect('/beheer?melding=ok', 303);
+    return c.redirect(`/beheer?melding=${melding}&code=${encodeURIComponent(code)}`, 303);
   };
 
   app.post('/beheer/organisaties', async (c) => {
@@ -345,10 +441,8 @@ export function beheerRoutes(): Hono<AppEnv> {
     return guarded(
       c,
       () => c.var.deps.operator.addOrganisation(input, c.var.session!.user.email, c.var.deps.clock()),
-      {
-        what: 'organisation_add',
-        code: input.code,
-      },
+      'geregistreerd',
+      input.code,
     );
   });
 
@@ -358,7 +452,8 @@ export function beheerRoutes(): Hono<AppEnv> {
     return guarded(
       c,
       () => c.var.deps.operator.setMembers(code, members, c.var.session!.user.email, c.var.deps.clock()),
-      { what: 'organisation_members', code, members },
+      'gemeenten',
+      code,
     );
   });
 
@@ -367,10 +462,8 @@ export function beheerRoutes(): Hono<AppEnv> {
     return guarded(
       c,
       () => c.var.deps.operator.activateOrganisation(code, c.var.session!.user.email, c.var.deps.clock()),
-      {
-        what: 'organisation_activate',
-        code,
-      },
+      'geactiveerd',
+      code,
     );
   });
 
@@ -452,8 +545,9 @@ export function beheerRoutes(): Hono<AppEnv> {
         </ScrollTable>
         <p class="utrecht-paragraph">
           Een geblokkeerde gebruiker kan niet meer inloggen en wordt direct overal uitgelogd. API-tokens horen
-          bij de organisatie en blijven geldig: trek tokens die de organisatie niet meer mag hebben in met{' '}
-          <code>ketendata tokens revoke</code>.
+          bij de organisatie en blijven geldig. Tokens van een organisatie trekt de technisch beheerder in (
+          <code>ketendata tokens revoke</code>); beheerderstokens, ook die van uzelf, trekt u in onder
+          Instellingen.
         </p>
         <p class="utrecht-paragraph">
           Is de telefoon met de tweede factor kwijt? Zet de tweede factor dan uit: de gebruiker logt daarna in
@@ -504,12 +598,13 @@ export function beheerRoutes(): Hono<AppEnv> {
   app.post('/beheer/gebruikers', async (c) => {
     const b = await c.req.parseBody();
     const org = str(b.organisation);
+    let created: { readonly email: string };
     try {
       await confirmOwnPassword(c, b);
       const orgs = await c.var.deps.operator.organisations();
       if (org && !orgs.some((o) => o.code === org))
         return usersPage(c, { kind: 'error', text: `Organisatie ${org} is niet geregistreerd.` }, 400);
-      await createUser(
+      created = await createUser(
         c.var.deps.store.db,
         {
           email: str(b.email),
@@ -532,13 +627,14 @@ export function beheerRoutes(): Hono<AppEnv> {
       };
       return usersPage(c, { kind: 'error', text: text[err.code] ?? 'Niet gelukt.' }, 400);
     }
+    // createUser writes no audit line: this is the one for adding a user (as user.disable and the like).
     const s = c.var.session!;
     await c.var.deps.audit.record(
       {
         actor: s.user.email,
-        organisation: null,
-        action: 'settings.change',
-        detail: { what: 'user_add', organisation: org || null },
+        organisation: org || null,
+        action: 'user.add',
+        detail: { user: created.email },
       },
       c.var.deps.clock(),
     );
@@ -558,7 +654,7 @@ export function beheerRoutes(): Hono<AppEnv> {
       const r = await disableUser(c.var.deps.store.db, input);
       const tokens =
         r.tokensMade.length > 0
-          ? ` API-tokens die deze gebruiker aanmaakte blijven geldig ${r.user.organisationCode ? `voor organisatie ${r.user.organisationCode}` : 'als beheerderstoken'}: ${r.tokensMade.map((t) => t.name).join(', ')}. Trek ze in met ketendata tokens revoke als de organisatie ze niet meer mag hebben.`
+          ? ` API-tokens die deze gebruiker aanmaakte blijven geldig ${r.user.organisationCode ? `voor organisatie ${r.user.organisationCode}` : 'als beheerderstoken'}: ${r.tokensMade.map((t) => t.name).join(', ')}. ${r.user.organisationCode ? 'Mag de organisatie ze niet meer hebben, vraag dan de technisch beheerder ze in te trekken (ketendata tokens revoke).' : 'Zijn ze niet meer nodig, trek ze dan in onder Instellingen.'}`
           : '';
       return usersPage(c, { kind: 'ok', text: `Account van ${r.user.email} is geblokkeerd.${tokens}` });
     } catch (err) {
@@ -567,7 +663,11 @@ export function beheerRoutes(): Hono<AppEnv> {
         'users.not_found': 'Deze gebruiker bestaat niet.',
         'users.cannot_disable_self': 'U kunt uw eigen account niet blokkeren.',
       };
-      return usersPage(c, { kind: 'error', text: `${text[err.code] ?? 'Niet gelukt.'} (${err.code})` }, 400);
+      return usersPage(
+        c,
+        { kind: 'error', text: `${text[err.code] ?? 'Niet gelukt.'} (foutcode ${err.code})` },
+        400,
+      );
     }
   };
   app.post('/beheer/gebruikers/blokkeren', (c) => accountChange(c, true));
@@ -598,7 +698,7 @@ export function beheerRoutes(): Hono<AppEnv> {
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       const text = err.code === 'users.not_found' ? 'Deze gebruiker bestaat niet.' : 'Niet gelukt.';
-      return usersPage(c, { kind: 'error', text: `${text} (${err.code})` }, 400);
+      return usersPage(c, { kind: 'error', text: `${text} (foutcode ${err.code})` }, 400);
     }
   });
 
@@ -635,7 +735,7 @@ export function beheerRoutes(): Hono<AppEnv> {
       };
       return usersPage(
         c,
-        { kind: 'error', text: `${text[err.code] ?? 'Niet gelukt.'} (${err.code})` },
+        { kind: 'error', text: `${text[err.code] ?? 'Niet gelukt.'} (foutcode ${err.code})` },
         400,
         email,
       );
@@ -935,10 +1035,10 @@ export function beheerRoutes(): Hono<AppEnv> {
         {entries.map((a) => (
           <tr class="utrecht-table__row">
             <td class="utrecht-table__cell">{formatDateTime(a.at)}</td>
-            <td class="utrecht-table__cell">{a.actor}</td>
+            <td class="utrecht-table__cell">{auditActor(a.actor)}</td>
             <td class="utrecht-table__cell">{a.organisation ?? '—'}</td>
             <td class="utrecht-table__cell">
-              {AUDIT_ACTION_TEXT[a.action] ?? a.action} <code>{a.action}</code>
+              {own(AUDIT_ACTION_TEXT, a.action) ?? a.action} <code>{a.action}</code>
             </td>
             <td class="utrecht-table__cell">{auditDetail(a.detail)}</td>
           </tr>

@@ -457,8 +457,15 @@ export function dashboardRoutes(): Hono<AppEnv> {
           <p class="utrecht-paragraph">Er zijn nog geen berichten ontvangen.</p>
         ) : null}
         <p class="utrecht-paragraph">
-          <strong>Stand per {formatDateTime(snap.computedAt)}</strong>. Indicatoren over alle ontvangen
-          berichten van{' '}
+          {/* Without messages the snapshot is only the moment it was first asked for, not a weekly stand. */}
+          {snap.latestDagtekening === null ? (
+            <strong>Nog geen stand: de eerste komt met de eerstvolgende wekelijkse levering.</strong>
+          ) : (
+            <>
+              <strong>Stand per {formatDateTime(snap.computedAt)}</strong>.
+            </>
+          )}{' '}
+          Indicatoren over alle ontvangen berichten van{' '}
           {head
             ? `de gemeenten ${snap.members.map(gemeenteLabel).join(', ')}`
             : `gemeente ${gemeenteLabel(org)}`}

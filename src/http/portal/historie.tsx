@@ -26,6 +26,8 @@ export function historieRoutes(): Hono<AppEnv> {
           <Alert kind="ok">Het totaalbestand is aangevraagd.</Alert>
         ) : c.req.query('melding') === 'ingetrokken' ? (
           <Alert kind="ok">Uw aanvraag voor een totaalbestand is ingetrokken.</Alert>
+        ) : c.req.query('melding') === 'ongewijzigd' ? (
+          <Alert kind="info">Er is niets gewijzigd.</Alert>
         ) : null}
         <InactiveNotice session={s} />
         <p class="utrecht-paragraph">
@@ -84,7 +86,8 @@ export function historieRoutes(): Hono<AppEnv> {
       await deliveries.cancelHistory(org, s.user.email, clock());
       return c.redirect('/historie?melding=ingetrokken', 303);
     }
-    return c.redirect('/historie', 303);
+    // The tick as it was: said so, or "Opslaan" would seem to do nothing.
+    return c.redirect('/historie?melding=ongewijzigd', 303);
   });
 
   return app;

@@ -258,9 +258,9 @@ export function instellingenRoutes(): Hono<AppEnv> {
                 {s.user.role === 'operator'
                   ? 'Beheerderstokens geven toegang tot het aanleveren van berichten en de quarantaine.'
                   : 'Met een API-token haalt de BI-omgeving van uw organisatie de bestanden op.'}{' '}
-                De beschrijving van de API staat op{' '}
+                Zie de{' '}
                 <a class="utrecht-link" href="/api/v1/openapi.json">
-                  /api/v1/openapi.json
+                  beschrijving van de API (OpenAPI)
                 </a>
                 .
               </p>

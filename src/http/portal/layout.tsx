@@ -55,9 +55,11 @@ export function Layout(props: LayoutProps) {
           </a>
           {s ? (
             <div class="kd-user">
+              {/* An operator has no organisation: "Beheerder (beheer)", not "Beheerder — beheerder". */}
               <span>
-                {s.user.displayName} —{' '}
-                {s.user.role === 'operator' ? 'beheerder' : `organisatie ${organisationLabel(s)}`}
+                {s.user.role === 'operator'
+                  ? `${s.user.displayName} (beheer)`
+                  : `${s.user.displayName} — organisatie ${organisationLabel(s)}`}
               </span>
               <form method="post" action="/uitloggen" class="kd-inline">
                 <input type="hidden" name={CSRF_FIELD} value={props.csrf ?? ''} />
@@ -96,10 +98,13 @@ export function Layout(props: LayoutProps) {
   );
 }
 
-/** "Jeugdzorgregio Zuid-Oost Utrecht (R001)": the name a person knows, with the code the files carry. */
+/**
+ * "Jeugdzorgregio Zuid-Oost Utrecht (R001)": the name a person knows, with the code the files carry. An
+ * operator belongs to no organisation: said so, instead of the role shown as if it were one.
+ */
 export function organisationLabel(s: ActiveSession): string {
   if (s.organisation) return `${s.organisation.name} (${s.organisation.code})`;
-  return s.user.organisationCode ?? 'beheerder';
+  return s.user.organisationCode ?? 'beheer (geen organisatie)';
 }
 
 /** An organisation registered but not activated receives nothing yet: said before anything else. */

@@ -96,22 +96,23 @@ const notFound = (c: Context<AppEnv>) =>
     404,
   );
 
+// The page speaks of "leveringen" (the rows) throughout; "bestand" is only the ZIP of one levering.
 const MESSAGES: Record<string, { kind: 'ok' | 'info' | 'warning'; text: string }> = {
-  verwijderd: { kind: 'ok', text: 'De geselecteerde bestanden zijn verwijderd.' },
-  'niets-geselecteerd': { kind: 'warning', text: 'Selecteer eerst een of meer bestanden.' },
-  'geen-nieuwe': { kind: 'info', text: 'Alle bestanden zijn al gedownload.' },
+  verwijderd: { kind: 'ok', text: 'De geselecteerde leveringen zijn verwijderd.' },
+  'niets-geselecteerd': { kind: 'warning', text: 'Selecteer eerst een of meer leveringen.' },
+  'geen-nieuwe': { kind: 'info', text: 'Alle leveringen zijn al gedownload.' },
   'niet-gedownload': {
     kind: 'warning',
-    text: 'De geselecteerde bestanden zijn nog niet gedownload en zijn niet verwijderd. Download ze eerst.',
+    text: 'De geselecteerde leveringen zijn nog niet gedownload en zijn niet verwijderd. Download ze eerst.',
   },
 };
 
-/** Some selected files were deleted, others kept because they were never downloaded. */
+/** Some selected deliveries were deleted, others kept because they were never downloaded. */
 function partlyDeleted(deleted: number, kept: number): { kind: 'warning'; text: string } {
-  const files = (n: number) => (n === 1 ? '1 bestand' : `${n} bestanden`);
+  const deliveries = (n: number) => (n === 1 ? '1 levering' : `${n} leveringen`);
   return {
     kind: 'warning',
-    text: `${files(deleted)} verwijderd. ${files(kept)} nog niet gedownload en daarom niet verwijderd.`,
+    text: `${deliveries(deleted)} verwijderd. ${deliveries(kept)} nog niet gedownload en daarom niet verwijderd.`,
   };
 }
 
@@ -148,14 +149,19 @@ export function ophalenRoutes(): Hono<AppEnv> {
           {s.organisation?.active === false
             ? ''
             : ' Elke maandagochtend staat er een nieuwe wekelijkse levering klaar.'}{' '}
-          Bestanden worden na 60 dagen automatisch verwijderd.
+          Leveringen worden na 60 dagen automatisch verwijderd.
         </p>
-        <form method="post" action="/ophalen/alle-nieuwe" class="kd-actions">
-          <CsrfField token={s.csrfToken} />
-          <button type="submit" class="utrecht-button utrecht-button--primary-action" disabled={fresh === 0}>
-            Download alle niet eerder gedownloade bestanden ({fresh})
-          </button>
-        </form>
+        {/* No button that would only answer "nothing new": with no deliveries at all the line below says so. */}
+        {fresh > 0 ? (
+          <form method="post" action="/ophalen/alle-nieuwe" class="kd-actions">
+            <CsrfField token={s.csrfToken} />
+            <button type="submit" class="utrecht-button utrecht-button--primary-action">
+              Download alle nieuwe leveringen ({fresh})
+            </button>
+          </form>
+        ) : list.length > 0 ? (
+          <p class="utrecht-paragraph">Er zijn geen nieuwe leveringen: alles is al gedownload.</p>
+        ) : null}
         {list.length === 0 ? (
           <p class="utrecht-paragraph">Er zijn nog geen leveringen.</p>
         ) : (
@@ -212,7 +218,7 @@ export function ophalenRoutes(): Hono<AppEnv> {
               ))}
             </ScrollTable>
             <p class="utrecht-paragraph utrecht-paragraph--small">
-              Alleen bestanden die al gedownload zijn, kunnen worden verwijderd. Vernieuw de pagina na het
+              Alleen leveringen die al gedownload zijn, kunnen worden verwijderd. Vernieuw de pagina na het
               downloaden om te zien wat gedownload is.
             </p>
             <div class="kd-actions">
