@@ -37,7 +37,7 @@ export interface AuditEntry {
   /** e-mail of the user, `token:<id>` or `system` */
   readonly actor: string;
   readonly organisation: string | null;
-  /** Dotted: auth.login, auth.login_failed, auth.logout, settings.change, settings.token_create, … */
+  /** Dotted: auth.login, auth.login_failed, auth.logout, settings.change (own password, second factor), settings.token_create, user.add, … */
   readonly action: string;
   readonly detail?: Readonly<Record<string, unknown>>;
 }
