@@ -44,6 +44,19 @@ for (const dialect of DIALECTS) {
       return /data-testid="nieuw-token">([^<]+)</.exec(html)?.[1];
     };
 
+    /**
+     * A Beheer form's answer as a browser follows it (Post/Redirect/Get): a 303 to `to`, whose page shows
+     * the message once; a second showing does not have it. Returns the first showing's HTML.
+     */
+    const followed = async (b: Browser, res: Response, to: string, message: string) => {
+      expect(res.status).toBe(303);
+      expect(res.headers.get('Location')).toBe(to);
+      const { html } = await b.page(to);
+      expect(html).toContain(message);
+      expect((await b.page(to)).html).not.toContain(message);
+      return html;
+    };
+
     /** A user of 0599 who logs in with PASSWORD, for the tests of the operator's account actions. */
     const add0599User = (email: string, displayName: string) =>
       createUser(
@@ -422,11 +435,22 @@ for (const dialect of DIALECTS) {
         own_password: 'niet mijn wachtwoord',
       });
       expect(unconfirmed.status).toBe(400);
-      expect(await unconfirmed.text()).toContain('Uw eigen wachtwoord is onjuist.');
+      const refused = await unconfirmed.text();
+      expect(refused).toContain('Uw eigen wachtwoord is onjuist.');
+      // The form comes back as typed, but for the passwords.
+      expect(refused).toMatch(/id="u-email" name="email" type="email" required="" value="gea@0014\.example"/);
+      expect(refused).toMatch(/id="u-org" name="organisation" type="text" value="0014"/);
+      expect(refused).not.toContain(PASSWORD);
       expect(await findUserByEmail(h.store.db, 'gea@0014.example')).toBeUndefined();
       const before = (await listAudit(h.store.db)).length;
       const added = await op.post('/beheer/gebruikers', { _csrf: csrf!, ...gea0014, own_password: PASSWORD });
-      expect(added.status).toBe(303);
+      const addedPage = await followed(
+        op,
+        added,
+        '/beheer/gebruikers',
+        'Gebruiker gea@0014.example is toegevoegd bij organisatie 0014.',
+      );
+      expect(addedPage).not.toContain(PASSWORD);
       // Exactly one audit line for adding a user, saying what it was.
       const all = await listAudit(h.store.db);
       const lines = all.slice(0, all.length - before);
@@ -789,7 +813,16 @@ for (const dialect of DIALECTS) {
       expect(html).toContain('Geen bericht van iJw of iWmo release 3.2. <span');
       expect(html).toContain(`ingelezen uit ${entry!.ingestSource}`);
       const retried = await b.post('/beheer/quarantaine/opnieuw', { _csrf: csrf!, ids: String(entry!.id) });
-      expect(await retried.text()).toContain('1 opnieuw geprobeerd: 0 opgelost, 1 nog in quarantaine.');
+      await followed(
+        b,
+        retried,
+        '/beheer/quarantaine',
+        '1 opnieuw geprobeerd: 0 opgelost, 1 nog in quarantaine.',
+      );
+      // Nothing selected: the page again, at once, saying so.
+      const none = await b.post('/beheer/quarantaine/opnieuw', { _csrf: csrf! });
+      expect(none.status).toBe(400);
+      expect(await none.text()).toContain('Selecteer eerst een of meer berichten.');
 
       // The sender delivered a corrected message: the operator uploads it in place of the kept one.
       const corrected = examples().find((e) => e.name === 'ijw-voorbeelden-gecorrigeerd/JW315.xml')!;
@@ -798,8 +831,12 @@ for (const dialect of DIALECTS) {
       form.set('id', String(entry!.id));
       form.set('bestand', new Blob([corrected.text], { type: 'application/xml' }), 'gecorrigeerd.xml');
       const replaced = await b.fetch('/beheer/quarantaine/vervangen', { method: 'POST', body: form });
-      expect(replaced.status).toBe(200);
-      expect(await replaced.text()).toContain('1 opnieuw geprobeerd: 1 opgelost, 0 nog in quarantaine.');
+      await followed(
+        b,
+        replaced,
+        '/beheer/quarantaine',
+        '1 opnieuw geprobeerd: 1 opgelost, 0 nog in quarantaine.',
+      );
       const q = await h.store.db
         .selectFrom('quarantine')
         .select(['status', 'resolved_message_seq'])
@@ -823,14 +860,30 @@ for (const dialect of DIALECTS) {
       expect(tooLarge.status).toBe(413);
       expect(await tooLarge.text()).toContain('te groot');
       const again = await b.fetch('/beheer/quarantaine/vervangen', { method: 'POST', body: form });
-      expect(await again.text()).toContain(`Quarantainenummer ${entry!.id} staat niet (meer) open.`);
+      await followed(
+        b,
+        again,
+        '/beheer/quarantaine',
+        `Quarantainenummer ${entry!.id} staat niet (meer) open.`,
+      );
+      const noFile = new FormData();
+      noFile.set('_csrf', csrf!);
+      noFile.set('id', String(entry!.id));
+      const missing = await b.fetch('/beheer/quarantaine/vervangen', { method: 'POST', body: noFile });
+      expect(missing.status).toBe(400);
+      expect(await missing.text()).toContain('Kies een quarantainenummer en een XML-bestand.');
       const two = new URLSearchParams([
         ['_csrf', csrf!],
         ['ids', String(entry!.id)],
         ['ids', '999999'],
       ]);
       const both = await b.fetch('/beheer/quarantaine/opnieuw', { method: 'POST', body: two });
-      expect(await both.text()).toContain(`Quarantainenummers ${entry!.id}, 999999 staan niet (meer) open.`);
+      await followed(
+        b,
+        both,
+        '/beheer/quarantaine',
+        `Quarantainenummers ${entry!.id}, 999999 staan niet (meer) open.`,
+      );
     });
 
     it('lets the operator close a quarantined exchange without storing it, with a note', async () => {
@@ -855,8 +908,7 @@ for (const dialect of DIALECTS) {
         ids: String(id),
         toelichting: 'Aanbieder stuurde een nieuw bericht',
       });
-      const page = await done.text();
-      expect(page).toContain('1 bericht afgehandeld zonder opslaan.');
+      const page = await followed(b, done, '/beheer/quarantaine', '1 bericht afgehandeld zonder opslaan.');
       expect(page).not.toContain('KAPOT2');
       const q = await h.store.db
         .selectFrom('quarantine')
@@ -1102,9 +1154,12 @@ for (const dialect of DIALECTS) {
         _csrf: csrf!,
         email: 'fien@0599.example',
       });
-      expect(blocked.status).toBe(200);
-      const page = await blocked.text();
-      expect(page).toContain('Account van fien@0599.example is geblokkeerd.');
+      const page = await followed(
+        op,
+        blocked,
+        '/beheer/gebruikers',
+        'Account van fien@0599.example is geblokkeerd.',
+      );
       expect(page).toMatch(/fien@0599\.example<\/td>(?:(?!<\/tr>).)*Geblokkeerd sinds 2 mrt 2026/);
       expect(page).toContain('aria-label="Deblokkeren fien@0599.example"');
       // The open session is gone now, not at its next idle timeout; a new login is refused.
@@ -1130,7 +1185,7 @@ for (const dialect of DIALECTS) {
         _csrf: csrf!,
         email: 'fien@0599.example',
       });
-      expect(await unblocked.text()).toContain('Account van fien@0599.example is weer actief.');
+      await followed(op, unblocked, '/beheer/gebruikers', 'Account van fien@0599.example is weer actief.');
       expect((await new Browser(h.app).login('fien@0599.example')).status).toBe(303);
     });
 
@@ -1149,9 +1204,12 @@ for (const dialect of DIALECTS) {
         _csrf: csrf!,
         email: 'gijs@0599.example',
       });
-      expect(off.status).toBe(200);
-      const page = await off.text();
-      expect(page).toContain('De tweede factor van gijs@0599.example staat uit');
+      const page = await followed(
+        op,
+        off,
+        '/beheer/gebruikers',
+        'De tweede factor van gijs@0599.example staat uit',
+      );
       expect(page).not.toContain('aria-label="Tweede factor uitzetten gijs@0599.example"');
       const row = await h.store.db
         .selectFrom('app_user')
@@ -1212,9 +1270,12 @@ for (const dialect of DIALECTS) {
 
       const fresh = 'paard batterij nietje 42';
       const set = await setPassword('Hanna@0599.example', fresh);
-      expect(set.status).toBe(200);
-      const page = await set.text();
-      expect(page).toContain('Het wachtwoord van hanna@0599.example is opnieuw ingesteld');
+      const page = await followed(
+        op,
+        set,
+        '/beheer/gebruikers',
+        'Het wachtwoord van hanna@0599.example is opnieuw ingesteld',
+      );
       expect(page).not.toContain(fresh);
       // The open session ends now; the old password no longer logs in, the new one does.
       expect((await hanna.fetch('/ophalen')).headers.get('Location')).toBe('/inloggen');

@@ -13,6 +13,7 @@ import {
 import { AccountError } from '../../usecases/accounts-errors.js';
 import type { ConflictingVersion } from '../../usecases/conflicts.js';
 import type { AppEnv } from '../env.js';
+import { OneTimeFlash } from '../flash.js';
 import { formatDateTime } from '../format.js';
 import { Alert, CsrfField, Field, Layout, ScrollTable, Th, TOO_MANY_ATTEMPTS } from './layout.js';
 import { page } from './render.js';
@@ -35,6 +36,9 @@ function selectedIds(value: unknown): number[] {
 }
 
 type Notice = { kind: 'ok' | 'error' | 'info'; text: string } | undefined;
+
+/** How long the message of a done action waits, server-side, for the page the POST redirects to. */
+export const NOTICE_TTL_MS = 5 * 60 * 1000;
 
 const shell = (
   c: C,
@@ -206,20 +210,38 @@ const ORGANISATION_ERROR_TEXT: Record<string, string> = {
 
 /**
  * A temporary password for someone, and the operator's own password, asked again: whoever has only the
- * operator's session (a laptop left open) does not get into anyone's account with it.
+ * operator's session (a laptop left open) does not get into anyone's account with it. The temporary password
+ * is a visible text field: the operator passes it on by another channel (telephone), so must read it. Not
+ * `Field`: that has no `spellcheck` or `autocapitalize`, and a phone's capital first letter would change it.
  */
 function PasswordFields(p: { prefix: string; label: string }) {
+  const id = `${p.prefix}-ww`;
   return (
     <>
-      <Field
-        id={`${p.prefix}-ww`}
-        name="password"
-        label={p.label}
-        type="password"
-        autocomplete="new-password"
-        required
-        description="Minstens 12 tekens. De gebruiker kiest bij het eerste inloggen een eigen wachtwoord."
-      />
+      <div class="utrecht-form-field utrecht-form-field--distanced">
+        <div class="utrecht-form-field__label">
+          <label class="utrecht-form-label" for={id}>
+            {p.label}
+          </label>
+        </div>
+        <div class="utrecht-form-field-description" id={`${id}-uitleg`}>
+          Minstens 12 tekens. Zichtbaar, zodat u het kunt doorgeven. De gebruiker kiest bij het eerste
+          inloggen een eigen wachtwoord.
+        </div>
+        <div class="utrecht-form-field__input">
+          <input
+            class="utrecht-textbox utrecht-textbox--html-input"
+            id={id}
+            name="password"
+            type="text"
+            autocomplete="off"
+            autocapitalize="off"
+            spellcheck={false}
+            required
+            aria-describedby={`${id}-uitleg`}
+          />
+        </div>
+      </div>
       <Field
         id={`${p.prefix}-eigen`}
         name="own_password"
@@ -279,6 +301,19 @@ const MAX_CONFLICT_ROWS = 500;
 /** Operator pages: organisations, users, job runs, ingest runs and conflicts, quarantine. */
 export function beheerRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // What a done action says, between its POST and the page it redirects to (Post/Redirect/Get): the text
+  // names users and counts, so it goes in no URL. Per session and page; a restart in between loses it, and
+  // the page then shows the outcome in its table only.
+  const notices = new OneTimeFlash<NonNullable<Notice>>(NOTICE_TTL_MS);
+  const noticeKey = (c: C, path: string) => `${c.var.session!.id}:${path}`;
+  /** Keeps `notice` for the next showing of `path` in this session, and redirects there (303: a GET). */
+  const done = (c: C, path: '/beheer/gebruikers' | '/beheer/quarantaine', notice: NonNullable<Notice>) => {
+    notices.put(noticeKey(c, path), notice, c.var.deps.clock());
+    return c.redirect(path, 303);
+  };
+  /** The message kept for `path`, once. Hono answers HEAD with the GET handler too: only a GET uses it up. */
+  const takeNotice = (c: C, path: string): Notice =>
+    c.req.method === 'GET' ? notices.take(noticeKey(c, path), c.var.deps.clock()) : undefined;
 
   const organisationsPage = async (c: C, notice?: Notice, status: 200 | 400 = 200) => {
     const s = c.var.session!;
@@ -467,17 +502,57 @@ export function beheerRoutes(): Hono<AppEnv> {
     );
   });
 
-  /** `resetFor`: the e-mail the password form is filled in with (a user's link, or the form sent back). */
-  const usersPage = async (c: C, notice?: Notice, status: 200 | 400 = 200, resetFor?: string) => {
+  /**
+   * `resetFor`: the e-mail the password form is filled in with (a user's link, or the form sent back);
+   * `adding`: what was typed in the add form, sent back with its error (not the passwords).
+   */
+  const usersPage = async (
+    c: C,
+    notice?: Notice,
+    status: 200 | 400 = 200,
+    resetFor?: string,
+    adding?: { readonly email: string; readonly name: string; readonly organisation: string },
+  ) => {
     const s = c.var.session!;
     const users = await listUsers(c.var.deps.store.db);
     // By id, so the link puts no e-mail address in the logs of a proxy on the way.
     const resetEmail = resetFor ?? users.find((u) => String(u.id) === c.req.query('wachtwoord'))?.email ?? '';
+    // Blocking goes through a question first: one stray click would log someone out everywhere. The link
+    // names the user by id (as the password link); an e-mail address typed in the address bar works too.
+    const blockAsked = c.req.query('blokkeren')?.trim().toLowerCase();
+    const blocking = blockAsked
+      ? users.find(
+          (u) =>
+            (String(u.id) === blockAsked || u.email.toLowerCase() === blockAsked) &&
+            u.id !== s.user.id &&
+            !u.disabled_at,
+        )
+      : undefined;
     return shell(
       c,
       'Gebruikers',
       '/beheer/gebruikers',
       <>
+        {blocking ? (
+          <section id="blokkeren-bevestigen" class="kd-confirm" aria-labelledby="blokkeren-kop">
+            <h2 class="utrecht-heading-2" id="blokkeren-kop">
+              Gebruiker blokkeren
+            </h2>
+            <p class="utrecht-paragraph">
+              Weet u zeker dat u {blocking.email} wilt blokkeren? De gebruiker wordt direct overal uitgelogd.
+            </p>
+            <form method="post" action="/beheer/gebruikers/blokkeren" class="kd-actions">
+              <CsrfField token={s.csrfToken} />
+              <input type="hidden" name="email" value={blocking.email} />
+              <button type="submit" class="utrecht-button utrecht-button--primary-action">
+                Ja, blokkeren
+              </button>{' '}
+              <a class="utrecht-link" href="/beheer/gebruikers">
+                Annuleren
+              </a>
+            </form>
+          </section>
+        ) : null}
         <ScrollTable
           id="gebruikers"
           caption="Gebruikers"
@@ -514,14 +589,22 @@ export function beheerRoutes(): Hono<AppEnv> {
                   'Uw eigen account'
                 ) : (
                   <>
-                    <UserAction
-                      action={
-                        u.disabled_at ? '/beheer/gebruikers/deblokkeren' : '/beheer/gebruikers/blokkeren'
-                      }
-                      label={u.disabled_at ? 'Deblokkeren' : 'Blokkeren'}
-                      email={u.email}
-                      csrf={s.csrfToken}
-                    />
+                    {u.disabled_at ? (
+                      <UserAction
+                        action="/beheer/gebruikers/deblokkeren"
+                        label="Deblokkeren"
+                        email={u.email}
+                        csrf={s.csrfToken}
+                      />
+                    ) : (
+                      <a
+                        class="utrecht-link"
+                        href={`/beheer/gebruikers?blokkeren=${u.id}#blokkeren-bevestigen`}
+                        aria-label={`Blokkeren ${u.email}`}
+                      >
+                        Blokkeren
+                      </a>
+                    )}{' '}
                     {u.totp_enabled ? (
                       <UserAction
                         action="/beheer/gebruikers/tweede-factor"
@@ -572,12 +655,13 @@ export function beheerRoutes(): Hono<AppEnv> {
         <h2 class="utrecht-heading-2">Gebruiker toevoegen</h2>
         <form method="post" action="/beheer/gebruikers" class="kd-narrow">
           <CsrfField token={s.csrfToken} />
-          <Field id="u-email" name="email" label="E-mailadres" type="email" required />
-          <Field id="u-naam" name="name" label="Naam" required />
+          <Field id="u-email" name="email" label="E-mailadres" type="email" value={adding?.email} required />
+          <Field id="u-naam" name="name" label="Naam" value={adding?.name} required />
           <Field
             id="u-org"
             name="organisation"
             label="Organisatie (code)"
+            value={adding?.organisation}
             description="Leeg laten voor een beheerder."
           />
           <PasswordFields prefix="u" label="Tijdelijk wachtwoord" />
@@ -591,19 +675,24 @@ export function beheerRoutes(): Hono<AppEnv> {
     );
   };
 
-  app.get('/beheer/gebruikers', (c) =>
-    usersPage(c, c.req.query('melding') === 'ok' ? { kind: 'ok', text: 'Gebruiker toegevoegd.' } : undefined),
-  );
+  app.get('/beheer/gebruikers', (c) => usersPage(c, takeNotice(c, '/beheer/gebruikers')));
 
   app.post('/beheer/gebruikers', async (c) => {
     const b = await c.req.parseBody();
     const org = str(b.organisation);
+    const typed = { email: str(b.email), name: str(b.name), organisation: org };
     let created: { readonly email: string };
     try {
       await confirmOwnPassword(c, b);
       const orgs = await c.var.deps.operator.organisations();
       if (org && !orgs.some((o) => o.code === org))
-        return usersPage(c, { kind: 'error', text: `Organisatie ${org} is niet geregistreerd.` }, 400);
+        return usersPage(
+          c,
+          { kind: 'error', text: `Organisatie ${org} is niet geregistreerd.` },
+          400,
+          undefined,
+          typed,
+        );
       created = await createUser(
         c.var.deps.store.db,
         {
@@ -625,7 +714,7 @@ export function beheerRoutes(): Hono<AppEnv> {
         'organisation.not_found': 'Deze organisatie is niet geregistreerd.',
         ...OWN_PASSWORD_ERRORS,
       };
-      return usersPage(c, { kind: 'error', text: text[err.code] ?? 'Niet gelukt.' }, 400);
+      return usersPage(c, { kind: 'error', text: text[err.code] ?? 'Niet gelukt.' }, 400, undefined, typed);
     }
     // createUser writes no audit line: this is the one for adding a user (as user.disable and the like).
     const s = c.var.session!;
@@ -638,7 +727,11 @@ export function beheerRoutes(): Hono<AppEnv> {
       },
       c.var.deps.clock(),
     );
-    return c.redirect('/beheer/gebruikers?melding=ok', 303);
+    // Not the temporary password: the operator typed it and passes it on; a page is no place to keep it.
+    return done(c, '/beheer/gebruikers', {
+      kind: 'ok',
+      text: `Gebruiker ${created.email} is toegevoegd${org ? ` bij organisatie ${org}` : ' als beheerder'}. Geef het tijdelijke wachtwoord via een ander kanaal door.`,
+    });
   });
 
   /** Blocking and unblocking: the use case ends the sessions and writes the audit log. */
@@ -649,14 +742,20 @@ export function beheerRoutes(): Hono<AppEnv> {
     try {
       if (!block) {
         const r = await enableUser(c.var.deps.store.db, input);
-        return usersPage(c, { kind: 'ok', text: `Account van ${r.user.email} is weer actief.` });
+        return done(c, '/beheer/gebruikers', {
+          kind: 'ok',
+          text: `Account van ${r.user.email} is weer actief.`,
+        });
       }
       const r = await disableUser(c.var.deps.store.db, input);
       const tokens =
         r.tokensMade.length > 0
           ? ` API-tokens die deze gebruiker aanmaakte blijven geldig ${r.user.organisationCode ? `voor organisatie ${r.user.organisationCode}` : 'als beheerderstoken'}: ${r.tokensMade.map((t) => t.name).join(', ')}. ${r.user.organisationCode ? 'Mag de organisatie ze niet meer hebben, vraag dan de technisch beheerder ze in te trekken (ketendata tokens revoke).' : 'Zijn ze niet meer nodig, trek ze dan in onder Instellingen.'}`
           : '';
-      return usersPage(c, { kind: 'ok', text: `Account van ${r.user.email} is geblokkeerd.${tokens}` });
+      return done(c, '/beheer/gebruikers', {
+        kind: 'ok',
+        text: `Account van ${r.user.email} is geblokkeerd.${tokens}`,
+      });
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       const text: Record<string, string> = {
@@ -689,7 +788,7 @@ export function beheerRoutes(): Hono<AppEnv> {
         actingUserId: s.user.id,
         now: c.var.deps.clock(),
       });
-      return usersPage(c, {
+      return done(c, '/beheer/gebruikers', {
         kind: 'ok',
         text: r.changed
           ? `De tweede factor van ${r.user.email} staat uit: inloggen kan met alleen het wachtwoord, daarna kan een nieuwe worden ingesteld.`
@@ -715,15 +814,11 @@ export function beheerRoutes(): Hono<AppEnv> {
         actingUserId: s.user.id,
         now: c.var.deps.clock(),
       });
-      return usersPage(
-        c,
-        {
-          kind: 'ok',
-          text: `Het wachtwoord van ${r.user.email} is opnieuw ingesteld en de gebruiker is overal uitgelogd. Geef het tijdelijke wachtwoord via een ander kanaal door.${r.disabledAt ? ' Het account is geblokkeerd: deblokkeer het om inloggen weer toe te staan.' : ''}`,
-        },
-        200,
-        '',
-      );
+      // The message names the user, never the temporary password.
+      return done(c, '/beheer/gebruikers', {
+        kind: 'ok',
+        text: `Het wachtwoord van ${r.user.email} is opnieuw ingesteld en de gebruiker is overal uitgelogd. Geef het tijdelijke wachtwoord via een ander kanaal door.${r.disabledAt ? ' Het account is geblokkeerd: deblokkeer het om inloggen weer toe te staan.' : ''}`,
+      });
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       const text: Record<string, string> = {
@@ -1011,7 +1106,7 @@ export function beheerRoutes(): Hono<AppEnv> {
     );
   };
 
-  app.get('/beheer/quarantaine', (c) => quarantinePage(c));
+  app.get('/beheer/quarantaine', (c) => quarantinePage(c, takeNotice(c, '/beheer/quarantaine')));
 
   app.get('/beheer/audit', async (c) => {
     const entries = await c.var.deps.operator.audit(500);
@@ -1052,10 +1147,14 @@ export function beheerRoutes(): Hono<AppEnv> {
     const id = Number(b.id);
     const file = b.bestand;
     if (!Number.isSafeInteger(id) || !(file instanceof File) || file.size === 0) {
-      return quarantinePage(c, { kind: 'error', text: 'Kies een quarantainenummer en een XML-bestand.' });
+      return quarantinePage(
+        c,
+        { kind: 'error', text: 'Kies een quarantainenummer en een XML-bestand.' },
+        400,
+      );
     }
     if (file.size > MAX_CORRECTED_BYTES) {
-      return quarantinePage(c, { kind: 'error', text: 'Het bestand is te groot voor één bericht.' });
+      return quarantinePage(c, { kind: 'error', text: 'Het bestand is te groot voor één bericht.' }, 400);
     }
     const summary = await c.var.deps.operator.retryQuarantine(
       [id],
@@ -1063,7 +1162,7 @@ export function beheerRoutes(): Hono<AppEnv> {
       c.var.deps.clock(),
       Buffer.from(await file.arrayBuffer()),
     );
-    return quarantinePage(c, { kind: 'info', text: summary });
+    return done(c, '/beheer/quarantaine', { kind: 'info', text: summary });
   });
 
   app.post('/beheer/quarantaine/afhandelen', async (c) => {
@@ -1083,18 +1182,20 @@ export function beheerRoutes(): Hono<AppEnv> {
       c.var.session!.user.email,
       c.var.deps.clock(),
     );
-    return quarantinePage(c, { kind: 'info', text: summary });
+    return done(c, '/beheer/quarantaine', { kind: 'info', text: summary });
   });
 
   app.post('/beheer/quarantaine/opnieuw', async (c) => {
     const b = await c.req.parseBody({ all: true });
     const ids = selectedIds(b.ids);
+    if (ids.length === 0)
+      return quarantinePage(c, { kind: 'error', text: 'Selecteer eerst een of meer berichten.' }, 400);
     const summary = await c.var.deps.operator.retryQuarantine(
       ids,
       c.var.session!.user.email,
       c.var.deps.clock(),
     );
-    return quarantinePage(c, { kind: 'info', text: summary });
+    return done(c, '/beheer/quarantaine', { kind: 'info', text: summary });
   });
 
   return app;

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser, portalHarness } from '../../test/e2e/harness.js';
+import { DIALECTS } from '../../test/support/databases.js';
+import { listAudit } from '../store/audit.js';
+import { findUserByEmail } from '../store/users.js';
+
+const USERS = '/beheer/gebruikers';
+const QUARANTINE = '/beheer/quarantaine';
+
+describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (dialect) => {
+  let h: Awaited<ReturnType<typeof portalHarness>>;
+
+  beforeAll(async () => {
+    h = await portalHarness(dialect);
+    await h.seed();
+  });
+  afterAll(async () => h.drop());
+
+  const operator = async () => {
+    const op = new Browser(h.app);
+    expect((await op.login('beheer@example')).status).toBe(303);
+    return op;
+  };
+
+  it('asks before blocking: the question blocks nothing, "Ja, blokkeren" does, and says so once', async () => {
+    const bas = new Browser(h.app);
+    expect((await bas.login('bas@0599.example')).status).toBe(303);
+    const op = await operator();
+    const basId = (await findUserByEmail(h.store.db, 'bas@0599.example'))!.id;
+
+    // In the list, Blokkeren is a link to the question, not a form that blocks at once.
+    const list = (await op.page(USERS)).html;
+    const link = `href="/beheer/gebruikers?blokkeren=${basId}#blokkeren-bevestigen"`;
+    expect(list).toContain(link);
+    expect(list).not.toContain('action="/beheer/gebruikers/blokkeren"');
+    expect(list).not.toContain('Ja, blokkeren');
+
+    const question = await op.page(`${USERS}?blokkeren=${basId}`);
+    expect(question.res.status).toBe(200);
+    expect(question.html).toContain('id="blokkeren-bevestigen"');
+    expect(question.html).toContain(
+      'Weet u zeker dat u bas@0599.example wilt blokkeren? De gebruiker wordt direct overal uitgelogd.',
+    );
+    expect(question.html).toMatch(
+      /<form method="post" action="\/beheer\/gebruikers\/blokkeren"[^>]*><input type="hidden" name="_csrf" value="[^"]+"\/><input type="hidden" name="email" value="bas@0599\.example"\/>/,
+    );
+    expect(question.html).toContain('Ja, blokkeren');
+    expect(question.html).toContain('<a class="utrecht-link" href="/beheer/gebruikers">Annuleren</a>');
+    // Asking blocked nothing: Bas is still in, and no audit line was written.
+    expect((await findUserByEmail(h.store.db, 'bas@0599.example'))!.disabled_at).toBeNull();
+    expect((await bas.page('/ophalen')).res.status).toBe(200);
+    expect(await listAudit(h.store.db, { actionPrefix: 'user.disable' })).toEqual([]);
+    // The e-mail address asks the same question; no question for oneself or for someone unknown.
+    expect((await op.page(`${USERS}?blokkeren=Bas@0599.example`)).html).toContain('Ja, blokkeren');
+    const ownId = (await findUserByEmail(h.store.db, 'beheer@example'))!.id;
+    expect((await op.page(`${USERS}?blokkeren=${ownId}`)).html).not.toContain('Ja, blokkeren');
+    expect((await op.page(`${USERS}?blokkeren=999999`)).html).not.toContain('Ja, blokkeren');
+
+    // Another session of the same operator does not get the message meant for this one.
+    const other = await operator();
+    const yes = await op.post('/beheer/gebruikers/blokkeren', {
+      _csrf: question.csrf!,
+      email: 'bas@0599.example',
+    });
+    expect(yes.status).toBe(303);
+    expect(yes.headers.get('Location')).toBe(USERS);
+    const message = 'Account van bas@0599.example is geblokkeerd.';
+    expect((await other.page(USERS)).html).not.toContain(message);
+    // A HEAD (a link checker, a prefetch) does not use up the one showing.
+    expect((await op.fetch(USERS, { method: 'HEAD' })).status).toBe(200);
+    const shown = (await op.page(USERS)).html;
+    expect(shown).toContain(message);
+    expect(shown).toMatch(/bas@0599\.example<\/td>(?:(?!<\/tr>).)*Geblokkeerd sinds/);
+    expect(shown).toContain('aria-label="Deblokkeren bas@0599.example"');
+    // A reload is a GET of the page: no form sent again, and the message is gone.
+    expect((await op.page(USERS)).html).not.toContain(message);
+    expect((await bas.fetch('/ophalen')).headers.get('Location')).toBe('/inloggen');
+    expect(await listAudit(h.store.db, { actionPrefix: 'user.disable' })).toMatchObject([
+      { actor: 'beheer@example', organisation: '0599' },
+    ]);
+    // A blocked user gets no question; unblocking needs none and redirects as well.
+    expect((await op.page(`${USERS}?blokkeren=${basId}`)).html).not.toContain('Ja, blokkeren');
+    const unblocked = await op.post('/beheer/gebruikers/deblokkeren', {
+      _csrf: question.csrf!,
+      email: 'bas@0599.example',
+    });
+    expect(unblocked.status).toBe(303);
+    expect(unblocked.headers.get('Location')).toBe(USERS);
+    expect((await op.page(USERS)).html).toContain('Account van bas@0599.example is weer actief.');
+    expect((await op.page(USERS)).html).not.toContain('is weer actief');
+  });
+
+  it('answers a refused block with the page at once (400), not a redirect', async () => {
+    const op = await operator();
+    const { csrf } = await op.page(USERS);
+    const self = await op.post('/beheer/gebruikers/blokkeren', { _csrf: csrf!, email: 'beheer@example' });
+    expect(self.status).toBe(400);
+    expect(await self.text()).toContain('U kunt uw eigen account niet blokkeren.');
+  });
+
+  it('redirects after a quarantine action and shows its outcome once', async () => {
+    const token = await h.apiToken(null, 'kapot');
+    const res = await h.app.request('/api/v1/exchanges?moment=2026-02-23T08:00:00Z&hubId=FLOW1', {
+      method: 'POST',
+      body: '<Bericht><niet-af>',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/xml' },
+    });
+    expect(res.status).toBe(202);
+    const { id } = await h.store.db
+      .selectFrom('quarantine')
+      .select('id')
+      .where('hub_id', '=', 'FLOW1')
+      .executeTakeFirstOrThrow();
+    const op = await operator();
+    const { csrf } = await op.page(QUARANTINE);
+
+    const retried = await op.post('/beheer/quarantaine/opnieuw', { _csrf: csrf!, ids: String(id) });
+    expect(retried.status).toBe(303);
+    expect(retried.headers.get('Location')).toBe(QUARANTINE);
+    const retryMessage = '1 opnieuw geprobeerd: 0 opgelost, 1 nog in quarantaine.';
+    expect((await op.page(QUARANTINE)).html).toContain(retryMessage);
+    expect((await op.page(QUARANTINE)).html).not.toContain(retryMessage);
+
+    // A missing note is the form again, at once, with a 400: nothing to redirect to.
+    const noNote = await op.post('/beheer/quarantaine/afhandelen', { _csrf: csrf!, ids: String(id) });
+    expect(noNote.status).toBe(400);
+    expect(await noNote.text()).toContain('Geef een toelichting');
+
+    const dismissed = await op.post('/beheer/quarantaine/afhandelen', {
+      _csrf: csrf!,
+      ids: String(id),
+      toelichting: 'Nieuw bericht ontvangen',
+    });
+    expect(dismissed.status).toBe(303);
+    expect(dismissed.headers.get('Location')).toBe(QUARANTINE);
+    const first = (await op.page(QUARANTINE)).html;
+    expect(first).toContain('1 bericht afgehandeld zonder opslaan.');
+    expect(first).not.toContain('FLOW1');
+    expect((await op.page(QUARANTINE)).html).not.toContain('afgehandeld zonder opslaan.');
+    expect(await listAudit(h.store.db, { actionPrefix: 'quarantine.' })).toHaveLength(2);
+  });
+
+  it('shows the temporary passwords as visible text, and the own password hidden', async () => {
+    const op = await operator();
+    const { html } = await op.page(USERS);
+    for (const id of ['u-ww', 'w-ww']) {
+      const input = new RegExp(`<input [^>]*id="${id}"[^>]*>`).exec(html)?.[0];
+      expect(input, id).toBeDefined();
+      expect(input).toContain('type="text"');
+      expect(input).toContain('autocomplete="off"');
+      expect(input).toContain('spellcheck="false"');
+      expect(input).toContain(`aria-describedby="${id}-uitleg"`);
+      expect(html).toMatch(new RegExp(`id="${id}-uitleg">[^<]*Zichtbaar, zodat u het kunt doorgeven\\.`));
+    }
+    expect(html).toContain('Nieuw tijdelijk wachtwoord');
+    expect(html).toContain('Tijdelijk wachtwoord');
+    for (const id of ['u-eigen', 'w-eigen']) {
+      const input = new RegExp(`<input [^>]*id="${id}"[^>]*>`).exec(html)?.[0];
+      expect(input, id).toContain('type="password"');
+      expect(input, id).toContain('autocomplete="current-password"');
+    }
+  });
+});
