@@ -14,6 +14,8 @@ export interface KoppeltabelColumn {
   readonly description: string;
   /** Empty for some rows (cardinality 0..1 in the dictionary). */
   readonly optional?: boolean;
+  /** The type the dictionary names, as for the same values in the message files; default `tekst`. */
+  readonly typeName?: string;
 }
 
 export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
@@ -25,7 +27,11 @@ export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
     name: 'Van_Bestand',
     description: 'Bestand (zonder .csv) van de bronkant, bijvoorbeeld JW305_StartProduct.',
   },
-  { name: 'Van_BerichtId', description: 'BerichtId van het bronbericht; sleutel in Van_Bestand.' },
+  {
+    name: 'Van_BerichtId',
+    typeName: 'hash (32 hex)',
+    description: 'BerichtId van het bronbericht; sleutel in Van_Bestand.',
+  },
   {
     name: 'Van_Rij',
     optional: true,
@@ -36,7 +42,11 @@ export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
     name: 'Naar_Bestand',
     description: 'Bestand (zonder .csv) van de doelkant, bijvoorbeeld JW301_ToegewezenProduct.',
   },
-  { name: 'Naar_BerichtId', description: 'BerichtId van het doelbericht; sleutel in Naar_Bestand.' },
+  {
+    name: 'Naar_BerichtId',
+    typeName: 'hash (32 hex)',
+    description: 'BerichtId van het doelbericht; sleutel in Naar_Bestand.',
+  },
   {
     name: 'Naar_Rij',
     optional: true,
@@ -48,7 +58,11 @@ export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
     description:
       "'toegevoegd': de koppeling is nieuw. 'vervallen': een eerder geleverde koppeling met dezelfde kanten geldt niet meer (alleen bij toewijzing-versie, stop-start en correctie, die opnieuw bepaald worden als later een bericht binnenkomt dat ertussen valt of een bericht afkeurt). Een historie of de eerste wekelijkse levering bevat alleen koppelingen die gelden.",
   },
-  { name: 'Gemeente', description: 'CBS-code van de gemeente waartoe beide berichten behoren.' },
+  {
+    name: 'Gemeente',
+    typeName: 'LDT_Gemeente',
+    description: 'CBS-code van de gemeente waartoe beide berichten behoren.',
+  },
 ];
 
 export interface KoppeltabelLink {

@@ -263,8 +263,12 @@ for (const dialect of DIALECTS) {
       expect(buf.toString('utf8').split('\r\n')[0]).toBe(`\uFEFF${KOPPELTABEL_COLUMNS.join(';')}`);
       // The data dictionary in the ZIP describes the same columns, in the same order.
       const dictionary = parseCsv(zip.get('Gegevenswoordenboek.csv')!).rows;
-      expect(dictionary.filter((r) => r.Bestand === 'Koppeltabel.csv').map((r) => r.Kolom)).toEqual(
-        KOPPELTABEL_COLUMNS,
+      const described = dictionary.filter((r) => r.Bestand === 'Koppeltabel.csv');
+      expect(described.map((r) => r.Kolom)).toEqual(KOPPELTABEL_COLUMNS);
+      // Typed as the same values are in the message files: a gemeente code, BerichtIds as hashes.
+      const typeOf = (column: string) => described.find((r) => r.Kolom === column)?.Type;
+      expect([typeOf('Gemeente'), typeOf('Van_BerichtId'), typeOf('Naar_BerichtId'), typeOf('Type')]).toEqual(
+        ['LDT_Gemeente', 'hash (32 hex)', 'hash (32 hex)', 'tekst'],
       );
 
       const bid = (file: string) => only(file).BerichtId!;

@@ -20,7 +20,7 @@ function koppeltabelTable(): ExtraTable {
     file,
     column: c.name,
     path: '',
-    typeName: 'tekst',
+    typeName: c.typeName ?? 'tekst',
     baseType: 'string',
     facets: '',
     cardinality: c.optional ? '0..1' : '1..1',
