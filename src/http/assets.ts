@@ -41,6 +41,8 @@ body { margin: 0; font-family: var(--utrecht-document-font-family, Arial, sans-s
 .kd-actions { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; margin-block: 1rem; }
 .utrecht-table { inline-size: 100%; }
 .utrecht-table th, .utrecht-table td { text-align: start; padding: 0.5rem; vertical-align: top; }
+/* File paths and validator messages have long words: they wrap, so the columns after them stay in view. */
+.kd-wrap { overflow-wrap: anywhere; min-inline-size: 10rem; }
 .kd-num { text-align: end !important; font-variant-numeric: tabular-nums; }
 .kd-definition { max-inline-size: 60rem; }
 .kd-tiles { display: flex; flex-wrap: wrap; gap: 1rem; margin: 0 0 1.5rem; }

@@ -269,7 +269,7 @@ async function confirmOwnPassword(c: C, body: Record<string, unknown>): Promise<
 /** A file as its source names it, and below it what it was read from (the folder, manifest or ZIP; `http:…`). */
 function SourceCell(p: { source: string; ingestSource: string | null }) {
   return (
-    <td class="utrecht-table__cell">
+    <td class="utrecht-table__cell kd-wrap">
       {p.source}
       {p.ingestSource !== null && (
         <span class="utrecht-paragraph--small kd-block">ingelezen uit {p.ingestSource}</span>
@@ -1022,7 +1022,7 @@ export function beheerRoutes(): Hono<AppEnv> {
                   <td class="utrecht-table__cell">
                     <code>{q.code}</code>
                   </td>
-                  <td class="utrecht-table__cell">
+                  <td class="utrecht-table__cell kd-wrap">
                     {QUARANTINE_REASON_TEXT[q.code] ?? 'Niet te verwerken'}.{' '}
                     <span class="utrecht-paragraph--small">Technische melding: {q.reason}</span>
                   </td>
