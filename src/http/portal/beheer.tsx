@@ -15,7 +15,7 @@ import type { ConflictingVersion } from '../../usecases/conflicts.js';
 import type { AppEnv } from '../env.js';
 import { OneTimeFlash } from '../flash.js';
 import { formatDateTime } from '../format.js';
-import { Alert, CsrfField, Field, Layout, ScrollTable, Th, TOO_MANY_ATTEMPTS } from './layout.js';
+import { Alert, Confirm, CsrfField, Field, Layout, ScrollTable, Th, TOO_MANY_ATTEMPTS } from './layout.js';
 import { page } from './render.js';
 
 /** A corrected message is one message: a few hundred kB at most. */
@@ -534,24 +534,17 @@ export function beheerRoutes(): Hono<AppEnv> {
       '/beheer/gebruikers',
       <>
         {blocking ? (
-          <section id="blokkeren-bevestigen" class="kd-confirm" aria-labelledby="blokkeren-kop">
-            <h2 class="utrecht-heading-2" id="blokkeren-kop">
-              Gebruiker blokkeren
-            </h2>
-            <p class="utrecht-paragraph">
-              Weet u zeker dat u {blocking.email} wilt blokkeren? De gebruiker wordt direct overal uitgelogd.
-            </p>
-            <form method="post" action="/beheer/gebruikers/blokkeren" class="kd-actions">
-              <CsrfField token={s.csrfToken} />
-              <input type="hidden" name="email" value={blocking.email} />
-              <button type="submit" class="utrecht-button utrecht-button--primary-action">
-                Ja, blokkeren
-              </button>{' '}
-              <a class="utrecht-link" href="/beheer/gebruikers">
-                Annuleren
-              </a>
-            </form>
-          </section>
+          <Confirm
+            id="blokkeren-bevestigen"
+            level={2}
+            title="Gebruiker blokkeren"
+            question={`Weet u zeker dat u ${blocking.email} wilt blokkeren? De gebruiker wordt direct overal uitgelogd.`}
+            action="/beheer/gebruikers/blokkeren"
+            csrf={s.csrfToken}
+            confirm="Ja, blokkeren"
+            cancel="/beheer/gebruikers"
+            fields={{ email: blocking.email }}
+          />
         ) : null}
         <ScrollTable
           id="gebruikers"

@@ -21,6 +21,7 @@ import { formatDateTime } from '../format.js';
 import { publicOrigin } from '../session.js';
 import {
   Alert,
+  Confirm,
   CsrfField,
   Field,
   Layout,
@@ -280,28 +281,16 @@ export function instellingenRoutes(): Hono<AppEnv> {
                 </Alert>
               ) : null}
               {revoking ? (
-                <section id="intrekken-bevestigen" class="kd-confirm" aria-labelledby="intrekken-kop">
-                  <h3 class="utrecht-heading-3" id="intrekken-kop">
-                    Token intrekken
-                  </h3>
-                  <p class="utrecht-paragraph">
-                    Weet u zeker dat u token ‘{revoking.name}’ wilt intrekken? Wie het token gebruikt, kan
-                    daarna niets meer ophalen.
-                  </p>
-                  <form
-                    method="post"
-                    action={`/instellingen/tokens/${revoking.id}/intrekken`}
-                    class="kd-actions"
-                  >
-                    <CsrfField token={s.csrfToken} />
-                    <button type="submit" class="utrecht-button utrecht-button--primary-action">
-                      Ja, intrekken
-                    </button>{' '}
-                    <a class="utrecht-link" href="/instellingen#api-tokens">
-                      Annuleren
-                    </a>
-                  </form>
-                </section>
+                <Confirm
+                  id="intrekken-bevestigen"
+                  level={3}
+                  title="Token intrekken"
+                  question={`Weet u zeker dat u token ‘${revoking.name}’ wilt intrekken? Wie het token gebruikt, kan daarna niets meer ophalen.`}
+                  action={`/instellingen/tokens/${revoking.id}/intrekken`}
+                  csrf={s.csrfToken}
+                  confirm="Ja, intrekken"
+                  cancel="/instellingen#api-tokens"
+                />
               ) : null}
               {tokens.length > 0 ? (
                 <ScrollTable

@@ -162,6 +162,50 @@ export function ScrollTable(props: { id: string; caption: Child; head: Child; ch
   );
 }
 
+/**
+ * A question before an action that cannot be undone with one click (revoking a token, blocking a user): the
+ * action as a POST form with its CSRF token, and a way back. `id` is the fragment the asking link jumps to.
+ */
+export function Confirm(props: {
+  readonly id: string;
+  readonly level: 2 | 3;
+  readonly title: string;
+  readonly question: Child;
+  readonly action: string;
+  readonly csrf: string;
+  readonly confirm: string;
+  readonly cancel: string;
+  readonly fields?: Readonly<Record<string, string>>;
+}) {
+  const headingId = `${props.id}-kop`;
+  return (
+    <section id={props.id} class="kd-confirm" aria-labelledby={headingId}>
+      {props.level === 2 ? (
+        <h2 class="utrecht-heading-2" id={headingId}>
+          {props.title}
+        </h2>
+      ) : (
+        <h3 class="utrecht-heading-3" id={headingId}>
+          {props.title}
+        </h3>
+      )}
+      <p class="utrecht-paragraph">{props.question}</p>
+      <form method="post" action={props.action} class="kd-actions">
+        <CsrfField token={props.csrf} />
+        {Object.entries(props.fields ?? {}).map(([name, value]) => (
+          <input type="hidden" name={name} value={value} />
+        ))}
+        <button type="submit" class="utrecht-button utrecht-button--primary-action">
+          {props.confirm}
+        </button>{' '}
+        <a class="utrecht-link" href={props.cancel}>
+          Annuleren
+        </a>
+      </form>
+    </section>
+  );
+}
+
 export function CsrfField(props: { token: string }) {
   return <input type="hidden" name={CSRF_FIELD} value={props.token} />;
 }
