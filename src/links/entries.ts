@@ -70,8 +70,9 @@ export interface LinkEntry {
    * 0017), DeclaratieNummer, `afgewezen` on a retour, `Toewijzingsdatum|Toewijzingstijd|Bsn` on a 301 row under
    * its ToewijzingNummer ('' likewise; without `|Bsn` when indexed before). Fields that can hold free text are
    * joined by `INFO_SEP` (read them with `infoField`): a prestatie under its ToewijzingNummer
-   * `D/C␟ReferentieNummer␟VorigReferentieNummer␟Identificatie␟Dagtekening␟Bsn`, a 325 prestatie
-   * `ReferentieNummer␟DeclIdentificatie␟DeclDagtekening` (␟ = `INFO_SEP`; '|' when indexed before).
+   * `D/C␟ReferentieNummer␟VorigReferentieNummer␟Identificatie␟Dagtekening␟Bsn␟DeclaratieNummer`, a 325 prestatie
+   * `ReferentieNummer␟DeclIdentificatie␟DeclDagtekening␟DeclaratieNummer` (␟ = `INFO_SEP`; '|' when indexed
+   * before, and then without the last fields); a prestatie under `prest|…` its DeclaratieNummer.
    */
   readonly info: string;
   /** For rows of heen messages: the `msg|…` key of their message, whose retour says if it was rejected; else ''. */
@@ -337,7 +338,8 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
       const id = message.identificatie.trim();
       const dag = message.dagtekening.trim();
       const decl = `${scope}|${id}|${dag}`;
-      entries.add(`decl|${decl}`, 'declaratie', main.name, '', main.first('Declaratie_DeclaratieNummer'));
+      const declaratieNummer = main.first('Declaratie_DeclaratieNummer');
+      entries.add(`decl|${decl}`, 'declaratie', main.name, '', declaratieNummer);
       const clients = tableOf(schema, message, 'Client');
       const bsnOf = new Map(clients.rows.map((r) => [clients.col(r, 'ClientVolgnr'), clients.col(r, 'Bsn')]));
       const p = tableOf(schema, message, 'Prestatie');
@@ -352,11 +354,12 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
           // reverses (TR323) carry the same ToewijzingNummer, so they are matched in the same group. The
           // client's Bsn: the toewijzing must be the client's (TR338).
           const bsn = bsnOf.get(p.col(r, 'ClientVolgnr')) ?? '';
-          const info = [dc, ref, vorig, id, dag, bsn].join(INFO_SEP);
+          // The DeclaratieNummer last: a 325 with a DeclaratieAntwoord answers only its own (TR376).
+          const info = [dc, ref, vorig, id, dag, bsn, declaratieNummer].join(INFO_SEP);
           entries.add(`twn|${scope}|${twn}`, 'prestatie', p.name, row, info);
           continue;
         }
-        entries.add(`prest|${decl}|${ref}`, 'declaratie', p.name, row);
+        entries.add(`prest|${decl}|${ref}`, 'declaratie', p.name, row, declaratieNummer);
         if (dc === 'C') {
           if (vorig) entries.add(`vref|${scope}|${vorig}`, 'credit', p.name, row);
         } else if (ref) {
@@ -367,13 +370,9 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
     }
     case 325: {
       const decl = `${scope}|${main.first('Header_DeclaratieIdentificatie_Identificatie')}|${main.first('Header_DeclaratieIdentificatie_Dagtekening')}`;
-      entries.add(
-        `decl|${decl}`,
-        'antwoord',
-        main.name,
-        '',
-        main.first('DeclaratieAntwoord_DeclaratieNummer'),
-      );
+      // '' without a DeclaratieAntwoord (an error at header level): then the identification alone answers.
+      const declaratieNummer = main.first('DeclaratieAntwoord_DeclaratieNummer');
+      entries.add(`decl|${decl}`, 'antwoord', main.name, '', declaratieNummer);
       const p = tableOf(schema, message, 'Prestatie');
       const [declId, declDag] = [
         main.first('Header_DeclaratieIdentificatie_Identificatie'),
@@ -388,9 +387,9 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
             'antwoord',
             p.name,
             p.ordinals(r),
-            `${ref}${INFO_SEP}${declId}${INFO_SEP}${declDag}`,
+            [ref, declId, declDag, declaratieNummer].join(INFO_SEP),
           );
-        else entries.add(`prest|${decl}|${ref}`, 'antwoord', p.name, p.ordinals(r));
+        else entries.add(`prest|${decl}|${ref}`, 'antwoord', p.name, p.ordinals(r), declaratieNummer);
       }
       break;
     }

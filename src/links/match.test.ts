@@ -340,7 +340,8 @@ describe('link rules', () => {
       index.add([answer('A1', 'N1'), answer('A2', 'N9')]);
       index.add([decl, earlier]);
       expect(linksOf(index, 'declaratie-antwoord')).toEqual(['declaratie-antwoord A1 -> D']);
-      expect(linksOf(index, 'prestatie-antwoord')).toContain('prestatie-antwoord A1:1.1 -> D:1.2');
+      // The prestatie of A2 answers another declaration (N9): no link, as for its message (TR376).
+      expect(linksOf(index, 'prestatie-antwoord')).toEqual(['prestatie-antwoord A1:1.1 -> D:1.2']);
       expect(linksOf(index, 'credit-debet')).toEqual(['credit-debet D:1.2 -> E:1.1']);
     },
   );
@@ -627,16 +628,20 @@ describe('link keys (review fixes)', () => {
       { _row: '1.1', ProductReferentie_ReferentieNummer: 'R1', ToewijzingNummer: 'T1' },
     ]);
     const v = t301('V', '2024-01-02', [{ ToewijzingNummer: 'T1' }]);
-    // As an earlier version stored them: '|' between the fields, no Bsn (prestatie, 301 row).
+    // As an earlier version stored them: '|' between the fields, no Bsn (prestatie, 301 row), no DeclaratieNummer
+    // (prestatie, 325 row).
     const old = (m: LinkableMessage) =>
       twnEntries(m).map((e) => ({
         ...e,
         info:
           e.tag === 'toewijzing'
             ? e.info.split('|').slice(0, 2).join('|')
-            : e.info.split(INFO_SEP).slice(0, 5).join('|'),
+            : e.info
+                .split(INFO_SEP)
+                .slice(0, e.tag === 'antwoord' ? 3 : 5)
+                .join('|'),
       }));
-    expect(twnEntries(debet)[0]?.info).toBe(['D', 'R1', '', 'D', '2024-01-03', 'B1'].join(INFO_SEP));
+    expect(twnEntries(debet)[0]?.info).toBe(['D', 'R1', '', 'D', '2024-01-03', 'B1', 'ND'].join(INFO_SEP));
     expect(old(debet)[0]?.info).toBe('D|R1||D|2024-01-03');
     const all = [debet, credit, answer, v];
     for (const stored of all) {

@@ -42,6 +42,13 @@ const prestatieOfClient = (from: LinkEntry, to: LinkEntry): boolean => {
   return b === '' || a === b;
 };
 
+/**
+ * TR376: a 325 with a DeclaratieAntwoord answers the 323 with its DeclaratieNummer. Either side '' (a 325
+ * without DeclaratieAntwoord, or an entry indexed before it carried the number) does not decide.
+ */
+const sameDeclaratieNummer = (antwoord: string, declaratie: string): boolean =>
+  antwoord === '' || declaratie === '' || antwoord === declaratie;
+
 const RULES: readonly PairRule[] = [
   { type: 'retour', keyspace: 'msg', from: 'retour', to: 'heen' },
   {
@@ -52,7 +59,14 @@ const RULES: readonly PairRule[] = [
     // TR376: when the 325 has a DeclaratieAntwoord its DeclaratieNummer must be the 323's.
     when: (f, t) => f.info === '' || f.info === t.info,
   },
-  { type: 'prestatie-antwoord', keyspace: 'prest', from: 'antwoord', to: 'declaratie' },
+  {
+    type: 'prestatie-antwoord',
+    keyspace: 'prest',
+    from: 'antwoord',
+    to: 'declaratie',
+    // As the declaration it belongs to (TR376): info = the DeclaratieNummers ('' without one, or indexed before).
+    when: (f, t) => sameDeclaratieNummer(f.info, t.info),
+  },
   { type: 'start-toewijzing', keyspace: 'twn', from: 'start', to: 'toewijzing', when: notLater },
   { type: 'stop-toewijzing', keyspace: 'twn', from: 'stop', to: 'toewijzing', when: notLater },
   {
@@ -63,18 +77,24 @@ const RULES: readonly PairRule[] = [
     when: prestatieOfClient,
   },
   { type: 'credit-debet', keyspace: 'vref', from: 'credit', to: 'debet' },
-  // Prestaties with a ToewijzingNummer are matched in its group: info = D/C␟Ref␟VorigRef␟DeclId␟DeclDag␟Bsn,
-  // the 325's Ref␟DeclId␟DeclDag (␟ = INFO_SEP, '|' in entries indexed before; `infoField` reads both).
+  // Prestaties with a ToewijzingNummer are matched in its group: info =
+  // D/C␟Ref␟VorigRef␟DeclId␟DeclDag␟Bsn␟DeclNr, the 325's Ref␟DeclId␟DeclDag␟DeclNr (␟ = INFO_SEP, '|' in entries
+  // indexed before, which end before DeclNr; `infoField` reads both).
   {
     type: 'prestatie-antwoord',
     keyspace: 'twn',
     from: 'antwoord',
     to: 'prestatie',
     when: (f, t) =>
-      infoField(f.info, 3) === undefined &&
+      // An old `|`-joined 325 info with a `|` in a field has more than three fields: it does not split right.
+      (f.info.includes(INFO_SEP) || infoField(f.info, 3) === undefined) &&
       infoField(f.info, 0) === infoField(t.info, 1) &&
       infoField(f.info, 1) === infoField(t.info, 3) &&
-      infoField(f.info, 2) === infoField(t.info, 4),
+      infoField(f.info, 2) === infoField(t.info, 4) &&
+      sameDeclaratieNummer(
+        infoField(f.info, 3) ?? '',
+        t.info.includes(INFO_SEP) ? (infoField(t.info, 6) ?? '') : '',
+      ),
   },
   {
     type: 'credit-debet',
