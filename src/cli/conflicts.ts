@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { count } from '../domain/plural.js';
 import { openStore } from '../store/open.js';
-import { listConflicts } from '../usecases/conflicts.js';
+import { conflictingMessages, listConflicts } from '../usecases/conflicts.js';
 import { type CliContext, knownGemeenten, parseGemeenten } from './command.js';
 import { oneLine } from './item-lines.js';
 
@@ -48,8 +48,10 @@ export function register(program: Command, ctx: CliContext): void {
                 .join('\t'),
             );
         }
-        const messages = versions.length ? (versions[versions.length - 1] as { group: number }).group : 0;
-        if (!opts.json) ctx.out(`${count(versions.length, 'version')} of ${count(messages, 'message')}`);
+        if (!opts.json)
+          ctx.out(
+            `${count(versions.length, 'version')} of ${count(conflictingMessages(versions), 'message')}`,
+          );
       } finally {
         await store.close();
       }

@@ -7,6 +7,7 @@
 import { type Day, dayFromIso, isoDay, makeDay, workingDaysBetween, ymd } from '../domain/calendar.js';
 import { DELIVERY_TIME_ZONE } from '../domain/delivery-week.js';
 import { toLocal } from '../domain/zoned-time.js';
+import { RECOMPUTED } from '../links/match.js';
 import type { TableDef } from '../schema/model.js';
 import { schemaSet } from '../schema/releases.js';
 
@@ -177,6 +178,9 @@ function push<K, V>(map: Map<K, V[]>, k: K, v: V): void {
   else map.set(k, [v]);
 }
 
+/** Relations whose links can lapse (a later 'vervallen' event of the same pair). */
+const LAPSING: ReadonlySet<string> = new Set(Object.values(RECOMPUTED).flat());
+
 /** `push`, unless the list has the value already: a pair linked again adds nothing. */
 function pushOnce<K, V>(map: Map<K, V[]>, k: K, v: V): void {
   const list = map.get(k);
@@ -281,8 +285,8 @@ interface Stop {
  */
 export class IndicatorAccumulator {
   #linksDone = false;
-  /** The correctie links by their pair, as their last event left them (the only relation here that lapses). */
-  readonly #pairs = new Map<string, { mutatie: IndicatorLink['mutatie']; to: string }>();
+  /** The links of relations that can lapse, by their pair, as their last event left them. */
+  readonly #pairs = new Map<string, { type: string; mutatie: IndicatorLink['mutatie']; to: string }>();
   // Relations from the link pass.
   readonly #retourOf = new Map<string, string>();
   readonly #granted = new Map<string, string[]>();
@@ -336,10 +340,11 @@ export class IndicatorAccumulator {
       ((l.type === 'verzoek-toewijzing' || l.type === 'verzoek-antwoord') &&
         (l.from_table.endsWith('315_AangevraagdProduct') || l.from_table.endsWith('317')));
     if (!relevant) return;
-    // Only a correctie can lapse (a later event of its pair): it waits for the last event of its pair. The
-    // others are added once and hold, so they go into the maps at once, not into a log of every link.
-    if (l.type === 'correctie') {
-      this.#pairs.set(`${l.from_bericht_id}\t${l.from_row}\t${l.to_bericht_id}\t${l.to_row}`, {
+    // A relation that can lapse (a later event of its pair, RECOMPUTED) waits for the last event of its pair.
+    // The others are added once and hold, so they go into the maps at once, not into a log of every link.
+    if (LAPSING.has(l.type)) {
+      this.#pairs.set(`${l.type}\t${l.from_bericht_id}\t${l.from_row}\t${l.to_bericht_id}\t${l.to_row}`, {
+        type: l.type,
         mutatie: l.mutatie,
         to: rowKey(l.to_bericht_id, l.to_row),
       });
@@ -366,7 +371,8 @@ export class IndicatorAccumulator {
   #resolveLinks(): void {
     if (this.#linksDone) return;
     this.#linksDone = true;
-    for (const c of this.#pairs.values()) if (c.mutatie === 'toegevoegd') this.#cancelledRows.add(c.to);
+    for (const p of this.#pairs.values())
+      if (p.mutatie === 'toegevoegd' && p.type === 'correctie') this.#cancelledRows.add(p.to);
     this.#pairs.clear();
   }
 

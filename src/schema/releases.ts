@@ -160,9 +160,11 @@ export function withOwnDocumentation(
   };
   pair(family.other, family.own);
   const term = differingWords(family.other.documentation ?? '', family.own.documentation ?? '');
+  // As they stand in the XSD text: escaped.
+  const escaped = new Map([...texts].map(([from, to]) => [escapeXml(from), escapeXml(to)]));
   return text.replace(/<xs:documentation>([^<]*)<\/xs:documentation>/g, (whole, doc: string) => {
-    const mapped = [...texts].find(([from]) => escapeXml(from) === doc);
-    if (mapped) return `<xs:documentation>${escapeXml(mapped[1])}</xs:documentation>`;
+    const mapped = escaped.get(doc);
+    if (mapped !== undefined) return `<xs:documentation>${mapped}</xs:documentation>`;
     if (term && doc.includes(escapeXml(term.from)))
       return `<xs:documentation>${doc.replaceAll(escapeXml(term.from), escapeXml(term.to))}</xs:documentation>`;
     return whole;

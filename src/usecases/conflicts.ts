@@ -91,3 +91,7 @@ export async function listConflicts(
   // Stable: within a message the versions stay in seq order.
   return versions.sort((a, b) => a.group - b.group);
 }
+
+/** How many messages the versions belong to (they are numbered 1, 2, … in order: the last number). */
+export const conflictingMessages = (versions: readonly ConflictingVersion[]): number =>
+  versions.at(-1)?.group ?? 0;

@@ -11,7 +11,7 @@ import {
   resetSecondFactor,
 } from '../../usecases/accounts.js';
 import { AccountError } from '../../usecases/accounts-errors.js';
-import type { ConflictingVersion } from '../../usecases/conflicts.js';
+import { conflictingMessages } from '../../usecases/conflicts.js';
 import type { AppEnv } from '../env.js';
 import { OneTimeFlash } from '../flash.js';
 import { formatDateTime } from '../format.js';
@@ -871,7 +871,7 @@ export function beheerRoutes(): Hono<AppEnv> {
     const runs = await operator.ingestRuns(200);
     const conflicts = await operator.conflicts();
     const shown = conflicts.slice(0, MAX_CONFLICT_ROWS);
-    const messages = conflicts.length ? (conflicts[conflicts.length - 1] as ConflictingVersion).group : 0;
+    const messages = conflictingMessages(conflicts);
     return shell(
       c,
       'Inlezen',
