@@ -618,7 +618,7 @@ export class IndicatorAccumulator {
         underInvestigation: investigating,
         unanswered,
         rejectionReasons: [...reasons]
-          .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+          .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0], 'en'))
           .map(([label, count]) => ({ label, count })),
       },
     };
@@ -714,7 +714,7 @@ export class IndicatorAccumulator {
       entry(rejectedPerCode, info.heenCode, () => new Set<string>()).add(target);
     }
     const types = [...heen.keys()]
-      .sort((a, b) => number(a) - number(b) || a.localeCompare(b))
+      .sort((a, b) => number(a) - number(b) || a.localeCompare(b, 'en'))
       .map((code) => ({ code, heen: heen.get(code) ?? 0, rejected: rejectedPerCode.get(code)?.size ?? 0 }));
 
     return {

@@ -48,6 +48,8 @@ describe('the in-process scheduler', () => {
       catchUpOnStart: true,
     });
     try {
+      // No real hourly run may join in: the catch-up is queued already and idle() still waits for it.
+      scheduler.stop();
       await scheduler.idle();
       const slots = (await listDeliveryRows(store.db, '0363')).map((d) => d.slot).reverse();
       expect(slots).toEqual([
@@ -117,8 +119,9 @@ describe('the scheduler after a Sunday that failed', () => {
       },
     };
     const scheduler = startScheduler({ ...deps, catchUpOnStart: true });
-    await scheduler.idle();
+    // Stopped before a real hourly run can join in; idle() still waits for the queued catch-up.
     scheduler.stop();
+    await scheduler.idle();
     expect(lines).toEqual([
       'job weekly-delivery: 1 delivery made, 0 expired, failed: 0384 weekly 2024-10-06T04:00:00.000Z (ECONNRESET)',
     ]);

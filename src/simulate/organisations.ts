@@ -84,7 +84,7 @@ export function headOrganisations(gemeenten: readonly GemeenteRow[]): HeadOrgani
   }
   return [...byRegion.entries()]
     .filter(([, members]) => members.length >= 2)
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => a.localeCompare(b, 'en'))
     .map(([regio, members], i) => ({
       code: `R${String(i + 1).padStart(3, '0')}`,
       name: `Jeugdzorgregio ${regio}`,

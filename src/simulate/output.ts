@@ -421,7 +421,7 @@ export class Output {
 
   close(extra: Record<string, unknown>): void {
     const sorted = (m: Map<string, number>) =>
-      Object.fromEntries([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
+      Object.fromEntries([...m.entries()].sort(([a], [b]) => a.localeCompare(b, 'en')));
     this.#truth.line(
       JSON.stringify({
         kind: 'summary',

@@ -248,7 +248,7 @@ export function simulate(opts: SimulateOptions): SimulateResult {
 
   const deadlines = Object.fromEntries(
     [...sim.deadlines.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => a.localeCompare(b, 'en'))
       .map(([k, [kept, missed]]) => [k, { kept, missed }]),
   );
   out.close({

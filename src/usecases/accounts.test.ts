@@ -172,19 +172,19 @@ for (const dialect of DIALECTS) {
       const u = await addAmsterdamUser(store, 'cy@gemeente.nl', 'Cy');
       const { secret } = await beginTotp(store.db, keys, u.id);
       const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
-      await expect(
-        confirmTotp(
-          store.db,
-          keys,
-          u.id,
-          '000000' === totp.generate({ timestamp: NOW.getTime() }) ? '111111' : '000000',
-          NOW,
-        ),
-      ).rejects.toThrow();
-      await confirmTotp(store.db, keys, u.id, totp.generate({ timestamp: NOW.getTime() }), NOW);
+      const codeAt = (t: number) => totp.generate({ timestamp: t });
+      // Enrol where the next step's code differs (equal 1 in a million): the used code would pass for it.
+      let enrolAt = NOW.getTime();
+      while (codeAt(enrolAt + 30_000) === codeAt(enrolAt)) enrolAt += 30_000;
+      const enrolment = new Date(enrolAt);
+      // Wrong also for the steps before and after, which the window accepts too.
+      const valid = [-30_000, 0, 30_000].map((d) => codeAt(enrolAt + d));
+      const wrong = ['000000', '111111', '222222'].find((c) => !valid.includes(c))!;
+      await expect(confirmTotp(store.db, keys, u.id, wrong, enrolment)).rejects.toThrow();
+      await confirmTotp(store.db, keys, u.id, codeAt(enrolAt), enrolment);
       // The second factor on: a new secret takes switching it off (with the password) first.
       await expect(beginTotp(store.db, keys, u.id)).rejects.toThrow('the second factor is on');
-      const later = new Date(NOW.getTime() + 30_000);
+      const later = new Date(enrolAt + 30_000);
       const r = await login(
         store.db,
         { email: 'cy@gemeente.nl', password: 'correct horse battery', address: '10.2.0.1' },
@@ -195,9 +195,9 @@ for (const dialect of DIALECTS) {
       const s = await resolveSession(store.db, r.sessionToken, later);
       expect(s?.pendingSecondFactor).toBe(true);
       // The code of the enrolment is used up; the next one works, once.
-      const used = totp.generate({ timestamp: NOW.getTime() });
+      const used = codeAt(enrolAt);
       expect(await verifySecondFactor(store.db, keys, s!, used, '10.2.0.1', later)).toBe('invalid');
-      const code = totp.generate({ timestamp: later.getTime() });
+      const code = codeAt(later.getTime());
       expect(await verifySecondFactor(store.db, keys, s!, code, '10.2.0.1', later)).toBe('ok');
       expect((await resolveSession(store.db, r.sessionToken, later))?.pendingSecondFactor).toBe(false);
       const again = await login(
