@@ -348,13 +348,21 @@ for (const dialect of DIALECTS) {
       expect(withdrawn).toContain('Uw aanvraag voor een totaalbestand is ingetrokken.');
       await b.post('/historie', { _csrf: csrf!, totaalbestand: 'ja' });
       await h.deliver(new Date('2026-03-08T06:30:00Z'));
-      h.clock.now = new Date('2026-03-09T08:00:00Z');
+      // Made on Sunday, listed from Monday: meanwhile the page says it is on its way, not that nothing is.
+      h.clock.now = new Date('2026-03-08T09:00:00Z');
       expect((await b.fetch('/historie')).status, 'the session has expired a week later').toBe(303);
       await b.login('ana@0363.example');
+      const sunday = (await b.page('/historie')).html;
+      expect(sunday).not.toMatch(/id="totaalbestand"[^>]*checked/);
+      expect(sunday).toMatch(/Totaalbestand gemaakt op .*Het staat vanaf maandag 9 maart 2026 onder Ophalen/);
+      expect((await b.page('/ophalen')).html).not.toContain('ketendata-0363-historie-');
+      h.clock.now = new Date('2026-03-09T08:00:00Z');
+      await b.login('ana@0363.example');
       const after = (await b.page('/historie')).html;
+      expect(after).not.toContain('Het staat vanaf');
       expect(after).not.toMatch(/id="totaalbestand"[^>]*checked/);
       expect(after).toContain('Laatste totaalbestand gemaakt op');
-      expect((await b.page('/ophalen')).html).toContain('Historie');
+      expect((await b.page('/ophalen')).html).toContain('ketendata-0363-historie-');
       h.clock.now = MONDAY;
     });
 

@@ -83,7 +83,10 @@ export interface FileStream extends FileInfo {
 export interface HistoryStatus {
   /** When the tick was set; null when no request is open. */
   readonly requestedAt: string | null;
-  /** The Monday (ISO date) the history delivery will be ready, when requested. */
+  /**
+   * When the history delivery will be listed (Monday 06:00): for an open request, and also once the weekly run
+   * has made it (the request is then cleared) until it is listed. Null when nothing is on its way.
+   */
   readonly readyOn: string | null;
   /** The last history delivery made, if any. */
   readonly lastMadeAt: string | null;

@@ -73,16 +73,19 @@ export function auditPort(store: Store): AuditPort {
 
 export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort {
   const files = { store, dataDir };
-  const historyStatus = async (organisation: string): Promise<HistoryStatus> => {
+  const historyStatus = async (organisation: string, now: Date): Promise<HistoryStatus> => {
     const org = await findOrganisation(store, organisation);
     const lastHistory = org
       ? (await listDeliveryRows(store.db, organisation)).find((d) => d.kind === 'history')
       : undefined;
     const requestedAt = org?.historyRequested ? org.historyRequestedAt : null;
+    // Made on Sunday, listed from Monday: until then the request is cleared but the file is not there yet.
+    const notYetListed =
+      lastHistory && Date.parse(lastHistory.availableAt) > now.getTime() ? lastHistory.availableAt : null;
     return {
       requestedAt,
       // Made in the first weekly run after the request, shown the Monday after.
-      readyOn: requestedAt ? readyAt(nextWeeklySlot(new Date(requestedAt))).toISOString() : null,
+      readyOn: requestedAt ? readyAt(nextWeeklySlot(new Date(requestedAt))).toISOString() : notYetListed,
       lastMadeAt: lastHistory?.madeAt ?? null,
     };
   };
@@ -138,14 +141,14 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
       const deleted = await orNothing(() => deleteDeliveries(files, { organisation, actor, now, ids }));
       return (deleted ?? []).map((d) => d.id);
     },
-    historyStatus: (organisation) => historyStatus(organisation),
+    historyStatus: (organisation, now) => historyStatus(organisation, now),
     async requestHistory(organisation, actor, now) {
       await requestHistory(store, { code: organisation, actor, now });
-      return historyStatus(organisation);
+      return historyStatus(organisation, now);
     },
     async cancelHistory(organisation, actor, now) {
       await cancelHistoryRequest(store, { code: organisation, actor, now });
-      return historyStatus(organisation);
+      return historyStatus(organisation, now);
     },
   };
 }

@@ -59,9 +59,11 @@ export function historieRoutes(): Hono<AppEnv> {
             <p class="utrecht-paragraph" id="totaalbestand-status">
               {requested
                 ? `Aangevraagd op ${formatDateTime(status.requestedAt)}. Klaar op ${formatDay(status.readyOn)}.`
-                : status.lastMadeAt
-                  ? `Niet aangevraagd. Laatste totaalbestand gemaakt op ${formatDateTime(status.lastMadeAt)}.`
-                  : 'Niet aangevraagd.'}
+                : status.readyOn && status.lastMadeAt
+                  ? `Totaalbestand gemaakt op ${formatDateTime(status.lastMadeAt)}. Het staat vanaf ${formatDay(status.readyOn)} onder Ophalen.`
+                  : status.lastMadeAt
+                    ? `Niet aangevraagd. Laatste totaalbestand gemaakt op ${formatDateTime(status.lastMadeAt)}.`
+                    : 'Niet aangevraagd.'}
             </p>
             <button type="submit" class="utrecht-button utrecht-button--primary-action">
               Opslaan
