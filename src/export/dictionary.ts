@@ -1,4 +1,5 @@
 import type { ColumnDef, ElementDecl, Facets, MessageSchema, SchemaSet, TableDef } from '../schema/model.js';
+import { personalDataOf } from '../schema/personal-data.js';
 import { type CsvOptions, csvFormatter, DEFAULT_DELIMITER } from './csv.js';
 
 /** One column of one delivered file, as the data dictionary describes it. */
@@ -20,6 +21,8 @@ export interface DictionaryRow {
   readonly hashed: boolean;
   /** The message type has no official XSD; derived from its iJw counterpart. */
   readonly derived: boolean;
+  /** The kind of personal data the column holds in clear (`personalDataOf`); absent for other columns. */
+  readonly personal?: string;
 }
 
 /** Extra delivered tables (e.g. Koppeltabel.csv) described by their owners. */
@@ -45,6 +48,8 @@ export const DICTIONARY_HEADER = [
   'Omschrijving',
   'Gehasht',
   'Afgeleid bericht',
+  // Last, so readers that take the columns by position keep working.
+  'Persoonsgegeven',
 ] as const;
 
 const MAX_LISTED_CODES = 15;
@@ -174,6 +179,7 @@ export function dictionaryRows(set: SchemaSet, extra: readonly ExtraTable[] = []
             description: column.documentation ?? describeFromAncestors(message, column.path ?? []),
             hashed: column.hashed !== undefined,
             derived,
+            ...optional('personal', personalDataOf(column)),
           });
         } else {
           rows.push({
@@ -212,6 +218,9 @@ function describeFromAncestors(message: MessageSchema, path: readonly string[]):
 
 const yesNo = (b: boolean) => (b ? 'ja' : 'nee');
 
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+
 function cells(r: DictionaryRow): string[] {
   return [
     r.file,
@@ -224,6 +233,7 @@ function cells(r: DictionaryRow): string[] {
     r.description,
     yesNo(r.hashed),
     yesNo(r.derived),
+    r.personal ?? '',
   ];
 }
 
@@ -273,6 +283,10 @@ export function dictionaryMarkdown(
       '"gehasht: ja" bevatten een gesleutelde hash in plaats van de waarde (Bsn, ToewijzingNummer, ' +
       'ReferentieAanbieder, BeschikkingNummer): dezelfde waarde geeft binnen één organisatie steeds dezelfde hash.',
     '',
+    'De overige gegevens staan erin zoals het bericht ze bevat. Kolommen met een persoonsgegeven (naam, ' +
+      'geboortedatum, adres, telefoon of e-mail, vrije tekst) zijn gemarkeerd in de kolom "Persoonsgegeven": ' +
+      'voor de afweging welke kolommen uw organisatie gebruikt en bewaart (DPIA, dataminimalisatie).',
+    '',
     'CSV-bestanden: UTF-8 met BOM, scheidingsteken `;`, regeleinde CRLF, aanhalingstekens volgens RFC 4180.',
     '',
     'Tijdstippen die de levering zelf toevoegt (Uitwisseling_Moment, en de tijden in manifest.json) staan in UTC: ' +
@@ -292,13 +306,13 @@ export function dictionaryMarkdown(
     }
     if (info && info.keys.length > 0) out.push(`Sleutel: ${info.keys.join(', ')}.`, '');
     out.push(
-      '| Kolom | Pad | Type | Beperkingen | Kard. | Omschrijving | Gehasht |',
-      '|---|---|---|---|---|---|---|',
+      '| Kolom | Pad | Type | Beperkingen | Kard. | Omschrijving | Gehasht | Persoonsgegeven |',
+      '|---|---|---|---|---|---|---|---|',
     );
     for (const r of list) {
       const type = r.baseType && r.typeName !== r.baseType ? `${r.typeName} (${r.baseType})` : r.typeName;
       out.push(
-        `| ${md(r.column)} | ${md(r.path)} | ${md(type)} | ${md(r.facets)} | ${r.cardinality} | ${md(r.description)} | ${yesNo(r.hashed)} |`,
+        `| ${md(r.column)} | ${md(r.path)} | ${md(type)} | ${md(r.facets)} | ${r.cardinality} | ${md(r.description)} | ${yesNo(r.hashed)} | ${r.personal ?? ''} |`,
       );
     }
     out.push('');

@@ -1,0 +1,36 @@
+import type { ColumnDef } from './model.js';
+
+/**
+ * Which kind of directly identifying personal data a column holds in clear, by the XSD type of its leaf: the
+ * names, addresses, contact details, birth dates and free text of clients, relatives and referrers. The
+ * four hashed identifiers are not listed (they never leave the service in clear). For a privacy officer's
+ * assessment (DPIA) of a delivery, and for analysts who want to leave these columns out.
+ *
+ * A small mapping of the standard's type names, the one place that knows them: a release that renames a type
+ * shows up in personal-data.test.ts, which checks every name and birth date column of every example.
+ */
+const BY_TYPE: Readonly<Record<string, PersonalData>> = {
+  LDT_Naam: 'naam',
+  LDT_Voorvoegsel: 'naam',
+  LDT_Voorletters: 'naam',
+  LDT_NaamVerwijzer: 'naam',
+  LDT_Straatnaam: 'adres',
+  LDT_Huisnummer: 'adres',
+  LDT_Huisletter: 'adres',
+  LDT_HuisnummerToevoeging: 'adres',
+  LDT_Postcode: 'adres',
+  LDT_Plaatsnaam: 'adres',
+  LDT_Telefoonnummer: 'telefoon of e-mail',
+  LDT_Emailadres: 'telefoon of e-mail',
+  LDT_Commentaar: 'vrije tekst',
+};
+
+export type PersonalData = 'naam' | 'geboortedatum' | 'adres' | 'telefoon of e-mail' | 'vrije tekst';
+
+export function personalDataOf(column: ColumnDef): PersonalData | undefined {
+  if (column.role !== 'value' || column.hashed || !column.type) return undefined;
+  const path = column.path ?? [];
+  // A birth date is typed as any date (LDT_Datum): its place says what it is.
+  if (path.at(-2) === 'Geboortedatum' && path.at(-1) === 'Datum') return 'geboortedatum';
+  return BY_TYPE[column.type.name];
+}
