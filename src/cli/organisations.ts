@@ -7,6 +7,7 @@ import {
   type Organisation,
   requestHistory,
   setMembers,
+  setPersonalData,
 } from '../usecases/organisations.js';
 import type { CliContext } from './command.js';
 import { cliActor, withStoreAt } from './deliver.js';
@@ -18,6 +19,7 @@ function describe(o: Organisation): string {
     o.active ? `active since ${o.activatedAt}` : 'not active',
     `members ${o.members.join(',')}`,
     o.historyRequested ? `history requested ${o.historyRequestedAt}` : '-',
+    o.leavesOutPersonalData ? 'personal data left out' : 'personal data delivered',
     o.name,
   ].join('\t');
 }
@@ -36,25 +38,64 @@ export function register(program: Command, ctx: CliContext): void {
     .description('register a municipality (by CBS code) or, with --members, a head organisation')
     .requiredOption('--name <name>', 'the organisation name (required)')
     .option('--members <codes>', "a head organisation's member municipalities: CBS codes, comma-separated")
+    .option(
+      '--leave-out-personal-data',
+      'deliveries leave the columns with names, birth dates, addresses, contact details and free text empty',
+    )
     .option('--now <iso>', 'the moment to record (default: now)')
-    .action(async (code: string, o: { name: string; members?: string; now?: string }) =>
-      run(o.now, async (store, now) => {
-        const members = o.members
-          ?.split(',')
-          .map((m) => m.trim())
-          .filter(Boolean);
-        const org = await addOrganisation(store, {
+    .action(
+      async (
+        code: string,
+        o: { name: string; members?: string; leaveOutPersonalData?: boolean; now?: string },
+      ) =>
+        run(o.now, async (store, now) => {
+          const members = o.members
+            ?.split(',')
+            .map((m) => m.trim())
+            .filter(Boolean);
+          const org = await addOrganisation(store, {
+            code,
+            name: o.name,
+            ...(members ? { members } : {}),
+            leaveOutPersonalData: o.leaveOutPersonalData === true,
+            actor: cliActor(),
+            now,
+          });
+          ctx.out(
+            `organisation ${org.code} added (${org.kind}, members ${org.members.join(',')}${
+              org.leavesOutPersonalData ? ', personal data left out' : ''
+            }); activate it to start deliveries`,
+          );
+        }),
+    );
+
+  cmd
+    .command('personal-data <code> <choice>')
+    .description(
+      'leave-out: from the next delivery on, leave the columns with personal data in clear empty (names, birth ' +
+        'dates, addresses, contact details, free text; the data dictionary marks them); deliver: fill them again',
+    )
+    .option('--now <iso>', 'the moment to record (default: now)')
+    .action(async (code: string, choice: string, o: { now?: string }) => {
+      if (choice !== 'leave-out' && choice !== 'deliver') {
+        ctx.err(
+          `organisations personal-data: choose leave-out or deliver, not ${JSON.stringify(choice)} (organisation.bad_option)`,
+        );
+        ctx.setExitCode(2);
+        return;
+      }
+      await run(o.now, async (store, now) => {
+        const org = await setPersonalData(store, {
           code,
-          name: o.name,
-          ...(members ? { members } : {}),
+          leaveOut: choice === 'leave-out',
           actor: cliActor(),
           now,
         });
         ctx.out(
-          `organisation ${org.code} added (${org.kind}, members ${org.members.join(',')}); activate it to start deliveries`,
+          `organisation ${org.code}: personal data ${org.leavesOutPersonalData ? 'left out of' : 'delivered in'} its deliveries from the next one on`,
         );
-      }),
-    );
+      });
+    });
 
   cmd
     .command('activate <code>')
@@ -94,7 +135,7 @@ export function register(program: Command, ctx: CliContext): void {
 
   cmd
     .command('list')
-    .description('list organisations: code, kind, state, members, history request, name')
+    .description('list organisations: code, kind, state, members, history request, personal data, name')
     .action(async () =>
       run(undefined, async (store) => {
         for (const o of await listOrganisations(store)) ctx.out(describe(o));

@@ -252,6 +252,7 @@ export function dictionaryMarkdown(
   set: SchemaSet,
   rows: readonly DictionaryRow[],
   extra: readonly ExtraTable[] = [],
+  options: { readonly personalDataLeftOut?: boolean } = {},
 ): string {
   const tableInfo = new Map<string, { description: string; derivedFrom?: string; keys: readonly string[] }>();
   for (const m of set.messages) {
@@ -285,7 +286,10 @@ export function dictionaryMarkdown(
     '',
     'De overige gegevens staan erin zoals het bericht ze bevat. Kolommen met een persoonsgegeven (naam, ' +
       'geboortedatum, adres, telefoon of e-mail, vrije tekst) zijn gemarkeerd in de kolom "Persoonsgegeven": ' +
-      'voor de afweging welke kolommen uw organisatie gebruikt en bewaart (DPIA, dataminimalisatie).',
+      'voor de afweging welke kolommen uw organisatie gebruikt en bewaart (DPIA, dataminimalisatie).' +
+      (options.personalDataLeftOut
+        ? ' Uw organisatie heeft gekozen deze gegevens niet te ontvangen: in deze levering zijn die kolommen leeg.'
+        : ''),
     '',
     'CSV-bestanden: UTF-8 met BOM, scheidingsteken `;`, regeleinde CRLF, aanhalingstekens volgens RFC 4180.',
     '',

@@ -21,6 +21,8 @@ export interface Organisation {
   readonly historyRequested: boolean;
   readonly historyRequestedAt: string | null;
   readonly historyRequestedBy: string | null;
+  /** Its deliveries leave the columns with personal data in clear empty. */
+  readonly leavesOutPersonalData: boolean;
 }
 
 interface Members {
@@ -48,12 +50,20 @@ function toOrganisation(row: OrganisationTable, { members, catchUp, joinedAt }: 
     historyRequested: Number(row.history_requested) === 1,
     historyRequestedAt: row.history_requested_at,
     historyRequestedBy: row.history_requested_by,
+    leavesOutPersonalData: Number(row.leave_out_personal_data) === 1,
   };
 }
 
 export async function insertOrganisation(
   db: Kysely<Database>,
-  org: { code: string; name: string; kind: OrganisationKind; members: readonly string[]; createdAt: Date },
+  org: {
+    code: string;
+    name: string;
+    kind: OrganisationKind;
+    members: readonly string[];
+    createdAt: Date;
+    leaveOutPersonalData?: boolean;
+  },
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx
@@ -71,6 +81,7 @@ export async function insertOrganisation(
         history_requested: 0,
         history_requested_at: null,
         history_requested_by: null,
+        leave_out_personal_data: org.leaveOutPersonalData ? 1 : 0,
       })
       .execute();
     await trx
@@ -111,6 +122,19 @@ export async function replaceMembers(
       )
       .execute();
   });
+}
+
+/** Whether the organisation's deliveries from now on leave the columns with personal data in clear empty. */
+export async function setLeaveOutPersonalData(
+  db: Kysely<Database>,
+  code: string,
+  leaveOut: boolean,
+): Promise<void> {
+  await db
+    .updateTable('organisation')
+    .set({ leave_out_personal_data: leaveOut ? 1 : 0 })
+    .where('code', '=', code)
+    .execute();
 }
 
 /** The members a weekly delivery has caught up: from now on they follow the organisation's cursor. */

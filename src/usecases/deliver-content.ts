@@ -1,6 +1,7 @@
 import { csvFormatter } from '../export/csv.js';
 import type { Cell, DeliveryFileSpec } from '../export/delivery-writer.js';
 import { deliveredHash } from '../pseudonymise/keys.js';
+import { personalDataOf } from '../schema/personal-data.js';
 import { schemaSet } from '../schema/releases.js';
 import type { StoredMessage } from '../store/deliveries.js';
 import { KOPPELTABEL_FILE, KOPPELTABEL_HEADER } from './deliver-links.js';
@@ -9,6 +10,8 @@ import { KOPPELTABEL_FILE, KOPPELTABEL_HEADER } from './deliver-links.js';
 export interface TablePlan {
   readonly name: string;
   readonly hashed: readonly number[];
+  /** Columns with personal data in clear, emptied for an organisation that leaves them out. */
+  readonly personal: readonly number[];
   readonly messageKey: number;
   readonly gemeente: number;
   /** Exchange column index by name suffix (main tables only). */
@@ -30,6 +33,7 @@ function buildPlans(): void {
       map.set(t.name, {
         name: t.name,
         hashed: t.columns.flatMap((c, i) => (c.hashed ? [i] : [])),
+        personal: t.columns.flatMap((c, i) => (personalDataOf(c) ? [i] : [])),
         messageKey: t.columns.findIndex((c) => c.role === 'messageKey'),
         gemeente: t.columns.findIndex((c) => c.role === 'gemeente'),
         exchange,
@@ -68,11 +72,17 @@ const line = csvFormatter(';');
 export class DeliveryFormatter {
   readonly #orgKey: Buffer;
   readonly #plans: ReadonlyMap<string, TablePlan>;
+  readonly #leaveOutPersonalData: boolean;
   readonly #cache = new Map<string, string>();
 
-  constructor(orgKey: Buffer, tablePlans: ReadonlyMap<string, TablePlan> = deliveryPlans()) {
+  constructor(
+    orgKey: Buffer,
+    options: { readonly leaveOutPersonalData?: boolean } = {},
+    tablePlans: ReadonlyMap<string, TablePlan> = deliveryPlans(),
+  ) {
     this.#orgKey = orgKey;
     this.#plans = tablePlans;
+    this.#leaveOutPersonalData = options.leaveOutPersonalData === true;
   }
 
   #hash(stored: string): string {
@@ -106,6 +116,7 @@ export class DeliveryFormatter {
             const v = row[i];
             if (v !== null && v !== undefined && v !== '') row[i] = this.#hash(String(v));
           }
+          if (this.#leaveOutPersonalData) for (const i of plan.personal) row[i] = null;
           if (plan.messageKey >= 0 && row[plan.messageKey] == null) row[plan.messageKey] = m.bericht_id;
           if (plan.gemeente >= 0 && row[plan.gemeente] == null) row[plan.gemeente] = m.gemeente;
           if (plan.exchange.size > 0) exchange(plan, row, m);

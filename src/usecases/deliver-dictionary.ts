@@ -11,7 +11,7 @@ import { KOPPELTABEL_COLUMNS, KOPPELTABEL_FILE } from '../links/koppeltabel.js';
 import { RELATIONS } from '../links/relations.js';
 import { schemaSet } from '../schema/releases.js';
 
-let cached: readonly ExtraFile[] | undefined;
+const cached = new Map<boolean, readonly ExtraFile[]>();
 
 /** The Koppeltabel as the dictionary describes it (its columns come from the links concern). */
 function koppeltabelTable(): ExtraTable {
@@ -40,17 +40,28 @@ function koppeltabelTable(): ExtraTable {
  * The data dictionary of a delivery, Koppeltabel included, as Markdown and CSV (`ketendata dictionary`
  * writes the same files).
  */
-export function dataDictionary(options: { readonly delimiter?: string } = {}): {
+export function dataDictionary(
+  options: { readonly delimiter?: string; readonly personalDataLeftOut?: boolean } = {},
+): {
   readonly files: readonly ExtraFile[];
   readonly fileCount: number;
   readonly columnCount: number;
 } {
   const set = schemaSet();
   const extra = [koppeltabelTable()];
-  const rows = dictionaryRows(set, extra);
+  const all = dictionaryRows(set, extra);
+  // For an organisation that leaves personal data out, each such column says it is empty.
+  const rows = options.personalDataLeftOut
+    ? all.map((r) => (r.personal ? { ...r, personal: `${r.personal} (leeg gelaten)` } : r))
+    : all;
   return {
     files: [
-      { name: DICTIONARY_FILES.markdown, content: dictionaryMarkdown(set, rows, extra) },
+      {
+        name: DICTIONARY_FILES.markdown,
+        content: dictionaryMarkdown(set, rows, extra, {
+          personalDataLeftOut: options.personalDataLeftOut === true,
+        }),
+      },
       { name: DICTIONARY_FILES.csv, content: dictionaryCsv(rows, options) },
     ],
     fileCount: new Set(rows.map((r) => r.file)).size,
@@ -58,8 +69,21 @@ export function dataDictionary(options: { readonly delimiter?: string } = {}): {
   };
 }
 
-/** The data dictionary (Markdown and CSV) every delivery carries; built once per process. */
-export function deliveryDictionary(): readonly ExtraFile[] {
-  cached ??= dataDictionary().files;
-  return cached;
+/**
+ * The data dictionary (Markdown and CSV) a delivery carries, for organisations that get personal data and
+ * for those that leave it out; each built once per process.
+ */
+export function deliveryDictionary(personalDataLeftOut = false): readonly ExtraFile[] {
+  let files = cached.get(personalDataLeftOut);
+  if (!files) {
+    files = dataDictionary({ personalDataLeftOut }).files;
+    cached.set(personalDataLeftOut, files);
+  }
+  return files;
+}
+
+/** `extra` with the dictionary files in the variant for an organisation that leaves personal data out. */
+export function withPersonalDataLeftOut(extra: readonly ExtraFile[]): readonly ExtraFile[] {
+  const variant = new Map(deliveryDictionary(true).map((f) => [f.name, f]));
+  return extra.map((f) => variant.get(f.name) ?? f);
 }

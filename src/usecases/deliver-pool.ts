@@ -23,8 +23,13 @@ export interface BatchFormatter {
   close(): Promise<void>;
 }
 
-export function inlineFormatter(orgKey: Buffer): BatchFormatter {
-  const f = new DeliveryFormatter(orgKey);
+/** How a delivery's rows are formatted for its organisation. */
+export interface FormatOptions {
+  readonly leaveOutPersonalData?: boolean;
+}
+
+export function inlineFormatter(orgKey: Buffer, options: FormatOptions = {}): BatchFormatter {
+  const f = new DeliveryFormatter(orgKey, options);
   const queue: EncodedBatch[] = [];
   return {
     submit: (batch) => {
@@ -45,9 +50,9 @@ export function inlineFormatter(orgKey: Buffer): BatchFormatter {
  * taking results back in submission order, so the delivery is identical whatever the number of workers.
  * Each worker keeps its own hash cache.
  */
-export function workerFormatter(orgKey: Buffer, size: number): BatchFormatter {
+export function workerFormatter(orgKey: Buffer, size: number, options: FormatOptions = {}): BatchFormatter {
   const url = new URL(`./deliver-worker${ext}`, import.meta.url);
-  const workerData = { orgKey: new Uint8Array(orgKey), plans: deliveryPlans() };
+  const workerData = { orgKey: new Uint8Array(orgKey), options, plans: deliveryPlans() };
   // A worker holds one batch and its hash cache: a small old space keeps the process RSS bounded. The young
   // generation is not tiny: every batch's parsed JSON dies young, and at 8 MB the scavenger took half a worker's CPU.
   const resourceLimits = { maxYoungGenerationSizeMb: 48, maxOldGenerationSizeMb: 128 };

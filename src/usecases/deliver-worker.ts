@@ -3,10 +3,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StoredMessage } from '../store/deliveries.js';
 import { DeliveryFormatter, type TablePlan } from './deliver-content.js';
+import type { FormatOptions } from './deliver-pool.js';
 
-const data = workerData as { orgKey: Uint8Array; plans: Map<string, TablePlan> };
+const data = workerData as { orgKey: Uint8Array; options: FormatOptions; plans: Map<string, TablePlan> };
 const encoder = new TextEncoder();
-const formatter = new DeliveryFormatter(Buffer.from(data.orgKey), data.plans);
+const formatter = new DeliveryFormatter(Buffer.from(data.orgKey), data.options, data.plans);
 
 parentPort!.on('message', (msg: { id: number; batch: StoredMessage[] }) => {
   try {

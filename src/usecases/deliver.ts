@@ -30,7 +30,7 @@ import {
 } from '../store/organisations.js';
 import type { DeliveryKind } from '../store/tables/deliveries.js';
 import { deliveryFileSpecs } from './deliver-content.js';
-import { deliveryDictionary } from './deliver-dictionary.js';
+import { deliveryDictionary, withPersonalDataLeftOut } from './deliver-dictionary.js';
 import { addLinks, deliveryMarks } from './deliver-links.js';
 import { inlineFormatter, workerFormatter } from './deliver-pool.js';
 import { refreshIndicators } from './indicators.js';
@@ -397,7 +397,9 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   const catchUp = weekly && seqFrom > 0 ? org.catchUp.filter((g) => members.includes(g)) : [];
   const following = members.filter((g) => !catchUp.includes(g));
   const threads = formatThreads(deps, seqTo - (catchUp.length > 0 ? 0 : seqFrom));
-  const formatter = threads > 0 ? workerFormatter(orgKey, threads) : inlineFormatter(orgKey);
+  const formatOptions = { leaveOutPersonalData: org.leavesOutPersonalData };
+  const formatter =
+    threads > 0 ? workerFormatter(orgKey, threads, formatOptions) : inlineFormatter(orgKey, formatOptions);
   let messages = 0;
   let written: Awaited<ReturnType<DeliveryWriter['finish']>>;
   try {
@@ -449,7 +451,7 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       for await (const batch of linksInWindow(deps.store, links)) await addLinks(writer, batch);
     }
     written = await writer.finish(zipPath, {
-      extra: d.extra,
+      extra: d.extra && org.leavesOutPersonalData ? withPersonalDataLeftOut(d.extra) : d.extra,
       mtime: madeAt,
       manifest: {
         organisation: org.code,
@@ -464,6 +466,8 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
         madeAt: madeAt.toISOString(),
         availableAt: availableAt.toISOString(),
         messages: messages,
+        // The columns with personal data in clear are empty in this delivery (the organisation's choice).
+        personalDataLeftOut: org.leavesOutPersonalData,
       },
     });
   } catch (err) {

@@ -9,6 +9,7 @@ import {
   replaceMembers,
   setActive,
   setHistoryRequested,
+  setLeaveOutPersonalData,
 } from '../store/organisations.js';
 import { DeliveryError } from './deliveries-errors.js';
 
@@ -25,6 +26,8 @@ export interface AddOrganisation {
   readonly name: string;
   /** CBS codes of the municipalities a head organisation acts for. */
   readonly members?: readonly string[];
+  /** Its deliveries leave the columns with personal data in clear empty (default: deliver them). */
+  readonly leaveOutPersonalData?: boolean;
   readonly actor: string;
   readonly now: Date;
 }
@@ -75,13 +78,18 @@ export async function addOrganisation(store: Store, input: AddOrganisation): Pro
     kind: isHead ? 'hoofdorganisatie' : 'gemeente',
     members,
     createdAt: input.now,
+    leaveOutPersonalData: input.leaveOutPersonalData ?? false,
   });
   await audit(store, {
     at: input.now,
     actor: input.actor,
     organisation: input.code,
     action: 'organisation.add',
-    detail: { kind: isHead ? 'hoofdorganisatie' : 'gemeente', members },
+    detail: {
+      kind: isHead ? 'hoofdorganisatie' : 'gemeente',
+      members,
+      ...(input.leaveOutPersonalData ? { personalData: 'leave-out' } : {}),
+    },
   });
   return (await getOrganisation(store.db, input.code))!;
 }
@@ -105,6 +113,28 @@ export async function activateOrganisation(
     actor: input.actor,
     organisation: input.code,
     action: 'organisation.activate',
+  });
+  return (await getOrganisation(store.db, input.code))!;
+}
+
+/**
+ * Whether the organisation's deliveries leave the columns with personal data in clear empty (names, birth
+ * dates, addresses, contact details, free text), from the next delivery it gets on. Deliveries made before
+ * stay as they are. Recorded in the audit log when it changes.
+ */
+export async function setPersonalData(
+  store: Store,
+  input: { readonly code: string; readonly leaveOut: boolean; readonly actor: string; readonly now: Date },
+): Promise<Organisation> {
+  const org = await requireOrganisation(store, input.code);
+  if (org.leavesOutPersonalData === input.leaveOut) return org;
+  await setLeaveOutPersonalData(store.db, input.code, input.leaveOut);
+  await audit(store, {
+    at: input.now,
+    actor: input.actor,
+    organisation: input.code,
+    action: 'organisation.personal_data',
+    detail: { personalData: input.leaveOut ? 'leave-out' : 'deliver' },
   });
   return (await getOrganisation(store.db, input.code))!;
 }

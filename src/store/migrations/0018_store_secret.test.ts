@@ -26,9 +26,11 @@ describe.each(DIALECTS)('migration 0018 on %s', (dialect) => {
       const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
       const down = await migrator.migrateTo('0017_link_key_info_backfill');
       expect(down.error).toBeUndefined();
-      expect(down.results).toEqual([
-        { migrationName: '0018_store_secret', direction: 'Down', status: 'Success' },
-      ]);
+      expect(down.results?.at(-1)).toEqual({
+        migrationName: '0018_store_secret',
+        direction: 'Down',
+        status: 'Success',
+      });
       expect(await tables(store)).not.toContain('store_secret');
 
       await migrate(store);

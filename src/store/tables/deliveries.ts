@@ -37,6 +37,8 @@ export interface OrganisationTable {
   history_requested: number;
   history_requested_at: string | null;
   history_requested_by: string | null;
+  /** 1: deliveries leave the columns with personal data in clear empty (migration 0019). */
+  leave_out_personal_data: number;
 }
 
 export interface OrganisationMemberTable {
