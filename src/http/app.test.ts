@@ -673,6 +673,9 @@ for (const dialect of DIALECTS) {
       if (fresh.length === 0) expect(bundle.status).toBe(204);
       else {
         expect(bundle.status).toBe(200);
+        // It names the deliveries it holds, so a script can fetch them again one by one.
+        const held = bundle.headers.get('Ketendata-Deliveries')?.split(',').map(Number);
+        expect(held?.sort((x, y) => x - y)).toEqual([...fresh].sort((x, y) => x - y));
         expect(
           Buffer.from(await bundle.arrayBuffer())
             .subarray(0, 2)
@@ -682,12 +685,12 @@ for (const dialect of DIALECTS) {
       expect((await api('/api/v1/deliveries/download-new', 'POST')).status).toBe(204);
       const id = list.deliveries[0]!.id;
       expect((await api(`/api/v1/deliveries/${id}`, 'DELETE')).status).toBe(204);
-      expect((await api(`/api/v1/deliveries/${id}/file`)).status).toBe(404);
-      // Only the id as written; a method the API does not have is a JSON 404, not the portal's form check.
+      expect((await api(`/api/v1/deliveries/${id}/file`)).status).toBe(410);
+      // Only the id as written; a method the API does not have is a JSON 405, not the portal's form check.
       expect((await api(`/api/v1/deliveries/${list.deliveries.at(-1)!.id}.0/file`)).status).toBe(404);
       const put = await api(`/api/v1/deliveries/${id}`, 'PUT');
-      expect(put.status).toBe(404);
-      expect(await put.json()).toMatchObject({ error: { code: 'api.not_found' } });
+      expect(put.status).toBe(405);
+      expect(await put.json()).toMatchObject({ error: { code: 'api.method_not_allowed' } });
       const history = await api('/api/v1/history-request');
       expect(await history.json()).toHaveProperty('requestedAt');
       expect((await api('/api/v1/quarantine')).status).toBe(403);

@@ -72,6 +72,8 @@ export interface FileInfo {
 
 export interface FileStream extends FileInfo {
   readonly stream: Readable;
+  /** The deliveries a bundle of "all new" holds, in it in this order. */
+  readonly deliveryIds?: readonly number[];
   /**
    * Counts the download (first downloader, audit line). The HTTP layer calls it once the whole response has
    * been handed to the operating system, never for a transfer broken off; refused unless `stream` was read

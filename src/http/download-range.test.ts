@@ -28,7 +28,11 @@ describe('parseRange and resolveRange', () => {
     ]) {
       expect(parseRange(ignored), String(ignored)).toBeUndefined();
     }
-    expect(parseRange('bytes=99999999999999999999-')).toBeUndefined();
+    // Past any safe integer: past the end of any file, not a malformed header.
+    expect(parseRange('bytes=99999999999999999999-')).toEqual({ kind: 'from', first: Infinity, last: null });
+    expect(resolveRange(parseRange('bytes=99999999999999999999-')!, 100)).toBe('unsatisfiable');
+    expect(resolveRange(parseRange('bytes=5-99999999999999999999')!, 100)).toEqual({ start: 5, end: 99 });
+    expect(resolveRange(parseRange('bytes=-99999999999999999999')!, 100)).toEqual({ start: 0, end: 99 });
     expect(resolveRange({ kind: 'from', first: 10, last: null }, 100)).toEqual({ start: 10, end: 99 });
     expect(resolveRange({ kind: 'from', first: 10, last: 500 }, 100)).toEqual({ start: 10, end: 99 });
     expect(resolveRange({ kind: 'suffix', length: 500 }, 100)).toEqual({ start: 0, end: 99 });
@@ -62,6 +66,21 @@ for (const dialect of DIALECTS) {
       });
     const downloaded = async () => (await getDelivery(h.store.db, id))!.firstDownloadedAt;
 
+    it('counts neither a suffix range nor a closed one, even up to the last byte (an open one does: below)', async () => {
+      const last = bytes.length - 1;
+      // What a ZIP tool reads first: the directory at the end.
+      const tail = await get({ Range: 'bytes=-22' });
+      expect(tail.status).toBe(206);
+      expect(Buffer.from(await tail.arrayBuffer()).equals(bytes.subarray(-22))).toBe(true);
+      const closed = await get({ Range: `bytes=${last - 9}-${last}` });
+      expect(closed.status).toBe(206);
+      expect(Buffer.from(await closed.arrayBuffer()).equals(bytes.subarray(-10))).toBe(true);
+      const whole = await get({ Range: `bytes=0-${last}` });
+      expect(whole.status).toBe(206);
+      await whole.arrayBuffer();
+      expect(await downloaded()).toBeNull();
+    });
+
     it('sends the bytes asked for, counts the download only when they reach the end, and says so in HEAD', async () => {
       const head = await get({}, 'HEAD');
       expect(head.headers.get('Accept-Ranges')).toBe('bytes');
@@ -90,7 +109,16 @@ for (const dialect of DIALECTS) {
       const outside = await get({ Range: `bytes=${bytes.length}-` });
       expect(outside.status).toBe(416);
       expect(outside.headers.get('Content-Range')).toBe(`bytes */${bytes.length}`);
-      expect((await outside.arrayBuffer()).byteLength).toBe(0);
+      expect(outside.headers.get('Content-Type')).toMatch(/^application\/json/);
+      expect(outside.headers.get('Content-Disposition')).toBeNull();
+      expect(((await outside.json()) as { error: { code: string } }).error.code).toBe(
+        'delivery.range_not_satisfiable',
+      );
+      // A first byte past any safe integer is past the end too, not a header to ignore.
+      const huge = await get({ Range: 'bytes=99999999999999999999-' });
+      expect(huge.status).toBe(416);
+      expect(huge.headers.get('Content-Range')).toBe(`bytes */${bytes.length}`);
+      await huge.arrayBuffer();
 
       const tail = await get({ Range: 'bytes=-10' });
       expect(tail.status).toBe(206);

@@ -4,7 +4,7 @@
  * value) is ignored and the whole file is sent, as the RFC allows.
  */
 export type RangeRequest =
-  /** `bytes=first-` or `bytes=first-last` (last inclusive; null: to the end). */
+  /** `bytes=first-` or `bytes=first-last` (last inclusive; null: to the end; Infinity: past any file). */
   | { readonly kind: 'from'; readonly first: number; readonly last: number | null }
   /** `bytes=-n`: the last n bytes. */
   | { readonly kind: 'suffix'; readonly length: number };
@@ -17,14 +17,11 @@ export function parseRange(header: string | undefined): RangeRequest | undefined
   const m = SINGLE.exec(header);
   if (!m) return undefined;
   const [, a = '', b = ''] = m;
-  // Digits only, but a number past 2^53 is no position in any file we serve: ignored as malformed.
-  const first = a === '' ? undefined : Number(a);
-  const last = b === '' ? undefined : Number(b);
-  if (
-    (first !== undefined && !Number.isSafeInteger(first)) ||
-    (last !== undefined && !Number.isSafeInteger(last))
-  )
-    return undefined;
+  // Digits only: a number past 2^53 lies past the end of any file we serve, so it stands as Infinity (a first
+  // byte that far is unsatisfiable, a last byte or suffix that far means the whole rest).
+  const num = (s: string) => (Number.isSafeInteger(Number(s)) ? Number(s) : Number.POSITIVE_INFINITY);
+  const first = a === '' ? undefined : num(a);
+  const last = b === '' ? undefined : num(b);
   if (first === undefined) return last === undefined ? undefined : { kind: 'suffix', length: last };
   if (last !== undefined && last < first) return undefined;
   return { kind: 'from', first, last: last ?? null };

@@ -135,7 +135,12 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
         b?.stream.resume();
         return undefined;
       }
-      return { fileName: b.fileName, stream: b.stream, recordDownloaded: b.recordDownloaded };
+      return {
+        fileName: b.fileName,
+        stream: b.stream,
+        recordDownloaded: b.recordDownloaded,
+        deliveryIds: b.deliveries.map((d) => d.id),
+      };
     },
     async remove(organisation, ids, actor, now) {
       const deleted = await orNothing(() => deleteDeliveries(files, { organisation, actor, now, ids }));

@@ -63,7 +63,8 @@ async function requireFile(deps: FileDeps, d: Delivery): Promise<string> {
  * A download on its way: the bytes, and the call that counts it. Reading the stream records nothing: the
  * caller calls `recordDownloaded` once the whole stream has been delivered — the HTTP layer when the response
  * has been handed to the operating system whole, another caller once it has written everything — so a
- * transfer broken off is no download and "all new files" offers the file again.
+ * transfer the server could not finish is no download and "all new files" offers the file again. (One the
+ * client broke off after that, the rest still in socket buffers, is counted: the server cannot know.)
  *
  * The stream fails (is destroyed with a DeliveryError naming the delivery) when a file cannot be read to its
  * end, e.g. one deleted before a bundle reached it; that is never an unhandled 'error' event. Destroying the
@@ -179,9 +180,9 @@ export async function openDelivery(
   const file = handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   const stream = file.pipe(new PassThrough());
   file.on('error', (err) => stream.destroy(unreadable(d, err)));
-  // A range up to the last byte completes a resumed download, so it counts; one that stops short does not,
-  // and the file stays new.
-  const completes = !range || range.end === d.size - 1;
+  // Only the whole file, or the rest of it asked for as a resumed download does (`bytes=N-`), counts; a
+  // range that merely reads the end (a ZIP tool's `bytes=-22`, a closed `bytes=a-b`) leaves the file new.
+  const completes = !range || (range.toEnd === true && range.end === d.size - 1);
   return {
     delivery: d,
     fileName: d.fileName,
@@ -196,6 +197,8 @@ export async function openDelivery(
 export interface ByteRange {
   readonly start: number;
   readonly end: number;
+  /** Asked for as "from `start` to the end" (`bytes=N-`): a resumed download, which counts as one. */
+  readonly toEnd?: boolean;
 }
 
 /** Ready, not deleted and never downloaded: what "alle nieuwe bestanden" fetches. */

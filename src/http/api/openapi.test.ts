@@ -14,6 +14,10 @@ interface Operation {
   readonly responses: Record<string, unknown>;
 }
 type Doc = { paths: Record<string, Record<string, Operation | unknown[]>> };
+type Schema = {
+  required: string[];
+  properties: Record<string, { format?: string; nullable?: boolean }>;
+};
 
 /** Who calls: no token, an unknown one, an operator's, or the token of an organisation. */
 type Caller = 'none' | 'unknown' | 'operator' | 'org' | 'head' | 'inactive' | 'lost';
@@ -158,13 +162,41 @@ describe('every status the API answers is in the OpenAPI document', () => {
     },
     // Part of the file (resuming a download): not the whole of it, so not recorded as a download.
     { method: 'GET', path: '/deliveries/{id}/file', as: 'org', range: 'bytes=0-9', status: 206 },
-    { method: 'GET', path: '/deliveries/{id}/file', as: 'org', range: 'bytes=999999999-', status: 416 },
+    {
+      method: 'GET',
+      path: '/deliveries/{id}/file',
+      as: 'org',
+      range: 'bytes=999999999-',
+      status: 416,
+      code: 'delivery.range_not_satisfiable',
+    },
+    {
+      method: 'GET',
+      path: '/deliveries/{id}/file',
+      as: 'org',
+      range: 'bytes=99999999999999999999-',
+      status: 416,
+      code: 'delivery.range_not_satisfiable',
+    },
     operatorRefused('DELETE', '/deliveries/{id}'),
     { method: 'DELETE', path: '/deliveries/{id}', as: 'none', status: 401 },
     // Not downloaded yet: not deleted.
     { method: 'DELETE', path: '/deliveries/{id}', as: 'org', status: 404, code: 'api.not_found' },
     { method: 'GET', path: '/deliveries/{id}/file', as: 'org', status: 200 },
     { method: 'DELETE', path: '/deliveries/{id}', as: 'org', status: 204 },
+    // Deleted: listed with deletedAt, its file gone for good, a retried DELETE done already.
+    { method: 'GET', path: '/deliveries/{id}', as: 'org', status: 200 },
+    { method: 'GET', path: '/deliveries/{id}/file', as: 'org', status: 410, code: 'delivery.deleted' },
+    { method: 'HEAD', path: '/deliveries/{id}/file', as: 'org', status: 410 },
+    { method: 'DELETE', path: '/deliveries/{id}', as: 'org', status: 204 },
+    {
+      method: 'DELETE',
+      path: '/deliveries/{id}',
+      as: 'org',
+      id: 'other',
+      status: 404,
+      code: 'api.not_found',
+    },
     operatorRefused('POST', '/deliveries/download-new'),
     { method: 'POST', path: '/deliveries/download-new', as: 'none', status: 401 },
     {
@@ -287,6 +319,46 @@ describe('every status the API answers is in the OpenAPI document', () => {
       // Errors speak to the API client: no command of the operator's command line.
       expect(error?.message ?? '', what).not.toMatch(CLI_HINT);
       expect(w.documented(c.method, c.path.replace(/\?.*/, '')), what).toContain(String(c.status));
+    }
+  });
+
+  it('answers a method a documented path lacks with 405 and the documented ones in Allow', async () => {
+    const all = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+    for (const [path, ops] of Object.entries(w.doc.paths)) {
+      const has = Object.keys(ops)
+        .filter((m) => m !== 'parameters')
+        .map((m) => m.toUpperCase());
+      if (has.includes('GET')) has.push('HEAD');
+      for (const method of all.filter((m) => !has.includes(m))) {
+        const what = `${method} ${path}`;
+        const as = path === '/exchanges' || path === '/quarantine' ? 'operator' : 'org';
+        const res = await w.call(method, path.replace('{id}', String(w.ids.own)), as);
+        expect(res.status, what).toBe(405);
+        expect(new Set(res.headers.get('Allow')?.split(', ')), what).toEqual(new Set(has));
+        if (method !== 'HEAD') expect((await errorOf(res))?.code, what).toBe('api.method_not_allowed');
+      }
+    }
+    // The forgotten `-X POST`: not taken for a delivery id.
+    const get = await w.call('GET', '/deliveries/download-new', 'org');
+    expect(get.status).toBe(405);
+    expect(get.headers.get('Allow')).toBe('POST');
+  });
+
+  it('lists deliveries as the Delivery schema says: every required field, date-times as date-times', async () => {
+    const schema = (w.doc as unknown as { components: { schemas: Record<string, Schema> } }).components
+      .schemas.Delivery!;
+    const { deliveries } = (await (await w.call('GET', '/deliveries', 'org')).json()) as {
+      deliveries: Record<string, unknown>[];
+    };
+    expect(deliveries.length).toBeGreaterThan(0);
+    for (const d of deliveries) {
+      expect(Object.keys(d).sort()).toEqual([...schema.required].sort());
+      for (const [name, p] of Object.entries(schema.properties)) {
+        const v = d[name];
+        if (v === null) expect(p.nullable, name).toBe(true);
+        else if (p.format === 'date-time')
+          expect(v, name).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+      }
     }
   });
 

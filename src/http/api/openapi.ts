@@ -10,18 +10,33 @@ export function openApiDocument() {
     description,
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
   });
-  const notFound = problem('Not found (also for ids of another organisation)');
+  const notFound = problem(
+    'Not found, expired, or not ready yet (`api.not_found`; the same for ids of another organisation)',
+  );
+  const header = (description: string, type = 'string') => ({ description, schema: { type } });
+  /** What every answer with (part of) a delivery's file says about it. */
+  const fileHeaders = {
+    'Content-Length': header('bytes in this answer', 'integer'),
+    'Content-Disposition': header('`attachment; filename="…"`: the file name'),
+    'Accept-Ranges': header('`bytes`: a broken-off download can be resumed with `Range`'),
+    ETag: header('the file\'s identity (`"d<id>-<size>"`), for `If-Range`'),
+  };
   const zip = {
     description: 'ZIP file',
+    headers: fileHeaders,
     content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
   };
+  const deleted = problem(
+    'Deleted by a user of the organisation (`delivery.deleted`, the message says when): its file is gone for good; the listing shows it with `deletedAt` until it expires',
+  );
   return {
     openapi: '3.0.3',
     info: {
       title: 'Ketendata iWmo en iJw API',
       version: '1',
       description:
-        'Deliveries for the BI pipeline of a municipality or head organisation (organisation token) and exchange intake for the operator (operator token). Tokens are made in the portal under Instellingen.',
+        'Deliveries for the BI pipeline of a municipality or head organisation (organisation token) and exchange intake for the operator (operator token). Tokens are made in the portal under Instellingen. A method a path does not have answers 405 `api.method_not_allowed` with an `Allow` header (after the token check).',
+      license: { name: 'EUPL-1.2', url: 'https://joinup.ec.europa.eu/collection/eupl/eupl-text-eupl-12' },
     },
     servers: [{ url: '/api/v1' }],
     security: [{ bearer: [] }],
@@ -69,10 +84,12 @@ export function openApiDocument() {
             'Delete the file of a downloaded delivery (the listing stays, marked deleted, until it expires)',
           operationId: 'deleteDelivery',
           responses: {
-            204: { description: 'Deleted' },
+            204: { description: 'Deleted, or deleted before (a retried DELETE)' },
             401: unauthorized,
             403: orgToken,
-            404: problem('Not found, or not downloaded yet (a file nobody fetched stays)'),
+            404: problem(
+              'Not found, expired, or not downloaded yet (a file nobody fetched stays) (`api.not_found`)',
+            ),
           },
         },
       },
@@ -82,7 +99,7 @@ export function openApiDocument() {
           summary: 'Download one delivery (recorded as a download)',
           operationId: 'downloadDelivery',
           description:
-            'Resumable: a `Range` of one span of bytes (`bytes=first-`, `bytes=first-last`, `bytes=-n`) gives 206 with those bytes, or 416 when none of them exist. With an `If-Range` other than the ETag the whole file is sent (200). Only a response that ends at the last byte records the download; another unit, several ranges or a malformed `Range` are ignored.',
+            'Resumable: a `Range` of one span of bytes (`bytes=first-`, `bytes=first-last`, `bytes=-n`) gives 206 with those bytes, or 416 when none of them exist. With an `If-Range` other than the ETag the whole file is sent (200). Recorded as a download once the server has handed the last byte of the whole file (200) or of an open range `bytes=first-` (206, a resumed download) to the network; a suffix `bytes=-n` or closed `bytes=first-last` range never is, even when it ends at the last byte. Another unit, several ranges or a malformed `Range` are ignored.',
           parameters: [
             {
               name: 'Range',
@@ -96,13 +113,22 @@ export function openApiDocument() {
             200: zip,
             206: {
               description:
-                'The bytes asked for (Content-Range: bytes first-last/size); recorded as a download when they end at the last byte',
+                'The bytes asked for; recorded as a download only for an open range (`bytes=first-`)',
+              headers: {
+                ...fileHeaders,
+                'Content-Range': header('`bytes first-last/size`'),
+              },
               content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
             },
             401: unauthorized,
             403: orgToken,
             404: notFound,
-            416: { description: 'The range lies outside the file (Content-Range: bytes */size)' },
+            410: deleted,
+            416: {
+              description: 'The range lies outside the file (`delivery.range_not_satisfiable`)',
+              headers: { 'Content-Range': header('`bytes */size`') },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+            },
             500: fileMissing,
           },
         },
@@ -111,12 +137,18 @@ export function openApiDocument() {
           operationId: 'describeDeliveryFile',
           responses: {
             200: {
-              description:
-                'Headers only: Content-Length, Content-Type, Content-Disposition, Accept-Ranges, ETag',
+              description: 'Headers only, as a GET would send them',
+              headers: fileHeaders,
             },
-            401: { description: 'No valid token' },
+            401: {
+              description: 'No valid token',
+              headers: { 'WWW-Authenticate': header('`Bearer`') },
+            },
             403: { description: 'An operator token: this endpoint needs an organisation token' },
-            404: { description: 'Not found (also for ids of another organisation)' },
+            404: {
+              description: 'Not found, expired or not ready yet (also for ids of another organisation)',
+            },
+            410: { description: 'Deleted by a user of the organisation: its file is gone for good' },
             500: { description: 'The file is missing on the server' },
           },
         },
@@ -126,9 +158,20 @@ export function openApiDocument() {
           summary: 'Download all deliveries not downloaded before, as one ZIP',
           operationId: 'downloadNew',
           description:
-            'A delivery whose file is missing on the server is left out (and logged); 500 `delivery.file_missing` when that leaves nothing to send.',
+            'The ZIP holds each delivery ZIP as an entry, uncompressed, and is streamed without `Content-Length`. Each delivery in it is recorded as downloaded once the server has handed the last byte to the network, which for a few MB is at once, whether or not the client got it all: to make sure, check the ZIP opens, or list `/deliveries` and fetch each by id. A delivery whose file is missing on the server is left out (and logged); 500 `delivery.file_missing` when that leaves nothing to send.',
           responses: {
-            200: zip,
+            200: {
+              description: 'ZIP of ZIPs',
+              headers: {
+                'Content-Disposition': header(
+                  '`attachment; filename="ketendata-<organisation>-nieuw-<YYYY-MM-DD>.zip"`, the date as in Amsterdam',
+                ),
+                'Ketendata-Deliveries': header(
+                  'The ids of the deliveries the ZIP holds, comma-separated (e.g. `61,62,63`): a script whose download broke off fetches exactly those again with `GET /deliveries/{id}/file`',
+                ),
+              },
+              content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
+            },
             204: { description: 'Nothing new' },
             401: unauthorized,
             403: orgToken,
@@ -287,7 +330,8 @@ export function openApiDocument() {
         },
         Unauthorized: {
           description:
-            'No valid token: missing, unknown, revoked or expired (`api.unauthorized`, with `WWW-Authenticate: Bearer`)',
+            'No valid token: missing, unknown or revoked (`api.unauthorized`); API tokens do not expire',
+          headers: { 'WWW-Authenticate': { description: '`Bearer`', schema: { type: 'string' } } },
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         },
         OrganisationTokenRequired: {
@@ -298,6 +342,12 @@ export function openApiDocument() {
         OperatorTokenRequired: {
           description:
             "An organisation's token: this endpoint needs an operator token (`api.operator_token_required`)",
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        MethodNotAllowed: {
+          description:
+            'A method this path does not have (`api.method_not_allowed`); `Allow` lists those it has',
+          headers: { Allow: { description: 'e.g. `GET, HEAD, DELETE`', schema: { type: 'string' } } },
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         },
         FileMissing: {
@@ -319,15 +369,30 @@ export function openApiDocument() {
         },
         Delivery: {
           type: 'object',
+          required: [
+            'id',
+            'kind',
+            'periodFrom',
+            'periodTo',
+            'madeAt',
+            'availableAt',
+            'sizeBytes',
+            'fileName',
+            'firstDownloadedAt',
+            'firstDownloadedBy',
+            'firstDownloadedByName',
+            'deletedAt',
+            'expiresAt',
+          ],
           properties: {
             id: { type: 'integer' },
             kind: { type: 'string', enum: ['weekly', 'history'] },
-            periodFrom: { type: 'string', nullable: true },
-            periodTo: { type: 'string', nullable: true },
+            periodFrom: { type: 'string', format: 'date-time', nullable: true },
+            periodTo: { type: 'string', format: 'date-time', nullable: true },
             madeAt: { type: 'string', format: 'date-time' },
             availableAt: { type: 'string', format: 'date-time', nullable: true },
             sizeBytes: { type: 'integer' },
-            fileName: { type: 'string' },
+            fileName: { type: 'string', description: 'as in Content-Disposition of its file' },
             firstDownloadedAt: { type: 'string', format: 'date-time', nullable: true },
             firstDownloadedBy: {
               type: 'string',
@@ -348,7 +413,13 @@ export function openApiDocument() {
           type: 'object',
           properties: {
             requestedAt: { type: 'string', format: 'date-time', nullable: true },
-            readyOn: { type: 'string', format: 'date-time', nullable: true },
+            readyOn: {
+              type: 'string',
+              format: 'date-time',
+              nullable: true,
+              description:
+                'When the history delivery will be listed (Monday 06:00 Amsterdam): while a request is open, and also after the Sunday run made it (`requestedAt` is then null) until it is listed. Null when none is on its way.',
+            },
             lastMadeAt: { type: 'string', format: 'date-time', nullable: true },
           },
         },
@@ -391,7 +462,7 @@ export function openApiDocument() {
                 withinNorm: { type: 'integer', description: 'at most 5 working days' },
                 buckets: { type: 'array', items: { $ref: '#/components/schemas/Bucket' } },
                 period: {
-                  $ref: '#/components/schemas/Period',
+                  allOf: [{ $ref: '#/components/schemas/Period' }],
                   description: 'Dagtekening of the earliest and the latest request counted',
                 },
               },
@@ -425,7 +496,7 @@ export function openApiDocument() {
                 median: { type: 'number', nullable: true },
                 buckets: { type: 'array', items: { $ref: '#/components/schemas/Bucket' } },
                 period: {
-                  $ref: '#/components/schemas/Period',
+                  allOf: [{ $ref: '#/components/schemas/Period' }],
                   description: 'Begindatum of the earliest and the latest start counted',
                 },
               },

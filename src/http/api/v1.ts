@@ -9,8 +9,13 @@ import { openApiDocument } from './openapi.js';
 
 type C = Context<AppEnv>;
 
-const problem = (c: C, status: 400 | 401 | 403 | 404, code: string, message: string) =>
-  c.json({ error: { code, message } }, status);
+const problem = (
+  c: C,
+  status: 400 | 401 | 403 | 404 | 405 | 410 | 416,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+) => c.json({ error: { code, message } }, status, headers);
 
 /** Bearer-token authentication; the token decides the organisation (or operator scope). */
 function tokenAuth(): MiddlewareHandler<AppEnv> {
@@ -55,6 +60,25 @@ const toJson = (d: DeliveryView) => ({
 export function apiV1(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  /** 405 for a path of this app (or the exchanges app, mounted ahead of it), naming the methods it has. */
+  const methodNotAllowed = (c: C, path: string) => {
+    const methods = new Set(
+      app.routes.filter((r) => r.path === path && r.method !== 'ALL').map((r) => r.method),
+    );
+    if (path === '/exchanges') methods.add('POST'); // served by exchanges.ts
+    if (methods.has('GET')) methods.add('HEAD');
+    const allow = [...methods].join(', ');
+    return problem(
+      c,
+      405,
+      'api.method_not_allowed',
+      `${c.req.method} is not allowed here; allowed: ${allow}`,
+      {
+        Allow: allow,
+      },
+    );
+  };
+
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   // Middleware is scoped by path: sub-apps mounted on '/' share one router.
@@ -75,8 +99,12 @@ export function apiV1(): Hono<AppEnv> {
   org.post('/deliveries/download-new', async (c) => {
     const file = await c.var.deps.deliveries.openAllNew(orgOf(c)!, actorOf(c), c.var.deps.clock());
     if (!file) return c.body(null, 204);
+    // Which deliveries it holds: a script whose download broke off fetches exactly those again by id.
+    if (file.deliveryIds) c.header('Ketendata-Deliveries', file.deliveryIds.join(','));
     return sendFile(c, file);
   });
+  // Before '/deliveries/:id', which would take a GET of it (a forgotten -X POST) for an unknown id.
+  org.all('/deliveries/download-new', (c) => methodNotAllowed(c, '/deliveries/download-new'));
 
   const idParam = (c: C): number | undefined => {
     const raw = c.req.param('id') ?? '';
@@ -84,17 +112,44 @@ export function apiV1(): Hono<AppEnv> {
     return /^[1-9]\d*$/.test(raw) && Number.isSafeInteger(id) ? id : undefined;
   };
 
+  /** The organisation's own delivery as listed (deleted ones included, expired ones not). */
+  const listed = async (c: C, id: number | undefined) =>
+    id
+      ? (await c.var.deps.deliveries.list(orgOf(c)!, c.var.deps.clock())).find((x) => x.id === id)
+      : undefined;
+  // The same body for an id of another organisation as for one that never existed.
+  const noSuchDelivery = (c: C) => problem(c, 404, 'api.not_found', 'no such delivery (or expired)');
+
   org.get('/deliveries/:id', async (c) => {
-    const id = idParam(c);
-    const list = id ? await c.var.deps.deliveries.list(orgOf(c)!, c.var.deps.clock()) : [];
-    const d = list.find((x) => x.id === id);
-    return d ? c.json(toJson(d)) : problem(c, 404, 'api.not_found', 'no such delivery');
+    const d = await listed(c, idParam(c));
+    return d ? c.json(toJson(d)) : noSuchDelivery(c);
   });
 
   org.get('/deliveries/:id/file', async (c) => {
     const id = idParam(c);
-    const missing = () => problem(c, 404, 'api.not_found', 'no such delivery');
-    return id ? sendDeliveryFile(c, orgOf(c)!, id, actorOf(c), missing) : missing();
+    // Not served: a deleted one is named as such (its listing stays), so a retrying script can stop.
+    const missing = async () => {
+      const d = await listed(c, id);
+      return d?.deletedAt
+        ? problem(
+            c,
+            410,
+            'delivery.deleted',
+            `delivery ${d.id} was deleted at ${d.deletedAt}; its file is gone`,
+          )
+        : noSuchDelivery(c);
+    };
+    const unsatisfiable = (headers: Record<string, string>) => {
+      const { 'Content-Type': _type, 'Content-Disposition': _name, ...rest } = headers;
+      return problem(
+        c,
+        416,
+        'delivery.range_not_satisfiable',
+        `the range asked for lies outside the file (${rest['Content-Range']})`,
+        rest,
+      );
+    };
+    return id ? sendDeliveryFile(c, orgOf(c)!, id, actorOf(c), missing, unsatisfiable) : missing();
   });
 
   org.delete('/deliveries/:id', async (c) => {
@@ -102,9 +157,10 @@ export function apiV1(): Hono<AppEnv> {
     const deleted = id
       ? await c.var.deps.deliveries.remove(orgOf(c)!, [id], actorOf(c), c.var.deps.clock())
       : [];
-    return deleted.length
-      ? c.body(null, 204)
-      : problem(c, 404, 'api.not_found', 'no such delivery, or not downloaded yet');
+    if (deleted.length) return c.body(null, 204);
+    // Deleted before (a retried DELETE): what was asked is done.
+    if ((await listed(c, id))?.deletedAt) return c.body(null, 204);
+    return problem(c, 404, 'api.not_found', 'no such delivery (or expired), or not downloaded yet');
   });
 
   org.get('/history-request', async (c) =>
@@ -170,5 +226,9 @@ export function apiV1(): Hono<AppEnv> {
     c.json({ quarantine: await c.var.deps.operator.quarantine(1000) }),
   );
 
+  // A known path with a method it lacks: 405 with the methods it has. Registered last, so only what no
+  // handler above answered ends here.
+  const paths = new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => r.path));
+  for (const path of [...paths, '/exchanges']) app.all(path, (c) => methodNotAllowed(c, path));
   return app;
 }

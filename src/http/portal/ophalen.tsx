@@ -43,9 +43,10 @@ function deliveryHeaders(id: number, file: FileInfo): Record<string, string> {
  * the headers only and the file is neither opened nor counted as downloaded.
  *
  * A `Range` of one span of bytes resumes a download broken off (`curl -C -`): 206 with those bytes, or 416
- * when none of them exist; with an `If-Range` other than the file's ETag the whole file is sent instead. The
- * range that ends at the last byte completes the download and counts as one; a range that stops short does
- * not, so the file stays new.
+ * when none of them exist (answered by `unsatisfiable`, given the headers with their Content-Range); with an
+ * `If-Range` other than the file's ETag the whole file is sent instead. Only an open range (`bytes=N-`, as a
+ * resuming client asks) counts as a download; a suffix or closed range (a ZIP tool reading the directory at
+ * the end) does not, even when it ends at the last byte, so the file stays new.
  */
 export async function sendDeliveryFile(
   c: Context<AppEnv>,
@@ -53,6 +54,7 @@ export async function sendDeliveryFile(
   id: number,
   actor: string,
   notFound: () => Response | Promise<Response>,
+  unsatisfiable: (headers: Record<string, string>) => Response = (headers) => c.body(null, 416, headers),
 ): Promise<Response> {
   const { deliveries, clock } = c.var.deps;
   const range = c.req.method === 'HEAD' ? undefined : parseRange(c.req.header('Range'));
@@ -67,9 +69,10 @@ export async function sendDeliveryFile(
       const bytes = resolveRange(range, size);
       if (bytes === 'unsatisfiable') {
         const { 'Content-Length': _length, ...rest } = headers;
-        return c.body(null, 416, { ...rest, 'Content-Range': `bytes */${size}` });
+        return unsatisfiable({ ...rest, 'Content-Range': `bytes */${size}` });
       }
-      const file = await deliveries.open(organisation, id, actor, clock(), bytes);
+      const toEnd = range.kind === 'from' && range.last === null;
+      const file = await deliveries.open(organisation, id, actor, clock(), { ...bytes, toEnd });
       if (!file) return notFound();
       return c.body(downloadBody(c, file), 206, {
         ...headers,
