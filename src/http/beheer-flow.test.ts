@@ -3,6 +3,7 @@ import { Browser, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
 import { listAudit } from '../store/audit.js';
 import { findUserByEmail } from '../store/users.js';
+import { findOrganisation } from '../usecases/organisations.js';
 
 const USERS = '/beheer/gebruikers';
 const QUARANTINE = '/beheer/quarantaine';
@@ -88,6 +89,38 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
     expect(unblocked.headers.get('Location')).toBe(USERS);
     expect((await op.page(USERS)).html).toContain('Account van bas@0599.example is weer actief.');
     expect((await op.page(USERS)).html).not.toContain('is weer actief');
+  });
+
+  it("lets the operator leave personal data out of an organisation's deliveries, and fill it again", async () => {
+    const op = await operator();
+    const page = await op.page('/beheer');
+    expect(page.html).toContain('aria-label="Leeg laten: persoonsgegevens van Rotterdam"');
+    const leave = await op.post('/beheer/organisaties/0599/persoonsgegevens', {
+      _csrf: page.csrf!,
+      keuze: 'weglaten',
+    });
+    expect(leave.status).toBe(303);
+    expect(leave.headers.get('Location')).toBe('/beheer?melding=persoonsgegevens&code=0599');
+    expect((await findOrganisation(h.store, '0599'))?.leavesOutPersonalData).toBe(true);
+    const after = (await op.page('/beheer?melding=persoonsgegevens&code=0599')).html;
+    expect(after).toContain(
+      'Vanaf de volgende levering zijn de persoonsgegevens in de leveringen van Rotterdam (0599) leeg.',
+    );
+    expect(after).toContain('aria-label="Weer leveren: persoonsgegevens van Rotterdam"');
+    expect((await op.page('/beheer/audit')).html).toContain('Keuze persoonsgegevens gewijzigd');
+    await op.post('/beheer/organisaties/0599/persoonsgegevens', { _csrf: page.csrf!, keuze: 'leveren' });
+    expect((await findOrganisation(h.store, '0599'))?.leavesOutPersonalData).toBe(false);
+    // A choice the form does not offer changes nothing.
+    await op.post('/beheer/organisaties/0599/persoonsgegevens', { _csrf: page.csrf!, keuze: 'ja' });
+    expect((await findOrganisation(h.store, '0599'))?.leavesOutPersonalData).toBe(false);
+    // Chosen at registration too.
+    await op.post('/beheer/organisaties', {
+      _csrf: page.csrf!,
+      code: '0384',
+      name: 'Diemen',
+      persoonsgegevens: 'weglaten',
+    });
+    expect((await findOrganisation(h.store, '0384'))?.leavesOutPersonalData).toBe(true);
   });
 
   it('answers a refused block with the page at once (400), not a redirect', async () => {

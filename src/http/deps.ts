@@ -126,6 +126,8 @@ export interface OrganisationView {
   /** New members whose data so far the next weekly sends (`Organisation.catchUp`). */
   readonly catchUp: readonly string[];
   readonly historyRequestedAt: string | null;
+  /** Its deliveries leave the columns with personal data in clear empty. */
+  readonly leavesOutPersonalData: boolean;
 }
 
 export interface JobRunView {
@@ -172,10 +174,12 @@ export interface OperatorPort {
   audit(limit: number): Promise<readonly AuditView[]>;
   organisations(): Promise<readonly OrganisationView[]>;
   addOrganisation(
-    input: { code: string; name: string; members: readonly string[] },
+    input: { code: string; name: string; members: readonly string[]; leaveOutPersonalData?: boolean },
     actor: string,
     now: Date,
   ): Promise<void>;
+  /** Whether the organisation's deliveries from now on leave personal data in clear out. */
+  setPersonalData(code: string, leaveOut: boolean, actor: string, now: Date): Promise<void>;
   activateOrganisation(code: string, actor: string, now: Date): Promise<void>;
   /** Replaces a head organisation's member municipalities. */
   setMembers(code: string, members: readonly string[], actor: string, now: Date): Promise<void>;

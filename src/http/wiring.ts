@@ -24,6 +24,7 @@ import {
   listOrganisations,
   requestHistory,
   setMembers,
+  setPersonalData,
 } from '../usecases/organisations.js';
 import { dismissQuarantine, listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
 import type { AuditPort, DeliveriesPort, HistoryStatus, IndicatorsPort, OperatorPort } from './deps.js';
@@ -186,7 +187,11 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         members: o.members,
         catchUp: o.catchUp,
         historyRequestedAt: o.historyRequested ? o.historyRequestedAt : null,
+        leavesOutPersonalData: o.leavesOutPersonalData,
       }));
+    },
+    async setPersonalData(code, leaveOut, actor, now) {
+      await setPersonalData(store, { code, leaveOut, actor, now });
     },
     async addOrganisation(input, actor, now) {
       await addOrganisation(store, { ...input, actor, now });

@@ -100,6 +100,7 @@ const AUDIT_ACTION_TEXT: Record<string, string> = {
   'organisation.activate': 'Organisatie geactiveerd',
   'organisation.members': 'Gemeenten van hoofdorganisatie gewijzigd',
   'organisation.request_history': 'Historie aangevraagd',
+  'organisation.personal_data': 'Keuze persoonsgegevens gewijzigd',
   'organisation.cancel_history': 'Aanvraag historie ingetrokken',
   'quarantine.retry': 'Quarantaine opnieuw geprobeerd',
   'quarantine.replace': 'Quarantaine vervangen door gecorrigeerd bericht',
@@ -334,6 +335,7 @@ export function beheerRoutes(): Hono<AppEnv> {
               <Th>Gemeenten</Th>
               <Th>Status</Th>
               <Th>Historie aangevraagd</Th>
+              <Th>Persoonsgegevens</Th>
               <Th>Acties</Th>
             </>
           }
@@ -375,6 +377,28 @@ export function beheerRoutes(): Hono<AppEnv> {
               <td class="utrecht-table__cell">{o.active ? 'Actief' : 'Niet actief'}</td>
               <td class="utrecht-table__cell">{formatDateTime(o.historyRequestedAt)}</td>
               <td class="utrecht-table__cell">
+                <form
+                  method="post"
+                  action={`/beheer/organisaties/${o.code}/persoonsgegevens`}
+                  class="kd-inline"
+                >
+                  <CsrfField token={s.csrfToken} />
+                  <input
+                    type="hidden"
+                    name="keuze"
+                    value={o.leavesOutPersonalData ? 'leveren' : 'weglaten'}
+                  />
+                  {o.leavesOutPersonalData ? 'Leeg gelaten' : 'Geleverd'}{' '}
+                  <button
+                    type="submit"
+                    class="utrecht-button utrecht-button--secondary-action"
+                    aria-label={`${o.leavesOutPersonalData ? 'Weer leveren' : 'Leeg laten'}: persoonsgegevens van ${o.name}`}
+                  >
+                    {o.leavesOutPersonalData ? 'Weer leveren' : 'Leeg laten'}
+                  </button>
+                </form>
+              </td>
+              <td class="utrecht-table__cell">
                 {o.active ? null : (
                   <form method="post" action={`/beheer/organisaties/${o.code}/activeren`} class="kd-inline">
                     <CsrfField token={s.csrfToken} />
@@ -408,6 +432,27 @@ export function beheerRoutes(): Hono<AppEnv> {
             label="Gemeenten (alleen hoofdorganisatie)"
             description="CBS-codes, gescheiden door komma's."
           />
+          <div class="utrecht-form-field utrecht-form-field--checkbox utrecht-form-field--distanced">
+            <div class="utrecht-form-field__input">
+              <input
+                type="checkbox"
+                class="utrecht-checkbox utrecht-checkbox--html-input"
+                id="org-persoonsgegevens"
+                name="persoonsgegevens"
+                value="weglaten"
+                aria-describedby="org-persoonsgegevens-uitleg"
+              />
+            </div>
+            <div class="utrecht-form-field__label">
+              <label class="utrecht-form-label utrecht-form-label--checkbox" for="org-persoonsgegevens">
+                Persoonsgegevens leeg laten
+              </label>
+            </div>
+            <p class="utrecht-form-field-description" id="org-persoonsgegevens-uitleg">
+              Namen, geboortedata, adressen, telefoonnummers, e-mailadressen en vrije tekst blijven leeg in de
+              leveringen. Het gegevenswoordenboek noemt die kolommen.
+            </p>
+          </div>
           <button type="submit" class="utrecht-button utrecht-button--primary-action">
             Registreren
           </button>
@@ -442,6 +487,13 @@ export function beheerRoutes(): Hono<AppEnv> {
       }
       case 'gemeenten':
         return { kind: 'ok', text: `De gemeenten van ${who} zijn nu: ${org.members.join(', ')}.` };
+      case 'persoonsgegevens':
+        return {
+          kind: 'ok',
+          text: org.leavesOutPersonalData
+            ? `Vanaf de volgende levering zijn de persoonsgegevens in de leveringen van ${who} leeg. Eerdere leveringen blijven zoals ze zijn.`
+            : `Vanaf de volgende levering bevatten de leveringen van ${who} weer persoonsgegevens.`,
+        };
       default:
         return { kind: 'ok', text: 'Opgeslagen.' };
     }
@@ -472,7 +524,12 @@ export function beheerRoutes(): Hono<AppEnv> {
 
   app.post('/beheer/organisaties', async (c) => {
     const b = await c.req.parseBody();
-    const input = { code: str(b.code), name: str(b.name), members: codes(str(b.members)) };
+    const input = {
+      code: str(b.code),
+      name: str(b.name),
+      members: codes(str(b.members)),
+      leaveOutPersonalData: str(b.persoonsgegevens) === 'weglaten',
+    };
     return guarded(
       c,
       () => c.var.deps.operator.addOrganisation(input, c.var.session!.user.email, c.var.deps.clock()),
@@ -488,6 +545,24 @@ export function beheerRoutes(): Hono<AppEnv> {
       c,
       () => c.var.deps.operator.setMembers(code, members, c.var.session!.user.email, c.var.deps.clock()),
       'gemeenten',
+      code,
+    );
+  });
+
+  app.post('/beheer/organisaties/:code/persoonsgegevens', async (c) => {
+    const code = c.req.param('code');
+    const keuze = str((await c.req.parseBody()).keuze);
+    if (keuze !== 'weglaten' && keuze !== 'leveren') return c.redirect('/beheer', 303);
+    return guarded(
+      c,
+      () =>
+        c.var.deps.operator.setPersonalData(
+          code,
+          keuze === 'weglaten',
+          c.var.session!.user.email,
+          c.var.deps.clock(),
+        ),
+      'persoonsgegevens',
       code,
     );
   });
