@@ -4,6 +4,8 @@ import { examples } from '../../test/support/examples.js';
 import { parseMessage } from '../ingest/index.js';
 import { schemaSet } from '../schema/releases.js';
 import {
+  codeListRows,
+  codeListsCsv,
   DICTIONARY_HEADER,
   dictionaryCsv,
   dictionaryMarkdown,
@@ -185,5 +187,39 @@ describe('data dictionary', () => {
     expect(dictionaryMarkdown(set, all, [extra])).toContain(
       '## Koppeltabel.csv\n\nRelaties tussen berichten.',
     );
+  });
+
+  it('lists what every code of every code list means, once per type, in Codelijsten.csv and the Markdown', () => {
+    const codes = codeListRows(set);
+    // Every enumerated type a column uses, with all its codes, each with the XSD's meaning.
+    for (const m of set.messages)
+      for (const t of m.tables)
+        for (const c of t.columns) {
+          const e = c.type?.facets.enumeration;
+          if (!e || c.hashed) continue;
+          const standard = m.standard === 'ijw' ? 'iJw' : 'iWmo';
+          const listed = codes
+            .filter((r) => r.standard === standard && r.typeName === c.type!.name)
+            .map((r) => r.code);
+          expect(listed, `${t.name}/${c.name}`).toEqual(e.map((v) => v.value));
+        }
+    expect(codes.every((r) => r.description !== '')).toBe(true);
+    const keys = codes.map((r) => `${r.standard}/${r.typeName}/${r.code}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    const back = parse(codeListsCsv(codes, { bom: false }), { delimiter: ';' }) as string[][];
+    expect(back[0]).toEqual(['Standaard', 'Type', 'Code', 'Omschrijving']);
+    expect(back).toContainEqual(['iJw', 'LDT_Geslacht', '2', 'Vrouwelijk']);
+    // One type name, two lists: the product categories of the Jeugdwet and of the Wmo.
+    const categories = (standard: string) =>
+      back.filter((r) => r[0] === standard && r[1] === 'LDT_ProductCategorie').map((r) => r[2]);
+    expect(categories('iJw')).toContain('31');
+    expect(categories('iWmo')).toContain('01');
+    expect(categories('iJw')).not.toEqual(categories('iWmo'));
+    // Leading zeros are part of a code.
+    expect(back.some((r) => r[1] === 'LDT_RedenBeeindiging' && r[2] === '02')).toBe(true);
+    const markdown = dictionaryMarkdown(set, rows, [], { codes });
+    expect(markdown).toContain('## Codelijsten');
+    expect(markdown).toContain('### iJw LDT_Geslacht');
+    expect(markdown).toContain('| 2 | Vrouwelijk |');
   });
 });

@@ -35,7 +35,53 @@ export interface ExtraTable {
 export const DICTIONARY_FILES = {
   markdown: 'Gegevenswoordenboek.md',
   csv: 'Gegevenswoordenboek.csv',
+  codes: 'Codelijsten.csv',
 } as const;
+
+/** One code of a code list (an XSD enumeration), with its meaning from the XSD. */
+export interface CodeRow {
+  /** `iJw` or `iWmo`: a type of the same name can hold another list in the other standard (LDT_ProductCategorie). */
+  readonly standard: string;
+  /** The XSD type that holds the list (`LDT_Geslacht`), as the dictionary's Type column names it. */
+  readonly typeName: string;
+  readonly code: string;
+  readonly description: string;
+}
+
+export const CODE_LIST_HEADER = ['Standaard', 'Type', 'Code', 'Omschrijving'] as const;
+
+const STANDARD_NAMES = { ijw: 'iJw', iwmo: 'iWmo' } as const;
+
+/**
+ * Every code list a delivered column uses, once per standard and type, in the XSD's order of the codes: what
+ * `1` and `2` in a column mean (`Codelijsten.csv`). Hashed columns hold no codes.
+ */
+export function codeListRows(set: SchemaSet): CodeRow[] {
+  const lists = new Map<string, CodeRow[]>();
+  for (const m of set.messages)
+    for (const t of m.tables)
+      for (const c of t.columns) {
+        const e = c.type?.facets.enumeration;
+        if (!e || !c.type || c.hashed) continue;
+        const standard = STANDARD_NAMES[m.standard];
+        const typeName = c.type.name;
+        const key = `${standard}/${typeName}`;
+        if (!lists.has(key))
+          lists.set(
+            key,
+            e.map((v) => ({ standard, typeName, code: v.value, description: v.documentation ?? '' })),
+          );
+      }
+  return [...lists.keys()].sort().flatMap((key) => lists.get(key) ?? []);
+}
+
+/** The code lists as one CSV (same dialect as the tables). */
+export function codeListsCsv(rows: readonly CodeRow[], options: CsvOptions = {}): string {
+  const line = csvFormatter(options.delimiter ?? DEFAULT_DELIMITER);
+  let out = ((options.bom ?? true) ? '\uFEFF' : '') + line(CODE_LIST_HEADER);
+  for (const r of rows) out += line([r.standard, r.typeName, r.code, r.description]);
+  return out;
+}
 
 export const DICTIONARY_HEADER = [
   'Bestand',
@@ -252,7 +298,7 @@ export function dictionaryMarkdown(
   set: SchemaSet,
   rows: readonly DictionaryRow[],
   extra: readonly ExtraTable[] = [],
-  options: { readonly personalDataLeftOut?: boolean } = {},
+  options: { readonly personalDataLeftOut?: boolean; readonly codes?: readonly CodeRow[] } = {},
 ): string {
   const tableInfo = new Map<string, { description: string; derivedFrom?: string; keys: readonly string[] }>();
   for (const m of set.messages) {
@@ -293,6 +339,9 @@ export function dictionaryMarkdown(
     '',
     'CSV-bestanden: UTF-8 met BOM, scheidingsteken `;`, regeleinde CRLF, aanhalingstekens volgens RFC 4180.',
     '',
+    'Wat de codes in een kolom betekenen (bijvoorbeeld 1 en 2 bij LDT_JaNee) staat per standaard (iJw, iWmo) en ' +
+      'type in Codelijsten.csv en onderaan dit document (Codelijsten), met de omschrijving uit de officiële XSD.',
+    '',
     'Tijdstippen die de levering zelf toevoegt (Uitwisseling_Moment, en de tijden in manifest.json) staan in UTC: ' +
       'ISO-8601 met Z, bijvoorbeeld 2026-03-02T07:05:00.000Z. Nederlandse tijd is UTC+01:00 (wintertijd) of ' +
       'UTC+02:00 (zomertijd).',
@@ -318,6 +367,20 @@ export function dictionaryMarkdown(
       out.push(
         `| ${md(r.column)} | ${md(r.path)} | ${md(type)} | ${md(r.facets)} | ${r.cardinality} | ${md(r.description)} | ${yesNo(r.hashed)} | ${r.personal ?? ''} |`,
       );
+    }
+    out.push('');
+  }
+  const codes = options.codes ?? [];
+  if (codes.length > 0) {
+    out.push('## Codelijsten', '');
+    let list = '';
+    for (const c of codes) {
+      if (`${c.standard} ${c.typeName}` !== list) {
+        if (list) out.push('');
+        list = `${c.standard} ${c.typeName}`;
+        out.push(`### ${md(list)}`, '', '| Code | Omschrijving |', '|---|---|');
+      }
+      out.push(`| ${md(c.code)} | ${md(c.description)} |`);
     }
     out.push('');
   }

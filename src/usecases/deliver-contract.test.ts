@@ -213,6 +213,7 @@ for (const dialect of DIALECTS) {
           'Koppeltabel.csv',
           'Gegevenswoordenboek.csv',
           'Gegevenswoordenboek.md',
+          'Codelijsten.csv',
           'manifest.json',
         ].sort(),
       );
@@ -221,12 +222,13 @@ for (const dialect of DIALECTS) {
     });
 
     it('writes every CSV as UTF-8 with a BOM, `;` between fields, CRLF line ends and a header row', () => {
+      const DICTIONARY = new Set(['Gegevenswoordenboek.csv', 'Codelijsten.csv']);
       const manifest = JSON.parse(zip.get('manifest.json')!.toString('utf8')) as {
         files: { name: string; rows?: number }[];
       };
       const rowsOf = new Map(manifest.files.map((f) => [f.name, f.rows]));
       const csvs = [...zip.keys()].filter((n) => n.endsWith('.csv'));
-      expect(csvs).toHaveLength(28 + 58 + 2);
+      expect(csvs).toHaveLength(28 + 58 + 3);
       const dataRows = new Map<string, number>();
       for (const name of csvs) {
         const buf = zip.get(name)!;
@@ -241,20 +243,20 @@ for (const dialect of DIALECTS) {
         // The first line is the header: column names (no data), separated by semicolons.
         const header = text.slice(0, text.indexOf('\r\n')).split(';');
         expect(header.length, `${name} header`).toBeGreaterThan(1);
-        const names = name === 'Gegevenswoordenboek.csv' ? /^[A-Z][a-z]+( [a-z]+)?$/ : /^[A-Z][A-Za-z0-9_]*$/;
+        const names = DICTIONARY.has(name) ? /^[A-Z][a-z]+( [a-z]+)?$/ : /^[A-Z][A-Za-z0-9_]*$/;
         for (const col of header) expect(col, `${name} header`).toMatch(names);
         const records: string[][] = parse(text, { delimiter: ';', record_delimiter: '\r\n' });
         expect(records[0], name).toEqual(header);
         for (const r of records)
           expect(r.length, `${name}: a record with another field count`).toBe(header.length);
         // The manifest counts a table's data rows, header excluded (the dictionary is not a table).
-        if (name !== 'Gegevenswoordenboek.csv')
+        if (!DICTIONARY.has(name))
           expect(records.length - 1, `${name}: data rows after the header`).toBe(rowsOf.get(name));
         dataRows.set(name, records.length - 1);
       }
       // Enough files with data rows that the row separators were checked too, in iJw and iWmo.
       expect([...dataRows.values()].filter((n) => n > 0).length).toBeGreaterThanOrEqual(20);
-      for (const name of ['JW323_Prestatie.csv', 'WMO301_ToegewezenProduct.csv', 'Gegevenswoordenboek.csv'])
+      for (const name of ['JW323_Prestatie.csv', 'WMO301_ToegewezenProduct.csv', ...DICTIONARY])
         expect(dataRows.get(name), name).toBeGreaterThan(0);
     });
 

@@ -1,5 +1,7 @@
 import type { ExtraFile } from '../export/delivery-writer.js';
 import {
+  codeListRows,
+  codeListsCsv,
   DICTIONARY_FILES,
   type DictionaryRow,
   dictionaryCsv,
@@ -54,15 +56,18 @@ export function dataDictionary(
   const rows = options.personalDataLeftOut
     ? all.map((r) => (r.personal ? { ...r, personal: `${r.personal} (leeg gelaten)` } : r))
     : all;
+  const codes = codeListRows(set);
   return {
     files: [
       {
         name: DICTIONARY_FILES.markdown,
         content: dictionaryMarkdown(set, rows, extra, {
           personalDataLeftOut: options.personalDataLeftOut === true,
+          codes,
         }),
       },
       { name: DICTIONARY_FILES.csv, content: dictionaryCsv(rows, options) },
+      { name: DICTIONARY_FILES.codes, content: codeListsCsv(codes, options) },
     ],
     fileCount: new Set(rows.map((r) => r.file)).size,
     columnCount: rows.length,

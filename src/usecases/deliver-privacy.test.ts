@@ -140,6 +140,7 @@ for (const dialect of DIALECTS) {
         'Koppeltabel.csv',
         'Gegevenswoordenboek.md',
         'Gegevenswoordenboek.csv',
+        'Codelijsten.csv',
         'manifest.json',
       ]) {
         expect(zip.has(t), t).toBe(true);
