@@ -331,7 +331,7 @@ export function dictionaryMarkdown(
       'ReferentieAanbieder, BeschikkingNummer): dezelfde waarde geeft binnen één organisatie steeds dezelfde hash.',
     '',
     'De overige gegevens staan erin zoals het bericht ze bevat. Kolommen met een persoonsgegeven (naam, ' +
-      'geboortedatum, adres, telefoon of e-mail, vrije tekst) zijn gemarkeerd in de kolom "Persoonsgegeven": ' +
+      'geboortedatum, adres, telefoon of e-mail, vrije tekst, persoonsnummer) zijn gemarkeerd in de kolom "Persoonsgegeven": ' +
       'voor de afweging welke kolommen uw organisatie gebruikt en bewaart (DPIA, dataminimalisatie).' +
       (options.personalDataLeftOut
         ? ' Uw organisatie heeft gekozen deze gegevens niet te ontvangen: in deze levering zijn die kolommen leeg.'

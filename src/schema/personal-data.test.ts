@@ -26,6 +26,7 @@ function expectedOf(path: readonly string[]): string | undefined {
   const leaf = path.at(-1) ?? '';
   if (path.at(-2) === 'Geboortedatum' && leaf === 'Datum') return 'geboortedatum';
   if (path.at(-2) === 'Verwijzer' && leaf === 'Naam') return 'naam';
+  if (path.at(-2) === 'Relatie' && leaf === 'Nummer') return 'persoonsnummer';
   return BY_LEAF[leaf];
 }
 
@@ -43,7 +44,7 @@ describe('personal data in clear', () => {
     }
     // Every kind occurs: the check above is not vacuous.
     expect([...marked.keys()].sort()).toEqual(
-      ['adres', 'geboortedatum', 'naam', 'telefoon of e-mail', 'vrije tekst'].sort(),
+      ['adres', 'geboortedatum', 'naam', 'persoonsnummer', 'telefoon of e-mail', 'vrije tekst'].sort(),
     );
     expect(marked.get('naam')).toBeGreaterThan(50);
   });

@@ -23,9 +23,17 @@ const BY_TYPE: Readonly<Record<string, PersonalData>> = {
   LDT_Telefoonnummer: 'telefoon of e-mail',
   LDT_Emailadres: 'telefoon of e-mail',
   LDT_Commentaar: 'vrije tekst',
+  // A relative's "identificerend nummer van een natuurlijk persoon": free text, which a sender may fill with a BSN.
+  LDT_Persoonsid: 'persoonsnummer',
 };
 
-export type PersonalData = 'naam' | 'geboortedatum' | 'adres' | 'telefoon of e-mail' | 'vrije tekst';
+export type PersonalData =
+  | 'naam'
+  | 'geboortedatum'
+  | 'adres'
+  | 'telefoon of e-mail'
+  | 'vrije tekst'
+  | 'persoonsnummer';
 
 export function personalDataOf(column: ColumnDef): PersonalData | undefined {
   if (column.role !== 'value' || column.hashed || !column.type) return undefined;

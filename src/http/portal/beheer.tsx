@@ -449,8 +449,8 @@ export function beheerRoutes(): Hono<AppEnv> {
               </label>
             </div>
             <p class="utrecht-form-field-description" id="org-persoonsgegevens-uitleg">
-              Namen, geboortedata, adressen, telefoonnummers, e-mailadressen en vrije tekst blijven leeg in de
-              leveringen. Het gegevenswoordenboek noemt die kolommen.
+              Namen, geboortedata, adressen, telefoonnummers, e-mailadressen, vrije tekst en persoonsnummers
+              van relaties blijven leeg in de leveringen. Het gegevenswoordenboek noemt die kolommen.
             </p>
           </div>
           <button type="submit" class="utrecht-button utrecht-button--primary-action">
