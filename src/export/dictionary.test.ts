@@ -222,4 +222,17 @@ describe('data dictionary', () => {
     expect(markdown).toContain('### iJw LDT_Geslacht');
     expect(markdown).toContain('| 2 | Vrouwelijk |');
   });
+
+  it("adds the type's text where it says more than the element's: the unit of an amount", () => {
+    const col = (file: string, name: string) => rows.find((r) => r.file === file && r.column === name);
+    expect(col('JW301_ToegewezenProduct.csv', 'Budget')?.description).toBe(
+      'Aanduiding van het toegewezen budget. Type LDT_Budget: Budget in 1/100 van gehanteerde valuta. Bijvoorbeeld 10000 is tienduizend eurocent, is 100 Euro.',
+    );
+    expect(col('JW323_Prestatie.csv', 'ProductTarief')?.description).toMatch(/eurocent/);
+    // A type text of a word or two adds nothing; a hashed column's type describes the clear value.
+    expect(col('JW301.csv', 'Client_Geboortedatum_Datum')?.description).toBe(
+      'Datum waarop een persoon geboren is.',
+    );
+    expect(col('JW301.csv', 'Client_Bsn')?.description).not.toContain('Type LDT_');
+  });
 });

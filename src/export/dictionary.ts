@@ -222,7 +222,10 @@ export function dictionaryRows(set: SchemaSet, extra: readonly ExtraTable[] = []
                 ? facetSummary(column.type.facets)
                 : '',
             cardinality: column.cardinality ?? '',
-            description: column.documentation ?? describeFromAncestors(message, column.path ?? []),
+            description: withTypeText(
+              column.documentation ?? describeFromAncestors(message, column.path ?? []),
+              column,
+            ),
             hashed: column.hashed !== undefined,
             derived,
             ...optional('personal', personalDataOf(column)),
@@ -243,6 +246,17 @@ export function dictionaryRows(set: SchemaSet, extra: readonly ExtraTable[] = []
   }
   for (const t of extra) rows.push(...t.rows);
   return rows;
+}
+
+/**
+ * The element's text, followed by its type's where that says more: the unit of an amount ("in 1/100 van
+ * gehanteerde valuta", eurocent) is only in the type's text. A one- or two-word type text (`Datum`) adds
+ * nothing; a hashed column's type describes the clear value, not the hash.
+ */
+function withTypeText(text: string, column: ColumnDef): string {
+  const own = column.type?.documentation?.trim();
+  if (!own || column.hashed || own.split(/\s+/).length < 3 || text.includes(own)) return text;
+  return `${text}${/[.!?:]$/.test(text) ? '' : '.'} Type ${column.type!.name}: ${own}`;
 }
 
 /** For a leaf without an annotation of its own: its name and the nearest documented ancestor. */
