@@ -55,6 +55,8 @@ export interface DeliveryView {
   readonly madeAt: string;
   readonly availableAt: string | null;
   readonly sizeBytes: number;
+  /** Messages in it: 0 for a week without traffic (the files then hold headers only). */
+  readonly messageCount: number;
   readonly fileName: string;
   readonly firstDownloadedAt: string | null;
   /** The recorded actor: a login e-mail, `token:<id>`, `cli:<user>`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatPeriod, formatSize } from './format.js';
+import { formatCount, formatPeriod, formatSize } from './format.js';
 
 describe('formatPeriod', () => {
   it('shows an instant as its day in Amsterdam (the history start 2020-12-31T23:00Z is 1 January 2021), with its time unless midnight', () => {
@@ -37,5 +37,13 @@ describe('formatSize', () => {
 
   it('stays in GB beyond it', () => {
     expect(formatSize(2048 * 1024 ** 3)).toBe('2.048,0 GB');
+  });
+});
+
+describe('formatCount', () => {
+  it('groups thousands with a point, as Dutch readers do', () => {
+    expect(formatCount(0)).toBe('0');
+    expect(formatCount(999)).toBe('999');
+    expect(formatCount(12345)).toBe('12.345');
   });
 });

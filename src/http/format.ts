@@ -66,5 +66,8 @@ export function formatSize(bytes: number): string {
   return `${v.toLocaleString('nl-NL', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${units[u]}`;
 }
 
+/** "12.345": a whole number as Dutch readers group it. */
+export const formatCount = (n: number): string => n.toLocaleString('nl-NL');
+
 export const kindLabel = (kind: 'weekly' | 'history'): string =>
   kind === 'weekly' ? 'Wekelijks' : 'Historie';

@@ -27,6 +27,10 @@ describe('the user pages say plainly what there is', () => {
     const fresh = (await b.page('/ophalen')).html;
     expect(downloadAll.exec(fresh)?.[1]).toBe('1');
     expect(fresh).not.toContain('Er zijn geen nieuwe leveringen');
+    // How many messages it holds, so an empty week shows as such before it is downloaded.
+    const made = run.made.find((d) => d.organisation === '0363')!;
+    const counts = [...fresh.matchAll(/<td class="utrecht-table__cell kd-num kd-count">([^<]*)<\/td>/g)];
+    expect(counts.map((m) => m[1])).toEqual([made.messages.toLocaleString('nl-NL')]);
 
     const got = await b.fetch(`/ophalen/${id}/bestand`);
     expect(got.status).toBe(200);

@@ -105,6 +105,7 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
         madeAt: d.madeAt,
         availableAt: d.availableAt,
         sizeBytes: d.size,
+        messageCount: d.messageCount,
         fileName: d.fileName,
         firstDownloadedAt: d.firstDownloadedAt,
         firstDownloadedBy: d.firstDownloadedBy,

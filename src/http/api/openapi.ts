@@ -377,6 +377,7 @@ export function openApiDocument() {
             'madeAt',
             'availableAt',
             'sizeBytes',
+            'messageCount',
             'fileName',
             'firstDownloadedAt',
             'firstDownloadedBy',
@@ -392,6 +393,11 @@ export function openApiDocument() {
             madeAt: { type: 'string', format: 'date-time' },
             availableAt: { type: 'string', format: 'date-time', nullable: true },
             sizeBytes: { type: 'integer' },
+            messageCount: {
+              type: 'integer',
+              description:
+                'messages in the delivery; 0 for a week without traffic (its files hold headers only)',
+            },
             fileName: { type: 'string', description: 'as in Content-Disposition of its file' },
             firstDownloadedAt: { type: 'string', format: 'date-time', nullable: true },
             firstDownloadedBy: {

@@ -48,6 +48,7 @@ const toJson = (d: DeliveryView) => ({
   madeAt: d.madeAt,
   availableAt: d.availableAt,
   sizeBytes: d.sizeBytes,
+  messageCount: d.messageCount,
   fileName: d.fileName,
   firstDownloadedAt: d.firstDownloadedAt,
   firstDownloadedBy: d.firstDownloadedBy,

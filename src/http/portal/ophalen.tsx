@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { FileInfo, FileStream } from '../deps.js';
 import type { AppEnv } from '../env.js';
-import { formatDateTime, formatPeriod, formatSize, kindLabel } from '../format.js';
+import { formatCount, formatDateTime, formatPeriod, formatSize, kindLabel } from '../format.js';
 import { parseRange, resolveRange } from '../range.js';
 import { downloadBody } from '../transfer.js';
 import { Alert, CsrfField, InactiveNotice, Layout, organisationLabel, ScrollTable, Th } from './layout.js';
@@ -179,6 +179,7 @@ export function ophalenRoutes(): Hono<AppEnv> {
                   <Th>Soort</Th>
                   <Th>Periode</Th>
                   <Th>Aangemaakt op</Th>
+                  <Th num>Berichten</Th>
                   <Th num>Grootte</Th>
                   <Th>Gedownload op</Th>
                   <Th>Gedownload door</Th>
@@ -204,6 +205,7 @@ export function ophalenRoutes(): Hono<AppEnv> {
                   <td class="utrecht-table__cell">{kindLabel(d.kind)}</td>
                   <td class="utrecht-table__cell">{formatPeriod(d.periodFrom, d.periodTo)}</td>
                   <td class="utrecht-table__cell">{formatDateTime(d.madeAt)}</td>
+                  <td class="utrecht-table__cell kd-num kd-count">{formatCount(d.messageCount)}</td>
                   <td class="utrecht-table__cell kd-num">{formatSize(d.sizeBytes)}</td>
                   <td class="utrecht-table__cell">{formatDateTime(d.firstDownloadedAt)}</td>
                   <td class="utrecht-table__cell">{d.firstDownloadedByName ?? '—'}</td>
