@@ -43,7 +43,7 @@ body { margin: 0; font-family: var(--utrecht-document-font-family, Arial, sans-s
 .utrecht-table th, .utrecht-table td { text-align: start; padding: 0.5rem; vertical-align: top; }
 /* File paths and validator messages have long words: they wrap, so the columns after them stay in view. */
 .kd-wrap { overflow-wrap: anywhere; min-inline-size: 10rem; }
-.kd-num { text-align: end !important; font-variant-numeric: tabular-nums; }
+.kd-num { text-align: end !important; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .kd-definition { max-inline-size: 60rem; }
 .kd-tiles { display: flex; flex-wrap: wrap; gap: 1rem; margin: 0 0 1.5rem; }
 .kd-tile { border: 1px solid #ccc; border-inline-start: 4px solid var(--utrecht-color-red-40, #cc0000);
