@@ -40,7 +40,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--members <codes>', "a head organisation's member municipalities: CBS codes, comma-separated")
     .option(
       '--leave-out-personal-data',
-      'deliveries leave the columns with names, birth dates, addresses, contact details and free text empty',
+      'deliveries leave names, addresses, contact details and free text empty, and keep a birth year and a 4-digit postcode',
     )
     .option('--now <iso>', 'the moment to record (default: now)')
     .action(
@@ -72,8 +72,9 @@ export function register(program: Command, ctx: CliContext): void {
   cmd
     .command('personal-data <code> <choice>')
     .description(
-      'leave-out: from the next delivery on, leave the columns with personal data in clear empty (names, birth ' +
-        'dates, addresses, contact details, free text; the data dictionary marks them); deliver: fill them again',
+      'leave-out: from the next delivery on, leave the columns with personal data in clear empty (names, ' +
+        'addresses, contact details, free text; of a birth date the year stays, of a postcode its 4 digits; the ' +
+        'data dictionary marks them); deliver: fill them again',
     )
     .option('--now <iso>', 'the moment to record (default: now)')
     .action(async (code: string, choice: string, o: { now?: string }) => {

@@ -1,5 +1,5 @@
 import type { ColumnDef, ElementDecl, Facets, MessageSchema, SchemaSet, TableDef } from '../schema/model.js';
-import { personalDataOf } from '../schema/personal-data.js';
+import { type LeftOut, leftOutAs, personalDataOf } from '../schema/personal-data.js';
 import { type CsvOptions, csvFormatter, DEFAULT_DELIMITER } from './csv.js';
 
 /** One column of one delivered file, as the data dictionary describes it. */
@@ -23,6 +23,8 @@ export interface DictionaryRow {
   readonly derived: boolean;
   /** The kind of personal data the column holds in clear (`personalDataOf`); absent for other columns. */
   readonly personal?: string;
+  /** What of it an organisation that leaves personal data out gets (`leftOutAs`). */
+  readonly leftOut?: LeftOut;
 }
 
 /** Extra delivered tables (e.g. Koppeltabel.csv) described by their owners. */
@@ -229,6 +231,7 @@ export function dictionaryRows(set: SchemaSet, extra: readonly ExtraTable[] = []
             hashed: column.hashed !== undefined,
             derived,
             ...optional('personal', personalDataOf(column)),
+            ...optional('leftOut', leftOutAs(column)),
           });
         } else {
           rows.push({
@@ -348,7 +351,8 @@ export function dictionaryMarkdown(
       'geboortedatum, adres, telefoon of e-mail, vrije tekst, persoonsnummer) zijn gemarkeerd in de kolom "Persoonsgegeven": ' +
       'voor de afweging welke kolommen uw organisatie gebruikt en bewaart (DPIA, dataminimalisatie).' +
       (options.personalDataLeftOut
-        ? ' Uw organisatie heeft gekozen deze gegevens niet te ontvangen: in deze levering zijn die kolommen leeg.'
+        ? ' Uw organisatie heeft gekozen deze gegevens niet te ontvangen: in deze levering zijn die kolommen leeg, ' +
+          'behalve een geboortedatum (alleen het jaar) en een postcode (alleen de 4 cijfers).'
         : ''),
     '',
     'CSV-bestanden: UTF-8 met BOM, scheidingsteken `;`, regeleinde CRLF, aanhalingstekens volgens RFC 4180.',

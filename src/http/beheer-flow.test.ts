@@ -104,7 +104,7 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
     expect((await findOrganisation(h.store, '0599'))?.leavesOutPersonalData).toBe(true);
     const after = (await op.page('/beheer?melding=persoonsgegevens&code=0599')).html;
     expect(after).toContain(
-      'Vanaf de volgende levering zijn de persoonsgegevens in de leveringen van Rotterdam (0599) leeg.',
+      'Vanaf de volgende levering zijn de persoonsgegevens in de leveringen van Rotterdam (0599) leeg (van een geboortedatum blijft het jaar, van een postcode de 4 cijfers).',
     );
     expect(after).toContain('aria-label="Weer leveren: persoonsgegevens van Rotterdam"');
     expect((await op.page('/beheer/audit')).html).toContain('Keuze persoonsgegevens gewijzigd');

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { dictionaryCsv, dictionaryRows } from '../export/dictionary.js';
-import { personalDataOf } from './personal-data.js';
+import { leaveOut, leftOutAs, personalDataOf } from './personal-data.js';
 import { schemaSet } from './releases.js';
 
 // The leaf names the standard gives these values, checked against the type mapping: a release that renames a
@@ -69,5 +69,22 @@ describe('personal data in clear', () => {
     expect(cell('JW315_AangevraagdProduct.csv', 'Verwijzer_Naam')).toBe('naam');
     expect(cell('JW301.csv', 'Client_Bsn')).toBe('');
     expect(cell('JW301_ToegewezenProduct.csv', 'Product_Categorie')).toBe('');
+  });
+
+  it('keeps a birth year and a four-digit postcode when personal data is left out, and nothing of the rest', () => {
+    const column = (table: string, name: string) =>
+      schemaSet()
+        .byCode('JW301')!
+        .tables.find((t) => t.name === table)!
+        .columns.find((c) => c.name === name)!;
+    expect(leftOutAs(column('JW301', 'Client_Geboortedatum_Datum'))).toBe('year');
+    expect(leftOutAs(column('JW301_ClientContact', 'Adres_Postcode'))).toBe('pc4');
+    expect(leftOutAs(column('JW301_ClientContact', 'Adres_Straatnaam'))).toBe('empty');
+    expect(leftOutAs(column('JW301', 'Client_Bsn'))).toBeUndefined();
+    expect(leaveOut('year', '2012-09-25')).toBe('2012');
+    expect(leaveOut('pc4', '7895MP')).toBe('7895');
+    expect(leaveOut('empty', 'Groen')).toBeNull();
+    expect(leaveOut('year', null)).toBeNull();
+    expect(leaveOut('pc4', '')).toBeNull();
   });
 });

@@ -42,3 +42,27 @@ export function personalDataOf(column: ColumnDef): PersonalData | undefined {
   if (path.at(-2) === 'Geboortedatum' && path.at(-1) === 'Datum') return 'geboortedatum';
   return BY_TYPE[column.type.name];
 }
+
+/**
+ * What leaving personal data out keeps of a column: a birth date its year and a postcode its four digits
+ * (age groups and neighbourhoods are what steering needs; the full values single a person out), every other
+ * such column nothing.
+ */
+export type LeftOut = 'empty' | 'year' | 'pc4';
+
+export function leftOutAs(column: ColumnDef): LeftOut | undefined {
+  const kind = personalDataOf(column);
+  if (kind === undefined) return undefined;
+  if (kind === 'geboortedatum') return 'year';
+  if (column.type?.name === 'LDT_Postcode') return 'pc4';
+  return 'empty';
+}
+
+/** A value as an organisation that leaves personal data out gets it. */
+export function leaveOut(how: LeftOut, value: unknown): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  const text = String(value);
+  if (how === 'year') return /^\d{4}/.test(text) ? text.slice(0, 4) : null;
+  if (how === 'pc4') return /^\d{4}/.test(text) ? text.slice(0, 4) : null;
+  return null;
+}

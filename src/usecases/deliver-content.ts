@@ -1,7 +1,7 @@
 import { csvFormatter } from '../export/csv.js';
 import type { Cell, DeliveryFileSpec } from '../export/delivery-writer.js';
 import { deliveredHash } from '../pseudonymise/keys.js';
-import { personalDataOf } from '../schema/personal-data.js';
+import { type LeftOut, leaveOut, leftOutAs } from '../schema/personal-data.js';
 import { schemaSet } from '../schema/releases.js';
 import type { StoredMessage } from '../store/deliveries.js';
 import { KOPPELTABEL_FILE, KOPPELTABEL_HEADER } from './deliver-links.js';
@@ -10,8 +10,8 @@ import { KOPPELTABEL_FILE, KOPPELTABEL_HEADER } from './deliver-links.js';
 export interface TablePlan {
   readonly name: string;
   readonly hashed: readonly number[];
-  /** Columns with personal data in clear, emptied for an organisation that leaves them out. */
-  readonly personal: readonly number[];
+  /** Columns with personal data in clear, and what of each an organisation that leaves them out gets. */
+  readonly personal: readonly (readonly [column: number, as: LeftOut])[];
   readonly messageKey: number;
   readonly gemeente: number;
   /** Exchange column index by name suffix (main tables only). */
@@ -33,7 +33,10 @@ function buildPlans(): void {
       map.set(t.name, {
         name: t.name,
         hashed: t.columns.flatMap((c, i) => (c.hashed ? [i] : [])),
-        personal: t.columns.flatMap((c, i) => (personalDataOf(c) ? [i] : [])),
+        personal: t.columns.flatMap((c, i) => {
+          const as = leftOutAs(c);
+          return as ? [[i, as] as const] : [];
+        }),
         messageKey: t.columns.findIndex((c) => c.role === 'messageKey'),
         gemeente: t.columns.findIndex((c) => c.role === 'gemeente'),
         exchange,
@@ -116,7 +119,7 @@ export class DeliveryFormatter {
             const v = row[i];
             if (v !== null && v !== undefined && v !== '') row[i] = this.#hash(String(v));
           }
-          if (this.#leaveOutPersonalData) for (const i of plan.personal) row[i] = null;
+          if (this.#leaveOutPersonalData) for (const [i, as] of plan.personal) row[i] = leaveOut(as, row[i]);
           if (plan.messageKey >= 0 && row[plan.messageKey] == null) row[plan.messageKey] = m.bericht_id;
           if (plan.gemeente >= 0 && row[plan.gemeente] == null) row[plan.gemeente] = m.gemeente;
           if (plan.exchange.size > 0) exchange(plan, row, m);

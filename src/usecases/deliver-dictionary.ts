@@ -15,6 +15,13 @@ import { schemaSet } from '../schema/releases.js';
 
 const cached = new Map<boolean, readonly ExtraFile[]>();
 
+/** What the dictionary of an organisation that leaves personal data out says a column keeps. */
+const LEFT_OUT_TEXT = {
+  empty: 'leeg gelaten',
+  year: 'alleen het jaar',
+  pc4: 'alleen de 4 cijfers',
+} as const;
+
 /** The Koppeltabel as the dictionary describes it (its columns come from the links concern). */
 function koppeltabelTable(): ExtraTable {
   const file = `${KOPPELTABEL_FILE}.csv`;
@@ -54,7 +61,9 @@ export function dataDictionary(
   const all = dictionaryRows(set, extra);
   // For an organisation that leaves personal data out, each such column says it is empty.
   const rows = options.personalDataLeftOut
-    ? all.map((r) => (r.personal ? { ...r, personal: `${r.personal} (leeg gelaten)` } : r))
+    ? all.map((r) =>
+        r.personal ? { ...r, personal: `${r.personal} (${LEFT_OUT_TEXT[r.leftOut ?? 'empty']})` } : r,
+      )
     : all;
   const codes = codeListRows(set);
   return {

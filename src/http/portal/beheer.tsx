@@ -449,8 +449,9 @@ export function beheerRoutes(): Hono<AppEnv> {
               </label>
             </div>
             <p class="utrecht-form-field-description" id="org-persoonsgegevens-uitleg">
-              Namen, geboortedata, adressen, telefoonnummers, e-mailadressen, vrije tekst en persoonsnummers
-              van relaties blijven leeg in de leveringen. Het gegevenswoordenboek noemt die kolommen.
+              Namen, adressen, telefoonnummers, e-mailadressen, vrije tekst en persoonsnummers van relaties
+              blijven leeg in de leveringen; van een geboortedatum blijft het jaar, van een postcode de 4
+              cijfers. Het gegevenswoordenboek noemt die kolommen.
             </p>
           </div>
           <button type="submit" class="utrecht-button utrecht-button--primary-action">
@@ -491,7 +492,7 @@ export function beheerRoutes(): Hono<AppEnv> {
         return {
           kind: 'ok',
           text: org.leavesOutPersonalData
-            ? `Vanaf de volgende levering zijn de persoonsgegevens in de leveringen van ${who} leeg. Eerdere leveringen blijven zoals ze zijn.`
+            ? `Vanaf de volgende levering zijn de persoonsgegevens in de leveringen van ${who} leeg (van een geboortedatum blijft het jaar, van een postcode de 4 cijfers). Eerdere leveringen blijven zoals ze zijn.`
             : `Vanaf de volgende levering bevatten de leveringen van ${who} weer persoonsgegevens.`,
         };
       default:
