@@ -125,6 +125,34 @@ describe('ketendata flatten', () => {
   });
 });
 
+describe('ketendata flatten --leave-out-personal-data', () => {
+  it('leaves names and contact details empty and keeps a birth year and a 4-digit postcode', async () => {
+    const example = `${FIXTURES}istandaarden/ijw-voorbeelden/JW301.xml`;
+    const full = join(work, 'full');
+    const out = join(work, 'left-out');
+    expect((await run(['flatten', example, '--out', full])).code).toBe(0);
+    expect((await run(['flatten', example, '--out', out, '--leave-out-personal-data'])).code).toBe(0);
+    const byName = (file: string) => {
+      const [header, ...rows] = readCsv(file);
+      return rows.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
+    };
+    const [before] = byName(join(full, 'JW301.csv'));
+    const [after] = byName(join(out, 'JW301.csv'));
+    expect(before!.Client_Naam_Geslachtsnaam_Achternaam).not.toBe('');
+    expect(after!.Client_Naam_Geslachtsnaam_Achternaam).toBe('');
+    expect(after!.Client_Geboortedatum_Datum).toBe(before!.Client_Geboortedatum_Datum!.slice(0, 4));
+    // Not personal data: unchanged, and the hashes the same.
+    expect(after!.Client_Bsn).toBe(before!.Client_Bsn);
+    expect(after!.Header_BerichtIdentificatie_Identificatie).toBe(
+      before!.Header_BerichtIdentificatie_Identificatie,
+    );
+    const contacts = byName(join(out, 'JW301_ClientContact.csv'));
+    const postcodes = byName(join(full, 'JW301_ClientContact.csv')).map((r) => r.Adres_Postcode);
+    expect(contacts.map((r) => r.Adres_Postcode)).toEqual(postcodes.map((p) => p?.slice(0, 4)));
+    expect(contacts.every((r) => r.Adres_Straatnaam === '')).toBe(true);
+  });
+});
+
 describe('ketendata dictionary', () => {
   it('writes the dictionary as Markdown and CSV', async () => {
     const out = join(work, 'd');

@@ -7,6 +7,7 @@ import { CsvWriter, DEFAULT_DELIMITER } from '../export/csv.js';
 import { berichtId, keyedHasher, parseMessage } from '../ingest/index.js';
 import { deriveKey } from '../pseudonymise/keys.js';
 import type { HashedElement, MessageSchema, TableDef } from '../schema/model.js';
+import { type LeftOut, leaveOut, leftOutAs } from '../schema/personal-data.js';
 import { type CliContext, outFolder, parseDelimiter } from './command.js';
 
 export interface FlattenOptions {
@@ -16,6 +17,8 @@ export interface FlattenOptions {
   readonly secret: string;
   readonly delimiter?: string;
   readonly bom?: boolean;
+  /** Leave personal data in clear out, as a delivery for an organisation that chose so (`leaveOut`). */
+  readonly leaveOutPersonalData?: boolean;
   /** Called with one line per file that could not be flattened. */
   readonly onError: (line: string) => void;
 }
@@ -92,6 +95,8 @@ interface HashedColumn {
 interface TableOut {
   readonly writer: CsvWriter;
   readonly hashed: readonly HashedColumn[];
+  /** Personal data columns to leave out; empty unless asked. */
+  readonly personal: readonly (readonly [column: number, as: LeftOut])[];
 }
 
 function hashedColumnsOf(
@@ -176,13 +181,14 @@ class FlattenRun {
     for (let ti = 0; ti < tables.length; ti++) {
       const rows = msg.tables.get((tables[ti] as TableDef).name);
       if (rows === undefined || rows.length === 0) continue;
-      const { writer, hashed } = tableOuts[ti] as TableOut;
+      const { writer, hashed, personal } = tableOuts[ti] as TableOut;
       for (const row of rows) {
         row[0] = id;
         for (const h of hashed) {
           const v = row[h.col];
           if (v !== null && v !== undefined) row[h.col] = h.hash(v);
         }
+        for (const [i, as] of personal) row[i] = leaveOut(as, row[i]);
         writer.push(row);
       }
       if (writer.full) this.#due.push(writer);
@@ -201,7 +207,13 @@ class FlattenRun {
         );
         this.writers.set(t.name, writer);
       }
-      return { writer, hashed: hashedColumnsOf(t, this.#hasherFor) };
+      const personal = this.#options.leaveOutPersonalData
+        ? t.columns.flatMap((c, i) => {
+            const as = leftOutAs(c);
+            return as ? [[i, as] as const] : [];
+          })
+        : [];
+      return { writer, hashed: hashedColumnsOf(t, this.#hasherFor), personal };
     });
     this.#outs.set(schema, tableOuts);
     return tableOuts;
@@ -234,6 +246,7 @@ interface Opts {
   key?: string;
   delimiter: string;
   bom: boolean;
+  leaveOutPersonalData?: boolean;
   quiet?: boolean;
 }
 
@@ -251,6 +264,10 @@ export function register(program: Command, ctx: CliContext): void {
       DEFAULT_DELIMITER,
     )
     .option('--no-bom', 'no UTF-8 BOM at the start of each file')
+    .option(
+      '--leave-out-personal-data',
+      'leave names, addresses, contact details and free text empty, and keep a birth year and a 4-digit postcode',
+    )
     .option('--quiet', 'no summary')
     .action(async (inputs: string[], opts: Opts) => {
       const secret = opts.key ?? ctx.config.secret;
@@ -275,6 +292,7 @@ export function register(program: Command, ctx: CliContext): void {
         secret,
         delimiter,
         bom: opts.bom,
+        leaveOutPersonalData: opts.leaveOutPersonalData === true,
         onError: ctx.err,
       });
       if (!opts.quiet) {
