@@ -101,6 +101,16 @@ describe('ketendata organisations, deliver, deliveries and download', () => {
       (await run('organisations', 'request-history', '0363', '--now', '2024-03-02T10:00:00Z')).code,
     ).toBe(0);
     expect((await run('organisations', 'list')).out.map((l) => l.split('\t')[0])).toEqual(['0363', 'HO-1']);
+    const unclear = await run('organisations', 'personal-data', 'HO-1', 'maybe');
+    expect(unclear.code).toBe(2);
+    expect(unclear.err.join('\n')).toContain('(organisation.bad_option)');
+    expect((await run('organisations', 'personal-data', 'HO-1', 'leave-out')).out).toEqual([
+      'organisation HO-1: personal data left out of its deliveries from the next one on',
+    ]);
+    expect((await run('organisations', 'list')).out.map((l) => l.split('\t')[5])).toEqual([
+      'personal data delivered',
+      'personal data left out',
+    ]);
 
     const deliver = await run('deliver', '--now', '2024-03-03T06:00:00+01:00');
     expect(deliver.out).toContain(
