@@ -188,7 +188,7 @@ class FlattenRun {
           const v = row[h.col];
           if (v !== null && v !== undefined) row[h.col] = h.hash(v);
         }
-        for (const [i, as] of personal) row[i] = leaveOut(as, row[i]);
+        if (personal.length > 0) for (const [i, as] of personal) row[i] = leaveOut(as, row[i]);
         writer.push(row);
       }
       if (writer.full) this.#due.push(writer);
