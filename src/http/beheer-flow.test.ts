@@ -108,8 +108,14 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
     );
     expect(after).toContain('aria-label="Weer leveren: persoonsgegevens van Rotterdam"');
     expect((await op.page('/beheer/audit')).html).toContain('Keuze persoonsgegevens gewijzigd');
+    // The organisation's users read it where they fetch their deliveries.
+    const bas = new Browser(h.app);
+    expect((await bas.login('bas@0599.example')).status).toBe(303);
+    const told = 'Op verzoek van uw organisatie zijn persoonsgegevens in de leveringen leeg gelaten';
+    expect((await bas.page('/ophalen')).html).toContain(told);
     await op.post('/beheer/organisaties/0599/persoonsgegevens', { _csrf: page.csrf!, keuze: 'leveren' });
     expect((await findOrganisation(h.store, '0599'))?.leavesOutPersonalData).toBe(false);
+    expect((await bas.page('/ophalen')).html).not.toContain(told);
     // A choice the form does not offer changes nothing.
     await op.post('/beheer/organisaties/0599/persoonsgegevens', { _csrf: page.csrf!, keuze: 'ja' });
     expect((await findOrganisation(h.store, '0599'))?.leavesOutPersonalData).toBe(false);

@@ -265,7 +265,13 @@ export interface ActiveSession {
   readonly pendingSecondFactor: boolean;
   readonly user: PublicUser;
   /** The user's organisation as the portal names it; null for an operator. */
-  readonly organisation: { readonly code: string; readonly name: string; readonly active: boolean } | null;
+  readonly organisation: {
+    readonly code: string;
+    readonly name: string;
+    readonly active: boolean;
+    /** Its deliveries leave personal data in clear out (the Ophalen page says so). */
+    readonly leavesOutPersonalData: boolean;
+  } | null;
   /** Its idle timeout was renewed by this request: the cookie's lifetime should be renewed too. */
   readonly renewed: boolean;
 }
@@ -283,7 +289,11 @@ export async function resolveSession(
     .selectFrom('app_user')
     .leftJoin('organisation', 'organisation.code', 'app_user.organisation_code')
     .selectAll('app_user')
-    .select(['organisation.name as organisation_name', 'organisation.active as organisation_active'])
+    .select([
+      'organisation.name as organisation_name',
+      'organisation.active as organisation_active',
+      'organisation.leave_out_personal_data as organisation_leaves_out_personal_data',
+    ])
     .where('app_user.id', '=', row.user_id)
     .executeTakeFirst();
   if (!user || user.disabled_at) return undefined;
@@ -301,6 +311,7 @@ export async function resolveSession(
             code: user.organisation_code,
             name: user.organisation_name,
             active: Number(user.organisation_active) === 1,
+            leavesOutPersonalData: Number(user.organisation_leaves_out_personal_data) === 1,
           }
         : null,
     renewed,

@@ -154,6 +154,14 @@ export function ophalenRoutes(): Hono<AppEnv> {
             : ' Elke maandagochtend staat er een nieuwe wekelijkse levering klaar.'}{' '}
           Leveringen worden na 60 dagen automatisch verwijderd.
         </p>
+        {s.organisation?.leavesOutPersonalData ? (
+          <p class="utrecht-paragraph">
+            Op verzoek van uw organisatie zijn persoonsgegevens in de leveringen leeg gelaten: namen,
+            adressen, telefoonnummers, e-mailadressen en vrije tekst. Van een geboortedatum staat alleen het
+            jaar erin, van een postcode alleen de 4 cijfers. Het gegevenswoordenboek in elke levering noemt
+            die kolommen.
+          </p>
+        ) : null}
         {/* No button that would only answer "nothing new": with no deliveries at all the line below says so. */}
         {fresh > 0 ? (
           <form method="post" action="/ophalen/alle-nieuwe" class="kd-actions">
