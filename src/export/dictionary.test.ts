@@ -217,6 +217,11 @@ describe('data dictionary', () => {
     expect(categories('iJw')).not.toEqual(categories('iWmo'));
     // Leading zeros are part of a code.
     expect(back.some((r) => r[1] === 'LDT_RedenBeeindiging' && r[2] === '02')).toBe(true);
+    // The BerichtCode of a header is a pattern in the XSD: its meanings come from the code list, one per message type.
+    const berichtcodes = back.filter((r) => r[1] === 'LDT_BerichtCode');
+    expect(berichtcodes).toContainEqual(['iJw', 'LDT_BerichtCode', '436', 'JW301 Toewijzing']);
+    expect(berichtcodes.filter((r) => r[0] === 'iWmo').length).toBeGreaterThanOrEqual(14);
+    expect(berichtcodes).toHaveLength(set.messages.length);
     const markdown = dictionaryMarkdown(set, rows, [], { codes });
     expect(markdown).toContain('## Codelijsten');
     expect(markdown).toContain('### iJw LDT_Geslacht');

@@ -1,3 +1,4 @@
+import { readBerichtcodes } from '../schema/codelists.js';
 import type { ColumnDef, ElementDecl, Facets, MessageSchema, SchemaSet, TableDef } from '../schema/model.js';
 import { type LeftOut, leftOutAs, personalDataOf } from '../schema/personal-data.js';
 import { type CsvOptions, csvFormatter, DEFAULT_DELIMITER } from './csv.js';
@@ -74,6 +75,21 @@ export function codeListRows(set: SchemaSet): CodeRow[] {
             e.map((v) => ({ standard, typeName, code: v.value, description: v.documentation ?? '' })),
           );
       }
+  // The BerichtCode of every header is a pattern in the XSD, not a list: its meanings come from the code list.
+  for (const b of readBerichtcodes()) {
+    const used = set.messages.some((m) => m.code === b.bericht);
+    if (!used) continue;
+    const key = `${b.standard}/LDT_BerichtCode`;
+    const list = lists.get(key) ?? [];
+    if (!list.some((r) => r.code === b.code))
+      list.push({
+        standard: b.standard,
+        typeName: 'LDT_BerichtCode',
+        code: b.code,
+        description: `${b.bericht} ${b.name}`,
+      });
+    lists.set(key, list);
+  }
   return [...lists.keys()].sort().flatMap((key) => lists.get(key) ?? []);
 }
 

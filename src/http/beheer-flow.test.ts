@@ -111,7 +111,7 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
     // The organisation's users read it where they fetch their deliveries.
     const bas = new Browser(h.app);
     expect((await bas.login('bas@0599.example')).status).toBe(303);
-    const told = 'Op verzoek van uw organisatie zijn persoonsgegevens in de leveringen leeg gelaten';
+    const told = 'Op verzoek van uw organisatie laten de leveringen persoonsgegevens leeg';
     expect((await bas.page('/ophalen')).html).toContain(told);
     await op.post('/beheer/organisaties/0599/persoonsgegevens', { _csrf: page.csrf!, keuze: 'leveren' });
     expect((await findOrganisation(h.store, '0599'))?.leavesOutPersonalData).toBe(false);

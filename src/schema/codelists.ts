@@ -48,3 +48,25 @@ export function readGemeenten(): readonly GemeenteRow[] {
 export function gemeenteLabel(code: string): string {
   return codeLabel('gemeentecodes', code);
 }
+
+/** A message type of the code list `berichtcode` (`codelijsten/berichtcode.csv`). */
+export interface BerichtcodeRow {
+  /** `iJw` or `iWmo`. */
+  readonly standard: string;
+  /** `JW301` */
+  readonly bericht: string;
+  /** `436` */
+  readonly code: string;
+  /** `Toewijzing` */
+  readonly name: string;
+}
+
+/** Every message type of the code list, in its order: what the BerichtCode in a header means. */
+export function readBerichtcodes(): readonly BerichtcodeRow[] {
+  return readCodeList('berichtcode').map((r) => ({
+    standard: r.standaard ?? '',
+    bericht: r.bericht ?? '',
+    code: r.berichtcode ?? '',
+    name: r.naam ?? '',
+  }));
+}

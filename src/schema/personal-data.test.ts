@@ -20,6 +20,7 @@ const BY_LEAF: Readonly<Record<string, string>> = {
   Telefoonnummer: 'telefoon of e-mail',
   Emailadres: 'telefoon of e-mail',
   Commentaar: 'vrije tekst',
+  Organisatie: 'adres',
 };
 
 function expectedOf(path: readonly string[]): string | undefined {

@@ -1,6 +1,10 @@
 import type { ColumnDef } from './model.js';
 
 /**
+ * A referrer's AGB code (Verwijzer/ZorgverlenerCode) is kept: it names a care professional acting as such, in
+ * a public register, not the client, and which practices refer is what municipalities steer on. Its name is
+ * left out with the rest.
+ *
  * Which kind of directly identifying personal data a column holds in clear, by the XSD type of its leaf: the
  * names, addresses, contact details, birth dates and free text of clients, relatives and referrers. The
  * four hashed identifiers are not listed (they never leave the service in clear). For a privacy officer's
@@ -23,6 +27,9 @@ const BY_TYPE: Readonly<Record<string, PersonalData>> = {
   LDT_Telefoonnummer: 'telefoon of e-mail',
   LDT_Emailadres: 'telefoon of e-mail',
   LDT_Commentaar: 'vrije tekst',
+  // "Naam van een organisatie waar de client of relatie client verblijft": where someone lives (a clinic, a
+  // prison), free text a sender may fill with a person's name.
+  LDT_Organisatienaam: 'adres',
   // A relative's "identificerend nummer van een natuurlijk persoon": free text, which a sender may fill with a BSN.
   LDT_Persoonsid: 'persoonsnummer',
 };
@@ -44,9 +51,10 @@ export function personalDataOf(column: ColumnDef): PersonalData | undefined {
 }
 
 /**
- * What leaving personal data out keeps of a column: a birth date its year and a postcode its four digits
- * (age groups and neighbourhoods are what steering needs; the full values single a person out), every other
- * such column nothing.
+ * What leaving personal data out keeps of a column: a birth date its year and a postcode its four digits (age
+ * groups and neighbourhoods are what steering needs; the full values point at one person), every other such
+ * column nothing. Year, four digits and gender together can still single out someone in a small place: this
+ * is data minimisation, not anonymisation.
  */
 export type LeftOut = 'empty' | 'year' | 'pc4';
 

@@ -451,7 +451,8 @@ export function beheerRoutes(): Hono<AppEnv> {
             <p class="utrecht-form-field-description" id="org-persoonsgegevens-uitleg">
               Namen, adressen, telefoonnummers, e-mailadressen, vrije tekst en persoonsnummers van relaties
               blijven leeg in de leveringen; van een geboortedatum blijft het jaar, van een postcode de 4
-              cijfers. Het gegevenswoordenboek noemt die kolommen.
+              cijfers. Het gegevenswoordenboek noemt die kolommen. Bij een hoofdorganisatie geldt haar eigen
+              keuze voor de gegevens van al haar gemeenten.
             </p>
           </div>
           <button type="submit" class="utrecht-button utrecht-button--primary-action">

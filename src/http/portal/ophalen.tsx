@@ -156,10 +156,10 @@ export function ophalenRoutes(): Hono<AppEnv> {
         </p>
         {s.organisation?.leavesOutPersonalData ? (
           <p class="utrecht-paragraph">
-            Op verzoek van uw organisatie zijn persoonsgegevens in de leveringen leeg gelaten: namen,
-            adressen, telefoonnummers, e-mailadressen en vrije tekst. Van een geboortedatum staat alleen het
-            jaar erin, van een postcode alleen de 4 cijfers. Het gegevenswoordenboek in elke levering noemt
-            die kolommen.
+            Op verzoek van uw organisatie laten de leveringen persoonsgegevens leeg: namen, adressen,
+            telefoonnummers, e-mailadressen, vrije tekst en nummers van relaties. Van een geboortedatum staat
+            alleen het jaar erin, van een postcode alleen de 4 cijfers. Leveringen van vóór die keuze bevatten
+            ze nog. Het gegevenswoordenboek in elke levering noemt die kolommen.
           </p>
         ) : null}
         {/* No button that would only answer "nothing new": with no deliveries at all the line below says so. */}
