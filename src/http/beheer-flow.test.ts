@@ -107,7 +107,9 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
       'Vanaf de volgende levering zijn de persoonsgegevens in de leveringen van Rotterdam (0599) leeg (van een geboortedatum blijft het jaar, van een postcode de 4 cijfers).',
     );
     expect(after).toContain('aria-label="Weer leveren: persoonsgegevens van Rotterdam"');
-    expect((await op.page('/beheer/audit')).html).toContain('Keuze persoonsgegevens gewijzigd');
+    const auditlog = (await op.page('/beheer/audit')).html;
+    expect(auditlog).toContain('Keuze persoonsgegevens gewijzigd');
+    expect(auditlog).toContain('persoonsgegevens: leeg laten');
     // The organisation's users read it where they fetch their deliveries.
     const bas = new Browser(h.app);
     expect((await bas.login('bas@0599.example')).status).toBe(303);

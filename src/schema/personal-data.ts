@@ -1,17 +1,17 @@
 import type { ColumnDef } from './model.js';
 
 /**
- * A referrer's AGB code (Verwijzer/ZorgverlenerCode) is kept: it names a care professional acting as such, in
- * a public register, not the client, and which practices refer is what municipalities steer on. Its name is
- * left out with the rest.
- *
  * Which kind of directly identifying personal data a column holds in clear, by the XSD type of its leaf: the
  * names, addresses, contact details, birth dates and free text of clients, relatives and referrers. The
  * four hashed identifiers are not listed (they never leave the service in clear). For a privacy officer's
- * assessment (DPIA) of a delivery, and for analysts who want to leave these columns out.
+ * assessment (DPIA) of a delivery, and for organisations that leave these columns out.
+ *
+ * A referrer's AGB code (Verwijzer/ZorgverlenerCode) is kept: it names a care professional acting as such, in
+ * a public register, not the client, and which practices refer is what municipalities steer on. The
+ * referrer's name is left out with the rest.
  *
  * A small mapping of the standard's type names, the one place that knows them: a release that renames a type
- * shows up in personal-data.test.ts, which checks every name and birth date column of every example.
+ * shows up in personal-data.test.ts, which checks the mapping against the leaf names of every message.
  */
 const BY_TYPE: Readonly<Record<string, PersonalData>> = {
   LDT_Naam: 'naam',

@@ -137,6 +137,7 @@ const AUDIT_DETAIL_KEY: Record<string, string> = {
   ids: 'quarantainenummers',
   tried: 'geprobeerd',
   resolved: 'opgelost',
+  personalData: 'persoonsgegevens',
 };
 
 /** Values with a Dutch wording, per key; any other value is shown as it is. */
@@ -159,6 +160,7 @@ const AUDIT_DETAIL_VALUE: Record<string, Record<string, string>> = {
     organisation_members: 'gemeenten gewijzigd',
   },
   reason: { invalid: 'onjuiste gegevens', throttled: 'te veel pogingen' },
+  personalData: { 'leave-out': 'leeg laten', deliver: 'leveren' },
 };
 
 /** `map[key]` if the map has it as its own key (not `constructor` and the like). */
