@@ -180,8 +180,8 @@ describe('every status the API answers is in the OpenAPI document', () => {
     },
     operatorRefused('DELETE', '/deliveries/{id}'),
     { method: 'DELETE', path: '/deliveries/{id}', as: 'none', status: 401 },
-    // Not downloaded yet: not deleted.
-    { method: 'DELETE', path: '/deliveries/{id}', as: 'org', status: 404, code: 'api.not_found' },
+    // Not downloaded yet: not deleted, and said so.
+    { method: 'DELETE', path: '/deliveries/{id}', as: 'org', status: 409, code: 'delivery.not_downloaded' },
     { method: 'GET', path: '/deliveries/{id}/file', as: 'org', status: 200 },
     { method: 'DELETE', path: '/deliveries/{id}', as: 'org', status: 204 },
     // Deleted: listed with deletedAt, its file gone for good, a retried DELETE done already.

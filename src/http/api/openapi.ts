@@ -87,9 +87,8 @@ export function openApiDocument() {
             204: { description: 'Deleted, or deleted before (a retried DELETE)' },
             401: unauthorized,
             403: orgToken,
-            404: problem(
-              'Not found, expired, or not downloaded yet (a file nobody fetched stays) (`api.not_found`)',
-            ),
+            404: problem('Not found or expired (`api.not_found`)'),
+            409: problem('Not downloaded yet: a file nobody fetched stays (`delivery.not_downloaded`)'),
           },
         },
       },

@@ -11,7 +11,7 @@ type C = Context<AppEnv>;
 
 const problem = (
   c: C,
-  status: 400 | 401 | 403 | 404 | 405 | 410 | 416,
+  status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 416,
   code: string,
   message: string,
   headers?: Record<string, string>,
@@ -159,9 +159,18 @@ export function apiV1(): Hono<AppEnv> {
       ? await c.var.deps.deliveries.remove(orgOf(c)!, [id], actorOf(c), c.var.deps.clock())
       : [];
     if (deleted.length) return c.body(null, 204);
+    const d = await listed(c, id);
     // Deleted before (a retried DELETE): what was asked is done.
-    if ((await listed(c, id))?.deletedAt) return c.body(null, 204);
-    return problem(c, 404, 'api.not_found', 'no such delivery (or expired), or not downloaded yet');
+    if (d?.deletedAt) return c.body(null, 204);
+    // A file nobody fetched stays: the delivery exists, so say why, not "no such delivery".
+    if (d && !d.firstDownloadedAt)
+      return problem(
+        c,
+        409,
+        'delivery.not_downloaded',
+        `delivery ${d.id} has not been downloaded yet; only a downloaded delivery can be deleted`,
+      );
+    return noSuchDelivery(c);
   });
 
   org.get('/history-request', async (c) =>
