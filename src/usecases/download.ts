@@ -180,9 +180,9 @@ export async function openDelivery(
   const file = handle.createReadStream(range ? { start: range.start, end: range.end } : {});
   const stream = file.pipe(new PassThrough());
   file.on('error', (err) => stream.destroy(unreadable(d, err)));
-  // Only the whole file, or the rest of it asked for as a resumed download does (`bytes=N-`), counts; a
-  // range that merely reads the end (a ZIP tool's `bytes=-22`, a closed `bytes=a-b`) leaves the file new.
-  const completes = !range || (range.toEnd === true && range.end === d.size - 1);
+  // Only the whole file (however asked for), or the rest of it as a resumed download asks (`bytes=N-`), counts;
+  // a range that merely reads the end (a ZIP tool's `bytes=-22`, a closed `bytes=a-b`) leaves the file new.
+  const completes = !range || (range.end === d.size - 1 && (range.toEnd === true || range.start === 0));
   return {
     delivery: d,
     fileName: d.fileName,

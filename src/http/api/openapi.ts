@@ -98,7 +98,7 @@ export function openApiDocument() {
           summary: 'Download one delivery (recorded as a download)',
           operationId: 'downloadDelivery',
           description:
-            'Resumable: a `Range` of one span of bytes (`bytes=first-`, `bytes=first-last`, `bytes=-n`) gives 206 with those bytes, or 416 when none of them exist. With an `If-Range` other than the ETag the whole file is sent (200). Recorded as a download once the server has handed the last byte of the whole file (200) or of an open range `bytes=first-` (206, a resumed download) to the network; a suffix `bytes=-n` or closed `bytes=first-last` range never is, even when it ends at the last byte. Another unit, several ranges or a malformed `Range` are ignored.',
+            'Resumable: a `Range` of one span of bytes (`bytes=first-`, `bytes=first-last`, `bytes=-n`) gives 206 with those bytes, or 416 when none of them exist. With an `If-Range` other than the ETag the whole file is sent (200). Recorded as a download once the server has handed the last byte of the whole file (200, or a range `bytes=0-<last byte>`) or of an open range `bytes=first-` (206, a resumed download) to the network; a suffix `bytes=-n` range, or a closed `bytes=first-last` one that starts after the first byte, never is, even when it ends at the last byte. Another unit, several ranges or a malformed `Range` are ignored.',
           parameters: [
             {
               name: 'Range',

@@ -44,9 +44,10 @@ function deliveryHeaders(id: number, file: FileInfo): Record<string, string> {
  *
  * A `Range` of one span of bytes resumes a download broken off (`curl -C -`): 206 with those bytes, or 416
  * when none of them exist (answered by `unsatisfiable`, given the headers with their Content-Range); with an
- * `If-Range` other than the file's ETag the whole file is sent instead. Only an open range (`bytes=N-`, as a
- * resuming client asks) counts as a download; a suffix or closed range (a ZIP tool reading the directory at
- * the end) does not, even when it ends at the last byte, so the file stays new.
+ * `If-Range` other than the file's ETag the whole file is sent instead. Only the whole file (also as a range
+ * `bytes=0-<last byte>`) or an open range (`bytes=N-`, as a resuming client asks) counts as a download; a
+ * suffix range or a closed one after the first byte (a ZIP tool reading the directory at the end) does not,
+ * even when it ends at the last byte, so the file stays new.
  */
 export async function sendDeliveryFile(
   c: Context<AppEnv>,
