@@ -115,6 +115,13 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
     expect((await bas.login('bas@0599.example')).status).toBe(303);
     const told = 'Op verzoek van uw organisatie laten de leveringen persoonsgegevens leeg';
     expect((await bas.page('/ophalen')).html).toContain(told);
+    // A delivery made now is listed as such.
+    const before = h.clock.now;
+    await h.deliver(new Date('2026-03-01T06:30:00Z'));
+    h.clock.now = new Date('2026-03-02T08:00:00Z');
+    expect((await bas.login('bas@0599.example')).status).toBe(303);
+    expect((await bas.page('/ophalen')).html).toContain('zonder persoonsgegevens');
+    h.clock.now = before;
     await op.post('/beheer/organisaties/0599/persoonsgegevens', { _csrf: page.csrf!, keuze: 'leveren' });
     expect((await findOrganisation(h.store, '0599'))?.leavesOutPersonalData).toBe(false);
     expect((await bas.page('/ophalen')).html).not.toContain(told);

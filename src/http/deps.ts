@@ -57,6 +57,8 @@ export interface DeliveryView {
   readonly sizeBytes: number;
   /** Messages in it: 0 for a week without traffic (the files then hold headers only). */
   readonly messageCount: number;
+  /** Made with the columns of personal data in clear left empty (the organisation's choice then). */
+  readonly personalDataLeftOut: boolean;
   readonly fileName: string;
   readonly firstDownloadedAt: string | null;
   /** The recorded actor: a login e-mail, `token:<id>`, `cli:<user>`. */

@@ -106,6 +106,7 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
         availableAt: d.availableAt,
         sizeBytes: d.size,
         messageCount: d.messageCount,
+        personalDataLeftOut: d.personalDataLeftOut,
         fileName: d.fileName,
         firstDownloadedAt: d.firstDownloadedAt,
         firstDownloadedBy: d.firstDownloadedBy,

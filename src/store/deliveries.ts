@@ -17,6 +17,8 @@ export interface Delivery {
   readonly linkSeqFrom: number;
   readonly linkSeqTo: number;
   readonly messageCount: number;
+  /** Made with the columns of personal data in clear left empty (the organisation's choice then). */
+  readonly personalDataLeftOut: boolean;
   readonly madeAt: string;
   readonly availableAt: string;
   readonly expiresAt: string;
@@ -46,6 +48,7 @@ function toDelivery(r: DeliveryRow): Delivery {
     linkSeqFrom: Number(r.link_seq_from),
     linkSeqTo: Number(r.link_seq_to),
     messageCount: Number(r.message_count),
+    personalDataLeftOut: Number(r.personal_data_left_out) === 1,
     madeAt: r.made_at,
     availableAt: r.available_at,
     expiresAt: r.expires_at,

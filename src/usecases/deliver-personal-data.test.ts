@@ -128,6 +128,15 @@ for (const dialect of DIALECTS) {
       expect(manifest('0384', 1).personalDataLeftOut).toBe(true);
     });
 
+    it('lists each delivery as made with or without personal data, as the organisation chose then', async () => {
+      const listed = async (code: string) =>
+        (await listDeliveries(store, code, { now: new Date('2024-06-10T12:00:00Z') }))
+          .reverse()
+          .map((d) => d.personalDataLeftOut);
+      expect(await listed('0363')).toEqual([true, true]);
+      expect(await listed('0384')).toEqual([false, true]);
+    });
+
     it('records the choice in the audit log, once', async () => {
       await setPersonalData(store, { code: '0384', leaveOut: true, actor: 'test', now: WEEK2 });
       const entries = await store.db

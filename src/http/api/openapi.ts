@@ -377,6 +377,7 @@ export function openApiDocument() {
             'availableAt',
             'sizeBytes',
             'messageCount',
+            'personalDataLeftOut',
             'fileName',
             'firstDownloadedAt',
             'firstDownloadedBy',
@@ -396,6 +397,11 @@ export function openApiDocument() {
               type: 'integer',
               description:
                 'messages in the delivery; 0 for a week without traffic (its files hold headers only)',
+            },
+            personalDataLeftOut: {
+              type: 'boolean',
+              description:
+                'made with the columns of personal data in clear left empty (a birth date: its year; a postcode: its 4 digits), as the organisation chose then',
             },
             fileName: { type: 'string', description: 'as in Content-Disposition of its file' },
             firstDownloadedAt: { type: 'string', format: 'date-time', nullable: true },

@@ -49,6 +49,7 @@ const toJson = (d: DeliveryView) => ({
   availableAt: d.availableAt,
   sizeBytes: d.sizeBytes,
   messageCount: d.messageCount,
+  personalDataLeftOut: d.personalDataLeftOut,
   fileName: d.fileName,
   firstDownloadedAt: d.firstDownloadedAt,
   firstDownloadedBy: d.firstDownloadedBy,

@@ -211,7 +211,12 @@ export function ophalenRoutes(): Hono<AppEnv> {
                       />
                     )}
                   </td>
-                  <td class="utrecht-table__cell">{kindLabel(d.kind)}</td>
+                  <td class="utrecht-table__cell">
+                    {kindLabel(d.kind)}
+                    {d.personalDataLeftOut ? (
+                      <span class="utrecht-paragraph--small kd-block">zonder persoonsgegevens</span>
+                    ) : null}
+                  </td>
                   <td class="utrecht-table__cell">{formatPeriod(d.periodFrom, d.periodTo)}</td>
                   <td class="utrecht-table__cell">{formatDateTime(d.madeAt)}</td>
                   <td class="utrecht-table__cell kd-num kd-count">{formatCount(d.messageCount)}</td>

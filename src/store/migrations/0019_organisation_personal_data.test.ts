@@ -13,9 +13,11 @@ describe.each(DIALECTS)('migration 0019 on %s', (dialect) => {
     try {
       const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
       const down = await migrator.migrateTo('0018_store_secret');
-      expect(down.results).toEqual([
-        { migrationName: '0019_organisation_personal_data', direction: 'Down', status: 'Success' },
-      ]);
+      expect(down.results?.at(-1)).toEqual({
+        migrationName: '0019_organisation_personal_data',
+        direction: 'Down',
+        status: 'Success',
+      });
       const columns = async () =>
         (await store.db.introspection.getTables())
           .find((t) => t.name === 'organisation')!

@@ -31,6 +31,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0017_link_key_info_backfill': () => import('./0017_link_key_info_backfill.js'),
   '0018_store_secret': () => import('./0018_store_secret.js'),
   '0019_organisation_personal_data': () => import('./0019_organisation_personal_data.js'),
+  '0020_delivery_personal_data': () => import('./0020_delivery_personal_data.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

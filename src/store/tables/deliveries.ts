@@ -75,6 +75,8 @@ export interface DeliveryTable {
   link_seq_from: number;
   link_seq_to: number;
   message_count: number;
+  /** 1: made with personal data in clear left out (migration 0020; older deliveries 0). */
+  personal_data_left_out: number;
   made_at: string;
   /** Shown as ready from here on (the Monday after the run, 06:00 Amsterdam). */
   available_at: string;
