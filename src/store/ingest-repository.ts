@@ -199,7 +199,11 @@ interface BatchPort {
   insertMessages(rows: readonly NewMessageRow[]): Promise<number[]>;
   insertQuarantines(rows: readonly QuarantineRow[]): Promise<number[]>;
   insertExchanges(rows: readonly ExchangeRow[]): Promise<void>;
-  addPassages(bumps: ReadonlyMap<number, number>): Promise<void>;
+  /**
+   * Counts more passages of stored messages; a passage earlier than the message's first one (passages can
+   * arrive out of time order) becomes its first: moment, hub id, sender and receiver.
+   */
+  addPassages(bumps: ReadonlyMap<number, PassageBump>): Promise<void>;
   markConflict(seqs: readonly number[]): Promise<void>;
   updateRun(runId: number, d: RunDelta): Promise<void>;
   /**
@@ -278,11 +282,47 @@ export async function writeExchangeBatch(
   });
 }
 
+/** More passages of a stored message, and the earliest of them. */
+export interface PassageBump {
+  n: number;
+  earliest: ExchangeMeta | undefined;
+}
+
+/** The earlier of two passages by moment; a passage without a moment is never the earlier one. */
+const earlierPassage = (a: ExchangeMeta | undefined, b: ExchangeMeta): ExchangeMeta | undefined =>
+  b.moment !== '' && (a === undefined || a.moment === '' || b.moment < a.moment) ? b : a;
+
+/**
+ * SET clauses that make a passage the message's first when it is earlier than the stored one (SET expressions
+ * read the row as it was, so the comparison holds for all four). `row`: the message's column prefix; `arg`: the
+ * passage's value of `moment`, `hub_id`, `verzender` or `ontvanger` as the statement binds it.
+ */
+function earlierPassageSet(row: string, arg: (name: string) => string): string {
+  const earlier = `${arg('moment')} <> '' AND (${row}first_moment = '' OR ${arg('moment')} < ${row}first_moment)`;
+  const take = (column: string, value: string) =>
+    `${column} = CASE WHEN ${earlier} THEN ${arg(value)} ELSE ${row}${column} END`;
+  return [
+    take('hub_id', 'hub_id'),
+    take('verzender', 'verzender'),
+    take('ontvanger_hub', 'ontvanger'),
+    take('first_moment', 'moment'),
+  ].join(', ');
+}
+
+/** A bump's earliest passage as `earlierPassageSet` binds it ('' moment: none, changes nothing). */
+const earlierArgs = (b: PassageBump) => ({
+  moment: b.earliest?.moment ?? '',
+  hub_id: b.earliest?.hub_id ?? null,
+  verzender: b.earliest?.verzender ?? '',
+  ontvanger: b.earliest?.ontvanger ?? '',
+});
+
 /** A message new to the store, as the batch plan sees it; passages and conflict change as the batch goes on. */
 interface PlannedMessage {
   readonly item: number;
   readonly message: PreparedMessage;
-  readonly exchange: ExchangeMeta;
+  /** Its first passage: the earliest of the batch's passages of it (input order need not be time order). */
+  exchange: ExchangeMeta;
   readonly raw: EncryptedRaw | number;
   conflict: number;
   passages: number;
@@ -417,7 +457,7 @@ async function planAndWrite(
   const newMessages: PlannedMessage[] = [];
   const newByBerichtId = new Map<string, number>();
   const newByKey = new Map<string, number[]>();
-  const bumps = new Map<number, number>();
+  const bumps = new Map<number, PassageBump>();
   const conflictSeqs = new Set<number>();
   const seenKeys = new Set<string>();
   // Exchanges pointing at a message: an existing seq, or a new message by its index.
@@ -488,7 +528,10 @@ async function planAndWrite(
     if (existingSeq !== undefined) {
       outcomes[i] = 'duplicate';
       delta.duplicates++;
-      bumps.set(existingSeq, (bumps.get(existingSeq) ?? 0) + 1);
+      const bump = bumps.get(existingSeq) ?? { n: 0, earliest: undefined };
+      bump.n++;
+      bump.earliest = earlierPassage(bump.earliest, it.exchange);
+      bumps.set(existingSeq, bump);
       seqOf[i] = existingSeq;
       exchangeTargets.push({ item: i, seq: existingSeq });
       return;
@@ -497,7 +540,9 @@ async function planAndWrite(
     if (inBatch !== undefined) {
       outcomes[i] = 'duplicate';
       delta.duplicates++;
-      newMessages[inBatch]!.passages++;
+      const planned = newMessages[inBatch]!;
+      planned.passages++;
+      planned.exchange = earlierPassage(planned.exchange, it.exchange) ?? planned.exchange;
       exchangeTargets.push({ item: i, newIndex: inBatch });
       return;
     }
@@ -765,7 +810,9 @@ function sqlitePort(db: SqliteDb): BatchPort {
   const insertMessages = sqliteBulkInsert(db, 'message', MESSAGE_COLUMNS);
   const insertQuarantines = sqliteBulkInsert(db, 'quarantine', QUARANTINE_COLUMNS);
   const insertExchanges = sqliteBulkInsert(db, 'exchange', EXCHANGE_COLUMNS);
-  const addPassages = db.prepare('UPDATE message SET passages = passages + ? WHERE seq = ?');
+  const addPassages = db.prepare(
+    `UPDATE message SET passages = passages + @n, ${earlierPassageSet('', (a) => `@${a}`)} WHERE seq = @seq`,
+  );
   const markConflict = db.prepare('UPDATE message SET conflict = 1 WHERE seq = ?');
   const updateRun = db.prepare(RUN_UPDATE.replace(/\$\d/g, '?'));
   const resolveInputProblem = db.prepare(
@@ -825,7 +872,7 @@ function sqlitePort(db: SqliteDb): BatchPort {
       insertExchanges(rows);
     },
     addPassages: async (bumps) => {
-      for (const [seq, n] of bumps) addPassages.run(n, seq);
+      for (const [seq, b] of bumps) addPassages.run({ seq, n: b.n, ...earlierArgs(b) });
     },
     markConflict: async (seqs) => {
       for (const s of seqs) markConflict.run(s);
@@ -920,9 +967,20 @@ function postgresPort(client: PgClient): BatchPort {
     insertQuarantines: (rows) => insertWithIds('quarantine', 'id', QUARANTINE_COLUMNS, rows),
     insertExchanges: (rows) => bulkInsert('exchange', EXCHANGE_COLUMNS, rows),
     addPassages: async (bumps) => {
+      const args = [...bumps.values()].map(earlierArgs);
       await client.query(
-        'UPDATE message m SET passages = m.passages + b.n FROM unnest($1::bigint[], $2::int[]) AS b(seq, n) WHERE m.seq = b.seq',
-        [[...bumps.keys()], [...bumps.values()]],
+        `UPDATE message m SET passages = m.passages + b.n, ${earlierPassageSet('m.', (a) => `b.${a}`)}
+         FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[])
+           AS b(seq, n, moment, hub_id, verzender, ontvanger)
+         WHERE m.seq = b.seq`,
+        [
+          [...bumps.keys()],
+          [...bumps.values()].map((b) => b.n),
+          args.map((a) => a.moment),
+          args.map((a) => a.hub_id),
+          args.map((a) => a.verzender),
+          args.map((a) => a.ontvanger),
+        ],
       );
     },
     markConflict: async (seqs) => {
