@@ -7,7 +7,7 @@ import { count } from '../domain/plural.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { reencryptTotpSecrets } from '../usecases/accounts.js';
-import { formatSummary, ingestSource } from '../usecases/ingest-exchanges.js';
+import { formatSummary, ingestSource, summaryWarnings } from '../usecases/ingest-exchanges.js';
 import { reencryptRawMessages } from '../usecases/ingest-rekey.js';
 import { openSource } from '../usecases/ingest-sources.js';
 import { checkRekeySecrets, finishRekey, openKeyedStore, storeName } from '../usecases/store-secret.js';
@@ -106,6 +106,7 @@ export function register(program: Command, ctx: CliContext): void {
         }).finally(() => bar?.stop());
         items.end();
         for (const line of formatSummary(summary)) ctx.out(line);
+        for (const line of summaryWarnings(summary)) ctx.err(line);
       } finally {
         await store.close();
       }

@@ -18,7 +18,7 @@ import { SECRET, validExamples, writeExchangeFolder } from '../../test/support/e
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { settleFolderProblems } from '../store/ingest-repository.js';
 import type { Store } from '../store/open.js';
-import { formatSummary, type IngestSummary, ingestSource } from './ingest-exchanges.js';
+import { formatSummary, type IngestSummary, ingestSource, summaryWarnings } from './ingest-exchanges.js';
 import { exchangeKey } from './ingest-prepare.js';
 import { MAX_EXCHANGE_BYTES, openSource } from './ingest-sources.js';
 import { listQuarantine, retryQuarantine } from './quarantine.js';
@@ -414,6 +414,27 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       const withManifest = folder([{ file: 'm.xml', xml: xmlOf('JW317'), ...meta(1) }], []);
       writeFileSync(join(withManifest, 'notes.txt'), 'x');
       expect((await ingest(store, withManifest)).notXml).toBeUndefined();
+    });
+  });
+
+  it('warns when a folder without manifest.ndjson holds what looks like a manifest under another name', async () => {
+    await withStore(async (store) => {
+      const dir = folder([], []);
+      rmSync(join(dir, 'manifest.ndjson'));
+      writeFileSync(join(dir, 'a.xml'), xmlOf('JW301'));
+      writeFileSync(join(dir, 'manifest.jsonl'), '{}');
+      writeFileSync(join(dir, 'notes.txt'), 'x');
+      const s = await ingest(store, dir);
+      expect(s.manifestLike).toEqual(['manifest.jsonl']);
+      const [warning] = summaryWarnings(s);
+      expect(warning).toMatch(
+        /^ingest: warning: no manifest\.ndjson was read, but manifest\.jsonl looks like one/,
+      );
+      expect(warning).toContain('(ingest.manifest_misnamed)');
+      // Plain notes are no reason to warn.
+      rmSync(join(dir, 'manifest.jsonl'));
+      writeFileSync(join(dir, 'b.xml'), xmlOf('JW305'));
+      expect(summaryWarnings(await ingest(store, dir))).toEqual([]);
     });
   });
 
