@@ -225,6 +225,8 @@ describe('ketendata ingest and quarantine', () => {
       const retry = await runCli(['quarantine', 'retry', id], e);
       expect(retry).toMatchObject({ code: 0, err: `${xsd}\n` });
       expect(retry.out).toContain('still quarantined 1');
+      // Fixing the file on disk is no use to a retry: it says so, and what is.
+      expect(retry.out).toContain('retry reads the message as it was received, not the file on disk');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -97,6 +97,11 @@ export function register(program: Command, ctx: CliContext): void {
         );
         for (const [code, n] of Object.entries(r.quarantinedByReason).sort())
           ctx.out(`  quarantined ${code}: ${n}`);
+        // The usual first try after fixing a file in place: say why it changed nothing.
+        if (r.quarantined > 0 && !replacement)
+          ctx.out(
+            '  retry reads the message as it was received, not the file on disk: give a corrected file with --file <path> (one item), or ingest the fixed source again',
+          );
         if (r.notRetryable.length)
           ctx.out(
             `not retryable (input problem, re-ingest the source after fixing it): ${r.notRetryable.join(', ')}`,

@@ -173,7 +173,7 @@ export function simpleChecker(type: SimpleType): SimpleChecker {
   const show = (v: string) =>
     quotable
       ? `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`
-      : `a value of ${codePointLength(v)} characters`;
+      : `a value of ${codePointLength(v)} ${codePointLength(v) === 1 ? 'character' : 'characters'}`;
   // Facets copied into locals: facet objects differ in shape, their property loads would be megamorphic.
   const len = f.length;
   const minLen = f.minLength;
