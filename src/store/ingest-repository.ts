@@ -87,7 +87,7 @@ export type PreparedExchange = (
   /**
    * The exchange key this exchange had while its file could not be read (same source, moment and parties,
    * no bytes): an open `ingest.file_missing` item under that key is settled when this one is written. Several
-   * keys (an `ingest.not_in_manifest` item's too): the first with an open item is settled.
+   * keys (an `ingest.not_in_manifest` item's too): each with an open item is settled.
    */
   readonly settles?: string | readonly string[];
 };
@@ -466,7 +466,7 @@ async function planAndWrite(
   // Open input-problem items this batch settles: by the exchange itself, come again under the same key (its
   // exchange row exists and is kept), or by the same file read at last under a key of its own.
   const reopened = new Map<number, number>();
-  const settled = new Map<number, number>();
+  const settled: [number, number][] = [];
   const settling = new Set<number>();
 
   const isUsable = (it: PreparedExchange) =>
@@ -492,13 +492,14 @@ async function planAndWrite(
     if (pending !== null) {
       reopened.set(i, pending);
       settling.add(pending);
-    } else if (usable && it.settles) {
+    }
+    // Also beside its own item: a line fixed at last names a file whose `ingest.not_in_manifest` item is open.
+    if (usable && it.settles) {
       for (const k of settleKeys(it)) {
         const twin = known.get(k)?.pendingQuarantineId ?? null;
         if (twin !== null && !settling.has(twin)) {
-          settled.set(i, twin);
+          settled.push([i, twin]);
           settling.add(twin);
-          break;
         }
       }
     }

@@ -113,6 +113,59 @@ describe.each(DIALECTS)('files a source does not read, on %s', (dialect) => {
     });
   });
 
+  it.each(['folder', 'ZIP'] as const)(
+    'settles the unnamed files in a %s once the fixed manifest names every file',
+    async (form) => {
+      await withStore(async (store) => {
+        // As the hub delivers: files in subfolders, lines with hub ids. The first manifest has a line without a
+        // file and one naming a file that is not there; the fixed one names every file, so none is unnamed.
+        const dir = tmp();
+        const files = [
+          ['berichten/2026/08/GGK1.xml', 'JW301', 'H-1'],
+          ['berichten/2026/08/GGK2.xml', 'JW305', 'H-2'],
+          ['berichten/2026/08/GGK3.xml', 'JW315', 'H-3'],
+        ] as const;
+        const good = files.map(([f, , h], n) => line(f, n, h));
+        const { file: _, ...noFile } = JSON.parse(good[1]!) as Record<string, string>;
+        const broken = [good[0]!, JSON.stringify(noFile), line(`${files[2][0]}.missing`, 2, 'H-3')];
+        const contents = files.map(([f, c]): [string, Buffer] => [f, xmlOf(c)]);
+        const src = form === 'folder' ? join(dir, 'src') : join(dir, 'extract.zip');
+        const write = async (manifest: string[]) => {
+          const text = `${manifest.join('\n')}\n`;
+          if (form === 'ZIP') return writeZip(src, [['manifest.ndjson', text], ...contents]);
+          for (const [f, xml] of contents) {
+            mkdirSync(join(src, f, '..'), { recursive: true });
+            writeFileSync(join(src, f), xml);
+          }
+          writeFileSync(join(src, 'manifest.ndjson'), text);
+        };
+        await write(broken);
+        const first = await ingest(store, src);
+        expect(first).toMatchObject({ received: 5, stored: 1, quarantined: 4 });
+        expect(first.quarantinedByReason).toEqual({
+          'ingest.file_missing': 1,
+          'ingest.manifest_invalid': 1,
+          'ingest.not_in_manifest': 2,
+        });
+        await write(good);
+        expect(await ingest(store, src)).toMatchObject({
+          received: 3,
+          stored: 2,
+          quarantined: 0,
+          skipped: 1,
+        });
+        expect(await openItems(store)).toEqual([]);
+        const resolved = (await listQuarantine(store, { all: true })).filter((i) => i.status === 'resolved');
+        expect(resolved.map((i) => i.reasonCode).sort()).toEqual([
+          'ingest.file_missing',
+          'ingest.manifest_invalid',
+          'ingest.not_in_manifest',
+          'ingest.not_in_manifest',
+        ]);
+      });
+    },
+  );
+
   it('quarantines the files a truncated manifest no longer names, and not a file an unusable line names', async () => {
     await withStore(async (store) => {
       const dir = tmp();
