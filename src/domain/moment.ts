@@ -23,3 +23,6 @@ export function parseMoment(value: string): Date | undefined {
   const at = new Date(value);
   return Number.isNaN(at.getTime()) ? undefined : at;
 }
+
+/** Written as a full ISO-8601 moment with a zone, whether or not the day and time exist (2026-02-30 does not). */
+export const looksLikeMoment = (value: string): boolean => MOMENT.test(value);

@@ -492,9 +492,15 @@ export function formatSummary(s: IngestSummary): string[] {
 
 /** What an operator must see on stderr after a run, beside its summary. */
 export function summaryWarnings(s: IngestSummary): string[] {
-  return s.manifestLike
-    ? [
-        `ingest: warning: no manifest.ndjson was read, but ${s.manifestLike.join(', ')} looks like one: the moments are the files' own times and no hub ids were kept. If it is the hub's manifest, name it manifest.ndjson and ingest again: the hub's moments then replace these (ingest.manifest_misnamed)`,
-      ]
-    : [];
+  const out: string[] = [];
+  if (s.manifestLike)
+    out.push(
+      `ingest: warning: no manifest.ndjson was read, but ${s.manifestLike.join(', ')} looks like one: the moments are the files' own times and no hub ids were kept. If it is the hub's manifest, name it manifest.ndjson and ingest again: the hub's moments then replace these (ingest.manifest_misnamed)`,
+    );
+  // Nothing at all to read is rarely what was meant: a wrong folder, an export still being written.
+  if (s.received === 0)
+    out.push(
+      `ingest: warning: the source holds no exchanges: no manifest line and no .xml file${s.notXml ? ` (only files not named .xml)` : ''} (ingest.source_empty)`,
+    );
+  return out;
 }

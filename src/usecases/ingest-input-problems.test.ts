@@ -435,6 +435,11 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
       rmSync(join(dir, 'manifest.jsonl'));
       writeFileSync(join(dir, 'b.xml'), xmlOf('JW305'));
       expect(summaryWarnings(await ingest(store, dir))).toEqual([]);
+      // A source with nothing to read at all is.
+      const empty = folder([], []);
+      expect(summaryWarnings(await ingest(store, empty))).toEqual([
+        'ingest: warning: the source holds no exchanges: no manifest line and no .xml file (ingest.source_empty)',
+      ]);
     });
   });
 

@@ -73,6 +73,18 @@ describe('exchange sources', () => {
     ]);
   });
 
+  it('says of a well-written moment on a day that does not exist that the day does not exist', async () => {
+    const path = join(tmp, 'dinsdag.ndjson');
+    writeFileSync(
+      path,
+      '{"file":"a.xml","moment":"2026-02-30T00:00:00Z","verzender":"0384","ontvanger":"12345678"}\n',
+    );
+    const { refs } = await collect(path);
+    expect(refs.map((r) => r.problem?.reason)).toEqual([
+      'dinsdag.ndjson line 1: moment "2026-02-30T00:00:00Z" is no date and time that exists (a day such as 30 February, or an hour past 23)',
+    ]);
+  });
+
   it('reads the same exchanges from a ZIP of the folder, also when the manifest sits in a top folder', async () => {
     const folder = await collect(traffic.dir);
     const files = [

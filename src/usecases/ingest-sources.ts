@@ -18,7 +18,7 @@ import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { DELIVERY_TIME_ZONE } from '../domain/delivery-week.js';
-import { parseMoment } from '../domain/moment.js';
+import { looksLikeMoment, parseMoment } from '../domain/moment.js';
 import { isPartyCode, PARTY_CODE_RULE } from '../domain/party.js';
 import { fromLocal } from '../domain/zoned-time.js';
 import { LongLine, MAX_MANIFEST_LINE, manifestLines } from './manifest-lines.js';
@@ -241,7 +241,12 @@ export function parseManifestLine(
   const moment = o.moment as string;
   const at = parseMoment(moment);
   if (!at) {
-    return { ok: false, reason: `${where}: moment "${moment}" is not an ISO-8601 date-time with zone` };
+    return {
+      ok: false,
+      reason: looksLikeMoment(moment)
+        ? `${where}: moment "${moment}" is no date and time that exists (a day such as 30 February, or an hour past 23)`
+        : `${where}: moment "${moment}" is not an ISO-8601 date-time with zone`,
+    };
   }
   for (const f of ['verzender', 'ontvanger'] as const) {
     if (!isPartyCode(o[f] as string))
