@@ -73,6 +73,17 @@ describe('exchange sources', () => {
     ]);
   });
 
+  it('names UTF-16 as the reason a manifest line is not JSON', async () => {
+    const path = join(tmp, 'woensdag.ndjson');
+    const text =
+      '{"file":"a.xml","moment":"2026-02-03T00:00:00Z","verzender":"0384","ontvanger":"12345678"}\n';
+    writeFileSync(path, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const { refs } = await collect(path);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const r of refs)
+      expect(r.problem?.reason).toMatch(/not valid JSON: the manifest is not UTF-8 \(it looks like UTF-16/);
+  });
+
   it('says of a well-written moment on a day that does not exist that the day does not exist', async () => {
     const path = join(tmp, 'dinsdag.ndjson');
     writeFileSync(

@@ -223,7 +223,14 @@ export function parseManifestLine(
   try {
     v = JSON.parse(line);
   } catch {
-    return { ok: false, reason: `${where}: not valid JSON` };
+    // UTF-16 read as UTF-8 puts a NUL beside every ASCII character (and its BOM becomes U+FFFD twice).
+    const utf16 = line.includes('\u0000') || line.startsWith('\uFFFD\uFFFD');
+    return {
+      ok: false,
+      reason: utf16
+        ? `${where}: not valid JSON: the manifest is not UTF-8 (it looks like UTF-16; save it as UTF-8)`
+        : `${where}: not valid JSON`,
+    };
   }
   if (typeof v !== 'object' || v === null) return { ok: false, reason: `${where}: not a JSON object` };
   const o = v as Record<string, unknown>;
