@@ -322,7 +322,9 @@ class MessageReader {
       if (c === undefined || c.namespace !== uri || (j === i && count >= c.maxOccurs)) {
         throw new Stop(
           'ingest.xsd_invalid',
-          `element {${uri}}${local} is not expected here; expected ${expected(pn, i, count)}`,
+          c !== undefined && c.namespace !== uri
+            ? `element {${uri}}${local} is not expected here; expected ${local} in namespace ${c.namespace}`
+            : `element {${uri}}${local} is not expected here; expected ${expected(pn, i, count)}`,
           pn.path,
         );
       }

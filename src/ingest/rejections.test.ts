@@ -54,6 +54,23 @@ describe('rejected files', () => {
     expect(outcome.error.line).toBeGreaterThan(1);
   });
 
+  it('names the namespace it expected for an element of the right name in another namespace', () => {
+    const other = 'http://www.istandaarden.nl/ijw/3_1/basisschema/schema';
+    const outcome = parseMessage(
+      Buffer.from(
+        BASE.replace(
+          /<ijw:Identificatie>([^<]*)<\/ijw:Identificatie>/,
+          `<x:Identificatie xmlns:x="${other}">$1</x:Identificatie>`,
+        ),
+      ),
+      { file: 'x.xml' },
+    );
+    if (outcome.ok) throw new Error('accepted');
+    expect(outcome.error.message).toContain(
+      `element {${other}}Identificatie is not expected here; expected Identificatie in namespace http://www.istandaarden.nl/ijw/3_2/basisschema/schema`,
+    );
+  });
+
   it('quotes at most 100 characters of a name in a reason, however long the name', () => {
     const long = `X${'y'.repeat(200_000)}`;
     const outcome = parseMessage(
