@@ -7,7 +7,7 @@ import { CsvWriter, DEFAULT_DELIMITER } from '../export/csv.js';
 import { berichtId, keyedHasher, parseMessage } from '../ingest/index.js';
 import { deriveKey } from '../pseudonymise/keys.js';
 import type { HashedElement, MessageSchema, TableDef } from '../schema/model.js';
-import { type LeftOut, leaveOut, leftOutAs } from '../schema/personal-data.js';
+import { type LeftOut, leaveOut, leftOutColumns } from '../schema/personal-data.js';
 import { type CliContext, outFolder, parseDelimiter } from './command.js';
 
 export interface FlattenOptions {
@@ -207,12 +207,7 @@ class FlattenRun {
         );
         this.writers.set(t.name, writer);
       }
-      const personal = this.#options.leaveOutPersonalData
-        ? t.columns.flatMap((c, i) => {
-            const as = leftOutAs(c);
-            return as ? [[i, as] as const] : [];
-          })
-        : [];
+      const personal = this.#options.leaveOutPersonalData ? leftOutColumns(t.columns) : [];
       return { writer, hashed: hashedColumnsOf(t, this.#hasherFor), personal };
     });
     this.#outs.set(schema, tableOuts);

@@ -66,11 +66,18 @@ export function leftOutAs(column: ColumnDef): LeftOut | undefined {
   return 'empty';
 }
 
+/** A table's columns with personal data in clear, by index, with what leaving them out keeps of each. */
+export function leftOutColumns(columns: readonly ColumnDef[]): (readonly [column: number, as: LeftOut])[] {
+  return columns.flatMap((c, i) => {
+    const as = leftOutAs(c);
+    return as ? [[i, as] as const] : [];
+  });
+}
+
 /** A value as an organisation that leaves personal data out gets it. */
 export function leaveOut(how: LeftOut, value: unknown): string | null {
-  if (value === null || value === undefined || value === '') return null;
+  if (how === 'empty' || value === null || value === undefined) return null;
+  // A birth year (YYYY-MM-DD) and a postcode's digits (1234AB) are both the first four characters.
   const text = String(value);
-  if (how === 'year') return /^\d{4}/.test(text) ? text.slice(0, 4) : null;
-  if (how === 'pc4') return /^\d{4}/.test(text) ? text.slice(0, 4) : null;
-  return null;
+  return /^\d{4}/.test(text) ? text.slice(0, 4) : null;
 }

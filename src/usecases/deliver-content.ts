@@ -1,7 +1,7 @@
 import { csvFormatter } from '../export/csv.js';
 import type { Cell, DeliveryFileSpec } from '../export/delivery-writer.js';
 import { deliveredHash } from '../pseudonymise/keys.js';
-import { type LeftOut, leaveOut, leftOutAs } from '../schema/personal-data.js';
+import { type LeftOut, leaveOut, leftOutColumns } from '../schema/personal-data.js';
 import { schemaSet } from '../schema/releases.js';
 import type { StoredMessage } from '../store/deliveries.js';
 import { KOPPELTABEL_FILE, KOPPELTABEL_HEADER } from './deliver-links.js';
@@ -33,10 +33,7 @@ function buildPlans(): void {
       map.set(t.name, {
         name: t.name,
         hashed: t.columns.flatMap((c, i) => (c.hashed ? [i] : [])),
-        personal: t.columns.flatMap((c, i) => {
-          const as = leftOutAs(c);
-          return as ? [[i, as] as const] : [];
-        }),
+        personal: leftOutColumns(t.columns),
         messageKey: t.columns.findIndex((c) => c.role === 'messageKey'),
         gemeente: t.columns.findIndex((c) => c.role === 'gemeente'),
         exchange,
