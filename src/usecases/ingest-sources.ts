@@ -738,6 +738,28 @@ function unreadableEntry(err: unknown): InputProblem {
   return new InputProblem('ingest.unreadable', reason);
 }
 
+/** General purpose bit 11: the entry's name is UTF-8. */
+const UTF8_NAME_FLAG = 0x800;
+
+/**
+ * A ZIP entry's name. Without the UTF-8 flag the format says CP437, but macOS Archive Utility and other tools
+ * write UTF-8 names without setting it: a name that is valid UTF-8 beyond ASCII is read as UTF-8, as unzip and
+ * 7-Zip do (CP437 text is seldom valid UTF-8 too). An Info-ZIP Unicode Path field still decides first (yauzl).
+ */
+function entryName(e: yauzl.Entry): string {
+  const raw = e.fileNameRaw;
+  let flag = e.generalPurposeBitFlag;
+  if ((flag & UTF8_NAME_FLAG) === 0 && raw.some((b) => b >= 0x80)) {
+    try {
+      strictUtf8.decode(raw);
+      flag |= UTF8_NAME_FLAG;
+    } catch {
+      // Not UTF-8: CP437, as the flag says.
+    }
+  }
+  return yauzl.getFileNameLowLevel(flag, raw, e.extraFields, false);
+}
+
 async function zipSource(path: string): Promise<ExchangeSource> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     // Names are decoded here, not by yauzl: it refuses the whole ZIP for one entry named `../x.xml`.
@@ -754,7 +776,7 @@ async function zipSource(path: string): Promise<ExchangeSource> {
   const refused: { name: string; why: string }[] = [];
   await new Promise<void>((resolve, reject) => {
     zip.on('entry', (e: yauzl.Entry) => {
-      e.fileName = yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, e.fileNameRaw, e.extraFields, false);
+      e.fileName = entryName(e);
       const unsafe = yauzl.validateFileName(e.fileName);
       if (unsafe) {
         const why = unsafe.startsWith('absolute')
