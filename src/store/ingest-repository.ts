@@ -148,6 +148,21 @@ const PENDING_SQL = `SELECT e.exchange_key AS k, q.id AS q, e.moment AS m, e.con
   LEFT JOIN quarantine q ON q.id = e.quarantine_id AND e.message_seq IS NULL AND q.status = 'open'
     AND q.reason_code IN (${INPUT_PROBLEM_LIST})`;
 const OPEN_INPUT_PROBLEM = `status = 'open' AND reason_code IN (${INPUT_PROBLEM_LIST})`;
+/** An open item for the bytes of an exchange (`ingest.not_well_formed`, `ingest.empty`, …), not its input. */
+const OPEN_CONTENT_PROBLEM = `status = 'open' AND reason_code NOT IN (${INPUT_PROBLEM_LIST})`;
+const CONTENT_PROBLEM_SQL = `SELECT id, exchange_key, hub_id, moment, source, verzender, ontvanger FROM quarantine
+  WHERE ${OPEN_CONTENT_PROBLEM}`;
+
+/** An open content-problem item, with the hub metadata it was received with (see `samePassage`). */
+interface ContentProblem {
+  readonly id: number;
+  readonly exchange_key: string;
+  readonly hub_id: string | null;
+  readonly moment: string | null;
+  readonly source: string;
+  readonly verzender: string | null;
+  readonly ontvanger: string | null;
+}
 /**
  * An exchange row recorded without a moment or parties (an unusable manifest line) takes those of the passage
  * that brought its content. Left empty, a later passage under its hub id would look like this one at any
@@ -231,6 +246,10 @@ interface BatchPort {
    * digest, and it takes the passage's moment and parties where it had none (FILL_PASSAGE).
    */
   setExchangePassage(exchange: ExchangeMeta, seq: number | null): Promise<void>;
+  /** Open content-problem items under these exchange keys, by key. */
+  openContentProblems(keys: readonly string[]): Promise<Map<string, ContentProblem>>;
+  /** Such an item settled by message `seq`. False when it was no longer open (settled or dismissed meanwhile). */
+  resolveContentProblem(quarantineId: number, seq: number, at: string): Promise<boolean>;
 }
 
 export interface RunDelta {
@@ -267,7 +286,8 @@ export interface BatchOptions {
  * version; anything else is stored. A kill at any point leaves either the whole batch or none of it.
  * An exchange of which only an open input-problem item is recorded is not skipped when it comes with usable
  * input: it is classified as above and the item settled (resolved, or holding the content's reason), in the
- * same transaction; so is the `ingest.file_missing` item of the key it `settles`.
+ * same transaction; so is the `ingest.file_missing` item of the key it `settles`, and the item of a passage
+ * whose bytes were unusable once it comes again with bytes that end in a message (`settleContentProblems`).
  */
 export async function writeExchangeBatch(
   store: Store,
@@ -409,6 +429,52 @@ function withContentKeys(items: readonly PreparedExchange[], known: KnownExchang
     if (first === undefined) claimed.set(k, digest);
     return first !== undefined && first !== digest ? withKey(it, `${k}#${digest.slice(0, 16)}`) : it;
   });
+}
+
+/**
+ * Whether an item for broken bytes was received as this passage: the same hub id, moment and file, and the
+ * same parties where the item has them (a post without them has none). Two messages may share a hub id and
+ * moment (another file), so the hub id alone is not enough; without a hub id the bytes are part of what names
+ * an exchange, and nothing else certainly does.
+ */
+const samePassage = (q: ContentProblem, e: ExchangeMeta): boolean =>
+  q.hub_id !== null &&
+  q.hub_id === e.hub_id &&
+  q.moment === e.moment &&
+  q.source === e.source &&
+  (q.verzender === null || q.verzender === e.verzender) &&
+  (q.ontvanger === null || q.ontvanger === e.ontvanger);
+
+/**
+ * Settles open content-problem items (the bytes came in unusable: cut off, empty, invalid) of the passages this
+ * batch brought again with bytes that ended in a message: such a passage has another exchange key (`…#<digest>`,
+ * see `withContentKeys`), and the item is found under the key its hub id and moment give (`hub:<id>`, or
+ * `hub:<id>@<moment>`). Resolved with the message's seq. An item dismissed meanwhile stays dismissed.
+ */
+async function settleContentProblems(
+  port: BatchPort,
+  items: readonly PreparedExchange[],
+  seqOf: readonly (number | undefined)[],
+  settling: Set<number>,
+  at: string,
+): Promise<void> {
+  const passages = items.flatMap((it, i) => {
+    const plain = hubKeyOf(it);
+    const seq = seqOf[i];
+    if (it.kind !== 'message' || !plain || seq === undefined || it.exchange.moment === '') return [];
+    return [{ exchange: it.exchange, seq, keys: [plain, `${plain}@${it.exchange.moment}`] }];
+  });
+  if (passages.length === 0) return;
+  const open = await port.openContentProblems([...new Set(passages.flatMap((p) => p.keys))]);
+  if (open.size === 0) return;
+  for (const p of passages)
+    for (const k of p.keys) {
+      const item = open.get(k);
+      if (item && !settling.has(item.id) && samePassage(item, p.exchange)) {
+        settling.add(item.id);
+        await port.resolveContentProblem(item.id, p.seq, at);
+      }
+    }
 }
 
 const settleKeys = (it: PreparedExchange): readonly string[] =>
@@ -677,6 +743,7 @@ async function planAndWrite(
     }
     for (const [i, id] of settled)
       if (!(await port.resolveInputProblem(id, seqOf[i] ?? null, o.now))) throw settledConcurrently(id);
+    await settleContentProblems(port, items, seqOf, settling, o.now);
   }
   if (bumps.size) await port.addPassages(bumps);
   if (conflictSeqs.size) await port.markConflict([...conflictSeqs]);
@@ -834,6 +901,10 @@ function sqlitePort(db: SqliteDb): BatchPort {
   const requarantine = db.prepare(
     'UPDATE quarantine SET reason_code = ?, reason = ?, raw_id = ? WHERE id = ?',
   );
+  const openContentProblem = db.prepare(`${CONTENT_PROBLEM_SQL} AND exchange_key = ?`);
+  const resolveContentProblem = db.prepare(
+    `UPDATE quarantine SET status = 'resolved', resolved_at = ?, resolved_message_seq = ? WHERE id = ? AND ${OPEN_CONTENT_PROBLEM}`,
+  );
   return {
     existingExchanges: async (keys) => {
       const out: KnownExchanges = new Map();
@@ -895,6 +966,15 @@ function sqlitePort(db: SqliteDb): BatchPort {
     setExchangePassage: async (e, seq) => {
       setExchangePassage.run(seq, e.content_digest, e.moment, e.verzender, e.ontvanger, e.exchange_key);
     },
+    openContentProblems: async (keys) => {
+      const out = new Map<string, ContentProblem>();
+      for (const k of keys) {
+        const row = openContentProblem.get(k) as ContentProblem | undefined;
+        if (row) out.set(k, { ...row, id: Number(row.id) });
+      }
+      return out;
+    },
+    resolveContentProblem: async (id, seq, at) => resolveContentProblem.run(at, seq, id).changes === 1,
   };
 }
 
@@ -1022,6 +1102,20 @@ function postgresPort(client: PgClient): BatchPort {
         await client.query(
           `UPDATE quarantine SET reason_code = $1, reason = $2, raw_id = $3 WHERE id = $4 AND ${OPEN_INPUT_PROBLEM}`,
           [code, reason, rawId, id],
+        )
+      ).rowCount === 1,
+    openContentProblems: async (keys) => {
+      const { rows } = await client.query<ContentProblem>(
+        `${CONTENT_PROBLEM_SQL} AND exchange_key = ANY($1::text[])`,
+        [keys],
+      );
+      return new Map(rows.map((r) => [r.exchange_key, { ...r, id: Number(r.id) }]));
+    },
+    resolveContentProblem: async (id, seq, at) =>
+      (
+        await client.query(
+          `UPDATE quarantine SET status = 'resolved', resolved_at = $1, resolved_message_seq = $2 WHERE id = $3 AND ${OPEN_CONTENT_PROBLEM}`,
+          [at, seq, id],
         )
       ).rowCount === 1,
     setExchangePassage: async (e, seq) => {
