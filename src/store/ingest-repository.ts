@@ -437,6 +437,9 @@ function withContentKeys(items: readonly PreparedExchange[], known: KnownExchang
  * moment (another file), so the hub id alone is not enough; without a hub id the bytes are part of what names
  * an exchange, and nothing else certainly does.
  */
+/** The `#<digest>` `withContentKeys` gives a hub key that other bytes had taken. */
+const CONTENT_KEY_SUFFIX = /#[0-9a-f]{16}$/;
+
 const samePassage = (q: ContentProblem, e: ExchangeMeta): boolean =>
   q.hub_id !== null &&
   q.hub_id === e.hub_id &&
@@ -459,10 +462,12 @@ async function settleContentProblems(
   at: string,
 ): Promise<void> {
   const passages = items.flatMap((it, i) => {
-    const plain = hubKeyOf(it);
+    // Only a passage whose key other bytes had taken can bring a broken one again: it got `#<digest>`.
+    const taken = CONTENT_KEY_SUFFIX.exec(it.exchange.exchange_key);
     const seq = seqOf[i];
-    if (it.kind !== 'message' || !plain || seq === undefined || it.exchange.moment === '') return [];
-    return [{ exchange: it.exchange, seq, keys: [plain, `${plain}@${it.exchange.moment}`] }];
+    if (it.kind !== 'message' || !hubKeyOf(it) || !taken || seq === undefined || it.exchange.moment === '')
+      return [];
+    return [{ exchange: it.exchange, seq, keys: [it.exchange.exchange_key.slice(0, taken.index)] }];
   });
   if (passages.length === 0) return;
   const open = await port.openContentProblems([...new Set(passages.flatMap((p) => p.keys))]);
