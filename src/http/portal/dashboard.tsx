@@ -164,7 +164,8 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
           Per aangevraagd product in een verzoek om toewijzing (315) dat een toewijzing kreeg: het aantal
           werkdagen (maandag t/m vrijdag, zonder feestdagen) van de Dagtekening van de 315 tot de
           Toewijzingsdatum van het eerste toegewezen product (301) met dezelfde ReferentieAanbieder. Een
-          verwijderde toewijzing (RedenWijziging 13) telt als nooit verstuurd. Norm: binnen 5 werkdagen.
+          verwijderde toewijzing (RedenWijziging 13, of 01 met een Einddatum gelijk aan de Ingangsdatum) telt
+          als nooit verstuurd. Norm: binnen 5 werkdagen.
         </Definition>
         <Tiles>
           <Tile
@@ -257,9 +258,10 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
         </h2>
         <Definition>
           Per toewijzing (ToewijzingNummer) met een start: het aantal kalenderdagen van de Ingangsdatum van de
-          toewijzing (301) tot de eerste Begindatum in een startbericht (305) dat eraan gekoppeld is.
-          Verwijderde starts (StatusAanlevering 3) tellen niet mee, en een start op een verwijderde toewijzing
-          (RedenWijziging 13) ook niet: die toewijzing telt als nooit verstuurd.
+          toewijzing (301), in de versie die gold bij de start, tot de eerste Begindatum in een startbericht
+          (305) dat eraan gekoppeld is. Verwijderde starts (StatusAanlevering 3) tellen niet mee, en een start
+          op een verwijderde toewijzing (RedenWijziging 13, of 01 met een Einddatum gelijk aan de
+          Ingangsdatum) ook niet: die toewijzing telt als nooit verstuurd.
         </Definition>
         <Tiles>
           <Tile
@@ -436,13 +438,12 @@ export function dashboardRoutes(): Hono<AppEnv> {
     // Only scopes of this organisation exist in its snapshot: any other code shows all members.
     // Own keys only: `?gemeente=__proto__` must not find the object's inherited properties.
     const scope = Object.hasOwn(snap.scopes, asked) ? asked : ALL_MEMBERS;
-    const head = snap.members.length > 1;
+    // Named from the members, not the organisation's code: a head organisation acting for one municipality
+    // shows that municipality's figures, with nothing to choose (its snapshot has no per-member scope).
+    const choice = snap.members.length > 1;
+    const single = `gemeente ${gemeenteLabel(snap.members[0] ?? org)}`;
     const scopeLabel =
-      scope === ALL_MEMBERS
-        ? head
-          ? 'alle gemeenten samen'
-          : `gemeente ${gemeenteLabel(org)}`
-        : `gemeente ${gemeenteLabel(scope)}`;
+      scope === ALL_MEMBERS ? (choice ? 'alle gemeenten samen' : single) : `gemeente ${gemeenteLabel(scope)}`;
     return page(
       c,
       <Layout
@@ -466,14 +467,12 @@ export function dashboardRoutes(): Hono<AppEnv> {
             </>
           )}{' '}
           Indicatoren over alle ontvangen berichten van{' '}
-          {head
-            ? `de gemeenten ${snap.members.map(gemeenteLabel).join(', ')}`
-            : `gemeente ${gemeenteLabel(org)}`}
+          {choice ? `de gemeenten ${snap.members.map(gemeenteLabel).join(', ')}` : single}
           {snap.latestDagtekening ? `; laatste Dagtekening ${formatDay(snap.latestDagtekening)}` : ''}. De
           stand wordt elke week bij de levering bijgewerkt. Berichten die door hun retour zijn afgekeurd,
           tellen niet mee.
         </p>
-        {head ? (
+        {choice ? (
           <form method="get" action="/dashboard" class="kd-actions">
             <div class="utrecht-form-field">
               <div class="utrecht-form-field__label">
@@ -499,7 +498,7 @@ export function dashboardRoutes(): Hono<AppEnv> {
             </button>
           </form>
         ) : null}
-        {head ? (
+        {choice ? (
           <p class="utrecht-paragraph">
             <strong>Getoond: {scopeLabel}.</strong>
           </p>
