@@ -17,6 +17,8 @@ export const LEAD_TIME_NORM_WORKING_DAYS = 5;
 const OK_CODES = new Set(['0200', '0233']);
 const HEEN = new Set([301, 305, 307, 315, 317, 319]);
 const RETOUR = new Set([302, 306, 308, 316, 318, 320]);
+/** TR056: the identification was used before, so the retour refuses a later version of its message. */
+const DUPLICATE = '9056';
 /** RedenWijziging "Verwijderd" (COD reden_wijziging_toewijzing): the toewijzing counts as never sent (OP087). */
 const DELETED = '13';
 /** RedenWijziging "Administratieve correctie (vervallen)": with Einddatum = Ingangsdatum it withdraws the toewijzing. */
@@ -288,7 +290,8 @@ export class IndicatorAccumulator {
   /** The links of relations that can lapse, by their pair, as their last event left them. */
   readonly #pairs = new Map<string, { type: string; mutatie: IndicatorLink['mutatie']; to: string }>();
   // Relations from the link pass.
-  readonly #retourOf = new Map<string, string>();
+  /** Retour → its heen messages: several when one message came in versions (the same copied header). */
+  readonly #retourOf = new Map<string, string[]>();
   readonly #granted = new Map<string, string[]>();
   readonly #answered = new Map<string, string[]>();
   readonly #startOf = new Map<string, string[]>();
@@ -317,7 +320,8 @@ export class IndicatorAccumulator {
    * counts as not sent), whatever the order in which the messages came.
    */
   readonly #cancelledRows = new Set<string>();
-  readonly #errorRetours = new Map<string, { g: string; heenCode: string }>();
+  /** `duplicate`: it carries 9056, so it refuses a later version of its heen message. */
+  readonly #errorRetours = new Map<string, { g: string; heenCode: string; duplicate: boolean }>();
   /** gemeente → code → heen messages. */
   readonly #heen = new Map<string, Map<string, number>>();
   /** gemeente → month → [cents, prestaties, rejected prestaties, rejected cents], each debet − credit. */
@@ -329,6 +333,8 @@ export class IndicatorAccumulator {
   #latest: Day | undefined;
   /** Identifications of conflicting messages of which a version was counted. */
   readonly #versionCounted = new Set<string>();
+  /** Versions of a conflicting message after the one stored first (not counted). */
+  readonly #laterVersions = new Set<string>();
 
   addLink(l: IndicatorLink): void {
     if (this.#linksDone) throw new Error('indicators.order: links must come before messages');
@@ -353,7 +359,7 @@ export class IndicatorAccumulator {
     if (l.mutatie !== 'toegevoegd') return;
     const from = rowKey(l.from_bericht_id, l.from_row);
     const to = rowKey(l.to_bericht_id, l.to_row);
-    if (l.type === 'retour') this.#retourOf.set(l.from_bericht_id, l.to_bericht_id);
+    if (l.type === 'retour') pushOnce(this.#retourOf, l.from_bericht_id, l.to_bericht_id);
     else if (l.type === 'verzoek-toewijzing') {
       pushOnce(this.#granted, from, to);
       this.#targets301.add(to);
@@ -393,7 +399,10 @@ export class IndicatorAccumulator {
         main.get(head, 'Header_BerichtIdentificatie_Identificatie'),
         main.get(head, 'Header_BerichtIdentificatie_Dagtekening'),
       ].join('|');
-      if (this.#versionCounted.has(id)) return;
+      if (this.#versionCounted.has(id)) {
+        this.#laterVersions.add(m.bericht_id);
+        return;
+      }
       this.#versionCounted.add(id);
     }
     if (dag !== undefined && (this.#latest === undefined || dag > this.#latest)) this.#latest = dag;
@@ -404,8 +413,13 @@ export class IndicatorAccumulator {
     }
     if (RETOUR.has(n)) {
       const codes = tableOf(m, all, 'RetourCode');
-      if (codes?.rows.some((r) => !OK_CODES.has(codes.get(r, 'RetourCode') ?? ''))) {
-        this.#errorRetours.set(m.bericht_id, { g, heenCode: m.code.replace(/\d+$/, String(n - 1)) });
+      const found = (codes?.rows ?? []).map((r) => codes!.get(r, 'RetourCode') ?? '');
+      if (found.some((c) => !OK_CODES.has(c))) {
+        this.#errorRetours.set(m.bericht_id, {
+          g,
+          heenCode: m.code.replace(/\d+$/, String(n - 1)),
+          duplicate: found.includes(DUPLICATE),
+        });
       }
       return;
     }
@@ -447,15 +461,18 @@ export class IndicatorAccumulator {
       case 305:
       case 307: {
         const bsn = head ? main.get(head, 'Client_Bsn') : null;
+        const aanbieder = head ? main.get(head, 'Header_Afzender') : null;
         const t = tableOf(m, all, n === 305 ? 'StartProduct' : 'StopProduct');
         if (!t || !bsn) break;
         for (const r of t.rows) {
           const begin = day(t.get(r, 'Begindatum'));
           if (begin === undefined) continue;
-          // The logical key of a start (§2.3): a stop and a correction carry it unchanged.
+          // The logical key of a start (§2.3): a stop and a correction carry it unchanged. Within the
+          // aanbieder (the Afzender), as in the koppeltabel: another aanbieder's stop ends nothing here.
           const key = [
             g,
             law(m.code),
+            aanbieder ?? '',
             bsn,
             t.get(r, 'ToewijzingNummer') ?? '',
             t.get(r, 'Product_Categorie') ?? '',
@@ -529,13 +546,22 @@ export class IndicatorAccumulator {
     return this.#latest === undefined ? undefined : isoDay(this.#latest);
   }
 
+  /**
+   * The heen messages a retour answers. Versions of one message share the copied header, so the retour links
+   * to each: a 9056 refuses the later version(s) (TR056), any other retour answers the version stored first.
+   */
+  #heenOf(retour: string, duplicate: boolean): string[] {
+    const targets = this.#retourOf.get(retour) ?? [];
+    if (targets.length < 2) return targets;
+    const picked = targets.filter((t) => this.#laterVersions.has(t) === duplicate);
+    return picked.length > 0 ? picked : targets;
+  }
+
   /** Heen messages whose retour carries an error code: functionally not sent (OP286), left out everywhere. */
   #rejectedHeen(): Set<string> {
     const out = new Set<string>();
-    for (const retour of this.#errorRetours.keys()) {
-      const heen = this.#retourOf.get(retour);
-      if (heen) out.add(heen);
-    }
+    for (const [retour, info] of this.#errorRetours)
+      for (const heen of this.#heenOf(retour, info.duplicate)) out.add(heen);
     return out;
   }
 
@@ -564,12 +590,17 @@ export class IndicatorAccumulator {
     return a && !rejected.has(a.msg) && !deleted.has(a.nummer) ? a : undefined;
   }
 
-  /** Lead time and outcome over a set of requests (315 products or 317 messages), by their links. */
+  /**
+   * Lead time and outcome over a set of requests (315 products or 317 messages), by their links. `onOrAfter`:
+   * only rows with a Toewijzingsdatum on or after the request's Dagtekening count as granted; a 301 granting
+   * a 317 gives its ReferentieAanbieder to the unchanged products too, which keep their old date (IV093).
+   */
   #requestStats(
     requests: ReadonlyMap<string, Request>,
     scope: ReadonlySet<string>,
     rejected: ReadonlySet<string>,
     deleted: ReadonlySet<string>,
+    onOrAfter = false,
   ): Pick<IndicatorValues, 'leadTime' | 'requestOutcome'> {
     const lead: number[] = [];
     const leadDays: Day[] = [];
@@ -582,7 +613,7 @@ export class IndicatorAccumulator {
       if (!scope.has(req.g) || rejected.has(req.msg)) continue;
       const dates = (this.#granted.get(k) ?? []).flatMap((t) => {
         const a = this.#valid301(t, rejected, deleted);
-        return a ? [a.toewijzingsdatum] : [];
+        return a && !(onOrAfter && a.toewijzingsdatum < req.dag) ? [a.toewijzingsdatum] : [];
       });
       if (dates.length > 0) {
         honoured++;
@@ -632,7 +663,7 @@ export class IndicatorAccumulator {
     // toewijzing granted nothing (and, at 3, started nothing).
     const deleted = this.#deletedToewijzingen(rejected);
     const requests = this.#requestStats(this.#requests, scope, rejected, deleted);
-    const changeRequests = this.#requestStats(this.#changeRequests, scope, rejected, deleted);
+    const changeRequests = this.#requestStats(this.#changeRequests, scope, rejected, deleted, true);
 
     // 3: per toewijzing (ToewijzingNummer), the first accepted, uncancelled start linked to it. A start on
     // a deleted toewijzing does not count: that toewijzing was never sent.
@@ -709,9 +740,11 @@ export class IndicatorAccumulator {
       for (const [code, c] of this.#heen.get(g) ?? []) heen.set(code, (heen.get(code) ?? 0) + c);
     const rejectedPerCode = new Map<string, Set<string>>();
     for (const [retour, info] of this.#errorRetours) {
-      const target = this.#retourOf.get(retour);
-      if (!scope.has(info.g) || !target) continue;
-      entry(rejectedPerCode, info.heenCode, () => new Set<string>()).add(target);
+      if (!scope.has(info.g)) continue;
+      // Only the version `heen` counts: a later version refused with 9056 is no rejection of it.
+      for (const target of this.#heenOf(retour, info.duplicate))
+        if (!this.#laterVersions.has(target))
+          entry(rejectedPerCode, info.heenCode, () => new Set<string>()).add(target);
     }
     const types = [...heen.keys()]
       .sort((a, b) => number(a) - number(b) || a.localeCompare(b, 'en'))

@@ -32,8 +32,10 @@ export interface IndicatorSnapshot {
  * approved amount. 3: a start on a deleted toewijzing does not count (3); the period each lead time covers.
  * 4: a withdrawal (RedenWijziging 01 with Einddatum = Ingangsdatum) deletes; a rejected version counts for
  * neither side of a deletion; the version current at a start is ordered by date and time.
+ * 5: a retour of a message in two versions is charged to one of them (9056 to the later); starts and stops
+ * pair per aanbieder; a 317's grant leaves out rows dated before it.
  */
-const SNAPSHOT_VERSION = 4;
+const SNAPSHOT_VERSION = 5;
 
 interface StoredData {
   readonly version: number;
