@@ -68,6 +68,37 @@ describe('ketendata simulate', () => {
     expect((await run([...again, '--clean'])).err.join('\n')).not.toContain('earlier run');
   });
 
+  it('writes the same bytes at another moment of the clock, and other ids for another period', async () => {
+    // --now is the clock here: two runs a moment apart, as two plain `simulate` runs without --to.
+    const at = async (name: string, now: string) => {
+      const dir = join(work, name);
+      const args = ['simulate', '--out', dir, '--clients', '25', '--seed', '7', '--now', now, '--quiet'];
+      expect((await run(args)).code).toBe(0);
+      return dir;
+    };
+    const files = (dir: string): Map<string, string> => {
+      const lines = readFileSync(join(dir, 'manifest.ndjson'), 'utf8').trim().split('\n');
+      const names = lines.map((l) => (JSON.parse(l) as { file: string }).file);
+      return new Map(
+        ['manifest.ndjson', 'ground-truth.ndjson', 'organisations.json', ...names].map((f) => [
+          f,
+          readFileSync(join(dir, f), 'utf8'),
+        ]),
+      );
+    };
+    const first = files(await at('clock-1', '2025-06-13T10:00:00.123Z'));
+    expect(files(await at('clock-2', '2025-06-13T10:00:00.456Z'))).toEqual(first);
+    // A week later is another period: none of its hub ids is one of the first run's.
+    const hubIds = (m: Map<string, string>) =>
+      (m.get('manifest.ndjson') as string)
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { hubId: string }).hubId);
+    const known = new Set(hubIds(first));
+    const later = hubIds(files(await at('clock-3', '2025-06-20T10:00:00.123Z')));
+    expect(later.filter((id) => known.has(id))).toEqual([]);
+  });
+
   it('refuses a rate outside 0–1 and an unknown municipality code, with a non-zero exit code', async () => {
     const bad = await run(['simulate', '--out', join(work, 'b'), '--errors', '1.5']);
     expect(bad.code).not.toBe(0);

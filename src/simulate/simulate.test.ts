@@ -698,10 +698,40 @@ describe('simulate: determinism', () => {
     expect([...hubIds(out[0] as string)].filter((id) => other.has(id))).toEqual([]);
   });
 
+  it('keeps the ids of a run cut short earlier the same day, and gives other settings other ids', () => {
+    const out = [1, 2, 3].map(() => mkdtempSync(join(tmpdir(), 'ketendata-sim-')));
+    dirs.push(...out);
+    const opts = {
+      gemeenten: '2',
+      clients: 40,
+      from: '2025-02-01',
+      to: '2025-04-29',
+      seed: 3,
+      duplicates: 0.05,
+      errors: 0.05,
+    };
+    simulate({ ...opts, out: out[0] as string, until: '2025-04-29T09:00:00.000Z' });
+    simulate({ ...opts, out: out[1] as string, until: '2025-04-29T23:00:00.000Z' });
+    simulate({ ...opts, out: out[2] as string, errors: 0.2 });
+    const manifest = (dir: string) => readFileSync(join(dir, 'manifest.ndjson'), 'utf8');
+    // The later moment passed the same exchanges under the same ids, then more: a re-ingest adds only those.
+    const [earlier, later] = [manifest(out[0] as string), manifest(out[1] as string)];
+    expect(later.length).toBeGreaterThan(earlier.length);
+    expect(later.startsWith(earlier)).toBe(true);
+    for (const l of readSimulation(out[0] as string).manifest)
+      expect(readFileSync(join(out[1] as string, l.file))).toEqual(
+        readFileSync(join(out[0] as string, l.file)),
+      );
+    // Other rates write other traffic, so under other ids.
+    const id = (dir: string) =>
+      (JSON.parse(manifest(dir).split('\n')[0] as string) as { hubId: string }).hubId;
+    expect(id(out[2] as string)).not.toBe(id(out[1] as string));
+  });
+
   it('writes the bytes it always wrote: speed work on the writers must leave the output as it is', () => {
     // Duplicates (both kinds), broken first attempts, retours with codes and a warm-up whose messages are
     // left out: every kind of line and file. Change this digest only with a deliberate change of output
-    // (last: a stop deleted by StatusAanlevering 3 keeps no stop-start in the ground truth).
+    // (last: the rates and warm-up go into the hub ids' run tag).
     const dir = mkdtempSync(join(tmpdir(), 'ketendata-sim-'));
     dirs.push(dir);
     const r = simulate({
@@ -716,7 +746,7 @@ describe('simulate: determinism', () => {
       warmupMonths: 2,
     });
     expect(r.perStatus).toEqual({ message: 1481, duplicate: 83, broken: 16 });
-    expect(digest(dir)).toBe('64a158f885429d05d954676e87b7aa8da626e73d728edc6028ff5a2e228acee4');
+    expect(digest(dir)).toBe('229db25b669c65be217f11b99d2b5e28a84b7495bf14209ac902acc94a06d6ad');
   });
 });
 

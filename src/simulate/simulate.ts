@@ -139,9 +139,25 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     return list;
   };
 
-  // The same options give the same ids (determinism); other options, other ids.
+  // The same options give the same ids (determinism); other options, other ids, so that runs over other
+  // periods or with other settings can share a store. Not `until`: it only cuts the period short, and a later
+  // moment of the same day writes the same exchanges (same ids) plus the ones after it; the clock's
+  // milliseconds in the tag gave every re-run new ids, so re-ingesting it passed every message twice.
   const runTag = createHash('sha256')
-    .update(JSON.stringify([opts.gemeenten, opts.clients, opts.from, opts.to, opts.until ?? '', seed]))
+    .update(
+      JSON.stringify([
+        opts.gemeenten,
+        opts.clients,
+        opts.from,
+        opts.to,
+        seed,
+        opts.duplicates,
+        opts.errors,
+        opts.late ?? 0.05,
+        opts.youthShare ?? 0.5,
+        warmup,
+      ]),
+    )
     .digest('hex')
     .slice(0, 6)
     .toUpperCase();
