@@ -78,15 +78,31 @@ for (const dialect of DIALECTS) {
     it('lists the tokens in force per owner and revokes one, after which it no longer verifies', async () => {
       await withCliStore(dialect, async ({ store, env }) => {
         expect((await run(['organisations', 'add', '0363', '--name', 'Amsterdam'], env)).code).toBe(0);
-        const bi = (await run(['tokens', 'add', 'BI', '--organisation', '0363'], env)).out.trim();
+        // A bad --now is refused before anything is made; a good one is the created time recorded.
+        const badNow = await run(
+          ['tokens', 'add', 'BI', '--organisation', '0363', '--now', '2026-12-06'],
+          env,
+        );
+        expect(badNow.code).toBe(2);
+        expect(badNow.err).toMatch(/^cli\.bad_now: --now 2026-12-06 is not an ISO-8601 moment/);
+        const bi = (
+          await run(
+            ['tokens', 'add', 'BI', '--organisation', '0363', '--now', '2026-12-06T06:00:00+01:00'],
+            env,
+          )
+        ).out.trim();
         const hub = (await run(['tokens', 'add', 'Hub', '--operator'], env)).out.trim();
         const listed = await run(['tokens', 'list', '--organisation', '0363'], env);
         expect(listed.code).toBe(0);
         const [line, ...rest] = listed.out.trim().split('\n');
         expect(rest).toEqual([]);
         const [id, prefix, name, created, used] = line!.split('\t');
-        expect([prefix, name, used]).toEqual([`${bi.slice(0, 10)}…`, 'BI', '-']);
-        expect(Number.isNaN(Date.parse(created!))).toBe(false);
+        expect([prefix, name, created, used]).toEqual([
+          `${bi.slice(0, 10)}…`,
+          'BI',
+          '2026-12-06T05:00:00.000Z',
+          '-',
+        ]);
         expect((await run(['tokens', 'list', '--operator'], env)).out).toMatch(/\tHub\t/);
 
         // A token is revoked only within its owner's scope.

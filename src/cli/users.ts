@@ -226,15 +226,18 @@ export function register(program: Command, ctx: CliContext): void {
         'organisation',
       ),
     )
-    .action(async (name: string, o: { organisation?: string; operator?: boolean }) => {
+    .option('--now <iso>', 'the moment to record (default: now)')
+    .action(async (name: string, o: { organisation?: string; operator?: boolean; now?: string }) => {
       const code = ownerOf(o);
       if (code === undefined) return;
+      const now = parseNow(ctx, o.now);
+      if (!now) return;
       const owner =
         code === null
           ? ({ scope: 'operator', organisationCode: null } as const)
           : ({ scope: 'organisation', organisationCode: code } as const);
       await change(async (db) => {
-        const { token } = await createApiToken(db, owner, name, null, new Date());
+        const { token } = await createApiToken(db, owner, name, null, now);
         ctx.out(token);
       });
     });
