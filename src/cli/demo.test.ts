@@ -51,9 +51,16 @@ describe('ketendata demo', () => {
     expect(first).toMatchObject({ code: 0, err: '' });
     expect(first.out).toMatch(/demo: ready in /);
     expect(first.out).toContain('demo: simulating 1 week of traffic …\n');
+    // Not served now, but whoever serves it later needs the logins: printed all the same.
+    const logins = first.out.slice(first.out.indexOf('\nLog in with'));
+    expect(logins).toMatch(
+      /^\nLog in with password "ketendata-demo" and one of these e-mail addresses:\n( {2}\S+@\S+ +(organisation \w+|operator)\n)+$/,
+    );
+    expect(logins).toContain('operator\n');
+    expect(logins).toMatch(/organisation \d{4}\n/);
     const again = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], env);
     expect(again).toMatchObject({ code: 0, err: '' });
-    expect(again.out).toBe(`demo: existing data in ${env.KETENDATA_DATA_DIR}\n`);
+    expect(again.out).toBe(`demo: existing data in ${env.KETENDATA_DATA_DIR}\n${logins}`);
     // A restart with KETENDATA_SECRET set would serve the data under other keys: refused.
     const other = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], {
       ...env,
@@ -110,6 +117,7 @@ describe('ketendata demo', () => {
       KETENDATA_DATA_DIR: dir,
       KETENDATA_SECRET: SECRET_X,
     });
-    expect(same).toEqual({ code: 0, out: `demo: existing data in ${dir}\n`, err: '' });
+    expect(same).toMatchObject({ code: 0, err: '' });
+    expect(same.out.startsWith(`demo: existing data in ${dir}\n\nLog in with `), same.out).toBe(true);
   });
 });

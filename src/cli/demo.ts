@@ -106,7 +106,20 @@ export function register(program: Command, ctx: CliContext): void {
             ? `demo: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`
             : `demo: existing data in ${dataDir}`,
         );
-        if (!o.serve) return;
+        const printLogins = () => {
+          ctx.out(`Log in with password "${DEMO_PASSWORD}" and one of these e-mail addresses:`);
+          const width = Math.max(...demo.logins.map((l) => l.email.length));
+          for (const l of demo.logins)
+            ctx.out(
+              `  ${l.email.padEnd(width)}  ${l.organisation ? `organisation ${l.organisation}` : 'operator'}`,
+            );
+        };
+        // Without serving too: whoever serves the data later needs the logins.
+        if (!o.serve) {
+          ctx.out('');
+          printLogins();
+          return;
+        }
         // With --now the portal and the weekly runs keep that moment as now (and let time pass from it):
         // on the real clock the start-up catch-up would run every Sunday since, and retention would delete
         // the demo's deliveries.
@@ -125,12 +138,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.out('');
         ctx.out(`Portal: ${server.url}/inloggen`);
         ctx.out(`API:    ${server.url}/api/v1/openapi.json`);
-        ctx.out(`Log in with password "${DEMO_PASSWORD}" and one of these e-mail addresses:`);
-        const width = Math.max(...demo.logins.map((l) => l.email.length));
-        for (const l of demo.logins)
-          ctx.out(
-            `  ${l.email.padEnd(width)}  ${l.organisation ? `organisation ${l.organisation}` : 'operator'}`,
-          );
+        printLogins();
         ctx.out('Stop: Ctrl+C');
         // The weekly run goes on as in production: next Sunday 06:00 brings a new delivery.
         const scheduler = startScheduler({
