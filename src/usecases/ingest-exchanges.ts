@@ -387,8 +387,17 @@ export interface SingleOutcome {
   readonly reason?: string;
 }
 
+/** An exchange posted to the live feed, with who posted it. */
+export interface PostedExchange extends ReceivedExchange {
+  /**
+   * Who posted it, never a secret: the token's prefix as `tokens list` shows it (`kd_AbCdEfG…`). It names the
+   * run, `http:<account>`, which the quarantine and conflict listings show beside the file.
+   */
+  readonly account?: string;
+}
+
 /** One exchange (the live feed over HTTP): the same path as a batch of one. */
-export async function ingestOne(deps: IngestDeps, received: ReceivedExchange): Promise<SingleOutcome> {
+export async function ingestOne(deps: IngestDeps, received: PostedExchange): Promise<SingleOutcome> {
   let ex = received;
   if (ex.moment === null) {
     // No moment given: a request repeated with its hub id is the passage received before (its moment, so
@@ -397,7 +406,7 @@ export async function ingestOne(deps: IngestDeps, received: ReceivedExchange): P
     const before = key ? (await knownExchangeKeys(deps.store, [key])).get(key)?.moment : undefined;
     ex = { ...ex, moment: before || deps.now().toISOString() };
   }
-  const runId = await startRun(deps.store, `http:${ex.source}`, deps.now().toISOString());
+  const runId = await startRun(deps.store, `http:${received.account ?? ex.source}`, deps.now().toISOString());
   const prepared = prepareExchange(deps.keys, ex, deps.parse);
   const now = deps.now();
   const result = await writeExchangeBatch(deps.store, [prepared], {

@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../../test/support/databases.js';
 import { EXAMPLES, SECRET } from '../../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../../pseudonymise/keys.js';
+import { createApiToken, verifyApiToken } from '../../usecases/accounts.js';
+import { listQuarantine } from '../../usecases/quarantine.js';
+import { hubFeed } from '../launch.js';
 import { exchangesApiFor } from './exchanges.js';
 
 const TOKEN = 'operator-token';
@@ -95,6 +98,39 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
       expect(await store.db.selectFrom('quarantine').select('hub_id').execute()).toEqual([
         { hub_id: 'GGK9' },
       ]);
+    } finally {
+      await drop();
+    }
+  });
+
+  it('names the token that posted a quarantined exchange as tokens list shows it, not the token itself', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const { token, row } = await createApiToken(
+        store.db,
+        { scope: 'operator', organisationCode: null },
+        'Hub',
+        null,
+        clock(),
+      );
+      // Wired as the portal wires it: its token check, and the feed `serve` mounts.
+      const feed = hubFeed(store, keys, clock);
+      const app = feed!(async (t) => (await verifyApiToken(store.db, t, clock()))?.scope);
+      const post = (query: string) =>
+        app.request(`/api/v1/exchanges${query}`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}` },
+          body: '<nope',
+        });
+      expect((await post('?hubId=GGK9')).status).toBe(202);
+      expect((await post('')).status).toBe(202);
+      const items = await listQuarantine(store);
+      expect(items.map((q) => [q.source, q.ingestSource])).toEqual([
+        ['http/GGK9', `http:${row.prefix}…`],
+        ['http', `http:${row.prefix}…`],
+      ]);
+      expect(row.prefix).toBe(token.slice(0, 10));
+      expect(items[0]?.ingestSource).not.toContain(token);
     } finally {
       await drop();
     }

@@ -4,14 +4,13 @@ import { parseMoment } from '../../domain/moment.js';
 import { isPartyCode, PARTY_CODE_RULE } from '../../domain/party.js';
 import type { Keys } from '../../pseudonymise/keys.js';
 import type { Store } from '../../store/open.js';
-import { ingestOne, type SingleOutcome } from '../../usecases/ingest-exchanges.js';
-import type { ReceivedExchange } from '../../usecases/ingest-prepare.js';
+import { ingestOne, type PostedExchange, type SingleOutcome } from '../../usecases/ingest-exchanges.js';
 
 /** Whose a bearer token is: an operator's, an organisation's, or nobody's (unknown, revoked or expired). */
 export type TokenScopeOf = (token: string) => Promise<'operator' | 'organisation' | undefined>;
 
 export interface ExchangesApiDeps {
-  readonly ingest: (exchange: ReceivedExchange) => Promise<SingleOutcome>;
+  readonly ingest: (exchange: PostedExchange) => Promise<SingleOutcome>;
   readonly tokenScope: TokenScopeOf;
   readonly clock: () => Date;
 }
@@ -20,6 +19,14 @@ const MAX_BYTES = 20 * 1024 * 1024;
 const STATUS = { stored: 201, conflict: 201, duplicate: 200, skipped: 200, quarantined: 202 } as const;
 
 const problem = (code: string, message: string) => ({ error: { code, message } });
+
+/**
+ * Who posted, as `tokens list` and the portal show a token: its stored prefix, not a secret, and with the id
+ * beside it there it says which token to revoke.
+ */
+const accountOf = (token: string) => `${token.slice(0, 10)}…`;
+
+const bearerToken = (authorization: string | undefined) => /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
 
 /**
  * The message of a JSON body as bytes. JSON carries it decoded already, and it goes on as UTF-8: a declaration
@@ -47,8 +54,8 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
   app.post(
     '/api/v1/exchanges',
     async (c, next) => {
-      const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('Authorization') ?? '');
-      const scope = match ? await deps.tokenScope(match[1]!) : undefined;
+      const token = bearerToken(c.req.header('Authorization'));
+      const scope = token ? await deps.tokenScope(token) : undefined;
       // The same answers as the rest of /api/v1: 401 for no valid token, 403 for a valid one of an organisation.
       if (!scope) {
         c.header('WWW-Authenticate', 'Bearer');
@@ -131,6 +138,8 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
         verzender: str('verzender'),
         ontvanger: str('ontvanger'),
         hubId,
+        // The token checked above: the request carries it.
+        account: accountOf(bearerToken(c.req.header('Authorization')) ?? ''),
       });
       return c.json(result, STATUS[result.outcome]);
     },
