@@ -50,12 +50,20 @@ describe('--now', () => {
     ['orphans'],
     ['simulate', '--out', join(dataDir, 'sim')],
     ['users', 'add', 'x@y.nl', '--name', 'X', '--operator'],
+    ['users', 'disable', 'x@y.nl'],
+    ['users', 'enable', 'x@y.nl'],
+    ['users', 'reset-second-factor', 'x@y.nl'],
+    ['users', 'reset-password', 'x@y.nl'],
+    ['tokens', 'add', 'script', '--operator'],
+    ['tokens', 'revoke', '1', '--operator'],
+    ['organisations', 'personal-data', '0363', 'leave-out'],
+    ['quarantine', 'dismiss', '1', '--note', 'x'],
     ['demo', '--no-serve'],
   ];
   for (const command of commands) {
     const label = command.slice(
       0,
-      ['organisations', 'quarantine', 'users'].includes(command[0] ?? '') ? 2 : 1,
+      ['organisations', 'quarantine', 'users', 'tokens'].includes(command[0] ?? '') ? 2 : 1,
     );
     it(`is refused by ${label.join(' ')} unless it is a moment with a zone (exit code 2)`, async () => {
       vi.stubEnv('KETENDATA_NEW_PASSWORD', 'lang genoeg wachtwoord');
