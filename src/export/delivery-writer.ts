@@ -19,6 +19,8 @@ export type Cell = string | number | null | undefined;
 export interface ExtraFile {
   readonly name: string;
   readonly content: string | Buffer;
+  /** Data rows of a CSV (header excluded), for the manifest. */
+  readonly rows?: number;
 }
 
 export interface ManifestFile {
@@ -211,6 +213,7 @@ export class DeliveryWriter {
         const buf = typeof e.content === 'string' ? Buffer.from(e.content, 'utf8') : e.content;
         files.push({
           name: e.name,
+          ...(e.rows !== undefined ? { rows: e.rows } : {}),
           bytes: buf.length,
           sha256: createHash('sha256').update(buf).digest('hex'),
         });
