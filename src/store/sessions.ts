@@ -30,8 +30,14 @@ export async function touchSession(db: Kysely<Database>, id: string, lastSeenAt:
     .execute();
 }
 
-export async function clearSecondFactor(db: Kysely<Database>, id: string): Promise<void> {
-  await db.updateTable('user_session').set({ pending_second_factor: 0 }).where('id', '=', id).execute();
+/** Ends a session that waits for the second factor; false when there is none (ended, or completed already). */
+export async function deletePendingSession(db: Kysely<Database>, id: string): Promise<boolean> {
+  const res = await db
+    .deleteFrom('user_session')
+    .where('id', '=', id)
+    .where('pending_second_factor', '=', 1)
+    .executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
 }
 
 export async function deleteSession(db: Kysely<Database>, id: string): Promise<void> {

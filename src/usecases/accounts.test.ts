@@ -196,10 +196,20 @@ for (const dialect of DIALECTS) {
       expect(s?.pendingSecondFactor).toBe(true);
       // The code of the enrolment is used up; the next one works, once.
       const used = codeAt(enrolAt);
-      expect(await verifySecondFactor(store.db, keys, s!, used, '10.2.0.1', later)).toBe('invalid');
+      expect(await verifySecondFactor(store.db, keys, s!, used, '10.2.0.1', later)).toEqual({
+        ok: false,
+        reason: 'invalid',
+      });
       const code = codeAt(later.getTime());
-      expect(await verifySecondFactor(store.db, keys, s!, code, '10.2.0.1', later)).toBe('ok');
-      expect((await resolveSession(store.db, r.sessionToken, later))?.pendingSecondFactor).toBe(false);
+      const done = await verifySecondFactor(store.db, keys, s!, code, '10.2.0.1', later);
+      if (!done.ok) throw new Error('code refused');
+      // A new session in place of the half-logged-in one, with a CSRF token of its own.
+      expect(await resolveSession(store.db, r.sessionToken, later)).toBeUndefined();
+      const full = await resolveSession(store.db, done.sessionToken, later);
+      expect(full?.pendingSecondFactor).toBe(false);
+      expect(full?.user.id).toBe(u.id);
+      expect(full?.id).not.toBe(s!.id);
+      expect(full?.csrfToken).not.toBe(s!.csrfToken);
       const again = await login(
         store.db,
         { email: 'cy@gemeente.nl', password: 'correct horse battery', address: '10.2.0.1' },
@@ -207,7 +217,7 @@ for (const dialect of DIALECTS) {
       );
       if (!again.ok) throw new Error('login refused');
       const s2 = await resolveSession(store.db, again.sessionToken, later);
-      expect(await verifySecondFactor(store.db, keys, s2!, code, '10.2.0.1', later)).toBe('invalid');
+      expect((await verifySecondFactor(store.db, keys, s2!, code, '10.2.0.1', later)).ok).toBe(false);
     });
 
     it('takes a code once, also when requests with it arrive at the same time', async () => {
@@ -227,7 +237,12 @@ for (const dialect of DIALECTS) {
       const outcomes = await readTogether(store, dialect, sessions.length, () =>
         Promise.all(sessions.map((s) => verifySecondFactor(store.db, keys, s, code, '10.8.0.1', at))),
       );
-      expect(outcomes.sort()).toEqual(['invalid', 'invalid', 'invalid', 'ok']);
+      expect(outcomes.map((o) => (o.ok ? 'ok' : o.reason)).sort()).toEqual([
+        'invalid',
+        'invalid',
+        'invalid',
+        'ok',
+      ]);
       const pending = await store.db
         .selectFrom('user_session')
         .select('pending_second_factor')
@@ -237,7 +252,8 @@ for (const dialect of DIALECTS) {
           sessions.map((s) => s.id),
         )
         .execute();
-      expect(pending.map((s) => s.pending_second_factor).sort()).toEqual([0, 1, 1, 1]);
+      // The one that passed was replaced by a new session; the others still wait.
+      expect(pending.map((s) => s.pending_second_factor)).toEqual([1, 1, 1]);
       // Enrolment likewise: the code that switches the factor on is taken by one request only.
       const v = await createUser(store.db, person('pia@gemeente.nl'), NOW);
       const { secret } = await beginTotp(store.db, keys, v.id);
@@ -550,7 +566,15 @@ async function secondFactor(store: Store, email: string, totp: OTPAuth.TOTP, at:
   const r = await login(store.db, { email, password: PASSWORD, address: '10.9.0.1' }, at);
   if (!r.ok) throw new Error('login refused');
   const s = await resolveSession(store.db, r.sessionToken, at);
-  return verifySecondFactor(store.db, k, s!, totp.generate({ timestamp: at.getTime() }), '10.9.0.1', at);
+  const result = await verifySecondFactor(
+    store.db,
+    k,
+    s!,
+    totp.generate({ timestamp: at.getTime() }),
+    '10.9.0.1',
+    at,
+  );
+  return result.ok ? 'ok' : result.reason;
 }
 
 describe.each(DIALECTS)('TOTP key rotation on %s', (dialect) => {

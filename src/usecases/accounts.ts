@@ -19,8 +19,8 @@ import type { Database } from '../store/database.js';
 import { getOrganisation } from '../store/organisations.js';
 import {
   clearLoginFailures,
-  clearSecondFactor,
   countLoginFailures,
+  deletePendingSession,
   deleteSession,
   deleteSessionsOfUser,
   findLiveSession,
@@ -381,7 +381,14 @@ function totpStep(user: UserRow, secret: string, code: string, now: Date): numbe
   return last !== undefined && step <= last ? undefined : step;
 }
 
-/** Completes a login that waits for the second factor. */
+export type SecondFactorResult =
+  | { readonly ok: true; readonly sessionToken: string }
+  | { readonly ok: false; readonly reason: 'invalid' | 'throttled' };
+
+/**
+ * Completes a login that waits for the second factor: the half-logged-in session ends and a fresh one (new
+ * cookie value, new CSRF token) takes its place, so whoever saw the first cookie does not get a full session.
+ */
 export async function verifySecondFactor(
   db: Kysely<Database>,
   keys: TotpKeys,
@@ -389,14 +396,14 @@ export async function verifySecondFactor(
   code: string,
   address: string,
   now: Date,
-): Promise<'ok' | 'invalid' | 'throttled'> {
+): Promise<SecondFactorResult> {
   const key = `totp:${session.user.id}`;
   const since = iso(new Date(now.getTime() - THROTTLE.window));
   // As in `login`: the attempt counts before the code is checked.
   const attempt = await reserveLoginAttempt(db, [key, addressKey(address)], iso(now));
   if ((await countLoginFailures(db, key, since)) > THROTTLE.perEmail) {
     await releaseLoginAttempts(db, attempt);
-    return 'throttled';
+    return { ok: false, reason: 'throttled' };
   }
   const user = await findUserById(db, session.user.id);
   let secret: string | undefined;
@@ -409,11 +416,17 @@ export async function verifySecondFactor(
   }
   const step = user && secret ? totpStep(user, secret, code, now) : undefined;
   // Taken only if no request with the same code took it meanwhile: a failure like any wrong code.
-  if (!user || step === undefined || !(await takeTotpStep(db, user.id, step))) return 'invalid';
+  if (!user || step === undefined || !(await takeTotpStep(db, user.id, step)))
+    return { ok: false, reason: 'invalid' };
   await clearLoginFailures(db, key);
   await releaseLoginAttempts(db, attempt);
-  await clearSecondFactor(db, session.id);
-  return 'ok';
+  // Only in place of a session still waiting (not one logged out meanwhile): one pending session, one new one.
+  const sessionToken = await db
+    .transaction()
+    .execute(async (trx) =>
+      (await deletePendingSession(trx, session.id)) ? openSession(trx, user.id, false, now) : undefined,
+    );
+  return sessionToken ? { ok: true, sessionToken } : { ok: false, reason: 'invalid' };
 }
 
 /** Starts TOTP enrolment: stores a fresh secret (not yet active, encrypted) and returns it with its otpauth URI. */

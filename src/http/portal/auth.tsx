@@ -137,24 +137,28 @@ export function authRoutes(): Hono<AppEnv> {
   app.post('/inloggen/code', async (c) => {
     const s = c.var.session;
     if (!s) return c.redirect('/inloggen', 303);
+    if (!s.pendingSecondFactor) return c.redirect('/', 303);
     const { store, clock, audit, totpKeys } = c.var.deps;
     const now = clock();
     const body = await c.req.parseBody();
-    let outcome: Awaited<ReturnType<typeof verifySecondFactor>> | 'key_unknown';
+    let outcome: 'invalid' | 'throttled' | 'key_unknown';
     try {
-      outcome = await verifySecondFactor(store.db, totpKeys, s, str(body.code), clientAddress(c), now);
+      const result = await verifySecondFactor(store.db, totpKeys, s, str(body.code), clientAddress(c), now);
+      if (result.ok) {
+        // The new session's cookie, as at a password login: the half-logged-in one has ended.
+        setSessionCookie(c, result.sessionToken);
+        await audit.record(
+          { actor: s.user.email, organisation: s.user.organisationCode, action: 'auth.login' },
+          now,
+        );
+        return c.redirect('/', 303);
+      }
+      outcome = result.reason;
     } catch (err) {
       if (!(err instanceof AccountError && err.code === 'accounts.totp_key_unknown')) throw err;
       // For the operator: the master secret changed and raw-rekey has not run yet.
       console.error(`http: ${c.req.method} ${c.req.path} failed: ${err.code}: ${err.message}`);
       outcome = 'key_unknown';
-    }
-    if (outcome === 'ok') {
-      await audit.record(
-        { actor: s.user.email, organisation: s.user.organisationCode, action: 'auth.login' },
-        now,
-      );
-      return c.redirect('/', 303);
     }
     await audit.record(
       {
