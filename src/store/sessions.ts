@@ -40,8 +40,10 @@ export async function deletePendingSession(db: Kysely<Database>, id: string): Pr
   return Number(res.numDeletedRows) > 0;
 }
 
-export async function deleteSession(db: Kysely<Database>, id: string): Promise<void> {
-  await db.deleteFrom('user_session').where('id', '=', id).execute();
+/** Ends a session; false when there was none (ended already). */
+export async function deleteSession(db: Kysely<Database>, id: string): Promise<boolean> {
+  const res = await db.deleteFrom('user_session').where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
 }
 
 /** Ends a user's sessions (all, or all but one); returns how many ended. */

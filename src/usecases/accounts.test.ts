@@ -419,8 +419,37 @@ for (const dialect of DIALECTS) {
       await expect(
         changePassword(store.db, session, 'een nieuw wachtwoord', 'een nieuw wachtwoord'),
       ).rejects.toMatchObject({ code: 'accounts.same_password' });
-      await changePassword(store.db, session, 'een nieuw wachtwoord', 'eve haar eigen wachtwoord');
-      expect((await resolveSession(store.db, again.sessionToken, NOW))?.user.passwordTemporary).toBe(false);
+      // A wrong current password and a short new one end nothing.
+      await expect(
+        changePassword(store.db, session, 'geraden', 'eve haar eigen wachtwoord'),
+      ).rejects.toMatchObject({ code: 'accounts.wrong_password' });
+      await expect(changePassword(store.db, session, 'een nieuw wachtwoord', 'kort')).rejects.toMatchObject({
+        code: 'accounts.weak_password',
+      });
+      expect((await resolveSession(store.db, again.sessionToken, NOW))?.csrfToken).toBe(session.csrfToken);
+      const other = await login(store.db, { ...eve, password: 'een nieuw wachtwoord' }, NOW);
+      if (!other.ok) throw new Error('login refused');
+      const token = await changePassword(
+        store.db,
+        session,
+        'een nieuw wachtwoord',
+        'eve haar eigen wachtwoord',
+      );
+      // The session of the temporary password ends too (and every other one): a fresh one takes its place.
+      expect(await resolveSession(store.db, again.sessionToken, NOW)).toBeUndefined();
+      expect(await resolveSession(store.db, other.sessionToken, NOW)).toBeUndefined();
+      const fresh = await resolveSession(store.db, token!, NOW);
+      expect(fresh?.user.id).toBe(session.user.id);
+      expect(fresh?.user.passwordTemporary).toBe(false);
+      expect(fresh?.pendingSecondFactor).toBe(false);
+      expect(fresh?.id).not.toBe(session.id);
+      expect(fresh?.csrfToken).not.toBe(session.csrfToken);
+      // A session ended meanwhile (logged out in another tab) changes nothing and opens none.
+      expect(await changePassword(store.db, session, 'eve haar eigen wachtwoord', 'nog een wachtwoord')).toBe(
+        undefined,
+      );
+      expect(await resolveSession(store.db, token!, NOW)).toBeDefined();
+      expect((await login(store.db, { ...eve, password: 'eve haar eigen wachtwoord' }, NOW)).ok).toBe(true);
     });
 
     it('counts wrong passwords asked again after login with the login failures, and refuses past the limit', async () => {

@@ -597,21 +597,31 @@ export async function disableTotp(
   await updateUser(db, userId, { totp_enabled: 0, totp_secret: null });
 }
 
+/**
+ * Changes a signed-in user's own password. All sessions of the user end, the current one too: a fresh one (new
+ * cookie value, new CSRF token) takes its place, so whoever saw the old cookie (of a temporary password, say)
+ * is locked out as well. Returns the new session's cookie value; undefined when the current session ended
+ * meanwhile (logged out, ended by an operator), in which case nothing changed.
+ */
 export async function changePassword(
   db: Kysely<Database>,
   session: ActiveSession,
   current: string,
   next: string,
   now = new Date(),
-): Promise<void> {
+): Promise<string | undefined> {
   const user = await confirmPassword(db, session.user.id, current, now);
   checkPassword(next);
   // A temporary password is known to the operator who set it: keeping it would change nothing.
   if (next === current)
     throw new AccountError('accounts.same_password', 'the new password is the current one: choose another');
-  await updateUser(db, user.id, { password_hash: await hash(next, ARGON2_OPTIONS), password_temporary: 0 });
-  // Other sessions of this user end: a changed password must lock out whoever else had it.
-  await deleteSessionsOfUser(db, user.id, session.id);
+  const passwordHash = await hash(next, ARGON2_OPTIONS);
+  return db.transaction().execute(async (trx) => {
+    if (!(await deleteSession(trx, session.id))) return undefined;
+    await updateUser(trx, user.id, { password_hash: passwordHash, password_temporary: 0 });
+    await deleteSessionsOfUser(trx, user.id);
+    return openSession(trx, user.id, session.pendingSecondFactor, now);
+  });
 }
 
 /** An operator's change to someone's account: who acts (`cli:<user>` or an e-mail), and from the portal as whom. */

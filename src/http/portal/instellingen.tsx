@@ -18,7 +18,7 @@ import { AccountError } from '../../usecases/accounts-errors.js';
 import type { AppEnv } from '../env.js';
 import { OneTimeFlash } from '../flash.js';
 import { formatDateTime } from '../format.js';
-import { publicOrigin } from '../session.js';
+import { publicOrigin, setSessionCookie } from '../session.js';
 import {
   Alert,
   Confirm,
@@ -389,9 +389,16 @@ export function instellingenRoutes(): Hono<AppEnv> {
 
   app.post('/instellingen/wachtwoord', async (c) => {
     const body = await c.req.parseBody();
+    let sessionToken: string | undefined;
     try {
       const { store, clock } = c.var.deps;
-      await changePassword(store.db, c.var.session!, str(body.current), str(body.next), clock());
+      sessionToken = await changePassword(
+        store.db,
+        c.var.session!,
+        str(body.current),
+        str(body.next),
+        clock(),
+      );
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       const text: Record<string, string> = {
@@ -406,6 +413,10 @@ export function instellingenRoutes(): Hono<AppEnv> {
         400,
       );
     }
+    // This session ended (logged out meanwhile): nothing changed.
+    if (!sessionToken) return c.redirect('/inloggen', 303);
+    // The session of the old password has ended: the new one's cookie, as at a login.
+    setSessionCookie(c, sessionToken);
     await settings(c, 'password');
     return c.redirect('/instellingen?melding=wachtwoord', 303);
   });
