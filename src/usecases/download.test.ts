@@ -111,6 +111,39 @@ for (const dialect of DIALECTS) {
       expect(await count()).toBe(before + 1);
     });
 
+    it('records a file whose reader took all its bytes and stopped before the stream told its end; not one short', async () => {
+      const [newest] = ids as [number];
+      const count = async () => (await getDelivery(store.db, newest))!.downloadCount;
+      const before = await count();
+      const who = { organisation: '0363', id: newest, actor: 'cy@0363.nl', now: MONDAY };
+      // As the HTTP server does when the client hung up on getting the last byte of the Content-Length: the
+      // body is cancelled before the file stream has read on to find its end.
+      const whole = await openDelivery({ store, dataDir }, who);
+      let taken = 0;
+      whole.stream.on('data', (chunk: Buffer) => {
+        taken += chunk.length;
+        if (taken === whole.size) whole.stream.destroy();
+      });
+      await new Promise((resolve) => whole.stream.once('close', resolve));
+      expect(whole.stream.readableEnded).toBe(false);
+      await whole.recordDownloaded();
+      expect(await count()).toBe(before + 1);
+
+      // All but its last byte taken.
+      const short = await openDelivery({ store, dataDir }, who);
+      let left = short.size - 1;
+      await new Promise<void>((resolve) => {
+        short.stream.on('readable', () => {
+          while (left > 0 && short.stream.readableLength > 0)
+            left -= short.stream.read(Math.min(left, short.stream.readableLength)).length;
+          if (left === 0) resolve();
+        });
+      });
+      short.stream.destroy();
+      await expect(short.recordDownloaded()).rejects.toThrow('download.not_sent');
+      expect(await count()).toBe(before + 1);
+    });
+
     it("refuses another organisation's delivery and one not ready yet", async () => {
       expect(
         await refusal(

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { copyFile, type FileHandle, mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { ZipFile } from 'yazl';
 import { DELIVERY_TIME_ZONE } from '../domain/delivery-week.js';
 import { localIsoDay } from '../domain/zoned-time.js';
@@ -74,7 +74,8 @@ export interface Transfer {
   readonly stream: Readable;
   /**
    * Records the download (first downloader, audit line). Refused, recording nothing, unless the stream was
-   * read to its end without error; a second call records nothing more.
+   * read to its end without error — for one file, all of its bytes taken by the reader, even when the reader
+   * stopped before the stream could tell its end; a second call records nothing more.
    */
   recordDownloaded(): Promise<void>;
 }
@@ -93,7 +94,33 @@ function unreadable(d: Delivery, err: unknown): DeliveryError {
       );
 }
 
-function transfer(stream: Readable, files: readonly Readable[], onRecord: () => Promise<void>): Transfer {
+/**
+ * Passes bytes on, counting those its reader took. A client that got all the bytes of the Content-Length hangs
+ * up at once, and the server then stops the body before the file has reported its end (one more read of it).
+ */
+function counted(): { readonly stream: Transform; taken(): number } {
+  let passed = 0;
+  let unread: number | undefined;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      passed += chunk.length;
+      done(null, chunk);
+    },
+    destroy(err, done) {
+      unread = this.readableLength; // what a stream destroyed still holds is no more its reader's to take
+      done(err);
+    },
+  });
+  return { stream, taken: () => passed - (unread ?? stream.readableLength) };
+}
+
+/** `whole`: whether the reader took all there is to send, when that is known before the end. */
+function transfer(
+  stream: Readable,
+  files: readonly Readable[],
+  onRecord: () => Promise<void>,
+  whole: () => boolean = () => false,
+): Transfer {
   let ended = false;
   let recording: Promise<void> | undefined;
   stream.once('end', () => {
@@ -108,7 +135,7 @@ function transfer(stream: Readable, files: readonly Readable[], onRecord: () => 
   return {
     stream,
     recordDownloaded() {
-      if (!ended || stream.errored) {
+      if (!(ended || whole()) || stream.errored) {
         return Promise.reject(
           new Error('download.not_sent: a download is recorded only after its stream was read to its end'),
         );
@@ -178,8 +205,10 @@ export async function openDelivery(
     throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? fileMissing(d) : err;
   }
   const file = handle.createReadStream(range ? { start: range.start, end: range.end } : {});
-  const stream = file.pipe(new PassThrough());
+  const { stream, taken } = counted();
+  file.pipe(stream);
   file.on('error', (err) => stream.destroy(unreadable(d, err)));
+  const length = range ? range.end - range.start + 1 : d.size;
   // Only the whole file (however asked for), or the rest of it as a resumed download asks (`bytes=N-`), counts;
   // a range that merely reads the end (a ZIP tool's `bytes=-22`, a closed `bytes=a-b`) leaves the file new.
   const completes = !range || (range.end === d.size - 1 && (range.toEnd === true || range.start === 0));
@@ -187,8 +216,11 @@ export async function openDelivery(
     delivery: d,
     fileName: d.fileName,
     size: d.size,
-    ...transfer(stream, [file], () =>
-      completes ? record(deps, who, d, range ? 'range' : 'single') : Promise.resolve(),
+    ...transfer(
+      stream,
+      [file],
+      () => (completes ? record(deps, who, d, range ? 'range' : 'single') : Promise.resolve()),
+      () => taken() >= length,
     ),
   };
 }
