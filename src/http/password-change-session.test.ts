@@ -2,6 +2,12 @@ import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
+import {
+  browserWithSession,
+  expectLoginCookie,
+  SESSION_COOKIE,
+  sessionCookies,
+} from '../../test/support/session-cookie.js';
 import { listAudit } from '../store/audit.js';
 import { beginTotp, confirmTotp, createUser, resetPassword } from '../usecases/accounts.js';
 
@@ -33,21 +39,14 @@ for (const dialect of DIALECTS) {
         },
         h.clock.now,
       );
-    const sessionCookies = (res: Response) =>
-      res.headers.getSetCookie().filter((c) => c.startsWith('__Host-kd_session='));
-    /** A browser that sends only this session cookie (someone who saw it). */
-    const withCookie = (token: string) => {
-      const b = new Browser(h.app);
-      b.cookies.set('__Host-kd_session', token);
-      return b;
-    };
+    const withCookie = (token: string) => browserWithSession(h.app, token);
 
     it('ends the session of a temporary password and sets a new cookie with a new CSRF token; a failed change ends nothing', async () => {
       const EMAIL = 'tijs@0363.example';
       await addUser(EMAIL, true);
       const b = new Browser(h.app);
       expect((await b.login(EMAIL)).headers.get('Location')).toBe('/');
-      const before = b.cookies.get('__Host-kd_session')!;
+      const before = b.cookies.get(SESSION_COOKIE)!;
       expect(before).toBeDefined();
       const form = await b.page('/instellingen');
       expect(form.csrf).toBeDefined();
@@ -60,7 +59,7 @@ for (const dialect of DIALECTS) {
         expect(refused.status).toBe(400);
         expect(sessionCookies(refused)).toEqual([]);
       }
-      expect(b.cookies.get('__Host-kd_session')).toBe(before);
+      expect(b.cookies.get(SESSION_COOKIE)).toBe(before);
       expect((await b.page('/instellingen')).csrf).toBe(form.csrf);
       expect((await withCookie(before).fetch('/ophalen')).headers.get('Location')).toBe('/instellingen');
 
@@ -73,17 +72,10 @@ for (const dialect of DIALECTS) {
       });
       expect(done.status).toBe(303);
       expect(done.headers.get('Location')).toBe('/instellingen?melding=wachtwoord');
-      const after = b.cookies.get('__Host-kd_session')!;
+      const after = b.cookies.get(SESSION_COOKIE)!;
       expect(after).toBeDefined();
       expect(after).not.toBe(before);
-      // As at a password login; the last cookie of that name is the one a browser keeps.
-      const cookie = sessionCookies(done).at(-1);
-      expect(cookie).toContain(`__Host-kd_session=${after};`);
-      expect(cookie).toMatch(/Max-Age=28800/);
-      expect(cookie).toMatch(/Path=\//);
-      expect(cookie).toMatch(/HttpOnly/);
-      expect(cookie).toMatch(/Secure/);
-      expect(cookie).toMatch(/SameSite=Strict/);
+      expectLoginCookie(done, after);
 
       // The old cookie gives nothing any more; the new one the portal, with a CSRF token of its own.
       const old = withCookie(before);
@@ -110,7 +102,7 @@ for (const dialect of DIALECTS) {
       const phone = new Browser(h.app);
       await laptop.login(EMAIL);
       await phone.login(EMAIL);
-      const before = laptop.cookies.get('__Host-kd_session')!;
+      const before = laptop.cookies.get(SESSION_COOKIE)!;
       const form = await laptop.page('/instellingen');
       const done = await laptop.post('/instellingen/wachtwoord', {
         _csrf: form.csrf!,
@@ -118,7 +110,7 @@ for (const dialect of DIALECTS) {
         next: OWN,
       });
       expect(done.status).toBe(303);
-      expect(laptop.cookies.get('__Host-kd_session')).not.toBe(before);
+      expect(laptop.cookies.get(SESSION_COOKIE)).not.toBe(before);
       expect((await withCookie(before).fetch('/ophalen')).headers.get('Location')).toBe('/inloggen');
       expect((await phone.fetch('/ophalen')).headers.get('Location')).toBe('/inloggen');
       const page = await laptop.page('/ophalen');
@@ -141,7 +133,7 @@ for (const dialect of DIALECTS) {
       const codeForm = await b.page('/inloggen/code');
       expect((await b.post('/inloggen/code', { _csrf: codeForm.csrf!, code: code() })).status).toBe(303);
       expect((await b.fetch('/ophalen')).headers.get('Location')).toBe('/instellingen');
-      const before = b.cookies.get('__Host-kd_session')!;
+      const before = b.cookies.get(SESSION_COOKIE)!;
       const form = await b.page('/instellingen');
       const done = await b.post('/instellingen/wachtwoord', {
         _csrf: form.csrf!,
@@ -149,7 +141,7 @@ for (const dialect of DIALECTS) {
         next: OWN,
       });
       expect(done.status).toBe(303);
-      expect(b.cookies.get('__Host-kd_session')).not.toBe(before);
+      expect(b.cookies.get(SESSION_COOKIE)).not.toBe(before);
       expect((await withCookie(before).fetch('/ophalen')).headers.get('Location')).toBe('/inloggen');
       expect((await b.page('/ophalen')).res.status).toBe(200);
     });

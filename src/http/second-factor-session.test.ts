@@ -2,6 +2,12 @@ import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
+import {
+  browserWithSession,
+  expectLoginCookie,
+  SESSION_COOKIE,
+  sessionCookies,
+} from '../../test/support/session-cookie.js';
 import { listAudit } from '../store/audit.js';
 import { beginTotp, confirmTotp, createUser } from '../usecases/accounts.js';
 
@@ -35,21 +41,14 @@ for (const dialect of DIALECTS) {
       const valid = [-30_000, 0, 30_000].map((d) => totp.generate({ timestamp: h.clock.now.getTime() + d }));
       return ['000000', '111111', '222222'].find((c) => !valid.includes(c))!;
     };
-    const sessionCookies = (res: Response) =>
-      res.headers.getSetCookie().filter((c) => c.startsWith('__Host-kd_session='));
-    /** A browser that sends only this session cookie (someone who saw it). */
-    const withCookie = (token: string) => {
-      const b = new Browser(h.app);
-      b.cookies.set('__Host-kd_session', token);
-      return b;
-    };
+    const withCookie = (token: string) => browserWithSession(h.app, token);
 
     it('ends the half-logged-in session and sets a new cookie with a new CSRF token; a wrong code changes nothing', async () => {
       // The code of the enrolment is used up: log in at the next step.
       h.clock.now = new Date(h.clock.now.getTime() + 30_000);
       const b = new Browser(h.app);
       expect((await b.login(EMAIL)).headers.get('Location')).toBe('/inloggen/code');
-      const pending = b.cookies.get('__Host-kd_session')!;
+      const pending = b.cookies.get(SESSION_COOKIE)!;
       expect(pending).toBeDefined();
       const form = await b.page('/inloggen/code');
       expect(form.csrf).toBeDefined();
@@ -57,7 +56,7 @@ for (const dialect of DIALECTS) {
       const refused = await b.post('/inloggen/code', { _csrf: form.csrf!, code: wrong() });
       expect(refused.status).toBe(400);
       expect(sessionCookies(refused)).toEqual([]);
-      expect(b.cookies.get('__Host-kd_session')).toBe(pending);
+      expect(b.cookies.get(SESSION_COOKIE)).toBe(pending);
       expect((await b.page('/inloggen/code')).csrf).toBe(form.csrf);
       expect((await withCookie(pending).fetch('/ophalen')).headers.get('Location')).toBe('/inloggen/code');
 
@@ -66,17 +65,10 @@ for (const dialect of DIALECTS) {
       const done = await b.post('/inloggen/code', { _csrf: form.csrf!, code: code() });
       expect(done.status).toBe(303);
       expect(done.headers.get('Location')).toBe('/');
-      const full = b.cookies.get('__Host-kd_session')!;
+      const full = b.cookies.get(SESSION_COOKIE)!;
       expect(full).toBeDefined();
       expect(full).not.toBe(pending);
-      // As at a password login; the last cookie of that name is the one a browser keeps.
-      const cookie = sessionCookies(done).at(-1);
-      expect(cookie).toContain(`__Host-kd_session=${full};`);
-      expect(cookie).toMatch(/Max-Age=28800/);
-      expect(cookie).toMatch(/Path=\//);
-      expect(cookie).toMatch(/HttpOnly/);
-      expect(cookie).toMatch(/Secure/);
-      expect(cookie).toMatch(/SameSite=Strict/);
+      expectLoginCookie(done, full);
 
       // The old cookie gives nothing any more, not even the code page; the new one the portal.
       const old = withCookie(pending);
