@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { DIALECTS, freshStore, seqOfHub, withFreshStore } from '../../test/support/databases.js';
 import { SECRET, validExamples, writeExchangeFolder } from '../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { settleFolderProblems } from '../store/ingest-repository.js';
@@ -68,22 +68,8 @@ const counts = async (store: Store) => ({
   raw: await count(store, 'raw_message'),
 });
 
-const seqOfHub = async (store: Store, hubId: string) =>
-  Number(
-    (await store.db.selectFrom('message').select('seq').where('hub_id', '=', hubId).executeTakeFirstOrThrow())
-      .seq,
-  );
-
 describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialect) => {
-  /** A fresh store for one test, dropped after it. */
-  const withStore = async (test: (store: Store) => Promise<void>) => {
-    const { store, drop } = await freshStore(dialect);
-    try {
-      await test(store);
-    } finally {
-      await drop();
-    }
-  };
+  const withStore = (test: (store: Store) => Promise<void>) => withFreshStore(dialect, test);
 
   it('stores an exchange whose file was missing once the file is there, resolves its item, and a third ingest adds nothing', async () => {
     await withStore(async (store) => {

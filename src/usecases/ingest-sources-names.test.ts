@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { DIALECTS, withFreshStore } from '../../test/support/databases.js';
 import { SECRET, validExamples } from '../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
@@ -99,14 +99,7 @@ describe('ZIP entry names', () => {
 });
 
 describe.each(DIALECTS)('ingest of a manifest source, on %s', (dialect) => {
-  const withStore = async (test: (store: Store) => Promise<void>) => {
-    const { store, drop } = await freshStore(dialect);
-    try {
-      await test(store);
-    } finally {
-      await drop();
-    }
-  };
+  const withStore = (test: (store: Store) => Promise<void>) => withFreshStore(dialect, test);
 
   it('finds a Mac ZIP entry by the UTF-8 name a manifest line gives, and names an unnamed entry as it is', async () => {
     await withStore(async (store) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { DIALECTS, withFreshStore } from '../../test/support/databases.js';
 import { SECRET, validExamples } from '../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
@@ -65,14 +65,7 @@ async function writeZip(path: string, files: [string, Buffer | string][]): Promi
 }
 
 describe.each(DIALECTS)('files a source does not read, on %s', (dialect) => {
-  const withStore = async (test: (store: Store) => Promise<void>) => {
-    const { store, drop } = await freshStore(dialect);
-    try {
-      await test(store);
-    } finally {
-      await drop();
-    }
-  };
+  const withStore = (test: (store: Store) => Promise<void>) => withFreshStore(dialect, test);
 
   it('quarantines the files beside an empty manifest, and settles each once a line names it', async () => {
     await withStore(async (store) => {

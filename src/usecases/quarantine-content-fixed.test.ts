@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DIALECTS, freshStore } from '../../test/support/databases.js';
+import { DIALECTS, seqOfHub, withFreshStore } from '../../test/support/databases.js';
 import { SECRET, validExamples, writeExchangeFolder } from '../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
@@ -36,21 +36,8 @@ async function ingest(store: Store, dir: string, clock = now): Promise<IngestSum
   return s;
 }
 
-const seqOfHub = async (store: Store, hubId: string) =>
-  Number(
-    (await store.db.selectFrom('message').select('seq').where('hub_id', '=', hubId).executeTakeFirstOrThrow())
-      .seq,
-  );
-
 describe.each(DIALECTS)('a content problem fixed under a new exchange key on %s', (dialect) => {
-  const withStore = async (test: (store: Store) => Promise<void>) => {
-    const { store, drop } = await freshStore(dialect);
-    try {
-      await test(store);
-    } finally {
-      await drop();
-    }
-  };
+  const withStore = (test: (store: Store) => Promise<void>) => withFreshStore(dialect, test);
 
   it('resolves the item when the same hub passage (id, moment, parties, file) comes again with usable content', async () => {
     await withStore(async (store) => {

@@ -51,6 +51,26 @@ export async function freshStore(
   };
 }
 
+/** Runs `test` on a fresh store of `dialect`, dropped after it whatever the outcome. */
+export async function withFreshStore(dialect: Dialect, test: (store: Store) => Promise<void>): Promise<void> {
+  const { store, drop } = await freshStore(dialect);
+  try {
+    await test(store);
+  } finally {
+    await drop();
+  }
+}
+
+/** The seq of the message stored from the exchange with this hub id. */
+export async function seqOfHub(store: Store, hubId: string): Promise<number> {
+  const row = await store.db
+    .selectFrom('message')
+    .select('seq')
+    .where('hub_id', '=', hubId)
+    .executeTakeFirstOrThrow();
+  return Number(row.seq);
+}
+
 type TableName = keyof Database & string;
 
 /** The number of rows in each of `tables`: what a refused or failed command must leave as it was. */
