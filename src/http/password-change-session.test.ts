@@ -1,15 +1,15 @@
-import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
 import {
   browserWithSession,
+  enrolSecondFactor,
   expectLoginCookie,
   SESSION_COOKIE,
   sessionCookies,
 } from '../../test/support/session-cookie.js';
 import { listAudit } from '../store/audit.js';
-import { beginTotp, confirmTotp, createUser, resetPassword } from '../usecases/accounts.js';
+import { createUser, resetPassword } from '../usecases/accounts.js';
 
 /**
  * The session of a temporary password (one an operator set, and so knows) must not outlive its change: whoever
@@ -121,10 +121,8 @@ for (const dialect of DIALECTS) {
     it('gives a user with a second factor and a temporary password a full session, not one waiting for a code', async () => {
       const EMAIL = 'tess@0363.example';
       const u = await addUser(EMAIL, false);
-      const { secret } = await beginTotp(h.store.db, h.deps.totpKeys, u.id);
-      const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
-      const code = () => totp.generate({ timestamp: h.clock.now.getTime() });
-      await confirmTotp(h.store.db, h.deps.totpKeys, u.id, code(), h.clock.now);
+      const codeAt = await enrolSecondFactor(h, u.id);
+      const code = () => codeAt(h.clock.now);
       // An operator's new password keeps the second factor.
       await resetPassword(h.store.db, { email: EMAIL, password: PASSWORD, actor: 'test', now: h.clock.now });
       h.clock.now = new Date(h.clock.now.getTime() + 30_000);

@@ -1,15 +1,15 @@
-import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
 import {
   browserWithSession,
+  enrolSecondFactor,
   expectLoginCookie,
   SESSION_COOKIE,
   sessionCookies,
 } from '../../test/support/session-cookie.js';
 import { listAudit } from '../store/audit.js';
-import { beginTotp, confirmTotp, createUser } from '../usecases/accounts.js';
+import { createUser } from '../usecases/accounts.js';
 
 /**
  * The session of the password step (waiting for the code) must not become the logged-in session: whoever saw
@@ -18,7 +18,7 @@ import { beginTotp, confirmTotp, createUser } from '../usecases/accounts.js';
 for (const dialect of DIALECTS) {
   describe(`completing the second factor on ${dialect}`, () => {
     let h: Awaited<ReturnType<typeof portalHarness>>;
-    let totp: OTPAuth.TOTP;
+    let codeAt: (at: Date) => string;
     const EMAIL = 'tom@0363.example';
 
     beforeAll(async () => {
@@ -29,16 +29,14 @@ for (const dialect of DIALECTS) {
         { email: EMAIL, displayName: 'Tom', password: PASSWORD, role: 'user', organisationCode: '0363' },
         h.clock.now,
       );
-      const { secret } = await beginTotp(h.store.db, h.deps.totpKeys, u.id);
-      totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
-      await confirmTotp(h.store.db, h.deps.totpKeys, u.id, code(), h.clock.now);
+      codeAt = await enrolSecondFactor(h, u.id);
     });
     afterAll(async () => h.drop());
 
-    const code = () => totp.generate({ timestamp: h.clock.now.getTime() });
+    const code = () => codeAt(h.clock.now);
     /** Not the code of this step nor of the ones on either side, which the window accepts too. */
     const wrong = () => {
-      const valid = [-30_000, 0, 30_000].map((d) => totp.generate({ timestamp: h.clock.now.getTime() + d }));
+      const valid = [-30_000, 0, 30_000].map((d) => codeAt(new Date(h.clock.now.getTime() + d)));
       return ['000000', '111111', '222222'].find((c) => !valid.includes(c))!;
     };
     const withCookie = (token: string) => browserWithSession(h.app, token);
@@ -119,15 +117,7 @@ describe('completing the second factor with --insecure-cookies (plain http)', ()
       },
       h.clock.now,
     );
-    const { secret } = await beginTotp(h.store.db, h.deps.totpKeys, u.id);
-    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
-    await confirmTotp(
-      h.store.db,
-      h.deps.totpKeys,
-      u.id,
-      totp.generate({ timestamp: h.clock.now.getTime() }),
-      h.clock.now,
-    );
+    const codeAt = await enrolSecondFactor(h, u.id);
     h.clock.now = new Date(h.clock.now.getTime() + 30_000);
     const b = new Browser(h.app);
     await b.login('ria@0363.example');
@@ -135,7 +125,7 @@ describe('completing the second factor with --insecure-cookies (plain http)', ()
     const form = await b.page('/inloggen/code');
     const done = await b.post('/inloggen/code', {
       _csrf: form.csrf!,
-      code: totp.generate({ timestamp: h.clock.now.getTime() }),
+      code: codeAt(h.clock.now),
     });
     expect(done.headers.get('Location')).toBe('/');
     const cookie = done.headers.getSetCookie().find((c) => c.startsWith('kd_session='));

@@ -1,4 +1,8 @@
+import * as OTPAuth from 'otpauth';
 import { expect } from 'vitest';
+import type { TotpKeys } from '../../src/pseudonymise/keys.js';
+import type { Store } from '../../src/store/open.js';
+import { beginTotp, confirmTotp } from '../../src/usecases/accounts.js';
 import { Browser } from '../e2e/harness.js';
 
 /** The portal's session cookie as `serve` sets it (secure cookies). */
@@ -24,4 +28,19 @@ export function expectLoginCookie(res: Response, token: string): void {
   expect(cookie).toContain(`${SESSION_COOKIE}=${token};`);
   for (const attribute of [/Max-Age=28800/, /Path=\//, /HttpOnly/, /Secure/, /SameSite=Strict/])
     expect(cookie).toMatch(attribute);
+}
+
+/**
+ * Turns the second factor on for a user, as the settings page does, at the harness clock's moment; returns the
+ * code at any later moment.
+ */
+export async function enrolSecondFactor(
+  h: { readonly store: Store; readonly deps: { readonly totpKeys: TotpKeys }; readonly clock: { now: Date } },
+  userId: number,
+): Promise<(at: Date) => string> {
+  const { secret } = await beginTotp(h.store.db, h.deps.totpKeys, userId);
+  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
+  const code = (at: Date) => totp.generate({ timestamp: at.getTime() });
+  await confirmTotp(h.store.db, h.deps.totpKeys, userId, code(h.clock.now), h.clock.now);
+  return code;
 }
