@@ -6,7 +6,6 @@ import { dayFromIso as d } from '../domain/calendar.js';
 import * as build from '../simulate/messages.js';
 import type {
   Header,
-  Person,
   RetourInfo,
   StartRow,
   StopRow,
@@ -15,25 +14,16 @@ import type {
 } from '../simulate/model.js';
 import type { Store } from '../store/open.js';
 import { insertOrganisation } from '../store/organisations.js';
-import { testBsn, testKeys } from '../usecases/deliveries.fixtures.js';
+import { testKeys } from '../usecases/deliveries.fixtures.js';
+import { AGB, person } from '../usecases/indicators.fixtures.js';
 import { computeIndicators } from '../usecases/indicators.js';
 import { ingestOne } from '../usecases/ingest-exchanges.js';
 import { requireOrganisation } from '../usecases/organisations.js';
 
 const GEMEENTE = '0363';
-const AGB = '12345678';
 const product = { categorie: '45', code: '45A03' } as const;
 const wmoProduct = { categorie: '02', code: '02A01' } as const;
-const client: Person = {
-  bsn: testBsn(1),
-  birth: d('2012-05-01'),
-  gender: '1',
-  achternaam: 'Jansen',
-  voornamen: 'Piet',
-  voorletters: 'P',
-  address: { huisnummer: 1, postcode: '1234AB', straat: 'Dorpsstraat', plaats: 'Dorp' },
-  phone: '0612345678',
-};
+const client = person(1);
 
 let counter = 0;
 const nextId = () => `IRT${String(++counter).padStart(6, '0')}`;
