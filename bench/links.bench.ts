@@ -169,9 +169,10 @@ async function measure(dialect: Dialect): Promise<void> {
   );
 }
 
+// KETENDATA_BENCH_DIALECTS=sqlite (or postgres) measures one store only.
+const dialects = (process.env.KETENDATA_BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as Dialect[];
 try {
-  await measure('sqlite');
-  await measure('postgres');
+  for (const dialect of dialects) await measure(dialect);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
