@@ -1359,7 +1359,7 @@ for (const dialect of DIALECTS) {
       expect(await page.text()).toContain('Pagina niet gevonden');
       const api = await h.app.request('/api/v1/bestaat-niet');
       expect(api.status).toBe(404);
-      expect(await api.json()).toMatchObject({ error: { code: 'api.not_found' } });
+      expect(await api.json()).toMatchObject({ error: { code: 'api.no_such_endpoint' } });
     });
 
     it('says "1 werkdag" and "1 dag" on the dashboard, not "1 werkdagen" or "1 dagen"', async () => {

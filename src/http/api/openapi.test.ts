@@ -97,9 +97,9 @@ describe('the OpenAPI document against the API it describes', () => {
         const what = `${method} ${path} as ${as}`;
         const res = await w.call(method, path.replace('{id}', String(w.ids.own)), as);
         const error = await errorOf(res);
-        // Unknown routes end in the catch-all: 404 "no such endpoint" (a HEAD of one: a bare 404).
+        // Unknown routes end in the catch-all: 404 `api.no_such_endpoint` (a HEAD of one: a bare 404).
         if (method === 'HEAD') expect(res.status, what).not.toBe(404);
-        expect(error?.message ?? '', what).not.toMatch(/^no such endpoint/);
+        expect(error?.code, what).not.toBe('api.no_such_endpoint');
         expect(w.documented(method, path), what).toContain(String(res.status));
       }
     }
@@ -316,6 +316,8 @@ describe('every status the API answers is in the OpenAPI document', () => {
       expect(res.status, what).toBe(c.status);
       const error = await errorOf(res);
       if (c.code) expect(error?.code, what).toBe(c.code);
+      // The code is in `code`: the message does not repeat it.
+      if (error) expect(error.message.startsWith(error.code), `${what}: ${error.message}`).toBe(false);
       // Errors speak to the API client: no command of the operator's command line.
       expect(error?.message ?? '', what).not.toMatch(CLI_HINT);
       expect(w.documented(c.method, c.path.replace(/\?.*/, '')), what).toContain(String(c.status));
@@ -360,6 +362,42 @@ describe('every status the API answers is in the OpenAPI document', () => {
           expect(v, name).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
       }
     }
+  });
+
+  it('describes every field of a delivery, and when a download of one is recorded', () => {
+    const { components, paths } = w.doc as unknown as {
+      components: { schemas: Record<string, { properties: Record<string, { description?: string }> }> };
+      paths: Record<string, Record<string, { description?: string }>>;
+    };
+    const fields = components.schemas.Delivery!.properties;
+    expect(
+      Object.entries(fields)
+        .filter(([, p]) => !p.description?.trim())
+        .map(([name]) => name),
+    ).toEqual([]);
+    // Where a client writer looks: the field it would poll, and the operation it downloads with.
+    for (const [what, text] of [
+      ['firstDownloadedAt', fields.firstDownloadedAt!.description],
+      ['GET /deliveries/{id}/file', paths['/deliveries/{id}/file']!.get!.description],
+    ] as const) {
+      expect(text, what).toContain('handed to the connection');
+      expect(text, what).toContain('not stored by the client');
+      expect(text, what).toMatch(/broke off may still be recorded.*download-new.*leaves that delivery out/);
+      for (const advice of ['sizeBytes', 'unzip -t', 'SHA-256', 'GET /deliveries/{id}/file'])
+        expect(text, what).toContain(advice);
+    }
+  });
+
+  it('uses every response it defines, and lists 405 under every operation', () => {
+    const doc = w.doc as unknown as { components: { responses: Record<string, unknown> } };
+    const refs = new Set(JSON.stringify(w.doc.paths).match(/#\/components\/responses\/\w+/g));
+    expect(
+      Object.keys(doc.components.responses).filter((r) => !refs.has(`#/components/responses/${r}`)),
+    ).toEqual([]);
+    for (const [path, ops] of Object.entries(w.doc.paths))
+      for (const [method, op] of Object.entries(ops))
+        if (method !== 'parameters')
+          expect(Object.keys((op as Operation).responses), `${method} ${path}`).toContain('405');
   });
 
   it('calls every documented operation at least once above', () => {

@@ -5,6 +5,8 @@ export function openApiDocument() {
   const orgToken = { $ref: '#/components/responses/OrganisationTokenRequired' };
   const operatorToken = { $ref: '#/components/responses/OperatorTokenRequired' };
   const fileMissing = { $ref: '#/components/responses/FileMissing' };
+  // Answered for a method the path lacks (not one of its operations), listed under each so clients know it.
+  const methodNotAllowed = { $ref: '#/components/responses/MethodNotAllowed' };
   /** An error answer (the Error body) described for the one operation. */
   const problem = (description: string) => ({
     description,
@@ -26,6 +28,11 @@ export function openApiDocument() {
     headers: fileHeaders,
     content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
   };
+  /** When a download is recorded, and what a script does about it: for the Delivery field and its file. */
+  const recorded =
+    "Recorded means handed to the connection (the operating system's socket), not stored by the client: a file of a few MB fits in the socket buffers at once, so a transfer the client broke off may still be recorded, and `POST /deliveries/download-new` then leaves that delivery out. A script should therefore keep its own state of what it stored and verified (the size against `sizeBytes`; `unzip -t`, or the SHA-256 of each file in the ZIP's `manifest.json`) and fetch what it lacks by id with `GET /deliveries/{id}/file`, which serves a delivery downloaded before as well.";
+  const ranges =
+    'Resumable: a `Range` of one span of bytes (`bytes=first-`, `bytes=first-last`, `bytes=-n`) gives 206 with those bytes, or 416 when none of them exist. With an `If-Range` other than the ETag the whole file is sent (200). Recorded as a download once the server has handed the last byte of the whole file (200, or a range `bytes=0-<last byte>`) or of an open range `bytes=first-` (206, a resumed download) to the network; a suffix `bytes=-n` range, or a closed `bytes=first-last` one that starts after the first byte, never is, even when it ends at the last byte. Another unit, several ranges or a malformed `Range` are ignored.';
   const deleted = problem(
     'Deleted by a user of the organisation (`delivery.deleted`, the message says when): its file is gone for good; the listing shows it with `deletedAt` until it expires',
   );
@@ -35,7 +42,7 @@ export function openApiDocument() {
       title: 'Ketendata iWmo en iJw API',
       version: '1',
       description:
-        'Deliveries for the BI pipeline of a municipality or head organisation (organisation token) and exchange intake for the operator (operator token). Tokens are made in the portal under Instellingen. A method a path does not have answers 405 `api.method_not_allowed` with an `Allow` header (after the token check).',
+        'Deliveries for the BI pipeline of a municipality or head organisation (organisation token) and exchange intake for the operator (operator token). Tokens are made in the portal under Instellingen. A method a path does not have answers 405 `api.method_not_allowed` with an `Allow` header (after the token check); a path the API does not have answers 404 `api.no_such_endpoint`.',
       license: { name: 'EUPL-1.2', url: 'https://joinup.ec.europa.eu/collection/eupl/eupl-text-eupl-12' },
     },
     servers: [{ url: '/api/v1' }],
@@ -61,6 +68,7 @@ export function openApiDocument() {
             },
             401: unauthorized,
             403: orgToken,
+            405: methodNotAllowed,
           },
         },
       },
@@ -77,6 +85,7 @@ export function openApiDocument() {
             401: unauthorized,
             403: orgToken,
             404: notFound,
+            405: methodNotAllowed,
           },
         },
         delete: {
@@ -87,7 +96,8 @@ export function openApiDocument() {
             204: { description: 'Deleted, or deleted before (a retried DELETE)' },
             401: unauthorized,
             403: orgToken,
-            404: problem('Not found or expired (`api.not_found`)'),
+            404: notFound,
+            405: methodNotAllowed,
             409: problem('Not downloaded yet: a file nobody fetched stays (`delivery.not_downloaded`)'),
           },
         },
@@ -97,8 +107,7 @@ export function openApiDocument() {
         get: {
           summary: 'Download one delivery (recorded as a download)',
           operationId: 'downloadDelivery',
-          description:
-            'Resumable: a `Range` of one span of bytes (`bytes=first-`, `bytes=first-last`, `bytes=-n`) gives 206 with those bytes, or 416 when none of them exist. With an `If-Range` other than the ETag the whole file is sent (200). Recorded as a download once the server has handed the last byte of the whole file (200, or a range `bytes=0-<last byte>`) or of an open range `bytes=first-` (206, a resumed download) to the network; a suffix `bytes=-n` range, or a closed `bytes=first-last` one that starts after the first byte, never is, even when it ends at the last byte. Another unit, several ranges or a malformed `Range` are ignored.',
+          description: `${ranges} ${recorded}`,
           parameters: [
             {
               name: 'Range',
@@ -122,6 +131,7 @@ export function openApiDocument() {
             401: unauthorized,
             403: orgToken,
             404: notFound,
+            405: methodNotAllowed,
             410: deleted,
             416: {
               description: 'The range lies outside the file (`delivery.range_not_satisfiable`)',
@@ -146,6 +156,10 @@ export function openApiDocument() {
             403: { description: 'An operator token: this endpoint needs an organisation token' },
             404: {
               description: 'Not found, expired or not ready yet (also for ids of another organisation)',
+            },
+            405: {
+              description: 'A method this path does not have',
+              headers: { Allow: header('the methods it has') },
             },
             410: { description: 'Deleted by a user of the organisation: its file is gone for good' },
             500: { description: 'The file is missing on the server' },
@@ -174,6 +188,7 @@ export function openApiDocument() {
             204: { description: 'Nothing new' },
             401: unauthorized,
             403: orgToken,
+            405: methodNotAllowed,
             500: fileMissing,
           },
         },
@@ -189,6 +204,7 @@ export function openApiDocument() {
             },
             401: unauthorized,
             403: orgToken,
+            405: methodNotAllowed,
           },
         },
         post: {
@@ -212,6 +228,7 @@ export function openApiDocument() {
             400: error,
             401: unauthorized,
             403: orgToken,
+            405: methodNotAllowed,
             409: problem(
               'The organisation is not activated yet (`organisation.inactive`): the operator activates it',
             ),
@@ -229,6 +246,7 @@ export function openApiDocument() {
             401: unauthorized,
             403: orgToken,
             404: error,
+            405: methodNotAllowed,
           },
         },
       },
@@ -245,6 +263,7 @@ export function openApiDocument() {
             },
             401: unauthorized,
             403: orgToken,
+            405: methodNotAllowed,
           },
         },
       },
@@ -291,6 +310,7 @@ export function openApiDocument() {
             ),
             401: unauthorized,
             403: operatorToken,
+            405: methodNotAllowed,
             413: error,
           },
         },
@@ -315,6 +335,7 @@ export function openApiDocument() {
             },
             401: unauthorized,
             403: operatorToken,
+            405: methodNotAllowed,
           },
         },
       },
@@ -386,13 +407,39 @@ export function openApiDocument() {
             'expiresAt',
           ],
           properties: {
-            id: { type: 'integer' },
-            kind: { type: 'string', enum: ['weekly', 'history'] },
-            periodFrom: { type: 'string', format: 'date-time', nullable: true },
-            periodTo: { type: 'string', format: 'date-time', nullable: true },
-            madeAt: { type: 'string', format: 'date-time' },
-            availableAt: { type: 'string', format: 'date-time', nullable: true },
-            sizeBytes: { type: 'integer' },
+            id: { type: 'integer', description: 'its id, for `/deliveries/{id}` and its file' },
+            kind: {
+              type: 'string',
+              enum: ['weekly', 'history'],
+              description:
+                '`weekly`: what came in since the previous weekly; `history`: everything since 1-1-2021, made once on request (`/history-request`)',
+            },
+            periodFrom: {
+              type: 'string',
+              format: 'date-time',
+              nullable: true,
+              description:
+                "start of what it holds: the previous weekly's slot; for a history or a first weekly 1-1-2021 00:00 Amsterdam (earlier when a first weekly holds older exchanges)",
+            },
+            periodTo: {
+              type: 'string',
+              format: 'date-time',
+              nullable: true,
+              description: 'end of what it holds: the slot it was made for (Sunday 06:00 Amsterdam)',
+            },
+            madeAt: { type: 'string', format: 'date-time', description: 'when the weekly run made it' },
+            availableAt: {
+              type: 'string',
+              format: 'date-time',
+              nullable: true,
+              description:
+                'from when it is listed and can be fetched: Monday 06:00 Amsterdam for one made on Sunday, at once for a catch-up made later',
+            },
+            sizeBytes: {
+              type: 'integer',
+              description:
+                'bytes of its ZIP, the `Content-Length` of its file: check what arrived against it before taking it as stored',
+            },
             messageCount: {
               type: 'integer',
               description:
@@ -404,7 +451,12 @@ export function openApiDocument() {
                 'made with the columns of personal data in clear left empty (a birth date: its year; a postcode: its 4 digits), as the organisation chose then',
             },
             fileName: { type: 'string', description: 'as in Content-Disposition of its file' },
-            firstDownloadedAt: { type: 'string', format: 'date-time', nullable: true },
+            firstDownloadedAt: {
+              type: 'string',
+              format: 'date-time',
+              nullable: true,
+              description: `when a download of it was first recorded (portal, API or command line); null while none was. ${recorded}`,
+            },
             firstDownloadedBy: {
               type: 'string',
               nullable: true,
@@ -416,8 +468,20 @@ export function openApiDocument() {
               nullable: true,
               description: 'the same as the portal shows it, e.g. `API-token ‘BI-omgeving’`',
             },
-            deletedAt: { type: 'string', format: 'date-time', nullable: true },
-            expiresAt: { type: 'string', format: 'date-time', nullable: true },
+            deletedAt: {
+              type: 'string',
+              format: 'date-time',
+              nullable: true,
+              description:
+                'when a user of the organisation deleted its file (then its file answers 410); it stays listed until `expiresAt`',
+            },
+            expiresAt: {
+              type: 'string',
+              format: 'date-time',
+              nullable: true,
+              description:
+                'when it is removed, file and listing, 60 days after it was made; after that its id answers 404',
+            },
           },
         },
         HistoryStatus: {

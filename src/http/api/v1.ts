@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { verifyApiToken } from '../../usecases/accounts.js';
+import { DeliveryError } from '../../usecases/deliveries-errors.js';
 import type { DeliveryView } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { sendDeliveryFile, sendFile } from '../portal/ophalen.js';
@@ -11,11 +12,15 @@ type C = Context<AppEnv>;
 
 const problem = (
   c: C,
-  status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 416,
+  status: 400 | 401 | 403 | 404 | 405 | 409 | 410 | 416 | 500,
   code: string,
   message: string,
   headers?: Record<string, string>,
 ) => c.json({ error: { code, message } }, status, headers);
+
+/** A use case's message without the code it starts with: the answer has that in `code`. */
+const withoutCode = (err: DeliveryError) =>
+  err.message.startsWith(`${err.code}: `) ? err.message.slice(err.code.length + 2) : err.message;
 
 /** Bearer-token authentication; the token decides the organisation (or operator scope). */
 function tokenAuth(): MiddlewareHandler<AppEnv> {
@@ -61,6 +66,14 @@ const toJson = (d: DeliveryView) => ({
 /** JSON API under /api/v1. */
 export function apiV1(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+
+  // The server's own failures (a delivery's file missing or unreadable). Every other error goes on to the
+  // app's handler, which words the organisation's refusals for the client and hides what is a bug.
+  app.onError((err, c) => {
+    if (!(err instanceof DeliveryError) || err.status !== 500) throw err;
+    console.error(`http: ${c.req.method} ${c.req.path} failed: ${err.message}`);
+    return problem(c, 500, err.code, withoutCode(err));
+  });
 
   /** 405 for a path of this app (or the exchanges app, mounted ahead of it), naming the methods it has. */
   const methodNotAllowed = (c: C, path: string) => {
@@ -120,7 +133,8 @@ export function apiV1(): Hono<AppEnv> {
       ? (await c.var.deps.deliveries.list(orgOf(c)!, c.var.deps.clock())).find((x) => x.id === id)
       : undefined;
   // The same body for an id of another organisation as for one that never existed.
-  const noSuchDelivery = (c: C) => problem(c, 404, 'api.not_found', 'no such delivery (or expired)');
+  const noSuchDelivery = (c: C) =>
+    problem(c, 404, 'api.not_found', 'no such delivery, not ready yet, or expired');
 
   org.get('/deliveries/:id', async (c) => {
     const d = await listed(c, idParam(c));
@@ -241,5 +255,9 @@ export function apiV1(): Hono<AppEnv> {
   // handler above answered ends here.
   const paths = new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => r.path));
   for (const path of [...paths, '/exchanges']) app.all(path, (c) => methodNotAllowed(c, path));
+  // No path of the API at all: its own code, so a client does not take a typo for a delivery not found.
+  app.all('*', (c) =>
+    problem(c, 404, 'api.no_such_endpoint', `no such endpoint: ${c.req.method} ${c.req.path}`),
+  );
   return app;
 }
