@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { resolveSession, SESSION_IDLE_MS } from '../usecases/accounts.js';
+import { DEVICE_COOKIE_MS, resolveSession, SESSION_IDLE_MS } from '../usecases/accounts.js';
 import { NO_TRUSTED_PROXIES, resolveClientAddress, resolveProtocol } from './client-address.js';
 import type { AppEnv } from './env.js';
 
@@ -21,6 +21,25 @@ export function setSessionCookie(c: Context<AppEnv>, token: string): void {
 export function clearSessionCookie(c: Context<AppEnv>): void {
   const secure = c.var.deps.options.secureCookies;
   deleteCookie(c, sessionCookieName(secure), { path: '/', secure });
+}
+
+/** The device cookie: this browser logged in as a user before (its own login limit, `login`). */
+export const deviceCookieName = (secure: boolean) => (secure ? '__Host-kd_device' : 'kd_device');
+
+export function deviceCookie(c: Context<AppEnv>): string | undefined {
+  return getCookie(c, deviceCookieName(c.var.deps.options.secureCookies));
+}
+
+/** Kept at logout: it stands for the browser, not the session. Lax, as a link to the portal may start a login. */
+export function setDeviceCookie(c: Context<AppEnv>, value: string): void {
+  const secure = c.var.deps.options.secureCookies;
+  setCookie(c, deviceCookieName(secure), value, {
+    path: '/',
+    httpOnly: true,
+    secure,
+    sameSite: 'Lax',
+    maxAge: Math.floor(DEVICE_COOKIE_MS / 1000),
+  });
 }
 
 /** Looks up the session behind the cookie (if any) and puts it in `c.var.session`. */

@@ -9,6 +9,8 @@ describe('keys', () => {
     const k = deriveKeys(SECRET);
     expect(k.pseudonym.equals(k.berichtId)).toBe(false);
     expect(k.pseudonym.equals(k.rawEncryption)).toBe(false);
+    expect(k.loginDevice).toEqual(deriveKey(SECRET, 'login-device'));
+    expect(k.loginDevice?.equals(k.totpEncryption)).toBe(false);
     expect(k.pseudonym.equals(deriveKeys(SECRET).pseudonym)).toBe(true);
     expect(k.pseudonym.equals(deriveKeys(`${SECRET}x`).pseudonym)).toBe(false);
     expect(k.pseudonym).toHaveLength(32);

@@ -18,12 +18,20 @@ export interface Keys {
   readonly totpEncryption: Buffer;
   /** Identifies totpEncryption (stored with every TOTP secret). */
   readonly totpKeyId: string;
+  /**
+   * HMAC-SHA256 key of the portal's device cookies (a browser a user logged in with before). Always derived;
+   * optional only for the parse workers, which are handed no portal keys.
+   */
+  readonly loginDevice?: Buffer;
   /** The re-keying key of one receiving organisation (CBS or head organisation code). */
   organisation(code: string): Buffer;
 }
 
-/** The keys the account use cases need: second-factor secrets are kept encrypted under them. */
-export type TotpKeys = Pick<Keys, 'totpEncryption' | 'totpKeyId'>;
+/**
+ * The keys the account use cases need: second-factor secrets are kept encrypted under them, device cookies
+ * are signed with them.
+ */
+export type TotpKeys = Pick<Keys, 'totpEncryption' | 'totpKeyId' | 'loginDevice'>;
 
 const SALT = Buffer.from('ketendata/v1');
 const KEY_LENGTH = 32;
@@ -33,6 +41,7 @@ export const KEY_PURPOSES = {
   rawEncryption: 'raw-encryption',
   totpEncryption: 'totp-encryption',
   berichtId: 'bericht-id',
+  loginDevice: 'login-device',
   organisation: (code: string) => `organisation:${code}`,
 } as const;
 
@@ -59,6 +68,7 @@ export function deriveKeys(secret: string): Keys {
     rawKeyId: keyId(rawEncryption),
     totpEncryption,
     totpKeyId: keyId(totpEncryption),
+    loginDevice: deriveKey(secret, KEY_PURPOSES.loginDevice),
     organisation(code: string): Buffer {
       let key = orgKeys.get(code);
       if (!key) {

@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import * as OTPAuth from 'otpauth';
-import type { TotpKeys } from '../pseudonymise/keys.js';
+import { keyedDigest, type TotpKeys } from '../pseudonymise/keys.js';
 import { rawKeyRing } from '../pseudonymise/raw-encryption.js';
 import { openTotpSecret, sealTotpSecret } from '../pseudonymise/totp-secret.js';
 import {
@@ -48,10 +48,13 @@ const ARGON2_OPTIONS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, p
 /** Idle timeout of a portal session. */
 export const SESSION_IDLE_MS = 8 * 60 * 60 * 1000;
 /**
- * Login throttling: this many failures in the window block further attempts for that e-mail or address (an
- * IPv6 client by its /64, see `addressKey`).
+ * Login throttling: this many failures in the window block further attempts for that e-mail, device cookie or
+ * address (an IPv6 client by its /64, see `addressKey`). An attempt with a valid device cookie for its e-mail
+ * counts against the cookie instead of the e-mail.
  */
-export const THROTTLE = { window: 15 * 60 * 1000, perEmail: 5, perAddress: 50 } as const;
+export const THROTTLE = { window: 15 * 60 * 1000, perEmail: 5, perDevice: 5, perAddress: 50 } as const;
+/** Lifetime of a device cookie. */
+export const DEVICE_COOKIE_MS = 365 * 24 * 60 * 60 * 1000;
 
 export interface PublicUser {
   readonly id: number;
@@ -145,24 +148,40 @@ export type LoginResult =
       readonly user: PublicUser;
       readonly sessionToken: string;
       readonly pendingSecondFactor: boolean;
+      /** A new device cookie for the browser, when the login was given `device`. */
+      readonly deviceCookie?: string;
     }
   | { readonly ok: false; readonly reason: 'invalid' | 'throttled' };
 
+/** The browser's device cookie (if any) and the key that signs device cookies. */
+export interface LoginDevice {
+  readonly key: Buffer;
+  readonly cookie: string | undefined;
+}
+
 /**
  * Checks a password and opens a session. Failures are counted per e-mail and per client address; past the
- * limit the attempt is refused before the password is even checked, so guessing stays slow.
+ * limit the attempt is refused before the password is even checked, so guessing stays slow. A browser with a
+ * valid device cookie for the e-mail (OWASP "device cookies") is counted per cookie instead of per e-mail:
+ * someone guessing the e-mail's password elsewhere does not lock its user out of a browser used before.
  */
 export async function login(
   db: Kysely<Database>,
-  input: { readonly email: string; readonly password: string; readonly address: string },
+  input: {
+    readonly email: string;
+    readonly password: string;
+    readonly address: string;
+    readonly device?: LoginDevice;
+  },
   now: Date,
 ): Promise<LoginResult> {
   const email = input.email.trim().toLowerCase();
   const user = await findUserByEmail(db, email);
+  const device = input.device && deviceKey(input.device.key, input.device.cookie, email);
   const outcome = await limitedAttempt(
     db,
     [
-      [emailKey(email), THROTTLE.perEmail],
+      device ? [device, THROTTLE.perDevice] : [emailKey(email), THROTTLE.perEmail],
       [addressKey(input.address), THROTTLE.perAddress],
     ],
     now,
@@ -175,10 +194,37 @@ export async function login(
   if (outcome !== 'ok') return { ok: false, reason: outcome === 'throttled' ? 'throttled' : 'invalid' };
   if (!user) throw new Error('unreachable: a login without a user succeeded');
   const sessionToken = await openSession(db, user.id, user.totp_enabled === 1, now);
-  return { ok: true, user: publicUser(user), sessionToken, pendingSecondFactor: user.totp_enabled === 1 };
+  return {
+    ok: true,
+    user: publicUser(user),
+    sessionToken,
+    pendingSecondFactor: user.totp_enabled === 1,
+    ...(input.device ? { deviceCookie: issueDeviceCookie(input.device.key, email) } : {}),
+  };
 }
 
 const emailKey = (email: string) => `email:${sha256(email)}`;
+
+/**
+ * A device cookie names the e-mail it logged in with without showing it: `<nonce>.<HMAC of e-mail and
+ * nonce>`. The random nonce makes each cookie its own throttle key, so a stolen one can be limited alone.
+ */
+export function issueDeviceCookie(key: Buffer, email: string): string {
+  const nonce = randomBytes(16).toString('base64url');
+  return `${nonce}.${deviceMac(key, nonce, email)}`;
+}
+
+const deviceMac = (key: Buffer, nonce: string, email: string) =>
+  keyedDigest(key, ['device', nonce, email.trim().toLowerCase()]);
+
+/** The throttle key of a device cookie signed for `email`; undefined for none, a forged one or another e-mail's. */
+function deviceKey(key: Buffer, cookie: string | undefined, email: string): string | undefined {
+  const parts = /^([A-Za-z0-9_-]{22})\.([0-9a-f]{64})$/.exec(cookie ?? '');
+  if (!parts) return undefined;
+  const [, nonce = '', mac = ''] = parts;
+  const valid = timingSafeEqual(Buffer.from(mac, 'hex'), Buffer.from(deviceMac(key, nonce, email), 'hex'));
+  return valid ? `device:${sha256(nonce)}` : undefined;
+}
 
 /**
  * The throttle key of a client address. An IPv4 address is one client; an IPv6 client usually has a whole /64
@@ -209,10 +255,11 @@ function ipv6Groups(address: string): number[] {
 }
 
 /**
- * One attempt at a secret, limited per key (e-mail, client address) over THROTTLE.window. Counted as a failure
- * before `check` runs: attempts sent at the same time see each other, so no more than the limit are ever
- * checked. Past a limit the attempt is refused unchecked, and not counted. When `check` holds, the failures
- * of the first key are forgotten.
+ * One attempt at a secret, limited per key (e-mail or device cookie, client address) over THROTTLE.window.
+ * Counted as a failure before `check` runs: attempts sent at the same time see each other, so no more than the
+ * limit are ever checked. Past a limit the attempt is refused unchecked, and not counted. When `check` holds,
+ * the failures of the first key are forgotten (with a device cookie the cookie's: the e-mail's, perhaps a
+ * stranger's, stay).
  */
 async function limitedAttempt(
   db: Kysely<Database>,

@@ -5,7 +5,13 @@ import { login, logout, verifySecondFactor } from '../../usecases/accounts.js';
 import { AccountError } from '../../usecases/accounts-errors.js';
 import { csrfTokenFor } from '../csrf.js';
 import type { AppEnv } from '../env.js';
-import { clearSessionCookie, clientAddress, setSessionCookie } from '../session.js';
+import {
+  clearSessionCookie,
+  clientAddress,
+  deviceCookie,
+  setDeviceCookie,
+  setSessionCookie,
+} from '../session.js';
 import { Alert, CsrfField, Field, Layout, TOO_MANY_ATTEMPTS } from './layout.js';
 import { page } from './render.js';
 
@@ -66,13 +72,18 @@ export function authRoutes(): Hono<AppEnv> {
   });
 
   app.post('/inloggen', async (c) => {
-    const { store, clock, audit } = c.var.deps;
+    const { store, clock, audit, totpKeys } = c.var.deps;
     const body = await c.req.parseBody();
     const now = clock();
     const email = str(body.email).trim().toLowerCase();
     const result = await login(
       store.db,
-      { email, password: str(body.password), address: clientAddress(c) },
+      {
+        email,
+        password: str(body.password),
+        address: clientAddress(c),
+        ...(totpKeys.loginDevice ? { device: { key: totpKeys.loginDevice, cookie: deviceCookie(c) } } : {}),
+      },
       now,
     );
     if (!result.ok) {
@@ -92,6 +103,7 @@ export function authRoutes(): Hono<AppEnv> {
     }
     if (c.var.session) await logout(store.db, c.var.session.id);
     setSessionCookie(c, result.sessionToken);
+    if (result.deviceCookie) setDeviceCookie(c, result.deviceCookie);
     await audit.record(
       {
         actor: result.user.email,
