@@ -28,6 +28,9 @@ describe('--help', () => {
       expect(out.slice(0, out.indexOf('\n  -')), command).toContain('(required)');
     }
     expect(await help('quarantine', 'dismiss')).toContain('(required)');
+    expect(await help('backup')).toContain(
+      '--out <file> file to write the copy to, made readable by its owner only (required)',
+    );
   });
 
   it('states a default once (commander prints it itself)', async () => {
