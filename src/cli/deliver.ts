@@ -81,8 +81,10 @@ export function register(program: Command, ctx: CliContext): void {
         }
         for (const s of report.busy) ctx.out(`slot ${s} is being run by another worker; stopped there`);
         // Still owed: as much a failure for cron's mail as the run where it first failed.
-        for (const s of report.waiting)
-          ctx.err(`slot ${s} failed before and waits for its retry (--retry-now to try it now)`);
+        for (const w of report.waiting)
+          ctx.err(
+            `slot ${w.slot} failed before and waits for its retry at ${w.retryAfter} (--retry-now to try it now)`,
+          );
         if (report.failed.length > 0 || report.waiting.length > 0) ctx.setExitCode(1);
         ctx.out(
           `${count(report.made.length, 'delivery', 'deliveries')} made, ${count(report.expired, 'expired delivery', 'expired deliveries')} deleted`,

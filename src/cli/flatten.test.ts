@@ -86,6 +86,24 @@ describe('ketendata flatten', () => {
     expect(existsSync(join(work, 'k'))).toBe(false);
   });
 
+  it('refuses a key that is blank or starts or ends with whitespace', async () => {
+    const input = `${FIXTURES}istandaarden/ijw-voorbeelden/JW301.xml`;
+    const blank = await run(['flatten', input, '--out', join(work, 'w1'), '--key', ' '.repeat(35)]);
+    expect(blank.code).toBe(2);
+    expect(blank.err).toEqual([
+      'flatten: the key is only whitespace: use a random string of at least 32 characters (flatten.blank_key)',
+    ]);
+    for (const key of ['sleutel-een-sleutel-een-sleutel-een ', '\tsleutel-een-sleutel-een-sleutel-een']) {
+      const r = await run(['flatten', input, '--out', join(work, 'w2'), '--key', key]);
+      expect(r.code).toBe(2);
+      expect(r.err).toEqual([
+        'flatten: the key starts or ends with whitespace (a space, tab or line break): remove it (flatten.key_whitespace)',
+      ]);
+    }
+    expect(existsSync(join(work, 'w1'))).toBe(false);
+    expect(existsSync(join(work, 'w2'))).toBe(false);
+  });
+
   it('uses the given key, delimiter and no BOM on request', async () => {
     const a = join(work, 'b1');
     const b = join(work, 'b2');

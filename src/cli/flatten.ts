@@ -271,9 +271,23 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.setExitCode(2);
         return;
       }
+      if (secret.trim() === '') {
+        ctx.err(
+          'flatten: the key is only whitespace: use a random string of at least 32 characters (flatten.blank_key)',
+        );
+        ctx.setExitCode(2);
+        return;
+      }
       // As for KETENDATA_SECRET: with a short key, 9-digit BSNs behind the hash are found by trying keys.
       if (secret.length < 32) {
         ctx.err('flatten: the key is too short: use at least 32 characters (flatten.short_key)');
+        ctx.setExitCode(2);
+        return;
+      }
+      if (secret.trim() !== secret) {
+        ctx.err(
+          'flatten: the key starts or ends with whitespace (a space, tab or line break): remove it (flatten.key_whitespace)',
+        );
         ctx.setExitCode(2);
         return;
       }

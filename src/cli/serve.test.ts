@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
 import { freshStore } from '../../test/support/databases.js';
 
@@ -13,6 +15,71 @@ function occupiedPort(): Promise<{ server: Server; port: number }> {
       resolve({ server, port: typeof address === 'object' && address ? address.port : 0 });
     });
   });
+}
+
+const SECRET = 'serve-test-secret-serve-test-secret-0123';
+
+function freePort(): Promise<number> {
+  return occupiedPort().then(
+    ({ server, port }) => new Promise((resolve) => server.close(() => resolve(port))),
+  );
+}
+
+/** `ketendata serve` as a child process, its output gathered, its end awaited (killed after 30 s). */
+function serveChild(env: NodeJS.ProcessEnv, port: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', String(port)], {
+    env: { ...process.env, KETENDATA_SECRET: SECRET, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }) as unknown as ChildProcessWithoutNullStreams;
+  const r = { out: '', err: '' };
+  child.stdout.on('data', (d) => {
+    r.out += String(d);
+  });
+  child.stderr.on('data', (d) => {
+    r.err += String(d);
+  });
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+  return { child, r, ended };
+}
+
+/**
+ * A TCP relay to PostgreSQL that holds every connection until `release`: a server that is slow to answer,
+ * so that a signal surely comes while `serve` is still opening its store.
+ */
+async function heldRelay(target: URL) {
+  const waiting: Socket[] = [];
+  let released = false;
+  const pipe = (socket: Socket) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  };
+  const server = createServer((socket) => {
+    socket.pause();
+    if (released) pipe(socket);
+    else waiting.push(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    connections: () => waiting.length,
+    release: () => {
+      released = true;
+      for (const s of waiting.splice(0)) {
+        pipe(s);
+        s.resume();
+      }
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe('ketendata serve', () => {
@@ -63,5 +130,75 @@ describe('ketendata serve', () => {
     });
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^ketendata: config\.bad_trusted_proxies: .*"proxy\.example" is not one\)\n$/);
+  });
+
+  it('on PostgreSQL, refuses a KETENDATA_DATA_DIR it cannot use at start, not when a delivery is due', async () => {
+    const { url, dataDir, drop } = await freshStore('postgres');
+    try {
+      const file = join(dataDir, 'a-file');
+      writeFileSync(file, '');
+      const { r, ended } = serveChild(
+        { KETENDATA_DATABASE_URL: url, KETENDATA_DATA_DIR: file },
+        await freePort(),
+      );
+      expect(await ended).toEqual({ code: 1, signal: null });
+      expect(r.err).toBe(
+        `ketendata: config.data_dir_unusable: KETENDATA_DATA_DIR ${file} is not a folder that can be written (EEXIST)\n`,
+      );
+      expect(r.out).not.toContain('portal and API on');
+    } finally {
+      await drop();
+    }
+  });
+
+  it('says it stops on SIGTERM, and lets the portal and the store close', async () => {
+    const { dataDir, drop } = await freshStore('sqlite');
+    try {
+      const { child, r, ended } = serveChild({ KETENDATA_DATA_DIR: dataDir }, await freePort());
+      await vi.waitFor(() => expect(r.out).toContain('portal and API on'), {
+        timeout: 20_000,
+        interval: 100,
+      });
+      child.kill('SIGTERM');
+      expect(await ended).toEqual({ code: 0, signal: null });
+      expect(r.out.split('\n').filter((l) => l.includes('stopping'))).toEqual([
+        'ketendata: stopping (SIGTERM); a running job finishes first',
+      ]);
+      expect(r.err).toBe('');
+    } finally {
+      await drop();
+    }
+  });
+
+  it('stops cleanly, with a line, on a signal that comes before the portal listens', async () => {
+    const { url, dataDir, drop } = await freshStore('postgres');
+    const relay = await heldRelay(new URL(url!));
+    try {
+      const through = new URL(url!);
+      through.hostname = '127.0.0.1';
+      through.port = String(relay.port);
+      const port = await freePort();
+      const { child, r, ended } = serveChild(
+        { KETENDATA_DATABASE_URL: through.toString(), KETENDATA_DATA_DIR: dataDir },
+        port,
+      );
+      // Connecting to PostgreSQL: the store is being opened.
+      await vi.waitFor(() => expect(relay.connections()).toBeGreaterThan(0), {
+        timeout: 20_000,
+        interval: 50,
+      });
+      child.kill('SIGTERM');
+      await vi.waitFor(() => expect(r.out).toContain('stopping'), { timeout: 5_000, interval: 50 });
+      relay.release();
+      expect(await ended).toEqual({ code: 0, signal: null });
+      expect(r.out).toBe(
+        'ketendata: stopping (SIGTERM) before the portal listens; a second signal stops at once\n',
+      );
+      expect(r.err).toBe('');
+    } finally {
+      relay.release();
+      await relay.close();
+      await drop();
+    }
   });
 });

@@ -20,37 +20,91 @@ export function register(program: Command, ctx: CliContext): void {
       if (port === undefined) return;
       const secret = requireSecret(ctx.config);
       const trustedProxies = checkTrustedProxies(ctx.config.trustedProxies);
-      const { store, keys } = await openKeyedStore(ctx.config, secret);
-      let server: Awaited<ReturnType<typeof startPortal>>;
+      // Before anything is opened: a signal while the store opens (migrations) or the portal starts ends the
+      // start after the step under way, with a line, instead of killing the process without a word. As
+      // after the start, a second signal finds no listener and ends the process at once.
+      let listening = false;
+      const signals = watchSignals((name) => {
+        if (!listening)
+          ctx.out(`ketendata: stopping (${name}) before the portal listens; a second signal stops at once`);
+      });
       try {
-        server = await startPortal({
+        const { store, keys } = await openKeyedStore(ctx.config, secret);
+        if (signals.received) return await store.close();
+        let server: Awaited<ReturnType<typeof startPortal>>;
+        try {
+          server = await startPortal({
+            store,
+            dataDir: ctx.config.dataDir,
+            host: o.host,
+            port,
+            secureCookies: !o.insecureCookies,
+            trustedProxies,
+            keys,
+          });
+        } catch (err) {
+          // A PostgreSQL pool left open would keep the process alive with nothing listening.
+          await store.close();
+          throw err;
+        }
+        if (signals.received) {
+          await server.close();
+          return await store.close();
+        }
+        listening = true;
+        const scheduler = startScheduler({
           store,
           dataDir: ctx.config.dataDir,
-          host: o.host,
-          port,
-          secureCookies: !o.insecureCookies,
-          trustedProxies,
-          keys,
+          organisationKey: (code) => keys.organisation(code),
+          catchUpOnStart: true,
+          log: (line) => ctx.out(`ketendata: ${line}`),
         });
-      } catch (err) {
-        // A PostgreSQL pool left open would keep the process alive with nothing listening.
+        ctx.out(`ketendata: portal and API on ${server.url} (${store.dialect}); jobs scheduled`);
+        const name = await signals.next;
+        ctx.out(`ketendata: stopping (${name}); a running job finishes first`);
+        scheduler.stop();
+        await scheduler.idle();
+        await server.close();
         await store.close();
-        throw err;
+      } finally {
+        signals.stop();
       }
-      const scheduler = startScheduler({
-        store,
-        dataDir: ctx.config.dataDir,
-        organisationKey: (code) => keys.organisation(code),
-        catchUpOnStart: true,
-        log: (line) => ctx.out(`ketendata: ${line}`),
-      });
-      ctx.out(`ketendata: portal and API on ${server.url} (${store.dialect}); jobs scheduled`);
-      await waitForSignal();
-      scheduler.stop();
-      await scheduler.idle();
-      await server.close();
-      await store.close();
     });
+}
+
+/**
+ * Listens for SIGINT/SIGTERM from now on, until the first (or `stop`): `received` names it, `next` resolves
+ * with it and `onSignal` hears it at once.
+ */
+export function watchSignals(onSignal: (name: NodeJS.Signals) => void = () => undefined): {
+  readonly received: NodeJS.Signals | undefined;
+  readonly next: Promise<NodeJS.Signals>;
+  stop(): void;
+} {
+  let received: NodeJS.Signals | undefined;
+  let resolve: (name: NodeJS.Signals) => void = () => undefined;
+  const next = new Promise<NodeJS.Signals>((r) => {
+    resolve = r;
+  });
+  const stop = () => {
+    process.off('SIGINT', on);
+    process.off('SIGTERM', on);
+  };
+  function on(name: NodeJS.Signals) {
+    received = name;
+    stop();
+    onSignal(name);
+    resolve(name);
+  }
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return {
+    get received() {
+      return received;
+    },
+    next,
+    stop,
+  };
 }
 
 /** Resolves on SIGINT/SIGTERM so the command can close the server and the store cleanly. */

@@ -2,7 +2,13 @@ import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDatabaseUrl, checkTrustedProxies, ensureDataFolder, loadConfig } from './config.js';
+import {
+  checkDatabaseUrl,
+  checkTrustedProxies,
+  ensureDataFolder,
+  loadConfig,
+  requireSecret,
+} from './config.js';
 
 describe('KETENDATA_DATABASE_URL', () => {
   it('takes postgres:// and postgresql:// URLs, and none for the embedded store', () => {
@@ -72,6 +78,33 @@ describe('KETENDATA_TRUSTED_PROXIES', () => {
     for (const entry of [...bad, '10.0.0.0/8/8', 'proxy.local/8', '10.0.0.0/x'])
       expect(() => checkTrustedProxies(['127.0.0.1', entry])).toThrow(
         new RegExp(`^config\\.bad_trusted_proxies: .*"${entry.replace(/\./g, '\\.')}" is not one`),
+      );
+  });
+});
+
+describe('KETENDATA_SECRET', () => {
+  const secret = (value: string) => () => requireSecret(loadConfig({ KETENDATA_SECRET: value }));
+
+  it('takes a secret of at least 32 characters as given, spaces inside included', () => {
+    expect(secret('a-secret-of-32-characters-length')()).toBe('a-secret-of-32-characters-length');
+    expect(secret('a secret of 32 characters length')()).toBe('a secret of 32 characters length');
+  });
+
+  it('refuses one that is not set, blank or too short', () => {
+    expect(secret('')).toThrow(/^KETENDATA_SECRET is not set/);
+    expect(secret(' '.repeat(35))).toThrow(/^config\.blank_secret: KETENDATA_SECRET is only whitespace/);
+    expect(secret('\t\n'.repeat(20))).toThrow(/^config\.blank_secret: /);
+    expect(secret('too-short')).toThrow(/^KETENDATA_SECRET is too short/);
+  });
+
+  it('refuses one that starts or ends with whitespace (a copied line break), without trimming it', () => {
+    for (const value of [
+      'a-secret-of-32-characters-length\n',
+      ' a-secret-of-32-characters-length',
+      'a-secret-of-32-characters-length\t',
+    ])
+      expect(secret(value)).toThrow(
+        /^config\.secret_whitespace: KETENDATA_SECRET starts or ends with whitespace \(a space, tab or line break\): remove it$/,
       );
   });
 });

@@ -123,7 +123,17 @@ export function requireSecret(config: Config): string {
   if (!config.secret) {
     throw new Error('KETENDATA_SECRET is not set: set it to a random string of at least 32 characters');
   }
+  // Spaces count towards the length but add nothing to guess; at the edges they are most likely a copied
+  // line break or padding, and a secret is used as given (never trimmed: the store is bound to it exactly).
+  if (config.secret.trim() === '')
+    throw new ConfigError(
+      'config.blank_secret: KETENDATA_SECRET is only whitespace: set it to a random string of at least 32 characters',
+    );
   if (config.secret.length < 32) throw new Error('KETENDATA_SECRET is too short: use at least 32 characters');
+  if (config.secret.trim() !== config.secret)
+    throw new ConfigError(
+      'config.secret_whitespace: KETENDATA_SECRET starts or ends with whitespace (a space, tab or line break): remove it',
+    );
   return config.secret;
 }
 

@@ -7,9 +7,9 @@ import { dirname, join, resolve } from 'node:path';
  * (EEXIST for a file in the way, ENOTDIR, ENOENT, EACCES, EPERM, EROFS) when it cannot. With `create`
  * false nothing is made: only the nearest existing folder is probed, for a command that refuses bad
  * options before it writes anything (its own mkdir then succeeds). `mode` is given to the folder itself
- * when it is made (not to missing folders above it, nor to one that exists).
+ * when it is made, `parentMode` to missing folders above it; a folder that exists keeps its mode.
  */
-export function ensureFolder(path: string, create = true, mode?: number): string {
+export function ensureFolder(path: string, create = true, mode?: number, parentMode?: number): string {
   const target = resolve(path);
   const missing: string[] = [];
   let p = target;
@@ -24,7 +24,8 @@ export function ensureFolder(path: string, create = true, mode?: number): string
       p = dirname(p);
     }
   }
-  if (create) for (const dir of missing.reverse()) mkdirSync(dir, dir === target ? { mode } : undefined);
+  if (create)
+    for (const dir of missing.reverse()) mkdirSync(dir, { mode: dir === target ? mode : parentMode });
   // Root passes every permission check, and /proc or a read-only mount refuse only a real write: probe one.
   rmdirSync(mkdtempSync(join(create ? target : p, '.ketendata-probe-')));
   return target;

@@ -18,6 +18,13 @@ describe('retention', () => {
     expect(expiresAt(made).toISOString()).toBe('2024-05-02T04:00:00.000Z');
   });
 
+  it('keeps the milliseconds: a delivery is not deleted early', () => {
+    const late = new Date('2024-03-03T04:59:59.999Z');
+    expect(expiresAt(late).toISOString()).toBe('2024-05-02T03:59:59.999Z');
+    expect(isExpired(late, new Date('2024-05-02T03:59:59.998Z'))).toBe(false);
+    expect(expiresAt(new Date('2024-07-07T04:00:00.250Z')).toISOString()).toBe('2024-09-05T04:00:00.250Z');
+  });
+
   it('puts an instant into the Amsterdam day it falls on', () => {
     expect(dailySlot(new Date('2024-07-01T22:30:00Z')).toISOString()).toBe('2024-07-01T22:00:00.000Z');
     expect(dailySlot(new Date('2024-01-01T22:30:00Z')).toISOString()).toBe('2023-12-31T23:00:00.000Z');

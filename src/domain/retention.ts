@@ -10,9 +10,13 @@ export const RETENTION_DAYS = 60;
  */
 export const RETENTION_CRON = '0 * * * *';
 
-/** When a delivery made at `madeAt` expires: 60 calendar days later at the same Amsterdam clock time. */
+/**
+ * When a delivery made at `madeAt` expires: 60 calendar days later at the same Amsterdam clock time, to the
+ * millisecond (the wall clock reads whole seconds; its milliseconds are added back).
+ */
 export function expiresAt(madeAt: Date): Date {
-  return addLocalDays(madeAt, RETENTION_DAYS, DELIVERY_TIME_ZONE);
+  const atSecond = addLocalDays(madeAt, RETENTION_DAYS, DELIVERY_TIME_ZONE);
+  return new Date(atSecond.getTime() + madeAt.getUTCMilliseconds());
 }
 
 /** True from the expiry instant on: on day 60 a delivery is gone, on day 59 it is still there. */

@@ -45,6 +45,12 @@ const line = csvFormatter(';');
 const FLUSH_AT = 256 * 1024;
 /** Entries smaller than this are stored, not deflated. */
 const STORE_BELOW = 16 * 1024;
+/**
+ * A delivery holds personal data in clear: its folders and files are for the service's account alone,
+ * whatever the umask (a folder that already exists keeps its mode).
+ */
+const FOLDER_MODE = 0o700;
+const FILE_MODE = 0o600;
 
 interface OpenFile {
   readonly spec: DeliveryFileSpec;
@@ -77,7 +83,7 @@ export class DeliveryWriter {
   }
 
   static async open(tmpRoot: string, specs: readonly DeliveryFileSpec[]): Promise<DeliveryWriter> {
-    ensureFolder(tmpRoot);
+    ensureFolder(tmpRoot, true, FOLDER_MODE, FOLDER_MODE);
     const w = new DeliveryWriter(await mkdtemp(join(tmpRoot, 'delivery-')));
     try {
       for (const spec of specs) {
@@ -174,7 +180,7 @@ export class DeliveryWriter {
     const bufs = f.bufs;
     f.bufs = [];
     f.buffered = 0;
-    f.handle ??= await open(f.path, 'w');
+    f.handle ??= await open(f.path, 'w', FILE_MODE);
     await f.handle.writev(bufs);
   }
 
@@ -235,7 +241,7 @@ export class DeliveryWriter {
       zip.addBuffer(manifest, 'manifest.json', entry);
       zip.end();
 
-      ensureFolder(dirname(zipPath));
+      ensureFolder(dirname(zipPath), true, FOLDER_MODE, FOLDER_MODE);
       const part = `${zipPath}.part`;
       const hash = createHash('sha256');
       let size = 0;
@@ -243,7 +249,7 @@ export class DeliveryWriter {
         hash.update(chunk);
         size += chunk.length;
       });
-      await pipeline(zip.outputStream, createWriteStream(part));
+      await pipeline(zip.outputStream, createWriteStream(part, { mode: FILE_MODE }));
       await rename(part, zipPath);
       return { size, sha256: hash.digest('hex'), files };
     } finally {

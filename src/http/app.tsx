@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../store/database.js';
 import { verifyApiToken } from '../usecases/accounts.js';
 import { DeliveryError } from '../usecases/deliveries-errors.js';
 import { apiV1 } from './api/v1.js';
@@ -37,6 +39,26 @@ const API_ERROR_TEXT: Record<string, (org: string) => string> = {
     `organisation ${org} is not registered: contact the operator of Ketendata`,
 };
 
+/** How long /readyz waits for the store before it answers 503. */
+const READY_TIMEOUT_MS = 2000;
+
+/** Whether a trivial query answers in time; never throws (a late failure is swallowed too). */
+async function storeAnswers(db: Kysely<Database>, ms: number): Promise<'ok' | 'error' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const query = sql`select 1`.execute(db).then(
+    () => 'ok' as const,
+    () => 'error' as const,
+  );
+  const late = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([query, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The whole HTTP surface: the Dutch portal (server-rendered), the JSON API and the CSS it needs. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -47,6 +69,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.route('/assets', assets());
+
+  // For a service manager or load balancer: no session, no CSRF, no log line. /healthz says the process
+  // answers; /readyz that the store does too. A failure says so in one line, never why in detail.
+  app.get('/healthz', (c) => c.text('ok'));
+  app.get('/readyz', async (c) => {
+    const answer = await storeAnswers(deps.store.db, READY_TIMEOUT_MS);
+    if (answer === 'ok') return c.text('ok');
+    return c.text(
+      answer === 'timeout'
+        ? `not ready: the database did not answer within ${READY_TIMEOUT_MS / 1000} s`
+        : 'not ready: the database cannot be reached',
+      503,
+    );
+  });
 
   // API: token auth, no cookies, so no CSRF exposure.
   if (deps.exchangesApi) {

@@ -44,13 +44,16 @@ export function withDefaultUser(databaseUrl: string, env: NodeJS.ProcessEnv = pr
   return url.toString();
 }
 
-/** Where a PostgreSQL URL points, as `host:port/database`: no user, no password. */
+/**
+ * Where a PostgreSQL URL points, as `host:port/database`, read as node-postgres reads it: the URL's parts,
+ * else PGHOST, PGPORT and PGDATABASE (else the user name), else its defaults. No user, no password.
+ */
 export function describePostgres(databaseUrl: string): string {
   try {
-    const url = new URL(databaseUrl);
-    const host = url.hostname || url.searchParams.get('host') || 'localhost';
-    const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
-    return `${host}:${url.port || '5432'}/${database}`;
+    // A client that is never connected: only its reading of the URL and the environment is used.
+    const c = new pg.Client({ connectionString: withDefaultUser(databaseUrl) });
+    const host = c.host.includes(':') ? `[${c.host}]` : c.host;
+    return `${host}:${c.port}/${c.database ?? ''}`;
   } catch {
     return 'the configured URL';
   }
@@ -67,6 +70,9 @@ function reasonOf(err: unknown): string {
 export async function openStore(options: StoreOptions): Promise<Store> {
   let store: Store;
   const databaseUrl = checkDatabaseUrl(options.databaseUrl);
+  // In both modes: with PostgreSQL the data folder still holds every delivery, and a folder that cannot be
+  // used must stop the start, not the first delivery due.
+  ensureDataFolder(options.dataDir);
   if (databaseUrl) {
     const pool = new pg.Pool({ connectionString: withDefaultUser(databaseUrl), max: 10 });
     // An idle connection the server closed (restart, failover, an administrator): the pool drops it and
@@ -87,7 +93,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     store = { db, dialect: 'postgres', pool, close: () => db.destroy() };
   } else {
-    ensureDataFolder(options.dataDir);
     const sqlite = new SqliteDatabase(join(options.dataDir, 'ketendata.sqlite'));
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');

@@ -77,7 +77,9 @@ for (const dialect of DIALECTS) {
         wall.now = new Date(t0 + 10 * MIN);
         const early = await runDue(deps, new Date(SUNDAY.getTime() + 10 * MIN));
         expect(early.failed).toEqual([]);
-        expect(early.waiting).toEqual([SUNDAY.toISOString()]);
+        expect(early.waiting).toEqual([
+          { slot: SUNDAY.toISOString(), retryAfter: new Date(t0 + 20 * MIN).toISOString() },
+        ]);
 
         // Still broken at the next try: the wait doubles.
         wall.now = new Date(t0 + 60 * MIN);
@@ -122,7 +124,7 @@ for (const dialect of DIALECTS) {
         // 0384 waits, or its weekly would leapfrog the one it owes.
         wall.now = new Date(wall.now.getTime() + 10 * MIN);
         const second = await runDue(deps, NEXT_SUNDAY);
-        expect(second.waiting).toEqual([SUNDAY.toISOString()]);
+        expect(second.waiting.map((w) => w.slot)).toEqual([SUNDAY.toISOString()]);
         expect(second.made.map((m) => m.organisation).sort()).toEqual(['0363', '0518']);
         const next = (await getJobRun(store.db, WEEKLY_JOB, NEXT_SUNDAY.toISOString()))!;
         expect(next.status).toBe('failed');

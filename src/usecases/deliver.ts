@@ -99,12 +99,18 @@ export interface RunReport {
   /** Slots another worker holds (this run stopped there rather than overtake it). */
   readonly busy: readonly string[];
   /** Slots that failed before and wait for their retry time; the organisations they owe wait with them. */
-  readonly waiting: readonly string[];
+  readonly waiting: readonly WaitingSlot[];
   readonly expired: number;
   /** Temp folders and unlisted ZIPs that interrupted deliveries left behind, removed. */
   readonly leftovers: number;
   /** Organisations whose dashboard snapshot was refreshed (after a slot this run delivered). */
   readonly indicators: number;
+}
+
+export interface WaitingSlot {
+  readonly slot: string;
+  /** ISO instant (wall clock) from which a run tries it again. */
+  readonly retryAfter: string;
 }
 
 export interface RunOptions {
@@ -156,7 +162,7 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
   const made: MadeDelivery[] = [];
   const failed: FailedDelivery[] = [];
   const busy: string[] = [];
-  const waiting: string[] = [];
+  const waiting: WaitingSlot[] = [];
 
   const active = await listOrganisations(db, { activeOnly: true });
   const starts = active.map((o) => Date.parse(o.weeklySlot ?? o.activatedAt ?? now.toISOString()));
@@ -186,7 +192,7 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
       const run = await getJobRun(db, WEEKLY_JOB, slotIso);
       if (run?.status === 'done') continue;
       if (run?.status === 'failed') {
-        waiting.push(slotIso);
+        waiting.push({ slot: slotIso, retryAfter: run.leaseUntil });
         for (const org of await listOrganisations(db, { activeOnly: true })) {
           if (owesWeekly(org, slot)) heldBack.add(`${org.code}/weekly`);
           if (owesHistory(org, slot)) heldBack.add(`${org.code}/history`);
