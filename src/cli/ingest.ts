@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import { requireSecret } from '../config/config.js';
@@ -13,6 +13,9 @@ import { openSource } from '../usecases/ingest-sources.js';
 import { checkRekeySecrets, finishRekey, openKeyedStore, storeName } from '../usecases/store-secret.js';
 import { type CliContext, parseNow } from './command.js';
 import { itemLines } from './item-lines.js';
+
+/** As a shell reports a process ended by the signal: 128 + its number (SIGINT 130, SIGTERM 143). */
+const exitCodeOf = (signal: NodeJS.Signals): number => 128 + constants.signals[signal];
 
 interface Opts {
   batchSize: number;
@@ -79,11 +82,28 @@ export function register(program: Command, ctx: CliContext): void {
         let lastLine = 0;
         // Not progress: shown with --no-progress too. Under a bar, the line the bar is on is cleared first;
         // the bar draws itself again below at its next update.
-        const items = itemLines((line) => {
+        const note = (line: string) => {
           if (bar) process.stderr.write('\r\x1b[K');
           ctx.err(line);
-        });
+        };
+        const items = itemLines(note);
+        // The first SIGINT/SIGTERM stops after the batch being written (one transaction each, so a re-run
+        // continues); a second one ends the process at once, which rolls back the batch being written.
+        const stop = new AbortController();
+        let signalled: NodeJS.Signals | undefined;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (signalled) {
+            bar?.stop();
+            process.exit(exitCodeOf(signal));
+          }
+          signalled = signal;
+          stop.abort();
+          note('ingest: stopping after the batch being written; press Ctrl+C again to stop at once');
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
         const summary = await ingestSource({ store, keys, now }, source, {
+          signal: stop.signal,
           onQuarantined: items.onQuarantined,
           onConflict: items.onConflict,
           batchSize: opts.batchSize,
@@ -103,10 +123,19 @@ export function register(program: Command, ctx: CliContext): void {
               );
             }
           },
-        }).finally(() => bar?.stop());
+        }).finally(() => {
+          bar?.stop();
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        });
         items.end();
         for (const line of formatSummary(summary)) ctx.out(line);
-        for (const line of summaryWarnings(summary)) ctx.err(line);
+        if (signalled) {
+          ctx.err(
+            `ingest: interrupted: ${count(summary.received, 'exchange')} done, the rest not read; run the same command again to continue (ingest.interrupted)`,
+          );
+          ctx.setExitCode(exitCodeOf(signalled));
+        } else for (const line of summaryWarnings(summary)) ctx.err(line);
       } finally {
         await store.close();
       }

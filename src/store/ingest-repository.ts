@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sql } from 'kysely';
@@ -16,8 +17,16 @@ export interface ExchangeMeta {
   readonly verzender: string;
   readonly ontvanger: string;
   readonly source: string;
-  /** For an exchange with a hub id: keyed digest of its bytes (`exchangeDigest`); else null. */
+  /**
+   * For an exchange with a hub id: keyed digest of its bytes (`exchangeDigest`), for a bad manifest line
+   * `bad:<file>:<content>` (`badLineDigest`); else null.
+   */
   readonly content_digest: string | null;
+  /**
+   * For an exchange with a hub id and usable input: its file as the manifest named it, as the tag a bad line's
+   * digest holds (`fileTag`), so the line that corrects a bad one is known. Not stored.
+   */
+  readonly file_tag?: string | null;
 }
 
 /** A parsed, pseudonymised message ready for the store (no clear identifier in it). */
@@ -140,11 +149,16 @@ interface QuarantineRow {
 /** An exchange key in the store, with its open input-problem item if that is all that was recorded of it. */
 type KnownExchanges = Map<
   string,
-  { readonly pendingQuarantineId: number | null; readonly moment: string; readonly digest: string | null }
+  {
+    readonly pendingQuarantineId: number | null;
+    readonly moment: string;
+    readonly digest: string | null;
+    readonly source: string;
+  }
 >;
 
 const INPUT_PROBLEM_LIST = [...INPUT_PROBLEM_CODES].map((c) => `'${c}'`).join(', ');
-const PENDING_SQL = `SELECT e.exchange_key AS k, q.id AS q, e.moment AS m, e.content_digest AS d FROM exchange e
+const PENDING_SQL = `SELECT e.exchange_key AS k, q.id AS q, e.moment AS m, e.content_digest AS d, e.source AS s FROM exchange e
   LEFT JOIN quarantine q ON q.id = e.quarantine_id AND e.message_seq IS NULL AND q.status = 'open'
     AND q.reason_code IN (${INPUT_PROBLEM_LIST})`;
 const OPEN_INPUT_PROBLEM = `status = 'open' AND reason_code IN (${INPUT_PROBLEM_LIST})`;
@@ -173,12 +187,13 @@ const FILL_PASSAGE = `moment = CASE WHEN moment = '' THEN ? ELSE moment END,
   ontvanger = CASE WHEN ontvanger = '' THEN ? ELSE ontvanger END`;
 /**
  * What a retry fills in. Not the moment: a line that had none keeps none (the time it reached us, which the
- * message gets, is not when it passed the hub). The digest then tells a later passage under its hub id by
- * its bytes alone (ingest's skip check). Parameters: verzender, ontvanger, digest.
+ * message gets, is not when it passed the hub). The digest (in place of a bad line's, which told the line)
+ * then tells a later passage under its hub id by its bytes alone (ingest's skip check). Parameters:
+ * verzender, ontvanger, digest.
  */
 const RETRY_FILL = `verzender = CASE WHEN verzender = '' THEN ? ELSE verzender END,
   ontvanger = CASE WHEN ontvanger = '' THEN ? ELSE ontvanger END,
-  content_digest = COALESCE(content_digest, ?)`;
+  content_digest = CASE WHEN content_digest IS NULL OR content_digest LIKE 'bad:%' THEN ? ELSE content_digest END`;
 /** SQL with `?` parameters numbered from $`from` on (PostgreSQL). */
 const numbered = (text: string, from: number) => {
   let n = from;
@@ -394,6 +409,56 @@ const withKey = (it: PreparedExchange, exchange_key: string): PreparedExchange =
   exchange: { ...it.exchange, exchange_key },
 });
 
+/** A bad manifest line's digest (`badLineDigest`): `bad:<file tag>:<content digest, or l and a line digest>`. */
+export const isBadLineDigest = (d: string | null | undefined): boolean => d?.startsWith('bad:') === true;
+
+/** A bad line's file tag (`-`: it names none) and the digest of its file's content (null: not read). */
+function badLineParts(d: string): { readonly file: string; readonly content: string | null } {
+  const [, file = '-', rest = ''] = d.split(':');
+  return { file, content: rest.startsWith('l') ? null : rest };
+}
+
+/**
+ * Whether an exchange is the corrected form of the bad line with digest `d`: the same file (the hub id is the
+ * key they share), and the same content where the line's file could be read. Another message that merely
+ * reuses the hub id is not. A line that names no file is known by its hub id alone: any passage under it is.
+ */
+export function correctsBadLine(d: string, e: ExchangeMeta): boolean {
+  const { file, content } = badLineParts(d);
+  if (file === '-') return true;
+  return file === e.file_tag && (content === null || content === e.content_digest);
+}
+
+const namesFile = (d: string) => badLineParts(d).file !== '-';
+
+/**
+ * Whether a bad line (digest `d`, named `source`) is the exchange known under its hub key: that line again,
+ * or the content stored there. A bad line recorded before bad lines had a digest is taken as the same when it
+ * was the same line of a manifest of the same name (all that is known of it).
+ */
+export function isKnownBadLine(
+  d: string,
+  source: string,
+  known: { readonly digest: string | null; readonly moment: string; readonly source: string },
+): boolean {
+  if (known.digest === d) return true;
+  if (known.digest === null) return known.moment === '' && known.source === source;
+  return !isBadLineDigest(known.digest) && badLineParts(d).content === known.digest;
+}
+
+/** The key of a bad line whose hub key another exchange holds; a line that corrects it can name it too. */
+const badLineKey = (hubKey: string, d: string) =>
+  `${hubKey}#line:${createHash('sha256').update(d).digest('hex').slice(0, 16)}`;
+
+/** The key under which a bad line that this exchange corrects would be kept, had another taken its hub key. */
+const correctedLineKey = (it: PreparedExchange): string | undefined => {
+  const hub = hubKeyOf(it);
+  const e = it.exchange;
+  return hub && e.file_tag && e.content_digest && !isBadLineDigest(e.content_digest)
+    ? badLineKey(hub, `bad:${e.file_tag}:${e.content_digest}`)
+    : undefined;
+};
+
 /** Step one: a hub id that comes with another moment than its first passage (stored, or earlier in the batch). */
 function withMomentKeys(items: readonly PreparedExchange[], known: KnownExchanges): PreparedExchange[] {
   const firstMoment = new Map<string, string>();
@@ -401,7 +466,11 @@ function withMomentKeys(items: readonly PreparedExchange[], known: KnownExchange
     const k = it.exchange.exchange_key;
     const moment = it.exchange.moment;
     if (k !== hubKeyOf(it) || moment === '' || isPlaceholder(it)) return it;
-    const first = known.get(k)?.moment || firstMoment.get(k);
+    const stored = known.get(k);
+    // A bad line holds the hub key (no moment): a passage that does not correct it is another exchange.
+    if (stored?.digest && isBadLineDigest(stored.digest) && !correctsBadLine(stored.digest, it.exchange))
+      return withKey(it, `${k}@${moment}`);
+    const first = stored?.moment || firstMoment.get(k);
     if (first === undefined) firstMoment.set(k, moment);
     return first === undefined || first === moment ? it : withKey(it, `${k}@${moment}`);
   });
@@ -419,15 +488,61 @@ function withContentKeys(items: readonly PreparedExchange[], known: KnownExchang
     const k = it.exchange.exchange_key;
     const plain = hubKeyOf(it);
     const digest = it.exchange.content_digest;
-    if (!plain || (k !== plain && k !== `${plain}@${it.exchange.moment}`) || isPlaceholder(it) || !digest)
+    if (
+      !plain ||
+      (k !== plain && k !== `${plain}@${it.exchange.moment}`) ||
+      isPlaceholder(it) ||
+      !digest ||
+      isBadLineDigest(digest)
+    )
       return it;
     const stored = known.get(k);
     if (stored && stored.pendingQuarantineId === null) {
-      return stored.digest && stored.digest !== digest ? withKey(it, `${k}#${digest.slice(0, 16)}`) : it;
+      // A bad line's digest is no content: step one kept the hub key only for the line it corrects.
+      return stored.digest && !isBadLineDigest(stored.digest) && stored.digest !== digest
+        ? withKey(it, `${k}#${digest.slice(0, 16)}`)
+        : it;
     }
     const first = claimed.get(k);
     if (first === undefined) claimed.set(k, digest);
     return first !== undefined && first !== digest ? withKey(it, `${k}#${digest.slice(0, 16)}`) : it;
+  });
+}
+
+/**
+ * Step three: a bad manifest line (no moment) under a hub key that another exchange holds — stored, or in the
+ * batch a passage that does not correct it, or another bad line — gets a key of its own (`badLineKey`), so it
+ * is an item of its own instead of being taken for that exchange. It keeps the hub key when it is the exchange
+ * known there (`isKnownBadLine`: skipped), or when the batch brings its corrected form too (the usable one is
+ * the exchange, as for a file named twice, first missing).
+ */
+function withBadLineKeys(items: readonly PreparedExchange[], known: KnownExchanges): PreparedExchange[] {
+  const isBadLine = (it: PreparedExchange) =>
+    it.kind === 'quarantine' && !isPlaceholder(it) && isBadLineDigest(it.exchange.content_digest);
+  if (!items.some(isBadLine)) return [...items];
+  const holders = new Map<string, ExchangeMeta[]>();
+  for (const it of items)
+    if (!isPlaceholder(it) && !isBadLine(it)) {
+      const k = it.exchange.exchange_key;
+      holders.set(k, [...(holders.get(k) ?? []), it.exchange]);
+    }
+  const claimed = new Map<string, string>();
+  return items.map((it) => {
+    const k = it.exchange.exchange_key;
+    const d = it.exchange.content_digest;
+    if (!isBadLine(it) || !d || k !== hubKeyOf(it)) return it;
+    const stored = known.get(k);
+    let own: boolean;
+    if (stored) own = isKnownBadLine(d, it.exchange.source, stored);
+    else {
+      // In one batch only a line that names the file is taken for the passage that brings that file.
+      const holding = holders.get(k) ?? [];
+      own =
+        (holding.length === 0 || (namesFile(d) && holding.every((h) => correctsBadLine(d, h)))) &&
+        (claimed.get(k) ?? d) === d;
+      if (own) claimed.set(k, d);
+    }
+    return own ? it : withKey(it, badLineKey(k, d));
   });
 }
 
@@ -482,8 +597,15 @@ async function settleContentProblems(
     }
 }
 
-const settleKeys = (it: PreparedExchange): readonly string[] =>
-  it.settles === undefined ? [] : typeof it.settles === 'string' ? [it.settles] : it.settles;
+/**
+ * The keys of open items this exchange settles when its input is usable: those it `settles`, and a bad line it
+ * corrects that was kept under a key of its own (`correctedLineKey`).
+ */
+const settleKeys = (it: PreparedExchange): readonly string[] => {
+  const given = it.settles === undefined ? [] : typeof it.settles === 'string' ? [it.settles] : it.settles;
+  const corrected = correctedLineKey(it);
+  return corrected === undefined ? given : [...given, corrected];
+};
 
 async function planAndWrite(
   port: BatchPort,
@@ -508,8 +630,10 @@ async function planAndWrite(
     };
     const byMoment = withMomentKeys(batchItems, known);
     await lookUpChanged(batchItems, byMoment);
-    items = withContentKeys(byMoment, known);
-    await lookUpChanged(byMoment, items);
+    const byContent = withContentKeys(byMoment, known);
+    await lookUpChanged(byMoment, byContent);
+    items = withBadLineKeys(byContent, known);
+    await lookUpChanged(byContent, items);
   }
   const delta = emptyDelta();
   delta.received = retry ? 0 : items.length;
@@ -565,7 +689,7 @@ async function planAndWrite(
       settling.add(pending);
     }
     // Also beside its own item: a line fixed at last names a file whose `ingest.not_in_manifest` item is open.
-    if (usable && it.settles) {
+    if (usable) {
       for (const k of settleKeys(it)) {
         const twin = known.get(k)?.pendingQuarantineId ?? null;
         if (twin !== null && !settling.has(twin)) {
@@ -915,13 +1039,14 @@ function sqlitePort(db: SqliteDb): BatchPort {
       const out: KnownExchanges = new Map();
       for (const k of keys) {
         const row = exchangeKey.get(k) as
-          | { k: string; q: number | null; m: string; d: string | null }
+          | { k: string; q: number | null; m: string; d: string | null; s: string }
           | undefined;
         if (row)
           out.set(k, {
             pendingQuarantineId: row.q === null ? null : Number(row.q),
             moment: row.m,
             digest: row.d,
+            source: row.s,
           });
       }
       return out;
@@ -1023,11 +1148,17 @@ function postgresPort(client: PgClient): BatchPort {
         q: string | number | null;
         m: string;
         d: string | null;
+        s: string;
       }>(`${PENDING_SQL} WHERE e.exchange_key = ANY($1::text[])`, [keys]);
       return new Map(
         rows.map((r) => [
           r.k,
-          { pendingQuarantineId: r.q === null ? null : Number(r.q), moment: r.m, digest: r.d },
+          {
+            pendingQuarantineId: r.q === null ? null : Number(r.q),
+            moment: r.m,
+            digest: r.d,
+            source: r.s,
+          },
         ]),
       );
     },
@@ -1222,6 +1353,8 @@ export interface KnownExchange {
   readonly moment: string;
   /** `exchange.content_digest`: null without a hub id, and for exchanges stored before migration 0012. */
   readonly digest: string | null;
+  /** The file (a bad line: `<manifest>#<line>`) as its source named it. */
+  readonly source: string;
 }
 
 /** Exchange keys already stored, for skipping the parse of a re-ingested exchange (the batch checks again). */
@@ -1235,8 +1368,11 @@ export async function knownExchangeKeys(
     q: number | null;
     m: string;
     d: string | null;
+    s: string;
   }>`${sql.raw(PENDING_SQL)} WHERE e.exchange_key IN (${sql.join(keys)})`.execute(store.db);
-  return new Map(rows.map((r) => [r.k, { onlyInputProblem: r.q !== null, moment: r.m, digest: r.d }]));
+  return new Map(
+    rows.map((r) => [r.k, { onlyInputProblem: r.q !== null, moment: r.m, digest: r.d, source: r.s }]),
+  );
 }
 
 /**

@@ -5,6 +5,8 @@ import {
   type BatchResult,
   type ExchangeOutcome,
   finishRun,
+  isBadLineDigest,
+  isKnownBadLine,
   knownExchangeKeys,
   type PreparedExchange,
   settleFolderProblems,
@@ -14,13 +16,20 @@ import {
 import type { Store } from '../store/open.js';
 import { ParsePool } from './ingest-pool.js';
 import {
+  badLineDigest,
   exchangeDigest,
   exchangeKey,
   type Parse,
   prepareExchange,
   type ReceivedExchange,
 } from './ingest-prepare.js';
-import { type ExchangeRef, type ExchangeSource, InputProblem, systemErrorText } from './ingest-sources.js';
+import {
+  type BadLineFile,
+  type ExchangeRef,
+  type ExchangeSource,
+  InputProblem,
+  systemErrorText,
+} from './ingest-sources.js';
 import { linkInBatch } from './link-batch.js';
 
 export interface IngestDeps {
@@ -128,6 +137,11 @@ export interface IngestOptions extends ItemReports {
    * afterwards with `linkPending` (which also catches up any batch left unlinked).
    */
   readonly link?: boolean;
+  /**
+   * Checked between batches: once aborted, the batch being written is the last (each is one transaction, so
+   * a re-run continues), the batches prepared ahead are dropped and nothing more is read.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export const emptySummary = (runId: number): IngestSummary => ({
@@ -192,7 +206,12 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
         hubId: ref.hubId,
       };
       if (ref.problem) {
-        out[i] = { ...base, bytes: ref.problem.bytes, problem: ref.problem };
+        out[i] = {
+          ...base,
+          bytes: ref.problem.bytes,
+          problem: ref.problem,
+          ...(ref.badLine ? { badLine: await readBadLineFile(ref.badLine) } : {}),
+        };
         continue;
       }
       try {
@@ -233,6 +252,15 @@ async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]
 }
 
 /**
+ * The file a bad manifest line names, read where it can be: its content tells the line's exchange from another
+ * under the same hub id. One that cannot be read (missing, too big, not a file) is told by the line itself.
+ */
+async function readBadLineFile(line: BadLineFile): Promise<NonNullable<ReceivedExchange['badLine']>> {
+  const content = line.read ? await line.read().catch(() => null) : null;
+  return { file: line.file, content };
+}
+
+/**
  * The source's exchanges read into batches of at most `maxCount` exchanges and about `maxBytes` raw bytes.
  * Up to READ_CONCURRENCY are read at a time, fewer as the largest exchange seen so far would overrun the
  * byte cap: a batch ends at most one group past it, and a group holds one exchange once they are big.
@@ -265,8 +293,9 @@ async function* readBatches(
     }
     for (const ex of await readAll(group)) {
       batch.push(ex);
-      bytes += ex.bytes.length;
-      largest = Math.max(largest, ex.bytes.length);
+      const size = ex.bytes.length + (ex.badLine?.content?.length ?? 0);
+      bytes += size;
+      largest = Math.max(largest, size);
     }
     if (batch.length > 0 && (batch.length >= maxCount || bytes >= maxBytes || ended)) {
       yield batch;
@@ -294,16 +323,24 @@ export async function ingestSource(
   const workers = deps.parse ? 0 : (options.workers ?? 0);
   const pool = workers > 0 ? new ParsePool(workers, deps.keys, { link: options.link !== false }) : undefined;
   let done = 0;
-  const prepare = async (received: readonly ReceivedExchange[]): Promise<PreparedExchange[]> => {
+  const prepare = async (batch: readonly ReceivedExchange[]): Promise<PreparedExchange[]> => {
+    // A bad line's digest once, here: its file's bytes go no further.
+    const received = batch.map((ex) =>
+      ex.badLine ? { ...ex, badLine: { file: ex.badLine.file, digest: badLineDigest(deps.keys, ex) } } : ex,
+    );
     const keys = received.map((ex) => exchangeKey(deps.keys, ex, ex.problem ? ex.place : undefined));
     const known = await knownExchangeKeys(deps.store, [...new Set(keys)]);
     // A known exchange is not parsed again, unless all that is known of it is an input problem (a missing
     // file, an unusable manifest line) and it now comes with usable input, or its hub id comes again with
     // another moment or other content: another passage, which the batch writer gives a key of its own
-    // (`withMomentKeys`, `withContentKeys`).
+    // (`withMomentKeys`, `withContentKeys`). A bad line under a known hub id is skipped only when it is that
+    // exchange (the same line, or the content stored); else, and for a passage under a bad line's hub id,
+    // the batch writer tells (`withBadLineKeys`, `correctsBadLine`).
     const skip = received.map((ex, i) => {
       const k = known.get(keys[i]!);
       if (k === undefined) return false;
+      if (ex.hubId && ex.badLine?.digest) return isKnownBadLine(ex.badLine.digest, ex.source, k);
+      if (ex.hubId && isBadLineDigest(k.digest)) return false;
       if (ex.hubId && ex.moment && k.moment && k.moment !== ex.moment) return false;
       // An exchange known without a moment (a line retried with its file) is told by its bytes alone.
       if (k.digest && (ex.moment === k.moment || k.moment === '')) {
@@ -337,25 +374,31 @@ export async function ingestSource(
   // the workers parse while this thread writes; without, each batch is prepared and written in turn.
   const ahead: Promise<PreparedExchange[]>[] = [];
   const depth = pool ? PREPARED_AHEAD : 0;
+  const stopped = () => options.signal?.aborted === true;
   const flush = async (batch: ReceivedExchange[]) => {
     const prepared = prepare(batch);
     // Observed here so a failing batch is not an unhandled rejection while an older one is written.
     prepared.catch(() => undefined);
     ahead.push(prepared);
-    while (ahead.length > depth) await write(await ahead.shift()!);
+    while (ahead.length > depth && !stopped()) await write(await ahead.shift()!);
   };
   try {
-    for await (const batch of readBatches(source, batchSize, options.batchBytes ?? DEFAULT_BATCH_BYTES))
+    for await (const batch of readBatches(source, batchSize, options.batchBytes ?? DEFAULT_BATCH_BYTES)) {
+      if (stopped()) break;
       await flush(batch);
-    while (ahead.length) await write(await ahead.shift()!);
+      if (stopped()) break;
+    }
+    while (ahead.length && !stopped()) await write(await ahead.shift()!);
   } finally {
-    await Promise.allSettled(ahead);
+    // Stopped: what the workers still parse is not waited for (closing the pool ends it).
+    if (!stopped()) await Promise.allSettled(ahead);
     await pool?.close();
     await source.close();
   }
   // A folder read at last: its files came as exchanges of their own, and its item (named as the listing named
   // it, without a moment or bytes) is settled.
-  if (source.foldersRead?.length) {
+  // Stopped: a folder's files are not all in yet, and the files not named .xml not all seen; the re-run says.
+  if (source.foldersRead?.length && !stopped()) {
     const exchangeKeys = source.foldersRead.map((folder) =>
       exchangeKey(
         deps.keys,
@@ -371,7 +414,7 @@ export async function ingestSource(
     });
     if (settled > 0) summary.settledFolders = settled;
   }
-  if (source.notXml?.length) {
+  if (source.notXml?.length && !stopped()) {
     summary.notXml = { count: source.notXml.length, first: source.notXml.slice(0, NOT_XML_NAMED) };
     const manifestLike = source.notXml.filter(looksLikeManifest);
     if (manifestLike.length > 0) summary.manifestLike = manifestLike;

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { posix } from 'node:path';
 import {
   berichtId,
   capNames,
@@ -29,6 +30,15 @@ export interface ReceivedExchange {
   readonly hubId: string | null;
   /** Set when the input itself is unusable (bad manifest line, missing file). */
   readonly problem?: { readonly code: string; readonly reason: string };
+  /**
+   * A bad manifest line: the file it names, its content where it could be read, and (once `badLineDigest`
+   * is known, before it is prepared) that digest, which tells this line's exchange from another.
+   */
+  readonly badLine?: {
+    readonly file: string | null;
+    readonly content?: Buffer | null;
+    readonly digest?: string;
+  };
 }
 
 export type Parse = (xml: Buffer, source: { file: string }) => ParseOutcome;
@@ -61,18 +71,45 @@ export function exchangeKey(keys: Keys, ex: ReceivedExchange, place?: string): s
     ex.verzender ?? '',
     ex.ontvanger ?? '',
     content,
+    // A bad line is its line and its file's content (two extracts with that line hold other files).
+    ...(ex.badLine?.digest === undefined ? [] : [ex.badLine.digest]),
   ])
     h.update(part).update('\u001f');
   return `src:${h.digest('hex').slice(0, 40)}`;
 }
 
 /**
+ * What tells a bad manifest line's exchange from another under its hub id: `bad:<file>:<content>`, the file's
+ * name as a keyed tag (`-`: the line names none) and the keyed digest of the file's bytes as `exchangeDigest`
+ * gives it; where the file cannot be read, `l` and a digest of the line's bytes, its line in its manifest and
+ * that manifest's folder or ZIP. Kept as the exchange's `content_digest`: a later line is that exchange's
+ * corrected form only with the same file (and content, where it was read), see `correctsBadLine`.
+ */
+export function badLineDigest(keys: Keys, ex: ReceivedExchange): string {
+  const file = ex.badLine?.file;
+  const content = ex.badLine?.content;
+  const tag = file ? fileTag(keys, file) : '-';
+  if (content) return `bad:${tag}:${keyedHex(keys.berichtId, 'exchange-content', content)}`;
+  const h = createHmac('sha256', keys.berichtId);
+  for (const part of ['bad-line', ex.place ?? '', ex.identity ?? ex.source, ex.bytes])
+    h.update(part).update('\u001f');
+  return `bad:${tag}:l${h.digest('hex').slice(0, 16)}`;
+}
+
+/** A file as a manifest line names it (normalised), as a keyed tag: a bad line and its corrected form compare it. */
+export function fileTag(keys: Keys, file: string): string {
+  return keyedHex(keys.berichtId, 'line-file', posix.normalize(file)).slice(0, 16);
+}
+
+/**
  * What an exchange with a hub id held, as a keyed digest: its key (`hub:<id>`) says nothing of the content, so
  * another content under the same hub id and moment is told apart by this. Null without a hub id (the key
- * digests the content) and for an input problem (no content).
+ * digests the content) and for an input problem (no content), but for a bad manifest line: `badLineDigest`.
  */
 export function exchangeDigest(keys: Keys, ex: ReceivedExchange): string | null {
-  return ex.hubId && !ex.problem ? keyedHex(keys.berichtId, 'exchange-content', ex.bytes) : null;
+  if (!ex.hubId) return null;
+  if (ex.problem) return ex.badLine ? (ex.badLine.digest ?? badLineDigest(keys, ex)) : null;
+  return keyedHex(keys.berichtId, 'exchange-content', ex.bytes);
 }
 
 function keyedHex(key: Buffer, purpose: string, value: string | Buffer): string {
@@ -171,5 +208,7 @@ function meta(
     ontvanger: ex.ontvanger ?? header?.ontvanger ?? '',
     source: ex.source,
     content_digest: exchangeDigest(keys, ex),
+    // Whether it corrects a bad line under its hub id is told by its file as the manifest named it.
+    file_tag: ex.hubId && !ex.problem ? fileTag(keys, ex.identity ?? ex.source) : null,
   };
 }

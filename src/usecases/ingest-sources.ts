@@ -37,9 +37,9 @@ export interface ExchangeRef {
    */
   readonly identity?: string;
   /**
-   * Exchanges of a plain folder or a ZIP without a manifest: the folder or ZIP they were read from (its real
-   * path). It names their input problems and the key that settles those, so a file of the same name elsewhere
-   * does not settle them.
+   * Exchanges of a plain folder or a ZIP without a manifest, and a manifest's bad lines: the folder or ZIP they
+   * were read from (its real path). It names their input problems and the key that settles those, so a file of
+   * the same name elsewhere does not settle them, nor is the same bad line of another extract taken for this one.
    */
   readonly place?: string;
   /**
@@ -54,7 +54,18 @@ export interface ExchangeRef {
   readonly hubId: string | null;
   /** A manifest line that cannot be used: quarantined with this code and reason. */
   readonly problem?: { readonly code: string; readonly reason: string; readonly bytes: Buffer };
+  /**
+   * Such a line (`ingest.manifest_invalid`): the file it names, if any, and how to read it. Its content tells
+   * the line's exchange from another under the same hub id, and its name the line that corrects it.
+   */
+  readonly badLine?: BadLineFile;
   read(): Promise<Buffer>;
+}
+
+/** See `ExchangeRef.badLine`: the file (normalised, as a line names it) and a reader where it may be read. */
+export interface BadLineFile {
+  readonly file: string | null;
+  readonly read?: () => Promise<Buffer>;
 }
 
 export interface ExchangeSource {
@@ -292,8 +303,15 @@ function fileOf(line: string): string | null {
   }
 }
 
-function badLine(name: Named, line: string, reason: string): ExchangeRef {
+function badLine(
+  name: Named,
+  line: string,
+  reason: string,
+  readFile: (file: string) => Promise<Buffer>,
+): ExchangeRef {
   const bytes = Buffer.from(line);
+  const file = fileOf(line);
+  const inside = file !== null && !file.startsWith('/') && !file.split(/[\\/]/).includes('..');
   return {
     ...name,
     moment: null,
@@ -301,12 +319,24 @@ function badLine(name: Named, line: string, reason: string): ExchangeRef {
     ontvanger: null,
     hubId: hubIdOf(line),
     problem: { code: 'ingest.manifest_invalid', reason, bytes },
+    badLine: {
+      file: file === null ? null : posix.normalize(file),
+      ...(inside ? { read: () => readFile(file) } : {}),
+    },
     read: async () => bytes,
   };
 }
 
-/** How a manifest's exchanges are named: shown (`source`) and, where it differs, identified (`identity`). */
-type Named = { readonly source: string; readonly identity?: string; readonly unlisted?: Unlisted };
+/**
+ * How a manifest's exchanges are named: shown (`source`) and, where it differs, identified (`identity`); a bad
+ * line also by its manifest's folder or ZIP (`place`), so the same line of two extracts is two exchanges.
+ */
+type Named = {
+  readonly source: string;
+  readonly identity?: string;
+  readonly unlisted?: Unlisted;
+  readonly place?: string;
+};
 
 interface ManifestNames {
   /** A bad line, by its number. */
@@ -336,7 +366,7 @@ async function* manifestRefs(
     const where = `${manifestName} line ${n}`;
     if (raw instanceof LongLine) {
       const reason = `${where}: the line has ${raw.bytes.toLocaleString('en')} bytes, more than ${MAX_MANIFEST_LINE.toLocaleString('en')} for one manifest line`;
-      yield badLine(names.line(n), raw.head, reason);
+      yield badLine(names.line(n), raw.head, reason, read);
       continue;
     }
     const line = raw.trim();
@@ -347,7 +377,7 @@ async function* manifestRefs(
         const file = fileOf(line);
         if (file !== null) names.seen(file);
       }
-      yield badLine(names.line(n), line, parsed.reason);
+      yield badLine(names.line(n), line, parsed.reason, read);
       continue;
     }
     names.seen?.(parsed.file);
@@ -400,7 +430,7 @@ async function manifestSource(manifestPath: string): Promise<ExchangeSource> {
           return readInside(Buffer.from(path), path);
         },
         {
-          line: (n) => ({ source: `${manifestName}#${n}` }),
+          line: (n) => ({ source: `${manifestName}#${n}`, place }),
           file: (source) =>
             track ? { source, unlisted: { name: posix.normalize(source), place } } : { source },
           seen: track ? (file) => unnamed.delete(posix.normalize(file)) : undefined,
@@ -912,6 +942,7 @@ async function zipSource(path: string): Promise<ExchangeSource> {
               line: (n) => ({
                 source: `${zipName}!${name}${nth > 1 ? `(${nth})` : ''}#${n}`,
                 identity: `${name}${nth > 1 ? `(${nth})` : ''}#${n}`,
+                place,
               }),
               file: (file) => ({
                 source: `${zipName}!${base}${file}`,
