@@ -3,14 +3,21 @@ import { describe, expect, it } from 'vitest';
 import { examples } from '../../test/support/examples.js';
 import { parseMessage } from '../ingest/index.js';
 import { schemaSet } from '../schema/releases.js';
+import { dataDictionary } from '../usecases/deliver-dictionary.js';
 import {
+  CODE_LIST_HEADER,
   codeListRows,
   codeListsCsv,
+  DICTIONARY_FILES,
   DICTIONARY_HEADER,
+  type DictionaryRow,
   dictionaryCsv,
   dictionaryMarkdown,
   dictionaryRows,
   type ExtraTable,
+  MANIFEST_FILE,
+  md,
+  mdCode,
 } from './dictionary.js';
 
 const set = schemaSet();
@@ -22,7 +29,9 @@ describe('data dictionary', () => {
     const expected = set.messages.flatMap((m) =>
       m.tables.flatMap((t) => t.columns.map((c) => `${t.name}.csv/${c.name}`)),
     );
-    expect(rows.map((r) => `${r.file}/${r.column}`)).toEqual(expected);
+    const delivery = new Set<string>([...Object.values(DICTIONARY_FILES), MANIFEST_FILE]);
+    const tables = rows.filter((r) => !delivery.has(r.file));
+    expect(tables.map((r) => `${r.file}/${r.column}`)).toEqual(expected);
   });
 
   it('gives the path, type, Dutch description and cardinality of a value column', () => {
@@ -183,7 +192,9 @@ describe('data dictionary', () => {
     const back = parse(dictionaryCsv(all).slice(1), { delimiter: ';' }) as string[][];
     expect(back[0]).toEqual([...DICTIONARY_HEADER]);
     expect(back).toHaveLength(all.length + 1);
-    expect(back.at(-1)?.[7]).toBe('Soort relatie; met "aanhalingstekens"; en puntkomma');
+    expect(back.find((r) => r[0] === 'Koppeltabel.csv')?.[7]).toBe(
+      'Soort relatie; met "aanhalingstekens"; en puntkomma',
+    );
     expect(dictionaryMarkdown(set, all, [extra])).toContain(
       '## Koppeltabel.csv\n\nRelaties tussen berichten.',
     );
@@ -239,5 +250,216 @@ describe('data dictionary', () => {
       'Datum waarop een persoon geboren is.',
     );
     expect(col('JW301.csv', 'Client_Bsn')?.description).not.toContain('Type LDT_');
+  });
+
+  describe('Markdown that renders as it stands', () => {
+    const markdown = dictionaryMarkdown(set, rows);
+    /** The cells of a table row as GFM splits them: at every `|` not escaped. */
+    const cellsOf = (line: string) =>
+      line
+        .slice(2, -2)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim());
+    const lineOf = (file: string, column: string) =>
+      markdown
+        .slice(markdown.indexOf(`## ${file}\n`))
+        .split('\n')
+        .find((l) => l.startsWith(`| ${column} |`)) ?? '';
+    /** A code span's text as CommonMark reads it: fence and padding off, GFM's `\|` a pipe. */
+    const codeText = (cell: string) => {
+      const fence = /^`+/.exec(cell)?.[0] ?? '';
+      expect(cell.endsWith(fence) && fence.length > 0, cell).toBe(true);
+      let text = cell.slice(fence.length, cell.length - fence.length);
+      if (text.length > 1 && text.startsWith(' ') && text.endsWith(' ')) text = text.slice(1, -1);
+      return text.replace(/\\\|/g, '|');
+    };
+
+    it('gives every restriction as a code span with its text verbatim: no emphasis from .*[^\\s].*', () => {
+      expect(lineOf('JW301.csv', 'Client_Naam_Geslachtsnaam_Achternaam')).toContain(
+        '| `patroon .*[^\\s].*; lengte 1..200` |',
+      );
+      expect(lineOf('JW302.csv', 'Header_XsdVersieRetour_BerichtXsdVersie')).toContain(
+        '| `patroon (0\\|[1-9][0-9]*)\\.(0\\|[1-9][0-9]*)\\.(0\\|[1-9][0-9]*); lengte 1..∞` |',
+      );
+      let checked = 0;
+      for (const r of rows.filter((x) => x.facets !== '' && !x.file.endsWith('.json'))) {
+        const cells = cellsOf(lineOf(r.file, r.column));
+        expect(cells, `${r.file}/${r.column}`).toHaveLength(8);
+        expect(codeText(cells[3] ?? ''), `${r.file}/${r.column}`).toBe(r.facets);
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(1000);
+    });
+
+    it('escapes in the other cells what would start emphasis, code, a link, HTML or an entity', () => {
+      // Unescaped, each of these changes what is shown; `_` inside a word does not (Client_Bsn).
+      const active = /(?<!\\)(?:\\\\)*[*`<[&~]|(?<![\p{L}\p{N}\\])_|(?<!\\)_(?![\p{L}\p{N}])/u;
+      const tables = markdown.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Kolom |'));
+      expect(tables.length).toBeGreaterThan(1400);
+      for (const line of tables)
+        for (const cell of cellsOf(line)) {
+          // The restrictions and the manifest's fields: code spans, literal as they stand.
+          if (!/^(`+).*\1$/.test(cell)) expect(cell, line).not.toMatch(active);
+        }
+      expect(md('.*[^\\s].* en _x_ <b>&amp; `a` | c ~~d~~ Client_Bsn')).toBe(
+        '.\\*\\[^\\\\s\\].\\* en \\_x\\_ \\<b\\>\\&amp; \\`a\\` \\| c \\~\\~d\\~\\~ Client_Bsn',
+      );
+      // Backticks inside a code span: a longer fence, padded where the text starts or ends with one.
+      expect(mdCode('a`b')).toBe('``a`b``');
+      expect(mdCode('`a``')).toBe('``` `a`` ```');
+      expect(codeText(mdCode('`a`` | b'))).toBe('`a`` | b');
+      expect(mdCode('')).toBe('');
+    });
+  });
+
+  describe('describes a leaf without a text of its own by its nearest documented ancestor, then its type', () => {
+    const description = (file: string, column: string) =>
+      rows.find((r) => r.file === file && r.column === column)?.description ?? '';
+
+    it('tells the XSD version of the heenbericht from that of the retourbericht', () => {
+      const versions = rows.filter((r) => /^Header_Xs(d|lt)Versie/.test(r.column));
+      expect(versions.length).toBeGreaterThan(80);
+      const heen = description('JW302.csv', 'Header_XsdVersie_BerichtXsdVersie');
+      const retour = description('JW302.csv', 'Header_XsdVersieRetour_BerichtXsdVersie');
+      expect(heen).toBe(
+        "BerichtXsdVersie van XsdVersie: Volgnummer van de formele uitgifte van een versie van de XSD's die zijn " +
+          'ingezet voor het opstellen van het heenbericht. Type LDT_Versie: Volgnummer van de formele uitgifte van een versie.',
+      );
+      expect(retour).toMatch(
+        /^BerichtXsdVersie van XsdVersieRetour: .* het retourbericht\. Type LDT_Versie: /,
+      );
+      expect(description('WMO302.csv', 'Header_XsdVersieRetour_BasisschemaXsdVersie')).toMatch(
+        /^BasisschemaXsdVersie van XsdVersieRetour: .* retourbericht\./,
+      );
+      // Without a documented parent: its place, and the nearest text above it.
+      expect(description('JW325.csv', 'Header_XsdVersieDeclaratie_BerichtXsdVersie')).toMatch(
+        /^BerichtXsdVersie van XsdVersieDeclaratie in Bericht: Bericht met retourinformatie voor declaratie/,
+      );
+      expect(description('JW325.csv', 'Header_XsltVersie')).toMatch(/^XsltVersie van Header in Bericht: /);
+      for (const r of versions) {
+        expect(r.description, `${r.file}/${r.column}`).not.toBe(
+          'Volgnummer van de formele uitgifte van een versie.',
+        );
+        expect(r.description, `${r.file}/${r.column}`).toMatch(/Type LDT_Versie: /);
+      }
+    });
+
+    it("says a DebetCredit column is the amount's debit/credit indicator, with its codes", () => {
+      for (const file of ['JW323_Prestatie.csv', 'JW325_Prestatie.csv', 'WMO323_Prestatie.csv']) {
+        expect(description(file, 'IngediendBedrag_DebetCredit'), file).toBe(
+          'DebetCredit-indicatie van IngediendBedrag: C (Creditbedrag en aantal) of D (Debetbedrag en aantal). ' +
+            'IngediendBedrag: Het bedrag dat gedeclareerd wordt.',
+        );
+        expect(description(file, 'IngediendBedrag_Bedrag'), file).toMatch(
+          /^Bedrag van IngediendBedrag: Het bedrag dat gedeclareerd wordt\. Type LDT_Bedrag: .*eurocent/,
+        );
+      }
+    });
+
+    it("keeps the type's text of a hashed leaf without a text of its own: it is all the leaf has", () => {
+      expect(description('JW319.csv', 'Antwoord_ReferentieAanbieder')).toBe(
+        'ReferentieAanbieder van Antwoord: Gegevens over het antwoord dat de gemeente geeft op een verzoek van de ' +
+          'aanbieder. Type LDT_Referentie: Naam of nummer dat als referentie kan worden meegegeven.',
+      );
+    });
+  });
+
+  describe('the files of a delivery that are not tables', () => {
+    const of = (file: string) => rows.filter((r) => r.file === file);
+
+    it('lists the fields of manifest.json as the delivery writes them', () => {
+      expect(of(MANIFEST_FILE).map((r) => r.column)).toEqual([
+        'organisation',
+        'name',
+        'members',
+        'catchUp',
+        'kind',
+        'release',
+        'period.start',
+        'period.end',
+        'seq.from',
+        'seq.to',
+        'linkSeq.from',
+        'linkSeq.to',
+        'madeAt',
+        'availableAt',
+        'messages',
+        'personalDataLeftOut',
+        'files[].name',
+        'files[].rows',
+        'files[].bytes',
+        'files[].sha256',
+      ]);
+      for (const r of of(MANIFEST_FILE)) expect(r.description, r.column).toMatch(/^[A-Za-z].{10,}\.$/);
+      const markdown = dictionaryMarkdown(set, rows);
+      expect(markdown).toContain('## Overige bestanden in de levering');
+      expect(markdown).toContain('### manifest.json');
+      expect(markdown).toContain(
+        '| `files[].sha256` | sha256 (string) | 1..1 | SHA-256 van het bestand (64 hex)',
+      );
+      expect(markdown).toMatch(/\n- manifest\.json: Gegevens over de levering zelf/);
+      // Not as a table of its own among the message files.
+      expect(markdown).not.toMatch(/\n## manifest\.json/);
+    });
+
+    it('gives the dictionary files and Codelijsten.csv a line each, the CSVs their columns', () => {
+      expect(of(DICTIONARY_FILES.markdown).map((r) => r.column)).toEqual(['']);
+      expect(of(DICTIONARY_FILES.csv).map((r) => r.column)).toEqual([...DICTIONARY_HEADER]);
+      expect(of(DICTIONARY_FILES.codes).map((r) => r.column)).toEqual([...CODE_LIST_HEADER]);
+      const markdown = dictionaryMarkdown(set, rows);
+      for (const file of Object.values(DICTIONARY_FILES))
+        expect(markdown, file).toMatch(new RegExp(`\\n- ${file.replace('.', '\\.')}: [A-Z]`));
+      expect(markdown).toContain('Kolommen: Standaard, Type, Code, Omschrijving.');
+      // In the CSV too, with its columns as they are.
+      const back = parse(dictionaryCsv(rows, { bom: false }), { delimiter: ';' }) as string[][];
+      expect(back.filter((r) => r[0] === MANIFEST_FILE)).toHaveLength(20);
+      expect(back.find((r) => r[0] === 'Codelijsten.csv' && r[1] === 'Code')).toHaveLength(
+        DICTIONARY_HEADER.length,
+      );
+    });
+  });
+
+  describe('for an organisation that leaves personal data out', () => {
+    const delivered = dataDictionary({ personalDataLeftOut: true }).files;
+    const csv = parse(String(delivered.find((f) => f.name === DICTIONARY_FILES.csv)?.content).slice(1), {
+      delimiter: ';',
+    }) as string[][];
+    const markdown = String(delivered.find((f) => f.name === DICTIONARY_FILES.markdown)?.content);
+    const row = (file: string, column: string) => csv.find((r) => r[0] === file && r[1] === column) ?? [];
+
+    it('says in the description of each such column what is left, and that the XSD type or 1..1 does not hold', () => {
+      expect(row('JW301.csv', 'Client_Geboortedatum_Datum').slice(3, 8)).toEqual([
+        'LDT_Datum',
+        'date',
+        'patroon [^:Z]*',
+        '1..1',
+        'Datum waarop een persoon geboren is. In deze levering: alleen het jaar (JJJJ), niet volgens het XSD-type.',
+      ]);
+      expect(row('JW301.csv', 'Client_Geboortedatum_Datum').at(-1)).toBe('geboortedatum (alleen het jaar)');
+      expect(row('JW301_ClientContact.csv', 'Adres_Postcode')[7]).toMatch(
+        / In deze levering: alleen de 4 cijfers, niet volgens het XSD-type\.$/,
+      );
+      expect(row('JW301.csv', 'Client_Naam_Geslachtsnaam_Achternaam')[7]).toMatch(
+        / In deze levering: leeg gelaten, niet volgens de kardinaliteit 1\.\.1\.$/,
+      );
+      expect(row('JW301.csv', 'Client_Naam_Voornamen')[7]).toMatch(
+        /[^.]\. In deze levering: leeg gelaten\.$/,
+      );
+      const marked = csv.filter((r) =>
+        / \((leeg gelaten|alleen het jaar|alleen de 4 cijfers)\)$/.test(r.at(-1) ?? ''),
+      );
+      expect(marked.length).toBeGreaterThan(50);
+      for (const r of marked) expect(r[7], `${r[0]}/${r[1]}`).toMatch(/ In deze levering: /);
+      expect(csv.filter((r) => / In deze levering: /.test(r[7] ?? ''))).toHaveLength(marked.length);
+      expect(markdown).toContain(
+        '| Datum waarop een persoon geboren is. In deze levering: alleen het jaar (JJJJ), niet volgens het XSD-type. |',
+      );
+    });
+
+    it('says nothing of it where the organisation gets personal data', () => {
+      const all: readonly DictionaryRow[] = rows;
+      expect(dictionaryCsv(all)).not.toContain('In deze levering');
+      expect(dictionaryMarkdown(set, all)).not.toContain('In deze levering');
+    });
   });
 });

@@ -41,6 +41,9 @@ export const DICTIONARY_FILES = {
   codes: 'Codelijsten.csv',
 } as const;
 
+/** Written by the delivery writer (src/export/delivery-writer.ts) beside the tables. */
+export const MANIFEST_FILE = 'manifest.json';
+
 /** One code of a code list (an XSD enumeration), with its meaning from the XSD. */
 export interface CodeRow {
   /** `iJw` or `iWmo`: a type of the same name can hold another list in the other standard (LDT_ProductCategorie). */
@@ -115,6 +118,193 @@ export const DICTIONARY_HEADER = [
   // Last, so readers that take the columns by position keep working.
   'Persoonsgegeven',
 ] as const;
+
+/** What the files of a delivery that are not tables hold, as the dictionary's section on them says. */
+const DELIVERY_FILE_TEXT: Readonly<Record<string, string>> = {
+  [DICTIONARY_FILES.markdown]: 'Dit gegevenswoordenboek, als Markdown.',
+  [DICTIONARY_FILES.csv]: 'Hetzelfde gegevenswoordenboek als CSV: één rij per kolom van elk bestand.',
+  [DICTIONARY_FILES.codes]: 'De betekenis van elke code die een kolom kan bevatten, per standaard en type.',
+  [MANIFEST_FILE]:
+    'Gegevens over de levering zelf (JSON): voor wie, welke periode en welk deel van de berichten en ' +
+    'koppelingen, en per bestand het aantal rijen, de grootte en de SHA-256, om te controleren dat de ' +
+    'levering volledig en ongeschonden is. Tijdstippen in UTC (ISO-8601 met Z).',
+};
+
+const DICTIONARY_COLUMN_TEXT: Readonly<Record<(typeof DICTIONARY_HEADER)[number], string>> = {
+  Bestand: 'Naam van het bestand in de levering.',
+  Kolom:
+    'Naam van de kolom zoals in de kopregel van het bestand; bij manifest.json het veld. Leeg voor een bestand zonder kolommen.',
+  Pad: "Pad van het element in het bericht vanaf Bericht; bij een lijst de paden gescheiden door ' | '. Leeg voor een kolom die niet uit het bericht komt.",
+  Type: 'Type uit de XSD (LDT_…), of wat een gegenereerde waarde is.',
+  Basistype: 'Het XSD-basistype waarvan het type is afgeleid (string, integer, date, time, dateTime).',
+  Beperkingen: 'De beperkingen van het type in woorden: patroon, lengte, waardebereik, codelijst.',
+  Kardinaliteit: '1..1: altijd gevuld; 0..1: kan leeg zijn.',
+  Omschrijving: 'Wat de kolom bevat, uit de officiële XSD waar die een omschrijving geeft.',
+  Gehasht: 'ja: de kolom bevat een gesleutelde hash (32 hex) in plaats van de waarde.',
+  'Afgeleid bericht':
+    'ja: er is geen officiële XSD van dit bericht; de structuur is afgeleid van het iJw-bericht.',
+  Persoonsgegeven:
+    'Het soort persoonsgegeven dat de kolom bevat; leeg voor andere kolommen. Wanneer uw organisatie ' +
+    'persoonsgegevens niet ontvangt, staat erachter wat ervan geleverd is.',
+};
+
+const CODE_LIST_COLUMN_TEXT: Readonly<Record<(typeof CODE_LIST_HEADER)[number], string>> = {
+  Standaard: 'iJw of iWmo: een type kan in de twee standaarden een andere lijst hebben.',
+  Type: 'Het XSD-type van de codelijst, zoals de kolom Type van het gegevenswoordenboek het noemt.',
+  Code: 'De code zoals een kolom die bevat (voorloopnullen horen erbij).',
+  Omschrijving: 'De betekenis van de code volgens de officiële XSD.',
+};
+
+/** The fields of manifest.json as src/usecases/deliver.ts writes them: name, type, base type, cardinality, text. */
+const MANIFEST_FIELDS: readonly (readonly [string, string, string, string, string])[] = [
+  [
+    'organisation',
+    'organisatiecode',
+    'string',
+    '1..1',
+    'Code van de organisatie die de levering ontvangt: een gemeente (CBS-code) of een organisatie die voor gemeenten optreedt.',
+  ],
+  ['name', 'tekst', 'string', '1..1', 'Naam van de organisatie.'],
+  [
+    'members',
+    'lijst van LDT_Gemeente',
+    'string',
+    '1..1',
+    'De gemeenten (CBS-codes) waarvan de levering de gegevens bevat.',
+  ],
+  [
+    'catchUp',
+    'lijst van LDT_Gemeente',
+    'string',
+    '1..1',
+    'Gemeenten die deze wekelijkse levering vanaf het begin (seq 0) bevat, zoals een eerste levering: leden die sinds de vorige levering zijn toegevoegd. Meestal leeg.',
+  ],
+  [
+    'kind',
+    'soort levering',
+    'string',
+    '1..1',
+    'weekly (wekelijkse levering) of history (historie vanaf 1-1-2021, op aanvraag).',
+  ],
+  ['release', 'tekst', 'string', '1..1', 'Release van de iStandaarden waarin de bestanden zijn opgesteld.'],
+  [
+    'period.start',
+    'tijdstip',
+    'dateTime',
+    '1..1',
+    'Begin van de periode: het tijdstip van de vorige wekelijkse levering, of bij een historie en een eerste levering 1-1-2021 00:00 Nederlandse tijd (2020-12-31T23:00:00.000Z; eerder wanneer een eerste levering oudere uitwisselingen bevat).',
+  ],
+  [
+    'period.end',
+    'tijdstip',
+    'dateTime',
+    '1..1',
+    'Einde van de periode: het tijdstip van deze levering (zondag 06:00 Nederlandse tijd).',
+  ],
+  [
+    'seq.from',
+    'volgnummer',
+    'integer',
+    '1..1',
+    'De levering bevat de berichten met een volgnummer (seq) groter dan seq.from en ten hoogste seq.to; 0 bij een historie en een eerste levering.',
+  ],
+  [
+    'seq.to',
+    'volgnummer',
+    'integer',
+    '1..1',
+    'Bovengrens (tot en met) van de volgnummers van de berichten (zie seq.from). De volgende wekelijkse levering begint hier: er valt niets tussen en niets dubbel.',
+  ],
+  [
+    'linkSeq.from',
+    'volgnummer',
+    'integer',
+    '1..1',
+    'Hetzelfde voor de koppelingen in Koppeltabel.csv: volgnummer groter dan linkSeq.from en ten hoogste linkSeq.to. Bij 0 bevat de Koppeltabel alle relaties die gelden, anders de wijzigingen sinds de vorige levering.',
+  ],
+  [
+    'linkSeq.to',
+    'volgnummer',
+    'integer',
+    '1..1',
+    'Bovengrens (tot en met) van de volgnummers van de koppelingen (zie linkSeq.from).',
+  ],
+  ['madeAt', 'tijdstip', 'dateTime', '1..1', 'Tijdstip waarop de levering is gemaakt.'],
+  ['availableAt', 'tijdstip', 'dateTime', '1..1', 'Tijdstip vanaf wanneer de levering te downloaden is.'],
+  ['messages', 'aantal', 'integer', '1..1', 'Aantal berichten in de levering.'],
+  [
+    'personalDataLeftOut',
+    'true of false',
+    'boolean',
+    '1..1',
+    'true: de kolommen met persoonsgegevens zijn leeg gelaten (de keuze van uw organisatie; zie de kolom Persoonsgegeven), behalve het jaar van een geboortedatum en de 4 cijfers van een postcode.',
+  ],
+  [
+    'files[].name',
+    'bestandsnaam',
+    'string',
+    '1..1',
+    'Per bestand in de ZIP (behalve manifest.json zelf): de naam.',
+  ],
+  [
+    'files[].rows',
+    'aantal',
+    'integer',
+    '0..1',
+    'Aantal gegevensrijen van een CSV, zonder de kopregel; ontbreekt bij een ander bestand.',
+  ],
+  ['files[].bytes', 'aantal', 'integer', '1..1', 'Grootte van het bestand in bytes.'],
+  [
+    'files[].sha256',
+    'sha256',
+    'string',
+    '1..1',
+    'SHA-256 van het bestand (64 hex): om te controleren dat het ongeschonden is.',
+  ],
+];
+
+/** The files of a delivery that are not tables: the dictionary itself, the code lists and the manifest. */
+function deliveryFileRows(): DictionaryRow[] {
+  const row = (
+    file: string,
+    column: string,
+    typeName: string,
+    baseType: string,
+    cardinality: string,
+    description: string,
+  ): DictionaryRow => ({
+    file,
+    column,
+    path: '',
+    typeName,
+    baseType,
+    facets: '',
+    cardinality,
+    description,
+    hashed: false,
+    derived: false,
+  });
+  const filled = new Set(['Bestand', 'Omschrijving', 'Gehasht', 'Afgeleid bericht']);
+  return [
+    row(DICTIONARY_FILES.markdown, '', '', '', '', DELIVERY_FILE_TEXT[DICTIONARY_FILES.markdown] ?? ''),
+    ...DICTIONARY_HEADER.map((c) =>
+      row(
+        DICTIONARY_FILES.csv,
+        c,
+        'tekst',
+        'string',
+        filled.has(c) ? '1..1' : '0..1',
+        DICTIONARY_COLUMN_TEXT[c],
+      ),
+    ),
+    ...CODE_LIST_HEADER.map((c) =>
+      row(DICTIONARY_FILES.codes, c, 'tekst', 'string', '1..1', CODE_LIST_COLUMN_TEXT[c]),
+    ),
+    ...MANIFEST_FIELDS.map(([name, type, base, card, text]) =>
+      row(MANIFEST_FILE, name, type, base, card, text),
+    ),
+  ];
+}
 
 const MAX_LISTED_CODES = 15;
 
@@ -240,10 +430,9 @@ export function dictionaryRows(set: SchemaSet, extra: readonly ExtraTable[] = []
                 ? facetSummary(column.type.facets)
                 : '',
             cardinality: column.cardinality ?? '',
-            description: withTypeText(
-              column.documentation ?? describeFromAncestors(message, column.path ?? []),
-              column,
-            ),
+            description: column.documentation
+              ? withTypeText(column.documentation, column)
+              : describeFromAncestors(message, column),
             hashed: column.hashed !== undefined,
             derived,
             ...optional('personal', personalDataOf(column)),
@@ -264,6 +453,7 @@ export function dictionaryRows(set: SchemaSet, extra: readonly ExtraTable[] = []
     }
   }
   for (const t of extra) rows.push(...t.rows);
+  rows.push(...deliveryFileRows());
   return rows;
 }
 
@@ -278,8 +468,13 @@ function withTypeText(text: string, column: ColumnDef): string {
   return `${text}${/[.!?:]$/.test(text) ? '' : '.'} Type ${column.type!.name}: ${own}`;
 }
 
-/** For a leaf without an annotation of its own: its name and the nearest documented ancestor. */
-function describeFromAncestors(message: MessageSchema, path: readonly string[]): string {
+/**
+ * For a leaf without an annotation of its own: its name and the nearest documented ancestor's text, then what
+ * its type says. The ancestor tells the leaves of one type apart (the XSD version of the heenbericht or of the
+ * retourbericht); a code without any text (DebetCredit) is told by its codes, not taken for its ancestor.
+ */
+function describeFromAncestors(message: MessageSchema, column: ColumnDef): string {
+  const path = column.path ?? [];
   const chain: ElementDecl[] = [message.root];
   for (const name of path.slice(1)) {
     const last = chain[chain.length - 1];
@@ -288,11 +483,25 @@ function describeFromAncestors(message: MessageSchema, path: readonly string[]):
     chain.push(next);
   }
   const leaf = path[path.length - 1] ?? '';
+  const parent = path[path.length - 2];
+  const codes = column.type?.documentation ? undefined : column.type?.facets.enumeration;
+  const what =
+    codes && codes.length <= 3
+      ? `${leaf}-indicatie van ${parent}: ${codes
+          .map((c) => (c.documentation ? `${c.value} (${c.documentation})` : c.value))
+          .join(' of ')}.`
+      : undefined;
+  let text = what ?? leaf;
   for (let i = chain.length - 2; i >= 0; i--) {
     const el = chain[i] as ElementDecl;
-    if (el.documentation) return `${leaf} van ${el.name}: ${el.documentation}`;
+    if (!el.documentation) continue;
+    const of = el.name === parent ? parent : `${parent} in ${el.name}`;
+    text = what ? `${what} ${of}: ${el.documentation}` : `${leaf} van ${of}: ${el.documentation}`;
+    break;
   }
-  return leaf;
+  // The type's text is all the leaf has of its own: kept even for a hashed column, and however short.
+  const typeText = column.type?.documentation?.trim();
+  return typeText ? `${text}${/[.!?:]$/.test(text) ? '' : '.'} Type ${column.type!.name}: ${typeText}` : text;
 }
 
 const yesNo = (b: boolean) => (b ? 'ja' : 'nee');
@@ -300,7 +509,21 @@ const yesNo = (b: boolean) => (b ? 'ja' : 'nee');
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
   (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 
-function cells(r: DictionaryRow): string[] {
+/**
+ * The description as a delivery that leaves personal data out gives it: what is left of the value, which then
+ * does not follow the type (a year is no LDT_Datum) or a 1..1 of the XSD (an empty name).
+ */
+function describedAsDelivered(r: DictionaryRow, personalDataLeftOut: boolean | undefined): string {
+  if (!personalDataLeftOut || !r.leftOut) return r.description;
+  const note = {
+    year: 'alleen het jaar (JJJJ), niet volgens het XSD-type',
+    pc4: 'alleen de 4 cijfers, niet volgens het XSD-type',
+    empty: r.cardinality === '1..1' ? 'leeg gelaten, niet volgens de kardinaliteit 1..1' : 'leeg gelaten',
+  }[r.leftOut];
+  return `${r.description}${/[.!?]$/.test(r.description) ? '' : '.'} In deze levering: ${note}.`;
+}
+
+function cells(r: DictionaryRow, personalDataLeftOut?: boolean): string[] {
   return [
     r.file,
     r.column,
@@ -309,7 +532,7 @@ function cells(r: DictionaryRow): string[] {
     r.baseType,
     r.facets,
     r.cardinality,
-    r.description,
+    describedAsDelivered(r, personalDataLeftOut),
     yesNo(r.hashed),
     yesNo(r.derived),
     r.personal ?? '',
@@ -317,14 +540,60 @@ function cells(r: DictionaryRow): string[] {
 }
 
 /** The dictionary as one CSV (same dialect as the tables). */
-export function dictionaryCsv(rows: readonly DictionaryRow[], options: CsvOptions = {}): string {
+export function dictionaryCsv(
+  rows: readonly DictionaryRow[],
+  options: CsvOptions & { readonly personalDataLeftOut?: boolean } = {},
+): string {
   const line = csvFormatter(options.delimiter ?? DEFAULT_DELIMITER);
   let out = ((options.bom ?? true) ? '\uFEFF' : '') + line(DICTIONARY_HEADER);
-  for (const r of rows) out += line(cells(r));
+  for (const r of rows) out += line(cells(r, options.personalDataLeftOut));
   return out;
 }
 
-const md = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/**
+ * Text for a Markdown table cell that renders as it stands (CommonMark/GFM): every character that could start
+ * emphasis, a code span, a link, HTML or an entity is escaped. `_` between letters or digits cannot emphasise
+ * (`Client_Bsn`) and is left as it is, so names stay readable in the source.
+ */
+export const md = (s: string): string =>
+  s
+    .replace(/\r?\n/g, ' ')
+    .replace(/[\\`*<>[\]&~|]/g, '\\$&')
+    .replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\_');
+
+/**
+ * A pattern or other restriction as a code span, so that `.*[^\s].*` is not read as emphasis. In a GFM table
+ * `|` is escaped inside a code span too; the fence is longer than any run of backticks inside, padded with a
+ * space where the text starts or ends with a backtick or a space (CommonMark strips one of each).
+ */
+export function mdCode(s: string): string {
+  if (s === '') return '';
+  const text = s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+  const fence = '`'.repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  const pad = /^[` ]|[` ]$/.test(text) ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** The files that are not tables, one line each, and the fields of the manifest. */
+function deliveryFilesMarkdown(files: ReadonlyMap<string, readonly DictionaryRow[]>): string[] {
+  if (files.size === 0) return [];
+  const out = ['## Overige bestanden in de levering', ''];
+  for (const [file, list] of files) {
+    const columns = file.endsWith('.csv') ? ` Kolommen: ${list.map((r) => r.column).join(', ')}.` : '';
+    out.push(`- ${md(file)}: ${md(`${DELIVERY_FILE_TEXT[file] ?? ''}${columns}`)}`);
+  }
+  out.push('');
+  const manifest = files.get(MANIFEST_FILE) ?? [];
+  if (manifest.length > 0) {
+    out.push(`### ${MANIFEST_FILE}`, '', '| Veld | Type | Kard. | Omschrijving |', '|---|---|---|---|');
+    for (const r of manifest)
+      out.push(
+        `| ${mdCode(r.column)} | ${md(`${r.typeName} (${r.baseType})`)} | ${r.cardinality} | ${md(r.description)} |`,
+      );
+    out.push('');
+  }
+  return out;
+}
 
 /** The dictionary as Markdown: one section per file, with the table's own description. */
 export function dictionaryMarkdown(
@@ -354,7 +623,11 @@ export function dictionaryMarkdown(
   }
   for (const t of extra) tableInfo.set(t.file, { description: t.description, keys: [] });
   const byFile = new Map<string, DictionaryRow[]>();
-  for (const r of rows) byFile.set(r.file, [...(byFile.get(r.file) ?? []), r]);
+  const deliveryFiles = new Map<string, DictionaryRow[]>();
+  for (const r of rows) {
+    const of = DELIVERY_FILE_TEXT[r.file] === undefined ? byFile : deliveryFiles;
+    of.set(r.file, [...(of.get(r.file) ?? []), r]);
+  }
   const out: string[] = [
     '# Gegevenswoordenboek Ketendata iWmo en iJw',
     '',
@@ -368,7 +641,8 @@ export function dictionaryMarkdown(
       'voor de afweging welke kolommen uw organisatie gebruikt en bewaart (DPIA, dataminimalisatie).' +
       (options.personalDataLeftOut
         ? ' Uw organisatie heeft gekozen deze gegevens niet te ontvangen: in deze levering zijn die kolommen leeg, ' +
-          'behalve een geboortedatum (alleen het jaar) en een postcode (alleen de 4 cijfers).'
+          'behalve een geboortedatum (alleen het jaar) en een postcode (alleen de 4 cijfers). De omschrijving van ' +
+          'zo’n kolom zegt het; het type en de kardinaliteit uit de XSD gelden dan niet voor wat er staat.'
         : ''),
     '',
     'CSV-bestanden: UTF-8 met BOM, scheidingsteken `;`, regeleinde CRLF, aanhalingstekens volgens RFC 4180.',
@@ -399,11 +673,12 @@ export function dictionaryMarkdown(
     for (const r of list) {
       const type = r.baseType && r.typeName !== r.baseType ? `${r.typeName} (${r.baseType})` : r.typeName;
       out.push(
-        `| ${md(r.column)} | ${md(r.path)} | ${md(type)} | ${md(r.facets)} | ${r.cardinality} | ${md(r.description)} | ${yesNo(r.hashed)} | ${r.personal ?? ''} |`,
+        `| ${md(r.column)} | ${md(r.path)} | ${md(type)} | ${mdCode(r.facets)} | ${r.cardinality} | ${md(describedAsDelivered(r, options.personalDataLeftOut))} | ${yesNo(r.hashed)} | ${md(r.personal ?? '')} |`,
       );
     }
     out.push('');
   }
+  out.push(...deliveryFilesMarkdown(deliveryFiles));
   const codes = options.codes ?? [];
   if (codes.length > 0) {
     out.push('## Codelijsten', '');

@@ -150,7 +150,9 @@ class TypeResolver {
       else throw new Error(`element ${name}: no type`);
     }
     const maxAttr = node.attrs.maxOccurs ?? '1';
-    const documentation = documentationOf(node) ?? type.documentation;
+    // A simple-typed element without a text of its own keeps none: its type's text says what kind of value it is,
+    // not what this element is (LDT_Versie for the heen- and the retourbericht's XSD version alike).
+    const documentation = documentationOf(node) ?? (type.kind === 'complex' ? type.documentation : undefined);
     return {
       name,
       namespace: targetNamespace,
