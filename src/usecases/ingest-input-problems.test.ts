@@ -364,6 +364,32 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
+  it('quarantines a ZIP a manifest line names as ingest.nested_zip, not as a message that is not UTF-8', async () => {
+    await withStore(async (store) => {
+      const dir = folder([{ file: 'a1.xml', xml: xmlOf('JW301'), ...meta(1), hubId: 'NZ-1' }]);
+      const zip = new yazl.ZipFile();
+      zip.addBuffer(Buffer.from(xmlOf('JW305')), 'b.xml');
+      zip.end();
+      await new Promise<void>((resolve, reject) => {
+        zip.outputStream
+          .pipe(createWriteStream(join(dir, 'inner.zip')))
+          .on('close', resolve)
+          .on('error', reject);
+      });
+      const manifest = join(dir, 'manifest.ndjson');
+      writeFileSync(
+        manifest,
+        `${readFileSync(manifest, 'utf8')}${JSON.stringify({ file: 'inner.zip', ...meta(2), hubId: 'NZ-2' })}\n`,
+      );
+      const s = await ingest(store, dir);
+      expect(s).toMatchObject({ received: 2, stored: 1, quarantined: 1 });
+      expect(s.quarantinedByReason).toEqual({ 'ingest.nested_zip': 1 });
+      const [item] = await listQuarantine(store);
+      expect(item).toMatchObject({ reasonCode: 'ingest.nested_zip' });
+      expect(item?.reason).toContain('inner.zip');
+    });
+  });
+
   it('names the files of a folder or ZIP without a manifest that it does not read, for not being .xml', async () => {
     await withStore(async (store) => {
       const dir = folder([], []);

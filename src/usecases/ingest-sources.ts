@@ -391,7 +391,13 @@ async function* manifestRefs(
       verzender: parsed.verzender,
       ontvanger: parsed.ontvanger,
       hubId: parsed.hubId,
-      read: () => read(parsed.file),
+      // A line may name a ZIP: it is not unpacked inside a source (as one lying beside the manifest), so
+      // it is not read as a message either, which only said it was not valid UTF-8.
+      read: parsed.file.toLowerCase().endsWith('.zip')
+        ? async () => {
+            throw new InputProblem(NESTED_ZIP, NESTED_ZIP_REASON);
+          }
+        : () => read(parsed.file),
     };
   }
 }
