@@ -45,6 +45,18 @@ body { margin: 0; font-family: var(--utrecht-document-font-family, Arial, sans-s
 .kd-wrap { overflow-wrap: anywhere; min-inline-size: 10rem; }
 .kd-num { text-align: end !important; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .kd-definition { max-inline-size: 60rem; }
+/* --- Dashboard and Instellingen (UX audit) --- */
+/* The member choice: the button on the select's line, not centred on label and select together. */
+.kd-main .kd-filter { align-items: flex-end; }
+.kd-main .kd-filter > * + * { margin-block-start: 0; }
+.kd-period { font-weight: 700; margin-block: 0.5rem 0; }
+.kd-how { max-inline-size: 60rem; margin-block: 0.5rem 1rem; }
+.kd-how > summary { cursor: pointer; color: var(--utrecht-link-color, #1f4e8c); text-decoration: underline; }
+.kd-how > p { margin-block: 0.5rem 0; }
+.kd-legend { font-size: 0.875rem; }
+/* The manual key in groups of four: wrap between the groups, never inside one. */
+.kd-code.kd-key { word-break: normal; overflow-wrap: normal; letter-spacing: 0.05em; }
+/* --- end Dashboard and Instellingen --- */
 .kd-tiles { display: flex; flex-wrap: wrap; gap: 1rem; margin: 0 0 1.5rem; }
 .kd-tile { border: 1px solid #ccc; border-inline-start: 4px solid var(--utrecht-color-red-40, #cc0000);
   padding: 0.75rem 1rem; min-inline-size: 12rem; }
@@ -53,6 +65,23 @@ body { margin: 0; font-family: var(--utrecht-document-font-family, Arial, sans-s
 .kd-bar { display: block; }
 .kd-bar__track { fill: #eee; }
 .kd-bar__value { fill: var(--utrecht-color-blue-40, #1f4e8c); }
+/* --- Ophalen and the header on a phone (UX audit) --- */
+.kd-nowrap { white-space: nowrap; }
+.kd-file { overflow-wrap: anywhere; min-inline-size: 9rem; }
+/* A phone (under ~600 px): a header of a few lines, and tables without their least needed columns. */
+@media (max-width: 37.5em) {
+  .kd-header { padding: 0.5rem 1rem; gap: 0.25rem 1rem; border-block-end-width: 3px; }
+  .kd-brand { font-size: 1.125rem; }
+  .kd-user { gap: 0.5rem; font-size: 0.875rem; }
+  .kd-user .utrecht-button { min-block-size: 2.75rem; padding-inline: 0.5rem; }
+  .kd-tabs { padding: 0 0.25rem; }
+  .kd-tabs ul { gap: 0; }
+  .kd-tabs a { padding: 0.5rem 0.375rem; font-size: 0.9375rem; }
+  .kd-main { padding: 1rem 1rem 2rem; }
+  .kd-footer { padding: 1rem; }
+  .kd-wide-only { display: none; }
+}
+/* --- end Ophalen and the header --- */
 `;
 
 /** CSS served from the app itself (no CDN): design tokens, the Utrecht component library, our additions. */

@@ -2,6 +2,9 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from './env.js';
+import { FormExpired, localPath } from './portal/layout.js';
+import { page } from './portal/render.js';
+import { publicOrigin } from './session.js';
 
 export const CSRF_FIELD = '_csrf';
 /** As `sessionCookieName`: `__Host-` keeps a sibling host or plain http from planting the double-submit value. */
@@ -28,13 +31,19 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
       // A form of a session that has ended (a tab left open past the idle time): log in again, told why.
       if (!c.var.session && !c.req.path.startsWith('/inloggen'))
         return c.redirect('/inloggen?melding=verlopen', 303);
-      return c.html(
-        '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Formulier verlopen — Ketendata</title></head><body><main><h1>Formulier verlopen</h1><p>Het formulier is verlopen of ongeldig. <a href="/">Ga terug</a> en probeer het opnieuw.</p></main></body></html>',
-        403,
-      );
+      return page(c, FormExpired({ session: c.var.session, back: formPage(c) }), 403);
     }
     await next();
   };
+}
+
+/** The page the refused form was on: the Referer when it is a page of this portal, else Ophalen. */
+function formPage(c: Context<AppEnv>): string {
+  const referer = c.req.header('Referer');
+  if (!referer || !URL.canParse(referer)) return '/ophalen';
+  const url = new URL(referer);
+  if (url.origin !== publicOrigin(c)) return '/ophalen';
+  return localPath(`${url.pathname}${url.search}`) ?? '/ophalen';
 }
 
 /** The token to put in a form: the session's, or a fresh double-submit cookie on the login page. */

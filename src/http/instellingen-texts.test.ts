@@ -1,3 +1,4 @@
+import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
 import { findUserByEmail } from '../store/users.js';
@@ -63,5 +64,41 @@ describe('Instellingen: the second factor, tokens and a temporary password, as a
     expect((await cor.login('cor@regio.example')).status).toBe(303);
     const { html } = await cor.page('/instellingen');
     expect(html).toContain('Tijdelijk wachtwoord (van de beheerder)');
+  });
+
+  it('shows the manual key in groups of four and says what the set-up code looks like', async () => {
+    const b = new Browser(h.app);
+    await b.login('bas@0599.example');
+    const first = await b.page('/instellingen');
+    await b.post('/instellingen/tweede-factor/start', { _csrf: first.csrf!, password: PASSWORD });
+    const { html, csrf } = await b.page('/instellingen');
+    const shown = /Sleutel: <code class="kd-code kd-key">([^<]*)<\/code>/.exec(html)?.[1];
+    expect(shown).toMatch(/^[A-Z2-7]{4}( [A-Z2-7]{4}){7}$/);
+    const secret = shown!.replaceAll(' ', '');
+    // Display only: the link for the phone carries the key whole.
+    expect(html).toContain(`secret=${secret}&`);
+    // The same hint as the login's code page, tied to the field.
+    expect(html).toMatch(
+      /<div class="utrecht-form-field-description" id="totp-code-uitleg">Zes cijfers; de code verandert elke 30 seconden.<\/div>/,
+    );
+    expect(html).toMatch(/id="totp-code"[^>]*aria-describedby="totp-code-uitleg"/);
+    // The key as typed from the page turns the factor on.
+    const code = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({
+      timestamp: h.clock.now.getTime(),
+    });
+    const on = await b.post('/instellingen/tweede-factor/bevestigen', {
+      _csrf: csrf!,
+      code,
+      password: PASSWORD,
+    });
+    expect(on.headers.get('Location')).toBe('/instellingen?melding=tweede-factor-aan');
+  });
+
+  it('shows the operator "—" as organisation, not "beheer (geen organisatie)"', async () => {
+    const op = new Browser(h.app);
+    await op.login('beheer@example');
+    const { html } = await op.page('/instellingen');
+    expect(html).toMatch(/Organisatie<\/dt><dd[^>]*>— \(beheerder\)<\/dd>/);
+    expect(html).not.toContain('geen organisatie');
   });
 });

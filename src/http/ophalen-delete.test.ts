@@ -46,3 +46,77 @@ describe('Ophalen: deleting a selection of files, some never downloaded', () => 
     expect((await b.fetch(`/ophalen/${older}/bestand`)).status).toBe(200);
   });
 });
+
+describe('Ophalen: deleting asks first, naming the files', () => {
+  let h: Awaited<ReturnType<typeof portalHarness>>;
+  let anas: string[] = [];
+  beforeAll(async () => {
+    h = await portalHarness('sqlite');
+    await h.seed();
+    await h.deliver(new Date('2026-03-01T06:30:00Z'));
+    await h.deliver(new Date('2026-03-08T06:30:00Z'));
+    await h.deliver(new Date('2026-03-15T06:30:00Z'));
+    h.clock.now = new Date('2026-03-16T08:00:00Z');
+  });
+  afterAll(async () => h.drop());
+
+  it('shows the selected files and deletes only after "Ja", then says how many and which', async () => {
+    const b = new Browser(h.app);
+    await b.login('ana@0363.example');
+    const { html, csrf } = await b.page('/ophalen');
+    // The selection only leads to the question: a GET form, its button an infinitive with a noun.
+    expect(html).toMatch(/<form method="get" action="\/ophalen#verwijderen-bevestigen">/);
+    expect(html).toMatch(/>Geselecteerde leveringen verwijderen<\/button>/);
+    expect(html).not.toContain('Verwijder geselecteerd');
+    const rows = [...html.matchAll(/name="ids" value="(\d+)"/g)].map((m) => m[1]!);
+    const names = [...html.matchAll(/download="([^"]+)"/g)].map((m) => m[1]!);
+    expect(rows).toHaveLength(3);
+    anas = rows;
+    const [a, b2, notDownloaded] = rows as [string, string, string];
+    for (const id of [a, b2]) await (await b.fetch(`/ophalen/${id}/bestand`)).arrayBuffer();
+
+    const ask = await b.page(`/ophalen?stap=verwijderen&ids=${a}&ids=${b2}&ids=${notDownloaded}`);
+    expect(ask.res.status).toBe(200);
+    const question = /<section id="verwijderen-bevestigen"[\s\S]*?<\/section>/.exec(ask.html)?.[0] ?? '';
+    expect(question).toContain('Weet u zeker dat u deze 2 leveringen wilt verwijderen?');
+    expect(question).toContain(`<li class="utrecht-unordered-list__item">${names[0]}</li>`);
+    expect(question).toContain(`<li class="utrecht-unordered-list__item">${names[1]}</li>`);
+    expect(question).toContain(`Nog niet gedownload en daarom niet verwijderd: ${names[2]}.`);
+    expect(question).toContain('action="/ophalen/verwijderen"');
+    expect(question).toContain(`name="ids" value="${a}"`);
+    expect(question).toContain(`name="ids" value="${b2}"`);
+    expect(question).not.toContain(`name="ids" value="${notDownloaded}"`);
+    expect(question).toContain('>Ja, 2 leveringen verwijderen</button>');
+    expect(question).toContain('href="/ophalen">Annuleren</a>');
+    // Asking deleted nothing.
+    expect((await b.fetch(`/ophalen/${a}/bestand`, { method: 'HEAD' })).status).toBe(200);
+
+    const done = await b.post('/ophalen/verwijderen', { _csrf: csrf!, ids: [a, b2] });
+    expect(done.status).toBe(303);
+    expect(done.headers.get('Location')).toBe(`/ophalen?melding=verwijderd&id=${a}&id=${b2}`);
+    const after = (await b.page(done.headers.get('Location')!)).html;
+    expect(after).toContain(`2 leveringen verwijderd: ${names[0]}, ${names[1]}.`);
+    expect((await b.fetch(`/ophalen/${a}/bestand`)).status).toBe(404);
+    expect((await b.fetch(`/ophalen/${notDownloaded}/bestand`, { method: 'HEAD' })).status).toBe(200);
+  });
+
+  it('says what to do when nothing, or nothing downloaded, was selected, and asks nothing then', async () => {
+    const b = new Browser(h.app);
+    await b.login('bas@0599.example');
+    const none = (await b.page('/ophalen?stap=verwijderen')).html;
+    expect(none).toContain('Selecteer eerst een of meer leveringen.');
+    expect(none).not.toContain('id="verwijderen-bevestigen"');
+    const id = /name="ids" value="(\d+)"/.exec(none)![1];
+    const fresh = (await b.page(`/ophalen?stap=verwijderen&ids=${id}`)).html;
+    expect(fresh).toContain('De geselecteerde leveringen zijn nog niet gedownload en zijn niet verwijderd.');
+    expect(fresh).not.toContain('id="verwijderen-bevestigen"');
+    // Another organisation's ids, even downloaded ones, are not offered for deletion.
+    await (await b.fetch(`/ophalen/${id}/bestand`)).arrayBuffer();
+    const other = (await b.page(`/ophalen?stap=verwijderen${anas.map((x) => `&ids=${x}`).join('')}`)).html;
+    expect(other).toContain('Selecteer eerst een of meer leveringen.');
+    expect(other).not.toContain('id="verwijderen-bevestigen"');
+    expect((await b.page(`/ophalen?stap=verwijderen&ids=${id}`)).html).toContain(
+      'id="verwijderen-bevestigen"',
+    );
+  });
+});

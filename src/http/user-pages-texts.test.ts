@@ -10,7 +10,7 @@ describe('the user pages say plainly what there is', () => {
   });
   afterAll(async () => h.drop());
 
-  const downloadAll = /<button[^>]*>\s*Download alle nieuwe leveringen \((\d+)\)/;
+  const downloadAll = /<button[^>]*>\s*Alle nieuwe leveringen downloaden \((\d+)\)/;
 
   it('offers "download all new" only when there is something new, and says when everything was downloaded', async () => {
     const b = new Browser(h.app);
@@ -55,7 +55,7 @@ describe('the user pages say plainly what there is', () => {
     for (const size of sizes) expect(size).toMatch(/^(\d+ B|\d{1,3}(\.\d{3})*,\d (kB|MB|GB))$/);
   });
 
-  it('says so when "Opslaan" on Historie changed nothing', async () => {
+  it('says so when a button on Totaalbestand changed nothing (pressed twice, or in a second tab)', async () => {
     const b = new Browser(h.app);
     await b.login('bas@0599.example');
     const { csrf } = await b.page('/historie');

@@ -430,7 +430,8 @@ function totpStep(user: UserRow, secret: string, code: string, now: Date): numbe
 
 export type SecondFactorResult =
   | { readonly ok: true; readonly sessionToken: string }
-  | { readonly ok: false; readonly reason: 'invalid' | 'throttled' };
+  /** `used`: a right code, but taken already (at enrolment, or by another login): the next one will do. */
+  | { readonly ok: false; readonly reason: 'invalid' | 'used' | 'throttled' };
 
 /**
  * Completes a login that waits for the second factor: the half-logged-in session ends and a fresh one (new
@@ -462,9 +463,13 @@ export async function verifySecondFactor(
     throw err;
   }
   const step = user && secret ? totpStep(user, secret, code, now) : undefined;
-  // Taken only if no request with the same code took it meanwhile: a failure like any wrong code.
-  if (!user || step === undefined || !(await takeTotpStep(db, user.id, step)))
-    return { ok: false, reason: 'invalid' };
+  // Taken only if no request with the same code took it meanwhile. A used code is a failure that counts like
+  // any wrong code; only the words for the user differ.
+  if (!user || step === undefined || !(await takeTotpStep(db, user.id, step))) {
+    const used =
+      user && secret && totpStep({ ...user, totp_last_step: null }, secret, code, now) !== undefined;
+    return { ok: false, reason: used ? 'used' : 'invalid' };
+  }
   await clearLoginFailures(db, key);
   await releaseLoginAttempts(db, attempt);
   // Only in place of a session still waiting (not one logged out meanwhile): one pending session, one new one.

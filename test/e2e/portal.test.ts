@@ -6,7 +6,7 @@ import * as OTPAuth from 'otpauth';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPortal } from '../../src/http/launch.js';
-import { formatEuro, formatNumber, formatShare } from '../../src/http/portal/dashboard.js';
+import { firstDataMonth, formatEuro, formatNumber, formatShare } from '../../src/http/portal/dashboard.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { deriveKeys } from '../../src/pseudonymise/keys.js';
 import { openStore, type Store } from '../../src/store/open.js';
@@ -120,7 +120,7 @@ describe('the portal in headless Chromium', () => {
 
     const remaining = (await downloadLinks(page).count()) - 1;
     const bundleButton = page.getByRole('button', {
-      name: /Download alle nieuwe leveringen/,
+      name: /Alle nieuwe leveringen downloaden/,
     });
     expect(await bundleButton.textContent()).toContain(`(${remaining})`);
     const [all] = await Promise.all([page.waitForEvent('download'), bundleButton.click()]);
@@ -131,9 +131,15 @@ describe('the portal in headless Chromium', () => {
 
     await page.goto(`${server.url}/ophalen`);
     await page.getByRole('checkbox', { name: `Selecteer ${name}` }).check();
-    await page.getByRole('button', { name: 'Verwijder geselecteerd' }).click();
+    await page.getByRole('button', { name: 'Geselecteerde leveringen verwijderen' }).click();
+    // First the question, naming the file; nothing is deleted yet.
+    await page.waitForURL(/stap=verwijderen/);
+    const question = page.getByRole('region', { name: 'Leveringen verwijderen' });
+    expect(await question.textContent()).toContain(name);
+    expect(await page.getByRole('link', { name: `Download ${name}` }).count()).toBe(1);
+    await question.getByRole('button', { name: 'Ja, 1 levering verwijderen' }).click();
     await page.waitForURL(/melding=verwijderd/);
-    expect(await page.getByRole('status').textContent()).toContain('verwijderd');
+    expect(await page.getByRole('status').textContent()).toContain(`1 levering verwijderd: ${name}.`);
     expect(await page.getByRole('link', { name: `Download ${name}` }).count()).toBe(0);
     const deleted = await store.db
       .selectFrom('delivery')
@@ -175,8 +181,14 @@ describe('the portal in headless Chromium', () => {
     const sum = (f: (m: (typeof v.declarations.months)[number]) => number) =>
       v.declarations.months.reduce((s, m) => s + f(m), 0);
     // The approved amount beside the submitted one: what the 325s rejected is not in it.
-    expect(await tile('Ingediend, 12 maanden').textContent()).toBe(formatEuro(sum((m) => m.submittedCents)));
-    expect(await tile('Toegekend, 12 maanden').textContent()).toBe(formatEuro(sum((m) => m.approvedCents)));
+    expect(await tile('Ingediend').textContent()).toBe(formatEuro(sum((m) => m.submittedCents)));
+    expect(await tile('Toegekend').textContent()).toBe(formatEuro(sum((m) => m.approvedCents)));
+    // The exact definition folded away under a summary that opens without script.
+    const how = page.locator('section[aria-labelledby="doorlooptijd"] details');
+    expect(await how.locator('p').isVisible()).toBe(false);
+    await how.getByText('Hoe wordt dit berekend?').click();
+    expect(await how.locator('p').isVisible()).toBe(true);
+    expect(await how.locator('p').textContent()).toContain('Norm: binnen 5 werkdagen.');
 
     const cells = async (caption: RegExp) => {
       const rows = page.getByRole('table', { name: caption }).getByRole('row');
@@ -185,12 +197,20 @@ describe('the portal in headless Chromium', () => {
         out.push((await rows.nth(i).getByRole('cell').allTextContents()).map((t) => t.trim()));
       return out;
     };
+    // Months before the first message: "—" (geen gegevens), not a zero that reads as "no care".
+    const first = firstDataMonth(v)!;
+    const early = (month: string) => month < first;
+    expect(v.clientsInCare.months.some((m) => early(m.month))).toBe(true);
     const care = await cells(/^Cliënten in zorg per maand/);
-    expect(care.map((r) => r[3])).toEqual(v.clientsInCare.months.map((m) => formatNumber(m.total)));
+    expect(care.map((r) => r[3])).toEqual(
+      v.clientsInCare.months.map((m) => (early(m.month) ? '—' : formatNumber(m.total))),
+    );
     expect(v.clientsInCare.months.some((m) => m.total > 0)).toBe(true);
     const declared = await cells(/^Declaraties per maand/);
     expect(declared.map((r) => [r[1], r[2]])).toEqual(
-      v.declarations.months.map((m) => [formatEuro(m.submittedCents), formatEuro(m.approvedCents)]),
+      v.declarations.months.map((m) =>
+        early(m.month) ? ['—', '—'] : [formatEuro(m.submittedCents), formatEuro(m.approvedCents)],
+      ),
     );
     const outcome = await cells(/^Uitkomst aanvragen/);
     expect(outcome.map((r) => r[1])).toEqual(
@@ -219,6 +239,8 @@ describe('the portal in headless Chromium', () => {
       /Aangevraagd op .* Klaar op maandag 9 maart 2026/,
     );
     expect(await page.getByLabel('Aanmaken totaalbestand').isChecked()).toBe(true);
+    await page.getByRole('link', { name: 'Ophalen' }).click();
+    expect(await page.getByText('Totaalbestand aangevraagd, klaar op maandag 9 maart 2026.').count()).toBe(1);
     await page.context().close();
 
     const report = await runDue(
@@ -239,6 +261,21 @@ describe('the portal in headless Chromium', () => {
     } finally {
       clock.now = MONDAY;
     }
+  });
+
+  it("shows a row's Download link in view at 375 px, without the least needed columns, under a short header", async () => {
+    const page = await login(gemeente().email);
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.reload();
+    const link = (await downloadLinks(page).first().boundingBox())!;
+    expect(link.x + link.width).toBeLessThanOrEqual(375);
+    for (const name of ['Gedownload door', 'Verwijderd op'])
+      expect(await page.getByRole('columnheader', { name }).isVisible(), name).toBe(false);
+    expect(await page.getByRole('columnheader', { name: 'Bestand' }).isVisible()).toBe(true);
+    // Header and tabs together: under a third of the first screen (it was 40 %).
+    const nav = (await page.getByRole('navigation', { name: 'Hoofdmenu' }).boundingBox())!;
+    expect(nav.y + nav.height).toBeLessThan(800 / 3);
+    await page.context().close();
   });
 
   it('passes an axe-core WCAG 2.1 AA scan on every page without serious violations, and reflows at 320 px', async () => {

@@ -12,10 +12,21 @@ import {
   setDeviceCookie,
   setSessionCookie,
 } from '../session.js';
-import { Alert, CsrfField, Field, Layout, TOO_MANY_ATTEMPTS } from './layout.js';
+import { Alert, CsrfField, Field, Layout, localPath, TOO_MANY_ATTEMPTS } from './layout.js';
 import { page } from './render.js';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** Who asked for a page before logging in goes there after (`next`), carried as a hidden field. */
+const NextField = (props: { next: string | undefined }) =>
+  props.next ? <input type="hidden" name="next" value={props.next} /> : null;
+const withNext = (path: string, next: string | undefined) =>
+  next ? `${path}?next=${encodeURIComponent(next)}` : path;
+
+const LOST_PHONE =
+  'Telefoon met de tweede factor kwijt? Neem contact op met de beheerder van Ketendata: die zet de tweede factor uit.';
+const LOST_DEVICE =
+  'Wachtwoord vergeten of de telefoon met de tweede factor kwijt? Neem contact op met de beheerder van Ketendata: die stelt een tijdelijk wachtwoord in of zet de tweede factor uit.';
 
 /** Log in (password, then the TOTP code when the user has one) and log out. */
 export function authRoutes(): Hono<AppEnv> {
@@ -27,6 +38,7 @@ export function authRoutes(): Hono<AppEnv> {
     status: 200 | 400 | 429 = 200,
     /** Typed before: kept after a failed attempt, so only the password is typed again. */
     email?: string,
+    next?: string,
   ) =>
     page(
       c,
@@ -34,6 +46,7 @@ export function authRoutes(): Hono<AppEnv> {
         {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
         <form method="post" action="/inloggen" class="kd-narrow">
           <CsrfField token={csrfTokenFor(c)} />
+          <NextField next={next} />
           <Field
             id="email"
             name="email"
@@ -55,20 +68,22 @@ export function authRoutes(): Hono<AppEnv> {
             Inloggen
           </button>
         </form>
-        <p class="utrecht-paragraph">
-          Wachtwoord vergeten of de telefoon met de tweede factor kwijt? Neem contact op met de beheerder van
-          Ketendata: die stelt een tijdelijk wachtwoord in of zet de tweede factor uit.
-        </p>
+        <p class="utrecht-paragraph">{LOST_DEVICE}</p>
       </Layout>,
       status,
     );
 
+  const LOGIN_MESSAGES: Record<string, string> = {
+    verlopen: 'Uw sessie is verlopen. Log opnieuw in.',
+    uitgelogd: 'U bent uitgelogd.',
+  };
+
   app.get('/inloggen', (c) => {
     const s = c.var.session;
-    if (s && !s.pendingSecondFactor) return c.redirect('/', 303);
-    return c.req.query('melding') === 'verlopen'
-      ? loginPage(c, { kind: 'info', text: 'Uw sessie is verlopen. Log opnieuw in.' })
-      : loginPage(c);
+    const next = localPath(c.req.query('next'));
+    if (s && !s.pendingSecondFactor) return c.redirect(next ?? '/', 303);
+    const text = LOGIN_MESSAGES[c.req.query('melding') ?? ''];
+    return loginPage(c, text ? { kind: 'info', text } : undefined, 200, undefined, next);
   });
 
   app.post('/inloggen', async (c) => {
@@ -76,6 +91,8 @@ export function authRoutes(): Hono<AppEnv> {
     const body = await c.req.parseBody();
     const now = clock();
     const email = str(body.email).trim().toLowerCase();
+    // Checked again here: the field comes from the client.
+    const next = localPath(str(body.next));
     const result = await login(
       store.db,
       {
@@ -98,8 +115,8 @@ export function authRoutes(): Hono<AppEnv> {
         now,
       );
       return result.reason === 'throttled'
-        ? loginPage(c, { kind: 'error', text: TOO_MANY_ATTEMPTS }, 429, email)
-        : loginPage(c, { kind: 'error', text: 'E-mailadres of wachtwoord is onjuist.' }, 400, email);
+        ? loginPage(c, { kind: 'error', text: TOO_MANY_ATTEMPTS }, 429, email, next)
+        : loginPage(c, { kind: 'error', text: 'E-mailadres of wachtwoord is onjuist.' }, 400, email, next);
     }
     if (c.var.session) await logout(store.db, c.var.session.id);
     setSessionCookie(c, result.sessionToken);
@@ -112,16 +129,22 @@ export function authRoutes(): Hono<AppEnv> {
       },
       now,
     );
-    return c.redirect(result.pendingSecondFactor ? '/inloggen/code' : '/', 303);
+    return c.redirect(result.pendingSecondFactor ? withNext('/inloggen/code', next) : (next ?? '/'), 303);
   });
 
-  const codePage = (c: Context<AppEnv>, error?: string, status: 200 | 400 | 429 | 500 = 200) =>
+  const codePage = (
+    c: Context<AppEnv>,
+    next: string | undefined,
+    error?: string,
+    status: 200 | 400 | 429 | 500 = 200,
+  ) =>
     page(
       c,
       <Layout title="Inlogcode" environmentLabel={c.var.deps.options.environmentLabel}>
         {error ? <Alert kind="error">{error}</Alert> : null}
         <form method="post" action="/inloggen/code" class="kd-narrow">
           <CsrfField token={csrfTokenFor(c)} />
+          <NextField next={next} />
           <Field
             id="code"
             name="code"
@@ -132,9 +155,15 @@ export function authRoutes(): Hono<AppEnv> {
             description="Zes cijfers; de code verandert elke 30 seconden."
           />
           <button type="submit" class="utrecht-button utrecht-button--primary-action">
-            Bevestigen
+            Code bevestigen
           </button>
         </form>
+        <p class="utrecht-paragraph">{LOST_PHONE}</p>
+        <p class="utrecht-paragraph">
+          <a class="utrecht-link" href={withNext('/inloggen', next)}>
+            Terug naar inloggen
+          </a>
+        </p>
       </Layout>,
       status,
     );
@@ -142,8 +171,9 @@ export function authRoutes(): Hono<AppEnv> {
   app.get('/inloggen/code', (c) => {
     const s = c.var.session;
     if (!s) return c.redirect('/inloggen', 303);
-    if (!s.pendingSecondFactor) return c.redirect('/', 303);
-    return codePage(c);
+    const next = localPath(c.req.query('next'));
+    if (!s.pendingSecondFactor) return c.redirect(next ?? '/', 303);
+    return codePage(c, next);
   });
 
   app.post('/inloggen/code', async (c) => {
@@ -153,7 +183,8 @@ export function authRoutes(): Hono<AppEnv> {
     const { store, clock, audit, totpKeys } = c.var.deps;
     const now = clock();
     const body = await c.req.parseBody();
-    let outcome: 'invalid' | 'throttled' | 'key_unknown';
+    const next = localPath(str(body.next));
+    let outcome: 'invalid' | 'used' | 'throttled' | 'key_unknown';
     try {
       const result = await verifySecondFactor(store.db, totpKeys, s, str(body.code), clientAddress(c), now);
       if (result.ok) {
@@ -163,7 +194,7 @@ export function authRoutes(): Hono<AppEnv> {
           { actor: s.user.email, organisation: s.user.organisationCode, action: 'auth.login' },
           now,
         );
-        return c.redirect('/', 303);
+        return c.redirect(next ?? '/', 303);
       }
       outcome = result.reason;
     } catch (err) {
@@ -184,12 +215,15 @@ export function authRoutes(): Hono<AppEnv> {
     if (outcome === 'key_unknown')
       return codePage(
         c,
+        next,
         'Uw code kan nu niet worden gecontroleerd. Probeer het later opnieuw of neem contact op met de beheerder.',
         500,
       );
-    return outcome === 'throttled'
-      ? codePage(c, 'Te veel onjuiste codes. Wacht een kwartier en probeer het opnieuw.', 429)
-      : codePage(c, 'De code is onjuist. Probeer het opnieuw.', 400);
+    if (outcome === 'throttled')
+      return codePage(c, next, 'Te veel onjuiste codes. Wacht een kwartier en probeer het opnieuw.', 429);
+    return outcome === 'used'
+      ? codePage(c, next, 'Deze code is al gebruikt; wacht op de volgende code.', 400)
+      : codePage(c, next, 'De code is onjuist. Probeer het opnieuw.', 400);
   });
 
   app.post('/uitloggen', async (c) => {
@@ -202,7 +236,8 @@ export function authRoutes(): Hono<AppEnv> {
       );
     }
     clearSessionCookie(c);
-    return c.redirect('/inloggen', 303);
+    // In the address as "verlopen" is: after a logout no session is left to keep a message under.
+    return c.redirect(s ? '/inloggen?melding=uitgelogd' : '/inloggen', 303);
   });
 
   return app;

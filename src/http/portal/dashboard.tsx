@@ -25,15 +25,59 @@ const reasonLabel = (code: string) => codeLabel('reden_afwijzing_verzoek', code)
 const formatMonth = (m: string) => monthName.format(new Date(`${m}-15T00:00:00Z`));
 
 /**
- * A tile's label with the period its figure covers, in the dashboard's date format (as "In februari 2026" or
- * "Ingediend, 12 maanden"): "Mediaan, aanvragen van maandag 4 maart 2024 t/m maandag 22 april 2024". Without a
- * period (nothing counted, or a snapshot from before the period existed) the label alone.
+ * The period a section's figures cover, said once above its tiles in the dashboard's date format: "aanvragen
+ * van maandag 4 maart 2024 t/m maandag 22 april 2024" (one day: "aanvragen op …"). Without a period (nothing
+ * counted, or a snapshot from before the period existed) nothing.
  */
-function withPeriod(label: string, what: string, p: Period | undefined): string {
-  if (!p) return label;
-  const span =
-    p.from === p.to ? `op ${formatDay(p.from)}` : `van ${formatDay(p.from)} t/m ${formatDay(p.to)}`;
-  return `${label}, ${what} ${span}`;
+function periodOf(what: string, p: Period | undefined): string | undefined {
+  if (!p) return undefined;
+  return p.from === p.to
+    ? `${what} op ${formatDay(p.from)}`
+    : `${what} van ${formatDay(p.from)} t/m ${formatDay(p.to)}`;
+}
+
+/** "november 2025 t/m oktober 2026": the months a monthly table shows. */
+function monthSpan(months: readonly { month: string }[]): string | undefined {
+  const first = months[0]?.month;
+  const last = months.at(-1)?.month;
+  if (!first || !last) return undefined;
+  return first === last ? formatMonth(first) : `${formatMonth(first)} t/m ${formatMonth(last)}`;
+}
+
+/** Whether a member has any message: each heenbericht counts in the retour figures, a 323 in the declarations. */
+function hasMessages(v: IndicatorValues): boolean {
+  return (
+    v.retourErrors.types.some((t) => t.heen > 0) ||
+    v.requestOutcome.requests > 0 ||
+    v.declarations.months.some((m) => m.prestaties !== 0 || m.submittedCents !== 0)
+  );
+}
+
+/**
+ * `YYYY-MM` of the earliest month the scope's figures show any traffic in: the first month with clients or
+ * declarations, or the first day of a counted lead time or start. The snapshot keeps no first Dagtekening, and
+ * a month before all of this would show 0 clients and € 0,00, which reads as "no care" instead of "no data".
+ */
+export function firstDataMonth(v: IndicatorValues): string | undefined {
+  const months = [
+    v.clientsInCare.months.find((m) => m.total > 0)?.month,
+    v.declarations.months.find((m) => m.prestaties !== 0 || m.submittedCents !== 0)?.month,
+    v.leadTime.period?.from.slice(0, 7),
+    v.changeRequests?.leadTime.period?.from.slice(0, 7),
+    v.startDelay.period?.from.slice(0, 7),
+  ].filter((m): m is string => m !== undefined);
+  return months.sort()[0];
+}
+
+const NO_DATA = 'geen gegevens';
+
+/** A month before the first message: a dash, not a zero. */
+function NoData() {
+  return <span title={NO_DATA}>—</span>;
+}
+
+function NoDataLegend() {
+  return <p class="utrecht-paragraph kd-legend">— = {NO_DATA}: de maand ligt vóór het eerste bericht.</p>;
 }
 
 /**
@@ -105,8 +149,21 @@ function BucketTable(props: { caption: string; unit: string; buckets: readonly B
   );
 }
 
-function Definition(props: { children?: Child }) {
-  return <p class="utrecht-paragraph kd-definition">{props.children}</p>;
+/**
+ * What a section shows in one plain sentence, its period once (not in every tile's label), and the exact
+ * definition (docs/indicatoren.md) folded away: a `<details>` opens without script.
+ */
+function About(props: { plain: string; period?: string | undefined; children?: Child }) {
+  return (
+    <>
+      <p class="utrecht-paragraph kd-definition">{props.plain}</p>
+      {props.period ? <p class="utrecht-paragraph kd-period">Periode: {props.period}.</p> : null}
+      <details class="kd-how">
+        <summary>Hoe wordt dit berekend?</summary>
+        <p class="utrecht-paragraph kd-definition">{props.children}</p>
+      </details>
+    </>
+  );
 }
 
 type Outcome = IndicatorValues['requestOutcome'];
@@ -154,32 +211,29 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
   const decl = v.declarations.months;
   const declMax = Math.max(0, ...decl.map((m) => m.submittedCents));
   const retours = v.retourErrors.types;
+  const first = firstDataMonth(v);
+  const noData = (month: string) => first !== undefined && month < first;
+  const lastCare = care.at(-1);
   return (
     <>
       <section aria-labelledby="doorlooptijd">
         <h2 class="utrecht-heading-2" id="doorlooptijd">
           Doorlooptijd aanvraag → toewijzing
         </h2>
-        <Definition>
+        <About
+          plain="Hoeveel werkdagen het duurt voordat de gemeente een aanvraag van een aanbieder toewijst: de norm is 5 werkdagen, zodat een cliënt niet onnodig op zorg wacht."
+          period={periodOf('aanvragen', v.leadTime.period)}
+        >
           Per aangevraagd product in een verzoek om toewijzing (315) dat een toewijzing kreeg: het aantal
           werkdagen (maandag t/m vrijdag, zonder feestdagen) van de Dagtekening van de 315 tot de
           Toewijzingsdatum van het eerste toegewezen product (301) met dezelfde ReferentieAanbieder. Een
           verwijderde toewijzing (RedenWijziging 13, of 01 met een Einddatum gelijk aan de Ingangsdatum) telt
           als nooit verstuurd. Norm: binnen 5 werkdagen.
-        </Definition>
+        </About>
         <Tiles>
-          <Tile
-            label={withPeriod('Mediaan', 'aanvragen', v.leadTime.period)}
-            value={formatQuantity(v.leadTime.median, 'werkdag', 'werkdagen')}
-          />
-          <Tile
-            label={withPeriod('Binnen 5 werkdagen', 'aanvragen', v.leadTime.period)}
-            value={formatShare(v.leadTime.withinNorm, v.leadTime.count)}
-          />
-          <Tile
-            label={withPeriod('Toegewezen aanvragen', 'aanvragen', v.leadTime.period)}
-            value={formatNumber(v.leadTime.count)}
-          />
+          <Tile label="Mediaan" value={formatQuantity(v.leadTime.median, 'werkdag', 'werkdagen')} />
+          <Tile label="Binnen 5 werkdagen" value={formatShare(v.leadTime.withinNorm, v.leadTime.count)} />
+          <Tile label="Toegewezen aanvragen" value={formatNumber(v.leadTime.count)} />
         </Tiles>
         <BucketTable
           caption={`Doorlooptijd aanvraag → toewijzing, ${props.scopeLabel}`}
@@ -192,11 +246,11 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
         <h2 class="utrecht-heading-2" id="uitkomst">
           Uitkomst aanvragen
         </h2>
-        <Definition>
+        <About plain="Hoe de aanvragen van aanbieders zijn afgehandeld: toegewezen, afgewezen, nog in onderzoek of nog zonder antwoord, zodat u ziet hoeveel aanvragen op een besluit wachten en waarom er wordt afgewezen.">
           Per aangevraagd product (315): toegewezen als er een niet verwijderde toewijzing (301) met zijn
           ReferentieAanbieder is; anders afgewezen als een antwoordbericht (319) VerzoekAntwoord 1 geeft, in
           onderzoek bij alleen VerzoekAntwoord 2, en anders nog zonder antwoord.
-        </Definition>
+        </About>
         <Tiles>
           <Tile label="Toegewezen" value={formatShare(outcome.honoured, outcome.requests)} />
           <Tile label="Afgewezen" value={formatShare(outcome.rejected, outcome.requests)} />
@@ -228,19 +282,22 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
           <h2 class="utrecht-heading-2" id="wijziging">
             Verzoeken om wijziging
           </h2>
-          <Definition>
+          <About
+            plain="Hoe snel en met welke uitkomst de gemeente verzoeken van aanbieders afhandelt om een lopende toewijzing te wijzigen; ook hier is de norm 5 werkdagen."
+            period={periodOf('verzoeken', v.changeRequests.leadTime.period)}
+          >
             Per verzoek om wijziging (317): toegewezen als er een niet verwijderde toewijzing (301) met zijn
             ReferentieAanbieder is, met de doorlooptijd in werkdagen van de Dagtekening van de 317 tot de
             eerste Toewijzingsdatum (norm: binnen 5 werkdagen); anders afgewezen, in onderzoek of nog zonder
             antwoord zoals bij de aanvragen.
-          </Definition>
+          </About>
           <Tiles>
             <Tile
-              label={withPeriod('Mediaan doorlooptijd', 'verzoeken', v.changeRequests.leadTime.period)}
+              label="Mediaan doorlooptijd"
               value={formatQuantity(v.changeRequests.leadTime.median, 'werkdag', 'werkdagen')}
             />
             <Tile
-              label={withPeriod('Binnen 5 werkdagen', 'verzoeken', v.changeRequests.leadTime.period)}
+              label="Binnen 5 werkdagen"
               value={formatShare(v.changeRequests.leadTime.withinNorm, v.changeRequests.leadTime.count)}
             />
             <Tile label="Verzoeken" value={formatNumber(v.changeRequests.requestOutcome.requests)} />
@@ -256,22 +313,19 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
         <h2 class="utrecht-heading-2" id="start">
           Toewijzing → start zorg
         </h2>
-        <Definition>
+        <About
+          plain="Hoeveel dagen er na de ingangsdatum van een toewijzing verstrijken voordat de aanbieder de zorg echt start: een maat voor hoe lang cliënten na het besluit nog wachten."
+          period={periodOf('starts', v.startDelay.period)}
+        >
           Per toewijzing (ToewijzingNummer) met een start: het aantal kalenderdagen van de Ingangsdatum van de
           toewijzing (301), in de versie die gold bij de start, tot de eerste Begindatum in een startbericht
           (305) dat eraan gekoppeld is. Verwijderde starts (StatusAanlevering 3) tellen niet mee, en een start
           op een verwijderde toewijzing (RedenWijziging 13, of 01 met een Einddatum gelijk aan de
           Ingangsdatum) ook niet: die toewijzing telt als nooit verstuurd.
-        </Definition>
+        </About>
         <Tiles>
-          <Tile
-            label={withPeriod('Mediaan', 'starts', v.startDelay.period)}
-            value={formatQuantity(v.startDelay.median, 'dag', 'dagen')}
-          />
-          <Tile
-            label={withPeriod('Gestarte toewijzingen', 'starts', v.startDelay.period)}
-            value={formatNumber(v.startDelay.count)}
-          />
+          <Tile label="Mediaan" value={formatQuantity(v.startDelay.median, 'dag', 'dagen')} />
+          <Tile label="Gestarte toewijzingen" value={formatNumber(v.startDelay.count)} />
         </Tiles>
         <BucketTable
           caption={`Toewijzing → start zorg, ${props.scopeLabel}`}
@@ -284,17 +338,20 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
         <h2 class="utrecht-heading-2" id="clienten">
           Cliënten in zorg per maand
         </h2>
-        <Definition>
+        <About
+          plain="Hoeveel verschillende cliënten per maand zorg kregen, per wet en samen: zo ziet u hoe het zorggebruik zich ontwikkelt."
+          period={monthSpan(care)}
+        >
           Het aantal verschillende cliënten (gepseudonimiseerd BSN) met een start (305) waarvan de periode de
           maand raakt: Begindatum uiterlijk in de maand en niet gestopt (307) vóór de eerste dag van de maand.
           Ook een tijdelijke stop beëindigt de periode: de onderbreking is geen zorg, een herstart is een
           nieuwe periode. Per wet; een cliënt met zorg in beide wetten telt in het totaal één keer. De 12 hele
           maanden vóór de maand van de stand.
-        </Definition>
+        </About>
         <Tiles>
           <Tile
-            label={`In ${care.length ? formatMonth(care.at(-1)!.month) : '—'}`}
-            value={formatNumber(care.at(-1)?.total ?? null)}
+            label={`In ${lastCare ? formatMonth(lastCare.month) : '—'}`}
+            value={lastCare && !noData(lastCare.month) ? formatNumber(lastCare.total) : formatNumber(null)}
           />
         </Tiles>
         <Table
@@ -309,25 +366,45 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
             </>
           }
         >
-          {care.map((m) => (
-            <tr class="utrecht-table__row">
-              <Td>{formatMonth(m.month)}</Td>
-              <Td num>{formatNumber(m.ijw)}</Td>
-              <Td num>{formatNumber(m.iwmo)}</Td>
-              <Td num>{formatNumber(m.total)}</Td>
-              <Td>
-                <Bar value={m.total} max={careMax} />
-              </Td>
-            </tr>
-          ))}
+          {care.map((m) =>
+            noData(m.month) ? (
+              <tr class="utrecht-table__row">
+                <Td>{formatMonth(m.month)}</Td>
+                <Td num>
+                  <NoData />
+                </Td>
+                <Td num>
+                  <NoData />
+                </Td>
+                <Td num>
+                  <NoData />
+                </Td>
+                <Td />
+              </tr>
+            ) : (
+              <tr class="utrecht-table__row">
+                <Td>{formatMonth(m.month)}</Td>
+                <Td num>{formatNumber(m.ijw)}</Td>
+                <Td num>{formatNumber(m.iwmo)}</Td>
+                <Td num>{formatNumber(m.total)}</Td>
+                <Td>
+                  <Bar value={m.total} max={careMax} />
+                </Td>
+              </tr>
+            ),
+          )}
         </Table>
+        {care.some((m) => noData(m.month)) ? <NoDataLegend /> : null}
       </section>
 
       <section aria-labelledby="declaraties">
         <h2 class="utrecht-heading-2" id="declaraties">
           Declaraties
         </h2>
-        <Definition>
+        <About
+          plain="Welk bedrag aanbieders per maand voor geleverde zorg declareerden en hoeveel de gemeente daarvan toekende: zo ziet u de kosten en hoeveel er wordt afgewezen."
+          period={monthSpan(decl)}
+        >
           Per maand van de ProductPeriode (Begindatum): de som van het IngediendBedrag van de prestaties in
           declaraties (323), debet min credit, in euro. Toegekend is dat bedrag min wat een
           declaratie-antwoord (325) afwees: de afgewezen prestaties, of de hele declaratie. Een afgewezen en
@@ -335,16 +412,10 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
           tellen debet min credit (een correctie, credit plus nieuwe debet, is één prestatie); het aandeel
           afgewezen is het deel daarvan dat een 325 afwees. Wijst de 325 de hele declaratie af, dan tellen al
           haar prestaties als afgewezen.
-        </Definition>
+        </About>
         <Tiles>
-          <Tile
-            label="Ingediend, 12 maanden"
-            value={formatEuro(decl.reduce((s, m) => s + m.submittedCents, 0))}
-          />
-          <Tile
-            label="Toegekend, 12 maanden"
-            value={formatEuro(decl.reduce((s, m) => s + m.approvedCents, 0))}
-          />
+          <Tile label="Ingediend" value={formatEuro(decl.reduce((s, m) => s + m.submittedCents, 0))} />
+          <Tile label="Toegekend" value={formatEuro(decl.reduce((s, m) => s + m.approvedCents, 0))} />
           <Tile
             label="Prestaties afgewezen"
             value={formatShare(
@@ -367,30 +438,43 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
             </>
           }
         >
-          {decl.map((m) => (
-            <tr class="utrecht-table__row">
-              <Td>{formatMonth(m.month)}</Td>
-              <Td num>{formatEuro(m.submittedCents)}</Td>
-              <Td num>{formatEuro(m.approvedCents)}</Td>
-              <Td num>{formatNumber(m.prestaties)}</Td>
-              <Td num>{formatNumber(m.rejected)}</Td>
-              <Td num>{formatShare(m.rejected, m.prestaties)}</Td>
-              <Td>
-                <Bar value={m.submittedCents} max={declMax} />
-              </Td>
-            </tr>
-          ))}
+          {decl.map((m) =>
+            noData(m.month) ? (
+              <tr class="utrecht-table__row">
+                <Td>{formatMonth(m.month)}</Td>
+                {[1, 2, 3, 4, 5].map(() => (
+                  <Td num>
+                    <NoData />
+                  </Td>
+                ))}
+                <Td />
+              </tr>
+            ) : (
+              <tr class="utrecht-table__row">
+                <Td>{formatMonth(m.month)}</Td>
+                <Td num>{formatEuro(m.submittedCents)}</Td>
+                <Td num>{formatEuro(m.approvedCents)}</Td>
+                <Td num>{formatNumber(m.prestaties)}</Td>
+                <Td num>{formatNumber(m.rejected)}</Td>
+                <Td num>{formatShare(m.rejected, m.prestaties)}</Td>
+                <Td>
+                  <Bar value={m.submittedCents} max={declMax} />
+                </Td>
+              </tr>
+            ),
+          )}
         </Table>
+        {decl.some((m) => noData(m.month)) ? <NoDataLegend /> : null}
       </section>
 
       <section aria-labelledby="retours">
         <h2 class="utrecht-heading-2" id="retours">
           Retours met fouten
         </h2>
-        <Definition>
+        <About plain="Welk deel van de berichten de keten als fout terugstuurde: zulke berichten zijn niet verwerkt, dus een hoog aandeel wijst op problemen in de administratie.">
           Per berichttype: het aandeel heenberichten waarvan het retourbericht een retourcode anders dan 0200
           of 0233 bevat. Zo'n bericht is niet verwerkt; het telt bij de andere indicatoren niet mee.
-        </Definition>
+        </About>
         <Tiles>
           <Tile
             label="Afgekeurd, alle typen"
@@ -444,6 +528,12 @@ export function dashboardRoutes(): Hono<AppEnv> {
     const single = `gemeente ${gemeenteLabel(snap.members[0] ?? org)}`;
     const scopeLabel =
       scope === ALL_MEMBERS ? (choice ? 'alle gemeenten samen' : single) : `gemeente ${gemeenteLabel(scope)}`;
+    // The intro names what is shown: after choosing one member, that member, not all of them.
+    const introScope =
+      scope === ALL_MEMBERS && choice
+        ? `de gemeenten ${snap.members.map(gemeenteLabel).join(', ')}`
+        : scopeLabel;
+    const values = snap.scopes[scope]!;
     return page(
       c,
       <Layout
@@ -454,56 +544,61 @@ export function dashboardRoutes(): Hono<AppEnv> {
         environmentLabel={c.var.deps.options.environmentLabel}
       >
         <InactiveNotice session={s} />
+        {/* Without messages there is nothing to show: no page of zeros that reads as "no care". */}
         {snap.latestDagtekening === null ? (
-          <p class="utrecht-paragraph">Er zijn nog geen berichten ontvangen.</p>
-        ) : null}
-        <p class="utrecht-paragraph">
-          {/* Without messages the snapshot is only the moment it was first asked for, not a weekly stand. */}
-          {snap.latestDagtekening === null ? (
-            <strong>Nog geen stand: de eerste komt met de eerstvolgende wekelijkse levering.</strong>
-          ) : (
-            <>
-              <strong>Stand per {formatDateTime(snap.computedAt)}</strong>.
-            </>
-          )}{' '}
-          Indicatoren over alle ontvangen berichten van{' '}
-          {choice ? `de gemeenten ${snap.members.map(gemeenteLabel).join(', ')}` : single}
-          {snap.latestDagtekening ? `; laatste Dagtekening ${formatDay(snap.latestDagtekening)}` : ''}. De
-          stand wordt elke week bij de levering bijgewerkt. Berichten die door hun retour zijn afgekeurd,
-          tellen niet mee.
-        </p>
-        {choice ? (
-          <form method="get" action="/dashboard" class="kd-actions">
-            <div class="utrecht-form-field">
-              <div class="utrecht-form-field__label">
-                <label class="utrecht-form-label" for="gemeente">
-                  Gemeente
-                </label>
-              </div>
-              <div class="utrecht-form-field__input">
-                <select class="utrecht-select utrecht-select--html-select" id="gemeente" name="gemeente">
-                  <option value={ALL_MEMBERS} selected={scope === ALL_MEMBERS}>
-                    Alle gemeenten samen
-                  </option>
-                  {snap.members.map((g) => (
-                    <option value={g} selected={scope === g}>
-                      {gemeenteLabel(g)}
-                    </option>
-                  ))}
-                </select>
-              </div>
-            </div>
-            <button type="submit" class="utrecht-button utrecht-button--secondary-action">
-              Toon
-            </button>
-          </form>
-        ) : null}
-        {choice ? (
-          <p class="utrecht-paragraph">
-            <strong>Getoond: {scopeLabel}.</strong>
-          </p>
-        ) : null}
-        <Indicators v={snap.scopes[scope]!} scopeLabel={scopeLabel} />
+          <>
+            <p class="utrecht-paragraph">Er zijn nog geen berichten ontvangen.</p>
+            <p class="utrecht-paragraph">
+              Nog geen stand: de eerste komt met de eerstvolgende wekelijkse levering.
+            </p>
+          </>
+        ) : (
+          <>
+            <p class="utrecht-paragraph">
+              <strong>Stand per {formatDateTime(snap.computedAt)}</strong>. Indicatoren over alle ontvangen
+              berichten van {introScope}; laatste Dagtekening {formatDay(snap.latestDagtekening)}. De stand
+              wordt elke week bij de levering bijgewerkt. Berichten die door hun retour zijn afgekeurd, tellen
+              niet mee.
+            </p>
+            {choice ? (
+              <form method="get" action="/dashboard" class="kd-actions kd-filter">
+                <div class="utrecht-form-field">
+                  <div class="utrecht-form-field__label">
+                    <label class="utrecht-form-label" for="gemeente">
+                      Gemeente
+                    </label>
+                  </div>
+                  <div class="utrecht-form-field__input">
+                    <select class="utrecht-select utrecht-select--html-select" id="gemeente" name="gemeente">
+                      <option value={ALL_MEMBERS} selected={scope === ALL_MEMBERS}>
+                        Alle gemeenten samen
+                      </option>
+                      {snap.members.map((g) => (
+                        <option value={g} selected={scope === g}>
+                          {gemeenteLabel(g)}
+                        </option>
+                      ))}
+                    </select>
+                  </div>
+                </div>
+                <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+                  Tonen
+                </button>
+              </form>
+            ) : null}
+            {choice ? (
+              <p class="utrecht-paragraph">
+                <strong>Getoond: {scopeLabel}.</strong>
+              </p>
+            ) : null}
+            {/* One member of a head organisation may have no messages while the others have. */}
+            {scope === ALL_MEMBERS || hasMessages(values) ? (
+              <Indicators v={values} scopeLabel={scopeLabel} />
+            ) : (
+              <p class="utrecht-paragraph">Voor {scopeLabel} zijn nog geen berichten ontvangen.</p>
+            )}
+          </>
+        )}
       </Layout>,
     );
   });

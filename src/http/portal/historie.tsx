@@ -65,6 +65,11 @@ export function historieRoutes(): Hono<AppEnv> {
                     ? `Niet aangevraagd. Laatste totaalbestand gemaakt op ${formatDateTime(status.lastMadeAt)}.`
                     : 'Niet aangevraagd.'}
             </p>
+            <p class="utrecht-paragraph">
+              {requested
+                ? 'Wilt u het totaalbestand toch niet? Haal het vinkje weg en klik op Opslaan.'
+                : 'Zet het vinkje en klik op Opslaan om het totaalbestand aan te vragen.'}
+            </p>
             <button type="submit" class="utrecht-button utrecht-button--primary-action">
               Opslaan
             </button>

@@ -84,6 +84,12 @@ async function qrSvg(uri: string) {
   );
 }
 
+/**
+ * The manual key as people copy it: "ABCD EFGH …". Display only; the stored secret and the otpauth link keep it
+ * whole, and authenticator apps ignore the spaces.
+ */
+const groupsOfFour = (secret: string): string => secret.replace(/(.{4})(?=.)/g, '$1 ');
+
 /** How long a new token waits, server-side, for the page the POST redirects to. */
 export const NEW_TOKEN_TTL_MS = 5 * 60 * 1000;
 
@@ -150,7 +156,9 @@ export function instellingenRoutes(): Hono<AppEnv> {
             </div>
             <div class="utrecht-data-list__item">
               <dt class="utrecht-data-list__item-key">Organisatie</dt>
-              <dd class="utrecht-data-list__item-value">{organisationLabel(s)}</dd>
+              <dd class="utrecht-data-list__item-value">
+                {s.user.role === 'operator' && !s.organisation ? '— (beheerder)' : organisationLabel(s)}
+              </dd>
             </div>
           </dl>
           <h3 class="utrecht-heading-3">Wachtwoord wijzigen</h3>
@@ -205,7 +213,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
                   </p>
                   <div>{qr}</div>
                   <p class="utrecht-paragraph">
-                    Sleutel: <code class="kd-code">{enrol.secret}</code>
+                    Sleutel: <code class="kd-code kd-key">{groupsOfFour(enrol.secret)}</code>
                   </p>
                   <p class="utrecht-paragraph">
                     Op de telefoon zelf:{' '}
@@ -221,6 +229,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
                     autocomplete="one-time-code"
                     inputmode="numeric"
                     required
+                    description="Zes cijfers; de code verandert elke 30 seconden."
                   />
                   <CurrentPassword id="totp-wachtwoord" />
                   <div class="kd-actions">

@@ -56,7 +56,7 @@ export function Layout(props: LayoutProps) {
           {s ? (
             <div class="kd-user">
               {/* An operator has no organisation: "Beheerder (beheer)", not "Beheerder — beheerder". */}
-              <span>
+              <span class="kd-user__name">
                 {s.user.role === 'operator'
                   ? `${s.user.displayName} (beheer)`
                   : `${s.user.displayName} — organisatie ${organisationLabel(s)}`}
@@ -89,8 +89,8 @@ export function Layout(props: LayoutProps) {
         </main>
         <footer class="kd-footer utrecht-page-footer">
           <p class="utrecht-paragraph utrecht-paragraph--small">
-            Ketendata iWmo en iJw — gepseudonimiseerde berichtgegevens per gemeente. Bestanden worden 60 dagen
-            bewaard.
+            Ketendata iWmo en iJw — gepseudonimiseerde berichtgegevens per organisatie. Leveringen worden 60
+            dagen bewaard.
           </p>
         </footer>
       </body>
@@ -128,10 +128,16 @@ export function Alert(props: { kind: 'ok' | 'error' | 'info' | 'warning'; childr
   );
 }
 
-/** A column header; `num` right-aligns a column of numbers. */
-export function Th(props: { children?: Child; num?: boolean }) {
+/**
+ * A column header; `num` right-aligns a column of numbers; `wideOnly` hides a less needed column on a narrow
+ * screen (its cells then carry `kd-wide-only` too).
+ */
+export function Th(props: { children?: Child; num?: boolean; wideOnly?: boolean }) {
   return (
-    <th class={`utrecht-table__header-cell${props.num ? ' kd-num' : ''}`} scope="col">
+    <th
+      class={`utrecht-table__header-cell${props.num ? ' kd-num' : ''}${props.wideOnly ? ' kd-wide-only' : ''}`}
+      scope="col"
+    >
       {props.children}
     </th>
   );
@@ -175,7 +181,10 @@ export function Confirm(props: {
   readonly csrf: string;
   readonly confirm: string;
   readonly cancel: string;
-  readonly fields?: Readonly<Record<string, string>>;
+  /** Hidden fields; a list gives the field once per value (the ids of a selection). */
+  readonly fields?: Readonly<Record<string, string | readonly string[]>>;
+  /** Shown below the question: what the action concerns, such as the files it deletes. */
+  readonly children?: Child;
 }) {
   const headingId = `${props.id}-kop`;
   return (
@@ -190,11 +199,14 @@ export function Confirm(props: {
         </h3>
       )}
       <p class="utrecht-paragraph">{props.question}</p>
+      {props.children}
       <form method="post" action={props.action} class="kd-actions">
         <CsrfField token={props.csrf} />
-        {Object.entries(props.fields ?? {}).map(([name, value]) => (
-          <input type="hidden" name={name} value={value} />
-        ))}
+        {Object.entries(props.fields ?? {}).flatMap(([name, value]) =>
+          (typeof value === 'string' ? [value] : value).map((v) => (
+            <input type="hidden" name={name} value={v} />
+          )),
+        )}
         <button type="submit" class="utrecht-button utrecht-button--primary-action">
           {props.confirm}
         </button>{' '}
@@ -248,5 +260,35 @@ export function Field(props: {
         />
       </div>
     </div>
+  );
+}
+
+/**
+ * A path of this portal to send the browser to (after login, back from an error): only a path of our own
+ * origin, "/…" with neither "//" nor a backslash anywhere (browsers read "/\host" as "//host") nor control
+ * characters; anything else gives undefined, so it can never become a redirect to another site.
+ */
+export function localPath(value: string | undefined | null): string | undefined {
+  if (!value || value.length > 2000) return undefined;
+  if (!value.startsWith('/') || value.includes('//') || value.includes('\\')) return undefined;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/.test(value)) return undefined;
+  // The API and the CSS are no pages to return to.
+  if (/^\/(api|assets)(\/|\?|$)/.test(value)) return undefined;
+  return value;
+}
+
+/** The CSRF refusal: what happened and a way back to the page of the form. */
+export function FormExpired(props: { session?: ActiveSession | undefined; back: string }) {
+  return (
+    <Layout title="Formulier verlopen" session={props.session} csrf={props.session?.csrfToken}>
+      <p class="utrecht-paragraph">
+        Het formulier is verlopen of ongeldig; er is niets opgeslagen.{' '}
+        <a class="utrecht-link" href={props.back}>
+          Terug naar het formulier
+        </a>{' '}
+        en probeer het opnieuw.
+      </p>
+    </Layout>
   );
 }

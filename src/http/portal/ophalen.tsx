@@ -1,11 +1,21 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import type { FileInfo, FileStream } from '../deps.js';
+import { nextWeeklySlot, readyAt, weeklySlotAtOrBefore } from '../../domain/delivery-week.js';
+import type { DeliveryView, FileInfo, FileStream } from '../deps.js';
 import type { AppEnv } from '../env.js';
-import { formatCount, formatDateTime, formatPeriod, formatSize, kindLabel } from '../format.js';
+import { formatCount, formatDateTime, formatDay, formatPeriod, formatSize, kindLabel } from '../format.js';
 import { parseRange, resolveRange } from '../range.js';
 import { downloadBody } from '../transfer.js';
-import { Alert, CsrfField, InactiveNotice, Layout, organisationLabel, ScrollTable, Th } from './layout.js';
+import {
+  Alert,
+  Confirm,
+  CsrfField,
+  InactiveNotice,
+  Layout,
+  organisationLabel,
+  ScrollTable,
+  Th,
+} from './layout.js';
 import { page } from './render.js';
 
 function fileHeaders(file: FileInfo): Record<string, string> {
@@ -102,6 +112,7 @@ const notFound = (c: Context<AppEnv>) =>
 
 // The page speaks of "leveringen" (the rows) throughout; "bestand" is only the ZIP of one levering.
 const MESSAGES: Record<string, { kind: 'ok' | 'info' | 'warning'; text: string }> = {
+  // Without the names (a link from elsewhere): `deletedNamed` names them when the ids are in the address.
   verwijderd: { kind: 'ok', text: 'De geselecteerde leveringen zijn verwijderd.' },
   'niets-geselecteerd': { kind: 'warning', text: 'Selecteer eerst een of meer leveringen.' },
   'geen-nieuwe': { kind: 'info', text: 'Alle leveringen zijn al gedownload.' },
@@ -111,13 +122,48 @@ const MESSAGES: Record<string, { kind: 'ok' | 'info' | 'warning'; text: string }
   },
 };
 
+const countOf = (n: number) => (n === 1 ? '1 levering' : `${n} leveringen`);
+
+/** "2 leveringen verwijderd: a.zip, b.zip": of the ids in the address, those of this organisation now deleted. */
+function deletedNamed(
+  list: readonly DeliveryView[],
+  ids: readonly string[],
+): { kind: 'ok'; text: string } | undefined {
+  const names = list.filter((d) => d.deletedAt && ids.includes(String(d.id))).map((d) => d.fileName);
+  return names.length > 0
+    ? { kind: 'ok', text: `${countOf(names.length)} verwijderd: ${names.join(', ')}.` }
+    : undefined;
+}
+
 /** Some selected deliveries were deleted, others kept because they were never downloaded. */
 function partlyDeleted(deleted: number, kept: number): { kind: 'warning'; text: string } {
-  const deliveries = (n: number) => (n === 1 ? '1 levering' : `${n} leveringen`);
+  const deliveries = countOf;
   return {
     kind: 'warning',
     text: `${deliveries(deleted)} verwijderd. ${deliveries(kept)} nog niet gedownload en daarom niet verwijderd.`,
   };
+}
+
+/** When a new organisation's first weekly delivery is shown: this week's if its run is done but not yet shown. */
+function firstReady(now: Date): Date {
+  const shown = readyAt(weeklySlotAtOrBefore(now));
+  return shown.getTime() > now.getTime() ? shown : readyAt(nextWeeklySlot(now));
+}
+
+/** "1 mrt 2026 06:00 – 8 mrt 2026 06:00" on at most two lines: each end kept whole. */
+function Period(props: { text: string }) {
+  const [from, to] = props.text.split(' – ');
+  return (
+    <>
+      <span class="kd-nowrap">{to === undefined ? from : `${from} –`}</span>
+      {to === undefined ? null : (
+        <>
+          {' '}
+          <span class="kd-nowrap">{to}</span>
+        </>
+      )}
+    </>
+  );
 }
 
 /** Tab "Ophalen": the organisation's deliveries, download one or all new ones, delete selected. */
@@ -128,15 +174,32 @@ export function ophalenRoutes(): Hono<AppEnv> {
     const s = c.var.session!;
     const org = s.user.organisationCode!;
     const { deliveries, clock } = c.var.deps;
-    const list = await deliveries.list(org, clock());
+    const now = clock();
+    const list = await deliveries.list(org, now);
     const melding = c.req.query('melding') ?? '';
     const counts = [c.req.query('verwijderd'), c.req.query('bewaard')].map((v) => Number(v));
-    const msg =
-      melding === 'deels' && counts.every((n) => Number.isSafeInteger(n) && n > 0)
-        ? partlyDeleted(counts[0]!, counts[1]!)
-        : MESSAGES[melding];
     const open = list.filter((d) => !d.deletedAt);
+    // The first step of deleting (the selection form is a GET): the files named, then a POST confirms.
+    const selected =
+      c.req.query('stap') === 'verwijderen'
+        ? open.filter((d) => (c.req.queries('ids') ?? []).includes(String(d.id)))
+        : undefined;
+    const toDelete = selected?.filter((d) => d.firstDownloadedAt) ?? [];
+    const toKeep = selected?.filter((d) => !d.firstDownloadedAt) ?? [];
+    const msg = selected
+      ? selected.length === 0
+        ? MESSAGES['niets-geselecteerd']
+        : toDelete.length === 0
+          ? MESSAGES['niet-gedownload']
+          : undefined
+      : melding === 'deels' && counts.every((n) => Number.isSafeInteger(n) && n > 0)
+        ? partlyDeleted(counts[0]!, counts[1]!)
+        : melding === 'verwijderd'
+          ? (deletedNamed(list, c.req.queries('id') ?? []) ?? MESSAGES.verwijderd)
+          : MESSAGES[melding];
     const fresh = open.filter((d) => !d.firstDownloadedAt).length;
+    const active = s.organisation?.active !== false;
+    const history = active ? await deliveries.historyStatus(org, now) : undefined;
     return page(
       c,
       <Layout
@@ -147,14 +210,48 @@ export function ophalenRoutes(): Hono<AppEnv> {
         environmentLabel={c.var.deps.options.environmentLabel}
       >
         {msg ? <Alert kind={msg.kind}>{msg.text}</Alert> : null}
+        {toDelete.length > 0 ? (
+          <Confirm
+            id="verwijderen-bevestigen"
+            level={2}
+            title="Leveringen verwijderen"
+            question={`Weet u zeker dat u ${toDelete.length === 1 ? 'deze levering' : `deze ${toDelete.length} leveringen`} wilt verwijderen? Een verwijderde levering kunt u niet meer downloaden.`}
+            action="/ophalen/verwijderen"
+            csrf={s.csrfToken}
+            confirm={`Ja, ${countOf(toDelete.length)} verwijderen`}
+            cancel="/ophalen"
+            fields={{ ids: toDelete.map((d) => String(d.id)) }}
+          >
+            <ul class="utrecht-unordered-list">
+              {toDelete.map((d) => (
+                <li class="utrecht-unordered-list__item">{d.fileName}</li>
+              ))}
+            </ul>
+            {toKeep.length > 0 ? (
+              <p class="utrecht-paragraph">
+                Nog niet gedownload en daarom niet verwijderd: {toKeep.map((d) => d.fileName).join(', ')}.
+              </p>
+            ) : null}
+          </Confirm>
+        ) : null}
         <InactiveNotice session={s} />
         <p class="utrecht-paragraph">
           Leveringen voor organisatie {organisationLabel(s)}.
-          {s.organisation?.active === false
-            ? ''
-            : ' Elke maandagochtend staat er een nieuwe wekelijkse levering klaar.'}{' '}
-          Leveringen worden na 60 dagen automatisch verwijderd.
+          {active ? ' Elke maandagochtend staat er een nieuwe wekelijkse levering klaar.' : ''} Leveringen
+          worden na 60 dagen automatisch verwijderd.
         </p>
+        {history?.requestedAt ? (
+          <p class="utrecht-paragraph">
+            Totaalbestand aangevraagd, klaar op {formatDay(history.readyOn)}.{' '}
+            <a class="utrecht-link" href="/historie">
+              Aanvraag bekijken
+            </a>
+          </p>
+        ) : history?.readyOn ? (
+          <p class="utrecht-paragraph">
+            Het totaalbestand is gemaakt en staat {formatDay(history.readyOn)} klaar.
+          </p>
+        ) : null}
         {s.organisation?.leavesOutPersonalData ? (
           <p class="utrecht-paragraph">
             Op verzoek van uw organisatie laten de leveringen persoonsgegevens leeg: namen, adressen,
@@ -168,32 +265,37 @@ export function ophalenRoutes(): Hono<AppEnv> {
           <form method="post" action="/ophalen/alle-nieuwe" class="kd-actions">
             <CsrfField token={s.csrfToken} />
             <button type="submit" class="utrecht-button utrecht-button--primary-action">
-              Download alle nieuwe leveringen ({fresh})
+              Alle nieuwe leveringen downloaden ({fresh})
             </button>
           </form>
         ) : list.length > 0 ? (
           <p class="utrecht-paragraph">Er zijn geen nieuwe leveringen: alles is al gedownload.</p>
         ) : null}
         {list.length === 0 ? (
-          <p class="utrecht-paragraph">Er zijn nog geen leveringen.</p>
+          <p class="utrecht-paragraph">
+            Er zijn nog geen leveringen.
+            {active ? ` De eerste levering staat ${formatDay(firstReady(now).toISOString())} klaar.` : ''}
+          </p>
         ) : (
-          <form method="post" action="/ophalen/verwijderen">
-            <CsrfField token={s.csrfToken} />
+          // A GET: the selection only leads to the question above; the POST there deletes.
+          <form method="get" action="/ophalen#verwijderen-bevestigen">
+            <input type="hidden" name="stap" value="verwijderen" />
             <ScrollTable
               id="leveringen"
               caption="Leveringen"
               head={
                 <>
                   <Th>Selecteer</Th>
+                  {/* The file second: on a narrow screen its download link is in view without scrolling. */}
+                  <Th>Bestand</Th>
                   <Th>Soort</Th>
                   <Th>Periode</Th>
                   <Th>Aangemaakt op</Th>
                   <Th num>Berichten</Th>
                   <Th num>Grootte</Th>
                   <Th>Gedownload op</Th>
-                  <Th>Gedownload door</Th>
-                  <Th>Verwijderd op</Th>
-                  <Th>Bestand</Th>
+                  <Th wideOnly>Gedownload door</Th>
+                  <Th wideOnly>Verwijderd op</Th>
                 </>
               }
             >
@@ -207,8 +309,21 @@ export function ophalenRoutes(): Hono<AppEnv> {
                         name="ids"
                         value={String(d.id)}
                         id={`kies-${d.id}`}
+                        checked={selected?.includes(d) ?? false}
                         aria-label={`Selecteer ${d.fileName}${d.firstDownloadedAt ? '' : ' (nog niet gedownload)'}`}
                       />
+                    )}
+                  </td>
+                  <td class="utrecht-table__cell kd-file">
+                    {d.deletedAt ? (
+                      <>
+                        {d.fileName}
+                        <span class="utrecht-paragraph--small kd-block">verwijderd</span>
+                      </>
+                    ) : (
+                      <a class="utrecht-link" href={`/ophalen/${d.id}/bestand`} download={d.fileName}>
+                        Download {d.fileName}
+                      </a>
                     )}
                   </td>
                   <td class="utrecht-table__cell">
@@ -217,22 +332,15 @@ export function ophalenRoutes(): Hono<AppEnv> {
                       <span class="utrecht-paragraph--small kd-block">zonder persoonsgegevens</span>
                     ) : null}
                   </td>
-                  <td class="utrecht-table__cell">{formatPeriod(d.periodFrom, d.periodTo)}</td>
+                  <td class="utrecht-table__cell">
+                    <Period text={formatPeriod(d.periodFrom, d.periodTo)} />
+                  </td>
                   <td class="utrecht-table__cell">{formatDateTime(d.madeAt)}</td>
                   <td class="utrecht-table__cell kd-num kd-count">{formatCount(d.messageCount)}</td>
                   <td class="utrecht-table__cell kd-num">{formatSize(d.sizeBytes)}</td>
                   <td class="utrecht-table__cell">{formatDateTime(d.firstDownloadedAt)}</td>
-                  <td class="utrecht-table__cell">{d.firstDownloadedByName ?? '—'}</td>
-                  <td class="utrecht-table__cell">{formatDateTime(d.deletedAt)}</td>
-                  <td class="utrecht-table__cell">
-                    {d.deletedAt ? (
-                      d.fileName
-                    ) : (
-                      <a class="utrecht-link" href={`/ophalen/${d.id}/bestand`} download={d.fileName}>
-                        Download {d.fileName}
-                      </a>
-                    )}
-                  </td>
+                  <td class="utrecht-table__cell kd-wide-only">{d.firstDownloadedByName ?? '—'}</td>
+                  <td class="utrecht-table__cell kd-wide-only">{formatDateTime(d.deletedAt)}</td>
                 </tr>
               ))}
             </ScrollTable>
@@ -242,7 +350,7 @@ export function ophalenRoutes(): Hono<AppEnv> {
             </p>
             <div class="kd-actions">
               <button type="submit" class="utrecht-button utrecht-button--secondary-action">
-                Verwijder geselecteerd
+                Geselecteerde leveringen verwijderen
               </button>
             </div>
           </form>
@@ -288,7 +396,7 @@ export function ophalenRoutes(): Hono<AppEnv> {
     return c.redirect(
       kept > 0
         ? `/ophalen?melding=deels&verwijderd=${deleted.length}&bewaard=${kept}`
-        : '/ophalen?melding=verwijderd',
+        : `/ophalen?melding=verwijderd${deleted.map((id) => `&id=${id}`).join('')}`,
       303,
     );
   });

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser, portalHarness } from '../../test/e2e/harness.js';
+
+/** Ophalen as the UX audit left it: on a phone, for a new organisation, with a totaalbestand on its way. */
+describe('the Ophalen page', () => {
+  let h: Awaited<ReturnType<typeof portalHarness>>;
+  beforeAll(async () => {
+    h = await portalHarness('sqlite');
+    await h.seed();
+  });
+  afterAll(async () => h.drop());
+
+  it('tells a new organisation on which Monday its first delivery will be there', async () => {
+    const b = new Browser(h.app);
+    // Monday 23 February, after that morning's deliveries were shown: the next Monday.
+    await b.login('ana@0363.example');
+    expect((await b.page('/ophalen')).html).toContain(
+      'Er zijn nog geen leveringen. De eerste levering staat maandag 2 maart 2026 klaar.',
+    );
+    // Sunday after the run, before Monday 06:00: tomorrow's, not the Monday after.
+    const start = h.clock.now;
+    try {
+      h.clock.now = new Date('2026-03-01T12:00:00Z');
+      await b.login('ana@0363.example');
+      expect((await b.page('/ophalen')).html).toContain(
+        'De eerste levering staat maandag 2 maart 2026 klaar.',
+      );
+    } finally {
+      h.clock.now = start;
+    }
+  });
+
+  it('says on Ophalen when a requested totaalbestand will be ready', async () => {
+    const b = new Browser(h.app);
+    await b.login('bas@0599.example');
+    expect((await b.page('/ophalen')).html).not.toContain('Totaalbestand aangevraagd');
+    const { csrf } = await b.page('/historie');
+    await b.post('/historie', { _csrf: csrf!, totaalbestand: 'ja' });
+    const html = (await b.page('/ophalen')).html;
+    expect(html).toContain('Totaalbestand aangevraagd, klaar op maandag 2 maart 2026.');
+    expect(html).toContain('href="/historie">Aanvraag bekijken</a>');
+    await b.post('/historie', { _csrf: csrf! });
+  });
+
+  it('puts the file with its download link first after the checkbox, and marks the columns a phone hides', async () => {
+    await h.deliver(new Date('2026-03-01T06:30:00Z'));
+    h.clock.now = new Date('2026-03-02T08:00:00Z');
+    const b = new Browser(h.app);
+    await b.login('ana@0363.example');
+    const { html } = await b.page('/ophalen');
+    const heads = [...html.matchAll(/<th class="([^"]*)" scope="col">([^<]*)<\/th>/g)].map((m) => [
+      m[2],
+      m[1],
+    ]);
+    expect(heads.map(([name]) => name).slice(0, 3)).toEqual(['Selecteer', 'Bestand', 'Soort']);
+    const wideOnly = heads.filter(([, cls]) => cls?.includes('kd-wide-only')).map(([name]) => name);
+    expect(wideOnly).toEqual(['Gedownload door', 'Verwijderd op']);
+    // A real table still: every header a column header, and each row's cells in the same order.
+    expect(html).toContain(
+      '<caption class="utrecht-table__caption" id="leveringen-bijschrift">Leveringen</caption>',
+    );
+    const row = /<tbody[^>]*>\s*<tr[^>]*>([\s\S]*?)<\/tr>/.exec(html)![1]!;
+    const cells = [...row.matchAll(/<td class="([^"]*)">/g)].map((m) => m[1]);
+    expect(cells).toHaveLength(heads.length);
+    expect(row).toMatch(
+      /^<td[^>]*>\s*<input[^>]*name="ids"[\s\S]*?<\/td><td class="utrecht-table__cell kd-file"><a /,
+    );
+    expect(cells.slice(-2)).toEqual(['utrecht-table__cell kd-wide-only', 'utrecht-table__cell kd-wide-only']);
+    // The period in two unbreakable halves, not five lines.
+    expect(html).toMatch(/<span class="kd-nowrap">[^<]+ –<\/span> <span class="kd-nowrap">[^<]+<\/span>/);
+    const css = await (await b.fetch('/assets/portal.css')).text();
+    const phone = /@media \(max-width: 37\.5em\) \{([\s\S]*?)\n\}/.exec(css)?.[1] ?? '';
+    expect(phone).toContain('.kd-wide-only { display: none; }');
+    expect(phone).toMatch(/\.kd-header \{[^}]*padding: 0\.5rem 1rem/);
+    expect(phone).toMatch(/\.kd-brand \{ font-size: 1\.125rem; \}/);
+  });
+
+  it('names its buttons with a verb and a noun, and the footer speaks of leveringen per organisatie', async () => {
+    const b = new Browser(h.app);
+    await b.login('ana@0363.example');
+    const { html } = await b.page('/ophalen');
+    expect(html).toMatch(/>\s*Alle nieuwe leveringen downloaden \(1\)<\/button>/);
+    expect(html).toMatch(/>Geselecteerde leveringen verwijderen<\/button>/);
+    expect(html).toContain(
+      'gepseudonimiseerde berichtgegevens per organisatie. Leveringen worden 60 dagen bewaard.',
+    );
+    expect(html).not.toContain('per gemeente');
+    expect(html).not.toContain('Bestanden worden');
+  });
+});
