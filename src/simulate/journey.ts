@@ -32,7 +32,7 @@ import type {
 import type { Aanbieder, Gemeente } from './organisations.js';
 import type { Side } from './output.js';
 import type { Random } from './random.js';
-import type { SendSpec, Sent, Sim } from './sim.js';
+import type { HeldRelation, SendSpec, Sent, Sim } from './sim.js';
 import { Toewijzing } from './toewijzing.js';
 
 export interface World {
@@ -218,7 +218,7 @@ function* send305(
         const side: Side = { message: s.ref, table: `${code}_StartProduct`, row: [i + 1] };
         r.tw.linkFrom(w.sim, 'start-toewijzing', side, s.header.dagtekening);
         const cancelled = cancels?.[i];
-        if (s.accepted && cancelled) w.sim.relation('correctie', side, cancelled);
+        if (!s.visiblyRejected && cancelled) w.sim.relation('correctie', side, cancelled);
       });
     },
   );
@@ -230,11 +230,11 @@ function* send305(
 }
 
 /**
- * The first row's stop-start, held back by the caller until it knows whether a deletion of that stop
- * follows: a deleted stop ends no start (IV008), and the ground truth cannot take a relation back.
+ * The first row's stop-start, held back until it is known whether a deletion of that stop is in the
+ * output: a deleted stop ends no start (IV008), and the ground truth cannot take a relation back.
  */
 interface HeldStopStart {
-  relation?: readonly [Side, Side];
+  relation?: HeldRelation;
 }
 
 function* send307(
@@ -243,6 +243,8 @@ function* send307(
   rows: readonly { tw: Toewijzing; row: StopRow }[],
   cancels?: readonly (Side | undefined)[],
   held?: HeldStopStart,
+  /** The deleted stop's held stop-start: dropped once this deletion stands in the output. */
+  undoes?: HeldRelation,
 ): Steps<Sent> {
   const code = codeFor(j.standard, 307);
   const starts = rows.map((r) => r.tw.start?.side);
@@ -269,17 +271,20 @@ function* send307(
       forceAccept: force,
     }),
     (s) => {
+      // A rejection dated after the last day is not written: the 307 stands in the output as sent.
+      const stands = !s.visiblyRejected;
       rows.forEach((r, i) => {
         const side: Side = { message: s.ref, table: `${code}_StopProduct`, row: [i + 1] };
         r.tw.linkFrom(w.sim, 'stop-toewijzing', side, s.header.dagtekening);
         const st = starts[i];
-        if (st && s.accepted && r.row.status === '1') {
-          if (held && i === 0) held.relation = [side, st];
+        if (st && stands && r.row.status === '1') {
+          if (held && i === 0) held.relation = w.sim.hold('stop-start', side, st);
           else w.sim.relation('stop-start', side, st);
         }
         const cancelled = cancels?.[i];
-        if (s.accepted && cancelled) w.sim.relation('correctie', side, cancelled);
+        if (stands && cancelled) w.sim.relation('correctie', side, cancelled);
       });
+      if (undoes && stands && w.sim.written(s.moment)) w.sim.settle(undoes, false);
     },
   );
 }
@@ -738,7 +743,7 @@ function* stopAll(
   const sent = yield* send307(w, j, rows, undefined, held);
   const first = rows[0];
   if (first && r.chance(0.03)) yield* correctStop(w, j, first, sent, held);
-  else if (held.relation) w.sim.relation('stop-start', ...held.relation);
+  else if (held.relation) w.sim.settle(held.relation, true);
 }
 
 /** A wrong Einddatum corrected: delete the stop (StatusAanlevering 3) and send the right one (IV008). */
@@ -754,8 +759,8 @@ function* correctStop(
   const moment = on(w, j, day);
   const old = first.row;
   const fixed = Math.min(day, Math.max(old.begindatum, old.einddatum + r.pick([-3, -2, -1, 1, 2])));
-  // Decided before the wait: the stop's stop-start holds unless it is deleted, also when the run ends first.
-  if (fixed === old.einddatum && held.relation) w.sim.relation('stop-start', ...held.relation);
+  // The stop's stop-start holds unless a deletion stands in the output; one after the last day is not written.
+  if (fixed === old.einddatum && held.relation) w.sim.settle(held.relation, true);
   yield moment;
   if (fixed === old.einddatum) return;
   const code = codeFor(j.standard, 307);
@@ -768,6 +773,8 @@ function* correctStop(
       { tw: first.tw, row: { ...old, einddatum: fixed } },
     ],
     [side, undefined],
+    undefined,
+    held.relation,
   );
 }
 

@@ -44,8 +44,13 @@ export interface Sent {
   readonly header: Header;
   readonly ref: MessageRef;
   readonly moment: number;
-  /** False when the retour rejected it: the message counts as not sent (OP286). */
+  /** False when the retour rejected it: the message counts as not sent (OP286), and the sender resends. */
   readonly accepted: boolean;
+  /**
+   * True when a rejecting retour is in the output. A rejection dated after the run's last day is never
+   * written, so the message stands unrejected there: the ground truth relates it as if accepted.
+   */
+  readonly visiblyRejected: boolean;
   /** When the retour passes the hub. */
   readonly retourMoment: number;
 }
@@ -86,12 +91,20 @@ export function mainTable(ref: MessageRef): string {
   return ref.code;
 }
 
+/** A relation that a later message may still undo; see `Sim.hold`. */
+export interface HeldRelation {
+  readonly type: RelationType;
+  readonly from: Side;
+  readonly to: Side;
+}
+
 export class Sim {
   readonly #ids = new Map<string, Map<string, number>>();
   readonly #idBase = new Map<string, number>();
   readonly #styles = new Map<string, number>();
   /** Deadline counters: [kept, missed] per kind, for the summary. */
   readonly deadlines = new Map<string, [number, number]>();
+  readonly #held = new Set<HeldRelation>();
 
   constructor(
     readonly s: Scheduler,
@@ -161,6 +174,33 @@ export class Sim {
     this.out.relation(type, from, to);
   }
 
+  /** True when a message passing the hub at `moment` is written (the run's last day ends the output). */
+  written(moment: number): boolean {
+    return moment <= this.s.end;
+  }
+
+  /**
+   * A relation that holds unless a later message undoes it (a deletion of the stop, IV008). The ground
+   * truth cannot take a relation back, so it waits: `settle` writes or drops it, and `close` writes those
+   * still waiting, whose undoing message falls after the last day and so is not in the output.
+   */
+  hold(type: RelationType, from: Side, to: Side): HeldRelation {
+    const h: HeldRelation = { type, from, to };
+    this.#held.add(h);
+    return h;
+  }
+
+  settle(h: HeldRelation, holds: boolean): void {
+    if (!this.#held.delete(h)) return;
+    if (holds) this.relation(h.type, h.from, h.to);
+  }
+
+  /** At the end of the run: the relations nothing undid in the output hold. */
+  close(): void {
+    for (const h of this.#held) this.relation(h.type, h.from, h.to);
+    this.#held.clear();
+  }
+
   /**
    * Sends a heen message now: writes it (after a broken first attempt, sometimes), maybe a duplicate
    * passage later, and schedules the receiver's retour.
@@ -188,7 +228,7 @@ export class Sim {
     }
     this.#emitMessage(moment, ref, spec, spec.afzender, spec.ontvanger, xml, { build: spec.build, header });
     if (!HAS_RETOUR.has(spec.n)) {
-      return { header, ref, moment, accepted: true, retourMoment: moment };
+      return { header, ref, moment, accepted: true, visiblyRejected: false, retourMoment: moment };
     }
     const rejected = !spec.forceAccept && this.random.chance(this.rates.errors);
     const wd = this.delayWithin(`retour ${spec.n + 1}`, 3, this.random, [0, 0, 0, 0, 0, 1, 1, 1, 2, 3]);
@@ -222,7 +262,14 @@ export class Sim {
         { message: ref, table: ref.code, row: [] },
       );
     });
-    return { header, ref, moment, accepted: !rejected, retourMoment };
+    return {
+      header,
+      ref,
+      moment,
+      accepted: !rejected,
+      visiblyRejected: rejected && this.written(retourMoment),
+      retourMoment,
+    };
   }
 
   /** Writes a message that is not a heen-with-retour (325) through the same hub path. */

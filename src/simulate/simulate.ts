@@ -261,6 +261,7 @@ export function simulate(opts: SimulateOptions): SimulateResult {
     scheduler.at(from * DAY_MS, () => tick(from));
   }
   scheduler.run();
+  sim.close();
 
   const deadlines = Object.fromEntries(
     [...sim.deadlines.entries()]
