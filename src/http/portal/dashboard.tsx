@@ -76,6 +76,21 @@ function NoData() {
   return <span title={NO_DATA}>—</span>;
 }
 
+/** A month before the first data: its name, `cells` dashes and an empty bar cell. */
+function NoDataRow(props: { month: string; cells: number }) {
+  return (
+    <tr class="utrecht-table__row">
+      <Td>{formatMonth(props.month)}</Td>
+      {Array.from({ length: props.cells }, () => (
+        <Td num>
+          <NoData />
+        </Td>
+      ))}
+      <Td />
+    </tr>
+  );
+}
+
 function NoDataLegend() {
   return <p class="utrecht-paragraph kd-legend">— = {NO_DATA}: de maand ligt vóór het eerste bericht.</p>;
 }
@@ -368,19 +383,7 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
         >
           {care.map((m) =>
             noData(m.month) ? (
-              <tr class="utrecht-table__row">
-                <Td>{formatMonth(m.month)}</Td>
-                <Td num>
-                  <NoData />
-                </Td>
-                <Td num>
-                  <NoData />
-                </Td>
-                <Td num>
-                  <NoData />
-                </Td>
-                <Td />
-              </tr>
+              <NoDataRow month={m.month} cells={3} />
             ) : (
               <tr class="utrecht-table__row">
                 <Td>{formatMonth(m.month)}</Td>
@@ -440,15 +443,7 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
         >
           {decl.map((m) =>
             noData(m.month) ? (
-              <tr class="utrecht-table__row">
-                <Td>{formatMonth(m.month)}</Td>
-                {[1, 2, 3, 4, 5].map(() => (
-                  <Td num>
-                    <NoData />
-                  </Td>
-                ))}
-                <Td />
-              </tr>
+              <NoDataRow month={m.month} cells={5} />
             ) : (
               <tr class="utrecht-table__row">
                 <Td>{formatMonth(m.month)}</Td>
