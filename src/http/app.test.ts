@@ -91,11 +91,13 @@ for (const dialect of DIALECTS) {
       expect(await res.text()).toContain('.utrecht-button');
     });
 
-    it('sends the anonymous visitor to the login page', async () => {
+    it('sends the anonymous visitor to the login page, saying which page to go to after', async () => {
       for (const path of ['/', '/ophalen', '/dashboard', '/historie', '/instellingen', '/beheer']) {
         const res = await h.app.request(path);
         expect(res.status, path).toBe(303);
-        expect(res.headers.get('Location')).toBe('/inloggen');
+        expect(res.headers.get('Location'), path).toBe(
+          path === '/' || path === '/ophalen' ? '/inloggen' : `/inloggen?next=${encodeURIComponent(path)}`,
+        );
       }
     });
 
@@ -487,7 +489,11 @@ for (const dialect of DIALECTS) {
       const gea = new Browser(h.app);
       expect((await gea.login('gea@0014.example')).headers.get('Location')).toBe('/');
       for (const path of ['/', '/ophalen', '/dashboard', '/historie'])
-        expect((await gea.fetch(path)).headers.get('Location'), path).toBe('/instellingen');
+        expect((await gea.fetch(path)).headers.get('Location'), path).toBe(
+          path === '/' || path === '/ophalen'
+            ? '/instellingen'
+            : `/instellingen?next=${encodeURIComponent(path)}`,
+        );
       const settings = await gea.page('/instellingen');
       expect(settings.html).toContain('U bent ingelogd met een tijdelijk wachtwoord');
       // Whoever knows the temporary password sets up no second factor or API token with it.
@@ -511,7 +517,7 @@ for (const dialect of DIALECTS) {
         current: PASSWORD,
         next: GEA_OWN,
       });
-      expect(own.headers.get('Location')).toBe('/instellingen?melding=wachtwoord');
+      expect(own.headers.get('Location')).toBe('/instellingen?melding=eigen-wachtwoord');
       expect((await gea.page('/instellingen')).html).not.toContain('tijdelijk wachtwoord');
       expect((await gea.page('/ophalen')).res.status).toBe(200);
       expect((await new Browser(h.app).login('gea@0014.example', GEA_OWN)).status).toBe(303);
@@ -1112,7 +1118,9 @@ for (const dialect of DIALECTS) {
         (await laptop.post('/instellingen/wachtwoord', { _csrf: csrf!, current: PASSWORD, next })).status,
       ).toBe(303);
       expect((await laptop.page('/instellingen')).res.status).toBe(200);
-      expect((await phone.fetch('/instellingen')).headers.get('Location')).toBe('/inloggen');
+      expect((await phone.fetch('/instellingen')).headers.get('Location')).toBe(
+        '/inloggen?next=%2Finstellingen',
+      );
       expect((await new Browser(h.app).login('nina@0050.example', next)).status).toBe(303);
     });
 
@@ -1366,7 +1374,7 @@ for (const dialect of DIALECTS) {
         ['GET', '/instellingen/'],
       ] as const)
         expect((await op.fetch(path, { method })).headers.get('Location'), `${method} ${path}`).toBe(
-          '/instellingen',
+          `/instellingen?next=${encodeURIComponent(path)}`,
         );
       expect((await op.page('/instellingen')).res.status).toBe(200);
     });

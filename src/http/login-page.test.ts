@@ -116,6 +116,94 @@ describe('logging in and out, and a form refused', () => {
     expect(ok.headers.get('Location')).toBe('/');
   });
 
+  it('goes to a deep link opened while logged out after the login, with the second factor too; not for a form post', async () => {
+    const LINK = '/dashboard?gemeente=0310';
+    const viaLogin = `/inloggen?next=${encodeURIComponent(LINK)}`;
+    const logIn = async (email: string) => {
+      const b = new Browser(h.app);
+      const asked = await b.fetch(LINK);
+      expect(asked.status).toBe(303);
+      expect(asked.headers.get('Location')).toBe(viaLogin);
+      const { csrf, html } = await b.page(asked.headers.get('Location')!);
+      const next = /name="next" value="([^"]+)"/.exec(html)?.[1];
+      expect(next).toBe(LINK);
+      return { b, res: await b.post('/inloggen', { _csrf: csrf!, email, password: PASSWORD, next: next! }) };
+    };
+    expect((await logIn('ana@0363.example')).res.headers.get('Location')).toBe(LINK);
+
+    h.clock.now = new Date(h.clock.now.getTime() + 30_000);
+    const { b, res } = await logIn(TOM);
+    expect(res.headers.get('Location')).toBe(`/inloggen/code?next=${encodeURIComponent(LINK)}`);
+    // Half logged in, a deep link waits for the code as well.
+    expect((await b.fetch(LINK)).headers.get('Location')).toBe(res.headers.get('Location'));
+    const form = await b.page(res.headers.get('Location')!);
+    const next = /name="next" value="([^"]+)"/.exec(form.html)?.[1];
+    const ok = await b.post('/inloggen/code', { _csrf: form.csrf!, code: codeAt(h.clock.now), next: next! });
+    expect(ok.headers.get('Location')).toBe(LINK);
+    expect((await b.fetch(LINK)).status).toBe(200);
+
+    // Home needs no next; a form is not sent again after the login.
+    const anonymous = new Browser(h.app);
+    for (const path of ['/', '/ophalen'])
+      expect((await anonymous.fetch(path)).headers.get('Location'), path).toBe('/inloggen');
+    // With the login form's CSRF cookie a form post passes the CSRF check and meets the login check.
+    const { csrf } = await anonymous.page('/inloggen');
+    const posted = await anonymous.post('/historie?x=1', { _csrf: csrf!, totaalbestand: 'ja' });
+    expect(posted.headers.get('Location')).toBe('/inloggen');
+  });
+
+  it('links on from the forced change of a temporary password: to the deep link asked for, or Ophalen', async () => {
+    const LINK = '/dashboard?gemeente=0310';
+    const changeTemporary = async (email: string, asked?: string) => {
+      await createUser(
+        h.store.db,
+        {
+          email,
+          displayName: email,
+          password: PASSWORD,
+          role: 'user',
+          organisationCode: '0363',
+          temporaryPassword: true,
+        },
+        h.clock.now,
+      );
+      const b = new Browser(h.app);
+      const first = asked ? await loginWith(b, email, asked) : await b.login(email);
+      expect(first.headers.get('Location')).toBe(asked ?? '/');
+      const toSettings = await b.fetch(first.headers.get('Location')!);
+      const settings = await b.page(toSettings.headers.get('Location')!);
+      const action = /<form method="post" action="([^"]+)"/.exec(
+        settings.html.slice(settings.html.indexOf('Wachtwoord wijzigen')),
+      )?.[1];
+      const done = await b.post(action!.replaceAll('&amp;', '&'), {
+        _csrf: settings.csrf!,
+        current: PASSWORD,
+        next: 'een eigen lang wachtwoord',
+      });
+      return { b, toSettings, done };
+    };
+
+    const deep = await changeTemporary('tara@0363.example', LINK);
+    expect(deep.toSettings.headers.get('Location')).toBe(`/instellingen?next=${encodeURIComponent(LINK)}`);
+    expect(deep.done.headers.get('Location')).toBe(
+      `/instellingen?melding=eigen-wachtwoord&next=${encodeURIComponent(LINK)}`,
+    );
+    expect((await deep.b.page(deep.done.headers.get('Location')!)).html).toContain(
+      'Uw wachtwoord is gewijzigd. <a class="utrecht-link" href="/dashboard?gemeente=0310">Verder naar de opgevraagde pagina</a>',
+    );
+
+    const home = await changeTemporary('teun@0363.example');
+    expect(home.toSettings.headers.get('Location')).toBe('/instellingen');
+    expect(home.done.headers.get('Location')).toBe('/instellingen?melding=eigen-wachtwoord');
+    expect((await home.b.page(home.done.headers.get('Location')!)).html).toContain(
+      'Uw wachtwoord is gewijzigd. <a class="utrecht-link" href="/ophalen">Verder naar Ophalen</a>',
+    );
+    // A change of one's own password is no forced one: no link on.
+    expect((await home.b.page('/instellingen?melding=wachtwoord')).html).toContain(
+      '<p class="utrecht-paragraph">Uw wachtwoord is gewijzigd.</p>',
+    );
+  });
+
   it('shows a refused form in the portal layout, with a way back to the page of the form', async () => {
     const b = new Browser(h.app);
     await b.login('ana@0363.example');

@@ -71,7 +71,7 @@ for (const dialect of DIALECTS) {
         next: OWN,
       });
       expect(done.status).toBe(303);
-      expect(done.headers.get('Location')).toBe('/instellingen?melding=wachtwoord');
+      expect(done.headers.get('Location')).toBe('/instellingen?melding=eigen-wachtwoord');
       const after = b.cookies.get(SESSION_COOKIE)!;
       expect(after).toBeDefined();
       expect(after).not.toBe(before);
@@ -80,7 +80,9 @@ for (const dialect of DIALECTS) {
       // The old cookie gives nothing any more; the new one the portal, with a CSRF token of its own.
       const old = withCookie(before);
       expect((await old.fetch('/ophalen')).headers.get('Location')).toBe('/inloggen');
-      expect((await old.fetch('/instellingen')).headers.get('Location')).toBe('/inloggen');
+      expect((await old.fetch('/instellingen')).headers.get('Location')).toBe(
+        '/inloggen?next=%2Finstellingen',
+      );
       expect((await withCookie(after).page('/ophalen')).res.status).toBe(200);
       const page = await b.page('/instellingen');
       expect(page.res.status).toBe(200);
@@ -176,7 +178,7 @@ describe('changing a temporary password with --insecure-cookies (plain http)', (
       current: PASSWORD,
       next: 'een eigen lang wachtwoord',
     });
-    expect(done.headers.get('Location')).toBe('/instellingen?melding=wachtwoord');
+    expect(done.headers.get('Location')).toBe('/instellingen?melding=eigen-wachtwoord');
     const cookie = done.headers.getSetCookie().find((c) => c.startsWith('kd_session='));
     expect(cookie).toBeDefined();
     expect(cookie).not.toMatch(/Secure/);

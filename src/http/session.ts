@@ -3,6 +3,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { DEVICE_COOKIE_MS, resolveSession, SESSION_IDLE_MS } from '../usecases/accounts.js';
 import { NO_TRUSTED_PROXIES, resolveClientAddress, resolveProtocol } from './client-address.js';
 import type { AppEnv } from './env.js';
+import { localPath } from './portal/layout.js';
 
 /** `__Host-` binds the cookie to this host and path / and requires Secure; the demo on plain http cannot use it. */
 export const sessionCookieName = (secure: boolean) => (secure ? '__Host-kd_session' : 'kd_session');
@@ -63,15 +64,27 @@ const withTemporaryPassword = (c: Context<AppEnv>) =>
   (c.req.method === 'POST' && c.req.path === '/instellingen/wachtwoord');
 
 /**
+ * `to` with the page asked for as `next`, to go there after the login: only a page (a GET), as a form post is
+ * not sent again, and not home, where the login leads anyway.
+ */
+function withDeepLink(c: Context<AppEnv>, to: string): string {
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return to;
+  const url = new URL(c.req.url);
+  const asked = localPath(url.pathname + url.search);
+  return asked && asked !== '/' && asked !== '/ophalen' ? `${to}?next=${encodeURIComponent(asked)}` : to;
+}
+
+/**
  * Pages for a logged-in organisation user or operator; everyone else goes to the login page. A user with a
  * temporary password goes to Instellingen to choose an own one first.
  */
 export function requireLogin(role?: 'user' | 'operator'): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const s = c.var.session;
-    if (!s) return c.redirect('/inloggen', 303);
-    if (s.pendingSecondFactor) return c.redirect('/inloggen/code', 303);
-    if (s.user.passwordTemporary && !withTemporaryPassword(c)) return c.redirect('/instellingen', 303);
+    if (!s) return c.redirect(withDeepLink(c, '/inloggen'), 303);
+    if (s.pendingSecondFactor) return c.redirect(withDeepLink(c, '/inloggen/code'), 303);
+    if (s.user.passwordTemporary && !withTemporaryPassword(c))
+      return c.redirect(withDeepLink(c, '/instellingen'), 303);
     if (role && s.user.role !== role)
       return c.redirect(s.user.role === 'operator' ? '/beheer' : '/ophalen', 303);
     await next();

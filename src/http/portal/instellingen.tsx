@@ -25,6 +25,7 @@ import {
   CsrfField,
   Field,
   Layout,
+  localPath,
   organisationLabel,
   ScrollTable,
   Th,
@@ -33,6 +34,8 @@ import {
 import { page } from './render.js';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const withNext = (path: string, next: string | undefined) =>
+  next ? `${path}?next=${encodeURIComponent(next)}` : path;
 
 /**
  * The current password, asked again where a session alone must not do: a token outlives a password change, and
@@ -57,10 +60,16 @@ const CURRENT_PASSWORD_ERRORS: Record<string, string> = {
   'accounts.throttled': TOO_MANY_ATTEMPTS,
 };
 
-type Notice = { kind: 'ok' | 'error' | 'info'; text: string };
+type Notice = {
+  kind: 'ok' | 'error' | 'info';
+  text: string;
+  /** After the forced change of a temporary password: a link on, as the page itself no longer holds one back. */
+  onward?: boolean;
+};
 
 const NOTICES: Record<string, Notice> = {
   wachtwoord: { kind: 'ok', text: 'Uw wachtwoord is gewijzigd.' },
+  'eigen-wachtwoord': { kind: 'ok', text: 'Uw wachtwoord is gewijzigd.', onward: true },
   'tweede-factor-aan': {
     kind: 'ok',
     text: 'De tweede factor staat aan. Vanaf nu vragen we bij het inloggen om een code.',
@@ -125,6 +134,9 @@ export function instellingenRoutes(): Hono<AppEnv> {
       ? undefined
       : await pendingTotp(store.db, c.var.deps.totpKeys, s.user.id);
     const qr = enrol ? await qrSvg(enrol.uri) : undefined;
+    // The page asked for before the temporary password stood in the way (`requireLogin`), kept until after it.
+    const next = localPath(c.req.query('next'));
+    const home = s.user.role === 'operator' ? '/beheer' : '/ophalen';
     return page(
       c,
       <Layout
@@ -134,7 +146,21 @@ export function instellingenRoutes(): Hono<AppEnv> {
         current="/instellingen"
         environmentLabel={c.var.deps.options.environmentLabel}
       >
-        {notice ? <Alert kind={notice.kind}>{notice.text}</Alert> : null}
+        {notice ? (
+          <Alert kind={notice.kind}>
+            {notice.text}
+            {notice.onward ? (
+              <>
+                {' '}
+                <a class="utrecht-link" href={next ?? home}>
+                  {next
+                    ? 'Verder naar de opgevraagde pagina'
+                    : `Verder naar ${s.user.role === 'operator' ? 'Beheer' : 'Ophalen'}`}
+                </a>
+              </>
+            ) : null}
+          </Alert>
+        ) : null}
         {s.user.passwordTemporary ? (
           <Alert kind="info">
             U bent ingelogd met een tijdelijk wachtwoord dat de beheerder heeft ingesteld. Kies hieronder
@@ -162,7 +188,8 @@ export function instellingenRoutes(): Hono<AppEnv> {
             </div>
           </dl>
           <h3 class="utrecht-heading-3">Wachtwoord wijzigen</h3>
-          <form method="post" action="/instellingen/wachtwoord" class="kd-narrow">
+          {/* `next` in the address: the form's own `next` field is the new password. */}
+          <form method="post" action={withNext('/instellingen/wachtwoord', next)} class="kd-narrow">
             <CsrfField token={s.csrfToken} />
             <Field
               id="huidig"
@@ -398,6 +425,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
 
   app.post('/instellingen/wachtwoord', async (c) => {
     const body = await c.req.parseBody();
+    const forced = c.var.session!.user.passwordTemporary;
     let sessionToken: string | undefined;
     try {
       const { store, clock } = c.var.deps;
@@ -427,7 +455,12 @@ export function instellingenRoutes(): Hono<AppEnv> {
     // The session of the old password has ended: the new one's cookie, as at a login.
     setSessionCookie(c, sessionToken);
     await settings(c, 'password');
-    return c.redirect('/instellingen?melding=wachtwoord', 303);
+    if (!forced) return c.redirect('/instellingen?melding=wachtwoord', 303);
+    const next = localPath(c.req.query('next'));
+    return c.redirect(
+      `/instellingen?melding=eigen-wachtwoord${next ? `&next=${encodeURIComponent(next)}` : ''}`,
+      303,
+    );
   });
 
   /** Throws `accounts.wrong_password` or `accounts.throttled` unless the form holds the current password. */
