@@ -145,11 +145,20 @@ describe('ketendata ingest interrupted', () => {
       ['--batch-size', '1000', '--workers', '0'],
       ['SIGINT', 'SIGINT'],
     );
-    expect({ code: r.code, signal: r.signal }, r.err).toEqual({ code: 130, signal: null });
-    expect(r.out).not.toMatch(SUMMARY);
-    expect(r.err).not.toMatch(INTERRUPTED);
-    // The batch being written was rolled back as a whole: the first batch is there, the second not at all.
+    // Signals are not queued: when the first one came before the second batch was being written, the run
+    // ends (summary, interrupted line) before the second arrives, which then finds no handler and ends the
+    // process as a shell's Ctrl+C does. Either way nothing is half written.
+    const finished = SUMMARY.test(r.out);
+    if (finished) {
+      expect(r.err).toMatch(INTERRUPTED);
+      expect([130, null]).toContain(r.code);
+      if (r.code === null) expect(r.signal).toBe('SIGINT');
+    } else {
+      expect({ code: r.code, signal: r.signal }, r.err).toEqual({ code: 130, signal: null });
+      expect(r.err).not.toMatch(INTERRUPTED);
+    }
+    // The batch being written was rolled back as a whole (or not begun): whole batches only are there.
     const rest = await finishAndCheck(dataDir);
-    expect(rest.skipped).toBe(1000);
+    expect(rest.skipped).toBe(finished ? Number(INTERRUPTED.exec(r.err)?.[1]) : 1000);
   }, 120_000);
 });
