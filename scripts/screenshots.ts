@@ -18,8 +18,18 @@ const OUT = join(import.meta.dirname, '..', 'docs', 'screenshots');
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ketendata-shots-'));
 const store = await openStore({ databaseUrl: undefined, dataDir });
-const demo = await prepareDemo({ store, keys: deriveKeys('screenshots-secret-screenshots-secret'), dataDir, now: NOW, weeks: 10 });
-const server = await startPortal({ store, dataDir, host: '127.0.0.1', port: 0, secureCookies: false, environmentLabel: 'demo', clock: () => NOW });
+const keys = deriveKeys('screenshots-secret-screenshots-secret');
+const demo = await prepareDemo({ store, keys, dataDir, now: NOW, weeks: 10 });
+const server = await startPortal({
+  store,
+  dataDir,
+  host: '127.0.0.1',
+  port: 0,
+  secureCookies: false,
+  environmentLabel: 'demo',
+  clock: () => NOW,
+  keys,
+});
 const browser = await launchChromium();
 mkdirSync(OUT, { recursive: true });
 
