@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
-import { enrolSecondFactor } from '../../test/support/session-cookie.js';
-import { createUser } from '../usecases/accounts.js';
+import { addPortalUser, addPortalUserWithSecondFactor } from '../../test/support/session-cookie.js';
 import { localPath } from './portal/layout.js';
 
 /** Logging in and out as the UX audit left it: said, and back where one was going. */
@@ -22,12 +21,7 @@ describe('logging in and out, and a form refused', () => {
   beforeAll(async () => {
     h = await portalHarness('sqlite');
     await h.seed();
-    const u = await createUser(
-      h.store.db,
-      { email: TOM, displayName: 'Tom', password: PASSWORD, role: 'user', organisationCode: '0363' },
-      h.clock.now,
-    );
-    codeAt = await enrolSecondFactor(h, u.id);
+    codeAt = await addPortalUserWithSecondFactor(h, TOM);
   });
   afterAll(async () => h.drop());
 
@@ -155,18 +149,7 @@ describe('logging in and out, and a form refused', () => {
   it('links on from the forced change of a temporary password: to the deep link asked for, or Ophalen', async () => {
     const LINK = '/dashboard?gemeente=0310';
     const changeTemporary = async (email: string, asked?: string) => {
-      await createUser(
-        h.store.db,
-        {
-          email,
-          displayName: email,
-          password: PASSWORD,
-          role: 'user',
-          organisationCode: '0363',
-          temporaryPassword: true,
-        },
-        h.clock.now,
-      );
+      await addPortalUser(h, email, { temporaryPassword: true });
       const b = new Browser(h.app);
       const first = asked ? await loginWith(b, email, asked) : await b.login(email);
       expect(first.headers.get('Location')).toBe(asked ?? '/');

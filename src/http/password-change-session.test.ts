@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
 import {
+  addPortalUser,
   browserWithSession,
   enrolSecondFactor,
   expectLoginCookie,
@@ -9,7 +10,7 @@ import {
   sessionCookies,
 } from '../../test/support/session-cookie.js';
 import { listAudit } from '../store/audit.js';
-import { createUser, resetPassword } from '../usecases/accounts.js';
+import { resetPassword } from '../usecases/accounts.js';
 
 /**
  * The session of a temporary password (one an operator set, and so knows) must not outlive its change: whoever
@@ -27,18 +28,7 @@ for (const dialect of DIALECTS) {
     afterAll(async () => h.drop());
 
     const addUser = (email: string, temporaryPassword: boolean) =>
-      createUser(
-        h.store.db,
-        {
-          email,
-          displayName: email,
-          password: PASSWORD,
-          role: 'user',
-          organisationCode: '0363',
-          temporaryPassword,
-        },
-        h.clock.now,
-      );
+      addPortalUser(h, email, { temporaryPassword });
     const withCookie = (token: string) => browserWithSession(h.app, token);
 
     it('ends the session of a temporary password and sets a new cookie with a new CSRF token; a failed change ends nothing', async () => {
@@ -157,18 +147,7 @@ describe('changing a temporary password with --insecure-cookies (plain http)', (
   afterAll(async () => h.drop());
 
   it('sets the new session cookie without __Host- and Secure, as the password login does', async () => {
-    await createUser(
-      h.store.db,
-      {
-        email: 'rik@0363.example',
-        displayName: 'Rik',
-        password: PASSWORD,
-        role: 'user',
-        organisationCode: '0363',
-        temporaryPassword: true,
-      },
-      h.clock.now,
-    );
+    await addPortalUser(h, 'rik@0363.example', { temporaryPassword: true });
     const b = new Browser(h.app);
     await b.login('rik@0363.example');
     const before = b.cookies.get('kd_session');

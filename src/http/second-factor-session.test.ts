@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
+import { Browser, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
 import {
+  addPortalUserWithSecondFactor,
   browserWithSession,
-  enrolSecondFactor,
   expectLoginCookie,
   SESSION_COOKIE,
   sessionCookies,
 } from '../../test/support/session-cookie.js';
 import { listAudit } from '../store/audit.js';
-import { createUser } from '../usecases/accounts.js';
 
 /**
  * The session of the password step (waiting for the code) must not become the logged-in session: whoever saw
@@ -24,12 +23,7 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       h = await portalHarness(dialect);
       await h.seed();
-      const u = await createUser(
-        h.store.db,
-        { email: EMAIL, displayName: 'Tom', password: PASSWORD, role: 'user', organisationCode: '0363' },
-        h.clock.now,
-      );
-      codeAt = await enrolSecondFactor(h, u.id);
+      codeAt = await addPortalUserWithSecondFactor(h, EMAIL);
     });
     afterAll(async () => h.drop());
 
@@ -106,18 +100,7 @@ describe('completing the second factor with --insecure-cookies (plain http)', ()
   afterAll(async () => h.drop());
 
   it('sets the new session cookie without __Host- and Secure, as the password login does', async () => {
-    const u = await createUser(
-      h.store.db,
-      {
-        email: 'ria@0363.example',
-        displayName: 'Ria',
-        password: PASSWORD,
-        role: 'user',
-        organisationCode: '0363',
-      },
-      h.clock.now,
-    );
-    const codeAt = await enrolSecondFactor(h, u.id);
+    const codeAt = await addPortalUserWithSecondFactor(h, 'ria@0363.example');
     h.clock.now = new Date(h.clock.now.getTime() + 30_000);
     const b = new Browser(h.app);
     await b.login('ria@0363.example');

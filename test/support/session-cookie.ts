@@ -2,8 +2,8 @@ import * as OTPAuth from 'otpauth';
 import { expect } from 'vitest';
 import type { TotpKeys } from '../../src/pseudonymise/keys.js';
 import type { Store } from '../../src/store/open.js';
-import { beginTotp, confirmTotp } from '../../src/usecases/accounts.js';
-import { Browser } from '../e2e/harness.js';
+import { beginTotp, confirmTotp, createUser, type PublicUser } from '../../src/usecases/accounts.js';
+import { Browser, PASSWORD } from '../e2e/harness.js';
 
 /** The portal's session cookie as `serve` sets it (secure cookies). */
 export const SESSION_COOKIE = '__Host-kd_session';
@@ -43,4 +43,32 @@ export async function enrolSecondFactor(
   const code = (at: Date) => totp.generate({ timestamp: at.getTime() });
   await confirmTotp(h.store.db, h.deps.totpKeys, userId, code(h.clock.now), h.clock.now);
   return code;
+}
+
+/** A user of organisation 0363 with the harness password (a temporary one when asked), made at the clock's moment. */
+export function addPortalUser(
+  h: { readonly store: Store; readonly clock: { now: Date } },
+  email: string,
+  o: { readonly temporaryPassword?: boolean } = {},
+): Promise<PublicUser> {
+  return createUser(
+    h.store.db,
+    {
+      email,
+      displayName: email,
+      password: PASSWORD,
+      role: 'user',
+      organisationCode: '0363',
+      ...(o.temporaryPassword ? { temporaryPassword: true } : {}),
+    },
+    h.clock.now,
+  );
+}
+
+/** `addPortalUser` with the second factor on; returns the code at any later moment. */
+export async function addPortalUserWithSecondFactor(
+  h: Parameters<typeof enrolSecondFactor>[0],
+  email: string,
+): Promise<(at: Date) => string> {
+  return enrolSecondFactor(h, (await addPortalUser(h, email)).id);
 }
