@@ -95,7 +95,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // What the API does not know ends here as JSON, before the portal's session and form checks.
   app.all('/api/*', (c) =>
     c.json(
-      { error: { code: 'api.not_found', message: `no such endpoint: ${c.req.method} ${c.req.path}` } },
+      { error: { code: 'api.no_such_endpoint', message: `no such endpoint: ${c.req.method} ${c.req.path}` } },
       404,
     ),
   );
@@ -133,7 +133,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   portal.route('/', beheerRoutes());
   app.notFound((c) =>
     c.req.path.startsWith('/api/')
-      ? c.json({ error: { code: 'api.not_found', message: 'no such endpoint' } }, 404)
+      ? c.json({ error: { code: 'api.no_such_endpoint', message: 'no such endpoint' } }, 404)
       : page(
           c,
           <Layout title="Pagina niet gevonden" session={c.var.session} csrf={c.var.session?.csrfToken}>
@@ -157,7 +157,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       if (err.status === 500) console.error(`http: ${c.req.method} ${c.req.path} failed: ${err.message}`);
       if (c.req.path.startsWith('/api/')) {
         const text = API_ERROR_TEXT[err.code];
-        const message = text ? text(c.var.apiOwner?.organisationCode ?? 'of this token') : err.message;
+        // The answer has the code in `code`: its message does not repeat it.
+        const own = err.message.startsWith(`${err.code}: `)
+          ? err.message.slice(err.code.length + 2)
+          : err.message;
+        const message = text ? text(c.var.apiOwner?.organisationCode ?? 'of this token') : own;
         return c.json({ error: { code: err.code, message } }, err.status);
       }
       const text = DELIVERY_ERROR_TEXT[err.code] ?? 'Dit kan nu niet.';

@@ -2,7 +2,6 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { verifyApiToken } from '../../usecases/accounts.js';
-import { DeliveryError } from '../../usecases/deliveries-errors.js';
 import type { DeliveryView } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { sendDeliveryFile, sendFile } from '../portal/ophalen.js';
@@ -17,10 +16,6 @@ const problem = (
   message: string,
   headers?: Record<string, string>,
 ) => c.json({ error: { code, message } }, status, headers);
-
-/** A use case's message without the code it starts with: the answer has that in `code`. */
-const withoutCode = (err: DeliveryError) =>
-  err.message.startsWith(`${err.code}: `) ? err.message.slice(err.code.length + 2) : err.message;
 
 /** Bearer-token authentication; the token decides the organisation (or operator scope). */
 function tokenAuth(): MiddlewareHandler<AppEnv> {
@@ -66,14 +61,6 @@ const toJson = (d: DeliveryView) => ({
 /** JSON API under /api/v1. */
 export function apiV1(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-
-  // The server's own failures (a delivery's file missing or unreadable). Every other error goes on to the
-  // app's handler, which words the organisation's refusals for the client and hides what is a bug.
-  app.onError((err, c) => {
-    if (!(err instanceof DeliveryError) || err.status !== 500) throw err;
-    console.error(`http: ${c.req.method} ${c.req.path} failed: ${err.message}`);
-    return problem(c, 500, err.code, withoutCode(err));
-  });
 
   /** 405 for a path of this app (or the exchanges app, mounted ahead of it), naming the methods it has. */
   const methodNotAllowed = (c: C, path: string) => {
