@@ -1,6 +1,10 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import SqliteDatabase from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
@@ -119,5 +123,74 @@ describe('ketendata demo', () => {
     });
     expect(same).toMatchObject({ code: 0, err: '' });
     expect(same.out.startsWith(`demo: existing data in ${dir}\n\nLog in with `), same.out).toBe(true);
+  });
+
+  describe('a first start stopped before the demo is ready', () => {
+    const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+    /** `ketendata demo` in a process of its own; `stop` is called with it once the demo registered its organisations. */
+    function demoStopped(dataDir: string, stop: (child: ReturnType<typeof spawn>) => void) {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', MAIN, 'demo', '--no-serve', '--weeks', '6', '--now', NOW],
+        { env: { ...process.env, KETENDATA_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += String(d);
+      });
+      const registered = async () => {
+        for (;;) {
+          await sleep(20);
+          const file = join(dataDir, 'ketendata.sqlite');
+          if (!existsSync(file)) continue;
+          const db = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
+          try {
+            const { n } = db.prepare('SELECT count(*) AS n FROM organisation').get() as { n: number };
+            if (n > 0) return;
+          } catch {
+            // Not migrated yet.
+          } finally {
+            db.close();
+          }
+        }
+      };
+      void registered().then(() => stop(child));
+      return new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
+        child.on('close', (code, signal) => resolve({ code, signal, out })),
+      );
+    }
+
+    it('killed outright: the next start begins the demo again instead of failing on its organisations', async () => {
+      const env = { KETENDATA_DATA_DIR: join(work, 'killed') };
+      const killed = await demoStopped(env.KETENDATA_DATA_DIR, (child) => child.kill('SIGKILL'));
+      expect(killed.signal).toBe('SIGKILL');
+      expect(killed.out).not.toContain('Log in with');
+      const again = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], env);
+      expect(again.err).toBe('');
+      expect(again.code).toBe(0);
+      expect(again.out).toMatch(
+        /^demo: the first start was stopped before the demo was ready; beginning again\ndemo: simulating 1 week of traffic …\n/,
+      );
+      expect(again.out).toMatch(/demo: ready in .*\n\nLog in with password/s);
+      // The demo made now is whole and kept: a third start serves it as it is.
+      const third = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], env);
+      expect(third).toMatchObject({ code: 0, err: '' });
+      expect(third.out.startsWith(`demo: existing data in ${env.KETENDATA_DATA_DIR}\n`)).toBe(true);
+    }, 60_000);
+
+    it('Ctrl+C: says so, ends with 130 after the step under way, and the next start begins again', async () => {
+      const env = { KETENDATA_DATA_DIR: join(work, 'ctrl-c') };
+      const stopped = await demoStopped(env.KETENDATA_DATA_DIR, (child) => child.kill('SIGINT'));
+      expect(stopped.code).toBe(130);
+      expect(stopped.out).toContain(
+        'demo: stopping (SIGINT) after the step under way; the next start begins the demo again (a second Ctrl+C stops at once)\n',
+      );
+      expect(stopped.out).not.toContain('Log in with');
+      const again = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], env);
+      expect(again).toMatchObject({ code: 0, err: '' });
+      expect(again.out).toContain(
+        'demo: the first start was stopped before the demo was ready; beginning again\n',
+      );
+    }, 60_000);
   });
 });

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { newDemoSecret, readDemoSecret, requireSecret, writeDemoSecret } from '../config/config.js';
@@ -5,7 +6,13 @@ import { startPortal } from '../http/launch.js';
 import { startScheduler } from '../jobs/scheduler.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
-import { DEMO_PASSWORD, demoStoreState, prepareDemo } from '../usecases/demo.js';
+import {
+  clearIncompleteDemo,
+  DEMO_PASSWORD,
+  DemoInterrupted,
+  demoStoreState,
+  prepareDemo,
+} from '../usecases/demo.js';
 import {
   bindStoreSecret,
   checkStoreSecret,
@@ -13,7 +20,7 @@ import {
   storeName,
 } from '../usecases/store-secret.js';
 import { type CliContext, parseNow, parsePort } from './command.js';
-import { waitForSignal } from './serve.js';
+import { waitForSignal, watchSignals } from './serve.js';
 
 /** Two years of traffic at most: the first start simulates and replays every week (about 1 s a week). */
 const MAX_WEEKS = 104;
@@ -65,7 +72,15 @@ export function register(program: Command, ctx: CliContext): void {
       // A KETENDATA_SECRET given to the demo is held to the rule every command applies (≥ 32 characters).
       const envSecret = ctx.config.secret === undefined ? undefined : requireSecret(ctx.config);
       // The demo always uses the embedded store in the data folder, never a configured server.
-      const store = await openStore({ databaseUrl: undefined, dataDir });
+      let store = await openStore({ databaseUrl: undefined, dataDir });
+      // A first start stopped before it was ready (Ctrl+C, a closed terminal) left a demo without accounts,
+      // which would fail on its organisations already registered: it begins again.
+      if ((await demoStoreState(store)) === 'incomplete') {
+        await store.close();
+        clearIncompleteDemo(dataDir);
+        ctx.out('demo: the first start was stopped before the demo was ready; beginning again');
+        store = await openStore({ databaseUrl: undefined, dataDir });
+      }
       try {
         // Before the demo secret or traffic is written: a real store is not the demo's to fill.
         if ((await demoStoreState(store)) === 'other') {
@@ -93,14 +108,33 @@ export function register(program: Command, ctx: CliContext): void {
           now: new Date(),
           where: storeName({ databaseUrl: undefined, dataDir }),
         });
-        const demo = await prepareDemo({
-          store,
-          keys,
-          dataDir,
-          now,
-          weeks,
-          log: (line) => ctx.out(`demo: ${line}`),
+        // A first Ctrl+C stops after the week being replayed, with a line; a second one at once. Either way the
+        // next start begins the demo again.
+        const stop = new AbortController();
+        const signals = watchSignals((name) => {
+          ctx.out(
+            `demo: stopping (${name}) after the step under way; the next start begins the demo again (a second Ctrl+C stops at once)`,
+          );
+          stop.abort();
         });
+        let demo: Awaited<ReturnType<typeof prepareDemo>>;
+        try {
+          demo = await prepareDemo({
+            store,
+            keys,
+            dataDir,
+            now,
+            weeks,
+            log: (line) => ctx.out(`demo: ${line}`),
+            signal: stop.signal,
+          });
+        } catch (err) {
+          if (!(err instanceof DemoInterrupted) || !signals.received) throw err;
+          ctx.setExitCode(128 + constants.signals[signals.received]);
+          return;
+        } finally {
+          signals.stop();
+        }
         ctx.out(
           demo.created
             ? `demo: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`

@@ -1,12 +1,13 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { nextWeeklySlot, weeklySlotsBetween } from '../domain/delivery-week.js';
 import { count } from '../domain/plural.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import { simulate } from '../simulate/simulate.js';
+import type { Database } from '../store/database.js';
 import type { Store } from '../store/open.js';
 import { createUser } from './accounts.js';
 import { runDue } from './deliver.js';
@@ -34,6 +35,15 @@ export interface DemoInput {
   readonly clients?: number;
   readonly gemeenten?: number;
   readonly log?: (line: string) => void;
+  /** Stops preparing between steps (a week's ingest and run is one step): `prepareDemo` throws DemoInterrupted. */
+  readonly signal?: AbortSignal;
+}
+
+/** Preparing the demo stopped on request before it was ready; the next start begins it again. */
+export class DemoInterrupted extends Error {
+  constructor() {
+    super('the demo was stopped before it was ready');
+  }
 }
 
 export interface DemoResult {
@@ -71,11 +81,12 @@ async function loginsOf(store: Store): Promise<DemoLogin[]> {
 
 /**
  * What the demo finds in its store: `demo` when the demo made it (its organisations were added by the demo's
- * actor in the audit log: it is served as it is), `empty` when it has nothing yet, `other` for a store with
- * data or accounts of its own — one used with `ingest`, `organisations add`, `users add` — that the demo must
- * neither fill with invented data nor serve under demo keys.
+ * actor in the audit log: it is served as it is), `incomplete` when the demo began it but stopped before its
+ * accounts were made (the last step: a first start interrupted), `empty` when it has nothing yet, `other` for
+ * a store with data or accounts of its own — one used with `ingest`, `organisations add`, `users add` — that
+ * the demo must neither fill with invented data nor serve under demo keys.
  */
-export async function demoStoreState(store: Store): Promise<'demo' | 'empty' | 'other'> {
+export async function demoStoreState(store: Store): Promise<'demo' | 'incomplete' | 'empty' | 'other'> {
   const madeByDemo = await store.db
     .selectFrom('audit_log')
     .select('id')
@@ -83,7 +94,7 @@ export async function demoStoreState(store: Store): Promise<'demo' | 'empty' | '
     .where('action', '=', 'organisation.add')
     .limit(1)
     .executeTakeFirst();
-  if (madeByDemo !== undefined) return 'demo';
+  if (madeByDemo !== undefined) return (await loginsOf(store)).length > 0 ? 'demo' : 'incomplete';
   const any = async (table: 'organisation' | 'exchange' | 'quarantine' | 'delivery' | 'app_user') =>
     (await store.db.selectFrom(table).select(sql<number>`1`.as('one')).limit(1).executeTakeFirst()) !==
     undefined;
@@ -93,14 +104,35 @@ export async function demoStoreState(store: Store): Promise<'demo' | 'empty' | '
 }
 
 /**
+ * Removes what an interrupted first start of the demo left in its data folder (the store, its deliveries and
+ * simulated traffic; the demo secret stays), so the demo can begin again. Only for a store whose state is
+ * `incomplete`, and with the store closed.
+ */
+export function clearIncompleteDemo(dataDir: string): void {
+  for (const name of [
+    'ketendata.sqlite',
+    'ketendata.sqlite-wal',
+    'ketendata.sqlite-shm',
+    'ketendata.sqlite-journal',
+  ])
+    rmSync(join(dataDir, name), { force: true });
+  for (const folder of ['deliveries', 'demo-traffic'])
+    rmSync(join(dataDir, folder), { recursive: true, force: true });
+}
+
+/**
  * The first look (`npm start`): simulate some weeks of hub traffic for a few municipalities and their head
  * organisation, register and activate them, then replay time week by week — ingest what the hub passed that
- * week, run that Sunday's deliveries — and make one account per organisation plus an operator. Idempotent: a
- * store that already has users is left as it is.
+ * week, run that Sunday's deliveries — and make one account per organisation plus an operator, all in one
+ * transaction and last, so a store with accounts is a finished demo. Idempotent: a store that already has users
+ * is left as it is.
  */
 export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
   const { store, keys, dataDir, now } = input;
   const log = input.log ?? (() => {});
+  const stopIfAsked = () => {
+    if (input.signal?.aborted) throw new DemoInterrupted();
+  };
   const existing = await loginsOf(store);
   if (existing.length > 0) return { created: false, logins: existing };
 
@@ -120,6 +152,7 @@ export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
     clean: true,
   });
   log(`${count(sim.exchanges, 'exchange')} simulated`);
+  stopIfAsked();
 
   const orgs = JSON.parse(await readFile(join(traffic, 'organisations.json'), 'utf8')) as SimOrganisations;
   const activation = new Date(from.getTime() - DAY);
@@ -144,6 +177,7 @@ export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
   const deliveryDeps = { store, dataDir, organisationKey: (code: string) => keys.organisation(code) };
   let made = 0;
   for (const [i, file] of perWeek.entries()) {
+    stopIfAsked();
     const slot = slots[i];
     const ingestAt = slot ? new Date(slot.getTime() - 60_000) : now;
     if (file) {
@@ -154,10 +188,15 @@ export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
   }
   await runDue(deliveryDeps, now);
   log(`${count(slots.length, 'weekly run')} replayed, ${count(made, 'delivery', 'deliveries')} made`);
+  stopIfAsked();
+  await store.db.transaction().execute((trx) => createDemoUsers(trx, orgs, now));
+  return { created: true, logins: await loginsOf(store) };
+}
 
+async function createDemoUsers(db: Kysely<Database>, orgs: SimOrganisations, now: Date): Promise<void> {
   for (const g of orgs.gemeenten) {
     await createUser(
-      store.db,
+      db,
       {
         email: `${slug(g.name)}@demo.ketendata.nl`,
         displayName: `Analist ${g.name}`,
@@ -170,7 +209,7 @@ export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
   }
   for (const h of orgs.hoofdorganisaties) {
     await createUser(
-      store.db,
+      db,
       {
         email: `${h.code.toLowerCase()}@demo.ketendata.nl`,
         displayName: `Analist ${h.name}`,
@@ -182,7 +221,7 @@ export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
     );
   }
   await createUser(
-    store.db,
+    db,
     {
       email: 'beheer@demo.ketendata.nl',
       displayName: 'Beheerder',
@@ -192,7 +231,6 @@ export async function prepareDemo(input: DemoInput): Promise<DemoResult> {
     },
     now,
   );
-  return { created: true, logins: await loginsOf(store) };
 }
 
 /** Writes manifest-week-<i>.ndjson beside the manifest: exchanges up to slot i, the rest in a last file. */
