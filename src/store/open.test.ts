@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -146,6 +146,38 @@ describe('the data folder of a PostgreSQL store', () => {
       expect(statSync(made).mode & 0o777).toBe(0o700);
     } finally {
       await drop();
+    }
+  });
+});
+
+describe('the embedded store file', () => {
+  // It holds every message (and the raw ones, encrypted): nobody but its owner reads it, WAL files included.
+  it('is made for its owner alone, and a store made readable by others before is narrowed at the next start', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ketendata-store-mode-'));
+    try {
+      const file = join(dataDir, 'ketendata.sqlite');
+      const modes = () =>
+        ['', '-wal', '-shm'].map((suffix) => [suffix, statSync(`${file}${suffix}`).mode & 0o777]);
+      let store = await openStore({ databaseUrl: undefined, dataDir });
+      await store.db.selectFrom('organisation').selectAll().execute();
+      expect(modes()).toEqual([
+        ['', 0o600],
+        ['-wal', 0o600],
+        ['-shm', 0o600],
+      ]);
+      await store.close();
+      for (const suffix of ['', '-wal', '-shm'])
+        if (existsSync(`${file}${suffix}`)) chmodSync(`${file}${suffix}`, 0o644);
+      store = await openStore({ databaseUrl: undefined, dataDir });
+      await store.db.selectFrom('organisation').selectAll().execute();
+      expect(modes()).toEqual([
+        ['', 0o600],
+        ['-wal', 0o600],
+        ['-shm', 0o600],
+      ]);
+      await store.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

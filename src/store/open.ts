@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
@@ -93,7 +94,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     store = { db, dialect: 'postgres', pool, close: () => db.destroy() };
   } else {
-    const sqlite = new SqliteDatabase(join(options.dataDir, 'ketendata.sqlite'));
+    const file = join(options.dataDir, 'ketendata.sqlite');
+    ownerOnly(file);
+    const sqlite = new SqliteDatabase(file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
@@ -103,6 +106,26 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   await migrate(store);
   return store;
+}
+
+/**
+ * The store file (and its WAL and shared-memory files, which SQLite makes with the store file's mode) readable by
+ * its owner alone: it holds every message. Made so before SQLite opens it; a store made by an earlier release
+ * (0644) is narrowed. Best effort: the data folder is 0700 already, so a file that cannot be changed is left.
+ */
+function ownerOnly(file: string): void {
+  try {
+    closeSync(openSync(file, 'a', 0o600));
+  } catch {
+    return; // SQLite names what is wrong when it opens it
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+    } catch {
+      // Absent (no WAL yet) or not ours to change.
+    }
+  }
 }
 
 export async function migrate(store: Store): Promise<void> {
