@@ -60,6 +60,8 @@ export interface DeliveryView {
   /** Made with the columns of personal data in clear left empty (the organisation's choice then). */
   readonly personalDataLeftOut: boolean;
   readonly fileName: string;
+  /** SHA-256 of its ZIP as stored and served, lowercase hex. */
+  readonly sha256: string;
   readonly firstDownloadedAt: string | null;
   /** The recorded actor: a login e-mail, `token:<id>`, `cli:<user>`. */
   readonly firstDownloadedBy: string | null;
@@ -72,6 +74,11 @@ export interface DeliveryView {
 export interface FileInfo {
   readonly fileName: string;
   readonly size?: number;
+  /**
+   * SHA-256 (lowercase hex) of the whole file, when it is one stored delivery file; absent for a bundle made
+   * as it is sent. Also given for a range: the digest is the whole file's, not of the bytes sent.
+   */
+  readonly sha256?: string;
 }
 
 export interface FileStream extends FileInfo {

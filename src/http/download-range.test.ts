@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
 import { getDelivery } from '../store/deliveries.js';
+import { readZipBuffer } from '../usecases/deliveries.fixtures.js';
 import { parseRange, resolveRange } from './range.js';
 
 // Sunday 1 March 2026 07:00 Amsterdam: the weekly slot of that morning has passed.
@@ -159,6 +161,69 @@ for (const dialect of DIALECTS) {
       expect((await other.fetch(`/ophalen/${id}/bestand`, { headers: { Range: 'bytes=0-9' } })).status).toBe(
         404,
       );
+    });
+
+    it('gives the SHA-256 of the whole file: `sha256` in the listing, `Repr-Digest` on 200 and HEAD, none on 206', async () => {
+      const hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+      const auth = { Authorization: `Bearer ${token}` };
+      const listing = (await (await h.app.request('/api/v1/deliveries', { headers: auth })).json()) as {
+        deliveries: { id: number; sha256: string }[];
+      };
+      const { sha256 } = listing.deliveries.find((d) => d.id === id)!;
+      const one = (await (await h.app.request(`/api/v1/deliveries/${id}`, { headers: auth })).json()) as {
+        sha256: string;
+      };
+      expect(one.sha256).toBe(sha256);
+      expect(sha256).toBe(hex(bytes));
+      const digest = `sha-256=:${Buffer.from(sha256, 'hex').toString('base64')}:`;
+
+      const whole = await get();
+      expect(whole.status).toBe(200);
+      const received = Buffer.from(await whole.arrayBuffer());
+      expect(hex(received)).toBe(sha256);
+      expect(whole.headers.get('Repr-Digest')).toBe(digest);
+      expect((await get({}, 'HEAD')).headers.get('Repr-Digest')).toBe(digest);
+      // A Range not honoured (If-Range of another file) sends the whole file: with its digest.
+      const notHonoured = await get({ Range: 'bytes=0-9', 'If-Range': '"d0-1"' });
+      expect(notHonoured.status).toBe(200);
+      expect(notHonoured.headers.get('Repr-Digest')).toBe(digest);
+      await notHonoured.arrayBuffer();
+
+      // Part of the file: its digest would not be the body's, so none (also for a range holding it all).
+      for (const range of ['bytes=0-99', 'bytes=100-', 'bytes=-22', `bytes=0-${bytes.length - 1}`]) {
+        const part = await get({ Range: range });
+        expect(part.status, range).toBe(206);
+        expect(part.headers.get('Repr-Digest'), range).toBeNull();
+        await part.arrayBuffer();
+      }
+      const outside = await get({ Range: `bytes=${bytes.length}-` });
+      expect(outside.status).toBe(416);
+      expect(outside.headers.get('Repr-Digest')).toBeNull();
+      await outside.arrayBuffer();
+
+      // The portal's download link sends the same file the same way.
+      const b = new Browser(h.app);
+      await b.login('ana@0363.example');
+      const viaPortal = await b.fetch(`/ophalen/${id}/bestand`);
+      expect(viaPortal.headers.get('Repr-Digest')).toBe(digest);
+      expect(hex(Buffer.from(await viaPortal.arrayBuffer()))).toBe(sha256);
+
+      // "All new", even of this one delivery alone, is a ZIP made as it is sent: no stored digest, no header.
+      await h.store.db
+        .updateTable('delivery')
+        .set({ first_downloaded_at: null, first_downloaded_by: null, download_count: 0 })
+        .where('organisation', '=', '0363')
+        .execute();
+      const bundle = await h.app.request('/api/v1/deliveries/download-new', {
+        method: 'POST',
+        headers: auth,
+      });
+      expect(bundle.status).toBe(200);
+      expect(bundle.headers.get('Ketendata-Deliveries')).toBe(String(id));
+      expect(bundle.headers.get('Repr-Digest')).toBeNull();
+      // Its entry is the delivery's ZIP byte for byte (stored, not recompressed): checkable against `sha256`.
+      const entries = await readZipBuffer(Buffer.from(await bundle.arrayBuffer()));
+      expect([...entries.values()].map(hex)).toEqual([sha256]);
     });
   });
 }

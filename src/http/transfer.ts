@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { DeliveryError } from '../usecases/deliveries-errors.js';
-import type { FileStream } from './deps.js';
+import type { FileInfo, FileStream } from './deps.js';
 import type { AppEnv } from './env.js';
 
 /** How a failure is logged: its dotted code and message (a use case's names the delivery id). */
@@ -10,6 +10,16 @@ function describe(err: unknown): string {
   if (err instanceof DeliveryError) return err.message; // it starts with its code
   const code = (err as NodeJS.ErrnoException).code;
   return `${typeof code === 'string' ? code : 'http.internal'}: ${err.message}`;
+}
+
+/**
+ * `Repr-Digest` (RFC 9530) of an answer that sends a stored delivery file whole (200, also to HEAD): the
+ * SHA-256 of its bytes, so a client can check it arrived whole. None when the digest is not known (a bundle
+ * made as it is sent); a 206 leaves it out, as its body is only part of the file.
+ */
+export function reprDigest(file: FileInfo): Record<string, string> {
+  if (!file.sha256 || !/^[0-9a-f]{64}$/.test(file.sha256)) return {};
+  return { 'Repr-Digest': `sha-256=:${Buffer.from(file.sha256, 'hex').toString('base64')}:` };
 }
 
 /**

@@ -108,6 +108,7 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
         messageCount: d.messageCount,
         personalDataLeftOut: d.personalDataLeftOut,
         fileName: d.fileName,
+        sha256: d.sha256,
         firstDownloadedAt: d.firstDownloadedAt,
         firstDownloadedBy: d.firstDownloadedBy,
         firstDownloadedByName: d.firstDownloadedBy
@@ -120,12 +121,18 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
     async open(organisation, id, actor, now, range) {
       const f = await orNothing(() => openDelivery(files, { organisation, actor, now, id, range }));
       return f
-        ? { fileName: f.fileName, size: f.size, stream: f.stream, recordDownloaded: f.recordDownloaded }
+        ? {
+            fileName: f.fileName,
+            size: f.size,
+            sha256: f.delivery.sha256,
+            stream: f.stream,
+            recordDownloaded: f.recordDownloaded,
+          }
         : undefined;
     },
     async describe(organisation, id, now) {
       const f = await orNothing(() => describeDelivery(files, { organisation, now, id }));
-      return f ? { fileName: f.fileName, size: f.size } : undefined;
+      return f ? { fileName: f.fileName, size: f.size, sha256: f.delivery.sha256 } : undefined;
     },
     async openAllNew(organisation, actor, now) {
       const b = await orNothing(() => bundleNotDownloaded(files, { organisation, actor, now }));

@@ -16,7 +16,7 @@ interface Operation {
 type Doc = { paths: Record<string, Record<string, Operation | unknown[]>> };
 type Schema = {
   required: string[];
-  properties: Record<string, { format?: string; nullable?: boolean }>;
+  properties: Record<string, { format?: string; nullable?: boolean; pattern?: string }>;
 };
 
 /** Who calls: no token, an unknown one, an operator's, or the token of an organisation. */
@@ -66,7 +66,20 @@ async function apiWorld() {
     const op = doc.paths[path]?.[method.toLowerCase()] as Operation | undefined;
     return op ? Object.keys(op.responses) : [];
   };
-  return { h, ids, doc, call, documented };
+  /** The headers the document lists for one answer (following a `$ref` to a shared response). */
+  const documentedHeaders = (method: string, path: string, status: number): string[] => {
+    const op = doc.paths[path]?.[method.toLowerCase()] as Operation | undefined;
+    let res = op?.responses[String(status)] as
+      | { $ref?: string; headers?: Record<string, unknown> }
+      | undefined;
+    if (res?.$ref) {
+      const shared = (doc as unknown as { components: { responses: Record<string, typeof res> } }).components
+        .responses;
+      res = shared[res.$ref.replace('#/components/responses/', '')];
+    }
+    return Object.keys(res?.headers ?? {}).map((n) => n.toLowerCase());
+  };
+  return { h, ids, doc, call, documented, documentedHeaders };
 }
 
 /** The answer's error object, if it has one (a HEAD has no body). */
@@ -75,6 +88,9 @@ async function errorOf(res: Response): Promise<{ code: string; message: string }
   if (!text || !(res.headers.get('Content-Type') ?? '').includes('json')) return undefined;
   return (JSON.parse(text) as { error?: { code: string; message: string } }).error;
 }
+
+/** Headers of this API's own (not those of HTTP at large) that the document must list where they are sent. */
+const OWN_HEADERS = ['repr-digest', 'content-range', 'etag', 'accept-ranges', 'ketendata-deliveries'];
 
 /** A message that tells the API client to run a command only the operator has. */
 const CLI_HINT = /\bketendata [a-z]/;
@@ -321,6 +337,30 @@ describe('every status the API answers is in the OpenAPI document', () => {
       // Errors speak to the API client: no command of the operator's command line.
       expect(error?.message ?? '', what).not.toMatch(CLI_HINT);
       expect(w.documented(c.method, c.path.replace(/\?.*/, '')), what).toContain(String(c.status));
+      // The API's own headers on an answer are documented for that answer.
+      for (const name of OWN_HEADERS)
+        if (res.headers.has(name))
+          expect(
+            w.documentedHeaders(c.method, c.path.replace(/\?.*/, ''), c.status),
+            `${what}: ${name}`,
+          ).toContain(name);
+    }
+  });
+
+  it('sends Repr-Digest with the whole file only, as documented', async () => {
+    const path = `/deliveries/${w.ids.other}/file`;
+    for (const [method, range, status, digest] of [
+      ['GET', undefined, 200, true],
+      ['HEAD', undefined, 200, true],
+      ['GET', 'bytes=0-9', 206, false],
+    ] as const) {
+      const res = await w.call(method, path, 'head', range ? { range } : {});
+      await res.arrayBuffer();
+      expect(res.status, `${method} ${range}`).toBe(status);
+      expect(res.headers.has('repr-digest'), `${method} ${range}`).toBe(digest);
+      expect(w.documentedHeaders(method, '/deliveries/{id}/file', status).includes('repr-digest')).toBe(
+        digest,
+      );
     }
   });
 
@@ -360,6 +400,7 @@ describe('every status the API answers is in the OpenAPI document', () => {
         if (v === null) expect(p.nullable, name).toBe(true);
         else if (p.format === 'date-time')
           expect(v, name).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+        if (p.pattern && v !== null) expect(v, name).toMatch(new RegExp(p.pattern));
       }
     }
   });
@@ -386,6 +427,9 @@ describe('every status the API answers is in the OpenAPI document', () => {
       for (const advice of ['sizeBytes', 'unzip -t', 'SHA-256', 'GET /deliveries/{id}/file'])
         expect(text, what).toContain(advice);
     }
+    // How to check a file against its digest, and that "all new" has none.
+    expect(fields.sha256?.description).toContain('sha256sum');
+    expect(paths['/deliveries/download-new']!.post!.description).toMatch(/No `Repr-Digest` header.*`sha256`/);
   });
 
   it('uses every response it defines, and lists 405 under every operation', () => {

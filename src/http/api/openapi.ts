@@ -23,9 +23,15 @@ export function openApiDocument() {
     'Accept-Ranges': header('`bytes`: a broken-off download can be resumed with `Range`'),
     ETag: header('the file\'s identity (`"d<id>-<size>"`), for `If-Range`'),
   };
+  /** Only on an answer that holds the whole stored file (200, and HEAD): a 206 holds part of it. */
+  const reprDigest = {
+    'Repr-Digest': header(
+      "RFC 9530: `sha-256=:<base64 of the 32 digest bytes>:`, the SHA-256 of the whole file (the delivery's `sha256`, there as hex). Sent on a 200 (and HEAD) only, never on a 206 (its body is part of the file); after resuming with `Range`, check the assembled file against `sha256`.",
+    ),
+  };
   const zip = {
-    description: 'ZIP file',
-    headers: fileHeaders,
+    description: 'The whole file',
+    headers: { ...fileHeaders, ...reprDigest },
     content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
   };
   /** When a download is recorded, and what a script does about it: for the Delivery field and its file. */
@@ -135,7 +141,11 @@ export function openApiDocument() {
             410: deleted,
             416: {
               description: 'The range lies outside the file (`delivery.range_not_satisfiable`)',
-              headers: { 'Content-Range': header('`bytes */size`') },
+              headers: {
+                'Content-Range': header('`bytes */size`'),
+                'Accept-Ranges': fileHeaders['Accept-Ranges'],
+                ETag: fileHeaders.ETag,
+              },
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
             },
             500: fileMissing,
@@ -147,7 +157,7 @@ export function openApiDocument() {
           responses: {
             200: {
               description: 'Headers only, as a GET would send them',
-              headers: fileHeaders,
+              headers: { ...fileHeaders, ...reprDigest },
             },
             401: {
               description: 'No valid token',
@@ -171,7 +181,7 @@ export function openApiDocument() {
           summary: 'Download all deliveries not downloaded before, as one ZIP',
           operationId: 'downloadNew',
           description:
-            'The ZIP holds each delivery ZIP as an entry, uncompressed, and is streamed without `Content-Length`. Each delivery in it is recorded as downloaded once the server has handed the last byte to the network, which for a few MB is at once, whether or not the client got it all: to make sure, check the ZIP opens, or list `/deliveries` and fetch each by id. A delivery whose file is missing on the server is left out (and logged); 500 `delivery.file_missing` when that leaves nothing to send.',
+            "The ZIP holds each delivery ZIP as an entry, uncompressed, and is streamed without `Content-Length`. Each delivery in it is recorded as downloaded once the server has handed the last byte to the network, which for a few MB is at once, whether or not the client got it all: to make sure, check the ZIP opens, or list `/deliveries` and fetch each by id. A delivery whose file is missing on the server is left out (and logged); 500 `delivery.file_missing` when that leaves nothing to send. No `Repr-Digest` header: it is sent only when the answer is exactly one stored delivery file whose SHA-256 is known, and this ZIP is made as it is sent; each entry in it is a delivery's ZIP byte for byte, so check each against that delivery's `sha256` (`sha256sum`).",
           responses: {
             200: {
               description: 'ZIP of ZIPs',
@@ -400,6 +410,7 @@ export function openApiDocument() {
             'messageCount',
             'personalDataLeftOut',
             'fileName',
+            'sha256',
             'firstDownloadedAt',
             'firstDownloadedBy',
             'firstDownloadedByName',
@@ -451,6 +462,12 @@ export function openApiDocument() {
                 'made with the columns of personal data in clear left empty (a birth date: its year; a postcode: its 4 digits), as the organisation chose then',
             },
             fileName: { type: 'string', description: 'as in Content-Disposition of its file' },
+            sha256: {
+              type: 'string',
+              pattern: '^[0-9a-f]{64}$',
+              description:
+                "SHA-256 of its whole ZIP as stored and served by `GET /deliveries/{id}/file`, lowercase hex (the file's `Repr-Digest` header holds the same digest in base64): check that what arrived is whole with `sha256sum <file>.zip` and compare the first column with this value.",
+            },
             firstDownloadedAt: {
               type: 'string',
               format: 'date-time',

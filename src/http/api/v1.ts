@@ -51,6 +51,7 @@ const toJson = (d: DeliveryView) => ({
   messageCount: d.messageCount,
   personalDataLeftOut: d.personalDataLeftOut,
   fileName: d.fileName,
+  sha256: d.sha256,
   firstDownloadedAt: d.firstDownloadedAt,
   firstDownloadedBy: d.firstDownloadedBy,
   firstDownloadedByName: d.firstDownloadedByName,

@@ -5,7 +5,7 @@ import type { DeliveryView, FileInfo, FileStream } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { formatCount, formatDateTime, formatDay, formatPeriod, formatSize, kindLabel } from '../format.js';
 import { parseRange, resolveRange } from '../range.js';
-import { downloadBody } from '../transfer.js';
+import { downloadBody, reprDigest } from '../transfer.js';
 import {
   Alert,
   Confirm,
@@ -30,7 +30,7 @@ function fileHeaders(file: FileInfo): Record<string, string> {
 
 /** Streams a delivery ZIP as an attachment; counted as a download once sent whole (`downloadBody`). */
 export function sendFile(c: Context<AppEnv>, file: FileStream): Response {
-  return c.body(downloadBody(c, file), 200, fileHeaders(file));
+  return c.body(downloadBody(c, file), 200, { ...fileHeaders(file), ...reprDigest(file) });
 }
 
 /**
@@ -73,7 +73,7 @@ export async function sendDeliveryFile(
     const info = await deliveries.describe(organisation, id, clock());
     if (!info) return notFound();
     const headers = deliveryHeaders(id, info);
-    if (c.req.method === 'HEAD') return c.body(null, 200, headers);
+    if (c.req.method === 'HEAD') return c.body(null, 200, { ...headers, ...reprDigest(info) });
     const ifRange = c.req.header('If-Range');
     const size = info.size ?? 0;
     if (range && (ifRange === undefined || ifRange === headers.ETag)) {
@@ -93,7 +93,9 @@ export async function sendDeliveryFile(
     }
   }
   const file = await deliveries.open(organisation, id, actor, clock());
-  return file ? c.body(downloadBody(c, file), 200, deliveryHeaders(id, file)) : notFound();
+  return file
+    ? c.body(downloadBody(c, file), 200, { ...deliveryHeaders(id, file), ...reprDigest(file) })
+    : notFound();
 }
 
 const notFound = (c: Context<AppEnv>) =>
