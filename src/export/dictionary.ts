@@ -347,7 +347,8 @@ function generated(
         baseType: 'string',
         cardinality: '1..1',
         description:
-          'Sleutel van het bericht: gesleutelde hash van berichtsleutel en inhoud. Koppelt alle tabellen van één bericht.',
+          'Sleutel van het bericht: gesleutelde hash van berichtsleutel en inhoud. Koppelt alle tabellen van één bericht. ' +
+          'Voor elke organisatie gelijk (anders dan de gehashte nummers), dus ook over leveringen van verschillende organisaties heen.',
       };
     case 'gemeente':
       return {
@@ -634,7 +635,10 @@ export function dictionaryMarkdown(
     `Release ${set.release} van de iStandaarden. Per bestand alle kolommen: het pad in het bericht, het type uit de XSD, ` +
       'de beperkingen, de kardinaliteit binnen een rij en de omschrijving uit de officiële XSD. Kolommen met ' +
       '"gehasht: ja" bevatten een gesleutelde hash in plaats van de waarde (Bsn, ToewijzingNummer, ' +
-      'ReferentieAanbieder, BeschikkingNummer): dezelfde waarde geeft binnen één organisatie steeds dezelfde hash.',
+      'ReferentieAanbieder, BeschikkingNummer): dezelfde waarde geeft binnen één organisatie steeds dezelfde hash, ' +
+      'een andere organisatie krijgt een andere hash (ook een hoofdorganisatie en haar gemeenten). BerichtId is wel ' +
+      'voor elke organisatie gelijk: wie de leveringen van een gemeente en van haar hoofdorganisatie combineert, ' +
+      'koppelt daarop.',
     '',
     'De overige gegevens staan erin zoals het bericht ze bevat. Kolommen met een persoonsgegeven (naam, ' +
       'geboortedatum, adres, telefoon of e-mail, vrije tekst, persoonsnummer) zijn gemarkeerd in de kolom "Persoonsgegeven": ' +

@@ -98,6 +98,15 @@ for (const dialect of DIALECTS) {
       expect(new Set(headAll)).toEqual(new Set([head]));
     });
 
+    it('gives a message the same BerichtId in every organisation, the join between a municipality and its head organisation (the dictionary says so)', () => {
+      const ids = (code: string) => new Set(rowsOf(code, 'JW301.csv').map((r) => r.BerichtId));
+      const amsterdam = ids('0363');
+      expect(amsterdam.size).toBe(1);
+      expect([...amsterdam].filter((id) => ids('HO-AMSTEL').has(id))).toEqual([...amsterdam]);
+      const text = zips.get('0363')![0]!.get('Gegevenswoordenboek.md')!.toString('utf8');
+      expect(text).toContain('BerichtId is wel voor elke organisatie gelijk');
+    });
+
     it('puts only the links of its own municipalities in the Koppeltabel, each once', async () => {
       const links = await store.db.selectFrom('link').select(['gemeente', 'seq']).execute();
       const count = (members: string[]) => links.filter((l) => members.includes(l.gemeente)).length;
