@@ -36,7 +36,7 @@ export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
     name: 'Van_Rij',
     optional: true,
     description:
-      "Volgnummers van de bronrij in Van_Bestand, in de volgorde van de *Volgnr-kolommen van dat bestand, gescheiden door '.' (bijvoorbeeld 2.1 = ClientVolgnr 2, PrestatieVolgnr 1). Leeg als de koppeling het hele bericht betreft.",
+      "Volgnummers van de bronrij in Van_Bestand, in de volgorde van de *Volgnr-kolommen van dat bestand, gescheiden door '_' (bijvoorbeeld 2_1 = ClientVolgnr 2, PrestatieVolgnr 1; tekst, geen getal). Leeg als de koppeling het hele bericht betreft.",
   },
   {
     name: 'Naar_Bestand',
@@ -77,16 +77,22 @@ export interface KoppeltabelLink {
   readonly toRow: string;
 }
 
+/**
+ * A row's ordinals as delivered: joined by '_', not by the '.' they are stored with, which spreadsheets and CSV
+ * readers (Excel, DuckDB, pandas) take for a decimal number, so that 1.10 and 1.1 became one row.
+ */
+const deliveredRow = (row: string): string => row.replaceAll('.', '_');
+
 /** A link as a CSV record aligned with KOPPELTABEL_COLUMNS (the agreed seven columns first). */
 export function koppeltabelRecord(l: KoppeltabelLink): string[] {
   return [
     l.type,
     l.fromTable,
     l.fromBerichtId,
-    l.fromRow,
+    deliveredRow(l.fromRow),
     l.toTable,
     l.toBerichtId,
-    l.toRow,
+    deliveredRow(l.toRow),
     l.mutatie,
     l.gemeente,
   ];

@@ -311,14 +311,15 @@ for (const dialect of DIALECTS) {
         ),
         link(
           'prestatie-toewijzing',
-          ['JW323_Prestatie', bid('JW323.csv'), '1.1'],
+          // Ordinals joined by '_': '1.1' would be read as a decimal number.
+          ['JW323_Prestatie', bid('JW323.csv'), '1_1'],
           ['JW301_ToegewezenProduct', bid('JW301.csv'), '1'],
         ),
         link('declaratie-antwoord', ['JW325', bid('JW325.csv'), ''], ['JW323', bid('JW323.csv'), '']),
         link(
           'prestatie-antwoord',
-          ['JW325_Prestatie', bid('JW325.csv'), '1.1'],
-          ['JW323_Prestatie', bid('JW323.csv'), '1.1'],
+          ['JW325_Prestatie', bid('JW325.csv'), '1_1'],
+          ['JW323_Prestatie', bid('JW323.csv'), '1_1'],
         ),
       ])
         expect(rows).toContainEqual(expected);
