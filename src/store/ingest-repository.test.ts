@@ -3,14 +3,51 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import { CopyCells, type PreparedExchange, startRun, writeExchangeBatch } from './ingest-repository.js';
+import { DIALECTS, freshStore, withFreshStore } from '../../test/support/databases.js';
+import {
+  CopyCells,
+  knownExchangeKeys,
+  type PreparedExchange,
+  startRun,
+  writeExchangeBatch,
+} from './ingest-repository.js';
 
 // Bytes and text that a bulk path (COPY on PostgreSQL) must escape: backslash, tab, newline, CR, quotes.
 const awkward = 'a\\b\tc\nd\re"f\'g \\N end';
 const bytes = Buffer.from([0, 9, 10, 13, 92, 34, 255, 78]);
 
 describe.each(DIALECTS)('ingest batch writer on %s', (dialect) => {
+  // `ingest --batch-size 40000` looked up every key of a batch in one statement, past the bound-parameter
+  // limit of SQLite (32,766) and PostgreSQL (65,535): the run failed and stored nothing.
+  it('looks up the known exchanges of a batch of 70,000 keys', () =>
+    withFreshStore(dialect, async (store) => {
+      const runId = await startRun(store, 'test', '2024-03-05T10:00:00.000Z');
+      const keys = Array.from({ length: 70_000 }, (_, i) => `src:m${i}.xml`);
+      const item = (key: string): PreparedExchange => ({
+        kind: 'quarantine',
+        exchange: {
+          exchange_key: key,
+          hub_id: null,
+          moment: '2024-03-05T10:00:00.000Z',
+          verzender: 'x',
+          ontvanger: '',
+          source: key,
+          content_digest: null,
+        },
+        reason_code: 'ingest.not_well_formed',
+        reason: 'test',
+        raw: { key_id: 'k1', nonce: Buffer.alloc(12), tag: Buffer.alloc(16), ciphertext: Buffer.from('x') },
+        received: { moment: null, verzender: 'x', ontvanger: null },
+      });
+      // One stored in the first slice of the lookup, one in the last.
+      await writeExchangeBatch(store, [item(keys[5]!), item(keys[69_995]!)], {
+        runId,
+        now: '2024-03-05T10:00:00.000Z',
+      });
+      const known = await knownExchangeKeys(store, keys);
+      expect([...known.keys()].sort()).toEqual([keys[5], keys[69_995]].sort());
+    }));
+
   it('stores text with backslashes, tabs and newlines and binary raw bytes exactly as given', async () => {
     const { store, drop } = await freshStore(dialect);
     try {

@@ -1362,18 +1362,26 @@ export async function knownExchangeKeys(
   store: Store,
   keys: readonly string[],
 ): Promise<Map<string, KnownExchange>> {
-  if (!keys.length) return new Map();
-  const { rows } = await sql<{
-    k: string;
-    q: number | null;
-    m: string;
-    d: string | null;
-    s: string;
-  }>`${sql.raw(PENDING_SQL)} WHERE e.exchange_key IN (${sql.join(keys)})`.execute(store.db);
-  return new Map(
-    rows.map((r) => [r.k, { onlyInputProblem: r.q !== null, moment: r.m, digest: r.d, source: r.s }]),
-  );
+  const known = new Map<string, KnownExchange>();
+  // In slices: one bound parameter per key, and a batch of tens of thousands of exchanges (--batch-size) would
+  // pass the limit of SQLite (32,766) or PostgreSQL (65,535).
+  for (let i = 0; i < keys.length; i += KNOWN_KEYS_SLICE) {
+    const { rows } = await sql<{
+      k: string;
+      q: number | null;
+      m: string;
+      d: string | null;
+      s: string;
+    }>`${sql.raw(PENDING_SQL)} WHERE e.exchange_key IN (${sql.join(keys.slice(i, i + KNOWN_KEYS_SLICE))})`.execute(
+      store.db,
+    );
+    for (const r of rows)
+      known.set(r.k, { onlyInputProblem: r.q !== null, moment: r.m, digest: r.d, source: r.s });
+  }
+  return known;
 }
+
+const KNOWN_KEYS_SLICE = 10_000;
 
 /**
  * Settles the open input-problem items of folders a run has read (they could not be read, or were links that
