@@ -651,6 +651,19 @@ export function dictionaryMarkdown(
     '',
     'CSV-bestanden: UTF-8 met BOM, scheidingsteken `;`, regeleinde CRLF, aanhalingstekens volgens RFC 4180.',
     '',
+    'Excel: dubbelklikken opent de kolommen en tekens goed, maar Excel raadt dan zelf het type van elke kolom: ' +
+      'codes verliezen hun voorloopnullen (gemeente 0363 wordt 363, RetourCode 0200 wordt 200, productcategorie 02 ' +
+      'wordt 2, AGB-code 01613023 wordt 1613023) en lange nummers worden 3,23E+11. Open een bestand daarom via ' +
+      'Gegevens > Van tekst/CSV > Gegevens transformeren en zet de kolommen met codes en nummers op Tekst, of lees ' +
+      'de bestanden in Power Query of Power BI met de typen uit dit woordenboek (Type en Beperkingen).',
+    '',
+    'Versies en afkeuringen tellen: een toewijzing (301) is telkens een volledige stand, dus een toegewezen product ' +
+      'staat in elke versie opnieuw. Tel alleen de laatste versie: een rij van *301_ToegewezenProduct waar in de ' +
+      'Koppeltabel een geldende koppeling toewijzing-versie naartoe wijst (Naar_Rij), heeft een latere versie. ' +
+      'Een bericht dat door zijn retourbericht is afgekeurd, staat er ook in: het is afgekeurd als de retour ' +
+      '(Koppeltabel, type retour) in <CODE>_RetourCode.csv een andere code heeft dan 0200 (goedgekeurd) of 0233 ' +
+      '(niet gecontroleerd); een retour zonder RetourCode-regels keurt het bericht goed.',
+    '',
     'Wat de codes in een kolom betekenen (bijvoorbeeld 1 en 2 bij LDT_JaNee) staat per standaard (iJw, iWmo) en ' +
       'type in Codelijsten.csv en onderaan dit document (Codelijsten), met de omschrijving uit de officiële XSD.',
     '',
