@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { newDemoSecret, readDemoSecret, requireSecret, writeDemoSecret } from '../config/config.js';
 import { startPortal } from '../http/launch.js';
+import { STOP_GRACE_MS } from '../http/server.js';
 import { startScheduler } from '../jobs/scheduler.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
@@ -184,8 +185,7 @@ export function register(program: Command, ctx: CliContext): void {
         });
         await waitForSignal();
         scheduler.stop();
-        await scheduler.idle();
-        await server.close();
+        await Promise.all([scheduler.idle(), server.close(STOP_GRACE_MS)]);
       } finally {
         await store.close();
       }

@@ -162,7 +162,7 @@ describe('ketendata serve', () => {
       child.kill('SIGTERM');
       expect(await ended).toEqual({ code: 0, signal: null });
       expect(r.out.split('\n').filter((l) => l.includes('stopping'))).toEqual([
-        'ketendata: stopping (SIGTERM); a running job finishes first',
+        'ketendata: stopping (SIGTERM); a running job and requests under way finish first (requests at most 10 s)',
       ]);
       expect(r.err).toBe('');
     } finally {

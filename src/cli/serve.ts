@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { checkTrustedProxies, requireSecret } from '../config/config.js';
 import { startPortal } from '../http/launch.js';
+import { STOP_GRACE_MS } from '../http/server.js';
 import { startScheduler } from '../jobs/scheduler.js';
 import { openKeyedStore } from '../usecases/store-secret.js';
 import { type CliContext, parsePort } from './command.js';
@@ -61,10 +62,13 @@ export function register(program: Command, ctx: CliContext): void {
         });
         ctx.out(`ketendata: portal and API on ${server.url} (${store.dialect}); jobs scheduled`);
         const name = await signals.next;
-        ctx.out(`ketendata: stopping (${name}); a running job finishes first`);
+        ctx.out(
+          `ketendata: stopping (${name}); a running job and requests under way finish first (requests at most ${STOP_GRACE_MS / 1000} s)`,
+        );
         scheduler.stop();
-        await scheduler.idle();
-        await server.close();
+        // Requests under way (a hub's POST, a download) finish while the job does; a keep-alive client that
+        // only waits is let go at once.
+        await Promise.all([scheduler.idle(), server.close(STOP_GRACE_MS)]);
         await store.close();
       } finally {
         signals.stop();
