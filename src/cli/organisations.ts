@@ -3,21 +3,35 @@ import type { Store } from '../store/open.js';
 import {
   activateOrganisation,
   addOrganisation,
+  formerMembers,
   listOrganisations,
   type Organisation,
   requestHistory,
+  setFormerMunicipalities,
   setMembers,
   setPersonalData,
 } from '../usecases/organisations.js';
 import type { CliContext } from './command.js';
 import { cliActor, withStoreAt } from './deliver.js';
 
+/** `0363,0457 (former: 0457)`: the former municipalities among the members named as such. */
+function membersText(o: Organisation): string {
+  const former = formerMembers(o);
+  return `${o.members.join(',')}${former.length > 0 ? ` (former: ${former.join(',')})` : ''}`;
+}
+
+const codesOption = (codes: string | undefined) =>
+  codes
+    ?.split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+
 function describe(o: Organisation): string {
   return [
     o.code,
     o.kind,
     o.active ? `active since ${o.activatedAt}` : 'not active',
-    `members ${o.members.join(',')}`,
+    `members ${membersText(o)}`,
     o.historyRequested ? `history requested ${o.historyRequestedAt}` : '-',
     o.leavesOutPersonalData ? 'personal data left out' : 'personal data delivered',
     o.name,
@@ -39,6 +53,10 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--name <name>', 'the organisation name (required)')
     .option('--members <codes>', "a head organisation's member municipalities: CBS codes, comma-separated")
     .option(
+      '--former <codes>',
+      'former municipalities (merged since, not in the 2026 code list) whose messages it receives too: CBS codes, comma-separated',
+    )
+    .option(
       '--leave-out-personal-data',
       'deliveries leave names, addresses, contact details and free text empty, and keep a birth year and a 4-digit postcode',
     )
@@ -46,23 +64,22 @@ export function register(program: Command, ctx: CliContext): void {
     .action(
       async (
         code: string,
-        o: { name: string; members?: string; leaveOutPersonalData?: boolean; now?: string },
+        o: { name: string; members?: string; former?: string; leaveOutPersonalData?: boolean; now?: string },
       ) =>
         run(o.now, async (store, now) => {
-          const members = o.members
-            ?.split(',')
-            .map((m) => m.trim())
-            .filter(Boolean);
+          const members = codesOption(o.members);
+          const former = codesOption(o.former);
           const org = await addOrganisation(store, {
             code,
             name: o.name,
             ...(members ? { members } : {}),
+            ...(former ? { former } : {}),
             leaveOutPersonalData: o.leaveOutPersonalData === true,
             actor: cliActor(),
             now,
           });
           ctx.out(
-            `organisation ${org.code} added (${org.kind}, members ${org.members.join(',')}${
+            `organisation ${org.code} added (${org.kind}, members ${membersText(org)}${
               org.leavesOutPersonalData ? ', personal data left out' : ''
             }); activate it to start deliveries`,
           );
@@ -112,12 +129,40 @@ export function register(program: Command, ctx: CliContext): void {
   cmd
     .command('members <code>')
     .description("change a head organisation's member municipalities")
-    .requiredOption('--members <codes>', 'CBS codes, comma-separated, replacing the current list (required)')
+    .requiredOption(
+      '--members <codes>',
+      'CBS codes, comma-separated, replacing the current list, former municipalities included (required)',
+    )
     .option('--now <iso>', 'the moment to record (default: now)')
     .action(async (code: string, o: { members: string; now?: string }) =>
       run(o.now, async (store, now) => {
         const org = await setMembers(store, { code, members: o.members.split(','), actor: cliActor(), now });
-        ctx.out(`organisation ${org.code} now acts for ${org.members.join(',')}`);
+        ctx.out(`organisation ${org.code} now acts for ${membersText(org)}`);
+        if (org.catchUp.length > 0)
+          ctx.out(`the next weekly holds all data stored so far for ${org.catchUp.join(',')}`);
+      }),
+    );
+
+  cmd
+    .command('former <code>')
+    .description(
+      'name the former municipalities (merged since, not in the 2026 code list; e.g. Weesp 0457 for Amsterdam) ' +
+        'whose messages a municipality or head organisation receives too',
+    )
+    .requiredOption(
+      '--codes <codes>',
+      'their CBS codes, comma-separated, replacing those named before ("" names none) (required)',
+    )
+    .option('--now <iso>', 'the moment to record (default: now)')
+    .action(async (code: string, o: { codes: string; now?: string }) =>
+      run(o.now, async (store, now) => {
+        const org = await setFormerMunicipalities(store, {
+          code,
+          former: codesOption(o.codes) ?? [],
+          actor: cliActor(),
+          now,
+        });
+        ctx.out(`organisation ${org.code} now acts for ${membersText(org)}`);
         if (org.catchUp.length > 0)
           ctx.out(`the next weekly holds all data stored so far for ${org.catchUp.join(',')}`);
       }),

@@ -44,9 +44,13 @@ export function readGemeenten(): readonly GemeenteRow[] {
   return gemeenten;
 }
 
-/** `De Bilt (0310)`; the code alone when the list does not know it. */
+/**
+ * `De Bilt (0310)`; for 4 digits the list (the 2026 indeling) does not know, a municipality merged away
+ * since, whose messages still carry its code: `0457 (voormalige gemeente)`; anything else: the code alone.
+ */
 export function gemeenteLabel(code: string): string {
-  return codeLabel('gemeentecodes', code);
+  const label = codeLabel('gemeentecodes', code);
+  return label === code && /^\d{4}$/.test(code) ? `${code} (voormalige gemeente)` : label;
 }
 
 /** A message type of the code list `berichtcode` (`codelijsten/berichtcode.csv`). */

@@ -9,11 +9,11 @@ export interface Organisation {
   readonly active: boolean;
   readonly createdAt: string;
   readonly activatedAt: string | null;
-  /** CBS codes whose data it receives (a municipality: itself). */
+  /** CBS codes whose data it receives (a municipality: itself), former municipalities it names included. */
   readonly members: readonly string[];
-  /** Members that joined a head organisation with data it has not been sent: the next weekly sends it. */
+  /** Members that joined later with data it has not been sent: the next weekly sends it. */
   readonly catchUp: readonly string[];
-  /** When members were added to a head organisation (members from its registration are not listed). */
+  /** When members were added (members from its registration are not listed). */
   readonly joinedAt: Readonly<Record<string, string>>;
   readonly weeklySeq: number;
   readonly weeklyLinkSeq: number;
@@ -92,7 +92,8 @@ export async function insertOrganisation(
 }
 
 /**
- * Replaces a head organisation's member municipalities. A member that was not one before joins `now` and is
+ * Replaces an organisation's members (a head organisation's municipalities; the former municipalities a
+ * municipality or head organisation names). A member that was not one before joins `now` and is
  * marked to catch up: its data so far has not been sent to this organisation. A member that stays keeps
  * its mark and its moment of joining.
  */

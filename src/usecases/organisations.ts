@@ -18,6 +18,40 @@ export type { Organisation } from '../store/organisations.js';
 const CBS_CODE = /^\d{4}$/;
 /** A municipality of the CBS code list the project ships (src/schema/codelijsten/gemeentecodes.csv). */
 const isGemeente = (code: string): boolean => readGemeenten().some((g) => g.code === code);
+/**
+ * A former municipality: 4 digits that the code list (the 2026 indeling) no longer has, e.g. Weesp 0457,
+ * merged into Amsterdam in 2022. Messages carry the code valid on their date, so its history is stored under
+ * it. There is no list of former codes to check against; `organisations list` shows what was named.
+ */
+export const isFormerGemeente = (code: string): boolean => CBS_CODE.test(code) && !isGemeente(code);
+
+/** The former municipalities among an organisation's members (its own code never: it was checked at add). */
+export const formerMembers = (org: Pick<Organisation, 'code' | 'members'>): string[] =>
+  org.members.filter((m) => m !== org.code && isFormerGemeente(m));
+
+const codeList = (codes: readonly string[]): string[] =>
+  [...new Set(codes.map((c) => c.trim()).filter(Boolean))].sort();
+
+/** Checks codes named as former municipalities; refuses a current one (that is a member) with a hint. */
+function checkFormer(code: string, former: readonly string[]): string[] {
+  const codes = codeList(former);
+  const notCbs = codes.filter((c) => !CBS_CODE.test(c));
+  if (notCbs.length > 0) {
+    throw new DeliveryError(
+      'organisation.invalid_members',
+      `organisation ${code}: a former municipality is named by its 4-digit CBS code (e.g. 0457, Weesp); not: ${notCbs.join(', ')}`,
+    );
+  }
+  const current = codes.filter(isGemeente);
+  if (current.length > 0) {
+    throw new DeliveryError(
+      'organisation.invalid_members',
+      `organisation ${code}: ${current.join(', ')} ${current.length === 1 ? 'is a municipality' : 'are municipalities'} of the code list (2026 indeling): a current code is a member, not a former one`,
+    );
+  }
+  return codes;
+}
+
 const HEAD_CODE = /^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$/;
 
 export interface AddOrganisation {
@@ -26,6 +60,11 @@ export interface AddOrganisation {
   readonly name: string;
   /** CBS codes of the municipalities a head organisation acts for. */
   readonly members?: readonly string[];
+  /**
+   * CBS codes of former municipalities (merged since, no longer in the code list) whose messages it receives
+   * too: they become members like the others.
+   */
+  readonly former?: readonly string[];
   /** Its deliveries leave the columns with personal data in clear empty (default: deliver them). */
   readonly leaveOutPersonalData?: boolean;
   readonly actor: string;
@@ -57,14 +96,17 @@ export async function addOrganisation(store: Store, input: AddOrganisation): Pro
       `organisation ${input.code}: use 2–32 letters, digits, '-' or '_' for a head organisation's code, not a municipality's 4-digit CBS code`,
     );
   }
-  const members = isHead ? [...new Set(input.members)].sort() : [input.code];
-  const bad = members.filter((m) => !isGemeente(m));
+  const current = isHead ? [...new Set(input.members)].sort() : [input.code];
+  const bad = current.filter((m) => !isGemeente(m));
   if (bad.length > 0) {
+    const hint = bad.some(isFormerGemeente) ? ' (a former municipality is named with --former)' : '';
     throw new DeliveryError(
       'organisation.invalid_members',
-      `organisation ${input.code}: members must be CBS codes of municipalities; not: ${bad.join(', ')}`,
+      `organisation ${input.code}: members must be CBS codes of municipalities; not: ${bad.join(', ')}${hint}`,
     );
   }
+  const former = checkFormer(input.code, input.former ?? []);
+  const members = codeList([...current, ...former]);
   // Codes are exact, but two that differ only in case would be told apart by nobody.
   const same = (await listOrganisations(store)).find(
     (o) => o.code.toLowerCase() === input.code.toLowerCase(),
@@ -88,6 +130,7 @@ export async function addOrganisation(store: Store, input: AddOrganisation): Pro
     detail: {
       kind: isHead ? 'hoofdorganisatie' : 'gemeente',
       members,
+      ...(former.length > 0 ? { former } : {}),
       ...(input.leaveOutPersonalData ? { personalData: 'leave-out' } : {}),
     },
   });
@@ -164,8 +207,10 @@ export async function requestHistory(
 }
 
 /**
- * Changes the municipalities a head organisation acts for. Its next weekly holds all data of a new member
- * stored so far (not delivered to it before); from then on the member follows the organisation's cursor.
+ * Changes the municipalities a head organisation acts for: the whole list, as `organisations list` and the
+ * operator page show it, former municipalities included (4 digits no longer in the code list). Its next
+ * weekly holds all data of a new member stored so far (not delivered to it before); from then on the member
+ * follows the organisation's cursor.
  */
 export async function setMembers(
   store: Store,
@@ -183,23 +228,84 @@ export async function setMembers(
       `organisation ${input.code} is a municipality: only a head organisation has member municipalities`,
     );
   }
-  const members = [...new Set(input.members.map((m) => m.trim()).filter(Boolean))].sort();
-  const bad = members.filter((m) => !isGemeente(m));
+  const members = codeList(input.members);
+  // A code outside the list is taken as a former municipality when it is one already (the list and the
+  // operator page show the whole list) or when messages of it are stored; so a typo such as 0364 is refused.
+  // `organisations former` names one before its messages come.
+  const named = formerMembers(org);
+  const unlisted = members.filter((m) => !isGemeente(m) && !named.includes(m));
+  const stored = await storedGemeenten(store, unlisted.filter(isFormerGemeente));
+  const bad = unlisted.filter((m) => !stored.has(m));
   if (members.length === 0 || bad.length > 0) {
+    const hint = bad.some(isFormerGemeente)
+      ? ' (a former municipality no longer in the code list is taken here once messages of it are stored; before that, name it with `organisations former`)'
+      : '';
     throw new DeliveryError(
       'organisation.invalid_members',
-      `organisation ${input.code}: members must be one or more CBS codes of municipalities${bad.length ? `; not: ${bad.join(', ')}` : ''}`,
+      `organisation ${input.code}: members must be one or more CBS codes of municipalities (code list, 2026 indeling)${bad.length ? `; not: ${bad.join(', ')}` : ''}${hint}`,
     );
   }
-  await replaceMembers(store.db, input.code, members, input.now);
+  return changeMembers(store, org, members, 'organisation.members', {
+    ...input,
+    detail: { before: org.members, after: members },
+  });
+}
+
+/** Of these gemeente codes, those that stored messages carry. */
+async function storedGemeenten(store: Store, codes: readonly string[]): Promise<Set<string>> {
+  if (codes.length === 0) return new Set();
+  const rows = await store.db
+    .selectFrom('message')
+    .select('gemeente')
+    .distinct()
+    .where('gemeente', 'in', codes)
+    .execute();
+  return new Set(rows.map((r) => r.gemeente));
+}
+
+/**
+ * Names the former municipalities whose messages an organisation (a municipality or a head organisation)
+ * receives, replacing those named before; its other members stay. They are members like the others: the
+ * next weekly holds all stored data of one newly named, once, and a history delivery holds it too.
+ */
+export async function setFormerMunicipalities(
+  store: Store,
+  input: {
+    readonly code: string;
+    readonly former: readonly string[];
+    readonly actor: string;
+    readonly now: Date;
+  },
+): Promise<Organisation> {
+  const org = await requireOrganisation(store, input.code);
+  const former = checkFormer(input.code, input.former);
+  const before = formerMembers(org);
+  if (before.join(',') === former.join(',')) return org;
+  const kept = org.members.filter((m) => !before.includes(m));
+  const members = codeList([...kept, ...former]);
+  return changeMembers(store, org, members, 'organisation.former', {
+    ...input,
+    // The audit line names the former codes; `members` is the whole list they are now part of.
+    detail: { before, after: former, members },
+  });
+}
+
+async function changeMembers(
+  store: Store,
+  org: Organisation,
+  members: readonly string[],
+  action: 'organisation.members' | 'organisation.former',
+  input: { readonly actor: string; readonly now: Date; readonly detail: Record<string, unknown> },
+): Promise<Organisation> {
+  await replaceMembers(store.db, org.code, members, input.now);
   await audit(store, {
     at: input.now,
     actor: input.actor,
-    organisation: input.code,
-    action: 'organisation.members',
-    detail: { before: org.members, after: members },
+    organisation: org.code,
+    action,
+    detail: input.detail,
   });
-  return (await getOrganisation(store.db, input.code))!;
+  return (await getOrganisation(store.db, org.code))!;
 }
 
 /** Withdraws a history request that has not been served yet. */

@@ -99,6 +99,7 @@ const AUDIT_ACTION_TEXT: Record<string, string> = {
   'organisation.add': 'Organisatie geregistreerd',
   'organisation.activate': 'Organisatie geactiveerd',
   'organisation.members': 'Gemeenten van hoofdorganisatie gewijzigd',
+  'organisation.former': 'Voormalige gemeenten gewijzigd',
   'organisation.request_history': 'Historie aangevraagd',
   'organisation.personal_data': 'Keuze persoonsgegevens gewijzigd',
   'organisation.cancel_history': 'Aanvraag historie ingetrokken',
@@ -204,7 +205,7 @@ const ORGANISATION_ERROR_TEXT: Record<string, string> = {
     'een gemeente wordt geregistreerd met haar CBS-code van 4 cijfers uit de codelijst (bijvoorbeeld 0363); een hoofdorganisatie met een eigen code van 2 tot 32 letters, cijfers, - of _ (geen 4 cijfers) en haar gemeenten.',
   'organisation.invalid_name': 'vul een naam in.',
   'organisation.invalid_members':
-    'de gemeenten moeten CBS-codes van bestaande gemeenten zijn, gescheiden door komma’s.',
+    'de gemeenten moeten CBS-codes van 4 cijfers zijn, gescheiden door komma’s: van een gemeente uit de codelijst (indeling 2026) of, bij het wijzigen van de gemeenten van een hoofdorganisatie, van een voormalige gemeente die daar niet meer in staat (bijvoorbeeld Weesp, 0457) en waarvan al berichten zijn ingelezen.',
   'organisation.not_head': 'alleen een hoofdorganisatie heeft gemeenten.',
   'organisation.exists': 'deze code is al geregistreerd (ook in andere hoofdletters telt als dezelfde).',
   'organisation.already_active': 'deze organisatie is al actief.',
