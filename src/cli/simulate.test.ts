@@ -68,6 +68,38 @@ describe('ketendata simulate', () => {
     expect((await run([...again, '--clean'])).err.join('\n')).not.toContain('earlier run');
   });
 
+  // It printed `2025-12 … 75 exchanges` for what was written up to the end of November, which read as
+  // 75 exchanges in December.
+  it('names each month when it is done, with the exchanges written so far, warm-up months as such', async () => {
+    const dir = join(work, 'months');
+    const r = await run(
+      ['simulate', '--out', dir, '--clients', '20', '--seed', '5', '--gemeenten', '0363'].concat([
+        '--from',
+        '2025-11-01',
+        '--to',
+        '2026-01-31',
+        '--warmup',
+        '1',
+      ]),
+    );
+    expect(r.code).toBe(0);
+    const months = r.err.filter((l) => / done/.test(l));
+    expect(months.map((l) => l.replace(/\d+ exchanges?/, 'N'))).toEqual([
+      'simulate: 2025-10 done (warm-up, not written): N so far',
+      'simulate: 2025-11 done: N so far',
+      'simulate: 2025-12 done: N so far',
+    ]);
+    const perMonth = new Map<string, number>();
+    for (const line of readFileSync(join(dir, 'manifest.ndjson'), 'utf8').trim().split('\n')) {
+      const month = (JSON.parse(line) as { moment: string }).moment.slice(0, 7);
+      perMonth.set(month, (perMonth.get(month) ?? 0) + 1);
+    }
+    const soFar = (l: string) => Number(/(\d+) exchanges? so far/.exec(l)?.[1]);
+    expect(soFar(months[0]!)).toBe(0);
+    expect(soFar(months[1]!)).toBe(perMonth.get('2025-11'));
+    expect(soFar(months[2]!)).toBe((perMonth.get('2025-11') ?? 0) + (perMonth.get('2025-12') ?? 0));
+  });
+
   it('writes the same bytes at another moment of the clock, and other ids for another period', async () => {
     // --now is the clock here: two runs a moment apart, as two plain `simulate` runs without --to.
     const at = async (name: string, now: string) => {

@@ -40,6 +40,12 @@ interface Opts {
   quiet?: boolean;
 }
 
+/** `2026-01` for `2026-02-01`. */
+function previousMonth(day: string): string {
+  const [y, m] = day.split('-').map(Number) as [number, number];
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+}
+
 /** `ketendata simulate`: realistic, invented iJw/iWmo hub traffic plus manifest and ground truth. */
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -102,6 +108,8 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const started = performance.now();
       let result: ReturnType<typeof simulate>;
+      /** The first simulated day (warm-up included): nothing is done before it. */
+      let firstDay: string | undefined;
       try {
         result = simulate({
           out: opts.out,
@@ -121,9 +129,16 @@ export function register(program: Command, ctx: CliContext): void {
           ...(opts.quiet
             ? {}
             : {
+                // At the start of a month, the month before is done: its line counts what was written up to its
+                // end (a warm-up month writes nothing: its journeys only run up to the period).
                 onDay: (p: { day: string; exchanges: number }) => {
-                  if (p.day.endsWith('-01'))
-                    ctx.err(`simulate: ${p.day.slice(0, 7)} … ${count(p.exchanges, 'exchange')}`);
+                  const first = firstDay === undefined;
+                  firstDay ??= p.day;
+                  if (first || !p.day.endsWith('-01')) return;
+                  const done = previousMonth(p.day);
+                  const warmup =
+                    done < (opts.from ?? period.from).slice(0, 7) ? ' (warm-up, not written)' : '';
+                  ctx.err(`simulate: ${done} done${warmup}: ${count(p.exchanges, 'exchange')} so far`);
                 },
               }),
         });
