@@ -664,6 +664,11 @@ export function dictionaryMarkdown(
       '(Koppeltabel, type retour) in <CODE>_RetourCode.csv een andere code heeft dan 0200 (goedgekeurd) of 0233 ' +
       '(niet gecontroleerd); een retour zonder RetourCode-regels keurt het bericht goed.',
     '',
+    'De aanbieder van een bericht: van Header_Afzender en Header_Ontvanger is dat de kolom van type LDT_AgbCode, ' +
+      'de andere is de gemeente (een retourbericht heeft de kop van zijn heenbericht). Nummers als ' +
+      'ReferentieAanbieder, DeclaratieNummer en de BerichtIdentificatie zijn alleen binnen één aanbieder uniek: ' +
+      'koppel berichten via de Koppeltabel, of neem de aanbieder in de sleutel mee.',
+    '',
     'Wat de codes in een kolom betekenen (bijvoorbeeld 1 en 2 bij LDT_JaNee) staat per standaard (iJw, iWmo) en ' +
       'type in Codelijsten.csv en onderaan dit document (Codelijsten), met de omschrijving uit de officiële XSD.',
     '',
