@@ -669,6 +669,10 @@ export function dictionaryMarkdown(
       'ReferentieAanbieder, DeclaratieNummer en de BerichtIdentificatie zijn alleen binnen één aanbieder uniek: ' +
       'koppel berichten via de Koppeltabel, of neem de aanbieder in de sleutel mee.',
     '',
+    'Een historie bevat alles sinds 1-1-2021, ook wat in wekelijkse leveringen zat: voeg ze niet samen, maar begin ' +
+      'met de historie en neem daarna alleen de wekelijkse leveringen met een hoger seq.to in manifest.json ' +
+      '(kind zegt welke soort levering het is). Wekelijkse leveringen overlappen elkaar niet.',
+    '',
     'Wat de codes in een kolom betekenen (bijvoorbeeld 1 en 2 bij LDT_JaNee) staat per standaard (iJw, iWmo) en ' +
       'type in Codelijsten.csv en onderaan dit document (Codelijsten), met de omschrijving uit de officiële XSD.',
     '',
