@@ -59,6 +59,41 @@ async function storeAnswers(db: Kysely<Database>, ms: number): Promise<'ok' | 'e
   }
 }
 
+/** What a client waits before it sends a request again that found the store busy (503 `store.busy`). */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * SQLite: the database is locked by another writer past busy_timeout. PostgreSQL: serialization failure,
+ * deadlock, lock not available (lock_timeout), admin or cannot-connect-now shutdown, too many connections;
+ * and the class 08 connection exceptions.
+ */
+const BUSY_PG_CODES = new Set(['40001', '40P01', '55P03', '57P01', '57P03', '53300']);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET']);
+/** node-postgres says so in words only: a connection lost mid-query, no free connection in time. */
+const PG_CONNECTION_LOST =
+  /^(Connection terminated( unexpectedly)?|timeout exceeded when trying to connect)$/;
+
+const errorCode = (err: unknown): string => {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'http.internal';
+};
+
+/**
+ * Whether `err` says the store is busy or cannot be reached for now (not that the request or the code is
+ * wrong): the same request may succeed when sent again. Looks into a `cause` and an AggregateError's errors
+ * (a connect to every address of localhost).
+ */
+export function storeUnavailable(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 3) return false;
+  const code = errorCode(err);
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
+  if (BUSY_PG_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code) || UNREACHABLE_CODES.has(code)) return true;
+  const { message, cause, errors } = err as { message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof message === 'string' && PG_CONNECTION_LOST.test(message)) return true;
+  if (storeUnavailable(cause, depth + 1)) return true;
+  return Array.isArray(errors) && errors.some((e) => storeUnavailable(e, depth + 1));
+}
+
 /** The whole HTTP surface: the Dutch portal (server-rendered), the JSON API and the CSS it needs. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -178,11 +213,25 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         err.status === 404 || err.status === 500 ? err.status : 400,
       );
     }
+    // A store busy or unreachable for now: an API client may send the same request again (the portal's
+    // page below says to try later already).
+    if (c.req.path.startsWith('/api/') && storeUnavailable(err)) {
+      console.error(
+        `http: ${c.req.method} ${c.req.path} failed: store busy or unavailable: ${errorCode(err)}`,
+      );
+      c.header('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+      return c.json(
+        {
+          error: {
+            code: 'store.busy',
+            message: `the store is busy or unavailable for now: send the same request again in ${STORE_RETRY_AFTER_SECONDS} seconds`,
+          },
+        },
+        503,
+      );
+    }
     // Anything else is a bug: log its code, never echo it (it might carry data from a message).
-    const code =
-      typeof (err as { code?: unknown }).code === 'string'
-        ? (err as unknown as { code: string }).code
-        : 'http.internal';
+    const code = errorCode(err);
     console.error(`http: ${c.req.method} ${c.req.path} failed: ${code}: ${err.message}`);
     if (c.req.path.startsWith('/api/')) return c.json({ error: { code, message: 'internal error' } }, 500);
     return c.html(

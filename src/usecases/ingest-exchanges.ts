@@ -426,6 +426,8 @@ export async function ingestSource(
 export interface SingleOutcome {
   readonly outcome: ExchangeOutcome;
   readonly seq?: number;
+  /** Quarantined: the item that keeps it (`quarantine list`, `GET /api/v1/quarantine`). */
+  readonly quarantineId?: number;
   readonly reasonCode?: string;
   readonly reason?: string;
 }
@@ -439,16 +441,13 @@ export interface PostedExchange extends ReceivedExchange {
   readonly account?: string;
 }
 
-/** One exchange (the live feed over HTTP): the same path as a batch of one. */
+/**
+ * One exchange (the live feed over HTTP): the same path as a batch of one. Without a moment it passed the hub
+ * now (the feed refuses a hub id without its moment). A repeat of an exchange kept in quarantine answers as
+ * the first time did: quarantined, with its item.
+ */
 export async function ingestOne(deps: IngestDeps, received: PostedExchange): Promise<SingleOutcome> {
-  let ex = received;
-  if (ex.moment === null) {
-    // No moment given: a request repeated with its hub id is the passage received before (its moment, so
-    // it is recognised); anything else passed the hub now.
-    const key = ex.hubId ? exchangeKey(deps.keys, ex) : undefined;
-    const before = key ? (await knownExchangeKeys(deps.store, [key])).get(key)?.moment : undefined;
-    ex = { ...ex, moment: before || deps.now().toISOString() };
-  }
+  const ex: PostedExchange = { ...received, moment: received.moment ?? deps.now().toISOString() };
   const runId = await startRun(deps.store, `http:${received.account ?? ex.source}`, deps.now().toISOString());
   const prepared = prepareExchange(deps.keys, ex, deps.parse);
   const now = deps.now();
@@ -457,16 +456,55 @@ export async function ingestOne(deps: IngestDeps, received: PostedExchange): Pro
     now: now.toISOString(),
     inTransaction: linkInBatch([prepared], now),
   });
+  // As a folder run, finished only once written: a run that failed stays unfinished (`ingestSource`).
   await finishRun(deps.store, runId, deps.now().toISOString());
   const outcome = result.outcomes[0]!;
   const seq = result.seqs[0];
+  const quarantineId = result.quarantineIds[0];
+  if (outcome === 'skipped') {
+    const kept = await quarantinedBefore(deps, ex);
+    if (kept) return kept;
+  }
   return {
     outcome,
     ...(seq !== undefined ? { seq } : {}),
+    ...(outcome === 'quarantined' && quarantineId !== undefined ? { quarantineId } : {}),
     ...(outcome === 'quarantined' && prepared.kind === 'quarantine'
       ? { reasonCode: prepared.reason_code, reason: prepared.reason }
       : {}),
   };
+}
+
+/**
+ * The quarantine item of an exchange received before and kept there (no message), if it is: by its exchange
+ * key without a hub id, else by hub id, moment and content among the exchanges without a message (indexed, as
+ * many as quarantine items; the key the batch writer gave a hub id's later passage is its own). Asked only for
+ * a repeat, which is rare.
+ */
+async function quarantinedBefore(deps: IngestDeps, ex: ReceivedExchange): Promise<SingleOutcome | undefined> {
+  const digest = exchangeDigest(deps.keys, ex);
+  let q = deps.store.db
+    .selectFrom('exchange as e')
+    .innerJoin('quarantine as q', 'q.id', 'e.quarantine_id')
+    .select(['q.id', 'q.reason_code', 'q.reason'])
+    .where('e.quarantine_id', 'is not', null)
+    .where('e.message_seq', 'is', null);
+  q =
+    ex.hubId && digest
+      ? q
+          .where('e.hub_id', '=', ex.hubId)
+          .where('e.moment', '=', ex.moment ?? '')
+          .where('e.content_digest', '=', digest)
+      : q.where('e.exchange_key', '=', exchangeKey(deps.keys, ex));
+  const row = await q.orderBy('q.id', 'desc').limit(1).executeTakeFirst();
+  return row
+    ? {
+        outcome: 'quarantined',
+        quarantineId: Number(row.id),
+        reasonCode: row.reason_code,
+        reason: row.reason,
+      }
+    : undefined;
 }
 
 const NO_BYTES = Buffer.alloc(0);

@@ -1,10 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../../test/support/databases.js';
 import { EXAMPLES, SECRET } from '../../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../../pseudonymise/keys.js';
 import { createApiToken, verifyApiToken } from '../../usecases/accounts.js';
+import { ingestSource } from '../../usecases/ingest-exchanges.js';
+import { openSource } from '../../usecases/ingest-sources.js';
 import { listQuarantine } from '../../usecases/quarantine.js';
 import { hubFeed } from '../launch.js';
 import { exchangesApiFor } from './exchanges.js';
@@ -36,7 +40,13 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
       expect(first.status).toBe(201);
       const body = (await first.json()) as { outcome: string; seq: number };
       expect(body.outcome).toBe('stored');
-      expect((await post('hubId=GGK1', jw301)).status).toBe(200);
+      // The same passage again (a retry): nothing added.
+      const again = await post(
+        'hubId=GGK1&moment=2024-03-04T09:00:00Z&verzender=0384&ontvanger=42420001',
+        jw301,
+      );
+      expect(again.status).toBe(200);
+      expect(await again.json()).toEqual({ outcome: 'skipped' });
       const resend = await app.request('/api/v1/exchanges', {
         method: 'POST',
         headers: { ...auth, 'Content-Type': 'application/json' },
@@ -63,7 +73,7 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
         .toString('utf8')
         .replace(/^<\?xml[^>]*\?>/, '<?xml version="1.0" encoding="ISO-8859-1"?>')
         .replace('>Wit<', '>Hérmans<');
-      const asBytes = await app.request('/api/v1/exchanges?hubId=GGK-L1', {
+      const asBytes = await app.request('/api/v1/exchanges?hubId=GGK-L1&moment=2024-03-04T09:00:00Z', {
         method: 'POST',
         body: Buffer.from(text, 'latin1'),
         headers: { ...auth, 'Content-Type': 'application/xml' },
@@ -73,7 +83,7 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
       const asJson = await app.request('/api/v1/exchanges', {
         method: 'POST',
         headers: { ...auth, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ xml: text, hubId: 'GGK-L2' }),
+        body: JSON.stringify({ xml: text, hubId: 'GGK-L2', moment: '2024-03-04T09:05:00Z' }),
       });
       expect(await asJson.json()).toEqual({ outcome: 'duplicate', seq });
     } finally {
@@ -85,14 +95,16 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
     const { store, drop } = await freshStore(dialect);
     try {
       const app = exchangesApiFor({ store, keys, clock })(scopeOf);
-      const res = await app.request('/api/v1/exchanges?hubId=GGK9', {
+      const res = await app.request('/api/v1/exchanges?hubId=GGK9&moment=2024-03-04T09:00:00Z', {
         method: 'POST',
         headers: auth,
         body: '<nope',
       });
       expect(res.status).toBe(202);
+      const [item] = await listQuarantine(store);
       expect(await res.json()).toMatchObject({
         outcome: 'quarantined',
+        quarantineId: item!.id,
         reasonCode: 'ingest.not_well_formed',
       });
       expect(await store.db.selectFrom('quarantine').select('hub_id').execute()).toEqual([
@@ -122,7 +134,7 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
           headers: { Authorization: `Bearer ${token}` },
           body: '<nope',
         });
-      expect((await post('?hubId=GGK9')).status).toBe(202);
+      expect((await post('?hubId=GGK9&moment=2024-03-04T09:00:00Z')).status).toBe(202);
       expect((await post('')).status).toBe(202);
       const items = await listQuarantine(store);
       expect(items.map((q) => [q.source, q.ingestSource])).toEqual([
@@ -220,6 +232,193 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
         error: { code: 'api.operator_token_required', message: 'this endpoint needs an operator token' },
       });
       expect(await store.db.selectFrom('exchange').select('id').execute()).toEqual([]);
+    } finally {
+      await drop();
+    }
+  });
+  it('refuses a hub id without its moment, so the hub extract ingested later adds no second passage', async () => {
+    const { store, drop } = await freshStore(dialect);
+    const folder = mkdtempSync(join(tmpdir(), 'ketendata-feed-extract-'));
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
+      const parties = 'verzender=0384&ontvanger=42420001';
+      const post = (query: string) =>
+        app.request(`/api/v1/exchanges?${query}`, { method: 'POST', headers: auth, body: jw301 });
+      // Repeats at once, as a hub that retries on a timeout: each refused, none stored.
+      const refused = await Promise.all([1, 2, 3, 4].map(() => post(`hubId=GGK7&${parties}`)));
+      for (const res of refused) {
+        expect(res.status).toBe(400);
+        expect(await res.json()).toEqual({
+          error: {
+            code: 'api.moment_required',
+            message:
+              'hubId "GGK7" comes without a moment: a hub id and its moment together identify a passage, so give the moment the hub recorded',
+          },
+        });
+      }
+      const json = await app.request('/api/v1/exchanges', {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ xml: jw301.toString('utf8'), hubId: 'GGK7', moment: '' }),
+      });
+      expect(json.status).toBe(400);
+      expect(await json.json()).toMatchObject({ error: { code: 'api.moment_required' } });
+      expect(await store.db.selectFrom('exchange').select('id').execute()).toEqual([]);
+      // With its moment, repeated at once: one passage.
+      const moment = '2024-03-04T09:00:00.967+01:00';
+      const posted = await Promise.all(
+        [1, 2, 3, 4].map(() => post(`hubId=GGK7&moment=${encodeURIComponent(moment)}&${parties}`)),
+      );
+      expect(posted.map((r) => r.status).sort()).toEqual([200, 200, 200, 201]);
+      // The hub's extract of that day, with the same hub id and moment: already received.
+      writeFileSync(join(folder, 'a.xml'), jw301);
+      writeFileSync(
+        join(folder, 'manifest.ndjson'),
+        `${JSON.stringify({ file: 'a.xml', hubId: 'GGK7', moment, verzender: '0384', ontvanger: '42420001' })}\n`,
+      );
+      const summary = await ingestSource({ store, keys, now: clock }, await openSource(folder));
+      expect(summary).toMatchObject({ received: 1, stored: 0, duplicates: 0, skipped: 1 });
+      expect(await store.db.selectFrom('exchange').select('exchange_key').execute()).toEqual([
+        { exchange_key: 'hub:GGK7' },
+      ]);
+      const m = await store.db.selectFrom('message').select('passages').executeTakeFirstOrThrow();
+      expect(Number(m.passages)).toBe(1);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+      await drop();
+    }
+  });
+
+  it('refuses metadata it would ignore: unknown or misspelt names, and query parameters beside a JSON body', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
+      const known = '"moment", "verzender", "ontvanger", "hubId"';
+      for (const name of ['hubid', 'Moment', 'hub_id']) {
+        const res = await app.request(`/api/v1/exchanges?${name}=X1&moment=2024-03-04T09:00:00Z`, {
+          method: 'POST',
+          headers: { ...auth, 'Content-Type': 'application/xml' },
+          body: jw301,
+        });
+        expect(res.status, name).toBe(400);
+        expect(await res.json(), name).toEqual({
+          error: {
+            code: 'api.bad_request',
+            message: `unknown query parameter "${name}": the known ones are ${known} (names are case-sensitive)`,
+          },
+        });
+      }
+      const twice = await app.request('/api/v1/exchanges?hubId=X1&hubId=X2&moment=2024-03-04T09:00:00Z', {
+        method: 'POST',
+        headers: auth,
+        body: jw301,
+      });
+      expect(twice.status).toBe(400);
+      expect(await twice.json()).toMatchObject({
+        error: { message: 'query parameter "hubId" is given more than once' },
+      });
+      const json = (query: string, body: Record<string, unknown>) =>
+        app.request(`/api/v1/exchanges${query}`, {
+          method: 'POST',
+          headers: { ...auth, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ xml: jw301.toString('utf8'), ...body }),
+        });
+      const inQuery = await json('?hubId=X3&moment=2024-03-04T09:00:00Z', {});
+      expect(inQuery.status).toBe(400);
+      expect(await inQuery.json()).toEqual({
+        error: {
+          code: 'api.bad_request',
+          message: 'query parameter "hubId" is not read with a JSON body: give it in the JSON body',
+        },
+      });
+      const field = await json('', { hub_id: 'X4', moment: '2024-03-04T09:00:00Z' });
+      expect(field.status).toBe(400);
+      expect(await field.json()).toEqual({
+        error: {
+          code: 'api.bad_request',
+          message: `unknown field "hub_id": the known ones are "xml", ${known} (names are case-sensitive)`,
+        },
+      });
+      expect(await store.db.selectFrom('exchange').select('id').execute()).toEqual([]);
+      expect(await store.db.selectFrom('ingest_run').select('id').execute()).toEqual([]);
+    } finally {
+      await drop();
+    }
+  });
+
+  it('refuses a compressed body with 415 and records nothing', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
+      const post = (encoding: string, body: Buffer) =>
+        app.request('/api/v1/exchanges?hubId=Z1&moment=2024-03-04T09:00:00Z', {
+          method: 'POST',
+          headers: { ...auth, 'Content-Type': 'application/xml', 'Content-Encoding': encoding },
+          body,
+        });
+      for (const encoding of ['gzip', 'GZIP', 'br', 'deflate']) {
+        const res = await post(encoding, gzipSync(jw301));
+        expect(res.status, encoding).toBe(415);
+        expect(await res.json(), encoding).toEqual({
+          error: {
+            code: 'api.unsupported_encoding',
+            message: `Content-Encoding "${encoding.toLowerCase()}" is not supported: send the message uncompressed (identity)`,
+          },
+        });
+      }
+      for (const table of ['exchange', 'quarantine', 'ingest_run'] as const)
+        expect(await store.db.selectFrom(table).select('id').execute(), table).toEqual([]);
+      expect((await post('identity', jw301)).status).toBe(201);
+    } finally {
+      await drop();
+    }
+  });
+
+  it('answers a repeat of a quarantined exchange as the first time: 202 with its quarantine item', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
+      const post = (query: string, body: string) =>
+        app.request(`/api/v1/exchanges?${query}`, { method: 'POST', headers: auth, body });
+      for (const query of [
+        'hubId=Q1&moment=2024-03-04T09:00:00Z',
+        'moment=2024-03-04T09:00:00Z&verzender=0384',
+      ]) {
+        const first = await post(query, '<nope');
+        expect(first.status, query).toBe(202);
+        const answer = (await first.json()) as { quarantineId: number };
+        expect(answer, query).toMatchObject({ outcome: 'quarantined', reasonCode: 'ingest.not_well_formed' });
+        expect(typeof answer.quarantineId, query).toBe('number');
+        const again = await post(query, '<nope');
+        expect(again.status, query).toBe(202);
+        expect(await again.json(), query).toEqual(answer);
+      }
+      // Other bytes under that hub id and moment are not that exchange: kept apart.
+      const other = await post('hubId=Q1&moment=2024-03-04T09:00:00Z', '<other');
+      expect(other.status).toBe(202);
+      expect((await listQuarantine(store)).length).toBe(3);
+    } finally {
+      await drop();
+    }
+  });
+
+  it('says to write the + of a zone as %2B when it arrived as a space', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
+      const res = await app.request('/api/v1/exchanges?hubId=P1&moment=2024-03-04T09:00:00.967+02:00', {
+        method: 'POST',
+        headers: auth,
+        body: jw301,
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        error: {
+          code: 'api.bad_request',
+          message:
+            'moment "2024-03-04T09:00:00.967 02:00" is not an ISO-8601 date-time with zone: a "+" in a query string is read as a space, write it as %2B (…+02:00 as …%2B02:00)',
+        },
+      });
     } finally {
       await drop();
     }

@@ -20,6 +20,16 @@ const STATUS = { stored: 201, conflict: 201, duplicate: 200, skipped: 200, quara
 
 const problem = (code: string, message: string) => ({ error: { code, message } });
 
+/** The hub metadata: query parameters with an XML body, fields beside `xml` in a JSON one. */
+const META_FIELDS = ['moment', 'verzender', 'ontvanger', 'hubId'] as const;
+const JSON_FIELDS = ['xml', ...META_FIELDS] as const;
+
+const unknownName = (what: string, name: string, known: readonly string[]) =>
+  `unknown ${what} "${name}": the known ones are ${known.map((k) => `"${k}"`).join(', ')} (names are case-sensitive)`;
+
+/** `…T10:00:00.967 02:00`: a date-time whose zone sign is a space (an unencoded `+`). */
+const ZONE_SIGN_AS_SPACE = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)? \d\d:?\d\d$/;
+
 /**
  * Who posted, as `tokens list` and the portal show a token: its stored prefix, not a secret, and with the id
  * beside it there it says which token to revoke.
@@ -43,11 +53,12 @@ function utf8Document(xml: string): Buffer {
 /**
  * `POST /api/v1/exchanges` (mount at `/`): the hub's live feed, one exchange per request, operator token
  * required. The body is the message XML (`Content-Type: application/xml`) with the hub metadata as query
- * parameters `moment`, `verzender`, `ontvanger`, `hubId` (all optional: moment defaults to the time of
- * receipt, the parties to the message header); or a JSON object `{"xml", "moment", "verzender", "ontvanger",
- * "hubId"}`. 401 without a valid token, 403 for an organisation's token.
- * 201 stored (new message), 200 duplicate or already received, 202 kept in quarantine; every exchange
- * accepted is accounted for the same way as in `ketendata ingest`.
+ * parameters `moment`, `verzender`, `ontvanger`, `hubId` (optional, but a hub id needs its moment; without
+ * either the moment is the time of receipt, the parties those of the message header); or a JSON object
+ * `{"xml", "moment", "verzender", "ontvanger", "hubId"}` and no query. Any other name is refused (400), and so
+ * is a compressed body (415). 401 without a valid token, 403 for an organisation's token.
+ * 201 stored (new message), 200 duplicate or already received, 202 kept in quarantine (also when that
+ * exchange comes again); every exchange accepted is accounted for the same way as in `ketendata ingest`.
  */
 export function exchangesApi(deps: ExchangesApiDeps): Hono {
   const app = new Hono();
@@ -65,14 +76,45 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
         return c.json(problem('api.operator_token_required', 'this endpoint needs an operator token'), 403);
       await next();
     },
+    async (c, next) => {
+      // A compressed body would be read as the message itself and quarantined as not UTF-8: refused unread.
+      const encoding = (c.req.header('Content-Encoding') ?? '').trim().toLowerCase();
+      if (encoding !== '' && encoding !== 'identity') {
+        return c.json(
+          problem(
+            'api.unsupported_encoding',
+            `Content-Encoding "${encoding}" is not supported: send the message uncompressed (identity)`,
+          ),
+          415,
+        );
+      }
+      await next();
+    },
     bodyLimit({
       maxSize: MAX_BYTES,
       onError: (c) => c.json(problem('api.too_large', `an exchange may be at most ${MAX_BYTES} bytes`), 413),
     }),
     async (c) => {
+      const query = c.req.queries();
+      const json = (c.req.header('Content-Type') ?? '').includes('json');
+      // A misspelt name (`hubid`, `Moment`) ignored would store the exchange without it: refused, named.
+      for (const [name, values] of Object.entries(query)) {
+        if (!(META_FIELDS as readonly string[]).includes(name))
+          return c.json(problem('api.bad_request', unknownName('query parameter', name, META_FIELDS)), 400);
+        if (json)
+          return c.json(
+            problem(
+              'api.bad_request',
+              `query parameter "${name}" is not read with a JSON body: give it in the JSON body`,
+            ),
+            400,
+          );
+        if (values.length > 1)
+          return c.json(problem('api.bad_request', `query parameter "${name}" is given more than once`), 400);
+      }
       let meta: Record<string, unknown> = c.req.query();
       let bytes: Buffer;
-      if ((c.req.header('Content-Type') ?? '').includes('json')) {
+      if (json) {
         let body: unknown;
         try {
           body = await c.req.json();
@@ -90,14 +132,16 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
           );
         }
         meta = body as Record<string, unknown>;
+        const unknown = Object.keys(meta).find((k) => !(JSON_FIELDS as readonly string[]).includes(k));
+        if (unknown !== undefined)
+          return c.json(problem('api.bad_request', unknownName('field', unknown, JSON_FIELDS)), 400);
         if (typeof meta.xml !== 'string')
           return c.json(problem('api.bad_request', 'field "xml" (the message) is required'), 400);
         bytes = utf8Document(meta.xml);
       } else {
         bytes = Buffer.from(await c.req.arrayBuffer());
       }
-      const fields = ['moment', 'verzender', 'ontvanger', 'hubId'];
-      const notText = fields.find(
+      const notText = META_FIELDS.find(
         (k) => meta[k] !== undefined && meta[k] !== null && typeof meta[k] !== 'string',
       );
       if (notText) return c.json(problem('api.bad_request', `field "${notText}" must be a string`), 400);
@@ -105,15 +149,20 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
         const v = meta[k];
         return typeof v === 'string' && v !== '' ? v : null;
       };
-      // Without a moment: the time of receipt, or, for a hub id received before, that passage's (ingestOne).
+      // Without a moment (and without a hub id, see below): the time of receipt.
       let moment: string | null = null;
       const m = str('moment');
       if (m) {
         // The one moment parser of --now and the manifest: a real date, a time and a zone.
         const at = parseMoment(m);
         if (!at) {
+          // An unencoded `+` of the zone arrives as a space in a query string.
+          const hint =
+            !json && ZONE_SIGN_AS_SPACE.test(m)
+              ? ': a "+" in a query string is read as a space, write it as %2B (…+02:00 as …%2B02:00)'
+              : '';
           return c.json(
-            problem('api.bad_request', `moment "${m}" is not an ISO-8601 date-time with zone`),
+            problem('api.bad_request', `moment "${m}" is not an ISO-8601 date-time with zone${hint}`),
             400,
           );
         }
@@ -130,6 +179,17 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
         );
       }
       const hubId = str('hubId');
+      // The time of receipt is no passage's moment: the hub's extract, ingested later, would count it again,
+      // and a retry would be another passage.
+      if (hubId !== null && moment === null) {
+        return c.json(
+          problem(
+            'api.moment_required',
+            `hubId "${hubId}" comes without a moment: a hub id and its moment together identify a passage, so give the moment the hub recorded`,
+          ),
+          400,
+        );
+      }
       const result = await deps.ingest({
         // Without a hub id the same request sent twice (a client retry) has the same exchange key.
         source: hubId ? `http/${hubId}` : 'http',

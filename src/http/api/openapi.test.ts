@@ -50,10 +50,11 @@ async function apiWorld() {
     method: string,
     path: string,
     as: Caller,
-    init: { body?: string | Buffer; type?: string; range?: string } = {},
+    init: { body?: string | Buffer; type?: string; range?: string; encoding?: string } = {},
   ) => {
     const headers: Record<string, string> = {};
     if (init.range) headers.Range = init.range;
+    if (init.encoding) headers['Content-Encoding'] = init.encoding;
     if (tokens[as]) headers.Authorization = `Bearer ${tokens[as]}`;
     if (init.type) headers['Content-Type'] = init.type;
     return h.app.request(`/api/v1${path}`, {
@@ -142,6 +143,7 @@ describe('every status the API answers is in the OpenAPI document', () => {
     body?: () => string | Buffer;
     type?: string;
     range?: string;
+    encoding?: string;
   };
   /** An operator token where an organisation's is needed. */
   const operatorRefused = (method: string, path: string): Case => ({
@@ -297,11 +299,39 @@ describe('every status the API answers is in the OpenAPI document', () => {
       as: 'operator',
       body: () => JW301,
       type: 'application/xml',
+      status: 400,
+      code: 'api.moment_required',
+    },
+    {
+      method: 'POST',
+      path: '/exchanges?hubid=H1&moment=2026-03-02T07:00:00Z',
+      as: 'operator',
+      body: () => JW301,
+      type: 'application/xml',
+      status: 400,
+      code: 'api.bad_request',
+    },
+    {
+      method: 'POST',
+      path: '/exchanges?hubId=H1&moment=2026-03-02T07:00:00Z',
+      as: 'operator',
+      body: () => JW301,
+      type: 'application/xml',
+      encoding: 'gzip',
+      status: 415,
+      code: 'api.unsupported_encoding',
+    },
+    {
+      method: 'POST',
+      path: '/exchanges?hubId=H1&moment=2026-03-02T07:00:00Z',
+      as: 'operator',
+      body: () => JW301,
+      type: 'application/xml',
       status: 201,
     },
     {
       method: 'POST',
-      path: '/exchanges?hubId=H1',
+      path: '/exchanges?hubId=H1&moment=2026-03-02T07:00:00Z',
       as: 'operator',
       body: () => JW301,
       type: 'application/xml',
@@ -309,7 +339,7 @@ describe('every status the API answers is in the OpenAPI document', () => {
     },
     {
       method: 'POST',
-      path: '/exchanges?hubId=H2',
+      path: '/exchanges?hubId=H2&moment=2026-03-02T07:00:00Z',
       as: 'operator',
       body: () => '<Bericht><niet-af>',
       type: 'application/xml',
@@ -328,6 +358,7 @@ describe('every status the API answers is in the OpenAPI document', () => {
         ...(c.body ? { body: c.body() } : {}),
         ...(c.type ? { type: c.type } : {}),
         ...(c.range ? { range: c.range } : {}),
+        ...(c.encoding ? { encoding: c.encoding } : {}),
       });
       expect(res.status, what).toBe(c.status);
       const error = await errorOf(res);

@@ -39,6 +39,17 @@ export function openApiDocument() {
     "Recorded means handed to the connection (the operating system's socket), not stored by the client: a file of a few MB fits in the socket buffers at once, so a transfer the client broke off may still be recorded, and `POST /deliveries/download-new` then leaves that delivery out. A script should therefore keep its own state of what it stored and verified (the size against `sizeBytes`; `unzip -t`, or the SHA-256 of each file in the ZIP's `manifest.json`) and fetch what it lacks by id with `GET /deliveries/{id}/file`, which serves a delivery downloaded before as well.";
   const ranges =
     'Resumable: a `Range` of one span of bytes (`bytes=first-`, `bytes=first-last`, `bytes=-n`) gives 206 with those bytes, or 416 when none of them exist. With an `If-Range` other than the ETag the whole file is sent (200). Recorded as a download once the server has handed the last byte of the whole file (200, or a range `bytes=0-<last byte>`) or of an open range `bytes=first-` (206, a resumed download) to the network; a suffix `bytes=-n` range, or a closed `bytes=first-last` one that starts after the first byte, never is, even when it ends at the last byte. Another unit, several ranges or a malformed `Range` are ignored.';
+  /** The answer of the hub feed: what became of the exchange. */
+  const exchangeAnswer = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ExchangeOutcome' } } },
+  });
+  const storeBusy = {
+    description:
+      'The store is busy or cannot be reached for now (`store.busy`). Send the same request again after `Retry-After` seconds: with `hubId` and `moment` (or, without a hub id, with `moment`) it is recognised if it was stored after all, and answers 200 `skipped`',
+    headers: { 'Retry-After': header('seconds to wait before sending the same request again', 'integer') },
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  };
   const deleted = problem(
     'Deleted by a user of the organisation (`delivery.deleted`, the message says when): its file is gone for good; the listing shows it with `deletedAt` until it expires',
   );
@@ -48,7 +59,7 @@ export function openApiDocument() {
       title: 'Ketendata iWmo en iJw API',
       version: '1',
       description:
-        'Deliveries for the BI pipeline of a municipality or head organisation (organisation token) and exchange intake for the operator (operator token). Tokens are made in the portal under Instellingen. A method a path does not have answers 405 `api.method_not_allowed` with an `Allow` header (after the token check); a path the API does not have answers 404 `api.no_such_endpoint`.',
+        'Deliveries for the BI pipeline of a municipality or head organisation (organisation token) and exchange intake for the operator (operator token). Tokens are made in the portal under Instellingen. A method a path does not have answers 405 `api.method_not_allowed` with an `Allow` header (after the token check); a path the API does not have answers 404 `api.no_such_endpoint`. Any operation answers 503 `store.busy` with a `Retry-After` header (seconds) while the store is busy or cannot be reached: send the same request again after that.',
       license: { name: 'EUPL-1.2', url: 'https://joinup.ec.europa.eu/collection/eupl/eupl-text-eupl-12' },
     },
     servers: [{ url: '/api/v1' }],
@@ -281,16 +292,24 @@ export function openApiDocument() {
         post: {
           summary: 'Operator: post one exchange (message plus hub metadata)',
           operationId: 'postExchange',
+          description:
+            'The message as the body (`application/xml`) with the hub metadata as query parameters, or a JSON object with the message as `xml` and the metadata beside it (then no query parameters). A name not listed here (`hubid`, `hub_id`, `Moment`) is refused with 400, not ignored. The body uncompressed: any `Content-Encoding` but `identity` is refused with 415. A hub id needs its moment: together they identify a passage, so a request repeated with both (after a 503, a timeout or a lost answer) is recognised and adds nothing. Retry: a 503 (after `Retry-After`) and a network error or timeout, with the same request; never a 4xx, which fails the same way again until the request is changed.',
           parameters: [
             {
               name: 'moment',
               in: 'query',
               schema: { type: 'string', format: 'date-time' },
-              description: 'when it passed the hub (default: receipt)',
+              description:
+                'when it passed the hub, ISO-8601 with zone; required with `hubId` (400 `api.moment_required`); without either, the time of receipt. Encode a `+` of the zone as `%2B`: unencoded it reads as a space',
             },
             { name: 'verzender', in: 'query', schema: { type: 'string' } },
             { name: 'ontvanger', in: 'query', schema: { type: 'string' } },
-            { name: 'hubId', in: 'query', schema: { type: 'string' } },
+            {
+              name: 'hubId',
+              in: 'query',
+              schema: { type: 'string' },
+              description: "the hub's id of the exchange; with `moment`",
+            },
           ],
           requestBody: {
             required: true,
@@ -300,9 +319,10 @@ export function openApiDocument() {
                 schema: {
                   type: 'object',
                   required: ['xml'],
+                  additionalProperties: false,
                   properties: {
                     xml: { type: 'string' },
-                    moment: { type: 'string' },
+                    moment: { type: 'string', description: 'required with `hubId`' },
                     verzender: { type: 'string' },
                     ontvanger: { type: 'string' },
                     hubId: { type: 'string' },
@@ -312,16 +332,24 @@ export function openApiDocument() {
             },
           },
           responses: {
-            201: { description: 'Stored (a new message)' },
-            200: { description: 'Duplicate, or this exchange was received before' },
-            202: { description: 'Kept in quarantine, with its reason' },
+            201: exchangeAnswer('Stored (a new message, or a new version beside a conflicting one): `seq`'),
+            200: exchangeAnswer(
+              'A duplicate (a passage of message `seq`), or this exchange was received before (`skipped`): nothing added',
+            ),
+            202: exchangeAnswer(
+              'Kept in quarantine: `quarantineId`, `reasonCode` and `reason`; the same answer when that exchange comes again',
+            ),
             400: problem(
-              'A JSON body that is not valid JSON, not an object or without `xml`; a field that is not text; a moment that is not an ISO-8601 date-time with zone; a party that is no CBS or AGB code (`api.bad_request`)',
+              'A JSON body that is not valid JSON, not an object or without `xml`; a query parameter or field of another name, a query parameter beside a JSON body or given twice; a field that is not text; a moment that is not an ISO-8601 date-time with zone; a party that is no CBS or AGB code (`api.bad_request`). A hub id without a moment (`api.moment_required`)',
             ),
             401: unauthorized,
             403: operatorToken,
             405: methodNotAllowed,
             413: error,
+            415: problem(
+              'A compressed body: a `Content-Encoding` other than `identity` (`api.unsupported_encoding`); nothing recorded',
+            ),
+            503: storeBusy,
           },
         },
       },
@@ -387,6 +415,21 @@ export function openApiDocument() {
         },
       },
       schemas: {
+        ExchangeOutcome: {
+          type: 'object',
+          required: ['outcome'],
+          properties: {
+            outcome: {
+              type: 'string',
+              enum: ['stored', 'conflict', 'duplicate', 'skipped', 'quarantined'],
+              description: 'as `ketendata ingest` counts it',
+            },
+            seq: { type: 'integer', description: 'the message it is (stored, conflict, duplicate)' },
+            quarantineId: { type: 'integer', description: 'quarantined: the item that keeps it' },
+            reasonCode: { type: 'string', description: 'quarantined: why, as a code' },
+            reason: { type: 'string', description: 'quarantined: why' },
+          },
+        },
         Error: {
           type: 'object',
           properties: {
