@@ -1,31 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../test/support/cli.js';
 import { TEST_SECRET } from '../usecases/deliveries.fixtures.js';
-import type { CliContext } from './command.js';
-import { register } from './organisations.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ketendata-former-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/** `ketendata …` on this test's store: its output lines, error lines and exit code. */
 async function run(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code = 0;
-  const ctx: CliContext = {
-    config: { databaseUrl: undefined, dataDir: work, secret: TEST_SECRET, trustedProxies: [] },
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    setExitCode: (c) => {
-      code = c;
-    },
-  };
-  const program = new Command().exitOverride();
-  register(program, ctx);
-  await program.parseAsync(args, { from: 'user' });
-  return { out, err, code };
+  const r = await runCli(args, { KETENDATA_DATA_DIR: work, KETENDATA_SECRET: TEST_SECRET });
+  const lines = (text: string) => text.split('\n').filter(Boolean);
+  return { out: lines(r.out), err: lines(r.err), code: r.code };
 }
 
 const NOW = ['--now', '2024-05-01T09:00:00Z'];

@@ -158,24 +158,19 @@ describe('the embedded store file', () => {
       const file = join(dataDir, 'ketendata.sqlite');
       const modes = () =>
         ['', '-wal', '-shm'].map((suffix) => [suffix, statSync(`${file}${suffix}`).mode & 0o777]);
-      let store = await openStore({ databaseUrl: undefined, dataDir });
-      await store.db.selectFrom('organisation').selectAll().execute();
-      expect(modes()).toEqual([
-        ['', 0o600],
-        ['-wal', 0o600],
-        ['-shm', 0o600],
-      ]);
-      await store.close();
-      for (const suffix of ['', '-wal', '-shm'])
-        if (existsSync(`${file}${suffix}`)) chmodSync(`${file}${suffix}`, 0o644);
-      store = await openStore({ databaseUrl: undefined, dataDir });
-      await store.db.selectFrom('organisation').selectAll().execute();
-      expect(modes()).toEqual([
-        ['', 0o600],
-        ['-wal', 0o600],
-        ['-shm', 0o600],
-      ]);
-      await store.close();
+      for (const start of ['new', 'made readable by others before']) {
+        if (start !== 'new')
+          for (const suffix of ['', '-wal', '-shm'])
+            if (existsSync(`${file}${suffix}`)) chmodSync(`${file}${suffix}`, 0o644);
+        const store = await openStore({ databaseUrl: undefined, dataDir });
+        await store.db.selectFrom('organisation').selectAll().execute();
+        expect(modes(), start).toEqual([
+          ['', 0o600],
+          ['-wal', 0o600],
+          ['-shm', 0o600],
+        ]);
+        await store.close();
+      }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
