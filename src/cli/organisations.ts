@@ -3,6 +3,8 @@ import type { Store } from '../store/open.js';
 import {
   activateOrganisation,
   addOrganisation,
+  deactivateOrganisation,
+  findOrganisation,
   formerMembers,
   listOrganisations,
   type Organisation,
@@ -30,7 +32,11 @@ function describe(o: Organisation): string {
   return [
     o.code,
     o.kind,
-    o.active ? `active since ${o.activatedAt}` : 'not active',
+    o.active
+      ? `active since ${o.activatedAt}`
+      : o.deactivatedAt
+        ? `deactivated since ${o.deactivatedAt}`
+        : 'not active',
     `members ${membersText(o)}`,
     o.historyRequested ? `history requested ${o.historyRequestedAt}` : '-',
     o.leavesOutPersonalData ? 'personal data left out' : 'personal data delivered',
@@ -121,8 +127,47 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--now <iso>', 'the moment of activation (default: now)')
     .action(async (code: string, o: { now?: string }) =>
       run(o.now, async (store, now) => {
+        const was = await findOrganisation(store, code);
         const org = await activateOrganisation(store, { code, actor: cliActor(), now });
         ctx.out(`organisation ${org.code} active from ${org.activatedAt}`);
+        // A re-activation keeps the cursor: said so, with the weekly it resumes after.
+        if (was?.activatedAt) {
+          ctx.out(
+            org.weeklySlot && org.weeklySlot !== org.activatedAt
+              ? `active again: its next weekly holds everything not delivered before (since its weekly of ${org.weeklySlot})`
+              : 'active again: it had no weekly yet, so its first one holds all data stored for it so far',
+          );
+        }
+      }),
+    );
+
+  cmd
+    .command('deactivate <code>')
+    .description(
+      'stop weekly deliveries (deliveries made stay downloadable until they expire); activate again later to ' +
+        'resume where they stopped',
+    )
+    .option('--now <iso>', 'the moment of deactivation (default: now)')
+    .action(async (code: string, o: { now?: string }) =>
+      run(o.now, async (store, now) => {
+        const { organisation: org, historyWithdrawn } = await deactivateOrganisation(store, {
+          code,
+          actor: cliActor(),
+          now,
+        });
+        ctx.out(
+          `organisation ${org.code} deactivated at ${now.toISOString()}: no new deliveries are made for it; ` +
+            'those made stay downloadable until they expire (60 days)',
+        );
+        if (historyWithdrawn) {
+          ctx.out(
+            `its pending history request (requested ${historyWithdrawn.requestedAt} by ${historyWithdrawn.requestedBy}) ` +
+              `is withdrawn: it is not served while inactive, nor after a new activation (request it again then)`,
+          );
+        }
+        ctx.out(
+          `activate it again (ketendata organisations activate ${org.code}) to resume: its next weekly then holds everything not delivered before`,
+        );
       }),
     );
 

@@ -133,6 +133,8 @@ export interface OrganisationView {
   readonly name: string;
   readonly kind: 'gemeente' | 'hoofdorganisatie';
   readonly active: boolean;
+  /** While inactive after having been active: when it was deactivated. */
+  readonly deactivatedAt: string | null;
   readonly members: readonly string[];
   /** New members whose data so far the next weekly sends (`Organisation.catchUp`). */
   readonly catchUp: readonly string[];
@@ -192,6 +194,8 @@ export interface OperatorPort {
   /** Whether the organisation's deliveries from now on leave personal data in clear out. */
   setPersonalData(code: string, leaveOut: boolean, actor: string, now: Date): Promise<void>;
   activateOrganisation(code: string, actor: string, now: Date): Promise<void>;
+  /** Stops its weekly deliveries; says whether a pending history request was withdrawn with it. */
+  deactivateOrganisation(code: string, actor: string, now: Date): Promise<{ historyWithdrawn: boolean }>;
   /** Replaces a head organisation's member municipalities. */
   setMembers(code: string, members: readonly string[], actor: string, now: Date): Promise<void>;
   jobRuns(limit: number): Promise<readonly JobRunView[]>;

@@ -20,6 +20,7 @@ import {
   activateOrganisation,
   addOrganisation,
   cancelHistoryRequest,
+  deactivateOrganisation,
   findOrganisation,
   listOrganisations,
   requestHistory,
@@ -193,6 +194,7 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         name: o.name,
         kind: o.kind,
         active: o.active,
+        deactivatedAt: o.deactivatedAt,
         members: o.members,
         catchUp: o.catchUp,
         historyRequestedAt: o.historyRequested ? o.historyRequestedAt : null,
@@ -207,6 +209,10 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
     },
     async activateOrganisation(code, actor, now) {
       await activateOrganisation(store, { code, actor, now });
+    },
+    async deactivateOrganisation(code, actor, now) {
+      const { historyWithdrawn } = await deactivateOrganisation(store, { code, actor, now });
+      return { historyWithdrawn: historyWithdrawn !== null };
     },
     async setMembers(code, members, actor, now) {
       await setMembers(store, { code, members, actor, now });

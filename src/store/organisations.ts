@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, Dialect } from './database.js';
 import type { OrganisationKind, OrganisationTable } from './tables/deliveries.js';
 
@@ -9,6 +9,11 @@ export interface Organisation {
   readonly active: boolean;
   readonly createdAt: string;
   readonly activatedAt: string | null;
+  /**
+   * When it was deactivated, while it is inactive after having been active (the last `organisation.deactivate`
+   * in the audit log); null while active or never activated.
+   */
+  readonly deactivatedAt: string | null;
   /** CBS codes whose data it receives (a municipality: itself), former municipalities it names included. */
   readonly members: readonly string[];
   /** Members that joined later with data it has not been sent: the next weekly sends it. */
@@ -33,7 +38,11 @@ interface Members {
 
 const NO_MEMBERS = (): Members => ({ members: [], catchUp: [], joinedAt: {} });
 
-function toOrganisation(row: OrganisationTable, { members, catchUp, joinedAt }: Members): Organisation {
+function toOrganisation(
+  row: OrganisationTable,
+  { members, catchUp, joinedAt }: Members,
+  deactivated: ReadonlyMap<string, string>,
+): Organisation {
   return {
     code: row.code,
     name: row.name,
@@ -41,6 +50,7 @@ function toOrganisation(row: OrganisationTable, { members, catchUp, joinedAt }: 
     active: Number(row.active) === 1,
     createdAt: row.created_at,
     activatedAt: row.activated_at,
+    deactivatedAt: wasDeactivated(row) ? (deactivated.get(row.code) ?? null) : null,
     members,
     catchUp,
     joinedAt,
@@ -178,7 +188,11 @@ async function membersOf(db: Kysely<Database>, codes: readonly string[]): Promis
 export async function getOrganisation(db: Kysely<Database>, code: string): Promise<Organisation | undefined> {
   const row = await db.selectFrom('organisation').selectAll().where('code', '=', code).executeTakeFirst();
   if (!row) return undefined;
-  return toOrganisation(row, (await membersOf(db, [code])).get(code) ?? NO_MEMBERS());
+  return toOrganisation(
+    row,
+    (await membersOf(db, [code])).get(code) ?? NO_MEMBERS(),
+    await deactivatedAt(db, wasDeactivated(row) ? [code] : []),
+  );
 }
 
 export async function listOrganisations(
@@ -192,29 +206,81 @@ export async function listOrganisations(
     db,
     rows.map((r) => r.code),
   );
-  return rows.map((r) => toOrganisation(r, members.get(r.code) ?? NO_MEMBERS()));
+  const deactivated = await deactivatedAt(
+    db,
+    rows.filter(wasDeactivated).map((r) => r.code),
+  );
+  return rows.map((r) => toOrganisation(r, members.get(r.code) ?? NO_MEMBERS(), deactivated));
 }
 
-/** Activates an organisation with the given weekly cursor; its weekly slot starts at the activation moment. */
+/**
+ * Activates an organisation. A first activation passes its weekly cursor (`restart`) and its weekly slot starts
+ * at the activation moment. A re-activation passes none: the cursor stays where its last weekly left it, so its
+ * next weekly holds exactly what was not delivered before; the slot of that weekly stays too (the next one's
+ * period starts there), unless it never had a weekly.
+ */
 export async function setActive(
   db: Kysely<Database>,
   code: string,
   at: Date,
-  cursor: { readonly seq: number; readonly linkSeq: number },
+  restart?: { readonly seq: number; readonly linkSeq: number },
 ): Promise<boolean> {
+  const now = at.toISOString();
   const r = await db
     .updateTable('organisation')
-    .set({
-      active: 1,
-      activated_at: at.toISOString(),
-      weekly_seq: cursor.seq,
-      weekly_link_seq: cursor.linkSeq,
-      weekly_slot: at.toISOString(),
-    })
+    .set(
+      restart
+        ? {
+            active: 1,
+            activated_at: now,
+            weekly_seq: restart.seq,
+            weekly_link_seq: restart.linkSeq,
+            weekly_slot: now,
+          }
+        : {
+            active: 1,
+            activated_at: now,
+            // The old row's values: still at its former activation moment, it never had a weekly.
+            weekly_slot: sql<string>`case when weekly_slot is null or weekly_slot = activated_at then ${now} else weekly_slot end`,
+          },
+    )
     .where('code', '=', code)
     .where('active', '=', 0)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * Deactivates an organisation: the weekly run makes nothing for it any more. Its cursor and weekly slot stay
+ * for a re-activation; a history request not served yet is withdrawn with it.
+ */
+export async function setInactive(db: Kysely<Database>, code: string): Promise<boolean> {
+  const r = await db
+    .updateTable('organisation')
+    .set({ active: 0, history_requested: 0, history_requested_at: null, history_requested_by: null })
+    .where('code', '=', code)
+    .where('active', '=', 1)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Inactive after having been active: it was deactivated (a new organisation has no activation moment). */
+const wasDeactivated = (row: OrganisationTable): boolean =>
+  Number(row.active) !== 1 && row.activated_at !== null;
+
+/** When each of these organisations was last deactivated (from the audit log; nothing there: not listed). */
+async function deactivatedAt(db: Kysely<Database>, codes: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (codes.length === 0) return out;
+  const rows = await db
+    .selectFrom('audit_log')
+    .select(['organisation', (eb) => eb.fn.max('at').as('at')])
+    .where('action', '=', 'organisation.deactivate')
+    .where('organisation', 'in', codes)
+    .groupBy('organisation')
+    .execute();
+  for (const r of rows) if (r.organisation && r.at) out.set(r.organisation, String(r.at));
+  return out;
 }
 
 export async function setHistoryRequested(

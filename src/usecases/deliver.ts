@@ -122,8 +122,16 @@ export function defaultWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
-const owesWeekly = (org: Organisation, slot: Date) =>
-  Date.parse(org.weeklySlot ?? org.activatedAt ?? slot.toISOString()) < slot.getTime();
+/**
+ * Where an organisation's weeklies go on from: its last weekly slot, or its activation when later (a
+ * re-activation keeps the slot of its last weekly, and the Sundays it was inactive are owed nothing).
+ */
+const weeklyFrom = (org: Organisation, fallback: Date): number =>
+  Math.max(
+    Date.parse(org.weeklySlot ?? org.activatedAt ?? fallback.toISOString()),
+    Date.parse(org.activatedAt ?? '') || 0,
+  );
+const owesWeekly = (org: Organisation, slot: Date) => weeklyFrom(org, slot) < slot.getTime();
 const owesHistory = (org: Organisation, slot: Date) =>
   org.historyRequested &&
   org.historyRequestedAt !== null &&
@@ -165,7 +173,7 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
   const waiting: WaitingSlot[] = [];
 
   const active = await listOrganisations(db, { activeOnly: true });
-  const starts = active.map((o) => Date.parse(o.weeklySlot ?? o.activatedAt ?? now.toISOString()));
+  const starts = active.map((o) => weeklyFrom(o, now));
   // A history still owed for a slot whose weeklies are all made (it failed there) takes that slot back in.
   for (const o of active) {
     if (o.historyRequested && o.historyRequestedAt)
@@ -488,7 +496,8 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   const id = await deps.store.db.transaction().execute(async (trx) => {
     await trx.deleteFrom('delivery_pending').where('file', '=', relFile).execute();
     const row = await lockOrganisation(trx, deps.store.dialect, org.code);
-    if (!row) return undefined;
+    // Deactivated while this was built: it gets nothing more (its cursor stays for a re-activation).
+    if (!row || Number(row.active) !== 1) return undefined;
     if (weekly) {
       // Someone else delivered this slot (or a later one) meanwhile: keep theirs.
       if (

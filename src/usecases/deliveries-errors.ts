@@ -27,6 +27,7 @@ export class DeliveryError extends Error {
       case 'organisation.exists':
       case 'organisation.already_active':
       case 'organisation.inactive':
+      case 'organisation.not_active':
       case 'delivery.not_ready':
       case 'delivery.deleted':
       case 'delivery.not_downloaded':
@@ -46,6 +47,8 @@ export type DeliveryErrorCode =
   | 'organisation.not_found'
   | 'organisation.already_active'
   | 'organisation.inactive'
+  /** Deactivating an organisation that is not active (never activated, or deactivated already). */
+  | 'organisation.not_active'
   | 'delivery.not_found'
   | 'delivery.forbidden'
   | 'delivery.not_ready'

@@ -9,6 +9,7 @@ import {
   replaceMembers,
   setActive,
   setHistoryRequested,
+  setInactive,
   setLeaveOutPersonalData,
 } from '../store/organisations.js';
 import { DeliveryError } from './deliveries-errors.js';
@@ -139,7 +140,9 @@ export async function addOrganisation(store: Store, input: AddOrganisation): Pro
 
 /**
  * Activates an organisation: from now on it receives weekly deliveries. A weekly holds all data not
- * delivered before (the contract), so the first one holds everything stored for it so far.
+ * delivered before (the contract), so the first one holds everything stored for it so far. A re-activation
+ * (after `deactivateOrganisation`) keeps the weekly cursor: its next weekly holds what came in meanwhile, and
+ * nothing delivered before.
  */
 export async function activateOrganisation(
   store: Store,
@@ -148,7 +151,8 @@ export async function activateOrganisation(
   const org = await requireOrganisation(store, input.code);
   if (org.active)
     throw new DeliveryError('organisation.already_active', `organisation ${input.code} is already active`);
-  if (!(await setActive(store.db, input.code, input.now, { seq: 0, linkSeq: 0 }))) {
+  const first = org.activatedAt === null;
+  if (!(await setActive(store.db, input.code, input.now, first ? { seq: 0, linkSeq: 0 } : undefined))) {
     throw new DeliveryError('organisation.already_active', `organisation ${input.code} is already active`);
   }
   await audit(store, {
@@ -156,8 +160,49 @@ export async function activateOrganisation(
     actor: input.actor,
     organisation: input.code,
     action: 'organisation.activate',
+    ...(first ? {} : { detail: { deactivatedAt: org.deactivatedAt } }),
   });
   return (await getOrganisation(store.db, input.code))!;
+}
+
+export interface Deactivated {
+  readonly organisation: Organisation;
+  /** The history request that was pending and is withdrawn with the deactivation (its moment and who). */
+  readonly historyWithdrawn: {
+    readonly requestedAt: string | null;
+    readonly requestedBy: string | null;
+  } | null;
+}
+
+/**
+ * Deactivates an organisation (a region that dissolves, a municipality that leaves the service): from now on
+ * the weekly run makes no delivery for it. Its deliveries made so far stay downloadable until they expire
+ * (60 days). A history request not served yet is withdrawn: a new activation does not serve an old request
+ * (asked again, it is). The weekly cursor stays, so a re-activation's next weekly has no gap and no repeat.
+ */
+export async function deactivateOrganisation(
+  store: Store,
+  input: { readonly code: string; readonly actor: string; readonly now: Date },
+): Promise<Deactivated> {
+  const org = await requireOrganisation(store, input.code);
+  const notActive = () =>
+    new DeliveryError(
+      'organisation.not_active',
+      `organisation ${input.code} is not active${org.activatedAt === null ? ' (it was never activated)' : ''}: there is nothing to deactivate`,
+    );
+  if (!org.active) throw notActive();
+  if (!(await setInactive(store.db, input.code))) throw notActive();
+  const historyWithdrawn = org.historyRequested
+    ? { requestedAt: org.historyRequestedAt, requestedBy: org.historyRequestedBy }
+    : null;
+  await audit(store, {
+    at: input.now,
+    actor: input.actor,
+    organisation: input.code,
+    action: 'organisation.deactivate',
+    ...(historyWithdrawn ? { detail: { historyWithdrawn: historyWithdrawn.requestedAt } } : {}),
+  });
+  return { organisation: (await getOrganisation(store.db, input.code))!, historyWithdrawn };
 }
 
 /**

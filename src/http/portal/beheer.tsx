@@ -98,6 +98,7 @@ const AUDIT_ACTION_TEXT: Record<string, string> = {
   'delivery.expire': 'Levering na 60 dagen verwijderd',
   'organisation.add': 'Organisatie geregistreerd',
   'organisation.activate': 'Organisatie geactiveerd',
+  'organisation.deactivate': 'Organisatie gedeactiveerd (geen nieuwe leveringen meer)',
   'organisation.members': 'Gemeenten van hoofdorganisatie gewijzigd',
   'organisation.former': 'Voormalige gemeenten gewijzigd',
   'organisation.request_history': 'Historie aangevraagd',
@@ -139,6 +140,8 @@ const AUDIT_DETAIL_KEY: Record<string, string> = {
   tried: 'geprobeerd',
   resolved: 'opgelost',
   personalData: 'persoonsgegevens',
+  historyWithdrawn: 'aanvraag historie ingetrokken, aangevraagd op',
+  deactivatedAt: 'was gedeactiveerd op',
 };
 
 /** Values with a Dutch wording, per key; any other value is shown as it is. */
@@ -209,6 +212,7 @@ const ORGANISATION_ERROR_TEXT: Record<string, string> = {
   'organisation.not_head': 'alleen een hoofdorganisatie heeft gemeenten.',
   'organisation.exists': 'deze code is al geregistreerd (ook in andere hoofdletters telt als dezelfde).',
   'organisation.already_active': 'deze organisatie is al actief.',
+  'organisation.not_active': 'deze organisatie is niet actief; er is niets te deactiveren.',
   'organisation.not_found': 'deze organisatie is niet geregistreerd.',
 };
 
@@ -322,11 +326,37 @@ export function beheerRoutes(): Hono<AppEnv> {
   const organisationsPage = async (c: C, notice?: Notice, status: 200 | 400 = 200) => {
     const s = c.var.session!;
     const orgs = await c.var.deps.operator.organisations();
+    // Deactivating goes through a question first, as blocking a user does: one stray click would stop the
+    // deliveries of a whole organisation. Only an active organisation is asked about.
+    const deactivating = orgs.find((o) => o.active && o.code === c.req.query('deactiveren'));
     return shell(
       c,
       'Organisaties',
       '/beheer',
       <>
+        {deactivating ? (
+          <Confirm
+            id="deactiveren-bevestigen"
+            level={2}
+            title="Organisatie deactiveren"
+            question={`Weet u zeker dat u ${deactivating.name} (${deactivating.code}) wilt deactiveren? Er worden dan geen nieuwe leveringen meer voor deze organisatie gemaakt.`}
+            action={`/beheer/organisaties/${deactivating.code}/deactiveren`}
+            csrf={s.csrfToken}
+            confirm="Ja, deactiveren"
+            cancel="/beheer"
+          >
+            <p class="utrecht-paragraph">
+              Leveringen die al zijn gemaakt, blijven te downloaden tot ze na 60 dagen automatisch worden
+              verwijderd. Gebruikers en API-tokens van de organisatie blijven werken: blokkeer of trek ze
+              apart in als dat nodig is.
+              {deactivating.historyRequestedAt
+                ? ' De aanvraag voor een totaalbestand die nog openstaat, wordt ingetrokken.'
+                : ''}{' '}
+              Activeert u de organisatie later opnieuw, dan bevat haar volgende wekelijkse levering alles wat
+              sinds haar laatste levering is binnengekomen.
+            </p>
+          </Confirm>
+        ) : null}
         <ScrollTable
           id="organisaties"
           caption="Geregistreerde organisaties"
@@ -377,7 +407,13 @@ export function beheerRoutes(): Hono<AppEnv> {
                   </>
                 )}
               </td>
-              <td class="utrecht-table__cell">{o.active ? 'Actief' : 'Niet actief'}</td>
+              <td class="utrecht-table__cell">
+                {o.active
+                  ? 'Actief'
+                  : o.deactivatedAt
+                    ? `Gedeactiveerd sinds ${formatDateTime(o.deactivatedAt)}`
+                    : 'Niet actief'}
+              </td>
               <td class="utrecht-table__cell">{formatDateTime(o.historyRequestedAt)}</td>
               <td class="utrecht-table__cell">
                 <form
@@ -402,7 +438,15 @@ export function beheerRoutes(): Hono<AppEnv> {
                 </form>
               </td>
               <td class="utrecht-table__cell">
-                {o.active ? null : (
+                {o.active ? (
+                  <a
+                    class="utrecht-link"
+                    href={`/beheer?deactiveren=${encodeURIComponent(o.code)}#deactiveren-bevestigen`}
+                    aria-label={`Deactiveren ${o.name}`}
+                  >
+                    Deactiveren
+                  </a>
+                ) : (
                   <form method="post" action={`/beheer/organisaties/${o.code}/activeren`} class="kd-inline">
                     <CsrfField token={s.csrfToken} />
                     <button
@@ -482,14 +526,28 @@ export function beheerRoutes(): Hono<AppEnv> {
           kind: 'ok',
           text: `Organisatie ${who} is geregistreerd; activeer haar om leveringen te starten.`,
         };
-      case 'geactiveerd': {
+      case 'geactiveerd':
+      case 'heractiveerd': {
         // The contract's Sunday 06:00: "6 dec 2026, 06:00" read as "6 dec 2026 om 06:00".
         const slot = formatDateTime(nextWeeklySlot(c.var.deps.clock()).toISOString()).replace(', ', ' om ');
         return {
           kind: 'ok',
-          text: `Organisatie ${who} is geactiveerd: de eerste wekelijkse levering komt zondag ${slot}.`,
+          text:
+            melding === 'geactiveerd'
+              ? `Organisatie ${who} is geactiveerd: de eerste wekelijkse levering komt zondag ${slot}.`
+              : `Organisatie ${who} is weer geactiveerd: de volgende wekelijkse levering komt zondag ${slot} en bevat alles wat sinds haar laatste levering is binnengekomen.`,
         };
       }
+      case 'gedeactiveerd':
+      case 'gedeactiveerd-historie':
+        return {
+          kind: 'ok',
+          text: `Organisatie ${who} is gedeactiveerd: er worden geen nieuwe leveringen meer voor haar gemaakt. Leveringen die al zijn gemaakt, blijven te downloaden tot ze na 60 dagen worden verwijderd.${
+            melding === 'gedeactiveerd-historie'
+              ? ' Haar aanvraag voor een totaalbestand is ingetrokken.'
+              : ''
+          }`,
+        };
       case 'gemeenten':
         return { kind: 'ok', text: `De gemeenten van ${who} zijn nu: ${org.members.join(', ')}.` };
       case 'persoonsgegevens':
@@ -510,7 +568,12 @@ export function beheerRoutes(): Hono<AppEnv> {
    * Runs one organisation change; the use case writes its audit line (organisation.add, .activate,
    * .members), so the page writes none of its own. `melding`: what the page after the redirect says.
    */
-  const guarded = async (c: C, action: () => Promise<void>, melding: string, code: string) => {
+  const guarded = async (
+    c: C,
+    action: () => Promise<unknown>,
+    melding: string | (() => string),
+    code: string,
+  ) => {
     try {
       await action();
     } catch (err) {
@@ -524,7 +587,8 @@ export function beheerRoutes(): Hono<AppEnv> {
         400,
       );
     }
-    return c.redirect(`/beheer?melding=${melding}&code=${encodeURIComponent(code)}`, 303);
+    const said = typeof melding === 'string' ? melding : melding();
+    return c.redirect(`/beheer?melding=${said}&code=${encodeURIComponent(code)}`, 303);
   };
 
   app.post('/beheer/organisaties', async (c) => {
@@ -572,12 +636,33 @@ export function beheerRoutes(): Hono<AppEnv> {
     );
   });
 
-  app.post('/beheer/organisaties/:code/activeren', (c) => {
+  app.post('/beheer/organisaties/:code/activeren', async (c) => {
     const code = c.req.param('code');
+    // Activated before and deactivated since: the page says its deliveries go on where they stopped.
+    const again = (await c.var.deps.operator.organisations()).some(
+      (o) => o.code === code && o.deactivatedAt !== null,
+    );
     return guarded(
       c,
       () => c.var.deps.operator.activateOrganisation(code, c.var.session!.user.email, c.var.deps.clock()),
-      'geactiveerd',
+      again ? 'heractiveerd' : 'geactiveerd',
+      code,
+    );
+  });
+
+  app.post('/beheer/organisaties/:code/deactiveren', (c) => {
+    const code = c.req.param('code');
+    let withdrawn = false;
+    return guarded(
+      c,
+      async () => {
+        ({ historyWithdrawn: withdrawn } = await c.var.deps.operator.deactivateOrganisation(
+          code,
+          c.var.session!.user.email,
+          c.var.deps.clock(),
+        ));
+      },
+      () => (withdrawn ? 'gedeactiveerd-historie' : 'gedeactiveerd'),
       code,
     );
   });
