@@ -1020,7 +1020,7 @@ for (const dialect of DIALECTS) {
         error: {
           code: 'organisation.inactive',
           message:
-            'organisation 0050 is not activated yet, so it receives no deliveries and cannot request history: contact the operator of Ketendata',
+            'organisation 0050 is not active (not activated yet, or deactivated), so it receives no new deliveries and cannot request history: contact the operator of Ketendata',
         },
       });
     });

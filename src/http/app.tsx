@@ -22,7 +22,8 @@ import { securityHeaders } from './security.js';
 import { loadSession, requireLogin } from './session.js';
 
 const DELIVERY_ERROR_TEXT: Record<string, string> = {
-  'organisation.inactive': 'Uw organisatie is nog niet geactiveerd. Neem contact op met de beheerder.',
+  'organisation.inactive':
+    'Uw organisatie is niet actief (nog niet geactiveerd, of gedeactiveerd). Neem contact op met de beheerder.',
   'organisation.not_found': 'Uw organisatie is niet geregistreerd. Neem contact op met de beheerder.',
   'delivery.file_missing': 'Dit bestand ontbreekt op de server. Neem contact op met de beheerder.',
 };
@@ -34,7 +35,7 @@ const DELIVERY_ERROR_TEXT: Record<string, string> = {
  */
 const API_ERROR_TEXT: Record<string, (org: string) => string> = {
   'organisation.inactive': (org) =>
-    `organisation ${org} is not activated yet, so it receives no deliveries and cannot request history: contact the operator of Ketendata`,
+    `organisation ${org} is not active (not activated yet, or deactivated), so it receives no new deliveries and cannot request history: contact the operator of Ketendata`,
   'organisation.not_found': (org) =>
     `organisation ${org} is not registered: contact the operator of Ketendata`,
 };

@@ -77,6 +77,12 @@ describe.each(DIALECTS)('Beheer: deactivating an organisation asks first, on %s'
       'Uw organisatie is niet meer actief; er worden geen nieuwe leveringen gemaakt.',
     );
     expect(ophalen).not.toContain('nog niet geactiveerd');
+    // Every page of its users says the same (they shared the "nog niet geactiveerd" notice).
+    for (const path of ['/historie', '/dashboard']) {
+      const html = (await cor.page(path)).html;
+      expect(html, path).toContain('Uw organisatie is niet meer actief');
+      expect(html, path).not.toContain('nog niet geactiveerd');
+    }
     expect(ophalen).not.toContain('Elke maandagochtend staat er een nieuwe wekelijkse levering klaar.');
     const link = /href="(\/ophalen\/\d+\/bestand)"/.exec(ophalen)?.[1];
     expect(link).toBeDefined();

@@ -316,6 +316,8 @@ export interface ActiveSession {
     readonly code: string;
     readonly name: string;
     readonly active: boolean;
+    /** Activated once: inactive now means deactivated, not "not activated yet". */
+    readonly wasActivated: boolean;
     /** Its deliveries leave personal data in clear out (the Ophalen page says so). */
     readonly leavesOutPersonalData: boolean;
   } | null;
@@ -339,6 +341,7 @@ export async function resolveSession(
     .select([
       'organisation.name as organisation_name',
       'organisation.active as organisation_active',
+      'organisation.activated_at as organisation_activated_at',
       'organisation.leave_out_personal_data as organisation_leaves_out_personal_data',
     ])
     .where('app_user.id', '=', row.user_id)
@@ -358,6 +361,7 @@ export async function resolveSession(
             code: user.organisation_code,
             name: user.organisation_name,
             active: Number(user.organisation_active) === 1,
+            wasActivated: user.organisation_activated_at !== null,
             leavesOutPersonalData: Number(user.organisation_leaves_out_personal_data) === 1,
           }
         : null,

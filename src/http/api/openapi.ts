@@ -251,7 +251,7 @@ export function openApiDocument() {
             403: orgToken,
             405: methodNotAllowed,
             409: problem(
-              'The organisation is not activated yet (`organisation.inactive`): the operator activates it',
+              'The organisation is not active (`organisation.inactive`: not activated yet, or deactivated): the operator activates it',
             ),
           },
         },

@@ -107,14 +107,25 @@ export function organisationLabel(s: ActiveSession): string {
   return s.user.organisationCode ?? 'beheer (geen organisatie)';
 }
 
-/** An organisation registered but not activated receives nothing yet: said before anything else. */
+/**
+ * An organisation that is not active receives nothing: said before anything else, as "not yet" for one
+ * registered but never activated, as "no more" for one deactivated.
+ */
 export function InactiveNotice(props: { session: ActiveSession }) {
-  return props.session.organisation && !props.session.organisation.active ? (
+  const org = props.session.organisation;
+  if (!org || org.active) return null;
+  return org.wasActivated ? (
+    <Alert kind="warning">
+      Uw organisatie is niet meer actief; er worden geen nieuwe leveringen gemaakt. Leveringen die al
+      klaarstaan, kunt u nog downloaden tot ze na 60 dagen automatisch worden verwijderd. Neem contact op met
+      de beheerder.
+    </Alert>
+  ) : (
     <Alert kind="warning">
       Uw organisatie is nog niet geactiveerd; u ontvangt nog geen leveringen. Neem contact op met de
       beheerder.
     </Alert>
-  ) : null;
+  );
 }
 
 export function Alert(props: { kind: 'ok' | 'error' | 'info' | 'warning'; children?: Child }) {

@@ -236,16 +236,7 @@ export function ophalenRoutes(): Hono<AppEnv> {
             ) : null}
           </Confirm>
         ) : null}
-        {/* Inactive with deliveries listed: it was active, and was deactivated since ("nog niet" would be wrong). */}
-        {!active && list.length > 0 ? (
-          <Alert kind="warning">
-            Uw organisatie is niet meer actief; er worden geen nieuwe leveringen gemaakt. Leveringen die al
-            klaarstaan, kunt u nog downloaden tot ze na 60 dagen automatisch worden verwijderd. Neem contact
-            op met de beheerder.
-          </Alert>
-        ) : (
-          <InactiveNotice session={s} />
-        )}
+        <InactiveNotice session={s} />
         <p class="utrecht-paragraph">
           Leveringen voor organisatie {organisationLabel(s)}.
           {active ? ' Elke maandagochtend staat er een nieuwe wekelijkse levering klaar.' : ''} Leveringen
