@@ -1030,7 +1030,13 @@ for (const dialect of DIALECTS) {
       await b.login('cor@regio.example');
       const ophalen = (await b.page('/ophalen')).html;
       expect(ophalen).toContain('organisatie Regio Een (REGIO01)');
-      expect(ophalen).toContain('Leveringen voor organisatie Regio Een (REGIO01).');
+      // A head organisation's files hold several municipalities: named (audit: only the region was).
+      expect(ophalen).toContain(
+        'Leveringen voor organisatie Regio Een (REGIO01), met de gegevens van de gemeenten Amsterdam (0363), Rotterdam (0599).',
+      );
+      const own = new Browser(h.app);
+      await own.login('ana@0363.example');
+      expect((await own.page('/ophalen')).html).toContain('Leveringen voor organisatie Amsterdam (0363).');
       const instellingen = (await b.page('/instellingen')).html;
       expect(instellingen).toMatch(/Organisatie<\/dt><dd[^>]*>Regio Een \(REGIO01\)<\/dd>/);
       const beheer = new Browser(h.app);

@@ -126,6 +126,8 @@ export interface DeliveriesPort {
   requestHistory(organisation: string, actor: string, now: Date): Promise<HistoryStatus>;
   /** Withdraws a request not yet served. */
   cancelHistory(organisation: string, actor: string, now: Date): Promise<HistoryStatus>;
+  /** A head organisation's municipalities (former ones included); a municipality's own code. */
+  members(organisation: string): Promise<readonly string[]>;
 }
 
 export interface OrganisationView {

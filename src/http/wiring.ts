@@ -166,6 +166,9 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
       await cancelHistoryRequest(store, { code: organisation, actor, now });
       return historyStatus(organisation, now);
     },
+    async members(organisation) {
+      return (await findOrganisation(store, organisation))?.members ?? [];
+    },
   };
 }
 

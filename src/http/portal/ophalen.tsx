@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { nextWeeklySlot, readyAt, weeklySlotAtOrBefore } from '../../domain/delivery-week.js';
+import { gemeenteLabel } from '../../schema/codelists.js';
 import type { DeliveryView, FileInfo, FileStream } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { formatCount, formatDateTime, formatDay, formatPeriod, formatSize, kindLabel } from '../format.js';
@@ -202,6 +203,8 @@ export function ophalenRoutes(): Hono<AppEnv> {
     const fresh = open.filter((d) => !d.firstDownloadedAt).length;
     const active = s.organisation?.active !== false;
     const history = active ? await deliveries.historyStatus(org, now) : undefined;
+    // A head organisation's files hold several municipalities (a municipality's also its former ones): named.
+    const members = await deliveries.members(org);
     return page(
       c,
       <Layout
@@ -238,8 +241,11 @@ export function ophalenRoutes(): Hono<AppEnv> {
         ) : null}
         <InactiveNotice session={s} />
         <p class="utrecht-paragraph">
-          Leveringen voor organisatie {organisationLabel(s)}.
-          {active ? ' Elke maandagochtend staat er een nieuwe wekelijkse levering klaar.' : ''} Leveringen
+          Leveringen voor organisatie {organisationLabel(s)}
+          {members.length > 1 || members[0] !== org
+            ? `, met de gegevens van de gemeenten ${members.map(gemeenteLabel).join(', ')}`
+            : ''}
+          .{active ? ' Elke maandagochtend staat er een nieuwe wekelijkse levering klaar.' : ''} Leveringen
           worden na 60 dagen automatisch verwijderd.
         </p>
         {history?.requestedAt ? (
