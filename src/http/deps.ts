@@ -163,6 +163,11 @@ export interface IngestRunView {
   readonly duplicates: number;
   readonly conflicts: number;
   readonly quarantined: number;
+  /**
+   * The live feed's runs (one per request) of one account on one day (UTC), summed: how many requests. Absent
+   * for a run of its own (`ingest`).
+   */
+  readonly requests?: number;
 }
 
 export interface QuarantineView {

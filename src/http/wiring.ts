@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { nextWeeklySlot, readyAt } from '../domain/delivery-week.js';
 import { JOBS } from '../jobs/jobs.js';
 import type { Keys } from '../pseudonymise/keys.js';
@@ -28,7 +29,14 @@ import {
   setPersonalData,
 } from '../usecases/organisations.js';
 import { dismissQuarantine, listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
-import type { AuditPort, DeliveriesPort, HistoryStatus, IndicatorsPort, OperatorPort } from './deps.js';
+import type {
+  AuditPort,
+  DeliveriesPort,
+  HistoryStatus,
+  IndicatorsPort,
+  IngestRunView,
+  OperatorPort,
+} from './deps.js';
 
 /**
  * Builds the HTTP ports from the use cases. Tenant scoping lives in the use cases (every call names the
@@ -230,23 +238,68 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
       }));
     },
     async ingestRuns(limit) {
-      const rows = await store.db
+      // The live feed makes a run per request: thousands a day would push every `ingest` run off the page,
+      // so its runs are summed per account and day (UTC).
+      const feed = 'http:%';
+      const runs = await store.db
         .selectFrom('ingest_run')
         .selectAll()
+        .where('source', 'not like', feed)
         .orderBy('id', 'desc')
         .limit(limit)
         .execute();
-      return rows.map((r) => ({
-        id: Number(r.id),
-        source: r.source,
-        startedAt: r.started_at,
-        finishedAt: r.finished_at,
-        received: r.received,
-        stored: r.stored,
-        duplicates: r.duplicates,
-        conflicts: r.conflicts,
-        quarantined: r.quarantined,
-      }));
+      const days = await store.db
+        .selectFrom('ingest_run')
+        .select((eb) => [
+          'source',
+          sql<string>`substr(started_at, 1, 10)`.as('day'),
+          eb.fn.max('id').as('id'),
+          eb.fn.min('started_at').as('started_at'),
+          eb.fn.max('started_at').as('last_started_at'),
+          eb.fn.max('finished_at').as('finished_at'),
+          eb.fn.countAll<number>().as('requests'),
+          eb.fn.sum<number>('received').as('received'),
+          eb.fn.sum<number>('stored').as('stored'),
+          eb.fn.sum<number>('duplicates').as('duplicates'),
+          eb.fn.sum<number>('conflicts').as('conflicts'),
+          eb.fn.sum<number>('quarantined').as('quarantined'),
+        ])
+        .where('source', 'like', feed)
+        .groupBy(['source', sql`substr(started_at, 1, 10)`])
+        .orderBy(sql`max(started_at)`, 'desc')
+        .limit(limit)
+        .execute();
+      const views: (IngestRunView & { readonly last: string })[] = [
+        ...runs.map((r) => ({
+          id: Number(r.id),
+          source: r.source,
+          startedAt: r.started_at,
+          finishedAt: r.finished_at,
+          received: r.received,
+          stored: r.stored,
+          duplicates: r.duplicates,
+          conflicts: r.conflicts,
+          quarantined: r.quarantined,
+          last: r.started_at,
+        })),
+        ...days.map((d) => ({
+          id: Number(d.id),
+          source: d.source,
+          startedAt: String(d.started_at),
+          finishedAt: d.finished_at === null ? null : String(d.finished_at),
+          received: Number(d.received),
+          stored: Number(d.stored),
+          duplicates: Number(d.duplicates),
+          conflicts: Number(d.conflicts),
+          quarantined: Number(d.quarantined),
+          requests: Number(d.requests),
+          last: String(d.last_started_at),
+        })),
+      ];
+      return views
+        .sort((a, b) => (a.last < b.last ? 1 : a.last > b.last ? -1 : b.id - a.id))
+        .slice(0, limit)
+        .map(({ last: _last, ...v }) => v);
     },
     conflicts: () => listConflicts(store),
     async quarantine(limit) {

@@ -14,7 +14,7 @@ import { AccountError } from '../../usecases/accounts-errors.js';
 import { conflictingMessages } from '../../usecases/conflicts.js';
 import type { AppEnv } from '../env.js';
 import { OneTimeFlash } from '../flash.js';
-import { formatDateTime } from '../format.js';
+import { formatCount, formatDateTime, formatDay } from '../format.js';
 import { Alert, Confirm, CsrfField, Field, Layout, ScrollTable, Th, TOO_MANY_ATTEMPTS } from './layout.js';
 import { page } from './render.js';
 
@@ -1063,7 +1063,12 @@ export function beheerRoutes(): Hono<AppEnv> {
           >
             {runs.map((r) => (
               <tr class="utrecht-table__row">
-                <td class="utrecht-table__cell">{r.source}</td>
+                <td class="utrecht-table__cell">
+                  {r.source}
+                  {r.requests !== undefined
+                    ? ` (live feed: ${formatCount(r.requests)} ${r.requests === 1 ? 'verzoek' : 'verzoeken'} op ${formatDay(r.startedAt.slice(0, 10))}, UTC)`
+                    : ''}
+                </td>
                 <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
                 <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
                 <td class="utrecht-table__cell kd-num">{r.received}</td>
