@@ -1,32 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCliLines } from '../../test/support/cli.js';
 import { TEST_SECRET } from '../usecases/deliveries.fixtures.js';
-import type { CliContext } from './command.js';
-import { register } from './organisations.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ketendata-deactivate-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function run(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  let code = 0;
-  const ctx: CliContext = {
-    config: { databaseUrl: undefined, dataDir: work, secret: TEST_SECRET, trustedProxies: [] },
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    setExitCode: (c) => {
-      code = c;
-    },
-  };
-  const program = new Command().exitOverride();
-  register(program, ctx);
-  await program.parseAsync(args, { from: 'user' });
-  return { out, err, code };
-}
+/** `ketendata …` on this test's store: its output lines, error lines and exit code. */
+const run = (...args: string[]) =>
+  runCliLines(args, { KETENDATA_DATA_DIR: work, KETENDATA_SECRET: TEST_SECRET });
 
 const state = async () =>
   (await run('organisations', 'list')).out.map((l) => l.split('\t')).map((c) => [c[0], c[2]]);

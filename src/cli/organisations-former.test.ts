@@ -2,18 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../test/support/cli.js';
+import { runCliLines } from '../../test/support/cli.js';
 import { TEST_SECRET } from '../usecases/deliveries.fixtures.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ketendata-former-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** `ketendata …` on this test's store: its output lines, error lines and exit code. */
-async function run(...args: string[]) {
-  const r = await runCli(args, { KETENDATA_DATA_DIR: work, KETENDATA_SECRET: TEST_SECRET });
-  const lines = (text: string) => text.split('\n').filter(Boolean);
-  return { out: lines(r.out), err: lines(r.err), code: r.code };
-}
+const run = (...args: string[]) =>
+  runCliLines(args, { KETENDATA_DATA_DIR: work, KETENDATA_SECRET: TEST_SECRET });
 
 const NOW = ['--now', '2024-05-01T09:00:00Z'];
 

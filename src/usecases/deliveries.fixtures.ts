@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import yauzl from 'yauzl';
 import { deriveKeys, type Keys } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
+import { DeliveryError } from './deliveries-errors.js';
 import { ingestOne } from './ingest-exchanges.js';
 
 /** AGB code of the provider in every test message. */
@@ -113,4 +114,18 @@ export function parseCsv(buf: Buffer): { header: string[]; rows: Record<string, 
   const [head = '', ...lines] = text.split('\r\n').filter((l) => l.length > 0);
   const header = head.split(';');
   return { header, rows: lines.map((l) => Object.fromEntries(l.split(';').map((v, i) => [header[i]!, v]))) };
+}
+
+/**
+ * What a use case call ends in: 'ok', or the code of the DeliveryError it throws (with its message when
+ * `withMessage`); any other error fails the test.
+ */
+export async function refusal(p: Promise<unknown>, withMessage = false): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    if (err instanceof DeliveryError) return withMessage ? `${err.code}: ${err.message}` : err.code;
+    throw err;
+  }
 }

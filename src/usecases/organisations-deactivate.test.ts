@@ -4,7 +4,7 @@ import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { listAudit } from '../store/audit.js';
 import type { Store } from '../store/open.js';
 import { type DeliveryDeps, runDue } from './deliver.js';
-import { ingestAt, parseCsv, readZip, testBsn, testKeys } from './deliveries.fixtures.js';
+import { ingestAt, parseCsv, readZip, refusal, testBsn, testKeys } from './deliveries.fixtures.js';
 import { type DeliveryView, listDeliveries } from './deliveries.js';
 import { DeliveryError } from './deliveries-errors.js';
 import { openDelivery } from './download.js';
@@ -29,15 +29,7 @@ const SUN_6 = at('2024-04-07T04:00:00Z');
 const DEACTIVATED = at('2024-03-12T09:00:00Z');
 const REACTIVATED = at('2024-03-27T09:00:00Z');
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof DeliveryError) return err.code;
-    throw err;
-  }
-}
+const code = (p: Promise<unknown>) => refusal(p);
 
 /** BerichtIds of the main-table rows (one per message) in a delivery ZIP. */
 async function berichtIds(dataDir: string, d: DeliveryView): Promise<string[]> {

@@ -5,9 +5,8 @@ import { gemeenteLabel } from '../schema/codelists.js';
 import { listAudit } from '../store/audit.js';
 import type { Store } from '../store/open.js';
 import { type DeliveryDeps, runDue } from './deliver.js';
-import { ingestAt, parseCsv, readZip, testBsn, testKeys } from './deliveries.fixtures.js';
+import { ingestAt, parseCsv, readZip, refusal, testBsn, testKeys } from './deliveries.fixtures.js';
 import { type DeliveryView, listDeliveries } from './deliveries.js';
-import { DeliveryError } from './deliveries-errors.js';
 import { computeIndicators } from './indicators.js';
 import {
   activateOrganisation,
@@ -22,15 +21,7 @@ import {
 // CBS list (2026 indeling) no longer has.
 const at = (iso: string) => new Date(iso);
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof DeliveryError) return `${err.code}: ${err.message}`;
-    throw err;
-  }
-}
+const code = (p: Promise<unknown>) => refusal(p, true);
 
 const deliveryDeps = (store: Store, dataDir: string): DeliveryDeps => ({
   store,

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { listAudit } from '../store/audit.js';
 import type { Store } from '../store/open.js';
-import { ingestAt, testBsn } from './deliveries.fixtures.js';
-import { DeliveryError } from './deliveries-errors.js';
+import { ingestAt, refusal, testBsn } from './deliveries.fixtures.js';
 import {
   activateOrganisation,
   addOrganisation,
@@ -16,15 +15,7 @@ import {
 
 const NOW = new Date('2024-05-01T09:00:00Z');
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof DeliveryError) return err.code;
-    throw err;
-  }
-}
+const code = (p: Promise<unknown>) => refusal(p);
 
 for (const dialect of DIALECTS) {
   describe(`organisations on ${dialect}`, () => {

@@ -24,3 +24,13 @@ export async function runCli(
     e.mockRestore();
   }
 }
+
+/** `runCli` with stdout and stderr as lists of lines (empty lines dropped). */
+export async function runCliLines(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; out: string[]; err: string[] }> {
+  const r = await runCli(argv, env);
+  const lines = (text: string) => text.split('\n').filter(Boolean);
+  return { code: r.code, out: lines(r.out), err: lines(r.err) };
+}
