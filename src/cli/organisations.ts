@@ -46,6 +46,12 @@ function describe(o: Organisation): string {
 
 /** `ketendata organisations …`: municipalities and head organisations that receive deliveries. */
 export function register(program: Command, ctx: CliContext): void {
+  /** What a change of members leaves: whom it acts for now, and who comes with the next weekly. */
+  const membersChanged = (org: Organisation) => {
+    ctx.out(`organisation ${org.code} now acts for ${membersText(org)}`);
+    if (org.catchUp.length > 0)
+      ctx.out(`the next weekly holds all data stored so far for ${org.catchUp.join(',')}`);
+  };
   const cmd = program
     .command('organisations')
     .description('receiving organisations (municipalities, head organisations)');
@@ -182,9 +188,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (code: string, o: { members: string; now?: string }) =>
       run(o.now, async (store, now) => {
         const org = await setMembers(store, { code, members: o.members.split(','), actor: cliActor(), now });
-        ctx.out(`organisation ${org.code} now acts for ${membersText(org)}`);
-        if (org.catchUp.length > 0)
-          ctx.out(`the next weekly holds all data stored so far for ${org.catchUp.join(',')}`);
+        membersChanged(org);
       }),
     );
 
@@ -207,9 +211,7 @@ export function register(program: Command, ctx: CliContext): void {
           actor: cliActor(),
           now,
         });
-        ctx.out(`organisation ${org.code} now acts for ${membersText(org)}`);
-        if (org.catchUp.length > 0)
-          ctx.out(`the next weekly holds all data stored so far for ${org.catchUp.join(',')}`);
+        membersChanged(org);
       }),
     );
 
