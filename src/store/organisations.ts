@@ -113,26 +113,63 @@ export async function replaceMembers(
   members: readonly string[],
   now: Date,
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const before = await trx
-      .selectFrom('organisation_member')
-      .select(['gemeente', 'catch_up', 'joined_at'])
-      .where('organisation', '=', code)
-      .execute();
-    const kept = new Map(before.map((m) => [m.gemeente, m]));
-    await trx.deleteFrom('organisation_member').where('organisation', '=', code).execute();
-    await trx
-      .insertInto('organisation_member')
-      .values(
-        members.map((gemeente) => {
-          const k = kept.get(gemeente);
-          return k
-            ? { organisation: code, gemeente, catch_up: Number(k.catch_up), joined_at: k.joined_at }
-            : { organisation: code, gemeente, catch_up: 1, joined_at: now.toISOString() };
-        }),
-      )
-      .execute();
+  await db.transaction().execute((trx) => writeMembers(trx, code, members, now));
+}
+
+/**
+ * Changes an organisation's members from what they are, in one transaction with the organisation's row locked
+ * (PostgreSQL; SQLite writes one at a time): `next` gets the current members and returns the new ones, or
+ * undefined for no change. Two changes at once (`members` and `former`) each see the other's result, so
+ * neither drops a member the other kept. Returns the members before and after, or undefined.
+ */
+export async function updateMembers(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  code: string,
+  now: Date,
+  next: (current: readonly string[], trx: Transaction<Database>) => Promise<readonly string[] | undefined>,
+): Promise<{ readonly before: readonly string[]; readonly after: readonly string[] } | undefined> {
+  return db.transaction().execute(async (trx) => {
+    await lockOrganisation(trx, dialect, code);
+    const before = (
+      await trx
+        .selectFrom('organisation_member')
+        .select('gemeente')
+        .where('organisation', '=', code)
+        .orderBy('gemeente')
+        .execute()
+    ).map((m) => m.gemeente);
+    const after = await next(before, trx);
+    if (!after) return undefined;
+    await writeMembers(trx, code, after, now);
+    return { before, after };
   });
+}
+
+async function writeMembers(
+  trx: Transaction<Database>,
+  code: string,
+  members: readonly string[],
+  now: Date,
+): Promise<void> {
+  const before = await trx
+    .selectFrom('organisation_member')
+    .select(['gemeente', 'catch_up', 'joined_at'])
+    .where('organisation', '=', code)
+    .execute();
+  const kept = new Map(before.map((m) => [m.gemeente, m]));
+  await trx.deleteFrom('organisation_member').where('organisation', '=', code).execute();
+  await trx
+    .insertInto('organisation_member')
+    .values(
+      members.map((gemeente) => {
+        const k = kept.get(gemeente);
+        return k
+          ? { organisation: code, gemeente, catch_up: Number(k.catch_up), joined_at: k.joined_at }
+          : { organisation: code, gemeente, catch_up: 1, joined_at: now.toISOString() };
+      }),
+    )
+    .execute();
 }
 
 /** Whether the organisation's deliveries from now on leave the columns with personal data in clear empty. */

@@ -90,6 +90,24 @@ for (const dialect of DIALECTS) {
       expect((await findOrganisation(store, '0363'))?.members).toEqual(['0363', '0457']);
     });
 
+    // `former` keeps the other members: it read them before a concurrent `members` wrote, and dropped the
+    // member that one added (review: every time on SQLite).
+    it('keeps a member added by a concurrent change of members while naming a former code', async () => {
+      const now = at('2024-05-01T09:00:00Z');
+      await addOrganisation(store, {
+        code: 'R-RACE',
+        name: 'Regio',
+        members: ['0310', '0312'],
+        actor: 'op',
+        now,
+      });
+      await Promise.all([
+        setMembers(store, { code: 'R-RACE', members: ['0310', '0312', '0344'], actor: 'a', now }),
+        setFormerMunicipalities(store, { code: 'R-RACE', former: ['0457'], actor: 'b', now }),
+      ]);
+      expect((await findOrganisation(store, 'R-RACE'))?.members).toContain('0344');
+    });
+
     it('lets two organisations name the same former code, as members of head organisations may overlap', async () => {
       const now = at('2024-05-01T09:00:00Z');
       const region = await addOrganisation(store, {

@@ -1,16 +1,18 @@
+import type { Kysely } from 'kysely';
 import { readGemeenten } from '../schema/codelists.js';
 import { audit } from '../store/audit.js';
+import type { Database } from '../store/database.js';
 import type { Store } from '../store/open.js';
 import {
   getOrganisation,
   insertOrganisation,
   listOrganisations as listOrganisationRows,
   type Organisation,
-  replaceMembers,
   setActive,
   setHistoryRequested,
   setInactive,
   setLeaveOutPersonalData,
+  updateMembers,
 } from '../store/organisations.js';
 import { DeliveryError } from './deliveries-errors.js';
 
@@ -274,32 +276,34 @@ export async function setMembers(
     );
   }
   const members = codeList(input.members);
-  // A code outside the list is taken as a former municipality when it is one already (the list and the
-  // operator page show the whole list) or when messages of it are stored; so a typo such as 0364 is refused.
-  // `organisations former` names one before its messages come.
-  const named = formerMembers(org);
-  const unlisted = members.filter((m) => !isGemeente(m) && !named.includes(m));
-  const stored = await storedGemeenten(store, unlisted.filter(isFormerGemeente));
-  const bad = unlisted.filter((m) => !stored.has(m));
-  if (members.length === 0 || bad.length > 0) {
-    const hint = bad.some(isFormerGemeente)
-      ? ' (a former municipality no longer in the code list is taken here once messages of it are stored; before that, name it with `organisations former`)'
-      : '';
-    throw new DeliveryError(
-      'organisation.invalid_members',
-      `organisation ${input.code}: members must be one or more CBS codes of municipalities (code list, 2026 indeling)${bad.length ? `; not: ${bad.join(', ')}` : ''}${hint}`,
-    );
-  }
-  return changeMembers(store, org, members, 'organisation.members', {
-    ...input,
-    detail: { before: org.members, after: members },
+  if (members.length === 0) throw invalidMembers(input.code, []);
+  return changeMembers(store, input.code, 'organisation.members', input, async (current, trx) => {
+    // A code outside the list is taken as a former municipality when it is one already (the list and the
+    // operator page show the whole list) or when messages of it are stored; so a typo such as 0364 is
+    // refused. `organisations former` names one before its messages come.
+    const named = formerMembers({ code: input.code, members: current });
+    const unlisted = members.filter((m) => !isGemeente(m) && !named.includes(m));
+    const stored = await storedGemeenten(trx, unlisted.filter(isFormerGemeente));
+    const bad = unlisted.filter((m) => !stored.has(m));
+    if (bad.length > 0) throw invalidMembers(input.code, bad);
+    return { members, detail: { before: current, after: members } };
   });
 }
 
+function invalidMembers(code: string, bad: readonly string[]): DeliveryError {
+  const hint = bad.some(isFormerGemeente)
+    ? ' (a former municipality no longer in the code list is taken here once messages of it are stored; before that, name it with `organisations former`)'
+    : '';
+  return new DeliveryError(
+    'organisation.invalid_members',
+    `organisation ${code}: members must be one or more CBS codes of municipalities (code list, 2026 indeling)${bad.length ? `; not: ${bad.join(', ')}` : ''}${hint}`,
+  );
+}
+
 /** Of these gemeente codes, those that stored messages carry. */
-async function storedGemeenten(store: Store, codes: readonly string[]): Promise<Set<string>> {
+async function storedGemeenten(db: Kysely<Database>, codes: readonly string[]): Promise<Set<string>> {
   if (codes.length === 0) return new Set();
-  const rows = await store.db
+  const rows = await db
     .selectFrom('message')
     .select('gemeente')
     .distinct()
@@ -322,35 +326,41 @@ export async function setFormerMunicipalities(
     readonly now: Date;
   },
 ): Promise<Organisation> {
-  const org = await requireOrganisation(store, input.code);
+  await requireOrganisation(store, input.code);
   const former = checkFormer(input.code, input.former);
-  const before = formerMembers(org);
-  if (before.join(',') === former.join(',')) return org;
-  const kept = org.members.filter((m) => !before.includes(m));
-  const members = codeList([...kept, ...former]);
-  return changeMembers(store, org, members, 'organisation.former', {
-    ...input,
+  return changeMembers(store, input.code, 'organisation.former', input, async (current) => {
+    const before = formerMembers({ code: input.code, members: current });
+    if (before.join(',') === former.join(',')) return undefined;
+    const kept = current.filter((m) => !before.includes(m));
     // The audit line names the former codes; `members` is the whole list they are now part of.
-    detail: { before, after: former, members },
+    const members = codeList([...kept, ...former]);
+    return { members, detail: { before, after: former, members } };
   });
 }
 
+/**
+ * Changes an organisation's members from the ones it has at that moment (`updateMembers`: locked, so two
+ * changes at once do not drop each other's), and logs it.
+ */
 async function changeMembers(
   store: Store,
-  org: Organisation,
-  members: readonly string[],
+  code: string,
   action: 'organisation.members' | 'organisation.former',
-  input: { readonly actor: string; readonly now: Date; readonly detail: Record<string, unknown> },
+  input: { readonly actor: string; readonly now: Date },
+  next: (
+    current: readonly string[],
+    trx: Kysely<Database>,
+  ) => Promise<{ members: readonly string[]; detail: Record<string, unknown> } | undefined>,
 ): Promise<Organisation> {
-  await replaceMembers(store.db, org.code, members, input.now);
-  await audit(store, {
-    at: input.now,
-    actor: input.actor,
-    organisation: org.code,
-    action,
-    detail: input.detail,
+  let detail: Record<string, unknown> | undefined;
+  const changed = await updateMembers(store.db, store.dialect, code, input.now, async (current, trx) => {
+    const change = await next(current, trx);
+    detail = change?.detail;
+    return change?.members;
   });
-  return (await getOrganisation(store.db, org.code))!;
+  if (changed && detail)
+    await audit(store, { at: input.now, actor: input.actor, organisation: code, action, detail });
+  return (await getOrganisation(store.db, code))!;
 }
 
 /** Withdraws a history request that has not been served yet. */
