@@ -1,7 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
@@ -29,6 +37,23 @@ describe('ketendata demo', () => {
     }
     expect(readdirSync(env.KETENDATA_DATA_DIR).sort()).toEqual(before);
     expect(existsSync(join(env.KETENDATA_DATA_DIR, 'demo-secret'))).toBe(false);
+  });
+
+  // The data folder of a PostgreSQL deployment holds its deliveries and no embedded store: the demo wrote its
+  // own among them, and an interrupted demo's restart removed the folder with them (review).
+  it('refuses a folder with files but no store, writing nothing', async () => {
+    const dir = join(work, 'pg-deployment');
+    const zip = join(dir, 'deliveries', '0363', 'weekly.zip');
+    mkdirSync(dirname(zip), { recursive: true });
+    writeFileSync(zip, 'real');
+    const r = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], { KETENDATA_DATA_DIR: dir });
+    expect(r).toEqual({
+      code: 1,
+      out: '',
+      err: `demo.not_demo_store: ${dir} holds files the demo did not make (deliveries) and no demo store: use another KETENDATA_DATA_DIR (a new or empty folder) for the demo\n`,
+    });
+    expect(readdirSync(dir)).toEqual(['deliveries']);
+    expect(readFileSync(zip, 'utf8')).toBe('real');
   });
 
   it('refuses a store that has accounts but is not a demo (it would serve it under demo keys)', async () => {
@@ -165,6 +190,10 @@ describe('ketendata demo', () => {
       const killed = await demoStopped(env.KETENDATA_DATA_DIR, (child) => child.kill('SIGKILL'));
       expect(killed.signal).toBe('SIGKILL');
       expect(killed.out).not.toContain('Log in with');
+      // Beginning again clears what the demo made, nothing else (a file someone put beside it stays).
+      const other = join(env.KETENDATA_DATA_DIR, 'deliveries', 'OTHER', 'keep.zip');
+      mkdirSync(dirname(other), { recursive: true });
+      writeFileSync(other, 'not the demo’s');
       const again = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], env);
       expect(again.err).toBe('');
       expect(again.code).toBe(0);
@@ -172,6 +201,7 @@ describe('ketendata demo', () => {
         /^demo: the first start was stopped before the demo was ready; beginning again\ndemo: simulating 1 week of traffic …\n/,
       );
       expect(again.out).toMatch(/demo: ready in .*\n\nLog in with password/s);
+      expect(readFileSync(other, 'utf8')).toBe('not the demo’s');
       // The demo made now is whole and kept: a third start serves it as it is.
       const third = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], env);
       expect(third).toMatchObject({ code: 0, err: '' });

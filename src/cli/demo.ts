@@ -11,7 +11,9 @@ import {
   clearIncompleteDemo,
   DEMO_PASSWORD,
   DemoInterrupted,
+  demoOrganisations,
   demoStoreState,
+  foreignFiles,
   prepareDemo,
 } from '../usecases/demo.js';
 import {
@@ -72,13 +74,24 @@ export function register(program: Command, ctx: CliContext): void {
       if (weeks === undefined) return;
       // A KETENDATA_SECRET given to the demo is held to the rule every command applies (≥ 32 characters).
       const envSecret = ctx.config.secret === undefined ? undefined : requireSecret(ctx.config);
+      // A folder with files but no store is not the demo's (the deliveries of a PostgreSQL deployment, say):
+      // the demo would write its own deliveries among them, and clear them after an interrupted start.
+      const foreign = foreignFiles(dataDir);
+      if (foreign.length > 0) {
+        ctx.err(
+          `demo.not_demo_store: ${dataDir} holds files the demo did not make (${foreign.slice(0, 3).join(', ')}) and no demo store: use another KETENDATA_DATA_DIR (a new or empty folder) for the demo`,
+        );
+        ctx.setExitCode(1);
+        return;
+      }
       // The demo always uses the embedded store in the data folder, never a configured server.
       let store = await openStore({ databaseUrl: undefined, dataDir });
       // A first start stopped before it was ready (Ctrl+C, a closed terminal) left a demo without accounts,
       // which would fail on its organisations already registered: it begins again.
       if ((await demoStoreState(store)) === 'incomplete') {
+        const codes = await demoOrganisations(store);
         await store.close();
-        clearIncompleteDemo(dataDir);
+        clearIncompleteDemo(dataDir, codes);
         ctx.out('demo: the first start was stopped before the demo was ready; beginning again');
         store = await openStore({ databaseUrl: undefined, dataDir });
       }

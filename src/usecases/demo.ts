@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -103,12 +103,24 @@ export async function demoStoreState(store: Store): Promise<'demo' | 'incomplete
   return 'empty';
 }
 
+/** The organisations the demo registered (their delivery folders are the demo's). */
+export async function demoOrganisations(store: Store): Promise<string[]> {
+  const rows = await store.db
+    .selectFrom('audit_log')
+    .select('organisation')
+    .where('actor', '=', ACTOR)
+    .where('action', '=', 'organisation.add')
+    .execute();
+  return rows.flatMap((r) => (r.organisation ? [r.organisation] : []));
+}
+
 /**
- * Removes what an interrupted first start of the demo left in its data folder (the store, its deliveries and
- * simulated traffic; the demo secret stays), so the demo can begin again. Only for a store whose state is
- * `incomplete`, and with the store closed.
+ * Removes what an interrupted first start of the demo left in its data folder, so the demo can begin again:
+ * the store, the simulated traffic, and the delivery folders of the organisations it registered (`codes`,
+ * from `demoOrganisations`) with the unfinished ones in `deliveries/.tmp`. Nothing else: the demo secret stays,
+ * and so does any other file. Only for a store whose state is `incomplete`, and with the store closed.
  */
-export function clearIncompleteDemo(dataDir: string): void {
+export function clearIncompleteDemo(dataDir: string, codes: readonly string[]): void {
   for (const name of [
     'ketendata.sqlite',
     'ketendata.sqlite-wal',
@@ -116,8 +128,22 @@ export function clearIncompleteDemo(dataDir: string): void {
     'ketendata.sqlite-journal',
   ])
     rmSync(join(dataDir, name), { force: true });
-  for (const folder of ['deliveries', 'demo-traffic'])
-    rmSync(join(dataDir, folder), { recursive: true, force: true });
+  const deliveries = join(dataDir, 'deliveries');
+  for (const folder of [
+    join(dataDir, 'demo-traffic'),
+    join(deliveries, '.tmp'),
+    ...codes.map((c) => join(deliveries, c)),
+  ])
+    rmSync(folder, { recursive: true, force: true });
+}
+
+/**
+ * What in a data folder without a store the demo did not make (it makes the store first, so a folder with
+ * other files and no store is someone else's: the delivery folder of a PostgreSQL deployment, say).
+ */
+export function foreignFiles(dataDir: string): string[] {
+  if (!existsSync(dataDir) || existsSync(join(dataDir, 'ketendata.sqlite'))) return [];
+  return readdirSync(dataDir).filter((name) => name !== 'demo-secret');
 }
 
 /**
