@@ -320,22 +320,29 @@ async function deactivatedAt(db: Kysely<Database>, codes: readonly string[]): Pr
   return out;
 }
 
+/**
+ * Sets or clears the history request. A request is set only while the organisation is active (in the same
+ * statement, so a deactivation at that moment cannot leave one behind for a later activation); returns
+ * whether the row changed.
+ */
 export async function setHistoryRequested(
   db: Kysely<Database>,
   code: string,
   requested: boolean,
   at: Date,
   by: string,
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  let q = db
     .updateTable('organisation')
     .set(
       requested
         ? { history_requested: 1, history_requested_at: at.toISOString(), history_requested_by: by }
         : { history_requested: 0, history_requested_at: null, history_requested_by: null },
     )
-    .where('code', '=', code)
-    .execute();
+    .where('code', '=', code);
+  if (requested) q = q.where('active', '=', 1);
+  const r = await q.executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
 /** Reads an organisation inside a transaction, row-locked on PostgreSQL so two workers serialise on it. */

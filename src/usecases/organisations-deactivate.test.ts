@@ -120,6 +120,22 @@ for (const dialect of DIALECTS) {
       expect(new DeliveryError('organisation.not_active', 'x').status).toBe(409);
     });
 
+    // Its users keep working: a request made at the moment it is deactivated was kept, and served after a
+    // later activation (review).
+    it('leaves no history request behind when one is made while it is deactivated', async () => {
+      const now = at('2024-03-06T09:00:00Z');
+      await addOrganisation(store, { code: '0518', name: 'Den Haag', actor: 'op', now });
+      await activateOrganisation(store, { code: '0518', actor: 'op', now });
+      await Promise.allSettled([
+        deactivateOrganisation(store, { code: '0518', actor: 'op', now }),
+        requestHistory(store, { code: '0518', actor: 'analist', now }),
+      ]);
+      expect(await findOrganisation(store, '0518')).toMatchObject({ active: false, historyRequested: false });
+      await activateOrganisation(store, { code: '0518', actor: 'op', now: at('2024-03-07T09:00:00Z') });
+      expect((await findOrganisation(store, '0518'))?.historyRequested).toBe(false);
+      await deactivateOrganisation(store, { code: '0518', actor: 'op', now: at('2024-03-07T10:00:00Z') });
+    });
+
     it('makes nothing for it on the Sundays it is inactive; its deliveries made stay downloadable', async () => {
       seqs.meanwhile!.push(await ingest(at('2024-03-13T09:00:00Z')));
       await ingest(at('2024-03-13T09:00:00Z'), '0599');

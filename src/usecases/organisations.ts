@@ -235,14 +235,15 @@ export async function requestHistory(
   input: { readonly code: string; readonly actor: string; readonly now: Date },
 ): Promise<Organisation> {
   const org = await requireOrganisation(store, input.code);
-  if (!org.active) {
-    throw new DeliveryError(
+  const inactive = () =>
+    new DeliveryError(
       'organisation.inactive',
       `organisation ${input.code} is not active: activate it first (ketendata organisations activate ${input.code})`,
     );
-  }
+  if (!org.active) throw inactive();
   if (!org.historyRequested) {
-    await setHistoryRequested(store.db, input.code, true, input.now, input.actor);
+    // Deactivated since it was read: no request is left for a later activation to serve.
+    if (!(await setHistoryRequested(store.db, input.code, true, input.now, input.actor))) throw inactive();
     await audit(store, {
       at: input.now,
       actor: input.actor,
