@@ -88,7 +88,10 @@ export function storeUnavailable(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 3) return false;
   const code = errorCode(err);
   if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return true;
-  if (BUSY_PG_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code) || UNREACHABLE_CODES.has(code)) return true;
+  // Class 08 is the connection's, but 08P01 (protocol violation) is a query the server will always refuse
+  // (more than 65,535 parameters): a bug, not a wait.
+  if (BUSY_PG_CODES.has(code) || UNREACHABLE_CODES.has(code)) return true;
+  if (/^08[0-9A-Z]{3}$/.test(code) && code !== '08P01') return true;
   const { message, cause, errors } = err as { message?: unknown; cause?: unknown; errors?: unknown };
   if (typeof message === 'string' && PG_CONNECTION_LOST.test(message)) return true;
   if (storeUnavailable(cause, depth + 1)) return true;

@@ -188,6 +188,15 @@ describe('storeUnavailable', () => {
       ]);
       expect(storeUnavailable(unique)).toBe(false);
       expect(storeUnavailable(syntax)).toBe(false);
+      // Class 08, but not the connection's fault: too many bound parameters (08P01) fails every time (review).
+      const tooMany = await failure(() =>
+        a.query(
+          `SELECT 1 WHERE 1 IN (${Array.from({ length: 70_000 }, (_, i) => `$${i + 1}`).join(',')})`,
+          new Array(70_000).fill(1),
+        ),
+      );
+      expect((tooMany as { code: string }).code).toBe('08P01');
+      expect(storeUnavailable(tooMany)).toBe(false);
     } finally {
       for (const c of clients) await c.end().catch(() => undefined);
       await drop();

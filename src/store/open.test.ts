@@ -152,22 +152,27 @@ describe('the data folder of a PostgreSQL store', () => {
 
 describe('the embedded store file', () => {
   // It holds every message (and the raw ones, encrypted): nobody but its owner reads it, WAL files included.
-  it('is made for its owner alone, and a store made readable by others before is narrowed at the next start', async () => {
+  it('is made for its owner alone, and a store made readable by others before is closed to them at the next start', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ketendata-store-mode-'));
     try {
       const file = join(dataDir, 'ketendata.sqlite');
       const modes = () =>
         ['', '-wal', '-shm'].map((suffix) => [suffix, statSync(`${file}${suffix}`).mode & 0o777]);
-      for (const start of ['new', 'made readable by others before']) {
-        if (start !== 'new')
+      // A new store; one of an earlier release (0644); one the operator shared with a group on purpose (0640).
+      for (const [before, after] of [
+        [undefined, 0o600],
+        [0o644, 0o640],
+        [0o640, 0o640],
+      ] as const) {
+        if (before !== undefined)
           for (const suffix of ['', '-wal', '-shm'])
-            if (existsSync(`${file}${suffix}`)) chmodSync(`${file}${suffix}`, 0o644);
+            if (existsSync(`${file}${suffix}`)) chmodSync(`${file}${suffix}`, before);
         const store = await openStore({ databaseUrl: undefined, dataDir });
         await store.db.selectFrom('organisation').selectAll().execute();
-        expect(modes(), start).toEqual([
-          ['', 0o600],
-          ['-wal', 0o600],
-          ['-shm', 0o600],
+        expect(modes(), String(before)).toEqual([
+          ['', after],
+          ['-wal', after],
+          ['-shm', after],
         ]);
         await store.close();
       }

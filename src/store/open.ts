@@ -111,7 +111,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 /**
  * The store file (and its WAL and shared-memory files, which SQLite makes with the store file's mode) readable by
  * its owner alone: it holds every message. Made so before SQLite opens it; a store made by an earlier release
- * (0644) is narrowed. Best effort: the data folder is 0700 already, so a file that cannot be changed is left.
+ * (0644) is closed to others (0640). Best effort: the data folder is 0700 already, so a file that cannot be
+ * changed is left.
  */
 function ownerOnly(file: string): void {
   try {
@@ -119,9 +120,11 @@ function ownerOnly(file: string): void {
   } catch {
     return; // SQLite names what is wrong when it opens it
   }
+  // Others lose access; a group the operator gave access on purpose (a backup account) keeps it.
   for (const f of [file, `${file}-wal`, `${file}-shm`]) {
     try {
-      if ((statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+      const mode = statSync(f).mode & 0o777;
+      if ((mode & 0o007) !== 0) chmodSync(f, mode & 0o770);
     } catch {
       // Absent (no WAL yet) or not ours to change.
     }

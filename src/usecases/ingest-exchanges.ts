@@ -428,6 +428,8 @@ export interface SingleOutcome {
   readonly seq?: number;
   /** Quarantined: the item that keeps it (`quarantine list`, `GET /api/v1/quarantine`). */
   readonly quarantineId?: number;
+  /** Quarantined: whether that item is open, or was dismissed by the operator (a repeat is not stored either). */
+  readonly quarantineStatus?: 'open' | 'dismissed';
   readonly reasonCode?: string;
   readonly reason?: string;
 }
@@ -468,7 +470,9 @@ export async function ingestOne(deps: IngestDeps, received: PostedExchange): Pro
   return {
     outcome,
     ...(seq !== undefined ? { seq } : {}),
-    ...(outcome === 'quarantined' && quarantineId !== undefined ? { quarantineId } : {}),
+    ...(outcome === 'quarantined' && quarantineId !== undefined
+      ? { quarantineId, quarantineStatus: 'open' as const }
+      : {}),
     ...(outcome === 'quarantined' && prepared.kind === 'quarantine'
       ? { reasonCode: prepared.reason_code, reason: prepared.reason }
       : {}),
@@ -486,8 +490,9 @@ async function quarantinedBefore(deps: IngestDeps, ex: ReceivedExchange): Promis
   let q = deps.store.db
     .selectFrom('exchange as e')
     .innerJoin('quarantine as q', 'q.id', 'e.quarantine_id')
-    .select(['q.id', 'q.reason_code', 'q.reason'])
+    .select(['q.id', 'q.reason_code', 'q.reason', 'q.status'])
     .where('e.quarantine_id', 'is not', null)
+    .where('q.status', 'in', ['open', 'dismissed'])
     .where('e.message_seq', 'is', null);
   q =
     ex.hubId && digest
@@ -501,6 +506,7 @@ async function quarantinedBefore(deps: IngestDeps, ex: ReceivedExchange): Promis
     ? {
         outcome: 'quarantined',
         quarantineId: Number(row.id),
+        quarantineStatus: row.status === 'dismissed' ? 'dismissed' : 'open',
         reasonCode: row.reason_code,
         reason: row.reason,
       }

@@ -9,7 +9,7 @@ import { deriveKeys } from '../../pseudonymise/keys.js';
 import { createApiToken, verifyApiToken } from '../../usecases/accounts.js';
 import { ingestSource } from '../../usecases/ingest-exchanges.js';
 import { openSource } from '../../usecases/ingest-sources.js';
-import { listQuarantine } from '../../usecases/quarantine.js';
+import { dismissQuarantine, listQuarantine } from '../../usecases/quarantine.js';
 import { hubFeed } from '../launch.js';
 import { exchangesApiFor } from './exchanges.js';
 
@@ -392,11 +392,23 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
         const again = await post(query, '<nope');
         expect(again.status, query).toBe(202);
         expect(await again.json(), query).toEqual(answer);
+        expect(answer, query).toMatchObject({ quarantineStatus: 'open' });
+        // Dismissed by the operator since: still not stored, and the answer says the item is closed (it
+        // is no longer listed by GET /quarantine).
+        await dismissQuarantine(store, {
+          ids: [answer.quarantineId],
+          note: 'sent again corrected',
+          actor: 'op',
+          now: new Date('2024-03-05T09:00:00Z'),
+        });
+        const dismissed = await post(query, '<nope');
+        expect(dismissed.status, query).toBe(202);
+        expect(await dismissed.json(), query).toEqual({ ...answer, quarantineStatus: 'dismissed' });
       }
       // Other bytes under that hub id and moment are not that exchange: kept apart.
       const other = await post('hubId=Q1&moment=2024-03-04T09:00:00Z', '<other');
       expect(other.status).toBe(202);
-      expect((await listQuarantine(store)).length).toBe(3);
+      expect((await listQuarantine(store, { all: true })).length).toBe(3);
     } finally {
       await drop();
     }

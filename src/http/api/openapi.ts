@@ -426,6 +426,12 @@ export function openApiDocument() {
             },
             seq: { type: 'integer', description: 'the message it is (stored, conflict, duplicate)' },
             quarantineId: { type: 'integer', description: 'quarantined: the item that keeps it' },
+            quarantineStatus: {
+              type: 'string',
+              enum: ['open', 'dismissed'],
+              description:
+                'quarantined: whether the item is still open (listed by GET /quarantine) or was dismissed by the operator; a repeat of a dismissed exchange is not stored either',
+            },
             reasonCode: { type: 'string', description: 'quarantined: why, as a code' },
             reason: { type: 'string', description: 'quarantined: why' },
           },
