@@ -242,7 +242,7 @@ export function ophalenRoutes(): Hono<AppEnv> {
         <InactiveNotice session={s} />
         <p class="utrecht-paragraph">
           Leveringen voor organisatie {organisationLabel(s)}
-          {members.length > 1 || members[0] !== org
+          {members.length > 1 || (members.length === 1 && members[0] !== org)
             ? `, met de gegevens van de gemeenten ${members.map(gemeenteLabel).join(', ')}`
             : ''}
           .{active ? ' Elke maandagochtend staat er een nieuwe wekelijkse levering klaar.' : ''} Leveringen
