@@ -32,6 +32,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0018_store_secret': () => import('./0018_store_secret.js'),
   '0019_organisation_personal_data': () => import('./0019_organisation_personal_data.js'),
   '0020_delivery_personal_data': () => import('./0020_delivery_personal_data.js'),
+  '0021_landed_migration_repairs': () => import('./0021_landed_migration_repairs.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
