@@ -11,6 +11,13 @@ export interface CliContext {
   readonly err: (line: string) => void;
   /** Commands report failure through the exit code; the last non-zero code wins. */
   setExitCode(code: number): void;
+  /** The real clock (the machine's time when left out); injected by tests, never moved by `--now`. */
+  readonly clock?: () => Date;
+}
+
+/** The real clock of the context: its injected one, or the machine's time. */
+export function realNow(ctx: CliContext): Date {
+  return ctx.clock?.() ?? new Date();
 }
 
 /** Each command lives in its own file under src/cli and registers itself on the program. */
@@ -21,7 +28,7 @@ export type RegisterCommand = (program: Command, ctx: CliContext) => void;
  * not a moment with a zone is refused with `cli.bad_now` and exit code 2 (undefined is returned then).
  */
 export function parseNow(ctx: CliContext, value: string | undefined): Date | undefined {
-  if (value === undefined) return new Date();
+  if (value === undefined) return realNow(ctx);
   const at = parseMoment(value);
   if (at) return at;
   ctx.err(

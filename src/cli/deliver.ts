@@ -9,7 +9,7 @@ import { openStore, type Store } from '../store/open.js';
 import { type DeliveryDeps, runDue } from '../usecases/deliver.js';
 import { DeliveryError } from '../usecases/deliveries-errors.js';
 import { openKeyedStore } from '../usecases/store-secret.js';
-import { type CliContext, parseNow } from './command.js';
+import { type CliContext, parseNow, realNow } from './command.js';
 
 /** Who a CLI action is recorded as in the audit log. */
 export function cliActor(): string {
@@ -54,6 +54,30 @@ export function deliveryDeps(ctx: CliContext, store: Store, keys: Keys): Deliver
   };
 }
 
+/** How far past the real clock `--now` may go unasked: a replay store's next Sunday, the README's walk-through. */
+const FUTURE_GRACE_DAYS = 7;
+
+/**
+ * A `--now` more than FUTURE_GRACE_DAYS after the real clock is refused (`deliver.future_now`, exit code 2)
+ * unless `--allow-future`: a mistyped year would make every weekly up to then, mark those Sundays done in
+ * `job_run` and apply retention as of then, so the real runs that follow make nothing until that moment.
+ */
+function futureNowRefused(
+  ctx: CliContext,
+  value: string | undefined,
+  at: Date,
+  allowFuture: boolean,
+): boolean {
+  const clock = realNow(ctx);
+  if (value === undefined || allowFuture || at.getTime() - clock.getTime() <= FUTURE_GRACE_DAYS * 86_400_000)
+    return false;
+  ctx.err(
+    `deliver: --now ${value} is more than ${FUTURE_GRACE_DAYS} days after the real clock (${clock.toISOString()}): it would make every weekly delivery up to that moment and mark those Sundays done, so later runs make none before it. Nothing was run: check the date, or pass --allow-future to run up to it on purpose (deliver.future_now)`,
+  );
+  ctx.setExitCode(2);
+  return true;
+}
+
 /** `ketendata deliver [--now]`: weekly deliveries, history requests and retention due at that moment. */
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -63,9 +87,15 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('--now <iso>', 'run as if it were this moment (replay)')
     .option('--retry-now', 'try failed slots at once instead of after their wait (after a fix)')
-    .action(async (o: { now?: string; retryNow?: boolean }) => {
+    .option(
+      '--allow-future',
+      `take a --now more than ${FUTURE_GRACE_DAYS} days after the real clock (every Sunday up to it is delivered and done)`,
+    )
+    .action(async (o: { now?: string; retryNow?: boolean; allowFuture?: boolean }) => {
       const now = parseNow(ctx, o.now);
       if (!now) return;
+      // Before the store is opened: the refusal leaves it as it was.
+      if (futureNowRefused(ctx, o.now, now, o.allowFuture ?? false)) return;
       const { store, keys } = await openKeyedStore(ctx.config, cliSecret(ctx));
       try {
         const report = await runDue(deliveryDeps(ctx, store, keys), now, { retryNow: o.retryNow ?? false });

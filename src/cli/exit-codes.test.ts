@@ -22,6 +22,7 @@ describe('exit codes (docs/cli.md)', () => {
       ],
       [['ingest', dataDir, '--batch-size', '0'], '--batch-size must be a positive whole number'],
       [['ingest', dataDir, '--now', 'nope'], 'cli.bad_now'],
+      [['deliver', '--now', '2126-10-25T06:00:00+01:00'], '(deliver.future_now)'],
       [['quarantine', 'retry', 'abc'], 'quarantine.bad_option: "abc" is not a quarantine id'],
       [
         ['quarantine', 'retry', '1', '2', '--file', 'x.xml'],
