@@ -134,8 +134,8 @@ function cols(def: TableDef): Cols {
 interface Table {
   readonly rows: readonly Row[];
   get(row: Row, column: string): string | null;
-  /** The row id as the koppeltabel writes it: `<BerichtId>#<ordinals joined by '.'>`. */
-  key(row: Row): string;
+  /** The row's part of its id as the koppeltabel writes it (`<BerichtId>#<ordinals joined by '.'>`). */
+  ordinals(row: Row): string;
 }
 
 function tableOf(m: IndicatorMessage, all: Record<string, Row[]>, suffix: string): Table | undefined {
@@ -152,11 +152,53 @@ function tableOf(m: IndicatorMessage, all: Record<string, Row[]>, suffix: string
       const i = c.idx.get(column);
       return i === undefined ? null : (row[i] ?? null);
     },
-    key: (row) => `${m.bericht_id}#${c.ord.map((i) => row[i] ?? '').join('.')}`,
+    ordinals: (row) => c.ord.map((i) => row[i] ?? '').join('.'),
   };
 }
 
-const rowKey = (bericht: string, row: string) => `${bericht}#${row}`;
+/**
+ * Row ids are numbers: a BerichtId's number times ROW_SPACE plus its ordinals' number. Exact below 2^53, so
+ * for up to 2^32 messages (far beyond what fits in memory) and ROW_SPACE distinct ordinals (checked).
+ */
+const ROW_SPACE = 2 ** 21;
+
+/**
+ * A dense number per distinct string. Over a whole history the accumulator keeps hundreds of thousands of
+ * BerichtIds, pseudonyms and row ids; a number in a map, a set or a record takes no string of its own, and
+ * each string is then kept once however many links and rows name it.
+ */
+function intern(ids: Map<string, number>, s: string): number {
+  let i = ids.get(s);
+  if (i === undefined) {
+    i = ids.size;
+    ids.set(s, i);
+  }
+  return i;
+}
+
+/** One canonical instance of an equal string (a gemeente, a month), so records share it. */
+function canonical(strings: Map<string, string>, s: string): string {
+  const c = strings.get(s);
+  if (c !== undefined) return c;
+  strings.set(s, s);
+  return s;
+}
+
+/** Values of a multimap of numbers: mostly one, kept as itself; an array only when there are more. */
+type Many = number | number[];
+
+/** Adds `v` under `k` unless it is there already: a pair linked again adds nothing. */
+function addOnce<K>(map: Map<K, Many>, k: K, v: number): void {
+  const had = map.get(k);
+  if (had === undefined) map.set(k, v);
+  else if (typeof had === 'number') {
+    if (had !== v) map.set(k, [had, v]);
+  } else if (!had.includes(v)) had.push(v);
+}
+
+function many(m: Many | undefined): readonly number[] {
+  return m === undefined ? [] : typeof m === 'number' ? [m] : m;
+}
 const number = (code: string) => Number(code.replace(/^\D+/, ''));
 const law = (code: string): 'ijw' | 'iwmo' => (code.startsWith('JW') ? 'ijw' : 'iwmo');
 
@@ -182,13 +224,6 @@ function push<K, V>(map: Map<K, V[]>, k: K, v: V): void {
 
 /** Relations whose links can lapse (a later 'vervallen' event of the same pair). */
 const LAPSING: ReadonlySet<string> = new Set(Object.values(RECOMPUTED).flat());
-
-/** `push`, unless the list has the value already: a pair linked again adds nothing. */
-function pushOnce<K, V>(map: Map<K, V[]>, k: K, v: V): void {
-  const list = map.get(k);
-  if (!list) map.set(k, [v]);
-  else if (!list.includes(v)) list.push(v);
-}
 
 /** The median of integers; the mean of the middle two for an even count. */
 export function median(values: readonly number[]): number | null {
@@ -236,27 +271,33 @@ export function lastTwelveMonths(now: Date): string[] {
   return Array.from({ length: 12 }, (_, i) => isoDay(makeDay(y, m - 12 + i, 1)).slice(0, 7));
 }
 
+// In the records, `msg` is the number of a BerichtId, `row` and map keys of rows are row ids (ROW_SPACE).
 interface Request {
   readonly g: string;
-  readonly msg: string;
+  readonly msg: number;
   readonly dag: Day;
 }
 interface Assigned {
-  readonly msg: string;
+  readonly msg: number;
   /** Toewijzingsdatum + Toewijzingstijd: orders the versions (OP087). */
   readonly stamp: string;
   readonly toewijzingsdatum: Day;
   readonly ingangsdatum: Day;
-  readonly nummer: string;
+  /** The number of the toewijzing (gemeente, code, ToewijzingNummer). */
+  readonly nummer: number;
 }
 interface Start {
   readonly g: string;
   readonly law: 'ijw' | 'iwmo';
-  readonly msg: string;
-  readonly bsn: string;
+  readonly msg: number;
+  /** The number of the client's pseudonym. */
+  readonly bsn: number;
   readonly begin: Day;
-  readonly key: string;
+  /** The number of the start's logical key. */
+  readonly key: number;
 }
+/** Versions of a toewijzing, flat: message number, stamp, message number, stamp, … */
+type Versions = (number | string)[];
 /**
  * A 325 that rejects its 323 as a whole: a header-level error leaves out the DeclaratieAntwoord, an error
  * at declaratie level (9333) has a code other than 0200/8001 there (IV087, OP304).
@@ -274,11 +315,11 @@ function rejectsWhole(m: IndicatorMessage, all: Record<string, Row[]>, main?: Ta
 type Declared = [cents: number, prestaties: number, rejected: number, rejectedCents: number];
 
 interface Stop {
-  readonly msg: string;
+  readonly msg: number;
   /** Temporary (20) or definitive: either ends the period of its start. */
   readonly end: Day;
-  /** Its row (`rowKey`), which a correctie can cancel. */
-  readonly row: string;
+  /** Its row id, which a correctie can cancel. */
+  readonly row: number;
 }
 
 /**
@@ -287,54 +328,80 @@ interface Stop {
  */
 export class IndicatorAccumulator {
   #linksDone = false;
-  /** The links of relations that can lapse, by their pair, as their last event left them. */
-  readonly #pairs = new Map<string, { type: string; mutatie: IndicatorLink['mutatie']; to: string }>();
+  // Numbers for strings (`intern`), and canonical strings.
+  readonly #messageIds = new Map<string, number>();
+  readonly #ordinalIds = new Map<string, number>();
+  readonly #clientIds = new Map<string, number>();
+  readonly #toewijzingIds = new Map<string, number>();
+  readonly #startKeyIds = new Map<string, number>();
+  readonly #strings = new Map<string, string>();
+  /**
+   * The correctie links (the only relation read here that can lapse: a later 'vervallen' event of the same
+   * pair, RECOMPUTED), from row → to row → whether the last event of the pair added it.
+   */
+  readonly #corrections = new Map<number, Map<number, boolean>>();
   // Relations from the link pass.
   /** Retour → its heen messages: several when one message came in versions (the same copied header). */
-  readonly #retourOf = new Map<string, string[]>();
-  readonly #granted = new Map<string, string[]>();
-  readonly #answered = new Map<string, string[]>();
-  readonly #startOf = new Map<string, string[]>();
+  readonly #retourOf = new Map<string, Many>();
+  readonly #granted = new Map<number, Many>();
+  readonly #answered = new Map<number, Many>();
+  readonly #startOf = new Map<number, Many>();
   /** 323 → the 325 that answers it. */
   readonly #answerOf323 = new Map<string, string>();
-  readonly #targets301 = new Set<string>();
-  readonly #targets319 = new Set<string>();
+  readonly #targets301 = new Set<number>();
+  readonly #targets319 = new Set<number>();
   // Facts from the message pass.
-  readonly #requests = new Map<string, Request>();
-  readonly #changeRequests = new Map<string, Request>();
-  readonly #assigned = new Map<string, Assigned>();
+  readonly #requests = new Map<number, Request>();
+  readonly #changeRequests = new Map<number, Request>();
+  readonly #assigned = new Map<number, Assigned>();
   /**
    * Per toewijzing (`Assigned.nummer`): its versions that do not delete it, and its deleting versions
    * (RedenWijziging 13, or 01 with Einddatum = Ingangsdatum), which are rare. Each with its message, as a
    * version in a rejected 301 does not count either way.
    */
-  readonly #liveVersions = new Map<string, { msg: string; stamp: string }[]>();
-  readonly #deletions = new Map<string, { msg: string; stamp: string }[]>();
-  readonly #answers = new Map<string, { antwoord: string | null; reden: string | null }>();
+  readonly #liveVersions = new Map<number, Versions>();
+  readonly #deletions = new Map<number, Versions>();
+  readonly #answers = new Map<number, { antwoord: string | null; reden: string | null }>();
   /** Starts (status 1) by their row. */
-  readonly #starts = new Map<string, Start>();
-  readonly #stops = new Map<string, Stop[]>();
+  readonly #starts = new Map<number, Start>();
+  /** Stops by the key of their start. */
+  readonly #stops = new Map<number, Stop[]>();
   /**
    * Start and stop rows a later status-3 row cancels: the targets of the `correctie` links in force. Linking
    * decides it as IV008 says (the latest earlier row with the same key; a message its retour rejected
    * counts as not sent), whatever the order in which the messages came.
    */
-  readonly #cancelledRows = new Set<string>();
+  readonly #cancelledRows = new Set<number>();
   /** `duplicate`: it carries 9056, so it refuses a later version of its heen message. */
   readonly #errorRetours = new Map<string, { g: string; heenCode: string; duplicate: boolean }>();
   /** gemeente → code → heen messages. */
   readonly #heen = new Map<string, Map<string, number>>();
   /** gemeente → month → [cents, prestaties, rejected prestaties, rejected cents], each debet − credit. */
   readonly #declared = new Map<string, Map<string, Declared>>();
-  /** Per answered 323: its gemeente and [prestaties, cents] per month, in case its 325 rejects it whole. */
-  readonly #prestaties323 = new Map<string, { g: string; months: Map<string, [number, number]> }>();
+  /**
+   * Per answered 323, in case its 325 rejects it whole: its gemeente, then month, prestaties, cents per
+   * month (flat, as most have one or two months).
+   */
+  readonly #prestaties323 = new Map<string, (string | number)[]>();
   /** 325s that reject their 323 as a whole. */
   readonly #rejectingWhole = new Set<string>();
   #latest: Day | undefined;
   /** Identifications of conflicting messages of which a version was counted. */
   readonly #versionCounted = new Set<string>();
   /** Versions of a conflicting message after the one stored first (not counted). */
-  readonly #laterVersions = new Set<string>();
+  readonly #laterVersions = new Set<number>();
+
+  /** The number of a BerichtId. */
+  #msg(berichtId: string): number {
+    return intern(this.#messageIds, berichtId);
+  }
+
+  /** The id of a row, as the koppeltabel names it: `<BerichtId>#<ordinals>`. */
+  #row(berichtId: string, ordinals: string): number {
+    const o = intern(this.#ordinalIds, ordinals);
+    if (o >= ROW_SPACE) throw new Error('indicators.rows: too many distinct row ordinals');
+    return this.#msg(berichtId) * ROW_SPACE + o;
+  }
 
   addLink(l: IndicatorLink): void {
     if (this.#linksDone) throw new Error('indicators.order: links must come before messages');
@@ -349,25 +416,26 @@ export class IndicatorAccumulator {
     // A relation that can lapse (a later event of its pair, RECOMPUTED) waits for the last event of its pair.
     // The others are added once and hold, so they go into the maps at once, not into a log of every link.
     if (LAPSING.has(l.type)) {
-      this.#pairs.set(`${l.type}\t${l.from_bericht_id}\t${l.from_row}\t${l.to_bericht_id}\t${l.to_row}`, {
-        type: l.type,
-        mutatie: l.mutatie,
-        to: rowKey(l.to_bericht_id, l.to_row),
-      });
+      // Of the relations that can lapse only correctie is read (the others are not `relevant`).
+      if (l.type !== 'correctie') return;
+      const from = this.#row(l.from_bericht_id, l.from_row);
+      const to = this.#row(l.to_bericht_id, l.to_row);
+      entry(this.#corrections, from, () => new Map<number, boolean>()).set(to, l.mutatie === 'toegevoegd');
       return;
     }
     if (l.mutatie !== 'toegevoegd') return;
-    const from = rowKey(l.from_bericht_id, l.from_row);
-    const to = rowKey(l.to_bericht_id, l.to_row);
-    if (l.type === 'retour') pushOnce(this.#retourOf, l.from_bericht_id, l.to_bericht_id);
+    if (l.type === 'retour') addOnce(this.#retourOf, l.from_bericht_id, this.#msg(l.to_bericht_id));
     else if (l.type === 'verzoek-toewijzing') {
-      pushOnce(this.#granted, from, to);
+      const to = this.#row(l.to_bericht_id, l.to_row);
+      addOnce(this.#granted, this.#row(l.from_bericht_id, l.from_row), to);
       this.#targets301.add(to);
     } else if (l.type === 'verzoek-antwoord') {
-      pushOnce(this.#answered, from, l.to_bericht_id);
-      this.#targets319.add(l.to_bericht_id);
+      const to = this.#msg(l.to_bericht_id);
+      addOnce(this.#answered, this.#row(l.from_bericht_id, l.from_row), to);
+      this.#targets319.add(to);
     } else if (l.type === 'start-toewijzing') {
-      pushOnce(this.#startOf, from, to);
+      const to = this.#row(l.to_bericht_id, l.to_row);
+      addOnce(this.#startOf, this.#row(l.from_bericht_id, l.from_row), to);
       this.#targets301.add(to);
     } else if (l.type === 'declaratie-antwoord') {
       this.#answerOf323.set(l.to_bericht_id, l.from_bericht_id);
@@ -377,15 +445,15 @@ export class IndicatorAccumulator {
   #resolveLinks(): void {
     if (this.#linksDone) return;
     this.#linksDone = true;
-    for (const p of this.#pairs.values())
-      if (p.mutatie === 'toegevoegd' && p.type === 'correctie') this.#cancelledRows.add(p.to);
-    this.#pairs.clear();
+    for (const tos of this.#corrections.values())
+      for (const [to, added] of tos) if (added) this.#cancelledRows.add(to);
+    this.#corrections.clear();
   }
 
   addMessage(m: IndicatorMessage): void {
     this.#resolveLinks();
     const n = number(m.code);
-    const g = m.gemeente;
+    const g = canonical(this.#strings, m.gemeente);
     const all = JSON.parse(m.rows) as Record<string, Row[]>;
     const main = tableOf(m, all, '');
     const head = main?.rows[0];
@@ -400,7 +468,7 @@ export class IndicatorAccumulator {
         main.get(head, 'Header_BerichtIdentificatie_Dagtekening'),
       ].join('|');
       if (this.#versionCounted.has(id)) {
-        this.#laterVersions.add(m.bericht_id);
+        this.#laterVersions.add(this.#msg(m.bericht_id));
         return;
       }
       this.#versionCounted.add(id);
@@ -427,76 +495,107 @@ export class IndicatorAccumulator {
       case 315: {
         const t = tableOf(m, all, 'AangevraagdProduct');
         if (t && dag !== undefined)
-          for (const r of t.rows) this.#requests.set(t.key(r), { g, msg: m.bericht_id, dag });
+          for (const r of t.rows)
+            this.#requests.set(this.#row(m.bericht_id, t.ordinals(r)), {
+              g,
+              msg: this.#msg(m.bericht_id),
+              dag,
+            });
         break;
       }
       case 317: {
         // The request is the message itself: its links leave from the main table's row.
         if (main && head && dag !== undefined)
-          this.#changeRequests.set(main.key(head), { g, msg: m.bericht_id, dag });
+          this.#changeRequests.set(this.#row(m.bericht_id, main.ordinals(head)), {
+            g,
+            msg: this.#msg(m.bericht_id),
+            dag,
+          });
         break;
       }
       case 301: {
         const t = tableOf(m, all, 'ToegewezenProduct');
+        const msg = this.#msg(m.bericht_id);
         for (const r of t?.rows ?? []) {
-          const nummer = `${g}|${m.code}|${t!.get(r, 'ToewijzingNummer') ?? ''}`;
+          const nummer = intern(this.#toewijzingIds, `${g}|${m.code}|${t!.get(r, 'ToewijzingNummer') ?? ''}`);
           // The current version has the latest Toewijzingsdatum+tijd (OP087); a resend keeps them (IV013).
-          const stamp = `${t!.get(r, 'Toewijzingsdatum') ?? ''}T${t!.get(r, 'Toewijzingstijd') ?? ''}`;
+          // Joined, not a template: a flat string, which keeps no parts of the parsed row alive.
+          const stamp = [t!.get(r, 'Toewijzingsdatum') ?? '', 'T', t!.get(r, 'Toewijzingstijd') ?? ''].join(
+            '',
+          );
           const reden = t!.get(r, 'RedenWijziging');
           const deletes =
             reden === DELETED ||
             (reden === WITHDRAWN &&
               t!.get(r, 'Einddatum') !== undefined &&
               t!.get(r, 'Einddatum') === t!.get(r, 'Ingangsdatum'));
-          push(deletes ? this.#deletions : this.#liveVersions, nummer, { msg: m.bericht_id, stamp });
-          const k = t!.key(r);
+          const byNummer = deletes ? this.#deletions : this.#liveVersions;
+          const versions = byNummer.get(nummer);
+          // A literal has room for exactly its two; a push to an empty array reserves many more.
+          if (versions) versions.push(msg, stamp);
+          else byNummer.set(nummer, [msg, stamp]);
+          const k = this.#row(m.bericht_id, t!.ordinals(r));
           if (!this.#targets301.has(k)) continue;
           const toewijzingsdatum = day(t!.get(r, 'Toewijzingsdatum'));
           const ingangsdatum = day(t!.get(r, 'Ingangsdatum'));
           if (toewijzingsdatum === undefined || ingangsdatum === undefined) continue;
-          this.#assigned.set(k, { msg: m.bericht_id, stamp, toewijzingsdatum, ingangsdatum, nummer });
+          this.#assigned.set(k, { msg, stamp, toewijzingsdatum, ingangsdatum, nummer });
         }
         break;
       }
       case 305:
       case 307: {
-        const bsn = head ? main.get(head, 'Client_Bsn') : null;
+        const pseudonym = head ? main.get(head, 'Client_Bsn') : null;
         const aanbieder = head ? main.get(head, 'Header_Afzender') : null;
         const t = tableOf(m, all, n === 305 ? 'StartProduct' : 'StopProduct');
-        if (!t || !bsn) break;
+        if (!t || !pseudonym) break;
+        const bsn = intern(this.#clientIds, pseudonym);
+        const msg = this.#msg(m.bericht_id);
         for (const r of t.rows) {
           const begin = day(t.get(r, 'Begindatum'));
           if (begin === undefined) continue;
           // The logical key of a start (§2.3): a stop and a correction carry it unchanged. Within the
           // aanbieder (the Afzender), as in the koppeltabel: another aanbieder's stop ends nothing here.
-          const key = [
-            g,
-            law(m.code),
-            aanbieder ?? '',
-            bsn,
-            t.get(r, 'ToewijzingNummer') ?? '',
-            t.get(r, 'Product_Categorie') ?? '',
-            t.get(r, 'Product_Code') ?? '',
-            isoDay(begin),
-          ].join('|');
+          // Numbers for the pseudonym and the day: the same key, in fewer characters.
+          const key = intern(
+            this.#startKeyIds,
+            [
+              g,
+              law(m.code),
+              aanbieder ?? '',
+              bsn,
+              t.get(r, 'ToewijzingNummer') ?? '',
+              t.get(r, 'Product_Categorie') ?? '',
+              t.get(r, 'Product_Code') ?? '',
+              begin,
+            ].join('|'),
+          );
           const status = t.get(r, 'StatusAanlevering');
           // A status-3 row only cancels (see #cancelledRows); it is no start or stop itself.
           if (status === '3') continue;
           if (n === 305) {
-            this.#starts.set(t.key(r), { g, law: law(m.code), msg: m.bericht_id, bsn, begin, key });
+            this.#starts.set(this.#row(m.bericht_id, t.ordinals(r)), {
+              g,
+              law: law(m.code),
+              msg,
+              bsn,
+              begin,
+              key,
+            });
             continue;
           }
           const end = day(t.get(r, 'Einddatum'));
           if (end === undefined) continue;
           // A temporary stop (20) ends its start's period too: the pause is no care, and a restart is a new
           // start with its own Begindatum, whose key the definitive stop then carries (OP377, OP378).
-          push(this.#stops, key, { msg: m.bericht_id, end, row: t.key(r) });
+          push(this.#stops, key, { msg, end, row: this.#row(m.bericht_id, t.ordinals(r)) });
         }
         break;
       }
       case 319: {
-        if (!this.#targets319.has(m.bericht_id) || !head) break;
-        this.#answers.set(m.bericht_id, {
+        const id = this.#messageIds.get(m.bericht_id);
+        if (id === undefined || !this.#targets319.has(id) || !head) break;
+        this.#answers.set(id, {
           antwoord: main.get(head, 'Antwoord_VerzoekAntwoord'),
           reden: main.get(head, 'Antwoord_RedenAfwijzingVerzoek'),
         });
@@ -511,12 +610,12 @@ export class IndicatorAccumulator {
         }
         const own =
           n === 323 && this.#answerOf323.has(m.bericht_id) ? new Map<string, [number, number]>() : undefined;
-        if (own) this.#prestaties323.set(m.bericht_id, { g, months: own });
         const t = tableOf(m, all, 'Prestatie');
         const byMonth = entry(this.#declared, g, () => new Map<string, Declared>());
         for (const r of t?.rows ?? []) {
-          const month = (t!.get(r, 'ProductPeriode_Begindatum') ?? '').slice(0, 7);
-          if (month.length !== 7) continue;
+          const raw = (t!.get(r, 'ProductPeriode_Begindatum') ?? '').slice(0, 7);
+          if (raw.length !== 7) continue;
+          const month = canonical(this.#strings, raw);
           const acc = entry(byMonth, month, (): Declared => [0, 0, 0, 0]);
           // A credit reverses an earlier debet (a correction is credit + new debet): it counts negative, so
           // one service corrected once is one prestatie, not three.
@@ -536,6 +635,11 @@ export class IndicatorAccumulator {
             o[1] += cents;
           }
         }
+        if (own) {
+          const flat: (string | number)[] = [g];
+          for (const [month, [count, cents]] of own) flat.push(month, count, cents);
+          this.#prestaties323.set(m.bericht_id, flat.slice()); // a copy without the room pushes reserved
+        }
         break;
       }
     }
@@ -550,16 +654,16 @@ export class IndicatorAccumulator {
    * The heen messages a retour answers. Versions of one message share the copied header, so the retour links
    * to each: a 9056 refuses the later version(s) (TR056), any other retour answers the version stored first.
    */
-  #heenOf(retour: string, duplicate: boolean): string[] {
-    const targets = this.#retourOf.get(retour) ?? [];
+  #heenOf(retour: string, duplicate: boolean): readonly number[] {
+    const targets = many(this.#retourOf.get(retour));
     if (targets.length < 2) return targets;
     const picked = targets.filter((t) => this.#laterVersions.has(t) === duplicate);
     return picked.length > 0 ? picked : targets;
   }
 
   /** Heen messages whose retour carries an error code: functionally not sent (OP286), left out everywhere. */
-  #rejectedHeen(): Set<string> {
-    const out = new Set<string>();
+  #rejectedHeen(): Set<number> {
+    const out = new Set<number>();
     for (const [retour, info] of this.#errorRetours)
       for (const heen of this.#heenOf(retour, info.duplicate)) out.add(heen);
     return out;
@@ -570,10 +674,16 @@ export class IndicatorAccumulator {
    * Einddatum = Ingangsdatum): never sent (OP087). A version in a 301 its retour rejected counts for neither
    * side: a rejected deletion deletes nothing, and a rejected resend does not bring a deleted one back.
    */
-  #deletedToewijzingen(rejected: ReadonlySet<string>): Set<string> {
-    const out = new Set<string>();
-    const latest = (list: readonly { msg: string; stamp: string }[] | undefined) =>
-      (list ?? []).reduce((max, v) => (!rejected.has(v.msg) && v.stamp > max ? v.stamp : max), '');
+  #deletedToewijzingen(rejected: ReadonlySet<number>): Set<number> {
+    const out = new Set<number>();
+    const latest = (list: Versions | undefined) => {
+      let max = '';
+      for (let i = 0; list && i < list.length; i += 2) {
+        const stamp = list[i + 1] as string;
+        if (!rejected.has(list[i] as number) && stamp > max) max = stamp;
+      }
+      return max;
+    };
     for (const [nummer, list] of this.#deletions) {
       const deletion = latest(list);
       if (deletion !== '' && deletion >= latest(this.#liveVersions.get(nummer))) out.add(nummer);
@@ -585,7 +695,7 @@ export class IndicatorAccumulator {
    * A toewijzing row that counts: its message was not rejected by its retour, and its toewijzing was not
    * deleted (RedenWijziging 13, `#deletedToewijzingen`), so no version of a deleted one counts.
    */
-  #valid301(k: string, rejected: ReadonlySet<string>, deleted: ReadonlySet<string>): Assigned | undefined {
+  #valid301(k: number, rejected: ReadonlySet<number>, deleted: ReadonlySet<number>): Assigned | undefined {
     const a = this.#assigned.get(k);
     return a && !rejected.has(a.msg) && !deleted.has(a.nummer) ? a : undefined;
   }
@@ -596,10 +706,10 @@ export class IndicatorAccumulator {
    * a 317 gives its ReferentieAanbieder to the unchanged products too, which keep their old date (IV093).
    */
   #requestStats(
-    requests: ReadonlyMap<string, Request>,
+    requests: ReadonlyMap<number, Request>,
     scope: ReadonlySet<string>,
-    rejected: ReadonlySet<string>,
-    deleted: ReadonlySet<string>,
+    rejected: ReadonlySet<number>,
+    deleted: ReadonlySet<number>,
     onOrAfter = false,
   ): Pick<IndicatorValues, 'leadTime' | 'requestOutcome'> {
     const lead: number[] = [];
@@ -611,7 +721,7 @@ export class IndicatorAccumulator {
     const reasons = new Map<string, number>();
     for (const [k, req] of requests) {
       if (!scope.has(req.g) || rejected.has(req.msg)) continue;
-      const dates = (this.#granted.get(k) ?? []).flatMap((t) => {
+      const dates = many(this.#granted.get(k)).flatMap((t) => {
         const a = this.#valid301(t, rejected, deleted);
         return a && !(onOrAfter && a.toewijzingsdatum < req.dag) ? [a.toewijzingsdatum] : [];
       });
@@ -621,7 +731,7 @@ export class IndicatorAccumulator {
         leadDays.push(req.dag);
         continue;
       }
-      const answers = (this.#answered.get(k) ?? []).flatMap((id) => {
+      const answers = many(this.#answered.get(k)).flatMap((id) => {
         const a = this.#answers.get(id);
         return a && !rejected.has(id) ? [a] : [];
       });
@@ -667,10 +777,10 @@ export class IndicatorAccumulator {
 
     // 3: per toewijzing (ToewijzingNummer), the first accepted, uncancelled start linked to it. A start on
     // a deleted toewijzing does not count: that toewijzing was never sent.
-    const perToewijzing = new Map<string, { ingang: Day; begin: Day }>();
+    const perToewijzing = new Map<number, { ingang: Day; begin: Day }>();
     for (const [k, s] of this.#starts) {
       if (!scope.has(s.g) || rejected.has(s.msg) || this.#cancelledRows.has(k)) continue;
-      const versions = (this.#startOf.get(k) ?? []).flatMap((t) => {
+      const versions = many(this.#startOf.get(k)).flatMap((t) => {
         const a = this.#valid301(t, rejected, deleted);
         return a ? [a] : [];
       });
@@ -690,7 +800,7 @@ export class IndicatorAccumulator {
       const { y, m } = ymd(first);
       return [first, makeDay(y, m + 1, 1) - 1] as const;
     });
-    const inCare = months.map(() => ({ ijw: new Set<string>(), iwmo: new Set<string>() }));
+    const inCare = months.map(() => ({ ijw: new Set<number>(), iwmo: new Set<number>() }));
     for (const [k, s] of this.#starts) {
       if (!scope.has(s.g) || rejected.has(s.msg) || this.#cancelledRows.has(k)) continue;
       let end: Day | undefined;
@@ -706,11 +816,11 @@ export class IndicatorAccumulator {
     // 5: declarations per month of the ProductPeriode. A 323 rejected as a whole: all its prestaties.
     const rejectedWhole = new Map<string, [number, number]>();
     for (const [id, p] of this.#prestaties323) {
-      if (!scope.has(p.g) || !this.#rejectingWhole.has(this.#answerOf323.get(id) ?? '')) continue;
-      for (const [month, [count, cents]] of p.months) {
-        const w = entry(rejectedWhole, month, (): [number, number] => [0, 0]);
-        w[0] += count;
-        w[1] += cents;
+      if (!scope.has(p[0] as string) || !this.#rejectingWhole.has(this.#answerOf323.get(id) ?? '')) continue;
+      for (let i = 1; i < p.length; i += 3) {
+        const w = entry(rejectedWhole, p[i] as string, (): [number, number] => [0, 0]);
+        w[0] += p[i + 1] as number;
+        w[1] += p[i + 2] as number;
       }
     }
     const declared = months.map((month) => {
@@ -738,13 +848,13 @@ export class IndicatorAccumulator {
     const heen = new Map<string, number>();
     for (const g of scope)
       for (const [code, c] of this.#heen.get(g) ?? []) heen.set(code, (heen.get(code) ?? 0) + c);
-    const rejectedPerCode = new Map<string, Set<string>>();
+    const rejectedPerCode = new Map<string, Set<number>>();
     for (const [retour, info] of this.#errorRetours) {
       if (!scope.has(info.g)) continue;
       // Only the version `heen` counts: a later version refused with 9056 is no rejection of it.
       for (const target of this.#heenOf(retour, info.duplicate))
         if (!this.#laterVersions.has(target))
-          entry(rejectedPerCode, info.heenCode, () => new Set<string>()).add(target);
+          entry(rejectedPerCode, info.heenCode, () => new Set<number>()).add(target);
     }
     const types = [...heen.keys()]
       .sort((a, b) => number(a) - number(b) || a.localeCompare(b, 'en'))
