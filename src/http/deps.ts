@@ -93,12 +93,26 @@ export interface FileStream extends FileInfo {
   recordDownloaded(): Promise<void>;
 }
 
-export interface HistoryStatus {
+/** When a delivery on its way is listed, or that it is late. */
+export interface DueDelivery {
+  /** Monday 06:00 after the Sunday run that makes it; null when late (never a day already gone). */
+  readonly readyOn: string | null;
+  /**
+   * The Monday it was due has passed without it: its Sunday run was missed, or failed and waits for a retry.
+   * The next delivery run makes it, listed at once.
+   */
+  readonly late: boolean;
+  /** When late because that run failed: from when it is tried again; null when unknown or already due. */
+  readonly retryAfter: string | null;
+}
+
+export interface HistoryStatus extends DueDelivery {
   /** When the tick was set; null when no request is open. */
   readonly requestedAt: string | null;
   /**
    * When the history delivery will be listed (Monday 06:00): for an open request, and also once the weekly run
-   * has made it (the request is then cleared) until it is listed. Null when nothing is on its way.
+   * has made it (the request is then cleared) until it is listed. Null when nothing is on its way, or when an
+   * open request is late (`late`).
    */
   readonly readyOn: string | null;
   /** The last history delivery made, if any. */
@@ -123,6 +137,11 @@ export interface DeliveriesPort {
   /** Deletes those ids that belong to the organisation; returns the ids deleted. */
   remove(organisation: string, ids: readonly number[], actor: string, now: Date): Promise<readonly number[]>;
   historyStatus(organisation: string, now: Date): Promise<HistoryStatus>;
+  /**
+   * The next weekly to be listed (its first, for a new organisation): one made but not listed yet, else the one
+   * owed next. Undefined when none is owed (not active).
+   */
+  nextWeekly(organisation: string, now: Date): Promise<DueDelivery | undefined>;
   requestHistory(organisation: string, actor: string, now: Date): Promise<HistoryStatus>;
   /** Withdraws a request not yet served. */
   cancelHistory(organisation: string, actor: string, now: Date): Promise<HistoryStatus>;

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, portalHarness } from '../../test/e2e/harness.js';
+import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
+import { createUser } from '../usecases/accounts.js';
+import { listDeliveries } from '../usecases/deliveries.js';
+import { activateOrganisation, addOrganisation } from '../usecases/organisations.js';
 
 /** Ophalen as the UX audit left it: on a phone, for a new organisation, with a totaalbestand on its way. */
 describe('the Ophalen page', () => {
@@ -86,5 +89,46 @@ describe('the Ophalen page', () => {
     );
     expect(html).not.toContain('per gemeente');
     expect(html).not.toContain('Bestanden worden');
+  });
+});
+
+describe('the first delivery Ophalen promises', () => {
+  it('is the Monday after the first run after activation, for one activated on Sunday at 06:00', async () => {
+    const h = await portalHarness('sqlite');
+    try {
+      await h.seed();
+      // Sunday 1 March 2026 06:00:00 Amsterdam, the very instant of that morning's slot: owed from the next one.
+      const activated = new Date('2026-03-01T05:00:00Z');
+      await addOrganisation(h.store, { code: '0014', name: 'Groningen', actor: 'test', now: activated });
+      await activateOrganisation(h.store, { code: '0014', actor: 'test', now: activated });
+      const user = { email: 'gea@0014.example', displayName: 'Gea', organisationCode: '0014' };
+      await createUser(h.store.db, { ...user, password: PASSWORD, role: 'user' }, activated);
+      const ophalen = async (at: string) => {
+        h.clock.now = new Date(at);
+        const b = new Browser(h.app);
+        await b.login(user.email);
+        return (await b.page('/ophalen')).html;
+      };
+      expect(await ophalen('2026-03-01T06:00:00Z')).toContain(
+        'Er zijn nog geen leveringen. De eerste levering staat maandag 9 maart 2026 klaar.',
+      );
+      // That morning's run owes it nothing; the next Sunday's makes it, listed the Monday the page said.
+      const sunday = await h.deliver(new Date('2026-03-01T06:30:00Z'));
+      expect(sunday.made.filter((d) => d.organisation === '0014')).toEqual([]);
+      expect(await ophalen('2026-03-02T08:00:00Z')).toContain(
+        'De eerste levering staat maandag 9 maart 2026 klaar.',
+      );
+      const next = await h.deliver(new Date('2026-03-08T05:00:00Z'));
+      expect(next.made.filter((d) => d.organisation === '0014').map((d) => d.kind)).toEqual(['weekly']);
+      // Made, not listed before Monday: the page still names that Monday.
+      expect(await ophalen('2026-03-08T12:00:00Z')).toContain(
+        'De eerste levering staat maandag 9 maart 2026 klaar.',
+      );
+      const [first] = await listDeliveries(h.store, '0014', { now: new Date('2026-03-09T05:00:00Z') });
+      expect(first?.availableAt).toBe('2026-03-09T05:00:00.000Z');
+      expect(await ophalen('2026-03-09T05:00:00Z')).not.toContain('Er zijn nog geen leveringen');
+    } finally {
+      await h.drop();
+    }
   });
 });

@@ -1,13 +1,14 @@
 import { sql } from 'kysely';
-import { nextWeeklySlot, readyAt } from '../domain/delivery-week.js';
+import { readyAt } from '../domain/delivery-week.js';
 import { JOBS } from '../jobs/jobs.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import { audit, listAudit } from '../store/audit.js';
 import { listDeliveryRows } from '../store/deliveries.js';
-import { listJobRuns } from '../store/jobs.js';
+import { getJobRun, listJobRuns } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
 import { describeActors } from '../usecases/actors.js';
 import { listConflicts } from '../usecases/conflicts.js';
+import { firstSlotOwed, WEEKLY_JOB } from '../usecases/deliver.js';
 import { listDeliveries } from '../usecases/deliveries.js';
 import { DeliveryError } from '../usecases/deliveries-errors.js';
 import {
@@ -32,6 +33,7 @@ import { dismissQuarantine, listQuarantine, reasonDetail, retryQuarantine } from
 import type {
   AuditPort,
   DeliveriesPort,
+  DueDelivery,
   HistoryStatus,
   IndicatorsPort,
   IngestRunView,
@@ -83,6 +85,19 @@ export function auditPort(store: Store): AuditPort {
 
 export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort {
   const files = { store, dataDir };
+  /**
+   * When a delivery owed from `slot` on is listed: the Monday after, unless that has passed without it (the
+   * run missed, or failed and waiting): then it is late, and a failed run's retry time is said when known.
+   */
+  const due = async (slot: Date, now: Date): Promise<DueDelivery> => {
+    const ready = readyAt(slot);
+    if (ready.getTime() > now.getTime())
+      return { readyOn: ready.toISOString(), late: false, retryAfter: null };
+    const run = await getJobRun(store.db, WEEKLY_JOB, slot.toISOString());
+    const retry =
+      run?.status === 'failed' && Date.parse(run.leaseUntil) > now.getTime() ? run.leaseUntil : null;
+    return { readyOn: null, late: true, retryAfter: retry };
+  };
   const historyStatus = async (organisation: string, now: Date): Promise<HistoryStatus> => {
     const org = await findOrganisation(store, organisation);
     const lastHistory = org
@@ -92,10 +107,13 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
     // Made on Sunday, listed from Monday: until then the request is cleared but the file is not there yet.
     const notYetListed =
       lastHistory && Date.parse(lastHistory.availableAt) > now.getTime() ? lastHistory.availableAt : null;
+    // Made in the first weekly run after the request (runDue's rule), shown the Monday after.
+    const slot = org ? firstSlotOwed(org, 'history') : null;
     return {
       requestedAt,
-      // Made in the first weekly run after the request, shown the Monday after.
-      readyOn: requestedAt ? readyAt(nextWeeklySlot(new Date(requestedAt))).toISOString() : notYetListed,
+      ...(requestedAt && slot
+        ? await due(slot, now)
+        : { readyOn: notYetListed, late: false, retryAfter: null }),
       lastMadeAt: lastHistory?.madeAt ?? null,
     };
   };
@@ -166,6 +184,16 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
       return (deleted ?? []).map((d) => d.id);
     },
     historyStatus: (organisation, now) => historyStatus(organisation, now),
+    async nextWeekly(organisation, now) {
+      const org = await findOrganisation(store, organisation);
+      const slot = org ? firstSlotOwed(org, 'weekly') : null;
+      if (!slot) return undefined;
+      // Made on Sunday, listed from Monday: that one comes first (the rows are newest first).
+      const made = (await listDeliveryRows(store.db, organisation))
+        .filter((d) => d.kind === 'weekly' && Date.parse(d.availableAt) > now.getTime())
+        .at(-1);
+      return made ? { readyOn: made.availableAt, late: false, retryAfter: null } : due(slot, now);
+    },
     async requestHistory(organisation, actor, now) {
       await requestHistory(store, { code: organisation, actor, now });
       return historyStatus(organisation, now);

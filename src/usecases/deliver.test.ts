@@ -2,13 +2,13 @@ import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:f
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import { weeklySlotsBetween } from '../domain/delivery-week.js';
+import { readyAt, weeklySlotsBetween } from '../domain/delivery-week.js';
 import { expiresAt } from '../domain/retention.js';
 import { listAudit } from '../store/audit.js';
 import { readIndicatorSnapshot } from '../store/indicators.js';
 import { listJobRuns } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
-import { type DeliveryDeps, runDue, WEEKLY_JOB } from './deliver.js';
+import { type DeliveryDeps, firstSlotOwed, runDue, WEEKLY_JOB } from './deliver.js';
 import { ingestAt, parseCsv, readZip, testBsn, testKeys } from './deliveries.fixtures.js';
 import { type DeliveryView, listDeliveries } from './deliveries.js';
 import { openDelivery } from './download.js';
@@ -497,3 +497,39 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('a request or an activation at the very instant of a slot', () => {
+  it('belongs to the next slot, and the date promised for it is when it is listed', async () => {
+    const { store, dataDir, drop } = await freshStore('sqlite');
+    try {
+      const deps = deliveryDeps(store, dataDir);
+      const sunday = at('2024-05-05T04:00:00Z'); // 06:00:00 in Amsterdam
+      const next = at('2024-05-12T04:00:00Z');
+      await ingestAt(store, at('2024-05-01T09:00:00Z'), { kind: 'JW301', gemeente: '0363', bsn: testBsn(1) });
+      await ingestAt(store, at('2024-05-01T09:00:00Z'), { kind: 'JW301', gemeente: '0599', bsn: testBsn(2) });
+      await addOrganisation(store, { code: '0363', name: 'Amsterdam', actor: 'test', now: ACTIVATED });
+      await activateOrganisation(store, { code: '0363', actor: 'test', now: ACTIVATED });
+      await addOrganisation(store, { code: '0599', name: 'Rotterdam', actor: 'test', now: ACTIVATED });
+      await activateOrganisation(store, { code: '0599', actor: 'test', now: sunday });
+      await runDue(deps, at('2024-04-28T04:00:00Z'));
+      await requestHistory(store, { code: '0363', actor: 'ana', now: sunday });
+      const amsterdam = (await findOrganisation(store, '0363'))!;
+      const rotterdam = (await findOrganisation(store, '0599'))!;
+      expect(firstSlotOwed(amsterdam, 'history')).toEqual(next);
+      expect(firstSlotOwed(rotterdam, 'weekly')).toEqual(next);
+
+      const run = await runDue(deps, sunday);
+      expect(run.made.map((d) => [d.organisation, d.kind])).toEqual([['0363', 'weekly']]);
+      const later = await runDue(deps, next);
+      expect(later.made.map((d) => [d.organisation, d.kind, d.slot])).toEqual([
+        ['0363', 'weekly', next.toISOString()],
+        ['0363', 'history', next.toISOString()],
+        ['0599', 'weekly', next.toISOString()],
+      ]);
+      const listed = await listDeliveries(store, '0363', { now: at('2024-05-20T00:00:00Z') });
+      expect(listed.find((d) => d.kind === 'history')!.availableAt).toBe(readyAt(next).toISOString());
+    } finally {
+      await drop();
+    }
+  });
+});

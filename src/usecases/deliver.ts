@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   DELIVERY_TIME_ZONE,
   HISTORY_START_INSTANT,
+  nextWeeklySlot,
   readyAt,
   weeklySlotsBetween,
 } from '../domain/delivery-week.js';
@@ -131,11 +132,26 @@ const weeklyFrom = (org: Organisation, fallback: Date): number =>
     Date.parse(org.weeklySlot ?? org.activatedAt ?? fallback.toISOString()),
     Date.parse(org.activatedAt ?? '') || 0,
   );
-const owesWeekly = (org: Organisation, slot: Date) => weeklyFrom(org, slot) < slot.getTime();
-const owesHistory = (org: Organisation, slot: Date) =>
-  org.historyRequested &&
-  org.historyRequestedAt !== null &&
-  Date.parse(org.historyRequestedAt) <= slot.getTime();
+
+/**
+ * The first weekly slot that owes the organisation a delivery of `kind` (null: none is owed, as to one not
+ * active): for a weekly the first slot strictly after its last weekly or its activation, for a history the
+ * first slot strictly after the request (a request or an activation at a slot's very instant belongs to the
+ * next slot). What runDue makes and what the portal promises are both read from here.
+ */
+export function firstSlotOwed(org: Organisation, kind: DeliveryKind): Date | null {
+  if (!org.active) return null;
+  if (kind === 'history')
+    return org.historyRequested && org.historyRequestedAt !== null
+      ? nextWeeklySlot(new Date(org.historyRequestedAt))
+      : null;
+  if (org.weeklySlot === null && org.activatedAt === null) return null;
+  return nextWeeklySlot(new Date(weeklyFrom(org, new Date(0))));
+}
+const owes = (org: Organisation, kind: DeliveryKind, slot: Date) =>
+  (firstSlotOwed(org, kind)?.getTime() ?? Number.POSITIVE_INFINITY) <= slot.getTime();
+const owesWeekly = (org: Organisation, slot: Date) => owes(org, 'weekly', slot);
+const owesHistory = (org: Organisation, slot: Date) => owes(org, 'history', slot);
 
 const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 200);
 

@@ -559,9 +559,21 @@ export function openApiDocument() {
               format: 'date-time',
               nullable: true,
               description:
-                'When the history delivery will be listed (Monday 06:00 Amsterdam): while a request is open, and also after the Sunday run made it (`requestedAt` is then null) until it is listed. Null when none is on its way.',
+                'When the history delivery will be listed (Monday 06:00 Amsterdam): while a request is open, and also after the Sunday run made it (`requestedAt` is then null) until it is listed. Null when none is on its way, and null for an open request that is `late`: never a Monday already gone.',
             },
             lastMadeAt: { type: 'string', format: 'date-time', nullable: true },
+            late: {
+              type: 'boolean',
+              description:
+                'The request is open but the Monday it was due has passed: the Sunday run that should have made it was missed, or failed and waits for a retry. The next delivery run (hourly) makes it, listed at once. `readyOn` is then null.',
+            },
+            retryAfter: {
+              type: 'string',
+              format: 'date-time',
+              nullable: true,
+              description:
+                'When `late` because that run failed: from when it is tried again. Null when not late, when the run was missed, or when the retry is already due.',
+            },
           },
         },
         IndicatorSnapshot: {

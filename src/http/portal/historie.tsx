@@ -1,8 +1,19 @@
 import { Hono } from 'hono';
+import type { DueDelivery } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { formatDateTime, formatDay } from '../format.js';
 import { Alert, CsrfField, InactiveNotice, Layout } from './layout.js';
 import { page } from './render.js';
+
+/**
+ * Of a delivery whose Monday passed without it (its Sunday run missed, or failed and waiting for a retry):
+ * when it will be made instead, never the date already gone. `it`: "het" or "die"; `where`: the page it shows on.
+ */
+export function lateClause(d: DueDelivery, it: string, where: string): string {
+  return d.retryAfter
+    ? `de leverrun is mislukt en wordt vanaf ${formatDateTime(d.retryAfter).replace(', ', ' om ')} opnieuw geprobeerd; daarna verschijnt ${it} meteen ${where}`
+    : `${it} wordt gemaakt bij de eerstvolgende leverrun en verschijnt daarna meteen ${where}`;
+}
 
 /** Tab "Historie opvragen": one tick asks for a full delivery since 1-1-2021 in the next weekly run. */
 export function historieRoutes(): Hono<AppEnv> {
@@ -58,7 +69,11 @@ export function historieRoutes(): Hono<AppEnv> {
             </div>
             <p class="utrecht-paragraph" id="totaalbestand-status">
               {requested
-                ? `Aangevraagd op ${formatDateTime(status.requestedAt)}. Klaar op ${formatDay(status.readyOn)}.`
+                ? `Aangevraagd op ${formatDateTime(status.requestedAt)}. ${
+                    status.late
+                      ? `Het totaalbestand is vertraagd: ${lateClause(status, 'het', 'onder Ophalen')}.`
+                      : `Klaar op ${formatDay(status.readyOn)}.`
+                  }`
                 : status.readyOn && status.lastMadeAt
                   ? `Totaalbestand gemaakt op ${formatDateTime(status.lastMadeAt)}. Het staat vanaf ${formatDay(status.readyOn)} onder Ophalen.`
                   : status.lastMadeAt

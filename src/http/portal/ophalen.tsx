@@ -1,12 +1,12 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { nextWeeklySlot, readyAt, weeklySlotAtOrBefore } from '../../domain/delivery-week.js';
 import { gemeenteLabel } from '../../schema/codelists.js';
 import type { DeliveryView, FileInfo, FileStream } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { formatCount, formatDateTime, formatDay, formatPeriod, formatSize, kindLabel } from '../format.js';
 import { parseRange, resolveRange } from '../range.js';
 import { downloadBody, reprDigest } from '../transfer.js';
+import { lateClause } from './historie.js';
 import {
   Alert,
   Confirm,
@@ -147,12 +147,6 @@ function partlyDeleted(deleted: number, kept: number): { kind: 'warning'; text: 
   };
 }
 
-/** When a new organisation's first weekly delivery is shown: this week's if its run is done but not yet shown. */
-function firstReady(now: Date): Date {
-  const shown = readyAt(weeklySlotAtOrBefore(now));
-  return shown.getTime() > now.getTime() ? shown : readyAt(nextWeeklySlot(now));
-}
-
 /** "1 mrt 2026 06:00 – 8 mrt 2026 06:00" on at most two lines: each end kept whole. */
 function Period(props: { text: string }) {
   const [from, to] = props.text.split(' – ');
@@ -203,6 +197,8 @@ export function ophalenRoutes(): Hono<AppEnv> {
     const fresh = open.filter((d) => !d.firstDownloadedAt).length;
     const active = s.organisation?.active !== false;
     const history = active ? await deliveries.historyStatus(org, now) : undefined;
+    // The delivery code's own rule: owed from the first slot after activation (or the last weekly).
+    const first = active && list.length === 0 ? await deliveries.nextWeekly(org, now) : undefined;
     // A head organisation's files hold several municipalities (a municipality's also its former ones): named.
     const members = await deliveries.members(org);
     return page(
@@ -250,7 +246,9 @@ export function ophalenRoutes(): Hono<AppEnv> {
         </p>
         {history?.requestedAt ? (
           <p class="utrecht-paragraph">
-            Totaalbestand aangevraagd, klaar op {formatDay(history.readyOn)}.{' '}
+            {history.late
+              ? `Totaalbestand aangevraagd, maar vertraagd: ${lateClause(history, 'het', 'op deze pagina')}.`
+              : `Totaalbestand aangevraagd, klaar op ${formatDay(history.readyOn)}.`}{' '}
             <a class="utrecht-link" href="/historie">
               Aanvraag bekijken
             </a>
@@ -282,7 +280,11 @@ export function ophalenRoutes(): Hono<AppEnv> {
         {list.length === 0 ? (
           <p class="utrecht-paragraph">
             Er zijn nog geen leveringen.
-            {active ? ` De eerste levering staat ${formatDay(firstReady(now).toISOString())} klaar.` : ''}
+            {first?.late
+              ? ` De eerste levering is vertraagd: ${lateClause(first, 'die', 'op deze pagina')}.`
+              : first?.readyOn
+                ? ` De eerste levering staat ${formatDay(first.readyOn)} klaar.`
+                : ''}
           </p>
         ) : (
           // A GET: the selection only leads to the question above; the POST there deletes.
