@@ -328,6 +328,13 @@ interface Stop {
  */
 export class IndicatorAccumulator {
   #linksDone = false;
+  /** The Amsterdam day of the snapshot: a Dagtekening after it (a sender's wrong clock) is not the latest. */
+  readonly #today: Day;
+
+  constructor(asOf: Date = new Date()) {
+    const l = toLocal(asOf, DELIVERY_TIME_ZONE);
+    this.#today = makeDay(l.year, l.month, l.day);
+  }
   // Numbers for strings (`intern`), and canonical strings.
   readonly #messageIds = new Map<string, number>();
   readonly #ordinalIds = new Map<string, number>();
@@ -473,7 +480,8 @@ export class IndicatorAccumulator {
       }
       this.#versionCounted.add(id);
     }
-    if (dag !== undefined && (this.#latest === undefined || dag > this.#latest)) this.#latest = dag;
+    if (dag !== undefined && dag <= this.#today && (this.#latest === undefined || dag > this.#latest))
+      this.#latest = dag;
 
     if (HEEN.has(n)) {
       const byCode = entry(this.#heen, g, () => new Map<string, number>());

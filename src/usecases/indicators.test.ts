@@ -4,9 +4,9 @@ import { dayFromIso as d } from '../domain/calendar.js';
 import type { IndicatorValues } from '../indicators/indicators.js';
 import type { Prestatie, ToegewezenProductRow } from '../simulate/model.js';
 import type { Store } from '../store/open.js';
-import { insertOrganisation } from '../store/organisations.js';
+import { getOrganisation, insertOrganisation } from '../store/organisations.js';
 import { assigned, Journeys, person, product, requested, wmoProduct } from './indicators.fixtures.js';
-import { ALL_MEMBERS, indicatorSnapshot, refreshIndicators } from './indicators.js';
+import { ALL_MEMBERS, computeIndicators, indicatorSnapshot, refreshIndicators } from './indicators.js';
 import { setMembers } from './organisations.js';
 
 const NOW = new Date('2024-07-01T08:00:00Z');
@@ -318,6 +318,14 @@ for (const dialect of DIALECTS) {
       expect(snap.latestDagtekening).toBe('2024-06-18');
       expect(Object.keys(snap.scopes)).toEqual([ALL_MEMBERS]);
       expect(snap.scopes[ALL_MEMBERS]).toEqual(EXPECTED_0363);
+    });
+
+    it('takes no Dagtekening after the day of the snapshot as the latest (a sender with a wrong clock)', async () => {
+      // 2024-06-18 is the latest in the store; seen on 2024-06-17 (00:30 in Amsterdam, still the 16th in UTC).
+      const snap = await computeIndicators(store, (await getOrganisation(store.db, '0363'))!, {
+        now: new Date('2024-06-16T22:30:00Z'),
+      });
+      expect(snap.latestDagtekening).toBe('2024-06-17');
     });
 
     it('never shows a gemeente the numbers of another gemeente', async () => {

@@ -60,7 +60,7 @@ export async function computeIndicators(
   opts: IndicatorOptions,
 ): Promise<IndicatorSnapshot> {
   const { message: messageSeq, link: linkSeq } = await deliveryMarks(store);
-  const acc = new IndicatorAccumulator();
+  const acc = new IndicatorAccumulator(opts.now);
   const span = opts.span ? { span: opts.span } : {};
   for await (const batch of linksInWindow(store, {
     gemeenten: org.members,
