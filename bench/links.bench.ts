@@ -1,7 +1,7 @@
 // What linking adds to ingest: `npm run bench -- links`. Target (issue #5): at most 25 % of ingest time.
 // Simulated traffic is ingested into fresh stores with linking (the default) and without (`link: false`),
-// parsed on this thread or by KETENDATA_BENCH_WORKERS parse workers, in rounds of one each after a warm-up;
-// the median of the rounds' differences is the figure, as wall and as CPU time (this process only:
+// with the parse workers `ketendata ingest` would start (or KETENDATA_BENCH_WORKERS), in rounds of one each
+// after a warm-up; the median of the rounds' differences is the figure, as wall and as CPU time (this process only:
 // PostgreSQL's own work shows in wall time).
 // Relinking the whole store afterwards (`linkPending`, a bulk load's catch-up) is timed once per dialect.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +13,7 @@ import type { Dialect } from '../src/store/database.js';
 import { LINKABLE_MESSAGE_COLUMNS } from '../src/store/links.js';
 import type { Store } from '../src/store/open.js';
 import { withIngestLock } from '../src/store/watermark.js';
-import { ingestSource } from '../src/usecases/ingest-exchanges.js';
+import { defaultParseWorkers, ingestSource } from '../src/usecases/ingest-exchanges.js';
 import { openSource } from '../src/usecases/ingest-sources.js';
 import { linkMessagesInTx, linkPending } from '../src/usecases/link-batch.js';
 import { freshStore } from '../test/support/databases.js';
@@ -22,9 +22,10 @@ const CLIENTS = Number(process.env.KETENDATA_BENCH_CLIENTS ?? 300);
 const BATCH = 1000;
 const REPEAT = Number(process.env.KETENDATA_BENCH_REPEAT ?? 5);
 const TARGET = 25;
-// Parse workers as `ketendata ingest` starts them for large inputs (they also compute the link entries, off
-// the writing thread); CPU time then includes theirs.
-const WORKERS = Number(process.env.KETENDATA_BENCH_WORKERS ?? 0);
+// Parse workers as `ketendata ingest` starts them when not told (`defaultParseWorkers`: one per core beyond
+// the writing thread for an input this size; they also compute the link entries); KETENDATA_BENCH_WORKERS
+// sets them (0: parse on the writing thread). CPU time includes the workers'.
+const WORKERS_SET = process.env.KETENDATA_BENCH_WORKERS;
 
 const dir = mkdtempSync(join(tmpdir(), 'ketendata-bench-links-'));
 const sim = simulate({
@@ -38,8 +39,10 @@ const sim = simulate({
   errors: 0.02,
   clean: true,
 });
+const WORKERS = WORKERS_SET === undefined ? defaultParseWorkers(sim.exchanges) : Number(WORKERS_SET);
 console.log(
-  `traffic: ${sim.exchanges} exchanges, ${CLIENTS} clients, batches of ${BATCH}, ${WORKERS} parse workers; ` +
+  `traffic: ${sim.exchanges} exchanges, ${CLIENTS} clients, batches of ${BATCH}, ${WORKERS} parse workers ` +
+    `(${WORKERS_SET === undefined ? 'as ketendata ingest chooses here' : 'KETENDATA_BENCH_WORKERS'}); ` +
     `${REPEAT} rounds; ` +
     `load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores (other load inflates the figures)`,
 );

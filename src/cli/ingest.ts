@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism, constants } from 'node:os';
+import { constants } from 'node:os';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import { requireSecret } from '../config/config.js';
@@ -7,7 +7,12 @@ import { count } from '../domain/plural.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { reencryptTotpSecrets } from '../usecases/accounts.js';
-import { formatSummary, ingestSource, summaryWarnings } from '../usecases/ingest-exchanges.js';
+import {
+  defaultParseWorkers,
+  formatSummary,
+  ingestSource,
+  summaryWarnings,
+} from '../usecases/ingest-exchanges.js';
 import { reencryptRawMessages } from '../usecases/ingest-rekey.js';
 import { openSource } from '../usecases/ingest-sources.js';
 import { checkRekeySecrets, finishRekey, openKeyedStore, storeName } from '../usecases/store-secret.js';
@@ -107,10 +112,7 @@ export function register(program: Command, ctx: CliContext): void {
           onQuarantined: items.onQuarantined,
           onConflict: items.onConflict,
           batchSize: opts.batchSize,
-          // Worker start-up (schema compile) only pays off on larger inputs.
-          workers:
-            opts.workers ??
-            ((source.total ?? Infinity) >= 5000 ? Math.min(Math.max(availableParallelism() - 1, 0), 3) : 0),
+          workers: opts.workers ?? defaultParseWorkers(source.total),
           onProgress: (done, s) => {
             const payload = { stored: s.stored, duplicates: s.duplicates, quarantined: s.quarantined };
             if (bar) {

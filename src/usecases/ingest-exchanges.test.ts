@@ -4,7 +4,7 @@ import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { decryptRaw, rawKeyRing } from '../pseudonymise/raw-encryption.js';
-import { ingestSource } from './ingest-exchanges.js';
+import { defaultParseWorkers, ingestSource } from './ingest-exchanges.js';
 import { openSource } from './ingest-sources.js';
 
 const traffic = exampleTraffic();
@@ -186,5 +186,16 @@ describe.each(DIALECTS)('ingest on %s', (dialect) => {
       await one.drop();
       await two.drop();
     }
+  });
+});
+
+describe('the parse workers ingest starts when not told', () => {
+  it('are none for a small input, one per core beyond the writer for a larger one, at most three', () => {
+    expect(defaultParseWorkers(4999, 2)).toBe(0);
+    expect(defaultParseWorkers(5000, 2)).toBe(1);
+    expect(defaultParseWorkers(5000, 1)).toBe(0);
+    expect(defaultParseWorkers(1_000_000, 16)).toBe(3);
+    // A source that cannot say its size (a folder without a manifest) counts as large.
+    expect(defaultParseWorkers(undefined, 4)).toBe(3);
   });
 });

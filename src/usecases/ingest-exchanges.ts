@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { count } from '../domain/plural.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import {
@@ -122,6 +123,15 @@ export function reportItems(
         });
     }
   });
+}
+
+/**
+ * The parse workers `ketendata ingest` starts when not told (`--workers`): none for a small input (their
+ * start-up, a schema compile each, only pays off on larger ones), else one per core beyond the writing
+ * thread, at most 3 (the writer is then the bottleneck).
+ */
+export function defaultParseWorkers(exchanges: number | undefined, cores = availableParallelism()): number {
+  return (exchanges ?? Number.POSITIVE_INFINITY) >= 5000 ? Math.min(Math.max(cores - 1, 0), 3) : 0;
 }
 
 export interface IngestOptions extends ItemReports {
