@@ -10,9 +10,12 @@ describe.each(DIALECTS)('migration 0020 on %s', (dialect) => {
     try {
       const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
       const down = await migrator.migrateTo('0019_organisation_personal_data');
-      expect(down.results).toEqual([
-        { migrationName: '0020_delivery_personal_data', direction: 'Down', status: 'Success' },
-      ]);
+      expect(down.error).toBeUndefined();
+      expect(down.results?.at(-1)).toEqual({
+        migrationName: '0020_delivery_personal_data',
+        direction: 'Down',
+        status: 'Success',
+      });
       const columns = async () =>
         (await store.db.introspection.getTables())
           .find((t) => t.name === 'delivery')!
