@@ -99,6 +99,8 @@ export function register(program: Command, ctx: CliContext): void {
       const { store, keys } = await openKeyedStore(ctx.config, cliSecret(ctx));
       try {
         const report = await runDue(deliveryDeps(ctx, store, keys), now, { retryNow: o.retryNow ?? false });
+        if (report.replanned)
+          ctx.out(`links replanned: ${report.replanned.added} added, ${report.replanned.lapsed} lapsed`);
         for (const m of report.made) {
           ctx.out(
             `made ${m.kind} delivery ${m.id} for ${m.organisation} (slot ${m.slot}, ${count(m.messages, 'message')})`,

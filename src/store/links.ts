@@ -244,6 +244,20 @@ export async function entriesByKey(
   return out;
 }
 
+/**
+ * The next `limit` keys after `after`, in key order, under which linking recomputes relations (`RECOMPUTED`):
+ * every start and stop key, and each ToewijzingNummer key with a 301 row (its version chain). A cursor over
+ * the whole index in bounded batches.
+ */
+export async function recomputedKeysAfter(tx: IngestTx, after: string, limit: number): Promise<string[]> {
+  const rows = await execCells(
+    tx,
+    `SELECT DISTINCT k FROM link_key WHERE k > ? AND (keyspace IN ('start', 'stop') OR (keyspace = 'twn' AND tag = 'toewijzing')) ORDER BY k LIMIT ?`,
+    [after, limit],
+  );
+  return rows.map((r) => r[0] as string);
+}
+
 /** The stored heen messages these `msg|…` keys name (found by their heen entry), as linking reads them. */
 export async function heenMessagesOf(
   tx: IngestTx,

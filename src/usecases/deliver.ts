@@ -35,6 +35,7 @@ import { deliveryDictionary, withPersonalDataLeftOut } from './deliver-dictionar
 import { addLinks, deliveryMarks } from './deliver-links.js';
 import { inlineFormatter, workerFormatter } from './deliver-pool.js';
 import { refreshIndicators } from './indicators.js';
+import { type ReplanOutcome, replanIfDue } from './link-replan.js';
 import { purgeExpired, sweepLeftovers } from './retention.js';
 
 /** What the delivery use cases need; built once in the composition root (CLI, serve). */
@@ -106,6 +107,8 @@ export interface RunReport {
   readonly leftovers: number;
   /** Organisations whose dashboard snapshot was refreshed (after a slot this run delivered). */
   readonly indicators: number;
+  /** The replan of links an upgrade left due, run before the deliveries (null: none was due). */
+  readonly replanned: ReplanOutcome | null;
 }
 
 export interface WaitingSlot {
@@ -187,6 +190,8 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
   const failed: FailedDelivery[] = [];
   const busy: string[] = [];
   const waiting: WaitingSlot[] = [];
+  // Before any delivery: the corrections of links made by older rules go with the next weekly.
+  const replanned = await replanIfDue(deps.store, now);
 
   const active = await listOrganisations(db, { activeOnly: true });
   const starts = active.map((o) => weeklyFrom(o, now));
@@ -335,6 +340,7 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
     expired,
     leftovers,
     indicators,
+    replanned,
   };
 }
 

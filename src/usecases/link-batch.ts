@@ -133,19 +133,51 @@ async function linkClaimed(
     await entriesByKey(tx, onlyTouched, { into: groups });
   }
 
+  const planned = await planGroups(
+    tx,
+    groups,
+    // A new message has no links yet.
+    { isNew, linked: (e) => !isNew(e), touched: (key) => touched.has(key) },
+    now,
+  );
+  return { messages: new Set(entries.map((e) => e.berichtId)).size, ...planned };
+}
+
+/** How `planGroups` reads a batch's groups. */
+export interface GroupsContext {
+  /** Entries that pair with the others under their key, and whose arrival makes recomputed relations due. */
+  readonly isNew: (e: LinkEntry) => boolean;
+  /** Entries that may have links in force: their recomputed links are read to compare with the plan. */
+  readonly linked: (e: LinkEntry) => boolean;
+  /** Keys a rejecting retour touched (their starts and stops are replanned). */
+  readonly touched: (key: string) => boolean;
+}
+
+/**
+ * Plans the links of these key groups (`planGroupInto`) against the recomputed links in force and appends
+ * the differences, lapses first: the second half of linking a batch, and what `replanLinks` runs over
+ * every key. Inside a linking transaction (`lockLinking`).
+ */
+export async function planGroups(
+  tx: IngestTx,
+  groups: ReadonlyMap<string, LinkEntry[]>,
+  ctx: GroupsContext,
+  now: string,
+): Promise<{ added: number; lapsed: number }> {
+  const { isNew, linked } = ctx;
   // What recomputed groups need: which of their messages were rejected, and their links in force.
   const replanned = new Set<string>();
   // Only starts and stops care whether their message was rejected (versions keep rejected 301s).
   const messageKeys: string[] = [];
-  // A new message has no links yet; of a 301's prestaties (most of its group) none is a source.
+  // Of a 301's prestaties (most of its group) none is a source.
   const sources: string[] = [];
   groups.forEach((group, key) => {
-    if (!needsRecompute(group, isNew, touched.has(key))) return;
+    if (!needsRecompute(group, isNew, ctx.touched(key))) return;
     replanned.add(key);
     const versions = key.startsWith('twn|');
     for (const e of group) {
       if (!versions && e.message) messageKeys.push(e.message);
-      if (!isNew(e) && isRecomputedSource(e)) sources.push(e.berichtId);
+      if (linked(e) && isRecomputedSource(e)) sources.push(e.berichtId);
     }
   });
   const rejectedKeys = await rejectedMessageKeys(tx, messageKeys);
@@ -174,12 +206,12 @@ async function linkClaimed(
     const activeHere = replanned.has(key)
       ? [...new Set(group.flatMap((e) => activeByRow.get(`${e.berichtId}|${e.row}`) ?? []))]
       : [];
-    planGroupInto(group, { isNew, active: activeHere, rejected, touched: touched.has(key) }, add, revoke);
+    planGroupInto(group, { isNew, active: activeHere, rejected, touched: ctx.touched(key) }, add, revoke);
   }
   // Lapses first, so a pair that lapses and holds again in one batch ends added.
   await insertLinks(tx, [...revoke.values()], 'vervallen', now);
   await insertLinks(tx, [...add.values()], 'toegevoegd', now);
-  return { messages: new Set(entries.map((e) => e.berichtId)).size, added: add.size, lapsed: revoke.size };
+  return { added: add.size, lapsed: revoke.size };
 }
 
 /**

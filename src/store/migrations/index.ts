@@ -33,6 +33,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0019_organisation_personal_data': () => import('./0019_organisation_personal_data.js'),
   '0020_delivery_personal_data': () => import('./0020_delivery_personal_data.js'),
   '0021_landed_migration_repairs': () => import('./0021_landed_migration_repairs.js'),
+  '0022_link_replan_pending': () => import('./0022_link_replan_pending.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -5,6 +5,7 @@ export interface LinkTables {
   link: LinkTable;
   link_key: LinkKeyTable;
   link_done: LinkDoneTable;
+  link_replan: LinkReplanTable;
 }
 
 /**
@@ -50,4 +51,14 @@ export interface LinkKeyTable {
 export interface LinkDoneTable {
   /** The message's seq: linking after a crash resumes above the highest. */
   seq: number;
+}
+
+/**
+ * A replan of the recomputed links is due (migration 0022): its one row (id 1) is there from an upgrade
+ * until the weekly run has replanned (`replanLinks`), so links made by older rules are corrected once.
+ */
+export interface LinkReplanTable {
+  id: number;
+  /** ISO-8601 UTC: when the upgrade found it due. */
+  due_since: string;
 }
