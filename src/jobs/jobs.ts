@@ -16,6 +16,7 @@ export interface JobDef {
 export function runOutcome(r: RunReport): string {
   const failed = r.failed.map((f) => `${f.organisation} ${f.kind} ${f.slot} (${f.reason})`);
   return [
+    ...(r.replanned ? [`links replanned (${r.replanned.added} added, ${r.replanned.lapsed} lapsed)`] : []),
     `${count(r.made.length, 'delivery', 'deliveries')} made`,
     `${r.expired} expired`,
     ...(r.leftovers ? [`${count(r.leftovers, 'leftover')} removed`] : []),
@@ -48,7 +49,7 @@ export const JOBS: readonly JobDef[] = [
       'gemiste of mislukte leveringen opnieuw, leveringen ouder dan 60 dagen verwijderen (elk uur)',
     run: async (deps, now) => {
       const r = await runDue(deps, now);
-      if (r.made.length + r.failed.length + r.expired + r.leftovers === 0) return '';
+      if (r.made.length + r.failed.length + r.expired + r.leftovers === 0 && !r.replanned) return '';
       return runOutcome(r);
     },
   },
