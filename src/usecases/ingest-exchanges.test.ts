@@ -153,6 +153,18 @@ describe.each(DIALECTS)('ingest on %s', (dialect) => {
           .orderBy('seq')
           .execute();
       expect(await rows(two.store)).toEqual(await rows(one.store));
+      // The workers compute the link entries and send them packed: the same entries, the same links.
+      const linked = async (s: typeof one.store) => ({
+        keys: await s.db
+          .selectFrom('link_key')
+          .selectAll()
+          .orderBy(['k', 'bericht_id', 'tbl', 'row', 'tag'])
+          .execute(),
+        links: await s.db.selectFrom('link').selectAll().orderBy('seq').execute(),
+      });
+      const withWorkers = await linked(two.store);
+      expect(withWorkers.links.length).toBeGreaterThan(0);
+      expect(withWorkers).toEqual(await linked(one.store));
     } finally {
       await one.drop();
       await two.drop();

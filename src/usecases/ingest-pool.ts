@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { type PackedEntries, unpackEntries } from '../links/entries.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import type { EncryptedRaw } from '../pseudonymise/raw-encryption.js';
 import type { PreparedExchange } from '../store/ingest-repository.js';
@@ -11,9 +12,14 @@ const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 /** Exchanges per message to a worker. */
 const CHUNK = 100;
 
-/** Buffers come back from a worker as plain Uint8Arrays. */
-function revive(p: PreparedExchange): PreparedExchange {
-  if (typeof p.raw === 'number') return p;
+/** A prepared exchange as a worker sends it: a message's link entries packed (`packEntries`). */
+type WireExchange = PreparedExchange & { readonly packedEntries?: PackedEntries };
+
+/** Buffers come back from a worker as plain Uint8Arrays, link entries packed. */
+function revive(w: WireExchange): PreparedExchange {
+  const { packedEntries, ...p } = w;
+  const entries = packedEntries && p.kind === 'message' ? { linkEntries: unpackEntries(packedEntries) } : {};
+  if (typeof p.raw === 'number') return { ...p, ...entries };
   const r = p.raw as EncryptedRaw;
   const raw: EncryptedRaw = {
     key_id: r.key_id,
@@ -21,7 +27,7 @@ function revive(p: PreparedExchange): PreparedExchange {
     tag: Buffer.from(r.tag.buffer, r.tag.byteOffset, r.tag.byteLength),
     ciphertext: Buffer.from(r.ciphertext.buffer, r.ciphertext.byteOffset, r.ciphertext.byteLength),
   };
-  return { ...p, raw };
+  return { ...p, ...entries, raw };
 }
 
 /**
@@ -61,7 +67,7 @@ export class ParsePool {
               { eval: true, workerData },
             )
           : new Worker(url, { workerData });
-      w.on('message', (msg: { id: number; out: PreparedExchange[] }) => {
+      w.on('message', (msg: { id: number; out: WireExchange[] }) => {
         const p = this.#pending.get(msg.id);
         this.#pending.delete(msg.id);
         p?.resolve(msg.out.map(revive));

@@ -1,7 +1,7 @@
 // A parse worker: prepares exchanges (parse, validate, pseudonymise, encrypt) off the main thread, which
 // keeps reading input and writing the store. Started by ParsePool; never imported elsewhere.
 import { parentPort, workerData } from 'node:worker_threads';
-import { linkableMessage, linkEntries } from '../links/entries.js';
+import { linkableMessage, linkEntries, packEntries } from '../links/entries.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import { prepareExchange, type ReceivedExchange } from './ingest-prepare.js';
 
@@ -41,7 +41,7 @@ parentPort!.on('message', (msg: { id: number; items: { ex: ReceivedExchange; key
     if (prepared.kind !== 'message') return prepared;
     const { tables, ...rest } = prepared;
     if (!m.link || !tables) return rest;
-    return { ...rest, linkEntries: linkEntries(linkableMessage(prepared.message, tables)) };
+    return { ...rest, packedEntries: packEntries(linkEntries(linkableMessage(prepared.message, tables))) };
   });
   parentPort!.postMessage({ id: msg.id, out });
 });
