@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import { compactKey, type LinkableMessage } from '../links/entries.js';
+import { compactKey } from '../links/entries.js';
 import { MemoryLinkIndex } from '../links/memory-index.js';
 import { test301Version, testMessage, testRetour } from '../links/test-messages.js';
 import { startRun } from '../store/ingest-repository.js';
 import { entriesByKey } from '../store/links.js';
 import type { Store } from '../store/open.js';
 import { withIngestLock } from '../store/watermark.js';
+import { storedForLinks } from './link-batch.fixtures.js';
 import { linkBatch, type StoredMessageForLinks } from './link-batch.js';
 
 const GEM = '0363';
@@ -46,21 +47,7 @@ async function stopStartsInForce(store: Store, prefix: string): Promise<string[]
   return [...state].flatMap(([pair, mutatie]) => (mutatie === 'toegevoegd' ? [pair] : []));
 }
 
-// Messages are linked by their seq; these are not in the message table, so each BerichtId gets its own.
-const seqs = new Map<string, number>();
-const seqOf = (id: string) => seqs.get(id) ?? seqs.set(id, seqs.size + 1).size;
-
-const stored = (m: LinkableMessage): StoredMessageForLinks => ({
-  seq: seqOf(m.berichtId),
-  bericht_id: m.berichtId,
-  code: m.code,
-  gemeente: m.gemeente,
-  afzender: m.afzender,
-  ontvanger: m.ontvanger,
-  identificatie: m.identificatie,
-  dagtekening: m.dagtekening,
-  rows: JSON.stringify(m.tables),
-});
+const stored = storedForLinks();
 
 const v = (id: string, dag: string) =>
   testMessage({

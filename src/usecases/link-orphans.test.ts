@@ -1,28 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import { INFO_SEP, type LinkableMessage } from '../links/entries.js';
+import { INFO_SEP } from '../links/entries.js';
 import { testMessage } from '../links/test-messages.js';
-import { linkBatch, type StoredMessageForLinks } from './link-batch.js';
+import { storedForLinks } from './link-batch.fixtures.js';
+import { linkBatch } from './link-batch.js';
 import { countOrphans } from './link-orphans.js';
 
 const GEM = '0363';
 const AGB = '12345678';
 
-// Messages are linked by their seq; these are not in the message table, so each BerichtId gets its own.
-const seqs = new Map<string, number>();
-const seqOf = (id: string) => seqs.get(id) ?? seqs.set(id, seqs.size + 1).size;
-
-const stored = (m: LinkableMessage): StoredMessageForLinks => ({
-  seq: seqOf(m.berichtId),
-  bericht_id: m.berichtId,
-  code: m.code,
-  gemeente: m.gemeente,
-  afzender: m.afzender,
-  ontvanger: m.ontvanger,
-  identificatie: m.identificatie,
-  dagtekening: m.dagtekening,
-  rows: m.tables,
-});
+const stored = storedForLinks();
 
 // Tuesday 2024-03-05: three working days after it is Friday 2024-03-08.
 const answered = testMessage({

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Migrator } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import type { LinkableMessage } from '../links/entries.js';
 import { test301Version, testMessage } from '../links/test-messages.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { simulate } from '../simulate/simulate.js';
@@ -13,7 +12,8 @@ import { migrate, type Store } from '../store/open.js';
 import { runDue } from './deliver.js';
 import { ingestSource } from './ingest-exchanges.js';
 import { openSource } from './ingest-sources.js';
-import { linkBatch, type StoredMessageForLinks } from './link-batch.js';
+import { storedForLinks } from './link-batch.fixtures.js';
+import { linkBatch } from './link-batch.js';
 import { replanDue, replanLinks } from './link-replan.js';
 
 const GEM = '0363';
@@ -21,20 +21,7 @@ const AGB = '12345678';
 const NOW = new Date('2024-06-01T10:00:00Z');
 const LATER = new Date('2024-07-01T10:00:00Z');
 
-// Messages are linked by their seq; these are not in the message table, so each BerichtId gets its own.
-const seqs = new Map<string, number>();
-const seqOf = (id: string) => seqs.get(id) ?? seqs.set(id, seqs.size + 1).size;
-const stored = (m: LinkableMessage): StoredMessageForLinks => ({
-  seq: seqOf(m.berichtId),
-  bericht_id: m.berichtId,
-  code: m.code,
-  gemeente: m.gemeente,
-  afzender: m.afzender,
-  ontvanger: m.ontvanger,
-  identificatie: m.identificatie,
-  dagtekening: m.dagtekening,
-  rows: JSON.stringify(m.tables),
-});
+const stored = storedForLinks();
 
 /** Every link event in seq order, as `mutatie type from -> to`. */
 async function events(store: Store): Promise<string[]> {
