@@ -1,26 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseMessage } from '../ingest/index.js';
-import type { LinkableMessage } from './entries.js';
 import { MemoryLinkIndex } from './memory-index.js';
+import { parsedForLinks } from './test-messages.js';
 
 const FIXTURES = new URL('../../test/fixtures/istandaarden/', import.meta.url);
 
-function example(path: string): LinkableMessage {
-  const r = parseMessage(readFileSync(new URL(path, FIXTURES)), { file: path });
-  if (!r.ok) throw new Error(r.error.message);
-  const m = r.message;
-  return {
-    berichtId: path,
-    code: m.schema.code,
-    gemeente: m.gemeente,
-    afzender: m.key.afzender,
-    ontvanger: m.key.ontvanger,
-    identificatie: m.key.identificatie,
-    dagtekening: m.key.dagtekening,
-    tables: Object.fromEntries(m.tables),
-  };
-}
+const example = (path: string) => parsedForLinks(readFileSync(new URL(path, FIXTURES)), path);
 
 describe('links between the official examples', () => {
   it('links the JW315 products to the JW301 products that carry their ReferentieAanbieder, and the JW319 answer to the JW317 request', () => {

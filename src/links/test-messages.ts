@@ -1,3 +1,4 @@
+import { parseMessage } from '../ingest/index.js';
 import { schemaSet } from '../schema/releases.js';
 import type { LinkableMessage, StoredRow } from './entries.js';
 
@@ -108,4 +109,21 @@ export function test301Version(spec: {
       ],
     },
   });
+}
+
+/** A message in XML (an official example, say) as linking reads it, under the BerichtId given. */
+export function parsedForLinks(xml: string | Buffer, berichtId: string): LinkableMessage {
+  const r = parseMessage(typeof xml === 'string' ? Buffer.from(xml) : xml, { file: berichtId });
+  if (!r.ok) throw new Error(r.error.message);
+  const m = r.message;
+  return {
+    berichtId,
+    code: m.schema.code,
+    gemeente: m.gemeente,
+    afzender: m.key.afzender,
+    ontvanger: m.key.ontvanger,
+    identificatie: m.key.identificatie,
+    dagtekening: m.key.dagtekening,
+    tables: Object.fromEntries(m.tables),
+  };
 }
