@@ -6,6 +6,7 @@
 // runs). Memory is measured apart (forced full GCs would distort the time), on an accumulator fed as
 // `computeIndicators` feeds it: heap after a forced GC once it is full (right before `values()`), minus the
 // heap after a forced GC without it (median of three).
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import { ingestSource } from '../src/usecases/ingest-exchanges.js';
 import { openSource } from '../src/usecases/ingest-sources.js';
 import { requireOrganisation } from '../src/usecases/organisations.js';
 import { freshStore } from '../test/support/databases.js';
+import { count } from './support.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc (npm run bench -- indicators does)');
@@ -69,14 +71,6 @@ async function retainedByAccumulator(store: Store, org: Organisation): Promise<n
     rounds.push(full - Math.min(before, await settledHeap()));
   }
   return rounds.sort((x, y) => x - y)[1]!;
-}
-
-async function count(store: Store, table: 'message' | 'link'): Promise<number> {
-  const row = await store.db
-    .selectFrom(table)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;

@@ -4,6 +4,7 @@
 // after a warm-up; the median of the rounds' differences is the figure, as wall and as CPU time (this process only:
 // PostgreSQL's own work shows in wall time).
 // Relinking the whole store afterwards (`linkPending`, a bulk load's catch-up) is timed once per dialect.
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { defaultParseWorkers, ingestSource } from '../src/usecases/ingest-exchan
 import { openSource } from '../src/usecases/ingest-sources.js';
 import { linkMessagesInTx, linkPending } from '../src/usecases/link-batch.js';
 import { freshStore } from '../test/support/databases.js';
+import { count } from './support.js';
 
 const CLIENTS = Number(process.env.KETENDATA_BENCH_CLIENTS ?? 300);
 const BATCH = 1000;
@@ -63,14 +65,6 @@ async function timed(fn: () => Promise<unknown>): Promise<Timing> {
   await fn();
   const cpu = process.cpuUsage(c);
   return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
-}
-
-async function count(store: Store, table: 'message' | 'link'): Promise<number> {
-  const row = await store.db
-    .selectFrom(table)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 /** One ingest of the whole traffic into a fresh store; `after` sees the store before it is dropped. */
