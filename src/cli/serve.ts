@@ -3,6 +3,7 @@ import { checkTrustedProxies, requireSecret } from '../config/config.js';
 import { startPortal } from '../http/launch.js';
 import { STOP_GRACE_MS } from '../http/server.js';
 import { startScheduler } from '../jobs/scheduler.js';
+import { limitLockWait, SERVE_LOCK_TIMEOUT_MS } from '../store/open.js';
 import { openKeyedStore } from '../usecases/store-secret.js';
 import { type CliContext, parsePort } from './command.js';
 
@@ -31,6 +32,8 @@ export function register(program: Command, ctx: CliContext): void {
       });
       try {
         const { store, keys } = await openKeyedStore(ctx.config, secret);
+        // Requests (and the jobs beside them) fail on a lock held elsewhere instead of waiting for it.
+        limitLockWait(store, SERVE_LOCK_TIMEOUT_MS);
         if (signals.received) return await store.close();
         let server: Awaited<ReturnType<typeof startPortal>>;
         try {

@@ -70,9 +70,12 @@ export const STORE_RETRY_AFTER_SECONDS = 5;
  */
 const BUSY_PG_CODES = new Set(['40001', '40P01', '55P03', '57P01', '57P03', '53300']);
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET']);
-/** node-postgres says so in words only: a connection lost mid-query, no free connection in time. */
+/**
+ * node-postgres says so in words only: a connection lost mid-query or between two statements of a
+ * transaction, no free connection in time.
+ */
 const PG_CONNECTION_LOST =
-  /^(Connection terminated( unexpectedly)?|timeout exceeded when trying to connect)$/;
+  /^(Connection terminated( unexpectedly)?|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect)$/;
 
 const errorCode = (err: unknown): string => {
   const code = (err as { code?: unknown } | null)?.code;

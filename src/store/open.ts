@@ -24,6 +24,22 @@ export interface StoreOptions {
   readonly dataDir: string;
 }
 
+/** Connections per process to PostgreSQL (`serve`, and each command that opens the store). */
+export const PG_POOL_SIZE = 10;
+/**
+ * How long a query waits for a connection (all of the pool's in use, or a server that does not answer)
+ * before it fails with node-postgres' `timeout exceeded when trying to connect`: a 503 `store.busy` for the
+ * API, store.unreachable when the store opens.
+ */
+export const PG_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * How long `serve` lets a statement wait for a lock that another session holds (a psql transaction left
+ * open, VACUUM FULL, a long batch) before it fails with 55P03: the hub feed gets 503 `store.busy` with
+ * Retry-After instead of waiting, and the pool's connections are not all held by waiting requests. Batch
+ * commands (ingest, deliver from cron) set none and wait as long as it takes.
+ */
+export const SERVE_LOCK_TIMEOUT_MS = 5000;
+
 // Return int8 and numeric as JS numbers/strings consistently with SQLite.
 pg.types.setTypeParser(20, (v) => Number(v));
 
@@ -75,11 +91,34 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   // used must stop the start, not the first delivery due.
   ensureDataFolder(options.dataDir);
   if (databaseUrl) {
-    const pool = new pg.Pool({ connectionString: withDefaultUser(databaseUrl), max: 10 });
+    const pool = new pg.Pool({
+      connectionString: withDefaultUser(databaseUrl),
+      max: PG_POOL_SIZE,
+      connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    });
     // An idle connection the server closed (restart, failover, an administrator): the pool drops it and
     // the next query connects anew. Without a listener node-postgres would take the whole process down.
     pool.on('error', (err) => {
       process.emitWarning(`idle PostgreSQL connection lost: ${err.message}`, { code: 'KETENDATA_PG_IDLE' });
+    });
+    // The pool listens to idle connections only. One checked out (between the statements of a transaction)
+    // that the server ends emits 'error' on its client, which would take the process down too: every client
+    // gets a listener of its own. The statement under way, or the next, fails and says why; whoever holds
+    // the client releases it with that error, so it is not pooled again.
+    const checkedOut = new WeakSet<pg.PoolClient>();
+    pool.on('acquire', (client) => checkedOut.add(client));
+    pool.on('release', (_err, client) => checkedOut.delete(client));
+    pool.on('connect', (client) => {
+      let warned = false;
+      client.on('error', (err) => {
+        // Idle, the pool's listener above warns; a lost connection may say so twice (the server's reason,
+        // then the socket's end): once is enough.
+        if (warned || !checkedOut.has(client)) return;
+        warned = true;
+        process.emitWarning(`PostgreSQL connection in use lost: ${err.message}`, {
+          code: 'KETENDATA_PG_LOST',
+        });
+      });
     });
     // Connect once before migrating, so that a server that cannot be reached is reported as such and not
     // as a failed migration.
@@ -106,6 +145,27 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   await migrate(store);
   return store;
+}
+
+/**
+ * From now on every statement of this store waits at most `ms` for a PostgreSQL lock (lock_timeout), on the
+ * connections the pool has already and on those it makes later; 0 waits without limit. Nothing on SQLite
+ * (its busy_timeout is the store's own).
+ */
+export function limitLockWait(store: Store, ms: number): void {
+  const pool = store.pool;
+  if (!pool) return;
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new Error(`store.bad_lock_timeout: ${ms}`);
+  const set = new WeakSet<pg.PoolClient>();
+  // Set at checkout, ahead of the caller's first statement (a client runs its queries in order). A SET that
+  // fails means a broken connection, which the caller's own statement then reports.
+  pool.on('acquire', (client) => {
+    if (set.has(client)) return;
+    client.query(`SET lock_timeout = ${ms}`).then(
+      () => set.add(client),
+      () => undefined,
+    );
+  });
 }
 
 /**

@@ -58,19 +58,57 @@ const PG_RETRYABLE = new Set(['23505', '40001', '40P01']);
 const PG_ATTEMPTS = 25;
 
 async function postgresIngestTx<T>(store: Store, fn: (tx: IngestTx) => Promise<T>): Promise<T> {
+  return postgresTx(store, 'SELECT pg_advisory_xact_lock_shared($1)', (client) =>
+    fn({ dialect: 'postgres', client }),
+  );
+}
+
+/**
+ * Runs `body` on a pooled client inside BEGIN, `lock` (an advisory lock on INGEST_LOCK_ID) and COMMIT. When
+ * the server ends the connection on the way (a restart, pg_terminate_backend) the client is released with
+ * the error, so the pool destroys it instead of handing it out again, and the call fails with the server's
+ * reason (57P01 and the like, a 503 `store.busy` for the API) rather than node-postgres' "not queryable".
+ */
+async function postgresTx<T>(
+  store: Store,
+  lock: string,
+  body: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await store.pool!.connect();
+  let lost: Error | undefined;
+  const onLost = (err: Error) => {
+    lost ??= err;
+  };
+  client.on('error', onLost);
+  let failure: unknown;
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock_shared($1)', [INGEST_LOCK_ID]);
-    const result = await fn({ dialect: 'postgres', client });
+    await client.query(lock, [INGEST_LOCK_ID]);
+    const result = await body(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
+    failure = err;
+    if (!lost && !connectionBroken(err)) await client.query('ROLLBACK').catch(() => undefined);
+    // node-postgres' own error (no SQLSTATE) on a client that lost its connection says only that: the
+    // connection's error says why.
+    throw lost && (err as { code?: unknown } | null)?.code === undefined ? lost : err;
   } finally {
-    client.release();
+    client.off('error', onLost);
+    const broken = lost ?? (connectionBroken(failure) ? (failure as Error) : undefined);
+    client.release(broken);
   }
+}
+
+/**
+ * Whether `err` says the connection itself is gone, not the statement: class 08, the server ending it
+ * (57P01 administrator, 57P02 crash, 57P03 cannot connect now), or node-postgres' words for a lost socket.
+ */
+function connectionBroken(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^(08...|57P0[123])$/.test(code)) return true;
+  return /^(Connection terminated|Client has encountered a connection error)/.test(err.message);
 }
 
 /**
@@ -98,21 +136,11 @@ export async function readWatermarks(
   const query = `SELECT ${tables.map((t, i) => `(SELECT COALESCE(MAX(${column}), 0) FROM ${t}) AS w${i}`).join(', ')}`;
   const marks = (row: Record<string, unknown> | undefined) =>
     tables.map((_, i) => Number(row?.[`w${i}`] ?? 0));
-  if (store.dialect === 'postgres') {
-    const client = await store.pool!.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK_ID]);
+  if (store.dialect === 'postgres')
+    return postgresTx(store, 'SELECT pg_advisory_xact_lock($1)', async (client) => {
       const { rows } = await client.query<Record<string, unknown>>(query);
-      await client.query('COMMIT');
       return marks(rows[0]);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
+    });
   return store.db
     .connection()
     .execute(async () => marks(store.sqlite!.prepare(query).get() as Record<string, unknown> | undefined));
