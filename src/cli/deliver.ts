@@ -98,26 +98,33 @@ export function register(program: Command, ctx: CliContext): void {
       if (futureNowRefused(ctx, o.now, now, o.allowFuture ?? false)) return;
       const { store, keys } = await openKeyedStore(ctx.config, cliSecret(ctx));
       try {
-        const report = await runDue(deliveryDeps(ctx, store, keys), now, { retryNow: o.retryNow ?? false });
+        // Each line as the delivery is made: a run that fails later has still said what it made.
+        const report = await runDue(deliveryDeps(ctx, store, keys), now, {
+          retryNow: o.retryNow ?? false,
+          onMade: (m) =>
+            ctx.out(
+              `made ${m.kind} delivery ${m.id} for ${m.organisation} (slot ${m.slot}, ${count(m.messages, 'message')})`,
+            ),
+        });
         if (report.replanned)
           ctx.out(`links replanned: ${report.replanned.added} added, ${report.replanned.lapsed} lapsed`);
-        for (const m of report.made) {
-          ctx.out(
-            `made ${m.kind} delivery ${m.id} for ${m.organisation} (slot ${m.slot}, ${count(m.messages, 'message')})`,
-          );
-        }
         for (const f of report.failed) {
           ctx.err(
             `${f.kind} delivery for ${f.organisation} (slot ${f.slot}) failed: ${f.reason}; a later run tries again`,
           );
         }
-        for (const s of report.busy) ctx.out(`slot ${s} is being run by another worker; stopped there`);
+        // Not done: the Sunday and the ones after it wait for that worker (exit code 1, so cron says so).
+        for (const b of report.busy)
+          ctx.err(
+            `slot ${b.slot} is being run by another worker (${b.worker}), whose claim holds until ${b.leaseUntil} unless it renews it; stopped there, a later run takes up what is left`,
+          );
         // Still owed: as much a failure for cron's mail as the run where it first failed.
         for (const w of report.waiting)
           ctx.err(
             `slot ${w.slot} failed before and waits for its retry at ${w.retryAfter} (--retry-now to try it now)`,
           );
-        if (report.failed.length > 0 || report.waiting.length > 0) ctx.setExitCode(1);
+        if (report.failed.length > 0 || report.waiting.length > 0 || report.busy.length > 0)
+          ctx.setExitCode(1);
         ctx.out(
           `${count(report.made.length, 'delivery', 'deliveries')} made, ${count(report.expired, 'expired delivery', 'expired deliveries')} deleted`,
         );

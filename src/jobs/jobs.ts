@@ -21,7 +21,7 @@ export function runOutcome(r: RunReport): string {
     `${r.expired} expired`,
     ...(r.leftovers ? [`${count(r.leftovers, 'leftover')} removed`] : []),
     ...(failed.length ? [`failed: ${failed.join(', ')}`] : []),
-    ...(r.busy.length ? [`busy: ${r.busy.join(', ')}`] : []),
+    ...(r.busy.length ? [`busy: ${r.busy.map((b) => `${b.slot} (until ${b.leaseUntil})`).join(', ')}`] : []),
   ].join(', ');
 }
 

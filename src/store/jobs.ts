@@ -57,6 +57,33 @@ export async function claimSlot(
   return taken ? { attempts: Number(taken.attempts) } : undefined;
 }
 
+/**
+ * Takes over a running claim from `from`, a worker known to be gone (its process ended), before its lease
+ * runs out. One conditional update on the worker id: of two workers taking it over only one gets it, and a
+ * claim renewed or finished meanwhile is left alone. Returns the failures in a row so far when taken.
+ */
+export async function takeOverSlot(
+  db: Kysely<Database>,
+  c: SlotClaim,
+  from: string,
+): Promise<{ readonly attempts: number } | undefined> {
+  const taken = await db
+    .updateTable('job_run')
+    .set({
+      worker: c.worker,
+      status: 'running',
+      claimed_at: c.at.toISOString(),
+      lease_until: c.leaseUntil.toISOString(),
+    })
+    .where('job', '=', c.job)
+    .where('slot', '=', c.slot)
+    .where('worker', '=', from)
+    .where('status', '=', 'running')
+    .returning('attempts')
+    .executeTakeFirst();
+  return taken ? { attempts: Number(taken.attempts) } : undefined;
+}
+
 /** Moves this worker's running claim's lease on; false when the claim is no longer its own. */
 export async function renewLease(
   db: Kysely<Database>,

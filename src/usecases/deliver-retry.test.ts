@@ -258,7 +258,10 @@ describe('a worker that is alive', () => {
       };
       const report = await runDue(deps, SUNDAY);
       expect(report.made.map((m) => m.organisation)).toEqual(['0363', '0384']);
-      expect(await other).toMatchObject({ made: [], busy: [SUNDAY.toISOString()] });
+      expect(await other).toMatchObject({
+        made: [],
+        busy: [{ slot: SUNDAY.toISOString(), worker: 'w1' }],
+      });
       const run = (await getJobRun(store.db, WEEKLY_JOB, SUNDAY.toISOString()))!;
       expect(run).toMatchObject({ status: 'done', worker: 'w1' });
       expect(Date.parse(run.leaseUntil) - start).toBe(13 * MIN);

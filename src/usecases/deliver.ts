@@ -21,7 +21,7 @@ import {
   linksInWindow,
   messagesInWindow,
 } from '../store/deliveries.js';
-import { claimSlot, finishSlot, getJobRun, renewLease } from '../store/jobs.js';
+import { claimSlot, finishSlot, getJobRun, renewLease, takeOverSlot } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
 import {
   clearCatchUp,
@@ -69,6 +69,8 @@ export const WEEKLY_JOB = 'weekly-delivery';
  */
 const LEASE_MS = 5 * 60 * 1000;
 const HEARTBEAT_MS = 60 * 1000;
+/** A run whose store failed tries once more, after this pause, to mark its slot failed (a restart is short). */
+const FINISH_RETRY_MS = 2000;
 /** A failed slot waits this long before it is tried again, doubling with every failure in a row up to MAX. */
 const RETRY_FIRST_MS = 20 * 60 * 1000;
 const RETRY_MAX_MS = 6 * 60 * 60 * 1000;
@@ -99,7 +101,7 @@ export interface RunReport {
   /** Deliveries that failed in this run; recorded (job_run, audit log) and tried again by a later run. */
   readonly failed: readonly FailedDelivery[];
   /** Slots another worker holds (this run stopped there rather than overtake it). */
-  readonly busy: readonly string[];
+  readonly busy: readonly BusySlot[];
   /** Slots that failed before and wait for their retry time; the organisations they owe wait with them. */
   readonly waiting: readonly WaitingSlot[];
   readonly expired: number;
@@ -117,13 +119,42 @@ export interface WaitingSlot {
   readonly retryAfter: string;
 }
 
+export interface BusySlot {
+  readonly slot: string;
+  readonly worker: string;
+  /** ISO instant (wall clock) at which its claim lapses unless that worker renews it. */
+  readonly leaseUntil: string;
+}
+
 export interface RunOptions {
   /** Try failed slots at once rather than after their wait (an operator after a fix). */
   readonly retryNow?: boolean;
+  /** Called as each delivery is made, so a run that fails later has still said what it made. */
+  readonly onMade?: (made: MadeDelivery) => void;
 }
 
+/** `host:pid:tag`: the host and process say whether the claim's worker is still there (workerGone). */
 export function defaultWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * True only when `worker` (`host:pid[:tag]`) ran on this host and its process no longer exists: its claim
+ * can be taken over at once. A worker of another host, an id of another form, or a pid that exists (also
+ * one owned by another user, EPERM) is not known to be gone: its claim waits for its lease.
+ */
+export function workerGone(worker: string): boolean {
+  const parts = worker.split(':');
+  if (parts.length < 2 || parts.length > 3 || parts[0] !== hostname() || !/^\d+$/.test(parts[1] ?? ''))
+    return false;
+  const pid = Number(parts[1]);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /**
@@ -158,20 +189,51 @@ const owesHistory = (org: Organisation, slot: Date) => owes(org, 'history', slot
 
 const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 200);
 
-/** Renews a claim's lease until stopped. */
+/** Renews a claim's lease until stopped; `leaseUntil` is the end of the last lease the store took. */
 function holdLease(
   deps: DeliveryDeps,
   claim: { job: string; slot: string; worker: string },
   wall: () => Date,
+  leaseUntil: Date,
 ) {
+  const held = { leaseUntil };
   const timer = setInterval(() => {
+    const next = new Date(wall().getTime() + LEASE_MS);
     // A renewal that fails is retried on the next beat; the lease outlasts several.
-    renewLease(deps.store.db, { ...claim, leaseUntil: new Date(wall().getTime() + LEASE_MS) }).catch(
+    renewLease(deps.store.db, { ...claim, leaseUntil: next }).then(
+      (ok) => {
+        if (ok) held.leaseUntil = next;
+      },
       () => undefined,
     );
   }, HEARTBEAT_MS);
   timer.unref();
-  return () => clearInterval(timer);
+  return { held, release: () => clearInterval(timer) };
+}
+
+/**
+ * Marks a slot failed after an error outside any one organisation (the store itself, mostly). When the store
+ * is gone that fails too: one more try after a short pause (a restart), then the first error is what is
+ * thrown, saying when the claim lapses, never the second one, which would hide what went wrong.
+ */
+async function failSlot(
+  db: DeliveryDeps['store']['db'],
+  c: Parameters<typeof finishSlot>[1],
+  first: unknown,
+  leaseUntil: Date,
+): Promise<never> {
+  try {
+    await finishSlot(db, c);
+  } catch {
+    await new Promise((resolve) => setTimeout(resolve, FINISH_RETRY_MS));
+    try {
+      await finishSlot(db, c);
+    } catch (second) {
+      const message = `${first instanceof Error ? first.message : String(first)}; slot ${c.slot} could not be marked failed (${reasonOf(second)}): its claim is released when its lease ends at ${leaseUntil.toISOString()}, or at once for a deliver on this host after this process has ended`;
+      throw new Error(message, { cause: first });
+    }
+  }
+  throw first;
 }
 
 /**
@@ -188,7 +250,7 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
   const db = deps.store.db;
   const made: MadeDelivery[] = [];
   const failed: FailedDelivery[] = [];
-  const busy: string[] = [];
+  const busy: BusySlot[] = [];
   const waiting: WaitingSlot[] = [];
   // Before any delivery: the corrections of links made by older rules go with the next weekly.
   const replanned = await replanIfDue(deps.store, now);
@@ -212,13 +274,16 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
     const slotIso = slot.toISOString();
     const claim = { job: WEEKLY_JOB, slot: slotIso, worker };
     const at = wall();
-    const taken = await claimSlot(
-      db,
-      { ...claim, at, leaseUntil: new Date(at.getTime() + LEASE_MS) },
-      { retryNow: opts.retryNow ?? false },
-    );
+    const leaseUntil = new Date(at.getTime() + LEASE_MS);
+    let taken = await claimSlot(db, { ...claim, at, leaseUntil }, { retryNow: opts.retryNow ?? false });
+    let run = taken ? undefined : await getJobRun(db, WEEKLY_JOB, slotIso);
+    // A claim whose worker ended on this host (a run that lost its store and exited) need not wait for its
+    // lease; one of another host cannot be checked from here and does.
+    if (!taken && run?.status === 'running' && workerGone(run.worker)) {
+      taken = await takeOverSlot(db, { ...claim, at, leaseUntil }, run.worker);
+      if (!taken) run = await getJobRun(db, WEEKLY_JOB, slotIso);
+    }
     if (!taken) {
-      const run = await getJobRun(db, WEEKLY_JOB, slotIso);
       if (run?.status === 'done') continue;
       if (run?.status === 'failed') {
         waiting.push({ slot: slotIso, retryAfter: run.leaseUntil });
@@ -229,10 +294,10 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
         continue;
       }
       // Another worker is on this slot: later slots must wait for it, or cursors would leapfrog.
-      busy.push(slotIso);
+      busy.push({ slot: slotIso, worker: run?.worker ?? '', leaseUntil: run?.leaseUntil ?? '' });
       break;
     }
-    const release = holdLease(deps, claim, wall);
+    const { held, release } = holdLease(deps, claim, wall, leaseUntil);
     try {
       if (!marks) {
         // Both marks in one cut: read apart, a batch committing in between gave a link past its message.
@@ -269,18 +334,24 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
             if (d) {
               made.push(d);
               madeHere++;
+              opts.onMade?.(d);
             }
           } catch (err) {
             const f = { organisation: org.code, kind, slot: slotIso, reason: reasonOf(err) };
             failures.push(f);
             heldBack.add(`${org.code}/${kind}`);
-            await audit(db, {
-              at: now,
-              actor: 'system',
-              organisation: org.code,
-              action: 'delivery.fail',
-              detail: { kind, slot: slotIso, reason: f.reason },
-            });
+            try {
+              await audit(db, {
+                at: now,
+                actor: 'system',
+                organisation: org.code,
+                action: 'delivery.fail',
+                detail: { kind, slot: slotIso, reason: f.reason },
+              });
+            } catch {
+              // The store itself is gone: the slot fails as a whole, with the delivery's error, not this one.
+              throw err;
+            }
           }
         }
       }
@@ -303,15 +374,19 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
       // Outside any one organisation (the store itself): the slot failed as a whole.
       const end = wall();
       const attempts = taken.attempts + 1;
-      await finishSlot(db, {
-        ...claim,
-        at: end,
-        ok: false,
-        attempts,
-        retryAfter: new Date(end.getTime() + retryDelay(attempts)),
-        detail: `${reasonOf(err)}; ${retryText(retryDelay(attempts))}`,
-      });
-      throw err;
+      await failSlot(
+        db,
+        {
+          ...claim,
+          at: end,
+          ok: false,
+          attempts,
+          retryAfter: new Date(end.getTime() + retryDelay(attempts)),
+          detail: `${reasonOf(err)}; ${retryText(retryDelay(attempts))}`,
+        },
+        err,
+        held.leaseUntil,
+      );
     } finally {
       release();
     }
