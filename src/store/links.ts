@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type RawBuilder, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
 import { INFO_SEP, keyspaceOf, type LinkEntry } from '../links/entries.js';
 import { linkId, type PlannedLink } from '../links/match.js';
+import type { Database } from './database.js';
 import { CopyCells } from './ingest-repository.js';
 import type { IngestTx } from './watermark.js';
 
@@ -244,18 +245,36 @@ export async function entriesByKey(
   return out;
 }
 
+/** The key spaces under which linking recomputes relations (`RECOMPUTED`), and the tag a key needs there. */
+export const RECOMPUTED_KEYSPACES = [
+  { keyspace: 'start', tag: null },
+  { keyspace: 'stop', tag: null },
+  // A ToewijzingNummer's version chain: a key with a 301 row.
+  { keyspace: 'twn', tag: 'toewijzing' },
+] as const;
+
 /**
- * The next `limit` keys after `after`, in key order, under which linking recomputes relations (`RECOMPUTED`):
- * every start and stop key, and each ToewijzingNummer key with a 301 row (its version chain). A cursor over
- * the whole index in bounded batches.
+ * The next `limit` keys of one of those key spaces after `after`, in key order: a cursor in bounded batches.
+ * A plain read, outside the linking lock: a key the store gains meanwhile is linked by the rules of now
+ * anyway. It starts at the key space's prefix, which sorts before its keys in any collation, so it does
+ * not walk the key spaces before it in the index.
  */
-export async function recomputedKeysAfter(tx: IngestTx, after: string, limit: number): Promise<string[]> {
-  const rows = await execCells(
-    tx,
-    `SELECT DISTINCT k FROM link_key WHERE k > ? AND (keyspace IN ('start', 'stop') OR (keyspace = 'twn' AND tag = 'toewijzing')) ORDER BY k LIMIT ?`,
-    [after, limit],
-  );
-  return rows.map((r) => r[0] as string);
+export async function recomputedKeysAfter(
+  db: Kysely<Database>,
+  space: (typeof RECOMPUTED_KEYSPACES)[number],
+  after: string,
+  limit: number,
+): Promise<string[]> {
+  const prefix = `${space.keyspace}|`;
+  let q = db
+    .selectFrom('link_key')
+    .select('k')
+    .distinct()
+    .where('keyspace', '=', space.keyspace)
+    .where('k', '>', after > prefix ? after : prefix);
+  if (space.tag) q = q.where('tag', '=', space.tag);
+  const rows = await q.orderBy('k').limit(limit).execute();
+  return rows.map((r) => r.k);
 }
 
 /** The stored heen messages these `msg|…` keys name (found by their heen entry), as linking reads them. */

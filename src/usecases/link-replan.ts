@@ -1,5 +1,5 @@
 import type { LinkEntry } from '../links/entries.js';
-import { entriesByKey, lockLinking, recomputedKeysAfter } from '../store/links.js';
+import { entriesByKey, lockLinking, RECOMPUTED_KEYSPACES, recomputedKeysAfter } from '../store/links.js';
 import type { Store } from '../store/open.js';
 import { type IngestTx, withIngestLock } from '../store/watermark.js';
 import { type GroupsContext, planGroups } from './link-batch.js';
@@ -40,8 +40,8 @@ async function groupsOf(tx: IngestTx, keys: readonly string[]): Promise<Map<stri
  * anew and appends what differs from the links in force: `vervallen` for a pair no longer desired,
  * `toegevoegd` for a new one, with link seqs as linking gives them (the next weekly carries them). Links
  * an older release made by its rules are corrected so; on a store linked by these rules it appends nothing,
- * and a second run appends nothing. Keys in order with a cursor, `batchSize` per ingest-locked linking
- * transaction: memory does not grow with the store, and ingest goes on between batches.
+ * and a second run appends nothing. Keys in order with a cursor per key space, `batchSize` per ingest-locked
+ * linking transaction: memory does not grow with the store, and ingest goes on between batches.
  */
 export async function replanLinks(
   store: Store,
@@ -49,24 +49,26 @@ export async function replanLinks(
 ): Promise<ReplanOutcome> {
   const size = options.batchSize ?? 500;
   const now = options.now.toISOString();
-  let after = '';
   let total: ReplanOutcome = { keys: 0, added: 0, lapsed: 0 };
-  for (;;) {
-    const batch = await withIngestLock(store, async (tx) => {
-      await lockLinking(tx);
-      const keys = await recomputedKeysAfter(tx, after, size);
-      if (keys.length === 0) return undefined;
-      const planned = await planGroups(tx, await groupsOf(tx, keys), EVERY_ENTRY, now);
-      return { last: keys[keys.length - 1] as string, keys: keys.length, ...planned };
-    });
-    if (!batch) return total;
-    after = batch.last;
-    total = {
-      keys: total.keys + batch.keys,
-      added: total.added + batch.added,
-      lapsed: total.lapsed + batch.lapsed,
-    };
+  for (const space of RECOMPUTED_KEYSPACES) {
+    let after = '';
+    for (;;) {
+      // The keys are read before the locks are taken: a batch holds them only while it plans.
+      const keys = await recomputedKeysAfter(store.db, space, after, size);
+      if (keys.length === 0) break;
+      after = keys[keys.length - 1] as string;
+      const planned = await withIngestLock(store, async (tx) => {
+        await lockLinking(tx);
+        return planGroups(tx, await groupsOf(tx, keys), EVERY_ENTRY, now);
+      });
+      total = {
+        keys: total.keys + keys.length,
+        added: total.added + planned.added,
+        lapsed: total.lapsed + planned.lapsed,
+      };
+    }
   }
+  return total;
 }
 
 /** Whether an upgrade left a replan due (migration 0022). */

@@ -55,6 +55,31 @@ describe.each(DIALECTS)('migration 0021 on %s', (dialect) => {
     }
   });
 
+  it.runIf(dialect === 'postgres')(
+    "repairs the store's own table when another schema of the database holds one of that name",
+    async () => {
+      const { store, drop } = await freshStore(dialect);
+      try {
+        // A copy an administrator kept, as it is now (with joined_at), in a schema of its own.
+        await sql`CREATE SCHEMA a_copy`.execute(store.db);
+        await sql`CREATE TABLE a_copy.organisation_member (organisation text, gemeente text, catch_up integer, joined_at text)`.execute(
+          store.db,
+        );
+        const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
+        await migrator.migrateTo('0020_delivery_personal_data');
+        await store.db.schema.alterTable('organisation_member').dropColumn('joined_at').execute();
+        await migrate(store);
+        const { rows } =
+          await sql`SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'organisation_member' AND column_name = 'joined_at'`.execute(
+            store.db,
+          );
+        expect(rows).toHaveLength(1);
+      } finally {
+        await drop();
+      }
+    },
+  );
+
   it('changes nothing on a store whose migrations are as they are now', async () => {
     const { store, drop } = await freshStore(dialect);
     try {

@@ -29,7 +29,7 @@ const LANDED: Record<string, string> = {
   '0018_store_secret': '276b4ae5e75b50fc',
   '0019_organisation_personal_data': '7b51a2c52e351ff4',
   '0020_delivery_personal_data': '5f357443fa9ddfb6',
-  '0021_landed_migration_repairs': 'ea979f1d4f846dff',
+  '0021_landed_migration_repairs': '369edee52ae370bf',
   '0022_link_replan_pending': '2fe5b604a2008722',
 };
 
