@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCliLines } from '../../test/support/cli.js';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import type { Store } from '../store/open.js';
-import { WEEKLY_JOB } from '../usecases/deliver.js';
+import { pidNamespace, WEEKLY_JOB } from '../usecases/deliver.js';
 import { ingestAt, TEST_SECRET, testBsn } from '../usecases/deliveries.fixtures.js';
 import { activateOrganisation, addOrganisation } from '../usecases/organisations.js';
 
@@ -63,7 +63,7 @@ for (const dialect of DIALECTS) {
 
         // The run before on this machine lost its store and exited: its claim does not hold the rerun up.
         const gone = spawnSync(process.execPath, ['-e', '']).pid!;
-        await claimSunday(store, `${hostname()}:${gone}:abcdef`, lease);
+        await claimSunday(store, `${hostname()}:${gone}:abcdef:${pidNamespace()}`, lease);
         const rerun = await runCliLines(['deliver', '--now', SUNDAY], env(dataDir, url));
         expect(rerun).toMatchObject({ code: 0, err: [] });
         expect(rerun.out[0]).toMatch(

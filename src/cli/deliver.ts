@@ -108,6 +108,9 @@ export function register(program: Command, ctx: CliContext): void {
         });
         if (report.replanned)
           ctx.out(`links replanned: ${report.replanned.added} added, ${report.replanned.lapsed} lapsed`);
+        // The deliveries went on without it; until it succeeds, cron's mail says so.
+        if (report.replanError)
+          ctx.err(`links replan failed: ${report.replanError}; the next run tries again`);
         for (const f of report.failed) {
           ctx.err(
             `${f.kind} delivery for ${f.organisation} (slot ${f.slot}) failed: ${f.reason}; a later run tries again`,
@@ -123,7 +126,12 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.err(
             `slot ${w.slot} failed before and waits for its retry at ${w.retryAfter} (--retry-now to try it now)`,
           );
-        if (report.failed.length > 0 || report.waiting.length > 0 || report.busy.length > 0)
+        if (
+          report.failed.length > 0 ||
+          report.waiting.length > 0 ||
+          report.busy.length > 0 ||
+          report.replanError !== null
+        )
           ctx.setExitCode(1);
         ctx.out(
           `${count(report.made.length, 'delivery', 'deliveries')} made, ${count(report.expired, 'expired delivery', 'expired deliveries')} deleted`,

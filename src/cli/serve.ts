@@ -3,9 +3,55 @@ import { checkTrustedProxies, requireSecret } from '../config/config.js';
 import { startPortal } from '../http/launch.js';
 import { STOP_GRACE_MS } from '../http/server.js';
 import { startScheduler } from '../jobs/scheduler.js';
-import { limitLockWait, SERVE_LOCK_TIMEOUT_MS } from '../store/open.js';
+import type { Keys } from '../pseudonymise/keys.js';
+import { limitLockWait, SERVE_LOCK_TIMEOUT_MS, type Store, type StoreOptions } from '../store/open.js';
 import { openKeyedStore } from '../usecases/store-secret.js';
 import { type CliContext, parsePort } from './command.js';
+
+/** Connections of the scheduler's own PostgreSQL pool: it runs one job at a time (plus a lease renewal). */
+export const SCHEDULER_POOL_SIZE = 3;
+
+export interface ServeStores {
+  /** The portal's and API's: a statement waits at most SERVE_LOCK_TIMEOUT_MS for a lock held elsewhere. */
+  readonly app: Store;
+  /** The scheduler's: waits for a lock as long as it takes, like `deliver` from cron (the same as `app` on SQLite). */
+  readonly jobs: Store;
+  readonly keys: Keys;
+  close(): Promise<void>;
+}
+
+/**
+ * The stores `serve` runs on. On PostgreSQL the scheduler gets a small pool of its own without the requests'
+ * lock timeout: a Sunday run that meets an ingest batch holding the ingest lock waits for it instead of
+ * failing with 55P03 and backing off. On SQLite one connection serves both (a second would wait for the
+ * other's transaction in a busy loop that blocks this very thread).
+ */
+export async function openServeStores(options: StoreOptions, secret: string): Promise<ServeStores> {
+  const { store: app, keys } = await openKeyedStore(options, secret);
+  // Requests fail on a lock held elsewhere instead of waiting for it.
+  limitLockWait(app, SERVE_LOCK_TIMEOUT_MS);
+  if (app.dialect !== 'postgres') return { app, jobs: app, keys, close: () => app.close() };
+  let jobs: Store;
+  try {
+    const scheduler = {
+      databaseUrl: options.databaseUrl,
+      dataDir: options.dataDir,
+      poolSize: SCHEDULER_POOL_SIZE,
+    };
+    ({ store: jobs } = await openKeyedStore(scheduler, secret));
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  return {
+    app,
+    jobs,
+    keys,
+    close: async () => {
+      await Promise.all([app.close(), jobs.close()]);
+    },
+  };
+}
 
 /** `ketendata serve`: the production entry — portal, API and scheduler on the configured store. */
 export function register(program: Command, ctx: CliContext): void {
@@ -31,10 +77,9 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.out(`ketendata: stopping (${name}) before the portal listens; a second signal stops at once`);
       });
       try {
-        const { store, keys } = await openKeyedStore(ctx.config, secret);
-        // Requests (and the jobs beside them) fail on a lock held elsewhere instead of waiting for it.
-        limitLockWait(store, SERVE_LOCK_TIMEOUT_MS);
-        if (signals.received) return await store.close();
+        const stores = await openServeStores(ctx.config, secret);
+        const { app: store, keys } = stores;
+        if (signals.received) return await stores.close();
         let server: Awaited<ReturnType<typeof startPortal>>;
         try {
           server = await startPortal({
@@ -48,16 +93,16 @@ export function register(program: Command, ctx: CliContext): void {
           });
         } catch (err) {
           // A PostgreSQL pool left open would keep the process alive with nothing listening.
-          await store.close();
+          await stores.close();
           throw err;
         }
         if (signals.received) {
           await server.close();
-          return await store.close();
+          return await stores.close();
         }
         listening = true;
         const scheduler = startScheduler({
-          store,
+          store: stores.jobs,
           dataDir: ctx.config.dataDir,
           organisationKey: (code) => keys.organisation(code),
           catchUpOnStart: true,
@@ -72,7 +117,7 @@ export function register(program: Command, ctx: CliContext): void {
         // Requests under way (a hub's POST, a download) finish while the job does; a keep-alive client that
         // only waits is let go at once.
         await Promise.all([scheduler.idle(), server.close(STOP_GRACE_MS)]);
-        await store.close();
+        await stores.close();
       } finally {
         signals.stop();
       }

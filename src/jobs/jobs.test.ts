@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { freshStore } from '../../test/support/databases.js';
 import type { RunReport } from '../usecases/deliver.js';
@@ -15,6 +16,7 @@ const idle: RunReport = {
   leftovers: 0,
   indicators: 0,
   replanned: null,
+  replanError: null,
 };
 
 describe('the job log line of a delivery run', () => {
@@ -23,6 +25,12 @@ describe('the job log line of a delivery run', () => {
       'links replanned (1 added, 2 lapsed), 0 deliveries made, 0 expired',
     );
     expect(runOutcome(idle)).toBe('0 deliveries made, 0 expired');
+  });
+
+  it('names a replan that failed', () => {
+    expect(runOutcome({ ...idle, replanError: 'no such table: link_key' })).toBe(
+      'links replan failed (no such table: link_key; the next run tries again), 0 deliveries made, 0 expired',
+    );
   });
 
   it('keeps an hourly run that only replanned in the log, and leaves the next one that did nothing out', async () => {
@@ -36,6 +44,22 @@ describe('the job log line of a delivery run', () => {
         'links replanned (0 added, 0 lapsed), 0 deliveries made, 0 expired',
       );
       expect(await hourly.run(deps, NOW)).toBe('');
+    } finally {
+      await drop();
+    }
+  });
+
+  it('logs every hourly run whose replan failed, though it did nothing else', async () => {
+    const { store, dataDir, drop } = await freshStore('sqlite');
+    try {
+      await store.db.insertInto('link_replan').values({ id: 1, due_since: NOW.toISOString() }).execute();
+      await sql`DROP TABLE link_key`.execute(store.db);
+      const hourly = JOBS.find((j) => j.name === 'hourly')!;
+      const deps = { store, dataDir, organisationKey: () => Buffer.alloc(32), worker: 'w1' };
+      for (let i = 0; i < 2; i++)
+        expect(await hourly.run(deps, NOW)).toMatch(
+          /^links replan failed \(no such table: link_key; the next run tries again\), 0 deliveries made, 0 expired$/,
+        );
     } finally {
       await drop();
     }

@@ -12,11 +12,12 @@ export interface JobDef {
   readonly run: (deps: DeliveryDeps, now: Date) => Promise<string>;
 }
 
-/** A run's outcome for the log, naming the organisations whose delivery failed. */
+/** A run's outcome for the log, naming the organisations whose delivery failed and a replan that failed. */
 export function runOutcome(r: RunReport): string {
   const failed = r.failed.map((f) => `${f.organisation} ${f.kind} ${f.slot} (${f.reason})`);
   return [
     ...(r.replanned ? [`links replanned (${r.replanned.added} added, ${r.replanned.lapsed} lapsed)`] : []),
+    ...(r.replanError ? [`links replan failed (${r.replanError}; the next run tries again)`] : []),
     `${count(r.made.length, 'delivery', 'deliveries')} made`,
     `${r.expired} expired`,
     ...(r.leftovers ? [`${count(r.leftovers, 'leftover')} removed`] : []),
@@ -31,7 +32,7 @@ export function runOutcome(r: RunReport): string {
  * takes up what is left: a slot that failed (once its wait is over), one a dead worker held, a Sunday the
  * server was down for. Claims in `job_run` make each weekly slot run once however many workers fire, and
  * a run with nothing due costs a few queries. An hourly run that did nothing returns '' and is not logged
- * (it would be 24 lines a day).
+ * (it would be 24 lines a day); one whose replan failed did something worth a line.
  */
 export const JOBS: readonly JobDef[] = [
   {
@@ -49,7 +50,8 @@ export const JOBS: readonly JobDef[] = [
       'gemiste of mislukte leveringen opnieuw, leveringen ouder dan 60 dagen verwijderen (elk uur)',
     run: async (deps, now) => {
       const r = await runDue(deps, now);
-      if (r.made.length + r.failed.length + r.expired + r.leftovers === 0 && !r.replanned) return '';
+      if (r.made.length + r.failed.length + r.expired + r.leftovers === 0 && !r.replanned && !r.replanError)
+        return '';
       return runOutcome(r);
     },
   },

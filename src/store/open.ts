@@ -22,9 +22,11 @@ export interface StoreOptions {
   /** PostgreSQL URL; undefined opens the embedded SQLite file in dataDir. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /** Connections of this store's PostgreSQL pool; default PG_POOL_SIZE. Nothing on SQLite. */
+  readonly poolSize?: number;
 }
 
-/** Connections per process to PostgreSQL (`serve`, and each command that opens the store). */
+/** Connections per store to PostgreSQL (each command that opens the store; `serve`'s requests). */
 export const PG_POOL_SIZE = 10;
 /**
  * How long a query waits for a connection (all of the pool's in use, or a server that does not answer)
@@ -33,10 +35,11 @@ export const PG_POOL_SIZE = 10;
  */
 export const PG_CONNECT_TIMEOUT_MS = 10_000;
 /**
- * How long `serve` lets a statement wait for a lock that another session holds (a psql transaction left
- * open, VACUUM FULL, a long batch) before it fails with 55P03: the hub feed gets 503 `store.busy` with
- * Retry-After instead of waiting, and the pool's connections are not all held by waiting requests. Batch
- * commands (ingest, deliver from cron) set none and wait as long as it takes.
+ * How long `serve` lets a request's statement wait for a lock that another session holds (a psql transaction
+ * left open, VACUUM FULL, a long batch) before it fails with 55P03: the hub feed gets 503 `store.busy` with
+ * Retry-After instead of waiting, and the pool's connections are not all held by waiting requests. Only on
+ * the store of serve's requests: its scheduler has a store of its own without it (a weekly run waits for an
+ * ingest batch rather than fail and back off), as have the batch commands (ingest, deliver from cron).
  */
 export const SERVE_LOCK_TIMEOUT_MS = 5000;
 
@@ -93,7 +96,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (databaseUrl) {
     const pool = new pg.Pool({
       connectionString: withDefaultUser(databaseUrl),
-      max: PG_POOL_SIZE,
+      max: options.poolSize ?? PG_POOL_SIZE,
       connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
     });
     // An idle connection the server closed (restart, failover, an administrator): the pool drops it and

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +7,14 @@ import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import type { Database } from '../store/database.js';
 import { getJobRun } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
-import { type DeliveryDeps, type MadeDelivery, runDue, WEEKLY_JOB } from './deliver.js';
+import {
+  type DeliveryDeps,
+  defaultWorkerId,
+  type MadeDelivery,
+  pidNamespace,
+  runDue,
+  WEEKLY_JOB,
+} from './deliver.js';
 import { ingestAt, testBsn, testKeys } from './deliveries.fixtures.js';
 import { activateOrganisation, addOrganisation } from './organisations.js';
 
@@ -22,6 +30,12 @@ function deadPid(): number {
   expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
   return pid;
 }
+
+/** This process's PID namespace as worker ids carry it: `pidns` and its inode (Linux, as these tests run). */
+const NS = `pidns${/^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))?.[1]}`;
+
+/** A worker id as `defaultWorkerId` makes it, of a process on this host in this PID namespace. */
+const here = (pid: number) => `${hostname()}:${pid}:abcdef:${NS}`;
 
 let bsn = 1;
 async function setUp(store: Store, codes: readonly string[]) {
@@ -93,13 +107,20 @@ function losable(
   }) as Kysely<Database>;
 }
 
+describe('the worker id of a claim', () => {
+  it('names this host, process and PID namespace (the inode of /proc/self/ns/pid)', () => {
+    expect(pidNamespace()).toBe(NS);
+    expect(defaultWorkerId()).toMatch(new RegExp(`^${hostname()}:${process.pid}:[0-9a-f]{6}:${NS}$`));
+  });
+});
+
 for (const dialect of DIALECTS) {
   describe(`a slot claimed by a worker that is gone, on ${dialect}`, () => {
-    it('is taken over at once by a run on the same host when the process that claimed it has ended', async () => {
+    it('is taken over at once by a run on the same host and PID namespace when the process that claimed it has ended', async () => {
       const { store, dataDir, drop } = await freshStore(dialect);
       try {
         await setUp(store, ['0363']);
-        const gone = `${hostname()}:${deadPid()}:abcdef`;
+        const gone = here(deadPid());
         await claimedBy(store, gone, new Date(WALL.getTime() + 4 * MIN));
         const report = await runDue(deps(store, dataDir, 'w1', WALL), SUNDAY);
         expect(report.busy).toEqual([]);
@@ -110,17 +131,25 @@ for (const dialect of DIALECTS) {
       }
     });
 
-    it('waits for the lease of a claim by another host, or by a process that is still there', async () => {
+    it('waits for the lease of a claim by another host or PID namespace, of an id without a namespace, or by a process that is still there', async () => {
       const { store, dataDir, drop } = await freshStore(dialect);
       try {
         await setUp(store, ['0363']);
         const lease = new Date(WALL.getTime() + 4 * MIN);
+        const dead = deadPid();
+        const otherNs = `pidns${Number(NS.slice('pidns'.length)) + 1}`;
         for (const worker of [
           // Another machine: its pids say nothing here, however this host's look.
-          `other-host.example:${deadPid()}:abcdef`,
-          `${hostname()}:${process.ppid}:abcdef`,
+          `other-host.example:${dead}:abcdef:${NS}`,
+          // Another container with this hostname (Docker --network host, compose `hostname:`): its pids are
+          // not this namespace's, so a pid missing here may well be running there.
+          `${hostname()}:${dead}:abcdef:${otherNs}`,
+          // An id of an older release, or of a system without /proc: its namespace is not known.
+          `${hostname()}:${dead}:abcdef`,
+          `${hostname()}:${dead}`,
+          here(process.ppid),
           // Another run in this very process (serve's weekly and hourly job).
-          `${hostname()}:${process.pid}:abcdef`,
+          here(process.pid),
         ]) {
           await claimedBy(store, worker, lease);
           const report = await runDue(deps(store, dataDir, 'w1', WALL), SUNDAY);
@@ -141,7 +170,7 @@ for (const dialect of DIALECTS) {
         await setUp(store, ['0363', '0384']);
         const state = { down: false, failures: 0 };
         // The process that claimed it: ended by the time of the rerun below.
-        const worker = `${hostname()}:${deadPid()}:abcdef`;
+        const worker = here(deadPid());
         const base = deps(store, dataDir, worker, WALL);
         const dying: DeliveryDeps = {
           ...base,

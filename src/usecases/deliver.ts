@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
@@ -109,8 +110,10 @@ export interface RunReport {
   readonly leftovers: number;
   /** Organisations whose dashboard snapshot was refreshed (after a slot this run delivered). */
   readonly indicators: number;
-  /** The replan of links an upgrade left due, run before the deliveries (null: none was due). */
+  /** The replan of links an upgrade left due, run before the deliveries (null: none was due, or it failed). */
   readonly replanned: ReplanOutcome | null;
+  /** Why that replan failed (null: it did not). Its mark stays, so the next run tries again. */
+  readonly replanError: string | null;
 }
 
 export interface WaitingSlot {
@@ -133,20 +136,39 @@ export interface RunOptions {
   readonly onMade?: (made: MadeDelivery) => void;
 }
 
-/** `host:pid:tag`: the host and process say whether the claim's worker is still there (workerGone). */
-export function defaultWorkerId(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+/**
+ * This process's PID namespace as `pidns<inode>` (Linux: the inode of /proc/self/ns/pid), null where there
+ * is none to read. Containers that share a hostname (Docker `--network host`, a compose or Kubernetes
+ * `hostname:`) do not share pids unless they share this: a pid is only checked within its own namespace.
+ */
+export function pidNamespace(): string | null {
+  try {
+    return `pidns${statSync('/proc/self/ns/pid').ino}`;
+  } catch {
+    return null;
+  }
 }
 
 /**
- * True only when `worker` (`host:pid[:tag]`) ran on this host and its process no longer exists: its claim
- * can be taken over at once. A worker of another host, an id of another form, or a pid that exists (also
- * one owned by another user, EPERM) is not known to be gone: its claim waits for its lease.
+ * `host:pid:tag:pidns<inode>` (`host:pid:tag` where the namespace cannot be read): the host, namespace and
+ * process say whether the claim's worker is still there (workerGone).
+ */
+export function defaultWorkerId(): string {
+  const ns = pidNamespace();
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}${ns ? `:${ns}` : ''}`;
+}
+
+/**
+ * True only when `worker` (`host:pid:tag:pidns<inode>`) ran on this host in this PID namespace and its
+ * process no longer exists: its claim can be taken over at once. A worker of another host or namespace, an
+ * id without a namespace (an older release, a system without /proc) or of another form, or a pid that
+ * exists (also one owned by another user, EPERM) is not known to be gone: its claim waits for its lease.
  */
 export function workerGone(worker: string): boolean {
   const parts = worker.split(':');
-  if (parts.length < 2 || parts.length > 3 || parts[0] !== hostname() || !/^\d+$/.test(parts[1] ?? ''))
-    return false;
+  const ns = pidNamespace();
+  if (ns === null || parts.length !== 4 || parts[0] !== hostname() || parts[3] !== ns) return false;
+  if (!/^\d+$/.test(parts[1] ?? '')) return false;
   const pid = Number(parts[1]);
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false;
   try {
@@ -229,7 +251,12 @@ async function failSlot(
     try {
       await finishSlot(db, c);
     } catch (second) {
-      const message = `${first instanceof Error ? first.message : String(first)}; slot ${c.slot} could not be marked failed (${reasonOf(second)}): its claim is released when its lease ends at ${leaseUntil.toISOString()}, or at once for a deliver on this host after this process has ended`;
+      // Taken over early only by a worker that can see this process has ended (workerGone).
+      const early =
+        c.worker.split(':').length === 4
+          ? ', or at once for a deliver on this host after this process has ended'
+          : '';
+      const message = `${first instanceof Error ? first.message : String(first)}; slot ${c.slot} could not be marked failed (${reasonOf(second)}): its claim is released when its lease ends at ${leaseUntil.toISOString()}${early}`;
       throw new Error(message, { cause: first });
     }
   }
@@ -252,8 +279,16 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
   const failed: FailedDelivery[] = [];
   const busy: BusySlot[] = [];
   const waiting: WaitingSlot[] = [];
-  // Before any delivery: the corrections of links made by older rules go with the next weekly.
-  const replanned = await replanIfDue(deps.store, now);
+  // Before any delivery: the corrections of links made by older rules go with the next weekly. A replan
+  // that fails (a lock, the store, a bug) holds up neither the deliveries nor retention: its mark stays,
+  // the next run tries again, and the report says why.
+  let replanned: ReplanOutcome | null = null;
+  let replanError: string | null = null;
+  try {
+    replanned = await replanIfDue(deps.store, now);
+  } catch (err) {
+    replanError = reasonOf(err);
+  }
 
   const active = await listOrganisations(db, { activeOnly: true });
   const starts = active.map((o) => weeklyFrom(o, now));
@@ -277,8 +312,8 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
     const leaseUntil = new Date(at.getTime() + LEASE_MS);
     let taken = await claimSlot(db, { ...claim, at, leaseUntil }, { retryNow: opts.retryNow ?? false });
     let run = taken ? undefined : await getJobRun(db, WEEKLY_JOB, slotIso);
-    // A claim whose worker ended on this host (a run that lost its store and exited) need not wait for its
-    // lease; one of another host cannot be checked from here and does.
+    // A claim whose worker ended on this host in this PID namespace (a run that lost its store and exited)
+    // need not wait for its lease; one of another host or namespace cannot be checked from here and does.
     if (!taken && run?.status === 'running' && workerGone(run.worker)) {
       taken = await takeOverSlot(db, { ...claim, at, leaseUntil }, run.worker);
       if (!taken) run = await getJobRun(db, WEEKLY_JOB, slotIso);
@@ -416,6 +451,7 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
     leftovers,
     indicators,
     replanned,
+    replanError,
   };
 }
 

@@ -190,7 +190,11 @@ export async function openKeyedStore(
   secret: string,
 ): Promise<{ store: Store; keys: Keys }> {
   const keys = deriveKeys(secret);
-  const store = await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+  const store = await openStore({
+    databaseUrl: options.databaseUrl,
+    dataDir: options.dataDir,
+    poolSize: options.poolSize,
+  });
   try {
     await bindStoreSecret(store, keys, { now: new Date(), where: storeName(options) });
   } catch (err) {

@@ -1,0 +1,38 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { runCliLines } from '../../test/support/cli.js';
+import { freshStore } from '../../test/support/databases.js';
+import { ingestAt, TEST_SECRET, testBsn } from '../usecases/deliveries.fixtures.js';
+import { activateOrganisation, addOrganisation } from '../usecases/organisations.js';
+
+const ACTIVATED = new Date('2024-03-01T10:00:00Z');
+const SUNDAY = '2024-03-03T05:00:00.000Z';
+
+describe('ketendata deliver with a links replan that fails', () => {
+  it('makes the weekly, says on stderr that the replan failed and is tried again, and exits 1', async () => {
+    const { store, dataDir, drop } = await freshStore('sqlite');
+    try {
+      await addOrganisation(store, { code: '0363', name: '0363', actor: 'test', now: ACTIVATED });
+      await activateOrganisation(store, { code: '0363', actor: 'test', now: ACTIVATED });
+      await ingestAt(store, new Date('2024-03-02T09:00:00Z'), {
+        kind: 'JW301',
+        gemeente: '0363',
+        bsn: testBsn(1),
+      });
+      await store.db.insertInto('link_replan').values({ id: 1, due_since: SUNDAY }).execute();
+      await sql`DROP TABLE link_key`.execute(store.db);
+      const r = await runCliLines(['deliver', '--now', SUNDAY], {
+        KETENDATA_DATA_DIR: dataDir,
+        KETENDATA_SECRET: TEST_SECRET,
+      });
+      expect(r.code).toBe(1);
+      expect(r.err).toEqual(['links replan failed: no such table: link_key; the next run tries again']);
+      expect(r.out[0]).toMatch(
+        /^made weekly delivery \d+ for 0363 \(slot 2024-03-03T05:00:00\.000Z, 1 message\)$/,
+      );
+      expect(r.out[1]).toBe('1 delivery made, 0 expired deliveries deleted');
+    } finally {
+      await drop();
+    }
+  });
+});
