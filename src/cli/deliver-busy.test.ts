@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { runCliLines } from '../../test/support/cli.js';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import type { Store } from '../store/open.js';
-import { pidNamespace, WEEKLY_JOB } from '../usecases/deliver.js';
-import { ingestAt, TEST_SECRET, testBsn } from '../usecases/deliveries.fixtures.js';
+import { pidNamespace } from '../usecases/deliver.js';
+import { claimWeeklySlot, ingestAt, TEST_SECRET, testBsn } from '../usecases/deliveries.fixtures.js';
 import { activateOrganisation, addOrganisation } from '../usecases/organisations.js';
 
 const ACTIVATED = new Date('2024-03-01T10:00:00Z');
@@ -29,22 +29,8 @@ async function setUp(store: Store, codes: readonly string[]) {
   }
 }
 
-async function claimSunday(store: Store, worker: string, leaseUntil: Date) {
-  await store.db.deleteFrom('job_run').execute();
-  await store.db
-    .insertInto('job_run')
-    .values({
-      job: WEEKLY_JOB,
-      slot: SUNDAY,
-      worker,
-      status: 'running',
-      claimed_at: new Date().toISOString(),
-      lease_until: leaseUntil.toISOString(),
-      finished_at: null,
-      detail: null,
-    })
-    .execute();
-}
+const claimSunday = (store: Store, worker: string, leaseUntil: Date) =>
+  claimWeeklySlot(store, { slot: SUNDAY, worker, leaseUntil, claimedAt: new Date() });
 
 for (const dialect of DIALECTS) {
   describe(`ketendata deliver on ${dialect}`, () => {

@@ -15,7 +15,7 @@ import {
   runDue,
   WEEKLY_JOB,
 } from './deliver.js';
-import { ingestAt, testBsn, testKeys } from './deliveries.fixtures.js';
+import { claimWeeklySlot, ingestAt, testBsn, testKeys } from './deliveries.fixtures.js';
 import { activateOrganisation, addOrganisation } from './organisations.js';
 
 const MIN = 60_000;
@@ -61,22 +61,8 @@ function deps(store: Store, dataDir: string, worker: string, wall: Date): Delive
 }
 
 /** A claim of the Sunday as a worker that ran before left it: running, its lease not over at WALL. */
-async function claimedBy(store: Store, worker: string, leaseUntil: Date) {
-  await store.db.deleteFrom('job_run').execute();
-  await store.db
-    .insertInto('job_run')
-    .values({
-      job: WEEKLY_JOB,
-      slot: SLOT,
-      worker,
-      status: 'running',
-      claimed_at: new Date(WALL.getTime() - MIN).toISOString(),
-      lease_until: leaseUntil.toISOString(),
-      finished_at: null,
-      detail: null,
-    })
-    .execute();
-}
+const claimedBy = (store: Store, worker: string, leaseUntil: Date) =>
+  claimWeeklySlot(store, { slot: SLOT, worker, leaseUntil, claimedAt: new Date(WALL.getTime() - MIN) });
 
 const QUERIES = new Set(['selectFrom', 'insertInto', 'updateTable', 'deleteFrom', 'transaction', 'with']);
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import yauzl from 'yauzl';
 import { deriveKeys, type Keys } from '../pseudonymise/keys.js';
 import type { Store } from '../store/open.js';
+import { WEEKLY_JOB } from './deliver.js';
 import { DeliveryError } from './deliveries-errors.js';
 import { ingestOne } from './ingest-exchanges.js';
 
@@ -128,4 +129,33 @@ export async function refusal(p: Promise<unknown>, withMessage = false): Promise
     if (err instanceof DeliveryError) return withMessage ? `${err.code}: ${err.message}` : err.code;
     throw err;
   }
+}
+
+/**
+ * The weekly `slot` claimed as a worker that ran before left it: running, its lease until `leaseUntil`
+ * (the only claim in `job_run`).
+ */
+export async function claimWeeklySlot(
+  store: Store,
+  claim: {
+    readonly slot: string;
+    readonly worker: string;
+    readonly leaseUntil: Date;
+    readonly claimedAt: Date;
+  },
+): Promise<void> {
+  await store.db.deleteFrom('job_run').execute();
+  await store.db
+    .insertInto('job_run')
+    .values({
+      job: WEEKLY_JOB,
+      slot: claim.slot,
+      worker: claim.worker,
+      status: 'running',
+      claimed_at: claim.claimedAt.toISOString(),
+      lease_until: claim.leaseUntil.toISOString(),
+      finished_at: null,
+      detail: null,
+    })
+    .execute();
 }
