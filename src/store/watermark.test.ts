@@ -5,7 +5,7 @@ import { exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js'
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { ingestSource } from '../usecases/ingest-exchanges.js';
 import { openSource } from '../usecases/ingest-sources.js';
-import { readWatermark, readWatermarks, withIngestLock } from './watermark.js';
+import { INGEST_LOCK_ID, readWatermark, readWatermarks, withIngestLock } from './watermark.js';
 
 const traffic = exampleTraffic();
 afterAll(() => rmSync(traffic.dir, { recursive: true, force: true }));
@@ -58,6 +58,61 @@ describe.each(DIALECTS)('ingest watermark on %s', (dialect) => {
         await ingest;
         await reading;
         expect(read).toBe(0);
+      } finally {
+        await drop();
+      }
+    },
+  );
+
+  it.runIf(dialect === 'postgres')(
+    'lets the ingest transactions behind it through while it waits for one in flight (the hub feed)',
+    async () => {
+      const { store, drop } = await freshStore(dialect);
+      try {
+        let release!: () => void;
+        const held = new Promise<void>((r) => {
+          release = r;
+        });
+        let entered!: () => void;
+        const inside = new Promise<void>((r) => {
+          entered = r;
+        });
+        const longBatch = withIngestLock(store, async () => {
+          entered();
+          await held;
+        });
+        await inside;
+        let read = false;
+        const reading = readWatermark(store).then(() => {
+          read = true;
+        });
+        await new Promise((r) => setTimeout(r, 200));
+        // A feed request as serve makes it, waiting 2 s at most for its shared lock. A waiting exclusive
+        // request queued it until the long batch ended, and it gave up.
+        const feed = await store.pool!.connect();
+        // On failure too, so the long batch and the reader end with the test.
+        const ended = () => {
+          release();
+          return Promise.all([longBatch, reading]);
+        };
+        try {
+          await feed.query("SET lock_timeout = '2s'");
+          await feed.query('BEGIN');
+          await expect(
+            feed.query('SELECT pg_advisory_xact_lock_shared($1)', [INGEST_LOCK_ID]),
+          ).resolves.toBeDefined();
+          await feed.query('COMMIT');
+          await feed.query('RESET lock_timeout');
+        } catch (err) {
+          await feed.query('ROLLBACK').catch(() => undefined);
+          await ended();
+          throw err;
+        } finally {
+          feed.release();
+        }
+        expect(read).toBe(false);
+        await ended();
+        expect(read).toBe(true);
       } finally {
         await drop();
       }

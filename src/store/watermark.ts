@@ -58,9 +58,39 @@ const PG_RETRYABLE = new Set(['23505', '40001', '40P01']);
 const PG_ATTEMPTS = 25;
 
 async function postgresIngestTx<T>(store: Store, fn: (tx: IngestTx) => Promise<T>): Promise<T> {
-  return postgresTx(store, 'SELECT pg_advisory_xact_lock_shared($1)', (client) =>
-    fn({ dialect: 'postgres', client }),
+  return postgresTx(
+    store,
+    async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock_shared($1)', [INGEST_LOCK_ID]);
+    },
+    (client) => fn({ dialect: 'postgres', client }),
   );
+}
+
+/** How long the watermark reader stays in the lock queue at a time (see `exclusiveInTurns`). */
+const EXCLUSIVE_TURN = '1s';
+
+/**
+ * The exclusive ingest lock, waited for in turns of EXCLUSIVE_TURN. PostgreSQL queues every later shared
+ * request behind a waiting exclusive one, so a watermark reader waiting without limit for a long ingest
+ * batch held the hub feed back with it (and serve's requests gave up after 5 s with 503). Between turns
+ * the shared requests go through; an ingest batch that ends within a turn hands the lock over at once.
+ */
+async function exclusiveInTurns(client: pg.PoolClient): Promise<void> {
+  for (;;) {
+    await client.query('SAVEPOINT exclusive_turn');
+    await client.query(`SET LOCAL lock_timeout = '${EXCLUSIVE_TURN}'`);
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK_ID]);
+      await client.query('RELEASE SAVEPOINT exclusive_turn');
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== '55P03') throw err;
+      // Undoes the SET LOCAL too. (Once the lock is held, the turn's timeout stays for the rest of this short
+      // transaction, whose reads take no lock another session holds.)
+      await client.query('ROLLBACK TO SAVEPOINT exclusive_turn');
+    }
+  }
 }
 
 /**
@@ -71,7 +101,7 @@ async function postgresIngestTx<T>(store: Store, fn: (tx: IngestTx) => Promise<T
  */
 async function postgresTx<T>(
   store: Store,
-  lock: string,
+  lock: (client: pg.PoolClient) => Promise<void>,
   body: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await store.pool!.connect();
@@ -83,7 +113,7 @@ async function postgresTx<T>(
   let failure: unknown;
   try {
     await client.query('BEGIN');
-    await client.query(lock, [INGEST_LOCK_ID]);
+    await lock(client);
     const result = await body(client);
     await client.query('COMMIT');
     return result;
@@ -137,7 +167,7 @@ export async function readWatermarks(
   const marks = (row: Record<string, unknown> | undefined) =>
     tables.map((_, i) => Number(row?.[`w${i}`] ?? 0));
   if (store.dialect === 'postgres')
-    return postgresTx(store, 'SELECT pg_advisory_xact_lock($1)', async (client) => {
+    return postgresTx(store, exclusiveInTurns, async (client) => {
       const { rows } = await client.query<Record<string, unknown>>(query);
       return marks(rows[0]);
     });
