@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -31,8 +31,10 @@ function deadPid(): number {
   return pid;
 }
 
-/** This process's PID namespace as worker ids carry it: `pidns` and its inode (Linux, as these tests run). */
-const NS = `pidns${/^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))?.[1]}`;
+/** This process's PID namespace as worker ids carry it: its inode and the boot id (Linux, as these tests run). */
+const INODE = Number(/^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))?.[1]);
+const BOOT = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').replace(/-/g, '').slice(0, 8);
+const NS = `pidns${INODE}.${BOOT}`;
 
 /** A worker id as `defaultWorkerId` makes it, of a process on this host in this PID namespace. */
 const here = (pid: number) => `${hostname()}:${pid}:abcdef:${NS}`;
@@ -94,7 +96,7 @@ function losable(
 }
 
 describe('the worker id of a claim', () => {
-  it('names this host, process and PID namespace (the inode of /proc/self/ns/pid)', () => {
+  it('names this host, process, PID namespace (the inode of /proc/self/ns/pid) and boot', () => {
     expect(pidNamespace()).toBe(NS);
     expect(defaultWorkerId()).toMatch(new RegExp(`^${hostname()}:${process.pid}:[0-9a-f]{6}:${NS}$`));
   });
@@ -123,13 +125,18 @@ for (const dialect of DIALECTS) {
         await setUp(store, ['0363']);
         const lease = new Date(WALL.getTime() + 4 * MIN);
         const dead = deadPid();
-        const otherNs = `pidns${Number(NS.slice('pidns'.length)) + 1}`;
+        const otherNs = `pidns${INODE + 1}.${BOOT}`;
+        // The same namespace number on another machine of this hostname (every root namespace has it).
+        const otherBoot = `pidns${INODE}.${BOOT === '00000000' ? '00000001' : '00000000'}`;
         for (const worker of [
           // Another machine: its pids say nothing here, however this host's look.
           `other-host.example:${dead}:abcdef:${NS}`,
           // Another container with this hostname (Docker --network host, compose `hostname:`): its pids are
           // not this namespace's, so a pid missing here may well be running there.
           `${hostname()}:${dead}:abcdef:${otherNs}`,
+          `${hostname()}:${dead}:abcdef:${otherBoot}`,
+          // An id of the form before the boot id.
+          `${hostname()}:${dead}:abcdef:pidns${INODE}`,
           // An id of an older release, or of a system without /proc: its namespace is not known.
           `${hostname()}:${dead}:abcdef`,
           `${hostname()}:${dead}`,

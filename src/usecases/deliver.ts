@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
@@ -137,20 +137,25 @@ export interface RunOptions {
 }
 
 /**
- * This process's PID namespace as `pidns<inode>` (Linux: the inode of /proc/self/ns/pid), null where there
- * is none to read. Containers that share a hostname (Docker `--network host`, a compose or Kubernetes
- * `hostname:`) do not share pids unless they share this: a pid is only checked within its own namespace.
+ * This process's PID namespace on this boot of this kernel, as `pidns<inode>.<boot>` (Linux: the inode of
+ * /proc/self/ns/pid and the first 8 hex digits of the kernel's boot id), null where either cannot be read.
+ * Containers that share a hostname (Docker `--network host`, a compose or Kubernetes `hostname:`) do not
+ * share pids unless they share the namespace; and namespace inodes repeat across machines (every root
+ * namespace is 4026531836), so two machines of one hostname differ by their boot id. A pid is only checked
+ * where it was taken.
  */
 export function pidNamespace(): string | null {
   try {
-    return `pidns${statSync('/proc/self/ns/pid').ino}`;
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').replace(/-/g, '').slice(0, 8);
+    if (!/^[0-9a-f]{8}$/.test(boot)) return null;
+    return `pidns${statSync('/proc/self/ns/pid').ino}.${boot}`;
   } catch {
     return null;
   }
 }
 
 /**
- * `host:pid:tag:pidns<inode>` (`host:pid:tag` where the namespace cannot be read): the host, namespace and
+ * `host:pid:tag:pidns<inode>.<boot>` (`host:pid:tag` where the namespace cannot be read): the host, namespace and
  * process say whether the claim's worker is still there (workerGone).
  */
 export function defaultWorkerId(): string {
@@ -159,7 +164,7 @@ export function defaultWorkerId(): string {
 }
 
 /**
- * True only when `worker` (`host:pid:tag:pidns<inode>`) ran on this host in this PID namespace and its
+ * True only when `worker` (`host:pid:tag:pidns<inode>.<boot>`) ran on this host in this PID namespace and its
  * process no longer exists: its claim can be taken over at once. A worker of another host or namespace, an
  * id without a namespace (an older release, a system without /proc) or of another form, or a pid that
  * exists (also one owned by another user, EPERM) is not known to be gone: its claim waits for its lease.
