@@ -5,12 +5,38 @@ import { exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js'
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { ingestSource } from '../usecases/ingest-exchanges.js';
 import { openSource } from '../usecases/ingest-sources.js';
-import { INGEST_LOCK_ID, readWatermark, readWatermarks, withIngestLock } from './watermark.js';
+import type { Store } from './open.js';
+import { INGEST_LOCK_ID, type IngestTx, readWatermark, readWatermarks, withIngestLock } from './watermark.js';
 
 const traffic = exampleTraffic();
 afterAll(() => rmSync(traffic.dir, { recursive: true, force: true }));
 const keys = deriveKeys(SECRET);
 const now = () => new Date('2024-03-05T10:00:00Z');
+
+/**
+ * An ingest transaction that has taken its lock (and run `first`) and stays open until `release`: resolves
+ * once it is inside.
+ */
+async function ingestInFlight(
+  store: Store,
+  first: (tx: IngestTx) => Promise<void> = async () => {},
+): Promise<{ release: () => void; done: Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => {
+    entered = r;
+  });
+  const done = withIngestLock(store, async (tx) => {
+    await first(tx);
+    entered();
+    await held;
+  });
+  await inside;
+  return { release, done };
+}
 
 describe.each(DIALECTS)('ingest watermark on %s', (dialect) => {
   it('is the highest committed seq, and 0 for an empty store', async () => {
@@ -33,21 +59,10 @@ describe.each(DIALECTS)('ingest watermark on %s', (dialect) => {
     async () => {
       const { store, drop } = await freshStore(dialect);
       try {
-        let release!: () => void;
-        const held = new Promise<void>((r) => {
-          release = r;
-        });
-        let entered!: () => void;
-        const inside = new Promise<void>((r) => {
-          entered = r;
-        });
-        const ingest = withIngestLock(store, async (tx) => {
+        const { release, done: ingest } = await ingestInFlight(store, async (tx) => {
           if (tx.dialect !== 'postgres') throw new Error('postgres only');
           await tx.client.query("select nextval(pg_get_serial_sequence('message', 'seq'))");
-          entered();
-          await held;
         });
-        await inside;
         let read: number | undefined;
         const reading = readWatermark(store).then((w) => {
           read = w;
@@ -69,19 +84,7 @@ describe.each(DIALECTS)('ingest watermark on %s', (dialect) => {
     async () => {
       const { store, drop } = await freshStore(dialect);
       try {
-        let release!: () => void;
-        const held = new Promise<void>((r) => {
-          release = r;
-        });
-        let entered!: () => void;
-        const inside = new Promise<void>((r) => {
-          entered = r;
-        });
-        const longBatch = withIngestLock(store, async () => {
-          entered();
-          await held;
-        });
-        await inside;
+        const { release, done: longBatch } = await ingestInFlight(store);
         let read = false;
         const reading = readWatermark(store).then(() => {
           read = true;
