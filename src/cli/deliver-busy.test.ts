@@ -6,8 +6,7 @@ import { runCliLines } from '../../test/support/cli.js';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import type { Store } from '../store/open.js';
 import { pidNamespace } from '../usecases/deliver.js';
-import { claimWeeklySlot, ingestAt, TEST_SECRET, testBsn } from '../usecases/deliveries.fixtures.js';
-import { activateOrganisation, addOrganisation } from '../usecases/organisations.js';
+import { activeWithMessage, claimWeeklySlot, TEST_SECRET, testBsn } from '../usecases/deliveries.fixtures.js';
 
 const ACTIVATED = new Date('2024-03-01T10:00:00Z');
 const SUNDAY = '2024-03-03T05:00:00.000Z';
@@ -19,13 +18,12 @@ const env = (dataDir: string, url: string | undefined) => ({
 
 async function setUp(store: Store, codes: readonly string[]) {
   for (const [i, code] of codes.entries()) {
-    await addOrganisation(store, { code, name: code, actor: 'test', now: ACTIVATED });
-    await activateOrganisation(store, { code, actor: 'test', now: ACTIVATED });
-    await ingestAt(store, new Date('2024-03-02T09:00:00Z'), {
-      kind: 'JW301',
-      gemeente: code,
-      bsn: testBsn(400 + i),
-    });
+    await activeWithMessage(
+      store,
+      { code },
+      { activatedAt: ACTIVATED, messageAt: new Date('2024-03-02T09:00:00Z') },
+      testBsn(400 + i),
+    );
   }
 }
 

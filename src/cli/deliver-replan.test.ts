@@ -2,8 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { runCliLines } from '../../test/support/cli.js';
 import { freshStore } from '../../test/support/databases.js';
-import { ingestAt, TEST_SECRET, testBsn } from '../usecases/deliveries.fixtures.js';
-import { activateOrganisation, addOrganisation } from '../usecases/organisations.js';
+import { activeWithMessage, TEST_SECRET } from '../usecases/deliveries.fixtures.js';
 
 const ACTIVATED = new Date('2024-03-01T10:00:00Z');
 const SUNDAY = '2024-03-03T05:00:00.000Z';
@@ -12,13 +11,11 @@ describe('ketendata deliver with a links replan that fails', () => {
   it('makes the weekly, says on stderr that the replan failed and is tried again, and exits 1', async () => {
     const { store, dataDir, drop } = await freshStore('sqlite');
     try {
-      await addOrganisation(store, { code: '0363', name: '0363', actor: 'test', now: ACTIVATED });
-      await activateOrganisation(store, { code: '0363', actor: 'test', now: ACTIVATED });
-      await ingestAt(store, new Date('2024-03-02T09:00:00Z'), {
-        kind: 'JW301',
-        gemeente: '0363',
-        bsn: testBsn(1),
-      });
+      await activeWithMessage(
+        store,
+        { code: '0363' },
+        { activatedAt: ACTIVATED, messageAt: new Date('2024-03-02T09:00:00Z') },
+      );
       await store.db.insertInto('link_replan').values({ id: 1, due_since: SUNDAY }).execute();
       await sql`DROP TABLE link_key`.execute(store.db);
       const r = await runCliLines(['deliver', '--now', SUNDAY], {

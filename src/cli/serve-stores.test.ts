@@ -9,8 +9,7 @@ import { PG_POOL_SIZE, SERVE_LOCK_TIMEOUT_MS } from '../store/open.js';
 import { INGEST_LOCK_ID } from '../store/watermark.js';
 import { createApiToken } from '../usecases/accounts.js';
 import { WEEKLY_JOB } from '../usecases/deliver.js';
-import { ingestAt, TEST_SECRET, testBsn } from '../usecases/deliveries.fixtures.js';
-import { activateOrganisation, addOrganisation } from '../usecases/organisations.js';
+import { activeWithMessage, TEST_SECRET } from '../usecases/deliveries.fixtures.js';
 import { openServeStores, SCHEDULER_POOL_SIZE } from './serve.js';
 
 const jw301 = readFileSync('test/fixtures/istandaarden/ijw-voorbeelden/JW301.xml');
@@ -30,13 +29,11 @@ describe('the stores serve runs on, on PostgreSQL', () => {
       expect(stores.jobs).not.toBe(stores.app);
       expect(stores.app.pool?.options.max).toBe(PG_POOL_SIZE);
       expect(stores.jobs.pool?.options.max).toBe(SCHEDULER_POOL_SIZE);
-      await addOrganisation(setup, { code: '0363', name: '0363', actor: 'test', now: ACTIVATED });
-      await activateOrganisation(setup, { code: '0363', actor: 'test', now: ACTIVATED });
-      await ingestAt(setup, new Date('2024-03-02T09:00:00Z'), {
-        kind: 'JW301',
-        gemeente: '0363',
-        bsn: testBsn(1),
-      });
+      await activeWithMessage(
+        setup,
+        { code: '0363' },
+        { activatedAt: ACTIVATED, messageAt: new Date('2024-03-02T09:00:00Z') },
+      );
       const { token } = await createApiToken(
         setup.db,
         { scope: 'operator', organisationCode: null },

@@ -5,9 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { getJobRun } from '../store/jobs.js';
 import { type DeliveryDeps, runDue, WEEKLY_JOB } from './deliver.js';
-import { ingestAt, testBsn, testKeys } from './deliveries.fixtures.js';
+import { activeWithMessage, ingestAt, testBsn, testKeys } from './deliveries.fixtures.js';
 import { listDeliveries } from './deliveries.js';
-import { activateOrganisation, addOrganisation } from './organisations.js';
 
 const ACTIVATED = new Date('2024-10-01T10:00:00Z');
 const FIRST_SUNDAY = new Date('2024-10-06T04:00:00Z'); // 06:00 Amsterdam
@@ -25,13 +24,11 @@ for (const dialect of DIALECTS) {
           worker: 'w1',
           organisationKey: (code) => testKeys().organisation(code),
         };
-        await addOrganisation(store, { code: '0363', name: 'Amsterdam', actor: 'test', now: ACTIVATED });
-        await activateOrganisation(store, { code: '0363', actor: 'test', now: ACTIVATED });
-        await ingestAt(store, new Date('2024-10-02T10:00:00Z'), {
-          kind: 'JW301',
-          gemeente: '0363',
-          bsn: testBsn(1),
-        });
+        await activeWithMessage(
+          store,
+          { code: '0363', name: 'Amsterdam' },
+          { activatedAt: ACTIVATED, messageAt: new Date('2024-10-02T10:00:00Z') },
+        );
         const [first] = (await runDue(deps, FIRST_SUNDAY)).made;
         const firstFile = (
           await listDeliveries(store, '0363', { now: FIRST_SUNDAY, includePending: true })

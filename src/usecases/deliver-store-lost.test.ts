@@ -15,8 +15,7 @@ import {
   runDue,
   WEEKLY_JOB,
 } from './deliver.js';
-import { claimWeeklySlot, ingestAt, testBsn, testKeys } from './deliveries.fixtures.js';
-import { activateOrganisation, addOrganisation } from './organisations.js';
+import { activeWithMessage, claimWeeklySlot, testBsn, testKeys } from './deliveries.fixtures.js';
 
 const MIN = 60_000;
 const ACTIVATED = new Date('2024-10-01T10:00:00Z');
@@ -42,13 +41,12 @@ const here = (pid: number) => `${hostname()}:${pid}:abcdef:${NS}`;
 let bsn = 1;
 async function setUp(store: Store, codes: readonly string[]) {
   for (const code of codes) {
-    await addOrganisation(store, { code, name: code, actor: 'test', now: ACTIVATED });
-    await activateOrganisation(store, { code, actor: 'test', now: ACTIVATED });
-    await ingestAt(store, new Date('2024-10-02T10:00:00Z'), {
-      kind: 'JW301',
-      gemeente: code,
-      bsn: testBsn(bsn++),
-    });
+    await activeWithMessage(
+      store,
+      { code },
+      { activatedAt: ACTIVATED, messageAt: new Date('2024-10-02T10:00:00Z') },
+      testBsn(bsn++),
+    );
   }
 }
 

@@ -8,6 +8,7 @@ import type { Store } from '../store/open.js';
 import { WEEKLY_JOB } from './deliver.js';
 import { DeliveryError } from './deliveries-errors.js';
 import { ingestOne } from './ingest-exchanges.js';
+import { activateOrganisation, addOrganisation } from './organisations.js';
 
 /** AGB code of the provider in every test message. */
 export const TEST_PROVIDER = '12345678';
@@ -158,4 +159,21 @@ export async function claimWeeklySlot(
       detail: null,
     })
     .execute();
+}
+
+/** A municipality activated at `activatedAt` with one JW301 of its own (client `bsn`) stored at `messageAt`. */
+export async function activeWithMessage(
+  store: Store,
+  org: { readonly code: string; readonly name?: string },
+  at: { readonly activatedAt: Date; readonly messageAt: Date },
+  bsn: string = testBsn(1),
+): Promise<void> {
+  await addOrganisation(store, {
+    code: org.code,
+    name: org.name ?? org.code,
+    actor: 'test',
+    now: at.activatedAt,
+  });
+  await activateOrganisation(store, { code: org.code, actor: 'test', now: at.activatedAt });
+  await ingestAt(store, at.messageAt, { kind: 'JW301', gemeente: org.code, bsn });
 }
