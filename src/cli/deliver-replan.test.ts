@@ -33,3 +33,26 @@ describe('ketendata deliver with a links replan that fails', () => {
     }
   });
 });
+
+describe('ketendata deliver with a links replan due', () => {
+  it('says the replan is done before the deliveries it goes with', async () => {
+    const { store, dataDir, drop } = await freshStore('sqlite');
+    try {
+      await activeWithMessage(
+        store,
+        { code: '0363' },
+        { activatedAt: ACTIVATED, messageAt: new Date('2024-03-02T09:00:00Z') },
+      );
+      await store.db.insertInto('link_replan').values({ id: 1, due_since: SUNDAY }).execute();
+      const r = await runCliLines(['deliver', '--now', SUNDAY], {
+        KETENDATA_DATA_DIR: dataDir,
+        KETENDATA_SECRET: TEST_SECRET,
+      });
+      expect(r.code).toBe(0);
+      expect(r.out[0]).toBe('links replanned: 0 added, 0 lapsed');
+      expect(r.out[1]).toMatch(/^made weekly delivery \d+ for 0363 /);
+    } finally {
+      await drop();
+    }
+  });
+});

@@ -105,9 +105,9 @@ export function register(program: Command, ctx: CliContext): void {
             ctx.out(
               `made ${m.kind} delivery ${m.id} for ${m.organisation} (slot ${m.slot}, ${count(m.messages, 'message')})`,
             ),
+          // Said when done, before the deliveries it changes the Koppeltabel of.
+          onReplanned: (r) => ctx.out(`links replanned: ${r.added} added, ${r.lapsed} lapsed`),
         });
-        if (report.replanned)
-          ctx.out(`links replanned: ${report.replanned.added} added, ${report.replanned.lapsed} lapsed`);
         // The deliveries went on without it; until it succeeds, cron's mail says so.
         if (report.replanError)
           ctx.err(`links replan failed: ${report.replanError}; the next run tries again`);

@@ -134,6 +134,8 @@ export interface RunOptions {
   readonly retryNow?: boolean;
   /** Called as each delivery is made, so a run that fails later has still said what it made. */
   readonly onMade?: (made: MadeDelivery) => void;
+  /** Called once the replan of links an upgrade left due has run, before the first delivery is made. */
+  readonly onReplanned?: (outcome: ReplanOutcome) => void;
 }
 
 /**
@@ -294,6 +296,7 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
   } catch (err) {
     replanError = reasonOf(err);
   }
+  if (replanned) opts.onReplanned?.(replanned);
 
   const active = await listOrganisations(db, { activeOnly: true });
   const starts = active.map((o) => weeklyFrom(o, now));
