@@ -117,3 +117,45 @@ describe('rejected files', () => {
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 });
+
+/**
+ * A reason names the element and the rule, never the value: for these four elements the value is a client's
+ * BSN or a number that leads to one, and quarantine reasons are shown in the portal, the API and the CLI.
+ */
+describe('rejected values of the pseudonymised elements', () => {
+  const JW315 = readFileSync(
+    new URL('../../test/fixtures/istandaarden/ijw-voorbeelden-gecorrigeerd/JW315.xml', import.meta.url),
+    'utf8',
+  );
+  // Value → the elements whose type accepts it (it is then hashed like any other).
+  const values: [string, string[]][] = [
+    ['11122X333', ['ReferentieAanbieder']],
+    ['1112223334', ['ReferentieAanbieder']],
+    ['11122233', ['ToewijzingNummer', 'ReferentieAanbieder', 'BeschikkingNummer']],
+    ['-11122233', ['ReferentieAanbieder']],
+    ['LEAK 1112223 &lt;&amp;&gt;', ['ReferentieAanbieder']],
+    [`9${'8'.repeat(40)}`, []],
+  ];
+  const cases: [string, string, string, boolean][] = [];
+  for (const [value, accepted] of values) {
+    for (const [code, element] of [
+      ['JW301', 'Bsn'],
+      ['JW301', 'ToewijzingNummer'],
+      ['JW301', 'ReferentieAanbieder'],
+      ['JW315', 'BeschikkingNummer'],
+    ] as const)
+      cases.push([code, element, value, accepted.includes(element)]);
+  }
+  it.each(cases)('%s %s %s: rejected without the value in the reason', (code, element, value, accepted) => {
+    const base = code === 'JW301' ? BASE : JW315;
+    const xml = base.replace(new RegExp(`(<(\\w+:)?${element}>)[^<]*`), `$1${value}`);
+    expect(xml).not.toBe(base);
+    const outcome = parseMessage(Buffer.from(xml), { file: 'in/m.xml' });
+    expect(outcome.ok).toBe(accepted);
+    if (outcome.ok) return;
+    expect(outcome.error.path).toMatch(new RegExp(`/${element}$`));
+    const shown = value.replace('&lt;', '<').replace('&amp;', '&').replace('&gt;', '>');
+    expect(outcome.error.message).not.toContain(shown);
+    for (const digits of shown.match(/\d{4,}/g) ?? []) expect(outcome.error.message).not.toContain(digits);
+  });
+});
