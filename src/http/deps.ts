@@ -177,6 +177,11 @@ export interface IngestRunView {
   readonly source: string;
   readonly startedAt: string;
   readonly finishedAt: string | null;
+  /**
+   * When the run last wrote a batch: with `finishedAt` null, tells a run going on from one that was killed.
+   * Null before its first batch and for runs older than migration 0023; absent for the live feed's days.
+   */
+  readonly lastBatchAt?: string | null;
   readonly received: number;
   readonly stored: number;
   readonly duplicates: number;

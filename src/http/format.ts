@@ -30,6 +30,10 @@ const shortDate = new Intl.DateTimeFormat('nl-NL', {
 export const formatDateTime = (iso: string | null | undefined): string =>
   iso ? dateTime.format(new Date(iso)) : '—';
 
+/** "08:00" in Dutch time; "—" when absent. */
+export const formatTime = (iso: string | null | undefined): string =>
+  iso ? clock.format(new Date(iso)) : '—';
+
 /** "maandag 2 maart 2026". A bare date (YYYY-MM-DD) is taken as that calendar day. */
 export const formatDay = (iso: string | null | undefined): string =>
   iso ? dateOnly.format(new Date(iso.length === 10 ? `${iso}T12:00:00Z` : iso)) : '—';

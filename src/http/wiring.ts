@@ -303,6 +303,7 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
           source: r.source,
           startedAt: r.started_at,
           finishedAt: r.finished_at,
+          lastBatchAt: r.last_batch_at,
           received: r.received,
           stored: r.stored,
           duplicates: r.duplicates,

@@ -87,6 +87,52 @@ describe.each(DIALECTS)('ingest batch writer on %s', (dialect) => {
       await drop();
     }
   });
+
+  // A killed run keeps finished_at null, like one going on: the moment of its last batch tells them apart.
+  it("records each batch's moment on its run, beside the counts", () =>
+    withFreshStore(dialect, async (store) => {
+      const runId = await startRun(store, 'test', '2024-03-05T10:00:00.000Z');
+      const other = await startRun(store, 'other', '2024-03-05T10:00:00.000Z');
+      const run = () =>
+        store.db.selectFrom('ingest_run').selectAll().where('id', '=', runId).executeTakeFirstOrThrow();
+      expect((await run()).last_batch_at).toBeNull();
+      const item = (key: string): PreparedExchange => ({
+        kind: 'quarantine',
+        exchange: {
+          exchange_key: key,
+          hub_id: null,
+          moment: '2024-03-05T10:00:00.000Z',
+          verzender: 'x',
+          ontvanger: '',
+          source: key,
+          content_digest: null,
+        },
+        reason_code: 'ingest.not_well_formed',
+        reason: 'test',
+        raw: { key_id: 'k1', nonce: Buffer.alloc(12), tag: Buffer.alloc(16), ciphertext: Buffer.from('x') },
+        received: { moment: null, verzender: 'x', ontvanger: null },
+      });
+      await writeExchangeBatch(store, [item('src:a.xml')], { runId, now: '2024-03-05T10:01:00.000Z' });
+      expect((await run()).last_batch_at).toBe('2024-03-05T10:01:00.000Z');
+      await writeExchangeBatch(store, [item('src:b.xml'), item('src:a.xml')], {
+        runId,
+        now: '2024-03-05T10:07:30.000Z',
+      });
+      const r = await run();
+      expect([r.last_batch_at, r.received, r.quarantined, r.skipped, r.finished_at]).toEqual([
+        '2024-03-05T10:07:30.000Z',
+        3,
+        2,
+        1,
+        null,
+      ]);
+      const o = await store.db
+        .selectFrom('ingest_run')
+        .selectAll()
+        .where('id', '=', other)
+        .executeTakeFirstOrThrow();
+      expect(o.last_batch_at).toBeNull();
+    }));
 });
 
 describe('COPY data of rows handed over one at a time (PostgreSQL)', () => {

@@ -235,7 +235,8 @@ interface BatchPort {
    */
   addPassages(bumps: ReadonlyMap<number, PassageBump>): Promise<void>;
   markConflict(seqs: readonly number[]): Promise<void>;
-  updateRun(runId: number, d: RunDelta): Promise<void>;
+  /** Adds the batch's counts to the run and records `at` (the batch's `now`) as its last batch. */
+  updateRun(runId: number, d: RunDelta, at: string): Promise<void>;
   /**
    * Retry: the quarantined exchange now lives in message `seq`; its row takes the parties and the digest of
    * the bytes stored where it had none (RETRY_FILL). False when the item is no longer open.
@@ -876,7 +877,7 @@ async function planAndWrite(
   }
   if (bumps.size) await port.addPassages(bumps);
   if (conflictSeqs.size) await port.markConflict([...conflictSeqs]);
-  await port.updateRun(o.runId, delta);
+  await port.updateRun(o.runId, delta, o.now);
   return { outcomes, seqs: seqOf, quarantineReasons: reasons, quarantineIds: quarantineIdOf, conflictWith };
 }
 
@@ -939,15 +940,17 @@ const EXCHANGE_COLUMNS = [
   'content_digest',
 ] as const satisfies readonly (keyof ExchangeRow)[];
 
+// last_batch_at: a run that stopped without `finishRun` (killed) is told from one going on by it.
 const RUN_UPDATE = `UPDATE ingest_run SET received = received + $1, stored = stored + $2, duplicates = duplicates + $3,
-  conflicts = conflicts + $4, quarantined = quarantined + $5, skipped = skipped + $6 WHERE id = $7`;
-const runArgs = (runId: number, d: RunDelta) => [
+  conflicts = conflicts + $4, quarantined = quarantined + $5, skipped = skipped + $6, last_batch_at = $7 WHERE id = $8`;
+const runArgs = (runId: number, d: RunDelta, at: string) => [
   d.received,
   d.stored,
   d.duplicates,
   d.conflicts,
   d.quarantined,
   d.skipped,
+  at,
   runId,
 ];
 
@@ -1079,8 +1082,8 @@ function sqlitePort(db: SqliteDb): BatchPort {
     markConflict: async (seqs) => {
       for (const s of seqs) markConflict.run(s);
     },
-    updateRun: async (runId, d) => {
-      updateRun.run(...runArgs(runId, d));
+    updateRun: async (runId, d, at) => {
+      updateRun.run(...runArgs(runId, d, at));
     },
     resolveQuarantine: async (id, e, seq, at) => {
       if (resolveQuarantine.run(at, seq, id).changes !== 1) return false;
@@ -1203,8 +1206,8 @@ function postgresPort(client: PgClient): BatchPort {
     markConflict: async (seqs) => {
       await client.query('UPDATE message SET conflict = 1 WHERE seq = ANY($1::bigint[])', [seqs]);
     },
-    updateRun: async (runId, d) => {
-      await client.query(RUN_UPDATE, runArgs(runId, d));
+    updateRun: async (runId, d, at) => {
+      await client.query(RUN_UPDATE, runArgs(runId, d, at));
     },
     resolveQuarantine: async (id, e, seq, at) => {
       const r = await client.query(
@@ -1330,6 +1333,7 @@ export async function startRun(store: Store, source: string, now: string): Promi
       source,
       started_at: now,
       finished_at: null,
+      last_batch_at: null,
       received: 0,
       stored: 0,
       duplicates: 0,

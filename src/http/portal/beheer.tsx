@@ -12,9 +12,10 @@ import {
 } from '../../usecases/accounts.js';
 import { AccountError } from '../../usecases/accounts-errors.js';
 import { conflictingMessages } from '../../usecases/conflicts.js';
+import type { IngestRunView } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { OneTimeFlash } from '../flash.js';
-import { formatCount, formatDateTime, formatDay } from '../format.js';
+import { formatCount, formatDateTime, formatDay, formatTime } from '../format.js';
 import { Alert, Confirm, CsrfField, Field, Layout, ScrollTable, Th, TOO_MANY_ATTEMPTS } from './layout.js';
 import { page } from './render.js';
 
@@ -305,6 +306,26 @@ function UserAction(p: { action: string; label: string; email: string; csrf: str
 
 /** Conflicting versions the Inlezen page shows; `ketendata conflicts` lists them all. */
 const MAX_CONFLICT_ROWS = 500;
+
+/**
+ * A run without `finishedAt` that wrote nothing for this long is taken as interrupted (killed, a restart): a
+ * batch of 1000 exchanges takes seconds, so a run going on shows a sign of life well within it.
+ */
+const RUN_QUIET_MS = 15 * 60_000;
+
+/** The Klaar cell: when a run finished, or whether one that did not is going on or was interrupted. */
+function runEnd(r: IngestRunView, now: Date): { readonly text: string; readonly interrupted: boolean } {
+  // The live feed's days are sums over many requests: their end is the last one's.
+  if (r.finishedAt !== null || r.requests !== undefined)
+    return { text: formatDateTime(r.finishedAt), interrupted: false };
+  const last = r.lastBatchAt ?? r.startedAt;
+  if (now.getTime() - Date.parse(last) < RUN_QUIET_MS)
+    return {
+      text: r.lastBatchAt ? `bezig (laatste batch ${formatTime(r.lastBatchAt)})` : 'bezig',
+      interrupted: false,
+    };
+  return { text: `niet afgerond (laatste activiteit ${formatDateTime(last)})`, interrupted: true };
+}
 
 /** Operator pages: organisations, users, job runs, ingest runs and conflicts, quarantine. */
 export function beheerRoutes(): Hono<AppEnv> {
@@ -1034,6 +1055,8 @@ export function beheerRoutes(): Hono<AppEnv> {
   app.get('/beheer/inlezen', async (c) => {
     const { operator } = c.var.deps;
     const runs = await operator.ingestRuns(200);
+    const now = c.var.deps.clock();
+    const ends = runs.map((r) => runEnd(r, now));
     const conflicts = await operator.conflicts();
     const shown = conflicts.slice(0, MAX_CONFLICT_ROWS);
     const messages = conflictingMessages(conflicts);
@@ -1061,7 +1084,7 @@ export function beheerRoutes(): Hono<AppEnv> {
               </>
             }
           >
-            {runs.map((r) => (
+            {runs.map((r, i) => (
               <tr class="utrecht-table__row">
                 <td class="utrecht-table__cell">
                   {r.source}
@@ -1070,7 +1093,7 @@ export function beheerRoutes(): Hono<AppEnv> {
                     : ''}
                 </td>
                 <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
-                <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
+                <td class="utrecht-table__cell">{ends[i]!.text}</td>
                 <td class="utrecht-table__cell kd-num">{r.received}</td>
                 <td class="utrecht-table__cell kd-num">{r.stored}</td>
                 <td class="utrecht-table__cell kd-num">{r.duplicates}</td>
@@ -1080,6 +1103,13 @@ export function beheerRoutes(): Hono<AppEnv> {
             ))}
           </ScrollTable>
         )}
+        {ends.some((e) => e.interrupted) ? (
+          <p class="utrecht-paragraph" id="niet-afgerond">
+            Een inleesronde die niet is afgerond, is afgebroken (bijvoorbeeld doordat het proces werd
+            beëindigd of de server herstartte): wat ze al had opgeslagen blijft bewaard, en{' '}
+            <code>ketendata ingest</code> nog eens uitvoeren op dezelfde bron voegt toe wat ontbreekt.
+          </p>
+        ) : null}
         <h2 class="utrecht-heading-2" id="conflicten">
           Conflicten: berichten met afwijkende versies
         </h2>

@@ -98,6 +98,8 @@ export interface IngestRunTable {
   source: string;
   started_at: string;
   finished_at: string | null;
+  /** The `now` of the run's last written batch (migration 0023): null before its first, and for older runs. */
+  last_batch_at: string | null;
   received: number;
   stored: number;
   duplicates: number;
