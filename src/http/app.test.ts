@@ -617,7 +617,7 @@ for (const dialect of DIALECTS) {
       expect(csrf).toBeDefined();
       const anew = await u.post('/instellingen/tweede-factor/start', { _csrf: csrf!, password: GEA_OWN });
       expect(anew.status).toBe(400);
-      expect(await anew.text()).toContain('De tweede factor staat aan.');
+      expect(await anew.text()).toContain('Tweede factor instellen: de tweede factor staat aan.');
 
       // A code is taken once: the login uses the next one.
       const enrolled = code();
@@ -658,7 +658,7 @@ for (const dialect of DIALECTS) {
         const form = await u.page('/inloggen/code');
         const res = await u.post('/inloggen/code', { _csrf: form.csrf!, code: '123456' });
         expect(res.status).toBe(500);
-        expect(await res.text()).toContain('Uw code kan nu niet worden gecontroleerd');
+        expect(await res.text()).toContain('Inlogcode: uw code kan nu niet worden gecontroleerd');
         const logged = errors.mock.calls.map((c) => String(c[0])).join('\n');
         expect(logged).toContain(
           `accounts.totp_key_unknown: the second factor of user ${user.id} is encrypted with key ${other.totpKeyId}`,

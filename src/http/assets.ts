@@ -82,6 +82,12 @@ body { margin: 0; font-family: var(--utrecht-document-font-family, Arial, sans-s
   .kd-wide-only { display: none; }
 }
 /* --- end Ophalen and the header --- */
+/* A refused form's field (WCAG 3.3.1): text and border in the theme's invalid red (#900, 9.9:1 on white). */
+.utrecht-form-field--invalid { border-inline-start: 4px solid var(--utrecht-color-invalid, #990000);
+  padding-inline-start: 0.75rem; }
+.kd-main .utrecht-form-field-description--invalid { color: var(--utrecht-color-invalid, #990000); font-weight: 700;
+  margin-block: 0.25rem; }
+.utrecht-textbox--invalid { border-color: var(--utrecht-color-invalid, #990000); border-width: 2px; }
 `;
 
 /** CSS served from the app itself (no CDN): design tokens, the Utrecht component library, our additions. */

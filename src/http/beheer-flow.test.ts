@@ -208,4 +208,50 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
       expect(input, id).toContain('autocomplete="current-password"');
     }
   });
+
+  it('ties a wrong own password to the field of the form it was typed in, of the two on the page', async () => {
+    const forms = [
+      {
+        action: `${USERS}/wachtwoord`,
+        form: 'Wachtwoord opnieuw instellen',
+        at: 'w-eigen',
+        other: 'u-eigen',
+      },
+      { action: USERS, form: 'Gebruiker toevoegen', at: 'u-eigen', other: 'w-eigen' },
+    ];
+    for (const f of forms) {
+      const op = await operator();
+      const { csrf } = await op.page(USERS);
+      const res = await op.post(f.action, {
+        _csrf: csrf!,
+        email: 'bas@0599.example',
+        name: 'Bas',
+        organisation: '0599',
+        password: 'een tijdelijk wachtwoord',
+        own_password: 'niet mijn wachtwoord',
+      });
+      expect(res.status, f.form).toBe(400);
+      const html = await res.text();
+      // A screen reader hears first that the page is about a refused form.
+      expect(html).toContain('<title>Fout: Gebruikers — Ketendata iWmo en iJw</title>');
+      const input = new RegExp(`<input [^>]*id="${f.at}"[^>]*>`).exec(html)?.[0] ?? '';
+      expect(input, f.form).toContain('aria-invalid="true"');
+      expect(/aria-describedby="([^"]*)"/.exec(input)?.[1]?.split(' ')).toEqual([
+        `${f.at}-uitleg`,
+        `${f.at}-fout`,
+      ]);
+      // The error is said in the field's block, before its input.
+      const said = html.indexOf(`<p id="${f.at}-fout"`);
+      expect(said, f.form).toBeGreaterThan(html.indexOf(`for="${f.at}"`));
+      expect(said).toBeLessThan(html.indexOf(input));
+      expect(html).toMatch(
+        new RegExp(`<p id="${f.at}-fout" class="[^"]*--invalid">Fout: Uw eigen wachtwoord is onjuist\\.</p>`),
+      );
+      // The summary at the top names the form and leads to the field, 1300 px further down.
+      expect(html).toContain(
+        `<a class="utrecht-link" href="#${f.at}">${f.form}: uw eigen wachtwoord is onjuist.</a>`,
+      );
+      expect(new RegExp(`<input [^>]*id="${f.other}"[^>]*>`).exec(html)?.[0]).not.toContain('aria-invalid');
+    }
+  });
 });

@@ -47,7 +47,10 @@ describe('Instellingen: the second factor, tokens and a temporary password, as a
     });
     expect(res.status).toBe(400);
     const html = await res.text();
-    expect(html).toContain('Token ‘Power BI’ is niet aangemaakt. Uw huidige wachtwoord is onjuist.');
+    expect(html).toContain(
+      '<a class="utrecht-link" href="#token-wachtwoord">Token ‘Power BI’ aanmaken: uw huidige wachtwoord is onjuist.</a>',
+    );
+    expect(html).toMatch(/<input [^>]*id="token-wachtwoord"[^>]*aria-invalid="true"/);
     expect(html).toMatch(/id="token-naam"[^>]*value="Power BI"|value="Power BI"[^>]*id="token-naam"/);
   });
 
@@ -92,6 +95,36 @@ describe('Instellingen: the second factor, tokens and a temporary password, as a
       password: PASSWORD,
     });
     expect(on.headers.get('Location')).toBe('/instellingen?melding=tweede-factor-aan');
+  });
+
+  it('ties a wrong current password to the field of Wachtwoord wijzigen, and titles the page as an error', async () => {
+    const b = new Browser(h.app);
+    await b.login('ana@0363.example');
+    const { csrf } = await b.page('/instellingen');
+    const res = await b.post('/instellingen/wachtwoord', {
+      _csrf: csrf!,
+      current: 'niet het wachtwoord',
+      next: 'een heel nieuw wachtwoord',
+    });
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain('<title>Fout: Instellingen — Ketendata iWmo en iJw</title>');
+    const input = /<input [^>]*id="huidig"[^>]*>/.exec(html)?.[0] ?? '';
+    expect(input).toContain('aria-invalid="true"');
+    expect(/aria-describedby="([^"]*)"/.exec(input)?.[1]?.split(' ')).toContain('huidig-fout');
+    expect(html).toMatch(
+      /<p id="huidig-fout" class="[^"]*--invalid">Fout: Het huidige wachtwoord is onjuist\.<\/p>/,
+    );
+    expect(html.indexOf('id="huidig-fout"')).toBeLessThan(html.indexOf(input));
+    // Of the page's four password fields, the summary names the form and leads to the one meant.
+    expect(html).toContain(
+      '<a class="utrecht-link" href="#huidig">Wachtwoord wijzigen: het huidige wachtwoord is onjuist.</a>',
+    );
+    expect(html.match(/aria-invalid="true"/g)).toHaveLength(1);
+    // A page without a refused form keeps its own title.
+    expect((await b.page('/instellingen')).html).toContain(
+      '<title>Instellingen — Ketendata iWmo en iJw</title>',
+    );
   });
 
   it('shows the operator "—" as organisation, not "beheer (geen organisatie)"', async () => {

@@ -30,6 +30,25 @@ describe('logging in and out, and a form refused', () => {
     return b.post('/inloggen', { _csrf: csrf!, email, password: PASSWORD, next });
   };
 
+  it('ties a wrong password to its field and titles the login page as an error', async () => {
+    const b = new Browser(h.app);
+    const { csrf } = await b.page('/inloggen');
+    const res = await b.post('/inloggen', { _csrf: csrf!, email: 'ana@0363.example', password: 'fout' });
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain('<title>Fout: Inloggen — Ketendata iWmo en iJw</title>');
+    const input = /<input [^>]*id="wachtwoord"[^>]*>/.exec(html)?.[0] ?? '';
+    expect(input).toContain('aria-invalid="true"');
+    expect(input).toContain('aria-describedby="wachtwoord-fout"');
+    expect(html).toContain(
+      '<p id="wachtwoord-fout" class="utrecht-form-field-description utrecht-form-field-description--invalid">Fout: E-mailadres of wachtwoord is onjuist.</p>',
+    );
+    expect(html).toContain(
+      '<a class="utrecht-link" href="#wachtwoord">Inloggen: e-mailadres of wachtwoord is onjuist.</a>',
+    );
+    expect((await b.page('/inloggen')).html).toContain('<title>Inloggen — Ketendata iWmo en iJw</title>');
+  });
+
   it('says "U bent uitgelogd" after logging out', async () => {
     const b = new Browser(h.app);
     await b.login('ana@0363.example');

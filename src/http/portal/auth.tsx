@@ -12,7 +12,17 @@ import {
   setDeviceCookie,
   setSessionCookie,
 } from '../session.js';
-import { Alert, CsrfField, Field, Layout, localPath, TOO_MANY_ATTEMPTS } from './layout.js';
+import {
+  Alert,
+  CsrfField,
+  ErrorSummary,
+  errorAt,
+  Field,
+  type FormError,
+  Layout,
+  localPath,
+  TOO_MANY_ATTEMPTS,
+} from './layout.js';
 import { page } from './render.js';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -34,16 +44,25 @@ export function authRoutes(): Hono<AppEnv> {
 
   const loginPage = (
     c: Context<AppEnv>,
-    message?: { kind: 'error' | 'info'; text: string },
+    message?: { kind: 'info'; text: string } | FormError,
     status: 200 | 400 | 429 = 200,
     /** Typed before: kept after a failed attempt, so only the password is typed again. */
     email?: string,
     next?: string,
-  ) =>
-    page(
+  ) => {
+    const error = message && 'form' in message ? message : undefined;
+    return page(
       c,
-      <Layout title="Inloggen" environmentLabel={c.var.deps.options.environmentLabel}>
-        {message ? <Alert kind={message.kind}>{message.text}</Alert> : null}
+      <Layout
+        title="Inloggen"
+        environmentLabel={c.var.deps.options.environmentLabel}
+        error={error !== undefined}
+      >
+        {error ? (
+          <ErrorSummary error={error} />
+        ) : message && 'kind' in message ? (
+          <Alert kind={message.kind}>{message.text}</Alert>
+        ) : null}
         <form method="post" action="/inloggen" class="kd-narrow">
           <CsrfField token={csrfTokenFor(c)} />
           <NextField next={next} />
@@ -55,6 +74,7 @@ export function authRoutes(): Hono<AppEnv> {
             autocomplete="username"
             required
             value={email}
+            error={errorAt(error, 'email')}
           />
           <Field
             id="wachtwoord"
@@ -63,6 +83,7 @@ export function authRoutes(): Hono<AppEnv> {
             type="password"
             autocomplete="current-password"
             required
+            error={errorAt(error, 'wachtwoord')}
           />
           <button type="submit" class="utrecht-button utrecht-button--primary-action">
             Inloggen
@@ -72,6 +93,7 @@ export function authRoutes(): Hono<AppEnv> {
       </Layout>,
       status,
     );
+  };
 
   const LOGIN_MESSAGES: Record<string, string> = {
     verlopen: 'Uw sessie is verlopen. Log opnieuw in.',
@@ -114,9 +136,16 @@ export function authRoutes(): Hono<AppEnv> {
         },
         now,
       );
+      // Said at the password: the address is kept, the password is what is typed again.
       return result.reason === 'throttled'
-        ? loginPage(c, { kind: 'error', text: TOO_MANY_ATTEMPTS }, 429, email, next)
-        : loginPage(c, { kind: 'error', text: 'E-mailadres of wachtwoord is onjuist.' }, 400, email, next);
+        ? loginPage(c, { form: 'Inloggen', text: TOO_MANY_ATTEMPTS, field: 'wachtwoord' }, 429, email, next)
+        : loginPage(
+            c,
+            { form: 'Inloggen', text: 'E-mailadres of wachtwoord is onjuist.', field: 'wachtwoord' },
+            400,
+            email,
+            next,
+          );
     }
     if (c.var.session) await logout(store.db, c.var.session.id);
     setSessionCookie(c, result.sessionToken);
@@ -135,13 +164,17 @@ export function authRoutes(): Hono<AppEnv> {
   const codePage = (
     c: Context<AppEnv>,
     next: string | undefined,
-    error?: string,
+    error?: FormError,
     status: 200 | 400 | 429 | 500 = 200,
   ) =>
     page(
       c,
-      <Layout title="Inlogcode" environmentLabel={c.var.deps.options.environmentLabel}>
-        {error ? <Alert kind="error">{error}</Alert> : null}
+      <Layout
+        title="Inlogcode"
+        environmentLabel={c.var.deps.options.environmentLabel}
+        error={error !== undefined}
+      >
+        {error ? <ErrorSummary error={error} /> : null}
         <form method="post" action="/inloggen/code" class="kd-narrow">
           <CsrfField token={csrfTokenFor(c)} />
           <NextField next={next} />
@@ -153,6 +186,7 @@ export function authRoutes(): Hono<AppEnv> {
             inputmode="numeric"
             required
             description="Zes cijfers; de code verandert elke 30 seconden."
+            error={errorAt(error, 'code')}
           />
           <button type="submit" class="utrecht-button utrecht-button--primary-action">
             Code bevestigen
@@ -212,18 +246,32 @@ export function authRoutes(): Hono<AppEnv> {
       },
       now,
     );
+    const form = 'Inlogcode';
     if (outcome === 'key_unknown')
       return codePage(
         c,
         next,
-        'Uw code kan nu niet worden gecontroleerd. Probeer het later opnieuw of neem contact op met de beheerder.',
+        {
+          form,
+          text: 'Uw code kan nu niet worden gecontroleerd. Probeer het later opnieuw of neem contact op met de beheerder.',
+        },
         500,
       );
     if (outcome === 'throttled')
-      return codePage(c, next, 'Te veel onjuiste codes. Wacht een kwartier en probeer het opnieuw.', 429);
+      return codePage(
+        c,
+        next,
+        { form, text: 'Te veel onjuiste codes. Wacht een kwartier en probeer het opnieuw.', field: 'code' },
+        429,
+      );
     return outcome === 'used'
-      ? codePage(c, next, 'Deze code is al gebruikt; wacht op de volgende code.', 400)
-      : codePage(c, next, 'De code is onjuist. Probeer het opnieuw.', 400);
+      ? codePage(
+          c,
+          next,
+          { form, text: 'Deze code is al gebruikt; wacht op de volgende code.', field: 'code' },
+          400,
+        )
+      : codePage(c, next, { form, text: 'De code is onjuist. Probeer het opnieuw.', field: 'code' }, 400);
   });
 
   app.post('/uitloggen', async (c) => {

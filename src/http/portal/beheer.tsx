@@ -16,7 +16,20 @@ import type { IngestRunView } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { OneTimeFlash } from '../flash.js';
 import { formatCount, formatDateTime, formatDay, formatTime } from '../format.js';
-import { Alert, Confirm, CsrfField, Field, Layout, ScrollTable, Th, TOO_MANY_ATTEMPTS } from './layout.js';
+import {
+  Alert,
+  Confirm,
+  CsrfField,
+  ErrorSummary,
+  errorAt,
+  Field,
+  FieldErrorText,
+  type FormError,
+  Layout,
+  ScrollTable,
+  Th,
+  TOO_MANY_ATTEMPTS,
+} from './layout.js';
 import { page } from './render.js';
 
 /** A corrected message is one message: a few hundred kB at most. */
@@ -46,7 +59,7 @@ const shell = (
   title: string,
   current: string,
   body: unknown,
-  notice?: Notice,
+  notice?: Notice | FormError,
   status: 200 | 400 = 200,
 ) => {
   const s = c.var.session!;
@@ -58,8 +71,13 @@ const shell = (
       csrf={s.csrfToken}
       current={current}
       environmentLabel={c.var.deps.options.environmentLabel}
+      error={notice !== undefined && ('form' in notice || notice.kind === 'error')}
     >
-      {notice ? <Alert kind={notice.kind}>{notice.text}</Alert> : null}
+      {notice && 'form' in notice ? (
+        <ErrorSummary error={notice} />
+      ) : notice ? (
+        <Alert kind={notice.kind}>{notice.text}</Alert>
+      ) : null}
       {body as never}
     </Layout>,
     status,
@@ -223,11 +241,14 @@ const ORGANISATION_ERROR_TEXT: Record<string, string> = {
  * is a visible text field: the operator passes it on by another channel (telephone), so must read it. Not
  * `Field`: that has no `spellcheck` or `autocapitalize`, and a phone's capital first letter would change it.
  */
-function PasswordFields(p: { prefix: string; label: string }) {
+function PasswordFields(p: { prefix: string; label: string; error: FormError | undefined }) {
   const id = `${p.prefix}-ww`;
+  const error = errorAt(p.error, id);
   return (
     <>
-      <div class="utrecht-form-field utrecht-form-field--distanced">
+      <div
+        class={`utrecht-form-field utrecht-form-field--distanced${error ? ' utrecht-form-field--invalid' : ''}`}
+      >
         <div class="utrecht-form-field__label">
           <label class="utrecht-form-label" for={id}>
             {p.label}
@@ -237,9 +258,10 @@ function PasswordFields(p: { prefix: string; label: string }) {
           Minstens 12 tekens. Zichtbaar, zodat u het kunt doorgeven. De gebruiker kiest bij het eerste
           inloggen een eigen wachtwoord.
         </div>
+        {error ? <FieldErrorText id={`${id}-fout`} text={error} /> : null}
         <div class="utrecht-form-field__input">
           <input
-            class="utrecht-textbox utrecht-textbox--html-input"
+            class={`utrecht-textbox utrecht-textbox--html-input${error ? ' utrecht-textbox--invalid' : ''}`}
             id={id}
             name="password"
             type="text"
@@ -247,7 +269,8 @@ function PasswordFields(p: { prefix: string; label: string }) {
             autocapitalize="off"
             spellcheck={false}
             required
-            aria-describedby={`${id}-uitleg`}
+            aria-invalid={error ? 'true' : undefined}
+            aria-describedby={error ? `${id}-uitleg ${id}-fout` : `${id}-uitleg`}
           />
         </div>
       </div>
@@ -259,15 +282,44 @@ function PasswordFields(p: { prefix: string; label: string }) {
         autocomplete="current-password"
         required
         description="Ter bevestiging dat u het bent."
+        error={errorAt(p.error, `${p.prefix}-eigen`)}
       />
     </>
   );
 }
 
-const OWN_PASSWORD_ERRORS: Record<string, string> = {
-  'accounts.wrong_password': 'Uw eigen wachtwoord is onjuist.',
-  'accounts.throttled': TOO_MANY_ATTEMPTS,
-};
+/**
+ * A refused user form ("Gebruiker toevoegen", prefix "u"; "Wachtwoord opnieuw instellen", "w"): what is wrong,
+ * at the field it is about. The page has two "Uw eigen wachtwoord" fields: the summary names the form.
+ */
+function userFormError(form: string, prefix: 'u' | 'w', code: string, withCode = false): FormError {
+  const at = (text: string, field?: string): FormError => ({
+    form,
+    text,
+    field: field && `${prefix}-${field}`,
+    code: withCode ? code : undefined,
+  });
+  switch (code) {
+    case 'accounts.wrong_password':
+      return at('Uw eigen wachtwoord is onjuist.', 'eigen');
+    case 'accounts.throttled':
+      return at(TOO_MANY_ATTEMPTS, 'eigen');
+    case 'accounts.weak_password':
+      return at('Het wachtwoord moet minstens 12 tekens hebben.', 'ww');
+    case 'accounts.email_taken':
+      return at('Dit e-mailadres heeft al een account.', 'email');
+    case 'accounts.invalid_email':
+      return at('Vul een geldig e-mailadres in.', 'email');
+    case 'users.not_found':
+      return at('Deze gebruiker bestaat niet.', 'email');
+    case 'users.cannot_reset_self':
+      return at('Wijzig uw eigen wachtwoord onder Instellingen, met uw huidige wachtwoord.', 'email');
+    case 'organisation.not_found':
+      return at('Deze organisatie is niet geregistreerd.', 'org');
+    default:
+      return at('Niet gelukt.');
+  }
+}
 
 /** Throws `accounts.wrong_password` or `accounts.throttled` unless the form holds the operator's own password. */
 async function confirmOwnPassword(c: C, body: Record<string, unknown>): Promise<void> {
@@ -694,13 +746,14 @@ export function beheerRoutes(): Hono<AppEnv> {
    */
   const usersPage = async (
     c: C,
-    notice?: Notice,
+    notice?: Notice | FormError,
     status: 200 | 400 = 200,
     resetFor?: string,
     adding?: { readonly email: string; readonly name: string; readonly organisation: string },
   ) => {
     const s = c.var.session!;
     const users = await listUsers(c.var.deps.store.db);
+    const error = notice && 'form' in notice ? notice : undefined;
     // By id, so the link puts no e-mail address in the logs of a proxy on the way.
     const resetEmail = resetFor ?? users.find((u) => String(u.id) === c.req.query('wachtwoord'))?.email ?? '';
     // Blocking goes through a question first: one stray click would log someone out everywhere. The link
@@ -825,8 +878,16 @@ export function beheerRoutes(): Hono<AppEnv> {
         </p>
         <form method="post" action="/beheer/gebruikers/wachtwoord" class="kd-narrow">
           <CsrfField token={s.csrfToken} />
-          <Field id="w-email" name="email" label="E-mailadres" type="email" value={resetEmail} required />
-          <PasswordFields prefix="w" label="Nieuw tijdelijk wachtwoord" />
+          <Field
+            id="w-email"
+            name="email"
+            label="E-mailadres"
+            type="email"
+            value={resetEmail}
+            required
+            error={errorAt(error, 'w-email')}
+          />
+          <PasswordFields prefix="w" label="Nieuw tijdelijk wachtwoord" error={error} />
           <button type="submit" class="utrecht-button utrecht-button--primary-action">
             Wachtwoord instellen
           </button>
@@ -834,7 +895,15 @@ export function beheerRoutes(): Hono<AppEnv> {
         <h2 class="utrecht-heading-2">Gebruiker toevoegen</h2>
         <form method="post" action="/beheer/gebruikers" class="kd-narrow">
           <CsrfField token={s.csrfToken} />
-          <Field id="u-email" name="email" label="E-mailadres" type="email" value={adding?.email} required />
+          <Field
+            id="u-email"
+            name="email"
+            label="E-mailadres"
+            type="email"
+            value={adding?.email}
+            required
+            error={errorAt(error, 'u-email')}
+          />
           <Field id="u-naam" name="name" label="Naam" value={adding?.name} required />
           <Field
             id="u-org"
@@ -842,8 +911,9 @@ export function beheerRoutes(): Hono<AppEnv> {
             label="Organisatie (code)"
             value={adding?.organisation}
             description="Leeg laten voor een beheerder."
+            error={errorAt(error, 'u-org')}
           />
-          <PasswordFields prefix="u" label="Tijdelijk wachtwoord" />
+          <PasswordFields prefix="u" label="Tijdelijk wachtwoord" error={error} />
           <button type="submit" class="utrecht-button utrecht-button--primary-action">
             Toevoegen
           </button>
@@ -867,7 +937,11 @@ export function beheerRoutes(): Hono<AppEnv> {
       if (org && !orgs.some((o) => o.code === org))
         return usersPage(
           c,
-          { kind: 'error', text: `Organisatie ${org} is niet geregistreerd.` },
+          {
+            form: 'Gebruiker toevoegen',
+            text: `Organisatie ${org} is niet geregistreerd.`,
+            field: 'u-org',
+          },
           400,
           undefined,
           typed,
@@ -886,14 +960,7 @@ export function beheerRoutes(): Hono<AppEnv> {
       );
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      const text: Record<string, string> = {
-        'accounts.email_taken': 'Dit e-mailadres heeft al een account.',
-        'accounts.invalid_email': 'Vul een geldig e-mailadres in.',
-        'accounts.weak_password': 'Het wachtwoord moet minstens 12 tekens hebben.',
-        'organisation.not_found': 'Deze organisatie is niet geregistreerd.',
-        ...OWN_PASSWORD_ERRORS,
-      };
-      return usersPage(c, { kind: 'error', text: text[err.code] ?? 'Niet gelukt.' }, 400, undefined, typed);
+      return usersPage(c, userFormError('Gebruiker toevoegen', 'u', err.code), 400, undefined, typed);
     }
     // createUser writes no audit line: this is the one for adding a user (as user.disable and the like).
     const s = c.var.session!;
@@ -1000,19 +1067,7 @@ export function beheerRoutes(): Hono<AppEnv> {
       });
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      const text: Record<string, string> = {
-        'users.not_found': 'Deze gebruiker bestaat niet.',
-        'users.cannot_reset_self':
-          'Wijzig uw eigen wachtwoord onder Instellingen, met uw huidige wachtwoord.',
-        'accounts.weak_password': 'Het wachtwoord moet minstens 12 tekens hebben.',
-        ...OWN_PASSWORD_ERRORS,
-      };
-      return usersPage(
-        c,
-        { kind: 'error', text: `${text[err.code] ?? 'Niet gelukt.'} (foutcode ${err.code})` },
-        400,
-        email,
-      );
+      return usersPage(c, userFormError('Wachtwoord opnieuw instellen', 'w', err.code, true), 400, email);
     }
   });
 

@@ -23,7 +23,10 @@ import {
   Alert,
   Confirm,
   CsrfField,
+  ErrorSummary,
+  errorAt,
   Field,
+  type FormError,
   Layout,
   localPath,
   organisationLabel,
@@ -41,10 +44,11 @@ const withNext = (path: string, next: string | undefined) =>
  * The current password, asked again where a session alone must not do: a token outlives a password change, and
  * a second factor someone else enrols locks the user out.
  */
-function CurrentPassword(p: { id: string }) {
+function CurrentPassword(p: { id: string; error: FormError | undefined }) {
   return (
     <Field
       id={p.id}
+      error={errorAt(p.error, p.id)}
       name="password"
       label="Uw huidige wachtwoord"
       type="password"
@@ -60,8 +64,14 @@ const CURRENT_PASSWORD_ERRORS: Record<string, string> = {
   'accounts.throttled': TOO_MANY_ATTEMPTS,
 };
 
+/** A refused current password, said at the field `id` of the form `form`; undefined for another error. */
+const currentPasswordError = (form: string, id: string, code: string): FormError | undefined => {
+  const text = CURRENT_PASSWORD_ERRORS[code];
+  return text ? { form, text, field: id } : undefined;
+};
+
 type Notice = {
-  kind: 'ok' | 'error' | 'info';
+  kind: 'ok' | 'info';
   text: string;
   /** After the forced change of a temporary password: a link on, as the page itself no longer holds one back. */
   onward?: boolean;
@@ -117,7 +127,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
 
   const render = async (
     c: Context<AppEnv>,
-    notice?: Notice,
+    notice?: Notice | FormError,
     created?: Created,
     status: 200 | 400 = 200,
     /** The name typed for a token that was not made, shown again in its field. */
@@ -137,6 +147,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
     // The page asked for before the temporary password stood in the way (`requireLogin`), kept until after it.
     const next = localPath(c.req.query('next'));
     const home = s.user.role === 'operator' ? '/beheer' : '/ophalen';
+    const error = notice && 'form' in notice ? notice : undefined;
     return page(
       c,
       <Layout
@@ -145,8 +156,11 @@ export function instellingenRoutes(): Hono<AppEnv> {
         csrf={s.csrfToken}
         current="/instellingen"
         environmentLabel={c.var.deps.options.environmentLabel}
+        error={error !== undefined}
       >
-        {notice ? (
+        {error ? (
+          <ErrorSummary error={error} />
+        ) : notice && 'kind' in notice ? (
           <Alert kind={notice.kind}>
             {notice.text}
             {notice.onward ? (
@@ -200,6 +214,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
               type="password"
               autocomplete="current-password"
               required
+              error={errorAt(error, 'huidig')}
             />
             <Field
               id="nieuw"
@@ -209,6 +224,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
               autocomplete="new-password"
               required
               description="Minstens 12 tekens."
+              error={errorAt(error, 'nieuw')}
             />
             <button type="submit" class="utrecht-button utrecht-button--secondary-action">
               Wachtwoord wijzigen
@@ -226,7 +242,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
                 <form method="post" action="/instellingen/tweede-factor/uitzetten" class="kd-narrow">
                   <CsrfField token={s.csrfToken} />
                   <p class="utrecht-paragraph">De tweede factor (authenticator-app) staat aan.</p>
-                  <CurrentPassword id="uit-wachtwoord" />
+                  <CurrentPassword id="uit-wachtwoord" error={error} />
                   <button type="submit" class="utrecht-button utrecht-button--secondary-action">
                     Tweede factor uitzetten
                   </button>
@@ -257,8 +273,9 @@ export function instellingenRoutes(): Hono<AppEnv> {
                     inputmode="numeric"
                     required
                     description="Zes cijfers; de code verandert elke 30 seconden."
+                    error={errorAt(error, 'totp-code')}
                   />
-                  <CurrentPassword id="totp-wachtwoord" />
+                  <CurrentPassword id="totp-wachtwoord" error={error} />
                   <div class="kd-actions">
                     <button type="submit" class="utrecht-button utrecht-button--primary-action">
                       Tweede factor aanzetten
@@ -280,7 +297,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
                   <p class="utrecht-paragraph">
                     De tweede factor staat uit. Beveilig uw account met een code uit een authenticator-app.
                   </p>
-                  <CurrentPassword id="start-wachtwoord" />
+                  <CurrentPassword id="start-wachtwoord" error={error} />
                   <button type="submit" class="utrecht-button utrecht-button--secondary-action">
                     Tweede factor instellen
                   </button>
@@ -381,11 +398,12 @@ export function instellingenRoutes(): Hono<AppEnv> {
                   label="Naam van het nieuwe token"
                   required
                   value={tokenName}
+                  error={errorAt(error, 'token-naam')}
                   description={
                     s.user.role === 'operator' ? 'Bijvoorbeeld: Hub-koppeling.' : 'Bijvoorbeeld: BI-omgeving.'
                   }
                 />
-                <CurrentPassword id="token-wachtwoord" />
+                <CurrentPassword id="token-wachtwoord" error={error} />
                 <button type="submit" class="utrecht-button utrecht-button--secondary-action">
                   Token aanmaken
                 </button>
@@ -438,17 +456,16 @@ export function instellingenRoutes(): Hono<AppEnv> {
       );
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      const text: Record<string, string> = {
-        'accounts.weak_password': 'Het nieuwe wachtwoord moet minstens 12 tekens hebben.',
-        'accounts.same_password': 'Kies een ander wachtwoord dan het huidige.',
-        'accounts.throttled': TOO_MANY_ATTEMPTS,
-      };
-      return render(
-        c,
-        { kind: 'error', text: text[err.code] ?? 'Het huidige wachtwoord is onjuist.' },
-        undefined,
-        400,
-      );
+      const form = 'Wachtwoord wijzigen';
+      const error: FormError =
+        err.code === 'accounts.weak_password'
+          ? { form, text: 'Het nieuwe wachtwoord moet minstens 12 tekens hebben.', field: 'nieuw' }
+          : err.code === 'accounts.same_password'
+            ? { form, text: 'Kies een ander wachtwoord dan het huidige.', field: 'nieuw' }
+            : err.code === 'accounts.throttled'
+              ? { form, text: TOO_MANY_ATTEMPTS, field: 'huidig' }
+              : { form, text: 'Het huidige wachtwoord is onjuist.', field: 'huidig' };
+      return render(c, error, undefined, 400);
     }
     // This session ended (logged out meanwhile): nothing changed.
     if (!sessionToken) return c.redirect('/inloggen', 303);
@@ -477,10 +494,12 @@ export function instellingenRoutes(): Hono<AppEnv> {
       await beginTotp(c.var.deps.store.db, c.var.deps.totpKeys, c.var.session!.user.id);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      const text =
-        CURRENT_PASSWORD_ERRORS[err.code] ??
-        'De tweede factor staat aan. Zet hem eerst uit met uw wachtwoord.';
-      return render(c, { kind: 'error', text }, undefined, 400);
+      const form = 'Tweede factor instellen';
+      const error = currentPasswordError(form, 'start-wachtwoord', err.code) ?? {
+        form,
+        text: 'De tweede factor staat aan. Zet hem eerst uit met uw wachtwoord.',
+      };
+      return render(c, error, undefined, 400);
     }
     return c.redirect('/instellingen#tweede-factor', 303);
   });
@@ -494,8 +513,13 @@ export function instellingenRoutes(): Hono<AppEnv> {
       await confirmTotp(store.db, totpKeys, s.user.id, str(body.code), clock(), s.id);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      const text = CURRENT_PASSWORD_ERRORS[err.code] ?? 'De code is onjuist. Probeer het opnieuw.';
-      return render(c, { kind: 'error', text }, undefined, 400);
+      const form = 'Tweede factor aanzetten';
+      const error = currentPasswordError(form, 'totp-wachtwoord', err.code) ?? {
+        form,
+        text: 'De code is onjuist. Probeer het opnieuw.',
+        field: 'totp-code',
+      };
+      return render(c, error, undefined, 400);
     }
     await settings(c, 'totp_on');
     return c.redirect('/instellingen?melding=tweede-factor-aan', 303);
@@ -513,8 +537,13 @@ export function instellingenRoutes(): Hono<AppEnv> {
       await disableTotp(store.db, c.var.session!.user.id, str(body.password), clock());
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      const text = CURRENT_PASSWORD_ERRORS[err.code] ?? 'Uw huidige wachtwoord is onjuist.';
-      return render(c, { kind: 'error', text }, undefined, 400);
+      const form = 'Tweede factor uitzetten';
+      const error = currentPasswordError(form, 'uit-wachtwoord', err.code) ?? {
+        form,
+        text: 'Uw huidige wachtwoord is onjuist.',
+        field: 'uit-wachtwoord',
+      };
+      return render(c, error, undefined, 400);
     }
     await settings(c, 'totp_off');
     return c.redirect('/instellingen?melding=tweede-factor-uit', 303);
@@ -531,7 +560,11 @@ export function instellingenRoutes(): Hono<AppEnv> {
     if (!name) {
       return render(
         c,
-        { kind: 'error', text: 'Geef het token een naam, bijvoorbeeld BI-omgeving.' },
+        {
+          form: 'Token aanmaken',
+          text: 'Geef het token een naam, bijvoorbeeld BI-omgeving.',
+          field: 'token-naam',
+        },
         undefined,
         400,
       );
@@ -541,14 +574,12 @@ export function instellingenRoutes(): Hono<AppEnv> {
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       // Said of this form (the page has three password fields), with the name kept for the next try.
-      const why = CURRENT_PASSWORD_ERRORS[err.code] ?? 'Niet gelukt.';
-      return render(
-        c,
-        { kind: 'error', text: `Token ‘${name}’ is niet aangemaakt. ${why}` },
-        undefined,
-        400,
-        name,
-      );
+      const form = `Token ‘${name}’ aanmaken`;
+      const error = currentPasswordError(form, 'token-wachtwoord', err.code) ?? {
+        form,
+        text: 'Niet gelukt.',
+      };
+      return render(c, error, undefined, 400, name);
     }
     const { token, row } = await createApiToken(
       c.var.deps.store.db,

@@ -12,6 +12,8 @@ export interface LayoutProps {
   /** Path of the current tab, for aria-current. */
   readonly current?: string;
   readonly environmentLabel?: string | undefined;
+  /** A form on the page was refused: the title says so first (WCAG 2.4.2), as the page looks much the same. */
+  readonly error?: boolean | undefined;
   readonly children?: Child;
 }
 
@@ -40,7 +42,7 @@ export function Layout(props: LayoutProps) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${props.title} — Ketendata iWmo en iJw`}</title>
+        <title>{`${props.error ? 'Fout: ' : ''}${props.title} — Ketendata iWmo en iJw`}</title>
         <link rel="stylesheet" href="/assets/tokens.css" />
         <link rel="stylesheet" href="/assets/utrecht.css" />
         <link rel="stylesheet" href="/assets/portal.css" />
@@ -136,6 +138,49 @@ export function Alert(props: { kind: 'ok' | 'error' | 'info' | 'warning'; childr
     >
       <p class="utrecht-paragraph">{props.children}</p>
     </div>
+  );
+}
+
+/**
+ * A refused form: what is wrong is said at the field it is about (`Field`'s `error`), and summed up at the top
+ * of the page, naming the form (a page can hold several password fields) and linking to that field.
+ */
+export interface FormError {
+  /** The form as its heading or button names it: "Wachtwoord wijzigen". */
+  readonly form: string;
+  /** A sentence, shown at the field: "Uw huidige wachtwoord is onjuist." */
+  readonly text: string;
+  /** The id of the field it is about; none when it is about the form as a whole. */
+  readonly field?: string | undefined;
+  /** For support, after the summary only: "accounts.weak_password". */
+  readonly code?: string | undefined;
+}
+
+/** The error of `field`, if the form's error is about it. */
+export const errorAt = (error: FormError | undefined, field: string): string | undefined =>
+  error?.field === field ? error.text : undefined;
+
+/** "Uw …" after "Formulier: " reads "uw …"; an abbreviation ("API-token", "TOTP") keeps its capitals. */
+const afterColon = (text: string): string => {
+  const word = /^\p{Lu}\p{L}*/u.exec(text)?.[0];
+  return word && !/\p{Lu}/u.test(word.slice(1)) ? text.charAt(0).toLowerCase() + text.slice(1) : text;
+};
+
+/** The summary of a refused form at the top of the page: the form, what is wrong, a link to the field. */
+export function ErrorSummary(props: { error: FormError }) {
+  const e = props.error;
+  const said = `${e.form}: ${afterColon(e.text)}`;
+  return (
+    <Alert kind="error">
+      {e.field ? (
+        <a class="utrecht-link" href={`#${e.field}`}>
+          {said}
+        </a>
+      ) : (
+        said
+      )}
+      {e.code ? ` (foutcode ${e.code})` : ''}
+    </Alert>
   );
 }
 
@@ -243,10 +288,16 @@ export function Field(props: {
   value?: string;
   description?: string;
   inputmode?: 'numeric' | 'text';
+  /** What is wrong with what was typed: said before the input and tied to it (WCAG 3.3.1, 4.1.2). */
+  error?: string | undefined;
 }) {
   const descId = props.description ? `${props.id}-uitleg` : undefined;
+  const errorId = props.error ? `${props.id}-fout` : undefined;
+  const describedBy = [descId, errorId].filter(Boolean).join(' ') || undefined;
   return (
-    <div class="utrecht-form-field utrecht-form-field--distanced">
+    <div
+      class={`utrecht-form-field utrecht-form-field--distanced${props.error ? ' utrecht-form-field--invalid' : ''}`}
+    >
       <div class="utrecht-form-field__label">
         <label class="utrecht-form-label" for={props.id}>
           {props.label}
@@ -257,9 +308,10 @@ export function Field(props: {
           {props.description}
         </div>
       ) : null}
+      {props.error ? <FieldErrorText id={errorId!} text={props.error} /> : null}
       <div class="utrecht-form-field__input">
         <input
-          class="utrecht-textbox utrecht-textbox--html-input"
+          class={`utrecht-textbox utrecht-textbox--html-input${props.error ? ' utrecht-textbox--invalid' : ''}`}
           id={props.id}
           name={props.name}
           type={props.type ?? 'text'}
@@ -267,10 +319,20 @@ export function Field(props: {
           required={props.required}
           value={props.value}
           inputmode={props.inputmode}
-          aria-describedby={descId}
+          aria-invalid={props.error ? 'true' : undefined}
+          aria-describedby={describedBy}
         />
       </div>
     </div>
+  );
+}
+
+/** A field's error text, for `Field` and the few fields built by hand (their input gets `aria-invalid`). */
+export function FieldErrorText(props: { id: string; text: string }) {
+  return (
+    <p id={props.id} class="utrecht-form-field-description utrecht-form-field-description--invalid">
+      Fout: {props.text}
+    </p>
   );
 }
 
