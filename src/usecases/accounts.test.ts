@@ -504,6 +504,34 @@ for (const dialect of DIALECTS) {
       expect(await revokeApiToken(store.db, row.id, '0363', NOW)).toBe(true);
       expect(await verifyApiToken(store.db, token, NOW)).toBeUndefined();
     });
+
+    it('records when a token was last used at most once a minute, so a GET is no write each time', async () => {
+      const { token, row } = await createApiToken(
+        store.db,
+        { scope: 'organisation', organisationCode: '0363' },
+        'BI',
+        null,
+        NOW,
+      );
+      const lastUsed = async () =>
+        (
+          await store.db
+            .selectFrom('api_token')
+            .select('last_used_at')
+            .where('id', '=', row.id)
+            .executeTakeFirst()
+        )?.last_used_at;
+      const at = (ms: number) => new Date(NOW.getTime() + ms);
+      await verifyApiToken(store.db, token, at(0));
+      expect(await lastUsed()).toBe(at(0).toISOString());
+      await verifyApiToken(store.db, token, at(59_999));
+      expect(await lastUsed()).toBe(at(0).toISOString());
+      await verifyApiToken(store.db, token, at(60_000));
+      expect(await lastUsed()).toBe(at(60_000).toISOString());
+      // A clock set back (a replay) writes again rather than keep a moment after it.
+      await verifyApiToken(store.db, token, at(-5_000));
+      expect(await lastUsed()).toBe(at(-5_000).toISOString());
+    });
   });
 }
 
