@@ -119,14 +119,19 @@ export async function listDeliveryRows(db: Kysely<Database>, organisation: strin
   return rows.map((r) => toDelivery(r as DeliveryRow));
 }
 
-/** Records one download; the first one sets who and when. */
+/**
+ * Records one download; the earliest sets who and when. Downloads are recorded when they end, so of two at
+ * once the one that started first may end last: its moment (as in its audit line) still wins.
+ */
 export async function recordDownload(db: Kysely<Database>, id: number, at: Date, by: string): Promise<void> {
+  const iso = at.toISOString();
+  const earlier = sql<boolean>`(first_downloaded_at IS NULL OR first_downloaded_at > ${iso})`;
   await db
     .updateTable('delivery')
     .set({
       download_count: sql`download_count + 1`,
-      first_downloaded_at: sql`COALESCE(first_downloaded_at, ${at.toISOString()})`,
-      first_downloaded_by: sql`COALESCE(first_downloaded_by, ${by})`,
+      first_downloaded_at: sql`CASE WHEN ${earlier} THEN ${iso} ELSE first_downloaded_at END`,
+      first_downloaded_by: sql`CASE WHEN ${earlier} THEN ${by} ELSE first_downloaded_by END`,
     })
     .where('id', '=', id)
     .execute();

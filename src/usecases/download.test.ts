@@ -91,6 +91,23 @@ for (const dialect of DIALECTS) {
       ).toBe(false);
     });
 
+    it('keeps the earliest as the first download when one that began earlier ends later', async () => {
+      const [newest] = ids as [number];
+      const earlier = new Date(MONDAY.getTime() - 30_000);
+      const slow = await openDelivery(
+        { store, dataDir },
+        { organisation: '0363', id: newest, actor: 'carl@0363.nl', now: earlier },
+      );
+      await bytes(slow.stream);
+      await slow.recordDownloaded();
+      const d = (await listDeliveries(store, '0363', { now: MONDAY })).find((x) => x.id === newest)!;
+      expect(d).toMatchObject({
+        firstDownloadedBy: 'carl@0363.nl',
+        firstDownloadedAt: earlier.toISOString(),
+        downloadCount: 3,
+      });
+    });
+
     it('records a download only when told it was delivered whole, and only once; reading records nothing', async () => {
       const [newest] = ids as [number];
       const count = async () => (await getDelivery(store.db, newest))!.downloadCount;
