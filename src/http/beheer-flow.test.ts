@@ -4,6 +4,7 @@ import { DIALECTS } from '../../test/support/databases.js';
 import { listAudit } from '../store/audit.js';
 import { findUserByEmail } from '../store/users.js';
 import { findOrganisation } from '../usecases/organisations.js';
+import { MAX_CORRECTED_BYTES } from './portal/beheer.js';
 
 const USERS = '/beheer/gebruikers';
 const QUARANTINE = '/beheer/quarantaine';
@@ -253,5 +254,134 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
       );
       expect(new RegExp(`<input [^>]*id="${f.other}"[^>]*>`).exec(html)?.[0]).not.toContain('aria-invalid');
     }
+  });
+
+  /** The input (or textarea) with this id, and what a refusal at it must show. */
+  const refusedAt = (html: string, id: string) => {
+    const input = new RegExp(`<(?:input|textarea) [^>]*id="${id}"[^>]*>`).exec(html)?.[0] ?? '';
+    expect(input, id).toContain('aria-invalid="true"');
+    expect(/aria-describedby="([^"]*)"/.exec(input)?.[1]?.split(' '), id).toContain(`${id}-fout`);
+    // Said before the input, after its label.
+    const said = html.indexOf(`<p id="${id}-fout"`);
+    expect(said, id).toBeGreaterThan(html.indexOf(`for="${id}"`));
+    expect(said, id).toBeLessThan(html.indexOf(input));
+    return input;
+  };
+  const invalidInputs = (html: string) =>
+    [...html.matchAll(/<(?:input|textarea) [^>]*id="([^"]+)"[^>]*aria-invalid="true"/g)].map((m) => m[1]);
+
+  it('ties a refused "Organisatie registreren" to its field and keeps what was typed', async () => {
+    const op = await operator();
+    const { csrf } = await op.page('/beheer');
+    const cases = [
+      { code: '0014', name: '', members: '', at: 'org-naam', says: 'Vul een naam in.' },
+      { code: '0363', name: 'Amsterdam', members: '', at: 'org-code', says: 'Deze code is al geregistreerd' },
+      { code: 'REGIO02', name: 'Regio Twee', members: '', at: 'org-code', says: 'Een gemeente wordt' },
+      {
+        code: 'REGIO02',
+        name: 'Regio Twee',
+        members: '0363, 9999',
+        at: 'org-leden',
+        says: 'De gemeenten moeten CBS-codes',
+      },
+    ];
+    for (const t of cases) {
+      const res = await op.post('/beheer/organisaties', {
+        _csrf: csrf!,
+        code: t.code,
+        name: t.name,
+        members: t.members,
+        persoonsgegevens: 'weglaten',
+      });
+      expect(res.status, t.at).toBe(400);
+      const html = await res.text();
+      expect(html).toContain('<title>Fout: Organisaties — Ketendata iWmo en iJw</title>');
+      refusedAt(html, t.at);
+      expect(invalidInputs(html), t.code).toEqual([t.at]);
+      expect(html).toContain(
+        `<p id="${t.at}-fout" class="utrecht-form-field-description utrecht-form-field-description--invalid">Fout: ${t.says}`,
+      );
+      // The summary names the form, leads to the field and keeps the code for support.
+      expect(html).toMatch(
+        new RegExp(
+          `<a class="utrecht-link" href="#${t.at}">Organisatie registreren: ${t.says.charAt(0).toLowerCase()}${t.says.slice(1)}[^<]*</a> \\(foutcode organisation\\.[a-z_]+\\)`,
+        ),
+      );
+      // What was typed is there again, the choice about personal data too.
+      expect(/<input [^>]*id="org-code"[^>]*>/.exec(html)?.[0]).toContain(`value="${t.code}"`);
+      expect(/<input [^>]*id="org-naam"[^>]*>/.exec(html)?.[0]).toContain(`value="${t.name}"`);
+      expect(/<input [^>]*id="org-leden"[^>]*>/.exec(html)?.[0]).toContain(`value="${t.members}"`);
+      expect(/<input [^>]*id="org-persoonsgegevens"[^>]*>/.exec(html)?.[0]).toContain('checked');
+    }
+    expect(await findOrganisation(h.store, 'REGIO02')).toBeUndefined();
+    // A page without a refusal says none.
+    const clean = (await op.page('/beheer')).html;
+    expect(clean).toContain('<title>Organisaties — Ketendata iWmo en iJw</title>');
+    expect(invalidInputs(clean)).toEqual([]);
+  });
+
+  it("ties refused members to that head organisation's field and keeps the list typed", async () => {
+    const op = await operator();
+    const { csrf } = await op.page('/beheer');
+    const res = await op.post('/beheer/organisaties/REGIO01/gemeenten', {
+      _csrf: csrf!,
+      members: '0363, 9999',
+    });
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain('<title>Fout: Organisaties — Ketendata iWmo en iJw</title>');
+    expect(refusedAt(html, 'leden-REGIO01')).toContain('value="0363, 9999"');
+    expect(invalidInputs(html)).toEqual(['leden-REGIO01']);
+    expect(html).toContain(
+      '<p id="leden-REGIO01-fout" class="utrecht-form-field-description utrecht-form-field-description--invalid">Fout: De gemeenten moeten',
+    );
+    expect(html).toMatch(
+      /<a class="utrecht-link" href="#leden-REGIO01">Gemeenten van Regio Een: de gemeenten moeten [^<]*<\/a> \(foutcode organisation\.invalid_members\)/,
+    );
+    expect((await findOrganisation(h.store, 'REGIO01'))?.members).not.toContain('9999');
+  });
+
+  it('ties a missing note and a file too large to their quarantine fields, and keeps the selection and number', async () => {
+    const token = await h.apiToken(null, 'kapot');
+    const res = await h.app.request('/api/v1/exchanges?moment=2026-02-23T08:00:00Z&hubId=FOUT1', {
+      method: 'POST',
+      body: '<Bericht><niet-af>',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/xml' },
+    });
+    expect(res.status).toBe(202);
+    const { id } = await h.store.db
+      .selectFrom('quarantine')
+      .select('id')
+      .where('hub_id', '=', 'FOUT1')
+      .executeTakeFirstOrThrow();
+    const op = await operator();
+    const { csrf } = await op.page(QUARANTINE);
+
+    const noNote = await op.post('/beheer/quarantaine/afhandelen', { _csrf: csrf!, ids: String(id) });
+    expect(noNote.status).toBe(400);
+    const html = await noNote.text();
+    expect(html).toContain('<title>Fout: Quarantaine — Ketendata iWmo en iJw</title>');
+    refusedAt(html, 'afhandel-toelichting');
+    expect(invalidInputs(html)).toEqual(['afhandel-toelichting']);
+    expect(html).toContain(
+      '<a class="utrecht-link" href="#afhandel-toelichting">Afhandelen zonder opslaan: geef een toelichting: waarom worden deze berichten afgehandeld?</a>',
+    );
+    expect(new RegExp(`<input [^>]*value="${id}"[^>]*>`).exec(html)?.[0]).toContain('checked');
+
+    const form = new FormData();
+    form.set('_csrf', csrf!);
+    form.set('id', String(id));
+    // Past one message, within what the server reads of a form.
+    form.set('bestand', new Blob([new Uint8Array(MAX_CORRECTED_BYTES + 1)]), 'groot.xml');
+    const large = await op.fetch('/beheer/quarantaine/vervangen', { method: 'POST', body: form });
+    expect(large.status).toBe(400);
+    const page = await large.text();
+    expect(page).toContain('<title>Fout: Quarantaine — Ketendata iWmo en iJw</title>');
+    refusedAt(page, 'vervang-bestand');
+    expect(invalidInputs(page)).toEqual(['vervang-bestand']);
+    expect(page).toContain(
+      '<a class="utrecht-link" href="#vervang-bestand">Vervangen door een gecorrigeerd bericht: het bestand is te groot voor één bericht.</a>',
+    );
+    expect(/<input [^>]*id="vervang-id"[^>]*>/.exec(page)?.[0]).toContain(`value="${id}"`);
   });
 });

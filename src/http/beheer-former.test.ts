@@ -46,9 +46,15 @@ describe.each(DIALECTS)(
         members: '0363, 457',
       });
       expect(refused.status).toBe(400);
-      expect(await refused.text()).toContain(
-        'van een voormalige gemeente die daar niet meer in staat (bijvoorbeeld Weesp, 0457) en waarvan al berichten zijn ingelezen. (foutcode organisation.invalid_members)',
+      // The summary names the field's form and leads to it; the code for support follows the link.
+      const said = await refused.text();
+      expect(said).toContain(
+        'van een voormalige gemeente die daar niet meer in staat (bijvoorbeeld Weesp, 0457) en waarvan al berichten zijn ingelezen.</a> (foutcode organisation.invalid_members)',
       );
+      expect(said).toContain(
+        '<a class="utrecht-link" href="#leden-REGIO01">Gemeenten van Regio Een: de gemeenten',
+      );
+      expect(said).toMatch(/id="leden-REGIO01"[^>]*value="0363, 457"/);
       expect((await findOrganisation(h.store, 'REGIO01'))?.members).toEqual(['0363', '0457', '0599']);
     });
   },

@@ -354,30 +354,56 @@ describe('the portal in headless Chromium', () => {
     const problems: string[] = [];
     // At desktop width, and at 320 px (WCAG 1.4.10 reflow: 400 % zoom): nothing wider than the screen but
     // the tables, which scroll on their own and can be scrolled with the keyboard.
+    const scan = async (page: Page, path: string, width: number) => {
+      await page.setViewportSize({ width, height: 900 });
+      const overflow = await page.evaluate(() => {
+        const root = (
+          globalThis as unknown as {
+            document: { documentElement: { scrollWidth: number; clientWidth: number } };
+          }
+        ).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+      if (overflow > 0) problems.push(`${path} at ${width} px: the page is ${overflow} px too wide`);
+      await page.evaluate(AXE);
+      const result = (await page.evaluate(() =>
+        (globalThis as unknown as { axe: { run(o: unknown): Promise<unknown> } }).axe.run({
+          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+        }),
+      )) as { violations: { id: string; impact: string; nodes: unknown[] }[] };
+      for (const v of result.violations) {
+        if (v.impact === 'serious' || v.impact === 'critical')
+          problems.push(`${path} at ${width} px: ${v.id} (${v.impact}, ${v.nodes.length}×)`);
+      }
+    };
     for (const width of [1280, 320]) {
       for (const [page, path] of pages) {
-        await page.setViewportSize({ width, height: 900 });
         await page.goto(`${server.url}${path}`);
-        const overflow = await page.evaluate(() => {
-          const root = (
-            globalThis as unknown as {
-              document: { documentElement: { scrollWidth: number; clientWidth: number } };
-            }
-          ).document.documentElement;
-          return root.scrollWidth - root.clientWidth;
-        });
-        if (overflow > 0) problems.push(`${path} at ${width} px: the page is ${overflow} px too wide`);
-        await page.evaluate(AXE);
-        const result = (await page.evaluate(() =>
-          (globalThis as unknown as { axe: { run(o: unknown): Promise<unknown> } }).axe.run({
-            runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-          }),
-        )) as { violations: { id: string; impact: string; nodes: unknown[] }[] };
-        for (const v of result.violations) {
-          if (v.impact === 'serious' || v.impact === 'critical')
-            problems.push(`${path} at ${width} px: ${v.id} (${v.impact}, ${v.nodes.length}×)`);
-        }
+        await scan(page, path, width);
       }
+    }
+    // A refused form as it comes back (WCAG 3.3.1): sent once, scanned at both widths as it stands.
+    const refused: [Page, string, string][] = [];
+    const wrongLogin = await (await browser.newContext()).newPage();
+    await wrongLogin.goto(`${server.url}/inloggen`);
+    await wrongLogin.getByLabel('E-mailadres').fill('qr@demo.ketendata.nl');
+    await wrongLogin.getByLabel('Wachtwoord').fill('niet het wachtwoord');
+    await wrongLogin.getByRole('button', { name: 'Inloggen' }).click();
+    refused.push([wrongLogin, '/inloggen (wachtwoord onjuist)', '#wachtwoord']);
+    await user.goto(`${server.url}/instellingen`);
+    await user.locator('#huidig').fill('niet mijn wachtwoord');
+    await user.locator('#nieuw').fill('een nieuw en lang wachtwoord');
+    await user.getByRole('button', { name: 'Wachtwoord wijzigen' }).click();
+    refused.push([user, '/instellingen (huidig wachtwoord onjuist)', '#huidig']);
+    await operator.goto(`${server.url}/beheer`);
+    await operator.locator('#org-code').fill(codeOf(gemeente()));
+    await operator.locator('#org-naam').fill('Dubbel geregistreerd');
+    await operator.getByRole('button', { name: 'Registreren' }).click();
+    refused.push([operator, '/beheer (Organisatie registreren geweigerd)', '#org-code']);
+    for (const [page, path, field] of refused) {
+      await expect.poll(() => page.title(), { message: path }).toMatch(/^Fout: /);
+      expect(await page.locator(field).getAttribute('aria-invalid'), path).toBe('true');
+      for (const width of [1280, 320]) await scan(page, path, width);
     }
     expect(problems).toEqual([]);
     // The scan above covered the QR code and the question before revoking.

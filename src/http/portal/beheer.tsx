@@ -235,6 +235,31 @@ const ORGANISATION_ERROR_TEXT: Record<string, string> = {
   'organisation.not_found': 'deze organisatie is niet geregistreerd.',
 };
 
+/** The field of "Organisatie registreren" that a refusal is about; the others are about the whole form. */
+const REGISTER_ERROR_FIELD: Record<string, string> = {
+  'organisation.invalid_code': 'org-code',
+  'organisation.exists': 'org-code',
+  'organisation.invalid_name': 'org-naam',
+  'organisation.invalid_members': 'org-leden',
+};
+
+/** What was typed in "Organisatie registreren", shown again with its refusal. */
+interface TypedOrganisation {
+  readonly code: string;
+  readonly name: string;
+  readonly members: string;
+  readonly leaveOut: boolean;
+}
+
+/** What the organisation page shows again of a refused form: the registration, or one members field. */
+interface TypedOnOrganisations {
+  readonly register?: TypedOrganisation | undefined;
+  readonly members?: { readonly code: string; readonly value: string } | undefined;
+}
+
+/** An `ORGANISATION_ERROR_TEXT` (it follows "Niet gelukt: ") as a sentence of its own, for a field. */
+const sentence = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
 /**
  * A temporary password for someone, and the operator's own password, asked again: whoever has only the
  * operator's session (a laptop left open) does not get into anyone's account with it. The temporary password
@@ -321,6 +346,23 @@ function userFormError(form: string, prefix: 'u' | 'w', code: string, withCode =
   }
 }
 
+/** A head organisation's members field in its table row (label before it, button after: not `Field`). */
+function MembersInput(p: { id: string; value: string; error: string | undefined }) {
+  return (
+    <>
+      {p.error ? <FieldErrorText id={`${p.id}-fout`} text={p.error} /> : null}
+      <input
+        class={`utrecht-textbox utrecht-textbox--html-input${p.error ? ' utrecht-textbox--invalid' : ''}`}
+        id={p.id}
+        name="members"
+        value={p.value}
+        aria-invalid={p.error ? 'true' : undefined}
+        aria-describedby={p.error ? `${p.id}-fout` : undefined}
+      />
+    </>
+  );
+}
+
 /** Throws `accounts.wrong_password` or `accounts.throttled` unless the form holds the operator's own password. */
 async function confirmOwnPassword(c: C, body: Record<string, unknown>): Promise<void> {
   const own = typeof body.own_password === 'string' ? body.own_password : '';
@@ -396,9 +438,16 @@ export function beheerRoutes(): Hono<AppEnv> {
   const takeNotice = (c: C, path: string): Notice =>
     c.req.method === 'GET' ? notices.take(noticeKey(c, path), c.var.deps.clock()) : undefined;
 
-  const organisationsPage = async (c: C, notice?: Notice, status: 200 | 400 = 200) => {
+  const organisationsPage = async (
+    c: C,
+    notice?: Notice | FormError,
+    status: 200 | 400 = 200,
+    typed: TypedOnOrganisations = {},
+  ) => {
     const s = c.var.session!;
     const orgs = await c.var.deps.operator.organisations();
+    const error = notice && 'form' in notice ? notice : undefined;
+    const adding = typed.register;
     // Deactivating goes through a question first, as blocking a user does: one stray click would stop the
     // deliveries of a whole organisation. Only an active organisation is asked about.
     const deactivating = orgs.find((o) => o.active && o.code === c.req.query('deactiveren'));
@@ -461,11 +510,10 @@ export function beheerRoutes(): Hono<AppEnv> {
                       <label class="utrecht-form-label" for={`leden-${o.code}`}>
                         Gemeenten van {o.name}
                       </label>
-                      <input
-                        class="utrecht-textbox utrecht-textbox--html-input"
+                      <MembersInput
                         id={`leden-${o.code}`}
-                        name="members"
-                        value={o.members.join(', ')}
+                        value={typed.members?.code === o.code ? typed.members.value : o.members.join(', ')}
+                        error={errorAt(error, `leden-${o.code}`)}
                       />
                       <button type="submit" class="utrecht-button utrecht-button--secondary-action">
                         Wijzigen
@@ -543,14 +591,25 @@ export function beheerRoutes(): Hono<AppEnv> {
             name="code"
             label="Code"
             required
+            value={adding?.code}
             description="CBS-code van een gemeente (4 cijfers) of code van een hoofdorganisatie."
+            error={errorAt(error, 'org-code')}
           />
-          <Field id="org-naam" name="name" label="Naam" required />
+          <Field
+            id="org-naam"
+            name="name"
+            label="Naam"
+            required
+            value={adding?.name}
+            error={errorAt(error, 'org-naam')}
+          />
           <Field
             id="org-leden"
             name="members"
             label="Gemeenten (alleen hoofdorganisatie)"
+            value={adding?.members}
             description="CBS-codes, gescheiden door komma's."
+            error={errorAt(error, 'org-leden')}
           />
           <div class="utrecht-form-field utrecht-form-field--checkbox utrecht-form-field--distanced">
             <div class="utrecht-form-field__input">
@@ -560,6 +619,7 @@ export function beheerRoutes(): Hono<AppEnv> {
                 id="org-persoonsgegevens"
                 name="persoonsgegevens"
                 value="weglaten"
+                checked={adding?.leaveOut}
                 aria-describedby="org-persoonsgegevens-uitleg"
               />
             </div>
@@ -646,6 +706,12 @@ export function beheerRoutes(): Hono<AppEnv> {
     action: () => Promise<unknown>,
     melding: string | (() => string),
     code: string,
+    /**
+     * A form with fields: its refusal at the field it is about, summed up naming the form, and what was
+     * typed shown again. Undefined: said at the top only (a button, or a form the page does not show).
+     */
+    refused?: (errorCode: string, text: string) => Promise<FormError | undefined> | FormError | undefined,
+    typed?: TypedOnOrganisations,
   ) => {
     try {
       await action();
@@ -654,6 +720,8 @@ export function beheerRoutes(): Hono<AppEnv> {
       const errorCode = (err as { code?: unknown }).code;
       if (typeof errorCode !== 'string') throw err;
       const text = own(ORGANISATION_ERROR_TEXT, errorCode) ?? 'Dit kan niet.';
+      const error = await refused?.(errorCode, text);
+      if (error) return organisationsPage(c, error, 400, typed);
       return organisationsPage(
         c,
         { kind: 'error', text: `Niet gelukt: ${text} (foutcode ${errorCode})` },
@@ -677,17 +745,46 @@ export function beheerRoutes(): Hono<AppEnv> {
       () => c.var.deps.operator.addOrganisation(input, c.var.session!.user.email, c.var.deps.clock()),
       'geregistreerd',
       input.code,
+      (errorCode, text) => ({
+        form: 'Organisatie registreren',
+        text: sentence(text),
+        field: own(REGISTER_ERROR_FIELD, errorCode),
+        code: errorCode,
+      }),
+      {
+        register: {
+          code: input.code,
+          name: input.name,
+          members: str(b.members),
+          leaveOut: input.leaveOutPersonalData,
+        },
+      },
     );
   });
 
   app.post('/beheer/organisaties/:code/gemeenten', async (c) => {
     const code = c.req.param('code');
-    const members = codes(str((await c.req.parseBody()).members));
+    const typed = str((await c.req.parseBody()).members);
+    const members = codes(typed);
     return guarded(
       c,
       () => c.var.deps.operator.setMembers(code, members, c.var.session!.user.email, c.var.deps.clock()),
       'gemeenten',
       code,
+      // Only the list is wrong here; a municipality or an unknown code has no such field on the page.
+      async (errorCode, text) => {
+        if (errorCode !== 'organisation.invalid_members') return undefined;
+        const org = (await c.var.deps.operator.organisations()).find((o) => o.code === code);
+        return org
+          ? {
+              form: `Gemeenten van ${org.name}`,
+              text: sentence(text),
+              field: `leden-${code}`,
+              code: errorCode,
+            }
+          : undefined;
+      },
+      { members: { code, value: typed } },
     );
   });
 
@@ -1225,9 +1322,18 @@ export function beheerRoutes(): Hono<AppEnv> {
     );
   });
 
-  const quarantinePage = async (c: C, notice?: Notice, status: 200 | 400 = 200) => {
+  /** `typed`: what a refused form held, shown again (a file input cannot be filled in by the page). */
+  const quarantinePage = async (
+    c: C,
+    notice?: Notice | FormError,
+    status: 200 | 400 = 200,
+    typed: { readonly ids?: readonly number[]; readonly note?: string; readonly id?: string } = {},
+  ) => {
     const s = c.var.session!;
     const items = await c.var.deps.operator.quarantine(500);
+    const error = notice && 'form' in notice ? notice : undefined;
+    const noteError = errorAt(error, 'afhandel-toelichting');
+    const fileError = errorAt(error, 'vervang-bestand');
     return shell(
       c,
       'Quarantaine',
@@ -1261,6 +1367,7 @@ export function beheerRoutes(): Hono<AppEnv> {
                       class="utrecht-checkbox utrecht-checkbox--html-input"
                       name="ids"
                       value={String(q.id)}
+                      checked={typed.ids?.includes(q.id)}
                       aria-label={`Selecteer quarantaine ${q.id}`}
                     />
                   </td>
@@ -1291,19 +1398,26 @@ export function beheerRoutes(): Hono<AppEnv> {
               ingelezen.
             </p>
             {/* A textarea: Enter in a text input would submit the form with its first button, the retry. */}
-            <div class="utrecht-form-field utrecht-form-field--distanced">
+            <div
+              class={`utrecht-form-field utrecht-form-field--distanced${noteError ? ' utrecht-form-field--invalid' : ''}`}
+            >
               <div class="utrecht-form-field__label">
                 <label class="utrecht-form-label" for="afhandel-toelichting">
                   Toelichting
                 </label>
               </div>
+              {noteError ? <FieldErrorText id="afhandel-toelichting-fout" text={noteError} /> : null}
               <div class="utrecht-form-field__input">
                 <textarea
-                  class="utrecht-textarea utrecht-textarea--html-textarea"
+                  class={`utrecht-textarea utrecht-textarea--html-textarea${noteError ? ' utrecht-textarea--invalid' : ''}`}
                   id="afhandel-toelichting"
                   name="toelichting"
                   rows={2}
-                />
+                  aria-invalid={noteError ? 'true' : undefined}
+                  aria-describedby={noteError ? 'afhandel-toelichting-fout' : undefined}
+                >
+                  {typed.note ?? ''}
+                </textarea>
               </div>
             </div>
             <div class="kd-actions">
@@ -1324,13 +1438,23 @@ export function beheerRoutes(): Hono<AppEnv> {
               gecorrigeerde XML-bestand. Moment en partijen van de oorspronkelijke uitwisseling blijven
               behouden.
             </p>
-            <Field id="vervang-id" label="Quarantainenummer" name="id" inputmode="numeric" required />
-            <div class="utrecht-form-field utrecht-form-field--distanced">
+            <Field
+              id="vervang-id"
+              label="Quarantainenummer"
+              name="id"
+              inputmode="numeric"
+              required
+              value={typed.id}
+            />
+            <div
+              class={`utrecht-form-field utrecht-form-field--distanced${fileError ? ' utrecht-form-field--invalid' : ''}`}
+            >
               <div class="utrecht-form-field__label">
                 <label class="utrecht-form-label" for="vervang-bestand">
                   Gecorrigeerd bericht (XML)
                 </label>
               </div>
+              {fileError ? <FieldErrorText id="vervang-bestand-fout" text={fileError} /> : null}
               <div class="utrecht-form-field__input">
                 <input
                   id="vervang-bestand"
@@ -1338,6 +1462,8 @@ export function beheerRoutes(): Hono<AppEnv> {
                   type="file"
                   accept=".xml,application/xml,text/xml"
                   required
+                  aria-invalid={fileError ? 'true' : undefined}
+                  aria-describedby={fileError ? 'vervang-bestand-fout' : undefined}
                 />
               </div>
             </div>
@@ -1392,17 +1518,29 @@ export function beheerRoutes(): Hono<AppEnv> {
 
   app.post('/beheer/quarantaine/vervangen', async (c) => {
     const b = await c.req.parseBody();
+    const typedId = str(b.id);
     const id = Number(b.id);
     const file = b.bestand;
+    // About the number and the file together: said at the top only.
     if (!Number.isSafeInteger(id) || !(file instanceof File) || file.size === 0) {
       return quarantinePage(
         c,
         { kind: 'error', text: 'Kies een quarantainenummer en een XML-bestand.' },
         400,
+        { id: typedId },
       );
     }
     if (file.size > MAX_CORRECTED_BYTES) {
-      return quarantinePage(c, { kind: 'error', text: 'Het bestand is te groot voor één bericht.' }, 400);
+      return quarantinePage(
+        c,
+        {
+          form: 'Vervangen door een gecorrigeerd bericht',
+          text: 'Het bestand is te groot voor één bericht.',
+          field: 'vervang-bestand',
+        },
+        400,
+        { id: typedId },
+      );
     }
     const summary = await c.var.deps.operator.retryQuarantine(
       [id],
@@ -1417,12 +1555,22 @@ export function beheerRoutes(): Hono<AppEnv> {
     const b = await c.req.parseBody({ all: true });
     const ids = selectedIds(b.ids);
     const note = typeof b.toelichting === 'string' ? b.toelichting : '';
-    if (ids.length === 0 || !note.trim()) {
-      const text =
-        ids.length === 0
-          ? 'Selecteer eerst een of meer berichten.'
-          : 'Geef een toelichting: waarom worden deze berichten afgehandeld?';
-      return quarantinePage(c, { kind: 'error', text }, 400);
+    // No selection is about the whole table: said at the top only; the note kept.
+    if (ids.length === 0)
+      return quarantinePage(c, { kind: 'error', text: 'Selecteer eerst een of meer berichten.' }, 400, {
+        note,
+      });
+    if (!note.trim()) {
+      return quarantinePage(
+        c,
+        {
+          form: 'Afhandelen zonder opslaan',
+          text: 'Geef een toelichting: waarom worden deze berichten afgehandeld?',
+          field: 'afhandel-toelichting',
+        },
+        400,
+        { ids },
+      );
     }
     const summary = await c.var.deps.operator.dismissQuarantine(
       ids,
