@@ -11,7 +11,7 @@ import { deriveKeys } from '../pseudonymise/keys.js';
 import { openStore } from '../store/open.js';
 import { beginTotp, confirmTotp, createUser } from '../usecases/accounts.js';
 import { MAX_EXCHANGE_BYTES } from '../usecases/ingest-sources.js';
-import { secretFingerprint } from '../usecases/store-secret.js';
+import { bindStoreSecret, secretFingerprint } from '../usecases/store-secret.js';
 import { MAX_ITEM_LINES } from './item-lines.js';
 
 const NOW = new Date('2026-03-02T08:00:00Z');
@@ -119,6 +119,7 @@ describe('ketendata ingest and quarantine', () => {
   });
 
   it('re-encrypts the kept raw messages under a new secret with raw-rekey', async () => {
+    const t = traffic.expected;
     const dir = mkdtempSync(join(tmpdir(), 'ketendata-cli-rekey-'));
     try {
       const oldEnv = { KETENDATA_DATA_DIR: dir, KETENDATA_SECRET: SECRET };
@@ -154,19 +155,49 @@ describe('ketendata ingest and quarantine', () => {
       );
       const file = join(dir, 'old-secret');
       writeFileSync(file, `${SECRET}\n`);
+      const newEnv = { ...oldEnv, KETENDATA_SECRET: `${SECRET}-new` };
+      const newKeys = deriveKeys(`${SECRET}-new`);
+      // The store holds messages: moving it to the new secret would split it, so not without the flag.
+      const keyIds = async () => {
+        const s = await openStore({ databaseUrl: undefined, dataDir: dir });
+        try {
+          const raw = await s.db.selectFrom('raw_message').select('key_id').distinct().execute();
+          const fp = await s.db.selectFrom('store_secret').select('key_id').execute();
+          const totp = await s.db.selectFrom('app_user').select('totp_secret').execute();
+          return { raw: raw.map((r) => r.key_id), fp: fp.map((r) => r.key_id), totp };
+        } finally {
+          await s.close();
+        }
+      };
+      const before = await keyIds();
+      expect(before.raw).toEqual([oldKeys.rawKeyId]);
+      const refused = await runCli(['raw-rekey', '--previous-secret-file', file], newEnv);
+      expect(refused).toMatchObject({ code: 2, out: '' });
+      expect(refused.err).toBe(
+        `keys.rekey_would_split: the store in ${dir} holds ${t.stored} messages and ${t.received} exchanges pseudonymised with the old secret (fingerprint ${secretFingerprint(oldKeys)}): moving it to the new secret (fingerprint ${secretFingerprint(newKeys)}) makes re-ingested messages count as new (stored twice), new messages not link with the old, and organisations' hashes change. Nothing was re-encrypted. For a suspected leak see docs/keys.md, "Rotation"; to move it anyway, run again with --new-pseudonyms\n`,
+      );
+      expect(await keyIds()).toEqual(before);
+      expect(before.fp).toEqual([secretFingerprint(oldKeys)]);
+      const help = await runCli(['raw-rekey', '--help'], newEnv);
+      expect(help.out.replace(/\s+/g, ' ')).toContain(
+        `--new-pseudonyms move a store that holds messages to the new secret anyway, accepting that re-ingested messages are stored again, new messages do not link with the old and organisations' hashes change`,
+      );
+      const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
       const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-      const code = await main(['raw-rekey', '--previous-secret-file', file], {
-        ...oldEnv,
-        KETENDATA_SECRET: `${SECRET}-new`,
-      });
+      const code = await main(['raw-rekey', '--previous-secret-file', file, '--new-pseudonyms'], newEnv);
       const out = spy.mock.calls.map((c) => String(c[0])).join('');
+      const err = e.mock.calls.map((c) => String(c[0])).join('');
       spy.mockRestore();
+      e.mockRestore();
       expect(code).toBe(0);
+      // Allowed, and said again after the move.
+      expect(err).toBe(
+        `keys.new_pseudonyms: warning: the store in ${dir} still holds ${t.stored} messages and ${t.received} exchanges pseudonymised with the old secret (fingerprint ${secretFingerprint(oldKeys)}): from now on re-ingested messages count as new (stored twice), new messages do not link with the old, and organisations' hashes change (docs/keys.md, "Rotation")\n`,
+      );
       expect(out).toMatch(/re-encrypted (\d+) raw message/);
       expect(Number(/re-encrypted (\d+)/.exec(out)![1])).toBe(
         traffic.expected.stored + traffic.expected.quarantined,
       );
-      const newKeys = deriveKeys(`${SECRET}-new`);
       expect(out).toContain(`re-encrypted 1 TOTP secret under key ${newKeys.totpKeyId}\n`);
       // The store is the new secret's now: the old one is refused, the new one goes on.
       expect(out).toContain(
@@ -195,6 +226,63 @@ describe('ketendata ingest and quarantine', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('raw-rekey without --new-pseudonyms: the current secret in the file on a store with messages, and a store without messages moved to the new secret', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ketendata-cli-rekey-ok-'));
+    const empty = mkdtempSync(join(tmpdir(), 'ketendata-cli-rekey-empty-'));
+    try {
+      // The upgrade case: the file holds the current secret, the fingerprint does not move; a TOTP secret
+      // stored in clear by an older version is encrypted.
+      const e = { KETENDATA_DATA_DIR: dir, KETENDATA_SECRET: SECRET };
+      expect(await main(['ingest', traffic.dir, '--no-progress'], e)).toBe(0);
+      const store = await openStore({ databaseUrl: undefined, dataDir: dir });
+      const op = await createUser(
+        store.db,
+        {
+          email: 'op@ketendata.nl',
+          displayName: 'Op',
+          password: 'correct horse battery',
+          role: 'operator',
+          organisationCode: null,
+        },
+        NOW,
+      );
+      await store.db
+        .updateTable('app_user')
+        .set({ totp_secret: 'JBSWY3DPEHPK3PXP' })
+        .where('id', '=', op.id)
+        .execute();
+      await store.close();
+      const current = join(dir, 'current-secret');
+      writeFileSync(current, `${SECRET}\n`);
+      const keys = deriveKeys(SECRET);
+      const upgrade = await runCli(['raw-rekey', '--previous-secret-file', current], e);
+      expect(upgrade).toMatchObject({
+        code: 0,
+        err: '',
+        out: `re-encrypted 0 raw messages under key ${keys.rawKeyId}\nre-encrypted 0 TOTP secrets under key ${keys.totpKeyId} (and encrypted 1 TOTP secret stored in clear)\n`,
+      });
+      // A store without messages or exchanges, bound to the old secret: moved without the flag, no warning.
+      const oldKeys = deriveKeys(SECRET);
+      const newKeys = deriveKeys(`${SECRET}-new`);
+      const bare = await openStore({ databaseUrl: undefined, dataDir: empty });
+      await bindStoreSecret(bare, oldKeys, { now: NOW });
+      await bare.close();
+      const old = join(empty, 'old-secret');
+      writeFileSync(old, `${SECRET}\n`);
+      const moved = await runCli(['raw-rekey', '--previous-secret-file', old], {
+        KETENDATA_DATA_DIR: empty,
+        KETENDATA_SECRET: `${SECRET}-new`,
+      });
+      expect(moved).toMatchObject({ code: 0, err: '' });
+      expect(moved.out).toContain(
+        `store bound to the current KETENDATA_SECRET (fingerprint ${secretFingerprint(oldKeys)} → ${secretFingerprint(newKeys)}): every command now needs this secret\n`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(empty, { recursive: true, force: true });
     }
   });
 

@@ -13,11 +13,15 @@ import {
   ingestSource,
   summaryWarnings,
 } from '../usecases/ingest-exchanges.js';
-import { reencryptRawMessages } from '../usecases/ingest-rekey.js';
+import { type RekeySplit, reencryptRawMessages, rekeyWouldSplit } from '../usecases/ingest-rekey.js';
 import { openSource } from '../usecases/ingest-sources.js';
 import { checkRekeySecrets, finishRekey, openKeyedStore, storeName } from '../usecases/store-secret.js';
 import { type CliContext, parseNow } from './command.js';
 import { itemLines } from './item-lines.js';
+
+/** What a store moved to the new secret holds, for the refusal before the move and the warning after it. */
+const heldText = (s: RekeySplit): string =>
+  `${count(s.messages, 'message')} and ${count(s.exchanges, 'exchange')} pseudonymised with the old secret${s.from ? ` (fingerprint ${s.from})` : ''}`;
 
 /** As a shell reports a process ended by the signal: 128 + its number (SIGINT 130, SIGTERM 143). */
 const exitCodeOf = (signal: NodeJS.Signals): number => 128 + constants.signals[signal];
@@ -152,7 +156,11 @@ export function register(program: Command, ctx: CliContext): void {
       '--previous-secret-file <file>',
       'file with the previous secret (one per line; never on the command line) (required)',
     )
-    .action(async (opts: { previousSecretFile: string }) => {
+    .option(
+      '--new-pseudonyms',
+      'move a store that holds messages to the new secret anyway, accepting that re-ingested messages are stored again, new messages do not link with the old and organisations\' hashes change (docs/keys.md, "Rotation")',
+    )
+    .action(async (opts: { previousSecretFile: string; newPseudonyms?: boolean }) => {
       const keys = deriveKeys(requireSecret(ctx.config));
       let text: string;
       try {
@@ -175,6 +183,16 @@ export function register(program: Command, ctx: CliContext): void {
         // The store must be one of these secrets' before anything is re-encrypted (the rotation's old one,
         // or the current one when run again).
         await checkRekeySecrets(store, keys, previousKeys, { where: storeName(ctx.config) });
+        // Moving a store with data to the new secret splits it in two (docs/keys.md, "Rotation"): only on
+        // purpose, and decided before anything is re-encrypted.
+        const split = await rekeyWouldSplit(store, keys);
+        if (split && !opts.newPseudonyms) {
+          ctx.err(
+            `keys.rekey_would_split: ${storeName(ctx.config)} holds ${heldText(split)}: moving it to the new secret (fingerprint ${split.to}) makes re-ingested messages count as new (stored twice), new messages not link with the old, and organisations' hashes change. Nothing was re-encrypted. For a suspected leak see docs/keys.md, "Rotation"; to move it anyway, run again with --new-pseudonyms`,
+          );
+          ctx.setExitCode(2);
+          return;
+        }
         const r = await reencryptRawMessages(
           store,
           keys,
@@ -218,6 +236,10 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.out(
             `store bound to the current KETENDATA_SECRET (fingerprint ${b.from ? `${b.from} → ` : ''}${b.to}): every command now needs this secret`,
           );
+          if (split)
+            ctx.err(
+              `keys.new_pseudonyms: warning: ${storeName(ctx.config)} still holds ${heldText(split)}: from now on re-ingested messages count as new (stored twice), new messages do not link with the old, and organisations' hashes change (docs/keys.md, "Rotation")`,
+            );
         }
       } finally {
         await store.close();

@@ -5,8 +5,9 @@ import { exampleTraffic } from '../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { decryptRaw, rawKeyRing } from '../pseudonymise/raw-encryption.js';
 import { ingestSource } from './ingest-exchanges.js';
-import { reencryptRawMessages } from './ingest-rekey.js';
+import { reencryptRawMessages, rekeyWouldSplit } from './ingest-rekey.js';
 import { openSource } from './ingest-sources.js';
+import { bindStoreSecret, secretFingerprint } from './store-secret.js';
 
 const traffic = exampleTraffic();
 afterAll(() => rmSync(traffic.dir, { recursive: true, force: true }));
@@ -39,6 +40,33 @@ describe.each(DIALECTS)('raw key rotation on %s', (dialect) => {
         unreadable: 0,
         unreadableKeyIds: [],
       });
+    } finally {
+      await drop();
+    }
+  });
+
+  it('says when the move to the new secret would split a store with data, and not for the current secret or an empty store', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      // Empty and bound to the old secret: the move splits nothing.
+      await bindStoreSecret(store, oldKeys, { now: now() });
+      expect(await rekeyWouldSplit(store, newKeys)).toBeUndefined();
+      await ingestSource({ store, keys: oldKeys, now }, await openSource(traffic.dir));
+      const messages = (await store.db.selectFrom('message').select('seq').execute()).length;
+      const exchanges = (await store.db.selectFrom('exchange').select('id').execute()).length;
+      expect(messages).toBe(traffic.expected.stored);
+      expect(await rekeyWouldSplit(store, newKeys)).toEqual({
+        from: secretFingerprint(oldKeys),
+        to: secretFingerprint(newKeys),
+        messages,
+        exchanges,
+      });
+      // The current secret (the upgrade case, or a run again): the fingerprint does not move.
+      expect(await rekeyWouldSplit(store, oldKeys)).toBeUndefined();
+      // A store from before the fingerprint: its raw messages tell whose it is.
+      await store.db.deleteFrom('store_secret').execute();
+      expect(await rekeyWouldSplit(store, oldKeys)).toBeUndefined();
+      expect(await rekeyWouldSplit(store, newKeys)).toMatchObject({ from: undefined, messages, exchanges });
     } finally {
       await drop();
     }

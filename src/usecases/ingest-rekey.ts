@@ -1,6 +1,8 @@
 import type { Keys } from '../pseudonymise/keys.js';
 import { decryptRaw, encryptRaw, rawKeyRing } from '../pseudonymise/raw-encryption.js';
 import type { Store } from '../store/open.js';
+import { readStoreSecret } from '../store/store-secret.js';
+import { secretFingerprint } from './store-secret.js';
 
 export interface RekeyResult {
   /** Rows now under the current key that were under another. */
@@ -56,4 +58,50 @@ export async function reencryptRawMessages(
     });
   }
   return { reencrypted, unreadable, unreadableKeyIds: [...unknown].sort() };
+}
+
+export interface RekeySplit {
+  /** The store's fingerprint now (undefined: none recorded, its raw messages are a previous secret's). */
+  readonly from: string | undefined;
+  readonly to: string;
+  readonly messages: number;
+  readonly exchanges: number;
+}
+
+/**
+ * Whether this `raw-rekey` would move the fingerprint of a store that holds data made with the old secret:
+ * its pseudonyms, BerichtIds and exchange keys stay the old secret's, so after the move a re-ingest stores
+ * the same messages again, new ones do not link with the old, and organisations' hashes change
+ * (docs/keys.md, "Rotation"). Undefined when the fingerprint stays (the store is the current secret's) or
+ * the store holds no message or exchange. Run after `checkRekeySecrets`, before anything is re-encrypted.
+ */
+export async function rekeyWouldSplit(store: Store, keys: Keys): Promise<RekeySplit | undefined> {
+  const to = secretFingerprint(keys);
+  const recorded = await readStoreSecret(store.db);
+  if (recorded?.keyId === to) return undefined;
+  // No fingerprint yet (a store from before migration 0018): it is the current secret's, as the other
+  // commands would record it, unless its raw messages are all under other keys.
+  if (!recorded) {
+    const anyRaw = await store.db.selectFrom('raw_message').select('id').limit(1).executeTakeFirst();
+    const underCurrent = await store.db
+      .selectFrom('raw_message')
+      .select('id')
+      .where('key_id', '=', keys.rawKeyId)
+      .limit(1)
+      .executeTakeFirst();
+    if (!anyRaw || underCurrent) return undefined;
+  }
+  const countOf = async (table: 'message' | 'exchange') =>
+    Number(
+      (
+        await store.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const messages = await countOf('message');
+  const exchanges = await countOf('exchange');
+  if (messages === 0 && exchanges === 0) return undefined;
+  return { from: recorded?.keyId, to, messages, exchanges };
 }

@@ -1,5 +1,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isExpired } from '../domain/retention.js';
 import { audit } from '../store/audit.js';
 import { expiredDeliveries, removeDelivery } from '../store/deliveries.js';
 import type { Store } from '../store/open.js';
@@ -37,7 +38,8 @@ export const LEFTOVER_AGE_MS = 24 * 60 * 60 * 1000;
  * Removes what an interrupted delivery left in the data folder: its temp folder under `deliveries/.tmp`,
  * and a ZIP that was written but never listed (a crash between the two steps). Only what is older than
  * `LEFTOVER_AGE_MS` by the file's own time (the real clock, not a replayed `--now`), so a delivery that
- * another worker is still making is left alone. Returns the number of entries removed.
+ * another worker is still making is left alone. Then any unlisted ZIP older than the retention period
+ * (`sweepUnlisted`). Returns the number of entries removed.
  */
 export async function sweepLeftovers(
   deps: { readonly store: Store; readonly dataDir: string },
@@ -58,8 +60,8 @@ export async function sweepLeftovers(
       removed++;
     }
   }
-  // Only ZIPs this store began and never listed: a file it does not know may be another store's (a second
-  // installation, or a run that missed KETENDATA_DATABASE_URL, on the same data folder).
+  // After a day, only ZIPs this store began and never listed: a file it does not know may be another store's
+  // (a second installation, or a run that missed KETENDATA_DATABASE_URL, on the same data folder).
   const pending = await deps.store.db
     .selectFrom('delivery_pending')
     .select(['file', 'started_at'])
@@ -76,6 +78,37 @@ export async function sweepLeftovers(
       removed++;
     }
     await deps.store.db.deleteFrom('delivery_pending').where('file', '=', p.file).execute();
+  }
+  return removed + (await sweepUnlisted(deps, wallNow));
+}
+
+/**
+ * Removes a delivery ZIP that no `delivery` row lists and no `delivery_pending` row covers once its file is
+ * older than the retention period (the real clock): after a restore with a deliveries/ folder newer than the
+ * store, nothing else would ever delete it, and it holds personal data past the 60 days. The age guard keeps
+ * a ZIP being written or just written out of reach; whichever store made a ZIP that old has let it expire.
+ */
+async function sweepUnlisted(
+  deps: { readonly store: Store; readonly dataDir: string },
+  wallNow: Date,
+): Promise<number> {
+  const root = join(deps.dataDir, 'deliveries');
+  const known = new Set<string>();
+  for (const r of await deps.store.db.selectFrom('delivery').select('file').execute()) known.add(r.file);
+  for (const r of await deps.store.db.selectFrom('delivery_pending').select('file').execute())
+    known.add(r.file);
+  let removed = 0;
+  for (const dir of await readdir(root, { withFileTypes: true }).catch(() => [])) {
+    if (!dir.isDirectory() || dir.name === '.tmp') continue;
+    for (const f of await readdir(join(root, dir.name), { withFileTypes: true }).catch(() => [])) {
+      const rel = join('deliveries', dir.name, f.name);
+      if (!f.isFile() || !f.name.endsWith('.zip') || known.has(rel)) continue;
+      const s = await stat(join(deps.dataDir, rel)).catch(() => undefined);
+      if (s && isExpired(s.mtime, wallNow)) {
+        await rm(join(deps.dataDir, rel), { force: true });
+        removed++;
+      }
+    }
   }
   return removed;
 }
