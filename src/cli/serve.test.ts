@@ -1,8 +1,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { SECRET as HARNESS_SECRET, portalHarness } from '../../test/e2e/harness.js';
 import { runCli } from '../../test/support/cli.js';
 import { freshStore } from '../../test/support/databases.js';
 
@@ -167,6 +169,36 @@ describe('ketendata serve', () => {
       expect(r.err).toBe('');
     } finally {
       await drop();
+    }
+  });
+
+  it('warns at start, and starts all the same, when the listed deliveries have no files in its data folder', async () => {
+    // One PostgreSQL store whose deliveries another instance made into a data folder of its own.
+    const h = await portalHarness('postgres');
+    const ownFolder = mkdtempSync(join(tmpdir(), 'ketendata-second-instance-'));
+    try {
+      h.clock.now = new Date(Date.now() - 10 * 24 * 3600 * 1000);
+      await h.seed();
+      const made = (await h.deliver(new Date())).made.length;
+      expect(made).toBeGreaterThan(0);
+      const { child, r, ended } = serveChild(
+        { KETENDATA_DATABASE_URL: h.url!, KETENDATA_DATA_DIR: ownFolder, KETENDATA_SECRET: HARNESS_SECRET },
+        await freePort(),
+      );
+      await vi.waitFor(() => expect(r.out).toContain('portal and API on'), {
+        timeout: 20_000,
+        interval: 100,
+      });
+      child.kill('SIGTERM');
+      expect(await ended).toEqual({ code: 0, signal: null });
+      expect(r.err.split('\n').filter(Boolean)).toEqual([
+        `ketendata: warning: ${made} of the ${made} newest listed deliveries have no file in ${join(ownFolder, 'deliveries')}: ` +
+          'their downloads fail (delivery.file_missing). Every instance of serve on this store must share one ' +
+          'deliveries folder (docs/operations.md, "Several instances"); after a restore, restore the deliveries folder too',
+      ]);
+    } finally {
+      await h.drop();
+      rmSync(ownFolder, { recursive: true, force: true });
     }
   });
 

@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { checkTrustedProxies, requireSecret } from '../config/config.js';
 import { startPortal } from '../http/launch.js';
@@ -6,7 +8,7 @@ import { startScheduler } from '../jobs/scheduler.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import { limitLockWait, SERVE_LOCK_TIMEOUT_MS, type Store, type StoreOptions } from '../store/open.js';
 import { openKeyedStore } from '../usecases/store-secret.js';
-import { type CliContext, parsePort } from './command.js';
+import { type CliContext, parsePort, realNow } from './command.js';
 
 /** Connections of the scheduler's own PostgreSQL pool: it runs one job at a time (plus a lease renewal). */
 export const SCHEDULER_POOL_SIZE = 3;
@@ -53,6 +55,46 @@ export async function openServeStores(options: StoreOptions, secret: string): Pr
   };
 }
 
+/** How many of the newest listed deliveries `serve` looks for at start. */
+export const DELIVERY_FILES_CHECKED = 50;
+
+/**
+ * The warning `serve` gives at start when files of the store's listed deliveries (not deleted, not expired;
+ * the newest DELIVERY_FILES_CHECKED) are not in this data folder: another instance with a folder of its own
+ * made them, or a restore brought back a store newer than its deliveries. Undefined when all are there.
+ */
+export async function deliveryFilesWarning(
+  store: Store,
+  dataDir: string,
+  now: Date,
+): Promise<string | undefined> {
+  const rows = await store.db
+    .selectFrom('delivery')
+    .select('file')
+    .where('deleted_at', 'is', null)
+    .where('expires_at', '>', now.toISOString())
+    .orderBy('made_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(DELIVERY_FILES_CHECKED)
+    .execute();
+  let missing = 0;
+  for (const { file } of rows) {
+    try {
+      await stat(join(dataDir, file));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      missing++;
+    }
+  }
+  if (missing === 0) return undefined;
+  return (
+    `ketendata: warning: ${missing} of the ${rows.length} newest listed deliveries have no file in ` +
+    `${join(dataDir, 'deliveries')}: their downloads fail (delivery.file_missing). Every instance of serve on ` +
+    `this store must share one deliveries folder (docs/operations.md, "Several instances"); after a restore, ` +
+    `restore the deliveries folder too`
+  );
+}
+
 /** `ketendata serve`: the production entry — portal, API and scheduler on the configured store. */
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -80,6 +122,13 @@ export function register(program: Command, ctx: CliContext): void {
         const stores = await openServeStores(ctx.config, secret);
         const { app: store, keys } = stores;
         if (signals.received) return await stores.close();
+        // Warns, never refuses: a restore can leave files missing too, and the rest still serves.
+        try {
+          const warning = await deliveryFilesWarning(store, ctx.config.dataDir, realNow(ctx));
+          if (warning) ctx.err(warning);
+        } catch (err) {
+          ctx.err(`ketendata: warning: could not check the delivery files: ${(err as Error).message}`);
+        }
         let server: Awaited<ReturnType<typeof startPortal>>;
         try {
           server = await startPortal({

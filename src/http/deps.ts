@@ -20,6 +20,8 @@ export interface AppDeps {
   readonly indicators: IndicatorsPort;
   /** The users' TOTP secrets are kept encrypted under this key (docs/keys.md). */
   readonly totpKeys: TotpKeys;
+  /** What the portal shows once after a redirect is kept encrypted under this key (`flashKeyOf`, docs/keys.md). */
+  readonly flashKey: Buffer;
   /** The hub feed (`POST /api/v1/exchanges`, the ingest use case's sub-app); given the token check. */
   readonly exchangesApi?: (tokenScope: import('./api/exchanges.js').TokenScopeOf) => import('hono').Hono;
 }

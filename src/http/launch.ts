@@ -6,6 +6,7 @@ import { exchangesApi } from './api/exchanges.js';
 import { createApp } from './app.js';
 import { trustedProxies } from './client-address.js';
 import type { AppDeps } from './deps.js';
+import { flashKeyOf } from './flash.js';
 import { listen, type RunningServer } from './server.js';
 import { auditPort, deliveriesPort, indicatorsPort, operatorPort } from './wiring.js';
 
@@ -39,6 +40,7 @@ export async function startPortal(o: PortalOptions): Promise<RunningServer> {
     audit: auditPort(o.store),
     indicators: indicatorsPort({ store: o.store, dataDir: o.dataDir }),
     totpKeys: o.keys,
+    flashKey: flashKeyOf(o.keys),
     exchangesApi: hubFeed(o.store, o.keys, clock),
   };
   await deleteExpiredSessions(o.store.db, clock().toISOString());

@@ -23,6 +23,12 @@ export interface Keys {
    * optional only for the parse workers, which are handed no portal keys.
    */
   readonly loginDevice?: Buffer;
+  /**
+   * The portal's one-time flash (a new API token's secret between a POST and the page after it): its values
+   * are encrypted and its keys hashed under sub-keys of this one (src/http/flash.ts). Always derived; optional
+   * only for the parse workers.
+   */
+  readonly flash?: Buffer;
   /** The re-keying key of one receiving organisation (CBS or head organisation code). */
   organisation(code: string): Buffer;
 }
@@ -42,6 +48,7 @@ export const KEY_PURPOSES = {
   totpEncryption: 'totp-encryption',
   berichtId: 'bericht-id',
   loginDevice: 'login-device',
+  flash: 'flash-encryption',
   organisation: (code: string) => `organisation:${code}`,
 } as const;
 
@@ -69,6 +76,7 @@ export function deriveKeys(secret: string): Keys {
     totpEncryption,
     totpKeyId: keyId(totpEncryption),
     loginDevice: deriveKey(secret, KEY_PURPOSES.loginDevice),
+    flash: deriveKey(secret, KEY_PURPOSES.flash),
     organisation(code: string): Buffer {
       let key = orgKeys.get(code);
       if (!key) {

@@ -1,5 +1,6 @@
 import type { AccountTables } from './tables/accounts.js';
 import type { DeliveryTables } from './tables/deliveries.js';
+import type { FlashTables } from './tables/flash.js';
 import type { IndicatorTables } from './tables/indicators.js';
 import type { IngestTables } from './tables/ingest.js';
 import type { KeyTables } from './tables/keys.js';
@@ -12,6 +13,7 @@ export interface Database
     LinkTables,
     AccountTables,
     IndicatorTables,
-    KeyTables {}
+    KeyTables,
+    FlashTables {}
 
 export type Dialect = 'sqlite' | 'postgres';

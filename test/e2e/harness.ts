@@ -1,6 +1,7 @@
 import { createApp } from '../../src/http/app.js';
 import { trustedProxies } from '../../src/http/client-address.js';
 import type { AppDeps } from '../../src/http/deps.js';
+import { flashKeyOf } from '../../src/http/flash.js';
 import { hubFeed } from '../../src/http/launch.js';
 import { auditPort, deliveriesPort, indicatorsPort, operatorPort } from '../../src/http/wiring.js';
 import { deriveKeys } from '../../src/pseudonymise/keys.js';
@@ -38,6 +39,7 @@ export async function portalHarness(
     audit: auditPort(store),
     indicators: indicatorsPort({ store, dataDir }),
     totpKeys: keys,
+    flashKey: flashKeyOf(keys),
     exchangesApi: hubFeed(store, keys, () => clock.now),
   };
   const app = createApp(deps);

@@ -425,18 +425,22 @@ function runEnd(r: IngestRunView, now: Date): { readonly text: string; readonly 
 export function beheerRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   // What a done action says, between its POST and the page it redirects to (Post/Redirect/Get): the text
-  // names users and counts, so it goes in no URL. Per session and page; a restart in between loses it, and
-  // the page then shows the outcome in its table only.
-  const notices = new OneTimeFlash<NonNullable<Notice>>(NOTICE_TTL_MS);
+  // names users and counts, so it goes in no URL. Per session and page, in the store: the page may be served
+  // by another instance than the POST (src/http/flash.ts).
+  const notices = new OneTimeFlash<NonNullable<Notice>>(NOTICE_TTL_MS, 'beheer-notice');
   const noticeKey = (c: C, path: string) => `${c.var.session!.id}:${path}`;
   /** Keeps `notice` for the next showing of `path` in this session, and redirects there (303: a GET). */
-  const done = (c: C, path: '/beheer/gebruikers' | '/beheer/quarantaine', notice: NonNullable<Notice>) => {
-    notices.put(noticeKey(c, path), notice, c.var.deps.clock());
+  const done = async (
+    c: C,
+    path: '/beheer/gebruikers' | '/beheer/quarantaine',
+    notice: NonNullable<Notice>,
+  ) => {
+    await notices.put(c.var.deps, noticeKey(c, path), notice, c.var.deps.clock());
     return c.redirect(path, 303);
   };
   /** The message kept for `path`, once. Hono answers HEAD with the GET handler too: only a GET uses it up. */
-  const takeNotice = (c: C, path: string): Notice =>
-    c.req.method === 'GET' ? notices.take(noticeKey(c, path), c.var.deps.clock()) : undefined;
+  const takeNotice = async (c: C, path: string): Promise<Notice> =>
+    c.req.method === 'GET' ? notices.take(c.var.deps, noticeKey(c, path), c.var.deps.clock()) : undefined;
 
   const organisationsPage = async (
     c: C,
@@ -1021,7 +1025,7 @@ export function beheerRoutes(): Hono<AppEnv> {
     );
   };
 
-  app.get('/beheer/gebruikers', (c) => usersPage(c, takeNotice(c, '/beheer/gebruikers')));
+  app.get('/beheer/gebruikers', async (c) => usersPage(c, await takeNotice(c, '/beheer/gebruikers')));
 
   app.post('/beheer/gebruikers', async (c) => {
     const b = await c.req.parseBody();
@@ -1480,7 +1484,7 @@ export function beheerRoutes(): Hono<AppEnv> {
     );
   };
 
-  app.get('/beheer/quarantaine', (c) => quarantinePage(c, takeNotice(c, '/beheer/quarantaine')));
+  app.get('/beheer/quarantaine', async (c) => quarantinePage(c, await takeNotice(c, '/beheer/quarantaine')));
 
   app.get('/beheer/audit', async (c) => {
     const entries = await c.var.deps.operator.audit(500);

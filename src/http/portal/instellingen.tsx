@@ -122,7 +122,7 @@ interface Created {
 export function instellingenRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   // A new token's secret, between the POST that makes it and the page that shows it once (see the POST).
-  const newTokens = new OneTimeFlash<string>(NEW_TOKEN_TTL_MS);
+  const newTokens = new OneTimeFlash<string>(NEW_TOKEN_TTL_MS, 'api-token');
   const flashKey = (c: Context<AppEnv>, tokenId: number) => `${c.var.session!.id}:${tokenId}`;
 
   const render = async (
@@ -416,13 +416,16 @@ export function instellingenRoutes(): Hono<AppEnv> {
     );
   };
 
-  app.get('/instellingen', (c) => {
+  app.get('/instellingen', async (c) => {
     const id = Number(c.req.query('aangemaakt'));
     // Hono answers HEAD with this handler too: only a GET (the page shown) uses up the one showing.
     const created = Number.isSafeInteger(id)
       ? {
           id,
-          token: c.req.method === 'GET' ? newTokens.take(flashKey(c, id), c.var.deps.clock()) : undefined,
+          token:
+            c.req.method === 'GET'
+              ? await newTokens.take(c.var.deps, flashKey(c, id), c.var.deps.clock())
+              : undefined,
         }
       : undefined;
     return render(c, NOTICES[c.req.query('melding') ?? ''], created);
@@ -599,7 +602,7 @@ export function instellingenRoutes(): Hono<AppEnv> {
     );
     // Post/Redirect/Get: a reload or the back button must not post the form again (a second token). The
     // secret waits server-side for this session's next page; the URL names only the token's id.
-    newTokens.put(flashKey(c, row.id), token, c.var.deps.clock());
+    await newTokens.put(c.var.deps, flashKey(c, row.id), token, c.var.deps.clock());
     return c.redirect(`/instellingen?aangemaakt=${row.id}#api-tokens`, 303);
   });
 
