@@ -7,16 +7,22 @@ import { activeWithMessage, TEST_SECRET } from '../usecases/deliveries.fixtures.
 const ACTIVATED = new Date('2024-03-01T10:00:00Z');
 const SUNDAY = '2024-03-03T05:00:00.000Z';
 
+/** A store with an active 0363 with one message, and a links replan due (as migration 0022 leaves it). */
+async function withReplanDue() {
+  const fresh = await freshStore('sqlite');
+  await activeWithMessage(
+    fresh.store,
+    { code: '0363' },
+    { activatedAt: ACTIVATED, messageAt: new Date('2024-03-02T09:00:00Z') },
+  );
+  await fresh.store.db.insertInto('link_replan').values({ id: 1, due_since: SUNDAY }).execute();
+  return fresh;
+}
+
 describe('ketendata deliver with a links replan that fails', () => {
   it('makes the weekly, says on stderr that the replan failed and is tried again, and exits 1', async () => {
-    const { store, dataDir, drop } = await freshStore('sqlite');
+    const { store, dataDir, drop } = await withReplanDue();
     try {
-      await activeWithMessage(
-        store,
-        { code: '0363' },
-        { activatedAt: ACTIVATED, messageAt: new Date('2024-03-02T09:00:00Z') },
-      );
-      await store.db.insertInto('link_replan').values({ id: 1, due_since: SUNDAY }).execute();
       await sql`DROP TABLE link_key`.execute(store.db);
       const r = await runCliLines(['deliver', '--now', SUNDAY], {
         KETENDATA_DATA_DIR: dataDir,
@@ -36,14 +42,8 @@ describe('ketendata deliver with a links replan that fails', () => {
 
 describe('ketendata deliver with a links replan due', () => {
   it('says the replan is done before the deliveries it goes with', async () => {
-    const { store, dataDir, drop } = await freshStore('sqlite');
+    const { store, dataDir, drop } = await withReplanDue();
     try {
-      await activeWithMessage(
-        store,
-        { code: '0363' },
-        { activatedAt: ACTIVATED, messageAt: new Date('2024-03-02T09:00:00Z') },
-      );
-      await store.db.insertInto('link_replan').values({ id: 1, due_since: SUNDAY }).execute();
       const r = await runCliLines(['deliver', '--now', SUNDAY], {
         KETENDATA_DATA_DIR: dataDir,
         KETENDATA_SECRET: TEST_SECRET,

@@ -8,7 +8,7 @@ import { runCli } from '../../test/support/cli.js';
 import { EXAMPLES, exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js';
 import { main } from '../main.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
-import { openStore } from '../store/open.js';
+import { openStore, type Store } from '../store/open.js';
 import { beginTotp, confirmTotp, createUser } from '../usecases/accounts.js';
 import { MAX_EXCHANGE_BYTES } from '../usecases/ingest-sources.js';
 import { bindStoreSecret, secretFingerprint } from '../usecases/store-secret.js';
@@ -25,6 +25,20 @@ afterAll(() => {
 const env = { KETENDATA_DATA_DIR: dataDir, KETENDATA_SECRET: SECRET };
 
 const run = (args: string[]) => runCli(args, env);
+
+/** The operator whose second factor the rotation tests follow. */
+const operatorUser = (store: Store) =>
+  createUser(
+    store.db,
+    {
+      email: 'op@ketendata.nl',
+      displayName: 'Op',
+      password: 'correct horse battery',
+      role: 'operator',
+      organisationCode: null,
+    },
+    NOW,
+  );
 
 describe('ketendata ingest and quarantine', () => {
   it('ends an ingest with the summary that accounts for every exchange, and lists the quarantine', async () => {
@@ -127,17 +141,7 @@ describe('ketendata ingest and quarantine', () => {
       // An operator with a second factor enrolled under the old secret.
       const store = await openStore({ databaseUrl: undefined, dataDir: dir });
       const oldKeys = deriveKeys(SECRET);
-      const op = await createUser(
-        store.db,
-        {
-          email: 'op@ketendata.nl',
-          displayName: 'Op',
-          password: 'correct horse battery',
-          role: 'operator',
-          organisationCode: null,
-        },
-        NOW,
-      );
+      const op = await operatorUser(store);
       const { secret } = await beginTotp(store.db, oldKeys, op.id);
       const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) });
       await confirmTotp(store.db, oldKeys, op.id, totp.generate({ timestamp: NOW.getTime() }), NOW);
@@ -238,17 +242,7 @@ describe('ketendata ingest and quarantine', () => {
       const e = { KETENDATA_DATA_DIR: dir, KETENDATA_SECRET: SECRET };
       expect(await main(['ingest', traffic.dir, '--no-progress'], e)).toBe(0);
       const store = await openStore({ databaseUrl: undefined, dataDir: dir });
-      const op = await createUser(
-        store.db,
-        {
-          email: 'op@ketendata.nl',
-          displayName: 'Op',
-          password: 'correct horse battery',
-          role: 'operator',
-          organisationCode: null,
-        },
-        NOW,
-      );
+      const op = await operatorUser(store);
       await store.db
         .updateTable('app_user')
         .set({ totp_secret: 'JBSWY3DPEHPK3PXP' })

@@ -24,6 +24,23 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
     return op;
   };
 
+  /** A broken message posted by the hub feed under `hubId`: its quarantine item's id. */
+  const quarantinedViaFeed = async (hubId: string): Promise<number> => {
+    const token = await h.apiToken(null, 'kapot');
+    const res = await h.app.request(`/api/v1/exchanges?moment=2026-02-23T08:00:00Z&hubId=${hubId}`, {
+      method: 'POST',
+      body: '<Bericht><niet-af>',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/xml' },
+    });
+    expect(res.status).toBe(202);
+    const { id } = await h.store.db
+      .selectFrom('quarantine')
+      .select('id')
+      .where('hub_id', '=', hubId)
+      .executeTakeFirstOrThrow();
+    return id;
+  };
+
   it('asks before blocking: the question blocks nothing, "Ja, blokkeren" does, and says so once', async () => {
     const bas = new Browser(h.app);
     expect((await bas.login('bas@0599.example')).status).toBe(303);
@@ -148,18 +165,7 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
   });
 
   it('redirects after a quarantine action and shows its outcome once', async () => {
-    const token = await h.apiToken(null, 'kapot');
-    const res = await h.app.request('/api/v1/exchanges?moment=2026-02-23T08:00:00Z&hubId=FLOW1', {
-      method: 'POST',
-      body: '<Bericht><niet-af>',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/xml' },
-    });
-    expect(res.status).toBe(202);
-    const { id } = await h.store.db
-      .selectFrom('quarantine')
-      .select('id')
-      .where('hub_id', '=', 'FLOW1')
-      .executeTakeFirstOrThrow();
+    const id = await quarantinedViaFeed('FLOW1');
     const op = await operator();
     const { csrf } = await op.page(QUARANTINE);
 
@@ -342,18 +348,7 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
   });
 
   it('ties a missing note and a file too large to their quarantine fields, and keeps the selection and number', async () => {
-    const token = await h.apiToken(null, 'kapot');
-    const res = await h.app.request('/api/v1/exchanges?moment=2026-02-23T08:00:00Z&hubId=FOUT1', {
-      method: 'POST',
-      body: '<Bericht><niet-af>',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/xml' },
-    });
-    expect(res.status).toBe(202);
-    const { id } = await h.store.db
-      .selectFrom('quarantine')
-      .select('id')
-      .where('hub_id', '=', 'FOUT1')
-      .executeTakeFirstOrThrow();
+    const id = await quarantinedViaFeed('FOUT1');
     const op = await operator();
     const { csrf } = await op.page(QUARANTINE);
 

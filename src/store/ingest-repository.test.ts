@@ -16,6 +16,24 @@ import {
 const awkward = 'a\\b\tc\nd\re"f\'g \\N end';
 const bytes = Buffer.from([0, 9, 10, 13, 92, 34, 255, 78]);
 
+/** A quarantined exchange under `key`, as the batch writer takes it. */
+const item = (key: string): PreparedExchange => ({
+  kind: 'quarantine',
+  exchange: {
+    exchange_key: key,
+    hub_id: null,
+    moment: '2024-03-05T10:00:00.000Z',
+    verzender: 'x',
+    ontvanger: '',
+    source: key,
+    content_digest: null,
+  },
+  reason_code: 'ingest.not_well_formed',
+  reason: 'test',
+  raw: { key_id: 'k1', nonce: Buffer.alloc(12), tag: Buffer.alloc(16), ciphertext: Buffer.from('x') },
+  received: { moment: null, verzender: 'x', ontvanger: null },
+});
+
 describe.each(DIALECTS)('ingest batch writer on %s', (dialect) => {
   // `ingest --batch-size 40000` looked up every key of a batch in one statement, past the bound-parameter
   // limit of SQLite (32,766) and PostgreSQL (65,535): the run failed and stored nothing.
@@ -23,22 +41,6 @@ describe.each(DIALECTS)('ingest batch writer on %s', (dialect) => {
     withFreshStore(dialect, async (store) => {
       const runId = await startRun(store, 'test', '2024-03-05T10:00:00.000Z');
       const keys = Array.from({ length: 70_000 }, (_, i) => `src:m${i}.xml`);
-      const item = (key: string): PreparedExchange => ({
-        kind: 'quarantine',
-        exchange: {
-          exchange_key: key,
-          hub_id: null,
-          moment: '2024-03-05T10:00:00.000Z',
-          verzender: 'x',
-          ontvanger: '',
-          source: key,
-          content_digest: null,
-        },
-        reason_code: 'ingest.not_well_formed',
-        reason: 'test',
-        raw: { key_id: 'k1', nonce: Buffer.alloc(12), tag: Buffer.alloc(16), ciphertext: Buffer.from('x') },
-        received: { moment: null, verzender: 'x', ontvanger: null },
-      });
       // One stored in the first slice of the lookup, one in the last.
       await writeExchangeBatch(store, [item(keys[5]!), item(keys[69_995]!)], {
         runId,
@@ -96,22 +98,6 @@ describe.each(DIALECTS)('ingest batch writer on %s', (dialect) => {
       const run = () =>
         store.db.selectFrom('ingest_run').selectAll().where('id', '=', runId).executeTakeFirstOrThrow();
       expect((await run()).last_batch_at).toBeNull();
-      const item = (key: string): PreparedExchange => ({
-        kind: 'quarantine',
-        exchange: {
-          exchange_key: key,
-          hub_id: null,
-          moment: '2024-03-05T10:00:00.000Z',
-          verzender: 'x',
-          ontvanger: '',
-          source: key,
-          content_digest: null,
-        },
-        reason_code: 'ingest.not_well_formed',
-        reason: 'test',
-        raw: { key_id: 'k1', nonce: Buffer.alloc(12), tag: Buffer.alloc(16), ciphertext: Buffer.from('x') },
-        received: { moment: null, verzender: 'x', ontvanger: null },
-      });
       await writeExchangeBatch(store, [item('src:a.xml')], { runId, now: '2024-03-05T10:01:00.000Z' });
       expect((await run()).last_batch_at).toBe('2024-03-05T10:01:00.000Z');
       await writeExchangeBatch(store, [item('src:b.xml'), item('src:a.xml')], {
