@@ -139,7 +139,7 @@ export function register(program: Command, ctx: CliContext): void {
         if (report.indicators > 0) ctx.out(`${count(report.indicators, 'dashboard snapshot')} refreshed`);
         if (report.leftovers > 0)
           ctx.out(
-            `${count(report.leftovers, 'leftover')} removed (temp folders and unlisted ZIPs of interrupted deliveries, unlisted ZIPs older than 60 days)`,
+            `${count(report.leftovers, 'leftover')} removed (temp folders and unlisted ZIPs of interrupted deliveries, unlisted ZIPs older than 67 days)`,
           );
       } finally {
         await store.close();

@@ -82,16 +82,21 @@ export class OneTimeFlash<T> {
     if (version !== VERSION || !id || bytes.length < NONCE + TAG) return undefined;
     const ring = rawKeyRing(encryption);
     if (!ring.has(id)) return undefined;
-    const clear = decryptRaw(
-      ring,
-      {
-        key_id: id,
-        nonce: bytes.subarray(0, NONCE),
-        tag: bytes.subarray(NONCE, NONCE + TAG),
-        ciphertext: bytes.subarray(NONCE + TAG),
-      },
-      aad(stored),
-    );
-    return JSON.parse(clear.toString('utf8')) as T;
+    try {
+      const clear = decryptRaw(
+        ring,
+        {
+          key_id: id,
+          nonce: bytes.subarray(0, NONCE),
+          tag: bytes.subarray(NONCE, NONCE + TAG),
+          ciphertext: bytes.subarray(NONCE + TAG),
+        },
+        aad(stored),
+      );
+      return JSON.parse(clear.toString('utf8')) as T;
+    } catch {
+      // Altered, or copied under another row's key: not shown, as if expired (the row is gone already).
+      return undefined;
+    }
   }
 }

@@ -86,7 +86,9 @@ describe.each(DIALECTS)('Beheer, Inlezen: a run not finished on %s', (dialect) =
         '/srv/klaar': '23 feb 2026, 07:30',
       });
       expect(first.html).toContain('id="niet-afgerond"');
-      expect(first.html).toContain('<code>ketendata ingest</code> nog eens uitvoeren op dezelfde bron');
+      expect(first.html).toContain(
+        '<code>ketendata ingest</code> op dezelfde bron, of <code>ketendata quarantine retry</code>',
+      );
 
       // The page's clock decides: a minute on, the batch of 08:50 is still recent, the start of 08:46 no more.
       h.clock.now = new Date('2026-02-23T09:01:00Z');

@@ -22,6 +22,7 @@ import {
   linksInWindow,
   messagesInWindow,
 } from '../store/deliveries.js';
+import { deleteExpiredFlash } from '../store/flash.js';
 import { claimSlot, finishSlot, getJobRun, renewLease, takeOverSlot } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
 import {
@@ -437,6 +438,8 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
 
   const expired = await purgeExpired(deps, now);
   const leftovers = await sweepLeftovers(deps, wall());
+  // A new token's secret shown nobody: gone at the hour after its minutes, not at the next form post.
+  await deleteExpiredFlash(db, wall().toISOString());
   // The dashboards follow the weekly run: refreshed once per run (not per missed slot), at the watermark then;
   // last, so a failure here cannot hold up retention.
   let indicators = 0;

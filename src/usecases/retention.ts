@@ -84,19 +84,24 @@ export async function sweepLeftovers(
 
 /**
  * Removes a delivery ZIP that no `delivery` row lists and no `delivery_pending` row covers once its file is
- * older than the retention period (the real clock): after a restore with a deliveries/ folder newer than the
+ * older than the retention period and a week (the real clock): after a restore with a deliveries/ folder newer than the
  * store, nothing else would ever delete it, and it holds personal data past the 60 days. The age guard keeps
  * a ZIP being written or just written out of reach; whichever store made a ZIP that old has let it expire.
  */
+/** How far ahead of the clock `deliver --now` may run without `--allow-future` (7 days). */
+const UNLISTED_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
+
 async function sweepUnlisted(
   deps: { readonly store: Store; readonly dataDir: string },
   wallNow: Date,
 ): Promise<number> {
   const root = join(deps.dataDir, 'deliveries');
   const known = new Set<string>();
-  for (const r of await deps.store.db.selectFrom('delivery').select('file').execute()) known.add(r.file);
+  // Pending before listed: a delivery that commits in between (its pending row goes, its listing comes in
+  // one transaction) is then in one of the two.
   for (const r of await deps.store.db.selectFrom('delivery_pending').select('file').execute())
     known.add(r.file);
+  for (const r of await deps.store.db.selectFrom('delivery').select('file').execute()) known.add(r.file);
   let removed = 0;
   for (const dir of await readdir(root, { withFileTypes: true }).catch(() => [])) {
     if (!dir.isDirectory() || dir.name === '.tmp') continue;
@@ -104,7 +109,8 @@ async function sweepUnlisted(
       const rel = join('deliveries', dir.name, f.name);
       if (!f.isFile() || !f.name.endsWith('.zip') || known.has(rel)) continue;
       const s = await stat(join(deps.dataDir, rel)).catch(() => undefined);
-      if (s && isExpired(s.mtime, wallNow)) {
+      // The grace: a delivery made with a `--now` up to a week ahead expires that much after its file's time.
+      if (s && isExpired(new Date(s.mtimeMs + UNLISTED_GRACE_MS), wallNow)) {
         await rm(join(deps.dataDir, rel), { force: true });
         removed++;
       }

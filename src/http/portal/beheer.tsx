@@ -1262,8 +1262,9 @@ export function beheerRoutes(): Hono<AppEnv> {
         {ends.some((e) => e.interrupted) ? (
           <p class="utrecht-paragraph" id="niet-afgerond">
             Een inleesronde die niet is afgerond, is afgebroken (bijvoorbeeld doordat het proces werd
-            beëindigd of de server herstartte): wat ze al had opgeslagen blijft bewaard, en{' '}
-            <code>ketendata ingest</code> nog eens uitvoeren op dezelfde bron voegt toe wat ontbreekt.
+            beëindigd of de server herstartte): wat ze al had opgeslagen blijft bewaard. Voer dezelfde
+            opdracht nog eens uit (<code>ketendata ingest</code> op dezelfde bron, of{' '}
+            <code>ketendata quarantine retry</code>) om toe te voegen wat ontbreekt.
           </p>
         ) : null}
         <h2 class="utrecht-heading-2" id="conflicten">
