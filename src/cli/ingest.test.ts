@@ -115,7 +115,12 @@ describe('ketendata ingest and quarantine', () => {
       expect(done.out).toBe(`dismissed 1: ${ids[0]}\n`);
       expect(done.err).toBe('quarantine.unknown_id: no open quarantine item 999\n');
       expect(done.code).toBe(1);
-      expect((await runCli(['quarantine', 'list'], e)).out).toContain(`${ids.length - 1} open items`);
+      // A BSN in the note is masked before it is stored, and the operator is shown the note as stored.
+      const bsn = await runCli(['quarantine', 'dismiss', ids[1]!, '--note', 'bsn 111222333 fout'], e);
+      expect(bsn.out).toBe(
+        `dismissed 1: ${ids[1]}\nnote stored as: bsn ********* fout (runs of 9 or more digits, a BSN, are masked)\n`,
+      );
+      expect((await runCli(['quarantine', 'list'], e)).out).toContain(`${ids.length - 2} open items`);
       expect((await runCli(['quarantine', 'list', '--all'], e)).out).toMatch(
         new RegExp(`^${ids[0]}\tdismissed\t`, 'm'),
       );

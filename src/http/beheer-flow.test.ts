@@ -184,12 +184,15 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
     const dismissed = await op.post('/beheer/quarantaine/afhandelen', {
       _csrf: csrf!,
       ids: String(id),
-      toelichting: 'Nieuw bericht ontvangen',
+      toelichting: 'Nieuw bericht ontvangen, bsn 111222333',
     });
     expect(dismissed.status).toBe(303);
     expect(dismissed.headers.get('Location')).toBe(QUARANTINE);
     const first = (await op.page(QUARANTINE)).html;
     expect(first).toContain('1 bericht afgehandeld zonder opslaan.');
+    // The note as the audit log keeps it: the BSN masked.
+    expect(first).toContain('De toelichting is opgeslagen als „Nieuw bericht ontvangen, bsn *********”');
+    expect(first).not.toContain('111222333');
     expect(first).not.toContain('FLOW1');
     expect((await op.page(QUARANTINE)).html).not.toContain('afgehandeld zonder opslaan.');
     expect(await listAudit(h.store.db, { actionPrefix: 'quarantine.' })).toHaveLength(2);

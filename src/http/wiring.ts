@@ -373,7 +373,12 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
       const r = await dismissQuarantine(store, { ids, note, actor, now });
       const n = r.dismissed.length;
       const notOpen = r.notOpen.length ? ` Niet (meer) open: ${r.notOpen.join(', ')}.` : '';
-      return `${n} ${n === 1 ? 'bericht' : 'berichten'} afgehandeld zonder opslaan.${notOpen}`;
+      // What the audit log keeps, when the use case masked it (and kept it at all).
+      const masked =
+        n > 0 && r.note !== note.trim()
+          ? ` De toelichting is opgeslagen als „${r.note}”: reeksen van 9 of meer cijfers (zoals een BSN) worden niet leesbaar bewaard.`
+          : '';
+      return `${n} ${n === 1 ? 'bericht' : 'berichten'} afgehandeld zonder opslaan.${notOpen}${masked}`;
     },
   };
 }

@@ -1,10 +1,16 @@
-import { rmSync } from 'node:fs';
+import { rmSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
-import { exampleTraffic, SECRET } from '../../test/support/exchange-fixtures.js';
+import {
+  exampleTraffic,
+  SECRET,
+  validExamples,
+  writeExchangeFolder,
+} from '../../test/support/exchange-fixtures.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { decryptRaw, rawKeyRing } from '../pseudonymise/raw-encryption.js';
-import { defaultParseWorkers, ingestSource } from './ingest-exchanges.js';
+import { defaultParseWorkers, ingestOne, ingestSource, summaryWarnings } from './ingest-exchanges.js';
 import { openSource } from './ingest-sources.js';
 
 const traffic = exampleTraffic();
@@ -197,6 +203,64 @@ describe.each(DIALECTS)('ingest on %s', (dialect) => {
     } finally {
       await one.drop();
       await two.drop();
+    }
+  });
+});
+
+describe('hub moments after the run', () => {
+  const xmlOf = (code: string) => validExamples().find((e) => e.name.endsWith(`/${code}.xml`))!.xml;
+  const parties = { verzender: '0384', ontvanger: '42420001' };
+
+  it('are counted, the latest kept, and warned about after the run; stored as given', async () => {
+    const { store, drop } = await freshStore('sqlite');
+    const dir = writeExchangeFolder([
+      { file: 'a.xml', xml: xmlOf('JW301'), moment: '2024-03-04T09:00:00Z', hubId: 'H1', ...parties },
+      // Within the margin of an hour: a hub clock a little ahead is no reason to warn.
+      { file: 'b.xml', xml: xmlOf('JW305'), moment: '2024-03-05T10:30:00Z', hubId: 'H2', ...parties },
+      // 2042 for 2024: a mistyped manifest.
+      { file: 'c.xml', xml: xmlOf('JW315'), moment: '2042-03-04T09:00:00+01:00', hubId: 'H3', ...parties },
+      // A missing file is quarantined, and its moment kept with it all the same.
+      { file: 'd.xml', moment: '2030-01-01T00:00:00Z', hubId: 'H4', ...parties },
+    ]);
+    try {
+      const s = await ingestSource({ store, keys, now }, await openSource(dir), { batchSize: 2 });
+      expect(s).toMatchObject({ received: 4, stored: 3, quarantined: 1 });
+      expect(s.futureMoments).toEqual({ count: 2, latest: '2042-03-04T08:00:00.000Z' });
+      expect(summaryWarnings(s)).toEqual([
+        'ingest: warning: 2 exchanges have a hub moment after this run (the latest 2042-03-04T08:00:00Z): a wrong clock at the hub, or a mistyped manifest? They are stored as given (ingest.future_moment)',
+      ]);
+      const moments = await store.db.selectFrom('exchange').select('moment').orderBy('moment').execute();
+      expect(moments.map((m) => m.moment).at(-1)).toBe('2042-03-04T08:00:00.000Z');
+      // A plain folder's file time is no hub moment: not judged.
+      rmSync(join(dir, 'manifest.ndjson'));
+      utimesSync(join(dir, 'a.xml'), new Date('2042-01-01'), new Date('2042-01-01'));
+      const plain = await ingestSource({ store, keys, now }, await openSource(dir));
+      expect(plain.futureMoments).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await drop();
+    }
+  });
+
+  it('are named in the answer to the feed, which stores the exchange all the same', async () => {
+    const { store, drop } = await freshStore('sqlite');
+    try {
+      const posted = (hubId: string, moment: string) =>
+        ingestOne(
+          { store, keys, now },
+          { source: `http/${hubId}`, bytes: xmlOf('JW301'), moment, hubId, verzender: null, ontvanger: null },
+        );
+      const future = await posted('F1', '2062-03-01T09:00:00Z');
+      expect(future).toMatchObject({
+        outcome: 'stored',
+        warningCode: 'ingest.future_moment',
+        warning:
+          'the hub moment 2062-03-01T09:00:00Z is after this exchange was received (2024-03-05T10:00:00Z): a wrong clock at the hub? It is stored as given',
+      });
+      const normal = await posted('F2', '2024-03-05T10:59:00Z');
+      expect(normal).toEqual({ outcome: 'duplicate', seq: future.seq });
+    } finally {
+      await drop();
     }
   });
 });

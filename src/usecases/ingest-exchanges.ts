@@ -62,6 +62,8 @@ export interface IngestSummary {
    * `manifest.ndjson` the moments were the files' own times and no hub ids were kept.
    */
   manifestLike?: readonly string[];
+  /** Exchanges whose hub moment is more than FUTURE_MARGIN_MS after the run's now, and the latest of them. */
+  futureMoments?: { count: number; latest: string };
 }
 
 /** A quarantined exchange, reported once its batch is written: the item that keeps it, its file and reason. */
@@ -197,6 +199,32 @@ const PREPARED_AHEAD = 2;
 /** An exchange of a plain folder or ZIP, without a manifest: no parties, its moment the file time. */
 const isPlainSource = (ex: { readonly verzender: string | null; readonly ontvanger: string | null }) =>
   ex.verzender === null && ex.ontvanger === null;
+
+/** How far after the run's now a hub moment may be (clocks drift a little) before it is called wrong. */
+export const FUTURE_MARGIN_MS = 60 * 60 * 1000;
+
+/** A hub moment after `now` by more than the margin: a wrong clock at the hub or a mistyped manifest. */
+const isAfter = (moment: string, now: Date): boolean => Date.parse(moment) > now.getTime() + FUTURE_MARGIN_MS;
+
+/** A plain source's file time is no hub moment and is not judged. */
+const isFutureMoment = (ex: ReceivedExchange, now: Date): boolean =>
+  ex.moment !== null && !isPlainSource(ex) && isAfter(ex.moment, now);
+
+/** A moment as stored (`toISOString`), without the zero milliseconds a manifest rarely has. */
+const shownMoment = (moment: string) => moment.replace(/\.000Z$/, 'Z');
+
+function noteFutureMoments(summary: IngestSummary, batch: readonly ReceivedExchange[], now: Date): void {
+  for (const ex of batch) {
+    if (!isFutureMoment(ex, now)) continue;
+    const moment = ex.moment!;
+    const seen = summary.futureMoments;
+    if (!seen) summary.futureMoments = { count: 1, latest: moment };
+    else {
+      seen.count++;
+      if (Date.parse(moment) > Date.parse(seen.latest)) seen.latest = moment;
+    }
+  }
+}
 
 async function readAll(refs: readonly ExchangeRef[]): Promise<ReceivedExchange[]> {
   const out: ReceivedExchange[] = new Array(refs.length);
@@ -368,8 +396,9 @@ export async function ingestSource(
       skip[i] ? skippedPlaceholder(keys[i]!, ex) : withSettles(deps.keys, ex, fresh[k++]!),
     );
   };
-  const write = async (prepared: PreparedExchange[]) => {
+  const write = async (batch: readonly ReceivedExchange[], prepared: PreparedExchange[]) => {
     const now = deps.now();
+    noteFutureMoments(summary, batch, now);
     const result = await writeExchangeBatch(deps.store, prepared, {
       runId,
       now: now.toISOString(),
@@ -382,15 +411,19 @@ export async function ingestSource(
   };
   // With workers, up to PREPARED_AHEAD batches are read and handed to them before the oldest is written, so
   // the workers parse while this thread writes; without, each batch is prepared and written in turn.
-  const ahead: Promise<PreparedExchange[]>[] = [];
+  const ahead: { batch: ReceivedExchange[]; prepared: Promise<PreparedExchange[]> }[] = [];
   const depth = pool ? PREPARED_AHEAD : 0;
   const stopped = () => options.signal?.aborted === true;
   const flush = async (batch: ReceivedExchange[]) => {
     const prepared = prepare(batch);
     // Observed here so a failing batch is not an unhandled rejection while an older one is written.
     prepared.catch(() => undefined);
-    ahead.push(prepared);
-    while (ahead.length > depth && !stopped()) await write(await ahead.shift()!);
+    ahead.push({ batch, prepared });
+    while (ahead.length > depth && !stopped()) await writeNext();
+  };
+  const writeNext = async () => {
+    const next = ahead.shift()!;
+    await write(next.batch, await next.prepared);
   };
   try {
     for await (const batch of readBatches(source, batchSize, options.batchBytes ?? DEFAULT_BATCH_BYTES)) {
@@ -398,10 +431,10 @@ export async function ingestSource(
       await flush(batch);
       if (stopped()) break;
     }
-    while (ahead.length && !stopped()) await write(await ahead.shift()!);
+    while (ahead.length && !stopped()) await writeNext();
   } finally {
     // Stopped: what the workers still parse is not waited for (closing the pool ends it).
-    if (!stopped()) await Promise.allSettled(ahead);
+    if (!stopped()) await Promise.allSettled(ahead.map((a) => a.prepared));
     await pool?.close();
     await source.close();
   }
@@ -442,6 +475,9 @@ export interface SingleOutcome {
   readonly quarantineStatus?: 'open' | 'dismissed';
   readonly reasonCode?: string;
   readonly reason?: string;
+  /** Stored all the same, but suspect: a hub moment after the time of receipt (`ingest.future_moment`). */
+  readonly warningCode?: 'ingest.future_moment';
+  readonly warning?: string;
 }
 
 /** An exchange posted to the live feed, with who posted it. */
@@ -473,9 +509,18 @@ export async function ingestOne(deps: IngestDeps, received: PostedExchange): Pro
   const outcome = result.outcomes[0]!;
   const seq = result.seqs[0];
   const quarantineId = result.quarantineIds[0];
+  // Judged against the moment it was written, as a run's batch is. A moment posted is the hub's, with or
+  // without parties.
+  const future =
+    received.moment !== null && isAfter(received.moment, now)
+      ? {
+          warningCode: 'ingest.future_moment' as const,
+          warning: `the hub moment ${shownMoment(received.moment)} is after this exchange was received (${shownMoment(now.toISOString())}): a wrong clock at the hub? It is stored as given`,
+        }
+      : {};
   if (outcome === 'skipped') {
     const kept = await quarantinedBefore(deps, ex);
-    if (kept) return kept;
+    if (kept) return { ...kept, ...future };
   }
   return {
     outcome,
@@ -486,6 +531,7 @@ export async function ingestOne(deps: IngestDeps, received: PostedExchange): Pro
     ...(outcome === 'quarantined' && prepared.kind === 'quarantine'
       ? { reasonCode: prepared.reason_code, reason: prepared.reason }
       : {}),
+    ...future,
   };
 }
 
@@ -602,6 +648,10 @@ export function summaryWarnings(s: IngestSummary): string[] {
   if (s.manifestLike)
     out.push(
       `ingest: warning: no manifest.ndjson was read, but ${s.manifestLike.join(', ')} looks like one: the moments are the files' own times and no hub ids were kept. If it is the hub's manifest, name it manifest.ndjson and ingest again: the hub's moments then replace these (ingest.manifest_misnamed)`,
+    );
+  if (s.futureMoments)
+    out.push(
+      `ingest: warning: ${count(s.futureMoments.count, 'exchange')} ${s.futureMoments.count === 1 ? 'has' : 'have'} a hub moment after this run (the latest ${shownMoment(s.futureMoments.latest)}): a wrong clock at the hub, or a mistyped manifest? ${s.futureMoments.count === 1 ? 'It is' : 'They are'} stored as given (ingest.future_moment)`,
     );
   // Nothing at all to read is rarely what was meant: a wrong folder, an export still being written.
   if (s.received === 0)

@@ -158,7 +158,11 @@ describe.each(DIALECTS)('quarantine on %s', (dialect) => {
         actor: 'cli:beheer',
         now: now(),
       });
-      expect(r).toEqual({ dismissed: [first!.id, second!.id], notOpen: [999] });
+      expect(r).toEqual({
+        dismissed: [first!.id, second!.id],
+        notOpen: [999],
+        note: 'verzender leverde een gecorrigeerd bericht',
+      });
       expect((await listQuarantine(store)).map((e) => e.id)).toEqual(open.slice(2).map((e) => e.id));
       const all = await listQuarantine(store, { all: true });
       expect(all.filter((e) => e.status === 'dismissed').map((e) => e.id)).toEqual([first!.id, second!.id]);
@@ -171,13 +175,36 @@ describe.each(DIALECTS)('quarantine on %s', (dialect) => {
       // Dismissed is final: not dismissed twice, not retried, not reopened by the same input.
       expect(
         await dismissQuarantine(store, { ids: [first!.id], note: 'x', actor: 'cli:beheer', now: now() }),
-      ).toEqual({ dismissed: [], notOpen: [first!.id] });
+      ).toEqual({ dismissed: [], notOpen: [first!.id], note: 'x' });
       expect((await retryQuarantine({ store, keys, now }, [first!.id])).unknownIds).toEqual([first!.id]);
       await ingestSource({ store, keys, now }, await openSource(traffic.dir));
       expect((await listQuarantine(store)).map((e) => e.id)).toEqual(open.slice(2).map((e) => e.id));
       await expect(
         dismissQuarantine(store, { ids: [open[2]!.id], note: '  ', actor: 'cli:beheer', now: now() }),
       ).rejects.toThrow(/quarantine.no_note/);
+    } finally {
+      await drop();
+    }
+  });
+});
+
+describe('a dismissal note', () => {
+  it('is stored with runs of 9 or more digits masked (a BSN), and returned as stored', async () => {
+    const { store, drop } = await freshStore('sqlite');
+    try {
+      await ingestSource({ store, keys, now }, await openSource(traffic.dir));
+      const [item] = await listQuarantine(store);
+      const r = await dismissQuarantine(store, {
+        ids: [item!.id],
+        note: '  bsn 111222333 fout, zie ticket 12345678  ',
+        actor: 'cli:beheer',
+        now: now(),
+      });
+      // Eight digits (a ticket, a date) stay readable.
+      expect(r.note).toBe('bsn ********* fout, zie ticket 12345678');
+      const [entry] = await listAudit(store.db, { actionPrefix: 'quarantine.dismiss' });
+      expect(String(entry?.detail)).not.toContain('111222333');
+      expect(JSON.parse(String(entry?.detail))).toEqual({ ids: [item!.id], note: r.note });
     } finally {
       await drop();
     }

@@ -17,7 +17,7 @@ import {
   type ItemReports,
   reportItems,
 } from './ingest-exchanges.js';
-import { type Parse, prepareExchange } from './ingest-prepare.js';
+import { type Parse, prepareExchange, scrubReason } from './ingest-prepare.js';
 import { linkInBatch } from './link-batch.js';
 
 export interface QuarantineEntry {
@@ -184,7 +184,15 @@ export interface DismissResult {
   readonly dismissed: readonly number[];
   /** Ids that are not open items (unknown, resolved or dismissed before). */
   readonly notOpen: readonly number[];
+  /** The note as stored (`storedNote`): the operator is shown it when it differs from what was typed. */
+  readonly note: string;
 }
+
+/**
+ * The note as the audit log keeps it: trimmed, and masked as a quarantine reason is (no run of 9 or more
+ * digits, a BSN, in clear), since /beheer/audit shows it and the store promises no BSN in clear.
+ */
+export const storedNote = (note: string): string => scrubReason(note.trim());
 
 /**
  * Closes open items without storing them, with the operator's note, e.g. when the sender delivered a
@@ -200,9 +208,9 @@ export async function dismissQuarantine(
     readonly now: Date;
   },
 ): Promise<DismissResult> {
-  const note = input.note.trim();
+  const note = storedNote(input.note);
   if (!note) throw new Error('quarantine.no_note: say why the items are closed (--note)');
-  if (input.ids.length === 0) return { dismissed: [], notOpen: [] };
+  if (input.ids.length === 0) return { dismissed: [], notOpen: [], note };
   const at = input.now.toISOString();
   const dismissed = await store.db.transaction().execute(async (trx) => {
     const rows = await trx
@@ -224,5 +232,5 @@ export async function dismissQuarantine(
     return ids;
   });
   const closed = new Set(dismissed);
-  return { dismissed, notOpen: input.ids.filter((id) => !closed.has(id)) };
+  return { dismissed, notOpen: input.ids.filter((id) => !closed.has(id)), note };
 }

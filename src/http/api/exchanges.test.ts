@@ -435,4 +435,24 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
       await drop();
     }
   });
+
+  it('stores an exchange whose hub moment is after its receipt, and says so in the answer', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
+      const res = await app.request('/api/v1/exchanges?hubId=T1&moment=2062-03-04T09:00:00Z', {
+        method: 'POST',
+        headers: auth,
+        body: jw301,
+      });
+      expect(res.status).toBe(201);
+      expect(await res.json()).toMatchObject({
+        outcome: 'stored',
+        warningCode: 'ingest.future_moment',
+        warning: expect.stringContaining('the hub moment 2062-03-04T09:00:00Z is after'),
+      });
+    } finally {
+      await drop();
+    }
+  });
 });

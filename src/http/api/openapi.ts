@@ -434,6 +434,13 @@ export function openApiDocument() {
             },
             reasonCode: { type: 'string', description: 'quarantined: why, as a code' },
             reason: { type: 'string', description: 'quarantined: why' },
+            warningCode: {
+              type: 'string',
+              enum: ['ingest.future_moment'],
+              description:
+                'stored as given, but worth a look: the hub moment is more than an hour after the exchange was received',
+            },
+            warning: { type: 'string', description: 'the warning, in words' },
           },
         },
         Error: {
