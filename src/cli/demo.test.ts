@@ -8,6 +8,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -149,6 +150,46 @@ describe('ketendata demo', () => {
     expect(same).toMatchObject({ code: 0, err: '' });
     expect(same.out.startsWith(`demo: existing data in ${dir}\n\nLog in with `), same.out).toBe(true);
   });
+
+  it('serving: Ctrl+C says it stops and ends cleanly', async () => {
+    const dataDir = join(work, 'serving');
+    const prepared = await runCli(['demo', '--no-serve', '--weeks', '1', '--now', NOW], {
+      KETENDATA_DATA_DIR: dataDir,
+    });
+    expect(prepared.code).toBe(0);
+    // A free port: the demo takes 1–65535, not 0.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('../main.ts', import.meta.url)),
+        'demo',
+        '--port',
+        String(port),
+      ],
+      { env: { ...process.env, KETENDATA_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let sent = false;
+    child.stdout.on('data', (d) => {
+      out += String(d);
+      if (!sent && out.includes('Stop: Ctrl+C')) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(out).toContain('Stop: Ctrl+C');
+    expect(out).toContain('demo: stopping; requests under way finish first\n');
+    expect(code).toBe(0);
+  }, 60_000);
 
   describe('a first start stopped before the demo is ready', () => {
     const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));

@@ -187,6 +187,8 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.out(`Portal: ${server.url}/inloggen`);
         ctx.out(`API:    ${server.url}/api/v1/openapi.json`);
         printLogins();
+        // Listening before it says so: a Ctrl+C right after the line would otherwise end it unannounced.
+        const stopSignal = waitForSignal();
         ctx.out('Stop: Ctrl+C');
         // The weekly run goes on as in production: next Sunday 06:00 brings a new delivery.
         const scheduler = startScheduler({
@@ -196,7 +198,8 @@ export function register(program: Command, ctx: CliContext): void {
           catchUpOnStart: true,
           clock,
         });
-        await waitForSignal();
+        await stopSignal;
+        ctx.out('demo: stopping; requests under way finish first');
         scheduler.stop();
         await Promise.all([scheduler.idle(), server.close(STOP_GRACE_MS)]);
       } finally {

@@ -91,7 +91,7 @@ describe('KETENDATA_SECRET', () => {
   });
 
   it('refuses one that is not set, blank or too short', () => {
-    expect(secret('')).toThrow(/^KETENDATA_SECRET is not set/);
+    expect(secret('')).toThrow(/^KETENDATA_SECRET is not set: set it to the secret the store was built with/);
     expect(secret(' '.repeat(35))).toThrow(/^config\.blank_secret: KETENDATA_SECRET is only whitespace/);
     expect(secret('\t\n'.repeat(20))).toThrow(/^config\.blank_secret: /);
     expect(secret('too-short')).toThrow(/^KETENDATA_SECRET is too short/);

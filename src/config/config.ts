@@ -121,7 +121,9 @@ export function ensureDataFolder(dataDir: string): string {
 /** The master secret, or a clear error saying how to set it. */
 export function requireSecret(config: Config): string {
   if (!config.secret) {
-    throw new Error('KETENDATA_SECRET is not set: set it to a random string of at least 32 characters');
+    throw new Error(
+      'KETENDATA_SECRET is not set: set it to the secret the store was built with (a new store: a random string of at least 32 characters)',
+    );
   }
   // Spaces count towards the length but add nothing to guess; at the edges they are most likely a copied
   // line break or padding, and a secret is used as given (never trimmed: the store is bound to it exactly).
