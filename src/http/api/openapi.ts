@@ -7,6 +7,8 @@ export function openApiDocument() {
   const fileMissing = { $ref: '#/components/responses/FileMissing' };
   // Answered for a method the path lacks (not one of its operations), listed under each so clients know it.
   const methodNotAllowed = { $ref: '#/components/responses/MethodNotAllowed' };
+  const rateLimited = { $ref: '#/components/responses/RateLimited' };
+  const downloadLimited = { $ref: '#/components/responses/DownloadLimited' };
   /** An error answer (the Error body) described for the one operation. */
   const problem = (description: string) => ({
     description,
@@ -59,7 +61,7 @@ export function openApiDocument() {
       title: 'Ketendata iWmo en iJw API',
       version: '1',
       description:
-        'Deliveries for the BI pipeline of a municipality or head organisation (organisation token) and exchange intake for the operator (operator token). Tokens are made in the portal under Instellingen. A method a path does not have answers 405 `api.method_not_allowed` with an `Allow` header (after the token check); a path the API does not have answers 404 `api.no_such_endpoint`. Any operation answers 503 `store.busy` with a `Retry-After` header (seconds) while the store is busy or cannot be reached: send the same request again after that.',
+        'Deliveries for the BI pipeline of a municipality or head organisation (organisation token) and exchange intake for the operator (operator token). Tokens are made in the portal under Instellingen. A method a path does not have answers 405 `api.method_not_allowed` with an `Allow` header (after the token check); a path the API does not have answers 404 `api.no_such_endpoint`. An organisation token may make 120 requests in any minute (a sliding window) and run 4 file downloads at once; over that it gets 429 with `Retry-After` (seconds): `api.rate_limited` or `api.too_many_downloads`. Each token has its own count, kept in memory by each server process; operator tokens are not limited. Any operation answers 503 `store.busy` with a `Retry-After` header (seconds) while the store is busy or cannot be reached: send the same request again after that.',
       license: { name: 'EUPL-1.2', url: 'https://joinup.ec.europa.eu/collection/eupl/eupl-text-eupl-12' },
     },
     servers: [{ url: '/api/v1' }],
@@ -85,6 +87,7 @@ export function openApiDocument() {
             },
             401: unauthorized,
             403: orgToken,
+            429: rateLimited,
             405: methodNotAllowed,
           },
         },
@@ -101,6 +104,7 @@ export function openApiDocument() {
             },
             401: unauthorized,
             403: orgToken,
+            429: rateLimited,
             404: notFound,
             405: methodNotAllowed,
           },
@@ -113,6 +117,7 @@ export function openApiDocument() {
             204: { description: 'Deleted, or deleted before (a retried DELETE)' },
             401: unauthorized,
             403: orgToken,
+            429: rateLimited,
             404: notFound,
             405: methodNotAllowed,
             409: problem('Not downloaded yet: a file nobody fetched stays (`delivery.not_downloaded`)'),
@@ -147,6 +152,7 @@ export function openApiDocument() {
             },
             401: unauthorized,
             403: orgToken,
+            429: downloadLimited,
             404: notFound,
             405: methodNotAllowed,
             410: deleted,
@@ -183,6 +189,10 @@ export function openApiDocument() {
               headers: { Allow: header('the methods it has') },
             },
             410: { description: 'Deleted by a user of the organisation: its file is gone for good' },
+            429: {
+              description: 'More than 120 requests in a minute with this token',
+              headers: { 'Retry-After': header('seconds until a request is admitted again', 'integer') },
+            },
             500: { description: 'The file is missing on the server' },
           },
         },
@@ -209,6 +219,7 @@ export function openApiDocument() {
             204: { description: 'Nothing new' },
             401: unauthorized,
             403: orgToken,
+            429: downloadLimited,
             405: methodNotAllowed,
             500: fileMissing,
           },
@@ -225,6 +236,7 @@ export function openApiDocument() {
             },
             401: unauthorized,
             403: orgToken,
+            429: rateLimited,
             405: methodNotAllowed,
           },
         },
@@ -249,6 +261,7 @@ export function openApiDocument() {
             400: error,
             401: unauthorized,
             403: orgToken,
+            429: rateLimited,
             405: methodNotAllowed,
             409: problem(
               'The organisation is not active (`organisation.inactive`: not activated yet, or deactivated): the operator activates it',
@@ -266,6 +279,7 @@ export function openApiDocument() {
             },
             401: unauthorized,
             403: orgToken,
+            429: rateLimited,
             404: error,
             405: methodNotAllowed,
           },
@@ -284,6 +298,7 @@ export function openApiDocument() {
             },
             401: unauthorized,
             403: orgToken,
+            429: rateLimited,
             405: methodNotAllowed,
           },
         },
@@ -406,6 +421,28 @@ export function openApiDocument() {
           description:
             'A method this path does not have (`api.method_not_allowed`); `Allow` lists those it has',
           headers: { Allow: { description: 'e.g. `GET, HEAD, DELETE`', schema: { type: 'string' } } },
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        RateLimited: {
+          description:
+            'More than 120 requests in a minute with this organisation token (`api.rate_limited`): send it again after `Retry-After` seconds',
+          headers: {
+            'Retry-After': {
+              description: 'seconds until the oldest request of the window leaves it',
+              schema: { type: 'integer' },
+            },
+          },
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+        DownloadLimited: {
+          description:
+            'More than 120 requests in a minute with this token (`api.rate_limited`), or 4 downloads with it running already (`api.too_many_downloads`, `Retry-After: 5`): start it again after `Retry-After` seconds',
+          headers: {
+            'Retry-After': {
+              description: 'seconds to wait before asking again',
+              schema: { type: 'integer' },
+            },
+          },
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         },
         FileMissing: {

@@ -5,6 +5,7 @@ import { verifyApiToken } from '../../usecases/accounts.js';
 import type { DeliveryView } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { sendDeliveryFile, sendFile } from '../portal/ophalen.js';
+import { downloadSlots, requestRateLimit } from './limits.js';
 import { openApiDocument } from './openapi.js';
 
 type C = Context<AppEnv>;
@@ -91,15 +92,19 @@ export function apiV1(): Hono<AppEnv> {
       return problem(c, 403, 'api.organisation_token_required', 'this endpoint needs an organisation token');
     await next();
   };
-  for (const path of ['/deliveries', '/deliveries/*', '/history-request', '/indicators'])
-    org.use(path, tokenAuth(), orgOnly);
+  // Per organisation token, in this process: one client's loop or parallel fetches must not slow the rest.
+  const rateLimit = requestRateLimit();
+  const download = downloadSlots();
+  // '/deliveries/*' matches '/deliveries' too: listing both ran the token check and the limit twice.
+  for (const path of ['/deliveries/*', '/history-request', '/indicators'])
+    org.use(path, tokenAuth(), orgOnly, rateLimit);
 
   org.get('/deliveries', async (c) => {
     const list = await c.var.deps.deliveries.list(orgOf(c)!, c.var.deps.clock());
     return c.json({ deliveries: list.map(toJson) });
   });
 
-  org.post('/deliveries/download-new', async (c) => {
+  org.post('/deliveries/download-new', download, async (c) => {
     const file = await c.var.deps.deliveries.openAllNew(orgOf(c)!, actorOf(c), c.var.deps.clock());
     if (!file) return c.body(null, 204);
     // Which deliveries it holds: a script whose download broke off fetches exactly those again by id.
@@ -129,7 +134,7 @@ export function apiV1(): Hono<AppEnv> {
     return d ? c.json(toJson(d)) : noSuchDelivery(c);
   });
 
-  org.get('/deliveries/:id/file', async (c) => {
+  org.get('/deliveries/:id/file', download, async (c) => {
     const id = idParam(c);
     // Not served: a deleted one is named as such (its listing stays), so a retrying script can stop.
     const missing = async () => {
