@@ -1,7 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import type { Keys } from '../pseudonymise/keys.js';
 import { keyedDigest, keyId } from '../pseudonymise/keys.js';
-import { decryptRaw, encryptRaw, rawKeyRing } from '../pseudonymise/raw-encryption.js';
+import { openSealedText, rawKeyRing, sealText } from '../pseudonymise/raw-encryption.js';
 import { putFlash, takeFlash } from '../store/flash.js';
 import type { Store } from '../store/open.js';
 
@@ -16,10 +16,6 @@ export function flashKeyOf(keys: Keys): Buffer {
   if (!keys.flash) throw new Error('keys.no_flash_key: these keys have no flash-encryption key');
   return keys.flash;
 }
-
-const VERSION = 'v1';
-const NONCE = 12;
-const TAG = 16;
 
 interface SubKeys {
   readonly lookup: Buffer;
@@ -64,8 +60,7 @@ export class OneTimeFlash<T> {
   async put(deps: FlashDeps, key: string, value: T, now: Date): Promise<void> {
     const { encryption, encryptionId } = subKeysOf(deps.flashKey);
     const stored = this.#storedKey(deps, key);
-    const e = encryptRaw(encryption, Buffer.from(JSON.stringify(value), 'utf8'), encryptionId, aad(stored));
-    const sealed = `${VERSION}:${e.key_id}:${Buffer.concat([e.nonce, e.tag, e.ciphertext]).toString('base64url')}`;
+    const sealed = sealText(encryption, encryptionId, JSON.stringify(value), aad(stored));
     const until = new Date(now.getTime() + this.ttlMs).toISOString();
     await putFlash(deps.store.db, { key: stored, value: sealed, until }, now.toISOString());
   }
@@ -75,28 +70,9 @@ export class OneTimeFlash<T> {
     const stored = this.#storedKey(deps, key);
     const sealed = await takeFlash(deps.store.db, stored, now.toISOString());
     if (sealed === undefined) return undefined;
-    const { encryption } = subKeysOf(deps.flashKey);
-    const [version, id, body] = sealed.split(':');
-    const bytes = Buffer.from(body ?? '', 'base64url');
-    // Put under another master secret (a store moved): not to be shown, as if expired.
-    if (version !== VERSION || !id || bytes.length < NONCE + TAG) return undefined;
-    const ring = rawKeyRing(encryption);
-    if (!ring.has(id)) return undefined;
-    try {
-      const clear = decryptRaw(
-        ring,
-        {
-          key_id: id,
-          nonce: bytes.subarray(0, NONCE),
-          tag: bytes.subarray(NONCE, NONCE + TAG),
-          ciphertext: bytes.subarray(NONCE + TAG),
-        },
-        aad(stored),
-      );
-      return JSON.parse(clear.toString('utf8')) as T;
-    } catch {
-      // Altered, or copied under another row's key: not shown, as if expired (the row is gone already).
-      return undefined;
-    }
+    // Put under another master secret (a store moved), altered, or moved to another row: not to be shown,
+    // as if expired (the row is gone already).
+    const o = openSealedText(rawKeyRing(subKeysOf(deps.flashKey).encryption), sealed, aad(stored));
+    return o.kind === 'open' ? (JSON.parse(o.clear) as T) : undefined;
   }
 }

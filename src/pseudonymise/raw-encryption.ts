@@ -66,3 +66,48 @@ export function decryptRaw(ring: RawKeyRing, raw: EncryptedRaw, aad: Buffer = AA
     throw new Error(`keys.raw_tampered: raw message with key ${raw.key_id} fails authentication`);
   }
 }
+
+const SEALED_VERSION = 'v1';
+const TAG = 16;
+
+/**
+ * A short text sealed for a column: `v1:<key id>:<base64url(nonce | tag | ciphertext)>`, AES-256-GCM, bound by
+ * `aad` to its purpose and row (a TOTP secret to its user, a one-time flash to its key).
+ */
+export function sealText(key: Buffer, id: string, clear: string, aad: Buffer): string {
+  const e = encryptRaw(key, Buffer.from(clear, 'utf8'), id, aad);
+  return `${SEALED_VERSION}:${e.key_id}:${Buffer.concat([e.nonce, e.tag, e.ciphertext]).toString('base64url')}`;
+}
+
+export type OpenedText =
+  | { readonly kind: 'open'; readonly keyId: string; readonly clear: string }
+  /** Not `sealText`'s format. */
+  | { readonly kind: 'format' }
+  /** Sealed under a key the ring does not hold (another master secret). */
+  | { readonly kind: 'unknown_key'; readonly keyId: string }
+  /** Altered, or moved to another row (its `aad`). */
+  | { readonly kind: 'tampered'; readonly keyId: string };
+
+/** `sealText` undone with the key of its key id. */
+export function openSealedText(ring: RawKeyRing, sealed: string, aad: Buffer): OpenedText {
+  const [version, keyId, body, ...rest] = sealed.split(':');
+  const bytes = Buffer.from(body ?? '', 'base64url');
+  if (version !== SEALED_VERSION || !keyId || rest.length || bytes.length <= NONCE + TAG)
+    return { kind: 'format' };
+  if (!ring.has(keyId)) return { kind: 'unknown_key', keyId };
+  try {
+    const clear = decryptRaw(
+      ring,
+      {
+        key_id: keyId,
+        nonce: bytes.subarray(0, NONCE),
+        tag: bytes.subarray(NONCE, NONCE + TAG),
+        ciphertext: bytes.subarray(NONCE + TAG),
+      },
+      aad,
+    );
+    return { kind: 'open', keyId, clear: clear.toString('utf8') };
+  } catch {
+    return { kind: 'tampered', keyId };
+  }
+}
