@@ -50,10 +50,13 @@ export function downloadBody(c: Context<AppEnv>, file: FileStream): ReadableStre
         console.error(`http: ${where} was sent whole, but recording the download failed: ${describe(err)}`);
       });
     });
-    // A connection gone before the body was taken (or a response dropped unread) must not hold the file.
-    outgoing.once('close', () => {
-      if (!settled) stream.destroy();
-    });
+    // A connection gone before the body was taken (or a response dropped unread) must not hold the file;
+    // one gone before we got here ('close' fired already, while the handler looked the delivery up) neither.
+    if (outgoing.destroyed) stream.destroy();
+    else
+      outgoing.once('close', () => {
+        if (!settled) stream.destroy();
+      });
   }
   return new ReadableStream<Uint8Array>({
     start(controller) {

@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { portalHarness } from '../../../test/e2e/harness.js';
+import { openZips } from '../../../test/support/open-files.js';
 import { getDelivery } from '../../store/deliveries.js';
 import { downloadSlots, SlidingWindowStore } from './limits.js';
 
@@ -153,6 +154,46 @@ describe('per-token limits of /api/v1', () => {
       expect(res.status).toBe(200);
     } finally {
       for (const a of aborts) a.abort();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('a download whose client hangs up before the file is opened', () => {
+  it('holds neither its slot nor the file', async () => {
+    const w = await world();
+    const auth = await w.bearer('0363');
+    const d = (await getDelivery(w.h.store.db, w.id))!;
+    const size = 8 * 1024 * 1024;
+    writeFileSync(join(w.h.dataDir, d.file), Buffer.alloc(size));
+    await w.h.store.db.updateTable('delivery').set({ size }).where('id', '=', w.id).execute();
+    // A busy store: looking the delivery up takes a while, and the clients are gone before it answers.
+    const deliveries = w.h.deps.deliveries as { open: typeof w.h.deps.deliveries.open };
+    const open = deliveries.open.bind(deliveries);
+    let slow = true;
+    deliveries.open = async (...args) => {
+      if (slow) await new Promise((r) => setTimeout(r, 300));
+      return open(...args);
+    };
+    const server = serve({ fetch: w.h.app.fetch, hostname: '127.0.0.1', port: 0 }) as Server;
+    try {
+      await new Promise((resolve) => server.once('listening', resolve));
+      const { port } = server.address() as AddressInfo;
+      const url = `http://127.0.0.1:${port}/api/v1/deliveries/${w.id}/file`;
+      const aborts = [0, 1, 2, 3].map(() => new AbortController());
+      const gone = aborts.map((a) => fetch(url, { headers: auth, signal: a.signal }).catch(() => undefined));
+      await new Promise((r) => setTimeout(r, 100));
+      for (const a of aborts) a.abort();
+      await Promise.all(gone);
+      // The handlers finish after the hang-ups; then nothing of them may be left.
+      await new Promise((r) => setTimeout(r, 600));
+      expect(openZips(w.h.dataDir)).toBe(0);
+      slow = false;
+      const res = await fetch(url, { headers: auth });
+      expect(res.status).toBe(200);
+      expect((await res.arrayBuffer()).byteLength).toBe(size);
+    } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }

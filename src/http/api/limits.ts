@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { type ClientRateLimitInfo, rateLimiter, type Store } from 'hono-rate-limiter';
 import type { AppEnv } from '../env.js';
@@ -114,6 +115,10 @@ export function downloadSlots(): MiddlewareHandler<AppEnv> & { readonly running:
       if (left > 0) running.set(id, left);
       else running.delete(id);
     };
+    // Under the Node server its 'close' comes however the response ends, also when the body is never read;
+    // listened to before the handler runs, as the client may hang up while the file is being opened.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    outgoing?.once('close', free);
     try {
       await next();
     } catch (err) {
@@ -122,8 +127,12 @@ export function downloadSlots(): MiddlewareHandler<AppEnv> & { readonly running:
     }
     const body = c.res.body;
     if (!body) return free();
-    // Under the Node server its 'close' comes however the response ends, also when the body is never read.
-    (c.env as { outgoing?: NodeJS.EventEmitter } | undefined)?.outgoing?.once('close', free);
+    // Gone already: nobody will read the body, so let go of it (and of the file it reads) now.
+    if (outgoing?.destroyed) {
+      free();
+      await body.cancel().catch(() => undefined);
+      return;
+    }
     const reader = body.getReader();
     c.res = new Response(
       new ReadableStream<Uint8Array>({
