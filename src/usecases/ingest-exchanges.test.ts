@@ -227,7 +227,7 @@ describe('hub moments after the run', () => {
       expect(s).toMatchObject({ received: 4, stored: 3, quarantined: 1 });
       expect(s.futureMoments).toEqual({ count: 2, latest: '2042-03-04T08:00:00.000Z' });
       expect(summaryWarnings(s)).toEqual([
-        'ingest: warning: 2 exchanges have a hub moment after this run (the latest 2042-03-04T08:00:00Z): a wrong clock at the hub, or a mistyped manifest? They are stored as given (ingest.future_moment)',
+        'ingest: warning: 2 exchanges have a hub moment after this run (the latest 2042-03-04T08:00:00Z): a wrong clock at the hub, or a mistyped manifest? The store keeps the moments as given (ingest.future_moment)',
       ]);
       const moments = await store.db.selectFrom('exchange').select('moment').orderBy('moment').execute();
       expect(moments.map((m) => m.moment).at(-1)).toBe('2042-03-04T08:00:00.000Z');
@@ -255,7 +255,7 @@ describe('hub moments after the run', () => {
         outcome: 'stored',
         warningCode: 'ingest.future_moment',
         warning:
-          'the hub moment 2062-03-01T09:00:00Z is after this exchange was received (2024-03-05T10:00:00Z): a wrong clock at the hub? It is stored as given',
+          'the hub moment 2062-03-01T09:00:00Z is after this exchange was received (2024-03-05T10:00:00Z): a wrong clock at the hub? The store keeps the moment as given',
       });
       const normal = await posted('F2', '2024-03-05T10:59:00Z');
       expect(normal).toEqual({ outcome: 'duplicate', seq: future.seq });

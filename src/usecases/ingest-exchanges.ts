@@ -515,7 +515,7 @@ export async function ingestOne(deps: IngestDeps, received: PostedExchange): Pro
     received.moment !== null && isAfter(received.moment, now)
       ? {
           warningCode: 'ingest.future_moment' as const,
-          warning: `the hub moment ${shownMoment(received.moment)} is after this exchange was received (${shownMoment(now.toISOString())}): a wrong clock at the hub? It is stored as given`,
+          warning: `the hub moment ${shownMoment(received.moment)} is after this exchange was received (${shownMoment(now.toISOString())}): a wrong clock at the hub? The store keeps the moment as given`,
         }
       : {};
   if (outcome === 'skipped') {
@@ -651,7 +651,7 @@ export function summaryWarnings(s: IngestSummary): string[] {
     );
   if (s.futureMoments)
     out.push(
-      `ingest: warning: ${count(s.futureMoments.count, 'exchange')} ${s.futureMoments.count === 1 ? 'has' : 'have'} a hub moment after this run (the latest ${shownMoment(s.futureMoments.latest)}): a wrong clock at the hub, or a mistyped manifest? ${s.futureMoments.count === 1 ? 'It is' : 'They are'} stored as given (ingest.future_moment)`,
+      `ingest: warning: ${count(s.futureMoments.count, 'exchange')} ${s.futureMoments.count === 1 ? 'has' : 'have'} a hub moment after this run (the latest ${shownMoment(s.futureMoments.latest)}): a wrong clock at the hub, or a mistyped manifest? The store keeps the moments as given (ingest.future_moment)`,
     );
   // Nothing at all to read is rarely what was meant: a wrong folder, an export still being written.
   if (s.received === 0)

@@ -475,7 +475,7 @@ export function openApiDocument() {
               type: 'string',
               enum: ['ingest.future_moment'],
               description:
-                'stored as given, but worth a look: the hub moment is more than an hour after the exchange was received',
+                'kept as given, but worth a look: the hub moment is more than an hour after the exchange was received',
             },
             warning: { type: 'string', description: 'the warning, in words' },
           },
