@@ -533,3 +533,22 @@ describe('a request or an activation at the very instant of a slot', () => {
     }
   });
 });
+
+describe('a run told not to refresh the dashboards', () => {
+  it('delivers and leaves the snapshots to a later refresh (the delivery bench times them apart)', async () => {
+    const { store, dataDir, drop } = await freshStore('sqlite');
+    try {
+      await ingestAt(store, at('2024-05-01T09:00:00Z'), { kind: 'JW301', gemeente: '0363', bsn: testBsn(1) });
+      await addOrganisation(store, { code: '0363', name: 'Amsterdam', actor: 'test', now: ACTIVATED });
+      await activateOrganisation(store, { code: '0363', actor: 'test', now: ACTIVATED });
+      const run = await runDue(deliveryDeps(store, dataDir), at('2024-05-05T04:00:00Z'), {
+        refreshIndicators: false,
+      });
+      expect(run.made.length).toBeGreaterThan(0);
+      expect(run.indicators).toBe(0);
+      expect(await readIndicatorSnapshot(store.db, '0363')).toBeUndefined();
+    } finally {
+      await drop();
+    }
+  });
+});

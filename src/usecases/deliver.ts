@@ -137,6 +137,8 @@ export interface RunOptions {
   readonly onMade?: (made: MadeDelivery) => void;
   /** Called once the replan of links an upgrade left due has run, before the first delivery is made. */
   readonly onReplanned?: (outcome: ReplanOutcome) => void;
+  /** Refresh the dashboards after delivering (default true); the delivery bench times them apart. */
+  readonly refreshIndicators?: boolean;
 }
 
 /**
@@ -443,7 +445,7 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
   // The dashboards follow the weekly run: refreshed once per run (not per missed slot), at the watermark then;
   // last, so a failure here cannot hold up retention.
   let indicators = 0;
-  if (delivered) {
+  if (delivered && opts.refreshIndicators !== false) {
     for (const org of await listOrganisations(db, { activeOnly: true })) {
       await refreshIndicators(deps.store, org.code, {
         now,
