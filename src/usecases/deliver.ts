@@ -107,7 +107,7 @@ export interface RunReport {
   /** Slots that failed before and wait for their retry time; the organisations they owe wait with them. */
   readonly waiting: readonly WaitingSlot[];
   readonly expired: number;
-  /** Removed: temp folders and unlisted ZIPs of interrupted deliveries, and any unlisted ZIP past 60 days. */
+  /** Removed: temp folders and unlisted ZIPs of interrupted deliveries, and any unlisted ZIP past 60 days and a week. */
   readonly leftovers: number;
   /** Organisations whose dashboard snapshot was refreshed (after a slot this run delivered). */
   readonly indicators: number;

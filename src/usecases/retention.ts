@@ -82,15 +82,16 @@ export async function sweepLeftovers(
   return removed + (await sweepUnlisted(deps, wallNow));
 }
 
-/**
- * Removes a delivery ZIP that no `delivery` row lists and no `delivery_pending` row covers once its file is
- * older than the retention period and a week (the real clock): after a restore with a deliveries/ folder newer than the
- * store, nothing else would ever delete it, and it holds personal data past the 60 days. The age guard keeps
- * a ZIP being written or just written out of reach; whichever store made a ZIP that old has let it expire.
- */
 /** How far ahead of the clock `deliver --now` may run without `--allow-future` (7 days). */
 const UNLISTED_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 
+/**
+ * Removes a delivery ZIP that no `delivery` row lists and no `delivery_pending` row covers once its file is
+ * older than the retention period and a week (the real clock): after a restore with a deliveries/ folder
+ * newer than the store, nothing else would ever delete it, and it holds personal data past the 60 days. The
+ * age guard keeps a ZIP being written or just written out of reach; whichever store made a ZIP that old has
+ * let it expire.
+ */
 async function sweepUnlisted(
   deps: { readonly store: Store; readonly dataDir: string },
   wallNow: Date,

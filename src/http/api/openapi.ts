@@ -565,7 +565,7 @@ export function openApiDocument() {
               type: 'string',
               format: 'date-time',
               nullable: true,
-              description: `when a download of it was first recorded (portal, API or command line); null while none was. ${recorded}`,
+              description: `when the earliest recorded download of it began (portal, API or command line; of two at once the one begun first); null while none was. ${recorded}`,
             },
             firstDownloadedBy: {
               type: 'string',
