@@ -67,7 +67,8 @@ export interface LinkEntry {
   /**
    * Tag-specific detail the rules test: StatusAanlevering (a stop under its start key:
    * `status|RedenBeeindiging|Einddatum`; just the status when indexed before and not filled in by migration
-   * 0017), DeclaratieNummer, `afgewezen` on a retour, `Toewijzingsdatum|Toewijzingstijd|Bsn` on a 301 row under
+   * 0017; a start or stop under its ToewijzingNummer `status|Bsn`, just the status when indexed before),
+   * DeclaratieNummer, `afgewezen` on a retour, `Toewijzingsdatum|Toewijzingstijd|Bsn` on a 301 row under
    * its ToewijzingNummer ('' likewise; without `|Bsn` when indexed before). Fields that can hold free text are
    * joined by `INFO_SEP` (read them with `infoField`): a prestatie under its ToewijzingNummer
    * `D/C␟ReferentieNummer␟VorigReferentieNummer␟Identificatie␟Dagtekening␟Bsn␟DeclaratieNummer`, a 325 prestatie
@@ -331,7 +332,8 @@ export function linkEntries(message: LinkableMessage, schemas: SchemaSet = schem
         const twn = t.col(r, 'ToewijzingNummer');
         const status = t.col(r, 'StatusAanlevering');
         const tag = isStart ? 'start' : 'stop';
-        if (twn) entries.add(`twn|${scope}|${twn}`, tag, t.name, row, status);
+        // info = StatusAanlevering|Bsn: the toewijzing must be the client's (`startStopOfClient`).
+        if (twn) entries.add(`twn|${scope}|${twn}`, tag, t.name, row, `${status}|${bsn}`);
         // Logical key of the start (CC): a stop copies it unchanged (TR382).
         const startKey = `${bsn}|${twn}|${t.col(r, 'Product_Categorie')}|${t.col(r, 'Product_Code')}|${t.col(r, 'Begindatum')}`;
         if (isStart) {

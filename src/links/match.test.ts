@@ -751,6 +751,75 @@ describe('link keys (review fixes)', () => {
     );
   });
 
+  it.each([
+    ['start', 'JW305'],
+    ['stop', 'JW307'],
+  ] as const)(
+    "links a %s (%s) only to a 301 row of the same client's (ToewijzingNummer + Bsn), and as before when indexed without the Bsn",
+    (tag, code) => {
+      const type = `${tag}-toewijzing`;
+      const bsn301 = (id: string, dag: string, bsn: string) =>
+        testMessage({
+          id,
+          code: 'JW301',
+          afzender: GEM,
+          ontvanger: AGB,
+          dagtekening: dag,
+          main: { Client_Bsn: bsn },
+          rows: { ToegewezenProduct: [{ ToewijzingNummer: 'T1' }] },
+        });
+      const row = {
+        ToewijzingNummer: 'T1',
+        Begindatum: '2024-01-10',
+        RedenBeeindiging: '31',
+        Einddatum: '2024-05-31',
+        StatusAanlevering: '1',
+      };
+      const product = (id: string, bsn: string) =>
+        (code === 'JW305' ? t305 : t307)(id, '2024-06-01', [row], bsn);
+      const mine = bsn301('V1', '2024-01-05', 'B1');
+      // A 301 without a Bsn (none stored) gets both, as before.
+      const noBsn = t301('V0', '2024-01-04', [{ ToewijzingNummer: 'T1' }]);
+      const own = product('S1', 'B1');
+      // B2's message carries B1's ToewijzingNummer by error: it is not on B1's toewijzing.
+      const other = product('S2', 'B2');
+      expect(twnEntries(own)[0]?.info).toBe('1|B1');
+      for (const order of permutations([mine, noBsn, own, other])) {
+        expect(linked(order, type)).toEqual([
+          `${type} S1:1 -> V0:1`,
+          `${type} S1:1 -> V1:1`,
+          `${type} S2:1 -> V0:1`,
+        ]);
+      }
+      // Entries indexed before they carried the Bsn (either side) link on the number alone, as they did:
+      // a start or stop with just its status, a 301 row with `Toewijzingsdatum|Toewijzingstijd` or ''.
+      const withoutBsn = (m: LinkableMessage) =>
+        twnEntries(m).map((e) => ({
+          ...e,
+          info: e.tag === 'toewijzing' ? e.info.split('|').slice(0, 2).join('|') : e.info.split('|')[0]!,
+        }));
+      expect(withoutBsn(other)[0]?.info).toBe('1');
+      const both = [`${type} S1:1 -> V1:1`, `${type} S2:1 -> V1:1`];
+      expect(pairLinks([...twnEntries(mine), ...withoutBsn(own), ...withoutBsn(other)], type)).toEqual(both);
+      expect(pairLinks([...withoutBsn(mine), ...twnEntries(own), ...twnEntries(other)], type)).toEqual(both);
+      const emptyInfo = twnEntries(mine).map((e) => ({ ...e, info: '' }));
+      expect(pairLinks([...emptyInfo, ...twnEntries(own), ...twnEntries(other)], type)).toEqual(both);
+      // A later 301 of B1's still gets B1's own old entry and B2's old one, not B2's new one.
+      const later = bsn301('V2', '2024-02-05', 'B1');
+      expect(
+        pairLinks(
+          [
+            ...twnEntries(later),
+            ...withoutBsn(own),
+            ...withoutBsn(other),
+            ...twnEntries(product('S3', 'B2')),
+          ],
+          type,
+        ),
+      ).toEqual([`${type} S1:1 -> V2:1`, `${type} S2:1 -> V2:1`]);
+    },
+  );
+
   it('links a stop to every 301 row that carried its ToewijzingNummer up to its Dagtekening, in any arrival order', () => {
     const v1 = t301('V1', '2024-01-05', [{ ToewijzingNummer: 'T1' }]);
     const v2 = t301('V2', '2024-06-01', [{ ToewijzingNummer: 'T2' }, { ToewijzingNummer: 'T1' }]);

@@ -28,19 +28,30 @@ const notLater = (from: LinkEntry, to: LinkEntry): boolean => to.dagtekening <= 
 /** The client's Bsn (pseudonym) on a 301 row under its ToewijzingNummer: `Toewijzingsdatum|Toewijzingstijd|Bsn`. */
 const toewijzingBsn = (e: LinkEntry): string => infoField(e.info, 2) ?? '';
 
+/** Whether a 301 row is client `bsn`'s: either Bsn '' (an entry indexed before it carried one) does not decide. */
+const ofClient = (bsn: string, toewijzing: LinkEntry): boolean => {
+  if (bsn === '') return true;
+  const b = toewijzingBsn(toewijzing);
+  return b === '' || bsn === b;
+};
+
 /**
  * A prestatie is declared on ToewijzingNummer + Bsn (TR338): one with the Bsn (info field 5) links only to a
  * 301 row of the same client, up to its Dagtekening. An entry indexed before it carried the Bsn (none on
  * either side) links on the number alone, as it did.
  */
-const prestatieOfClient = (from: LinkEntry, to: LinkEntry): boolean => {
-  if (!notLater(from, to)) return false;
+const prestatieOfClient = (from: LinkEntry, to: LinkEntry): boolean =>
   // An old `|`-joined info has no Bsn, and a `|` in its fields would shift field 5 onto another value.
-  const a = from.info.includes(INFO_SEP) ? (infoField(from.info, 5) ?? '') : '';
-  if (a === '') return true;
-  const b = toewijzingBsn(to);
-  return b === '' || a === b;
-};
+  notLater(from, to) && ofClient(from.info.includes(INFO_SEP) ? (infoField(from.info, 5) ?? '') : '', to);
+
+/**
+ * A start or stop starts or stops the client's own toewijzing (one client per 305/307 and per 301 row): one
+ * with the Bsn (info `StatusAanlevering|Bsn`, a code and a hex pseudonym, so '|' splits it) links only to a
+ * 301 row of the same client, up to its Dagtekening. An entry indexed before it carried the Bsn (info just
+ * the status) links on the number alone, as it did.
+ */
+const startStopOfClient = (from: LinkEntry, to: LinkEntry): boolean =>
+  notLater(from, to) && ofClient(infoField(from.info, 1) ?? '', to);
 
 /**
  * TR376: a 325 with a DeclaratieAntwoord answers the 323 with its DeclaratieNummer. Either side '' (a 325
@@ -67,8 +78,8 @@ const RULES: readonly PairRule[] = [
     // As the declaration it belongs to (TR376): info = the DeclaratieNummers ('' without one, or indexed before).
     when: (f, t) => sameDeclaratieNummer(f.info, t.info),
   },
-  { type: 'start-toewijzing', keyspace: 'twn', from: 'start', to: 'toewijzing', when: notLater },
-  { type: 'stop-toewijzing', keyspace: 'twn', from: 'stop', to: 'toewijzing', when: notLater },
+  { type: 'start-toewijzing', keyspace: 'twn', from: 'start', to: 'toewijzing', when: startStopOfClient },
+  { type: 'stop-toewijzing', keyspace: 'twn', from: 'stop', to: 'toewijzing', when: startStopOfClient },
   {
     type: 'prestatie-toewijzing',
     keyspace: 'twn',

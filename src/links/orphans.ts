@@ -80,14 +80,17 @@ export const EXPECTATIONS: readonly Expectation[] = [
   },
   {
     name: 'start-zonder-toewijzing',
-    description: 'Gestart product met een ToewijzingNummer waarvan geen toewijzing is ontvangen',
+    description:
+      'Gestart product met een ToewijzingNummer waarvan geen toewijzing van deze cliënt is ontvangen',
+    // A start on another client's toewijzing (the Bsn differs) is not linked to it: an orphan too.
     entries: [{ keyspace: 'twn', tag: 'start' }],
     side: 'from',
     types: ['start-toewijzing'],
   },
   {
     name: 'stop-zonder-toewijzing',
-    description: 'Gestopt product met een ToewijzingNummer waarvan geen toewijzing is ontvangen',
+    description:
+      'Gestopt product met een ToewijzingNummer waarvan geen toewijzing van deze cliënt is ontvangen',
     entries: [{ keyspace: 'twn', tag: 'stop' }],
     side: 'from',
     types: ['stop-toewijzing'],

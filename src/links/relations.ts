@@ -45,7 +45,7 @@ export const RELATIONS: readonly RelationInfo[] = [
       'Gestart product → elk toegewezen product met dat ToewijzingNummer (tot de Dagtekening van de start)',
     from: ['*305_StartProduct'],
     to: ['*301_ToegewezenProduct'],
-    keys: 'ToewijzingNummer binnen gemeente, wet en aanbieder',
+    keys: 'ToewijzingNummer binnen gemeente, wet en aanbieder, en dezelfde Bsn (als beide kanten die hebben)',
   },
   {
     type: 'stop-toewijzing',
@@ -53,7 +53,7 @@ export const RELATIONS: readonly RelationInfo[] = [
       'Gestopt product → elk toegewezen product met dat ToewijzingNummer (tot de Dagtekening van de stop)',
     from: ['*307_StopProduct'],
     to: ['*301_ToegewezenProduct'],
-    keys: 'ToewijzingNummer binnen gemeente, wet en aanbieder',
+    keys: 'ToewijzingNummer binnen gemeente, wet en aanbieder, en dezelfde Bsn (als beide kanten die hebben)',
   },
   {
     type: 'stop-start',

@@ -416,11 +416,12 @@ for (const dialect of DIALECTS) {
       try {
         const deps = deliveryDeps(store, dataDir);
         let n = 1;
-        const ingest = (iso: string, kind: 'JW301' | 'JW305', gemeente: string) =>
-          ingestAt(store, at(iso), { kind, gemeente, bsn: testBsn(n++) });
-        // Before the region acts for 0599: a 301 and the 305 that starts it (a link), and one 301 of 0363.
-        const old301 = await ingest('2024-04-01T09:00:00Z', 'JW301', '0599');
-        const old305 = await ingest('2024-04-02T09:00:00Z', 'JW305', '0599');
+        const ingest = (iso: string, kind: 'JW301' | 'JW305', gemeente: string, bsn = testBsn(n++)) =>
+          ingestAt(store, at(iso), { kind, gemeente, bsn });
+        // Before the region acts for 0599: a 301 and the 305 that starts it for the same client (a link), and
+        // one 301 of 0363.
+        const old301 = await ingest('2024-04-01T09:00:00Z', 'JW301', '0599', testBsn(99));
+        const old305 = await ingest('2024-04-02T09:00:00Z', 'JW305', '0599', testBsn(99));
         const old0363 = await ingest('2024-04-02T10:00:00Z', 'JW301', '0363');
 
         await addOrganisation(store, {

@@ -333,6 +333,75 @@ for (const dialect of DIALECTS) {
       ).toEqual(inForce);
     });
 
+    it("links a start or stop only to a 301 row of the same client's, one indexed before the Bsn on the number alone", async () => {
+      const row = {
+        ToewijzingNummer: 'QT1',
+        Begindatum: '2024-01-10',
+        RedenBeeindiging: '31',
+        Einddatum: '2024-05-31',
+        StatusAanlevering: '1',
+      };
+      const startBy = (bsn: string, id: string) =>
+        productMessage(bsn, id, 'JW305', '2024-03-01', 'StartProduct', [row]);
+      const stopBy = (bsn: string, id: string) =>
+        productMessage(bsn, id, 'JW307', '2024-06-03', 'StopProduct', [row]);
+      // QB2's messages carry QB1's ToewijzingNummer by error. QO is QB2's too, but indexed as before (no Bsn).
+      await linkBatch(
+        store,
+        [
+          startBy('QB1', 'QS1'),
+          startBy('QB2', 'QS2'),
+          stopBy('QB1', 'QP1'),
+          stopBy('QB2', 'QP2'),
+          startBy('QB2', 'QO'),
+        ].map(stored),
+        { now: NOW },
+      );
+      const infoOfQO = async () =>
+        (
+          await store.db
+            .selectFrom('link_key')
+            .select('info')
+            .where('bericht_id', '=', 'QO')
+            .where('keyspace', '=', 'twn')
+            .execute()
+        ).map((e) => e.info);
+      expect(await infoOfQO()).toEqual(['1|QB2']);
+      await store.db
+        .updateTable('link_key')
+        .set({ info: '1' })
+        .where('bericht_id', '=', 'QO')
+        .where('keyspace', '=', 'twn')
+        .execute();
+      expect(await infoOfQO()).toEqual(['1']);
+      const toewijzing = testMessage({
+        id: 'QV1',
+        code: 'JW301',
+        afzender: GEM,
+        ontvanger: AGB,
+        dagtekening: '2024-01-05',
+        main: { Client_Bsn: 'QB1' },
+        rows: { ToegewezenProduct: [{ ToewijzingNummer: 'QT1' }] },
+      });
+      await linkBatch(store, [stored(toewijzing)], { now: NOW });
+      // After the 301: its client's start is linked, the other client's not.
+      await linkBatch(store, [startBy('QB2', 'QS3'), startBy('QB1', 'QS4')].map(stored), { now: NOW });
+      const links = await store.db
+        .selectFrom('link')
+        .select(['type', 'from_bericht_id', 'to_bericht_id', 'mutatie'])
+        .where('type', 'in', ['start-toewijzing', 'stop-toewijzing'])
+        .where('from_bericht_id', 'like', 'Q%')
+        .execute();
+      expect(
+        links.map((l) => `${l.mutatie} ${l.type} ${l.from_bericht_id} -> ${l.to_bericht_id}`).sort(),
+      ).toEqual([
+        'toegevoegd start-toewijzing QO -> QV1',
+        'toegevoegd start-toewijzing QS1 -> QV1',
+        'toegevoegd start-toewijzing QS4 -> QV1',
+        'toegevoegd stop-toewijzing QP1 -> QV1',
+      ]);
+    });
+
     it('does nothing when a batch is linked again', async () => {
       const before = await events();
       const r = await linkBatch(store, [stored(v('V2', '2024-02-05')), stored(start), stored(retour)], {

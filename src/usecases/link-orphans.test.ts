@@ -185,6 +185,30 @@ const wijziging = testMessage({
   },
 });
 
+// A 301 of B1's (after 2024-03-08: no retour due then) and two starts on its number: B1's own and B2's, which
+// carries B1's ToewijzingNummer by error and so has no toewijzing of its client's.
+const clientToewijzing = testMessage({
+  id: 'M',
+  code: 'JW301',
+  afzender: GEM,
+  ontvanger: AGB,
+  dagtekening: '2024-03-20',
+  main: { Client_Bsn: 'B1' },
+  rows: { ToegewezenProduct: [{ ToewijzingNummer: 'T5' }] },
+});
+const startOf = (id: string, bsn: string) =>
+  testMessage({
+    id,
+    code: 'JW305',
+    afzender: AGB,
+    ontvanger: GEM,
+    dagtekening: '2024-03-25',
+    main: { Client_Bsn: bsn },
+    rows: { StartProduct: [{ ToewijzingNummer: 'T5', Begindatum: '2024-03-21', StatusAanlevering: '1' }] },
+  });
+const ownStart = startOf('S1', 'B1');
+const otherClientsStart = startOf('S2', 'B2');
+
 for (const dialect of DIALECTS) {
   describe(`orphans (${dialect})`, () => {
     let db: Awaited<ReturnType<typeof freshStore>>;
@@ -207,6 +231,9 @@ for (const dialect of DIALECTS) {
           rejection,
           wijziging,
           credits,
+          clientToewijzing,
+          ownStart,
+          otherClientsStart,
         ].map(stored),
         {
           now: new Date('2024-04-03T00:00:00Z'),
@@ -246,6 +273,19 @@ for (const dialect of DIALECTS) {
         .execute();
       expect(await count('2024-06-10T12:00:00Z', [GEM])).toContain('stop-zonder-start JW307_StopProduct 2');
       expect(counts).toContain('stop-zonder-toewijzing JW307_StopProduct 1');
+    });
+
+    it("counts a start on another client's ToewijzingNummer as a start without toewijzing, not the client's own", async () => {
+      const counts = (await count('2024-04-03T12:00:00Z', [GEM])).filter((c) =>
+        c.startsWith('start-zonder-toewijzing'),
+      );
+      expect(counts).toEqual(['start-zonder-toewijzing JW305_StartProduct 1']);
+      const linked = await db.store.db
+        .selectFrom('link')
+        .select('from_bericht_id')
+        .where('type', '=', 'start-toewijzing')
+        .execute();
+      expect(linked.map((l) => l.from_bericht_id)).toEqual(['S1']);
     });
 
     it('counts a declared prestatie whose ToewijzingNummer was never assigned', async () => {
