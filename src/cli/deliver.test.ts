@@ -160,6 +160,9 @@ describe('ketendata organisations, deliver, deliveries and download', () => {
     expect((await run('deliveries', '0363', '--now', '2024-03-03T12:00:00Z')).out).toHaveLength(1); // header only
     const listed = await run('deliveries', '0363', '--now', '2024-03-04T12:00:00Z');
     expect(listed.out.slice(1).map((l) => l.split('\t')[1])).toEqual(['weekly', 'history']);
+    // The first weekly holds all data so far; a history says nothing of it.
+    expect(listed.out[0]?.split('\t').at(-1)).toBe('from_start');
+    expect(listed.out.slice(1).map((l) => l.split('\t')[11])).toEqual(['all', '-']);
 
     const out = join(work, 'out');
     const got = await run('download', '0363', '--out', out, '--new', '--now', '2024-03-04T12:00:00Z');

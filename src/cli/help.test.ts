@@ -42,7 +42,8 @@ describe('--help', () => {
 
   it('of deliveries names every column it prints, in the order it prints them', async () => {
     const r = await runCli(['deliveries', '--help'], {});
-    const header = 'id kind period made ready_from bytes messages downloaded state expires file'.split(' ');
+    const header =
+      'id kind period made ready_from bytes messages downloaded state expires file from_start'.split(' ');
     const text = r.out.replace(/\s+/g, ' ');
     let at = 0;
     for (const column of header) {

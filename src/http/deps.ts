@@ -61,6 +61,10 @@ export interface DeliveryView {
   readonly messageCount: number;
   /** Made with the columns of personal data in clear left empty (the organisation's choice then). */
   readonly personalDataLeftOut: boolean;
+  /** A weekly that is the organisation's first: all its data so far. */
+  readonly firstWeekly: boolean;
+  /** Members (CBS codes) a weekly holds from the start, as its manifest's `catchUp`; [] when none or not recorded. */
+  readonly catchUp: readonly string[];
   readonly fileName: string;
   /** SHA-256 of its ZIP as stored and served, lowercase hex. */
   readonly sha256: string;

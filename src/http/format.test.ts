@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatPeriod, formatSize } from './format.js';
+import { formatCount, formatList, formatPeriod, formatSize, weeklyScope } from './format.js';
 
 describe('formatPeriod', () => {
   it('shows an instant as its day in Amsterdam (the history start 2020-12-31T23:00Z is 1 January 2021), with its time unless midnight', () => {
@@ -45,5 +45,26 @@ describe('formatCount', () => {
     expect(formatCount(0)).toBe('0');
     expect(formatCount(999)).toBe('999');
     expect(formatCount(12345)).toBe('12.345');
+  });
+});
+
+describe('weeklyScope', () => {
+  const week = {
+    kind: 'weekly' as const,
+    periodFrom: '2026-03-01T05:00:00.000Z',
+    periodTo: '2026-03-08T05:00:00.000Z',
+    firstWeekly: false,
+    catchUp: [] as string[],
+  };
+  it('names several members caught up, a former municipality as such, and says nothing for a history', () => {
+    expect(formatList(['a', 'b', 'c'])).toBe('a, b en c');
+    expect(weeklyScope({ ...week, catchUp: ['0599', '0457'] })).toEqual([
+      'Bevat ook alle gegevens tot nu toe van Rotterdam (0599) en 0457 (voormalige gemeente): die gemeenten zijn sinds de vorige levering toegevoegd.',
+    ]);
+    expect(weeklyScope({ ...week, kind: 'history', firstWeekly: true, catchUp: ['0599'] })).toEqual([]);
+    // A week across the change to summer time is one week, not two.
+    expect(
+      weeklyScope({ ...week, periodFrom: '2026-03-22T05:00:00.000Z', periodTo: '2026-03-29T04:00:00.000Z' }),
+    ).toEqual([]);
   });
 });

@@ -1,3 +1,5 @@
+import { gemeenteLabel } from '../schema/codelists.js';
+
 const dateTime = new Intl.DateTimeFormat('nl-NL', {
   timeZone: 'Europe/Amsterdam',
   day: 'numeric',
@@ -75,3 +77,39 @@ export const formatCount = (n: number): string => n.toLocaleString('nl-NL');
 
 export const kindLabel = (kind: 'weekly' | 'history'): string =>
   kind === 'weekly' ? 'Wekelijks' : 'Historie';
+
+/** "A", "A en B", "A, B en C". */
+export function formatList(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} en ${items.at(-1)}`;
+}
+
+const WEEK_MS = 7 * 86_400_000;
+
+/**
+ * What a weekly holds beyond the data of one week, in Dutch, as Ophalen says it before a download: an analyst
+ * who appends each weekly to what they have must know when one holds more. `firstWeekly`: the organisation's first
+ * weekly; `catchUp`: the members (CBS codes) it holds from the start. Nothing for a history or a plain week.
+ */
+export function weeklyScope(d: {
+  readonly kind: 'weekly' | 'history';
+  readonly periodFrom: string | null;
+  readonly periodTo: string | null;
+  readonly firstWeekly: boolean;
+  readonly catchUp: readonly string[];
+}): string[] {
+  if (d.kind !== 'weekly') return [];
+  if (d.firstWeekly) return ['Eerste levering: alle gegevens tot nu toe.'];
+  const notes: string[] = [];
+  // Slots are Sundays 06:00 Amsterdam: whole weeks, give or take the hour of a clock change.
+  const weeks =
+    d.periodFrom && d.periodTo
+      ? Math.round((Date.parse(d.periodTo) - Date.parse(d.periodFrom)) / WEEK_MS)
+      : 1;
+  if (weeks > 1) notes.push(`Beslaat ${weeks} weken: alles sinds de vorige levering.`);
+  if (d.catchUp.length > 0) {
+    notes.push(
+      `Bevat ook alle gegevens tot nu toe van ${formatList(d.catchUp.map(gemeenteLabel))}: ${d.catchUp.length === 1 ? 'die gemeente is' : 'die gemeenten zijn'} sinds de vorige levering toegevoegd.`,
+    );
+  }
+  return notes;
+}

@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
+import { addUsers, Browser, PASSWORD, portalHarness } from '../../test/e2e/harness.js';
 import { createUser } from '../usecases/accounts.js';
+import { ingestAt, testBsn } from '../usecases/deliveries.fixtures.js';
 import { listDeliveries } from '../usecases/deliveries.js';
-import { activateOrganisation, addOrganisation } from '../usecases/organisations.js';
+import {
+  activateOrganisation,
+  addOrganisation,
+  deactivateOrganisation,
+  setMembers,
+} from '../usecases/organisations.js';
 
 /** Ophalen as the UX audit left it: on a phone, for a new organisation, with a totaalbestand on its way. */
 describe('the Ophalen page', () => {
@@ -127,6 +133,106 @@ describe('the first delivery Ophalen promises', () => {
       const [first] = await listDeliveries(h.store, '0014', { now: new Date('2026-03-09T05:00:00Z') });
       expect(first?.availableAt).toBe('2026-03-09T05:00:00.000Z');
       expect(await ophalen('2026-03-09T05:00:00Z')).not.toContain('Er zijn nog geen leveringen');
+    } finally {
+      await h.drop();
+    }
+  });
+});
+
+/** The text of each row's Periode cell on Ophalen, by file name (Dutch time, tags and spacing gone). */
+async function periods(b: Browser): Promise<Record<string, string>> {
+  const { html } = await b.page('/ophalen');
+  const out: Record<string, string> = {};
+  for (const [, row] of html.matchAll(/<tr class="utrecht-table__row">([\s\S]*?)<\/tr>/g)) {
+    const cells = [...row!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((m) =>
+      m[1]!
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    );
+    const file = /ketendata-[\w-]+\.zip/.exec(cells[1] ?? '')?.[0];
+    if (file) out[file] = cells[3]!;
+  }
+  return out;
+}
+
+describe('a weekly that holds more than one week, on Ophalen', () => {
+  it('says so for a first weekly, a member caught up and weeks after a pause; a plain week and a missed Sunday made later say nothing', async () => {
+    const h = await portalHarness('sqlite');
+    try {
+      const now = h.clock.now; // Monday 23 February 2026
+      await addOrganisation(h.store, { code: '0363', name: 'Amsterdam', actor: 'test', now });
+      await addOrganisation(h.store, { code: '0599', name: 'Rotterdam', actor: 'test', now });
+      await addOrganisation(h.store, {
+        code: 'REGIO01',
+        name: 'Regio Een',
+        members: ['0363'],
+        actor: 'test',
+        now,
+      });
+      for (const code of ['0363', '0599', 'REGIO01'])
+        await activateOrganisation(h.store, { code, actor: 'test', now });
+      await addUsers(h.store, now);
+      let n = 1;
+      const ingest = (iso: string, gemeente: string) =>
+        ingestAt(h.store, new Date(iso), { kind: 'JW301', gemeente, bsn: testBsn(n++) });
+      // Rotterdam's data from before the region takes it on, and a week of Amsterdam's.
+      await ingest('2026-02-24T09:00:00Z', '0599');
+      await ingest('2026-02-24T10:00:00Z', '0363');
+      await h.deliver(new Date('2026-03-01T05:30:00Z'));
+      await ingest('2026-03-03T10:00:00Z', '0363');
+      // Wednesday 4 March: the region takes on Rotterdam; its next weekly holds all of Rotterdam's so far.
+      await setMembers(h.store, {
+        code: 'REGIO01',
+        members: ['0363', '0599'],
+        actor: 'test',
+        now: new Date('2026-03-04T10:00:00Z'),
+      });
+      await h.deliver(new Date('2026-03-08T05:30:00Z'));
+      await h.deliver(new Date('2026-03-15T05:30:00Z'));
+      // Amsterdam pauses for three Sundays; the region's runs of 22 and 29 March are missed (made on 5 April).
+      await deactivateOrganisation(h.store, {
+        code: '0363',
+        actor: 'test',
+        now: new Date('2026-03-16T10:00:00Z'),
+      });
+      await activateOrganisation(h.store, {
+        code: '0363',
+        actor: 'test',
+        now: new Date('2026-04-01T10:00:00Z'),
+      });
+      await h.deliver(new Date('2026-04-05T05:30:00Z'));
+      h.clock.now = new Date('2026-04-06T08:00:00Z');
+      const late = (await listDeliveries(h.store, 'REGIO01', { now: h.clock.now })).filter(
+        (d) => d.madeAt === '2026-04-05T05:30:00.000Z',
+      );
+      expect(late.map((d) => d.fileName)).toEqual([
+        'ketendata-REGIO01-wekelijks-2026-04-05.zip',
+        'ketendata-REGIO01-wekelijks-2026-03-29.zip',
+        'ketendata-REGIO01-wekelijks-2026-03-22.zip',
+      ]);
+
+      const cor = new Browser(h.app);
+      await cor.login('cor@regio.example');
+      expect(await periods(cor)).toEqual({
+        'ketendata-REGIO01-wekelijks-2026-04-05.zip': '29 mrt 2026 06:00 – 5 apr 2026 06:00',
+        'ketendata-REGIO01-wekelijks-2026-03-29.zip': '22 mrt 2026 06:00 – 29 mrt 2026 06:00',
+        'ketendata-REGIO01-wekelijks-2026-03-22.zip': '15 mrt 2026 06:00 – 22 mrt 2026 06:00',
+        'ketendata-REGIO01-wekelijks-2026-03-15.zip': '8 mrt 2026 06:00 – 15 mrt 2026 06:00',
+        'ketendata-REGIO01-wekelijks-2026-03-08.zip':
+          '1 mrt 2026 06:00 – 8 mrt 2026 06:00 Bevat ook alle gegevens tot nu toe van Rotterdam (0599): die gemeente is sinds de vorige levering toegevoegd.',
+        'ketendata-REGIO01-wekelijks-2026-03-01.zip':
+          '1 jan 2021 – 1 mrt 2026 06:00 Eerste levering: alle gegevens tot nu toe.',
+      });
+      const ana = new Browser(h.app);
+      await ana.login('ana@0363.example');
+      const amsterdam = await periods(ana);
+      expect(amsterdam['ketendata-0363-wekelijks-2026-04-05.zip']).toBe(
+        '15 mrt 2026 06:00 – 5 apr 2026 06:00 Beslaat 3 weken: alles sinds de vorige levering.',
+      );
+      expect(amsterdam['ketendata-0363-wekelijks-2026-03-08.zip']).toBe(
+        '1 mrt 2026 06:00 – 8 mrt 2026 06:00',
+      );
     } finally {
       await h.drop();
     }

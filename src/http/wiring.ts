@@ -134,6 +134,8 @@ export function deliveriesPort({ store, dataDir }: WiringInput): DeliveriesPort 
         sizeBytes: d.size,
         messageCount: d.messageCount,
         personalDataLeftOut: d.personalDataLeftOut,
+        firstWeekly: d.firstWeekly,
+        catchUp: d.catchUp ?? [],
         fileName: d.fileName,
         sha256: d.sha256,
         firstDownloadedAt: d.firstDownloadedAt,

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { HISTORY_START_INSTANT } from '../domain/delivery-week.js';
+import { HISTORY_START, HISTORY_START_INSTANT } from '../domain/delivery-week.js';
 import type { Database } from './database.js';
 import { inForceSql, LINK_EVENT_COLUMNS } from './links.js';
 import type { Store } from './open.js';
@@ -19,6 +19,13 @@ export interface Delivery {
   readonly messageCount: number;
   /** Made with the columns of personal data in clear left empty (the organisation's choice then). */
   readonly personalDataLeftOut: boolean;
+  /**
+   * A weekly's members sent from the start (all their data so far: added to a head organisation since the
+   * weekly before); null when not recorded (made before migration 0025) and for a history.
+   */
+  readonly catchUp: readonly string[] | null;
+  /** The organisation's first weekly: all its data so far (its period starts where a history's does, or earlier). */
+  readonly firstWeekly: boolean;
   readonly madeAt: string;
   readonly availableAt: string;
   readonly expiresAt: string;
@@ -35,6 +42,11 @@ export interface Delivery {
 
 type DeliveryRow = Omit<DeliveryTable, 'id'> & { id: number };
 
+const HISTORY_START_MS = Date.parse(HISTORY_START_INSTANT);
+/** A period that starts where a history's does or earlier; older rows kept that start as a bare date. */
+const startsAtHistory = (periodStart: string): boolean =>
+  periodStart === HISTORY_START || Date.parse(periodStart) <= HISTORY_START_MS;
+
 function toDelivery(r: DeliveryRow): Delivery {
   return {
     id: Number(r.id),
@@ -49,6 +61,8 @@ function toDelivery(r: DeliveryRow): Delivery {
     linkSeqTo: Number(r.link_seq_to),
     messageCount: Number(r.message_count),
     personalDataLeftOut: Number(r.personal_data_left_out) === 1,
+    catchUp: r.catch_up === null || r.catch_up === undefined ? null : r.catch_up.split(',').filter(Boolean),
+    firstWeekly: r.kind === 'weekly' && startsAtHistory(r.period_start),
     madeAt: r.made_at,
     availableAt: r.available_at,
     expiresAt: r.expires_at,
@@ -66,8 +80,14 @@ function toDelivery(r: DeliveryRow): Delivery {
 
 export type NewDelivery = Omit<
   DeliveryTable,
-  'id' | 'first_downloaded_at' | 'first_downloaded_by' | 'download_count' | 'deleted_at' | 'deleted_by'
->;
+  | 'id'
+  | 'first_downloaded_at'
+  | 'first_downloaded_by'
+  | 'download_count'
+  | 'deleted_at'
+  | 'deleted_by'
+  | 'catch_up'
+> & { readonly catch_up?: string | null };
 
 /** Inserts a delivery; undefined when this (organisation, kind, slot) already has one. */
 export async function insertDelivery(db: Kysely<Database>, row: NewDelivery): Promise<number | undefined> {

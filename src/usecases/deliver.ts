@@ -667,6 +667,7 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
       link_seq_to: linkSeqTo,
       message_count: messages,
       personal_data_left_out: org.leavesOutPersonalData ? 1 : 0,
+      catch_up: weekly ? catchUp.join(',') : null,
       made_at: madeAt.toISOString(),
       available_at: availableAt.toISOString(),
       expires_at: expiresAt(madeAt).toISOString(),

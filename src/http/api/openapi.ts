@@ -497,6 +497,8 @@ export function openApiDocument() {
             'kind',
             'periodFrom',
             'periodTo',
+            'firstWeekly',
+            'catchUp',
             'madeAt',
             'availableAt',
             'sizeBytes',
@@ -530,6 +532,17 @@ export function openApiDocument() {
               format: 'date-time',
               nullable: true,
               description: 'end of what it holds: the slot it was made for (Sunday 06:00 Amsterdam)',
+            },
+            firstWeekly: {
+              type: 'boolean',
+              description:
+                "the organisation's first weekly: all its data so far, not the data of one week (its `periodFrom` is 1-1-2021 or earlier); false for a history",
+            },
+            catchUp: {
+              type: 'array',
+              items: { type: 'string' },
+              description:
+                "municipalities (CBS codes) whose data so far this weekly holds besides the period's, from the start: members added since the previous weekly (as the manifest's `catchUp`); mostly empty, always for a history and a first weekly, and for a weekly made before this was recorded (migration 0025)",
             },
             madeAt: { type: 'string', format: 'date-time', description: 'when the weekly run made it' },
             availableAt: {

@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { portalHarness } from '../../../test/e2e/harness.js';
+import { DIALECTS } from '../../../test/support/databases.js';
+import { ingestAt, testBsn } from '../../usecases/deliveries.fixtures.js';
+import { activateOrganisation, addOrganisation, setMembers } from '../../usecases/organisations.js';
 
 // Sunday 1 March 2026 07:00 Amsterdam: made this morning, listed from Monday 06:00.
 const SUNDAY = new Date('2026-03-01T06:30:00Z');
@@ -56,5 +59,54 @@ describe('/api/v1 as an API client reads it', () => {
       });
     }
     expect((await w.call('HEAD', '/bestaat-niet')).status).toBe(404);
+  });
+});
+
+describe.each(DIALECTS)('the listing of a weekly that holds more than one week on %s', (dialect) => {
+  it('marks a first weekly and names the members a weekly holds from the start; a plain week has neither', async () => {
+    const h = await portalHarness(dialect);
+    try {
+      const now = h.clock.now; // Monday 23 February 2026
+      await addOrganisation(h.store, {
+        code: 'REGIO01',
+        name: 'Regio Een',
+        members: ['0363'],
+        actor: 'test',
+        now,
+      });
+      await activateOrganisation(h.store, { code: 'REGIO01', actor: 'test', now });
+      await ingestAt(h.store, new Date('2026-02-24T09:00:00Z'), {
+        kind: 'JW301',
+        gemeente: '0599',
+        bsn: testBsn(1),
+      });
+      await h.deliver(new Date('2026-03-01T05:30:00Z'));
+      await setMembers(h.store, {
+        code: 'REGIO01',
+        members: ['0363', '0599'],
+        actor: 'test',
+        now: new Date('2026-03-04T10:00:00Z'),
+      });
+      await h.deliver(new Date('2026-03-08T05:30:00Z'));
+      await h.deliver(new Date('2026-03-15T05:30:00Z'));
+      h.clock.now = new Date('2026-03-16T08:00:00Z');
+      const auth = { Authorization: `Bearer ${await h.apiToken('REGIO01')}` };
+      const { deliveries } = (await (
+        await h.app.request('/api/v1/deliveries', { headers: auth })
+      ).json()) as {
+        deliveries: { id: number; periodFrom: string; firstWeekly: boolean; catchUp: string[] }[];
+      };
+      expect(
+        deliveries.map(({ periodFrom, firstWeekly, catchUp }) => ({ periodFrom, firstWeekly, catchUp })),
+      ).toEqual([
+        { periodFrom: '2026-03-08T05:00:00.000Z', firstWeekly: false, catchUp: [] },
+        { periodFrom: '2026-03-01T05:00:00.000Z', firstWeekly: false, catchUp: ['0599'] },
+        { periodFrom: '2020-12-31T23:00:00.000Z', firstWeekly: true, catchUp: [] },
+      ]);
+      const one = await h.app.request(`/api/v1/deliveries/${deliveries[1]!.id}`, { headers: auth });
+      expect(await one.json()).toMatchObject({ firstWeekly: false, catchUp: ['0599'] });
+    } finally {
+      await h.drop();
+    }
   });
 });

@@ -46,6 +46,9 @@ const toJson = (d: DeliveryView) => ({
   kind: d.kind,
   periodFrom: d.periodFrom,
   periodTo: d.periodTo,
+  // A weekly that holds more than the data since the one before (added fields: scripts that append weeks).
+  firstWeekly: d.firstWeekly,
+  catchUp: d.catchUp,
   madeAt: d.madeAt,
   availableAt: d.availableAt,
   sizeBytes: d.sizeBytes,

@@ -3,7 +3,15 @@ import { Hono } from 'hono';
 import { gemeenteLabel } from '../../schema/codelists.js';
 import type { DeliveryView, FileInfo, FileStream } from '../deps.js';
 import type { AppEnv } from '../env.js';
-import { formatCount, formatDateTime, formatDay, formatPeriod, formatSize, kindLabel } from '../format.js';
+import {
+  formatCount,
+  formatDateTime,
+  formatDay,
+  formatPeriod,
+  formatSize,
+  kindLabel,
+  weeklyScope,
+} from '../format.js';
 import { parseRange, resolveRange } from '../range.js';
 import { downloadBody, reprDigest } from '../transfer.js';
 import { lateClause } from './historie.js';
@@ -344,6 +352,9 @@ export function ophalenRoutes(): Hono<AppEnv> {
                   </td>
                   <td class="utrecht-table__cell">
                     <Period text={formatPeriod(d.periodFrom, d.periodTo)} />
+                    {weeklyScope(d).map((note) => (
+                      <span class="utrecht-paragraph--small kd-block">{note}</span>
+                    ))}
                   </td>
                   <td class="utrecht-table__cell">{formatDateTime(d.madeAt)}</td>
                   <td class="utrecht-table__cell kd-num kd-count">{formatCount(d.messageCount)}</td>

@@ -36,6 +36,7 @@ const MIGRATIONS: Record<string, () => Promise<{ migration: DialectMigration }>>
   '0022_link_replan_pending': () => import('./0022_link_replan_pending.js'),
   '0023_ingest_run_last_batch': () => import('./0023_ingest_run_last_batch.js'),
   '0024_one_time_flash': () => import('./0024_one_time_flash.js'),
+  '0025_delivery_catch_up': () => import('./0025_delivery_catch_up.js'),
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

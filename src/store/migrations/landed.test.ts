@@ -33,6 +33,7 @@ const LANDED: Record<string, string> = {
   '0022_link_replan_pending': '2fe5b604a2008722',
   '0023_ingest_run_last_batch': '8c8dde8ba774c553',
   '0024_one_time_flash': 'ef432b4d96a530e0',
+  '0025_delivery_catch_up': '073e661c65042c99',
 };
 
 const dir = new URL('.', import.meta.url);

@@ -77,6 +77,8 @@ export interface DeliveryTable {
   message_count: number;
   /** 1: made with personal data in clear left out (migration 0020; older deliveries 0). */
   personal_data_left_out: number;
+  /** Members a weekly sent from the start, CBS codes joined by `,` ('' none); null: made before migration 0025. */
+  catch_up: string | null;
   made_at: string;
   /** Shown as ready from here on (the Monday after the run, 06:00 Amsterdam). */
   available_at: string;
