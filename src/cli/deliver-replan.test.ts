@@ -42,7 +42,7 @@ describe('ketendata deliver with a links replan that fails', () => {
 
 describe('ketendata deliver with a links replan due', () => {
   it('says the replan is done before the deliveries it goes with', async () => {
-    const { store, dataDir, drop } = await withReplanDue();
+    const { dataDir, drop } = await withReplanDue();
     try {
       const r = await runCliLines(['deliver', '--now', SUNDAY], {
         KETENDATA_DATA_DIR: dataDir,
