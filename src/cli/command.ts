@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config/config.js';
 import { ensureFolder } from '../config/folders.js';
 import { parseMoment } from '../domain/moment.js';
@@ -141,3 +141,18 @@ export async function knownGemeenten(
   );
   return false;
 }
+
+/**
+ * A commander option parser for a positive whole number (`--batch-size`), at most `max`: else
+ * `<code>: <option> must be …`.
+ */
+export const positiveWholeNumber =
+  (code: string, option: string, max = Number.MAX_SAFE_INTEGER) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new InvalidArgumentError(
+        `${code}: ${option} must be a positive whole number${max < Number.MAX_SAFE_INTEGER ? ` of at most ${max}` : ''}`,
+      );
+    return n;
+  };

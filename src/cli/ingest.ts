@@ -16,7 +16,7 @@ import {
 import { type RekeySplit, reencryptRawMessages, rekeyWouldSplit } from '../usecases/ingest-rekey.js';
 import { openSource } from '../usecases/ingest-sources.js';
 import { checkRekeySecrets, finishRekey, openKeyedStore, storeName } from '../usecases/store-secret.js';
-import { type CliContext, parseNow } from './command.js';
+import { type CliContext, parseNow, positiveWholeNumber } from './command.js';
 import { itemLines } from './item-lines.js';
 
 /** What a store moved to the new secret holds, for the refusal before the move and the warning after it. */
@@ -47,12 +47,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option(
       '--batch-size <n>',
       'exchanges per transaction',
-      (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1)
-          throw new InvalidArgumentError('ingest.bad_option: --batch-size must be a positive whole number');
-        return n;
-      },
+      positiveWholeNumber('ingest.bad_option', '--batch-size'),
       1000,
     )
     .option(

@@ -295,6 +295,15 @@ export interface BatchOptions {
   readonly inTransaction?: (tx: IngestTx, result: BatchResult) => Promise<void>;
 }
 
+/** How many rows `table` holds (the ingested data a command reports or checks). */
+export async function countRows(store: Store, table: 'message' | 'exchange' | 'quarantine'): Promise<number> {
+  const r = await store.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
 /**
  * Writes one batch of exchanges in one transaction (under the ingest lock). Classification, in input
  * order: an exchange already in the store is skipped; a message whose BerichtId (key + content) is known

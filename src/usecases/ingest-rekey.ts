@@ -1,5 +1,6 @@
 import type { Keys } from '../pseudonymise/keys.js';
 import { decryptRaw, encryptRaw, rawKeyRing } from '../pseudonymise/raw-encryption.js';
+import { countRows } from '../store/ingest-repository.js';
 import type { Store } from '../store/open.js';
 import { readStoreSecret } from '../store/store-secret.js';
 import { secretFingerprint } from './store-secret.js';
@@ -91,17 +92,8 @@ export async function rekeyWouldSplit(store: Store, keys: Keys): Promise<RekeySp
       .executeTakeFirst();
     if (!anyRaw || underCurrent) return undefined;
   }
-  const countOf = async (table: 'message' | 'exchange') =>
-    Number(
-      (
-        await store.db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
-  const messages = await countOf('message');
-  const exchanges = await countOf('exchange');
+  const messages = await countRows(store, 'message');
+  const exchanges = await countRows(store, 'exchange');
   if (messages === 0 && exchanges === 0) return undefined;
   return { from: recorded?.keyId, to, messages, exchanges };
 }
