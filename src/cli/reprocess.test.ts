@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../test/support/cli.js';
 import { DIALECTS, freshStore, rowCounts } from '../../test/support/databases.js';
 import { exampleTraffic } from '../../test/support/exchange-fixtures.js';
+import { HISTORY_START_INSTANT } from '../domain/delivery-week.js';
 import { deriveKeys } from '../pseudonymise/keys.js';
 import { rawKeyRing } from '../pseudonymise/raw-encryption.js';
 import { openTotpSecret, sealTotpSecret } from '../pseudonymise/totp-secret.js';
@@ -125,8 +126,16 @@ describe.each(DIALECTS)('ketendata reprocess (%s)', (dialect) => {
       const freshBefore = await withStore(fresh, (s) => rowCounts(s, TABLES));
       expect(freshBefore.store_secret).toBe(0);
 
-      // No old store named, or both ways.
+      // No old store named, or both ways; a batch too large for one statement's parameters.
       expect((await run(['--previous-secret-file', oldFile], fresh)).code).toBe(2);
+      const big = await run(
+        ['--previous-secret-file', oldFile, ...fromOf(old), '--batch-size', '10001'],
+        fresh,
+      );
+      expect(big.code).toBe(2);
+      expect(big.err).toContain(
+        'reprocess.bad_option: --batch-size must be a positive whole number of at most 10000',
+      );
       // The old store's secret is not in the file.
       const wrong = await run(['--previous-secret-file', secretFile('wrong', C), ...fromOf(old)], fresh);
       expect(wrong.code).toBe(1);
@@ -299,6 +308,17 @@ describe.each(DIALECTS)('ketendata reprocess (%s)', (dialect) => {
       expect(Number(weekly.delivery.seq_from)).toBe(0);
       expect(weekly.messages).toBeGreaterThan(0);
       expect(Number(weekly.delivery.message_count)).toBe(weekly.messages);
+      // Said as what it is, a first weekly (all data so far, from 1-1-2021), and made for the next Sunday only:
+      // the Sunday the old store delivered is not owed again.
+      expect(Date.parse(weekly.delivery.period_start)).toBeLessThanOrEqual(Date.parse(HISTORY_START_INSTANT));
+      const listed = await runCli(['deliveries', '0384', '--now', NEXT_SUNDAY, '--all'], envOf(fresh));
+      expect(
+        listed.out
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((l) => [l.split('\t')[1], l.split('\t')[11]]),
+      ).toEqual([['weekly', 'all']]);
       // Not the old store's cursor, which its own weekly had moved past everything.
       const oldCursor = await withStore(old, (s) =>
         s.db
@@ -345,6 +365,28 @@ describe.each(DIALECTS)('ketendata reprocess (%s)', (dialect) => {
       await old.drop();
       await fresh.drop();
       await other.drop();
+    }
+  }, 120_000);
+
+  it('warns when the new secret is the old one (a change of canonicalisation, not a leak) and goes on', async () => {
+    const old = await buildOld(dialect);
+    const fresh = await freshStore(dialect);
+    await fresh.store.close();
+    try {
+      const r = await runCli(
+        ['reprocess', '--no-progress', '--previous-secret-file', secretFile('same', A), ...fromOf(old)],
+        envOf(fresh, A),
+      );
+      expect(r.code).toBe(0);
+      expect(r.err).toMatch(
+        new RegExp(
+          `^reprocess\\.same_secret: warning: KETENDATA_SECRET is the old store's own secret \\(fingerprint ${secretFingerprint(keysA)}\\)`,
+          'm',
+        ),
+      );
+    } finally {
+      await old.drop();
+      await fresh.drop();
     }
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { constants, userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { requireSecret } from '../config/config.js';
 import { count } from '../domain/plural.js';
 import { deriveKeys, type Keys } from '../pseudonymise/keys.js';
@@ -21,7 +21,7 @@ import {
   sameStore,
 } from '../usecases/reprocess.js';
 import { bindStoreSecret, checkStoreSecret, secretFingerprint, storeName } from '../usecases/store-secret.js';
-import { type CliContext, parseNow } from './command.js';
+import { type CliContext, parseNow, positiveWholeNumber } from './command.js';
 
 interface Opts {
   previousSecretFile: string;
@@ -105,15 +105,8 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option(
       '--batch-size <n>',
-      'exchanges per transaction',
-      (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1)
-          throw new InvalidArgumentError(
-            'reprocess.bad_option: --batch-size must be a positive whole number',
-          );
-        return n;
-      },
+      'exchanges per transaction (at most 10000)',
+      positiveWholeNumber('reprocess.bad_option', '--batch-size', 10_000),
       500,
     )
     .option('--now <iso>', 'moment of the run (ISO-8601); default now')
@@ -162,6 +155,11 @@ export function register(program: Command, ctx: CliContext): void {
         if (opts.progress)
           ctx.err(
             `reprocess: ${old.where} (fingerprint ${secretFingerprint(oldKeys)}) into ${where} (fingerprint ${secretFingerprint(keys)})`,
+          );
+        // Right after a change of canonicalisation; after a leak it would carry the leaked secret on.
+        if (secretFingerprint(oldKeys) === secretFingerprint(keys))
+          ctx.err(
+            `reprocess.same_secret: warning: KETENDATA_SECRET is the old store's own secret (fingerprint ${secretFingerprint(keys)}): the new store keeps its pseudonyms. Right to make them consistent after a change of canonicalisation; after a leaked secret, stop, set KETENDATA_SECRET to a new secret and run again into an empty store (docs/keys.md, "Rotation")`,
           );
         const carried = await carryOver(
           oldStore,

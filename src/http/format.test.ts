@@ -59,7 +59,7 @@ describe('weeklyScope', () => {
   it('names several members caught up, a former municipality as such, and says nothing for a history', () => {
     expect(formatList(['a', 'b', 'c'])).toBe('a, b en c');
     expect(weeklyScope({ ...week, catchUp: ['0599', '0457'] })).toEqual([
-      'Bevat ook alle gegevens tot nu toe van Rotterdam (0599) en 0457 (voormalige gemeente): die gemeenten zijn sinds de vorige levering toegevoegd.',
+      'Bevat ook alle gegevens tot nu toe van Rotterdam (0599) en 0457 (voormalige gemeente): die gemeenten zijn sinds de vorige wekelijkse levering toegevoegd.',
     ]);
     expect(weeklyScope({ ...week, kind: 'history', firstWeekly: true, catchUp: ['0599'] })).toEqual([]);
     // A week across the change to summer time is one week, not two.

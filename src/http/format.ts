@@ -98,17 +98,17 @@ export function weeklyScope(d: {
   readonly catchUp: readonly string[];
 }): string[] {
   if (d.kind !== 'weekly') return [];
-  if (d.firstWeekly) return ['Eerste levering: alle gegevens tot nu toe.'];
+  if (d.firstWeekly) return ['Eerste wekelijkse levering: alle gegevens tot nu toe.'];
   const notes: string[] = [];
   // Slots are Sundays 06:00 Amsterdam: whole weeks, give or take the hour of a clock change.
   const weeks =
     d.periodFrom && d.periodTo
       ? Math.round((Date.parse(d.periodTo) - Date.parse(d.periodFrom)) / WEEK_MS)
       : 1;
-  if (weeks > 1) notes.push(`Beslaat ${weeks} weken: alles sinds de vorige levering.`);
+  if (weeks > 1) notes.push(`Beslaat ${weeks} weken: alles sinds de vorige wekelijkse levering.`);
   if (d.catchUp.length > 0) {
     notes.push(
-      `Bevat ook alle gegevens tot nu toe van ${formatList(d.catchUp.map(gemeenteLabel))}: ${d.catchUp.length === 1 ? 'die gemeente is' : 'die gemeenten zijn'} sinds de vorige levering toegevoegd.`,
+      `Bevat ook alle gegevens tot nu toe van ${formatList(d.catchUp.map(gemeenteLabel))}: ${d.catchUp.length === 1 ? 'die gemeente is' : 'die gemeenten zijn'} sinds de vorige wekelijkse levering toegevoegd.`,
     );
   }
   return notes;

@@ -220,15 +220,15 @@ describe('a weekly that holds more than one week, on Ophalen', () => {
         'ketendata-REGIO01-wekelijks-2026-03-22.zip': '15 mrt 2026 06:00 – 22 mrt 2026 06:00',
         'ketendata-REGIO01-wekelijks-2026-03-15.zip': '8 mrt 2026 06:00 – 15 mrt 2026 06:00',
         'ketendata-REGIO01-wekelijks-2026-03-08.zip':
-          '1 mrt 2026 06:00 – 8 mrt 2026 06:00 Bevat ook alle gegevens tot nu toe van Rotterdam (0599): die gemeente is sinds de vorige levering toegevoegd.',
+          '1 mrt 2026 06:00 – 8 mrt 2026 06:00 Bevat ook alle gegevens tot nu toe van Rotterdam (0599): die gemeente is sinds de vorige wekelijkse levering toegevoegd.',
         'ketendata-REGIO01-wekelijks-2026-03-01.zip':
-          '1 jan 2021 – 1 mrt 2026 06:00 Eerste levering: alle gegevens tot nu toe.',
+          '1 jan 2021 – 1 mrt 2026 06:00 Eerste wekelijkse levering: alle gegevens tot nu toe.',
       });
       const ana = new Browser(h.app);
       await ana.login('ana@0363.example');
       const amsterdam = await periods(ana);
       expect(amsterdam['ketendata-0363-wekelijks-2026-04-05.zip']).toBe(
-        '15 mrt 2026 06:00 – 5 apr 2026 06:00 Beslaat 3 weken: alles sinds de vorige levering.',
+        '15 mrt 2026 06:00 – 5 apr 2026 06:00 Beslaat 3 weken: alles sinds de vorige wekelijkse levering.',
       );
       expect(amsterdam['ketendata-0363-wekelijks-2026-03-08.zip']).toBe(
         '1 mrt 2026 06:00 – 8 mrt 2026 06:00',

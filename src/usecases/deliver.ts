@@ -586,7 +586,11 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
         messages += batch.length;
         if (weekly && firstWeekly) {
           for (const m of batch)
-            if (m.first_moment < HISTORY_START_INSTANT && m.first_moment < periodStart)
+            if (
+              m.first_moment !== '' &&
+              m.first_moment < HISTORY_START_INSTANT &&
+              m.first_moment < periodStart
+            )
               periodStart = m.first_moment;
         }
         formatter.submit(batch);

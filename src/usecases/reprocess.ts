@@ -7,6 +7,7 @@ import type { Keys } from '../pseudonymise/keys.js';
 import { decryptRaw, type EncryptedRaw, type RawKeyRing } from '../pseudonymise/raw-encryption.js';
 import { openTotpSecret, sealTotpSecret } from '../pseudonymise/totp-secret.js';
 import {
+  countRows,
   finishRun,
   INPUT_PROBLEM_CODES,
   type PreparedExchange,
@@ -152,16 +153,6 @@ export async function oldStoreSecret(
   return found;
 }
 
-const countOf = async (store: Store, table: 'message' | 'exchange' | 'quarantine'): Promise<number> =>
-  Number(
-    (
-      await store.db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
-
 /** What a store holds of ingested data, for the summary and the check that the new store is fresh. */
 export interface Holdings {
   readonly messages: number;
@@ -171,9 +162,9 @@ export interface Holdings {
 
 export async function holdings(store: Store): Promise<Holdings> {
   return {
-    messages: await countOf(store, 'message'),
-    exchanges: await countOf(store, 'exchange'),
-    quarantine: await countOf(store, 'quarantine'),
+    messages: await countRows(store, 'message'),
+    exchanges: await countRows(store, 'exchange'),
+    quarantine: await countRows(store, 'quarantine'),
   };
 }
 
@@ -272,6 +263,21 @@ async function catchUpSerial(store: Store, table: 'app_user' | 'api_token' | 'au
 }
 
 /**
+ * An organisation starts afresh in the new store, as one activated anew: its next weekly is its first (from
+ * seq 0, labelled as holding all data so far, its period from 1-1-2021). An active one keeps its Sundays (its
+ * activation moves to its last weekly slot, so no Sunday before is owed again); an inactive one gets its first
+ * slot when it is activated again.
+ */
+function anew(o: { active: number; activated_at: string | null; weekly_slot: string | null }): {
+  activated_at: string | null;
+  weekly_slot: string | null;
+} {
+  return Number(o.active) === 1
+    ? { activated_at: o.weekly_slot ?? o.activated_at, weekly_slot: o.weekly_slot }
+    : { activated_at: o.activated_at, weekly_slot: null };
+}
+
+/**
  * What is not pseudonymised, copied as it is (idempotent: what the new store has already is left): the
  * organisations and their members, with the weekly cursors at 0 (the old seqs mean nothing in the new store,
  * so the first weekly re-delivers the whole history in the new hashes); the users under their ids, TOTP
@@ -314,7 +320,7 @@ export async function carryOver(
     for (const o of organisations)
       await trx
         .insertInto('organisation')
-        .values({ ...o, weekly_seq: 0, weekly_link_seq: 0 })
+        .values({ ...o, weekly_seq: 0, weekly_link_seq: 0, ...anew(o) })
         .onConflict((oc) => oc.column('code').doNothing())
         .execute();
     for (const m of members)
@@ -524,7 +530,7 @@ export async function reprocessExchanges(
   const batchSize = options.batchSize ?? 500;
   const batchBytes = options.batchBytes ?? 64 * 1024 * 1024;
   const notes = await dismissalNotes(deps.old);
-  const total = await countOf(deps.old, 'exchange');
+  const total = await countRows(deps.old, 'exchange');
   const runId = await startRun(deps.store, deps.label, deps.now().toISOString());
   const summary: ReprocessSummary = {
     ...emptySummary(runId),
