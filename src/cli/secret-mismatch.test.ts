@@ -54,7 +54,7 @@ describe.each(DIALECTS)(
         expect(before.exchange).toBeGreaterThan(0);
         expect(before.delivery).toBe(0);
 
-        const message = `ketendata: keys.secret_mismatch: ${where} was built with another master secret (fingerprint ${secretFingerprint(deriveKeys(SECRET))}; this KETENDATA_SECRET gives ${secretFingerprint(deriveKeys(OTHER))}): set KETENDATA_SECRET to the secret this store was built with; a deliberate change of secret is a rotation and goes through raw-rekey (docs/keys.md, "Rotation"). Nothing was written\n`;
+        const message = `ketendata: keys.secret_mismatch: ${where} was built with another master secret (fingerprint ${secretFingerprint(deriveKeys(SECRET))}; this KETENDATA_SECRET gives ${secretFingerprint(deriveKeys(OTHER))}): set KETENDATA_SECRET to the secret this store was built with; a deliberate change of secret is a rotation (docs/keys.md, "Rotation": reprocess into a fresh store, or raw-rekey for a store without messages). Nothing was written\n`;
         for (const argv of [
           ['deliver', '--now', SUNDAY],
           ['ingest', traffic.dir, '--no-progress'],

@@ -70,7 +70,7 @@ describe.each(DIALECTS)('the store tied to its master secret on %s', (dialect) =
       expect(err.storeKeyId).toBe(secretFingerprint(keysA));
       expect(err.givenKeyId).toBe(secretFingerprint(keysB));
       expect(err.message).toBe(
-        `keys.secret_mismatch: the store in /x was built with another master secret (fingerprint ${secretFingerprint(keysA)}; this KETENDATA_SECRET gives ${secretFingerprint(keysB)}): set KETENDATA_SECRET to the secret this store was built with; a deliberate change of secret is a rotation and goes through raw-rekey (docs/keys.md, "Rotation"). Nothing was written`,
+        `keys.secret_mismatch: the store in /x was built with another master secret (fingerprint ${secretFingerprint(keysA)}; this KETENDATA_SECRET gives ${secretFingerprint(keysB)}): set KETENDATA_SECRET to the secret this store was built with; a deliberate change of secret is a rotation (docs/keys.md, "Rotation": reprocess into a fresh store, or raw-rekey for a store without messages). Nothing was written`,
       );
 
       // The one way commands open a keyed store: the same refusal, and the store is closed again.

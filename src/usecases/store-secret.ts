@@ -26,7 +26,7 @@ export function secretFingerprint(keys: Pick<Keys, 'pseudonym'>): string {
 }
 
 const WHAT_TO_DO =
-  'set KETENDATA_SECRET to the secret this store was built with; a deliberate change of secret is a rotation and goes through raw-rekey (docs/keys.md, "Rotation"). Nothing was written';
+  'set KETENDATA_SECRET to the secret this store was built with; a deliberate change of secret is a rotation (docs/keys.md, "Rotation": reprocess into a fresh store, or raw-rekey for a store without messages). Nothing was written';
 
 /**
  * Whether a store without a recorded fingerprint (made before migration 0018) can have been built with one
