@@ -527,10 +527,10 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
   const seqTo = Math.max(seqFrom, d.cut);
   const linkSeqFrom = weekly ? org.weeklyLinkSeq : 0;
   const linkSeqTo = Math.max(linkSeqFrom, d.linkCut);
-  // An organisation's first weekly (its slot is still the activation moment) holds all data not delivered
-  // before, as its cursor starts at 0: its period starts where a history's does, or at its earliest
-  // exchange when that is older (set below).
-  const firstWeekly = org.weeklySlot === null || org.weeklySlot === org.activatedAt;
+  // A weekly from cursor 0 (an organisation's first, or its first after `reprocess`) holds all data not
+  // delivered before: its period starts where a history's does, or at its earliest exchange when that is
+  // older (set below), as the catch-up below also reads seqFrom 0 as 'from the start'.
+  const firstWeekly = weekly && seqFrom === 0;
   // Every bound is a UTC instant like the rest of the manifest: 1-1-2021 is Amsterdam midnight.
   let periodStart = weekly && !firstWeekly ? (org.weeklySlot as string) : HISTORY_START_INSTANT;
   const slotIso = slot.toISOString();

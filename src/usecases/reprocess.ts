@@ -263,21 +263,6 @@ async function catchUpSerial(store: Store, table: 'app_user' | 'api_token' | 'au
 }
 
 /**
- * An organisation starts afresh in the new store, as one activated anew: its next weekly is its first (from
- * seq 0, labelled as holding all data so far, its period from 1-1-2021). An active one keeps its Sundays (its
- * activation moves to its last weekly slot, so no Sunday before is owed again); an inactive one gets its first
- * slot when it is activated again.
- */
-function anew(o: { active: number; activated_at: string | null; weekly_slot: string | null }): {
-  activated_at: string | null;
-  weekly_slot: string | null;
-} {
-  return Number(o.active) === 1
-    ? { activated_at: o.weekly_slot ?? o.activated_at, weekly_slot: o.weekly_slot }
-    : { activated_at: o.activated_at, weekly_slot: null };
-}
-
-/**
  * What is not pseudonymised, copied as it is (idempotent: what the new store has already is left): the
  * organisations and their members, with the weekly cursors at 0 (the old seqs mean nothing in the new store,
  * so the first weekly re-delivers the whole history in the new hashes); the users under their ids, TOTP
@@ -320,7 +305,9 @@ export async function carryOver(
     for (const o of organisations)
       await trx
         .insertInto('organisation')
-        .values({ ...o, weekly_seq: 0, weekly_link_seq: 0, ...anew(o) })
+        // Cursors at 0: the next weekly is a first weekly (the whole history, in the new hashes); the slot
+        // stays, so no Sunday the old store delivered is owed again.
+        .values({ ...o, weekly_seq: 0, weekly_link_seq: 0 })
         .onConflict((oc) => oc.column('code').doNothing())
         .execute();
     for (const m of members)
