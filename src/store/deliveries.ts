@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { HISTORY_START, HISTORY_START_INSTANT } from '../domain/delivery-week.js';
+import { HISTORY_START_INSTANT } from '../domain/delivery-week.js';
 import type { Database } from './database.js';
 import { inForceSql, LINK_EVENT_COLUMNS } from './links.js';
 import type { Store } from './open.js';
@@ -42,11 +42,6 @@ export interface Delivery {
 
 type DeliveryRow = Omit<DeliveryTable, 'id'> & { id: number };
 
-const HISTORY_START_MS = Date.parse(HISTORY_START_INSTANT);
-/** A period that starts where a history's does or earlier; older rows kept that start as a bare date. */
-const startsAtHistory = (periodStart: string): boolean =>
-  periodStart === HISTORY_START || Date.parse(periodStart) <= HISTORY_START_MS;
-
 function toDelivery(r: DeliveryRow): Delivery {
   return {
     id: Number(r.id),
@@ -62,7 +57,8 @@ function toDelivery(r: DeliveryRow): Delivery {
     messageCount: Number(r.message_count),
     personalDataLeftOut: Number(r.personal_data_left_out) === 1,
     catchUp: r.catch_up === null || r.catch_up === undefined ? null : r.catch_up.split(',').filter(Boolean),
-    firstWeekly: r.kind === 'weekly' && startsAtHistory(r.period_start),
+    // As deliver decides it: a weekly from cursor 0 holds all data so far.
+    firstWeekly: r.kind === 'weekly' && Number(r.seq_from) === 0,
     madeAt: r.made_at,
     availableAt: r.available_at,
     expiresAt: r.expires_at,
