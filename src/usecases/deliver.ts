@@ -27,6 +27,7 @@ import { claimSlot, finishSlot, getJobRun, renewLease, takeOverSlot } from '../s
 import type { Store } from '../store/open.js';
 import {
   clearCatchUp,
+  getOrganisation,
   listOrganisations,
   lockOrganisation,
   type Organisation,
@@ -363,8 +364,11 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
       const failures: FailedDelivery[] = [];
       const held: string[] = [];
       let madeHere = 0;
-      for (const org of orgs) {
-        const base = { org, slot, now, cut, linkCut, extra };
+      for (const listed of orgs) {
+        // Read again just before its build: earlier builds of this slot may take minutes, and an operator
+        // may change its members or settings meanwhile (makeDelivery checks once more when it records).
+        let org = (await getOrganisation(db, listed.code)) ?? listed;
+        if (!org.active) continue;
         // Checked on its own: a slot retaken after a failure may still owe the history, or only it.
         const due = [
           ...(owesWeekly(org, slot) ? (['weekly'] as const) : []),
@@ -376,7 +380,20 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
             continue;
           }
           try {
-            const d = await makeDelivery(deps, { ...base, kind });
+            let d = await makeDelivery(deps, { org, slot, now, cut, linkCut, extra, kind });
+            // Changed while it was built: built again as it is now, a few times at most (then a failure,
+            // retried with the slot).
+            for (let attempt = 1; d === CHANGED; attempt++) {
+              if (attempt === MAX_BUILDS)
+                throw new Error(`the organisation changed while its delivery was made, ${MAX_BUILDS} times`);
+              const fresh = await getOrganisation(db, org.code);
+              if (!fresh?.active) {
+                d = undefined;
+                break;
+              }
+              org = fresh;
+              d = await makeDelivery(deps, { org, slot, now, cut, linkCut, extra, kind });
+            }
             if (d) {
               made.push(d);
               madeHere++;
@@ -489,6 +506,29 @@ function slotDetail(
   return parts.join('; ').slice(0, 500);
 }
 
+/** makeDelivery's answer when the organisation's members or settings changed while it was built. */
+const CHANGED = Symbol('changed');
+const MAX_BUILDS = 3;
+
+/**
+ * What one delivery of `org` for `slot` sends: the members at the slot (a missed slot made later leaves out a
+ * member that joined after it), and those of them a weekly sends from the start, once (joined after the cursor
+ * moved). With the personal data choice, everything a delivery reads from the organisation besides its cursors.
+ */
+function scopeOf(org: Organisation, slotIso: string, weekly: boolean, seqFrom: number) {
+  const members = org.members.filter((g) => !org.joinedAt[g] || org.joinedAt[g] <= slotIso);
+  const catchUp = weekly && seqFrom > 0 ? org.catchUp.filter((g) => members.includes(g)) : [];
+  return { members, catchUp, leaveOut: org.leavesOutPersonalData };
+}
+
+function sameScope(a: ReturnType<typeof scopeOf>, b: ReturnType<typeof scopeOf>): boolean {
+  return (
+    a.leaveOut === b.leaveOut &&
+    a.members.join(',') === b.members.join(',') &&
+    a.catchUp.join(',') === b.catchUp.join(',')
+  );
+}
+
 interface MakeDelivery {
   readonly org: Organisation;
   readonly kind: DeliveryKind;
@@ -520,7 +560,10 @@ function localDate(instant: Date): string {
  * and moves the organisation's cursor in one transaction that re-checks the cursor, so two workers that
  * raced on the same slot keep exactly one delivery.
  */
-async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDelivery | undefined> {
+async function makeDelivery(
+  deps: DeliveryDeps,
+  d: MakeDelivery,
+): Promise<MadeDelivery | typeof CHANGED | undefined> {
   const { org, kind, slot } = d;
   const weekly = kind === 'weekly';
   const seqFrom = weekly ? org.weeklySeq : 0;
@@ -551,10 +594,8 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
     .values({ file: relFile, started_at: new Date().toISOString() })
     .execute();
   const writer = await DeliveryWriter.open(join(deps.dataDir, 'deliveries', '.tmp'), deliveryFileSpecs());
-  // The members at the slot: a missed slot made later leaves out a member that joined after it. Members that
-  // joined after the cursor moved are sent from the start, once.
-  const members = org.members.filter((g) => !org.joinedAt[g] || org.joinedAt[g] <= slotIso);
-  const catchUp = weekly && seqFrom > 0 ? org.catchUp.filter((g) => members.includes(g)) : [];
+  const scope = scopeOf(org, slotIso, weekly, seqFrom);
+  const { members, catchUp } = scope;
   const following = members.filter((g) => !catchUp.includes(g));
   const threads = formatThreads(deps, seqTo - (catchUp.length > 0 ? 0 : seqFrom));
   const formatOptions = { leaveOutPersonalData: org.leavesOutPersonalData };
@@ -659,6 +700,9 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
     } else if (Number(row.history_requested) !== 1) {
       return undefined; // withdrawn meanwhile
     }
+    // A member removed (or a choice to leave personal data out) while this was built: not to be sent so.
+    const current = await getOrganisation(trx, org.code);
+    if (!current || !sameScope(scope, scopeOf(current, slotIso, weekly, seqFrom))) return CHANGED;
     const inserted = await insertDelivery(trx, {
       organisation: org.code,
       kind,
@@ -707,9 +751,9 @@ async function makeDelivery(deps: DeliveryDeps, d: MakeDelivery): Promise<MadeDe
     });
     return inserted;
   });
-  if (id === undefined) {
+  if (id === undefined || id === CHANGED) {
     await rm(zipPath, { force: true });
-    return undefined;
+    return id;
   }
   return { id, organisation: org.code, kind, slot: slotIso, messages: messages };
 }
