@@ -378,7 +378,17 @@ export async function downloadToFolder(
       continue;
     }
     const dest = join(who.outDir, d.fileName);
-    await copyFile(src, dest);
+    try {
+      await copyFile(src, dest);
+    } catch (err) {
+      // Deleted (by a user, or retention) since requireFile saw it: named like one missing from the start.
+      const gone =
+        (err as NodeJS.ErrnoException).code === 'ENOENT' && !(await stat(src).catch(() => undefined));
+      if (!gone) throw err;
+      await rm(dest, { force: true });
+      missing.push(fileMissing(d));
+      continue;
+    }
     await record(deps, who, d, 'cli');
     copied.push({ delivery: d, path: dest });
   }
