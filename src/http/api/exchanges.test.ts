@@ -91,6 +91,29 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
     }
   });
 
+  it('keeps a JSON message with a lone surrogate in quarantine as not UTF-8, not altered into a stored one', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
+      const text = jw301.toString('utf8').replace('>Wit<', '>W\ud800it<');
+      const res = await app.request('/api/v1/exchanges', {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ xml: text, hubId: 'GGK-S1', moment: '2024-03-04T09:00:00Z' }),
+      });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toMatchObject({
+        outcome: 'quarantined',
+        reasonCode: 'ingest.not_well_formed',
+      });
+      const [item] = await listQuarantine(store);
+      expect(item?.reason).toContain('not valid UTF-8');
+      expect(await store.db.selectFrom('message').select('seq').execute()).toEqual([]);
+    } finally {
+      await drop();
+    }
+  });
+
   it('keeps an invalid message in quarantine and says why', async () => {
     const { store, drop } = await freshStore(dialect);
     try {

@@ -44,10 +44,32 @@ const bearerToken = (authorization: string | undefined) => /^Bearer\s+(\S+)$/i.e
  * accented letter. So the declaration says UTF-8, as the bytes are.
  */
 function utf8Document(xml: string): Buffer {
-  return Buffer.from(
-    xml.replace(/^(\uFEFF?<\?xml[^>]*?\sencoding\s*=\s*)(["'])[A-Za-z0-9._-]+\2/, '$1$2UTF-8$2'),
-    'utf8',
-  );
+  const text = xml.replace(/^(\uFEFF?<\?xml[^>]*?\sencoding\s*=\s*)(["'])[A-Za-z0-9._-]+\2/, '$1$2UTF-8$2');
+  // A lone surrogate (`\ud800` in the JSON) has no UTF-8 form: Buffer.from would put U+FFFD in its place and
+  // the message would be stored altered. Written as it came (WTF-8) it is refused as not UTF-8, and kept.
+  return LONE_SURROGATE.test(text) ? wtf8(text) : Buffer.from(text, 'utf8');
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** UTF-8's byte patterns for every code point, a lone surrogate's own value included. */
+function wtf8(s: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; ) {
+    const cp = s.codePointAt(i) as number;
+    i += cp > 0xffff ? 2 : 1;
+    if (cp < 0x80) bytes.push(cp);
+    else if (cp < 0x800) bytes.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
+    else if (cp < 0x10000) bytes.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+    else
+      bytes.push(
+        0xf0 | (cp >> 18),
+        0x80 | ((cp >> 12) & 0x3f),
+        0x80 | ((cp >> 6) & 0x3f),
+        0x80 | (cp & 0x3f),
+      );
+  }
+  return Buffer.from(bytes);
 }
 
 /**
