@@ -143,7 +143,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.out(`dismissed ${r.dismissed.length}${r.dismissed.length ? `: ${r.dismissed.join(', ')}` : ''}`);
         if (r.dismissed.length && r.note !== note)
           ctx.out(
-            `note stored as: ${oneLine(r.note)} (runs of 9 or more digits, such as a BSN, are masked; words of more than 300 characters cut)`,
+            `note stored as: ${oneLine(r.note)} (runs of 9 or more digits and 9 digits in groups, such as a BSN, are masked; words of more than 300 characters cut)`,
           );
         if (r.notOpen.length) {
           ctx.err(`quarantine.unknown_id: no open quarantine item ${r.notOpen.join(', ')}`);

@@ -81,6 +81,15 @@ describe('preparing an exchange', () => {
     expect(scrubReason("a.xml: '999900006' is not valid; AGB 12345678 ok; x999900006")).toBe(
       "a.xml: '*********' is not valid; AGB 12345678 ok; x*********",
     );
+    // Nine digits as people group a BSN are masked too; dates, times, amounts and codes are not.
+    expect(
+      scrubReason(
+        'fout bsn 999 435 978 (cliënt 999.43.59.78), 9994-35-978; op 2024-03-05 10:00, € 1.234.567,89',
+      ),
+    ).toBe('fout bsn *** *** *** (cliënt ***.**.**.**), ****-**-***; op 2024-03-05 10:00, € 1.234.567,89');
+    expect(scrubReason('moment 2026-11-30T16:00:00.000Z, AGB 1234 5678, tel 06 1234 5678')).toBe(
+      'moment 2026-11-30T16:00:00.000Z, AGB 1234 5678, tel 06 1234 5678',
+    );
     const file = 'berichten/GGKCF400100001422.xml';
     expect(scrubReason(`${file}: line 2: 'BSN999900006' in ${file}`, file)).toBe(
       `${file}: line 2: 'BSN*********' in ${file}`,

@@ -45,14 +45,21 @@ export type Parse = (xml: Buffer, source: { file: string }) => ParseOutcome;
 
 const GEMEENTE = /^\d{4}$/;
 
-// Defence in depth: a reason is shown to operators and kept; no run of 9+ digits (a BSN) may survive in it.
+// Defence in depth: a reason is shown to operators and kept; no run of 9+ digits (a BSN) may survive in it,
+// nor nine digits in groups as people write a BSN (999 435 978, 9994.35.978, 999-43-5978).
 // Except in the exchange's own file name, which the listing shows beside it anyway: masked there it hid
 // which file the reason is about (a hub id, GGKCF400100001422.xml).
 // Any other run of 300+ non-blank characters is cut (a manifest field or name of megabytes, quoted).
 export function scrubReason(reason: string, source?: string): string {
-  const mask = (text: string) => capNames(text, 300).replace(/\d{9,}/g, (d) => '*'.repeat(d.length));
+  const mask = (text: string) =>
+    capNames(text, 300)
+      .replace(/\d{9,}/g, (d) => '*'.repeat(d.length))
+      .replace(GROUPED_NINE_DIGITS, (d) => d.replace(/\d/g, '*'));
   return source ? reason.split(source).map(mask).join(source) : mask(reason);
 }
+
+/** Nine digits with single spaces, dots or hyphens between some of them, not part of a longer number. */
+const GROUPED_NINE_DIGITS = /(?<![\d.-])\d(?:[ .-]?\d){8}(?![\d]|[.-]\d)/g;
 
 /**
  * The identity of one passage: the hub's id, else a keyed digest of where and when it came and what it held.

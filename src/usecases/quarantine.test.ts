@@ -196,14 +196,15 @@ describe('a dismissal note', () => {
       const [item] = await listQuarantine(store);
       const r = await dismissQuarantine(store, {
         ids: [item!.id],
-        note: '  bsn 111222333 fout, zie ticket 12345678  ',
+        note: '  bsn 111222333 fout, zie ticket 12345678, cliënt 999 435 978  ',
         actor: 'cli:beheer',
         now: now(),
       });
       // Eight digits (a ticket, a date) stay readable.
-      expect(r.note).toBe('bsn ********* fout, zie ticket 12345678');
+      expect(r.note).toBe('bsn ********* fout, zie ticket 12345678, cliënt *** *** ***');
       const [entry] = await listAudit(store.db, { actionPrefix: 'quarantine.dismiss' });
       expect(String(entry?.detail)).not.toContain('111222333');
+      expect(String(entry?.detail)).not.toContain('999 435 978');
       expect(JSON.parse(String(entry?.detail))).toEqual({ ids: [item!.id], note: r.note });
     } finally {
       await drop();
