@@ -31,6 +31,7 @@ interface Opts {
   workers?: number;
   now?: string;
   progress: boolean;
+  withoutManifest?: boolean;
 }
 
 /**
@@ -61,6 +62,10 @@ export function register(program: Command, ctx: CliContext): void {
       },
     )
     .option('--now <iso>', 'moment of the run (ISO-8601); default now')
+    .option(
+      '--without-manifest',
+      'read a folder or ZIP by its .xml files also when it holds what looks like a manifest (misnamed, or in subfolders)',
+    )
     .option('--no-progress', 'show no progress')
     .action(async (path: string, opts: Opts) => {
       const at = parseNow(ctx, opts.now);
@@ -69,7 +74,7 @@ export function register(program: Command, ctx: CliContext): void {
       const now = opts.now === undefined ? () => new Date() : () => at;
       const { store, keys } = await openKeyedStore(ctx.config, requireSecret(ctx.config));
       try {
-        const source = await openSource(path);
+        const source = await openSource(path, { withoutManifest: opts.withoutManifest === true });
         const tty = opts.progress && process.stderr.isTTY;
         const bar = tty
           ? new cliProgress.SingleBar(

@@ -57,11 +57,6 @@ export interface IngestSummary {
   settledFolders?: number;
   /** Files of a folder or ZIP without a manifest not read for their name (not `.xml`): how many, the first few. */
   notXml?: { readonly count: number; readonly first: readonly string[] };
-  /**
-   * Files not read that look like a manifest under another name (`manifest.jsonl`, `*.ndjson`): without
-   * `manifest.ndjson` the moments were the files' own times and no hub ids were kept.
-   */
-  manifestLike?: readonly string[];
   /** Exchanges whose hub moment is more than FUTURE_MARGIN_MS after the run's now, and the latest of them. */
   futureMoments?: { count: number; latest: string };
 }
@@ -459,8 +454,6 @@ export async function ingestSource(
   }
   if (source.notXml?.length && !stopped()) {
     summary.notXml = { count: source.notXml.length, first: source.notXml.slice(0, NOT_XML_NAMED) };
-    const manifestLike = source.notXml.filter(looksLikeManifest);
-    if (manifestLike.length > 0) summary.manifestLike = manifestLike;
   }
   await finishRun(deps.store, runId, deps.now().toISOString());
   return summary;
@@ -617,10 +610,6 @@ function skippedPlaceholder(key: string, ex: ReceivedExchange): PreparedExchange
 /** How many of the files not read for their name a summary names. */
 const NOT_XML_NAMED = 3;
 
-/** A file name a manifest may have been given by mistake: `manifest.*`, or JSON lines (`.ndjson`, `.jsonl`). */
-const looksLikeManifest = (name: string): boolean =>
-  /(^|\/)manifest[^/]*$/i.test(name) || /\.(ndjson|jsonl)$/i.test(name);
-
 export function formatSummary(s: IngestSummary): string[] {
   const lines = [
     // Conflicts are stored messages too: named within `stored`, so the numbers add up to `received`.
@@ -645,10 +634,6 @@ export function formatSummary(s: IngestSummary): string[] {
 /** What an operator must see on stderr after a run, beside its summary. */
 export function summaryWarnings(s: IngestSummary): string[] {
   const out: string[] = [];
-  if (s.manifestLike)
-    out.push(
-      `ingest: warning: no manifest.ndjson was read, but ${s.manifestLike.join(', ')} looks like one: the moments are the files' own times and no hub ids were kept. If it is the hub's manifest, name it manifest.ndjson and ingest again: the hub's moments then replace these (ingest.manifest_misnamed)`,
-    );
   if (s.futureMoments)
     out.push(
       `ingest: warning: ${count(s.futureMoments.count, 'exchange')} ${s.futureMoments.count === 1 ? 'has' : 'have'} a hub moment after this run (the latest ${shownMoment(s.futureMoments.latest)}): a wrong clock at the hub, or a mistyped manifest? The store keeps the moments as given (ingest.future_moment)`,

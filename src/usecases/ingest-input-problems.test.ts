@@ -429,25 +429,58 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
     });
   });
 
-  it('warns when a folder without manifest.ndjson holds what looks like a manifest under another name', async () => {
+  it('refuses a folder or ZIP without manifest.ndjson that holds what looks like one, before reading anything', async () => {
     await withStore(async (store) => {
+      const refusal = (p: Promise<unknown>) =>
+        p.then(
+          () => 'read',
+          (err: Error) => err.message,
+        );
       const dir = folder([], []);
       rmSync(join(dir, 'manifest.ndjson'));
       writeFileSync(join(dir, 'a.xml'), xmlOf('JW301'));
       writeFileSync(join(dir, 'manifest.jsonl'), '{}');
       writeFileSync(join(dir, 'notes.txt'), 'x');
-      const s = await ingest(store, dir);
-      expect(s.manifestLike).toEqual(['manifest.jsonl']);
-      const [warning] = summaryWarnings(s);
-      expect(warning).toMatch(
-        /^ingest: warning: no manifest\.ndjson was read, but manifest\.jsonl looks like one/,
+      const misnamed = await refusal(openSource(dir));
+      expect(misnamed).toMatch(
+        /^ingest\.manifest_misnamed: .* has no manifest\.ndjson of its own, but manifest\.jsonl looks like one: if it is the hub's manifest, name it manifest\.ndjson and ingest again\. Nothing was read\./,
       );
-      expect(warning).toContain('(ingest.manifest_misnamed)');
-      // Plain notes are no reason to warn.
+      expect(misnamed).toContain('add --without-manifest');
+      expect(await count(store, 'exchange')).toBe(0);
+      // Read anyway when asked: by the files' own times, the manifest-like file among those not read.
+      const anyway = await ingestSource(
+        { store, keys, now },
+        await openSource(dir, { withoutManifest: true }),
+      );
+      expect(anyway).toMatchObject({ received: 1, stored: 1 });
+      expect(anyway.notXml).toEqual({ count: 2, first: ['manifest.jsonl', 'notes.txt'] });
+      // A folder per week, each with its manifest: read by subfolder (or as a ZIP), not as one plain folder.
+      const weeks = folder([], []);
+      rmSync(join(weeks, 'manifest.ndjson'));
+      for (const w of ['w1', 'w2']) {
+        mkdirSync(join(weeks, w));
+        writeFileSync(join(weeks, w, 'manifest.ndjson'), '');
+      }
+      expect(await refusal(openSource(weeks))).toMatch(
+        /but w1\/manifest\.ndjson, w2\/manifest\.ndjson look like one: a folder's manifests in subfolders are not read: ingest each subfolder on its own \(or a ZIP of the folder, which reads every manifest\.ndjson in it\)\. Nothing was read\./,
+      );
+      // A ZIP without a manifest the same.
+      const zipPath = join(dir, 'extract.zip');
+      const zip = new yazl.ZipFile();
+      zip.addBuffer(Buffer.from(xmlOf('JW315')), 'week/a.xml');
+      zip.addBuffer(Buffer.from('{}'), 'week/Manifest.NDJSON');
+      zip.end();
+      await new Promise<void>((resolve, reject) => {
+        zip.outputStream.pipe(createWriteStream(zipPath)).on('close', resolve).on('error', reject);
+      });
+      expect(await refusal(openSource(zipPath))).toMatch(
+        /but week\/Manifest\.NDJSON looks like one: if it is/,
+      );
+      // Plain notes are no reason to refuse, and a source with nothing to read at all warns.
       rmSync(join(dir, 'manifest.jsonl'));
+      rmSync(zipPath);
       writeFileSync(join(dir, 'b.xml'), xmlOf('JW305'));
       expect(summaryWarnings(await ingest(store, dir))).toEqual([]);
-      // A source with nothing to read at all is.
       const empty = folder([], []);
       expect(summaryWarnings(await ingest(store, empty))).toEqual([
         'ingest: warning: the source holds no exchanges: no manifest line and no .xml file (ingest.source_empty)',

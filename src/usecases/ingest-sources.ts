@@ -1008,8 +1008,36 @@ async function zipSource(path: string): Promise<ExchangeSource> {
   };
 }
 
-/** Opens a folder, a ZIP or a manifest file. */
-export async function openSource(path: string): Promise<ExchangeSource> {
+/** A file name a manifest may have been given by mistake: `manifest.*`, or JSON lines (`.ndjson`, `.jsonl`). */
+const looksLikeManifest = (name: string): boolean =>
+  /(^|\/)manifest[^/]*$/i.test(name) || /\.(ndjson|jsonl)$/i.test(name);
+
+/**
+ * Opens a folder, a ZIP or a manifest file. A folder or ZIP read without a manifest that holds what looks like
+ * one (misnamed, or a folder's in its subfolders) is refused before anything is read, unless `withoutManifest`:
+ * read by the files' own times it would get no hub ids, and the hub's manifest ingested after that would count
+ * every message twice (its passages have other keys).
+ */
+export async function openSource(
+  path: string,
+  opts: { readonly withoutManifest?: boolean } = {},
+): Promise<ExchangeSource> {
+  const source = await openAnySource(path);
+  const manifestLike = opts.withoutManifest ? [] : (source.notXml ?? []).filter(looksLikeManifest);
+  if (manifestLike.length === 0) return source;
+  await source.close();
+  const named = `${manifestLike.slice(0, 3).join(', ')}${manifestLike.length > 3 ? ', …' : ''}`;
+  const nested = manifestLike.every((n) => n.endsWith(`/${MANIFEST_NAME}`));
+  throw new Error(
+    `ingest.manifest_misnamed: ${path} has no ${MANIFEST_NAME} of its own, but ${named} ${manifestLike.length === 1 ? 'looks' : 'look'} like one: ` +
+      (nested
+        ? `a folder's manifests in subfolders are not read: ingest each subfolder on its own (or a ZIP of the folder, which reads every ${MANIFEST_NAME} in it). `
+        : `if it is the hub's manifest, name it ${MANIFEST_NAME} and ingest again. `) +
+      `Nothing was read. To read the .xml files without a manifest (moments from the files' own times, no hub ids), add --without-manifest`,
+  );
+}
+
+async function openAnySource(path: string): Promise<ExchangeSource> {
   const s = await stat(path).catch((err: NodeJS.ErrnoException) => {
     // Only a path that is not there is missing: a link loop or a denied folder on the way is unreadable.
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
