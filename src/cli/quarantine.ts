@@ -1,9 +1,16 @@
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { requireSecret } from '../config/config.js';
 import { count } from '../domain/plural.js';
 import { openStore } from '../store/open.js';
 import { InputProblem, readRegularFile, systemErrorText } from '../usecases/ingest-sources.js';
-import { dismissQuarantine, listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
+import {
+  dismissQuarantine,
+  listQuarantine,
+  quarantinedMessage,
+  reasonDetail,
+  retryQuarantine,
+} from '../usecases/quarantine.js';
 import { openKeyedStore } from '../usecases/store-secret.js';
 import { type CliContext, parseNow } from './command.js';
 import { cliActor } from './deliver.js';
@@ -110,6 +117,48 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.err(`quarantine.unknown_id: no open quarantine item ${r.unknownIds.join(', ')}`);
           ctx.setExitCode(1);
         }
+      } finally {
+        await store.close();
+      }
+    });
+  cmd
+    .command('export')
+    .description('write the message of an item as it was received, to see what is wrong and correct it')
+    .argument('<id>', 'quarantine id')
+    .requiredOption('--out <file>', 'file to write (a new one: personal data in clear, readable by you only)')
+    .option('--now <iso>', 'moment of the action (ISO-8601)')
+    .action(async (value: string, opts: { out: string; now?: string }) => {
+      const now = parseNow(ctx, opts.now);
+      if (!now) return;
+      const only = ids(ctx, [value]);
+      if (!only) return;
+      const id = only[0] as number;
+      const { store, keys } = await openKeyedStore(ctx.config, requireSecret(ctx.config));
+      try {
+        const item = await quarantinedMessage({ store, keys }, { id, actor: cliActor(), now });
+        if (!item) {
+          ctx.err(`quarantine.unknown_id: no quarantine item ${id}`);
+          ctx.setExitCode(1);
+          return;
+        }
+        if (!item.message) {
+          ctx.err(
+            `quarantine.no_message: item ${id} (${item.reasonCode}) holds no message: ${item.source} was not read; fix the source and ingest it again`,
+          );
+          ctx.setExitCode(1);
+          return;
+        }
+        try {
+          // A new file only: never over another one, and the message's personal data readable by its owner.
+          writeFileSync(opts.out, item.message, { flag: 'wx', mode: 0o600 });
+        } catch (err) {
+          ctx.err(`quarantine.out_unwritable: ${opts.out}: ${systemErrorText(err)}`);
+          ctx.setExitCode(1);
+          return;
+        }
+        ctx.out(
+          `wrote ${opts.out}: item ${id}, ${item.source}, ${count(item.message.length, 'byte')} as received; once corrected: ketendata quarantine retry ${id} --file <corrected>`,
+        );
       } finally {
         await store.close();
       }

@@ -10,7 +10,7 @@ import { listAudit } from '../store/audit.js';
 import { type ConflictingExchange, ingestSource, type QuarantinedExchange } from './ingest-exchanges.js';
 import type { Parse } from './ingest-prepare.js';
 import { openSource } from './ingest-sources.js';
-import { dismissQuarantine, listQuarantine, retryQuarantine } from './quarantine.js';
+import { dismissQuarantine, listQuarantine, quarantinedMessage, retryQuarantine } from './quarantine.js';
 
 const traffic = exampleTraffic();
 afterAll(() => rmSync(traffic.dir, { recursive: true, force: true }));
@@ -182,6 +182,35 @@ describe.each(DIALECTS)('quarantine on %s', (dialect) => {
       await expect(
         dismissQuarantine(store, { ids: [open[2]!.id], note: '  ', actor: 'cli:beheer', now: now() }),
       ).rejects.toThrow(/quarantine.no_note/);
+    } finally {
+      await drop();
+    }
+  });
+});
+
+describe.each(DIALECTS)('the message of a quarantine item on %s', (dialect) => {
+  it('is given as received, decrypted, with an audit line; none for an item whose file was not read', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      await ingestSource({ store, keys, now }, await openSource(traffic.dir));
+      const items = await listQuarantine(store);
+      const invalid = items.find((i) => i.reasonCode === 'ingest.xsd_invalid');
+      const got = await quarantinedMessage({ store, keys }, { id: invalid!.id, actor: 'cli:op', now: now() });
+      expect(got?.message).toEqual(readFileSync(join(traffic.dir, invalid!.source)));
+      const [entry] = await listAudit(store.db, { actionPrefix: 'quarantine.export' });
+      expect(entry).toMatchObject({ actor: 'cli:op', detail: JSON.stringify({ id: invalid!.id }) });
+      const missing = items.find((i) => i.reasonCode === 'ingest.file_missing');
+      expect(
+        await quarantinedMessage({ store, keys }, { id: missing!.id, actor: 'cli:op', now: now() }),
+      ).toEqual({
+        source: 'berichten/missing.xml',
+        reasonCode: 'ingest.file_missing',
+        message: null,
+      });
+      expect(
+        await quarantinedMessage({ store, keys }, { id: 99_999, actor: 'cli:op', now: now() }),
+      ).toBeUndefined();
+      expect(await listAudit(store.db, { actionPrefix: 'quarantine.export' })).toHaveLength(1);
     } finally {
       await drop();
     }

@@ -180,6 +180,42 @@ export async function retryQuarantine(
   return { ...summary, tried: items.length, resolved, notRetryable, unknownIds };
 }
 
+/**
+ * The message of a quarantine item as it was received (decrypted), to see what is wrong with it and correct
+ * it (`quarantine retry <id> --file`): an exchange posted over HTTP has no other copy here. Personal data in
+ * clear, so each read is in the audit log. Undefined for an unknown id; `message` null for an item whose file
+ * was never read (an input problem: missing, too large, refused).
+ */
+export async function quarantinedMessage(
+  deps: { readonly store: Store; readonly keys: Keys; readonly previousRawKeys?: readonly Buffer[] },
+  input: { readonly id: number; readonly actor: string; readonly now: Date },
+): Promise<
+  { readonly source: string; readonly reasonCode: string; readonly message: Buffer | null } | undefined
+> {
+  const item = await deps.store.db
+    .selectFrom('quarantine')
+    .select(['source', 'reason_code', 'raw_id'])
+    .where('id', '=', input.id)
+    .executeTakeFirst();
+  if (!item) return undefined;
+  if (INPUT_PROBLEM_CODES.has(item.reason_code))
+    return { source: item.source, reasonCode: item.reason_code, message: null };
+  const raw = await deps.store.db
+    .selectFrom('raw_message')
+    .selectAll()
+    .where('id', '=', item.raw_id)
+    .executeTakeFirstOrThrow();
+  const message = decryptRaw(rawKeyRing(deps.keys.rawEncryption, ...(deps.previousRawKeys ?? [])), raw);
+  await audit(deps.store, {
+    at: input.now,
+    actor: input.actor,
+    organisation: null,
+    action: 'quarantine.export',
+    detail: { id: input.id },
+  });
+  return { source: item.source, reasonCode: item.reason_code, message };
+}
+
 export interface DismissResult {
   readonly dismissed: readonly number[];
   /** Ids that are not open items (unknown, resolved or dismissed before). */
