@@ -89,6 +89,23 @@ function gated(store: Store, gate: () => Promise<unknown> | undefined): Store {
   return { ...store, db } as Store;
 }
 
+/**
+ * `deps` where a build of R1, once it has read R1, starts `change` (in its first build, or in every build with
+ * `each`), committed before that build is recorded.
+ */
+function changingDuringBuild(deps: DeliveryDeps, change: () => Promise<unknown>, each = false): DeliveryDeps {
+  let pending: Promise<unknown> | undefined;
+  return {
+    ...deps,
+    store: gated(deps.store, () => pending),
+    organisationKey: (code) => {
+      // Asked once per build, after the organisation was read.
+      if (code === 'R1' && (each || pending === undefined)) pending = change();
+      return testKeys().organisation(code);
+    },
+  };
+}
+
 for (const dialect of DIALECTS) {
   describe(`an organisation changed during the weekly run, on ${dialect}`, () => {
     it('a member removed while earlier organisations of the slot were built is not in the region weekly', async () => {
@@ -115,17 +132,9 @@ for (const dialect of DIALECTS) {
       const { store, dataDir, drop } = await freshStore(dialect);
       try {
         const deps = await setUp(store, dataDir);
-        let change: Promise<unknown> | undefined;
-        const run: DeliveryDeps = {
-          ...deps,
-          store: gated(store, () => change),
-          organisationKey: (code) => {
-            // Asked once per build, after the organisation was read: the change lands during R1's build.
-            if (code === 'R1')
-              change ??= setMembers(store, { code: 'R1', members: ['0363'], actor: 'op', now: SUNDAY });
-            return testKeys().organisation(code);
-          },
-        };
+        const run = changingDuringBuild(deps, () =>
+          setMembers(store, { code: 'R1', members: ['0363'], actor: 'op', now: SUNDAY }),
+        );
         const made = await runDue(run, SUNDAY);
         expect(made.made.filter((d) => d.organisation === 'R1')).toHaveLength(1);
         const { gemeenten, manifest } = await regionWeekly(store, dataDir);
@@ -140,16 +149,9 @@ for (const dialect of DIALECTS) {
       const { store, dataDir, drop } = await freshStore(dialect);
       try {
         const deps = await setUp(store, dataDir);
-        let change: Promise<unknown> | undefined;
-        const run: DeliveryDeps = {
-          ...deps,
-          store: gated(store, () => change),
-          organisationKey: (code) => {
-            if (code === 'R1')
-              change ??= setPersonalData(store, { code: 'R1', leaveOut: true, actor: 'op', now: SUNDAY });
-            return testKeys().organisation(code);
-          },
-        };
+        const run = changingDuringBuild(deps, () =>
+          setPersonalData(store, { code: 'R1', leaveOut: true, actor: 'op', now: SUNDAY }),
+        );
         await runDue(run, SUNDAY);
         const { gemeenten, manifest } = await regionWeekly(store, dataDir);
         expect(manifest.personalDataLeftOut).toBe(true);
@@ -163,20 +165,18 @@ for (const dialect of DIALECTS) {
       const { store, dataDir, drop } = await freshStore(dialect);
       try {
         const deps = await setUp(store, dataDir);
-        let change: Promise<unknown> | undefined;
         let leaveOut = false;
         const wall = { now: SUNDAY };
         const run: DeliveryDeps = {
-          ...deps,
-          wallClock: () => wall.now,
-          store: gated(store, () => change),
-          organisationKey: (code) => {
-            if (code === 'R1') {
+          ...changingDuringBuild(
+            deps,
+            () => {
               leaveOut = !leaveOut;
-              change = setPersonalData(store, { code: 'R1', leaveOut, actor: 'op', now: SUNDAY });
-            }
-            return testKeys().organisation(code);
-          },
+              return setPersonalData(store, { code: 'R1', leaveOut, actor: 'op', now: SUNDAY });
+            },
+            true,
+          ),
+          wallClock: () => wall.now,
         };
         const report = await runDue(run, SUNDAY);
         expect(report.failed.map((f) => [f.organisation, f.reason])).toEqual([
