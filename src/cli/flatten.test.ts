@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,6 +168,22 @@ describe('ketendata flatten --leave-out-personal-data', () => {
     const postcodes = byName(join(full, 'JW301_ClientContact.csv')).map((r) => r.Adres_Postcode);
     expect(contacts.map((r) => r.Adres_Postcode)).toEqual(postcodes.map((p) => p?.slice(0, 4)));
     expect(contacts.every((r) => r.Adres_Straatnaam === '')).toBe(true);
+  });
+});
+
+describe('ketendata flatten and a BSN in free text', () => {
+  it('masks nine digits that pass the 11-test in a comment, and keeps other numbers', async () => {
+    const example = readFileSync(`${FIXTURES}istandaarden/ijw-voorbeelden/JW301.xml`, 'utf8');
+    const dir = mkdtempSync(join(work, 'free-text-'));
+    const file = join(dir, 'JW301.xml');
+    writeFileSync(
+      file,
+      example.replace('>Commentaar client<', '>BSN moeder 999 900 006, dossier 999900007<'),
+    );
+    const out = join(dir, 'out');
+    expect((await run(['flatten', file, '--out', out])).code).toBe(0);
+    const [header, row] = readCsv(join(out, 'JW301.csv'));
+    expect(row![header!.indexOf('Client_Commentaar')]).toBe('BSN moeder *** *** ***, dossier 999900007');
   });
 });
 

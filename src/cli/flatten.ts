@@ -2,12 +2,13 @@ import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ensureFolder } from '../config/folders.js';
+import { maskBsns } from '../domain/bsn.js';
 import { count } from '../domain/plural.js';
 import { CsvWriter, DEFAULT_DELIMITER } from '../export/csv.js';
 import { berichtId, keyedHasher, parseMessage } from '../ingest/index.js';
 import { deriveKey } from '../pseudonymise/keys.js';
 import type { HashedElement, MessageSchema, TableDef } from '../schema/model.js';
-import { type LeftOut, leaveOut, leftOutColumns } from '../schema/personal-data.js';
+import { bsnProneColumns, type LeftOut, leaveOut, leftOutColumns } from '../schema/personal-data.js';
 import { type CliContext, outFolder, parseDelimiter } from './command.js';
 
 export interface FlattenOptions {
@@ -97,6 +98,8 @@ interface TableOut {
   readonly hashed: readonly HashedColumn[];
   /** Personal data columns to leave out; empty unless asked. */
   readonly personal: readonly (readonly [column: number, as: LeftOut])[];
+  /** Free text columns whose BSN-like numbers are masked, as in a delivery. */
+  readonly bsnProne: readonly number[];
 }
 
 function hashedColumnsOf(
@@ -181,12 +184,16 @@ class FlattenRun {
     for (let ti = 0; ti < tables.length; ti++) {
       const rows = msg.tables.get((tables[ti] as TableDef).name);
       if (rows === undefined || rows.length === 0) continue;
-      const { writer, hashed, personal } = tableOuts[ti] as TableOut;
+      const { writer, hashed, personal, bsnProne } = tableOuts[ti] as TableOut;
       for (const row of rows) {
         row[0] = id;
         for (const h of hashed) {
           const v = row[h.col];
           if (v !== null && v !== undefined) row[h.col] = h.hash(v);
+        }
+        for (const i of bsnProne) {
+          const v = row[i];
+          if (v !== null && v !== undefined) row[i] = maskBsns(v);
         }
         if (personal.length > 0) for (const [i, as] of personal) row[i] = leaveOut(as, row[i]);
         writer.push(row);
@@ -208,7 +215,12 @@ class FlattenRun {
         this.writers.set(t.name, writer);
       }
       const personal = this.#options.leaveOutPersonalData ? leftOutColumns(t.columns) : [];
-      return { writer, hashed: hashedColumnsOf(t, this.#hasherFor), personal };
+      return {
+        writer,
+        hashed: hashedColumnsOf(t, this.#hasherFor),
+        personal,
+        bsnProne: bsnProneColumns(t.columns),
+      };
     });
     this.#outs.set(schema, tableOuts);
     return tableOuts;

@@ -74,6 +74,17 @@ export function leftOutColumns(columns: readonly ColumnDef[]): (readonly [column
   });
 }
 
+/**
+ * Columns of free text a sender may fill with a BSN (a comment, a relative's person number): every delivery,
+ * whatever the organisation's choice, masks the numbers in them that pass the 11-test (`maskBsns`).
+ */
+export function bsnProneColumns(columns: readonly ColumnDef[]): number[] {
+  return columns.flatMap((c, i) => {
+    const kind = personalDataOf(c);
+    return kind === 'vrije tekst' || kind === 'persoonsnummer' ? [i] : [];
+  });
+}
+
 /** A value as an organisation that leaves personal data out gets it. */
 export function leaveOut(how: LeftOut, value: unknown): string | null {
   if (how === 'empty' || value === null || value === undefined) return null;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isValidBsn, person, testBsnPool } from './identities.js';
+import { isValidBsn } from '../domain/bsn.js';
+import { person, testBsnPool } from './identities.js';
 import { Random } from './random.js';
 import { breakXml } from './sim.js';
 

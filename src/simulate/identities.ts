@@ -6,15 +6,6 @@ import type { Day } from '../domain/calendar.js';
 import type { Address, Person, Relatie } from './model.js';
 import type { Random } from './random.js';
 
-/** The 11-test (elfproef) for a BSN. */
-export function isValidBsn(bsn: string): boolean {
-  if (!/^[0-9]{9}$/.test(bsn)) return false;
-  let sum = 0;
-  for (let i = 0; i < 8; i++) sum += (9 - i) * Number(bsn[i]);
-  sum -= Number(bsn[8]);
-  return sum % 11 === 0;
-}
-
 /**
  * Every BSN in 999000000–999999999 that passes the 11-test (90,909 of them), shuffled by the seed.
  * A run with more clients than this reuses numbers (documented in README).

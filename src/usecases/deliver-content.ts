@@ -1,7 +1,8 @@
+import { maskBsns } from '../domain/bsn.js';
 import { csvFormatter } from '../export/csv.js';
 import type { Cell, DeliveryFileSpec } from '../export/delivery-writer.js';
 import { deliveredHash } from '../pseudonymise/keys.js';
-import { type LeftOut, leaveOut, leftOutColumns } from '../schema/personal-data.js';
+import { bsnProneColumns, type LeftOut, leaveOut, leftOutColumns } from '../schema/personal-data.js';
 import { schemaSet } from '../schema/releases.js';
 import type { StoredMessage } from '../store/deliveries.js';
 import { KOPPELTABEL_FILE, KOPPELTABEL_HEADER } from './deliver-links.js';
@@ -12,6 +13,8 @@ export interface TablePlan {
   readonly hashed: readonly number[];
   /** Columns with personal data in clear, and what of each an organisation that leaves them out gets. */
   readonly personal: readonly (readonly [column: number, as: LeftOut])[];
+  /** Free text columns whose BSN-like numbers are masked (`bsnProneColumns`). */
+  readonly bsnProne: readonly number[];
   readonly messageKey: number;
   readonly gemeente: number;
   /** Exchange column index by name suffix (main tables only). */
@@ -34,6 +37,7 @@ function buildPlans(): void {
         name: t.name,
         hashed: t.columns.flatMap((c, i) => (c.hashed ? [i] : [])),
         personal: leftOutColumns(t.columns),
+        bsnProne: bsnProneColumns(t.columns),
         messageKey: t.columns.findIndex((c) => c.role === 'messageKey'),
         gemeente: t.columns.findIndex((c) => c.role === 'gemeente'),
         exchange,
@@ -115,6 +119,10 @@ export class DeliveryFormatter {
           for (const i of plan.hashed) {
             const v = row[i];
             if (v !== null && v !== undefined && v !== '') row[i] = this.#hash(String(v));
+          }
+          for (const i of plan.bsnProne) {
+            const v = row[i];
+            if (typeof v === 'string') row[i] = maskBsns(v);
           }
           if (this.#leaveOutPersonalData) for (const [i, as] of plan.personal) row[i] = leaveOut(as, row[i]);
           if (plan.messageKey >= 0 && row[plan.messageKey] == null) row[plan.messageKey] = m.bericht_id;

@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { posix } from 'node:path';
+import { maskNineDigits } from '../domain/bsn.js';
 import {
   berichtId,
   capNames,
@@ -52,14 +53,9 @@ const GEMEENTE = /^\d{4}$/;
 // Any other run of 300+ non-blank characters is cut (a manifest field or name of megabytes, quoted).
 export function scrubReason(reason: string, source?: string): string {
   const mask = (text: string) =>
-    capNames(text, 300)
-      .replace(/\d{9,}/g, (d) => '*'.repeat(d.length))
-      .replace(GROUPED_NINE_DIGITS, (d) => d.replace(/\d/g, '*'));
+    maskNineDigits(capNames(text, 300).replace(/\d{9,}/g, (d) => '*'.repeat(d.length)));
   return source ? reason.split(source).map(mask).join(source) : mask(reason);
 }
-
-/** Nine digits with single spaces, dots or hyphens between some of them, not part of a longer number. */
-const GROUPED_NINE_DIGITS = /(?<![\d.-])\d(?:[ .-]?\d){8}(?![\d]|[.-]\d)/g;
 
 /**
  * The identity of one passage: the hub's id, else a keyed digest of where and when it came and what it held.
