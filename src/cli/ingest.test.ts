@@ -118,7 +118,7 @@ describe('ketendata ingest and quarantine', () => {
       // A BSN in the note is masked before it is stored, and the operator is shown the note as stored.
       const bsn = await runCli(['quarantine', 'dismiss', ids[1]!, '--note', 'bsn 111222333 fout'], e);
       expect(bsn.out).toBe(
-        `dismissed 1: ${ids[1]}\nnote stored as: bsn ********* fout (runs of 9 or more digits and 9 digits in groups, such as a BSN, are masked; words of more than 300 characters cut)\n`,
+        `dismissed 1: ${ids[1]}\nnote stored as: bsn ********* fout (runs of 9 or more digits, and a BSN written in groups, are masked; words of more than 300 characters cut)\n`,
       );
       expect((await runCli(['quarantine', 'list'], e)).out).toContain(`${ids.length - 2} open items`);
       expect((await runCli(['quarantine', 'list', '--all'], e)).out).toMatch(

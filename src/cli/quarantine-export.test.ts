@@ -39,7 +39,7 @@ it('quarantine export writes an item’s message as received, for a correction t
   const store = await openStore({ dataDir, databaseUrl: undefined });
   try {
     const [entry] = await listAudit(store.db, { actionPrefix: 'quarantine.export' });
-    expect(JSON.parse(String(entry?.detail))).toEqual({ id: truncated.id });
+    expect(JSON.parse(String(entry?.detail))).toEqual({ ids: [truncated.id] });
   } finally {
     await store.close();
   }
@@ -47,6 +47,13 @@ it('quarantine export writes an item’s message as received, for a correction t
   const again = await run(['quarantine', 'export', String(truncated.id), '--out', file]);
   expect(again.code).toBe(1);
   expect(again.err).toMatch(/^quarantine\.out_unwritable: .*bericht\.xml: .*EEXIST/);
+  const after = await openStore({ dataDir, databaseUrl: undefined });
+  try {
+    // Nothing was exported this time: one export in the audit log still.
+    expect(await listAudit(after.db, { actionPrefix: 'quarantine.export' })).toHaveLength(1);
+  } finally {
+    await after.close();
+  }
   // Corrected (the rest of the truncated JW301 put back) and retried: a passage of the JW301 stored before.
   const fixed = join(out, 'fixed.xml');
   const whole = validExamples().find((e) => e.name.endsWith('/JW301.xml'))?.xml as Buffer;

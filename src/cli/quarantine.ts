@@ -6,8 +6,8 @@ import { openStore } from '../store/open.js';
 import { InputProblem, readRegularFile, systemErrorText } from '../usecases/ingest-sources.js';
 import {
   dismissQuarantine,
+  exportQuarantined,
   listQuarantine,
-  quarantinedMessage,
   reasonDetail,
   retryQuarantine,
 } from '../usecases/quarantine.js';
@@ -31,6 +31,13 @@ function replacementProblem(err: unknown): string {
   if ((err as NodeJS.ErrnoException).code === 'EFBIG')
     return (err as Error).message.replace(/^ingest\.too_large: .*? has /s, 'has ');
   return (err as NodeJS.ErrnoException).code ?? systemErrorText(err);
+}
+
+/** The export's file could not be written (exists already, no such folder, no permission). */
+class OutUnwritable extends Error {
+  constructor(readonly reason: unknown) {
+    super('the file could not be written');
+  }
 }
 
 /** `ketendata quarantine list|retry`: exchanges that could not be stored, with their reason; retried after a fix. */
@@ -135,29 +142,46 @@ export function register(program: Command, ctx: CliContext): void {
       const id = only[0] as number;
       const { store, keys } = await openKeyedStore(ctx.config, requireSecret(ctx.config));
       try {
-        const item = await quarantinedMessage({ store, keys }, { id, actor: cliActor(), now });
+        let bytes = 0;
+        let item: Awaited<ReturnType<typeof exportQuarantined>>;
+        try {
+          item = await exportQuarantined(
+            { store, keys },
+            {
+              id,
+              actor: cliActor(),
+              now,
+              write: (message) => {
+                try {
+                  // A new file only: never over another one, and the personal data readable by its owner.
+                  writeFileSync(opts.out, message, { flag: 'wx', mode: 0o600 });
+                } catch (err) {
+                  throw new OutUnwritable(err);
+                }
+                bytes = message.length;
+              },
+            },
+          );
+        } catch (err) {
+          if (!(err instanceof OutUnwritable)) throw err;
+          ctx.err(`quarantine.out_unwritable: ${opts.out}: ${systemErrorText(err.reason)}`);
+          ctx.setExitCode(1);
+          return;
+        }
         if (!item) {
           ctx.err(`quarantine.unknown_id: no quarantine item ${id}`);
           ctx.setExitCode(1);
           return;
         }
-        if (!item.message) {
+        if (!item.exported) {
           ctx.err(
             `quarantine.no_message: item ${id} (${item.reasonCode}) holds no message: ${item.source} was not read; fix the source and ingest it again`,
           );
           ctx.setExitCode(1);
           return;
         }
-        try {
-          // A new file only: never over another one, and the message's personal data readable by its owner.
-          writeFileSync(opts.out, item.message, { flag: 'wx', mode: 0o600 });
-        } catch (err) {
-          ctx.err(`quarantine.out_unwritable: ${opts.out}: ${systemErrorText(err)}`);
-          ctx.setExitCode(1);
-          return;
-        }
         ctx.out(
-          `wrote ${opts.out}: item ${id}, ${item.source}, ${count(item.message.length, 'byte')} as received; once corrected: ketendata quarantine retry ${id} --file <corrected>`,
+          `wrote ${opts.out}: item ${id}, ${item.source}, ${count(bytes, 'byte')} as received; once corrected: ketendata quarantine retry ${id} --file <corrected>`,
         );
       } finally {
         await store.close();
@@ -192,7 +216,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.out(`dismissed ${r.dismissed.length}${r.dismissed.length ? `: ${r.dismissed.join(', ')}` : ''}`);
         if (r.dismissed.length && r.note !== note)
           ctx.out(
-            `note stored as: ${oneLine(r.note)} (runs of 9 or more digits and 9 digits in groups, such as a BSN, are masked; words of more than 300 characters cut)`,
+            `note stored as: ${oneLine(r.note)} (runs of 9 or more digits, and a BSN written in groups, are masked; words of more than 300 characters cut)`,
           );
         if (r.notOpen.length) {
           ctx.err(`quarantine.unknown_id: no open quarantine item ${r.notOpen.join(', ')}`);

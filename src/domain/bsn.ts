@@ -7,15 +7,21 @@ export function isValidBsn(bsn: string): boolean {
   return sum % 11 === 0;
 }
 
-/** Nine digits, unbroken or in groups as people write a BSN (999 435 978, 9994.35.978), not part of a longer number. */
-const NINE_DIGITS = /(?<![\d.-])\d(?:[ .-]?\d){8}(?![\d]|[.-]\d)/g;
+/**
+ * Digits in groups of two or more (as people write a BSN: 999435978, 999 435 978, 9994.35.978, 999-43-59-78),
+ * not part of a longer number; `maskNineDigits` takes those of nine digits in all.
+ */
+const DIGIT_GROUPS = /(?<![\d.-])\d{2,}(?:[ .-]\d{2,}){0,3}(?![\d]|[.-]\d)/g;
 
 /**
  * `text` with every nine digits, unbroken or in groups, written as `*` per digit (spaces, dots and hyphens
  * between them kept) where `when` holds for the nine digits.
  */
-export function maskNineDigits(text: string, when: (digits: string) => boolean = () => true): string {
-  return text.replace(NINE_DIGITS, (d) => (when(d.replace(/[ .-]/g, '')) ? d.replace(/\d/g, '*') : d));
+function maskNineDigits(text: string, when: (digits: string) => boolean): string {
+  return text.replace(DIGIT_GROUPS, (d) => {
+    const digits = d.replace(/[ .-]/g, '');
+    return digits.length === 9 && when(digits) ? d.replace(/\d/g, '*') : d;
+  });
 }
 
 /**

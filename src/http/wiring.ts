@@ -378,7 +378,7 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
       // What the audit log keeps, when the use case masked it (and kept it at all).
       const masked =
         n > 0 && r.note !== note.trim()
-          ? ` De toelichting is opgeslagen als „${r.note}”: reeksen van 9 of meer cijfers en 9 cijfers in groepjes (zoals een BSN) worden niet leesbaar bewaard, woorden van meer dan 300 tekens ingekort.`
+          ? ` De toelichting is opgeslagen als „${r.note}”: reeksen van 9 of meer cijfers en een BSN in groepjes (999 435 978) worden niet leesbaar bewaard, woorden van meer dan 300 tekens ingekort.`
           : '';
       return `${n} ${n === 1 ? 'bericht' : 'berichten'} afgehandeld zonder opslaan.${notOpen}${masked}`;
     },

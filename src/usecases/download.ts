@@ -384,8 +384,8 @@ export async function downloadToFolder(
       // Deleted (by a user, or retention) since requireFile saw it: named like one missing from the start.
       const gone =
         (err as NodeJS.ErrnoException).code === 'ENOENT' && !(await stat(src).catch(() => undefined));
+      // copyFile fails before it creates dest: a file of that name from an earlier download stays.
       if (!gone) throw err;
-      await rm(dest, { force: true });
       missing.push(fileMissing(d));
       continue;
     }

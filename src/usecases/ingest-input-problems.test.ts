@@ -461,8 +461,9 @@ describe.each(DIALECTS)('input problems fixed and ingested again on %s', (dialec
         mkdirSync(join(weeks, w));
         writeFileSync(join(weeks, w, 'manifest.ndjson'), '');
       }
+      writeFileSync(join(weeks, 'w1', 'ground-truth.ndjson'), '');
       expect(await refusal(openSource(weeks))).toMatch(
-        /but w1\/manifest\.ndjson, w2\/manifest\.ndjson look like one: a folder's manifests in subfolders are not read: ingest each subfolder on its own \(or a ZIP of the folder, which reads every manifest\.ndjson in it\)\. Nothing was read\./,
+        /but w1\/ground-truth\.ndjson, w1\/manifest\.ndjson, w2\/manifest\.ndjson look like one: a folder's manifests in subfolders are not read: ingest each subfolder on its own \(or a ZIP of the folder, which reads every manifest\.ndjson in it\)\. Nothing was read\./,
       );
       // A ZIP without a manifest the same.
       const zipPath = join(dir, 'extract.zip');

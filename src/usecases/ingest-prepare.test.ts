@@ -87,9 +87,13 @@ describe('preparing an exchange', () => {
         'fout bsn 999 435 978 (cliënt 999.43.59.78), 9994-35-978; op 2024-03-05 10:00, € 1.234.567,89',
       ),
     ).toBe('fout bsn *** *** *** (cliënt ***.**.**.**), ****-**-***; op 2024-03-05 10:00, € 1.234.567,89');
-    expect(scrubReason('moment 2026-11-30T16:00:00.000Z, AGB 1234 5678, tel 06 1234 5678')).toBe(
+    for (const kept of [
       'moment 2026-11-30T16:00:00.000Z, AGB 1234 5678, tel 06 1234 5678',
-    );
+      'AGB 12345678 2 keer gestuurd, ticket 12345678 3 berichten, op 20240305 1 bericht',
+      'op 2024-03-05 2 berichten dubbel, op 05-03-2024 9:30 gebeld',
+      'items 101 102 103 dubbel, regel 1 2 3 4 5 6 7 8 9',
+    ])
+      expect(scrubReason(kept)).toBe(kept);
     const file = 'berichten/GGKCF400100001422.xml';
     expect(scrubReason(`${file}: line 2: 'BSN999900006' in ${file}`, file)).toBe(
       `${file}: line 2: 'BSN*********' in ${file}`,

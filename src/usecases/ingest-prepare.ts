@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { posix } from 'node:path';
-import { maskNineDigits } from '../domain/bsn.js';
+import { maskBsns } from '../domain/bsn.js';
 import {
   berichtId,
   capNames,
@@ -47,13 +47,14 @@ export type Parse = (xml: Buffer, source: { file: string }) => ParseOutcome;
 const GEMEENTE = /^\d{4}$/;
 
 // Defence in depth: a reason is shown to operators and kept; no run of 9+ digits (a BSN) may survive in it,
-// nor nine digits in groups as people write a BSN (999 435 978, 9994.35.978, 999-43-5978).
+// nor a BSN in groups as people write one (999 435 978, 9994.35.978, 999-43-5978).
 // Except in the exchange's own file name, which the listing shows beside it anyway: masked there it hid
 // which file the reason is about (a hub id, GGKCF400100001422.xml).
 // Any other run of 300+ non-blank characters is cut (a manifest field or name of megabytes, quoted).
 export function scrubReason(reason: string, source?: string): string {
+  // Grouped, only a BSN (11-test): people group other numbers too (dates, tickets, counts).
   const mask = (text: string) =>
-    maskNineDigits(capNames(text, 300).replace(/\d{9,}/g, (d) => '*'.repeat(d.length)));
+    maskBsns(capNames(text, 300).replace(/\d{9,}/g, (d) => '*'.repeat(d.length)));
   return source ? reason.split(source).map(mask).join(source) : mask(reason);
 }
 

@@ -1027,7 +1027,8 @@ export async function openSource(
   if (manifestLike.length === 0) return source;
   await source.close();
   const named = `${manifestLike.slice(0, 3).join(', ')}${manifestLike.length > 3 ? ', …' : ''}`;
-  const nested = manifestLike.every((n) => n.endsWith(`/${MANIFEST_NAME}`));
+  // A folder per week, each with its manifest (and a ground-truth.ndjson beside it, say).
+  const nested = manifestLike.some((n) => n.endsWith(`/${MANIFEST_NAME}`));
   throw new Error(
     `ingest.manifest_misnamed: ${path} has no ${MANIFEST_NAME} of its own, but ${named} ${manifestLike.length === 1 ? 'looks' : 'look'} like one: ` +
       (nested

@@ -10,7 +10,7 @@ import { listAudit } from '../store/audit.js';
 import { type ConflictingExchange, ingestSource, type QuarantinedExchange } from './ingest-exchanges.js';
 import type { Parse } from './ingest-prepare.js';
 import { openSource } from './ingest-sources.js';
-import { dismissQuarantine, listQuarantine, quarantinedMessage, retryQuarantine } from './quarantine.js';
+import { dismissQuarantine, exportQuarantined, listQuarantine, retryQuarantine } from './quarantine.js';
 
 const traffic = exampleTraffic();
 afterAll(() => rmSync(traffic.dir, { recursive: true, force: true }));
@@ -194,23 +194,35 @@ describe.each(DIALECTS)('the message of a quarantine item on %s', (dialect) => {
     try {
       await ingestSource({ store, keys, now }, await openSource(traffic.dir));
       const items = await listQuarantine(store);
+      const written: Buffer[] = [];
+      const exportOf = (id: number, write = (m: Buffer) => void written.push(m)) =>
+        exportQuarantined({ store, keys }, { id, actor: 'cli:op', now: now(), write });
       const invalid = items.find((i) => i.reasonCode === 'ingest.xsd_invalid');
-      const got = await quarantinedMessage({ store, keys }, { id: invalid!.id, actor: 'cli:op', now: now() });
-      expect(got?.message).toEqual(readFileSync(join(traffic.dir, invalid!.source)));
-      const [entry] = await listAudit(store.db, { actionPrefix: 'quarantine.export' });
-      expect(entry).toMatchObject({ actor: 'cli:op', detail: JSON.stringify({ id: invalid!.id }) });
+      expect(await exportOf(invalid!.id)).toEqual({
+        source: invalid!.source,
+        reasonCode: 'ingest.xsd_invalid',
+        exported: true,
+      });
+      expect(written).toEqual([readFileSync(join(traffic.dir, invalid!.source))]);
+      const exports = () => listAudit(store.db, { actionPrefix: 'quarantine.export' });
+      expect(await exports()).toMatchObject([
+        { actor: 'cli:op', detail: JSON.stringify({ ids: [invalid!.id] }) },
+      ]);
+      // A write that fails is no export: not in the audit log.
+      const failing = exportOf(invalid!.id, () => {
+        throw new Error('disk full');
+      });
+      await expect(failing).rejects.toThrow('disk full');
+      expect(await exports()).toHaveLength(1);
       const missing = items.find((i) => i.reasonCode === 'ingest.file_missing');
-      expect(
-        await quarantinedMessage({ store, keys }, { id: missing!.id, actor: 'cli:op', now: now() }),
-      ).toEqual({
+      expect(await exportOf(missing!.id)).toEqual({
         source: 'berichten/missing.xml',
         reasonCode: 'ingest.file_missing',
-        message: null,
+        exported: false,
       });
-      expect(
-        await quarantinedMessage({ store, keys }, { id: 99_999, actor: 'cli:op', now: now() }),
-      ).toBeUndefined();
-      expect(await listAudit(store.db, { actionPrefix: 'quarantine.export' })).toHaveLength(1);
+      expect(await exportOf(99_999)).toBeUndefined();
+      expect(written).toHaveLength(1);
+      expect(await exports()).toHaveLength(1);
     } finally {
       await drop();
     }

@@ -181,39 +181,42 @@ export async function retryQuarantine(
 }
 
 /**
- * The message of a quarantine item as it was received (decrypted), to see what is wrong with it and correct
- * it (`quarantine retry <id> --file`): an exchange posted over HTTP has no other copy here. Personal data in
- * clear, so each read is in the audit log. Undefined for an unknown id; `message` null for an item whose file
- * was never read (an input problem: missing, too large, refused).
+ * Hands `write` the message of a quarantine item as it was received (decrypted), to see what is wrong with it
+ * and correct it (`quarantine retry <id> --file`): an exchange posted over HTTP has no other copy here. Personal
+ * data in clear, so each export `write` completed is in the audit log. Undefined for an unknown id; `exported`
+ * false for an item whose file was never read (an input problem: missing, too large, refused), which has none.
  */
-export async function quarantinedMessage(
+export async function exportQuarantined(
   deps: { readonly store: Store; readonly keys: Keys; readonly previousRawKeys?: readonly Buffer[] },
-  input: { readonly id: number; readonly actor: string; readonly now: Date },
-): Promise<
-  { readonly source: string; readonly reasonCode: string; readonly message: Buffer | null } | undefined
-> {
+  input: {
+    readonly id: number;
+    readonly actor: string;
+    readonly now: Date;
+    readonly write: (message: Buffer) => void | Promise<void>;
+  },
+): Promise<{ readonly source: string; readonly reasonCode: string; readonly exported: boolean } | undefined> {
   const item = await deps.store.db
     .selectFrom('quarantine')
     .select(['source', 'reason_code', 'raw_id'])
     .where('id', '=', input.id)
     .executeTakeFirst();
   if (!item) return undefined;
-  if (INPUT_PROBLEM_CODES.has(item.reason_code))
-    return { source: item.source, reasonCode: item.reason_code, message: null };
+  const found = { source: item.source, reasonCode: item.reason_code };
+  if (INPUT_PROBLEM_CODES.has(item.reason_code)) return { ...found, exported: false };
   const raw = await deps.store.db
     .selectFrom('raw_message')
     .selectAll()
     .where('id', '=', item.raw_id)
     .executeTakeFirstOrThrow();
-  const message = decryptRaw(rawKeyRing(deps.keys.rawEncryption, ...(deps.previousRawKeys ?? [])), raw);
+  await input.write(decryptRaw(rawKeyRing(deps.keys.rawEncryption, ...(deps.previousRawKeys ?? [])), raw));
   await audit(deps.store, {
     at: input.now,
     actor: input.actor,
     organisation: null,
     action: 'quarantine.export',
-    detail: { id: input.id },
+    detail: { ids: [input.id] },
   });
-  return { source: item.source, reasonCode: item.reason_code, message };
+  return { ...found, exported: true };
 }
 
 export interface DismissResult {
@@ -226,7 +229,7 @@ export interface DismissResult {
 
 /**
  * The note as the audit log keeps it: trimmed, and masked as a quarantine reason is (no run of 9 or more
- * digits, a BSN, in clear), since /beheer/audit shows it and the store promises no BSN in clear.
+ * digits, nor a BSN in groups, in clear), since /beheer/audit shows it and the store promises no BSN in clear.
  */
 export const storedNote = (note: string): string => scrubReason(note.trim());
 

@@ -114,6 +114,34 @@ describe.each(DIALECTS)('POST /api/v1/exchanges on %s', (dialect) => {
     }
   });
 
+  it('refuses a JSON body that is not UTF-8 (an invalid byte would be read as U+FFFD), and stores nothing', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      const app = exchangesApiFor({ store, keys, clock })(scopeOf);
+      const json = Buffer.from(
+        JSON.stringify({ xml: jw301.toString('utf8'), hubId: 'GGK-B1', moment: '2024-03-04T09:00:00Z' }),
+      );
+      const at = json.indexOf('>Wit<') + 1;
+      json[at] = 0xff;
+      const res = await app.request('/api/v1/exchanges', {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: json,
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        error: {
+          code: 'api.bad_request',
+          message:
+            'the JSON body is not valid UTF-8: send the message as it is with Content-Type: application/xml',
+        },
+      });
+      expect(await store.db.selectFrom('message').select('seq').execute()).toEqual([]);
+    } finally {
+      await drop();
+    }
+  });
+
   it('keeps an invalid message in quarantine and says why', async () => {
     const { store, drop } = await freshStore(dialect);
     try {

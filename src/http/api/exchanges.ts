@@ -50,6 +50,8 @@ function utf8Document(xml: string): Buffer {
   return LONE_SURROGATE.test(text) ? wtf8(text) : Buffer.from(text, 'utf8');
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** UTF-8's byte patterns for every code point, a lone surrogate's own value included. */
@@ -137,9 +139,23 @@ export function exchangesApi(deps: ExchangesApiDeps): Hono {
       let meta: Record<string, unknown> = c.req.query();
       let bytes: Buffer;
       if (json) {
+        // JSON is UTF-8 (RFC 8259). Read leniently, an invalid byte in "xml" became U+FFFD and the message was
+        // stored altered; as bytes (application/xml) such a message is kept in quarantine.
+        let text: string;
+        try {
+          text = STRICT_UTF8.decode(await c.req.arrayBuffer());
+        } catch {
+          return c.json(
+            problem(
+              'api.bad_request',
+              'the JSON body is not valid UTF-8: send the message as it is with Content-Type: application/xml',
+            ),
+            400,
+          );
+        }
         let body: unknown;
         try {
-          body = await c.req.json();
+          body = JSON.parse(text);
         } catch {
           return c.json(problem('api.bad_request', 'body is not valid JSON'), 400);
         }

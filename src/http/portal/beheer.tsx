@@ -126,6 +126,7 @@ const AUDIT_ACTION_TEXT: Record<string, string> = {
   'quarantine.retry': 'Quarantaine opnieuw geprobeerd',
   'quarantine.replace': 'Quarantaine vervangen door gecorrigeerd bericht',
   'quarantine.dismiss': 'Quarantaine afgehandeld zonder opslaan',
+  'quarantine.export': 'Bericht uit quarantaine als bestand opgeslagen (persoonsgegevens leesbaar)',
   'settings.change': 'Instelling gewijzigd',
   'settings.token_create': 'API-token aangemaakt',
   'settings.token_revoke': 'API-token ingetrokken',
