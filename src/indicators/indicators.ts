@@ -312,6 +312,14 @@ function rejectsWhole(m: IndicatorMessage, all: Record<string, Row[]>, main?: Ta
   });
 }
 
+/** Whether a 325 refuses its 323 for an identification used before (TR056: 9056 in its header). */
+function refusesDuplicate(m: IndicatorMessage, all: Record<string, Row[]>): boolean {
+  const codes = tableOf(m, all, 'RetourCode');
+  return (codes?.rows ?? []).some(
+    (r) => codes!.get(r, 'Niveau') === 'Header' && codes!.get(r, 'RetourCode') === DUPLICATE,
+  );
+}
+
 type Declared = [cents: number, prestaties: number, rejected: number, rejectedCents: number];
 
 interface Stop {
@@ -353,8 +361,10 @@ export class IndicatorAccumulator {
   readonly #granted = new Map<number, Many>();
   readonly #answered = new Map<number, Many>();
   readonly #startOf = new Map<number, Many>();
-  /** 323 → the 325 that answers it. */
-  readonly #answerOf323 = new Map<string, string>();
+  /** 323 → the 325s that answer it: several when the 323 came in versions (the same copied header). */
+  readonly #answersOf323 = new Map<string, string[]>();
+  /** 325 → how many 323s (versions of one) it answers. */
+  readonly #answered323 = new Map<string, number>();
   readonly #targets301 = new Set<number>();
   readonly #targets319 = new Set<number>();
   // Facts from the message pass.
@@ -392,6 +402,8 @@ export class IndicatorAccumulator {
   readonly #prestaties323 = new Map<string, (string | number)[]>();
   /** 325s that reject their 323 as a whole. */
   readonly #rejectingWhole = new Set<string>();
+  /** Of those, the ones refusing a 323 whose identification was used before (9056 in the header). */
+  readonly #refusingDuplicate = new Set<string>();
   #latest: Day | undefined;
   /** Identifications of conflicting messages of which a version was counted. */
   readonly #versionCounted = new Set<string>();
@@ -445,7 +457,8 @@ export class IndicatorAccumulator {
       addOnce(this.#startOf, this.#row(l.from_bericht_id, l.from_row), to);
       this.#targets301.add(to);
     } else if (l.type === 'declaratie-antwoord') {
-      this.#answerOf323.set(l.to_bericht_id, l.from_bericht_id);
+      entry(this.#answersOf323, l.to_bericht_id, (): string[] => []).push(l.from_bericht_id);
+      this.#answered323.set(l.from_bericht_id, (this.#answered323.get(l.from_bericht_id) ?? 0) + 1);
     }
   }
 
@@ -614,10 +627,11 @@ export class IndicatorAccumulator {
         if (n === 325 && rejectsWhole(m, all, main, head)) {
           // Every prestatie of its 323 counts as rejected; the 325's own rows would count some twice.
           this.#rejectingWhole.add(m.bericht_id);
+          if (refusesDuplicate(m, all)) this.#refusingDuplicate.add(m.bericht_id);
           break;
         }
         const own =
-          n === 323 && this.#answerOf323.has(m.bericht_id) ? new Map<string, [number, number]>() : undefined;
+          n === 323 && this.#answersOf323.has(m.bericht_id) ? new Map<string, [number, number]>() : undefined;
         const t = tableOf(m, all, 'Prestatie');
         const byMonth = entry(this.#declared, g, () => new Map<string, Declared>());
         for (const r of t?.rows ?? []) {
@@ -667,6 +681,18 @@ export class IndicatorAccumulator {
     if (targets.length < 2) return targets;
     const picked = targets.filter((t) => this.#laterVersions.has(t) === duplicate);
     return picked.length > 0 ? picked : targets;
+  }
+
+  /**
+   * Whether a 325 rejects the (counted) 323 `id` as a whole. As for retours (`#heenOf`): where a 325 answers
+   * versions of one 323, a 9056 refuses the later version(s), which are not counted, not the first one.
+   */
+  #rejectedWhole(id: string): boolean {
+    return (this.#answersOf323.get(id) ?? []).some(
+      (answer) =>
+        this.#rejectingWhole.has(answer) &&
+        ((this.#answered323.get(answer) ?? 0) < 2 || !this.#refusingDuplicate.has(answer)),
+    );
   }
 
   /** Heen messages whose retour carries an error code: functionally not sent (OP286), left out everywhere. */
@@ -824,7 +850,7 @@ export class IndicatorAccumulator {
     // 5: declarations per month of the ProductPeriode. A 323 rejected as a whole: all its prestaties.
     const rejectedWhole = new Map<string, [number, number]>();
     for (const [id, p] of this.#prestaties323) {
-      if (!scope.has(p[0] as string) || !this.#rejectingWhole.has(this.#answerOf323.get(id) ?? '')) continue;
+      if (!scope.has(p[0] as string) || !this.#rejectedWhole(id)) continue;
       for (let i = 1; i < p.length; i += 3) {
         const w = entry(rejectedWhole, p[i] as string, (): [number, number] => [0, 0]);
         w[0] += p[i + 1] as number;

@@ -170,11 +170,25 @@ export class Journeys {
     );
   }
 
-  /** Two versions of one 323: the same identification, other content (a conflict), a day apart. */
-  async conflictingDeclaratie(code: 'JW323' | 'WMO323', dag: string, first: Declaratie, second: Declaratie) {
+  /**
+   * Two versions of one 323: the same identification, other content (a conflict), a day apart. Then a 325 for
+   * each of `answers`, all with that header: rejecting nothing, or with those codes in its header.
+   */
+  async conflictingDeclaratie(
+    code: 'JW323' | 'WMO323',
+    dag: string,
+    first: Declaratie,
+    second: Declaratie,
+    answers: (string[] | undefined)[] = [],
+  ) {
     const h = this.#header(code, dag, false);
     await this.#ingest(build.declaratie(h, first, 'tabs'), false, dag);
     await this.#ingest(build.declaratie(h, second, 'tabs'), false, dag);
+    for (const headerCodes of answers) {
+      const answer = this.#header(code.replace('323', '325'), dag, true);
+      const reply = { declaratie: first, rejected: new Map(), ...(headerCodes ? { headerCodes } : {}) };
+      await this.#ingest(build.declaratieAntwoord(answer, h, reply, 'tabs'), true, dag);
+    }
   }
 }
 

@@ -443,6 +443,58 @@ for (const dialect of DIALECTS) {
 
 for (const dialect of DIALECTS) {
   describe(`indicators: two versions of one message on ${dialect}`, () => {
+    it('a 325 with 9056 refuses the later version of a 323, not the one counted', async () => {
+      for (const answers of [[undefined, ['9056']], [['9056']]]) {
+        const { store, drop } = await freshStore(dialect);
+        try {
+          const j = new Journeys(store, '0344');
+          const c9 = person(9);
+          await j.toewijzing('JW301', '2024-02-01', c9, [assigned(5001, '2024-02-01', '2024-02-01')]);
+          const decl = (cents: number) => ({
+            nummer: 'DN9',
+            periodeBegin: d('2024-03-01'),
+            periodeEind: d('2024-03-31'),
+            dagtekening: d('2024-04-05'),
+            clienten: [
+              {
+                bsn: c9.bsn,
+                prestaties: [
+                  {
+                    referentieNummer: 'V1',
+                    nummer: 5001,
+                    categorie: '45',
+                    productCode: '45A03',
+                    begindatum: d('2024-03-01'),
+                    einddatum: d('2024-03-31'),
+                    volume: cents / 100,
+                    eenheid: '04',
+                    tarief: 100,
+                    bedrag: cents,
+                    debetCredit: 'D' as const,
+                  },
+                ],
+              },
+            ],
+          });
+          await j.conflictingDeclaratie('JW323', '2024-04-05', decl(30_000), decl(30_100), answers);
+          await registerUtrecht(store);
+          const v = (await refreshIndicators(store, '0344', { now: NOW })).scopes[ALL_MEMBERS]!;
+          expect(
+            v.declarations.months.find((m) => m.month === '2024-03'),
+            JSON.stringify(answers),
+          ).toEqual({
+            month: '2024-03',
+            submittedCents: 30_000,
+            approvedCents: 30_000,
+            prestaties: 1,
+            rejected: 0,
+          });
+        } finally {
+          await drop();
+        }
+      }
+    });
+
     it('count the version stored first only', async () => {
       const { store, drop } = await freshStore(dialect);
       try {

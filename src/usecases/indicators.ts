@@ -33,9 +33,10 @@ export interface IndicatorSnapshot {
  * 4: a withdrawal (RedenWijziging 01 with Einddatum = Ingangsdatum) deletes; a rejected version counts for
  * neither side of a deletion; the version current at a start is ordered by date and time.
  * 5: a retour of a message in two versions is charged to one of them (9056 to the later); starts and stops
- * pair per aanbieder; a 317's grant leaves out rows dated before it.
+ * pair per aanbieder; a 317's grant leaves out rows dated before it. 6: a 325 with 9056 answering a 323 in
+ * two versions rejects the later version, not the one counted.
  */
-const SNAPSHOT_VERSION = 5;
+const SNAPSHOT_VERSION = 6;
 
 interface StoredData {
   readonly version: number;
