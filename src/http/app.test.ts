@@ -1467,7 +1467,7 @@ for (const dialect of DIALECTS) {
       expect(labels(section('wijziging'))).toEqual([
         'Mediaan doorlooptijd',
         'Binnen 5 werkdagen',
-        'Verzoeken',
+        'Toegewezen verzoeken',
       ]);
       expect(labels(section('start'))).toEqual(['Mediaan', 'Gestarte toewijzingen']);
       // Nothing counted: no period to show, the label alone.

@@ -171,8 +171,8 @@ describe('the portal in headless Chromium', () => {
       formatShare(v.leadTime.withinNorm, v.leadTime.count),
     );
     const change = v.changeRequests!;
-    expect(await tile('Verzoeken', 'wijziging').textContent()).toBe(
-      formatNumber(change.requestOutcome.requests),
+    expect(await tile('Toegewezen verzoeken', 'wijziging').textContent()).toBe(
+      formatNumber(change.leadTime.count),
     );
     expect(await tile('Binnen 5 werkdagen', 'wijziging').textContent()).toBe(
       formatShare(change.leadTime.withinNorm, change.leadTime.count),

@@ -315,7 +315,8 @@ function Indicators(props: { v: IndicatorValues; scopeLabel: string }) {
               label="Binnen 5 werkdagen"
               value={formatShare(v.changeRequests.leadTime.withinNorm, v.changeRequests.leadTime.count)}
             />
-            <Tile label="Verzoeken" value={formatNumber(v.changeRequests.requestOutcome.requests)} />
+            {/* The lead time's count, under the period it covers; all requests are in the table below. */}
+            <Tile label="Toegewezen verzoeken" value={formatNumber(v.changeRequests.leadTime.count)} />
           </Tiles>
           <OutcomeTable
             caption={`Uitkomst verzoeken om wijziging, ${props.scopeLabel}`}
