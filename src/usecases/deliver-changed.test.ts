@@ -7,7 +7,15 @@ import type { Store } from '../store/open.js';
 import { type DeliveryDeps, runDue } from './deliver.js';
 import { ingestAt, parseCsv, readZip, testBsn, testKeys } from './deliveries.fixtures.js';
 import { listDeliveries } from './deliveries.js';
-import { activateOrganisation, addOrganisation, setMembers, setPersonalData } from './organisations.js';
+import {
+  activateOrganisation,
+  addOrganisation,
+  cancelHistoryRequest,
+  findOrganisation,
+  requestHistory,
+  setMembers,
+  setPersonalData,
+} from './organisations.js';
 
 const ACTIVATED = new Date('2024-02-28T10:00:00Z');
 const FIRST_SUNDAY = new Date('2024-03-03T05:01:00Z'); // 06:01 Amsterdam
@@ -156,6 +164,37 @@ for (const dialect of DIALECTS) {
         const { gemeenten, manifest } = await regionWeekly(store, dataDir);
         expect(manifest.personalDataLeftOut).toBe(true);
         expect(gemeenten).toEqual(['0344']);
+      } finally {
+        await drop();
+      }
+    });
+
+    it('a history asked again after the slot while it was built waits for the next Sunday, also when rebuilt', async () => {
+      const { store, dataDir, drop } = await freshStore(dialect);
+      try {
+        const deps = await setUp(store, dataDir);
+        await requestHistory(store, { code: 'R1', actor: 'op', now: new Date('2024-03-08T10:00:00Z') });
+        const later = new Date(SUNDAY.getTime() + 60_000);
+        let builds = 0;
+        let change: Promise<unknown> | undefined;
+        const run: DeliveryDeps = {
+          ...deps,
+          store: gated(store, () => change),
+          organisationKey: (code) => {
+            // R1's second build is its history: the request is withdrawn and made again (after the slot), and
+            // a member removed, so the build is refused as changed.
+            if (code === 'R1' && ++builds === 2)
+              change = (async () => {
+                await cancelHistoryRequest(store, { code: 'R1', actor: 'op', now: later });
+                await requestHistory(store, { code: 'R1', actor: 'op', now: later });
+                await setMembers(store, { code: 'R1', members: ['0363'], actor: 'op', now: later });
+              })();
+            return testKeys().organisation(code);
+          },
+        };
+        const report = await runDue(run, SUNDAY);
+        expect(report.made.filter((d) => d.organisation === 'R1').map((d) => d.kind)).toEqual(['weekly']);
+        expect((await findOrganisation(store, 'R1'))?.historyRequested).toBe(true);
       } finally {
         await drop();
       }

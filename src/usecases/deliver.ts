@@ -387,7 +387,8 @@ export async function runDue(deps: DeliveryDeps, now: Date, opts: RunOptions = {
               if (attempt === MAX_BUILDS)
                 throw new Error(`the organisation changed while its delivery was made, ${MAX_BUILDS} times`);
               const fresh = await getOrganisation(db, org.code);
-              if (!fresh?.active) {
+              const owes = kind === 'weekly' ? owesWeekly : owesHistory;
+              if (!fresh?.active || !owes(fresh, slot)) {
                 d = undefined;
                 break;
               }
