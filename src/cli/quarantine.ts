@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { requireSecret } from '../config/config.js';
 import { count } from '../domain/plural.js';
@@ -156,6 +156,8 @@ export function register(program: Command, ctx: CliContext): void {
                   // A new file only: never over another one, and the personal data readable by its owner.
                   writeFileSync(opts.out, message, { flag: 'wx', mode: 0o600 });
                 } catch (err) {
+                  // Created but not written whole (a full disk): no part of the message is left behind.
+                  if ((err as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(opts.out, { force: true });
                   throw new OutUnwritable(err);
                 }
                 bytes = message.length;

@@ -7,20 +7,38 @@ export function isValidBsn(bsn: string): boolean {
   return sum % 11 === 0;
 }
 
-/**
- * Digits in groups of two or more (as people write a BSN: 999435978, 999 435 978, 9994.35.978, 999-43-59-78),
- * not part of a longer number; `maskNineDigits` takes those of nine digits in all.
- */
-const DIGIT_GROUPS = /(?<![\d.-])\d{2,}(?:[ .-]\d{2,}){0,3}(?![\d]|[.-]\d)/g;
+/** Digits in groups joined by single spaces, dots or hyphens (999 435 978, 9994.35.978, 06 1234 5678). */
+const DIGIT_RUN = /\d+(?:[ .-]\d+)*/g;
 
 /**
- * `text` with every nine digits, unbroken or in groups, written as `*` per digit (spaces, dots and hyphens
- * between them kept) where `when` holds for the nine digits.
+ * `text` with every nine digits as people write a BSN (unbroken, or consecutive groups of two or more digits:
+ * 999 435 978, 9994.35.978, 999-43-59-78) written as `*` per digit where `when` holds for them. Such nine digits
+ * stand apart from the groups beside them by a space (`BSN 999435978 12 keer`); joined by a dot or hyphen they
+ * are part of a longer number (`1.999435978`, a date).
  */
 function maskNineDigits(text: string, when: (digits: string) => boolean): string {
-  return text.replace(DIGIT_GROUPS, (d) => {
-    const digits = d.replace(/[ .-]/g, '');
-    return digits.length === 9 && when(digits) ? d.replace(/\d/g, '*') : d;
+  return text.replace(DIGIT_RUN, (run) => {
+    const parts = run.split(/([ .-])/);
+    const groups = parts.filter((_, k) => k % 2 === 0);
+    const seps = parts.filter((_, k) => k % 2 === 1);
+    const masked = groups.map(() => false);
+    for (let i = 0; i < groups.length; i++) {
+      if (i > 0 && seps[i - 1] !== ' ') continue;
+      let n = 0;
+      for (let j = i; j < groups.length; j++) {
+        const g = groups[j] as string;
+        if (j > i && (g.length < 2 || (groups[i] as string).length < 2)) break;
+        n += g.length;
+        if (n > 9) break;
+        if (n < 9) continue;
+        if ((j === groups.length - 1 || seps[j] === ' ') && when(groups.slice(i, j + 1).join(''))) {
+          for (let k = i; k <= j; k++) masked[k] = true;
+          i = j;
+        }
+        break;
+      }
+    }
+    return parts.map((p, k) => (k % 2 === 0 && masked[k / 2] ? '*'.repeat(p.length) : p)).join('');
   });
 }
 

@@ -642,7 +642,10 @@ export function dictionaryMarkdown(
     '',
     'De overige gegevens staan erin zoals het bericht ze bevat. Kolommen met een persoonsgegeven (naam, ' +
       'geboortedatum, adres, telefoon of e-mail, vrije tekst, persoonsnummer) zijn gemarkeerd in de kolom "Persoonsgegeven": ' +
-      'voor de afweging welke kolommen uw organisatie gebruikt en bewaart (DPIA, dataminimalisatie).' +
+      'voor de afweging welke kolommen uw organisatie gebruikt en bewaart (DPIA, dataminimalisatie). ' +
+      'Negen cijfers die de elfproef van een BSN doorstaan (ook in groepjes, 999 435 978) staan in kolommen met ' +
+      'vrije tekst of een persoonsnummer als *********: een BSN die een afzender daar intypte, verlaat de dienst ' +
+      'niet leesbaar.' +
       (options.personalDataLeftOut
         ? ' Uw organisatie heeft gekozen deze gegevens niet te ontvangen: in deze levering zijn die kolommen leeg, ' +
           'behalve een geboortedatum (alleen het jaar) en een postcode (alleen de 4 cijfers). De omschrijving van ' +

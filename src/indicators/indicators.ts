@@ -362,7 +362,7 @@ export class IndicatorAccumulator {
   readonly #answered = new Map<number, Many>();
   readonly #startOf = new Map<number, Many>();
   /** 323 → the 325s that answer it: several when the 323 came in versions (the same copied header). */
-  readonly #answersOf323 = new Map<string, string[]>();
+  readonly #answersOf323 = new Map<string, string | string[]>();
   /** 325 → how many 323s (versions of one) it answers. */
   readonly #answered323 = new Map<string, number>();
   readonly #targets301 = new Set<number>();
@@ -457,7 +457,13 @@ export class IndicatorAccumulator {
       addOnce(this.#startOf, this.#row(l.from_bericht_id, l.from_row), to);
       this.#targets301.add(to);
     } else if (l.type === 'declaratie-antwoord') {
-      entry(this.#answersOf323, l.to_bericht_id, (): string[] => []).push(l.from_bericht_id);
+      // One string for the one answer nearly every 323 has; a pair linked again adds nothing.
+      const had = this.#answersOf323.get(l.to_bericht_id);
+      if (had === l.from_bericht_id || (Array.isArray(had) && had.includes(l.from_bericht_id))) return;
+      this.#answersOf323.set(
+        l.to_bericht_id,
+        had === undefined ? l.from_bericht_id : [...(Array.isArray(had) ? had : [had]), l.from_bericht_id],
+      );
       this.#answered323.set(l.from_bericht_id, (this.#answered323.get(l.from_bericht_id) ?? 0) + 1);
     }
   }
@@ -688,7 +694,8 @@ export class IndicatorAccumulator {
    * versions of one 323, a 9056 refuses the later version(s), which are not counted, not the first one.
    */
   #rejectedWhole(id: string): boolean {
-    return (this.#answersOf323.get(id) ?? []).some(
+    const answers = this.#answersOf323.get(id) ?? [];
+    return (Array.isArray(answers) ? answers : [answers]).some(
       (answer) =>
         this.#rejectingWhole.has(answer) &&
         ((this.#answered323.get(answer) ?? 0) < 2 || !this.#refusingDuplicate.has(answer)),

@@ -443,8 +443,14 @@ for (const dialect of DIALECTS) {
 
 for (const dialect of DIALECTS) {
   describe(`indicators: two versions of one message on ${dialect}`, () => {
-    it('a 325 with 9056 refuses the later version of a 323, not the one counted', async () => {
-      for (const answers of [[undefined, ['9056']], [['9056']]]) {
+    it('a 325 with 9056 refuses the later version of a 323, not the one counted; another rejects it', async () => {
+      // A 9056 refuses the later version; another rejection the version counted.
+      const cases: [(string[] | undefined)[], number][] = [
+        [[undefined, ['9056']], 0],
+        [[['9056']], 0],
+        [[['8848']], 1],
+      ];
+      for (const [answers, rejected] of cases) {
         const { store, drop } = await freshStore(dialect);
         try {
           const j = new Journeys(store, '0344');
@@ -485,9 +491,9 @@ for (const dialect of DIALECTS) {
           ).toEqual({
             month: '2024-03',
             submittedCents: 30_000,
-            approvedCents: 30_000,
+            approvedCents: 30_000 * (1 - rejected),
             prestaties: 1,
-            rejected: 0,
+            rejected,
           });
         } finally {
           await drop();

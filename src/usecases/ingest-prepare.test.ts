@@ -87,6 +87,7 @@ describe('preparing an exchange', () => {
         'fout bsn 999 435 978 (cliënt 999.43.59.78), 9994-35-978; op 2024-03-05 10:00, € 1.234.567,89',
       ),
     ).toBe('fout bsn *** *** *** (cliënt ***.**.**.**), ****-**-***; op 2024-03-05 10:00, € 1.234.567,89');
+    expect(scrubReason('BSN 999 435 978 2024, bsn-999435978')).toBe('BSN *** *** *** 2024, bsn-*********');
     for (const kept of [
       'moment 2026-11-30T16:00:00.000Z, AGB 1234 5678, tel 06 1234 5678',
       'AGB 12345678 2 keer gestuurd, ticket 12345678 3 berichten, op 20240305 1 bericht',
