@@ -441,6 +441,43 @@ for (const dialect of DIALECTS) {
   });
 }
 
+/**
+ * Client 9 with toewijzing 5001, and one 323 of March in two versions (300,00 then 301,00 euro: the same
+ * identification, other content), then a 325 for each of `answers` (see `conflictingDeclaratie`).
+ */
+async function twoVersionsOf323(store: Store, answers: (string[] | undefined)[] = []) {
+  const j = new Journeys(store, '0344');
+  const c9 = person(9);
+  await j.toewijzing('JW301', '2024-02-01', c9, [assigned(5001, '2024-02-01', '2024-02-01')]);
+  const decl = (cents: number) => ({
+    nummer: 'DN9',
+    periodeBegin: d('2024-03-01'),
+    periodeEind: d('2024-03-31'),
+    dagtekening: d('2024-04-05'),
+    clienten: [
+      {
+        bsn: c9.bsn,
+        prestaties: [
+          {
+            referentieNummer: 'V1',
+            nummer: 5001,
+            categorie: '45',
+            productCode: '45A03',
+            begindatum: d('2024-03-01'),
+            einddatum: d('2024-03-31'),
+            volume: cents / 100,
+            eenheid: '04',
+            tarief: 100,
+            bedrag: cents,
+            debetCredit: 'D' as const,
+          },
+        ],
+      },
+    ],
+  });
+  await j.conflictingDeclaratie('JW323', '2024-04-05', decl(30_000), decl(30_100), answers);
+}
+
 for (const dialect of DIALECTS) {
   describe(`indicators: two versions of one message on ${dialect}`, () => {
     it('a 325 with 9056 refuses the later version of a 323, not the one counted; another rejects it', async () => {
@@ -453,36 +490,7 @@ for (const dialect of DIALECTS) {
       for (const [answers, rejected] of cases) {
         const { store, drop } = await freshStore(dialect);
         try {
-          const j = new Journeys(store, '0344');
-          const c9 = person(9);
-          await j.toewijzing('JW301', '2024-02-01', c9, [assigned(5001, '2024-02-01', '2024-02-01')]);
-          const decl = (cents: number) => ({
-            nummer: 'DN9',
-            periodeBegin: d('2024-03-01'),
-            periodeEind: d('2024-03-31'),
-            dagtekening: d('2024-04-05'),
-            clienten: [
-              {
-                bsn: c9.bsn,
-                prestaties: [
-                  {
-                    referentieNummer: 'V1',
-                    nummer: 5001,
-                    categorie: '45',
-                    productCode: '45A03',
-                    begindatum: d('2024-03-01'),
-                    einddatum: d('2024-03-31'),
-                    volume: cents / 100,
-                    eenheid: '04',
-                    tarief: 100,
-                    bedrag: cents,
-                    debetCredit: 'D' as const,
-                  },
-                ],
-              },
-            ],
-          });
-          await j.conflictingDeclaratie('JW323', '2024-04-05', decl(30_000), decl(30_100), answers);
+          await twoVersionsOf323(store, answers);
           await registerUtrecht(store);
           const v = (await refreshIndicators(store, '0344', { now: NOW })).scopes[ALL_MEMBERS]!;
           expect(
@@ -504,36 +512,7 @@ for (const dialect of DIALECTS) {
     it('count the version stored first only', async () => {
       const { store, drop } = await freshStore(dialect);
       try {
-        const j = new Journeys(store, '0344');
-        const c9 = person(9);
-        await j.toewijzing('JW301', '2024-02-01', c9, [assigned(5001, '2024-02-01', '2024-02-01')]);
-        const decl = (cents: number) => ({
-          nummer: 'DN9',
-          periodeBegin: d('2024-03-01'),
-          periodeEind: d('2024-03-31'),
-          dagtekening: d('2024-04-05'),
-          clienten: [
-            {
-              bsn: c9.bsn,
-              prestaties: [
-                {
-                  referentieNummer: 'V1',
-                  nummer: 5001,
-                  categorie: '45',
-                  productCode: '45A03',
-                  begindatum: d('2024-03-01'),
-                  einddatum: d('2024-03-31'),
-                  volume: cents / 100,
-                  eenheid: '04',
-                  tarief: 100,
-                  bedrag: cents,
-                  debetCredit: 'D' as const,
-                },
-              ],
-            },
-          ],
-        });
-        await j.conflictingDeclaratie('JW323', '2024-04-05', decl(30_000), decl(30_100));
+        await twoVersionsOf323(store);
         const conflicts = await store.db
           .selectFrom('message')
           .select('conflict')
