@@ -1221,7 +1221,10 @@ for (const dialect of DIALECTS) {
       expect((await new Browser(h.app).login('fien@0599.example')).status).toBe(400);
       const [entry] = await listAudit(h.store.db, { actionPrefix: 'user.disable' });
       expect(entry).toMatchObject({ actor: 'beheer@example', organisation: '0599' });
-      expect((await op.page('/beheer/audit')).html).toContain('Account geblokkeerd');
+      const auditPage = (await op.page('/beheer/audit')).html;
+      expect(auditPage).toContain('Account geblokkeerd');
+      // The refused login: told apart from a wrong password for the operator (the page said the same to fien).
+      expect(auditPage).toContain('juist wachtwoord, maar het account is geblokkeerd');
 
       const self = await op.post('/beheer/gebruikers/blokkeren', { _csrf: csrf!, email: 'beheer@example' });
       expect(self.status).toBe(400);

@@ -338,7 +338,12 @@ for (const dialect of DIALECTS) {
         .execute();
       expect(left).toEqual([]);
       for (const t of tokens) expect(await resolveSession(store.db, t, later(2))).toBeUndefined();
-      expect(await login(store.db, dee, later(3))).toEqual({ ok: false, reason: 'invalid' });
+      // The right password of a blocked account is told apart (for the audit log), a wrong one is not.
+      expect(await login(store.db, dee, later(3))).toEqual({ ok: false, reason: 'disabled' });
+      expect(await login(store.db, { ...dee, password: 'not the password' }, later(3))).toEqual({
+        ok: false,
+        reason: 'invalid',
+      });
       const [entry] = await listAudit(store.db, { actionPrefix: 'user.disable' });
       expect(entry).toMatchObject({ actor: 'beheer@example', organisation: '0363' });
       expect(JSON.parse(entry!.detail!)).toEqual({ user: 'dee@gemeente.nl' });

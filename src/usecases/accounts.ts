@@ -151,7 +151,9 @@ export type LoginResult =
       /** A new device cookie for the browser, when the login was given `device`. */
       readonly deviceCookie?: string;
     }
-  | { readonly ok: false; readonly reason: 'invalid' | 'throttled' };
+  // `disabled`: the right password of a blocked account, for the audit log only (the page says what it says
+  // of a wrong one, so a blocked address is not confirmed to whoever tries it).
+  | { readonly ok: false; readonly reason: 'invalid' | 'disabled' | 'throttled' };
 
 /** The browser's device cookie (if any) and the key that signs device cookies. */
 export interface LoginDevice {
@@ -178,6 +180,7 @@ export async function login(
   const email = input.email.trim().toLowerCase();
   const user = await findUserByEmail(db, email);
   const device = input.device && deviceKey(input.device.key, input.device.cookie, email);
+  let blocked = false;
   const outcome = await limitedAttempt(
     db,
     [
@@ -186,12 +189,14 @@ export async function login(
     ],
     now,
     // Verify against a dummy hash when the user is unknown, so timing does not reveal which e-mails exist.
-    async () =>
-      (await verify(user?.password_hash ?? (await dummyHash()), input.password)) &&
-      !!user &&
-      !user.disabled_at,
+    async () => {
+      const right = (await verify(user?.password_hash ?? (await dummyHash()), input.password)) && !!user;
+      blocked = right && !!user?.disabled_at;
+      return right && !blocked;
+    },
   );
-  if (outcome !== 'ok') return { ok: false, reason: outcome === 'throttled' ? 'throttled' : 'invalid' };
+  if (outcome !== 'ok')
+    return { ok: false, reason: outcome === 'throttled' ? 'throttled' : blocked ? 'disabled' : 'invalid' };
   if (!user) throw new Error('unreachable: a login without a user succeeded');
   const sessionToken = await openSession(db, user.id, user.totp_enabled === 1, now);
   return {

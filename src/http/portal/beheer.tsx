@@ -183,7 +183,15 @@ const AUDIT_DETAIL_VALUE: Record<string, Record<string, string>> = {
     organisation_activate: 'organisatie geactiveerd',
     organisation_members: 'gemeenten gewijzigd',
   },
-  reason: { invalid: 'onjuiste gegevens', throttled: 'te veel pogingen' },
+  reason: {
+    invalid: 'onjuiste gegevens',
+    disabled: 'juist wachtwoord, maar het account is geblokkeerd',
+    throttled: 'te veel pogingen',
+    totp_invalid: 'onjuiste inlogcode',
+    totp_used: 'inlogcode al gebruikt',
+    totp_throttled: 'te veel inlogcodes geprobeerd',
+    totp_key_unknown: 'tweede factor niet te lezen (geheim gewijzigd, raw-rekey nog niet gedraaid)',
+  },
   personalData: { 'leave-out': 'leeg laten', deliver: 'leveren' },
 };
 
