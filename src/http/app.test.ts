@@ -1257,6 +1257,12 @@ for (const dialect of DIALECTS) {
       await op.login('beheer@example');
       const { csrf, html } = await op.page('/beheer/gebruikers');
       expect(html).toContain('aria-label="Tweede factor uitzetten gijs@0599.example"');
+      // A question first, as for blocking: one stray click would lower the user's security.
+      expect(html).toContain(`href="/beheer/gebruikers?tweede-factor=${user.id}#tweede-factor-bevestigen"`);
+      expect(html).not.toContain('Ja, tweede factor uitzetten');
+      const asked = (await op.page(`/beheer/gebruikers?tweede-factor=${user.id}`)).html;
+      expect(asked).toContain('Weet u zeker dat u de tweede factor van gijs@0599.example wilt uitzetten?');
+      expect(asked).toContain('Ja, tweede factor uitzetten');
       const off = await op.post('/beheer/gebruikers/tweede-factor', {
         _csrf: csrf!,
         email: 'gijs@0599.example',

@@ -877,11 +877,34 @@ export function beheerRoutes(): Hono<AppEnv> {
             !u.disabled_at,
         )
       : undefined;
+    // Switching off someone's second factor too: it lowers their security and ends their sessions.
+    const resetAsked = c.req.query('tweede-factor')?.trim().toLowerCase();
+    const resetting = resetAsked
+      ? users.find(
+          (u) =>
+            (String(u.id) === resetAsked || u.email.toLowerCase() === resetAsked) &&
+            u.id !== s.user.id &&
+            u.totp_enabled,
+        )
+      : undefined;
     return shell(
       c,
       'Gebruikers',
       '/beheer/gebruikers',
       <>
+        {resetting ? (
+          <Confirm
+            id="tweede-factor-bevestigen"
+            level={2}
+            title="Tweede factor uitzetten"
+            question={`Weet u zeker dat u de tweede factor van ${resetting.email} wilt uitzetten? Inloggen kan dan met alleen het wachtwoord, en de gebruiker wordt direct overal uitgelogd.`}
+            action="/beheer/gebruikers/tweede-factor"
+            csrf={s.csrfToken}
+            confirm="Ja, tweede factor uitzetten"
+            cancel="/beheer/gebruikers"
+            fields={{ email: resetting.email }}
+          />
+        ) : null}
         {blocking ? (
           <Confirm
             id="blokkeren-bevestigen"
@@ -948,12 +971,15 @@ export function beheerRoutes(): Hono<AppEnv> {
                       </a>
                     )}{' '}
                     {u.totp_enabled ? (
-                      <UserAction
-                        action="/beheer/gebruikers/tweede-factor"
-                        label="Tweede factor uitzetten"
-                        email={u.email}
-                        csrf={s.csrfToken}
-                      />
+                      <>
+                        <a
+                          class="utrecht-link"
+                          href={`/beheer/gebruikers?tweede-factor=${u.id}#tweede-factor-bevestigen`}
+                          aria-label={`Tweede factor uitzetten ${u.email}`}
+                        >
+                          Tweede factor uitzetten
+                        </a>{' '}
+                      </>
                     ) : null}
                     <a
                       class="utrecht-link"
