@@ -191,12 +191,15 @@ export function ophalenRoutes(): Hono<AppEnv> {
         : undefined;
     const toDelete = selected?.filter((d) => d.firstDownloadedAt) ?? [];
     const toKeep = selected?.filter((d) => !d.firstDownloadedAt) ?? [];
+    // Nothing to ask: said on a plain address, so a reload after downloading (which the page suggests) asks
+    // nothing, and no box stays ticked from the address.
+    if (selected && toDelete.length === 0)
+      return c.redirect(
+        `/ophalen?melding=${selected.length === 0 ? 'niets-geselecteerd' : 'niet-gedownload'}`,
+        303,
+      );
     const msg = selected
-      ? selected.length === 0
-        ? MESSAGES['niets-geselecteerd']
-        : toDelete.length === 0
-          ? MESSAGES['niet-gedownload']
-          : undefined
+      ? undefined
       : melding === 'deels' && counts.every((n) => Number.isSafeInteger(n) && n > 0)
         ? partlyDeleted(counts[0]!, counts[1]!)
         : melding === 'verwijderd'
