@@ -56,7 +56,7 @@ export const KOPPELTABEL_COLUMNS: readonly KoppeltabelColumn[] = [
   {
     name: 'Mutatie',
     description:
-      "'toegevoegd': de koppeling is nieuw. 'vervallen': een eerder geleverde koppeling met dezelfde kanten geldt niet meer (alleen bij toewijzing-versie, stop-start en correctie, die opnieuw bepaald worden als later een bericht binnenkomt dat ertussen valt of een bericht afkeurt). Een historie of de eerste wekelijkse levering bevat alleen koppelingen die gelden.",
+      "'toegevoegd': de koppeling is nieuw. 'vervallen': een eerder geleverde koppeling met dezelfde kanten geldt niet meer (alleen bij toewijzing-versie, stop-start en correctie, die opnieuw bepaald worden als later een bericht binnenkomt dat ertussen valt of een bericht afkeurt). Een historie of de eerste wekelijkse levering bevat alleen koppelingen die gelden; zo ook een wekelijkse levering voor een gemeente die zij vanaf het begin stuurt (in manifest.json onder catchUp: een gemeente die later bij de hoofdorganisatie kwam): die rijen van die Gemeente vervangen alle eerdere rijen van die Gemeente.",
   },
   {
     name: 'Gemeente',
