@@ -3,6 +3,7 @@ import { Browser, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS } from '../../test/support/databases.js';
 import { finishRun, startRun, writeExchangeBatch } from '../store/ingest-repository.js';
 import { testBsn, testMessage } from '../usecases/deliveries.fixtures.js';
+import { RETRY_RUN } from '../usecases/quarantine.js';
 
 describe.each(DIALECTS)('Beheer, Inlezen: the live feed beside ingest runs on %s', (dialect) => {
   // The feed makes a run per request: a day of a live hub pushed every `ingest` run off the page (200 rows).
@@ -39,6 +40,27 @@ describe.each(DIALECTS)('Beheer, Inlezen: the live feed beside ingest runs on %s
       ]);
       expect(rows[1]).toContain('/srv/hub/extract-2026-02-20');
       expect(rows[1]).not.toContain('live feed');
+    } finally {
+      await h.drop();
+    }
+  });
+});
+
+describe.each(DIALECTS)('Beheer, Inlezen: a quarantine retry on %s', (dialect) => {
+  it('is named in Dutch, and counts nothing as received', async () => {
+    const h = await portalHarness(dialect);
+    try {
+      await h.seed();
+      const run = await startRun(h.store, RETRY_RUN, '2026-02-20T20:00:00.000Z');
+      await finishRun(h.store, run, '2026-02-20T20:00:01.000Z');
+      const op = new Browser(h.app);
+      await op.login('beheer@example');
+      const html = (await op.page('/beheer/inlezen')).html;
+      const table = html.slice(html.indexOf('id="inleesrondes'), html.indexOf('id="conflicten"'));
+      const [row] = table.split('<tr class="utrecht-table__row">').slice(2);
+      expect(row).toContain('Quarantaine opnieuw geprobeerd (of vervangen)');
+      expect(row).not.toContain(RETRY_RUN);
+      expect(row).toMatch(/kd-num">\s*(?:<!--[^>]*-->)?\s*—/);
     } finally {
       await h.drop();
     }

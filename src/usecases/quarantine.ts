@@ -100,6 +100,9 @@ export interface RetryDeps {
   readonly previousRawKeys?: readonly Buffer[];
 }
 
+/** The source of a retry's ingest run: it receives nothing new, it processes kept items again. */
+export const RETRY_RUN = 'quarantine retry';
+
 export interface RetryResult extends IngestSummary {
   /** Entries that were looked at: resolved (stored or duplicate) or still quarantined. */
   readonly tried: number;
@@ -160,7 +163,7 @@ export async function retryQuarantine(
     items.push(prepareExchange(deps.keys, received, deps.parse, r.exchange_key, rawId));
     retryIds.push(Number(r.id));
   }
-  const runId = await startRun(deps.store, 'quarantine retry', deps.now().toISOString());
+  const runId = await startRun(deps.store, RETRY_RUN, deps.now().toISOString());
   const summary = emptySummary(runId);
   let resolved = 0;
   for (let i = 0; i < items.length; i += 500) {

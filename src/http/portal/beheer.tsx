@@ -12,6 +12,7 @@ import {
 } from '../../usecases/accounts.js';
 import { AccountError } from '../../usecases/accounts-errors.js';
 import { conflictingMessages } from '../../usecases/conflicts.js';
+import { RETRY_RUN } from '../../usecases/quarantine.js';
 import type { IngestRunView } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { OneTimeFlash } from '../flash.js';
@@ -1278,14 +1279,17 @@ export function beheerRoutes(): Hono<AppEnv> {
             {runs.map((r, i) => (
               <tr class="utrecht-table__row">
                 <td class="utrecht-table__cell">
-                  {r.source}
+                  {r.source === RETRY_RUN ? 'Quarantaine opnieuw geprobeerd (of vervangen)' : r.source}
                   {r.requests !== undefined
                     ? ` (live feed: ${formatCount(r.requests)} ${r.requests === 1 ? 'verzoek' : 'verzoeken'} op ${formatDay(r.startedAt.slice(0, 10))}, UTC)`
                     : ''}
                 </td>
                 <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
                 <td class="utrecht-table__cell">{ends[i]!.text}</td>
-                <td class="utrecht-table__cell kd-num">{r.received}</td>
+                <td class="utrecht-table__cell kd-num">
+                  {/* A retry receives nothing: its counts say what became of the items it processed again. */}
+                  {r.source === RETRY_RUN ? '—' : r.received}
+                </td>
                 <td class="utrecht-table__cell kd-num">{r.stored}</td>
                 <td class="utrecht-table__cell kd-num">{r.duplicates}</td>
                 <td class="utrecht-table__cell kd-num">{r.conflicts}</td>
