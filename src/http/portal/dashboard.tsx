@@ -553,8 +553,9 @@ export function dashboardRoutes(): Hono<AppEnv> {
             <p class="utrecht-paragraph">
               <strong>Stand per {formatDateTime(snap.computedAt)}</strong>. Indicatoren over alle ontvangen
               berichten van {introScope}; laatste Dagtekening {formatDay(snap.latestDagtekening)}. De stand
-              wordt elke week bij de levering bijgewerkt. Berichten die door hun retour zijn afgekeurd, tellen
-              niet mee.
+              wordt elke week bij de levering bijgewerkt, en opnieuw berekend als de gemeenten van de
+              organisatie wijzigen (dan telt ze ook berichten mee die nog in geen levering zaten). Berichten
+              die door hun retour zijn afgekeurd, tellen niet mee.
             </p>
             {choice ? (
               <form method="get" action="/dashboard" class="kd-actions kd-filter">
