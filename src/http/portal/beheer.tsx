@@ -867,27 +867,19 @@ export function beheerRoutes(): Hono<AppEnv> {
     const error = notice && 'form' in notice ? notice : undefined;
     // By id, so the link puts no e-mail address in the logs of a proxy on the way.
     const resetEmail = resetFor ?? users.find((u) => String(u.id) === c.req.query('wachtwoord'))?.email ?? '';
-    // Blocking goes through a question first: one stray click would log someone out everywhere. The link
-    // names the user by id (as the password link); an e-mail address typed in the address bar works too.
-    const blockAsked = c.req.query('blokkeren')?.trim().toLowerCase();
-    const blocking = blockAsked
-      ? users.find(
-          (u) =>
-            (String(u.id) === blockAsked || u.email.toLowerCase() === blockAsked) &&
-            u.id !== s.user.id &&
-            !u.disabled_at,
-        )
-      : undefined;
-    // Switching off someone's second factor too: it lowers their security and ends their sessions.
-    const resetAsked = c.req.query('tweede-factor')?.trim().toLowerCase();
-    const resetting = resetAsked
-      ? users.find(
-          (u) =>
-            (String(u.id) === resetAsked || u.email.toLowerCase() === resetAsked) &&
-            u.id !== s.user.id &&
-            u.totp_enabled,
-        )
-      : undefined;
+    // Blocking and switching off a second factor go through a question first: one stray click would log
+    // someone out everywhere. The link names the user by id (as the password link); an e-mail address typed in
+    // the address bar works too. Never one's own account.
+    const asked = (param: string, when: (u: (typeof users)[number]) => boolean) => {
+      const v = c.req.query(param)?.trim().toLowerCase();
+      return v
+        ? users.find(
+            (u) => (String(u.id) === v || u.email.toLowerCase() === v) && u.id !== s.user.id && when(u),
+          )
+        : undefined;
+    };
+    const blocking = asked('blokkeren', (u) => !u.disabled_at);
+    const resetting = asked('tweede-factor', (u) => !!u.totp_enabled);
     return shell(
       c,
       'Gebruikers',
