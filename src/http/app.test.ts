@@ -860,7 +860,7 @@ for (const dialect of DIALECTS) {
         b,
         retried,
         '/beheer/quarantaine',
-        '1 opnieuw geprobeerd: 0 opgelost, 1 nog in quarantaine.',
+        '1 opnieuw geprobeerd: 0 opgelost, 1 nog in quarantaine (ingest.unknown_type; de reden staat hieronder bij het bericht).',
       );
       // Nothing selected: the page again, at once, saying so.
       const none = await b.post('/beheer/quarantaine/opnieuw', { _csrf: csrf! });
@@ -878,7 +878,7 @@ for (const dialect of DIALECTS) {
         b,
         replaced,
         '/beheer/quarantaine',
-        '1 opnieuw geprobeerd: 1 opgelost, 0 nog in quarantaine.',
+        '1 opnieuw geprobeerd: 1 opgelost (1 opgeslagen, 0 als dubbel), 0 nog in quarantaine.',
       );
       const q = await h.store.db
         .selectFrom('quarantine')

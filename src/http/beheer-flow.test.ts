@@ -172,7 +172,8 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
     const retried = await op.post('/beheer/quarantaine/opnieuw', { _csrf: csrf!, ids: String(id) });
     expect(retried.status).toBe(303);
     expect(retried.headers.get('Location')).toBe(QUARANTINE);
-    const retryMessage = '1 opnieuw geprobeerd: 0 opgelost, 1 nog in quarantaine.';
+    const retryMessage =
+      '1 opnieuw geprobeerd: 0 opgelost, 1 nog in quarantaine (ingest.unknown_type; de reden staat hieronder bij het bericht).';
     expect((await op.page(QUARANTINE)).html).toContain(retryMessage);
     expect((await op.page(QUARANTINE)).html).not.toContain(retryMessage);
 

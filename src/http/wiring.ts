@@ -368,7 +368,14 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         return r.unknownIds.length === 1
           ? `Quarantainenummer ${r.unknownIds[0]} staat niet (meer) open.`
           : `Quarantainenummers ${r.unknownIds.join(', ')} staan niet (meer) open.`;
-      return `${r.tried} opnieuw geprobeerd: ${r.resolved} opgelost, ${r.tried - r.resolved} nog in quarantaine.`;
+      // What became of them: a replacement stored as a duplicate, or refused again, and why.
+      const still = r.tried - r.resolved;
+      const how = r.resolved > 0 ? ` (${r.stored} opgeslagen, ${r.duplicates} als dubbel)` : '';
+      const why =
+        still > 0
+          ? ` (${Object.keys(r.quarantinedByReason).sort().join(', ')}; de reden staat hieronder bij het bericht)`
+          : '';
+      return `${r.tried} opnieuw geprobeerd: ${r.resolved} opgelost${how}, ${still} nog in quarantaine${why}.`;
     },
     async dismissQuarantine(ids, note, actor, now) {
       // The page has checked that there is a selection and a note.
