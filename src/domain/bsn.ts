@@ -47,4 +47,12 @@ function maskNineDigits(text: string, when: (digits: string) => boolean): string
  * comment or a relative's person number does not leave the service in clear. Other numbers (dates, amounts,
  * phone numbers, most nine-digit references) stay.
  */
-export const maskBsns = (text: string): string => maskNineDigits(text, isValidBsn);
+export function maskBsns(text: string): string {
+  // Most free text holds fewer than nine digits: no regular expression for it.
+  let digits = 0;
+  for (let i = 0; i < text.length && digits < 9; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) digits++;
+  }
+  return digits < 9 ? text : maskNineDigits(text, isValidBsn);
+}
