@@ -91,6 +91,18 @@ for (const dialect of DIALECTS) {
       expect(await res.text()).toContain('.utrecht-button');
     });
 
+    it('has a tab icon that every page links to and /favicon.ico leads to, so a browser gets no 404 per page', async () => {
+      const html = await (await h.app.request('/inloggen')).text();
+      expect(html).toContain('<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml"/>');
+      const icon = await h.app.request('/assets/favicon.svg');
+      expect(icon.status).toBe(200);
+      expect(icon.headers.get('Content-Type')).toBe('image/svg+xml');
+      expect(await icon.text()).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      const ico = await h.app.request('/favicon.ico');
+      expect(ico.status).toBe(301);
+      expect(ico.headers.get('Location')).toBe('/assets/favicon.svg');
+    });
+
     it('sends the anonymous visitor to the login page, saying which page to go to after', async () => {
       for (const path of ['/', '/ophalen', '/dashboard', '/historie', '/instellingen', '/beheer']) {
         const res = await h.app.request(path);

@@ -111,6 +111,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.route('/assets', assets());
+  // Asked for by browsers and tools that do not read the page's icon link.
+  app.get('/favicon.ico', (c) => c.redirect('/assets/favicon.svg', 301));
 
   // For a service manager or load balancer: no session, no CSRF, no log line. /healthz says the process
   // answers; /readyz that the store does too. A failure says so in one line, never why in detail.

@@ -90,6 +90,9 @@ body { margin: 0; font-family: var(--utrecht-document-font-family, Arial, sans-s
 .utrecht-textbox--invalid { border-color: var(--utrecht-color-invalid, #990000); border-width: 2px; }
 `;
 
+/** The tab icon: a K on the header's red (browsers ask for one on every page; a 404 each time filled the logs). */
+const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#cc0000"/><path d="M10 7v18M10 17l10-10M13 14l8 11" stroke="#fff" stroke-width="4" fill="none" stroke-linecap="round"/></svg>`;
+
 /** CSS served from the app itself (no CDN): design tokens, the Utrecht component library, our additions. */
 export function assets(): Hono {
   const tokens = readFileSync(require.resolve('@utrecht/design-tokens/dist/theme.css'), 'utf8');
@@ -102,5 +105,12 @@ export function assets(): Hono {
   app.get('/tokens.css', css(tokens));
   app.get('/utrecht.css', css(components));
   app.get('/portal.css', css(PORTAL_CSS));
+  app.get(
+    '/favicon.svg',
+    () =>
+      new Response(FAVICON, {
+        headers: { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' },
+      }),
+  );
   return app;
 }

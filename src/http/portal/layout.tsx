@@ -46,6 +46,7 @@ export function Layout(props: LayoutProps) {
         <link rel="stylesheet" href="/assets/tokens.css" />
         <link rel="stylesheet" href="/assets/utrecht.css" />
         <link rel="stylesheet" href="/assets/portal.css" />
+        <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
       </head>
       <body class="utrecht-document utrecht-page-body">
         <a class="utrecht-skip-link utrecht-skip-link--visible-on-focus" href="#inhoud">
