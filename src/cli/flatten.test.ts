@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +142,26 @@ describe('ketendata flatten', () => {
     expect(rowsA[1]?.[bsn]).toMatch(/^[0-9a-f]{32}$/);
     expect(rowsB[1]?.[bsn]).toMatch(/^[0-9a-f]{32}$/);
     expect(rowsA[1]?.[bsn]).not.toBe(rowsB[1]?.[bsn]);
+  });
+
+  it('writes an integer as a number reads, whichever copy of a message sent as +2 and as 2 comes first', async () => {
+    const jw301 = readFileSync(`${FIXTURES}istandaarden/ijw-voorbeelden/JW301.xml`, 'utf8');
+    const signed = jw301.replace('<ijw:Volume>2</ijw:Volume>', '<ijw:Volume>+002</ijw:Volume>');
+    expect(signed).not.toBe(jw301);
+    const volumes = async (first: string, second: string, name: string) => {
+      const input = join(work, `${name}-in`);
+      const out = join(work, `${name}-out`);
+      mkdirSync(input);
+      writeFileSync(join(input, 'a.xml'), first);
+      writeFileSync(join(input, 'b.xml'), second);
+      const r = await run(['flatten', input, '--out', out]);
+      expect(r.out.join('\n')).toContain('1 message flattened, 1 duplicate written once');
+      const rows = readCsv(join(out, 'JW301_ToegewezenProduct.csv'));
+      const col = (rows[0] as string[]).indexOf('Omvang_Volume');
+      return rows.slice(1).map((row) => row[col]);
+    };
+    expect(await volumes(signed, jw301, 'sign-first')).toEqual(['2', '2']);
+    expect(await volumes(jw301, signed, 'sign-second')).toEqual(['2', '2']);
   });
 
   it('refuses to run without a key', async () => {

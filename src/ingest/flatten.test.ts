@@ -25,7 +25,7 @@ function readable(schema: MessageSchema, tables: Tables) {
   );
 }
 
-/** Every leaf of the document by an independent walk: path (local names) and whitespace-processed value. */
+/** Every leaf of the document by an independent walk: path (local names) and canonical value (integers as numbers read). */
 function leavesOf(e: Example): { path: string; value: string; hashed: boolean }[] {
   const parser = new SaxesParser({ xmlns: true });
   const stack: { local: string; text: string; hasChildren: boolean }[] = [];
@@ -58,7 +58,7 @@ function leavesOf(e: Example): { path: string; value: string; hashed: boolean }[
     const local = path.at(-1) as string;
     const hashed = ['Bsn', 'ToewijzingNummer', 'ReferentieAanbieder', 'BeschikkingNummer'].includes(local);
     const v = checker.normalize(top.text);
-    out.push({ path: path.join('/'), value: hashed ? checker.hashKey(v) : v, hashed });
+    out.push({ path: path.join('/'), value: hashed ? checker.hashKey(v) : checker.canonical(v), hashed });
   });
   parser.write(e.text).close();
   return out;

@@ -403,7 +403,9 @@ class MessageReader {
       const canon = simple.canonical(value);
       const leaf = node.leaf;
       if (leaf !== null) {
-        const cell = node.hashed !== null ? simple.hashKey(value) : value;
+        // An integer as a number reads (+2, 002: 2): a message sent both ways is one message (the same BerichtId),
+        // and its row must not depend on which copy came first.
+        const cell = node.hashed !== null ? simple.hashKey(value) : canon;
         if (leaf.kind === 'column') top.row[leaf.col] = cell;
         else {
           const parent = this.frames[depth - 1] as Frame;
