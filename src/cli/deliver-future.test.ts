@@ -84,7 +84,7 @@ describe('deliver --now after the real clock', () => {
       code: 2,
       out: [],
       err: [
-        `deliver: --now ${TYPO} is more than 7 days after the real clock (2026-10-20T10:00:00.000Z): it would make every weekly delivery up to that moment and mark those Sundays done, so later runs make none before it. Nothing was run: check the date, or pass --allow-future to run up to it on purpose (deliver.future_now)`,
+        `deliver: --now ${TYPO} is after the real clock (2026-10-20T10:00:00.000Z): it would make the weekly deliveries due up to that moment now, with only the data stored so far, mark those Sundays done, so the real runs make none before it, and delete files whose 60 days end before it. Nothing was run: check the date, or pass --allow-future on a replay store (deliver.future_now)`,
       ],
     });
     expect(await written(dir)).toEqual(before);
@@ -96,7 +96,7 @@ describe('deliver --now after the real clock', () => {
     expect(right.out).toContain('3 deliveries made, 0 expired deliveries deleted');
   });
 
-  it('runs up to a moment past the grace with --allow-future', async () => {
+  it('runs up to a moment after the clock with --allow-future', async () => {
     const dir = await storeWithOrganisation('2026-10-01T10:00:00Z');
     const at = '2026-11-15T06:00:00+01:00'; // 26 days after the clock
     const refused = await runIn(dir, clock, 'deliver', '--now', at);
@@ -110,27 +110,33 @@ describe('deliver --now after the real clock', () => {
     expect((await written(dir)).jobRun).toHaveLength(7);
   });
 
-  it('runs a --now within the 7 days of grace: the README walk-through, and the edge itself', async () => {
+  it("refuses even the coming Sunday, whose weekly would be made early and files deleted before their 60 days; the README's walk-through passes --allow-future", async () => {
     const dir = await storeWithOrganisation('2026-11-30T08:00:00Z');
-    // Written on Monday 30 November for Sunday 6 December.
+    const before = await written(dir);
+    // Monday 30 November, for Sunday 6 December.
+    const monday = new Date('2026-11-30T16:00:00Z');
+    const early = await runIn(dir, monday, 'deliver', '--now', '2026-12-06T06:00:00+01:00');
+    expect(early.code).toBe(2);
+    expect(early.err.join('\n')).toContain('(deliver.future_now)');
+    expect(await written(dir)).toEqual(before);
     const readme = await runIn(
       dir,
-      new Date('2026-11-30T16:00:00Z'),
+      monday,
       'deliver',
       '--now',
       '2026-12-06T06:00:00+01:00',
+      '--allow-future',
     );
     expect(readme).toMatchObject({ code: 0, err: [] });
     expect(readme.out[0]).toMatch(
       /^made weekly delivery 1 for 0363 \(slot 2026-12-06T05:00:00\.000Z, 1 message\)$/,
     );
-    // Sunday 13 December 06:00: a millisecond more than 7 days ahead is refused, 7 days exactly runs.
+    // The edge: a millisecond after the clock is refused, the clock's own moment runs.
     const edge = '2026-12-13T05:00:00Z';
-    const weekBefore = Date.parse(edge) - 7 * 86_400_000;
-    const beyond = await runIn(dir, new Date(weekBefore - 1), 'deliver', '--now', edge);
+    const beyond = await runIn(dir, new Date(Date.parse(edge) - 1), 'deliver', '--now', edge);
     expect(beyond.code).toBe(2);
     expect(beyond.err.join('\n')).toContain('(deliver.future_now)');
-    const exactly = await runIn(dir, new Date(weekBefore), 'deliver', '--now', edge);
+    const exactly = await runIn(dir, new Date(edge), 'deliver', '--now', edge);
     expect(exactly).toMatchObject({ code: 0, err: [] });
     expect(exactly.out[0]).toBe(
       'made weekly delivery 2 for 0363 (slot 2026-12-13T05:00:00.000Z, 0 messages)',

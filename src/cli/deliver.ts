@@ -54,13 +54,11 @@ export function deliveryDeps(ctx: CliContext, store: Store, keys: Keys): Deliver
   };
 }
 
-/** How far past the real clock `--now` may go unasked: a replay store's next Sunday, the README's walk-through. */
-const FUTURE_GRACE_DAYS = 7;
-
 /**
- * A `--now` more than FUTURE_GRACE_DAYS after the real clock is refused (`deliver.future_now`, exit code 2)
- * unless `--allow-future`: a mistyped year would make every weekly up to then, mark those Sundays done in
- * `job_run` and apply retention as of then, so the real runs that follow make nothing until that moment.
+ * A `--now` after the real clock is refused (`deliver.future_now`, exit code 2) unless `--allow-future`: it
+ * would make the weeklies due up to then now, with only the data stored so far, mark those Sundays done (the
+ * real runs make nothing until then) and delete files whose 60 days end before it. Only a replay store goes
+ * ahead of the clock on purpose (the README's walk-through); a production store must not by a typo.
  */
 function futureNowRefused(
   ctx: CliContext,
@@ -69,10 +67,9 @@ function futureNowRefused(
   allowFuture: boolean,
 ): boolean {
   const clock = realNow(ctx);
-  if (value === undefined || allowFuture || at.getTime() - clock.getTime() <= FUTURE_GRACE_DAYS * 86_400_000)
-    return false;
+  if (value === undefined || allowFuture || at.getTime() <= clock.getTime()) return false;
   ctx.err(
-    `deliver: --now ${value} is more than ${FUTURE_GRACE_DAYS} days after the real clock (${clock.toISOString()}): it would make every weekly delivery up to that moment and mark those Sundays done, so later runs make none before it. Nothing was run: check the date, or pass --allow-future to run up to it on purpose (deliver.future_now)`,
+    `deliver: --now ${value} is after the real clock (${clock.toISOString()}): it would make the weekly deliveries due up to that moment now, with only the data stored so far, mark those Sundays done, so the real runs make none before it, and delete files whose 60 days end before it. Nothing was run: check the date, or pass --allow-future on a replay store (deliver.future_now)`,
   );
   ctx.setExitCode(2);
   return true;
@@ -89,7 +86,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--retry-now', 'try failed slots at once instead of after their wait (after a fix)')
     .option(
       '--allow-future',
-      `take a --now more than ${FUTURE_GRACE_DAYS} days after the real clock (every Sunday up to it is delivered and done)`,
+      'take a --now after the real clock, on a replay store (every Sunday up to it is delivered and done, retention runs as of then)',
     )
     .action(async (o: { now?: string; retryNow?: boolean; allowFuture?: boolean }) => {
       const now = parseNow(ctx, o.now);

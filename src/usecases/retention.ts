@@ -82,7 +82,7 @@ export async function sweepLeftovers(
   return removed + (await sweepUnlisted(deps, wallNow));
 }
 
-/** How far ahead of the clock `deliver --now` may run without `--allow-future` (7 days). */
+/** A replay's `deliver --now … --allow-future` (the README's walk-through) runs up to a week ahead of the clock. */
 const UNLISTED_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 
 /**
@@ -110,7 +110,7 @@ async function sweepUnlisted(
       const rel = join('deliveries', dir.name, f.name);
       if (!f.isFile() || !f.name.endsWith('.zip') || known.has(rel)) continue;
       const s = await stat(join(deps.dataDir, rel)).catch(() => undefined);
-      // The grace: a delivery made with a `--now` up to a week ahead expires that much after its file's time.
+      // The grace: a delivery made with a `--now` a week ahead expires that much after its file's time.
       if (s && isExpired(new Date(s.mtimeMs + UNLISTED_GRACE_MS), wallNow)) {
         await rm(join(deps.dataDir, rel), { force: true });
         removed++;
