@@ -54,6 +54,9 @@ for (const dialect of DIALECTS) {
         );
         expect(added.code, added.err).toBe(0);
         expect(added.out).toContain('ana@0363.example (user, organisation 0363)');
+        const [addition] = await listAudit(store.db, { actionPrefix: 'user.add' });
+        expect(addition).toMatchObject({ organisation: '0363', detail: '{"user":"ana@0363.example"}' });
+        expect(addition?.actor).toMatch(/^cli:/);
         const r = await login(
           store.db,
           { email: 'ana@0363.example', password: 'lang genoeg wachtwoord', address: 'cli-test' },
@@ -118,6 +121,17 @@ for (const dialect of DIALECTS) {
         expect((await run(['tokens', 'revoke', id!, '--organisation', '0363'], env)).code).toBe(1);
         expect((await run(['tokens', 'revoke', 'x1', '--operator'], env)).err).toMatch(/^tokens\.bad_id: /);
         expect((await run(['tokens', 'list'], env)).code).toBe(2);
+        // Made and revoked on the command line, in the audit log as from the portal.
+        const logged = (await listAudit(store.db, { actionPrefix: 'settings.token' }))
+          .map((e) => [e.action, e.organisation, e.detail, /^cli:/.test(e.actor)])
+          .sort();
+        expect(logged).toEqual(
+          [
+            ['settings.token_create', '0363', JSON.stringify({ tokenId: Number(id) }), true],
+            ['settings.token_create', null, expect.stringMatching(/^\{"tokenId":\d+\}$/), true],
+            ['settings.token_revoke', '0363', JSON.stringify({ tokenId: Number(id) }), true],
+          ].sort(),
+        );
       });
     });
 

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { count } from '../domain/plural.js';
+import { audit } from '../store/audit.js';
 import { openStore, type Store } from '../store/open.js';
 import { listUsers } from '../store/users.js';
 import {
@@ -84,6 +85,14 @@ export function register(program: Command, ctx: CliContext): void {
             },
             now,
           );
+          // As the portal's Beheer → Gebruikers does: createUser itself writes no audit line.
+          await audit(db, {
+            at: now,
+            actor: cliActor(),
+            organisation: u.organisationCode,
+            action: 'user.add',
+            detail: { user: u.email },
+          });
           ctx.out(
             `user ${u.id} added: ${u.email} (${u.role}${u.organisationCode ? `, organisation ${u.organisationCode}` : ''})`,
           );
@@ -237,7 +246,15 @@ export function register(program: Command, ctx: CliContext): void {
           ? ({ scope: 'operator', organisationCode: null } as const)
           : ({ scope: 'organisation', organisationCode: code } as const);
       await change(async (db) => {
-        const { token } = await createApiToken(db, owner, name, null, now);
+        const { token, row } = await createApiToken(db, owner, name, null, now);
+        // A token downloads an organisation's data: who made it is in the audit log, as from the portal.
+        await audit(db, {
+          at: now,
+          actor: cliActor(),
+          organisation: row.organisation_code,
+          action: 'settings.token_create',
+          detail: { tokenId: row.id },
+        });
         ctx.out(token);
       });
     });
@@ -279,6 +296,13 @@ export function register(program: Command, ctx: CliContext): void {
     const store = await open();
     try {
       if (await revokeApiToken(store.db, Number(id), code, now)) {
+        await audit(store.db, {
+          at: now,
+          actor: cliActor(),
+          organisation: code,
+          action: 'settings.token_revoke',
+          detail: { tokenId: Number(id) },
+        });
         ctx.out(`token ${id} revoked`);
       } else {
         ctx.err(`tokens.not_found: no token ${id} in force for ${code ?? 'the operator'}`);
