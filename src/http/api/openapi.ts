@@ -143,7 +143,7 @@ export function openApiDocument() {
             200: zip,
             206: {
               description:
-                'The bytes asked for; recorded as a download only for an open range (`bytes=first-`)',
+                'The bytes asked for; recorded as a download only when they end at the last byte and the range is open (`bytes=first-`, a resumed download) or starts at the first byte (`bytes=0-<last byte>`)',
               headers: {
                 ...fileHeaders,
                 'Content-Range': header('`bytes first-last/size`'),
