@@ -2,7 +2,7 @@ import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { checkDatabaseUrl, ensureDataFolder } from '../config/config.js';
 import type { Database, Dialect } from './database.js';
@@ -146,7 +146,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     store = { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
   }
-  await migrate(store);
+  try {
+    await migrate(store);
+  } catch (err) {
+    // Nothing may keep the refused store open (a pool's connections, the SQLite file).
+    await store.close().catch(() => undefined);
+    throw err;
+  }
   return store;
 }
 
@@ -194,14 +200,40 @@ function ownerOnly(file: string): void {
   }
 }
 
-export async function migrate(store: Store): Promise<void> {
-  const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
+/** The line for a migration that could not run: what it means for the operator, not only what PostgreSQL said. */
+function migrationFailure(error: unknown, failedName: string | undefined): string {
+  const reason = error instanceof Error ? error.message : String(error ?? '');
+  const newer = /previously executed migration (\S+) is missing/.exec(reason);
+  if (newer) {
+    return `store.newer_than_build: this store was migrated by a newer version of ketendata (migration ${newer[1]}, which this build does not have): run that version, or restore the backup taken before the upgrade (docs/operations.md, Upgrading)`;
+  }
+  const where = failedName ? `migration ${failedName}: ` : '';
+  // 42501 insufficient_privilege: since PostgreSQL 15 a role may not create tables in a database it does not own.
+  if ((error as { code?: unknown } | undefined)?.code === '42501') {
+    return `store.migration_failed: ${where}${reason}: the role of KETENDATA_DATABASE_URL must own its database (createdb --owner=<role>, or ALTER DATABASE <name> OWNER TO <role>; docs/operations.md, PostgreSQL connection)`;
+  }
+  return `store.migration_failed: ${where}${reason}`;
+}
+
+/**
+ * Brings the store to this build's schema. An upgrade (a store with migrations run before) says on stderr
+ * which ran: whichever command opens the store first migrates it, and the operator must be able to tell
+ * from its output or a log when the schema changed.
+ */
+export async function migrate(
+  store: Store,
+  provider: MigrationProvider = migrationProvider(store.dialect),
+): Promise<void> {
+  const migrator = new Migrator({ db: store.db, provider });
+  const before = await migrator.getMigrations().catch(() => []);
+  const last = before.filter((m) => m.executedAt !== undefined).at(-1)?.name;
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) {
-    const reason = error instanceof Error ? error.message : String(error ?? '');
-    throw new Error(
-      `store.migration_failed: ${failed ? `migration ${failed.migrationName}: ` : ''}${reason}`,
+  if (error || failed) throw new Error(migrationFailure(error, failed?.migrationName));
+  const ran = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  if (last !== undefined && ran.length > 0) {
+    console.error(
+      `ketendata: store upgraded from ${last} to ${ran.at(-1)} (${ran.length} ${ran.length === 1 ? 'migration' : 'migrations'}: ${ran.join(', ')})`,
     );
   }
 }
