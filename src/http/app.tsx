@@ -222,13 +222,19 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         err.status === 404 || err.status === 500 ? err.status : 400,
       );
     }
-    // A store busy or unreachable for now: an API client may send the same request again (the portal's
-    // page below says to try later already).
-    if (c.req.path.startsWith('/api/') && storeUnavailable(err)) {
+    // A store busy or unreachable for now: the same request may succeed when sent again. 503, not 500: a
+    // load balancer or monitor tells a passing outage from a bug by it (docs/operations.md).
+    if (storeUnavailable(err)) {
       console.error(
         `http: ${c.req.method} ${c.req.path} failed: store busy or unavailable: ${errorCode(err)}`,
       );
       c.header('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+      if (!c.req.path.startsWith('/api/')) {
+        return c.html(
+          '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Even niet beschikbaar — Ketendata</title></head><body><main><h1>Even niet beschikbaar</h1><p>Ketendata kan zijn gegevens nu niet bereiken. Probeer het over een paar minuten opnieuw.</p></main></body></html>',
+          503,
+        );
+      }
       return c.json(
         {
           error: {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { portalHarness } from '../../test/e2e/harness.js';
+import { Browser, portalHarness } from '../../test/e2e/harness.js';
 import { DIALECTS, freshStore } from '../../test/support/databases.js';
 import { STORE_RETRY_AFTER_SECONDS, storeUnavailable } from './app.js';
 
@@ -83,6 +83,41 @@ describe.each(DIALECTS)('an API request that finds the store busy on %s', (diale
       expect(again.status).toBe(201);
     } finally {
       await held.release();
+      await h.drop();
+    }
+  });
+});
+
+describe('a portal page that finds the store unavailable', () => {
+  it('answers 503 with Retry-After and a Dutch page saying to try again shortly, then the page again', async () => {
+    // PostgreSQL: a lock held elsewhere blocks readers too (a SQLite writer in WAL mode does not).
+    const h = await portalHarness('postgres');
+    const other = new pg.Client({ connectionString: h.url });
+    try {
+      await h.seed();
+      const b = new Browser(h.app);
+      expect((await b.login('ana@0363.example')).status).toBe(303);
+      const pool = h.store.pool!;
+      const timeout = "SET lock_timeout = '200ms'";
+      pool.on('connect', (c) => void c.query(timeout));
+      const idle = await Promise.all(Array.from({ length: pool.idleCount }, () => pool.connect()));
+      for (const c of idle) {
+        await c.query(timeout);
+        c.release();
+      }
+      await other.connect();
+      await other.query('BEGIN');
+      await other.query('LOCK TABLE user_session IN ACCESS EXCLUSIVE MODE');
+      const res = await b.fetch('/ophalen');
+      expect(res.status).toBe(503);
+      expect(res.headers.get('Retry-After')).toBe(String(STORE_RETRY_AFTER_SECONDS));
+      const html = await res.text();
+      expect(html).toContain('<h1>Even niet beschikbaar</h1>');
+      expect(html).toContain('Probeer het over een paar minuten opnieuw.');
+      await other.query('ROLLBACK');
+      expect((await b.fetch('/ophalen')).status).toBe(200);
+    } finally {
+      await other.end().catch(() => undefined);
       await h.drop();
     }
   });
