@@ -110,7 +110,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.err(`links replan failed: ${report.replanError}; the next run tries again`);
         for (const f of report.failed) {
           ctx.err(
-            `${f.kind} delivery for ${f.organisation} (slot ${f.slot}) failed: ${f.reason}; a later run tries again`,
+            `${f.kind} delivery for ${f.organisation} (slot ${f.slot}) failed: ${f.reason}; a later run tries again (after a fix, deliver --retry-now tries it at once)`,
           );
         }
         // Not done: the Sunday and the ones after it wait for that worker (exit code 1, so cron says so).
