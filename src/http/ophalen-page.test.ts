@@ -63,7 +63,7 @@ describe('the Ophalen page', () => {
     ]);
     expect(heads.map(([name]) => name).slice(0, 3)).toEqual(['Selecteer', 'Bestand', 'Soort']);
     const wideOnly = heads.filter(([, cls]) => cls?.includes('kd-wide-only')).map(([name]) => name);
-    expect(wideOnly).toEqual(['Gedownload door', 'Verwijderd op']);
+    expect(wideOnly).toEqual(['Gedownload door', 'Beschikbaar tot', 'Verwijderd op']);
     // A real table still: every header a column header, and each row's cells in the same order.
     expect(html).toContain(
       '<caption class="utrecht-table__caption" id="leveringen-bijschrift">Leveringen</caption>',
@@ -95,6 +95,43 @@ describe('the Ophalen page', () => {
     );
     expect(html).not.toContain('per gemeente');
     expect(html).not.toContain('Bestanden worden');
+  });
+
+  it('says until when each file is there, and under a file nobody downloaded in its last week that it goes then', async () => {
+    await h.deliver(new Date('2026-03-01T06:30:00Z'));
+    const start = h.clock.now;
+    try {
+      const b = new Browser(h.app);
+      h.clock.now = new Date('2026-03-02T08:00:00Z');
+      await b.login('ana@0363.example');
+      const fresh = (await b.page('/ophalen')).html;
+      const until = /<td class="utrecht-table__cell kd-wide-only">(\d+ \w+ 2026, \d\d:\d\d)<\/td>/.exec(
+        fresh,
+      )?.[1];
+      expect(until).toBeDefined();
+      expect(fresh).not.toContain('Nog niet gedownload: wordt');
+      // Seven days before it goes: the warning, on every screen (not a wide-only cell).
+      const [day, month] = until!.split(' ');
+      const expires = new Date(
+        `${month === 'apr' ? '2026-04' : '2026-05'}-${day!.padStart(2, '0')}T12:00:00Z`,
+      );
+      h.clock.now = new Date(expires.getTime() - 6 * 86_400_000);
+      await b.login('ana@0363.example');
+      const soon = (await b.page('/ophalen')).html;
+      expect(soon).toMatch(
+        new RegExp(
+          `kd-file"><a [^>]*>Download [^<]+</a><span class="utrecht-paragraph--small kd-block">Nog niet gedownload: wordt ${until} verwijderd</span>`,
+        ),
+      );
+      // Downloaded: nothing to warn about.
+      // Recorded once the last byte is handed on: read the whole body.
+      for (const [, link] of soon.matchAll(/href="(\/ophalen\/\d+\/bestand)"/g))
+        expect((await (await b.fetch(link!)).arrayBuffer()).byteLength).toBeGreaterThan(0);
+      const after = (await b.page('/ophalen')).html;
+      expect(after).not.toContain('Nog niet gedownload: wordt');
+    } finally {
+      h.clock.now = start;
+    }
   });
 });
 

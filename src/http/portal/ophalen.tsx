@@ -171,6 +171,12 @@ function Period(props: { text: string }) {
   );
 }
 
+/** Within this many days of its expiry a file not yet downloaded is flagged under its name. */
+const EXPIRY_WARNING_DAYS = 7;
+
+const expiresSoon = (d: { readonly expiresAt: string | null }, now: Date): boolean =>
+  d.expiresAt !== null && Date.parse(d.expiresAt) - now.getTime() <= EXPIRY_WARNING_DAYS * 86_400_000;
+
 /** Tab "Ophalen": the organisation's deliveries, download one or all new ones, delete selected. */
 export function ophalenRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -316,6 +322,7 @@ export function ophalenRoutes(): Hono<AppEnv> {
                   <Th num>Grootte</Th>
                   <Th>Gedownload op</Th>
                   <Th wideOnly>Gedownload door</Th>
+                  <Th wideOnly>Beschikbaar tot</Th>
                   <Th wideOnly>Verwijderd op</Th>
                 </>
               }
@@ -342,9 +349,17 @@ export function ophalenRoutes(): Hono<AppEnv> {
                         <span class="utrecht-paragraph--small kd-block">verwijderd</span>
                       </>
                     ) : (
-                      <a class="utrecht-link" href={`/ophalen/${d.id}/bestand`} download={d.fileName}>
-                        Download {d.fileName}
-                      </a>
+                      <>
+                        <a class="utrecht-link" href={`/ophalen/${d.id}/bestand`} download={d.fileName}>
+                          Download {d.fileName}
+                        </a>
+                        {/* On every screen: a file nobody fetched goes for good at its 60 days. */}
+                        {!d.firstDownloadedAt && expiresSoon(d, now) ? (
+                          <span class="utrecht-paragraph--small kd-block">
+                            Nog niet gedownload: wordt {formatDateTime(d.expiresAt)} verwijderd
+                          </span>
+                        ) : null}
+                      </>
                     )}
                   </td>
                   <td class="utrecht-table__cell">
@@ -364,6 +379,7 @@ export function ophalenRoutes(): Hono<AppEnv> {
                   <td class="utrecht-table__cell kd-num">{formatSize(d.sizeBytes)}</td>
                   <td class="utrecht-table__cell">{formatDateTime(d.firstDownloadedAt)}</td>
                   <td class="utrecht-table__cell kd-wide-only">{d.firstDownloadedByName ?? '—'}</td>
+                  <td class="utrecht-table__cell kd-wide-only">{formatDateTime(d.expiresAt)}</td>
                   <td class="utrecht-table__cell kd-wide-only">{formatDateTime(d.deletedAt)}</td>
                 </tr>
               ))}
