@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,6 +163,30 @@ describe('ketendata flatten', () => {
     };
     expect(await volumes(signed, jw301, 'sign-first')).toEqual(['2', '2']);
     expect(await volumes(jw301, signed, 'sign-second')).toEqual(['2', '2']);
+  });
+
+  it('follows links in a folder, names a .xml link to nothing and a folder without .xml files, reads a folder once', async () => {
+    const jw301 = `${FIXTURES}istandaarden/ijw-voorbeelden/JW301.xml`;
+    const input = join(work, 'links-in');
+    mkdirSync(join(input, 'week.xml'), { recursive: true });
+    symlinkSync(jw301, join(input, 'a-link.xml'));
+    symlinkSync(join(work, 'nowhere.xml'), join(input, 'b-dangling.xml'));
+    writeFileSync(join(input, 'week.xml', 'c.xml'), readFileSync(jw301));
+    symlinkSync(input, join(input, 'week.xml', 'loop'));
+    const r = await run(['flatten', input, '--out', join(work, 'links-out')]);
+    expect(r.err).toEqual([
+      `${join(input, 'b-dangling.xml')}: a link to a file that does not exist (flatten.not_found)`,
+    ]);
+    expect(r.code).toBe(1);
+    // The linked file and the one in the folder named week.xml; the loop back is not read again.
+    expect(r.out.join('\n')).toContain('1 message flattened, 1 duplicate written once, 1 rejected');
+
+    const empty = join(work, 'empty-in');
+    mkdirSync(join(empty, 'sub'), { recursive: true });
+    writeFileSync(join(empty, 'sub', 'notes.txt'), 'geen bericht');
+    const none = await run(['flatten', empty, '--out', join(work, 'empty-out')]);
+    expect(none.err).toEqual([`${empty}: no .xml files in this folder (flatten.no_files)`]);
+    expect(none.code).toBe(1);
   });
 
   it('refuses to run without a key', async () => {

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
@@ -36,8 +36,17 @@ export interface FlattenResult {
   readonly tables: ReadonlyMap<string, number>;
 }
 
-/** Files under the inputs: a folder gives its `.xml` files (recursively, sorted), a file itself. */
-export function* xmlFiles(inputs: readonly string[], onError: (line: string) => void): Generator<string> {
+/**
+ * Files under the inputs: a folder gives its `.xml` files (recursively, sorted, links followed), a file itself.
+ * A `.xml` link to nothing, and a folder without any `.xml` file, are named by `onError`: said nothing, they
+ * looked like a run that had flattened everything.
+ */
+export function* xmlFiles(
+  inputs: readonly string[],
+  onError: (line: string) => void,
+  seen: Set<string> = new Set(),
+  top = true,
+): Generator<string> {
   for (const input of inputs) {
     let isDir: boolean;
     try {
@@ -50,12 +59,37 @@ export function* xmlFiles(inputs: readonly string[], onError: (line: string) => 
       yield input;
       continue;
     }
+    // A folder met again through a link (a loop, or two links to one folder) is read once.
+    const real = realpathSync(input);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    let found = 0;
     const entries = readdirSync(input, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const e of entries) {
       const path = join(input, e.name);
-      if (e.isDirectory()) yield* xmlFiles([path], onError);
-      else if (e.isFile() && e.name.toLowerCase().endsWith('.xml')) yield path;
+      const xml = e.name.toLowerCase().endsWith('.xml');
+      let dir = e.isDirectory();
+      let file = e.isFile();
+      if (e.isSymbolicLink()) {
+        const target = statSync(path, { throwIfNoEntry: false });
+        if (target === undefined) {
+          if (xml) onError(`${path}: a link to a file that does not exist (flatten.not_found)`);
+          continue;
+        }
+        dir = target.isDirectory();
+        file = target.isFile();
+      }
+      if (dir) {
+        for (const f of xmlFiles([path], onError, seen, false)) {
+          found++;
+          yield f;
+        }
+      } else if (file && xml) {
+        found++;
+        yield path;
+      }
     }
+    if (found === 0 && top) onError(`${input}: no .xml files in this folder (flatten.no_files)`);
   }
 }
 
