@@ -64,6 +64,15 @@ describe('data dictionary', () => {
     expect(dictionaryMarkdown(set, rows)).toContain('staan in UTC: ISO-8601 met Z');
   });
 
+  it('tells an analyst the counting rules the dashboard uses: latest version, rejected messages, deleted toewijzingen', () => {
+    const text = dictionaryMarkdown(set, rows);
+    expect(text).toContain('Tel alleen de laatste versie');
+    expect(text).toContain('het is afgekeurd als de retour');
+    expect(text).toMatch(
+      /Verwijderde toewijzingen: .*RedenWijziging 13 \(Verwijderd\).*01 \(Administratieve correctie\) met een Einddatum gelijk aan de Ingangsdatum, geldt als nooit verstuurd/,
+    );
+  });
+
   it('calls a column 1..1 only when every example row fills it (a RetourCode row leaves the ordinals of lower levels empty)', () => {
     const required = new Set(
       rows

@@ -667,6 +667,12 @@ export function dictionaryMarkdown(
       '(Koppeltabel, type retour) in <CODE>_RetourCode.csv een andere code heeft dan 0200 (goedgekeurd) of 0233 ' +
       '(niet gecontroleerd); een retour zonder RetourCode-regels keurt het bericht goed.',
     '',
+    'Verwijderde toewijzingen: een toewijzing (ToewijzingNummer) waarvan de laatste versie (de laatste ' +
+      'Toewijzingsdatum en Toewijzingstijd, afgekeurde versies niet meegerekend) RedenWijziging 13 (Verwijderd) ' +
+      'heeft, of 01 (Administratieve correctie) met een Einddatum gelijk aan de Ingangsdatum, geldt als nooit ' +
+      'verstuurd (OP087): tel geen enkele versie ervan als toewijzing, en een start (305) erop niet als start. ' +
+      'Het dashboard telt zo; bij elk cijfer daar staat hoe het geteld is.',
+    '',
     'De aanbieder van een bericht: van Header_Afzender en Header_Ontvanger is dat de kolom van type LDT_AgbCode, ' +
       'de andere is de gemeente (een retourbericht heeft de kop van zijn heenbericht). Nummers als ' +
       'ReferentieAanbieder, DeclaratieNummer en de BerichtIdentificatie zijn alleen binnen één aanbieder uniek: ' +

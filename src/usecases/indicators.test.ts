@@ -6,7 +6,13 @@ import type { Prestatie, ToegewezenProductRow } from '../simulate/model.js';
 import type { Store } from '../store/open.js';
 import { getOrganisation, insertOrganisation } from '../store/organisations.js';
 import { assigned, Journeys, person, product, requested, wmoProduct } from './indicators.fixtures.js';
-import { ALL_MEMBERS, computeIndicators, indicatorSnapshot, refreshIndicators } from './indicators.js';
+import {
+  ALL_MEMBERS,
+  computeIndicators,
+  indicatorSnapshot,
+  refreshIndicators,
+  SNAPSHOT_VERSION,
+} from './indicators.js';
 import { setMembers } from './organisations.js';
 
 const NOW = new Date('2024-07-01T08:00:00Z');
@@ -879,11 +885,14 @@ for (const dialect of DIALECTS) {
           const later = new Date('2024-07-08T08:00:00Z');
           const read = await indicatorSnapshot(store, '0344', { now: later });
           expect(read.computedAt, `version ${version}`).toBe(later.toISOString());
+          // The JSON (API, --json) says which definitions its figures follow, as docs/indicatoren.md says.
+          expect(read.version).toBe(SNAPSHOT_VERSION);
           const v = read.scopes[ALL_MEMBERS]!;
           expect(v.declarations.months.every((m) => m.approvedCents === 0)).toBe(true);
           expect([v.leadTime.period, v.startDelay.period]).toEqual([null, null]);
           // Stored again: the next read takes it as it is.
-          expect((await indicatorSnapshot(store, '0344', { now: NOW })).computedAt).toBe(later.toISOString());
+          const again = await indicatorSnapshot(store, '0344', { now: NOW });
+          expect([again.computedAt, again.version]).toEqual([later.toISOString(), SNAPSHOT_VERSION]);
         }
       } finally {
         await drop();

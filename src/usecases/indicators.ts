@@ -13,6 +13,8 @@ export const ALL_MEMBERS = 'alle';
 
 /** What the dashboard, the API and `ketendata indicators` show: aggregates only, never a pseudonym. */
 export interface IndicatorSnapshot {
+  /** The version of the definitions it was counted with (SNAPSHOT_VERSION): a script sees when they change. */
+  readonly version: number;
   readonly organisation: string;
   readonly members: readonly string[];
   readonly computedAt: string;
@@ -36,7 +38,7 @@ export interface IndicatorSnapshot {
  * pair per aanbieder; a 317's grant leaves out rows dated before it. 6: a 325 with 9056 answering a 323 in
  * two versions rejects the later version, not the one counted.
  */
-const SNAPSHOT_VERSION = 6;
+export const SNAPSHOT_VERSION = 6;
 
 interface StoredData {
   readonly version: number;
@@ -83,6 +85,7 @@ export async function computeIndicators(
   if (org.members.length > 1)
     for (const g of [...org.members].sort()) scopes[g] = acc.values(new Set([g]), opts.now);
   return {
+    version: SNAPSHOT_VERSION,
     organisation: org.code,
     members: [...org.members].sort(),
     computedAt: opts.now.toISOString(),
@@ -135,6 +138,7 @@ export async function indicatorSnapshot(
   if ([...data.members].sort().join(',') !== [...org.members].sort().join(','))
     return refreshIndicators(store, code, opts);
   return {
+    version: data.version,
     organisation: code,
     members: data.members,
     computedAt: row.computed_at,

@@ -636,6 +636,11 @@ export function openApiDocument() {
         IndicatorSnapshot: {
           type: 'object',
           properties: {
+            version: {
+              type: 'integer',
+              description:
+                'the version of the definitions the figures were counted with; it goes up when a definition changes (docs/indicatoren.md)',
+            },
             organisation: { type: 'string' },
             members: { type: 'array', items: { type: 'string' } },
             computedAt: { type: 'string', format: 'date-time' },
