@@ -176,6 +176,25 @@ for (const dialect of DIALECTS) {
       expect(html).not.toContain('fout wachtwoord');
     });
 
+    it("refuses a form of more than 256 KB unread, but for the operator's corrected message (up to 10 MB)", async () => {
+      const big = `_csrf=x&a=${'1'.repeat(300 * 1024)}`;
+      const headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
+      const login = await h.app.request('/inloggen', { method: 'POST', body: big, headers });
+      expect(login.status).toBe(413);
+      expect(await login.text()).toContain('Wat u verstuurde is te groot voor dit formulier.');
+      // The upload address is no way around it without an operator's session.
+      const upload = await h.app.request('/beheer/quarantaine/vervangen', {
+        method: 'POST',
+        body: big,
+        headers,
+      });
+      expect(upload.status).toBe(413);
+      // A form of normal size reaches the CSRF check.
+      expect(
+        (await h.app.request('/inloggen', { method: 'POST', body: '_csrf=x&a=1', headers })).status,
+      ).toBe(403);
+    });
+
     it('refuses a login form without its CSRF token', async () => {
       const b = new Browser(h.app);
       await b.page('/inloggen');

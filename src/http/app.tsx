@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { type Kysely, sql } from 'kysely';
@@ -11,7 +11,7 @@ import { csrfProtection } from './csrf.js';
 import type { AppDeps } from './deps.js';
 import type { AppEnv } from './env.js';
 import { authRoutes } from './portal/auth.js';
-import { beheerRoutes, MAX_CORRECTED_BYTES } from './portal/beheer.js';
+import { beheerRoutes, CORRECTED_UPLOAD_PATH, MAX_CORRECTED_BYTES } from './portal/beheer.js';
 import { dashboardRoutes } from './portal/dashboard.js';
 import { historieRoutes } from './portal/historie.js';
 import { instellingenRoutes } from './portal/instellingen.js';
@@ -39,6 +39,9 @@ const API_ERROR_TEXT: Record<string, (org: string) => string> = {
   'organisation.not_found': (org) =>
     `organisation ${org} is not registered: contact the operator of Ketendata`,
 };
+
+/** The largest form other than a corrected message: the longest is a selection of every delivery id. */
+const MAX_FORM_BYTES = 256 * 1024;
 
 /** How long /readyz waits for the store before it answers 503. */
 const READY_TIMEOUT_MS = 2000;
@@ -146,21 +149,31 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   const portal = new Hono<AppEnv>();
   portal.use('*', loadSession());
-  // Before the CSRF check, which reads the whole form: the largest form is a corrected message upload.
-  portal.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_CORRECTED_BYTES + 64 * 1024,
-      onError: (c) =>
-        page(
-          c,
-          <Layout title="Te groot" session={c.var.session} csrf={c.var.session?.csrfToken}>
-            <p class="utrecht-paragraph">Wat u verstuurde is te groot. Een bericht is hooguit 10 MB.</p>
-          </Layout>,
-          413,
-        ),
-    }),
-  );
+  // Before the CSRF check, which reads the whole form. A corrected message (up to 10 MB) is the one large
+  // form, and only an operator's: anyone else's form is a few KB, and reading 10 MB ones before any check let
+  // an anonymous client keep the portal busy.
+  const tooLarge = (text: string) => (c: Context<AppEnv>) =>
+    page(
+      c,
+      <Layout title="Te groot" session={c.var.session} csrf={c.var.session?.csrfToken}>
+        <p class="utrecht-paragraph">{text}</p>
+      </Layout>,
+      413,
+    );
+  const uploadLimit = bodyLimit({
+    maxSize: MAX_CORRECTED_BYTES + 64 * 1024,
+    onError: tooLarge('Wat u verstuurde is te groot. Een bericht is hooguit 10 MB.'),
+  });
+  const formLimit = bodyLimit({
+    maxSize: MAX_FORM_BYTES,
+    onError: tooLarge('Wat u verstuurde is te groot voor dit formulier.'),
+  });
+  portal.use('*', (c, next) => {
+    const s = c.var.session;
+    const upload =
+      c.req.path === CORRECTED_UPLOAD_PATH && s?.user.role === 'operator' && !s.pendingSecondFactor;
+    return upload ? uploadLimit(c, next) : formLimit(c, next);
+  });
   portal.use('*', csrfProtection());
   portal.get('/', requireLogin(), (c) =>
     c.redirect(c.var.session?.user.role === 'operator' ? '/beheer' : '/ophalen', 303),

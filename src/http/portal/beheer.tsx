@@ -35,6 +35,8 @@ import { page } from './render.js';
 
 /** A corrected message is one message: a few hundred kB at most. */
 export const MAX_CORRECTED_BYTES = 10 * 1024 * 1024;
+/** Where a corrected message is uploaded: the one form that may be that large. */
+export const CORRECTED_UPLOAD_PATH = '/beheer/quarantaine/vervangen';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 const codes = (v: string): string[] =>
@@ -1552,7 +1554,7 @@ export function beheerRoutes(): Hono<AppEnv> {
     );
   });
 
-  app.post('/beheer/quarantaine/vervangen', async (c) => {
+  app.post(CORRECTED_UPLOAD_PATH, async (c) => {
     const b = await c.req.parseBody();
     const typedId = str(b.id);
     const id = Number(b.id);
