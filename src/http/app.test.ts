@@ -150,12 +150,34 @@ for (const dialect of DIALECTS) {
           expect(cookie).toMatch(/SameSite=Strict/);
         }
         // A logout's clearing cookie still wins over the renewal in the same response.
-        h.clock.now = new Date(start.getTime() + 12 * 3_600_000);
+        h.clock.now = new Date(start.getTime() + 11 * 3_600_000);
         const { csrf } = await b.page('/ophalen');
-        h.clock.now = new Date(start.getTime() + 13 * 3_600_000);
+        h.clock.now = new Date(start.getTime() + 11.5 * 3_600_000);
         const out = await b.post('/uitloggen', { _csrf: csrf! });
         expect(out.status).toBe(303);
         expect(b.cookies.has('__Host-kd_session')).toBe(false);
+      } finally {
+        h.clock.now = start;
+      }
+    });
+
+    it('ends a session 12 hours after the login however active it is: a taken cookie is of use a working day at most', async () => {
+      const b = new Browser(h.app);
+      await b.login('ana@0363.example');
+      const start = h.clock.now;
+      try {
+        for (let hours = 3; hours <= 11; hours += 4) {
+          h.clock.now = new Date(start.getTime() + hours * 3_600_000);
+          expect((await b.page('/ophalen')).res.status, `after ${hours} hours`).toBe(200);
+        }
+        h.clock.now = new Date(start.getTime() + 12 * 3_600_000);
+        const ended = (await b.page('/ophalen')).res;
+        expect(ended.status).toBe(303);
+        expect(ended.headers.get('Location')).toMatch(/^\/inloggen/);
+        // Logging in again gives a new working day.
+        await b.login('ana@0363.example');
+        h.clock.now = new Date(start.getTime() + 19 * 3_600_000);
+        expect((await b.page('/ophalen')).res.status).toBe(200);
       } finally {
         h.clock.now = start;
       }

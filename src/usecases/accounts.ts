@@ -48,6 +48,11 @@ const ARGON2_OPTIONS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, p
 /** Idle timeout of a portal session. */
 export const SESSION_IDLE_MS = 8 * 60 * 60 * 1000;
 /**
+ * However active, a session ends this long after its login (or its last password or second-factor step): a
+ * session cookie someone took stays of use for a working day at most, not until the user logs out.
+ */
+export const SESSION_MAX_MS = 12 * 60 * 60 * 1000;
+/**
  * Login throttling: this many failures in the window block further attempts for that e-mail, device cookie or
  * address (an IPv6 client by its /64, see `addressKey`). An attempt with a valid device cookie for its e-mail
  * counts against the cookie instead of the e-mail.
@@ -354,7 +359,10 @@ export async function resolveSession(
   if (!user || user.disabled_at) return undefined;
   // Renew at most once a minute: a page load should not always write.
   const renewed = now.getTime() - Date.parse(row.last_seen_at) > 60_000;
-  if (renewed) await touchSession(db, row.id, iso(now), iso(new Date(now.getTime() + SESSION_IDLE_MS)));
+  if (renewed) {
+    const until = Math.min(now.getTime() + SESSION_IDLE_MS, Date.parse(row.created_at) + SESSION_MAX_MS);
+    await touchSession(db, row.id, iso(now), iso(new Date(until)));
+  }
   return {
     id: row.id,
     csrfToken: row.csrf_token,
