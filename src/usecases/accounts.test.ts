@@ -475,6 +475,20 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it("lets a signed-in user confirm the password while strangers fail that e-mail's login", async () => {
+      const yara = { email: 'yara@gemeente.nl', password: 'correct horse battery', address: '10.6.0.2' };
+      const user = await createUser(
+        store.db,
+        { ...yara, displayName: 'Yara', role: 'user', organisationCode: '0363' },
+        NOW,
+      );
+      for (let i = 0; i <= THROTTLE.perEmail; i++)
+        await login(store.db, { ...yara, password: 'geraden', address: `10.7.0.${i}` }, NOW);
+      expect(await login(store.db, yara, NOW)).toEqual({ ok: false, reason: 'throttled' });
+      // The user, logged in before, can still change the password the strangers are after.
+      expect((await confirmPassword(store.db, user.id, yara.password, NOW)).id).toBe(user.id);
+    });
+
     it('marks a password an operator chose as temporary, and one the user chose as not', async () => {
       const tim = await createUser(
         store.db,

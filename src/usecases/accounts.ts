@@ -265,7 +265,8 @@ function ipv6Groups(address: string): number[] {
 }
 
 /**
- * One attempt at a secret, limited per key (e-mail or device cookie, client address) over THROTTLE.window.
+ * One attempt at a secret, limited per key (e-mail or device cookie, client address) over THROTTLE.window; a
+ * key with an infinite limit only counts the failure.
  * Counted as a failure before `check` runs: attempts sent at the same time see each other, so no more than the
  * limit are ever checked. Past a limit the attempt is refused unchecked, and not counted. When `check` holds,
  * the failures of the first key are forgotten (with a device cookie the cookie's: the e-mail's, perhaps a
@@ -634,9 +635,11 @@ export async function reencryptTotpSecrets(
 }
 
 /**
- * A signed-in user's own password, asked again before a change that needs it. Wrong guesses count with the
- * login failures of that e-mail (and past the same limit are refused unchecked): a session someone took over
- * does not make guessing the password faster than the login page does.
+ * A signed-in user's own password, asked again before a change that needs it. Wrong guesses are limited per
+ * user as the login is per e-mail (past the limit refused unchecked), and count with the login failures of that
+ * e-mail too: a session someone took over does not make guessing the password faster than the login page
+ * does. The e-mail's failures do not limit it: strangers failing the login of that e-mail must not keep the
+ * user from changing the password they are after.
  */
 export async function confirmPassword(
   db: Kysely<Database>,
@@ -646,8 +649,14 @@ export async function confirmPassword(
 ): Promise<UserRow> {
   const user = await findUserById(db, userId);
   if (!user) throw new AccountError('accounts.wrong_password', 'the current password is not correct');
-  const outcome = await limitedAttempt(db, [[emailKey(user.email), THROTTLE.perEmail]], now, () =>
-    verify(user.password_hash, password),
+  const outcome = await limitedAttempt(
+    db,
+    [
+      [`confirm:${user.id}`, THROTTLE.perEmail],
+      [emailKey(user.email), Number.POSITIVE_INFINITY],
+    ],
+    now,
+    () => verify(user.password_hash, password),
   );
   if (outcome === 'throttled')
     throw new AccountError('accounts.throttled', 'too many wrong passwords: try again in 15 minutes');
