@@ -189,6 +189,11 @@ describe('ketendata serve', () => {
         timeout: 20_000,
         interval: 100,
       });
+      // The start line names the store and the folder in use: the log shows a service started in the wrong place.
+      const db = new URL(h.url!);
+      expect(r.out).toContain(
+        `(postgres ${db.hostname}:${db.port || 5432}${db.pathname}, data folder ${ownFolder}); jobs scheduled`,
+      );
       child.kill('SIGTERM');
       expect(await ended).toEqual({ code: 0, signal: null });
       expect(r.err.split('\n').filter(Boolean)).toEqual([

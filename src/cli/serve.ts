@@ -1,12 +1,18 @@
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkTrustedProxies, requireSecret } from '../config/config.js';
 import { startPortal } from '../http/launch.js';
 import { STOP_GRACE_MS } from '../http/server.js';
 import { startScheduler } from '../jobs/scheduler.js';
 import type { Keys } from '../pseudonymise/keys.js';
-import { limitLockWait, SERVE_LOCK_TIMEOUT_MS, type Store, type StoreOptions } from '../store/open.js';
+import {
+  describePostgres,
+  limitLockWait,
+  SERVE_LOCK_TIMEOUT_MS,
+  type Store,
+  type StoreOptions,
+} from '../store/open.js';
 import { openKeyedStore } from '../usecases/store-secret.js';
 import { type CliContext, parsePort, realNow } from './command.js';
 
@@ -157,7 +163,15 @@ export function register(program: Command, ctx: CliContext): void {
           catchUpOnStart: true,
           log: (line) => ctx.out(`ketendata: ${line}`),
         });
-        ctx.out(`ketendata: portal and API on ${server.url} (${store.dialect}); jobs scheduled`);
+        // Which store and folder: with a default left in place (./data of the working folder) a service manager
+        // may start it somewhere else than meant, and the log is where the operator then looks.
+        const where =
+          store.dialect === 'postgres' && ctx.config.databaseUrl
+            ? `postgres ${describePostgres(ctx.config.databaseUrl)}`
+            : 'sqlite';
+        ctx.out(
+          `ketendata: portal and API on ${server.url} (${where}, data folder ${resolve(ctx.config.dataDir)}); jobs scheduled`,
+        );
         const name = await signals.next;
         ctx.out(
           `ketendata: stopping (${name}); a running job and requests under way finish first (requests at most ${STOP_GRACE_MS / 1000} s)`,
