@@ -64,6 +64,19 @@ describe('data dictionary', () => {
     expect(dictionaryMarkdown(set, rows)).toContain('staan in UTC: ISO-8601 met Z');
   });
 
+  it('says what one row of each file stands for and how many there are per row of the file above, from the XSD', () => {
+    const text = dictionaryMarkdown(set, rows);
+    expect(text).toContain('Eén rij per bericht (JW301).');
+    // Relaties 0..1 × Relatie 1..unbounded: none or any number per message.
+    expect(text).toContain('Eén rij per Relatie (Client/Relaties/Relatie); per rij van JW301.csv 0..n.');
+    expect(text).toContain(
+      'Eén rij per Prestatie (Declaratie/Clienten/Client/Prestaties/Prestatie); per rij van JW323_Client.csv 1..n.',
+    );
+    expect(text).toMatch(
+      /Eén rij per RetourCode uit een lijst, met in Niveau waar de lijst staat: Header\/RetourCodes\/RetourCode \(Niveau Header\)/,
+    );
+  });
+
   it('tells an analyst the counting rules the dashboard uses: latest version, rejected messages, deleted toewijzingen', () => {
     const text = dictionaryMarkdown(set, rows);
     expect(text).toContain('Tel alleen de laatste versie');

@@ -596,6 +596,42 @@ function deliveryFilesMarkdown(files: ReadonlyMap<string, readonly DictionaryRow
   return out;
 }
 
+/** The element declarations along `path` (from `Bericht`), the root first; undefined where the path leaves the schema. */
+function declsAlong(m: MessageSchema, path: readonly string[]): ElementDecl[] | undefined {
+  const out: ElementDecl[] = [m.root];
+  for (const name of path.slice(1)) {
+    const last = out.at(-1) as ElementDecl;
+    const next = last.type.kind === 'complex' ? last.type.children.find((c) => c.name === name) : undefined;
+    if (!next) return undefined;
+    out.push(next);
+  }
+  return out;
+}
+
+const occurs = (min: number, max: number) => `${min}..${max === Number.POSITIVE_INFINITY ? 'n' : max}`;
+
+/**
+ * What one row of a table stands for and how many there are per row of the table above, from the XSD: the
+ * occurrences along the path multiply (JW301_Relatie: Relaties 0..1 × Relatie 1..n = 0..n per message).
+ */
+function rowText(m: MessageSchema, t: TableDef): string | undefined {
+  if (t.kind === 'message') return `Eén rij per bericht (${m.code}).`;
+  if (t.kind === 'list') {
+    const places = (t.levels ?? []).map((l) => `${l.path.slice(1).join('/')} (Niveau ${l.level})`);
+    return `Eén rij per ${t.path.at(-1)} uit een lijst, met in Niveau waar de lijst staat: ${places.join(', ')}.`;
+  }
+  const parent = m.tables.find((p) => p.name === t.parent);
+  const decls = declsAlong(m, t.path);
+  if (!parent || !decls) return undefined;
+  let min = 1;
+  let max = 1;
+  for (const d of decls.slice(parent.path.length)) {
+    min *= d.minOccurs;
+    max *= d.maxOccurs;
+  }
+  return `Eén rij per ${t.path.at(-1)} (${t.path.slice(1).join('/')}); per rij van ${parent.name}.csv ${occurs(min, max)}.`;
+}
+
 /** The dictionary as Markdown: one section per file, with the table's own description. */
 export function dictionaryMarkdown(
   set: SchemaSet,
@@ -603,7 +639,10 @@ export function dictionaryMarkdown(
   extra: readonly ExtraTable[] = [],
   options: { readonly personalDataLeftOut?: boolean; readonly codes?: readonly CodeRow[] } = {},
 ): string {
-  const tableInfo = new Map<string, { description: string; derivedFrom?: string; keys: readonly string[] }>();
+  const tableInfo = new Map<
+    string,
+    { description: string; derivedFrom?: string; keys: readonly string[]; row?: string }
+  >();
   for (const m of set.messages) {
     for (const t of m.tables) {
       tableInfo.set(`${t.name}.csv`, {
@@ -619,6 +658,7 @@ export function dictionaryMarkdown(
               } (geen eigen omschrijving in de XSD).`),
         ...(m.derivedFrom ? { derivedFrom: m.derivedFrom } : {}),
         keys: t.keyColumns,
+        row: rowText(m, t),
       });
     }
   }
@@ -700,6 +740,7 @@ export function dictionaryMarkdown(
         '',
       );
     }
+    if (info?.row) out.push(md(info.row), '');
     if (info && info.keys.length > 0) out.push(`Sleutel: ${info.keys.join(', ')}.`, '');
     out.push(
       '| Kolom | Pad | Type | Beperkingen | Kard. | Omschrijving | Gehasht | Persoonsgegeven |',
