@@ -5,7 +5,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../store/database.js';
 import { verifyApiToken } from '../usecases/accounts.js';
 import { DeliveryError } from '../usecases/deliveries-errors.js';
-import { apiV1 } from './api/v1.js';
+import { apiV1, logRevokedUse } from './api/v1.js';
 import { assets } from './assets.js';
 import { csrfProtection } from './csrf.js';
 import type { AppDeps } from './deps.js';
@@ -133,8 +133,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // API: token auth, no cookies, so no CSRF exposure.
   if (deps.exchangesApi) {
-    const tokenScope = async (token: string) =>
-      (await verifyApiToken(deps.store.db, token, deps.clock()))?.scope;
+    const tokenScope = async (token: string) => {
+      const owner = await verifyApiToken(deps.store.db, token, deps.clock());
+      if (!owner) await logRevokedUse(deps, token, 'POST /api/v1/exchanges');
+      return owner?.scope;
+    };
     // The sub-app carries its full path (/api/v1/exchanges).
     app.route('/', deps.exchangesApi(tokenScope));
   }

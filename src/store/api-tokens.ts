@@ -11,6 +11,19 @@ export async function insertApiToken(
   return db.insertInto('api_token').values(token).returningAll().executeTakeFirstOrThrow();
 }
 
+/** A revoked token with this hash, if any. */
+export async function findRevokedToken(
+  db: Kysely<Database>,
+  tokenHash: string,
+): Promise<ApiTokenRow | undefined> {
+  return db
+    .selectFrom('api_token')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .where('revoked_at', 'is not', null)
+    .executeTakeFirst();
+}
+
 export async function findActiveToken(
   db: Kysely<Database>,
   tokenHash: string,

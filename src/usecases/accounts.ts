@@ -9,6 +9,7 @@ import { openTotpSecret, sealTotpSecret } from '../pseudonymise/totp-secret.js';
 import {
   type ApiTokenRow,
   findActiveToken,
+  findRevokedToken,
   insertApiToken,
   listTokens,
   markTokenUsed,
@@ -919,6 +920,20 @@ export async function verifyApiToken(
     row.last_used_at === null ? Number.POSITIVE_INFINITY : now.getTime() - Date.parse(row.last_used_at);
   if (!(since >= 0 && since < TOKEN_USE_RESOLUTION_MS)) await markTokenUsed(db, row.id, iso(now));
   return { id: row.id, scope: row.scope, organisationCode: row.organisation_code };
+}
+
+/**
+ * The revoked token a refused request presented, for the log: a script nobody stopped when its token was
+ * revoked keeps failing, and the operator should hear of it. Undefined for an unknown token.
+ */
+export async function revokedApiToken(
+  db: Kysely<Database>,
+  token: string,
+): Promise<{ id: number; name: string; organisationCode: string | null; revokedAt: string } | undefined> {
+  const row = await findRevokedToken(db, sha256(token));
+  return row
+    ? { id: row.id, name: row.name, organisationCode: row.organisation_code, revokedAt: row.revoked_at ?? '' }
+    : undefined;
 }
 
 export function listApiTokens(db: Kysely<Database>, organisationCode: string | null): Promise<ApiTokenRow[]> {

@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { verifyApiToken } from '../../usecases/accounts.js';
-import type { DeliveryView } from '../deps.js';
+import { revokedApiToken, verifyApiToken } from '../../usecases/accounts.js';
+import type { AppDeps, DeliveryView } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { sendDeliveryFile, sendFile } from '../portal/ophalen.js';
 import { downloadSlots, requestRateLimit } from './limits.js';
@@ -18,6 +18,27 @@ const problem = (
   headers?: Record<string, string>,
 ) => c.json({ error: { code, message } }, status, headers);
 
+/** How often the log names one revoked token still in use: a script calling every minute is one line an hour. */
+const REVOKED_USE_LOG_MS = 60 * 60 * 1000;
+const revokedUseLogged = new Map<number, number>();
+
+/** Logs a request with a revoked token, at most once an hour per token (never the token itself). */
+export async function logRevokedUse(
+  deps: Pick<AppDeps, 'store' | 'clock'>,
+  token: string,
+  request: string,
+): Promise<void> {
+  const revoked = await revokedApiToken(deps.store.db, token);
+  if (!revoked) return;
+  const now = deps.clock().getTime();
+  const last = revokedUseLogged.get(revoked.id);
+  if (last !== undefined && now - last < REVOKED_USE_LOG_MS && now >= last) return;
+  revokedUseLogged.set(revoked.id, now);
+  console.error(
+    `api: revoked API token ${revoked.id} ('${revoked.name}', ${revoked.organisationCode ? `organisation ${revoked.organisationCode}` : 'operator'}, revoked ${revoked.revokedAt}) is still used (${request}): the script or tool behind it gets 401 until it has a new token`,
+  );
+}
+
 /** Bearer-token authentication; the token decides the organisation (or operator scope). */
 function tokenAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -26,6 +47,7 @@ function tokenAuth(): MiddlewareHandler<AppEnv> {
     const owner = match
       ? await verifyApiToken(c.var.deps.store.db, match[1] as string, c.var.deps.clock())
       : undefined;
+    if (!owner && match) await logRevokedUse(c.var.deps, match[1] as string, `${c.req.method} ${c.req.path}`);
     if (!owner) {
       c.header('WWW-Authenticate', 'Bearer');
       return problem(c, 401, 'api.unauthorized', 'missing, unknown or revoked API token');
