@@ -169,6 +169,12 @@ describe('ketendata backup (PostgreSQL)', () => {
       err: `backup: the store is PostgreSQL (db.example:6543/ketendata_prod): back up with pg_dump --format=custom --file=${out} --host=db.example --port=6543 --username=ketendata ketendata_prod (backup.postgres)\n`,
     });
     expect(existsSync(out)).toBe(false);
+    // The SQLite habit: a dump is named as one.
+    const sqliteName = await runCli(['backup', '--out', join(work, 'kd-2026-12-01.sqlite')], {
+      KETENDATA_DATA_DIR: work,
+      KETENDATA_DATABASE_URL: 'postgres://ketendata@db.example:6543/ketendata_prod',
+    });
+    expect(sqliteName.err).toContain(`--file=${join(work, 'kd-2026-12-01.dump')} `);
   });
 
   it('names what the URL leaves to PGHOST, PGPORT, PGUSER and PGDATABASE as node-postgres reads them', async () => {

@@ -31,7 +31,9 @@ function shellWord(value: string): string {
  * password (pg_dump asks for it, or reads PGPASSWORD or ~/.pgpass).
  */
 export function pgDumpCommand(databaseUrl: string, out: string): string {
-  const words = ['pg_dump', '--format=custom', `--file=${shellWord(out)}`];
+  // A custom-format dump is no SQLite file: `--out ketendata.sqlite` (the SQLite habit) becomes `ketendata.dump`.
+  const file = out.replace(/\.sqlite3?$/i, '.dump');
+  const words = ['pg_dump', '--format=custom', `--file=${shellWord(file)}`];
   try {
     // Never connected: only its reading of the URL and the environment is used.
     const c = new pg.Client({ connectionString: withDefaultUser(databaseUrl) });
