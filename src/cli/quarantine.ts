@@ -106,6 +106,13 @@ export function register(program: Command, ctx: CliContext): void {
           onConflict: items.onConflict,
         });
         items.end();
+        if (r.otherMessage) {
+          ctx.err(
+            `quarantine.not_same_message: ${opts.file} is another message (${r.otherMessage.file}) than item ${only?.[0]} (${r.otherMessage.item}): nothing was changed. A corrected message keeps the type, sender, receiver and Identificatie of the quarantined one; a different message is ingested as a new exchange, and the item dismissed with a note`,
+          );
+          ctx.setExitCode(1);
+          return;
+        }
         ctx.out(
           `tried ${r.tried}, resolved ${r.resolved} (stored ${r.stored}, duplicates ${r.duplicates}), still quarantined ${r.quarantined}`,
         );

@@ -982,6 +982,51 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('refuses a corrected file that is another message than the item, naming both, and keeps the item', async () => {
+      const op = await createApiToken(
+        h.store.db,
+        { scope: 'operator', organisationCode: null },
+        'hub3',
+        null,
+        MONDAY,
+      );
+      const published = examples().find((e) => e.name === 'ijw-voorbeelden/JW315.xml')!;
+      const posted = await h.app.request('/api/v1/exchanges?moment=2026-03-02T08:00:00Z&hubId=ANDER1', {
+        method: 'POST',
+        body: published.text,
+        headers: { Authorization: `Bearer ${op.token}`, 'Content-Type': 'application/xml' },
+      });
+      expect(posted.status).toBe(202);
+      const item = await h.store.db
+        .selectFrom('quarantine')
+        .select('id')
+        .where('hub_id', '=', 'ANDER1')
+        .executeTakeFirstOrThrow();
+      const b = new Browser(h.app);
+      await b.login('beheer@example');
+      const { csrf } = await b.page('/beheer/quarantaine');
+      const other = examples().find((e) => e.name === 'ijw-voorbeelden/JW301.xml')!;
+      const form = new FormData();
+      form.set('_csrf', csrf!);
+      form.set('id', String(item.id));
+      form.set('bestand', new Blob([other.text], { type: 'application/xml' }), 'verkeerd.xml');
+      const res = await b.fetch('/beheer/quarantaine/vervangen', { method: 'POST', body: form });
+      expect(res.status).toBe(400);
+      const html = await res.text();
+      expect(html).toMatch(
+        new RegExp(
+          `Het bestand is een ander bericht \\(JW301 [^)]*\\) dan quarantainenummer ${item.id} \\(JW315 [^)]*\\): er is niets veranderd\\.`,
+        ),
+      );
+      expect(html).toContain(`value="${item.id}"`);
+      const still = await h.store.db
+        .selectFrom('quarantine')
+        .select('status')
+        .where('id', '=', item.id)
+        .executeTakeFirstOrThrow();
+      expect(still.status).toBe('open');
+    });
+
     it('lets the operator close a quarantined exchange without storing it, with a note', async () => {
       await postBroken('hub3', 'KAPOT2', '2026-03-02T07:06:00Z');
       const { id } = (await h.store.db

@@ -244,7 +244,13 @@ export interface OperatorPort {
    * Re-tries quarantined exchanges, or one with a corrected message in place of the kept one; returns a
    * short Dutch summary.
    */
-  retryQuarantine(ids: readonly number[], actor: string, now: Date, replacement?: Buffer): Promise<string>;
+  /** What became of them, in Dutch; `refused` when nothing was done (a corrected file of another message). */
+  retryQuarantine(
+    ids: readonly number[],
+    actor: string,
+    now: Date,
+    replacement?: Buffer,
+  ): Promise<{ text: string; refused?: boolean }>;
   /** Closes open items without storing them, with the operator's note; returns a short Dutch summary. */
   dismissQuarantine(ids: readonly number[], note: string, actor: string, now: Date): Promise<string>;
 }

@@ -349,14 +349,21 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         }));
     },
     async retryQuarantine(ids, actor, now, replacement) {
-      if (ids.length === 0) return 'Selecteer eerst een of meer berichten.';
-      if (!keys) return 'Opnieuw proberen kan hier niet: de sleutels ontbreken.';
-      if (replacement && ids.length !== 1) return 'Een gecorrigeerd bericht vervangt precies één bericht.';
+      if (ids.length === 0) return { text: 'Selecteer eerst een of meer berichten.', refused: true };
+      if (!keys) return { text: 'Opnieuw proberen kan hier niet: de sleutels ontbreken.', refused: true };
+      if (replacement && ids.length !== 1)
+        return { text: 'Een gecorrigeerd bericht vervangt precies één bericht.', refused: true };
       const r = await retryQuarantine(
         { store, keys, now: () => now },
         ids,
         replacement ? { replacement } : {},
       );
+      if (r.otherMessage) {
+        return {
+          refused: true,
+          text: `Het bestand is een ander bericht (${r.otherMessage.file}) dan quarantainenummer ${ids[0]} (${r.otherMessage.item}): er is niets veranderd. Een gecorrigeerd bericht houdt de soort, afzender, ontvanger en Identificatie van het bericht in quarantaine. Is het echt een ander bericht, lees het dan in als nieuw bericht en handel dit nummer af met een toelichting.`,
+        };
+      }
       await audit(store, {
         at: now,
         actor,
@@ -365,9 +372,12 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         detail: { ids, tried: r.tried, resolved: r.resolved },
       });
       if (r.unknownIds.length > 0 && r.tried === 0)
-        return r.unknownIds.length === 1
-          ? `Quarantainenummer ${r.unknownIds[0]} staat niet (meer) open.`
-          : `Quarantainenummers ${r.unknownIds.join(', ')} staan niet (meer) open.`;
+        return {
+          text:
+            r.unknownIds.length === 1
+              ? `Quarantainenummer ${r.unknownIds[0]} staat niet (meer) open.`
+              : `Quarantainenummers ${r.unknownIds.join(', ')} staan niet (meer) open.`,
+        };
       // What became of them: a replacement stored as a duplicate, or refused again, and why.
       const still = r.tried - r.resolved;
       const how = r.resolved > 0 ? ` (${r.stored} opgeslagen, ${r.duplicates} als dubbel)` : '';
@@ -375,7 +385,9 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         still > 0
           ? ` (${Object.keys(r.quarantinedByReason).sort().join(', ')}; de reden staat hieronder bij het bericht)`
           : '';
-      return `${r.tried} opnieuw geprobeerd: ${r.resolved} opgelost${how}, ${still} nog in quarantaine${why}.`;
+      return {
+        text: `${r.tried} opnieuw geprobeerd: ${r.resolved} opgelost${how}, ${still} nog in quarantaine${why}.`,
+      };
     },
     async dismissQuarantine(ids, note, actor, now) {
       // The page has checked that there is a selection and a note.

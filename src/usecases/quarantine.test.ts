@@ -146,6 +146,43 @@ describe.each(DIALECTS)('quarantine on %s', (dialect) => {
       await drop();
     }
   });
+  it('refuses a corrected file that is another message than the item, and changes nothing', async () => {
+    const { store, drop } = await freshStore(dialect);
+    try {
+      await ingestSource({ store, keys, now }, await openSource(traffic.dir));
+      const invalid = (await listQuarantine(store)).find((e) => e.reasonCode === 'ingest.xsd_invalid')!;
+      const before = await store.db
+        .selectFrom('message')
+        .select(['seq', 'passages'])
+        .orderBy('seq')
+        .execute();
+      // Another type (a JW301 for the JW315 item), and the same type from another sender.
+      const jw315 = readFileSync(join(EXAMPLES, 'ijw-voorbeelden-gecorrigeerd', 'JW315.xml'), 'utf8');
+      const sender = /<(\w+:)?Afzender>([^<]+)</.exec(jw315)![2]!;
+      for (const [file, expected] of [
+        [readFileSync(join(EXAMPLES, 'ijw-voorbeelden', 'JW301.xml')), /^JW301 /],
+        [Buffer.from(jw315.replace(`Afzender>${sender}<`, 'Afzender>99999999<')), /^JW315 99999999 → /],
+      ] as const) {
+        const r = await retryQuarantine({ store, keys, now }, [invalid.id], { replacement: file });
+        expect(r).toMatchObject({ tried: 0, resolved: 0 });
+        expect(r.otherMessage?.item).toMatch(new RegExp(`^JW315 ${sender} → \\S+ Identificatie \\S+$`));
+        expect(r.otherMessage?.file).toMatch(expected);
+        expect((await listQuarantine(store)).find((e) => e.id === invalid.id)?.status).toBe('open');
+        expect(
+          await store.db.selectFrom('message').select(['seq', 'passages']).orderBy('seq').execute(),
+        ).toEqual(before);
+      }
+      // Its own correction still replaces it.
+      const own = await retryQuarantine({ store, keys, now }, [invalid.id], {
+        replacement: Buffer.from(jw315),
+      });
+      expect(own).toMatchObject({ tried: 1, resolved: 1 });
+      expect(own.otherMessage).toBeUndefined();
+    } finally {
+      await drop();
+    }
+  });
+
   it('closes items an operator dismisses, with the note in the audit log; a re-ingest does not reopen them', async () => {
     const { store, drop } = await freshStore(dialect);
     try {

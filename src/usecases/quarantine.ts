@@ -109,6 +109,57 @@ export interface RetryResult extends IngestSummary {
   readonly resolved: number;
   readonly notRetryable: readonly number[];
   readonly unknownIds: readonly number[];
+  /**
+   * A corrected file that is another message than the item's (type, sender, receiver or Identificatie differ):
+   * nothing was done. Both described, as `JW301 0363 → 12345678 Identificatie 42`.
+   */
+  readonly otherMessage?: { readonly item: string; readonly file: string };
+}
+
+/** What identifies a message, read leniently from its bytes: a message in quarantine may not even be XML. */
+interface MessageIdentity {
+  code?: string;
+  afzender?: string;
+  ontvanger?: string;
+  identificatie?: string;
+}
+
+const headerField = (name: string) => new RegExp(`<(?:[\\w.-]+:)?${name}>\\s*([^<]*?)\\s*</`);
+const IDENTITY_FIELDS = {
+  afzender: headerField('Afzender'),
+  ontvanger: headerField('Ontvanger'),
+  identificatie: headerField('Identificatie'),
+} as const;
+const MESSAGE_NAMESPACE = /istandaarden\.nl\/i(?:jw|wmo)\/[\d_]+\/(jw|wmo)(\d{3})\/schema/i;
+
+/** The header's fields as far as they can be found: the header comes first, so its fields are the first ones. */
+function messageIdentity(bytes: Buffer): MessageIdentity {
+  // latin1: every byte a character, so the ASCII of the header is found whatever the rest holds.
+  const text = bytes.subarray(0, 64 * 1024).toString('latin1');
+  const out: MessageIdentity = {};
+  const ns = MESSAGE_NAMESPACE.exec(text);
+  if (ns) out.code = `${(ns[1] as string).toUpperCase()}${ns[2]}`;
+  for (const [field, re] of Object.entries(IDENTITY_FIELDS)) {
+    const m = re.exec(text);
+    if (m?.[1]) out[field as keyof typeof IDENTITY_FIELDS] = m[1];
+  }
+  return out;
+}
+
+const describeIdentity = (m: MessageIdentity): string =>
+  [
+    m.code ?? 'bericht',
+    m.afzender || m.ontvanger ? `${m.afzender ?? '?'} → ${m.ontvanger ?? '?'}` : undefined,
+    m.identificatie ? `Identificatie ${m.identificatie}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' ');
+
+/** Whether `a` and `b` differ in a field both have: a corrected message must stay the same message. */
+function differs(a: MessageIdentity, b: MessageIdentity): boolean {
+  return (['code', 'afzender', 'ontvanger', 'identificatie'] as const).some(
+    (f) => a[f] !== undefined && b[f] !== undefined && a[f] !== b[f],
+  );
 }
 
 /**
@@ -141,6 +192,28 @@ export async function retryQuarantine(
     let rawId: number | undefined;
     if (options.replacement) {
       bytes = options.replacement;
+      // The wrong file (a mistyped item number, another message's correction) would close this item with a
+      // message that is not its own: refused, nothing written.
+      if (r.raw_id !== null) {
+        const raw = await deps.store.db
+          .selectFrom('raw_message')
+          .selectAll()
+          .where('id', '=', r.raw_id)
+          .executeTakeFirstOrThrow();
+        const item = messageIdentity(decryptRaw(ring, raw));
+        const file = messageIdentity(bytes);
+        if (differs(item, file)) {
+          const none = emptySummary(0);
+          return {
+            ...none,
+            tried: 0,
+            resolved: 0,
+            notRetryable,
+            unknownIds,
+            otherMessage: { item: describeIdentity(item), file: describeIdentity(file) },
+          };
+        }
+      }
     } else {
       const raw = await deps.store.db
         .selectFrom('raw_message')

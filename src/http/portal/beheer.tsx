@@ -1586,7 +1586,15 @@ export function beheerRoutes(): Hono<AppEnv> {
       c.var.deps.clock(),
       Buffer.from(await file.arrayBuffer()),
     );
-    return done(c, '/beheer/quarantaine', { kind: 'info', text: summary });
+    if (summary.refused) {
+      return quarantinePage(
+        c,
+        { form: 'Vervangen door een gecorrigeerd bericht', text: summary.text, field: 'vervang-bestand' },
+        400,
+        { id: typedId },
+      );
+    }
+    return done(c, '/beheer/quarantaine', { kind: 'info', text: summary.text });
   });
 
   app.post('/beheer/quarantaine/afhandelen', async (c) => {
@@ -1629,7 +1637,7 @@ export function beheerRoutes(): Hono<AppEnv> {
       c.var.session!.user.email,
       c.var.deps.clock(),
     );
-    return done(c, '/beheer/quarantaine', { kind: 'info', text: summary });
+    return done(c, '/beheer/quarantaine', { kind: summary.refused ? 'error' : 'info', text: summary.text });
   });
 
   return app;
