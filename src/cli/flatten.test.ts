@@ -173,13 +173,26 @@ describe('ketendata flatten', () => {
     symlinkSync(join(work, 'nowhere.xml'), join(input, 'b-dangling.xml'));
     writeFileSync(join(input, 'week.xml', 'c.xml'), readFileSync(jw301));
     symlinkSync(input, join(input, 'week.xml', 'loop'));
+    symlinkSync('self', join(input, 'self'));
+    symlinkSync('self.xml', join(input, 'self.xml'));
     const r = await run(['flatten', input, '--out', join(work, 'links-out')]);
     expect(r.err).toEqual([
       `${join(input, 'b-dangling.xml')}: a link to a file that does not exist (flatten.not_found)`,
+      `${join(input, 'self.xml')}: a link that cannot be followed (ELOOP) (flatten.not_found)`,
     ]);
     expect(r.code).toBe(1);
     // The linked file and the one in the folder named week.xml; the loop back is not read again.
-    expect(r.out.join('\n')).toContain('1 message flattened, 1 duplicate written once, 1 rejected');
+    expect(r.out.join('\n')).toContain('1 message flattened, 1 duplicate written once, 2 rejected');
+
+    // A folder whose only .xml files come through a link to a folder given before holds them: not empty.
+    const given = join(work, 'links-given');
+    const other = join(work, 'links-other');
+    mkdirSync(given);
+    mkdirSync(other);
+    writeFileSync(join(given, 'a.xml'), readFileSync(jw301));
+    symlinkSync(given, join(other, 'same'));
+    const both = await run(['flatten', given, other, '--out', join(work, 'links-out2')]);
+    expect(both).toMatchObject({ err: [], code: 0 });
 
     const empty = join(work, 'empty-in');
     mkdirSync(join(empty, 'sub'), { recursive: true });

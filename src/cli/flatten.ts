@@ -71,15 +71,27 @@ export function* xmlFiles(
       let dir = e.isDirectory();
       let file = e.isFile();
       if (e.isSymbolicLink()) {
-        const target = statSync(path, { throwIfNoEntry: false });
-        if (target === undefined) {
-          if (xml) onError(`${path}: a link to a file that does not exist (flatten.not_found)`);
+        let target: ReturnType<typeof statSync>;
+        try {
+          target = statSync(path);
+        } catch (err) {
+          // To nothing, to itself (ELOOP), or where we may not look: a .xml one is named, others skipped.
+          const code = (err as NodeJS.ErrnoException).code;
+          if (xml)
+            onError(
+              `${path}: ${code === 'ENOENT' ? 'a link to a file that does not exist' : `a link that cannot be followed (${code})`} (flatten.not_found)`,
+            );
           continue;
         }
         dir = target.isDirectory();
         file = target.isFile();
       }
       if (dir) {
+        // Read already (a link to a folder given or met before): its files are in this run, not missing.
+        if (seen.has(realpathSync(path))) {
+          found++;
+          continue;
+        }
         for (const f of xmlFiles([path], onError, seen, false)) {
           found++;
           yield f;
