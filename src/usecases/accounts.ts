@@ -638,9 +638,9 @@ export async function reencryptTotpSecrets(
 /**
  * A signed-in user's own password, asked again before a change that needs it. Wrong guesses are limited per
  * user as the login is per e-mail (past the limit refused unchecked), and count with the login failures of that
- * e-mail too: a session someone took over does not make guessing the password faster than the login page
- * does. The e-mail's failures do not limit it: strangers failing the login of that e-mail must not keep the
- * user from changing the password they are after.
+ * e-mail too, so they close the login page as well. The e-mail's failures do not limit it: strangers failing
+ * the login of that e-mail must not keep the user from changing the password they are after. Someone holding a
+ * session may so guess at twice the login page's rate (there and here), no faster.
  */
 export async function confirmPassword(
   db: Kysely<Database>,
