@@ -517,6 +517,39 @@ for (const dialect of DIALECTS) {
       expect(refused).toMatch(/id="u-org" name="organisation" type="text" value="0014"/);
       expect(refused).not.toContain(PASSWORD);
       expect(await findUserByEmail(h.store.db, 'gea@0014.example')).toBeUndefined();
+      // The role is chosen: a forgotten organisation code no longer makes a beheerder.
+      const forgotten = await op.post('/beheer/gebruikers', {
+        _csrf: csrf!,
+        ...gea0014,
+        organisation: '',
+        own_password: PASSWORD,
+      });
+      expect(forgotten.status).toBe(400);
+      expect(await forgotten.text()).toContain(
+        'Vul de code van de organisatie in, of kies de rol Beheerder.',
+      );
+      const both = await op.post('/beheer/gebruikers', {
+        _csrf: csrf!,
+        ...gea0014,
+        rol: 'beheerder',
+        own_password: PASSWORD,
+      });
+      expect(both.status).toBe(400);
+      const bothText = await both.text();
+      expect(bothText).toContain('Een beheerder hoort bij geen organisatie');
+      expect(bothText).toMatch(/id="u-rol-beheerder" name="rol" value="beheerder" checked=""/);
+      expect(await findUserByEmail(h.store.db, 'gea@0014.example')).toBeUndefined();
+      const beheerder = await op.post('/beheer/gebruikers', {
+        _csrf: csrf!,
+        email: 'hans@beheer.example',
+        name: 'Hans',
+        organisation: '',
+        rol: 'beheerder',
+        password: PASSWORD,
+        own_password: PASSWORD,
+      });
+      expect(beheerder.status).toBe(303);
+      expect((await findUserByEmail(h.store.db, 'hans@beheer.example'))?.role).toBe('operator');
       const before = (await listAudit(h.store.db)).length;
       const added = await op.post('/beheer/gebruikers', { _csrf: csrf!, ...gea0014, own_password: PASSWORD });
       const addedPage = await followed(

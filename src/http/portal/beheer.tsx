@@ -862,7 +862,12 @@ export function beheerRoutes(): Hono<AppEnv> {
     notice?: Notice | FormError,
     status: 200 | 400 = 200,
     resetFor?: string,
-    adding?: { readonly email: string; readonly name: string; readonly organisation: string },
+    adding?: {
+      readonly email: string;
+      readonly name: string;
+      readonly organisation: string;
+      readonly role?: string;
+    },
   ) => {
     const s = c.var.session!;
     const users = await listUsers(c.var.deps.store.db);
@@ -1036,12 +1041,50 @@ export function beheerRoutes(): Hono<AppEnv> {
             error={errorAt(error, 'u-email')}
           />
           <Field id="u-naam" name="name" label="Naam" value={adding?.name} required />
+          {/* The role chosen, never inferred from an empty field: a forgotten code made a beheerder. */}
+          <fieldset class="utrecht-form-fieldset">
+            <legend class="utrecht-form-fieldset__legend">Rol</legend>
+            <div class="utrecht-form-field utrecht-form-field--radio">
+              <div class="utrecht-form-field__input">
+                <input
+                  type="radio"
+                  class="utrecht-radio-button utrecht-radio-button--html-input"
+                  id="u-rol-gebruiker"
+                  name="rol"
+                  value="gebruiker"
+                  checked={adding?.role !== 'beheerder'}
+                />
+              </div>
+              <div class="utrecht-form-field__label">
+                <label class="utrecht-form-label utrecht-form-label--radio" for="u-rol-gebruiker">
+                  Gebruiker van een organisatie
+                </label>
+              </div>
+            </div>
+            <div class="utrecht-form-field utrecht-form-field--radio">
+              <div class="utrecht-form-field__input">
+                <input
+                  type="radio"
+                  class="utrecht-radio-button utrecht-radio-button--html-input"
+                  id="u-rol-beheerder"
+                  name="rol"
+                  value="beheerder"
+                  checked={adding?.role === 'beheerder'}
+                />
+              </div>
+              <div class="utrecht-form-field__label">
+                <label class="utrecht-form-label utrecht-form-label--radio" for="u-rol-beheerder">
+                  Beheerder (alle organisaties, quarantaine, gebruikers)
+                </label>
+              </div>
+            </div>
+          </fieldset>
           <Field
             id="u-org"
             name="organisation"
             label="Organisatie (code)"
             value={adding?.organisation}
-            description="Leeg laten voor een beheerder."
+            description="Voor een gebruiker van een organisatie; leeg voor een beheerder."
             error={errorAt(error, 'u-org')}
           />
           <PasswordFields prefix="u" label="Tijdelijk wachtwoord" error={error} />
@@ -1060,7 +1103,23 @@ export function beheerRoutes(): Hono<AppEnv> {
   app.post('/beheer/gebruikers', async (c) => {
     const b = await c.req.parseBody();
     const org = str(b.organisation);
-    const typed = { email: str(b.email), name: str(b.name), organisation: org };
+    const role = str(b.rol) === 'beheerder' ? 'beheerder' : 'gebruiker';
+    const typed = { email: str(b.email), name: str(b.name), organisation: org, role };
+    // Operator access is asked for, never what an empty organisation field gives.
+    const roleError =
+      role === 'gebruiker' && !org
+        ? 'Vul de code van de organisatie in, of kies de rol Beheerder.'
+        : role === 'beheerder' && org
+          ? 'Een beheerder hoort bij geen organisatie: laat de code leeg, of kies de rol Gebruiker van een organisatie.'
+          : undefined;
+    if (roleError)
+      return usersPage(
+        c,
+        { form: 'Gebruiker toevoegen', text: roleError, field: 'u-org' },
+        400,
+        undefined,
+        typed,
+      );
     let created: { readonly email: string };
     try {
       await confirmOwnPassword(c, b);
