@@ -1037,7 +1037,23 @@ for (const dialect of DIALECTS) {
         .executeTakeFirstOrThrow();
       const b = new Browser(h.app);
       await b.login('beheer@example');
-      const { csrf } = await b.page('/beheer/quarantaine');
+      const { csrf, html: listed } = await b.page('/beheer/quarantaine');
+      // Its message as received, to correct it: a download from the row, in the audit log.
+      expect(listed).toContain(
+        `href="/beheer/quarantaine/${item.id}/bericht" download="quarantaine-${item.id}.xml"`,
+      );
+      const message = await b.fetch(`/beheer/quarantaine/${item.id}/bericht`);
+      expect(message.status).toBe(200);
+      expect(message.headers.get('Content-Disposition')).toBe(
+        `attachment; filename="quarantaine-${item.id}.xml"`,
+      );
+      expect(message.headers.get('Cache-Control')).toBe('no-store');
+      expect(await message.text()).toBe(published.text);
+      const exported = await listAudit(h.store.db, { actionPrefix: 'quarantine.export' });
+      expect(exported.map((a) => [a.actor, a.detail])).toEqual([
+        ['beheer@example', JSON.stringify({ ids: [item.id] })],
+      ]);
+      expect((await b.fetch('/beheer/quarantaine/999999/bericht')).status).toBe(404);
       const other = examples().find((e) => e.name === 'ijw-voorbeelden/JW301.xml')!;
       const form = new FormData();
       form.set('_csrf', csrf!);

@@ -238,6 +238,11 @@ export interface OperatorPort {
   jobRuns(limit: number): Promise<readonly JobRunView[]>;
   ingestRuns(limit: number): Promise<readonly IngestRunView[]>;
   quarantine(limit: number): Promise<readonly QuarantineView[]>;
+  /**
+   * An item's message as received, to correct it: undefined for an unknown id, null for an item whose file was
+   * never read (an input problem). Audited as `quarantine.export`.
+   */
+  exportQuarantined(id: number, actor: string, now: Date): Promise<Buffer | null | undefined>;
   /** Every stored version of the messages that came again with other content (`listConflicts`). */
   conflicts(): Promise<readonly ConflictingVersion[]>;
   /**

@@ -29,7 +29,13 @@ import {
   setMembers,
   setPersonalData,
 } from '../usecases/organisations.js';
-import { dismissQuarantine, listQuarantine, reasonDetail, retryQuarantine } from '../usecases/quarantine.js';
+import {
+  dismissQuarantine,
+  exportQuarantined,
+  listQuarantine,
+  reasonDetail,
+  retryQuarantine,
+} from '../usecases/quarantine.js';
 import type {
   AuditPort,
   DeliveriesPort,
@@ -388,6 +394,23 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
       return {
         text: `${r.tried} opnieuw geprobeerd: ${r.resolved} opgelost${how}, ${still} nog in quarantaine${why}.`,
       };
+    },
+    async exportQuarantined(id, actor, now) {
+      if (!keys) return undefined;
+      let message: Buffer | undefined;
+      const r = await exportQuarantined(
+        { store, keys },
+        {
+          id,
+          actor,
+          now,
+          write: (m) => {
+            message = m;
+          },
+        },
+      );
+      if (!r) return undefined;
+      return r.exported && message ? message : null;
     },
     async dismissQuarantine(ids, note, actor, now) {
       // The page has checked that there is a selection and a note.

@@ -100,6 +100,9 @@ export interface RetryDeps {
   readonly previousRawKeys?: readonly Buffer[];
 }
 
+/** Whether an item of this reason code kept the message it received (an input problem read none). */
+export const keptMessage = (reasonCode: string): boolean => !INPUT_PROBLEM_CODES.has(reasonCode);
+
 /** The source of a retry's ingest run: it receives nothing new, it processes kept items again. */
 export const RETRY_RUN = 'quarantine retry';
 

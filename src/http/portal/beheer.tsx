@@ -12,7 +12,7 @@ import {
 } from '../../usecases/accounts.js';
 import { AccountError } from '../../usecases/accounts-errors.js';
 import { conflictingMessages } from '../../usecases/conflicts.js';
-import { RETRY_RUN } from '../../usecases/quarantine.js';
+import { keptMessage, RETRY_RUN } from '../../usecases/quarantine.js';
 import type { IngestRunView } from '../deps.js';
 import type { AppEnv } from '../env.js';
 import { OneTimeFlash } from '../flash.js';
@@ -63,7 +63,7 @@ const shell = (
   current: string,
   body: unknown,
   notice?: Notice | FormError,
-  status: 200 | 400 = 200,
+  status: 200 | 400 | 404 = 200,
 ) => {
   const s = c.var.session!;
   return page(
@@ -1423,7 +1423,7 @@ export function beheerRoutes(): Hono<AppEnv> {
   const quarantinePage = async (
     c: C,
     notice?: Notice | FormError,
-    status: 200 | 400 = 200,
+    status: 200 | 400 | 404 = 200,
     typed: { readonly ids?: readonly number[]; readonly note?: string; readonly id?: string } = {},
   ) => {
     const s = c.var.session!;
@@ -1468,7 +1468,19 @@ export function beheerRoutes(): Hono<AppEnv> {
                       aria-label={`Selecteer quarantaine ${q.id}`}
                     />
                   </td>
-                  <td class="utrecht-table__cell">{q.id}</td>
+                  <td class="utrecht-table__cell">
+                    {q.id}
+                    {/* To see what is wrong and correct it, for Vervangen below. */}
+                    {keptMessage(q.code) ? (
+                      <a
+                        class="utrecht-link kd-block"
+                        href={`/beheer/quarantaine/${q.id}/bericht`}
+                        download={`quarantaine-${q.id}.xml`}
+                      >
+                        Bericht downloaden
+                      </a>
+                    ) : null}
+                  </td>
                   <SourceCell source={q.source} ingestSource={q.ingestSource} />
                   <td class="utrecht-table__cell">{formatDateTime(q.moment)}</td>
                   <td class="utrecht-table__cell">
@@ -1578,6 +1590,32 @@ export function beheerRoutes(): Hono<AppEnv> {
   };
 
   app.get('/beheer/quarantaine', async (c) => quarantinePage(c, await takeNotice(c, '/beheer/quarantaine')));
+
+  // The message as received (personal data in clear): not cached, audited by the use case.
+  app.get('/beheer/quarantaine/:id/bericht', async (c) => {
+    const id = Number(c.req.param('id'));
+    const message = Number.isSafeInteger(id)
+      ? await c.var.deps.operator.exportQuarantined(id, c.var.session!.user.email, c.var.deps.clock())
+      : undefined;
+    if (!message) {
+      return quarantinePage(
+        c,
+        {
+          kind: 'error',
+          text:
+            message === null
+              ? `Van quarantainenummer ${id} is geen bericht bewaard: het bestand kon niet worden gelezen. Lees de bron na herstel opnieuw in.`
+              : `Quarantainenummer ${c.req.param('id')} bestaat niet.`,
+        },
+        404,
+      );
+    }
+    return c.body(new Uint8Array(message), 200, {
+      'Content-Type': 'application/xml',
+      'Content-Disposition': `attachment; filename="quarantaine-${id}.xml"`,
+      'Cache-Control': 'no-store',
+    });
+  });
 
   app.get('/beheer/audit', async (c) => {
     const entries = await c.var.deps.operator.audit(500);
