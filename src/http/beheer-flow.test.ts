@@ -140,7 +140,21 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
     expect((await bas.login('bas@0599.example')).status).toBe(303);
     expect((await bas.page('/ophalen')).html).toContain('zonder persoonsgegevens');
     h.clock.now = before;
-    await op.post('/beheer/organisaties/0599/persoonsgegevens', { _csrf: page.csrf!, keuze: 'leveren' });
+    // Back to names and addresses in clear: asked first, as deactivating is.
+    const ask = await op.post('/beheer/organisaties/0599/persoonsgegevens', {
+      _csrf: page.csrf!,
+      keuze: 'leveren',
+    });
+    expect(ask.headers.get('Location')).toBe('/beheer?persoonsgegevens=0599#persoonsgegevens-bevestigen');
+    expect((await findOrganisation(h.store, '0599'))?.leavesOutPersonalData).toBe(true);
+    const question = (await op.page('/beheer?persoonsgegevens=0599')).html;
+    expect(question).toContain('Weet u zeker dat Rotterdam (0599) de persoonsgegevens weer krijgt?');
+    expect(question).toContain('<input type="hidden" name="bevestigd" value="ja"/>');
+    await op.post('/beheer/organisaties/0599/persoonsgegevens', {
+      _csrf: page.csrf!,
+      keuze: 'leveren',
+      bevestigd: 'ja',
+    });
     expect((await findOrganisation(h.store, '0599'))?.leavesOutPersonalData).toBe(false);
     expect((await bas.page('/ophalen')).html).not.toContain(told);
     // A choice the form does not offer changes nothing.

@@ -467,11 +467,35 @@ export function beheerRoutes(): Hono<AppEnv> {
     // Deactivating goes through a question first, as blocking a user does: one stray click would stop the
     // deliveries of a whole organisation. Only an active organisation is asked about.
     const deactivating = orgs.find((o) => o.active && o.code === c.req.query('deactiveren'));
+    // Personal data in clear again is asked too: one click would send names and addresses from the next weekly.
+    const delivering = orgs.find(
+      (o) => o.leavesOutPersonalData && o.code === c.req.query('persoonsgegevens'),
+    );
     return shell(
       c,
       'Organisaties',
       '/beheer',
       <>
+        {delivering ? (
+          <Confirm
+            id="persoonsgegevens-bevestigen"
+            level={2}
+            title="Persoonsgegevens weer leveren"
+            question={`Weet u zeker dat ${delivering.name} (${delivering.code}) de persoonsgegevens weer krijgt?`}
+            action={`/beheer/organisaties/${delivering.code}/persoonsgegevens`}
+            csrf={s.csrfToken}
+            fields={{ keuze: 'leveren', bevestigd: 'ja' }}
+            confirm="Ja, weer leveren"
+            cancel="/beheer"
+          >
+            <p class="utrecht-paragraph">
+              Vanaf de volgende levering bevatten de bestanden weer namen, adressen, telefoonnummers,
+              e-mailadressen, vrije tekst, nummers van relaties, volledige geboortedata en postcodes. Doe dit
+              alleen op verzoek van de organisatie zelf. Leveringen die al zijn gemaakt, blijven zoals ze
+              zijn.
+            </p>
+          </Confirm>
+        ) : null}
         {deactivating ? (
           <Confirm
             id="deactiveren-bevestigen"
@@ -806,8 +830,15 @@ export function beheerRoutes(): Hono<AppEnv> {
 
   app.post('/beheer/organisaties/:code/persoonsgegevens', async (c) => {
     const code = c.req.param('code');
-    const keuze = str((await c.req.parseBody()).keuze);
+    const body = await c.req.parseBody();
+    const keuze = str(body.keuze);
     if (keuze !== 'weglaten' && keuze !== 'leveren') return c.redirect('/beheer', 303);
+    // Leaving out needs no question; delivering in clear again does (the row's button leads to it).
+    if (keuze === 'leveren' && str(body.bevestigd) !== 'ja')
+      return c.redirect(
+        `/beheer?persoonsgegevens=${encodeURIComponent(code)}#persoonsgegevens-bevestigen`,
+        303,
+      );
     return guarded(
       c,
       () =>
