@@ -462,6 +462,10 @@ for (const dialect of DIALECTS) {
       expect(taken).not.toContain('weekly-delivery');
       expect(taken).toContain('Klaar — 3 organisaties');
       expect(taken).toContain('Wekelijkse leveringen en aangevraagde historie');
+      // What to do when one failed, on the page that shows it.
+      expect(taken).toContain(
+        '<code>ketendata deliver --retry-now</code> op de server probeert het dan meteen.',
+      );
       const audit = (await op.page('/beheer/audit')).html;
       expect(audit).toContain('auth.login');
       expect(audit).toContain('organisation.activate');

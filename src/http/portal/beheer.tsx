@@ -1298,33 +1298,42 @@ export function beheerRoutes(): Hono<AppEnv> {
       c,
       'Taken',
       '/beheer/taken',
-      runs.length === 0 ? (
-        <p class="utrecht-paragraph">Er zijn nog geen taken uitgevoerd.</p>
-      ) : (
-        <ScrollTable
-          id="taken"
-          caption="Uitgevoerde taken (nieuwste eerst)"
-          head={
-            <>
-              <Th>Taak</Th>
-              <Th>Moment</Th>
-              <Th>Gestart</Th>
-              <Th>Klaar</Th>
-              <Th>Uitkomst</Th>
-            </>
-          }
-        >
-          {runs.map((r) => (
-            <tr class="utrecht-table__row">
-              <td class="utrecht-table__cell">{r.job}</td>
-              <td class="utrecht-table__cell">{formatDateTime(r.slot)}</td>
-              <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
-              <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
-              <td class="utrecht-table__cell">{r.outcome}</td>
-            </tr>
-          ))}
-        </ScrollTable>
-      ),
+      <>
+        <p class="utrecht-paragraph">
+          De wekelijkse levering (zondag 06:00) maakt de leveringen van die week; de server doet dat zelf, en
+          haalt bij het starten in wat hij miste. Mislukt een levering, dan staat de reden bij Uitkomst en
+          probeert de taak het later opnieuw. Los eerst de oorzaak op (bijvoorbeeld een map die niet
+          beschrijfbaar is, of een volle schijf); <code>ketendata deliver --retry-now</code> op de server
+          probeert het dan meteen.
+        </p>
+        {runs.length === 0 ? (
+          <p class="utrecht-paragraph">Er is nog geen wekelijkse levering uitgevoerd.</p>
+        ) : (
+          <ScrollTable
+            id="taken"
+            caption="Uitgevoerde taken (nieuwste eerst)"
+            head={
+              <>
+                <Th>Taak</Th>
+                <Th>Moment</Th>
+                <Th>Gestart</Th>
+                <Th>Klaar</Th>
+                <Th>Uitkomst</Th>
+              </>
+            }
+          >
+            {runs.map((r) => (
+              <tr class="utrecht-table__row">
+                <td class="utrecht-table__cell">{r.job}</td>
+                <td class="utrecht-table__cell">{formatDateTime(r.slot)}</td>
+                <td class="utrecht-table__cell">{formatDateTime(r.startedAt)}</td>
+                <td class="utrecht-table__cell">{formatDateTime(r.finishedAt)}</td>
+                <td class="utrecht-table__cell">{r.outcome}</td>
+              </tr>
+            ))}
+          </ScrollTable>
+        )}
+      </>,
     );
   });
 
