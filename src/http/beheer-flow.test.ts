@@ -300,13 +300,23 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
     const cases = [
       { code: '0014', name: '', members: '', at: 'org-naam', says: 'Vul een naam in.' },
       { code: '0363', name: 'Amsterdam', members: '', at: 'org-code', says: 'Deze code is al geregistreerd' },
-      { code: 'REGIO02', name: 'Regio Twee', members: '', at: 'org-code', says: 'Een gemeente wordt' },
+      // A head organisation's code without its municipalities: the list is what is missing.
+      {
+        code: 'REGIO02',
+        name: 'Regio Twee',
+        members: '',
+        at: 'org-leden',
+        says: 'Een hoofdorganisatie heeft gemeenten: vul hun CBS-codes in',
+      },
+      // A municipality's code with members: the code is what is wrong.
+      { code: '0014', name: 'Groningen', members: '0363', at: 'org-code', says: 'Een gemeente wordt' },
       {
         code: 'REGIO02',
         name: 'Regio Twee',
         members: '0363, 9999',
         at: 'org-leden',
         says: 'De gemeenten moeten CBS-codes',
+        names: 'Niet herkend: 9999.',
       },
     ];
     for (const t of cases) {
@@ -336,6 +346,7 @@ describe.each(DIALECTS)('Beheer: forms redirect, blocking asks first, on %s', (d
       expect(/<input [^>]*id="org-naam"[^>]*>/.exec(html)?.[0]).toContain(`value="${t.name}"`);
       expect(/<input [^>]*id="org-leden"[^>]*>/.exec(html)?.[0]).toContain(`value="${t.members}"`);
       expect(/<input [^>]*id="org-persoonsgegevens"[^>]*>/.exec(html)?.[0]).toContain('checked');
+      if ('names' in t) expect(html).toContain(`${t.names}</p>`);
     }
     expect(await findOrganisation(h.store, 'REGIO02')).toBeUndefined();
     // A page without a refusal says none.

@@ -49,7 +49,7 @@ describe.each(DIALECTS)(
       // The summary names the field's form and leads to it; the code for support follows the link.
       const said = await refused.text();
       expect(said).toContain(
-        'van een voormalige gemeente die daar niet meer in staat (bijvoorbeeld Weesp, 0457) en waarvan al berichten zijn ingelezen.</a> (foutcode organisation.invalid_members)',
+        'van een voormalige gemeente die daar niet meer in staat (bijvoorbeeld Weesp, 0457) en waarvan al berichten zijn ingelezen. Niet herkend: 457.</a> (foutcode organisation.invalid_members)',
       );
       expect(said).toContain(
         '<a class="utrecht-link" href="#leden-REGIO01">Gemeenten van Regio Een: de gemeenten',

@@ -759,7 +759,13 @@ export function beheerRoutes(): Hono<AppEnv> {
       // Use-case errors carry a dotted code; the page says it in Dutch, with the code for support.
       const errorCode = (err as { code?: unknown }).code;
       if (typeof errorCode !== 'string') throw err;
-      const text = own(ORGANISATION_ERROR_TEXT, errorCode) ?? 'Dit kan niet.';
+      let text = own(ORGANISATION_ERROR_TEXT, errorCode) ?? 'Dit kan niet.';
+      // Which of the typed codes: in a list of ten, 'not a municipality' alone does not say which one.
+      const unknown =
+        errorCode === 'organisation.invalid_members'
+          ? /; not: ([^()]+?)(?: \(|$)/.exec(err instanceof Error ? err.message : '')?.[1]?.trim()
+          : undefined;
+      if (unknown) text = `${text.replace(/\.$/, '')}. Niet herkend: ${unknown}.`;
       const error = await refused?.(errorCode, text);
       if (error) return organisationsPage(c, error, 400, typed);
       return organisationsPage(
@@ -780,6 +786,27 @@ export function beheerRoutes(): Hono<AppEnv> {
       members: codes(str(b.members)),
       leaveOutPersonalData: str(b.persoonsgegevens) === 'weglaten',
     };
+    // A head organisation's code without its municipalities: the list is what is missing, not the code.
+    if (input.code && !/^\d{4}$/.test(input.code) && input.members.length === 0) {
+      return organisationsPage(
+        c,
+        {
+          form: 'Organisatie registreren',
+          text: 'Een hoofdorganisatie heeft gemeenten: vul hun CBS-codes in, gescheiden door komma’s. Een gemeente registreert u met haar CBS-code van 4 cijfers (bijvoorbeeld 0363).',
+          field: 'org-leden',
+          code: 'organisation.invalid_members',
+        },
+        400,
+        {
+          register: {
+            code: input.code,
+            name: input.name,
+            members: str(b.members),
+            leaveOut: input.leaveOutPersonalData,
+          },
+        },
+      );
+    }
     return guarded(
       c,
       () => c.var.deps.operator.addOrganisation(input, c.var.session!.user.email, c.var.deps.clock()),
