@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { TotpKeys } from '../pseudonymise/keys.js';
+import type { AuditFilter } from '../store/audit.js';
 import type { Store } from '../store/open.js';
 import type { ConflictingVersion } from '../usecases/conflicts.js';
 import type { ByteRange } from '../usecases/download.js';
@@ -212,6 +213,7 @@ export interface QuarantineView {
 }
 
 export interface AuditView {
+  readonly id: number;
   readonly at: string;
   readonly actor: string;
   readonly organisation: string | null;
@@ -221,7 +223,8 @@ export interface AuditView {
 
 export interface OperatorPort {
   /** The audit log, newest first. */
-  audit(limit: number): Promise<readonly AuditView[]>;
+  /** The audit log, newest first, filtered (one organisation, action prefix or actor; older than an id). */
+  audit(filter: AuditFilter & { readonly limit: number }): Promise<readonly AuditView[]>;
   organisations(): Promise<readonly OrganisationView[]>;
   addOrganisation(
     input: { code: string; name: string; members: readonly string[]; leaveOutPersonalData?: boolean },

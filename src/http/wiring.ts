@@ -226,8 +226,9 @@ function jobLabel(name: string): string {
 
 export function operatorPort({ store, keys }: WiringInput): OperatorPort {
   return {
-    async audit(limit) {
-      return (await listAudit(store.db, { limit })).map((a) => ({
+    async audit(filter) {
+      return (await listAudit(store.db, filter)).map((a) => ({
+        id: a.id,
         at: a.at,
         actor: a.actor,
         organisation: a.organisation,

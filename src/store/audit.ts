@@ -43,14 +43,28 @@ export async function audit(store: { readonly db: Kysely<Database> } | Kysely<Da
     .execute();
 }
 
-/** The audit log, newest first, optionally of one organisation and/or one action prefix. */
-export async function listAudit(
-  db: Kysely<Database>,
-  filter: { readonly organisation?: string; readonly actionPrefix?: string; readonly limit?: number } = {},
-): Promise<AuditRecord[]> {
+export interface AuditFilter {
+  readonly organisation?: string;
+  /** Actions starting with it (`delivery.`); letters, digits, `.` and `_` only. */
+  readonly actionPrefix?: string;
+  /** Exactly this actor: an e-mail address, `cli:<user>`, `token:<id>`. */
+  readonly actor?: string;
+  /** Entries older than this one (paging, newest first). */
+  readonly beforeId?: number;
+  readonly limit?: number;
+}
+
+/** The audit log, newest first, optionally of one organisation, one action prefix, one actor. */
+export async function listAudit(db: Kysely<Database>, filter: AuditFilter = {}): Promise<AuditRecord[]> {
   let q = db.selectFrom('audit_log').selectAll();
   if (filter.organisation) q = q.where('organisation', '=', filter.organisation);
-  if (filter.actionPrefix) q = q.where('action', 'like', `${filter.actionPrefix}%`);
+  if (filter.actionPrefix) {
+    // A '%' would widen it to anything: only letters, digits, '.' and '_' are taken.
+    if (!/^[\w.]+$/.test(filter.actionPrefix)) return [];
+    q = q.where('action', 'like', `${filter.actionPrefix}%`);
+  }
+  if (filter.actor) q = q.where('actor', '=', filter.actor);
+  if (filter.beforeId !== undefined) q = q.where('id', '<', filter.beforeId);
   const rows = await q
     .orderBy('id', 'desc')
     .limit(filter.limit ?? 1000)

@@ -108,6 +108,19 @@ const QUARANTINE_REASON_TEXT: Record<string, string> = {
 };
 
 /** The audit log's actions as the operator reads them (the code stays beside it, for searching). */
+/** Rows per page of the audit log. */
+const AUDIT_PAGE = 200;
+
+/** The audit log's filter by kind: an action prefix and what it is in Dutch. */
+const AUDIT_KINDS: readonly (readonly [prefix: string, label: string])[] = [
+  ['auth.', 'Inloggen en uitloggen'],
+  ['delivery.', 'Leveringen: downloads, verwijderingen, mislukte'],
+  ['organisation.', 'Organisaties'],
+  ['user.', 'Gebruikers'],
+  ['settings.', 'Instellingen en API-tokens'],
+  ['quarantine.', 'Quarantaine'],
+];
+
 const AUDIT_ACTION_TEXT: Record<string, string> = {
   'auth.login': 'Ingelogd',
   'auth.password_ok': 'Wachtwoord goed, tweede factor gevraagd',
@@ -1685,36 +1698,103 @@ export function beheerRoutes(): Hono<AppEnv> {
   });
 
   app.get('/beheer/audit', async (c) => {
-    const entries = await c.var.deps.operator.audit(500);
+    // Filters as a GET: a filtered view can be bookmarked or sent to a colleague.
+    const wie = (c.req.query('wie') ?? '').trim();
+    const organisatie = (c.req.query('organisatie') ?? '').trim();
+    const soort = AUDIT_KINDS.some(([prefix]) => prefix === c.req.query('soort'))
+      ? (c.req.query('soort') ?? '')
+      : '';
+    const voor = Number(c.req.query('voor'));
+    const entries = await c.var.deps.operator.audit({
+      limit: AUDIT_PAGE,
+      ...(wie ? { actor: wie.includes('@') ? wie.toLowerCase() : wie } : {}),
+      ...(organisatie ? { organisation: organisatie } : {}),
+      ...(soort ? { actionPrefix: soort } : {}),
+      ...(Number.isSafeInteger(voor) && voor > 0 ? { beforeId: voor } : {}),
+    });
+    const filters = new URLSearchParams({
+      ...(wie ? { wie } : {}),
+      ...(organisatie ? { organisatie } : {}),
+      ...(soort ? { soort } : {}),
+    });
+    const older =
+      entries.length === AUDIT_PAGE
+        ? `/beheer/audit?${new URLSearchParams([...filters, ['voor', String(entries.at(-1)!.id)]])}`
+        : undefined;
     return shell(
       c,
       'Auditlog',
       '/beheer/audit',
-      <ScrollTable
-        id="auditlog"
-        caption="Aanmeldingen, downloads, verwijderingen en wijzigingen (nieuwste eerst, laatste 500)"
-        head={
-          <>
-            <Th>Moment</Th>
-            <Th>Wie</Th>
-            <Th>Organisatie</Th>
-            <Th>Actie</Th>
-            <Th>Details</Th>
-          </>
-        }
-      >
-        {entries.map((a) => (
-          <tr class="utrecht-table__row">
-            <td class="utrecht-table__cell">{formatDateTime(a.at)}</td>
-            <td class="utrecht-table__cell">{auditActor(a.actor)}</td>
-            <td class="utrecht-table__cell">{a.organisation ?? '—'}</td>
-            <td class="utrecht-table__cell">
-              {own(AUDIT_ACTION_TEXT, a.action) ?? a.action} <code>{a.action}</code>
-            </td>
-            <td class="utrecht-table__cell">{auditDetail(a.detail)}</td>
-          </tr>
-        ))}
-      </ScrollTable>,
+      <>
+        <form method="get" action="/beheer/audit" class="kd-actions kd-filter">
+          <Field
+            id="audit-wie"
+            name="wie"
+            label="Wie"
+            value={wie}
+            description="E-mailadres, of cli:<naam>, token:<nummer>."
+          />
+          <Field id="audit-organisatie" name="organisatie" label="Organisatie (code)" value={organisatie} />
+          <div class="utrecht-form-field">
+            <div class="utrecht-form-field__label">
+              <label class="utrecht-form-label" for="audit-soort">
+                Soort
+              </label>
+            </div>
+            <div class="utrecht-form-field__input">
+              <select class="utrecht-select utrecht-select--html-select" id="audit-soort" name="soort">
+                <option value="" selected={soort === ''}>
+                  Alles
+                </option>
+                {AUDIT_KINDS.map(([prefix, label]) => (
+                  <option value={prefix} selected={soort === prefix}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            </div>
+          </div>
+          <button type="submit" class="utrecht-button utrecht-button--secondary-action">
+            Filteren
+          </button>
+        </form>
+        {entries.length === 0 ? (
+          <p class="utrecht-paragraph">Geen regels{filters.size > 0 ? ' met deze filters' : ''}.</p>
+        ) : (
+          <ScrollTable
+            id="auditlog"
+            caption={`Aanmeldingen, downloads, verwijderingen en wijzigingen (nieuwste eerst, per ${AUDIT_PAGE})`}
+            head={
+              <>
+                <Th>Moment</Th>
+                <Th>Wie</Th>
+                <Th>Organisatie</Th>
+                <Th>Actie</Th>
+                <Th>Details</Th>
+              </>
+            }
+          >
+            {entries.map((a) => (
+              <tr class="utrecht-table__row">
+                <td class="utrecht-table__cell">{formatDateTime(a.at)}</td>
+                <td class="utrecht-table__cell">{auditActor(a.actor)}</td>
+                <td class="utrecht-table__cell">{a.organisation ?? '—'}</td>
+                <td class="utrecht-table__cell">
+                  {own(AUDIT_ACTION_TEXT, a.action) ?? a.action} <code>{a.action}</code>
+                </td>
+                <td class="utrecht-table__cell">{auditDetail(a.detail)}</td>
+              </tr>
+            ))}
+          </ScrollTable>
+        )}
+        {older ? (
+          <p class="utrecht-paragraph">
+            <a class="utrecht-link" href={older}>
+              Oudere regels
+            </a>
+          </p>
+        ) : null}
+      </>,
     );
   });
 
