@@ -17,6 +17,15 @@ import { AccountError } from '../usecases/accounts-errors.js';
 import { type CliContext, parseNow } from './command.js';
 import { cliActor } from './deliver.js';
 
+/** The audit line the portal writes for the same change, with the command line's user as actor. */
+const cliAudit = (
+  db: Store['db'],
+  at: Date,
+  organisation: string | null,
+  action: string,
+  detail: Record<string, unknown>,
+) => audit(db, { at, actor: cliActor(), organisation, action, detail });
+
 /** `ketendata users …` and `ketendata tokens …`: accounts for the portal and tokens for the API. */
 export function register(program: Command, ctx: CliContext): void {
   const open = () => openStore({ databaseUrl: ctx.config.databaseUrl, dataDir: ctx.config.dataDir });
@@ -86,13 +95,7 @@ export function register(program: Command, ctx: CliContext): void {
             now,
           );
           // As the portal's Beheer → Gebruikers does: createUser itself writes no audit line.
-          await audit(db, {
-            at: now,
-            actor: cliActor(),
-            organisation: u.organisationCode,
-            action: 'user.add',
-            detail: { user: u.email },
-          });
+          await cliAudit(db, now, u.organisationCode, 'user.add', { user: u.email });
           ctx.out(
             `user ${u.id} added: ${u.email} (${u.role}${u.organisationCode ? `, organisation ${u.organisationCode}` : ''})`,
           );
@@ -248,13 +251,7 @@ export function register(program: Command, ctx: CliContext): void {
       await change(async (db) => {
         const { token, row } = await createApiToken(db, owner, name, null, now);
         // A token downloads an organisation's data: who made it is in the audit log, as from the portal.
-        await audit(db, {
-          at: now,
-          actor: cliActor(),
-          organisation: row.organisation_code,
-          action: 'settings.token_create',
-          detail: { tokenId: row.id },
-        });
+        await cliAudit(db, now, row.organisation_code, 'settings.token_create', { tokenId: row.id });
         ctx.out(token);
       });
     });
@@ -296,13 +293,7 @@ export function register(program: Command, ctx: CliContext): void {
     const store = await open();
     try {
       if (await revokeApiToken(store.db, Number(id), code, now)) {
-        await audit(store.db, {
-          at: now,
-          actor: cliActor(),
-          organisation: code,
-          action: 'settings.token_revoke',
-          detail: { tokenId: Number(id) },
-        });
+        await cliAudit(store.db, now, code, 'settings.token_revoke', { tokenId: Number(id) });
         ctx.out(`token ${id} revoked`);
       } else {
         ctx.err(`tokens.not_found: no token ${id} in force for ${code ?? 'the operator'}`);

@@ -10,6 +10,17 @@ import { STORE_RETRY_AFTER_SECONDS, storeUnavailable } from './app.js';
 
 const jw301 = readFileSync('test/fixtures/istandaarden/ijw-voorbeelden/JW301.xml');
 
+/** Every connection of `pool`, now and later, waits 200 ms for a lock another session holds (not the 5 s of serve). */
+async function waitShortForLocks(pool: pg.Pool): Promise<void> {
+  const timeout = "SET lock_timeout = '200ms'";
+  pool.on('connect', (c) => void c.query(timeout));
+  const idle = await Promise.all(Array.from({ length: pool.idleCount }, () => pool.connect()));
+  for (const c of idle) {
+    await c.query(timeout);
+    c.release();
+  }
+}
+
 /** The error `run` fails with (it must fail). */
 async function failure(run: () => unknown): Promise<unknown> {
   try {
@@ -37,14 +48,7 @@ describe.each(DIALECTS)('an API request that finds the store busy on %s', (diale
         };
       } else {
         // Another transaction holds the table a run is recorded in; this store waits 200 ms for it.
-        const pool = h.store.pool!;
-        const timeout = "SET lock_timeout = '200ms'";
-        pool.on('connect', (c) => void c.query(timeout));
-        const idle = await Promise.all(Array.from({ length: pool.idleCount }, () => pool.connect()));
-        for (const c of idle) {
-          await c.query(timeout);
-          c.release();
-        }
+        await waitShortForLocks(h.store.pool!);
         const other = new pg.Client({ connectionString: h.url });
         await other.connect();
         await other.query('BEGIN');
@@ -97,14 +101,7 @@ describe('a portal page that finds the store unavailable', () => {
       await h.seed();
       const b = new Browser(h.app);
       expect((await b.login('ana@0363.example')).status).toBe(303);
-      const pool = h.store.pool!;
-      const timeout = "SET lock_timeout = '200ms'";
-      pool.on('connect', (c) => void c.query(timeout));
-      const idle = await Promise.all(Array.from({ length: pool.idleCount }, () => pool.connect()));
-      for (const c of idle) {
-        await c.query(timeout);
-        c.release();
-      }
+      await waitShortForLocks(h.store.pool!);
       await other.connect();
       await other.query('BEGIN');
       await other.query('LOCK TABLE user_session IN ACCESS EXCLUSIVE MODE');

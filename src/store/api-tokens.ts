@@ -11,28 +11,17 @@ export async function insertApiToken(
   return db.insertInto('api_token').values(token).returningAll().executeTakeFirstOrThrow();
 }
 
-/** A revoked token with this hash, if any. */
-export async function findRevokedToken(
+/** The token with this hash that is in force, or (`revoked`) one that was revoked. */
+export async function findToken(
   db: Kysely<Database>,
   tokenHash: string,
+  state: 'active' | 'revoked',
 ): Promise<ApiTokenRow | undefined> {
   return db
     .selectFrom('api_token')
     .selectAll()
     .where('token_hash', '=', tokenHash)
-    .where('revoked_at', 'is not', null)
-    .executeTakeFirst();
-}
-
-export async function findActiveToken(
-  db: Kysely<Database>,
-  tokenHash: string,
-): Promise<ApiTokenRow | undefined> {
-  return db
-    .selectFrom('api_token')
-    .selectAll()
-    .where('token_hash', '=', tokenHash)
-    .where('revoked_at', 'is', null)
+    .where('revoked_at', state === 'active' ? 'is' : 'is not', null)
     .executeTakeFirst();
 }
 

@@ -8,8 +8,7 @@ import { rawKeyRing } from '../pseudonymise/raw-encryption.js';
 import { openTotpSecret, sealTotpSecret } from '../pseudonymise/totp-secret.js';
 import {
   type ApiTokenRow,
-  findActiveToken,
-  findRevokedToken,
+  findToken,
   insertApiToken,
   listTokens,
   markTokenUsed,
@@ -912,7 +911,7 @@ export async function verifyApiToken(
   token: string,
   now: Date,
 ): Promise<(TokenOwner & { id: number }) | undefined> {
-  const row = await findActiveToken(db, sha256(token));
+  const row = await findToken(db, sha256(token), 'active');
   if (!row) return undefined;
   // Not on every request: a script's calls would each be a write, which on SQLite waits for any other
   // writer (a delivery run) and blocks the server meanwhile. "Last used" to the minute is what is shown.
@@ -930,7 +929,7 @@ export async function revokedApiToken(
   db: Kysely<Database>,
   token: string,
 ): Promise<{ id: number; name: string; organisationCode: string | null; revokedAt: string } | undefined> {
-  const row = await findRevokedToken(db, sha256(token));
+  const row = await findToken(db, sha256(token), 'revoked');
   return row
     ? { id: row.id, name: row.name, organisationCode: row.organisation_code, revokedAt: row.revoked_at ?? '' }
     : undefined;
