@@ -976,6 +976,13 @@ for (const dialect of DIALECTS) {
         .where('id', '=', entry!.id)
         .executeTakeFirstOrThrow();
       expect(q.status).toBe('resolved');
+      // No longer open, still findable: under Afgehandeld, with what it became.
+      const after = (await b.page('/beheer/quarantaine')).html;
+      expect(after).toMatch(
+        new RegExp(
+          `<td class="utrecht-table__cell">${entry!.id}</td><td class="utrecht-table__cell kd-wrap">[^<]*</td><td class="utrecht-table__cell"><code>ingest.unknown_type</code></td><td class="utrecht-table__cell">Opgeslagen \\(bericht ${q.resolved_message_seq}\\)</td>`,
+        ),
+      );
       const m = await h.store.db
         .selectFrom('message')
         .select(['code', 'first_moment', 'hub_id'])
@@ -1103,7 +1110,14 @@ for (const dialect of DIALECTS) {
         toelichting: 'Aanbieder stuurde een nieuw bericht',
       });
       const page = await followed(b, done, '/beheer/quarantaine', '1 bericht afgehandeld zonder opslaan.');
-      expect(page).not.toContain('KAPOT2');
+      // Out of the open items, into Afgehandeld, pointing to the note.
+      const [open, handled] = page.split('<h2 class="utrecht-heading-2">Afgehandeld</h2>');
+      expect(open).not.toContain('KAPOT2');
+      expect(handled).toMatch(
+        new RegExp(
+          `<td class="utrecht-table__cell">${id}</td><td class="utrecht-table__cell kd-wrap">[^<]*KAPOT2[^<]*</td>.*?Afgehandeld zonder opslaan; de toelichting staat in de <a class="utrecht-link" href="/beheer/audit\\?soort=quarantine\\.">Auditlog</a>`,
+        ),
+      );
       const q = await h.store.db
         .selectFrom('quarantine')
         .select('status')

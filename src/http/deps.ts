@@ -212,6 +212,17 @@ export interface QuarantineView {
   readonly receivedAt: string;
 }
 
+/** A quarantine item no longer open: stored (or taken as a copy of a stored message), or dismissed. */
+export interface HandledQuarantineView {
+  readonly id: number;
+  readonly source: string;
+  readonly code: string;
+  readonly status: 'resolved' | 'dismissed';
+  readonly resolvedAt: string | null;
+  /** The message it became (resolved): its seq. */
+  readonly messageSeq: number | null;
+}
+
 export interface AuditView {
   readonly id: number;
   readonly at: string;
@@ -241,6 +252,8 @@ export interface OperatorPort {
   jobRuns(limit: number): Promise<readonly JobRunView[]>;
   ingestRuns(limit: number): Promise<readonly IngestRunView[]>;
   quarantine(limit: number): Promise<readonly QuarantineView[]>;
+  /** Items handled, most recently handled first. */
+  handledQuarantine(limit: number): Promise<readonly HandledQuarantineView[]>;
   /**
    * An item's message as received, to correct it: undefined for an unknown id, null for an item whose file was
    * never read (an input problem). Audited as `quarantine.export`.

@@ -340,6 +340,20 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         .map(({ last: _last, ...v }) => v);
     },
     conflicts: () => listConflicts(store),
+    async handledQuarantine(limit) {
+      return (await listQuarantine(store, { all: true }))
+        .filter((q) => q.status !== 'open')
+        .sort((a, b) => (b.resolvedAt ?? '').localeCompare(a.resolvedAt ?? '') || b.id - a.id)
+        .slice(0, limit)
+        .map((q) => ({
+          id: q.id,
+          source: q.source,
+          code: q.reasonCode,
+          status: q.status === 'dismissed' ? ('dismissed' as const) : ('resolved' as const),
+          resolvedAt: q.resolvedAt,
+          messageSeq: q.resolvedMessageSeq,
+        }));
+    },
     async quarantine(limit) {
       const list = await listQuarantine(store);
       return list

@@ -108,6 +108,9 @@ const QUARANTINE_REASON_TEXT: Record<string, string> = {
 };
 
 /** The audit log's actions as the operator reads them (the code stays beside it, for searching). */
+/** Handled quarantine items shown under the open ones. */
+const HANDLED_SHOWN = 50;
+
 /** Rows per page of the audit log. */
 const AUDIT_PAGE = 200;
 
@@ -1508,15 +1511,62 @@ export function beheerRoutes(): Hono<AppEnv> {
   ) => {
     const s = c.var.session!;
     const items = await c.var.deps.operator.quarantine(500);
+    const handled = await c.var.deps.operator.handledQuarantine(HANDLED_SHOWN);
     const error = notice && 'form' in notice ? notice : undefined;
     const noteError = errorAt(error, 'afhandel-toelichting');
     const fileError = errorAt(error, 'vervang-bestand');
+    // What became of items no longer open: without it a handled number vanished from the portal.
+    const handledTable =
+      handled.length === 0 ? null : (
+        <>
+          <h2 class="utrecht-heading-2">Afgehandeld</h2>
+          <ScrollTable
+            id="afgehandeld"
+            caption={`Afgehandelde berichten (laatst afgehandeld eerst, hooguit ${HANDLED_SHOWN})`}
+            head={
+              <>
+                <Th>Nummer</Th>
+                <Th>Bron</Th>
+                <Th>Code</Th>
+                <Th>Uitkomst</Th>
+                <Th>Afgehandeld op</Th>
+              </>
+            }
+          >
+            {handled.map((q) => (
+              <tr class="utrecht-table__row">
+                <td class="utrecht-table__cell">{q.id}</td>
+                <td class="utrecht-table__cell kd-wrap">{q.source}</td>
+                <td class="utrecht-table__cell">
+                  <code>{q.code}</code>
+                </td>
+                <td class="utrecht-table__cell">
+                  {q.status === 'resolved' ? (
+                    `Opgeslagen${q.messageSeq !== null ? ` (bericht ${q.messageSeq})` : ''}`
+                  ) : (
+                    <>
+                      Afgehandeld zonder opslaan; de toelichting staat in de{' '}
+                      <a class="utrecht-link" href="/beheer/audit?soort=quarantine.">
+                        Auditlog
+                      </a>
+                    </>
+                  )}
+                </td>
+                <td class="utrecht-table__cell">{formatDateTime(q.resolvedAt)}</td>
+              </tr>
+            ))}
+          </ScrollTable>
+        </>
+      );
     return shell(
       c,
       'Quarantaine',
       '/beheer/quarantaine',
       items.length === 0 ? (
-        <p class="utrecht-paragraph">Er staat niets in quarantaine.</p>
+        <>
+          <p class="utrecht-paragraph">Er staat niets in quarantaine.</p>
+          {handledTable}
+        </>
       ) : (
         <>
           <form method="post" action="/beheer/quarantaine/opnieuw">
@@ -1662,6 +1712,7 @@ export function beheerRoutes(): Hono<AppEnv> {
               </button>
             </div>
           </form>
+          {handledTable}
         </>
       ),
       notice,
