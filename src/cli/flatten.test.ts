@@ -193,6 +193,12 @@ describe('ketendata flatten', () => {
     symlinkSync(given, join(other, 'same'));
     const both = await run(['flatten', given, other, '--out', join(work, 'links-out2')]);
     expect(both).toMatchObject({ err: [], code: 0 });
+    // A link back to the folder itself is no .xml file: such a folder is still called empty.
+    const selfOnly = join(work, 'links-self-only');
+    mkdirSync(selfOnly);
+    symlinkSync('.', join(selfOnly, 'self'));
+    const lonely = await run(['flatten', selfOnly, '--out', join(work, 'links-out3')]);
+    expect(lonely.err).toEqual([`${selfOnly}: no .xml files in this folder (flatten.no_files)`]);
 
     const empty = join(work, 'empty-in');
     mkdirSync(join(empty, 'sub'), { recursive: true });

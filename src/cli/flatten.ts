@@ -1,4 +1,13 @@
-import { closeSync, openSync, readdirSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  type Dirent,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
@@ -44,7 +53,8 @@ export interface FlattenResult {
 export function* xmlFiles(
   inputs: readonly string[],
   onError: (line: string) => void,
-  seen: Set<string> = new Set(),
+  /** Folders read in this run (real paths): how many .xml files each held (0 while it is being read). */
+  seen: Map<string, number> = new Map(),
   top = true,
 ): Generator<string> {
   for (const input of inputs) {
@@ -62,9 +72,18 @@ export function* xmlFiles(
     // A folder met again through a link (a loop, or two links to one folder) is read once.
     const real = realpathSync(input);
     if (seen.has(real)) continue;
-    seen.add(real);
+    seen.set(real, 0);
     let found = 0;
-    const entries = readdirSync(input, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(input, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    } catch (err) {
+      // A folder we may not read (EACCES): named, and the run goes on with the others.
+      onError(
+        `${input}: the folder cannot be read (${(err as NodeJS.ErrnoException).code}) (flatten.not_found)`,
+      );
+      continue;
+    }
     for (const e of entries) {
       const path = join(input, e.name);
       const xml = e.name.toLowerCase().endsWith('.xml');
@@ -87,9 +106,11 @@ export function* xmlFiles(
         file = target.isFile();
       }
       if (dir) {
-        // Read already (a link to a folder given or met before): its files are in this run, not missing.
-        if (seen.has(realpathSync(path))) {
-          found++;
+        // Read already (a link to a folder given or met before): its files are in this run, not missing. A
+        // link back to a folder still being read (itself, a parent) adds nothing.
+        const again = seen.get(realpathSync(path));
+        if (again !== undefined) {
+          found += again;
           continue;
         }
         for (const f of xmlFiles([path], onError, seen, false)) {
@@ -101,6 +122,7 @@ export function* xmlFiles(
         yield path;
       }
     }
+    seen.set(real, found);
     if (found === 0 && top) onError(`${input}: no .xml files in this folder (flatten.no_files)`);
   }
 }

@@ -72,8 +72,12 @@ export function register(program: Command, ctx: CliContext): void {
     .description('process items again (every open item, or the ones named)')
     .argument('[ids...]', 'quarantine ids')
     .option('--file <xml>', 'corrected message, for exactly one item')
+    .option(
+      '--other-identity',
+      "take a --file whose message type, Afzender, Ontvanger or Identificatie differ from the item's (a correction of those)",
+    )
     .option('--now <iso>', 'moment of the run (ISO-8601)')
-    .action(async (values: string[], opts: { file?: string; now?: string }) => {
+    .action(async (values: string[], opts: { file?: string; otherIdentity?: boolean; now?: string }) => {
       const at = parseNow(ctx, opts.now);
       if (!at) return;
       // Without --now each retried item takes the clock at its own moment, as before.
@@ -102,13 +106,14 @@ export function register(program: Command, ctx: CliContext): void {
         const items = itemLines(ctx.err);
         const r = await retryQuarantine({ store, keys, now: () => now ?? new Date() }, only, {
           ...(replacement ? { replacement } : {}),
+          otherIdentity: opts.otherIdentity === true,
           onQuarantined: items.onQuarantined,
           onConflict: items.onConflict,
         });
         items.end();
         if (r.otherMessage) {
           ctx.err(
-            `quarantine.not_same_message: ${opts.file} is another message (${r.otherMessage.file}) than item ${only?.[0]} (${r.otherMessage.item}): nothing was changed. A corrected message keeps the type, sender, receiver and Identificatie of the quarantined one; a different message is ingested as a new exchange, and the item dismissed with a note`,
+            `quarantine.not_same_message: ${opts.file} is another message (${r.otherMessage.file}) than item ${only?.[0]} (${r.otherMessage.item}): nothing was changed. A corrected message keeps the type, sender, receiver and Identificatie of the quarantined one (where those were valid): if this file corrects them, add --other-identity; a different message is ingested as a new exchange, and the item dismissed with a note`,
           );
           ctx.setExitCode(1);
           return;

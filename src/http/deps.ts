@@ -271,6 +271,8 @@ export interface OperatorPort {
     actor: string,
     now: Date,
     replacement?: Buffer,
+    /** Take a replacement whose type, parties or Identificatie differ from the item's. */
+    otherIdentity?: boolean,
   ): Promise<{ text: string; refused?: boolean }>;
   /** Closes open items without storing them, with the operator's note; returns a short Dutch summary. */
   dismissQuarantine(ids: readonly number[], note: string, actor: string, now: Date): Promise<string>;

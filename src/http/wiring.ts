@@ -369,7 +369,7 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
           receivedAt: q.receivedAt,
         }));
     },
-    async retryQuarantine(ids, actor, now, replacement) {
+    async retryQuarantine(ids, actor, now, replacement, otherIdentity) {
       if (ids.length === 0) return { text: 'Selecteer eerst een of meer berichten.', refused: true };
       if (!keys) return { text: 'Opnieuw proberen kan hier niet: de sleutels ontbreken.', refused: true };
       if (replacement && ids.length !== 1)
@@ -377,12 +377,12 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
       const r = await retryQuarantine(
         { store, keys, now: () => now },
         ids,
-        replacement ? { replacement } : {},
+        replacement ? { replacement, otherIdentity: otherIdentity === true } : {},
       );
       if (r.otherMessage) {
         return {
           refused: true,
-          text: `Het bestand is een ander bericht (${r.otherMessage.file}) dan quarantainenummer ${ids[0]} (${r.otherMessage.item}): er is niets veranderd. Een gecorrigeerd bericht houdt de soort, afzender, ontvanger en Identificatie van het bericht in quarantaine. Is het echt een ander bericht, lees het dan in als nieuw bericht en handel dit nummer af met een toelichting.`,
+          text: `Het bestand is een ander bericht (${r.otherMessage.file}) dan quarantainenummer ${ids[0]} (${r.otherMessage.item}): er is niets veranderd. Een gecorrigeerd bericht houdt de soort, afzender, ontvanger en Identificatie van het bericht in quarantaine (waar die geldig waren). Verbetert het bestand juist die, vink dan „Soort, afzender, ontvanger of Identificatie is verbeterd” aan. Is het echt een ander bericht, lees het dan in als nieuw bericht en handel dit nummer af met een toelichting.`,
         };
       }
       await audit(store, {

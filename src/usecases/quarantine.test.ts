@@ -10,7 +10,13 @@ import { listAudit } from '../store/audit.js';
 import { type ConflictingExchange, ingestSource, type QuarantinedExchange } from './ingest-exchanges.js';
 import type { Parse } from './ingest-prepare.js';
 import { openSource } from './ingest-sources.js';
-import { dismissQuarantine, exportQuarantined, listQuarantine, retryQuarantine } from './quarantine.js';
+import {
+  dismissQuarantine,
+  exportQuarantined,
+  listQuarantine,
+  otherMessageThan,
+  retryQuarantine,
+} from './quarantine.js';
 
 const traffic = exampleTraffic();
 afterAll(() => rmSync(traffic.dir, { recursive: true, force: true }));
@@ -172,12 +178,14 @@ describe.each(DIALECTS)('quarantine on %s', (dialect) => {
           await store.db.selectFrom('message').select(['seq', 'passages']).orderBy('seq').execute(),
         ).toEqual(before);
       }
-      // Its own correction still replaces it.
-      const own = await retryQuarantine({ store, keys, now }, [invalid.id], {
-        replacement: Buffer.from(jw315),
+      // Taken when the operator says the file corrects those fields.
+      const told = await retryQuarantine({ store, keys, now }, [invalid.id], {
+        replacement: Buffer.from(jw315.replace(`Afzender>${sender}<`, 'Afzender>99999999<')),
+        otherIdentity: true,
       });
-      expect(own).toMatchObject({ tried: 1, resolved: 1 });
-      expect(own.otherMessage).toBeUndefined();
+      expect(told.otherMessage).toBeUndefined();
+      expect(told).toMatchObject({ tried: 1, resolved: 1 });
+      // (Its own correction replaces it: 'stores a corrected file in place of a quarantined one'.)
     } finally {
       await drop();
     }
@@ -317,5 +325,44 @@ describe('quarantine retry meeting a dismissal', () => {
     } finally {
       await drop();
     }
+  });
+});
+
+describe('a corrected file against its quarantine item', () => {
+  const jw301 = readFileSync(join(EXAMPLES, 'ijw-voorbeelden', 'JW301.xml'), 'utf8');
+  const field = (name: string) => new RegExp(`(<(\\w+:)?${name}>)([^<]*)(<)`);
+  const header = (name: string) => field(name).exec(jw301)![3]!;
+  const withField = (text: string, name: string, value: string) => text.replace(field(name), `$1${value}$4`);
+  const bytes = (text: string) => Buffer.from(text);
+
+  it('is the same message when it corrects an invalid type, sender, receiver or Identificatie', () => {
+    const afzender = header('Afzender');
+    const cases = [
+      // The sender's leading zero lost, an Identificatie too long, a misspelt namespace.
+      withField(jw301, 'Afzender', afzender.replace(/^0+/, '').slice(0, 3)),
+      withField(jw301, 'Identificatie', `${header('Identificatie')}XXXXXXXXXXXXX`),
+      jw301.replace('/jw301/schema', '/jw031/schema'),
+      'niet eens XML',
+    ];
+    for (const item of cases)
+      expect(otherMessageThan(bytes(item), bytes(jw301)), item.slice(0, 40)).toBeUndefined();
+    // With a BOM, whitespace around a value, another prefix: still the same message.
+    const layout = `\uFEFF${withField(jw301, 'Afzender', ` ${afzender} `)}`;
+    expect(otherMessageThan(bytes(jw301), bytes(layout))).toBeUndefined();
+  });
+
+  it('is another message when a valid type, sender, receiver or Identificatie differ, in UTF-16 too', () => {
+    const other = withField(jw301, 'Identificatie', 'ANDER1');
+    expect(otherMessageThan(bytes(jw301), bytes(other))).toEqual({
+      item: expect.stringMatching(new RegExp(`^JW301 \\S+ → \\S+ Identificatie ${header('Identificatie')}$`)),
+      file: expect.stringMatching(/^JW301 \S+ → \S+ Identificatie ANDER1$/),
+    });
+    const utf16 = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(other.replace(/encoding="[^"]*"/, 'encoding="UTF-16"'), 'utf16le'),
+    ]);
+    expect(otherMessageThan(bytes(jw301), utf16)?.file).toMatch(/Identificatie ANDER1$/);
+    const jw315 = readFileSync(join(EXAMPLES, 'ijw-voorbeelden-gecorrigeerd', 'JW315.xml'));
+    expect(otherMessageThan(bytes(jw301), jw315)?.file).toMatch(/^JW315 /);
   });
 });

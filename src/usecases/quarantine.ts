@@ -1,5 +1,6 @@
 import type { Keys } from '../pseudonymise/keys.js';
 import { decryptRaw, type RawKeyRing, rawKeyRing } from '../pseudonymise/raw-encryption.js';
+import { schemaSet } from '../schema/releases.js';
 import { audit } from '../store/audit.js';
 import {
   finishRun,
@@ -135,10 +136,28 @@ const IDENTITY_FIELDS = {
 } as const;
 const MESSAGE_NAMESPACE = /istandaarden\.nl\/i(?:jw|wmo)\/[\d_]+\/(jw|wmo)(\d{3})\/schema/i;
 
-/** The header's fields as far as they can be found: the header comes first, so its fields are the first ones. */
-function messageIdentity(bytes: Buffer): MessageIdentity {
-  // latin1: every byte a character, so the ASCII of the header is found whatever the rest holds.
-  const text = bytes.subarray(0, 64 * 1024).toString('latin1');
+/** The start of a message as text: UTF-16 by its byte order mark, else latin1 (every byte a character). */
+function headText(bytes: Buffer): string {
+  const head = bytes.subarray(0, 64 * 1024);
+  if (head[0] === 0xff && head[1] === 0xfe) return new TextDecoder('utf-16le').decode(head);
+  if (head[0] === 0xfe && head[1] === 0xff) return new TextDecoder('utf-16be').decode(head);
+  return head.toString('latin1');
+}
+
+/** What a header field may hold; a value that does not fit may be the very fault the correction fixes. */
+const VALID_IDENTITY: Record<keyof MessageIdentity, (v: string) => boolean> = {
+  code: (v) => schemaSet().byCode(v) !== undefined,
+  afzender: (v) => /^(\d{4}|\d{8})$/.test(v),
+  ontvanger: (v) => /^(\d{4}|\d{8})$/.test(v),
+  identificatie: (v) => v.length <= 12,
+};
+
+/**
+ * The header's fields as far as they can be found (the header comes first, so its fields are the first ones);
+ * `validOnly`: only values that fit their field.
+ */
+function messageIdentity(bytes: Buffer, validOnly = false): MessageIdentity {
+  const text = headText(bytes);
   const out: MessageIdentity = {};
   const ns = MESSAGE_NAMESPACE.exec(text);
   if (ns) out.code = `${(ns[1] as string).toUpperCase()}${ns[2]}`;
@@ -146,6 +165,9 @@ function messageIdentity(bytes: Buffer): MessageIdentity {
     const m = re.exec(text);
     if (m?.[1]) out[field as keyof typeof IDENTITY_FIELDS] = m[1];
   }
+  if (validOnly)
+    for (const f of Object.keys(out) as (keyof MessageIdentity)[])
+      if (!VALID_IDENTITY[f](out[f] as string)) delete out[f];
   return out;
 }
 
@@ -158,11 +180,22 @@ const describeIdentity = (m: MessageIdentity): string =>
     .filter(Boolean)
     .join(' ');
 
-/** Whether `a` and `b` differ in a field both have: a corrected message must stay the same message. */
-function differs(a: MessageIdentity, b: MessageIdentity): boolean {
-  return (['code', 'afzender', 'ontvanger', 'identificatie'] as const).some(
-    (f) => a[f] !== undefined && b[f] !== undefined && a[f] !== b[f],
+/**
+ * Whether a corrected file is another message than the item's: its type, Afzender, Ontvanger or Identificatie
+ * differ where the item has a valid value (an invalid one may be what the correction fixes). Both described.
+ */
+export function otherMessageThan(
+  itemBytes: Buffer,
+  fileBytes: Buffer,
+): { readonly item: string; readonly file: string } | undefined {
+  const item = messageIdentity(itemBytes, true);
+  const file = messageIdentity(fileBytes);
+  const differs = (['code', 'afzender', 'ontvanger', 'identificatie'] as const).some(
+    (f) => item[f] !== undefined && file[f] !== undefined && item[f] !== file[f],
   );
+  return differs
+    ? { item: describeIdentity(messageIdentity(itemBytes)), file: describeIdentity(file) }
+    : undefined;
 }
 
 /**
@@ -173,7 +206,11 @@ function differs(a: MessageIdentity, b: MessageIdentity): boolean {
 export async function retryQuarantine(
   deps: RetryDeps,
   ids: readonly number[] | undefined,
-  options: { replacement?: Buffer } & ItemReports = {},
+  options: {
+    replacement?: Buffer;
+    /** Take a corrected file whose type, parties or Identificatie differ from the item's (an operator's choice). */
+    otherIdentity?: boolean;
+  } & ItemReports = {},
 ): Promise<RetryResult> {
   if (options.replacement && ids?.length !== 1)
     throw new Error('quarantine.bad_option: a corrected file replaces exactly one entry');
@@ -203,18 +240,10 @@ export async function retryQuarantine(
           .selectAll()
           .where('id', '=', r.raw_id)
           .executeTakeFirstOrThrow();
-        const item = messageIdentity(decryptRaw(ring, raw));
-        const file = messageIdentity(bytes);
-        if (differs(item, file)) {
+        const other = options.otherIdentity ? undefined : otherMessageThan(decryptRaw(ring, raw), bytes);
+        if (other) {
           const none = emptySummary(0);
-          return {
-            ...none,
-            tried: 0,
-            resolved: 0,
-            notRetryable,
-            unknownIds,
-            otherMessage: { item: describeIdentity(item), file: describeIdentity(file) },
-          };
+          return { ...none, tried: 0, resolved: 0, notRetryable, unknownIds, otherMessage: other };
         }
       }
     } else {

@@ -26,7 +26,7 @@ describe('a request with a revoked API token', () => {
       expect((await get('kd_onbekend')).status).toBe(401);
       const lines = log.mock.calls.map((c) => String(c[0]));
       expect(lines).toEqual([
-        `api: revoked API token ${bi} ('BI-omgeving', organisation 0363, revoked ${h.clock.now.toISOString()}) is still used (GET /api/v1/deliveries): the script or tool behind it gets 401 until it has a new token`,
+        `api: revoked API token ${bi} ("BI-omgeving", organisation 0363, revoked ${h.clock.now.toISOString()}) is still used (GET /api/v1/deliveries): the script or tool behind it gets 401 until it has a new token`,
       ]);
       expect(lines.join('\n')).not.toContain(token);
       // An hour later it is said again; the hub feed's token is named as well.
@@ -45,6 +45,18 @@ describe('a request with a revoked API token', () => {
         `api: revoked API token ${bi} GET /api/v1/deliveries`,
         `api: revoked API token ${hubId} POST /api/v1/exchanges`,
       ]);
+      // A name with a line break in it writes one line, not a forged second one.
+      const odd = await h.apiToken('0363', "nachtelijk')\napi: VERVALST");
+      const oddId = (
+        await h.store.db.selectFrom('api_token').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()
+      ).id;
+      await revokeApiToken(h.store.db, oddId, '0363', h.clock.now);
+      await get(odd);
+      const last = String(log.mock.calls.at(-1)?.[0]);
+      expect(last).toContain(
+        `api: revoked API token ${oddId} ("nachtelijk')\\napi: VERVALST", organisation 0363`,
+      );
+      expect(last).not.toContain('\n');
     } finally {
       await h.drop();
     }

@@ -22,7 +22,7 @@ const problem = (
 const REVOKED_USE_LOG_MS = 60 * 60 * 1000;
 const revokedUseLogged = new Map<number, number>();
 
-/** Logs a request with a revoked token, at most once an hour per token (never the token itself). */
+/** Logs a request with a revoked token, at most once an hour per token (never the token itself; its name quoted, a line break in it escaped). */
 export async function logRevokedUse(
   deps: Pick<AppDeps, 'store' | 'clock'>,
   token: string,
@@ -35,7 +35,7 @@ export async function logRevokedUse(
   if (last !== undefined && now - last < REVOKED_USE_LOG_MS && now >= last) return;
   revokedUseLogged.set(revoked.id, now);
   console.error(
-    `api: revoked API token ${revoked.id} ('${revoked.name}', ${revoked.organisationCode ? `organisation ${revoked.organisationCode}` : 'operator'}, revoked ${revoked.revokedAt}) is still used (${request}): the script or tool behind it gets 401 until it has a new token`,
+    `api: revoked API token ${revoked.id} (${JSON.stringify(revoked.name)}, ${revoked.organisationCode ? `organisation ${revoked.organisationCode}` : 'operator'}, revoked ${revoked.revokedAt}) is still used (${request}): the script or tool behind it gets 401 until it has a new token`,
   );
 }
 

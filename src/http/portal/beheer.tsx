@@ -1706,6 +1706,22 @@ export function beheerRoutes(): Hono<AppEnv> {
                 />
               </div>
             </div>
+            <div class="utrecht-form-field utrecht-form-field--checkbox">
+              <div class="utrecht-form-field__input">
+                <input
+                  type="checkbox"
+                  class="utrecht-checkbox utrecht-checkbox--html-input"
+                  id="vervang-kop"
+                  name="kop"
+                  value="verbeterd"
+                />
+              </div>
+              <div class="utrecht-form-field__label">
+                <label class="utrecht-form-label utrecht-form-label--checkbox" for="vervang-kop">
+                  Soort, afzender, ontvanger of Identificatie is verbeterd
+                </label>
+              </div>
+            </div>
             <div class="kd-actions">
               <button type="submit" class="utrecht-button utrecht-button--secondary-action">
                 Vervangen en opnieuw proberen
@@ -1880,6 +1896,7 @@ export function beheerRoutes(): Hono<AppEnv> {
       c.var.session!.user.email,
       c.var.deps.clock(),
       Buffer.from(await file.arrayBuffer()),
+      str(b.kop) === 'verbeterd',
     );
     if (summary.refused) {
       return quarantinePage(
