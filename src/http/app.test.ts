@@ -11,6 +11,7 @@ import { findUserByEmail } from '../store/users.js';
 import { createApiToken, createUser, listApiTokens, THROTTLE } from '../usecases/accounts.js';
 import type { IndicatorValues } from '../usecases/indicators.js';
 import { addOrganisation } from '../usecases/organisations.js';
+import { formatDateTime } from './format.js';
 
 // Sunday 1 March 2026 07:00 Amsterdam: the weekly slot of that morning has passed.
 const AFTER_FIRST_RUN = new Date('2026-03-01T06:30:00Z');
@@ -67,6 +68,21 @@ for (const dialect of DIALECTS) {
 
     it('made one weekly delivery per organisation to test with', () => {
       expect(Object.keys(ids).sort()).toEqual(['0363', '0599', 'REGIO01']);
+    });
+
+    it('shows the operator, per organisation, when its latest delivery was made and how many nobody fetched yet', async () => {
+      const op = new Browser(h.app);
+      await op.login('beheer@example');
+      const html = (await op.page('/beheer')).html;
+      expect(html).toContain('<th class="utrecht-table__header-cell" scope="col">Laatste levering</th>');
+      const made = await h.store.db.selectFrom('delivery').select(['organisation', 'made_at']).execute();
+      for (const org of ['0363', '0599', 'REGIO01']) {
+        const at = made.find((d) => d.organisation === org)!.made_at;
+        const row = new RegExp(`<td class="utrecht-table__cell">${org}</td>.*?</tr>`).exec(html)?.[0] ?? '';
+        expect(row, org).toContain(
+          `<td class="utrecht-table__cell">${formatDateTime(at)}<span class="utrecht-paragraph--small kd-block">1 nog niet gedownload</span></td>`,
+        );
+      }
     });
 
     it('serves the login page in Dutch with a strict content security policy and no caching', async () => {

@@ -237,6 +237,10 @@ export interface OperatorPort {
   /** The audit log, newest first, filtered (one organisation, action prefix or actor; older than an id). */
   audit(filter: AuditFilter & { readonly limit: number }): Promise<readonly AuditView[]>;
   organisations(): Promise<readonly OrganisationView[]>;
+  /** Per organisation with deliveries in force: when the latest was made, and how many nobody downloaded yet. */
+  deliveryOverview(
+    now: Date,
+  ): Promise<ReadonlyMap<string, { readonly lastMadeAt: string; readonly notDownloaded: number }>>;
   addOrganisation(
     input: { code: string; name: string; members: readonly string[]; leaveOutPersonalData?: boolean },
     actor: string,

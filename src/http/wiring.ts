@@ -3,7 +3,7 @@ import { readyAt } from '../domain/delivery-week.js';
 import { JOBS } from '../jobs/jobs.js';
 import type { Keys } from '../pseudonymise/keys.js';
 import { audit, listAudit } from '../store/audit.js';
-import { listDeliveryRows } from '../store/deliveries.js';
+import { deliveryOverview, listDeliveryRows } from '../store/deliveries.js';
 import { getJobRun, listJobRuns } from '../store/jobs.js';
 import type { Store } from '../store/open.js';
 import { describeActors } from '../usecases/actors.js';
@@ -236,6 +236,7 @@ export function operatorPort({ store, keys }: WiringInput): OperatorPort {
         detail: a.detail,
       }));
     },
+    deliveryOverview: (now) => deliveryOverview(store.db, now),
     async organisations() {
       return (await listOrganisations(store)).map((o) => ({
         code: o.code,

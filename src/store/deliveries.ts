@@ -139,6 +139,41 @@ export async function listDeliveryRows(db: Kysely<Database>, organisation: strin
  * Records one download; the earliest sets who and when. Downloads are recorded when they end, so of two at
  * once the one that started first may end last: its moment (as in its audit line) still wins.
  */
+/**
+ * Per organisation with deliveries in force at `now`: when the latest was made, and how many nobody has
+ * downloaded yet (nor deleted) — what the operator checks after a Sunday.
+ */
+export async function deliveryOverview(
+  db: Kysely<Database>,
+  now: Date,
+): Promise<Map<string, { readonly lastMadeAt: string; readonly notDownloaded: number }>> {
+  const rows = await db
+    .selectFrom('delivery')
+    .select((eb) => [
+      'organisation',
+      eb.fn.max('made_at').as('last_made_at'),
+      eb.fn
+        .sum<number | string>(
+          eb
+            .case()
+            .when(eb.and([eb('first_downloaded_at', 'is', null), eb('deleted_at', 'is', null)]))
+            .then(1)
+            .else(0)
+            .end(),
+        )
+        .as('not_downloaded'),
+    ])
+    .where('expires_at', '>', now.toISOString())
+    .groupBy('organisation')
+    .execute();
+  return new Map(
+    rows.map((r) => [
+      r.organisation,
+      { lastMadeAt: String(r.last_made_at), notDownloaded: Number(r.not_downloaded) },
+    ]),
+  );
+}
+
 export async function recordDownload(db: Kysely<Database>, id: number, at: Date, by: string): Promise<void> {
   const iso = at.toISOString();
   const earlier = sql<boolean>`(first_downloaded_at IS NULL OR first_downloaded_at > ${iso})`;

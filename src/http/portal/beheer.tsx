@@ -478,6 +478,7 @@ export function beheerRoutes(): Hono<AppEnv> {
   ) => {
     const s = c.var.session!;
     const orgs = await c.var.deps.operator.organisations();
+    const overview = await c.var.deps.operator.deliveryOverview(c.var.deps.clock());
     const error = notice && 'form' in notice ? notice : undefined;
     const adding = typed.register;
     // Deactivating goes through a question first, as blocking a user does: one stray click would stop the
@@ -545,6 +546,7 @@ export function beheerRoutes(): Hono<AppEnv> {
               <Th>Soort</Th>
               <Th>Gemeenten</Th>
               <Th>Status</Th>
+              <Th>Laatste levering</Th>
               <Th>Historie aangevraagd</Th>
               <Th>Persoonsgegevens</Th>
               <Th>Acties</Th>
@@ -590,6 +592,15 @@ export function beheerRoutes(): Hono<AppEnv> {
                   : o.deactivatedAt
                     ? `Gedeactiveerd sinds ${formatDateTime(o.deactivatedAt)}`
                     : 'Niet actief'}
+              </td>
+              <td class="utrecht-table__cell">
+                {/* After a Sunday: did everyone get one, and is it being fetched? */}
+                {formatDateTime(overview.get(o.code)?.lastMadeAt)}
+                {(overview.get(o.code)?.notDownloaded ?? 0) > 0 ? (
+                  <span class="utrecht-paragraph--small kd-block">
+                    {overview.get(o.code)?.notDownloaded} nog niet gedownload
+                  </span>
+                ) : null}
               </td>
               <td class="utrecht-table__cell">{formatDateTime(o.historyRequestedAt)}</td>
               <td class="utrecht-table__cell">
